@@ -1,0 +1,172 @@
+/* ilgraft/metadata.h: the ECMA-335 metadata of a mapped .NET image (Partition II 22
+ * and 24): CLI header, metadata root and streams, every table with its schema, heap
+ * access, method ownership, signatures as ilasm-like text, and the location and exact
+ * size of every method body (without decoding its instructions).
+ *
+ * The metadata is parsed and validated in full on the first ilg_image_metadata() call:
+ * every heap index inside its heap, every table index within its table, list columns
+ * non-decreasing, exactly one Module row. After that the accessors only check their own
+ * arguments. Ownership: the ilg_metadata and every pointer it hands out (strings,
+ * blobs, names) belong to the image and live until ilg_image_close(). */
+#ifndef ILGRAFT_METADATA_H
+#define ILGRAFT_METADATA_H
+
+#include <stdbool.h>
+
+#include "ilgraft/common.h"
+#include "ilgraft/loader.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct ilg_metadata ilg_metadata;
+
+typedef enum ilg_table {
+#define ILG_TABLE(id, name, cols) ILG_TBL_##name = id,
+#include "ilgraft/md_tables.def"
+    ILG_TBL_COUNT = 0x2D
+} ilg_table;
+
+typedef enum ilg_coded_kind {
+#define ILG_CODED(name, bits, tables) ILG_CODED_##name,
+#include "ilgraft/md_tables.def"
+    ILG_CODED_COUNT
+} ilg_coded_kind;
+
+typedef enum ilg_column_kind {
+    ILG_COL_U16, ILG_COL_U32, ILG_COL_STR, ILG_COL_GUID, ILG_COL_BLOB,
+    ILG_COL_INDEX,  /* simple index: the cell is a row number (1-based, 0 = null) */
+    ILG_COL_CODED   /* coded index: the cell is a token (table << 24 | row), 0 = null */
+} ilg_column_kind;
+
+typedef struct ilg_column_info {
+    const char *name;
+    ilg_column_kind kind;
+    int target;     /* ILG_COL_INDEX: an ilg_table; ILG_COL_CODED: an ilg_coded_kind */
+    uint8_t width;  /* 2 or 4 bytes in this image */
+    uint8_t offset; /* byte offset of the column inside a row */
+} ilg_column_info;
+
+/* Parses (once) and returns the image's metadata. ILG_E_CLI_ABSENT for an image
+ * without a CLI header. A failed parse returns the same status on every call. */
+ILG_API ilg_status ilg_image_metadata(ilg_image *img, const ilg_metadata **out);
+
+typedef struct ilg_stream_info {
+    const char *name;       /* "#~", "#Strings", ... */
+    uint32_t offset;        /* from the metadata root */
+    uint32_t size;
+    uint64_t file_offset;
+} ilg_stream_info;
+
+typedef struct ilg_md_info {
+    /* CLI (COR20) header */
+    uint32_t cli_rva;
+    uint16_t runtime_major, runtime_minor;
+    uint32_t cli_flags;            /* COMIMAGE_FLAGS_* */
+    uint32_t entry_point;          /* token or native RVA, per the flags */
+    uint32_t resources_rva, resources_size;
+    uint32_t strong_name_rva, strong_name_size;
+    uint32_t managed_native_header_rva, managed_native_header_size; /* ReadyToRun */
+    /* metadata root */
+    uint32_t metadata_rva, metadata_size;
+    uint64_t metadata_file_offset;
+    uint16_t md_major, md_minor;
+    const char *version;           /* "v4.0.30319" */
+    uint32_t stream_count;
+    const ilg_stream_info *streams;
+    /* tables stream */
+    bool uncompressed;             /* #- rather than #~ */
+    uint8_t tables_major, tables_minor, heap_sizes;
+    uint64_t valid_mask, sorted_mask;
+    uint32_t rows[ILG_TBL_COUNT];
+} ilg_md_info;
+
+ILG_API ilg_status ilg_md_get_info(const ilg_metadata *md, ilg_md_info *out);
+
+/* Table schema. Names are static strings. */
+ILG_API const char *ilg_md_table_name(ilg_table table);
+ILG_API uint32_t ilg_md_column_count(ilg_table table);
+ILG_API const char *ilg_md_coded_name(ilg_coded_kind kind);
+ILG_API ilg_status ilg_md_column(const ilg_metadata *md, ilg_table table, uint32_t col,
+                                 ilg_column_info *out);
+
+ILG_API uint32_t ilg_md_row_count(const ilg_metadata *md, ilg_table table);
+/* One cell, row 1-based. See ilg_column_kind for what the value means. */
+ILG_API ilg_status ilg_md_cell(const ilg_metadata *md, ilg_table table, uint32_t row,
+                               uint32_t col, uint32_t *out);
+
+/* Heaps. Strings are NUL-terminated UTF-8 in the mapped image; blobs and user strings
+ * point at their bytes after the length prefix; a GUID index is 1-based. */
+ILG_API ilg_status ilg_md_string(const ilg_metadata *md, uint32_t index, const char **out);
+ILG_API ilg_status ilg_md_blob(const ilg_metadata *md, uint32_t index, const uint8_t **data,
+                               uint32_t *len);
+ILG_API ilg_status ilg_md_guid(const ilg_metadata *md, uint32_t index, const uint8_t **out16);
+ILG_API ilg_status ilg_md_user_string(const ilg_metadata *md, uint32_t index,
+                                      const uint8_t **utf16, uint32_t *bytes);
+
+/* Methods. rid is the MethodDef row (token & 0xFFFFFF). */
+typedef struct ilg_method_info {
+    uint32_t token;
+    uint32_t rva;
+    uint16_t impl_flags;      /* MethodImplAttributes */
+    uint16_t flags;           /* MethodAttributes */
+    const char *name;
+    const uint8_t *sig;
+    uint32_t sig_len;
+    uint32_t owner;           /* TypeDef token that owns the method, 0 if none */
+    uint32_t param_list;      /* first Param row */
+} ilg_method_info;
+
+ILG_API ilg_status ilg_md_method(const ilg_metadata *md, uint32_t rid, ilg_method_info *out);
+
+/* Full name of a TypeDef, TypeRef or TypeSpec token: "Ns.Outer/Inner", generic type
+ * specs in ilasm form. Writes at most size bytes (always NUL-terminated when size > 0);
+ * *needed (optional) receives the full length without the NUL. ILG_E_RANGE when the
+ * buffer was too small (the truncated text is still written). */
+ILG_API ilg_status ilg_md_type_name(const ilg_metadata *md, uint32_t token, char *buf,
+                                    size_t size, size_t *needed);
+
+/* A method as ilasm-like text: "int32 Calc::Add(int32, int32)", with generic
+ * parameters, byrefs, arrays, pointers and modifiers. Same buffer rules as above. */
+ILG_API ilg_status ilg_md_method_name(const ilg_metadata *md, uint32_t rid, char *buf,
+                                      size_t size, size_t *needed);
+
+/* Stack shape of a call through token (MethodDef, MemberRef, MethodSpec, or a
+ * StandAloneSig for calli): the number of arguments it pops (including `this` when
+ * the signature has HASTHIS and not EXPLICITTHIS) and whether it pushes a return value. */
+ILG_API ilg_status ilg_md_call_shape(const ilg_metadata *md, uint32_t token, uint32_t *pops,
+                                     bool *has_this, bool *pushes);
+
+typedef enum ilg_body_kind {
+    ILG_BODY_NONE = 0,  /* RVA 0: abstract, pinvoke, internalcall, runtime */
+    ILG_BODY_TINY,
+    ILG_BODY_FAT,
+    ILG_BODY_NATIVE     /* code type native (mixed-mode), not IL */
+} ilg_body_kind;
+
+typedef struct ilg_method_body {
+    ilg_body_kind kind;
+    uint32_t rva;
+    uint64_t file_offset;
+    const uint8_t *header;   /* mapped header (NULL for NONE) */
+    const uint8_t *code;     /* mapped first IL byte */
+    uint32_t header_size;    /* 1 or 12 */
+    uint32_t code_size;
+    uint16_t max_stack;      /* 8 for tiny */
+    uint16_t fat_flags;      /* low 12 bits of a fat header */
+    uint32_t local_sig;      /* StandAloneSig token or 0 */
+    bool init_locals;
+    uint32_t eh_clauses;     /* across all EH sections */
+    uint32_t body_size;      /* header + code + padding + every extra section */
+} ilg_method_body;
+
+/* Locates the body of MethodDef rid and measures it; the bytes are checked to lie
+ * inside one section. Kind NONE (status ILG_OK) for methods without a body. */
+ILG_API ilg_status ilg_md_method_body(const ilg_metadata *md, uint32_t rid,
+                                      ilg_method_body *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

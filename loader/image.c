@@ -1,0 +1,462 @@
+/* image.c: opening an image, mapping it the way an OS loader lays it out (one
+ * reservation that also covers the graft arena), and the format-neutral queries. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <libelf.h>
+
+#include "loader_private.h"
+
+static size_t page_size(void)
+{
+    static size_t cached;
+    if (!cached)
+        cached = (size_t)sysconf(_SC_PAGESIZE);
+    return cached;
+}
+
+static ilg_status read_file(ilg_image *img, const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    ilg_status status = ILG_OK;
+
+    if (fd < 0)
+        return ilg__fail(ILG_E_IO, ILG_WHERE_NONE, 0, "cannot open: %s", strerror(errno));
+    if (fstat(fd, &st) != 0) {
+        status = ilg__fail(ILG_E_IO, ILG_WHERE_NONE, 0, "cannot stat: %s", strerror(errno));
+        goto out;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        status = ilg__fail(ILG_E_IO, ILG_WHERE_NONE, 0, "not a regular file");
+        goto out;
+    }
+    if (st.st_size == 0) {
+        static const uint8_t empty[1];
+        img->file = empty;
+        img->file_size = 0;
+        goto out;
+    }
+    /* Private and writable so that libelf may convert in place; never written back. */
+    void *p = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+    if (p == MAP_FAILED) {
+        status = ilg__fail(ILG_E_IO, ILG_WHERE_NONE, 0, "cannot map the file: %s", strerror(errno));
+        goto out;
+    }
+    img->file = p;
+    img->file_size = (size_t)st.st_size;
+    img->file_mmapped = true;
+out:
+    close(fd);
+    return status;
+}
+
+static int prot_for_region(const ilg_region *r) { return r->prot | PROT_READ; }
+
+/* One reservation: image span, arena, guard page. Image pages get their final
+ * protections; the arena and the guard stay PROT_NONE until the arena commits. */
+static ilg_status map_image(ilg_image *img, const ilg_image_options *opts)
+{
+    const size_t page = page_size();
+    const uint64_t span = ilg__align_up(img->image_size, page);
+    uint64_t arena = opts && opts->arena_size ? opts->arena_size : ILG_ARENA_DEFAULT_SIZE;
+    const uint64_t rva_limit = (uint64_t)ILG_METHOD_MAX_RVA + 1;
+
+    arena = ilg__align_up(arena, page);
+    if (span >= rva_limit)
+        arena = 0;
+    else if (arena > rva_limit - span)
+        arena = rva_limit - span;
+
+    size_t total = (size_t)(span + arena + page);
+    uint8_t *res = mmap(NULL, total, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (res == MAP_FAILED)
+        return ilg__fail(ILG_E_MAP, ILG_WHERE_NONE, 0, "cannot reserve 0x%zx bytes: %s", total,
+                         strerror(errno));
+    img->reservation = res;
+    img->reservation_size = total;
+    img->base = res;
+    img->arena_offset = span;
+    img->arena_size = arena;
+
+    if (mprotect(res, (size_t)span, PROT_READ | PROT_WRITE) != 0)
+        return ilg__fail(ILG_E_MAP, ILG_WHERE_NONE, 0, "cannot commit the image: %s",
+                         strerror(errno));
+
+    if (img->size_of_headers) {
+        uint64_t n = img->size_of_headers;
+        if (n > img->file_size)
+            n = img->file_size;
+        if (n > span)
+            n = span;
+        memcpy(res, img->file, (size_t)n);
+    }
+    for (uint32_t i = 0; i < img->region_count; i++) {
+        const ilg_region *r = &img->regions[i];
+        /* Parsers validated both ranges; the tail past file_size stays zero. */
+        memcpy(res + r->rva, img->file + r->file_offset, (size_t)r->file_size);
+    }
+
+    /* Final protections, page by page: a page shared by two regions gets the union. */
+    uint64_t pages = span / page;
+    int *prot = calloc(pages ? pages : 1, sizeof *prot);
+    if (!prot)
+        return ilg__fail(ILG_E_NOMEM, ILG_WHERE_NONE, 0, "page table for %llu pages",
+                         (unsigned long long)pages);
+    /* PE maps the headers and each section rounded up to SectionAlignment, as the
+     * Windows loader does, so a valid image has no inaccessible gaps; ELF segments
+     * cover just their pages. */
+    const uint64_t align = img->format <= ILG_FORMAT_PE32PLUS ? img->section_alignment : 1;
+    const uint64_t headers_end = ilg__align_up(img->size_of_headers, align);
+    for (uint64_t p = 0; p * page < headers_end && p < pages; p++)
+        prot[p] |= PROT_READ;
+    for (uint32_t i = 0; i < img->region_count; i++) {
+        const ilg_region *r = &img->regions[i];
+        if (!r->virtual_size)
+            continue;
+        uint64_t first = r->rva / page;
+        uint64_t last = (r->rva + ilg__align_up(r->virtual_size, align) - 1) / page;
+        for (uint64_t p = first; p <= last && p < pages; p++)
+            prot[p] |= prot_for_region(r);
+    }
+    ilg_status status = ILG_OK;
+    for (uint64_t p = 0; p < pages;) {
+        uint64_t q = p + 1;
+        while (q < pages && prot[q] == prot[p])
+            q++;
+        if (mprotect(res + p * page, (size_t)((q - p) * page), prot[p]) != 0) {
+            status = ilg__fail(ILG_E_MAP, ILG_WHERE_RVA, p * page, "mprotect failed: %s",
+                               strerror(errno));
+            break;
+        }
+        p = q;
+    }
+    free(prot);
+    return status;
+}
+
+static ilg_status image_load(ilg_image *img, const ilg_image_options *opts, ilg_image **out)
+{
+    ilg_status status;
+
+    pthread_mutex_init(&img->md_lock, NULL);
+    if (img->file_size >= 2 && img->file[0] == 'M' && img->file[1] == 'Z') {
+        status = ilg__pe_parse(img);
+    } else if (img->file_size >= 4 && memcmp(img->file, ELFMAG, SELFMAG) == 0) {
+        status = ilg__elf_parse(img);
+    } else {
+        uint32_t magic = 0;
+        for (size_t i = 0; i < 4 && i < img->file_size; i++)
+            magic |= (uint32_t)img->file[i] << (8 * i);
+        status = ilg__fail(ILG_E_FORMAT, ILG_WHERE_FILE, 0,
+                           "%zu-byte file starts with 0x%08x, neither MZ nor \\x7fELF",
+                           img->file_size, magic);
+    }
+    if (status != ILG_OK)
+        goto fail;
+    if ((status = map_image(img, opts)) != ILG_OK)
+        goto fail;
+    /* ARENA-HOOK: create the graft arena over [arena_offset, +arena_size). */
+    if ((status = ilg__image_arena_create(img)) != ILG_OK)
+        goto fail;
+    *out = img;
+    return ILG_OK;
+fail:
+    ilg_image_close(img);
+    return status;
+}
+
+static ilg_image *image_new(const char *name)
+{
+    ilg_image *img = calloc(1, sizeof *img);
+    if (!img)
+        return NULL;
+    img->path = strdup(name ? name : "<memory>");
+    if (!img->path) {
+        free(img);
+        return NULL;
+    }
+    return img;
+}
+
+ilg_status ilg_image_open(const char *path, const ilg_image_options *opts, ilg_image **out)
+{
+    if (!path || !out)
+        return ilg__fail(ILG_E_INVALID_ARG, ILG_WHERE_NONE, 0, "path and out are required");
+    ilg_image *img = image_new(path);
+    if (!img)
+        return ilg__fail(ILG_E_NOMEM, ILG_WHERE_NONE, 0, "image object");
+    ilg_status status = read_file(img, path);
+    if (status != ILG_OK) {
+        free(img->path);
+        free(img);
+        return status;
+    }
+    return image_load(img, opts, out);
+}
+
+ilg_status ilg_image_open_memory(const void *data, size_t size, const char *name,
+                                 const ilg_image_options *opts, ilg_image **out)
+{
+    if ((!data && size) || !out)
+        return ilg__fail(ILG_E_INVALID_ARG, ILG_WHERE_NONE, 0, "data and out are required");
+    ilg_image *img = image_new(name);
+    if (!img)
+        return ilg__fail(ILG_E_NOMEM, ILG_WHERE_NONE, 0, "image object");
+    uint8_t *copy = malloc(size ? size : 1);
+    if (!copy) {
+        free(img->path);
+        free(img);
+        return ilg__fail(ILG_E_NOMEM, ILG_WHERE_NONE, 0, "copy of %zu bytes", size);
+    }
+    if (size)
+        memcpy(copy, data, size);
+    img->file = copy;
+    img->file_size = size;
+    return image_load(img, opts, out);
+}
+
+void ilg_image_close(ilg_image *img)
+{
+    if (!img)
+        return;
+    /* ARENA-HOOK: the arena goes away with its module. */
+    ilg__image_arena_destroy(img);
+    if (img->md)
+        ilg__md_free(img->md);
+    if (img->elf)
+        elf_end((Elf *)img->elf);
+    if (img->reservation)
+        munmap(img->reservation, img->reservation_size);
+    if (img->file_mmapped)
+        munmap((void *)img->file, img->file_size);
+    else if (img->file_size)
+        free((void *)img->file);
+    pthread_mutex_destroy(&img->md_lock);
+    free(img->regions);
+    free(img->names);
+    free(img->elf_sections);
+    free(img->symbols);
+    free(img->path);
+    free(img);
+}
+
+static const char *format_name(ilg_format f)
+{
+    switch (f) {
+    case ILG_FORMAT_PE32: return "PE32";
+    case ILG_FORMAT_PE32PLUS: return "PE32+";
+    case ILG_FORMAT_ELF32: return "ELF32";
+    case ILG_FORMAT_ELF64: return "ELF64";
+    }
+    return "?";
+}
+
+/* ReadyToRun images xor the machine with an OS tag (CoreCLR's pedecoder). */
+static const char *machine_name(ilg_format f, uint32_t m)
+{
+    if (f == ILG_FORMAT_ELF32 || f == ILG_FORMAT_ELF64) {
+        switch (m) {
+        case 3: return "i386";
+        case 40: return "ARM";
+        case 62: return "x86-64";
+        case 183: return "AArch64";
+        case 243: return "RISC-V";
+        default: return "unknown";
+        }
+    }
+    static const struct { uint16_t os; const char *x64, *arm64, *x86, *arm; } r2r[] = {
+        { 0x0000, "x86-64", "AArch64", "i386", "ARM" },
+        { 0x7B79, "x86-64 (ReadyToRun, Linux)", "AArch64 (ReadyToRun, Linux)",
+          "i386 (ReadyToRun, Linux)", "ARM (ReadyToRun, Linux)" },
+        { 0x4644, "x86-64 (ReadyToRun, macOS)", "AArch64 (ReadyToRun, macOS)",
+          "i386 (ReadyToRun, macOS)", "ARM (ReadyToRun, macOS)" },
+        { 0xADC4, "x86-64 (ReadyToRun, FreeBSD)", "AArch64 (ReadyToRun, FreeBSD)",
+          "i386 (ReadyToRun, FreeBSD)", "ARM (ReadyToRun, FreeBSD)" },
+    };
+    for (size_t i = 0; i < ILG_ARRAY_LEN(r2r); i++) {
+        uint32_t base = m ^ r2r[i].os;
+        if (base == 0x8664) return r2r[i].x64;
+        if (base == 0xAA64) return r2r[i].arm64;
+        if (base == 0x014C) return r2r[i].x86;
+        if (base == 0x01C4) return r2r[i].arm;
+    }
+    return "unknown";
+}
+
+ilg_status ilg_image_get_info(const ilg_image *img, ilg_image_info *out)
+{
+    if (!img || !out)
+        return ilg__fail(ILG_E_INVALID_ARG, ILG_WHERE_NONE, 0, "image and out are required");
+    ilg_image_info info = {
+        .format = img->format,
+        .format_name = format_name(img->format),
+        .path = img->path,
+        .machine = img->machine,
+        .machine_name = machine_name(img->format, img->machine),
+        .base = img->base,
+        .preferred_base = img->preferred_base,
+        .image_size = img->image_size,
+        .headers_size = img->size_of_headers,
+        .file_size = img->file_size,
+        .entry_rva = img->entry_rva,
+        .characteristics = img->characteristics,
+        .subsystem = img->subsystem,
+        .section_alignment = img->section_alignment,
+        .file_alignment = img->file_alignment,
+        .region_count = img->region_count,
+        .has_cli = img->dir_count > 14 && img->dirs[14][0] != 0,
+        .arena_offset = img->arena_offset,
+        .arena_size = img->arena_size,
+    };
+    *out = info;
+    return ILG_OK;
+}
+
+ilg_status ilg_image_region(const ilg_image *img, uint32_t index, ilg_region *out)
+{
+    if (!img || !out)
+        return ilg__fail(ILG_E_INVALID_ARG, ILG_WHERE_NONE, 0, "image and out are required");
+    if (index >= img->region_count)
+        return ilg__fail(ILG_E_RANGE, ILG_WHERE_NONE, 0, "region %u of %u", index,
+                         img->region_count);
+    *out = img->regions[index];
+    return ILG_OK;
+}
+
+uint32_t ilg_image_elf_section_count(const ilg_image *img) { return img ? img->elf_section_count : 0; }
+
+ilg_status ilg_image_elf_section(const ilg_image *img, uint32_t index, ilg_elf_section *out)
+{
+    if (!img || !out)
+        return ilg__fail(ILG_E_INVALID_ARG, ILG_WHERE_NONE, 0, "image and out are required");
+    if (index >= img->elf_section_count)
+        return ilg__fail(ILG_E_RANGE, ILG_WHERE_NONE, 0, "section %u of %u", index,
+                         img->elf_section_count);
+    *out = img->elf_sections[index];
+    return ILG_OK;
+}
+
+ilg_status ilg_image_directory(const ilg_image *img, uint32_t index, uint32_t *rva, uint32_t *size)
+{
+    if (!img || !rva || !size)
+        return ilg__fail(ILG_E_INVALID_ARG, ILG_WHERE_NONE, 0, "image, rva and size are required");
+    if (index >= img->dir_count)
+        return ilg__fail(ILG_E_RANGE, ILG_WHERE_NONE, 0, "directory %u of %u", index,
+                         img->dir_count);
+    *rva = img->dirs[index][0];
+    *size = img->dirs[index][1];
+    return ILG_OK;
+}
+
+const ilg_region *ilg__region_for(const ilg_image *img, uint64_t rva, uint64_t len)
+{
+    /* Regions are sorted by rva and do not overlap: binary search the last one at or
+     * below rva. */
+    uint32_t lo = 0, hi = img->region_count;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (img->regions[mid].rva <= rva)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == 0)
+        return NULL;
+    const ilg_region *r = &img->regions[lo - 1];
+    if (rva - r->rva <= r->virtual_size && len <= r->virtual_size - (rva - r->rva))
+        return r;
+    return NULL;
+}
+
+ilg_status ilg_image_rva_to_ptr(const ilg_image *img, uint64_t rva, uint64_t len,
+                                const uint8_t **out)
+{
+    if (!img || !out)
+        return ilg__fail(ILG_E_INVALID_ARG, ILG_WHERE_NONE, 0, "image and out are required");
+    if (ilg__region_for(img, rva, len) ||
+        (img->size_of_headers && ilg__in_range(rva, len, img->size_of_headers))) {
+        *out = img->base + rva;
+        return ILG_OK;
+    }
+    return ilg__fail(ILG_E_RANGE, ILG_WHERE_RVA, rva,
+                     "RVA 0x%llx length 0x%llx does not lie inside the headers or one section",
+                     (unsigned long long)rva, (unsigned long long)len);
+}
+
+ilg_status ilg_image_rva_to_offset(const ilg_image *img, uint64_t rva, uint64_t *out)
+{
+    if (!img || !out)
+        return ilg__fail(ILG_E_INVALID_ARG, ILG_WHERE_NONE, 0, "image and out are required");
+    if (img->size_of_headers && rva < img->size_of_headers && rva < img->file_size) {
+        *out = rva;
+        return ILG_OK;
+    }
+    const ilg_region *r = ilg__region_for(img, rva, 0);
+    if (r && rva - r->rva < r->file_size) {
+        *out = r->file_offset + (rva - r->rva);
+        return ILG_OK;
+    }
+    return ilg__fail(ILG_E_RANGE, ILG_WHERE_RVA, rva, "RVA 0x%llx is not backed by file data",
+                     (unsigned long long)rva);
+}
+
+ilg_status ilg_image_offset_to_rva(const ilg_image *img, uint64_t offset, uint64_t *out)
+{
+    if (!img || !out)
+        return ilg__fail(ILG_E_INVALID_ARG, ILG_WHERE_NONE, 0, "image and out are required");
+    for (uint32_t i = 0; i < img->region_count; i++) {
+        const ilg_region *r = &img->regions[i];
+        if (offset >= r->file_offset && offset - r->file_offset < r->file_size) {
+            *out = r->rva + (offset - r->file_offset);
+            return ILG_OK;
+        }
+    }
+    if (img->size_of_headers && offset < img->size_of_headers && offset < img->file_size) {
+        *out = offset;
+        return ILG_OK;
+    }
+    return ilg__fail(ILG_E_RANGE, ILG_WHERE_FILE, offset,
+                     "file offset 0x%llx is not mapped by any section",
+                     (unsigned long long)offset);
+}
+
+ilg_status ilg_image_file_bytes(const ilg_image *img, const uint8_t **data, size_t *size)
+{
+    if (!img || !data || !size)
+        return ilg__fail(ILG_E_INVALID_ARG, ILG_WHERE_NONE, 0, "image, data and size are required");
+    *data = img->file;
+    *size = img->file_size;
+    return ILG_OK;
+}
+
+uint32_t ilg_image_symbol_count(const ilg_image *img) { return img ? img->symbol_count : 0; }
+
+ilg_status ilg_image_symbol(const ilg_image *img, uint32_t index, ilg_symbol *out)
+{
+    if (!img || !out)
+        return ilg__fail(ILG_E_INVALID_ARG, ILG_WHERE_NONE, 0, "image and out are required");
+    if (index >= img->symbol_count)
+        return ilg__fail(ILG_E_RANGE, ILG_WHERE_NONE, 0, "symbol %u of %u", index,
+                         img->symbol_count);
+    *out = img->symbols[index];
+    return ILG_OK;
+}
+
+ilg_status ilg_image_find_symbol(const ilg_image *img, const char *name, ilg_symbol *out)
+{
+    if (!img || !name || !out)
+        return ilg__fail(ILG_E_INVALID_ARG, ILG_WHERE_NONE, 0, "image, name and out are required");
+    for (uint32_t i = 0; i < img->symbol_count; i++) {
+        const ilg_symbol *s = &img->symbols[i];
+        if (s->shndx != 0 && strcmp(s->name, name) == 0) {
+            *out = *s;
+            return ILG_OK;
+        }
+    }
+    return ilg__fail(ILG_E_NOT_FOUND, ILG_WHERE_NONE, 0, "no defined symbol named '%s'", name);
+}

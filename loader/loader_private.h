@@ -1,0 +1,82 @@
+/* loader_private.h: the image object shared by the loader's files (PE and ELF parsing,
+ * mapping, metadata, arena). Not installed. */
+#ifndef ILG_LOADER_PRIVATE_H
+#define ILG_LOADER_PRIVATE_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ilg_private.h"
+#include "ilgraft/loader.h"
+#include "ilgraft/metadata.h"
+
+struct ilg_arena;
+
+struct ilg_image {
+    char *path;
+    const uint8_t *file;        /* file bytes: mmap'd read-only, or a malloc'd copy */
+    size_t file_size;
+    bool file_mmapped;
+
+    ilg_format format;
+    uint32_t machine;
+    uint64_t preferred_base;
+    uint64_t image_size;        /* the span, before page rounding */
+    uint64_t entry_rva;
+    uint32_t characteristics;
+    uint32_t subsystem;
+    uint32_t section_alignment;
+    uint32_t file_alignment;
+    uint32_t size_of_headers;   /* PE headers mapped at RVA 0 */
+
+    ilg_region *regions;        /* PE sections or ELF PT_LOAD segments, by rva */
+    uint32_t region_count;
+    char *names;                /* storage for region names */
+
+    uint32_t dir_count;         /* PE data directories */
+    uint32_t dirs[16][2];
+
+    /* ELF extras (empty for PE) */
+    ilg_elf_section *elf_sections;
+    uint32_t elf_section_count;
+    ilg_symbol *symbols;
+    uint32_t symbol_count;
+    void *elf;                  /* libelf handle (Elf *): symbol and section names point
+                                   into its data, so it lives as long as the image */
+
+    /* One reservation: image, then the graft arena, then a guard page. */
+    uint8_t *reservation;
+    size_t reservation_size;
+    uint8_t *base;
+    uint64_t arena_offset;
+    uint64_t arena_size;
+    struct ilg_arena *arena;    /* owned; created over [arena_offset, +arena_size) */
+
+    pthread_mutex_t md_lock;    /* guards the one-time metadata parse */
+    bool md_done;
+    ilg_status md_status;
+    ilg_diag md_diag;
+    struct ilg_metadata *md;
+};
+
+/* Format parsers: validate headers, fill the image's description (regions, sizes,
+ * directories, symbols). They do not map anything. */
+ilg_status ilg__pe_parse(ilg_image *img);
+ilg_status ilg__elf_parse(ilg_image *img);
+
+/* Metadata lifetime (metadata.c). */
+ilg_status ilg__md_parse(ilg_image *img, struct ilg_metadata **out);
+void ilg__md_free(struct ilg_metadata *md);
+
+/* The graft arena's life inside an image (arena.c): created once the image is mapped,
+ * over [arena_offset, arena_offset + arena_size) of the reservation; destroyed by
+ * ilg_image_close before the reservation is unmapped. destroy accepts an image whose
+ * arena was never created. */
+ilg_status ilg__image_arena_create(ilg_image *img);
+void ilg__image_arena_destroy(ilg_image *img);
+
+/* The region holding [rva, rva + len), or NULL. */
+const ilg_region *ilg__region_for(const ilg_image *img, uint64_t rva, uint64_t len);
+
+#endif

@@ -1,0 +1,76 @@
+/* md_private.h: the parsed metadata shared by metadata.c, signature.c and body.c. */
+#ifndef ILG_MD_PRIVATE_H
+#define ILG_MD_PRIVATE_H
+
+#include "loader_private.h"
+
+#define ILG_MD_MAX_STREAMS 16
+#define ILG_MD_MAX_COLS 9
+
+typedef struct md_column {
+    uint8_t kind;     /* ilg_column_kind */
+    uint8_t width;    /* 2 or 4 */
+    uint8_t offset;
+    uint8_t target;   /* ilg_table or ilg_coded_kind */
+} md_column;
+
+typedef struct md_table {
+    const uint8_t *data;
+    uint32_t rows;
+    uint32_t row_size;
+    uint8_t ncols;
+    md_column cols[ILG_MD_MAX_COLS];
+} md_table;
+
+struct ilg_metadata {
+    ilg_image *img;
+    ilg_md_info info;
+    ilg_stream_info streams[ILG_MD_MAX_STREAMS];
+    char stream_names[ILG_MD_MAX_STREAMS][33];
+
+    const uint8_t *root;          /* mapped metadata root */
+    uint64_t root_file_offset;
+    const uint8_t *strings; uint32_t strings_size; uint32_t strings_end; /* past last NUL */
+    const uint8_t *blob; uint32_t blob_size;
+    const uint8_t *guid; uint32_t guid_size;
+    const uint8_t *us; uint32_t us_size;
+    const uint8_t *tables_stream; uint32_t tables_size; uint32_t tables_offset;
+
+    md_table tables[ILG_TBL_COUNT];
+    uint32_t *method_owner;       /* [MethodDef rid] -> TypeDef rid (0 none) */
+    uint32_t *enclosing;          /* [TypeDef rid] -> enclosing TypeDef rid (0 none) */
+};
+
+/* A cell's raw stored value (heap offset, row, or coded value as stored). The caller
+ * has checked table, row (1-based) and column. */
+static inline uint32_t ilg__md_raw(const ilg_metadata *md, ilg_table t, uint32_t row, uint32_t col)
+{
+    const md_table *tb = &md->tables[t];
+    const uint8_t *p = tb->data + (size_t)(row - 1) * tb->row_size + tb->cols[col].offset;
+    return tb->cols[col].width == 2 ? ilg__rd16(p) : ilg__rd32(p);
+}
+
+/* The string at a validated #Strings index ("" for 0 or a missing heap). */
+static inline const char *ilg__md_str(const ilg_metadata *md, uint32_t idx)
+{
+    return idx < md->strings_end ? (const char *)md->strings + idx : "";
+}
+
+/* Decodes a coded-index value to a token (table << 24 | row), 0 for a null index. */
+uint32_t ilg__md_coded_token(ilg_coded_kind kind, uint32_t value);
+
+/* Growable output text for names and signatures: len counts the full text even when
+ * the buffer was too small, so callers can report the size needed. */
+typedef struct ilg_sb {
+    char *buf;
+    size_t size;
+    size_t len;
+} ilg_sb;
+
+void ilg__sb_puts(ilg_sb *sb, const char *s);
+void ilg__sb_putc(ilg_sb *sb, char c);
+void ilg__sb_printf(ilg_sb *sb, const char *fmt, ...) ILG_PRINTF(2, 3);
+
+ilg_status ilg__md_format_type_token(const ilg_metadata *md, uint32_t token, ilg_sb *sb, int depth);
+
+#endif

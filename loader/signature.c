@@ -1,0 +1,498 @@
+/* signature.c: ECMA-335 II.23.2 signature blobs as ilasm-like text (types, method
+ * names) and the stack shape of call sites. Recursion is bounded, so hostile nesting
+ * ends in E_MD_BAD_SIG rather than a deep stack. */
+#include <stdarg.h>
+#include <stdio.h>
+
+#include "md_private.h"
+
+#define MAX_SIG_DEPTH 64
+
+void ilg__sb_puts(ilg_sb *sb, const char *s)
+{
+    size_t n = strlen(s);
+    if (sb->len < sb->size) {
+        size_t room = sb->size - sb->len - 1;
+        size_t k = n < room ? n : room;
+        memcpy(sb->buf + sb->len, s, k);
+        sb->buf[sb->len + k] = 0;
+    }
+    sb->len += n;
+}
+
+void ilg__sb_putc(ilg_sb *sb, char c)
+{
+    if (sb->len + 1 < sb->size) {
+        sb->buf[sb->len] = c;
+        sb->buf[sb->len + 1] = 0;
+    }
+    sb->len++;
+}
+
+void ilg__sb_printf(ilg_sb *sb, const char *fmt, ...)
+{
+    char tmp[64];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    ilg__sb_puts(sb, tmp);
+}
+
+/* A cursor over one blob. */
+typedef struct sig {
+    const uint8_t *p;
+    const uint8_t *end;
+    const uint8_t *start;
+} sig;
+
+static ilg_status sig_fail(const sig *s, const char *what)
+{
+    return ilg__fail(ILG_E_MD_BAD_SIG, ILG_WHERE_NONE, 0, "signature byte %td: %s",
+                     s->p - s->start, what);
+}
+
+static ilg_status sig_u8(sig *s, uint8_t *out)
+{
+    if (s->p >= s->end)
+        return sig_fail(s, "truncated");
+    *out = *s->p++;
+    return ILG_OK;
+}
+
+static ilg_status sig_uint(sig *s, uint32_t *out)
+{
+    size_t n = ilg__rd_compressed(s->p, (size_t)(s->end - s->p), out);
+    if (!n)
+        return sig_fail(s, "bad compressed integer");
+    s->p += n;
+    return ILG_OK;
+}
+
+static ilg_status sig_int(sig *s, int32_t *out)
+{
+    uint32_t u;
+    size_t n = ilg__rd_compressed(s->p, (size_t)(s->end - s->p), &u);
+    if (!n)
+        return sig_fail(s, "bad compressed integer");
+    s->p += n;
+    /* II.23.2: the sign bit is rotated into bit 0 of a 7, 14 or 29-bit value. */
+    uint32_t bits = n == 1 ? 7 : n == 2 ? 14 : 29;
+    int32_t v = (int32_t)(u >> 1);
+    if (u & 1)
+        v -= (int32_t)(1u << (bits - 1));
+    *out = v;
+    return ILG_OK;
+}
+
+static ilg_status sig_typedef_or_ref(sig *s, uint32_t *token)
+{
+    uint32_t v;
+    ilg_status st = sig_uint(s, &v);
+    if (st != ILG_OK)
+        return st;
+    static const uint32_t tables[] = { 0x02000000u, 0x01000000u, 0x1B000000u };
+    if ((v & 3) == 3)
+        return sig_fail(s, "TypeDefOrRef tag 3");
+    *token = tables[v & 3] | (v >> 2);
+    return ILG_OK;
+}
+
+static ilg_status format_type(const ilg_metadata *md, sig *s, ilg_sb *sb, int depth);
+
+static ilg_status format_mods_then_type(const ilg_metadata *md, sig *s, ilg_sb *sb, int depth)
+{
+    /* Modifiers precede the type in the blob but follow it in ilasm text. */
+    const uint8_t *mods = s->p;
+    while (s->p < s->end && (*s->p == 0x1F || *s->p == 0x20)) {
+        uint32_t tok;
+        s->p++;
+        ilg_status st = sig_typedef_or_ref(s, &tok);
+        if (st != ILG_OK)
+            return st;
+    }
+    const uint8_t *after = s->p;
+    ilg_status st = format_type(md, s, sb, depth + 1);
+    if (st != ILG_OK)
+        return st;
+    const uint8_t *resume = s->p;
+    s->p = mods;
+    while (s->p < after) {
+        uint8_t kind = *s->p++;
+        uint32_t tok;
+        sig_typedef_or_ref(s, &tok);
+        ilg__sb_puts(sb, kind == 0x1F ? " modreq(" : " modopt(");
+        if ((st = ilg__md_format_type_token(md, tok, sb, depth + 1)) != ILG_OK)
+            return st;
+        ilg__sb_putc(sb, ')');
+    }
+    s->p = resume;
+    return ILG_OK;
+}
+
+static ilg_status format_method_sig_tail(const ilg_metadata *md, sig *s, ilg_sb *sb,
+                                         const char *name, int depth, uint8_t conv);
+
+static ilg_status format_type(const ilg_metadata *md, sig *s, ilg_sb *sb, int depth)
+{
+    static const char *const prim[] = {
+        [0x01] = "void", [0x02] = "bool", [0x03] = "char", [0x04] = "int8",
+        [0x05] = "uint8", [0x06] = "int16", [0x07] = "uint16", [0x08] = "int32",
+        [0x09] = "uint32", [0x0A] = "int64", [0x0B] = "uint64", [0x0C] = "float32",
+        [0x0D] = "float64", [0x0E] = "string", [0x16] = "typedref", [0x18] = "native int",
+        [0x19] = "native uint", [0x1C] = "object",
+    };
+    uint8_t et = 0;
+    uint32_t u, tok;
+    ilg_status st;
+
+    if (depth > MAX_SIG_DEPTH)
+        return sig_fail(s, "nested deeper than 64 levels");
+    if ((st = sig_u8(s, &et)) != ILG_OK)
+        return st;
+    if (et < ILG_ARRAY_LEN(prim) && prim[et]) {
+        ilg__sb_puts(sb, prim[et]);
+        return ILG_OK;
+    }
+    switch (et) {
+    case 0x0F: /* PTR */
+    case 0x10: /* BYREF */
+        if ((st = format_mods_then_type(md, s, sb, depth)) != ILG_OK)
+            return st;
+        ilg__sb_putc(sb, et == 0x0F ? '*' : '&');
+        return ILG_OK;
+    case 0x11: /* VALUETYPE */
+    case 0x12: /* CLASS */
+        if ((st = sig_typedef_or_ref(s, &tok)) != ILG_OK)
+            return st;
+        ilg__sb_puts(sb, et == 0x11 ? "valuetype " : "class ");
+        return ilg__md_format_type_token(md, tok, sb, depth + 1);
+    case 0x13: /* VAR */
+    case 0x1E: /* MVAR */
+        if ((st = sig_uint(s, &u)) != ILG_OK)
+            return st;
+        ilg__sb_printf(sb, "%s%u", et == 0x13 ? "!" : "!!", u);
+        return ILG_OK;
+    case 0x14: { /* ARRAY */
+        uint32_t rank, nsizes, nlo;
+        uint32_t sizes[32];
+        int32_t lo[32];
+        if ((st = format_type(md, s, sb, depth + 1)) != ILG_OK || (st = sig_uint(s, &rank)) != ILG_OK ||
+            (st = sig_uint(s, &nsizes)) != ILG_OK)
+            return st;
+        if (rank == 0 || rank > 32 || nsizes > rank)
+            return sig_fail(s, "array rank or size count out of range");
+        for (uint32_t i = 0; i < nsizes; i++)
+            if ((st = sig_uint(s, &sizes[i])) != ILG_OK)
+                return st;
+        if ((st = sig_uint(s, &nlo)) != ILG_OK)
+            return st;
+        if (nlo > rank)
+            return sig_fail(s, "more lower bounds than dimensions");
+        for (uint32_t i = 0; i < nlo; i++)
+            if ((st = sig_int(s, &lo[i])) != ILG_OK)
+                return st;
+        ilg__sb_putc(sb, '[');
+        for (uint32_t i = 0; i < rank; i++) {
+            if (i)
+                ilg__sb_putc(sb, ',');
+            if (i < nlo && i < nsizes)
+                ilg__sb_printf(sb, "%d...%lld", lo[i], (long long)lo[i] + sizes[i] - 1);
+            else if (i < nlo)
+                ilg__sb_printf(sb, "%d...", lo[i]);
+            else if (i < nsizes)
+                ilg__sb_printf(sb, "%u", sizes[i]);
+        }
+        ilg__sb_putc(sb, ']');
+        return ILG_OK;
+    }
+    case 0x15: { /* GENERICINST */
+        uint8_t kind = 0;
+        uint32_t n;
+        if ((st = sig_u8(s, &kind)) != ILG_OK)
+            return st;
+        if (kind != 0x11 && kind != 0x12)
+            return sig_fail(s, "GENERICINST of neither CLASS nor VALUETYPE");
+        if ((st = sig_typedef_or_ref(s, &tok)) != ILG_OK || (st = sig_uint(s, &n)) != ILG_OK)
+            return st;
+        if (n == 0 || n > (uint32_t)(s->end - s->p))
+            return sig_fail(s, "generic argument count out of range");
+        ilg__sb_puts(sb, kind == 0x11 ? "valuetype " : "class ");
+        if ((st = ilg__md_format_type_token(md, tok, sb, depth + 1)) != ILG_OK)
+            return st;
+        ilg__sb_putc(sb, '<');
+        for (uint32_t i = 0; i < n; i++) {
+            if (i)
+                ilg__sb_puts(sb, ", ");
+            if ((st = format_mods_then_type(md, s, sb, depth)) != ILG_OK)
+                return st;
+        }
+        ilg__sb_putc(sb, '>');
+        return ILG_OK;
+    }
+    case 0x1B: { /* FNPTR */
+        uint8_t conv = 0;
+        if ((st = sig_u8(s, &conv)) != ILG_OK)
+            return st;
+        ilg__sb_puts(sb, "method ");
+        return format_method_sig_tail(md, s, sb, "*", depth + 1, conv);
+    }
+    case 0x1D: /* SZARRAY */
+        if ((st = format_mods_then_type(md, s, sb, depth)) != ILG_OK)
+            return st;
+        ilg__sb_puts(sb, "[]");
+        return ILG_OK;
+    case 0x1F:
+    case 0x20:
+        s->p--;
+        return format_mods_then_type(md, s, sb, depth);
+    case 0x45: /* PINNED */
+        if ((st = format_type(md, s, sb, depth + 1)) != ILG_OK)
+            return st;
+        ilg__sb_puts(sb, " pinned");
+        return ILG_OK;
+    case 0x41: /* SENTINEL */
+        ilg__sb_puts(sb, "...");
+        return ILG_OK;
+    default: {
+        char what[48];
+        s->p--;
+        snprintf(what, sizeof what, "unknown element type 0x%02x", et);
+        return sig_fail(s, what);
+    }
+    }
+}
+
+/* After the calling convention byte: [GenParamCount] ParamCount RetType Param*. */
+static ilg_status format_method_sig_tail(const ilg_metadata *md, sig *s, ilg_sb *sb,
+                                         const char *name, int depth, uint8_t conv)
+{
+    uint32_t gcount = 0, count;
+    ilg_status st;
+    if (conv & 0x10)
+        if ((st = sig_uint(s, &gcount)) != ILG_OK)
+            return st;
+    if ((st = sig_uint(s, &count)) != ILG_OK)
+        return st;
+    if (count > (uint32_t)(s->end - s->p))
+        return sig_fail(s, "parameter count exceeds the blob");
+    if (conv & 0x20)
+        ilg__sb_puts(sb, "instance ");
+    if ((conv & 0x0F) == 0x05)
+        ilg__sb_puts(sb, "vararg ");
+    if ((st = format_mods_then_type(md, s, sb, depth)) != ILG_OK)
+        return st;
+    ilg__sb_putc(sb, ' ');
+    ilg__sb_puts(sb, name);
+    if (gcount) {
+        ilg__sb_putc(sb, '<');
+        for (uint32_t i = 0; i < gcount; i++)
+            ilg__sb_printf(sb, i ? ", !!%u" : "!!%u", i);
+        ilg__sb_putc(sb, '>');
+    }
+    ilg__sb_putc(sb, '(');
+    for (uint32_t i = 0; i < count; i++) {
+        if (i)
+            ilg__sb_puts(sb, ", ");
+        if (s->p < s->end && *s->p == 0x41) { /* vararg sentinel: not a parameter */
+            s->p++;
+            ilg__sb_puts(sb, "..., ");
+        }
+        if ((st = format_mods_then_type(md, s, sb, depth)) != ILG_OK)
+            return st;
+    }
+    ilg__sb_putc(sb, ')');
+    return ILG_OK;
+}
+
+static ilg_status format_typedef(const ilg_metadata *md, uint32_t rid, ilg_sb *sb, int depth)
+{
+    if (depth > MAX_SIG_DEPTH)
+        return ilg__fail(ILG_E_MD_BAD_SIG, ILG_WHERE_NONE, 0,
+                         "TypeDef 0x%08x: nesting deeper than %d levels", 0x02000000u | rid,
+                         MAX_SIG_DEPTH);
+    uint32_t outer = md->enclosing[rid];
+    if (outer && outer <= md->tables[ILG_TBL_TypeDef].rows) {
+        ilg_status st = format_typedef(md, outer, sb, depth + 1);
+        if (st != ILG_OK)
+            return st;
+        ilg__sb_putc(sb, '/');
+    }
+    const char *ns = ilg__md_str(md, ilg__md_raw(md, ILG_TBL_TypeDef, rid, 2));
+    if (*ns && !outer) {
+        ilg__sb_puts(sb, ns);
+        ilg__sb_putc(sb, '.');
+    }
+    ilg__sb_puts(sb, ilg__md_str(md, ilg__md_raw(md, ILG_TBL_TypeDef, rid, 1)));
+    return ILG_OK;
+}
+
+static ilg_status format_typeref(const ilg_metadata *md, uint32_t rid, ilg_sb *sb, int depth)
+{
+    if (depth > MAX_SIG_DEPTH)
+        return ilg__fail(ILG_E_MD_BAD_SIG, ILG_WHERE_NONE, 0,
+                         "TypeRef 0x%08x: resolution scopes nest deeper than %d levels",
+                         0x01000000u | rid, MAX_SIG_DEPTH);
+    uint32_t scope = ilg__md_coded_token(ILG_CODED_ResolutionScope,
+                                         ilg__md_raw(md, ILG_TBL_TypeRef, rid, 0));
+    uint32_t st_table = scope >> 24, st_row = scope & 0xFFFFFF;
+    if (st_table == ILG_TBL_TypeRef && st_row) {
+        ilg_status st = format_typeref(md, st_row, sb, depth + 1);
+        if (st != ILG_OK)
+            return st;
+        ilg__sb_putc(sb, '/');
+    } else if (st_table == ILG_TBL_AssemblyRef && st_row) {
+        ilg__sb_putc(sb, '[');
+        ilg__sb_puts(sb, ilg__md_str(md, ilg__md_raw(md, ILG_TBL_AssemblyRef, st_row, 6)));
+        ilg__sb_putc(sb, ']');
+    } else if (st_table == ILG_TBL_ModuleRef && st_row) {
+        ilg__sb_puts(sb, "[.module ");
+        ilg__sb_puts(sb, ilg__md_str(md, ilg__md_raw(md, ILG_TBL_ModuleRef, st_row, 0)));
+        ilg__sb_putc(sb, ']');
+    }
+    const char *ns = ilg__md_str(md, ilg__md_raw(md, ILG_TBL_TypeRef, rid, 2));
+    if (*ns && st_table != ILG_TBL_TypeRef) {
+        ilg__sb_puts(sb, ns);
+        ilg__sb_putc(sb, '.');
+    }
+    ilg__sb_puts(sb, ilg__md_str(md, ilg__md_raw(md, ILG_TBL_TypeRef, rid, 1)));
+    return ILG_OK;
+}
+
+ilg_status ilg__md_format_type_token(const ilg_metadata *md, uint32_t token, ilg_sb *sb, int depth)
+{
+    uint32_t table = token >> 24, rid = token & 0xFFFFFF;
+    if (rid == 0 || table >= ILG_TBL_COUNT || rid > md->tables[table].rows)
+        return ilg__fail(ILG_E_MD_BAD_SIG, ILG_WHERE_NONE, 0, "type token 0x%08x does not exist",
+                         token);
+    switch (table) {
+    case ILG_TBL_TypeDef:
+        return format_typedef(md, rid, sb, depth);
+    case ILG_TBL_TypeRef:
+        return format_typeref(md, rid, sb, depth);
+    case ILG_TBL_TypeSpec: {
+        sig s;
+        uint32_t len;
+        ilg_status st = ilg_md_blob(md, ilg__md_raw(md, ILG_TBL_TypeSpec, rid, 0), &s.p, &len);
+        if (st != ILG_OK)
+            return st;
+        if (depth > MAX_SIG_DEPTH)
+            return ilg__fail(ILG_E_MD_BAD_SIG, ILG_WHERE_NONE, 0,
+                             "TypeSpec 0x%08x: nested deeper than %d levels", token, MAX_SIG_DEPTH);
+        s.start = s.p;
+        s.end = s.p + len;
+        return format_type(md, &s, sb, depth + 1);
+    }
+    default:
+        return ilg__fail(ILG_E_MD_BAD_SIG, ILG_WHERE_NONE, 0,
+                         "token 0x%08x is not a TypeDef, TypeRef or TypeSpec", token);
+    }
+}
+
+static ilg_status finish(ilg_sb *sb, size_t *needed, ilg_status st)
+{
+    if (st != ILG_OK)
+        return st;
+    if (needed)
+        *needed = sb->len;
+    if (sb->len >= sb->size)
+        return ilg__fail(ILG_E_RANGE, ILG_WHERE_NONE, 0, "name needs %zu bytes, buffer has %zu",
+                         sb->len + 1, sb->size);
+    return ILG_OK;
+}
+
+ilg_status ilg_md_type_name(const ilg_metadata *md, uint32_t token, char *buf, size_t size,
+                            size_t *needed)
+{
+    if (!md || (!buf && size))
+        return ilg__fail(ILG_E_INVALID_ARG, ILG_WHERE_NONE, 0, "metadata and buffer are required");
+    ilg_sb sb = { buf, size, 0 };
+    if (size)
+        buf[0] = 0;
+    return finish(&sb, needed, ilg__md_format_type_token(md, token, &sb, 0));
+}
+
+ilg_status ilg_md_method_name(const ilg_metadata *md, uint32_t rid, char *buf, size_t size,
+                              size_t *needed)
+{
+    ilg_method_info m;
+    if (!md || (!buf && size))
+        return ilg__fail(ILG_E_INVALID_ARG, ILG_WHERE_NONE, 0, "metadata and buffer are required");
+    ilg_status st = ilg_md_method(md, rid, &m);
+    if (st != ILG_OK)
+        return st;
+    ilg_sb sb = { buf, size, 0 };
+    char prefix[1024];
+    ilg_sb name = { prefix, sizeof prefix, 0 };
+    prefix[0] = 0;
+    if (m.owner) {
+        if ((st = format_typedef(md, m.owner & 0xFFFFFF, &name, 0)) != ILG_OK)
+            return ilg__fail_context("method 0x%08x", m.token);
+        ilg__sb_puts(&name, "::");
+    }
+    ilg__sb_puts(&name, m.name);
+    if (size)
+        buf[0] = 0;
+    sig s = { m.sig, m.sig + m.sig_len, m.sig };
+    uint8_t conv = 0;
+    if ((st = sig_u8(&s, &conv)) == ILG_OK)
+        st = format_method_sig_tail(md, &s, &sb, prefix, 0, conv);
+    if (st != ILG_OK)
+        return ilg__fail_context("method 0x%08x", m.token);
+    return finish(&sb, needed, ILG_OK);
+}
+
+ilg_status ilg_md_call_shape(const ilg_metadata *md, uint32_t token, uint32_t *pops,
+                             bool *has_this, bool *pushes)
+{
+    if (!md || !pops || !has_this || !pushes)
+        return ilg__fail(ILG_E_INVALID_ARG, ILG_WHERE_NONE, 0, "metadata and outputs are required");
+    uint32_t table = token >> 24, rid = token & 0xFFFFFF;
+    uint32_t blob;
+    if (table == ILG_TBL_MethodSpec && rid && rid <= md->tables[table].rows) {
+        token = ilg__md_coded_token(ILG_CODED_MethodDefOrRef, ilg__md_raw(md, ILG_TBL_MethodSpec, rid, 0));
+        table = token >> 24;
+        rid = token & 0xFFFFFF;
+    }
+    if (rid == 0 || table >= ILG_TBL_COUNT || rid > md->tables[table].rows)
+        return ilg__fail(ILG_E_NOT_FOUND, ILG_WHERE_NONE, 0, "token 0x%08x does not exist", token);
+    if (table == ILG_TBL_MethodDef)
+        blob = ilg__md_raw(md, table, rid, 4);
+    else if (table == ILG_TBL_MemberRef)
+        blob = ilg__md_raw(md, table, rid, 2);
+    else if (table == ILG_TBL_StandAloneSig)
+        blob = ilg__md_raw(md, table, rid, 0);
+    else
+        return ilg__fail(ILG_E_INVALID_ARG, ILG_WHERE_NONE, 0,
+                         "token 0x%08x is not a method or call-site signature", token);
+    sig s;
+    uint32_t len, count, gcount;
+    uint8_t conv = 0;
+    ilg_status st = ilg_md_blob(md, blob, &s.p, &len);
+    if (st != ILG_OK)
+        return st;
+    s.start = s.p;
+    s.end = s.p + len;
+    if ((st = sig_u8(&s, &conv)) != ILG_OK)
+        return st;
+    if ((conv & 0x0F) == 0x06)
+        return ilg__fail(ILG_E_INVALID_ARG, ILG_WHERE_NONE, 0,
+                         "token 0x%08x has a field signature", token);
+    if ((conv & 0x10) && (st = sig_uint(&s, &gcount)) != ILG_OK)
+        return st;
+    if ((st = sig_uint(&s, &count)) != ILG_OK)
+        return st;
+    while (s.p < s.end && (*s.p == 0x1F || *s.p == 0x20)) {
+        uint32_t tok;
+        s.p++;
+        if ((st = sig_typedef_or_ref(&s, &tok)) != ILG_OK)
+            return st;
+    }
+    if (s.p >= s.end)
+        return sig_fail(&s, "no return type");
+    bool this_ = (conv & 0x20) && !(conv & 0x40);
+    *pops = count + (this_ ? 1 : 0);
+    *has_this = this_;
+    *pushes = *s.p != 0x01;
+    return ILG_OK;
+}

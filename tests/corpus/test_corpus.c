@@ -1,0 +1,196 @@
+/* test_corpus.c: every assembly of the installed Mono 4.5 profile and of the installed
+ * .NET shared framework opens, its metadata validates, and every method has a name and
+ * a measured body; the MethodDef count equals monodis's "Method Table (1..N)" and a
+ * sample of method names matches `monodis --method`. The framework's native .so files
+ * open as ELF. Where monodis itself cannot read an assembly, that is listed. */
+#include <check.h>
+#include <dirent.h>
+#include <glob.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ilgraft/metadata.h"
+#include "unit/fixture_util.h"
+
+#define SAMPLE_EVERY 17
+
+typedef struct tally {
+    unsigned assemblies, methods, sampled, peer_failures, peer_method_failures;
+} tally;
+
+static void add_glob(glob_t *g, const char *pattern, int *flags)
+{
+    glob(pattern, *flags, NULL, g);
+    *flags |= GLOB_APPEND;
+}
+
+/* One assembly: ilgraft reads everything; monodis agrees on the count and names. */
+static void check_assembly(const char *path, tally *t)
+{
+    ilg_image *img;
+    const ilg_metadata *md;
+    ilg_status st = ilg_image_open(path, NULL, &img);
+    ck_assert_msg(st == ILG_OK, "%s: open: %s: %s", path, ilg_status_name(st), ilg_last_diag()->message);
+    st = ilg_image_metadata(img, &md);
+    ck_assert_msg(st == ILG_OK, "%s: metadata: %s: %s", path, ilg_status_name(st),
+                  ilg_last_diag()->message);
+    const uint32_t n = ilg_md_row_count(md, ILG_TBL_MethodDef);
+    char name[8192];
+    for (uint32_t rid = 1; rid <= n; rid++) {
+        ilg_method_body b;
+        st = ilg_md_method_name(md, rid, name, sizeof name, NULL);
+        ck_assert_msg(st == ILG_OK, "%s: method 0x%08x name: %s: %s", path, 0x06000000 | rid,
+                      ilg_status_name(st), ilg_last_diag()->message);
+        st = ilg_md_method_body(md, rid, &b);
+        ck_assert_msg(st == ILG_OK, "%s: method 0x%08x body: %s: %s", path, 0x06000000 | rid,
+                      ilg_status_name(st), ilg_last_diag()->message);
+        if (b.kind == ILG_BODY_TINY || b.kind == ILG_BODY_FAT)
+            ck_assert_uint_ge(b.body_size, b.header_size + b.code_size);
+    }
+    t->assemblies++;
+    t->methods += n;
+
+    const char *argv[] = { "monodis", "--method", path, NULL };
+    fx_result r;
+    ck_assert(fx_run(argv, &r));
+    unsigned peer_n;
+    if (!r.exited || r.status != 0 || sscanf(r.out, "Method Table (1..%u)", &peer_n) != 1) {
+        if (!(n == 0 && r.exited && r.status == 0)) {
+            fprintf(stderr, "corpus: monodis cannot read %s (%s %d); ilgraft read %u methods\n",
+                    path, r.exited ? "exit" : "signal", r.status, n);
+            t->peer_failures++;
+        }
+        fx_result_free(&r);
+        ilg_image_close(img);
+        return;
+    }
+    ck_assert_msg(peer_n == n, "%s: monodis has %u methods, ilgraft %u", path, peer_n, n);
+    for (char *line = strtok(r.out, "\n"); line; line = strtok(NULL, "\n")) {
+        unsigned rid;
+        if (sscanf(line, "%u: ", &rid) != 1 || (rid % SAMPLE_EVERY != 1 && rid != n))
+            continue;
+        ilg_method_info mi;
+        ck_assert_int_eq(ilg_md_method(md, rid, &mi), ILG_OK);
+        if (strstr(line, ": failed to parse due to ")) {
+            fprintf(stderr, "corpus: monodis cannot read method %u of %s: %.160s\n", rid, path, line);
+            t->peer_method_failures++;
+            continue;
+        }
+        ck_assert_msg(strstr(line, mi.name) != NULL, "%s: method %u: ilgraft '%s', monodis '%s'",
+                      path, rid, mi.name, line);
+        t->sampled++;
+    }
+    fx_result_free(&r);
+    ilg_image_close(img);
+}
+
+/* monodis resolves the types an assembly references through MONO_PATH. It must keep
+ * Mono's own mscorlib, so the folder links every framework assembly but that one. */
+static void make_mono_path(const char *framework_dir, char *out, size_t size)
+{
+    char tmpl[] = "/tmp/ilg-monopath-XXXXXX";
+    ck_assert_ptr_nonnull(mkdtemp(tmpl));
+    snprintf(out, size, "%s", tmpl);
+    DIR *d = opendir(framework_dir);
+    ck_assert_ptr_nonnull(d);
+    for (struct dirent *e; (e = readdir(d));) {
+        size_t n = strlen(e->d_name);
+        if (n < 5 || strcmp(e->d_name + n - 4, ".dll") != 0 || strcmp(e->d_name, "mscorlib.dll") == 0)
+            continue;
+        char from[8192], to[8192];
+        snprintf(from, sizeof from, "%s/%s", framework_dir, e->d_name);
+        snprintf(to, sizeof to, "%s/%s", out, e->d_name);
+        ck_assert_int_eq(symlink(from, to), 0);
+    }
+    closedir(d);
+    setenv("MONO_PATH", out, 1);
+}
+
+static void remove_mono_path(const char *dir)
+{
+    char cmd[4200];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    ck_assert_int_eq(system(cmd), 0);
+    unsetenv("MONO_PATH");
+}
+
+START_TEST(every_corpus_assembly)
+{
+    glob_t g;
+    int flags = 0;
+    add_glob(&g, "/usr/lib/mono/4.5/*.dll", &flags);
+    add_glob(&g, "/usr/lib/mono/4.5/*.exe", &flags);
+    add_glob(&g, "/usr/lib/mono/4.5/Facades/*.dll", &flags);
+    size_t mono = g.gl_pathc;
+    add_glob(&g, "/usr/share/dotnet/shared/Microsoft.NETCore.App/*/*.dll", &flags);
+    size_t dotnet = g.gl_pathc - mono;
+    if (mono == 0 || dotnet == 0) {
+        if (fx_is_ci())
+            ck_abort_msg("corpus missing under CI: %zu Mono and %zu .NET assemblies", mono, dotnet);
+        printf("SKIP: corpus missing (%zu Mono, %zu .NET assemblies); run scripts/setup.sh\n", mono,
+               dotnet);
+        globfree(&g);
+        return;
+    }
+    tally t = { 0 };
+    for (size_t i = 0; i < mono; i++)
+        check_assembly(g.gl_pathv[i], &t);
+    char framework[4096], mono_path[4096];
+    snprintf(framework, sizeof framework, "%s", g.gl_pathv[mono]);
+    *strrchr(framework, '/') = 0;
+    make_mono_path(framework, mono_path, sizeof mono_path);
+    for (size_t i = mono; i < g.gl_pathc; i++)
+        check_assembly(g.gl_pathv[i], &t);
+    remove_mono_path(mono_path);
+    printf("corpus: %u assemblies (%zu Mono, %zu .NET), %u methods, %u names compared with monodis, "
+           "%u assemblies and %u sampled methods monodis could not read\n",
+           t.assemblies, mono, dotnet, t.methods, t.sampled, t.peer_failures,
+           t.peer_method_failures);
+    ck_assert_uint_eq(t.assemblies, g.gl_pathc);
+    ck_assert_uint_gt(t.sampled, 1000);
+    globfree(&g);
+}
+END_TEST
+
+START_TEST(framework_native_libraries_open_as_elf)
+{
+    glob_t g;
+    if (glob("/usr/share/dotnet/shared/Microsoft.NETCore.App/*/*.so", 0, NULL, &g) != 0) {
+        if (fx_is_ci())
+            ck_abort_msg("no native libraries in the .NET shared framework under CI");
+        printf("SKIP: no .NET shared framework\n");
+        return;
+    }
+    for (size_t i = 0; i < g.gl_pathc; i++) {
+        ilg_image *img;
+        ilg_image_info in;
+        ilg_status st = ilg_image_open(g.gl_pathv[i], NULL, &img);
+        ck_assert_msg(st == ILG_OK, "%s: %s: %s", g.gl_pathv[i], ilg_status_name(st),
+                      ilg_last_diag()->message);
+        ilg_image_get_info(img, &in);
+        ck_assert_int_eq(in.format, ILG_FORMAT_ELF64);
+        ck_assert_uint_gt(in.region_count, 0);
+        ck_assert_uint_gt(ilg_image_symbol_count(img), 0);
+        ilg_image_close(img);
+    }
+    printf("corpus: %zu native libraries opened as ELF\n", g.gl_pathc);
+    globfree(&g);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("corpus");
+    TCase *tc = tcase_create("assemblies");
+    tcase_set_timeout(tc, 1500);
+    tcase_add_test(tc, every_corpus_assembly);
+    tcase_add_test(tc, framework_native_libraries_open_as_elf);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

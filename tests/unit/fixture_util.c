@@ -1,0 +1,139 @@
+/* fixture_util.c: process and file helpers for the test suites. */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "unit/fixture_util.h"
+
+void fx_path(char *buf, size_t size, const char *name)
+{
+    snprintf(buf, size, "%s/%s", ILG_FIXTURE_DIR, name);
+}
+
+char *fx_read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    size_t cap = 1 << 16, n = 0;
+    char *buf = malloc(cap + 1);
+    while (buf) {
+        size_t got = fread(buf + n, 1, cap - n, f);
+        n += got;
+        if (n < cap)
+            break;
+        char *bigger = realloc(buf, cap * 2 + 1);
+        if (!bigger) {
+            free(buf);
+            buf = NULL;
+            break;
+        }
+        buf = bigger;
+        cap *= 2;
+    }
+    fclose(f);
+    if (buf) {
+        buf[n] = 0;
+        if (len)
+            *len = n;
+    }
+    return buf;
+}
+
+static int temp_fd(char *tmpl)
+{
+    int fd = mkstemp(tmpl);
+    if (fd >= 0)
+        unlink(tmpl);
+    return fd;
+}
+
+static char *slurp_fd(int fd, size_t *len)
+{
+    size_t cap = 1 << 16, n = 0;
+    char *buf = malloc(cap + 1);
+    lseek(fd, 0, SEEK_SET);
+    while (buf) {
+        ssize_t got = read(fd, buf + n, cap - n);
+        if (got <= 0)
+            break;
+        n += (size_t)got;
+        if (n == cap) {
+            char *bigger = realloc(buf, cap * 2 + 1);
+            if (!bigger) {
+                free(buf);
+                return NULL;
+            }
+            buf = bigger;
+            cap *= 2;
+        }
+    }
+    if (buf)
+        buf[n] = 0;
+    *len = n;
+    return buf;
+}
+
+bool fx_run(const char *const argv[], fx_result *res)
+{
+    char out_t[] = "/tmp/ilg-out-XXXXXX", err_t[] = "/tmp/ilg-err-XXXXXX";
+    int out = temp_fd(out_t), err = temp_fd(err_t);
+    memset(res, 0, sizeof *res);
+    if (out < 0 || err < 0)
+        return false;
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0)
+        return false;
+    if (pid == 0) {
+        int in = open("/dev/null", O_RDONLY);
+        dup2(in, 0);
+        dup2(out, 1);
+        dup2(err, 2);
+        execvp(argv[0], (char *const *)argv);
+        _exit(127);
+    }
+    int ws;
+    while (waitpid(pid, &ws, 0) < 0)
+        ;
+    res->exited = WIFEXITED(ws);
+    res->status = res->exited ? WEXITSTATUS(ws) : WTERMSIG(ws);
+    res->out = slurp_fd(out, &res->out_len);
+    res->err = slurp_fd(err, &res->err_len);
+    close(out);
+    close(err);
+    return res->out && res->err;
+}
+
+void fx_result_free(fx_result *res)
+{
+    free(res->out);
+    free(res->err);
+    memset(res, 0, sizeof *res);
+}
+
+bool fx_is_ci(void)
+{
+    const char *ci = getenv("CI");
+    return ci && strcmp(ci, "true") == 0;
+}
+
+bool fx_have_program(const char *prog)
+{
+    const char *path = getenv("PATH");
+    if (!path)
+        return false;
+    char *copy = strdup(path), *save = NULL;
+    bool found = false;
+    for (char *dir = strtok_r(copy, ":", &save); dir && !found; dir = strtok_r(NULL, ":", &save)) {
+        char full[4096];
+        snprintf(full, sizeof full, "%s/%s", dir, prog);
+        found = access(full, X_OK) == 0;
+    }
+    free(copy);
+    return found;
+}

@@ -1,0 +1,35 @@
+/* fixture_util.h: what the Check suites share: fixture paths, running a program and
+ * capturing its output and status, reading files, and the CI switch. */
+#ifndef ILG_FIXTURE_UTIL_H
+#define ILG_FIXTURE_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* ILG_FIXTURE_DIR "/" name into buf. */
+void fx_path(char *buf, size_t size, const char *name);
+
+typedef struct fx_result {
+    int exited;       /* 1 if the child exited normally */
+    int status;       /* exit status, or the signal number when !exited */
+    char *out;        /* captured stdout (NUL-terminated, caller frees) */
+    size_t out_len;
+    char *err;        /* captured stderr */
+    size_t err_len;
+} fx_result;
+
+/* Runs argv[0] (searched in PATH) with argv, stdin from /dev/null, capturing both
+ * outputs. Returns false if it could not be started. */
+bool fx_run(const char *const argv[], fx_result *res);
+void fx_result_free(fx_result *res);
+
+/* Whole file into a malloc'd buffer (NUL-terminated); NULL on failure. */
+char *fx_read_file(const char *path, size_t *len);
+
+/* True when the environment says CI=true. */
+bool fx_is_ci(void);
+
+/* True when an executable named prog is found in PATH. */
+bool fx_have_program(const char *prog);
+
+#endif

@@ -1,0 +1,237 @@
+/* test_metadata.c: the metadata reader on ilasm-built fixtures, with expectations taken
+ * from the fixtures' IL source and the spec (body sizes count the instruction bytes the
+ * source names), and on mscorlib against monodis. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ilgraft/metadata.h"
+#include "unit/fixture_util.h"
+
+static ilg_image *img;
+static const ilg_metadata *md;
+
+static void setup_calc(void)
+{
+    char path[4096];
+    fx_path(path, sizeof path, "calc.exe");
+    ck_assert_int_eq(ilg_image_open(path, NULL, &img), ILG_OK);
+    ck_assert_int_eq(ilg_image_metadata(img, &md), ILG_OK);
+}
+
+static void teardown(void)
+{
+    ilg_image_close(img);
+    img = NULL;
+    md = NULL;
+}
+
+START_TEST(root_streams_and_tables)
+{
+    ilg_md_info mi;
+    ck_assert_int_eq(ilg_md_get_info(md, &mi), ILG_OK);
+    ck_assert_uint_eq(mi.runtime_major, 2);
+    /* ECMA-335 II.25.3.3 says 2.0, which Mono's ilasm writes; Microsoft's tools write 2.5. */
+    ck_assert(mi.runtime_minor == 0 || mi.runtime_minor == 5);
+    ck_assert_str_eq(mi.version, "v4.0.30319");
+    ck_assert(!mi.uncompressed);
+    ck_assert_uint_eq(mi.entry_point, 0x06000004); /* Main, the fourth method in calc.il */
+    ck_assert_uint_eq(mi.rows[ILG_TBL_Module], 1);
+    ck_assert_uint_eq(mi.rows[ILG_TBL_MethodDef], 4);
+    ck_assert_uint_eq(mi.rows[ILG_TBL_Assembly], 1);
+    ck_assert_uint_eq(ilg_md_row_count(md, ILG_TBL_TypeDef), 2); /* <Module> and Calc */
+    const char *names[] = { "#~", "#Strings", "#US", "#GUID", "#Blob" };
+    for (size_t i = 0; i < 5; i++) {
+        bool found = false;
+        for (uint32_t k = 0; k < mi.stream_count; k++)
+            found |= strcmp(mi.streams[k].name, names[i]) == 0;
+        ck_assert_msg(found, "stream %s missing", names[i]);
+    }
+    /* The Valid mask has a bit for exactly the tables with rows. */
+    for (int t = 0; t < ILG_TBL_COUNT; t++)
+        ck_assert_int_eq((int)(mi.valid_mask >> t & 1), mi.rows[t] != 0);
+}
+END_TEST
+
+START_TEST(schema_from_the_def_file)
+{
+    ilg_column_info c;
+    ck_assert_str_eq(ilg_md_table_name(ILG_TBL_MethodDef), "MethodDef");
+    ck_assert_uint_eq(ilg_md_column_count(ILG_TBL_MethodDef), 6);
+    ck_assert_uint_eq(ilg_md_column_count(ILG_TBL_Assembly), 9);
+    ck_assert_uint_eq(ilg_md_column_count(ILG_TBL_GenericParamConstraint), 2);
+    ck_assert_int_eq(ilg_md_column(md, ILG_TBL_TypeDef, 3, &c), ILG_OK);
+    ck_assert_str_eq(c.name, "Extends");
+    ck_assert_int_eq(c.kind, ILG_COL_CODED);
+    ck_assert_int_eq(c.target, ILG_CODED_TypeDefOrRef);
+    ck_assert_uint_eq(c.width, 2);
+    ck_assert_int_eq(ilg_md_column(md, ILG_TBL_MethodDef, 0, &c), ILG_OK);
+    ck_assert_str_eq(c.name, "RVA");
+    ck_assert_uint_eq(c.width, 4);
+    ck_assert_int_eq(ilg_md_column(md, ILG_TBL_MethodDef, 6, &c), ILG_E_INVALID_ARG);
+    ck_assert_str_eq(ilg_md_coded_name(ILG_CODED_HasCustomAttribute), "HasCustomAttribute");
+}
+END_TEST
+
+START_TEST(cells_heaps_and_names)
+{
+    uint32_t v;
+    const char *s;
+    ck_assert_int_eq(ilg_md_cell(md, ILG_TBL_Module, 1, 1, &v), ILG_OK);
+    ck_assert_int_eq(ilg_md_string(md, v, &s), ILG_OK);
+    ck_assert_str_eq(s, "calc.exe");
+    ck_assert_int_eq(ilg_md_cell(md, ILG_TBL_Module, 1, 2, &v), ILG_OK);
+    const uint8_t *guid;
+    ck_assert_int_eq(ilg_md_guid(md, v, &guid), ILG_OK);
+    ck_assert_int_eq(ilg_md_cell(md, ILG_TBL_Module, 2, 0, &v), ILG_E_RANGE);
+    /* Calc extends [mscorlib]System.Object: a coded index decoded to a TypeRef token. */
+    ck_assert_int_eq(ilg_md_cell(md, ILG_TBL_TypeDef, 2, 3, &v), ILG_OK);
+    ck_assert_uint_eq(v >> 24, ILG_TBL_TypeRef);
+    char buf[256];
+    ck_assert_int_eq(ilg_md_type_name(md, v, buf, sizeof buf, NULL), ILG_OK);
+    ck_assert_str_eq(buf, "[mscorlib]System.Object");
+    ck_assert_int_eq(ilg_md_type_name(md, 0x02000002, buf, sizeof buf, NULL), ILG_OK);
+    ck_assert_str_eq(buf, "Calc");
+    size_t need = 0;
+    ck_assert_int_eq(ilg_md_type_name(md, v, buf, 5, &need), ILG_E_RANGE);
+    ck_assert_uint_eq(need, strlen("[mscorlib]System.Object"));
+    ck_assert_str_eq(buf, "[msc");
+}
+END_TEST
+
+START_TEST(methods_names_and_bodies)
+{
+    /* From calc.il: names, owners, and body sizes = the instruction bytes listed there
+     * (ldarg.0/ldarg.1/add/ret are one byte each; call is five; ldc.i4.2 one). */
+    static const struct {
+        const char *name;
+        uint32_t code;
+    } want[] = {
+        { "int32 Calc::Add(int32, int32)", 4 },
+        { "int32 Calc::Mul(int32, int32)", 4 },
+        { "instance void Calc::.ctor()", 7 },
+        { "void Calc::Main()", 13 },
+    };
+    for (uint32_t rid = 1; rid <= 4; rid++) {
+        char buf[256];
+        ilg_method_info m;
+        ilg_method_body b;
+        ck_assert_int_eq(ilg_md_method(md, rid, &m), ILG_OK);
+        ck_assert_uint_eq(m.token, 0x06000000 | rid);
+        ck_assert_uint_eq(m.owner, 0x02000002);
+        ck_assert_int_eq(ilg_md_method_name(md, rid, buf, sizeof buf, NULL), ILG_OK);
+        ck_assert_str_eq(buf, want[rid - 1].name);
+        ck_assert_int_eq(ilg_md_method_body(md, rid, &b), ILG_OK);
+        ck_assert_int_eq(b.kind, ILG_BODY_TINY);
+        ck_assert_uint_eq(b.code_size, want[rid - 1].code);
+        ck_assert_uint_eq(b.header_size, 1);
+        ck_assert_uint_eq(b.body_size, 1 + want[rid - 1].code);
+        ck_assert_uint_eq(b.max_stack, 8);
+        ck_assert_uint_eq(b.rva, m.rva);
+        ck_assert_uint_eq(b.header[0], (want[rid - 1].code << 2) | 2);
+        ck_assert_ptr_eq(b.code, b.header + 1);
+    }
+    ilg_method_info m;
+    ck_assert_int_eq(ilg_md_method(md, 5, &m), ILG_E_RANGE);
+    ck_assert_int_eq(ilg_md_method(md, 0, &m), ILG_E_RANGE);
+}
+END_TEST
+
+START_TEST(call_shapes_from_signatures)
+{
+    /* Main: ldc.i4.2 ldc.i4.3 call Calc::Add call Console::WriteLine(int32) ret. */
+    ilg_method_body b;
+    ck_assert_int_eq(ilg_md_method_body(md, 4, &b), ILG_OK);
+    ck_assert_uint_eq(b.code[2], 0x28);
+    uint32_t add = b.code[3] | b.code[4] << 8 | b.code[5] << 16 | (uint32_t)b.code[6] << 24;
+    uint32_t wl = b.code[8] | b.code[9] << 8 | b.code[10] << 16 | (uint32_t)b.code[11] << 24;
+    ck_assert_uint_eq(add, 0x06000001);
+    ck_assert_uint_eq(wl >> 24, 0x0A); /* a MemberRef */
+    uint32_t pops;
+    bool this_, pushes;
+    ck_assert_int_eq(ilg_md_call_shape(md, add, &pops, &this_, &pushes), ILG_OK);
+    ck_assert_uint_eq(pops, 2);
+    ck_assert(!this_ && pushes);
+    ck_assert_int_eq(ilg_md_call_shape(md, wl, &pops, &this_, &pushes), ILG_OK);
+    ck_assert_uint_eq(pops, 1);
+    ck_assert(!this_ && !pushes);
+    ck_assert_int_eq(ilg_md_call_shape(md, 0x06000003, &pops, &this_, &pushes), ILG_OK);
+    ck_assert_uint_eq(pops, 1); /* .ctor: this only */
+    ck_assert(this_ && !pushes);
+    ck_assert_int_eq(ilg_md_call_shape(md, 0x06000009, &pops, &this_, &pushes), ILG_E_NOT_FOUND);
+    ck_assert_int_eq(ilg_md_call_shape(md, 0x02000001, &pops, &this_, &pushes), ILG_E_INVALID_ARG);
+}
+END_TEST
+
+START_TEST(native_image_has_no_metadata)
+{
+    ilg_image *e;
+    const ilg_metadata *m = NULL;
+    ck_assert_int_eq(ilg_image_open("/usr/lib/x86_64-linux-gnu/libz.so.1", NULL, &e), ILG_OK);
+    ck_assert_int_eq(ilg_image_metadata(e, &m), ILG_E_CLI_ABSENT);
+    ck_assert_ptr_null(m);
+    ilg_image_close(e);
+}
+END_TEST
+
+/* The monodis method table of mscorlib: same count, and every method's name. */
+START_TEST(mscorlib_method_names_match_monodis)
+{
+    const char *path = "/usr/lib/mono/4.5/mscorlib.dll";
+    const char *argv[] = { "monodis", "--method", path, NULL };
+    fx_result r;
+    ilg_image *im;
+    const ilg_metadata *m;
+    ck_assert(fx_run(argv, &r) && r.exited && r.status == 0);
+    ck_assert_int_eq(ilg_image_open(path, NULL, &im), ILG_OK);
+    ck_assert_int_eq(ilg_image_metadata(im, &m), ILG_OK);
+    unsigned n = 0;
+    ck_assert_int_eq(sscanf(r.out, "Method Table (1..%u)", &n), 1);
+    ck_assert_uint_eq(n, ilg_md_row_count(m, ILG_TBL_MethodDef));
+    /* monodis prints "N: ... Name (params)  (param: ...)"; ".ctor" style names are quoted. */
+    unsigned checked = 0;
+    for (char *line = strtok(r.out, "\n"); line; line = strtok(NULL, "\n")) {
+        unsigned rid;
+        int used;
+        if (sscanf(line, "%u: %n", &rid, &used) != 1)
+            continue;
+        ilg_method_info mi;
+        ck_assert_int_eq(ilg_md_method(m, rid, &mi), ILG_OK);
+        ck_assert_msg(strstr(line, mi.name) != NULL, "method %u: ilgraft '%s', monodis '%s'", rid,
+                      mi.name, line);
+        checked++;
+    }
+    ck_assert_uint_eq(checked, n);
+    ilg_image_close(im);
+    fx_result_free(&r);
+}
+END_TEST
+
+static Suite *metadata_suite(void)
+{
+    Suite *s = suite_create("metadata");
+    TCase *tc = tcase_create("calc");
+    tcase_add_checked_fixture(tc, setup_calc, teardown);
+    tcase_add_test(tc, root_streams_and_tables);
+    tcase_add_test(tc, schema_from_the_def_file);
+    tcase_add_test(tc, cells_heaps_and_names);
+    tcase_add_test(tc, methods_names_and_bodies);
+    tcase_add_test(tc, call_shapes_from_signatures);
+    suite_add_tcase(s, tc);
+    TCase *other = tcase_create("other");
+    tcase_set_timeout(other, 120);
+    tcase_add_test(other, native_image_has_no_metadata);
+    tcase_add_test(other, mscorlib_method_names_match_monodis);
+    suite_add_tcase(s, other);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(metadata_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
