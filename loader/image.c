@@ -217,6 +217,7 @@ ilg_status ilg_image_open_memory(const void *data, size_t size, const char *name
         memcpy(copy, data, size);
     img->file = copy;
     img->file_size = size;
+    img->file_malloced = true;
     return image_load(img, opts, out);
 }
 
@@ -234,7 +235,7 @@ void ilg_image_close(ilg_image *img)
         munmap(img->reservation, img->reservation_size);
     if (img->file_mmapped)
         munmap((void *)img->file, img->file_size);
-    else if (img->file_size)
+    else if (img->file_malloced)
         free((void *)img->file);
     pthread_mutex_destroy(&img->md_lock);
     free(img->regions);

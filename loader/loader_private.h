@@ -18,6 +18,7 @@ struct ilg_image {
     const uint8_t *file;        /* file bytes: mmap'd read-only, or a malloc'd copy */
     size_t file_size;
     bool file_mmapped;
+    bool file_malloced;         /* a copy made by ilg_image_open_memory */
 
     ilg_format format;
     uint32_t machine;
