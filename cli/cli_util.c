@@ -35,6 +35,7 @@ int cli_print_json(json_t *value)
         fprintf(stderr, "ilgraft: out of memory building JSON\n");
         return CLI_BAD_INPUT;
     }
+    cli_buffer_stdout(); /* jansson writes many small pieces */
     int rc = json_dumpf(value, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     fputc('\n', stdout);
     json_decref(value);
@@ -59,5 +60,8 @@ bool cli_parse_u64(const char *s, uint64_t *out)
 void cli_buffer_stdout(void)
 {
     static char buf[1 << 20];
-    setvbuf(stdout, buf, _IOFBF, sizeof buf);
+    static bool done;
+    if (!done)
+        setvbuf(stdout, buf, _IOFBF, sizeof buf);
+    done = true;
 }
