@@ -154,6 +154,96 @@ START_TEST(every_corpus_assembly)
 }
 END_TEST
 
+/* What monodis's full disassembly says of one body. */
+typedef struct peer_body {
+    uint32_t rva, code_size, max_stack, eh;
+} peer_body;
+
+static int cmp_rva(const void *a, const void *b)
+{
+    uint32_t x = ((const peer_body *)a)->rva, y = ((const peer_body *)b)->rva;
+    return x < y ? -1 : x > y;
+}
+
+/* Every method body of path: code size, maxstack and EH clause count against monodis
+ * ("// Method begins at RVA", "// Code size", ".maxstack", one "// end handler" per
+ * clause). Returns the number of bodies compared. */
+static unsigned compare_bodies_with_monodis(const char *path)
+{
+    const char *argv[] = { "monodis", path, NULL };
+    fx_result r;
+    ck_assert(fx_run(argv, &r));
+    ck_assert_msg(r.exited && r.status == 0, "monodis %s: status %d", path, r.status);
+    size_t cap = 1024, n = 0;
+    peer_body *peer = malloc(cap * sizeof *peer), *cur = NULL;
+    for (char *line = strtok(r.out, "\n"); line; line = strtok(NULL, "\n")) {
+        unsigned v;
+        char *p;
+        if ((p = strstr(line, "// Method begins at RVA 0x")) && sscanf(p + 26, "%x", &v) == 1) {
+            if (n == cap)
+                peer = realloc(peer, (cap *= 2) * sizeof *peer);
+            cur = &peer[n++];
+            *cur = (peer_body){ .rva = v };
+        } else if (cur && (p = strstr(line, "// Code size ")) && sscanf(p + 13, "%u", &v) == 1) {
+            cur->code_size = v;
+        } else if (cur && (p = strstr(line, ".maxstack ")) && sscanf(p + 10, "%u", &v) == 1) {
+            cur->max_stack = v;
+        } else if (cur && strstr(line, "} // end handler ")) {
+            cur->eh++;
+        }
+    }
+    qsort(peer, n, sizeof *peer, cmp_rva);
+
+    ilg_image *img;
+    const ilg_metadata *md;
+    ck_assert_int_eq(ilg_image_open(path, NULL, &img), ILG_OK);
+    ck_assert_int_eq(ilg_image_metadata(img, &md), ILG_OK);
+    unsigned compared = 0, bodies = 0;
+    for (uint32_t rid = 1; rid <= ilg_md_row_count(md, ILG_TBL_MethodDef); rid++) {
+        ilg_method_body b;
+        ck_assert_int_eq(ilg_md_method_body(md, rid, &b), ILG_OK);
+        if (b.kind != ILG_BODY_TINY && b.kind != ILG_BODY_FAT)
+            continue;
+        bodies++;
+        peer_body key = { .rva = b.rva };
+        peer_body *m = bsearch(&key, peer, n, sizeof *peer, cmp_rva);
+        ck_assert_msg(m != NULL, "%s: method 0x%08x at RVA 0x%x: monodis shows no body there", path,
+                      0x06000000 | rid, b.rva);
+        ck_assert_msg(m->code_size == b.code_size && m->max_stack == b.max_stack && m->eh == b.eh_clauses,
+                      "%s: method 0x%08x: ilgraft code %u maxstack %u eh %u, monodis %u %u %u", path,
+                      0x06000000 | rid, b.code_size, b.max_stack, b.eh_clauses, m->code_size,
+                      m->max_stack, m->eh);
+        compared++;
+    }
+    ck_assert_uint_eq(compared, bodies);
+    ilg_image_close(img);
+    free(peer);
+    fx_result_free(&r);
+    return compared;
+}
+
+START_TEST(bodies_match_monodis_disassembly)
+{
+    static const char *const mono[] = {
+        "/usr/lib/mono/4.5/mscorlib.dll", "/usr/lib/mono/4.5/System.dll",
+        "/usr/lib/mono/4.5/System.Core.dll", "/usr/lib/mono/4.5/System.Xml.dll",
+    };
+    unsigned total = 0;
+    for (size_t i = 0; i < sizeof mono / sizeof mono[0]; i++)
+        total += compare_bodies_with_monodis(mono[i]);
+    glob_t g;
+    int flags = 0;
+    add_glob(&g, ILG_FIXTURE_DIR "/*.exe", &flags);
+    add_glob(&g, ILG_FIXTURE_DIR "/*.dll", &flags);
+    for (size_t i = 0; i < g.gl_pathc; i++)
+        total += compare_bodies_with_monodis(g.gl_pathv[i]);
+    printf("corpus: %u method bodies (4 Mono assemblies, %zu fixtures) match monodis in code size, "
+           "maxstack and EH clause count\n", total, g.gl_pathc);
+    ck_assert_uint_gt(g.gl_pathc, 0);
+    globfree(&g);
+}
+END_TEST
+
 START_TEST(framework_native_libraries_open_as_elf)
 {
     glob_t g;
@@ -187,6 +277,7 @@ int main(void)
     tcase_set_timeout(tc, 1500);
     tcase_add_test(tc, every_corpus_assembly);
     tcase_add_test(tc, framework_native_libraries_open_as_elf);
+    tcase_add_test(tc, bodies_match_monodis_disassembly);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
