@@ -85,12 +85,30 @@ static ilg_status map_image(ilg_image *img, const ilg_image_options *opts)
     img->arena_offset = span;
     img->arena_size = arena;
 
-    /* Commit the image span in place (it is ours: MAP_FIXED cannot clobber anything
-     * else), populated up front: one call instead of a zero-fill fault per page. */
-    if (span && mmap(res, (size_t)span, PROT_READ | PROT_WRITE,
-                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_POPULATE, -1, 0) == MAP_FAILED)
+    /* The span is committed lazily (zero-fill on demand), and only the pages that
+     * receive file bytes are populated up front, in one call each rather than a fault
+     * per page: a tiny file declaring a huge image commits no more than its own size.
+     * All populating happens before any copy, so a page shared by two regions is never
+     * replaced after it was written. */
+    if (mprotect(res, (size_t)span, PROT_READ | PROT_WRITE) != 0)
         return ilg__fail(ILG_E_MAP, ILG_WHERE_NONE, 0, "cannot commit the image: %s",
                          strerror(errno));
+    for (uint32_t i = 0; i <= img->region_count; i++) {
+        uint64_t from = 0, len = img->size_of_headers;
+        if (i < img->region_count) {
+            from = img->regions[i].rva;
+            len = img->regions[i].file_size;
+        }
+        if (!len)
+            continue;
+        uint64_t lo = from & ~(uint64_t)(page - 1), hi = ilg__align_up(from + len, page);
+        if (hi > span)
+            hi = span;
+        if (lo < hi && mmap(res + lo, (size_t)(hi - lo), PROT_READ | PROT_WRITE,
+                            MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_POPULATE, -1, 0) == MAP_FAILED)
+            return ilg__fail(ILG_E_MAP, ILG_WHERE_RVA, lo, "cannot commit 0x%llx bytes: %s",
+                             (unsigned long long)(hi - lo), strerror(errno));
+    }
 
     if (img->size_of_headers) {
         uint64_t n = img->size_of_headers;

@@ -560,7 +560,7 @@ ilg_status ilg_md_blob(const ilg_metadata *md, uint32_t index, const uint8_t **d
 {
     if (!md || !data || !len)
         return ilg__fail(ILG_E_INVALID_ARG, ILG_WHERE_NONE, 0, "metadata, data and len are required");
-    if (index == 0 && md->blob_size == 0) {
+    if (index == 0) { /* the null blob, whatever byte the heap starts with */
         *data = (const uint8_t *)"";
         *len = 0;
         return ILG_OK;

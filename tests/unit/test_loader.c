@@ -259,6 +259,40 @@ START_TEST(open_errors_are_specific)
 }
 END_TEST
 
+static long resident_kb(void)
+{
+    long pages = 0, rss = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (f) {
+        if (fscanf(f, "%ld %ld", &pages, &rss) != 2)
+            rss = 0;
+        fclose(f);
+    }
+    return rss * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
+/* A 2 KiB file that declares a 1.75 GiB image must not make ilgraft commit the span. */
+START_TEST(huge_declared_image_commits_only_file_backed_pages)
+{
+    size_t len;
+    uint8_t *data = (uint8_t *)fx_read_file(calc, &len);
+    ck_assert_ptr_nonnull(data);
+    uint32_t lfanew = data[0x3C] | data[0x3D] << 8;
+    uint8_t *size_of_image = data + lfanew + 4 + 20 + 56;
+    size_of_image[0] = 0; size_of_image[1] = 0; size_of_image[2] = 0; size_of_image[3] = 0x70;
+    long before = resident_kb();
+    ilg_image *m;
+    ilg_image_info in;
+    ck_assert_int_eq(ilg_image_open_memory(data, len, "huge", NULL, &m), ILG_OK);
+    ilg_image_get_info(m, &in);
+    ck_assert_uint_eq(in.image_size, 0x70000000);
+    long grown = resident_kb() - before;
+    ck_assert_msg(grown < 8 * 1024, "opening grew the resident set by %ld KiB", grown);
+    ilg_image_close(m);
+    free(data);
+}
+END_TEST
+
 /* ELF: the system's libz, checked against readelf and against the dynamic loader that
  * actually mapped it into this process. */
 START_TEST(elf_segments_and_symbols_match_the_system_loader)
@@ -319,6 +353,7 @@ static Suite *loader_suite(void)
     tcase_add_test(pe, protections_follow_section_flags);
     tcase_add_test(pe, arena_reserved_right_above_the_image);
     tcase_add_test(pe, open_memory_matches_open_file);
+    tcase_add_test(pe, huge_declared_image_commits_only_file_backed_pages);
     suite_add_tcase(s, pe);
 
     TCase *other = tcase_create("other");
