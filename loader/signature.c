@@ -131,7 +131,8 @@ static ilg_status format_mods_then_type(const ilg_metadata *md, sig *s, ilg_sb *
 }
 
 static ilg_status format_method_sig_tail(const ilg_metadata *md, sig *s, ilg_sb *sb,
-                                         const char *name, int depth, uint8_t conv);
+                                         const char *name, int depth, uint8_t conv,
+                                         uint32_t method_rid);
 
 static ilg_status format_type(const ilg_metadata *md, sig *s, ilg_sb *sb, int depth)
 {
@@ -235,7 +236,7 @@ static ilg_status format_type(const ilg_metadata *md, sig *s, ilg_sb *sb, int de
         if ((st = sig_u8(s, &conv)) != ILG_OK)
             return st;
         ilg__sb_puts(sb, "method ");
-        return format_method_sig_tail(md, s, sb, "*", depth + 1, conv);
+        return format_method_sig_tail(md, s, sb, "*", depth + 1, conv, 0);
     }
     case 0x1D: /* SZARRAY */
         if ((st = format_mods_then_type(md, s, sb, depth)) != ILG_OK)
@@ -263,9 +264,33 @@ static ilg_status format_type(const ilg_metadata *md, sig *s, ilg_sb *sb, int de
     }
 }
 
-/* After the calling convention byte: [GenParamCount] ParamCount RetType Param*. */
+/* The name of generic parameter number of MethodDef rid, from the GenericParam table
+ * (sorted by owner, so a binary search finds the owner's run), or NULL. */
+static const char *generic_param_name(const ilg_metadata *md, uint32_t rid, uint32_t number)
+{
+    const uint32_t rows = md->tables[ILG_TBL_GenericParam].rows;
+    const uint32_t key = rid << 1 | 1; /* TypeOrMethodDef: tag 1 is MethodDef */
+    uint32_t lo = 1, hi = rows + 1;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (ilg__md_raw(md, ILG_TBL_GenericParam, mid, 2) < key)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (uint32_t r = lo; r <= rows && ilg__md_raw(md, ILG_TBL_GenericParam, r, 2) == key; r++)
+        if (ilg__md_raw(md, ILG_TBL_GenericParam, r, 0) == number) {
+            const char *n = ilg__md_str(md, ilg__md_raw(md, ILG_TBL_GenericParam, r, 3));
+            return *n ? n : NULL;
+        }
+    return NULL;
+}
+
+/* After the calling convention byte: [GenParamCount] ParamCount RetType Param*.
+ * method_rid (0 if none) names the generic parameters in the declaration. */
 static ilg_status format_method_sig_tail(const ilg_metadata *md, sig *s, ilg_sb *sb,
-                                         const char *name, int depth, uint8_t conv)
+                                         const char *name, int depth, uint8_t conv,
+                                         uint32_t method_rid)
 {
     uint32_t gcount = 0, count;
     ilg_status st;
@@ -286,8 +311,15 @@ static ilg_status format_method_sig_tail(const ilg_metadata *md, sig *s, ilg_sb 
     ilg__sb_puts(sb, name);
     if (gcount) {
         ilg__sb_putc(sb, '<');
-        for (uint32_t i = 0; i < gcount; i++)
-            ilg__sb_printf(sb, i ? ", !!%u" : "!!%u", i);
+        for (uint32_t i = 0; i < gcount; i++) {
+            const char *gp = method_rid ? generic_param_name(md, method_rid, i) : NULL;
+            if (i)
+                ilg__sb_puts(sb, ", ");
+            if (gp)
+                ilg__sb_puts(sb, gp);
+            else
+                ilg__sb_printf(sb, "T%u", i);
+        }
         ilg__sb_putc(sb, '>');
     }
     ilg__sb_putc(sb, '(');
@@ -436,7 +468,7 @@ ilg_status ilg_md_method_name(const ilg_metadata *md, uint32_t rid, char *buf, s
     sig s = { m.sig, m.sig + m.sig_len, m.sig };
     uint8_t conv = 0;
     if ((st = sig_u8(&s, &conv)) == ILG_OK)
-        st = format_method_sig_tail(md, &s, &sb, prefix, 0, conv);
+        st = format_method_sig_tail(md, &s, &sb, prefix, 0, conv, rid);
     if (st != ILG_OK)
         return ilg__fail_context("method 0x%08x", m.token);
     return finish(&sb, needed, ILG_OK);

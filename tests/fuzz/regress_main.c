@@ -1,0 +1,49 @@
+/* regress_main.c: replays every input under tests/fuzz/regress/ (crashes the fuzzers
+ * found and that were fixed) through the fuzz targets linked with it, so each stays
+ * fixed in the ordinary and the sanitizer test runs. */
+#include <check.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "unit/fixture_util.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+START_TEST(every_regression_input)
+{
+    const char *dir = ILG_SOURCE_DIR "/tests/fuzz/regress";
+    DIR *d = opendir(dir);
+    ck_assert_ptr_nonnull(d);
+    unsigned n = 0;
+    for (struct dirent *e; (e = readdir(d));) {
+        if (e->d_name[0] == '.')
+            continue;
+        char path[4096];
+        size_t len;
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        char *data = fx_read_file(path, &len);
+        ck_assert_msg(data != NULL, "cannot read %s", path);
+        ck_assert_int_eq(LLVMFuzzerTestOneInput((const uint8_t *)data, len), 0);
+        free(data);
+        n++;
+    }
+    closedir(d);
+    printf("fuzz regressions: %u inputs replayed\n", n);
+    ck_assert_uint_gt(n, 0);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("fuzz-regressions");
+    TCase *tc = tcase_create("replay");
+    tcase_add_test(tc, every_regression_input);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
