@@ -11,6 +11,7 @@ packages=(
   mono-devel mono-utils                 # ilasm builds fixtures; monodis and mono are peers
   binutils                              # objdump and readelf: independent truth in tests
   python3                               # benchmark scripts read JSON with it
+  clang libclang-rt-14-dev              # libFuzzer targets (scripts/fuzz.sh)
 )
 
 missing=()

@@ -16,3 +16,8 @@ echo "== tests under AddressSanitizer + UBSan"
 export ASAN_OPTIONS=abort_on_error=1:detect_leaks=1
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 (cd "$root/build-asan" && ctest --output-on-failure -j"$(nproc)")
+
+echo "== fuzzing, 60 s per target"
+for target in image; do
+  "$root/scripts/fuzz.sh" "$target" 60
+done
