@@ -15,7 +15,7 @@
 #define ILG_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Records the diagnostic for this thread and returns status, so a failure is one line:
- *   return ilg__fail(ILG_E_PE_BAD_MZ, ILG_WHERE_FILE, 0, "found 0x%04x", v); */
+ *   return ilg__fail(ILG_E_PE_BAD_SIGNATURE, ILG_WHERE_FILE, lfanew, "found 0x%08x", v); */
 ilg_status ilg__fail(ilg_status status, ilg_where where, uint64_t offset,
                      const char *fmt, ...) ILG_PRINTF(4, 5);
 

@@ -19,11 +19,18 @@ static int prot_from_pflags(uint32_t f)
            ((f & PF_X) ? PROT_EXEC : 0);
 }
 
-static ilg_status parse_segments(ilg_image *img, Elf *elf, uint64_t phoff, size_t phentsize)
+static ilg_status parse_segments(ilg_image *img, Elf *elf, uint64_t phoff, size_t phentsize,
+                                 size_t raw_phnum)
 {
     size_t phnum;
     const uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
 
+    /* libelf quietly shortens a table that runs past the file; check the header's own
+     * numbers first (PN_XNUM defers the count to section 0, which libelf reads). */
+    if (raw_phnum != PN_XNUM && !ilg__in_range(phoff, (uint64_t)raw_phnum * phentsize, img->file_size))
+        return ilg__fail(ILG_E_ELF_BAD_PHDR, ILG_WHERE_FILE, phoff,
+                         "%zu program headers of %zu bytes at e_phoff 0x%llx run past the %zu-byte file",
+                         raw_phnum, phentsize, (ull)phoff, img->file_size);
     if (elf_getphdrnum(elf, &phnum) != 0)
         return ilg__fail(ILG_E_ELF_BAD_PHDR, ILG_WHERE_FILE, phoff, "program headers: %s",
                          elf_errmsg(-1));
@@ -109,7 +116,7 @@ static ilg_status parse_segments(ilg_image *img, Elf *elf, uint64_t phoff, size_
     return ILG_OK;
 }
 
-static ilg_status parse_sections(ilg_image *img, Elf *elf)
+static ilg_status parse_sections(ilg_image *img, Elf *elf, uint64_t shoff, size_t shentsize)
 {
     size_t shnum, shstrndx;
     if (elf_getshdrnum(elf, &shnum) != 0)
@@ -132,7 +139,7 @@ static ilg_status parse_sections(ilg_image *img, Elf *elf)
             return ilg__fail(ILG_E_ELF_BAD_SECTION, ILG_WHERE_FILE, 0, "section %zu: %s", idx,
                              elf_errmsg(-1));
         if (sh.sh_type != SHT_NOBITS && !ilg__in_range(sh.sh_offset, sh.sh_size, img->file_size))
-            return ilg__fail(ILG_E_ELF_BAD_SECTION, ILG_WHERE_FILE, sh.sh_offset,
+            return ilg__fail(ILG_E_ELF_BAD_SECTION, ILG_WHERE_FILE, shoff + idx * shentsize,
                              "section %zu: data 0x%llx+0x%llx lies outside the %zu-byte file", idx,
                              (ull)sh.sh_offset, (ull)sh.sh_size, img->file_size);
         const char *name = elf_strptr(elf, shstrndx, sh.sh_name);
@@ -217,13 +224,20 @@ ilg_status ilg__elf_parse(ilg_image *img)
 
     pthread_once(&elf_once, elf_init);
     Elf *elf = elf_memory((char *)f, img->file_size);
+    const size_t ehdr_size = f[EI_CLASS] == ELFCLASS64 ? sizeof(Elf64_Ehdr) : sizeof(Elf32_Ehdr);
     if (!elf)
-        return ilg__fail(ILG_E_ELF_BAD_HEADER, ILG_WHERE_FILE, 0, "libelf: %s", elf_errmsg(-1));
+        return ilg__fail(ILG_E_ELF_BAD_HEADER, ILG_WHERE_FILE, 0,
+                         "ELF%d header needs %zu bytes, the file has %zu (libelf: %s)",
+                         f[EI_CLASS] == ELFCLASS64 ? 64 : 32, ehdr_size, img->file_size,
+                         elf_errmsg(-1));
     img->elf = elf;
 
     GElf_Ehdr eh;
     if (!gelf_getehdr(elf, &eh))
-        return ilg__fail(ILG_E_ELF_BAD_HEADER, ILG_WHERE_FILE, 0, "ELF header: %s", elf_errmsg(-1));
+        return ilg__fail(ILG_E_ELF_BAD_HEADER, ILG_WHERE_FILE, 0,
+                         "ELF%d header needs %zu bytes, the file has %zu (libelf: %s)",
+                         f[EI_CLASS] == ELFCLASS64 ? 64 : 32, ehdr_size, img->file_size,
+                         elf_errmsg(-1));
     if (eh.e_type != ET_DYN && eh.e_type != ET_EXEC)
         return ilg__fail(ILG_E_ELF_UNSUPPORTED_TYPE, ILG_WHERE_FILE, 16,
                          "e_type %u (need ET_EXEC 2 or ET_DYN 3)", eh.e_type);
@@ -237,9 +251,9 @@ ilg_status ilg__elf_parse(ilg_image *img)
     img->machine = eh.e_machine;
     img->characteristics = eh.e_type;
 
-    ilg_status status = parse_segments(img, elf, eh.e_phoff, phent);
+    ilg_status status = parse_segments(img, elf, eh.e_phoff, phent, eh.e_phnum);
     if (status != ILG_OK)
         return status;
     img->entry_rva = eh.e_entry >= img->preferred_base ? eh.e_entry - img->preferred_base : 0;
-    return parse_sections(img, elf);
+    return parse_sections(img, elf, eh.e_shoff, eh.e_shentsize);
 }

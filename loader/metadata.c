@@ -228,6 +228,11 @@ static ilg_status parse_tables(ilg_metadata *md)
     info->tables_major = ts[4];
     info->tables_minor = ts[5];
     info->heap_sizes = ts[6];
+    /* ECMA-335 II.24.2.6 says 2.0; images from the .NET Framework 1.x carry 1.x. */
+    if (!(info->tables_major == 1 || (info->tables_major == 2 && info->tables_minor == 0)))
+        return ilg__fail(ILG_E_MD_BAD_TABLES_HEADER, ILG_WHERE_FILE, fo + 4,
+                         "tables stream version %u.%u (known: 1.x and 2.0)", info->tables_major,
+                         info->tables_minor);
     info->valid_mask = ilg__rd64(ts + 8);
     info->sorted_mask = ilg__rd64(ts + 16);
     if (info->valid_mask >> ILG_TBL_COUNT)

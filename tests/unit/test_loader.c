@@ -293,6 +293,96 @@ START_TEST(huge_declared_image_commits_only_file_backed_pages)
 }
 END_TEST
 
+/* Segments from `readelf -lW` and every symbol from `readelf -sW` (.symtab, then .dynsym
+ * as ilgraft orders them) against the loader. */
+static void check_elf_against_readelf(const char *path)
+{
+    ilg_image *e;
+    ilg_image_info in;
+    ck_assert_int_eq(ilg_image_open(path, NULL, &e), ILG_OK);
+    ilg_image_get_info(e, &in);
+
+    const char *lw[] = { "readelf", "-lW", path, NULL };
+    fx_result r;
+    ck_assert(fx_run(lw, &r) && r.exited && r.status == 0);
+    uint32_t n = 0;
+    for (char *line = strtok(r.out, "\n"); line; line = strtok(NULL, "\n")) {
+        unsigned long long off, va, pa, fsz, msz;
+        if (sscanf(line, " LOAD 0x%llx 0x%llx 0x%llx 0x%llx 0x%llx", &off, &va, &pa, &fsz, &msz) != 5)
+            continue;
+        ilg_region g;
+        ck_assert_int_eq(ilg_image_region(e, n, &g), ILG_OK);
+        ck_assert_uint_eq(g.rva, va - in.preferred_base);
+        ck_assert_uint_eq(g.file_offset, off);
+        ck_assert_uint_eq(g.file_size, fsz);
+        ck_assert_uint_eq(g.virtual_size, msz);
+        n++;
+    }
+    ck_assert_uint_eq(n, in.region_count);
+    fx_result_free(&r);
+
+    /* readelf prints .dynsym before .symtab; ilgraft keeps .symtab first. */
+    const char *sw[] = { "readelf", "-sW", path, NULL };
+    ck_assert(fx_run(sw, &r) && r.exited && r.status == 0);
+    uint32_t dyn = 0, stat = 0, nsym = ilg_image_symbol_count(e), ndyn = 0;
+    for (uint32_t i = 0; i < nsym; i++) {
+        ilg_symbol s;
+        ilg_image_symbol(e, i, &s);
+        ndyn += s.dynamic;
+    }
+    bool in_dyn = false;
+    for (char *line = strtok(r.out, "\n"); line; line = strtok(NULL, "\n")) {
+        if (strstr(line, "Symbol table '.dynsym'")) {
+            in_dyn = true;
+            continue;
+        }
+        if (strstr(line, "Symbol table '.symtab'")) {
+            in_dyn = false;
+            continue;
+        }
+        unsigned num;
+        unsigned long long value, size;
+        char name[512] = "";
+        if (sscanf(line, " %u: %llx %llu %*s %*s %*s %*s %511s", &num, &value, &size, name) < 3)
+            continue;
+        uint32_t index = in_dyn ? nsym - ndyn + dyn++ : stat++;
+        ilg_symbol s;
+        ck_assert_int_eq(ilg_image_symbol(e, index, &s), ILG_OK);
+        ck_assert_uint_eq(s.dynamic, in_dyn);
+        ck_assert_uint_eq(s.value, value);
+        ck_assert_uint_eq(s.size, size);
+        /* readelf appends @VERSION to versioned .dynsym names; .symtab names may
+         * contain '@' themselves. */
+        char *at = in_dyn ? strchr(name, '@') : NULL;
+        if (at)
+            *at = 0;
+        ck_assert_msg(strcmp(s.name, name) == 0, "%s symbol %u: ilgraft '%s', readelf '%s'", path,
+                      num, s.name, name);
+    }
+    ck_assert_uint_eq(dyn, ndyn);
+    ck_assert_uint_eq(stat + dyn, nsym);
+    fx_result_free(&r);
+    ilg_image_close(e);
+}
+
+START_TEST(elf_fixtures_match_readelf)
+{
+    static const char *const names[] = { "libilgfix.so", "ilgfix_exe" };
+    for (size_t i = 0; i < 2; i++) {
+        char path[4096];
+        ilg_image *e;
+        ilg_image_info in;
+        fx_path(path, sizeof path, names[i]);
+        check_elf_against_readelf(path);
+        ck_assert_int_eq(ilg_image_open(path, NULL, &e), ILG_OK);
+        ilg_image_get_info(e, &in);
+        ck_assert_uint_eq(in.characteristics, i == 0 ? 3 : 2); /* ET_DYN, ET_EXEC */
+        ck_assert_uint_eq(in.preferred_base, i == 0 ? 0 : 0x400000);
+        ilg_image_close(e);
+    }
+}
+END_TEST
+
 /* ELF: the system's libz, checked against readelf and against the dynamic loader that
  * actually mapped it into this process. */
 START_TEST(elf_segments_and_symbols_match_the_system_loader)
@@ -319,25 +409,8 @@ START_TEST(elf_segments_and_symbols_match_the_system_loader)
     ck_assert_int_eq(memcmp(in.base + s.rva, sym, 16), 0); /* same code bytes */
     ck_assert_int_eq(ilg_image_find_symbol(e, "no_such_symbol_here", &s), ILG_E_NOT_FOUND);
 
-    const char *argv[] = { "readelf", "-lW", path, NULL };
-    fx_result r;
-    ck_assert(fx_run(argv, &r) && r.exited && r.status == 0);
-    uint32_t n = 0;
-    for (char *line = strtok(r.out, "\n"); line; line = strtok(NULL, "\n")) {
-        unsigned long long off, va, pa, fsz, msz;
-        if (sscanf(line, " LOAD 0x%llx 0x%llx 0x%llx 0x%llx 0x%llx", &off, &va, &pa, &fsz, &msz) != 5)
-            continue;
-        ilg_region g;
-        ck_assert_int_eq(ilg_image_region(e, n, &g), ILG_OK);
-        ck_assert_uint_eq(g.rva, va - in.preferred_base);
-        ck_assert_uint_eq(g.file_offset, off);
-        ck_assert_uint_eq(g.file_size, fsz);
-        ck_assert_uint_eq(g.virtual_size, msz);
-        n++;
-    }
-    ck_assert_uint_eq(n, in.region_count);
-    fx_result_free(&r);
     ilg_image_close(e);
+    check_elf_against_readelf(path);
     dlclose(h);
 }
 END_TEST
@@ -361,6 +434,7 @@ static Suite *loader_suite(void)
     tcase_add_test(other, pe_corpus_samples_match_objdump);
     tcase_add_test(other, open_errors_are_specific);
     tcase_add_test(other, elf_segments_and_symbols_match_the_system_loader);
+    tcase_add_test(other, elf_fixtures_match_readelf);
     suite_add_tcase(s, other);
     return s;
 }
