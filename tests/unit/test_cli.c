@@ -1,6 +1,7 @@
 /* test_cli.c: the ilgraft command line: exit statuses, the error line format, and the
  * JSON of info / methods / map checked against the library and the image itself. */
 #include <check.h>
+#include <stdio.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
@@ -152,6 +153,24 @@ START_TEST(info_json_and_text)
 }
 END_TEST
 
+/* The acceptance check: as many methods as monodis's method table lists. */
+START_TEST(methods_json_on_mscorlib_counts_what_monodis_counts)
+{
+    const char *path = "/usr/lib/mono/4.5/mscorlib.dll";
+    const char *peer[] = { "monodis", "--method", path, NULL };
+    fx_result r, p;
+    unsigned n = 0;
+    ck_assert(fx_run(peer, &p) && p.exited && p.status == 0);
+    ck_assert_int_eq(sscanf(p.out, "Method Table (1..%u)", &n), 1);
+    json_t *j = run_json("methods", path, &r);
+    ck_assert_uint_eq(json_array_size(json_object_get(j, "methods")), n);
+    ck_assert_int_eq(json_integer_value(json_object_get(j, "count")), n);
+    json_decref(j);
+    fx_result_free(&r);
+    fx_result_free(&p);
+}
+END_TEST
+
 static Suite *cli_suite(void)
 {
     Suite *s = suite_create("cli");
@@ -162,6 +181,7 @@ static Suite *cli_suite(void)
     tcase_add_test(tc, methods_json_matches_the_library);
     tcase_add_test(tc, map_json_puts_the_arena_on_the_page_after_the_image);
     tcase_add_test(tc, info_json_and_text);
+    tcase_add_test(tc, methods_json_on_mscorlib_counts_what_monodis_counts);
     suite_add_tcase(s, tc);
     return s;
 }
