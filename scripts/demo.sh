@@ -12,3 +12,7 @@ echo "== ilgraft map $fixture"
 echo
 echo "== ilgraft methods $fixture"
 "$ilgraft" methods "$fixture"
+echo
+eh="$root/build/fixtures/eh.exe"
+echo "== ilgraft methods $eh   (fat headers, every EH clause kind)"
+"$ilgraft" methods "$eh"
