@@ -1,0 +1,370 @@
+/* ilgraft/cor_md.h: the metadata-reading ABI of the CLR in plain C (cor.h's
+ * IMetaDataImport and IMetaDataImport2, the token types, HCORENUM, CorOpenFlags and the
+ * CLDB_/META_ HRESULTs), laid out as the runtime's own C++ declarations lay them out on
+ * Linux x64. corprof.h includes it: a profiler reaches metadata through
+ * ICorProfilerInfo::GetModuleMetaData and GetTokenAndMetaDataFromFunction.
+ *
+ * The vtables list EVERY slot in order, so a host can fill all of them (E_NOTIMPL where it
+ * has nothing to say) and a profiler written against this header can call any of them
+ * in CoreCLR. corprof_slots.def numbers each slot; corprof.h turns that list into
+ * compile-time offset checks.
+ *
+ * Conventions: names follow cor.h (profiler authors know them), not the ilg_ prefix.
+ * Strings are UTF-16 (WCHAR, 16-bit). Name buffers follow the usual contract: the
+ * caller passes a buffer of cch characters, the callee writes as much as fits with a
+ * terminating NUL and stores the full length including the NUL in *pch; a name that did
+ * not fit gives CLDB_S_TRUNCATION (a success code). Pointers that come back (signature
+ * blobs, UTF-8 names, custom attribute blobs) point into the scope's own storage and
+ * stay valid as long as the interface pointer that returned them. HCORENUM enumerators
+ * start as NULL, are created by the first Enum* call and are freed with CloseEnum. */
+#ifndef ILGRAFT_COR_MD_H
+#define ILGRAFT_COR_MD_H
+
+#include "ilgraft/com.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- Basic Win32 spellings the metadata and profiling interfaces use ---------------- */
+
+typedef uint8_t BYTE;
+typedef uint16_t USHORT;
+typedef uint32_t UINT;
+typedef uint32_t ULONG32;
+typedef uint8_t UINT8;
+typedef uint32_t UINT32;
+typedef uint64_t UINT64;
+typedef WCHAR *LPWSTR;
+typedef const WCHAR *LPCWSTR;
+typedef const BYTE *LPCBYTE;
+typedef BYTE *LPBYTE;
+typedef const GUID *LPCGUID;
+typedef void *HANDLE;
+
+/* ---- Tokens (ECMA-335 II.22: table number in the top byte, row id below) ------------ */
+
+typedef uint32_t mdToken;
+typedef mdToken mdModule;
+typedef mdToken mdTypeRef;
+typedef mdToken mdTypeDef;
+typedef mdToken mdFieldDef;
+typedef mdToken mdMethodDef;
+typedef mdToken mdParamDef;
+typedef mdToken mdInterfaceImpl;
+typedef mdToken mdMemberRef;
+typedef mdToken mdCustomAttribute;
+typedef mdToken mdPermission;
+typedef mdToken mdSignature;
+typedef mdToken mdEvent;
+typedef mdToken mdProperty;
+typedef mdToken mdModuleRef;
+typedef mdToken mdTypeSpec;
+typedef mdToken mdAssembly;
+typedef mdToken mdAssemblyRef;
+typedef mdToken mdFile;
+typedef mdToken mdExportedType;
+typedef mdToken mdManifestResource;
+typedef mdToken mdGenericParam;
+typedef mdToken mdMethodSpec;
+typedef mdToken mdGenericParamConstraint;
+typedef mdToken mdString;
+typedef mdToken mdCPToken;
+
+#define mdtModule                 0x00000000u
+#define mdtTypeRef                0x01000000u
+#define mdtTypeDef                0x02000000u
+#define mdtFieldDef               0x04000000u
+#define mdtMethodDef              0x06000000u
+#define mdtParamDef               0x08000000u
+#define mdtInterfaceImpl          0x09000000u
+#define mdtMemberRef              0x0A000000u
+#define mdtCustomAttribute        0x0C000000u
+#define mdtPermission             0x0E000000u
+#define mdtSignature              0x11000000u
+#define mdtEvent                  0x14000000u
+#define mdtProperty               0x17000000u
+#define mdtMethodImpl             0x19000000u
+#define mdtModuleRef              0x1A000000u
+#define mdtTypeSpec               0x1B000000u
+#define mdtAssembly               0x20000000u
+#define mdtAssemblyRef            0x23000000u
+#define mdtFile                   0x26000000u
+#define mdtExportedType           0x27000000u
+#define mdtManifestResource       0x28000000u
+#define mdtGenericParam           0x2A000000u
+#define mdtMethodSpec             0x2B000000u
+#define mdtGenericParamConstraint 0x2C000000u
+#define mdtString                 0x70000000u
+#define mdtName                   0x71000000u
+#define mdtBaseType               0x72000000u
+
+#define mdTokenNil     ((mdToken)0)
+#define mdTypeDefNil   ((mdTypeDef)mdtTypeDef)
+#define mdMethodDefNil ((mdMethodDef)mdtMethodDef)
+
+#define RidFromToken(tk)            ((uint32_t)(tk) & 0x00FFFFFFu)
+#define TypeFromToken(tk)           ((uint32_t)(tk) & 0xFF000000u)
+#define TokenFromRid(rid, tktype)   ((uint32_t)(rid) | (uint32_t)(tktype))
+#define IsNilToken(tk)              (RidFromToken(tk) == 0)
+
+/* ---- Signatures, enumerators, constants --------------------------------------------- */
+
+typedef BYTE COR_SIGNATURE;
+typedef COR_SIGNATURE *PCOR_SIGNATURE;
+typedef const COR_SIGNATURE *PCCOR_SIGNATURE;
+typedef const char *MDUTF8CSTR;      /* UTF-8 name inside the #Strings heap */
+typedef const void *UVCP_CONSTANT;   /* constant value blob, possibly unaligned */
+typedef void *HCORENUM;              /* opaque; NULL before the first Enum* call */
+
+/* Element types are passed as a 32-bit value (corhdr.h's CorElementType enum). */
+typedef uint32_t CorElementType;
+
+/* A field of a class layout (Info2::GetClassLayout, IMetaDataImport::GetClassLayout). */
+typedef struct COR_FIELD_OFFSET {
+    mdFieldDef ridOfField;
+    ULONG ulOffset;
+} COR_FIELD_OFFSET;
+
+/* dwOpenFlags of GetModuleMetaData / IMetaDataDispenser::OpenScope. */
+typedef enum CorOpenFlags {
+    ofRead = 0x00000000,
+    ofWrite = 0x00000001,
+    ofReadWriteMask = 0x00000001,
+    ofCopyMemory = 0x00000002,
+    ofCacheImage = 0x00000004,
+    ofManifestMetadata = 0x00000008,
+    ofReadOnly = 0x00000010,
+    ofTakeOwnership = 0x00000020,
+    ofNoTypeLib = 0x00000080,
+    ofNoTransform = 0x00001000
+} CorOpenFlags;
+
+/* ---- HRESULTs of the metadata API (corerror.h, FACILITY_URT = 0x13) ----------------- */
+
+#define CLDB_S_TRUNCATION              ((HRESULT)0x00131106)  /* a name did not fit */
+#define META_S_DUPLICATE               ((HRESULT)0x00131197)
+#define CLDB_E_FILE_BADREAD            ((HRESULT)0x80131100)
+#define CLDB_E_FILE_OLDVER             ((HRESULT)0x80131107)
+#define CLDB_E_NO_DATA                 ((HRESULT)0x8013110B)
+#define CLDB_E_FILE_CORRUPT            ((HRESULT)0x8013110E)
+#define CLDB_E_INDEX_NOTFOUND          ((HRESULT)0x80131124)
+#define CLDB_E_RECORD_NOTFOUND         ((HRESULT)0x80131130)
+#define CLDB_E_RECORD_OUTOFORDER       ((HRESULT)0x80131135)
+#define CLDB_E_TOO_BIG                 ((HRESULT)0x80131154)
+#define META_E_INVALID_TOKEN_TYPE      ((HRESULT)0x8013115F)
+#define META_E_BADMETADATA             ((HRESULT)0x8013118A)
+#define META_E_BAD_SIGNATURE           ((HRESULT)0x80131192)
+#define META_E_BAD_INPUT_PARAMETER     ((HRESULT)0x80131193)
+#define META_E_CANNOTRESOLVETYPEREF    ((HRESULT)0x80131196)
+#define META_E_STRINGSPACE_FULL        ((HRESULT)0x80131198)
+
+/* ---- IMetaDataImport (cor.h): 62 methods after IUnknown, slots 3..64 ---------------- */
+
+/* The IUnknown slots, typed for interface T (every COM vtable starts with them). */
+#define ILG_COM_IUNKNOWN_SLOTS(T)                                              \
+    HRESULT (*QueryInterface)(T *This, REFIID riid, void **ppvObject);         \
+    ULONG (*AddRef)(T *This);                                                  \
+    ULONG (*Release)(T *This);
+
+#define ILG_IMETADATAIMPORT_SLOTS(T)                                                           \
+    void (*CloseEnum)(T *This, HCORENUM hEnum);                                                \
+    HRESULT (*CountEnum)(T *This, HCORENUM hEnum, ULONG *pulCount);                            \
+    HRESULT (*ResetEnum)(T *This, HCORENUM hEnum, ULONG ulPos);                                \
+    HRESULT (*EnumTypeDefs)(T *This, HCORENUM *phEnum, mdTypeDef rTypeDefs[], ULONG cMax,      \
+                            ULONG *pcTypeDefs);                                                \
+    HRESULT (*EnumInterfaceImpls)(T *This, HCORENUM *phEnum, mdTypeDef td,                     \
+                                  mdInterfaceImpl rImpls[], ULONG cMax, ULONG *pcImpls);       \
+    HRESULT (*EnumTypeRefs)(T *This, HCORENUM *phEnum, mdTypeRef rTypeRefs[], ULONG cMax,      \
+                            ULONG *pcTypeRefs);                                                \
+    HRESULT (*FindTypeDefByName)(T *This, LPCWSTR szTypeDef, mdToken tkEnclosingClass,         \
+                                 mdTypeDef *ptd);                                              \
+    HRESULT (*GetScopeProps)(T *This, LPWSTR szName, ULONG cchName, ULONG *pchName,            \
+                             GUID *pmvid);                                                     \
+    HRESULT (*GetModuleFromScope)(T *This, mdModule *pmd);                                     \
+    HRESULT (*GetTypeDefProps)(T *This, mdTypeDef td, LPWSTR szTypeDef, ULONG cchTypeDef,      \
+                               ULONG *pchTypeDef, DWORD *pdwTypeDefFlags,                      \
+                               mdToken *ptkExtends);                                           \
+    HRESULT (*GetInterfaceImplProps)(T *This, mdInterfaceImpl iiImpl, mdTypeDef *pClass,       \
+                                     mdToken *ptkIface);                                       \
+    HRESULT (*GetTypeRefProps)(T *This, mdTypeRef tr, mdToken *ptkResolutionScope,             \
+                               LPWSTR szName, ULONG cchName, ULONG *pchName);                  \
+    HRESULT (*ResolveTypeRef)(T *This, mdTypeRef tr, REFIID riid, IUnknown **ppIScope,         \
+                              mdTypeDef *ptd);                                                 \
+    HRESULT (*EnumMembers)(T *This, HCORENUM *phEnum, mdTypeDef cl, mdToken rMembers[],        \
+                           ULONG cMax, ULONG *pcTokens);                                       \
+    HRESULT (*EnumMembersWithName)(T *This, HCORENUM *phEnum, mdTypeDef cl, LPCWSTR szName,    \
+                                   mdToken rMembers[], ULONG cMax, ULONG *pcTokens);           \
+    HRESULT (*EnumMethods)(T *This, HCORENUM *phEnum, mdTypeDef cl, mdMethodDef rMethods[],    \
+                           ULONG cMax, ULONG *pcTokens);                                       \
+    HRESULT (*EnumMethodsWithName)(T *This, HCORENUM *phEnum, mdTypeDef cl, LPCWSTR szName,    \
+                                   mdMethodDef rMethods[], ULONG cMax, ULONG *pcTokens);       \
+    HRESULT (*EnumFields)(T *This, HCORENUM *phEnum, mdTypeDef cl, mdFieldDef rFields[],       \
+                          ULONG cMax, ULONG *pcTokens);                                        \
+    HRESULT (*EnumFieldsWithName)(T *This, HCORENUM *phEnum, mdTypeDef cl, LPCWSTR szName,     \
+                                  mdFieldDef rFields[], ULONG cMax, ULONG *pcTokens);          \
+    HRESULT (*EnumParams)(T *This, HCORENUM *phEnum, mdMethodDef mb, mdParamDef rParams[],     \
+                          ULONG cMax, ULONG *pcTokens);                                        \
+    HRESULT (*EnumMemberRefs)(T *This, HCORENUM *phEnum, mdToken tkParent,                     \
+                              mdMemberRef rMemberRefs[], ULONG cMax, ULONG *pcTokens);         \
+    HRESULT (*EnumMethodImpls)(T *This, HCORENUM *phEnum, mdTypeDef td, mdToken rMethodBody[], \
+                               mdToken rMethodDecl[], ULONG cMax, ULONG *pcTokens);            \
+    HRESULT (*EnumPermissionSets)(T *This, HCORENUM *phEnum, mdToken tk, DWORD dwActions,      \
+                                  mdPermission rPermission[], ULONG cMax, ULONG *pcTokens);    \
+    HRESULT (*FindMember)(T *This, mdTypeDef td, LPCWSTR szName, PCCOR_SIGNATURE pvSigBlob,    \
+                          ULONG cbSigBlob, mdToken *pmb);                                      \
+    HRESULT (*FindMethod)(T *This, mdTypeDef td, LPCWSTR szName, PCCOR_SIGNATURE pvSigBlob,    \
+                          ULONG cbSigBlob, mdMethodDef *pmb);                                  \
+    HRESULT (*FindField)(T *This, mdTypeDef td, LPCWSTR szName, PCCOR_SIGNATURE pvSigBlob,     \
+                         ULONG cbSigBlob, mdFieldDef *pmb);                                    \
+    HRESULT (*FindMemberRef)(T *This, mdTypeRef td, LPCWSTR szName, PCCOR_SIGNATURE pvSigBlob, \
+                             ULONG cbSigBlob, mdMemberRef *pmr);                               \
+    HRESULT (*GetMethodProps)(T *This, mdMethodDef mb, mdTypeDef *pClass, LPWSTR szMethod,     \
+                              ULONG cchMethod, ULONG *pchMethod, DWORD *pdwAttr,               \
+                              PCCOR_SIGNATURE *ppvSigBlob, ULONG *pcbSigBlob,                  \
+                              ULONG *pulCodeRVA, DWORD *pdwImplFlags);                         \
+    HRESULT (*GetMemberRefProps)(T *This, mdMemberRef mr, mdToken *ptk, LPWSTR szMember,       \
+                                 ULONG cchMember, ULONG *pchMember,                            \
+                                 PCCOR_SIGNATURE *ppvSigBlob, ULONG *pbSig);                   \
+    HRESULT (*EnumProperties)(T *This, HCORENUM *phEnum, mdTypeDef td,                         \
+                              mdProperty rProperties[], ULONG cMax, ULONG *pcProperties);      \
+    HRESULT (*EnumEvents)(T *This, HCORENUM *phEnum, mdTypeDef td, mdEvent rEvents[],          \
+                          ULONG cMax, ULONG *pcEvents);                                        \
+    HRESULT (*GetEventProps)(T *This, mdEvent ev, mdTypeDef *pClass, LPWSTR szEvent,           \
+                             ULONG cchEvent, ULONG *pchEvent, DWORD *pdwEventFlags,            \
+                             mdToken *ptkEventType, mdMethodDef *pmdAddOn,                     \
+                             mdMethodDef *pmdRemoveOn, mdMethodDef *pmdFire,                   \
+                             mdMethodDef rmdOtherMethod[], ULONG cMax, ULONG *pcOtherMethod);  \
+    HRESULT (*EnumMethodSemantics)(T *This, HCORENUM *phEnum, mdMethodDef mb,                  \
+                                   mdToken rEventProp[], ULONG cMax, ULONG *pcEventProp);      \
+    HRESULT (*GetMethodSemantics)(T *This, mdMethodDef mb, mdToken tkEventProp,                \
+                                  DWORD *pdwSemanticsFlags);                                   \
+    HRESULT (*GetClassLayout)(T *This, mdTypeDef td, DWORD *pdwPackSize,                       \
+                              COR_FIELD_OFFSET rFieldOffset[], ULONG cMax,                     \
+                              ULONG *pcFieldOffset, ULONG *pulClassSize);                      \
+    HRESULT (*GetFieldMarshal)(T *This, mdToken tk, PCCOR_SIGNATURE *ppvNativeType,            \
+                               ULONG *pcbNativeType);                                          \
+    HRESULT (*GetRVA)(T *This, mdToken tk, ULONG *pulCodeRVA, DWORD *pdwImplFlags);            \
+    HRESULT (*GetPermissionSetProps)(T *This, mdPermission pm, DWORD *pdwAction,               \
+                                     const void **ppvPermission, ULONG *pcbPermission);        \
+    HRESULT (*GetSigFromToken)(T *This, mdSignature mdSig, PCCOR_SIGNATURE *ppvSig,            \
+                               ULONG *pcbSig);                                                 \
+    HRESULT (*GetModuleRefProps)(T *This, mdModuleRef mur, LPWSTR szName, ULONG cchName,       \
+                                 ULONG *pchName);                                              \
+    HRESULT (*EnumModuleRefs)(T *This, HCORENUM *phEnum, mdModuleRef rModuleRefs[],            \
+                              ULONG cmax, ULONG *pcModuleRefs);                                \
+    HRESULT (*GetTypeSpecFromToken)(T *This, mdTypeSpec typespec, PCCOR_SIGNATURE *ppvSig,     \
+                                    ULONG *pcbSig);                                            \
+    HRESULT (*GetNameFromToken)(T *This, mdToken tk, MDUTF8CSTR *pszUtf8NamePtr);              \
+    HRESULT (*EnumUnresolvedMethods)(T *This, HCORENUM *phEnum, mdToken rMethods[],            \
+                                     ULONG cMax, ULONG *pcTokens);                             \
+    HRESULT (*GetUserString)(T *This, mdString stk, LPWSTR szString, ULONG cchString,          \
+                             ULONG *pchString);                                                \
+    HRESULT (*GetPinvokeMap)(T *This, mdToken tk, DWORD *pdwMappingFlags, LPWSTR szImportName, \
+                             ULONG cchImportName, ULONG *pchImportName,                        \
+                             mdModuleRef *pmrImportDLL);                                       \
+    HRESULT (*EnumSignatures)(T *This, HCORENUM *phEnum, mdSignature rSignatures[],            \
+                              ULONG cmax, ULONG *pcSignatures);                                \
+    HRESULT (*EnumTypeSpecs)(T *This, HCORENUM *phEnum, mdTypeSpec rTypeSpecs[], ULONG cmax,   \
+                             ULONG *pcTypeSpecs);                                              \
+    HRESULT (*EnumUserStrings)(T *This, HCORENUM *phEnum, mdString rStrings[], ULONG cmax,     \
+                               ULONG *pcStrings);                                              \
+    HRESULT (*GetParamForMethodIndex)(T *This, mdMethodDef md, ULONG ulParamSeq,               \
+                                      mdParamDef *ppd);                                        \
+    HRESULT (*EnumCustomAttributes)(T *This, HCORENUM *phEnum, mdToken tk, mdToken tkType,     \
+                                    mdCustomAttribute rCustomAttributes[], ULONG cMax,         \
+                                    ULONG *pcCustomAttributes);                                \
+    HRESULT (*GetCustomAttributeProps)(T *This, mdCustomAttribute cv, mdToken *ptkObj,         \
+                                       mdToken *ptkType, const void **ppBlob, ULONG *pcbSize); \
+    HRESULT (*FindTypeRef)(T *This, mdToken tkResolutionScope, LPCWSTR szName,                 \
+                           mdTypeRef *ptr);                                                    \
+    HRESULT (*GetMemberProps)(T *This, mdToken mb, mdTypeDef *pClass, LPWSTR szMember,         \
+                              ULONG cchMember, ULONG *pchMember, DWORD *pdwAttr,               \
+                              PCCOR_SIGNATURE *ppvSigBlob, ULONG *pcbSigBlob,                  \
+                              ULONG *pulCodeRVA, DWORD *pdwImplFlags,                          \
+                              DWORD *pdwCPlusTypeFlag, UVCP_CONSTANT *ppValue,                 \
+                              ULONG *pcchValue);                                               \
+    HRESULT (*GetFieldProps)(T *This, mdFieldDef mb, mdTypeDef *pClass, LPWSTR szField,        \
+                             ULONG cchField, ULONG *pchField, DWORD *pdwAttr,                  \
+                             PCCOR_SIGNATURE *ppvSigBlob, ULONG *pcbSigBlob,                   \
+                             DWORD *pdwCPlusTypeFlag, UVCP_CONSTANT *ppValue,                  \
+                             ULONG *pcchValue);                                                \
+    HRESULT (*GetPropertyProps)(T *This, mdProperty prop, mdTypeDef *pClass,                   \
+                                LPWSTR szProperty, ULONG cchProperty, ULONG *pchProperty,      \
+                                DWORD *pdwPropFlags, PCCOR_SIGNATURE *ppvSig, ULONG *pbSig,    \
+                                DWORD *pdwCPlusTypeFlag, UVCP_CONSTANT *ppDefaultValue,        \
+                                ULONG *pcchDefaultValue, mdMethodDef *pmdSetter,               \
+                                mdMethodDef *pmdGetter, mdMethodDef rmdOtherMethod[],          \
+                                ULONG cMax, ULONG *pcOtherMethod);                             \
+    HRESULT (*GetParamProps)(T *This, mdParamDef tk, mdMethodDef *pmd, ULONG *pulSequence,     \
+                             LPWSTR szName, ULONG cchName, ULONG *pchName, DWORD *pdwAttr,     \
+                             DWORD *pdwCPlusTypeFlag, UVCP_CONSTANT *ppValue,                  \
+                             ULONG *pcchValue);                                                \
+    HRESULT (*GetCustomAttributeByName)(T *This, mdToken tkObj, LPCWSTR szName,                \
+                                        const void **ppData, ULONG *pcbData);                  \
+    BOOL (*IsValidToken)(T *This, mdToken tk);                                                 \
+    HRESULT (*GetNestedClassProps)(T *This, mdTypeDef tdNestedClass,                           \
+                                   mdTypeDef *ptdEnclosingClass);                              \
+    HRESULT (*GetNativeCallConvFromSig)(T *This, const void *pvSig, ULONG cbSig,               \
+                                        ULONG *pCallConv);                                     \
+    HRESULT (*IsGlobal)(T *This, mdToken pd, int *pbGlobal);
+
+/* IMetaDataImport2 appends slots 65..72. */
+#define ILG_IMETADATAIMPORT2_SLOTS(T)                                                          \
+    HRESULT (*EnumGenericParams)(T *This, HCORENUM *phEnum, mdToken tk,                        \
+                                 mdGenericParam rGenericParams[], ULONG cMax,                  \
+                                 ULONG *pcGenericParams);                                      \
+    HRESULT (*GetGenericParamProps)(T *This, mdGenericParam gp, ULONG *pulParamSeq,            \
+                                    DWORD *pdwParamFlags, mdToken *ptOwner, DWORD *reserved,   \
+                                    LPWSTR wzname, ULONG cchName, ULONG *pchName);             \
+    HRESULT (*GetMethodSpecProps)(T *This, mdMethodSpec mi, mdToken *tkParent,                 \
+                                  PCCOR_SIGNATURE *ppvSigBlob, ULONG *pcbSigBlob);             \
+    HRESULT (*EnumGenericParamConstraints)(T *This, HCORENUM *phEnum, mdGenericParam tk,       \
+                                           mdGenericParamConstraint rGenericParamConstraints[],\
+                                           ULONG cMax, ULONG *pcGenericParamConstraints);      \
+    HRESULT (*GetGenericParamConstraintProps)(T *This, mdGenericParamConstraint gpc,           \
+                                              mdGenericParam *ptGenericParam,                  \
+                                              mdToken *ptkConstraintType);                     \
+    HRESULT (*GetPEKind)(T *This, DWORD *pdwPEKind, DWORD *pdwMachine);                        \
+    HRESULT (*GetVersionString)(T *This, LPWSTR pwzBuf, DWORD ccBufSize, DWORD *pccBufSize);   \
+    HRESULT (*EnumMethodSpecs)(T *This, HCORENUM *phEnum, mdToken tk,                          \
+                               mdMethodSpec rMethodSpecs[], ULONG cMax, ULONG *pcMethodSpecs);
+
+typedef struct IMetaDataImport IMetaDataImport;
+typedef struct IMetaDataImportVtbl {
+    ILG_COM_IUNKNOWN_SLOTS(IMetaDataImport)
+    ILG_IMETADATAIMPORT_SLOTS(IMetaDataImport)
+} IMetaDataImportVtbl;
+struct IMetaDataImport {
+    const IMetaDataImportVtbl *lpVtbl;
+};
+
+typedef struct IMetaDataImport2 IMetaDataImport2;
+typedef struct IMetaDataImport2Vtbl {
+    ILG_COM_IUNKNOWN_SLOTS(IMetaDataImport2)
+    ILG_IMETADATAIMPORT_SLOTS(IMetaDataImport2)
+    ILG_IMETADATAIMPORT2_SLOTS(IMetaDataImport2)
+} IMetaDataImport2Vtbl;
+struct IMetaDataImport2 {
+    const IMetaDataImport2Vtbl *lpVtbl;
+};
+
+/* 7DAC8207-D3AE-4C75-9B67-92801A497D44 */
+static const IID IID_IMetaDataImport =
+    ILG_GUID_INIT(0x7DAC8207, 0xD3AE, 0x4C75, 0x9B, 0x67, 0x92, 0x80, 0x1A, 0x49, 0x7D, 0x44);
+/* FCE5EFA0-8BBA-4F8E-A036-8F2022B08466 */
+static const IID IID_IMetaDataImport2 =
+    ILG_GUID_INIT(0xFCE5EFA0, 0x8BBA, 0x4F8E, 0xA0, 0x36, 0x8F, 0x20, 0x22, 0xB0, 0x84, 0x66);
+/* The other metadata interfaces a profiler may ask GetModuleMetaData for; ilgraft does
+ * not declare their vtables (a host answers E_NOINTERFACE for them). */
+/* BA3FEE4C-ECB9-4E41-83B7-183FA41CD859 */
+static const IID IID_IMetaDataEmit =
+    ILG_GUID_INIT(0xBA3FEE4C, 0xECB9, 0x4E41, 0x83, 0xB7, 0x18, 0x3F, 0xA4, 0x1C, 0xD8, 0x59);
+/* EE62470B-E94B-424E-9B7C-2F00C9249F93 */
+static const IID IID_IMetaDataAssemblyImport =
+    ILG_GUID_INIT(0xEE62470B, 0xE94B, 0x424E, 0x9B, 0x7C, 0x2F, 0x00, 0xC9, 0x24, 0x9F, 0x93);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,940 @@
+/* ilgraft/corprof.h: the CLR profiling ABI in plain C, the way MIDL's C output lays
+ * out COM (an object is a struct whose first member, lpVtbl, points to a table of
+ * function pointers; every method takes the object first). A profiler written against
+ * this header alone loads into a real CoreCLR and into ilgraft's harness host alike.
+ *
+ * What is here (facts from the runtime's corprof.idl, cor.h and corerror.h):
+ *   - IClassFactory and the DllGetClassObject entry point type;
+ *   - ICorProfilerCallback, 2 and 3: every slot (a profiler implements Callback3);
+ *   - ICorProfilerInfo, 2 and 3: every slot;
+ *   - the enumerators Info2/Info3 hand out (object, function, module);
+ *   - the IIDs of Callback4..11 and Info4..15 (constants only), so a host can refuse
+ *     them with E_NOINTERFACE and a profiler can ask for them;
+ *   - the COR_PRF_* event-mask and misc constants, the structs and hook function types
+ *     the signatures use, and the CORPROF_E_* / COR_E_* HRESULTs;
+ *   - IMetaDataImport and IMetaDataImport2 (cor_md.h), IMethodMalloc (arena.h),
+ *     IHostMalloc and IHostMemoryManager (hostmem.h), IUnknown and GUIDs (com.h).
+ * The names are the runtime's own (ICorProfilerInfo3Vtbl, IID_ICorProfilerInfo3,
+ * COR_PRF_MONITOR_JIT_COMPILATION ...): profiler authors expect them, so they are the
+ * exception to ilgraft's ilg_ prefix.
+ *
+ * Every slot of every vtable declared here and in the headers above is numbered in
+ * corprof_slots.def; the end of this file turns that list into _Static_asserts on
+ * offsetof(Vtbl, Method), so a slot that slips fails the build.
+ *
+ * Linux x64 ABI: STDMETHODCALLTYPE is empty (the platform's C calling convention);
+ * the *ID types are pointer-sized; mdToken, ULONG, DWORD are 32-bit unsigned;
+ * HRESULT and BOOL 32-bit signed; WCHAR is UTF-16; enums are 32-bit.
+ *
+ * Lifetime rules are COM's: an interface pointer returned through an out-parameter is a
+ * new reference the caller Releases; pointers into the runtime's data (IL bodies, names,
+ * signatures) stay valid as long as the module they belong to. */
+#ifndef ILGRAFT_CORPROF_H
+#define ILGRAFT_CORPROF_H
+
+#include "ilgraft/arena.h"
+#include "ilgraft/com.h"
+#include "ilgraft/cor_md.h"
+#include "ilgraft/hostmem.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- HRESULTs (corerror.h: FACILITY_URT = 0x13; winerror.h) ------------------------- */
+
+#ifndef E_UNEXPECTED
+#define E_UNEXPECTED                ((HRESULT)0x8000FFFF)
+#endif
+#define CLASS_E_NOAGGREGATION       ((HRESULT)0x80040110)
+#define CLASS_E_CLASSNOTAVAILABLE   ((HRESULT)0x80040111)
+
+#define CORPROF_E_FUNCTION_NOT_COMPILED              ((HRESULT)0x80131350)
+#define CORPROF_E_DATAINCOMPLETE                     ((HRESULT)0x80131351)
+#define CORPROF_E_FUNCTION_NOT_IL                    ((HRESULT)0x80131354)
+#define CORPROF_E_NOT_MANAGED_THREAD                 ((HRESULT)0x80131355)
+#define CORPROF_E_CALL_ONLY_FROM_INIT                ((HRESULT)0x80131356)
+#define CORPROF_E_NOT_YET_AVAILABLE                  ((HRESULT)0x8013135B)
+#define CORPROF_E_TYPE_IS_PARAMETERIZED              ((HRESULT)0x8013135C)
+#define CORPROF_E_FUNCTION_IS_PARAMETERIZED          ((HRESULT)0x8013135D)
+#define CORPROF_E_STACKSNAPSHOT_INVALID_TGT_THREAD   ((HRESULT)0x8013135E)
+#define CORPROF_E_STACKSNAPSHOT_UNMANAGED_CTX        ((HRESULT)0x8013135F)
+#define CORPROF_E_STACKSNAPSHOT_UNSAFE               ((HRESULT)0x80131360)
+#define CORPROF_E_STACKSNAPSHOT_ABORTED              ((HRESULT)0x80131361)
+#define CORPROF_E_LITERALS_HAVE_NO_ADDRESS           ((HRESULT)0x80131362)
+#define CORPROF_E_UNSUPPORTED_CALL_SEQUENCE          ((HRESULT)0x80131363)
+#define CORPROF_E_ASYNCHRONOUS_UNSAFE                ((HRESULT)0x80131364)
+#define CORPROF_E_CLASSID_IS_ARRAY                   ((HRESULT)0x80131365)
+#define CORPROF_E_CLASSID_IS_COMPOSITE               ((HRESULT)0x80131366)
+#define CORPROF_E_PROFILER_DETACHING                 ((HRESULT)0x80131367)
+#define CORPROF_E_PROFILER_NOT_ATTACHABLE            ((HRESULT)0x80131368)
+#define CORPROF_E_UNRECOGNIZED_PIPE_MSG_FORMAT       ((HRESULT)0x80131369)
+#define CORPROF_E_PROFILER_ALREADY_ACTIVE            ((HRESULT)0x8013136A)
+#define CORPROF_E_PROFILEE_INCOMPATIBLE_WITH_TRIGGER ((HRESULT)0x8013136B)
+#define CORPROF_E_IPC_FAILED                         ((HRESULT)0x8013136C)
+#define CORPROF_E_PROFILEE_PROCESS_NOT_FOUND         ((HRESULT)0x8013136D)
+#define CORPROF_E_CALLBACK3_REQUIRED                 ((HRESULT)0x8013136E)
+#define CORPROF_E_UNSUPPORTED_FOR_ATTACHING_PROFILER ((HRESULT)0x8013136F)
+#define CORPROF_E_IRREVERSIBLE_INSTRUMENTATION_PRESENT ((HRESULT)0x80131370)
+#define CORPROF_E_RUNTIME_UNINITIALIZED              ((HRESULT)0x80131371)
+#define CORPROF_E_IMMUTABLE_FLAGS_SET                ((HRESULT)0x80131372)
+#define CORPROF_E_PROFILER_NOT_YET_INITIALIZED       ((HRESULT)0x80131373)
+#define CORPROF_E_INCONSISTENT_WITH_FLAGS            ((HRESULT)0x80131374)
+#define CORPROF_E_PROFILER_CANCEL_ACTIVATION         ((HRESULT)0x80131375)
+#define CORPROF_E_CONCURRENT_GC_NOT_PROFILABLE       ((HRESULT)0x80131376)
+#define CORPROF_E_DEBUGGING_DISABLED                 ((HRESULT)0x80131378)
+#define CORPROF_E_TIMEOUT_WAITING_FOR_CONCURRENT_GC  ((HRESULT)0x80131379)
+#define CORPROF_E_MODULE_IS_DYNAMIC                  ((HRESULT)0x8013137A)
+#define CORPROF_E_CALLBACK4_REQUIRED                 ((HRESULT)0x8013137B)
+#define CORPROF_E_REJIT_NOT_ENABLED                  ((HRESULT)0x8013137C)
+#define CORPROF_E_FUNCTION_IS_COLLECTIBLE            ((HRESULT)0x8013137E)
+#define CORPROF_E_CALLBACK6_REQUIRED                 ((HRESULT)0x80131380)
+#define CORPROF_E_CALLBACK7_REQUIRED                 ((HRESULT)0x80131382)
+#define CORPROF_E_REJIT_INLINING_DISABLED            ((HRESULT)0x80131383)
+#define CORPROF_E_SUSPENSION_IN_PROGRESS             ((HRESULT)0x80131388)
+#define CORPROF_E_NOT_GC_OBJECT                      ((HRESULT)0x80131389)
+
+/* What a rewritten body can turn into when the JIT or the loader rejects it. */
+#define COR_E_EXECUTIONENGINE       ((HRESULT)0x80131506)
+#define COR_E_MISSINGMETHOD         ((HRESULT)0x80131513)
+#define COR_E_TYPELOAD              ((HRESULT)0x80131522)
+#define COR_E_INVALIDPROGRAM        ((HRESULT)0x8013153A)
+#define COR_E_BADIMAGEFORMAT        ((HRESULT)0x8007000B)
+
+/* ---- IClassFactory and the profiler library's entry point ------------------------- */
+
+typedef struct IClassFactory IClassFactory;
+typedef struct IClassFactoryVtbl {
+    ILG_COM_IUNKNOWN_SLOTS(IClassFactory)
+    HRESULT (*CreateInstance)(IClassFactory *This, IUnknown *pUnkOuter, REFIID riid,
+                              void **ppvObject);
+    HRESULT (*LockServer)(IClassFactory *This, BOOL fLock);
+} IClassFactoryVtbl;
+struct IClassFactory {
+    const IClassFactoryVtbl *lpVtbl;
+};
+
+/* 00000001-0000-0000-C000-000000000046 */
+static const IID IID_IClassFactory =
+    ILG_GUID_INIT(0x00000001, 0x0000, 0x0000, 0xC0, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x46);
+
+/* A profiler library exports `DllGetClassObject` with this type. The runtime calls it
+ * with the CLSID from CORECLR_PROFILER and IID_IClassFactory, then CreateInstance. */
+typedef HRESULT (*LPFNGETCLASSOBJECT)(REFCLSID rclsid, REFIID riid, void **ppv);
+
+/* ---- IDs, small structs and hook types (corprof.idl) -------------------------------- */
+
+typedef UINT_PTR ProcessID;
+typedef UINT_PTR AssemblyID;
+typedef UINT_PTR AppDomainID;
+typedef UINT_PTR ModuleID;
+typedef UINT_PTR ClassID;
+typedef UINT_PTR ThreadID;
+typedef UINT_PTR ContextID;
+typedef UINT_PTR FunctionID;
+typedef UINT_PTR ObjectID;
+typedef UINT_PTR GCHandleID;
+typedef UINT_PTR COR_PRF_ELT_INFO;
+typedef UINT_PTR ReJITID;
+typedef UINT_PTR COR_PRF_FRAME_INFO;
+
+typedef union FunctionIDOrClientID {
+    FunctionID functionID;
+    UINT_PTR clientID;
+} FunctionIDOrClientID;
+
+typedef struct COR_IL_MAP {
+    ULONG32 oldOffset;       /* IL offset in the original body */
+    ULONG32 newOffset;       /* IL offset in the instrumented body */
+    BOOL fAccurate;
+} COR_IL_MAP;
+
+typedef enum CorDebugIlToNativeMappingTypes {
+    NO_MAPPING = -1,
+    PROLOG = -2,
+    EPILOG = -3
+} CorDebugIlToNativeMappingTypes;
+
+typedef struct COR_DEBUG_IL_TO_NATIVE_MAP {
+    ULONG32 ilOffset;        /* or a CorDebugIlToNativeMappingTypes value */
+    ULONG32 nativeStartOffset;
+    ULONG32 nativeEndOffset;
+} COR_DEBUG_IL_TO_NATIVE_MAP;
+
+typedef struct COR_PRF_FUNCTION_ARGUMENT_RANGE {
+    UINT_PTR startAddress;
+    ULONG length;
+} COR_PRF_FUNCTION_ARGUMENT_RANGE;
+
+/* Variable length: numRanges entries in ranges[] (declared [1] as in the IDL). */
+typedef struct COR_PRF_FUNCTION_ARGUMENT_INFO {
+    ULONG numRanges;
+    ULONG totalArgumentSize;
+    COR_PRF_FUNCTION_ARGUMENT_RANGE ranges[1];
+} COR_PRF_FUNCTION_ARGUMENT_INFO;
+
+typedef struct COR_PRF_CODE_INFO {
+    UINT_PTR startAddress;
+    SIZE_T size;
+} COR_PRF_CODE_INFO;
+
+typedef struct COR_PRF_FUNCTION {
+    FunctionID functionId;
+    ReJITID reJitId;
+} COR_PRF_FUNCTION;
+
+typedef struct COR_PRF_METHOD {
+    ModuleID moduleId;
+    mdMethodDef methodId;
+} COR_PRF_METHOD;
+
+typedef enum COR_PRF_STATIC_TYPE {
+    COR_PRF_FIELD_NOT_A_STATIC = 0x0,
+    COR_PRF_FIELD_APP_DOMAIN_STATIC = 0x1,
+    COR_PRF_FIELD_THREAD_STATIC = 0x2,
+    COR_PRF_FIELD_CONTEXT_STATIC = 0x4,
+    COR_PRF_FIELD_RVA_STATIC = 0x8
+} COR_PRF_STATIC_TYPE;
+
+typedef enum COR_PRF_SNAPSHOT_INFO {
+    COR_PRF_SNAPSHOT_DEFAULT = 0x0,
+    COR_PRF_SNAPSHOT_REGISTER_CONTEXT = 0x1,
+    COR_PRF_SNAPSHOT_X86_OPTIMIZED = 0x2
+} COR_PRF_SNAPSHOT_INFO;
+
+typedef enum COR_PRF_JIT_CACHE {
+    COR_PRF_CACHED_FUNCTION_FOUND = 0,
+    COR_PRF_CACHED_FUNCTION_NOT_FOUND = 1
+} COR_PRF_JIT_CACHE;
+
+typedef enum COR_PRF_TRANSITION_REASON {
+    COR_PRF_TRANSITION_CALL = 0,
+    COR_PRF_TRANSITION_RETURN = 1
+} COR_PRF_TRANSITION_REASON;
+
+typedef enum COR_PRF_SUSPEND_REASON {
+    COR_PRF_SUSPEND_OTHER = 0,
+    COR_PRF_SUSPEND_FOR_GC = 1,
+    COR_PRF_SUSPEND_FOR_APPDOMAIN_SHUTDOWN = 2,
+    COR_PRF_SUSPEND_FOR_CODE_PITCHING = 3,
+    COR_PRF_SUSPEND_FOR_SHUTDOWN = 4,
+    COR_PRF_SUSPEND_FOR_INPROC_DEBUGGER = 6,
+    COR_PRF_SUSPEND_FOR_GC_PREP = 7,
+    COR_PRF_SUSPEND_FOR_REJIT = 8,
+    COR_PRF_SUSPEND_FOR_PROFILER = 9
+} COR_PRF_SUSPEND_REASON;
+
+typedef enum COR_PRF_RUNTIME_TYPE {
+    COR_PRF_DESKTOP_CLR = 0x1,
+    COR_PRF_CORE_CLR = 0x2
+} COR_PRF_RUNTIME_TYPE;
+
+typedef enum COR_PRF_GC_ROOT_KIND {
+    COR_PRF_GC_ROOT_OTHER = 0,
+    COR_PRF_GC_ROOT_STACK = 1,
+    COR_PRF_GC_ROOT_FINALIZER = 2,
+    COR_PRF_GC_ROOT_HANDLE = 3
+} COR_PRF_GC_ROOT_KIND;
+
+typedef enum COR_PRF_GC_ROOT_FLAGS {
+    COR_PRF_GC_ROOT_PINNING = 0x1,
+    COR_PRF_GC_ROOT_WEAKREF = 0x2,
+    COR_PRF_GC_ROOT_INTERIOR = 0x4,
+    COR_PRF_GC_ROOT_REFCOUNTED = 0x8
+} COR_PRF_GC_ROOT_FLAGS;
+
+typedef enum COR_PRF_FINALIZER_FLAGS {
+    COR_PRF_FINALIZER_CRITICAL = 0x1
+} COR_PRF_FINALIZER_FLAGS;
+
+typedef enum COR_PRF_GC_GENERATION {
+    COR_PRF_GC_GEN_0 = 0,
+    COR_PRF_GC_GEN_1 = 1,
+    COR_PRF_GC_GEN_2 = 2,
+    COR_PRF_GC_LARGE_OBJECT_HEAP = 3,
+    COR_PRF_GC_PINNED_OBJECT_HEAP = 4
+} COR_PRF_GC_GENERATION;
+
+typedef struct COR_PRF_GC_GENERATION_RANGE {
+    COR_PRF_GC_GENERATION generation;
+    ObjectID rangeStart;
+    UINT_PTR rangeLength;            /* exact only inside GC callbacks */
+    UINT_PTR rangeLengthReserved;
+} COR_PRF_GC_GENERATION_RANGE;
+
+typedef enum COR_PRF_CLAUSE_TYPE {
+    COR_PRF_CLAUSE_NONE = 0,
+    COR_PRF_CLAUSE_FILTER = 1,
+    COR_PRF_CLAUSE_CATCH = 2,
+    COR_PRF_CLAUSE_FINALLY = 3
+} COR_PRF_CLAUSE_TYPE;
+
+typedef struct COR_PRF_EX_CLAUSE_INFO {
+    COR_PRF_CLAUSE_TYPE clauseType;
+    UINT_PTR programCounter;         /* native entry of the handler */
+    UINT_PTR framePointer;
+    UINT_PTR shadowStackPointer;
+} COR_PRF_EX_CLAUSE_INFO;
+
+typedef enum COR_PRF_GC_REASON {
+    COR_PRF_GC_OTHER = 0,
+    COR_PRF_GC_INDUCED = 1
+} COR_PRF_GC_REASON;
+
+/* GetModuleInfo2's *pdwModuleFlags. */
+#define COR_PRF_MODULE_DISK            0x00000001u
+#define COR_PRF_MODULE_NGEN            0x00000002u
+#define COR_PRF_MODULE_DYNAMIC         0x00000004u
+#define COR_PRF_MODULE_COLLECTIBLE     0x00000008u
+#define COR_PRF_MODULE_RESOURCE        0x00000010u
+#define COR_PRF_MODULE_FLAT_LAYOUT     0x00000020u
+#define COR_PRF_MODULE_WINDOWS_RUNTIME 0x00000040u
+
+/* COR_PRF_MISC: IDs with a special meaning. */
+#define PROFILER_PARENT_UNKNOWN 0xFFFFFFFDu
+#define PROFILER_GLOBAL_CLASS   0xFFFFFFFEu
+#define PROFILER_GLOBAL_MODULE  0xFFFFFFFFu
+
+/* ICorProfilerFunctionControl::SetCodegenFlags (Info4 ReJIT). */
+#define COR_PRF_CODEGEN_DISABLE_INLINING          0x0001u
+#define COR_PRF_CODEGEN_DISABLE_ALL_OPTIMIZATIONS 0x0002u
+
+/* The event mask (SetEventMask's DWORD). Macros, not an enum: the top bit does not fit
+ * a C enum constant. */
+typedef DWORD COR_PRF_MONITOR;
+#define COR_PRF_MONITOR_NONE                 0x00000000u
+#define COR_PRF_MONITOR_FUNCTION_UNLOADS     0x00000001u
+#define COR_PRF_MONITOR_CLASS_LOADS          0x00000002u
+#define COR_PRF_MONITOR_MODULE_LOADS         0x00000004u
+#define COR_PRF_MONITOR_ASSEMBLY_LOADS       0x00000008u
+#define COR_PRF_MONITOR_APPDOMAIN_LOADS      0x00000010u
+#define COR_PRF_MONITOR_JIT_COMPILATION      0x00000020u
+#define COR_PRF_MONITOR_EXCEPTIONS           0x00000040u
+#define COR_PRF_MONITOR_GC                   0x00000080u
+#define COR_PRF_MONITOR_OBJECT_ALLOCATED     0x00000100u
+#define COR_PRF_MONITOR_THREADS              0x00000200u
+#define COR_PRF_MONITOR_REMOTING             0x00000400u
+#define COR_PRF_MONITOR_CODE_TRANSITIONS     0x00000800u
+#define COR_PRF_MONITOR_ENTERLEAVE           0x00001000u
+#define COR_PRF_MONITOR_CCW                  0x00002000u
+#define COR_PRF_MONITOR_REMOTING_COOKIE      (0x00004000u | COR_PRF_MONITOR_REMOTING)
+#define COR_PRF_MONITOR_REMOTING_ASYNC       (0x00008000u | COR_PRF_MONITOR_REMOTING)
+#define COR_PRF_MONITOR_SUSPENDS             0x00010000u
+#define COR_PRF_MONITOR_CACHE_SEARCHES       0x00020000u
+#define COR_PRF_ENABLE_REJIT                 0x00040000u
+#define COR_PRF_ENABLE_INPROC_DEBUGGING      0x00080000u
+#define COR_PRF_ENABLE_JIT_MAPS              0x00100000u
+#define COR_PRF_DISABLE_INLINING             0x00200000u
+#define COR_PRF_DISABLE_OPTIMIZATIONS        0x00400000u
+#define COR_PRF_ENABLE_OBJECT_ALLOCATED      0x00800000u
+#define COR_PRF_MONITOR_CLR_EXCEPTIONS       0x01000000u
+#define COR_PRF_MONITOR_ALL                  0x0107FFFFu
+#define COR_PRF_ENABLE_FUNCTION_ARGS         0x02000000u
+#define COR_PRF_ENABLE_FUNCTION_RETVAL       0x04000000u
+#define COR_PRF_ENABLE_FRAME_INFO            0x08000000u
+#define COR_PRF_ENABLE_STACK_SNAPSHOT        0x10000000u
+#define COR_PRF_USE_PROFILE_IMAGES           0x20000000u
+#define COR_PRF_DISABLE_TRANSPARENCY_CHECKS_UNDER_FULL_TRUST 0x40000000u
+#define COR_PRF_DISABLE_ALL_NGEN_IMAGES      0x80000000u
+#define COR_PRF_ALL                          0x8FFFFFFFu
+#define COR_PRF_REQUIRE_PROFILE_IMAGE                                                   \
+    (COR_PRF_USE_PROFILE_IMAGES | COR_PRF_MONITOR_CODE_TRANSITIONS | COR_PRF_MONITOR_ENTERLEAVE)
+#define COR_PRF_ALLOWABLE_AFTER_ATTACH                                                  \
+    (COR_PRF_MONITOR_THREADS | COR_PRF_MONITOR_MODULE_LOADS | COR_PRF_MONITOR_ASSEMBLY_LOADS | \
+     COR_PRF_MONITOR_APPDOMAIN_LOADS | COR_PRF_ENABLE_STACK_SNAPSHOT | COR_PRF_MONITOR_GC |     \
+     COR_PRF_MONITOR_SUSPENDS | COR_PRF_MONITOR_CLASS_LOADS | COR_PRF_MONITOR_EXCEPTIONS |      \
+     COR_PRF_MONITOR_JIT_COMPILATION | COR_PRF_DISABLE_INLINING |                              \
+     COR_PRF_DISABLE_OPTIMIZATIONS | COR_PRF_ENABLE_REJIT)
+/* Flags that can only be set from Initialize. */
+#define COR_PRF_MONITOR_IMMUTABLE                                                       \
+    (COR_PRF_MONITOR_CODE_TRANSITIONS | COR_PRF_MONITOR_REMOTING |                      \
+     COR_PRF_MONITOR_REMOTING_COOKIE | COR_PRF_MONITOR_REMOTING_ASYNC |                 \
+     COR_PRF_ENABLE_INPROC_DEBUGGING | COR_PRF_ENABLE_JIT_MAPS |                        \
+     COR_PRF_ENABLE_OBJECT_ALLOCATED | COR_PRF_ENABLE_FUNCTION_ARGS |                   \
+     COR_PRF_ENABLE_FUNCTION_RETVAL | COR_PRF_ENABLE_FRAME_INFO |                       \
+     COR_PRF_USE_PROFILE_IMAGES | COR_PRF_DISABLE_TRANSPARENCY_CHECKS_UNDER_FULL_TRUST | \
+     COR_PRF_DISABLE_ALL_NGEN_IMAGES)
+
+/* The high half (Info5::SetEventMask2). */
+#define COR_PRF_HIGH_MONITOR_NONE                     0x00000000u
+#define COR_PRF_HIGH_ADD_ASSEMBLY_REFERENCES          0x00000001u
+#define COR_PRF_HIGH_IN_MEMORY_SYMBOLS_UPDATED        0x00000002u
+#define COR_PRF_HIGH_MONITOR_DYNAMIC_FUNCTION_UNLOADS 0x00000004u
+#define COR_PRF_HIGH_DISABLE_TIERED_COMPILATION       0x00000008u
+#define COR_PRF_HIGH_BASIC_GC                         0x00000010u
+#define COR_PRF_HIGH_MONITOR_GC_MOVED_OBJECTS         0x00000020u
+#define COR_PRF_HIGH_REQUIRE_PROFILE_IMAGE            0x00000000u
+#define COR_PRF_HIGH_MONITOR_LARGEOBJECT_ALLOCATED    0x00000040u
+#define COR_PRF_HIGH_MONITOR_EVENT_PIPE               0x00000080u
+#define COR_PRF_HIGH_MONITOR_PINNEDOBJECT_ALLOCATED   0x00000100u
+
+/* Enter/leave hooks. These are function TYPES, as in the IDL; the Set*Hooks methods
+ * take pointers to them. The runtime calls them without saving registers, so real
+ * implementations are assembly stubs that preserve everything they touch. */
+typedef void FunctionEnter(FunctionID funcID);
+typedef void FunctionLeave(FunctionID funcID);
+typedef void FunctionTailcall(FunctionID funcID);
+typedef void FunctionEnter2(FunctionID funcId, UINT_PTR clientData, COR_PRF_FRAME_INFO func,
+                            COR_PRF_FUNCTION_ARGUMENT_INFO *argumentInfo);
+typedef void FunctionLeave2(FunctionID funcId, UINT_PTR clientData, COR_PRF_FRAME_INFO func,
+                            COR_PRF_FUNCTION_ARGUMENT_RANGE *retvalRange);
+typedef void FunctionTailcall2(FunctionID funcId, UINT_PTR clientData, COR_PRF_FRAME_INFO func);
+typedef void FunctionEnter3(FunctionIDOrClientID functionIDOrClientID);
+typedef void FunctionLeave3(FunctionIDOrClientID functionIDOrClientID);
+typedef void FunctionTailcall3(FunctionIDOrClientID functionIDOrClientID);
+typedef void FunctionEnter3WithInfo(FunctionIDOrClientID functionIDOrClientID,
+                                    COR_PRF_ELT_INFO eltInfo);
+typedef void FunctionLeave3WithInfo(FunctionIDOrClientID functionIDOrClientID,
+                                    COR_PRF_ELT_INFO eltInfo);
+typedef void FunctionTailcall3WithInfo(FunctionIDOrClientID functionIDOrClientID,
+                                       COR_PRF_ELT_INFO eltInfo);
+
+/* Maps a FunctionID to the value the hooks receive; must not return 0 for a hooked
+ * function (a documented runtime quirk). */
+typedef UINT_PTR FunctionIDMapper(FunctionID funcId, BOOL *pbHookFunction);
+typedef UINT_PTR FunctionIDMapper2(FunctionID funcId, void *clientData, BOOL *pbHookFunction);
+
+/* DoStackSnapshot calls this once per managed frame (funcId != 0) or run of native
+ * frames (funcId == 0). context is only valid with COR_PRF_SNAPSHOT_REGISTER_CONTEXT. */
+typedef HRESULT StackSnapshotCallback(FunctionID funcId, UINT_PTR ip, COR_PRF_FRAME_INFO frameInfo,
+                                      ULONG32 contextSize, BYTE context[], void *clientData);
+
+/* ---- Enumerators handed out by Info2/Info3 ------------------------------------------ */
+
+#define ILG_CORPROF_ENUM_SLOTS(T, ELEM)                                               \
+    HRESULT (*Skip)(T *This, ULONG celt);                                              \
+    HRESULT (*Reset)(T *This);                                                         \
+    HRESULT (*Clone)(T *This, T **ppEnum);                                             \
+    HRESULT (*GetCount)(T *This, ULONG *pcelt);                                        \
+    HRESULT (*Next)(T *This, ULONG celt, ELEM elements[], ULONG *pceltFetched);
+
+typedef struct ICorProfilerObjectEnum ICorProfilerObjectEnum;
+typedef struct ICorProfilerObjectEnumVtbl {
+    ILG_COM_IUNKNOWN_SLOTS(ICorProfilerObjectEnum)
+    ILG_CORPROF_ENUM_SLOTS(ICorProfilerObjectEnum, ObjectID)
+} ICorProfilerObjectEnumVtbl;
+struct ICorProfilerObjectEnum {
+    const ICorProfilerObjectEnumVtbl *lpVtbl;
+};
+
+typedef struct ICorProfilerFunctionEnum ICorProfilerFunctionEnum;
+typedef struct ICorProfilerFunctionEnumVtbl {
+    ILG_COM_IUNKNOWN_SLOTS(ICorProfilerFunctionEnum)
+    ILG_CORPROF_ENUM_SLOTS(ICorProfilerFunctionEnum, COR_PRF_FUNCTION)
+} ICorProfilerFunctionEnumVtbl;
+struct ICorProfilerFunctionEnum {
+    const ICorProfilerFunctionEnumVtbl *lpVtbl;
+};
+
+typedef struct ICorProfilerModuleEnum ICorProfilerModuleEnum;
+typedef struct ICorProfilerModuleEnumVtbl {
+    ILG_COM_IUNKNOWN_SLOTS(ICorProfilerModuleEnum)
+    ILG_CORPROF_ENUM_SLOTS(ICorProfilerModuleEnum, ModuleID)
+} ICorProfilerModuleEnumVtbl;
+struct ICorProfilerModuleEnum {
+    const ICorProfilerModuleEnumVtbl *lpVtbl;
+};
+
+/* ---- ICorProfilerCallback: what the runtime calls in the profiler ------------------- */
+/* Slots 3..71. Return S_OK unless noted; the runtime ignores most results. */
+#define ILG_ICORPROFILERCALLBACK_SLOTS(T)                                                   \
+    HRESULT (*Initialize)(T *This, IUnknown *pICorProfilerInfoUnk);                          \
+    HRESULT (*Shutdown)(T *This);                                                            \
+    HRESULT (*AppDomainCreationStarted)(T *This, AppDomainID appDomainId);                   \
+    HRESULT (*AppDomainCreationFinished)(T *This, AppDomainID appDomainId, HRESULT hrStatus); \
+    HRESULT (*AppDomainShutdownStarted)(T *This, AppDomainID appDomainId);                   \
+    HRESULT (*AppDomainShutdownFinished)(T *This, AppDomainID appDomainId, HRESULT hrStatus); \
+    HRESULT (*AssemblyLoadStarted)(T *This, AssemblyID assemblyId);                          \
+    HRESULT (*AssemblyLoadFinished)(T *This, AssemblyID assemblyId, HRESULT hrStatus);       \
+    HRESULT (*AssemblyUnloadStarted)(T *This, AssemblyID assemblyId);                        \
+    HRESULT (*AssemblyUnloadFinished)(T *This, AssemblyID assemblyId, HRESULT hrStatus);     \
+    HRESULT (*ModuleLoadStarted)(T *This, ModuleID moduleId);                                \
+    HRESULT (*ModuleLoadFinished)(T *This, ModuleID moduleId, HRESULT hrStatus);             \
+    HRESULT (*ModuleUnloadStarted)(T *This, ModuleID moduleId);                              \
+    HRESULT (*ModuleUnloadFinished)(T *This, ModuleID moduleId, HRESULT hrStatus);           \
+    HRESULT (*ModuleAttachedToAssembly)(T *This, ModuleID moduleId, AssemblyID AssemblyId);  \
+    HRESULT (*ClassLoadStarted)(T *This, ClassID classId);                                   \
+    HRESULT (*ClassLoadFinished)(T *This, ClassID classId, HRESULT hrStatus);                \
+    HRESULT (*ClassUnloadStarted)(T *This, ClassID classId);                                 \
+    HRESULT (*ClassUnloadFinished)(T *This, ClassID classId, HRESULT hrStatus);              \
+    HRESULT (*FunctionUnloadStarted)(T *This, FunctionID functionId);                        \
+    HRESULT (*JITCompilationStarted)(T *This, FunctionID functionId, BOOL fIsSafeToBlock);   \
+    HRESULT (*JITCompilationFinished)(T *This, FunctionID functionId, HRESULT hrStatus,      \
+                                      BOOL fIsSafeToBlock);                                  \
+    HRESULT (*JITCachedFunctionSearchStarted)(T *This, FunctionID functionId,                \
+                                              BOOL *pbUseCachedFunction);                    \
+    HRESULT (*JITCachedFunctionSearchFinished)(T *This, FunctionID functionId,               \
+                                               COR_PRF_JIT_CACHE result);                    \
+    HRESULT (*JITFunctionPitched)(T *This, FunctionID functionId);                           \
+    HRESULT (*JITInlining)(T *This, FunctionID callerId, FunctionID calleeId,                \
+                           BOOL *pfShouldInline);                                            \
+    HRESULT (*ThreadCreated)(T *This, ThreadID threadId);                                    \
+    HRESULT (*ThreadDestroyed)(T *This, ThreadID threadId);                                  \
+    HRESULT (*ThreadAssignedToOSThread)(T *This, ThreadID managedThreadId, DWORD osThreadId); \
+    HRESULT (*RemotingClientInvocationStarted)(T *This);                                     \
+    HRESULT (*RemotingClientSendingMessage)(T *This, GUID *pCookie, BOOL fIsAsync);          \
+    HRESULT (*RemotingClientReceivingReply)(T *This, GUID *pCookie, BOOL fIsAsync);          \
+    HRESULT (*RemotingClientInvocationFinished)(T *This);                                    \
+    HRESULT (*RemotingServerReceivingMessage)(T *This, GUID *pCookie, BOOL fIsAsync);        \
+    HRESULT (*RemotingServerInvocationStarted)(T *This);                                     \
+    HRESULT (*RemotingServerInvocationReturned)(T *This);                                    \
+    HRESULT (*RemotingServerSendingReply)(T *This, GUID *pCookie, BOOL fIsAsync);            \
+    HRESULT (*UnmanagedToManagedTransition)(T *This, FunctionID functionId,                  \
+                                            COR_PRF_TRANSITION_REASON reason);               \
+    HRESULT (*ManagedToUnmanagedTransition)(T *This, FunctionID functionId,                  \
+                                            COR_PRF_TRANSITION_REASON reason);               \
+    HRESULT (*RuntimeSuspendStarted)(T *This, COR_PRF_SUSPEND_REASON suspendReason);         \
+    HRESULT (*RuntimeSuspendFinished)(T *This);                                              \
+    HRESULT (*RuntimeSuspendAborted)(T *This);                                               \
+    HRESULT (*RuntimeResumeStarted)(T *This);                                                \
+    HRESULT (*RuntimeResumeFinished)(T *This);                                               \
+    HRESULT (*RuntimeThreadSuspended)(T *This, ThreadID threadId);                           \
+    HRESULT (*RuntimeThreadResumed)(T *This, ThreadID threadId);                             \
+    HRESULT (*MovedReferences)(T *This, ULONG cMovedObjectIDRanges,                          \
+                               ObjectID oldObjectIDRangeStart[],                             \
+                               ObjectID newObjectIDRangeStart[],                             \
+                               ULONG cObjectIDRangeLength[]);                                \
+    HRESULT (*ObjectAllocated)(T *This, ObjectID objectId, ClassID classId);                 \
+    HRESULT (*ObjectsAllocatedByClass)(T *This, ULONG cClassCount, ClassID classIds[],       \
+                                       ULONG cObjects[]);                                    \
+    HRESULT (*ObjectReferences)(T *This, ObjectID objectId, ClassID classId,                 \
+                                ULONG cObjectRefs, ObjectID objectRefIds[]);                 \
+    HRESULT (*RootReferences)(T *This, ULONG cRootRefs, ObjectID rootRefIds[]);              \
+    HRESULT (*ExceptionThrown)(T *This, ObjectID thrownObjectId);                            \
+    HRESULT (*ExceptionSearchFunctionEnter)(T *This, FunctionID functionId);                 \
+    HRESULT (*ExceptionSearchFunctionLeave)(T *This);                                        \
+    HRESULT (*ExceptionSearchFilterEnter)(T *This, FunctionID functionId);                   \
+    HRESULT (*ExceptionSearchFilterLeave)(T *This);                                          \
+    HRESULT (*ExceptionSearchCatcherFound)(T *This, FunctionID functionId);                  \
+    HRESULT (*ExceptionOSHandlerEnter)(T *This, UINT_PTR unused);                            \
+    HRESULT (*ExceptionOSHandlerLeave)(T *This, UINT_PTR unused);                            \
+    HRESULT (*ExceptionUnwindFunctionEnter)(T *This, FunctionID functionId);                 \
+    HRESULT (*ExceptionUnwindFunctionLeave)(T *This);                                        \
+    HRESULT (*ExceptionUnwindFinallyEnter)(T *This, FunctionID functionId);                  \
+    HRESULT (*ExceptionUnwindFinallyLeave)(T *This);                                         \
+    HRESULT (*ExceptionCatcherEnter)(T *This, FunctionID functionId, ObjectID objectId);     \
+    HRESULT (*ExceptionCatcherLeave)(T *This);                                               \
+    HRESULT (*COMClassicVTableCreated)(T *This, ClassID wrappedClassId,                      \
+                                       REFGUID implementedIID, void *pVTable, ULONG cSlots); \
+    HRESULT (*COMClassicVTableDestroyed)(T *This, ClassID wrappedClassId,                    \
+                                         REFGUID implementedIID, void *pVTable);             \
+    HRESULT (*ExceptionCLRCatcherFound)(T *This);                                            \
+    HRESULT (*ExceptionCLRCatcherExecute)(T *This);
+
+/* ICorProfilerCallback2 appends slots 72..79. name in ThreadNameChanged is not
+ * NUL-terminated. */
+#define ILG_ICORPROFILERCALLBACK2_SLOTS(T)                                                  \
+    HRESULT (*ThreadNameChanged)(T *This, ThreadID threadId, ULONG cchName, WCHAR name[]);   \
+    HRESULT (*GarbageCollectionStarted)(T *This, int cGenerations,                           \
+                                        BOOL generationCollected[],                          \
+                                        COR_PRF_GC_REASON reason);                           \
+    HRESULT (*SurvivingReferences)(T *This, ULONG cSurvivingObjectIDRanges,                  \
+                                   ObjectID objectIDRangeStart[],                            \
+                                   ULONG cObjectIDRangeLength[]);                            \
+    HRESULT (*GarbageCollectionFinished)(T *This);                                           \
+    HRESULT (*FinalizeableObjectQueued)(T *This, DWORD finalizerFlags, ObjectID objectID);   \
+    HRESULT (*RootReferences2)(T *This, ULONG cRootRefs, ObjectID rootRefIds[],              \
+                               COR_PRF_GC_ROOT_KIND rootKinds[],                             \
+                               COR_PRF_GC_ROOT_FLAGS rootFlags[], UINT_PTR rootIds[]);       \
+    HRESULT (*HandleCreated)(T *This, GCHandleID handleId, ObjectID initialObjectId);        \
+    HRESULT (*HandleDestroyed)(T *This, GCHandleID handleId);
+
+/* ICorProfilerCallback3 appends slots 80..82 (attach and detach). */
+#define ILG_ICORPROFILERCALLBACK3_SLOTS(T)                                                  \
+    HRESULT (*InitializeForAttach)(T *This, IUnknown *pCorProfilerInfoUnk,                   \
+                                   void *pvClientData, UINT cbClientData);                   \
+    HRESULT (*ProfilerAttachComplete)(T *This);                                              \
+    HRESULT (*ProfilerDetachSucceeded)(T *This);
+
+typedef struct ICorProfilerCallback ICorProfilerCallback;
+typedef struct ICorProfilerCallbackVtbl {
+    ILG_COM_IUNKNOWN_SLOTS(ICorProfilerCallback)
+    ILG_ICORPROFILERCALLBACK_SLOTS(ICorProfilerCallback)
+} ICorProfilerCallbackVtbl;
+struct ICorProfilerCallback {
+    const ICorProfilerCallbackVtbl *lpVtbl;
+};
+
+typedef struct ICorProfilerCallback2 ICorProfilerCallback2;
+typedef struct ICorProfilerCallback2Vtbl {
+    ILG_COM_IUNKNOWN_SLOTS(ICorProfilerCallback2)
+    ILG_ICORPROFILERCALLBACK_SLOTS(ICorProfilerCallback2)
+    ILG_ICORPROFILERCALLBACK2_SLOTS(ICorProfilerCallback2)
+} ICorProfilerCallback2Vtbl;
+struct ICorProfilerCallback2 {
+    const ICorProfilerCallback2Vtbl *lpVtbl;
+};
+
+typedef struct ICorProfilerCallback3 ICorProfilerCallback3;
+typedef struct ICorProfilerCallback3Vtbl {
+    ILG_COM_IUNKNOWN_SLOTS(ICorProfilerCallback3)
+    ILG_ICORPROFILERCALLBACK_SLOTS(ICorProfilerCallback3)
+    ILG_ICORPROFILERCALLBACK2_SLOTS(ICorProfilerCallback3)
+    ILG_ICORPROFILERCALLBACK3_SLOTS(ICorProfilerCallback3)
+} ICorProfilerCallback3Vtbl;
+struct ICorProfilerCallback3 {
+    const ICorProfilerCallback3Vtbl *lpVtbl;
+};
+
+/* ---- ICorProfilerInfo: what the profiler calls in the runtime ----------------------- */
+/* Slots 3..35. */
+#define ILG_ICORPROFILERINFO_SLOTS(T)                                                       \
+    HRESULT (*GetClassFromObject)(T *This, ObjectID objectId, ClassID *pClassId);            \
+    HRESULT (*GetClassFromToken)(T *This, ModuleID moduleId, mdTypeDef typeDef,              \
+                                 ClassID *pClassId);                                         \
+    HRESULT (*GetCodeInfo)(T *This, FunctionID functionId, LPCBYTE *pStart, ULONG *pcSize);  \
+    HRESULT (*GetEventMask)(T *This, DWORD *pdwEvents);                                      \
+    HRESULT (*GetFunctionFromIP)(T *This, LPCBYTE ip, FunctionID *pFunctionId);              \
+    HRESULT (*GetFunctionFromToken)(T *This, ModuleID moduleId, mdToken token,               \
+                                    FunctionID *pFunctionId);                                \
+    HRESULT (*GetHandleFromThread)(T *This, ThreadID threadId, HANDLE *phThread);            \
+    HRESULT (*GetObjectSize)(T *This, ObjectID objectId, ULONG *pcSize);                     \
+    HRESULT (*IsArrayClass)(T *This, ClassID classId, CorElementType *pBaseElemType,         \
+                            ClassID *pBaseClassId, ULONG *pcRank);                           \
+    HRESULT (*GetThreadInfo)(T *This, ThreadID threadId, DWORD *pdwWin32ThreadId);           \
+    HRESULT (*GetCurrentThreadID)(T *This, ThreadID *pThreadId);                             \
+    HRESULT (*GetClassIDInfo)(T *This, ClassID classId, ModuleID *pModuleId,                 \
+                              mdTypeDef *pTypeDefToken);                                     \
+    HRESULT (*GetFunctionInfo)(T *This, FunctionID functionId, ClassID *pClassId,            \
+                               ModuleID *pModuleId, mdToken *pToken);                        \
+    HRESULT (*SetEventMask)(T *This, DWORD dwEvents);                                        \
+    HRESULT (*SetEnterLeaveFunctionHooks)(T *This, FunctionEnter *pFuncEnter,                \
+                                          FunctionLeave *pFuncLeave,                         \
+                                          FunctionTailcall *pFuncTailcall);                  \
+    HRESULT (*SetFunctionIDMapper)(T *This, FunctionIDMapper *pFunc);                        \
+    HRESULT (*GetTokenAndMetaDataFromFunction)(T *This, FunctionID functionId, REFIID riid,  \
+                                               IUnknown **ppImport, mdToken *pToken);        \
+    HRESULT (*GetModuleInfo)(T *This, ModuleID moduleId, LPCBYTE *ppBaseLoadAddress,         \
+                             ULONG cchName, ULONG *pcchName, WCHAR szName[],                 \
+                             AssemblyID *pAssemblyId);                                       \
+    HRESULT (*GetModuleMetaData)(T *This, ModuleID moduleId, DWORD dwOpenFlags, REFIID riid, \
+                                 IUnknown **ppOut);                                          \
+    HRESULT (*GetILFunctionBody)(T *This, ModuleID moduleId, mdMethodDef methodId,           \
+                                 LPCBYTE *ppMethodHeader, ULONG *pcbMethodSize);             \
+    HRESULT (*GetILFunctionBodyAllocator)(T *This, ModuleID moduleId,                        \
+                                          IMethodMalloc **ppMalloc);                         \
+    HRESULT (*SetILFunctionBody)(T *This, ModuleID moduleId, mdMethodDef methodid,           \
+                                 LPCBYTE pbNewILMethodHeader);                               \
+    HRESULT (*GetAppDomainInfo)(T *This, AppDomainID appDomainId, ULONG cchName,             \
+                                ULONG *pcchName, WCHAR szName[], ProcessID *pProcessId);     \
+    HRESULT (*GetAssemblyInfo)(T *This, AssemblyID assemblyId, ULONG cchName,                \
+                               ULONG *pcchName, WCHAR szName[], AppDomainID *pAppDomainId,   \
+                               ModuleID *pModuleId);                                         \
+    HRESULT (*SetFunctionReJIT)(T *This, FunctionID functionId);                             \
+    HRESULT (*ForceGC)(T *This);                                                             \
+    HRESULT (*SetILInstrumentedCodeMap)(T *This, FunctionID functionId, BOOL fStartJit,      \
+                                        ULONG cILMapEntries, COR_IL_MAP rgILMapEntries[]);   \
+    HRESULT (*GetInprocInspectionInterface)(T *This, IUnknown **ppicd);                      \
+    HRESULT (*GetInprocInspectionIThisThread)(T *This, IUnknown **ppicd);                    \
+    HRESULT (*GetThreadContext)(T *This, ThreadID threadId, ContextID *pContextId);          \
+    HRESULT (*BeginInprocDebugging)(T *This, BOOL fThisThreadOnly, DWORD *pdwProfilerContext); \
+    HRESULT (*EndInprocDebugging)(T *This, DWORD dwProfilerContext);                         \
+    HRESULT (*GetILToNativeMapping)(T *This, FunctionID functionId, ULONG32 cMap,            \
+                                    ULONG32 *pcMap, COR_DEBUG_IL_TO_NATIVE_MAP map[]);
+
+/* ICorProfilerInfo2 appends slots 36..56. */
+#define ILG_ICORPROFILERINFO2_SLOTS(T)                                                      \
+    HRESULT (*DoStackSnapshot)(T *This, ThreadID thread, StackSnapshotCallback *callback,    \
+                               ULONG32 infoFlags, void *clientData, BYTE context[],          \
+                               ULONG32 contextSize);                                         \
+    HRESULT (*SetEnterLeaveFunctionHooks2)(T *This, FunctionEnter2 *pFuncEnter,              \
+                                           FunctionLeave2 *pFuncLeave,                       \
+                                           FunctionTailcall2 *pFuncTailcall);                \
+    HRESULT (*GetFunctionInfo2)(T *This, FunctionID funcId, COR_PRF_FRAME_INFO frameInfo,    \
+                                ClassID *pClassId, ModuleID *pModuleId, mdToken *pToken,     \
+                                ULONG32 cTypeArgs, ULONG32 *pcTypeArgs, ClassID typeArgs[]); \
+    HRESULT (*GetStringLayout)(T *This, ULONG *pBufferLengthOffset,                          \
+                               ULONG *pStringLengthOffset, ULONG *pBufferOffset);            \
+    HRESULT (*GetClassLayout)(T *This, ClassID classID, COR_FIELD_OFFSET rFieldOffset[],     \
+                              ULONG cFieldOffset, ULONG *pcFieldOffset,                      \
+                              ULONG *pulClassSize);                                          \
+    HRESULT (*GetClassIDInfo2)(T *This, ClassID classId, ModuleID *pModuleId,                \
+                               mdTypeDef *pTypeDefToken, ClassID *pParentClassId,            \
+                               ULONG32 cNumTypeArgs, ULONG32 *pcNumTypeArgs,                 \
+                               ClassID typeArgs[]);                                          \
+    HRESULT (*GetCodeInfo2)(T *This, FunctionID functionID, ULONG32 cCodeInfos,              \
+                            ULONG32 *pcCodeInfos, COR_PRF_CODE_INFO codeInfos[]);            \
+    HRESULT (*GetClassFromTokenAndTypeArgs)(T *This, ModuleID moduleID, mdTypeDef typeDef,  \
+                                            ULONG32 cTypeArgs, ClassID typeArgs[],           \
+                                            ClassID *pClassID);                              \
+    HRESULT (*GetFunctionFromTokenAndTypeArgs)(T *This, ModuleID moduleID,                   \
+                                               mdMethodDef funcDef, ClassID classId,         \
+                                               ULONG32 cTypeArgs, ClassID typeArgs[],        \
+                                               FunctionID *pFunctionID);                     \
+    HRESULT (*EnumModuleFrozenObjects)(T *This, ModuleID moduleID,                           \
+                                       ICorProfilerObjectEnum **ppEnum);                     \
+    HRESULT (*GetArrayObjectInfo)(T *This, ObjectID objectId, ULONG32 cDimensions,           \
+                                  ULONG32 pDimensionSizes[], int pDimensionLowerBounds[],    \
+                                  BYTE **ppData);                                            \
+    HRESULT (*GetBoxClassLayout)(T *This, ClassID classId, ULONG32 *pBufferOffset);          \
+    HRESULT (*GetThreadAppDomain)(T *This, ThreadID threadId, AppDomainID *pAppDomainId);    \
+    HRESULT (*GetRVAStaticAddress)(T *This, ClassID classId, mdFieldDef fieldToken,          \
+                                   void **ppAddress);                                        \
+    HRESULT (*GetAppDomainStaticAddress)(T *This, ClassID classId, mdFieldDef fieldToken,    \
+                                         AppDomainID appDomainId, void **ppAddress);         \
+    HRESULT (*GetThreadStaticAddress)(T *This, ClassID classId, mdFieldDef fieldToken,       \
+                                      ThreadID threadId, void **ppAddress);                  \
+    HRESULT (*GetContextStaticAddress)(T *This, ClassID classId, mdFieldDef fieldToken,      \
+                                       ContextID contextId, void **ppAddress);               \
+    HRESULT (*GetStaticFieldInfo)(T *This, ClassID classId, mdFieldDef fieldToken,           \
+                                  COR_PRF_STATIC_TYPE *pFieldInfo);                          \
+    HRESULT (*GetGenerationBounds)(T *This, ULONG cObjectRanges, ULONG *pcObjectRanges,      \
+                                   COR_PRF_GC_GENERATION_RANGE ranges[]);                    \
+    HRESULT (*GetObjectGeneration)(T *This, ObjectID objectId,                               \
+                                   COR_PRF_GC_GENERATION_RANGE *range);                      \
+    HRESULT (*GetNotifiedExceptionClauseInfo)(T *This, COR_PRF_EX_CLAUSE_INFO *pinfo);
+
+/* ICorProfilerInfo3 appends slots 57..70. */
+#define ILG_ICORPROFILERINFO3_SLOTS(T)                                                      \
+    HRESULT (*EnumJITedFunctions)(T *This, ICorProfilerFunctionEnum **ppEnum);               \
+    HRESULT (*RequestProfilerDetach)(T *This, DWORD dwExpectedCompletionMilliseconds);       \
+    HRESULT (*SetFunctionIDMapper2)(T *This, FunctionIDMapper2 *pFunc, void *clientData);    \
+    HRESULT (*GetStringLayout2)(T *This, ULONG *pStringLengthOffset, ULONG *pBufferOffset);  \
+    HRESULT (*SetEnterLeaveFunctionHooks3)(T *This, FunctionEnter3 *pFuncEnter3,             \
+                                           FunctionLeave3 *pFuncLeave3,                      \
+                                           FunctionTailcall3 *pFuncTailcall3);               \
+    HRESULT (*SetEnterLeaveFunctionHooks3WithInfo)(                                          \
+        T *This, FunctionEnter3WithInfo *pFuncEnter3WithInfo,                                \
+        FunctionLeave3WithInfo *pFuncLeave3WithInfo,                                         \
+        FunctionTailcall3WithInfo *pFuncTailcall3WithInfo);                                  \
+    HRESULT (*GetFunctionEnter3Info)(T *This, FunctionID functionId, COR_PRF_ELT_INFO eltInfo, \
+                                     COR_PRF_FRAME_INFO *pFrameInfo, ULONG *pcbArgumentInfo, \
+                                     COR_PRF_FUNCTION_ARGUMENT_INFO *pArgumentInfo);         \
+    HRESULT (*GetFunctionLeave3Info)(T *This, FunctionID functionId, COR_PRF_ELT_INFO eltInfo, \
+                                     COR_PRF_FRAME_INFO *pFrameInfo,                         \
+                                     COR_PRF_FUNCTION_ARGUMENT_RANGE *pRetvalRange);         \
+    HRESULT (*GetFunctionTailcall3Info)(T *This, FunctionID functionId,                      \
+                                        COR_PRF_ELT_INFO eltInfo,                            \
+                                        COR_PRF_FRAME_INFO *pFrameInfo);                     \
+    HRESULT (*EnumModules)(T *This, ICorProfilerModuleEnum **ppEnum);                        \
+    HRESULT (*GetRuntimeInformation)(T *This, USHORT *pClrInstanceId,                        \
+                                     COR_PRF_RUNTIME_TYPE *pRuntimeType,                     \
+                                     USHORT *pMajorVersion, USHORT *pMinorVersion,           \
+                                     USHORT *pBuildNumber, USHORT *pQFEVersion,              \
+                                     ULONG cchVersionString, ULONG *pcchVersionString,       \
+                                     WCHAR szVersionString[]);                               \
+    HRESULT (*GetThreadStaticAddress2)(T *This, ClassID classId, mdFieldDef fieldToken,      \
+                                       AppDomainID appDomainId, ThreadID threadId,           \
+                                       void **ppAddress);                                    \
+    HRESULT (*GetAppDomainsContainingModule)(T *This, ModuleID moduleId,                     \
+                                             ULONG32 cAppDomainIds, ULONG32 *pcAppDomainIds, \
+                                             AppDomainID appDomainIds[]);                    \
+    HRESULT (*GetModuleInfo2)(T *This, ModuleID moduleId, LPCBYTE *ppBaseLoadAddress,        \
+                              ULONG cchName, ULONG *pcchName, WCHAR szName[],                \
+                              AssemblyID *pAssemblyId, DWORD *pdwModuleFlags);
+
+typedef struct ICorProfilerInfo ICorProfilerInfo;
+typedef struct ICorProfilerInfoVtbl {
+    ILG_COM_IUNKNOWN_SLOTS(ICorProfilerInfo)
+    ILG_ICORPROFILERINFO_SLOTS(ICorProfilerInfo)
+} ICorProfilerInfoVtbl;
+struct ICorProfilerInfo {
+    const ICorProfilerInfoVtbl *lpVtbl;
+};
+
+typedef struct ICorProfilerInfo2 ICorProfilerInfo2;
+typedef struct ICorProfilerInfo2Vtbl {
+    ILG_COM_IUNKNOWN_SLOTS(ICorProfilerInfo2)
+    ILG_ICORPROFILERINFO_SLOTS(ICorProfilerInfo2)
+    ILG_ICORPROFILERINFO2_SLOTS(ICorProfilerInfo2)
+} ICorProfilerInfo2Vtbl;
+struct ICorProfilerInfo2 {
+    const ICorProfilerInfo2Vtbl *lpVtbl;
+};
+
+typedef struct ICorProfilerInfo3 ICorProfilerInfo3;
+typedef struct ICorProfilerInfo3Vtbl {
+    ILG_COM_IUNKNOWN_SLOTS(ICorProfilerInfo3)
+    ILG_ICORPROFILERINFO_SLOTS(ICorProfilerInfo3)
+    ILG_ICORPROFILERINFO2_SLOTS(ICorProfilerInfo3)
+    ILG_ICORPROFILERINFO3_SLOTS(ICorProfilerInfo3)
+} ICorProfilerInfo3Vtbl;
+struct ICorProfilerInfo3 {
+    const ICorProfilerInfo3Vtbl *lpVtbl;
+};
+
+/* ---- IIDs --------------------------------------------------------------------------- */
+
+/* 176FBED1-A55C-4796-98CA-A9DA0EF883E7 */
+static const IID IID_ICorProfilerCallback =
+    ILG_GUID_INIT(0x176FBED1, 0xA55C, 0x4796, 0x98, 0xCA, 0xA9, 0xDA, 0x0E, 0xF8, 0x83, 0xE7);
+/* 8A8CC829-CCF2-49FE-BBAE-0F022228071A */
+static const IID IID_ICorProfilerCallback2 =
+    ILG_GUID_INIT(0x8A8CC829, 0xCCF2, 0x49FE, 0xBB, 0xAE, 0x0F, 0x02, 0x22, 0x28, 0x07, 0x1A);
+/* 4FD2ED52-7731-4B8D-9469-03D2CC3086C5 */
+static const IID IID_ICorProfilerCallback3 =
+    ILG_GUID_INIT(0x4FD2ED52, 0x7731, 0x4B8D, 0x94, 0x69, 0x03, 0xD2, 0xCC, 0x30, 0x86, 0xC5);
+/* Newer callback versions: IIDs only (no vtables here). */
+/* 7B63B2E3-107D-4D48-B2F6-F61E229470D2 */
+static const IID IID_ICorProfilerCallback4 =
+    ILG_GUID_INIT(0x7B63B2E3, 0x107D, 0x4D48, 0xB2, 0xF6, 0xF6, 0x1E, 0x22, 0x94, 0x70, 0xD2);
+/* 8DFBA405-8C9F-45F8-BFFA-83B14CEF78B5 */
+static const IID IID_ICorProfilerCallback5 =
+    ILG_GUID_INIT(0x8DFBA405, 0x8C9F, 0x45F8, 0xBF, 0xFA, 0x83, 0xB1, 0x4C, 0xEF, 0x78, 0xB5);
+/* FC13DF4B-4448-4F4F-950C-BA8D19D00C36 */
+static const IID IID_ICorProfilerCallback6 =
+    ILG_GUID_INIT(0xFC13DF4B, 0x4448, 0x4F4F, 0x95, 0x0C, 0xBA, 0x8D, 0x19, 0xD0, 0x0C, 0x36);
+/* F76A2DBA-1D52-4539-866C-2AA518F9EFC3 */
+static const IID IID_ICorProfilerCallback7 =
+    ILG_GUID_INIT(0xF76A2DBA, 0x1D52, 0x4539, 0x86, 0x6C, 0x2A, 0xA5, 0x18, 0xF9, 0xEF, 0xC3);
+/* 5BED9B15-C079-4D47-BFE2-215A140C07E0 */
+static const IID IID_ICorProfilerCallback8 =
+    ILG_GUID_INIT(0x5BED9B15, 0xC079, 0x4D47, 0xBF, 0xE2, 0x21, 0x5A, 0x14, 0x0C, 0x07, 0xE0);
+/* 27583EC3-C8F5-482F-8052-194B8CE4705A */
+static const IID IID_ICorProfilerCallback9 =
+    ILG_GUID_INIT(0x27583EC3, 0xC8F5, 0x482F, 0x80, 0x52, 0x19, 0x4B, 0x8C, 0xE4, 0x70, 0x5A);
+/* CEC5B60E-C69C-495F-87F6-84D28EE16FFB */
+static const IID IID_ICorProfilerCallback10 =
+    ILG_GUID_INIT(0xCEC5B60E, 0xC69C, 0x495F, 0x87, 0xF6, 0x84, 0xD2, 0x8E, 0xE1, 0x6F, 0xFB);
+/* 42350846-AAED-47F7-B128-FD0C98881CDE */
+static const IID IID_ICorProfilerCallback11 =
+    ILG_GUID_INIT(0x42350846, 0xAAED, 0x47F7, 0xB1, 0x28, 0xFD, 0x0C, 0x98, 0x88, 0x1C, 0xDE);
+
+/* 28B5557D-3F3F-48B4-90B2-5F9EEA2F6C48 */
+static const IID IID_ICorProfilerInfo =
+    ILG_GUID_INIT(0x28B5557D, 0x3F3F, 0x48B4, 0x90, 0xB2, 0x5F, 0x9E, 0xEA, 0x2F, 0x6C, 0x48);
+/* CC0935CD-A518-487D-B0BB-A93214E65478 */
+static const IID IID_ICorProfilerInfo2 =
+    ILG_GUID_INIT(0xCC0935CD, 0xA518, 0x487D, 0xB0, 0xBB, 0xA9, 0x32, 0x14, 0xE6, 0x54, 0x78);
+/* B555ED4F-452A-4E54-8B39-B5360BAD32A0 */
+static const IID IID_ICorProfilerInfo3 =
+    ILG_GUID_INIT(0xB555ED4F, 0x452A, 0x4E54, 0x8B, 0x39, 0xB5, 0x36, 0x0B, 0xAD, 0x32, 0xA0);
+/* Newer info versions: IIDs only. */
+/* 0D8FDCAA-6257-47BF-B1BF-94DAC88466EE */
+static const IID IID_ICorProfilerInfo4 =
+    ILG_GUID_INIT(0x0D8FDCAA, 0x6257, 0x47BF, 0xB1, 0xBF, 0x94, 0xDA, 0xC8, 0x84, 0x66, 0xEE);
+/* 07602928-CE38-4B83-81E7-74ADAF781214 */
+static const IID IID_ICorProfilerInfo5 =
+    ILG_GUID_INIT(0x07602928, 0xCE38, 0x4B83, 0x81, 0xE7, 0x74, 0xAD, 0xAF, 0x78, 0x12, 0x14);
+/* F30A070D-BFFB-46A7-B1D8-8781EF7B698A */
+static const IID IID_ICorProfilerInfo6 =
+    ILG_GUID_INIT(0xF30A070D, 0xBFFB, 0x46A7, 0xB1, 0xD8, 0x87, 0x81, 0xEF, 0x7B, 0x69, 0x8A);
+/* 9AEECC0D-63E0-4187-8C00-E312F503F663 */
+static const IID IID_ICorProfilerInfo7 =
+    ILG_GUID_INIT(0x9AEECC0D, 0x63E0, 0x4187, 0x8C, 0x00, 0xE3, 0x12, 0xF5, 0x03, 0xF6, 0x63);
+/* C5AC80A6-782E-4716-8044-39598C60CFBF */
+static const IID IID_ICorProfilerInfo8 =
+    ILG_GUID_INIT(0xC5AC80A6, 0x782E, 0x4716, 0x80, 0x44, 0x39, 0x59, 0x8C, 0x60, 0xCF, 0xBF);
+/* 008170DB-F8CC-4796-9A51-DC8AA0B47012 */
+static const IID IID_ICorProfilerInfo9 =
+    ILG_GUID_INIT(0x008170DB, 0xF8CC, 0x4796, 0x9A, 0x51, 0xDC, 0x8A, 0xA0, 0xB4, 0x70, 0x12);
+/* 2F1B5152-C869-40C9-AA5F-3ABE026BD720 */
+static const IID IID_ICorProfilerInfo10 =
+    ILG_GUID_INIT(0x2F1B5152, 0xC869, 0x40C9, 0xAA, 0x5F, 0x3A, 0xBE, 0x02, 0x6B, 0xD7, 0x20);
+/* 06398876-8987-4154-B621-40A00D6E4D04 */
+static const IID IID_ICorProfilerInfo11 =
+    ILG_GUID_INIT(0x06398876, 0x8987, 0x4154, 0xB6, 0x21, 0x40, 0xA0, 0x0D, 0x6E, 0x4D, 0x04);
+/* 27B24CCD-1CB1-47C5-96EE-98190DC30959 */
+static const IID IID_ICorProfilerInfo12 =
+    ILG_GUID_INIT(0x27B24CCD, 0x1CB1, 0x47C5, 0x96, 0xEE, 0x98, 0x19, 0x0D, 0xC3, 0x09, 0x59);
+/* 6E6C7EE2-0701-4EC2-9D29-2E8733B66934 */
+static const IID IID_ICorProfilerInfo13 =
+    ILG_GUID_INIT(0x6E6C7EE2, 0x0701, 0x4EC2, 0x9D, 0x29, 0x2E, 0x87, 0x33, 0xB6, 0x69, 0x34);
+/* F460E352-D76D-4FE9-835F-F6AF9D6E862D */
+static const IID IID_ICorProfilerInfo14 =
+    ILG_GUID_INIT(0xF460E352, 0xD76D, 0x4FE9, 0x83, 0x5F, 0xF6, 0xAF, 0x9D, 0x6E, 0x86, 0x2D);
+/* B446462D-BD22-41DD-872D-DC714C49EB56 */
+static const IID IID_ICorProfilerInfo15 =
+    ILG_GUID_INIT(0xB446462D, 0xBD22, 0x41DD, 0x87, 0x2D, 0xDC, 0x71, 0x4C, 0x49, 0xEB, 0x56);
+
+/* 2C6269BD-2D13-4321-AE12-6686365FD6AF */
+static const IID IID_ICorProfilerObjectEnum =
+    ILG_GUID_INIT(0x2C6269BD, 0x2D13, 0x4321, 0xAE, 0x12, 0x66, 0x86, 0x36, 0x5F, 0xD6, 0xAF);
+/* FF71301A-B994-429D-A10B-B345A65280EF */
+static const IID IID_ICorProfilerFunctionEnum =
+    ILG_GUID_INIT(0xFF71301A, 0xB994, 0x429D, 0xA1, 0x0B, 0xB3, 0x45, 0xA6, 0x52, 0x80, 0xEF);
+/* B0266D75-2081-4493-AF7F-028BA34DB891 */
+static const IID IID_ICorProfilerModuleEnum =
+    ILG_GUID_INIT(0xB0266D75, 0x2081, 0x4493, 0xAF, 0x7F, 0x02, 0x8B, 0xA3, 0x4D, 0xB8, 0x91);
+/* Interfaces of newer versions, IIDs only. */
+/* 571194F7-25ED-419F-AA8B-7016B3159701 */
+static const IID IID_ICorProfilerThreadEnum =
+    ILG_GUID_INIT(0x571194F7, 0x25ED, 0x419F, 0xAA, 0x8B, 0x70, 0x16, 0xB3, 0x15, 0x97, 0x01);
+/* FCCEE788-0088-454B-A811-C99F298D1942 */
+static const IID IID_ICorProfilerMethodEnum =
+    ILG_GUID_INIT(0xFCCEE788, 0x0088, 0x454B, 0xA8, 0x11, 0xC9, 0x9F, 0x29, 0x8D, 0x19, 0x42);
+/* F0963021-E1EA-4732-8581-E01B0BD3C0C6 */
+static const IID IID_ICorProfilerFunctionControl =
+    ILG_GUID_INIT(0xF0963021, 0xE1EA, 0x4732, 0x85, 0x81, 0xE0, 0x1B, 0x0B, 0xD3, 0xC0, 0xC6);
+/* 66A78C24-2EEF-4F65-B45F-DD1D8038BF3C */
+static const IID IID_ICorProfilerAssemblyReferenceProvider =
+    ILG_GUID_INIT(0x66A78C24, 0x2EEF, 0x4F65, 0xB4, 0x5F, 0xDD, 0x1D, 0x80, 0x38, 0xBF, 0x3C);
+
+/* ---- Compile-time layout checks ----------------------------------------------------- */
+
+#ifdef __cplusplus
+#define ILG__STATIC_ASSERT static_assert
+#else
+#define ILG__STATIC_ASSERT _Static_assert
+#endif
+
+/* Enums travel in 32-bit slots and arrays (RootReferences2 passes arrays of them). */
+ILG__STATIC_ASSERT(sizeof(COR_PRF_GC_ROOT_KIND) == 4, "enum size");
+ILG__STATIC_ASSERT(sizeof(COR_PRF_GC_ROOT_FLAGS) == 4, "enum size");
+ILG__STATIC_ASSERT(sizeof(COR_PRF_GC_GENERATION) == 4, "enum size");
+ILG__STATIC_ASSERT(sizeof(COR_PRF_CLAUSE_TYPE) == 4, "enum size");
+ILG__STATIC_ASSERT(sizeof(COR_PRF_STATIC_TYPE) == 4, "enum size");
+ILG__STATIC_ASSERT(sizeof(COR_PRF_RUNTIME_TYPE) == 4, "enum size");
+ILG__STATIC_ASSERT(sizeof(ModuleID) == sizeof(void *), "IDs are pointer-sized");
+
+/* ILG_SLOT(interface, version, method, slot) from corprof_slots.def: the method is at
+ * that slot in the interface's vtable of that version and of every later version. */
+#define ILG__SLOT_AT(vtbl, method, slot)                                                \
+    ILG__STATIC_ASSERT(offsetof(vtbl, method) == (size_t)(slot) * sizeof(void *),       \
+                       #vtbl "::" #method " must be vtable slot " #slot);
+#define ILG__SLOT_IUnknown_1(m, s)                                                      \
+    ILG__SLOT_AT(IUnknownVtbl, m, s) ILG__SLOT_AT(IClassFactoryVtbl, m, s)              \
+    ILG__SLOT_AT(IMethodMallocVtbl, m, s) ILG__SLOT_AT(IHostMallocVtbl, m, s)           \
+    ILG__SLOT_AT(IHostMemoryManagerVtbl, m, s)                                          \
+    ILG__SLOT_AT(ICLRMemoryNotificationCallbackVtbl, m, s)                              \
+    ILG__SLOT_AT(IMetaDataImportVtbl, m, s) ILG__SLOT_AT(IMetaDataImport2Vtbl, m, s)    \
+    ILG__SLOT_AT(ICorProfilerObjectEnumVtbl, m, s)                                      \
+    ILG__SLOT_AT(ICorProfilerFunctionEnumVtbl, m, s)                                    \
+    ILG__SLOT_AT(ICorProfilerModuleEnumVtbl, m, s)                                      \
+    ILG__SLOT_AT(ICorProfilerCallbackVtbl, m, s) ILG__SLOT_AT(ICorProfilerCallback2Vtbl, m, s) \
+    ILG__SLOT_AT(ICorProfilerCallback3Vtbl, m, s) ILG__SLOT_AT(ICorProfilerInfoVtbl, m, s) \
+    ILG__SLOT_AT(ICorProfilerInfo2Vtbl, m, s) ILG__SLOT_AT(ICorProfilerInfo3Vtbl, m, s)
+#define ILG__SLOT_IClassFactory_1(m, s) ILG__SLOT_AT(IClassFactoryVtbl, m, s)
+#define ILG__SLOT_IMethodMalloc_1(m, s) ILG__SLOT_AT(IMethodMallocVtbl, m, s)
+#define ILG__SLOT_IHostMalloc_1(m, s) ILG__SLOT_AT(IHostMallocVtbl, m, s)
+#define ILG__SLOT_IHostMemoryManager_1(m, s) ILG__SLOT_AT(IHostMemoryManagerVtbl, m, s)
+#define ILG__SLOT_ICLRMemoryNotificationCallback_1(m, s)                                \
+    ILG__SLOT_AT(ICLRMemoryNotificationCallbackVtbl, m, s)
+#define ILG__SLOT_IMetaDataImport_1(m, s)                                               \
+    ILG__SLOT_AT(IMetaDataImportVtbl, m, s) ILG__SLOT_AT(IMetaDataImport2Vtbl, m, s)
+#define ILG__SLOT_IMetaDataImport_2(m, s) ILG__SLOT_AT(IMetaDataImport2Vtbl, m, s)
+#define ILG__SLOT_ICorProfilerObjectEnum_1(m, s) ILG__SLOT_AT(ICorProfilerObjectEnumVtbl, m, s)
+#define ILG__SLOT_ICorProfilerFunctionEnum_1(m, s)                                      \
+    ILG__SLOT_AT(ICorProfilerFunctionEnumVtbl, m, s)
+#define ILG__SLOT_ICorProfilerModuleEnum_1(m, s) ILG__SLOT_AT(ICorProfilerModuleEnumVtbl, m, s)
+#define ILG__SLOT_ICorProfilerCallback_1(m, s)                                          \
+    ILG__SLOT_AT(ICorProfilerCallbackVtbl, m, s) ILG__SLOT_AT(ICorProfilerCallback2Vtbl, m, s) \
+    ILG__SLOT_AT(ICorProfilerCallback3Vtbl, m, s)
+#define ILG__SLOT_ICorProfilerCallback_2(m, s)                                          \
+    ILG__SLOT_AT(ICorProfilerCallback2Vtbl, m, s) ILG__SLOT_AT(ICorProfilerCallback3Vtbl, m, s)
+#define ILG__SLOT_ICorProfilerCallback_3(m, s) ILG__SLOT_AT(ICorProfilerCallback3Vtbl, m, s)
+#define ILG__SLOT_ICorProfilerInfo_1(m, s)                                              \
+    ILG__SLOT_AT(ICorProfilerInfoVtbl, m, s) ILG__SLOT_AT(ICorProfilerInfo2Vtbl, m, s)   \
+    ILG__SLOT_AT(ICorProfilerInfo3Vtbl, m, s)
+#define ILG__SLOT_ICorProfilerInfo_2(m, s)                                              \
+    ILG__SLOT_AT(ICorProfilerInfo2Vtbl, m, s) ILG__SLOT_AT(ICorProfilerInfo3Vtbl, m, s)
+#define ILG__SLOT_ICorProfilerInfo_3(m, s) ILG__SLOT_AT(ICorProfilerInfo3Vtbl, m, s)
+
+#define ILG_SLOT(iface, version, method, slot) ILG__SLOT_##iface##_##version(method, slot)
+#include "ilgraft/corprof_slots.def"
+#undef ILG_SLOT
+
+/* Vtable sizes: the last slot of each is the last method (nothing appended). */
+ILG__STATIC_ASSERT(sizeof(ICorProfilerCallbackVtbl) == 72 * sizeof(void *), "Callback: 72 slots");
+ILG__STATIC_ASSERT(sizeof(ICorProfilerCallback2Vtbl) == 80 * sizeof(void *), "Callback2: 80 slots");
+ILG__STATIC_ASSERT(sizeof(ICorProfilerCallback3Vtbl) == 83 * sizeof(void *), "Callback3: 83 slots");
+ILG__STATIC_ASSERT(sizeof(ICorProfilerInfoVtbl) == 36 * sizeof(void *), "Info: 36 slots");
+ILG__STATIC_ASSERT(sizeof(ICorProfilerInfo2Vtbl) == 57 * sizeof(void *), "Info2: 57 slots");
+ILG__STATIC_ASSERT(sizeof(ICorProfilerInfo3Vtbl) == 71 * sizeof(void *), "Info3: 71 slots");
+ILG__STATIC_ASSERT(sizeof(IMetaDataImportVtbl) == 65 * sizeof(void *), "IMetaDataImport: 65 slots");
+ILG__STATIC_ASSERT(sizeof(IMetaDataImport2Vtbl) == 73 * sizeof(void *), "IMetaDataImport2: 73 slots");
+
+#ifdef __cplusplus
+}
+#endif
+#endif

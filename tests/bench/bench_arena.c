@@ -1,0 +1,358 @@
+/* bench_arena.c: the graft arena against glibc malloc (what CoreCLR's IL-body
+ * allocator is underneath), in one run: ns per allocation for sizes 16 to 256 bytes,
+ * each allocation's bytes written, on 1 and 2 threads, and the ratios. Also the cost
+ * of opening a module with its arena against opening it with the smallest arena the
+ * loader makes.
+ *
+ * Every measurement runs in a fresh child process, twice over:
+ *  - warm: the pages are already faulted in for both (malloc: a first round freed
+ *    with trimming off, so the timed round reuses that memory; arena: committed in
+ *    one chunk and written before the timed round). This is the allocators' own cost.
+ *  - cold: neither has touched its memory before, so both pay the kernel for every
+ *    new page, as a profiler's first bodies in a module do.
+ *
+ * Usage: bench_arena [IMAGE] [ROUNDS]
+ * Each figure is the median of ROUNDS (default 7) interleaved rounds. Nothing here is
+ * asserted: the numbers are printed for docs/arena.md and the reader. */
+#include <malloc.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "arena_private.h"
+#include "ilgraft/arena.h"
+#include "ilgraft/loader.h"
+
+/* Bytes each thread allocates per measurement: enough to fault in fresh pages many
+ * times over, small enough for a 2 GB arena and a small machine. */
+#define BYTES_PER_THREAD ((size_t)48 << 20)
+#define MAX_ROUNDS 31
+
+static const char *image_path;
+
+static double now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* size 0 means mixed sizes: 16..256 in steps of 16 from a fixed sequence. */
+static inline size_t size_at(size_t size, size_t i)
+{
+    return size ? size : 16 + ((i * 2654435761u) >> 7) % 16 * 16;
+}
+
+typedef enum kind { K_ARENA, K_COM, K_MALLOC } kind;
+
+typedef struct job {
+    kind k;
+    size_t size, count;
+    ilg_arena *arena;
+    IMethodMalloc *mm;
+    void **ptrs;               /* malloc: to free afterwards, outside the timing */
+    atomic_int *go;
+    double ns;
+    int failed;
+} job;
+
+static void *run_job(void *arg)
+{
+    job *j = arg;
+    while (!atomic_load(j->go))
+        ;
+    double t0 = now_ns();
+    for (size_t i = 0; i < j->count; i++) {
+        size_t n = size_at(j->size, i);
+        void *p;
+        if (j->k == K_ARENA) {
+            if (ilg_arena_alloc(j->arena, n, &p, NULL) != ILG_OK) {
+                j->failed = 1;
+                break;
+            }
+        } else if (j->k == K_COM) {
+            p = j->mm->lpVtbl->Alloc(j->mm, (ULONG)n);
+        } else {
+            p = malloc(n);
+            j->ptrs[i] = p;
+        }
+        if (!p) {
+            j->failed = 1;
+            break;
+        }
+        memset(p, (int)i, n);
+    }
+    j->ns = now_ns() - t0;
+    return NULL;
+}
+
+static void run_threads(job *jobs, int threads, atomic_int *go)
+{
+    pthread_t tid[2];
+    for (int t = 0; t < threads; t++)
+        pthread_create(&tid[t], NULL, run_job, &jobs[t]);
+    atomic_store(go, 1);
+    for (int t = 0; t < threads; t++)
+        pthread_join(tid[t], NULL);
+}
+
+/* One measurement in this process: ns per allocation (wall clock over each thread's
+ * count). */
+static double measure_here(kind k, size_t size, int threads, bool warm)
+{
+    const size_t avg = size ? size : 136;
+    const size_t count = BYTES_PER_THREAD / avg;
+    job jobs[2];
+    atomic_int go = 0;
+    ilg_image *img = NULL;
+    ilg_arena *arena = NULL;
+    IMethodMalloc *mm = NULL;
+
+    if (k != K_MALLOC) {
+        const uint64_t bytes = (uint64_t)threads * (BYTES_PER_THREAD + (16u << 20));
+        ilg_image_options o = { .arena_size = bytes };
+        if (ilg_image_open(image_path, &o, &img) != ILG_OK || ilg_image_arena(img, &arena) != ILG_OK ||
+            ilg_arena_method_malloc(arena, &mm) != ILG_OK) {
+            fprintf(stderr, "bench_arena: %s: %s\n", image_path, ilg_last_diag()->message);
+            exit(1);
+        }
+        if (warm) {
+            /* Commit everything with the first allocation, then fault it all in. */
+            ilg_arena_options ao = { .commit_chunk = (uint32_t)bytes };
+            ilg_arena_stats st;
+            void *p;
+            if (ilg_arena_configure(arena, &ao) != ILG_OK || ilg_arena_alloc(arena, 4, &p, NULL) != ILG_OK ||
+                ilg_arena_stats_get(arena, &st) != ILG_OK) {
+                fprintf(stderr, "bench_arena: warm-up: %s\n", ilg_last_diag()->message);
+                exit(1);
+            }
+            memset(p, 0, (size_t)st.committed);
+        }
+    }
+    for (int t = 0; t < threads; t++) {
+        jobs[t] = (job){ k, size, count, arena, mm, NULL, &go, 0, 0 };
+        if (k == K_MALLOC && !(jobs[t].ptrs = malloc(count * sizeof(void *)))) {
+            fprintf(stderr, "bench_arena: out of memory\n");
+            exit(1);
+        }
+    }
+    if (k == K_MALLOC && warm) {
+        /* A first round whose memory stays in the heaps for the timed one. */
+        mallopt(M_TRIM_THRESHOLD, INT32_MAX);
+        mallopt(M_MMAP_THRESHOLD, INT32_MAX / 2);
+        run_threads(jobs, threads, &go);
+        for (int t = 0; t < threads; t++)
+            for (size_t i = 0; i < count; i++)
+                free(jobs[t].ptrs[i]);
+        atomic_store(&go, 0);
+    }
+    double t0 = now_ns();
+    run_threads(jobs, threads, &go);
+    double wall = now_ns() - t0;
+    for (int t = 0; t < threads; t++) {
+        if (jobs[t].failed) {
+            fprintf(stderr, "bench_arena: an allocation failed (%s)\n", ilg_last_diag()->message);
+            exit(1);
+        }
+        if (k == K_MALLOC) {
+            for (size_t i = 0; i < count; i++)
+                free(jobs[t].ptrs[i]);
+            free(jobs[t].ptrs);
+        }
+    }
+    if (mm)
+        mm->lpVtbl->Release(mm);
+    ilg_image_close(img);
+    return wall / (double)count;
+}
+
+/* measure_here in a child process, so no round inherits another's heap or pages. */
+static double measure(kind k, size_t size, int threads, bool warm)
+{
+    int fd[2];
+    double v = -1;
+    fflush(stdout);
+    if (pipe(fd) != 0) {
+        perror("bench_arena: pipe");
+        exit(1);
+    }
+    pid_t pid = fork();
+    if (pid < 0) {
+        perror("bench_arena: fork");
+        exit(1);
+    }
+    if (pid == 0) {
+        close(fd[0]);
+        v = measure_here(k, size, threads, warm);
+        _exit(write(fd[1], &v, sizeof v) == sizeof v ? 0 : 1);
+    }
+    close(fd[1]);
+    ssize_t got = read(fd[0], &v, sizeof v);
+    close(fd[0]);
+    int status;
+    waitpid(pid, &status, 0);
+    if (got != sizeof v || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        fprintf(stderr, "bench_arena: a measurement failed\n");
+        exit(1);
+    }
+    return v;
+}
+
+static void alloc_table(int rounds, bool warm)
+{
+    static const size_t sizes[] = { 16, 32, 64, 128, 256, 0 };
+    printf("%s pages: ns per allocation, memory written (median of %d rounds; 2 threads:\n"
+           "wall time over each thread's count; scaling = 2-thread over 1-thread throughput,\n"
+           "2.00 is linear)\n\n",
+           warm ? "WARM" : "COLD", rounds);
+    printf("%-8s %-3s %10s %10s %10s %13s %13s\n", "size", "thr", "malloc", "arena", "arena COM",
+           "malloc/arena", "scaling a/m");
+    for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+        double r1[3][MAX_ROUNDS], r2[3][MAX_ROUNDS];
+        for (int r = 0; r < rounds; r++)
+            for (int k = 0; k < 3; k++) {
+                r1[k][r] = measure((kind)k, sizes[s], 1, warm);
+                r2[k][r] = measure((kind)k, sizes[s], 2, warm);
+            }
+        double a1 = median(r1[K_ARENA], rounds), c1 = median(r1[K_COM], rounds),
+               m1 = median(r1[K_MALLOC], rounds);
+        double a2 = median(r2[K_ARENA], rounds), c2 = median(r2[K_COM], rounds),
+               m2 = median(r2[K_MALLOC], rounds);
+        char label[24];
+        if (sizes[s])
+            snprintf(label, sizeof label, "%zu", sizes[s]);
+        else
+            snprintf(label, sizeof label, "16..256");
+        /* Scaling: throughput on 2 threads over throughput on 1 (2.0 is linear). */
+        printf("%-8s %-3d %10.2f %10.2f %10.2f %12.2fx %13s\n", label, 1, m1, a1, c1, m1 / a1, "");
+        printf("%-8s %-3d %10.2f %10.2f %10.2f %12.2fx %6.2f/%-6.2f\n", label, 2, m2, a2, c2, m2 / a2,
+               2 * a1 / a2, 2 * m1 / m2);
+    }
+}
+
+static double open_close(uint64_t arena_size, bool first_alloc)
+{
+    const int n = 200;
+    ilg_image_options o = { .arena_size = arena_size };
+    double t0 = now_ns();
+    for (int i = 0; i < n; i++) {
+        ilg_image *img;
+        if (ilg_image_open(image_path, &o, &img) != ILG_OK) {
+            fprintf(stderr, "bench_arena: %s: %s\n", image_path, ilg_last_diag()->message);
+            exit(1);
+        }
+        if (first_alloc) {
+            ilg_arena *a;
+            void *p;
+            if (ilg_image_arena(img, &a) != ILG_OK || ilg_arena_alloc(a, 64, &p, NULL) != ILG_OK) {
+                fprintf(stderr, "bench_arena: first allocation: %s\n", ilg_last_diag()->message);
+                exit(1);
+            }
+            memset(p, 1, 64);
+        }
+        ilg_image_close(img);
+    }
+    return (now_ns() - t0) / n / 1000.0;
+}
+
+/* The arena object alone: what ilg_image_open spends on it beyond the mapping. */
+static double arena_create_destroy(void)
+{
+    const int n = 20000;
+    static uint8_t base[1];
+    double t0 = now_ns();
+    for (int i = 0; i < n; i++) {
+        ilg_arena *a;
+        /* base + start is what must be page aligned; nothing is touched. */
+        uint8_t *b = (uint8_t *)((uintptr_t)base & ~(uintptr_t)4095) - 4096;
+        if (ilg__arena_create(b, 4096, ILG_ARENA_DEFAULT_SIZE, &a) != ILG_OK) {
+            fprintf(stderr, "bench_arena: %s\n", ilg_last_diag()->message);
+            exit(1);
+        }
+        ilg__arena_destroy(a);
+    }
+    return (now_ns() - t0) / n / 1000.0;
+}
+
+/* What 2 threads can gain on this machine at all: a loop with no shared memory. */
+static void *spin(void *arg)
+{
+    volatile uint64_t x = 0;
+    for (uint64_t i = 0; i < 100000000u; i++)
+        x += i;
+    return arg;
+}
+
+static void machine_scaling(int rounds)
+{
+    double v[MAX_ROUNDS];
+    for (int r = 0; r < rounds; r++) {
+        pthread_t t[2];
+        double t0 = now_ns();
+        spin(NULL);
+        double one = now_ns() - t0;
+        t0 = now_ns();
+        for (int i = 0; i < 2; i++)
+            pthread_create(&t[i], NULL, spin, NULL);
+        for (int i = 0; i < 2; i++)
+            pthread_join(t[i], NULL);
+        v[r] = 2 * one / (now_ns() - t0);
+    }
+    printf("machine: %ld CPUs online; a shared-nothing loop scales %.2f on 2 threads (2.00 is\n"
+           "linear): the ceiling for every scaling figure below\n\n",
+           sysconf(_SC_NPROCESSORS_ONLN), median(v, rounds));
+}
+
+static void open_table(int rounds)
+{
+    double d[MAX_ROUNDS], s[MAX_ROUNDS], f[MAX_ROUNDS], c[MAX_ROUNDS];
+    for (int r = 0; r < rounds; r++) {
+        d[r] = open_close(0, false);
+        s[r] = open_close(4096, false);
+        f[r] = open_close(0, true);
+        c[r] = arena_create_destroy();
+    }
+    double md = median(d, rounds), ms = median(s, rounds), mf = median(f, rounds),
+           mc = median(c, rounds);
+    printf("\nopening %s (open + close, us, median of %d rounds of 200):\n", image_path, rounds);
+    printf("  with the default %llu MiB arena:        %8.2f\n",
+           (unsigned long long)(ILG_ARENA_DEFAULT_SIZE >> 20), md);
+    printf("  with a one-page arena (smallest):      %8.2f  (default costs %+.2f, %+.1f%%)\n", ms,
+           md - ms, (md - ms) / ms * 100);
+    printf("  default arena + first 64-byte alloc:   %8.2f  (first commit %+.2f)\n", mf, mf - md);
+    printf("  arena object alone (create + destroy): %8.3f\n", mc);
+}
+
+int main(int argc, char **argv)
+{
+    image_path = argc > 1 ? argv[1] : ILG_FIXTURE_DIR "/calc.exe";
+    int rounds = argc > 2 ? atoi(argv[2]) : 7;
+    if (rounds < 1 || rounds > MAX_ROUNDS) {
+        fprintf(stderr, "usage: bench_arena [IMAGE] [ROUNDS 1..%d]\n", MAX_ROUNDS);
+        return 2;
+    }
+    printf("bench_arena: graft arena vs glibc malloc, image %s\n\n", image_path);
+    machine_scaling(rounds);
+    alloc_table(rounds, true);
+    printf("\n");
+    alloc_table(rounds, false);
+    open_table(rounds);
+    return 0;
+}
