@@ -22,6 +22,12 @@ typedef struct cli_command {
 int cmd_info(int argc, char **argv);
 int cmd_methods(int argc, char **argv);
 int cmd_map(int argc, char **argv);
+int cmd_dis(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
+int cmd_roundtrip(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+/* The body walk behind verify and roundtrip (cmd_roundtrip.c). */
+int cli_body_walk(int argc, char **argv, bool roundtrip);
 
 /* "ilgraft: FILE: message (E_NAME at file offset 0x..)" on stderr from this thread's
  * last diagnostic; returns CLI_BAD_INPUT. */

@@ -6,6 +6,10 @@
 static const cli_command commands[] = {
     { "info", cmd_info, "format, machine, sections or segments, CLI header and metadata summary" },
     { "methods", cmd_methods, "one row per MethodDef: token, name, RVA, header, sizes, EH clauses" },
+    { "dis", cmd_dis, "method bodies in ilasm syntax, or native code with --native" },
+    { "verify", cmd_verify, "decode and verify every method body; list every finding" },
+    { "roundtrip", cmd_roundtrip, "decode, verify and re-encode every body (preserve, optimize)" },
+    { "run", cmd_run, "load a CLR profiler and run images through it (JIT, SetILFunctionBody)" },
     { "map", cmd_map, "the address-space layout: image, sections or segments, graft arena" },
 };
 

@@ -1,0 +1,130 @@
+/* cmd_run.c: `ilgraft run`: loads a CLR profiler into the harness host, runs images
+ * through it (load, JIT and unload callbacks) and reports what it did to each method
+ * body; --isolate runs the session in a child so a crash or hang is only reported. */
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "ilgraft/host.h"
+
+static void help(void)
+{
+    printf("usage: ilgraft run [--profiler PATH --clsid {GUID}] [OPTIONS] IMAGE...\n\n"
+           "Plays the CLR for a profiler library: DllGetClassObject, CreateInstance,\n"
+           "Initialize with ICorProfilerInfo3, then for each IMAGE the AppDomain, assembly\n"
+           "and module load callbacks, JITCompilationStarted/Finished for every method with\n"
+           "IL, the unload callbacks and Shutdown. Bodies set with SetILFunctionBody are\n"
+           "verified; the report lists every rewritten or rejected method.\n\n"
+           "  --profiler PATH   the profiler library (default: $CORECLR_PROFILER_PATH)\n"
+           "  --clsid GUID      its CLSID, braces optional (default: $CORECLR_PROFILER)\n"
+           "  --methods PAT     JIT only methods whose Namespace.Type::Method matches PAT\n"
+           "  --json            the report as JSON (every method)\n"
+           "  --trace           log each callback on stderr\n"
+           "  --isolate         run the profiler in a child process\n"
+           "  --timeout MS      with --isolate: kill the child after MS milliseconds\n"
+           "                    (default 30000)\n"
+           "  --help            this text\n\n"
+           "Exit status: 0 when the session ran (rejected bodies are reported, not errors),\n"
+           "1 when the profiler failed to load, crashed or hung, or an image is bad.\n");
+}
+
+typedef struct run_args {
+    const char *profiler, *clsid, *methods;
+    bool json, trace;
+    char **images;
+    size_t image_count;
+} run_args;
+
+static int run_session(void *ctx)
+{
+    const run_args *a = ctx;
+    ilg_host_options opts = { .methods_pattern = a->methods, .log = stderr, .trace = a->trace };
+    ilg_host *host = NULL;
+    ilg_status st;
+    int rc = CLI_OK;
+
+    if ((st = ilg_host_new(&opts, &host)) != ILG_OK)
+        return cli_fail("host", st);
+    if ((st = ilg_host_load_profiler(host, a->profiler, a->clsid)) != ILG_OK) {
+        rc = cli_fail(a->profiler, st);
+        goto done;
+    }
+    if ((st = ilg_host_run(host, (const char *const *)a->images, a->image_count)) != ILG_OK)
+        rc = cli_fail("run", st);
+    if ((st = ilg_host_write_report(host, a->json, stdout)) != ILG_OK)
+        rc = cli_fail("report", st);
+done:
+    ilg_host_free(host);
+    fflush(stdout);
+    return rc;
+}
+
+int cmd_run(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        { "profiler", required_argument, NULL, 'p' },
+        { "clsid", required_argument, NULL, 'c' },
+        { "methods", required_argument, NULL, 'm' },
+        { "json", no_argument, NULL, 'j' },
+        { "trace", no_argument, NULL, 't' },
+        { "isolate", no_argument, NULL, 'i' },
+        { "timeout", required_argument, NULL, 'T' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    run_args a = { 0 };
+    bool isolate = false;
+    uint64_t timeout = 30000;
+    int c;
+
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "p:c:m:jtiT:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'p': a.profiler = optarg; break;
+        case 'c': a.clsid = optarg; break;
+        case 'm': a.methods = optarg; break;
+        case 'j': a.json = true; break;
+        case 't': a.trace = true; break;
+        case 'i': isolate = true; break;
+        case 'T':
+            if (!cli_parse_u64(optarg, &timeout) || timeout > 86400000u)
+                return cli_usage_error("run", "bad --timeout '%s'", optarg);
+            break;
+        case 'h': help(); return CLI_OK;
+        default: return cli_usage_error("run", "unknown option");
+        }
+    }
+    if (!a.profiler)
+        a.profiler = getenv("CORECLR_PROFILER_PATH");
+    if (!a.clsid)
+        a.clsid = getenv("CORECLR_PROFILER");
+    if (!a.profiler || !a.clsid)
+        return cli_usage_error("run", "needs --profiler and --clsid (or CORECLR_PROFILER_PATH "
+                                      "and CORECLR_PROFILER)");
+    if (optind >= argc)
+        return cli_usage_error("run", "no IMAGE given");
+    a.images = argv + optind;
+    a.image_count = (size_t)(argc - optind);
+
+    if (!isolate)
+        return run_session(&a);
+
+    ilg_isolate_result res;
+    ilg_status st = ilg_isolate_run(run_session, &a, (unsigned)timeout, &res);
+    if (st != ILG_OK)
+        return cli_fail("isolate", st);
+    if (res.exited)
+        return res.exit_code;
+    if (res.timed_out)
+        fprintf(stderr,
+                "ilgraft: run: profiler hung: killed with signal %d (SIGKILL) after "
+                "%llu ms (last callback: %s)\n",
+                SIGKILL, (unsigned long long)timeout,
+                res.last_callback[0] ? res.last_callback : "none");
+    else
+        fprintf(stderr, "ilgraft: run: profiler crashed: signal %d (%s) (last callback: %s)\n",
+                res.signal, strsignal(res.signal),
+                res.last_callback[0] ? res.last_callback : "none");
+    return CLI_BAD_INPUT;
+}

@@ -1,0 +1,9 @@
+/* cmd_verify.c: `ilgraft verify IMAGE...`: decodes and verifies every method body and
+ * lists every finding with its token, IL offset and rule (the walk lives in
+ * cmd_roundtrip.c, shared with `ilgraft roundtrip`). */
+#include "cli.h"
+
+int cmd_verify(int argc, char **argv)
+{
+    return cli_body_walk(argc, argv, false);
+}

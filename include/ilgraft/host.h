@@ -1,0 +1,134 @@
+/* ilgraft/host.h: the profiler harness host. It plays the part of the CLR for a
+ * profiler shared library: loads it the way CoreCLR does (dlopen, DllGetClassObject,
+ * IClassFactory::CreateInstance for ICorProfilerCallback2, then QueryInterface for
+ * newer callback versions, newest first), calls Initialize with an ICorProfilerInfo3,
+ * and for each image delivers the load callbacks, JITCompilationStarted/Finished for
+ * every method with IL, the unload callbacks and Shutdown, honouring the event mask.
+ * The profiler may rewrite bodies with SetILFunctionBody; the host verifies each new
+ * body (ilbody) and keeps a per-method record of what happened.
+ *
+ * Bookkeeping (module and method records, names, enumerators, diagnostics) is
+ * allocated through an IHostMalloc from an IHostMemoryManager (hostmem.h), so fault
+ * injection reaches it and leaks show in its report.
+ *
+ * Ownership: an ilg_host owns the profiler library, the images it ran and every
+ * record; pointers it hands out (ilg_host_method.name, .diagnostic, module paths) stay
+ * valid until ilg_host_free(). A host is single-threaded: one thread drives it and
+ * the profiler's callbacks run on that thread. */
+#ifndef ILGRAFT_HOST_H
+#define ILGRAFT_HOST_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "ilgraft/common.h"
+#include "ilgraft/corprof.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct ilg_host ilg_host;
+
+typedef struct ilg_host_options {
+    /* Only methods whose "Namespace.Type::Method" matches this fnmatch(3) pattern get
+     * JIT callbacks (NULL: every method with IL). */
+    const char *methods_pattern;
+    /* Where the host writes its messages (CoreCLR-style load failures, one line per
+     * delivered callback when trace is set). NULL: stderr. Not closed. */
+    FILE *log;
+    bool trace;
+    /* The memory manager the bookkeeping allocates from (a reference is taken). NULL:
+     * the host creates its own with ilg_hostmem_create (which honours
+     * ILG_HOSTMEM_FAULTS). */
+    IHostMemoryManager *memory;
+} ilg_host_options;
+
+/* A new host without a profiler. opts may be NULL. *out is freed with ilg_host_free. */
+ILG_API ilg_status ilg_host_new(const ilg_host_options *opts, ilg_host **out);
+
+/* Releases the profiler, unloads its library, closes every image, frees the records.
+ * NULL is allowed. */
+ILG_API void ilg_host_free(ilg_host *host);
+
+/* Loads the profiler at path with the CLSID in text form, braces optional
+ * ("{8A8CC829-...}"), and runs Initialize. Each failing step is logged with CoreCLR's
+ * wording and gives a status: ILG_E_PROF_BAD_CLSID, ILG_E_PROF_LOAD (dlopen or no
+ * DllGetClassObject), ILG_E_PROF_CLASS_FACTORY, ILG_E_PROF_CREATE_INSTANCE,
+ * ILG_E_PROF_NO_CALLBACK3 (the object refused ICorProfilerCallback3; not initialised),
+ * ILG_E_PROF_INIT_FAILED (Initialize returned a failure). ILG_E_INVALID_ARG when a
+ * profiler is already loaded. */
+ILG_API ilg_status ilg_host_load_profiler(ilg_host *host, const char *path, const char *clsid);
+
+/* The same from CORECLR_PROFILER and CORECLR_PROFILER_PATH (ILG_E_NOT_FOUND when one
+ * of them is unset). */
+ILG_API ilg_status ilg_host_load_profiler_env(ilg_host *host);
+
+/* The highest callback interface version the profiler answered (2..11), 0 before a
+ * profiler is loaded. */
+ILG_API int ilg_host_callback_version(const ilg_host *host);
+
+/* Opens each image and runs it through the profiler: AppDomain creation (once, before
+ * the first image), assembly and module loads, JIT callbacks, then for every image the
+ * unload callbacks, AppDomain shutdown and Shutdown. Call once per host. Fails on the
+ * first image that does not open or has no metadata (the images before it have run;
+ * Shutdown is still delivered). */
+ILG_API ilg_status ilg_host_run(ilg_host *host, const char *const *images, size_t count);
+
+typedef enum ilg_host_method_status {
+    ILG_HOST_UNCHANGED = 0,
+    ILG_HOST_REWRITTEN,
+    ILG_HOST_REJECTED
+} ilg_host_method_status;
+
+typedef struct ilg_host_method {
+    uint32_t token;
+    const char *name;            /* "int32 Calc::Add(int32, int32)" */
+    uint32_t old_rva, old_size;  /* the image's body (0, 0 when it has none) */
+    uint32_t new_rva, new_size;  /* the accepted replacement (0, 0 when none) */
+    ilg_host_method_status status;
+    bool jitted;                 /* JIT callbacks were delivered for it */
+    const char *diagnostic;      /* why the last SetILFunctionBody was rejected, or NULL */
+} ilg_host_method;
+
+typedef struct ilg_host_module {
+    const char *path;
+    uint64_t image_size;
+    uint64_t arena_offset;
+    uint32_t method_count;       /* MethodDef rows */
+} ilg_host_module;
+
+ILG_API uint32_t ilg_host_module_count(const ilg_host *host);
+ILG_API ilg_status ilg_host_module_get(const ilg_host *host, uint32_t index, ilg_host_module *out);
+/* Method rid (1-based MethodDef row) of module index. */
+ILG_API ilg_status ilg_host_method_get(const ilg_host *host, uint32_t index, uint32_t rid,
+                                       ilg_host_method *out);
+
+/* The report: a table per module (methods rewritten or rejected, then a summary line),
+ * or with json the object {"modules": [{"path", "image_size", "arena_offset",
+ * "methods": [{"token", "name", "old_rva", "old_size", "new_rva", "new_size",
+ * "status", "diagnostic"?}]}]} listing every method. */
+ILG_API ilg_status ilg_host_write_report(const ilg_host *host, bool json, FILE *to);
+
+/* ---- isolation ---------------------------------------------------------------------- */
+
+typedef struct ilg_isolate_result {
+    bool exited;                 /* the child exited (exit_code is valid) */
+    int exit_code;
+    int signal;                  /* the signal that killed it, 0 if none */
+    bool timed_out;              /* killed after timeout_ms */
+    char last_callback[64];      /* the last callback the host entered, "" if none */
+} ilg_isolate_result;
+
+/* Runs fn(ctx) in a child process (fork) and waits up to timeout_ms (0: no limit).
+ * While it runs, every host in the child records the callback it is delivering in
+ * memory the parent can read, so a crash or hang is reported with the last callback.
+ * A hung child is killed with SIGKILL. The child's exit code is fn's return value.
+ * ILG_E_IO when fork or the shared page fails. */
+ILG_API ilg_status ilg_isolate_run(int (*fn)(void *ctx), void *ctx, unsigned timeout_ms,
+                                   ilg_isolate_result *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,635 @@
+/* host.c: the harness host's life cycle: loading a profiler the way CoreCLR does,
+ * running images through it (load, JIT and unload callbacks in CoreCLR's order, gated
+ * by the event mask) and the per-method report. */
+#include <dlfcn.h>
+#include <fnmatch.h>
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdlib.h>
+
+#include "host_private.h"
+
+#define HOST_ALLOC(h, n) ILG_HOST_ZALLOC((h)->heap, (n))
+#define HOST_FREE(h, p) ILG_HOST_FREE((h)->heap, (p))
+
+static char *host_strdup(ilg_host *h, const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *p = HOST_ALLOC(h, n);
+    if (p)
+        memcpy(p, s, n);
+    return p;
+}
+
+static void host_log(ilg_host *h, const char *fmt, ...) ILG_PRINTF(2, 3);
+static void host_log(ilg_host *h, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(h->log, fmt, ap);
+    va_end(ap);
+    fputc('\n', h->log);
+    fflush(h->log);
+}
+
+void ilg__host_enter_callback(ilg_host *host, const char *name)
+{
+    if (ilg__isolate_last_callback) {
+        /* The parent reads this page after a crash; keep it NUL-terminated at all times. */
+        size_t n = strlen(name);
+        if (n > 62)
+            n = 62;
+        ilg__isolate_last_callback[n] = '\0';
+        memcpy(ilg__isolate_last_callback, name, n);
+    }
+    if (host->trace)
+        host_log(host, "callback %s", name);
+}
+
+ILG_API ilg_status ilg_host_new(const ilg_host_options *opts, ilg_host **out)
+{
+    IHostMemoryManager *mem = NULL;
+    IHostMalloc *heap = NULL;
+    ilg_host *h = NULL;
+    ilg_status st;
+
+    if (!out)
+        return ilg__fail(ILG_E_INVALID_ARG, ILG_WHERE_NONE, 0, "out is NULL");
+    if (opts && opts->memory) {
+        mem = opts->memory;
+        mem->lpVtbl->AddRef(mem);
+    } else if ((st = ilg_hostmem_create(NULL, &mem)) != ILG_OK) {
+        return st;
+    }
+    if (FAILED(mem->lpVtbl->CreateMalloc(mem, MALLOC_THREADSAFE, &heap))) {
+        st = ilg__fail(ILG_E_NOMEM, ILG_WHERE_NONE, 0, "CreateMalloc failed for the host heap");
+        goto fail;
+    }
+    h = ILG_HOST_ZALLOC(heap, sizeof *h);
+    if (!h) {
+        st = ilg__fail(ILG_E_NOMEM, ILG_WHERE_NONE, 0, "no memory for the host (%zu bytes)",
+                       sizeof *h);
+        goto fail;
+    }
+    h->memory = mem;
+    h->heap = heap;
+    h->log = opts && opts->log ? opts->log : stderr;
+    h->trace = opts && opts->trace;
+    if (opts && opts->methods_pattern) {
+        h->pattern = host_strdup(h, opts->methods_pattern);
+        if (!h->pattern) {
+            st = ilg__fail(ILG_E_NOMEM, ILG_WHERE_NONE, 0, "no memory for the methods pattern");
+            goto fail;
+        }
+    }
+    ilg__host_info_init(h);
+    *out = h;
+    return ILG_OK;
+fail:
+    if (h)
+        ILG_HOST_FREE(heap, h);
+    if (heap)
+        heap->lpVtbl->Release(heap);
+    mem->lpVtbl->Release(mem);
+    return st;
+}
+
+static void module_free(ilg_host *h, host_module *m)
+{
+    for (uint32_t i = 0; m->methods && i < m->method_count; i++) {
+        HOST_FREE(h, m->methods[i].name);
+        HOST_FREE(h, m->methods[i].diagnostic);
+    }
+    HOST_FREE(h, m->methods);
+    HOST_FREE(h, m->path);
+    HOST_FREE(h, m->full_path);
+    ilg_image_close(m->img);
+    HOST_FREE(h, m);
+}
+
+ILG_API void ilg_host_free(ilg_host *host)
+{
+    if (!host)
+        return;
+    if (host->callback)
+        host->callback->lpVtbl->Release(host->callback);
+    /* The library goes only after the last call into it. */
+    if (host->lib)
+        dlclose(host->lib);
+    for (uint32_t i = 0; i < host->module_count; i++)
+        module_free(host, host->modules[i]);
+    HOST_FREE(host, host->modules);
+    HOST_FREE(host, host->pattern);
+    IHostMalloc *heap = host->heap;
+    IHostMemoryManager *mem = host->memory;
+    FILE *log = host->log;
+    ILG_HOST_FREE(heap, host);
+    /* Everything the host allocated must be back by now; say so when it is not (the
+     * heap would free it silently on release). Enumerators the profiler never closed
+     * show up here too, under mdimport.c. */
+    ilg_leak_report *leaks = NULL;
+    if (ilg_hostmalloc_leaks(heap, &leaks) == ILG_OK && leaks->count) {
+        fprintf(log, "ilgraft host: bookkeeping leaked %llu bytes in %llu allocations:\n",
+                (unsigned long long)leaks->bytes, (unsigned long long)leaks->count);
+        ilg_leak_report_print(leaks, log);
+    }
+    ilg_leak_report_free(leaks);
+    heap->lpVtbl->Release(heap);
+    mem->lpVtbl->Release(mem);
+}
+
+/* ---- loading ------------------------------------------------------------------------ */
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* "{XXXXXXXX-XXXX-XXXX-XXXX-XXXXXXXXXXXX}" (braces optional) into *g. */
+static bool parse_clsid(const char *s, GUID *g)
+{
+    static const int groups[5] = { 8, 4, 4, 4, 12 };
+    uint8_t bytes[16];
+    size_t len = strlen(s);
+    int nb = 0;
+
+    if (len == 38 && s[0] == '{' && s[37] == '}') {
+        s++;
+        len = 36;
+    }
+    if (len != 36)
+        return false;
+    for (int gi = 0, pos = 0; gi < 5; gi++) {
+        for (int k = 0; k < groups[gi]; k += 2, pos += 2) {
+            int hi = hexval(s[pos]), lo = hexval(s[pos + 1]);
+            if (hi < 0 || lo < 0)
+                return false;
+            bytes[nb++] = (uint8_t)(hi << 4 | lo);
+        }
+        if (gi < 4 && s[pos++] != '-')
+            return false;
+    }
+    g->Data1 =
+        (uint32_t)bytes[0] << 24 | (uint32_t)bytes[1] << 16 | (uint32_t)bytes[2] << 8 | bytes[3];
+    g->Data2 = (uint16_t)(bytes[4] << 8 | bytes[5]);
+    g->Data3 = (uint16_t)(bytes[6] << 8 | bytes[7]);
+    memcpy(g->Data4, bytes + 8, 8);
+    return true;
+}
+
+/* Newest first, as CoreCLR asks after CreateInstance (corprof.idl's versions 11..4). */
+static const IID *const newer_callbacks[] = {
+    &IID_ICorProfilerCallback11, &IID_ICorProfilerCallback10, &IID_ICorProfilerCallback9,
+    &IID_ICorProfilerCallback8,  &IID_ICorProfilerCallback7,  &IID_ICorProfilerCallback6,
+    &IID_ICorProfilerCallback5,  &IID_ICorProfilerCallback4,
+};
+
+ILG_API ilg_status ilg_host_load_profiler(ilg_host *host, const char *path, const char *clsid)
+{
+    GUID g;
+    LPFNGETCLASSOBJECT get_class_object;
+    IClassFactory *factory = NULL;
+    ICorProfilerCallback2 *cb2 = NULL;
+    ICorProfilerCallback3 *cb3 = NULL;
+    HRESULT hr;
+    ilg_status st;
+
+    if (!host || !path || !clsid)
+        return ilg__fail(ILG_E_INVALID_ARG, ILG_WHERE_NONE, 0, "host, path and clsid are required");
+    if (host->lib || host->callback)
+        return ilg__fail(ILG_E_INVALID_ARG, ILG_WHERE_NONE, 0, "a profiler is already loaded");
+    if (!parse_clsid(clsid, &g)) {
+        host_log(host,
+                 "Loading profiler failed. The profiler CLSID '%s' is not a valid GUID. "
+                 "Profiler path: '%s'.",
+                 clsid, path);
+        return ilg__fail(ILG_E_PROF_BAD_CLSID, ILG_WHERE_NONE, 0, "CLSID '%s' is not a GUID",
+                         clsid);
+    }
+    snprintf(host->clsid_text, sizeof host->clsid_text, "{%s}",
+             ilg_guid_format(&g, (char[ILG_GUID_TEXT_SIZE]){ 0 }));
+
+    host->lib = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (!host->lib) {
+        const char *why = dlerror();
+        host_log(host,
+                 "Loading profiler failed. The profiler DLL could not be loaded: %s. "
+                 "Profiler CLSID: '%s'. Profiler path: '%s'.",
+                 why ? why : "?", host->clsid_text, path);
+        return ilg__fail(ILG_E_PROF_LOAD, ILG_WHERE_NONE, 0, "dlopen '%s': %s", path,
+                         why ? why : "?");
+    }
+    *(void **)&get_class_object = dlsym(host->lib, "DllGetClassObject");
+    if (!get_class_object) {
+        host_log(host,
+                 "Loading profiler failed. The profiler DLL does not export "
+                 "DllGetClassObject. Profiler CLSID: '%s'. Profiler path: '%s'.",
+                 host->clsid_text, path);
+        st = ilg__fail(ILG_E_PROF_LOAD, ILG_WHERE_NONE, 0, "'%s' exports no DllGetClassObject",
+                       path);
+        goto fail;
+    }
+    hr = get_class_object(&g, &IID_IClassFactory, (void **)&factory);
+    if (FAILED(hr) || !factory) {
+        host_log(host,
+                 "Loading profiler failed. The profiler's DllGetClassObject failed to "
+                 "return a class factory. Profiler CLSID: '%s'. HRESULT: 0x%08x.",
+                 host->clsid_text, (unsigned)hr);
+        st = ilg__fail(ILG_E_PROF_CLASS_FACTORY, ILG_WHERE_NONE, 0,
+                       "DllGetClassObject(%s) returned 0x%08x", host->clsid_text, (unsigned)hr);
+        goto fail;
+    }
+    hr = factory->lpVtbl->CreateInstance(factory, NULL, &IID_ICorProfilerCallback2, (void **)&cb2);
+    factory->lpVtbl->Release(factory);
+    if (FAILED(hr) || !cb2) {
+        host_log(host,
+                 "Loading profiler failed. The profiler COM object could not be "
+                 "instantiated. Profiler CLSID: '%s'. HRESULT: 0x%08x.",
+                 host->clsid_text, (unsigned)hr);
+        st = ilg__fail(ILG_E_PROF_CREATE_INSTANCE, ILG_WHERE_NONE, 0,
+                       "CreateInstance(ICorProfilerCallback2) returned 0x%08x", (unsigned)hr);
+        goto fail;
+    }
+    host->callback_version = 2;
+    for (size_t i = 0; i < ILG_ARRAY_LEN(newer_callbacks); i++) {
+        IUnknown *newer = NULL;
+        if (SUCCEEDED(cb2->lpVtbl->QueryInterface(cb2, newer_callbacks[i], (void **)&newer)) &&
+            newer) {
+            newer->lpVtbl->Release(newer);
+            host->callback_version = 11 - (int)i;
+            break;
+        }
+    }
+    hr = cb2->lpVtbl->QueryInterface(cb2, &IID_ICorProfilerCallback3, (void **)&cb3);
+    cb2->lpVtbl->Release(cb2);
+    if (FAILED(hr) || !cb3) {
+        host_log(host,
+                 "Loading profiler failed. The profiler does not implement "
+                 "ICorProfilerCallback3, so it is not initialized. Profiler CLSID: '%s'. "
+                 "HRESULT: 0x%08x.",
+                 host->clsid_text, (unsigned)hr);
+        st = ilg__fail(ILG_E_PROF_NO_CALLBACK3, ILG_WHERE_NONE, 0,
+                       "QueryInterface(ICorProfilerCallback3) returned 0x%08x", (unsigned)hr);
+        host->callback_version = 0;
+        goto fail;
+    }
+    if (host->callback_version < 3)
+        host->callback_version = 3;
+    host->callback = cb3;
+
+    ilg__host_enter_callback(host, "Initialize");
+    host->initializing = true;
+    hr = cb3->lpVtbl->Initialize(cb3, (IUnknown *)&host->info);
+    host->initializing = false;
+    if (FAILED(hr)) {
+        host_log(host,
+                 "Loading profiler failed. The profiler's Initialize returned a failure "
+                 "HRESULT. Profiler CLSID: '%s'. HRESULT: 0x%08x.",
+                 host->clsid_text, (unsigned)hr);
+        st = ilg__fail(ILG_E_PROF_INIT_FAILED, ILG_WHERE_NONE, 0, "Initialize returned 0x%08x",
+                       (unsigned)hr);
+        /* CoreCLR releases the profiler and runs unprofiled: no more callbacks. */
+        cb3->lpVtbl->Release(cb3);
+        host->callback = NULL;
+        goto fail;
+    }
+    if (host->trace)
+        host_log(host, "Profiler was loaded successfully. Profiler CLSID: '%s'.", host->clsid_text);
+    return ILG_OK;
+fail:
+    /* Keep the library mapped when the profiler may still hold references into it
+     * (it is closed by ilg_host_free); unload it when nothing was created. */
+    if (host->lib && !cb2) {
+        dlclose(host->lib);
+        host->lib = NULL;
+    }
+    return st;
+}
+
+ILG_API ilg_status ilg_host_load_profiler_env(ilg_host *host)
+{
+    const char *clsid = getenv("CORECLR_PROFILER");
+    const char *path = getenv("CORECLR_PROFILER_PATH");
+    if (!host)
+        return ilg__fail(ILG_E_INVALID_ARG, ILG_WHERE_NONE, 0, "host is NULL");
+    if (!clsid || !path)
+        return ilg__fail(ILG_E_NOT_FOUND, ILG_WHERE_NONE, 0, "%s is not set",
+                         !clsid ? "CORECLR_PROFILER" : "CORECLR_PROFILER_PATH");
+    return ilg_host_load_profiler(host, path, clsid);
+}
+
+ILG_API int ilg_host_callback_version(const ilg_host *host)
+{
+    return host ? host->callback_version : 0;
+}
+
+/* ---- the run ------------------------------------------------------------------------ */
+
+/* A callback is delivered only when a profiler is there and its mask asks for it. */
+#define DELIVER(h, bit, name, ...)                                   \
+    do {                                                             \
+        if ((h)->callback && ((h)->event_mask & (bit)) == (bit)) {   \
+            ilg__host_enter_callback((h), #name);                    \
+            (h)->callback->lpVtbl->name((h)->callback, __VA_ARGS__); \
+        }                                                            \
+    } while (0)
+
+static ilg_status module_open(ilg_host *h, const char *path, host_module **out)
+{
+    host_module *m = HOST_ALLOC(h, sizeof *m);
+    ilg_status st;
+
+    if (!m)
+        return ilg__fail(ILG_E_NOMEM, ILG_WHERE_NONE, 0, "no memory for the module record");
+    m->host = h;
+    m->path = host_strdup(h, path);
+    if (!m->path) {
+        st = ilg__fail(ILG_E_NOMEM, ILG_WHERE_NONE, 0, "no memory for the module path");
+        goto fail;
+    }
+    /* CoreCLR names modules by their full path. */
+    char *abs = realpath(path, NULL);
+    m->full_path = host_strdup(h, abs ? abs : path);
+    free(abs);
+    if (!m->full_path) {
+        st = ilg__fail(ILG_E_NOMEM, ILG_WHERE_NONE, 0, "no memory for the module path");
+        goto fail;
+    }
+    if ((st = ilg_image_open(path, NULL, &m->img)) != ILG_OK ||
+        (st = ilg_image_metadata(m->img, &m->md)) != ILG_OK ||
+        (st = ilg_image_get_info(m->img, &m->info)) != ILG_OK ||
+        (st = ilg_image_arena(m->img, &m->arena)) != ILG_OK)
+        goto fail;
+    m->method_count = ilg_md_row_count(m->md, ILG_TBL_MethodDef);
+    if (m->method_count) {
+        m->methods = HOST_ALLOC(h, (size_t)m->method_count * sizeof *m->methods);
+        if (!m->methods) {
+            st = ilg__fail(ILG_E_NOMEM, ILG_WHERE_NONE, 0, "no memory for %u method records",
+                           m->method_count);
+            goto fail;
+        }
+    }
+    for (uint32_t rid = 1; rid <= m->method_count; rid++) {
+        host_method *meth = &m->methods[rid - 1];
+        ilg_method_body body;
+        meth->module = m;
+        meth->token = 0x06000000u | rid;
+        if ((st = ilg_md_method_body(m->md, rid, &body)) != ILG_OK) {
+            ilg__fail_context("%s: method 0x%08x", path, meth->token);
+            goto fail;
+        }
+        meth->kind = body.kind;
+        if (body.kind == ILG_BODY_TINY || body.kind == ILG_BODY_FAT) {
+            meth->old_rva = body.rva;
+            meth->old_size = body.body_size;
+            meth->current = body.header;
+            meth->current_size = body.body_size;
+        }
+    }
+    ilg__host_mdimport_init(m);
+    *out = m;
+    return ILG_OK;
+fail:
+    module_free(h, m);
+    return st;
+}
+
+static ilg_status host_add_module(ilg_host *h, host_module *m)
+{
+    if (h->module_count == h->module_cap) {
+        uint32_t cap = h->module_cap ? h->module_cap * 2 : 4;
+        host_module **mods = HOST_ALLOC(h, cap * sizeof *mods);
+        if (!mods)
+            return ilg__fail(ILG_E_NOMEM, ILG_WHERE_NONE, 0, "no memory for %u modules", cap);
+        if (h->module_count)
+            memcpy(mods, h->modules, h->module_count * sizeof *mods);
+        HOST_FREE(h, h->modules);
+        h->modules = mods;
+        h->module_cap = cap;
+    }
+    h->modules[h->module_count++] = m;
+    return ILG_OK;
+}
+
+static bool method_selected(ilg_host *h, host_method *meth)
+{
+    char buf[1024];
+    ilg_method_info mi;
+    size_t n;
+
+    if (!h->pattern)
+        return true;
+    if (ilg_md_method(meth->module->md, meth->token & 0xFFFFFF, &mi) != ILG_OK)
+        return false;
+    n = 0;
+    if (mi.owner)
+        ilg_md_type_name(meth->module->md, mi.owner, buf, sizeof buf - 2, &n);
+    if (n >= sizeof buf - 2)
+        n = 0;
+    buf[n] = '\0';
+    snprintf(buf + n, sizeof buf - n, "::%s", mi.name);
+    return fnmatch(h->pattern, buf, 0) == 0;
+}
+
+static void run_module(ilg_host *h, host_module *m)
+{
+    ModuleID mid = (ModuleID)m;
+    AssemblyID aid = (AssemblyID)&m->assembly;
+
+    DELIVER(h, COR_PRF_MONITOR_ASSEMBLY_LOADS, AssemblyLoadStarted, aid);
+    DELIVER(h, COR_PRF_MONITOR_MODULE_LOADS, ModuleLoadStarted, mid);
+    DELIVER(h, COR_PRF_MONITOR_MODULE_LOADS, ModuleLoadFinished, mid, S_OK);
+    DELIVER(h, COR_PRF_MONITOR_MODULE_LOADS, ModuleAttachedToAssembly, mid, aid);
+    DELIVER(h, COR_PRF_MONITOR_ASSEMBLY_LOADS, AssemblyLoadFinished, aid, S_OK);
+
+    for (uint32_t i = 0; i < m->method_count; i++) {
+        host_method *meth = &m->methods[i];
+        if (meth->kind != ILG_BODY_TINY && meth->kind != ILG_BODY_FAT)
+            continue;
+        if (!h->callback || !(h->event_mask & COR_PRF_MONITOR_JIT_COMPILATION))
+            continue;
+        if (!method_selected(h, meth))
+            continue;
+        meth->jitted = true;
+        DELIVER(h, COR_PRF_MONITOR_JIT_COMPILATION, JITCompilationStarted, (FunctionID)meth, TRUE);
+        DELIVER(h, COR_PRF_MONITOR_JIT_COMPILATION, JITCompilationFinished, (FunctionID)meth, S_OK,
+                TRUE);
+    }
+}
+
+static void unload_module(ilg_host *h, host_module *m)
+{
+    ModuleID mid = (ModuleID)m;
+    AssemblyID aid = (AssemblyID)&m->assembly;
+    DELIVER(h, COR_PRF_MONITOR_ASSEMBLY_LOADS, AssemblyUnloadStarted, aid);
+    DELIVER(h, COR_PRF_MONITOR_MODULE_LOADS, ModuleUnloadStarted, mid);
+    DELIVER(h, COR_PRF_MONITOR_MODULE_LOADS, ModuleUnloadFinished, mid, S_OK);
+    DELIVER(h, COR_PRF_MONITOR_ASSEMBLY_LOADS, AssemblyUnloadFinished, aid, S_OK);
+}
+
+ILG_API ilg_status ilg_host_run(ilg_host *host, const char *const *images, size_t count)
+{
+    ilg_status st = ILG_OK;
+    AppDomainID did;
+
+    if (!host || (count && !images))
+        return ilg__fail(ILG_E_INVALID_ARG, ILG_WHERE_NONE, 0, "host and images are required");
+    if (host->ran)
+        return ilg__fail(ILG_E_INVALID_ARG, ILG_WHERE_NONE, 0, "ilg_host_run was already called");
+    host->ran = true;
+    did = (AppDomainID)&host->domain;
+    DELIVER(host, COR_PRF_MONITOR_APPDOMAIN_LOADS, AppDomainCreationStarted, did);
+    DELIVER(host, COR_PRF_MONITOR_APPDOMAIN_LOADS, AppDomainCreationFinished, did, S_OK);
+    for (size_t i = 0; i < count; i++) {
+        host_module *m = NULL;
+        if ((st = module_open(host, images[i], &m)) != ILG_OK)
+            break;
+        if ((st = host_add_module(host, m)) != ILG_OK) {
+            module_free(host, m);
+            break;
+        }
+        run_module(host, m);
+    }
+    for (uint32_t i = 0; i < host->module_count; i++)
+        unload_module(host, host->modules[i]);
+    DELIVER(host, COR_PRF_MONITOR_APPDOMAIN_LOADS, AppDomainShutdownStarted, did);
+    DELIVER(host, COR_PRF_MONITOR_APPDOMAIN_LOADS, AppDomainShutdownFinished, did, S_OK);
+    if (host->callback) {
+        ilg__host_enter_callback(host, "Shutdown");
+        host->callback->lpVtbl->Shutdown(host->callback);
+    }
+    return st;
+}
+
+/* ---- results ------------------------------------------------------------------------ */
+
+ILG_API uint32_t ilg_host_module_count(const ilg_host *host)
+{
+    return host ? host->module_count : 0;
+}
+
+ILG_API ilg_status ilg_host_module_get(const ilg_host *host, uint32_t index, ilg_host_module *out)
+{
+    if (!host || !out || index >= host->module_count)
+        return ilg__fail(ILG_E_INVALID_ARG, ILG_WHERE_NONE, index, "no module %u", index);
+    const host_module *m = host->modules[index];
+    out->path = m->path;
+    out->image_size = m->info.image_size;
+    out->arena_offset = m->info.arena_offset;
+    out->method_count = m->method_count;
+    return ILG_OK;
+}
+
+ILG_API ilg_status ilg_host_method_get(const ilg_host *host, uint32_t index, uint32_t rid,
+                                       ilg_host_method *out)
+{
+    if (!host || !out || index >= host->module_count)
+        return ilg__fail(ILG_E_INVALID_ARG, ILG_WHERE_NONE, index, "no module %u", index);
+    host_module *m = host->modules[index];
+    if (rid == 0 || rid > m->method_count)
+        return ilg__fail(ILG_E_RANGE, ILG_WHERE_NONE, rid, "method rid %u outside 1..%u", rid,
+                         m->method_count);
+    host_method *meth = &m->methods[rid - 1];
+    out->token = meth->token;
+    out->name = ilg__host_method_name(meth);
+    out->old_rva = meth->old_rva;
+    out->old_size = meth->old_size;
+    out->new_rva = meth->new_rva;
+    out->new_size = meth->new_size;
+    out->status = meth->status;
+    out->jitted = meth->jitted;
+    out->diagnostic = meth->diagnostic;
+    return ILG_OK;
+}
+
+static const char *status_text(ilg_host_method_status s)
+{
+    switch (s) {
+    case ILG_HOST_REWRITTEN: return "rewritten";
+    case ILG_HOST_REJECTED: return "rejected";
+    default: return "unchanged";
+    }
+}
+
+static ilg_status write_json(const ilg_host *host, FILE *to)
+{
+    json_t *root = json_object(), *mods = json_array();
+    ilg_status st = ILG_OK;
+
+    if (!root || !mods) {
+        st = ilg__fail(ILG_E_NOMEM, ILG_WHERE_NONE, 0, "no memory for the JSON report");
+        goto done;
+    }
+    json_object_set_new(root, "modules", mods);
+    mods = NULL;
+    for (uint32_t i = 0; i < host->module_count; i++) {
+        host_module *m = host->modules[i];
+        json_t *jm = json_object(), *jmeths = json_array();
+        json_array_append_new(json_object_get(root, "modules"), jm);
+        json_object_set_new(jm, "path", json_string(m->path));
+        json_object_set_new(jm, "image_size", json_integer((json_int_t)m->info.image_size));
+        json_object_set_new(jm, "arena_offset", json_integer((json_int_t)m->info.arena_offset));
+        json_object_set_new(jm, "methods", jmeths);
+        for (uint32_t r = 1; r <= m->method_count; r++) {
+            ilg_host_method hm;
+            ilg_host_method_get(host, i, r, &hm);
+            json_t *o = json_object();
+            json_object_set_new(o, "token", json_integer(hm.token));
+            json_object_set_new(o, "name", json_string(hm.name));
+            json_object_set_new(o, "old_rva", json_integer(hm.old_rva));
+            json_object_set_new(o, "old_size", json_integer(hm.old_size));
+            json_object_set_new(o, "new_rva", json_integer(hm.new_rva));
+            json_object_set_new(o, "new_size", json_integer(hm.new_size));
+            json_object_set_new(o, "status", json_string(status_text(hm.status)));
+            if (hm.status == ILG_HOST_REJECTED && hm.diagnostic)
+                json_object_set_new(o, "diagnostic", json_string(hm.diagnostic));
+            json_array_append_new(jmeths, o);
+        }
+    }
+    if (json_dumpf(root, to, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0 || fputc('\n', to) == EOF)
+        st = ilg__fail(ILG_E_IO, ILG_WHERE_NONE, 0, "cannot write the JSON report");
+done:
+    json_decref(root);
+    json_decref(mods);
+    return st;
+}
+
+ILG_API ilg_status ilg_host_write_report(const ilg_host *host, bool json, FILE *to)
+{
+    if (!host || !to)
+        return ilg__fail(ILG_E_INVALID_ARG, ILG_WHERE_NONE, 0, "host and to are required");
+    if (json)
+        return write_json(host, to);
+    for (uint32_t i = 0; i < host->module_count; i++) {
+        host_module *m = host->modules[i];
+        uint32_t counts[3] = { 0, 0, 0 }, jitted = 0;
+        fprintf(to, "%s: image 0x%llx bytes, arena at +0x%llx\n", m->path,
+                (unsigned long long)m->info.image_size, (unsigned long long)m->info.arena_offset);
+        fprintf(to, "  %-10s %-10s %-8s %-10s %-8s %-9s %s\n", "token", "old_rva", "old_size",
+                "new_rva", "new_size", "status", "method");
+        for (uint32_t r = 1; r <= m->method_count; r++) {
+            ilg_host_method hm;
+            ilg_host_method_get(host, i, r, &hm);
+            counts[hm.status]++;
+            jitted += hm.jitted;
+            if (hm.status == ILG_HOST_UNCHANGED)
+                continue;
+            fprintf(to, "  0x%08x 0x%08x %-8u 0x%08x %-8u %-9s %s\n", hm.token, hm.old_rva,
+                    hm.old_size, hm.new_rva, hm.new_size, status_text(hm.status), hm.name);
+            if (hm.status == ILG_HOST_REJECTED && hm.diagnostic)
+                fprintf(to, "      %s\n", hm.diagnostic);
+        }
+        fprintf(to, "  %u methods, %u JIT-compiled: %u rewritten, %u rejected, %u unchanged\n",
+                m->method_count, jitted, counts[ILG_HOST_REWRITTEN], counts[ILG_HOST_REJECTED],
+                counts[ILG_HOST_UNCHANGED]);
+    }
+    if (ferror(to))
+        return ilg__fail(ILG_E_IO, ILG_WHERE_NONE, 0, "cannot write the report");
+    return ILG_OK;
+}

@@ -1,0 +1,533 @@
+/* info.c: the host's ICorProfilerInfo3: the methods profilers use to find modules,
+ * functions and IL and to rewrite bodies; every other slot answers E_NOTIMPL. */
+#include <stdarg.h>
+#include <unistd.h>
+
+#include "host_private.h"
+
+#define ILG__WANT_INFO_STUBS
+#include "stubs.inc"
+
+static ilg_host *impl_from_info(ICorProfilerInfo3 *iface)
+{
+    return (ilg_host *)((char *)iface - offsetof(ilg_host, info));
+}
+
+/* ---- lookups and strings ------------------------------------------------------------ */
+
+host_module *ilg__host_find_module(const ilg_host *host, UINT_PTR id)
+{
+    for (uint32_t i = 0; i < host->module_count; i++)
+        if ((UINT_PTR)host->modules[i] == id)
+            return host->modules[i];
+    return NULL;
+}
+
+host_method *ilg__host_find_method(const ilg_host *host, UINT_PTR id)
+{
+    for (uint32_t i = 0; i < host->module_count; i++) {
+        host_module *m = host->modules[i];
+        UINT_PTR first = (UINT_PTR)m->methods;
+        if (m->method_count && id >= first &&
+            id < first + (UINT_PTR)m->method_count * sizeof *m->methods &&
+            (id - first) % sizeof *m->methods == 0)
+            return (host_method *)id;
+    }
+    return NULL;
+}
+
+static host_module *find_assembly(const ilg_host *host, UINT_PTR id)
+{
+    for (uint32_t i = 0; i < host->module_count; i++)
+        if ((UINT_PTR)&host->modules[i]->assembly == id)
+            return host->modules[i];
+    return NULL;
+}
+
+uint32_t ilg__host_method_rid(const host_module *m, mdToken token)
+{
+    uint32_t rid = token & 0xFFFFFF;
+    if ((token >> 24) != ILG_TBL_MethodDef || rid == 0 || rid > m->method_count)
+        return 0;
+    return rid;
+}
+
+const char *ilg__host_method_name(host_method *meth)
+{
+    host_module *m = meth->module;
+    size_t need = 0;
+    char probe[1];
+
+    if (meth->name)
+        return meth->name;
+    ilg_md_method_name(m->md, meth->token & 0xFFFFFF, probe, sizeof probe, &need);
+    meth->name = ILG_HOST_ALLOC(m->host->heap, need + 1);
+    if (!meth->name)
+        return "?";
+    if (ilg_md_method_name(m->md, meth->token & 0xFFFFFF, meth->name, need + 1, NULL) != ILG_OK)
+        snprintf(meth->name, need + 1, "%s", "?");
+    return meth->name;
+}
+
+/* Decodes one UTF-8 sequence at s; returns its length (0 at the end or when invalid). */
+static size_t utf8_next(const unsigned char *s, uint32_t *cp)
+{
+    if (s[0] < 0x80) {
+        *cp = s[0];
+        return s[0] ? 1 : 0;
+    }
+    int n = (s[0] & 0xE0) == 0xC0 ? 2 : (s[0] & 0xF0) == 0xE0 ? 3 : (s[0] & 0xF8) == 0xF0 ? 4 : 0;
+    if (!n)
+        return 0;
+    uint32_t v = s[0] & (0x7F >> n);
+    for (int i = 1; i < n; i++) {
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+        v = v << 6 | (s[i] & 0x3F);
+    }
+    *cp = v;
+    return (size_t)n;
+}
+
+bool ilg__host_to_wide(const char *text, WCHAR *buf, ULONG cch, ULONG *pch)
+{
+    const unsigned char *s = (const unsigned char *)text;
+    ULONG n = 0;
+    uint32_t cp;
+    size_t k;
+
+    /* Invalid UTF-8 becomes U+FFFD so names from a hostile image still come out. */
+    while (*s) {
+        k = utf8_next(s, &cp);
+        if (!k) {
+            cp = 0xFFFD;
+            k = 1;
+        }
+        s += k;
+        if (cp >= 0x10000) {
+            if (buf && n + 2 < cch) {
+                buf[n] = (WCHAR)(0xD800 + ((cp - 0x10000) >> 10));
+                buf[n + 1] = (WCHAR)(0xDC00 + ((cp - 0x10000) & 0x3FF));
+            }
+            n += 2;
+        } else {
+            if (buf && n + 1 < cch)
+                buf[n] = (WCHAR)cp;
+            n++;
+        }
+    }
+    if (buf && cch)
+        buf[n < cch ? n : cch - 1] = 0;
+    if (pch)
+        *pch = n + 1;
+    return n + 1 <= cch;
+}
+
+bool ilg__host_from_wide(const WCHAR *text, char *buf, size_t size)
+{
+    size_t n = 0;
+    for (size_t i = 0; text[i]; i++) {
+        uint32_t cp = text[i];
+        if (cp >= 0xD800 && cp < 0xDC00 && text[i + 1] >= 0xDC00 && text[i + 1] < 0xE000) {
+            cp = 0x10000 + ((cp - 0xD800) << 10) + (text[i + 1] - 0xDC00);
+            i++;
+        }
+        uint8_t tmp[4];
+        size_t k;
+        if (cp < 0x80) {
+            tmp[0] = (uint8_t)cp;
+            k = 1;
+        } else if (cp < 0x800) {
+            tmp[0] = (uint8_t)(0xC0 | cp >> 6);
+            tmp[1] = (uint8_t)(0x80 | (cp & 0x3F));
+            k = 2;
+        } else if (cp < 0x10000) {
+            tmp[0] = (uint8_t)(0xE0 | cp >> 12);
+            tmp[1] = (uint8_t)(0x80 | ((cp >> 6) & 0x3F));
+            tmp[2] = (uint8_t)(0x80 | (cp & 0x3F));
+            k = 3;
+        } else {
+            tmp[0] = (uint8_t)(0xF0 | cp >> 18);
+            tmp[1] = (uint8_t)(0x80 | ((cp >> 12) & 0x3F));
+            tmp[2] = (uint8_t)(0x80 | ((cp >> 6) & 0x3F));
+            tmp[3] = (uint8_t)(0x80 | (cp & 0x3F));
+            k = 4;
+        }
+        if (n + k >= size)
+            return false;
+        memcpy(buf + n, tmp, k);
+        n += k;
+    }
+    if (n >= size)
+        return false;
+    buf[n] = '\0';
+    return true;
+}
+
+/* Name out-parameters of the profiling API: truncation is an error there. */
+static HRESULT name_out(const char *text, ULONG cch, ULONG *pch, WCHAR *buf)
+{
+    if (cch && !buf)
+        return E_INVALIDARG;
+    return ilg__host_to_wide(text, buf, cch, pch) || !buf ? S_OK : HRESULT_INSUFFICIENT_BUFFER;
+}
+
+/* ---- IUnknown ----------------------------------------------------------------------- */
+
+static HRESULT info_QueryInterface(ICorProfilerInfo3 *This, REFIID riid, void **ppv)
+{
+    if (!ppv)
+        return E_POINTER;
+    if (ilg_guid_equal(riid, &IID_IUnknown) || ilg_guid_equal(riid, &IID_ICorProfilerInfo) ||
+        ilg_guid_equal(riid, &IID_ICorProfilerInfo2) ||
+        ilg_guid_equal(riid, &IID_ICorProfilerInfo3)) {
+        *ppv = This;
+        This->lpVtbl->AddRef(This);
+        return S_OK;
+    }
+    *ppv = NULL;
+    return E_NOINTERFACE;
+}
+
+static ULONG info_AddRef(ICorProfilerInfo3 *This)
+{
+    return ++impl_from_info(This)->info_refs;
+}
+
+/* The object is part of the host: references are counted (so a test can see a
+ * profiler that forgets to Release) but the memory goes with ilg_host_free. */
+static ULONG info_Release(ICorProfilerInfo3 *This)
+{
+    ilg_host *h = impl_from_info(This);
+    return h->info_refs ? --h->info_refs : 0;
+}
+
+/* ---- event mask --------------------------------------------------------------------- */
+
+static HRESULT info_GetEventMask(ICorProfilerInfo3 *This, DWORD *pdwEvents)
+{
+    if (!pdwEvents)
+        return E_INVALIDARG;
+    *pdwEvents = impl_from_info(This)->event_mask;
+    return S_OK;
+}
+
+static HRESULT info_SetEventMask(ICorProfilerInfo3 *This, DWORD dwEvents)
+{
+    ilg_host *h = impl_from_info(This);
+    /* CoreCLR: outside Initialize the immutable flags must stay as they are (E_FAIL). */
+    if (!h->initializing &&
+        (dwEvents & COR_PRF_MONITOR_IMMUTABLE) != (h->event_mask & COR_PRF_MONITOR_IMMUTABLE))
+        return E_FAIL;
+    h->event_mask = dwEvents;
+    return S_OK;
+}
+
+/* ---- functions and modules ---------------------------------------------------------- */
+
+static HRESULT info_GetFunctionInfo(ICorProfilerInfo3 *This, FunctionID functionId,
+                                    ClassID *pClassId, ModuleID *pModuleId, mdToken *pToken)
+{
+    host_method *meth = ilg__host_find_method(impl_from_info(This), functionId);
+    if (!meth)
+        return E_INVALIDARG;
+    /* Classes are not emulated: no ClassID (as CoreCLR gives for shared generic code). */
+    if (pClassId)
+        *pClassId = 0;
+    if (pModuleId)
+        *pModuleId = (ModuleID)meth->module;
+    if (pToken)
+        *pToken = meth->token;
+    return S_OK;
+}
+
+static HRESULT info_GetFunctionFromToken(ICorProfilerInfo3 *This, ModuleID moduleId, mdToken token,
+                                         FunctionID *pFunctionId)
+{
+    host_module *m = ilg__host_find_module(impl_from_info(This), moduleId);
+    uint32_t rid;
+    if (!m || !pFunctionId || !(rid = ilg__host_method_rid(m, token)))
+        return E_INVALIDARG;
+    *pFunctionId = (FunctionID)&m->methods[rid - 1];
+    return S_OK;
+}
+
+static HRESULT importer_for(host_module *m, REFIID riid, IUnknown **ppOut)
+{
+    IMetaDataImport *imp = &m->importer.iface;
+    return imp->lpVtbl->QueryInterface(imp, riid, (void **)ppOut);
+}
+
+static HRESULT info_GetTokenAndMetaDataFromFunction(ICorProfilerInfo3 *This, FunctionID functionId,
+                                                    REFIID riid, IUnknown **ppImport,
+                                                    mdToken *pToken)
+{
+    host_method *meth = ilg__host_find_method(impl_from_info(This), functionId);
+    HRESULT hr;
+    if (!meth || !ppImport || !riid)
+        return E_INVALIDARG;
+    if (FAILED(hr = importer_for(meth->module, riid, ppImport)))
+        return hr;
+    if (pToken)
+        *pToken = meth->token;
+    return S_OK;
+}
+
+static HRESULT info_GetModuleInfo(ICorProfilerInfo3 *This, ModuleID moduleId,
+                                  LPCBYTE *ppBaseLoadAddress, ULONG cchName, ULONG *pcchName,
+                                  WCHAR szName[], AssemblyID *pAssemblyId)
+{
+    host_module *m = ilg__host_find_module(impl_from_info(This), moduleId);
+    HRESULT hr;
+    if (!m)
+        return E_INVALIDARG;
+    if (FAILED(hr = name_out(m->full_path, cchName, pcchName, szName)))
+        return hr;
+    if (ppBaseLoadAddress)
+        *ppBaseLoadAddress = m->info.base;
+    if (pAssemblyId)
+        *pAssemblyId = (AssemblyID)&m->assembly;
+    return hr;
+}
+
+static HRESULT info_GetModuleMetaData(ICorProfilerInfo3 *This, ModuleID moduleId, DWORD dwOpenFlags,
+                                      REFIID riid, IUnknown **ppOut)
+{
+    host_module *m = ilg__host_find_module(impl_from_info(This), moduleId);
+    if (!m || !ppOut || !riid)
+        return E_INVALIDARG;
+    /* Read-only emulation: asking to write (ofWrite) gets no emitter. */
+    if (dwOpenFlags & ofWrite) {
+        *ppOut = NULL;
+        return E_NOTIMPL;
+    }
+    return importer_for(m, riid, ppOut);
+}
+
+/* ---- IL bodies ---------------------------------------------------------------------- */
+
+static HRESULT info_GetILFunctionBody(ICorProfilerInfo3 *This, ModuleID moduleId,
+                                      mdMethodDef methodId, LPCBYTE *ppMethodHeader,
+                                      ULONG *pcbMethodSize)
+{
+    host_module *m = ilg__host_find_module(impl_from_info(This), moduleId);
+    uint32_t rid;
+    if (!m || !(rid = ilg__host_method_rid(m, methodId)))
+        return E_INVALIDARG;
+    host_method *meth = &m->methods[rid - 1];
+    if (!meth->current)
+        return CORPROF_E_FUNCTION_NOT_IL;
+    if (ppMethodHeader)
+        *ppMethodHeader = meth->current;
+    if (pcbMethodSize)
+        *pcbMethodSize = meth->current_size;
+    return S_OK;
+}
+
+static HRESULT info_GetILFunctionBodyAllocator(ICorProfilerInfo3 *This, ModuleID moduleId,
+                                               IMethodMalloc **ppMalloc)
+{
+    host_module *m = ilg__host_find_module(impl_from_info(This), moduleId);
+    if (!m || !ppMalloc)
+        return E_INVALIDARG;
+    if (ilg_arena_method_malloc(m->arena, ppMalloc) != ILG_OK)
+        return E_OUTOFMEMORY;
+    return S_OK;
+}
+
+static ilg_status resolver_call_shape(void *ctx, uint32_t token, uint32_t *pops, bool *has_this,
+                                      bool *pushes)
+{
+    return ilg_md_call_shape(ctx, token, pops, has_this, pushes);
+}
+
+/* Where the header may be read: the mapped image region holding it, or the part of the
+ * arena handed out so far. *avail is how many bytes follow it there. */
+static bool header_extent(host_module *m, const uint8_t *p, size_t *avail)
+{
+    const uint8_t *base = m->info.base;
+    ilg_arena_stats as;
+    uintptr_t off;
+
+    /* The .NET Framework's rule: the header lies above the base, in the module. */
+    if ((uintptr_t)p <= (uintptr_t)base)
+        return false;
+    off = (uintptr_t)p - (uintptr_t)base;
+    if (off < m->info.image_size) {
+        for (uint32_t i = 0; i < m->info.region_count; i++) {
+            ilg_region r;
+            const uint8_t *q;
+            if (ilg_image_region(m->img, i, &r) != ILG_OK || off < r.rva ||
+                off >= r.rva + r.virtual_size)
+                continue;
+            *avail = (size_t)(r.rva + r.virtual_size - off);
+            return ilg_image_rva_to_ptr(m->img, off, *avail, &q) == ILG_OK;
+        }
+        return false;
+    }
+    if (ilg_arena_stats_get(m->arena, &as) != ILG_OK)
+        return false;
+    if (off >= as.start && off < as.high_water) {
+        *avail = (size_t)(as.high_water - off);
+        return true;
+    }
+    return false;
+}
+
+static HRESULT reject(host_method *meth, HRESULT hr, const char *fmt, ...) ILG_PRINTF(3, 4);
+static HRESULT reject(host_method *meth, HRESULT hr, const char *fmt, ...)
+{
+    ilg_host *h = meth->module->host;
+    char text[512];
+    int n = snprintf(text, sizeof text, "%s (0x%08x): ", ilg__host_method_name(meth), meth->token);
+    va_list ap;
+    va_start(ap, fmt);
+    if (n > 0 && (size_t)n < sizeof text)
+        vsnprintf(text + n, sizeof text - (size_t)n, fmt, ap);
+    va_end(ap);
+    ILG_HOST_FREE(h->heap, meth->diagnostic);
+    meth->diagnostic = ILG_HOST_ALLOC(h->heap, strlen(text) + 1);
+    if (meth->diagnostic)
+        memcpy(meth->diagnostic, text, strlen(text) + 1);
+    /* A rejection after an accepted body leaves that body in place. */
+    if (meth->status != ILG_HOST_REWRITTEN)
+        meth->status = ILG_HOST_REJECTED;
+    if (h->trace)
+        fprintf(h->log, "SetILFunctionBody rejected: %s\n", text);
+    return hr;
+}
+
+static HRESULT info_SetILFunctionBody(ICorProfilerInfo3 *This, ModuleID moduleId,
+                                      mdMethodDef methodid, LPCBYTE pbNewILMethodHeader)
+{
+    ilg_host *h = impl_from_info(This);
+    host_module *m = ilg__host_find_module(h, moduleId);
+    ilg_body *body = NULL;
+    ilg_findings findings = { 0 };
+    size_t avail = 0;
+    uint32_t rid;
+    HRESULT hr = S_OK;
+
+    if (!m || !(rid = ilg__host_method_rid(m, methodid)) || !pbNewILMethodHeader)
+        return E_INVALIDARG;
+    host_method *meth = &m->methods[rid - 1];
+    if (!header_extent(m, pbNewILMethodHeader, &avail))
+        return reject(meth, E_INVALIDARG,
+                      "header %p is not inside the module's image [%p, +0x%llx) or its arena "
+                      "(use GetILFunctionBodyAllocator)",
+                      (const void *)pbNewILMethodHeader, (void *)m->info.base,
+                      (unsigned long long)m->info.image_size);
+    if (ilg_body_new(&body) != ILG_OK)
+        return E_OUTOFMEMORY;
+    if (ilg_body_decode(body, pbNewILMethodHeader, avail) != ILG_OK) {
+        const ilg_diag *d = ilg_last_diag();
+        hr = reject(meth, COR_E_BADIMAGEFORMAT, "IL offset 0x%04llx: %s: %s",
+                    (unsigned long long)d->offset, ilg_status_name(d->status), d->message);
+        goto done;
+    }
+    {
+        uint32_t pops = 0;
+        bool has_this = false, pushes = false;
+        ilg_stack_resolver r = { resolver_call_shape, (void *)m->md, -1 };
+        if (ilg_md_call_shape(m->md, meth->token, &pops, &has_this, &pushes) == ILG_OK)
+            r.ret_pops = pushes ? 1 : 0;
+        if (ilg_body_verify(body, &r, &findings) != ILG_OK) {
+            hr =
+                reject(meth, E_OUTOFMEMORY, "verifier could not run: %s", ilg_last_diag()->message);
+            goto done;
+        }
+        if (findings.count) {
+            const ilg_finding *f = &findings.items[0];
+            hr = reject(meth, COR_E_INVALIDPROGRAM, "IL offset 0x%04x: %s: %s%s", f->offset,
+                        ilg_status_name(f->rule), f->message,
+                        findings.count > 1 ? " (and more)" : "");
+            goto done;
+        }
+    }
+    meth->current = pbNewILMethodHeader;
+    meth->current_size = body->size;
+    meth->new_rva = (uint32_t)((uintptr_t)pbNewILMethodHeader - (uintptr_t)m->info.base);
+    meth->new_size = body->size;
+    meth->status = ILG_HOST_REWRITTEN;
+    ILG_HOST_FREE(h->heap, meth->diagnostic);
+    meth->diagnostic = NULL;
+done:
+    ilg_findings_free(&findings);
+    ilg_body_free(body);
+    return hr;
+}
+
+/* ---- domains, assemblies, threads --------------------------------------------------- */
+
+static HRESULT info_GetAppDomainInfo(ICorProfilerInfo3 *This, AppDomainID appDomainId,
+                                     ULONG cchName, ULONG *pcchName, WCHAR szName[],
+                                     ProcessID *pProcessId)
+{
+    ilg_host *h = impl_from_info(This);
+    HRESULT hr;
+    if (appDomainId != (AppDomainID)&h->domain)
+        return E_INVALIDARG;
+    if (FAILED(hr = name_out("DefaultDomain", cchName, pcchName, szName)))
+        return hr;
+    if (pProcessId)
+        *pProcessId = (ProcessID)getpid();
+    return hr;
+}
+
+static HRESULT info_GetAssemblyInfo(ICorProfilerInfo3 *This, AssemblyID assemblyId, ULONG cchName,
+                                    ULONG *pcchName, WCHAR szName[], AppDomainID *pAppDomainId,
+                                    ModuleID *pModuleId)
+{
+    ilg_host *h = impl_from_info(This);
+    host_module *m = find_assembly(h, assemblyId);
+    const char *name = NULL;
+    uint32_t idx;
+    HRESULT hr;
+    if (!m)
+        return E_INVALIDARG;
+    /* The Assembly row's Name (column 7), as the runtime reports it. */
+    if (ilg_md_row_count(m->md, ILG_TBL_Assembly) < 1 ||
+        ilg_md_cell(m->md, ILG_TBL_Assembly, 1, 7, &idx) != ILG_OK ||
+        ilg_md_string(m->md, idx, &name) != ILG_OK)
+        name = m->full_path;
+    if (FAILED(hr = name_out(name, cchName, pcchName, szName)))
+        return hr;
+    if (pAppDomainId)
+        *pAppDomainId = (AppDomainID)&h->domain;
+    if (pModuleId)
+        *pModuleId = (ModuleID)m;
+    return hr;
+}
+
+static HRESULT info_GetCurrentThreadID(ICorProfilerInfo3 *This, ThreadID *pThreadId)
+{
+    if (!pThreadId)
+        return E_INVALIDARG;
+    *pThreadId = (ThreadID)&impl_from_info(This)->thread;
+    return S_OK;
+}
+
+static const ICorProfilerInfo3Vtbl info_vtbl = { .QueryInterface = info_QueryInterface,
+                                                 .AddRef = info_AddRef,
+                                                 .Release = info_Release,
+                                                 .GetEventMask = info_GetEventMask,
+                                                 .SetEventMask = info_SetEventMask,
+                                                 .GetFunctionInfo = info_GetFunctionInfo,
+                                                 .GetFunctionFromToken = info_GetFunctionFromToken,
+                                                 .GetTokenAndMetaDataFromFunction =
+                                                     info_GetTokenAndMetaDataFromFunction,
+                                                 .GetModuleInfo = info_GetModuleInfo,
+                                                 .GetModuleMetaData = info_GetModuleMetaData,
+                                                 .GetILFunctionBody = info_GetILFunctionBody,
+                                                 .GetILFunctionBodyAllocator =
+                                                     info_GetILFunctionBodyAllocator,
+                                                 .SetILFunctionBody = info_SetILFunctionBody,
+                                                 .GetAppDomainInfo = info_GetAppDomainInfo,
+                                                 .GetAssemblyInfo = info_GetAssemblyInfo,
+                                                 .GetCurrentThreadID = info_GetCurrentThreadID,
+                                                 ILG__INFO_STUB_SLOTS };
+
+void ilg__host_info_init(ilg_host *host)
+{
+    host->info.lpVtbl = &info_vtbl;
+}

@@ -1,0 +1,34 @@
+/* prof_common.h: the skeleton the integration-test profilers share: a complete
+ * ICorProfilerCallback3 object, its class factory and DllGetClassObject, built
+ * against ilgraft/corprof.h alone (no ilgraft library), like a real profiler. Each
+ * test profiler supplies prof_hooks for the callbacks it cares about; every other
+ * callback answers S_OK. The log (PROF_LOG, else stderr) gets one line per check,
+ * and "PASS" or "FAIL <n>" from prof_finish. */
+#ifndef PROF_COMMON_H
+#define PROF_COMMON_H
+
+#include "ilgraft/corprof.h"
+
+typedef struct prof_hooks {
+    HRESULT (*initialize)(ICorProfilerInfo3 *info);
+    HRESULT (*module_load_finished)(ICorProfilerInfo3 *info, ModuleID module);
+    HRESULT (*jit_started)(ICorProfilerInfo3 *info, FunctionID fid);
+    HRESULT (*shutdown)(ICorProfilerInfo3 *info);
+    /* When set and true: refuse QueryInterface for ICorProfilerCallback3, as a
+     * profiler written for .NET 2.0 would. */
+    bool (*refuse_callback3)(void);
+} prof_hooks;
+
+/* Defined by each test profiler. */
+extern const prof_hooks prof_test_hooks;
+
+/* One log line. */
+void prof_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Records a failed check (counted for prof_finish) when cond is false. */
+void prof_check(bool cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* "PASS" when no check failed, else "FAIL <n>". */
+void prof_finish(void);
+/* SizeOfImage from the PE headers mapped at base (0 when they do not look like PE). */
+uint32_t prof_pe_image_size(const uint8_t *base);
+
+#endif

@@ -1,0 +1,558 @@
+/* test_host_integration.c: `ilgraft run` with real profiler libraries: the rewriting
+ * profiler (new bodies through the module allocator, checked RVAs, metadata lookups),
+ * the misbehaving one (foreign memory, corrupt bodies, refused interfaces, crashes and
+ * hangs under --isolate) and the ABI probe, whose event kinds and load order under the
+ * host are compared with the same probe's log under a real CoreCLR. Expected figures
+ * come from the image's own metadata (ilg_md_method_body), not from the host. */
+#include <check.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "unit/fixture_util.h"
+#include "ilgraft/metadata.h"
+
+#define TEST_CLSID "{1F6E4A2B-3C5D-4E7F-8091-A2B3C4D5E6F7}"
+#define PROBE_CLSID "{7C0C5F1E-5A4B-4E55-9C3A-1F2B3C4D5E6F}"
+
+static char log_path[256];
+static fx_result res;
+
+static void setup(void)
+{
+    snprintf(log_path, sizeof log_path, "/tmp/ilg_host_it_%d.log", (int)getpid());
+    unlink(log_path);
+    setenv("PROF_LOG", log_path, 1);
+    unsetenv("PROF_MODE");
+    unsetenv("CORECLR_PROFILER");
+    unsetenv("CORECLR_PROFILER_PATH");
+    memset(&res, 0, sizeof res);
+}
+
+static void teardown(void)
+{
+    fx_result_free(&res);
+    unlink(log_path);
+}
+
+/* Runs `ilgraft run` with the given profiler and extra arguments (NULL-terminated). */
+static void run_cli(const char *profiler, const char *clsid, const char *const *extra)
+{
+    const char *argv[24];
+    int n = 0;
+    argv[n++] = ILG_CLI_PATH;
+    argv[n++] = "run";
+    if (profiler) {
+        argv[n++] = "--profiler";
+        argv[n++] = profiler;
+    }
+    if (clsid) {
+        argv[n++] = "--clsid";
+        argv[n++] = clsid;
+    }
+    for (int i = 0; extra[i] && n < 23; i++)
+        argv[n++] = extra[i];
+    argv[n] = NULL;
+    fx_result_free(&res);
+    ck_assert(fx_run(argv, &res));
+}
+
+static char *read_log(void)
+{
+    char *text = fx_read_file(log_path, NULL);
+    ck_assert_msg(text != NULL, "profiler log %s missing", log_path);
+    return text;
+}
+
+static void assert_log_pass(void)
+{
+    char *text = read_log();
+    size_t len = strlen(text);
+    ck_assert_msg(len >= 5 && strcmp(text + len - 5, "PASS\n") == 0, "profiler log:\n%s", text);
+    free(text);
+}
+
+static json_t *parse_report(void)
+{
+    json_error_t err;
+    json_t *root = json_loads(res.out, 0, &err);
+    ck_assert_msg(root != NULL, "report is not JSON (%s): %s", err.text, res.out);
+    return root;
+}
+
+/* Every method of the image: old RVA and size as the metadata has them; with IL, the
+ * status must be want (rewritten bodies: RVA inside the arena, below 2^31). */
+static void check_module(json_t *mod, const char *fixture, const char *want, const char *diag_part)
+{
+    char path[512];
+    ilg_image *img;
+    const ilg_metadata *md;
+    ilg_image_info info;
+
+    fx_path(path, sizeof path, fixture);
+    ck_assert_int_eq(ilg_image_open(path, NULL, &img), ILG_OK);
+    ck_assert_int_eq(ilg_image_metadata(img, &md), ILG_OK);
+    ck_assert_int_eq(ilg_image_get_info(img, &info), ILG_OK);
+    ck_assert_str_eq(json_string_value(json_object_get(mod, "path")), path);
+    ck_assert_uint_eq(json_integer_value(json_object_get(mod, "image_size")), info.image_size);
+    ck_assert_uint_eq(json_integer_value(json_object_get(mod, "arena_offset")), info.arena_offset);
+    json_t *methods = json_object_get(mod, "methods");
+    uint32_t rows = ilg_md_row_count(md, ILG_TBL_MethodDef);
+    ck_assert_uint_eq(json_array_size(methods), rows);
+    uint32_t with_il = 0;
+    for (uint32_t rid = 1; rid <= rows; rid++) {
+        ilg_method_body b;
+        json_t *m = json_array_get(methods, rid - 1);
+        ck_assert_int_eq(ilg_md_method_body(md, rid, &b), ILG_OK);
+        ck_assert_uint_eq(json_integer_value(json_object_get(m, "token")), 0x06000000u | rid);
+        const char *status = json_string_value(json_object_get(m, "status"));
+        bool il = b.kind == ILG_BODY_TINY || b.kind == ILG_BODY_FAT;
+        ck_assert_uint_eq(json_integer_value(json_object_get(m, "old_rva")), il ? b.rva : 0);
+        ck_assert_uint_eq(json_integer_value(json_object_get(m, "old_size")), il ? b.body_size : 0);
+        if (!il) {
+            ck_assert_str_eq(status, "unchanged");
+            continue;
+        }
+        with_il++;
+        ck_assert_msg(strcmp(status, want) == 0, "%s 0x%08x: status %s, expected %s", fixture,
+                      0x06000000u | rid, status, want);
+        json_int_t new_rva = json_integer_value(json_object_get(m, "new_rva"));
+        json_int_t new_size = json_integer_value(json_object_get(m, "new_size"));
+        if (strcmp(want, "rewritten") == 0) {
+            ck_assert_int_ge(new_rva, (json_int_t)info.arena_offset);
+            ck_assert_int_lt(new_rva, 0x80000000LL);
+            /* The rewriting profiler puts a nop in front of tiny bodies with room. */
+            bool grows = b.kind == ILG_BODY_TINY && b.code_size < 63;
+            ck_assert_int_eq(new_size, (json_int_t)b.body_size + (grows ? 1 : 0));
+        } else {
+            ck_assert_int_eq(new_rva, 0);
+            ck_assert_int_eq(new_size, 0);
+        }
+        if (diag_part) {
+            const char *d = json_string_value(json_object_get(m, "diagnostic"));
+            ck_assert_msg(d && strstr(d, diag_part), "diagnostic '%s' lacks '%s'", d ? d : "(none)",
+                          diag_part);
+            char name[512];
+            ck_assert_int_eq(ilg_md_method_name(md, rid, name, sizeof name, NULL), ILG_OK);
+            ck_assert_msg(strstr(d, name), "diagnostic '%s' does not name the method '%s'", d,
+                          name);
+        }
+    }
+    ck_assert_uint_gt(with_il, 0);
+    ilg_image_close(img);
+}
+
+START_TEST(rewrite_every_fixture)
+{
+    static const char *const fixtures[] = { "calc.exe",     "bodies.exe", "eh.exe",
+                                            "generics.exe", "types.exe",  "big.exe" };
+    char paths[6][512];
+    const char *extra[10] = { "--json" };
+    for (int i = 0; i < 6; i++) {
+        fx_path(paths[i], sizeof paths[i], fixtures[i]);
+        extra[i + 1] = paths[i];
+    }
+    extra[7] = NULL;
+    run_cli(ILG_PROF_REWRITE, TEST_CLSID, extra);
+    ck_assert_msg(res.exited && res.status == 0, "exit %d: %s", res.status, res.err);
+    assert_log_pass();
+    json_t *root = parse_report();
+    json_t *mods = json_object_get(root, "modules");
+    ck_assert_uint_eq(json_array_size(mods), 6);
+    for (int i = 0; i < 6; i++)
+        check_module(json_array_get(mods, (size_t)i), fixtures[i], "rewritten", NULL);
+    json_decref(root);
+}
+END_TEST
+
+/* What the rewriting profiler found through IMetaDataImport against the tables. */
+START_TEST(metadata_import_matches_tables)
+{
+    static const char *const fixtures[] = { "calc.exe", "types.exe", "eh.exe", "generics.exe",
+                                            "bodies.exe" };
+    for (size_t i = 0; i < sizeof fixtures / sizeof *fixtures; i++) {
+        char path[512], want[256], us[96] = "";
+        ilg_image *img;
+        const ilg_metadata *md;
+        const uint8_t *utf16;
+        uint32_t bytes;
+        fx_path(path, sizeof path, fixtures[i]);
+        const char *extra[] = { "--json", path, NULL };
+        run_cli(ILG_PROF_REWRITE, TEST_CLSID, extra);
+        ck_assert_msg(res.exited && res.status == 0, "exit %d: %s", res.status, res.err);
+        assert_log_pass();
+        /* The report's new RVA and size are where the profiler put the body. */
+        json_t *root = parse_report();
+        json_t *methods = json_object_get(json_array_get(json_object_get(root, "modules"), 0),
+                                          "methods");
+        char *plog = read_log();
+        int seen = 0;
+        for (const char *l = strstr(plog, "rewrote "); l; l = strstr(l + 1, "rewrote ")) {
+            unsigned tok, size;
+            unsigned long long rva;
+            ck_assert_int_eq(sscanf(l, "rewrote 0x%x rva=0x%llx size=%u", &tok, &rva, &size), 3);
+            json_t *m = json_array_get(methods, (tok & 0xFFFFFF) - 1);
+            ck_assert_uint_eq(json_integer_value(json_object_get(m, "new_rva")), rva);
+            ck_assert_uint_eq(json_integer_value(json_object_get(m, "new_size")), size);
+            seen++;
+        }
+        ck_assert_int_gt(seen, 0);
+        free(plog);
+        json_decref(root);
+        ck_assert_int_eq(ilg_image_open(path, NULL, &img), ILG_OK);
+        ck_assert_int_eq(ilg_image_metadata(img, &md), ILG_OK);
+        if (ilg_md_user_string(md, 1, &utf16, &bytes) == ILG_OK) {
+            size_t n = bytes / 2 < 64 ? bytes / 2 : 64;
+            for (size_t k = 0; k < n; k++)
+                us[k] = utf16[2 * k] < 0x80 && utf16[2 * k + 1] == 0 ? (char)utf16[2 * k] : '?';
+            us[n] = '\0';
+        }
+        uint32_t types = ilg_md_row_count(md, ILG_TBL_TypeDef);
+        snprintf(want, sizeof want,
+                 "metadata typedefs=%u memberrefs=%u standalonesigs=%u us1=\"%s\"\n",
+                 types > 0 ? types - 1 : 0, ilg_md_row_count(md, ILG_TBL_MemberRef),
+                 ilg_md_row_count(md, ILG_TBL_StandAloneSig), us);
+        /* Methods without IL get CORPROF_E_FUNCTION_NOT_IL; the assembly's name is its
+         * Assembly row's. */
+        uint32_t notil = 0, name_index = 0;
+        const char *asm_name = "";
+        for (uint32_t rid = 1; rid <= ilg_md_row_count(md, ILG_TBL_MethodDef); rid++) {
+            ilg_method_body b;
+            ck_assert_int_eq(ilg_md_method_body(md, rid, &b), ILG_OK);
+            notil += b.kind != ILG_BODY_TINY && b.kind != ILG_BODY_FAT;
+        }
+        ck_assert_int_eq(ilg_md_cell(md, ILG_TBL_Assembly, 1, 7, &name_index), ILG_OK);
+        ck_assert_int_eq(ilg_md_string(md, name_index, &asm_name), ILG_OK);
+        char edges[300];
+        snprintf(edges, sizeof edges, "edges notil=%u assembly=\"%s\"\n", notil, asm_name);
+        char *log = read_log();
+        ck_assert_msg(strstr(log, want), "%s: expected '%s' in:\n%s", fixtures[i], want, log);
+        ck_assert_msg(strstr(log, edges), "%s: expected '%s' in:\n%s", fixtures[i], edges, log);
+        free(log);
+        ilg_image_close(img);
+    }
+}
+END_TEST
+
+START_TEST(methods_pattern_limits_jit)
+{
+    char calc[512];
+    fx_path(calc, sizeof calc, "calc.exe");
+    const char *extra[] = { "--json", "--methods", "Calc::Add", calc, NULL };
+    run_cli(ILG_PROF_REWRITE, TEST_CLSID, extra);
+    ck_assert_msg(res.exited && res.status == 0, "exit %d: %s", res.status, res.err);
+    assert_log_pass();
+    json_t *root = parse_report();
+    json_t *methods =
+        json_object_get(json_array_get(json_object_get(root, "modules"), 0), "methods");
+    int rewritten = 0;
+    for (size_t i = 0; i < json_array_size(methods); i++) {
+        json_t *m = json_array_get(methods, i);
+        if (strcmp(json_string_value(json_object_get(m, "status")), "rewritten") == 0) {
+            rewritten++;
+            ck_assert_ptr_nonnull(
+                strstr(json_string_value(json_object_get(m, "name")), "Calc::Add("));
+        }
+    }
+    ck_assert_int_eq(rewritten, 1);
+    json_decref(root);
+}
+END_TEST
+
+START_TEST(environment_names_the_profiler)
+{
+    char calc[512];
+    fx_path(calc, sizeof calc, "calc.exe");
+    setenv("CORECLR_PROFILER", TEST_CLSID, 1);
+    setenv("CORECLR_PROFILER_PATH", ILG_PROF_REWRITE, 1);
+    const char *extra[] = { calc, NULL };
+    run_cli(NULL, NULL, extra);
+    ck_assert_msg(res.exited && res.status == 0, "exit %d: %s", res.status, res.err);
+    assert_log_pass();
+    ck_assert_ptr_nonnull(strstr(res.out, "rewritten"));
+}
+END_TEST
+
+static void misbehave(const char *mode, const char *status, const char *diag)
+{
+    char calc[512];
+    fx_path(calc, sizeof calc, "calc.exe");
+    setenv("PROF_MODE", mode, 1);
+    const char *extra[] = { "--json", calc, NULL };
+    run_cli(ILG_PROF_MISBEHAVE, TEST_CLSID, extra);
+    ck_assert_msg(res.exited && res.status == 0, "exit %d: %s", res.status, res.err);
+    assert_log_pass();
+    json_t *root = parse_report();
+    check_module(json_array_get(json_object_get(root, "modules"), 0), "calc.exe", status, diag);
+    json_decref(root);
+}
+
+/* The misbehaving profiler (with no mode) subscribes to module loads and JIT only:
+ * no AppDomain or assembly callback may reach it. */
+START_TEST(only_subscribed_callbacks_are_delivered)
+{
+    char calc[512];
+    fx_path(calc, sizeof calc, "calc.exe");
+    setenv("PROF_MODE", "none", 1);
+    const char *extra[] = { "--trace", calc, NULL };
+    run_cli(ILG_PROF_MISBEHAVE, TEST_CLSID, extra);
+    ck_assert_msg(res.exited && res.status == 0, "exit %d: %s", res.status, res.err);
+    ck_assert_ptr_nonnull(strstr(res.err, "callback ModuleLoadFinished\n"));
+    ck_assert_ptr_nonnull(strstr(res.err, "callback ModuleAttachedToAssembly\n"));
+    ck_assert_ptr_nonnull(strstr(res.err, "callback JITCompilationStarted\n"));
+    ck_assert_ptr_nonnull(strstr(res.err, "callback ModuleUnloadFinished\n"));
+    ck_assert_ptr_nonnull(strstr(res.err, "callback Shutdown\n"));
+    ck_assert_msg(!strstr(res.err, "callback AppDomain") && !strstr(res.err, "callback Assembly"),
+                  "unsubscribed callbacks delivered:\n%s", res.err);
+}
+END_TEST
+
+START_TEST(malloc_memory_is_rejected)
+{
+    misbehave("malloc", "rejected", "is not inside the module's image");
+}
+END_TEST
+
+START_TEST(header_at_base_is_rejected)
+{
+    misbehave("base", "rejected", "is not inside the module's image");
+}
+END_TEST
+
+START_TEST(corrupt_body_is_rejected_by_the_verifier)
+{
+    /* ldc.i4.0; pop; nop: the verifier finds control falling off the end. */
+    misbehave("corrupt", "rejected", "E_IL_VERIFY_FALL_OFF_END");
+    char *text = read_log();
+    ck_assert_ptr_nonnull(strstr(text, "attempts=4"));
+    free(text);
+}
+END_TEST
+
+START_TEST(undecodable_body_is_rejected_with_offset)
+{
+    misbehave("undecodable", "rejected", "IL offset 0x0000: E_IL_UNKNOWN_OPCODE");
+}
+END_TEST
+
+START_TEST(refusing_callback3_is_not_initialized)
+{
+    char calc[512];
+    fx_path(calc, sizeof calc, "calc.exe");
+    setenv("PROF_MODE", "nocb3", 1);
+    const char *extra[] = { calc, NULL };
+    run_cli(ILG_PROF_MISBEHAVE, TEST_CLSID, extra);
+    ck_assert(res.exited);
+    ck_assert_int_eq(res.status, 1);
+    ck_assert_ptr_nonnull(strstr(res.err, "does not implement ICorProfilerCallback3"));
+    ck_assert_ptr_nonnull(strstr(res.err, "E_PROF_NO_CALLBACK3"));
+    /* Never initialised, so no log at all (the log opens on the first check). */
+    ck_assert_int_ne(access(log_path, F_OK), 0);
+}
+END_TEST
+
+START_TEST(failing_initialize_is_reported)
+{
+    char calc[512];
+    fx_path(calc, sizeof calc, "calc.exe");
+    setenv("PROF_MODE", "initfail", 1);
+    const char *extra[] = { calc, NULL };
+    run_cli(ILG_PROF_MISBEHAVE, TEST_CLSID, extra);
+    ck_assert(res.exited);
+    ck_assert_int_eq(res.status, 1);
+    ck_assert_ptr_nonnull(strstr(res.err, "Initialize returned a failure HRESULT"));
+    ck_assert_ptr_nonnull(strstr(res.err, "0x80004005"));
+}
+END_TEST
+
+START_TEST(bad_clsid_and_bad_path)
+{
+    char calc[512];
+    fx_path(calc, sizeof calc, "calc.exe");
+    const char *extra[] = { calc, NULL };
+    run_cli(ILG_PROF_REWRITE, "{not-a-guid}", extra);
+    ck_assert(res.exited);
+    ck_assert_int_eq(res.status, 1);
+    ck_assert_ptr_nonnull(strstr(res.err, "is not a valid GUID"));
+    run_cli("/nonexistent/profiler.so", TEST_CLSID, extra);
+    ck_assert_int_eq(res.status, 1);
+    ck_assert_ptr_nonnull(strstr(res.err, "could not be loaded"));
+    /* A library with the right entry point but another CLSID. */
+    run_cli(ILG_PROF_REWRITE, PROBE_CLSID, extra);
+    ck_assert_int_eq(res.status, 1);
+    ck_assert_ptr_nonnull(strstr(res.err, "0x80040111"));
+}
+END_TEST
+
+START_TEST(isolate_reports_a_crash)
+{
+    char calc[512];
+    fx_path(calc, sizeof calc, "calc.exe");
+    setenv("PROF_MODE", "crash", 1);
+    /* Under ASan the fault must stay a signal (its handler would exit(1) instead). */
+    setenv("ASAN_OPTIONS", "handle_segv=0", 1);
+    const char *extra[] = { "--isolate", calc, NULL };
+    run_cli(ILG_PROF_MISBEHAVE, TEST_CLSID, extra);
+    unsetenv("ASAN_OPTIONS");
+    ck_assert_msg(res.exited, "the host itself died");
+    ck_assert_int_eq(res.status, 1);
+    ck_assert_msg(strstr(res.err, "profiler crashed: signal 11") &&
+                      strstr(res.err, "last callback: JITCompilationStarted"),
+                  "stderr: %s", res.err);
+}
+END_TEST
+
+START_TEST(isolate_reports_a_hang)
+{
+    char calc[512];
+    fx_path(calc, sizeof calc, "calc.exe");
+    setenv("PROF_MODE", "hang", 1);
+    const char *extra[] = { "--isolate", "--timeout", "500", calc, NULL };
+    run_cli(ILG_PROF_MISBEHAVE, TEST_CLSID, extra);
+    ck_assert(res.exited);
+    ck_assert_int_eq(res.status, 1);
+    ck_assert_msg(strstr(res.err, "profiler hung") &&
+                      strstr(res.err, "last callback: ModuleLoadFinished"),
+                  "stderr: %s", res.err);
+}
+END_TEST
+
+START_TEST(isolate_passes_a_good_run_through)
+{
+    char calc[512];
+    fx_path(calc, sizeof calc, "calc.exe");
+    const char *extra[] = { "--isolate", calc, NULL };
+    run_cli(ILG_PROF_REWRITE, TEST_CLSID, extra);
+    ck_assert_msg(res.exited && res.status == 0, "exit %d: %s", res.status, res.err);
+    ck_assert_ptr_nonnull(strstr(res.out, "rewritten"));
+    assert_log_pass();
+}
+END_TEST
+
+/* ---- the ABI probe under the host and under CoreCLR --------------------------------- */
+
+static const char *const callback_kinds[] = {
+    "AppDomainCreationStarted",
+    "AppDomainCreationFinished",
+    "AssemblyLoadStarted",
+    "AssemblyLoadFinished",
+    "ModuleLoadStarted",
+    "ModuleLoadFinished",
+    "ModuleAttachedToAssembly",
+    "JITCompilationStarted",
+    "JITCompilationFinished",
+    "AssemblyUnloadStarted",
+    "AssemblyUnloadFinished",
+    "ModuleUnloadStarted",
+    "ModuleUnloadFinished",
+    "AppDomainShutdownStarted",
+    "AppDomainShutdownFinished",
+    "Initialize",
+    "Shutdown",
+};
+
+/* Which of callback_kinds start a line of the log, as a bit set. */
+static unsigned kinds_in(const char *log)
+{
+    unsigned set = 0;
+    for (const char *line = log; line && *line;
+         line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL)
+        for (size_t k = 0; k < sizeof callback_kinds / sizeof *callback_kinds; k++) {
+            size_t n = strlen(callback_kinds[k]);
+            if (strncmp(line, callback_kinds[k], n) == 0 && (line[n] == ' ' || line[n] == '\n'))
+                set |= 1u << k;
+        }
+    return set;
+}
+
+START_TEST(abi_probe_sees_coreclr_event_kinds)
+{
+    if (!ILG_ABI_PROBE[0])
+        return;
+    char calc[512];
+    fx_path(calc, sizeof calc, "calc.exe");
+    setenv("ILG_ABI_PROBE_LOG", log_path, 1);
+    const char *extra[] = { calc, NULL };
+    run_cli(ILG_ABI_PROBE, PROBE_CLSID, extra);
+    unsetenv("ILG_ABI_PROBE_LOG");
+    ck_assert_msg(res.exited && res.status == 0, "exit %d: %s", res.status, res.err);
+    char *log = read_log();
+    /* CoreCLR's load order for one assembly. */
+    const char *order[] = { "\nAssemblyLoadStarted",    "\nModuleLoadStarted",
+                            "\nModuleLoadFinished",     "\nModuleAttachedToAssembly",
+                            "\nAssemblyLoadFinished",   "\nJITCompilationStarted",
+                            "\nJITCompilationFinished", "\nShutdown" };
+    const char *prev = log;
+    for (size_t i = 0; i < sizeof order / sizeof *order; i++) {
+        const char *at = strstr(prev, order[i]);
+        ck_assert_msg(at, "%s missing or out of order in:\n%s", order[i] + 1, log);
+        prev = at;
+    }
+    /* Under a real CoreCLR (when dotnet and the Hello fixture are there) the probe must
+     * have seen every load/JIT kind the host delivered; the host adds only the unload
+     * kinds, which CoreCLR sends for collectible assemblies, not at process exit. */
+    unsigned host_kinds = kinds_in(log);
+    free(log);
+    if (ILG_DOTNET[0] && access(ILG_DOTNET, X_OK) == 0 && access(ILG_HELLO_DLL, R_OK) == 0) {
+        setenv("CORECLR_ENABLE_PROFILING", "1", 1);
+        setenv("CORECLR_PROFILER", PROBE_CLSID, 1);
+        setenv("CORECLR_PROFILER_PATH", ILG_ABI_PROBE, 1);
+        setenv("ILG_ABI_PROBE_LOG", log_path, 1);
+        setenv("DOTNET_CLI_TELEMETRY_OPTOUT", "1", 1);
+        const char *argv[] = { ILG_DOTNET, ILG_HELLO_DLL, NULL };
+        fx_result_free(&res);
+        ck_assert(fx_run(argv, &res));
+        unsetenv("CORECLR_ENABLE_PROFILING");
+        unsetenv("ILG_ABI_PROBE_LOG");
+        char *real = read_log();
+        unsigned real_kinds = kinds_in(real);
+        free(real);
+        unsigned unloads = 0;
+        for (size_t k = 0; k < sizeof callback_kinds / sizeof *callback_kinds; k++)
+            if (strstr(callback_kinds[k], "Unload") ||
+                strstr(callback_kinds[k], "AppDomainShutdown"))
+                unloads |= 1u << k;
+        for (size_t k = 0; k < sizeof callback_kinds / sizeof *callback_kinds; k++)
+            ck_assert_msg(!((host_kinds & ~unloads & ~real_kinds) & (1u << k)),
+                          "the host delivered %s, CoreCLR did not", callback_kinds[k]);
+        ck_assert_uint_eq(host_kinds & ~unloads, real_kinds & host_kinds & ~unloads);
+    }
+}
+END_TEST
+
+static Suite *host_integration_suite(void)
+{
+    Suite *s = suite_create("host_integration");
+    TCase *tc = tcase_create("run");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, rewrite_every_fixture);
+    tcase_add_test(tc, metadata_import_matches_tables);
+    tcase_add_test(tc, methods_pattern_limits_jit);
+    tcase_add_test(tc, environment_names_the_profiler);
+    tcase_add_test(tc, only_subscribed_callbacks_are_delivered);
+    tcase_add_test(tc, malloc_memory_is_rejected);
+    tcase_add_test(tc, header_at_base_is_rejected);
+    tcase_add_test(tc, corrupt_body_is_rejected_by_the_verifier);
+    tcase_add_test(tc, undecodable_body_is_rejected_with_offset);
+    tcase_add_test(tc, refusing_callback3_is_not_initialized);
+    tcase_add_test(tc, failing_initialize_is_reported);
+    tcase_add_test(tc, bad_clsid_and_bad_path);
+    tcase_add_test(tc, isolate_reports_a_crash);
+    tcase_add_test(tc, isolate_reports_a_hang);
+    tcase_add_test(tc, isolate_passes_a_good_run_through);
+    tcase_add_test(tc, abi_probe_sees_coreclr_event_kinds);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(host_integration_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

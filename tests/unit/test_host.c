@@ -1,0 +1,322 @@
+/* test_host.c: the harness host's public API without the CLI: profiler load failures
+ * and their statuses, the per-method records against the image's metadata, the report,
+ * bookkeeping through IHostMalloc (counted, leak-free, and failing cleanly under every
+ * injected fault) and process isolation. */
+#include <check.h>
+#include <jansson.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ilgraft/host.h"
+#include "ilgraft/hostmem.h"
+#include "ilgraft/metadata.h"
+#include "unit/fixture_util.h"
+
+#define TEST_CLSID "{1F6E4A2B-3C5D-4E7F-8091-A2B3C4D5E6F7}"
+
+static char calc[512], types[512];
+static FILE *log_file;
+static ilg_host *host;
+
+static void setup(void)
+{
+    fx_path(calc, sizeof calc, "calc.exe");
+    fx_path(types, sizeof types, "types.exe");
+    log_file = tmpfile();
+    ck_assert_ptr_nonnull(log_file);
+    unsetenv("PROF_MODE");
+    setenv("PROF_LOG", "/dev/null", 1);
+    host = NULL;
+}
+
+static void teardown(void)
+{
+    ilg_host_free(host);
+    fclose(log_file);
+}
+
+static char *log_text(void)
+{
+    long n;
+    fflush(log_file);
+    n = ftell(log_file);
+    char *text = calloc(1, (size_t)n + 1);
+    rewind(log_file);
+    if (n > 0 && fread(text, 1, (size_t)n, log_file) != (size_t)n)
+        text[0] = '\0';
+    fseek(log_file, 0, SEEK_END);
+    return text;
+}
+
+static ilg_host *new_host(IHostMemoryManager *mem)
+{
+    ilg_host_options o = { .log = log_file, .memory = mem };
+    ilg_host *h = NULL;
+    ck_assert_int_eq(ilg_host_new(&o, &h), ILG_OK);
+    return h;
+}
+
+START_TEST(load_failures_have_their_statuses)
+{
+    host = new_host(NULL);
+    ck_assert_int_eq(ilg_host_load_profiler(host, ILG_PROF_REWRITE, "8A8CC829-CCF2"),
+                     ILG_E_PROF_BAD_CLSID);
+    ck_assert_int_eq(ilg_host_load_profiler(host, "/nonexistent.so", TEST_CLSID), ILG_E_PROF_LOAD);
+    /* libc has no DllGetClassObject. */
+    ck_assert_int_eq(ilg_host_load_profiler(host, "libc.so.6", TEST_CLSID), ILG_E_PROF_LOAD);
+    ck_assert_int_eq(
+        ilg_host_load_profiler(host, ILG_PROF_REWRITE, "{00000000-0000-0000-0000-000000000001}"),
+        ILG_E_PROF_CLASS_FACTORY);
+    char *text = log_text();
+    ck_assert_ptr_nonnull(strstr(text, "is not a valid GUID"));
+    ck_assert_ptr_nonnull(strstr(text, "does not export DllGetClassObject"));
+    ck_assert_ptr_nonnull(strstr(text, "0x80040111"));
+    free(text);
+    ck_assert_int_eq(ilg_host_callback_version(host), 0);
+}
+END_TEST
+
+START_TEST(environment_must_name_both)
+{
+    host = new_host(NULL);
+    unsetenv("CORECLR_PROFILER");
+    setenv("CORECLR_PROFILER_PATH", ILG_PROF_REWRITE, 1);
+    ck_assert_int_eq(ilg_host_load_profiler_env(host), ILG_E_NOT_FOUND);
+    ck_assert_ptr_nonnull(strstr(ilg_last_diag()->message, "CORECLR_PROFILER"));
+    setenv("CORECLR_PROFILER", TEST_CLSID, 1);
+    ck_assert_int_eq(ilg_host_load_profiler_env(host), ILG_OK);
+    ck_assert_int_eq(ilg_host_callback_version(host), 3);
+    /* One profiler per host. */
+    ck_assert_int_eq(ilg_host_load_profiler(host, ILG_PROF_REWRITE, TEST_CLSID), ILG_E_INVALID_ARG);
+    unsetenv("CORECLR_PROFILER");
+    unsetenv("CORECLR_PROFILER_PATH");
+}
+END_TEST
+
+START_TEST(records_match_the_metadata)
+{
+    const char *images[] = { calc, types };
+    ilg_host_module hm;
+    ilg_image *img;
+    const ilg_metadata *md;
+    ilg_image_info info;
+
+    host = new_host(NULL);
+    ck_assert_int_eq(ilg_host_run(host, images, 2), ILG_OK);
+    ck_assert_int_eq(ilg_host_run(host, images, 2), ILG_E_INVALID_ARG);
+    ck_assert_uint_eq(ilg_host_module_count(host), 2);
+    ck_assert_int_eq(ilg_host_module_get(host, 2, &hm), ILG_E_INVALID_ARG);
+    ck_assert_int_eq(ilg_host_module_get(host, 1, &hm), ILG_OK);
+    ck_assert_str_eq(hm.path, types);
+    ck_assert_int_eq(ilg_image_open(types, NULL, &img), ILG_OK);
+    ck_assert_int_eq(ilg_image_metadata(img, &md), ILG_OK);
+    ck_assert_int_eq(ilg_image_get_info(img, &info), ILG_OK);
+    ck_assert_uint_eq(hm.image_size, info.image_size);
+    ck_assert_uint_eq(hm.arena_offset, info.arena_offset);
+    ck_assert_uint_eq(hm.method_count, ilg_md_row_count(md, ILG_TBL_MethodDef));
+    for (uint32_t rid = 1; rid <= hm.method_count; rid++) {
+        ilg_host_method m;
+        ilg_method_body b;
+        char name[512];
+        ck_assert_int_eq(ilg_host_method_get(host, 1, rid, &m), ILG_OK);
+        ck_assert_int_eq(ilg_md_method_body(md, rid, &b), ILG_OK);
+        ck_assert_int_eq(ilg_md_method_name(md, rid, name, sizeof name, NULL), ILG_OK);
+        bool il = b.kind == ILG_BODY_TINY || b.kind == ILG_BODY_FAT;
+        ck_assert_uint_eq(m.token, 0x06000000u | rid);
+        ck_assert_str_eq(m.name, name);
+        ck_assert_uint_eq(m.old_rva, il ? b.rva : 0);
+        ck_assert_uint_eq(m.old_size, il ? b.body_size : 0);
+        ck_assert_int_eq(m.status, ILG_HOST_UNCHANGED);
+        /* No profiler, so no JIT callbacks went anywhere. */
+        ck_assert(!m.jitted);
+    }
+    ilg_host_method m;
+    ck_assert_int_eq(ilg_host_method_get(host, 1, 0, &m), ILG_E_RANGE);
+    ck_assert_int_eq(ilg_host_method_get(host, 1, hm.method_count + 1, &m), ILG_E_RANGE);
+    ilg_image_close(img);
+}
+END_TEST
+
+START_TEST(report_json_lists_every_method)
+{
+    const char *images[] = { calc };
+    char *buf = NULL;
+    size_t len = 0;
+    json_error_t err;
+
+    host = new_host(NULL);
+    ck_assert_int_eq(ilg_host_run(host, images, 1), ILG_OK);
+    FILE *mem = open_memstream(&buf, &len);
+    ck_assert_int_eq(ilg_host_write_report(host, true, mem), ILG_OK);
+    fclose(mem);
+    json_t *root = json_loads(buf, 0, &err);
+    ck_assert_msg(root != NULL, "%s", err.text);
+    json_t *m0 = json_array_get(json_object_get(root, "modules"), 0);
+    ck_assert_str_eq(json_string_value(json_object_get(m0, "path")), calc);
+    json_t *methods = json_object_get(m0, "methods");
+    ck_assert_uint_eq(json_array_size(methods), 4);
+    for (size_t i = 0; i < 4; i++) {
+        json_t *o = json_array_get(methods, i);
+        static const char *const keys[] = { "token",   "name",     "old_rva", "old_size",
+                                            "new_rva", "new_size", "status" };
+        for (size_t k = 0; k < 7; k++)
+            ck_assert_msg(json_object_get(o, keys[k]), "method %zu lacks %s", i, keys[k]);
+        ck_assert_str_eq(json_string_value(json_object_get(o, "status")), "unchanged");
+    }
+    json_decref(root);
+    free(buf);
+    buf = NULL;
+    mem = open_memstream(&buf, &len);
+    ck_assert_int_eq(ilg_host_write_report(host, false, mem), ILG_OK);
+    fclose(mem);
+    ck_assert_ptr_nonnull(
+        strstr(buf, "4 methods, 0 JIT-compiled: 0 rewritten, 0 rejected, 4 unchanged"));
+    free(buf);
+}
+END_TEST
+
+START_TEST(bad_image_fails_but_shuts_down)
+{
+    const char *images[] = { calc, "/nonexistent.exe" };
+    host = new_host(NULL);
+    ck_assert_int_eq(ilg_host_load_profiler(host, ILG_PROF_REWRITE, TEST_CLSID), ILG_OK);
+    ck_assert_int_ne(ilg_host_run(host, images, 2), ILG_OK);
+    ck_assert_uint_eq(ilg_host_module_count(host), 1);
+    ilg_host_method m;
+    ck_assert_int_eq(ilg_host_method_get(host, 0, 1, &m), ILG_OK);
+    ck_assert_int_eq(m.status, ILG_HOST_REWRITTEN);
+}
+END_TEST
+
+START_TEST(bookkeeping_goes_through_the_host_heap)
+{
+    IHostMemoryManager *mem = NULL;
+    ilg_hostmem_stats st;
+    const char *images[] = { calc, types };
+
+    ck_assert_int_eq(ilg_hostmem_create(NULL, &mem), ILG_OK);
+    host = new_host(mem);
+    ck_assert_int_eq(ilg_host_load_profiler(host, ILG_PROF_REWRITE, TEST_CLSID), ILG_OK);
+    ck_assert_int_eq(ilg_host_run(host, images, 2), ILG_OK);
+    ck_assert_int_eq(ilg_hostmem_stats_get(mem, &st), ILG_OK);
+    ck_assert_uint_eq(st.heaps, 1);
+    /* host, pattern-less: modules array, 2 module records + paths + method arrays,
+     * names of rewritten methods, the profiler's enumerators... */
+    ck_assert_uint_gt(st.allocations, 10);
+    ilg_host_free(host);
+    host = NULL;
+    ck_assert_int_eq(ilg_hostmem_stats_get(mem, &st), ILG_OK);
+    ck_assert_uint_eq(st.heaps, 0);
+    char *text = log_text();
+    ck_assert_msg(!strstr(text, "leaked"), "%s", text);
+    free(text);
+    mem->lpVtbl->Release(mem);
+}
+END_TEST
+
+/* Every allocation in turn fails: each run either completes or stops with a clean
+ * status, and nothing leaks (the host reports leaks in its log; ASan sees the rest). */
+START_TEST(every_injected_fault_fails_cleanly)
+{
+    const char *images[] = { calc };
+    int failed = 0, completed = 0;
+    for (uint64_t nth = 1; nth <= 400 && completed < 3; nth++) {
+        IHostMemoryManager *mem = NULL;
+        ilg_fault_policy pol = { .fail_nth = nth };
+        ilg_host_options o = { .log = log_file, .memory = NULL };
+        ilg_host *h = NULL;
+        ck_assert_int_eq(ilg_hostmem_create(NULL, &mem), ILG_OK);
+        ck_assert_int_eq(ilg_hostmem_set_fault_policy(mem, &pol), ILG_OK);
+        o.memory = mem;
+        ilg_status s = ilg_host_new(&o, &h);
+        if (s == ILG_OK) {
+            s = ilg_host_load_profiler(h, ILG_PROF_REWRITE, TEST_CLSID);
+            if (s == ILG_OK)
+                s = ilg_host_run(h, images, 1);
+            ilg_host_free(h);
+        }
+        ilg_hostmem_stats st;
+        ck_assert_int_eq(ilg_hostmem_stats_get(mem, &st), ILG_OK);
+        ck_assert_uint_eq(st.heaps, 0);
+        if (st.injected_faults == 0)
+            completed++;
+        else
+            failed++;
+        /* The image and the profiler are fine, so out of memory is the only failure;
+         * some faults are absorbed (a name falls back to "?", the profiler is told
+         * E_OUTOFMEMORY) and the run still succeeds. */
+        ck_assert_msg(s == ILG_OK || s == ILG_E_NOMEM, "fault %llu gave %s",
+                      (unsigned long long)nth, ilg_status_name(s));
+        mem->lpVtbl->Release(mem);
+    }
+    ck_assert_int_gt(failed, 5);
+    ck_assert_int_eq(completed, 3);
+    char *text = log_text();
+    ck_assert_msg(!strstr(text, "leaked"), "%s", text);
+    free(text);
+}
+END_TEST
+
+static int exit_seven(void *ctx)
+{
+    return 7;
+}
+
+static _Noreturn int abort_now(void *ctx)
+{
+    abort();
+}
+
+static _Noreturn int sleep_forever(void *ctx)
+{
+    for (;;)
+        pause();
+}
+
+START_TEST(isolation_reports_exit_signal_and_timeout)
+{
+    ilg_isolate_result r;
+    ck_assert_int_eq(ilg_isolate_run(exit_seven, NULL, 0, &r), ILG_OK);
+    ck_assert(r.exited);
+    ck_assert_int_eq(r.exit_code, 7);
+    ck_assert_int_eq(r.signal, 0);
+    ck_assert_int_eq(ilg_isolate_run(abort_now, NULL, 5000, &r), ILG_OK);
+    ck_assert(!r.exited && !r.timed_out);
+    ck_assert_int_eq(r.signal, SIGABRT);
+    ck_assert_str_eq(r.last_callback, "");
+    ck_assert_int_eq(ilg_isolate_run(sleep_forever, NULL, 200, &r), ILG_OK);
+    ck_assert(r.timed_out && !r.exited);
+    ck_assert_int_eq(r.signal, SIGKILL);
+    ck_assert_int_eq(ilg_isolate_run(NULL, NULL, 0, &r), ILG_E_INVALID_ARG);
+}
+END_TEST
+
+static Suite *host_suite(void)
+{
+    Suite *s = suite_create("host");
+    TCase *tc = tcase_create("host");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, load_failures_have_their_statuses);
+    tcase_add_test(tc, environment_must_name_both);
+    tcase_add_test(tc, records_match_the_metadata);
+    tcase_add_test(tc, report_json_lists_every_method);
+    tcase_add_test(tc, bad_image_fails_but_shuts_down);
+    tcase_add_test(tc, bookkeeping_goes_through_the_host_heap);
+    tcase_add_test(tc, every_injected_fault_fails_cleanly);
+    tcase_add_test(tc, isolation_reports_exit_signal_and_timeout);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(host_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
