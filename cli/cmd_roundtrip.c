@@ -14,33 +14,75 @@
 #include "ilgraft/metadata.h"
 
 /* Call shapes come from signature blobs; a body walk asks for the same tokens again and
- * again (verify, maxstack, verify of the re-encoded body), so each worker keeps a small
- * direct-mapped cache in front of the metadata. */
-#define SHAPE_SLOTS 4096
+ * again, so the workers share a cache indexed directly by row for the tables a call token
+ * can name (MethodDef, MemberRef, MethodSpec, StandAloneSig). An entry is one atomic
+ * word, written once with the value any worker would compute: 0 until known, else
+ * KNOWN | FAILED? | has_this << 32 | pushes << 33 | pops. */
+#define SHAPE_KNOWN (1ull << 63)
+#define SHAPE_FAILED (1ull << 62)
+
 typedef struct shape_cache {
     const ilg_metadata *md;
-    uint32_t token[SHAPE_SLOTS];   /* 0: empty */
-    uint32_t pops[SHAPE_SLOTS];
-    uint8_t bits[SHAPE_SLOTS];     /* 1 has_this, 2 pushes, 4 failed */
+    _Atomic uint64_t *entries;
+    size_t cap;
+    uint32_t base[4], rows[4];  /* per table: first entry, row count */
 } shape_cache;
+
+static int cache_table(uint32_t table)
+{
+    switch (table) {
+    case ILG_TBL_MethodDef: return 0;
+    case ILG_TBL_MemberRef: return 1;
+    case ILG_TBL_MethodSpec: return 2;
+    case ILG_TBL_StandAloneSig: return 3;
+    default: return -1;
+    }
+}
+
+static bool cache_reset(shape_cache *c, const ilg_metadata *md)
+{
+    static const ilg_table tables[4] = { ILG_TBL_MethodDef, ILG_TBL_MemberRef, ILG_TBL_MethodSpec,
+                                         ILG_TBL_StandAloneSig };
+    size_t n = 0;
+    c->md = md;
+    for (int t = 0; t < 4; t++) {
+        c->base[t] = (uint32_t)n;
+        c->rows[t] = ilg_md_row_count(md, tables[t]);
+        n += c->rows[t];
+    }
+    if (n > c->cap) {
+        _Atomic uint64_t *e = realloc((void *)c->entries, n * sizeof *e);
+        if (!e)
+            return false;
+        c->entries = e;
+        c->cap = n;
+    }
+    for (size_t i = 0; i < n; i++)
+        atomic_init(&c->entries[i], 0);
+    return true;
+}
 
 static ilg_status cached_call_shape(void *ctx, uint32_t token, uint32_t *pops, bool *has_this, bool *pushes)
 {
     shape_cache *c = ctx;
-    const uint32_t slot = (token * 2654435761u) >> 20;
-    if (c->token[slot] != token) {
+    const int t = cache_table(token >> 24);
+    const uint32_t rid = token & 0xFFFFFF;
+    if (t < 0 || rid == 0 || rid > c->rows[t])
+        return ilg_md_call_shape(c->md, token, pops, has_this, pushes);
+    _Atomic uint64_t *e = &c->entries[c->base[t] + rid - 1];
+    uint64_t v = atomic_load_explicit(e, memory_order_relaxed);
+    if (!v) {
         uint32_t p = 0;
         bool h = false, u = false;
-        ilg_status st = ilg_md_call_shape(c->md, token, &p, &h, &u);
-        c->token[slot] = token;
-        c->pops[slot] = p;
-        c->bits[slot] = (uint8_t)((h ? 1 : 0) | (u ? 2 : 0) | (st != ILG_OK ? 4 : 0));
+        v = SHAPE_KNOWN | (ilg_md_call_shape(c->md, token, &p, &h, &u) == ILG_OK ? 0 : SHAPE_FAILED) |
+            (uint64_t)h << 32 | (uint64_t)u << 33 | p;
+        atomic_store_explicit(e, v, memory_order_relaxed);
     }
-    if (c->bits[slot] & 4)
+    if (v & SHAPE_FAILED)
         return ILG_E_NOT_FOUND;
-    *pops = c->pops[slot];
-    *has_this = c->bits[slot] & 1;
-    *pushes = (c->bits[slot] & 2) != 0;
+    *pops = (uint32_t)v;
+    *has_this = (v >> 32) & 1;
+    *pushes = (v >> 33) & 1;
     return ILG_OK;
 }
 
@@ -64,7 +106,6 @@ typedef struct worker {
     ilg_body *b, *again;
     ilg_buffer buf;
     ilg_findings f;
-    shape_cache *cache;
     counts n;
     fail_rec *fails;
     size_t nfails, cap;
@@ -78,6 +119,7 @@ typedef struct walk {
     json_t *failures;
     double last_progress;
     /* the image being walked */
+    shape_cache cache;
     const char *path;
     uint32_t rows;
     atomic_uint next_rid;
@@ -155,8 +197,8 @@ static void walk_body(worker *k, uint32_t rid)
     k->n.decoded++;
     uint32_t pops;
     bool has_this, pushes;
-    ilg_stack_resolver r = { cached_call_shape, k->cache, -1 };
-    if (cached_call_shape(k->cache, token, &pops, &has_this, &pushes) == ILG_OK)
+    ilg_stack_resolver r = { cached_call_shape, &w->cache, -1 };
+    if (cached_call_shape(&w->cache, token, &pops, &has_this, &pushes) == ILG_OK)
         r.ret_pops = pushes;
     if ((st = ilg_body_verify(b, &r, f)) != ILG_OK) {
         fail_diag(k, token, "verify", st);
@@ -297,11 +339,12 @@ static int walk_image(walk *w, const char *path, worker *ks, unsigned nk)
     atomic_store(&w->next_rid, 1);
     /* small images are not worth a thread */
     const unsigned use = w->rows > 2 * CHUNK ? nk : 1;
-    for (unsigned i = 0; i < nk; i++) {
-        ks[i].md = md;
-        ks[i].cache->md = md;
-        memset(ks[i].cache->token, 0, sizeof ks[i].cache->token);
+    if (!cache_reset(&w->cache, md)) {
+        ilg_image_close(img);
+        return cli_fail(path, ILG_E_NOMEM);
     }
+    for (unsigned i = 0; i < nk; i++)
+        ks[i].md = md;
     unsigned started = 1;
     for (unsigned i = 1; i < use; i++)
         if (pthread_create(&ks[i].thread, NULL, worker_main, &ks[i]) == 0)
@@ -392,8 +435,7 @@ int cli_body_walk(int argc, char **argv, bool roundtrip)
     }
     for (unsigned i = 0; i < nk; i++) {
         ks[i].w = &w;
-        ks[i].cache = calloc(1, sizeof *ks[i].cache);
-        if (!ks[i].cache || ilg_body_new(&ks[i].b) != ILG_OK || ilg_body_new(&ks[i].again) != ILG_OK) {
+        if (ilg_body_new(&ks[i].b) != ILG_OK || ilg_body_new(&ks[i].again) != ILG_OK) {
             rc = cli_fail(cmd, ILG_E_NOMEM);
             goto done;
         }
@@ -447,10 +489,10 @@ done:
         ilg_body_free(ks[i].again);
         free(ks[i].buf.data);
         ilg_findings_free(&ks[i].f);
-        free(ks[i].cache);
         free(ks[i].fails);
     }
     free(ks);
+    free((void *)w.cache.entries);
     return rc;
 }
 

@@ -3,7 +3,8 @@
 # body of an assembly into instruction lists, versus `ilgraft roundtrip` on the same
 # assembly, which decodes every body, verifies it, and re-encodes it in preserve and in
 # optimize mode (more work than Cecil does). Both run ROUNDS times, interleaved, in one
-# run; prints each tool's mean whole-process wall time and peak RSS, and the ratios.
+# run; prints each tool's mean whole-process wall and CPU time, peak RSS, and the ratios.
+# On a machine busy with other work the wall ratio suffers most; the load is printed.
 # Goal: ilgraft at least 20x faster and at most a fifth of Cecil's memory.
 # Usage: tests/bench/bench_roundtrip.sh [ILGRAFT] [ASSEMBLY] [ROUNDS]
 set -euo pipefail
@@ -45,26 +46,41 @@ CS
 mcs -nologo -r:"$cecil" -out:"$tmp/cecilread.exe" "$tmp/cecilread.cs" >/dev/null
 cp "$cecil" "$tmp/"
 
-now() { date +%s%N; }
-total_i=0 total_c=0
-for ((r = 0; r < rounds; r++)); do
-  t0=$(now); "$ilgraft" roundtrip --quiet --no-progress "$asm" >/dev/null; t1=$(now)
-  mono "$tmp/cecilread.exe" "$asm" >/dev/null; t2=$(now)
-  total_i=$((total_i + t1 - t0)); total_c=$((total_c + t2 - t1))
-done
-rss() { /usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -1; }
-mem_i=$(rss "$ilgraft" roundtrip --quiet --no-progress "$asm")
-mem_c=$(rss mono "$tmp/cecilread.exe" "$asm")
-summary_i=$("$ilgraft" roundtrip --quiet --no-progress "$asm" | tail -1)
-summary_c=$(mono "$tmp/cecilread.exe" "$asm")
-awk -v ti="$total_i" -v tc="$total_c" -v r="$rounds" -v mi="$mem_i" -v mc="$mem_c" \
-    -v a="$asm" -v cecil="$cecil" -v si="$summary_i" -v sc="$summary_c" 'BEGIN {
-  printf "assembly: %s (%d rounds, interleaved)\n", a, r
-  printf "peer: %s\n", cecil
-  printf "ilgraft roundtrip: %s\n", si
-  printf "cecil:             %s\n", sc
-  printf "ilgraft roundtrip: %9.2f ms/run  peak %7d KB\n", ti / r / 1e6, mi
-  printf "cecil read:        %9.2f ms/run  peak %7d KB\n", tc / r / 1e6, mc
-  printf "time ratio (cecil / ilgraft):   %.1fx faster (goal >= 20x)\n", tc / ti
-  printf "memory ratio (ilgraft / cecil): %.3f (goal <= 0.200)\n", mi / mc
-}'
+# Interleaved runs, each measured with wait4(): wall time, CPU time (user + sys) and peak
+# RSS of the whole process, children included (mono's JIT threads count too).
+python3 - "$rounds" "$asm" "$cecil" "$ilgraft" "$tmp/cecilread.exe" <<'PY'
+import os, subprocess, sys, time
+rounds, asm, cecil, ilgraft, reader = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]
+tools = {
+    "ilgraft": [ilgraft, "roundtrip", "--quiet", "--no-progress", asm],
+    "cecil": ["mono", reader, asm],
+}
+def run(argv):
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    t0 = time.perf_counter()
+    pid = os.posix_spawnp(argv[0], argv, os.environ, file_actions=[(os.POSIX_SPAWN_DUP2, devnull, 1)])
+    _, status, ru = os.wait4(pid, 0)
+    wall = time.perf_counter() - t0
+    os.close(devnull)
+    if status != 0:
+        sys.exit("bench_roundtrip: %s exited with status %d" % (argv[0], status))
+    return wall, ru.ru_utime + ru.ru_stime, ru.ru_maxrss
+tot = {k: [0.0, 0.0, 0] for k in tools}
+for r in range(rounds):
+    for k, argv in tools.items():
+        w, c, m = run(argv)
+        tot[k][0] += w; tot[k][1] += c; tot[k][2] = max(tot[k][2], m)
+summary_i = subprocess.run(tools["ilgraft"], capture_output=True, text=True).stdout.strip().splitlines()[-1]
+summary_c = subprocess.run(tools["cecil"], capture_output=True, text=True).stdout.strip()
+wi, ci, mi = tot["ilgraft"][0] / rounds, tot["ilgraft"][1] / rounds, tot["ilgraft"][2]
+wc, cc, mc = tot["cecil"][0] / rounds, tot["cecil"][1] / rounds, tot["cecil"][2]
+print("assembly: %s (%d rounds, interleaved)" % (asm, rounds))
+print("peer: %s" % cecil)
+print("ilgraft roundtrip: %s" % summary_i)
+print("cecil:             %s" % summary_c)
+print("ilgraft roundtrip: %8.2f ms/run wall  %8.2f ms/run CPU  peak %7d KB" % (wi * 1e3, ci * 1e3, mi))
+print("cecil read:        %8.2f ms/run wall  %8.2f ms/run CPU  peak %7d KB" % (wc * 1e3, cc * 1e3, mc))
+print("time ratio (cecil / ilgraft):   %.1fx faster wall, %.1fx CPU (goal >= 20x)" % (wc / wi, cc / ci))
+print("memory ratio (ilgraft / cecil): %.3f (goal <= 0.200)" % (mi / mc))
+print("load average at the end: %s" % open("/proc/loadavg").read().split()[0])
+PY

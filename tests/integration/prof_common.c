@@ -680,6 +680,10 @@ static HRESULT cf_CreateInstance(IClassFactory *This, IUnknown *outer, REFIID ri
     *ppv = NULL;
     if (outer)
         return CLASS_E_NOAGGREGATION;
+    /* A factory that cannot make the profiler: the host must say which step failed. */
+    const char *mode = getenv("PROF_MODE");
+    if (mode && strcmp(mode, "createfail") == 0)
+        return E_FAIL;
     p = calloc(1, sizeof *p);
     if (!p)
         return E_OUTOFMEMORY;

@@ -364,6 +364,23 @@ START_TEST(failing_initialize_is_reported)
     ck_assert_int_eq(res.status, 1);
     ck_assert_ptr_nonnull(strstr(res.err, "Initialize returned a failure HRESULT"));
     ck_assert_ptr_nonnull(strstr(res.err, "0x80004005"));
+    ck_assert_ptr_nonnull(strstr(res.err, "(E_PROF_INIT_FAILED)"));
+}
+END_TEST
+
+START_TEST(failing_create_instance_is_reported)
+{
+    char calc[512];
+    fx_path(calc, sizeof calc, "calc.exe");
+    setenv("PROF_MODE", "createfail", 1);
+    const char *extra[] = { calc, NULL };
+    run_cli(ILG_PROF_MISBEHAVE, TEST_CLSID, extra);
+    ck_assert(res.exited);
+    ck_assert_int_eq(res.status, 1);
+    ck_assert_msg(strstr(res.err, "CreateInstance(ICorProfilerCallback2) returned 0x80004005") &&
+                      strstr(res.err, "(E_PROF_CREATE_INSTANCE)"),
+                  "stderr: %s", res.err);
+    ck_assert_int_ne(access(log_path, F_OK), 0); /* never initialised */
 }
 END_TEST
 
@@ -383,6 +400,7 @@ START_TEST(bad_clsid_and_bad_path)
     run_cli(ILG_PROF_REWRITE, PROBE_CLSID, extra);
     ck_assert_int_eq(res.status, 1);
     ck_assert_ptr_nonnull(strstr(res.err, "0x80040111"));
+    ck_assert_ptr_nonnull(strstr(res.err, "(E_PROF_CLASS_FACTORY)"));
 }
 END_TEST
 
@@ -539,6 +557,7 @@ static Suite *host_integration_suite(void)
     tcase_add_test(tc, undecodable_body_is_rejected_with_offset);
     tcase_add_test(tc, refusing_callback3_is_not_initialized);
     tcase_add_test(tc, failing_initialize_is_reported);
+    tcase_add_test(tc, failing_create_instance_is_reported);
     tcase_add_test(tc, bad_clsid_and_bad_path);
     tcase_add_test(tc, isolate_reports_a_crash);
     tcase_add_test(tc, isolate_reports_a_hang);

@@ -690,6 +690,20 @@ START_TEST(bug_buffer_sized_from_real_size)
 }
 END_TEST
 
+/* maxstack is a u16 in the fat header: a body that needs more is refused, not wrapped. */
+START_TEST(encode_refuses_maxstack_over_65535)
+{
+    for (int i = 0; i < 65536; i++)
+        ck_assert_int_eq(ilg_body_append(B, ILG_OP_LDC_I4_0, 0), ILG_OK);
+    for (int i = 0; i < 65536; i++)
+        ck_assert_int_eq(ilg_body_append(B, ILG_OP_POP, 0), ILG_OK);
+    ck_assert_int_eq(ilg_body_append(B, ILG_OP_RET, 0), ILG_OK);
+    ck_assert_int_eq(ilg_body_encode(B, ILG_ENCODE_OPTIMIZE, &R, &out), ILG_E_LIMIT);
+    ck_assert_msg(strstr(ilg_last_diag()->message, "maxstack 65536 exceeds 65535") != NULL, "%s",
+                  ilg_last_diag()->message);
+}
+END_TEST
+
 /* Bug: a prefix separated from its instruction. */
 START_TEST(bug_prefix_stays_attached)
 {
@@ -1479,6 +1493,7 @@ static Suite *ilbody_suite(void)
         { "bugs", bug_maxstack_after_insert_and_switch },
         { "bugs", bug_buffer_sized_from_real_size },
         { "bugs", bug_prefix_stays_attached },
+        { "bugs", encode_refuses_maxstack_over_65535 },
         { "bugs", bug_small_eh_section_overflow },
         { "edit", insert_before_rets_and_entry },
         { "edit", snippet_targets_body_and_following },

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "ilgraft/loader.h"
@@ -259,6 +261,42 @@ START_TEST(open_errors_are_specific)
 }
 END_TEST
 
+/* E_MAP for real: in a child whose address-space limit cannot hold the reservation
+ * (image span + 64 MiB arena + guard). ASan's shadow needs terabytes of address space,
+ * so sanitizer builds leave this one out. */
+START_TEST(reservation_failure_is_e_map)
+{
+#if defined(__SANITIZE_ADDRESS__)
+    printf("SKIP: reservation_failure_is_e_map needs RLIMIT_AS, which ASan cannot run under\n");
+#else
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        /* Room for the file mapping, not for the 64 MiB arena reservation. */
+        long vm_kb = 0;
+        char line[256];
+        FILE *f = fopen("/proc/self/status", "r");
+        while (f && fgets(line, sizeof line, f))
+            if (sscanf(line, "VmSize: %ld kB", &vm_kb) == 1)
+                break;
+        if (f)
+            fclose(f);
+        rlim_t lim = ((rlim_t)vm_kb << 10) + (16u << 20);
+        struct rlimit rl = { lim, lim };
+        ilg_image *m = NULL;
+        if (setrlimit(RLIMIT_AS, &rl) != 0)
+            _exit(10);
+        ilg_status st = ilg_image_open(calc, NULL, &m);
+        _exit(st == ILG_E_MAP && m == NULL && strstr(ilg_last_diag()->message, "cannot reserve") ? 0 : 11);
+    }
+    int ws;
+    ck_assert_int_eq(waitpid(pid, &ws, 0), pid);
+    ck_assert(WIFEXITED(ws));
+    ck_assert_int_eq(WEXITSTATUS(ws), 0);
+#endif
+}
+END_TEST
+
 static long resident_kb(void)
 {
     long pages = 0, rss = 0;
@@ -427,6 +465,7 @@ static Suite *loader_suite(void)
     tcase_add_test(pe, arena_reserved_right_above_the_image);
     tcase_add_test(pe, open_memory_matches_open_file);
     tcase_add_test(pe, huge_declared_image_commits_only_file_backed_pages);
+    tcase_add_test(pe, reservation_failure_is_e_map);
     suite_add_tcase(s, pe);
 
     TCase *other = tcase_create("other");
