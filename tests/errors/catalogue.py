@@ -60,8 +60,12 @@ def read_test_refs(root):
                     m = start.search(line)
                     if m:
                         current = m.group(1)
-                    for code in re.findall(r'\bILG_(E_\w+)\b|"(E_[A-Z0-9_]+)"', line):
-                        c = code[0] or code[1]
+                    # ILG_E_* in code, or E_* anywhere inside a string literal (the
+                    # CLI's stderr names codes that way); comments do not count.
+                    found = re.findall(r"\bILG_(E_[A-Z0-9_]+)\b", line)
+                    for lit in re.findall(r'"((?:[^"\\]|\\.)*)"', line):
+                        found += re.findall(r"\b(E_[A-Z0-9_]+)\b", lit)
+                    for c in found:
                         refs.setdefault(c, set()).add((rel, current))
     return {c: sorted(v) for c, v in refs.items()}
 
