@@ -7,6 +7,10 @@
 #include "md_private.h"
 
 #define MAX_SIG_DEPTH 64
+/* Depth alone does not bound the work: TypeSpecs that instantiate TypeSpecs expand
+ * exponentially. Every type node emits at least one character, so capping the text
+ * caps the work. Real names stay far below this. */
+#define MAX_SIG_TEXT 65536
 
 void ilg__sb_puts(ilg_sb *sb, const char *s)
 {
@@ -149,6 +153,8 @@ static ilg_status format_type(const ilg_metadata *md, sig *s, ilg_sb *sb, int de
 
     if (depth > MAX_SIG_DEPTH)
         return sig_fail(s, "nested deeper than 64 levels");
+    if (sb->len > MAX_SIG_TEXT)
+        return sig_fail(s, "its text expands past 65536 characters");
     if ((st = sig_u8(s, &et)) != ILG_OK)
         return st;
     if (et < ILG_ARRAY_LEN(prim) && prim[et]) {
@@ -297,6 +303,9 @@ static ilg_status format_method_sig_tail(const ilg_metadata *md, sig *s, ilg_sb 
     if (conv & 0x10)
         if ((st = sig_uint(s, &gcount)) != ILG_OK)
             return st;
+    /* GenericParam.Number is a u16: more parameters cannot be declared. */
+    if (gcount > 0xFFFF)
+        return sig_fail(s, "generic parameter count exceeds 65535");
     if ((st = sig_uint(s, &count)) != ILG_OK)
         return st;
     if (count > (uint32_t)(s->end - s->p))
@@ -312,6 +321,8 @@ static ilg_status format_method_sig_tail(const ilg_metadata *md, sig *s, ilg_sb 
     if (gcount) {
         ilg__sb_putc(sb, '<');
         for (uint32_t i = 0; i < gcount; i++) {
+            if (sb->len > MAX_SIG_TEXT)
+                return sig_fail(s, "its text expands past 65536 characters");
             const char *gp = method_rid ? generic_param_name(md, method_rid, i) : NULL;
             if (i)
                 ilg__sb_puts(sb, ", ");
