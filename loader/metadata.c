@@ -414,6 +414,8 @@ static ilg_status validate_cells(ilg_metadata *md)
  * indirection of uncompressed metadata when present. */
 static uint32_t list_target(const ilg_metadata *md, ilg_table ptr, uint32_t pos)
 {
+    if (pos == 0) /* a null list index names no row */
+        return 0;
     if (md->tables[ptr].rows && pos <= md->tables[ptr].rows)
         return ilg__md_raw(md, ptr, pos, 0);
     return pos;
