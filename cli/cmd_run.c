@@ -7,6 +7,7 @@
 
 #include "cli.h"
 #include "ilgraft/host.h"
+#include "ilgraft/save.h"
 
 static void help(void)
 {
@@ -21,6 +22,11 @@ static void help(void)
            "  --methods PAT     JIT only methods whose Namespace.Type::Method matches PAT\n"
            "  --json            the report as JSON (every method)\n"
            "  --trace           log each callback on stderr\n"
+           "  --rules FILE      the rules file of ilgraft's own plugin (sets ILGRAFT_RULES\n"
+           "                    for the profiler, as under CoreCLR)\n"
+           "  --save DIR        write every image into DIR (which must exist) under its\n"
+           "                    own name, rewritten bodies as a new last section and\n"
+           "                    patched MethodDef RVAs (docs/save.md)\n"
            "  --isolate         run the profiler in a child process\n"
            "  --timeout MS      with --isolate: kill the child after MS milliseconds\n"
            "                    (default 30000)\n"
@@ -30,7 +36,7 @@ static void help(void)
 }
 
 typedef struct run_args {
-    const char *profiler, *clsid, *methods;
+    const char *profiler, *clsid, *methods, *save_dir;
     bool json, trace;
     char **images;
     size_t image_count;
@@ -54,6 +60,11 @@ static int run_session(void *ctx)
         rc = cli_fail("run", st);
     if ((st = ilg_host_write_report(host, a->json, stdout)) != ILG_OK)
         rc = cli_fail("report", st);
+    if (rc == CLI_OK && a->save_dir) {
+        ilg_save_options so = { .log = stderr };
+        if ((st = ilg_host_save(host, a->save_dir, &so, NULL)) != ILG_OK)
+            rc = cli_fail(a->save_dir, st);
+    }
 done:
     ilg_host_free(host);
     fflush(stdout);
@@ -68,6 +79,8 @@ int cmd_run(int argc, char **argv)
         { "methods", required_argument, NULL, 'm' },
         { "json", no_argument, NULL, 'j' },
         { "trace", no_argument, NULL, 't' },
+        { "save", required_argument, NULL, 's' },
+        { "rules", required_argument, NULL, 'r' },
         { "isolate", no_argument, NULL, 'i' },
         { "timeout", required_argument, NULL, 'T' },
         { "help", no_argument, NULL, 'h' },
@@ -79,13 +92,19 @@ int cmd_run(int argc, char **argv)
     int c;
 
     optind = 1;
-    while ((c = getopt_long(argc, argv, "p:c:m:jtiT:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "p:c:m:jts:r:iT:h", opts, NULL)) != -1) {
         switch (c) {
         case 'p': a.profiler = optarg; break;
+        case 'r':
+            /* The plugin reads its rules from the environment, in the host as in CoreCLR. */
+            if (setenv("ILGRAFT_RULES", optarg, 1) != 0)
+                return cli_usage_error("run", "cannot set ILGRAFT_RULES");
+            break;
         case 'c': a.clsid = optarg; break;
         case 'm': a.methods = optarg; break;
         case 'j': a.json = true; break;
         case 't': a.trace = true; break;
+        case 's': a.save_dir = optarg; break;
         case 'i': isolate = true; break;
         case 'T':
             if (!cli_parse_u64(optarg, &timeout) || timeout > 86400000u)

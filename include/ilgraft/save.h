@@ -1,0 +1,120 @@
+/* ilgraft/save.h: writes a grafted PE image back as a file any runtime can load.
+ *
+ * The graft arena sits directly above the mapped image (loader.h), so the bytes it
+ * handed out already have the RVAs a new last section would give them. Saving appends
+ * that section and patches MethodDef.RVA of each rewritten method; nothing else in the
+ * metadata changes:
+ *
+ *   before:  | headers | .text | .rsrc | .reloc |                (file and image)
+ *   after:   | headers+1 | .text | .rsrc | .reloc | [overlay] | .graft |
+ *                                                  ^ raw data at the next FileAlignment
+ *            .graft VirtualAddress = SizeOfImage before (= the arena start, see below)
+ *
+ * Making room: when the 40 bytes after the section table are not free zero bytes
+ * inside SizeOfHeaders (Roslyn leaves exactly the room its own sections need), the PE
+ * signature, COFF and optional headers and the section table move down over the DOS
+ * stub to offset 0x40 and e_lfanew becomes 0x40; the freed bytes at the old end of
+ * the table become zeros. No section's raw data moves. ILG_E_SAVE_NO_HEADER_ROOM when
+ * even that is not enough, or when ilg_save_options.no_header_move forbids it.
+ *
+ * Header fields written: NumberOfSections, the new 40-byte section header (placed in
+ * the zero bytes after the section table), SizeOfImage, CheckSum (recomputed with the
+ * PE checksum algorithm when the input's was non-zero, left 0 otherwise) and, for a
+ * strong-name-signed input, COMIMAGE_FLAGS_STRONGNAMESIGNED cleared in the CLI header
+ * (the signature no longer matches the bytes; a warning says so). Every other byte
+ * of the input file is unchanged and stays at its offset.
+ *
+ * The section's VirtualAddress is SizeOfImage rounded to SectionAlignment (contiguous
+ * with the last section, as loaders demand). The arena starts at the first page at or
+ * above SizeOfImage; when SectionAlignment is below the page size those can differ, and
+ * the section then begins with (arena start - VirtualAddress) zero bytes so every arena
+ * byte keeps its RVA. (The loader's checks keep the arena from starting below that
+ * address; ILG_E_RANGE if it ever did.)
+ *
+ * Thread safety: no allocation may be in flight in the image's arena while saving. */
+#ifndef ILGRAFT_SAVE_H
+#define ILGRAFT_SAVE_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "ilgraft/common.h"
+#include "ilgraft/host.h"
+#include "ilgraft/loader.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Name of the section the arena becomes (8 bytes at most). */
+#define ILG_SAVE_SECTION_NAME ".graft"
+/* Its Characteristics: initialized data, readable (IL is read, never executed). */
+#define ILG_SAVE_SECTION_FLAGS 0x40000040u
+
+/* One method to patch: MethodDef row (1-based) and the RVA of its new body, which must
+ * lie, with its whole size, inside the arena's used bytes. */
+typedef struct ilg_save_method {
+    uint32_t rid;
+    uint32_t new_rva;
+    uint32_t new_size;
+} ilg_save_method;
+
+typedef struct ilg_save_options {
+    /* Warnings (strong name invalidated) and, for ilg_host_save, one line per file
+     * written. NULL: stderr. Not closed. */
+    FILE *log;
+    /* Refuse (ILG_E_SAVE_NO_HEADER_ROOM) rather than move the PE headers down over the
+     * DOS stub when the section table has no room for one more header. */
+    bool no_header_move;
+} ilg_save_options;
+
+typedef struct ilg_save_result {
+    bool section_added;        /* false when nothing was allocated and nothing patched */
+    uint32_t section_rva;      /* VirtualAddress of the new section */
+    uint32_t section_vsize;    /* VirtualSize: padding + arena bytes used */
+    uint32_t section_pad;      /* leading zero bytes before the arena start */
+    uint32_t section_file_offset;
+    uint32_t section_raw_size; /* SizeOfRawData (a multiple of FileAlignment) */
+    uint32_t header_offset;    /* file offset of the new section header */
+    uint32_t header_moved_by;  /* bytes the PE headers moved down (0: not moved) */
+    uint32_t methods_patched;
+    uint64_t methoddef_file_offset; /* file offset of the MethodDef table */
+    uint32_t methoddef_row_size;
+    uint32_t size_of_image;    /* the new SizeOfImage */
+    uint32_t checksum;         /* the new CheckSum (0 when left cleared) */
+    bool strong_name_cleared;  /* the input was signed; the flag is now clear */
+    size_t file_size;
+} ilg_save_result;
+
+/* Builds the saved file for img (a CLI PE image ilgraft mapped, with its arena) and
+ * methods[0..count). On success *out is a malloc'd buffer of *out_size bytes that the
+ * caller frees with ilg_save_free(); res (may be NULL) describes what was written.
+ * Errors: ILG_E_INVALID_ARG (not a PE image), ILG_E_CLI_ABSENT, ILG_E_SAVE_BAD_METHOD
+ * (rid out of range, a method without a body, a body outside the arena's used bytes),
+ * ILG_E_SAVE_METADATA_LAYOUT (uncompressed #- tables, or the table walk does not land
+ * on the RVAs the metadata reader reports), ILG_E_SAVE_NO_HEADER_ROOM (fewer than 40
+ * zero bytes after the section table inside SizeOfHeaders and before the first raw
+ * data), ILG_E_LIMIT (the result would pass 4 GiB). */
+ILG_API ilg_status ilg_save_build(ilg_image *img, const ilg_save_method *methods, size_t count,
+                                  const ilg_save_options *opts, uint8_t **out, size_t *out_size,
+                                  ilg_save_result *res);
+ILG_API void ilg_save_free(uint8_t *buf);
+
+/* ilg_save_build, then writes the bytes to path (created or truncated; written to a
+ * temporary name beside it and renamed, so a failure leaves no half file). ILG_E_IO. */
+ILG_API ilg_status ilg_save_write(ilg_image *img, const ilg_save_method *methods, size_t count,
+                                  const ilg_save_options *opts, const char *path,
+                                  ilg_save_result *res);
+
+/* After ilg_host_run: writes every module the host ran into dir (which must exist)
+ * under its original file name: modules with rewritten methods through
+ * ilg_save_write, the others as byte copies, so dir holds a complete set. A module
+ * whose output path is its own input is refused (ILG_E_INVALID_ARG). Stops at the
+ * first failure. *written (may be NULL) receives the number of files written. */
+ILG_API ilg_status ilg_host_save(ilg_host *host, const char *dir, const ilg_save_options *opts,
+                                 uint32_t *written);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

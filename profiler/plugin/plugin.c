@@ -1,0 +1,723 @@
+/* plugin.c: libilgraft_profiler.so, the rewriting profiler. A COM object implementing
+ * ICorProfilerCallback3, written against ilgraft/corprof.h alone so the same build
+ * loads into the ilgraft host and into a real CoreCLR. At JITCompilationStarted it
+ * names the method through IMetaDataImport, applies every matching rule of the rules
+ * file (ILGRAFT_RULES) to the decoded body, encodes it into memory from the module's
+ * IMethodMalloc and installs it with SetILFunctionBody, logging each rewrite (ILGRAFT_LOG,
+ * else stderr). The body's address always comes from GetILFunctionBody: CoreCLR loads
+ * application assemblies flat, so base + RVA would be wrong (docs/coreclr-observed.md). */
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ilgraft/corprof.h"
+#include "ilg_private.h"
+#include "plugin_private.h"
+
+#define PLUGIN_EXPORT __attribute__((visibility("default")))
+#define NAME_CAP 1024
+
+/* {B2E3A7C4-6D15-4F38-9A21-5C7E0D3F8B94}: the plugin's CLSID (CORECLR_PROFILER). */
+static const CLSID CLSID_IlgraftProfiler =
+    ILG_GUID_INIT(0xB2E3A7C4, 0x6D15, 0x4F38, 0x9A, 0x21, 0x5C, 0x7E, 0x0D, 0x3F, 0x8B, 0x94);
+
+/* A probe looked up once per module and rule (token 0 when the module has none). */
+typedef struct probe_cache {
+    ModuleID module;
+    size_t rule;
+    mdMethodDef token;
+} probe_cache;
+
+typedef struct plugin {
+    ICorProfilerCallback3 ICorProfilerCallback3_iface;
+    atomic_ulong refs;
+    ICorProfilerInfo3 *info;
+    ilg__plugin_rules rules;
+    FILE *log;                 /* ILGRAFT_LOG or stderr */
+    pthread_mutex_t lock;      /* the JIT may call from many threads: guards all below */
+    ilg_body *body;
+    ilg_buffer out;
+    probe_cache *probes;
+    size_t probe_count, probe_cap;
+    unsigned long jit, matched, rewritten, failed, skipped;
+} plugin;
+
+static plugin *impl_from_ICorProfilerCallback3(ICorProfilerCallback3 *iface)
+{
+    return (plugin *)((char *)iface - offsetof(plugin, ICorProfilerCallback3_iface));
+}
+
+static void plog(plugin *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void plog(plugin *p, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("ilgraft-plugin: ", p->log);
+    vfprintf(p->log, fmt, ap);
+    fputc('\n', p->log);
+    fflush(p->log);
+    va_end(ap);
+}
+
+/* ---- names -------------------------------------------------------------------------- */
+
+/* UTF-16 (up to n units or a NUL) to UTF-8; characters past the BMP's surrogates are
+ * kept as two 3-byte sequences, which is enough for matching names. */
+static void to_utf8(const WCHAR *w, size_t n, char *out, size_t cap)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < n && w[i] && o + 4 < cap; i++) {
+        uint32_t c = w[i];
+        if (c < 0x80) {
+            out[o++] = (char)c;
+        } else if (c < 0x800) {
+            out[o++] = (char)(0xC0 | (c >> 6));
+            out[o++] = (char)(0x80 | (c & 0x3F));
+        } else {
+            out[o++] = (char)(0xE0 | (c >> 12));
+            out[o++] = (char)(0x80 | ((c >> 6) & 0x3F));
+            out[o++] = (char)(0x80 | (c & 0x3F));
+        }
+    }
+    out[o] = 0;
+}
+
+/* ASCII/UTF-8 bytes to UTF-16 for the metadata API (non-ASCII bytes are widened
+ * unchanged: probe names are expected to be ASCII). */
+static void to_wide(const char *s, WCHAR *out, size_t cap)
+{
+    size_t i = 0;
+    for (; s[i] && i + 1 < cap; i++)
+        out[i] = (WCHAR)(unsigned char)s[i];
+    out[i] = 0;
+}
+
+/* "Ns.Type" (nested: "Ns.Outer/Inner") of a TypeDef. */
+static void type_name(IMetaDataImport *md, mdTypeDef td, char *out, size_t cap)
+{
+    WCHAR name[NAME_CAP];
+    ULONG len = 0;
+    char mine[NAME_CAP];
+    if (RidFromToken(td) == 1 || md->lpVtbl->GetTypeDefProps(md, td, name, NAME_CAP, &len, NULL,
+                                                               NULL) != S_OK) {
+        snprintf(out, cap, "<Module>");
+        return;
+    }
+    to_utf8(name, len, mine, sizeof mine);
+    mdTypeDef outer = 0;
+    if (md->lpVtbl->GetNestedClassProps(md, td, &outer) == S_OK && outer && outer != td) {
+        char oname[NAME_CAP];
+        type_name(md, outer, oname, sizeof oname);
+        size_t n = strlen(oname);
+        if (n + 1 < cap) {
+            memcpy(out, oname, n);
+            out[n] = '/';
+            size_t m = strlen(mine);
+            if (m > cap - n - 2)
+                m = cap - n - 2;
+            memcpy(out + n + 1, mine, m);
+            out[n + 1 + m] = 0;
+        } else {
+            snprintf(out, cap, "%s", mine);
+        }
+    } else {
+        snprintf(out, cap, "%s", mine);
+    }
+}
+
+/* ---- signatures (ECMA-335 II.23.2) -------------------------------------------------- */
+
+/* End of the type starting at sig[pos] (0 when malformed). */
+static size_t skip_type(const uint8_t *sig, size_t len, size_t pos, int depth)
+{
+    uint32_t v, n;
+    size_t k;
+    if (pos >= len || depth > 64)
+        return 0;
+    uint8_t et = sig[pos++];
+    switch (et) {
+    case 0x01: case 0x02: case 0x03: case 0x04: case 0x05: case 0x06: case 0x07: case 0x08:
+    case 0x09: case 0x0A: case 0x0B: case 0x0C: case 0x0D: case 0x0E: case 0x16: case 0x18:
+    case 0x19: case 0x1C:
+        return pos;
+    case 0x0F: case 0x10: case 0x1D: case 0x45: /* PTR, BYREF, SZARRAY, PINNED */
+        return skip_type(sig, len, pos, depth + 1);
+    case 0x1F: case 0x20: /* CMOD_REQD/OPT token, then the type */
+        if (!(k = ilg__rd_compressed(sig + pos, len - pos, &v)))
+            return 0;
+        return skip_type(sig, len, pos + k, depth + 1);
+    case 0x11: case 0x12: case 0x13: case 0x1E: /* VALUETYPE, CLASS token; VAR, MVAR number */
+        return (k = ilg__rd_compressed(sig + pos, len - pos, &v)) ? pos + k : 0;
+    case 0x15: /* GENERICINST (CLASS|VALUETYPE) token count types */
+        if (!(pos = skip_type(sig, len, pos, depth + 1)))
+            return 0;
+        if (!(k = ilg__rd_compressed(sig + pos, len - pos, &n)))
+            return 0;
+        pos += k;
+        for (uint32_t i = 0; i < n && pos; i++)
+            pos = skip_type(sig, len, pos, depth + 1);
+        return pos;
+    case 0x14: /* ARRAY type rank nsizes sizes nlo los */
+        if (!(pos = skip_type(sig, len, pos, depth + 1)))
+            return 0;
+        for (int part = 0; part < 3; part++) {
+            if (!(k = ilg__rd_compressed(sig + pos, len - pos, &n)))
+                return 0;
+            pos += k;
+            if (part == 0)
+                continue;
+            for (uint32_t i = 0; i < n; i++) {
+                if (!(k = ilg__rd_compressed(sig + pos, len - pos, &v)))
+                    return 0;
+                pos += k;
+            }
+        }
+        return pos;
+    case 0x1B: { /* FNPTR: a whole method signature */
+        if (pos >= len)
+            return 0;
+        uint8_t conv = sig[pos++];
+        if (conv & 0x10) {
+            if (!(k = ilg__rd_compressed(sig + pos, len - pos, &v)))
+                return 0;
+            pos += k;
+        }
+        if (!(k = ilg__rd_compressed(sig + pos, len - pos, &n)))
+            return 0;
+        pos += k;
+        for (uint32_t i = 0; i <= n && pos; i++) {
+            if (pos < len && sig[pos] == 0x41)
+                pos++;
+            pos = skip_type(sig, len, pos, depth + 1);
+        }
+        return pos;
+    }
+    default:
+        return 0;
+    }
+}
+
+/* Method signature: argument count (with `this`), has_this, where the return type
+ * lies. False when malformed. */
+typedef struct method_shape {
+    uint32_t pops;
+    bool has_this, returns;
+    size_t ret_start, ret_end;
+} method_shape;
+
+static bool parse_method_sig(const uint8_t *sig, size_t len, method_shape *m)
+{
+    uint32_t v, n;
+    size_t k, pos = 1;
+    if (len < 2)
+        return false;
+    uint8_t conv = sig[0];
+    if ((conv & 0x0F) == 0x06 || (conv & 0x0F) == 0x07) /* FIELD, LOCAL_SIG */
+        return false;
+    if (conv & 0x10) {
+        if (!(k = ilg__rd_compressed(sig + pos, len - pos, &v)))
+            return false;
+        pos += k;
+    }
+    if (!(k = ilg__rd_compressed(sig + pos, len - pos, &n)))
+        return false;
+    pos += k;
+    m->has_this = (conv & 0x20) != 0;
+    m->pops = n + (m->has_this && !(conv & 0x40) ? 1 : 0);
+    m->ret_start = pos;
+    size_t t = pos;
+    while (t < len && (sig[t] == 0x1F || sig[t] == 0x20)) {
+        if (!(k = ilg__rd_compressed(sig + t + 1, len - t - 1, &v)))
+            return false;
+        t += 1 + k;
+    }
+    if (t >= len)
+        return false;
+    m->returns = sig[t] != 0x01;
+    m->ret_end = skip_type(sig, len, pos, 0);
+    return m->ret_end != 0;
+}
+
+static ilg_status call_shape(void *ctx, uint32_t token, uint32_t *pops, bool *has_this,
+                             bool *pushes)
+{
+    IMetaDataImport *md = ctx;
+    PCCOR_SIGNATURE sig = NULL;
+    ULONG sig_len = 0;
+    HRESULT hr = E_FAIL;
+    switch (TypeFromToken(token)) {
+    case mdtMethodDef:
+        hr = md->lpVtbl->GetMethodProps(md, token, NULL, NULL, 0, NULL, NULL, &sig, &sig_len, NULL,
+                                        NULL);
+        break;
+    case mdtMemberRef:
+        hr = md->lpVtbl->GetMemberRefProps(md, token, NULL, NULL, 0, NULL, &sig, &sig_len);
+        break;
+    case mdtSignature:
+        hr = md->lpVtbl->GetSigFromToken(md, token, &sig, &sig_len);
+        break;
+    case mdtMethodSpec: {
+        IMetaDataImport2 *md2 = NULL;
+        mdToken parent = 0;
+        if (md->lpVtbl->QueryInterface(md, &IID_IMetaDataImport2, (void **)&md2) != S_OK || !md2)
+            break;
+        hr = md2->lpVtbl->GetMethodSpecProps(md2, token, &parent, NULL, NULL);
+        md2->lpVtbl->Release(md2);
+        if (hr == S_OK && TypeFromToken(parent) != mdtMethodSpec)
+            return call_shape(ctx, parent, pops, has_this, pushes);
+        hr = E_FAIL;
+        break;
+    }
+    default:
+        break;
+    }
+    method_shape m;
+    if (hr != S_OK || !sig || !parse_method_sig(sig, sig_len, &m))
+        return ilg__fail(ILG_E_IL_STACK_UNKNOWN, ILG_WHERE_NONE, 0,
+                         "no call signature for token 0x%08x (0x%08x)", (unsigned)token,
+                         (unsigned)hr);
+    *pops = m.pops;
+    *has_this = m.has_this;
+    *pushes = m.returns;
+    return ILG_OK;
+}
+
+/* Index of the first local whose type is the method's return type (not pinned), or
+ * ILG_NO_LOCAL. Overwriting it on the way out is safe: it is never read again. */
+static uint32_t local_of_type(IMetaDataImport *md, uint32_t local_sig, const uint8_t *msig,
+                              const method_shape *m)
+{
+    PCCOR_SIGNATURE sig = NULL;
+    ULONG len = 0;
+    uint32_t n;
+    size_t k, pos = 1;
+    if (!local_sig || md->lpVtbl->GetSigFromToken(md, local_sig, &sig, &len) != S_OK || len < 2 ||
+        sig[0] != 0x07)
+        return ILG_NO_LOCAL;
+    if (!(k = ilg__rd_compressed(sig + pos, len - pos, &n)))
+        return ILG_NO_LOCAL;
+    pos += k;
+    size_t want = m->ret_end - m->ret_start;
+    for (uint32_t i = 0; i < n && pos < len; i++) {
+        size_t end = skip_type(sig, len, pos, 0);
+        if (!end)
+            return ILG_NO_LOCAL;
+        if (end - pos == want && memcmp(sig + pos, msig + m->ret_start, want) == 0)
+            return i;
+        pos = end;
+    }
+    return ILG_NO_LOCAL;
+}
+
+/* ---- probes ------------------------------------------------------------------------- */
+
+static const probe_cache *find_probe(plugin *p, IMetaDataImport *md, ModuleID mod, size_t ri)
+{
+    static const probe_cache none = { 0, 0, 0 };
+    for (size_t i = 0; i < p->probe_count; i++)
+        if (p->probes[i].module == mod && p->probes[i].rule == ri)
+            return &p->probes[i];
+    const ilg__plugin_rule *r = &p->rules.items[ri];
+    WCHAR wname[NAME_CAP];
+    mdTypeDef td = 0;
+    mdMethodDef mb = 0;
+    /* static void(): DEFAULT, 0 parameters, VOID. */
+    static const COR_SIGNATURE void_sig[] = { 0x00, 0x00, 0x01 };
+    to_wide(r->probe_type, wname, NAME_CAP);
+    if (md->lpVtbl->FindTypeDefByName(md, wname, 0, &td) == S_OK) {
+        to_wide(r->probe_method, wname, NAME_CAP);
+        if (md->lpVtbl->FindMethod(md, td, wname, void_sig, sizeof void_sig, &mb) != S_OK)
+            mb = 0;
+    }
+    if (p->probe_count == p->probe_cap) {
+        size_t ncap = p->probe_cap ? p->probe_cap * 2 : 16;
+        probe_cache *n = realloc(p->probes, ncap * sizeof *n);
+        if (!n)
+            return &none;
+        p->probes = n;
+        p->probe_cap = ncap;
+    }
+    p->probes[p->probe_count] = (probe_cache){ mod, ri, mb };
+    return &p->probes[p->probe_count++];
+}
+
+/* ---- the rewrite -------------------------------------------------------------------- */
+
+/* "old->new" IL offsets of the original instructions that survived, from the tags
+ * (instr.reserved = original index + 1) the editor carries along with them. */
+static void log_offsets(plugin *p, const uint32_t *old_offsets, uint32_t old_count, char *buf,
+                        size_t cap)
+{
+    size_t o = 0;
+    buf[0] = 0;
+    for (uint32_t i = 0; i < p->body->count && o + 24 < cap; i++) {
+        uint32_t tag = p->body->instrs[i].reserved;
+        if (tag && tag <= old_count)
+            o += (size_t)snprintf(buf + o, cap - o, "%s%04x->%04x", o ? "," : "",
+                                  old_offsets[tag - 1], p->body->instrs[i].offset);
+    }
+    if (o + 24 >= cap)
+        snprintf(buf + o, cap - o, ",...");
+}
+
+static void rewrite(plugin *p, FunctionID fid)
+{
+    ICorProfilerInfo3 *info = p->info;
+    ClassID cls = 0;
+    ModuleID mod = 0;
+    mdToken tok = 0;
+    IUnknown *unk = NULL;
+    IMetaDataImport *md = NULL;
+    IMethodMalloc *alloc = NULL;
+    uint32_t *old_offsets = NULL;
+    char *offsets = NULL;
+    WCHAR wname[NAME_CAP];
+    char mname[NAME_CAP], tname[NAME_CAP], full[2 * NAME_CAP + 4], simple[2 * NAME_CAP + 4];
+    char actions[256] = "";
+    ULONG len = 0, sig_len = 0, size = 0;
+    PCCOR_SIGNATURE msig = NULL;
+    mdTypeDef owner = 0;
+    LPCBYTE header = NULL, base = NULL;
+    size_t matched = 0;
+    bool edited = false;
+
+    p->jit++;
+    if (info->lpVtbl->GetFunctionInfo(info, fid, &cls, &mod, &tok) != S_OK ||
+        info->lpVtbl->GetTokenAndMetaDataFromFunction(info, fid, &IID_IMetaDataImport, &unk, &tok) !=
+            S_OK ||
+        !unk)
+        return;
+    md = (IMetaDataImport *)unk;
+    if (md->lpVtbl->GetMethodProps(md, tok, &owner, wname, NAME_CAP, &len, NULL, &msig, &sig_len,
+                                   NULL, NULL) != S_OK)
+        goto done;
+    to_utf8(wname, len, mname, sizeof mname);
+    type_name(md, owner, tname, sizeof tname);
+    snprintf(full, sizeof full, "%s::%s", tname, mname);
+    const char *dot = strrchr(tname, '.');
+    snprintf(simple, sizeof simple, "%s::%s", dot ? dot + 1 : tname, mname);
+
+    for (size_t i = 0; i < p->rules.count; i++)
+        matched += ilg__plugin_rule_matches(&p->rules.items[i], full, simple);
+    if (!matched)
+        goto done;
+    p->matched++;
+    if (info->lpVtbl->GetILFunctionBody(info, mod, tok, &header, &size) != S_OK || !header)
+        goto done; /* no IL (abstract, runtime-implemented, P/Invoke) */
+    info->lpVtbl->GetModuleInfo(info, mod, &base, 0, NULL, NULL, NULL);
+    ilg_status st = ilg_body_decode(p->body, header, size);
+    if (st != ILG_OK) {
+        p->failed++;
+        plog(p, "FAIL %s (0x%08x): decode: %s: %s", full, (unsigned)tok, ilg_status_name(st),
+             ilg_last_diag()->message);
+        goto done;
+    }
+    uint32_t old_count = p->body->count;
+    old_offsets = malloc(((size_t)old_count + 1) * sizeof *old_offsets);
+    if (!old_offsets)
+        goto done;
+    for (uint32_t i = 0; i < old_count; i++) {
+        old_offsets[i] = p->body->instrs[i].offset;
+        p->body->instrs[i].reserved = (uint16_t)(i < 0xFFFF ? i + 1 : 0);
+    }
+
+    method_shape shape = { 0 };
+    bool have_shape = msig && parse_method_sig(msig, sig_len, &shape);
+    ilg_stack_resolver resolver = { call_shape, md, have_shape ? (shape.returns ? 1 : 0) : -1 };
+    size_t alen = 0;
+    bool is_probe = false;
+    for (size_t i = 0; i < p->rules.count; i++)
+        if (p->rules.items[i].action == ILG__ACT_PROBE_ENTRY ||
+            p->rules.items[i].action == ILG__ACT_PROBE_EXIT)
+            is_probe |= find_probe(p, md, mod, i)->token == tok;
+    for (size_t i = 0; i < p->rules.count; i++) {
+        const ilg__plugin_rule *r = &p->rules.items[i];
+        if (!ilg__plugin_rule_matches(r, full, simple))
+            continue;
+        ilg__plugin_env env = { &resolver, 0, ILG_NO_LOCAL, have_shape && shape.returns };
+        if (r->action == ILG__ACT_PROBE_ENTRY || r->action == ILG__ACT_PROBE_EXIT) {
+            env.probe_token = find_probe(p, md, mod, i)->token;
+            if (!env.probe_token || is_probe) {
+                /* No probe in this module, or this method is a probe itself (probes
+                 * calling probes would recurse): not an error. */
+                p->skipped++;
+                continue;
+            }
+            if (r->action == ILG__ACT_PROBE_EXIT && env.returns_value)
+                env.ret_local = local_of_type(md, p->body->local_sig, msig, &shape);
+        }
+        const char *how = "";
+        st = ilg__plugin_apply(p->body, r, &env, &how);
+        if (st != ILG_OK) {
+            p->failed++;
+            plog(p, "FAIL %s (0x%08x): %s: %s: %s", full, (unsigned)tok,
+                 ilg__plugin_action_name(r->action), ilg_status_name(st),
+                 ilg_last_diag()->message);
+            goto done;
+        }
+        if (r->action != ILG__ACT_IDENTITY)
+            edited = true;
+        if (alen + 2 < sizeof actions)
+            alen += (size_t)snprintf(actions + alen, sizeof actions - alen, "%s%s(%s)",
+                                     alen ? "," : "", ilg__plugin_action_name(r->action), how);
+        if (alen >= sizeof actions)
+            alen = sizeof actions - 1;
+    }
+    if (!alen)
+        goto done;
+
+    /* Identity keeps every form (an untouched body comes out byte for byte); an edit is
+     * laid out anew with exact maxstack, or, when a call's shape is unknown, keeps the
+     * old forms and maxstack (the edits never deepen the stack past the old maximum). */
+    p->out.len = 0;
+    if (edited) {
+        st = ilg_body_encode(p->body, ILG_ENCODE_OPTIMIZE, &resolver, &p->out);
+        if (st != ILG_OK && st != ILG_E_NOMEM) {
+            p->out.len = 0;
+            st = ilg_body_encode(p->body, ILG_ENCODE_PRESERVE, NULL, &p->out);
+        }
+    } else {
+        st = ilg_body_encode(p->body, ILG_ENCODE_PRESERVE, NULL, &p->out);
+    }
+    if (st != ILG_OK) {
+        p->failed++;
+        plog(p, "FAIL %s (0x%08x): encode: %s: %s", full, (unsigned)tok, ilg_status_name(st),
+             ilg_last_diag()->message);
+        goto done;
+    }
+    if (info->lpVtbl->GetILFunctionBodyAllocator(info, mod, &alloc) != S_OK || !alloc) {
+        p->failed++;
+        plog(p, "FAIL %s (0x%08x): no IMethodMalloc", full, (unsigned)tok);
+        goto done;
+    }
+    /* A fat header must be 4-byte aligned; the allocator promises nothing about it. */
+    uint8_t *mem = alloc->lpVtbl->Alloc(alloc, (ULONG)p->out.len + 3);
+    if (!mem) {
+        p->failed++;
+        plog(p, "FAIL %s (0x%08x): IMethodMalloc::Alloc(%zu) returned NULL", full, (unsigned)tok,
+             p->out.len + 3);
+        goto done;
+    }
+    uint8_t *at = (uint8_t *)(((uintptr_t)mem + 3) & ~(uintptr_t)3);
+    memcpy(at, p->out.data, p->out.len);
+    HRESULT hr = info->lpVtbl->SetILFunctionBody(info, mod, tok, at);
+    if (hr != S_OK) {
+        p->failed++;
+        plog(p, "FAIL %s (0x%08x): SetILFunctionBody returned 0x%08x", full, (unsigned)tok,
+             (unsigned)hr);
+        goto done;
+    }
+    p->rewritten++;
+    offsets = malloc(4096);
+    if (offsets)
+        log_offsets(p, old_offsets, old_count, offsets, 4096);
+    /* Positions relative to the module base: under CoreCLR new bodies lie below it. */
+    ptrdiff_t old_rel = header - base, new_rel = at - base;
+    plog(p, "rewrite %s (0x%08x) %s old=%s0x%llx+%u new=%s0x%llx+%zu offsets=%s", full,
+         (unsigned)tok, actions, old_rel < 0 ? "-" : "",
+         (unsigned long long)(old_rel < 0 ? -old_rel : old_rel), (unsigned)size,
+         new_rel < 0 ? "-" : "", (unsigned long long)(new_rel < 0 ? -new_rel : new_rel),
+         p->out.len, offsets ? offsets : "?");
+done:
+    free(offsets);
+    free(old_offsets);
+    if (alloc)
+        alloc->lpVtbl->Release(alloc);
+    if (md)
+        md->lpVtbl->Release(md);
+}
+
+/* ---- ICorProfilerCallback3 ---------------------------------------------------------- */
+
+static HRESULT cb_QueryInterface(ICorProfilerCallback3 *This, REFIID riid, void **ppv)
+{
+    if (!ppv)
+        return E_POINTER;
+    if (ilg_guid_equal(riid, &IID_IUnknown) || ilg_guid_equal(riid, &IID_ICorProfilerCallback) ||
+        ilg_guid_equal(riid, &IID_ICorProfilerCallback2) ||
+        ilg_guid_equal(riid, &IID_ICorProfilerCallback3)) {
+        *ppv = This;
+        This->lpVtbl->AddRef(This);
+        return S_OK;
+    }
+    *ppv = NULL;
+    return E_NOINTERFACE;
+}
+
+static ULONG cb_AddRef(ICorProfilerCallback3 *This)
+{
+    return (ULONG)atomic_fetch_add(&impl_from_ICorProfilerCallback3(This)->refs, 1) + 1;
+}
+
+static ULONG cb_Release(ICorProfilerCallback3 *This)
+{
+    plugin *p = impl_from_ICorProfilerCallback3(This);
+    ULONG left = (ULONG)atomic_fetch_sub(&p->refs, 1) - 1;
+    if (!left) {
+        if (p->info)
+            p->info->lpVtbl->Release(p->info);
+        ilg__plugin_rules_free(&p->rules);
+        ilg_body_free(p->body);
+        free(p->out.data);
+        free(p->probes);
+        if (p->log && p->log != stderr)
+            fclose(p->log);
+        pthread_mutex_destroy(&p->lock);
+        free(p);
+    }
+    return left;
+}
+
+static HRESULT cb_Initialize(ICorProfilerCallback3 *This, IUnknown *unk)
+{
+    plugin *p = impl_from_ICorProfilerCallback3(This);
+    const char *log_path = getenv("ILGRAFT_LOG");
+    if (log_path && *log_path && !p->log) {
+        p->log = fopen(log_path, "w");
+        if (p->log)
+            setvbuf(p->log, NULL, _IOLBF, 0);
+    }
+    if (!p->log)
+        p->log = stderr;
+    const char *rules = getenv("ILGRAFT_RULES");
+    if (!rules || !*rules) {
+        plog(p, "ILGRAFT_RULES is not set: nothing to do");
+        return E_FAIL;
+    }
+    ilg_status st = ilg__plugin_rules_load(rules, &p->rules);
+    if (st != ILG_OK) {
+        plog(p, "rules: %s: %s", ilg_status_name(st), ilg_last_diag()->message);
+        return E_FAIL;
+    }
+    if (ilg_body_new(&p->body) != ILG_OK)
+        return E_OUTOFMEMORY;
+    HRESULT hr = unk->lpVtbl->QueryInterface(unk, &IID_ICorProfilerInfo3, (void **)&p->info);
+    if (FAILED(hr)) {
+        plog(p, "QueryInterface(ICorProfilerInfo3) returned 0x%08x", (unsigned)hr);
+        return hr;
+    }
+    DWORD mask = COR_PRF_MONITOR_JIT_COMPILATION;
+    if (p->rules.disable_inlining)
+        mask |= COR_PRF_DISABLE_INLINING;
+    /* Code transitions make CoreCLR refuse ReadyToRun code altogether (observed; see
+     * docs/coreclr-observed.md); DISABLE_ALL_NGEN_IMAGES alone is the documented flag. */
+    if (p->rules.disable_ngen)
+        mask |= COR_PRF_DISABLE_ALL_NGEN_IMAGES | COR_PRF_MONITOR_CODE_TRANSITIONS;
+    hr = p->info->lpVtbl->SetEventMask(p->info, mask);
+    plog(p, "%zu rules from %s, event mask 0x%08x: 0x%08x", p->rules.count, rules,
+         (unsigned)mask, (unsigned)hr);
+    return hr;
+}
+
+static HRESULT cb_Shutdown(ICorProfilerCallback3 *This)
+{
+    plugin *p = impl_from_ICorProfilerCallback3(This);
+    pthread_mutex_lock(&p->lock);
+    plog(p, "summary jit=%lu matched=%lu rewritten=%lu failed=%lu skipped=%lu", p->jit,
+         p->matched, p->rewritten, p->failed, p->skipped);
+    pthread_mutex_unlock(&p->lock);
+    return S_OK;
+}
+
+static HRESULT cb_ModuleLoadFinished(ICorProfilerCallback3 *This, ModuleID moduleId,
+                                     HRESULT hrStatus)
+{
+    return S_OK;
+}
+
+static HRESULT cb_JITCompilationStarted(ICorProfilerCallback3 *This, FunctionID functionId,
+                                        BOOL fIsSafeToBlock)
+{
+    plugin *p = impl_from_ICorProfilerCallback3(This);
+    pthread_mutex_lock(&p->lock);
+    rewrite(p, functionId);
+    pthread_mutex_unlock(&p->lock);
+    return S_OK;
+}
+
+static HRESULT cb_JITCompilationFinished(ICorProfilerCallback3 *This, FunctionID functionId,
+                                         HRESULT hrStatus, BOOL fIsSafeToBlock)
+{
+    return S_OK;
+}
+
+#include "callback_stubs.inc"
+
+static const ICorProfilerCallback3Vtbl plugin_vtbl = {
+    .QueryInterface = cb_QueryInterface,
+    .AddRef = cb_AddRef,
+    .Release = cb_Release,
+    .Initialize = cb_Initialize,
+    .Shutdown = cb_Shutdown,
+    .ModuleLoadFinished = cb_ModuleLoadFinished,
+    .JITCompilationStarted = cb_JITCompilationStarted,
+    .JITCompilationFinished = cb_JITCompilationFinished,
+    PLUGIN_STUB_SLOTS
+};
+
+/* ---- class factory ------------------------------------------------------------------ */
+
+static HRESULT cf_QueryInterface(IClassFactory *This, REFIID riid, void **ppv)
+{
+    if (!ppv)
+        return E_POINTER;
+    if (ilg_guid_equal(riid, &IID_IUnknown) || ilg_guid_equal(riid, &IID_IClassFactory)) {
+        *ppv = This;
+        return S_OK;
+    }
+    *ppv = NULL;
+    return E_NOINTERFACE;
+}
+
+/* The factory is a static object: there is nothing to count. */
+static ULONG cf_AddRef(IClassFactory *This)
+{
+    return 1;
+}
+
+static ULONG cf_Release(IClassFactory *This)
+{
+    return 1;
+}
+
+static HRESULT cf_CreateInstance(IClassFactory *This, IUnknown *outer, REFIID riid, void **ppv)
+{
+    if (!ppv)
+        return E_POINTER;
+    *ppv = NULL;
+    if (outer)
+        return CLASS_E_NOAGGREGATION;
+    plugin *p = calloc(1, sizeof *p);
+    if (!p)
+        return E_OUTOFMEMORY;
+    p->ICorProfilerCallback3_iface.lpVtbl = &plugin_vtbl;
+    atomic_init(&p->refs, 1);
+    pthread_mutex_init(&p->lock, NULL);
+    HRESULT hr = cb_QueryInterface(&p->ICorProfilerCallback3_iface, riid, ppv);
+    cb_Release(&p->ICorProfilerCallback3_iface);
+    return hr;
+}
+
+static HRESULT cf_LockServer(IClassFactory *This, BOOL lock)
+{
+    return S_OK;
+}
+
+static const IClassFactoryVtbl factory_vtbl = {
+    cf_QueryInterface, cf_AddRef, cf_Release, cf_CreateInstance, cf_LockServer,
+};
+static IClassFactory factory = { &factory_vtbl };
+
+PLUGIN_EXPORT HRESULT DllGetClassObject(REFCLSID rclsid, REFIID riid, void **ppv);
+PLUGIN_EXPORT HRESULT DllGetClassObject(REFCLSID rclsid, REFIID riid, void **ppv)
+{
+    if (!ppv)
+        return E_POINTER;
+    *ppv = NULL;
+    if (!ilg_guid_equal(rclsid, &CLSID_IlgraftProfiler))
+        return CLASS_E_CLASSNOTAVAILABLE;
+    return cf_QueryInterface(&factory, riid, ppv);
+}

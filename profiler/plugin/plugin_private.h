@@ -1,0 +1,62 @@
+/* plugin_private.h: the rewriting profiler plugin's internals (libilgraft_profiler.so):
+ * the rules file model and parser (rules.c), the IL rewrites (rewrite.c) and the
+ * profiler object (plugin.c). Nothing here is exported: the library's only public
+ * symbol is DllGetClassObject. */
+#ifndef ILG_PLUGIN_PRIVATE_H
+#define ILG_PLUGIN_PRIVATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ilgraft/common.h"
+#include "ilgraft/ilbody.h"
+
+typedef enum ilg__plugin_action {
+    ILG__ACT_IDENTITY, ILG__ACT_MUTATE, ILG__ACT_PROBE_ENTRY, ILG__ACT_PROBE_EXIT, ILG__ACT_REPLACE
+} ilg__plugin_action;
+
+typedef struct ilg__plugin_rule {
+    char *match;               /* fnmatch pattern over "Ns.Type::Method" or "Type::Method" */
+    ilg__plugin_action action;
+    ilg_opcode from, to;       /* mutate */
+    char *probe_type;          /* probe-*: "Ns.Type" of a static void() in the same module */
+    char *probe_method;
+    char *body;                /* replace: ilasm-style text for ilg_body_assemble */
+} ilg__plugin_rule;
+
+typedef struct ilg__plugin_rules {
+    ilg__plugin_rule *items;   /* owned; freed by ilg__plugin_rules_free */
+    size_t count;
+    /* Top-level options: "disable_ngen" (default false) makes every method, the
+     * framework's precompiled ones included, JIT-compiled; "disable_inlining" (default
+     * true) keeps rewritten callees from being inlined past their new bodies. */
+    bool disable_ngen, disable_inlining;
+} ilg__plugin_rules;
+
+/* Parses the rules JSON at text[0..len) into out (replacing nothing: out must be
+ * empty). E_PROF_RULES naming the rule index and the offending value on any error;
+ * out is left empty then. */
+ilg_status ilg__plugin_rules_parse(const char *text, size_t len, ilg__plugin_rules *out);
+/* Reads and parses the file at path (E_IO when unreadable). */
+ilg_status ilg__plugin_rules_load(const char *path, ilg__plugin_rules *out);
+void ilg__plugin_rules_free(ilg__plugin_rules *r);
+/* True when rule's pattern matches "full" (Ns.Type::Method) or "simple" (Type::Method). */
+bool ilg__plugin_rule_matches(const ilg__plugin_rule *rule, const char *full, const char *simple);
+const char *ilg__plugin_action_name(ilg__plugin_action a);
+
+/* What a rewrite needs from the runtime, supplied by plugin.c. */
+typedef struct ilg__plugin_env {
+    const ilg_stack_resolver *resolver; /* call shapes and the method's own return */
+    uint32_t probe_token;               /* probe-*: MethodDef of the probe (0: not found) */
+    uint32_t ret_local;                 /* probe-exit: a local of the return type, or ILG_NO_LOCAL */
+    bool returns_value;                 /* the method returns something */
+} ilg__plugin_env;
+
+/* Applies one rule's action to b (decoded, instructions tagged). E_PROF_RULES when
+ * the rule cannot apply (probe not found); ilbody statuses otherwise. *how names the
+ * variant used (static text). */
+ilg_status ilg__plugin_apply(ilg_body *b, const ilg__plugin_rule *rule,
+                             const ilg__plugin_env *env, const char **how);
+
+#endif

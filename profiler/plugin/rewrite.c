@@ -1,0 +1,103 @@
+/* rewrite.c: the plugin's actions as edits of a decoded body, through ilbody's public
+ * editing calls only. The caller decodes before and encodes after. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "ilg_private.h"
+#include "plugin_private.h"
+
+/* A one-instruction snippet `call probe` (a static void() method). */
+static ilg_status probe_snippet(uint32_t token, ilg_body **out)
+{
+    ilg_body *s = NULL;
+    ilg_status st = ilg_body_new(&s);
+    if (st == ILG_OK)
+        st = ilg_body_append(s, ILG_OP_CALL, token);
+    if (st == ILG_OK)
+        st = ilg_body_layout(s);
+    if (st != ILG_OK) {
+        ilg_body_free(s);
+        return st;
+    }
+    *out = s;
+    return ILG_OK;
+}
+
+static ilg_status mutate(ilg_body *b, const ilg__plugin_rule *rule, const char **how)
+{
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < b->count; i++)
+        if (b->instrs[i].op == (uint16_t)rule->from) {
+            b->instrs[i].op = (uint16_t)rule->to;
+            n++;
+        }
+    *how = n ? "substituted" : "no such opcode";
+    return ILG_OK;
+}
+
+static ilg_status probe(ilg_body *b, const ilg__plugin_rule *rule, const ilg__plugin_env *env,
+                        const char **how)
+{
+    ilg_body *s = NULL;
+    if (!env->probe_token)
+        return ilg__fail(ILG_E_PROF_RULES, ILG_WHERE_NONE, 0,
+                         "probe %s::%s (static void()) not found in this module", rule->probe_type,
+                         rule->probe_method);
+    ilg_status st = probe_snippet(env->probe_token, &s);
+    if (st != ILG_OK)
+        return st;
+    if (rule->action == ILG__ACT_PROBE_ENTRY) {
+        st = ilg_body_insert_entry(b, s);
+        *how = "entry";
+    } else if (!env->returns_value) {
+        st = ilg_body_wrap(b, ILG_EH_FINALLY, s, ILG_NO_LOCAL);
+        *how = "try/finally";
+    } else if (env->ret_local != ILG_NO_LOCAL) {
+        st = ilg_body_wrap(b, ILG_EH_FINALLY, s, env->ret_local);
+        *how = "try/finally (reusing a local of the return type)";
+    } else {
+        /* Keeping the return value across a finally needs a local of its type; making
+         * one needs IMetaDataEmit (a new StandAloneSig). Without it the probe still runs
+         * on every normal return, but not when an exception leaves the method. */
+        st = ilg_body_insert_before_rets(b, s);
+        *how = "before each ret (no local of the return type: exceptions not covered)";
+    }
+    ilg_body_free(s);
+    return st;
+}
+
+static ilg_status replace(ilg_body *b, const ilg__plugin_rule *rule, const char **how)
+{
+    ilg_body *s = NULL;
+    ilg_status st = ilg_body_new(&s);
+    if (st == ILG_OK)
+        st = ilg_body_assemble(s, rule->body, strlen(rule->body), NULL);
+    if (st == ILG_OK)
+        st = ilg_body_replace_all(b, s);
+    /* The text's .locals, when it has them, replace the method's; without them the
+     * method keeps its own (the text may use them). */
+    if (st == ILG_OK && s->local_sig)
+        ilg_body_set_locals(b, s->local_sig, s->init_locals);
+    ilg_body_free(s);
+    *how = "body";
+    return st;
+}
+
+ilg_status ilg__plugin_apply(ilg_body *b, const ilg__plugin_rule *rule,
+                             const ilg__plugin_env *env, const char **how)
+{
+    *how = "";
+    switch (rule->action) {
+    case ILG__ACT_IDENTITY:
+        *how = "decode+encode";
+        return ILG_OK;
+    case ILG__ACT_MUTATE:
+        return mutate(b, rule, how);
+    case ILG__ACT_PROBE_ENTRY:
+    case ILG__ACT_PROBE_EXIT:
+        return probe(b, rule, env, how);
+    case ILG__ACT_REPLACE:
+        return replace(b, rule, how);
+    }
+    return ilg__fail(ILG_E_PROF_RULES, ILG_WHERE_NONE, 0, "action %d", (int)rule->action);
+}

@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# bench_save.sh: weaving the same entry probe into every method of an assembly and
+# writing the result, two ways, in one run:
+#   cecil    Mono.Cecil (from Mono's GAC, run with mono): read the module, insert
+#            `call PROBE` before the first instruction of every method with a body, write;
+#   ilgraft  `ilgraft run --save` with the rules-driven plugin (libilgraft_profiler.so,
+#            rule {"match": "*", "action": "probe-entry"}) through the harness host: every
+#            method JIT-compiled, rewritten through the arena, saved as a new section.
+# PROBE is a static void() method of the assembly itself (default for Mono's mscorlib:
+# System.Threading.Thread::MemoryBarrier), so neither side has to add metadata. Both run
+# ROUNDS times, interleaved; prints each one's mean whole-process wall and CPU time,
+# peak RSS, and the ratios, after checking both outputs: `ilgraft verify` accepts them
+# and monodis finds the probe call as often in each. Goal: ilgraft at least 20x faster.
+# The peer's source is tests/bench/bench_save_cecil.cs.
+# Usage: tests/bench/bench_save.sh [ILGRAFT] [PLUGIN] [ASSEMBLY] [ROUNDS] [PROBE] [PEER_EXE]
+# or:    cmake --build BUILD --target bench_save
+set -euo pipefail
+here=$(cd "$(dirname "$0")/../.." && pwd)
+ilgraft=${1:-$here/build/cli/ilgraft}
+plugin=${2:-$here/build/profiler/plugin/libilgraft_profiler.so}
+asm=${3:-/usr/lib/mono/4.5/mscorlib.dll}
+rounds=${4:-5}
+probe=${5:-System.Threading.Thread::MemoryBarrier}
+prebuilt=${6:-}
+for tool in "$ilgraft" mono mcs monodis; do
+  command -v "$tool" >/dev/null || { echo "bench_save: $tool not found" >&2; exit 1; }
+done
+[ -r "$plugin" ] || { echo "bench_save: plugin $plugin not found" >&2; exit 1; }
+cecil=$(ls -d /usr/lib/mono/gac/Mono.Cecil/*/Mono.Cecil.dll 2>/dev/null | sort -V | tail -1)
+[ -n "$cecil" ] || { echo "bench_save: Mono.Cecil not found in Mono's GAC" >&2; exit 1; }
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+mkdir -p "$tmp/cecil_out" "$tmp/ilgraft_out"
+# The peer is built by the build (target bench_save_cecil) or, without one, here.
+if [ -n "$prebuilt" ] && [ -r "$prebuilt" ]; then
+  cp "$prebuilt" "$tmp/cecilweave.exe"
+else
+  mcs -nologo -r:"$cecil" -out:"$tmp/cecilweave.exe" "$here/tests/bench/bench_save_cecil.cs" >/dev/null
+fi
+cp "$cecil" "$tmp/"
+name=$(basename "$asm")
+printf '{"rules": [{"match": "*", "action": "probe-entry", "probe": "%s"}]}\n' "$probe" \
+  > "$tmp/rules.json"
+
+python3 - "$rounds" "$asm" "$cecil" "$ilgraft" "$plugin" "$tmp" "$probe" "$name" <<'PY'
+import os, re, subprocess, sys, time
+rounds, asm, cecil, ilgraft, plugin, tmp, probe, name = sys.argv[1:9]
+rounds = int(rounds)
+env = dict(os.environ, ILGRAFT_RULES=tmp + "/rules.json", ILGRAFT_LOG="/dev/null")
+tools = {
+    "ilgraft": [ilgraft, "run", "--profiler", plugin,
+                "--clsid", "{B2E3A7C4-6D15-4F38-9A21-5C7E0D3F8B94}",
+                "--save", tmp + "/ilgraft_out", asm],
+    "cecil": ["mono", tmp + "/cecilweave.exe", asm, tmp + "/cecil_out/" + name, probe],
+}
+def run(argv, capture=False):
+    # Output goes to files, not pipes: the host's report for every method of mscorlib
+    # would fill a pipe that nobody reads while we wait.
+    with open(tmp + "/out.txt", "w+") as out, open(tmp + "/err.txt", "w+") as err:
+        t0 = time.perf_counter()
+        p = subprocess.Popen(argv, env=env, stdout=out, stderr=err)
+        _, status, ru = os.wait4(p.pid, 0)
+        wall = time.perf_counter() - t0
+        out.seek(0); err.seek(0)
+        text = (out.read() if capture else "") + err.read()[-4000:]
+    if status != 0:
+        sys.exit("bench_save: %s exited with status %d: %s" % (argv[0], status, text[-2000:]))
+    return wall, ru.ru_utime + ru.ru_stime, ru.ru_maxrss, text
+tot = {k: [0.0, 0.0, 0] for k in tools}
+last = {}
+for r in range(rounds):
+    for k, argv in tools.items():
+        w, c, m, text = run(argv, capture=(r == rounds - 1))
+        tot[k][0] += w; tot[k][1] += c; tot[k][2] = max(tot[k][2], m)
+        last[k] = text
+# Both outputs must be real: verified, and the probe call in as many methods.
+probe_call = "call void class %s()" % probe
+counts = {}
+for k in tools:
+    out = "%s/%s_out/%s" % (tmp, k, name)
+    v = subprocess.run([ilgraft, "verify", out], capture_output=True, text=True)
+    if v.returncode != 0:
+        sys.exit("bench_save: ilgraft verify rejects the %s output: %s" % (k, v.stdout[-500:] + v.stderr[-500:]))
+    dis = subprocess.run(["monodis", out], capture_output=True, text=True)
+    if dis.returncode != 0:
+        sys.exit("bench_save: monodis fails on the %s output" % k)
+    counts[k] = sum(1 for line in dis.stdout.splitlines() if line.strip().endswith(probe_call)
+                    and "IL_0000:" in line)
+    counts[k + "_size"] = os.path.getsize(out)
+summary = [l for l in last["ilgraft"].splitlines() if re.search(r"methods, .* rewritten", l)]
+wi, ci, mi = tot["ilgraft"][0] / rounds, tot["ilgraft"][1] / rounds, tot["ilgraft"][2]
+wc, cc, mc = tot["cecil"][0] / rounds, tot["cecil"][1] / rounds, tot["cecil"][2]
+print("assembly: %s (%d rounds, interleaved); probe %s" % (asm, rounds, probe))
+print("peer: %s" % cecil)
+print("ilgraft: %s" % (summary[-1].strip() if summary else "?"))
+print("cecil:   %s" % last["cecil"].strip().splitlines()[-1])
+print("probe call at IL_0000 (monodis): ilgraft %d, cecil %d; output bytes: ilgraft %d, cecil %d"
+      % (counts["ilgraft"], counts["cecil"], counts["ilgraft_size"], counts["cecil_size"]))
+print("ilgraft run --save: %8.1f ms wall  %8.1f ms cpu  peak %7d KB" % (wi * 1e3, ci * 1e3, mi))
+print("cecil weave+write:  %8.1f ms wall  %8.1f ms cpu  peak %7d KB" % (wc * 1e3, cc * 1e3, mc))
+print("ratios (cecil / ilgraft): wall %.1fx, cpu %.1fx, memory %.1fx" % (wc / wi, cc / ci, mc / mi))
+print("load average: %s" % open("/proc/loadavg").read().split()[0])
+PY

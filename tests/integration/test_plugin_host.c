@@ -1,0 +1,440 @@
+/* test_plugin_host.c: libilgraft_profiler.so in the ilgraft host (`ilgraft run`) over the
+ * IL fixtures. The truth is outside ilgraft: each rewritten image is written out with
+ * `--save` and listed by monodis, and compared with the listing of an image ilasm built
+ * from hand-written expected IL (rules/calc_expected.il), or with the original's listing
+ * (identity); Mono then runs the rewritten images, so the probes and mutations are seen
+ * to take effect in a real JIT. Bad rules files must stop the plugin with a message
+ * naming the bad value.
+ *
+ * Needs Mono's ilasm, monodis and mono: without them "SKIP: ..." and pass, except under
+ * CI=true, where it fails. */
+#include <check.h>
+#include <dlfcn.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "unit/fixture_util.h"
+
+#define PLUGIN_CLSID "{B2E3A7C4-6D15-4F38-9A21-5C7E0D3F8B94}"
+#define RULES_DIR ILG_SOURCE_DIR "/tests/integration/rules/"
+
+static char log_path[64], save_dir[64];
+static fx_result res;
+
+static void setup(void)
+{
+    snprintf(log_path, sizeof log_path, "/tmp/ilg_plugin_it_%d.log", (int)getpid());
+    snprintf(save_dir, sizeof save_dir, "/tmp/ilg_plugin_it_%d.d", (int)getpid());
+    unlink(log_path);
+    ck_assert_int_eq(mkdir(save_dir, 0700), 0);
+    setenv("ILGRAFT_LOG", log_path, 1);
+    unsetenv("CORECLR_PROFILER");
+    unsetenv("CORECLR_PROFILER_PATH");
+    memset(&res, 0, sizeof res);
+}
+
+static void teardown(void)
+{
+    char cmd[160];
+    fx_result_free(&res);
+    unlink(log_path);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", save_dir);
+    ck_assert_int_eq(system(cmd), 0);
+    unsetenv("ILGRAFT_RULES");
+    unsetenv("ILGRAFT_LOG");
+}
+
+static bool have_mono(void)
+{
+    if (fx_have_program("ilasm") && fx_have_program("monodis") && fx_have_program("mono"))
+        return true;
+    ck_assert_msg(!fx_is_ci(), "Mono's ilasm, monodis or mono not found and CI=true");
+    printf("SKIP: Mono's ilasm, monodis or mono not found\n");
+    return false;
+}
+
+/* `ilgraft run` with the plugin, `--rules FILE` (NULL: no rules anywhere), --json --save,
+ * and the fixtures (NULL-terminated names). The CoreCLR tests pass ILGRAFT_RULES instead. */
+static void run_host(const char *rules, const char *const *fixtures)
+{
+    static char paths[8][256];
+    const char *argv[26];
+    int n = 0;
+    unsetenv("ILGRAFT_RULES");
+    argv[n++] = ILG_CLI_PATH;
+    argv[n++] = "run";
+    if (rules) {
+        argv[n++] = "--rules";
+        argv[n++] = rules;
+    }
+    argv[n++] = "--profiler";
+    argv[n++] = ILG_PLUGIN_PATH;
+    argv[n++] = "--clsid";
+    argv[n++] = PLUGIN_CLSID;
+    argv[n++] = "--json";
+    argv[n++] = "--save";
+    argv[n++] = save_dir;
+    for (int i = 0; fixtures[i] && i < 8; i++) {
+        fx_path(paths[i], sizeof paths[i], fixtures[i]);
+        argv[n++] = paths[i];
+    }
+    argv[n] = NULL;
+    fx_result_free(&res);
+    ck_assert(fx_run(argv, &res));
+}
+
+static char *read_log(void)
+{
+    char *text = fx_read_file(log_path, NULL);
+    ck_assert_msg(text != NULL, "no plugin log at %s", log_path);
+    return text;
+}
+
+/* What `prog args...` prints (asserting it exits 0). */
+static char *output_of(const char *const argv[])
+{
+    fx_result r = { 0 };
+    ck_assert(fx_run(argv, &r));
+    ck_assert_msg(r.exited && r.status == 0, "%s %s exited %d/%d: %s", argv[0], argv[1],
+                  r.exited, r.status, r.err);
+    char *out = r.out;
+    r.out = NULL;
+    fx_result_free(&r);
+    return out;
+}
+
+/* monodis listing without the lines that name RVAs (those move by design). */
+static char *listing(const char *image)
+{
+    const char *argv[] = { "monodis", image, NULL };
+    char *text = output_of(argv);
+    char *w = text;
+    for (char *line = text; *line;) {
+        char *end = strchr(line, '\n');
+        size_t len = end ? (size_t)(end - line + 1) : strlen(line);
+        if (!memmem(line, len, "// Method begins at RVA", 23)) {
+            memmove(w, line, len);
+            w += len;
+        }
+        line += len;
+    }
+    *w = 0;
+    return text;
+}
+
+/* The listing of one method: from its ".method" line to "// end of method TYPE::NAME". */
+static char *method_block(const char *text, const char *qualified)
+{
+    char end_marker[160];
+    snprintf(end_marker, sizeof end_marker, "} // end of method %s\n", qualified);
+    const char *end = strstr(text, end_marker);
+    ck_assert_msg(end, "no method %s in the listing", qualified);
+    const char *start = end;
+    while (start > text && !(strncmp(start, ".method", 7) == 0))
+        start--;
+    return strndup(start, (size_t)(end - start) + strlen(end_marker));
+}
+
+static char *saved_path(const char *fixture)
+{
+    char *p = malloc(256);
+    ck_assert_ptr_nonnull(p);
+    snprintf(p, 256, "%s/%s", save_dir, fixture);
+    return p;
+}
+
+/* The report's methods of module i, by short name ("Calc::Add") to status. */
+static const char *method_status(json_t *report, size_t mod, const char *needle)
+{
+    json_t *methods = json_object_get(json_array_get(json_object_get(report, "modules"), mod),
+                                      "methods");
+    size_t i;
+    json_t *m;
+    json_array_foreach(methods, i, m) {
+        const char *name = json_string_value(json_object_get(m, "name"));
+        if (name && strstr(name, needle))
+            return json_string_value(json_object_get(m, "status"));
+    }
+    ck_abort_msg("no method %s in the report", needle);
+    return NULL;
+}
+
+static json_t *report(void)
+{
+    json_error_t err;
+    json_t *r = json_loads(res.out, 0, &err);
+    ck_assert_msg(r, "report is not JSON (%s): %s", err.text, res.out);
+    return r;
+}
+
+START_TEST(identity_keeps_every_fixture)
+{
+    if (!have_mono())
+        return;
+    static const char *const fixtures[] = { "calc.exe", "bodies.exe", "eh.exe", "generics.exe",
+                                            "types.exe", "big.exe", NULL };
+    run_host(RULES_DIR "identity.json", fixtures);
+    ck_assert_msg(res.exited && res.status == 0, "host failed: %s", res.err);
+    json_t *r = report();
+    size_t total = 0; /* methods with IL */
+    for (size_t f = 0; fixtures[f]; f++) {
+        json_t *methods =
+            json_object_get(json_array_get(json_object_get(r, "modules"), f), "methods");
+        size_t i;
+        json_t *m;
+        json_array_foreach(methods, i, m) {
+            const char *st = json_string_value(json_object_get(m, "status"));
+            if (json_integer_value(json_object_get(m, "old_rva")) == 0) {
+                /* Abstract: no IL, nothing to rewrite. */
+                ck_assert_str_eq(st, "unchanged");
+                continue;
+            }
+            ck_assert_msg(strcmp(st, "rewritten") == 0, "%s %s: %s", fixtures[f],
+                          json_string_value(json_object_get(m, "name")), st);
+            ck_assert_int_eq(json_integer_value(json_object_get(m, "old_size")),
+                             json_integer_value(json_object_get(m, "new_size")));
+            total++;
+        }
+        /* Byte-identical bodies list identically, header fields and EH layout included. */
+        char orig[256];
+        fx_path(orig, sizeof orig, fixtures[f]);
+        char *saved = saved_path(fixtures[f]);
+        char *want = listing(orig), *got = listing(saved);
+        ck_assert_msg(strcmp(want, got) == 0, "%s: listings differ after identity", fixtures[f]);
+        free(want);
+        free(got);
+        free(saved);
+    }
+    json_decref(r);
+    char *log = read_log();
+    char summary[96];
+    snprintf(summary, sizeof summary, "matched=%zu rewritten=%zu failed=0", total, total);
+    ck_assert_msg(strstr(log, summary), "want \"%s\" in the log:\n%s", summary, log);
+    free(log);
+    /* Mono runs the rewritten images as it runs the originals. */
+    static const char *const runnable[] = { "calc.exe", "eh.exe", "bodies.exe", NULL };
+    for (size_t f = 0; runnable[f]; f++) {
+        char orig[256];
+        fx_path(orig, sizeof orig, runnable[f]);
+        char *saved = saved_path(runnable[f]);
+        const char *a1[] = { "mono", orig, NULL }, *a2[] = { "mono", saved, NULL };
+        char *want = output_of(a1), *got = output_of(a2);
+        ck_assert_str_eq(got, want);
+        free(want);
+        free(got);
+        free(saved);
+    }
+}
+END_TEST
+
+START_TEST(each_action_matches_the_assembled_expectation)
+{
+    if (!have_mono())
+        return;
+    static const char *const fixtures[] = { "calc.exe", NULL };
+    run_host(RULES_DIR "host_calc.json", fixtures);
+    ck_assert_msg(res.exited && res.status == 0, "host failed: %s", res.err);
+    char expected[128];
+    snprintf(expected, sizeof expected, "%s/expected.exe", save_dir);
+    char outarg[160];
+    snprintf(outarg, sizeof outarg, "/output:%s", expected);
+    const char *ilasm[] = { "ilasm", "/quiet", outarg, RULES_DIR "calc_expected.il", NULL };
+    free(output_of(ilasm));
+    char *saved = saved_path("calc.exe");
+    char *want = listing(expected), *got = listing(saved);
+    static const char *const methods[] = { "Calc::Add", "Calc::Mul", "Calc::.ctor", "Calc::Main" };
+    for (size_t i = 0; i < 4; i++) {
+        char *w = method_block(want, methods[i]), *g = method_block(got, methods[i]);
+        ck_assert_msg(strcmp(w, g) == 0, "%s:\n--- expected\n%s--- rewritten\n%s", methods[i], w,
+                      g);
+        free(w);
+        free(g);
+    }
+    free(want);
+    free(got);
+    free(saved);
+    /* The log: one line per rewrite, each original instruction's old and new offset
+     * (the probe call in front of Mul's code is 5 bytes: opcode and token). */
+    char *log = read_log();
+    ck_assert_ptr_nonnull(strstr(log, "rewrite Calc::Mul (0x06000002) probe-entry(entry) "));
+    ck_assert_ptr_nonnull(strstr(log, " offsets=0000->0005,0001->0006,0002->0007,0003->0008\n"));
+    ck_assert_ptr_nonnull(strstr(log, "rewrite Calc::Add (0x06000001) mutate(substituted) "));
+    ck_assert_ptr_nonnull(strstr(log, "rewrite Calc::.ctor (0x06000003) probe-exit(try/finally) "));
+    ck_assert_ptr_nonnull(strstr(log, "rewrite Calc::Main (0x06000004) replace(body) "));
+    free(log);
+}
+END_TEST
+
+START_TEST(mutation_runs_in_mono)
+{
+    if (!have_mono())
+        return;
+    static const char *const fixtures[] = { "calc.exe", NULL };
+    run_host(RULES_DIR "mutate_add.json", fixtures);
+    ck_assert_msg(res.exited && res.status == 0, "host failed: %s", res.err);
+    char *saved = saved_path("calc.exe");
+    const char *argv[] = { "mono", saved, NULL };
+    char *out = output_of(argv);
+    ck_assert_str_eq(out, "6\n"); /* Main prints Add(2, 3), now 2 * 3 */
+    free(out);
+    free(saved);
+}
+END_TEST
+
+/* Probes around methods that have EH of their own: Nested's exit probe through an outer
+ * try/finally that keeps the result in its int32 local, FatClause's entry probe in
+ * front of a fat EH section. Mono shows each probe (EH::Finally prints two lines) where
+ * it should run. */
+START_TEST(probes_run_in_mono_around_eh)
+{
+    if (!have_mono())
+        return;
+    static const char *const fixtures[] = { "eh.exe", NULL };
+    run_host(RULES_DIR "host_eh.json", fixtures);
+    ck_assert_msg(res.exited && res.status == 0, "host failed: %s", res.err);
+    char orig[256];
+    fx_path(orig, sizeof orig, "eh.exe");
+    char *saved = saved_path("eh.exe");
+    const char *a1[] = { "mono", orig, NULL }, *a2[] = { "mono", saved, NULL };
+    char *plain = output_of(a1), *got = output_of(a2);
+    /* Expected: the original output with the probe's two lines after "nested: ..." (the
+     * exit probe runs when Nested returns; its own Say call comes first) and before
+     * "fatclause: ..." (the entry probe). */
+    char *nested = strstr(plain, "nested: ");
+    char *fat = strstr(plain, "fatclause: ");
+    ck_assert(nested && fat && nested < fat);
+    static const char probe[] = "finally: try\nfinally: handler\n";
+    char want[4096];
+    size_t head = (size_t)(fat - plain);
+    ck_assert(head + 2 * strlen(probe) + strlen(fat) < sizeof want);
+    snprintf(want, sizeof want, "%.*s%s%s%s", (int)head, plain, probe, probe, fat);
+    ck_assert_str_eq(got, want);
+    char *log = read_log();
+    ck_assert_ptr_nonnull(
+        strstr(log, "rewrite EH::Nested (0x06000006) probe-exit(try/finally (reusing a local"));
+    ck_assert_ptr_nonnull(strstr(log, "rewrite EH::FatClause (0x06000007) probe-entry(entry)"));
+    free(log);
+    free(plain);
+    free(got);
+    free(saved);
+}
+END_TEST
+
+START_TEST(wildcards_choose_the_methods)
+{
+    if (!have_mono())
+        return;
+    static const char *const fixtures[] = { "calc.exe", NULL };
+    run_host(RULES_DIR "wildcard.json", fixtures);
+    ck_assert_msg(res.exited && res.status == 0, "host failed: %s", res.err);
+    json_t *r = report();
+    ck_assert_str_eq(method_status(r, 0, "Calc::Add"), "unchanged");
+    ck_assert_str_eq(method_status(r, 0, "Calc::Mul"), "rewritten");
+    ck_assert_str_eq(method_status(r, 0, "Calc::Main"), "rewritten");
+    ck_assert_str_eq(method_status(r, 0, "Calc::.ctor"), "rewritten");
+    json_decref(r);
+    char *saved = saved_path("calc.exe");
+    char *got = listing(saved);
+    char *ctor = method_block(got, "Calc::.ctor");
+    ck_assert_msg(strstr(ctor, "IL_0000:  call void class Calc::Main()"), "%s", ctor);
+    free(ctor);
+    free(got);
+    free(saved);
+}
+END_TEST
+
+/* A probe the module does not have: the rule is skipped, nothing rewritten. */
+START_TEST(missing_probe_skips_the_rule)
+{
+    static const char *const fixtures[] = { "calc.exe", NULL };
+    run_host(RULES_DIR "missing_probe.json", fixtures);
+    ck_assert_msg(res.exited && res.status == 0, "host failed: %s", res.err);
+    json_t *r = report();
+    ck_assert_str_eq(method_status(r, 0, "Calc::Add"), "unchanged");
+    json_decref(r);
+    char *log = read_log();
+    ck_assert_ptr_nonnull(strstr(log, "summary jit=4 matched=1 rewritten=0 failed=0 skipped=1"));
+    free(log);
+}
+END_TEST
+
+/* Each bad rules file: the status the plugin logs and the message naming the value. */
+static const struct {
+    const char *rules, *status, *message;
+} bad_rules[] = {
+    { "bad_json.json", "E_PROF_RULES", "rules JSON line 1: " },
+    { "bad_action.json", "E_PROF_RULES", "rule 0: unknown action \"frobnicate\"" },
+    { "bad_mutate.json", "E_PROF_RULES",
+      "rule 0: mutate add -> ldc.i4.0 changes the operand or stack effect" },
+    { "bad_replace.json", "E_IL_", "rule 0: replace body" },
+    { "does_not_exist.json", "E_IO", "does_not_exist.json: No such file or directory" },
+    { NULL, NULL, "ILGRAFT_RULES is not set" },
+};
+
+START_TEST(bad_rules_stop_the_plugin)
+{
+    static const char *const fixtures[] = { "calc.exe", NULL };
+    char path[256];
+    if (bad_rules[_i].rules)
+        snprintf(path, sizeof path, "%s%s", RULES_DIR, bad_rules[_i].rules);
+    run_host(bad_rules[_i].rules ? path : NULL, fixtures);
+    ck_assert_msg(res.exited && res.status == 1, "host exited %d/%d", res.exited, res.status);
+    ck_assert_msg(strstr(res.err, "E_PROF_INIT_FAILED"), "%s", res.err);
+    char *log = read_log();
+    ck_assert_msg(strstr(log, bad_rules[_i].message), "want \"%s\" in the log:\n%s",
+                  bad_rules[_i].message, log);
+    if (bad_rules[_i].status) {
+        char want[64];
+        snprintf(want, sizeof want, "rules: %s", bad_rules[_i].status);
+        ck_assert_msg(strstr(log, want), "want \"%s\" in the log:\n%s", want, log);
+    }
+    ck_assert_ptr_null(strstr(log, "rewrite "));
+    free(log);
+}
+END_TEST
+
+/* The plugin exports DllGetClassObject only: ilbody and common are inside it, hidden. */
+START_TEST(only_dllgetclassobject_is_exported)
+{
+    void *h = dlopen(ILG_PLUGIN_PATH, RTLD_NOW | RTLD_LOCAL);
+    ck_assert_msg(h, "dlopen: %s", dlerror());
+    ck_assert_ptr_nonnull(dlsym(h, "DllGetClassObject"));
+    static const char *const hidden[] = { "ilg_body_decode", "ilg_body_encode", "ilg_status_name",
+                                          "ilg__fail", "ilg__plugin_rules_parse" };
+    for (size_t i = 0; i < sizeof hidden / sizeof hidden[0]; i++)
+        ck_assert_msg(dlsym(h, hidden[i]) == NULL, "%s is exported", hidden[i]);
+    dlclose(h);
+}
+END_TEST
+
+static Suite *plugin_host_suite(void)
+{
+    Suite *s = suite_create("plugin_host");
+    TCase *tc = tcase_create("host");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 300);
+    tcase_add_test(tc, only_dllgetclassobject_is_exported);
+    tcase_add_test(tc, identity_keeps_every_fixture);
+    tcase_add_test(tc, each_action_matches_the_assembled_expectation);
+    tcase_add_test(tc, mutation_runs_in_mono);
+    tcase_add_test(tc, probes_run_in_mono_around_eh);
+    tcase_add_test(tc, wildcards_choose_the_methods);
+    tcase_add_test(tc, missing_probe_skips_the_rule);
+    tcase_add_loop_test(tc, bad_rules_stop_the_plugin, 0,
+                        (int)(sizeof bad_rules / sizeof bad_rules[0]));
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(plugin_host_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

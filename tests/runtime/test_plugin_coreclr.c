@@ -1,0 +1,329 @@
+/* test_plugin_coreclr.c: libilgraft_profiler.so in a real CoreCLR (the installed
+ * dotnet), loaded through CORECLR_ENABLE_PROFILING / CORECLR_PROFILER /
+ * CORECLR_PROFILER_PATH exactly as built for the host. The programs' own output is the
+ * truth: the C# fixture fixtures/cs/Calc prints one line per rewritten method, whose
+ * values under each action follow from C# semantics (worked out in the comments); the
+ * ilasm-built calc.exe prints Add(2, 3); identity over every method of a program, the
+ * framework's included, must leave the output unchanged.
+ *
+ * Without dotnet: "SKIP: ..." and pass, except under CI=true, where it fails. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "unit/fixture_util.h"
+
+#define PLUGIN_CLSID "{B2E3A7C4-6D15-4F38-9A21-5C7E0D3F8B94}"
+#define RULES_DIR ILG_SOURCE_DIR "/tests/integration/rules/"
+
+static const char calc_plain[] = "add 2 3 = 5\n"
+                                 "sub total = 27\n"
+                                 "entries after sub = 0\n"
+                                 "sum 4 = 10\n"
+                                 "exits after sum = 0\n"
+                                 "square 7 = 49\n"
+                                 "exits after square = 0\n"
+                                 "caught risky\n"
+                                 "exits after risky = 0\n"
+                                 "answer = 41\n";
+
+/* Under rules/calc_cs.json: Add multiplies (2*3); Sub's three calls enter the probe
+ * three times but return the same values (10+9+8); Sum's exit probe runs once, Square's
+ * once more; Risky's runs on the normal return and, through the finally, on the throw
+ * (2 more: 4); Answer's body is replaced by `ldc.i4.s 42; ret`. */
+static const char calc_rewritten[] = "add 2 3 = 6\n"
+                                     "sub total = 27\n"
+                                     "entries after sub = 3\n"
+                                     "sum 4 = 10\n"
+                                     "exits after sum = 1\n"
+                                     "square 7 = 49\n"
+                                     "exits after square = 2\n"
+                                     "caught risky\n"
+                                     "exits after risky = 4\n"
+                                     "answer = 42\n";
+
+static char log_path[64], work_dir[64];
+static fx_result res;
+
+static void setup(void)
+{
+    snprintf(log_path, sizeof log_path, "/tmp/ilg_plugin_rt_%d.log", (int)getpid());
+    snprintf(work_dir, sizeof work_dir, "/tmp/ilg_plugin_rt_%d.d", (int)getpid());
+    unlink(log_path);
+    memset(&res, 0, sizeof res);
+    setenv("DOTNET_CLI_TELEMETRY_OPTOUT", "1", 1);
+    setenv("DOTNET_NOLOGO", "1", 1);
+}
+
+static void teardown(void)
+{
+    char cmd[160];
+    fx_result_free(&res);
+    unlink(log_path);
+    snprintf(cmd, sizeof cmd, "rm -rf %s", work_dir);
+    ck_assert_int_eq(system(cmd), 0);
+    unsetenv("CORECLR_ENABLE_PROFILING");
+    unsetenv("CORECLR_PROFILER");
+    unsetenv("CORECLR_PROFILER_PATH");
+    unsetenv("ILGRAFT_RULES");
+    unsetenv("ILGRAFT_LOG");
+}
+
+/* False (after printing SKIP and why) when there is no runtime; fails under CI=true. */
+static bool have_dotnet(void)
+{
+    const char *why = NULL;
+    if (!ILG_DOTNET[0] || access(ILG_DOTNET, X_OK) != 0)
+        why = "dotnet not found";
+    else if (access(ILG_CALC_DLL, R_OK) != 0 || access(ILG_HELLO_DLL, R_OK) != 0)
+        why = "the C# fixtures were not built (fixtures/cs needs dotnet at configure time)";
+    if (!why)
+        return true;
+    ck_assert_msg(!fx_is_ci(), "%s (ILG_DOTNET '%s') and CI=true", why, ILG_DOTNET);
+    printf("SKIP: %s\n", why);
+    return false;
+}
+
+/* dotnet PROGRAM, with the plugin and rules when rules is not NULL. */
+static void run(const char *program, const char *rules)
+{
+    if (rules) {
+        setenv("CORECLR_ENABLE_PROFILING", "1", 1);
+        setenv("CORECLR_PROFILER", PLUGIN_CLSID, 1);
+        setenv("CORECLR_PROFILER_PATH", ILG_PLUGIN_PATH, 1);
+        setenv("ILGRAFT_RULES", rules, 1);
+        setenv("ILGRAFT_LOG", log_path, 1);
+    } else {
+        unsetenv("CORECLR_ENABLE_PROFILING");
+    }
+    const char *argv[] = { ILG_DOTNET, program, NULL };
+    fx_result_free(&res);
+    ck_assert(fx_run(argv, &res));
+    ck_assert_msg(res.exited && res.status == 0, "dotnet %s exited %d/%d: %s", program,
+                  res.exited, res.status, res.err);
+    ck_assert_msg(!strstr(res.err, "InvalidProgramException") &&
+                      !strstr(res.out, "InvalidProgramException"),
+                  "InvalidProgramException: %s", res.err);
+}
+
+/* The plugin's summary counts from its log. */
+typedef struct summary {
+    unsigned long jit, matched, rewritten, failed, skipped;
+    char *log;
+} summary;
+
+static void read_summary(summary *s)
+{
+    s->log = fx_read_file(log_path, NULL);
+    ck_assert_msg(s->log != NULL, "no plugin log at %s", log_path);
+    const char *line = strstr(s->log, "ilgraft-plugin: summary ");
+    ck_assert_msg(line, "no summary line in the log:\n%s", s->log);
+    ck_assert_int_eq(sscanf(line, "ilgraft-plugin: summary jit=%lu matched=%lu rewritten=%lu "
+                                  "failed=%lu skipped=%lu",
+                            &s->jit, &s->matched, &s->rewritten, &s->failed, &s->skipped),
+                     5);
+}
+
+static unsigned count_lines(const char *text, const char *prefix)
+{
+    unsigned n = 0;
+    size_t len = strlen(prefix);
+    for (const char *p = text; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+        n += strncmp(p, prefix, len) == 0;
+    return n;
+}
+
+START_TEST(calc_runs_unprofiled)
+{
+    if (!have_dotnet())
+        return;
+    run(ILG_CALC_DLL, NULL);
+    ck_assert_str_eq(res.out, calc_plain);
+}
+END_TEST
+
+START_TEST(every_action_takes_effect_in_csharp)
+{
+    if (!have_dotnet())
+        return;
+    run(ILG_CALC_DLL, RULES_DIR "calc_cs.json");
+    ck_assert_str_eq(res.out, calc_rewritten);
+    summary s;
+    read_summary(&s);
+    ck_assert_uint_eq(s.failed, 0);
+    ck_assert_uint_eq(s.rewritten, 6);
+    /* One log line per rewrite, naming the action and how it was applied. */
+    ck_assert_ptr_nonnull(strstr(s.log, "rewrite Graft.Calc::Add (0x"));
+    ck_assert_ptr_nonnull(strstr(s.log, "mutate(substituted)"));
+    ck_assert_ptr_nonnull(strstr(s.log, "probe-entry(entry)"));
+    ck_assert_ptr_nonnull(strstr(s.log, "probe-exit(try/finally (reusing a local"));
+    ck_assert_ptr_nonnull(strstr(s.log, "probe-exit(before each ret"));
+    ck_assert_ptr_nonnull(strstr(s.log, "replace(body)"));
+    ck_assert_uint_eq(count_lines(s.log, "ilgraft-plugin: rewrite "), 6);
+    free(s.log);
+}
+END_TEST
+
+/* Entry and exit probes on every method of the fixture's namespace: the probes
+ * themselves are left alone (Enter's exit probe calling Exit, whose entry probe calls
+ * Enter, would recurse). Entries: Main, Add,
+ * three Subs (5); exits: Add, three Subs, Sum (5), Square (6), two Riskys (8). */
+START_TEST(probes_on_every_method_skip_the_probes)
+{
+    if (!have_dotnet())
+        return;
+    run(ILG_CALC_DLL, RULES_DIR "calc_cs_all_probes.json");
+    ck_assert_str_eq(res.out, "add 2 3 = 5\n"
+                              "sub total = 27\n"
+                              "entries after sub = 5\n"
+                              "sum 4 = 10\n"
+                              "exits after sum = 5\n"
+                              "square 7 = 49\n"
+                              "exits after square = 6\n"
+                              "caught risky\n"
+                              "exits after risky = 8\n"
+                              "answer = 41\n");
+    summary s;
+    read_summary(&s);
+    ck_assert_uint_eq(s.failed, 0);
+    ck_assert_ptr_null(strstr(s.log, "rewrite Graft.Probes::"));
+    ck_assert_ptr_nonnull(strstr(s.log, "rewrite Graft.Program::Main (0x"));
+    free(s.log);
+}
+END_TEST
+
+/* The ilasm-built calc.exe under CoreCLR: it needs a runtimeconfig beside it, which the
+ * SDK wrote for the C# fixture. */
+START_TEST(mutation_takes_effect_in_ilasm_program)
+{
+    if (!have_dotnet())
+        return;
+    char exe[128], cfg[128], src[256];
+    ck_assert_int_eq(mkdir(work_dir, 0700), 0);
+    snprintf(exe, sizeof exe, "%s/calc.exe", work_dir);
+    snprintf(cfg, sizeof cfg, "%s/calc.runtimeconfig.json", work_dir);
+    fx_path(src, sizeof src, "calc.exe");
+    size_t len = 0, cfg_len = 0;
+    char *image = fx_read_file(src, &len);
+    char *config = fx_read_file(ILG_CALC_RUNTIMECONFIG, &cfg_len);
+    ck_assert(image && config);
+    FILE *f = fopen(exe, "wb");
+    ck_assert(f && fwrite(image, 1, len, f) == len && fclose(f) == 0);
+    f = fopen(cfg, "wb");
+    ck_assert(f && fwrite(config, 1, cfg_len, f) == cfg_len && fclose(f) == 0);
+    free(image);
+    free(config);
+    run(exe, NULL);
+    ck_assert_str_eq(res.out, "5\n"); /* Add(2, 3) */
+    run(exe, RULES_DIR "mutate_add.json");
+    ck_assert_str_eq(res.out, "6\n"); /* 2 * 3 */
+    summary s;
+    read_summary(&s);
+    ck_assert_uint_eq(s.rewritten, 1);
+    ck_assert_ptr_nonnull(strstr(s.log, "rewrite Calc::Add (0x06000001) mutate"));
+    free(s.log);
+}
+END_TEST
+
+/* Identity on every method, with ReadyToRun code refused and inlining off, so the
+ * framework's methods are JIT-compiled from (rewritten) IL too. */
+static void identity_everywhere(const char *program)
+{
+    run(program, NULL);
+    char *plain = strdup(res.out);
+    ck_assert_ptr_nonnull(plain);
+    run(program, RULES_DIR "identity_all_r2r.json");
+    ck_assert_str_eq(res.out, plain);
+    summary r2r;
+    read_summary(&r2r);
+    run(program, RULES_DIR "identity_all.json");
+    ck_assert_str_eq(res.out, plain);
+    summary all;
+    read_summary(&all);
+    printf("%s: identity rewrote %lu methods (JIT-compiled %lu; %lu with ReadyToRun code)\n",
+           program, all.rewritten, all.jit, r2r.rewritten);
+    ck_assert_uint_eq(all.failed, 0);
+    ck_assert_uint_eq(r2r.failed, 0);
+    /* Every JIT-compiled method that has IL was rewritten; the framework's are there. */
+    ck_assert_uint_eq(all.rewritten, all.matched);
+    ck_assert_ptr_nonnull(strstr(all.log, "rewrite System.String::"));
+    ck_assert_ptr_null(strstr(r2r.log, "rewrite System.String::"));
+    ck_assert_msg(all.rewritten > 10 * r2r.rewritten,
+                  "refusing ReadyToRun code JIT-compiled %lu methods, with it %lu", all.rewritten,
+                  r2r.rewritten);
+    free(plain);
+    free(all.log);
+    free(r2r.log);
+}
+
+START_TEST(identity_on_the_whole_framework_calc)
+{
+    if (!have_dotnet())
+        return;
+    identity_everywhere(ILG_CALC_DLL);
+}
+END_TEST
+
+START_TEST(identity_on_the_whole_framework_hello)
+{
+    if (!have_dotnet())
+        return;
+    identity_everywhere(ILG_HELLO_DLL);
+}
+END_TEST
+
+/* Entry and exit probes (Thread.MemoryBarrier, a static void() of CoreLib) on every
+ * method of every module that has the probe, i.e. all of CoreLib, JIT-compiled from IL:
+ * the real JIT accepts every wrapped body and the program behaves as before. */
+START_TEST(probes_on_every_framework_method)
+{
+    if (!have_dotnet())
+        return;
+    run(ILG_HELLO_DLL, NULL);
+    char *plain = strdup(res.out);
+    ck_assert_ptr_nonnull(plain);
+    run(ILG_HELLO_DLL, RULES_DIR "framework_probes.json");
+    ck_assert_str_eq(res.out, plain);
+    summary s;
+    read_summary(&s);
+    unsigned system_lines = count_lines(s.log, "ilgraft-plugin: rewrite System.");
+    printf("probes: %lu methods rewritten, %u of them in System.*; %lu skipped\n", s.rewritten,
+           system_lines, s.skipped);
+    ck_assert_uint_eq(s.failed, 0);
+    ck_assert_uint_gt(system_lines, 100);
+    ck_assert_ptr_nonnull(strstr(s.log, "probe-entry(entry),probe-exit(try/finally)"));
+    ck_assert_ptr_nonnull(
+        strstr(s.log, "probe-entry(entry),probe-exit(try/finally (reusing a local"));
+    free(s.log);
+    free(plain);
+}
+END_TEST
+
+static Suite *plugin_coreclr_suite(void)
+{
+    Suite *s = suite_create("plugin_coreclr");
+    TCase *tc = tcase_create("coreclr");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 300);
+    tcase_add_test(tc, calc_runs_unprofiled);
+    tcase_add_test(tc, every_action_takes_effect_in_csharp);
+    tcase_add_test(tc, probes_on_every_method_skip_the_probes);
+    tcase_add_test(tc, mutation_takes_effect_in_ilasm_program);
+    tcase_add_test(tc, identity_on_the_whole_framework_calc);
+    tcase_add_test(tc, identity_on_the_whole_framework_hello);
+    tcase_add_test(tc, probes_on_every_framework_method);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(plugin_coreclr_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
