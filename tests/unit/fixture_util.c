@@ -116,6 +116,27 @@ void fx_result_free(fx_result *res)
     memset(res, 0, sizeof *res);
 }
 
+void fx_maps_prot(uintptr_t addr, char prot[5], uintptr_t *lo, uintptr_t *hi)
+{
+    FILE *f = fopen("/proc/self/maps", "r");
+    char line[1024];
+    prot[0] = 0;
+    while (f && fgets(line, sizeof line, f)) {
+        unsigned long long a, b;
+        char p[5];
+        if (sscanf(line, "%llx-%llx %4s", &a, &b, p) == 3 && addr >= a && addr < b) {
+            memcpy(prot, p, 5);
+            if (lo)
+                *lo = (uintptr_t)a;
+            if (hi)
+                *hi = (uintptr_t)b;
+            break;
+        }
+    }
+    if (f)
+        fclose(f);
+}
+
 bool fx_is_ci(void)
 {
     const char *ci = getenv("CI");

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* ILG_FIXTURE_DIR "/" name into buf. */
 void fx_path(char *buf, size_t size, const char *name);
@@ -25,6 +26,10 @@ void fx_result_free(fx_result *res);
 
 /* Whole file into a malloc'd buffer (NUL-terminated); NULL on failure. */
 char *fx_read_file(const char *path, size_t *len);
+
+/* The permissions ("r-xp") of the /proc/self/maps line that covers addr, and that
+ * line's range (lo, hi may be NULL). prot is "" when nothing is mapped there. */
+void fx_maps_prot(uintptr_t addr, char prot[5], uintptr_t *lo, uintptr_t *hi);
 
 /* True when the environment says CI=true. */
 bool fx_is_ci(void);

@@ -62,29 +62,6 @@ static uint64_t file_size_of_image(const char *path)
     return size;
 }
 
-/* The protection string of the /proc/self/maps line covering addr ("" if unmapped),
- * and that line's range. */
-static void maps_prot(uintptr_t addr, char prot[5], uintptr_t *lo, uintptr_t *hi)
-{
-    FILE *f = fopen("/proc/self/maps", "r");
-    char line[1024];
-    prot[0] = 0;
-    ck_assert(f != NULL);
-    while (fgets(line, sizeof line, f)) {
-        unsigned long long a, b;
-        char p[5];
-        if (sscanf(line, "%llx-%llx %4s", &a, &b, p) == 3 && addr >= a && addr < b) {
-            memcpy(prot, p, 5);
-            if (lo)
-                *lo = (uintptr_t)a;
-            if (hi)
-                *hi = (uintptr_t)b;
-            break;
-        }
-    }
-    fclose(f);
-}
-
 static uint64_t align_up(uint64_t v, uint64_t a) { return (v + a - 1) & ~(a - 1); }
 
 static void check_first_alloc_at_span(const char *path)
@@ -175,16 +152,16 @@ START_TEST(uncommitted_arena_and_guard_stay_inaccessible)
     void *p;
     ck_assert_int_eq(ilg_image_get_info(img, &in), ILG_OK);
     uint8_t *start = in.base + in.arena_offset;
-    maps_prot((uintptr_t)start, prot, NULL, NULL);
+    fx_maps_prot((uintptr_t)start, prot, NULL, NULL);
     ck_assert_str_eq(prot, "---p");
     ck_assert_int_eq(ilg_arena_alloc(arena, 100, &p, NULL), ILG_OK);
-    maps_prot((uintptr_t)start, prot, NULL, NULL);
+    fx_maps_prot((uintptr_t)start, prot, NULL, NULL);
     ck_assert_str_eq(prot, "rw-p");
     ilg_arena_stats st;
     ck_assert_int_eq(ilg_arena_stats_get(arena, &st), ILG_OK);
-    maps_prot((uintptr_t)(start + st.committed), prot, NULL, NULL);
+    fx_maps_prot((uintptr_t)(start + st.committed), prot, NULL, NULL);
     ck_assert_str_eq(prot, "---p");
-    maps_prot((uintptr_t)(in.base + in.arena_offset + in.arena_size), prot, NULL, NULL);
+    fx_maps_prot((uintptr_t)(in.base + in.arena_offset + in.arena_size), prot, NULL, NULL);
     ck_assert_str_eq(prot, "---p");
 }
 END_TEST
@@ -252,7 +229,7 @@ START_TEST(a_one_page_image_arena_exhausts_at_its_reservation)
     ck_assert_uint_eq(rva + 64, in.arena_offset + page);
     ck_assert_int_eq(ilg_arena_alloc(a, 4, &p, &rva), ILG_E_ARENA_EXHAUSTED);
     char prot[5];
-    maps_prot((uintptr_t)(in.base + in.arena_offset + page), prot, NULL, NULL);
+    fx_maps_prot((uintptr_t)(in.base + in.arena_offset + page), prot, NULL, NULL);
     ck_assert_str_eq(prot, "---p");
     ilg_image_close(im);
 }
@@ -298,7 +275,7 @@ START_TEST(exhaustion_at_the_rva_limit)
     ck_assert_uint_eq(st.high_water, ILG_METHOD_MAX_RVA);
     ck_assert_uint_eq(st.committed, size); /* the page holding 0x7FFFFFFF, not beyond */
     char prot[5];
-    maps_prot((uintptr_t)(m + size), prot, NULL, NULL);
+    fx_maps_prot((uintptr_t)(m + size), prot, NULL, NULL);
     ck_assert_str_eq(prot, "---p");
     ilg__arena_destroy(a);
     munmap(m, size + page);
@@ -539,7 +516,7 @@ START_TEST(attach_above_a_dlopened_elf)
     /* Our own reservation, PROT_NONE, exactly there, with a guard page after it. */
     char prot[5];
     uintptr_t lo, hi;
-    maps_prot(s.base + st.start, prot, &lo, &hi);
+    fx_maps_prot(s.base + st.start, prot, &lo, &hi);
     ck_assert_str_eq(prot, "---p");
     ck_assert_uint_eq(lo, s.base + st.start);
     ck_assert_uint_ge(hi, s.base + st.start + size + page);
@@ -556,7 +533,7 @@ START_TEST(attach_above_a_dlopened_elf)
         expect += 40;
     }
     ck_assert_int_eq(ilg_arena_detach(a), ILG_OK);
-    maps_prot(s.base + st.start, prot, &lo, &hi);
+    fx_maps_prot(s.base + st.start, prot, &lo, &hi);
     ck_assert_msg(strcmp(prot, "---p") != 0 || lo != s.base + st.start, "reservation still mapped");
     dlclose(h);
 }
@@ -602,7 +579,7 @@ START_TEST(attach_reports_the_mapping_that_blocks)
     char want[64];
     uintptr_t lo, hi;
     char prot[5];
-    maps_prot((uintptr_t)r + page, prot, &lo, &hi);
+    fx_maps_prot((uintptr_t)r + page, prot, &lo, &hi);
     snprintf(want, sizeof want, "blocked by 0x%" PRIxPTR "-0x%" PRIxPTR, lo, hi);
     ck_assert_msg(strstr(ilg_last_diag()->message, want), "'%s' does not name %s",
                   ilg_last_diag()->message, want);

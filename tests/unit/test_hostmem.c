@@ -40,23 +40,6 @@ static IHostMalloc *new_heap(DWORD type)
     return h;
 }
 
-static void maps_prot(uintptr_t addr, char prot[5])
-{
-    FILE *f = fopen("/proc/self/maps", "r");
-    char line[1024];
-    prot[0] = 0;
-    ck_assert(f != NULL);
-    while (fgets(line, sizeof line, f)) {
-        unsigned long long a, b;
-        char p[5];
-        if (sscanf(line, "%llx-%llx %4s", &a, &b, p) == 3 && addr >= a && addr < b) {
-            memcpy(prot, p, 5);
-            break;
-        }
-    }
-    fclose(f);
-}
-
 START_TEST(com_identity_and_reference_counts)
 {
     char text[ILG_GUID_TEXT_SIZE];
@@ -318,8 +301,8 @@ static void run_code_in(IHostMalloc *h, bool expect_dual)
     ck_assert_int_eq(ilg_hostmalloc_stats_get(h, &st), ILG_OK);
     ck_assert(st.dual_mapped == expect_dual);
     char px[5], pw[5];
-    maps_prot((uintptr_t)x, px);
-    maps_prot((uintptr_t)w, pw);
+    fx_maps_prot((uintptr_t)x, px, NULL, NULL);
+    fx_maps_prot((uintptr_t)w, pw, NULL, NULL);
     if (expect_dual) {
         ck_assert_ptr_ne(x, w);
         ck_assert_str_eq(px, "r-xs"); /* never writable and executable at once */
@@ -439,7 +422,7 @@ START_TEST(virtual_alloc_commit_protect_free)
     ck_assert_int_eq(mgr->lpVtbl->VirtualAlloc(mgr, NULL, size, MEM_RESERVE, PAGE_READWRITE,
                                                eTaskCritical, &r), S_OK);
     char prot[5];
-    maps_prot((uintptr_t)r, prot);
+    fx_maps_prot((uintptr_t)r, prot, NULL, NULL);
     ck_assert_str_eq(prot, "---p");
     MEMORY_BASIC_INFORMATION m = query(r);
     ck_assert_uint_eq(m.State, MEM_RESERVE);
@@ -453,7 +436,7 @@ START_TEST(virtual_alloc_commit_protect_free)
                                                PAGE_READWRITE, eTaskCritical, (void **)&c), S_OK);
     ck_assert_ptr_eq(c, (uint8_t *)r + page);
     memset(c, 0x77, 2 * page);
-    maps_prot((uintptr_t)c, prot);
+    fx_maps_prot((uintptr_t)c, prot, NULL, NULL);
     ck_assert_str_eq(prot, "rw-p");
     m = query(c + 5);
     ck_assert_ptr_eq(m.BaseAddress, c);
@@ -465,7 +448,7 @@ START_TEST(virtual_alloc_commit_protect_free)
     DWORD old = 0;
     ck_assert_int_eq(mgr->lpVtbl->VirtualProtect(mgr, c, page, PAGE_READONLY, &old), S_OK);
     ck_assert_uint_eq(old, PAGE_READWRITE);
-    maps_prot((uintptr_t)c, prot);
+    fx_maps_prot((uintptr_t)c, prot, NULL, NULL);
     ck_assert_str_eq(prot, "r--p");
     ck_assert_uint_eq(query(c).Protect, PAGE_READONLY);
     ck_assert_uint_eq(c[100], 0x77);
@@ -500,7 +483,7 @@ START_TEST(virtual_alloc_commit_protect_free)
     ck_assert_int_eq(mgr->lpVtbl->VirtualAlloc(mgr, NULL, 0, MEM_RESERVE, PAGE_READWRITE, eTaskCritical,
                                                &clash), E_INVALIDARG);
     ck_assert_int_eq(mgr->lpVtbl->VirtualFree(mgr, r, 0, MEM_RELEASE), S_OK);
-    maps_prot((uintptr_t)r, prot);
+    fx_maps_prot((uintptr_t)r, prot, NULL, NULL);
     ck_assert_msg(prot[0] == 0 || strcmp(prot, "---p") != 0, "still reserved: %s", prot);
     ck_assert_int_eq(ilg_hostmem_stats_get(mgr, &st), ILG_OK);
     ck_assert_uint_eq(st.reservations, 0);
@@ -509,7 +492,7 @@ START_TEST(virtual_alloc_commit_protect_free)
     void *rc;
     ck_assert_int_eq(mgr->lpVtbl->VirtualAlloc(mgr, NULL, 3 * page, MEM_RESERVE | MEM_COMMIT,
                                                PAGE_EXECUTE_READ, eTaskCritical, &rc), S_OK);
-    maps_prot((uintptr_t)rc, prot);
+    fx_maps_prot((uintptr_t)rc, prot, NULL, NULL);
     ck_assert_str_eq(prot, "r-xp");
     ck_assert_uint_eq(query(rc).Protect, PAGE_EXECUTE_READ);
 

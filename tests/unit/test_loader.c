@@ -164,42 +164,23 @@ START_TEST(rva_offset_round_trip_and_bounds)
 }
 END_TEST
 
-/* The protections the kernel reports for the page at addr ("r-xp"). */
-static void maps_perms(const void *addr, char out[5])
-{
-    FILE *f = fopen("/proc/self/maps", "r");
-    char line[512];
-    out[0] = 0;
-    while (f && fgets(line, sizeof line, f)) {
-        unsigned long lo, hi;
-        char perms[5];
-        if (sscanf(line, "%lx-%lx %4s", &lo, &hi, perms) == 3 && (uintptr_t)addr >= lo &&
-            (uintptr_t)addr < hi) {
-            memcpy(out, perms, 5);
-            break;
-        }
-    }
-    if (f)
-        fclose(f);
-}
-
 START_TEST(protections_follow_section_flags)
 {
     ilg_image_info in;
     char perms[5];
     ilg_image_get_info(img, &in);
-    maps_perms(in.base, perms);
+    fx_maps_prot((uintptr_t)(in.base), perms, NULL, NULL);
     ck_assert_str_eq(perms, "r--p");
     for (uint32_t i = 0; i < in.region_count; i++) {
         ilg_region r;
         ilg_image_region(img, i, &r);
-        maps_perms(in.base + r.rva, perms);
+        fx_maps_prot((uintptr_t)(in.base + r.rva), perms, NULL, NULL);
         ck_assert_int_eq(perms[0], 'r');
         ck_assert_int_eq(perms[1], r.prot & PROT_WRITE ? 'w' : '-');
         ck_assert_int_eq(perms[2], r.prot & PROT_EXEC ? 'x' : '-');
     }
     /* The arena and the guard are reserved but inaccessible until used. */
-    maps_perms(in.base + in.arena_offset + in.arena_size, perms);
+    fx_maps_prot((uintptr_t)(in.base + in.arena_offset + in.arena_size), perms, NULL, NULL);
     ck_assert_str_eq(perms, "---p");
 }
 END_TEST
