@@ -239,6 +239,10 @@ ilg_status ilg_body_encode(ilg_body *b, ilg_encode_mode mode, const ilg_stack_re
     if (!b || !out || (mode != ILG_ENCODE_PRESERVE && mode != ILG_ENCODE_OPTIMIZE &&
                        mode != ILG_ENCODE_OPTIMIZE_KEEP_MAXSTACK))
         return ilg__fail(ILG_E_INVALID_ARG, ILG_WHERE_NONE, 0, "body, mode and buffer are required");
+    /* The decoder refuses any other locals token, so the encoder never writes one. */
+    if (b->local_sig && (b->local_sig >> 24) != 0x11)
+        return ilg__fail(ILG_E_IL_BAD_HEADER, ILG_WHERE_IL, 0,
+                         "LocalVarSigTok 0x%08x is not a StandAloneSig token", b->local_sig);
     const bool preserve = mode == ILG_ENCODE_PRESERVE;
     ilg_status st;
     scan sc = { false, false };

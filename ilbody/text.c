@@ -528,6 +528,13 @@ static ilg_status resolve(parser *ps)
         if (!l)
             return ilg__fail(ILG_E_IL_UNDEFINED_LABEL, ILG_WHERE_FILE, x->at, "undefined label '%.*s'",
                              (int)x->len, x->name);
+        /* Only an EH block's end (try_end, handler_end) may be the end of the body; a
+         * branch, a switch case or a block start needs an instruction there. */
+        const bool end_ok = x->where == 2 && (x->field == 1 || x->field == 3);
+        if (l->index >= b->count && !end_ok)
+            return ilg__fail(ILG_E_IL_BAD_TARGET, ILG_WHERE_FILE, x->at,
+                             "label '%.*s' follows the last instruction; %s needs an instruction there",
+                             (int)x->len, x->name, x->where == 2 ? "an EH block start" : "a branch");
         switch (x->where) {
         case 0: b->instrs[x->idx].arg.target = l->index; break;
         case 1: b->targets[x->idx] = l->index; break;
@@ -569,6 +576,11 @@ ilg_status ilg_body_assemble(ilg_body *b, const char *text, size_t len, const il
             uint32_t t;
             if ((st = token(&ps, ILG_OPND_SIG, NULL, &t)))
                 goto done;
+            /* A fat header can only name a StandAloneSig (ECMA-335 II.25.4.3). */
+            if (t && (t >> 24) != 0x11) {
+                st = perr(&ps, ILG_E_IL_SYNTAX, at, ".locals token 0x%08x is not a StandAloneSig token", t);
+                goto done;
+            }
             b->local_sig = t;
             b->init_locals = init;
         } else if (*ps.p == '.' && keyword(&ps, ".try")) {

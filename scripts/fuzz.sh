@@ -2,7 +2,8 @@
 # fuzz.sh TARGET SECONDS: builds the libFuzzer targets with clang (build-fuzz/) and runs
 # fuzz_TARGET for SECONDS, seeded with the built fixtures and the committed regression
 # inputs. A crash leaves its input in build-fuzz/findings/TARGET and fails the script.
-# Targets: image (PE/ELF open + full metadata walk).
+# Targets: image (PE/ELF open + full metadata walk), body (method body decode, verify,
+# preserve and optimize encode, text round trip), asm (the IL text assembler).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 target=${1:?usage: fuzz.sh TARGET SECONDS}
@@ -15,9 +16,36 @@ cmake --build "$build" -j"$(nproc)" --target "fuzz_$target" ilg_fixtures >/dev/n
 seeds=$build/seeds/$target findings=$build/findings/$target work=$build/corpus/$target
 mkdir -p "$seeds" "$findings" "$work"
 case $target in
-  image) cp "$build"/fixtures/*.exe "$build"/fixtures/*.so "$seeds"/ 2>/dev/null || true
-         cp "$root"/tests/fuzz/regress/image-* "$seeds"/ 2>/dev/null || true ;;
+  image) cp "$build"/fixtures/*.exe "$build"/fixtures/*.so "$seeds"/ 2>/dev/null || true ;;
+  body|asm)
+    # Every method of the IL fixtures: its ilasm text (asm) or its bytes (body), cut
+    # from `ilgraft dis` and the image by the CLI's own JSON.
+    cmake --build "$build" --target ilgraft_cli >/dev/null
+    for fx in "$build"/fixtures/*.exe; do
+      "$build/cli/ilgraft" dis --raw "$fx" | awk -v dir="$seeds" -v base="$(basename "$fx")" '
+        /^\/\/ 0x06/ { n++; f = sprintf("%s/%s-%d.il", dir, base, n) } f { print > f }'
+    done
+    if [ "$target" = body ]; then
+      python3 - "$build" "$seeds" <<'PY'
+import json, os, subprocess, sys
+build, seeds = sys.argv[1], sys.argv[2]
+for name in sorted(os.listdir(os.path.join(build, "fixtures"))):
+    if not name.endswith(".exe"):
+        continue
+    path = os.path.join(build, "fixtures", name)
+    info = json.loads(subprocess.check_output([build + "/cli/ilgraft", "info", "--json", path]))
+    data = open(path, "rb").read()
+    for m in json.loads(subprocess.check_output([build + "/cli/ilgraft", "methods", "--json", path]))["methods"]:
+        for s in info["sections"]:
+            if m["body_size"] and s["rva"] <= m["rva"] < s["rva"] + s["virtual_size"]:
+                off = s["file_offset"] + m["rva"] - s["rva"]
+                open(os.path.join(seeds, "%s-%x.bin" % (name, m["token"])), "wb").write(data[off:off + m["body_size"]])
+PY
+      rm -f "$seeds"/*.il
+    fi ;;
+  *) echo "fuzz: unknown target $target (image, body, asm)" >&2; exit 2 ;;
 esac
+cp "$root"/tests/fuzz/regress/"$target"-* "$seeds"/ 2>/dev/null || true
 echo "fuzz: $target for ${seconds}s, $(ls "$seeds" | wc -l) seeds"
 "$build/tests/fuzz/fuzz_$target" -max_total_time="$seconds" -rss_limit_mb=3072 -max_len=262144 \
   -artifact_prefix="$findings/" -print_final_stats=1 "$work" "$seeds" 2>"$build/fuzz-$target.log" || {

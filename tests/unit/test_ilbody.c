@@ -704,6 +704,35 @@ START_TEST(encode_refuses_maxstack_over_65535)
 }
 END_TEST
 
+/* A fat header's LocalVarSigTok can only be a StandAloneSig: neither the assembler nor
+ * the encoder may produce a header the decoder refuses (found by fuzz_asm). */
+START_TEST(locals_token_must_be_a_standalonesig)
+{
+    static const char text[] = ".locals init 0x00110000\nret\n";
+    ck_assert_int_eq(ilg_body_assemble(B, text, sizeof text - 1, NULL), ILG_E_IL_SYNTAX);
+    ck_assert_ptr_nonnull(strstr(ilg_last_diag()->message, "0x00110000 is not a StandAloneSig"));
+    ilg_body_reset(B);
+    ck_assert_int_eq(ilg_body_append(B, ILG_OP_RET, 0), ILG_OK);
+    ilg_body_set_locals(B, 0x02000001, true);
+    ck_assert_int_eq(ilg_body_encode(B, ILG_ENCODE_OPTIMIZE, &R, &out), ILG_E_IL_BAD_HEADER);
+    ilg_body_set_locals(B, 0x11000001, true);
+    ck_assert_int_eq(ilg_body_encode(B, ILG_ENCODE_OPTIMIZE, &R, &out), ILG_OK);
+}
+END_TEST
+
+/* A label after the last instruction may end an EH block, never take a branch (the
+ * disassembler could not print it, the decoder would refuse it; found by fuzz_asm). */
+START_TEST(branch_to_the_end_of_the_body_is_refused)
+{
+    static const char bad[] = "ldc.i4.0\nbrtrue.s END\nret\nEND:\n";
+    ck_assert_int_eq(ilg_body_assemble(B, bad, sizeof bad - 1, NULL), ILG_E_IL_BAD_TARGET);
+    ck_assert_ptr_nonnull(strstr(ilg_last_diag()->message, "'END' follows the last instruction"));
+    static const char ok[] = "A: nop\nleave.s C\nB: endfinally\nC: ret\nD:\n"
+                             ".try A to B finally handler B to C\n";
+    ck_assert_int_eq(ilg_body_assemble(B, ok, sizeof ok - 1, NULL), ILG_OK);
+}
+END_TEST
+
 /* Bug: a prefix separated from its instruction. */
 START_TEST(bug_prefix_stays_attached)
 {
@@ -1494,6 +1523,8 @@ static Suite *ilbody_suite(void)
         { "bugs", bug_buffer_sized_from_real_size },
         { "bugs", bug_prefix_stays_attached },
         { "bugs", encode_refuses_maxstack_over_65535 },
+        { "bugs", locals_token_must_be_a_standalonesig },
+        { "bugs", branch_to_the_end_of_the_body_is_refused },
         { "bugs", bug_small_eh_section_overflow },
         { "edit", insert_before_rets_and_entry },
         { "edit", snippet_targets_body_and_following },
