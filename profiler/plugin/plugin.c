@@ -655,7 +655,7 @@ static const ICorProfilerCallback3Vtbl plugin_vtbl = {
     .ModuleLoadFinished = cb_ModuleLoadFinished,
     .JITCompilationStarted = cb_JITCompilationStarted,
     .JITCompilationFinished = cb_JITCompilationFinished,
-    PLUGIN_STUB_SLOTS
+    ILG_CB3_STUB_SLOTS
 };
 
 /* ---- class factory ------------------------------------------------------------------ */
