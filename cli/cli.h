@@ -41,6 +41,8 @@ int cli_print_json(json_t *value);
 json_t *cli_json_u64(uint64_t v);
 /* Parses a number in C syntax (0x.. hex or decimal); false on junk or overflow. */
 bool cli_parse_u64(const char *s, uint64_t *out);
+/* PROT_* bits as "r-x" (out holds 4 bytes). */
+void cli_prot_text(int prot, char out[4]);
 /* A buffered stdout for commands that print a lot. */
 void cli_buffer_stdout(void);
 

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 
 #include "cli.h"
 
@@ -64,4 +65,12 @@ void cli_buffer_stdout(void)
     if (!done)
         setvbuf(stdout, buf, _IOFBF, sizeof buf);
     done = true;
+}
+
+void cli_prot_text(int prot, char out[4])
+{
+    out[0] = prot & PROT_READ ? 'r' : '-';
+    out[1] = prot & PROT_WRITE ? 'w' : '-';
+    out[2] = prot & PROT_EXEC ? 'x' : '-';
+    out[3] = 0;
 }

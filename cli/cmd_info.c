@@ -1,6 +1,5 @@
 /* cmd_info.c: `ilgraft info IMAGE`: format, machine, base, span, sections or
  * segments, and for .NET images the CLI header and a metadata summary. */
-#include <sys/mman.h>
 
 #include "cli.h"
 #include "ilgraft/metadata.h"
@@ -13,14 +12,6 @@ static void help(void)
            "header, metadata version, stream sizes and table row counts.\n\n"
            "  --json   one JSON object instead of text\n"
            "  --help   this text\n");
-}
-
-static void prot_text(int prot, char out[4])
-{
-    out[0] = prot & PROT_READ ? 'r' : '-';
-    out[1] = prot & PROT_WRITE ? 'w' : '-';
-    out[2] = prot & PROT_EXEC ? 'x' : '-';
-    out[3] = 0;
 }
 
 static const char *cli_flag_names(uint32_t f, char *buf, size_t size)
@@ -46,7 +37,7 @@ static json_t *regions_json(const ilg_image *img, const ilg_image_info *in)
         ilg_region r;
         char prot[4];
         ilg_image_region(img, i, &r);
-        prot_text(r.prot, prot);
+        cli_prot_text(r.prot, prot);
         json_array_append_new(arr, json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:s}", "name", r.name,
                                              "rva", cli_json_u64(r.rva), "virtual_size",
                                              cli_json_u64(r.virtual_size), "file_offset",
@@ -172,7 +163,7 @@ int cmd_info(int argc, char **argv)
         ilg_region r;
         char prot[4];
         ilg_image_region(img, i, &r);
-        prot_text(r.prot, prot);
+        cli_prot_text(r.prot, prot);
         printf("  %-10s 0x%08llx 0x%08llx 0x%08llx 0x%08llx 0x%08x %s\n", r.name,
                (unsigned long long)r.rva, (unsigned long long)r.virtual_size,
                (unsigned long long)r.file_offset, (unsigned long long)r.file_size, r.flags, prot);

@@ -24,14 +24,6 @@ static void help(void)
            "  --help   this text\n");
 }
 
-static void prot_text(int prot, char out[4])
-{
-    out[0] = prot & PROT_READ ? 'r' : '-';
-    out[1] = prot & PROT_WRITE ? 'w' : '-';
-    out[2] = prot & PROT_EXEC ? 'x' : '-';
-    out[3] = 0;
-}
-
 /* --alloc COUNT[xSIZE]: strtoull stops at the 'x', so hex counts ("0x10x8") work too. */
 static bool parse_alloc(const char *s, uint64_t *count, uint64_t *size)
 {
@@ -157,7 +149,7 @@ int cmd_map(int argc, char **argv)
             ilg_region r;
             char prot[4];
             ilg_image_region(img, i, &r);
-            prot_text(r.prot | PROT_READ, prot);
+            cli_prot_text(r.prot | PROT_READ, prot);
             json_array_append_new(regions, json_pack("{s:s, s:I, s:I, s:s}", "name", r.name,
                                                      "offset", (json_int_t)r.rva, "size",
                                                      (json_int_t)r.virtual_size, "prot", prot));
@@ -191,7 +183,7 @@ int cmd_map(int argc, char **argv)
             ilg_region r;
             char prot[4];
             ilg_image_region(img, i, &r);
-            prot_text(r.prot | PROT_READ, prot);
+            cli_prot_text(r.prot | PROT_READ, prot);
             printf("  0x%010llx 0x%010llx 0x%010llx %-4s %s\n", (unsigned long long)r.rva,
                    (unsigned long long)(r.rva + r.virtual_size),
                    (unsigned long long)r.virtual_size, prot, r.name);
