@@ -21,6 +21,7 @@ static void help(void)
            "  --clsid GUID      its CLSID, braces optional (default: $CORECLR_PROFILER)\n"
            "  --methods PAT     JIT only methods whose Namespace.Type::Method matches PAT\n"
            "  --json            the report as JSON (every method)\n"
+           "  --summary         only each module's counts and the rejected methods\n"
            "  --trace           log each callback on stderr\n"
            "  --rules FILE      the rules file of ilgraft's own plugin (sets ILGRAFT_RULES\n"
            "                    for the profiler, as under CoreCLR)\n"
@@ -37,7 +38,7 @@ static void help(void)
 
 typedef struct run_args {
     const char *profiler, *clsid, *methods, *save_dir;
-    bool json, trace;
+    bool json, summary, trace;
     char **images;
     size_t image_count;
 } run_args;
@@ -58,7 +59,11 @@ static int run_session(void *ctx)
     }
     if ((st = ilg_host_run(host, (const char *const *)a->images, a->image_count)) != ILG_OK)
         rc = cli_fail("run", st);
-    if ((st = ilg_host_write_report(host, a->json, stdout)) != ILG_OK)
+    if ((st = ilg_host_write_report(host,
+                                     a->json      ? ILG_REPORT_JSON
+                                     : a->summary ? ILG_REPORT_SUMMARY
+                                                  : ILG_REPORT_TEXT,
+                                     stdout)) != ILG_OK)
         rc = cli_fail("report", st);
     if (rc == CLI_OK && a->save_dir) {
         ilg_save_options so = { .log = stderr };
@@ -78,6 +83,7 @@ int cmd_run(int argc, char **argv)
         { "clsid", required_argument, NULL, 'c' },
         { "methods", required_argument, NULL, 'm' },
         { "json", no_argument, NULL, 'j' },
+        { "summary", no_argument, NULL, 'S' },
         { "trace", no_argument, NULL, 't' },
         { "save", required_argument, NULL, 's' },
         { "rules", required_argument, NULL, 'r' },
@@ -92,7 +98,7 @@ int cmd_run(int argc, char **argv)
     int c;
 
     optind = 1;
-    while ((c = getopt_long(argc, argv, "p:c:m:jts:r:iT:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "p:c:m:jSts:r:iT:h", opts, NULL)) != -1) {
         switch (c) {
         case 'p': a.profiler = optarg; break;
         case 'r':
@@ -103,6 +109,7 @@ int cmd_run(int argc, char **argv)
         case 'c': a.clsid = optarg; break;
         case 'm': a.methods = optarg; break;
         case 'j': a.json = true; break;
+        case 'S': a.summary = true; break;
         case 't': a.trace = true; break;
         case 's': a.save_dir = optarg; break;
         case 'i': isolate = true; break;

@@ -101,6 +101,8 @@ static void module_free(ilg_host *h, host_module *m)
         HOST_FREE(h, m->methods[i].diagnostic);
     }
     HOST_FREE(h, m->methods);
+    for (int t = 0; t < 3; t++)
+        HOST_FREE(h, m->shapes[t]);
     HOST_FREE(h, m->path);
     HOST_FREE(h, m->full_path);
     ilg_image_close(m->img);
@@ -600,26 +602,43 @@ done:
     return st;
 }
 
-ILG_API ilg_status ilg_host_write_report(const ilg_host *host, bool json, FILE *to)
+ILG_API ilg_status ilg_host_write_report(const ilg_host *host, ilg_report_format format, FILE *to)
 {
     if (!host || !to)
         return ilg__fail(ILG_E_INVALID_ARG, ILG_WHERE_NONE, 0, "host and to are required");
-    if (json)
+    if (format == ILG_REPORT_JSON)
         return write_json(host, to);
+    if (format != ILG_REPORT_TEXT && format != ILG_REPORT_SUMMARY)
+        return ilg__fail(ILG_E_INVALID_ARG, ILG_WHERE_NONE, 0, "unknown report format %d",
+                         (int)format);
+    bool summary = format == ILG_REPORT_SUMMARY;
     for (uint32_t i = 0; i < host->module_count; i++) {
         host_module *m = host->modules[i];
         uint32_t counts[3] = { 0, 0, 0 }, jitted = 0;
         fprintf(to, "%s: image 0x%llx bytes, arena at +0x%llx\n", m->path,
                 (unsigned long long)m->info.image_size, (unsigned long long)m->info.arena_offset);
-        fprintf(to, "  %-10s %-10s %-8s %-10s %-8s %-9s %s\n", "token", "old_rva", "old_size",
-                "new_rva", "new_size", "status", "method");
+        /* The summary prints the column header only above a rejected method. */
+        bool header = false;
+        if (!summary) {
+            fprintf(to, "  %-10s %-10s %-8s %-10s %-8s %-9s %s\n", "token", "old_rva",
+                    "old_size", "new_rva", "new_size", "status", "method");
+            header = true;
+        }
         for (uint32_t r = 1; r <= m->method_count; r++) {
+            const host_method *meth = &m->methods[r - 1];
             ilg_host_method hm;
-            ilg_host_method_get(host, i, r, &hm);
-            counts[hm.status]++;
-            jitted += hm.jitted;
-            if (hm.status == ILG_HOST_UNCHANGED)
+            counts[meth->status]++;
+            jitted += meth->jitted;
+            if (meth->status == ILG_HOST_UNCHANGED ||
+                (summary && meth->status != ILG_HOST_REJECTED))
                 continue;
+            /* Naming is the expensive part: only for the methods listed. */
+            ilg_host_method_get(host, i, r, &hm);
+            if (!header) {
+                fprintf(to, "  %-10s %-10s %-8s %-10s %-8s %-9s %s\n", "token", "old_rva",
+                        "old_size", "new_rva", "new_size", "status", "method");
+                header = true;
+            }
             fprintf(to, "  0x%08x 0x%08x %-8u 0x%08x %-8u %-9s %s\n", hm.token, hm.old_rva,
                     hm.old_size, hm.new_rva, hm.new_size, status_text(hm.status), hm.name);
             if (hm.status == ILG_HOST_REJECTED && hm.diagnostic)

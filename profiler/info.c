@@ -96,8 +96,14 @@ bool ilg__host_to_wide(const char *text, WCHAR *buf, ULONG cch, ULONG *pch)
     uint32_t cp;
     size_t k;
 
+    if (!buf && !pch)
+        return true; /* the caller wants other properties: nothing to convert */
     /* Invalid UTF-8 becomes U+FFFD so names from a hostile image still come out. */
     while (*s) {
+        if (*s < 0x80 && buf && n + 1 < cch) { /* names are nearly always ASCII */
+            buf[n++] = *s++;
+            continue;
+        }
         k = utf8_next(s, &cp);
         if (!k) {
             cp = 0xFFFD;
@@ -335,10 +341,43 @@ static HRESULT info_GetILFunctionBodyAllocator(ICorProfilerInfo3 *This, ModuleID
     return S_OK;
 }
 
+#define SHAPE_KNOWN 0x80000000u
+#define SHAPE_THIS 0x40000000u
+#define SHAPE_PUSHES 0x20000000u
+#define SHAPE_POPS 0x1FFFFFFFu
+
+/* The verifier's resolver: ilg_md_call_shape, cached per module by row, since bodies
+ * call the same methods over and over. When the cache cannot be allocated (fault
+ * injection) the shape is simply looked up each time. */
 static ilg_status resolver_call_shape(void *ctx, uint32_t token, uint32_t *pops, bool *has_this,
                                       bool *pushes)
 {
-    return ilg_md_call_shape(ctx, token, pops, has_this, pushes);
+    host_module *m = ctx;
+    static const ilg_table tables[3] = { ILG_TBL_MethodDef, ILG_TBL_MemberRef,
+                                         ILG_TBL_MethodSpec };
+    uint32_t *slot = NULL;
+    for (int t = 0; t < 3; t++) {
+        if ((token >> 24) != (uint32_t)tables[t])
+            continue;
+        uint32_t rows = ilg_md_row_count(m->md, tables[t]), rid = token & 0xFFFFFF;
+        if (rid == 0 || rid > rows)
+            break;
+        if (!m->shapes[t])
+            m->shapes[t] = ILG_HOST_ZALLOC(m->host->heap, ((size_t)rows + 1) * sizeof(uint32_t));
+        if (m->shapes[t])
+            slot = &m->shapes[t][rid];
+        break;
+    }
+    if (slot && (*slot & SHAPE_KNOWN)) {
+        *pops = *slot & SHAPE_POPS;
+        *has_this = (*slot & SHAPE_THIS) != 0;
+        *pushes = (*slot & SHAPE_PUSHES) != 0;
+        return ILG_OK;
+    }
+    ilg_status st = ilg_md_call_shape(m->md, token, pops, has_this, pushes);
+    if (st == ILG_OK && slot && *pops <= SHAPE_POPS)
+        *slot = SHAPE_KNOWN | (*has_this ? SHAPE_THIS : 0) | (*pushes ? SHAPE_PUSHES : 0) | *pops;
+    return st;
 }
 
 /* Where the header may be read: the mapped image region holding it, or the part of the
@@ -428,7 +467,7 @@ static HRESULT info_SetILFunctionBody(ICorProfilerInfo3 *This, ModuleID moduleId
     {
         uint32_t pops = 0;
         bool has_this = false, pushes = false;
-        ilg_stack_resolver r = { resolver_call_shape, (void *)m->md, -1 };
+        ilg_stack_resolver r = { resolver_call_shape, m, -1 };
         if (ilg_md_call_shape(m->md, meth->token, &pops, &has_this, &pushes) == ILG_OK)
             r.ret_pops = pushes ? 1 : 0;
         if (ilg_body_verify(body, &r, &findings) != ILG_OK) {

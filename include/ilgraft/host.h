@@ -104,11 +104,21 @@ ILG_API ilg_status ilg_host_module_get(const ilg_host *host, uint32_t index, ilg
 ILG_API ilg_status ilg_host_method_get(const ilg_host *host, uint32_t index, uint32_t rid,
                                        ilg_host_method *out);
 
-/* The report: a table per module (methods rewritten or rejected, then a summary line),
- * or with json the object {"modules": [{"path", "image_size", "arena_offset",
- * "methods": [{"token", "name", "old_rva", "old_size", "new_rva", "new_size",
- * "status", "diagnostic"?}]}]} listing every method. */
-ILG_API ilg_status ilg_host_write_report(const ilg_host *host, bool json, FILE *to);
+typedef enum ilg_report_format {
+    /* A table per module (methods rewritten or rejected, then a summary line). */
+    ILG_REPORT_TEXT = 0,
+    /* {"modules": [{"path", "image_size", "arena_offset", "methods": [{"token", "name",
+     * "old_rva", "old_size", "new_rva", "new_size", "status", "diagnostic"?}]}]} listing
+     * every method. */
+    ILG_REPORT_JSON = 1,
+    /* Only each module's header and summary line, and the rejected methods with their
+     * diagnostics: no method is named unless it was rejected (batch runs over large
+     * assemblies, where naming every rewritten method costs more than rewriting it). */
+    ILG_REPORT_SUMMARY = 2
+} ilg_report_format;
+
+/* Writes the report in the given format to `to` (ILG_E_IO when writing fails). */
+ILG_API ilg_status ilg_host_write_report(const ilg_host *host, ilg_report_format format, FILE *to);
 
 /* ---- isolation ---------------------------------------------------------------------- */
 

@@ -31,17 +31,40 @@ typedef struct probe_cache {
     mdMethodDef token;
 } probe_cache;
 
+/* Call targets' stack shapes, cached per module and indexed by row: a body calls the
+ * same few methods over and over, and each lookup is a metadata call and a signature
+ * parse. An entry packs SHAPE_KNOWN | has_this | pushes | pops. */
+#define SHAPE_KNOWN 0x80000000u
+#define SHAPE_THIS 0x40000000u
+#define SHAPE_PUSHES 0x20000000u
+#define SHAPE_POPS 0x1FFFFFFFu
+enum { SHAPE_METHODDEF, SHAPE_MEMBERREF, SHAPE_METHODSPEC, SHAPE_SIG, SHAPE_TABLES };
+
+typedef struct shape_module {
+    ModuleID module;
+    uint32_t *rows[SHAPE_TABLES]; /* by rid; grown on demand */
+    uint32_t caps[SHAPE_TABLES];
+} shape_module;
+
 typedef struct plugin {
     ICorProfilerCallback3 ICorProfilerCallback3_iface;
     atomic_ulong refs;
     ICorProfilerInfo3 *info;
     ilg__plugin_rules rules;
     FILE *log;                 /* ILGRAFT_LOG or stderr */
+    bool log_rewrites;         /* ILGRAFT_LOG_LEVEL is not "failures" */
     pthread_mutex_t lock;      /* the JIT may call from many threads: guards all below */
     ilg_body *body;
     ilg_buffer out;
     probe_cache *probes;
     size_t probe_count, probe_cap;
+    /* The JIT tends to compile a type's methods one after another: the last owner's
+     * name saves three metadata calls per method. */
+    ModuleID name_module;
+    mdTypeDef name_owner;
+    char owner_name[NAME_CAP];
+    shape_module *shapes;
+    size_t shape_count, shape_cap, shape_last;
     unsigned long jit, matched, rewritten, failed, skipped;
 } plugin;
 
@@ -126,6 +149,22 @@ static void type_name(IMetaDataImport *md, mdTypeDef td, char *out, size_t cap)
     } else {
         snprintf(out, cap, "%s", mine);
     }
+}
+
+/* "type::method" into out (cut at cap); the JIT path names every method, so no printf. */
+static void join_name(char *out, size_t cap, const char *type, const char *method)
+{
+    size_t t = strlen(type), m = strlen(method);
+    if (t > cap - 1)
+        t = cap - 1;
+    memcpy(out, type, t);
+    size_t o = t;
+    for (const char *sep = "::"; *sep && o + 1 < cap; sep++)
+        out[o++] = *sep;
+    if (m > cap - 1 - o)
+        m = cap - 1 - o;
+    memcpy(out + o, method, m);
+    out[o + m] = 0;
 }
 
 /* ---- signatures (ECMA-335 II.23.2) -------------------------------------------------- */
@@ -241,10 +280,9 @@ static bool parse_method_sig(const uint8_t *sig, size_t len, method_shape *m)
     return m->ret_end != 0;
 }
 
-static ilg_status call_shape(void *ctx, uint32_t token, uint32_t *pops, bool *has_this,
-                             bool *pushes)
+static ilg_status lookup_shape(IMetaDataImport *md, uint32_t token, uint32_t *pops,
+                               bool *has_this, bool *pushes)
 {
-    IMetaDataImport *md = ctx;
     PCCOR_SIGNATURE sig = NULL;
     ULONG sig_len = 0;
     HRESULT hr = E_FAIL;
@@ -267,7 +305,7 @@ static ilg_status call_shape(void *ctx, uint32_t token, uint32_t *pops, bool *ha
         hr = md2->lpVtbl->GetMethodSpecProps(md2, token, &parent, NULL, NULL);
         md2->lpVtbl->Release(md2);
         if (hr == S_OK && TypeFromToken(parent) != mdtMethodSpec)
-            return call_shape(ctx, parent, pops, has_this, pushes);
+            return lookup_shape(md, parent, pops, has_this, pushes);
         hr = E_FAIL;
         break;
     }
@@ -283,6 +321,101 @@ static ilg_status call_shape(void *ctx, uint32_t token, uint32_t *pops, bool *ha
     *has_this = m.has_this;
     *pushes = m.returns;
     return ILG_OK;
+}
+
+/* The resolver's context: the method's module and its metadata. */
+typedef struct shape_ctx {
+    plugin *p;
+    IMetaDataImport *md;
+    ModuleID module;
+} shape_ctx;
+
+static void shape_module_free(shape_module *m)
+{
+    for (int t = 0; t < SHAPE_TABLES; t++)
+        free(m->rows[t]);
+}
+
+/* Forgets a module's shapes (its ModuleID may be reused by a later module). */
+static void shapes_forget(plugin *p, ModuleID module)
+{
+    for (size_t i = 0; i < p->shape_count; i++)
+        if (p->shapes[i].module == module) {
+            shape_module_free(&p->shapes[i]);
+            p->shapes[i] = p->shapes[--p->shape_count];
+            p->shape_last = 0;
+            return;
+        }
+}
+
+/* The cache slot of (module, token), grown to hold it; NULL when the token kind is not
+ * cached or memory is short (the shape is then looked up every time). */
+static uint32_t *shape_slot(plugin *p, ModuleID module, uint32_t token)
+{
+    int t;
+    switch (TypeFromToken(token)) {
+    case mdtMethodDef: t = SHAPE_METHODDEF; break;
+    case mdtMemberRef: t = SHAPE_MEMBERREF; break;
+    case mdtMethodSpec: t = SHAPE_METHODSPEC; break;
+    case mdtSignature: t = SHAPE_SIG; break;
+    default: return NULL;
+    }
+    shape_module *m = NULL;
+    if (p->shape_last < p->shape_count && p->shapes[p->shape_last].module == module) {
+        m = &p->shapes[p->shape_last];
+    } else {
+        for (size_t i = 0; i < p->shape_count && !m; i++)
+            if (p->shapes[i].module == module) {
+                m = &p->shapes[i];
+                p->shape_last = i;
+            }
+    }
+    if (!m) {
+        if (p->shape_count == p->shape_cap) {
+            size_t ncap = p->shape_cap ? p->shape_cap * 2 : 8;
+            shape_module *n = realloc(p->shapes, ncap * sizeof *n);
+            if (!n)
+                return NULL;
+            p->shapes = n;
+            p->shape_cap = ncap;
+        }
+        p->shape_last = p->shape_count;
+        m = &p->shapes[p->shape_count++];
+        memset(m, 0, sizeof *m);
+        m->module = module;
+    }
+    uint32_t rid = RidFromToken(token);
+    if (rid >= m->caps[t]) {
+        uint32_t ncap = m->caps[t] ? m->caps[t] : 256;
+        while (ncap <= rid && ncap < (1u << 24))
+            ncap *= 2;
+        if (ncap <= rid)
+            return NULL;
+        uint32_t *n = realloc(m->rows[t], (size_t)ncap * sizeof *n);
+        if (!n)
+            return NULL;
+        memset(n + m->caps[t], 0, (size_t)(ncap - m->caps[t]) * sizeof *n);
+        m->rows[t] = n;
+        m->caps[t] = ncap;
+    }
+    return &m->rows[t][rid];
+}
+
+static ilg_status call_shape(void *ctx, uint32_t token, uint32_t *pops, bool *has_this,
+                             bool *pushes)
+{
+    shape_ctx *c = ctx;
+    uint32_t *slot = shape_slot(c->p, c->module, token);
+    if (slot && (*slot & SHAPE_KNOWN)) {
+        *pops = *slot & SHAPE_POPS;
+        *has_this = (*slot & SHAPE_THIS) != 0;
+        *pushes = (*slot & SHAPE_PUSHES) != 0;
+        return ILG_OK;
+    }
+    ilg_status st = lookup_shape(c->md, token, pops, has_this, pushes);
+    if (st == ILG_OK && slot && *pops <= SHAPE_POPS)
+        *slot = SHAPE_KNOWN | (*has_this ? SHAPE_THIS : 0) | (*pushes ? SHAPE_PUSHES : 0) | *pops;
+    return st;
 }
 
 /* Index of the first local whose type is the method's return type (not pinned), or
@@ -375,14 +508,14 @@ static void rewrite(plugin *p, FunctionID fid)
     uint32_t *old_offsets = NULL;
     char *offsets = NULL;
     WCHAR wname[NAME_CAP];
-    char mname[NAME_CAP], tname[NAME_CAP], full[2 * NAME_CAP + 4], simple[2 * NAME_CAP + 4];
+    char mname[NAME_CAP], full[2 * NAME_CAP + 4], simple[2 * NAME_CAP + 4];
     char actions[256] = "";
     ULONG len = 0, sig_len = 0, size = 0;
     PCCOR_SIGNATURE msig = NULL;
     mdTypeDef owner = 0;
     LPCBYTE header = NULL, base = NULL;
     size_t matched = 0;
-    bool edited = false;
+    bool edited = false, applied = false;
 
     p->jit++;
     if (info->lpVtbl->GetFunctionInfo(info, fid, &cls, &mod, &tok) != S_OK ||
@@ -395,10 +528,14 @@ static void rewrite(plugin *p, FunctionID fid)
                                    NULL, NULL) != S_OK)
         goto done;
     to_utf8(wname, len, mname, sizeof mname);
-    type_name(md, owner, tname, sizeof tname);
-    snprintf(full, sizeof full, "%s::%s", tname, mname);
-    const char *dot = strrchr(tname, '.');
-    snprintf(simple, sizeof simple, "%s::%s", dot ? dot + 1 : tname, mname);
+    if (mod != p->name_module || owner != p->name_owner) {
+        type_name(md, owner, p->owner_name, sizeof p->owner_name);
+        p->name_module = mod;
+        p->name_owner = owner;
+    }
+    const char *dot = strrchr(p->owner_name, '.');
+    join_name(full, sizeof full, p->owner_name, mname);
+    join_name(simple, sizeof simple, dot ? dot + 1 : p->owner_name, mname);
 
     for (size_t i = 0; i < p->rules.count; i++)
         matched += ilg__plugin_rule_matches(&p->rules.items[i], full, simple);
@@ -407,7 +544,6 @@ static void rewrite(plugin *p, FunctionID fid)
     p->matched++;
     if (info->lpVtbl->GetILFunctionBody(info, mod, tok, &header, &size) != S_OK || !header)
         goto done; /* no IL (abstract, runtime-implemented, P/Invoke) */
-    info->lpVtbl->GetModuleInfo(info, mod, &base, 0, NULL, NULL, NULL);
     ilg_status st = ilg_body_decode(p->body, header, size);
     if (st != ILG_OK) {
         p->failed++;
@@ -416,17 +552,21 @@ static void rewrite(plugin *p, FunctionID fid)
         goto done;
     }
     uint32_t old_count = p->body->count;
-    old_offsets = malloc(((size_t)old_count + 1) * sizeof *old_offsets);
-    if (!old_offsets)
-        goto done;
-    for (uint32_t i = 0; i < old_count; i++) {
-        old_offsets[i] = p->body->instrs[i].offset;
-        p->body->instrs[i].reserved = (uint16_t)(i < 0xFFFF ? i + 1 : 0);
+    /* The log's old->new offset map: the original offsets, and tags the editor carries. */
+    if (p->log_rewrites) {
+        old_offsets = malloc(((size_t)old_count + 1) * sizeof *old_offsets);
+        if (!old_offsets)
+            goto done;
+        for (uint32_t i = 0; i < old_count; i++) {
+            old_offsets[i] = p->body->instrs[i].offset;
+            p->body->instrs[i].reserved = (uint16_t)(i < 0xFFFF ? i + 1 : 0);
+        }
     }
 
     method_shape shape = { 0 };
     bool have_shape = msig && parse_method_sig(msig, sig_len, &shape);
-    ilg_stack_resolver resolver = { call_shape, md, have_shape ? (shape.returns ? 1 : 0) : -1 };
+    shape_ctx sctx = { p, md, mod };
+    ilg_stack_resolver resolver = { call_shape, &sctx, have_shape ? (shape.returns ? 1 : 0) : -1 };
     size_t alen = 0;
     bool is_probe = false;
     for (size_t i = 0; i < p->rules.count; i++)
@@ -460,13 +600,14 @@ static void rewrite(plugin *p, FunctionID fid)
         }
         if (r->action != ILG__ACT_IDENTITY)
             edited = true;
-        if (alen + 2 < sizeof actions)
+        applied = true;
+        if (p->log_rewrites && alen + 2 < sizeof actions)
             alen += (size_t)snprintf(actions + alen, sizeof actions - alen, "%s%s(%s)",
                                      alen ? "," : "", ilg__plugin_action_name(r->action), how);
         if (alen >= sizeof actions)
             alen = sizeof actions - 1;
     }
-    if (!alen)
+    if (!applied)
         goto done;
 
     /* Identity keeps every form (an untouched body comes out byte for byte); an edit is
@@ -511,9 +652,12 @@ static void rewrite(plugin *p, FunctionID fid)
         goto done;
     }
     p->rewritten++;
+    if (!p->log_rewrites)
+        goto done;
     offsets = malloc(4096);
     if (offsets)
         log_offsets(p, old_offsets, old_count, offsets, 4096);
+    info->lpVtbl->GetModuleInfo(info, mod, &base, 0, NULL, NULL, NULL);
     /* Positions relative to the module base: under CoreCLR new bodies lie below it. */
     ptrdiff_t old_rel = header - base, new_rel = at - base;
     plog(p, "rewrite %s (0x%08x) %s old=%s0x%llx+%u new=%s0x%llx+%zu offsets=%s", full,
@@ -563,6 +707,9 @@ static ULONG cb_Release(ICorProfilerCallback3 *This)
         ilg_body_free(p->body);
         free(p->out.data);
         free(p->probes);
+        for (size_t i = 0; i < p->shape_count; i++)
+            shape_module_free(&p->shapes[i]);
+        free(p->shapes);
         if (p->log && p->log != stderr)
             fclose(p->log);
         pthread_mutex_destroy(&p->lock);
@@ -582,6 +729,8 @@ static HRESULT cb_Initialize(ICorProfilerCallback3 *This, IUnknown *unk)
     }
     if (!p->log)
         p->log = stderr;
+    const char *level = getenv("ILGRAFT_LOG_LEVEL");
+    p->log_rewrites = !(level && strcmp(level, "failures") == 0);
     const char *rules = getenv("ILGRAFT_RULES");
     if (!rules || !*rules) {
         plog(p, "ILGRAFT_RULES is not set: nothing to do");
@@ -599,7 +748,7 @@ static HRESULT cb_Initialize(ICorProfilerCallback3 *This, IUnknown *unk)
         plog(p, "QueryInterface(ICorProfilerInfo3) returned 0x%08x", (unsigned)hr);
         return hr;
     }
-    DWORD mask = COR_PRF_MONITOR_JIT_COMPILATION;
+    DWORD mask = COR_PRF_MONITOR_JIT_COMPILATION | COR_PRF_MONITOR_MODULE_LOADS;
     if (p->rules.disable_inlining)
         mask |= COR_PRF_DISABLE_INLINING;
     /* Code transitions make CoreCLR refuse ReadyToRun code altogether (observed; see
@@ -622,9 +771,22 @@ static HRESULT cb_Shutdown(ICorProfilerCallback3 *This)
     return S_OK;
 }
 
+/* A ModuleID can be reused once its module is unloaded (collectible assemblies): what
+ * is cached under the id belongs to the old module and goes before the new one JITs. */
 static HRESULT cb_ModuleLoadFinished(ICorProfilerCallback3 *This, ModuleID moduleId,
                                      HRESULT hrStatus)
 {
+    plugin *p = impl_from_ICorProfilerCallback3(This);
+    pthread_mutex_lock(&p->lock);
+    shapes_forget(p, moduleId);
+    size_t kept = 0;
+    for (size_t i = 0; i < p->probe_count; i++)
+        if (p->probes[i].module != moduleId)
+            p->probes[kept++] = p->probes[i];
+    p->probe_count = kept;
+    if (p->name_module == moduleId)
+        p->name_module = 0;
+    pthread_mutex_unlock(&p->lock);
     return S_OK;
 }
 

@@ -215,5 +215,7 @@ done:
 
 bool ilg__plugin_rule_matches(const ilg__plugin_rule *rule, const char *full, const char *simple)
 {
+    if (rule->match[0] == '*' && !rule->match[1])
+        return true;
     return fnmatch(rule->match, full, 0) == 0 || (simple && fnmatch(rule->match, simple, 0) == 0);
 }

@@ -3,9 +3,13 @@
 # writing the result, two ways, in one run:
 #   cecil    Mono.Cecil (from Mono's GAC, run with mono): read the module, insert
 #            `call PROBE` before the first instruction of every method with a body, write;
-#   ilgraft  `ilgraft run --save` with the rules-driven plugin (libilgraft_profiler.so,
-#            rule {"match": "*", "action": "probe-entry"}) through the harness host: every
-#            method JIT-compiled, rewritten through the arena, saved as a new section.
+#   ilgraft  `ilgraft run --summary --save` with the rules-driven plugin
+#            (libilgraft_profiler.so, rule {"match": "*", "action": "probe-entry"},
+#            ILGRAFT_LOG_LEVEL=failures) through the harness host: every method
+#            JIT-compiled, rewritten through the arena, saved as a new section. Like the
+#            peer it reports counts, not every method.
+#   ilgraft-report  the same with the full per-method report on stdout and a plugin log
+#            line per rewrite, the interactive default; printed for comparison.
 # PROBE is a static void() method of the assembly itself (default for Mono's mscorlib:
 # System.Threading.Thread::MemoryBarrier), so neither side has to add metadata. Both run
 # ROUNDS times, interleaved; prints each one's mean whole-process wall and CPU time,
@@ -31,7 +35,7 @@ cecil=$(ls -d /usr/lib/mono/gac/Mono.Cecil/*/Mono.Cecil.dll 2>/dev/null | sort -
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-mkdir -p "$tmp/cecil_out" "$tmp/ilgraft_out"
+mkdir -p "$tmp/cecil_out" "$tmp/ilgraft_out" "$tmp/report_out"
 # The peer is built by the build (target bench_save_cecil) or, without one, here.
 if [ -n "$prebuilt" ] && [ -r "$prebuilt" ]; then
   cp "$prebuilt" "$tmp/cecilweave.exe"
@@ -47,14 +51,15 @@ python3 - "$rounds" "$asm" "$cecil" "$ilgraft" "$plugin" "$tmp" "$probe" "$name"
 import os, re, subprocess, sys, time
 rounds, asm, cecil, ilgraft, plugin, tmp, probe, name = sys.argv[1:9]
 rounds = int(rounds)
-env = dict(os.environ, ILGRAFT_RULES=tmp + "/rules.json", ILGRAFT_LOG="/dev/null")
+env = dict(os.environ, ILGRAFT_RULES=tmp + "/rules.json", ILGRAFT_LOG=tmp + "/plugin.log")
+host = [ilgraft, "run", "--profiler", plugin, "--clsid", "{B2E3A7C4-6D15-4F38-9A21-5C7E0D3F8B94}"]
 tools = {
-    "ilgraft": [ilgraft, "run", "--profiler", plugin,
-                "--clsid", "{B2E3A7C4-6D15-4F38-9A21-5C7E0D3F8B94}",
-                "--save", tmp + "/ilgraft_out", asm],
+    "ilgraft": host + ["--summary", "--save", tmp + "/ilgraft_out", asm],
+    "ilgraft-report": host + ["--save", tmp + "/report_out", asm],
     "cecil": ["mono", tmp + "/cecilweave.exe", asm, tmp + "/cecil_out/" + name, probe],
 }
-def run(argv, capture=False):
+envs = {"ilgraft": dict(env, ILGRAFT_LOG_LEVEL="failures"), "ilgraft-report": env, "cecil": env}
+def run(argv, env, capture=False):
     # Output goes to files, not pipes: the host's report for every method of mscorlib
     # would fill a pipe that nobody reads while we wait.
     with open(tmp + "/out.txt", "w+") as out, open(tmp + "/err.txt", "w+") as err:
@@ -71,13 +76,16 @@ tot = {k: [0.0, 0.0, 0] for k in tools}
 last = {}
 for r in range(rounds):
     for k, argv in tools.items():
-        w, c, m, text = run(argv, capture=(r == rounds - 1))
+        w, c, m, text = run(argv, envs[k], capture=(r == rounds - 1))
         tot[k][0] += w; tot[k][1] += c; tot[k][2] = max(tot[k][2], m)
         last[k] = text
 # Both outputs must be real: verified, and the probe call in as many methods.
 probe_call = "call void class %s()" % probe
 counts = {}
-for k in tools:
+# The report changes nothing in what is saved.
+if open("%s/report_out/%s" % (tmp, name), "rb").read() != open("%s/ilgraft_out/%s" % (tmp, name), "rb").read():
+    sys.exit("bench_save: the saved image differs between the summary and the full-report runs")
+for k in ("ilgraft", "cecil"):
     out = "%s/%s_out/%s" % (tmp, k, name)
     v = subprocess.run([ilgraft, "verify", out], capture_output=True, text=True)
     if v.returncode != 0:
@@ -90,6 +98,7 @@ for k in tools:
     counts[k + "_size"] = os.path.getsize(out)
 summary = [l for l in last["ilgraft"].splitlines() if re.search(r"methods, .* rewritten", l)]
 wi, ci, mi = tot["ilgraft"][0] / rounds, tot["ilgraft"][1] / rounds, tot["ilgraft"][2]
+wr, cr, mr = tot["ilgraft-report"][0] / rounds, tot["ilgraft-report"][1] / rounds, tot["ilgraft-report"][2]
 wc, cc, mc = tot["cecil"][0] / rounds, tot["cecil"][1] / rounds, tot["cecil"][2]
 print("assembly: %s (%d rounds, interleaved); probe %s" % (asm, rounds, probe))
 print("peer: %s" % cecil)
@@ -98,7 +107,9 @@ print("cecil:   %s" % last["cecil"].strip().splitlines()[-1])
 print("probe call at IL_0000 (monodis): ilgraft %d, cecil %d; output bytes: ilgraft %d, cecil %d"
       % (counts["ilgraft"], counts["cecil"], counts["ilgraft_size"], counts["cecil_size"]))
 print("ilgraft run --save: %8.1f ms wall  %8.1f ms cpu  peak %7d KB" % (wi * 1e3, ci * 1e3, mi))
+print("  with full report:  %8.1f ms wall  %8.1f ms cpu  peak %7d KB" % (wr * 1e3, cr * 1e3, mr))
 print("cecil weave+write:  %8.1f ms wall  %8.1f ms cpu  peak %7d KB" % (wc * 1e3, cc * 1e3, mc))
 print("ratios (cecil / ilgraft): wall %.1fx, cpu %.1fx, memory %.1fx" % (wc / wi, cc / ci, mc / mi))
+print("  with full report:        wall %.1fx, cpu %.1fx, memory %.1fx" % (wc / wr, cc / cr, mc / mr))
 print("load average: %s" % open("/proc/loadavg").read().split()[0])
 PY

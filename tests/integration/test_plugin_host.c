@@ -324,6 +324,60 @@ START_TEST(probes_run_in_mono_around_eh)
 }
 END_TEST
 
+/* Batch mode (`--summary`, ILGRAFT_LOG_LEVEL=failures) changes what is said, never what is
+ * saved: the same bytes, the counts instead of the method list, no line per rewrite. */
+START_TEST(batch_mode_saves_the_same_bytes)
+{
+    static const char *const fixtures[] = { "eh.exe", NULL };
+    run_host(RULES_DIR "host_eh.json", fixtures);
+    ck_assert_msg(res.exited && res.status == 0, "host failed: %s", res.err);
+    json_t *r = report();
+    size_t rewritten = 0, i;
+    json_t *m;
+    json_array_foreach(json_object_get(json_array_get(json_object_get(r, "modules"), 0),
+                                       "methods"), i, m)
+        rewritten += strcmp(json_string_value(json_object_get(m, "status")), "rewritten") == 0;
+    json_decref(r);
+    ck_assert_uint_gt(rewritten, 0);
+    char *saved = saved_path("eh.exe");
+    size_t full_len = 0, batch_len = 0;
+    char *full = fx_read_file(saved, &full_len);
+    ck_assert_ptr_nonnull(full);
+    char *log = read_log();
+    ck_assert_ptr_nonnull(strstr(log, "rewrite EH::FatClause"));
+    free(log);
+
+    unlink(saved);
+    unlink(log_path);
+    char image[256], expect[96];
+    fx_path(image, sizeof image, "eh.exe");
+    setenv("ILGRAFT_LOG_LEVEL", "failures", 1);
+    const char *argv[] = { ILG_CLI_PATH, "run", "--rules", RULES_DIR "host_eh.json",
+                           "--profiler", ILG_PLUGIN_PATH, "--clsid", PLUGIN_CLSID, "--summary",
+                           "--save", save_dir, image, NULL };
+    fx_result_free(&res);
+    ck_assert(fx_run(argv, &res));
+    unsetenv("ILGRAFT_LOG_LEVEL");
+    ck_assert_msg(res.exited && res.status == 0, "host failed: %s", res.err);
+    char *batch = fx_read_file(saved, &batch_len);
+    ck_assert_ptr_nonnull(batch);
+    ck_assert_uint_eq(batch_len, full_len);
+    ck_assert_msg(memcmp(batch, full, full_len) == 0, "batch mode saved different bytes");
+    snprintf(expect, sizeof expect, "JIT-compiled: %zu rewritten, 0 rejected", rewritten);
+    ck_assert_msg(strstr(res.out, expect), "no '%s' in: %s", expect, res.out);
+    ck_assert_msg(!strstr(res.out, "0x0600"), "summary lists methods: %s", res.out);
+    log = read_log();
+    ck_assert_msg(!strstr(log, "rewrite "), "failures level logged a rewrite: %s", log);
+    char counts[64];
+    snprintf(counts, sizeof counts, "rewritten=%zu failed=0", rewritten);
+    ck_assert_msg(strstr(log, counts), "no '%s' in the log: %s", counts, log);
+    free(log);
+    free(full);
+    free(batch);
+    free(saved);
+}
+END_TEST
+
 START_TEST(wildcards_choose_the_methods)
 {
     if (!have_mono())
@@ -423,6 +477,7 @@ static Suite *plugin_host_suite(void)
     tcase_add_test(tc, mutation_runs_in_mono);
     tcase_add_test(tc, probes_run_in_mono_around_eh);
     tcase_add_test(tc, wildcards_choose_the_methods);
+    tcase_add_test(tc, batch_mode_saves_the_same_bytes);
     tcase_add_test(tc, missing_probe_skips_the_rule);
     tcase_add_loop_test(tc, bad_rules_stop_the_plugin, 0,
                         (int)(sizeof bad_rules / sizeof bad_rules[0]));

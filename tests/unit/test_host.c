@@ -150,7 +150,7 @@ START_TEST(report_json_lists_every_method)
     host = new_host(NULL);
     ck_assert_int_eq(ilg_host_run(host, images, 1), ILG_OK);
     FILE *mem = open_memstream(&buf, &len);
-    ck_assert_int_eq(ilg_host_write_report(host, true, mem), ILG_OK);
+    ck_assert_int_eq(ilg_host_write_report(host, ILG_REPORT_JSON, mem), ILG_OK);
     fclose(mem);
     json_t *root = json_loads(buf, 0, &err);
     ck_assert_msg(root != NULL, "%s", err.text);
@@ -170,11 +170,44 @@ START_TEST(report_json_lists_every_method)
     free(buf);
     buf = NULL;
     mem = open_memstream(&buf, &len);
-    ck_assert_int_eq(ilg_host_write_report(host, false, mem), ILG_OK);
+    ck_assert_int_eq(ilg_host_write_report(host, ILG_REPORT_TEXT, mem), ILG_OK);
     fclose(mem);
     ck_assert_ptr_nonnull(
         strstr(buf, "4 methods, 0 JIT-compiled: 0 rewritten, 0 rejected, 4 unchanged"));
     free(buf);
+}
+END_TEST
+
+/* The summary gives each module's counts without naming the rewritten methods; the text
+ * report names them. */
+START_TEST(report_summary_names_no_rewritten_method)
+{
+    const char *images[] = { calc };
+    char *text = NULL, *summary = NULL;
+    size_t len = 0;
+
+    host = new_host(NULL);
+    ck_assert_int_eq(ilg_host_load_profiler(host, ILG_PROF_REWRITE, TEST_CLSID), ILG_OK);
+    ck_assert_int_eq(ilg_host_run(host, images, 1), ILG_OK);
+    ilg_host_method m;
+    ck_assert_int_eq(ilg_host_method_get(host, 0, 1, &m), ILG_OK);
+    ck_assert_int_eq(m.status, ILG_HOST_REWRITTEN);
+    FILE *mem = open_memstream(&text, &len);
+    ck_assert_int_eq(ilg_host_write_report(host, ILG_REPORT_TEXT, mem), ILG_OK);
+    fclose(mem);
+    mem = open_memstream(&summary, &len);
+    ck_assert_int_eq(ilg_host_write_report(host, ILG_REPORT_SUMMARY, mem), ILG_OK);
+    fclose(mem);
+    ck_assert_msg(strstr(text, m.name), "text report lacks %s: %s", m.name, text);
+    ck_assert_msg(!strstr(summary, m.name), "summary names %s: %s", m.name, summary);
+    /* The same counts line in both. */
+    const char *line = strstr(text, "  4 methods, ");
+    ck_assert_ptr_nonnull(line);
+    ck_assert_ptr_nonnull(strstr(summary, line));
+    ck_assert_int_eq(ilg_host_write_report(host, (ilg_report_format)7, stdout),
+                     ILG_E_INVALID_ARG);
+    free(text);
+    free(summary);
 }
 END_TEST
 
@@ -304,6 +337,7 @@ static Suite *host_suite(void)
     tcase_add_test(tc, environment_must_name_both);
     tcase_add_test(tc, records_match_the_metadata);
     tcase_add_test(tc, report_json_lists_every_method);
+    tcase_add_test(tc, report_summary_names_no_rewritten_method);
     tcase_add_test(tc, bad_image_fails_but_shuts_down);
     tcase_add_test(tc, bookkeeping_goes_through_the_host_heap);
     tcase_add_test(tc, every_injected_fault_fails_cleanly);
