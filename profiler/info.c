@@ -417,13 +417,15 @@ static HRESULT reject(host_method *meth, HRESULT hr, const char *fmt, ...) ILG_P
 static HRESULT reject(host_method *meth, HRESULT hr, const char *fmt, ...)
 {
     ilg_host *h = meth->module->host;
-    char text[512];
-    int n = snprintf(text, sizeof text, "%s (0x%08x): ", ilg__host_method_name(meth), meth->token);
+    char text[512], why[384];
+    /* The reason first: callers pass ilg_last_diag()'s message, which naming the method
+     * may overwrite (found by fuzz_host: decode failures were reported with a naming
+     * diagnostic). */
     va_list ap;
     va_start(ap, fmt);
-    if (n > 0 && (size_t)n < sizeof text)
-        vsnprintf(text + n, sizeof text - (size_t)n, fmt, ap);
+    vsnprintf(why, sizeof why, fmt, ap);
     va_end(ap);
+    snprintf(text, sizeof text, "%s (0x%08x): %s", ilg__host_method_name(meth), meth->token, why);
     ILG_HOST_FREE(h->heap, meth->diagnostic);
     meth->diagnostic = ILG_HOST_ALLOC(h->heap, strlen(text) + 1);
     if (meth->diagnostic)

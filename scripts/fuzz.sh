@@ -3,7 +3,9 @@
 # fuzz_TARGET for SECONDS, seeded with the built fixtures and the committed regression
 # inputs. A crash leaves its input in build-fuzz/findings/TARGET and fails the script.
 # Targets: image (PE/ELF open + full metadata walk), body (method body decode, verify,
-# preserve and optimize encode, text round trip), asm (the IL text assembler).
+# preserve and optimize encode, text round trip), asm (the IL text assembler), rules (the
+# plugin's rules file, each accepted rule applied to a body), host (SetILFunctionBody
+# through the harness host with any bytes as the new body).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 target=${1:?usage: fuzz.sh TARGET SECONDS}
@@ -17,7 +19,8 @@ seeds=$build/seeds/$target findings=$build/findings/$target work=$build/corpus/$
 mkdir -p "$seeds" "$findings" "$work"
 case $target in
   image) cp "$build"/fixtures/*.exe "$build"/fixtures/*.so "$seeds"/ 2>/dev/null || true ;;
-  body|asm)
+  rules) cp "$root"/tests/integration/rules/*.json "$seeds"/ ;;
+  body|asm|host)
     # Every method of the IL fixtures: its ilasm text (asm) or its bytes (body), cut
     # from `ilgraft dis` and the image by the CLI's own JSON.
     cmake --build "$build" --target ilgraft_cli >/dev/null
@@ -25,7 +28,7 @@ case $target in
       "$build/cli/ilgraft" dis --raw "$fx" | awk -v dir="$seeds" -v base="$(basename "$fx")" '
         /^\/\/ 0x06/ { n++; f = sprintf("%s/%s-%d.il", dir, base, n) } f { print > f }'
     done
-    if [ "$target" = body ]; then
+    if [ "$target" != asm ]; then
       python3 - "$build" "$seeds" <<'PY'
 import json, os, subprocess, sys
 build, seeds = sys.argv[1], sys.argv[2]
@@ -43,7 +46,7 @@ for name in sorted(os.listdir(os.path.join(build, "fixtures"))):
 PY
       rm -f "$seeds"/*.il
     fi ;;
-  *) echo "fuzz: unknown target $target (image, body, asm)" >&2; exit 2 ;;
+  *) echo "fuzz: unknown target $target (image, body, asm, rules, host)" >&2; exit 2 ;;
 esac
 cp "$root"/tests/fuzz/regress/"$target"-* "$seeds"/ 2>/dev/null || true
 echo "fuzz: $target for ${seconds}s, $(ls "$seeds" | wc -l) seeds"

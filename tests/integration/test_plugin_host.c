@@ -17,6 +17,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "ilgraft/host.h"
+#include "ilgraft/hostmem.h"
 #include "unit/fixture_util.h"
 
 #define PLUGIN_CLSID "{B2E3A7C4-6D15-4F38-9A21-5C7E0D3F8B94}"
@@ -378,6 +380,81 @@ START_TEST(batch_mode_saves_the_same_bytes)
 }
 END_TEST
 
+/* One in-process host run of the plugin over calc.exe and eh.exe (all four actions and
+ * both probe kinds) with the host heap from mem; the status of the first step that
+ * failed. The leak report of the host heap goes to log. */
+static ilg_status plugin_run(IHostMemoryManager *mem, FILE *log)
+{
+    char calc[256], eh[256];
+    fx_path(calc, sizeof calc, "calc.exe");
+    fx_path(eh, sizeof eh, "eh.exe");
+    const char *images[] = { calc, eh };
+    ilg_host_options o = { .log = log, .memory = mem };
+    ilg_host *h = NULL;
+    ilg_status s = ilg_host_new(&o, &h);
+    if (s != ILG_OK)
+        return s;
+    s = ilg_host_load_profiler(h, ILG_PLUGIN_PATH, PLUGIN_CLSID);
+    if (s == ILG_OK)
+        s = ilg_host_run(h, images, 2);
+    ilg_host_free(h);
+    return s;
+}
+
+/* Fault injection over a whole run with the plugin: allocation N of the host heap fails,
+ * for every N from 1 to the number a clean run makes. Each run must end in success (the
+ * fault absorbed: a name falls back, the profiler is told E_OUTOFMEMORY and goes on) or
+ * a clean E_NOMEM, with exactly that one fault injected, every heap released, no leak
+ * reported, and no crash (ASan runs this too). */
+START_TEST(every_host_allocation_fault_with_the_plugin)
+{
+    setenv("ILGRAFT_RULES", RULES_DIR "host_calc.json", 1);
+    setenv("ILGRAFT_LOG_LEVEL", "failures", 1);
+    char *text = NULL;
+    size_t len = 0;
+    FILE *log = open_memstream(&text, &len);
+    ck_assert_ptr_nonnull(log);
+    IHostMemoryManager *mem = NULL;
+    ilg_hostmem_stats st;
+    ck_assert_int_eq(ilg_hostmem_create(NULL, &mem), ILG_OK);
+    ilg_fault_policy none = { 0 };
+    ck_assert_int_eq(ilg_hostmem_set_fault_policy(mem, &none), ILG_OK);
+    ck_assert_int_eq(plugin_run(mem, log), ILG_OK);
+    ck_assert_int_eq(ilg_hostmem_stats_get(mem, &st), ILG_OK);
+    const uint64_t total = st.allocations;
+    mem->lpVtbl->Release(mem);
+    ck_assert_uint_gt(total, 0);
+
+    uint64_t absorbed = 0, failed = 0;
+    for (uint64_t nth = 1; nth <= total; nth++) {
+        ilg_fault_policy pol = { .fail_nth = nth };
+        ck_assert_int_eq(ilg_hostmem_create(NULL, &mem), ILG_OK);
+        ck_assert_int_eq(ilg_hostmem_set_fault_policy(mem, &pol), ILG_OK);
+        ilg_status s = plugin_run(mem, log);
+        ck_assert_int_eq(ilg_hostmem_stats_get(mem, &st), ILG_OK);
+        ck_assert_msg(s == ILG_OK || s == ILG_E_NOMEM, "fault %llu of %llu gave %s",
+                      (unsigned long long)nth, (unsigned long long)total, ilg_status_name(s));
+        ck_assert_msg(st.injected_faults == 1, "fault %llu: %llu faults injected",
+                      (unsigned long long)nth, (unsigned long long)st.injected_faults);
+        ck_assert_msg(st.heaps == 0, "fault %llu: %llu heaps left alive",
+                      (unsigned long long)nth, (unsigned long long)st.heaps);
+        if (s == ILG_OK)
+            absorbed++;
+        else
+            failed++;
+        mem->lpVtbl->Release(mem);
+    }
+    fclose(log);
+    ck_assert_msg(!strstr(text, "leaked"), "%s", text);
+    printf("fault sweep with the plugin: %llu allocations, %llu faults absorbed, %llu runs "
+           "stopped with E_NOMEM\n",
+           (unsigned long long)total, (unsigned long long)absorbed, (unsigned long long)failed);
+    ck_assert_uint_gt(failed, 0);
+    free(text);
+    unsetenv("ILGRAFT_LOG_LEVEL");
+}
+END_TEST
+
 START_TEST(wildcards_choose_the_methods)
 {
     if (!have_mono())
@@ -478,6 +555,7 @@ static Suite *plugin_host_suite(void)
     tcase_add_test(tc, probes_run_in_mono_around_eh);
     tcase_add_test(tc, wildcards_choose_the_methods);
     tcase_add_test(tc, batch_mode_saves_the_same_bytes);
+    tcase_add_test(tc, every_host_allocation_fault_with_the_plugin);
     tcase_add_test(tc, missing_probe_skips_the_rule);
     tcase_add_loop_test(tc, bad_rules_stop_the_plugin, 0,
                         (int)(sizeof bad_rules / sizeof bad_rules[0]));
