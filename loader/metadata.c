@@ -441,13 +441,48 @@ static ilg_status build_maps(ilg_metadata *md)
                 md->method_owner[m] = t;
         }
     }
-    for (uint32_t r = 1; r <= md->tables[ILG_TBL_NestedClass].rows; r++) {
+    const md_table *nc = &md->tables[ILG_TBL_NestedClass];
+    uint32_t *row_of = NULL;
+    if (nc->rows && !(row_of = calloc((size_t)ntypes + 1, sizeof *row_of)))
+        return ilg__fail(ILG_E_NOMEM, ILG_WHERE_NONE, 0, "nesting map");
+    for (uint32_t r = 1; r <= nc->rows; r++) {
         uint32_t nested = ilg__md_raw(md, ILG_TBL_NestedClass, r, 0);
         uint32_t outer = ilg__md_raw(md, ILG_TBL_NestedClass, r, 1);
-        if (nested && nested <= ntypes && outer != nested)
+        if (nested && nested <= ntypes) {
             md->enclosing[nested] = outer;
+            row_of[nested] = r;
+        }
     }
-    return ILG_OK;
+    /* The enclosing relation must be a forest (II.22.32): a cycle would send every walk
+     * up the nesting (type names, the profiler's GetNestedClassProps loops) round for
+     * ever. Each type is walked at most once: mark 1 while on the current path, 2 when
+     * known to reach a root. */
+    ilg_status st = ILG_OK;
+    uint8_t *mark = nc->rows ? calloc((size_t)ntypes + 1, 1) : NULL;
+    if (nc->rows && !mark)
+        st = ilg__fail(ILG_E_NOMEM, ILG_WHERE_NONE, 0, "nesting marks");
+    for (uint32_t t = 1; st == ILG_OK && mark && t <= ntypes; t++) {
+        uint32_t u = t;
+        while (u && u <= ntypes && !mark[u]) {
+            mark[u] = 1;
+            u = md->enclosing[u];
+        }
+        if (u && u <= ntypes && mark[u] == 1) {
+            uint32_t r = row_of[u];
+            const uint8_t *p = nc->data + (size_t)(r - 1) * nc->row_size;
+            st = ilg__fail(ILG_E_MD_NESTING_CYCLE, ILG_WHERE_FILE,
+                           md->root_file_offset + md->tables_offset +
+                               (uint64_t)(p - md->tables_stream),
+                           "NestedClass[%u]: TypeDef row %u is nested in %u, which encloses it "
+                           "again",
+                           r, u, md->enclosing[u]);
+        }
+        for (u = t; u && u <= ntypes && mark[u] == 1; u = md->enclosing[u])
+            mark[u] = 2;
+    }
+    free(mark);
+    free(row_of);
+    return st;
 }
 
 ilg_status ilg__md_parse(ilg_image *img, struct ilg_metadata **out)

@@ -12,6 +12,7 @@ packages=(
   binutils                              # objdump and readelf: independent truth in tests
   python3                               # benchmark scripts read JSON with it
   clang libclang-rt-14-dev              # libFuzzer targets (scripts/fuzz.sh)
+  valgrind                              # memcheck over the CLI (tests/valgrind)
 )
 
 missing=()

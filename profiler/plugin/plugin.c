@@ -118,12 +118,17 @@ static void to_wide(const char *s, WCHAR *out, size_t cap)
     out[i] = 0;
 }
 
-/* "Ns.Type" (nested: "Ns.Outer/Inner") of a TypeDef. */
-static void type_name(IMetaDataImport *md, mdTypeDef td, char *out, size_t cap)
+/* "Ns.Type" (nested: "Ns.Outer/Inner") of a TypeDef. The runtime's metadata is
+ * trusted no further than 64 levels of nesting (a cycle would recurse for ever). */
+static void type_name(IMetaDataImport *md, mdTypeDef td, char *out, size_t cap, int depth)
 {
     WCHAR name[NAME_CAP];
     ULONG len = 0;
     char mine[NAME_CAP];
+    if (depth > 64) {
+        snprintf(out, cap, "?");
+        return;
+    }
     if (RidFromToken(td) == 1 || md->lpVtbl->GetTypeDefProps(md, td, name, NAME_CAP, &len, NULL,
                                                                NULL) != S_OK) {
         snprintf(out, cap, "<Module>");
@@ -133,7 +138,7 @@ static void type_name(IMetaDataImport *md, mdTypeDef td, char *out, size_t cap)
     mdTypeDef outer = 0;
     if (md->lpVtbl->GetNestedClassProps(md, td, &outer) == S_OK && outer && outer != td) {
         char oname[NAME_CAP];
-        type_name(md, outer, oname, sizeof oname);
+        type_name(md, outer, oname, sizeof oname, depth + 1);
         size_t n = strlen(oname);
         if (n + 1 < cap) {
             memcpy(out, oname, n);
@@ -529,7 +534,7 @@ static void rewrite(plugin *p, FunctionID fid)
         goto done;
     to_utf8(wname, len, mname, sizeof mname);
     if (mod != p->name_module || owner != p->name_owner) {
-        type_name(md, owner, p->owner_name, sizeof p->owner_name);
+        type_name(md, owner, p->owner_name, sizeof p->owner_name, 0);
         p->name_module = mod;
         p->name_owner = owner;
     }

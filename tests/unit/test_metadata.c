@@ -176,6 +176,64 @@ START_TEST(native_image_has_no_metadata)
 END_TEST
 
 /* The monodis method table of mscorlib: same count, and every method's name. */
+/* types.exe patched so the NestedClass rows form a cycle (II.22.32 makes nesting a
+ * forest): the metadata must be refused at once with the row's file offset, so no walk
+ * up the nesting can loop. Case 0: Middle nested in itself; case 1: Middle in Inner,
+ * Inner in Middle. */
+START_TEST(nesting_cycles_are_refused)
+{
+    char path[4096];
+    size_t len = 0;
+    fx_path(path, sizeof path, "types.exe");
+    uint8_t *file = (uint8_t *)fx_read_file(path, &len);
+    ck_assert_ptr_nonnull(file);
+    ck_assert_int_eq(ilg_image_open(path, NULL, &img), ILG_OK);
+    ck_assert_int_eq(ilg_image_metadata(img, &md), ILG_OK);
+    ck_assert_uint_eq(ilg_md_row_count(md, ILG_TBL_NestedClass), 2);
+    uint32_t c[2][2]; /* [row][NestedClass, EnclosingClass] */
+    for (uint32_t r = 0; r < 2; r++)
+        for (uint32_t col = 0; col < 2; col++)
+            ck_assert_int_eq(ilg_md_cell(md, ILG_TBL_NestedClass, r + 1, col, &c[r][col]), ILG_OK);
+    ilg_image_close(img);
+    img = NULL;
+    /* Inner's row names Middle as its encloser: row 1 is (Middle, Outer), row 2 is
+     * (Inner, Middle), in some order. */
+    uint32_t inner_row = c[0][1] == c[1][0] ? 0 : 1, middle_row = 1 - inner_row;
+    ck_assert_uint_eq(c[inner_row][1], c[middle_row][0]);
+    /* The table's bytes (2-byte TypeDef indexes in an image this small), found once. */
+    uint8_t rows[8];
+    for (uint32_t r = 0; r < 2; r++)
+        for (uint32_t col = 0; col < 2; col++) {
+            rows[r * 4 + col * 2] = (uint8_t)c[r][col];
+            rows[r * 4 + col * 2 + 1] = (uint8_t)(c[r][col] >> 8);
+        }
+    uint8_t *at = memmem(file, len, rows, sizeof rows);
+    ck_assert_ptr_nonnull(at);
+    ck_assert_ptr_null(memmem(at + 1, len - (size_t)(at + 1 - file), rows, sizeof rows));
+    const uint64_t table_off = (uint64_t)(at - file);
+
+    const uint32_t middle = c[middle_row][0], inner = c[inner_row][0];
+    uint8_t *m = malloc(len);
+    ck_assert_ptr_nonnull(m);
+    memcpy(m, file, len);
+    uint8_t *enc = m + table_off + middle_row * 4 + 2; /* Middle's EnclosingClass */
+    enc[0] = (uint8_t)(_i == 0 ? middle : inner);
+    enc[1] = (uint8_t)((_i == 0 ? middle : inner) >> 8);
+    ck_assert_int_eq(ilg_image_open_memory(m, len, "types-cycle.exe", NULL, &img), ILG_OK);
+    ck_assert_int_eq(ilg_image_metadata(img, &md), ILG_E_MD_NESTING_CYCLE);
+    const ilg_diag *d = ilg_last_diag();
+    ck_assert_int_eq(d->where, ILG_WHERE_FILE);
+    /* The row the walk closes the cycle at: Middle's (self) or either row (two). */
+    ck_assert_msg(d->offset == table_off + middle_row * 4 ||
+                      (_i == 1 && d->offset == table_off + inner_row * 4),
+                  "offset 0x%llx, table at 0x%llx: %s", (unsigned long long)d->offset,
+                  (unsigned long long)table_off, d->message);
+    ck_assert_ptr_nonnull(strstr(d->message, "NestedClass["));
+    free(m);
+    free(file);
+}
+END_TEST
+
 START_TEST(mscorlib_method_names_match_monodis)
 {
     const char *path = "/usr/lib/mono/4.5/mscorlib.dll";
@@ -222,6 +280,7 @@ static Suite *metadata_suite(void)
     TCase *other = tcase_create("other");
     tcase_set_timeout(other, 120);
     tcase_add_test(other, native_image_has_no_metadata);
+    tcase_add_loop_test(other, nesting_cycles_are_refused, 0, 2);
     tcase_add_test(other, mscorlib_method_names_match_monodis);
     suite_add_tcase(s, other);
     return s;
