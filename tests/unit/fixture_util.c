@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -80,6 +81,11 @@ static char *slurp_fd(int fd, size_t *len)
 
 bool fx_run(const char *const argv[], fx_result *res)
 {
+    return fx_run_limited(argv, res, 0);
+}
+
+bool fx_run_limited(const char *const argv[], fx_result *res, unsigned cpu_seconds)
+{
     char out_t[] = "/tmp/ilg-out-XXXXXX", err_t[] = "/tmp/ilg-err-XXXXXX";
     int out = temp_fd(out_t), err = temp_fd(err_t);
     memset(res, 0, sizeof *res);
@@ -94,12 +100,21 @@ bool fx_run(const char *const argv[], fx_result *res)
         dup2(in, 0);
         dup2(out, 1);
         dup2(err, 2);
+        if (cpu_seconds) {
+            struct rlimit cpu = { cpu_seconds, cpu_seconds + 1 };
+            if (setrlimit(RLIMIT_CPU, &cpu) != 0)
+                _exit(126);
+        }
         execvp(argv[0], (char *const *)argv);
         _exit(127);
     }
     int ws;
-    while (waitpid(pid, &ws, 0) < 0)
+    struct rusage ru;
+    while (wait4(pid, &ws, 0, &ru) < 0)
         ;
+    res->max_rss_kb = ru.ru_maxrss;
+    res->cpu_s = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+                 (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
     res->exited = WIFEXITED(ws);
     res->status = res->exited ? WEXITSTATUS(ws) : WTERMSIG(ws);
     res->out = slurp_fd(out, &res->out_len);

@@ -17,11 +17,16 @@ typedef struct fx_result {
     size_t out_len;
     char *err;        /* captured stderr */
     size_t err_len;
+    long max_rss_kb;  /* the child's peak resident set */
+    double cpu_s;     /* the child's user + system time */
 } fx_result;
 
 /* Runs argv[0] (searched in PATH) with argv, stdin from /dev/null, capturing both
  * outputs. Returns false if it could not be started. */
 bool fx_run(const char *const argv[], fx_result *res);
+/* fx_run with the child's CPU time limited to cpu_seconds (RLIMIT_CPU: SIGXCPU, then
+ * SIGKILL, past it), so a run that would loop ends as a signal the caller sees. */
+bool fx_run_limited(const char *const argv[], fx_result *res, unsigned cpu_seconds);
 void fx_result_free(fx_result *res);
 
 /* Whole file into a malloc'd buffer (NUL-terminated); NULL on failure. */

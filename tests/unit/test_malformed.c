@@ -6,6 +6,7 @@
  * are also checked with binutils, independently of the generator, and the IL fixtures
  * the catalogue is built from are checked against Mono (mono, monodis). */
 #include <check.h>
+#include <dirent.h>
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -289,6 +290,47 @@ START_TEST(test_entry)
 }
 END_TEST
 
+/* Resource limits: every run here is stopped by the kernel after LIMIT_CPU_S of CPU
+ * time (a loop becomes SIGXCPU, a failure) and its peak resident set is checked
+ * against LIMIT_RSS_KB, so an input that made ilgraft loop or allocate without bound
+ * fails the test. Both are far above what any of these inputs needs (milliseconds and
+ * a few MiB; ASan builds more). */
+#define LIMIT_CPU_S 20
+#define LIMIT_RSS_KB (512L * 1024)
+
+/* The inputs the image fuzzer once failed on (huge declared sizes and counts, null and
+ * self references) through every command that reads a whole image: each ends in a
+ * status (0 or 1), within the limits. */
+START_TEST(hostile_inputs_stay_bounded)
+{
+    const char *dir = ILG_SOURCE_DIR "/tests/fuzz/regress";
+    static const char *const commands[] = { "info", "methods", "verify", "roundtrip", "dis" };
+    DIR *d = opendir(dir);
+    ck_assert_ptr_nonnull(d);
+    unsigned runs = 0;
+    for (struct dirent *de; (de = readdir(d));) {
+        if (strncmp(de->d_name, "image-", 6) != 0)
+            continue;
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+        for (size_t c = 0; c < sizeof commands / sizeof commands[0]; c++) {
+            const char *argv[] = { ILG_CLI_PATH, commands[c], path, NULL };
+            fx_result r;
+            ck_assert(fx_run_limited(argv, &r, LIMIT_CPU_S));
+            ck_assert_msg(r.exited && (r.status == 0 || r.status == 1),
+                          "ilgraft %s %s: %s %d (%.1f s CPU)", commands[c], de->d_name,
+                          r.exited ? "exit" : "signal", r.status, r.cpu_s);
+            ck_assert_msg(r.max_rss_kb < LIMIT_RSS_KB, "ilgraft %s %s peaked at %ld KB resident",
+                          commands[c], de->d_name, r.max_rss_kb);
+            fx_result_free(&r);
+            runs++;
+        }
+    }
+    closedir(d);
+    ck_assert_uint_gt(runs, 0);
+}
+END_TEST
+
 /* `ilgraft methods` on a malformed image: exit status 1 (not a crash), and the error
  * line names the file and the same status. Valid images go through `ilgraft info`. */
 START_TEST(test_cli)
@@ -308,8 +350,10 @@ START_TEST(test_cli)
         return;
     }
     const char *argv[] = { ILG_CLI_PATH, "methods", path, NULL };
-    ck_assert(fx_run(argv, r));
+    ck_assert(fx_run_limited(argv, r, LIMIT_CPU_S));
     ck_assert_msg(r->exited, "ilgraft methods %s died of signal %d", e->file, r->status);
+    ck_assert_msg(r->max_rss_kb < LIMIT_RSS_KB, "ilgraft methods %s peaked at %ld KB resident",
+                  e->file, r->max_rss_kb);
     ck_assert_msg(r->status == 1, "ilgraft methods %s exited %d", e->file, r->status);
     char prefix[4200];
     snprintf(prefix, sizeof prefix, "ilgraft: %s: ", path);
@@ -409,6 +453,7 @@ static Suite *malformed_suite(void)
     tcase_add_test(tc, test_manifest_shape);
     tcase_add_test(tc, test_manifest_covers_every_check);
     tcase_add_test(tc, test_valid_images_per_binutils);
+    tcase_add_test(tc, hostile_inputs_stay_bounded);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("fixtures");
