@@ -2,6 +2,7 @@
  * for tokens from the metadata), and `--native RVA-or-SYMBOL [--count N]`: machine code
  * of a PE or ELF image through Capstone. */
 #include <capstone/capstone.h>
+#include <dlfcn.h>
 #include <elf.h>
 #include <stdlib.h>
 #include <string.h>
@@ -224,6 +225,39 @@ done:
 
 /* ---- native --------------------------------------------------------------------------- */
 
+/* Capstone is loaded only here, by its soname: linked into the program, its 78,000
+ * relocations were paid by every ilgraft process, a millisecond before main. */
+typedef struct capstone_api {
+    cs_err (*open)(cs_arch, cs_mode, csh *);
+    size_t (*disasm)(csh, const uint8_t *, size_t, uint64_t, size_t, cs_insn **);
+    void (*free)(cs_insn *, size_t);
+    cs_err (*close)(csh *);
+} capstone_api;
+
+static bool capstone_load(capstone_api *api)
+{
+    void *lib = dlopen(ILG_CAPSTONE_SONAME, RTLD_NOW | RTLD_LOCAL);
+    if (!lib) {
+        fprintf(stderr, "ilgraft: cannot load capstone (%s): %s; install libcapstone4\n",
+                ILG_CAPSTONE_SONAME, dlerror());
+        return false;
+    }
+    /* POSIX lets a data pointer from dlsym become a function pointer by copying it. */
+    void *sym[4] = { dlsym(lib, "cs_open"), dlsym(lib, "cs_disasm"), dlsym(lib, "cs_free"),
+                     dlsym(lib, "cs_close") };
+    for (int i = 0; i < 4; i++)
+        if (!sym[i]) {
+            fprintf(stderr, "ilgraft: %s lacks the capstone function %d\n", ILG_CAPSTONE_SONAME, i);
+            dlclose(lib);
+            return false;
+        }
+    memcpy(&api->open, &sym[0], sizeof sym[0]);
+    memcpy(&api->disasm, &sym[1], sizeof sym[1]);
+    memcpy(&api->free, &sym[2], sizeof sym[2]);
+    memcpy(&api->close, &sym[3], sizeof sym[3]);
+    return true; /* the library stays loaded until exit */
+}
+
 static bool capstone_mode(const ilg_image_info *ii, cs_arch *arch, cs_mode *mode)
 {
     const bool pe = ii->format == ILG_FORMAT_PE32 || ii->format == ILG_FORMAT_PE32PLUS;
@@ -292,15 +326,20 @@ static int dis_native(const char *path, const char *where, uint64_t count)
         rc = CLI_BAD_INPUT;
         goto done;
     }
+    capstone_api cs_api;
+    if (!capstone_load(&cs_api)) {
+        rc = CLI_BAD_INPUT;
+        goto done;
+    }
     csh cs;
-    if (cs_open(arch, mode, &cs) != CS_ERR_OK) {
+    if (cs_api.open(arch, mode, &cs) != CS_ERR_OK) {
         fprintf(stderr, "ilgraft: capstone cannot open this architecture\n");
         rc = CLI_BAD_INPUT;
         goto done;
     }
     cs_insn *insn;
     const uint64_t addr = ii.preferred_base + rva;
-    size_t n = cs_disasm(cs, code, (size_t)len, addr, (size_t)count, &insn);
+    size_t n = cs_api.disasm(cs, code, (size_t)len, addr, (size_t)count, &insn);
     printf("// %s %s at RVA 0x%llx (address 0x%llx)\n", ii.format_name, ii.machine_name,
            (unsigned long long)rva, (unsigned long long)addr);
     for (size_t i = 0; i < n; i++) {
@@ -314,8 +353,8 @@ static int dis_native(const char *path, const char *where, uint64_t count)
     if (n == 0)
         printf("// no instruction decodes at this address\n");
     if (n)
-        cs_free(insn, n);
-    cs_close(&cs);
+        cs_api.free(insn, n);
+    cs_api.close(&cs);
 done:
     ilg_image_close(img);
     return rc;

@@ -15,6 +15,20 @@ function(ilg_require var module debian_package)
 endfunction()
 
 ilg_require(CAPSTONE capstone libcapstone-dev)
+# The CLI dlopens capstone by soname (only `dis --native` needs it): read the soname from
+# the library pkg-config found.
+find_library(ILG_CAPSTONE_LIBRARY NAMES capstone HINTS ${CAPSTONE_LIBRARY_DIRS})
+set(ILG_CAPSTONE_SONAME "")
+if(ILG_CAPSTONE_LIBRARY)
+  execute_process(COMMAND ${CMAKE_OBJDUMP} -p ${ILG_CAPSTONE_LIBRARY}
+                  OUTPUT_VARIABLE ilg_capstone_dyn ERROR_QUIET)
+  string(REGEX MATCH "SONAME +([^ \n]+)" ilg_m "${ilg_capstone_dyn}")
+  set(ILG_CAPSTONE_SONAME "${CMAKE_MATCH_1}")
+endif()
+if(NOT ILG_CAPSTONE_SONAME)
+  message(FATAL_ERROR "ilgraft: cannot read the soname of capstone (${ILG_CAPSTONE_LIBRARY}); "
+                      "install binutils and libcapstone-dev")
+endif()
 ilg_require(LIBELF libelf libelf-dev)
 ilg_require(JANSSON jansson libjansson-dev)
 if(ILG_BUILD_TESTS)
