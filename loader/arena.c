@@ -127,6 +127,9 @@ static ULONG mm_Release(IMethodMalloc *iface)
     return refs;
 }
 
+static inline ilg_status arena_alloc(ilg_arena *a, size_t size, uint64_t align, void **ptr,
+                                     uint32_t *rva);
+
 static void *mm_Alloc(IMethodMalloc *iface, ULONG cb)
 {
     ilg_arena *a = atomic_load_explicit(&impl_from_IMethodMalloc(iface)->arena, memory_order_acquire);
@@ -136,8 +139,14 @@ static void *mm_Alloc(IMethodMalloc *iface, ULONG cb)
                   "IMethodMalloc::Alloc(%u): the module this allocator belonged to is closed", cb);
         return NULL;
     }
-    /* ilg_arena_alloc refuses size 0 too, so Alloc(0) is NULL as in CoreCLR. */
-    return ilg_arena_alloc(a, cb, &p, NULL) == ILG_OK ? p : NULL;
+    /* Alloc(0) is NULL, as in CoreCLR; arena_alloc directly, not through the exported
+     * ilg_arena_alloc and its PLT entry. */
+    if (cb == 0) {
+        ilg__fail(ILG_E_INVALID_ARG, ILG_WHERE_NONE, 0,
+                  "allocation of 0 bytes (IMethodMalloc::Alloc(0) returns NULL)");
+        return NULL;
+    }
+    return arena_alloc(a, cb, a->align, &p, NULL) == ILG_OK ? p : NULL;
 }
 
 static const IMethodMallocVtbl method_malloc_vtbl = {
@@ -397,7 +406,10 @@ static ilg_status slot_refill(ilg_arena *a, slot *s, size_t size, uint64_t align
 /* Per thread: the slot it owns in each of the last TLS_WAYS arenas it used (NULL when
  * the arena had none left), most recent first. Arena ids are never reused, so an entry
  * for an arena that is gone never matches again and is never followed. */
-static _Thread_local struct {
+/* initial-exec: the fast path reads it with one %fs-relative load instead of calling
+ * __tls_get_addr (the library's few bytes of TLS fit glibc's static surplus even when
+ * it is dlopen'd). */
+static _Thread_local __attribute__((tls_model("initial-exec"))) struct {
     uint64_t id;
     slot *s;
 } tls_slots[TLS_WAYS];
@@ -434,18 +446,50 @@ hit:
     return found;
 }
 
-static inline ilg_status arena_alloc(ilg_arena *a, size_t size, uint64_t align, void **ptr,
-                                     uint32_t *rva)
+/* Everything but the fast path: the slot lookup, a block refill, the shared bump. Kept
+ * out of line (and reached by a tail call) so the fast path needs no stack frame. */
+static __attribute__((noinline)) ilg_status arena_alloc_slow(ilg_arena *a, size_t size,
+                                                             uint64_t align, void **ptr,
+                                                             uint32_t *rva)
 {
     slot *s = tls_slots[0].id == a->id ? tls_slots[0].s : slot_lookup(a);
     uint64_t off;
+    ilg_status st;
     if (!s) {
-        ilg_status st = shared_alloc(a, size, align, &off);
-        if (st != ILG_OK)
-            return st;
+        st = shared_alloc(a, size, align, &off);
     } else {
         uint64_t cur = atomic_load_explicit(&s->cur, memory_order_relaxed);
         off = (cur + align - 1) & ~(align - 1);
+        if (size <= BLOCK_BYTES && off + size <= atomic_load_explicit(&s->end, memory_order_relaxed)) {
+            atomic_store_explicit(&s->cur, off + size, memory_order_relaxed);
+            atomic_store_explicit(&s->count,
+                                  atomic_load_explicit(&s->count, memory_order_relaxed) + 1,
+                                  memory_order_relaxed);
+            atomic_store_explicit(&s->used,
+                                  atomic_load_explicit(&s->used, memory_order_relaxed) + off + size -
+                                      cur,
+                                  memory_order_relaxed);
+            st = ILG_OK;
+        } else {
+            st = slot_refill(a, s, size, align, &off);
+        }
+    }
+    if (st != ILG_OK)
+        return st;
+    *ptr = a->base + off;
+    if (rva)
+        *rva = (uint32_t)off;
+    return ILG_OK;
+}
+
+static inline __attribute__((always_inline)) ilg_status arena_alloc(ilg_arena *a, size_t size,
+                                                                    uint64_t align, void **ptr,
+                                                                    uint32_t *rva)
+{
+    slot *s = tls_slots[0].s;
+    if (tls_slots[0].id == a->id && s) {
+        uint64_t cur = atomic_load_explicit(&s->cur, memory_order_relaxed);
+        uint64_t off = (cur + align - 1) & ~(align - 1);
         if (size <= BLOCK_BYTES && off + size <= atomic_load_explicit(&s->end, memory_order_relaxed)) {
             /* The fast path: the block is this thread's and already committed. */
             atomic_store_explicit(&s->cur, off + size, memory_order_relaxed);
@@ -454,16 +498,13 @@ static inline ilg_status arena_alloc(ilg_arena *a, size_t size, uint64_t align, 
             atomic_store_explicit(&s->used,
                                   atomic_load_explicit(&s->used, memory_order_relaxed) + off + size - cur,
                                   memory_order_relaxed);
-        } else {
-            ilg_status st = slot_refill(a, s, size, align, &off);
-            if (st != ILG_OK)
-                return st;
+            *ptr = a->base + off;
+            if (rva)
+                *rva = (uint32_t)off;
+            return ILG_OK;
         }
     }
-    *ptr = a->base + off;
-    if (rva)
-        *rva = (uint32_t)off;
-    return ILG_OK;
+    return arena_alloc_slow(a, size, align, ptr, rva);
 }
 
 ilg_status ilg_arena_alloc(ilg_arena *a, size_t size, void **ptr, uint32_t *rva)
