@@ -13,77 +13,10 @@
 #include "ilgraft/ilbody.h"
 #include "ilgraft/metadata.h"
 
-/* Call shapes come from signature blobs; a body walk asks for the same tokens again and
- * again, so the workers share a cache indexed directly by row for the tables a call token
- * can name (MethodDef, MemberRef, MethodSpec, StandAloneSig). An entry is one atomic
- * word, written once with the value any worker would compute: 0 until known, else
- * KNOWN | FAILED? | has_this << 32 | pushes << 33 | pops. */
-#define SHAPE_KNOWN (1ull << 63)
-#define SHAPE_FAILED (1ull << 62)
-
-typedef struct shape_cache {
-    const ilg_metadata *md;
-    _Atomic uint64_t *entries;
-    size_t cap;
-    uint32_t base[4], rows[4];  /* per table: first entry, row count */
-} shape_cache;
-
-static int cache_table(uint32_t table)
+/* ilg_md_call_shape memoises per image, for all the workers. */
+static ilg_status call_shape(void *ctx, uint32_t token, uint32_t *pops, bool *has_this, bool *pushes)
 {
-    switch (table) {
-    case ILG_TBL_MethodDef: return 0;
-    case ILG_TBL_MemberRef: return 1;
-    case ILG_TBL_MethodSpec: return 2;
-    case ILG_TBL_StandAloneSig: return 3;
-    default: return -1;
-    }
-}
-
-static bool cache_reset(shape_cache *c, const ilg_metadata *md)
-{
-    static const ilg_table tables[4] = { ILG_TBL_MethodDef, ILG_TBL_MemberRef, ILG_TBL_MethodSpec,
-                                         ILG_TBL_StandAloneSig };
-    size_t n = 0;
-    c->md = md;
-    for (int t = 0; t < 4; t++) {
-        c->base[t] = (uint32_t)n;
-        c->rows[t] = ilg_md_row_count(md, tables[t]);
-        n += c->rows[t];
-    }
-    if (n > c->cap) {
-        _Atomic uint64_t *e = realloc((void *)c->entries, n * sizeof *e);
-        if (!e)
-            return false;
-        c->entries = e;
-        c->cap = n;
-    }
-    for (size_t i = 0; i < n; i++)
-        atomic_init(&c->entries[i], 0);
-    return true;
-}
-
-static ilg_status cached_call_shape(void *ctx, uint32_t token, uint32_t *pops, bool *has_this, bool *pushes)
-{
-    shape_cache *c = ctx;
-    const int t = cache_table(token >> 24);
-    const uint32_t rid = token & 0xFFFFFF;
-    if (t < 0 || rid == 0 || rid > c->rows[t])
-        return ilg_md_call_shape(c->md, token, pops, has_this, pushes);
-    _Atomic uint64_t *e = &c->entries[c->base[t] + rid - 1];
-    uint64_t v = atomic_load_explicit(e, memory_order_relaxed);
-    if (!v) {
-        uint32_t p = 0;
-        bool h = false, u = false;
-        v = SHAPE_KNOWN | (ilg_md_call_shape(c->md, token, &p, &h, &u) == ILG_OK ? 0 : SHAPE_FAILED) |
-            (uint64_t)h << 32 | (uint64_t)u << 33 | p;
-        atomic_store_explicit(e, v, memory_order_relaxed);
-    }
-    if (v & SHAPE_FAILED)
-        return ILG_E_NOT_FOUND;
-    *pops = (uint32_t)v;
-    *has_this = (v >> 32) & 1;
-    *pushes = (v >> 33) & 1;
-    return ILG_OK;
+    return ilg_md_call_shape(ctx, token, pops, has_this, pushes);
 }
 
 typedef struct fail_rec {
@@ -98,7 +31,7 @@ typedef struct counts {
     unsigned long bodies, decoded, verified, identical, optimized, bytes_in, bytes_opt;
 } counts;
 
-/* One worker: its own bodies, buffers, cache, counts and failures. */
+/* One worker: its own bodies, buffers, counts and failures. */
 typedef struct worker {
     pthread_t thread;
     struct walk *w;
@@ -119,7 +52,6 @@ typedef struct walk {
     json_t *failures;
     double last_progress;
     /* the image being walked */
-    shape_cache cache;
     const char *path;
     uint32_t rows;
     atomic_uint next_rid;
@@ -197,8 +129,8 @@ static void walk_body(worker *k, uint32_t rid)
     k->n.decoded++;
     uint32_t pops;
     bool has_this, pushes;
-    ilg_stack_resolver r = { cached_call_shape, &w->cache, -1 };
-    if (cached_call_shape(&w->cache, token, &pops, &has_this, &pushes) == ILG_OK)
+    ilg_stack_resolver r = { call_shape, (void *)md, -1 };
+    if (ilg_md_call_shape(md, token, &pops, &has_this, &pushes) == ILG_OK)
         r.ret_pops = pushes;
     if ((st = ilg_body_verify(b, &r, f)) != ILG_OK) {
         fail_diag(k, token, "verify", st);
@@ -339,10 +271,6 @@ static int walk_image(walk *w, const char *path, worker *ks, unsigned nk)
     atomic_store(&w->next_rid, 1);
     /* small images are not worth a thread */
     const unsigned use = w->rows > 2 * CHUNK ? nk : 1;
-    if (!cache_reset(&w->cache, md)) {
-        ilg_image_close(img);
-        return cli_fail(path, ILG_E_NOMEM);
-    }
     for (unsigned i = 0; i < nk; i++)
         ks[i].md = md;
     unsigned started = 1;
@@ -492,7 +420,6 @@ done:
         free(ks[i].fails);
     }
     free(ks);
-    free((void *)w.cache.entries);
     return rc;
 }
 

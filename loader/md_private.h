@@ -2,6 +2,8 @@
 #ifndef ILG_MD_PRIVATE_H
 #define ILG_MD_PRIVATE_H
 
+#include <stdatomic.h>
+
 #include "loader_private.h"
 
 #define ILG_MD_MAX_STREAMS 16
@@ -39,6 +41,11 @@ struct ilg_metadata {
     md_table tables[ILG_TBL_COUNT];
     uint32_t *method_owner;       /* [MethodDef rid] -> TypeDef rid (0 none) */
     uint32_t *enclosing;          /* [TypeDef rid] -> enclosing TypeDef rid (0 none) */
+    /* ilg_md_call_shape's memo, made on first use and shared by every thread: one word
+     * per MethodDef, MemberRef, MethodSpec and StandAloneSig row (in that order), 0 until
+     * a lookup succeeds, then written once with the value any thread would compute.
+     * Holds an _Atomic uint64_t array; freed with the metadata. */
+    _Atomic uintptr_t shapes;
 };
 
 /* A cell's raw stored value (heap offset, row, or coded value as stored). The caller

@@ -510,6 +510,7 @@ void ilg__md_free(struct ilg_metadata *md)
         return;
     free(md->method_owner);
     free(md->enclosing);
+    free((void *)atomic_load(&md->shapes));
     free(md);
 }
 

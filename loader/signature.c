@@ -3,6 +3,7 @@
  * ends in E_MD_BAD_SIG rather than a deep stack. */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "md_private.h"
 
@@ -485,11 +486,70 @@ ilg_status ilg_md_method_name(const ilg_metadata *md, uint32_t rid, char *buf, s
     return finish(&sb, needed, ILG_OK);
 }
 
+static ilg_status call_shape(const ilg_metadata *md, uint32_t token, uint32_t *pops,
+                             bool *has_this, bool *pushes);
+
+#define SHAPE_KNOWN (1ull << 63)
+
+/* The memo word of token, NULL when its table is not memoised or memory is short. */
+static _Atomic uint64_t *shape_word(const ilg_metadata *md, uint32_t token)
+{
+    static const ilg_table tables[4] = { ILG_TBL_MethodDef, ILG_TBL_MemberRef, ILG_TBL_MethodSpec,
+                                         ILG_TBL_StandAloneSig };
+    const uint32_t table = token >> 24, rid = token & 0xFFFFFF;
+    size_t base = 0;
+    int t = 0;
+    for (; t < 4 && tables[t] != table; t++)
+        base += md->tables[tables[t]].rows;
+    if (t == 4 || rid == 0 || rid > md->tables[table].rows)
+        return NULL;
+    ilg_metadata *m = (ilg_metadata *)md; /* the memo is the only state that changes */
+    _Atomic uint64_t *words = (_Atomic uint64_t *)atomic_load_explicit(&m->shapes,
+                                                                       memory_order_acquire);
+    if (!words) {
+        size_t n = 0;
+        for (int k = 0; k < 4; k++)
+            n += md->tables[tables[k]].rows;
+        words = calloc(n, sizeof *words);
+        if (!words)
+            return NULL;
+        uintptr_t expected = 0;
+        if (!atomic_compare_exchange_strong_explicit(&m->shapes, &expected, (uintptr_t)words,
+                                                     memory_order_acq_rel,
+                                                     memory_order_acquire)) {
+            free(words); /* another thread made it first */
+            words = (_Atomic uint64_t *)expected;
+        }
+    }
+    return &words[base + rid - 1];
+}
+
+/* Bodies call the same methods again and again (each of mscorlib's 24,395 bodies makes
+ * a dozen calls on average), and each lookup is a blob read and a signature parse. */
 ilg_status ilg_md_call_shape(const ilg_metadata *md, uint32_t token, uint32_t *pops,
                              bool *has_this, bool *pushes)
 {
     if (!md || !pops || !has_this || !pushes)
         return ilg__fail(ILG_E_INVALID_ARG, ILG_WHERE_NONE, 0, "metadata and outputs are required");
+    _Atomic uint64_t *w = shape_word(md, token);
+    uint64_t v = w ? atomic_load_explicit(w, memory_order_relaxed) : 0;
+    if (v & SHAPE_KNOWN) {
+        *pops = (uint32_t)v;
+        *has_this = (v >> 32) & 1;
+        *pushes = (v >> 33) & 1;
+        return ILG_OK;
+    }
+    ilg_status st = call_shape(md, token, pops, has_this, pushes);
+    if (st == ILG_OK && w)
+        atomic_store_explicit(w, SHAPE_KNOWN | (uint64_t)*has_this << 32 |
+                                     (uint64_t)*pushes << 33 | *pops,
+                              memory_order_relaxed);
+    return st;
+}
+
+static ilg_status call_shape(const ilg_metadata *md, uint32_t token, uint32_t *pops,
+                             bool *has_this, bool *pushes)
+{
     uint32_t table = token >> 24, rid = token & 0xFFFFFF;
     uint32_t blob;
     if (table == ILG_TBL_MethodSpec && rid && rid <= md->tables[table].rows) {

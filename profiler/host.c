@@ -101,8 +101,6 @@ static void module_free(ilg_host *h, host_module *m)
         HOST_FREE(h, m->methods[i].diagnostic);
     }
     HOST_FREE(h, m->methods);
-    for (int t = 0; t < 3; t++)
-        HOST_FREE(h, m->shapes[t]);
     HOST_FREE(h, m->path);
     HOST_FREE(h, m->full_path);
     ilg_image_close(m->img);

@@ -52,9 +52,6 @@ struct host_module {
     ilg_arena *arena;
     uint32_t method_count;
     host_method *methods;        /* [rid - 1], host heap */
-    /* The verifier's call shapes by rid (MethodDef, MemberRef, MethodSpec), made on first
-     * need (host heap): KNOWN | THIS | PUSHES | pops, 0 when not looked up yet. */
-    uint32_t *shapes[3];
     char assembly;               /* its address is the AssemblyID */
     host_mdimport importer;
 };

@@ -341,43 +341,10 @@ static HRESULT info_GetILFunctionBodyAllocator(ICorProfilerInfo3 *This, ModuleID
     return S_OK;
 }
 
-#define SHAPE_KNOWN 0x80000000u
-#define SHAPE_THIS 0x40000000u
-#define SHAPE_PUSHES 0x20000000u
-#define SHAPE_POPS 0x1FFFFFFFu
-
-/* The verifier's resolver: ilg_md_call_shape, cached per module by row, since bodies
- * call the same methods over and over. When the cache cannot be allocated (fault
- * injection) the shape is simply looked up each time. */
 static ilg_status resolver_call_shape(void *ctx, uint32_t token, uint32_t *pops, bool *has_this,
                                       bool *pushes)
 {
-    host_module *m = ctx;
-    static const ilg_table tables[3] = { ILG_TBL_MethodDef, ILG_TBL_MemberRef,
-                                         ILG_TBL_MethodSpec };
-    uint32_t *slot = NULL;
-    for (int t = 0; t < 3; t++) {
-        if ((token >> 24) != (uint32_t)tables[t])
-            continue;
-        uint32_t rows = ilg_md_row_count(m->md, tables[t]), rid = token & 0xFFFFFF;
-        if (rid == 0 || rid > rows)
-            break;
-        if (!m->shapes[t])
-            m->shapes[t] = ILG_HOST_ZALLOC(m->host->heap, ((size_t)rows + 1) * sizeof(uint32_t));
-        if (m->shapes[t])
-            slot = &m->shapes[t][rid];
-        break;
-    }
-    if (slot && (*slot & SHAPE_KNOWN)) {
-        *pops = *slot & SHAPE_POPS;
-        *has_this = (*slot & SHAPE_THIS) != 0;
-        *pushes = (*slot & SHAPE_PUSHES) != 0;
-        return ILG_OK;
-    }
-    ilg_status st = ilg_md_call_shape(m->md, token, pops, has_this, pushes);
-    if (st == ILG_OK && slot && *pops <= SHAPE_POPS)
-        *slot = SHAPE_KNOWN | (*has_this ? SHAPE_THIS : 0) | (*pushes ? SHAPE_PUSHES : 0) | *pops;
-    return st;
+    return ilg_md_call_shape(ctx, token, pops, has_this, pushes);
 }
 
 /* Where the header may be read: the mapped image region holding it, or the part of the
@@ -469,7 +436,7 @@ static HRESULT info_SetILFunctionBody(ICorProfilerInfo3 *This, ModuleID moduleId
     {
         uint32_t pops = 0;
         bool has_this = false, pushes = false;
-        ilg_stack_resolver r = { resolver_call_shape, m, -1 };
+        ilg_stack_resolver r = { resolver_call_shape, (void *)m->md, -1 };
         if (ilg_md_call_shape(m->md, meth->token, &pops, &has_this, &pushes) == ILG_OK)
             r.ret_pops = pushes ? 1 : 0;
         if (ilg_body_verify(body, &r, &findings) != ILG_OK) {
