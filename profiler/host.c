@@ -120,6 +120,8 @@ ILG_API void ilg_host_free(ilg_host *host)
         module_free(host, host->modules[i]);
     HOST_FREE(host, host->modules);
     HOST_FREE(host, host->pattern);
+    ilg_body_free(host->check_body);
+    ilg_findings_free(&host->check_findings);
     IHostMalloc *heap = host->heap;
     IHostMemoryManager *mem = host->memory;
     FILE *log = host->log;

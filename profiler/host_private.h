@@ -72,6 +72,10 @@ struct ilg_host {
     DWORD event_mask;
     bool initializing;           /* inside Initialize: immutable flags may change */
     bool ran;
+    /* SetILFunctionBody's decode and verify state, kept between calls (the host is
+     * single-threaded): made on first use, freed with the host. */
+    ilg_body *check_body;
+    ilg_findings check_findings;
 
     char domain;                 /* its address is the AppDomainID */
     char thread;                 /* its address is the ThreadID */

@@ -410,8 +410,7 @@ static HRESULT info_SetILFunctionBody(ICorProfilerInfo3 *This, ModuleID moduleId
 {
     ilg_host *h = impl_from_info(This);
     host_module *m = ilg__host_find_module(h, moduleId);
-    ilg_body *body = NULL;
-    ilg_findings findings = { 0 };
+    ilg_findings *findings = &h->check_findings;
     size_t avail = 0;
     uint32_t rid;
     HRESULT hr = S_OK;
@@ -425,8 +424,9 @@ static HRESULT info_SetILFunctionBody(ICorProfilerInfo3 *This, ModuleID moduleId
                       "(use GetILFunctionBodyAllocator)",
                       (const void *)pbNewILMethodHeader, (void *)m->info.base,
                       (unsigned long long)m->info.image_size);
-    if (ilg_body_new(&body) != ILG_OK)
+    if (!h->check_body && ilg_body_new(&h->check_body) != ILG_OK)
         return E_OUTOFMEMORY;
+    ilg_body *body = h->check_body;
     if (ilg_body_decode(body, pbNewILMethodHeader, avail) != ILG_OK) {
         const ilg_diag *d = ilg_last_diag();
         hr = reject(meth, COR_E_BADIMAGEFORMAT, "IL offset 0x%04llx: %s: %s",
@@ -439,16 +439,16 @@ static HRESULT info_SetILFunctionBody(ICorProfilerInfo3 *This, ModuleID moduleId
         ilg_stack_resolver r = { resolver_call_shape, (void *)m->md, -1 };
         if (ilg_md_call_shape(m->md, meth->token, &pops, &has_this, &pushes) == ILG_OK)
             r.ret_pops = pushes ? 1 : 0;
-        if (ilg_body_verify(body, &r, &findings) != ILG_OK) {
+        if (ilg_body_verify(body, &r, findings) != ILG_OK) {
             hr =
                 reject(meth, E_OUTOFMEMORY, "verifier could not run: %s", ilg_last_diag()->message);
             goto done;
         }
-        if (findings.count) {
-            const ilg_finding *f = &findings.items[0];
+        if (findings->count) {
+            const ilg_finding *f = &findings->items[0];
             hr = reject(meth, COR_E_INVALIDPROGRAM, "IL offset 0x%04x: %s: %s%s", f->offset,
                         ilg_status_name(f->rule), f->message,
-                        findings.count > 1 ? " (and more)" : "");
+                        findings->count > 1 ? " (and more)" : "");
             goto done;
         }
     }
@@ -460,8 +460,6 @@ static HRESULT info_SetILFunctionBody(ICorProfilerInfo3 *This, ModuleID moduleId
     ILG_HOST_FREE(h->heap, meth->diagnostic);
     meth->diagnostic = NULL;
 done:
-    ilg_findings_free(&findings);
-    ilg_body_free(body);
     return hr;
 }
 

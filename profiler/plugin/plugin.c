@@ -55,6 +55,7 @@ typedef struct plugin {
     bool log_rewrites;         /* ILGRAFT_LOG_LEVEL is not "failures" */
     pthread_mutex_t lock;      /* the JIT may call from many threads: guards all below */
     ilg_body *body;
+    ilg_body *snippet;         /* the rules' snippets, reused */
     ilg_buffer out;
     probe_cache *probes;
     size_t probe_count, probe_cap;
@@ -582,7 +583,8 @@ static void rewrite(plugin *p, FunctionID fid)
         const ilg__plugin_rule *r = &p->rules.items[i];
         if (!ilg__plugin_rule_matches(r, full, simple))
             continue;
-        ilg__plugin_env env = { &resolver, 0, ILG_NO_LOCAL, have_shape && shape.returns };
+        ilg__plugin_env env = { &resolver, 0, ILG_NO_LOCAL, have_shape && shape.returns,
+                                p->snippet };
         if (r->action == ILG__ACT_PROBE_ENTRY || r->action == ILG__ACT_PROBE_EXIT) {
             env.probe_token = find_probe(p, md, mod, i)->token;
             if (!env.probe_token || is_probe) {
@@ -710,6 +712,7 @@ static ULONG cb_Release(ICorProfilerCallback3 *This)
             p->info->lpVtbl->Release(p->info);
         ilg__plugin_rules_free(&p->rules);
         ilg_body_free(p->body);
+        ilg_body_free(p->snippet);
         free(p->out.data);
         free(p->probes);
         for (size_t i = 0; i < p->shape_count; i++)
@@ -746,7 +749,7 @@ static HRESULT cb_Initialize(ICorProfilerCallback3 *This, IUnknown *unk)
         plog(p, "rules: %s: %s", ilg_status_name(st), ilg_last_diag()->message);
         return E_FAIL;
     }
-    if (ilg_body_new(&p->body) != ILG_OK)
+    if (ilg_body_new(&p->body) != ILG_OK || ilg_body_new(&p->snippet) != ILG_OK)
         return E_OUTOFMEMORY;
     HRESULT hr = unk->lpVtbl->QueryInterface(unk, &IID_ICorProfilerInfo3, (void **)&p->info);
     if (FAILED(hr)) {

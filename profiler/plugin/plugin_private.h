@@ -51,6 +51,7 @@ typedef struct ilg__plugin_env {
     uint32_t probe_token;               /* probe-*: MethodDef of the probe (0: not found) */
     uint32_t ret_local;                 /* probe-exit: a local of the return type, or ILG_NO_LOCAL */
     bool returns_value;                 /* the method returns something */
+    ilg_body *scratch;                  /* reused for snippets (NULL: one is made per call) */
 } ilg__plugin_env;
 
 /* Applies one rule's action to b (decoded, instructions tagged). E_PROF_RULES when

@@ -6,17 +6,31 @@
 #include "ilg_private.h"
 #include "plugin_private.h"
 
+/* The env's scratch body, emptied, or a new one (*made tells the caller to free it). */
+static ilg_status snippet_body(const ilg__plugin_env *env, ilg_body **out, bool *made)
+{
+    *made = !env->scratch;
+    if (env->scratch) {
+        ilg_body_reset(env->scratch);
+        *out = env->scratch;
+        return ILG_OK;
+    }
+    return ilg_body_new(out);
+}
+
 /* A one-instruction snippet `call probe` (a static void() method). */
-static ilg_status probe_snippet(uint32_t token, ilg_body **out)
+static ilg_status probe_snippet(const ilg__plugin_env *env, ilg_body **out, bool *made)
 {
     ilg_body *s = NULL;
-    ilg_status st = ilg_body_new(&s);
-    if (st == ILG_OK)
-        st = ilg_body_append(s, ILG_OP_CALL, token);
+    ilg_status st = snippet_body(env, &s, made);
+    if (st != ILG_OK)
+        return st;
+    st = ilg_body_append(s, ILG_OP_CALL, env->probe_token);
     if (st == ILG_OK)
         st = ilg_body_layout(s);
     if (st != ILG_OK) {
-        ilg_body_free(s);
+        if (*made)
+            ilg_body_free(s);
         return st;
     }
     *out = s;
@@ -39,11 +53,12 @@ static ilg_status probe(ilg_body *b, const ilg__plugin_rule *rule, const ilg__pl
                         const char **how)
 {
     ilg_body *s = NULL;
+    bool made = false;
     if (!env->probe_token)
         return ilg__fail(ILG_E_PROF_RULES, ILG_WHERE_NONE, 0,
                          "probe %s::%s (static void()) not found in this module", rule->probe_type,
                          rule->probe_method);
-    ilg_status st = probe_snippet(env->probe_token, &s);
+    ilg_status st = probe_snippet(env, &s, &made);
     if (st != ILG_OK)
         return st;
     if (rule->action == ILG__ACT_PROBE_ENTRY) {
@@ -62,23 +77,28 @@ static ilg_status probe(ilg_body *b, const ilg__plugin_rule *rule, const ilg__pl
         st = ilg_body_insert_before_rets(b, s);
         *how = "before each ret (no local of the return type: exceptions not covered)";
     }
-    ilg_body_free(s);
+    if (made)
+        ilg_body_free(s);
     return st;
 }
 
-static ilg_status replace(ilg_body *b, const ilg__plugin_rule *rule, const char **how)
+static ilg_status replace(ilg_body *b, const ilg__plugin_rule *rule, const ilg__plugin_env *env,
+                          const char **how)
 {
     ilg_body *s = NULL;
-    ilg_status st = ilg_body_new(&s);
-    if (st == ILG_OK)
-        st = ilg_body_assemble(s, rule->body, strlen(rule->body), NULL);
+    bool made = false;
+    ilg_status st = snippet_body(env, &s, &made);
+    if (st != ILG_OK)
+        return st;
+    st = ilg_body_assemble(s, rule->body, strlen(rule->body), NULL);
     if (st == ILG_OK)
         st = ilg_body_replace_all(b, s);
     /* The text's .locals, when it has them, replace the method's; without them the
      * method keeps its own (the text may use them). */
     if (st == ILG_OK && s->local_sig)
         ilg_body_set_locals(b, s->local_sig, s->init_locals);
-    ilg_body_free(s);
+    if (made)
+        ilg_body_free(s);
     *how = "body";
     return st;
 }
@@ -97,7 +117,7 @@ ilg_status ilg__plugin_apply(ilg_body *b, const ilg__plugin_rule *rule,
     case ILG__ACT_PROBE_EXIT:
         return probe(b, rule, env, how);
     case ILG__ACT_REPLACE:
-        return replace(b, rule, how);
+        return replace(b, rule, env, how);
     }
     return ilg__fail(ILG_E_PROF_RULES, ILG_WHERE_NONE, 0, "action %d", (int)rule->action);
 }
