@@ -18,6 +18,6 @@ export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 (cd "$root/build-asan" && ctest --output-on-failure -j"$(nproc)")
 
 echo "== fuzzing, 60 s per target"
-for target in image body asm; do
+for target in image body asm rules host; do
   "$root/scripts/fuzz.sh" "$target" 60
 done
