@@ -521,7 +521,7 @@ static void rewrite(plugin *p, FunctionID fid)
     mdTypeDef owner = 0;
     LPCBYTE header = NULL, base = NULL;
     size_t matched = 0;
-    bool edited = false, applied = false;
+    bool edited = false, applied = false, replaced = false;
 
     p->jit++;
     if (info->lpVtbl->GetFunctionInfo(info, fid, &cls, &mod, &tok) != S_OK ||
@@ -607,6 +607,7 @@ static void rewrite(plugin *p, FunctionID fid)
         }
         if (r->action != ILG__ACT_IDENTITY)
             edited = true;
+        replaced |= r->action == ILG__ACT_REPLACE;
         applied = true;
         if (p->log_rewrites && alen + 2 < sizeof actions)
             alen += (size_t)snprintf(actions + alen, sizeof actions - alen, "%s%s(%s)",
@@ -617,11 +618,20 @@ static void rewrite(plugin *p, FunctionID fid)
     if (!applied)
         goto done;
 
-    /* Identity keeps every form (an untouched body comes out byte for byte); an edit is
-     * laid out anew with exact maxstack, or, when a call's shape is unknown, keeps the
-     * old forms and maxstack (the edits never deepen the stack past the old maximum). */
+    /* Identity keeps every form (an untouched body comes out byte for byte). Mutations
+     * (same stack effect by construction) and probes (a static void() call at depth 0,
+     * or before a ret with only the return value on the stack) never deepen the stack,
+     * so a fat body keeps its declared maxstack and skips a data flow pass. A tiny body
+     * (maxstack 8 implied, short) and a replacement (a new body) get their exact
+     * maxstack. When a call's shape is unknown the old forms and maxstack stay. */
     p->out.len = 0;
-    if (edited) {
+    if (edited && !replaced && p->body->header == ILG_HEADER_FAT) {
+        st = ilg_body_encode(p->body, ILG_ENCODE_OPTIMIZE_KEEP_MAXSTACK, NULL, &p->out);
+        if (st != ILG_OK && st != ILG_E_NOMEM) {
+            p->out.len = 0;
+            st = ilg_body_encode(p->body, ILG_ENCODE_PRESERVE, NULL, &p->out);
+        }
+    } else if (edited) {
         st = ilg_body_encode(p->body, ILG_ENCODE_OPTIMIZE, &resolver, &p->out);
         if (st != ILG_OK && st != ILG_E_NOMEM) {
             p->out.len = 0;

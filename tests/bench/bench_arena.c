@@ -11,6 +11,11 @@
  *  - cold: neither has touched its memory before, so both pay the kernel for every
  *    new page, as a profiler's first bodies in a module do.
  *
+ * and twice more: TOUCH writes the first and the last byte of every allocation (every
+ * page it spans is faulted in, as the issue's "touching the memory" asks, and the
+ * allocator's own cost stays visible), FILL writes all of its bytes (a body being
+ * copied in; for 256 bytes the copy costs more than either allocator).
+ *
  * Usage: bench_arena [IMAGE] [ROUNDS]
  * Each figure is the median of ROUNDS (default 7) interleaved rounds. Nothing here is
  * asserted: the numbers are printed for docs/arena.md and the reader. */
@@ -34,6 +39,9 @@
 #define MAX_ROUNDS 31
 
 static const char *image_path;
+/* FILL (every byte written) or TOUCH (first and last byte); set before the children
+ * are forked. */
+static bool fill_mode;
 
 static double now_ns(void)
 {
@@ -97,7 +105,12 @@ static void *run_job(void *arg)
             j->failed = 1;
             break;
         }
-        memset(p, (int)i, n);
+        if (fill_mode) {
+            memset(p, (int)i, n);
+        } else {
+            ((volatile uint8_t *)p)[0] = (uint8_t)i;
+            ((volatile uint8_t *)p)[n - 1] = (uint8_t)i;
+        }
     }
     j->ns = now_ns() - t0;
     return NULL;
@@ -215,13 +228,15 @@ static double measure(kind k, size_t size, int threads, bool warm)
     return v;
 }
 
-static void alloc_table(int rounds, bool warm)
+static void alloc_table(int rounds, bool warm, bool fill)
 {
     static const size_t sizes[] = { 16, 32, 64, 128, 256, 0 };
-    printf("%s pages: ns per allocation, memory written (median of %d rounds; 2 threads:\n"
+    fill_mode = fill;
+    printf("%s pages, %s: ns per allocation (median of %d rounds; 2 threads:\n"
            "wall time over each thread's count; scaling = 2-thread over 1-thread throughput,\n"
            "2.00 is linear)\n\n",
-           warm ? "WARM" : "COLD", rounds);
+           warm ? "WARM" : "COLD",
+           fill ? "FILL (every byte written)" : "TOUCH (first and last byte written)", rounds);
     printf("%-8s %-3s %10s %10s %10s %13s %13s\n", "size", "thr", "malloc", "arena", "arena COM",
            "malloc/arena", "scaling a/m");
     for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
@@ -350,9 +365,13 @@ int main(int argc, char **argv)
     }
     printf("bench_arena: graft arena vs glibc malloc, image %s\n\n", image_path);
     machine_scaling(rounds);
-    alloc_table(rounds, true);
+    alloc_table(rounds, true, false);
     printf("\n");
-    alloc_table(rounds, false);
+    alloc_table(rounds, false, false);
+    printf("\n");
+    alloc_table(rounds, true, true);
+    printf("\n");
+    alloc_table(rounds, false, true);
     open_table(rounds);
     return 0;
 }
