@@ -5,11 +5,13 @@
  * position is derived from the public metadata API and cross-checked against the RVAs
  * the metadata reader reports before anything is patched. */
 #include <errno.h>
+#include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "ilgraft/arena.h"
@@ -70,22 +72,6 @@ static ilg_status pe_parse(const uint8_t *f, size_t n, pe_layout *pe)
             pe->first_raw = ilg__rd32(s + 20);
     }
     return ILG_OK;
-}
-
-/* The PE image checksum: 16-bit one's-complement-style sum with carries folded,
- * the CheckSum field counted as zero, plus the file length. */
-static uint32_t pe_checksum(const uint8_t *f, size_t n, size_t checksum_at)
-{
-    uint64_t sum = 0;
-    for (size_t i = 0; i < n; i += 2) {
-        uint32_t w = f[i] | (i + 1 < n ? (uint32_t)f[i + 1] << 8 : 0);
-        if (i >= checksum_at && i < checksum_at + 4)
-            w = 0;
-        sum += w;
-        sum = (sum & 0xFFFF) + (sum >> 16);
-    }
-    sum = (sum & 0xFFFF) + (sum >> 16);
-    return (uint32_t)(sum + n);
 }
 
 /* File offset and row size of the MethodDef table, from the #~ stream's header and
@@ -165,9 +151,182 @@ static bool header_room_after_move(const uint8_t *f, size_t n, const pe_layout *
     return true;
 }
 
-ilg_status ilg_save_build(ilg_image *img, const ilg_save_method *methods, size_t count,
-                          const ilg_save_options *opts, uint8_t **out, size_t *out_size,
-                          ilg_save_result *res)
+/* ---- the output as a plan ----------------------------------------------------------- */
+
+/* A 4-byte cell past the headers that the output changes. */
+typedef struct save_patch {
+    uint64_t off;
+    size_t order;              /* the later of two patches of one cell wins */
+    uint8_t bytes[4];
+} save_patch;
+
+/* The output: head (the patched headers) replaces file[0, head_len); then the file with
+ * the patches; then zeros up to arena_at, the arena's used bytes, zeros up to total. */
+typedef struct save_plan {
+    ilg_save_result r;
+    const uint8_t *file;
+    size_t n;
+    uint8_t *head;             /* owned */
+    uint64_t head_len;
+    save_patch *patches;       /* owned; sorted by offset, disjoint */
+    size_t npatches;
+    const uint8_t *arena;
+    uint64_t arena_at, arena_len, total;
+    uint64_t checksum_at;      /* the CheckSum field in head, 0 when left as it was */
+} save_plan;
+
+typedef ilg_status (*emit_fn)(void *ctx, const uint8_t *data, uint64_t len);
+static ilg_status plan_emit(const save_plan *p, emit_fn fn, void *ctx);
+
+static int patch_cmp(const void *x, const void *y)
+{
+    const save_patch *a = x, *b = y;
+    if (a->off != b->off)
+        return a->off < b->off ? -1 : 1;
+    return (a->order > b->order) - (a->order < b->order);
+}
+
+/* Sorts the patches, keeps the last of each cell, and refuses overlapping cells or cells
+ * outside [head_len, n) (only a corrupt layout could make them). */
+static ilg_status patches_order(save_plan *p)
+{
+    qsort(p->patches, p->npatches, sizeof *p->patches, patch_cmp);
+    size_t kept = 0;
+    for (size_t i = 0; i < p->npatches; i++) {
+        const save_patch *pt = &p->patches[i];
+        if (pt->off < p->head_len || pt->off > p->n - 4)
+            return ilg__fail(ILG_E_SAVE_METADATA_LAYOUT, ILG_WHERE_FILE, pt->off,
+                             "a cell to patch at 0x%llx lies in the headers (0x%llx bytes) or "
+                             "past the file (0x%zx bytes)",
+                             (unsigned long long)pt->off, (unsigned long long)p->head_len, p->n);
+        if (kept && p->patches[kept - 1].off == pt->off) {
+            p->patches[kept - 1] = *pt;
+            continue;
+        }
+        if (kept && pt->off < p->patches[kept - 1].off + 4)
+            return ilg__fail(ILG_E_SAVE_METADATA_LAYOUT, ILG_WHERE_FILE, pt->off,
+                             "cells to patch at 0x%llx and 0x%llx overlap",
+                             (unsigned long long)p->patches[kept - 1].off,
+                             (unsigned long long)pt->off);
+        p->patches[kept++] = *pt;
+    }
+    p->npatches = kept;
+    return ILG_OK;
+}
+
+/* The PE image checksum over a stream of pieces: 16-bit little-endian words summed with
+ * the carries folded back in, plus the file length (the CheckSum field is zero in the
+ * stream). Pieces may have odd lengths, so a byte can wait for its partner. */
+typedef struct checksum_sink {
+    uint64_t sum;
+    uint64_t pos;
+    uint32_t low;              /* the first byte of a word, when pos is odd */
+} checksum_sink;
+
+static ilg_status checksum_add(void *ctx, const uint8_t *data, uint64_t len)
+{
+    checksum_sink *c = ctx;
+    uint64_t i = 0;
+    if (!len)
+        return ILG_OK;
+    if (c->pos & 1) {
+        c->sum += c->low | (uint32_t)(data ? data[0] : 0) << 8;
+        i = 1;
+    }
+    if (data) {
+        for (; i + 1 < len; i += 2)
+            c->sum += data[i] | (uint32_t)data[i + 1] << 8;
+        if (i < len)
+            c->low = data[i];
+    } else if (((len - i) & 1)) {
+        c->low = 0;
+    }
+    c->pos += len;
+    return ILG_OK;
+}
+
+static uint32_t checksum_end(checksum_sink *c, uint64_t total)
+{
+    uint64_t sum = c->sum + ((c->pos & 1) ? c->low : 0);
+    while (sum >> 16)
+        sum = (sum & 0xFFFF) + (sum >> 16);
+    return (uint32_t)(sum + total);
+}
+
+typedef struct buffer_sink {
+    uint8_t *buf;
+    uint64_t at;
+} buffer_sink;
+
+static ilg_status buffer_add(void *ctx, const uint8_t *data, uint64_t len)
+{
+    buffer_sink *b = ctx;
+    if (data)
+        memcpy(b->buf + b->at, data, (size_t)len);
+    else
+        memset(b->buf + b->at, 0, (size_t)len);
+    b->at += len;
+    return ILG_OK;
+}
+
+/* Pieces gathered into iovecs and written with writev. */
+#define FILE_IOVS 512
+typedef struct file_sink {
+    int fd;
+    const char *path;
+    struct iovec iov[FILE_IOVS];
+    int niov;
+} file_sink;
+
+static const uint8_t zero_page[4096];
+
+static ilg_status file_flush(file_sink *f)
+{
+    int first = 0;
+    while (first < f->niov) {
+        ssize_t w = writev(f->fd, f->iov + first, f->niov - first);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return ilg__fail(ILG_E_IO, ILG_WHERE_NONE, 0, "cannot write %s: %s", f->path,
+                             strerror(errno));
+        }
+        /* A short write: skip what went out and go on. */
+        while (first < f->niov && (size_t)w >= f->iov[first].iov_len)
+            w -= (ssize_t)f->iov[first++].iov_len;
+        if (first < f->niov) {
+            f->iov[first].iov_base = (uint8_t *)f->iov[first].iov_base + w;
+            f->iov[first].iov_len -= (size_t)w;
+        }
+    }
+    f->niov = 0;
+    return ILG_OK;
+}
+
+static ilg_status file_add(void *ctx, const uint8_t *data, uint64_t len)
+{
+    file_sink *f = ctx;
+    while (len) {
+        uint64_t part = data ? len : (len < sizeof zero_page ? len : sizeof zero_page);
+        if (f->niov == FILE_IOVS) {
+            ilg_status st = file_flush(f);
+            if (st != ILG_OK)
+                return st;
+        }
+        f->iov[f->niov].iov_base = (void *)(data ? data : zero_page);
+        f->iov[f->niov].iov_len = (size_t)part;
+        f->niov++;
+        len -= part;
+        if (data)
+            data += part;
+    }
+    return ILG_OK;
+}
+
+/* Everything ilg_save_build and ilg_save_write check and compute, as a plan of the
+ * output: the patched headers, the patched cells, the new section's bytes. */
+static ilg_status save_plan_make(ilg_image *img, const ilg_save_method *methods, size_t count,
+                                 const ilg_save_options *opts, save_plan *plan)
 {
     const uint8_t *f;
     size_t n;
@@ -179,13 +338,13 @@ ilg_status ilg_save_build(ilg_image *img, const ilg_save_method *methods, size_t
     pe_layout pe;
     ilg_save_result r;
     ilg_column_info rva_col;
-    uint8_t *buf = NULL;
     ilg_status st;
     FILE *log = opts && opts->log ? opts->log : stderr;
 
     memset(&r, 0, sizeof r);
     memset(&pe, 0, sizeof pe);
-    if (!img || !out || !out_size || (count && !methods))
+    memset(plan, 0, sizeof *plan);
+    if (!img || (count && !methods))
         return ilg__fail(ILG_E_INVALID_ARG, ILG_WHERE_NONE, 0, "NULL image, methods or output");
     if ((st = ilg_image_get_info(img, &info)) != ILG_OK)
         return st;
@@ -243,16 +402,16 @@ ilg_status ilg_save_build(ilg_image *img, const ilg_save_method *methods, size_t
                              0x06000000u | sm->rid);
     }
 
+    plan->file = f;
+    plan->n = n;
     if (count == 0 && used_end == as.start) {
         /* Nothing grafted: the file as it was. */
-        buf = malloc(n ? n : 1);
-        if (!buf)
-            return ilg__fail(ILG_E_NOMEM, ILG_WHERE_NONE, 0, "no memory for %zu bytes", n);
-        memcpy(buf, f, n);
         r.file_size = n;
         r.size_of_image = pe.size_of_image;
         r.checksum = pe.checksum;
-        goto done;
+        plan->total = n;
+        plan->r = r;
+        return ILG_OK;
     }
 
     uint32_t hdr = pe.sections + (uint32_t)pe.nsections * SECTION_HEADER_SIZE;
@@ -300,59 +459,78 @@ ilg_status ilg_save_build(ilg_image *img, const ilg_save_method *methods, size_t
                          "saved image of 0x%llx bytes (SizeOfImage 0x%llx) passes 4 GiB",
                          (unsigned long long)total, (unsigned long long)new_soi);
 
-    buf = calloc(1, (size_t)total);
-    if (!buf)
-        return ilg__fail(ILG_E_NOMEM, ILG_WHERE_NONE, 0, "no memory for %llu bytes",
-                         (unsigned long long)total);
-    memcpy(buf, f, n);
+    /* The headers, up to the end of the new section header (or of the old section
+     * table, when the headers move down by more than a header), as a patched copy. */
+    const uint32_t new_hdr = hdr - r.header_moved_by;
+    plan->head_len = (uint64_t)new_hdr + SECTION_HEADER_SIZE;
+    if (plan->head_len < hdr)
+        plan->head_len = hdr;
+    uint8_t *head = plan->head = malloc((size_t)plan->head_len);
+    if (!head)
+        return ilg__fail(ILG_E_NOMEM, ILG_WHERE_NONE, 0, "no memory for the headers");
+    memcpy(head, f, (size_t)plan->head_len);
     if (r.header_moved_by) {
         uint32_t lfanew = pe.coff - 4;
-        memmove(buf + DOS_HEADER_SIZE, buf + lfanew, hdr - lfanew);
-        memset(buf + hdr - r.header_moved_by, 0, r.header_moved_by);
-        ilg__wr32(buf + 0x3C, DOS_HEADER_SIZE);
+        memmove(head + DOS_HEADER_SIZE, head + lfanew, hdr - lfanew);
+        memset(head + hdr - r.header_moved_by, 0, r.header_moved_by);
+        ilg__wr32(head + 0x3C, DOS_HEADER_SIZE);
         pe.coff -= r.header_moved_by;
         pe.opt -= r.header_moved_by;
         pe.sections -= r.header_moved_by;
-        hdr -= r.header_moved_by;
     }
-    memcpy(buf + raw_off + (as.start - va), as.base + as.start, (size_t)(used_end - as.start));
-
-    uint8_t *sh = buf + hdr;
+    uint8_t *sh = head + new_hdr;
+    memset(sh, 0, SECTION_HEADER_SIZE);
     memcpy(sh, ILG_SAVE_SECTION_NAME, strlen(ILG_SAVE_SECTION_NAME));
     ilg__wr32(sh + 8, (uint32_t)vsize);
     ilg__wr32(sh + 12, (uint32_t)va);
     ilg__wr32(sh + 16, (uint32_t)raw_size);
     ilg__wr32(sh + 20, (uint32_t)raw_off);
     ilg__wr32(sh + 36, ILG_SAVE_SECTION_FLAGS);
-    ilg__wr16(buf + pe.coff + 2, (uint16_t)(pe.nsections + 1));
-    ilg__wr32(buf + pe.opt + 56, (uint32_t)new_soi);
+    ilg__wr16(head + pe.coff + 2, (uint16_t)(pe.nsections + 1));
+    ilg__wr32(head + pe.opt + 56, (uint32_t)new_soi);
 
+    /* Every other change is a 4-byte cell past the headers: the RVAs, the CLI flags. */
+    plan->patches = malloc((count + 1) * sizeof *plan->patches);
+    if (!plan->patches)
+        return ilg__fail(ILG_E_NOMEM, ILG_WHERE_NONE, 0, "no memory for %zu patches", count + 1);
     for (size_t i = 0; i < count; i++) {
-        uint64_t at = r.methoddef_file_offset +
-                      (uint64_t)(methods[i].rid - 1) * r.methoddef_row_size + rva_col.offset;
-        ilg__wr32(buf + at, methods[i].new_rva);
+        save_patch *pt = &plan->patches[plan->npatches++];
+        pt->off = r.methoddef_file_offset + (uint64_t)(methods[i].rid - 1) * r.methoddef_row_size +
+                  rva_col.offset;
+        pt->order = i;
+        ilg__wr32(pt->bytes, methods[i].new_rva);
     }
-
     if (mi.cli_flags & COMIMAGE_FLAGS_STRONGNAMESIGNED) {
         uint64_t cli_off;
-        if ((st = ilg_image_rva_to_offset(img, mi.cli_rva, &cli_off)) != ILG_OK ||
-            !ilg__in_range(cli_off, 20, n)) {
-            free(buf);
-            return st != ILG_OK ? st
-                                : ilg__fail(ILG_E_RANGE, ILG_WHERE_RVA, mi.cli_rva,
-                                            "CLI header outside the file");
-        }
-        ilg__wr32(buf + cli_off + 16, mi.cli_flags & ~COMIMAGE_FLAGS_STRONGNAMESIGNED);
+        if ((st = ilg_image_rva_to_offset(img, mi.cli_rva, &cli_off)) != ILG_OK)
+            return st;
+        if (!ilg__in_range(cli_off, 20, n))
+            return ilg__fail(ILG_E_RANGE, ILG_WHERE_RVA, mi.cli_rva, "CLI header outside the file");
+        save_patch *pt = &plan->patches[plan->npatches++];
+        pt->off = cli_off + 16;
+        pt->order = count;
+        ilg__wr32(pt->bytes, mi.cli_flags & ~COMIMAGE_FLAGS_STRONGNAMESIGNED);
         r.strong_name_cleared = true;
         fprintf(log,
                 "ilgraft: warning: %s: strong-name signature no longer matches the rewritten "
                 "image; the signed flag is cleared\n",
                 info.path);
     }
+    if ((st = patches_order(plan)) != ILG_OK)
+        return st;
 
+    plan->arena = as.base + as.start;
+    plan->arena_at = raw_off + (as.start - va);
+    plan->arena_len = used_end - as.start;
+    plan->total = total;
     if (pe.checksum != 0) {
-        r.checksum = pe_checksum(buf, (size_t)total, pe.opt + 64);
-        ilg__wr32(buf + pe.opt + 64, r.checksum);
+        /* Summed over the output with the field zero, then stored in it. */
+        plan->checksum_at = pe.opt + 64;
+        ilg__wr32(head + plan->checksum_at, 0);
+        checksum_sink ck = { 0, 0, 0 };
+        plan_emit(plan, checksum_add, &ck);
+        r.checksum = checksum_end(&ck, total);
+        ilg__wr32(head + plan->checksum_at, r.checksum);
     }
 
     r.section_added = true;
@@ -361,15 +539,74 @@ ilg_status ilg_save_build(ilg_image *img, const ilg_save_method *methods, size_t
     r.section_pad = (uint32_t)(as.start - va);
     r.section_file_offset = (uint32_t)raw_off;
     r.section_raw_size = (uint32_t)raw_size;
-    r.header_offset = hdr;
+    r.header_offset = new_hdr;
     r.methods_patched = (uint32_t)count;
     r.size_of_image = (uint32_t)new_soi;
     r.file_size = (size_t)total;
-done:
-    *out = buf;
-    *out_size = r.file_size;
+    plan->r = r;
+    return ILG_OK;
+}
+
+/* ---- emitting the plan ------------------------------------------------------------------ */
+
+/* data NULL: len zero bytes. */
+typedef ilg_status (*emit_fn)(void *ctx, const uint8_t *data, uint64_t len);
+
+/* The output from its first byte to its last, in pieces. */
+static ilg_status plan_emit(const save_plan *p, emit_fn fn, void *ctx)
+{
+    ilg_status st;
+    uint64_t pos = p->head_len;
+    if (p->head_len && (st = fn(ctx, p->head, p->head_len)) != ILG_OK)
+        return st;
+    for (size_t i = 0; i < p->npatches; i++) {
+        const save_patch *pt = &p->patches[i];
+        if ((st = fn(ctx, p->file + pos, pt->off - pos)) != ILG_OK ||
+            (st = fn(ctx, pt->bytes, 4)) != ILG_OK)
+            return st;
+        pos = pt->off + 4;
+    }
+    if ((st = fn(ctx, p->file + pos, p->n - pos)) != ILG_OK)
+        return st;
+    if (!p->arena_len)
+        return ILG_OK;
+    if ((st = fn(ctx, NULL, p->arena_at - p->n)) != ILG_OK ||
+        (st = fn(ctx, p->arena, p->arena_len)) != ILG_OK)
+        return st;
+    return fn(ctx, NULL, p->total - p->arena_at - p->arena_len);
+}
+
+static void plan_free(save_plan *p)
+{
+    free(p->head);
+    free(p->patches);
+    memset(p, 0, sizeof *p);
+}
+
+ilg_status ilg_save_build(ilg_image *img, const ilg_save_method *methods, size_t count,
+                          const ilg_save_options *opts, uint8_t **out, size_t *out_size,
+                          ilg_save_result *res)
+{
+    save_plan plan;
+    if (!out || !out_size)
+        return ilg__fail(ILG_E_INVALID_ARG, ILG_WHERE_NONE, 0, "NULL output");
+    ilg_status st = save_plan_make(img, methods, count, opts, &plan);
+    if (st != ILG_OK) {
+        plan_free(&plan);
+        return st;
+    }
+    buffer_sink b = { malloc(plan.total ? (size_t)plan.total : 1), 0 };
+    if (!b.buf) {
+        plan_free(&plan);
+        return ilg__fail(ILG_E_NOMEM, ILG_WHERE_NONE, 0, "no memory for %llu bytes",
+                         (unsigned long long)plan.total);
+    }
+    plan_emit(&plan, buffer_add, &b);
+    *out = b.buf;
+    *out_size = (size_t)plan.total;
     if (res)
-        *res = r;
+        *res = plan.r;
+    plan_free(&plan);
     return ILG_OK;
 }
 
@@ -378,45 +615,52 @@ void ilg_save_free(uint8_t *buf)
     free(buf);
 }
 
+/* Writes the plan straight from the mapped input and the arena (writev), without an
+ * output-sized copy: for Mono's mscorlib that copy was 6.5 MB of fresh pages. */
 ilg_status ilg_save_write(ilg_image *img, const ilg_save_method *methods, size_t count,
                           const ilg_save_options *opts, const char *path, ilg_save_result *res)
 {
-    uint8_t *buf = NULL;
-    size_t size = 0;
+    save_plan plan;
     char tmp[PATH_MAX];
-    FILE *fp = NULL;
+    file_sink fs = { .fd = -1 };
     ilg_status st;
 
     if (!path)
         return ilg__fail(ILG_E_INVALID_ARG, ILG_WHERE_NONE, 0, "NULL path");
-    if ((st = ilg_save_build(img, methods, count, opts, &buf, &size, res)) != ILG_OK)
-        return st;
+    if ((st = save_plan_make(img, methods, count, opts, &plan)) != ILG_OK)
+        goto out;
     if (snprintf(tmp, sizeof tmp, "%s.ilgsave.%d", path, (int)getpid()) >= (int)sizeof tmp) {
         st = ilg__fail(ILG_E_INVALID_ARG, ILG_WHERE_NONE, 0, "path too long: %s", path);
         goto out;
     }
-    fp = fopen(tmp, "wb");
-    if (!fp) {
+    fs.fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fs.fd < 0) {
         st = ilg__fail(ILG_E_IO, ILG_WHERE_NONE, 0, "cannot create %s: %s", tmp, strerror(errno));
         goto out;
     }
-    if (fwrite(buf, 1, size, fp) != size || fclose(fp) != 0) {
-        fp = NULL;
-        unlink(tmp);
-        st = ilg__fail(ILG_E_IO, ILG_WHERE_NONE, 0, "cannot write %zu bytes to %s: %s", size,
-                       tmp, strerror(errno));
+    fs.path = tmp;
+    if ((st = plan_emit(&plan, file_add, &fs)) != ILG_OK || (st = file_flush(&fs)) != ILG_OK)
+        goto out;
+    if (close(fs.fd) != 0) {
+        fs.fd = -1;
+        st = ilg__fail(ILG_E_IO, ILG_WHERE_NONE, 0, "cannot write %s: %s", tmp, strerror(errno));
         goto out;
     }
-    fp = NULL;
+    fs.fd = -1;
     if (rename(tmp, path) != 0) {
-        unlink(tmp);
         st = ilg__fail(ILG_E_IO, ILG_WHERE_NONE, 0, "cannot rename %s to %s: %s", tmp, path,
                        strerror(errno));
+        goto out;
     }
+    fs.path = NULL;
+    if (res)
+        *res = plan.r;
 out:
-    if (fp)
-        fclose(fp);
-    ilg_save_free(buf);
+    if (fs.fd >= 0)
+        close(fs.fd);
+    if (fs.path)
+        unlink(fs.path);
+    plan_free(&plan);
     return st;
 }
 
