@@ -182,7 +182,10 @@ static ilg_status plan_sections(ilg_body *b, bool preserve)
 {
     const uint32_t n = b->eh_count;
     ilg_status st;
-    if (n == 0) {
+    /* Preserve mode keeps decoded sections even when they hold no clause at all (a small
+     * EH section of DataSize 4 is legal; found by fuzz_body); otherwise no clause, no
+     * section. */
+    if (n == 0 && !(preserve && b->section_count)) {
         b->section_count = 0;
         return ILG_OK;
     }
@@ -282,18 +285,20 @@ ilg_status ilg_body_encode(ilg_body *b, ilg_encode_mode mode, const ilg_stack_re
 
     /* header */
     const bool tiny_ok = b->code_size < 64 && max_stack <= 8 && b->local_sig == 0 &&
-                         b->eh_count == 0 && !(b->init_locals && sc.localloc);
+                         b->eh_count == 0 && b->section_count == 0 &&
+                         !(b->init_locals && sc.localloc);
     const bool tiny = tiny_ok && (preserve ? b->header == ILG_HEADER_TINY : true);
     uint16_t fat_flags = preserve && b->header == ILG_HEADER_FAT ? b->fat_flags : 0x3003;
     fat_flags = (uint16_t)((fat_flags & ~(FAT_MORESECTS | FAT_INITLOCALS)) |
-                           (b->eh_count ? FAT_MORESECTS : 0) | (b->init_locals ? FAT_INITLOCALS : 0));
+                           (b->section_count ? FAT_MORESECTS : 0) |
+                           (b->init_locals ? FAT_INITLOCALS : 0));
     if (!tiny && !preserve)
         fat_flags = (uint16_t)(0x3003 | (fat_flags & (FAT_MORESECTS | FAT_INITLOCALS)));
 
     const uint64_t hdr = tiny ? 1 : 12;
     uint64_t total = hdr + b->code_size;
     const uint64_t code_end = total;
-    if (!tiny && b->eh_count) {
+    if (!tiny && b->section_count) {
         total = ilg__align_up(total, 4);
         for (uint32_t s = 0; s < b->section_count; s++) {
             if (s)
@@ -324,7 +329,7 @@ ilg_status ilg_body_encode(ilg_body *b, ilg_encode_mode mode, const ilg_stack_re
     }
     for (uint32_t i = 0; i < b->count; i++)
         p = put_instr(b, &b->instrs[i], p);
-    if (!tiny && b->eh_count) {
+    if (!tiny && b->section_count) {
         uint64_t at = code_end;
         const uint8_t *pad = preserve ? b->padding : (const uint8_t[3]){ 0, 0, 0 };
         for (uint32_t k = 0; at & 3; k++, at++)
