@@ -45,15 +45,21 @@ struct method_malloc {
     _Atomic(ilg_arena *) arena;  /* NULL once the arena is gone */
 };
 
-/* One thread's block. Only the owner writes cur, end, count and used (relaxed atomic
- * stores: plain moves, but statistics may read them from other threads). */
+/* One thread's block. Only the owner writes it (relaxed atomic stores: plain moves, but
+ * statistics may read them from other threads). The fast path reads and writes one
+ * word: the count and the next offset at the arena's alignment together, so an
+ * allocation's only dependency on the one before is a load, an add and a store. */
 typedef struct slot {
-    _Alignas(64) _Atomic uint64_t cur;      /* end of the owner's last allocation */
+    _Alignas(64) _Atomic uint64_t word;     /* allocations << 32 | next aligned offset */
+    _Atomic uint64_t last;                  /* exact end of the owner's last allocation */
     _Atomic uint64_t end;                   /* end of its block */
-    _Atomic uint64_t count;                 /* allocations it made */
-    _Atomic uint64_t used;                  /* bytes it handed out, padding included */
+    _Atomic uint64_t blk;                   /* start of its block */
+    _Atomic uint64_t used_before;           /* bytes handed out in its earlier blocks */
     _Atomic uintptr_t owner;                /* pthread_self() of the owner, 0 while free */
 } slot;
+
+#define WORD_NEXT(w) ((uint64_t)(uint32_t)(w))
+#define WORD_COUNT(w) ((w) >> 32)
 
 struct ilg_arena {
     /* Read by every allocation; written only when a block runs out. */
@@ -295,6 +301,7 @@ static ilg_status arena_grow(ilg_arena *a, uint64_t off, size_t size, uint64_t w
 {
     const uint64_t page = page_size();
     ilg_status status = ILG_OK;
+    uint64_t fresh_lo = 0, c = 0;
 
     pthread_mutex_lock(&a->commit_lock);
     if (off > a->limit_end || size > a->limit_end - off) {
@@ -309,7 +316,7 @@ static ilg_status arena_grow(ilg_arena *a, uint64_t off, size_t size, uint64_t w
     uint64_t need = want_end > off + size ? want_end : off + size;
     if (need > a->limit_end)
         need = a->limit_end;
-    uint64_t c = atomic_load_explicit(&a->committed_end, memory_order_relaxed);
+    c = atomic_load_explicit(&a->committed_end, memory_order_relaxed);
     if (need > c) {
         /* Chunks are counted from the arena start, whose address is page aligned. */
         uint64_t want = a->start + ilg__align_up(need - a->start, a->chunk);
@@ -324,11 +331,18 @@ static ilg_status arena_grow(ilg_arena *a, uint64_t off, size_t size, uint64_t w
             goto out;
         }
         atomic_store_explicit(&a->committed_end, want, memory_order_release);
+        fresh_lo = c;
         c = want;
     }
     atomic_store_explicit(&a->avail_end, c < a->limit_end ? c : a->limit_end, memory_order_release);
 out:
     pthread_mutex_unlock(&a->commit_lock);
+    /* Every committed byte is about to be handed out (a bump allocator never skips far):
+     * fault the new chunk in with one call instead of a fault per page later. Outside
+     * the lock, so that other threads go on allocating from it meanwhile (they fault in
+     * what they reach first). Advice only: a kernel before 5.14 refuses it. */
+    if (fresh_lo < c)
+        (void)madvise(a->base + fresh_lo, (size_t)(c - fresh_lo), ILG_MADV_POPULATE_WRITE);
     return status;
 }
 
@@ -362,6 +376,16 @@ static ilg_status shared_alloc(ilg_arena *a, size_t size, uint64_t align, uint64
     }
 }
 
+/* Records the owner's allocation [off, off + size) in its slot. */
+static inline void slot_commit(const ilg_arena *a, slot *s, uint64_t off, size_t size)
+{
+    const uint64_t w = atomic_load_explicit(&s->word, memory_order_relaxed);
+    const uint64_t mask = (uint64_t)a->align - 1;
+    atomic_store_explicit(&s->word, ((WORD_COUNT(w) + 1) << 32) | ((off + size + mask) & ~mask),
+                          memory_order_relaxed);
+    atomic_store_explicit(&s->last, off + size, memory_order_relaxed);
+}
+
 /* Slot s's block cannot hold the request: extend the block in place when nobody has
  * claimed space after it, else start a new block at the shared top (the old block's
  * tail stays unused). Then makes the allocation from the block. */
@@ -370,8 +394,9 @@ static ilg_status slot_refill(ilg_arena *a, slot *s, size_t size, uint64_t align
     uint64_t cur = atomic_load_explicit(&a->state, memory_order_relaxed);
     for (;;) {
         uint64_t top = STATE_TOP(cur);
-        uint64_t scur = atomic_load_explicit(&s->cur, memory_order_relaxed);
+        uint64_t scur = atomic_load_explicit(&s->last, memory_order_relaxed);
         uint64_t send = atomic_load_explicit(&s->end, memory_order_relaxed);
+        /* extend in place only when the block is the newest claim (then scur is in it) */
         uint64_t from = send == top && send ? scur : top;
         uint64_t off = (from + align - 1) & ~(align - 1);
         if (size > a->limit_end || off + size > a->limit_end)
@@ -390,13 +415,17 @@ static ilg_status slot_refill(ilg_arena *a, slot *s, size_t size, uint64_t align
         uint64_t next = (cur & ~(uint64_t)UINT32_MAX) | blk;
         if (atomic_compare_exchange_weak_explicit(&a->state, &cur, next, memory_order_relaxed,
                                                   memory_order_relaxed)) {
+            if (from != scur) {
+                /* a new block: the old one's bytes are final */
+                uint64_t b0 = atomic_load_explicit(&s->blk, memory_order_relaxed);
+                atomic_store_explicit(&s->used_before,
+                                      atomic_load_explicit(&s->used_before, memory_order_relaxed) +
+                                          scur - b0,
+                                      memory_order_relaxed);
+                atomic_store_explicit(&s->blk, from, memory_order_relaxed);
+            }
             atomic_store_explicit(&s->end, blk, memory_order_relaxed);
-            atomic_store_explicit(&s->cur, need, memory_order_relaxed);
-            atomic_store_explicit(&s->count, atomic_load_explicit(&s->count, memory_order_relaxed) + 1,
-                                  memory_order_relaxed);
-            atomic_store_explicit(&s->used,
-                                  atomic_load_explicit(&s->used, memory_order_relaxed) + need - from,
-                                  memory_order_relaxed);
+            slot_commit(a, s, off, size);
             *out = off;
             return ILG_OK;
         }
@@ -458,17 +487,11 @@ static __attribute__((noinline)) ilg_status arena_alloc_slow(ilg_arena *a, size_
     if (!s) {
         st = shared_alloc(a, size, align, &off);
     } else {
-        uint64_t cur = atomic_load_explicit(&s->cur, memory_order_relaxed);
-        off = (cur + align - 1) & ~(align - 1);
+        /* from the exact end: an alignment below the arena's may fit before next */
+        uint64_t last = atomic_load_explicit(&s->last, memory_order_relaxed);
+        off = (last + align - 1) & ~(align - 1);
         if (size <= BLOCK_BYTES && off + size <= atomic_load_explicit(&s->end, memory_order_relaxed)) {
-            atomic_store_explicit(&s->cur, off + size, memory_order_relaxed);
-            atomic_store_explicit(&s->count,
-                                  atomic_load_explicit(&s->count, memory_order_relaxed) + 1,
-                                  memory_order_relaxed);
-            atomic_store_explicit(&s->used,
-                                  atomic_load_explicit(&s->used, memory_order_relaxed) + off + size -
-                                      cur,
-                                  memory_order_relaxed);
+            slot_commit(a, s, off, size);
             st = ILG_OK;
         } else {
             st = slot_refill(a, s, size, align, &off);
@@ -487,17 +510,15 @@ static inline __attribute__((always_inline)) ilg_status arena_alloc(ilg_arena *a
                                                                     uint32_t *rva)
 {
     slot *s = tls_slots[0].s;
-    if (tls_slots[0].id == a->id && s) {
-        uint64_t cur = atomic_load_explicit(&s->cur, memory_order_relaxed);
-        uint64_t off = (cur + align - 1) & ~(align - 1);
+    if (tls_slots[0].id == a->id && s && align == a->align) {
+        const uint64_t w = atomic_load_explicit(&s->word, memory_order_relaxed);
+        const uint64_t off = WORD_NEXT(w);
         if (size <= BLOCK_BYTES && off + size <= atomic_load_explicit(&s->end, memory_order_relaxed)) {
-            /* The fast path: the block is this thread's and already committed. */
-            atomic_store_explicit(&s->cur, off + size, memory_order_relaxed);
-            atomic_store_explicit(&s->count, atomic_load_explicit(&s->count, memory_order_relaxed) + 1,
+            /* The fast path: the block is this thread's and already committed, and next
+             * is aligned, so next + the rounded size is aligned again. */
+            atomic_store_explicit(&s->word, w + ((uint64_t)1 << 32) + ((size + align - 1) & ~(align - 1)),
                                   memory_order_relaxed);
-            atomic_store_explicit(&s->used,
-                                  atomic_load_explicit(&s->used, memory_order_relaxed) + off + size - cur,
-                                  memory_order_relaxed);
+            atomic_store_explicit(&s->last, off + size, memory_order_relaxed);
             *ptr = a->base + off;
             if (rva)
                 *rva = (uint32_t)off;
@@ -553,12 +574,14 @@ ilg_status ilg_arena_stats_get(const ilg_arena *ca, ilg_arena_stats *out)
     uint64_t high = count ? atomic_load(&a->shared_high) : first;
     uint32_t n = atomic_load(&a->nslots);
     for (uint32_t i = 0; i < n && i < SLOTS; i++) {
-        uint64_t c = atomic_load_explicit(&a->slots[i].count, memory_order_relaxed);
-        uint64_t cur = atomic_load_explicit(&a->slots[i].cur, memory_order_relaxed);
+        const slot *sl = &a->slots[i];
+        uint64_t c = WORD_COUNT(atomic_load_explicit(&sl->word, memory_order_relaxed));
+        uint64_t last = atomic_load_explicit(&sl->last, memory_order_relaxed);
         count += c;
-        used += atomic_load_explicit(&a->slots[i].used, memory_order_relaxed);
-        if (c && cur > high)
-            high = cur;
+        used += atomic_load_explicit(&sl->used_before, memory_order_relaxed) + last -
+                atomic_load_explicit(&sl->blk, memory_order_relaxed);
+        if (c && last > high)
+            high = last;
     }
     ilg_arena_stats s = {
         .base = a->base,

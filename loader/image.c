@@ -59,12 +59,6 @@ out:
 
 /* Transparent huge pages on x86-64 and most arm64 kernels. */
 #define HUGE_PAGE ((size_t)2 << 20)
-/* Linux 5.14; older headers lack the name. */
-#ifdef MADV_POPULATE_WRITE
-#define ILG_MADV_POPULATE_WRITE MADV_POPULATE_WRITE
-#else
-#define ILG_MADV_POPULATE_WRITE 23
-#endif
 
 static int prot_for_region(const ilg_region *r) { return r->prot | PROT_READ; }
 

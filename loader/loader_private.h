@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/mman.h>
 
 #include "ilg_private.h"
 #include "ilgraft/loader.h"
@@ -79,5 +80,13 @@ void ilg__image_arena_destroy(ilg_image *img);
 
 /* The region holding [rva, rva + len), or NULL. */
 const ilg_region *ilg__region_for(const ilg_image *img, uint64_t rva, uint64_t len);
+
+/* madvise advice that faults a range in, writable, in one call (Linux 5.14; older
+ * headers lack the name, older kernels refuse it with EINVAL). */
+#ifdef MADV_POPULATE_WRITE
+#define ILG_MADV_POPULATE_WRITE MADV_POPULATE_WRITE
+#else
+#define ILG_MADV_POPULATE_WRITE 23
+#endif
 
 #endif

@@ -16,6 +16,12 @@
  * allocator's own cost stays visible), FILL writes all of its bytes (a body being
  * copied in; for 256 bytes the copy costs more than either allocator).
  *
+ * The warm tables also run the FLOOR: the same writes with the address bumped inline
+ * and no allocator at all. On this kind of machine writing 48 MiB of fresh lines is
+ * bound by memory bandwidth, for one thread or two, so the floor shows how much of
+ * each figure is the writes and how much 2 threads can gain at all; +malloc and
+ * +arena are what each allocator adds to the floor.
+ *
  * Usage: bench_arena [IMAGE] [ROUNDS]
  * Each figure is the median of ROUNDS (default 7) interleaved rounds. Nothing here is
  * asserted: the numbers are printed for docs/arena.md and the reader. */
@@ -27,6 +33,7 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "arena_private.h"
@@ -68,7 +75,9 @@ static inline size_t size_at(size_t size, size_t i)
     return size ? size : 16 + ((i * 2654435761u) >> 7) % 16 * 16;
 }
 
-typedef enum kind { K_ARENA, K_COM, K_MALLOC } kind;
+/* K_FLOOR is no allocator: the same writes to memory already faulted in, the address
+ * bumped inline. What the loop costs without any allocator call; warm tables only. */
+typedef enum kind { K_ARENA, K_COM, K_MALLOC, K_FLOOR, K_KINDS } kind;
 
 typedef struct job {
     kind k;
@@ -76,6 +85,7 @@ typedef struct job {
     ilg_arena *arena;
     IMethodMalloc *mm;
     void **ptrs;               /* malloc: to free afterwards, outside the timing */
+    uint8_t *region;           /* floor: this thread's memory */
     atomic_int *go;
     double ns;
     int failed;
@@ -120,6 +130,13 @@ static void *run_job(void *arg)
             if (!p)
                 break;
             use(p, n, i, fill);
+        }
+    } else if (j->k == K_FLOOR) {
+        uint8_t *p = j->region;
+        for (; i < count; i++) {
+            const size_t n = size_at(size, i);
+            use(p, n, i, fill);
+            p += (n + 3) & ~(size_t)3;
         }
     } else {
         void **ptrs = j->ptrs;
@@ -181,7 +198,16 @@ static double measure_here(kind k, size_t size, int threads, bool warm)
         }
     }
     for (int t = 0; t < threads; t++) {
-        jobs[t] = (job){ k, size, count, arena, mm, NULL, &go, 0, 0 };
+        jobs[t] = (job){ k, size, count, arena, mm, NULL, NULL, &go, 0, 0 };
+        if (k == K_FLOOR) {
+            const size_t bytes = BYTES_PER_THREAD + (1u << 20);
+            jobs[t].region = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+            if (jobs[t].region == MAP_FAILED) {
+                perror("bench_arena: mmap");
+                exit(1);
+            }
+            memset(jobs[t].region, 0, bytes);
+        }
         if (k == K_MALLOC && !(jobs[t].ptrs = calloc(count, sizeof(void *)))) {
             fprintf(stderr, "bench_arena: out of memory\n");
             exit(1);
@@ -210,6 +236,8 @@ static double measure_here(kind k, size_t size, int threads, bool warm)
                 free(jobs[t].ptrs[i]);
             free(jobs[t].ptrs);
         }
+        if (k == K_FLOOR)
+            munmap(jobs[t].region, BYTES_PER_THREAD + (1u << 20));
     }
     if (mm)
         mm->lpVtbl->Release(mm);
@@ -252,34 +280,52 @@ static double measure(kind k, size_t size, int threads, bool warm)
 static void alloc_table(int rounds, bool warm, bool fill)
 {
     static const size_t sizes[] = { 16, 32, 64, 128, 256, 0 };
+    const int kinds = warm ? K_KINDS : K_FLOOR;
     fill_mode = fill;
     printf("%s pages, %s: ns per allocation (median of %d rounds; 2 threads:\n"
            "wall time over each thread's count; scaling = 2-thread over 1-thread throughput,\n"
-           "2.00 is linear)\n\n",
+           "2.00 is linear%s)\n\n",
            warm ? "WARM" : "COLD",
-           fill ? "FILL (every byte written)" : "TOUCH (first and last byte written)", rounds);
-    printf("%-8s %-3s %10s %10s %10s %13s %13s\n", "size", "thr", "malloc", "arena", "arena COM",
-           "malloc/arena", "scaling a/m");
+           fill ? "FILL (every byte written)" : "TOUCH (first and last byte written)", rounds,
+           warm ? "; floor = the same writes with no allocator; +malloc and +arena =\n"
+                  "what each allocator adds to the floor"
+                : "");
+    if (warm)
+        printf("%-8s %-3s %8s %8s %9s %8s %12s %8s %8s %17s\n", "size", "thr", "malloc", "arena",
+               "arena COM", "floor", "malloc/arena", "+malloc", "+arena", "scaling a/m/floor");
+    else
+        printf("%-8s %-3s %8s %8s %9s %12s %12s\n", "size", "thr", "malloc", "arena", "arena COM",
+               "malloc/arena", "scaling a/m");
     for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
-        double r1[3][MAX_ROUNDS], r2[3][MAX_ROUNDS];
+        double r1[K_KINDS][MAX_ROUNDS], r2[K_KINDS][MAX_ROUNDS], m1[K_KINDS], m2[K_KINDS];
         for (int r = 0; r < rounds; r++)
-            for (int k = 0; k < 3; k++) {
+            for (int k = 0; k < kinds; k++) {
                 r1[k][r] = measure((kind)k, sizes[s], 1, warm);
                 r2[k][r] = measure((kind)k, sizes[s], 2, warm);
             }
-        double a1 = median(r1[K_ARENA], rounds), c1 = median(r1[K_COM], rounds),
-               m1 = median(r1[K_MALLOC], rounds);
-        double a2 = median(r2[K_ARENA], rounds), c2 = median(r2[K_COM], rounds),
-               m2 = median(r2[K_MALLOC], rounds);
+        for (int k = 0; k < kinds; k++) {
+            m1[k] = median(r1[k], rounds);
+            m2[k] = median(r2[k], rounds);
+        }
         char label[24];
         if (sizes[s])
             snprintf(label, sizeof label, "%zu", sizes[s]);
         else
             snprintf(label, sizeof label, "16..256");
+        const double a1 = m1[K_ARENA], a2 = m2[K_ARENA], c1 = m1[K_COM], c2 = m2[K_COM];
+        const double ml1 = m1[K_MALLOC], ml2 = m2[K_MALLOC];
         /* Scaling: throughput on 2 threads over throughput on 1 (2.0 is linear). */
-        printf("%-8s %-3d %10.2f %10.2f %10.2f %12.2fx %13s\n", label, 1, m1, a1, c1, m1 / a1, "");
-        printf("%-8s %-3d %10.2f %10.2f %10.2f %12.2fx %6.2f/%-6.2f\n", label, 2, m2, a2, c2, m2 / a2,
-               2 * a1 / a2, 2 * m1 / m2);
+        if (warm) {
+            const double f1 = m1[K_FLOOR], f2 = m2[K_FLOOR];
+            printf("%-8s %-3d %8.2f %8.2f %9.2f %8.2f %11.2fx %8.2f %8.2f\n", label, 1, ml1, a1, c1, f1,
+                   ml1 / a1, ml1 - f1, a1 - f1);
+            printf("%-8s %-3d %8.2f %8.2f %9.2f %8.2f %11.2fx %8.2f %8.2f %5.2f/%4.2f/%4.2f\n", label, 2,
+                   ml2, a2, c2, f2, ml2 / a2, ml2 - f2, a2 - f2, 2 * a1 / a2, 2 * ml1 / ml2, 2 * f1 / f2);
+        } else {
+            printf("%-8s %-3d %8.2f %8.2f %9.2f %11.2fx\n", label, 1, ml1, a1, c1, ml1 / a1);
+            printf("%-8s %-3d %8.2f %8.2f %9.2f %11.2fx %6.2f/%-5.2f\n", label, 2, ml2, a2, c2, ml2 / a2,
+                   2 * a1 / a2, 2 * ml1 / ml2);
+        }
     }
 }
 
