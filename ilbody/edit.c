@@ -121,8 +121,9 @@ static ilg_status do_splice(ilg_body *b, const splice *s, const ilg_body *sn)
     const uint32_t new_count = b->count - s->del + s->k;
     if (sn && (st = check_snippet(b, sn, s)))
         return st;
-    /* Existing branches whose target is deleted and nothing follows. */
-    for (uint32_t i = 0; i < b->count; i++) {
+    /* Existing branches whose target is deleted and nothing follows. A pure insertion
+     * (del == 0) maps every target t < count to t or t + k < new_count: nothing to check. */
+    for (uint32_t i = 0; s->del && i < b->count; i++) {
         if (i >= s->pos && i < end)
             continue;
         const ilg_instr *in = &b->instrs[i];
@@ -169,7 +170,7 @@ static ilg_status do_splice(ilg_body *b, const splice *s, const ilg_body *sn)
     /* Existing targets (switch tables of deleted switches are remapped harmlessly). */
     for (uint32_t i = 0; i < b->count; i++) {
         ilg_instr *in = &b->instrs[i];
-        if (is_target_kind(ilg__opcodes[in->op].operand))
+        if (ilg__op_flags[in->op] & ILG__F_TARGET)
             in->arg.target = map_target(s, in->arg.target);
     }
     for (uint32_t j = 0; j < b->target_count; j++)
