@@ -34,6 +34,8 @@
 /* Threads with a block of their own per arena, and the block size they claim. */
 #define SLOTS 16
 #define BLOCK_BYTES ((uint64_t)16 << 10)
+/* The least a commit populates up front (see arena_grow). */
+#define POPULATE_MIN ((uint64_t)64 << 10)
 /* Arenas a thread remembers its slot for without searching. */
 #define TLS_WAYS 4
 
@@ -337,12 +339,18 @@ static ilg_status arena_grow(ilg_arena *a, uint64_t off, size_t size, uint64_t w
     atomic_store_explicit(&a->avail_end, c < a->limit_end ? c : a->limit_end, memory_order_release);
 out:
     pthread_mutex_unlock(&a->commit_lock);
-    /* Every committed byte is about to be handed out (a bump allocator never skips far):
-     * fault the new chunk in with one call instead of a fault per page later. Outside
-     * the lock, so that other threads go on allocating from it meanwhile (they fault in
-     * what they reach first). Advice only: a kernel before 5.14 refuses it. */
-    if (fresh_lo < c)
-        (void)madvise(a->base + fresh_lo, (size_t)(c - fresh_lo), ILG_MADV_POPULATE_WRITE);
+    /* A bump allocator hands out what it commits, in order: fault the new pages in with
+     * one call instead of a fault per page later. As much as the arena had committed
+     * before (at least 64 KiB), up to the chunk: a module that gets a few bodies pays
+     * for 16 pages, not 64, and a busy one populates whole chunks. Outside the lock, so
+     * that other threads go on allocating meanwhile (they fault in what they reach
+     * first). Advice only: a kernel before 5.14 refuses it. */
+    if (fresh_lo < c) {
+        uint64_t n = fresh_lo - a->start > POPULATE_MIN ? fresh_lo - a->start : POPULATE_MIN;
+        if (n > c - fresh_lo)
+            n = c - fresh_lo;
+        (void)madvise(a->base + fresh_lo, (size_t)n, ILG_MADV_POPULATE_WRITE);
+    }
     return status;
 }
 
