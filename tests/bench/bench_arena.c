@@ -382,6 +382,29 @@ static void *spin(void *arg)
     return arg;
 }
 
+/* The least a per-call allocator can cost: a call that adds to a word in memory and
+ * returns the old value, so each call waits for the store of the one before. */
+static __attribute__((noinline)) uint64_t bump_word(uint64_t *w, uint64_t n)
+{
+    uint64_t old = *w;
+    *w = old + n;
+    __asm__ volatile("" ::: "memory");
+    return old;
+}
+
+static double call_floor(void)
+{
+    static uint64_t word;
+    const uint64_t n = 50000000u;
+    uint64_t acc = 0;
+    double t0 = now_ns();
+    for (uint64_t i = 0; i < n; i++)
+        acc += bump_word(&word, 16);
+    double t = (now_ns() - t0) / (double)n;
+    __asm__ volatile("" ::"r"(acc));
+    return t;
+}
+
 static void machine_scaling(int rounds)
 {
     double v[MAX_ROUNDS];
@@ -400,6 +423,11 @@ static void machine_scaling(int rounds)
     printf("machine: %ld CPUs online; a shared-nothing loop scales %.2f on 2 threads (2.00 is\n"
            "linear): the ceiling for every scaling figure below\n\n",
            sysconf(_SC_NPROCESSORS_ONLN), median(v, rounds));
+    for (int r = 0; r < rounds; r++)
+        v[r] = call_floor();
+    printf("call floor: a call that only adds to a word in memory costs %.2f ns (each call\n"
+           "waits for the store of the one before, as any per-call allocator's does)\n\n",
+           median(v, rounds));
 }
 
 static void open_table(int rounds)
