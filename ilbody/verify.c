@@ -121,7 +121,12 @@ static uint32_t stack_pass(vctx *v, int32_t *depth, uint32_t *work, const uint8_
         for (;;) {
             const ilg_instr *in = &b->instrs[i];
             visited++;
-            if (check_limits)
+            /* check_one has nothing to say about most instructions: an ordinary one that
+             * falls through to an ordinary next one. Skip the call for those. */
+            if (check_limits &&
+                ((ilg__op_flags[in->op] & (ILG__F_TARGET | ILG__F_SWITCH | ILG__F_PREFIX | ILG__F_SPECIAL)) ||
+                 i + 1 == b->count ||
+                 (marks && (marks[i + 1] & (M_BLOCK_END | M_HANDLER_START | M_FILTER_START)))))
                 check_one(v, i, marks);
             if (marks && (marks[i] & M_TRY_START) && cur > 0)
                 report(v, ILG_E_IL_VERIFY_EH_ENTRY, in->offset,
