@@ -621,9 +621,10 @@ static void rewrite(plugin *p, FunctionID fid)
     /* Identity keeps every form (an untouched body comes out byte for byte). Mutations
      * (same stack effect by construction) and probes (a static void() call at depth 0,
      * or before a ret with only the return value on the stack) never deepen the stack,
-     * so a fat body keeps its declared maxstack and skips a data flow pass. A tiny body
-     * (maxstack 8 implied, short) and a replacement (a new body) get their exact
-     * maxstack. When a call's shape is unknown the old forms and maxstack stay. */
+     * so a fat body keeps its declared maxstack and skips a data flow pass, and so does a
+     * tiny body that still fits a tiny header (which records no maxstack). A tiny body
+     * that grows past 63 bytes and a replacement (a new body) get their exact maxstack;
+     * when a call's shape is unknown there, the old forms and maxstack stay. */
     p->out.len = 0;
     if (edited && !replaced && p->body->header == ILG_HEADER_FAT) {
         st = ilg_body_encode(p->body, ILG_ENCODE_OPTIMIZE_KEEP_MAXSTACK, NULL, &p->out);
@@ -631,7 +632,15 @@ static void rewrite(plugin *p, FunctionID fid)
             p->out.len = 0;
             st = ilg_body_encode(p->body, ILG_ENCODE_PRESERVE, NULL, &p->out);
         }
+    } else if (edited && !replaced && p->body->max_stack <= 8 &&
+               (st = ilg_body_encode(p->body, ILG_ENCODE_OPTIMIZE_KEEP_MAXSTACK, NULL, &p->out)) ==
+                   ILG_OK &&
+               p->body->header == ILG_HEADER_TINY) {
+        /* A tiny body's edit that still fits a tiny header: its depth stays within the 8
+         * the tiny header implies, and a tiny header records no maxstack, so these are
+         * the bytes the data flow below would give, without the data flow. */
     } else if (edited) {
+        p->out.len = 0;
         st = ilg_body_encode(p->body, ILG_ENCODE_OPTIMIZE, &resolver, &p->out);
         if (st != ILG_OK && st != ILG_E_NOMEM) {
             p->out.len = 0;
