@@ -632,16 +632,19 @@ static void rewrite(plugin *p, FunctionID fid)
             p->out.len = 0;
             st = ilg_body_encode(p->body, ILG_ENCODE_PRESERVE, NULL, &p->out);
         }
-    } else if (edited && !replaced && p->body->max_stack <= 8 &&
-               (st = ilg_body_encode(p->body, ILG_ENCODE_OPTIMIZE_KEEP_MAXSTACK, NULL, &p->out)) ==
-                   ILG_OK &&
-               p->body->header == ILG_HEADER_TINY) {
-        /* A tiny body's edit that still fits a tiny header: its depth stays within the 8
-         * the tiny header implies, and a tiny header records no maxstack, so these are
-         * the bytes the data flow below would give, without the data flow. */
     } else if (edited) {
-        p->out.len = 0;
-        st = ilg_body_encode(p->body, ILG_ENCODE_OPTIMIZE, &resolver, &p->out);
+        /* A tiny body first as it is (maxstack 8, which a tiny header implies and does not
+         * record): when the result is still tiny, those are the bytes the data flow would
+         * give. */
+        bool tiny_done = false;
+        if (!replaced) {
+            st = ilg_body_encode(p->body, ILG_ENCODE_OPTIMIZE_KEEP_MAXSTACK, NULL, &p->out);
+            tiny_done = st == ILG_OK && p->body->header == ILG_HEADER_TINY;
+        }
+        if (!tiny_done) {
+            p->out.len = 0;
+            st = ilg_body_encode(p->body, ILG_ENCODE_OPTIMIZE, &resolver, &p->out);
+        }
         if (st != ILG_OK && st != ILG_E_NOMEM) {
             p->out.len = 0;
             st = ilg_body_encode(p->body, ILG_ENCODE_PRESERVE, NULL, &p->out);
