@@ -96,6 +96,43 @@ START_TEST(first_allocation_is_at_the_page_aligned_size_of_image)
 }
 END_TEST
 
+/* True when the kernel takes MADV_POPULATE_WRITE (Linux 5.14). */
+static bool kernel_populates(void)
+{
+    void *m = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    ck_assert(m != MAP_FAILED);
+    bool ok = madvise(m, page, 23 /* MADV_POPULATE_WRITE */) == 0;
+    munmap(m, page);
+    return ok;
+}
+
+/* A commit faults pages in with one call, but only as many as the arena had committed
+ * before (at least 64 KiB): after the first small allocation the first 64 KiB of the
+ * 256 KiB chunk are resident and the rest is not. */
+START_TEST(first_commit_populates_64_kib_of_its_chunk)
+{
+    if (!kernel_populates()) {
+        printf("SKIP first_commit_populates_64_kib_of_its_chunk: the kernel refuses MADV_POPULATE_WRITE\n");
+        return;
+    }
+    ilg_image_info in;
+    ck_assert_int_eq(ilg_image_get_info(img, &in), ILG_OK);
+    void *p;
+    ck_assert_int_eq(ilg_arena_alloc(arena, 64, &p, NULL), ILG_OK);
+    ilg_arena_stats st;
+    ck_assert_int_eq(ilg_arena_stats_get(arena, &st), ILG_OK);
+    ck_assert_uint_eq(st.committed, ILG_ARENA_DEFAULT_CHUNK);
+    const size_t pages = ILG_ARENA_DEFAULT_CHUNK / page, populated = (64u << 10) / page;
+    unsigned char *vec = calloc(pages, 1);
+    ck_assert_ptr_nonnull(vec);
+    ck_assert_int_eq(mincore(in.base + in.arena_offset, ILG_ARENA_DEFAULT_CHUNK, vec), 0);
+    for (size_t i = 0; i < pages; i++)
+        ck_assert_msg((vec[i] & 1) == (i < populated), "arena page %zu is %sresident", i,
+                      vec[i] & 1 ? "" : "not ");
+    free(vec);
+}
+END_TEST
+
 START_TEST(offsets_are_positive_contiguous_and_usable)
 {
     ilg_image_info in;
@@ -677,6 +714,7 @@ static Suite *arena_suite(void)
     tcase_add_checked_fixture(img_tc, setup_calc, teardown_image);
     tcase_add_test(img_tc, first_allocation_is_at_the_page_aligned_size_of_image);
     tcase_add_test(img_tc, offsets_are_positive_contiguous_and_usable);
+    tcase_add_test(img_tc, first_commit_populates_64_kib_of_its_chunk);
     tcase_add_test(img_tc, uncommitted_arena_and_guard_stay_inaccessible);
     tcase_add_test(img_tc, exhaustion_at_a_small_limit_is_exact);
     tcase_add_test(img_tc, a_one_page_image_arena_exhausts_at_its_reservation);

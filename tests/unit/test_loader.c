@@ -117,24 +117,29 @@ START_TEST(pe_corpus_samples_match_objdump)
 }
 END_TEST
 
-START_TEST(mapped_sections_hold_file_bytes_and_zero_tails)
+static void check_file_bytes(ilg_image *im)
 {
     ilg_image_info in;
     const uint8_t *file;
     size_t size;
-    ilg_image_get_info(img, &in);
-    ck_assert_int_eq(ilg_image_file_bytes(img, &file, &size), ILG_OK);
+    ilg_image_get_info(im, &in);
+    ck_assert_int_eq(ilg_image_file_bytes(im, &file, &size), ILG_OK);
     ck_assert_int_eq(memcmp(in.base, file, in.headers_size), 0);
     for (uint32_t i = 0; i < in.region_count; i++) {
         ilg_region r;
         const uint8_t *p;
-        ilg_image_region(img, i, &r);
-        ck_assert_int_eq(ilg_image_rva_to_ptr(img, r.rva, r.virtual_size, &p), ILG_OK);
+        ilg_image_region(im, i, &r);
+        ck_assert_int_eq(ilg_image_rva_to_ptr(im, r.rva, r.virtual_size, &p), ILG_OK);
         ck_assert_ptr_eq(p, in.base + r.rva);
         ck_assert_int_eq(memcmp(p, file + r.file_offset, r.file_size), 0);
         for (uint64_t k = r.file_size; k < r.virtual_size; k++)
             ck_assert_uint_eq(p[k], 0);
     }
+}
+
+START_TEST(mapped_sections_hold_file_bytes_and_zero_tails)
+{
+    check_file_bytes(img);
 }
 END_TEST
 
@@ -164,16 +169,16 @@ START_TEST(rva_offset_round_trip_and_bounds)
 }
 END_TEST
 
-START_TEST(protections_follow_section_flags)
+static void check_protections(ilg_image *im)
 {
     ilg_image_info in;
     char perms[5];
-    ilg_image_get_info(img, &in);
+    ilg_image_get_info(im, &in);
     fx_maps_prot((uintptr_t)(in.base), perms, NULL, NULL);
     ck_assert_str_eq(perms, "r--p");
     for (uint32_t i = 0; i < in.region_count; i++) {
         ilg_region r;
-        ilg_image_region(img, i, &r);
+        ilg_image_region(im, i, &r);
         fx_maps_prot((uintptr_t)(in.base + r.rva), perms, NULL, NULL);
         ck_assert_int_eq(perms[0], 'r');
         ck_assert_int_eq(perms[1], r.prot & PROT_WRITE ? 'w' : '-');
@@ -182,6 +187,40 @@ START_TEST(protections_follow_section_flags)
     /* The arena and the guard are reserved but inaccessible until used. */
     fx_maps_prot((uintptr_t)(in.base + in.arena_offset + in.arena_size), perms, NULL, NULL);
     ck_assert_str_eq(perms, "---p");
+}
+
+START_TEST(protections_follow_section_flags)
+{
+    check_protections(img);
+}
+END_TEST
+
+/* An image with a file-backed region of 2 MiB or more is placed so that its largest
+ * region starts on a 2 MiB boundary (the loader populates it as transparent huge
+ * pages); it still holds the file's bytes with the sections' protections. */
+START_TEST(largest_region_starts_on_a_huge_page)
+{
+    if (access(mscorlib, R_OK) != 0) {
+        ck_assert_msg(!fx_is_ci(), "CI must have Mono's mscorlib.dll");
+        return;
+    }
+    ilg_image *m;
+    ilg_image_info in;
+    ck_assert_int_eq(ilg_image_open(mscorlib, NULL, &m), ILG_OK);
+    ilg_image_get_info(m, &in);
+    ilg_region big = { 0 };
+    for (uint32_t i = 0; i < in.region_count; i++) {
+        ilg_region r;
+        ck_assert_int_eq(ilg_image_region(m, i, &r), ILG_OK);
+        if (r.file_size > big.file_size)
+            big = r;
+    }
+    ck_assert_uint_ge(big.file_size, 2u << 20);
+    ck_assert_msg(((uintptr_t)in.base + big.rva) % (2u << 20) == 0, "%s at %p", big.name,
+                  (void *)(in.base + big.rva));
+    check_file_bytes(m);
+    check_protections(m);
+    ilg_image_close(m);
 }
 END_TEST
 
@@ -452,6 +491,7 @@ static Suite *loader_suite(void)
     TCase *other = tcase_create("other");
     tcase_set_timeout(other, 120);
     tcase_add_test(other, pe_corpus_samples_match_objdump);
+    tcase_add_test(other, largest_region_starts_on_a_huge_page);
     tcase_add_test(other, open_errors_are_specific);
     tcase_add_test(other, elf_segments_and_symbols_match_the_system_loader);
     tcase_add_test(other, elf_fixtures_match_readelf);
