@@ -27,27 +27,9 @@ static void help(void)
 
 /* ---- token names ---------------------------------------------------------------------- */
 
-static bool cell_string(const ilg_metadata *md, ilg_table t, uint32_t rid, uint32_t col, const char **out)
-{
-    uint32_t idx;
-    return ilg_md_cell(md, t, rid, col, &idx) == ILG_OK && ilg_md_string(md, idx, out) == ILG_OK;
-}
 
 static bool token_name(void *ctx, uint32_t token, char *buf, size_t size);
 
-static bool member_ref_name(const ilg_metadata *md, uint32_t rid, char *buf, size_t size)
-{
-    uint32_t parent;
-    const char *name;
-    if (ilg_md_cell(md, ILG_TBL_MemberRef, rid, 0, &parent) != ILG_OK ||
-        !cell_string(md, ILG_TBL_MemberRef, rid, 1, &name))
-        return false;
-    char owner[512];
-    if (!token_name((void *)md, parent, owner, sizeof owner))
-        snprintf(owner, sizeof owner, "0x%08x", parent);
-    snprintf(buf, size, "%s::%s", owner, name);
-    return true;
-}
 
 static bool user_string(const ilg_metadata *md, uint32_t index, char *buf, size_t size)
 {
@@ -83,31 +65,14 @@ static bool token_name(void *ctx, uint32_t token, char *buf, size_t size)
 {
     const ilg_metadata *md = ctx;
     const uint32_t rid = token & 0xFFFFFF;
-    const char *name;
     switch (token >> 24) {
-    case ILG_TBL_MethodDef: {
-        ilg_status st = ilg_md_method_name(md, rid, buf, size, NULL);
+    case ILG_TBL_MethodDef: case ILG_TBL_MemberRef: case ILG_TBL_Field: case ILG_TBL_MethodSpec: {
+        ilg_status st = ilg_md_member_name(md, token, buf, size, NULL);
         return st == ILG_OK || st == ILG_E_RANGE;
     }
     case ILG_TBL_TypeDef: case ILG_TBL_TypeRef: case ILG_TBL_TypeSpec: {
         ilg_status st = ilg_md_type_name(md, token, buf, size, NULL);
         return st == ILG_OK || st == ILG_E_RANGE;
-    }
-    case ILG_TBL_Field:
-        if (!cell_string(md, ILG_TBL_Field, rid, 1, &name))
-            return false;
-        snprintf(buf, size, "%s", name);
-        return true;
-    case ILG_TBL_MemberRef:
-        return member_ref_name(md, rid, buf, size);
-    case ILG_TBL_MethodSpec: {
-        uint32_t method;
-        if (ilg_md_cell(md, ILG_TBL_MethodSpec, rid, 0, &method) != ILG_OK ||
-            !token_name(ctx, method, buf, size))
-            return false;
-        size_t n = strlen(buf);
-        snprintf(buf + n, size - n, " /* MethodSpec 0x%08x */", token);
-        return true;
     }
     case 0x70:
         return user_string(md, rid, buf, size);

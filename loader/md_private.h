@@ -40,6 +40,7 @@ struct ilg_metadata {
 
     md_table tables[ILG_TBL_COUNT];
     uint32_t *method_owner;       /* [MethodDef rid] -> TypeDef rid (0 none) */
+    uint32_t *field_owner;        /* [Field rid] -> TypeDef rid (0 none) */
     uint32_t *enclosing;          /* [TypeDef rid] -> enclosing TypeDef rid (0 none) */
     /* ilg_md_call_shape's memo, made on first use and shared by every thread: one word
      * per MethodDef, MemberRef, MethodSpec and StandAloneSig row (in that order), 0 until

@@ -421,26 +421,36 @@ static uint32_t list_target(const ilg_metadata *md, ilg_table ptr, uint32_t pos)
     return pos;
 }
 
-static ilg_status build_maps(ilg_metadata *md)
+/* [row of table] -> the TypeDef whose list column col holds it (0 none), through ptr. */
+static uint32_t *owner_map(const ilg_metadata *md, ilg_table table, ilg_table ptr, uint32_t col)
 {
-    const uint32_t nmethods = md->tables[ILG_TBL_MethodDef].rows;
     const uint32_t ntypes = md->tables[ILG_TBL_TypeDef].rows;
-    const uint32_t nptr = md->tables[ILG_TBL_MethodPtr].rows;
-    const uint32_t list_end = (nptr ? nptr : nmethods) + 1;
-
-    md->method_owner = calloc((size_t)nmethods + 1, sizeof *md->method_owner);
-    md->enclosing = calloc((size_t)ntypes + 1, sizeof *md->enclosing);
-    if (!md->method_owner || !md->enclosing)
-        return ilg__fail(ILG_E_NOMEM, ILG_WHERE_NONE, 0, "ownership maps");
+    const uint32_t nrows = md->tables[table].rows, nptr = md->tables[ptr].rows;
+    const uint32_t list_end = (nptr ? nptr : nrows) + 1;
+    uint32_t *owner = calloc((size_t)nrows + 1, sizeof *owner);
+    if (!owner)
+        return NULL;
     for (uint32_t t = 1; t <= ntypes; t++) {
-        uint32_t first = ilg__md_raw(md, ILG_TBL_TypeDef, t, 5);
-        uint32_t last = t < ntypes ? ilg__md_raw(md, ILG_TBL_TypeDef, t + 1, 5) : list_end;
+        uint32_t first = ilg__md_raw(md, ILG_TBL_TypeDef, t, col);
+        uint32_t last = t < ntypes ? ilg__md_raw(md, ILG_TBL_TypeDef, t + 1, col) : list_end;
         for (uint32_t pos = first; pos < last && pos < list_end; pos++) {
-            uint32_t m = list_target(md, ILG_TBL_MethodPtr, pos);
-            if (m >= 1 && m <= nmethods)
-                md->method_owner[m] = t;
+            uint32_t r = list_target(md, ptr, pos);
+            if (r >= 1 && r <= nrows)
+                owner[r] = t;
         }
     }
+    return owner;
+}
+
+static ilg_status build_maps(ilg_metadata *md)
+{
+    const uint32_t ntypes = md->tables[ILG_TBL_TypeDef].rows;
+
+    md->method_owner = owner_map(md, ILG_TBL_MethodDef, ILG_TBL_MethodPtr, 5);
+    md->field_owner = owner_map(md, ILG_TBL_Field, ILG_TBL_FieldPtr, 4);
+    md->enclosing = calloc((size_t)ntypes + 1, sizeof *md->enclosing);
+    if (!md->method_owner || !md->field_owner || !md->enclosing)
+        return ilg__fail(ILG_E_NOMEM, ILG_WHERE_NONE, 0, "ownership maps");
     const md_table *nc = &md->tables[ILG_TBL_NestedClass];
     uint32_t *row_of = NULL;
     if (nc->rows && !(row_of = calloc((size_t)ntypes + 1, sizeof *row_of)))
@@ -509,6 +519,7 @@ void ilg__md_free(struct ilg_metadata *md)
     if (!md)
         return;
     free(md->method_owner);
+    free(md->field_owner);
     free(md->enclosing);
     free((void *)atomic_load(&md->shapes));
     free(md);

@@ -137,7 +137,7 @@ static ilg_status format_mods_then_type(const ilg_metadata *md, sig *s, ilg_sb *
 
 static ilg_status format_method_sig_tail(const ilg_metadata *md, sig *s, ilg_sb *sb,
                                          const char *name, int depth, uint8_t conv,
-                                         uint32_t method_rid);
+                                         uint32_t method_rid, const char *generics);
 
 static ilg_status format_type(const ilg_metadata *md, sig *s, ilg_sb *sb, int depth)
 {
@@ -243,7 +243,7 @@ static ilg_status format_type(const ilg_metadata *md, sig *s, ilg_sb *sb, int de
         if ((st = sig_u8(s, &conv)) != ILG_OK)
             return st;
         ilg__sb_puts(sb, "method ");
-        return format_method_sig_tail(md, s, sb, "*", depth + 1, conv, 0);
+        return format_method_sig_tail(md, s, sb, "*", depth + 1, conv, 0, NULL);
     }
     case 0x1D: /* SZARRAY */
         if ((st = format_mods_then_type(md, s, sb, depth)) != ILG_OK)
@@ -294,10 +294,12 @@ static const char *generic_param_name(const ilg_metadata *md, uint32_t rid, uint
 }
 
 /* After the calling convention byte: [GenParamCount] ParamCount RetType Param*.
- * method_rid (0 if none) names the generic parameters in the declaration. */
+ * method_rid (0 if none) names the generic parameters in the declaration; without it
+ * they are ilasm's arity form <[N]>. generics (NULL if none) replaces them: a
+ * MethodSpec's instantiation "<int32, string>". */
 static ilg_status format_method_sig_tail(const ilg_metadata *md, sig *s, ilg_sb *sb,
                                          const char *name, int depth, uint8_t conv,
-                                         uint32_t method_rid)
+                                         uint32_t method_rid, const char *generics)
 {
     uint32_t gcount = 0, count;
     ilg_status st;
@@ -319,7 +321,11 @@ static ilg_status format_method_sig_tail(const ilg_metadata *md, sig *s, ilg_sb 
         return st;
     ilg__sb_putc(sb, ' ');
     ilg__sb_puts(sb, name);
-    if (gcount) {
+    if (gcount && generics) {
+        ilg__sb_puts(sb, generics);
+    } else if (gcount && !method_rid) {
+        ilg__sb_printf(sb, "<[%u]>", gcount);
+    } else if (gcount) {
         ilg__sb_putc(sb, '<');
         for (uint32_t i = 0; i < gcount; i++) {
             if (sb->len > MAX_SIG_TEXT)
@@ -456,16 +462,15 @@ ilg_status ilg_md_type_name(const ilg_metadata *md, uint32_t token, char *buf, s
     return finish(&sb, needed, ilg__md_format_type_token(md, token, &sb, 0));
 }
 
-ilg_status ilg_md_method_name(const ilg_metadata *md, uint32_t rid, char *buf, size_t size,
-                              size_t *needed)
+/* MethodDef rid as text into sb, its generic parameters replaced by generics (NULL:
+ * their declared names). */
+static ilg_status format_method_def(const ilg_metadata *md, uint32_t rid, const char *generics,
+                                    ilg_sb *sb)
 {
     ilg_method_info m;
-    if (!md || (!buf && size))
-        return ilg__fail(ILG_E_INVALID_ARG, ILG_WHERE_NONE, 0, "metadata and buffer are required");
     ilg_status st = ilg_md_method(md, rid, &m);
     if (st != ILG_OK)
         return st;
-    ilg_sb sb = { buf, size, 0 };
     char prefix[1024];
     ilg_sb name = { prefix, sizeof prefix, 0 };
     prefix[0] = 0;
@@ -475,15 +480,157 @@ ilg_status ilg_md_method_name(const ilg_metadata *md, uint32_t rid, char *buf, s
         ilg__sb_puts(&name, "::");
     }
     ilg__sb_puts(&name, m.name);
-    if (size)
-        buf[0] = 0;
     sig s = { m.sig, m.sig + m.sig_len, m.sig };
     uint8_t conv = 0;
     if ((st = sig_u8(&s, &conv)) == ILG_OK)
-        st = format_method_sig_tail(md, &s, &sb, prefix, 0, conv, rid);
+        st = format_method_sig_tail(md, &s, sb, prefix, 0, conv, rid, generics);
     if (st != ILG_OK)
         return ilg__fail_context("method 0x%08x", m.token);
-    return finish(&sb, needed, ILG_OK);
+    return ILG_OK;
+}
+
+ilg_status ilg_md_method_name(const ilg_metadata *md, uint32_t rid, char *buf, size_t size,
+                              size_t *needed)
+{
+    if (!md || (!buf && size))
+        return ilg__fail(ILG_E_INVALID_ARG, ILG_WHERE_NONE, 0, "metadata and buffer are required");
+    ilg_sb sb = { buf, size, 0 };
+    if (size)
+        buf[0] = 0;
+    return finish(&sb, needed, format_method_def(md, rid, NULL, &sb));
+}
+
+/* "Owner::name" for a MemberRef's parent (MemberRefParent: a type, a ModuleRef for a
+ * global member, a MethodDef for a vararg call site). */
+static ilg_status member_ref_owner(const ilg_metadata *md, uint32_t parent, ilg_sb *sb)
+{
+    const uint32_t table = parent >> 24, rid = parent & 0xFFFFFF;
+    if (table == ILG_TBL_ModuleRef && rid && rid <= md->tables[table].rows) {
+        ilg__sb_puts(sb, "[.module ");
+        ilg__sb_puts(sb, ilg__md_str(md, ilg__md_raw(md, ILG_TBL_ModuleRef, rid, 0)));
+        ilg__sb_putc(sb, ']');
+        return ILG_OK;
+    }
+    if (table == ILG_TBL_MethodDef && rid && rid <= md->tables[table].rows) {
+        const uint32_t owner = md->method_owner[rid];
+        return owner ? format_typedef(md, owner, sb, 0) : ILG_OK;
+    }
+    return ilg__md_format_type_token(md, parent, sb, 0);
+}
+
+/* "type Owner::name" or "ret Owner::name(params)" from a field or method signature. */
+static ilg_status format_member(const ilg_metadata *md, uint32_t token, const char *prefix,
+                                uint32_t blob, const char *generics, ilg_sb *sb)
+{
+    sig s;
+    uint32_t len;
+    uint8_t conv = 0;
+    ilg_status st = ilg_md_blob(md, blob, &s.p, &len);
+    if (st != ILG_OK)
+        return ilg__fail_context("member 0x%08x", token);
+    s.start = s.p;
+    s.end = s.p + len;
+    if ((st = sig_u8(&s, &conv)) != ILG_OK)
+        return ilg__fail_context("member 0x%08x", token);
+    if ((conv & 0x0F) == 0x06) { /* FIELD */
+        st = format_mods_then_type(md, &s, sb, 0);
+        ilg__sb_putc(sb, ' ');
+        ilg__sb_puts(sb, prefix);
+    } else {
+        st = format_method_sig_tail(md, &s, sb, prefix, 0, conv, 0, generics);
+    }
+    return st == ILG_OK ? ILG_OK : ilg__fail_context("member 0x%08x", token);
+}
+
+/* A MemberRef or Field row as text into sb (generics as for format_method_sig_tail). */
+static ilg_status format_member_row(const ilg_metadata *md, uint32_t token, const char *generics,
+                                    ilg_sb *sb)
+{
+    const uint32_t table = token >> 24, rid = token & 0xFFFFFF;
+    char prefix[1024];
+    ilg_sb name = { prefix, sizeof prefix, 0 };
+    prefix[0] = 0;
+    ilg_status st = ILG_OK;
+    if (table == ILG_TBL_MemberRef) {
+        uint32_t parent = ilg__md_coded_token(ILG_CODED_MemberRefParent,
+                                              ilg__md_raw(md, ILG_TBL_MemberRef, rid, 0));
+        st = member_ref_owner(md, parent, &name);
+    } else if (md->field_owner[rid]) {
+        st = format_typedef(md, md->field_owner[rid], &name, 0);
+    }
+    if (st != ILG_OK)
+        return ilg__fail_context("member 0x%08x", token);
+    if (name.len)
+        ilg__sb_puts(&name, "::");
+    ilg__sb_puts(&name, ilg__md_str(md, ilg__md_raw(md, (ilg_table)table, rid, 1)));
+    return format_member(md, token, prefix, ilg__md_raw(md, (ilg_table)table, rid, 2), generics, sb);
+}
+
+/* A MethodSpec: its method with the instantiation in place of the generic parameters. */
+static ilg_status format_method_spec(const ilg_metadata *md, uint32_t rid, ilg_sb *sb)
+{
+    const uint32_t method = ilg__md_coded_token(ILG_CODED_MethodDefOrRef,
+                                                ilg__md_raw(md, ILG_TBL_MethodSpec, rid, 0));
+    sig s;
+    uint32_t len, count;
+    uint8_t kind = 0;
+    ilg_status st = ilg_md_blob(md, ilg__md_raw(md, ILG_TBL_MethodSpec, rid, 1), &s.p, &len);
+    if (st != ILG_OK)
+        return st;
+    s.start = s.p;
+    s.end = s.p + len;
+    if ((st = sig_u8(&s, &kind)) != ILG_OK || (st = sig_uint(&s, &count)) != ILG_OK)
+        return st;
+    if (kind != 0x0A)
+        return sig_fail(&s, "MethodSpec instantiation does not start with 0x0A");
+    if (count > (uint32_t)(s.end - s.p))
+        return sig_fail(&s, "type argument count exceeds the blob");
+    char args[1024];
+    ilg_sb a = { args, sizeof args, 0 };
+    args[0] = 0;
+    ilg__sb_putc(&a, '<');
+    for (uint32_t i = 0; i < count; i++) {
+        if (i)
+            ilg__sb_puts(&a, ", ");
+        if ((st = format_mods_then_type(md, &s, &a, 0)) != ILG_OK)
+            return st;
+    }
+    ilg__sb_putc(&a, '>');
+    if (a.len >= a.size)
+        return ilg__fail(ILG_E_LIMIT, ILG_WHERE_NONE, 0,
+                         "MethodSpec 0x%08x: type arguments longer than %zu characters",
+                         0x2B000000u | rid, a.size - 1);
+    const uint32_t mt = method >> 24, mr = method & 0xFFFFFF;
+    if (mr == 0 || mt >= ILG_TBL_COUNT || mr > md->tables[mt].rows)
+        return ilg__fail(ILG_E_NOT_FOUND, ILG_WHERE_NONE, 0, "MethodSpec 0x%08x: method 0x%08x does not exist",
+                         0x2B000000u | rid, method);
+    return mt == ILG_TBL_MethodDef ? format_method_def(md, mr, args, sb)
+                                   : format_member_row(md, method, args, sb);
+}
+
+ilg_status ilg_md_member_name(const ilg_metadata *md, uint32_t token, char *buf, size_t size,
+                              size_t *needed)
+{
+    if (!md || (!buf && size))
+        return ilg__fail(ILG_E_INVALID_ARG, ILG_WHERE_NONE, 0, "metadata and buffer are required");
+    const uint32_t table = token >> 24, rid = token & 0xFFFFFF;
+    if ((table != ILG_TBL_MethodDef && table != ILG_TBL_MemberRef && table != ILG_TBL_Field &&
+         table != ILG_TBL_MethodSpec) ||
+        rid == 0 || rid > md->tables[table].rows)
+        return ilg__fail(ILG_E_NOT_FOUND, ILG_WHERE_NONE, 0,
+                         "token 0x%08x is not a MethodDef, MemberRef, Field or MethodSpec that exists",
+                         token);
+    ilg_sb sb = { buf, size, 0 };
+    if (size)
+        buf[0] = 0;
+    ilg_status st;
+    if (table == ILG_TBL_MethodDef)
+        st = format_method_def(md, rid, NULL, &sb);
+    else if (table == ILG_TBL_MethodSpec)
+        st = format_method_spec(md, rid, &sb);
+    else
+        st = format_member_row(md, token, NULL, &sb);
+    return finish(&sb, needed, st);
 }
 
 static ilg_status call_shape(const ilg_metadata *md, uint32_t token, uint32_t *pops,

@@ -132,6 +132,14 @@ ILG_API ilg_status ilg_md_type_name(const ilg_metadata *md, uint32_t token, char
 ILG_API ilg_status ilg_md_method_name(const ilg_metadata *md, uint32_t rid, char *buf,
                                       size_t size, size_t *needed);
 
+/* A MethodDef, MemberRef, Field or MethodSpec token as ilasm-like text: methods as
+ * ilg_md_method_name writes them ("instance void [mscorlib]System.Object::.ctor()"),
+ * fields as "int32 Calc::count", a MethodSpec as its method with the type arguments
+ * ("!!0 C::M<int32>(!!0)"), a generic MemberRef with ilasm's arity ("M<[1]>").
+ * Same buffer rules as above. */
+ILG_API ilg_status ilg_md_member_name(const ilg_metadata *md, uint32_t token, char *buf,
+                                      size_t size, size_t *needed);
+
 /* Stack shape of a call through token (MethodDef, MemberRef, MethodSpec, or a
  * StandAloneSig for calli): the number of arguments it pops (including `this` when
  * the signature has HASTHIS and not EXPLICITTHIS) and whether it pushes a return value. */

@@ -185,8 +185,119 @@ static int cmp_u64(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* ---- member names against monodis ------------------------------------------------------
+ * monodis and ilg_md_member_name print the same ilasm member references with different
+ * spelling conventions; both sides are brought to one form before comparing:
+ * "class "/"valuetype " dropped, quotes dropped, white space collapsed and none next
+ * to brackets and commas, a primitive owner by its alias (System.String:: -> string::),
+ * "unsigned intN" as "uintN", parameter attributes ([out] ...) dropped, generic
+ * parameters by kind only (monodis names them from the declaration: !!TResult), and
+ * array lower bounds dropped ([0...,0...] -> [,]). */
+
+static bool ident_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '<' || c == '>' || c == '$';
+}
+
+static bool starts(const char *p, const char *w) { return strncmp(p, w, strlen(w)) == 0; }
+
+static void normalize_member(const char *in, char *out, size_t size)
+{
+    static const char *const alias[][2] = {
+        { "String", "string" }, { "Object", "object" }, { "IntPtr", "native int" },
+        { "UIntPtr", "native uint" }, { "Int32", "int32" }, { "Int64", "int64" },
+        { "Int16", "int16" }, { "SByte", "int8" }, { "Byte", "uint8" }, { "UInt16", "uint16" },
+        { "UInt32", "uint32" }, { "UInt64", "uint64" }, { "Boolean", "bool" }, { "Char", "char" },
+        { "Single", "float32" }, { "Double", "float64" }, { "Void", "void" },
+        { "TypedReference", "typedref" } };
+    size_t n = 0;
+    const char *p = in;
+    while (*p && n + 16 < size) {
+        const char b = p == in ? ' ' : p[-1];
+        const bool word_start = !((b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') ||
+                                  (b >= '0' && b <= '9') || b == '_' || b == '.');
+        if (word_start && (starts(p, "class ") || starts(p, "valuetype "))) {
+            p += *p == 'c' ? 6 : 10;
+            continue;
+        }
+        if (starts(p, "[out] ") || starts(p, "[opt] ") || starts(p, "[in] ")) {
+            p = strchr(p, ']') + 2;
+            continue;
+        }
+        if (starts(p, "0...")) {
+            p += 4;
+            continue;
+        }
+        if (starts(p, "unsigned int")) {
+            p += 12;
+            memcpy(out + n, "uint", 4);
+            n += 4;
+            continue;
+        }
+        bool aliased = false;
+        for (size_t k = 0; word_start && k < sizeof alias / sizeof alias[0] && !aliased; k++) {
+            const char *q = p;
+            if (starts(q, "[mscorlib]"))
+                q += 10;
+            if (!starts(q, "System."))
+                continue;
+            q += 7;
+            size_t len = strlen(alias[k][0]);
+            if (strncmp(q, alias[k][0], len) == 0 && q[len] == ':' && q[len + 1] == ':') {
+                n += (size_t)snprintf(out + n, size - n, "%s", alias[k][1]);
+                p = q + len;
+                aliased = true;
+            }
+        }
+        if (aliased)
+            continue;
+        if (*p == '!') {
+            size_t bangs = p[1] == '!' ? 2 : 1;
+            memcpy(out + n, "!!", bangs);
+            n += bangs;
+            out[n++] = 'N';
+            p += bangs;
+            while (ident_char(*p) || *p == '\'')
+                p++;
+            continue;
+        }
+        if (*p == '\'') {
+            p++;
+            continue;
+        }
+        out[n++] = *p == '\t' ? ' ' : *p;
+        p++;
+    }
+    out[n] = 0;
+    /* then white space: runs collapsed, none next to brackets and commas */
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (out[i] != ' ') {
+            out[m++] = out[i];
+            continue;
+        }
+        while (i + 1 < n && out[i + 1] == ' ')
+            i++;
+        if (i + 1 < n && m && !strchr("(),<>", out[i + 1]) && !strchr("(,<", out[m - 1]))
+            out[m++] = ' ';
+    }
+    out[m] = 0;
+}
+
+static bool member_operand(ilg_opcode op)
+{
+    static const char *const names[] = { "call", "callvirt", "newobj", "ldfld", "ldsfld",
+                                         "stfld", "stsfld", "ldflda", "ldsflda", "ldftn",
+                                         "ldvirtftn", "jmp" };
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (strcmp(ilg_opcode_get(op)->name, names[i]) == 0)
+            return true;
+    return false;
+}
+
 /* One assembly against monodis: every "Method begins at RVA" block's IL_xxxx lines. */
-static unsigned cross_check(const char *path, ilg_body *b)
+static unsigned cross_check(const char *path, ilg_body *b, unsigned *members)
 {
     const char *argv[] = { "monodis", path, NULL };
     fx_result r;
@@ -253,6 +364,17 @@ static unsigned cross_check(const char *path, ilg_body *b)
             ck_assert_msg(in->offset == off && strcmp(ilg_opcode_get(in->op)->name, name) == 0,
                           "%s: RVA 0x%x: instruction %u: monodis IL_%04x %s, ilgraft IL_%04x %s", path,
                           rva, index - 1, off, name, in->offset, ilg_opcode_get(in->op)->name);
+            if (member_operand((ilg_opcode)in->op)) {
+                static char ours[4096], peer[4096], a[4096], c[4096];
+                const char *operand = strstr(line, name) + strlen(name);
+                ck_assert_int_eq(ilg_md_member_name(md, in->arg.token, ours, sizeof ours, NULL), ILG_OK);
+                snprintf(peer, sizeof peer, "%s", operand);
+                normalize_member(ours, a, sizeof a);
+                normalize_member(peer, c, sizeof c);
+                ck_assert_msg(strcmp(a, c) == 0, "%s: RVA 0x%x IL_%04x %s 0x%08x:\n  ilgraft %s\n  monodis %s",
+                              path, rva, off, name, in->arg.token, ours, peer);
+                (*members)++;
+            }
         }
     }
     free(by_rva);
@@ -277,15 +399,18 @@ START_TEST(instruction_sequences_match_monodis)
         paths[3] = g.gl_pathv[0];
     ilg_body *b;
     ck_assert_int_eq(ilg_body_new(&b), ILG_OK);
-    unsigned total = 0;
+    unsigned total = 0, members = 0;
     for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
         if (!paths[i])
             continue;
-        unsigned n = cross_check(paths[i], b);
-        printf("monodis cross-check: %s: %u methods match\n", paths[i], n);
+        unsigned m = 0, n = cross_check(paths[i], b, &m);
+        printf("monodis cross-check: %s: %u methods match, %u member references named alike\n",
+               paths[i], n, m);
         total += n;
+        members += m;
     }
     ck_assert_uint_ge(total, 1000);
+    ck_assert_uint_ge(members, 10000);
     ilg_body_free(b);
     globfree(&g);
 }

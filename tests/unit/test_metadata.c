@@ -266,6 +266,64 @@ START_TEST(mscorlib_method_names_match_monodis)
 }
 END_TEST
 
+/* True when some row of table in fixture name reads as want through ilg_md_member_name. */
+static bool has_member(const char *name, ilg_table table, const char *want)
+{
+    char path[4096], buf[1024];
+    ilg_image *im;
+    const ilg_metadata *m;
+    fx_path(path, sizeof path, name);
+    ck_assert_int_eq(ilg_image_open(path, NULL, &im), ILG_OK);
+    ck_assert_int_eq(ilg_image_metadata(im, &m), ILG_OK);
+    bool found = false;
+    for (uint32_t rid = 1; rid <= ilg_md_row_count(m, table) && !found; rid++) {
+        ck_assert_int_eq(ilg_md_member_name(m, (uint32_t)table << 24 | rid, buf, sizeof buf, NULL), ILG_OK);
+        found = strcmp(buf, want) == 0;
+    }
+    ilg_image_close(im);
+    return found;
+}
+
+/* Member references as the IL sources (fixtures/il) write them at their call sites. */
+START_TEST(member_names_read_as_in_the_il_source)
+{
+    static const struct {
+        const char *fixture;
+        ilg_table table;
+        const char *name;
+    } cases[] = {
+        { "calc.exe", ILG_TBL_MemberRef, "void [mscorlib]System.Console::WriteLine(int32)" },
+        { "calc.exe", ILG_TBL_MemberRef, "instance void [mscorlib]System.Object::.ctor()" },
+        /* a method instantiation (MethodSpec) on a generic type instance (TypeSpec) */
+        { "generics.exe", ILG_TBL_MethodSpec, "instance string class Box`1<int32>::Map<string>(!!0)" },
+        { "generics.exe", ILG_TBL_MethodSpec, "!!0 [mscorlib]System.Activator::CreateInstance<!0>()" },
+        /* a field through a generic TypeSpec (the source's !T is type parameter 0) */
+        { "generics.exe", ILG_TBL_MemberRef, "!0 class Box`1<!0>::item" },
+        { "generics.exe", ILG_TBL_MemberRef,
+          "instance int32 class [mscorlib]System.IComparable`1<!!0>::CompareTo(!0)" },
+        /* field definitions, with their owner */
+        { "generics.exe", ILG_TBL_Field, "!0 Box`1::item" },
+        { "bodies.exe", ILG_TBL_Field, "int32 Shape::side" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        ck_assert_msg(has_member(cases[i].fixture, cases[i].table, cases[i].name), "%s: no %s reads '%s'",
+                      cases[i].fixture, ilg_md_table_name(cases[i].table), cases[i].name);
+
+    /* calc.exe (the fixture of this test case): other tables, bad rows, short buffers */
+    char buf[16];
+    size_t need = 0;
+    ck_assert_int_eq(ilg_md_member_name(md, 0x02000001, buf, sizeof buf, NULL), ILG_E_NOT_FOUND);
+    ck_assert_int_eq(ilg_md_member_name(md, 0x0A000000, buf, sizeof buf, NULL), ILG_E_NOT_FOUND);
+    ck_assert_int_eq(ilg_md_member_name(md, 0x0A00FFFF, buf, sizeof buf, NULL), ILG_E_NOT_FOUND);
+    ilg_status st = ILG_OK;
+    for (uint32_t rid = 1; rid <= ilg_md_row_count(md, ILG_TBL_MemberRef) && st == ILG_OK; rid++)
+        st = ilg_md_member_name(md, 0x0A000000u | rid, buf, sizeof buf, &need);
+    ck_assert_int_eq(st, ILG_E_RANGE);
+    ck_assert_uint_ge(need, sizeof buf);
+    ck_assert_uint_eq(strlen(buf), sizeof buf - 1);
+}
+END_TEST
+
 static Suite *metadata_suite(void)
 {
     Suite *s = suite_create("metadata");
@@ -276,6 +334,7 @@ static Suite *metadata_suite(void)
     tcase_add_test(tc, cells_heaps_and_names);
     tcase_add_test(tc, methods_names_and_bodies);
     tcase_add_test(tc, call_shapes_from_signatures);
+    tcase_add_test(tc, member_names_read_as_in_the_il_source);
     suite_add_tcase(s, tc);
     TCase *other = tcase_create("other");
     tcase_set_timeout(other, 120);
