@@ -1,6 +1,7 @@
 /* fuzz_image.c: libFuzzer target: open any bytes as an image, then walk everything the
  * loader and the metadata reader expose: regions, sections, symbols, every table cell,
- * every heap reference, every method's name, body and call shape, every type name. */
+ * every heap reference, every method's name, body and call shape, every type name, and
+ * every member reference, field and method instantiation by name. */
 #include <stdlib.h>
 
 #include "ilgraft/metadata.h"
@@ -58,6 +59,10 @@ static void walk_metadata(const ilg_metadata *md)
         bool has_this, pushes;
         ilg_md_call_shape(md, 0x0A000000u | r, &pops, &has_this, &pushes);
     }
+    static const ilg_table members[] = { ILG_TBL_MemberRef, ILG_TBL_Field, ILG_TBL_MethodSpec };
+    for (size_t k = 0; k < 3; k++)
+        for (uint32_t r = 1; r <= ilg_md_row_count(md, members[k]) && r <= 2000; r++)
+            ilg_md_member_name(md, ((uint32_t)members[k] << 24) | r, buf, sizeof buf, NULL);
     for (uint32_t i = 1; i < 64; i++) {
         const uint8_t *p;
         uint32_t n;
