@@ -451,15 +451,23 @@ static ilg_status finish(ilg_sb *sb, size_t *needed, ilg_status st)
     return ILG_OK;
 }
 
-ilg_status ilg_md_type_name(const ilg_metadata *md, uint32_t token, char *buf, size_t size,
-                            size_t *needed)
+/* The checks and the empty text every public name call starts from. */
+static ilg_status begin(const ilg_metadata *md, char *buf, size_t size, ilg_sb *sb)
 {
     if (!md || (!buf && size))
         return ilg__fail(ILG_E_INVALID_ARG, ILG_WHERE_NONE, 0, "metadata and buffer are required");
-    ilg_sb sb = { buf, size, 0 };
+    *sb = (ilg_sb){ buf, size, 0 };
     if (size)
         buf[0] = 0;
-    return finish(&sb, needed, ilg__md_format_type_token(md, token, &sb, 0));
+    return ILG_OK;
+}
+
+ilg_status ilg_md_type_name(const ilg_metadata *md, uint32_t token, char *buf, size_t size,
+                            size_t *needed)
+{
+    ilg_sb sb;
+    ilg_status st = begin(md, buf, size, &sb);
+    return st != ILG_OK ? st : finish(&sb, needed, ilg__md_format_type_token(md, token, &sb, 0));
 }
 
 /* MethodDef rid as text into sb, its generic parameters replaced by generics (NULL:
@@ -492,12 +500,9 @@ static ilg_status format_method_def(const ilg_metadata *md, uint32_t rid, const 
 ilg_status ilg_md_method_name(const ilg_metadata *md, uint32_t rid, char *buf, size_t size,
                               size_t *needed)
 {
-    if (!md || (!buf && size))
-        return ilg__fail(ILG_E_INVALID_ARG, ILG_WHERE_NONE, 0, "metadata and buffer are required");
-    ilg_sb sb = { buf, size, 0 };
-    if (size)
-        buf[0] = 0;
-    return finish(&sb, needed, format_method_def(md, rid, NULL, &sb));
+    ilg_sb sb;
+    ilg_status st = begin(md, buf, size, &sb);
+    return st != ILG_OK ? st : finish(&sb, needed, format_method_def(md, rid, NULL, &sb));
 }
 
 /* "Owner::name" for a MemberRef's parent (MemberRefParent: a type, a ModuleRef for a
@@ -611,8 +616,10 @@ static ilg_status format_method_spec(const ilg_metadata *md, uint32_t rid, ilg_s
 ilg_status ilg_md_member_name(const ilg_metadata *md, uint32_t token, char *buf, size_t size,
                               size_t *needed)
 {
-    if (!md || (!buf && size))
-        return ilg__fail(ILG_E_INVALID_ARG, ILG_WHERE_NONE, 0, "metadata and buffer are required");
+    ilg_sb sb;
+    ilg_status st = begin(md, buf, size, &sb);
+    if (st != ILG_OK)
+        return st;
     const uint32_t table = token >> 24, rid = token & 0xFFFFFF;
     if ((table != ILG_TBL_MethodDef && table != ILG_TBL_MemberRef && table != ILG_TBL_Field &&
          table != ILG_TBL_MethodSpec) ||
@@ -620,10 +627,6 @@ ilg_status ilg_md_member_name(const ilg_metadata *md, uint32_t token, char *buf,
         return ilg__fail(ILG_E_NOT_FOUND, ILG_WHERE_NONE, 0,
                          "token 0x%08x is not a MethodDef, MemberRef, Field or MethodSpec that exists",
                          token);
-    ilg_sb sb = { buf, size, 0 };
-    if (size)
-        buf[0] = 0;
-    ilg_status st;
     if (table == ILG_TBL_MethodDef)
         st = format_method_def(md, rid, NULL, &sb);
     else if (table == ILG_TBL_MethodSpec)
