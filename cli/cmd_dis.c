@@ -27,10 +27,6 @@ static void help(void)
 
 /* ---- token names ---------------------------------------------------------------------- */
 
-
-static bool token_name(void *ctx, uint32_t token, char *buf, size_t size);
-
-
 static bool user_string(const ilg_metadata *md, uint32_t index, char *buf, size_t size)
 {
     const uint8_t *p;

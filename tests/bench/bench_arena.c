@@ -44,6 +44,8 @@
  * times over, small enough for a 2 GB arena and a small machine. */
 #define BYTES_PER_THREAD ((size_t)48 << 20)
 #define MAX_ROUNDS 31
+/* The floor's memory per thread: what it writes, and room for the rounding. */
+#define FLOOR_BYTES (BYTES_PER_THREAD + ((size_t)1 << 20))
 
 static const char *image_path;
 /* FILL (every byte written) or TOUCH (first and last byte); set before the children
@@ -200,13 +202,12 @@ static double measure_here(kind k, size_t size, int threads, bool warm)
     for (int t = 0; t < threads; t++) {
         jobs[t] = (job){ k, size, count, arena, mm, NULL, NULL, &go, 0, 0 };
         if (k == K_FLOOR) {
-            const size_t bytes = BYTES_PER_THREAD + (1u << 20);
-            jobs[t].region = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+            jobs[t].region = mmap(NULL, FLOOR_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
             if (jobs[t].region == MAP_FAILED) {
                 perror("bench_arena: mmap");
                 exit(1);
             }
-            memset(jobs[t].region, 0, bytes);
+            memset(jobs[t].region, 0, FLOOR_BYTES);
         }
         if (k == K_MALLOC && !(jobs[t].ptrs = calloc(count, sizeof(void *)))) {
             fprintf(stderr, "bench_arena: out of memory\n");
@@ -237,7 +238,7 @@ static double measure_here(kind k, size_t size, int threads, bool warm)
             free(jobs[t].ptrs);
         }
         if (k == K_FLOOR)
-            munmap(jobs[t].region, BYTES_PER_THREAD + (1u << 20));
+            munmap(jobs[t].region, FLOOR_BYTES);
     }
     if (mm)
         mm->lpVtbl->Release(mm);
