@@ -23,6 +23,11 @@ static void help(void)
            "  --json            the report as JSON (every method)\n"
            "  --summary         only each module's counts and the rejected methods\n"
            "  --trace           log each callback on stderr\n"
+           "  --jit-threads N   deliver each image's JIT callbacks from N threads at\n"
+           "                    once, as CoreCLR does when several threads compile (1 to\n"
+           "                    %d; default 1: one thread, MethodDef order, repeatable).\n"
+           "                    The profiler must be thread-safe; the results are the\n"
+           "                    same, the order of new bodies in the arena is not\n"
            "  --rules FILE      the rules file of ilgraft's own plugin (sets ILGRAFT_RULES\n"
            "                    for the profiler, as under CoreCLR)\n"
            "  --save DIR        write every image into DIR (which must exist) under its\n"
@@ -33,12 +38,14 @@ static void help(void)
            "                    (default 30000)\n"
            "  --help            this text\n\n"
            "Exit status: 0 when the session ran (rejected bodies are reported, not errors),\n"
-           "1 when the profiler failed to load, crashed or hung, or an image is bad.\n");
+           "1 when the profiler failed to load, crashed or hung, or an image is bad.\n",
+           ILG_HOST_MAX_JIT_THREADS);
 }
 
 typedef struct run_args {
     const char *profiler, *clsid, *methods, *save_dir;
     bool json, summary, trace;
+    unsigned jit_threads;
     char **images;
     size_t image_count;
 } run_args;
@@ -46,7 +53,8 @@ typedef struct run_args {
 static int run_session(void *ctx)
 {
     const run_args *a = ctx;
-    ilg_host_options opts = { .methods_pattern = a->methods, .log = stderr, .trace = a->trace };
+    ilg_host_options opts = { .methods_pattern = a->methods, .log = stderr, .trace = a->trace,
+                              .jit_threads = a->jit_threads };
     ilg_host *host = NULL;
     ilg_status st;
     int rc = CLI_OK;
@@ -89,6 +97,7 @@ int cmd_run(int argc, char **argv)
         { "rules", required_argument, NULL, 'r' },
         { "isolate", no_argument, NULL, 'i' },
         { "timeout", required_argument, NULL, 'T' },
+        { "jit-threads", required_argument, NULL, 'J' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -98,7 +107,7 @@ int cmd_run(int argc, char **argv)
     int c;
 
     optind = 1;
-    while ((c = getopt_long(argc, argv, "p:c:m:jSts:r:iT:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "p:c:m:jSts:r:iT:J:h", opts, NULL)) != -1) {
         switch (c) {
         case 'p': a.profiler = optarg; break;
         case 'r':
@@ -117,6 +126,14 @@ int cmd_run(int argc, char **argv)
             if (!cli_parse_u64(optarg, &timeout) || timeout > 86400000u)
                 return cli_usage_error("run", "bad --timeout '%s'", optarg);
             break;
+        case 'J': {
+            uint64_t n = 0;
+            if (!cli_parse_u64(optarg, &n) || n < 1 || n > ILG_HOST_MAX_JIT_THREADS)
+                return cli_usage_error("run", "bad --jit-threads '%s' (1 to %d)", optarg,
+                                       ILG_HOST_MAX_JIT_THREADS);
+            a.jit_threads = (unsigned)n;
+            break;
+        }
         case 'h': help(); return CLI_OK;
         default: return cli_usage_error("run", "unknown option");
         }

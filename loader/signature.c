@@ -92,7 +92,7 @@ static ilg_status sig_int(sig *s, int32_t *out)
 
 static ilg_status sig_typedef_or_ref(sig *s, uint32_t *token)
 {
-    uint32_t v;
+    uint32_t v = 0; /* GCC -O3 cannot see that sig_uint sets it on ILG_OK */
     ilg_status st = sig_uint(s, &v);
     if (st != ILG_OK)
         return st;

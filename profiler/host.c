@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 
+
 #include "host_private.h"
 
 #define HOST_ALLOC(h, n) ILG_HOST_ZALLOC((h)->heap, (n))
@@ -32,8 +33,13 @@ static void host_log(ilg_host *h, const char *fmt, ...)
     fflush(h->log);
 }
 
+_Thread_local host_worker *ilg__host_worker;
+
 void ilg__host_enter_callback(ilg_host *host, const char *name)
 {
+    if (!ilg__isolate_last_callback && !host->trace)
+        return;
+    pthread_mutex_lock(&host->lock);
     if (ilg__isolate_last_callback) {
         /* The parent reads this page after a crash; keep it NUL-terminated at all times. */
         size_t n = strlen(name);
@@ -44,6 +50,7 @@ void ilg__host_enter_callback(ilg_host *host, const char *name)
     }
     if (host->trace)
         host_log(host, "callback %s", name);
+    pthread_mutex_unlock(&host->lock);
 }
 
 ILG_API ilg_status ilg_host_new(const ilg_host_options *opts, ilg_host **out)
@@ -55,6 +62,10 @@ ILG_API ilg_status ilg_host_new(const ilg_host_options *opts, ilg_host **out)
 
     if (!out)
         return ilg__fail(ILG_E_INVALID_ARG, ILG_WHERE_NONE, 0, "out is NULL");
+    if (opts && opts->jit_threads > ILG_HOST_MAX_JIT_THREADS)
+        return ilg__fail(ILG_E_INVALID_ARG, ILG_WHERE_NONE, opts->jit_threads,
+                         "%u JIT threads asked for, at most %d", opts->jit_threads,
+                         ILG_HOST_MAX_JIT_THREADS);
     if (opts && opts->memory) {
         mem = opts->memory;
         mem->lpVtbl->AddRef(mem);
@@ -75,6 +86,11 @@ ILG_API ilg_status ilg_host_new(const ilg_host_options *opts, ilg_host **out)
     h->heap = heap;
     h->log = opts && opts->log ? opts->log : stderr;
     h->trace = opts && opts->trace;
+    h->jit_threads = opts && opts->jit_threads > 1 ? opts->jit_threads : 1;
+    pthread_mutex_init(&h->lock, NULL);
+    pthread_mutex_init(&h->check_lock, NULL);
+    for (size_t i = 0; i < sizeof h->method_locks / sizeof h->method_locks[0]; i++)
+        pthread_mutex_init(&h->method_locks[i], NULL);
     if (opts && opts->methods_pattern) {
         h->pattern = host_strdup(h, opts->methods_pattern);
         if (!h->pattern) {
@@ -86,8 +102,13 @@ ILG_API ilg_status ilg_host_new(const ilg_host_options *opts, ilg_host **out)
     *out = h;
     return ILG_OK;
 fail:
-    if (h)
+    if (h) {
+        pthread_mutex_destroy(&h->lock);
+        pthread_mutex_destroy(&h->check_lock);
+        for (size_t i = 0; i < sizeof h->method_locks / sizeof h->method_locks[0]; i++)
+            pthread_mutex_destroy(&h->method_locks[i]);
         ILG_HOST_FREE(heap, h);
+    }
     if (heap)
         heap->lpVtbl->Release(heap);
     mem->lpVtbl->Release(mem);
@@ -122,6 +143,10 @@ ILG_API void ilg_host_free(ilg_host *host)
     HOST_FREE(host, host->pattern);
     ilg_body_free(host->check_body);
     ilg_findings_free(&host->check_findings);
+    pthread_mutex_destroy(&host->lock);
+    pthread_mutex_destroy(&host->check_lock);
+    for (size_t i = 0; i < sizeof host->method_locks / sizeof host->method_locks[0]; i++)
+        pthread_mutex_destroy(&host->method_locks[i]);
     IHostMalloc *heap = host->heap;
     IHostMemoryManager *mem = host->memory;
     FILE *log = host->log;
@@ -390,8 +415,7 @@ static ilg_status module_open(ilg_host *h, const char *path, host_module **out)
         if (body.kind == ILG_BODY_TINY || body.kind == ILG_BODY_FAT) {
             meth->old_rva = body.rva;
             meth->old_size = body.body_size;
-            meth->current = body.header;
-            meth->current_size = body.body_size;
+            atomic_init(&meth->current, (uint64_t)body.rva << 32 | body.body_size);
         }
     }
     ilg__host_mdimport_init(m);
@@ -439,7 +463,78 @@ static bool method_selected(ilg_host *h, host_method *meth)
     return fnmatch(h->pattern, buf, 0) == 0;
 }
 
-static void run_module(ilg_host *h, host_module *m)
+/* The most methods a JIT thread claims at a time: few enough claims that the shared
+ * counter is no bottleneck, and runs long enough that a thread compiles a type's methods
+ * together (as one does when the type is first used). A small module gets shorter runs,
+ * so that every thread has a share of it. */
+#define JIT_RUN_MAX 64
+
+static void jit_one(ilg_host *h, host_method *meth)
+{
+    if (meth->kind != ILG_BODY_TINY && meth->kind != ILG_BODY_FAT)
+        return;
+    if (!h->callback || !(h->event_mask & COR_PRF_MONITOR_JIT_COMPILATION))
+        return;
+    if (!method_selected(h, meth))
+        return;
+    meth->jitted = true;
+    DELIVER(h, COR_PRF_MONITOR_JIT_COMPILATION, JITCompilationStarted, (FunctionID)meth, TRUE);
+    DELIVER(h, COR_PRF_MONITOR_JIT_COMPILATION, JITCompilationFinished, (FunctionID)meth, S_OK,
+            TRUE);
+}
+
+static void jit_claimed(host_worker *w)
+{
+    host_module *m = w->module;
+    for (;;) {
+        uint32_t i = atomic_fetch_add_explicit(w->next, w->run, memory_order_relaxed);
+        if (i >= m->method_count)
+            return;
+        uint32_t end = m->method_count - i > w->run ? i + w->run : m->method_count;
+        for (; i < end; i++)
+            jit_one(w->host, &m->methods[i]);
+    }
+}
+
+static void *jit_thread(void *arg)
+{
+    host_worker *w = arg;
+    ilg__host_worker = w;
+    jit_claimed(w);
+    ilg__host_worker = NULL;
+    return NULL;
+}
+
+/* The module's JIT callbacks: in MethodDef order on this thread, or from the workers'
+ * threads and this one together. A thread that cannot be started leaves its share to
+ * the others. */
+static void jit_module(ilg_host *h, host_module *m, host_worker *workers, unsigned count)
+{
+    _Atomic uint32_t next = 0;
+    pthread_t tids[ILG_HOST_MAX_JIT_THREADS];
+    bool started[ILG_HOST_MAX_JIT_THREADS] = { false };
+
+    if (count <= 1) {
+        for (uint32_t i = 0; i < m->method_count; i++)
+            jit_one(h, &m->methods[i]);
+        return;
+    }
+    uint32_t run = m->method_count / (count * 16);
+    run = run < 1 ? 1 : run > JIT_RUN_MAX ? JIT_RUN_MAX : run;
+    for (unsigned t = 0; t < count; t++) {
+        workers[t].module = m;
+        workers[t].next = &next;
+        workers[t].run = run;
+    }
+    for (unsigned t = 1; t < count; t++)
+        started[t] = pthread_create(&tids[t], NULL, jit_thread, &workers[t]) == 0;
+    jit_claimed(&workers[0]);
+    for (unsigned t = 1; t < count; t++)
+        if (started[t])
+            pthread_join(tids[t], NULL);
+}
+
+static void run_module(ilg_host *h, host_module *m, host_worker *workers, unsigned count)
 {
     ModuleID mid = (ModuleID)m;
     AssemblyID aid = (AssemblyID)&m->assembly;
@@ -449,20 +544,7 @@ static void run_module(ilg_host *h, host_module *m)
     DELIVER(h, COR_PRF_MONITOR_MODULE_LOADS, ModuleLoadFinished, mid, S_OK);
     DELIVER(h, COR_PRF_MONITOR_MODULE_LOADS, ModuleAttachedToAssembly, mid, aid);
     DELIVER(h, COR_PRF_MONITOR_ASSEMBLY_LOADS, AssemblyLoadFinished, aid, S_OK);
-
-    for (uint32_t i = 0; i < m->method_count; i++) {
-        host_method *meth = &m->methods[i];
-        if (meth->kind != ILG_BODY_TINY && meth->kind != ILG_BODY_FAT)
-            continue;
-        if (!h->callback || !(h->event_mask & COR_PRF_MONITOR_JIT_COMPILATION))
-            continue;
-        if (!method_selected(h, meth))
-            continue;
-        meth->jitted = true;
-        DELIVER(h, COR_PRF_MONITOR_JIT_COMPILATION, JITCompilationStarted, (FunctionID)meth, TRUE);
-        DELIVER(h, COR_PRF_MONITOR_JIT_COMPILATION, JITCompilationFinished, (FunctionID)meth, S_OK,
-                TRUE);
-    }
+    jit_module(h, m, workers, count);
 }
 
 static void unload_module(ilg_host *h, host_module *m)
@@ -485,6 +567,18 @@ ILG_API ilg_status ilg_host_run(ilg_host *host, const char *const *images, size_
     if (host->ran)
         return ilg__fail(ILG_E_INVALID_ARG, ILG_WHERE_NONE, 0, "ilg_host_run was already called");
     host->ran = true;
+    unsigned nworkers = host->jit_threads;
+    host_worker *workers = HOST_ALLOC(host, nworkers * sizeof *workers);
+    if (!workers)
+        return ilg__fail(ILG_E_NOMEM, ILG_WHERE_NONE, 0, "no memory for %u JIT threads' state",
+                         nworkers);
+    for (unsigned t = 0; t < nworkers; t++) {
+        workers[t].host = host;
+        /* The calling thread keeps the ThreadID it has outside the run. */
+        workers[t].id = t ? (ThreadID)&workers[t].thread : (ThreadID)&host->thread;
+    }
+    host_worker *outer = ilg__host_worker;
+    ilg__host_worker = &workers[0];
     did = (AppDomainID)&host->domain;
     DELIVER(host, COR_PRF_MONITOR_APPDOMAIN_LOADS, AppDomainCreationStarted, did);
     DELIVER(host, COR_PRF_MONITOR_APPDOMAIN_LOADS, AppDomainCreationFinished, did, S_OK);
@@ -496,7 +590,7 @@ ILG_API ilg_status ilg_host_run(ilg_host *host, const char *const *images, size_
             module_free(host, m);
             break;
         }
-        run_module(host, m);
+        run_module(host, m, workers, nworkers);
     }
     for (uint32_t i = 0; i < host->module_count; i++)
         unload_module(host, host->modules[i]);
@@ -506,6 +600,12 @@ ILG_API ilg_status ilg_host_run(ilg_host *host, const char *const *images, size_
         ilg__host_enter_callback(host, "Shutdown");
         host->callback->lpVtbl->Shutdown(host->callback);
     }
+    ilg__host_worker = outer;
+    for (unsigned t = 0; t < nworkers; t++) {
+        ilg_body_free(workers[t].check_body);
+        ilg_findings_free(&workers[t].check_findings);
+    }
+    HOST_FREE(host, workers);
     return st;
 }
 

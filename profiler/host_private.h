@@ -9,6 +9,9 @@
 #ifndef ILG_HOST_PRIVATE_H
 #define ILG_HOST_PRIVATE_H
 
+#include <pthread.h>
+#include <stdatomic.h>
+
 #include "ilgraft/arena.h"
 #include "ilgraft/host.h"
 #include "ilgraft/hostmem.h"
@@ -28,8 +31,10 @@ typedef struct host_method {
     ilg_body_kind kind;
     uint32_t old_rva, old_size;
     uint32_t new_rva, new_size;
-    const uint8_t *current;      /* header of the current body (image or arena), or NULL */
-    uint32_t current_size;
+    /* The current body (image or arena) as RVA << 32 | size, 0 when there is none: one
+     * word, so GetILFunctionBody reads it without a lock while another JIT thread
+     * installs bodies. */
+    _Atomic uint64_t current;
     ilg_host_method_status status;
     bool jitted;
     char *name;                  /* host heap, made on first need */
@@ -38,7 +43,7 @@ typedef struct host_method {
 
 typedef struct host_mdimport {
     IMetaDataImport iface;
-    ULONG refs;                  /* references the profiler holds */
+    _Atomic ULONG refs;          /* references the profiler holds */
     host_module *module;
 } host_mdimport;
 
@@ -56,9 +61,26 @@ struct host_module {
     host_mdimport importer;
 };
 
+/* A thread delivering JIT callbacks during a run: its ThreadID and SetILFunctionBody's
+ * decode and verify state, so that threads verify without sharing or waiting. Worker 0
+ * is the thread that called ilg_host_run. */
+typedef struct host_worker {
+    ilg_host *host;
+    ThreadID id;
+    host_module *module;         /* the module whose methods it compiles */
+    _Atomic uint32_t *next;      /* the next method index to claim (shared) */
+    uint32_t run;                /* methods claimed at a time */
+    ilg_body *check_body;        /* made on first use, freed after the run */
+    ilg_findings check_findings;
+    char thread;                 /* its address is the ThreadID of workers 1.. */
+} host_worker;
+
+/* The calling thread's worker, or NULL outside a run's threads. */
+extern _Thread_local host_worker *ilg__host_worker;
+
 struct ilg_host {
     ICorProfilerInfo3 info;      /* the object handed to Initialize */
-    ULONG info_refs;
+    _Atomic ULONG info_refs;
     IHostMemoryManager *memory;
     IHostMalloc *heap;
     FILE *log;
@@ -69,19 +91,45 @@ struct ilg_host {
     ICorProfilerCallback3 *callback;
     int callback_version;
     char clsid_text[ILG_GUID_TEXT_SIZE + 2];
-    DWORD event_mask;
+    _Atomic DWORD event_mask;    /* the profiler may set it from any JIT thread */
     bool initializing;           /* inside Initialize: immutable flags may change */
     bool ran;
-    /* SetILFunctionBody's decode and verify state, kept between calls (the host is
-     * single-threaded): made on first use, freed with the host. */
+    unsigned jit_threads;        /* threads delivering a module's JIT callbacks (>= 1) */
+    /* SetILFunctionBody's decode and verify state for a thread that is not one of the
+     * run's workers (the profiler's own threads, or calls outside ilg_host_run):
+     * made on first use, freed with the host, used under check_lock. */
+    pthread_mutex_t check_lock;
     ilg_body *check_body;
     ilg_findings check_findings;
+    /* Guards the trace and isolation outputs. */
+    pthread_mutex_t lock;
+    /* A method record's status, name and diagnostic are guarded by one of these, chosen
+     * by its address: one lock for all would make JIT threads wait on each other (it
+     * did, hundreds of times per run over mscorlib with two threads). */
+    pthread_mutex_t method_locks[64];
 
     char domain;                 /* its address is the AppDomainID */
     char thread;                 /* its address is the ThreadID */
     host_module **modules;       /* host heap */
     uint32_t module_count, module_cap;
 };
+
+/* A Release of an object that lives in the host's records: counts down to 0, not
+ * past it (a profiler that releases too often must not wrap the count). */
+static inline ULONG ilg__host_unref(_Atomic ULONG *refs)
+{
+    ULONG n = atomic_load(refs);
+    while (n && !atomic_compare_exchange_weak(refs, &n, n - 1))
+        ;
+    return n ? n - 1 : 0;
+}
+
+static inline pthread_mutex_t *ilg__host_method_lock(const host_method *meth)
+{
+    ilg_host *h = meth->module->host;
+    size_t n = sizeof h->method_locks / sizeof h->method_locks[0];
+    return &h->method_locks[((uintptr_t)meth / sizeof *meth) % n];
+}
 
 /* info.c */
 void ilg__host_info_init(ilg_host *host);

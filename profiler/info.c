@@ -52,7 +52,8 @@ uint32_t ilg__host_method_rid(const host_module *m, mdToken token)
     return rid;
 }
 
-const char *ilg__host_method_name(host_method *meth)
+/* Under the method's lock. */
+static const char *method_name_locked(host_method *meth)
 {
     host_module *m = meth->module;
     size_t need = 0;
@@ -67,6 +68,14 @@ const char *ilg__host_method_name(host_method *meth)
     if (ilg_md_method_name(m->md, meth->token & 0xFFFFFF, meth->name, need + 1, NULL) != ILG_OK)
         snprintf(meth->name, need + 1, "%s", "?");
     return meth->name;
+}
+
+const char *ilg__host_method_name(host_method *meth)
+{
+    pthread_mutex_lock(ilg__host_method_lock(meth));
+    const char *name = method_name_locked(meth);
+    pthread_mutex_unlock(ilg__host_method_lock(meth));
+    return name;
 }
 
 /* Decodes one UTF-8 sequence at s; returns its length (0 at the end or when invalid). */
@@ -197,15 +206,14 @@ static HRESULT info_QueryInterface(ICorProfilerInfo3 *This, REFIID riid, void **
 
 static ULONG info_AddRef(ICorProfilerInfo3 *This)
 {
-    return ++impl_from_info(This)->info_refs;
+    return atomic_fetch_add(&impl_from_info(This)->info_refs, 1) + 1;
 }
 
 /* The object is part of the host: references are counted (so a test can see a
  * profiler that forgets to Release) but the memory goes with ilg_host_free. */
 static ULONG info_Release(ICorProfilerInfo3 *This)
 {
-    ilg_host *h = impl_from_info(This);
-    return h->info_refs ? --h->info_refs : 0;
+    return ilg__host_unref(&impl_from_info(This)->info_refs);
 }
 
 /* ---- event mask --------------------------------------------------------------------- */
@@ -320,13 +328,13 @@ static HRESULT info_GetILFunctionBody(ICorProfilerInfo3 *This, ModuleID moduleId
     uint32_t rid;
     if (!m || !(rid = ilg__host_method_rid(m, methodId)))
         return E_INVALIDARG;
-    host_method *meth = &m->methods[rid - 1];
-    if (!meth->current)
+    uint64_t cur = atomic_load_explicit(&m->methods[rid - 1].current, memory_order_acquire);
+    if (!cur)
         return CORPROF_E_FUNCTION_NOT_IL;
     if (ppMethodHeader)
-        *ppMethodHeader = meth->current;
+        *ppMethodHeader = m->info.base + (cur >> 32);
     if (pcbMethodSize)
-        *pcbMethodSize = meth->current_size;
+        *pcbMethodSize = (ULONG)cur;
     return S_OK;
 }
 
@@ -392,7 +400,8 @@ static HRESULT reject(host_method *meth, HRESULT hr, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(why, sizeof why, fmt, ap);
     va_end(ap);
-    snprintf(text, sizeof text, "%s (0x%08x): %s", ilg__host_method_name(meth), meth->token, why);
+    pthread_mutex_lock(ilg__host_method_lock(meth));
+    snprintf(text, sizeof text, "%s (0x%08x): %s", method_name_locked(meth), meth->token, why);
     ILG_HOST_FREE(h->heap, meth->diagnostic);
     meth->diagnostic = ILG_HOST_ALLOC(h->heap, strlen(text) + 1);
     if (meth->diagnostic)
@@ -402,6 +411,7 @@ static HRESULT reject(host_method *meth, HRESULT hr, const char *fmt, ...)
         meth->status = ILG_HOST_REJECTED;
     if (h->trace)
         fprintf(h->log, "SetILFunctionBody rejected: %s\n", text);
+    pthread_mutex_unlock(ilg__host_method_lock(meth));
     return hr;
 }
 
@@ -410,7 +420,7 @@ static HRESULT info_SetILFunctionBody(ICorProfilerInfo3 *This, ModuleID moduleId
 {
     ilg_host *h = impl_from_info(This);
     host_module *m = ilg__host_find_module(h, moduleId);
-    ilg_findings *findings = &h->check_findings;
+    host_worker *w = ilg__host_worker;
     size_t avail = 0;
     uint32_t rid;
     HRESULT hr = S_OK;
@@ -424,9 +434,17 @@ static HRESULT info_SetILFunctionBody(ICorProfilerInfo3 *This, ModuleID moduleId
                       "(use GetILFunctionBodyAllocator)",
                       (const void *)pbNewILMethodHeader, (void *)m->info.base,
                       (unsigned long long)m->info.image_size);
-    if (!h->check_body && ilg_body_new(&h->check_body) != ILG_OK)
-        return E_OUTOFMEMORY;
-    ilg_body *body = h->check_body;
+    /* A run's thread verifies with its own state; any other thread shares the host's. */
+    bool shared = !w || w->host != h;
+    ilg_body **bodyp = shared ? &h->check_body : &w->check_body;
+    ilg_findings *findings = shared ? &h->check_findings : &w->check_findings;
+    if (shared)
+        pthread_mutex_lock(&h->check_lock);
+    if (!*bodyp && ilg_body_new(bodyp) != ILG_OK) {
+        hr = E_OUTOFMEMORY;
+        goto done;
+    }
+    ilg_body *body = *bodyp;
     if (ilg_body_decode(body, pbNewILMethodHeader, avail) != ILG_OK) {
         const ilg_diag *d = ilg_last_diag();
         hr = reject(meth, COR_E_BADIMAGEFORMAT, "IL offset 0x%04llx: %s: %s",
@@ -452,14 +470,18 @@ static HRESULT info_SetILFunctionBody(ICorProfilerInfo3 *This, ModuleID moduleId
             goto done;
         }
     }
-    meth->current = pbNewILMethodHeader;
-    meth->current_size = body->size;
-    meth->new_rva = (uint32_t)((uintptr_t)pbNewILMethodHeader - (uintptr_t)m->info.base);
+    uint32_t rva = (uint32_t)((uintptr_t)pbNewILMethodHeader - (uintptr_t)m->info.base);
+    pthread_mutex_lock(ilg__host_method_lock(meth));
+    atomic_store_explicit(&meth->current, (uint64_t)rva << 32 | body->size, memory_order_release);
+    meth->new_rva = rva;
     meth->new_size = body->size;
     meth->status = ILG_HOST_REWRITTEN;
     ILG_HOST_FREE(h->heap, meth->diagnostic);
     meth->diagnostic = NULL;
+    pthread_mutex_unlock(ilg__host_method_lock(meth));
 done:
+    if (shared)
+        pthread_mutex_unlock(&h->check_lock);
     return hr;
 }
 
@@ -509,7 +531,9 @@ static HRESULT info_GetCurrentThreadID(ICorProfilerInfo3 *This, ThreadID *pThrea
 {
     if (!pThreadId)
         return E_INVALIDARG;
-    *pThreadId = (ThreadID)&impl_from_info(This)->thread;
+    ilg_host *h = impl_from_info(This);
+    host_worker *w = ilg__host_worker;
+    *pThreadId = w && w->host == h ? w->id : (ThreadID)&h->thread;
     return S_OK;
 }
 

@@ -79,15 +79,14 @@ static HRESULT md_QueryInterface(IMetaDataImport *This, REFIID riid, void **ppv)
 
 static ULONG md_AddRef(IMetaDataImport *This)
 {
-    return ++impl_from_import(This)->refs;
+    return atomic_fetch_add(&impl_from_import(This)->refs, 1) + 1;
 }
 
 /* Part of its module's record (freed with the host); the count shows what the
  * profiler still holds. */
 static ULONG md_Release(IMetaDataImport *This)
 {
-    host_mdimport *imp = impl_from_import(This);
-    return imp->refs ? --imp->refs : 0;
+    return ilg__host_unref(&impl_from_import(This)->refs);
 }
 
 /* ---- enumerations ------------------------------------------------------------------- */

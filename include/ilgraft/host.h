@@ -13,8 +13,10 @@
  *
  * Ownership: an ilg_host owns the profiler library, the images it ran and every
  * record; pointers it hands out (ilg_host_method.name, .diagnostic, module paths) stay
- * valid until ilg_host_free(). A host is single-threaded: one thread drives it and
- * the profiler's callbacks run on that thread. */
+ * valid until ilg_host_free(). One thread drives a host. By default the profiler's
+ * callbacks run on that thread, in a fixed order, so a run is repeatable; with
+ * jit_threads > 1 a module's JIT callbacks come from that many threads at once, as in
+ * CoreCLR when several threads compile, and the profiler must be thread-safe. */
 #ifndef ILGRAFT_HOST_H
 #define ILGRAFT_HOST_H
 
@@ -42,7 +44,16 @@ typedef struct ilg_host_options {
      * the host creates its own with ilg_hostmem_create (which honours
      * ILG_HOSTMEM_FAULTS). */
     IHostMemoryManager *memory;
+    /* Threads that deliver each module's JITCompilationStarted/Finished pairs, taking
+     * methods in runs of up to 64 from a shared counter (0 or 1: the calling thread alone, in
+     * MethodDef order). Each thread has its own ThreadID (GetCurrentThreadID) and the
+     * pair for one method always comes from one thread. The per-method results do not
+     * depend on it; where in the arena each new body lands does. At most
+     * ILG_HOST_MAX_JIT_THREADS. */
+    unsigned jit_threads;
 } ilg_host_options;
+
+#define ILG_HOST_MAX_JIT_THREADS 64
 
 /* A new host without a profiler. opts may be NULL. *out is freed with ilg_host_free. */
 ILG_API ilg_status ilg_host_new(const ilg_host_options *opts, ilg_host **out);

@@ -46,14 +46,17 @@ typedef struct shape_module {
     uint32_t caps[SHAPE_TABLES];
 } shape_module;
 
-typedef struct plugin {
-    ICorProfilerCallback3 ICorProfilerCallback3_iface;
-    atomic_ulong refs;
-    ICorProfilerInfo3 *info;
-    ilg__plugin_rules rules;
-    FILE *log;                 /* ILGRAFT_LOG or stderr */
-    bool log_rewrites;         /* ILGRAFT_LOG_LEVEL is not "failures" */
-    pthread_mutex_t lock;      /* the JIT may call from many threads: guards all below */
+typedef struct plugin plugin;
+
+/* One JIT thread's state: scratch bodies, the output buffer, caches and counters. Only
+ * its thread touches it, so the JIT path takes no lock: CoreCLR compiles on many
+ * threads at once, and one plugin-wide lock would serialise them all. A thread that
+ * exits gives its worker back (the key's destructor) for the next new thread. */
+typedef struct worker {
+    plugin *p;
+    struct worker *next;       /* every worker of the plugin (p->lock) */
+    struct worker *next_free;  /* workers of exited threads (p->lock) */
+    size_t forgotten;          /* entries of p->forget applied to the caches */
     ilg_body *body;
     ilg_body *snippet;         /* the rules' snippets, reused */
     ilg_buffer out;
@@ -66,9 +69,32 @@ typedef struct plugin {
     char owner_name[NAME_CAP];
     shape_module *shapes;
     size_t shape_count, shape_cap, shape_last;
-    unsigned long jit, matched, rewritten, failed, skipped;
-} plugin;
+    /* Written by the owner only, read by Shutdown: relaxed atomics (plain moves). */
+    atomic_ulong jit, matched, rewritten, failed, skipped;
+} worker;
 
+#define COUNT(w, field)                                                                    \
+    atomic_store_explicit(&(w)->field, atomic_load_explicit(&(w)->field, memory_order_relaxed) + 1, \
+                          memory_order_relaxed)
+
+struct plugin {
+    ICorProfilerCallback3 ICorProfilerCallback3_iface;
+    atomic_ulong refs;
+    ICorProfilerInfo3 *info;
+    ilg__plugin_rules rules;
+    FILE *log;                 /* ILGRAFT_LOG or stderr */
+    bool log_rewrites;         /* ILGRAFT_LOG_LEVEL is not "failures" */
+    pthread_key_t key;         /* this thread's worker */
+    bool have_key;
+    pthread_mutex_t lock;      /* guards the worker lists and the forget log */
+    worker *workers, *free_workers;
+    /* ModuleIDs whose caches must go (a loaded module may reuse an unloaded one's id):
+     * appended by ModuleLoadFinished, applied by each worker before its next method.
+     * forget_count is read without the lock (acquire) on every JIT callback. */
+    ModuleID *forget;
+    size_t forget_cap;
+    _Atomic size_t forget_count;
+};
 static plugin *impl_from_ICorProfilerCallback3(ICorProfilerCallback3 *iface)
 {
     return (plugin *)((char *)iface - offsetof(plugin, ICorProfilerCallback3_iface));
@@ -79,10 +105,12 @@ static void plog(plugin *p, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
+    flockfile(p->log); /* one line at a time when several threads log */
     fputs("ilgraft-plugin: ", p->log);
     vfprintf(p->log, fmt, ap);
     fputc('\n', p->log);
     fflush(p->log);
+    funlockfile(p->log);
     va_end(ap);
 }
 
@@ -331,7 +359,7 @@ static ilg_status lookup_shape(IMetaDataImport *md, uint32_t token, uint32_t *po
 
 /* The resolver's context: the method's module and its metadata. */
 typedef struct shape_ctx {
-    plugin *p;
+    worker *w;
     IMetaDataImport *md;
     ModuleID module;
 } shape_ctx;
@@ -343,20 +371,20 @@ static void shape_module_free(shape_module *m)
 }
 
 /* Forgets a module's shapes (its ModuleID may be reused by a later module). */
-static void shapes_forget(plugin *p, ModuleID module)
+static void shapes_forget(worker *w, ModuleID module)
 {
-    for (size_t i = 0; i < p->shape_count; i++)
-        if (p->shapes[i].module == module) {
-            shape_module_free(&p->shapes[i]);
-            p->shapes[i] = p->shapes[--p->shape_count];
-            p->shape_last = 0;
+    for (size_t i = 0; i < w->shape_count; i++)
+        if (w->shapes[i].module == module) {
+            shape_module_free(&w->shapes[i]);
+            w->shapes[i] = w->shapes[--w->shape_count];
+            w->shape_last = 0;
             return;
         }
 }
 
 /* The cache slot of (module, token), grown to hold it; NULL when the token kind is not
  * cached or memory is short (the shape is then looked up every time). */
-static uint32_t *shape_slot(plugin *p, ModuleID module, uint32_t token)
+static uint32_t *shape_slot(worker *w, ModuleID module, uint32_t token)
 {
     int t;
     switch (TypeFromToken(token)) {
@@ -367,26 +395,26 @@ static uint32_t *shape_slot(plugin *p, ModuleID module, uint32_t token)
     default: return NULL;
     }
     shape_module *m = NULL;
-    if (p->shape_last < p->shape_count && p->shapes[p->shape_last].module == module) {
-        m = &p->shapes[p->shape_last];
+    if (w->shape_last < w->shape_count && w->shapes[w->shape_last].module == module) {
+        m = &w->shapes[w->shape_last];
     } else {
-        for (size_t i = 0; i < p->shape_count && !m; i++)
-            if (p->shapes[i].module == module) {
-                m = &p->shapes[i];
-                p->shape_last = i;
+        for (size_t i = 0; i < w->shape_count && !m; i++)
+            if (w->shapes[i].module == module) {
+                m = &w->shapes[i];
+                w->shape_last = i;
             }
     }
     if (!m) {
-        if (p->shape_count == p->shape_cap) {
-            size_t ncap = p->shape_cap ? p->shape_cap * 2 : 8;
-            shape_module *n = realloc(p->shapes, ncap * sizeof *n);
+        if (w->shape_count == w->shape_cap) {
+            size_t ncap = w->shape_cap ? w->shape_cap * 2 : 8;
+            shape_module *n = realloc(w->shapes, ncap * sizeof *n);
             if (!n)
                 return NULL;
-            p->shapes = n;
-            p->shape_cap = ncap;
+            w->shapes = n;
+            w->shape_cap = ncap;
         }
-        p->shape_last = p->shape_count;
-        m = &p->shapes[p->shape_count++];
+        w->shape_last = w->shape_count;
+        m = &w->shapes[w->shape_count++];
         memset(m, 0, sizeof *m);
         m->module = module;
     }
@@ -411,7 +439,7 @@ static ilg_status call_shape(void *ctx, uint32_t token, uint32_t *pops, bool *ha
                              bool *pushes)
 {
     shape_ctx *c = ctx;
-    uint32_t *slot = shape_slot(c->p, c->module, token);
+    uint32_t *slot = shape_slot(c->w, c->module, token);
     if (slot && (*slot & SHAPE_KNOWN)) {
         *pops = *slot & SHAPE_POPS;
         *has_this = (*slot & SHAPE_THIS) != 0;
@@ -453,13 +481,13 @@ static uint32_t local_of_type(IMetaDataImport *md, uint32_t local_sig, const uin
 
 /* ---- probes ------------------------------------------------------------------------- */
 
-static const probe_cache *find_probe(plugin *p, IMetaDataImport *md, ModuleID mod, size_t ri)
+static const probe_cache *find_probe(worker *w, IMetaDataImport *md, ModuleID mod, size_t ri)
 {
     static const probe_cache none = { 0, 0, 0 };
-    for (size_t i = 0; i < p->probe_count; i++)
-        if (p->probes[i].module == mod && p->probes[i].rule == ri)
-            return &p->probes[i];
-    const ilg__plugin_rule *r = &p->rules.items[ri];
+    for (size_t i = 0; i < w->probe_count; i++)
+        if (w->probes[i].module == mod && w->probes[i].rule == ri)
+            return &w->probes[i];
+    const ilg__plugin_rule *r = &w->p->rules.items[ri];
     WCHAR wname[NAME_CAP];
     mdTypeDef td = 0;
     mdMethodDef mb = 0;
@@ -471,39 +499,40 @@ static const probe_cache *find_probe(plugin *p, IMetaDataImport *md, ModuleID mo
         if (md->lpVtbl->FindMethod(md, td, wname, void_sig, sizeof void_sig, &mb) != S_OK)
             mb = 0;
     }
-    if (p->probe_count == p->probe_cap) {
-        size_t ncap = p->probe_cap ? p->probe_cap * 2 : 16;
-        probe_cache *n = realloc(p->probes, ncap * sizeof *n);
+    if (w->probe_count == w->probe_cap) {
+        size_t ncap = w->probe_cap ? w->probe_cap * 2 : 16;
+        probe_cache *n = realloc(w->probes, ncap * sizeof *n);
         if (!n)
             return &none;
-        p->probes = n;
-        p->probe_cap = ncap;
+        w->probes = n;
+        w->probe_cap = ncap;
     }
-    p->probes[p->probe_count] = (probe_cache){ mod, ri, mb };
-    return &p->probes[p->probe_count++];
+    w->probes[w->probe_count] = (probe_cache){ mod, ri, mb };
+    return &w->probes[w->probe_count++];
 }
 
 /* ---- the rewrite -------------------------------------------------------------------- */
 
 /* "old->new" IL offsets of the original instructions that survived, from the tags
  * (instr.reserved = original index + 1) the editor carries along with them. */
-static void log_offsets(plugin *p, const uint32_t *old_offsets, uint32_t old_count, char *buf,
+static void log_offsets(const worker *w, const uint32_t *old_offsets, uint32_t old_count, char *buf,
                         size_t cap)
 {
     size_t o = 0;
     buf[0] = 0;
-    for (uint32_t i = 0; i < p->body->count && o + 24 < cap; i++) {
-        uint32_t tag = p->body->instrs[i].reserved;
+    for (uint32_t i = 0; i < w->body->count && o + 24 < cap; i++) {
+        uint32_t tag = w->body->instrs[i].reserved;
         if (tag && tag <= old_count)
             o += (size_t)snprintf(buf + o, cap - o, "%s%04x->%04x", o ? "," : "",
-                                  old_offsets[tag - 1], p->body->instrs[i].offset);
+                                  old_offsets[tag - 1], w->body->instrs[i].offset);
     }
     if (o + 24 >= cap)
         snprintf(buf + o, cap - o, ",...");
 }
 
-static void rewrite(plugin *p, FunctionID fid)
+static void rewrite(worker *w, FunctionID fid)
 {
+    plugin *p = w->p;
     ICorProfilerInfo3 *info = p->info;
     ClassID cls = 0;
     ModuleID mod = 0;
@@ -523,7 +552,7 @@ static void rewrite(plugin *p, FunctionID fid)
     size_t matched = 0;
     bool edited = false, applied = false, replaced = false;
 
-    p->jit++;
+    COUNT(w, jit);
     if (info->lpVtbl->GetFunctionInfo(info, fid, &cls, &mod, &tok) != S_OK ||
         info->lpVtbl->GetTokenAndMetaDataFromFunction(info, fid, &IID_IMetaDataImport, &unk, &tok) !=
             S_OK ||
@@ -534,72 +563,72 @@ static void rewrite(plugin *p, FunctionID fid)
                                    NULL, NULL) != S_OK)
         goto done;
     to_utf8(wname, len, mname, sizeof mname);
-    if (mod != p->name_module || owner != p->name_owner) {
-        type_name(md, owner, p->owner_name, sizeof p->owner_name, 0);
-        p->name_module = mod;
-        p->name_owner = owner;
+    if (mod != w->name_module || owner != w->name_owner) {
+        type_name(md, owner, w->owner_name, sizeof w->owner_name, 0);
+        w->name_module = mod;
+        w->name_owner = owner;
     }
-    const char *dot = strrchr(p->owner_name, '.');
-    join_name(full, sizeof full, p->owner_name, mname);
-    join_name(simple, sizeof simple, dot ? dot + 1 : p->owner_name, mname);
+    const char *dot = strrchr(w->owner_name, '.');
+    join_name(full, sizeof full, w->owner_name, mname);
+    join_name(simple, sizeof simple, dot ? dot + 1 : w->owner_name, mname);
 
     for (size_t i = 0; i < p->rules.count; i++)
         matched += ilg__plugin_rule_matches(&p->rules.items[i], full, simple);
     if (!matched)
         goto done;
-    p->matched++;
+    COUNT(w, matched);
     if (info->lpVtbl->GetILFunctionBody(info, mod, tok, &header, &size) != S_OK || !header)
         goto done; /* no IL (abstract, runtime-implemented, P/Invoke) */
-    ilg_status st = ilg_body_decode(p->body, header, size);
+    ilg_status st = ilg_body_decode(w->body, header, size);
     if (st != ILG_OK) {
-        p->failed++;
+        COUNT(w, failed);
         plog(p, "FAIL %s (0x%08x): decode: %s: %s", full, (unsigned)tok, ilg_status_name(st),
              ilg_last_diag()->message);
         goto done;
     }
-    uint32_t old_count = p->body->count;
+    uint32_t old_count = w->body->count;
     /* The log's old->new offset map: the original offsets, and tags the editor carries. */
     if (p->log_rewrites) {
         old_offsets = malloc(((size_t)old_count + 1) * sizeof *old_offsets);
         if (!old_offsets)
             goto done;
         for (uint32_t i = 0; i < old_count; i++) {
-            old_offsets[i] = p->body->instrs[i].offset;
-            p->body->instrs[i].reserved = (uint16_t)(i < 0xFFFF ? i + 1 : 0);
+            old_offsets[i] = w->body->instrs[i].offset;
+            w->body->instrs[i].reserved = (uint16_t)(i < 0xFFFF ? i + 1 : 0);
         }
     }
 
     method_shape shape = { 0 };
     bool have_shape = msig && parse_method_sig(msig, sig_len, &shape);
-    shape_ctx sctx = { p, md, mod };
+    shape_ctx sctx = { w, md, mod };
     ilg_stack_resolver resolver = { call_shape, &sctx, have_shape ? (shape.returns ? 1 : 0) : -1 };
     size_t alen = 0;
     bool is_probe = false;
     for (size_t i = 0; i < p->rules.count; i++)
         if (p->rules.items[i].action == ILG__ACT_PROBE_ENTRY ||
             p->rules.items[i].action == ILG__ACT_PROBE_EXIT)
-            is_probe |= find_probe(p, md, mod, i)->token == tok;
+            is_probe |= find_probe(w, md, mod, i)->token == tok;
     for (size_t i = 0; i < p->rules.count; i++) {
         const ilg__plugin_rule *r = &p->rules.items[i];
         if (!ilg__plugin_rule_matches(r, full, simple))
             continue;
         ilg__plugin_env env = { &resolver, 0, ILG_NO_LOCAL, have_shape && shape.returns,
-                                p->snippet };
+                                w->snippet };
         if (r->action == ILG__ACT_PROBE_ENTRY || r->action == ILG__ACT_PROBE_EXIT) {
-            env.probe_token = find_probe(p, md, mod, i)->token;
+            env.probe_token = find_probe(w, md, mod, i)->token;
             if (!env.probe_token || is_probe) {
                 /* No probe in this module, or this method is a probe itself (probes
                  * calling probes would recurse): not an error. */
-                p->skipped++;
+                COUNT(w, skipped);
                 continue;
             }
             if (r->action == ILG__ACT_PROBE_EXIT && env.returns_value)
-                env.ret_local = local_of_type(md, p->body->local_sig, msig, &shape);
+                env.ret_local = local_of_type(md, w->body->local_sig, msig, &shape);
         }
         const char *how = "";
-        st = ilg__plugin_apply(p->body, r, &env, &how);
+        st = ilg__plugin_apply(w->body, r, &env, &how);
         if (st != ILG_OK) {
-            p->failed++;
+            COUNT(w, failed);
             plog(p, "FAIL %s (0x%08x): %s: %s: %s", full, (unsigned)tok,
                  ilg__plugin_action_name(r->action), ilg_status_name(st),
                  ilg_last_diag()->message);
@@ -625,12 +654,12 @@ static void rewrite(plugin *p, FunctionID fid)
      * tiny body that still fits a tiny header (which records no maxstack). A tiny body
      * that grows past 63 bytes and a replacement (a new body) get their exact maxstack;
      * when a call's shape is unknown there, the old forms and maxstack stay. */
-    p->out.len = 0;
-    if (edited && !replaced && p->body->header == ILG_HEADER_FAT) {
-        st = ilg_body_encode(p->body, ILG_ENCODE_OPTIMIZE_KEEP_MAXSTACK, NULL, &p->out);
+    w->out.len = 0;
+    if (edited && !replaced && w->body->header == ILG_HEADER_FAT) {
+        st = ilg_body_encode(w->body, ILG_ENCODE_OPTIMIZE_KEEP_MAXSTACK, NULL, &w->out);
         if (st != ILG_OK && st != ILG_E_NOMEM) {
-            p->out.len = 0;
-            st = ilg_body_encode(p->body, ILG_ENCODE_PRESERVE, NULL, &p->out);
+            w->out.len = 0;
+            st = ilg_body_encode(w->body, ILG_ENCODE_PRESERVE, NULL, &w->out);
         }
     } else if (edited) {
         /* A tiny body first as it is (maxstack 8, which a tiny header implies and does not
@@ -638,54 +667,54 @@ static void rewrite(plugin *p, FunctionID fid)
          * give. */
         bool tiny_done = false;
         if (!replaced) {
-            st = ilg_body_encode(p->body, ILG_ENCODE_OPTIMIZE_KEEP_MAXSTACK, NULL, &p->out);
-            tiny_done = st == ILG_OK && p->body->header == ILG_HEADER_TINY;
+            st = ilg_body_encode(w->body, ILG_ENCODE_OPTIMIZE_KEEP_MAXSTACK, NULL, &w->out);
+            tiny_done = st == ILG_OK && w->body->header == ILG_HEADER_TINY;
         }
         if (!tiny_done) {
-            p->out.len = 0;
-            st = ilg_body_encode(p->body, ILG_ENCODE_OPTIMIZE, &resolver, &p->out);
+            w->out.len = 0;
+            st = ilg_body_encode(w->body, ILG_ENCODE_OPTIMIZE, &resolver, &w->out);
         }
         if (st != ILG_OK && st != ILG_E_NOMEM) {
-            p->out.len = 0;
-            st = ilg_body_encode(p->body, ILG_ENCODE_PRESERVE, NULL, &p->out);
+            w->out.len = 0;
+            st = ilg_body_encode(w->body, ILG_ENCODE_PRESERVE, NULL, &w->out);
         }
     } else {
-        st = ilg_body_encode(p->body, ILG_ENCODE_PRESERVE, NULL, &p->out);
+        st = ilg_body_encode(w->body, ILG_ENCODE_PRESERVE, NULL, &w->out);
     }
     if (st != ILG_OK) {
-        p->failed++;
+        COUNT(w, failed);
         plog(p, "FAIL %s (0x%08x): encode: %s: %s", full, (unsigned)tok, ilg_status_name(st),
              ilg_last_diag()->message);
         goto done;
     }
     if (info->lpVtbl->GetILFunctionBodyAllocator(info, mod, &alloc) != S_OK || !alloc) {
-        p->failed++;
+        COUNT(w, failed);
         plog(p, "FAIL %s (0x%08x): no IMethodMalloc", full, (unsigned)tok);
         goto done;
     }
     /* A fat header must be 4-byte aligned; the allocator promises nothing about it. */
-    uint8_t *mem = alloc->lpVtbl->Alloc(alloc, (ULONG)p->out.len + 3);
+    uint8_t *mem = alloc->lpVtbl->Alloc(alloc, (ULONG)w->out.len + 3);
     if (!mem) {
-        p->failed++;
+        COUNT(w, failed);
         plog(p, "FAIL %s (0x%08x): IMethodMalloc::Alloc(%zu) returned NULL", full, (unsigned)tok,
-             p->out.len + 3);
+             w->out.len + 3);
         goto done;
     }
     uint8_t *at = (uint8_t *)(((uintptr_t)mem + 3) & ~(uintptr_t)3);
-    memcpy(at, p->out.data, p->out.len);
+    memcpy(at, w->out.data, w->out.len);
     HRESULT hr = info->lpVtbl->SetILFunctionBody(info, mod, tok, at);
     if (hr != S_OK) {
-        p->failed++;
+        COUNT(w, failed);
         plog(p, "FAIL %s (0x%08x): SetILFunctionBody returned 0x%08x", full, (unsigned)tok,
              (unsigned)hr);
         goto done;
     }
-    p->rewritten++;
+    COUNT(w, rewritten);
     if (!p->log_rewrites)
         goto done;
     offsets = malloc(4096);
     if (offsets)
-        log_offsets(p, old_offsets, old_count, offsets, 4096);
+        log_offsets(w, old_offsets, old_count, offsets, 4096);
     info->lpVtbl->GetModuleInfo(info, mod, &base, 0, NULL, NULL, NULL);
     /* Positions relative to the module base: under CoreCLR new bodies lie below it. */
     ptrdiff_t old_rel = header - base, new_rel = at - base;
@@ -693,7 +722,7 @@ static void rewrite(plugin *p, FunctionID fid)
          (unsigned)tok, actions, old_rel < 0 ? "-" : "",
          (unsigned long long)(old_rel < 0 ? -old_rel : old_rel), (unsigned)size,
          new_rel < 0 ? "-" : "", (unsigned long long)(new_rel < 0 ? -new_rel : new_rel),
-         p->out.len, offsets ? offsets : "?");
+         w->out.len, offsets ? offsets : "?");
 done:
     free(offsets);
     free(old_offsets);
@@ -701,6 +730,87 @@ done:
         alloc->lpVtbl->Release(alloc);
     if (md)
         md->lpVtbl->Release(md);
+}
+
+/* ---- workers ------------------------------------------------------------------------ */
+
+static void worker_free(worker *w)
+{
+    ilg_body_free(w->body);
+    ilg_body_free(w->snippet);
+    free(w->out.data);
+    free(w->probes);
+    for (size_t i = 0; i < w->shape_count; i++)
+        shape_module_free(&w->shapes[i]);
+    free(w->shapes);
+    free(w);
+}
+
+/* Drops what the worker cached for a module id that a new module now has. */
+static void worker_forget(worker *w, ModuleID module)
+{
+    shapes_forget(w, module);
+    size_t kept = 0;
+    for (size_t i = 0; i < w->probe_count; i++)
+        if (w->probes[i].module != module)
+            w->probes[kept++] = w->probes[i];
+    w->probe_count = kept;
+    if (w->name_module == module)
+        w->name_module = 0;
+}
+
+/* The key's destructor: the thread is gone, its worker (caches and all) waits for the
+ * next new thread. */
+static void worker_retire(void *v)
+{
+    worker *w = v;
+    plugin *p = w->p;
+    pthread_mutex_lock(&p->lock);
+    w->next_free = p->free_workers;
+    p->free_workers = w;
+    pthread_mutex_unlock(&p->lock);
+}
+
+/* This thread's worker with the module ids loaded since its last method forgotten;
+ * NULL when memory is short. */
+static worker *worker_get(plugin *p)
+{
+    worker *w = pthread_getspecific(p->key);
+    if (!w) {
+        pthread_mutex_lock(&p->lock);
+        if ((w = p->free_workers))
+            p->free_workers = w->next_free;
+        pthread_mutex_unlock(&p->lock);
+        if (!w) {
+            w = calloc(1, sizeof *w);
+            if (!w)
+                return NULL;
+            w->p = p;
+            if (ilg_body_new(&w->body) != ILG_OK || ilg_body_new(&w->snippet) != ILG_OK) {
+                worker_free(w);
+                return NULL;
+            }
+            pthread_mutex_lock(&p->lock);
+            w->next = p->workers;
+            p->workers = w;
+            /* A new worker has nothing cached: earlier loads do not concern it. */
+            w->forgotten = atomic_load(&p->forget_count);
+            pthread_mutex_unlock(&p->lock);
+        }
+        if (pthread_setspecific(p->key, w) != 0) {
+            worker_retire(w);
+            return NULL;
+        }
+    }
+    size_t n = atomic_load_explicit(&p->forget_count, memory_order_acquire);
+    if (w->forgotten != n) {
+        pthread_mutex_lock(&p->lock); /* the log may be reallocated by a new entry */
+        for (size_t i = w->forgotten; i < n; i++)
+            worker_forget(w, p->forget[i]);
+        pthread_mutex_unlock(&p->lock);
+        w->forgotten = n;
+    }
+    return w;
 }
 
 /* ---- ICorProfilerCallback3 ---------------------------------------------------------- */
@@ -733,13 +843,14 @@ static ULONG cb_Release(ICorProfilerCallback3 *This)
         if (p->info)
             p->info->lpVtbl->Release(p->info);
         ilg__plugin_rules_free(&p->rules);
-        ilg_body_free(p->body);
-        ilg_body_free(p->snippet);
-        free(p->out.data);
-        free(p->probes);
-        for (size_t i = 0; i < p->shape_count; i++)
-            shape_module_free(&p->shapes[i]);
-        free(p->shapes);
+        /* No destructor runs for a deleted key: every worker, in use or not, goes here. */
+        if (p->have_key)
+            pthread_key_delete(p->key);
+        for (worker *w = p->workers, *next; w; w = next) {
+            next = w->next;
+            worker_free(w);
+        }
+        free(p->forget);
         if (p->log && p->log != stderr)
             fclose(p->log);
         pthread_mutex_destroy(&p->lock);
@@ -771,8 +882,6 @@ static HRESULT cb_Initialize(ICorProfilerCallback3 *This, IUnknown *unk)
         plog(p, "rules: %s: %s", ilg_status_name(st), ilg_last_diag()->message);
         return E_FAIL;
     }
-    if (ilg_body_new(&p->body) != ILG_OK || ilg_body_new(&p->snippet) != ILG_OK)
-        return E_OUTOFMEMORY;
     HRESULT hr = unk->lpVtbl->QueryInterface(unk, &IID_ICorProfilerInfo3, (void **)&p->info);
     if (FAILED(hr)) {
         plog(p, "QueryInterface(ICorProfilerInfo3) returned 0x%08x", (unsigned)hr);
@@ -794,10 +903,18 @@ static HRESULT cb_Initialize(ICorProfilerCallback3 *This, IUnknown *unk)
 static HRESULT cb_Shutdown(ICorProfilerCallback3 *This)
 {
     plugin *p = impl_from_ICorProfilerCallback3(This);
+    unsigned long jit = 0, matched = 0, rewritten = 0, failed = 0, skipped = 0;
     pthread_mutex_lock(&p->lock);
-    plog(p, "summary jit=%lu matched=%lu rewritten=%lu failed=%lu skipped=%lu", p->jit,
-         p->matched, p->rewritten, p->failed, p->skipped);
+    for (const worker *w = p->workers; w; w = w->next) {
+        jit += atomic_load_explicit(&w->jit, memory_order_relaxed);
+        matched += atomic_load_explicit(&w->matched, memory_order_relaxed);
+        rewritten += atomic_load_explicit(&w->rewritten, memory_order_relaxed);
+        failed += atomic_load_explicit(&w->failed, memory_order_relaxed);
+        skipped += atomic_load_explicit(&w->skipped, memory_order_relaxed);
+    }
     pthread_mutex_unlock(&p->lock);
+    plog(p, "summary jit=%lu matched=%lu rewritten=%lu failed=%lu skipped=%lu", jit, matched,
+         rewritten, failed, skipped);
     return S_OK;
 }
 
@@ -807,26 +924,36 @@ static HRESULT cb_ModuleLoadFinished(ICorProfilerCallback3 *This, ModuleID modul
                                      HRESULT hrStatus)
 {
     plugin *p = impl_from_ICorProfilerCallback3(This);
+    HRESULT hr = S_OK;
     pthread_mutex_lock(&p->lock);
-    shapes_forget(p, moduleId);
-    size_t kept = 0;
-    for (size_t i = 0; i < p->probe_count; i++)
-        if (p->probes[i].module != moduleId)
-            p->probes[kept++] = p->probes[i];
-    p->probe_count = kept;
-    if (p->name_module == moduleId)
-        p->name_module = 0;
+    size_t n = atomic_load_explicit(&p->forget_count, memory_order_relaxed);
+    if (n == p->forget_cap) {
+        size_t cap = p->forget_cap ? p->forget_cap * 2 : 64;
+        ModuleID *f = realloc(p->forget, cap * sizeof *f);
+        if (!f) {
+            hr = E_OUTOFMEMORY;
+            goto done;
+        }
+        p->forget = f;
+        p->forget_cap = cap;
+    }
+    p->forget[n] = moduleId;
+    atomic_store_explicit(&p->forget_count, n + 1, memory_order_release);
+done:
     pthread_mutex_unlock(&p->lock);
-    return S_OK;
+    return hr;
 }
 
 static HRESULT cb_JITCompilationStarted(ICorProfilerCallback3 *This, FunctionID functionId,
                                         BOOL fIsSafeToBlock)
 {
     plugin *p = impl_from_ICorProfilerCallback3(This);
-    pthread_mutex_lock(&p->lock);
-    rewrite(p, functionId);
-    pthread_mutex_unlock(&p->lock);
+    worker *w = worker_get(p);
+    if (w)
+        rewrite(w, functionId);
+    else
+        plog(p, "FAIL function 0x%llx: no memory for this thread's state",
+             (unsigned long long)functionId);
     return S_OK;
 }
 
@@ -887,7 +1014,14 @@ static HRESULT cf_CreateInstance(IClassFactory *This, IUnknown *outer, REFIID ri
         return E_OUTOFMEMORY;
     p->ICorProfilerCallback3_iface.lpVtbl = &plugin_vtbl;
     atomic_init(&p->refs, 1);
+    atomic_init(&p->forget_count, 0);
     pthread_mutex_init(&p->lock, NULL);
+    if (pthread_key_create(&p->key, worker_retire) != 0) {
+        pthread_mutex_destroy(&p->lock);
+        free(p);
+        return E_OUTOFMEMORY;
+    }
+    p->have_key = true;
     HRESULT hr = cb_QueryInterface(&p->ICorProfilerCallback3_iface, riid, ppv);
     cb_Release(&p->ICorProfilerCallback3_iface);
     return hr;

@@ -8,6 +8,10 @@
 #            ILGRAFT_LOG_LEVEL=failures) through the harness host: every method
 #            JIT-compiled, rewritten through the arena, saved as a new section. Like the
 #            peer it reports counts, not every method.
+#   ilgraft-threads  the same with --jit-threads T (T = the machine's CPUs): the JIT
+#            callbacks from T threads at once, as CoreCLR compiles; the peer (Mono's JIT
+#            and GC threads) uses more than one CPU too. Same bodies, other places in
+#            the arena: its output is checked like the others.
 #   ilgraft-report  the same with the full per-method report on stdout and a plugin log
 #            line per rewrite, the interactive default; printed for comparison.
 # PROBE is a static void() method of the assembly itself (default for Mono's mscorlib:
@@ -35,7 +39,7 @@ cecil=$(ls -d /usr/lib/mono/gac/Mono.Cecil/*/Mono.Cecil.dll 2>/dev/null | sort -
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-mkdir -p "$tmp/cecil_out" "$tmp/ilgraft_out" "$tmp/report_out"
+mkdir -p "$tmp/cecil_out" "$tmp/ilgraft_out" "$tmp/threads_out" "$tmp/report_out"
 # The peer is built by the build (target bench_save_cecil) or, without one, here.
 if [ -n "$prebuilt" ] && [ -r "$prebuilt" ]; then
   cp "$prebuilt" "$tmp/cecilweave.exe"
@@ -53,12 +57,16 @@ rounds, asm, cecil, ilgraft, plugin, tmp, probe, name = sys.argv[1:9]
 rounds = int(rounds)
 env = dict(os.environ, ILGRAFT_RULES=tmp + "/rules.json", ILGRAFT_LOG=tmp + "/plugin.log")
 host = [ilgraft, "run", "--profiler", plugin, "--clsid", "{B2E3A7C4-6D15-4F38-9A21-5C7E0D3F8B94}"]
+threads = os.cpu_count() or 1
 tools = {
     "ilgraft": host + ["--summary", "--save", tmp + "/ilgraft_out", asm],
+    "ilgraft-threads": host + ["--summary", "--jit-threads", str(threads), "--save",
+                               tmp + "/threads_out", asm],
     "ilgraft-report": host + ["--save", tmp + "/report_out", asm],
     "cecil": ["mono", tmp + "/cecilweave.exe", asm, tmp + "/cecil_out/" + name, probe],
 }
-envs = {"ilgraft": dict(env, ILGRAFT_LOG_LEVEL="failures"), "ilgraft-report": env, "cecil": env}
+quiet = dict(env, ILGRAFT_LOG_LEVEL="failures")
+envs = {"ilgraft": quiet, "ilgraft-threads": quiet, "ilgraft-report": env, "cecil": env}
 def run(argv, env, capture=False):
     # Output goes to files, not pipes: the host's report for every method of mscorlib
     # would fill a pipe that nobody reads while we wait.
@@ -85,7 +93,7 @@ counts = {}
 # The report changes nothing in what is saved.
 if open("%s/report_out/%s" % (tmp, name), "rb").read() != open("%s/ilgraft_out/%s" % (tmp, name), "rb").read():
     sys.exit("bench_save: the saved image differs between the summary and the full-report runs")
-for k in ("ilgraft", "cecil"):
+for k in ("ilgraft", "threads", "cecil"):
     out = "%s/%s_out/%s" % (tmp, k, name)
     v = subprocess.run([ilgraft, "verify", out], capture_output=True, text=True)
     if v.returncode != 0:
@@ -97,19 +105,27 @@ for k in ("ilgraft", "cecil"):
                     and "IL_0000:" in line)
     counts[k + "_size"] = os.path.getsize(out)
 summary = [l for l in last["ilgraft"].splitlines() if re.search(r"methods, .* rewritten", l)]
+summary_t = [l for l in last["ilgraft-threads"].splitlines() if re.search(r"methods, .* rewritten", l)]
+if [s.strip() for s in summary] != [s.strip() for s in summary_t]:
+    sys.exit("bench_save: --jit-threads %d reports other counts: %s / %s" % (threads, summary, summary_t))
 wi, ci, mi = tot["ilgraft"][0] / rounds, tot["ilgraft"][1] / rounds, tot["ilgraft"][2]
+wt, ct, mt = tot["ilgraft-threads"][0] / rounds, tot["ilgraft-threads"][1] / rounds, tot["ilgraft-threads"][2]
 wr, cr, mr = tot["ilgraft-report"][0] / rounds, tot["ilgraft-report"][1] / rounds, tot["ilgraft-report"][2]
 wc, cc, mc = tot["cecil"][0] / rounds, tot["cecil"][1] / rounds, tot["cecil"][2]
 print("assembly: %s (%d rounds, interleaved); probe %s" % (asm, rounds, probe))
 print("peer: %s" % cecil)
 print("ilgraft: %s" % (summary[-1].strip() if summary else "?"))
 print("cecil:   %s" % last["cecil"].strip().splitlines()[-1])
-print("probe call at IL_0000 (monodis): ilgraft %d, cecil %d; output bytes: ilgraft %d, cecil %d"
-      % (counts["ilgraft"], counts["cecil"], counts["ilgraft_size"], counts["cecil_size"]))
+print("probe call at IL_0000 (monodis): ilgraft %d, with %d JIT threads %d, cecil %d"
+      % (counts["ilgraft"], threads, counts["threads"], counts["cecil"]))
+print("output bytes: ilgraft %d, with %d JIT threads %d, cecil %d"
+      % (counts["ilgraft_size"], threads, counts["threads_size"], counts["cecil_size"]))
 print("ilgraft run --save: %8.1f ms wall  %8.1f ms cpu  peak %7d KB" % (wi * 1e3, ci * 1e3, mi))
+print("  --jit-threads %-3d  %8.1f ms wall  %8.1f ms cpu  peak %7d KB" % (threads, wt * 1e3, ct * 1e3, mt))
 print("  with full report:  %8.1f ms wall  %8.1f ms cpu  peak %7d KB" % (wr * 1e3, cr * 1e3, mr))
 print("cecil weave+write:  %8.1f ms wall  %8.1f ms cpu  peak %7d KB" % (wc * 1e3, cc * 1e3, mc))
 print("ratios (cecil / ilgraft): wall %.1fx, cpu %.1fx, memory %.1fx" % (wc / wi, cc / ci, mc / mi))
+print("  --jit-threads %-3d        wall %.1fx, cpu %.1fx, memory %.1fx" % (threads, wc / wt, cc / ct, mc / mt))
 print("  with full report:        wall %.1fx, cpu %.1fx, memory %.1fx" % (wc / wr, cc / cr, mc / mr))
 print("load average: %s" % open("/proc/loadavg").read().split()[0])
 PY

@@ -1,6 +1,7 @@
 /* prof_common.c: the shared profiler skeleton (see prof_common.h). The default
  * callbacks below are one per ICorProfilerCallback3 slot, in slot order. */
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +21,7 @@ typedef struct prof_object {
 } prof_object;
 
 static FILE *log_file;
-static int failures;
+static atomic_int failures; /* checks may fail on several JIT threads at once */
 
 static FILE *prof_out(void)
 {
@@ -36,11 +37,14 @@ static FILE *prof_out(void)
 void prof_log(const char *fmt, ...)
 {
     va_list ap;
+    FILE *out = prof_out();
+    flockfile(out); /* whole lines, whichever thread logs */
     va_start(ap, fmt);
-    vfprintf(prof_out(), fmt, ap);
+    vfprintf(out, fmt, ap);
     va_end(ap);
-    fputc('\n', prof_out());
-    fflush(prof_out());
+    fputc('\n', out);
+    fflush(out);
+    funlockfile(out);
 }
 
 void prof_check(bool cond, const char *fmt, ...)
@@ -49,18 +53,21 @@ void prof_check(bool cond, const char *fmt, ...)
     if (cond)
         return;
     failures++;
-    fputs("FAIL: ", prof_out());
+    FILE *out = prof_out();
+    flockfile(out);
+    fputs("FAIL: ", out);
     va_start(ap, fmt);
-    vfprintf(prof_out(), fmt, ap);
+    vfprintf(out, fmt, ap);
     va_end(ap);
-    fputc('\n', prof_out());
-    fflush(prof_out());
+    fputc('\n', out);
+    fflush(out);
+    funlockfile(out);
 }
 
 void prof_finish(void)
 {
     if (failures)
-        prof_log("FAIL %d", failures);
+        prof_log("FAIL %d", (int)failures);
     else
         prof_log("PASS");
 }
@@ -155,7 +162,9 @@ static HRESULT cb_JITCompilationStarted(ICorProfilerCallback3 *This, FunctionID 
 static HRESULT cb_JITCompilationFinished(ICorProfilerCallback3 *This, FunctionID functionId,
                                          HRESULT hrStatus, BOOL fIsSafeToBlock)
 {
-    return S_OK;
+    prof_object *p = impl_from_cb(This);
+    return prof_test_hooks.jit_finished ? prof_test_hooks.jit_finished(p->info, functionId)
+                                        : S_OK;
 }
 
 #include "callback_stubs.inc"

@@ -13,6 +13,7 @@ typedef struct prof_hooks {
     HRESULT (*initialize)(ICorProfilerInfo3 *info);
     HRESULT (*module_load_finished)(ICorProfilerInfo3 *info, ModuleID module);
     HRESULT (*jit_started)(ICorProfilerInfo3 *info, FunctionID fid);
+    HRESULT (*jit_finished)(ICorProfilerInfo3 *info, FunctionID fid);
     HRESULT (*shutdown)(ICorProfilerInfo3 *info);
     /* When set and true: refuse QueryInterface for ICorProfilerCallback3, as a
      * profiler written for .NET 2.0 would. */

@@ -19,6 +19,8 @@
 
 #include "ilgraft/host.h"
 #include "ilgraft/hostmem.h"
+#include "ilgraft/loader.h"
+#include "ilgraft/save.h"
 #include "unit/fixture_util.h"
 
 #define PLUGIN_CLSID "{B2E3A7C4-6D15-4F38-9A21-5C7E0D3F8B94}"
@@ -455,6 +457,114 @@ START_TEST(every_host_allocation_fault_with_the_plugin)
 }
 END_TEST
 
+/* One in-process run of the plugin over image with `threads` JIT threads, saved into
+ * dir; the host's records of its methods (names and diagnostics dropped) in *out. */
+static uint32_t threaded_run(const char *image, unsigned threads, const char *dir,
+                             ilg_host_method **out)
+{
+    ilg_host_options o = { .log = stderr, .jit_threads = threads };
+    ilg_save_options so = { .log = fopen("/dev/null", "w") };
+    ilg_host *h = NULL;
+    ilg_host_module hm;
+    ck_assert_ptr_nonnull(so.log);
+    ck_assert_int_eq(mkdir(dir, 0700), 0);
+    ck_assert_int_eq(ilg_host_new(&o, &h), ILG_OK);
+    ck_assert_int_eq(ilg_host_load_profiler(h, ILG_PLUGIN_PATH, PLUGIN_CLSID), ILG_OK);
+    ck_assert_int_eq(ilg_host_run(h, &image, 1), ILG_OK);
+    ck_assert_int_eq(ilg_host_save(h, dir, &so, NULL), ILG_OK);
+    ck_assert_int_eq(ilg_host_module_get(h, 0, &hm), ILG_OK);
+    *out = calloc(hm.method_count, sizeof **out);
+    ck_assert_ptr_nonnull(*out);
+    for (uint32_t rid = 1; rid <= hm.method_count; rid++) {
+        ck_assert_int_eq(ilg_host_method_get(h, 0, rid, &(*out)[rid - 1]), ILG_OK);
+        (*out)[rid - 1].name = (*out)[rid - 1].diagnostic = NULL;
+    }
+    ilg_host_free(h);
+    fclose(so.log);
+    return hm.method_count;
+}
+
+/* The plugin on four JIT threads at once (as CoreCLR runs it) rewrites Mono's mscorlib
+ * exactly as on one: probes at every entry, probes at the exits of a namespace's
+ * methods (try/finally, data flow for bodies that grow past a tiny header) and a
+ * mutation, into bodies that are byte for byte the same, wherever in the arena each
+ * thread put them. The plugin's per-thread state and the host's concurrent
+ * SetILFunctionBody are what this exercises (the TSan job runs it too). */
+START_TEST(jit_threads_rewrite_as_one_thread_does)
+{
+    static const char corlib[] = "/usr/lib/mono/4.5/mscorlib.dll";
+    if (access(corlib, R_OK) != 0) {
+        ck_assert_msg(!fx_is_ci(), "%s not found and CI=true", corlib);
+        printf("SKIP: %s not found\n", corlib);
+        return;
+    }
+    char rules[96], log1[96], dir1[96], dir4[96];
+    snprintf(rules, sizeof rules, "%s/rules.json", save_dir);
+    snprintf(dir1, sizeof dir1, "%s/one", save_dir);
+    snprintf(dir4, sizeof dir4, "%s/four", save_dir);
+    FILE *f = fopen(rules, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs("{\"rules\": [\n"
+          " {\"match\": \"*\", \"action\": \"probe-entry\",\n"
+          "  \"probe\": \"System.Threading.Thread::MemoryBarrier\"},\n"
+          " {\"match\": \"System.Collections.*\", \"action\": \"probe-exit\",\n"
+          "  \"probe\": \"System.Threading.Thread::MemoryBarrier\"},\n"
+          " {\"match\": \"System.String::*\", \"action\": \"mutate\", \"from\": \"add\","
+          " \"to\": \"sub\"}]}\n",
+          f);
+    ck_assert_int_eq(fclose(f), 0);
+    setenv("ILGRAFT_RULES", rules, 1);
+    setenv("ILGRAFT_LOG_LEVEL", "failures", 1);
+    ilg_host_method *one = NULL, *four = NULL;
+    uint32_t n = threaded_run(corlib, 1, dir1, &one);
+    char *log_one = read_log();
+    snprintf(log1, sizeof log1, "%s.one", log_path);
+    ck_assert_int_eq(rename(log_path, log1), 0);
+    ck_assert_uint_eq(threaded_run(corlib, 4, dir4, &four), n);
+    char *log_four = read_log();
+    unlink(log1);
+    unsetenv("ILGRAFT_LOG_LEVEL");
+    const char *sum1 = strstr(log_one, "summary "), *sum4 = strstr(log_four, "summary ");
+    ck_assert_ptr_nonnull(sum1);
+    ck_assert_ptr_nonnull(sum4);
+    ck_assert_msg(strstr(sum1, "failed=0"), "%s", sum1);
+    ck_assert_str_eq(sum4, sum1);
+
+    char path1[128], path4[128];
+    snprintf(path1, sizeof path1, "%s/mscorlib.dll", dir1);
+    snprintf(path4, sizeof path4, "%s/mscorlib.dll", dir4);
+    ilg_image *img1 = NULL, *img4 = NULL;
+    ck_assert_int_eq(ilg_image_open(path1, NULL, &img1), ILG_OK);
+    ck_assert_int_eq(ilg_image_open(path4, NULL, &img4), ILG_OK);
+    uint32_t rewritten = 0, moved = 0;
+    for (uint32_t r = 0; r < n; r++) {
+        const ilg_host_method *a = &one[r], *b = &four[r];
+        ck_assert_msg(a->status == b->status && a->jitted == b->jitted &&
+                          a->new_size == b->new_size,
+                      "rid %u: status %d, %u bytes on one thread; %d, %u bytes on four", r + 1,
+                      a->status, a->new_size, b->status, b->new_size);
+        if (a->status != ILG_HOST_REWRITTEN)
+            continue;
+        const uint8_t *p1 = NULL, *p4 = NULL;
+        ck_assert_int_eq(ilg_image_rva_to_ptr(img1, a->new_rva, a->new_size, &p1), ILG_OK);
+        ck_assert_int_eq(ilg_image_rva_to_ptr(img4, b->new_rva, b->new_size, &p4), ILG_OK);
+        ck_assert_msg(memcmp(p1, p4, a->new_size) == 0, "rid %u: the saved bodies differ",
+                      r + 1);
+        rewritten++;
+        moved += a->new_rva != b->new_rva;
+    }
+    ck_assert_uint_gt(rewritten, 24000);
+    printf("jit threads: %u bodies the same, %u of them elsewhere in the arena\n", rewritten,
+           moved);
+    ilg_image_close(img1);
+    ilg_image_close(img4);
+    free(one);
+    free(four);
+    free(log_one);
+    free(log_four);
+}
+END_TEST
+
 START_TEST(wildcards_choose_the_methods)
 {
     if (!have_mono())
@@ -560,6 +670,12 @@ static Suite *plugin_host_suite(void)
     tcase_add_loop_test(tc, bad_rules_stop_the_plugin, 0,
                         (int)(sizeof bad_rules / sizeof bad_rules[0]));
     suite_add_tcase(s, tc);
+    /* Its own case so that the ThreadSanitizer job can run it alone (CK_RUN_CASE). */
+    TCase *threads = tcase_create("threads");
+    tcase_add_checked_fixture(threads, setup, teardown);
+    tcase_set_timeout(threads, 300);
+    tcase_add_test(threads, jit_threads_rewrite_as_one_thread_does);
+    suite_add_tcase(s, threads);
     return s;
 }
 

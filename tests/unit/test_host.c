@@ -327,6 +327,127 @@ START_TEST(isolation_reports_exit_signal_and_timeout)
 }
 END_TEST
 
+/* Mono's mscorlib (27,261 methods): enough work that every JIT thread gets some. */
+#define MONO_MSCORLIB "/usr/lib/mono/4.5/mscorlib.dll"
+
+typedef struct thread_run {
+    int threads, started, finished, rewritten, twice, wrong_thread;
+    bool passed;
+    uint32_t modules, methods[3];
+    ilg_host_method *records[3]; /* [module][rid - 1] */
+} thread_run;
+
+/* One in-process run of prof_threads over images with `threads` JIT threads: what the
+ * profiler counted and the host's records. */
+static void run_threads(const char *const *images, uint32_t count, unsigned threads,
+                        thread_run *out)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/ilg_prof_threads_%d.log", (int)getpid());
+    setenv("PROF_LOG", path, 1);
+    ilg_host_options o = { .log = log_file, .jit_threads = threads };
+    ilg_host *h = NULL;
+    memset(out, 0, sizeof *out);
+    ck_assert_int_eq(ilg_host_new(&o, &h), ILG_OK);
+    ck_assert_int_eq(ilg_host_load_profiler(h, ILG_PROF_THREADS, TEST_CLSID), ILG_OK);
+    ck_assert_int_eq(ilg_host_run(h, images, count), ILG_OK);
+    out->modules = ilg_host_module_count(h);
+    ck_assert_uint_eq(out->modules, count);
+    for (uint32_t i = 0; i < count; i++) {
+        ilg_host_module hm;
+        ck_assert_int_eq(ilg_host_module_get(h, i, &hm), ILG_OK);
+        out->methods[i] = hm.method_count;
+        out->records[i] = calloc(hm.method_count, sizeof *out->records[i]);
+        ck_assert_ptr_nonnull(out->records[i]);
+        for (uint32_t rid = 1; rid <= hm.method_count; rid++)
+            ck_assert_int_eq(ilg_host_method_get(h, i, rid, &out->records[i][rid - 1]), ILG_OK);
+    }
+    /* The records' names and diagnostics live in the host: keep only what is compared. */
+    for (uint32_t i = 0; i < count; i++)
+        for (uint32_t r = 0; r < out->methods[i]; r++)
+            out->records[i][r].name = out->records[i][r].diagnostic = NULL;
+    ilg_host_free(h);
+    char *text = fx_read_file(path, NULL);
+    unlink(path);
+    setenv("PROF_LOG", "/dev/null", 1);
+    ck_assert_ptr_nonnull(text);
+    const char *line = strstr(text, "threads=");
+    ck_assert_msg(line, "no counts in the profiler's log: %s", text);
+    ck_assert_int_eq(sscanf(line, "threads=%d started=%d finished=%d rewritten=%d twice=%d "
+                                  "wrong_thread=%d",
+                            &out->threads, &out->started, &out->finished, &out->rewritten,
+                            &out->twice, &out->wrong_thread),
+                     6);
+    out->passed = strstr(text, "\nPASS\n") != NULL;
+    ck_assert_msg(out->passed, "the profiler's checks failed: %s", text);
+    free(text);
+}
+
+static void thread_run_free(thread_run *r)
+{
+    for (uint32_t i = 0; i < r->modules; i++)
+        free(r->records[i]);
+}
+
+/* With jit_threads the JIT callbacks of a module come from several threads: every method
+ * with IL exactly once, its Started and Finished from the same thread, every concurrent
+ * SetILFunctionBody accepted; and the records are those of a run on one thread. */
+START_TEST(jit_threads_share_out_every_method_once)
+{
+    bool have_corlib = access(MONO_MSCORLIB, R_OK) == 0;
+    if (!have_corlib) {
+        ck_assert_msg(!fx_is_ci(), MONO_MSCORLIB " not found and CI=true");
+        printf("SKIP: " MONO_MSCORLIB " not found (the fixtures are too small to share)\n");
+        return;
+    }
+    const char *images[] = { calc, types, MONO_MSCORLIB };
+    thread_run one, four;
+    run_threads(images, 3, 1, &one);
+    run_threads(images, 3, 4, &four);
+    int with_il = 0;
+    for (uint32_t i = 0; i < 3; i++)
+        for (uint32_t r = 0; r < one.methods[i]; r++)
+            with_il += one.records[i][r].old_rva != 0;
+    ck_assert_int_gt(with_il, 24000); /* 24,395 of them in mscorlib */
+    for (int k = 0; k < 2; k++) {
+        const thread_run *t = k ? &four : &one;
+        ck_assert_int_eq(t->started, with_il);
+        ck_assert_int_eq(t->finished, with_il);
+        ck_assert_int_eq(t->rewritten, with_il);
+        ck_assert_int_eq(t->twice, 0);
+        ck_assert_int_eq(t->wrong_thread, 0);
+    }
+    ck_assert_int_eq(one.threads, 1);
+    /* 24,000 bodies take milliseconds to copy: the other threads start long before. */
+    ck_assert_int_ge(four.threads, 2);
+    ck_assert_int_le(four.threads, 4);
+    for (uint32_t i = 0; i < 3; i++) {
+        ck_assert_uint_eq(one.methods[i], four.methods[i]);
+        for (uint32_t r = 0; r < one.methods[i]; r++) {
+            const ilg_host_method *a = &one.records[i][r], *b = &four.records[i][r];
+            ck_assert_msg(a->status == b->status && a->jitted == b->jitted &&
+                              a->new_size == b->new_size && a->old_rva == b->old_rva &&
+                              (a->new_rva != 0) == (b->new_rva != 0),
+                          "module %u method rid %u: %d/%d/%u on one thread, %d/%d/%u on four", i,
+                          r + 1, a->status, a->jitted, a->new_size, b->status, b->jitted,
+                          b->new_size);
+            ck_assert_int_eq(a->status, a->old_rva ? ILG_HOST_REWRITTEN : ILG_HOST_UNCHANGED);
+        }
+    }
+    thread_run_free(&one);
+    thread_run_free(&four);
+}
+END_TEST
+
+START_TEST(jit_threads_are_bounded)
+{
+    ilg_host_options o = { .log = log_file, .jit_threads = ILG_HOST_MAX_JIT_THREADS + 1 };
+    ck_assert_int_eq(ilg_host_new(&o, &host), ILG_E_INVALID_ARG);
+    ck_assert_ptr_null(host);
+    ck_assert_ptr_nonnull(strstr(ilg_last_diag()->message, "65 JIT threads"));
+}
+END_TEST
+
 static Suite *host_suite(void)
 {
     Suite *s = suite_create("host");
@@ -342,7 +463,14 @@ static Suite *host_suite(void)
     tcase_add_test(tc, bookkeeping_goes_through_the_host_heap);
     tcase_add_test(tc, every_injected_fault_fails_cleanly);
     tcase_add_test(tc, isolation_reports_exit_signal_and_timeout);
+    tcase_add_test(tc, jit_threads_are_bounded);
     suite_add_tcase(s, tc);
+    /* Its own case so that the ThreadSanitizer job can run it alone (CK_RUN_CASE). */
+    TCase *threads = tcase_create("threads");
+    tcase_add_checked_fixture(threads, setup, teardown);
+    tcase_set_timeout(threads, 300);
+    tcase_add_test(threads, jit_threads_share_out_every_method_once);
+    suite_add_tcase(s, threads);
     return s;
 }
 
