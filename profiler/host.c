@@ -90,7 +90,7 @@ ILG_API ilg_status ilg_host_new(const ilg_host_options *opts, ilg_host **out)
     pthread_mutex_init(&h->lock, NULL);
     pthread_mutex_init(&h->check_lock, NULL);
     for (size_t i = 0; i < sizeof h->method_locks / sizeof h->method_locks[0]; i++)
-        pthread_mutex_init(&h->method_locks[i], NULL);
+        pthread_mutex_init(&h->method_locks[i].m, NULL);
     if (opts && opts->methods_pattern) {
         h->pattern = host_strdup(h, opts->methods_pattern);
         if (!h->pattern) {
@@ -106,7 +106,7 @@ fail:
         pthread_mutex_destroy(&h->lock);
         pthread_mutex_destroy(&h->check_lock);
         for (size_t i = 0; i < sizeof h->method_locks / sizeof h->method_locks[0]; i++)
-            pthread_mutex_destroy(&h->method_locks[i]);
+            pthread_mutex_destroy(&h->method_locks[i].m);
         ILG_HOST_FREE(heap, h);
     }
     if (heap)
@@ -146,7 +146,7 @@ ILG_API void ilg_host_free(ilg_host *host)
     pthread_mutex_destroy(&host->lock);
     pthread_mutex_destroy(&host->check_lock);
     for (size_t i = 0; i < sizeof host->method_locks / sizeof host->method_locks[0]; i++)
-        pthread_mutex_destroy(&host->method_locks[i]);
+        pthread_mutex_destroy(&host->method_locks[i].m);
     IHostMalloc *heap = host->heap;
     IHostMemoryManager *mem = host->memory;
     FILE *log = host->log;

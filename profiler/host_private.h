@@ -105,8 +105,13 @@ struct ilg_host {
     pthread_mutex_t lock;
     /* A method record's status, name and diagnostic are guarded by one of these, chosen
      * by its address: one lock for all would make JIT threads wait on each other (it
-     * did, hundreds of times per run over mscorlib with two threads). */
-    pthread_mutex_t method_locks[64];
+     * did, hundreds of times per run over mscorlib with two threads). 128 bytes apart,
+     * so that no two of them share a cache line whatever the heap's 16-byte alignment
+     * puts them. */
+    struct {
+        pthread_mutex_t m;
+        char apart[128 - sizeof(pthread_mutex_t)];
+    } method_locks[64];
 
     char domain;                 /* its address is the AppDomainID */
     char thread;                 /* its address is the ThreadID */
@@ -128,7 +133,7 @@ static inline pthread_mutex_t *ilg__host_method_lock(const host_method *meth)
 {
     ilg_host *h = meth->module->host;
     size_t n = sizeof h->method_locks / sizeof h->method_locks[0];
-    return &h->method_locks[((uintptr_t)meth / sizeof *meth) % n];
+    return &h->method_locks[((uintptr_t)meth / sizeof *meth) % n].m;
 }
 
 /* info.c */

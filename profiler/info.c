@@ -356,11 +356,13 @@ static ilg_status resolver_call_shape(void *ctx, uint32_t token, uint32_t *pops,
 }
 
 /* Where the header may be read: the mapped image region holding it, or the part of the
- * arena handed out so far. *avail is how many bytes follow it there. */
+ * arena claimed so far (ilg_arena_span: one shared word, where the exact high water
+ * would read every JIT thread's block). *avail is how many bytes follow it there. */
 static bool header_extent(host_module *m, const uint8_t *p, size_t *avail)
 {
     const uint8_t *base = m->info.base;
-    ilg_arena_stats as;
+    uint32_t rva;
+    uint64_t left;
     uintptr_t off;
 
     /* The .NET Framework's rule: the header lies above the base, in the module. */
@@ -379,13 +381,10 @@ static bool header_extent(host_module *m, const uint8_t *p, size_t *avail)
         }
         return false;
     }
-    if (ilg_arena_stats_get(m->arena, &as) != ILG_OK)
+    if (ilg_arena_span(m->arena, p, &rva, &left) != ILG_OK)
         return false;
-    if (off >= as.start && off < as.high_water) {
-        *avail = (size_t)(as.high_water - off);
-        return true;
-    }
-    return false;
+    *avail = (size_t)left;
+    return true;
 }
 
 static HRESULT reject(host_method *meth, HRESULT hr, const char *fmt, ...) ILG_PRINTF(3, 4);

@@ -48,6 +48,12 @@ typedef struct shape_module {
 
 typedef struct plugin plugin;
 
+typedef struct module_refs {
+    ModuleID module;
+    IMetaDataImport *md;
+    IMethodMalloc *alloc;      /* NULL until the first rewrite in the module */
+} module_refs;
+
 /* One JIT thread's state: scratch bodies, the output buffer, caches and counters. Only
  * its thread touches it, so the JIT path takes no lock: CoreCLR compiles on many
  * threads at once, and one plugin-wide lock would serialise them all. A thread that
@@ -69,6 +75,10 @@ typedef struct worker {
     char owner_name[NAME_CAP];
     shape_module *shapes;
     size_t shape_count, shape_cap, shape_last;
+    /* Each module's metadata importer and IMethodMalloc, asked for once: a reference per
+     * method would have every JIT thread count up and down on the same two objects. */
+    struct module_refs *refs;
+    size_t ref_count, ref_cap, ref_last;
     /* Written by the owner only, read by Shutdown: relaxed atomics (plain moves). */
     atomic_ulong jit, matched, rewritten, failed, skipped;
 } worker;
@@ -84,6 +94,7 @@ struct plugin {
     ilg__plugin_rules rules;
     FILE *log;                 /* ILGRAFT_LOG or stderr */
     bool log_rewrites;         /* ILGRAFT_LOG_LEVEL is not "failures" */
+    bool names_needed;         /* a rule matches by name, or rewrites are logged */
     pthread_key_t key;         /* this thread's worker */
     bool have_key;
     pthread_mutex_t lock;      /* guards the worker lists and the forget log */
@@ -511,7 +522,75 @@ static const probe_cache *find_probe(worker *w, IMetaDataImport *md, ModuleID mo
     return &w->probes[w->probe_count++];
 }
 
+/* ---- module references ------------------------------------------------------------- */
+
+static void refs_release(module_refs *r)
+{
+    if (r->md)
+        r->md->lpVtbl->Release(r->md);
+    if (r->alloc)
+        r->alloc->lpVtbl->Release(r->alloc);
+}
+
+/* The worker's references for module (its importer asked for now if need be); NULL
+ * when the runtime gives no importer or memory is short. */
+static module_refs *module_refs_get(worker *w, ModuleID module)
+{
+    if (w->ref_last < w->ref_count && w->refs[w->ref_last].module == module)
+        return &w->refs[w->ref_last];
+    for (size_t i = 0; i < w->ref_count; i++)
+        if (w->refs[i].module == module) {
+            w->ref_last = i;
+            return &w->refs[i];
+        }
+    if (w->ref_count == w->ref_cap) {
+        size_t ncap = w->ref_cap ? w->ref_cap * 2 : 8;
+        module_refs *n = realloc(w->refs, ncap * sizeof *n);
+        if (!n)
+            return NULL;
+        w->refs = n;
+        w->ref_cap = ncap;
+    }
+    IUnknown *unk = NULL;
+    ICorProfilerInfo3 *info = w->p->info;
+    if (info->lpVtbl->GetModuleMetaData(info, module, ofRead, &IID_IMetaDataImport, &unk) != S_OK ||
+        !unk)
+        return NULL;
+    w->ref_last = w->ref_count;
+    w->refs[w->ref_count++] = (module_refs){ module, (IMetaDataImport *)unk, NULL };
+    return &w->refs[w->ref_last];
+}
+
+static void module_refs_forget(worker *w, ModuleID module)
+{
+    for (size_t i = 0; i < w->ref_count; i++)
+        if (w->refs[i].module == module) {
+            refs_release(&w->refs[i]);
+            w->refs[i] = w->refs[--w->ref_count];
+            w->ref_last = 0;
+            return;
+        }
+}
+
 /* ---- the rewrite -------------------------------------------------------------------- */
+
+/* "Ns.Type::Method" and "Type::Method" into full and simple (each 2 * NAME_CAP + 4),
+ * from the method's name as GetMethodProps gave it (wname, len) and its owner's name,
+ * which the worker keeps for the next method of the same type. */
+static void method_names(worker *w, IMetaDataImport *md, ModuleID mod, mdTypeDef owner,
+                         const WCHAR *wname, ULONG len, char *full, char *simple)
+{
+    char mname[NAME_CAP];
+    to_utf8(wname, len, mname, sizeof mname);
+    if (mod != w->name_module || owner != w->name_owner) {
+        type_name(md, owner, w->owner_name, sizeof w->owner_name, 0);
+        w->name_module = mod;
+        w->name_owner = owner;
+    }
+    const char *dot = strrchr(w->owner_name, '.');
+    join_name(full, 2 * NAME_CAP + 4, w->owner_name, mname);
+    join_name(simple, 2 * NAME_CAP + 4, dot ? dot + 1 : w->owner_name, mname);
+}
 
 /* "old->new" IL offsets of the original instructions that survived, from the tags
  * (instr.reserved = original index + 1) the editor carries along with them. */
@@ -537,13 +616,14 @@ static void rewrite(worker *w, FunctionID fid)
     ClassID cls = 0;
     ModuleID mod = 0;
     mdToken tok = 0;
-    IUnknown *unk = NULL;
     IMetaDataImport *md = NULL;
     IMethodMalloc *alloc = NULL;
+    module_refs *refs = NULL;
     uint32_t *old_offsets = NULL;
     char *offsets = NULL;
     WCHAR wname[NAME_CAP];
-    char mname[NAME_CAP], full[2 * NAME_CAP + 4], simple[2 * NAME_CAP + 4];
+    char full[2 * NAME_CAP + 4] = "", simple[2 * NAME_CAP + 4] = "";
+    char why[sizeof(((ilg_diag *)0)->message)]; /* the diagnostic, before naming calls */
     char actions[256] = "";
     ULONG len = 0, sig_len = 0, size = 0;
     PCCOR_SIGNATURE msig = NULL;
@@ -554,26 +634,30 @@ static void rewrite(worker *w, FunctionID fid)
 
     COUNT(w, jit);
     if (info->lpVtbl->GetFunctionInfo(info, fid, &cls, &mod, &tok) != S_OK ||
-        info->lpVtbl->GetTokenAndMetaDataFromFunction(info, fid, &IID_IMetaDataImport, &unk, &tok) !=
-            S_OK ||
-        !unk)
+        !(refs = module_refs_get(w, mod)))
         return;
-    md = (IMetaDataImport *)unk;
-    if (md->lpVtbl->GetMethodProps(md, tok, &owner, wname, NAME_CAP, &len, NULL, &msig, &sig_len,
-                                   NULL, NULL) != S_OK)
+    md = refs->md;
+    /* When every rule matches "*" and no rewrite is logged, the name is only needed for
+     * a failure, and is made then: naming was a sixth of the work of a probe run. */
+    bool named = p->names_needed;
+    if (md->lpVtbl->GetMethodProps(md, tok, &owner, named ? wname : NULL, named ? NAME_CAP : 0,
+                                   named ? &len : NULL, NULL, &msig, &sig_len, NULL,
+                                   NULL) != S_OK)
         goto done;
-    to_utf8(wname, len, mname, sizeof mname);
-    if (mod != w->name_module || owner != w->name_owner) {
-        type_name(md, owner, w->owner_name, sizeof w->owner_name, 0);
-        w->name_module = mod;
-        w->name_owner = owner;
+#define NAME_FOR_LOG()                                                                         \
+    do {                                                                                       \
+        if (!named && md->lpVtbl->GetMethodProps(md, tok, NULL, wname, NAME_CAP, &len, NULL,   \
+                                                 NULL, NULL, NULL, NULL) == S_OK)              \
+            method_names(w, md, mod, owner, wname, len, full, simple);                        \
+        named = true;                                                                          \
+    } while (0)
+    if (named) {
+        method_names(w, md, mod, owner, wname, len, full, simple);
+        for (size_t i = 0; i < p->rules.count; i++)
+            matched += ilg__plugin_rule_matches(&p->rules.items[i], full, simple);
+    } else {
+        matched = p->rules.count;
     }
-    const char *dot = strrchr(w->owner_name, '.');
-    join_name(full, sizeof full, w->owner_name, mname);
-    join_name(simple, sizeof simple, dot ? dot + 1 : w->owner_name, mname);
-
-    for (size_t i = 0; i < p->rules.count; i++)
-        matched += ilg__plugin_rule_matches(&p->rules.items[i], full, simple);
     if (!matched)
         goto done;
     COUNT(w, matched);
@@ -582,8 +666,9 @@ static void rewrite(worker *w, FunctionID fid)
     ilg_status st = ilg_body_decode(w->body, header, size);
     if (st != ILG_OK) {
         COUNT(w, failed);
-        plog(p, "FAIL %s (0x%08x): decode: %s: %s", full, (unsigned)tok, ilg_status_name(st),
-             ilg_last_diag()->message);
+        snprintf(why, sizeof why, "%s", ilg_last_diag()->message);
+        NAME_FOR_LOG();
+        plog(p, "FAIL %s (0x%08x): decode: %s: %s", full, (unsigned)tok, ilg_status_name(st), why);
         goto done;
     }
     uint32_t old_count = w->body->count;
@@ -629,9 +714,10 @@ static void rewrite(worker *w, FunctionID fid)
         st = ilg__plugin_apply(w->body, r, &env, &how);
         if (st != ILG_OK) {
             COUNT(w, failed);
+            snprintf(why, sizeof why, "%s", ilg_last_diag()->message);
+            NAME_FOR_LOG();
             plog(p, "FAIL %s (0x%08x): %s: %s: %s", full, (unsigned)tok,
-                 ilg__plugin_action_name(r->action), ilg_status_name(st),
-                 ilg_last_diag()->message);
+                 ilg__plugin_action_name(r->action), ilg_status_name(st), why);
             goto done;
         }
         if (r->action != ILG__ACT_IDENTITY)
@@ -683,12 +769,17 @@ static void rewrite(worker *w, FunctionID fid)
     }
     if (st != ILG_OK) {
         COUNT(w, failed);
-        plog(p, "FAIL %s (0x%08x): encode: %s: %s", full, (unsigned)tok, ilg_status_name(st),
-             ilg_last_diag()->message);
+        snprintf(why, sizeof why, "%s", ilg_last_diag()->message);
+        NAME_FOR_LOG();
+        plog(p, "FAIL %s (0x%08x): encode: %s: %s", full, (unsigned)tok, ilg_status_name(st), why);
         goto done;
     }
-    if (info->lpVtbl->GetILFunctionBodyAllocator(info, mod, &alloc) != S_OK || !alloc) {
+    if (!refs->alloc &&
+        (info->lpVtbl->GetILFunctionBodyAllocator(info, mod, &refs->alloc) != S_OK || !refs->alloc))
+        refs->alloc = NULL;
+    if (!(alloc = refs->alloc)) {
         COUNT(w, failed);
+        NAME_FOR_LOG();
         plog(p, "FAIL %s (0x%08x): no IMethodMalloc", full, (unsigned)tok);
         goto done;
     }
@@ -696,6 +787,7 @@ static void rewrite(worker *w, FunctionID fid)
     uint8_t *mem = alloc->lpVtbl->Alloc(alloc, (ULONG)w->out.len + 3);
     if (!mem) {
         COUNT(w, failed);
+        NAME_FOR_LOG();
         plog(p, "FAIL %s (0x%08x): IMethodMalloc::Alloc(%zu) returned NULL", full, (unsigned)tok,
              w->out.len + 3);
         goto done;
@@ -705,6 +797,7 @@ static void rewrite(worker *w, FunctionID fid)
     HRESULT hr = info->lpVtbl->SetILFunctionBody(info, mod, tok, at);
     if (hr != S_OK) {
         COUNT(w, failed);
+        NAME_FOR_LOG();
         plog(p, "FAIL %s (0x%08x): SetILFunctionBody returned 0x%08x", full, (unsigned)tok,
              (unsigned)hr);
         goto done;
@@ -724,12 +817,9 @@ static void rewrite(worker *w, FunctionID fid)
          new_rel < 0 ? "-" : "", (unsigned long long)(new_rel < 0 ? -new_rel : new_rel),
          w->out.len, offsets ? offsets : "?");
 done:
+#undef NAME_FOR_LOG
     free(offsets);
     free(old_offsets);
-    if (alloc)
-        alloc->lpVtbl->Release(alloc);
-    if (md)
-        md->lpVtbl->Release(md);
 }
 
 /* ---- workers ------------------------------------------------------------------------ */
@@ -743,6 +833,9 @@ static void worker_free(worker *w)
     for (size_t i = 0; i < w->shape_count; i++)
         shape_module_free(&w->shapes[i]);
     free(w->shapes);
+    for (size_t i = 0; i < w->ref_count; i++)
+        refs_release(&w->refs[i]);
+    free(w->refs);
     free(w);
 }
 
@@ -750,6 +843,7 @@ static void worker_free(worker *w)
 static void worker_forget(worker *w, ModuleID module)
 {
     shapes_forget(w, module);
+    module_refs_forget(w, module);
     size_t kept = 0;
     for (size_t i = 0; i < w->probe_count; i++)
         if (w->probes[i].module != module)
@@ -882,6 +976,9 @@ static HRESULT cb_Initialize(ICorProfilerCallback3 *This, IUnknown *unk)
         plog(p, "rules: %s: %s", ilg_status_name(st), ilg_last_diag()->message);
         return E_FAIL;
     }
+    p->names_needed = p->log_rewrites;
+    for (size_t i = 0; i < p->rules.count; i++)
+        p->names_needed |= strcmp(p->rules.items[i].match, "*") != 0;
     HRESULT hr = unk->lpVtbl->QueryInterface(unk, &IID_ICorProfilerInfo3, (void **)&p->info);
     if (FAILED(hr)) {
         plog(p, "QueryInterface(ICorProfilerInfo3) returned 0x%08x", (unsigned)hr);

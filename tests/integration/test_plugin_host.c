@@ -603,6 +603,31 @@ START_TEST(missing_probe_skips_the_rule)
 }
 END_TEST
 
+/* Rules that all match "*", logging only failures: the plugin names no method up front,
+ * but a failure still names its method. `ret` as every body is refused by the host's
+ * verifier where the method returns a value. */
+START_TEST(failures_name_the_method_when_no_rule_needs_names)
+{
+    static const char *const fixtures[] = { "calc.exe", NULL };
+    setenv("ILGRAFT_LOG_LEVEL", "failures", 1);
+    run_host(RULES_DIR "replace_all_ret.json", fixtures);
+    unsetenv("ILGRAFT_LOG_LEVEL");
+    ck_assert_msg(res.exited && res.status == 0, "host failed: %s", res.err);
+    json_t *r = report();
+    ck_assert_str_eq(method_status(r, 0, "Calc::Add"), "rejected");
+    ck_assert_str_eq(method_status(r, 0, "Calc::Main"), "rewritten");
+    json_decref(r);
+    char *log = read_log();
+    ck_assert_msg(strstr(log, "FAIL Calc::Add (0x06000001): SetILFunctionBody returned 0x8013153a"),
+                  "%s", log);
+    ck_assert_msg(strstr(log, "FAIL Calc::Mul (0x06000002): SetILFunctionBody returned 0x8013153a"),
+                  "%s", log);
+    ck_assert_msg(!strstr(log, "rewrite "), "%s", log);
+    ck_assert_msg(strstr(log, "summary jit=4 matched=4 rewritten=2 failed=2 skipped=0"), "%s", log);
+    free(log);
+}
+END_TEST
+
 /* Each bad rules file: the status the plugin logs and the message naming the value. */
 static const struct {
     const char *rules, *status, *message;
@@ -667,6 +692,7 @@ static Suite *plugin_host_suite(void)
     tcase_add_test(tc, batch_mode_saves_the_same_bytes);
     tcase_add_test(tc, every_host_allocation_fault_with_the_plugin);
     tcase_add_test(tc, missing_probe_skips_the_rule);
+    tcase_add_test(tc, failures_name_the_method_when_no_rule_needs_names);
     tcase_add_loop_test(tc, bad_rules_stop_the_plugin, 0,
                         (int)(sizeof bad_rules / sizeof bad_rules[0]));
     suite_add_tcase(s, tc);
