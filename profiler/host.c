@@ -567,11 +567,17 @@ ILG_API ilg_status ilg_host_run(ilg_host *host, const char *const *images, size_
     if (host->ran)
         return ilg__fail(ILG_E_INVALID_ARG, ILG_WHERE_NONE, 0, "ilg_host_run was already called");
     host->ran = true;
+    /* One thread needs no allocation; without memory for more, the run uses one. */
     unsigned nworkers = host->jit_threads;
-    host_worker *workers = HOST_ALLOC(host, nworkers * sizeof *workers);
-    if (!workers)
-        return ilg__fail(ILG_E_NOMEM, ILG_WHERE_NONE, 0, "no memory for %u JIT threads' state",
-                         nworkers);
+    host_worker solo = { 0 };
+    host_worker *workers = nworkers > 1 ? HOST_ALLOC(host, nworkers * sizeof *workers) : NULL;
+    if (!workers) {
+        if (nworkers > 1)
+            host_log(host, "ilgraft host: no memory for %u JIT threads' state: one thread runs",
+                     nworkers);
+        workers = &solo;
+        nworkers = 1;
+    }
     for (unsigned t = 0; t < nworkers; t++) {
         workers[t].host = host;
         /* The calling thread keeps the ThreadID it has outside the run. */
@@ -605,7 +611,8 @@ ILG_API ilg_status ilg_host_run(ilg_host *host, const char *const *images, size_
         ilg_body_free(workers[t].check_body);
         ilg_findings_free(&workers[t].check_findings);
     }
-    HOST_FREE(host, workers);
+    if (workers != &solo)
+        HOST_FREE(host, workers);
     return st;
 }
 

@@ -252,21 +252,24 @@ END_TEST
 
 /* Every allocation in turn fails: each run either completes or stops with a clean
  * status, and nothing leaks (the host reports leaks in its log; ASan sees the rest). */
+/* _i = 0: prof_rewrite on one thread; 1: prof_threads on three JIT threads (the
+ * workers' state is the run's first allocation then; without it the run uses one). */
 START_TEST(every_injected_fault_fails_cleanly)
 {
     const char *images[] = { calc };
+    const char *prof = _i ? ILG_PROF_THREADS : ILG_PROF_REWRITE;
     int failed = 0, completed = 0;
     for (uint64_t nth = 1; nth <= 400 && completed < 3; nth++) {
         IHostMemoryManager *mem = NULL;
         ilg_fault_policy pol = { .fail_nth = nth };
-        ilg_host_options o = { .log = log_file, .memory = NULL };
+        ilg_host_options o = { .log = log_file, .memory = NULL, .jit_threads = _i ? 3 : 1 };
         ilg_host *h = NULL;
         ck_assert_int_eq(ilg_hostmem_create(NULL, &mem), ILG_OK);
         ck_assert_int_eq(ilg_hostmem_set_fault_policy(mem, &pol), ILG_OK);
         o.memory = mem;
         ilg_status s = ilg_host_new(&o, &h);
         if (s == ILG_OK) {
-            s = ilg_host_load_profiler(h, ILG_PROF_REWRITE, TEST_CLSID);
+            s = ilg_host_load_profiler(h, prof, TEST_CLSID);
             if (s == ILG_OK)
                 s = ilg_host_run(h, images, 1);
             ilg_host_free(h);
@@ -289,6 +292,9 @@ START_TEST(every_injected_fault_fails_cleanly)
     ck_assert_int_eq(completed, 3);
     char *text = log_text();
     ck_assert_msg(!strstr(text, "leaked"), "%s", text);
+    if (_i)
+        ck_assert_msg(strstr(text, "no memory for 3 JIT threads' state: one thread runs"), "%s",
+                      text);
     free(text);
 }
 END_TEST
@@ -461,7 +467,7 @@ static Suite *host_suite(void)
     tcase_add_test(tc, report_summary_names_no_rewritten_method);
     tcase_add_test(tc, bad_image_fails_but_shuts_down);
     tcase_add_test(tc, bookkeeping_goes_through_the_host_heap);
-    tcase_add_test(tc, every_injected_fault_fails_cleanly);
+    tcase_add_loop_test(tc, every_injected_fault_fails_cleanly, 0, 2);
     tcase_add_test(tc, isolation_reports_exit_signal_and_timeout);
     tcase_add_test(tc, jit_threads_are_bounded);
     suite_add_tcase(s, tc);
