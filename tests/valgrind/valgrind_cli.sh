@@ -3,8 +3,8 @@
 # memcheck: no invalid read or write, no use of uninitialised memory, no definite or
 # indirect leak, no file descriptor left open. The PE/ELF fixtures, a sample of the
 # malformed catalogue (the error paths), IL and native disassembly, verify, roundtrip,
-# and `run` with the rewriting plugin and --save. Needs valgrind: without it "SKIP" and
-# pass, except under CI=true, where it fails.
+# and `run` with the rewriting plugin (with --save, and on three JIT threads). Needs
+# valgrind: without it "SKIP" and pass, except under CI=true, where it fails.
 set -uo pipefail
 build=${1:?usage: valgrind_cli.sh BUILD}
 cli=$build/cli/ilgraft
@@ -74,6 +74,11 @@ ILGRAFT_RULES=$here/tests/integration/rules/host_calc.json ILGRAFT_LOG=$tmp/plug
 ILGRAFT_RULES=$here/tests/integration/rules/host_eh.json ILGRAFT_LOG=$tmp/plugin.log \
   vg 0 run --json --profiler "$plugin" --clsid '{B2E3A7C4-6D15-4F38-9A21-5C7E0D3F8B94}' \
   "$fx"/eh.exe
+# Three JIT threads: the workers' state, their threads and the plugin's per-thread
+# workers are all released.
+ILGRAFT_RULES=$here/tests/integration/rules/identity_all.json ILGRAFT_LOG=$tmp/plugin.log \
+  vg 0 run --jit-threads 3 --profiler "$plugin" --clsid '{B2E3A7C4-6D15-4F38-9A21-5C7E0D3F8B94}' \
+  "$fx"/bodies.exe "$fx"/types.exe
 vg 0 verify "$tmp/saved/calc.exe"
 echo "valgrind: $runs ilgraft runs under memcheck, $failures with findings"
 [ "$failures" = 0 ]
