@@ -1000,9 +1000,10 @@ static HRESULT cb_Initialize(ICorProfilerCallback3 *This, IUnknown *unk)
 static HRESULT cb_Shutdown(ICorProfilerCallback3 *This)
 {
     plugin *p = impl_from_ICorProfilerCallback3(This);
-    unsigned long jit = 0, matched = 0, rewritten = 0, failed = 0, skipped = 0;
+    unsigned long jit = 0, matched = 0, rewritten = 0, failed = 0, skipped = 0, threads = 0;
     pthread_mutex_lock(&p->lock);
     for (const worker *w = p->workers; w; w = w->next) {
+        threads++;
         jit += atomic_load_explicit(&w->jit, memory_order_relaxed);
         matched += atomic_load_explicit(&w->matched, memory_order_relaxed);
         rewritten += atomic_load_explicit(&w->rewritten, memory_order_relaxed);
@@ -1010,8 +1011,10 @@ static HRESULT cb_Shutdown(ICorProfilerCallback3 *This)
         skipped += atomic_load_explicit(&w->skipped, memory_order_relaxed);
     }
     pthread_mutex_unlock(&p->lock);
-    plog(p, "summary jit=%lu matched=%lu rewritten=%lu failed=%lu skipped=%lu", jit, matched,
-         rewritten, failed, skipped);
+    /* threads: workers made, i.e. the most threads that had JIT-compiled at one time and
+     * not yet exited (an exited thread's worker goes to the next new one). */
+    plog(p, "summary jit=%lu matched=%lu rewritten=%lu failed=%lu skipped=%lu threads=%lu", jit,
+         matched, rewritten, failed, skipped, threads);
     return S_OK;
 }
 

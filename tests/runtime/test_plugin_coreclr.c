@@ -78,7 +78,8 @@ static bool have_dotnet(void)
     const char *why = NULL;
     if (!ILG_DOTNET[0] || access(ILG_DOTNET, X_OK) != 0)
         why = "dotnet not found";
-    else if (access(ILG_CALC_DLL, R_OK) != 0 || access(ILG_HELLO_DLL, R_OK) != 0)
+    else if (access(ILG_CALC_DLL, R_OK) != 0 || access(ILG_HELLO_DLL, R_OK) != 0 ||
+             access(ILG_THREADS_DLL, R_OK) != 0)
         why = "the C# fixtures were not built (fixtures/cs needs dotnet at configure time)";
     if (!why)
         return true;
@@ -111,7 +112,7 @@ static void run(const char *program, const char *rules)
 
 /* The plugin's summary counts from its log. */
 typedef struct summary {
-    unsigned long jit, matched, rewritten, failed, skipped;
+    unsigned long jit, matched, rewritten, failed, skipped, threads;
     char *log;
 } summary;
 
@@ -122,9 +123,10 @@ static void read_summary(summary *s)
     const char *line = strstr(s->log, "ilgraft-plugin: summary ");
     ck_assert_msg(line, "no summary line in the log:\n%s", s->log);
     ck_assert_int_eq(sscanf(line, "ilgraft-plugin: summary jit=%lu matched=%lu rewritten=%lu "
-                                  "failed=%lu skipped=%lu",
-                            &s->jit, &s->matched, &s->rewritten, &s->failed, &s->skipped),
-                     5);
+                                  "failed=%lu skipped=%lu threads=%lu",
+                            &s->jit, &s->matched, &s->rewritten, &s->failed, &s->skipped,
+                            &s->threads),
+                     6);
 }
 
 static unsigned count_lines(const char *text, const char *prefix)
@@ -302,6 +304,44 @@ START_TEST(probes_on_every_framework_method)
 }
 END_TEST
 
+/* fixtures/cs/Threads: six threads start together at a barrier and each JIT-compiles its
+ * own part of the framework (ReadyToRun refused, so CoreLib's methods are compiled too)
+ * while the others compile theirs. With identity everywhere, then entry and exit probes
+ * everywhere, the output is the unprofiled one, nothing fails, every matched method is
+ * rewritten, and the plugin kept state for several threads at once. */
+START_TEST(threads_compiling_at_once)
+{
+    if (!have_dotnet())
+        return;
+    run(ILG_THREADS_DLL, NULL);
+    char *plain = strdup(res.out);
+    ck_assert_ptr_nonnull(plain);
+    ck_assert_ptr_nonnull(strstr(plain, "patterns alpha+beta+gamma+eps 4800"));
+    static const char *const rules[] = { RULES_DIR "identity_all.json",
+                                         RULES_DIR "framework_probes.json" };
+    for (int k = 0; k < 2; k++) {
+        run(ILG_THREADS_DLL, rules[k]);
+        ck_assert_str_eq(res.out, plain);
+        summary s;
+        read_summary(&s);
+        printf("threads (%s): %lu methods rewritten on %lu threads, %lu skipped\n",
+               k ? "probes" : "identity", s.rewritten, s.threads, s.skipped);
+        ck_assert_uint_eq(s.failed, 0);
+        /* Identity rewrites every method it matches; the probes skip the modules that
+         * have no Thread.MemoryBarrier (each rule counts its own skips). */
+        if (k == 0)
+            ck_assert_uint_eq(s.rewritten, s.matched);
+        else
+            ck_assert_uint_le(s.rewritten, s.matched);
+        ck_assert_uint_gt(s.rewritten, 1000);
+        /* The six workers and the main thread compiled; at least three at one time. */
+        ck_assert_uint_ge(s.threads, 3);
+        free(s.log);
+    }
+    free(plain);
+}
+END_TEST
+
 static Suite *plugin_coreclr_suite(void)
 {
     Suite *s = suite_create("plugin_coreclr");
@@ -315,6 +355,7 @@ static Suite *plugin_coreclr_suite(void)
     tcase_add_test(tc, identity_on_the_whole_framework_calc);
     tcase_add_test(tc, identity_on_the_whole_framework_hello);
     tcase_add_test(tc, probes_on_every_framework_method);
+    tcase_add_test(tc, threads_compiling_at_once);
     suite_add_tcase(s, tc);
     return s;
 }
