@@ -557,7 +557,7 @@ ilg_status ilg_arena_alloc_aligned(ilg_arena *a, size_t size, size_t align, void
     return arena_alloc(a, size, align, ptr, rva);
 }
 
-ilg_status ilg_arena_span(const ilg_arena *a, const void *ptr, uint32_t *rva, uint64_t *avail)
+ilg_status ilg_arena_rva(const ilg_arena *a, const void *ptr, uint32_t *rva)
 {
     if (!a || !rva)
         return ilg__fail(ILG_E_INVALID_ARG, ILG_WHERE_NONE, 0, "arena and rva are required");
@@ -568,14 +568,7 @@ ilg_status ilg_arena_span(const ilg_arena *a, const void *ptr, uint32_t *rva, ui
                          "%p is not in the arena's allocated range (RVA 0x%" PRIx64 "-0x%" PRIx64 ")",
                          ptr, a->start, top);
     *rva = (uint32_t)(p - b);
-    if (avail)
-        *avail = top - (p - b);
     return ILG_OK;
-}
-
-ilg_status ilg_arena_rva(const ilg_arena *a, const void *ptr, uint32_t *rva)
-{
-    return ilg_arena_span(a, ptr, rva, NULL);
 }
 
 ilg_status ilg_arena_stats_get(const ilg_arena *ca, ilg_arena_stats *out)

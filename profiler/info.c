@@ -356,13 +356,11 @@ static ilg_status resolver_call_shape(void *ctx, uint32_t token, uint32_t *pops,
 }
 
 /* Where the header may be read: the mapped image region holding it, or the part of the
- * arena claimed so far (ilg_arena_span: one shared word, where the exact high water
- * would read every JIT thread's block). *avail is how many bytes follow it there. */
+ * arena handed out so far. *avail is how many bytes follow it there. */
 static bool header_extent(host_module *m, const uint8_t *p, size_t *avail)
 {
     const uint8_t *base = m->info.base;
-    uint32_t rva;
-    uint64_t left;
+    ilg_arena_stats as;
     uintptr_t off;
 
     /* The .NET Framework's rule: the header lies above the base, in the module. */
@@ -381,10 +379,13 @@ static bool header_extent(host_module *m, const uint8_t *p, size_t *avail)
         }
         return false;
     }
-    if (ilg_arena_span(m->arena, p, &rva, &left) != ILG_OK)
+    if (ilg_arena_stats_get(m->arena, &as) != ILG_OK)
         return false;
-    *avail = (size_t)left;
-    return true;
+    if (off >= as.start && off < as.high_water) {
+        *avail = (size_t)(as.high_water - off);
+        return true;
+    }
+    return false;
 }
 
 static HRESULT reject(host_method *meth, HRESULT hr, const char *fmt, ...) ILG_PRINTF(3, 4);

@@ -102,15 +102,6 @@ ILG_API ilg_status ilg_arena_alloc_aligned(ilg_arena *arena, size_t size, size_t
 /* The RVA of a pointer into memory the arena handed out. ILG_E_RANGE otherwise. */
 ILG_API ilg_status ilg_arena_rva(const ilg_arena *arena, const void *ptr, uint32_t *rva);
 
-/* The same, and in *avail (may be NULL) how many bytes follow ptr in the arena's claimed
- * range: the blocks threads have taken so far, which hold everything handed out and
- * the unused rest of each thread's current block (committed, readable, zero until
- * handed out). It reads one shared word that changes once per block, so checking a
- * pointer costs the same from every thread, where ilg_arena_stats_get's exact high
- * water reads every thread's block and makes the threads' caches trade lines. */
-ILG_API ilg_status ilg_arena_span(const ilg_arena *arena, const void *ptr, uint32_t *rva,
-                                  uint64_t *avail);
-
 /* A snapshot of the counters; exact when no allocation is in flight. */
 ILG_API ilg_status ilg_arena_stats_get(const ilg_arena *arena, ilg_arena_stats *out);
 
