@@ -43,7 +43,7 @@ static void apply_each(const ilg__plugin_rules *rules)
         if (ilg_body_new(&b) != ILG_OK || ilg_body_new(&back) != ILG_OK ||
             ilg_body_assemble(b, seed_body, sizeof seed_body - 1, NULL) != ILG_OK)
             abort();
-        ilg__plugin_env env = { &res, 0x06000002u, ILG_NO_LOCAL, true };
+        ilg__plugin_env env = { &res, 0x06000002u, ILG_NO_LOCAL, true, NULL };
         if (ilg__plugin_apply(b, r, &env, &how) == ILG_OK) {
             if (!how)
                 abort();
