@@ -261,6 +261,54 @@ START_TEST(methods_pattern_limits_jit)
 }
 END_TEST
 
+/* `--jit-threads N` from the command line: prof_threads (thread-safe) on three threads
+ * over the IL fixtures; every method with IL comes once, its pair from one thread, and
+ * is rewritten. Bad counts are usage errors naming the value. */
+START_TEST(jit_threads_from_the_command_line)
+{
+    static const char *const fixtures[] = { "calc.exe", "bodies.exe", "eh.exe", "generics.exe",
+                                            "types.exe" };
+    char paths[5][512];
+    const char *extra[12] = { "--json", "--jit-threads", "3" };
+    for (int i = 0; i < 5; i++) {
+        fx_path(paths[i], sizeof paths[i], fixtures[i]);
+        extra[3 + i] = paths[i];
+    }
+    run_cli(ILG_PROF_THREADS, TEST_CLSID, extra);
+    ck_assert_msg(res.exited && res.status == 0, "exit %d: %s", res.status, res.err);
+    assert_log_pass();
+    json_t *root = parse_report();
+    int with_il = 0;
+    for (size_t f = 0; f < 5; f++) {
+        json_t *methods =
+            json_object_get(json_array_get(json_object_get(root, "modules"), f), "methods");
+        for (size_t i = 0; i < json_array_size(methods); i++) {
+            json_t *m = json_array_get(methods, i);
+            if (json_integer_value(json_object_get(m, "old_rva")) == 0)
+                continue;
+            with_il++;
+            ck_assert_str_eq(json_string_value(json_object_get(m, "status")), "rewritten");
+        }
+    }
+    json_decref(root);
+    char *text = read_log(), want[128];
+    snprintf(want, sizeof want, "started=%d finished=%d rewritten=%d twice=0 wrong_thread=0",
+             with_il, with_il, with_il);
+    ck_assert_msg(strstr(text, want), "want \"%s\" in:\n%s", want, text);
+    free(text);
+    static const char *const bad[] = { "0", "65", "x" };
+    for (int k = 0; k < 3; k++) {
+        const char *args[] = { "--jit-threads", bad[k], paths[0], NULL };
+        run_cli(ILG_PROF_THREADS, TEST_CLSID, args);
+        ck_assert_msg(res.exited && res.status == 2, "--jit-threads %s: exit %d", bad[k],
+                      res.status);
+        char msg[64];
+        snprintf(msg, sizeof msg, "bad --jit-threads '%s' (1 to 64)", bad[k]);
+        ck_assert_msg(strstr(res.err, msg), "%s", res.err);
+    }
+}
+END_TEST
+
 START_TEST(environment_names_the_profiler)
 {
     char calc[512];
@@ -544,6 +592,7 @@ static Suite *host_integration_suite(void)
     tcase_add_test(tc, rewrite_every_fixture);
     tcase_add_test(tc, metadata_import_matches_tables);
     tcase_add_test(tc, methods_pattern_limits_jit);
+    tcase_add_test(tc, jit_threads_from_the_command_line);
     tcase_add_test(tc, environment_names_the_profiler);
     tcase_add_test(tc, only_subscribed_callbacks_are_delivered);
     tcase_add_test(tc, malloc_memory_is_rejected);
