@@ -40,19 +40,18 @@ typedef struct probe_cache {
 #define SHAPE_POPS 0x1FFFFFFFu
 enum { SHAPE_METHODDEF, SHAPE_MEMBERREF, SHAPE_METHODSPEC, SHAPE_SIG, SHAPE_TABLES };
 
-typedef struct shape_module {
-    ModuleID module;
-    uint32_t *rows[SHAPE_TABLES]; /* by rid; grown on demand */
-    uint32_t caps[SHAPE_TABLES];
-} shape_module;
-
-typedef struct plugin plugin;
-
-typedef struct module_refs {
+/* What a worker keeps per module: the module's metadata importer and IMethodMalloc,
+ * asked for once (a reference per method would have every JIT thread count up and down
+ * on the same two objects), and the call shapes. */
+typedef struct module_state {
     ModuleID module;
     IMetaDataImport *md;
-    IMethodMalloc *alloc;      /* NULL until the first rewrite in the module */
-} module_refs;
+    IMethodMalloc *alloc;         /* NULL until the first rewrite in the module */
+    uint32_t *rows[SHAPE_TABLES]; /* call shapes by rid; grown on demand */
+    uint32_t caps[SHAPE_TABLES];
+} module_state;
+
+typedef struct plugin plugin;
 
 /* One JIT thread's state: scratch bodies, the output buffer, caches and counters. Only
  * its thread touches it, so the JIT path takes no lock: CoreCLR compiles on many
@@ -73,12 +72,8 @@ typedef struct worker {
     ModuleID name_module;
     mdTypeDef name_owner;
     char owner_name[NAME_CAP];
-    shape_module *shapes;
-    size_t shape_count, shape_cap, shape_last;
-    /* Each module's metadata importer and IMethodMalloc, asked for once: a reference per
-     * method would have every JIT thread count up and down on the same two objects. */
-    struct module_refs *refs;
-    size_t ref_count, ref_cap, ref_last;
+    module_state *modules;
+    size_t module_count, module_cap, module_last;
     /* Written by the owner only, read by Shutdown: relaxed atomics (plain moves). */
     atomic_ulong jit, matched, rewritten, failed, skipped;
 } worker;
@@ -368,34 +363,63 @@ static ilg_status lookup_shape(IMetaDataImport *md, uint32_t token, uint32_t *po
     return ILG_OK;
 }
 
-/* The resolver's context: the method's module and its metadata. */
-typedef struct shape_ctx {
-    worker *w;
-    IMetaDataImport *md;
-    ModuleID module;
-} shape_ctx;
-
-static void shape_module_free(shape_module *m)
+/* Drops a module's state (its ModuleID may be reused by a later module). */
+static void module_state_free(module_state *m)
 {
+    if (m->md)
+        m->md->lpVtbl->Release(m->md);
+    if (m->alloc)
+        m->alloc->lpVtbl->Release(m->alloc);
     for (int t = 0; t < SHAPE_TABLES; t++)
         free(m->rows[t]);
 }
 
-/* Forgets a module's shapes (its ModuleID may be reused by a later module). */
-static void shapes_forget(worker *w, ModuleID module)
+/* The worker's state for module (its importer asked for on first use); NULL when the
+ * runtime gives no importer or memory is short. The pointer lasts until the next call. */
+static module_state *module_state_get(worker *w, ModuleID module)
 {
-    for (size_t i = 0; i < w->shape_count; i++)
-        if (w->shapes[i].module == module) {
-            shape_module_free(&w->shapes[i]);
-            w->shapes[i] = w->shapes[--w->shape_count];
-            w->shape_last = 0;
+    if (w->module_last < w->module_count && w->modules[w->module_last].module == module)
+        return &w->modules[w->module_last];
+    for (size_t i = 0; i < w->module_count; i++)
+        if (w->modules[i].module == module) {
+            w->module_last = i;
+            return &w->modules[i];
+        }
+    if (w->module_count == w->module_cap) {
+        size_t ncap = w->module_cap ? w->module_cap * 2 : 8;
+        module_state *n = realloc(w->modules, ncap * sizeof *n);
+        if (!n)
+            return NULL;
+        w->modules = n;
+        w->module_cap = ncap;
+    }
+    IUnknown *unk = NULL;
+    ICorProfilerInfo3 *info = w->p->info;
+    if (info->lpVtbl->GetModuleMetaData(info, module, ofRead, &IID_IMetaDataImport, &unk) != S_OK ||
+        !unk)
+        return NULL;
+    w->module_last = w->module_count;
+    module_state *m = &w->modules[w->module_count++];
+    memset(m, 0, sizeof *m);
+    m->module = module;
+    m->md = (IMetaDataImport *)unk;
+    return m;
+}
+
+static void module_state_forget(worker *w, ModuleID module)
+{
+    for (size_t i = 0; i < w->module_count; i++)
+        if (w->modules[i].module == module) {
+            module_state_free(&w->modules[i]);
+            w->modules[i] = w->modules[--w->module_count];
+            w->module_last = 0;
             return;
         }
 }
 
-/* The cache slot of (module, token), grown to hold it; NULL when the token kind is not
- * cached or memory is short (the shape is then looked up every time). */
-static uint32_t *shape_slot(worker *w, ModuleID module, uint32_t token)
+/* The cache slot of token's shape in module m, grown to hold it; NULL when the token
+ * kind is not cached or memory is short (the shape is then looked up every time). */
+static uint32_t *shape_slot(module_state *m, uint32_t token)
 {
     int t;
     switch (TypeFromToken(token)) {
@@ -404,30 +428,6 @@ static uint32_t *shape_slot(worker *w, ModuleID module, uint32_t token)
     case mdtMethodSpec: t = SHAPE_METHODSPEC; break;
     case mdtSignature: t = SHAPE_SIG; break;
     default: return NULL;
-    }
-    shape_module *m = NULL;
-    if (w->shape_last < w->shape_count && w->shapes[w->shape_last].module == module) {
-        m = &w->shapes[w->shape_last];
-    } else {
-        for (size_t i = 0; i < w->shape_count && !m; i++)
-            if (w->shapes[i].module == module) {
-                m = &w->shapes[i];
-                w->shape_last = i;
-            }
-    }
-    if (!m) {
-        if (w->shape_count == w->shape_cap) {
-            size_t ncap = w->shape_cap ? w->shape_cap * 2 : 8;
-            shape_module *n = realloc(w->shapes, ncap * sizeof *n);
-            if (!n)
-                return NULL;
-            w->shapes = n;
-            w->shape_cap = ncap;
-        }
-        w->shape_last = w->shape_count;
-        m = &w->shapes[w->shape_count++];
-        memset(m, 0, sizeof *m);
-        m->module = module;
     }
     uint32_t rid = RidFromToken(token);
     if (rid >= m->caps[t]) {
@@ -449,15 +449,15 @@ static uint32_t *shape_slot(worker *w, ModuleID module, uint32_t token)
 static ilg_status call_shape(void *ctx, uint32_t token, uint32_t *pops, bool *has_this,
                              bool *pushes)
 {
-    shape_ctx *c = ctx;
-    uint32_t *slot = shape_slot(c->w, c->module, token);
+    module_state *m = ctx;
+    uint32_t *slot = shape_slot(m, token);
     if (slot && (*slot & SHAPE_KNOWN)) {
         *pops = *slot & SHAPE_POPS;
         *has_this = (*slot & SHAPE_THIS) != 0;
         *pushes = (*slot & SHAPE_PUSHES) != 0;
         return ILG_OK;
     }
-    ilg_status st = lookup_shape(c->md, token, pops, has_this, pushes);
+    ilg_status st = lookup_shape(m->md, token, pops, has_this, pushes);
     if (st == ILG_OK && slot && *pops <= SHAPE_POPS)
         *slot = SHAPE_KNOWN | (*has_this ? SHAPE_THIS : 0) | (*pushes ? SHAPE_PUSHES : 0) | *pops;
     return st;
@@ -522,56 +522,6 @@ static const probe_cache *find_probe(worker *w, IMetaDataImport *md, ModuleID mo
     return &w->probes[w->probe_count++];
 }
 
-/* ---- module references ------------------------------------------------------------- */
-
-static void refs_release(module_refs *r)
-{
-    if (r->md)
-        r->md->lpVtbl->Release(r->md);
-    if (r->alloc)
-        r->alloc->lpVtbl->Release(r->alloc);
-}
-
-/* The worker's references for module (its importer asked for now if need be); NULL
- * when the runtime gives no importer or memory is short. */
-static module_refs *module_refs_get(worker *w, ModuleID module)
-{
-    if (w->ref_last < w->ref_count && w->refs[w->ref_last].module == module)
-        return &w->refs[w->ref_last];
-    for (size_t i = 0; i < w->ref_count; i++)
-        if (w->refs[i].module == module) {
-            w->ref_last = i;
-            return &w->refs[i];
-        }
-    if (w->ref_count == w->ref_cap) {
-        size_t ncap = w->ref_cap ? w->ref_cap * 2 : 8;
-        module_refs *n = realloc(w->refs, ncap * sizeof *n);
-        if (!n)
-            return NULL;
-        w->refs = n;
-        w->ref_cap = ncap;
-    }
-    IUnknown *unk = NULL;
-    ICorProfilerInfo3 *info = w->p->info;
-    if (info->lpVtbl->GetModuleMetaData(info, module, ofRead, &IID_IMetaDataImport, &unk) != S_OK ||
-        !unk)
-        return NULL;
-    w->ref_last = w->ref_count;
-    w->refs[w->ref_count++] = (module_refs){ module, (IMetaDataImport *)unk, NULL };
-    return &w->refs[w->ref_last];
-}
-
-static void module_refs_forget(worker *w, ModuleID module)
-{
-    for (size_t i = 0; i < w->ref_count; i++)
-        if (w->refs[i].module == module) {
-            refs_release(&w->refs[i]);
-            w->refs[i] = w->refs[--w->ref_count];
-            w->ref_last = 0;
-            return;
-        }
-}
-
 /* ---- the rewrite -------------------------------------------------------------------- */
 
 /* "Ns.Type::Method" and "Type::Method" into full and simple (each 2 * NAME_CAP + 4),
@@ -618,7 +568,7 @@ static void rewrite(worker *w, FunctionID fid)
     mdToken tok = 0;
     IMetaDataImport *md = NULL;
     IMethodMalloc *alloc = NULL;
-    module_refs *refs = NULL;
+    module_state *ms = NULL;
     uint32_t *old_offsets = NULL;
     char *offsets = NULL;
     WCHAR wname[NAME_CAP];
@@ -634,9 +584,9 @@ static void rewrite(worker *w, FunctionID fid)
 
     COUNT(w, jit);
     if (info->lpVtbl->GetFunctionInfo(info, fid, &cls, &mod, &tok) != S_OK ||
-        !(refs = module_refs_get(w, mod)))
+        !(ms = module_state_get(w, mod)))
         return;
-    md = refs->md;
+    md = ms->md;
     /* When every rule matches "*" and no rewrite is logged, the name is only needed for
      * a failure, and is made then: naming was a sixth of the work of a probe run. */
     bool named = p->names_needed;
@@ -685,8 +635,7 @@ static void rewrite(worker *w, FunctionID fid)
 
     method_shape shape = { 0 };
     bool have_shape = msig && parse_method_sig(msig, sig_len, &shape);
-    shape_ctx sctx = { w, md, mod };
-    ilg_stack_resolver resolver = { call_shape, &sctx, have_shape ? (shape.returns ? 1 : 0) : -1 };
+    ilg_stack_resolver resolver = { call_shape, ms, have_shape ? (shape.returns ? 1 : 0) : -1 };
     size_t alen = 0;
     bool is_probe = false;
     for (size_t i = 0; i < p->rules.count; i++)
@@ -774,10 +723,10 @@ static void rewrite(worker *w, FunctionID fid)
         plog(p, "FAIL %s (0x%08x): encode: %s: %s", full, (unsigned)tok, ilg_status_name(st), why);
         goto done;
     }
-    if (!refs->alloc &&
-        (info->lpVtbl->GetILFunctionBodyAllocator(info, mod, &refs->alloc) != S_OK || !refs->alloc))
-        refs->alloc = NULL;
-    if (!(alloc = refs->alloc)) {
+    if (!ms->alloc &&
+        (info->lpVtbl->GetILFunctionBodyAllocator(info, mod, &ms->alloc) != S_OK || !ms->alloc))
+        ms->alloc = NULL;
+    if (!(alloc = ms->alloc)) {
         COUNT(w, failed);
         NAME_FOR_LOG();
         plog(p, "FAIL %s (0x%08x): no IMethodMalloc", full, (unsigned)tok);
@@ -830,20 +779,16 @@ static void worker_free(worker *w)
     ilg_body_free(w->snippet);
     free(w->out.data);
     free(w->probes);
-    for (size_t i = 0; i < w->shape_count; i++)
-        shape_module_free(&w->shapes[i]);
-    free(w->shapes);
-    for (size_t i = 0; i < w->ref_count; i++)
-        refs_release(&w->refs[i]);
-    free(w->refs);
+    for (size_t i = 0; i < w->module_count; i++)
+        module_state_free(&w->modules[i]);
+    free(w->modules);
     free(w);
 }
 
 /* Drops what the worker cached for a module id that a new module now has. */
 static void worker_forget(worker *w, ModuleID module)
 {
-    shapes_forget(w, module);
-    module_refs_forget(w, module);
+    module_state_forget(w, module);
     size_t kept = 0;
     for (size_t i = 0; i < w->probe_count; i++)
         if (w->probes[i].module != module)
