@@ -7,7 +7,6 @@
 #include <stdarg.h>
 #include <stdlib.h>
 
-
 #include "host_private.h"
 
 #define HOST_ALLOC(h, n) ILG_HOST_ZALLOC((h)->heap, (n))
