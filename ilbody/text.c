@@ -1,7 +1,8 @@
 /* text.c: ilasm-syntax text for method bodies. The disassembler prints .maxstack,
  * .locals, IL_xxxx labels, instructions and the EH clauses in ilasm's label form
  * (.try L to L catch T handler L to L); the assembler reads the same syntax back, with
- * labels of any name and tokens by number or, through a resolver, by name. */
+ * labels of any name and tokens by number or, through a resolver, by name, and also
+ * ilasm's block form (.try { } catch T { }, as IL sources and monodis write it). */
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
@@ -173,6 +174,16 @@ typedef struct fixup {
     size_t at;
 } fixup;
 
+/* The block form: what a '{' opens. */
+enum { OPEN_NONE, OPEN_TRY, OPEN_HANDLER, OPEN_FILTER, OPEN_FILTER_HANDLER };
+
+typedef struct block {
+    uint8_t type;      /* OPEN_* */
+    uint32_t start;    /* instruction index of its first instruction */
+    ilg_eh_clause c;   /* the clause it belongs to, as far as known when it opened */
+    size_t at;         /* text offset of its '{' */
+} block;
+
 typedef struct parser {
     const char *text, *end, *p;
     uint32_t line;
@@ -182,6 +193,17 @@ typedef struct parser {
     uint32_t nlabels, labels_cap;
     fixup *fix;
     uint32_t nfix, fix_cap;
+    /* Block form: the open blocks, innermost last; what the next '{' opens and the
+     * clause it builds; the try block just closed, which handlers may follow (more than
+     * one catch for the same try). A clause is added when its handler closes, so inner
+     * clauses come before outer ones, as ECMA-335 wants them. */
+    block *blocks;
+    uint32_t nblocks, blocks_cap;
+    uint8_t expect;
+    ilg_eh_clause next;
+    bool after_try, handled; /* a try block just closed; a handler of it has closed */
+    ilg_eh_clause tried;
+    size_t tried_at;         /* text offset of that try block's '}' */
 } parser;
 
 static ilg_status perr(parser *ps, ilg_status st, const char *at, const char *fmt, ...)
@@ -366,7 +388,9 @@ static ilg_status token(parser *ps, ilg_operand_kind kind, const char *stop_kw, 
             quoted = !quoted;
         if (!quoted && e + 1 < ps->end && e[0] == '/' && e[1] == '/')
             break;
-        if (!quoted && stop_kw) {
+        if (!quoted && stop_kw && stop_kw[0] == '{' && *e == '{')
+            break;
+        if (!quoted && stop_kw && stop_kw[0] != '{') {
             size_t n = strlen(stop_kw);
             if (e > s && isspace((unsigned char)e[-1]) && (size_t)(ps->end - e) >= n &&
                 memcmp(e, stop_kw, n) == 0 && (e + n == ps->end || !word_char(e[n])))
@@ -393,6 +417,10 @@ static ilg_status parse_try(parser *ps)
     const uint32_t ci = b->eh_count;
     ilg_status st;
     const char *at = ps->p;
+    if (at_eol(ps) || *ps->p == '{') {
+        ps->expect = OPEN_TRY; /* the block form: the try block's '{' follows */
+        return ILG_OK;
+    }
     if ((st = add_fixup(ps, 2, ci, 0)))
         return st;
     if (!keyword(ps, "to"))
@@ -424,6 +452,91 @@ static ilg_status parse_try(parser *ps)
         return st;
     (void)at;
     return ilg_body_add_clause(b, &c);
+}
+
+/* `catch T`, `filter`, `finally` or `fault` after a closed try block (block form):
+ * sets what the next '{' opens. kw is the keyword already read. */
+static ilg_status parse_handler_kw(parser *ps, const char *kw, const char *at)
+{
+    if (!ps->after_try)
+        return perr(ps, ILG_E_IL_SYNTAX, at, "'%s' without a .try { } block before it", kw);
+    ps->next = ps->tried;
+    ps->next.class_token = 0;
+    if (strcmp(kw, "catch") == 0) {
+        ps->next.kind = ILG_EH_CATCH;
+        ilg_status st = token(ps, ILG_OPND_TYPE, "{", &ps->next.class_token);
+        if (st)
+            return st;
+        ps->expect = OPEN_HANDLER;
+    } else if (strcmp(kw, "filter") == 0) {
+        ps->next.kind = ILG_EH_FILTER;
+        ps->expect = OPEN_FILTER;
+    } else {
+        ps->next.kind = strcmp(kw, "finally") == 0 ? ILG_EH_FINALLY : ILG_EH_FAULT;
+        ps->expect = OPEN_HANDLER;
+    }
+    ps->after_try = false;
+    return ILG_OK;
+}
+
+/* Something other than a handler follows: the try block before it must have had one. */
+static ilg_status end_handlers(parser *ps)
+{
+    if (ps->after_try && !ps->handled)
+        return ilg__fail(ILG_E_IL_SYNTAX, ILG_WHERE_FILE, ps->tried_at,
+                         "a .try { } block needs a catch, filter, finally or fault after it");
+    ps->after_try = false;
+    return ILG_OK;
+}
+
+static ilg_status open_block(parser *ps, const char *at)
+{
+    if (ps->expect == OPEN_NONE)
+        return perr(ps, ILG_E_IL_SYNTAX, at,
+                    "'{' opens nothing here (it follows .try, catch T, filter, finally or fault)");
+    ilg_status st = ilg__grow((void **)&ps->blocks, &ps->blocks_cap, (uint64_t)ps->nblocks + 1,
+                              sizeof(block));
+    if (st)
+        return st;
+    ps->blocks[ps->nblocks++] =
+        (block){ ps->expect, ps->b->count, ps->next, (size_t)(at - ps->text) };
+    ps->expect = OPEN_NONE;
+    ps->after_try = false;
+    return ILG_OK;
+}
+
+static ilg_status close_block(parser *ps, const char *at)
+{
+    static const char *const names[] = { "", ".try", "handler", "filter", "handler" };
+    if (!ps->nblocks)
+        return perr(ps, ILG_E_IL_SYNTAX, at, "'}' closes nothing");
+    block k = ps->blocks[--ps->nblocks];
+    const uint32_t end = ps->b->count;
+    if (k.start == end)
+        return perr(ps, ILG_E_IL_SYNTAX, at, "empty %s block", names[k.type]);
+    switch (k.type) {
+    case OPEN_TRY:
+        ps->tried = (ilg_eh_clause){ .try_start = k.start, .try_end = end };
+        ps->after_try = true;
+        ps->handled = false;
+        ps->tried_at = (size_t)(at - ps->text);
+        return ILG_OK;
+    case OPEN_FILTER:
+        ps->next = k.c;
+        ps->next.filter_start = k.start;
+        ps->expect = OPEN_FILTER_HANDLER; /* the handler's '{' follows at once */
+        return ILG_OK;
+    default: {
+        ilg_eh_clause c = k.c;
+        c.handler_start = k.start;
+        c.handler_end = end;
+        /* another catch may follow for the same try */
+        ps->tried = (ilg_eh_clause){ .try_start = c.try_start, .try_end = c.try_end };
+        ps->after_try = true;
+        ps->handled = true;
+        return ilg_body_add_clause(ps->b, &c);
+    }
+    }
 }
 
 static ilg_status parse_instr(parser *ps, const char *name, uint32_t len)
@@ -566,6 +679,18 @@ ilg_status ilg_body_assemble(ilg_body *b, const char *text, size_t len, const il
             continue;
         }
         const char *at = ps.p;
+        if (*ps.p == '{' || *ps.p == '}') {
+            ps.p++;
+            if ((st = *at == '{' ? open_block(&ps, at) : close_block(&ps, at)))
+                goto done;
+            continue; /* more may follow on the line: `} {`, `} catch T {` */
+        }
+        if (ps.expect != OPEN_NONE) {
+            st = perr(&ps, ILG_E_IL_SYNTAX, at, "expected '{'");
+            goto done;
+        }
+        if (*ps.p == '.' && (st = end_handlers(&ps))) /* handlers follow their try at once */
+            goto done;
         if (*ps.p == '.' && keyword(&ps, ".maxstack")) {
             int64_t v;
             if ((st = integer(&ps, 0, UINT16_MAX, &v)))
@@ -586,6 +711,8 @@ ilg_status ilg_body_assemble(ilg_body *b, const char *text, size_t len, const il
         } else if (*ps.p == '.' && keyword(&ps, ".try")) {
             if ((st = parse_try(&ps)))
                 goto done;
+            if (ps.expect == OPEN_TRY)
+                continue; /* the block form: its '{' may follow on the line */
         } else {
             uint32_t wl;
             const char *w = word(&ps, &wl);
@@ -596,14 +723,26 @@ ilg_status ilg_body_assemble(ilg_body *b, const char *text, size_t len, const il
             skip_ws(&ps);
             if (ps.p < ps.end && *ps.p == ':' && !(ps.p + 1 < ps.end && ps.p[1] == ':')) {
                 ps.p++;
-                if ((st = add_label(&ps, w, wl)))
+                if ((st = end_handlers(&ps)) || (st = add_label(&ps, w, wl)))
                     goto done;
                 continue; /* an instruction may follow on the same line */
             }
-            if ((st = parse_instr(&ps, w, wl)))
+            static const char *const handler_kws[] = { "catch", "filter", "finally", "fault" };
+            const char *kw = NULL;
+            for (size_t k = 0; k < 4 && !kw; k++)
+                if (strlen(handler_kws[k]) == wl && memcmp(w, handler_kws[k], wl) == 0)
+                    kw = handler_kws[k];
+            if (kw) {
+                if ((st = parse_handler_kw(&ps, kw, w)))
+                    goto done;
+                continue; /* its '{' may follow on the same line */
+            }
+            if ((st = end_handlers(&ps)) || (st = parse_instr(&ps, w, wl)))
                 goto done;
         }
         if (!at_eol(&ps)) {
+            if (*ps.p == '{' || *ps.p == '}')
+                continue; /* the block form: `leave.s L }` */
             int n = 0;
             while (ps.p + n < ps.end && ps.p[n] != '\n' && n < 32)
                 n++;
@@ -611,6 +750,17 @@ ilg_status ilg_body_assemble(ilg_body *b, const char *text, size_t len, const il
             goto done;
         }
     }
+    if (ps.nblocks) {
+        st = ilg__fail(ILG_E_IL_SYNTAX, ILG_WHERE_FILE, ps.blocks[ps.nblocks - 1].at,
+                       "a '{' is never closed");
+        goto done;
+    }
+    if (ps.expect != OPEN_NONE) {
+        st = perr(&ps, ILG_E_IL_SYNTAX, ps.p, "expected '{' before the end of the text");
+        goto done;
+    }
+    if ((st = end_handlers(&ps)))
+        goto done;
     if ((st = resolve(&ps)) || (st = ilg_body_layout(b)))
         goto done;
     b->header = ILG_HEADER_FAT;
@@ -618,6 +768,7 @@ ilg_status ilg_body_assemble(ilg_body *b, const char *text, size_t len, const il
 done:
     free(ps.labels);
     free(ps.fix);
+    free(ps.blocks);
     if (st)
         ilg_body_reset(b);
     return st;

@@ -301,6 +301,8 @@ ILG_API ilg_status ilg_body_disassemble(const ilg_body *b, const ilg_name_resolv
                                         ilg_buffer *out);
 /* Parses that syntax (labels of any name, all opcodes, numbers or names through names,
  * .maxstack, .locals [init] TOKEN, .try clauses, // comments) into b and lays it out.
+ * EH may also be in ilasm's block form (.try { } catch T { }, filter { } { }, finally,
+ * fault; nested, several handlers per try), as IL sources and monodis write it.
  * E_IL_SYNTAX / E_IL_UNDEFINED_LABEL / E_IL_UNRESOLVED_NAME with the text offset
  * (ILG_WHERE_FILE) and the line in the message. */
 ILG_API ilg_status ilg_body_assemble(ilg_body *b, const char *text, size_t len,

@@ -296,8 +296,123 @@ static bool member_operand(ilg_opcode op)
     return false;
 }
 
+/* Any name is some token of the right table: the block-form check below compares
+ * layout and EH clauses, which a token's value does not change (every token is 4 bytes). */
+static bool any_token(void *ctx, ilg_operand_kind kind, const char *text, size_t len,
+                      uint32_t *token)
+{
+    (void)ctx, (void)text, (void)len;
+    switch (kind) {
+    case ILG_OPND_STRING: *token = 0x70000001; break;
+    case ILG_OPND_METHOD: *token = 0x0A000001; break;
+    case ILG_OPND_FIELD: *token = 0x04000001; break;
+    case ILG_OPND_SIG: *token = 0x11000001; break;
+    default: *token = 0x01000001; break;
+    }
+    return true;
+}
+
+static int cmp_clause(const void *x, const void *y)
+{
+    const uint32_t *a = x, *c = y;
+    for (int k = 0; k < 6; k++)
+        if (a[k] != c[k])
+            return a[k] < c[k] ? -1 : 1;
+    return 0;
+}
+
+/* A method's EH clauses as (kind, try start/end, handler start/end, filter start) in IL
+ * offsets, sorted (the block form fixes the order of nested clauses only). */
+static void clause_offsets(const ilg_body *b, uint32_t (*out)[6])
+{
+    for (uint32_t c = 0; c < b->eh_count; c++) {
+        const ilg_eh_clause *e = &b->eh[c];
+#define OFF(i) ((i) < b->count ? b->instrs[i].offset : b->code_size)
+        uint32_t v[6] = { e->kind, OFF(e->try_start), OFF(e->try_end), OFF(e->handler_start),
+                          OFF(e->handler_end), e->kind == ILG_EH_FILTER ? OFF(e->filter_start) : 0 };
+#undef OFF
+        memcpy(out[c], v, sizeof v);
+    }
+    qsort(out, b->eh_count, sizeof *out, cmp_clause);
+}
+
+/* monodis prints EH in ilasm's block form (.try { } catch T { }): the method's
+ * instructions and braces (a switch table joined onto its line), assembled by
+ * ilg_body_assemble, must give the image's instructions at the same offsets and the
+ * same clauses. Returns false when the method has no EH (nothing compared). */
+static bool block_form_matches(const char *path, uint32_t rva, const ilg_body *orig,
+                               const char *text, ilg_body *asm_body)
+{
+    if (!orig->eh_count)
+        return false;
+    ilg_name_resolver names = { NULL, any_token, NULL };
+    ilg_status st = ilg_body_assemble(asm_body, text, strlen(text), &names);
+    ck_assert_msg(st == ILG_OK, "%s: RVA 0x%x: monodis's block form does not assemble: %s: %s\n%s",
+                  path, rva, ilg_status_name(st), ilg_last_diag()->message, text);
+    ck_assert_msg(asm_body->count == orig->count && asm_body->code_size == orig->code_size &&
+                      asm_body->eh_count == orig->eh_count,
+                  "%s: RVA 0x%x: assembled %u instructions, %u bytes, %u clauses; the image has "
+                  "%u, %u, %u",
+                  path, rva, asm_body->count, asm_body->code_size, asm_body->eh_count, orig->count,
+                  orig->code_size, orig->eh_count);
+    for (uint32_t i = 0; i < orig->count; i++)
+        ck_assert_msg(asm_body->instrs[i].op == orig->instrs[i].op &&
+                          asm_body->instrs[i].offset == orig->instrs[i].offset,
+                      "%s: RVA 0x%x: instruction %u differs", path, rva, i);
+    uint32_t(*a)[6] = malloc(orig->eh_count * sizeof *a), (*c)[6] = malloc(orig->eh_count * sizeof *c);
+    ck_assert(a && c);
+    clause_offsets(orig, a);
+    clause_offsets(asm_body, c);
+    for (uint32_t k = 0; k < orig->eh_count; k++)
+        ck_assert_msg(cmp_clause(a[k], c[k]) == 0,
+                      "%s: RVA 0x%x: clause %u: image kind %u try 0x%x-0x%x handler 0x%x-0x%x; "
+                      "assembled kind %u try 0x%x-0x%x handler 0x%x-0x%x",
+                      path, rva, k, a[k][0], a[k][1], a[k][2], a[k][3], a[k][4], c[k][0], c[k][1],
+                      c[k][2], c[k][3], c[k][4]);
+    free(a);
+    free(c);
+    return true;
+}
+
+typedef struct text_buf {
+    char *s;
+    size_t len, cap;
+} text_buf;
+
+static void text_add(text_buf *t, const char *s, size_t n)
+{
+    if (t->len + n + 1 > t->cap) {
+        t->cap = (t->len + n + 1) * 2;
+        t->s = realloc(t->s, t->cap);
+        ck_assert_ptr_nonnull(t->s);
+    }
+    memcpy(t->s + t->len, s, n);
+    t->len += n;
+    t->s[t->len] = 0;
+}
+
+/* Appends monodis's line to the block-form text when it is an instruction or a brace
+ * line; a switch table's continuation lines ("IL_0131,") join the switch's line. */
+static void keep_line(text_buf *text, const char *line)
+{
+    while (*line == ' ' || *line == '\t')
+        line++;
+    bool instr = strncmp(line, "IL_", 3) == 0;
+    if (instr && !strchr(line, ':')) {
+        if (text->len && text->s[text->len - 1] == '\n')
+            text->len--;
+        text_add(text, " ", 1);
+    } else if (!instr && !starts(line, ".try") && !starts(line, "catch") &&
+               !starts(line, "finally") && !starts(line, "fault") && !starts(line, "filter") &&
+               line[0] != '{' && line[0] != '}') {
+        return;
+    }
+    text_add(text, line, strlen(line));
+    text_add(text, "\n", 1);
+}
+
 /* One assembly against monodis: every "Method begins at RVA" block's IL_xxxx lines. */
-static unsigned cross_check(const char *path, ilg_body *b, unsigned *members)
+static unsigned cross_check(const char *path, ilg_body *b, unsigned *members, unsigned *blocks)
 {
     const char *argv[] = { "monodis", path, NULL };
     fx_result r;
@@ -324,12 +439,16 @@ static unsigned cross_check(const char *path, ilg_body *b, unsigned *members)
     uint32_t rva = 0;
     bool in_method = false;
     uint32_t index = 0;
+    text_buf text = { 0 };
+    ilg_body *asm_body;
+    ck_assert_int_eq(ilg_body_new(&asm_body), ILG_OK);
     for (char *line = strtok_r(r.out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
         unsigned v;
         if (sscanf(line, " // Method begins at RVA 0x%x", &v) == 1) {
             in_method = v != 0;
             rva = v;
             index = 0;
+            text.len = 0;
             if (!in_method)
                 continue;
             /* our body at that RVA */
@@ -352,9 +471,12 @@ static unsigned cross_check(const char *path, ilg_body *b, unsigned *members)
         if (in_method && strstr(line, "} // end of method")) {
             ck_assert_msg(index == b->count, "%s: RVA 0x%x: monodis lists %u instructions, we decode %u",
                           path, rva, index, b->count);
+            *blocks += block_form_matches(path, rva, b, text.s ? text.s : "", asm_body);
             in_method = false;
             continue;
         }
+        if (in_method)
+            keep_line(&text, line);
         unsigned off;
         char name[64];
         if (in_method && sscanf(line, " IL_%x: %63s", &off, name) == 2) {
@@ -378,6 +500,8 @@ static unsigned cross_check(const char *path, ilg_body *b, unsigned *members)
         }
     }
     free(by_rva);
+    free(text.s);
+    ilg_body_free(asm_body);
     ilg_image_close(img);
     fx_result_free(&r);
     return compared;
@@ -399,18 +523,21 @@ START_TEST(instruction_sequences_match_monodis)
         paths[3] = g.gl_pathv[0];
     ilg_body *b;
     ck_assert_int_eq(ilg_body_new(&b), ILG_OK);
-    unsigned total = 0, members = 0;
+    unsigned total = 0, members = 0, blocks = 0;
     for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
         if (!paths[i])
             continue;
-        unsigned m = 0, n = cross_check(paths[i], b, &m);
-        printf("monodis cross-check: %s: %u methods match, %u member references named alike\n",
-               paths[i], n, m);
+        unsigned m = 0, k = 0, n = cross_check(paths[i], b, &m, &k);
+        printf("monodis cross-check: %s: %u methods match, %u member references named alike, "
+               "%u methods with EH assemble from monodis's block form to the same clauses\n",
+               paths[i], n, m, k);
         total += n;
         members += m;
+        blocks += k;
     }
     ck_assert_uint_ge(total, 1000);
     ck_assert_uint_ge(members, 10000);
+    ck_assert_uint_ge(blocks, 1000);
     ilg_body_free(b);
     globfree(&g);
 }

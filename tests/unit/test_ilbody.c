@@ -1246,6 +1246,135 @@ START_TEST(text_syntax_errors)
 }
 END_TEST
 
+/* ilasm's block form (as IL sources and monodis write EH) assembles to the same body as
+ * the label form: a try with two catches, a finally nested in the try, a filter, and a
+ * try inside a handler; braces on their own lines or sharing them. Inner clauses come
+ * first. (The corpus suite checks it against monodis on 2,592 real methods.) */
+START_TEST(text_block_form_equals_label_form)
+{
+    const char *blocks =
+        ".maxstack 2\n"
+        ".try\n"
+        "{\n"
+        "  .try {\n"
+        "    ldarg.0\n"
+        "    pop\n"
+        "    leave.s AFTER\n"
+        "  } // end .try\n"
+        "  finally {\n"
+        "    endfinally\n"
+        "  }\n"
+        "  AFTER: leave.s END\n"
+        "}\n"
+        "catch 0x01000002\n"
+        "{\n"
+        "  pop\n"
+        "  leave.s END\n"
+        "} catch 0x01000003 { pop\n"
+        "  .try { nop\n leave.s IN } fault { endfinally }\n"
+        "  IN: leave.s END\n"
+        "}\n"
+        ".try { ldarg.0 leave.s END }\n"
+        "filter {\n"
+        "  pop\n"
+        "  ldc.i4.1\n"
+        "  endfilter\n"
+        "} {\n"
+        "  pop\n"
+        "  leave.s END\n"
+        "}\n"
+        "END: ret\n";
+    const char *labels =
+        ".maxstack 2\n"
+        "T0: ldarg.0\n"
+        "pop\n"
+        "leave.s AFTER\n"
+        "F0: endfinally\n"
+        "AFTER: leave.s END\n"
+        "C1: pop\n"
+        "leave.s END\n"
+        "C2: pop\n"
+        "T3: nop\n"
+        "leave.s IN\n"
+        "F3: endfinally\n"
+        "IN: leave.s END\n"
+        "T4: ldarg.0\n"
+        "leave.s END\n"
+        "FL: pop\n"
+        "ldc.i4.1\n"
+        "endfilter\n"
+        "H4: pop\n"
+        "leave.s END\n"
+        "END: ret\n"
+        ".try T0 to F0 finally handler F0 to AFTER\n"
+        ".try T0 to C1 catch 0x01000002 handler C1 to C2\n"
+        ".try T3 to F3 fault handler F3 to IN\n"
+        ".try T0 to C1 catch 0x01000003 handler C2 to T4\n"
+        ".try T4 to FL filter FL handler H4 to END\n";
+    /* The block form puts `ldarg.0 leave.s END` on one line: not ilasm. Split it. */
+    char fixed[2048];
+    snprintf(fixed, sizeof fixed, "%s", blocks);
+    char *p = strstr(fixed, "ldarg.0 leave.s END }");
+    ck_assert_ptr_nonnull(p);
+    p[7] = '\n';
+    assemble(B, fixed);
+    assemble(S, labels);
+    ck_assert_uint_eq(B->count, S->count);
+    ck_assert_uint_eq(B->code_size, S->code_size);
+    for (uint32_t i = 0; i < B->count; i++) {
+        ck_assert_uint_eq(B->instrs[i].op, S->instrs[i].op);
+        ck_assert_uint_eq(B->instrs[i].offset, S->instrs[i].offset);
+    }
+    ck_assert_uint_eq(B->eh_count, 5);
+    ck_assert_uint_eq(S->eh_count, 5);
+    for (uint32_t c = 0; c < 5; c++) {
+        const ilg_eh_clause *x = &B->eh[c], *y = &S->eh[c];
+        ck_assert_msg(x->kind == y->kind && x->try_start == y->try_start &&
+                          x->try_end == y->try_end && x->handler_start == y->handler_start &&
+                          x->handler_end == y->handler_end && x->class_token == y->class_token &&
+                          (x->kind != ILG_EH_FILTER || x->filter_start == y->filter_start),
+                      "clause %u differs", c);
+    }
+    ck_assert_int_eq(ilg_body_verify(B, NULL, &F), ILG_OK);
+    for (uint32_t k = 0; k < F.count; k++)
+        ck_assert_msg(F.items[k].rule != ILG_E_IL_VERIFY_EH_ORDER &&
+                          F.items[k].rule != ILG_E_IL_VERIFY_EH_NESTING,
+                      "%s", F.items[k].message);
+}
+END_TEST
+
+/* Block-form mistakes: each a syntax error at the offending brace or keyword. */
+START_TEST(text_block_form_errors)
+{
+    static const struct {
+        const char *text, *message;
+        size_t offset;
+    } bad[] = {
+        { "nop\n}\n", "'}' closes nothing", 4 },
+        { "nop\n{\nnop\n}\n", "'{' opens nothing", 4 },
+        { ".try {\nnop\n", "never closed", 5 },
+        { "catch 0x01000001 { pop }\nret\n", "'catch' without a .try", 0 },
+        { ".try { nop\n}\nret\n", "needs a catch, filter, finally or fault", 11 },
+        { ".try { nop\n}\n", "needs a catch, filter, finally or fault", 11 },
+        { ".try {\nleave.s E\n}\nE: finally { endfinally }\nret\n", "needs a catch", 17 },
+        { "nop\nfinally { endfinally }\n", "'finally' without a .try", 4 },
+        { ".try\nnop\n", "expected '{'", 5 },
+        { ".try { }\n", "empty .try block", 7 },
+        { ".try {\nnop\n}\nfilter\n", "expected '{' before the end", 0 },
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        ck_assert_msg(ilg_body_assemble(B, bad[i].text, strlen(bad[i].text), NULL) ==
+                          ILG_E_IL_SYNTAX,
+                      "case %zu assembled", i);
+        ck_assert_msg(strstr(ilg_last_diag()->message, bad[i].message), "case %zu: %s", i,
+                      ilg_last_diag()->message);
+        if (bad[i].offset)
+            ck_assert_uint_eq(ilg_last_diag()->offset, bad[i].offset);
+        ck_assert_uint_eq(B->count, 0);
+    }
+}
+END_TEST
+
 /* Every opcode with a representative operand: text -> body -> text is stable and the
  * body survives encode -> decode unchanged. */
 START_TEST(text_round_trip_every_opcode)
@@ -1543,6 +1672,8 @@ static Suite *ilbody_suite(void)
         { "text", disassemble_exact_text },
         { "text", text_names_through_resolver },
         { "text", text_syntax_errors },
+        { "text", text_block_form_equals_label_form },
+        { "text", text_block_form_errors },
         { "text", text_round_trip_every_opcode },
         { "misc", bad_arguments },
     };
