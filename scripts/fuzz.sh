@@ -49,6 +49,9 @@ PY
   *) echo "fuzz: unknown target $target (image, body, asm, rules, host)" >&2; exit 2 ;;
 esac
 cp "$root"/tests/fuzz/regress/"$target"-* "$seeds"/ 2>/dev/null || true
+# Hand-written seeds for what the fixtures do not show the fuzzer (asm: EH in ilasm's
+# block form).
+cp "$root"/tests/fuzz/seeds/"$target"/* "$seeds"/ 2>/dev/null || true
 echo "fuzz: $target for ${seconds}s, $(ls "$seeds" | wc -l) seeds"
 "$build/tests/fuzz/fuzz_$target" -max_total_time="$seconds" -rss_limit_mb=3072 -max_len=262144 \
   -artifact_prefix="$findings/" -print_final_stats=1 "$work" "$seeds" 2>"$build/fuzz-$target.log" || {
