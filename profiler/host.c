@@ -47,7 +47,9 @@ void ilg__host_enter_callback(ilg_host *host, const char *name)
         ilg__isolate_last_callback[n] = '\0';
         memcpy(ilg__isolate_last_callback, name, n);
     }
-    if (host->trace)
+    if (host->trace && host->jit_threads > 1 && ilg__host_worker && ilg__host_worker->host == host)
+        host_log(host, "callback %s (thread %u)", name, ilg__host_worker->index);
+    else if (host->trace)
         host_log(host, "callback %s", name);
     pthread_mutex_unlock(&host->lock);
 }
@@ -579,6 +581,7 @@ ILG_API ilg_status ilg_host_run(ilg_host *host, const char *const *images, size_
     }
     for (unsigned t = 0; t < nworkers; t++) {
         workers[t].host = host;
+        workers[t].index = t;
         /* The calling thread keeps the ThreadID it has outside the run. */
         workers[t].id = t ? (ThreadID)&workers[t].thread : (ThreadID)&host->thread;
     }

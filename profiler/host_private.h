@@ -67,6 +67,7 @@ struct host_module {
 typedef struct host_worker {
     ilg_host *host;
     ThreadID id;
+    unsigned index;              /* 0 .. jit_threads - 1 */
     host_module *module;         /* the module whose methods it compiles */
     _Atomic uint32_t *next;      /* the next method index to claim (shared) */
     uint32_t run;                /* methods claimed at a time */

@@ -269,10 +269,10 @@ START_TEST(jit_threads_from_the_command_line)
     static const char *const fixtures[] = { "calc.exe", "bodies.exe", "eh.exe", "generics.exe",
                                             "types.exe" };
     char paths[5][512];
-    const char *extra[12] = { "--json", "--jit-threads", "3" };
+    const char *extra[12] = { "--json", "--trace", "--jit-threads", "3" };
     for (int i = 0; i < 5; i++) {
         fx_path(paths[i], sizeof paths[i], fixtures[i]);
-        extra[3 + i] = paths[i];
+        extra[4 + i] = paths[i];
     }
     run_cli(ILG_PROF_THREADS, TEST_CLSID, extra);
     ck_assert_msg(res.exited && res.status == 0, "exit %d: %s", res.status, res.err);
@@ -291,6 +291,18 @@ START_TEST(jit_threads_from_the_command_line)
         }
     }
     json_decref(root);
+    /* The trace names the delivering thread: the loads on the session's (0), each JIT
+     * callback on one of the three. */
+    ck_assert_ptr_nonnull(strstr(res.err, "callback ModuleLoadFinished (thread 0)\n"));
+    int traced = 0;
+    for (const char *p = strstr(res.err, "callback JITCompilationStarted"); p;
+         p = strstr(p + 1, "callback JITCompilationStarted")) {
+        unsigned t = 9;
+        ck_assert_int_eq(sscanf(p, "callback JITCompilationStarted (thread %u)", &t), 1);
+        ck_assert_uint_lt(t, 3);
+        traced++;
+    }
+    ck_assert_int_eq(traced, with_il);
     char *text = read_log(), want[128];
     snprintf(want, sizeof want, "started=%d finished=%d rewritten=%d twice=0 wrong_thread=0",
              with_il, with_il, with_il);
