@@ -6,6 +6,7 @@
 #include <jansson.h>
 #include <stdarg.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "host_private.h"
 
@@ -88,6 +89,7 @@ ILG_API ilg_status ilg_host_new(const ilg_host_options *opts, ilg_host **out)
     h->log = opts && opts->log ? opts->log : stderr;
     h->trace = opts && opts->trace;
     h->jit_threads = opts && opts->jit_threads > 1 ? opts->jit_threads : 1;
+    h->session_tid = (DWORD)gettid();
     pthread_mutex_init(&h->lock, NULL);
     pthread_mutex_init(&h->check_lock, NULL);
     for (size_t i = 0; i < sizeof h->method_locks / sizeof h->method_locks[0]; i++)
@@ -497,11 +499,20 @@ static void jit_claimed(host_worker *w)
     }
 }
 
+/* A JIT thread of its own: announced to a profiler that monitors threads as CoreCLR
+ * announces a new managed thread (created, then its OS thread), and destroyed when its
+ * share is done. */
 static void *jit_thread(void *arg)
 {
     host_worker *w = arg;
+    ilg_host *h = w->host;
     ilg__host_worker = w;
+    const DWORD tid = (DWORD)gettid();
+    atomic_store(&w->os_tid, tid);
+    DELIVER(h, COR_PRF_MONITOR_THREADS, ThreadCreated, w->id);
+    DELIVER(h, COR_PRF_MONITOR_THREADS, ThreadAssignedToOSThread, w->id, tid);
     jit_claimed(w);
+    DELIVER(h, COR_PRF_MONITOR_THREADS, ThreadDestroyed, w->id);
     ilg__host_worker = NULL;
     return NULL;
 }
@@ -585,6 +596,10 @@ ILG_API ilg_status ilg_host_run(ilg_host *host, const char *const *images, size_
         /* The calling thread keeps the ThreadID it has outside the run. */
         workers[t].id = t ? (ThreadID)&workers[t].thread : (ThreadID)&host->thread;
     }
+    host->session_tid = (DWORD)gettid();
+    atomic_store(&workers[0].os_tid, host->session_tid);
+    host->run_worker_count = nworkers;
+    atomic_store(&host->run_workers, workers);
     host_worker *outer = ilg__host_worker;
     ilg__host_worker = &workers[0];
     did = (AppDomainID)&host->domain;
@@ -609,6 +624,7 @@ ILG_API ilg_status ilg_host_run(ilg_host *host, const char *const *images, size_
         host->callback->lpVtbl->Shutdown(host->callback);
     }
     ilg__host_worker = outer;
+    atomic_store(&host->run_workers, NULL);
     for (unsigned t = 0; t < nworkers; t++) {
         ilg_body_free(workers[t].check_body);
         ilg_findings_free(&workers[t].check_findings);

@@ -68,6 +68,7 @@ typedef struct host_worker {
     ilg_host *host;
     ThreadID id;
     unsigned index;              /* 0 .. jit_threads - 1 */
+    _Atomic DWORD os_tid;        /* gettid() of its thread once it runs, for GetThreadInfo */
     host_module *module;         /* the module whose methods it compiles */
     _Atomic uint32_t *next;      /* the next method index to claim (shared) */
     uint32_t run;                /* methods claimed at a time */
@@ -96,6 +97,10 @@ struct ilg_host {
     bool initializing;           /* inside Initialize: immutable flags may change */
     bool ran;
     unsigned jit_threads;        /* threads delivering a module's JIT callbacks (>= 1) */
+    /* During ilg_host_run: the workers, for GetThreadInfo (NULL outside a run). */
+    host_worker *_Atomic run_workers;
+    unsigned run_worker_count;
+    DWORD session_tid;           /* gettid() of the thread driving the host */
     /* SetILFunctionBody's decode and verify state for a thread that is not one of the
      * run's workers (the profiler's own threads, or calls outside ilg_host_run):
      * made on first use, freed with the host, used under check_lock. */

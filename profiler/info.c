@@ -537,6 +537,30 @@ static HRESULT info_GetCurrentThreadID(ICorProfilerInfo3 *This, ThreadID *pThrea
     return S_OK;
 }
 
+/* The OS thread id (gettid, as CoreCLR gives it on Linux) of the session's thread or of
+ * one of the run's JIT threads; E_INVALIDARG for any other id, or a JIT thread that has
+ * not started. */
+static HRESULT info_GetThreadInfo(ICorProfilerInfo3 *This, ThreadID threadId,
+                                  DWORD *pdwWin32ThreadId)
+{
+    ilg_host *h = impl_from_info(This);
+    if (!pdwWin32ThreadId)
+        return E_INVALIDARG;
+    host_worker *ws = atomic_load(&h->run_workers);
+    for (unsigned t = 0; ws && t < h->run_worker_count; t++)
+        if (ws[t].id == threadId) {
+            DWORD tid = atomic_load(&ws[t].os_tid);
+            if (!tid)
+                return E_INVALIDARG;
+            *pdwWin32ThreadId = tid;
+            return S_OK;
+        }
+    if (threadId != (ThreadID)&h->thread)
+        return E_INVALIDARG;
+    *pdwWin32ThreadId = h->session_tid;
+    return S_OK;
+}
+
 static const ICorProfilerInfo3Vtbl info_vtbl = { .QueryInterface = info_QueryInterface,
                                                  .AddRef = info_AddRef,
                                                  .Release = info_Release,
@@ -555,6 +579,7 @@ static const ICorProfilerInfo3Vtbl info_vtbl = { .QueryInterface = info_QueryInt
                                                  .GetAppDomainInfo = info_GetAppDomainInfo,
                                                  .GetAssemblyInfo = info_GetAssemblyInfo,
                                                  .GetCurrentThreadID = info_GetCurrentThreadID,
+                                                 .GetThreadInfo = info_GetThreadInfo,
                                                  ILG__INFO_STUB_SLOTS };
 
 void ilg__host_info_init(ilg_host *host)

@@ -167,6 +167,31 @@ static HRESULT cb_JITCompilationFinished(ICorProfilerCallback3 *This, FunctionID
                                         : S_OK;
 }
 
+/* Thread callbacks go to the hooks (prof_threads checks them). */
+static HRESULT cb_ThreadCreated(ICorProfilerCallback3 *This, ThreadID threadId)
+{
+    prof_object *p = impl_from_cb(This);
+    return prof_test_hooks.thread_created ? prof_test_hooks.thread_created(p->info, threadId)
+                                          : S_OK;
+}
+
+static HRESULT cb_ThreadDestroyed(ICorProfilerCallback3 *This, ThreadID threadId)
+{
+    prof_object *p = impl_from_cb(This);
+    return prof_test_hooks.thread_destroyed ? prof_test_hooks.thread_destroyed(p->info, threadId)
+                                            : S_OK;
+}
+
+static HRESULT cb_ThreadAssignedToOSThread(ICorProfilerCallback3 *This, ThreadID managedThreadId,
+                                           DWORD osThreadId)
+{
+    prof_object *p = impl_from_cb(This);
+    return prof_test_hooks.thread_assigned
+               ? prof_test_hooks.thread_assigned(p->info, managedThreadId, osThreadId)
+               : S_OK;
+}
+
+#define ILG_CB3_OWN_THREADS
 #include "callback_stubs.inc"
 
 static const ICorProfilerCallback3Vtbl cb_vtbl = { .QueryInterface = cb_QueryInterface,
@@ -179,6 +204,10 @@ static const ICorProfilerCallback3Vtbl cb_vtbl = { .QueryInterface = cb_QueryInt
                                                        cb_JITCompilationStarted,
                                                    .JITCompilationFinished =
                                                        cb_JITCompilationFinished,
+                                                   .ThreadCreated = cb_ThreadCreated,
+                                                   .ThreadDestroyed = cb_ThreadDestroyed,
+                                                   .ThreadAssignedToOSThread =
+                                                       cb_ThreadAssignedToOSThread,
                                                    ILG_CB3_STUB_SLOTS };
 
 /* ---- class factory ------------------------------------------------------------------ */

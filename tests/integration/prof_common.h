@@ -14,6 +14,9 @@ typedef struct prof_hooks {
     HRESULT (*module_load_finished)(ICorProfilerInfo3 *info, ModuleID module);
     HRESULT (*jit_started)(ICorProfilerInfo3 *info, FunctionID fid);
     HRESULT (*jit_finished)(ICorProfilerInfo3 *info, FunctionID fid);
+    HRESULT (*thread_created)(ICorProfilerInfo3 *info, ThreadID thread);
+    HRESULT (*thread_assigned)(ICorProfilerInfo3 *info, ThreadID thread, DWORD os_thread);
+    HRESULT (*thread_destroyed)(ICorProfilerInfo3 *info, ThreadID thread);
     HRESULT (*shutdown)(ICorProfilerInfo3 *info);
     /* When set and true: refuse QueryInterface for ICorProfilerCallback3, as a
      * profiler written for .NET 2.0 would. */

@@ -3,13 +3,19 @@
  * (GetCurrentThreadID) and copies its body verbatim into the module's IMethodMalloc,
  * installing it with SetILFunctionBody; GetILFunctionBody must then give the copy back
  * on the same thread, whatever the other threads install meanwhile.
- * JITCompilationFinished must come from the thread that started the method, once. At
- * Shutdown one line gives the counts the suite checks:
- *   threads=T started=S finished=F rewritten=R twice=W wrong_thread=X */
+ * JITCompilationFinished must come from the thread that started the method, once. It
+ * monitors threads too: a JIT callback from any thread but the one it was initialised
+ * on must come from a thread announced by ThreadCreated and ThreadAssignedToOSThread
+ * (whose OS id GetThreadInfo gives back, and is the calling thread's gettid), and not
+ * yet destroyed; ThreadDestroyed comes from the thread itself. At Shutdown one line
+ * gives the counts the suite checks:
+ *   threads=T started=S finished=F rewritten=R twice=W wrong_thread=X created=C
+ *   destroyed=D unannounced=U */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "prof_common.h"
 
@@ -25,9 +31,14 @@ static struct {
 } methods[SLOTS];
 
 static atomic_int started, finished, rewritten, twice, wrong_thread, full;
+static atomic_int created, destroyed, unannounced;
 static pthread_mutex_t threads_lock = PTHREAD_MUTEX_INITIALIZER;
 static ThreadID threads[MAX_THREADS];
 static int thread_count;
+/* ThreadCreated ids not yet destroyed (threads_lock); the initialising thread's id. */
+static ThreadID live[MAX_THREADS];
+static int live_count;
+static ThreadID session;
 
 static uint32_t slot_of(FunctionID fid)
 {
@@ -75,11 +86,75 @@ static void note_thread(ThreadID t)
     pthread_mutex_unlock(&threads_lock);
 }
 
+static bool is_live(ThreadID t)
+{
+    pthread_mutex_lock(&threads_lock);
+    bool found = false;
+    for (int i = 0; i < live_count && !found; i++)
+        found = live[i] == t;
+    pthread_mutex_unlock(&threads_lock);
+    return found;
+}
+
 static HRESULT th_initialize(ICorProfilerInfo3 *info)
 {
     HRESULT hr = info->lpVtbl->SetEventMask(info, COR_PRF_MONITOR_JIT_COMPILATION |
-                                                      COR_PRF_MONITOR_MODULE_LOADS);
+                                                      COR_PRF_MONITOR_MODULE_LOADS |
+                                                      COR_PRF_MONITOR_THREADS);
     prof_check(hr == S_OK, "SetEventMask returned 0x%08x", (unsigned)hr);
+    hr = info->lpVtbl->GetCurrentThreadID(info, &session);
+    prof_check(hr == S_OK && session, "GetCurrentThreadID in Initialize returned 0x%08x",
+               (unsigned)hr);
+    DWORD os = 0;
+    hr = info->lpVtbl->GetThreadInfo(info, session, &os);
+    prof_check(hr == S_OK && os == (DWORD)gettid(), "GetThreadInfo(session) gave %u (0x%08x), gettid %d",
+               (unsigned)os, (unsigned)hr, (int)gettid());
+    return S_OK;
+}
+
+static HRESULT th_thread_created(ICorProfilerInfo3 *info, ThreadID t)
+{
+    ThreadID me = 0;
+    info->lpVtbl->GetCurrentThreadID(info, &me);
+    prof_check(me == t, "ThreadCreated(0x%llx) delivered on thread 0x%llx", (unsigned long long)t,
+               (unsigned long long)me);
+    created++;
+    pthread_mutex_lock(&threads_lock);
+    if (live_count < MAX_THREADS)
+        live[live_count++] = t;
+    pthread_mutex_unlock(&threads_lock);
+    return S_OK;
+}
+
+static HRESULT th_thread_assigned(ICorProfilerInfo3 *info, ThreadID t, DWORD os)
+{
+    DWORD back = 0;
+    prof_check(is_live(t), "ThreadAssignedToOSThread for 0x%llx before ThreadCreated",
+               (unsigned long long)t);
+    prof_check(os == (DWORD)gettid(), "ThreadAssignedToOSThread says OS thread %u, gettid %d",
+               (unsigned)os, (int)gettid());
+    HRESULT hr = info->lpVtbl->GetThreadInfo(info, t, &back);
+    prof_check(hr == S_OK && back == os, "GetThreadInfo(0x%llx) gave %u (0x%08x), expected %u",
+               (unsigned long long)t, (unsigned)back, (unsigned)hr, (unsigned)os);
+    return S_OK;
+}
+
+static HRESULT th_thread_destroyed(ICorProfilerInfo3 *info, ThreadID t)
+{
+    ThreadID me = 0;
+    info->lpVtbl->GetCurrentThreadID(info, &me);
+    prof_check(me == t, "ThreadDestroyed(0x%llx) delivered on thread 0x%llx",
+               (unsigned long long)t, (unsigned long long)me);
+    destroyed++;
+    pthread_mutex_lock(&threads_lock);
+    int i = 0;
+    while (i < live_count && live[i] != t)
+        i++;
+    prof_check(i < live_count, "ThreadDestroyed(0x%llx) of a thread never created",
+               (unsigned long long)t);
+    if (i < live_count)
+        live[i] = live[--live_count];
+    pthread_mutex_unlock(&threads_lock);
     return S_OK;
 }
 
@@ -124,6 +199,8 @@ static HRESULT th_jit_started(ICorProfilerInfo3 *info, FunctionID fid)
     HRESULT hr = info->lpVtbl->GetCurrentThreadID(info, &me);
     prof_check(hr == S_OK && me, "GetCurrentThreadID returned 0x%08x", (unsigned)hr);
     note_thread(me);
+    if (me != session && !is_live(me))
+        unannounced++;
     started++;
     _Atomic uintptr_t *e = entry(fid, true, &made);
     if (!e)
@@ -162,9 +239,10 @@ static HRESULT th_jit_finished(ICorProfilerInfo3 *info, FunctionID fid)
 static HRESULT th_shutdown(ICorProfilerInfo3 *info)
 {
     prof_check(full == 0, "the method table filled up");
-    prof_log("threads=%d started=%d finished=%d rewritten=%d twice=%d wrong_thread=%d",
+    prof_log("threads=%d started=%d finished=%d rewritten=%d twice=%d wrong_thread=%d "
+             "created=%d destroyed=%d unannounced=%d",
              thread_count, (int)started, (int)finished, (int)rewritten, (int)twice,
-             (int)wrong_thread);
+             (int)wrong_thread, (int)created, (int)destroyed, (int)unannounced);
     return S_OK;
 }
 
@@ -172,5 +250,8 @@ const prof_hooks prof_test_hooks = {
     .initialize = th_initialize,
     .jit_started = th_jit_started,
     .jit_finished = th_jit_finished,
+    .thread_created = th_thread_created,
+    .thread_assigned = th_thread_assigned,
+    .thread_destroyed = th_thread_destroyed,
     .shutdown = th_shutdown,
 };

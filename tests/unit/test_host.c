@@ -337,7 +337,8 @@ END_TEST
 #define MONO_MSCORLIB "/usr/lib/mono/4.5/mscorlib.dll"
 
 typedef struct thread_run {
-    int threads, started, finished, rewritten, twice, wrong_thread;
+    int threads, started, finished, rewritten, twice, wrong_thread, created, destroyed,
+        unannounced;
     bool passed;
     uint32_t modules, methods[3];
     ilg_host_method *records[3]; /* [module][rid - 1] */
@@ -380,10 +381,11 @@ static void run_threads(const char *const *images, uint32_t count, unsigned thre
     const char *line = strstr(text, "threads=");
     ck_assert_msg(line, "no counts in the profiler's log: %s", text);
     ck_assert_int_eq(sscanf(line, "threads=%d started=%d finished=%d rewritten=%d twice=%d "
-                                  "wrong_thread=%d",
+                                  "wrong_thread=%d created=%d destroyed=%d unannounced=%d",
                             &out->threads, &out->started, &out->finished, &out->rewritten,
-                            &out->twice, &out->wrong_thread),
-                     6);
+                            &out->twice, &out->wrong_thread, &out->created, &out->destroyed,
+                            &out->unannounced),
+                     9);
     out->passed = strstr(text, "\nPASS\n") != NULL;
     ck_assert_msg(out->passed, "the profiler's checks failed: %s", text);
     free(text);
@@ -422,7 +424,15 @@ START_TEST(jit_threads_share_out_every_method_once)
         ck_assert_int_eq(t->rewritten, with_il);
         ck_assert_int_eq(t->twice, 0);
         ck_assert_int_eq(t->wrong_thread, 0);
+        /* Every JIT callback off the session's thread comes from an announced thread. */
+        ck_assert_int_eq(t->unannounced, 0);
     }
+    /* One thread: no thread of its own, none announced. Four: three started per image,
+     * each created, assigned and destroyed on itself (prof_threads checks each). */
+    ck_assert_int_eq(one.created, 0);
+    ck_assert_int_eq(one.destroyed, 0);
+    ck_assert_int_eq(four.created, 9);
+    ck_assert_int_eq(four.destroyed, 9);
     ck_assert_int_eq(one.threads, 1);
     /* 24,000 bodies take milliseconds to copy: the other threads start long before. */
     ck_assert_int_ge(four.threads, 2);
