@@ -35,6 +35,14 @@ static void host_log(ilg_host *h, const char *fmt, ...)
 
 _Thread_local host_worker *ilg__host_worker;
 
+static void host_locks_destroy(ilg_host *h)
+{
+    pthread_mutex_destroy(&h->lock);
+    pthread_mutex_destroy(&h->check_lock);
+    for (size_t i = 0; i < sizeof h->method_locks / sizeof h->method_locks[0]; i++)
+        pthread_mutex_destroy(&h->method_locks[i].m);
+}
+
 void ilg__host_enter_callback(ilg_host *host, const char *name)
 {
     if (!ilg__isolate_last_callback && !host->trace)
@@ -106,10 +114,7 @@ ILG_API ilg_status ilg_host_new(const ilg_host_options *opts, ilg_host **out)
     return ILG_OK;
 fail:
     if (h) {
-        pthread_mutex_destroy(&h->lock);
-        pthread_mutex_destroy(&h->check_lock);
-        for (size_t i = 0; i < sizeof h->method_locks / sizeof h->method_locks[0]; i++)
-            pthread_mutex_destroy(&h->method_locks[i].m);
+        host_locks_destroy(h);
         ILG_HOST_FREE(heap, h);
     }
     if (heap)
@@ -146,10 +151,7 @@ ILG_API void ilg_host_free(ilg_host *host)
     HOST_FREE(host, host->pattern);
     ilg_body_free(host->check_body);
     ilg_findings_free(&host->check_findings);
-    pthread_mutex_destroy(&host->lock);
-    pthread_mutex_destroy(&host->check_lock);
-    for (size_t i = 0; i < sizeof host->method_locks / sizeof host->method_locks[0]; i++)
-        pthread_mutex_destroy(&host->method_locks[i].m);
+    host_locks_destroy(host);
     IHostMalloc *heap = host->heap;
     IHostMemoryManager *mem = host->memory;
     FILE *log = host->log;

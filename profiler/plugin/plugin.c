@@ -559,6 +559,31 @@ static void log_offsets(const worker *w, const uint32_t *old_offsets, uint32_t o
         snprintf(buf + o, cap - o, ",...");
 }
 
+/* A failed rewrite: counted and logged with the method's full name, which is made here
+ * when the rewrite did not need it (full is ""). The reason is formatted first: naming
+ * calls the metadata API, which may replace the diagnostic the reason quotes. */
+static void rewrite_fail(worker *w, IMetaDataImport *md, ModuleID mod, mdMethodDef tok,
+                         mdTypeDef owner, const char *full, const char *fmt, ...)
+    __attribute__((format(printf, 7, 8)));
+static void rewrite_fail(worker *w, IMetaDataImport *md, ModuleID mod, mdMethodDef tok,
+                         mdTypeDef owner, const char *full, const char *fmt, ...)
+{
+    char why[512], made[2 * NAME_CAP + 4] = "", simple[2 * NAME_CAP + 4];
+    WCHAR wname[NAME_CAP];
+    ULONG len = 0;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, sizeof why, fmt, ap);
+    va_end(ap);
+    COUNT(w, failed);
+    if (!full[0] && md->lpVtbl->GetMethodProps(md, tok, NULL, wname, NAME_CAP, &len, NULL, NULL,
+                                               NULL, NULL, NULL) == S_OK) {
+        method_names(w, md, mod, owner, wname, len, made, simple);
+        full = made;
+    }
+    plog(w->p, "FAIL %s (0x%08x): %s", full, (unsigned)tok, why);
+}
+
 static void rewrite(worker *w, FunctionID fid)
 {
     plugin *p = w->p;
@@ -573,7 +598,6 @@ static void rewrite(worker *w, FunctionID fid)
     char *offsets = NULL;
     WCHAR wname[NAME_CAP];
     char full[2 * NAME_CAP + 4] = "", simple[2 * NAME_CAP + 4] = "";
-    char why[sizeof(((ilg_diag *)0)->message)]; /* the diagnostic, before naming calls */
     char actions[256] = "";
     ULONG len = 0, sig_len = 0, size = 0;
     PCCOR_SIGNATURE msig = NULL;
@@ -589,18 +613,11 @@ static void rewrite(worker *w, FunctionID fid)
     md = ms->md;
     /* When every rule matches "*" and no rewrite is logged, the name is only needed for
      * a failure, and is made then: naming was a sixth of the work of a probe run. */
-    bool named = p->names_needed;
+    const bool named = p->names_needed;
     if (md->lpVtbl->GetMethodProps(md, tok, &owner, named ? wname : NULL, named ? NAME_CAP : 0,
                                    named ? &len : NULL, NULL, &msig, &sig_len, NULL,
                                    NULL) != S_OK)
         goto done;
-#define NAME_FOR_LOG()                                                                         \
-    do {                                                                                       \
-        if (!named && md->lpVtbl->GetMethodProps(md, tok, NULL, wname, NAME_CAP, &len, NULL,   \
-                                                 NULL, NULL, NULL, NULL) == S_OK)              \
-            method_names(w, md, mod, owner, wname, len, full, simple);                        \
-        named = true;                                                                          \
-    } while (0)
     if (named) {
         method_names(w, md, mod, owner, wname, len, full, simple);
         for (size_t i = 0; i < p->rules.count; i++)
@@ -615,10 +632,8 @@ static void rewrite(worker *w, FunctionID fid)
         goto done; /* no IL (abstract, runtime-implemented, P/Invoke) */
     ilg_status st = ilg_body_decode(w->body, header, size);
     if (st != ILG_OK) {
-        COUNT(w, failed);
-        snprintf(why, sizeof why, "%s", ilg_last_diag()->message);
-        NAME_FOR_LOG();
-        plog(p, "FAIL %s (0x%08x): decode: %s: %s", full, (unsigned)tok, ilg_status_name(st), why);
+        rewrite_fail(w, md, mod, tok, owner, full, "decode: %s: %s", ilg_status_name(st),
+                     ilg_last_diag()->message);
         goto done;
     }
     uint32_t old_count = w->body->count;
@@ -662,11 +677,9 @@ static void rewrite(worker *w, FunctionID fid)
         const char *how = "";
         st = ilg__plugin_apply(w->body, r, &env, &how);
         if (st != ILG_OK) {
-            COUNT(w, failed);
-            snprintf(why, sizeof why, "%s", ilg_last_diag()->message);
-            NAME_FOR_LOG();
-            plog(p, "FAIL %s (0x%08x): %s: %s: %s", full, (unsigned)tok,
-                 ilg__plugin_action_name(r->action), ilg_status_name(st), why);
+            rewrite_fail(w, md, mod, tok, owner, full, "%s: %s: %s",
+                         ilg__plugin_action_name(r->action), ilg_status_name(st),
+                         ilg_last_diag()->message);
             goto done;
         }
         if (r->action != ILG__ACT_IDENTITY)
@@ -717,38 +730,30 @@ static void rewrite(worker *w, FunctionID fid)
         st = ilg_body_encode(w->body, ILG_ENCODE_PRESERVE, NULL, &w->out);
     }
     if (st != ILG_OK) {
-        COUNT(w, failed);
-        snprintf(why, sizeof why, "%s", ilg_last_diag()->message);
-        NAME_FOR_LOG();
-        plog(p, "FAIL %s (0x%08x): encode: %s: %s", full, (unsigned)tok, ilg_status_name(st), why);
+        rewrite_fail(w, md, mod, tok, owner, full, "encode: %s: %s", ilg_status_name(st),
+                     ilg_last_diag()->message);
         goto done;
     }
     if (!ms->alloc &&
         (info->lpVtbl->GetILFunctionBodyAllocator(info, mod, &ms->alloc) != S_OK || !ms->alloc))
         ms->alloc = NULL;
     if (!(alloc = ms->alloc)) {
-        COUNT(w, failed);
-        NAME_FOR_LOG();
-        plog(p, "FAIL %s (0x%08x): no IMethodMalloc", full, (unsigned)tok);
+        rewrite_fail(w, md, mod, tok, owner, full, "no IMethodMalloc");
         goto done;
     }
     /* A fat header must be 4-byte aligned; the allocator promises nothing about it. */
     uint8_t *mem = alloc->lpVtbl->Alloc(alloc, (ULONG)w->out.len + 3);
     if (!mem) {
-        COUNT(w, failed);
-        NAME_FOR_LOG();
-        plog(p, "FAIL %s (0x%08x): IMethodMalloc::Alloc(%zu) returned NULL", full, (unsigned)tok,
-             w->out.len + 3);
+        rewrite_fail(w, md, mod, tok, owner, full, "IMethodMalloc::Alloc(%zu) returned NULL",
+                     w->out.len + 3);
         goto done;
     }
     uint8_t *at = (uint8_t *)(((uintptr_t)mem + 3) & ~(uintptr_t)3);
     memcpy(at, w->out.data, w->out.len);
     HRESULT hr = info->lpVtbl->SetILFunctionBody(info, mod, tok, at);
     if (hr != S_OK) {
-        COUNT(w, failed);
-        NAME_FOR_LOG();
-        plog(p, "FAIL %s (0x%08x): SetILFunctionBody returned 0x%08x", full, (unsigned)tok,
-             (unsigned)hr);
+        rewrite_fail(w, md, mod, tok, owner, full, "SetILFunctionBody returned 0x%08x",
+                     (unsigned)hr);
         goto done;
     }
     COUNT(w, rewritten);
@@ -766,7 +771,6 @@ static void rewrite(worker *w, FunctionID fid)
          new_rel < 0 ? "-" : "", (unsigned long long)(new_rel < 0 ? -new_rel : new_rel),
          w->out.len, offsets ? offsets : "?");
 done:
-#undef NAME_FOR_LOG
     free(offsets);
     free(old_offsets);
 }

@@ -46,33 +46,29 @@ static uint32_t slot_of(FunctionID fid)
     return (uint32_t)(h >> 40) & (SLOTS - 1);
 }
 
-/* The method's entry, made when `make`; NULL when absent (or the table is full). */
-static _Atomic uintptr_t *entry(FunctionID fid, bool make, bool *made)
+/* The index of the method's entry, made when `make`; SLOTS when absent (or the table is
+ * full). */
+static uint32_t entry(FunctionID fid, bool make, bool *made)
 {
     *made = false;
     for (uint32_t i = slot_of(fid), n = 0; n < SLOTS; i = (i + 1) & (SLOTS - 1), n++) {
         uintptr_t cur = atomic_load(&methods[i].fid);
         if (cur == fid)
-            return &methods[i].fid;
+            return i;
         if (cur == 0) {
             if (!make)
-                return NULL;
+                return SLOTS;
             uintptr_t expected = 0;
             if (atomic_compare_exchange_strong(&methods[i].fid, &expected, fid)) {
                 *made = true;
-                return &methods[i].fid;
+                return i;
             }
             if (expected == fid)
-                return &methods[i].fid;
+                return i;
         }
     }
     full++;
-    return NULL;
-}
-
-static size_t index_of(_Atomic uintptr_t *e)
-{
-    return (size_t)((char *)e - (char *)&methods[0].fid) / sizeof methods[0];
+    return SLOTS;
 }
 
 static void note_thread(ThreadID t)
@@ -202,14 +198,14 @@ static HRESULT th_jit_started(ICorProfilerInfo3 *info, FunctionID fid)
     if (me != session && !is_live(me))
         unannounced++;
     started++;
-    _Atomic uintptr_t *e = entry(fid, true, &made);
-    if (!e)
+    uint32_t i = entry(fid, true, &made);
+    if (i == SLOTS)
         return S_OK;
     if (!made) {
         twice++;
         return S_OK;
     }
-    atomic_store(&methods[index_of(e)].thread, (uintptr_t)me);
+    atomic_store(&methods[i].thread, (uintptr_t)me);
     hr = info->lpVtbl->GetFunctionInfo(info, fid, NULL, &mod, &tok);
     prof_check(hr == S_OK, "GetFunctionInfo returned 0x%08x", (unsigned)hr);
     if (hr == S_OK)
@@ -223,12 +219,11 @@ static HRESULT th_jit_finished(ICorProfilerInfo3 *info, FunctionID fid)
     bool made;
     info->lpVtbl->GetCurrentThreadID(info, &me);
     finished++;
-    _Atomic uintptr_t *e = entry(fid, false, &made);
-    prof_check(e != NULL, "JITCompilationFinished for 0x%llx, never started",
+    uint32_t i = entry(fid, false, &made);
+    prof_check(i != SLOTS, "JITCompilationFinished for 0x%llx, never started",
                (unsigned long long)fid);
-    if (!e)
+    if (i == SLOTS)
         return S_OK;
-    size_t i = index_of(e);
     if (atomic_load(&methods[i].thread) != (uintptr_t)me)
         wrong_thread++;
     if (atomic_fetch_add(&methods[i].finished, 1) != 0)
