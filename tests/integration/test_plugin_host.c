@@ -11,6 +11,8 @@
 #include <check.h>
 #include <dlfcn.h>
 #include <jansson.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +23,7 @@
 #include "ilgraft/hostmem.h"
 #include "ilgraft/loader.h"
 #include "ilgraft/save.h"
+#include "plugin_private.h"
 #include "unit/fixture_util.h"
 
 #define PLUGIN_CLSID "{B2E3A7C4-6D15-4F38-9A21-5C7E0D3F8B94}"
@@ -606,7 +609,9 @@ START_TEST(missing_probe_skips_the_rule)
     ck_assert_str_eq(method_status(r, 0, "Calc::Add"), "unchanged");
     json_decref(r);
     char *log = read_log();
-    ck_assert_ptr_nonnull(strstr(log, "summary jit=4 matched=1 rewritten=0 failed=0 skipped=1"));
+    ck_assert_msg(strstr(log, "summary jit=4 methods=4 matched=1 rewritten=0 failed=0 skipped=1 "
+                              "recompiles=0 restored=0 threads=1"),
+                  "%s", log);
     free(log);
 }
 END_TEST
@@ -631,7 +636,9 @@ START_TEST(failures_name_the_method_when_no_rule_needs_names)
     ck_assert_msg(strstr(log, "FAIL Calc::Mul (0x06000002): SetILFunctionBody returned 0x8013153a"),
                   "%s", log);
     ck_assert_msg(!strstr(log, "rewrite "), "%s", log);
-    ck_assert_msg(strstr(log, "summary jit=4 matched=4 rewritten=2 failed=2 skipped=0"), "%s", log);
+    ck_assert_msg(strstr(log, "summary jit=4 methods=4 matched=4 rewritten=2 failed=2 skipped=0 "
+                              "recompiles=0"),
+                  "%s", log);
     free(log);
 }
 END_TEST
@@ -685,6 +692,133 @@ START_TEST(only_dllgetclassobject_is_exported)
 }
 END_TEST
 
+/* ---- the plugin's method table (profiler/plugin/methods.c), driven directly -------- */
+
+enum { TABLE_THREADS = 6, TABLE_KEYS = 3000 };
+
+typedef struct table_run {
+    ilg__plugin_methods *t;
+    atomic_uint mine[TABLE_KEYS]; /* MINE claims per key: must end at 1 each */
+    atomic_uint waits, done;
+} table_run;
+
+/* Key k: module 0x1000 or 0x2000, a MethodDef token; its "body" a value made from k. */
+static uintptr_t key_module(unsigned k) { return k & 1 ? 0x2000 : 0x1000; }
+static uint32_t key_token(unsigned k) { return 0x06000001u + k / 2; }
+static const uint8_t *key_body(unsigned k) { return (const uint8_t *)(uintptr_t)(0x10000u + 16 * k); }
+
+static void *table_worker(void *arg)
+{
+    table_run *r = arg;
+    /* All in the same order, so that they meet on the methods being built. */
+    for (unsigned k = 0; k < TABLE_KEYS; k++) {
+        const uint8_t *body = NULL;
+        uint32_t size = 0;
+        bool waited = false;
+        ilg__method_claim c =
+            ilg__plugin_methods_claim(r->t, key_module(k), key_token(k), &body, &size, &waited);
+        if (c == ILG__CLAIM_MINE) {
+            atomic_fetch_add(&r->mine[k], 1);
+            if (k % 64 == 0) /* a slow build now and then, so that others wait */
+                usleep(200);
+            /* Every third key is "left as it was": no body. */
+            ilg__plugin_methods_finish(r->t, key_module(k), key_token(k),
+                                       k % 3 ? key_body(k) : NULL, k % 3 ? k : 0);
+        } else {
+            ck_assert_int_eq(c, ILG__CLAIM_DONE);
+            ck_assert_ptr_eq(body, k % 3 ? key_body(k) : NULL);
+            ck_assert_uint_eq(size, k % 3 ? k : 0);
+            atomic_fetch_add(&r->done, 1);
+            if (waited)
+                atomic_fetch_add(&r->waits, 1);
+        }
+    }
+    return NULL;
+}
+
+typedef struct blocked_claim {
+    ilg__plugin_methods *t;
+    atomic_int started, finished; /* finished: set by the builder just before finishing */
+    const uint8_t *body;
+    bool waited, saw_finished;
+    ilg__method_claim claim;
+} blocked_claim;
+
+static void *second_claimer(void *arg)
+{
+    blocked_claim *b = arg;
+    uint32_t size = 0;
+    atomic_store(&b->started, 1);
+    b->claim = ilg__plugin_methods_claim(b->t, 0x3000, 0x06000007, &b->body, &size, &b->waited);
+    b->saw_finished = atomic_load(&b->finished) == 1;
+    return NULL;
+}
+
+/* What CoreCLR does to the plugin, without CoreCLR: six threads claim the same 3,000
+ * methods of two modules, as the JIT's threads do when they compile one method's
+ * instantiations, its tier-up and its OSR at once. Each method is built by exactly one
+ * thread; every other claim gets that thread's body (or none), waiting while it is
+ * built; a thread that claims a method being built returns only after the builder
+ * finished; a reused module id forgets its methods and only those. */
+START_TEST(method_table_builds_each_method_once)
+{
+    static table_run r;
+    memset(&r, 0, sizeof r);
+    ck_assert_int_eq(ilg__plugin_methods_new(&r.t), ILG_OK);
+    ck_assert(ilg__plugin_methods_note_module(r.t, 0x1000));
+    ck_assert(ilg__plugin_methods_note_module(r.t, 0x2000));
+    pthread_t th[TABLE_THREADS];
+    for (int i = 0; i < TABLE_THREADS; i++)
+        ck_assert_int_eq(pthread_create(&th[i], NULL, table_worker, &r), 0);
+    for (int i = 0; i < TABLE_THREADS; i++)
+        ck_assert_int_eq(pthread_join(th[i], NULL), 0);
+    for (unsigned k = 0; k < TABLE_KEYS; k++)
+        ck_assert_msg(atomic_load(&r.mine[k]) == 1, "key %u built %u times", k,
+                      atomic_load(&r.mine[k]));
+    ck_assert_uint_eq(atomic_load(&r.done), (TABLE_THREADS - 1) * TABLE_KEYS);
+    printf("method table: %u methods built once each on %d threads, %u later claims, %u of "
+           "them waited for the builder\n",
+           TABLE_KEYS, TABLE_THREADS, atomic_load(&r.done), atomic_load(&r.waits));
+
+    /* A claim while another thread builds returns after the build, with its body. */
+    static blocked_claim b;
+    memset(&b, 0, sizeof b);
+    b.t = r.t;
+    const uint8_t *body = NULL;
+    uint32_t size = 0;
+    bool waited = false;
+    ck_assert(ilg__plugin_methods_note_module(r.t, 0x3000));
+    ck_assert_int_eq(ilg__plugin_methods_claim(r.t, 0x3000, 0x06000007, &body, &size, &waited),
+                     ILG__CLAIM_MINE);
+    pthread_t second;
+    ck_assert_int_eq(pthread_create(&second, NULL, second_claimer, &b), 0);
+    while (!atomic_load(&b.started))
+        usleep(100);
+    usleep(20000);
+    atomic_store(&b.finished, 1);
+    ilg__plugin_methods_finish(r.t, 0x3000, 0x06000007, (const uint8_t *)"body", 4);
+    ck_assert_int_eq(pthread_join(second, NULL), 0);
+    ck_assert_int_eq(b.claim, ILG__CLAIM_DONE);
+    ck_assert_ptr_eq(b.body, (const uint8_t *)"body");
+    ck_assert_msg(b.saw_finished, "the second claim returned before the build finished");
+    printf("method table: the second claim %s\n", b.waited ? "waited" : "came after the build");
+
+    /* Module 0x1000 reloaded under the same id: its 1,500 methods go, 0x2000's stay. */
+    ck_assert_uint_eq(ilg__plugin_methods_forget(r.t, 0x1000), TABLE_KEYS / 2);
+    ck_assert_uint_eq(ilg__plugin_methods_forget(r.t, 0x1000), 0);
+    ck_assert_uint_eq(ilg__plugin_methods_forget(r.t, 0x4000), 0);
+    ck_assert_int_eq(ilg__plugin_methods_claim(r.t, key_module(0), key_token(0), &body, &size,
+                                               &waited),
+                     ILG__CLAIM_MINE);
+    ilg__plugin_methods_finish(r.t, key_module(0), key_token(0), NULL, 0);
+    ck_assert_int_eq(ilg__plugin_methods_claim(r.t, key_module(1), key_token(1), &body, &size,
+                                               &waited),
+                     ILG__CLAIM_DONE);
+    ck_assert_ptr_eq(body, key_body(1));
+    ilg__plugin_methods_free(r.t);
+}
+END_TEST
+
 static Suite *plugin_host_suite(void)
 {
     Suite *s = suite_create("plugin_host");
@@ -709,6 +843,7 @@ static Suite *plugin_host_suite(void)
     tcase_add_checked_fixture(threads, setup, teardown);
     tcase_set_timeout(threads, 300);
     tcase_add_test(threads, jit_threads_rewrite_as_one_thread_does);
+    tcase_add_test(threads, method_table_builds_each_method_once);
     suite_add_tcase(s, threads);
     return s;
 }
