@@ -24,10 +24,12 @@
 static const CLSID CLSID_IlgraftProfiler =
     ILG_GUID_INIT(0xB2E3A7C4, 0x6D15, 0x4F38, 0x9A, 0x21, 0x5C, 0x7E, 0x0D, 0x3F, 0x8B, 0x94);
 
-/* A probe looked up once per module and rule (token 0 when the module has none). */
+/* A probe looked up once per module (token 0 when the module has none). probe is the
+ * index of the first rule naming it (plugin.probe_of), so rules sharing a probe share
+ * the lookup. */
 typedef struct probe_cache {
     ModuleID module;
-    size_t rule;
+    size_t probe;
     mdMethodDef token;
 } probe_cache;
 
@@ -105,6 +107,12 @@ struct plugin {
     size_t forget_cap;
     _Atomic size_t forget_count;
     ilg__plugin_methods *methods; /* what every method got the first time */
+    size_t *probe_of;             /* per rule: the first rule with the same probe */
+    /* Probes looked up so far, plugin-wide, so that a missing probe is logged once per
+     * module however many threads ask (each worker keeps its own copy in front). */
+    pthread_mutex_t probe_lock;
+    probe_cache *probes;
+    size_t probe_count, probe_cap;
 };
 static plugin *impl_from_ICorProfilerCallback3(ICorProfilerCallback3 *iface)
 {
@@ -148,12 +156,12 @@ static void to_utf8(const WCHAR *w, size_t n, char *out, size_t cap)
     out[o] = 0;
 }
 
-/* ASCII/UTF-8 bytes to UTF-16 for the metadata API (non-ASCII bytes are widened
- * unchanged: probe names are expected to be ASCII). */
-static void to_wide(const char *s, WCHAR *out, size_t cap)
+/* The first n bytes of s (ASCII/UTF-8) to UTF-16 for the metadata API (non-ASCII bytes
+ * are widened unchanged: probe names are expected to be ASCII). */
+static void to_wide(const char *s, size_t n, WCHAR *out, size_t cap)
 {
     size_t i = 0;
-    for (; s[i] && i + 1 < cap; i++)
+    for (; i < n && s[i] && i + 1 < cap; i++)
         out[i] = (WCHAR)(unsigned char)s[i];
     out[i] = 0;
 }
@@ -497,34 +505,130 @@ static uint32_t local_of_type(IMetaDataImport *md, uint32_t local_sig, const uin
 
 /* ---- probes ------------------------------------------------------------------------- */
 
-/* Rule ri's probe in module mod (0: none there), looked up once per module and rule. */
-static mdMethodDef find_probe(worker *w, IMetaDataImport *md, ModuleID mod, size_t ri)
+/* static void(): DEFAULT, 0 parameters, VOID. */
+static const COR_SIGNATURE void_sig[] = { 0x00, 0x00, 0x01 };
+
+/* The TypeDef of "Ns.Outer/Inner" in md: each '/' one level of nesting, looked up by its
+ * own name within the enclosing type (a nested type has no namespace of its own). 0,
+ * with why saying which level is missing, when there is none. */
+static mdTypeDef find_probe_type(IMetaDataImport *md, const char *path, char *why, size_t cap)
 {
-    for (size_t i = 0; i < w->probe_count; i++)
-        if (w->probes[i].module == mod && w->probes[i].rule == ri)
-            return w->probes[i].token;
-    const ilg__plugin_rule *r = &w->p->rules.items[ri];
     WCHAR wname[NAME_CAP];
     mdTypeDef td = 0;
+    for (const char *seg = path;;) {
+        const char *slash = strchr(seg, '/');
+        size_t n = slash ? (size_t)(slash - seg) : strlen(seg);
+        mdTypeDef enclosing = td;
+        to_wide(seg, n, wname, NAME_CAP);
+        if (!n || md->lpVtbl->FindTypeDefByName(md, wname, enclosing, &td) != S_OK) {
+            if (enclosing)
+                snprintf(why, cap, "no type %.*s nested in %.*s", (int)n, seg,
+                         (int)(seg - 1 - path), path);
+            else
+                snprintf(why, cap, "no type %.*s", (int)n, seg);
+            return 0;
+        }
+        if (!slash)
+            return td;
+        seg = slash + 1;
+    }
+}
+
+/* Rule r's probe in md, a static void() method, or 0 with why saying what is missing:
+ * the type (or a nesting level), the method, or the signature (the method's is shown). */
+static mdMethodDef resolve_probe(IMetaDataImport *md, const ilg__plugin_rule *r, char *why,
+                                 size_t cap)
+{
+    WCHAR wname[NAME_CAP];
     mdMethodDef mb = 0;
-    /* static void(): DEFAULT, 0 parameters, VOID. */
-    static const COR_SIGNATURE void_sig[] = { 0x00, 0x00, 0x01 };
-    to_wide(r->probe_type, wname, NAME_CAP);
-    if (md->lpVtbl->FindTypeDefByName(md, wname, 0, &td) == S_OK) {
-        to_wide(r->probe_method, wname, NAME_CAP);
-        if (md->lpVtbl->FindMethod(md, td, wname, void_sig, sizeof void_sig, &mb) != S_OK)
-            mb = 0;
+    PCCOR_SIGNATURE sig = NULL;
+    ULONG len = 0;
+    mdTypeDef td = find_probe_type(md, r->probe_type, why, cap);
+    if (!td)
+        return 0;
+    to_wide(r->probe_method, strlen(r->probe_method), wname, NAME_CAP);
+    if (md->lpVtbl->FindMethod(md, td, wname, void_sig, sizeof void_sig, &mb) == S_OK)
+        return mb;
+    if (md->lpVtbl->FindMethod(md, td, wname, NULL, 0, &mb) != S_OK ||
+        md->lpVtbl->GetMethodProps(md, mb, NULL, NULL, 0, NULL, NULL, &sig, &len, NULL, NULL) !=
+            S_OK ||
+        !sig) {
+        snprintf(why, cap, "no method %s in %s", r->probe_method, r->probe_type);
+        return 0;
     }
-    if (w->probe_count == w->probe_cap) {
-        size_t ncap = w->probe_cap ? w->probe_cap * 2 : 16;
-        probe_cache *n = realloc(w->probes, ncap * sizeof *n);
+    char hex[3 * 16 + 4] = "";
+    size_t o = 0;
+    for (ULONG i = 0; i < len && i < 16; i++)
+        o += (size_t)snprintf(hex + o, sizeof hex - o, "%s%02x", i ? " " : "", sig[i]);
+    if (len > 16)
+        snprintf(hex + o, sizeof hex - o, " ...");
+    snprintf(why, cap, "%s::%s (0x%08x) has signature %s, not static void() (00 00 01)",
+             r->probe_type, r->probe_method, (unsigned)mb, hex);
+    return 0;
+}
+
+/* Drops the module's entries from a list of looked-up probes. */
+static void probe_drop(probe_cache *items, size_t *count, ModuleID module)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < *count; i++)
+        if (items[i].module != module)
+            items[kept++] = items[i];
+    *count = kept;
+}
+
+static bool probe_push(probe_cache **items, size_t *count, size_t *cap, probe_cache c)
+{
+    if (*count == *cap) {
+        size_t ncap = *cap ? *cap * 2 : 16;
+        probe_cache *n = realloc(*items, ncap * sizeof *n);
         if (!n)
-            return mb;
-        w->probes = n;
-        w->probe_cap = ncap;
+            return false;
+        *items = n;
+        *cap = ncap;
     }
-    w->probes[w->probe_count++] = (probe_cache){ mod, ri, mb };
-    return mb;
+    (*items)[(*count)++] = c;
+    return true;
+}
+
+/* Rule ri's probe in module mod (0: none there). The worker's copy, else the plugin's
+ * list, else looked up; a probe that is not there is logged then, once per module, with
+ * the reason: its rules skip the module, and the log must say why. */
+static mdMethodDef find_probe(worker *w, IMetaDataImport *md, ModuleID mod, size_t ri)
+{
+    plugin *p = w->p;
+    size_t id = p->probe_of[ri];
+    for (size_t i = 0; i < w->probe_count; i++)
+        if (w->probes[i].module == mod && w->probes[i].probe == id)
+            return w->probes[i].token;
+    probe_cache found = { mod, id, 0 };
+    bool known = false;
+    pthread_mutex_lock(&p->probe_lock);
+    for (size_t i = 0; i < p->probe_count && !known; i++)
+        if (p->probes[i].module == mod && p->probes[i].probe == id) {
+            found = p->probes[i];
+            known = true;
+        }
+    if (!known) {
+        const ilg__plugin_rule *r = &p->rules.items[id];
+        char why[512], name[NAME_CAP] = "";
+        WCHAR wname[NAME_CAP];
+        ULONG len = 0;
+        found.token = resolve_probe(md, r, why, sizeof why);
+        if (!found.token) {
+            if (p->info->lpVtbl->GetModuleInfo(p->info, mod, NULL, NAME_CAP, &len, wname, NULL) ==
+                S_OK)
+                to_utf8(wname, len, name, sizeof name);
+            plog(p, "probe %s::%s not found in %s%s (module 0x%llx): %s; rules with this probe "
+                    "skip the module",
+                 r->probe_type, r->probe_method, name, name[0] ? "" : "a module without a name",
+                 (unsigned long long)mod, why);
+        }
+        probe_push(&p->probes, &p->probe_count, &p->probe_cap, found);
+    }
+    pthread_mutex_unlock(&p->probe_lock);
+    probe_push(&w->probes, &w->probe_count, &w->probe_cap, found);
+    return found.token;
 }
 
 /* ---- the rewrite -------------------------------------------------------------------- */
@@ -916,11 +1020,7 @@ static void worker_free(worker *w)
 static void worker_forget(worker *w, ModuleID module)
 {
     module_state_forget(w, module);
-    size_t kept = 0;
-    for (size_t i = 0; i < w->probe_count; i++)
-        if (w->probes[i].module != module)
-            w->probes[kept++] = w->probes[i];
-    w->probe_count = kept;
+    probe_drop(w->probes, &w->probe_count, module);
     if (w->name_module == module)
         w->name_module = 0;
 }
@@ -1018,12 +1118,34 @@ static ULONG cb_Release(ICorProfilerCallback3 *This)
         }
         free(p->forget);
         ilg__plugin_methods_free(p->methods);
+        free(p->probe_of);
+        free(p->probes);
         if (p->log && p->log != stderr)
             fclose(p->log);
+        pthread_mutex_destroy(&p->probe_lock);
         pthread_mutex_destroy(&p->lock);
         free(p);
     }
     return left;
+}
+
+/* Per rule, the first rule that names the same probe: rules sharing a probe share its
+ * lookup and its "not found" line. */
+static bool probe_ids(plugin *p)
+{
+    const ilg__plugin_rules *r = &p->rules;
+    if (!(p->probe_of = calloc(r->count ? r->count : 1, sizeof *p->probe_of)))
+        return false;
+    for (size_t i = 0; i < r->count; i++) {
+        p->probe_of[i] = i;
+        for (size_t k = 0; k < i && r->items[i].probe_type; k++)
+            if (r->items[k].probe_type && strcmp(r->items[k].probe_type, r->items[i].probe_type) == 0 &&
+                strcmp(r->items[k].probe_method, r->items[i].probe_method) == 0) {
+                p->probe_of[i] = k;
+                break;
+            }
+    }
+    return true;
 }
 
 static HRESULT cb_Initialize(ICorProfilerCallback3 *This, IUnknown *unk)
@@ -1048,6 +1170,10 @@ static HRESULT cb_Initialize(ICorProfilerCallback3 *This, IUnknown *unk)
     if (st != ILG_OK) {
         plog(p, "rules: %s: %s", ilg_status_name(st), ilg_last_diag()->message);
         return E_FAIL;
+    }
+    if (!probe_ids(p)) {
+        plog(p, "no memory for the rules' probes");
+        return E_OUTOFMEMORY;
     }
     p->names_needed = p->log_rewrites;
     for (size_t i = 0; i < p->rules.count; i++)
@@ -1103,7 +1229,8 @@ static HRESULT cb_Shutdown(ICorProfilerCallback3 *This)
 
 /* A ModuleID can be reused once its module is unloaded (collectible assemblies): what
  * is cached or recorded under the id belongs to the old module and goes before the new
- * one JITs: the methods' bodies here, each worker's caches through the forget log. */
+ * one JITs: the methods' bodies and the probes here, each worker's caches through the
+ * forget log. */
 static HRESULT cb_ModuleLoadFinished(ICorProfilerCallback3 *This, ModuleID moduleId,
                                      HRESULT hrStatus)
 {
@@ -1113,6 +1240,9 @@ static HRESULT cb_ModuleLoadFinished(ICorProfilerCallback3 *This, ModuleID modul
     if (dropped && p->log_rewrites)
         plog(p, "module 0x%llx reused: %zu methods' bodies forgotten", (unsigned long long)moduleId,
              dropped);
+    pthread_mutex_lock(&p->probe_lock);
+    probe_drop(p->probes, &p->probe_count, moduleId);
+    pthread_mutex_unlock(&p->probe_lock);
     pthread_mutex_lock(&p->lock);
     size_t n = atomic_load_explicit(&p->forget_count, memory_order_relaxed);
     if (n == p->forget_cap) {
@@ -1204,6 +1334,7 @@ static HRESULT cf_CreateInstance(IClassFactory *This, IUnknown *outer, REFIID ri
     atomic_init(&p->refs, 1);
     atomic_init(&p->forget_count, 0);
     pthread_mutex_init(&p->lock, NULL);
+    pthread_mutex_init(&p->probe_lock, NULL);
     if (ilg__plugin_methods_new(&p->methods) != ILG_OK ||
         pthread_key_create(&p->key, worker_retire) != 0) {
         cb_Release(&p->ICorProfilerCallback3_iface);

@@ -599,7 +599,16 @@ START_TEST(wildcards_choose_the_methods)
 }
 END_TEST
 
-/* A probe the module does not have: the rule is skipped, nothing rewritten. */
+static unsigned count_in(const char *text, const char *needle)
+{
+    unsigned n = 0;
+    for (const char *p = strstr(text, needle); p; p = strstr(p + 1, needle))
+        n++;
+    return n;
+}
+
+/* A probe the module does not have: the rule is skipped, nothing rewritten, and the log
+ * says which probe is missing where and why. */
 START_TEST(missing_probe_skips_the_rule)
 {
     static const char *const fixtures[] = { "calc.exe", NULL };
@@ -612,7 +621,96 @@ START_TEST(missing_probe_skips_the_rule)
     ck_assert_msg(strstr(log, "summary jit=4 methods=4 matched=1 rewritten=0 failed=0 skipped=1 "
                               "recompiles=0 restored=0 threads=1"),
                   "%s", log);
+    char image[256], want[400];
+    fx_path(image, sizeof image, "calc.exe");
+    snprintf(want, sizeof want, "probe Nowhere::Probe not found in %s (module 0x", image);
+    ck_assert_msg(strstr(log, want), "want \"%s\" in the log:\n%s", want, log);
+    ck_assert_uint_eq(count_in(log, "probe Nowhere::Probe not found in "), 1);
+    ck_assert_ptr_nonnull(strstr(log, "): no type Nowhere; rules with this probe skip the module\n"));
     free(log);
+}
+END_TEST
+
+/* Every way a probe can be missing, over two modules on three JIT threads: one line per
+ * module and probe (rules sharing a probe share it), however many threads looked, with
+ * the reason: the type, a nesting level, the method, or its signature (Calc::Add is
+ * int32(int32, int32): 00 02 08 08 08). */
+START_TEST(missing_probes_are_logged_once_per_module_with_the_reason)
+{
+    char calc[256], eh[256], want[512];
+    fx_path(calc, sizeof calc, "calc.exe");
+    fx_path(eh, sizeof eh, "eh.exe");
+    const char *argv[] = { ILG_CLI_PATH, "run", "--rules", RULES_DIR "missing_probes.json",
+                           "--profiler", ILG_PLUGIN_PATH, "--clsid", PLUGIN_CLSID,
+                           "--jit-threads", "3", calc, eh, NULL };
+    fx_result_free(&res);
+    ck_assert(fx_run(argv, &res));
+    ck_assert_msg(res.exited && res.status == 0, "host failed: %s", res.err);
+    char *log = read_log();
+    static const struct {
+        const char *probe, *calc_why, *eh_why;
+    } want_lines[] = {
+        { "Nowhere::Probe", "no type Nowhere", "no type Nowhere" },
+        { "Calc::Nothing", "no method Nothing in Calc", "no type Calc" },
+        { "Calc::Add", "Calc::Add (0x06000001) has signature 00 02 08 08 08, not static void() "
+                       "(00 00 01)", "no type Calc" },
+        { "Calc/Inner::Probe", "no type Inner nested in Calc", "no type Calc" },
+    };
+    for (size_t i = 0; i < sizeof want_lines / sizeof want_lines[0]; i++) {
+        char head[128];
+        snprintf(head, sizeof head, "probe %s not found in ", want_lines[i].probe);
+        ck_assert_msg(count_in(log, head) == 2, "want 2 \"%s\" lines:\n%s", head, log);
+        for (int m = 0; m < 2; m++) {
+            snprintf(want, sizeof want, "%s%s (module 0x", head, m ? eh : calc);
+            const char *line = strstr(log, want);
+            ck_assert_msg(line, "want \"%s\" in the log:\n%s", want, log);
+            snprintf(want, sizeof want, "): %s; rules with this probe skip the module\n",
+                     m ? want_lines[i].eh_why : want_lines[i].calc_why);
+            const char *end = strchr(line, '\n');
+            ck_assert_msg(end && strstr(line, want) && strstr(line, want) < end,
+                          "want \"%s\" in the line: %.*s", want, (int)(end - line), line);
+        }
+    }
+    ck_assert_uint_eq(count_in(log, " not found in "), 8);
+    ck_assert_ptr_null(strstr(log, "rewrite "));
+    free(log);
+}
+END_TEST
+
+/* A probe in a nested type, "Ns.Outer/Mid/Probes::Enter": each level looked up within
+ * the one before. The image's decoys (Outer::Enter, a top-level Probes::Enter, the
+ * nested Enter(int32)) print other lines, so Mono's output shows which one Work calls. */
+START_TEST(probe_in_a_nested_type_is_found)
+{
+    if (!have_mono())
+        return;
+    char image[128], outarg[160];
+    snprintf(image, sizeof image, "%s/nested_probe.exe", save_dir);
+    snprintf(outarg, sizeof outarg, "/output:%s", image);
+    const char *ilasm[] = { "ilasm", "/quiet", outarg, RULES_DIR "nested_probe.il", NULL };
+    free(output_of(ilasm));
+    char out_dir[128];
+    snprintf(out_dir, sizeof out_dir, "%s/out", save_dir);
+    ck_assert_int_eq(mkdir(out_dir, 0700), 0);
+    const char *argv[] = { ILG_CLI_PATH, "run", "--rules", RULES_DIR "nested_probe.json",
+                           "--profiler", ILG_PLUGIN_PATH, "--clsid", PLUGIN_CLSID, "--save",
+                           out_dir, image, NULL };
+    fx_result_free(&res);
+    ck_assert(fx_run(argv, &res));
+    ck_assert_msg(res.exited && res.status == 0, "host failed: %s", res.err);
+    char saved[160];
+    snprintf(saved, sizeof saved, "%s/nested_probe.exe", out_dir);
+    const char *a1[] = { "mono", image, NULL }, *a2[] = { "mono", saved, NULL };
+    char *plain = output_of(a1), *got = output_of(a2);
+    ck_assert_str_eq(plain, "work\nwork\n");
+    ck_assert_str_eq(got, "nested Enter()\nwork\nnested Enter()\nwork\n");
+    char *log = read_log();
+    ck_assert_msg(strstr(log, "rewrite Ns.Program::Work (0x06000005) probe-entry(entry) "), "%s",
+                  log);
+    ck_assert_msg(!strstr(log, " not found in "), "%s", log);
+    free(log);
+    free(plain);
+    free(got);
 }
 END_TEST
 
@@ -834,6 +932,8 @@ static Suite *plugin_host_suite(void)
     tcase_add_test(tc, batch_mode_saves_the_same_bytes);
     tcase_add_test(tc, every_host_allocation_fault_with_the_plugin);
     tcase_add_test(tc, missing_probe_skips_the_rule);
+    tcase_add_test(tc, missing_probes_are_logged_once_per_module_with_the_reason);
+    tcase_add_test(tc, probe_in_a_nested_type_is_found);
     tcase_add_test(tc, failures_name_the_method_when_no_rule_needs_names);
     tcase_add_loop_test(tc, bad_rules_stop_the_plugin, 0,
                         (int)(sizeof bad_rules / sizeof bad_rules[0]));

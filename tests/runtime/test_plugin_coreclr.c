@@ -387,7 +387,8 @@ static unsigned recompiled_functions(const char *log, const char *name)
  * (called once), Work.Pick and Holder<T> per value-type instantiation, Work.Echo's
  * instantiations on four threads at once; the runtime knobs make tier-up start at once
  * and OSR at a loop's first iterations. An entry probe on every method (ReadyToRun code
- * kept, then refused) must be hit once per call: each method's body is built once from its original IL and every
+ * kept, then refused; the probe in a top-level type, then in a nested one) must be
+ * hit once per call: each method's body is built once from its original IL and every
  * later compilation gets that body. The summary and the log show the recompilations
  * happened (else this would prove nothing). */
 START_TEST(recompiled_methods_hit_their_probe_once_per_call)
@@ -406,8 +407,9 @@ START_TEST(recompiled_methods_hit_their_probe_once_per_call)
     ck_assert_uint_eq(hits, 0);
     ck_assert_uint_gt(calls, 200000);
     static const char *const rules[] = { RULES_DIR "recompile_probes_r2r.json",
-                                         RULES_DIR "recompile_probes.json" };
-    for (int k = 0; k < 2; k++) {
+                                         RULES_DIR "recompile_probes.json",
+                                         RULES_DIR "recompile_probes_nested.json" };
+    for (int k = 0; k < 3; k++) {
         run(ILG_RECOMPILE_DLL, rules[k]);
         unsigned long c = 0, h = 0;
         size_t hd = 0;
