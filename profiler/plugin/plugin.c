@@ -6,12 +6,14 @@
  * IMethodMalloc and installs it with SetILFunctionBody, logging each rewrite (ILGRAFT_LOG,
  * else stderr). The body's address always comes from GetILFunctionBody: CoreCLR loads
  * application assemblies flat, so base + RVA would be wrong (docs/coreclr-observed.md). */
+#include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ilgraft/corprof.h"
 #include "ilg_private.h"
@@ -93,7 +95,8 @@ struct plugin {
     atomic_ulong refs;
     ICorProfilerInfo3 *info;
     ilg__plugin_rules rules;
-    FILE *log;                 /* ILGRAFT_LOG or stderr */
+    FILE *log;                 /* ILGRAFT_LOG (appended to) or stderr */
+    char *log_buf;             /* its buffer: a whole line per write(2) */
     bool log_rewrites;         /* ILGRAFT_LOG_LEVEL is not "failures" */
     bool names_needed;         /* a rule matches by name, or rewrites are logged */
     pthread_key_t key;         /* this thread's worker */
@@ -1122,11 +1125,59 @@ static ULONG cb_Release(ICorProfilerCallback3 *This)
         free(p->probes);
         if (p->log && p->log != stderr)
             fclose(p->log);
+        free(p->log_buf);
         pthread_mutex_destroy(&p->probe_lock);
         pthread_mutex_destroy(&p->lock);
         free(p);
     }
     return left;
+}
+
+/* The log: ILGRAFT_LOG with each "%p" replaced by the process id ("%%" by "%"), opened
+ * for append, else stderr. A process that starts processes (dotnet build, a compiler
+ * server) hands them its environment, so each child loads the plugin with the same
+ * ILGRAFT_LOG: appending keeps the parent's lines, and "%p" gives each its own file.
+ * Every line goes out in one write(2) (a buffer larger than any line; O_APPEND), so
+ * processes sharing one file interleave whole lines; each starts with a line naming
+ * the process. */
+static void open_log(plugin *p)
+{
+    const char *pattern = getenv("ILGRAFT_LOG");
+    char path[4096], cmd[512] = "";
+    size_t o = 0;
+    p->log = stderr;
+    if (!pattern || !*pattern)
+        return;
+    for (const char *c = pattern; *c && o + 24 < sizeof path; c++) {
+        if (c[0] == '%' && c[1] == 'p') {
+            o += (size_t)snprintf(path + o, sizeof path - o, "%ld", (long)getpid());
+            c++;
+        } else {
+            path[o++] = *c;
+            c += c[0] == '%' && c[1] == '%';
+        }
+    }
+    path[o] = 0;
+    FILE *f = fopen(path, "a");
+    if (!f) {
+        plog(p, "cannot open ILGRAFT_LOG %s: %s; logging to stderr", path, strerror(errno));
+        return;
+    }
+    enum { LOG_BUF = 64 * 1024 };
+    if ((p->log_buf = malloc(LOG_BUF)))
+        setvbuf(f, p->log_buf, _IOLBF, LOG_BUF);
+    p->log = f;
+    /* The program: /proc/self/cmdline, its NUL-separated arguments joined by spaces. */
+    FILE *c = fopen("/proc/self/cmdline", "r");
+    if (c) {
+        size_t n = fread(cmd, 1, sizeof cmd - 1, c);
+        fclose(c);
+        for (size_t i = 0; i + 1 < n; i++)
+            if (!cmd[i])
+                cmd[i] = ' ';
+        cmd[n] = 0;
+    }
+    plog(p, "process %ld: %s", (long)getpid(), cmd[0] ? cmd : "?");
 }
 
 /* Per rule, the first rule that names the same probe: rules sharing a probe share its
@@ -1151,14 +1202,8 @@ static bool probe_ids(plugin *p)
 static HRESULT cb_Initialize(ICorProfilerCallback3 *This, IUnknown *unk)
 {
     plugin *p = impl_from_ICorProfilerCallback3(This);
-    const char *log_path = getenv("ILGRAFT_LOG");
-    if (log_path && *log_path && !p->log) {
-        p->log = fopen(log_path, "w");
-        if (p->log)
-            setvbuf(p->log, NULL, _IOLBF, 0);
-    }
     if (!p->log)
-        p->log = stderr;
+        open_log(p);
     const char *level = getenv("ILGRAFT_LOG_LEVEL");
     p->log_rewrites = !(level && strcmp(level, "failures") == 0);
     const char *rules = getenv("ILGRAFT_RULES");

@@ -9,6 +9,7 @@
  * Needs Mono's ilasm, monodis and mono: without them "SKIP: ..." and pass, except under
  * CI=true, where it fails. */
 #include <check.h>
+#include <dirent.h>
 #include <dlfcn.h>
 #include <jansson.h>
 #include <pthread.h>
@@ -714,6 +715,63 @@ START_TEST(probe_in_a_nested_type_is_found)
 }
 END_TEST
 
+/* ILGRAFT_LOG is appended to, each process's lines after a line naming it, and "%p"
+ * in it is the process id ("%%" a percent sign): processes that start processes hand
+ * the variable on, and no child may wipe its parent's log. */
+START_TEST(log_is_appended_per_process_and_percent_p_is_the_pid)
+{
+    static const char *const fixtures[] = { "calc.exe", NULL };
+    /* Two sessions, one file: both headers and both summaries, in order. */
+    run_host(RULES_DIR "mutate_add.json", fixtures);
+    ck_assert_msg(res.exited && res.status == 0, "host failed: %s", res.err);
+    run_host(RULES_DIR "identity.json", fixtures);
+    ck_assert_msg(res.exited && res.status == 0, "host failed: %s", res.err);
+    char *log = read_log();
+    ck_assert_uint_eq(count_in(log, "ilgraft-plugin: process "), 2);
+    ck_assert_uint_eq(count_in(log, "ilgraft-plugin: summary "), 2);
+    const char *first = strstr(log, "rules/mutate_add.json, event mask");
+    const char *second = strstr(log, "rules/identity.json, event mask");
+    ck_assert(first && second && first < second);
+    ck_assert_msg(strncmp(log, "ilgraft-plugin: process ", 24) == 0, "%s", log);
+    ck_assert_ptr_nonnull(strstr(log, " run --rules " RULES_DIR "mutate_add.json --profiler "));
+    free(log);
+
+    /* %p: one file per process, named by the pid its header gives; %% is a '%'. */
+    char pattern[160], dir[96];
+    snprintf(dir, sizeof dir, "%s/logs", save_dir);
+    ck_assert_int_eq(mkdir(dir, 0700), 0);
+    snprintf(pattern, sizeof pattern, "%s/plugin-%%p-100%%%%.log", dir);
+    setenv("ILGRAFT_LOG", pattern, 1);
+    run_host(RULES_DIR "mutate_add.json", fixtures);
+    ck_assert_msg(res.exited && res.status == 0, "host failed: %s", res.err);
+    run_host(RULES_DIR "mutate_add.json", fixtures);
+    ck_assert_msg(res.exited && res.status == 0, "host failed: %s", res.err);
+    setenv("ILGRAFT_LOG", log_path, 1);
+    DIR *d = opendir(dir);
+    ck_assert_ptr_nonnull(d);
+    unsigned files = 0;
+    for (struct dirent *e; (e = readdir(d));) {
+        long pid = 0;
+        char tail[16] = "", path[400], header[64];
+        if (e->d_name[0] == '.')
+            continue;
+        ck_assert_msg(sscanf(e->d_name, "plugin-%ld-100%15s", &pid, tail) == 2 &&
+                          strcmp(tail, "%.log") == 0,
+                      "unexpected log file %s", e->d_name);
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        char *text = fx_read_file(path, NULL);
+        ck_assert_ptr_nonnull(text);
+        snprintf(header, sizeof header, "ilgraft-plugin: process %ld: ", pid);
+        ck_assert_msg(strncmp(text, header, strlen(header)) == 0, "%s: %s", e->d_name, text);
+        ck_assert_uint_eq(count_in(text, "ilgraft-plugin: summary "), 1);
+        free(text);
+        files++;
+    }
+    closedir(d);
+    ck_assert_uint_eq(files, 2);
+}
+END_TEST
+
 /* Rules that all match "*", logging only failures: the plugin names no method up front,
  * but a failure still names its method. `ret` as every body is refused by the host's
  * verifier where the method returns a value. */
@@ -934,6 +992,7 @@ static Suite *plugin_host_suite(void)
     tcase_add_test(tc, missing_probe_skips_the_rule);
     tcase_add_test(tc, missing_probes_are_logged_once_per_module_with_the_reason);
     tcase_add_test(tc, probe_in_a_nested_type_is_found);
+    tcase_add_test(tc, log_is_appended_per_process_and_percent_p_is_the_pid);
     tcase_add_test(tc, failures_name_the_method_when_no_rule_needs_names);
     tcase_add_loop_test(tc, bad_rules_stop_the_plugin, 0,
                         (int)(sizeof bad_rules / sizeof bad_rules[0]));

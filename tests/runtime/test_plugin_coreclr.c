@@ -93,10 +93,12 @@ static bool have_dotnet(void)
     return false;
 }
 
-/* dotnet PROGRAM, with the plugin and rules when rules is not NULL. */
+/* dotnet PROGRAM, with the plugin and rules when rules is not NULL (and a fresh log:
+ * the plugin appends to it). */
 static void run(const char *program, const char *rules)
 {
     if (rules) {
+        unlink(log_path);
         setenv("CORECLR_ENABLE_PROFILING", "1", 1);
         setenv("CORECLR_PROFILER", PLUGIN_CLSID, 1);
         setenv("CORECLR_PROFILER_PATH", ILG_PLUGIN_PATH, 1);
