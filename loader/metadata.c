@@ -522,6 +522,7 @@ void ilg__md_free(struct ilg_metadata *md)
     free(md->field_owner);
     free(md->enclosing);
     free((void *)atomic_load(&md->shapes));
+    free((void *)atomic_load(&md->type_facts));
     free(md);
 }
 
