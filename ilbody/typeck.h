@@ -35,8 +35,10 @@ enum {
                          * the JIT takes for a native int in arithmetic */
     VF_INDIR = 4096,    /* STRUCT: loaded through an address (ldobj, unbox.any, a field, an
                          * element), not a local's value */
-    VF_CONST = 8192,    /* I4, I8, R4, R8: a constant (ldc) */
-    VF_VFTN = 16384     /* NI: a virtual method's pointer (ldvirtftn) */
+    VF_CONST = 8192,    /* I4, I8, R4, R8: a constant (ldc); REF: a string literal */
+    VF_VFTN = 16384,    /* NI: a virtual method's pointer (ldvirtftn) */
+    VF_MERGED = 32768   /* UNKNOWN: values of different kinds met at a join; tok holds the
+                         * kinds (1 << VK_*), each of which a call's parameter must take */
 };
 
 typedef struct vt {
@@ -61,6 +63,8 @@ typedef struct tdesc {
     ilg_status status;  /* ILG_OK, or what the resolver said */
     ilg_type_facts facts;
     vt value;           /* a value of the type on the stack */
+    uint32_t need[2];   /* a TypeSpec: the type parameters of the caller's type and method it
+                         * uses (the highest !n and !!n, plus one) */
 } tdesc;
 
 typedef struct mdesc {
@@ -71,6 +75,8 @@ typedef struct mdesc {
     bool owner_abstract, owner_interface, owner_open;
     vt field;           /* a field's type */
     vsig *sig;          /* a method's signature (NULL for a field or a malformed blob) */
+    uint32_t need[2];   /* the caller's type parameters its owner TypeSpec and its
+                         * MethodSpec's instantiation use (as tdesc.need) */
 } mdesc;
 
 typedef struct sdesc {
@@ -97,6 +103,8 @@ typedef struct vmethod {
     const vt *args;     /* nargs entries, `this` first */
     bool vararg, is_static;
     uint8_t ret_elem;   /* the return type's element type (jmp compares them) */
+    bool generic_type;  /* its declaring type has type parameters (how many is not known) */
+    uint32_t ngeneric;  /* its own type parameters */
 } vmethod;
 bool ilg__tc_method(tcache *c, const ilg_type_resolver *r, vmethod *out);
 /* Working space number which (0 or 1) of at least bytes, kept for the next body. */

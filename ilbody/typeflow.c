@@ -138,9 +138,25 @@ static enum jtype jtype(const vt *t)
     }
 }
 
+static bool coerces(const vt *want, const vt *have);
+
+/* A join's value of several kinds passes only if each of its kinds would (the JIT's
+ * spill temporary has the kind of one path, which one is not known). */
+static bool coerces_merged(const vt *want, const vt *have)
+{
+    for (uint8_t k = VK_I4; k < VK_STRUCT; k++) {
+        const vt h = vt_of(k);
+        if ((have->tok >> k & 1) && !coerces(want, &h))
+            return false;
+    }
+    return true;
+}
+
 /* Whether the JIT passes a value of type have for a parameter of type want. */
 static bool coerces(const vt *want, const vt *have)
 {
+    if (have->k == VK_UNKNOWN && (have->flags & VF_MERGED))
+        return coerces_merged(want, have);
     enum jtype w = jtype(want), h = jtype(have);
     if (w == J_ANY || h == J_ANY)
         return true;
@@ -160,16 +176,35 @@ static bool coerces(const vt *want, const vt *have)
     }
 }
 
+/* The kinds a value may have after joins (see VF_MERGED); 0 when not known. */
+static uint32_t kinds_of(const vt *v)
+{
+    if (v->k == VK_UNKNOWN)
+        return (v->flags & VF_MERGED) ? v->tok : 0;
+    return v->k == VK_STRUCT ? 0 : 1u << v->k;
+}
+
+/* Two values of kinds that do not merge: unknown, remembering the kinds. */
+static vt unmerged(const vt *a, const vt *b)
+{
+    const uint32_t ka = kinds_of(a), kb = kinds_of(b);
+    if (!ka || !kb)
+        return vt_of(VK_UNKNOWN);
+    return (vt){ VK_UNKNOWN, 0, VF_MERGED, ka | kb };
+}
+
 /* The merge of two stack types where paths meet. */
 static vt merge(vt a, vt b)
 {
+    if (a.k == VK_UNKNOWN || b.k == VK_UNKNOWN)
+        return unmerged(&a, &b);
     if (a.k == b.k) {
         if (a.k == VK_I4 && a.small != b.small)
             a.small = 0;
-        if ((a.k == VK_REF || a.k == VK_STRUCT) && a.tok != b.tok)
+        if (a.k == VK_STRUCT && (a.tok != b.tok || (a.flags ^ b.flags) & (VF_HANDLE | VF_TYPEDREF)))
+            return vt_of(VK_UNKNOWN); /* two value types */
+        if (a.k == VK_REF && a.tok != b.tok)
             a.tok = 0;
-        if (a.k == VK_STRUCT && a.tok == 0 && b.tok != 0)
-            return vt_of(VK_UNKNOWN);
         a.flags &= b.flags;
         if (a.k == VK_REF && ((a.flags | b.flags) & VF_NULL) && !(a.flags & b.flags & VF_NULL))
             a.flags &= (uint16_t)~VF_NULL;
@@ -184,7 +219,7 @@ static vt merge(vt a, vt b)
         return vt_of(VK_BYREF);
     if (lo == VK_R4 && hi == VK_R8)
         return vt_of(VK_R8);
-    return vt_of(VK_UNKNOWN);
+    return unmerged(&a, &b);
 }
 
 static bool same_vt(const vt *a, const vt *b)
@@ -221,6 +256,20 @@ static void missing_member(tflow *f, uint32_t i, uint32_t tok)
     err(f, i, ILG_E_IL_VERIFY_TOKEN_ROW, o, "token 0x%08x names no row", tok);
 }
 
+/* A token whose instantiation names type parameters the verified method and its type
+ * do not have: the runtime cannot instantiate it in this method (BadImageFormatException,
+ * 0x8007000B). A generic type's parameter count is not known: only a type without any is
+ * held against the token. */
+static bool foreign_params(tflow *f, uint32_t i, uint32_t tok, const uint32_t need[2])
+{
+    if (!f->have_m || ((!need[0] || f->m.generic_type) && need[1] <= f->m.ngeneric))
+        return false;
+    err(f, i, ILG_E_IL_VERIFY_TYPE_PARAM, ILG_OUTCOME_BAD_IMAGE,
+        "0x%08x uses type parameter %s%u, which the method does not have", tok,
+        need[1] > f->m.ngeneric ? "!!" : "!", need[1] > f->m.ngeneric ? need[1] - 1 : need[0] - 1);
+    return true;
+}
+
 /* The member an instruction names, checked as the runtime resolves it: a token of the
  * table the opcode takes (BadImageFormatException), a row that exists, a reference of
  * the right kind (MissingMethodException, MissingFieldException). NULL when the
@@ -243,7 +292,7 @@ static const mdesc *member(tflow *f, uint32_t i, ilg_member_kind want)
         missing_member(f, i, tok);
         return NULL;
     }
-    if (d->status != ILG_OK)
+    if (d->status != ILG_OK || foreign_params(f, i, tok, d->need))
         return NULL;
     if (d->facts.kind != want) {
         err(f, i, ILG_E_IL_VERIFY_MEMBER, ILG_OUTCOME_BAD_IMAGE, "token 0x%08x is a %s, not a %s",
@@ -265,7 +314,7 @@ static const mdesc *member(tflow *f, uint32_t i, ilg_member_kind want)
 }
 
 /* The type an instruction names (a TypeDef, TypeRef or TypeSpec that exists). */
-static const tdesc *type_tok(tflow *f, uint32_t i, uint32_t tok)
+static const tdesc *any_type_tok(tflow *f, uint32_t i, uint32_t tok, bool open_ok)
 {
     if (!table_in(tok, type_tables, sizeof type_tables)) {
         err(f, i, ILG_E_IL_VERIFY_TOKEN_KIND, ILG_OUTCOME_BAD_IMAGE,
@@ -283,8 +332,18 @@ static const tdesc *type_tok(tflow *f, uint32_t i, uint32_t tok)
             "token 0x%08x names no row", tok);
         return NULL;
     }
+    if (d->status == ILG_OK && foreign_params(f, i, tok, d->need))
+        return NULL;
+    if (d->status == ILG_OK && !open_ok && (d->facts.flags & ILG_TYPE_GENERIC) && (tok >> 24) != ILG_TBL_TypeSpec) {
+        /* only ldtoken takes a generic type definition (typeof(List<>)) */
+        err(f, i, ILG_E_IL_VERIFY_TOKEN_KIND, ILG_OUTCOME_LOAD_ERROR,
+            "0x%08x is a generic type definition, which needs an instantiation (a TypeSpec)", tok);
+        return NULL;
+    }
     return d->status == ILG_OK ? d : NULL;
 }
+
+static const tdesc *type_tok(tflow *f, uint32_t i, uint32_t tok) { return any_type_tok(f, i, tok, false); }
 
 /* The stack type of a value of the type an instruction names (unknown when not known). */
 static vt type_value(tflow *f, uint32_t i)
@@ -471,13 +530,17 @@ static void check_arith(tflow *f, uint32_t i, uint16_t op, const vt *a, const vt
     const bool gone = dropped(f, i) && !raises;
     if ((bitwise || shift) && is_float(r->k) && !gone)
         err(f, i, ILG_E_IL_VERIFY_OPERAND, ILG_OUTCOME_INVALID_PROGRAM,
-            "%s and %s: the JIT has no %s of a floating-point value", TN(*a), TN(*b),
-            shift ? "shift" : "bitwise operation");
-    else if ((op == ILG_OP_DIV || op == ILG_OP_REM) && (r->k == VK_I4 || r->k == VK_REF || r->k == VK_BYREF) &&
+            "%s and %s: the JIT has no %s of a floating-point value%s", TN(*a), TN(*b),
+            shift ? "shift" : "bitwise operation", "");
+    else if ((op == ILG_OP_DIV || op == ILG_OP_REM) &&
+             (r->k == VK_I4 || ((r->k == VK_REF || r->k == VK_BYREF) && !dropped(f, i))) &&
              (is_float(b->k) || b->k == VK_STRUCT || b->k == VK_BYREF ||
-              (b->k == VK_REF && !(b->flags & VF_NULL))))
+              (b->k == VK_REF && !(b->flags & VF_NULL) && !((b->flags & VF_CONST) && r->k != VK_I4))))
         err(f, i, ILG_E_IL_VERIFY_OPERAND, ILG_OUTCOME_INVALID_PROGRAM,
             "%s and %s: the JIT's signed int32 division needs an integer divisor", TN(*a), TN(*b));
+    else if ((op == ILG_OP_DIV_UN || op == ILG_OP_REM_UN) && a->k == VK_R4 && b->k == VK_I4 && !gone)
+        err(f, i, ILG_E_IL_VERIFY_OPERAND, ILG_OUTCOME_INVALID_PROGRAM,
+            "%s and %s: the JIT has no unsigned division of a float32 by an int32", TN(*a), TN(*b));
     else if (r->k == VK_STRUCT && !gone && (raises || stores(f, i + 1)))
         err(f, i, ILG_E_IL_VERIFY_OPERAND, raises ? ILG_OUTCOME_INVALID_PROGRAM : ILG_OUTCOME_CRASH,
             "%s and %s: arithmetic on a value type%s", TN(*a), TN(*b),
@@ -586,6 +649,9 @@ static void t_field(tflow *f, uint32_t i, uint16_t op)
     if (!stat && obj.k == VK_STRUCT && op == ILG_OP_LDFLDA && !(obj.flags & VF_MAYBE_PRIM))
         err(f, i, ILG_E_IL_VERIFY_OPERAND, ILG_OUTCOME_INVALID_PROGRAM,
             "the object is a value type (%s), not its address", TN(obj));
+    else if (!stat && obj.k == VK_STRUCT && op == ILG_OP_STFLD && !(obj.flags & VF_MAYBE_PRIM))
+        err(f, i, ILG_E_IL_VERIFY_OPERAND, ILG_OUTCOME_CRASH,
+            "the object is a value type (%s), not its address: the JIT crashes", TN(obj));
     else if (!stat && (obj.k == VK_I4 || obj.k == VK_I8 || is_float(obj.k)))
         warn(f, i, ILG_E_IL_VERIFY_OPERAND, "the object is %s", TN(obj));
     if (store && d)
@@ -601,25 +667,39 @@ static void t_field(tflow *f, uint32_t i, uint16_t op)
 
 /* ---- calls ---------------------------------------------------------------------------------- */
 
+/* An [Intrinsic] method's call may be expanded by the JIT in place, without the
+ * argument checks of a call: its arguments are not held against the body. */
+static bool intrinsic(const mdesc *d) { return (d->facts.flags & ILG_MEMBER_INTRINSIC) != 0; }
+
 static void check_args(tflow *f, uint32_t i, const mdesc *d, uint32_t token)
 {
     const vsig *s = d->sig;
     const uint32_t n = (uint32_t)s->nparams + s->nextra;
     for (uint32_t k = n; k-- > 0;) {
         vt a = pop(f);
-        if (!coerces(&s->params[k], &a))
+        const vt *p = &s->params[k];
+        if (!intrinsic(d) && !coerces(p, &a))
             err(f, i, ILG_E_IL_VERIFY_CALL_ARG, ILG_OUTCOME_INVALID_PROGRAM,
-                "argument %u of 0x%08x is %s, the parameter is %s", k + 1, token, TN(a),
-                TN(s->params[k]));
+                "argument %u of 0x%08x is %s, the parameter is %s", k + 1, token, TN(a), TN(*p));
+        else if (a.k == VK_STRUCT && p->k == VK_STRUCT && a.tok && p->tok && a.tok != p->tok &&
+                 !((a.flags | p->flags) & VF_MAYBE_PRIM))
+            warn(f, i, ILG_E_IL_VERIFY_CALL_ARG, "argument %u of 0x%08x is %s, the parameter is %s", k + 1,
+                 token, TN(a), TN(*p));
     }
 }
 
 /* `this` of an instance call. */
 static void check_this(tflow *f, uint32_t i, const mdesc *d, const vt *t)
 {
-    if (t->k == VK_STRUCT && !(t->flags & VF_MAYBE_PRIM) && !(d->facts.flags & ILG_MEMBER_STATIC))
+    const bool value = t->k == VK_STRUCT && !(t->flags & VF_MAYBE_PRIM) && !(d->facts.flags & ILG_MEMBER_STATIC);
+    const bool virt = (d->facts.flags & (ILG_MEMBER_KNOWN | ILG_MEMBER_VIRTUAL)) == (ILG_MEMBER_KNOWN | ILG_MEMBER_VIRTUAL);
+    if (value && (d->owner_value || (d->owner.k == VK_REF && virt)))
         err(f, i, ILG_E_IL_VERIFY_THIS, ILG_OUTCOME_CRASH,
-            "`this` is a value type (%s), not its address: the JIT crashes", TN(*t));
+            "`this` is a value type (%s), not %s: the JIT crashes", TN(*t),
+            d->owner_value ? "its address" : "an object (a virtual method)");
+    else if (value && d->owner.k == VK_REF)
+        err(f, i, ILG_E_IL_VERIFY_THIS, ILG_OUTCOME_INVALID_PROGRAM,
+            "`this` is a value type (%s), the method is on the class %s", TN(*t), TN(d->owner));
     else if (t->k != VK_UNKNOWN && d->owner.k != VK_UNKNOWN && !coerces(&d->owner, t))
         warn(f, i, ILG_E_IL_VERIFY_THIS, "`this` is %s, the method is on %s", TN(*t), TN(d->owner));
 }
@@ -635,7 +715,7 @@ static void t_newobj(tflow *f, uint32_t i, const mdesc *d)
             "0x%08x is on the %s 0x%08x, which cannot be created", tok,
             d->owner_interface ? "interface" : "abstract class", d->facts.owner);
     else if (!(d->facts.flags & ILG_MEMBER_CTOR) && d->sig->ret.k == VK_STRUCT &&
-             !(d->sig->ret.flags & VF_MAYBE_PRIM))
+             !(d->sig->ret.flags & VF_MAYBE_PRIM) && !intrinsic(d))
         err(f, i, ILG_E_IL_VERIFY_MEMBER, ILG_OUTCOME_CRASH,
             "0x%08x is not a constructor and returns a value type: the JIT crashes", tok);
     else if (!(d->facts.flags & ILG_MEMBER_CTOR))
@@ -663,13 +743,19 @@ static bool callable(tflow *f, uint32_t i, uint16_t op, const mdesc *d)
         return false;
     }
     if ((d->sig->conv & ILG_SIG_GENERIC) && (tok >> 24) != ILG_TBL_MethodSpec) {
-        err(f, i, ILG_E_IL_VERIFY_MEMBER, ILG_OUTCOME_BAD_IMAGE,
+        err(f, i, ILG_E_IL_VERIFY_MEMBER, ILG_OUTCOME_INVALID_PROGRAM,
             "0x%08x is a generic method named without its type arguments (a MethodSpec)", tok);
         return false;
     }
     /* constrained. names the type whose implementation is called (generic code, static
      * abstract interface members). */
     const bool constrained = i > 0 && f->b->instrs[i - 1].op == ILG_OP_CONSTRAINED;
+    if (constrained && op == ILG_OP_CALL && known && (d->facts.flags & ILG_MEMBER_STATIC) &&
+        !(d->facts.flags & (ILG_MEMBER_VIRTUAL | ILG_MEMBER_ABSTRACT))) {
+        err(f, i, ILG_E_IL_VERIFY_PREFIX, ILG_OUTCOME_CRASH,
+            "constrained. before a call of 0x%08x, a static method that is not virtual: the JIT crashes", tok);
+        return false;
+    }
     if ((op == ILG_OP_CALL || op == ILG_OP_NEWOBJ || op == ILG_OP_LDFTN) && known && !constrained &&
         (d->facts.flags & ILG_MEMBER_ABSTRACT)) {
         err(f, i, ILG_E_IL_VERIFY_MEMBER, ILG_OUTCOME_BAD_IMAGE,
@@ -752,10 +838,7 @@ static void t_object(tflow *f, uint32_t i, uint16_t op)
             push(f, v);
             return;
         }
-        if (t.k == VK_STRUCT && v.k != VK_STRUCT && v.k != VK_UNKNOWN && !(t.flags & VF_MAYBE_PRIM))
-            err(f, i, ILG_E_IL_VERIFY_OPERAND, ILG_OUTCOME_INVALID_PROGRAM,
-                "%s boxed as the value type %s", TN(v), TN(t));
-        else if ((t.flags & VF_BYREF_LIKE) && !(i + 1 < f->b->count &&
+        if ((t.flags & VF_BYREF_LIKE) && !(i + 1 < f->b->count &&
                                           (f->b->instrs[i + 1].op == ILG_OP_UNBOX_ANY ||
                                            f->b->instrs[i + 1].op == ILG_OP_BRTRUE ||
                                            f->b->instrs[i + 1].op == ILG_OP_BRTRUE_S ||
@@ -764,6 +847,8 @@ static void t_object(tflow *f, uint32_t i, uint16_t op)
                                            f->b->instrs[i + 1].op == ILG_OP_ISINST)))
             err(f, i, ILG_E_IL_VERIFY_OPERAND, ILG_OUTCOME_INVALID_PROGRAM,
                 "%s is a ref struct, which cannot be boxed", TN(t));
+        else if (t.k == VK_STRUCT && v.k != VK_STRUCT && v.k != VK_UNKNOWN && !(t.flags & VF_MAYBE_PRIM))
+            warn(f, i, ILG_E_IL_VERIFY_OPERAND, "%s boxed as the value type %s", TN(v), TN(t));
         push(f, (vt){ VK_REF, 0, 0, 0 });
         return;
     case ILG_OP_ISINST: case ILG_OP_CASTCLASS:
@@ -785,7 +870,10 @@ static void t_object(tflow *f, uint32_t i, uint16_t op)
         push(f, op == ILG_OP_UNBOX ? vt_of(VK_BYREF) : t);
         return;
     case ILG_OP_NEWARR:
-        if (v.k == VK_STRUCT && !(v.flags & VF_MAYBE_PRIM))
+        if (t.flags & VF_BYREF_LIKE)
+            err(f, i, ILG_E_IL_VERIFY_OPERAND, ILG_OUTCOME_LOAD_ERROR,
+                "an array of %s, a ref struct: the runtime cannot create the type", TN(t));
+        else if (v.k == VK_STRUCT && !(v.flags & VF_MAYBE_PRIM))
             err(f, i, ILG_E_IL_VERIFY_OPERAND, ILG_OUTCOME_CRASH,
                 "the size is a value type (%s): the JIT crashes", TN(v));
         else if (v.k != VK_UNKNOWN && v.k != VK_I4 && v.k != VK_NI)
@@ -793,6 +881,8 @@ static void t_object(tflow *f, uint32_t i, uint16_t op)
         push(f, (vt){ VK_REF, 0, VF_ARRAY, 0 });
         return;
     case ILG_OP_MKREFANY:
+        if (v.k != VK_UNKNOWN && v.k != VK_BYREF && v.k != VK_NI)
+            warn(f, i, ILG_E_IL_VERIFY_OPERAND, "%s is not an address", TN(v));
         push(f, (vt){ VK_STRUCT, 0, VF_TYPEDREF, 0 });
         return;
     case ILG_OP_REFANYVAL:
@@ -890,7 +980,7 @@ static void t_ldstr(tflow *f, uint32_t i)
             "0x%08x is not the offset of a user string in the #US heap", tok);
     else if ((tok >> 24) != 0x70u)
         warn(f, i, ILG_E_IL_VERIFY_TOKEN_KIND, "token 0x%08x is not a user string", tok);
-    push(f, (vt){ VK_REF, 0, VF_STRING, 0 });
+    push(f, (vt){ VK_REF, 0, VF_STRING | VF_CONST, 0 }); /* a frozen string: a constant to the JIT */
 }
 
 static void t_ldtoken(tflow *f, uint32_t i)
@@ -902,7 +992,7 @@ static void t_ldtoken(tflow *f, uint32_t i)
         err(f, i, ILG_E_IL_VERIFY_TOKEN_KIND, ILG_OUTCOME_BAD_IMAGE,
             "token 0x%08x is not a type, method or field", tok);
     else if (table_in(tok, type_tables, sizeof type_tables))
-        type_tok(f, i, tok);
+        any_type_tok(f, i, tok, true);
     else if (ilg__tc_member(f->c, f->r, tok) && ilg__tc_member(f->c, f->r, tok)->status == ILG_E_NOT_FOUND)
         err(f, i, ILG_E_IL_VERIFY_TOKEN_ROW, ILG_OUTCOME_BAD_IMAGE, "token 0x%08x names no row", tok);
     push(f, (vt){ VK_STRUCT, 0, VF_HANDLE, 0 });
@@ -1081,6 +1171,20 @@ static void step(tflow *f, uint32_t i)
 
 /* ---- the data flow ---------------------------------------------------------------------- */
 
+/* Stack slot k holds a and b on two paths into join point j, which do not merge: an
+ * ECMA-335 fault (III.1.8.1.3). The JIT spills the stack into temporaries and compiles
+ * such code (what a later instruction makes of the value is checked there, and the
+ * merged type, unknown, is held against nothing). Reported once, while the flow runs
+ * (the final pass keeps it). */
+static void merge_fault(tflow *f, uint32_t j, uint32_t k, const vt *a, const vt *b)
+{
+    const bool rep = f->report;
+    f->report = true;
+    warn(f, f->jp_at[j], ILG_E_IL_VERIFY_TYPE_MERGE, "stack slot %u is %s on one path and %s on another", k,
+         TN(*a), TN(*b));
+    f->report = rep;
+}
+
 /* The paths into join point j bring the stack in f: set, merge and queue. */
 static void reach(tflow *f, uint32_t j, const vt *stack, uint32_t sp)
 {
@@ -1095,14 +1199,8 @@ static void reach(tflow *f, uint32_t j, const vt *stack, uint32_t sp)
         for (uint32_t k = 0; k < sp; k++) {
             vt m = merge(st[k], stack[k]);
             if (!same_vt(&m, &st[k])) {
-                if (m.k == VK_UNKNOWN && st[k].k != VK_UNKNOWN && stack[k].k != VK_UNKNOWN &&
-                    f->level >= ILG_VERIFY_STRICT) {
-                    bool rep = f->report;
-                    f->report = true;
-                    warn(f, f->jp_at[j], ILG_E_IL_VERIFY_TYPE_MERGE,
-                         "stack slot %u is %s on one path and %s on another", k, TN(st[k]), TN(stack[k]));
-                    f->report = rep;
-                }
+                if (m.k == VK_UNKNOWN && st[k].k != VK_UNKNOWN && stack[k].k != VK_UNKNOWN)
+                    merge_fault(f, j, k, &st[k], &stack[k]);
                 st[k] = m;
                 changed = true;
             }
@@ -1214,9 +1312,16 @@ static void seed_handlers(tflow *f)
 /* The catch clauses' types (the runtime resolves them as it compiles the method). */
 static void check_catch_types(tflow *f)
 {
-    for (uint32_t c = 0; c < f->b->eh_count; c++)
-        if (f->b->eh[c].kind == ILG_EH_CATCH && f->b->eh[c].handler_start < f->b->count)
-            type_tok(f, f->b->eh[c].handler_start, f->b->eh[c].class_token);
+    for (uint32_t c = 0; c < f->b->eh_count; c++) {
+        const ilg_eh_clause *e = &f->b->eh[c];
+        if (e->kind != ILG_EH_CATCH || e->handler_start >= f->b->count)
+            continue;
+        if (e->class_token == 0) /* no type at all: the JIT's own refusal */
+            err(f, e->handler_start, ILG_E_IL_VERIFY_TOKEN_KIND, ILG_OUTCOME_INVALID_PROGRAM,
+                "catch clause %u names no type (token 0)", c);
+        else
+            type_tok(f, e->handler_start, e->class_token);
+    }
 }
 
 /* The locals, from the body's StandAloneSig. */

@@ -332,8 +332,8 @@ static bool prefix_allows(uint16_t prefix, uint16_t op)
         return op == ILG_OP_CALL || op == ILG_OP_CALLVIRT || op == ILG_OP_CALLI;
     case ILG_OP_CONSTRAINED:
         return op == ILG_OP_CALLVIRT || op == ILG_OP_CALL || op == ILG_OP_LDFTN;
-    case ILG_OP_READONLY:
-        return op == ILG_OP_LDELEMA || op == ILG_OP_CALL;
+    case ILG_OP_READONLY: /* ldelema and an array's Address method, called either way */
+        return op == ILG_OP_LDELEMA || op == ILG_OP_CALL || op == ILG_OP_CALLVIRT;
     case ILG_OP_UNALIGNED:
     case ILG_OP_VOLATILE:
         if ((op >= ILG_OP_LDIND_I1 && op <= ILG_OP_STIND_R8) || op == ILG_OP_STIND_I ||
@@ -530,7 +530,11 @@ static uint64_t meet_order(const ilg_finding *x)
     case ILG_E_IL_VERIFY_FALL_BLOCK: case ILG_E_IL_VERIFY_BRANCH_BLOCK: case ILG_E_IL_VERIFY_LEAVE:
     case ILG_E_IL_VERIFY_ENDFINALLY: case ILG_E_IL_VERIFY_RETHROW:
         return x->offset;
+    case ILG_E_IL_VERIFY_PREFIX: /* a prefix is checked before its instruction's token */
+        phase = 0;
+        break;
     case ILG_E_IL_VERIFY_TOKEN_KIND: case ILG_E_IL_VERIFY_TOKEN_ROW: case ILG_E_IL_VERIFY_MEMBER:
+    case ILG_E_IL_VERIFY_TYPE_PARAM:
         phase = 1;
         break;
     default:

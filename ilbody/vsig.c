@@ -188,9 +188,9 @@ static bool stok(scur *s, uint32_t *token)
     return true;
 }
 
-static bool skip_type(scur *s, int depth);
+static bool skip_type(scur *s, int depth, uint32_t *need);
 
-static bool skip_method_tail(scur *s, uint8_t conv, int depth)
+static bool skip_method_tail(scur *s, uint8_t conv, int depth, uint32_t *need)
 {
     uint32_t n, g;
     if ((conv & ILG_SIG_GENERIC) && !suint(s, &g))
@@ -200,13 +200,15 @@ static bool skip_method_tail(scur *s, uint8_t conv, int depth)
     for (uint32_t i = 0; i <= n; i++) {
         if (s->p < s->end && *s->p == ILG_ET_SENTINEL)
             s->p++;
-        if (!skip_type(s, depth + 1))
+        if (!skip_type(s, depth + 1, need))
             return false;
     }
     return true;
 }
 
-static bool skip_type(scur *s, int depth)
+/* Skips one type; with need, also notes in need[0] and need[1] how many type parameters
+ * of the type and of the method it uses (the highest !n and !!n, plus one). */
+static bool skip_type(scur *s, int depth, uint32_t *need)
 {
     uint8_t et;
     uint32_t u, n;
@@ -214,22 +216,26 @@ static bool skip_type(scur *s, int depth)
         return false;
     switch (et) {
     case ILG_ET_CMOD_REQD: case ILG_ET_CMOD_OPT:
-        return stok(s, &u) && skip_type(s, depth + 1);
+        return stok(s, &u) && skip_type(s, depth + 1, need);
     case ILG_ET_PTR: case ILG_ET_BYREF: case ILG_ET_SZARRAY: case ILG_ET_PINNED:
-        return skip_type(s, depth + 1);
+        return skip_type(s, depth + 1, need);
     case ILG_ET_VALUETYPE: case ILG_ET_CLASS:
         return stok(s, &u);
     case ILG_ET_VAR: case ILG_ET_MVAR:
-        return suint(s, &u);
+        if (!suint(s, &u))
+            return false;
+        if (need && u + 1 > need[et == ILG_ET_MVAR])
+            need[et == ILG_ET_MVAR] = u + 1;
+        return true;
     case ILG_ET_GENERICINST:
-        if (!skip_type(s, depth + 1) || !suint(s, &n))
+        if (!skip_type(s, depth + 1, need) || !suint(s, &n))
             return false;
         for (uint32_t i = 0; i < n; i++)
-            if (!skip_type(s, depth + 1))
+            if (!skip_type(s, depth + 1, need))
                 return false;
         return true;
     case ILG_ET_ARRAY:
-        if (!skip_type(s, depth + 1) || !suint(s, &u) || !suint(s, &n))
+        if (!skip_type(s, depth + 1, need) || !suint(s, &u) || !suint(s, &n))
             return false;
         for (uint32_t i = 0; i < n; i++)
             if (!suint(s, &u))
@@ -242,7 +248,7 @@ static bool skip_type(scur *s, int depth)
         return true;
     case ILG_ET_FNPTR: {
         uint8_t conv;
-        return su8(s, &conv) && skip_method_tail(s, conv, depth);
+        return su8(s, &conv) && skip_method_tail(s, conv, depth, need);
     }
     default:
         return (et >= ILG_ET_VOID && et <= ILG_ET_STRING) || et == ILG_ET_TYPEDBYREF ||
@@ -296,7 +302,7 @@ static bool type_arg(tcache *c, const ilg_type_resolver *r, const scur *args, ui
         return true;
     }
     for (uint32_t i = 0; i < n; i++)
-        if (!skip_type(&s, depth + 1))
+        if (!skip_type(&s, depth + 1, NULL))
             return false;
     /* The arguments themselves are read without a context of their own. */
     return parse_type(c, r, &s, NULL, depth + 1, out);
@@ -329,17 +335,17 @@ static bool parse_type(tcache *c, const ilg_type_resolver *r, scur *s, const gct
         return parse_type(c, r, s, g, depth + 1, out);
     case ILG_ET_BYREF:
         *out = vt_of(VK_BYREF);
-        return skip_type(s, depth + 1);
+        return skip_type(s, depth + 1, NULL);
     case ILG_ET_PTR:
         *out = (vt){ VK_NI, 0, VF_PTR, 0 };
-        return skip_type(s, depth + 1);
+        return skip_type(s, depth + 1, NULL);
     case ILG_ET_FNPTR:
         *out = (vt){ VK_NI, 0, VF_PTR, 0 };
-        return su8(s, &et) && skip_method_tail(s, et, depth);
+        return su8(s, &et) && skip_method_tail(s, et, depth, NULL);
     case ILG_ET_SZARRAY: case ILG_ET_ARRAY:
         s->p--;
         *out = (vt){ VK_REF, 0, VF_ARRAY, 0 };
-        return skip_type(s, depth + 1);
+        return skip_type(s, depth + 1, NULL);
     case ILG_ET_CLASS:
         *out = (vt){ VK_REF, 0, 0, 0 };
         return stok(s, &out->tok);
@@ -351,7 +357,7 @@ static bool parse_type(tcache *c, const ilg_type_resolver *r, scur *s, const gct
         if (!su8(s, &kind) || !stok(s, &u) || !suint(s, &n))
             return false;
         for (uint32_t i = 0; i < n; i++)
-            if (!skip_type(s, depth + 1))
+            if (!skip_type(s, depth + 1, NULL))
                 return false;
         *out = kind == ILG_ET_VALUETYPE ? (vt){ VK_STRUCT, 0, 0, u } : (vt){ VK_REF, 0, 0, u };
         if (kind == ILG_ET_VALUETYPE) {
@@ -464,6 +470,8 @@ const tdesc *ilg__tc_type(tcache *c, const ilg_type_resolver *r, uint32_t token)
             vt v;
             if (parse_type(c, r, &s, NULL, 0, &v))
                 d->value = v;
+            s = (scur){ d->facts.spec, d->facts.spec + d->facts.spec_len };
+            skip_type(&s, 0, d->need);
         }
         break;
     }
@@ -521,10 +529,18 @@ const mdesc *ilg__tc_member(tcache *c, const ilg_type_resolver *r, uint32_t toke
     fill_owner(c, r, d);
     gctx g = { { NULL, NULL }, 0, { NULL, NULL }, 0 };
     owner_args(c, r, d->facts.owner, &g);
+    if ((d->facts.owner >> 24) == ILG_TBL_TypeSpec) {
+        const tdesc *t = ilg__tc_type(c, r, d->facts.owner);
+        if (t && t->status == ILG_OK)
+            memcpy(d->need, t->need, sizeof d->need);
+    }
     if (d->facts.inst && d->facts.inst_len >= 2) {
         scur s = { d->facts.inst + 1, d->facts.inst + d->facts.inst_len };
-        if (suint(&s, &g.nmethod))
+        if (suint(&s, &g.nmethod)) {
             g.method_args = s;
+            for (uint32_t i = 0; i < g.nmethod && skip_type(&s, 0, d->need); i++)
+                ;
+        }
     }
     scur s = { d->facts.sig, d->facts.sig + d->facts.sig_len };
     if (d->facts.kind == ILG_MEMBER_FIELD) {
@@ -593,13 +609,15 @@ bool ilg__tc_method(tcache *c, const ilg_type_resolver *r, vmethod *out)
         args[k++] = d->owner;
     for (uint32_t i = 0; i < (uint32_t)own->nparams + own->nextra; i++)
         args[k++] = own->params[i];
-    vmethod m = { d, n, args, own->vararg, !own->has_this, 0 };
+    vmethod m = { d, n, args, own->vararg, !own->has_this, 0, false, 0 };
+    const tdesc *t = d->facts.owner ? ilg__tc_type(c, r, d->facts.owner) : NULL;
+    m.generic_type = t && t->status == ILG_OK && (t->facts.flags & ILG_TYPE_GENERIC);
     s = (scur){ d->facts.sig, d->facts.sig + d->facts.sig_len };
     uint8_t conv = 0;
     uint32_t u;
     su8(&s, &conv);
-    if (conv & ILG_SIG_GENERIC)
-        suint(&s, &u);
+    if ((conv & ILG_SIG_GENERIC) && suint(&s, &u))
+        m.ngeneric = u;
     suint(&s, &u);
     while (s.p < s.end && (*s.p == ILG_ET_CMOD_OPT || *s.p == ILG_ET_CMOD_REQD)) {
         s.p++;

@@ -83,10 +83,31 @@ static uint32_t *method_bits(const ilg_metadata *md, const uint32_t *w)
     return (uint32_t *)w + md->tables[ILG_TBL_TypeDef].rows + 1;
 }
 
+/* The [Intrinsic] methods CoreCLR's JIT expands in place even without optimization,
+ * popping their operands without a call's argument checks (importercalls.cpp: the
+ * "lightweight" intrinsics it expands at tier 0; the others it may leave as calls,
+ * checked like any call). */
+static bool expanded_in_place(const char *ns, const char *type, const char *method)
+{
+    static const char *const methods[][3] = {
+        { "System", "String", "get_Chars" }, { "System", "String", "get_Length" },
+        { "System", "Span`1", "get_Item" }, { "System", "Span`1", "get_Length" },
+        { "System", "ReadOnlySpan`1", "get_Item" }, { "System", "ReadOnlySpan`1", "get_Length" },
+    };
+    for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++)
+        if (strcmp(ns, methods[i][0]) == 0 && strcmp(type, methods[i][1]) == 0 && strcmp(method, methods[i][2]) == 0)
+            return true;
+    return false;
+}
+
 static bool intrinsic_method(const ilg_metadata *md, const uint32_t *w, uint32_t rid)
 {
     const uint32_t owner = md->method_owner[rid];
-    return (owner && (w[owner] & FACTS_INTRINSIC)) || (method_bits(md, w)[rid / 32] >> (rid % 32) & 1);
+    if (!owner || !((w[owner] & FACTS_INTRINSIC) || (method_bits(md, w)[rid / 32] >> (rid % 32) & 1)))
+        return false;
+    const char *ns, *name;
+    type_name_of(md, 0x02000000u | owner, &ns, &name);
+    return expanded_in_place(ns, name, ilg__md_str(md, ilg__md_raw(md, ILG_TBL_MethodDef, rid, ILG_MDC_MethodDef_Name)));
 }
 
 /* The type that declares an attribute's constructor. */

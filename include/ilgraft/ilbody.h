@@ -361,8 +361,10 @@ enum {
     ILG_MEMBER_CTOR = 16,    /* named .ctor */
     ILG_MEMBER_SYNCHRONIZED = 32,
     ILG_MEMBER_LITERAL = 64, /* a constant field: it has no storage */
-    ILG_MEMBER_INTRINSIC = 128 /* marked [Intrinsic] (or on an [Intrinsic] type): the JIT may
-                              * expand its calls without its usual argument checks */
+    ILG_MEMBER_INTRINSIC = 128 /* an [Intrinsic] method the JIT expands in place even
+                              * unoptimized (String's get_Chars and get_Length, Span's and
+                              * ReadOnlySpan's get_Item and get_Length): its calls skip the
+                              * usual argument checks */
 };
 
 /* Facts about a member token (MethodDef, MemberRef, MethodSpec, Field). */

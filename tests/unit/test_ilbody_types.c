@@ -20,7 +20,10 @@
 /* TypeDefOrRef coded index of TypeDef n (II.23.2.8). */
 #define TDOR(n) ((uint8_t)((n) << 2))
 
-enum { T_CLASS = 1, T_STRUCT, T_ABSTRACT, T_ENUM, T_IFACE, T_GENERIC };
+enum { T_CLASS = 1, T_STRUCT, T_ABSTRACT, T_ENUM, T_IFACE, T_GENERIC, T_REFSTRUCT };
+
+/* G`1<!0>: an instantiation with the type parameter of whatever type uses it. */
+static const uint8_t spec_g_var[] = { ILG_ET_GENERICINST, ILG_ET_CLASS, (uint8_t)(T_GENERIC << 2), 1, ILG_ET_VAR, 0 };
 
 static const struct fake_type {
     uint32_t token;
@@ -32,6 +35,8 @@ static const struct fake_type {
     { TD(T_ENUM), { ILG_TYPE_ENUM, ILG_ET_I4, 0, NULL, 0 } },
     { TD(T_IFACE), { ILG_TYPE_INTERFACE, 0, ILG_TYPE_ABSTRACT, NULL, 0 } },
     { TD(T_GENERIC), { ILG_TYPE_CLASS, 0, ILG_TYPE_GENERIC, NULL, 0 } },
+    { TD(T_REFSTRUCT), { ILG_TYPE_VALUE, 0, ILG_TYPE_BYREF_LIKE, NULL, 0 } },
+    { 0x1B000001, { ILG_TYPE_UNKNOWN, 0, 0, spec_g_var, sizeof spec_g_var } },
 };
 
 /* Signatures. */
@@ -84,6 +89,10 @@ static const struct fake_member {
     { MR(2), { ILG_MEMBER_METHOD, ILG_MEMBER_STATIC, TD(T_CLASS), BLOB(sig_take), NULL, 0 } },
     { 0x2B000001, { ILG_MEMBER_METHOD, ILG_MEMBER_KNOWN | ILG_MEMBER_STATIC, TD(T_CLASS), BLOB(sig_generic),
                     BLOB(sig_inst_i4) } },
+    /* G`1<!0>::.ctor, virtual and plain instance methods of C */
+    { MR(3), { ILG_MEMBER_METHOD, ILG_MEMBER_CTOR, 0x1B000001, BLOB(sig_void), NULL, 0 } },
+    { MD(0x14), { ILG_MEMBER_METHOD, ILG_MEMBER_KNOWN | ILG_MEMBER_VIRTUAL, TD(T_CLASS), BLOB(sig_get), NULL, 0 } },
+    { MD(0x15), { ILG_MEMBER_METHOD, ILG_MEMBER_KNOWN, TD(T_CLASS), BLOB(sig_get), NULL, 0 } },
 };
 
 static bool known_table(uint32_t token, const uint8_t *tables, size_t n)
@@ -269,7 +278,7 @@ START_TEST(jit_members_of_the_wrong_kind)
     check("call 0x0a000001\nret\n");
     EXPECT(ILG_E_IL_VERIFY_MEMBER, 0, ILG_OUTCOME_BAD_IMAGE);
     check("ldc.i4.0\ncall 0x06000005\nret\n");
-    EXPECT(ILG_E_IL_VERIFY_MEMBER, 1, ILG_OUTCOME_BAD_IMAGE);
+    EXPECT(ILG_E_IL_VERIFY_MEMBER, 1, ILG_OUTCOME_INVALID_PROGRAM);
     check("ldc.i4.0\ncall 0x2b000001\nret\n");
     EXPECT_CLEAN();
     /* the instantiation types the argument: G<int32>(string) is refused */
@@ -413,7 +422,8 @@ END_TEST
 
 START_TEST(levels_and_outcome)
 {
-    /* strict: the ECMA-335 findings come as warnings, beside the JIT's errors */
+    /* strict: the ECMA-335 findings come as warnings, beside the JIT's errors; an object
+     * on one path and an int32 on the other merge in the JIT */
     const char *merge = "ldarg.0\nbrtrue.s A\nldnull\nbr.s B\nA: ldc.i4.1\nB: pop\nret\n";
     check_at(ILG_VERIFY_STRICT, MD(0x10), merge);
     const ilg_finding *w = finding(ILG_E_IL_VERIFY_TYPE_MERGE, 7);
@@ -423,6 +433,9 @@ START_TEST(levels_and_outcome)
     ck_assert_int_eq(TF.outcome, ILG_OUTCOME_NONE);
     check(merge);
     ck_assert_uint_eq(TF.count, 0);
+    /* ... but the merged value, an object or an int32, is no int64 argument */
+    check("ldarg.0\nbrtrue.s A\nldnull\nbr.s B\nA: ldc.i4.1\nB: call 0x06000008\nret\n");
+    EXPECT(ILG_E_IL_VERIFY_CALL_ARG, 7, ILG_OUTCOME_INVALID_PROGRAM);
     check_at(ILG_VERIFY_STRICT, MD(0x10), "ldc.i4.s 16\nlocalloc\npop\nldc.r8 1\nstarg.s 0\nret\n");
     ck_assert(finding(ILG_E_IL_VERIFY_UNVERIFIABLE, 2) != NULL);
     ck_assert(finding(ILG_E_IL_VERIFY_STORE, 0xe) != NULL);
@@ -436,6 +449,41 @@ START_TEST(levels_and_outcome)
     ck_assert_int_eq(TF.outcome, ILG_OUTCOME_LOAD_ERROR);
     check(".locals 0x11000001\nldloc.3\nldloc.1\nthrow\n");
     ck_assert_int_eq(TF.outcome, ILG_OUTCOME_INVALID_PROGRAM);
+}
+END_TEST
+
+START_TEST(jit_generic_context_and_value_type_objects)
+{
+    /* G`1<!0> in a method of the non-generic C: no !0 to instantiate it with */
+    check("newobj 0x0a000003\npop\nret\n");
+    EXPECT(ILG_E_IL_VERIFY_TYPE_PARAM, 0, ILG_OUTCOME_BAD_IMAGE);
+    /* stfld on a value type itself, not its address */
+    check(".locals 0x11000001\nldloc.1\nldc.i4.0\nstfld 0x04000002\nret\n");
+    EXPECT(ILG_E_IL_VERIFY_OPERAND, 2, ILG_OUTCOME_CRASH);
+    check(".locals 0x11000001\nldloca.s 1\nldc.i4.0\nstfld 0x04000002\nret\n");
+    EXPECT_CLEAN();
+    /* an array of a ref struct cannot be created */
+    check("ldc.i4.1\nnewarr 0x02000007\npop\nret\n");
+    EXPECT(ILG_E_IL_VERIFY_OPERAND, 1, ILG_OUTCOME_LOAD_ERROR);
+    /* unsigned division of a float32 by an int32 (of a float64, it compiles) */
+    check("ldc.r4 1\nldarg.0\ndiv.un\nstarg.s 0\nret\n");
+    EXPECT(ILG_E_IL_VERIFY_OPERAND, 6, ILG_OUTCOME_INVALID_PROGRAM);
+    check("ldc.r8 1\nldarg.0\ndiv.un\nstarg.s 0\nret\n");
+    EXPECT_CLEAN();
+    /* constrained. before a plain static method */
+    check("constrained. 0x02000002\ncall 0x06000007\nret\n");
+    EXPECT(ILG_E_IL_VERIFY_PREFIX, 6, ILG_OUTCOME_CRASH);
+    /* a value type as `this` of a class's method: refused, or fatal for a virtual one */
+    check(".locals 0x11000001\nldloc.1\ncall 0x06000015\npop\nret\n");
+    EXPECT(ILG_E_IL_VERIFY_THIS, 1, ILG_OUTCOME_INVALID_PROGRAM);
+    check(".locals 0x11000001\nldloc.1\ncallvirt 0x06000014\npop\nret\n");
+    EXPECT(ILG_E_IL_VERIFY_THIS, 1, ILG_OUTCOME_CRASH);
+    /* readonly. before a call (an array's Address method) */
+    check("ldnull\nreadonly.\ncallvirt 0x06000014\npop\nret\n");
+    EXPECT_CLEAN();
+    /* a catch clause that names no type */
+    check("T: leave.s E\nH: pop\nleave.s E\nE: ret\n.try T to H catch 0x00000000 handler H to E\n");
+    EXPECT(ILG_E_IL_VERIFY_TOKEN_KIND, 2, ILG_OUTCOME_INVALID_PROGRAM);
 }
 END_TEST
 
@@ -453,5 +501,6 @@ void ilbody_type_cases(Suite *s)
     tcase_add_test(tc, jit_operators);
     tcase_add_test(tc, jit_stores_locals_and_prefixes);
     tcase_add_test(tc, levels_and_outcome);
+    tcase_add_test(tc, jit_generic_context_and_value_type_objects);
     suite_add_tcase(s, tc);
 }
