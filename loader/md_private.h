@@ -50,6 +50,8 @@ struct ilg_metadata {
     /* typeres.c's facts of every TypeDef, made on first use and published once (a
      * uint32_t array); freed with the metadata. */
     _Atomic uintptr_t type_facts;
+    /* ilg_md_module_scope's answer: this module, no universe. */
+    ilg_md_scope own_scope;
 };
 
 /* A cell's raw stored value (heap offset, row, or coded value as stored). The caller

@@ -504,6 +504,7 @@ ilg_status ilg__md_parse(ilg_image *img, struct ilg_metadata **out)
     if (!md)
         return ilg__fail(ILG_E_NOMEM, ILG_WHERE_NONE, 0, "metadata object");
     md->img = img;
+    md->own_scope.md = md;
     ilg_status status;
     if ((status = parse_root(md)) != ILG_OK || (status = parse_tables(md)) != ILG_OK ||
         (status = validate_cells(md)) != ILG_OK || (status = build_maps(md)) != ILG_OK) {

@@ -460,6 +460,11 @@ ilg_status ilg_md_member_facts(const ilg_md_scope *scope, uint32_t token, ilg_me
     return st;
 }
 
+const ilg_md_scope *ilg_md_module_scope(const ilg_metadata *md)
+{
+    return md ? &md->own_scope : NULL;
+}
+
 void ilg_md_type_resolver(const ilg_md_scope *scope, uint32_t method, ilg_type_resolver *out)
 {
     *out = (ilg_type_resolver){ r_type, r_member, r_signature, r_string, (void *)scope, method };

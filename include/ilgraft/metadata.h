@@ -231,6 +231,10 @@ ILG_API ilg_status ilg_md_type_facts(const ilg_md_scope *scope, uint32_t token, 
 /* Facts about a MethodDef, MemberRef, MethodSpec or Field token, same errors. */
 ILG_API ilg_status ilg_md_member_facts(const ilg_md_scope *scope, uint32_t token,
                                        ilg_member_facts *out);
+/* The scope of md alone (references that leave it stay unknown): owned by md, it lives
+ * as long as md, one address per module (a resolver context that findings->cache can
+ * tell from another module's). */
+ILG_API const ilg_md_scope *ilg_md_module_scope(const ilg_metadata *md);
 /* The resolver for verifying method (a MethodDef token) of scope's module. */
 ILG_API void ilg_md_type_resolver(const ilg_md_scope *scope, uint32_t method, ilg_type_resolver *out);
 
