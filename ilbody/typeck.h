@@ -107,7 +107,8 @@ typedef struct vmethod {
     uint32_t ngeneric;  /* its own type parameters */
 } vmethod;
 bool ilg__tc_method(tcache *c, const ilg_type_resolver *r, vmethod *out);
-/* Working space number which (0 or 1) of at least bytes, kept for the next body. */
+/* Working space number which (0 or 1; 2 holds the method's arguments) of at least
+ * bytes, kept for the next body. */
 void *ilg__tc_scratch(tcache *c, int which, size_t bytes);
 
 /* Short text of a type for messages ("int32", "object 0x0200000f", "valuetype 0x..."). */

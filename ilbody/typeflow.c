@@ -11,6 +11,7 @@
  * after its block was checked, the block is checked again with the wider types; the
  * type findings are then dropped and made again in one last pass over the final
  * states, so every finding comes from the types a path really has. */
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 
@@ -410,8 +411,8 @@ static void check_slot_store(tflow *f, uint32_t i, const vt *slot, const vt *val
 
 static void check_store(tflow *f, uint32_t i, const vt *slot, const vt *val, const char *what)
 {
-    if (slot->k == VK_UNKNOWN || val->k == VK_UNKNOWN)
-        return;
+    if (f->level < ILG_VERIFY_STRICT || slot->k == VK_UNKNOWN || val->k == VK_UNKNOWN)
+        return; /* warnings only */
     const bool s_struct = slot->k == VK_STRUCT, v_struct = val->k == VK_STRUCT;
     if ((slot->flags | val->flags) & VF_MAYBE_PRIM)
         return;
@@ -1127,46 +1128,84 @@ static bool step_values(tflow *f, uint32_t i, uint16_t op)
     }
 }
 
+/* What each opcode is to the type pass, worked out once from the opcode table. */
+enum { C_OTHER, C_SLOT, C_CALL, C_CALLI, C_FTN, C_FIELD, C_BRANCH, C_INDIRECT, C_BINARY, C_UNARY,
+       C_CONV, C_COMPARE, C_ARRAY, C_OBJECT };
+
+static uint8_t op_class_of(uint16_t op)
+{
+    const ilg_instr in = { .op = op };
+    bool arg;
+    uint32_t idx;
+    if (slot_of(&in, &arg, &idx))
+        return C_SLOT;
+    if (op == ILG_OP_CALL || op == ILG_OP_CALLVIRT || op == ILG_OP_NEWOBJ)
+        return C_CALL;
+    if (op == ILG_OP_CALLI)
+        return C_CALLI;
+    if (op == ILG_OP_LDFTN || op == ILG_OP_LDVIRTFTN)
+        return C_FTN;
+    if (in_range(op, ILG_OP_LDFLD, ILG_OP_STSFLD))
+        return C_FIELD;
+    if (in_range(op, ILG_OP_BR_S, ILG_OP_SWITCH))
+        return C_BRANCH;
+    if (in_range(op, ILG_OP_LDIND_I1, ILG_OP_STIND_R8) || op == ILG_OP_STIND_I || op == ILG_OP_LDOBJ ||
+        op == ILG_OP_STOBJ)
+        return C_INDIRECT;
+    if (in_range(op, ILG_OP_ADD, ILG_OP_SHR_UN) || in_range(op, ILG_OP_ADD_OVF, ILG_OP_SUB_OVF_UN))
+        return C_BINARY;
+    if (op == ILG_OP_NEG || op == ILG_OP_NOT || op == ILG_OP_CKFINITE)
+        return C_UNARY;
+    if (in_range(op, ILG_OP_CONV_I1, ILG_OP_CONV_U8) || in_range(op, ILG_OP_CONV_OVF_I1_UN, ILG_OP_CONV_OVF_U_UN) ||
+        in_range(op, ILG_OP_CONV_OVF_I1, ILG_OP_CONV_OVF_U8) || in_range(op, ILG_OP_CONV_U2, ILG_OP_CONV_OVF_U) ||
+        op == ILG_OP_CONV_U || op == ILG_OP_CONV_R_UN)
+        return C_CONV;
+    if (in_range(op, ILG_OP_CEQ, ILG_OP_CLT_UN))
+        return C_COMPARE;
+    if (in_range(op, ILG_OP_LDLEN, ILG_OP_STELEM))
+        return C_ARRAY;
+    if (op == ILG_OP_CASTCLASS || op == ILG_OP_ISINST || op == ILG_OP_BOX || op == ILG_OP_UNBOX ||
+        op == ILG_OP_UNBOX_ANY || op == ILG_OP_NEWARR || op == ILG_OP_MKREFANY || op == ILG_OP_REFANYVAL ||
+        op == ILG_OP_INITOBJ)
+        return C_OBJECT;
+    return C_OTHER;
+}
+
+static uint8_t op_class[ILG_OP_COUNT];
+static pthread_once_t op_class_once = PTHREAD_ONCE_INIT;
+
+static void init_op_class(void)
+{
+    for (uint16_t op = 0; op < ILG_OP_COUNT; op++)
+        op_class[op] = op_class_of(op);
+}
+
 static void step(tflow *f, uint32_t i)
 {
     const ilg_instr *in = &f->b->instrs[i];
     const uint16_t op = in->op;
     bool arg;
     uint32_t idx;
-    int kind = slot_of(in, &arg, &idx);
-    if (kind)
+    switch (op_class[op]) {
+    case C_SLOT: {
+        const int kind = slot_of(in, &arg, &idx);
         t_slot(f, i, kind, arg, idx);
-    else if (step_values(f, i, op))
-        ;
-    else if (op == ILG_OP_CALL || op == ILG_OP_CALLVIRT || op == ILG_OP_NEWOBJ)
-        t_call(f, i, op);
-    else if (op == ILG_OP_CALLI)
-        t_calli(f, i);
-    else if (op == ILG_OP_LDFTN || op == ILG_OP_LDVIRTFTN)
-        t_ftn(f, i, op);
-    else if (in_range(op, ILG_OP_LDFLD, ILG_OP_STSFLD))
-        t_field(f, i, op);
-    else if (in_range(op, ILG_OP_BR_S, ILG_OP_SWITCH))
-        t_branch(f, i, op);
-    else if (in_range(op, ILG_OP_LDIND_I1, ILG_OP_STIND_R8) || op == ILG_OP_STIND_I || op == ILG_OP_LDOBJ ||
-             op == ILG_OP_STOBJ)
-        t_indirect(f, i, op);
-    else if (in_range(op, ILG_OP_ADD, ILG_OP_SHR_UN) || in_range(op, ILG_OP_ADD_OVF, ILG_OP_SUB_OVF_UN))
-        t_binary(f, i, op);
-    else if (op == ILG_OP_NEG || op == ILG_OP_NOT || op == ILG_OP_CKFINITE)
-        t_unary(f, i, op);
-    else if (in_range(op, ILG_OP_CONV_I1, ILG_OP_CONV_U8) || in_range(op, ILG_OP_CONV_OVF_I1_UN, ILG_OP_CONV_OVF_U_UN) ||
-             in_range(op, ILG_OP_CONV_OVF_I1, ILG_OP_CONV_OVF_U8) || in_range(op, ILG_OP_CONV_U2, ILG_OP_CONV_OVF_U) ||
-             op == ILG_OP_CONV_U || op == ILG_OP_CONV_R_UN)
-        t_conv(f, i, op);
-    else if (in_range(op, ILG_OP_CEQ, ILG_OP_CLT_UN))
-        t_compare(f, i, op);
-    else if (in_range(op, ILG_OP_LDLEN, ILG_OP_STELEM))
-        t_array(f, i, op);
-    else if (op == ILG_OP_CASTCLASS || op == ILG_OP_ISINST || op == ILG_OP_BOX || op == ILG_OP_UNBOX ||
-             op == ILG_OP_UNBOX_ANY || op == ILG_OP_NEWARR || op == ILG_OP_MKREFANY ||
-             op == ILG_OP_REFANYVAL || op == ILG_OP_INITOBJ)
-        t_object(f, i, op);
+        break;
+    }
+    case C_CALL: t_call(f, i, op); break;
+    case C_CALLI: t_calli(f, i); break;
+    case C_FTN: t_ftn(f, i, op); break;
+    case C_FIELD: t_field(f, i, op); break;
+    case C_BRANCH: t_branch(f, i, op); break;
+    case C_INDIRECT: t_indirect(f, i, op); break;
+    case C_BINARY: t_binary(f, i, op); break;
+    case C_UNARY: t_unary(f, i, op); break;
+    case C_CONV: t_conv(f, i, op); break;
+    case C_COMPARE: t_compare(f, i, op); break;
+    case C_ARRAY: t_array(f, i, op); break;
+    case C_OBJECT: t_object(f, i, op); break;
+    default: step_values(f, i, op); break;
+    }
 }
 
 /* ---- the data flow ---------------------------------------------------------------------- */
@@ -1265,8 +1304,7 @@ static void mark_jp(tflow *f, uint32_t i)
 static void find_join_points(tflow *f)
 {
     const ilg_body *b = f->b;
-    for (uint32_t i = 0; i < b->count; i++)
-        f->jp_of[i] = NONE_JP;
+    memset(f->jp_of, 0xFF, b->count * sizeof *f->jp_of); /* NONE_JP */
     f->njp = 0;
     mark_jp(f, 0);
     for (uint32_t i = 0; i < b->count; i++) {
@@ -1375,6 +1413,7 @@ void ilg__type_pass(const ilg_body *b, const ilg_verify_options *o, ilg_findings
     (void)depth;
     if (!o->types || !b->count)
         return;
+    pthread_once(&op_class_once, init_op_class);
     tflow f = { .b = b, .r = o->types, .out = out, .level = o->level, .report = true };
     if (!(f.c = ilg__tc_get(out, o->types)))
         return;

@@ -7,12 +7,15 @@
 #include <stdalign.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
 
 #include "ilgraft/metadata.h"
 #include "typeck.h"
 
 #define MAX_DEPTH 32
 #define CHUNK_BYTES 32768
+#define HUGE_CHUNK ((size_t)2 << 20)
 
 enum { W_TYPE = 1, W_MEMBER, W_SIG };
 
@@ -28,13 +31,24 @@ typedef struct tc_chunk {
     alignas(max_align_t) unsigned char data[];
 } tc_chunk;
 
+/* Rows of the metadata tables, looked up by index (tokens of a body are dense and close
+ * together); a row past DENSE_ROWS, or a table byte past the schema's, goes to the hash
+ * table instead. */
+#define DENSE_ROWS (1u << 20)
+
+typedef struct tc_dense {
+    void **v;               /* [rid] */
+    uint32_t cap;
+} tc_dense;
+
 struct tcache {
     const void *owner;      /* the resolver context these entries belong to */
+    tc_dense dense[3][ILG_TBL_COUNT]; /* [what - 1][table] */
     tc_slot *slots;
     uint32_t cap, used;
     tc_chunk *chunks;
-    void *scratch[2];       /* the type pass's working space */
-    size_t scratch_cap[2];
+    void *scratch[3];       /* the type pass's working space (0, 1), the method's arguments (2) */
+    size_t scratch_cap[3];
     uint32_t method;        /* the vmethod below is for this MethodDef */
     bool have_method;
     vmethod m;
@@ -42,17 +56,38 @@ struct tcache {
 
 /* ---- memory --------------------------------------------------------------------------- */
 
+/* A chunk of at least n bytes: each twice the last (a module's cache reaches megabytes;
+ * a host verifying one body needs kilobytes), from 2 MiB on aligned and advised as
+ * huge pages, so that filling it costs one page fault, not 512. */
+static tc_chunk *new_chunk(tcache *c, size_t n)
+{
+    size_t cap = c->chunks ? c->chunks->cap * 2 : CHUNK_BYTES;
+    if (cap > HUGE_CHUNK)
+        cap = HUGE_CHUNK;
+    if (cap < n)
+        cap = n;
+    tc_chunk *k = NULL;
+    if (cap >= HUGE_CHUNK - sizeof *k) {
+        cap = ((sizeof *k + cap + HUGE_CHUNK - 1) & ~(size_t)(HUGE_CHUNK - 1)) - sizeof *k;
+        if (posix_memalign((void **)&k, HUGE_CHUNK, sizeof *k + cap) != 0)
+            return NULL;
+        (void)madvise(k, sizeof *k + cap, MADV_HUGEPAGE);
+    } else if (!(k = malloc(sizeof *k + cap))) {
+        return NULL;
+    }
+    k->cap = cap;
+    return k;
+}
+
 static void *tc_alloc(tcache *c, size_t n)
 {
     n = (n + alignof(max_align_t) - 1) & ~(alignof(max_align_t) - 1);
     if (!c->chunks || c->chunks->cap - c->chunks->used < n) {
-        size_t cap = n > CHUNK_BYTES ? n : CHUNK_BYTES;
-        tc_chunk *k = malloc(sizeof *k + cap);
+        tc_chunk *k = new_chunk(c, n);
         if (!k)
             return NULL;
         k->next = c->chunks;
         k->used = 0;
-        k->cap = cap;
         c->chunks = k;
     }
     void *p = c->chunks->data + c->chunks->used;
@@ -67,6 +102,11 @@ static void tc_reset(tcache *c)
         free(k);
     }
     c->chunks = NULL;
+    for (int w = 0; w < 3; w++)
+        for (int t = 0; t < ILG_TBL_COUNT; t++) {
+            free(c->dense[w][t].v);
+            c->dense[w][t] = (tc_dense){ NULL, 0 };
+        }
     if (c->slots)
         memset(c->slots, 0, c->cap * sizeof *c->slots);
     c->used = 0;
@@ -80,8 +120,8 @@ void ilg__tc_free(void *cache)
         return;
     tc_reset(c);
     free(c->slots);
-    free(c->scratch[0]);
-    free(c->scratch[1]);
+    for (int i = 0; i < 3; i++)
+        free(c->scratch[i]);
     free(c);
 }
 
@@ -114,16 +154,19 @@ tcache *ilg__tc_get(ilg_findings *f, const ilg_type_resolver *r)
     return c;
 }
 
-static uint32_t slot_hash(uint32_t token, uint32_t what)
+/* Fibonacci hashing: the product's high bits, where the table byte and the row mix
+ * (the low bits of a product see only the row: tokens of different tables collided). */
+static uint32_t slot_hash(uint32_t token, uint32_t what, uint32_t cap)
 {
-    return (token * 2654435761u) ^ (what * 0x9E3779B9u);
+    const uint64_t h = ((uint64_t)what << 32 | token) * 0x9E3779B97F4A7C15ull;
+    return (uint32_t)(h >> 32) & (cap - 1);
 }
 
 static tc_slot *tc_find(tcache *c, uint32_t token, uint32_t what)
 {
     if (!c->cap)
         return NULL;
-    for (uint32_t i = slot_hash(token, what) & (c->cap - 1);; i = (i + 1) & (c->cap - 1)) {
+    for (uint32_t i = slot_hash(token, what, c->cap);; i = (i + 1) & (c->cap - 1)) {
         tc_slot *s = &c->slots[i];
         if (!s->what || (s->token == token && s->what == what))
             return s;
@@ -423,16 +466,40 @@ static vsig *parse_method(tcache *c, const ilg_type_resolver *r, scur *s, const 
 /* The descriptor of (token, what): the one known (*fresh false), or a new zeroed one of
  * size bytes, already in its slot so that a token that leads back to itself ends
  * there (*fresh true). NULL when out of memory. */
+/* Where the descriptor of (token, what) is kept; NULL on no memory. */
+static void **desc_slot(tcache *c, uint32_t token, uint32_t what)
+{
+    const uint32_t t = token >> 24, rid = token & 0xFFFFFF;
+    if (t < ILG_TBL_COUNT && rid < DENSE_ROWS) {
+        tc_dense *d = &c->dense[what - 1][t];
+        if (rid >= d->cap) {
+            /* rows come in ascending order as the bodies do: start with room to spare */
+            uint32_t cap = d->cap ? d->cap : 4096;
+            while (cap <= rid)
+                cap *= 2;
+            void **v = realloc(d->v, cap * sizeof *v);
+            if (!v)
+                return NULL;
+            memset(v + d->cap, 0, (cap - d->cap) * sizeof *v);
+            d->v = v;
+            d->cap = cap;
+        }
+        return &d->v[rid];
+    }
+    tc_slot *slot = tc_slot_for(c, token, what);
+    return slot ? &slot->desc : NULL;
+}
+
 static void *cached(tcache *c, uint32_t token, uint32_t what, size_t size, bool *fresh)
 {
-    tc_slot *slot = tc_slot_for(c, token, what);
+    void **slot = desc_slot(c, token, what);
     *fresh = false;
-    if (!slot || slot->desc)
-        return slot ? slot->desc : NULL;
+    if (!slot || *slot)
+        return slot ? *slot : NULL;
     void *d = tc_alloc(c, size);
     if (d) {
         memset(d, 0, size);
-        slot->desc = d;
+        *slot = d;
         *fresh = true;
     }
     return d;
@@ -594,14 +661,15 @@ bool ilg__tc_method(tcache *c, const ilg_type_resolver *r, vmethod *out)
     const mdesc *d = ilg__tc_member(c, r, r->method);
     if (!d || d->status != ILG_OK || !d->sig)
         return false;
-    /* The method's own type parameters stay unknown: read its signature without a
-     * context (the cached one may have been read as a callee's, with one). */
+    /* The method's own type parameters stay unknown: its signature read without a
+     * context, which is how a MethodDef's (owned by a TypeDef, no instantiation) was
+     * read for the cache already. */
     scur s = { d->facts.sig, d->facts.sig + d->facts.sig_len };
-    vsig *own = parse_method(c, r, &s, NULL);
+    vsig *own = (d->facts.owner >> 24) != ILG_TBL_TypeSpec && !d->facts.inst ? d->sig : parse_method(c, r, &s, NULL);
     if (!own)
         return false;
     const uint32_t n = own->nparams + own->nextra + (own->has_this ? 1 : 0);
-    vt *args = tc_alloc(c, (n ? n : 1) * sizeof *args);
+    vt *args = ilg__tc_scratch(c, 2, (n ? n : 1) * sizeof *args); /* until the next body */
     if (!args)
         return false;
     uint32_t k = 0;

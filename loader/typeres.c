@@ -17,7 +17,7 @@
 /* TypeAttributes and member attributes (ECMA-335 II.23.1.15, .10, .5). */
 enum {
     TA_INTERFACE = 0x20, TA_ABSTRACT = 0x80, TA_SEALED = 0x100,
-    MA_STATIC = 0x10, MA_VIRTUAL = 0x40, MA_ABSTRACT = 0x400,
+    MA_STATIC = 0x10, MA_VIRTUAL = 0x40, MA_ABSTRACT = 0x400, MA_RTSPECIALNAME = 0x1000,
     MIA_SYNCHRONIZED = 0x20, FA_STATIC = 0x10, FA_LITERAL = 0x40
 };
 
@@ -32,7 +32,7 @@ static const struct { const char *name; uint8_t elem; } primitives[] = {
 /* The element type of System.<name> when it is one of the primitive types, else 0. */
 static uint8_t primitive_elem(const char *ns, const char *name)
 {
-    if (strcmp(ns, "System") != 0)
+    if (ns[0] != 'S' || strcmp(ns, "System") != 0)
         return 0;
     for (size_t i = 0; i < sizeof primitives / sizeof primitives[0]; i++)
         if (strcmp(name, primitives[i].name) == 0)
@@ -285,13 +285,16 @@ static void method_facts(const ilg_metadata *md, uint32_t rid, ilg_member_facts 
 {
     const uint32_t fl = ilg__md_raw(md, ILG_TBL_MethodDef, rid, ILG_MDC_MethodDef_Flags);
     const uint32_t impl = ilg__md_raw(md, ILG_TBL_MethodDef, rid, ILG_MDC_MethodDef_ImplFlags);
-    const char *name = ilg__md_str(md, ilg__md_raw(md, ILG_TBL_MethodDef, rid, ILG_MDC_MethodDef_Name));
+    /* a constructor is RTSpecialName and named .ctor, as the runtime tells (the name is
+     * read only then: the string heap is cold) */
+    const bool ctor = (fl & MA_RTSPECIALNAME) &&
+                      strcmp(ilg__md_str(md, ilg__md_raw(md, ILG_TBL_MethodDef, rid, ILG_MDC_MethodDef_Name)), ".ctor") == 0;
     out->kind = ILG_MEMBER_METHOD;
     const uint32_t *w = typedef_facts(md);
     const uint32_t owner = md->method_owner[rid];
     out->flags = ILG_MEMBER_KNOWN | ((fl & MA_STATIC) ? ILG_MEMBER_STATIC : 0) |
                  ((fl & MA_VIRTUAL) ? ILG_MEMBER_VIRTUAL : 0) | ((fl & MA_ABSTRACT) ? ILG_MEMBER_ABSTRACT : 0) |
-                 (strcmp(name, ".ctor") == 0 ? ILG_MEMBER_CTOR : 0) |
+                 (ctor ? ILG_MEMBER_CTOR : 0) |
                  ((impl & MIA_SYNCHRONIZED) ? ILG_MEMBER_SYNCHRONIZED : 0);
     if (w && intrinsic_method(md, w, rid))
         out->flags |= ILG_MEMBER_INTRINSIC;

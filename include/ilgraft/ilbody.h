@@ -358,7 +358,7 @@ enum {
     ILG_MEMBER_STATIC = 2,
     ILG_MEMBER_VIRTUAL = 4,
     ILG_MEMBER_ABSTRACT = 8,
-    ILG_MEMBER_CTOR = 16,    /* named .ctor */
+    ILG_MEMBER_CTOR = 16,    /* a constructor (RTSpecialName .ctor) */
     ILG_MEMBER_SYNCHRONIZED = 32,
     ILG_MEMBER_LITERAL = 64, /* a constant field: it has no storage */
     ILG_MEMBER_INTRINSIC = 128 /* an [Intrinsic] method the JIT expands in place even
