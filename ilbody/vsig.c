@@ -34,7 +34,7 @@ typedef struct tc_chunk {
 /* Rows of the metadata tables, looked up by index (tokens of a body are dense and close
  * together); a row past DENSE_ROWS, or a table byte past the schema's, goes to the hash
  * table instead. */
-#define DENSE_ROWS (1u << 20)
+#define DENSE_ROWS (1u << 17)
 
 typedef struct tc_dense {
     void **v;               /* [rid] */
