@@ -197,7 +197,7 @@ static void parse_output(const proc_out *po, const mx_mutant *mus, const size_t 
             if (k != SIZE_MAX) {
                 mx_verdict *vv = &v[idx[k]];
                 vv->outcome = strncmp(rest, "ok", 2) == 0 ? MX_OK : classify(rest + 4);
-                snprintf(vv->detail, sizeof vv->detail, "%s", rest);
+                snprintf(vv->detail, sizeof vv->detail, "%.199s", rest); /* a message cut short */
                 done[k] = true;
             }
             *victim = SIZE_MAX;
