@@ -1,6 +1,7 @@
 /* cmd_methods.c: `ilgraft methods IMAGE`: one row per MethodDef with its full name and
  * signature, RVA and the measured body (header form, code size, maxstack, EH clauses,
- * total size). */
+ * total size); for a ReadyToRun image also each method's precompiled code (RVA, size,
+ * fixups) and the precompiled instantiations. */
 #include <stdlib.h>
 
 #include "cli.h"
@@ -12,7 +13,9 @@ static void help(void)
            "Lists every MethodDef: token, RVA, header kind (tiny, fat, none, native), code\n"
            "size, max stack, EH clause count, body size (header + code + padding + extra\n"
            "sections, the size GetILFunctionBody reports) and the method's full name and\n"
-           "signature in ilasm-like text.\n\n"
+           "signature in ilasm-like text. For a ReadyToRun image each row also shows the\n"
+           "method's precompiled code (RVA, size with funclets, '+' when it has fixups, '-'\n"
+           "when none), and a second table lists the precompiled instantiations.\n\n"
            "  --json   an object with a \"methods\" array instead of text\n"
            "  --help   this text\n");
 }
@@ -53,9 +56,26 @@ static char *put_str(char *p, const char *s, int width)
     return p;
 }
 
-static void print_row(uint32_t token, const ilg_method_body *b, const char *kind, const char *name)
+/* The method's precompiled code as "0x00010bd0     82 +  " (fixups) or "-" (none), in
+ * the columns "native size fx". */
+static char *put_native(char *p, const ilg_r2r_method_info *n)
 {
-    char line[96], *p = line;
+    if (!n)
+        return put_str(p, "-", 21);
+    p = put_hex32(p, n->code_rva);
+    *p++ = ' ';
+    p = put_dec(p, n->code_size, 6);
+    *p++ = ' ';
+    *p++ = n->has_fixups ? '+' : '-';
+    *p++ = ' ';
+    *p++ = ' ';
+    return p;
+}
+
+static void print_row(uint32_t token, const ilg_method_body *b, const char *kind, bool r2r,
+                      const ilg_r2r_method_info *native, const char *name)
+{
+    char line[128], *p = line;
     p = put_hex32(p, token);
     *p++ = ' ';
     p = put_hex32(p, b->rva);
@@ -71,6 +91,8 @@ static void print_row(uint32_t token, const ilg_method_body *b, const char *kind
     p = put_dec(p, b->body_size, 6);
     *p++ = ' ';
     *p++ = ' ';
+    if (r2r)
+        p = put_native(p, native);
     fwrite(line, 1, (size_t)(p - line), stdout);
     fputs(name, stdout);
     fputc('\n', stdout);
@@ -80,6 +102,130 @@ static const char *kind_name(ilg_body_kind k)
 {
     static const char *const names[] = { "none", "tiny", "fat", "native" };
     return names[k];
+}
+
+/* An instance entry's signature flags in words ("owner type, method instantiation"). */
+static void sig_kind(uint32_t flags, char *out, size_t size)
+{
+    static const struct { uint32_t bit; const char *word; } words[] = {
+        { ILG_R2R_SIG_OWNER_TYPE, "owner type" },
+        { ILG_R2R_SIG_METHOD_INSTANTIATION, "method instantiation" },
+        { ILG_R2R_SIG_UNBOXING_STUB, "unboxing stub" },
+        { ILG_R2R_SIG_INSTANTIATING_STUB, "instantiating stub" },
+        { ILG_R2R_SIG_CONSTRAINED, "constrained" },
+        { ILG_R2R_SIG_UPDATE_CONTEXT, "other module" },
+    };
+    size_t n = 0;
+    out[0] = 0;
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+        if (flags & words[i].bit)
+            n += (size_t)snprintf(out + n, n < size ? size - n : 0, "%s%s", n ? ", " : "",
+                                  words[i].word);
+}
+
+static json_t *native_json(json_t *o, const ilg_r2r_method_info *n)
+{
+    json_object_set_new(o, "native_rva", n ? json_integer(n->code_rva) : json_null());
+    json_object_set_new(o, "native_size", n ? json_integer(n->code_size) : json_null());
+    json_object_set_new(o, "native_funclets",
+                        n ? json_integer((json_int_t)n->runtime_function_count - 1) : json_null());
+    json_object_set_new(o, "native_fixups", n ? json_boolean(n->has_fixups) : json_null());
+    return o;
+}
+
+/* Grows *name (capacity *cap) until the method's name fits, then writes it. */
+static ilg_status method_name(const ilg_metadata *md, uint32_t rid, char **name, size_t *cap)
+{
+    size_t need;
+    ilg_status st = ilg_md_method_name(md, rid, *name, *cap, &need);
+    if (st == ILG_E_RANGE) {
+        char *bigger = realloc(*name, need + 1);
+        if (!bigger)
+            return ILG_E_NOMEM;
+        *name = bigger;
+        *cap = need + 1;
+        st = ilg_md_method_name(md, rid, *name, *cap, &need);
+    }
+    return st;
+}
+
+/* The instance entries: a second text table, or the JSON "instances" array. */
+static ilg_status list_instances(const ilg_metadata *md, const ilg_r2r *r2r, json_t *list,
+                                 char **name, size_t *cap)
+{
+    ilg_r2r_info in;
+    ilg_r2r_get_info(r2r, &in);
+    if (!list && in.instance_entries)
+        printf("\nprecompiled instantiations (InstanceMethodEntryPoints):\n%-10s %-10s %6s %-2s %-24s %s\n",
+               "token", "native", "size", "fx", "kind", "name");
+    for (uint32_t i = in.methoddef_entries; i < ilg_r2r_method_count(r2r); i++) {
+        ilg_r2r_method_info m;
+        char kind[128];
+        ilg_r2r_method(r2r, i, &m);
+        sig_kind(m.sig_flags, kind, sizeof kind);
+        ilg_status st = ILG_OK;
+        bool local = (m.token >> 24) == ILG_TBL_MethodDef && !m.module_override;
+        if (local && (st = method_name(md, m.token & 0xFFFFFF, name, cap)) != ILG_OK)
+            return st;
+        const char *shown = local ? *name : "(a method of another module)";
+        if (list) {
+            json_t *o = json_pack("{s:I, s:s, s:s, s:I}", "token", (json_int_t)m.token, "name", shown,
+                                  "kind", kind, "signature_flags", (json_int_t)m.sig_flags);
+            json_array_append_new(list, native_json(o, &m));
+        } else {
+            printf("0x%08x 0x%08x %6u %-2s %-24s %s\n", m.token, m.code_rva, m.code_size,
+                   m.has_fixups ? "+" : "-", kind, shown);
+        }
+    }
+    return ILG_OK;
+}
+
+static json_t *r2r_summary_json(const ilg_r2r *r2r)
+{
+    ilg_r2r_info in;
+    ilg_r2r_get_info(r2r, &in);
+    return json_pack("{s:I, s:I, s:I, s:I, s:s, s:s, s:I, s:I, s:I, s:I}", "major_version",
+                     (json_int_t)in.major_version, "minor_version", (json_int_t)in.minor_version,
+                     "flags", (json_int_t)in.flags, "machine", (json_int_t)in.machine, "os",
+                     in.os_name, "compiler", in.compiler, "runtime_functions",
+                     (json_int_t)in.runtime_function_count, "methoddef_entries",
+                     (json_int_t)in.methoddef_entries, "instance_entries",
+                     (json_int_t)in.instance_entries, "inlining_pairs", (json_int_t)in.inline_count);
+}
+
+/* The MethodDef rows, text or JSON objects appended to list. */
+static int list_methods(const char *path, const ilg_metadata *md, const ilg_r2r *r2r,
+                        json_t *list, char **name, size_t *cap)
+{
+    const uint32_t n = ilg_md_row_count(md, ILG_TBL_MethodDef);
+    if (!list)
+        printf("%-10s %-10s %-6s %6s %5s %3s %6s  %s%s\n", "token", "rva", "header", "code",
+               "stack", "eh", "body", r2r ? "native       size fx " : "", "name");
+    for (uint32_t rid = 1; rid <= n; rid++) {
+        ilg_method_body b;
+        ilg_r2r_method_info native;
+        ilg_status st = method_name(md, rid, name, cap);
+        if (st == ILG_OK)
+            st = ilg_md_method_body(md, rid, &b);
+        if (st != ILG_OK) {
+            fflush(stdout);
+            return cli_fail(path, st);
+        }
+        bool has = r2r && ilg_r2r_method_for_rid(r2r, rid, &native) == ILG_OK;
+        if (list) {
+            json_t *o = json_pack("{s:I, s:s, s:I, s:s, s:I, s:I, s:I, s:I}", "token",
+                                  (json_int_t)(0x06000000u | rid), "name", *name, "rva",
+                                  (json_int_t)b.rva, "header", kind_name(b.kind), "code_size",
+                                  (json_int_t)b.code_size, "max_stack", (json_int_t)b.max_stack,
+                                  "eh_clauses", (json_int_t)b.eh_clauses, "body_size",
+                                  (json_int_t)b.body_size);
+            json_array_append_new(list, r2r ? native_json(o, has ? &native : NULL) : o);
+        } else {
+            print_row(0x06000000u | rid, &b, kind_name(b.kind), r2r != NULL, has ? &native : NULL,
+                      *name);
+        }
+    }
+    return CLI_OK;
 }
 
 int cmd_methods(int argc, char **argv)
@@ -103,65 +249,36 @@ int cmd_methods(int argc, char **argv)
 
     ilg_image *img;
     const ilg_metadata *md;
+    const ilg_r2r *r2r = NULL;
     ilg_status st = ilg_image_open(path, NULL, &img);
     if (st != ILG_OK)
         return cli_fail(path, st);
-    if ((st = ilg_image_metadata(img, &md)) != ILG_OK) {
+    if ((st = ilg_image_metadata(img, &md)) != ILG_OK ||
+        ((st = ilg_image_readytorun(img, &r2r)) != ILG_OK && st != ILG_E_R2R_ABSENT)) {
         int rc = cli_fail(path, st);
         ilg_image_close(img);
         return rc;
     }
-
-    int rc = CLI_OK;
     size_t cap = 4096;
     char *name = malloc(cap);
-    json_t *list = json ? json_array() : NULL;
-    const uint32_t n = ilg_md_row_count(md, ILG_TBL_MethodDef);
-    if (!json) {
+    json_t *list = json ? json_array() : NULL, *instances = json && r2r ? json_array() : NULL;
+    if (!json)
         cli_buffer_stdout();
-        printf("%-10s %-10s %-6s %6s %5s %3s %6s  %s\n", "token", "rva", "header", "code",
-               "stack", "eh", "body", "name");
-    }
-    for (uint32_t rid = 1; name && rid <= n; rid++) {
-        ilg_method_body b;
-        size_t need;
-        st = ilg_md_method_name(md, rid, name, cap, &need);
-        if (st == ILG_E_RANGE) {
-            char *bigger = realloc(name, need + 1);
-            if (!bigger)
-                break;
-            name = bigger;
-            cap = need + 1;
-            st = ilg_md_method_name(md, rid, name, cap, &need);
-        }
-        if (st == ILG_OK)
-            st = ilg_md_method_body(md, rid, &b);
-        if (st != ILG_OK) {
-            fflush(stdout);
-            rc = cli_fail(path, st);
-            break;
-        }
-        if (json) {
-            json_array_append_new(list, json_pack("{s:I, s:s, s:I, s:s, s:I, s:I, s:I, s:I}",
-                                                  "token", (json_int_t)(0x06000000u | rid), "name", name,
-                                                  "rva", (json_int_t)b.rva, "header", kind_name(b.kind),
-                                                  "code_size", (json_int_t)b.code_size,
-                                                  "max_stack", (json_int_t)b.max_stack,
-                                                  "eh_clauses", (json_int_t)b.eh_clauses,
-                                                  "body_size", (json_int_t)b.body_size));
-        } else {
-            print_row(0x06000000u | rid, &b, kind_name(b.kind), name);
-        }
-    }
-    if (!name)
-        rc = cli_fail(path, ILG_E_NOMEM);
+    int rc = name ? list_methods(path, md, r2r, list, &name, &cap) : cli_fail(path, ILG_E_NOMEM);
+    if (rc == CLI_OK && r2r && (st = list_instances(md, r2r, instances, &name, &cap)) != ILG_OK)
+        rc = cli_fail(path, st);
     free(name);
-    if (json) {
-        if (rc == CLI_OK)
-            rc = cli_print_json(json_pack("{s:s, s:I, s:o}", "path", path, "count", (json_int_t)n,
-                                          "methods", list));
-        else
-            json_decref(list);
+    if (json && rc == CLI_OK) {
+        json_t *o = json_pack("{s:s, s:I, s:o}", "path", path, "count",
+                              (json_int_t)ilg_md_row_count(md, ILG_TBL_MethodDef), "methods", list);
+        if (r2r) {
+            json_object_set_new(o, "ready_to_run", r2r_summary_json(r2r));
+            json_object_set_new(o, "instances", instances);
+        }
+        rc = cli_print_json(o);
+    } else {
+        json_decref(list);
+        json_decref(instances);
     }
     fflush(stdout);
     ilg_image_close(img);

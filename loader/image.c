@@ -214,6 +214,7 @@ static const char *arch_name(uint32_t m)
 static void describe_machine(ilg_image *img)
 {
     const char *name = "unknown";
+    img->arch = img->machine;
     if (img->format == ILG_FORMAT_ELF32 || img->format == ILG_FORMAT_ELF64) {
         switch (img->machine) {
         case 3: name = "i386"; break;
@@ -226,6 +227,7 @@ static void describe_machine(ilg_image *img)
         uint16_t arch, tag;
         const char *os;
         if (ilg__r2r_split_machine(img->machine, &arch, &tag, &os) && tag != 0) {
+            img->arch = arch;
             snprintf(img->machine_desc, sizeof img->machine_desc, "%s (ReadyToRun, %s)",
                      arch_name(arch), os);
             return;
@@ -373,6 +375,7 @@ ilg_status ilg_image_get_info(const ilg_image *img, ilg_image_info *out)
         .format_name = format_name(img->format),
         .path = img->path,
         .machine = img->machine,
+        .arch = img->arch,
         .machine_name = img->machine_desc,
         .base = img->base,
         .preferred_base = img->preferred_base,

@@ -23,6 +23,7 @@ struct ilg_image {
 
     ilg_format format;
     uint32_t machine;
+    uint32_t arch;              /* machine without a ReadyToRun OS tag */
     char machine_desc[40];      /* "x86-64", "x86-64 (ReadyToRun, Linux)", ... */
     uint64_t preferred_base;
     uint64_t image_size;        /* the span, before page rounding */

@@ -343,10 +343,14 @@ static ilg_status inlining2_entry(r2r_ctx *c, uint32_t bucket, uint8_t low, uint
 {
     (void)bucket, (void)low;
     seq q;
-    uint32_t v, rid = 0;
+    uint32_t v = 0, rid = 0;
     ilg_r2r_inline_info in = { .section = ILG_R2R_INLINING_INFO2 };
     ilg_status st = seq_open(&q, c, at, "InliningInfo2");
-    if (st == ILG_OK && (st = seq_next(&q, &v)) == ILG_OK && (v & 1))
+    if (st == ILG_OK)
+        st = seq_next(&q, &v);
+    if (st != ILG_OK)
+        return st;
+    if (v & 1)
         st = seq_next(&q, &in.inlinee_module);
     in.inlinee = 0x06000000u | (v >> 1);
     while (st == ILG_OK && q.left) {
@@ -371,11 +375,13 @@ static ilg_status cross_module_entry(r2r_ctx *c, uint32_t bucket, uint8_t low, u
     (void)bucket, (void)low;
     const bool multi = (c->r->info.flags & ILG_R2R_FLAG_MULTIMODULE_VERSION_BUBBLE) != 0;
     seq q;
-    uint32_t v, n = 0, rid = 0;
+    uint32_t v = 0, n = 0, rid = 0;
     ilg_r2r_inline_info in = { .section = ILG_R2R_CROSS_MODULE_INLINE_INFO };
     ilg_status st = seq_open(&q, c, at, "CrossModuleInlineInfo");
     if (st == ILG_OK)
         st = seq_next(&q, &v);
+    if (st != ILG_OK)
+        return st;
     in.inlinee_cross_module = (v & 1) != 0;
     in.inlinee = in.inlinee_cross_module ? v >> 2 : 0x06000000u | (v >> 2);
     /* A cross-module inlinee's own module is known only through its import. */

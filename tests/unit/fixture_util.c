@@ -173,3 +173,36 @@ bool fx_have_program(const char *prog)
     free(copy);
     return found;
 }
+
+bool fx_r2r_fixture(char *buf, size_t size)
+{
+    fx_path(buf, size, "cs/ReadyToRun/ReadyToRun.dll");
+    if (access(buf, R_OK) == 0)
+        return true;
+    if (fx_is_ci()) {
+        fprintf(stderr, "%s missing (no dotnet at build time) and CI=true\n", buf);
+        return false;
+    }
+    printf("SKIP: %s missing (no dotnet at build time)\n", buf);
+    return false;
+}
+
+int fx_read_perfmap(fx_perf_line *lines, size_t cap)
+{
+    char path[4096], buf[512];
+    fx_path(path, sizeof path, "cs/ReadyToRun/ReadyToRun.ni.r2rmap");
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    int n = 0;
+    while (fgets(buf, sizeof buf, f)) {
+        fx_perf_line l = { 0 };
+        if (sscanf(buf, "%x %x %255[^\n]", &l.rva, &l.size, l.name) != 3 || l.rva >= 0xFFFFFF00u)
+            continue;
+        if ((size_t)n == cap)
+            break;
+        lines[n++] = l;
+    }
+    fclose(f);
+    return n;
+}

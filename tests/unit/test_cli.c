@@ -1,5 +1,6 @@
 /* test_cli.c: the ilgraft command line: exit statuses, the error line format, and the
- * JSON of info / methods / map checked against the library and the image itself. */
+ * JSON of info / methods / map checked against the library and the image itself; the
+ * precompiled code `methods` lists for a ReadyToRun image against crossgen2's perfmap. */
 #include <check.h>
 #include <stdio.h>
 #include <jansson.h>
@@ -108,9 +109,83 @@ START_TEST(methods_json_matches_the_library)
         ck_assert_int_eq(json_integer_value(json_object_get(m, "max_stack")), b.max_stack);
         ck_assert_int_eq(json_integer_value(json_object_get(m, "eh_clauses")), b.eh_clauses);
         ck_assert_int_eq(json_integer_value(json_object_get(m, "body_size")), b.body_size);
+        ck_assert_ptr_null(json_object_get(m, "native_rva")); /* IL only */
     }
+    ck_assert_ptr_null(json_object_get(j, "ready_to_run"));
     ilg_image_close(img);
     json_decref(j);
+    fx_result_free(&r);
+}
+END_TEST
+
+/* The perfmap line at rva, marked used; fails when there is none or it was used. */
+static fx_perf_line *perf_at(fx_perf_line *lines, int n, json_int_t rva)
+{
+    for (int i = 0; i < n; i++)
+        if (lines[i].rva == rva) {
+            ck_assert_msg(!lines[i].used, "RVA 0x%llx listed twice", (long long)rva);
+            lines[i].used = true;
+            return &lines[i];
+        }
+    ck_abort_msg("RVA 0x%llx is no method crossgen2 compiled", (long long)rva);
+    return NULL;
+}
+
+/* `methods` on the ReadyToRun fixture: each precompiled method, MethodDef rows and
+ * instantiations, at the RVA and of the size crossgen2's perfmap gives, every perfmap
+ * line listed once; the text rows show the same. */
+START_TEST(methods_on_readytorun_match_the_perfmap)
+{
+    char dll[4096];
+    if (!fx_r2r_fixture(dll, sizeof dll)) {
+        ck_assert(!fx_is_ci());
+        return;
+    }
+    fx_perf_line lines[256];
+    int n = fx_read_perfmap(lines, 256);
+    ck_assert_int_gt(n, 0);
+    fx_result r;
+    json_t *j = run_json("methods", dll, &r);
+    json_t *methods = json_object_get(j, "methods"), *instances = json_object_get(j, "instances");
+    json_t *summary = json_object_get(j, "ready_to_run");
+    ck_assert_ptr_nonnull(summary);
+    ck_assert_str_eq(json_string_value(json_object_get(summary, "os")), "Linux");
+    int listed = 0, without = 0;
+    for (size_t i = 0; i < json_array_size(methods); i++) {
+        json_t *m = json_array_get(methods, i), *rva = json_object_get(m, "native_rva");
+        ck_assert_ptr_nonnull(rva); /* null or a number, never missing */
+        if (json_is_null(rva)) {
+            without++;
+            continue;
+        }
+        fx_perf_line *l = perf_at(lines, n, json_integer_value(rva));
+        ck_assert_int_eq(json_integer_value(json_object_get(m, "native_size")), l->size);
+        ck_assert(json_is_boolean(json_object_get(m, "native_fixups")));
+        ck_assert(json_integer_value(json_object_get(m, "native_funclets")) >= 0);
+        listed++;
+    }
+    for (size_t i = 0; i < json_array_size(instances); i++) {
+        json_t *m = json_array_get(instances, i);
+        fx_perf_line *l = perf_at(lines, n, json_integer_value(json_object_get(m, "native_rva")));
+        ck_assert_int_eq(json_integer_value(json_object_get(m, "native_size")), l->size);
+        listed++;
+    }
+    ck_assert_int_eq(listed, n);
+    ck_assert_int_eq(json_integer_value(json_object_get(summary, "methoddef_entries")),
+                     (json_int_t)json_array_size(methods) - without);
+    ck_assert_int_eq(json_integer_value(json_object_get(summary, "instance_entries")),
+                     (json_int_t)json_array_size(instances));
+    json_decref(j);
+    fx_result_free(&r);
+
+    /* Text: every perfmap line's RVA and size on a row. */
+    const char *argv[] = { ILG_CLI_PATH, "methods", dll, NULL };
+    ck_assert(fx_run(argv, &r) && r.exited && r.status == 0);
+    for (int i = 0; i < n; i++) {
+        char cell[40];
+        snprintf(cell, sizeof cell, "0x%08x %6u ", lines[i].rva, lines[i].size);
+        ck_assert_msg(strstr(r.out, cell) != NULL, "no row shows '%s':\n%s", cell, r.out);
+    }
     fx_result_free(&r);
 }
 END_TEST
@@ -179,6 +254,7 @@ static Suite *cli_suite(void)
     tcase_add_test(tc, version_and_usage_statuses);
     tcase_add_test(tc, bad_input_is_status_1_with_file_and_message);
     tcase_add_test(tc, methods_json_matches_the_library);
+    tcase_add_test(tc, methods_on_readytorun_match_the_perfmap);
     tcase_add_test(tc, map_json_puts_the_arena_on_the_page_after_the_image);
     tcase_add_test(tc, info_json_and_text);
     tcase_add_test(tc, methods_json_on_mscorlib_counts_what_monodis_counts);

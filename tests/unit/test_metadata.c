@@ -10,8 +10,6 @@
 #include "ilgraft/metadata.h"
 #include "unit/fixture_util.h"
 
-#define R2R_DLL "cs/ReadyToRun/ReadyToRun.dll"
-#define R2R_MAP "cs/ReadyToRun/ReadyToRun.ni.r2rmap"
 
 static ilg_image *img;
 static const ilg_metadata *md;
@@ -330,48 +328,6 @@ END_TEST
 
 /* ---- ReadyToRun --------------------------------------------------------------------- */
 
-/* The crossgen2-built fixture, or false (after SKIP) when the build had no dotnet; CI
- * must have it. */
-static bool r2r_fixture(char *dll, size_t size)
-{
-    fx_path(dll, size, R2R_DLL);
-    FILE *f = fopen(dll, "rb");
-    if (f) {
-        fclose(f);
-        return true;
-    }
-    ck_assert_msg(!fx_is_ci(), "%s missing (no dotnet at build time) and CI=true", dll);
-    printf("SKIP: %s missing (no dotnet at build time)\n", dll);
-    return false;
-}
-
-/* crossgen2's perfmap: "RVA SIZE NAME", hex, one compiled method a line; the lines at
- * RVA 0xFFFFFFxx are its header. */
-typedef struct perf_line {
-    uint32_t rva, size;
-    char name[256];
-    bool used;
-} perf_line;
-
-static size_t read_perfmap(perf_line *lines, size_t cap)
-{
-    char path[4096];
-    fx_path(path, sizeof path, R2R_MAP);
-    FILE *f = fopen(path, "r");
-    ck_assert_msg(f != NULL, "%s missing", path);
-    size_t n = 0;
-    char buf[512];
-    while (fgets(buf, sizeof buf, f)) {
-        perf_line l = { 0 };
-        if (sscanf(buf, "%x %x %255[^\n]", &l.rva, &l.size, l.name) != 3 || l.rva >= 0xFFFFFF00u)
-            continue;
-        ck_assert_uint_lt(n, cap);
-        lines[n++] = l;
-    }
-    fclose(f);
-    return n;
-}
-
 /* "Type::Method" of a name, generic arguments and signature dropped: "System.Int32
  * Precompiled.Box`1[System.Int32]::Get()" and "instance int32 Precompiled.Box`1::Get()"
  * both give "Precompiled.Box`1::Get". */
@@ -414,10 +370,14 @@ static uint32_t rid_of(const ilg_metadata *m, const char *type_and_name)
 START_TEST(readytorun_fixture_matches_crossgen2_perfmap)
 {
     char dll[4096];
-    if (!r2r_fixture(dll, sizeof dll))
+    if (!fx_r2r_fixture(dll, sizeof dll)) {
+        ck_assert(!fx_is_ci());
         return;
-    perf_line lines[256];
-    size_t nlines = read_perfmap(lines, 256);
+    }
+    fx_perf_line lines[256];
+    int read = fx_read_perfmap(lines, 256);
+    ck_assert_int_gt(read, 0);
+    const size_t nlines = (size_t)read;
     const ilg_r2r *r2r;
     ilg_r2r_info in;
     ck_assert_int_eq(ilg_image_open(dll, NULL, &img), ILG_OK);
@@ -436,7 +396,7 @@ START_TEST(readytorun_fixture_matches_crossgen2_perfmap)
         ilg_r2r_method_info m;
         ck_assert_int_eq(ilg_r2r_method(r2r, i, &m), ILG_OK);
         ck_assert_uint_eq(m.instance, i >= in.methoddef_entries);
-        perf_line *l = NULL;
+        fx_perf_line *l = NULL;
         for (size_t k = 0; k < nlines && !l; k++)
             if (lines[k].rva == m.code_rva)
                 l = &lines[k];
@@ -464,8 +424,10 @@ END_TEST
 START_TEST(readytorun_fixture_shapes)
 {
     char dll[4096];
-    if (!r2r_fixture(dll, sizeof dll))
+    if (!fx_r2r_fixture(dll, sizeof dll)) {
+        ck_assert(!fx_is_ci());
         return;
+    }
     const ilg_r2r *r2r;
     ilg_r2r_info in;
     ilg_r2r_method_info m;

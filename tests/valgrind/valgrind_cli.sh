@@ -2,7 +2,8 @@
 # valgrind_cli.sh BUILD: every `ilgraft` command over the fixtures under valgrind's
 # memcheck: no invalid read or write, no use of uninitialised memory, no definite or
 # indirect leak, no file descriptor left open. The PE/ELF fixtures, a sample of the
-# malformed catalogue (the error paths), IL and native disassembly, verify, roundtrip,
+# malformed catalogue (the error paths), IL and native disassembly (precompiled methods
+# of a ReadyToRun image included), verify, roundtrip,
 # and `run` with the rewriting plugin (with --save, and on three JIT threads). Needs
 # valgrind: without it "SKIP" and pass, except under CI=true, where it fails.
 set -uo pipefail
@@ -54,6 +55,16 @@ done
 vg 0 dis "$fx"/calc.exe 0x06000001
 vg 0 dis --native ilgfix_add --count 8 "$fx"/libilgfix.so
 vg 0 methods --json "$fx"/cs/Calc/Calc.dll
+# ReadyToRun: the precompiled code of the crossgen2-built fixture and of the catalogue's
+# hand-built image, listed and disassembled.
+if [ -f "$fx"/cs/ReadyToRun/ReadyToRun.dll ]; then
+  vg 0 methods "$fx"/cs/ReadyToRun/ReadyToRun.dll
+  vg 0 methods --json "$fx"/cs/ReadyToRun/ReadyToRun.dll
+  vg 0 dis --native Calc::Guarded "$fx"/cs/ReadyToRun/ReadyToRun.dll
+  vg 0 dis --native 0x06000005 "$fx"/cs/ReadyToRun/ReadyToRun.dll
+  vg 1 dis --native NoSuchMethod "$fx"/cs/ReadyToRun/ReadyToRun.dll
+fi
+vg 0 methods "$fx"/malformed/valid_r2r.exe
 # The error paths: every fifth image of the malformed catalogue through `info` and
 # `methods` (which stage refuses it decides which of the two fails: exit 0 or 1, never
 # a signal or a memcheck finding).
