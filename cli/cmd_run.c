@@ -32,7 +32,11 @@ static void help(void)
            "                    for the profiler, as under CoreCLR)\n"
            "  --save DIR        write every image into DIR (which must exist) under its\n"
            "                    own name, rewritten bodies as a new last section and\n"
-           "                    patched MethodDef RVAs (docs/save.md)\n"
+           "                    patched MethodDef RVAs (docs/save.md). ReadyToRun images\n"
+           "                    keep the precompiled code of the methods not rewritten\n"
+           "                    (nor inlining a rewritten one)\n"
+           "  --save-r2r-off    with --save: make the runtime ignore all precompiled code\n"
+           "                    of saved ReadyToRun images instead\n"
            "  --isolate         run the profiler in a child process\n"
            "  --timeout MS      with --isolate: kill the child after MS milliseconds\n"
            "                    (default 30000)\n"
@@ -44,7 +48,7 @@ static void help(void)
 
 typedef struct run_args {
     const char *profiler, *clsid, *methods, *save_dir;
-    bool json, summary, trace;
+    bool json, summary, trace, r2r_off;
     unsigned jit_threads;
     char **images;
     size_t image_count;
@@ -74,7 +78,7 @@ static int run_session(void *ctx)
                                      stdout)) != ILG_OK)
         rc = cli_fail("report", st);
     if (rc == CLI_OK && a->save_dir) {
-        ilg_save_options so = { .log = stderr };
+        ilg_save_options so = { .log = stderr, .r2r_disable = a->r2r_off };
         if ((st = ilg_host_save(host, a->save_dir, &so, NULL)) != ILG_OK)
             rc = cli_fail(a->save_dir, st);
     }
@@ -94,6 +98,7 @@ int cmd_run(int argc, char **argv)
         { "summary", no_argument, NULL, 'S' },
         { "trace", no_argument, NULL, 't' },
         { "save", required_argument, NULL, 's' },
+        { "save-r2r-off", no_argument, NULL, 'R' },
         { "rules", required_argument, NULL, 'r' },
         { "isolate", no_argument, NULL, 'i' },
         { "timeout", required_argument, NULL, 'T' },
@@ -107,7 +112,7 @@ int cmd_run(int argc, char **argv)
     int c;
 
     optind = 1;
-    while ((c = getopt_long(argc, argv, "p:c:m:jSts:r:iT:J:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "p:c:m:jSts:Rr:iT:J:h", opts, NULL)) != -1) {
         switch (c) {
         case 'p': a.profiler = optarg; break;
         case 'r':
@@ -121,6 +126,7 @@ int cmd_run(int argc, char **argv)
         case 'S': a.summary = true; break;
         case 't': a.trace = true; break;
         case 's': a.save_dir = optarg; break;
+        case 'R': a.r2r_off = true; break;
         case 'i': isolate = true; break;
         case 'T':
             if (!cli_parse_u64(optarg, &timeout) || timeout > 86400000u)
@@ -147,6 +153,8 @@ int cmd_run(int argc, char **argv)
                                       "and CORECLR_PROFILER)");
     if (optind >= argc)
         return cli_usage_error("run", "no IMAGE given");
+    if (a.r2r_off && !a.save_dir)
+        return cli_usage_error("run", "--save-r2r-off needs --save DIR");
     a.images = argv + optind;
     a.image_count = (size_t)(argc - optind);
 

@@ -18,6 +18,8 @@ struct ilg_r2r {
     uint32_t method_count, method_cap;
     ilg_r2r_inline_info *inlines;
     uint32_t inline_count, inline_cap;
+    const uint8_t *eh;         /* ExceptionInfo entries (mapped), eh_count of them */
+    uint32_t eh_count;
 };
 
 /* One parse: the image, and the section of the last successful bounded read (most

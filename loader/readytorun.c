@@ -370,44 +370,93 @@ static ilg_status parse_methoddef_entries(r2r_ctx *c)
 
 /* ---- code ranges ------------------------------------------------------------------ */
 
-/* A method's code is its main RUNTIME_FUNCTION and the ones after it up to the next
- * method's (its funclets), and, when HotColdMap split it, its cold parts: R2RDump's
- * CountRuntimeFunctions. HotColdMap pairs are (cold index, hot index), sorted, the cold
- * parts at the end of the table. Everything is computed once per runtime function
- * (where each run stops, sizes as prefix sums), so methods that share code cost no more
- * than the table. */
-typedef struct code_index {
-    uint32_t *stop;            /* [k]: first function after k that is not k's funclet */
-    uint64_t *sum;             /* [k]: bytes of functions 0..k-1 */
-    uint32_t *cold;            /* [hot function]: 1 + its HotColdMap pair, 0 for none */
-} code_index;
+#define EH_CLAUSE_SIZE 24u         /* READYTORUN_EXCEPTION_CLAUSE */
+#define EH_CLAUSE_FILTER 0x1u      /* COR_ILEXCEPTION_CLAUSE_FILTER: FilterOffset starts a funclet */
 
-static ilg_status index_code(r2r_ctx *c, const uint8_t *map, uint32_t pairs, code_index *x)
+/* ExceptionInfo (104): {MethodStart, clauses RVA} sorted by MethodStart, the last one a
+ * sentinel whose clauses RVA ends the one before; a method's clauses are 24 bytes each
+ * (Flags, TryStart, TryEnd, HandlerStart, HandlerEnd, ClassToken or FilterOffset). */
+static ilg_status parse_exception_info(r2r_ctx *c)
 {
     struct ilg_r2r *r = c->r;
-    const uint32_t n = r->info.runtime_function_count;
-    uint32_t first_cold = pairs ? ilg__rd32(map) : n;
-    bool *entry = calloc(n + 1, 1);
-    x->stop = calloc(n + 1, sizeof *x->stop);
-    x->sum = calloc(n + 1, sizeof *x->sum);
-    x->cold = calloc(n + 1, sizeof *x->cold);
-    if (!entry || !x->stop || !x->sum || !x->cold) {
-        free(entry);
-        return ilg__fail(ILG_E_NOMEM, ILG_WHERE_NONE, 0, "an index of %u runtime functions", n);
+    const ilg_r2r_section *s = ilg__r2r_section(r, ILG_R2R_EXCEPTION_INFO);
+    if (!s || s->size < 16)
+        return ILG_OK;
+    const uint8_t *t = ilg__r2r_bytes(c, s->rva, s->size);
+    const uint32_t n = s->size / 8;
+    for (uint32_t i = 0; i + 1 < n; i++) {
+        const uint32_t start = ilg__rd32(t + 8 * i), lo = ilg__rd32(t + 8 * i + 4);
+        const uint32_t next = ilg__rd32(t + 8 * i + 8), hi = ilg__rd32(t + 8 * i + 12);
+        if (next <= start || hi < lo || (hi - lo) % EH_CLAUSE_SIZE || !ilg__r2r_bytes(c, lo, hi - lo))
+            return ilg__r2r_fail(c, ILG_E_R2R_BAD_SECTION, s->rva + 8 * i,
+                                 "ExceptionInfo entry %u (method 0x%x, clauses 0x%x..0x%x) is out "
+                                 "of order or its clauses are not whole and inside the image", i,
+                                 start, lo, hi);
     }
-    for (uint32_t i = 0; i < r->method_count; i++)
-        entry[r->methods[i].runtime_function] = true;
-    for (uint32_t p = 0; p < pairs; p++)
-        x->cold[ilg__rd32(map + 8 * p + 4)] = p + 1;
-    for (uint32_t k = 0; k < n; k++)
-        x->sum[k + 1] = x->sum[k] + (r->rfs[k].end - r->rfs[k].begin);
-    x->stop[n] = n;
-    for (uint32_t k = n; k-- > 0;)
-        x->stop[k] = k + 1 >= n || k + 1 >= first_cold || entry[k + 1] ? k + 1 : x->stop[k + 1];
-    free(entry);
+    r->eh = t;
+    r->eh_count = n;
     return ILG_OK;
 }
 
+/* The clauses of the method whose code starts at rva (binary search). */
+static const uint8_t *method_clauses(const r2r_ctx *c, uint32_t rva, uint32_t *count)
+{
+    const struct ilg_r2r *r = c->r;
+    uint32_t lo = 0, hi = r->eh_count ? r->eh_count - 1 : 0;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (ilg__rd32(r->eh + 8 * mid) < rva)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    *count = 0;
+    if (!r->eh_count || lo + 1 >= r->eh_count || ilg__rd32(r->eh + 8 * lo) != rva)
+        return NULL;
+    const uint32_t from = ilg__rd32(r->eh + 8 * lo + 4), to = ilg__rd32(r->eh + 8 * lo + 12);
+    *count = (to - from) / EH_CLAUSE_SIZE;
+    return c->img->base + from;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* How many runtime functions, from main on, are the method's code: the main one and the
+ * funclets after it. A funclet is what an EH clause's handler (or filter) starts, so
+ * the run stops at the first function that no clause of the method starts, at the next
+ * method's, and at the cold parts; without ExceptionInfo, at the next method's
+ * (R2RDump's CountRuntimeFunctions). Code no entry refers to, as a filtered save leaves
+ * it, so never counts as a method's. */
+static uint32_t method_functions(r2r_ctx *c, const bool *entry, uint32_t main, uint32_t first_cold,
+                                 uint32_t *starts)
+{
+    struct ilg_r2r *r = c->r;
+    const uint32_t n = r->info.runtime_function_count, begin = r->rfs[main].begin;
+    uint32_t clauses = 0, nstarts = 0;
+    const uint8_t *cl = r->eh ? method_clauses(c, begin, &clauses) : NULL;
+    for (uint32_t i = 0; i < clauses; i++) {
+        const uint8_t *e = cl + (size_t)i * EH_CLAUSE_SIZE;
+        starts[nstarts++] = ilg__rd32(e + 12);
+        if (ilg__rd32(e) & EH_CLAUSE_FILTER)
+            starts[nstarts++] = ilg__rd32(e + 20);
+    }
+    qsort(starts, nstarts, sizeof *starts, cmp_u32);
+    uint32_t k = main + 1;
+    while (k < n && !entry[k] && k < first_cold && (!r->eh || k - main <= nstarts)) {
+        uint32_t off = r->rfs[k].begin - begin;
+        if (r->eh && !bsearch(&off, starts, nstarts, sizeof *starts, cmp_u32))
+            break;
+        k++;
+    }
+    return k - main;
+}
+
+/* Each method's code: main and funclets, and its cold parts (HotColdMap pairs of cold
+ * and hot indices, sorted, the cold parts at the end of the table). Counts are cached
+ * per main function, so methods that share code cost no more than the table. */
 static ilg_status measure_methods(r2r_ctx *c)
 {
     struct ilg_r2r *r = c->r;
@@ -422,28 +471,50 @@ static ilg_status measure_methods(r2r_ctx *c)
                                  "HotColdMap pair %u (cold %u, hot %u) is out of order or past "
                                  "the %u runtime functions", i, cold, hot, n);
     }
-    code_index x = { 0 };
-    ilg_status st = index_code(c, map, pairs, &x);
-    for (uint32_t i = 0; st == ILG_OK && i < r->method_count; i++) {
+    const uint32_t first_cold = pairs ? ilg__rd32(map) : n;
+    bool *entry = calloc(n + 1, 1);
+    uint32_t *count = calloc(n + 1, sizeof *count), *cold = calloc(n + 1, sizeof *cold);
+    uint64_t *size = calloc(n + 1, sizeof *size);
+    uint32_t *starts = NULL;
+    uint32_t most = 0;
+    for (uint32_t i = 0; r->eh && i + 1 < r->eh_count; i++) {
+        uint32_t k = (ilg__rd32(r->eh + 8 * i + 12) - ilg__rd32(r->eh + 8 * i + 4)) / EH_CLAUSE_SIZE;
+        most = k > most ? k : most;
+    }
+    starts = calloc(2 * (size_t)most + 1, sizeof *starts);
+    if (!entry || !count || !cold || !size || !starts) {
+        free(entry), free(count), free(cold), free(size), free(starts);
+        return ilg__fail(ILG_E_NOMEM, ILG_WHERE_NONE, 0, "an index of %u runtime functions", n);
+    }
+    for (uint32_t i = 0; i < r->method_count; i++)
+        entry[r->methods[i].runtime_function] = true;
+    for (uint32_t p = 0; p < pairs; p++)
+        cold[ilg__rd32(map + 8 * p + 4)] = p + 1;
+    for (uint32_t i = 0; i < r->method_count; i++) {
         ilg_r2r_method_info *m = &r->methods[i];
         const uint32_t k = m->runtime_function;
+        uint32_t from = 0, to = 0;
+        if (cold[k]) {
+            const uint32_t p = cold[k] - 1;
+            from = ilg__rd32(map + 8 * p);
+            to = p + 1 < pairs ? ilg__rd32(map + 8 * p + 8) : n;
+        }
+        if (!count[k]) {
+            count[k] = method_functions(c, entry, k, first_cold, starts);
+            for (uint32_t j = k; j < k + count[k]; j++)
+                size[k] += r->rfs[j].end - r->rfs[j].begin;
+            for (uint32_t j = from; j < to; j++)
+                size[k] += r->rfs[j].end - r->rfs[j].begin;
+        }
         m->code_rva = r->rfs[k].begin;
         m->main_size = r->rfs[k].end - r->rfs[k].begin;
-        m->runtime_function_count = x.stop[k] - k;
-        uint64_t size = x.sum[x.stop[k]] - x.sum[k];
-        if (x.cold[k]) {
-            const uint32_t p = x.cold[k] - 1, from = ilg__rd32(map + 8 * p);
-            const uint32_t to = p + 1 < pairs ? ilg__rd32(map + 8 * p + 8) : n;
-            m->cold_runtime_function = from;
-            m->cold_runtime_function_count = to - from;
-            size += x.sum[to] - x.sum[from];
-        }
-        m->code_size = size > UINT32_MAX ? UINT32_MAX : (uint32_t)size;
+        m->runtime_function_count = count[k];
+        m->cold_runtime_function = from;
+        m->cold_runtime_function_count = to - from;
+        m->code_size = size[k] > UINT32_MAX ? UINT32_MAX : (uint32_t)size[k];
     }
-    free(x.stop);
-    free(x.sum);
-    free(x.cold);
-    return st;
+    free(entry), free(count), free(cold), free(size), free(starts);
+    return ILG_OK;
 }
 
 /* ---- the parse and the API -------------------------------------------------------- */
@@ -482,6 +553,7 @@ static ilg_status r2r_parse(ilg_image *img, struct ilg_r2r **out)
         (st = section_string(&c, ILG_R2R_COMPILER_IDENTIFIER, &r->compiler)) == ILG_OK &&
         (st = section_string(&c, ILG_R2R_OWNER_COMPOSITE_EXECUTABLE, &r->owner)) == ILG_OK &&
         (st = parse_runtime_functions(&c)) == ILG_OK &&
+        (st = parse_exception_info(&c)) == ILG_OK &&
         (st = parse_methoddef_entries(&c)) == ILG_OK &&
         (st = ilg__r2r_parse_instances(&c)) == ILG_OK &&
         (st = ilg__r2r_parse_inlining(&c)) == ILG_OK)

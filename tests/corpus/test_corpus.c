@@ -4,7 +4,8 @@
  * sample of method names matches `monodis --method`. The framework's native .so files
  * open as ELF. Where monodis itself cannot read an assembly, that is listed. The
  * framework's ReadyToRun code reads whole: every entry point is the start of a
- * RUNTIME_FUNCTION in an executable section. */
+ * RUNTIME_FUNCTION in an executable section, and each method's funclets (those its EH
+ * clauses start) are the runtime functions up to the next method's, as R2RDump counts. */
 #include <check.h>
 #include <dirent.h>
 #include <glob.h>
@@ -318,6 +319,26 @@ static void check_readytorun(const char *path, r2r_tally *t)
     ilg_image_get_info(img, &ii);
     ilg_r2r_get_info(r2r, &in);
     ck_assert_uint_gt(in.runtime_function_count, 0);
+    /* R2RDump counts a method's funclets up to the next method's runtime function; ilgraft
+     * counts those its EH clauses start (docs/readytorun.md): the same in every image
+     * crossgen2 wrote. */
+    bool *entry = calloc(in.runtime_function_count + 1, 1);
+    for (uint32_t i = 0; i < ilg_r2r_method_count(r2r); i++) {
+        ilg_r2r_method_info m;
+        ck_assert_int_eq(ilg_r2r_method(r2r, i, &m), ILG_OK);
+        entry[m.runtime_function] = true;
+    }
+    for (uint32_t i = 0; i < ilg_r2r_method_count(r2r); i++) {
+        ilg_r2r_method_info m;
+        ck_assert_int_eq(ilg_r2r_method(r2r, i, &m), ILG_OK);
+        uint32_t k = m.runtime_function + 1;
+        while (k < in.runtime_function_count && !entry[k])
+            k++;
+        ck_assert_msg(m.cold_runtime_function_count || k - m.runtime_function == m.runtime_function_count,
+                      "%s: method 0x%08x: %u runtime functions up to the next method, %u by its EH "
+                      "clauses", path, m.token, k - m.runtime_function, m.runtime_function_count);
+    }
+    free(entry);
     for (uint32_t i = 0; i < ilg_r2r_method_count(r2r); i++) {
         ilg_r2r_method_info m;
         ck_assert_int_eq(ilg_r2r_method(r2r, i, &m), ILG_OK);

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "ilgraft/metadata.h"
 #include "unit/fixture_util.h"
 
 void fx_path(char *buf, size_t size, const char *name)
@@ -205,4 +206,21 @@ int fx_read_perfmap(fx_perf_line *lines, size_t cap)
     }
     fclose(f);
     return n;
+}
+
+void fx_r2r_inliner_closure(const struct ilg_r2r *r2r, bool *drop)
+{
+    ilg_r2r_info in;
+    ilg_r2r_get_info(r2r, &in);
+    for (bool grew = true; grew;) {
+        grew = false;
+        for (uint32_t i = 0; i < in.inline_count; i++) {
+            ilg_r2r_inline_info x;
+            if (ilg_r2r_inline(r2r, i, &x) != ILG_OK || x.inlinee_cross_module ||
+                x.inliner_cross_module || x.inlinee_module || x.inliner_module)
+                continue;
+            if (drop[x.inlinee & 0xFFFFFF] && !drop[x.inliner & 0xFFFFFF])
+                drop[x.inliner & 0xFFFFFF] = grew = true;
+        }
+    }
 }

@@ -58,4 +58,11 @@ typedef struct fx_perf_line {
 /* Up to cap lines into lines; the count, or -1 when the file cannot be read. */
 int fx_read_perfmap(fx_perf_line *lines, size_t cap);
 
+/* What a save must take the precompiled code of: drop (MethodDef rows + 1 flags) has
+ * the rewritten methods set; every method of the image whose precompiled code inlined
+ * a flagged one, as the image's own inlining pairs say, is flagged too, transitively
+ * (docs/save.md, "ReadyToRun"). */
+struct ilg_r2r;
+void fx_r2r_inliner_closure(const struct ilg_r2r *r2r, bool *drop);
+
 #endif

@@ -91,5 +91,14 @@ ILGRAFT_RULES=$here/tests/integration/rules/identity_all.json ILGRAFT_LOG=$tmp/p
   vg 0 run --jit-threads 3 --profiler "$plugin" --clsid '{B2E3A7C4-6D15-4F38-9A21-5C7E0D3F8B94}' \
   "$fx"/bodies.exe "$fx"/types.exe
 vg 0 verify "$tmp/saved/calc.exe"
+# A ReadyToRun image saved both ways: the filtered tables, and the disabled header.
+if [ -f "$fx"/cs/ReadyToRun/ReadyToRun.dll ]; then
+  for off in "" --save-r2r-off; do
+    ILGRAFT_RULES=$here/tests/integration/rules/r2r_mutate_add.json ILGRAFT_LOG=$tmp/plugin.log \
+      vg 0 run $off --profiler "$plugin" --clsid '{B2E3A7C4-6D15-4F38-9A21-5C7E0D3F8B94}' \
+      --save "$tmp/saved" "$fx"/cs/ReadyToRun/ReadyToRun.dll
+    vg 0 methods "$tmp/saved/ReadyToRun.dll"
+  done
+fi
 echo "valgrind: $runs ilgraft runs under memcheck, $failures with findings"
 [ "$failures" = 0 ]
