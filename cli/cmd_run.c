@@ -28,6 +28,12 @@ static void help(void)
            "                    %d; default 1: one thread, MethodDef order, repeatable).\n"
            "                    The profiler must be thread-safe; the results are the\n"
            "                    same, the order of new bodies in the arena is not\n"
+           "  --recompile       compile methods again as CoreCLR does: an OSR pass for\n"
+           "                    methods with loops, a tier-1 pass for every tiered method,\n"
+           "                    a second FunctionID for each generic method; the report\n"
+           "                    flags bodies rewritten again on recompile\n"
+           "  --recompile-strict\n"
+           "                    --recompile, and such bodies are rejected (exit 1)\n"
            "  --rules FILE      the rules file of ilgraft's own plugin (sets ILGRAFT_RULES\n"
            "                    for the profiler, as under CoreCLR)\n"
            "  --save DIR        write every image into DIR (which must exist) under its\n"
@@ -38,13 +44,14 @@ static void help(void)
            "                    (default 30000)\n"
            "  --help            this text\n\n"
            "Exit status: 0 when the session ran (rejected bodies are reported, not errors),\n"
-           "1 when the profiler failed to load, crashed or hung, or an image is bad.\n",
+           "1 when the profiler failed to load, crashed or hung, an image is bad, or\n"
+           "--recompile-strict rejected a body.\n",
            ILG_HOST_MAX_JIT_THREADS);
 }
 
 typedef struct run_args {
     const char *profiler, *clsid, *methods, *save_dir;
-    bool json, summary, trace;
+    bool json, summary, trace, recompile, recompile_strict;
     unsigned jit_threads;
     char **images;
     size_t image_count;
@@ -54,7 +61,8 @@ static int run_session(void *ctx)
 {
     const run_args *a = ctx;
     ilg_host_options opts = { .methods_pattern = a->methods, .log = stderr, .trace = a->trace,
-                              .jit_threads = a->jit_threads };
+                              .jit_threads = a->jit_threads, .recompile = a->recompile,
+                              .recompile_strict = a->recompile_strict };
     ilg_host *host = NULL;
     ilg_status st;
     int rc = CLI_OK;
@@ -98,6 +106,8 @@ int cmd_run(int argc, char **argv)
         { "isolate", no_argument, NULL, 'i' },
         { "timeout", required_argument, NULL, 'T' },
         { "jit-threads", required_argument, NULL, 'J' },
+        { "recompile", no_argument, NULL, 'R' },
+        { "recompile-strict", no_argument, NULL, 'X' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -122,6 +132,8 @@ int cmd_run(int argc, char **argv)
         case 't': a.trace = true; break;
         case 's': a.save_dir = optarg; break;
         case 'i': isolate = true; break;
+        case 'R': a.recompile = true; break;
+        case 'X': a.recompile_strict = true; break;
         case 'T':
             if (!cli_parse_u64(optarg, &timeout) || timeout > 86400000u)
                 return cli_usage_error("run", "bad --timeout '%s'", optarg);

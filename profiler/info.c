@@ -23,15 +23,23 @@ host_module *ilg__host_find_module(const ilg_host *host, UINT_PTR id)
     return NULL;
 }
 
+/* Whether id is the address of one of count records of size size from first. */
+static bool is_record(UINT_PTR id, const void *first, uint32_t count, size_t size)
+{
+    UINT_PTR from = (UINT_PTR)first;
+    return count && id >= from && id < from + (UINT_PTR)count * size && (id - from) % size == 0;
+}
+
+/* A FunctionID is a method record or, with recompile, a generic method's instantiation
+ * record; both name the method. */
 host_method *ilg__host_find_method(const ilg_host *host, UINT_PTR id)
 {
     for (uint32_t i = 0; i < host->module_count; i++) {
         host_module *m = host->modules[i];
-        UINT_PTR first = (UINT_PTR)m->methods;
-        if (m->method_count && id >= first &&
-            id < first + (UINT_PTR)m->method_count * sizeof *m->methods &&
-            (id - first) % sizeof *m->methods == 0)
+        if (is_record(id, m->methods, m->method_count, sizeof *m->methods))
             return (host_method *)id;
+        if (is_record(id, m->insts, m->inst_count, sizeof *m->insts))
+            return ((host_inst *)id)->method;
     }
     return NULL;
 }
@@ -262,6 +270,9 @@ static HRESULT info_GetFunctionFromToken(ICorProfilerInfo3 *This, ModuleID modul
     uint32_t rid;
     if (!m || !pFunctionId || !(rid = ilg__host_method_rid(m, token)))
         return E_INVALIDARG;
+    /* CoreCLR: a generic method has a FunctionID per instantiation, none for its token. */
+    if (m->methods[rid - 1].inst)
+        return CORPROF_E_FUNCTION_IS_PARAMETERIZED;
     *pFunctionId = (FunctionID)&m->methods[rid - 1];
     return S_OK;
 }
@@ -415,6 +426,39 @@ static HRESULT reject(host_method *meth, HRESULT hr, const char *fmt, ...)
     return hr;
 }
 
+/* "Rewritten again on recompile" (docs/profiler.md): during a JIT event for meth that
+ * is not its first, on the thread delivering it, the current body is one the profiler
+ * set and the new one (size bytes at p) differs from it, so the profiler derived the
+ * new body from its own output (or changed a compiled method's IL under the JIT). It
+ * is counted; under --recompile-strict it is rejected, and the run fails at the end. */
+static HRESULT check_again(ilg_host *h, const host_worker *w, host_method *meth, const uint8_t *p,
+                           uint32_t size)
+{
+    if (!w || w->host != h || w->event != meth || !w->event_again)
+        return S_OK;
+    const uint64_t cur = atomic_load_explicit(&meth->current, memory_order_acquire);
+    const uint32_t rva = (uint32_t)(cur >> 32), cur_size = (uint32_t)cur;
+    if (!cur || rva == meth->old_rva)
+        return S_OK; /* the image's own body: nothing of the profiler's yet */
+    if (cur_size == size && memcmp(meth->module->info.base + rva, p, size) == 0)
+        return S_OK; /* the same body set again: what a recompilation-safe profiler does */
+    pthread_mutex_lock(ilg__host_method_lock(meth));
+    meth->rewritten_again++;
+    pthread_mutex_unlock(ilg__host_method_lock(meth));
+    if (!h->recompile_strict)
+        return S_OK;
+    atomic_fetch_add(&h->again_rejected, 1);
+    /* CORPROF_E_UNSUPPORTED_CALL_SEQUENCE: CoreCLR would take the body and compile the
+     * recompilation (an OSR method, tier 1) from IL other than the tier-0 code's. */
+    return reject(meth, CORPROF_E_UNSUPPORTED_CALL_SEQUENCE,
+                  "rewritten again on recompile: JIT event %u of the method, whose current "
+                  "body (RVA 0x%x, %u bytes) the profiler set; the new body (RVA 0x%llx, %u "
+                  "bytes) differs from it (build it from the original IL once, and set that "
+                  "body again or nothing)",
+                  atomic_load_explicit(&meth->jit_events, memory_order_relaxed), rva, cur_size,
+                  (unsigned long long)(p - meth->module->info.base), size);
+}
+
 static HRESULT info_SetILFunctionBody(ICorProfilerInfo3 *This, ModuleID moduleId,
                                       mdMethodDef methodid, LPCBYTE pbNewILMethodHeader)
 {
@@ -428,6 +472,7 @@ static HRESULT info_SetILFunctionBody(ICorProfilerInfo3 *This, ModuleID moduleId
     if (!m || !(rid = ilg__host_method_rid(m, methodid)) || !pbNewILMethodHeader)
         return E_INVALIDARG;
     host_method *meth = &m->methods[rid - 1];
+    atomic_fetch_add_explicit(&meth->set_calls, 1, memory_order_relaxed);
     if (!header_extent(m, pbNewILMethodHeader, &avail))
         return reject(meth, E_INVALIDARG,
                       "header %p is not inside the module's image [%p, +0x%llx) or its arena "
@@ -451,6 +496,8 @@ static HRESULT info_SetILFunctionBody(ICorProfilerInfo3 *This, ModuleID moduleId
                     (unsigned long long)d->offset, ilg_status_name(d->status), d->message);
         goto done;
     }
+    if (FAILED(hr = check_again(h, w, meth, pbNewILMethodHeader, body->size)))
+        goto done;
     {
         uint32_t pops = 0;
         bool has_this = false, pushes = false;
