@@ -27,7 +27,7 @@ export PKG_CONFIG_PATH=$prefix/lib/pkgconfig
 cc -std=c11 "$work/consumer.c" $(pkg-config --cflags --libs ilgraft) -o "$work/consumer"
 out=$(LD_LIBRARY_PATH=$prefix/lib "$work/consumer" "$fixture")
 echo "installed library: $out"
-[ "$out" = "4 methods" ]
+[ "$out" = "5 methods" ]
 "$prefix/bin/ilgraft" --version
 # Only ilg_-prefixed symbols leave the shared library.
 extra=$(nm -D --defined-only "$prefix"/lib/libilgraft.so | awk '{print $3}' | grep -v '^ilg_' || true)

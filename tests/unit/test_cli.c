@@ -142,7 +142,7 @@ START_TEST(info_json_and_text)
     json_t *cli = json_object_get(j, "cli");
     ck_assert_ptr_nonnull(cli);
     ck_assert_str_eq(json_string_value(json_object_get(cli, "version")), "v4.0.30319");
-    ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(cli, "tables"), "MethodDef")), 4);
+    ck_assert_int_eq(json_integer_value(json_object_get(json_object_get(cli, "tables"), "MethodDef")), 5);
     json_decref(j);
     fx_result_free(&r);
 
