@@ -75,18 +75,25 @@ static int run_session(void *ctx)
     if ((st = ilg_host_run(host, (const char *const *)a->images, a->image_count)) != ILG_OK) {
         /* The host stops at the image it could not open: the one after those it ran. */
         uint32_t ran = ilg_host_module_count(host);
-        rc = cli_fail(ran < a->image_count ? a->images[ran] : "run", st);
+        cli_fail_line(ran < a->image_count ? a->images[ran] : "run", st);
+        rc = CLI_BAD_INPUT;
     }
+    /* From here the report is the JSON document: failures go to stderr only. */
     if ((st = ilg_host_write_report(host,
                                      a->json      ? ILG_REPORT_JSON
                                      : a->summary ? ILG_REPORT_SUMMARY
                                                   : ILG_REPORT_TEXT,
-                                     stdout)) != ILG_OK)
-        rc = cli_fail("report", st);
+                                     stdout)) != ILG_OK) {
+        cli_fail_line("report", st);
+        rc = CLI_BAD_INPUT;
+    }
     if (rc == CLI_OK && a->save_dir) {
         ilg_save_options so = { .log = stderr };
-        if ((st = ilg_host_save(host, a->save_dir, &so, NULL)) != ILG_OK)
-            rc = cli_fail(a->save_dir, st);
+        fflush(stdout); /* the report before the save's lines, also in a pipe */
+        if ((st = ilg_host_save(host, a->save_dir, &so, NULL)) != ILG_OK) {
+            cli_fail_line(a->save_dir, st);
+            rc = CLI_BAD_INPUT;
+        }
     }
 done:
     ilg_host_free(host);
@@ -151,6 +158,7 @@ int cmd_run(int argc, char **argv)
         default: return cli_usage_error("run", "unknown option");
         }
     }
+    cli_json_errors(a.json);
     if (!a.profiler)
         a.profiler = getenv("CORECLR_PROFILER_PATH");
     /* Rules and no profiler named: ilgraft's own plugin, the one that reads them. */
@@ -173,7 +181,6 @@ int cmd_run(int argc, char **argv)
 
     /* Everything the run needs is checked before the profiler is loaded: a bad input
      * is named now, not after a session whose results could not be saved. */
-    cli_json_errors(a.json);
     if (rules && access(rules, R_OK) != 0)
         return cli_error(rules, ILG_E_IO, "cannot read the rules file: %s", strerror(errno));
     int rc = cli_check_images(a.images, a.image_count);
