@@ -79,10 +79,10 @@ static void print_row(uint32_t token, const ilg_method_body *b, const char *kind
     fputc('\n', stdout);
 }
 
-/* A method whose body (or name) cannot be read: its row says why. */
-static void print_error_row(uint32_t token, uint32_t rva, const char *name, ilg_status st)
+/* A method whose body (or name) cannot be read: its row says why (d: the diagnostic). */
+static void print_error_row(uint32_t token, uint32_t rva, const char *name, ilg_status st,
+                            const ilg_diag *d)
 {
-    const ilg_diag *d = ilg_last_diag();
     char at[64] = "";
     if (d->status == st && d->where != ILG_WHERE_NONE) {
         at[0] = ' ';
@@ -92,6 +92,27 @@ static void print_error_row(uint32_t token, uint32_t rva, const char *name, ilg_
     printf("0x%08x 0x%08x %-6s %6s %5s %3s %6s  %s  [%s%s: %s]\n", token, rva, "error", "-", "-",
            "-", "-", name, ilg_status_name(st), at,
            d->status == st ? d->message : ilg_strerror(st));
+}
+
+/* A method whose body or name cannot be read (st): the stderr line, and its row in the
+ * listing or in list (the JSON). */
+static void bad_row(const char *path, const ilg_metadata *md, uint32_t rid, const char *name,
+                    ilg_status st, json_t *list)
+{
+    const ilg_diag d = *ilg_last_diag(); /* reading the row's RVA may replace it */
+    json_t *error = cli_json_diag(st);
+    fflush(stdout);
+    cli_fail_line(path, st);
+    ilg_method_info mi;
+    const uint32_t rva = ilg_md_method(md, rid, &mi) == ILG_OK ? mi.rva : 0;
+    if (list) {
+        json_array_append_new(list, json_pack("{s:I, s:s, s:I, s:s, s:o}", "token",
+                                              (json_int_t)(0x06000000u | rid), "name", name, "rva",
+                                              (json_int_t)rva, "status", "error", "error", error));
+        return;
+    }
+    json_decref(error);
+    print_error_row(0x06000000u | rid, rva, name, st, &d);
 }
 
 static const char *kind_name(ilg_body_kind k)
@@ -163,21 +184,8 @@ int cmd_methods(int argc, char **argv)
         if ((st = ilg_md_method_body(md, rid, &b)) == ILG_OK)
             st = name_st;
         if (st != ILG_OK) {
-            ilg_method_info mi;
-            const uint32_t rva = ilg_md_method(md, rid, &mi) == ILG_OK ? mi.rva : 0;
-            json_t *error = cli_json_diag(st);
-            fflush(stdout);
-            cli_fail_line(path, st);
+            bad_row(path, md, rid, name, st, list);
             rc = CLI_BAD_INPUT;
-            if (json)
-                json_array_append_new(list, json_pack("{s:I, s:s, s:I, s:s, s:o}", "token",
-                                                      (json_int_t)(0x06000000u | rid), "name", name,
-                                                      "rva", (json_int_t)rva, "status", "error",
-                                                      "error", error));
-            else {
-                json_decref(error);
-                print_error_row(0x06000000u | rid, rva, name, st);
-            }
             continue;
         }
         if (json) {

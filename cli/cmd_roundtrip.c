@@ -345,6 +345,38 @@ static int walk_image(walk *w, const char *path, worker *ks, unsigned nk)
     return CLI_OK;
 }
 
+/* The counts: a JSON object with the failures, or one line of text. */
+static int print_summary(walk *w, double secs)
+{
+    if (w->json) {
+        json_t *o = json_object();
+        json_object_set_new(o, "images", cli_json_u64(w->images));
+        json_object_set_new(o, "images_unreadable", cli_json_u64(w->unreadable));
+        json_object_set_new(o, "bodies", cli_json_u64(w->n.bodies));
+        json_object_set_new(o, "decoded", cli_json_u64(w->n.decoded));
+        json_object_set_new(o, "verified", cli_json_u64(w->n.verified));
+        if (w->roundtrip) {
+            json_object_set_new(o, "identical", cli_json_u64(w->n.identical));
+            json_object_set_new(o, w->check ? "optimized_valid" : "optimized", cli_json_u64(w->n.optimized));
+            json_object_set_new(o, "bytes_original", cli_json_u64(w->n.bytes_in));
+            json_object_set_new(o, "bytes_optimized", cli_json_u64(w->n.bytes_opt));
+        }
+        json_object_set_new(o, "failure_count", cli_json_u64(w->failure_count));
+        json_object_set_new(o, "failures", w->failures);
+        w->failures = NULL;
+        return cli_print_json(o);
+    }
+    printf("images %lu", w->images);
+    if (w->unreadable)
+        printf(" (%lu unreadable)", w->unreadable);
+    printf(", bodies %lu, decoded %lu, verified %lu", w->n.bodies, w->n.decoded, w->n.verified);
+    if (w->roundtrip)
+        printf(", identical %lu (preserve), optimized%s %lu (%lu -> %lu bytes)", w->n.identical,
+               w->check ? " and valid" : "", w->n.optimized, w->n.bytes_in, w->n.bytes_opt);
+    printf(", failures %lu, %.2f s\n", w->failure_count, secs);
+    return CLI_OK;
+}
+
 static void help(bool roundtrip)
 {
     if (roundtrip)
@@ -432,34 +464,8 @@ int cli_body_walk(int argc, char **argv, bool roundtrip)
         }
     if (w.failure_count)
         rc = CLI_BAD_INPUT;
-    if (w.json) {
-        json_t *o = json_object();
-        json_object_set_new(o, "images", cli_json_u64(w.images));
-        json_object_set_new(o, "images_unreadable", cli_json_u64(w.unreadable));
-        json_object_set_new(o, "bodies", cli_json_u64(w.n.bodies));
-        json_object_set_new(o, "decoded", cli_json_u64(w.n.decoded));
-        json_object_set_new(o, "verified", cli_json_u64(w.n.verified));
-        if (roundtrip) {
-            json_object_set_new(o, "identical", cli_json_u64(w.n.identical));
-            json_object_set_new(o, w.check ? "optimized_valid" : "optimized", cli_json_u64(w.n.optimized));
-            json_object_set_new(o, "bytes_original", cli_json_u64(w.n.bytes_in));
-            json_object_set_new(o, "bytes_optimized", cli_json_u64(w.n.bytes_opt));
-        }
-        json_object_set_new(o, "failure_count", cli_json_u64(w.failure_count));
-        json_object_set_new(o, "failures", w.failures);
-        w.failures = NULL;
-        if (cli_print_json(o) != CLI_OK)
-            rc = CLI_BAD_INPUT;
-    } else {
-        printf("images %lu", w.images);
-        if (w.unreadable)
-            printf(" (%lu unreadable)", w.unreadable);
-        printf(", bodies %lu, decoded %lu, verified %lu", w.n.bodies, w.n.decoded, w.n.verified);
-        if (roundtrip)
-            printf(", identical %lu (preserve), optimized%s %lu (%lu -> %lu bytes)", w.n.identical,
-                   w.check ? " and valid" : "", w.n.optimized, w.n.bytes_in, w.n.bytes_opt);
-        printf(", failures %lu, %.2f s\n", w.failure_count, secs);
-    }
+    if (print_summary(&w, secs) != CLI_OK)
+        rc = CLI_BAD_INPUT;
 done:
     json_decref(w.failures);
     for (unsigned i = 0; ks && i < nk; i++) {

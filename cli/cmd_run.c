@@ -101,6 +101,36 @@ done:
     return rc;
 }
 
+/* After the options: the profiler (ours when only rules are given), then everything the
+ * session needs, checked before the profiler is loaded so that a bad input is named now,
+ * not after a session whose results could not be saved. */
+static int prepare(run_args *a, const char *rules, char *bundled, size_t size)
+{
+    if (!a->profiler)
+        a->profiler = getenv("CORECLR_PROFILER_PATH");
+    /* Rules and no profiler named: ilgraft's own plugin, the one that reads them. */
+    const bool own_plugin = !a->profiler && (rules || getenv("ILGRAFT_RULES"));
+    if (own_plugin) {
+        if (!cli_bundled_plugin(bundled, size))
+            return cli_error(bundled, ILG_E_NOT_FOUND,
+                             "ilgraft's plugin is not beside ilgraft; name one with --profiler");
+        a->profiler = bundled;
+    }
+    if (!a->clsid)
+        a->clsid = own_plugin ? CLI_PLUGIN_CLSID : getenv("CORECLR_PROFILER");
+    if (!a->profiler || !a->clsid)
+        return cli_usage_error("run", "needs --profiler and --clsid (or CORECLR_PROFILER_PATH "
+                                      "and CORECLR_PROFILER), or --rules FILE for ilgraft's plugin");
+    if (!a->image_count)
+        return cli_usage_error("run", "no IMAGE given");
+    if (rules && access(rules, R_OK) != 0)
+        return cli_error(rules, ILG_E_IO, "cannot read the rules file: %s", strerror(errno));
+    int rc = cli_check_images(a->images, a->image_count);
+    if (rc == CLI_OK && a->save_dir)
+        rc = cli_check_output_dir("--save", a->save_dir, a->images, a->image_count);
+    return rc;
+}
+
 int cmd_run(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -159,33 +189,9 @@ int cmd_run(int argc, char **argv)
         }
     }
     cli_json_errors(a.json);
-    if (!a.profiler)
-        a.profiler = getenv("CORECLR_PROFILER_PATH");
-    /* Rules and no profiler named: ilgraft's own plugin, the one that reads them. */
-    const bool own_plugin = !a.profiler && (rules || getenv("ILGRAFT_RULES"));
-    if (own_plugin) {
-        if (!cli_bundled_plugin(bundled, sizeof bundled))
-            return cli_error(bundled, ILG_E_NOT_FOUND,
-                             "ilgraft's plugin is not beside ilgraft; name one with --profiler");
-        a.profiler = bundled;
-    }
-    if (!a.clsid)
-        a.clsid = own_plugin ? CLI_PLUGIN_CLSID : getenv("CORECLR_PROFILER");
-    if (!a.profiler || !a.clsid)
-        return cli_usage_error("run", "needs --profiler and --clsid (or CORECLR_PROFILER_PATH "
-                                      "and CORECLR_PROFILER), or --rules FILE for ilgraft's plugin");
-    if (optind >= argc)
-        return cli_usage_error("run", "no IMAGE given");
     a.images = argv + optind;
-    a.image_count = (size_t)(argc - optind);
-
-    /* Everything the run needs is checked before the profiler is loaded: a bad input
-     * is named now, not after a session whose results could not be saved. */
-    if (rules && access(rules, R_OK) != 0)
-        return cli_error(rules, ILG_E_IO, "cannot read the rules file: %s", strerror(errno));
-    int rc = cli_check_images(a.images, a.image_count);
-    if (rc == CLI_OK && a.save_dir)
-        rc = cli_check_output_dir("--save", a.save_dir, a.images, a.image_count);
+    a.image_count = optind < argc ? (size_t)(argc - optind) : 0;
+    int rc = prepare(&a, rules, bundled, sizeof bundled);
     if (rc != CLI_OK)
         return rc;
 

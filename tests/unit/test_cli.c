@@ -605,14 +605,14 @@ START_TEST(verify_prints_each_offset_with_its_kind)
         const char *at = strstr(mf[k].desc, "(file offset ");
         if (strcmp(mf[k].file, "body_bad_local_sig.exe") == 0) {
             ck_assert(at && sscanf(at, "(file offset %lx", &off) == 1);
-            char want[64];
+            char want[128];
             snprintf(want, sizeof want, ": locate: file offset 0x%lx: %s", off, mf[k].status);
             ck_assert_msg(strstr(r.out, want), "want '%s' in %s", want, r.out);
             checked++;
         } else if (strcmp(mf[k].file, "body_rva_outside.exe") == 0) {
             const char *arrow = strstr(mf[k].desc, "-> ");
             ck_assert(arrow && sscanf(arrow, "-> %lx", &off) == 1);
-            char want[64];
+            char want[128];
             snprintf(want, sizeof want, ": locate: RVA 0x%lx: %s", off, mf[k].status);
             ck_assert_msg(strstr(r.out, want), "want '%s' in %s", want, r.out);
             fx_result_free(&r);
