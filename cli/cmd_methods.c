@@ -2,6 +2,7 @@
  * signature, RVA and the measured body (header form, code size, maxstack, EH clauses,
  * total size). */
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli.h"
 #include "ilgraft/metadata.h"
@@ -12,7 +13,9 @@ static void help(void)
            "Lists every MethodDef: token, RVA, header kind (tiny, fat, none, native), code\n"
            "size, max stack, EH clause count, body size (header + code + padding + extra\n"
            "sections, the size GetILFunctionBody reports) and the method's full name and\n"
-           "signature in ilasm-like text.\n\n"
+           "signature in ilasm-like text. A method whose body or name cannot be read is\n"
+           "listed with the error on its row (and on stderr); the others follow, and the\n"
+           "exit status is 1.\n\n"
            "  --json   an object with a \"methods\" array instead of text\n"
            "  --help   this text\n");
 }
@@ -76,6 +79,42 @@ static void print_row(uint32_t token, const ilg_method_body *b, const char *kind
     fputc('\n', stdout);
 }
 
+/* A method whose body (or name) cannot be read: its row says why (d: the diagnostic). */
+static void print_error_row(uint32_t token, uint32_t rva, const char *name, ilg_status st,
+                            const ilg_diag *d)
+{
+    char at[64] = "";
+    if (d->status == st && d->where != ILG_WHERE_NONE) {
+        at[0] = ' ';
+        cli_where_text(d->where, d->offset, at + 4, sizeof at - 4);
+        memcpy(at, " at ", 4);
+    }
+    printf("0x%08x 0x%08x %-6s %6s %5s %3s %6s  %s  [%s%s: %s]\n", token, rva, "error", "-", "-",
+           "-", "-", name, ilg_status_name(st), at,
+           d->status == st ? d->message : ilg_strerror(st));
+}
+
+/* A method whose body or name cannot be read (st): the stderr line, and its row in the
+ * listing or in list (the JSON). */
+static void bad_row(const char *path, const ilg_metadata *md, uint32_t rid, const char *name,
+                    ilg_status st, json_t *list)
+{
+    const ilg_diag d = *ilg_last_diag(); /* reading the row's RVA may replace it */
+    json_t *error = cli_json_diag(st);
+    fflush(stdout);
+    cli_fail_line(path, st);
+    ilg_method_info mi;
+    const uint32_t rva = ilg_md_method(md, rid, &mi) == ILG_OK ? mi.rva : 0;
+    if (list) {
+        json_array_append_new(list, json_pack("{s:I, s:s, s:I, s:s, s:o}", "token",
+                                              (json_int_t)(0x06000000u | rid), "name", name, "rva",
+                                              (json_int_t)rva, "status", "error", "error", error));
+        return;
+    }
+    json_decref(error);
+    print_error_row(0x06000000u | rid, rva, name, st, &d);
+}
+
 static const char *kind_name(ilg_body_kind k)
 {
     static const char *const names[] = { "none", "tiny", "fat", "native" };
@@ -100,6 +139,7 @@ int cmd_methods(int argc, char **argv)
     if (optind != argc - 1)
         return cli_usage_error("methods", "expected one IMAGE");
     const char *path = argv[optind];
+    cli_json_errors(json);
 
     ilg_image *img;
     const ilg_metadata *md;
@@ -115,6 +155,7 @@ int cmd_methods(int argc, char **argv)
     int rc = CLI_OK;
     size_t cap = 4096;
     char *name = malloc(cap);
+    bool name_oom = !name;
     json_t *list = json ? json_array() : NULL;
     const uint32_t n = ilg_md_row_count(md, ILG_TBL_MethodDef);
     if (!json) {
@@ -128,41 +169,46 @@ int cmd_methods(int argc, char **argv)
         st = ilg_md_method_name(md, rid, name, cap, &need);
         if (st == ILG_E_RANGE) {
             char *bigger = realloc(name, need + 1);
-            if (!bigger)
+            if (!bigger) {
+                name_oom = true;
                 break;
+            }
             name = bigger;
             cap = need + 1;
             st = ilg_md_method_name(md, rid, name, cap, &need);
         }
-        if (st == ILG_OK)
-            st = ilg_md_method_body(md, rid, &b);
+        /* A bad body or name goes on its row and the listing goes on. */
+        const ilg_status name_st = st;
+        if (st != ILG_OK)
+            snprintf(name, cap, "%s", "?");
+        if ((st = ilg_md_method_body(md, rid, &b)) == ILG_OK)
+            st = name_st;
         if (st != ILG_OK) {
-            fflush(stdout);
-            rc = cli_fail(path, st);
-            break;
+            bad_row(path, md, rid, name, st, list);
+            rc = CLI_BAD_INPUT;
+            continue;
         }
         if (json) {
-            json_array_append_new(list, json_pack("{s:I, s:s, s:I, s:s, s:I, s:I, s:I, s:I}",
+            json_array_append_new(list, json_pack("{s:I, s:s, s:I, s:s, s:I, s:I, s:I, s:I, s:s}",
                                                   "token", (json_int_t)(0x06000000u | rid), "name", name,
                                                   "rva", (json_int_t)b.rva, "header", kind_name(b.kind),
                                                   "code_size", (json_int_t)b.code_size,
                                                   "max_stack", (json_int_t)b.max_stack,
                                                   "eh_clauses", (json_int_t)b.eh_clauses,
-                                                  "body_size", (json_int_t)b.body_size));
+                                                  "body_size", (json_int_t)b.body_size,
+                                                  "status", "ok"));
         } else {
             print_row(0x06000000u | rid, &b, kind_name(b.kind), name);
         }
     }
-    if (!name)
-        rc = cli_fail(path, ILG_E_NOMEM);
     free(name);
-    if (json) {
-        if (rc == CLI_OK)
-            rc = cli_print_json(json_pack("{s:s, s:I, s:o}", "path", path, "count", (json_int_t)n,
-                                          "methods", list));
-        else
-            json_decref(list);
-    }
+    if (json && name_oom)
+        json_decref(list);
+    else if (json && cli_print_json(json_pack("{s:s, s:I, s:o}", "path", path, "count",
+                                              (json_int_t)n, "methods", list)) != CLI_OK)
+        rc = CLI_BAD_INPUT;
+    if (name_oom)
+        rc = cli_fail(path, ILG_E_NOMEM);
     fflush(stdout);
     ilg_image_close(img);
     return rc;

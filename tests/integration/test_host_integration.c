@@ -391,7 +391,7 @@ START_TEST(corrupt_body_is_rejected_by_the_verifier)
     /* ldc.i4.0; pop; nop: the verifier finds control falling off the end. */
     misbehave("corrupt", "rejected", "E_IL_VERIFY_FALL_OFF_END");
     char *text = read_log();
-    ck_assert_ptr_nonnull(strstr(text, "attempts=4"));
+    ck_assert_ptr_nonnull(strstr(text, "attempts=5"));
     free(text);
 }
 END_TEST
@@ -596,6 +596,10 @@ START_TEST(abi_probe_sees_coreclr_event_kinds)
             ck_assert_msg(!((host_kinds & ~unloads & ~real_kinds) & (1u << k)),
                           "the host delivered %s, CoreCLR did not", callback_kinds[k]);
         ck_assert_uint_eq(host_kinds & ~unloads, real_kinds & host_kinds & ~unloads);
+    } else {
+        ck_assert_msg(!fx_is_ci(), "dotnet (ILG_DOTNET '%s') or %s missing and CI=true",
+                      ILG_DOTNET, ILG_HELLO_DLL);
+        printf("SKIP: the probe under a real CoreCLR: no dotnet or no Hello fixture (no .NET SDK)\n");
     }
 }
 END_TEST
