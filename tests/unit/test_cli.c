@@ -398,7 +398,12 @@ START_TEST(run_without_a_plugin_beside_ilgraft)
                             calc,   NULL };
     ck_assert(fx_run(named, &r) && r.exited);
     ck_assert_msg(r.status == 0, "%s", r.err);
-    ck_assert_ptr_nonnull(strstr(r.out, "rewritten int32 Calc::Add(int32, int32)"));
+    const char *add = strstr(r.out, " int32 Calc::Add(int32, int32)\n");
+    ck_assert_msg(add, "%s", r.out);
+    const char *line = add;
+    while (line > r.out && line[-1] != '\n')
+        line--;
+    ck_assert_msg(memmem(line, (size_t)(add - line), " rewritten ", 11), "%s", r.out);
     fx_result_free(&r);
 }
 END_TEST
