@@ -31,8 +31,12 @@ static void help(void)
            "  --rules FILE      the rules file of ilgraft's own plugin (sets ILGRAFT_RULES\n"
            "                    for the profiler, as under CoreCLR)\n"
            "  --save DIR        write every image into DIR (which must exist) under its\n"
-           "                    own name, rewritten bodies as a new last section and\n"
-           "                    patched MethodDef RVAs (docs/save.md)\n"
+           "                    own name: rewritten bodies as a new last section,\n"
+           "                    patched MethodDef RVAs, a new MVID; a module's\n"
+           "                    .runtimeconfig.json and .deps.json are copied beside it\n"
+           "                    (docs/save.md)\n"
+           "  --keep-mvid       with --save: keep each module's MVID (a runtime that\n"
+           "                    caches native code by MVID then runs the old code)\n"
            "  --isolate         run the profiler in a child process\n"
            "  --timeout MS      with --isolate: kill the child after MS milliseconds\n"
            "                    (default 30000)\n"
@@ -44,7 +48,7 @@ static void help(void)
 
 typedef struct run_args {
     const char *profiler, *clsid, *methods, *save_dir;
-    bool json, summary, trace;
+    bool json, summary, trace, keep_mvid;
     unsigned jit_threads;
     char **images;
     size_t image_count;
@@ -74,7 +78,7 @@ static int run_session(void *ctx)
                                      stdout)) != ILG_OK)
         rc = cli_fail("report", st);
     if (rc == CLI_OK && a->save_dir) {
-        ilg_save_options so = { .log = stderr };
+        ilg_save_options so = { .log = stderr, .keep_mvid = a->keep_mvid };
         if ((st = ilg_host_save(host, a->save_dir, &so, NULL)) != ILG_OK)
             rc = cli_fail(a->save_dir, st);
     }
@@ -94,6 +98,7 @@ int cmd_run(int argc, char **argv)
         { "summary", no_argument, NULL, 'S' },
         { "trace", no_argument, NULL, 't' },
         { "save", required_argument, NULL, 's' },
+        { "keep-mvid", no_argument, NULL, 'K' },
         { "rules", required_argument, NULL, 'r' },
         { "isolate", no_argument, NULL, 'i' },
         { "timeout", required_argument, NULL, 'T' },
@@ -107,7 +112,7 @@ int cmd_run(int argc, char **argv)
     int c;
 
     optind = 1;
-    while ((c = getopt_long(argc, argv, "p:c:m:jSts:r:iT:J:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "p:c:m:jSts:Kr:iT:J:h", opts, NULL)) != -1) {
         switch (c) {
         case 'p': a.profiler = optarg; break;
         case 'r':
@@ -121,6 +126,7 @@ int cmd_run(int argc, char **argv)
         case 'S': a.summary = true; break;
         case 't': a.trace = true; break;
         case 's': a.save_dir = optarg; break;
+        case 'K': a.keep_mvid = true; break;
         case 'i': isolate = true; break;
         case 'T':
             if (!cli_parse_u64(optarg, &timeout) || timeout > 86400000u)
@@ -145,6 +151,8 @@ int cmd_run(int argc, char **argv)
     if (!a.profiler || !a.clsid)
         return cli_usage_error("run", "needs --profiler and --clsid (or CORECLR_PROFILER_PATH "
                                       "and CORECLR_PROFILER)");
+    if (a.keep_mvid && !a.save_dir)
+        return cli_usage_error("run", "--keep-mvid needs --save");
     if (optind >= argc)
         return cli_usage_error("run", "no IMAGE given");
     a.images = argv + optind;
