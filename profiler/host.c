@@ -655,6 +655,19 @@ ILG_API ilg_status ilg_host_module_get(const ilg_host *host, uint32_t index, ilg
     return ILG_OK;
 }
 
+/* A method's record as ilg_host_method, without its name. */
+static void method_fill(const host_method *meth, ilg_host_method *out)
+{
+    out->token = meth->token;
+    out->old_rva = meth->old_rva;
+    out->old_size = meth->old_size;
+    out->new_rva = meth->new_rva;
+    out->new_size = meth->new_size;
+    out->status = meth->status;
+    out->jitted = meth->jitted;
+    out->diagnostic = meth->diagnostic;
+}
+
 ILG_API ilg_status ilg_host_method_get(const ilg_host *host, uint32_t index, uint32_t rid,
                                        ilg_host_method *out)
 {
@@ -664,16 +677,8 @@ ILG_API ilg_status ilg_host_method_get(const ilg_host *host, uint32_t index, uin
     if (rid == 0 || rid > m->method_count)
         return ilg__fail(ILG_E_RANGE, ILG_WHERE_NONE, rid, "method rid %u outside 1..%u", rid,
                          m->method_count);
-    host_method *meth = &m->methods[rid - 1];
-    out->token = meth->token;
-    out->name = ilg__host_method_name(meth);
-    out->old_rva = meth->old_rva;
-    out->old_size = meth->old_size;
-    out->new_rva = meth->new_rva;
-    out->new_size = meth->new_size;
-    out->status = meth->status;
-    out->jitted = meth->jitted;
-    out->diagnostic = meth->diagnostic;
+    method_fill(&m->methods[rid - 1], out);
+    out->name = ilg__host_method_name(&m->methods[rid - 1]);
     return ILG_OK;
 }
 
@@ -729,6 +734,65 @@ done:
     return st;
 }
 
+/* One method's report line, "  0x%08x 0x%08x %-8u 0x%08x %-8u %-9s %s\n", formatted by
+ * hand and written with one call: printf's parsing and padding were a third of a full
+ * report of mscorlib. */
+static char *put_hex8(char *o, uint32_t v)
+{
+    static const char digits[] = "0123456789abcdef";
+    *o++ = '0';
+    *o++ = 'x';
+    for (int shift = 28; shift >= 0; shift -= 4)
+        *o++ = digits[(v >> shift) & 0xF];
+    return o;
+}
+
+/* s (n bytes) left-justified in width columns, then one space. */
+static char *put_column(char *o, const char *s, size_t n, size_t width)
+{
+    memset(o, ' ', width + 1);
+    memcpy(o, s, n);
+    return o + (n > width ? n : width) + 1;
+}
+
+static char *put_column_u(char *o, uint32_t v, size_t width)
+{
+    char d[10];
+    size_t n = 0;
+    do
+        d[sizeof d - ++n] = (char)('0' + v % 10);
+    while ((v /= 10) != 0);
+    return put_column(o, d + sizeof d - n, n, width);
+}
+
+static void write_method_line(FILE *to, const ilg_host_method *hm)
+{
+    char line[1200], *o = line;
+    const char *status = status_text(hm->status);
+    size_t name_len = strlen(hm->name);
+    *o++ = ' ';
+    *o++ = ' ';
+    o = put_hex8(o, hm->token);
+    *o++ = ' ';
+    o = put_hex8(o, hm->old_rva);
+    *o++ = ' ';
+    o = put_column_u(o, hm->old_size, 8);
+    o = put_hex8(o, hm->new_rva);
+    *o++ = ' ';
+    o = put_column_u(o, hm->new_size, 8);
+    o = put_column(o, status, strlen(status), 9);
+    if (name_len < sizeof line - (size_t)(o - line)) {
+        memcpy(o, hm->name, name_len);
+        o += name_len;
+        *o++ = '\n';
+        fwrite(line, 1, (size_t)(o - line), to);
+    } else {
+        fwrite(line, 1, (size_t)(o - line), to);
+        fputs(hm->name, to);
+        fputc('\n', to);
+    }
+}
+
 ILG_API ilg_status ilg_host_write_report(const ilg_host *host, ilg_report_format format, FILE *to)
 {
     if (!host || !to)
@@ -754,20 +818,22 @@ ILG_API ilg_status ilg_host_write_report(const ilg_host *host, ilg_report_format
         for (uint32_t r = 1; r <= m->method_count; r++) {
             const host_method *meth = &m->methods[r - 1];
             ilg_host_method hm;
+            char name[1024];
             counts[meth->status]++;
             jitted += meth->jitted;
             if (meth->status == ILG_HOST_UNCHANGED ||
                 (summary && meth->status != ILG_HOST_REJECTED))
                 continue;
-            /* Naming is the expensive part: only for the methods listed. */
-            ilg_host_method_get(host, i, r, &hm);
+            /* Naming is the expensive part: only for the methods listed, and into a
+             * buffer rather than the host heap (each name is printed once). */
+            method_fill(meth, &hm);
+            hm.name = ilg__host_method_name_into((host_method *)meth, name, sizeof name);
             if (!header) {
                 fprintf(to, "  %-10s %-10s %-8s %-10s %-8s %-9s %s\n", "token", "old_rva",
                         "old_size", "new_rva", "new_size", "status", "method");
                 header = true;
             }
-            fprintf(to, "  0x%08x 0x%08x %-8u 0x%08x %-8u %-9s %s\n", hm.token, hm.old_rva,
-                    hm.old_size, hm.new_rva, hm.new_size, status_text(hm.status), hm.name);
+            write_method_line(to, &hm);
             if (hm.status == ILG_HOST_REJECTED && hm.diagnostic)
                 fprintf(to, "      %s\n", hm.diagnostic);
         }

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "ilgraft/corprof.h"
 #include "ilg_private.h"
@@ -19,6 +20,10 @@
 
 #define PLUGIN_EXPORT __attribute__((visibility("default")))
 #define NAME_CAP 1024
+#define OFFSETS_CAP 4096 /* the rewrite log's offset map, cut with ",..." past it */
+/* A rewrite line: prefix, full name (2 * NAME_CAP + 4), actions (256), positions, offsets. */
+#define LOG_LINE_CAP (2 * NAME_CAP + 4 + 256 + 256 + OFFSETS_CAP)
+#define LOG_BUF_SIZE (1 << 16)
 
 /* {B2E3A7C4-6D15-4F38-9A21-5C7E0D3F8B94}: the plugin's CLSID (CORECLR_PROFILER). */
 static const CLSID CLSID_IlgraftProfiler =
@@ -74,6 +79,10 @@ typedef struct worker {
     char owner_name[NAME_CAP];
     module_state *modules;
     size_t module_count, module_cap, module_last;
+    /* The rewrite log's scratch: the body's original IL offsets, and the line. */
+    uint32_t *log_offsets;
+    size_t log_offsets_cap;
+    char *log_line;
     /* Written by the owner only, read by Shutdown: relaxed atomics (plain moves). */
     atomic_ulong jit, matched, rewritten, failed, skipped;
 } worker;
@@ -88,6 +97,10 @@ struct plugin {
     ICorProfilerInfo3 *info;
     ilg__plugin_rules rules;
     FILE *log;                 /* ILGRAFT_LOG or stderr */
+    char *log_buf;             /* ILGRAFT_LOG's stdio buffer (LOG_BUF_SIZE) */
+    /* When the log was last flushed; written under the FILE's lock, which ThreadSanitizer
+     * cannot see, hence atomic. */
+    _Atomic uint64_t log_flushed_ms;
     bool log_rewrites;         /* ILGRAFT_LOG_LEVEL is not "failures" */
     bool names_needed;         /* a rule matches by name, or rewrites are logged */
     pthread_key_t key;         /* this thread's worker */
@@ -106,6 +119,14 @@ static plugin *impl_from_ICorProfilerCallback3(ICorProfilerCallback3 *iface)
     return (plugin *)((char *)iface - offsetof(plugin, ICorProfilerCallback3_iface));
 }
 
+static uint64_t now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &t);
+    return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
+}
+
+/* A line of the log, written out at once (failures, set-up, the summary). */
 static void plog(plugin *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void plog(plugin *p, const char *fmt, ...)
 {
@@ -116,8 +137,80 @@ static void plog(plugin *p, const char *fmt, ...)
     vfprintf(p->log, fmt, ap);
     fputc('\n', p->log);
     fflush(p->log);
+    atomic_store_explicit(&p->log_flushed_ms, now_ms(), memory_order_relaxed);
     funlockfile(p->log);
     va_end(ap);
+}
+
+/* A rewrite line (line[0..n), its newline included). One write(2) per line cost more
+ * than the rewrites themselves over a whole assembly, so these wait in the log's
+ * buffer until it fills, until another line is written, or until 50 ms have passed
+ * since the last flush: a crash loses at most the last 50 ms of rewrite lines, never a
+ * failure line. */
+static void plog_rewrite(plugin *p, const char *line, size_t n)
+{
+    uint64_t now = now_ms();
+    flockfile(p->log);
+    fwrite(line, 1, n, p->log);
+    if (now - atomic_load_explicit(&p->log_flushed_ms, memory_order_relaxed) >= 50) {
+        fflush(p->log);
+        atomic_store_explicit(&p->log_flushed_ms, now, memory_order_relaxed);
+    }
+    funlockfile(p->log);
+}
+
+/* Lowercase hex of v with at least min digits, as printf's %0*llx; decimal as %llu. */
+static char *put_hex(char *o, uint64_t v, int min)
+{
+    char d[16];
+    int n = 0;
+    do
+        d[n++] = "0123456789abcdef"[v & 0xF];
+    while ((v >>= 4) != 0 || n < min);
+    while (n)
+        *o++ = d[--n];
+    return o;
+}
+
+/* %04x: four digits as two byte pairs for the offsets of all but the largest bodies. */
+#define HEX_PAIR(x) "0123456789abcdef"[(x) >> 4], "0123456789abcdef"[(x) & 15]
+#define HEX_PAIRS16(h) HEX_PAIR(h + 0), HEX_PAIR(h + 1), HEX_PAIR(h + 2), HEX_PAIR(h + 3), \
+    HEX_PAIR(h + 4), HEX_PAIR(h + 5), HEX_PAIR(h + 6), HEX_PAIR(h + 7), HEX_PAIR(h + 8),   \
+    HEX_PAIR(h + 9), HEX_PAIR(h + 10), HEX_PAIR(h + 11), HEX_PAIR(h + 12),                 \
+    HEX_PAIR(h + 13), HEX_PAIR(h + 14), HEX_PAIR(h + 15)
+static const char hex_pairs[512] = {
+    HEX_PAIRS16(0x00), HEX_PAIRS16(0x10), HEX_PAIRS16(0x20), HEX_PAIRS16(0x30),
+    HEX_PAIRS16(0x40), HEX_PAIRS16(0x50), HEX_PAIRS16(0x60), HEX_PAIRS16(0x70),
+    HEX_PAIRS16(0x80), HEX_PAIRS16(0x90), HEX_PAIRS16(0xA0), HEX_PAIRS16(0xB0),
+    HEX_PAIRS16(0xC0), HEX_PAIRS16(0xD0), HEX_PAIRS16(0xE0), HEX_PAIRS16(0xF0),
+};
+
+static inline char *put_hex4(char *o, uint32_t v)
+{
+    if (v > 0xFFFF)
+        return put_hex(o, v, 4);
+    memcpy(o, hex_pairs + 2 * (v >> 8), 2);
+    memcpy(o + 2, hex_pairs + 2 * (v & 0xFF), 2);
+    return o + 4;
+}
+
+static char *put_dec(char *o, uint64_t v)
+{
+    char d[20];
+    int n = 0;
+    do
+        d[n++] = (char)('0' + v % 10);
+    while ((v /= 10) != 0);
+    while (n)
+        *o++ = d[--n];
+    return o;
+}
+
+static char *put_str(char *o, const char *s)
+{
+    size_t n = strlen(s);
+    memcpy(o, s, n);
+    return o + n;
 }
 
 /* ---- names -------------------------------------------------------------------------- */
@@ -542,21 +635,68 @@ static void method_names(worker *w, IMetaDataImport *md, ModuleID mod, mdTypeDef
     join_name(simple, 2 * NAME_CAP + 4, dot ? dot + 1 : w->owner_name, mname);
 }
 
-/* "old->new" IL offsets of the original instructions that survived, from the tags
- * (instr.reserved = original index + 1) the editor carries along with them. */
-static void log_offsets(const worker *w, const uint32_t *old_offsets, uint32_t old_count, char *buf,
-                        size_t cap)
+/* Appends "[,]NAME(HOW)" to the log's action list at actions[len], cut to its cap as
+ * snprintf would cut it; returns the new length. */
+static size_t log_action(char *actions, size_t cap, size_t len, const char *name, const char *how)
 {
-    size_t o = 0;
-    buf[0] = 0;
-    for (uint32_t i = 0; i < w->body->count && o + 24 < cap; i++) {
+    const char *parts[] = { len ? "," : "", name, "(", how, ")" };
+    if (len + 2 >= cap)
+        return len;
+    for (size_t i = 0; i < ILG_ARRAY_LEN(parts); i++)
+        for (const char *c = parts[i]; *c && len + 1 < cap; c++)
+            actions[len++] = *c;
+    actions[len] = 0;
+    return len;
+}
+
+/* "old->new" IL offsets ("%04x->%04x", comma-separated) of the original instructions
+ * that survived, from the tags (instr.reserved = original index + 1) the editor
+ * carries along with them; ",..." when cap runs out. Returns the end of the text (not
+ * NUL-terminated). Hand-formatted: snprintf here was half of a logged run. */
+static char *log_offsets(const worker *w, const uint32_t *old_offsets, uint32_t old_count,
+                         char *buf, size_t cap)
+{
+    char *o = buf;
+    for (uint32_t i = 0; i < w->body->count && (size_t)(o - buf) + 24 < cap; i++) {
         uint32_t tag = w->body->instrs[i].reserved;
-        if (tag && tag <= old_count)
-            o += (size_t)snprintf(buf + o, cap - o, "%s%04x->%04x", o ? "," : "",
-                                  old_offsets[tag - 1], w->body->instrs[i].offset);
+        if (!tag || tag > old_count)
+            continue;
+        if (o != buf)
+            *o++ = ',';
+        o = put_hex4(o, old_offsets[tag - 1]);
+        *o++ = '-';
+        *o++ = '>';
+        o = put_hex4(o, w->body->instrs[i].offset);
     }
-    if (o + 24 >= cap)
-        snprintf(buf + o, cap - o, ",...");
+    if ((size_t)(o - buf) + 24 >= cap)
+        o = put_str(o, ",...");
+    return o;
+}
+
+/* The rewrite's line, "ilgraft-plugin: rewrite FULL (0x%08x) ACTIONS old=[-]0x%llx+%u
+ * new=[-]0x%llx+%zu offsets=...", formatted by hand into the worker's line buffer. */
+static void log_rewrite(worker *w, const char *full, mdMethodDef tok, const char *actions,
+                        ptrdiff_t old_rel, ULONG old_size, ptrdiff_t new_rel, uint32_t old_count)
+{
+    char *o = put_str(w->log_line, "ilgraft-plugin: rewrite ");
+    o = put_str(o, full);
+    o = put_str(o, " (0x");
+    o = put_hex(o, (uint32_t)tok, 8);
+    *o++ = ')';
+    *o++ = ' ';
+    o = put_str(o, actions);
+    o = put_str(o, old_rel < 0 ? " old=-0x" : " old=0x");
+    o = put_hex(o, (uint64_t)(old_rel < 0 ? -old_rel : old_rel), 1);
+    *o++ = '+';
+    o = put_dec(o, old_size);
+    o = put_str(o, new_rel < 0 ? " new=-0x" : " new=0x");
+    o = put_hex(o, (uint64_t)(new_rel < 0 ? -new_rel : new_rel), 1);
+    *o++ = '+';
+    o = put_dec(o, w->out.len);
+    o = put_str(o, " offsets=");
+    o = log_offsets(w, w->log_offsets, old_count, o, OFFSETS_CAP);
+    *o++ = '\n';
+    plog_rewrite(w->p, w->log_line, (size_t)(o - w->log_line));
 }
 
 /* A failed rewrite: counted and logged with the method's full name, which is made here
@@ -594,8 +734,6 @@ static void rewrite(worker *w, FunctionID fid)
     IMetaDataImport *md = NULL;
     IMethodMalloc *alloc = NULL;
     module_state *ms = NULL;
-    uint32_t *old_offsets = NULL;
-    char *offsets = NULL;
     WCHAR wname[NAME_CAP];
     char full[2 * NAME_CAP + 4] = "", simple[2 * NAME_CAP + 4] = "";
     char actions[256] = "";
@@ -639,11 +777,17 @@ static void rewrite(worker *w, FunctionID fid)
     uint32_t old_count = w->body->count;
     /* The log's old->new offset map: the original offsets, and tags the editor carries. */
     if (p->log_rewrites) {
-        old_offsets = malloc(((size_t)old_count + 1) * sizeof *old_offsets);
-        if (!old_offsets)
+        if (old_count >= w->log_offsets_cap) {
+            free(w->log_offsets);
+            w->log_offsets_cap = (size_t)old_count + 64;
+            w->log_offsets = malloc(w->log_offsets_cap * sizeof *w->log_offsets);
+        }
+        if (!w->log_offsets || (!w->log_line && !(w->log_line = malloc(LOG_LINE_CAP)))) {
+            w->log_offsets_cap = 0;
             goto done;
+        }
         for (uint32_t i = 0; i < old_count; i++) {
-            old_offsets[i] = w->body->instrs[i].offset;
+            w->log_offsets[i] = w->body->instrs[i].offset;
             w->body->instrs[i].reserved = (uint16_t)(i < 0xFFFF ? i + 1 : 0);
         }
     }
@@ -686,11 +830,9 @@ static void rewrite(worker *w, FunctionID fid)
             edited = true;
         replaced |= r->action == ILG__ACT_REPLACE;
         applied = true;
-        if (p->log_rewrites && alen + 2 < sizeof actions)
-            alen += (size_t)snprintf(actions + alen, sizeof actions - alen, "%s%s(%s)",
-                                     alen ? "," : "", ilg__plugin_action_name(r->action), how);
-        if (alen >= sizeof actions)
-            alen = sizeof actions - 1;
+        if (p->log_rewrites)
+            alen = log_action(actions, sizeof actions, alen, ilg__plugin_action_name(r->action),
+                              how);
     }
     if (!applied)
         goto done;
@@ -759,20 +901,11 @@ static void rewrite(worker *w, FunctionID fid)
     COUNT(w, rewritten);
     if (!p->log_rewrites)
         goto done;
-    offsets = malloc(4096);
-    if (offsets)
-        log_offsets(w, old_offsets, old_count, offsets, 4096);
     info->lpVtbl->GetModuleInfo(info, mod, &base, 0, NULL, NULL, NULL);
     /* Positions relative to the module base: under CoreCLR new bodies lie below it. */
-    ptrdiff_t old_rel = header - base, new_rel = at - base;
-    plog(p, "rewrite %s (0x%08x) %s old=%s0x%llx+%u new=%s0x%llx+%zu offsets=%s", full,
-         (unsigned)tok, actions, old_rel < 0 ? "-" : "",
-         (unsigned long long)(old_rel < 0 ? -old_rel : old_rel), (unsigned)size,
-         new_rel < 0 ? "-" : "", (unsigned long long)(new_rel < 0 ? -new_rel : new_rel),
-         w->out.len, offsets ? offsets : "?");
+    log_rewrite(w, full, tok, actions, header - base, size, at - base, old_count);
 done:
-    free(offsets);
-    free(old_offsets);
+    return;
 }
 
 /* ---- workers ------------------------------------------------------------------------ */
@@ -786,6 +919,8 @@ static void worker_free(worker *w)
     for (size_t i = 0; i < w->module_count; i++)
         module_state_free(&w->modules[i]);
     free(w->modules);
+    free(w->log_offsets);
+    free(w->log_line);
     free(w);
 }
 
@@ -896,6 +1031,7 @@ static ULONG cb_Release(ICorProfilerCallback3 *This)
         free(p->forget);
         if (p->log && p->log != stderr)
             fclose(p->log);
+        free(p->log_buf);
         pthread_mutex_destroy(&p->lock);
         free(p);
     }
@@ -908,8 +1044,10 @@ static HRESULT cb_Initialize(ICorProfilerCallback3 *This, IUnknown *unk)
     const char *log_path = getenv("ILGRAFT_LOG");
     if (log_path && *log_path && !p->log) {
         p->log = fopen(log_path, "w");
-        if (p->log)
-            setvbuf(p->log, NULL, _IOLBF, 0);
+        /* Fully buffered: plog flushes, plog_rewrite may wait. (glibc ignores the size
+         * when it allocates the buffer itself: 4 KiB for a file.) */
+        if (p->log && (p->log_buf = malloc(LOG_BUF_SIZE)) != NULL)
+            setvbuf(p->log, p->log_buf, _IOFBF, LOG_BUF_SIZE);
     }
     if (!p->log)
         p->log = stderr;
