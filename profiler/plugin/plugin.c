@@ -162,14 +162,14 @@ static void plog_rewrite(plugin *p, const char *line, size_t n)
 /* Lowercase hex of v with at least min digits, as printf's %0*llx; decimal as %llu. */
 static char *put_hex(char *o, uint64_t v, int min)
 {
-    char d[16];
-    int n = 0;
-    do
-        d[n++] = "0123456789abcdef"[v & 0xF];
-    while ((v >>= 4) != 0 || n < min);
-    while (n)
-        *o++ = d[--n];
-    return o;
+    int n = 1;
+    for (uint64_t rest = v >> 4; rest; rest >>= 4)
+        n++;
+    if (n < min)
+        n = min;
+    for (int i = n - 1; i >= 0; i--, v >>= 4)
+        o[i] = "0123456789abcdef"[v & 0xF];
+    return o + n;
 }
 
 /* %04x: four digits as two byte pairs for the offsets of all but the largest bodies. */
@@ -642,9 +642,13 @@ static size_t log_action(char *actions, size_t cap, size_t len, const char *name
     const char *parts[] = { len ? "," : "", name, "(", how, ")" };
     if (len + 2 >= cap)
         return len;
-    for (size_t i = 0; i < ILG_ARRAY_LEN(parts); i++)
-        for (const char *c = parts[i]; *c && len + 1 < cap; c++)
-            actions[len++] = *c;
+    for (size_t i = 0; i < ILG_ARRAY_LEN(parts); i++) {
+        size_t n = strlen(parts[i]);
+        if (n > cap - 1 - len)
+            n = cap - 1 - len;
+        memcpy(actions + len, parts[i], n);
+        len += n;
+    }
     actions[len] = 0;
     return len;
 }
