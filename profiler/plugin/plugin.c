@@ -159,7 +159,7 @@ static void plog_rewrite(plugin *p, const char *line, size_t n)
     funlockfile(p->log);
 }
 
-/* Lowercase hex of v with at least min digits, as printf's %0*llx; decimal as %llu. */
+/* Lowercase hex of v with at least min digits, as printf's %0*llx. */
 static char *put_hex(char *o, uint64_t v, int min)
 {
     int n = 1;
@@ -194,6 +194,7 @@ static inline char *put_hex4(char *o, uint32_t v)
     return o + 4;
 }
 
+/* Decimal, as printf's %llu. */
 static char *put_dec(char *o, uint64_t v)
 {
     char d[20];
