@@ -397,6 +397,18 @@ static ilg_status file_add(void *ctx, const uint8_t *data, uint64_t len)
     return ILG_OK;
 }
 
+/* The MVID's 16 bytes as four zero cells (filled in by plan_mvid), ordered from order. */
+static void plan_mvid_cells(save_plan *p, uint64_t at, size_t order)
+{
+    p->mvid_at = at;
+    for (uint32_t k = 0; k < 4; k++) {
+        save_patch *pt = &p->patches[p->npatches++];
+        pt->off = at + 4 * k;
+        pt->order = order + k;
+        memset(pt->bytes, 0, sizeof pt->bytes);
+    }
+}
+
 /* The new MVID (save.h): XXH3-128 of the old MVID and the output with the MVID's cells
  * and the CheckSum field zero (as they are in the plan when this runs), as a version-4,
  * variant-1 GUID, then stored in those cells. */
@@ -621,15 +633,8 @@ static ilg_status save_plan_make(ilg_image *img, const ilg_save_method *methods,
                 "image; the signed flag is cleared\n",
                 info.path);
     }
-    if (!keep_mvid && r.mvid_file_offset) {
-        plan->mvid_at = r.mvid_file_offset;
-        for (uint32_t k = 0; k < 4; k++) {
-            save_patch *pt = &plan->patches[plan->npatches++];
-            pt->off = plan->mvid_at + 4 * k;
-            pt->order = count + 1 + k;
-            memset(pt->bytes, 0, sizeof pt->bytes);
-        }
-    }
+    if (!keep_mvid && r.mvid_file_offset)
+        plan_mvid_cells(plan, r.mvid_file_offset, count + 1);
     if ((st = patches_order(plan)) != ILG_OK)
         return st;
 
