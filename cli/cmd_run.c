@@ -44,8 +44,12 @@ static void help(void)
            "  --rules FILE      the rules file of ilgraft's own plugin (sets ILGRAFT_RULES\n"
            "                    for the profiler, as under CoreCLR)\n"
            "  --save DIR        write every image into DIR (which must exist) under its\n"
-           "                    own name, rewritten bodies as a new last section and\n"
-           "                    patched MethodDef RVAs (docs/save.md)\n"
+           "                    own name: rewritten bodies as a new last section,\n"
+           "                    patched MethodDef RVAs, a new MVID; a module's\n"
+           "                    .runtimeconfig.json and .deps.json are copied beside it\n"
+           "                    (docs/save.md)\n"
+           "  --keep-mvid       with --save: keep each module's MVID (a runtime that\n"
+           "                    caches native code by MVID then runs the old code)\n"
            "  --isolate         run the profiler in a child process\n"
            "  --timeout MS      with --isolate: kill the child after MS milliseconds\n"
            "                    (default 30000)\n"
@@ -58,7 +62,7 @@ static void help(void)
 
 typedef struct run_args {
     const char *profiler, *clsid, *methods, *save_dir;
-    bool json, summary, trace, recompile, recompile_strict;
+    bool json, summary, trace, recompile, recompile_strict, keep_mvid;
     unsigned jit_threads;
     char **images;
     size_t image_count;
@@ -67,6 +71,11 @@ typedef struct run_args {
 static int run_session(void *ctx)
 {
     const run_args *a = ctx;
+    /* The report of a large assembly is megabytes: written 64 KiB at a time instead of
+     * stdio's 4 KiB for a file (900 write calls for mscorlib's). */
+    static char out_buf[1 << 16];
+    if (!isatty(STDOUT_FILENO))
+        setvbuf(stdout, out_buf, _IOFBF, sizeof out_buf);
     ilg_host_options opts = { .methods_pattern = a->methods, .log = stderr, .trace = a->trace,
                               .jit_threads = a->jit_threads, .recompile = a->recompile,
                               .recompile_strict = a->recompile_strict };
@@ -96,7 +105,7 @@ static int run_session(void *ctx)
         rc = CLI_BAD_INPUT;
     }
     if (rc == CLI_OK && a->save_dir) {
-        ilg_save_options so = { .log = stderr };
+        ilg_save_options so = { .log = stderr, .keep_mvid = a->keep_mvid };
         fflush(stdout); /* the report before the save's lines, also in a pipe */
         if ((st = ilg_host_save(host, a->save_dir, &so, NULL)) != ILG_OK) {
             cli_fail_line(a->save_dir, st);
@@ -149,6 +158,7 @@ int cmd_run(int argc, char **argv)
         { "summary", no_argument, NULL, 'S' },
         { "trace", no_argument, NULL, 't' },
         { "save", required_argument, NULL, 's' },
+        { "keep-mvid", no_argument, NULL, 'K' },
         { "rules", required_argument, NULL, 'r' },
         { "isolate", no_argument, NULL, 'i' },
         { "timeout", required_argument, NULL, 'T' },
@@ -166,7 +176,7 @@ int cmd_run(int argc, char **argv)
     int c;
 
     optind = 1;
-    while ((c = getopt_long(argc, argv, "p:c:m:jSts:r:iT:J:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "p:c:m:jSts:Kr:iT:J:h", opts, NULL)) != -1) {
         switch (c) {
         case 'p': a.profiler = optarg; break;
         case 'r':
@@ -181,6 +191,7 @@ int cmd_run(int argc, char **argv)
         case 'S': a.summary = true; break;
         case 't': a.trace = true; break;
         case 's': a.save_dir = optarg; break;
+        case 'K': a.keep_mvid = true; break;
         case 'i': isolate = true; break;
         case 'R': a.recompile = true; break;
         case 'X': a.recompile_strict = true; break;
@@ -201,6 +212,8 @@ int cmd_run(int argc, char **argv)
         }
     }
     cli_json_errors(a.json);
+    if (a.keep_mvid && !a.save_dir)
+        return cli_usage_error("run", "--keep-mvid needs --save");
     a.images = argv + optind;
     a.image_count = optind < argc ? (size_t)(argc - optind) : 0;
     int rc = prepare(&a, rules, bundled, sizeof bundled);

@@ -718,18 +718,10 @@ ILG_API ilg_status ilg_host_module_get(const ilg_host *host, uint32_t index, ilg
     return ILG_OK;
 }
 
-ILG_API ilg_status ilg_host_method_get(const ilg_host *host, uint32_t index, uint32_t rid,
-                                       ilg_host_method *out)
+/* A method's record as ilg_host_method, without its name. */
+static void method_fill(const host_method *meth, ilg_host_method *out)
 {
-    if (!host || !out || index >= host->module_count)
-        return ilg__fail(ILG_E_INVALID_ARG, ILG_WHERE_NONE, index, "no module %u", index);
-    host_module *m = host->modules[index];
-    if (rid == 0 || rid > m->method_count)
-        return ilg__fail(ILG_E_RANGE, ILG_WHERE_NONE, rid, "method rid %u outside 1..%u", rid,
-                         m->method_count);
-    host_method *meth = &m->methods[rid - 1];
     out->token = meth->token;
-    out->name = ilg__host_method_name(meth);
     out->old_rva = meth->old_rva;
     out->old_size = meth->old_size;
     out->new_rva = meth->new_rva;
@@ -740,6 +732,19 @@ ILG_API ilg_status ilg_host_method_get(const ilg_host *host, uint32_t index, uin
     out->jit_events = atomic_load_explicit(&meth->jit_events, memory_order_relaxed);
     out->set_calls = atomic_load_explicit(&meth->set_calls, memory_order_relaxed);
     out->rewritten_again = meth->rewritten_again;
+}
+
+ILG_API ilg_status ilg_host_method_get(const ilg_host *host, uint32_t index, uint32_t rid,
+                                       ilg_host_method *out)
+{
+    if (!host || !out || index >= host->module_count)
+        return ilg__fail(ILG_E_INVALID_ARG, ILG_WHERE_NONE, index, "no module %u", index);
+    host_module *m = host->modules[index];
+    if (rid == 0 || rid > m->method_count)
+        return ilg__fail(ILG_E_RANGE, ILG_WHERE_NONE, rid, "method rid %u outside 1..%u", rid,
+                         m->method_count);
+    method_fill(&m->methods[rid - 1], out);
+    out->name = ilg__host_method_name(&m->methods[rid - 1]);
     return ILG_OK;
 }
 
@@ -804,6 +809,86 @@ static void text_header(FILE *to)
             "new_rva", "new_size", "status", "jit", "sets", "method");
 }
 
+/* One method's report line, "  0x%08x 0x%08x %-8u 0x%08x %-8u %-9s %4u %4u %s\n",
+ * formatted by hand and written with one call: printf's parsing and padding were a third
+ * of a full report of mscorlib. */
+static char *put_hex8(char *o, uint32_t v)
+{
+    static const char digits[] = "0123456789abcdef";
+    *o++ = '0';
+    *o++ = 'x';
+    for (int shift = 28; shift >= 0; shift -= 4)
+        *o++ = digits[(v >> shift) & 0xF];
+    return o;
+}
+
+/* s (n bytes) left-justified in width columns, then one space. */
+static char *put_column(char *o, const char *s, size_t n, size_t width)
+{
+    memset(o, ' ', width + 1);
+    memcpy(o, s, n);
+    return o + (n > width ? n : width) + 1;
+}
+
+/* v's decimal digits at the end of d[10]; returns how many. */
+static size_t dec_digits(uint32_t v, char d[10])
+{
+    size_t n = 0;
+    do
+        d[10 - ++n] = (char)('0' + v % 10);
+    while ((v /= 10) != 0);
+    return n;
+}
+
+static char *put_column_u(char *o, uint32_t v, size_t width)
+{
+    char d[10];
+    size_t n = dec_digits(v, d);
+    return put_column(o, d + 10 - n, n, width);
+}
+
+/* v right-justified in width columns, then one space. */
+static char *put_right_u(char *o, uint32_t v, size_t width)
+{
+    char d[10];
+    size_t n = dec_digits(v, d);
+    size_t pad = n < width ? width - n : 0;
+    memset(o, ' ', pad);
+    memcpy(o + pad, d + 10 - n, n);
+    o[pad + n] = ' ';
+    return o + pad + n + 1;
+}
+
+static void write_method_line(FILE *to, const ilg_host_method *hm)
+{
+    char line[1200], *o = line;
+    const char *status = status_text(hm->status);
+    size_t name_len = strlen(hm->name);
+    *o++ = ' ';
+    *o++ = ' ';
+    o = put_hex8(o, hm->token);
+    *o++ = ' ';
+    o = put_hex8(o, hm->old_rva);
+    *o++ = ' ';
+    o = put_column_u(o, hm->old_size, 8);
+    o = put_hex8(o, hm->new_rva);
+    *o++ = ' ';
+    o = put_column_u(o, hm->new_size, 8);
+    o = put_column(o, status, strlen(status), 9);
+    o = put_right_u(o, hm->jit_events, 4);
+    o = put_right_u(o, hm->set_calls, 4);
+    if (name_len < sizeof line - (size_t)(o - line)) {
+        memcpy(o, hm->name, name_len);
+        o += name_len;
+        *o++ = '\n';
+        fwrite(line, 1, (size_t)(o - line), to);
+    } else {
+        fwrite(line, 1, (size_t)(o - line), to);
+        fputs(hm->name, to);
+        fputc('\n', to);
+    }
+}
+
 /* One module of the text report: the methods rewritten, rejected or rewritten again
  * (with --summary only the rejected and rewritten again), then the counts. */
 static void write_text_module(const ilg_host *host, uint32_t index, bool summary, FILE *to)
@@ -821,6 +906,7 @@ static void write_text_module(const ilg_host *host, uint32_t index, bool summary
     for (uint32_t r = 1; r <= m->method_count; r++) {
         const host_method *meth = &m->methods[r - 1];
         ilg_host_method hm;
+        char name[1024];
         counts[meth->status]++;
         jitted += meth->jitted;
         events += atomic_load_explicit(&meth->jit_events, memory_order_relaxed);
@@ -829,15 +915,15 @@ static void write_text_module(const ilg_host *host, uint32_t index, bool summary
         if (!meth->rewritten_again && (meth->status == ILG_HOST_UNCHANGED ||
                                        (summary && meth->status != ILG_HOST_REJECTED)))
             continue;
-        /* Naming is the expensive part: only for the methods listed. */
-        ilg_host_method_get(host, index, r, &hm);
+        /* Naming is the expensive part: only for the methods listed, and into a buffer
+         * rather than the host heap (each name is printed once). */
+        method_fill(meth, &hm);
+        hm.name = ilg__host_method_name_into((host_method *)meth, name, sizeof name);
         if (!header) {
             text_header(to);
             header = true;
         }
-        fprintf(to, "  0x%08x 0x%08x %-8u 0x%08x %-8u %-9s %4u %4u %s\n", hm.token, hm.old_rva,
-                hm.old_size, hm.new_rva, hm.new_size, status_text(hm.status), hm.jit_events,
-                hm.set_calls, hm.name);
+        write_method_line(to, &hm);
         if (hm.rewritten_again)
             fprintf(to, "      rewritten again on recompile: %u of its %u bodies set\n",
                     hm.rewritten_again, hm.set_calls);

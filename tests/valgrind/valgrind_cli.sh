@@ -93,6 +93,11 @@ mkdir -p "$tmp/saved"
 ILGRAFT_RULES=$here/tests/integration/rules/host_calc.json ILGRAFT_LOG=$tmp/plugin.log \
   vg 0 run --profiler "$plugin" --clsid '{B2E3A7C4-6D15-4F38-9A21-5C7E0D3F8B94}' \
   --save "$tmp/saved" "$fx"/calc.exe
+# The C# fixture with --keep-mvid: its runtimeconfig and deps files are copied too.
+mkdir -p "$tmp/kept"
+ILGRAFT_RULES=$here/tests/integration/rules/host_calc.json ILGRAFT_LOG=$tmp/plugin.log \
+  vg 0 run --keep-mvid --profiler "$plugin" --clsid '{B2E3A7C4-6D15-4F38-9A21-5C7E0D3F8B94}' \
+  --save "$tmp/kept" "$fx"/cs/Calc/Calc.dll
 ILGRAFT_RULES=$here/tests/integration/rules/host_eh.json ILGRAFT_LOG=$tmp/plugin.log \
   vg 0 run --json --profiler "$plugin" --clsid '{B2E3A7C4-6D15-4F38-9A21-5C7E0D3F8B94}' \
   "$fx"/eh.exe
