@@ -14,13 +14,17 @@
 
 static void help(void)
 {
-    printf("usage: ilgraft dis [--raw] IMAGE [METHOD-or-TOKEN]\n"
+    printf("usage: ilgraft dis [--raw] [--json] IMAGE [METHOD-or-TOKEN]\n"
            "       ilgraft dis --native RVA-or-SYMBOL-or-METHOD [--count N] IMAGE\n\n"
            "Prints method bodies in ilasm syntax: .maxstack, .locals, IL_xxxx labels, one\n"
            "instruction a line, and the EH clauses as `.try L to L catch T handler L to L`.\n"
            "Without METHOD every body is printed. METHOD is a MethodDef token (0x06000012),\n"
-           "a row number, or a name: Type::Method, Method, or the full signature text.\n\n"
+           "a row number, or a name: Type::Method, Method, or the full signature text.\n"
+           "A body that cannot be read is reported where it would be listed (and on\n"
+           "stderr); the others follow, and the exit status is 1.\n\n"
            "  --raw            tokens as numbers instead of names\n"
+           "  --json           the methods as JSON: each with its listing (\"text\") and\n"
+           "                   its instructions (offset, opcode, operand)\n"
            "  --native WHERE   disassemble machine code at an RVA (PE or ELF) or an ELF symbol;\n"
            "                   in a ReadyToRun image WHERE may be a method (a MethodDef token\n"
            "                   0x06..., a row in decimal, or a name): all of its precompiled\n"
@@ -89,28 +93,116 @@ static const char *kind_name(ilg_body_kind k)
     return names[k];
 }
 
+/* The decoded instructions with their operands as the listing writes them (the text
+ * after the opcode on each instruction's "IL_xxxx: opcode operand" line). */
+static json_t *instructions_json(const ilg_body *b, const ilg_buffer *text)
+{
+    json_t *list = json_array();
+    const char *p = (const char *)text->data, *end = p + text->len;
+    for (uint32_t i = 0; i < b->count; i++) {
+        const ilg_opcode_info *oi = ilg_opcode_get((ilg_opcode)b->instrs[i].op);
+        const size_t nl = strlen(oi->name);
+        const char *operand = "";
+        size_t operand_len = 0;
+        char head[16];
+        const int hl = snprintf(head, sizeof head, "IL_%04x: ", b->instrs[i].offset);
+        /* the next line that is this instruction's (a label-only line has no opcode) */
+        for (const char *line = p; line < end;) {
+            const char *eol = memchr(line, '\n', (size_t)(end - line));
+            if (!eol)
+                eol = end;
+            if ((size_t)(eol - line) >= (size_t)hl + nl && memcmp(line, head, (size_t)hl) == 0 &&
+                memcmp(line + hl, oi->name, nl) == 0) {
+                operand = line + hl + nl;
+                operand_len = (size_t)(eol - operand);
+                if (operand_len && *operand == ' ')
+                    operand++, operand_len--;
+                p = eol;
+                break;
+            }
+            line = eol + 1;
+        }
+        json_t *o = json_pack("{s:I, s:s}", "offset", (json_int_t)b->instrs[i].offset, "opcode",
+                              oi->name);
+        if (operand_len)
+            json_object_set_new(o, "operand", json_stringn(operand, operand_len));
+        json_array_append_new(list, o);
+    }
+    return list;
+}
+
+/* A body that cannot be read (st, with this thread's diagnostic): the stderr line, and
+ * the listing or the JSON says it too. rva_known is false when the RVA must still be
+ * read from the MethodDef row. */
+static int dis_error(const char *path, const ilg_metadata *md, uint32_t rid, const char *name,
+                     uint32_t rva, bool rva_known, ilg_status st, json_t *list)
+{
+    const ilg_diag d = *ilg_last_diag(); /* reading the row may overwrite it */
+    const bool ours = d.status == st;
+    ilg_method_info mi;
+    fflush(stdout);
+    cli_fail_line(path, st);
+    if (!rva_known)
+        rva = ilg_md_method(md, rid, &mi) == ILG_OK ? mi.rva : 0;
+    const char *msg = ours ? d.message : ilg_strerror(st);
+    if (list) {
+        json_t *error = cli_json_error(ilg_status_name(st), msg, ours ? d.where : ILG_WHERE_NONE,
+                                       d.offset);
+        json_array_append_new(list, json_pack("{s:I, s:s, s:I, s:s, s:o}", "token",
+                                              (json_int_t)(0x06000000u | rid), "name", name, "rva",
+                                              (json_int_t)rva, "status", "error", "error", error));
+    } else {
+        char at[64];
+        cli_where_text(ours ? d.where : ILG_WHERE_NONE, d.offset, at, sizeof at);
+        printf("// error: %s%s%s: %s\n\n", ilg_status_name(st), at[0] ? " at " : "", at, msg);
+    }
+    return CLI_BAD_INPUT;
+}
+
 static int dis_method(const char *path, const ilg_metadata *md, uint32_t rid, const char *name,
-                      bool raw, ilg_body *b, ilg_buffer *text)
+                      bool raw, ilg_body *b, ilg_buffer *text, json_t *list)
 {
     ilg_method_body mb;
     ilg_status st = ilg_md_method_body(md, rid, &mb);
-    if (st != ILG_OK)
-        return cli_fail(path, st);
-    printf("// 0x%08x %s\n", 0x06000000u | rid, name);
+    if (st != ILG_OK) {
+        if (!list)
+            printf("// 0x%08x %s\n", 0x06000000u | rid, name);
+        return dis_error(path, md, rid, name, 0, false, st, list);
+    }
+    json_t *o = list ? json_pack("{s:I, s:s, s:I, s:s, s:I, s:I, s:I, s:I}", "token",
+                                 (json_int_t)(0x06000000u | rid), "name", name, "rva",
+                                 (json_int_t)mb.rva, "header", kind_name(mb.kind), "code_size",
+                                 (json_int_t)mb.code_size, "max_stack", (json_int_t)mb.max_stack,
+                                 "eh_clauses", (json_int_t)mb.eh_clauses, "body_size",
+                                 (json_int_t)mb.body_size)
+                      : NULL;
+    if (!list)
+        printf("// 0x%08x %s\n", 0x06000000u | rid, name);
     if (mb.kind != ILG_BODY_TINY && mb.kind != ILG_BODY_FAT) {
-        printf("// no IL body (%s)\n\n", kind_name(mb.kind));
+        if (list) {
+            json_object_set_new(o, "status", json_string("ok"));
+            json_array_append_new(list, o);
+        } else
+            printf("// no IL body (%s)\n\n", kind_name(mb.kind));
         return CLI_OK;
     }
-    printf("// RVA 0x%x, %s header, code size %u, body size %u\n", mb.rva, kind_name(mb.kind),
-           mb.code_size, mb.body_size);
-    if ((st = ilg_body_decode(b, mb.header, mb.body_size)) != ILG_OK) {
-        fflush(stdout);
-        return cli_fail(path, st);
-    }
+    if (!list)
+        printf("// RVA 0x%x, %s header, code size %u, body size %u\n", mb.rva, kind_name(mb.kind),
+               mb.code_size, mb.body_size);
     ilg_name_resolver names = { token_name, NULL, (void *)md };
     text->len = 0;
-    if ((st = ilg_body_disassemble(b, raw ? NULL : &names, text)) != ILG_OK)
-        return cli_fail(path, st);
+    if ((st = ilg_body_decode(b, mb.header, mb.body_size)) != ILG_OK ||
+        (st = ilg_body_disassemble(b, raw ? NULL : &names, text)) != ILG_OK) {
+        json_decref(o);
+        return dis_error(path, md, rid, name, mb.rva, true, st, list);
+    }
+    if (list) {
+        json_object_set_new(o, "status", json_string("ok"));
+        json_object_set_new(o, "text", json_stringn((const char *)text->data, text->len));
+        json_object_set_new(o, "instructions", instructions_json(b, text));
+        json_array_append_new(list, o);
+        return CLI_OK;
+    }
     fwrite(text->data, 1, text->len, stdout);
     putchar('\n');
     return CLI_OK;
@@ -132,7 +224,7 @@ static bool name_matches(const char *full, const char *want)
     return false;
 }
 
-static int dis_il(const char *path, const char *which, bool raw)
+static int dis_il(const char *path, const char *which, bool raw, bool json)
 {
     ilg_image *img;
     const ilg_metadata *md;
@@ -155,6 +247,7 @@ static int dis_il(const char *path, const char *which, bool raw)
     char name[8192];
     int rc = CLI_OK;
     unsigned shown = 0;
+    json_t *list = json ? json_array() : NULL;
     if (ilg_body_new(&b) != ILG_OK) {
         rc = cli_fail(path, ILG_E_NOMEM);
         goto done;
@@ -167,21 +260,29 @@ static int dis_il(const char *path, const char *which, bool raw)
     for (uint32_t rid = by_token ? (uint32_t)(tok & 0xFFFFFF) : 1; rid <= n; rid++) {
         st = ilg_md_method_name(md, rid, name, sizeof name, NULL);
         if (st != ILG_OK && st != ILG_E_RANGE) {
-            rc = cli_fail(path, st);
-            break;
-        }
-        if (which && !by_token && !name_matches(name, which))
+            /* a name that cannot be read matches no name; listed, it says why */
+            snprintf(name, sizeof name, "%s", "?");
+            if (which && !by_token)
+                continue;
+            shown++;
+            rc = dis_error(path, md, rid, name, 0, false, st, list);
+        } else if (which && !by_token && !name_matches(name, which)) {
             continue;
-        shown++;
-        if ((rc = dis_method(path, md, rid, name, raw, b, &text)) != CLI_OK || by_token)
+        } else {
+            shown++;
+            if (dis_method(path, md, rid, name, raw, b, &text, list) != CLI_OK)
+                rc = CLI_BAD_INPUT;
+        }
+        if (by_token)
             break;
     }
-    if (rc == CLI_OK && which && !shown) {
-        fflush(stdout);
-        fprintf(stderr, "ilgraft: %s: no method matches '%s'\n", path, which);
+    if (which && !shown)
+        rc = cli_error(path, ILG_E_NOT_FOUND, "no method matches '%s'", which);
+    else if (list && cli_print_json(json_pack("{s:s, s:I, s:O}", "path", path, "count",
+                                               (json_int_t)shown, "methods", list)) != CLI_OK)
         rc = CLI_BAD_INPUT;
-    }
 done:
+    json_decref(list);
     ilg_body_free(b);
     free(text.data);
     ilg_image_close(img);
@@ -353,7 +454,10 @@ static int dis_precompiled(const char *path, ilg_image *img, const ilg_image_inf
     unsigned named = 0, entries = 0;
     for (uint32_t r = rid ? rid : 1; r <= (rid ? rid : n); r++) {
         ilg_status st = ilg_md_method_name(md, r, name, sizeof name, NULL);
-        if ((st != ILG_OK && st != ILG_E_RANGE) || (!rid && !name_matches(name, where)))
+        /* a name that cannot be read matches no name; named by token or row it shows as ? */
+        if (st != ILG_OK && st != ILG_E_RANGE)
+            snprintf(name, sizeof name, "%s", "?");
+        if (!rid && ((st != ILG_OK && st != ILG_E_RANGE) || !name_matches(name, where)))
             continue;
         named++;
         printf("// 0x%08x %s\n", 0x06000000u | r, name);
@@ -370,14 +474,10 @@ static int dis_precompiled(const char *path, ilg_image *img, const ilg_image_inf
     }
     api.close(&cs);
     fflush(stdout);
-    if (!named) {
-        fprintf(stderr, "ilgraft: %s: no method matches '%s'\n", path, where);
-        return CLI_BAD_INPUT;
-    }
-    if (!entries) {
-        fprintf(stderr, "ilgraft: %s: '%s' has no precompiled code\n", path, where);
-        return CLI_BAD_INPUT;
-    }
+    if (!named)
+        return cli_error(path, ILG_E_NOT_FOUND, "no method matches '%s'", where);
+    if (!entries)
+        return cli_error(path, ILG_E_NOT_FOUND, "'%s' has no precompiled code", where);
     return CLI_OK;
 }
 
@@ -459,15 +559,17 @@ int cmd_dis(int argc, char **argv)
 {
     static const struct option opts[] = {
         { "raw", no_argument, NULL, 'r' }, { "native", required_argument, NULL, 'n' },
+        { "json", no_argument, NULL, 'j' },
         { "count", required_argument, NULL, 'c' }, { "help", no_argument, NULL, 'h' }, { 0 } };
-    bool raw = false;
+    bool raw = false, json = false;
     const char *native = NULL;
     uint64_t count = 24;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "rn:c:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "rn:c:jh", opts, NULL)) != -1) {
         switch (c) {
         case 'r': raw = true; break;
+        case 'j': json = true; break;
         case 'n': native = optarg; break;
         case 'c':
             if (!cli_parse_u64(optarg, &count) || count == 0 || count > 1000000)
@@ -478,11 +580,14 @@ int cmd_dis(int argc, char **argv)
         }
     }
     if (native) {
+        if (json)
+            return cli_usage_error("dis", "--json lists IL bodies; --native has no JSON form");
         if (optind != argc - 1)
             return cli_usage_error("dis", "--native expects one IMAGE");
         return dis_native(argv[optind], native, count);
     }
     if (optind != argc - 1 && optind != argc - 2)
         return cli_usage_error("dis", "expected IMAGE [METHOD-or-TOKEN]");
-    return dis_il(argv[optind], optind == argc - 2 ? argv[optind + 1] : NULL, raw);
+    cli_json_errors(json);
+    return dis_il(argv[optind], optind == argc - 2 ? argv[optind + 1] : NULL, raw, json);
 }

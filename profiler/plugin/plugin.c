@@ -6,12 +6,14 @@
  * IMethodMalloc and installs it with SetILFunctionBody, logging each rewrite (ILGRAFT_LOG,
  * else stderr). The body's address always comes from GetILFunctionBody: CoreCLR loads
  * application assemblies flat, so base + RVA would be wrong (docs/coreclr-observed.md). */
+#include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ilgraft/corprof.h"
 #include "ilg_private.h"
@@ -24,10 +26,12 @@
 static const CLSID CLSID_IlgraftProfiler =
     ILG_GUID_INIT(0xB2E3A7C4, 0x6D15, 0x4F38, 0x9A, 0x21, 0x5C, 0x7E, 0x0D, 0x3F, 0x8B, 0x94);
 
-/* A probe looked up once per module and rule (token 0 when the module has none). */
+/* A probe looked up once per module (token 0 when the module has none). probe is the
+ * index of the first rule naming it (plugin.probe_of), so rules sharing a probe share
+ * the lookup. */
 typedef struct probe_cache {
     ModuleID module;
-    size_t rule;
+    size_t probe;
     mdMethodDef token;
 } probe_cache;
 
@@ -49,6 +53,7 @@ typedef struct module_state {
     IMethodMalloc *alloc;         /* NULL until the first rewrite in the module */
     uint32_t *rows[SHAPE_TABLES]; /* call shapes by rid; grown on demand */
     uint32_t caps[SHAPE_TABLES];
+    bool noted;                   /* the method table knows the module has entries */
 } module_state;
 
 typedef struct plugin plugin;
@@ -74,8 +79,11 @@ typedef struct worker {
     char owner_name[NAME_CAP];
     module_state *modules;
     size_t module_count, module_cap, module_last;
-    /* Written by the owner only, read by Shutdown: relaxed atomics (plain moves). */
-    atomic_ulong jit, matched, rewritten, failed, skipped;
+    /* Written by the owner only, read by Shutdown: relaxed atomics (plain moves).
+     * jit counts events, methods the distinct methods among them (the first event of
+     * each), recompiles the events for methods handled before, restored those that
+     * found another body than the one installed and set it again. */
+    atomic_ulong jit, methods, matched, rewritten, failed, skipped, recompiles, restored;
 } worker;
 
 #define COUNT(w, field)                                                                    \
@@ -87,7 +95,8 @@ struct plugin {
     atomic_ulong refs;
     ICorProfilerInfo3 *info;
     ilg__plugin_rules rules;
-    FILE *log;                 /* ILGRAFT_LOG or stderr */
+    FILE *log;                 /* ILGRAFT_LOG (appended to) or stderr */
+    char *log_buf;             /* its buffer: a whole line per write(2) */
     bool log_rewrites;         /* ILGRAFT_LOG_LEVEL is not "failures" */
     bool names_needed;         /* a rule matches by name, or rewrites are logged */
     pthread_key_t key;         /* this thread's worker */
@@ -100,6 +109,13 @@ struct plugin {
     ModuleID *forget;
     size_t forget_cap;
     _Atomic size_t forget_count;
+    ilg__plugin_methods *methods; /* what every method got the first time */
+    size_t *probe_of;             /* per rule: the first rule with the same probe */
+    /* Probes looked up so far, plugin-wide, so that a missing probe is logged once per
+     * module however many threads ask (each worker keeps its own copy in front). */
+    pthread_mutex_t probe_lock;
+    probe_cache *probes;
+    size_t probe_count, probe_cap;
 };
 static plugin *impl_from_ICorProfilerCallback3(ICorProfilerCallback3 *iface)
 {
@@ -143,12 +159,12 @@ static void to_utf8(const WCHAR *w, size_t n, char *out, size_t cap)
     out[o] = 0;
 }
 
-/* ASCII/UTF-8 bytes to UTF-16 for the metadata API (non-ASCII bytes are widened
- * unchanged: probe names are expected to be ASCII). */
-static void to_wide(const char *s, WCHAR *out, size_t cap)
+/* The first n bytes of s (ASCII/UTF-8) to UTF-16 for the metadata API (non-ASCII bytes
+ * are widened unchanged: probe names are expected to be ASCII). */
+static void to_wide(const char *s, size_t n, WCHAR *out, size_t cap)
 {
     size_t i = 0;
-    for (; s[i] && i + 1 < cap; i++)
+    for (; i < n && s[i] && i + 1 < cap; i++)
         out[i] = (WCHAR)(unsigned char)s[i];
     out[i] = 0;
 }
@@ -492,37 +508,152 @@ static uint32_t local_of_type(IMetaDataImport *md, uint32_t local_sig, const uin
 
 /* ---- probes ------------------------------------------------------------------------- */
 
-static const probe_cache *find_probe(worker *w, IMetaDataImport *md, ModuleID mod, size_t ri)
+/* static void(): DEFAULT, 0 parameters, VOID. */
+static const COR_SIGNATURE void_sig[] = { 0x00, 0x00, 0x01 };
+
+/* The TypeDef of "Ns.Outer/Inner" in md: each '/' one level of nesting, looked up by its
+ * own name within the enclosing type (a nested type has no namespace of its own). 0,
+ * with why saying which level is missing, when there is none. */
+static mdTypeDef find_probe_type(IMetaDataImport *md, const char *path, char *why, size_t cap)
 {
-    static const probe_cache none = { 0, 0, 0 };
-    for (size_t i = 0; i < w->probe_count; i++)
-        if (w->probes[i].module == mod && w->probes[i].rule == ri)
-            return &w->probes[i];
-    const ilg__plugin_rule *r = &w->p->rules.items[ri];
     WCHAR wname[NAME_CAP];
     mdTypeDef td = 0;
+    for (const char *seg = path;;) {
+        const char *slash = strchr(seg, '/');
+        size_t n = slash ? (size_t)(slash - seg) : strlen(seg);
+        mdTypeDef enclosing = td;
+        to_wide(seg, n, wname, NAME_CAP);
+        if (!n || md->lpVtbl->FindTypeDefByName(md, wname, enclosing, &td) != S_OK) {
+            if (enclosing)
+                snprintf(why, cap, "no type %.*s nested in %.*s", (int)n, seg,
+                         (int)(seg - 1 - path), path);
+            else
+                snprintf(why, cap, "no type %.*s", (int)n, seg);
+            return 0;
+        }
+        if (!slash)
+            return td;
+        seg = slash + 1;
+    }
+}
+
+/* Rule r's probe in md, a static void() method, or 0 with why saying what is missing:
+ * the type (or a nesting level), the method, or the signature (the method's is shown). */
+static mdMethodDef resolve_probe(IMetaDataImport *md, const ilg__plugin_rule *r, char *why,
+                                 size_t cap)
+{
+    WCHAR wname[NAME_CAP];
     mdMethodDef mb = 0;
-    /* static void(): DEFAULT, 0 parameters, VOID. */
-    static const COR_SIGNATURE void_sig[] = { 0x00, 0x00, 0x01 };
-    to_wide(r->probe_type, wname, NAME_CAP);
-    if (md->lpVtbl->FindTypeDefByName(md, wname, 0, &td) == S_OK) {
-        to_wide(r->probe_method, wname, NAME_CAP);
-        if (md->lpVtbl->FindMethod(md, td, wname, void_sig, sizeof void_sig, &mb) != S_OK)
-            mb = 0;
+    PCCOR_SIGNATURE sig = NULL;
+    ULONG len = 0;
+    mdTypeDef td = find_probe_type(md, r->probe_type, why, cap);
+    if (!td)
+        return 0;
+    to_wide(r->probe_method, strlen(r->probe_method), wname, NAME_CAP);
+    if (md->lpVtbl->FindMethod(md, td, wname, void_sig, sizeof void_sig, &mb) == S_OK)
+        return mb;
+    if (md->lpVtbl->FindMethod(md, td, wname, NULL, 0, &mb) != S_OK ||
+        md->lpVtbl->GetMethodProps(md, mb, NULL, NULL, 0, NULL, NULL, &sig, &len, NULL, NULL) !=
+            S_OK ||
+        !sig) {
+        snprintf(why, cap, "no method %s in %s", r->probe_method, r->probe_type);
+        return 0;
     }
-    if (w->probe_count == w->probe_cap) {
-        size_t ncap = w->probe_cap ? w->probe_cap * 2 : 16;
-        probe_cache *n = realloc(w->probes, ncap * sizeof *n);
+    char hex[3 * 16 + 4] = "";
+    size_t o = 0;
+    for (ULONG i = 0; i < len && i < 16; i++)
+        o += (size_t)snprintf(hex + o, sizeof hex - o, "%s%02x", i ? " " : "", sig[i]);
+    if (len > 16)
+        snprintf(hex + o, sizeof hex - o, " ...");
+    snprintf(why, cap, "%s::%s (0x%08x) has signature %s, not static void() (00 00 01)",
+             r->probe_type, r->probe_method, (unsigned)mb, hex);
+    return 0;
+}
+
+/* Drops the module's entries from a list of looked-up probes. */
+static void probe_drop(probe_cache *items, size_t *count, ModuleID module)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < *count; i++)
+        if (items[i].module != module)
+            items[kept++] = items[i];
+    *count = kept;
+}
+
+static bool probe_push(probe_cache **items, size_t *count, size_t *cap, probe_cache c)
+{
+    if (*count == *cap) {
+        size_t ncap = *cap ? *cap * 2 : 16;
+        probe_cache *n = realloc(*items, ncap * sizeof *n);
         if (!n)
-            return &none;
-        w->probes = n;
-        w->probe_cap = ncap;
+            return false;
+        *items = n;
+        *cap = ncap;
     }
-    w->probes[w->probe_count] = (probe_cache){ mod, ri, mb };
-    return &w->probes[w->probe_count++];
+    (*items)[(*count)++] = c;
+    return true;
+}
+
+/* Rule ri's probe in module mod (0: none there). The worker's copy, else the plugin's
+ * list, else looked up; a probe that is not there is logged then, once per module, with
+ * the reason: its rules skip the module, and the log must say why. */
+static mdMethodDef find_probe(worker *w, IMetaDataImport *md, ModuleID mod, size_t ri)
+{
+    plugin *p = w->p;
+    size_t id = p->probe_of[ri];
+    for (size_t i = 0; i < w->probe_count; i++)
+        if (w->probes[i].module == mod && w->probes[i].probe == id)
+            return w->probes[i].token;
+    probe_cache found = { mod, id, 0 };
+    bool known = false;
+    pthread_mutex_lock(&p->probe_lock);
+    for (size_t i = 0; i < p->probe_count && !known; i++)
+        if (p->probes[i].module == mod && p->probes[i].probe == id) {
+            found = p->probes[i];
+            known = true;
+        }
+    if (!known) {
+        const ilg__plugin_rule *r = &p->rules.items[id];
+        char why[512], name[NAME_CAP] = "";
+        WCHAR wname[NAME_CAP];
+        ULONG len = 0;
+        found.token = resolve_probe(md, r, why, sizeof why);
+        if (!found.token) {
+            if (p->info->lpVtbl->GetModuleInfo(p->info, mod, NULL, NAME_CAP, &len, wname, NULL) ==
+                S_OK)
+                to_utf8(wname, len, name, sizeof name);
+            plog(p, "probe %s::%s not found in %s%s (module 0x%llx): %s; rules with this probe "
+                    "skip the module",
+                 r->probe_type, r->probe_method, name, name[0] ? "" : "a module without a name",
+                 (unsigned long long)mod, why);
+        }
+        probe_push(&p->probes, &p->probe_count, &p->probe_cap, found);
+    }
+    pthread_mutex_unlock(&p->probe_lock);
+    probe_push(&w->probes, &w->probe_count, &w->probe_cap, found);
+    return found.token;
 }
 
 /* ---- the rewrite -------------------------------------------------------------------- */
+
+/* One method's first compilation, from its name to its new body. */
+typedef struct job {
+    worker *w;
+    module_state *ms;
+    mdMethodDef tok;
+    mdTypeDef owner;
+    PCCOR_SIGNATURE msig;
+    ULONG sig_len;
+    LPCBYTE header;         /* the body GetILFunctionBody gave: the original */
+    ULONG size;
+    method_shape shape;
+    bool have_shape, edited, replaced;
+    ilg_stack_resolver resolver;
+    uint32_t *old_offsets;  /* original offsets, for the log's map (log_rewrites) */
+    uint32_t old_count;
+    char full[2 * NAME_CAP + 4], simple[2 * NAME_CAP + 4]; /* "" when not named */
+    char actions[256];
+} job;
 
 /* "Ns.Type::Method" and "Type::Method" into full and simple (each 2 * NAME_CAP + 4),
  * from the method's name as GetMethodProps gave it (wname, len) and its owner's name,
@@ -540,6 +671,20 @@ static void method_names(worker *w, IMetaDataImport *md, ModuleID mod, mdTypeDef
     const char *dot = strrchr(w->owner_name, '.');
     join_name(full, 2 * NAME_CAP + 4, w->owner_name, mname);
     join_name(simple, 2 * NAME_CAP + 4, dot ? dot + 1 : w->owner_name, mname);
+}
+
+/* The method's full name into full (2 * NAME_CAP + 4), "?" when the metadata has none. */
+static void name_method(worker *w, module_state *ms, mdMethodDef tok, char *full)
+{
+    char simple[2 * NAME_CAP + 4];
+    WCHAR wname[NAME_CAP];
+    ULONG len = 0;
+    mdTypeDef owner = 0;
+    if (ms->md->lpVtbl->GetMethodProps(ms->md, tok, &owner, wname, NAME_CAP, &len, NULL, NULL,
+                                       NULL, NULL, NULL) == S_OK)
+        method_names(w, ms->md, ms->module, owner, wname, len, full, simple);
+    else
+        snprintf(full, 2 * NAME_CAP + 4, "?");
 }
 
 /* "old->new" IL offsets of the original instructions that survived, from the tags
@@ -560,167 +705,148 @@ static void log_offsets(const worker *w, const uint32_t *old_offsets, uint32_t o
 }
 
 /* A failed rewrite: counted and logged with the method's full name, which is made here
- * when the rewrite did not need it (full is ""). The reason is formatted first: naming
- * calls the metadata API, which may replace the diagnostic the reason quotes. */
-static void rewrite_fail(worker *w, IMetaDataImport *md, ModuleID mod, mdMethodDef tok,
-                         mdTypeDef owner, const char *full, const char *fmt, ...)
-    __attribute__((format(printf, 7, 8)));
-static void rewrite_fail(worker *w, IMetaDataImport *md, ModuleID mod, mdMethodDef tok,
-                         mdTypeDef owner, const char *full, const char *fmt, ...)
+ * when the rewrite did not need it. The reason is formatted first: naming calls the
+ * metadata API, which may replace the diagnostic the reason quotes. */
+static void job_fail(job *j, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void job_fail(job *j, const char *fmt, ...)
 {
-    char why[512], made[2 * NAME_CAP + 4] = "", simple[2 * NAME_CAP + 4];
-    WCHAR wname[NAME_CAP];
-    ULONG len = 0;
+    char why[512];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(why, sizeof why, fmt, ap);
     va_end(ap);
-    COUNT(w, failed);
-    if (!full[0] && md->lpVtbl->GetMethodProps(md, tok, NULL, wname, NAME_CAP, &len, NULL, NULL,
-                                               NULL, NULL, NULL) == S_OK) {
-        method_names(w, md, mod, owner, wname, len, made, simple);
-        full = made;
-    }
-    plog(w->p, "FAIL %s (0x%08x): %s", full, (unsigned)tok, why);
+    COUNT(j->w, failed);
+    if (!j->full[0])
+        name_method(j->w, j->ms, j->tok, j->full);
+    plog(j->w->p, "FAIL %s (0x%08x): %s", j->full, (unsigned)j->tok, why);
 }
 
-static void rewrite(worker *w, FunctionID fid)
+/* Names the method and counts the rules that match it. When every rule matches "*" and
+ * no rewrite is logged, the name is only needed for a failure, and is made then: naming
+ * was a sixth of the work of a probe run. */
+static size_t job_match(job *j)
 {
-    plugin *p = w->p;
-    ICorProfilerInfo3 *info = p->info;
-    ClassID cls = 0;
-    ModuleID mod = 0;
-    mdToken tok = 0;
-    IMetaDataImport *md = NULL;
-    IMethodMalloc *alloc = NULL;
-    module_state *ms = NULL;
-    uint32_t *old_offsets = NULL;
-    char *offsets = NULL;
+    plugin *p = j->w->p;
+    IMetaDataImport *md = j->ms->md;
     WCHAR wname[NAME_CAP];
-    char full[2 * NAME_CAP + 4] = "", simple[2 * NAME_CAP + 4] = "";
-    char actions[256] = "";
-    ULONG len = 0, sig_len = 0, size = 0;
-    PCCOR_SIGNATURE msig = NULL;
-    mdTypeDef owner = 0;
-    LPCBYTE header = NULL, base = NULL;
-    size_t matched = 0;
-    bool edited = false, applied = false, replaced = false;
-
-    COUNT(w, jit);
-    if (info->lpVtbl->GetFunctionInfo(info, fid, &cls, &mod, &tok) != S_OK ||
-        !(ms = module_state_get(w, mod)))
-        return;
-    md = ms->md;
-    /* When every rule matches "*" and no rewrite is logged, the name is only needed for
-     * a failure, and is made then: naming was a sixth of the work of a probe run. */
+    ULONG len = 0;
     const bool named = p->names_needed;
-    if (md->lpVtbl->GetMethodProps(md, tok, &owner, named ? wname : NULL, named ? NAME_CAP : 0,
-                                   named ? &len : NULL, NULL, &msig, &sig_len, NULL,
-                                   NULL) != S_OK)
-        goto done;
-    if (named) {
-        method_names(w, md, mod, owner, wname, len, full, simple);
-        for (size_t i = 0; i < p->rules.count; i++)
-            matched += ilg__plugin_rule_matches(&p->rules.items[i], full, simple);
-    } else {
-        matched = p->rules.count;
+    if (md->lpVtbl->GetMethodProps(md, j->tok, &j->owner, named ? wname : NULL,
+                                   named ? NAME_CAP : 0, named ? &len : NULL, NULL, &j->msig,
+                                   &j->sig_len, NULL, NULL) != S_OK)
+        return 0;
+    if (!named)
+        return p->rules.count;
+    method_names(j->w, md, j->ms->module, j->owner, wname, len, j->full, j->simple);
+    size_t matched = 0;
+    for (size_t i = 0; i < p->rules.count; i++)
+        matched += ilg__plugin_rule_matches(&p->rules.items[i], j->full, j->simple);
+    return matched;
+}
+
+/* Applies rule r to the decoded body; false after logging a failure. A probe rule
+ * whose probe the module lacks, or that would go into a probe (probes calling probes
+ * would recurse), is skipped: counted, not an error. */
+static bool job_rule(job *j, size_t ri, bool is_probe, bool *applied)
+{
+    worker *w = j->w;
+    const ilg__plugin_rule *r = &w->p->rules.items[ri];
+    ilg__plugin_env env = { &j->resolver, 0, ILG_NO_LOCAL, j->have_shape && j->shape.returns,
+                            w->snippet };
+    if (r->action == ILG__ACT_PROBE_ENTRY || r->action == ILG__ACT_PROBE_EXIT) {
+        env.probe_token = find_probe(w, j->ms->md, j->ms->module, ri);
+        if (!env.probe_token || is_probe) {
+            COUNT(w, skipped);
+            return true;
+        }
+        if (r->action == ILG__ACT_PROBE_EXIT && env.returns_value)
+            env.ret_local = local_of_type(j->ms->md, w->body->local_sig, j->msig, &j->shape);
     }
-    if (!matched)
-        goto done;
-    COUNT(w, matched);
-    if (info->lpVtbl->GetILFunctionBody(info, mod, tok, &header, &size) != S_OK || !header)
-        goto done; /* no IL (abstract, runtime-implemented, P/Invoke) */
-    ilg_status st = ilg_body_decode(w->body, header, size);
+    const char *how = "";
+    ilg_status st = ilg__plugin_apply(w->body, r, &env, &how);
     if (st != ILG_OK) {
-        rewrite_fail(w, md, mod, tok, owner, full, "decode: %s: %s", ilg_status_name(st),
-                     ilg_last_diag()->message);
-        goto done;
+        job_fail(j, "%s: %s: %s", ilg__plugin_action_name(r->action), ilg_status_name(st),
+                 ilg_last_diag()->message);
+        return false;
     }
-    uint32_t old_count = w->body->count;
+    j->edited |= r->action != ILG__ACT_IDENTITY;
+    j->replaced |= r->action == ILG__ACT_REPLACE;
+    *applied = true;
+    size_t alen = strlen(j->actions);
+    if (w->p->log_rewrites && alen + 2 < sizeof j->actions)
+        snprintf(j->actions + alen, sizeof j->actions - alen, "%s%s(%s)", alen ? "," : "",
+                 ilg__plugin_action_name(r->action), how);
+    return true;
+}
+
+/* Decodes the original body and applies every matching rule to it, in file order.
+ * False when no rule applied or a step failed (logged). */
+static bool job_apply(job *j)
+{
+    worker *w = j->w;
+    plugin *p = w->p;
+    ilg_status st = ilg_body_decode(w->body, j->header, j->size);
+    if (st != ILG_OK) {
+        job_fail(j, "decode: %s: %s", ilg_status_name(st), ilg_last_diag()->message);
+        return false;
+    }
+    j->old_count = w->body->count;
     /* The log's old->new offset map: the original offsets, and tags the editor carries. */
     if (p->log_rewrites) {
-        old_offsets = malloc(((size_t)old_count + 1) * sizeof *old_offsets);
-        if (!old_offsets)
-            goto done;
-        for (uint32_t i = 0; i < old_count; i++) {
-            old_offsets[i] = w->body->instrs[i].offset;
+        j->old_offsets = malloc(((size_t)j->old_count + 1) * sizeof *j->old_offsets);
+        if (!j->old_offsets)
+            return false;
+        for (uint32_t i = 0; i < j->old_count; i++) {
+            j->old_offsets[i] = w->body->instrs[i].offset;
             w->body->instrs[i].reserved = (uint16_t)(i < 0xFFFF ? i + 1 : 0);
         }
     }
-
-    method_shape shape = { 0 };
-    bool have_shape = msig && parse_method_sig(msig, sig_len, &shape);
-    ilg_stack_resolver resolver = { call_shape, ms, have_shape ? (shape.returns ? 1 : 0) : -1 };
-    size_t alen = 0;
-    bool is_probe = false;
+    j->have_shape = j->msig && parse_method_sig(j->msig, j->sig_len, &j->shape);
+    j->resolver = (ilg_stack_resolver){ call_shape, j->ms,
+                                        j->have_shape ? (j->shape.returns ? 1 : 0) : -1 };
+    bool is_probe = false, applied = false;
     for (size_t i = 0; i < p->rules.count; i++)
         if (p->rules.items[i].action == ILG__ACT_PROBE_ENTRY ||
             p->rules.items[i].action == ILG__ACT_PROBE_EXIT)
-            is_probe |= find_probe(w, md, mod, i)->token == tok;
-    for (size_t i = 0; i < p->rules.count; i++) {
-        const ilg__plugin_rule *r = &p->rules.items[i];
-        if (!ilg__plugin_rule_matches(r, full, simple))
-            continue;
-        ilg__plugin_env env = { &resolver, 0, ILG_NO_LOCAL, have_shape && shape.returns,
-                                w->snippet };
-        if (r->action == ILG__ACT_PROBE_ENTRY || r->action == ILG__ACT_PROBE_EXIT) {
-            env.probe_token = find_probe(w, md, mod, i)->token;
-            if (!env.probe_token || is_probe) {
-                /* No probe in this module, or this method is a probe itself (probes
-                 * calling probes would recurse): not an error. */
-                COUNT(w, skipped);
-                continue;
-            }
-            if (r->action == ILG__ACT_PROBE_EXIT && env.returns_value)
-                env.ret_local = local_of_type(md, w->body->local_sig, msig, &shape);
-        }
-        const char *how = "";
-        st = ilg__plugin_apply(w->body, r, &env, &how);
-        if (st != ILG_OK) {
-            rewrite_fail(w, md, mod, tok, owner, full, "%s: %s: %s",
-                         ilg__plugin_action_name(r->action), ilg_status_name(st),
-                         ilg_last_diag()->message);
-            goto done;
-        }
-        if (r->action != ILG__ACT_IDENTITY)
-            edited = true;
-        replaced |= r->action == ILG__ACT_REPLACE;
-        applied = true;
-        if (p->log_rewrites && alen + 2 < sizeof actions)
-            alen += (size_t)snprintf(actions + alen, sizeof actions - alen, "%s%s(%s)",
-                                     alen ? "," : "", ilg__plugin_action_name(r->action), how);
-        if (alen >= sizeof actions)
-            alen = sizeof actions - 1;
-    }
-    if (!applied)
-        goto done;
+            is_probe |= find_probe(w, j->ms->md, j->ms->module, i) == j->tok;
+    for (size_t i = 0; i < p->rules.count; i++)
+        if (ilg__plugin_rule_matches(&p->rules.items[i], j->full, j->simple) &&
+            !job_rule(j, i, is_probe, &applied))
+            return false;
+    return applied;
+}
 
-    /* Identity keeps every form (an untouched body comes out byte for byte). Mutations
-     * (same stack effect by construction) and probes (a static void() call at depth 0,
-     * or before a ret with only the return value on the stack) never deepen the stack,
-     * so a fat body keeps its declared maxstack and skips a data flow pass, and so does a
-     * tiny body that still fits a tiny header (which records no maxstack). A tiny body
-     * that grows past 63 bytes and a replacement (a new body) get their exact maxstack;
-     * when a call's shape is unknown there, the old forms and maxstack stay. */
+/* Encodes the edited body into w->out. Identity keeps every form (an untouched body
+ * comes out byte for byte). Mutations (same stack effect by construction) and probes (a
+ * static void() call at depth 0, or before a ret with only the return value on the
+ * stack) never deepen the stack, so a fat body keeps its declared maxstack and skips a
+ * data flow pass, and so does a tiny body that still fits a tiny header (which records
+ * no maxstack). A tiny body that grows past 63 bytes and a replacement (a new body) get
+ * their exact maxstack; when a call's shape is unknown there, the old forms and
+ * maxstack stay. */
+static bool job_encode(job *j)
+{
+    worker *w = j->w;
+    ilg_status st;
     w->out.len = 0;
-    if (edited && !replaced && w->body->header == ILG_HEADER_FAT) {
+    if (j->edited && !j->replaced && w->body->header == ILG_HEADER_FAT) {
         st = ilg_body_encode(w->body, ILG_ENCODE_OPTIMIZE_KEEP_MAXSTACK, NULL, &w->out);
         if (st != ILG_OK && st != ILG_E_NOMEM) {
             w->out.len = 0;
             st = ilg_body_encode(w->body, ILG_ENCODE_PRESERVE, NULL, &w->out);
         }
-    } else if (edited) {
+    } else if (j->edited) {
         /* A tiny body first as it is (maxstack 8, which a tiny header implies and does not
          * record): when the result is still tiny, those are the bytes the data flow would
          * give. */
         bool tiny_done = false;
-        if (!replaced) {
+        if (!j->replaced) {
             st = ilg_body_encode(w->body, ILG_ENCODE_OPTIMIZE_KEEP_MAXSTACK, NULL, &w->out);
             tiny_done = st == ILG_OK && w->body->header == ILG_HEADER_TINY;
         }
         if (!tiny_done) {
             w->out.len = 0;
-            st = ilg_body_encode(w->body, ILG_ENCODE_OPTIMIZE, &resolver, &w->out);
+            st = ilg_body_encode(w->body, ILG_ENCODE_OPTIMIZE, &j->resolver, &w->out);
         }
         if (st != ILG_OK && st != ILG_E_NOMEM) {
             w->out.len = 0;
@@ -730,49 +856,153 @@ static void rewrite(worker *w, FunctionID fid)
         st = ilg_body_encode(w->body, ILG_ENCODE_PRESERVE, NULL, &w->out);
     }
     if (st != ILG_OK) {
-        rewrite_fail(w, md, mod, tok, owner, full, "encode: %s: %s", ilg_status_name(st),
-                     ilg_last_diag()->message);
-        goto done;
+        job_fail(j, "encode: %s: %s", ilg_status_name(st), ilg_last_diag()->message);
+        return false;
     }
-    if (!ms->alloc &&
-        (info->lpVtbl->GetILFunctionBodyAllocator(info, mod, &ms->alloc) != S_OK || !ms->alloc))
+    return true;
+}
+
+/* Copies w->out into the module's IMethodMalloc and installs it; the new body, or NULL
+ * after logging why not. */
+static const uint8_t *job_install(job *j)
+{
+    worker *w = j->w;
+    plugin *p = w->p;
+    ICorProfilerInfo3 *info = p->info;
+    module_state *ms = j->ms;
+    if (!ms->alloc && (info->lpVtbl->GetILFunctionBodyAllocator(info, ms->module, &ms->alloc) !=
+                           S_OK ||
+                       !ms->alloc))
         ms->alloc = NULL;
-    if (!(alloc = ms->alloc)) {
-        rewrite_fail(w, md, mod, tok, owner, full, "no IMethodMalloc");
-        goto done;
+    if (!ms->alloc) {
+        job_fail(j, "no IMethodMalloc");
+        return NULL;
     }
     /* A fat header must be 4-byte aligned; the allocator promises nothing about it. */
-    uint8_t *mem = alloc->lpVtbl->Alloc(alloc, (ULONG)w->out.len + 3);
+    uint8_t *mem = ms->alloc->lpVtbl->Alloc(ms->alloc, (ULONG)w->out.len + 3);
     if (!mem) {
-        rewrite_fail(w, md, mod, tok, owner, full, "IMethodMalloc::Alloc(%zu) returned NULL",
-                     w->out.len + 3);
-        goto done;
+        job_fail(j, "IMethodMalloc::Alloc(%zu) returned NULL", w->out.len + 3);
+        return NULL;
     }
     uint8_t *at = (uint8_t *)(((uintptr_t)mem + 3) & ~(uintptr_t)3);
     memcpy(at, w->out.data, w->out.len);
-    HRESULT hr = info->lpVtbl->SetILFunctionBody(info, mod, tok, at);
+    HRESULT hr = info->lpVtbl->SetILFunctionBody(info, ms->module, j->tok, at);
     if (hr != S_OK) {
-        rewrite_fail(w, md, mod, tok, owner, full, "SetILFunctionBody returned 0x%08x",
-                     (unsigned)hr);
-        goto done;
+        job_fail(j, "SetILFunctionBody returned 0x%08x", (unsigned)hr);
+        return NULL;
     }
     COUNT(w, rewritten);
     if (!p->log_rewrites)
-        goto done;
-    offsets = malloc(4096);
+        return at;
+    LPCBYTE base = NULL;
+    char *offsets = malloc(4096);
     if (offsets)
-        log_offsets(w, old_offsets, old_count, offsets, 4096);
-    info->lpVtbl->GetModuleInfo(info, mod, &base, 0, NULL, NULL, NULL);
+        log_offsets(w, j->old_offsets, j->old_count, offsets, 4096);
+    info->lpVtbl->GetModuleInfo(info, ms->module, &base, 0, NULL, NULL, NULL);
     /* Positions relative to the module base: under CoreCLR new bodies lie below it. */
-    ptrdiff_t old_rel = header - base, new_rel = at - base;
-    plog(p, "rewrite %s (0x%08x) %s old=%s0x%llx+%u new=%s0x%llx+%zu offsets=%s", full,
-         (unsigned)tok, actions, old_rel < 0 ? "-" : "",
-         (unsigned long long)(old_rel < 0 ? -old_rel : old_rel), (unsigned)size,
+    ptrdiff_t old_rel = j->header - base, new_rel = at - base;
+    plog(p, "rewrite %s (0x%08x) %s old=%s0x%llx+%u new=%s0x%llx+%zu offsets=%s", j->full,
+         (unsigned)j->tok, j->actions, old_rel < 0 ? "-" : "",
+         (unsigned long long)(old_rel < 0 ? -old_rel : old_rel), (unsigned)j->size,
          new_rel < 0 ? "-" : "", (unsigned long long)(new_rel < 0 ? -new_rel : new_rel),
          w->out.len, offsets ? offsets : "?");
-done:
     free(offsets);
-    free(old_offsets);
+    return at;
+}
+
+/* A method's first compilation: every matching rule applied to the IL GetILFunctionBody
+ * gives now (the original) and the result installed. *body, *size: what was installed
+ * (NULL, 0 when the method keeps its IL). */
+static void rewrite(worker *w, module_state *ms, mdMethodDef tok, const uint8_t **body,
+                    uint32_t *size)
+{
+    ICorProfilerInfo3 *info = w->p->info;
+    job j = { .w = w, .ms = ms, .tok = tok };
+    *body = NULL;
+    *size = 0;
+    if (!job_match(&j))
+        return;
+    COUNT(w, matched);
+    if (info->lpVtbl->GetILFunctionBody(info, ms->module, tok, &j.header, &j.size) != S_OK ||
+        !j.header)
+        return; /* no IL (abstract, runtime-implemented, P/Invoke) */
+    if (job_apply(&j) && job_encode(&j) && (*body = job_install(&j)))
+        *size = (uint32_t)w->out.len;
+    free(j.old_offsets);
+}
+
+/* A later compilation of a method whose body the plugin installed (tier-up, OSR,
+ * another instantiation): CoreCLR keeps the body per token, so GetILFunctionBody
+ * gives it back and there is nothing to do; any other body is replaced by it again. */
+static void recompiled(worker *w, module_state *ms, FunctionID fid, mdMethodDef tok,
+                       const uint8_t *body, uint32_t size, bool waited)
+{
+    plugin *p = w->p;
+    ICorProfilerInfo3 *info = p->info;
+    LPCBYTE now = NULL;
+    ULONG now_size = 0;
+    char full[2 * NAME_CAP + 4];
+    const char *what = "in place";
+    HRESULT hr = S_OK;
+    if (info->lpVtbl->GetILFunctionBody(info, ms->module, tok, &now, &now_size) != S_OK ||
+        now != body) {
+        hr = info->lpVtbl->SetILFunctionBody(info, ms->module, tok, body);
+        if (hr == S_OK)
+            COUNT(w, restored);
+        else
+            COUNT(w, failed);
+        what = hr == S_OK ? "set again" : "lost";
+    }
+    if (hr == S_OK && now == body && !p->log_rewrites)
+        return;
+    name_method(w, ms, tok, full);
+    if (hr != S_OK)
+        plog(p, "FAIL %s (0x%08x): recompiled, found another body and SetILFunctionBody "
+                "returned 0x%08x",
+             full, (unsigned)tok, (unsigned)hr);
+    else
+        plog(p, "recompile %s (0x%08x) function 0x%llx: body (%u bytes) %s%s", full,
+             (unsigned)tok, (unsigned long long)fid, (unsigned)size, what,
+             waited ? " after waiting for another thread" : "");
+}
+
+/* JITCompilationStarted: the first compilation of a method builds its body, every later
+ * one (or one on another thread meanwhile, which waits) reuses it. */
+static void on_jit(worker *w, FunctionID fid)
+{
+    plugin *p = w->p;
+    ICorProfilerInfo3 *info = p->info;
+    ClassID cls = 0;
+    ModuleID mod = 0;
+    mdToken tok = 0;
+    module_state *ms = NULL;
+    const uint8_t *body = NULL;
+    uint32_t size = 0;
+    bool waited = false;
+    COUNT(w, jit);
+    if (info->lpVtbl->GetFunctionInfo(info, fid, &cls, &mod, &tok) != S_OK ||
+        !(ms = module_state_get(w, mod)))
+        return;
+    if (!ms->noted)
+        ms->noted = ilg__plugin_methods_note_module(p->methods, mod);
+    switch (ilg__plugin_methods_claim(p->methods, mod, tok, &body, &size, &waited)) {
+    case ILG__CLAIM_DONE:
+        COUNT(w, recompiles);
+        if (body)
+            recompiled(w, ms, fid, tok, body, size, waited);
+        break;
+    case ILG__CLAIM_MINE:
+        COUNT(w, methods);
+        rewrite(w, ms, tok, &body, &size);
+        ilg__plugin_methods_finish(p->methods, mod, tok, body, size);
+        break;
+    case ILG__CLAIM_NOMEM:
+        /* Without an entry a later compilation would rewrite the rewrite: leave it. */
+        COUNT(w, failed);
+        plog(p, "FAIL function 0x%llx (0x%08x): no memory for the method table",
+             (unsigned long long)fid, (unsigned)tok);
+        break;
+    }
 }
 
 /* ---- workers ------------------------------------------------------------------------ */
@@ -793,11 +1023,7 @@ static void worker_free(worker *w)
 static void worker_forget(worker *w, ModuleID module)
 {
     module_state_forget(w, module);
-    size_t kept = 0;
-    for (size_t i = 0; i < w->probe_count; i++)
-        if (w->probes[i].module != module)
-            w->probes[kept++] = w->probes[i];
-    w->probe_count = kept;
+    probe_drop(w->probes, &w->probe_count, module);
     if (w->name_module == module)
         w->name_module = 0;
 }
@@ -894,25 +1120,90 @@ static ULONG cb_Release(ICorProfilerCallback3 *This)
             worker_free(w);
         }
         free(p->forget);
+        ilg__plugin_methods_free(p->methods);
+        free(p->probe_of);
+        free(p->probes);
         if (p->log && p->log != stderr)
             fclose(p->log);
+        free(p->log_buf);
+        pthread_mutex_destroy(&p->probe_lock);
         pthread_mutex_destroy(&p->lock);
         free(p);
     }
     return left;
 }
 
+/* The log: ILGRAFT_LOG with each "%p" replaced by the process id ("%%" by "%"), opened
+ * for append, else stderr. A process that starts processes (dotnet build, a compiler
+ * server) hands them its environment, so each child loads the plugin with the same
+ * ILGRAFT_LOG: appending keeps the parent's lines, and "%p" gives each its own file.
+ * Every line goes out in one write(2) (a buffer larger than any line; O_APPEND), so
+ * processes sharing one file interleave whole lines; each starts with a line naming
+ * the process. */
+static void open_log(plugin *p)
+{
+    const char *pattern = getenv("ILGRAFT_LOG");
+    char path[4096], cmd[512] = "";
+    size_t o = 0;
+    p->log = stderr;
+    if (!pattern || !*pattern)
+        return;
+    for (const char *c = pattern; *c && o + 24 < sizeof path; c++) {
+        if (c[0] == '%' && c[1] == 'p') {
+            o += (size_t)snprintf(path + o, sizeof path - o, "%ld", (long)getpid());
+            c++;
+        } else {
+            path[o++] = *c;
+            c += c[0] == '%' && c[1] == '%';
+        }
+    }
+    path[o] = 0;
+    FILE *f = fopen(path, "a");
+    if (!f) {
+        plog(p, "cannot open ILGRAFT_LOG %s: %s; logging to stderr", path, strerror(errno));
+        return;
+    }
+    enum { LOG_BUF = 64 * 1024 };
+    if ((p->log_buf = malloc(LOG_BUF)))
+        setvbuf(f, p->log_buf, _IOLBF, LOG_BUF);
+    p->log = f;
+    /* The program: /proc/self/cmdline, its NUL-separated arguments joined by spaces. */
+    FILE *c = fopen("/proc/self/cmdline", "r");
+    if (c) {
+        size_t n = fread(cmd, 1, sizeof cmd - 1, c);
+        fclose(c);
+        for (size_t i = 0; i + 1 < n; i++)
+            if (!cmd[i])
+                cmd[i] = ' ';
+        cmd[n] = 0;
+    }
+    plog(p, "process %ld: %s", (long)getpid(), cmd[0] ? cmd : "?");
+}
+
+/* Per rule, the first rule that names the same probe: rules sharing a probe share its
+ * lookup and its "not found" line. */
+static bool probe_ids(plugin *p)
+{
+    const ilg__plugin_rules *r = &p->rules;
+    if (!(p->probe_of = calloc(r->count ? r->count : 1, sizeof *p->probe_of)))
+        return false;
+    for (size_t i = 0; i < r->count; i++) {
+        p->probe_of[i] = i;
+        for (size_t k = 0; k < i && r->items[i].probe_type; k++)
+            if (r->items[k].probe_type && strcmp(r->items[k].probe_type, r->items[i].probe_type) == 0 &&
+                strcmp(r->items[k].probe_method, r->items[i].probe_method) == 0) {
+                p->probe_of[i] = k;
+                break;
+            }
+    }
+    return true;
+}
+
 static HRESULT cb_Initialize(ICorProfilerCallback3 *This, IUnknown *unk)
 {
     plugin *p = impl_from_ICorProfilerCallback3(This);
-    const char *log_path = getenv("ILGRAFT_LOG");
-    if (log_path && *log_path && !p->log) {
-        p->log = fopen(log_path, "w");
-        if (p->log)
-            setvbuf(p->log, NULL, _IOLBF, 0);
-    }
     if (!p->log)
-        p->log = stderr;
+        open_log(p);
     const char *level = getenv("ILGRAFT_LOG_LEVEL");
     p->log_rewrites = !(level && strcmp(level, "failures") == 0);
     const char *rules = getenv("ILGRAFT_RULES");
@@ -924,6 +1215,10 @@ static HRESULT cb_Initialize(ICorProfilerCallback3 *This, IUnknown *unk)
     if (st != ILG_OK) {
         plog(p, "rules: %s: %s", ilg_status_name(st), ilg_last_diag()->message);
         return E_FAIL;
+    }
+    if (!probe_ids(p)) {
+        plog(p, "no memory for the rules' probes");
+        return E_OUTOFMEMORY;
     }
     p->names_needed = p->log_rewrites;
     for (size_t i = 0; i < p->rules.count; i++)
@@ -949,31 +1244,50 @@ static HRESULT cb_Initialize(ICorProfilerCallback3 *This, IUnknown *unk)
 static HRESULT cb_Shutdown(ICorProfilerCallback3 *This)
 {
     plugin *p = impl_from_ICorProfilerCallback3(This);
-    unsigned long jit = 0, matched = 0, rewritten = 0, failed = 0, skipped = 0, threads = 0;
+    unsigned long jit = 0, methods = 0, matched = 0, rewritten = 0, failed = 0, skipped = 0,
+                  recompiles = 0, restored = 0, threads = 0;
     pthread_mutex_lock(&p->lock);
-    for (const worker *w = p->workers; w; w = w->next) {
+    for (worker *w = p->workers; w; w = w->next) {
         threads++;
         jit += atomic_load_explicit(&w->jit, memory_order_relaxed);
+        methods += atomic_load_explicit(&w->methods, memory_order_relaxed);
         matched += atomic_load_explicit(&w->matched, memory_order_relaxed);
         rewritten += atomic_load_explicit(&w->rewritten, memory_order_relaxed);
         failed += atomic_load_explicit(&w->failed, memory_order_relaxed);
         skipped += atomic_load_explicit(&w->skipped, memory_order_relaxed);
+        recompiles += atomic_load_explicit(&w->recompiles, memory_order_relaxed);
+        restored += atomic_load_explicit(&w->restored, memory_order_relaxed);
     }
     pthread_mutex_unlock(&p->lock);
-    /* threads: workers made, i.e. the most threads that had JIT-compiled at one time and
-     * not yet exited (an exited thread's worker goes to the next new one). */
-    plog(p, "summary jit=%lu matched=%lu rewritten=%lu failed=%lu skipped=%lu threads=%lu", jit,
-         matched, rewritten, failed, skipped, threads);
+    /* jit: JITCompilationStarted events; methods: distinct methods among them; matched,
+     * rewritten, failed, skipped: per method, at its first compilation; recompiles: the
+     * events for methods handled before; restored: recompiles that found another body
+     * and set the plugin's again. threads: workers made, i.e. the most threads that had
+     * JIT-compiled at one time and not yet exited (an exited thread's worker goes to
+     * the next new one). */
+    plog(p,
+         "summary jit=%lu methods=%lu matched=%lu rewritten=%lu failed=%lu skipped=%lu "
+         "recompiles=%lu restored=%lu threads=%lu",
+         jit, methods, matched, rewritten, failed, skipped, recompiles, restored, threads);
     return S_OK;
 }
 
 /* A ModuleID can be reused once its module is unloaded (collectible assemblies): what
- * is cached under the id belongs to the old module and goes before the new one JITs. */
+ * is cached or recorded under the id belongs to the old module and goes before the new
+ * one JITs: the methods' bodies and the probes here, each worker's caches through the
+ * forget log. */
 static HRESULT cb_ModuleLoadFinished(ICorProfilerCallback3 *This, ModuleID moduleId,
                                      HRESULT hrStatus)
 {
     plugin *p = impl_from_ICorProfilerCallback3(This);
     HRESULT hr = S_OK;
+    size_t dropped = ilg__plugin_methods_forget(p->methods, moduleId);
+    if (dropped && p->log_rewrites)
+        plog(p, "module 0x%llx reused: %zu methods' bodies forgotten", (unsigned long long)moduleId,
+             dropped);
+    pthread_mutex_lock(&p->probe_lock);
+    probe_drop(p->probes, &p->probe_count, moduleId);
+    pthread_mutex_unlock(&p->probe_lock);
     pthread_mutex_lock(&p->lock);
     size_t n = atomic_load_explicit(&p->forget_count, memory_order_relaxed);
     if (n == p->forget_cap) {
@@ -999,7 +1313,7 @@ static HRESULT cb_JITCompilationStarted(ICorProfilerCallback3 *This, FunctionID 
     plugin *p = impl_from_ICorProfilerCallback3(This);
     worker *w = worker_get(p);
     if (w)
-        rewrite(w, functionId);
+        on_jit(w, functionId);
     else
         plog(p, "FAIL function 0x%llx: no memory for this thread's state",
              (unsigned long long)functionId);
@@ -1065,9 +1379,10 @@ static HRESULT cf_CreateInstance(IClassFactory *This, IUnknown *outer, REFIID ri
     atomic_init(&p->refs, 1);
     atomic_init(&p->forget_count, 0);
     pthread_mutex_init(&p->lock, NULL);
-    if (pthread_key_create(&p->key, worker_retire) != 0) {
-        pthread_mutex_destroy(&p->lock);
-        free(p);
+    pthread_mutex_init(&p->probe_lock, NULL);
+    if (ilg__plugin_methods_new(&p->methods) != ILG_OK ||
+        pthread_key_create(&p->key, worker_retire) != 0) {
+        cb_Release(&p->ICorProfilerCallback3_iface);
         return E_OUTOFMEMORY;
     }
     p->have_key = true;

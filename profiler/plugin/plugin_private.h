@@ -60,4 +60,38 @@ typedef struct ilg__plugin_env {
 ilg_status ilg__plugin_apply(ilg_body *b, const ilg__plugin_rule *rule,
                              const ilg__plugin_env *env, const char **how);
 
+/* ---- methods.c: the methods handled so far, shared by every JIT thread ---------- */
+
+/* CoreCLR compiles a method again at tier-up, for on-stack replacement and for each
+ * value-type instantiation of a generic method; GetILFunctionBody then returns the body
+ * the plugin installed. The table records, per (ModuleID, MethodDef token), the body
+ * installed the first time (or none), so that every later compilation gets that body
+ * instead of a rewrite of the rewrite. Thread-safe; striped locks, no global one. */
+typedef struct ilg__plugin_methods ilg__plugin_methods;
+
+typedef enum ilg__method_claim {
+    ILG__CLAIM_MINE,  /* first time: the caller builds, then calls ilg__plugin_methods_finish */
+    ILG__CLAIM_DONE,  /* handled before: *body, *size are what was installed (NULL: nothing) */
+    ILG__CLAIM_NOMEM
+} ilg__method_claim;
+
+ilg_status ilg__plugin_methods_new(ilg__plugin_methods **out);
+void ilg__plugin_methods_free(ilg__plugin_methods *t);
+/* Claims (module, token). A method another thread is building is waited for (*waited
+ * true), then reported DONE. Every MINE claim must be finished, or waiters wait for
+ * ever. */
+ilg__method_claim ilg__plugin_methods_claim(ilg__plugin_methods *t, uintptr_t module,
+                                            uint32_t token, const uint8_t **body,
+                                            uint32_t *size, bool *waited);
+/* Records the body installed for a claimed method (NULL, 0: left as it was) and wakes
+ * the threads waiting for it. The body stays the runtime's (IMethodMalloc memory). */
+void ilg__plugin_methods_finish(ilg__plugin_methods *t, uintptr_t module, uint32_t token,
+                                const uint8_t *body, uint32_t size);
+/* Notes that module has entries (call before its first claim); false when memory is
+ * short, and then the module's entries would survive the reuse of its id. */
+bool ilg__plugin_methods_note_module(ilg__plugin_methods *t, uintptr_t module);
+/* Drops every entry of module (its id now names a newly loaded module); returns how
+ * many. Cheap for a module that has none. */
+size_t ilg__plugin_methods_forget(ilg__plugin_methods *t, uintptr_t module);
+
 #endif

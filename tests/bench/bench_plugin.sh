@@ -31,8 +31,10 @@ cat >"$work/none.json" <<'JSON'
 JSON
 
 now() { date +%s%N; }
-# host RULES: one session over the assembly, the plugin's log to $work/log.
+# host RULES: one session over the assembly, the plugin's log to $work/log (a new one:
+# the plugin appends).
 host() {
+  rm -f "$work/log"
   ILGRAFT_RULES=$1 ILGRAFT_LOG=$work/log "$ilgraft" run --profiler "$plugin" --clsid "$clsid" \
     "$asm" >/dev/null
 }
@@ -47,6 +49,7 @@ host "$work/probe.json"
 summary=$(grep 'summary' "$work/log")
 rewritten=$(sed -n 's/.* rewritten=\([0-9]*\).*/\1/p' <<<"$summary")
 failed=$(sed -n 's/.* failed=\([0-9]*\).*/\1/p' <<<"$summary")
+rm -f "$work/log"
 m_probe=$(ILGRAFT_RULES=$work/probe.json ILGRAFT_LOG=$work/log \
   rss "$ilgraft" run --profiler "$plugin" --clsid "$clsid" "$asm")
 m_none=$(ILGRAFT_RULES=$work/none.json ILGRAFT_LOG=$work/log \
@@ -73,6 +76,7 @@ coreclr() { # coreclr RULES|none
   if [ "$1" = none ]; then
     "$dotnet" "$prog" >/dev/null
   else
+    rm -f "$work/clr.log"
     CORECLR_ENABLE_PROFILING=1 CORECLR_PROFILER=$clsid CORECLR_PROFILER_PATH=$plugin \
       ILGRAFT_RULES=$1 ILGRAFT_LOG=$work/clr.log "$dotnet" "$prog" >/dev/null
   fi

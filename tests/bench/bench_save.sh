@@ -13,7 +13,10 @@
 #            and GC threads) uses more than one CPU too. Same bodies, other places in
 #            the arena: its output is checked like the others.
 #   ilgraft-report  the same with the full per-method report on stdout and a plugin log
-#            line per rewrite, the interactive default; printed for comparison.
+#            line per rewrite, the interactive default; printed for comparison, with what
+#            it adds to the ilgraft run (goal: at most 25%), and what each half adds
+#            alone (the host's report with ILGRAFT_LOG_LEVEL=failures; the plugin's
+#            log with --summary).
 # PROBE is a static void() method of the assembly itself (default for Mono's mscorlib:
 # System.Threading.Thread::MemoryBarrier), so neither side has to add metadata. Both run
 # ROUNDS times, interleaved; prints each one's mean whole-process wall and CPU time,
@@ -39,7 +42,8 @@ cecil=$(ls -d /usr/lib/mono/gac/Mono.Cecil/*/Mono.Cecil.dll 2>/dev/null | sort -
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-mkdir -p "$tmp/cecil_out" "$tmp/ilgraft_out" "$tmp/threads_out" "$tmp/report_out"
+mkdir -p "$tmp/cecil_out" "$tmp/ilgraft_out" "$tmp/threads_out" "$tmp/report_out" \
+  "$tmp/host_out" "$tmp/log_out"
 # The peer is built by the build (target bench_save_cecil) or, without one, here.
 if [ -n "$prebuilt" ] && [ -r "$prebuilt" ]; then
   cp "$prebuilt" "$tmp/cecilweave.exe"
@@ -63,10 +67,13 @@ tools = {
     "ilgraft-threads": host + ["--summary", "--jit-threads", str(threads), "--save",
                                tmp + "/threads_out", asm],
     "ilgraft-report": host + ["--save", tmp + "/report_out", asm],
+    "host-report": host + ["--save", tmp + "/host_out", asm],
+    "plugin-log": host + ["--summary", "--save", tmp + "/log_out", asm],
     "cecil": ["mono", tmp + "/cecilweave.exe", asm, tmp + "/cecil_out/" + name, probe],
 }
 quiet = dict(env, ILGRAFT_LOG_LEVEL="failures")
-envs = {"ilgraft": quiet, "ilgraft-threads": quiet, "ilgraft-report": env, "cecil": env}
+envs = {"ilgraft": quiet, "ilgraft-threads": quiet, "ilgraft-report": env, "host-report": quiet,
+        "plugin-log": env, "cecil": env}
 def run(argv, env, capture=False):
     # Output goes to files, not pipes: the host's report for every method of mscorlib
     # would fill a pipe that nobody reads while we wait.
@@ -91,8 +98,9 @@ for r in range(rounds):
 probe_call = "call void class %s()" % probe
 counts = {}
 # The report changes nothing in what is saved.
-if open("%s/report_out/%s" % (tmp, name), "rb").read() != open("%s/ilgraft_out/%s" % (tmp, name), "rb").read():
-    sys.exit("bench_save: the saved image differs between the summary and the full-report runs")
+for k in ("report", "host", "log"):
+    if open("%s/%s_out/%s" % (tmp, k, name), "rb").read() != open("%s/ilgraft_out/%s" % (tmp, name), "rb").read():
+        sys.exit("bench_save: the saved image differs between the summary and the %s run" % k)
 for k in ("ilgraft", "threads", "cecil"):
     out = "%s/%s_out/%s" % (tmp, k, name)
     v = subprocess.run([ilgraft, "verify", out], capture_output=True, text=True)
@@ -127,5 +135,9 @@ print("cecil weave+write:  %8.1f ms wall  %8.1f ms cpu  peak %7d KB" % (wc * 1e3
 print("ratios (cecil / ilgraft): wall %.1fx, cpu %.1fx, memory %.1fx" % (wc / wi, cc / ci, mc / mi))
 print("  --jit-threads %-3d        wall %.1fx, cpu %.1fx, memory %.1fx" % (threads, wc / wt, cc / ct, mc / mt))
 print("  with full report:        wall %.1fx, cpu %.1fx, memory %.1fx" % (wc / wr, cc / cr, mc / mr))
+print("the full report adds (goal: 25%%): wall %+.0f%%, cpu %+.0f%%" % (100 * (wr / wi - 1), 100 * (cr / ci - 1)))
+for k, what in (("host-report", "the host's report alone"), ("plugin-log", "the plugin's log alone")):
+    w, c = tot[k][0] / rounds, tot[k][1] / rounds
+    print("  %-24s wall %+.0f%%, cpu %+.0f%%" % (what + ":", 100 * (w / wi - 1), 100 * (c / ci - 1)))
 print("load average: %s" % open("/proc/loadavg").read().split()[0])
 PY

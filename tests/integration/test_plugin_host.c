@@ -9,8 +9,11 @@
  * Needs Mono's ilasm, monodis and mono: without them "SKIP: ..." and pass, except under
  * CI=true, where it fails. */
 #include <check.h>
+#include <dirent.h>
 #include <dlfcn.h>
 #include <jansson.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +24,7 @@
 #include "ilgraft/hostmem.h"
 #include "ilgraft/loader.h"
 #include "ilgraft/save.h"
+#include "plugin_private.h"
 #include "unit/fixture_util.h"
 
 #define PLUGIN_CLSID "{B2E3A7C4-6D15-4F38-9A21-5C7E0D3F8B94}"
@@ -36,6 +40,9 @@ static void setup(void)
     unlink(log_path);
     ck_assert_int_eq(mkdir(save_dir, 0700), 0);
     setenv("ILGRAFT_LOG", log_path, 1);
+    /* Every host run recompiles as CoreCLR does (OSR, tier 1, instantiations), strictly:
+     * a body rewritten again from the plugin's own output fails the run. */
+    setenv("ILG_HOST_RECOMPILE", "strict", 1);
     unsetenv("CORECLR_PROFILER");
     unsetenv("CORECLR_PROFILER_PATH");
     memset(&res, 0, sizeof res);
@@ -50,6 +57,7 @@ static void teardown(void)
     ck_assert_int_eq(system(cmd), 0);
     unsetenv("ILGRAFT_RULES");
     unsetenv("ILGRAFT_LOG");
+    unsetenv("ILG_HOST_RECOMPILE");
 }
 
 static bool have_mono(void)
@@ -63,6 +71,10 @@ static bool have_mono(void)
 
 /* `ilgraft run` with the plugin, `--rules FILE` (NULL: no rules anywhere), --json --save,
  * and the fixtures (NULL-terminated names). The CoreCLR tests pass ILGRAFT_RULES instead. */
+/* Rules through ILGRAFT_RULES instead of --rules (which ilgraft checks itself before
+ * loading the plugin): the plugin's own handling, as under CoreCLR. */
+static bool rules_by_env;
+
 static void run_host(const char *rules, const char *const *fixtures)
 {
     static char paths[8][256];
@@ -71,7 +83,9 @@ static void run_host(const char *rules, const char *const *fixtures)
     unsetenv("ILGRAFT_RULES");
     argv[n++] = ILG_CLI_PATH;
     argv[n++] = "run";
-    if (rules) {
+    if (rules && rules_by_env) {
+        setenv("ILGRAFT_RULES", rules, 1);
+    } else if (rules) {
         argv[n++] = "--rules";
         argv[n++] = rules;
     }
@@ -111,7 +125,8 @@ static char *output_of(const char *const argv[])
     return out;
 }
 
-/* monodis listing without the lines that name RVAs (those move by design). */
+/* monodis listing without the lines that name RVAs and the MVID (those change by
+ * design: docs/save.md). */
 static char *listing(const char *image)
 {
     const char *argv[] = { "monodis", image, NULL };
@@ -120,7 +135,8 @@ static char *listing(const char *image)
     for (char *line = text; *line;) {
         char *end = strchr(line, '\n');
         size_t len = end ? (size_t)(end - line + 1) : strlen(line);
-        if (!memmem(line, len, "// Method begins at RVA", 23)) {
+        if (!memmem(line, len, "// Method begins at RVA", 23) &&
+            !memmem(line, len, "// GUID = {", 11)) {
             memmove(w, line, len);
             w += len;
         }
@@ -165,6 +181,26 @@ static const char *method_status(json_t *report, size_t mod, const char *needle)
     }
     ck_abort_msg("no method %s in the report", needle);
     return NULL;
+}
+
+/* "jit=E methods=M" and the recompiles R = E - M that the plugin's summary must show,
+ * counted from the host's report: E the JIT events it delivered, M the methods that
+ * had any. */
+static void expected_events(json_t *report, char *jit_methods, size_t cap, unsigned *recompiles)
+{
+    unsigned events = 0, methods = 0;
+    size_t i, k;
+    json_t *mod, *m;
+    json_array_foreach(json_object_get(report, "modules"), i, mod) {
+        json_array_foreach(json_object_get(mod, "methods"), k, m) {
+            json_int_t e = json_integer_value(json_object_get(m, "jit_events"));
+            events += (unsigned)e;
+            methods += e > 0;
+        }
+    }
+    ck_assert_uint_gt(events, methods); /* the host did recompile */
+    snprintf(jit_methods, cap, "jit=%u methods=%u", events, methods);
+    *recompiles = events - methods;
 }
 
 static json_t *report(void)
@@ -596,7 +632,16 @@ START_TEST(wildcards_choose_the_methods)
 }
 END_TEST
 
-/* A probe the module does not have: the rule is skipped, nothing rewritten. */
+static unsigned count_in(const char *text, const char *needle)
+{
+    unsigned n = 0;
+    for (const char *p = strstr(text, needle); p; p = strstr(p + 1, needle))
+        n++;
+    return n;
+}
+
+/* A probe the module does not have: the rule is skipped, nothing rewritten, and the log
+ * says which probe is missing where and why. */
 START_TEST(missing_probe_skips_the_rule)
 {
     static const char *const fixtures[] = { "calc.exe", NULL };
@@ -604,10 +649,162 @@ START_TEST(missing_probe_skips_the_rule)
     ck_assert_msg(res.exited && res.status == 0, "host failed: %s", res.err);
     json_t *r = report();
     ck_assert_str_eq(method_status(r, 0, "Calc::Add"), "unchanged");
+    char events[64], summary[256];
+    unsigned recompiles;
+    expected_events(r, events, sizeof events, &recompiles);
     json_decref(r);
     char *log = read_log();
-    ck_assert_ptr_nonnull(strstr(log, "summary jit=4 matched=1 rewritten=0 failed=0 skipped=1"));
+    snprintf(summary, sizeof summary,
+             "summary %s matched=1 rewritten=0 failed=0 skipped=1 recompiles=%u restored=0 "
+             "threads=1", events, recompiles);
+    ck_assert_msg(strstr(log, summary), "want '%s' in %s", summary, log);
+    char image[256], want[400];
+    fx_path(image, sizeof image, "calc.exe");
+    snprintf(want, sizeof want, "probe Nowhere::Probe not found in %s (module 0x", image);
+    ck_assert_msg(strstr(log, want), "want \"%s\" in the log:\n%s", want, log);
+    ck_assert_uint_eq(count_in(log, "probe Nowhere::Probe not found in "), 1);
+    ck_assert_ptr_nonnull(strstr(log, "): no type Nowhere; rules with this probe skip the module\n"));
     free(log);
+}
+END_TEST
+
+/* Every way a probe can be missing, over two modules on three JIT threads: one line per
+ * module and probe (rules sharing a probe share it), however many threads looked, with
+ * the reason: the type, a nesting level, the method, or its signature (Calc::Add is
+ * int32(int32, int32): 00 02 08 08 08). */
+START_TEST(missing_probes_are_logged_once_per_module_with_the_reason)
+{
+    char calc[256], eh[256], want[512];
+    fx_path(calc, sizeof calc, "calc.exe");
+    fx_path(eh, sizeof eh, "eh.exe");
+    const char *argv[] = { ILG_CLI_PATH, "run", "--rules", RULES_DIR "missing_probes.json",
+                           "--profiler", ILG_PLUGIN_PATH, "--clsid", PLUGIN_CLSID,
+                           "--jit-threads", "3", calc, eh, NULL };
+    fx_result_free(&res);
+    ck_assert(fx_run(argv, &res));
+    ck_assert_msg(res.exited && res.status == 0, "host failed: %s", res.err);
+    char *log = read_log();
+    static const struct {
+        const char *probe, *calc_why, *eh_why;
+    } want_lines[] = {
+        { "Nowhere::Probe", "no type Nowhere", "no type Nowhere" },
+        { "Calc::Nothing", "no method Nothing in Calc", "no type Calc" },
+        { "Calc::Add", "Calc::Add (0x06000001) has signature 00 02 08 08 08, not static void() "
+                       "(00 00 01)", "no type Calc" },
+        { "Calc/Inner::Probe", "no type Inner nested in Calc", "no type Calc" },
+    };
+    for (size_t i = 0; i < sizeof want_lines / sizeof want_lines[0]; i++) {
+        char head[128];
+        snprintf(head, sizeof head, "probe %s not found in ", want_lines[i].probe);
+        ck_assert_msg(count_in(log, head) == 2, "want 2 \"%s\" lines:\n%s", head, log);
+        for (int m = 0; m < 2; m++) {
+            snprintf(want, sizeof want, "%s%s (module 0x", head, m ? eh : calc);
+            const char *line = strstr(log, want);
+            ck_assert_msg(line, "want \"%s\" in the log:\n%s", want, log);
+            snprintf(want, sizeof want, "): %s; rules with this probe skip the module\n",
+                     m ? want_lines[i].eh_why : want_lines[i].calc_why);
+            const char *end = strchr(line, '\n');
+            ck_assert_msg(end && strstr(line, want) && strstr(line, want) < end,
+                          "want \"%s\" in the line: %.*s", want, (int)(end - line), line);
+        }
+    }
+    ck_assert_uint_eq(count_in(log, " not found in "), 8);
+    ck_assert_ptr_null(strstr(log, "rewrite "));
+    free(log);
+}
+END_TEST
+
+/* A probe in a nested type, "Ns.Outer/Mid/Probes::Enter": each level looked up within
+ * the one before. The image's decoys (Outer::Enter, a top-level Probes::Enter, the
+ * nested Enter(int32)) print other lines, so Mono's output shows which one Work calls. */
+START_TEST(probe_in_a_nested_type_is_found)
+{
+    if (!have_mono())
+        return;
+    char image[128], outarg[160];
+    snprintf(image, sizeof image, "%s/nested_probe.exe", save_dir);
+    snprintf(outarg, sizeof outarg, "/output:%s", image);
+    const char *ilasm[] = { "ilasm", "/quiet", outarg, RULES_DIR "nested_probe.il", NULL };
+    free(output_of(ilasm));
+    char out_dir[128];
+    snprintf(out_dir, sizeof out_dir, "%s/out", save_dir);
+    ck_assert_int_eq(mkdir(out_dir, 0700), 0);
+    const char *argv[] = { ILG_CLI_PATH, "run", "--rules", RULES_DIR "nested_probe.json",
+                           "--profiler", ILG_PLUGIN_PATH, "--clsid", PLUGIN_CLSID, "--save",
+                           out_dir, image, NULL };
+    fx_result_free(&res);
+    ck_assert(fx_run(argv, &res));
+    ck_assert_msg(res.exited && res.status == 0, "host failed: %s", res.err);
+    char saved[160];
+    snprintf(saved, sizeof saved, "%s/nested_probe.exe", out_dir);
+    const char *a1[] = { "mono", image, NULL }, *a2[] = { "mono", saved, NULL };
+    char *plain = output_of(a1), *got = output_of(a2);
+    ck_assert_str_eq(plain, "work\nwork\n");
+    ck_assert_str_eq(got, "nested Enter()\nwork\nnested Enter()\nwork\n");
+    char *log = read_log();
+    ck_assert_msg(strstr(log, "rewrite Ns.Program::Work (0x06000005) probe-entry(entry) "), "%s",
+                  log);
+    ck_assert_msg(!strstr(log, " not found in "), "%s", log);
+    free(log);
+    free(plain);
+    free(got);
+}
+END_TEST
+
+/* ILGRAFT_LOG is appended to, each process's lines after a line naming it, and "%p"
+ * in it is the process id ("%%" a percent sign): processes that start processes hand
+ * the variable on, and no child may wipe its parent's log. */
+START_TEST(log_is_appended_per_process_and_percent_p_is_the_pid)
+{
+    static const char *const fixtures[] = { "calc.exe", NULL };
+    /* Two sessions, one file: both headers and both summaries, in order. */
+    run_host(RULES_DIR "mutate_add.json", fixtures);
+    ck_assert_msg(res.exited && res.status == 0, "host failed: %s", res.err);
+    run_host(RULES_DIR "identity.json", fixtures);
+    ck_assert_msg(res.exited && res.status == 0, "host failed: %s", res.err);
+    char *log = read_log();
+    ck_assert_uint_eq(count_in(log, "ilgraft-plugin: process "), 2);
+    ck_assert_uint_eq(count_in(log, "ilgraft-plugin: summary "), 2);
+    const char *first = strstr(log, "rules/mutate_add.json, event mask");
+    const char *second = strstr(log, "rules/identity.json, event mask");
+    ck_assert(first && second && first < second);
+    ck_assert_msg(strncmp(log, "ilgraft-plugin: process ", 24) == 0, "%s", log);
+    ck_assert_ptr_nonnull(strstr(log, " run --rules " RULES_DIR "mutate_add.json --profiler "));
+    free(log);
+
+    /* %p: one file per process, named by the pid its header gives; %% is a '%'. */
+    char pattern[160], dir[96];
+    snprintf(dir, sizeof dir, "%s/logs", save_dir);
+    ck_assert_int_eq(mkdir(dir, 0700), 0);
+    snprintf(pattern, sizeof pattern, "%s/plugin-%%p-100%%%%.log", dir);
+    setenv("ILGRAFT_LOG", pattern, 1);
+    run_host(RULES_DIR "mutate_add.json", fixtures);
+    ck_assert_msg(res.exited && res.status == 0, "host failed: %s", res.err);
+    run_host(RULES_DIR "mutate_add.json", fixtures);
+    ck_assert_msg(res.exited && res.status == 0, "host failed: %s", res.err);
+    setenv("ILGRAFT_LOG", log_path, 1);
+    DIR *d = opendir(dir);
+    ck_assert_ptr_nonnull(d);
+    unsigned files = 0;
+    for (struct dirent *e; (e = readdir(d));) {
+        long pid = 0;
+        char tail[16] = "", path[400], header[64];
+        if (e->d_name[0] == '.')
+            continue;
+        ck_assert_msg(sscanf(e->d_name, "plugin-%ld-100%15s", &pid, tail) == 2 &&
+                          strcmp(tail, "%.log") == 0,
+                      "unexpected log file %s", e->d_name);
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        char *text = fx_read_file(path, NULL);
+        ck_assert_ptr_nonnull(text);
+        snprintf(header, sizeof header, "ilgraft-plugin: process %ld: ", pid);
+        ck_assert_msg(strncmp(text, header, strlen(header)) == 0, "%s: %s", e->d_name, text);
+        ck_assert_uint_eq(count_in(text, "ilgraft-plugin: summary "), 1);
+        free(text);
+        files++;
+    }
+    closedir(d);
+    ck_assert_uint_eq(files, 2);
 }
 END_TEST
 
@@ -624,6 +821,9 @@ START_TEST(failures_name_the_method_when_no_rule_needs_names)
     json_t *r = report();
     ck_assert_str_eq(method_status(r, 0, "Calc::Add"), "rejected");
     ck_assert_str_eq(method_status(r, 0, "Calc::Main"), "rewritten");
+    char events[64], summary[256];
+    unsigned recompiles;
+    expected_events(r, events, sizeof events, &recompiles);
     json_decref(r);
     char *log = read_log();
     ck_assert_msg(strstr(log, "FAIL Calc::Add (0x06000001): SetILFunctionBody returned 0x8013153a"),
@@ -631,7 +831,10 @@ START_TEST(failures_name_the_method_when_no_rule_needs_names)
     ck_assert_msg(strstr(log, "FAIL Calc::Mul (0x06000002): SetILFunctionBody returned 0x8013153a"),
                   "%s", log);
     ck_assert_msg(!strstr(log, "rewrite "), "%s", log);
-    ck_assert_msg(strstr(log, "summary jit=4 matched=4 rewritten=2 failed=2 skipped=0"), "%s", log);
+    snprintf(summary, sizeof summary,
+             "summary %s matched=5 rewritten=3 failed=2 skipped=0 recompiles=%u", events,
+             recompiles);
+    ck_assert_msg(strstr(log, summary), "want '%s' in %s", summary, log);
     free(log);
 }
 END_TEST
@@ -655,7 +858,10 @@ START_TEST(bad_rules_stop_the_plugin)
     char path[256];
     if (bad_rules[_i].rules)
         snprintf(path, sizeof path, "%s%s", RULES_DIR, bad_rules[_i].rules);
+    rules_by_env = true;
     run_host(bad_rules[_i].rules ? path : NULL, fixtures);
+    rules_by_env = false;
+    unsetenv("ILGRAFT_RULES");
     ck_assert_msg(res.exited && res.status == 1, "host exited %d/%d", res.exited, res.status);
     ck_assert_msg(strstr(res.err, "E_PROF_INIT_FAILED"), "%s", res.err);
     char *log = read_log();
@@ -685,6 +891,133 @@ START_TEST(only_dllgetclassobject_is_exported)
 }
 END_TEST
 
+/* ---- the plugin's method table (profiler/plugin/methods.c), driven directly -------- */
+
+enum { TABLE_THREADS = 6, TABLE_KEYS = 3000 };
+
+typedef struct table_run {
+    ilg__plugin_methods *t;
+    atomic_uint mine[TABLE_KEYS]; /* MINE claims per key: must end at 1 each */
+    atomic_uint waits, done;
+} table_run;
+
+/* Key k: module 0x1000 or 0x2000, a MethodDef token; its "body" a value made from k. */
+static uintptr_t key_module(unsigned k) { return k & 1 ? 0x2000 : 0x1000; }
+static uint32_t key_token(unsigned k) { return 0x06000001u + k / 2; }
+static const uint8_t *key_body(unsigned k) { return (const uint8_t *)(uintptr_t)(0x10000u + 16 * k); }
+
+static void *table_worker(void *arg)
+{
+    table_run *r = arg;
+    /* All in the same order, so that they meet on the methods being built. */
+    for (unsigned k = 0; k < TABLE_KEYS; k++) {
+        const uint8_t *body = NULL;
+        uint32_t size = 0;
+        bool waited = false;
+        ilg__method_claim c =
+            ilg__plugin_methods_claim(r->t, key_module(k), key_token(k), &body, &size, &waited);
+        if (c == ILG__CLAIM_MINE) {
+            atomic_fetch_add(&r->mine[k], 1);
+            if (k % 64 == 0) /* a slow build now and then, so that others wait */
+                usleep(200);
+            /* Every third key is "left as it was": no body. */
+            ilg__plugin_methods_finish(r->t, key_module(k), key_token(k),
+                                       k % 3 ? key_body(k) : NULL, k % 3 ? k : 0);
+        } else {
+            ck_assert_int_eq(c, ILG__CLAIM_DONE);
+            ck_assert_ptr_eq(body, k % 3 ? key_body(k) : NULL);
+            ck_assert_uint_eq(size, k % 3 ? k : 0);
+            atomic_fetch_add(&r->done, 1);
+            if (waited)
+                atomic_fetch_add(&r->waits, 1);
+        }
+    }
+    return NULL;
+}
+
+typedef struct blocked_claim {
+    ilg__plugin_methods *t;
+    atomic_int started, finished; /* finished: set by the builder just before finishing */
+    const uint8_t *body;
+    bool waited, saw_finished;
+    ilg__method_claim claim;
+} blocked_claim;
+
+static void *second_claimer(void *arg)
+{
+    blocked_claim *b = arg;
+    uint32_t size = 0;
+    atomic_store(&b->started, 1);
+    b->claim = ilg__plugin_methods_claim(b->t, 0x3000, 0x06000007, &b->body, &size, &b->waited);
+    b->saw_finished = atomic_load(&b->finished) == 1;
+    return NULL;
+}
+
+/* What CoreCLR does to the plugin, without CoreCLR: six threads claim the same 3,000
+ * methods of two modules, as the JIT's threads do when they compile one method's
+ * instantiations, its tier-up and its OSR at once. Each method is built by exactly one
+ * thread; every other claim gets that thread's body (or none), waiting while it is
+ * built; a thread that claims a method being built returns only after the builder
+ * finished; a reused module id forgets its methods and only those. */
+START_TEST(method_table_builds_each_method_once)
+{
+    static table_run r;
+    memset(&r, 0, sizeof r);
+    ck_assert_int_eq(ilg__plugin_methods_new(&r.t), ILG_OK);
+    ck_assert(ilg__plugin_methods_note_module(r.t, 0x1000));
+    ck_assert(ilg__plugin_methods_note_module(r.t, 0x2000));
+    pthread_t th[TABLE_THREADS];
+    for (int i = 0; i < TABLE_THREADS; i++)
+        ck_assert_int_eq(pthread_create(&th[i], NULL, table_worker, &r), 0);
+    for (int i = 0; i < TABLE_THREADS; i++)
+        ck_assert_int_eq(pthread_join(th[i], NULL), 0);
+    for (unsigned k = 0; k < TABLE_KEYS; k++)
+        ck_assert_msg(atomic_load(&r.mine[k]) == 1, "key %u built %u times", k,
+                      atomic_load(&r.mine[k]));
+    ck_assert_uint_eq(atomic_load(&r.done), (TABLE_THREADS - 1) * TABLE_KEYS);
+    printf("method table: %u methods built once each on %d threads, %u later claims, %u of "
+           "them waited for the builder\n",
+           TABLE_KEYS, TABLE_THREADS, atomic_load(&r.done), atomic_load(&r.waits));
+
+    /* A claim while another thread builds returns after the build, with its body. */
+    static blocked_claim b;
+    memset(&b, 0, sizeof b);
+    b.t = r.t;
+    const uint8_t *body = NULL;
+    uint32_t size = 0;
+    bool waited = false;
+    ck_assert(ilg__plugin_methods_note_module(r.t, 0x3000));
+    ck_assert_int_eq(ilg__plugin_methods_claim(r.t, 0x3000, 0x06000007, &body, &size, &waited),
+                     ILG__CLAIM_MINE);
+    pthread_t second;
+    ck_assert_int_eq(pthread_create(&second, NULL, second_claimer, &b), 0);
+    while (!atomic_load(&b.started))
+        usleep(100);
+    usleep(20000);
+    atomic_store(&b.finished, 1);
+    ilg__plugin_methods_finish(r.t, 0x3000, 0x06000007, (const uint8_t *)"body", 4);
+    ck_assert_int_eq(pthread_join(second, NULL), 0);
+    ck_assert_int_eq(b.claim, ILG__CLAIM_DONE);
+    ck_assert_ptr_eq(b.body, (const uint8_t *)"body");
+    ck_assert_msg(b.saw_finished, "the second claim returned before the build finished");
+    printf("method table: the second claim %s\n", b.waited ? "waited" : "came after the build");
+
+    /* Module 0x1000 reloaded under the same id: its 1,500 methods go, 0x2000's stay. */
+    ck_assert_uint_eq(ilg__plugin_methods_forget(r.t, 0x1000), TABLE_KEYS / 2);
+    ck_assert_uint_eq(ilg__plugin_methods_forget(r.t, 0x1000), 0);
+    ck_assert_uint_eq(ilg__plugin_methods_forget(r.t, 0x4000), 0);
+    ck_assert_int_eq(ilg__plugin_methods_claim(r.t, key_module(0), key_token(0), &body, &size,
+                                               &waited),
+                     ILG__CLAIM_MINE);
+    ilg__plugin_methods_finish(r.t, key_module(0), key_token(0), NULL, 0);
+    ck_assert_int_eq(ilg__plugin_methods_claim(r.t, key_module(1), key_token(1), &body, &size,
+                                               &waited),
+                     ILG__CLAIM_DONE);
+    ck_assert_ptr_eq(body, key_body(1));
+    ilg__plugin_methods_free(r.t);
+}
+END_TEST
+
 static Suite *plugin_host_suite(void)
 {
     Suite *s = suite_create("plugin_host");
@@ -700,6 +1033,9 @@ static Suite *plugin_host_suite(void)
     tcase_add_test(tc, batch_mode_saves_the_same_bytes);
     tcase_add_test(tc, every_host_allocation_fault_with_the_plugin);
     tcase_add_test(tc, missing_probe_skips_the_rule);
+    tcase_add_test(tc, missing_probes_are_logged_once_per_module_with_the_reason);
+    tcase_add_test(tc, probe_in_a_nested_type_is_found);
+    tcase_add_test(tc, log_is_appended_per_process_and_percent_p_is_the_pid);
     tcase_add_test(tc, failures_name_the_method_when_no_rule_needs_names);
     tcase_add_loop_test(tc, bad_rules_stop_the_plugin, 0,
                         (int)(sizeof bad_rules / sizeof bad_rules[0]));
@@ -709,6 +1045,7 @@ static Suite *plugin_host_suite(void)
     tcase_add_checked_fixture(threads, setup, teardown);
     tcase_set_timeout(threads, 300);
     tcase_add_test(threads, jit_threads_rewrite_as_one_thread_does);
+    tcase_add_test(threads, method_table_builds_each_method_once);
     suite_add_tcase(s, threads);
     return s;
 }

@@ -4,7 +4,9 @@
  * truth: the C# fixture fixtures/cs/Calc prints one line per rewritten method, whose
  * values under each action follow from C# semantics (worked out in the comments); the
  * ilasm-built calc.exe prints Add(2, 3); identity over every method of a program, the
- * framework's included, must leave the output unchanged.
+ * framework's included, must leave the output unchanged; fixtures/cs/Recompile counts
+ * its own calls, which an entry probe on every method must match hit for hit however
+ * often the runtime compiles each method.
  *
  * Without dotnet: "SKIP: ..." and pass, except under CI=true, where it fails. */
 #include <check.h>
@@ -70,6 +72,9 @@ static void teardown(void)
     unsetenv("CORECLR_PROFILER_PATH");
     unsetenv("ILGRAFT_RULES");
     unsetenv("ILGRAFT_LOG");
+    unsetenv("DOTNET_TC_CallCountingDelayMs");
+    unsetenv("DOTNET_TC_OnStackReplacement_InitialCounter");
+    unsetenv("DOTNET_OSR_HitLimit");
 }
 
 /* False (after printing SKIP and why) when there is no runtime; fails under CI=true. */
@@ -79,7 +84,7 @@ static bool have_dotnet(void)
     if (!ILG_DOTNET[0] || access(ILG_DOTNET, X_OK) != 0)
         why = "dotnet not found";
     else if (access(ILG_CALC_DLL, R_OK) != 0 || access(ILG_HELLO_DLL, R_OK) != 0 ||
-             access(ILG_THREADS_DLL, R_OK) != 0)
+             access(ILG_THREADS_DLL, R_OK) != 0 || access(ILG_RECOMPILE_DLL, R_OK) != 0)
         why = "the C# fixtures were not built (fixtures/cs needs dotnet at configure time)";
     if (!why)
         return true;
@@ -88,10 +93,12 @@ static bool have_dotnet(void)
     return false;
 }
 
-/* dotnet PROGRAM, with the plugin and rules when rules is not NULL. */
+/* dotnet PROGRAM, with the plugin and rules when rules is not NULL (and a fresh log:
+ * the plugin appends to it). */
 static void run(const char *program, const char *rules)
 {
     if (rules) {
+        unlink(log_path);
         setenv("CORECLR_ENABLE_PROFILING", "1", 1);
         setenv("CORECLR_PROFILER", PLUGIN_CLSID, 1);
         setenv("CORECLR_PROFILER_PATH", ILG_PLUGIN_PATH, 1);
@@ -112,7 +119,7 @@ static void run(const char *program, const char *rules)
 
 /* The plugin's summary counts from its log. */
 typedef struct summary {
-    unsigned long jit, matched, rewritten, failed, skipped, threads;
+    unsigned long jit, methods, matched, rewritten, failed, skipped, recompiles, restored, threads;
     char *log;
 } summary;
 
@@ -122,11 +129,14 @@ static void read_summary(summary *s)
     ck_assert_msg(s->log != NULL, "no plugin log at %s", log_path);
     const char *line = strstr(s->log, "ilgraft-plugin: summary ");
     ck_assert_msg(line, "no summary line in the log:\n%s", s->log);
-    ck_assert_int_eq(sscanf(line, "ilgraft-plugin: summary jit=%lu matched=%lu rewritten=%lu "
-                                  "failed=%lu skipped=%lu threads=%lu",
-                            &s->jit, &s->matched, &s->rewritten, &s->failed, &s->skipped,
-                            &s->threads),
-                     6);
+    ck_assert_int_eq(sscanf(line, "ilgraft-plugin: summary jit=%lu methods=%lu matched=%lu "
+                                  "rewritten=%lu failed=%lu skipped=%lu recompiles=%lu "
+                                  "restored=%lu threads=%lu",
+                            &s->jit, &s->methods, &s->matched, &s->rewritten, &s->failed,
+                            &s->skipped, &s->recompiles, &s->restored, &s->threads),
+                     9);
+    /* Every event is a method's first compilation or a recompilation. */
+    ck_assert_uint_eq(s->jit, s->methods + s->recompiles);
 }
 
 static unsigned count_lines(const char *text, const char *prefix)
@@ -245,8 +255,9 @@ static void identity_everywhere(const char *program)
     ck_assert_str_eq(res.out, plain);
     summary all;
     read_summary(&all);
-    printf("%s: identity rewrote %lu methods (JIT-compiled %lu; %lu with ReadyToRun code)\n",
-           program, all.rewritten, all.jit, r2r.rewritten);
+    printf("%s: identity rewrote %lu methods (%lu JIT events, %lu of them recompilations; "
+           "%lu methods with ReadyToRun code)\n",
+           program, all.rewritten, all.jit, all.recompiles, r2r.rewritten);
     ck_assert_uint_eq(all.failed, 0);
     ck_assert_uint_eq(r2r.failed, 0);
     /* Every JIT-compiled method that has IL was rewritten; the framework's are there. */
@@ -342,6 +353,101 @@ START_TEST(threads_compiling_at_once)
 }
 END_TEST
 
+/* fixtures/cs/Recompile prints its results, then "calls=N hits=H": N counts the calls of
+ * its own methods, H the hits of its probe. Each is read from the last line. */
+static void calls_and_hits(const char *out, unsigned long *calls, unsigned long *hits,
+                           size_t *head)
+{
+    const char *last = strstr(out, "calls=");
+    ck_assert_msg(last, "no calls= line in: %s", out);
+    ck_assert_int_eq(sscanf(last, "calls=%lu hits=%lu", calls, hits), 2);
+    *head = (size_t)(last - out);
+}
+
+/* Distinct FunctionIDs among the log's "recompile NAME (" lines. */
+static unsigned recompiled_functions(const char *log, const char *name)
+{
+    char prefix[160];
+    unsigned long ids[64];
+    unsigned n = 0;
+    snprintf(prefix, sizeof prefix, "ilgraft-plugin: recompile %s (", name);
+    for (const char *p = strstr(log, prefix); p; p = strstr(p + 1, prefix)) {
+        const char *f = strstr(p, " function 0x");
+        unsigned long id = 0;
+        ck_assert(f && sscanf(f, " function 0x%lx", &id) == 1);
+        unsigned i = 0;
+        while (i < n && ids[i] != id)
+            i++;
+        if (i == n && n < 64)
+            ids[n++] = id;
+    }
+    return n;
+}
+
+/* CoreCLR compiles fixtures/cs/Recompile's methods more than once: Work.Mix at tier-up
+ * (called 200,000 times; no loop, not generic), Work.Loop for on-stack replacement
+ * (called once), Work.Pick and Holder<T> per value-type instantiation, Work.Echo's
+ * instantiations on four threads at once; the runtime knobs make tier-up start at once
+ * and OSR at a loop's first iterations. An entry probe on every method (ReadyToRun code
+ * kept, then refused; the probe in a top-level type, then in a nested one) must be
+ * hit once per call: each method's body is built once from its original IL and every
+ * later compilation gets that body. The summary and the log show the recompilations
+ * happened (else this would prove nothing). */
+START_TEST(recompiled_methods_hit_their_probe_once_per_call)
+{
+    if (!have_dotnet())
+        return;
+    setenv("DOTNET_TC_CallCountingDelayMs", "0", 1);
+    setenv("DOTNET_TC_OnStackReplacement_InitialCounter", "1", 1);
+    setenv("DOTNET_OSR_HitLimit", "1", 1);
+    run(ILG_RECOMPILE_DLL, NULL);
+    char *plain = strdup(res.out);
+    ck_assert_ptr_nonnull(plain);
+    unsigned long calls = 0, hits = 0;
+    size_t head = 0;
+    calls_and_hits(plain, &calls, &hits, &head);
+    ck_assert_uint_eq(hits, 0);
+    ck_assert_uint_gt(calls, 200000);
+    static const char *const rules[] = { RULES_DIR "recompile_probes_r2r.json",
+                                         RULES_DIR "recompile_probes.json",
+                                         RULES_DIR "recompile_probes_nested.json" };
+    for (int k = 0; k < 3; k++) {
+        run(ILG_RECOMPILE_DLL, rules[k]);
+        unsigned long c = 0, h = 0;
+        size_t hd = 0;
+        calls_and_hits(res.out, &c, &h, &hd);
+        ck_assert_msg(hd == head && strncmp(res.out, plain, head) == 0,
+                      "%s: output differs:\n%s---\n%s", rules[k], res.out, plain);
+        summary s;
+        read_summary(&s);
+        unsigned pick = recompiled_functions(s.log, "Recompile.Work::Pick");
+        printf("recompile (%s): calls=%lu hits=%lu; jit=%lu methods=%lu recompiles=%lu "
+               "rewritten=%lu; Pick recompiled as %u functions\n",
+               rules[k] + strlen(RULES_DIR), c, h, s.jit, s.methods, s.recompiles, s.rewritten,
+               pick);
+        ck_assert_uint_eq(c, calls);
+        ck_assert_uint_eq(h, c);
+        ck_assert_uint_eq(s.failed, 0);
+        ck_assert_uint_gt(s.recompiles, 0);
+        /* Tier-up, OSR and instantiations each happened, and each method was rewritten
+         * once. */
+        static const char *const kinds[] = { "Recompile.Work::Mix", "Recompile.Work::Loop",
+                                             "Recompile.Holder`1::Get" };
+        for (int i = 0; i < 3; i++) {
+            char line[160];
+            snprintf(line, sizeof line, "ilgraft-plugin: recompile %s (", kinds[i]);
+            ck_assert_msg(strstr(s.log, line), "%s was not recompiled:\n%s", kinds[i], s.log);
+            snprintf(line, sizeof line, "ilgraft-plugin: rewrite %s (", kinds[i]);
+            ck_assert_uint_eq(count_lines(s.log, line), 1);
+        }
+        ck_assert_uint_ge(pick, 2);
+        ck_assert_uint_eq(count_lines(s.log, "ilgraft-plugin: rewrite Recompile.Work::Pick ("), 1);
+        free(s.log);
+    }
+    free(plain);
+}
+END_TEST
+
 static Suite *plugin_coreclr_suite(void)
 {
     Suite *s = suite_create("plugin_coreclr");
@@ -356,6 +462,7 @@ static Suite *plugin_coreclr_suite(void)
     tcase_add_test(tc, identity_on_the_whole_framework_hello);
     tcase_add_test(tc, probes_on_every_framework_method);
     tcase_add_test(tc, threads_compiling_at_once);
+    tcase_add_test(tc, recompiled_methods_hit_their_probe_once_per_call);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -190,18 +190,21 @@ START_TEST(verify_lists_every_finding)
     const struct { const char *rule; int offset; } want[] = {
         { "E_IL_VERIFY_UNDERFLOW", 1 }, { "E_IL_VERIFY_MAXSTACK", 2 }, { "E_IL_VERIFY_RET", 5 } };
     for (size_t i = 0; i < 3; i++) {
-        json_t *f = json_array_get(fails, i);
+        json_t *f = json_array_get(fails, i), *e = json_object_get(f, "error");
+        ck_assert_str_eq(json_string_value(json_object_get(f, "path")), dll);
         ck_assert_int_eq(json_integer_value(json_object_get(f, "token")), 0x06000002);
-        ck_assert_str_eq(json_string_value(json_object_get(f, "rule")), want[i].rule);
-        ck_assert_int_eq(json_integer_value(json_object_get(f, "offset")), want[i].offset);
+        ck_assert_str_eq(json_string_value(json_object_get(f, "name")), "int32 T::Bad()");
         ck_assert_str_eq(json_string_value(json_object_get(f, "stage")), "verify");
+        ck_assert_str_eq(json_string_value(json_object_get(e, "code")), want[i].rule);
+        ck_assert_str_eq(json_string_value(json_object_get(e, "where")), "il");
+        ck_assert_int_eq(json_integer_value(json_object_get(e, "offset")), want[i].offset);
     }
     json_decref(o);
     fx_result_free(&r);
     /* text: one line per finding naming token, offset and rule */
     r = run("verify", "--no-progress", dll, NULL);
     ck_assert_int_eq(r.status, 1);
-    ck_assert_ptr_nonnull(strstr(r.out, "0x06000002: verify: IL_0002: E_IL_VERIFY_MAXSTACK"));
+    ck_assert_ptr_nonnull(strstr(r.out, "0x06000002: verify: IL offset 0x0002: E_IL_VERIFY_MAXSTACK"));
     fx_result_free(&r);
 }
 END_TEST
@@ -259,6 +262,78 @@ START_TEST(usage_and_input_errors)
     r = run("dis", "--native", "main", path);
     ck_assert_int_eq(r.status, 2); /* a PE image has no symbols here: give an RVA */
     fx_result_free(&r);
+}
+END_TEST
+
+/* `dis --json`: every method's instructions (offset and opcode) are the ones monodis
+ * lists for the same image, and its "text" is the listing the text form prints. */
+START_TEST(dis_json_matches_monodis)
+{
+    if (!fx_have_program("monodis")) {
+        ck_assert_msg(!fx_is_ci(), "monodis is required in CI");
+        return;
+    }
+    static const char *const fixtures[] = { "calc.exe", "eh.exe", "bodies.exe", "generics.exe",
+                                            "types.exe" };
+    for (size_t f = 0; f < sizeof fixtures / sizeof *fixtures; f++) {
+        char path[4096];
+        fx_path(path, sizeof path, fixtures[f]);
+        const char *margv[] = { "monodis", path, NULL };
+        fx_result m;
+        ck_assert(fx_run(margv, &m) && m.exited && m.status == 0);
+        fx_result r = run("dis", "--json", path, NULL);
+        ck_assert_int_eq(r.status, 0);
+        json_t *o = json_loads(r.out, 0, NULL);
+        ck_assert_ptr_nonnull(o);
+        ck_assert_str_eq(json_string_value(json_object_get(o, "path")), path);
+        fx_result t = run("dis", path, NULL, NULL);
+        ck_assert_int_eq(t.status, 0);
+        /* monodis's instruction lines, "IL_0001:  brtrue.s IL_0009", in order (switch
+         * targets continue on lines of their own, without an opcode) */
+        char *save = NULL, *line = strtok_r(m.out, "\n", &save);
+        size_t i, k, count = 0;
+        json_t *meth, *ins;
+        json_array_foreach(json_object_get(o, "methods"), i, meth) {
+            ck_assert_str_eq(json_string_value(json_object_get(meth, "status")), "ok");
+            const char *text = json_string_value(json_object_get(meth, "text"));
+            if (text)
+                ck_assert_msg(strstr(t.out, text), "%s: method %zu's text is not in the listing",
+                              fixtures[f], i);
+            json_array_foreach(json_object_get(meth, "instructions"), k, ins) {
+                unsigned off = 0;
+                char op[32] = "";
+                for (; line; line = strtok_r(NULL, "\n", &save))
+                    if (sscanf(line, " IL_%4x: %31s", &off, op) == 2 && op[0] != 'I')
+                        break;
+                ck_assert_msg(line, "%s: monodis has fewer instructions than %zu", fixtures[f], count);
+                ck_assert_int_eq(json_integer_value(json_object_get(ins, "offset")), off);
+                /* 0xDC is endfinally, spelt endfault in a fault handler (III.3.35) */
+                ck_assert_str_eq(json_string_value(json_object_get(ins, "opcode")),
+                                 strcmp(op, "endfault") == 0 ? "endfinally" : op);
+                /* offset, opcode and operand put back together are the listing's line */
+                char back[512];
+                const char *operand = json_string_value(json_object_get(ins, "operand"));
+                snprintf(back, sizeof back, "IL_%04x: %s%s%s\n", off,
+                         json_string_value(json_object_get(ins, "opcode")), operand ? " " : "",
+                         operand ? operand : "");
+                ck_assert_msg(text && strstr(text, back), "%s: '%s' not in:\n%s", fixtures[f], back,
+                              text);
+                line = strtok_r(NULL, "\n", &save);
+                count++;
+            }
+        }
+        for (; line; line = strtok_r(NULL, "\n", &save)) {
+            unsigned off;
+            char op[32];
+            ck_assert_msg(!(sscanf(line, " IL_%4x: %31s", &off, op) == 2 && op[0] != 'I'),
+                          "%s: monodis lists more instructions: %s", fixtures[f], line);
+        }
+        ck_assert_uint_gt(count, 0);
+        json_decref(o);
+        fx_result_free(&m);
+        fx_result_free(&r);
+        fx_result_free(&t);
+    }
 }
 END_TEST
 
@@ -379,6 +454,7 @@ static Suite *suite(void)
     TCase *tc = tcase_create("cli");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, dis_matches_the_source);
+    tcase_add_test(tc, dis_json_matches_monodis);
     tcase_add_test(tc, verify_lists_every_finding);
     tcase_add_test(tc, roundtrip_counts);
     tcase_add_test(tc, usage_and_input_errors);

@@ -40,7 +40,7 @@ START_TEST(root_streams_and_tables)
     ck_assert(!mi.uncompressed);
     ck_assert_uint_eq(mi.entry_point, 0x06000004); /* Main, the fourth method in calc.il */
     ck_assert_uint_eq(mi.rows[ILG_TBL_Module], 1);
-    ck_assert_uint_eq(mi.rows[ILG_TBL_MethodDef], 4);
+    ck_assert_uint_eq(mi.rows[ILG_TBL_MethodDef], 5); /* Add, Mul, .ctor, Main, Probe */
     ck_assert_uint_eq(mi.rows[ILG_TBL_Assembly], 1);
     ck_assert_uint_eq(ilg_md_row_count(md, ILG_TBL_TypeDef), 2); /* <Module> and Calc */
     const char *names[] = { "#~", "#Strings", "#US", "#GUID", "#Blob" };
@@ -105,7 +105,7 @@ END_TEST
 START_TEST(methods_names_and_bodies)
 {
     /* From calc.il: names, owners, and body sizes = the instruction bytes listed there
-     * (ldarg.0/ldarg.1/add/ret are one byte each; call is five; ldc.i4.2 one). */
+     * (ldarg.0/ldarg.1/add/ret are one byte each; call and ldstr are five; ldc.i4.2 one). */
     static const struct {
         const char *name;
         uint32_t code;
@@ -114,8 +114,9 @@ START_TEST(methods_names_and_bodies)
         { "int32 Calc::Mul(int32, int32)", 4 },
         { "instance void Calc::.ctor()", 7 },
         { "void Calc::Main()", 13 },
+        { "void Calc::Probe()", 11 },
     };
-    for (uint32_t rid = 1; rid <= 4; rid++) {
+    for (uint32_t rid = 1; rid <= 5; rid++) {
         char buf[256];
         ilg_method_info m;
         ilg_method_body b;
@@ -135,7 +136,7 @@ START_TEST(methods_names_and_bodies)
         ck_assert_ptr_eq(b.code, b.header + 1);
     }
     ilg_method_info m;
-    ck_assert_int_eq(ilg_md_method(md, 5, &m), ILG_E_RANGE);
+    ck_assert_int_eq(ilg_md_method(md, 6, &m), ILG_E_RANGE);
     ck_assert_int_eq(ilg_md_method(md, 0, &m), ILG_E_RANGE);
 }
 END_TEST
