@@ -1475,6 +1475,46 @@ static uint64_t r2r_section_cell(ilg_image *img, const ilg_r2r_info *in, uint32_
     return 0;
 }
 
+/* A saved ReadyToRun image's MVID (run_plugin_save just wrote out_path from in_path):
+ * the input's MVID bytes (found through its Module row, then in the file) hold a new
+ * one, and it is the hash docs/save.md defines, recomputed here over the saved file as
+ * it is: with the filtered tables and the patched READYTORUN_HEADER cells, so they were
+ * in place before the MVID was made. The "saved" line names it. Returns its offset. */
+static uint64_t r2r_saved_mvid(const char *in_path, const char *out_path)
+{
+    size_t n, out_n;
+    uint8_t *a = (uint8_t *)fx_read_file(in_path, &n), *b = (uint8_t *)fx_read_file(out_path, &out_n);
+    ck_assert(a && b);
+    ilg_image *img;
+    const ilg_metadata *md;
+    const uint8_t *old;
+    uint32_t index;
+    ilg_column_info ci;
+    ck_assert_int_eq(ilg_image_open(in_path, NULL, &img), ILG_OK);
+    ck_assert_int_eq(ilg_image_metadata(img, &md), ILG_OK);
+    ck_assert_int_eq(ilg_md_cell(md, ILG_TBL_Module, 1, module_column(md, "Mvid", &ci), &index),
+                     ILG_OK);
+    ck_assert_int_eq(ilg_md_guid(md, index, &old), ILG_OK);
+    const uint8_t *at = memmem(a, n, old, 16);
+    ck_assert_ptr_nonnull(at);
+    ck_assert_ptr_null(memmem(at + 1, n - (size_t)(at + 1 - a), old, 16)); /* only there */
+    const uint64_t off = (uint64_t)(at - a);
+    ck_assert_uint_le(off + 16, out_n);
+    ck_assert_msg(memcmp(b + off, old, 16) != 0, "the saved image kept its MVID");
+    uint8_t want[16];
+    expected_mvid(old, b, out_n, off, pe_read(b, out_n).checksum_at, want);
+    ck_assert_msg(memcmp(b + off, want, 16) == 0,
+                  "the MVID is not the hash of the saved file (tables patched after it?)");
+    char line[37], text[37];
+    saved_line_mvid(res.err, out_path, line);
+    mvid_text(want, text);
+    ck_assert_str_eq(line, text);
+    ilg_image_close(img);
+    free(a);
+    free(b);
+    return off;
+}
+
 START_TEST(test_save_readytorun_filtered)
 {
     char fixture[4096], rules[4096], saved[4400];
@@ -1548,12 +1588,13 @@ START_TEST(test_save_readytorun_filtered)
              inst_dropped, in.instance_entries);
     ck_assert_msg(strstr(res.err, warning) != NULL, "no '%s' in: %s", warning, res.err);
 
-    /* Bytes: the input's, but for the headers, Add's RVA cell and the two section entries
-     * (RVA, size) of MethodDefEntryPoints and InstanceMethodEntryPoints. */
+    /* Bytes: the input's, but for the headers, Add's RVA cell, the two section entries
+     * (RVA, size) of MethodDefEntryPoints and InstanceMethodEntryPoints, and the MVID. */
+    const uint64_t mvid_at = r2r_saved_mvid(fixture, saved);
     size_t n, out_n;
     uint8_t *a = (uint8_t *)fx_read_file(fixture, &n), *b = (uint8_t *)fx_read_file(saved, &out_n);
     pe_view va = pe_read(a, n), vb = pe_read(b, out_n);
-    uint64_t cells[5], methoddef_cell = 0;
+    uint64_t cells[9], methoddef_cell = 0;
     cells[0] = r2r_section_cell(in_img, &in, ILG_R2R_METHODDEF_ENTRY_POINTS);
     cells[1] = cells[0] + 4;
     cells[2] = r2r_section_cell(in_img, &in, ILG_R2R_INSTANCE_METHOD_ENTRY_POINTS);
@@ -1569,9 +1610,11 @@ START_TEST(test_save_readytorun_filtered)
         }
     }
     cells[4] = methoddef_cell;
+    for (int k = 0; k < 4; k++)
+        cells[5 + k] = mvid_at + 4 * (uint64_t)k;
     for (size_t off = va.soh; off < n; off++) {
         bool patched = false;
-        for (int c = 0; c < 5; c++)
+        for (int c = 0; c < 9; c++)
             patched |= off >= cells[c] && off < cells[c] + 4;
         ck_assert_msg(patched || a[off] == b[off], "byte 0x%zx changed", off);
     }
@@ -1708,6 +1751,7 @@ START_TEST(test_save_readytorun_disabled)
              "instantiations will be JIT-compiled", in.major_version, in.methoddef_entries,
              in.instance_entries);
     ck_assert_msg(strstr(res.err, warning) != NULL, "no '%s' in: %s", warning, res.err);
+    r2r_saved_mvid(fixture, saved);
     json_decref(report);
     ilg_image_close(img);
     ilg_image_close(out_img);
