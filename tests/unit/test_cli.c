@@ -588,6 +588,51 @@ END_TEST
  * its names), the one bad body on its row with the manifest's status (the manifest
  * names the method: "Say's tiny header byte ..."), every other row measured; exit 1 and
  * the stderr line. The same with --json, the row carrying an "error" object. */
+/* doc: `methods --json` of a body case of the catalogue. When the image is a ReadyToRun
+ * one, every row, the bad one too, has the precompiled code's four keys with the values
+ * the valid image it was made from (valid_r2r.exe) has on the same row, and so do the
+ * instantiations. Returns the text lines the instantiations table adds and puts the
+ * error row's native cell ("0x%08x %6u ") into cell; 0 and "" for an IL-only image. */
+static size_t r2r_rows_as_in_valid_image(json_t *doc, const char *file, char cell[40])
+{
+    static const char *const keys[] = { "native_rva", "native_size", "native_funclets",
+                                        "native_fixups" };
+    json_t *rows = json_object_get(doc, "methods"), *instances = json_object_get(doc, "instances");
+    if (!json_object_get(doc, "ready_to_run_summary")) {
+        ck_assert_ptr_null(instances);
+        return 0;
+    }
+    char valid[4096];
+    fx_path(valid, sizeof valid, "malformed/valid_r2r.exe");
+    fx_result v;
+    run_cli(&v, "methods", "--json", valid, NULL);
+    ck_assert_int_eq(v.status, 0);
+    json_t *vdoc = parse(v.out), *vrows = json_object_get(vdoc, "methods");
+    ck_assert_uint_eq(json_array_size(rows), json_array_size(vrows));
+    unsigned with_code = 0;
+    for (size_t i = 0; i < json_array_size(rows); i++) {
+        json_t *m = json_array_get(rows, i), *vm = json_array_get(vrows, i);
+        for (size_t k = 0; k < sizeof keys / sizeof *keys; k++)
+            ck_assert_msg(json_object_get(m, keys[k]) &&
+                              json_equal(json_object_get(m, keys[k]), json_object_get(vm, keys[k])),
+                          "%s row %zu: %s differs from valid_r2r.exe's", file, i, keys[k]);
+        if (!json_is_null(json_object_get(m, "native_rva")))
+            with_code++;
+        if (strcmp(json_string_value(json_object_get(m, "status")), "error") == 0 &&
+            !json_is_null(json_object_get(m, "native_rva")))
+            snprintf(cell, 40, "0x%08llx %6llu ",
+                     (unsigned long long)json_integer_value(json_object_get(m, "native_rva")),
+                     (unsigned long long)json_integer_value(json_object_get(m, "native_size")));
+    }
+    ck_assert_uint_gt(with_code, 0);
+    ck_assert_msg(cell[0], "%s: the bad method has no precompiled code to show", file);
+    ck_assert(json_equal(instances, json_object_get(vdoc, "instances")));
+    const size_t n = json_array_size(instances);
+    json_decref(vdoc);
+    fx_result_free(&v);
+    return n ? 3 + n : 0; /* a blank line, the title, the header, one per entry */
+}
+
 START_TEST(methods_reports_a_malformed_body_on_its_row)
 {
     if (!have("monodis"))
@@ -636,6 +681,8 @@ START_TEST(methods_reports_a_malformed_body_on_its_row)
             }
         }
         ck_assert_uint_eq(errors, 1);
+        char native_cell[40] = "";
+        const size_t instance_lines = r2r_rows_as_in_valid_image(j, mf[k].file, native_cell);
         json_decref(j);
         fx_result_free(&r);
 
@@ -650,9 +697,13 @@ START_TEST(methods_reports_a_malformed_body_on_its_row)
             const char *eol = strchr(p, '\n');
             ck_assert_msg(eol && strstr(p, want) && strstr(p, want) < eol, "%s: %s", mf[k].file,
                           r.out);
+            /* a ReadyToRun image's bad row still shows the method's precompiled code */
+            ck_assert_msg(!native_cell[0] || (strstr(p, native_cell) && strstr(p, native_cell) < eol),
+                          "%s: no '%s' on the error row: %s", mf[k].file, native_cell, r.out);
             error_rows++;
         }
-        ck_assert_uint_eq(lines, n + 1); /* the header and one row per method */
+        /* the header and one row per method, then a ReadyToRun image's instantiations */
+        ck_assert_uint_eq(lines, n + 1 + instance_lines);
         ck_assert_uint_eq(error_rows, 1);
         char prefix[4200];
         snprintf(prefix, sizeof prefix, "ilgraft: %s: ", path);
