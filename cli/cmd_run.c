@@ -147,7 +147,8 @@ static int prepare(run_args *a, const char *rules, char *bundled, size_t size)
         return cli_usage_error("run", "no IMAGE given");
     if (rules && access(rules, R_OK) != 0)
         return cli_error(rules, ILG_E_IO, "cannot read the rules file: %s", strerror(errno));
-    int rc = cli_check_images(a->images, a->image_count);
+    /* --save reads a ReadyToRun image's tables to keep or drop its precompiled code. */
+    int rc = cli_check_images(a->images, a->image_count, a->save_dir != NULL);
     if (rc == CLI_OK && a->save_dir)
         rc = cli_check_output_dir("--save", a->save_dir, a->images, a->image_count);
     return rc;

@@ -504,14 +504,22 @@ START_TEST(run_checks_everything_before_loading_the_profiler)
     mf_entry *mf = calloc(128, sizeof *mf);
     ck_assert_ptr_nonnull(mf);
     const size_t nmf = read_manifest(mf, 128);
-    const mf_entry *bad_md = NULL;
-    for (size_t i = 0; i < nmf && !bad_md; i++)
-        if (strcmp(mf[i].stage, "metadata") == 0)
+    const mf_entry *bad_md = NULL, *bad_r2r = NULL;
+    for (size_t i = 0; i < nmf; i++) {
+        if (!bad_md && strcmp(mf[i].stage, "metadata") == 0)
             bad_md = &mf[i];
+        if (!bad_r2r && strcmp(mf[i].stage, "r2r") == 0)
+            bad_r2r = &mf[i];
+    }
     ck_assert_ptr_nonnull(bad_md);
-    char bad_md_path[4096], missing[128], rodir[128];
+    ck_assert_ptr_nonnull(bad_r2r);
+    char bad_md_path[4096], bad_r2r_path[4096], missing[128], rodir[128], out[128];
     fx_path(bad_md_path, sizeof bad_md_path, "malformed/");
     strncat(bad_md_path, bad_md->file, sizeof bad_md_path - strlen(bad_md_path) - 1);
+    fx_path(bad_r2r_path, sizeof bad_r2r_path, "malformed/");
+    strncat(bad_r2r_path, bad_r2r->file, sizeof bad_r2r_path - strlen(bad_r2r_path) - 1);
+    snprintf(out, sizeof out, "%s/out", tmp);
+    ck_assert_int_eq(mkdir(out, 0755), 0);
     snprintf(missing, sizeof missing, "%s/no-such-dir", tmp);
     snprintf(rodir, sizeof rodir, "%s/read-only", tmp);
     ck_assert_int_eq(mkdir(rodir, 0555), 0);
@@ -524,6 +532,8 @@ START_TEST(run_checks_everything_before_loading_the_profiler)
         { DEMO_RULES, calc, NULL, calc, "E_IO" },
         { DEMO_RULES, ILG_FIXTURE_DIR, NULL, ILG_FIXTURE_DIR, "E_INVALID_ARG" },
         { DEMO_RULES, rodir, NULL, rodir, "E_IO" },
+        /* --save reads a ReadyToRun image's tables: a bad one is named before the run */
+        { DEMO_RULES, out, bad_r2r_path, bad_r2r_path, bad_r2r->status },
         { "/nonexistent-rules.json", NULL, NULL, "/nonexistent-rules.json", "E_IO" },
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
