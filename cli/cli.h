@@ -73,9 +73,10 @@ void cli_buffer_stdout(void);
  * library directory of the install tree. False (buf then holds the last place tried)
  * when neither has it. */
 bool cli_bundled_plugin(char *buf, size_t size);
-/* Opens each image and its metadata, as the host will, and closes it: the first that
+/* Opens each image and its metadata, as the host will, and with readytorun its
+ * ReadyToRun part (if it has one), as saving it will, and closes it: the first that
  * fails is reported through cli_fail and gives CLI_BAD_INPUT. */
-int cli_check_images(char *const *paths, size_t count);
+int cli_check_images(char *const *paths, size_t count, bool readytorun);
 /* DIR (given to option opt) can take files named after the inputs: it exists, is a
  * directory, is writable and is not the directory of an input (which would be
  * overwritten). CLI_BAD_INPUT after a cli_error naming DIR otherwise. */

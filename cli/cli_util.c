@@ -172,15 +172,19 @@ bool cli_bundled_plugin(char *buf, size_t size)
     return false;
 }
 
-int cli_check_images(char *const *paths, size_t count)
+int cli_check_images(char *const *paths, size_t count, bool readytorun)
 {
     for (size_t i = 0; i < count; i++) {
         ilg_image *img;
         const ilg_metadata *md;
+        const ilg_r2r *r2r;
         ilg_status st = ilg_image_open(paths[i], NULL, &img);
         if (st != ILG_OK)
             return cli_fail(paths[i], st);
         st = ilg_image_metadata(img, &md);
+        if (st == ILG_OK && readytorun &&
+            (st = ilg_image_readytorun(img, &r2r)) == ILG_E_R2R_ABSENT)
+            st = ILG_OK;
         int rc = st == ILG_OK ? CLI_OK : cli_fail(paths[i], st);
         ilg_image_close(img);
         if (rc != CLI_OK)

@@ -47,9 +47,13 @@ static void help(void)
            "                    own name: rewritten bodies as a new last section,\n"
            "                    patched MethodDef RVAs, a new MVID; a module's\n"
            "                    .runtimeconfig.json and .deps.json are copied beside it\n"
-           "                    (docs/save.md)\n"
+           "                    (docs/save.md). ReadyToRun images keep the precompiled\n"
+           "                    code of the methods not rewritten (nor inlining a\n"
+           "                    rewritten one)\n"
            "  --keep-mvid       with --save: keep each module's MVID (a runtime that\n"
            "                    caches native code by MVID then runs the old code)\n"
+           "  --save-r2r-off    with --save: make the runtime ignore all precompiled code\n"
+           "                    of saved ReadyToRun images instead\n"
            "  --isolate         run the profiler in a child process\n"
            "  --timeout MS      with --isolate: kill the child after MS milliseconds\n"
            "                    (default 30000)\n"
@@ -62,7 +66,7 @@ static void help(void)
 
 typedef struct run_args {
     const char *profiler, *clsid, *methods, *save_dir;
-    bool json, summary, trace, recompile, recompile_strict, keep_mvid;
+    bool json, summary, trace, recompile, recompile_strict, keep_mvid, r2r_off;
     unsigned jit_threads;
     char **images;
     size_t image_count;
@@ -105,7 +109,8 @@ static int run_session(void *ctx)
         rc = CLI_BAD_INPUT;
     }
     if (rc == CLI_OK && a->save_dir) {
-        ilg_save_options so = { .log = stderr, .keep_mvid = a->keep_mvid };
+        ilg_save_options so = { .log = stderr, .keep_mvid = a->keep_mvid,
+                                .r2r_disable = a->r2r_off };
         fflush(stdout); /* the report before the save's lines, also in a pipe */
         if ((st = ilg_host_save(host, a->save_dir, &so, NULL)) != ILG_OK) {
             cli_fail_line(a->save_dir, st);
@@ -142,7 +147,8 @@ static int prepare(run_args *a, const char *rules, char *bundled, size_t size)
         return cli_usage_error("run", "no IMAGE given");
     if (rules && access(rules, R_OK) != 0)
         return cli_error(rules, ILG_E_IO, "cannot read the rules file: %s", strerror(errno));
-    int rc = cli_check_images(a->images, a->image_count);
+    /* --save reads a ReadyToRun image's tables to keep or drop its precompiled code. */
+    int rc = cli_check_images(a->images, a->image_count, a->save_dir != NULL);
     if (rc == CLI_OK && a->save_dir)
         rc = cli_check_output_dir("--save", a->save_dir, a->images, a->image_count);
     return rc;
@@ -159,6 +165,7 @@ int cmd_run(int argc, char **argv)
         { "trace", no_argument, NULL, 't' },
         { "save", required_argument, NULL, 's' },
         { "keep-mvid", no_argument, NULL, 'K' },
+        { "save-r2r-off", no_argument, NULL, 'O' },
         { "rules", required_argument, NULL, 'r' },
         { "isolate", no_argument, NULL, 'i' },
         { "timeout", required_argument, NULL, 'T' },
@@ -192,6 +199,7 @@ int cmd_run(int argc, char **argv)
         case 't': a.trace = true; break;
         case 's': a.save_dir = optarg; break;
         case 'K': a.keep_mvid = true; break;
+        case 'O': a.r2r_off = true; break;
         case 'i': isolate = true; break;
         case 'R': a.recompile = true; break;
         case 'X': a.recompile_strict = true; break;
@@ -214,6 +222,8 @@ int cmd_run(int argc, char **argv)
     cli_json_errors(a.json);
     if (a.keep_mvid && !a.save_dir)
         return cli_usage_error("run", "--keep-mvid needs --save");
+    if (a.r2r_off && !a.save_dir)
+        return cli_usage_error("run", "--save-r2r-off needs --save");
     a.images = argv + optind;
     a.image_count = optind < argc ? (size_t)(argc - optind) : 0;
     int rc = prepare(&a, rules, bundled, sizeof bundled);

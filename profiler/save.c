@@ -22,6 +22,7 @@
 
 #include "host_private.h"
 #include "ilg_private.h"
+#include "save_private.h"
 
 #define SECTION_HEADER_SIZE 40u
 #define COMIMAGE_FLAGS_STRONGNAMESIGNED 0x8u
@@ -229,6 +230,8 @@ typedef struct save_plan {
     const uint8_t *arena;
     uint64_t arena_at, arena_len, total;
     uint64_t checksum_at;      /* the CheckSum field in head, 0 when left as it was */
+    save_r2r r2r;              /* ReadyToRun: its tables follow the arena's bytes */
+    uint64_t r2r_at;           /* file offset of r2r.blob */
     uint64_t mvid_at;          /* the MVID's four patched cells, 0 when it is kept */
 } save_plan;
 
@@ -397,6 +400,35 @@ static ilg_status file_add(void *ctx, const uint8_t *data, uint64_t len)
     return ILG_OK;
 }
 
+/* The ReadyToRun header cells (save_r2r.c) as patches, ordered after the first `order`. */
+static ilg_status save_r2r_cells(ilg_image *img, save_plan *plan, size_t order)
+{
+    for (uint32_t i = 0; i < plan->r2r.ncells; i++) {
+        uint64_t off;
+        ilg_status st = ilg_image_rva_to_offset(img, plan->r2r.cells[i].rva, &off);
+        if (st != ILG_OK)
+            return st;
+        save_patch *pt = &plan->patches[plan->npatches++];
+        pt->off = off;
+        pt->order = order + i;
+        ilg__wr32(pt->bytes, plan->r2r.cells[i].value);
+    }
+    return ILG_OK;
+}
+
+static void save_r2r_result(const save_r2r *p, ilg_save_result *r)
+{
+    r->r2r = p->action;
+    r->r2r_methods_dropped = p->methods_dropped;
+    r->r2r_methods_kept = p->methods_kept;
+    r->r2r_instances_dropped = p->instances_dropped;
+    r->r2r_instances_kept = p->instances_kept;
+    r->r2r_inliners_dropped = p->inliners_dropped;
+    r->r2r_nonversionable_dropped = p->nonversionable_dropped;
+    r->r2r_tables_rva = p->blob_rva;
+    r->r2r_tables_size = p->blob_len;
+}
+
 /* The MVID's 16 bytes as four zero cells (filled in by plan_mvid), ordered from order. */
 static void plan_mvid_cells(save_plan *p, uint64_t at, size_t order)
 {
@@ -529,6 +561,13 @@ static ilg_status save_plan_make(ilg_image *img, const ilg_save_method *methods,
         plan->r = r;
         return ILG_OK;
     }
+    /* ReadyToRun: what becomes of the precompiled code (save_r2r.c); filtered tables
+     * go into the section after the arena's bytes. */
+    if ((st = ilg__save_r2r_plan(img, methods, count, used_end, opts, log, &plan->r2r)) != ILG_OK)
+        return st;
+    const uint64_t arena_end = used_end;
+    if (plan->r2r.blob_len)
+        used_end = (uint64_t)plan->r2r.blob_rva + plan->r2r.blob_len;
 
     uint32_t hdr = pe.sections + (uint32_t)pe.nsections * SECTION_HEADER_SIZE;
     if (!header_room(f, n, &pe, hdr)) {
@@ -565,8 +604,12 @@ static ilg_status save_plan_make(ilg_image *img, const ilg_save_method *methods,
                          "(SectionAlignment 0x%x)",
                          (unsigned long long)as.start, (unsigned long long)va,
                          pe.section_alignment);
-    uint64_t vsize = used_end - va;
     uint64_t raw_off = ilg__align_up(n, pe.file_alignment);
+    if (plan->r2r.ready_to_run &&
+        (st = ilg__save_r2r_place(f, pe.sections, pe.nsections, pe.file_alignment, n, as.start,
+                                  &va, &raw_off)) != ILG_OK)
+        return st;
+    uint64_t vsize = used_end - va;
     uint64_t raw_size = ilg__align_up(vsize, pe.file_alignment);
     uint64_t total = raw_off + raw_size;
     uint64_t new_soi = ilg__align_up(va + vsize, pe.section_alignment);
@@ -606,10 +649,13 @@ static ilg_status save_plan_make(ilg_image *img, const ilg_save_method *methods,
     ilg__wr32(head + pe.opt + 56, (uint32_t)new_soi);
 
     /* Every other change is a 4-byte cell past the headers: the RVAs, the CLI flags, the
-     * MVID (zero until plan_mvid). */
-    plan->patches = malloc((count + 5) * sizeof *plan->patches);
+     * MVID (zero until plan_mvid), the ReadyToRun header's cells. */
+    const size_t npatches = count + 5 + plan->r2r.ncells;
+    plan->patches = malloc(npatches * sizeof *plan->patches);
     if (!plan->patches)
-        return ilg__fail(ILG_E_NOMEM, ILG_WHERE_NONE, 0, "no memory for %zu patches", count + 5);
+        return ilg__fail(ILG_E_NOMEM, ILG_WHERE_NONE, 0, "no memory for %zu patches", npatches);
+    if ((st = save_r2r_cells(img, plan, count + 5)) != ILG_OK)
+        return st;
     for (size_t i = 0; i < count; i++) {
         save_patch *pt = &plan->patches[plan->npatches++];
         pt->off = r.methoddef_file_offset + (uint64_t)(methods[i].rid - 1) * r.methoddef_row_size +
@@ -640,7 +686,9 @@ static ilg_status save_plan_make(ilg_image *img, const ilg_save_method *methods,
 
     plan->arena = as.base + as.start;
     plan->arena_at = raw_off + (as.start - va);
-    plan->arena_len = used_end - as.start;
+    plan->arena_len = arena_end - as.start;
+    if (plan->r2r.blob_len)
+        plan->r2r_at = raw_off + (plan->r2r.blob_rva - va);
     plan->total = total;
     /* The MVID's hash and the checksum both see the CheckSum field as zero; the checksum,
      * computed last, covers the new MVID. */
@@ -666,6 +714,7 @@ static ilg_status save_plan_make(ilg_image *img, const ilg_save_method *methods,
     r.methods_patched = (uint32_t)count;
     r.size_of_image = (uint32_t)new_soi;
     r.file_size = (size_t)total;
+    save_r2r_result(&plan->r2r, &r);
     plan->r = r;
     return ILG_OK;
 }
@@ -691,18 +740,26 @@ static ilg_status plan_emit(const save_plan *p, emit_fn fn, void *ctx)
     }
     if ((st = fn(ctx, p->file + pos, p->n - pos)) != ILG_OK)
         return st;
-    if (!p->arena_len)
+    if (!p->arena_len && !p->r2r.blob_len)
         return ILG_OK;
     if ((st = fn(ctx, NULL, p->arena_at - p->n)) != ILG_OK ||
         (st = fn(ctx, p->arena, p->arena_len)) != ILG_OK)
         return st;
-    return fn(ctx, NULL, p->total - p->arena_at - p->arena_len);
+    uint64_t at = p->arena_at + p->arena_len;
+    if (p->r2r.blob_len) {
+        if ((st = fn(ctx, NULL, p->r2r_at - at)) != ILG_OK ||
+            (st = fn(ctx, p->r2r.blob, p->r2r.blob_len)) != ILG_OK)
+            return st;
+        at = p->r2r_at + p->r2r.blob_len;
+    }
+    return fn(ctx, NULL, p->total - at);
 }
 
 static void plan_free(save_plan *p)
 {
     free(p->head);
     free(p->patches);
+    ilg__save_r2r_free(&p->r2r);
     memset(p, 0, sizeof *p);
 }
 

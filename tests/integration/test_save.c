@@ -8,10 +8,17 @@
  *            and monodis accept each saved image, MethodDef RVAs match the report, and
  *            the saved programs run under mono with the rewrite's visible effect;
  *   runtime  the C# fixture: the live rewrite under a real CoreCLR (prof_save as the
- *            profiler) and the saved image under dotnet and under mono print the same.
+ *            profiler) and the saved image under dotnet and under mono print the same;
+ *   r2r      the ReadyToRun fixture saved with Add rewritten by the plugin: exactly the
+ *            rewritten methods and their inliners (from the input's own inlining table)
+ *            lose their entries, every other entry is the same, the rest of the file is
+ *            unchanged but for the documented cells, and the new section sits where
+ *            CoreCLR's Unix loader can map it (docs/save.md, "ReadyToRun"; the runtime
+ *            half is tests/runtime/test_readytorun.c).
  * Expected bodies come from the input image and prof_save's fixed rules, not from the
  * code under test. */
 #include <check.h>
+#include <glob.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1386,6 +1393,425 @@ START_TEST(test_corpus_library_saved)
 }
 END_TEST
 
+/* ---- r2r: a ReadyToRun image ------------------------------------------------------------ */
+
+#define PLUGIN_CLSID "{B2E3A7C4-6D15-4F38-9A21-5C7E0D3F8B94}"
+
+/* `ilgraft run --save dir` over the ReadyToRun fixture with the plugin and rules (and
+ * extra, an option or NULL), returning the JSON report. */
+static json_t *run_plugin_save(const char *image, const char *rules, const char *extra)
+{
+    const char *argv[16];
+    int n = 0;
+    argv[n++] = ILG_CLI_PATH;
+    argv[n++] = "run";
+    argv[n++] = "--profiler";
+    argv[n++] = ILG_PLUGIN;
+    argv[n++] = "--clsid";
+    argv[n++] = PLUGIN_CLSID;
+    argv[n++] = "--rules";
+    argv[n++] = rules;
+    argv[n++] = "--json";
+    argv[n++] = "--save";
+    argv[n++] = dir;
+    if (extra)
+        argv[n++] = extra;
+    argv[n++] = image;
+    argv[n] = NULL;
+    run_argv(argv);
+    ck_assert_msg(res.exited && res.status == 0, "run --save: %s", res.err);
+    json_error_t err;
+    json_t *root = json_loads(res.out, 0, &err);
+    ck_assert_ptr_nonnull(root);
+    return root;
+}
+
+/* The report's rewritten methods as flags (rows + 1), counted. */
+static bool *report_rewritten(json_t *report, uint32_t rows, uint32_t *rewritten)
+{
+    bool *rw = calloc(rows + 1, 1);
+    json_t *methods = json_object_get(json_array_get(json_object_get(report, "modules"), 0), "methods");
+    *rewritten = 0;
+    for (size_t k = 0; k < json_array_size(methods) && k < rows; k++)
+        if (strcmp(json_string_value(json_object_get(json_array_get(methods, k), "status")), "rewritten") == 0) {
+            rw[k + 1] = true;
+            (*rewritten)++;
+        }
+    return rw;
+}
+
+/* Methods (MethodDef and instance entries) that the drop flags take away. */
+static void count_drops(const ilg_r2r *r2r, const bool *drop, uint32_t *methods, uint32_t *instances)
+{
+    *methods = *instances = 0;
+    for (uint32_t i = 0; i < ilg_r2r_method_count(r2r); i++) {
+        ilg_r2r_method_info m;
+        ck_assert_int_eq(ilg_r2r_method(r2r, i, &m), ILG_OK);
+        if (drop[m.token & 0xFFFFFF])
+            *(m.instance ? instances : methods) += 1;
+    }
+}
+
+static void same_entry(const ilg_r2r_method_info *a, const ilg_r2r_method_info *b)
+{
+    ck_assert_uint_eq(a->token, b->token);
+    ck_assert_uint_eq(a->runtime_function, b->runtime_function);
+    ck_assert_uint_eq(a->code_rva, b->code_rva);
+    ck_assert_uint_eq(a->code_size, b->code_size);
+    ck_assert_uint_eq(a->has_fixups, b->has_fixups);
+    ck_assert_uint_eq(a->fixups_rva, b->fixups_rva);
+}
+
+/* The file offsets of the READYTORUN_HEADER section entry cells of a type (RVA, size). */
+static uint64_t r2r_section_cell(ilg_image *img, const ilg_r2r_info *in, uint32_t type)
+{
+    for (uint32_t i = 0; i < in->section_count; i++)
+        if (in->sections[i].type == type) {
+            uint64_t off;
+            ck_assert_int_eq(ilg_image_rva_to_offset(img, in->header_rva + 16 + 12 * i + 4, &off), ILG_OK);
+            return off;
+        }
+    ck_abort_msg("no ReadyToRun section %u", type);
+    return 0;
+}
+
+/* A saved ReadyToRun image's MVID (run_plugin_save just wrote out_path from in_path):
+ * the input's MVID bytes (found through its Module row, then in the file) hold a new
+ * one, and it is the hash docs/save.md defines, recomputed here over the saved file as
+ * it is: with the filtered tables and the patched READYTORUN_HEADER cells, so they were
+ * in place before the MVID was made. The "saved" line names it. Returns its offset. */
+static uint64_t r2r_saved_mvid(const char *in_path, const char *out_path)
+{
+    size_t n, out_n;
+    uint8_t *a = (uint8_t *)fx_read_file(in_path, &n), *b = (uint8_t *)fx_read_file(out_path, &out_n);
+    ck_assert(a && b);
+    ilg_image *img;
+    const ilg_metadata *md;
+    const uint8_t *old;
+    uint32_t index;
+    ilg_column_info ci;
+    ck_assert_int_eq(ilg_image_open(in_path, NULL, &img), ILG_OK);
+    ck_assert_int_eq(ilg_image_metadata(img, &md), ILG_OK);
+    ck_assert_int_eq(ilg_md_cell(md, ILG_TBL_Module, 1, module_column(md, "Mvid", &ci), &index),
+                     ILG_OK);
+    ck_assert_int_eq(ilg_md_guid(md, index, &old), ILG_OK);
+    const uint8_t *at = memmem(a, n, old, 16);
+    ck_assert_ptr_nonnull(at);
+    ck_assert_ptr_null(memmem(at + 1, n - (size_t)(at + 1 - a), old, 16)); /* only there */
+    const uint64_t off = (uint64_t)(at - a);
+    ck_assert_uint_le(off + 16, out_n);
+    ck_assert_msg(memcmp(b + off, old, 16) != 0, "the saved image kept its MVID");
+    uint8_t want[16];
+    expected_mvid(old, b, out_n, off, pe_read(b, out_n).checksum_at, want);
+    ck_assert_msg(memcmp(b + off, want, 16) == 0,
+                  "the MVID is not the hash of the saved file (tables patched after it?)");
+    char line[37], text[37];
+    saved_line_mvid(res.err, out_path, line);
+    mvid_text(want, text);
+    ck_assert_str_eq(line, text);
+    ilg_image_close(img);
+    free(a);
+    free(b);
+    return off;
+}
+
+START_TEST(test_save_readytorun_filtered)
+{
+    char fixture[4096], rules[4096], saved[4400];
+    if (!fx_r2r_fixture(fixture, sizeof fixture)) {
+        ck_assert(!fx_is_ci());
+        return;
+    }
+    ck_assert_msg(ILG_PLUGIN[0], "the plugin was not built");
+    snprintf(rules, sizeof rules, "%s/tests/integration/rules/r2r_mutate_add.json", ILG_SOURCE_DIR);
+    json_t *report = run_plugin_save(fixture, rules, NULL);
+    snprintf(saved, sizeof saved, "%s/ReadyToRun.dll", dir);
+
+    ilg_image *in_img, *out_img;
+    const ilg_metadata *md, *out_md;
+    const ilg_r2r *in_r2r, *out_r2r;
+    ilg_r2r_info in, out;
+    ck_assert_int_eq(ilg_image_open(fixture, NULL, &in_img), ILG_OK);
+    ck_assert_int_eq(ilg_image_metadata(in_img, &md), ILG_OK);
+    ck_assert_int_eq(ilg_image_readytorun(in_img, &in_r2r), ILG_OK);
+    ck_assert_int_eq(ilg_image_open(saved, NULL, &out_img), ILG_OK);
+    ck_assert_int_eq(ilg_image_metadata(out_img, &out_md), ILG_OK);
+    ck_assert_int_eq(ilg_image_readytorun(out_img, &out_r2r), ILG_OK);
+    ilg_r2r_get_info(in_r2r, &in);
+    ilg_r2r_get_info(out_r2r, &out);
+    const uint32_t rows = ilg_md_row_count(md, ILG_TBL_MethodDef);
+    uint32_t rewritten, rewritten_with_code = 0;
+    bool *drop = report_rewritten(report, rows, &rewritten);
+    ck_assert_uint_eq(rewritten, 1);
+    for (uint32_t rid = 1; rid <= rows; rid++) {
+        ilg_r2r_method_info m;
+        rewritten_with_code += drop[rid] && ilg_r2r_method_for_rid(in_r2r, rid, &m) == ILG_OK;
+    }
+    fx_r2r_inliner_closure(in_r2r, drop);
+
+    /* Entry by entry: the dropped are gone, the others unchanged, in the same order. */
+    uint32_t dropped = 0, kept = 0, inst_dropped = 0, j = in.methoddef_entries;
+    for (uint32_t i = 0; i < ilg_r2r_method_count(in_r2r); i++) {
+        ilg_r2r_method_info a, b;
+        ck_assert_int_eq(ilg_r2r_method(in_r2r, i, &a), ILG_OK);
+        const bool gone = drop[a.token & 0xFFFFFF];
+        if (!a.instance) {
+            ck_assert_int_eq(ilg_r2r_method_for_rid(out_r2r, a.token & 0xFFFFFF, &b),
+                             gone ? ILG_E_NOT_FOUND : ILG_OK);
+            if (!gone)
+                same_entry(&a, &b), kept++;
+            dropped += gone;
+            continue;
+        }
+        if (gone) {
+            inst_dropped++;
+            continue;
+        }
+        ck_assert_int_eq(ilg_r2r_method(out_r2r, out.methoddef_entries + (j++ - in.methoddef_entries), &b), ILG_OK);
+        same_entry(&a, &b);
+        ck_assert_uint_eq(a.sig_rva, b.sig_rva);
+        ck_assert_uint_eq(a.bucket, b.bucket);
+        ck_assert_uint_eq(a.low_hash, b.low_hash);
+    }
+    ck_assert_uint_eq(out.methoddef_entries, kept);
+    ck_assert_uint_eq(out.instance_entries, in.instance_entries - inst_dropped);
+    ck_assert_uint_gt(dropped, 1);      /* Add, and what inlined it */
+    ck_assert_uint_gt(kept, 0);
+    ck_assert_uint_gt(inst_dropped, 0); /* Box<T>.Plus's instantiations */
+    ck_assert_uint_eq(out.methoddef_slots, in.methoddef_slots);
+    ck_assert_uint_eq(out.instance_buckets, in.instance_buckets);
+    char warning[256];
+    snprintf(warning, sizeof warning, "ReadyToRun: %u of %u precompiled methods lose their code "
+             "(%u rewritten, %u that inlined a rewritten method, 0 [NonVersionable] whose "
+             "inlining is not recorded) and %u of %u instantiations",
+             dropped, in.methoddef_entries, rewritten_with_code, dropped - rewritten_with_code,
+             inst_dropped, in.instance_entries);
+    ck_assert_msg(strstr(res.err, warning) != NULL, "no '%s' in: %s", warning, res.err);
+
+    /* Bytes: the input's, but for the headers, Add's RVA cell, the two section entries
+     * (RVA, size) of MethodDefEntryPoints and InstanceMethodEntryPoints, and the MVID. */
+    const uint64_t mvid_at = r2r_saved_mvid(fixture, saved);
+    size_t n, out_n;
+    uint8_t *a = (uint8_t *)fx_read_file(fixture, &n), *b = (uint8_t *)fx_read_file(saved, &out_n);
+    pe_view va = pe_read(a, n), vb = pe_read(b, out_n);
+    uint64_t cells[9], methoddef_cell = 0;
+    cells[0] = r2r_section_cell(in_img, &in, ILG_R2R_METHODDEF_ENTRY_POINTS);
+    cells[1] = cells[0] + 4;
+    cells[2] = r2r_section_cell(in_img, &in, ILG_R2R_INSTANCE_METHOD_ENTRY_POINTS);
+    cells[3] = cells[2] + 4;
+    for (uint32_t rid = 1; rid <= rows; rid++) {
+        ilg_method_info mi, mo;
+        ck_assert_int_eq(ilg_md_method(md, rid, &mi), ILG_OK);
+        ck_assert_int_eq(ilg_md_method(out_md, rid, &mo), ILG_OK);
+        if (mi.rva != mo.rva) {
+            const uint8_t *p = memmem(a + va.soh, n - va.soh, &mi.rva, 4);
+            ck_assert_ptr_nonnull(p);
+            methoddef_cell = (uint64_t)(p - a);
+        }
+    }
+    cells[4] = methoddef_cell;
+    for (int k = 0; k < 4; k++)
+        cells[5 + k] = mvid_at + 4 * (uint64_t)k;
+    for (size_t off = va.soh; off < n; off++) {
+        bool patched = false;
+        for (int c = 0; c < 9; c++)
+            patched |= off >= cells[c] && off < cells[c] + 4;
+        ck_assert_msg(patched || a[off] == b[off], "byte 0x%zx changed", off);
+    }
+    /* The new section, as CoreCLR's Unix loader needs it: page-aligned address and file
+     * offset, raw data covering the virtual size. */
+    const uint8_t *sh = b + vb.sections + 40 * (vb.nsec - 1);
+    ck_assert_uint_eq(vb.nsec, va.nsec + 1);
+    ck_assert_uint_eq(rd32(sh + 12) % 4096, 0);
+    ck_assert_uint_eq(rd32(sh + 20) % 4096, 0);
+    ck_assert_uint_ge(rd32(sh + 16), rd32(sh + 8));
+    ck_assert_uint_eq(rd32(sh + 12), up(va.soi, 4096));
+    free(a);
+    free(b);
+    free(drop);
+    json_decref(report);
+    ilg_image_close(in_img);
+    ilg_image_close(out_img);
+}
+END_TEST
+
+/* The library call: ilg_save_result says what was done, for one method (Add, inlined
+ * elsewhere), for every method with IL (everything goes) and with r2r_disable; the file
+ * ilg_save_write writes is the buffer ilg_save_build builds. */
+START_TEST(test_save_readytorun_result)
+{
+    char fixture[4096], path[4400];
+    if (!fx_r2r_fixture(fixture, sizeof fixture)) {
+        ck_assert(!fx_is_ci());
+        return;
+    }
+    grafted g;
+    graft(fixture, &g);
+    const ilg_r2r *r2r;
+    ilg_r2r_info in;
+    ck_assert_int_eq(ilg_image_readytorun(g.img, &r2r), ILG_OK);
+    ilg_r2r_get_info(r2r, &in);
+    const uint32_t rows = ilg_md_row_count(g.md, ILG_TBL_MethodDef);
+    size_t add = 0;
+    for (size_t i = 0; i < g.count; i++) {
+        char name[256];
+        ck_assert_int_eq(ilg_md_method_name(g.md, g.list[i].rid, name, sizeof name, NULL), ILG_OK);
+        if (strstr(name, "Calc::Add("))
+            add = i;
+    }
+    for (int mode = 0; mode < 3; mode++) {
+        /* 0: Add only; 1: every method with IL; 2: Add only, r2r_disable */
+        const ilg_save_method *list = mode == 1 ? g.list : &g.list[add];
+        const size_t count = mode == 1 ? g.count : 1;
+        bool *drop = calloc(rows + 1, 1);
+        for (size_t i = 0; i < count; i++)
+            drop[list[i].rid] = true;
+        fx_r2r_inliner_closure(r2r, drop);
+        uint32_t methods, instances;
+        count_drops(r2r, drop, &methods, &instances);
+        ilg_save_options opts = { .log = stderr, .r2r_disable = mode == 2 };
+        uint8_t *out = NULL;
+        size_t out_n = 0;
+        ilg_save_result r;
+        ck_assert_int_eq(ilg_save_build(g.img, list, count, &opts, &out, &out_n, &r), ILG_OK);
+        if (mode == 2) {
+            ck_assert_int_eq(r.r2r, ILG_SAVE_R2R_DISABLED);
+            ck_assert_uint_eq(r.r2r_methods_dropped, in.methoddef_entries);
+            ck_assert_uint_eq(r.r2r_instances_dropped, in.instance_entries);
+            ck_assert_uint_eq(r.r2r_methods_kept + r.r2r_instances_kept + r.r2r_tables_size, 0);
+        } else {
+            ck_assert_int_eq(r.r2r, ILG_SAVE_R2R_FILTERED);
+            ck_assert_uint_eq(r.r2r_methods_dropped, methods);
+            ck_assert_uint_eq(r.r2r_instances_dropped, instances);
+            ck_assert_uint_eq(r.r2r_methods_kept, in.methoddef_entries - methods);
+            ck_assert_uint_eq(r.r2r_instances_kept, in.instance_entries - instances);
+            ck_assert_uint_ge(r.r2r_tables_rva, r.section_rva);
+            ck_assert_uint_le(r.r2r_tables_rva + r.r2r_tables_size, r.section_rva + r.section_vsize);
+        }
+        if (mode == 1)
+            ck_assert_uint_eq(r.r2r_methods_kept, 0);
+        /* The saved image reads back with what was kept (all of it when disabled). */
+        ilg_image *back;
+        const ilg_r2r *back_r2r;
+        ilg_r2r_info bi;
+        ck_assert_int_eq(ilg_image_open_memory(out, out_n, "saved", NULL, &back), ILG_OK);
+        ck_assert_int_eq(ilg_image_readytorun(back, &back_r2r), ILG_OK);
+        ilg_r2r_get_info(back_r2r, &bi);
+        ck_assert_uint_eq(bi.methoddef_entries, mode == 2 ? in.methoddef_entries : r.r2r_methods_kept);
+        ck_assert_uint_eq(bi.instance_entries, mode == 2 ? in.instance_entries : r.r2r_instances_kept);
+        ck_assert_uint_eq(bi.major_version, mode == 2 ? 0 : in.major_version);
+        ilg_image_close(back);
+        snprintf(path, sizeof path, "%s/mode%d.dll", dir, mode);
+        ilg_save_result w;
+        ck_assert_int_eq(ilg_save_write(g.img, list, count, &opts, path, &w), ILG_OK);
+        size_t fn;
+        uint8_t *file = (uint8_t *)fx_read_file(path, &fn);
+        ck_assert(fn == out_n && memcmp(file, out, fn) == 0);
+        ck_assert_int_eq(w.r2r, r.r2r);
+        free(file);
+        free(drop);
+        ilg_save_free(out);
+    }
+    ungraft(&g);
+}
+END_TEST
+
+/* --save-r2r-off: one cell, the header's version (MajorVersion 0: the runtime ignores
+ * the precompiled code), the tables untouched, and the warning says so. */
+START_TEST(test_save_readytorun_disabled)
+{
+    char fixture[4096], rules[4096], saved[4400];
+    if (!fx_r2r_fixture(fixture, sizeof fixture)) {
+        ck_assert(!fx_is_ci());
+        return;
+    }
+    snprintf(rules, sizeof rules, "%s/tests/integration/rules/r2r_mutate_add.json", ILG_SOURCE_DIR);
+    json_t *report = run_plugin_save(fixture, rules, "--save-r2r-off");
+    snprintf(saved, sizeof saved, "%s/ReadyToRun.dll", dir);
+    ilg_image *img, *out_img;
+    const ilg_r2r *r2r, *out_r2r;
+    ilg_r2r_info in, out;
+    ck_assert_int_eq(ilg_image_open(fixture, NULL, &img), ILG_OK);
+    ck_assert_int_eq(ilg_image_readytorun(img, &r2r), ILG_OK);
+    ck_assert_int_eq(ilg_image_open(saved, NULL, &out_img), ILG_OK);
+    ck_assert_int_eq(ilg_image_readytorun(out_img, &out_r2r), ILG_OK);
+    ilg_r2r_get_info(r2r, &in);
+    ilg_r2r_get_info(out_r2r, &out);
+    ck_assert_uint_ne(in.major_version, 0);
+    ck_assert_uint_eq(out.major_version, 0);
+    ck_assert_uint_eq(out.minor_version, in.minor_version);
+    ck_assert_uint_eq(out.methoddef_entries, in.methoddef_entries);
+    ck_assert_uint_eq(out.instance_entries, in.instance_entries);
+    for (uint32_t i = 0; i < in.section_count; i++) {
+        ck_assert_uint_eq(out.sections[i].rva, in.sections[i].rva);
+        ck_assert_uint_eq(out.sections[i].size, in.sections[i].size);
+    }
+    char warning[256];
+    snprintf(warning, sizeof warning, "MajorVersion %u -> 0): all %u precompiled methods and %u "
+             "instantiations will be JIT-compiled", in.major_version, in.methoddef_entries,
+             in.instance_entries);
+    ck_assert_msg(strstr(res.err, warning) != NULL, "no '%s' in: %s", warning, res.err);
+    r2r_saved_mvid(fixture, saved);
+    json_decref(report);
+    ilg_image_close(img);
+    ilg_image_close(out_img);
+}
+END_TEST
+
+/* A rewritten [NonVersionable] method (Math.Max(byte, byte) is one in the runtime's
+ * System/Math.cs): crossgen2 records no inliner of such a method, so the save falls back
+ * to disabling the image's precompiled code, and says why. */
+START_TEST(test_save_readytorun_nonversionable)
+{
+    glob_t g;
+    if (glob("/usr/share/dotnet/shared/Microsoft.NETCore.App/*/System.Private.CoreLib.dll", 0, NULL, &g) != 0) {
+        ck_assert_msg(!fx_is_ci(), "no .NET shared framework under CI");
+        printf("SKIP: no .NET shared framework\n");
+        return;
+    }
+    ilg_image *img;
+    const ilg_metadata *md;
+    ilg_arena *arena;
+    ck_assert_int_eq(ilg_image_open(g.gl_pathv[0], NULL, &img), ILG_OK);
+    globfree(&g);
+    ck_assert_int_eq(ilg_image_metadata(img, &md), ILG_OK);
+    ck_assert_int_eq(ilg_image_arena(img, &arena), ILG_OK);
+    ilg_save_method m = { 0 };
+    for (uint32_t rid = 1; rid <= ilg_md_row_count(md, ILG_TBL_MethodDef) && !m.rid; rid++) {
+        char name[256];
+        ilg_status st = ilg_md_method_name(md, rid, name, sizeof name, NULL);
+        if ((st == ILG_OK || st == ILG_E_RANGE) && strcmp(name, "uint8 System.Math::Max(uint8, uint8)") == 0) {
+            ilg_method_body b;
+            void *p;
+            ck_assert_int_eq(ilg_md_method_body(md, rid, &b), ILG_OK);
+            ck_assert_int_eq(ilg_arena_alloc(arena, b.body_size, &p, &m.new_rva), ILG_OK);
+            memcpy(p, b.header, b.body_size);
+            m.rid = rid;
+            m.new_size = b.body_size;
+        }
+    }
+    ck_assert_uint_ne(m.rid, 0);
+    char log_path[300];
+    snprintf(log_path, sizeof log_path, "%s/log", dir);
+    FILE *log = fopen(log_path, "w+");
+    ck_assert_ptr_nonnull(log);
+    ilg_save_options opts = { .log = log };
+    uint8_t *out;
+    size_t out_n;
+    ilg_save_result r;
+    ck_assert_int_eq(ilg_save_build(img, &m, 1, &opts, &out, &out_n, &r), ILG_OK);
+    fclose(log);
+    ck_assert_int_eq(r.r2r, ILG_SAVE_R2R_DISABLED);
+    char *text = fx_read_file(log_path, NULL);
+    char want[128];
+    snprintf(want, sizeof want, "method 0x%08x is [NonVersionable]", 0x06000000u | m.rid);
+    ck_assert_msg(text && strstr(text, want), "log: %s", text);
+    free(text);
+    ilg_save_free(out);
+    ilg_image_close(img);
+}
+END_TEST
+
 static Suite *save_suite(void)
 {
     Suite *s = suite_create("save");
@@ -1411,6 +1837,14 @@ static Suite *save_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 180);
     tcase_add_test(tc, test_saved_runs_like_live);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("r2r");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, test_save_readytorun_filtered);
+    tcase_add_test(tc, test_save_readytorun_result);
+    tcase_add_test(tc, test_save_readytorun_nonversionable);
+    tcase_add_test(tc, test_save_readytorun_disabled);
     suite_add_tcase(s, tc);
     tc = tcase_create("corpus");
     tcase_add_checked_fixture(tc, setup, teardown);

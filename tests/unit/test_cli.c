@@ -1,7 +1,8 @@
 /* test_cli.c: the ilgraft command line: exit statuses, the error line format, the JSON
  * of every command checked against the library, the image, monodis, objdump and the
- * malformed catalogue's manifest; `run` with the bundled plugin and the checks it makes
- * before loading a profiler. */
+ * malformed catalogue's manifest; the precompiled code `methods` lists for a ReadyToRun
+ * image against crossgen2's perfmap; `run` with the bundled plugin and the checks it
+ * makes before loading a profiler. */
 #include <check.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -134,9 +135,94 @@ START_TEST(methods_json_matches_the_library)
         ck_assert_int_eq(json_integer_value(json_object_get(m, "max_stack")), b.max_stack);
         ck_assert_int_eq(json_integer_value(json_object_get(m, "eh_clauses")), b.eh_clauses);
         ck_assert_int_eq(json_integer_value(json_object_get(m, "body_size")), b.body_size);
+        ck_assert_ptr_null(json_object_get(m, "native_rva")); /* IL only */
     }
+    ck_assert_ptr_null(json_object_get(j, "ready_to_run_summary"));
+    ck_assert_ptr_null(json_object_get(j, "instances"));
     ilg_image_close(img);
     json_decref(j);
+    fx_result_free(&r);
+}
+END_TEST
+
+/* The perfmap line at rva, marked used; fails when there is none or it was used. */
+static fx_perf_line *perf_at(fx_perf_line *lines, int n, json_int_t rva)
+{
+    for (int i = 0; i < n; i++)
+        if (lines[i].rva == rva) {
+            ck_assert_msg(!lines[i].used, "RVA 0x%llx listed twice", (long long)rva);
+            lines[i].used = true;
+            return &lines[i];
+        }
+    ck_abort_msg("RVA 0x%llx is no method crossgen2 compiled", (long long)rva);
+    return NULL;
+}
+
+/* `methods` on the ReadyToRun fixture: each precompiled method, MethodDef rows and
+ * instantiations, at the RVA and of the size crossgen2's perfmap gives, every perfmap
+ * line listed once; the text rows show the same. */
+START_TEST(methods_on_readytorun_match_the_perfmap)
+{
+    char dll[4096];
+    if (!fx_r2r_fixture(dll, sizeof dll)) {
+        ck_assert(!fx_is_ci());
+        return;
+    }
+    fx_perf_line lines[256];
+    int n = fx_read_perfmap(lines, 256);
+    ck_assert_int_gt(n, 0);
+    fx_result r;
+    json_t *j = run_json("methods", dll, &r);
+    json_t *methods = json_object_get(j, "methods"), *instances = json_object_get(j, "instances");
+    json_t *summary = json_object_get(j, "ready_to_run_summary");
+    ck_assert_ptr_nonnull(summary);
+    ck_assert_str_eq(json_string_value(json_object_get(summary, "os")), "Linux");
+    /* the machine without its OS tag: what the fixture was published for (-r linux-x64 or
+     * linux-arm64, fixtures/cs/CMakeLists.txt) */
+#if defined(__x86_64__)
+    ck_assert_int_eq(json_integer_value(json_object_get(summary, "arch")), 0x8664);
+#elif defined(__aarch64__)
+    ck_assert_int_eq(json_integer_value(json_object_get(summary, "arch")), 0xAA64);
+#endif
+    int listed = 0, without = 0;
+    for (size_t i = 0; i < json_array_size(methods); i++) {
+        json_t *m = json_array_get(methods, i), *rva = json_object_get(m, "native_rva");
+        ck_assert_str_eq(json_string_value(json_object_get(m, "status")), "ok");
+        ck_assert_ptr_nonnull(rva); /* null or a number, never missing */
+        if (json_is_null(rva)) {
+            without++;
+            continue;
+        }
+        fx_perf_line *l = perf_at(lines, n, json_integer_value(rva));
+        ck_assert_int_eq(json_integer_value(json_object_get(m, "native_size")), l->size);
+        ck_assert(json_is_boolean(json_object_get(m, "native_fixups")));
+        ck_assert(json_integer_value(json_object_get(m, "native_funclets")) >= 0);
+        listed++;
+    }
+    for (size_t i = 0; i < json_array_size(instances); i++) {
+        json_t *m = json_array_get(instances, i);
+        ck_assert_str_eq(json_string_value(json_object_get(m, "status")), "ok");
+        ck_assert(json_string_length(json_object_get(m, "signature_kind")) > 0);
+        fx_perf_line *l = perf_at(lines, n, json_integer_value(json_object_get(m, "native_rva")));
+        ck_assert_int_eq(json_integer_value(json_object_get(m, "native_size")), l->size);
+        listed++;
+    }
+    ck_assert_int_eq(listed, n);
+    ck_assert_int_eq(json_integer_value(json_object_get(summary, "methoddef_entries")),
+                     (json_int_t)json_array_size(methods) - without);
+    ck_assert_int_eq(json_integer_value(json_object_get(summary, "instance_entries")),
+                     (json_int_t)json_array_size(instances));
+    json_decref(j);
+    fx_result_free(&r);
+
+    /* Text: every perfmap line's RVA and size on a row. */
+    const char *argv[] = { ILG_CLI_PATH, "methods", dll, NULL };
+    ck_assert(fx_run(argv, &r) && r.exited && r.status == 0);
+    for (int i = 0; i < n; i++) {
+        char cell[40];
+        snprintf(cell, sizeof cell, "0x%08x %6u ", lines[i].rva, lines[i].size);
+        ck_assert_msg(strstr(r.out, cell) != NULL, "no row shows '%s':\n%s", cell, r.out);
+    }
     fx_result_free(&r);
 }
 END_TEST
@@ -418,14 +504,22 @@ START_TEST(run_checks_everything_before_loading_the_profiler)
     mf_entry *mf = calloc(128, sizeof *mf);
     ck_assert_ptr_nonnull(mf);
     const size_t nmf = read_manifest(mf, 128);
-    const mf_entry *bad_md = NULL;
-    for (size_t i = 0; i < nmf && !bad_md; i++)
-        if (strcmp(mf[i].stage, "metadata") == 0)
+    const mf_entry *bad_md = NULL, *bad_r2r = NULL;
+    for (size_t i = 0; i < nmf; i++) {
+        if (!bad_md && strcmp(mf[i].stage, "metadata") == 0)
             bad_md = &mf[i];
+        if (!bad_r2r && strcmp(mf[i].stage, "r2r") == 0)
+            bad_r2r = &mf[i];
+    }
     ck_assert_ptr_nonnull(bad_md);
-    char bad_md_path[4096], missing[128], rodir[128];
+    ck_assert_ptr_nonnull(bad_r2r);
+    char bad_md_path[4096], bad_r2r_path[4096], missing[128], rodir[128], out[128];
     fx_path(bad_md_path, sizeof bad_md_path, "malformed/");
     strncat(bad_md_path, bad_md->file, sizeof bad_md_path - strlen(bad_md_path) - 1);
+    fx_path(bad_r2r_path, sizeof bad_r2r_path, "malformed/");
+    strncat(bad_r2r_path, bad_r2r->file, sizeof bad_r2r_path - strlen(bad_r2r_path) - 1);
+    snprintf(out, sizeof out, "%s/out", tmp);
+    ck_assert_int_eq(mkdir(out, 0755), 0);
     snprintf(missing, sizeof missing, "%s/no-such-dir", tmp);
     snprintf(rodir, sizeof rodir, "%s/read-only", tmp);
     ck_assert_int_eq(mkdir(rodir, 0555), 0);
@@ -438,6 +532,8 @@ START_TEST(run_checks_everything_before_loading_the_profiler)
         { DEMO_RULES, calc, NULL, calc, "E_IO" },
         { DEMO_RULES, ILG_FIXTURE_DIR, NULL, ILG_FIXTURE_DIR, "E_INVALID_ARG" },
         { DEMO_RULES, rodir, NULL, rodir, "E_IO" },
+        /* --save reads a ReadyToRun image's tables: a bad one is named before the run */
+        { DEMO_RULES, out, bad_r2r_path, bad_r2r_path, bad_r2r->status },
         { "/nonexistent-rules.json", NULL, NULL, "/nonexistent-rules.json", "E_IO" },
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
@@ -502,6 +598,51 @@ END_TEST
  * its names), the one bad body on its row with the manifest's status (the manifest
  * names the method: "Say's tiny header byte ..."), every other row measured; exit 1 and
  * the stderr line. The same with --json, the row carrying an "error" object. */
+/* doc: `methods --json` of a body case of the catalogue. When the image is a ReadyToRun
+ * one, every row, the bad one too, has the precompiled code's four keys with the values
+ * the valid image it was made from (valid_r2r.exe) has on the same row, and so do the
+ * instantiations. Returns the text lines the instantiations table adds and puts the
+ * error row's native cell ("0x%08x %6u ") into cell; 0 and "" for an IL-only image. */
+static size_t r2r_rows_as_in_valid_image(json_t *doc, const char *file, char cell[40])
+{
+    static const char *const keys[] = { "native_rva", "native_size", "native_funclets",
+                                        "native_fixups" };
+    json_t *rows = json_object_get(doc, "methods"), *instances = json_object_get(doc, "instances");
+    if (!json_object_get(doc, "ready_to_run_summary")) {
+        ck_assert_ptr_null(instances);
+        return 0;
+    }
+    char valid[4096];
+    fx_path(valid, sizeof valid, "malformed/valid_r2r.exe");
+    fx_result v;
+    run_cli(&v, "methods", "--json", valid, NULL);
+    ck_assert_int_eq(v.status, 0);
+    json_t *vdoc = parse(v.out), *vrows = json_object_get(vdoc, "methods");
+    ck_assert_uint_eq(json_array_size(rows), json_array_size(vrows));
+    unsigned with_code = 0;
+    for (size_t i = 0; i < json_array_size(rows); i++) {
+        json_t *m = json_array_get(rows, i), *vm = json_array_get(vrows, i);
+        for (size_t k = 0; k < sizeof keys / sizeof *keys; k++)
+            ck_assert_msg(json_object_get(m, keys[k]) &&
+                              json_equal(json_object_get(m, keys[k]), json_object_get(vm, keys[k])),
+                          "%s row %zu: %s differs from valid_r2r.exe's", file, i, keys[k]);
+        if (!json_is_null(json_object_get(m, "native_rva")))
+            with_code++;
+        if (strcmp(json_string_value(json_object_get(m, "status")), "error") == 0 &&
+            !json_is_null(json_object_get(m, "native_rva")))
+            snprintf(cell, 40, "0x%08llx %6llu ",
+                     (unsigned long long)json_integer_value(json_object_get(m, "native_rva")),
+                     (unsigned long long)json_integer_value(json_object_get(m, "native_size")));
+    }
+    ck_assert_uint_gt(with_code, 0);
+    ck_assert_msg(cell[0], "%s: the bad method has no precompiled code to show", file);
+    ck_assert(json_equal(instances, json_object_get(vdoc, "instances")));
+    const size_t n = json_array_size(instances);
+    json_decref(vdoc);
+    fx_result_free(&v);
+    return n ? 3 + n : 0; /* a blank line, the title, the header, one per entry */
+}
+
 START_TEST(methods_reports_a_malformed_body_on_its_row)
 {
     if (!have("monodis"))
@@ -550,6 +691,8 @@ START_TEST(methods_reports_a_malformed_body_on_its_row)
             }
         }
         ck_assert_uint_eq(errors, 1);
+        char native_cell[40] = "";
+        const size_t instance_lines = r2r_rows_as_in_valid_image(j, mf[k].file, native_cell);
         json_decref(j);
         fx_result_free(&r);
 
@@ -564,9 +707,13 @@ START_TEST(methods_reports_a_malformed_body_on_its_row)
             const char *eol = strchr(p, '\n');
             ck_assert_msg(eol && strstr(p, want) && strstr(p, want) < eol, "%s: %s", mf[k].file,
                           r.out);
+            /* a ReadyToRun image's bad row still shows the method's precompiled code */
+            ck_assert_msg(!native_cell[0] || (strstr(p, native_cell) && strstr(p, native_cell) < eol),
+                          "%s: no '%s' on the error row: %s", mf[k].file, native_cell, r.out);
             error_rows++;
         }
-        ck_assert_uint_eq(lines, n + 1); /* the header and one row per method */
+        /* the header and one row per method, then a ReadyToRun image's instantiations */
+        ck_assert_uint_eq(lines, n + 1 + instance_lines);
         ck_assert_uint_eq(error_rows, 1);
         char prefix[4200];
         snprintf(prefix, sizeof prefix, "ilgraft: %s: ", path);
@@ -788,6 +935,7 @@ static Suite *cli_suite(void)
     tcase_add_test(tc, version_and_usage_statuses);
     tcase_add_test(tc, bad_input_is_status_1_with_file_and_message);
     tcase_add_test(tc, methods_json_matches_the_library);
+    tcase_add_test(tc, methods_on_readytorun_match_the_perfmap);
     tcase_add_test(tc, map_json_puts_the_arena_on_the_page_after_the_image);
     tcase_add_test(tc, info_json_and_text);
     tcase_add_test(tc, methods_json_on_mscorlib_counts_what_monodis_counts);

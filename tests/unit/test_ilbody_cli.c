@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ilgraft/metadata.h"
 #include "unit/fixture_util.h"
 
 static char dir[256];
@@ -369,6 +370,84 @@ START_TEST(native_matches_objdump)
 }
 END_TEST
 
+/* A method's precompiled code (ReadyToRun fixture), named the three ways `dis` takes a
+ * method: the listing starts at the RVA crossgen2's perfmap gives, and its instruction
+ * bytes, in order, are the file's bytes of the whole method (main code and funclets,
+ * perfmap size), which makes every instruction the right length too. */
+START_TEST(native_method_matches_the_perfmap)
+{
+    char r2r_dll[4096];
+    if (!fx_r2r_fixture(r2r_dll, sizeof r2r_dll)) {
+        ck_assert(!fx_is_ci());
+        return;
+    }
+    fx_perf_line lines[256];
+    int n = fx_read_perfmap(lines, 256);
+    ck_assert_int_gt(n, 0);
+    const fx_perf_line *guarded = NULL;
+    for (int i = 0; i < n; i++)
+        if (strstr(lines[i].name, "::Guarded("))
+            guarded = &lines[i];
+    ck_assert_ptr_nonnull(guarded);
+    ilg_image *img;
+    const ilg_metadata *md;
+    ilg_image_info ii;
+    const uint8_t *file;
+    size_t file_size;
+    uint64_t off;
+    ck_assert_int_eq(ilg_image_open(r2r_dll, NULL, &img), ILG_OK);
+    ck_assert_int_eq(ilg_image_metadata(img, &md), ILG_OK);
+    ilg_image_get_info(img, &ii);
+    ck_assert_int_eq(ilg_image_file_bytes(img, &file, &file_size), ILG_OK);
+    ck_assert_int_eq(ilg_image_rva_to_offset(img, guarded->rva, &off), ILG_OK);
+    uint32_t rid = 0;
+    for (uint32_t r = 1; r <= ilg_md_row_count(md, ILG_TBL_MethodDef) && !rid; r++) {
+        char name[512];
+        ck_assert_int_eq(ilg_md_method_name(md, r, name, sizeof name, NULL), ILG_OK);
+        if (strstr(name, "::Guarded("))
+            rid = r;
+    }
+    char token[16], row[16];
+    snprintf(token, sizeof token, "0x%08x", 0x06000000u | rid);
+    snprintf(row, sizeof row, "%u", rid);
+    const char *const ways[] = { "Calc::Guarded", token, row };
+    for (size_t w = 0; w < 3; w++) {
+        fx_result r = run("dis", "--native", ways[w], r2r_dll);
+        ck_assert_msg(r.status == 0, "dis --native %s: %s", ways[w], r.err);
+        char first[32];
+        snprintf(first, sizeof first, "%#llx:", (unsigned long long)(ii.preferred_base + guarded->rva));
+        ck_assert_msg(strstr(r.out, first) != NULL, "no instruction at %s:\n%s", first, r.out);
+        /* The hex column of every instruction line, concatenated. */
+        uint32_t got = 0;
+        char *save = NULL;
+        for (char *line = strtok_r(r.out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+            unsigned long long addr;
+            char hex[64];
+            if (sscanf(line, " %llx: %63s", &addr, hex) != 2)
+                continue;
+            ck_assert_uint_eq(addr, ii.preferred_base + guarded->rva + got);
+            for (size_t k = 0; hex[k] && hex[k + 1]; k += 2) {
+                unsigned byte;
+                ck_assert_int_eq(sscanf(hex + k, "%2x", &byte), 1);
+                ck_assert_msg(got < guarded->size && file[off + got] == byte,
+                              "byte %u of Guarded: listed 0x%02x, file 0x%02x", got, byte,
+                              got < guarded->size ? file[off + got] : 0);
+                got++;
+            }
+        }
+        ck_assert_uint_eq(got, guarded->size);
+        fx_result_free(&r);
+    }
+    ilg_image_close(img);
+    fx_result r = run("dis", "--native", "NoSuchMethod", r2r_dll);
+    ck_assert_int_eq(r.status, 1);
+    fx_result_free(&r);
+    r = run("dis", "--native", "0x06FFFFFF", r2r_dll);
+    ck_assert_int_eq(r.status, 2);
+    fx_result_free(&r);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("ilbody_cli");
@@ -380,6 +459,7 @@ static Suite *suite(void)
     tcase_add_test(tc, roundtrip_counts);
     tcase_add_test(tc, usage_and_input_errors);
     tcase_add_test(tc, native_matches_objdump);
+    tcase_add_test(tc, native_method_matches_the_perfmap);
     suite_add_tcase(s, tc);
     return s;
 }
