@@ -77,6 +77,9 @@ envs = {"ilgraft": quiet, "ilgraft-threads": quiet, "ilgraft-report": env, "host
 def run(argv, env, capture=False):
     # Output goes to files, not pipes: the host's report for every method of mscorlib
     # would fill a pipe that nobody reads while we wait.
+    # ILGRAFT_LOG is appended to: each run starts a new one, as a user's would.
+    if os.path.exists(tmp + "/plugin.log"):
+        os.unlink(tmp + "/plugin.log")
     with open(tmp + "/out.txt", "w+") as out, open(tmp + "/err.txt", "w+") as err:
         t0 = time.perf_counter()
         p = subprocess.Popen(argv, env=env, stdout=out, stderr=err)

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "ilgraft/host.h"
@@ -1018,6 +1019,138 @@ START_TEST(method_table_builds_each_method_once)
 }
 END_TEST
 
+/* The log from several processes and threads at once (a process hands ILGRAFT_LOG to
+ * the processes it starts; CoreCLR logs from every JIT thread). */
+enum { LOG_PROCS = 2, LOG_THREADS = 3, LOG_LINES = 1500 };
+
+typedef struct log_writer {
+    ilg__plugin_log *log;
+    int proc, thread;
+} log_writer;
+
+/* Line n of writer (proc, thread): "P T N LEN FILL\n", LEN its length and FILL a letter
+ * repeated, from 20 bytes to 3 KB and every 500th line past the 64 KiB buffer. */
+static size_t log_test_line(char *buf, size_t cap, int proc, int thread, int n)
+{
+    size_t len = n % 500 == 499 ? 70000 : 20 + (size_t)(n * 7919 % 3000);
+    ck_assert_uint_lt(len, cap);
+    int head = snprintf(buf, cap, "%d %d %d %zu ", proc, thread, n, len);
+    memset(buf + head, 'a' + (proc * 7 + thread * 3 + n) % 26, len - (size_t)head - 1);
+    buf[len - 1] = '\n';
+    return len;
+}
+
+static void *log_writer_thread(void *arg)
+{
+    log_writer *w = arg;
+    char *buf = malloc(80000);
+    ck_assert_ptr_nonnull(buf);
+    for (int n = 0; n < LOG_LINES; n++) {
+        size_t len = log_test_line(buf, 80000, w->proc, w->thread, n);
+        ilg__plugin_log_write(w->log, buf, len, n % 97 == 0); /* now and then a failure */
+    }
+    free(buf);
+    return NULL;
+}
+
+/* One process's share: LOG_THREADS threads writing to the file at path at once. */
+static void log_writer_process(const char *path, int proc)
+{
+    ilg__plugin_log *log = ilg__plugin_log_new();
+    pthread_t t[LOG_THREADS];
+    log_writer w[LOG_THREADS];
+    if (!log || ilg__plugin_log_open(log, path) != 0)
+        _exit(2);
+    for (int i = 0; i < LOG_THREADS; i++) {
+        w[i] = (log_writer){ log, proc, i };
+        if (pthread_create(&t[i], NULL, log_writer_thread, &w[i]) != 0)
+            _exit(3);
+    }
+    for (int i = 0; i < LOG_THREADS; i++)
+        pthread_join(t[i], NULL);
+    ilg__plugin_log_free(log);
+}
+
+/* Two processes, three threads each, appending to one file through the plugin's log:
+ * every line arrives whole (none split by another's bytes), once, and each thread's
+ * lines in the order it wrote them; lines longer than the buffer too. */
+START_TEST(log_lines_stay_whole_across_processes_and_threads)
+{
+    pid_t pids[LOG_PROCS];
+    for (int p = 0; p < LOG_PROCS; p++) {
+        fflush(NULL);
+        pids[p] = fork();
+        ck_assert_int_ge(pids[p], 0);
+        if (pids[p] == 0) {
+            log_writer_process(log_path, p);
+            _exit(0);
+        }
+    }
+    for (int p = 0; p < LOG_PROCS; p++) {
+        int st = 0;
+        ck_assert_int_eq(waitpid(pids[p], &st, 0), pids[p]);
+        ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "writer %d: status %d", p, st);
+    }
+    size_t size = 0;
+    char *text = fx_read_file(log_path, &size), *want = malloc(80000);
+    ck_assert(text && want);
+    int next[LOG_PROCS][LOG_THREADS] = { { 0 } };
+    size_t lines = 0;
+    for (char *line = text; line < text + size; lines++) {
+        /* "P T N LEN " (strtoul: glibc's sscanf measures the whole rest of text). */
+        char *c = line;
+        unsigned long f[4];
+        for (int i = 0; i < 4; i++) {
+            char *e;
+            f[i] = strtoul(c, &e, 10);
+            ck_assert_msg(e > c && *e == ' ', "line %zu starts with %.40s", lines, line);
+            c = e + 1;
+        }
+        int p = (int)f[0], t = (int)f[1], n = (int)f[2];
+        size_t len = f[3];
+        ck_assert_msg(p < LOG_PROCS && t < LOG_THREADS, "line %zu starts with %.40s", lines,
+                      line);
+        ck_assert_msg(n == next[p][t], "process %d thread %d: line %d after %d", p, t, n,
+                      next[p][t] - 1);
+        next[p][t]++;
+        ck_assert_uint_eq(log_test_line(want, 80000, p, t, n), len);
+        ck_assert_msg(len <= (size_t)(text + size - line) && memcmp(line, want, len) == 0,
+                      "process %d thread %d line %d is not whole", p, t, n);
+        line += len;
+    }
+    ck_assert_uint_eq(lines, LOG_PROCS * LOG_THREADS * LOG_LINES);
+    free(text);
+    free(want);
+}
+END_TEST
+
+/* A line that may wait is written out by the flusher without any other line or the
+ * log's end (the process goes on); one that may not is in the file when the call
+ * returns, with the lines before it. */
+START_TEST(log_flushes_waiting_lines_by_itself)
+{
+    ilg__plugin_log *log = ilg__plugin_log_new();
+    ck_assert_ptr_nonnull(log);
+    ck_assert_int_eq(ilg__plugin_log_open(log, log_path), 0);
+    ilg__plugin_log_write(log, "one\n", 4, false);
+    ilg__plugin_log_write(log, "two\n", 4, false);
+    ilg__plugin_log_write(log, "FAIL three\n", 11, true);
+    char *text = read_log();
+    ck_assert_str_eq(text, "one\ntwo\nFAIL three\n");
+    free(text);
+    ilg__plugin_log_write(log, "four\n", 5, false);
+    /* Polled for up to 20 s (the flusher waits 50 ms; a loaded machine is slow). */
+    struct stat st = { 0 };
+    for (int i = 0; i < 2000 && (stat(log_path, &st) != 0 || st.st_size < 24); i++)
+        usleep(10000);
+    ck_assert_int_eq(st.st_size, 24);
+    ilg__plugin_log_free(log);
+    text = read_log();
+    ck_assert_str_eq(text, "one\ntwo\nFAIL three\nfour\n");
+    free(text);
+}
+END_TEST
+
 static Suite *plugin_host_suite(void)
 {
     Suite *s = suite_create("plugin_host");
@@ -1046,6 +1179,8 @@ static Suite *plugin_host_suite(void)
     tcase_set_timeout(threads, 300);
     tcase_add_test(threads, jit_threads_rewrite_as_one_thread_does);
     tcase_add_test(threads, method_table_builds_each_method_once);
+    tcase_add_test(threads, log_lines_stay_whole_across_processes_and_threads);
+    tcase_add_test(threads, log_flushes_waiting_lines_by_itself);
     suite_add_tcase(s, threads);
     return s;
 }
