@@ -837,26 +837,51 @@ static char *put_position(char *o, ptrdiff_t rel, uint64_t size)
     return put_dec(o, size);
 }
 
-#define RUN_MAX 24 /* ",FFFFFFFF->FFFFFFFF" */
+/* One run of the offset map: "FIRST->NEW" for one instruction, "FIRST-LAST->NEW" for
+ * several (docs/profiler.md, Log). */
+static char *put_run(char *o, bool comma, uint32_t first, uint32_t last, uint32_t to)
+{
+    if (comma)
+        *o++ = ',';
+    o = put_hex4(o, first);
+    if (last != first) {
+        *o++ = '-';
+        o = put_hex4(o, last);
+    }
+    *o++ = '-';
+    *o++ = '>';
+    return put_hex4(o, to);
+}
+#define RUN_MAX 32 /* ",FFFFFFFF-FFFFFFFF->FFFFFFFF" */
 
-/* The offset map: "old->new" IL offsets of the original instructions that survived,
- * from the tags (instr.reserved = original index + 1) the editor carries along. Needs
- * RUN_MAX per new instruction, plus 4. */
+/* The offset map: where each original instruction that survived now starts, from the
+ * tags (instr.reserved = original index + 1) the editor carries along, as runs of
+ * instructions that follow each other in the original and moved by the same amount
+ * (an entry probe moves them all: one run). Needs RUN_MAX per new instruction, plus 4. */
 static __attribute__((noinline)) char *put_offsets(char *o, const ilg_body *b,
                                                     const uint32_t *old, uint32_t old_count)
 {
     const char *start = o;
+    /* The current run starts at first and moves by shift (mod 2^32); next is the tag that
+     * would continue it (NO_RUN: none yet; no tag is that large). */
+    enum { NO_RUN = 0xFFFFFFFFu };
+    uint32_t first = 0, shift = 0, next = NO_RUN;
     for (const ilg_instr *in = b->instrs, *end = in + b->count; in < end; in++) {
         uint32_t tag = in->reserved;
+        if (tag == next && in->offset - old[tag - 1] == shift) {
+            next++;
+            continue;
+        }
         if (tag - 1 >= old_count) /* not an original instruction (tag 0) */
             continue;
-        if (o != start)
-            *o++ = ',';
-        o = put_hex4(o, old[tag - 1]);
-        *o++ = '-';
-        *o++ = '>';
-        o = put_hex4(o, in->offset);
+        if (next != NO_RUN)
+            o = put_run(o, o != start, first, old[next - 2], first + shift);
+        first = old[tag - 1];
+        shift = in->offset - first;
+        next = tag + 1;
     }
+    if (next != NO_RUN)
+        o = put_run(o, o != start, first, old[next - 2], first + shift);
     /* Tags are 16 bits: the instructions past the 65,535th are not followed. */
     if (old_count > 0xFFFF)
         o = o != start ? PUT_LIT(o, ",...") : PUT_LIT(o, "...");

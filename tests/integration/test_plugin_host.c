@@ -298,11 +298,12 @@ START_TEST(each_action_matches_the_assembled_expectation)
     free(want);
     free(got);
     free(saved);
-    /* The log: one line per rewrite, each original instruction's old and new offset
-     * (the probe call in front of Mul's code is 5 bytes: opcode and token). */
+    /* The log: one line per rewrite, with where the original instructions went: Mul's
+     * four (at 0000 to 0003) moved together by the 5 bytes of the probe call in front
+     * (opcode and token). */
     char *log = read_log();
     ck_assert_ptr_nonnull(strstr(log, "rewrite Calc::Mul (0x06000002) probe-entry(entry) "));
-    ck_assert_ptr_nonnull(strstr(log, " offsets=0000->0005,0001->0006,0002->0007,0003->0008\n"));
+    ck_assert_ptr_nonnull(strstr(log, " offsets=0000-0003->0005\n"));
     ck_assert_ptr_nonnull(strstr(log, "rewrite Calc::Add (0x06000001) mutate(substituted) "));
     ck_assert_ptr_nonnull(strstr(log, "rewrite Calc::.ctor (0x06000003) probe-exit(try/finally) "));
     ck_assert_ptr_nonnull(strstr(log, "rewrite Calc::Main (0x06000004) replace(body) "));
@@ -607,6 +608,240 @@ START_TEST(jit_threads_rewrite_as_one_thread_does)
     free(four);
     free(log_one);
     free(log_four);
+}
+END_TEST
+
+/* A monodis listing indexed by method: each body (by the RVA monodis says it begins at)
+ * and its instructions' IL offsets and opcodes, sorted by RVA. */
+typedef struct listed_method {
+    uint32_t rva, first, count;
+} listed_method;
+
+typedef struct listed_body {
+    listed_method *methods;
+    size_t method_count;
+    uint32_t *offsets;
+    char (*ops)[24];
+    size_t count, cap;
+} listed_body;
+
+static int by_rva(const void *a, const void *b)
+{
+    uint32_t x = ((const listed_method *)a)->rva, y = ((const listed_method *)b)->rva;
+    return x < y ? -1 : x > y;
+}
+
+static void index_listing(const char *text, listed_body *ix)
+{
+    size_t mcap = 0;
+    memset(ix, 0, sizeof *ix);
+    for (const char *line = text; *line;) {
+        const char *end = strchr(line, '\n');
+        size_t len = end ? (size_t)(end - line) : strlen(line);
+        const char *at = memmem(line, len, "// Method begins at RVA 0x", 26);
+        const char *il = line;
+        while (il < line + len && (*il == ' ' || *il == '\t'))
+            il++;
+        char op[24] = "", *after = NULL;
+        unsigned long off = 0;
+        /* "IL_xxxx:  opcode ..." (not sscanf: glibc's measures the whole rest of text). */
+        if (!at && strncmp(il, "IL_", 3) == 0) {
+            off = strtoul(il + 3, &after, 16);
+            if (*after == ':') {
+                const char *c = after + 1;
+                size_t k = 0;
+                while (c < line + len && *c == ' ')
+                    c++;
+                while (c < line + len && *c != ' ' && k + 1 < sizeof op)
+                    op[k++] = *c++;
+                op[k] = 0;
+            }
+        }
+        if (at) {
+            if (ix->method_count == mcap) {
+                mcap = mcap ? 2 * mcap : 4096;
+                ix->methods = realloc(ix->methods, mcap * sizeof *ix->methods);
+                ck_assert_ptr_nonnull(ix->methods);
+            }
+            listed_method *m = &ix->methods[ix->method_count++];
+            m->rva = (uint32_t)strtoul(at + 26, NULL, 16);
+            m->first = (uint32_t)ix->count;
+            m->count = 0;
+        } else if (ix->method_count && op[0]) {
+            if (ix->count == ix->cap) {
+                ix->cap = ix->cap ? 2 * ix->cap : 65536;
+                ix->offsets = realloc(ix->offsets, ix->cap * sizeof *ix->offsets);
+                ix->ops = realloc(ix->ops, ix->cap * sizeof *ix->ops);
+                ck_assert(ix->offsets && ix->ops);
+            }
+            ix->offsets[ix->count] = (uint32_t)off;
+            memcpy(ix->ops[ix->count], op, sizeof op);
+            ix->count++;
+            ix->methods[ix->method_count - 1].count++;
+        }
+        line += len + (end != NULL);
+    }
+    qsort(ix->methods, ix->method_count, sizeof *ix->methods, by_rva);
+}
+
+static const listed_method *listed_at(const listed_body *ix, uint32_t rva)
+{
+    listed_method key = { rva, 0, 0 };
+    return bsearch(&key, ix->methods, ix->method_count, sizeof key, by_rva);
+}
+
+static void listed_free(listed_body *ix)
+{
+    free(ix->methods);
+    free(ix->offsets);
+    free(ix->ops);
+}
+
+/* The same opcode, but for the branch form the encoder chooses (br.s or br) and the
+ * one mutation the rules make. */
+static bool same_op(const char *was, const char *now, bool mutated)
+{
+    size_t a = strlen(was), b = strlen(now);
+    if (a > 2 && strcmp(was + a - 2, ".s") == 0)
+        a -= 2;
+    if (b > 2 && strcmp(now + b - 2, ".s") == 0)
+        b -= 2;
+    if (a == b && strncmp(was, now, a) == 0)
+        return true;
+    return mutated && strcmp(was, "add") == 0 && strcmp(now, "sub") == 0;
+}
+
+/* Checks one rewrite line's offset map (docs/profiler.md, Log) against the listings of
+ * the original and the saved image; returns the instructions it maps. Every run must
+ * start and end on an original instruction; every original instruction in it must be
+ * in the saved body at its offset plus the run's shift, with the same opcode; and an
+ * original instruction the map leaves out must be one the rules replace (a ret, when
+ * a try/finally wraps the body). */
+static size_t check_map(const char *line, const listed_body *orig, const listed_body *saved)
+{
+    unsigned long old_rva, new_rva;
+    const char *o = strstr(line, " old=0x"), *n = strstr(line, " new=0x");
+    const char *map = strstr(line, " offsets=");
+    const char *eol = strchr(line, '\n');
+    ck_assert_msg(o && n && map && eol && map < eol, "bad line: %.300s", line);
+    old_rva = strtoul(o + 7, NULL, 16);
+    new_rva = strtoul(n + 7, NULL, 16);
+    const bool wrapped = memmem(line, (size_t)(eol - line), "probe-exit(try/finally", 22) != NULL;
+    const bool mutated = memmem(line, (size_t)(eol - line), "mutate(substituted)", 19) != NULL;
+    const listed_method *a = listed_at(orig, (uint32_t)old_rva);
+    const listed_method *b = listed_at(saved, (uint32_t)new_rva);
+    ck_assert_msg(a && b, "no body at RVA 0x%lx or 0x%lx: %.300s", old_rva, new_rva, line);
+    bool *covered = calloc(a->count + 1, 1);
+    ck_assert_ptr_nonnull(covered);
+    size_t mapped = 0, k; /* k: the next instruction of the saved body to look at */
+    for (const char *r = map + 9; r < eol;) {
+        char *e;
+        unsigned long first = strtoul(r, &e, 16), last = first, to;
+        if (*e == '-' && e[1] != '>')
+            last = strtoul(e + 1, &e, 16);
+        ck_assert_msg(e[0] == '-' && e[1] == '>', "bad run at %.40s in %.300s", r, line);
+        to = strtoul(e + 2, &e, 16);
+        ck_assert_msg(*e == ',' || e == eol, "bad run end at %.40s in %.300s", e, line);
+        r = e + (*e == ',');
+        /* The run's instructions, first to last, in the original. */
+        uint32_t i = 0;
+        k = 0;
+        while (i < a->count && orig->offsets[a->first + i] < first)
+            i++;
+        ck_assert_msg(i < a->count && orig->offsets[a->first + i] == first,
+                      "run starts at %04lx, not an instruction of the original: %.300s", first,
+                      line);
+        for (; i < a->count && orig->offsets[a->first + i] <= last; i++) {
+            uint32_t was = orig->offsets[a->first + i];
+            uint32_t now = (uint32_t)(was + (to - first));
+            ck_assert_msg(!covered[i], "IL_%04x mapped twice: %.300s", was, line);
+            covered[i] = true;
+            while (k < b->count && saved->offsets[b->first + k] < now)
+                k++;
+            ck_assert_msg(k < b->count && saved->offsets[b->first + k] == now &&
+                              same_op(orig->ops[a->first + i], saved->ops[b->first + k], mutated),
+                          "IL_%04x (%s) should be at IL_%04x in the saved body: %.300s", was,
+                          orig->ops[a->first + i], now, line);
+            mapped++;
+            if (was == last)
+                break;
+        }
+        ck_assert_msg(i < a->count && orig->offsets[a->first + i] == last,
+                      "run ends at %04lx, not an instruction of the original: %.300s", last,
+                      line);
+    }
+    for (uint32_t i = 0; i < a->count; i++)
+        ck_assert_msg(covered[i] || (wrapped && strcmp(orig->ops[a->first + i], "ret") == 0),
+                      "IL_%04x (%s) left out of the map: %.300s", orig->offsets[a->first + i],
+                      orig->ops[a->first + i], line);
+    free(covered);
+    return mapped;
+}
+
+/* The log's offset map is true: over Mono's mscorlib, with probes at every entry, exit
+ * probes (a try/finally that replaces each ret) in a namespace and a mutation, every
+ * rewrite line's map is checked against monodis's listings of the original image and
+ * of the saved one, each body found by its RVA (the line's old= and new=, relative to
+ * the module base, are RVAs under the host). */
+START_TEST(offset_map_matches_monodis)
+{
+    static const char corlib[] = "/usr/lib/mono/4.5/mscorlib.dll";
+    if (!have_mono())
+        return;
+    if (access(corlib, R_OK) != 0) {
+        ck_assert_msg(!fx_is_ci(), "%s not found and CI=true", corlib);
+        printf("SKIP: %s not found\n", corlib);
+        return;
+    }
+    char rules[96];
+    snprintf(rules, sizeof rules, "%s/rules.json", save_dir);
+    FILE *f = fopen(rules, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs("{\"rules\": [\n"
+          " {\"match\": \"*\", \"action\": \"probe-entry\",\n"
+          "  \"probe\": \"System.Threading.Thread::MemoryBarrier\"},\n"
+          " {\"match\": \"System.Collections.*\", \"action\": \"probe-exit\",\n"
+          "  \"probe\": \"System.Threading.Thread::MemoryBarrier\"},\n"
+          " {\"match\": \"System.String::*\", \"action\": \"mutate\", \"from\": \"add\","
+          " \"to\": \"sub\"}]}\n",
+          f);
+    ck_assert_int_eq(fclose(f), 0);
+    const char *argv[] = { ILG_CLI_PATH, "run", "--rules", rules, "--summary", "--save",
+                           save_dir, corlib, NULL };
+    fx_result_free(&res);
+    ck_assert(fx_run(argv, &res));
+    ck_assert_msg(res.exited && res.status == 0, "host failed: %s", res.err);
+    char *saved = saved_path("mscorlib.dll");
+    const char *list_orig[] = { "monodis", corlib, NULL }, *list_saved[] = { "monodis", saved,
+                                                                              NULL };
+    char *text = output_of(list_orig);
+    listed_body orig, now;
+    index_listing(text, &orig);
+    free(text);
+    text = output_of(list_saved);
+    index_listing(text, &now);
+    free(text);
+    char *log = read_log();
+    size_t lines = 0, mapped = 0, runs = 0;
+    for (const char *l = strstr(log, "ilgraft-plugin: rewrite "); l;
+         l = strstr(l + 1, "ilgraft-plugin: rewrite ")) {
+        mapped += check_map(l, &orig, &now);
+        lines++;
+        for (const char *c = strstr(l, " offsets="); *c && *c != '\n'; c++)
+            runs += *c == '>';
+    }
+    /* All of it: each method a line (summary: rewritten=), most instructions mapped. */
+    char want[64];
+    snprintf(want, sizeof want, " rewritten=%zu failed=0 ", lines);
+    ck_assert_msg(strstr(log, want), "want \"%s\" in the summary", want);
+    ck_assert_uint_gt(lines, 24000);
+    ck_assert_uint_gt(mapped, 500000);
+    printf("offset maps: %zu lines, %zu instructions in %zu runs, as monodis lists them\n",
+           lines, mapped, runs);
+    free(log);
+    free(saved);
+    listed_free(&orig);
+    listed_free(&now);
 }
 END_TEST
 
@@ -1163,6 +1398,7 @@ static Suite *plugin_host_suite(void)
     tcase_add_test(tc, mutation_runs_in_mono);
     tcase_add_test(tc, probes_run_in_mono_around_eh);
     tcase_add_test(tc, wildcards_choose_the_methods);
+    tcase_add_test(tc, offset_map_matches_monodis);
     tcase_add_test(tc, batch_mode_saves_the_same_bytes);
     tcase_add_test(tc, every_host_allocation_fault_with_the_plugin);
     tcase_add_test(tc, missing_probe_skips_the_rule);
