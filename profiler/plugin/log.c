@@ -56,6 +56,14 @@ static void flush_locked(ilg__plugin_log *log)
     log->len = 0;
 }
 
+/* A first line waits (log->lock held): the flusher is woken once, not once per line
+ * until it runs (each wake-up a futex call). */
+static void wake_flusher(ilg__plugin_log *log)
+{
+    log->idle = false;
+    pthread_cond_signal(&log->wake);
+}
+
 /* The flusher: sleeps while nothing waits, then gives the lines that came 50 ms to
  * gather and writes out what is there. Only a first line wakes it (a wake-up per
  * buffer filled cost more than the writes). */
@@ -66,7 +74,8 @@ static void *flusher(void *v)
     while (!log->stop) {
         if (!log->len) {
             log->idle = true;
-            pthread_cond_wait(&log->wake, &log->lock);
+            while (log->idle && !log->stop)
+                pthread_cond_wait(&log->wake, &log->lock);
             log->idle = false;
             continue;
         }
@@ -101,7 +110,7 @@ ilg__plugin_log *ilg__plugin_log_new(void)
     return log;
 }
 
-int ilg__plugin_log_open(ilg__plugin_log *log, const char *path)
+int ilg__plugin_log_open(ilg__plugin_log *log, const char *path, bool buffered)
 {
     struct stat st;
     int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0666);
@@ -110,7 +119,8 @@ int ilg__plugin_log_open(ilg__plugin_log *log, const char *path)
     log->fd = fd;
     /* Only a regular file is worth buffering: a terminal or a pipe has a reader
      * waiting for each line. Without memory or a thread, each line goes at once. */
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || !(log->buf = malloc(LOG_BUF)))
+    if (!buffered || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+        !(log->buf = malloc(LOG_BUF)))
         return 0;
     if (pthread_create(&log->flusher, NULL, flusher, log) != 0) {
         free(log->buf);
@@ -133,13 +143,31 @@ void ilg__plugin_log_write(ilg__plugin_log *log, const char *line, size_t n, boo
             write_all(log->fd, line, n);
         } else {
             if (log->idle && !now)
-                pthread_cond_signal(&log->wake);
+                wake_flusher(log);
             memcpy(log->buf + log->len, line, n);
             log->len += n;
             if (now)
                 flush_locked(log);
         }
     }
+    pthread_mutex_unlock(&log->lock);
+}
+
+char *ilg__plugin_log_reserve(ilg__plugin_log *log, size_t n)
+{
+    if (!log->buf || n > LOG_BUF)
+        return NULL;
+    pthread_mutex_lock(&log->lock);
+    if (log->len + n > LOG_BUF)
+        flush_locked(log);
+    return log->buf + log->len;
+}
+
+void ilg__plugin_log_commit(ilg__plugin_log *log, size_t used)
+{
+    if (log->idle && used)
+        wake_flusher(log);
+    log->len += used;
     pthread_mutex_unlock(&log->lock);
 }
 

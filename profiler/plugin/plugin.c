@@ -215,17 +215,29 @@ static size_t to_utf8(const WCHAR *w, size_t n, char *out, size_t cap)
 {
     size_t o = 0, i = 0;
 #if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    for (uint64_t v; i + 4 <= n && o + 8 < cap; i += 4, o += 4) {
-        memcpy(&v, w + i, sizeof v);
-        /* Not ASCII, or a NUL among them: unit by unit. */
-        if ((v & 0xFF80FF80FF80FF80ull) ||
-            ((v - 0x0001000100010001ull) & ~v & 0x8000800080008000ull))
+    /* Eight units as two words, then four as one: each unit's low byte, as long as none
+     * is past ASCII or NUL. */
+#define NOT_ASCII(v) (((v) & 0xFF80FF80FF80FF80ull) || \
+                      (((v) - 0x0001000100010001ull) & ~(v) & 0x8000800080008000ull))
+#define LOW_BYTES(v) (((v) & 0xFF) | (((v) >> 8) & 0xFF00) | (((v) >> 16) & 0xFF0000) | \
+                      (((v) >> 24) & 0xFF000000))
+    for (uint64_t a, b; i + 8 <= n && o + 12 < cap; i += 8, o += 8) {
+        memcpy(&a, w + i, sizeof a);
+        memcpy(&b, w + i + 4, sizeof b);
+        if (NOT_ASCII(a) || NOT_ASCII(b))
             break;
-        out[o] = (char)v;
-        out[o + 1] = (char)(v >> 16);
-        out[o + 2] = (char)(v >> 32);
-        out[o + 3] = (char)(v >> 48);
+        uint64_t bytes = LOW_BYTES(a) | LOW_BYTES(b) << 32;
+        memcpy(out + o, &bytes, sizeof bytes);
     }
+    for (uint64_t a; i + 4 <= n && o + 8 < cap; i += 4, o += 4) {
+        memcpy(&a, w + i, sizeof a);
+        if (NOT_ASCII(a))
+            break;
+        uint32_t bytes = (uint32_t)LOW_BYTES(a);
+        memcpy(out + o, &bytes, sizeof bytes);
+    }
+#undef NOT_ASCII
+#undef LOW_BYTES
 #endif
     for (; i < n && w[i] && o + 4 < cap; i++) {
         uint32_t c = w[i];
@@ -712,6 +724,7 @@ typedef struct job {
     /* The worker's: "" until named; the actions' list for the log (log_rewrites). */
     char *full, *simple, *actions;
     size_t full_len, actions_len;
+    bool in_front; /* the edit only inserts in front: the map needs no tags */
 } job;
 
 /* "Ns.Type::Method" and "Type::Method" into full and simple (each FULL_CAP; simple may
@@ -888,6 +901,25 @@ static __attribute__((noinline)) char *put_offsets(char *o, const ilg_body *b,
     return o;
 }
 
+/* The offset map when the edit only inserted in front of the original instructions or
+ * changed them in place: they are the body's last old_count, in order. */
+static __attribute__((noinline)) char *put_offsets_in_front(char *o, const ilg_body *b,
+                                                             const uint32_t *old,
+                                                             uint32_t old_count)
+{
+    const char *start = o;
+    if (b->count < old_count) /* not an insertion after all: cannot tell */
+        return PUT_LIT(o, "?");
+    const ilg_instr *in = b->instrs + (b->count - old_count);
+    for (uint32_t i = 0; i < old_count;) {
+        uint32_t first = i, shift = in[i].offset - old[i];
+        for (i++; i < old_count && in[i].offset - old[i] == shift; i++)
+            ;
+        o = put_run(o, o != start, old[first], old[i - 1], old[first] + shift);
+    }
+    return o;
+}
+
 /* A failed rewrite: counted and logged with the method's full name, which is made here
  * when the rewrite did not need it. The reason is formatted first: naming calls the
  * metadata API, which may replace the diagnostic the reason quotes. */
@@ -991,6 +1023,43 @@ static bool job_rule(job *j, size_t ri, bool is_probe, bool *applied)
     return true;
 }
 
+/* Before the edit, what the log's offset map needs: the original offsets, and unless
+ * every matching rule only inserts in front (probe-entry) or edits in place (identity,
+ * mutate), a tag on each instruction (instr.reserved = original index + 1) that the
+ * editor carries along. Without tags the originals are, after the edit, the last
+ * old_count instructions in their order: a third of the map's cost, the usual case. */
+static bool job_map_begin(job *j)
+{
+    worker *w = j->w;
+    const ilg__plugin_rules *rules = &w->p->rules;
+    const uint32_t n = j->old_count;
+    if (!grow(&w->old_offsets, &w->old_offsets_cap, (size_t)n + 1, sizeof *w->old_offsets)) {
+        job_fail(j, "no memory for the log's offset map of %u instructions", n);
+        return false;
+    }
+    j->in_front = true;
+    for (size_t i = 0; i < rules->count && j->in_front; i++)
+        j->in_front = rules->items[i].action == ILG__ACT_IDENTITY ||
+                      rules->items[i].action == ILG__ACT_MUTATE ||
+                      rules->items[i].action == ILG__ACT_PROBE_ENTRY ||
+                      !ilg__plugin_rule_matches(&rules->items[i], j->full, j->simple);
+    uint32_t *restrict old = w->old_offsets;
+    ilg_instr *restrict in = w->body->instrs;
+    if (j->in_front) {
+        for (uint32_t i = 0; i < n; i++)
+            old[i] = in[i].offset;
+        return true;
+    }
+    const uint32_t tagged = n < 0xFFFF ? n : 0xFFFF;
+    for (uint32_t i = 0; i < tagged; i++) {
+        old[i] = in[i].offset;
+        in[i].reserved = (uint16_t)(i + 1);
+    }
+    for (uint32_t i = tagged; i < n; i++)
+        in[i].reserved = 0; /* 16 bits: the rest are not followed */
+    return true;
+}
+
 /* Decodes the original body and applies every matching rule to it, in file order.
  * False when no rule applied or a step failed (logged). */
 static bool job_apply(job *j)
@@ -1003,23 +1072,8 @@ static bool job_apply(job *j)
         return false;
     }
     j->old_count = w->body->count;
-    /* The log's offset map: the original offsets, and tags the editor carries. */
-    if (p->log_rewrites) {
-        if (!grow(&w->old_offsets, &w->old_offsets_cap, (size_t)j->old_count + 1,
-                  sizeof *w->old_offsets)) {
-            job_fail(j, "no memory for the log's offset map of %u instructions", j->old_count);
-            return false;
-        }
-        uint32_t *restrict old = w->old_offsets;
-        ilg_instr *restrict in = w->body->instrs;
-        const uint32_t n = j->old_count, tagged = n < 0xFFFF ? n : 0xFFFF;
-        for (uint32_t i = 0; i < tagged; i++) {
-            old[i] = in[i].offset;
-            in[i].reserved = (uint16_t)(i + 1);
-        }
-        for (uint32_t i = tagged; i < n; i++)
-            in[i].reserved = 0; /* 16 bits: the rest are not followed */
-    }
+    if (p->log_rewrites && !job_map_begin(j))
+        return false;
     j->have_shape = j->msig && parse_method_sig(j->msig, j->sig_len, &j->shape);
     j->resolver = (ilg_stack_resolver){ call_shape, j->ms,
                                         j->have_shape ? (j->shape.returns ? 1 : 0) : -1 };
@@ -1091,15 +1145,20 @@ static void log_rewrite(job *j, const uint8_t *at)
     ICorProfilerInfo3 *info = w->p->info;
     module_state *ms = j->ms;
     size_t need = 96 + j->full_len + j->actions_len + 4 + (size_t)RUN_MAX * w->body->count;
-    if (!grow(&w->line, &w->line_cap, need, 1)) {
-        plog_later(w->p, "rewrite %s (0x%08x) %s (no memory for the line's offset map)", j->full,
-                   (unsigned)j->tok, j->actions);
-        return;
-    }
     if (!ms->have_base)
         ms->have_base = info->lpVtbl->GetModuleInfo(info, ms->module, &ms->base, 0, NULL, NULL,
                                                     NULL) == S_OK;
-    char *o = PUT_LIT(w->line, "ilgraft-plugin: rewrite ");
+    /* Straight into the log's buffer when it has one, else through the worker's. */
+    char *line = ilg__plugin_log_reserve(w->p->log, need);
+    if (!line) {
+        if (!grow(&w->line, &w->line_cap, need, 1)) {
+            plog_later(w->p, "rewrite %s (0x%08x) %s (no memory for the line's offset map)",
+                       j->full, (unsigned)j->tok, j->actions);
+            return;
+        }
+        line = w->line;
+    }
+    char *o = PUT_LIT(line, "ilgraft-plugin: rewrite ");
     memcpy(o, j->full, j->full_len);
     o = PUT_LIT(o + j->full_len, " (0x");
     o = put_hex8(o, j->tok);
@@ -1110,9 +1169,13 @@ static void log_rewrite(job *j, const uint8_t *at)
     o = PUT_LIT(o, " new=");
     o = put_position(o, at - ms->base, w->out.len);
     o = PUT_LIT(o, " offsets=");
-    o = put_offsets(o, w->body, w->old_offsets, j->old_count);
+    o = j->in_front ? put_offsets_in_front(o, w->body, w->old_offsets, j->old_count)
+                    : put_offsets(o, w->body, w->old_offsets, j->old_count);
     *o++ = '\n';
-    ilg__plugin_log_write(w->p->log, w->line, (size_t)(o - w->line), false);
+    if (line == w->line)
+        ilg__plugin_log_write(w->p->log, line, (size_t)(o - line), false);
+    else
+        ilg__plugin_log_commit(w->p->log, (size_t)(o - line));
 }
 
 /* Copies w->out into the module's IMethodMalloc and installs it; the new body, or NULL
@@ -1399,7 +1462,7 @@ static void open_log(plugin *p)
         }
     }
     path[o] = 0;
-    int err = ilg__plugin_log_open(p->log, path);
+    int err = ilg__plugin_log_open(p->log, path, p->log_rewrites);
     if (err) {
         plog(p, "cannot open ILGRAFT_LOG %s: %s; logging to stderr", path, strerror(err));
         return;
@@ -1439,10 +1502,10 @@ static bool probe_ids(plugin *p)
 static HRESULT cb_Initialize(ICorProfilerCallback3 *This, IUnknown *unk)
 {
     plugin *p = impl_from_ICorProfilerCallback3(This);
-    if (!p->log_opened)
-        open_log(p);
     const char *level = getenv("ILGRAFT_LOG_LEVEL");
     p->log_rewrites = !(level && strcmp(level, "failures") == 0);
+    if (!p->log_opened)
+        open_log(p);
     const char *rules = getenv("ILGRAFT_RULES");
     if (!rules || !*rules) {
         plog(p, "ILGRAFT_RULES is not set: nothing to do");

@@ -634,10 +634,12 @@ static int by_rva(const void *a, const void *b)
 static void index_listing(const char *text, listed_body *ix)
 {
     size_t mcap = 0;
+    const char *stop = text + strlen(text);
     memset(ix, 0, sizeof *ix);
-    for (const char *line = text; *line;) {
-        const char *end = strchr(line, '\n');
-        size_t len = end ? (size_t)(end - line) : strlen(line);
+    /* memchr, not strchr: ASan's strchr measures the whole rest of text every time. */
+    for (const char *line = text; line < stop;) {
+        const char *end = memchr(line, '\n', (size_t)(stop - line));
+        size_t len = end ? (size_t)(end - line) : (size_t)(stop - line);
         const char *at = memmem(line, len, "// Method begins at RVA 0x", 26);
         const char *il = line;
         while (il < line + len && (*il == ' ' || *il == '\t'))
@@ -717,23 +719,27 @@ static bool same_op(const char *was, const char *now, bool mutated)
  * in the saved body at its offset plus the run's shift, with the same opcode; and an
  * original instruction the map leaves out must be one the rules replace (a ret, when
  * a try/finally wraps the body). */
-static size_t check_map(const char *line, const listed_body *orig, const listed_body *saved)
+static size_t check_map(const char *line, const char *eol, const listed_body *orig,
+                        const listed_body *saved)
 {
     unsigned long old_rva, new_rva;
-    const char *o = strstr(line, " old=0x"), *n = strstr(line, " new=0x");
-    const char *map = strstr(line, " offsets=");
-    const char *eol = strchr(line, '\n');
-    ck_assert_msg(o && n && map && eol && map < eol, "bad line: %.300s", line);
+    const size_t len = (size_t)(eol - line);
+    const char *o = memmem(line, len, " old=0x", 7), *n = memmem(line, len, " new=0x", 7);
+    const char *map = memmem(line, len, " offsets=", 9);
+    ck_assert_msg(o && n && map, "bad line: %.300s", line);
     old_rva = strtoul(o + 7, NULL, 16);
     new_rva = strtoul(n + 7, NULL, 16);
-    const bool wrapped = memmem(line, (size_t)(eol - line), "probe-exit(try/finally", 22) != NULL;
-    const bool mutated = memmem(line, (size_t)(eol - line), "mutate(substituted)", 19) != NULL;
+    const bool wrapped = memmem(line, len, "probe-exit(try/finally", 22) != NULL;
+    const bool mutated = memmem(line, len, "mutate(substituted)", 19) != NULL;
     const listed_method *a = listed_at(orig, (uint32_t)old_rva);
     const listed_method *b = listed_at(saved, (uint32_t)new_rva);
     ck_assert_msg(a && b, "no body at RVA 0x%lx or 0x%lx: %.300s", old_rva, new_rva, line);
     bool *covered = calloc(a->count + 1, 1);
     ck_assert_ptr_nonnull(covered);
-    size_t mapped = 0, k; /* k: the next instruction of the saved body to look at */
+    /* i, k: where the last run ended in the original and the saved body; runs come in
+     * order, so each is looked for from there (from the start when one does not). */
+    size_t mapped = 0, k = 0;
+    uint32_t i = 0;
     for (const char *r = map + 9; r < eol;) {
         char *e;
         unsigned long first = strtoul(r, &e, 16), last = first, to;
@@ -744,8 +750,10 @@ static size_t check_map(const char *line, const listed_body *orig, const listed_
         ck_assert_msg(*e == ',' || e == eol, "bad run end at %.40s in %.300s", e, line);
         r = e + (*e == ',');
         /* The run's instructions, first to last, in the original. */
-        uint32_t i = 0;
-        k = 0;
+        if (i >= a->count || orig->offsets[a->first + i] > first)
+            i = 0;
+        if (k >= b->count || saved->offsets[b->first + k] > (uint32_t)to)
+            k = 0;
         while (i < a->count && orig->offsets[a->first + i] < first)
             i++;
         ck_assert_msg(i < a->count && orig->offsets[a->first + i] == first,
@@ -770,10 +778,10 @@ static size_t check_map(const char *line, const listed_body *orig, const listed_
                       "run ends at %04lx, not an instruction of the original: %.300s", last,
                       line);
     }
-    for (uint32_t i = 0; i < a->count; i++)
-        ck_assert_msg(covered[i] || (wrapped && strcmp(orig->ops[a->first + i], "ret") == 0),
-                      "IL_%04x (%s) left out of the map: %.300s", orig->offsets[a->first + i],
-                      orig->ops[a->first + i], line);
+    for (uint32_t c = 0; c < a->count; c++)
+        ck_assert_msg(covered[c] || (wrapped && strcmp(orig->ops[a->first + c], "ret") == 0),
+                      "IL_%04x (%s) left out of the map: %.300s", orig->offsets[a->first + c],
+                      orig->ops[a->first + c], line);
     free(covered);
     return mapped;
 }
@@ -821,13 +829,17 @@ START_TEST(offset_map_matches_monodis)
     text = output_of(list_saved);
     index_listing(text, &now);
     free(text);
-    char *log = read_log();
-    size_t lines = 0, mapped = 0, runs = 0;
-    for (const char *l = strstr(log, "ilgraft-plugin: rewrite "); l;
-         l = strstr(l + 1, "ilgraft-plugin: rewrite ")) {
-        mapped += check_map(l, &orig, &now);
+    size_t log_len = 0, lines = 0, mapped = 0, runs = 0;
+    char *log = fx_read_file(log_path, &log_len);
+    ck_assert_ptr_nonnull(log);
+    for (const char *l = log, *eol; l < log + log_len; l = eol + 1) {
+        eol = memchr(l, '\n', (size_t)(log + log_len - l));
+        ck_assert_ptr_nonnull(eol);
+        if (strncmp(l, "ilgraft-plugin: rewrite ", 24) != 0)
+            continue;
+        mapped += check_map(l, eol, &orig, &now);
         lines++;
-        for (const char *c = strstr(l, " offsets="); *c && *c != '\n'; c++)
+        for (const char *c = l; c < eol; c++)
             runs += *c == '>';
     }
     /* All of it: each method a line (summary: rewritten=), most instructions mapped. */
@@ -1294,7 +1306,7 @@ static void log_writer_process(const char *path, int proc)
     ilg__plugin_log *log = ilg__plugin_log_new();
     pthread_t t[LOG_THREADS];
     log_writer w[LOG_THREADS];
-    if (!log || ilg__plugin_log_open(log, path) != 0)
+    if (!log || ilg__plugin_log_open(log, path, true) != 0)
         _exit(2);
     for (int i = 0; i < LOG_THREADS; i++) {
         w[i] = (log_writer){ log, proc, i };
@@ -1361,12 +1373,12 @@ END_TEST
 
 /* A line that may wait is written out by the flusher without any other line or the
  * log's end (the process goes on); one that may not is in the file when the call
- * returns, with the lines before it. */
+ * returns, with the lines before it; an unbuffered log writes every line at once. */
 START_TEST(log_flushes_waiting_lines_by_itself)
 {
     ilg__plugin_log *log = ilg__plugin_log_new();
     ck_assert_ptr_nonnull(log);
-    ck_assert_int_eq(ilg__plugin_log_open(log, log_path), 0);
+    ck_assert_int_eq(ilg__plugin_log_open(log, log_path, true), 0);
     ilg__plugin_log_write(log, "one\n", 4, false);
     ilg__plugin_log_write(log, "two\n", 4, false);
     ilg__plugin_log_write(log, "FAIL three\n", 11, true);
@@ -1383,6 +1395,15 @@ START_TEST(log_flushes_waiting_lines_by_itself)
     text = read_log();
     ck_assert_str_eq(text, "one\ntwo\nFAIL three\nfour\n");
     free(text);
+    /* Unbuffered (the failures level): each line is in the file when the call returns,
+     * after what the file had (appended to). */
+    ck_assert_ptr_nonnull(log = ilg__plugin_log_new());
+    ck_assert_int_eq(ilg__plugin_log_open(log, log_path, false), 0);
+    ilg__plugin_log_write(log, "five\n", 5, false);
+    text = read_log();
+    ck_assert_str_eq(text, "one\ntwo\nFAIL three\nfour\nfive\n");
+    free(text);
+    ilg__plugin_log_free(log);
 }
 END_TEST
 
