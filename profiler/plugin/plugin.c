@@ -89,8 +89,8 @@ typedef struct worker {
     size_t owner_len, owner_simple; /* its length, and where it is without the namespace */
     module_state *modules;
     size_t module_count, module_cap, module_last;
-    /* The job's scratch (the JIT path fills each before use: zeroing 4 KiB of names
-     * per call was a fifth of the plugin's own time): the method's names and actions,
+    /* The job's scratch (the JIT path fills each before use: zeroing 4.3 KB of names
+     * per call was a fifth of rewrite()'s own time): the method's names and actions,
      * and for the rewrite log the original offsets and the line, both grown on demand. */
     char full[FULL_CAP], simple[FULL_CAP], actions[256];
     uint32_t *old_offsets;
@@ -209,8 +209,8 @@ static void plog_later(plugin *p, const char *fmt, ...)
 
 /* UTF-16 (up to n units or a NUL) to UTF-8; characters past the BMP's surrogates are
  * kept as two 3-byte sequences, which is enough for matching names. Returns the
- * length. The JIT path names every method when rewrites are logged: four ASCII units
- * at a time. */
+ * length. The JIT path names every method when rewrites are logged: ASCII goes eight
+ * units at a time. */
 static size_t to_utf8(const WCHAR *w, size_t n, char *out, size_t cap)
 {
     size_t o = 0, i = 0;
@@ -1136,9 +1136,9 @@ static bool job_encode(job *j)
 }
 
 /* The rewrite's line, "ilgraft-plugin: rewrite FULL (0xTOKEN) ACTIONS old=[-]0xPOS+SIZE
- * new=[-]0xPOS+SIZE offsets=MAP", composed in the worker's line buffer and left to the
- * log's buffer. Positions are relative to the module base: under CoreCLR new bodies lie
- * below it. */
+ * new=[-]0xPOS+SIZE offsets=MAP" (docs/profiler.md, Log), composed straight in the log's
+ * buffer (in the worker's when the log has none). Positions are relative to the module
+ * base: under CoreCLR new bodies lie below it. */
 static void log_rewrite(job *j, const uint8_t *at)
 {
     worker *w = j->w;
