@@ -94,6 +94,7 @@ int cmd_info(int argc, char **argv)
     if (optind != argc - 1)
         return cli_usage_error("info", "expected one IMAGE");
     const char *path = argv[optind];
+    cli_json_errors(json);
 
     ilg_image *img;
     ilg_image_info in;

@@ -123,6 +123,7 @@ int cmd_map(int argc, char **argv)
     if (optind != argc - 1)
         return cli_usage_error("map", "expected one IMAGE");
     const char *path = argv[optind];
+    cli_json_errors(json);
 
     ilg_image *img;
     ilg_image_info in;
@@ -143,7 +144,7 @@ int cmd_map(int argc, char **argv)
         json_t *regions = json_array();
         if (in.headers_size)
             json_array_append_new(regions, json_pack("{s:s, s:I, s:I, s:s}", "name", "headers",
-                                                     "offset", (json_int_t)0, "size",
+                                                     "rva", (json_int_t)0, "virtual_size",
                                                      (json_int_t)in.headers_size, "prot", "r--"));
         for (uint32_t i = 0; i < in.region_count; i++) {
             ilg_region r;
@@ -151,7 +152,7 @@ int cmd_map(int argc, char **argv)
             ilg_image_region(img, i, &r);
             cli_prot_text(r.prot | PROT_READ, prot);
             json_array_append_new(regions, json_pack("{s:s, s:I, s:I, s:s}", "name", r.name,
-                                                     "offset", (json_int_t)r.rva, "size",
+                                                     "rva", (json_int_t)r.rva, "virtual_size",
                                                      (json_int_t)r.virtual_size, "prot", prot));
         }
         json_t *obj = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "path", path,

@@ -23,6 +23,7 @@ typedef struct fail_rec {
     uint32_t token;
     const char *stage;
     char rule[40];
+    ilg_where where; /* what offset is: an IL offset, a file offset or an RVA */
     uint64_t offset;
     char message[sizeof(((ilg_diag *)0)->message)];
 } fail_rec;
@@ -49,7 +50,7 @@ typedef struct walk {
     bool roundtrip, json, quiet, progress, check;
     ilg_verify_level level;
     ilg_md_scope scope;      /* the image being walked, and where its references lead */
-    unsigned long images, failure_count;
+    unsigned long images, unreadable, failure_count;
     counts n;
     json_t *failures;
     double last_progress;
@@ -68,8 +69,8 @@ static double now_s(void)
     return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-static void failure(worker *k, uint32_t token, const char *stage, const char *rule, uint64_t offset,
-                    const char *message)
+static void failure(worker *k, uint32_t token, const char *stage, const char *rule, ilg_where where,
+                    uint64_t offset, const char *message)
 {
     if (k->nfails == k->cap) {
         size_t cap = k->cap ? k->cap * 2 : 16;
@@ -85,6 +86,7 @@ static void failure(worker *k, uint32_t token, const char *stage, const char *ru
     r->token = token;
     r->stage = stage;
     snprintf(r->rule, sizeof r->rule, "%s", rule);
+    r->where = where;
     r->offset = offset;
     snprintf(r->message, sizeof r->message, "%s", message);
 }
@@ -92,8 +94,9 @@ static void failure(worker *k, uint32_t token, const char *stage, const char *ru
 static void fail_diag(worker *k, uint32_t token, const char *stage, ilg_status st)
 {
     const ilg_diag *d = ilg_last_diag();
-    failure(k, token, stage, ilg_status_name(st), d->status == st ? d->offset : 0,
-            d->status == st ? d->message : ilg_strerror(st));
+    const bool ours = d->status == st;
+    failure(k, token, stage, ilg_status_name(st), ours ? d->where : ILG_WHERE_NONE,
+            ours ? d->offset : 0, ours ? d->message : ilg_strerror(st));
 }
 
 static void show_progress(walk *w, const char *image, size_t k, size_t n)
@@ -145,7 +148,8 @@ static void walk_body(worker *k, uint32_t rid)
         k->n.verified++;
     for (uint32_t i = 0; i < f->count; i++)
         failure(k, token, f->items[i].severity == ILG_SEVERITY_WARNING ? "warning" : "verify",
-                ilg_status_name(f->items[i].rule), f->items[i].offset, f->items[i].message);
+                ilg_status_name(f->items[i].rule), ILG_WHERE_IL, f->items[i].offset,
+                f->items[i].message);
     if (!w->roundtrip)
         return;
     /* preserve: no resolver, so nothing but the bytes we read decides the output; it
@@ -164,7 +168,8 @@ static void walk_body(worker *k, uint32_t rid)
         char msg[160];
         snprintf(msg, sizeof msg, "preserve mode wrote %zu bytes for a %u-byte body, first difference at body byte %zu",
                  buf->len, mb.body_size, at);
-        failure(k, token, "preserve", "BYTES_DIFFER", at, msg);
+        /* the position of that byte in the image: the body's RVA plus the byte */
+        failure(k, token, "preserve", "BYTES_DIFFER", ILG_WHERE_RVA, (uint64_t)mb.rva + at, msg);
     }
     /* The verifier's data flow already found the exact maxstack; reuse it. */
     const bool exact = f->count == 0 && f->depth_complete && f->max_depth <= 0xFFFF;
@@ -190,8 +195,8 @@ static void walk_body(worker *k, uint32_t rid)
         return;
     }
     for (uint32_t i = 0; i < f->count; i++)
-        failure(k, token, "optimize-verify", ilg_status_name(f->items[i].rule), f->items[i].offset,
-                f->items[i].message);
+        failure(k, token, "optimize-verify", ilg_status_name(f->items[i].rule), ILG_WHERE_IL,
+                f->items[i].offset, f->items[i].message);
     if (f->count == 0) {
         k->n.optimized++;
         k->n.bytes_in += mb.body_size;
@@ -219,11 +224,37 @@ static int cmp_fail(const void *a, const void *b)
     const fail_rec *x = a, *y = b;
     if (x->token != y->token)
         return x->token < y->token ? -1 : 1;
+    if (x->where != y->where)
+        return x->where < y->where ? -1 : 1;
     return (x->offset > y->offset) - (x->offset < y->offset);
 }
 
+/* One failure as a line of text or an entry of the JSON "failures" list. name is the
+ * method's, or NULL for a failure of the whole image. */
+static void print_failure(walk *w, const fail_rec *r, const char *name)
+{
+    if (w->json) {
+        json_t *o = json_pack("{s:s}", "path", w->path);
+        if (r->token) {
+            json_object_set_new(o, "token", cli_json_u64(r->token));
+            json_object_set_new(o, "name", json_string(name ? name : ""));
+        }
+        json_object_set_new(o, "stage", json_string(r->stage));
+        json_object_set_new(o, "error", cli_json_error(r->rule, r->message, r->where, r->offset));
+        json_array_append_new(w->failures, o);
+        return;
+    }
+    if (w->quiet || !r->token)
+        return;
+    char at[64];
+    printf("%s: 0x%08x: %s: ", w->path, r->token, r->stage);
+    if (r->where != ILG_WHERE_NONE)
+        printf("%s: ", cli_where_text(r->where, r->offset, at, sizeof at));
+    printf("%s: %s\n", r->rule, r->message);
+}
+
 /* Merges the workers' failures of one image in token order, then prints or keeps them. */
-static void report_failures(walk *w, worker *ks, unsigned nk)
+static void report_failures(walk *w, const ilg_metadata *md, worker *ks, unsigned nk)
 {
     size_t total = 0;
     for (unsigned i = 0; i < nk; i++)
@@ -244,18 +275,35 @@ static void report_failures(walk *w, worker *ks, unsigned nk)
     w->failure_count += n;
     if (w->progress && !w->json && !w->quiet)
         fputs("\r\033[K", stderr);
+    char name[1024];
     for (size_t i = 0; i < n; i++) {
         const fail_rec *r = &all[i];
-        if (w->json)
-            json_array_append_new(w->failures,
-                                  json_pack("{s:s, s:I, s:s, s:I, s:s, s:s}", "image", w->path, "token",
-                                            (json_int_t)r->token, "stage", r->stage, "offset",
-                                            (json_int_t)r->offset, "rule", r->rule, "reason", r->message));
-        else if (!w->quiet)
-            printf("%s: 0x%08x: %s: IL_%04llx: %s: %s\n", w->path, r->token, r->stage,
-                   (unsigned long long)r->offset, r->rule, r->message);
+        if (w->json && ilg_md_method_name(md, r->token & 0xFFFFFF, name, sizeof name, NULL) != ILG_OK)
+            name[0] = 0; /* a name that does not decode is left empty; the error says why */
+        print_failure(w, r, name);
     }
     free(all);
+}
+
+/* An image that does not open or has no metadata: reported on stderr, and counted as a
+ * failure of stage "open" or "metadata" in the summary and the JSON. */
+static int unreadable(walk *w, const char *path, const char *stage, ilg_status st)
+{
+    const ilg_diag *d = ilg_last_diag();
+    const bool ours = d->status == st;
+    fail_rec r = { .stage = stage, .where = ours ? d->where : ILG_WHERE_NONE,
+                   .offset = ours ? d->offset : 0 };
+    snprintf(r.rule, sizeof r.rule, "%s", ilg_status_name(st));
+    snprintf(r.message, sizeof r.message, "%s", ours ? d->message : ilg_strerror(st));
+    if (w->progress && !w->json && !w->quiet)
+        fputs("\r\033[K", stderr);
+    fflush(stdout);
+    cli_fail_line(path, st);
+    w->path = path;
+    w->unreadable++;
+    w->failure_count++;
+    print_failure(w, &r, NULL);
+    return CLI_BAD_INPUT;
 }
 
 static int walk_image(walk *w, const char *path, worker *ks, unsigned nk)
@@ -263,14 +311,14 @@ static int walk_image(walk *w, const char *path, worker *ks, unsigned nk)
     ilg_image *img;
     const ilg_metadata *md;
     ilg_status st = ilg_image_open(path, NULL, &img);
+    w->images++;
     if (st != ILG_OK)
-        return cli_fail(path, st);
+        return unreadable(w, path, "open", st);
     if ((st = ilg_image_metadata(img, &md)) != ILG_OK) {
-        int rc = cli_fail(path, st);
+        int rc = unreadable(w, path, "metadata", st);
         ilg_image_close(img);
         return rc;
     }
-    w->images++;
     w->path = path;
     /* References that leave the image are followed into the assemblies beside it; out
      * of memory there leaves them unknown, which no rule holds against a body. */
@@ -303,12 +351,44 @@ static int walk_image(walk *w, const char *path, worker *ks, unsigned nk)
         w->n.bytes_opt += c->bytes_opt;
         memset(c, 0, sizeof *c);
     }
-    report_failures(w, ks, nk);
+    report_failures(w, md, ks, nk);
     for (unsigned i = 0; i < nk; i++) /* their caches know this image's tokens */
         ilg_findings_free(&ks[i].f);
     ilg_md_universe_free(w->scope.universe);
     w->scope.universe = NULL;
     ilg_image_close(img);
+    return CLI_OK;
+}
+
+/* The counts: a JSON object with the failures, or one line of text. */
+static int print_summary(walk *w, double secs)
+{
+    if (w->json) {
+        json_t *o = json_object();
+        json_object_set_new(o, "images", cli_json_u64(w->images));
+        json_object_set_new(o, "images_unreadable", cli_json_u64(w->unreadable));
+        json_object_set_new(o, "bodies", cli_json_u64(w->n.bodies));
+        json_object_set_new(o, "decoded", cli_json_u64(w->n.decoded));
+        json_object_set_new(o, "verified", cli_json_u64(w->n.verified));
+        if (w->roundtrip) {
+            json_object_set_new(o, "identical", cli_json_u64(w->n.identical));
+            json_object_set_new(o, w->check ? "optimized_valid" : "optimized", cli_json_u64(w->n.optimized));
+            json_object_set_new(o, "bytes_original", cli_json_u64(w->n.bytes_in));
+            json_object_set_new(o, "bytes_optimized", cli_json_u64(w->n.bytes_opt));
+        }
+        json_object_set_new(o, "failure_count", cli_json_u64(w->failure_count));
+        json_object_set_new(o, "failures", w->failures);
+        w->failures = NULL;
+        return cli_print_json(o);
+    }
+    printf("images %lu", w->images);
+    if (w->unreadable)
+        printf(" (%lu unreadable)", w->unreadable);
+    printf(", bodies %lu, decoded %lu, verified %lu", w->n.bodies, w->n.decoded, w->n.verified);
+    if (w->roundtrip)
+        printf(", identical %lu (preserve), optimized%s %lu (%lu -> %lu bytes)", w->n.identical,
+               w->check ? " and valid" : "", w->n.optimized, w->n.bytes_in, w->n.bytes_opt);
+    printf(", failures %lu, %.2f s\n", w->failure_count, secs);
     return CLI_OK;
 }
 
@@ -415,31 +495,8 @@ int cli_body_walk(int argc, char **argv, bool roundtrip)
         }
     if (w.failure_count)
         rc = CLI_BAD_INPUT;
-    if (w.json) {
-        json_t *o = json_object();
-        json_object_set_new(o, "images", cli_json_u64(w.images));
-        json_object_set_new(o, "bodies", cli_json_u64(w.n.bodies));
-        json_object_set_new(o, "decoded", cli_json_u64(w.n.decoded));
-        json_object_set_new(o, "verified", cli_json_u64(w.n.verified));
-        if (roundtrip) {
-            json_object_set_new(o, "identical", cli_json_u64(w.n.identical));
-            json_object_set_new(o, w.check ? "optimized_valid" : "optimized", cli_json_u64(w.n.optimized));
-            json_object_set_new(o, "bytes_original", cli_json_u64(w.n.bytes_in));
-            json_object_set_new(o, "bytes_optimized", cli_json_u64(w.n.bytes_opt));
-        }
-        json_object_set_new(o, "failure_count", cli_json_u64(w.failure_count));
-        json_object_set_new(o, "failures", w.failures);
-        w.failures = NULL;
-        if (cli_print_json(o) != CLI_OK)
-            rc = CLI_BAD_INPUT;
-    } else {
-        printf("images %lu, bodies %lu, decoded %lu, verified %lu", w.images, w.n.bodies, w.n.decoded,
-               w.n.verified);
-        if (roundtrip)
-            printf(", identical %lu (preserve), optimized%s %lu (%lu -> %lu bytes)", w.n.identical,
-                   w.check ? " and valid" : "", w.n.optimized, w.n.bytes_in, w.n.bytes_opt);
-        printf(", failures %lu, %.2f s\n", w.failure_count, secs);
-    }
+    if (print_summary(&w, secs) != CLI_OK)
+        rc = CLI_BAD_INPUT;
 done:
     json_decref(w.failures);
     for (unsigned i = 0; ks && i < nk; i++) {

@@ -31,6 +31,8 @@ if(NOT ILG_CAPSTONE_SONAME)
 endif()
 ilg_require(LIBELF libelf libelf-dev)
 ilg_require(JANSSON jansson libjansson-dev)
+# XXH3-128: the saved module's new MVID (profiler/save.c).
+ilg_require(XXHASH libxxhash libxxhash-dev)
 if(ILG_BUILD_TESTS)
   ilg_require(CHECK check check)
 endif()

@@ -4,7 +4,8 @@ function(ilg_add_module name)
   add_library(${name} OBJECT ${ARGN})
   target_include_directories(${name} PUBLIC ${ILG_INCLUDE_DIR}
                              PRIVATE ${CMAKE_SOURCE_DIR}/common ${CMAKE_CURRENT_SOURCE_DIR})
-  target_link_libraries(${name} PUBLIC PkgConfig::LIBELF PkgConfig::CAPSTONE PkgConfig::JANSSON)
+  target_link_libraries(${name} PUBLIC PkgConfig::LIBELF PkgConfig::CAPSTONE PkgConfig::JANSSON
+                        PkgConfig::XXHASH)
   set_property(GLOBAL APPEND PROPERTY ILG_MODULES ${name})
 endfunction()
 
@@ -24,7 +25,7 @@ function(ilg_add_suite name)
   if(S_MODULES)
     target_include_directories(${name} PRIVATE ${ILG_INCLUDE_DIR})
     target_link_libraries(${name} PRIVATE PkgConfig::CHECK PkgConfig::JANSSON PkgConfig::LIBELF
-                          PkgConfig::CAPSTONE Threads::Threads ${CMAKE_DL_LIBS})
+                          PkgConfig::CAPSTONE PkgConfig::XXHASH Threads::Threads ${CMAKE_DL_LIBS})
   else()
     target_link_libraries(${name} PRIVATE ilgraft_static PkgConfig::CHECK PkgConfig::JANSSON)
   endif()

@@ -2,6 +2,7 @@
  * reservation that also covers the graft arena), and the format-neutral queries. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -195,11 +196,53 @@ static ilg_status map_image(ilg_image *img, const ilg_image_options *opts)
     return status;
 }
 
+static const char *arch_name(uint32_t m)
+{
+    switch (m) {
+    case 0x8664: return "x86-64";
+    case 0xAA64: return "AArch64";
+    case 0x014C: return "i386";
+    case 0x01C4: return "ARM";
+    case 0x6264: return "LoongArch64";
+    case 0x5064: return "RISC-V64";
+    default: return "unknown";
+    }
+}
+
+/* ReadyToRun images xor the machine with an OS tag (CoreCLR's pedecoder.h); a Windows
+ * one (tag 0) reads as the plain architecture. */
+static void describe_machine(ilg_image *img)
+{
+    const char *name = "unknown";
+    img->arch = img->machine;
+    if (img->format == ILG_FORMAT_ELF32 || img->format == ILG_FORMAT_ELF64) {
+        switch (img->machine) {
+        case 3: name = "i386"; break;
+        case 40: name = "ARM"; break;
+        case 62: name = "x86-64"; break;
+        case 183: name = "AArch64"; break;
+        case 243: name = "RISC-V"; break;
+        }
+    } else {
+        uint16_t arch, tag;
+        const char *os;
+        if (ilg__r2r_split_machine(img->machine, &arch, &tag, &os) && tag != 0) {
+            img->arch = arch;
+            snprintf(img->machine_desc, sizeof img->machine_desc, "%s (ReadyToRun, %s)",
+                     arch_name(arch), os);
+            return;
+        }
+        name = arch_name(img->machine);
+    }
+    snprintf(img->machine_desc, sizeof img->machine_desc, "%s", name);
+}
+
 static ilg_status image_load(ilg_image *img, const ilg_image_options *opts, ilg_image **out)
 {
     ilg_status status;
 
     pthread_mutex_init(&img->md_lock, NULL);
+    pthread_mutex_init(&img->r2r_lock, NULL);
     if (img->file_size >= 2 && img->file[0] == 'M' && img->file[1] == 'Z') {
         status = ilg__pe_parse(img);
     } else if (img->file_size >= 4 && memcmp(img->file, ELFMAG, SELFMAG) == 0) {
@@ -221,6 +264,7 @@ static ilg_status image_load(ilg_image *img, const ilg_image_options *opts, ilg_
     }
     if (status != ILG_OK)
         goto fail;
+    describe_machine(img);
     if ((status = map_image(img, opts)) != ILG_OK)
         goto fail;
     /* ARENA-HOOK: create the graft arena over [arena_offset, +arena_size). */
@@ -290,6 +334,7 @@ void ilg_image_close(ilg_image *img)
         return;
     /* ARENA-HOOK: the arena goes away with its module. */
     ilg__image_arena_destroy(img);
+    ilg__r2r_free(img->r2r);
     if (img->md)
         ilg__md_free(img->md);
     if (img->elf)
@@ -301,6 +346,7 @@ void ilg_image_close(ilg_image *img)
     else if (img->file_malloced)
         free((void *)img->file);
     pthread_mutex_destroy(&img->md_lock);
+    pthread_mutex_destroy(&img->r2r_lock);
     free(img->regions);
     free(img->names);
     free(img->elf_sections);
@@ -320,38 +366,6 @@ static const char *format_name(ilg_format f)
     return "?";
 }
 
-/* ReadyToRun images xor the machine with an OS tag (CoreCLR's pedecoder). */
-static const char *machine_name(ilg_format f, uint32_t m)
-{
-    if (f == ILG_FORMAT_ELF32 || f == ILG_FORMAT_ELF64) {
-        switch (m) {
-        case 3: return "i386";
-        case 40: return "ARM";
-        case 62: return "x86-64";
-        case 183: return "AArch64";
-        case 243: return "RISC-V";
-        default: return "unknown";
-        }
-    }
-    static const struct { uint16_t os; const char *x64, *arm64, *x86, *arm; } r2r[] = {
-        { 0x0000, "x86-64", "AArch64", "i386", "ARM" },
-        { 0x7B79, "x86-64 (ReadyToRun, Linux)", "AArch64 (ReadyToRun, Linux)",
-          "i386 (ReadyToRun, Linux)", "ARM (ReadyToRun, Linux)" },
-        { 0x4644, "x86-64 (ReadyToRun, macOS)", "AArch64 (ReadyToRun, macOS)",
-          "i386 (ReadyToRun, macOS)", "ARM (ReadyToRun, macOS)" },
-        { 0xADC4, "x86-64 (ReadyToRun, FreeBSD)", "AArch64 (ReadyToRun, FreeBSD)",
-          "i386 (ReadyToRun, FreeBSD)", "ARM (ReadyToRun, FreeBSD)" },
-    };
-    for (size_t i = 0; i < ILG_ARRAY_LEN(r2r); i++) {
-        uint32_t base = m ^ r2r[i].os;
-        if (base == 0x8664) return r2r[i].x64;
-        if (base == 0xAA64) return r2r[i].arm64;
-        if (base == 0x014C) return r2r[i].x86;
-        if (base == 0x01C4) return r2r[i].arm;
-    }
-    return "unknown";
-}
-
 ilg_status ilg_image_get_info(const ilg_image *img, ilg_image_info *out)
 {
     if (!img || !out)
@@ -361,7 +375,8 @@ ilg_status ilg_image_get_info(const ilg_image *img, ilg_image_info *out)
         .format_name = format_name(img->format),
         .path = img->path,
         .machine = img->machine,
-        .machine_name = machine_name(img->format, img->machine),
+        .arch = img->arch,
+        .machine_name = img->machine_desc,
         .base = img->base,
         .preferred_base = img->preferred_base,
         .image_size = img->image_size,

@@ -23,6 +23,8 @@ struct ilg_image {
 
     ilg_format format;
     uint32_t machine;
+    uint32_t arch;              /* machine without a ReadyToRun OS tag */
+    char machine_desc[40];      /* "x86-64", "x86-64 (ReadyToRun, Linux)", ... */
     uint64_t preferred_base;
     uint64_t image_size;        /* the span, before page rounding */
     uint64_t entry_rva;
@@ -60,6 +62,12 @@ struct ilg_image {
     ilg_status md_status;
     ilg_diag md_diag;
     struct ilg_metadata *md;
+
+    pthread_mutex_t r2r_lock;   /* guards the one-time ReadyToRun parse */
+    bool r2r_done;
+    ilg_status r2r_status;
+    ilg_diag r2r_diag;
+    struct ilg_r2r *r2r;
 };
 
 /* Format parsers: validate headers, fill the image's description (regions, sizes,
@@ -70,6 +78,13 @@ ilg_status ilg__elf_parse(ilg_image *img);
 /* Metadata lifetime (metadata.c). */
 ilg_status ilg__md_parse(ilg_image *img, struct ilg_metadata **out);
 void ilg__md_free(struct ilg_metadata *md);
+
+/* ReadyToRun (readytorun.c): freed with the image. */
+void ilg__r2r_free(struct ilg_r2r *r2r);
+/* A PE machine field as ReadyToRun images write it: the architecture xored with an OS
+ * tag (CoreCLR's pedecoder.h). False when no known tag gives a known architecture. */
+bool ilg__r2r_split_machine(uint32_t machine, uint16_t *arch, uint16_t *os_tag,
+                            const char **os_name);
 
 /* The graft arena's life inside an image (arena.c): created once the image is mapped,
  * over [arena_offset, arena_offset + arena_size) of the reservation; destroyed by

@@ -82,6 +82,7 @@ typedef struct ilg_sb {
 
 void ilg__sb_puts(ilg_sb *sb, const char *s);
 void ilg__sb_putc(ilg_sb *sb, char c);
+void ilg__sb_putu(ilg_sb *sb, uint32_t v); /* decimal */
 void ilg__sb_printf(ilg_sb *sb, const char *fmt, ...) ILG_PRINTF(2, 3);
 
 /* typeres.c: facts from this module alone; universe.c: from the assemblies it refers

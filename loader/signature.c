@@ -16,6 +16,11 @@
 void ilg__sb_puts(ilg_sb *sb, const char *s)
 {
     size_t n = strlen(s);
+    if (sb->len + n < sb->size) { /* the usual case: it fits */
+        memcpy(sb->buf + sb->len, s, n + 1);
+        sb->len += n;
+        return;
+    }
     if (sb->len < sb->size) {
         size_t room = sb->size - sb->len - 1;
         size_t k = n < room ? n : room;
@@ -32,6 +37,17 @@ void ilg__sb_putc(ilg_sb *sb, char c)
         sb->buf[sb->len + 1] = 0;
     }
     sb->len++;
+}
+
+void ilg__sb_putu(ilg_sb *sb, uint32_t v)
+{
+    char d[11];
+    size_t n = sizeof d - 1;
+    d[n] = 0;
+    do
+        d[--n] = (char)('0' + v % 10);
+    while ((v /= 10) != 0);
+    ilg__sb_puts(sb, d + n);
 }
 
 void ilg__sb_printf(ilg_sb *sb, const char *fmt, ...)
@@ -179,7 +195,9 @@ static ilg_status format_type(const ilg_metadata *md, sig *s, ilg_sb *sb, int de
     case 0x1E: /* MVAR */
         if ((st = sig_uint(s, &u)) != ILG_OK)
             return st;
-        ilg__sb_printf(sb, "%s%u", et == 0x13 ? "!" : "!!", u);
+        /* !N or !!N without printf (its vsnprintf was a tenth of naming mscorlib). */
+        ilg__sb_puts(sb, et == 0x13 ? "!" : "!!");
+        ilg__sb_putu(sb, u);
         return ILG_OK;
     case 0x14: { /* ARRAY */
         uint32_t rank, nsizes, nlo;

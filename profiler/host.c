@@ -97,6 +97,14 @@ ILG_API ilg_status ilg_host_new(const ilg_host_options *opts, ilg_host **out)
     h->log = opts && opts->log ? opts->log : stderr;
     h->trace = opts && opts->trace;
     h->jit_threads = opts && opts->jit_threads > 1 ? opts->jit_threads : 1;
+    h->recompile_strict = opts && opts->recompile_strict;
+    h->recompile = h->recompile_strict || (opts && opts->recompile);
+    if (!h->recompile) {
+        /* A test suite can run every host it makes with recompilation. */
+        const char *env = getenv("ILG_HOST_RECOMPILE");
+        h->recompile_strict = env && strcmp(env, "strict") == 0;
+        h->recompile = h->recompile_strict || (env && strcmp(env, "1") == 0);
+    }
     h->session_tid = (DWORD)gettid();
     pthread_mutex_init(&h->lock, NULL);
     pthread_mutex_init(&h->check_lock, NULL);
@@ -130,6 +138,7 @@ static void module_free(ilg_host *h, host_module *m)
         HOST_FREE(h, m->methods[i].diagnostic);
     }
     HOST_FREE(h, m->methods);
+    HOST_FREE(h, m->insts);
     HOST_FREE(h, m->path);
     HOST_FREE(h, m->full_path);
     ilg_image_close(m->img);
@@ -423,6 +432,8 @@ static ilg_status module_open(ilg_host *h, const char *path, host_module **out)
             atomic_init(&meth->current, (uint64_t)body.rva << 32 | body.body_size);
         }
     }
+    if (h->recompile && (st = ilg__host_make_insts(m)) != ILG_OK)
+        goto fail;
     ilg__host_mdimport_init(m);
     *out = m;
     return ILG_OK;
@@ -474,18 +485,52 @@ static bool method_selected(ilg_host *h, host_method *meth)
  * so that every thread has a share of it. */
 #define JIT_RUN_MAX 64
 
-static void jit_one(ilg_host *h, host_method *meth)
+/* One JITCompilationStarted/Finished pair for FunctionID fid of meth, counted for the
+ * method; while it runs, SetILFunctionBody knows the event and whether it is the
+ * method's first. */
+static void jit_pair(host_worker *w, host_method *meth, FunctionID fid)
 {
-    if (meth->kind != ILG_BODY_TINY && meth->kind != ILG_BODY_FAT)
-        return;
+    ilg_host *h = w->host;
     if (!h->callback || !(h->event_mask & COR_PRF_MONITOR_JIT_COMPILATION))
         return;
-    if (!method_selected(h, meth))
-        return;
-    meth->jitted = true;
-    DELIVER(h, COR_PRF_MONITOR_JIT_COMPILATION, JITCompilationStarted, (FunctionID)meth, TRUE);
-    DELIVER(h, COR_PRF_MONITOR_JIT_COMPILATION, JITCompilationFinished, (FunctionID)meth, S_OK,
-            TRUE);
+    w->event = meth;
+    w->event_again = atomic_fetch_add_explicit(&meth->jit_events, 1, memory_order_relaxed) > 0;
+    DELIVER(h, COR_PRF_MONITOR_JIT_COMPILATION, JITCompilationStarted, fid, TRUE);
+    DELIVER(h, COR_PRF_MONITOR_JIT_COMPILATION, JITCompilationFinished, fid, S_OK, TRUE);
+    w->event = NULL;
+}
+
+/* Method meth's events in w's pass: its first compilation (each of its FunctionIDs in
+ * turn), then with recompile its OSR and tier-1 recompilations (docs/profiler.md). */
+static void jit_method(host_worker *w, host_method *meth)
+{
+    ilg_host *h = w->host;
+    const uint32_t fids = meth->inst ? 2 : 1;
+
+    switch ((host_pass)w->pass) {
+    case HOST_PASS_FIRST:
+        if (meth->kind != ILG_BODY_TINY && meth->kind != ILG_BODY_FAT)
+            return;
+        if (!h->callback || !(h->event_mask & COR_PRF_MONITOR_JIT_COMPILATION))
+            return;
+        if (!method_selected(h, meth))
+            return;
+        meth->jitted = true;
+        break;
+    case HOST_PASS_OSR:
+        if (!meth->jitted)
+            return;
+        meth->tiering = (uint8_t)ilg__host_tiering(meth, &w->check_body);
+        if (meth->tiering != HOST_TIERING_OSR)
+            return;
+        break;
+    case HOST_PASS_TIER1:
+        if (!meth->jitted || meth->tiering == HOST_TIERING_NONE)
+            return;
+        break;
+    }
+    for (uint32_t k = 0; k < fids; k++)
+        jit_pair(w, meth, ilg__host_fid(meth, k));
 }
 
 static void jit_claimed(host_worker *w)
@@ -497,7 +542,7 @@ static void jit_claimed(host_worker *w)
             return;
         uint32_t end = m->method_count - i > w->run ? i + w->run : m->method_count;
         for (; i < end; i++)
-            jit_one(w->host, &m->methods[i]);
+            jit_method(w, &m->methods[i]);
     }
 }
 
@@ -519,26 +564,26 @@ static void *jit_thread(void *arg)
     return NULL;
 }
 
-/* The module's JIT callbacks: in MethodDef order on this thread, or from the workers'
- * threads and this one together. A thread that cannot be started leaves its share to
- * the others. */
-static void jit_module(ilg_host *h, host_module *m, host_worker *workers, unsigned count)
+/* One pass over the module's methods: in MethodDef order on this thread, or from the
+ * workers' threads and this one together (started for the pass and joined at its end,
+ * so a method's later pass never overtakes its earlier one). A thread that cannot be
+ * started leaves its share to the others. */
+static void jit_pass(host_module *m, host_worker *workers, unsigned count, host_pass pass)
 {
     _Atomic uint32_t next = 0;
     pthread_t tids[ILG_HOST_MAX_JIT_THREADS];
     bool started[ILG_HOST_MAX_JIT_THREADS] = { false };
+    uint32_t run = m->method_count;
 
-    if (count <= 1) {
-        for (uint32_t i = 0; i < m->method_count; i++)
-            jit_one(h, &m->methods[i]);
-        return;
+    if (count > 1) {
+        run = m->method_count / (count * 16);
+        run = run < 1 ? 1 : run > JIT_RUN_MAX ? JIT_RUN_MAX : run;
     }
-    uint32_t run = m->method_count / (count * 16);
-    run = run < 1 ? 1 : run > JIT_RUN_MAX ? JIT_RUN_MAX : run;
     for (unsigned t = 0; t < count; t++) {
         workers[t].module = m;
         workers[t].next = &next;
-        workers[t].run = run;
+        workers[t].run = run ? run : 1;
+        workers[t].pass = (uint8_t)pass;
     }
     for (unsigned t = 1; t < count; t++)
         started[t] = pthread_create(&tids[t], NULL, jit_thread, &workers[t]) == 0;
@@ -546,6 +591,18 @@ static void jit_module(ilg_host *h, host_module *m, host_worker *workers, unsign
     for (unsigned t = 1; t < count; t++)
         if (started[t])
             pthread_join(tids[t], NULL);
+}
+
+/* The module's JIT events: the first compilations, then with recompile the OSR and
+ * tier-1 passes, unless the profiler disabled optimizations (CoreCLR then compiles
+ * every method once: none is eligible for tiered compilation). */
+static void jit_module(ilg_host *h, host_module *m, host_worker *workers, unsigned count)
+{
+    jit_pass(m, workers, count, HOST_PASS_FIRST);
+    if (!h->recompile || (h->event_mask & COR_PRF_DISABLE_OPTIMIZATIONS))
+        return;
+    jit_pass(m, workers, count, HOST_PASS_OSR);
+    jit_pass(m, workers, count, HOST_PASS_TIER1);
 }
 
 static void run_module(ilg_host *h, host_module *m, host_worker *workers, unsigned count)
@@ -633,6 +690,12 @@ ILG_API ilg_status ilg_host_run(ilg_host *host, const char *const *images, size_
     }
     if (workers != &solo)
         HOST_FREE(host, workers);
+    uint32_t again = atomic_load(&host->again_rejected);
+    if (st == ILG_OK && again)
+        st = ilg__fail(ILG_E_PROF_REWRITTEN_AGAIN, ILG_WHERE_NONE, again,
+                       "%u bodies rejected: the profiler rewrote its own output again when a "
+                       "method was recompiled (--recompile-strict; see the report)",
+                       again);
     return st;
 }
 
@@ -655,6 +718,22 @@ ILG_API ilg_status ilg_host_module_get(const ilg_host *host, uint32_t index, ilg
     return ILG_OK;
 }
 
+/* A method's record as ilg_host_method, without its name. */
+static void method_fill(const host_method *meth, ilg_host_method *out)
+{
+    out->token = meth->token;
+    out->old_rva = meth->old_rva;
+    out->old_size = meth->old_size;
+    out->new_rva = meth->new_rva;
+    out->new_size = meth->new_size;
+    out->status = meth->status;
+    out->jitted = meth->jitted;
+    out->diagnostic = meth->diagnostic;
+    out->jit_events = atomic_load_explicit(&meth->jit_events, memory_order_relaxed);
+    out->set_calls = atomic_load_explicit(&meth->set_calls, memory_order_relaxed);
+    out->rewritten_again = meth->rewritten_again;
+}
+
 ILG_API ilg_status ilg_host_method_get(const ilg_host *host, uint32_t index, uint32_t rid,
                                        ilg_host_method *out)
 {
@@ -664,16 +743,8 @@ ILG_API ilg_status ilg_host_method_get(const ilg_host *host, uint32_t index, uin
     if (rid == 0 || rid > m->method_count)
         return ilg__fail(ILG_E_RANGE, ILG_WHERE_NONE, rid, "method rid %u outside 1..%u", rid,
                          m->method_count);
-    host_method *meth = &m->methods[rid - 1];
-    out->token = meth->token;
-    out->name = ilg__host_method_name(meth);
-    out->old_rva = meth->old_rva;
-    out->old_size = meth->old_size;
-    out->new_rva = meth->new_rva;
-    out->new_size = meth->new_size;
-    out->status = meth->status;
-    out->jitted = meth->jitted;
-    out->diagnostic = meth->diagnostic;
+    method_fill(&m->methods[rid - 1], out);
+    out->name = ilg__host_method_name(&m->methods[rid - 1]);
     return ILG_OK;
 }
 
@@ -716,7 +787,10 @@ static ilg_status write_json(const ilg_host *host, FILE *to)
             json_object_set_new(o, "new_rva", json_integer(hm.new_rva));
             json_object_set_new(o, "new_size", json_integer(hm.new_size));
             json_object_set_new(o, "status", json_string(status_text(hm.status)));
-            if (hm.status == ILG_HOST_REJECTED && hm.diagnostic)
+            json_object_set_new(o, "jit_events", json_integer(hm.jit_events));
+            json_object_set_new(o, "set_body_calls", json_integer(hm.set_calls));
+            json_object_set_new(o, "rewritten_again", json_integer(hm.rewritten_again));
+            if ((hm.status == ILG_HOST_REJECTED || hm.rewritten_again) && hm.diagnostic)
                 json_object_set_new(o, "diagnostic", json_string(hm.diagnostic));
             json_array_append_new(jmeths, o);
         }
@@ -729,6 +803,140 @@ done:
     return st;
 }
 
+static void text_header(FILE *to)
+{
+    fprintf(to, "  %-10s %-10s %-8s %-10s %-8s %-9s %4s %4s %s\n", "token", "old_rva", "old_size",
+            "new_rva", "new_size", "status", "jit", "sets", "method");
+}
+
+/* One method's report line, "  0x%08x 0x%08x %-8u 0x%08x %-8u %-9s %4u %4u %s\n",
+ * formatted by hand and written with one call: printf's parsing and padding were a third
+ * of a full report of mscorlib. */
+static char *put_hex8(char *o, uint32_t v)
+{
+    static const char digits[] = "0123456789abcdef";
+    *o++ = '0';
+    *o++ = 'x';
+    for (int shift = 28; shift >= 0; shift -= 4)
+        *o++ = digits[(v >> shift) & 0xF];
+    return o;
+}
+
+/* s (n bytes) left-justified in width columns, then one space. */
+static char *put_column(char *o, const char *s, size_t n, size_t width)
+{
+    memset(o, ' ', width + 1);
+    memcpy(o, s, n);
+    return o + (n > width ? n : width) + 1;
+}
+
+/* v's decimal digits at the end of d[10]; returns how many. */
+static size_t dec_digits(uint32_t v, char d[10])
+{
+    size_t n = 0;
+    do
+        d[10 - ++n] = (char)('0' + v % 10);
+    while ((v /= 10) != 0);
+    return n;
+}
+
+static char *put_column_u(char *o, uint32_t v, size_t width)
+{
+    char d[10];
+    size_t n = dec_digits(v, d);
+    return put_column(o, d + 10 - n, n, width);
+}
+
+/* v right-justified in width columns, then one space. */
+static char *put_right_u(char *o, uint32_t v, size_t width)
+{
+    char d[10];
+    size_t n = dec_digits(v, d);
+    size_t pad = n < width ? width - n : 0;
+    memset(o, ' ', pad);
+    memcpy(o + pad, d + 10 - n, n);
+    o[pad + n] = ' ';
+    return o + pad + n + 1;
+}
+
+static void write_method_line(FILE *to, const ilg_host_method *hm)
+{
+    char line[1200], *o = line;
+    const char *status = status_text(hm->status);
+    size_t name_len = strlen(hm->name);
+    *o++ = ' ';
+    *o++ = ' ';
+    o = put_hex8(o, hm->token);
+    *o++ = ' ';
+    o = put_hex8(o, hm->old_rva);
+    *o++ = ' ';
+    o = put_column_u(o, hm->old_size, 8);
+    o = put_hex8(o, hm->new_rva);
+    *o++ = ' ';
+    o = put_column_u(o, hm->new_size, 8);
+    o = put_column(o, status, strlen(status), 9);
+    o = put_right_u(o, hm->jit_events, 4);
+    o = put_right_u(o, hm->set_calls, 4);
+    if (name_len < sizeof line - (size_t)(o - line)) {
+        memcpy(o, hm->name, name_len);
+        o += name_len;
+        *o++ = '\n';
+        fwrite(line, 1, (size_t)(o - line), to);
+    } else {
+        fwrite(line, 1, (size_t)(o - line), to);
+        fputs(hm->name, to);
+        fputc('\n', to);
+    }
+}
+
+/* One module of the text report: the methods rewritten, rejected or rewritten again
+ * (with --summary only the rejected and rewritten again), then the counts. */
+static void write_text_module(const ilg_host *host, uint32_t index, bool summary, FILE *to)
+{
+    const host_module *m = host->modules[index];
+    uint32_t counts[3] = { 0, 0, 0 }, jitted = 0, events = 0, sets = 0, again = 0;
+    fprintf(to, "%s: image 0x%llx bytes, arena at +0x%llx\n", m->path,
+            (unsigned long long)m->info.image_size, (unsigned long long)m->info.arena_offset);
+    /* The summary prints the column header only above a method it lists. */
+    bool header = false;
+    if (!summary) {
+        text_header(to);
+        header = true;
+    }
+    for (uint32_t r = 1; r <= m->method_count; r++) {
+        const host_method *meth = &m->methods[r - 1];
+        ilg_host_method hm;
+        char name[1024];
+        counts[meth->status]++;
+        jitted += meth->jitted;
+        events += atomic_load_explicit(&meth->jit_events, memory_order_relaxed);
+        sets += atomic_load_explicit(&meth->set_calls, memory_order_relaxed);
+        again += meth->rewritten_again;
+        if (!meth->rewritten_again && (meth->status == ILG_HOST_UNCHANGED ||
+                                       (summary && meth->status != ILG_HOST_REJECTED)))
+            continue;
+        /* Naming is the expensive part: only for the methods listed, and into a buffer
+         * rather than the host heap (each name is printed once). */
+        method_fill(meth, &hm);
+        hm.name = ilg__host_method_name_into((host_method *)meth, name, sizeof name);
+        if (!header) {
+            text_header(to);
+            header = true;
+        }
+        write_method_line(to, &hm);
+        if (hm.rewritten_again)
+            fprintf(to, "      rewritten again on recompile: %u of its %u bodies set\n",
+                    hm.rewritten_again, hm.set_calls);
+        if ((hm.status == ILG_HOST_REJECTED || hm.rewritten_again) && hm.diagnostic)
+            fprintf(to, "      %s\n", hm.diagnostic);
+    }
+    fprintf(to,
+            "  %u methods, %u JIT-compiled: %u rewritten, %u rejected, %u unchanged; %u JIT "
+            "events, %u bodies set, %u rewritten again on recompile\n",
+            m->method_count, jitted, counts[ILG_HOST_REWRITTEN], counts[ILG_HOST_REJECTED],
+            counts[ILG_HOST_UNCHANGED], events, sets, again);
+}
+
 ILG_API ilg_status ilg_host_write_report(const ilg_host *host, ilg_report_format format, FILE *to)
 {
     if (!host || !to)
@@ -739,42 +947,8 @@ ILG_API ilg_status ilg_host_write_report(const ilg_host *host, ilg_report_format
         return ilg__fail(ILG_E_INVALID_ARG, ILG_WHERE_NONE, 0, "unknown report format %d",
                          (int)format);
     bool summary = format == ILG_REPORT_SUMMARY;
-    for (uint32_t i = 0; i < host->module_count; i++) {
-        host_module *m = host->modules[i];
-        uint32_t counts[3] = { 0, 0, 0 }, jitted = 0;
-        fprintf(to, "%s: image 0x%llx bytes, arena at +0x%llx\n", m->path,
-                (unsigned long long)m->info.image_size, (unsigned long long)m->info.arena_offset);
-        /* The summary prints the column header only above a rejected method. */
-        bool header = false;
-        if (!summary) {
-            fprintf(to, "  %-10s %-10s %-8s %-10s %-8s %-9s %s\n", "token", "old_rva",
-                    "old_size", "new_rva", "new_size", "status", "method");
-            header = true;
-        }
-        for (uint32_t r = 1; r <= m->method_count; r++) {
-            const host_method *meth = &m->methods[r - 1];
-            ilg_host_method hm;
-            counts[meth->status]++;
-            jitted += meth->jitted;
-            if (meth->status == ILG_HOST_UNCHANGED ||
-                (summary && meth->status != ILG_HOST_REJECTED))
-                continue;
-            /* Naming is the expensive part: only for the methods listed. */
-            ilg_host_method_get(host, i, r, &hm);
-            if (!header) {
-                fprintf(to, "  %-10s %-10s %-8s %-10s %-8s %-9s %s\n", "token", "old_rva",
-                        "old_size", "new_rva", "new_size", "status", "method");
-                header = true;
-            }
-            fprintf(to, "  0x%08x 0x%08x %-8u 0x%08x %-8u %-9s %s\n", hm.token, hm.old_rva,
-                    hm.old_size, hm.new_rva, hm.new_size, status_text(hm.status), hm.name);
-            if (hm.status == ILG_HOST_REJECTED && hm.diagnostic)
-                fprintf(to, "      %s\n", hm.diagnostic);
-        }
-        fprintf(to, "  %u methods, %u JIT-compiled: %u rewritten, %u rejected, %u unchanged\n",
-                m->method_count, jitted, counts[ILG_HOST_REWRITTEN], counts[ILG_HOST_REJECTED],
-                counts[ILG_HOST_UNCHANGED]);
-    }
+    for (uint32_t i = 0; i < host->module_count; i++)
+        write_text_module(host, i, summary, to);
     if (ferror(to))
         return ilg__fail(ILG_E_IO, ILG_WHERE_NONE, 0, "cannot write the report");
     return ILG_OK;

@@ -25,6 +25,14 @@
 
 typedef struct host_module host_module;
 
+/* What CoreCLR compiles after a method's first JIT compilation (recompile.c). */
+typedef enum host_tiering {
+    HOST_TIERING_UNKNOWN = 0,    /* not classified yet */
+    HOST_TIERING_NONE,           /* compiled once, optimized: no later pass */
+    HOST_TIERING_UP,             /* tier 0, then tier 1 */
+    HOST_TIERING_OSR             /* tier 0 with patchpoints, OSR, then tier 1 */
+} host_tiering;
+
 typedef struct host_method {
     host_module *module;
     uint32_t token;
@@ -37,9 +45,22 @@ typedef struct host_method {
     _Atomic uint64_t current;
     ilg_host_method_status status;
     bool jitted;
+    uint8_t tiering;             /* host_tiering (recompile: classified in the OSR pass) */
+    /* recompile: index + 1 of its value-type instantiation in the module's insts (a
+     * generic method's second FunctionID), 0 when it has none. */
+    uint32_t inst;
+    _Atomic uint32_t jit_events;     /* JITCompilationStarted for the token */
+    _Atomic uint32_t set_calls;      /* SetILFunctionBody for the token */
+    uint32_t rewritten_again;        /* under the method's lock */
     char *name;                  /* host heap, made on first need */
     char *diagnostic;            /* host heap */
 } host_method;
+
+/* A FunctionID of its own for a generic method's value-type instantiation (recompile):
+ * the instantiation shares the method's token, record and body. */
+typedef struct host_inst {
+    host_method *method;
+} host_inst;
 
 typedef struct host_mdimport {
     IMetaDataImport iface;
@@ -57,6 +78,8 @@ struct host_module {
     ilg_arena *arena;
     uint32_t method_count;
     host_method *methods;        /* [rid - 1], host heap */
+    host_inst *insts;            /* recompile: the generic methods' instantiations */
+    uint32_t inst_count;
     char assembly;               /* its address is the AssemblyID */
     host_mdimport importer;
 };
@@ -74,8 +97,17 @@ typedef struct host_worker {
     uint32_t run;                /* methods claimed at a time */
     ilg_body *check_body;        /* made on first use, freed after the run */
     ilg_findings check_findings;
+    uint8_t pass;                /* host_pass it delivers */
+    /* The method whose JIT event it is delivering (NULL between events), and whether
+     * that event is not the method's first (SetILFunctionBody judges "again" by it). */
+    host_method *event;
+    bool event_again;
     char thread;                 /* its address is the ThreadID of workers 1.. */
 } host_worker;
+
+/* The passes of a module's JIT events: the first compilations, then with recompile
+ * the OSR and tier-1 recompilations (docs/profiler.md). */
+typedef enum host_pass { HOST_PASS_FIRST = 0, HOST_PASS_OSR, HOST_PASS_TIER1 } host_pass;
 
 /* The calling thread's worker, or NULL outside a run's threads. */
 extern _Thread_local host_worker *ilg__host_worker;
@@ -96,6 +128,8 @@ struct ilg_host {
     _Atomic DWORD event_mask;    /* the profiler may set it from any JIT thread */
     bool initializing;           /* inside Initialize: immutable flags may change */
     bool ran;
+    bool recompile, recompile_strict;
+    _Atomic uint32_t again_rejected; /* bodies rejected as rewritten again (strict) */
     unsigned jit_threads;        /* threads delivering a module's JIT callbacks (>= 1) */
     /* During ilg_host_run: the workers, for GetThreadInfo (NULL outside a run). */
     host_worker *_Atomic run_workers;
@@ -151,6 +185,9 @@ host_method *ilg__host_find_method(const ilg_host *host, UINT_PTR id);
 uint32_t ilg__host_method_rid(const host_module *m, mdToken token);
 /* The method's display name (made and cached on first use), or "?" when out of memory. */
 const char *ilg__host_method_name(host_method *meth);
+/* The same for a caller that uses it once: the cached name, else made into buf (size
+ * bytes) without caching it, else (too long for buf) made and cached. */
+const char *ilg__host_method_name_into(host_method *meth, char *buf, size_t size);
 /* Copies UTF-8 text into a UTF-16 buffer of cch units with the metadata API's rules:
  * *pch (optional) receives the length with the NUL; returns true when it fit. */
 bool ilg__host_to_wide(const char *text, WCHAR *buf, ULONG cch, ULONG *pch);
@@ -159,8 +196,24 @@ bool ilg__host_from_wide(const WCHAR *text, char *buf, size_t size);
 /* Records a trace line and the isolation slot's last-callback text. */
 void ilg__host_enter_callback(ilg_host *host, const char *name);
 
+/* recompile.c */
+/* Marks each generic method of m (its own GenericParam rows or its type's) with an
+ * instantiation record; ILG_E_NOMEM when the records cannot be allocated. */
+ilg_status ilg__host_make_insts(host_module *m);
+/* How CoreCLR tiers meth, from its original IL (decoded into *scratch, made on first
+ * use) and its flags; the profiler's COR_PRF_DISABLE_OPTIMIZATIONS is the caller's. */
+host_tiering ilg__host_tiering(const host_method *meth, ilg_body **scratch);
+/* The FunctionID of meth's instantiation k (0: the method's own record). */
+static inline FunctionID ilg__host_fid(const host_method *meth, uint32_t k)
+{
+    return k ? (FunctionID)&meth->module->insts[meth->inst - 1] : (FunctionID)meth;
+}
+
 /* mdimport.c */
 void ilg__host_mdimport_init(host_module *m);
+/* The MethodDef rows [*first, *first + *count) that TypeDef td_rid owns (II.22.37). */
+void ilg__host_methods_of(const ilg_metadata *md, uint32_t td_rid, uint32_t *first,
+                          uint32_t *count);
 
 /* isolate.c: the shared page of the current isolated child, or NULL. */
 extern char *ilg__isolate_last_callback;

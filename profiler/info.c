@@ -23,15 +23,23 @@ host_module *ilg__host_find_module(const ilg_host *host, UINT_PTR id)
     return NULL;
 }
 
+/* Whether id is the address of one of count records of size size from first. */
+static bool is_record(UINT_PTR id, const void *first, uint32_t count, size_t size)
+{
+    UINT_PTR from = (UINT_PTR)first;
+    return count && id >= from && id < from + (UINT_PTR)count * size && (id - from) % size == 0;
+}
+
+/* A FunctionID is a method record or, with recompile, a generic method's instantiation
+ * record; both name the method. */
 host_method *ilg__host_find_method(const ilg_host *host, UINT_PTR id)
 {
     for (uint32_t i = 0; i < host->module_count; i++) {
         host_module *m = host->modules[i];
-        UINT_PTR first = (UINT_PTR)m->methods;
-        if (m->method_count && id >= first &&
-            id < first + (UINT_PTR)m->method_count * sizeof *m->methods &&
-            (id - first) % sizeof *m->methods == 0)
+        if (is_record(id, m->methods, m->method_count, sizeof *m->methods))
             return (host_method *)id;
+        if (is_record(id, m->insts, m->inst_count, sizeof *m->insts))
+            return ((host_inst *)id)->method;
     }
     return NULL;
 }
@@ -52,21 +60,29 @@ uint32_t ilg__host_method_rid(const host_module *m, mdToken token)
     return rid;
 }
 
-/* Under the method's lock. */
+/* Under the method's lock. Formatted once into a stack buffer, again only when it does
+ * not fit (asking for the size first formatted every name twice and recorded a
+ * diagnostic each time: 30% of a full report). A name that cannot be formatted is
+ * empty, as before ("?" cut to the 0 bytes it had asked for). */
 static const char *method_name_locked(host_method *meth)
 {
     host_module *m = meth->module;
     size_t need = 0;
-    char probe[1];
+    char text[1024];
 
     if (meth->name)
         return meth->name;
-    ilg_md_method_name(m->md, meth->token & 0xFFFFFF, probe, sizeof probe, &need);
+    ilg_status st = ilg_md_method_name(m->md, meth->token & 0xFFFFFF, text, sizeof text, &need);
+    if (st != ILG_OK && st != ILG_E_RANGE)
+        need = 0;
     meth->name = ILG_HOST_ALLOC(m->host->heap, need + 1);
     if (!meth->name)
         return "?";
-    if (ilg_md_method_name(m->md, meth->token & 0xFFFFFF, meth->name, need + 1, NULL) != ILG_OK)
-        snprintf(meth->name, need + 1, "%s", "?");
+    if (st == ILG_OK)
+        memcpy(meth->name, text, need + 1);
+    else if (!need ||
+             ilg_md_method_name(m->md, meth->token & 0xFFFFFF, meth->name, need + 1, NULL) != ILG_OK)
+        meth->name[0] = 0;
     return meth->name;
 }
 
@@ -76,6 +92,22 @@ const char *ilg__host_method_name(host_method *meth)
     const char *name = method_name_locked(meth);
     pthread_mutex_unlock(ilg__host_method_lock(meth));
     return name;
+}
+
+const char *ilg__host_method_name_into(host_method *meth, char *buf, size_t size)
+{
+    pthread_mutex_lock(ilg__host_method_lock(meth));
+    const char *name = meth->name;
+    pthread_mutex_unlock(ilg__host_method_lock(meth));
+    if (name)
+        return name;
+    ilg_status st = ilg_md_method_name(meth->module->md, meth->token & 0xFFFFFF, buf, size, NULL);
+    if (st == ILG_OK)
+        return buf;
+    if (st == ILG_E_RANGE)
+        return ilg__host_method_name(meth);
+    buf[0] = 0; /* unnamable: empty, as method_name_locked makes it */
+    return buf;
 }
 
 /* Decodes one UTF-8 sequence at s; returns its length (0 at the end or when invalid). */
@@ -262,6 +294,9 @@ static HRESULT info_GetFunctionFromToken(ICorProfilerInfo3 *This, ModuleID modul
     uint32_t rid;
     if (!m || !pFunctionId || !(rid = ilg__host_method_rid(m, token)))
         return E_INVALIDARG;
+    /* CoreCLR: a generic method has a FunctionID per instantiation, none for its token. */
+    if (m->methods[rid - 1].inst)
+        return CORPROF_E_FUNCTION_IS_PARAMETERIZED;
     *pFunctionId = (FunctionID)&m->methods[rid - 1];
     return S_OK;
 }
@@ -415,6 +450,39 @@ static HRESULT reject(host_method *meth, HRESULT hr, const char *fmt, ...)
     return hr;
 }
 
+/* "Rewritten again on recompile" (docs/profiler.md): during a JIT event for meth that
+ * is not its first, on the thread delivering it, the current body is one the profiler
+ * set and the new one (size bytes at p) differs from it, so the profiler derived the
+ * new body from its own output (or changed a compiled method's IL under the JIT). It
+ * is counted; under --recompile-strict it is rejected, and the run fails at the end. */
+static HRESULT check_again(ilg_host *h, const host_worker *w, host_method *meth, const uint8_t *p,
+                           uint32_t size)
+{
+    if (!w || w->host != h || w->event != meth || !w->event_again)
+        return S_OK;
+    const uint64_t cur = atomic_load_explicit(&meth->current, memory_order_acquire);
+    const uint32_t rva = (uint32_t)(cur >> 32), cur_size = (uint32_t)cur;
+    if (!cur || rva == meth->old_rva)
+        return S_OK; /* the image's own body: nothing of the profiler's yet */
+    if (cur_size == size && memcmp(meth->module->info.base + rva, p, size) == 0)
+        return S_OK; /* the same body set again: what a recompilation-safe profiler does */
+    pthread_mutex_lock(ilg__host_method_lock(meth));
+    meth->rewritten_again++;
+    pthread_mutex_unlock(ilg__host_method_lock(meth));
+    if (!h->recompile_strict)
+        return S_OK;
+    atomic_fetch_add(&h->again_rejected, 1);
+    /* CORPROF_E_UNSUPPORTED_CALL_SEQUENCE: CoreCLR would take the body and compile the
+     * recompilation (an OSR method, tier 1) from IL other than the tier-0 code's. */
+    return reject(meth, CORPROF_E_UNSUPPORTED_CALL_SEQUENCE,
+                  "rewritten again on recompile: JIT event %u of the method, whose current "
+                  "body (RVA 0x%x, %u bytes) the profiler set; the new body (RVA 0x%llx, %u "
+                  "bytes) differs from it (build it from the original IL once, and set that "
+                  "body again or nothing)",
+                  atomic_load_explicit(&meth->jit_events, memory_order_relaxed), rva, cur_size,
+                  (unsigned long long)(p - meth->module->info.base), size);
+}
+
 static HRESULT info_SetILFunctionBody(ICorProfilerInfo3 *This, ModuleID moduleId,
                                       mdMethodDef methodid, LPCBYTE pbNewILMethodHeader)
 {
@@ -428,6 +496,7 @@ static HRESULT info_SetILFunctionBody(ICorProfilerInfo3 *This, ModuleID moduleId
     if (!m || !(rid = ilg__host_method_rid(m, methodid)) || !pbNewILMethodHeader)
         return E_INVALIDARG;
     host_method *meth = &m->methods[rid - 1];
+    atomic_fetch_add_explicit(&meth->set_calls, 1, memory_order_relaxed);
     if (!header_extent(m, pbNewILMethodHeader, &avail))
         return reject(meth, E_INVALIDARG,
                       "header %p is not inside the module's image [%p, +0x%llx) or its arena "
@@ -451,6 +520,8 @@ static HRESULT info_SetILFunctionBody(ICorProfilerInfo3 *This, ModuleID moduleId
                     (unsigned long long)d->offset, ilg_status_name(d->status), d->message);
         goto done;
     }
+    if (FAILED(hr = check_again(h, w, meth, pbNewILMethodHeader, body->size)))
+        goto done;
     {
         uint32_t pops = 0;
         bool has_this = false, pushes = false;

@@ -45,7 +45,8 @@ static bool md_row_ok(const ilg_metadata *md, mdToken token, ilg_table table)
 }
 
 /* The MethodDef rows [*first, *first + *count) that TypeDef td owns (II.22.37). */
-static void methods_of(const ilg_metadata *md, uint32_t td_rid, uint32_t *first, uint32_t *count)
+void ilg__host_methods_of(const ilg_metadata *md, uint32_t td_rid, uint32_t *first,
+                          uint32_t *count)
 {
     uint32_t types = ilg_md_row_count(md, ILG_TBL_TypeDef);
     uint32_t methods = ilg_md_row_count(md, ILG_TBL_MethodDef);
@@ -176,7 +177,7 @@ static HRESULT md_EnumMethods(IMetaDataImport *This, HCORENUM *phEnum, mdTypeDef
     if (!*phEnum) {
         if (!md_row_ok(md, cl, ILG_TBL_TypeDef))
             return E_INVALIDARG;
-        methods_of(md, cl & 0xFFFFFF, &first, &count);
+        ilg__host_methods_of(md, cl & 0xFFFFFF, &first, &count);
     } else {
         first = count = 0;
     }
@@ -249,7 +250,7 @@ static HRESULT md_FindMethod(IMetaDataImport *This, mdTypeDef td, LPCWSTR szName
         return E_INVALIDARG;
     if (!ilg__host_from_wide(szName, want, sizeof want))
         return CLDB_E_RECORD_NOTFOUND;
-    methods_of(md, td & 0xFFFFFF, &first, &count);
+    ilg__host_methods_of(md, td & 0xFFFFFF, &first, &count);
     for (uint32_t rid = first; rid < first + count; rid++) {
         ilg_method_info mi;
         if (ilg_md_method(md, rid, &mi) != ILG_OK || strcmp(mi.name, want) != 0)

@@ -11,8 +11,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
+#include <xxhash.h>
 
 #include "ilgraft/arena.h"
 #include "ilgraft/metadata.h"
@@ -20,6 +22,7 @@
 
 #include "host_private.h"
 #include "ilg_private.h"
+#include "save_private.h"
 
 #define SECTION_HEADER_SIZE 40u
 #define COMIMAGE_FLAGS_STRONGNAMESIGNED 0x8u
@@ -123,6 +126,60 @@ static ilg_status methoddef_locate(const ilg_metadata *md, const uint8_t *f, siz
     return ilg__fail(ILG_E_SAVE_METADATA_LAYOUT, ILG_WHERE_FILE, off, "no MethodDef table");
 }
 
+/* The module's MVID: its bytes and the file offset of the #GUID entry Module.Mvid
+ * indexes (0 when the index is 0: no MVID), checked against the bytes the reader gives.
+ * When it is to change (in place), no other GUID column (EncId, EncBaseId) may index
+ * the same entry. */
+static ilg_status mvid_locate(const ilg_metadata *md, const ilg_md_info *mi, const uint8_t *f,
+                              size_t n, bool change, uint64_t *off, uint8_t old[16])
+{
+    uint32_t mvid_col = UINT32_MAX, index = 0;
+    ilg_column_info ci;
+    ilg_status st;
+    for (uint32_t c = 0; c < ilg_md_column_count(ILG_TBL_Module); c++)
+        if (ilg_md_column(md, ILG_TBL_Module, c, &ci) == ILG_OK && ci.kind == ILG_COL_GUID &&
+            strcmp(ci.name, "Mvid") == 0)
+            mvid_col = c;
+    if ((st = ilg_md_cell(md, ILG_TBL_Module, 1, mvid_col, &index)) != ILG_OK)
+        return st;
+    *off = 0;
+    memset(old, 0, 16);
+    if (index == 0)
+        return ILG_OK;
+    for (uint32_t t = 0; change && t < ILG_TBL_COUNT; t++) {
+        uint32_t rows = ilg_md_row_count(md, (ilg_table)t);
+        for (uint32_t c = 0; rows && c < ilg_md_column_count((ilg_table)t); c++) {
+            if ((st = ilg_md_column(md, (ilg_table)t, c, &ci)) != ILG_OK)
+                return st;
+            if (ci.kind != ILG_COL_GUID || (t == ILG_TBL_Module && c == mvid_col))
+                continue;
+            for (uint32_t r = 1; r <= rows; r++) {
+                uint32_t v;
+                if (ilg_md_cell(md, (ilg_table)t, r, c, &v) == ILG_OK && v == index)
+                    return ilg__fail(ILG_E_SAVE_MVID_SHARED, ILG_WHERE_NONE, 0,
+                                     "the MVID (#GUID entry %u) is also %s row %u's %s; it "
+                                     "cannot change alone (keep it to save)",
+                                     index, ilg_md_table_name((ilg_table)t), r, ci.name);
+            }
+        }
+    }
+    const uint8_t *guid;
+    const ilg_stream_info *heap = NULL;
+    for (uint32_t i = 0; i < mi->stream_count; i++)
+        if (strcmp(mi->streams[i].name, "#GUID") == 0)
+            heap = &mi->streams[i];
+    if ((st = ilg_md_guid(md, index, &guid)) != ILG_OK)
+        return st;
+    uint64_t at = heap ? heap->file_offset + (uint64_t)(index - 1) * 16 : 0;
+    if (!heap || !ilg__in_range(at, 16, n) || memcmp(f + at, guid, 16) != 0)
+        return ilg__fail(ILG_E_SAVE_METADATA_LAYOUT, ILG_WHERE_FILE, at,
+                         "the MVID (#GUID entry %u) is not at file offset 0x%llx", index,
+                         (unsigned long long)at);
+    *off = at;
+    memcpy(old, guid, 16);
+    return ILG_OK;
+}
+
 /* Whether the 40 bytes at hdr are zero and end inside SizeOfHeaders, before the first
  * section's raw data and inside the file. */
 static bool header_room(const uint8_t *f, size_t n, const pe_layout *pe, uint32_t hdr)
@@ -173,6 +230,9 @@ typedef struct save_plan {
     const uint8_t *arena;
     uint64_t arena_at, arena_len, total;
     uint64_t checksum_at;      /* the CheckSum field in head, 0 when left as it was */
+    save_r2r r2r;              /* ReadyToRun: its tables follow the arena's bytes */
+    uint64_t r2r_at;           /* file offset of r2r.blob */
+    uint64_t mvid_at;          /* the MVID's four patched cells, 0 when it is kept */
 } save_plan;
 
 typedef ilg_status (*emit_fn)(void *ctx, const uint8_t *data, uint64_t len);
@@ -275,6 +335,19 @@ static ilg_status buffer_add(void *ctx, const uint8_t *data, uint64_t len)
     return ILG_OK;
 }
 
+/* The new MVID's hash: data NULL is len zero bytes. */
+static const uint8_t zero_page[4096];
+
+static ilg_status hash_add(void *ctx, const uint8_t *data, uint64_t len)
+{
+    while (len) {
+        uint64_t part = data ? len : (len < sizeof zero_page ? len : sizeof zero_page);
+        XXH3_128bits_update(ctx, data ? data : zero_page, (size_t)part);
+        len -= part;
+    }
+    return ILG_OK;
+}
+
 /* Pieces gathered into iovecs and written with writev. */
 #define FILE_IOVS 512
 typedef struct file_sink {
@@ -283,8 +356,6 @@ typedef struct file_sink {
     struct iovec iov[FILE_IOVS];
     int niov;
 } file_sink;
-
-static const uint8_t zero_page[4096];
 
 static ilg_status file_flush(file_sink *f)
 {
@@ -329,6 +400,71 @@ static ilg_status file_add(void *ctx, const uint8_t *data, uint64_t len)
     return ILG_OK;
 }
 
+/* The ReadyToRun header cells (save_r2r.c) as patches, ordered after the first `order`. */
+static ilg_status save_r2r_cells(ilg_image *img, save_plan *plan, size_t order)
+{
+    for (uint32_t i = 0; i < plan->r2r.ncells; i++) {
+        uint64_t off;
+        ilg_status st = ilg_image_rva_to_offset(img, plan->r2r.cells[i].rva, &off);
+        if (st != ILG_OK)
+            return st;
+        save_patch *pt = &plan->patches[plan->npatches++];
+        pt->off = off;
+        pt->order = order + i;
+        ilg__wr32(pt->bytes, plan->r2r.cells[i].value);
+    }
+    return ILG_OK;
+}
+
+static void save_r2r_result(const save_r2r *p, ilg_save_result *r)
+{
+    r->r2r = p->action;
+    r->r2r_methods_dropped = p->methods_dropped;
+    r->r2r_methods_kept = p->methods_kept;
+    r->r2r_instances_dropped = p->instances_dropped;
+    r->r2r_instances_kept = p->instances_kept;
+    r->r2r_inliners_dropped = p->inliners_dropped;
+    r->r2r_nonversionable_dropped = p->nonversionable_dropped;
+    r->r2r_tables_rva = p->blob_rva;
+    r->r2r_tables_size = p->blob_len;
+}
+
+/* The MVID's 16 bytes as four zero cells (filled in by plan_mvid), ordered from order. */
+static void plan_mvid_cells(save_plan *p, uint64_t at, size_t order)
+{
+    p->mvid_at = at;
+    for (uint32_t k = 0; k < 4; k++) {
+        save_patch *pt = &p->patches[p->npatches++];
+        pt->off = at + 4 * k;
+        pt->order = order + k;
+        memset(pt->bytes, 0, sizeof pt->bytes);
+    }
+}
+
+/* The new MVID (save.h): XXH3-128 of the old MVID and the output with the MVID's cells
+ * and the CheckSum field zero (as they are in the plan when this runs), as a version-4,
+ * variant-1 GUID, then stored in those cells. */
+static ilg_status plan_mvid(save_plan *p, ilg_save_result *r)
+{
+    XXH3_state_t *xs = XXH3_createState();
+    XXH128_canonical_t digest;
+    if (!xs)
+        return ilg__fail(ILG_E_NOMEM, ILG_WHERE_NONE, 0, "no memory for the MVID's hash");
+    XXH3_128bits_reset(xs);
+    XXH3_128bits_update(xs, r->old_mvid, sizeof r->old_mvid);
+    plan_emit(p, hash_add, xs);
+    XXH128_canonicalFromHash(&digest, XXH3_128bits_digest(xs));
+    XXH3_freeState(xs);
+    memcpy(r->mvid, digest.digest, sizeof r->mvid);
+    r->mvid[7] = (uint8_t)((r->mvid[7] & 0x0F) | 0x40); /* Data3's high nibble: version 4 */
+    r->mvid[8] = (uint8_t)((r->mvid[8] & 0x3F) | 0x80); /* Data4[0]'s top bits: variant 10 */
+    for (size_t i = 0; i < p->npatches; i++)
+        if (p->patches[i].off >= p->mvid_at && p->patches[i].off < p->mvid_at + 16)
+            memcpy(p->patches[i].bytes, r->mvid + (p->patches[i].off - p->mvid_at), 4);
+    r->mvid_changed = memcmp(r->mvid, r->old_mvid, sizeof r->mvid) != 0;
+    return ILG_OK;
+}
+
 /* Everything ilg_save_build and ilg_save_write check and compute, as a plan of the
  * output: the patched headers, the patched cells, the new section's bytes. */
 static ilg_status save_plan_make(ilg_image *img, const ilg_save_method *methods, size_t count,
@@ -367,6 +503,7 @@ static ilg_status save_plan_make(ilg_image *img, const ilg_save_method *methods,
     if ((st = methoddef_locate(md, f, n, &r.methoddef_file_offset, &r.methoddef_row_size)) !=
         ILG_OK)
         return st;
+    bool keep_mvid = opts && opts->keep_mvid;
     uint32_t rows = ilg_md_row_count(md, ILG_TBL_MethodDef);
     if (rva_col.width != 4 ||
         !ilg__in_range(r.methoddef_file_offset, (uint64_t)rows * r.methoddef_row_size, n))
@@ -410,8 +547,13 @@ static ilg_status save_plan_make(ilg_image *img, const ilg_save_method *methods,
 
     plan->file = f;
     plan->n = n;
-    if (count == 0 && used_end == as.start) {
-        /* Nothing grafted: the file as it was. */
+    bool grafted = count || used_end > as.start;
+    if ((st = mvid_locate(md, &mi, f, n, grafted && !keep_mvid, &r.mvid_file_offset,
+                          r.old_mvid)) != ILG_OK)
+        return st;
+    memcpy(r.mvid, r.old_mvid, sizeof r.mvid);
+    if (!grafted) {
+        /* Nothing grafted: the file as it was, MVID included. */
         r.file_size = n;
         r.size_of_image = pe.size_of_image;
         r.checksum = pe.checksum;
@@ -419,6 +561,13 @@ static ilg_status save_plan_make(ilg_image *img, const ilg_save_method *methods,
         plan->r = r;
         return ILG_OK;
     }
+    /* ReadyToRun: what becomes of the precompiled code (save_r2r.c); filtered tables
+     * go into the section after the arena's bytes. */
+    if ((st = ilg__save_r2r_plan(img, methods, count, used_end, opts, log, &plan->r2r)) != ILG_OK)
+        return st;
+    const uint64_t arena_end = used_end;
+    if (plan->r2r.blob_len)
+        used_end = (uint64_t)plan->r2r.blob_rva + plan->r2r.blob_len;
 
     uint32_t hdr = pe.sections + (uint32_t)pe.nsections * SECTION_HEADER_SIZE;
     if (!header_room(f, n, &pe, hdr)) {
@@ -455,8 +604,12 @@ static ilg_status save_plan_make(ilg_image *img, const ilg_save_method *methods,
                          "(SectionAlignment 0x%x)",
                          (unsigned long long)as.start, (unsigned long long)va,
                          pe.section_alignment);
-    uint64_t vsize = used_end - va;
     uint64_t raw_off = ilg__align_up(n, pe.file_alignment);
+    if (plan->r2r.ready_to_run &&
+        (st = ilg__save_r2r_place(f, pe.sections, pe.nsections, pe.file_alignment, n, as.start,
+                                  &va, &raw_off)) != ILG_OK)
+        return st;
+    uint64_t vsize = used_end - va;
     uint64_t raw_size = ilg__align_up(vsize, pe.file_alignment);
     uint64_t total = raw_off + raw_size;
     uint64_t new_soi = ilg__align_up(va + vsize, pe.section_alignment);
@@ -495,10 +648,14 @@ static ilg_status save_plan_make(ilg_image *img, const ilg_save_method *methods,
     ilg__wr16(head + pe.coff + 2, (uint16_t)(pe.nsections + 1));
     ilg__wr32(head + pe.opt + 56, (uint32_t)new_soi);
 
-    /* Every other change is a 4-byte cell past the headers: the RVAs, the CLI flags. */
-    plan->patches = malloc((count + 1) * sizeof *plan->patches);
+    /* Every other change is a 4-byte cell past the headers: the RVAs, the CLI flags, the
+     * MVID (zero until plan_mvid), the ReadyToRun header's cells. */
+    const size_t npatches = count + 5 + plan->r2r.ncells;
+    plan->patches = malloc(npatches * sizeof *plan->patches);
     if (!plan->patches)
-        return ilg__fail(ILG_E_NOMEM, ILG_WHERE_NONE, 0, "no memory for %zu patches", count + 1);
+        return ilg__fail(ILG_E_NOMEM, ILG_WHERE_NONE, 0, "no memory for %zu patches", npatches);
+    if ((st = save_r2r_cells(img, plan, count + 5)) != ILG_OK)
+        return st;
     for (size_t i = 0; i < count; i++) {
         save_patch *pt = &plan->patches[plan->npatches++];
         pt->off = r.methoddef_file_offset + (uint64_t)(methods[i].rid - 1) * r.methoddef_row_size +
@@ -522,17 +679,25 @@ static ilg_status save_plan_make(ilg_image *img, const ilg_save_method *methods,
                 "image; the signed flag is cleared\n",
                 info.path);
     }
+    if (!keep_mvid && r.mvid_file_offset)
+        plan_mvid_cells(plan, r.mvid_file_offset, count + 1);
     if ((st = patches_order(plan)) != ILG_OK)
         return st;
 
     plan->arena = as.base + as.start;
     plan->arena_at = raw_off + (as.start - va);
-    plan->arena_len = used_end - as.start;
+    plan->arena_len = arena_end - as.start;
+    if (plan->r2r.blob_len)
+        plan->r2r_at = raw_off + (plan->r2r.blob_rva - va);
     plan->total = total;
+    /* The MVID's hash and the checksum both see the CheckSum field as zero; the checksum,
+     * computed last, covers the new MVID. */
+    ilg__wr32(head + pe.opt + 64, 0);
+    if (plan->mvid_at && (st = plan_mvid(plan, &r)) != ILG_OK)
+        return st;
     if (pe.checksum != 0) {
         /* Summed over the output with the field zero, then stored in it. */
         plan->checksum_at = pe.opt + 64;
-        ilg__wr32(head + plan->checksum_at, 0);
         checksum_sink ck = { 0, 0, 0 };
         plan_emit(plan, checksum_add, &ck);
         r.checksum = checksum_end(&ck, total);
@@ -549,6 +714,7 @@ static ilg_status save_plan_make(ilg_image *img, const ilg_save_method *methods,
     r.methods_patched = (uint32_t)count;
     r.size_of_image = (uint32_t)new_soi;
     r.file_size = (size_t)total;
+    save_r2r_result(&plan->r2r, &r);
     plan->r = r;
     return ILG_OK;
 }
@@ -574,18 +740,26 @@ static ilg_status plan_emit(const save_plan *p, emit_fn fn, void *ctx)
     }
     if ((st = fn(ctx, p->file + pos, p->n - pos)) != ILG_OK)
         return st;
-    if (!p->arena_len)
+    if (!p->arena_len && !p->r2r.blob_len)
         return ILG_OK;
     if ((st = fn(ctx, NULL, p->arena_at - p->n)) != ILG_OK ||
         (st = fn(ctx, p->arena, p->arena_len)) != ILG_OK)
         return st;
-    return fn(ctx, NULL, p->total - p->arena_at - p->arena_len);
+    uint64_t at = p->arena_at + p->arena_len;
+    if (p->r2r.blob_len) {
+        if ((st = fn(ctx, NULL, p->r2r_at - at)) != ILG_OK ||
+            (st = fn(ctx, p->r2r.blob, p->r2r.blob_len)) != ILG_OK)
+            return st;
+        at = p->r2r_at + p->r2r.blob_len;
+    }
+    return fn(ctx, NULL, p->total - at);
 }
 
 static void plan_free(save_plan *p)
 {
     free(p->head);
     free(p->patches);
+    ilg__save_r2r_free(&p->r2r);
     memset(p, 0, sizeof *p);
 }
 
@@ -675,6 +849,99 @@ out:
     return st;
 }
 
+/* Copies src to dst (through a temporary name beside it, renamed, like a saved image). */
+static ilg_status copy_file(const char *src, const char *dst)
+{
+    char tmp[PATH_MAX], buf[65536];
+    int in = -1, out = -1;
+    ilg_status st = ILG_OK;
+
+    if (snprintf(tmp, sizeof tmp, "%s.ilgsave.%d", dst, (int)getpid()) >= (int)sizeof tmp)
+        return ilg__fail(ILG_E_INVALID_ARG, ILG_WHERE_NONE, 0, "path too long: %s", dst);
+    if ((in = open(src, O_RDONLY | O_CLOEXEC)) < 0) {
+        st = ilg__fail(ILG_E_IO, ILG_WHERE_NONE, 0, "cannot read %s: %s", src, strerror(errno));
+        goto out;
+    }
+    if ((out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0) {
+        st = ilg__fail(ILG_E_IO, ILG_WHERE_NONE, 0, "cannot create %s: %s", tmp, strerror(errno));
+        goto out;
+    }
+    for (;;) {
+        ssize_t r = read(in, buf, sizeof buf);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            st = ilg__fail(ILG_E_IO, ILG_WHERE_NONE, 0, "cannot read %s: %s", src, strerror(errno));
+            goto out;
+        }
+        if (r == 0)
+            break;
+        for (ssize_t done = 0; done < r;) {
+            ssize_t w = write(out, buf + done, (size_t)(r - done));
+            if (w < 0 && errno == EINTR)
+                continue;
+            if (w < 0) {
+                st = ilg__fail(ILG_E_IO, ILG_WHERE_NONE, 0, "cannot write %s: %s", tmp,
+                               strerror(errno));
+                goto out;
+            }
+            done += w;
+        }
+    }
+    int rc = close(out);
+    out = -1;
+    if (rc != 0 || rename(tmp, dst) != 0)
+        st = ilg__fail(ILG_E_IO, ILG_WHERE_NONE, 0, "cannot write %s: %s", dst, strerror(errno));
+out:
+    if (in >= 0)
+        close(in);
+    if (out >= 0)
+        close(out);
+    if (st != ILG_OK)
+        unlink(tmp);
+    return st;
+}
+
+/* What dotnet reads beside an application's main assembly (its host needs the
+ * runtimeconfig to start it at all): copied with the image, so that the saved
+ * directory runs as the input's did. */
+static const char *const app_file_suffixes[] = { ".runtimeconfig.json", ".deps.json" };
+
+/* Copies STEM.runtimeconfig.json and STEM.deps.json from beside in_path into dir when
+ * they are regular files there; STEM is the image's file name without its extension. */
+static ilg_status copy_app_files(const char *in_path, const char *dir, FILE *log)
+{
+    char copy[PATH_MAX], src[PATH_MAX], dst[PATH_MAX];
+    struct stat sb;
+    if (snprintf(copy, sizeof copy, "%s", in_path) >= (int)sizeof copy)
+        return ilg__fail(ILG_E_INVALID_ARG, ILG_WHERE_NONE, 0, "path too long: %s", in_path);
+    char *dot = strrchr(copy, '.'), *slash = strrchr(copy, '/');
+    if (dot && (!slash || dot > slash + 1))
+        *dot = 0;
+    const char *stem = slash ? slash + 1 : copy;
+    for (size_t i = 0; i < ILG_ARRAY_LEN(app_file_suffixes); i++) {
+        if (snprintf(src, sizeof src, "%s%s", copy, app_file_suffixes[i]) >= (int)sizeof src ||
+            snprintf(dst, sizeof dst, "%s/%s%s", dir, stem, app_file_suffixes[i]) >=
+                (int)sizeof dst)
+            return ilg__fail(ILG_E_INVALID_ARG, ILG_WHERE_NONE, 0, "path too long: %s", in_path);
+        if (stat(src, &sb) != 0 || !S_ISREG(sb.st_mode))
+            continue;
+        ilg_status st = copy_file(src, dst);
+        if (st != ILG_OK)
+            return st;
+        fprintf(log, "ilgraft: copied %s\n", dst);
+    }
+    return ILG_OK;
+}
+
+/* An MVID as stored in #GUID (Data1, Data2, Data3 little-endian) in registry form. */
+static char *mvid_text(const uint8_t b[16], char buf[ILG_GUID_TEXT_SIZE])
+{
+    GUID g = { ilg__rd32(b), ilg__rd16(b + 4), ilg__rd16(b + 6), { 0 } };
+    memcpy(g.Data4, b + 8, sizeof g.Data4);
+    return ilg_guid_format(&g, buf);
+}
+
 ilg_status ilg_host_save(ilg_host *host, const char *dir, const ilg_save_options *opts,
                          uint32_t *written)
 {
@@ -728,11 +995,15 @@ ilg_status ilg_host_save(ilg_host *host, const char *dir, const ilg_save_options
         if (r.section_added)
             fprintf(log,
                     "ilgraft: saved %s: %u methods patched, section %s at RVA 0x%x "
-                    "(0x%x bytes, file offset 0x%x)\n",
+                    "(0x%x bytes, file offset 0x%x), MVID %s%s\n",
                     out_path, r.methods_patched, ILG_SAVE_SECTION_NAME, r.section_rva,
-                    r.section_vsize, r.section_file_offset);
+                    r.section_vsize, r.section_file_offset,
+                    mvid_text(r.mvid, (char[ILG_GUID_TEXT_SIZE]){ 0 }),
+                    r.mvid_changed ? "" : " (kept)");
         else
             fprintf(log, "ilgraft: saved %s: unchanged copy\n", out_path);
+        if ((st = copy_app_files(m->path, dir, log)) != ILG_OK)
+            goto out;
     }
 out:
     free(list);

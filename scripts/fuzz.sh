@@ -2,7 +2,7 @@
 # fuzz.sh TARGET SECONDS: builds the libFuzzer targets with clang (build-fuzz/) and runs
 # fuzz_TARGET for SECONDS, seeded with the built fixtures and the committed regression
 # inputs. A crash leaves its input in build-fuzz/findings/TARGET and fails the script.
-# Targets: image (PE/ELF open + full metadata walk), body (method body decode, verify,
+# Targets: image (PE/ELF open + full metadata and ReadyToRun walk), body (method body decode, verify,
 # preserve and optimize encode, text round trip), asm (the IL text assembler), rules (the
 # plugin's rules file, each accepted rule applied to a body), host (SetILFunctionBody
 # through the harness host with any bytes as the new body).
@@ -18,7 +18,8 @@ cmake --build "$build" -j"$(nproc)" --target "fuzz_$target" ilg_fixtures >/dev/n
 seeds=$build/seeds/$target findings=$build/findings/$target work=$build/corpus/$target
 mkdir -p "$seeds" "$findings" "$work"
 case $target in
-  image) cp "$build"/fixtures/*.exe "$build"/fixtures/*.so "$seeds"/ 2>/dev/null || true ;;
+  image) cp "$build"/fixtures/*.exe "$build"/fixtures/*.so "$build"/fixtures/malformed/valid_r2r.exe \
+          "$build"/fixtures/cs/ReadyToRun/ReadyToRun.dll "$seeds"/ 2>/dev/null || true ;;
   rules) cp "$root"/tests/integration/rules/*.json "$seeds"/ ;;
   body|asm|host)
     # Every method of the IL fixtures: its ilasm text (asm) or its bytes (body), cut

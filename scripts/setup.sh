@@ -6,7 +6,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake pkg-config      # toolchain
-  libcapstone-dev libelf-dev libjansson-dev  # libraries ilgraft links
+  libcapstone-dev libelf-dev libjansson-dev libxxhash-dev  # libraries ilgraft links
   check libsubunit-dev                  # the test framework
   mono-devel mono-utils                 # ilasm builds fixtures; monodis and mono are peers
   binutils                              # objdump and readelf: independent truth in tests

@@ -51,11 +51,27 @@ typedef struct ilg_host_options {
      * depend on it; where in the arena each new body lands does. At most
      * ILG_HOST_MAX_JIT_THREADS. */
     unsigned jit_threads;
+    /* Recompile methods as CoreCLR does (docs/profiler.md, "Recompilation"): after each
+     * module's first JITCompilationStarted/Finished pairs (MethodDef order) come a pass
+     * of OSR pairs for the methods whose original IL branches backward (on-stack
+     * replacement), then a pass of tier-1 pairs (tier-up), both with the FunctionIDs of
+     * the first pass; a generic method (its own generic parameters or its type's) has
+     * two FunctionIDs sharing its token: the shared canonical code and a value-type
+     * instantiation. GetILFunctionBody and SetILFunctionBody stay per module and token.
+     * Off (and ILG_HOST_RECOMPILE unset): one pair per method. */
+    bool recompile;
+    /* With recompile: a body "rewritten again on recompile" (ilg_host_method) is
+     * rejected with CORPROF_E_UNSUPPORTED_CALL_SEQUENCE and ilg_host_run fails with
+     * ILG_E_PROF_REWRITTEN_AGAIN. Implies recompile. */
+    bool recompile_strict;
 } ilg_host_options;
 
 #define ILG_HOST_MAX_JIT_THREADS 64
 
-/* A new host without a profiler. opts may be NULL. *out is freed with ilg_host_free. */
+/* A new host without a profiler. opts may be NULL. *out is freed with ilg_host_free.
+ * When opts leaves recompile off, the environment variable ILG_HOST_RECOMPILE turns it
+ * on: "1" as recompile, "strict" as recompile_strict (so a test suite can run every
+ * host it makes that way). */
 ILG_API ilg_status ilg_host_new(const ilg_host_options *opts, ilg_host **out);
 
 /* Releases the profiler, unloads its library, closes every image, frees the records.
@@ -83,7 +99,9 @@ ILG_API int ilg_host_callback_version(const ilg_host *host);
  * the first image), assembly and module loads, JIT callbacks, then for every image the
  * unload callbacks, AppDomain shutdown and Shutdown. Call once per host. Fails on the
  * first image that does not open or has no metadata (the images before it have run;
- * Shutdown is still delivered). */
+ * Shutdown is still delivered). With recompile_strict, a run that rejected a body
+ * rewritten again on recompile completes and then fails with
+ * ILG_E_PROF_REWRITTEN_AGAIN. */
 ILG_API ilg_status ilg_host_run(ilg_host *host, const char *const *images, size_t count);
 
 typedef enum ilg_host_method_status {
@@ -100,6 +118,14 @@ typedef struct ilg_host_method {
     ilg_host_method_status status;
     bool jitted;                 /* JIT callbacks were delivered for it */
     const char *diagnostic;      /* why the last SetILFunctionBody was rejected, or NULL */
+    uint32_t jit_events;         /* JITCompilationStarted for its token, all FunctionIDs */
+    uint32_t set_calls;          /* SetILFunctionBody calls for its token */
+    /* Calls that set a body "rewritten again on recompile": made during a JIT event
+     * for the method that is not its first, when its current body is one the profiler
+     * set, with bytes that differ from that body (accepted, or rejected under
+     * recompile_strict). A profiler that rewrites whatever GetILFunctionBody returns
+     * does this at every recompilation. */
+    uint32_t rewritten_again;
 } ilg_host_method;
 
 typedef struct ilg_host_module {
@@ -116,15 +142,17 @@ ILG_API ilg_status ilg_host_method_get(const ilg_host *host, uint32_t index, uin
                                        ilg_host_method *out);
 
 typedef enum ilg_report_format {
-    /* A table per module (methods rewritten or rejected, then a summary line). */
+    /* A table per module (methods rewritten, rejected or rewritten again on recompile,
+     * with their JIT events and SetILFunctionBody calls, then a summary line). */
     ILG_REPORT_TEXT = 0,
     /* {"modules": [{"path", "image_size", "arena_offset", "methods": [{"token", "name",
-     * "old_rva", "old_size", "new_rva", "new_size", "status", "diagnostic"?}]}]} listing
-     * every method. */
+     * "old_rva", "old_size", "new_rva", "new_size", "status", "jit_events",
+     * "set_body_calls", "rewritten_again", "diagnostic"?}]}]} listing every method. */
     ILG_REPORT_JSON = 1,
-    /* Only each module's header and summary line, and the rejected methods with their
-     * diagnostics: no method is named unless it was rejected (batch runs over large
-     * assemblies, where naming every rewritten method costs more than rewriting it). */
+    /* Only each module's header and summary line, and the methods rejected or rewritten
+     * again on recompile with their diagnostics: no other method is named (batch runs
+     * over large assemblies, where naming every rewritten method costs more than
+     * rewriting it). */
     ILG_REPORT_SUMMARY = 2
 } ilg_report_format;
 

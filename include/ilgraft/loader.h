@@ -62,6 +62,8 @@ typedef struct ilg_image_info {
     const char *format_name;   /* "PE32", "PE32+", "ELF32", "ELF64" */
     const char *path;          /* as given to open */
     uint32_t machine;          /* IMAGE_FILE_MACHINE_* or EM_* */
+    uint32_t arch;             /* machine without a ReadyToRun image's OS tag (0xFD1D on
+                                  Linux is 0x8664); otherwise machine */
     const char *machine_name;  /* "x86-64", "i386", "AArch64", ... */
     uint8_t *base;             /* where RVA 0 is mapped */
     uint64_t preferred_base;   /* PE ImageBase; ELF lowest PT_LOAD page address */

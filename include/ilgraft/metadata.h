@@ -238,6 +238,153 @@ ILG_API const ilg_md_scope *ilg_md_module_scope(const ilg_metadata *md);
 /* The resolver for verifying method (a MethodDef token) of scope's module. */
 ILG_API void ilg_md_type_resolver(const ilg_md_scope *scope, uint32_t method, ilg_type_resolver *out);
 
+/* ---- ReadyToRun ------------------------------------------------------------------------
+ * The precompiled native code of a ReadyToRun image (crossgen2's output; the format is
+ * described in docs/readytorun.md): the READYTORUN_HEADER the CLI header's
+ * ManagedNativeHeader points at, its sections, the RUNTIME_FUNCTION table, the
+ * MethodDefEntryPoints array (one entry per MethodDef with code), the
+ * InstanceMethodEntryPoints hashtable (generic instantiations and stubs, keyed by a
+ * method signature whose MethodDef token is decoded) and the inlining information.
+ *
+ * Parsed and validated in full on the first ilg_image_readytorun() call (after the
+ * metadata): every NativeFormat read is bounded by the image section it starts in,
+ * every entry's runtime function index, method token and fixup list are checked. A
+ * failed parse returns the same status on every call. The ilg_r2r and every pointer it
+ * hands out belong to the image and live until ilg_image_close(); queries may run from
+ * several threads. */
+
+typedef struct ilg_r2r ilg_r2r;
+
+/* READYTORUN_SECTION types (readytorun.h's ReadyToRunSectionType). */
+typedef enum ilg_r2r_section_type {
+    ILG_R2R_COMPILER_IDENTIFIER = 100,
+    ILG_R2R_IMPORT_SECTIONS = 101,
+    ILG_R2R_RUNTIME_FUNCTIONS = 102,
+    ILG_R2R_METHODDEF_ENTRY_POINTS = 103,
+    ILG_R2R_EXCEPTION_INFO = 104,
+    ILG_R2R_DEBUG_INFO = 105,
+    ILG_R2R_DELAY_LOAD_METHOD_CALL_THUNKS = 106,
+    ILG_R2R_AVAILABLE_TYPES = 108,
+    ILG_R2R_INSTANCE_METHOD_ENTRY_POINTS = 109,
+    ILG_R2R_INLINING_INFO = 110,
+    ILG_R2R_PROFILE_DATA_INFO = 111,
+    ILG_R2R_MANIFEST_METADATA = 112,
+    ILG_R2R_ATTRIBUTE_PRESENCE = 113,
+    ILG_R2R_INLINING_INFO2 = 114,
+    ILG_R2R_COMPONENT_ASSEMBLIES = 115,
+    ILG_R2R_OWNER_COMPOSITE_EXECUTABLE = 116,
+    ILG_R2R_PGO_INSTRUMENTATION_DATA = 117,
+    ILG_R2R_MANIFEST_ASSEMBLY_MVIDS = 118,
+    ILG_R2R_CROSS_MODULE_INLINE_INFO = 119,
+    ILG_R2R_HOT_COLD_MAP = 120,
+    ILG_R2R_METHOD_IS_GENERIC_MAP = 121,
+    ILG_R2R_ENCLOSING_TYPE_MAP = 122,
+    ILG_R2R_TYPE_GENERIC_INFO_MAP = 123
+} ilg_r2r_section_type;
+
+/* READYTORUN_FLAG_* of the header, as far as ilgraft looks at them. */
+#define ILG_R2R_FLAG_COMPONENT 0x20u
+#define ILG_R2R_FLAG_MULTIMODULE_VERSION_BUBBLE 0x40u
+
+/* READYTORUN_METHOD_SIG_* flags of an instance entry's signature. */
+#define ILG_R2R_SIG_UNBOXING_STUB 0x01u
+#define ILG_R2R_SIG_INSTANTIATING_STUB 0x02u
+#define ILG_R2R_SIG_METHOD_INSTANTIATION 0x04u
+#define ILG_R2R_SIG_SLOT_INSTEAD_OF_TOKEN 0x08u
+#define ILG_R2R_SIG_MEMBERREF_TOKEN 0x10u
+#define ILG_R2R_SIG_CONSTRAINED 0x20u
+#define ILG_R2R_SIG_OWNER_TYPE 0x40u
+#define ILG_R2R_SIG_UPDATE_CONTEXT 0x80u
+
+typedef struct ilg_r2r_section {
+    uint32_t type;             /* an ilg_r2r_section_type (unknown types are kept) */
+    uint32_t rva;
+    uint32_t size;
+} ilg_r2r_section;
+
+typedef struct ilg_r2r_info {
+    uint32_t header_rva;       /* READYTORUN_HEADER (the ManagedNativeHeader directory) */
+    uint32_t header_size;
+    uint64_t header_file_offset;
+    uint16_t major_version, minor_version;
+    uint32_t flags;            /* READYTORUN_FLAG_* */
+    uint32_t section_count;
+    const ilg_r2r_section *sections;  /* as in the header, header order */
+    uint16_t machine;          /* the COFF machine without its OS tag: 0x8664, 0xAA64, ... */
+    uint16_t os_tag;           /* what it was xored with: 0 Windows, 0x7B79 Linux, ... */
+    const char *os_name;       /* "Windows", "Linux", "Apple", "FreeBSD", "NetBSD", "SunOS" */
+    const char *compiler;      /* CompilerIdentifier section ("" when absent) */
+    const char *owner_composite; /* a component image's composite file name, else NULL */
+    uint32_t runtime_function_count;
+    uint32_t runtime_function_size; /* 12 bytes on x86-64, 8 elsewhere */
+    uint32_t methoddef_slots;  /* elements of the MethodDefEntryPoints array */
+    uint32_t methoddef_entries;/* MethodDefs with an entry point */
+    uint32_t instance_entries; /* InstanceMethodEntryPoints entries */
+    uint32_t instance_buckets; /* its bucket count (0 without the section) */
+    uint32_t inline_count;     /* inliner/inlinee pairs (ilg_r2r_inline_info) */
+} ilg_r2r_info;
+
+/* One precompiled method: a MethodDef's entry point or an instance entry. */
+typedef struct ilg_r2r_method_info {
+    uint32_t token;            /* MethodDef token (a MemberRef token for a foreign method) */
+    bool instance;             /* from InstanceMethodEntryPoints */
+    uint32_t sig_flags;        /* instance entries: ILG_R2R_SIG_* (0 otherwise) */
+    uint32_t module_override;  /* ILG_R2R_SIG_UPDATE_CONTEXT's module index (0 otherwise) */
+    uint32_t runtime_function; /* index of the method's main RUNTIME_FUNCTION */
+    uint32_t runtime_function_count; /* the main one and its funclets (consecutive) */
+    uint32_t cold_runtime_function;  /* first cold part (HotColdMap), 0 when not split */
+    uint32_t cold_runtime_function_count;
+    uint32_t code_rva;         /* BeginAddress of the main RUNTIME_FUNCTION */
+    uint32_t code_size;        /* bytes of the main one plus its funclets (and cold parts) */
+    uint32_t main_size;        /* bytes of the main RUNTIME_FUNCTION alone */
+    bool has_fixups;           /* cells to fix up before the code may run */
+    uint32_t fixups_rva;       /* the fixup list (0 without) */
+    uint32_t entry_rva;        /* the encoded entry (runtime function index, fixups) */
+    uint32_t sig_rva, sig_size;/* instance entries: the method signature; entry_rva follows */
+    uint32_t bucket;           /* instance entries: hashtable bucket and the hash code's */
+    uint8_t low_hash;          /*   low byte */
+} ilg_r2r_method_info;
+
+/* A RUNTIME_FUNCTION; end and size are computed from the unwind data on machines whose
+ * entries have no EndAddress (ARM64 and ARM xdata, x86's leading code length). */
+typedef struct ilg_r2r_function_info {
+    uint32_t begin;            /* RVA of the first code byte */
+    uint32_t end;              /* RVA after the last one */
+    uint32_t unwind;           /* RVA of the unwind data */
+} ilg_r2r_function_info;
+
+/* One inlining: inliner's precompiled code contains inlinee's. A method of this module
+ * is a MethodDef token with module index 0 (crossgen2 writes 0 for the image's own
+ * module); others carry the module override index of the manifest; cross_module ones
+ * are indices into the image's ILBody import section instead of tokens. An inliner
+ * without its own module index belongs to the inlinee's module, which for a
+ * cross-module inlinee is ILG_R2R_MODULE_OF_IMPORT (known only by resolving it). */
+#define ILG_R2R_MODULE_OF_IMPORT 0xFFFFFFFFu
+
+typedef struct ilg_r2r_inline_info {
+    uint32_t inliner, inlinee;
+    uint32_t inliner_module, inlinee_module;
+    bool inliner_cross_module, inlinee_cross_module;
+    uint32_t section;          /* ILG_R2R_INLINING_INFO2 or ILG_R2R_CROSS_MODULE_INLINE_INFO */
+} ilg_r2r_inline_info;
+
+/* Parses (once) and returns the image's ReadyToRun information. ILG_E_R2R_ABSENT for an
+ * image without one (IL-only, native, ELF); the metadata's errors when it is bad. */
+ILG_API ilg_status ilg_image_readytorun(ilg_image *img, const ilg_r2r **out);
+ILG_API ilg_status ilg_r2r_get_info(const ilg_r2r *r2r, ilg_r2r_info *out);
+
+/* Methods: the MethodDef entries by ascending token, then the instance entries in
+ * hashtable order (bucket by bucket). */
+ILG_API uint32_t ilg_r2r_method_count(const ilg_r2r *r2r);
+ILG_API ilg_status ilg_r2r_method(const ilg_r2r *r2r, uint32_t index, ilg_r2r_method_info *out);
+/* The MethodDef entry of rid, ILG_E_NOT_FOUND when the method has none. */
+ILG_API ilg_status ilg_r2r_method_for_rid(const ilg_r2r *r2r, uint32_t rid, ilg_r2r_method_info *out);
+
+ILG_API ilg_status ilg_r2r_runtime_function(const ilg_r2r *r2r, uint32_t index,
+                                            ilg_r2r_function_info *out);
+
+ILG_API ilg_status ilg_r2r_inline(const ilg_r2r *r2r, uint32_t index, ilg_r2r_inline_info *out);
+
 #ifdef __cplusplus
 }
 #endif

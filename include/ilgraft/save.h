@@ -21,8 +21,16 @@
  * the zero bytes after the section table), SizeOfImage, CheckSum (recomputed with the
  * PE checksum algorithm when the input's was non-zero, left 0 otherwise) and, for a
  * strong-name-signed input, COMIMAGE_FLAGS_STRONGNAMESIGNED cleared in the CLI header
- * (the signature no longer matches the bytes; a warning says so). Every other byte
- * of the input file is unchanged and stays at its offset.
+ * (the signature no longer matches the bytes; a warning says so).
+ *
+ * The module gets a new MVID (the #GUID entry Module.Mvid indexes, rewritten in place),
+ * so that caches keyed on it (Mono's AOT images, CoreCLR's) cannot serve the old code:
+ * XXH3-128 of the old MVID followed by the saved file with its 16 MVID bytes and its
+ * CheckSum field as zeros, with the version nibble set to 4 and the variant bits to
+ * 10 (docs/save.md gives the byte order). The same input and rewrite give the same
+ * MVID. ilg_save_options.keep_mvid keeps the old one. Every other byte of the input
+ * file (but a ReadyToRun image's header cells, below) is unchanged and stays at its
+ * offset.
  *
  * The section's VirtualAddress is SizeOfImage rounded to SectionAlignment (contiguous
  * with the last section, as loaders demand). The arena starts at the first page at or
@@ -30,6 +38,27 @@
  * the section then begins with (arena start - VirtualAddress) zero bytes so every arena
  * byte keeps its RVA. (The loader's checks keep the arena from starting below that
  * address; ILG_E_RANGE if it ever did.)
+ *
+ * ReadyToRun images (docs/save.md, "ReadyToRun"): their precompiled code would run
+ * instead of a rewritten method's new IL. By default the save keeps the precompiled
+ * code of the untouched methods only: the rewritten methods, every method whose
+ * precompiled code inlined one (the image's inlining tables, transitively) and all
+ * their instantiations lose their entry points. Filtered copies of MethodDefEntryPoints
+ * and InstanceMethodEntryPoints go into the new section after the arena's bytes, and the
+ * READYTORUN_HEADER's two section entries are patched to point at them; the entries,
+ * fixup lists and code stay where they are. With ilg_save_options.r2r_disable (and for
+ * a component of a composite image, whose code lives in another file) the header's
+ * MajorVersion becomes 0 instead, which makes the runtime ignore all precompiled code
+ * and JIT-compile every method; so does a rewritten [NonVersionable] method, whose
+ * inliners crossgen2 does not record (the other [NonVersionable] methods lose their
+ * entries in a filtered save, as what they inlined is not recorded either). Either way a
+ * warning in the log says what was done and how many methods lost their code, and
+ * ilg_save_result tells the same. The filtered tables and the patched header cells are
+ * part of the saved bytes the new MVID is hashed over. The new section
+ * of a ReadyToRun image starts at the arena's first byte (a page boundary) with its raw
+ * data at a page-aligned file offset, because CoreCLR's Unix loader maps such images
+ * section by section and refuses a section whose page offset differs from its file
+ * offset's or that starts inside the previous section's last page.
  *
  * Thread safety: no allocation may be in flight in the image's arena while saving. */
 #ifndef ILGRAFT_SAVE_H
@@ -66,7 +95,20 @@ typedef struct ilg_save_options {
     /* Refuse (ILG_E_SAVE_NO_HEADER_ROOM) rather than move the PE headers down over the
      * DOS stub when the section table has no room for one more header. */
     bool no_header_move;
+    /* ReadyToRun images: make the runtime ignore all precompiled code (MajorVersion 0)
+     * instead of keeping the untouched methods'. */
+    bool r2r_disable;
+    /* Keep the input's MVID instead of deriving a new one. A runtime that caches
+     * native code by MVID (Mono's AOT images) then runs the input's code. */
+    bool keep_mvid;
 } ilg_save_options;
+
+/* What a save did to a ReadyToRun image's precompiled code. */
+typedef enum ilg_save_r2r {
+    ILG_SAVE_R2R_NONE = 0,     /* IL only, or nothing rewritten */
+    ILG_SAVE_R2R_FILTERED,     /* the untouched methods keep their precompiled code */
+    ILG_SAVE_R2R_DISABLED      /* the runtime ignores all of it */
+} ilg_save_r2r;
 
 typedef struct ilg_save_result {
     bool section_added;        /* false when nothing was allocated and nothing patched */
@@ -83,7 +125,21 @@ typedef struct ilg_save_result {
     uint32_t size_of_image;    /* the new SizeOfImage */
     uint32_t checksum;         /* the new CheckSum (0 when left cleared) */
     bool strong_name_cleared;  /* the input was signed; the flag is now clear */
+    bool mvid_changed;         /* mvid differs from old_mvid (false: kept, or none) */
+    uint8_t old_mvid[16];      /* as stored in #GUID (all zero when Module.Mvid is 0) */
+    uint8_t mvid[16];          /* the saved file's MVID */
+    uint64_t mvid_file_offset; /* of the MVID's 16 bytes, 0 when Module.Mvid is 0 */
     size_t file_size;
+    /* ReadyToRun (all 0 for IL-only images). Dropped counts MethodDef entries and
+     * instance entries whose code the runtime will no longer use; of the MethodDef
+     * entries, inliners were not rewritten but inlined a rewritten method, and
+     * nonversionable are [NonVersionable] methods, whose inlining crossgen2 does not
+     * record. With DISABLED every entry counts as dropped. */
+    ilg_save_r2r r2r;
+    uint32_t r2r_methods_dropped, r2r_methods_kept;
+    uint32_t r2r_instances_dropped, r2r_instances_kept;
+    uint32_t r2r_inliners_dropped, r2r_nonversionable_dropped;
+    uint32_t r2r_tables_rva, r2r_tables_size; /* the filtered tables in the new section */
 } ilg_save_result;
 
 /* Builds the saved file for img (a CLI PE image ilgraft mapped, with its arena) and
@@ -94,7 +150,9 @@ typedef struct ilg_save_result {
  * ILG_E_SAVE_METADATA_LAYOUT (uncompressed #- tables, or the table walk does not land
  * on the RVAs the metadata reader reports), ILG_E_SAVE_NO_HEADER_ROOM (fewer than 40
  * zero bytes after the section table inside SizeOfHeaders and before the first raw
- * data), ILG_E_LIMIT (the result would pass 4 GiB). */
+ * data), ILG_E_SAVE_MVID_SHARED (another GUID column indexes the MVID's #GUID entry,
+ * so it cannot change alone: keep_mvid saves anyway), ILG_E_LIMIT (the result would
+ * pass 4 GiB). */
 ILG_API ilg_status ilg_save_build(ilg_image *img, const ilg_save_method *methods, size_t count,
                                   const ilg_save_options *opts, uint8_t **out, size_t *out_size,
                                   ilg_save_result *res);
@@ -108,9 +166,13 @@ ILG_API ilg_status ilg_save_write(ilg_image *img, const ilg_save_method *methods
 
 /* After ilg_host_run: writes every module the host ran into dir (which must exist)
  * under its original file name: modules with rewritten methods through
- * ilg_save_write, the others as byte copies, so dir holds a complete set. A module
- * whose output path is its own input is refused (ILG_E_INVALID_ARG). Stops at the
- * first failure. *written (may be NULL) receives the number of files written. */
+ * ilg_save_write, the others as byte copies, so dir holds a complete set. Beside each
+ * one it copies the application files dotnet reads, NAME.runtimeconfig.json and
+ * NAME.deps.json (NAME: the module's file name without its extension), when they are
+ * beside the input, so that `dotnet DIR/NAME.dll` runs as is. A module whose output
+ * path is its own input is refused (ILG_E_INVALID_ARG). Stops at the first failure
+ * (ILG_E_IO for a file that cannot be read or written). *written (may be NULL)
+ * receives the number of modules written (the copied application files not counted). */
 ILG_API ilg_status ilg_host_save(ilg_host *host, const char *dir, const ilg_save_options *opts,
                                  uint32_t *written);
 

@@ -6,7 +6,6 @@
  * IMethodMalloc and installs it with SetILFunctionBody, logging each rewrite (ILGRAFT_LOG,
  * else stderr). The body's address always comes from GetILFunctionBody: CoreCLR loads
  * application assemblies flat, so base + RVA would be wrong (docs/coreclr-observed.md). */
-#include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -21,6 +20,7 @@
 
 #define PLUGIN_EXPORT __attribute__((visibility("default")))
 #define NAME_CAP 1024
+#define FULL_CAP (2 * NAME_CAP + 4) /* "Ns.Type::Method" */
 
 /* {B2E3A7C4-6D15-4F38-9A21-5C7E0D3F8B94}: the plugin's CLSID (CORECLR_PROFILER). */
 static const CLSID CLSID_IlgraftProfiler =
@@ -51,12 +51,21 @@ typedef struct module_state {
     ModuleID module;
     IMetaDataImport *md;
     IMethodMalloc *alloc;         /* NULL until the first rewrite in the module */
+    LPCBYTE base;                 /* the module's base, for the log (once asked for) */
+    bool have_base;
     uint32_t *rows[SHAPE_TABLES]; /* call shapes by rid; grown on demand */
     uint32_t caps[SHAPE_TABLES];
     bool noted;                   /* the method table knows the module has entries */
 } module_state;
 
 typedef struct plugin plugin;
+
+/* A rule's "action(how)" for the log, and the how it was made for. */
+typedef struct action_text {
+    const char *how;
+    size_t len;
+    char text[128];
+} action_text;
 
 /* One JIT thread's state: scratch bodies, the output buffer, caches and counters. Only
  * its thread touches it, so the JIT path takes no lock: CoreCLR compiles on many
@@ -77,8 +86,18 @@ typedef struct worker {
     ModuleID name_module;
     mdTypeDef name_owner;
     char owner_name[NAME_CAP];
+    size_t owner_len, owner_simple; /* its length, and where it is without the namespace */
     module_state *modules;
     size_t module_count, module_cap, module_last;
+    /* The job's scratch (the JIT path fills each before use: zeroing 4.3 KB of names
+     * per call was a fifth of rewrite()'s own time): the method's names and actions,
+     * and for the rewrite log the original offsets and the line, both grown on demand. */
+    char full[FULL_CAP], simple[FULL_CAP], actions[256];
+    uint32_t *old_offsets;
+    size_t old_offsets_cap;
+    char *line;
+    size_t line_cap;
+    action_text *acts; /* per rule: its last "action(how)" text */
     /* Written by the owner only, read by Shutdown: relaxed atomics (plain moves).
      * jit counts events, methods the distinct methods among them (the first event of
      * each), recompiles the events for methods handled before, restored those that
@@ -95,10 +114,11 @@ struct plugin {
     atomic_ulong refs;
     ICorProfilerInfo3 *info;
     ilg__plugin_rules rules;
-    FILE *log;                 /* ILGRAFT_LOG (appended to) or stderr */
-    char *log_buf;             /* its buffer: a whole line per write(2) */
+    ilg__plugin_log *log;      /* ILGRAFT_LOG (appended to) or stderr */
+    bool log_opened;
     bool log_rewrites;         /* ILGRAFT_LOG_LEVEL is not "failures" */
     bool names_needed;         /* a rule matches by name, or rewrites are logged */
+    bool simple_needed;        /* a rule matches by name: "Type::Method" too */
     pthread_key_t key;         /* this thread's worker */
     bool have_key;
     pthread_mutex_t lock;      /* guards the worker lists and the forget log */
@@ -122,28 +142,104 @@ static plugin *impl_from_ICorProfilerCallback3(ICorProfilerCallback3 *iface)
     return (plugin *)((char *)iface - offsetof(plugin, ICorProfilerCallback3_iface));
 }
 
+/* Makes *buf hold at least n items of size bytes (grown by half again); false when
+ * memory is short (*buf unchanged). */
+static bool grow(void *buf, size_t *cap, size_t n, size_t size)
+{
+    if (n <= *cap)
+        return true;
+    size_t ncap = n + n / 2;
+    void *p = realloc(*(void **)buf, ncap * size);
+    if (!p)
+        return false;
+    *(void **)buf = p;
+    *cap = ncap;
+    return true;
+}
+
+/* "ilgraft-plugin: " and the formatted text as one line of the log; now: written out
+ * at once (log.c). */
+static void vplog(plugin *p, bool now, const char *fmt, va_list ap)
+{
+    static const char prefix[] = "ilgraft-plugin: ";
+    const size_t pn = sizeof prefix - 1;
+    char small[1024], *line = small;
+    va_list again;
+    va_copy(again, ap);
+    memcpy(small, prefix, pn);
+    int n = vsnprintf(small + pn, sizeof small - pn - 1, fmt, ap);
+    size_t len = n < 0 ? 0 : (size_t)n;
+    if (len >= sizeof small - pn - 1) {
+        if ((line = malloc(pn + len + 2)) != NULL) {
+            memcpy(line, prefix, pn);
+            vsnprintf(line + pn, len + 1, fmt, again);
+        } else {
+            line = small; /* cut to what fitted */
+            len = sizeof small - pn - 2;
+        }
+    }
+    va_end(again);
+    line[pn + len] = '\n';
+    ilg__plugin_log_write(p->log, line, pn + len + 1, now);
+    if (line != small)
+        free(line);
+}
+
+/* A line written out at once: set-up, failures, missing probes, the summary. */
 static void plog(plugin *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void plog(plugin *p, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    flockfile(p->log); /* one line at a time when several threads log */
-    fputs("ilgraft-plugin: ", p->log);
-    vfprintf(p->log, fmt, ap);
-    fputc('\n', p->log);
-    fflush(p->log);
-    funlockfile(p->log);
+    vplog(p, true, fmt, ap);
+    va_end(ap);
+}
+
+/* A line that may wait in the log's buffer (the rewrites level). */
+static void plog_later(plugin *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void plog_later(plugin *p, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vplog(p, false, fmt, ap);
     va_end(ap);
 }
 
 /* ---- names -------------------------------------------------------------------------- */
 
 /* UTF-16 (up to n units or a NUL) to UTF-8; characters past the BMP's surrogates are
- * kept as two 3-byte sequences, which is enough for matching names. */
-static void to_utf8(const WCHAR *w, size_t n, char *out, size_t cap)
+ * kept as two 3-byte sequences, which is enough for matching names. Returns the
+ * length. The JIT path names every method when rewrites are logged: ASCII goes eight
+ * units at a time. */
+static size_t to_utf8(const WCHAR *w, size_t n, char *out, size_t cap)
 {
-    size_t o = 0;
-    for (size_t i = 0; i < n && w[i] && o + 4 < cap; i++) {
+    size_t o = 0, i = 0;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    /* Eight units as two words, then four as one: each unit's low byte, as long as none
+     * is past ASCII or NUL. */
+#define NOT_ASCII(v) (((v) & 0xFF80FF80FF80FF80ull) || \
+                      (((v) - 0x0001000100010001ull) & ~(v) & 0x8000800080008000ull))
+#define LOW_BYTES(v) (((v) & 0xFF) | (((v) >> 8) & 0xFF00) | (((v) >> 16) & 0xFF0000) | \
+                      (((v) >> 24) & 0xFF000000))
+    for (uint64_t a, b; i + 8 <= n && o + 12 < cap; i += 8, o += 8) {
+        memcpy(&a, w + i, sizeof a);
+        memcpy(&b, w + i + 4, sizeof b);
+        if (NOT_ASCII(a) || NOT_ASCII(b))
+            break;
+        uint64_t bytes = LOW_BYTES(a) | LOW_BYTES(b) << 32;
+        memcpy(out + o, &bytes, sizeof bytes);
+    }
+    for (uint64_t a; i + 4 <= n && o + 8 < cap; i += 4, o += 4) {
+        memcpy(&a, w + i, sizeof a);
+        if (NOT_ASCII(a))
+            break;
+        uint32_t bytes = (uint32_t)LOW_BYTES(a);
+        memcpy(out + o, &bytes, sizeof bytes);
+    }
+#undef NOT_ASCII
+#undef LOW_BYTES
+#endif
+    for (; i < n && w[i] && o + 4 < cap; i++) {
         uint32_t c = w[i];
         if (c < 0x80) {
             out[o++] = (char)c;
@@ -157,6 +253,7 @@ static void to_utf8(const WCHAR *w, size_t n, char *out, size_t cap)
         }
     }
     out[o] = 0;
+    return o;
 }
 
 /* The first n bytes of s (ASCII/UTF-8) to UTF-16 for the metadata API (non-ASCII bytes
@@ -175,7 +272,8 @@ static void type_name(IMetaDataImport *md, mdTypeDef td, char *out, size_t cap, 
 {
     WCHAR name[NAME_CAP];
     ULONG len = 0;
-    char mine[NAME_CAP];
+    mdTypeDef outer = 0;
+    size_t n = 0;
     if (depth > 64) {
         snprintf(out, cap, "?");
         return;
@@ -185,42 +283,15 @@ static void type_name(IMetaDataImport *md, mdTypeDef td, char *out, size_t cap, 
         snprintf(out, cap, "<Module>");
         return;
     }
-    to_utf8(name, len, mine, sizeof mine);
-    mdTypeDef outer = 0;
     if (md->lpVtbl->GetNestedClassProps(md, td, &outer) == S_OK && outer && outer != td) {
-        char oname[NAME_CAP];
-        type_name(md, outer, oname, sizeof oname, depth + 1);
-        size_t n = strlen(oname);
-        if (n + 1 < cap) {
-            memcpy(out, oname, n);
-            out[n] = '/';
-            size_t m = strlen(mine);
-            if (m > cap - n - 2)
-                m = cap - n - 2;
-            memcpy(out + n + 1, mine, m);
-            out[n + 1 + m] = 0;
-        } else {
-            snprintf(out, cap, "%s", mine);
-        }
-    } else {
-        snprintf(out, cap, "%s", mine);
+        type_name(md, outer, out, cap, depth + 1);
+        n = strlen(out);
+        if (n + 1 < cap)
+            out[n++] = '/';
+        else
+            n = 0; /* no room left: the type's own name alone */
     }
-}
-
-/* "type::method" into out (cut at cap); the JIT path names every method, so no printf. */
-static void join_name(char *out, size_t cap, const char *type, const char *method)
-{
-    size_t t = strlen(type), m = strlen(method);
-    if (t > cap - 1)
-        t = cap - 1;
-    memcpy(out, type, t);
-    size_t o = t;
-    for (const char *sep = "::"; *sep && o + 1 < cap; sep++)
-        out[o++] = *sep;
-    if (m > cap - 1 - o)
-        m = cap - 1 - o;
-    memcpy(out + o, method, m);
-    out[o + m] = 0;
+    to_utf8(name, len, out + n, cap - n);
 }
 
 /* ---- signatures (ECMA-335 II.23.2) -------------------------------------------------- */
@@ -649,59 +720,204 @@ typedef struct job {
     method_shape shape;
     bool have_shape, edited, replaced;
     ilg_stack_resolver resolver;
-    uint32_t *old_offsets;  /* original offsets, for the log's map (log_rewrites) */
     uint32_t old_count;
-    char full[2 * NAME_CAP + 4], simple[2 * NAME_CAP + 4]; /* "" when not named */
-    char actions[256];
+    /* The worker's: "" until named; the actions' list for the log (log_rewrites). */
+    char *full, *simple, *actions;
+    size_t full_len, actions_len;
+    bool in_front; /* the edit only inserts in front: the map needs no tags */
 } job;
 
-/* "Ns.Type::Method" and "Type::Method" into full and simple (each 2 * NAME_CAP + 4),
+/* "Ns.Type::Method" and "Type::Method" into full and simple (each FULL_CAP; simple may
+ * be NULL), returning full's length,
  * from the method's name as GetMethodProps gave it (wname, len) and its owner's name,
  * which the worker keeps for the next method of the same type. */
-static void method_names(worker *w, IMetaDataImport *md, ModuleID mod, mdTypeDef owner,
-                         const WCHAR *wname, ULONG len, char *full, char *simple)
+static size_t method_names(worker *w, IMetaDataImport *md, ModuleID mod, mdTypeDef owner,
+                           const WCHAR *wname, ULONG len, char *full, char *simple)
 {
-    char mname[NAME_CAP];
-    to_utf8(wname, len, mname, sizeof mname);
     if (mod != w->name_module || owner != w->name_owner) {
         type_name(md, owner, w->owner_name, sizeof w->owner_name, 0);
+        w->owner_len = strlen(w->owner_name);
+        const char *dot = strrchr(w->owner_name, '.');
+        w->owner_simple = dot ? (size_t)(dot + 1 - w->owner_name) : 0;
         w->name_module = mod;
         w->name_owner = owner;
     }
-    const char *dot = strrchr(w->owner_name, '.');
-    join_name(full, 2 * NAME_CAP + 4, w->owner_name, mname);
-    join_name(simple, 2 * NAME_CAP + 4, dot ? dot + 1 : w->owner_name, mname);
+    /* The owner's name is shorter than NAME_CAP, the method's is cut there. */
+    size_t t = w->owner_len;
+    memcpy(full, w->owner_name, t);
+    full[t] = full[t + 1] = ':';
+    size_t n = t + 2 + to_utf8(wname, len, full + t + 2, NAME_CAP);
+    if (simple)
+        memcpy(simple, full + w->owner_simple, n - w->owner_simple + 1);
+    return n;
 }
 
-/* The method's full name into full (2 * NAME_CAP + 4), "?" when the metadata has none. */
+/* The method's full name into full (FULL_CAP), "?" when the metadata has none. */
 static void name_method(worker *w, module_state *ms, mdMethodDef tok, char *full)
 {
-    char simple[2 * NAME_CAP + 4];
     WCHAR wname[NAME_CAP];
     ULONG len = 0;
     mdTypeDef owner = 0;
     if (ms->md->lpVtbl->GetMethodProps(ms->md, tok, &owner, wname, NAME_CAP, &len, NULL, NULL,
                                        NULL, NULL, NULL) == S_OK)
-        method_names(w, ms->md, ms->module, owner, wname, len, full, simple);
+        method_names(w, ms->md, ms->module, owner, wname, len, full, NULL);
     else
-        snprintf(full, 2 * NAME_CAP + 4, "?");
+        snprintf(full, FULL_CAP, "?");
 }
 
-/* "old->new" IL offsets of the original instructions that survived, from the tags
- * (instr.reserved = original index + 1) the editor carries along with them. */
-static void log_offsets(const worker *w, const uint32_t *old_offsets, uint32_t old_count, char *buf,
-                        size_t cap)
+/* ---- the rewrite line ----------------------------------------------------------- */
+
+/* The rewrite log writes a line per method (24,395 for Mono's mscorlib): formatted by
+ * hand, snprintf per field was most of a logged run. */
+
+/* A string literal's bytes, its length known at compile time. */
+#define PUT_LIT(o, lit) (memcpy((o), (lit), sizeof(lit) - 1), (o) + sizeof(lit) - 1)
+
+/* Every byte's two lowercase hex digits, so that hex goes out a byte at a time. */
+#define HEX_PAIR(x) "0123456789abcdef"[(x) >> 4], "0123456789abcdef"[(x) & 15]
+#define HEX_PAIRS16(h) HEX_PAIR(h + 0), HEX_PAIR(h + 1), HEX_PAIR(h + 2), HEX_PAIR(h + 3), \
+    HEX_PAIR(h + 4), HEX_PAIR(h + 5), HEX_PAIR(h + 6), HEX_PAIR(h + 7), HEX_PAIR(h + 8),   \
+    HEX_PAIR(h + 9), HEX_PAIR(h + 10), HEX_PAIR(h + 11), HEX_PAIR(h + 12),                 \
+    HEX_PAIR(h + 13), HEX_PAIR(h + 14), HEX_PAIR(h + 15)
+static const char hex_pairs[512] = {
+    HEX_PAIRS16(0x00), HEX_PAIRS16(0x10), HEX_PAIRS16(0x20), HEX_PAIRS16(0x30),
+    HEX_PAIRS16(0x40), HEX_PAIRS16(0x50), HEX_PAIRS16(0x60), HEX_PAIRS16(0x70),
+    HEX_PAIRS16(0x80), HEX_PAIRS16(0x90), HEX_PAIRS16(0xA0), HEX_PAIRS16(0xB0),
+    HEX_PAIRS16(0xC0), HEX_PAIRS16(0xD0), HEX_PAIRS16(0xE0), HEX_PAIRS16(0xF0),
+};
+
+/* Lowercase hex of v with at least min digits, as printf's %0*llx. */
+static char *put_hex(char *o, uint64_t v, int min)
 {
-    size_t o = 0;
-    buf[0] = 0;
-    for (uint32_t i = 0; i < w->body->count && o + 24 < cap; i++) {
-        uint32_t tag = w->body->instrs[i].reserved;
-        if (tag && tag <= old_count)
-            o += (size_t)snprintf(buf + o, cap - o, "%s%04x->%04x", o ? "," : "",
-                                  old_offsets[tag - 1], w->body->instrs[i].offset);
+    int n = (64 - __builtin_clzll(v | 1) + 3) / 4;
+    if (n < min)
+        n = min;
+    char *end = o + n, *d = end;
+    for (; d - o >= 2; v >>= 8) {
+        d -= 2;
+        memcpy(d, hex_pairs + 2 * (v & 0xFF), 2);
     }
-    if (o + 24 >= cap)
-        snprintf(buf + o, cap - o, ",...");
+    if (d > o)
+        *o = "0123456789abcdef"[v & 0xF];
+    return end;
+}
+
+/* %04x: the offsets of all but the largest bodies, two table lookups. */
+static inline char *put_hex4(char *o, uint32_t v)
+{
+    if (v > 0xFFFF)
+        return put_hex(o, v, 4);
+    memcpy(o, hex_pairs + 2 * (v >> 8), 2);
+    memcpy(o + 2, hex_pairs + 2 * (v & 0xFF), 2);
+    return o + 4;
+}
+
+/* %08x: a token. */
+static inline char *put_hex8(char *o, uint32_t v)
+{
+    memcpy(o, hex_pairs + 2 * (v >> 24), 2);
+    memcpy(o + 2, hex_pairs + 2 * ((v >> 16) & 0xFF), 2);
+    memcpy(o + 4, hex_pairs + 2 * ((v >> 8) & 0xFF), 2);
+    memcpy(o + 6, hex_pairs + 2 * (v & 0xFF), 2);
+    return o + 8;
+}
+
+/* Decimal, as printf's %llu (body sizes: nearly always under 10,000). */
+static char *put_dec(char *o, uint64_t v)
+{
+    if (v < 10) {
+        *o = (char)('0' + v);
+        return o + 1;
+    }
+    int n = 2;
+    for (uint64_t rest = v / 100; rest; rest /= 10)
+        n++;
+    char *end = o + n;
+    do
+        *--end = (char)('0' + v % 10);
+    while ((v /= 10) != 0);
+    return o + n;
+}
+
+/* "[-]0xHEX+SIZE": a body's position relative to the module base, and its size. */
+static char *put_position(char *o, ptrdiff_t rel, uint64_t size)
+{
+    if (rel < 0)
+        *o++ = '-';
+    o = PUT_LIT(o, "0x");
+    o = put_hex(o, rel < 0 ? (uint64_t)0 - (uint64_t)rel : (uint64_t)rel, 1);
+    *o++ = '+';
+    return put_dec(o, size);
+}
+
+/* One run of the offset map: "FIRST->NEW" for one instruction, "FIRST-LAST->NEW" for
+ * several (docs/profiler.md, Log). */
+static char *put_run(char *o, bool comma, uint32_t first, uint32_t last, uint32_t to)
+{
+    if (comma)
+        *o++ = ',';
+    o = put_hex4(o, first);
+    if (last != first) {
+        *o++ = '-';
+        o = put_hex4(o, last);
+    }
+    *o++ = '-';
+    *o++ = '>';
+    return put_hex4(o, to);
+}
+#define RUN_MAX 32 /* ",FFFFFFFF-FFFFFFFF->FFFFFFFF" */
+
+/* The offset map: where each original instruction that survived now starts, from the
+ * tags (instr.reserved = original index + 1) the editor carries along, as runs of
+ * instructions that follow each other in the original and moved by the same amount
+ * (an entry probe moves them all: one run). Needs RUN_MAX per new instruction, plus 4. */
+static __attribute__((noinline)) char *put_offsets(char *o, const ilg_body *b,
+                                                    const uint32_t *old, uint32_t old_count)
+{
+    const char *start = o;
+    /* The current run starts at first and moves by shift (mod 2^32); next is the tag that
+     * would continue it (NO_RUN: none yet; no tag is that large). */
+    enum { NO_RUN = 0xFFFFFFFFu };
+    uint32_t first = 0, shift = 0, next = NO_RUN;
+    for (const ilg_instr *in = b->instrs, *end = in + b->count; in < end; in++) {
+        uint32_t tag = in->reserved;
+        if (tag == next && in->offset - old[tag - 1] == shift) {
+            next++;
+            continue;
+        }
+        if (tag - 1 >= old_count) /* not an original instruction (tag 0) */
+            continue;
+        if (next != NO_RUN)
+            o = put_run(o, o != start, first, old[next - 2], first + shift);
+        first = old[tag - 1];
+        shift = in->offset - first;
+        next = tag + 1;
+    }
+    if (next != NO_RUN)
+        o = put_run(o, o != start, first, old[next - 2], first + shift);
+    /* Tags are 16 bits: the instructions past the 65,535th are not followed. */
+    if (old_count > 0xFFFF)
+        o = o != start ? PUT_LIT(o, ",...") : PUT_LIT(o, "...");
+    return o;
+}
+
+/* The offset map when the edit only inserted in front of the original instructions or
+ * changed them in place: they are the body's last old_count, in order. */
+static __attribute__((noinline)) char *put_offsets_in_front(char *o, const ilg_body *b,
+                                                             const uint32_t *old,
+                                                             uint32_t old_count)
+{
+    const char *start = o;
+    if (b->count < old_count) /* not an insertion after all: cannot tell */
+        return PUT_LIT(o, "?");
+    const ilg_instr *in = b->instrs + (b->count - old_count);
+    for (uint32_t i = 0; i < old_count;) {
+        uint32_t first = i, shift = in[i].offset - old[i];
+        for (i++; i < old_count && in[i].offset - old[i] == shift; i++)
+            ;
+        o = put_run(o, o != start, old[first], old[i - 1], old[first] + shift);
+    }
+    return o;
 }
 
 /* A failed rewrite: counted and logged with the method's full name, which is made here
@@ -737,11 +953,41 @@ static size_t job_match(job *j)
         return 0;
     if (!named)
         return p->rules.count;
-    method_names(j->w, md, j->ms->module, j->owner, wname, len, j->full, j->simple);
+    j->full_len = method_names(j->w, md, j->ms->module, j->owner, wname, len, j->full,
+                               p->simple_needed ? j->simple : NULL);
     size_t matched = 0;
     for (size_t i = 0; i < p->rules.count; i++)
         matched += ilg__plugin_rule_matches(&p->rules.items[i], j->full, j->simple);
     return matched;
+}
+
+/* Appends "[,]NAME(HOW)" for rule ri to the job's action list, cut at its end as
+ * snprintf would cut it. The worker keeps each rule's last text ("how" is one of a few
+ * static strings): formatting it for every method was 2% of a logged run. */
+static void log_action(job *j, size_t ri, const char *how)
+{
+    worker *w = j->w;
+    const size_t cap = sizeof w->actions;
+    if (!w->acts && !(w->acts = calloc(w->p->rules.count, sizeof *w->acts)))
+        return;
+    action_text *t = &w->acts[ri];
+    if (t->how != how) {
+        const char *parts[] = { ilg__plugin_action_name(w->p->rules.items[ri].action), "(",
+                                how, ")" };
+        size_t n = 0;
+        for (size_t i = 0; i < ILG_ARRAY_LEN(parts); i++)
+            for (const char *c = parts[i]; *c && n + 1 < sizeof t->text; c++)
+                t->text[n++] = *c;
+        t->len = n;
+        t->how = how;
+    }
+    size_t len = j->actions_len;
+    if (len && len + 1 < cap)
+        j->actions[len++] = ',';
+    size_t n = t->len < cap - 1 - len ? t->len : cap - 1 - len;
+    memcpy(j->actions + len, t->text, n);
+    j->actions_len = len + n;
+    j->actions[j->actions_len] = 0;
 }
 
 /* Applies rule r to the decoded body; false after logging a failure. A probe rule
@@ -772,10 +1018,45 @@ static bool job_rule(job *j, size_t ri, bool is_probe, bool *applied)
     j->edited |= r->action != ILG__ACT_IDENTITY;
     j->replaced |= r->action == ILG__ACT_REPLACE;
     *applied = true;
-    size_t alen = strlen(j->actions);
-    if (w->p->log_rewrites && alen + 2 < sizeof j->actions)
-        snprintf(j->actions + alen, sizeof j->actions - alen, "%s%s(%s)", alen ? "," : "",
-                 ilg__plugin_action_name(r->action), how);
+    if (w->p->log_rewrites)
+        log_action(j, ri, how);
+    return true;
+}
+
+/* Before the edit, what the log's offset map needs: the original offsets, and unless
+ * every matching rule only inserts in front (probe-entry) or edits in place (identity,
+ * mutate), a tag on each instruction (instr.reserved = original index + 1) that the
+ * editor carries along. Without tags the originals are, after the edit, the last
+ * old_count instructions in their order: a third of the map's cost, the usual case. */
+static bool job_map_begin(job *j)
+{
+    worker *w = j->w;
+    const ilg__plugin_rules *rules = &w->p->rules;
+    const uint32_t n = j->old_count;
+    if (!grow(&w->old_offsets, &w->old_offsets_cap, (size_t)n + 1, sizeof *w->old_offsets)) {
+        job_fail(j, "no memory for the log's offset map of %u instructions", n);
+        return false;
+    }
+    j->in_front = true;
+    for (size_t i = 0; i < rules->count && j->in_front; i++)
+        j->in_front = rules->items[i].action == ILG__ACT_IDENTITY ||
+                      rules->items[i].action == ILG__ACT_MUTATE ||
+                      rules->items[i].action == ILG__ACT_PROBE_ENTRY ||
+                      !ilg__plugin_rule_matches(&rules->items[i], j->full, j->simple);
+    uint32_t *restrict old = w->old_offsets;
+    ilg_instr *restrict in = w->body->instrs;
+    if (j->in_front) {
+        for (uint32_t i = 0; i < n; i++)
+            old[i] = in[i].offset;
+        return true;
+    }
+    const uint32_t tagged = n < 0xFFFF ? n : 0xFFFF;
+    for (uint32_t i = 0; i < tagged; i++) {
+        old[i] = in[i].offset;
+        in[i].reserved = (uint16_t)(i + 1);
+    }
+    for (uint32_t i = tagged; i < n; i++)
+        in[i].reserved = 0; /* 16 bits: the rest are not followed */
     return true;
 }
 
@@ -791,16 +1072,8 @@ static bool job_apply(job *j)
         return false;
     }
     j->old_count = w->body->count;
-    /* The log's old->new offset map: the original offsets, and tags the editor carries. */
-    if (p->log_rewrites) {
-        j->old_offsets = malloc(((size_t)j->old_count + 1) * sizeof *j->old_offsets);
-        if (!j->old_offsets)
-            return false;
-        for (uint32_t i = 0; i < j->old_count; i++) {
-            j->old_offsets[i] = w->body->instrs[i].offset;
-            w->body->instrs[i].reserved = (uint16_t)(i < 0xFFFF ? i + 1 : 0);
-        }
-    }
+    if (p->log_rewrites && !job_map_begin(j))
+        return false;
     j->have_shape = j->msig && parse_method_sig(j->msig, j->sig_len, &j->shape);
     j->resolver = (ilg_stack_resolver){ call_shape, j->ms,
                                         j->have_shape ? (j->shape.returns ? 1 : 0) : -1 };
@@ -862,6 +1135,49 @@ static bool job_encode(job *j)
     return true;
 }
 
+/* The rewrite's line, "ilgraft-plugin: rewrite FULL (0xTOKEN) ACTIONS old=[-]0xPOS+SIZE
+ * new=[-]0xPOS+SIZE offsets=MAP" (docs/profiler.md, Log), composed straight in the log's
+ * buffer (in the worker's when the log has none). Positions are relative to the module
+ * base: under CoreCLR new bodies lie below it. */
+static void log_rewrite(job *j, const uint8_t *at)
+{
+    worker *w = j->w;
+    ICorProfilerInfo3 *info = w->p->info;
+    module_state *ms = j->ms;
+    size_t need = 96 + j->full_len + j->actions_len + 4 + (size_t)RUN_MAX * w->body->count;
+    if (!ms->have_base)
+        ms->have_base = info->lpVtbl->GetModuleInfo(info, ms->module, &ms->base, 0, NULL, NULL,
+                                                    NULL) == S_OK;
+    /* Straight into the log's buffer when it has one, else through the worker's. */
+    char *line = ilg__plugin_log_reserve(w->p->log, need);
+    if (!line) {
+        if (!grow(&w->line, &w->line_cap, need, 1)) {
+            plog_later(w->p, "rewrite %s (0x%08x) %s (no memory for the line's offset map)",
+                       j->full, (unsigned)j->tok, j->actions);
+            return;
+        }
+        line = w->line;
+    }
+    char *o = PUT_LIT(line, "ilgraft-plugin: rewrite ");
+    memcpy(o, j->full, j->full_len);
+    o = PUT_LIT(o + j->full_len, " (0x");
+    o = put_hex8(o, j->tok);
+    o = PUT_LIT(o, ") ");
+    memcpy(o, j->actions, j->actions_len);
+    o = PUT_LIT(o + j->actions_len, " old=");
+    o = put_position(o, j->header - ms->base, j->size);
+    o = PUT_LIT(o, " new=");
+    o = put_position(o, at - ms->base, w->out.len);
+    o = PUT_LIT(o, " offsets=");
+    o = j->in_front ? put_offsets_in_front(o, w->body, w->old_offsets, j->old_count)
+                    : put_offsets(o, w->body, w->old_offsets, j->old_count);
+    *o++ = '\n';
+    if (line == w->line)
+        ilg__plugin_log_write(w->p->log, line, (size_t)(o - line), false);
+    else
+        ilg__plugin_log_commit(w->p->log, (size_t)(o - line));
+}
+
 /* Copies w->out into the module's IMethodMalloc and installs it; the new body, or NULL
  * after logging why not. */
 static const uint8_t *job_install(job *j)
@@ -892,21 +1208,8 @@ static const uint8_t *job_install(job *j)
         return NULL;
     }
     COUNT(w, rewritten);
-    if (!p->log_rewrites)
-        return at;
-    LPCBYTE base = NULL;
-    char *offsets = malloc(4096);
-    if (offsets)
-        log_offsets(w, j->old_offsets, j->old_count, offsets, 4096);
-    info->lpVtbl->GetModuleInfo(info, ms->module, &base, 0, NULL, NULL, NULL);
-    /* Positions relative to the module base: under CoreCLR new bodies lie below it. */
-    ptrdiff_t old_rel = j->header - base, new_rel = at - base;
-    plog(p, "rewrite %s (0x%08x) %s old=%s0x%llx+%u new=%s0x%llx+%zu offsets=%s", j->full,
-         (unsigned)j->tok, j->actions, old_rel < 0 ? "-" : "",
-         (unsigned long long)(old_rel < 0 ? -old_rel : old_rel), (unsigned)j->size,
-         new_rel < 0 ? "-" : "", (unsigned long long)(new_rel < 0 ? -new_rel : new_rel),
-         w->out.len, offsets ? offsets : "?");
-    free(offsets);
+    if (p->log_rewrites)
+        log_rewrite(j, at);
     return at;
 }
 
@@ -917,7 +1220,9 @@ static void rewrite(worker *w, module_state *ms, mdMethodDef tok, const uint8_t 
                     uint32_t *size)
 {
     ICorProfilerInfo3 *info = w->p->info;
-    job j = { .w = w, .ms = ms, .tok = tok };
+    job j = { .w = w, .ms = ms, .tok = tok, .full = w->full, .simple = w->simple,
+              .actions = w->actions };
+    w->full[0] = w->simple[0] = w->actions[0] = 0;
     *body = NULL;
     *size = 0;
     if (!job_match(&j))
@@ -928,7 +1233,6 @@ static void rewrite(worker *w, module_state *ms, mdMethodDef tok, const uint8_t 
         return; /* no IL (abstract, runtime-implemented, P/Invoke) */
     if (job_apply(&j) && job_encode(&j) && (*body = job_install(&j)))
         *size = (uint32_t)w->out.len;
-    free(j.old_offsets);
 }
 
 /* A later compilation of a method whose body the plugin installed (tier-up, OSR,
@@ -941,7 +1245,7 @@ static void recompiled(worker *w, module_state *ms, FunctionID fid, mdMethodDef 
     ICorProfilerInfo3 *info = p->info;
     LPCBYTE now = NULL;
     ULONG now_size = 0;
-    char full[2 * NAME_CAP + 4];
+    char full[FULL_CAP];
     const char *what = "in place";
     HRESULT hr = S_OK;
     if (info->lpVtbl->GetILFunctionBody(info, ms->module, tok, &now, &now_size) != S_OK ||
@@ -961,9 +1265,9 @@ static void recompiled(worker *w, module_state *ms, FunctionID fid, mdMethodDef 
                 "returned 0x%08x",
              full, (unsigned)tok, (unsigned)hr);
     else
-        plog(p, "recompile %s (0x%08x) function 0x%llx: body (%u bytes) %s%s", full,
-             (unsigned)tok, (unsigned long long)fid, (unsigned)size, what,
-             waited ? " after waiting for another thread" : "");
+        plog_later(p, "recompile %s (0x%08x) function 0x%llx: body (%u bytes) %s%s", full,
+                   (unsigned)tok, (unsigned long long)fid, (unsigned)size, what,
+                   waited ? " after waiting for another thread" : "");
 }
 
 /* JITCompilationStarted: the first compilation of a method builds its body, every later
@@ -1016,6 +1320,9 @@ static void worker_free(worker *w)
     for (size_t i = 0; i < w->module_count; i++)
         module_state_free(&w->modules[i]);
     free(w->modules);
+    free(w->old_offsets);
+    free(w->line);
+    free(w->acts);
     free(w);
 }
 
@@ -1123,9 +1430,7 @@ static ULONG cb_Release(ICorProfilerCallback3 *This)
         ilg__plugin_methods_free(p->methods);
         free(p->probe_of);
         free(p->probes);
-        if (p->log && p->log != stderr)
-            fclose(p->log);
-        free(p->log_buf);
+        ilg__plugin_log_free(p->log);
         pthread_mutex_destroy(&p->probe_lock);
         pthread_mutex_destroy(&p->lock);
         free(p);
@@ -1137,15 +1442,14 @@ static ULONG cb_Release(ICorProfilerCallback3 *This)
  * for append, else stderr. A process that starts processes (dotnet build, a compiler
  * server) hands them its environment, so each child loads the plugin with the same
  * ILGRAFT_LOG: appending keeps the parent's lines, and "%p" gives each its own file.
- * Every line goes out in one write(2) (a buffer larger than any line; O_APPEND), so
- * processes sharing one file interleave whole lines; each starts with a line naming
- * the process. */
+ * Every write(2) holds whole lines (log.c), so processes sharing one file interleave
+ * whole lines; each starts with a line naming the process. */
 static void open_log(plugin *p)
 {
     const char *pattern = getenv("ILGRAFT_LOG");
     char path[4096], cmd[512] = "";
     size_t o = 0;
-    p->log = stderr;
+    p->log_opened = true;
     if (!pattern || !*pattern)
         return;
     for (const char *c = pattern; *c && o + 24 < sizeof path; c++) {
@@ -1158,15 +1462,11 @@ static void open_log(plugin *p)
         }
     }
     path[o] = 0;
-    FILE *f = fopen(path, "a");
-    if (!f) {
-        plog(p, "cannot open ILGRAFT_LOG %s: %s; logging to stderr", path, strerror(errno));
+    int err = ilg__plugin_log_open(p->log, path, p->log_rewrites);
+    if (err) {
+        plog(p, "cannot open ILGRAFT_LOG %s: %s; logging to stderr", path, strerror(err));
         return;
     }
-    enum { LOG_BUF = 64 * 1024 };
-    if ((p->log_buf = malloc(LOG_BUF)))
-        setvbuf(f, p->log_buf, _IOLBF, LOG_BUF);
-    p->log = f;
     /* The program: /proc/self/cmdline, its NUL-separated arguments joined by spaces. */
     FILE *c = fopen("/proc/self/cmdline", "r");
     if (c) {
@@ -1202,10 +1502,10 @@ static bool probe_ids(plugin *p)
 static HRESULT cb_Initialize(ICorProfilerCallback3 *This, IUnknown *unk)
 {
     plugin *p = impl_from_ICorProfilerCallback3(This);
-    if (!p->log)
-        open_log(p);
     const char *level = getenv("ILGRAFT_LOG_LEVEL");
     p->log_rewrites = !(level && strcmp(level, "failures") == 0);
+    if (!p->log_opened)
+        open_log(p);
     const char *rules = getenv("ILGRAFT_RULES");
     if (!rules || !*rules) {
         plog(p, "ILGRAFT_RULES is not set: nothing to do");
@@ -1220,9 +1520,9 @@ static HRESULT cb_Initialize(ICorProfilerCallback3 *This, IUnknown *unk)
         plog(p, "no memory for the rules' probes");
         return E_OUTOFMEMORY;
     }
-    p->names_needed = p->log_rewrites;
     for (size_t i = 0; i < p->rules.count; i++)
-        p->names_needed |= strcmp(p->rules.items[i].match, "*") != 0;
+        p->simple_needed |= strcmp(p->rules.items[i].match, "*") != 0;
+    p->names_needed = p->log_rewrites || p->simple_needed;
     HRESULT hr = unk->lpVtbl->QueryInterface(unk, &IID_ICorProfilerInfo3, (void **)&p->info);
     if (FAILED(hr)) {
         plog(p, "QueryInterface(ICorProfilerInfo3) returned 0x%08x", (unsigned)hr);
@@ -1380,7 +1680,7 @@ static HRESULT cf_CreateInstance(IClassFactory *This, IUnknown *outer, REFIID ri
     atomic_init(&p->forget_count, 0);
     pthread_mutex_init(&p->lock, NULL);
     pthread_mutex_init(&p->probe_lock, NULL);
-    if (ilg__plugin_methods_new(&p->methods) != ILG_OK ||
+    if (ilg__plugin_methods_new(&p->methods) != ILG_OK || !(p->log = ilg__plugin_log_new()) ||
         pthread_key_create(&p->key, worker_retire) != 0) {
         cb_Release(&p->ICorProfilerCallback3_iface);
         return E_OUTOFMEMORY;

@@ -94,4 +94,32 @@ bool ilg__plugin_methods_note_module(ilg__plugin_methods *t, uintptr_t module);
  * many. Cheap for a module that has none. */
 size_t ilg__plugin_methods_forget(ilg__plugin_methods *t, uintptr_t module);
 
+/* ---- log.c: the log (ILGRAFT_LOG, else stderr), shared by every JIT thread ------- */
+
+/* Lines go out whole: each write(2) holds whole lines only, so processes appending to
+ * one file interleave lines, never parts of lines. A regular file gets them through a
+ * 64 KiB buffer that a flusher thread writes out 50 ms after its first line. */
+typedef struct ilg__plugin_log ilg__plugin_log;
+
+/* A log on stderr, each line written at once; NULL when memory is short. Owned by the
+ * caller (ilg__plugin_log_free). */
+ilg__plugin_log *ilg__plugin_log_new(void);
+/* Moves the log to the file at path, opened for append (created 0666 less the umask);
+ * a regular file is buffered (and gets the flusher thread) when buffered says lines
+ * may wait (the failures level writes each at once). 0, or errno with the log left on
+ * stderr. Call once, before any line. */
+int ilg__plugin_log_open(ilg__plugin_log *log, const char *path, bool buffered);
+/* Logs line[0..n), one or more whole lines, newlines included. now: written out before
+ * returning, with every line before it (failures, set-up, the summary); otherwise the
+ * line may wait in the buffer for up to 50 ms. Thread-safe. */
+void ilg__plugin_log_write(ilg__plugin_log *log, const char *line, size_t n, bool now);
+/* Room for n bytes of whole lines straight in the log's buffer, which stays locked
+ * until ilg__plugin_log_commit says how many were used (the lines then wait as
+ * ilg__plugin_log_write's do); saves a copy per line. NULL, with nothing locked, when
+ * the log has no buffer (stderr, a pipe) or n is larger than it. */
+char *ilg__plugin_log_reserve(ilg__plugin_log *log, size_t n);
+void ilg__plugin_log_commit(ilg__plugin_log *log, size_t used);
+/* Writes out what waits, stops the flusher, closes the file. NULL is ignored. */
+void ilg__plugin_log_free(ilg__plugin_log *log);
+
 #endif

@@ -13,7 +13,11 @@
 #            and GC threads) uses more than one CPU too. Same bodies, other places in
 #            the arena: its output is checked like the others.
 #   ilgraft-report  the same with the full per-method report on stdout and a plugin log
-#            line per rewrite, the interactive default; printed for comparison.
+#            line per rewrite, the interactive default; printed for comparison, with what
+#            it adds to the ilgraft run (goal: at most 25%), and what each half adds
+#            alone (the host's report with ILGRAFT_LOG_LEVEL=failures; the plugin's
+#            log with --summary): from the means, and as the median of the rounds'
+#            own ratios (each variant against the ilgraft run of the same round).
 # PROBE is a static void() method of the assembly itself (default for Mono's mscorlib:
 # System.Threading.Thread::MemoryBarrier), so neither side has to add metadata. Both run
 # ROUNDS times, interleaved; prints each one's mean whole-process wall and CPU time,
@@ -39,7 +43,8 @@ cecil=$(ls -d /usr/lib/mono/gac/Mono.Cecil/*/Mono.Cecil.dll 2>/dev/null | sort -
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-mkdir -p "$tmp/cecil_out" "$tmp/ilgraft_out" "$tmp/threads_out" "$tmp/report_out"
+mkdir -p "$tmp/cecil_out" "$tmp/ilgraft_out" "$tmp/threads_out" "$tmp/report_out" \
+  "$tmp/host_out" "$tmp/log_out"
 # The peer is built by the build (target bench_save_cecil) or, without one, here.
 if [ -n "$prebuilt" ] && [ -r "$prebuilt" ]; then
   cp "$prebuilt" "$tmp/cecilweave.exe"
@@ -52,7 +57,7 @@ printf '{"rules": [{"match": "*", "action": "probe-entry", "probe": "%s"}]}\n' "
   > "$tmp/rules.json"
 
 python3 - "$rounds" "$asm" "$cecil" "$ilgraft" "$plugin" "$tmp" "$probe" "$name" <<'PY'
-import os, re, subprocess, sys, time
+import os, re, statistics, subprocess, sys, time
 rounds, asm, cecil, ilgraft, plugin, tmp, probe, name = sys.argv[1:9]
 rounds = int(rounds)
 env = dict(os.environ, ILGRAFT_RULES=tmp + "/rules.json", ILGRAFT_LOG=tmp + "/plugin.log")
@@ -63,13 +68,19 @@ tools = {
     "ilgraft-threads": host + ["--summary", "--jit-threads", str(threads), "--save",
                                tmp + "/threads_out", asm],
     "ilgraft-report": host + ["--save", tmp + "/report_out", asm],
+    "host-report": host + ["--save", tmp + "/host_out", asm],
+    "plugin-log": host + ["--summary", "--save", tmp + "/log_out", asm],
     "cecil": ["mono", tmp + "/cecilweave.exe", asm, tmp + "/cecil_out/" + name, probe],
 }
 quiet = dict(env, ILGRAFT_LOG_LEVEL="failures")
-envs = {"ilgraft": quiet, "ilgraft-threads": quiet, "ilgraft-report": env, "cecil": env}
+envs = {"ilgraft": quiet, "ilgraft-threads": quiet, "ilgraft-report": env, "host-report": quiet,
+        "plugin-log": env, "cecil": env}
 def run(argv, env, capture=False):
     # Output goes to files, not pipes: the host's report for every method of mscorlib
     # would fill a pipe that nobody reads while we wait.
+    # ILGRAFT_LOG is appended to: each run starts a new one, as a user's would.
+    if os.path.exists(tmp + "/plugin.log"):
+        os.unlink(tmp + "/plugin.log")
     with open(tmp + "/out.txt", "w+") as out, open(tmp + "/err.txt", "w+") as err:
         t0 = time.perf_counter()
         p = subprocess.Popen(argv, env=env, stdout=out, stderr=err)
@@ -81,18 +92,21 @@ def run(argv, env, capture=False):
         sys.exit("bench_save: %s exited with status %d: %s" % (argv[0], status, text[-2000:]))
     return wall, ru.ru_utime + ru.ru_stime, ru.ru_maxrss, text
 tot = {k: [0.0, 0.0, 0] for k in tools}
+per = {k: [] for k in tools}
 last = {}
 for r in range(rounds):
     for k, argv in tools.items():
         w, c, m, text = run(argv, envs[k], capture=(r == rounds - 1))
         tot[k][0] += w; tot[k][1] += c; tot[k][2] = max(tot[k][2], m)
+        per[k].append((w, c))
         last[k] = text
 # Both outputs must be real: verified, and the probe call in as many methods.
 probe_call = "call void class %s()" % probe
 counts = {}
 # The report changes nothing in what is saved.
-if open("%s/report_out/%s" % (tmp, name), "rb").read() != open("%s/ilgraft_out/%s" % (tmp, name), "rb").read():
-    sys.exit("bench_save: the saved image differs between the summary and the full-report runs")
+for k in ("report", "host", "log"):
+    if open("%s/%s_out/%s" % (tmp, k, name), "rb").read() != open("%s/ilgraft_out/%s" % (tmp, name), "rb").read():
+        sys.exit("bench_save: the saved image differs between the summary and the %s run" % k)
 for k in ("ilgraft", "threads", "cecil"):
     out = "%s/%s_out/%s" % (tmp, k, name)
     v = subprocess.run([ilgraft, "verify", out], capture_output=True, text=True)
@@ -127,5 +141,16 @@ print("cecil weave+write:  %8.1f ms wall  %8.1f ms cpu  peak %7d KB" % (wc * 1e3
 print("ratios (cecil / ilgraft): wall %.1fx, cpu %.1fx, memory %.1fx" % (wc / wi, cc / ci, mc / mi))
 print("  --jit-threads %-3d        wall %.1fx, cpu %.1fx, memory %.1fx" % (threads, wc / wt, cc / ct, mc / mt))
 print("  with full report:        wall %.1fx, cpu %.1fx, memory %.1fx" % (wc / wr, cc / cr, mc / mr))
+# What a report adds, from the means and, steadier on a shared machine (one stalled
+# round moves a mean), as the median of each round's ratio to that round's ilgraft run.
+def adds(k):
+    w, c = tot[k][0] / rounds, tot[k][1] / rounds
+    mw = statistics.median(per[k][r][0] / per["ilgraft"][r][0] for r in range(rounds))
+    mc = statistics.median(per[k][r][1] / per["ilgraft"][r][1] for r in range(rounds))
+    return "wall %+.0f%%, cpu %+.0f%% (per-round median: wall %+.0f%%, cpu %+.0f%%)" % (
+        100 * (w / wi - 1), 100 * (c / ci - 1), 100 * (mw - 1), 100 * (mc - 1))
+print("the full report adds (goal: 25%%): %s" % adds("ilgraft-report"))
+for k, what in (("host-report", "the host's report alone"), ("plugin-log", "the plugin's log alone")):
+    print("  %-24s %s" % (what + ":", adds(k)))
 print("load average: %s" % open("/proc/loadavg").read().split()[0])
 PY

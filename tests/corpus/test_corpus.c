@@ -2,7 +2,10 @@
  * .NET shared framework opens, its metadata validates, and every method has a name and
  * a measured body; the MethodDef count equals monodis's "Method Table (1..N)" and a
  * sample of method names matches `monodis --method`. The framework's native .so files
- * open as ELF. Where monodis itself cannot read an assembly, that is listed. */
+ * open as ELF. Where monodis itself cannot read an assembly, that is listed. The
+ * framework's ReadyToRun code reads whole: every entry point is the start of a
+ * RUNTIME_FUNCTION in an executable section, and each method's funclets (those its EH
+ * clauses start) are the runtime functions up to the next method's, as R2RDump counts. */
 #include <check.h>
 #include <dirent.h>
 #include <glob.h>
@@ -116,6 +119,102 @@ static void remove_mono_path(const char *dir)
     unsetenv("MONO_PATH");
 }
 
+#define IMAGE_SCN_MEM_EXECUTE 0x20000000u
+
+typedef struct r2r_tally {
+    unsigned r2r, il_only, methoddefs, instances, runtime_functions, with_fixups, funclets,
+             inlines;
+} r2r_tally;
+
+/* The RUNTIME_FUNCTION whose code holds rva (binary search: they are sorted), or -1. */
+static int64_t function_at(const ilg_r2r *r2r, uint32_t count, uint32_t rva)
+{
+    uint32_t lo = 0, hi = count;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        ilg_r2r_function_info f;
+        ck_assert_int_eq(ilg_r2r_runtime_function(r2r, mid, &f), ILG_OK);
+        if (rva < f.begin)
+            hi = mid;
+        else if (rva >= f.end)
+            lo = mid + 1;
+        else
+            return mid;
+    }
+    return -1;
+}
+
+static void check_readytorun(const char *path, r2r_tally *t)
+{
+    ilg_image *img;
+    const ilg_metadata *md;
+    const ilg_r2r *r2r;
+    ilg_md_info mi;
+    ilg_r2r_info in;
+    ck_assert_int_eq(ilg_image_open(path, NULL, &img), ILG_OK);
+    ck_assert_int_eq(ilg_image_metadata(img, &md), ILG_OK);
+    ilg_md_get_info(md, &mi);
+    ilg_status st = ilg_image_readytorun(img, &r2r);
+    if (st == ILG_E_R2R_ABSENT && mi.managed_native_header_size == 0) {
+        t->il_only++;
+        ilg_image_close(img);
+        return;
+    }
+    ck_assert_msg(st == ILG_OK, "%s: %s: %s", path, ilg_status_name(st), ilg_last_diag()->message);
+    ilg_image_info ii;
+    ilg_image_get_info(img, &ii);
+    ilg_r2r_get_info(r2r, &in);
+    ck_assert_uint_gt(in.runtime_function_count, 0);
+    /* R2RDump counts a method's funclets up to the next method's runtime function; ilgraft
+     * counts those its EH clauses start (docs/readytorun.md): the same in every image
+     * crossgen2 wrote. */
+    bool *entry = calloc(in.runtime_function_count + 1, 1);
+    for (uint32_t i = 0; i < ilg_r2r_method_count(r2r); i++) {
+        ilg_r2r_method_info m;
+        ck_assert_int_eq(ilg_r2r_method(r2r, i, &m), ILG_OK);
+        entry[m.runtime_function] = true;
+    }
+    for (uint32_t i = 0; i < ilg_r2r_method_count(r2r); i++) {
+        ilg_r2r_method_info m;
+        ck_assert_int_eq(ilg_r2r_method(r2r, i, &m), ILG_OK);
+        uint32_t k = m.runtime_function + 1;
+        while (k < in.runtime_function_count && !entry[k])
+            k++;
+        ck_assert_msg(m.cold_runtime_function_count || k - m.runtime_function == m.runtime_function_count,
+                      "%s: method 0x%08x: %u runtime functions up to the next method, %u by its EH "
+                      "clauses", path, m.token, k - m.runtime_function, m.runtime_function_count);
+    }
+    free(entry);
+    for (uint32_t i = 0; i < ilg_r2r_method_count(r2r); i++) {
+        ilg_r2r_method_info m;
+        ck_assert_int_eq(ilg_r2r_method(r2r, i, &m), ILG_OK);
+        int64_t f = function_at(r2r, in.runtime_function_count, m.code_rva);
+        ck_assert_msg(f == m.runtime_function, "%s: method 0x%08x at RVA 0x%x: runtime function %lld",
+                      path, m.token, m.code_rva, (long long)f);
+        ilg_r2r_function_info first, last;
+        ilg_r2r_runtime_function(r2r, m.runtime_function, &first);
+        ilg_r2r_runtime_function(r2r, m.runtime_function + m.runtime_function_count - 1, &last);
+        ck_assert_uint_eq(first.begin, m.code_rva);
+        bool exec = false;
+        for (uint32_t k = 0; k < ii.region_count && !exec; k++) {
+            ilg_region r;
+            ck_assert_int_eq(ilg_image_region(img, k, &r), ILG_OK);
+            exec = m.code_rva >= r.rva && last.end <= r.rva + r.virtual_size &&
+                   (r.flags & IMAGE_SCN_MEM_EXECUTE);
+        }
+        ck_assert_msg(exec, "%s: method 0x%08x code 0x%x..0x%x is not inside an executable section",
+                      path, m.token, m.code_rva, last.end);
+        t->with_fixups += m.has_fixups;
+        t->funclets += m.runtime_function_count - 1;
+    }
+    t->r2r++;
+    t->methoddefs += in.methoddef_entries;
+    t->instances += in.instance_entries;
+    t->runtime_functions += in.runtime_function_count;
+    t->inlines += in.inline_count;
+    ilg_image_close(img);
+}
+
 START_TEST(every_corpus_assembly)
 {
     glob_t g;
@@ -129,21 +228,25 @@ START_TEST(every_corpus_assembly)
     if (mono == 0 || dotnet == 0) {
         if (fx_is_ci())
             ck_abort_msg("corpus missing under CI: %zu Mono and %zu .NET assemblies", mono, dotnet);
-        printf("SKIP: corpus missing (%zu Mono, %zu .NET assemblies); run scripts/setup.sh\n", mono,
-               dotnet);
-        globfree(&g);
-        return;
+        printf("SKIP: corpus missing (%zu Mono, %zu .NET assemblies); run scripts/setup.sh "
+               "(Mono) and install the .NET 10 SDK\n", mono, dotnet);
+        if (mono == 0) {
+            globfree(&g);
+            return;
+        }
     }
     tally t = { 0 };
     for (size_t i = 0; i < mono; i++)
         check_assembly(g.gl_pathv[i], &t);
-    char framework[4096], mono_path[4096];
-    snprintf(framework, sizeof framework, "%s", g.gl_pathv[mono]);
-    *strrchr(framework, '/') = 0;
-    make_mono_path(framework, mono_path, sizeof mono_path);
-    for (size_t i = mono; i < g.gl_pathc; i++)
-        check_assembly(g.gl_pathv[i], &t);
-    remove_mono_path(mono_path);
+    if (dotnet) {
+        char framework[4096], mono_path[4096];
+        snprintf(framework, sizeof framework, "%s", g.gl_pathv[mono]);
+        *strrchr(framework, '/') = 0;
+        make_mono_path(framework, mono_path, sizeof mono_path);
+        for (size_t i = mono; i < g.gl_pathc; i++)
+            check_assembly(g.gl_pathv[i], &t);
+        remove_mono_path(mono_path);
+    }
     printf("corpus: %u assemblies (%zu Mono, %zu .NET), %u methods, %u names compared with monodis, "
            "%u assemblies and %u sampled methods monodis could not read\n",
            t.assemblies, mono, dotnet, t.methods, t.sampled, t.peer_failures,
@@ -270,6 +373,29 @@ START_TEST(framework_native_libraries_open_as_elf)
 }
 END_TEST
 
+START_TEST(framework_readytorun_code)
+{
+    glob_t g;
+    if (glob("/usr/share/dotnet/shared/Microsoft.NETCore.App/*/*.dll", 0, NULL, &g) != 0) {
+        if (fx_is_ci())
+            ck_abort_msg("no .NET shared framework under CI");
+        printf("SKIP: no .NET shared framework\n");
+        return;
+    }
+    r2r_tally t = { 0 };
+    for (size_t i = 0; i < g.gl_pathc; i++)
+        check_readytorun(g.gl_pathv[i], &t);
+    printf("corpus: %zu framework assemblies: %u with ReadyToRun code, %u IL only; %u MethodDef "
+           "entry points, %u instantiations, %u with fixups, %u runtime functions (%u funclets), "
+           "%u inlining pairs\n",
+           g.gl_pathc, t.r2r, t.il_only, t.methoddefs, t.instances, t.with_fixups,
+           t.runtime_functions, t.funclets, t.inlines);
+    ck_assert_uint_eq(t.r2r + t.il_only, g.gl_pathc);
+    ck_assert_uint_gt(t.r2r, 0);
+    globfree(&g);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("corpus");
@@ -277,6 +403,7 @@ int main(void)
     tcase_set_timeout(tc, 1500);
     tcase_add_test(tc, every_corpus_assembly);
     tcase_add_test(tc, framework_native_libraries_open_as_elf);
+    tcase_add_test(tc, framework_readytorun_code);
     tcase_add_test(tc, bodies_match_monodis_disassembly);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);

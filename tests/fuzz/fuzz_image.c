@@ -1,7 +1,8 @@
 /* fuzz_image.c: libFuzzer target: open any bytes as an image, then walk everything the
  * loader and the metadata reader expose: regions, sections, symbols, every table cell,
  * every heap reference, every method's name, body and call shape, every type name, and
- * every member reference, field and method instantiation by name. */
+ * every member reference, field and method instantiation by name; for a ReadyToRun
+ * image every precompiled method's code, every RUNTIME_FUNCTION and inlining pair. */
 #include <stdlib.h>
 
 #include "ilgraft/metadata.h"
@@ -70,6 +71,44 @@ static void walk_metadata(const ilg_metadata *md)
     }
 }
 
+/* What the ReadyToRun reader accepted must hold together: every method's runtime
+ * functions exist and its code is mapped whole. */
+static void walk_readytorun(ilg_image *img, const ilg_metadata *md)
+{
+    const ilg_r2r *r2r;
+    ilg_r2r_info in;
+    if (ilg_image_readytorun(img, &r2r) != ILG_OK)
+        return;
+    if (ilg_r2r_get_info(r2r, &in) != ILG_OK)
+        abort();
+    for (uint32_t i = 0; i < in.section_count; i++) {
+        const uint8_t *p;
+        const ilg_r2r_section *s = &in.sections[i];
+        if (s->size && ilg_image_rva_to_ptr(img, s->rva, s->size, &p) != ILG_OK)
+            abort();
+    }
+    for (uint32_t i = 0; i < ilg_r2r_method_count(r2r); i++) {
+        ilg_r2r_method_info m;
+        ilg_r2r_function_info rf;
+        const uint8_t *code;
+        if (ilg_r2r_method(r2r, i, &m) != ILG_OK ||
+            ilg_r2r_runtime_function(r2r, m.runtime_function, &rf) != ILG_OK ||
+            m.runtime_function + m.runtime_function_count > in.runtime_function_count ||
+            ilg_image_rva_to_ptr(img, m.code_rva, m.main_size, &code) != ILG_OK)
+            abort();
+        volatile uint8_t sink = m.main_size ? code[0] ^ code[m.main_size - 1] : 0;
+        (void)sink;
+        char name[256];
+        if ((m.token >> 24) == 0x06 && !m.module_override)
+            ilg_md_method_name(md, m.token & 0xFFFFFF, name, sizeof name, NULL);
+    }
+    for (uint32_t i = 0; i < in.inline_count; i++) {
+        ilg_r2r_inline_info x;
+        if (ilg_r2r_inline(r2r, i, &x) != ILG_OK)
+            abort();
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     ilg_image *img;
@@ -98,8 +137,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         ilg_image_symbol(img, i, &s);
     }
     const ilg_metadata *md;
-    if (ilg_image_metadata(img, &md) == ILG_OK)
+    if (ilg_image_metadata(img, &md) == ILG_OK) {
         walk_metadata(md);
+        walk_readytorun(img, md);
+    }
     ilg_image_close(img);
     return 0;
 }

@@ -191,7 +191,26 @@ static HRESULT cb_ThreadAssignedToOSThread(ICorProfilerCallback3 *This, ThreadID
                : S_OK;
 }
 
+static HRESULT cb_JITCachedFunctionSearchStarted(ICorProfilerCallback3 *This, FunctionID functionId,
+                                                 BOOL *pbUseCachedFunction)
+{
+    prof_object *p = impl_from_cb(This);
+    return prof_test_hooks.cache_search_started
+               ? prof_test_hooks.cache_search_started(p->info, functionId, pbUseCachedFunction)
+               : S_OK;
+}
+
+static HRESULT cb_JITCachedFunctionSearchFinished(ICorProfilerCallback3 *This,
+                                                  FunctionID functionId, COR_PRF_JIT_CACHE result)
+{
+    prof_object *p = impl_from_cb(This);
+    return prof_test_hooks.cache_search_finished
+               ? prof_test_hooks.cache_search_finished(p->info, functionId, result)
+               : S_OK;
+}
+
 #define ILG_CB3_OWN_THREADS
+#define ILG_CB3_OWN_CACHE_SEARCHES
 #include "callback_stubs.inc"
 
 static const ICorProfilerCallback3Vtbl cb_vtbl = { .QueryInterface = cb_QueryInterface,

@@ -18,6 +18,10 @@ typedef struct prof_hooks {
     HRESULT (*thread_assigned)(ICorProfilerInfo3 *info, ThreadID thread, DWORD os_thread);
     HRESULT (*thread_destroyed)(ICorProfilerInfo3 *info, ThreadID thread);
     HRESULT (*shutdown)(ICorProfilerInfo3 *info);
+    /* JITCachedFunctionSearchStarted/Finished (ReadyToRun code looked up and found). */
+    HRESULT (*cache_search_started)(ICorProfilerInfo3 *info, FunctionID fid, BOOL *use);
+    HRESULT (*cache_search_finished)(ICorProfilerInfo3 *info, FunctionID fid,
+                                     COR_PRF_JIT_CACHE result);
     /* When set and true: refuse QueryInterface for ICorProfilerCallback3, as a
      * profiler written for .NET 2.0 would. */
     bool (*refuse_callback3)(void);

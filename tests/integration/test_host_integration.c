@@ -9,10 +9,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "unit/fixture_util.h"
 #include "ilgraft/metadata.h"
+#include "tier_expect.h"
 
 #define TEST_CLSID "{1F6E4A2B-3C5D-4E7F-8091-A2B3C4D5E6F7}"
 #define PROBE_CLSID "{7C0C5F1E-5A4B-4E55-9C3A-1F2B3C4D5E6F}"
@@ -389,7 +391,7 @@ START_TEST(corrupt_body_is_rejected_by_the_verifier)
     /* ldc.i4.0; pop; nop: the verifier finds control falling off the end. */
     misbehave("corrupt", "rejected", "E_IL_VERIFY_FALL_OFF_END");
     char *text = read_log();
-    ck_assert_ptr_nonnull(strstr(text, "attempts=4"));
+    ck_assert_ptr_nonnull(strstr(text, "attempts=5"));
     free(text);
 }
 END_TEST
@@ -400,7 +402,7 @@ START_TEST(type_errors_are_rejected_as_coreclr_would)
      * jit with the module's metadata, and answers with the runtime's exception */
     misbehave("badlocal", "rejected", "IL offset 0x0000: E_IL_VERIFY_LOCAL_INDEX");
     char *text = read_log();
-    ck_assert_ptr_nonnull(strstr(text, "attempts=4"));
+    ck_assert_ptr_nonnull(strstr(text, "attempts=5"));
     free(text);
     misbehave("fieldcall", "rejected", "IL offset 0x0000: E_IL_VERIFY_TOKEN_KIND");
 }
@@ -606,7 +608,487 @@ START_TEST(abi_probe_sees_coreclr_event_kinds)
             ck_assert_msg(!((host_kinds & ~unloads & ~real_kinds) & (1u << k)),
                           "the host delivered %s, CoreCLR did not", callback_kinds[k]);
         ck_assert_uint_eq(host_kinds & ~unloads, real_kinds & host_kinds & ~unloads);
+    } else {
+        ck_assert_msg(!fx_is_ci(), "dotnet (ILG_DOTNET '%s') or %s missing and CI=true",
+                      ILG_DOTNET, ILG_HELLO_DLL);
+        printf("SKIP: the probe under a real CoreCLR: no dotnet or no Hello fixture (no .NET SDK)\n");
     }
+}
+END_TEST
+
+/* ---- recompilation (--recompile) ---------------------------------------------------- */
+
+static const char *const recompile_fixtures[] = { "calc.exe",     "bodies.exe", "eh.exe",
+                                                  "generics.exe", "types.exe",  "tiers.exe" };
+#define RECOMPILE_FIXTURES 6
+
+/* prof_recompile's Shutdown line. */
+typedef struct prof_counts {
+    int events, fids, tokens, multi, parameterized, max_fid_events, set_ok, set_unsupported,
+        set_other;
+} prof_counts;
+
+static void read_counts(prof_counts *c)
+{
+    char *text = read_log();
+    const char *line = strstr(text, "events=");
+    ck_assert_msg(line, "no counts in the profiler's log:\n%s", text);
+    ck_assert_int_eq(sscanf(line,
+                            "events=%d fids=%d tokens=%d multi_fid_tokens=%d parameterized=%d "
+                            "max_fid_events=%d set_ok=%d set_unsupported=%d set_other=%d",
+                            &c->events, &c->fids, &c->tokens, &c->multi, &c->parameterized,
+                            &c->max_fid_events, &c->set_ok, &c->set_unsupported, &c->set_other),
+                     9);
+    free(text);
+}
+
+/* `ilgraft run --json OPTS... FIXTURES...` with prof_recompile in PROF_MODE mode (the
+ * text report when OPTS name --summary). */
+static void run_recompile(const char *mode, const char *const *opts)
+{
+    static char paths[RECOMPILE_FIXTURES][512];
+    const char *extra[24];
+    int n = 0;
+    bool text = false;
+    for (const char *const *o = opts; *o; o++)
+        text |= strcmp(*o, "--summary") == 0;
+    if (!text)
+        extra[n++] = "--json";
+    for (; *opts; opts++)
+        extra[n++] = *opts;
+    for (int i = 0; i < RECOMPILE_FIXTURES; i++) {
+        fx_path(paths[i], sizeof paths[i], recompile_fixtures[i]);
+        extra[n++] = paths[i];
+    }
+    extra[n] = NULL;
+    setenv("PROF_MODE", mode, 1);
+    run_cli(ILG_PROF_RECOMPILE, TEST_CLSID, extra);
+}
+
+/* What the images say, summed over the fixtures. */
+typedef struct expected_sums {
+    uint64_t events, fids, with_il, generic, generic_events, osr, once;
+} expected_sums;
+
+static int64_t field(json_t *m, const char *key)
+{
+    json_t *v = json_object_get(m, key);
+    ck_assert_msg(json_is_integer(v), "method %s lacks %s",
+                  json_string_value(json_object_get(m, "name")), key);
+    return (int64_t)json_integer_value(v);
+}
+
+/* Every method's jit_events in the report equals what its image says (tier_expect.h);
+ * check(m, events) runs on each method with IL for the mode's own checks. */
+static void check_events(json_t *root, bool recompile, void (*check)(json_t *m, int64_t events),
+                         expected_sums *sum)
+{
+    json_t *mods = json_object_get(root, "modules");
+    memset(sum, 0, sizeof *sum);
+    ck_assert_uint_eq(json_array_size(mods), RECOMPILE_FIXTURES);
+    for (int i = 0; i < RECOMPILE_FIXTURES; i++) {
+        char path[512];
+        tier_expect e;
+        fx_path(path, sizeof path, recompile_fixtures[i]);
+        tier_expect_load(path, recompile, &e);
+        json_t *methods = json_object_get(json_array_get(mods, (size_t)i), "methods");
+        ck_assert_uint_eq(json_array_size(methods), e.methods);
+        for (uint32_t rid = 1; rid <= e.methods; rid++) {
+            json_t *m = json_array_get(methods, rid - 1);
+            int64_t want = (int64_t)e.fids[rid - 1] * e.per_fid[rid - 1];
+            ck_assert_msg(field(m, "jit_events") == want,
+                          "%s %s: %lld JIT events, the IL says %lld", recompile_fixtures[i],
+                          json_string_value(json_object_get(m, "name")),
+                          (long long)field(m, "jit_events"), (long long)want);
+            if (e.fids[rid - 1] == 2)
+                sum->generic_events += (uint64_t)want;
+            if (want && check)
+                check(m, want);
+        }
+        sum->events += e.events;
+        sum->fids += e.fid_total;
+        sum->with_il += e.with_il;
+        sum->generic += e.generic;
+        sum->osr += e.osr;
+        sum->once += e.once;
+        tier_expect_free(&e);
+    }
+}
+
+/* Per fixture tiers.exe method, the events its comment in tiers.il gives. */
+static void check_tiers_by_name(json_t *root)
+{
+    static const struct {
+        const char *name;
+        int64_t events;
+    } want[] = { { "Tiers::Straight(", 2 },     { "Tiers::Loop(", 3 },
+                 { "Tiers::SwitchBack(", 3 },   { "Tiers::LoopInTry(", 3 },
+                 { "Tiers::LoopInHandler(", 1 }, { "Tiers::LocallocLoop(", 1 },
+                 { "Tiers::LocallocStraight(", 2 }, { "Tiers::TailCall(", 1 },
+                 { "Tiers::NoOpt(", 1 },        { "Tiers::WritesThis(", 1 },
+                 { "Tiers::WritesThisStraight(", 2 }, { "Tiers::GenericLoop<", 6 },
+                 { "Cell`1::Get(", 4 } };
+    json_t *methods =
+        json_object_get(json_array_get(json_object_get(root, "modules"), RECOMPILE_FIXTURES - 1),
+                        "methods");
+    for (size_t k = 0; k < sizeof want / sizeof *want; k++) {
+        json_t *found = NULL, *m;
+        size_t i;
+        json_array_foreach(methods, i, m)
+            if (strstr(json_string_value(json_object_get(m, "name")), want[k].name))
+                found = m;
+        ck_assert_msg(found, "no method %s in tiers.exe", want[k].name);
+        ck_assert_msg(field(found, "jit_events") == want[k].events, "%s: %lld JIT events, not %lld",
+                      want[k].name, (long long)field(found, "jit_events"),
+                      (long long)want[k].events);
+    }
+}
+
+static void once_checks(json_t *m, int64_t events)
+{
+    ck_assert_str_eq(json_string_value(json_object_get(m, "status")), "rewritten");
+    ck_assert_int_eq(field(m, "set_body_calls"), events);
+    ck_assert_int_eq(field(m, "rewritten_again"), 0);
+}
+
+/* A profiler that builds each method's body once and sets it again at every later
+ * event: every event the IL calls for comes (tier 0, OSR, tier 1; both FunctionIDs of
+ * a generic method), on one thread or three, and nothing is flagged. */
+START_TEST(recompile_events_follow_the_il)
+{
+    for (int threads = 1; threads <= 3; threads += 2) {
+        const char *opts[] = { "--recompile", "--jit-threads", threads == 1 ? "1" : "3", NULL };
+        run_recompile("once", opts);
+        ck_assert_msg(res.exited && res.status == 0, "exit %d: %s", res.status, res.err);
+        assert_log_pass();
+        json_t *root = parse_report();
+        expected_sums sum;
+        check_events(root, true, once_checks, &sum);
+        check_tiers_by_name(root);
+        json_decref(root);
+        /* Every category is there to see. */
+        ck_assert_uint_gt(sum.generic, 0);
+        ck_assert_uint_gt(sum.osr, 0);
+        ck_assert_uint_gt(sum.once, 0);
+        prof_counts c;
+        read_counts(&c);
+        ck_assert_int_eq(c.events, (int)sum.events);
+        ck_assert_int_eq(c.fids, (int)sum.fids);
+        ck_assert_int_eq(c.tokens, (int)sum.with_il);
+        ck_assert_int_eq(c.multi, (int)sum.generic);
+        /* GetFunctionFromToken: CORPROF_E_FUNCTION_IS_PARAMETERIZED for generic methods. */
+        ck_assert_int_eq(c.parameterized, (int)sum.generic_events);
+        ck_assert_int_eq(c.max_fid_events, 3);
+        ck_assert_int_eq(c.set_ok, (int)sum.events);
+        ck_assert_int_eq(c.set_unsupported + c.set_other, 0);
+    }
+}
+END_TEST
+
+static void pile_checks(json_t *m, int64_t events)
+{
+    ck_assert_str_eq(json_string_value(json_object_get(m, "status")), "rewritten");
+    ck_assert_int_eq(field(m, "set_body_calls"), events);
+    ck_assert_int_eq(field(m, "rewritten_again"), events - 1);
+}
+
+static void pile_strict_checks(json_t *m, int64_t events)
+{
+    pile_checks(m, events);
+    const char *d = json_string_value(json_object_get(m, "diagnostic"));
+    if (events == 1) {
+        ck_assert_ptr_null(d);
+        return;
+    }
+    ck_assert_msg(d && strstr(d, "rewritten again on recompile") &&
+                      strstr(d, json_string_value(json_object_get(m, "name"))),
+                  "diagnostic %s", d ? d : "(none)");
+}
+
+/* A profiler that rewrites whatever GetILFunctionBody returns (as ilgraft's plugin did)
+ * piles a nop on its own output at every later event: each of those bodies is flagged
+ * "rewritten again on recompile"; under --recompile-strict each is rejected with
+ * CORPROF_E_UNSUPPORTED_CALL_SEQUENCE and the run exits 1. */
+START_TEST(recompile_flags_a_profiler_that_rewrites_its_output)
+{
+    const char *opts[] = { "--recompile", "--jit-threads", "3", NULL };
+    run_recompile("pile", opts);
+    ck_assert_msg(res.exited && res.status == 0, "exit %d: %s", res.status, res.err);
+    assert_log_pass();
+    json_t *root = parse_report();
+    expected_sums sum;
+    check_events(root, true, pile_checks, &sum);
+    json_decref(root);
+    uint64_t again = sum.events - sum.with_il;
+    ck_assert_uint_gt(again, 0);
+    prof_counts c;
+    read_counts(&c);
+    ck_assert_int_eq(c.set_ok, (int)sum.events);
+
+    /* The text report lists the flagged methods and counts them per module. */
+    const char *summary[] = { "--recompile", "--summary", NULL };
+    run_recompile("pile", summary);
+    ck_assert_msg(res.exited && res.status == 0, "exit %d: %s", res.status, res.err);
+    ck_assert_ptr_nonnull(strstr(res.out, "rewritten again on recompile: 2 of its 3 bodies set"));
+    char path[512], line[160];
+    tier_expect e;
+    fx_path(path, sizeof path, "tiers.exe");
+    tier_expect_load(path, true, &e);
+    snprintf(line, sizeof line,
+             "; %llu JIT events, %llu bodies set, %llu rewritten again on recompile\n",
+             (unsigned long long)e.events, (unsigned long long)e.events,
+             (unsigned long long)(e.events - e.with_il));
+    ck_assert_msg(strstr(res.out, line), "no '%s' in:\n%s", line, res.out);
+    tier_expect_free(&e);
+
+    const char *strict[] = { "--recompile-strict", NULL };
+    run_recompile("pile", strict);
+    ck_assert_msg(res.exited && res.status == 1, "exit %d: %s", res.status, res.err);
+    char msg[128];
+    snprintf(msg, sizeof msg, "ilgraft: run: %llu bodies rejected: ", (unsigned long long)again);
+    ck_assert_msg(strstr(res.err, msg) && strstr(res.err, "(E_PROF_REWRITTEN_AGAIN)"), "%s",
+                  res.err);
+    assert_log_pass();
+    root = parse_report();
+    check_events(root, true, pile_strict_checks, &sum);
+    json_decref(root);
+    read_counts(&c);
+    ck_assert_int_eq(c.set_ok, (int)sum.with_il);
+    ck_assert_int_eq(c.set_unsupported, (int)again);
+}
+END_TEST
+
+static void once_skip_checks(json_t *m, int64_t events)
+{
+    ck_assert_str_eq(json_string_value(json_object_get(m, "status")), "rewritten");
+    ck_assert_int_eq(field(m, "set_body_calls"), 1);
+    ck_assert_int_eq(field(m, "rewritten_again"), 0);
+}
+
+/* Setting the same bytes again from a fresh allocation, or nothing, is what a
+ * recompilation-safe profiler does: strict mode passes both. */
+START_TEST(recompile_passes_profilers_that_build_each_body_once)
+{
+    const char *opts[] = { "--recompile-strict", "--jit-threads", "3", NULL };
+    run_recompile("once-copy", opts);
+    ck_assert_msg(res.exited && res.status == 0, "exit %d: %s", res.status, res.err);
+    assert_log_pass();
+    json_t *root = parse_report();
+    expected_sums sum;
+    check_events(root, true, once_checks, &sum);
+    json_decref(root);
+    run_recompile("once-skip", opts);
+    ck_assert_msg(res.exited && res.status == 0, "exit %d: %s", res.status, res.err);
+    assert_log_pass();
+    root = parse_report();
+    check_events(root, true, once_skip_checks, &sum);
+    json_decref(root);
+    prof_counts c;
+    read_counts(&c);
+    ck_assert_int_eq(c.set_ok, (int)sum.with_il);
+}
+END_TEST
+
+static void single_checks(json_t *m, int64_t events)
+{
+    ck_assert_int_eq(events, 1);
+    ck_assert_int_eq(field(m, "set_body_calls"), 1);
+    ck_assert_int_eq(field(m, "rewritten_again"), 0);
+}
+
+/* Without --recompile every method compiles once, so the same naive profiler looks
+ * correct: the reason the option exists. */
+START_TEST(without_recompile_each_method_compiles_once)
+{
+    const char *opts[] = { NULL };
+    run_recompile("pile", opts);
+    ck_assert_msg(res.exited && res.status == 0, "exit %d: %s", res.status, res.err);
+    assert_log_pass();
+    json_t *root = parse_report();
+    expected_sums sum;
+    check_events(root, false, single_checks, &sum);
+    json_decref(root);
+    prof_counts c;
+    read_counts(&c);
+    ck_assert_int_eq(c.events, (int)sum.with_il);
+    ck_assert_int_eq(c.fids, (int)sum.with_il);
+    ck_assert_int_eq(c.parameterized, 0);
+}
+END_TEST
+
+/* COR_PRF_DISABLE_OPTIMIZATIONS takes every method out of tiered compilation: each
+ * FunctionID compiles once (a generic method's two still come). */
+START_TEST(disabled_optimizations_stop_recompilation)
+{
+    setenv("PROF_DISABLE_OPT", "1", 1);
+    const char *opts[] = { "--recompile", NULL };
+    run_recompile("pile", opts);
+    unsetenv("PROF_DISABLE_OPT");
+    ck_assert_msg(res.exited && res.status == 0, "exit %d: %s", res.status, res.err);
+    assert_log_pass();
+    json_t *root = parse_report();
+    json_t *mods = json_object_get(root, "modules");
+    uint64_t events = 0, fids = 0;
+    for (int i = 0; i < RECOMPILE_FIXTURES; i++) {
+        char path[512];
+        tier_expect e;
+        fx_path(path, sizeof path, recompile_fixtures[i]);
+        tier_expect_load(path, true, &e);
+        json_t *methods = json_object_get(json_array_get(mods, (size_t)i), "methods");
+        for (uint32_t rid = 1; rid <= e.methods; rid++) {
+            json_t *m = json_array_get(methods, rid - 1);
+            ck_assert_int_eq(field(m, "jit_events"), e.fids[rid - 1]);
+            if (e.fids[rid - 1]) /* the naive profiler's second FunctionID is flagged */
+                ck_assert_int_eq(field(m, "rewritten_again"), e.fids[rid - 1] - 1);
+            events += (uint64_t)field(m, "jit_events");
+        }
+        fids += e.fid_total;
+        tier_expect_free(&e);
+    }
+    json_decref(root);
+    ck_assert_uint_eq(events, fids);
+    prof_counts c;
+    read_counts(&c);
+    ck_assert_int_eq(c.events, (int)fids);
+    ck_assert_int_eq(c.max_fid_events, 1);
+}
+END_TEST
+
+/* ILG_HOST_RECOMPILE turns recompilation on for every host (so a suite can run its
+ * existing cases that way): "1" as --recompile, "strict" as --recompile-strict. */
+START_TEST(recompile_from_the_environment)
+{
+    const char *opts[] = { NULL };
+    setenv("ILG_HOST_RECOMPILE", "1", 1);
+    run_recompile("once", opts);
+    ck_assert_msg(res.exited && res.status == 0, "exit %d: %s", res.status, res.err);
+    json_t *root = parse_report();
+    expected_sums sum;
+    check_events(root, true, once_checks, &sum);
+    json_decref(root);
+    setenv("ILG_HOST_RECOMPILE", "strict", 1);
+    run_recompile("pile", opts);
+    unsetenv("ILG_HOST_RECOMPILE");
+    ck_assert_msg(res.exited && res.status == 1 && strstr(res.err, "(E_PROF_REWRITTEN_AGAIN)"),
+                  "exit %d: %s", res.status, res.err);
+}
+END_TEST
+
+/* tiers.exe under a real CoreCLR with the ABI probe, its tiering knobs turned down so
+ * that whatever can be recompiled is before the program ends (a call count of 1 and no
+ * delay for tier 1, OSR at the first patchpoint, TieredPGO off: its instrumented tier
+ * would add an event). Copies the image and a runtimeconfig into dir. */
+static void run_tiers_in_coreclr(const char *dir, const char *image)
+{
+    char exe[128], cfg[128], rtcfg[512];
+    snprintf(exe, sizeof exe, "%s/tiers.exe", dir);
+    snprintf(cfg, sizeof cfg, "%s/tiers.runtimeconfig.json", dir);
+    snprintf(rtcfg, sizeof rtcfg, "%s", ILG_HELLO_DLL);
+    strcpy(strrchr(rtcfg, '/'), "/Hello.runtimeconfig.json");
+    ck_assert_int_eq(mkdir(dir, 0700), 0);
+    const char *copy[][2] = { { image, exe }, { rtcfg, cfg } };
+    for (int k = 0; k < 2; k++) {
+        size_t len = 0;
+        char *bytes = fx_read_file(copy[k][0], &len);
+        ck_assert_msg(bytes, "cannot read %s", copy[k][0]);
+        FILE *f = fopen(copy[k][1], "wb");
+        ck_assert(f && fwrite(bytes, 1, len, f) == len && fclose(f) == 0);
+        free(bytes);
+    }
+    static const char *const env[][2] = {
+        { "CORECLR_ENABLE_PROFILING", "1" },
+        { "CORECLR_PROFILER", PROBE_CLSID },
+        { "CORECLR_PROFILER_PATH", ILG_ABI_PROBE },
+        { "DOTNET_CLI_TELEMETRY_OPTOUT", "1" },
+        { "DOTNET_TieredPGO", "0" },
+        { "DOTNET_TC_CallCountThreshold", "1" },
+        { "DOTNET_TC_CallCountingDelayMs", "0" },
+        { "DOTNET_OSR_HitLimit", "1" },
+        { "DOTNET_TC_OnStackReplacement_InitialCounter", "1" },
+        { "ILG_ABI_PROBE_LOG", log_path },
+    };
+    for (size_t k = 0; k < sizeof env / sizeof *env; k++)
+        setenv(env[k][0], env[k][1], 1);
+    const char *argv[] = { ILG_DOTNET, exe, NULL };
+    fx_result_free(&res);
+    ck_assert(fx_run(argv, &res));
+    for (size_t k = 0; k < sizeof env / sizeof *env; k++)
+        unsetenv(env[k][0]);
+    unlink(exe);
+    unlink(cfg);
+    rmdir(dir);
+    ck_assert_msg(res.exited && res.status == 0, "dotnet exit %d: %s", res.status, res.err);
+    ck_assert_str_eq(res.out, "2\n5050\n1\n0\n3\n0\n0\n5\n0\n0\n0\n0\n0\n");
+}
+
+/* CoreCLR recompiles tiers.exe as the host's model says (tier_expect.h): each
+ * FunctionID of each method gets the events the model gives it, except Main, which is
+ * called once and so never reaches tier 1 (tier 0 and OSR only); a generic method gets
+ * only the instantiations Main uses, at most the model's two. Without dotnet: SKIP,
+ * failing under CI=true. */
+START_TEST(coreclr_recompiles_as_the_model_says)
+{
+    if (!ILG_ABI_PROBE[0] || !ILG_DOTNET[0] || access(ILG_DOTNET, X_OK) != 0) {
+        ck_assert_msg(!fx_is_ci(), "dotnet or the ABI probe not found and CI=true");
+        printf("SKIP: dotnet or the ABI probe not found\n");
+        return;
+    }
+    char dir[64], image[512];
+    snprintf(dir, sizeof dir, "/tmp/ilg_tiers_%d", (int)getpid());
+    fx_path(image, sizeof image, "tiers.exe");
+    run_tiers_in_coreclr(dir, image);
+    struct {
+        unsigned long fid;
+        uint32_t rid;
+        int events;
+        bool is_main;
+    } seen[64];
+    int nseen = 0;
+    char *log = read_log();
+    for (const char *l = strstr(log, "\nJITCompilationStarted "); l;
+         l = strstr(l + 1, "\nJITCompilationStarted ")) {
+        unsigned long fid;
+        unsigned token;
+        const char *eol = strchr(l + 1, '\n'), *mod = strstr(l, " module=tiers.exe method=");
+        if (!mod || !eol || mod > eol)
+            continue;
+        ck_assert_int_eq(sscanf(l, "\nJITCompilationStarted fid=0x%lx safe=%*d token=0x%X",
+                                &fid, &token),
+                         2);
+        int k = 0;
+        while (k < nseen && seen[k].fid != fid)
+            k++;
+        if (k == nseen) {
+            ck_assert_int_lt(nseen, 64);
+            seen[k].fid = fid;
+            seen[k].rid = token & 0xFFFFFF;
+            seen[k].events = 0;
+            seen[k].is_main = strncmp(mod + 25, "Tiers::Main\n", 12) == 0;
+            nseen++;
+        }
+        seen[k].events++;
+    }
+    free(log);
+    tier_expect e;
+    tier_expect_load(image, true, &e);
+    uint32_t fids_of[64] = { 0 };
+    ck_assert_uint_lt(e.methods, 64);
+    for (int k = 0; k < nseen; k++) {
+        const uint32_t rid = seen[k].rid;
+        ck_assert_uint_le(rid, e.methods);
+        fids_of[rid]++;
+        const int want = e.per_fid[rid - 1] - (seen[k].is_main ? 1 : 0);
+        ck_assert_msg(seen[k].events == want,
+                      "tiers.exe 0x%08x: CoreCLR compiled a FunctionID %d times, the model "
+                      "says %d",
+                      0x06000000u | rid, seen[k].events, want);
+    }
+    for (uint32_t rid = 1; rid <= e.methods; rid++)
+        ck_assert_msg(e.fids[rid - 1] ? fids_of[rid] >= 1 && fids_of[rid] <= e.fids[rid - 1]
+                                      : fids_of[rid] == 0,
+                      "tiers.exe 0x%08x: %u FunctionIDs under CoreCLR, %u in the model",
+                      0x06000000u | rid, fids_of[rid], e.fids[rid - 1]);
+    tier_expect_free(&e);
 }
 END_TEST
 
@@ -636,6 +1118,17 @@ static Suite *host_integration_suite(void)
     tcase_add_test(tc, isolate_passes_a_good_run_through);
     tcase_add_test(tc, abi_probe_sees_coreclr_event_kinds);
     suite_add_tcase(s, tc);
+    TCase *rc = tcase_create("recompile");
+    tcase_add_checked_fixture(rc, setup, teardown);
+    tcase_set_timeout(rc, 120);
+    tcase_add_test(rc, recompile_events_follow_the_il);
+    tcase_add_test(rc, recompile_flags_a_profiler_that_rewrites_its_output);
+    tcase_add_test(rc, recompile_passes_profilers_that_build_each_body_once);
+    tcase_add_test(rc, without_recompile_each_method_compiles_once);
+    tcase_add_test(rc, disabled_optimizations_stop_recompilation);
+    tcase_add_test(rc, recompile_from_the_environment);
+    tcase_add_test(rc, coreclr_recompiles_as_the_model_says);
+    suite_add_tcase(s, rc);
     return s;
 }
 

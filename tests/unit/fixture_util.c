@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "ilgraft/metadata.h"
 #include "unit/fixture_util.h"
 
 void fx_path(char *buf, size_t size, const char *name)
@@ -172,4 +173,54 @@ bool fx_have_program(const char *prog)
     }
     free(copy);
     return found;
+}
+
+bool fx_r2r_fixture(char *buf, size_t size)
+{
+    fx_path(buf, size, "cs/ReadyToRun/ReadyToRun.dll");
+    if (access(buf, R_OK) == 0)
+        return true;
+    if (fx_is_ci()) {
+        fprintf(stderr, "%s missing (no dotnet at build time) and CI=true\n", buf);
+        return false;
+    }
+    printf("SKIP: %s missing (no dotnet at build time)\n", buf);
+    return false;
+}
+
+int fx_read_perfmap(fx_perf_line *lines, size_t cap)
+{
+    char path[4096], buf[512];
+    fx_path(path, sizeof path, "cs/ReadyToRun/ReadyToRun.ni.r2rmap");
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    int n = 0;
+    while (fgets(buf, sizeof buf, f)) {
+        fx_perf_line l = { 0 };
+        if (sscanf(buf, "%x %x %255[^\n]", &l.rva, &l.size, l.name) != 3 || l.rva >= 0xFFFFFF00u)
+            continue;
+        if ((size_t)n == cap)
+            break;
+        lines[n++] = l;
+    }
+    fclose(f);
+    return n;
+}
+
+void fx_r2r_inliner_closure(const struct ilg_r2r *r2r, bool *drop)
+{
+    ilg_r2r_info in;
+    ilg_r2r_get_info(r2r, &in);
+    for (bool grew = true; grew;) {
+        grew = false;
+        for (uint32_t i = 0; i < in.inline_count; i++) {
+            ilg_r2r_inline_info x;
+            if (ilg_r2r_inline(r2r, i, &x) != ILG_OK || x.inlinee_cross_module ||
+                x.inliner_cross_module || x.inlinee_module || x.inliner_module)
+                continue;
+            if (drop[x.inlinee & 0xFFFFFF] && !drop[x.inliner & 0xFFFFFF])
+                drop[x.inliner & 0xFFFFFF] = grew = true;
+        }
+    }
 }

@@ -42,4 +42,27 @@ bool fx_is_ci(void);
 /* True when an executable named prog is found in PATH. */
 bool fx_have_program(const char *prog);
 
+/* The ReadyToRun fixture (cs/ReadyToRun/ReadyToRun.dll) into buf: true when it was
+ * built; false after printing SKIP when it was not (no dotnet at build time), and a
+ * failed check under CI=true. */
+bool fx_r2r_fixture(char *buf, size_t size);
+
+/* crossgen2's perfmap of the ReadyToRun fixture (ReadyToRun.ni.r2rmap): "RVA SIZE NAME"
+ * in hex, one compiled method a line, its header lines (RVA 0xFFFFFFxx) left out. */
+typedef struct fx_perf_line {
+    uint32_t rva, size;
+    char name[256];
+    bool used;                /* for the caller's matching */
+} fx_perf_line;
+
+/* Up to cap lines into lines; the count, or -1 when the file cannot be read. */
+int fx_read_perfmap(fx_perf_line *lines, size_t cap);
+
+/* What a save must take the precompiled code of: drop (MethodDef rows + 1 flags) has
+ * the rewritten methods set; every method of the image whose precompiled code inlined
+ * a flagged one, as the image's own inlining pairs say, is flagged too, transitively
+ * (docs/save.md, "ReadyToRun"). */
+struct ilg_r2r;
+void fx_r2r_inliner_closure(const struct ilg_r2r *r2r, bool *drop);
+
 #endif

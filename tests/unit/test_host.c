@@ -13,11 +13,12 @@
 #include "ilgraft/host.h"
 #include "ilgraft/hostmem.h"
 #include "ilgraft/metadata.h"
+#include "integration/tier_expect.h"
 #include "unit/fixture_util.h"
 
 #define TEST_CLSID "{1F6E4A2B-3C5D-4E7F-8091-A2B3C4D5E6F7}"
 
-static char calc[512], types[512];
+static char calc[512], types[512], generics[512], tiers[512];
 static FILE *log_file;
 static ilg_host *host;
 
@@ -25,6 +26,8 @@ static void setup(void)
 {
     fx_path(calc, sizeof calc, "calc.exe");
     fx_path(types, sizeof types, "types.exe");
+    fx_path(generics, sizeof generics, "generics.exe");
+    fx_path(tiers, sizeof tiers, "tiers.exe");
     log_file = tmpfile();
     ck_assert_ptr_nonnull(log_file);
     unsetenv("PROF_MODE");
@@ -132,6 +135,9 @@ START_TEST(records_match_the_metadata)
         ck_assert_int_eq(m.status, ILG_HOST_UNCHANGED);
         /* No profiler, so no JIT callbacks went anywhere. */
         ck_assert(!m.jitted);
+        ck_assert_uint_eq(m.jit_events, 0);
+        ck_assert_uint_eq(m.set_calls, 0);
+        ck_assert_uint_eq(m.rewritten_again, 0);
     }
     ilg_host_method m;
     ck_assert_int_eq(ilg_host_method_get(host, 1, 0, &m), ILG_E_RANGE);
@@ -157,8 +163,8 @@ START_TEST(report_json_lists_every_method)
     json_t *m0 = json_array_get(json_object_get(root, "modules"), 0);
     ck_assert_str_eq(json_string_value(json_object_get(m0, "path")), calc);
     json_t *methods = json_object_get(m0, "methods");
-    ck_assert_uint_eq(json_array_size(methods), 4);
-    for (size_t i = 0; i < 4; i++) {
+    ck_assert_uint_eq(json_array_size(methods), 5);
+    for (size_t i = 0; i < 5; i++) {
         json_t *o = json_array_get(methods, i);
         static const char *const keys[] = { "token",   "name",     "old_rva", "old_size",
                                             "new_rva", "new_size", "status" };
@@ -173,7 +179,7 @@ START_TEST(report_json_lists_every_method)
     ck_assert_int_eq(ilg_host_write_report(host, ILG_REPORT_TEXT, mem), ILG_OK);
     fclose(mem);
     ck_assert_ptr_nonnull(
-        strstr(buf, "4 methods, 0 JIT-compiled: 0 rewritten, 0 rejected, 4 unchanged"));
+        strstr(buf, "5 methods, 0 JIT-compiled: 0 rewritten, 0 rejected, 5 unchanged"));
     free(buf);
 }
 END_TEST
@@ -201,7 +207,7 @@ START_TEST(report_summary_names_no_rewritten_method)
     ck_assert_msg(strstr(text, m.name), "text report lacks %s: %s", m.name, text);
     ck_assert_msg(!strstr(summary, m.name), "summary names %s: %s", m.name, summary);
     /* The same counts line in both. */
-    const char *line = strstr(text, "  4 methods, ");
+    const char *line = strstr(text, "  5 methods, ");
     ck_assert_ptr_nonnull(line);
     ck_assert_ptr_nonnull(strstr(summary, line));
     ck_assert_int_eq(ilg_host_write_report(host, (ilg_report_format)7, stdout),
@@ -253,16 +259,22 @@ END_TEST
 /* Every allocation in turn fails: each run either completes or stops with a clean
  * status, and nothing leaks (the host reports leaks in its log; ASan sees the rest). */
 /* _i = 0: prof_rewrite on one thread; 1: prof_threads on three JIT threads (the
- * workers' state is the run's first allocation then; without it the run uses one). */
+ * workers' state is the run's first allocation then; without it the run uses one);
+ * 2: prof_recompile with recompilation on two threads over generics.exe (the generic
+ * methods' instantiation records are allocated too). */
 START_TEST(every_injected_fault_fails_cleanly)
 {
-    const char *images[] = { calc };
-    const char *prof = _i ? ILG_PROF_THREADS : ILG_PROF_REWRITE;
+    const char *images[] = { _i == 2 ? generics : calc };
+    const char *prof = _i == 2 ? ILG_PROF_RECOMPILE : _i ? ILG_PROF_THREADS : ILG_PROF_REWRITE;
     int failed = 0, completed = 0;
+    setenv("PROF_MODE", "pile", 1);
     for (uint64_t nth = 1; nth <= 400 && completed < 3; nth++) {
         IHostMemoryManager *mem = NULL;
         ilg_fault_policy pol = { .fail_nth = nth };
-        ilg_host_options o = { .log = log_file, .memory = NULL, .jit_threads = _i ? 3 : 1 };
+        ilg_host_options o = { .log = log_file,
+                               .memory = NULL,
+                               .jit_threads = _i == 2 ? 2 : _i ? 3 : 1,
+                               .recompile = _i == 2 };
         ilg_host *h = NULL;
         ck_assert_int_eq(ilg_hostmem_create(NULL, &mem), ILG_OK);
         ck_assert_int_eq(ilg_hostmem_set_fault_policy(mem, &pol), ILG_OK);
@@ -292,7 +304,7 @@ START_TEST(every_injected_fault_fails_cleanly)
     ck_assert_int_eq(completed, 3);
     char *text = log_text();
     ck_assert_msg(!strstr(text, "leaked"), "%s", text);
-    if (_i)
+    if (_i == 1)
         ck_assert_msg(strstr(text, "no memory for 3 JIT threads' state: one thread runs"), "%s",
                       text);
     free(text);
@@ -453,6 +465,144 @@ START_TEST(jit_threads_share_out_every_method_once)
 }
 END_TEST
 
+/* With recompile_strict a run over images whose methods a naive profiler rewrites at
+ * every recompilation still runs to its end (every image, Shutdown), then fails with
+ * its own status; the records count the bodies flagged. */
+START_TEST(strict_recompile_fails_the_run_at_its_end)
+{
+    const char *images[] = { generics, calc };
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/ilg_prof_recompile_%d.log", (int)getpid());
+    setenv("PROF_LOG", path, 1);
+    setenv("PROF_MODE", "pile", 1);
+    ilg_host_options o = { .log = log_file, .recompile_strict = true };
+    ck_assert_int_eq(ilg_host_new(&o, &host), ILG_OK);
+    ck_assert_int_eq(ilg_host_load_profiler(host, ILG_PROF_RECOMPILE, TEST_CLSID), ILG_OK);
+    ck_assert_int_eq(ilg_host_run(host, images, 2), ILG_E_PROF_REWRITTEN_AGAIN);
+    char *diag = strdup(ilg_last_diag()->message);
+    ck_assert_uint_eq(ilg_host_module_count(host), 2);
+    uint64_t again = 0;
+    for (uint32_t i = 0; i < 2; i++) {
+        tier_expect e;
+        tier_expect_load(images[i], true, &e);
+        for (uint32_t rid = 1; rid <= e.methods; rid++) {
+            ilg_host_method m;
+            ck_assert_int_eq(ilg_host_method_get(host, i, rid, &m), ILG_OK);
+            uint32_t events = (uint32_t)e.fids[rid - 1] * e.per_fid[rid - 1];
+            ck_assert_uint_eq(m.jit_events, events);
+            ck_assert_uint_eq(m.set_calls, events);
+            ck_assert_uint_eq(m.rewritten_again, events ? events - 1 : 0);
+            again += m.rewritten_again;
+        }
+        tier_expect_free(&e);
+    }
+    ck_assert_uint_gt(again, 0);
+    char want[64];
+    snprintf(want, sizeof want, "%llu bodies rejected", (unsigned long long)again);
+    ck_assert_msg(strstr(diag, want), "%s", diag);
+    free(diag);
+    ilg_host_free(host);
+    host = NULL;
+    char *text = fx_read_file(path, NULL);
+    unlink(path);
+    setenv("PROF_LOG", "/dev/null", 1);
+    ck_assert_ptr_nonnull(text);
+    /* Shutdown came: the counts line and the verdict. */
+    ck_assert_msg(strstr(text, "set_unsupported=") && strstr(text, "\nPASS\n"), "%s", text);
+    free(text);
+}
+END_TEST
+
+/* One in-process run of prof_recompile (PROF_MODE once) with recompilation over images
+ * on `threads` JIT threads: the host's records, and the profiler's event count. */
+static uint32_t recompile_records(const char *const *images, uint32_t count, unsigned threads,
+                                  ilg_host_method **records, int *events)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/ilg_prof_recompile_%d.log", (int)getpid());
+    setenv("PROF_LOG", path, 1);
+    setenv("PROF_MODE", "once", 1);
+    ilg_host_options o = { .log = log_file, .jit_threads = threads, .recompile = true };
+    ilg_host *h = NULL;
+    ck_assert_int_eq(ilg_host_new(&o, &h), ILG_OK);
+    ck_assert_int_eq(ilg_host_load_profiler(h, ILG_PROF_RECOMPILE, TEST_CLSID), ILG_OK);
+    ck_assert_int_eq(ilg_host_run(h, images, count), ILG_OK);
+    uint32_t total = 0;
+    for (uint32_t i = 0; i < count; i++) {
+        ilg_host_module hm;
+        ck_assert_int_eq(ilg_host_module_get(h, i, &hm), ILG_OK);
+        records[i] = calloc(hm.method_count, sizeof *records[i]);
+        ck_assert_ptr_nonnull(records[i]);
+        for (uint32_t rid = 1; rid <= hm.method_count; rid++) {
+            ilg_host_method *m = &records[i][rid - 1];
+            ck_assert_int_eq(ilg_host_method_get(h, i, rid, m), ILG_OK);
+            m->name = m->diagnostic = NULL;
+        }
+        total += hm.method_count;
+    }
+    ilg_host_free(h);
+    char *text = fx_read_file(path, NULL);
+    unlink(path);
+    setenv("PROF_LOG", "/dev/null", 1);
+    ck_assert_ptr_nonnull(text);
+    const char *line = strstr(text, "events=");
+    ck_assert_msg(line && sscanf(line, "events=%d", events) == 1, "%s", text);
+    ck_assert_msg(strstr(text, "\nPASS\n"), "the profiler's checks failed: %s", text);
+    free(text);
+    return total;
+}
+
+/* Recompilation on four JIT threads gives each method of Mono's mscorlib the events its
+ * IL calls for (tier_expect.h, from the image) and the records of a run on one thread:
+ * the same counts, statuses and body sizes, nothing flagged. Each pass has threads of
+ * its own; ThreadSanitizer runs this too. */
+START_TEST(recompile_on_threads_matches_one_thread)
+{
+    if (access(MONO_MSCORLIB, R_OK) != 0) {
+        ck_assert_msg(!fx_is_ci(), MONO_MSCORLIB " not found and CI=true");
+        printf("SKIP: " MONO_MSCORLIB " not found\n");
+        return;
+    }
+    const char *images[] = { tiers, generics, MONO_MSCORLIB };
+    ilg_host_method *one[3], *four[3];
+    int events1 = 0, events4 = 0;
+    uint32_t n = recompile_records(images, 3, 1, one, &events1);
+    ck_assert_uint_eq(recompile_records(images, 3, 4, four, &events4), n);
+    uint64_t want = 0, osr = 0, generic = 0;
+    for (uint32_t i = 0; i < 3; i++) {
+        tier_expect e;
+        tier_expect_load(images[i], true, &e);
+        for (uint32_t r = 0; r < e.methods; r++) {
+            const ilg_host_method *a = &one[i][r], *b = &four[i][r];
+            uint32_t events = (uint32_t)e.fids[r] * e.per_fid[r];
+            ck_assert_msg(a->jit_events == events && b->jit_events == events,
+                          "module %u rid %u: %u JIT events on one thread, %u on four, the IL "
+                          "says %u",
+                          i, r + 1, a->jit_events, b->jit_events, events);
+            ck_assert_msg(a->status == b->status && a->new_size == b->new_size &&
+                              a->set_calls == b->set_calls && a->jitted == b->jitted,
+                          "module %u rid %u differs between one thread and four", i, r + 1);
+            ck_assert_uint_eq(a->set_calls, events);
+            ck_assert_uint_eq(a->rewritten_again + b->rewritten_again, 0);
+        }
+        want += e.events;
+        osr += e.osr;
+        generic += e.generic;
+        tier_expect_free(&e);
+        free(one[i]);
+        free(four[i]);
+    }
+    ck_assert_int_eq(events1, (int)want);
+    ck_assert_int_eq(events4, (int)want);
+    /* mscorlib has thousands of loops and generic methods. */
+    ck_assert_uint_gt(osr, 1000);
+    ck_assert_uint_gt(generic, 1000);
+    printf("recompile over mscorlib and two fixtures: %u methods, %llu JIT events, %llu with "
+           "OSR, %llu generic\n",
+           n, (unsigned long long)want, (unsigned long long)osr, (unsigned long long)generic);
+}
+END_TEST
+
 START_TEST(jit_threads_are_bounded)
 {
     ilg_host_options o = { .log = log_file, .jit_threads = ILG_HOST_MAX_JIT_THREADS + 1 };
@@ -475,15 +625,17 @@ static Suite *host_suite(void)
     tcase_add_test(tc, report_summary_names_no_rewritten_method);
     tcase_add_test(tc, bad_image_fails_but_shuts_down);
     tcase_add_test(tc, bookkeeping_goes_through_the_host_heap);
-    tcase_add_loop_test(tc, every_injected_fault_fails_cleanly, 0, 2);
+    tcase_add_loop_test(tc, every_injected_fault_fails_cleanly, 0, 3);
     tcase_add_test(tc, isolation_reports_exit_signal_and_timeout);
     tcase_add_test(tc, jit_threads_are_bounded);
+    tcase_add_test(tc, strict_recompile_fails_the_run_at_its_end);
     suite_add_tcase(s, tc);
     /* Its own case so that the ThreadSanitizer job can run it alone (CK_RUN_CASE). */
     TCase *threads = tcase_create("threads");
     tcase_add_checked_fixture(threads, setup, teardown);
     tcase_set_timeout(threads, 300);
     tcase_add_test(threads, jit_threads_share_out_every_method_once);
+    tcase_add_test(threads, recompile_on_threads_matches_one_thread);
     suite_add_tcase(s, threads);
     return s;
 }

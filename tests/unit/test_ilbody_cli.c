@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ilgraft/metadata.h"
 #include "unit/fixture_util.h"
 
 static char dir[256];
@@ -205,16 +206,21 @@ START_TEST(verify_lists_every_finding)
     ck_assert_int_eq(json_integer_value(json_object_get(o, "verified")), 1);
     json_t *fails = json_object_get(o, "failures");
     ck_assert_uint_eq(json_array_size(fails), 5);
-    const struct { uint32_t token; const char *rule; int offset; } want[] = {
-        { 0x06000002, "E_IL_VERIFY_UNDERFLOW", 1 }, { 0x06000002, "E_IL_VERIFY_MAXSTACK", 2 },
-        { 0x06000002, "E_IL_VERIFY_RET", 5 }, { 0x06000003, "E_IL_VERIFY_OPERAND", 0xa },
-        { 0x06000003, "E_IL_VERIFY_CALL_ARG", 0x12 } };
+    const struct { uint32_t token; const char *name, *rule; int offset; } want[] = {
+        { 0x06000002, "int32 T::Bad()", "E_IL_VERIFY_UNDERFLOW", 1 },
+        { 0x06000002, "int32 T::Bad()", "E_IL_VERIFY_MAXSTACK", 2 },
+        { 0x06000002, "int32 T::Bad()", "E_IL_VERIFY_RET", 5 },
+        { 0x06000003, "void T::J(int32)", "E_IL_VERIFY_OPERAND", 0xa },
+        { 0x06000003, "void T::J(int32)", "E_IL_VERIFY_CALL_ARG", 0x12 } };
     for (size_t i = 0; i < 5; i++) {
-        json_t *f = json_array_get(fails, i);
+        json_t *f = json_array_get(fails, i), *e = json_object_get(f, "error");
+        ck_assert_str_eq(json_string_value(json_object_get(f, "path")), dll);
         ck_assert_int_eq(json_integer_value(json_object_get(f, "token")), want[i].token);
-        ck_assert_str_eq(json_string_value(json_object_get(f, "rule")), want[i].rule);
-        ck_assert_int_eq(json_integer_value(json_object_get(f, "offset")), want[i].offset);
+        ck_assert_str_eq(json_string_value(json_object_get(f, "name")), want[i].name);
         ck_assert_str_eq(json_string_value(json_object_get(f, "stage")), "verify");
+        ck_assert_str_eq(json_string_value(json_object_get(e, "code")), want[i].rule);
+        ck_assert_str_eq(json_string_value(json_object_get(e, "where")), "il");
+        ck_assert_int_eq(json_integer_value(json_object_get(e, "offset")), want[i].offset);
     }
     json_decref(o);
     fx_result_free(&r);
@@ -229,7 +235,28 @@ START_TEST(verify_lists_every_finding)
     fx_result_free(&r);
     r = run5("verify", "--no-progress", "--level", "strict", dll);
     ck_assert_int_eq(r.status, 1);
-    ck_assert_ptr_nonnull(strstr(r.out, "0x06000003: warning: IL_000b: E_IL_VERIFY_STORE"));
+    ck_assert_ptr_nonnull(strstr(r.out, "0x06000003: warning: IL offset 0x000b: E_IL_VERIFY_STORE"));
+    fx_result_free(&r);
+    /* the warning in JSON: stage "warning" and the same error object as a finding */
+    r = run5("verify", "--json", "--level", "strict", dll);
+    ck_assert_int_eq(r.status, 1);
+    o = json_loads(r.out, 0, NULL);
+    ck_assert_ptr_nonnull(o);
+    size_t i, warnings = 0;
+    json_t *f;
+    json_array_foreach(json_object_get(o, "failures"), i, f) {
+        if (strcmp(json_string_value(json_object_get(f, "stage")), "warning") != 0)
+            continue;
+        json_t *e = json_object_get(f, "error");
+        ck_assert_int_eq(json_integer_value(json_object_get(f, "token")), 0x06000003);
+        ck_assert_str_eq(json_string_value(json_object_get(f, "name")), "void T::J(int32)");
+        ck_assert_str_eq(json_string_value(json_object_get(e, "code")), "E_IL_VERIFY_STORE");
+        ck_assert_str_eq(json_string_value(json_object_get(e, "where")), "il");
+        ck_assert_int_eq(json_integer_value(json_object_get(e, "offset")), 0xb);
+        warnings++;
+    }
+    ck_assert_uint_eq(warnings, 1);
+    json_decref(o);
     fx_result_free(&r);
     r = run("verify", "--level", "ecma", dll);
     ck_assert_int_eq(r.status, 2);
@@ -237,7 +264,7 @@ START_TEST(verify_lists_every_finding)
     /* text: one line per finding naming token, offset and rule */
     r = run("verify", "--no-progress", dll, NULL);
     ck_assert_int_eq(r.status, 1);
-    ck_assert_ptr_nonnull(strstr(r.out, "0x06000002: verify: IL_0002: E_IL_VERIFY_MAXSTACK"));
+    ck_assert_ptr_nonnull(strstr(r.out, "0x06000002: verify: IL offset 0x0002: E_IL_VERIFY_MAXSTACK"));
     fx_result_free(&r);
 }
 END_TEST
@@ -299,6 +326,78 @@ START_TEST(usage_and_input_errors)
 }
 END_TEST
 
+/* `dis --json`: every method's instructions (offset and opcode) are the ones monodis
+ * lists for the same image, and its "text" is the listing the text form prints. */
+START_TEST(dis_json_matches_monodis)
+{
+    if (!fx_have_program("monodis")) {
+        ck_assert_msg(!fx_is_ci(), "monodis is required in CI");
+        return;
+    }
+    static const char *const fixtures[] = { "calc.exe", "eh.exe", "bodies.exe", "generics.exe",
+                                            "types.exe" };
+    for (size_t f = 0; f < sizeof fixtures / sizeof *fixtures; f++) {
+        char path[4096];
+        fx_path(path, sizeof path, fixtures[f]);
+        const char *margv[] = { "monodis", path, NULL };
+        fx_result m;
+        ck_assert(fx_run(margv, &m) && m.exited && m.status == 0);
+        fx_result r = run("dis", "--json", path, NULL);
+        ck_assert_int_eq(r.status, 0);
+        json_t *o = json_loads(r.out, 0, NULL);
+        ck_assert_ptr_nonnull(o);
+        ck_assert_str_eq(json_string_value(json_object_get(o, "path")), path);
+        fx_result t = run("dis", path, NULL, NULL);
+        ck_assert_int_eq(t.status, 0);
+        /* monodis's instruction lines, "IL_0001:  brtrue.s IL_0009", in order (switch
+         * targets continue on lines of their own, without an opcode) */
+        char *save = NULL, *line = strtok_r(m.out, "\n", &save);
+        size_t i, k, count = 0;
+        json_t *meth, *ins;
+        json_array_foreach(json_object_get(o, "methods"), i, meth) {
+            ck_assert_str_eq(json_string_value(json_object_get(meth, "status")), "ok");
+            const char *text = json_string_value(json_object_get(meth, "text"));
+            if (text)
+                ck_assert_msg(strstr(t.out, text), "%s: method %zu's text is not in the listing",
+                              fixtures[f], i);
+            json_array_foreach(json_object_get(meth, "instructions"), k, ins) {
+                unsigned off = 0;
+                char op[32] = "";
+                for (; line; line = strtok_r(NULL, "\n", &save))
+                    if (sscanf(line, " IL_%4x: %31s", &off, op) == 2 && op[0] != 'I')
+                        break;
+                ck_assert_msg(line, "%s: monodis has fewer instructions than %zu", fixtures[f], count);
+                ck_assert_int_eq(json_integer_value(json_object_get(ins, "offset")), off);
+                /* 0xDC is endfinally, spelt endfault in a fault handler (III.3.35) */
+                ck_assert_str_eq(json_string_value(json_object_get(ins, "opcode")),
+                                 strcmp(op, "endfault") == 0 ? "endfinally" : op);
+                /* offset, opcode and operand put back together are the listing's line */
+                char back[512];
+                const char *operand = json_string_value(json_object_get(ins, "operand"));
+                snprintf(back, sizeof back, "IL_%04x: %s%s%s\n", off,
+                         json_string_value(json_object_get(ins, "opcode")), operand ? " " : "",
+                         operand ? operand : "");
+                ck_assert_msg(text && strstr(text, back), "%s: '%s' not in:\n%s", fixtures[f], back,
+                              text);
+                line = strtok_r(NULL, "\n", &save);
+                count++;
+            }
+        }
+        for (; line; line = strtok_r(NULL, "\n", &save)) {
+            unsigned off;
+            char op[32];
+            ck_assert_msg(!(sscanf(line, " IL_%4x: %31s", &off, op) == 2 && op[0] != 'I'),
+                          "%s: monodis lists more instructions: %s", fixtures[f], line);
+        }
+        ck_assert_uint_gt(count, 0);
+        json_decref(o);
+        fx_result_free(&m);
+        fx_result_free(&r);
+        fx_result_free(&t);
+    }
+}
+END_TEST
+
 /* Native code through Capstone against objdump on the same ELF symbol. */
 START_TEST(native_matches_objdump)
 {
@@ -332,16 +431,96 @@ START_TEST(native_matches_objdump)
 }
 END_TEST
 
+/* A method's precompiled code (ReadyToRun fixture), named the three ways `dis` takes a
+ * method: the listing starts at the RVA crossgen2's perfmap gives, and its instruction
+ * bytes, in order, are the file's bytes of the whole method (main code and funclets,
+ * perfmap size), which makes every instruction the right length too. */
+START_TEST(native_method_matches_the_perfmap)
+{
+    char r2r_dll[4096];
+    if (!fx_r2r_fixture(r2r_dll, sizeof r2r_dll)) {
+        ck_assert(!fx_is_ci());
+        return;
+    }
+    fx_perf_line lines[256];
+    int n = fx_read_perfmap(lines, 256);
+    ck_assert_int_gt(n, 0);
+    const fx_perf_line *guarded = NULL;
+    for (int i = 0; i < n; i++)
+        if (strstr(lines[i].name, "::Guarded("))
+            guarded = &lines[i];
+    ck_assert_ptr_nonnull(guarded);
+    ilg_image *img;
+    const ilg_metadata *md;
+    ilg_image_info ii;
+    const uint8_t *file;
+    size_t file_size;
+    uint64_t off;
+    ck_assert_int_eq(ilg_image_open(r2r_dll, NULL, &img), ILG_OK);
+    ck_assert_int_eq(ilg_image_metadata(img, &md), ILG_OK);
+    ilg_image_get_info(img, &ii);
+    ck_assert_int_eq(ilg_image_file_bytes(img, &file, &file_size), ILG_OK);
+    ck_assert_int_eq(ilg_image_rva_to_offset(img, guarded->rva, &off), ILG_OK);
+    uint32_t rid = 0;
+    for (uint32_t r = 1; r <= ilg_md_row_count(md, ILG_TBL_MethodDef) && !rid; r++) {
+        char name[512];
+        ck_assert_int_eq(ilg_md_method_name(md, r, name, sizeof name, NULL), ILG_OK);
+        if (strstr(name, "::Guarded("))
+            rid = r;
+    }
+    char token[16], row[16];
+    snprintf(token, sizeof token, "0x%08x", 0x06000000u | rid);
+    snprintf(row, sizeof row, "%u", rid);
+    const char *const ways[] = { "Calc::Guarded", token, row };
+    for (size_t w = 0; w < 3; w++) {
+        fx_result r = run("dis", "--native", ways[w], r2r_dll);
+        ck_assert_msg(r.status == 0, "dis --native %s: %s", ways[w], r.err);
+        char first[32];
+        snprintf(first, sizeof first, "%#llx:", (unsigned long long)(ii.preferred_base + guarded->rva));
+        ck_assert_msg(strstr(r.out, first) != NULL, "no instruction at %s:\n%s", first, r.out);
+        /* The hex column of every instruction line, concatenated. */
+        uint32_t got = 0;
+        char *save = NULL;
+        for (char *line = strtok_r(r.out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+            unsigned long long addr;
+            char hex[64];
+            if (sscanf(line, " %llx: %63s", &addr, hex) != 2)
+                continue;
+            ck_assert_uint_eq(addr, ii.preferred_base + guarded->rva + got);
+            for (size_t k = 0; hex[k] && hex[k + 1]; k += 2) {
+                unsigned byte;
+                ck_assert_int_eq(sscanf(hex + k, "%2x", &byte), 1);
+                ck_assert_msg(got < guarded->size && file[off + got] == byte,
+                              "byte %u of Guarded: listed 0x%02x, file 0x%02x", got, byte,
+                              got < guarded->size ? file[off + got] : 0);
+                got++;
+            }
+        }
+        ck_assert_uint_eq(got, guarded->size);
+        fx_result_free(&r);
+    }
+    ilg_image_close(img);
+    fx_result r = run("dis", "--native", "NoSuchMethod", r2r_dll);
+    ck_assert_int_eq(r.status, 1);
+    fx_result_free(&r);
+    r = run("dis", "--native", "0x06FFFFFF", r2r_dll);
+    ck_assert_int_eq(r.status, 2);
+    fx_result_free(&r);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("ilbody_cli");
     TCase *tc = tcase_create("cli");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, dis_matches_the_source);
+    tcase_add_test(tc, dis_json_matches_monodis);
     tcase_add_test(tc, verify_lists_every_finding);
     tcase_add_test(tc, roundtrip_counts);
     tcase_add_test(tc, usage_and_input_errors);
     tcase_add_test(tc, native_matches_objdump);
+    tcase_add_test(tc, native_method_matches_the_perfmap);
     suite_add_tcase(s, tc);
     return s;
 }

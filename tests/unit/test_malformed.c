@@ -17,7 +17,7 @@
 #include "ilgraft/metadata.h"
 #include "unit/fixture_util.h"
 
-typedef enum stage { STAGE_OPEN, STAGE_METADATA, STAGE_BODY, STAGE_VALID } stage;
+typedef enum stage { STAGE_OPEN, STAGE_METADATA, STAGE_BODY, STAGE_R2R, STAGE_VALID } stage;
 
 typedef struct entry {
     char file[128];
@@ -44,8 +44,8 @@ static bool status_by_name(const char *name, ilg_status *out)
 
 static bool stage_by_name(const char *name, stage *out)
 {
-    static const char *const names[] = { "open", "metadata", "body", "valid" };
-    for (int i = 0; i < 4; i++)
+    static const char *const names[] = { "open", "metadata", "body", "r2r", "valid" };
+    for (int i = 0; i < 5; i++)
         if (strcmp(names[i], name) == 0) {
             *out = (stage)i;
             return true;
@@ -160,18 +160,21 @@ START_TEST(test_manifest_shape)
 }
 END_TEST
 
-/* Every loader check code in errors.def (PE, ELF, CLI header, metadata, method body)
- * has at least one image. E_MD_BAD_SIG belongs to signature decoding (not one of these
- * stages) and E_CLI_ABSENT is what the valid native PE must give at the metadata stage. */
+/* Every loader check code in errors.def (PE, ELF, CLI header, metadata, method body,
+ * ReadyToRun) has at least one image. E_MD_BAD_SIG belongs to signature decoding (not
+ * one of these stages), E_CLI_ABSENT is what the valid native PE must give at the
+ * metadata stage and E_R2R_ABSENT what IL-only images give at the r2r stage. */
 START_TEST(test_manifest_covers_every_check)
 {
-    static const char *const prefixes[] = { "E_PE_", "E_ELF_", "E_CLI_", "E_MD_", "E_BODY_" };
+    static const char *const prefixes[] = { "E_PE_", "E_ELF_", "E_CLI_", "E_MD_", "E_BODY_",
+                                            "E_R2R_" };
     for (int s = 0; s < ILG_STATUS_COUNT; s++) {
         const char *name = ilg_status_name((ilg_status)s);
         bool loader_check = false;
         for (size_t p = 0; p < sizeof prefixes / sizeof prefixes[0]; p++)
             loader_check |= strncmp(name, prefixes[p], strlen(prefixes[p])) == 0;
-        if (!loader_check || s == ILG_E_MD_BAD_SIG || s == ILG_E_CLI_ABSENT)
+        if (!loader_check || s == ILG_E_MD_BAD_SIG || s == ILG_E_CLI_ABSENT ||
+            s == ILG_E_R2R_ABSENT)
             continue;
         bool covered = false;
         for (int i = 0; i < entry_count && !covered; i++)
@@ -206,7 +209,7 @@ START_TEST(test_valid_images_per_binutils)
                           r->out);
             const char *load = strstr(r->out, "\n  LOAD ");
             ck_assert_msg(load && !strstr(load + 1, "\n  LOAD "), "%s", r->out);
-        } else {
+        } else if (strstr(e->file, ".dll")) {
             const char *argv[] = { "objdump", "-p", path, NULL };
             ck_assert(fx_run(argv, r));
             ck_assert_msg(r->exited && r->status == 0 && r->err_len == 0, "objdump on %s: %s", path,
@@ -215,6 +218,17 @@ START_TEST(test_valid_images_per_binutils)
             ck_assert_msg(strstr(r->out, "CLR Runtime Header") == NULL ||
                           strstr(r->out, "Entry e 0000000000000000 00000000 CLR Runtime Header"),
                           "%s has a CLI directory", path);
+        } else {
+            /* The IL base made ReadyToRun: still PE32 for i386 with its CLI directory, and
+             * one more section, which objdump lists. */
+            const char *argv[] = { "objdump", "-p", "-h", path, NULL };
+            ck_assert(fx_run(argv, r));
+            ck_assert_msg(r->exited && r->status == 0 && r->err_len == 0, "objdump on %s: %s", path,
+                          r->err);
+            ck_assert_msg(strstr(r->out, "pei-i386") && strstr(r->out, " .r2r "), "%s", r->out);
+            ck_assert_msg(strstr(r->out, "CLR Runtime Header") &&
+                          !strstr(r->out, "Entry e 00000000 00000000 CLR Runtime Header"),
+                          "%s has no CLI directory", path);
         }
     }
 }
@@ -287,6 +301,36 @@ START_TEST(test_entry)
     if (e->stage == STAGE_BODY)
         ck_assert_msg(failures >= 1, "%s (%s): every method body measured fine, expected %s",
                       e->file, e->desc, e->status_name);
+    if (e->stage == STAGE_BODY)
+        return;
+
+    /* ReadyToRun: IL-only images have none; the others must read (valid) or fail as
+     * listed, every time. */
+    const ilg_r2r *r2r = (const ilg_r2r *)sentinel;
+    ilg_md_info mi;
+    ck_assert_int_eq(ilg_md_get_info(md, &mi), ILG_OK);
+    ilg_clear_diag();
+    st = ilg_image_readytorun(img, &r2r);
+    if (e->stage == STAGE_R2R) {
+        ck_assert_msg(st == e->status, "%s (%s): ilg_image_readytorun gave %s, expected %s",
+                      e->file, e->desc, ilg_status_name(st), e->status_name);
+        ck_assert_ptr_eq(r2r, (const ilg_r2r *)sentinel);
+        check_diag(e, "ilg_image_readytorun");
+        char first[sizeof ilg_last_diag()->message];
+        snprintf(first, sizeof first, "%s", ilg_last_diag()->message);
+        ilg_clear_diag();
+        ck_assert_int_eq(ilg_image_readytorun(img, &r2r), e->status);
+        ck_assert_str_eq(ilg_last_diag()->message, first);
+        return;
+    }
+    if (!mi.managed_native_header_size) {
+        ck_assert_msg(st == ILG_E_R2R_ABSENT, "%s: IL-only image gave %s", e->file,
+                      ilg_status_name(st));
+        return;
+    }
+    ck_assert_msg(st == ILG_OK, "%s: ilg_image_readytorun failed: %s", e->file,
+                  ilg_last_diag()->message);
+    ck_assert_uint_gt(ilg_r2r_method_count(r2r), 0);
 }
 END_TEST
 

@@ -1,6 +1,7 @@
 /* test_metadata.c: the metadata reader on ilasm-built fixtures, with expectations taken
  * from the fixtures' IL source and the spec (body sizes count the instruction bytes the
- * source names), and on mscorlib against monodis. */
+ * source names), and on mscorlib against monodis; the ReadyToRun reader on the
+ * crossgen2-built fixture against crossgen2's own perfmap of it. */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +9,7 @@
 
 #include "ilgraft/metadata.h"
 #include "unit/fixture_util.h"
+
 
 static ilg_image *img;
 static const ilg_metadata *md;
@@ -38,7 +40,7 @@ START_TEST(root_streams_and_tables)
     ck_assert(!mi.uncompressed);
     ck_assert_uint_eq(mi.entry_point, 0x06000004); /* Main, the fourth method in calc.il */
     ck_assert_uint_eq(mi.rows[ILG_TBL_Module], 1);
-    ck_assert_uint_eq(mi.rows[ILG_TBL_MethodDef], 4);
+    ck_assert_uint_eq(mi.rows[ILG_TBL_MethodDef], 5); /* Add, Mul, .ctor, Main, Probe */
     ck_assert_uint_eq(mi.rows[ILG_TBL_Assembly], 1);
     ck_assert_uint_eq(ilg_md_row_count(md, ILG_TBL_TypeDef), 2); /* <Module> and Calc */
     const char *names[] = { "#~", "#Strings", "#US", "#GUID", "#Blob" };
@@ -103,7 +105,7 @@ END_TEST
 START_TEST(methods_names_and_bodies)
 {
     /* From calc.il: names, owners, and body sizes = the instruction bytes listed there
-     * (ldarg.0/ldarg.1/add/ret are one byte each; call is five; ldc.i4.2 one). */
+     * (ldarg.0/ldarg.1/add/ret are one byte each; call and ldstr are five; ldc.i4.2 one). */
     static const struct {
         const char *name;
         uint32_t code;
@@ -112,8 +114,9 @@ START_TEST(methods_names_and_bodies)
         { "int32 Calc::Mul(int32, int32)", 4 },
         { "instance void Calc::.ctor()", 7 },
         { "void Calc::Main()", 13 },
+        { "void Calc::Probe()", 11 },
     };
-    for (uint32_t rid = 1; rid <= 4; rid++) {
+    for (uint32_t rid = 1; rid <= 5; rid++) {
         char buf[256];
         ilg_method_info m;
         ilg_method_body b;
@@ -133,7 +136,7 @@ START_TEST(methods_names_and_bodies)
         ck_assert_ptr_eq(b.code, b.header + 1);
     }
     ilg_method_info m;
-    ck_assert_int_eq(ilg_md_method(md, 5, &m), ILG_E_RANGE);
+    ck_assert_int_eq(ilg_md_method(md, 6, &m), ILG_E_RANGE);
     ck_assert_int_eq(ilg_md_method(md, 0, &m), ILG_E_RANGE);
 }
 END_TEST
@@ -324,6 +327,181 @@ START_TEST(member_names_read_as_in_the_il_source)
 }
 END_TEST
 
+/* ---- ReadyToRun --------------------------------------------------------------------- */
+
+/* "Type::Method" of a name, generic arguments and signature dropped: "System.Int32
+ * Precompiled.Box`1[System.Int32]::Get()" and "instance int32 Precompiled.Box`1::Get()"
+ * both give "Precompiled.Box`1::Get". */
+static void type_and_method(const char *full, char *out, size_t size)
+{
+    const char *colons = strstr(full, "::");
+    ck_assert_ptr_nonnull(colons);
+    const char *start = colons;
+    while (start > full && start[-1] != ' ')
+        start--;
+    size_t n = 0;
+    int depth = 0;
+    for (const char *p = start; *p && *p != '(' && n + 1 < size; p++) {
+        if (*p == '[' || *p == '<')
+            depth++;
+        else if (*p == ']' || *p == '>')
+            depth--;
+        else if (depth == 0)
+            out[n++] = *p;
+    }
+    out[n] = 0;
+}
+
+static uint32_t rid_of(const ilg_metadata *m, const char *type_and_name)
+{
+    for (uint32_t rid = 1; rid <= ilg_md_row_count(m, ILG_TBL_MethodDef); rid++) {
+        char name[512], short_name[256];
+        ck_assert_int_eq(ilg_md_method_name(m, rid, name, sizeof name, NULL), ILG_OK);
+        type_and_method(name, short_name, sizeof short_name);
+        if (strcmp(short_name, type_and_name) == 0)
+            return rid;
+    }
+    ck_abort_msg("no method %s", type_and_name);
+    return 0;
+}
+
+/* Every method with precompiled code, MethodDef entries and instantiations alike, is at
+ * the RVA and of the size crossgen2 wrote in its perfmap (the main code and its
+ * funclets), under the same name, and the perfmap lists nothing else. */
+START_TEST(readytorun_fixture_matches_crossgen2_perfmap)
+{
+    char dll[4096];
+    if (!fx_r2r_fixture(dll, sizeof dll)) {
+        ck_assert(!fx_is_ci());
+        return;
+    }
+    fx_perf_line lines[256];
+    int read = fx_read_perfmap(lines, 256);
+    ck_assert_int_gt(read, 0);
+    const size_t nlines = (size_t)read;
+    const ilg_r2r *r2r;
+    ilg_r2r_info in;
+    ck_assert_int_eq(ilg_image_open(dll, NULL, &img), ILG_OK);
+    ck_assert_int_eq(ilg_image_metadata(img, &md), ILG_OK);
+    ck_assert_int_eq(ilg_image_readytorun(img, &r2r), ILG_OK);
+    ck_assert_int_eq(ilg_r2r_get_info(r2r, &in), ILG_OK);
+    ck_assert_msg(strncmp(in.compiler, "Crossgen2 ", 10) == 0, "compiler '%s'", in.compiler);
+    ck_assert_str_eq(in.os_name, "Linux");
+    ck_assert(in.machine == 0x8664 || in.machine == 0xAA64);
+    ck_assert_uint_eq(in.runtime_function_size, in.machine == 0x8664 ? 12 : 8);
+    ck_assert_uint_eq(in.methoddef_slots, ilg_md_row_count(md, ILG_TBL_MethodDef));
+    const uint32_t n = ilg_r2r_method_count(r2r);
+    ck_assert_uint_eq(n, nlines);
+    ck_assert_uint_eq(n, in.methoddef_entries + in.instance_entries);
+    for (uint32_t i = 0; i < n; i++) {
+        ilg_r2r_method_info m;
+        ck_assert_int_eq(ilg_r2r_method(r2r, i, &m), ILG_OK);
+        ck_assert_uint_eq(m.instance, i >= in.methoddef_entries);
+        fx_perf_line *l = NULL;
+        for (size_t k = 0; k < nlines && !l; k++)
+            if (lines[k].rva == m.code_rva)
+                l = &lines[k];
+        ck_assert_msg(l != NULL, "method 0x%08x at RVA 0x%x is not in the perfmap", m.token, m.code_rva);
+        ck_assert_msg(!l->used && l->size == m.code_size, "%s: perfmap size %u, read %u (%s)",
+                      l->name, l->size, m.code_size, l->used ? "twice" : "once");
+        l->used = true;
+        char ours[512], a[256], b[256];
+        ck_assert_int_eq(ilg_md_method_name(md, m.token & 0xFFFFFF, ours, sizeof ours, NULL), ILG_OK);
+        type_and_method(ours, a, sizeof a);
+        type_and_method(l->name, b, sizeof b);
+        ck_assert_msg(strcmp(a, b) == 0, "RVA 0x%x: %s here, %s in the perfmap", m.code_rva, a, b);
+        ilg_r2r_function_info rf;
+        ck_assert_int_eq(ilg_r2r_runtime_function(r2r, m.runtime_function, &rf), ILG_OK);
+        ck_assert_uint_eq(rf.begin, m.code_rva);
+        ck_assert_uint_eq(rf.end - rf.begin, m.main_size);
+    }
+}
+END_TEST
+
+/* What the fixture's source makes of its methods (Program.cs): Guarded's catch and
+ * finally are two funclets after its main code; Twice and Box<T>.Plus inline Add; Sum
+ * touches nothing outside itself (no fixups), Main calls the console (fixups); generic
+ * Pick has no MethodDef entry, only instantiations. */
+START_TEST(readytorun_fixture_shapes)
+{
+    char dll[4096];
+    if (!fx_r2r_fixture(dll, sizeof dll)) {
+        ck_assert(!fx_is_ci());
+        return;
+    }
+    const ilg_r2r *r2r;
+    ilg_r2r_info in;
+    ilg_r2r_method_info m;
+    ck_assert_int_eq(ilg_image_open(dll, NULL, &img), ILG_OK);
+    ck_assert_int_eq(ilg_image_metadata(img, &md), ILG_OK);
+    ck_assert_int_eq(ilg_image_readytorun(img, &r2r), ILG_OK);
+    ck_assert_int_eq(ilg_r2r_get_info(r2r, &in), ILG_OK);
+    const uint32_t add = rid_of(md, "Precompiled.Calc::Add"), twice = rid_of(md, "Precompiled.Calc::Twice");
+    const uint32_t sum = rid_of(md, "Precompiled.Calc::Sum"), guarded = rid_of(md, "Precompiled.Calc::Guarded");
+    const uint32_t pick = rid_of(md, "Precompiled.Calc::Pick"), plus = rid_of(md, "Precompiled.Box`1::Plus");
+    const uint32_t main_rid = rid_of(md, "Precompiled.Program::Main");
+
+    ck_assert_int_eq(ilg_r2r_method_for_rid(r2r, guarded, &m), ILG_OK);
+    ck_assert_uint_eq(m.runtime_function_count, 3);
+    ck_assert_uint_lt(m.main_size, m.code_size);
+    ck_assert_int_eq(ilg_r2r_method_for_rid(r2r, sum, &m), ILG_OK);
+    ck_assert(!m.has_fixups && m.fixups_rva == 0);
+    ck_assert_int_eq(ilg_r2r_method_for_rid(r2r, main_rid, &m), ILG_OK);
+    ck_assert(m.has_fixups && m.fixups_rva != 0);
+    ck_assert_int_eq(ilg_r2r_method_for_rid(r2r, pick, &m), ILG_E_NOT_FOUND);
+    unsigned pick_instances = 0, plus_instances = 0;
+    for (uint32_t i = in.methoddef_entries; i < ilg_r2r_method_count(r2r); i++) {
+        ck_assert_int_eq(ilg_r2r_method(r2r, i, &m), ILG_OK);
+        ck_assert(m.instance && m.sig_size > 0 && m.entry_rva == m.sig_rva + m.sig_size);
+        ck_assert_uint_lt(m.bucket, in.instance_buckets);
+        if (m.token == (0x06000000u | pick)) {
+            pick_instances++;
+            ck_assert(m.sig_flags & ILG_R2R_SIG_METHOD_INSTANTIATION);
+        }
+        if (m.token == (0x06000000u | plus)) {
+            plus_instances++;
+            ck_assert(m.sig_flags & ILG_R2R_SIG_OWNER_TYPE);
+        }
+    }
+    ck_assert_uint_eq(pick_instances, 2);  /* Pick<int32> and the shared Pick<__Canon> */
+    ck_assert_uint_eq(plus_instances, 2);
+    bool twice_add = false, plus_add = false;
+    for (uint32_t i = 0; i < in.inline_count; i++) {
+        ilg_r2r_inline_info x;
+        ck_assert_int_eq(ilg_r2r_inline(r2r, i, &x), ILG_OK);
+        ck_assert(!x.inliner_cross_module && !x.inlinee_cross_module);
+        ck_assert_uint_eq(x.inliner_module, 0);
+        ck_assert_uint_ne(x.inliner, 0x06000000u | sum);
+        twice_add |= x.inliner == (0x06000000u | twice) && x.inlinee == (0x06000000u | add);
+        plus_add |= x.inliner == (0x06000000u | plus) && x.inlinee == (0x06000000u | add);
+    }
+    ck_assert(twice_add && plus_add);
+    ck_assert_int_eq(ilg_r2r_method(r2r, ilg_r2r_method_count(r2r), &m), ILG_E_RANGE);
+    ck_assert_int_eq(ilg_r2r_runtime_function(r2r, in.runtime_function_count, &(ilg_r2r_function_info){ 0 }),
+                     ILG_E_RANGE);
+}
+END_TEST
+
+/* Images without ReadyToRun code say so, every time; bad arguments are refused. */
+START_TEST(readytorun_absent_and_bad_arguments)
+{
+    const ilg_r2r *r2r = NULL;
+    ilg_image *elf;
+    char path[4096];
+    ck_assert_int_eq(ilg_image_readytorun(img, &r2r), ILG_E_R2R_ABSENT);
+    ck_assert_int_eq(ilg_image_readytorun(img, &r2r), ILG_E_R2R_ABSENT);
+    ck_assert_ptr_null(r2r);
+    ck_assert_int_eq(ilg_image_readytorun(NULL, &r2r), ILG_E_INVALID_ARG);
+    ck_assert_int_eq(ilg_image_readytorun(img, NULL), ILG_E_INVALID_ARG);
+    ck_assert_int_eq(ilg_r2r_get_info(NULL, &(ilg_r2r_info){ 0 }), ILG_E_INVALID_ARG);
+    ck_assert_uint_eq(ilg_r2r_method_count(NULL), 0);
+    fx_path(path, sizeof path, "libilgfix.so");
+    ck_assert_int_eq(ilg_image_open(path, NULL, &elf), ILG_OK);
+    ck_assert_int_eq(ilg_image_readytorun(elf, &r2r), ILG_E_R2R_ABSENT);
+    ilg_image_close(elf);
+}
+END_TEST
+
 static Suite *metadata_suite(void)
 {
     Suite *s = suite_create("metadata");
@@ -335,7 +513,13 @@ static Suite *metadata_suite(void)
     tcase_add_test(tc, methods_names_and_bodies);
     tcase_add_test(tc, call_shapes_from_signatures);
     tcase_add_test(tc, member_names_read_as_in_the_il_source);
+    tcase_add_test(tc, readytorun_absent_and_bad_arguments);
     suite_add_tcase(s, tc);
+    TCase *r2r = tcase_create("readytorun");
+    tcase_add_checked_fixture(r2r, NULL, teardown);
+    tcase_add_test(r2r, readytorun_fixture_matches_crossgen2_perfmap);
+    tcase_add_test(r2r, readytorun_fixture_shapes);
+    suite_add_tcase(s, r2r);
     TCase *other = tcase_create("other");
     tcase_set_timeout(other, 120);
     tcase_add_test(other, native_image_has_no_metadata);
