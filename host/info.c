@@ -225,9 +225,9 @@ static HRESULT info_QueryInterface(ICorProfilerInfo3 *This, REFIID riid, void **
 {
     if (!ppv)
         return E_POINTER;
-    if (ilg_guid_equal(riid, &IID_IUnknown) || ilg_guid_equal(riid, &IID_ICorProfilerInfo) ||
-        ilg_guid_equal(riid, &IID_ICorProfilerInfo2) ||
-        ilg_guid_equal(riid, &IID_ICorProfilerInfo3)) {
+    if (IsEqualGUID(riid, &IID_IUnknown) || IsEqualGUID(riid, &IID_ICorProfilerInfo) ||
+        IsEqualGUID(riid, &IID_ICorProfilerInfo2) ||
+        IsEqualGUID(riid, &IID_ICorProfilerInfo3)) {
         *ppv = This;
         This->lpVtbl->AddRef(This);
         return S_OK;

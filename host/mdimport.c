@@ -69,7 +69,7 @@ static HRESULT md_QueryInterface(IMetaDataImport *This, REFIID riid, void **ppv)
 {
     if (!ppv)
         return E_POINTER;
-    if (ilg_guid_equal(riid, &IID_IUnknown) || ilg_guid_equal(riid, &IID_IMetaDataImport)) {
+    if (IsEqualGUID(riid, &IID_IUnknown) || IsEqualGUID(riid, &IID_IMetaDataImport)) {
         *ppv = This;
         This->lpVtbl->AddRef(This);
         return S_OK;

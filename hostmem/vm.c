@@ -16,7 +16,7 @@ static HRESULT mgr_QueryInterface(IHostMemoryManager *iface, REFIID riid, void *
 {
     if (!ppv)
         return E_POINTER;
-    if (riid && (ilg_guid_equal(riid, &IID_IUnknown) || ilg_guid_equal(riid, &IID_IHostMemoryManager))) {
+    if (riid && (IsEqualGUID(riid, &IID_IUnknown) || IsEqualGUID(riid, &IID_IHostMemoryManager))) {
         *ppv = iface;
         iface->lpVtbl->AddRef(iface);
         return S_OK;

@@ -23,8 +23,10 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "ilgraft/com.h"
 #include "ilgraft/common.h"
 #include "ilgraft/corprof.h"
+#include "ilgraft/hostmem.h"
 #include "ilgraft/save.h"
 
 #ifdef __cplusplus

@@ -12,7 +12,7 @@
 
 /* {1F6E4A2B-3C5D-4E7F-8091-A2B3C4D5E6F7}: every test profiler's CLSID. */
 static const CLSID CLSID_IlgTestProfiler =
-    ILG_GUID_INIT(0x1F6E4A2B, 0x3C5D, 0x4E7F, 0x80, 0x91, 0xA2, 0xB3, 0xC4, 0xD5, 0xE6, 0xF7);
+    COM_GUID_INIT(0x1F6E4A2B, 0x3C5D, 0x4E7F, 0x80, 0x91, 0xA2, 0xB3, 0xC4, 0xD5, 0xE6, 0xF7);
 
 typedef struct prof_object {
     ICorProfilerCallback3 iface;
@@ -95,9 +95,9 @@ static HRESULT cb_QueryInterface(ICorProfilerCallback3 *This, REFIID riid, void 
 {
     if (!ppv)
         return E_POINTER;
-    if (ilg_guid_equal(riid, &IID_IUnknown) || ilg_guid_equal(riid, &IID_ICorProfilerCallback) ||
-        ilg_guid_equal(riid, &IID_ICorProfilerCallback2) ||
-        (ilg_guid_equal(riid, &IID_ICorProfilerCallback3) &&
+    if (IsEqualGUID(riid, &IID_IUnknown) || IsEqualGUID(riid, &IID_ICorProfilerCallback) ||
+        IsEqualGUID(riid, &IID_ICorProfilerCallback2) ||
+        (IsEqualGUID(riid, &IID_ICorProfilerCallback3) &&
          !(prof_test_hooks.refuse_callback3 && prof_test_hooks.refuse_callback3()))) {
         *ppv = This;
         This->lpVtbl->AddRef(This);
@@ -235,7 +235,7 @@ static HRESULT cf_QueryInterface(IClassFactory *This, REFIID riid, void **ppv)
 {
     if (!ppv)
         return E_POINTER;
-    if (ilg_guid_equal(riid, &IID_IUnknown) || ilg_guid_equal(riid, &IID_IClassFactory)) {
+    if (IsEqualGUID(riid, &IID_IUnknown) || IsEqualGUID(riid, &IID_IClassFactory)) {
         *ppv = This;
         return S_OK;
     }
@@ -293,7 +293,7 @@ PROF_EXPORT HRESULT DllGetClassObject(REFCLSID rclsid, REFIID riid, void **ppv)
     if (!ppv)
         return E_POINTER;
     *ppv = NULL;
-    if (!ilg_guid_equal(rclsid, &CLSID_IlgTestProfiler))
+    if (!IsEqualGUID(rclsid, &CLSID_IlgTestProfiler))
         return CLASS_E_CLASSNOTAVAILABLE;
     return cf_QueryInterface(&factory, riid, ppv);
 }
