@@ -326,7 +326,7 @@ ILG_API ilg_status ilg_host_load_profiler(ilg_host *host, const char *path, cons
 
     ilg__host_enter_callback(host, "Initialize");
     host->initializing = true;
-    hr = cb3->lpVtbl->Initialize(cb3, (IUnknown *)&host->info);
+    hr = cb3->lpVtbl->Initialize(cb3, (IUnknown *)&host->ICorProfilerInfo3_iface);
     host->initializing = false;
     if (FAILED(hr)) {
         host_log(host,

@@ -63,7 +63,7 @@ typedef struct host_inst {
 } host_inst;
 
 typedef struct host_mdimport {
-    IMetaDataImport iface;
+    IMetaDataImport IMetaDataImport_iface;
     _Atomic ULONG refs;          /* references the profiler holds */
     host_module *module;
 } host_mdimport;
@@ -113,7 +113,7 @@ typedef enum host_pass { HOST_PASS_FIRST = 0, HOST_PASS_OSR, HOST_PASS_TIER1 } h
 extern _Thread_local host_worker *ilg__host_worker;
 
 struct ilg_host {
-    ICorProfilerInfo3 info;      /* the object handed to Initialize */
+    ICorProfilerInfo3 ICorProfilerInfo3_iface; /* the object handed to Initialize */
     _Atomic ULONG info_refs;
     IHostMemoryManager *memory;
     IHostMalloc *heap;

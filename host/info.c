@@ -8,9 +8,9 @@
 #define ILG__WANT_INFO_STUBS
 #include "stubs.inc"
 
-static ilg_host *impl_from_info(ICorProfilerInfo3 *iface)
+static ilg_host *impl_from_ICorProfilerInfo3(ICorProfilerInfo3 *iface)
 {
-    return (ilg_host *)((char *)iface - offsetof(ilg_host, info));
+    return (ilg_host *)((char *)iface - offsetof(ilg_host, ICorProfilerInfo3_iface));
 }
 
 /* ---- lookups and strings ------------------------------------------------------------ */
@@ -238,14 +238,14 @@ static HRESULT info_QueryInterface(ICorProfilerInfo3 *This, REFIID riid, void **
 
 static ULONG info_AddRef(ICorProfilerInfo3 *This)
 {
-    return atomic_fetch_add(&impl_from_info(This)->info_refs, 1) + 1;
+    return atomic_fetch_add(&impl_from_ICorProfilerInfo3(This)->info_refs, 1) + 1;
 }
 
 /* The object is part of the host: references are counted (so a test can see a
  * profiler that forgets to Release) but the memory goes with ilg_host_free. */
 static ULONG info_Release(ICorProfilerInfo3 *This)
 {
-    return ilg__host_unref(&impl_from_info(This)->info_refs);
+    return ilg__host_unref(&impl_from_ICorProfilerInfo3(This)->info_refs);
 }
 
 /* ---- event mask --------------------------------------------------------------------- */
@@ -254,13 +254,13 @@ static HRESULT info_GetEventMask(ICorProfilerInfo3 *This, DWORD *pdwEvents)
 {
     if (!pdwEvents)
         return E_INVALIDARG;
-    *pdwEvents = impl_from_info(This)->event_mask;
+    *pdwEvents = impl_from_ICorProfilerInfo3(This)->event_mask;
     return S_OK;
 }
 
 static HRESULT info_SetEventMask(ICorProfilerInfo3 *This, DWORD dwEvents)
 {
-    ilg_host *h = impl_from_info(This);
+    ilg_host *h = impl_from_ICorProfilerInfo3(This);
     /* CoreCLR: outside Initialize the immutable flags must stay as they are (E_FAIL). */
     if (!h->initializing &&
         (dwEvents & COR_PRF_MONITOR_IMMUTABLE) != (h->event_mask & COR_PRF_MONITOR_IMMUTABLE))
@@ -274,7 +274,7 @@ static HRESULT info_SetEventMask(ICorProfilerInfo3 *This, DWORD dwEvents)
 static HRESULT info_GetFunctionInfo(ICorProfilerInfo3 *This, FunctionID functionId,
                                     ClassID *pClassId, ModuleID *pModuleId, mdToken *pToken)
 {
-    host_method *meth = ilg__host_find_method(impl_from_info(This), functionId);
+    host_method *meth = ilg__host_find_method(impl_from_ICorProfilerInfo3(This), functionId);
     if (!meth)
         return E_INVALIDARG;
     /* Classes are not emulated: no ClassID (as CoreCLR gives for shared generic code). */
@@ -290,7 +290,7 @@ static HRESULT info_GetFunctionInfo(ICorProfilerInfo3 *This, FunctionID function
 static HRESULT info_GetFunctionFromToken(ICorProfilerInfo3 *This, ModuleID moduleId, mdToken token,
                                          FunctionID *pFunctionId)
 {
-    host_module *m = ilg__host_find_module(impl_from_info(This), moduleId);
+    host_module *m = ilg__host_find_module(impl_from_ICorProfilerInfo3(This), moduleId);
     uint32_t rid;
     if (!m || !pFunctionId || !(rid = ilg__host_method_rid(m, token)))
         return E_INVALIDARG;
@@ -303,7 +303,7 @@ static HRESULT info_GetFunctionFromToken(ICorProfilerInfo3 *This, ModuleID modul
 
 static HRESULT importer_for(host_module *m, REFIID riid, IUnknown **ppOut)
 {
-    IMetaDataImport *imp = &m->importer.iface;
+    IMetaDataImport *imp = &m->importer.IMetaDataImport_iface;
     return imp->lpVtbl->QueryInterface(imp, riid, (void **)ppOut);
 }
 
@@ -311,7 +311,7 @@ static HRESULT info_GetTokenAndMetaDataFromFunction(ICorProfilerInfo3 *This, Fun
                                                     REFIID riid, IUnknown **ppImport,
                                                     mdToken *pToken)
 {
-    host_method *meth = ilg__host_find_method(impl_from_info(This), functionId);
+    host_method *meth = ilg__host_find_method(impl_from_ICorProfilerInfo3(This), functionId);
     HRESULT hr;
     if (!meth || !ppImport || !riid)
         return E_INVALIDARG;
@@ -326,7 +326,7 @@ static HRESULT info_GetModuleInfo(ICorProfilerInfo3 *This, ModuleID moduleId,
                                   LPCBYTE *ppBaseLoadAddress, ULONG cchName, ULONG *pcchName,
                                   WCHAR szName[], AssemblyID *pAssemblyId)
 {
-    host_module *m = ilg__host_find_module(impl_from_info(This), moduleId);
+    host_module *m = ilg__host_find_module(impl_from_ICorProfilerInfo3(This), moduleId);
     HRESULT hr;
     if (!m)
         return E_INVALIDARG;
@@ -342,7 +342,7 @@ static HRESULT info_GetModuleInfo(ICorProfilerInfo3 *This, ModuleID moduleId,
 static HRESULT info_GetModuleMetaData(ICorProfilerInfo3 *This, ModuleID moduleId, DWORD dwOpenFlags,
                                       REFIID riid, IUnknown **ppOut)
 {
-    host_module *m = ilg__host_find_module(impl_from_info(This), moduleId);
+    host_module *m = ilg__host_find_module(impl_from_ICorProfilerInfo3(This), moduleId);
     if (!m || !ppOut || !riid)
         return E_INVALIDARG;
     /* Read-only emulation: asking to write (ofWrite) gets no emitter. */
@@ -359,7 +359,7 @@ static HRESULT info_GetILFunctionBody(ICorProfilerInfo3 *This, ModuleID moduleId
                                       mdMethodDef methodId, LPCBYTE *ppMethodHeader,
                                       ULONG *pcbMethodSize)
 {
-    host_module *m = ilg__host_find_module(impl_from_info(This), moduleId);
+    host_module *m = ilg__host_find_module(impl_from_ICorProfilerInfo3(This), moduleId);
     uint32_t rid;
     if (!m || !(rid = ilg__host_method_rid(m, methodId)))
         return E_INVALIDARG;
@@ -376,7 +376,7 @@ static HRESULT info_GetILFunctionBody(ICorProfilerInfo3 *This, ModuleID moduleId
 static HRESULT info_GetILFunctionBodyAllocator(ICorProfilerInfo3 *This, ModuleID moduleId,
                                                IMethodMalloc **ppMalloc)
 {
-    host_module *m = ilg__host_find_module(impl_from_info(This), moduleId);
+    host_module *m = ilg__host_find_module(impl_from_ICorProfilerInfo3(This), moduleId);
     if (!m || !ppMalloc)
         return E_INVALIDARG;
     if (ilg_arena_method_malloc(m->arena, ppMalloc) != ILG_OK)
@@ -486,7 +486,7 @@ static HRESULT check_again(ilg_host *h, const host_worker *w, host_method *meth,
 static HRESULT info_SetILFunctionBody(ICorProfilerInfo3 *This, ModuleID moduleId,
                                       mdMethodDef methodid, LPCBYTE pbNewILMethodHeader)
 {
-    ilg_host *h = impl_from_info(This);
+    ilg_host *h = impl_from_ICorProfilerInfo3(This);
     host_module *m = ilg__host_find_module(h, moduleId);
     host_worker *w = ilg__host_worker;
     size_t avail = 0;
@@ -570,7 +570,7 @@ static HRESULT info_GetAppDomainInfo(ICorProfilerInfo3 *This, AppDomainID appDom
                                      ULONG cchName, ULONG *pcchName, WCHAR szName[],
                                      ProcessID *pProcessId)
 {
-    ilg_host *h = impl_from_info(This);
+    ilg_host *h = impl_from_ICorProfilerInfo3(This);
     HRESULT hr;
     if (appDomainId != (AppDomainID)&h->domain)
         return E_INVALIDARG;
@@ -585,7 +585,7 @@ static HRESULT info_GetAssemblyInfo(ICorProfilerInfo3 *This, AssemblyID assembly
                                     ULONG *pcchName, WCHAR szName[], AppDomainID *pAppDomainId,
                                     ModuleID *pModuleId)
 {
-    ilg_host *h = impl_from_info(This);
+    ilg_host *h = impl_from_ICorProfilerInfo3(This);
     host_module *m = find_assembly(h, assemblyId);
     const char *name = NULL;
     uint32_t idx;
@@ -610,7 +610,7 @@ static HRESULT info_GetCurrentThreadID(ICorProfilerInfo3 *This, ThreadID *pThrea
 {
     if (!pThreadId)
         return E_INVALIDARG;
-    ilg_host *h = impl_from_info(This);
+    ilg_host *h = impl_from_ICorProfilerInfo3(This);
     host_worker *w = ilg__host_worker;
     *pThreadId = w && w->host == h ? w->id : (ThreadID)&h->thread;
     return S_OK;
@@ -622,7 +622,7 @@ static HRESULT info_GetCurrentThreadID(ICorProfilerInfo3 *This, ThreadID *pThrea
 static HRESULT info_GetThreadInfo(ICorProfilerInfo3 *This, ThreadID threadId,
                                   DWORD *pdwWin32ThreadId)
 {
-    ilg_host *h = impl_from_info(This);
+    ilg_host *h = impl_from_ICorProfilerInfo3(This);
     if (!pdwWin32ThreadId)
         return E_INVALIDARG;
     host_worker *ws = atomic_load(&h->run_workers);
@@ -663,5 +663,5 @@ static const ICorProfilerInfo3Vtbl info_vtbl = { .QueryInterface = info_QueryInt
 
 void ilg__host_info_init(ilg_host *host)
 {
-    host->info.lpVtbl = &info_vtbl;
+    host->ICorProfilerInfo3_iface.lpVtbl = &info_vtbl;
 }

@@ -15,19 +15,19 @@ typedef struct md_enum {
     uint32_t first, count, pos;
 } md_enum;
 
-static host_mdimport *impl_from_import(IMetaDataImport *iface)
+static host_mdimport *impl_from_IMetaDataImport(IMetaDataImport *iface)
 {
-    return (host_mdimport *)((char *)iface - offsetof(host_mdimport, iface));
+    return (host_mdimport *)((char *)iface - offsetof(host_mdimport, IMetaDataImport_iface));
 }
 
 static const ilg_metadata *md_of(IMetaDataImport *This)
 {
-    return impl_from_import(This)->module->md;
+    return impl_from_IMetaDataImport(This)->module->md;
 }
 
 static IHostMalloc *heap_of(IMetaDataImport *This)
 {
-    return impl_from_import(This)->module->host->heap;
+    return impl_from_IMetaDataImport(This)->module->host->heap;
 }
 
 static HRESULT md_name_out(const char *text, WCHAR *buf, ULONG cch, ULONG *pch)
@@ -80,14 +80,14 @@ static HRESULT md_QueryInterface(IMetaDataImport *This, REFIID riid, void **ppv)
 
 static ULONG md_AddRef(IMetaDataImport *This)
 {
-    return atomic_fetch_add(&impl_from_import(This)->refs, 1) + 1;
+    return atomic_fetch_add(&impl_from_IMetaDataImport(This)->refs, 1) + 1;
 }
 
 /* Part of its module's record (freed with the host); the count shows what the
  * profiler still holds. */
 static ULONG md_Release(IMetaDataImport *This)
 {
-    return ilg__host_unref(&impl_from_import(This)->refs);
+    return ilg__host_unref(&impl_from_IMetaDataImport(This)->refs);
 }
 
 /* ---- enumerations ------------------------------------------------------------------- */
@@ -416,7 +416,7 @@ static const IMetaDataImportVtbl md_vtbl = { .QueryInterface = md_QueryInterface
 
 void ilg__host_mdimport_init(host_module *m)
 {
-    m->importer.iface.lpVtbl = &md_vtbl;
+    m->importer.IMetaDataImport_iface.lpVtbl = &md_vtbl;
     m->importer.module = m;
     m->importer.refs = 0;
 }
