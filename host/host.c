@@ -63,6 +63,13 @@ void ilg__host_enter_callback(ilg_host *host, const char *name)
     pthread_mutex_unlock(&host->lock);
 }
 
+void ilg__host_trace_stub(ilg_host *host, const char *iface, const char *method)
+{
+    pthread_mutex_lock(&host->lock);
+    host_log(host, "%s::%s: not implemented", iface, method);
+    pthread_mutex_unlock(&host->lock);
+}
+
 ILG_API ilg_status ilg_host_new(const ilg_host_options *opts, ilg_host **out)
 {
     IHostMemoryManager *mem = NULL;

@@ -176,6 +176,37 @@ static inline pthread_mutex_t *ilg__host_method_lock(const host_method *meth)
     return &h->method_locks[((uintptr_t)meth / sizeof *meth) % n].m;
 }
 
+/* ---- Entry into the host from the profiler -------------------------------------------
+ * The first statement of every ICorProfilerInfo3 and IMetaDataImport method the host
+ * gives a profiler, implemented or stub, in the manner of CoreCLR's
+ * PROFILER_TO_CLR_ENTRYPOINT_* macros: HOST_ENTRY(host, interface, method) returns from
+ * the method with the HRESULT ilg__host_entry gives when that is not S_OK;
+ * HOST_STUB_ENTRY does the same for a method the host does not implement, which is
+ * traced under --trace ("ICorProfilerInfo3::GetClassFromObject: not implemented");
+ * the _NORESULT forms are for methods that return no HRESULT (AddRef, Release,
+ * CloseEnum, IsValidToken), which cannot refuse. ilg__host_entry is the one place for
+ * CoreCLR's call-legality rules (only inside a callback, only during Initialize, not
+ * after detach: docs/profiler.md); the host accepts every call so far. */
+void ilg__host_trace_stub(ilg_host *host, const char *iface, const char *method);
+static inline HRESULT ilg__host_entry(ilg_host *host, const char *iface, const char *method,
+                                      bool stub)
+{
+    if (stub && host->trace)
+        ilg__host_trace_stub(host, iface, method);
+    return S_OK;
+}
+#define HOST_ENTRY_AS(host, iface, method, stub)                                           \
+    do {                                                                                   \
+        HRESULT host_entry_hr_ = ilg__host_entry((host), (iface), (method), (stub));        \
+        if (host_entry_hr_ != S_OK)                                                        \
+            return host_entry_hr_;                                                         \
+    } while (0)
+#define HOST_ENTRY(host, iface, method) HOST_ENTRY_AS(host, iface, method, false)
+#define HOST_STUB_ENTRY(host, iface, method) HOST_ENTRY_AS(host, iface, method, true)
+#define HOST_ENTRY_NORESULT(host, iface, method) ((void)ilg__host_entry((host), (iface), (method), false))
+#define HOST_STUB_ENTRY_NORESULT(host, iface, method)                                      \
+    ((void)ilg__host_entry((host), (iface), (method), true))
+
 /* info.c */
 void ilg__host_info_init(ilg_host *host);
 /* Checks id against the live records; NULL when it is not one of them. */

@@ -5,13 +5,19 @@
 
 #include "host_private.h"
 
-#define ILG__WANT_INFO_STUBS
-#include "stubs.inc"
-
 static ilg_host *impl_from_ICorProfilerInfo3(ICorProfilerInfo3 *iface)
 {
     return (ilg_host *)((char *)iface - offsetof(ilg_host, ICorProfilerInfo3_iface));
 }
+
+/* Every method's first statement (host_private.h, "Entry into the host"). */
+#define INFO_ENTRY(This, method) HOST_ENTRY(impl_from_ICorProfilerInfo3(This), "ICorProfilerInfo3", method)
+#define INFO_ENTRY_NORESULT(This, method)                                                   \
+    HOST_ENTRY_NORESULT(impl_from_ICorProfilerInfo3(This), "ICorProfilerInfo3", method)
+#define ILG__INFO_STUB_ENTER(This, method)                                                  \
+    HOST_STUB_ENTRY(impl_from_ICorProfilerInfo3(This), "ICorProfilerInfo3", method)
+#define ILG__WANT_INFO_STUBS
+#include "stubs.inc"
 
 /* ---- lookups and strings ------------------------------------------------------------ */
 
@@ -223,6 +229,7 @@ static HRESULT name_out(const char *text, ULONG cch, ULONG *pch, WCHAR *buf)
 
 static HRESULT info_QueryInterface(ICorProfilerInfo3 *This, REFIID riid, void **ppv)
 {
+    INFO_ENTRY(This, "QueryInterface");
     if (!ppv)
         return E_POINTER;
     if (IsEqualGUID(riid, &IID_IUnknown) || IsEqualGUID(riid, &IID_ICorProfilerInfo) ||
@@ -238,6 +245,7 @@ static HRESULT info_QueryInterface(ICorProfilerInfo3 *This, REFIID riid, void **
 
 static ULONG info_AddRef(ICorProfilerInfo3 *This)
 {
+    INFO_ENTRY_NORESULT(This, "AddRef");
     return atomic_fetch_add(&impl_from_ICorProfilerInfo3(This)->info_refs, 1) + 1;
 }
 
@@ -245,6 +253,7 @@ static ULONG info_AddRef(ICorProfilerInfo3 *This)
  * profiler that forgets to Release) but the memory goes with ilg_host_free. */
 static ULONG info_Release(ICorProfilerInfo3 *This)
 {
+    INFO_ENTRY_NORESULT(This, "Release");
     return ilg__host_unref(&impl_from_ICorProfilerInfo3(This)->info_refs);
 }
 
@@ -252,6 +261,7 @@ static ULONG info_Release(ICorProfilerInfo3 *This)
 
 static HRESULT info_GetEventMask(ICorProfilerInfo3 *This, DWORD *pdwEvents)
 {
+    INFO_ENTRY(This, "GetEventMask");
     if (!pdwEvents)
         return E_INVALIDARG;
     *pdwEvents = impl_from_ICorProfilerInfo3(This)->event_mask;
@@ -260,6 +270,7 @@ static HRESULT info_GetEventMask(ICorProfilerInfo3 *This, DWORD *pdwEvents)
 
 static HRESULT info_SetEventMask(ICorProfilerInfo3 *This, DWORD dwEvents)
 {
+    INFO_ENTRY(This, "SetEventMask");
     ilg_host *h = impl_from_ICorProfilerInfo3(This);
     /* CoreCLR: outside Initialize the immutable flags must stay as they are (E_FAIL). */
     if (!h->initializing &&
@@ -274,6 +285,7 @@ static HRESULT info_SetEventMask(ICorProfilerInfo3 *This, DWORD dwEvents)
 static HRESULT info_GetFunctionInfo(ICorProfilerInfo3 *This, FunctionID functionId,
                                     ClassID *pClassId, ModuleID *pModuleId, mdToken *pToken)
 {
+    INFO_ENTRY(This, "GetFunctionInfo");
     host_method *meth = ilg__host_find_method(impl_from_ICorProfilerInfo3(This), functionId);
     if (!meth)
         return E_INVALIDARG;
@@ -290,6 +302,7 @@ static HRESULT info_GetFunctionInfo(ICorProfilerInfo3 *This, FunctionID function
 static HRESULT info_GetFunctionFromToken(ICorProfilerInfo3 *This, ModuleID moduleId, mdToken token,
                                          FunctionID *pFunctionId)
 {
+    INFO_ENTRY(This, "GetFunctionFromToken");
     host_module *m = ilg__host_find_module(impl_from_ICorProfilerInfo3(This), moduleId);
     uint32_t rid;
     if (!m || !pFunctionId || !(rid = ilg__host_method_rid(m, token)))
@@ -311,6 +324,7 @@ static HRESULT info_GetTokenAndMetaDataFromFunction(ICorProfilerInfo3 *This, Fun
                                                     REFIID riid, IUnknown **ppImport,
                                                     mdToken *pToken)
 {
+    INFO_ENTRY(This, "GetTokenAndMetaDataFromFunction");
     host_method *meth = ilg__host_find_method(impl_from_ICorProfilerInfo3(This), functionId);
     HRESULT hr;
     if (!meth || !ppImport || !riid)
@@ -326,6 +340,7 @@ static HRESULT info_GetModuleInfo(ICorProfilerInfo3 *This, ModuleID moduleId,
                                   LPCBYTE *ppBaseLoadAddress, ULONG cchName, ULONG *pcchName,
                                   WCHAR szName[], AssemblyID *pAssemblyId)
 {
+    INFO_ENTRY(This, "GetModuleInfo");
     host_module *m = ilg__host_find_module(impl_from_ICorProfilerInfo3(This), moduleId);
     HRESULT hr;
     if (!m)
@@ -342,6 +357,7 @@ static HRESULT info_GetModuleInfo(ICorProfilerInfo3 *This, ModuleID moduleId,
 static HRESULT info_GetModuleMetaData(ICorProfilerInfo3 *This, ModuleID moduleId, DWORD dwOpenFlags,
                                       REFIID riid, IUnknown **ppOut)
 {
+    INFO_ENTRY(This, "GetModuleMetaData");
     host_module *m = ilg__host_find_module(impl_from_ICorProfilerInfo3(This), moduleId);
     if (!m || !ppOut || !riid)
         return E_INVALIDARG;
@@ -359,6 +375,7 @@ static HRESULT info_GetILFunctionBody(ICorProfilerInfo3 *This, ModuleID moduleId
                                       mdMethodDef methodId, LPCBYTE *ppMethodHeader,
                                       ULONG *pcbMethodSize)
 {
+    INFO_ENTRY(This, "GetILFunctionBody");
     host_module *m = ilg__host_find_module(impl_from_ICorProfilerInfo3(This), moduleId);
     uint32_t rid;
     if (!m || !(rid = ilg__host_method_rid(m, methodId)))
@@ -376,6 +393,7 @@ static HRESULT info_GetILFunctionBody(ICorProfilerInfo3 *This, ModuleID moduleId
 static HRESULT info_GetILFunctionBodyAllocator(ICorProfilerInfo3 *This, ModuleID moduleId,
                                                IMethodMalloc **ppMalloc)
 {
+    INFO_ENTRY(This, "GetILFunctionBodyAllocator");
     host_module *m = ilg__host_find_module(impl_from_ICorProfilerInfo3(This), moduleId);
     if (!m || !ppMalloc)
         return E_INVALIDARG;
@@ -486,6 +504,7 @@ static HRESULT check_again(ilg_host *h, const host_worker *w, host_method *meth,
 static HRESULT info_SetILFunctionBody(ICorProfilerInfo3 *This, ModuleID moduleId,
                                       mdMethodDef methodid, LPCBYTE pbNewILMethodHeader)
 {
+    INFO_ENTRY(This, "SetILFunctionBody");
     ilg_host *h = impl_from_ICorProfilerInfo3(This);
     host_module *m = ilg__host_find_module(h, moduleId);
     host_worker *w = ilg__host_worker;
@@ -570,6 +589,7 @@ static HRESULT info_GetAppDomainInfo(ICorProfilerInfo3 *This, AppDomainID appDom
                                      ULONG cchName, ULONG *pcchName, WCHAR szName[],
                                      ProcessID *pProcessId)
 {
+    INFO_ENTRY(This, "GetAppDomainInfo");
     ilg_host *h = impl_from_ICorProfilerInfo3(This);
     HRESULT hr;
     if (appDomainId != (AppDomainID)&h->domain)
@@ -585,6 +605,7 @@ static HRESULT info_GetAssemblyInfo(ICorProfilerInfo3 *This, AssemblyID assembly
                                     ULONG *pcchName, WCHAR szName[], AppDomainID *pAppDomainId,
                                     ModuleID *pModuleId)
 {
+    INFO_ENTRY(This, "GetAssemblyInfo");
     ilg_host *h = impl_from_ICorProfilerInfo3(This);
     host_module *m = find_assembly(h, assemblyId);
     const char *name = NULL;
@@ -608,6 +629,7 @@ static HRESULT info_GetAssemblyInfo(ICorProfilerInfo3 *This, AssemblyID assembly
 
 static HRESULT info_GetCurrentThreadID(ICorProfilerInfo3 *This, ThreadID *pThreadId)
 {
+    INFO_ENTRY(This, "GetCurrentThreadID");
     if (!pThreadId)
         return E_INVALIDARG;
     ilg_host *h = impl_from_ICorProfilerInfo3(This);
@@ -622,6 +644,7 @@ static HRESULT info_GetCurrentThreadID(ICorProfilerInfo3 *This, ThreadID *pThrea
 static HRESULT info_GetThreadInfo(ICorProfilerInfo3 *This, ThreadID threadId,
                                   DWORD *pdwWin32ThreadId)
 {
+    INFO_ENTRY(This, "GetThreadInfo");
     ilg_host *h = impl_from_ICorProfilerInfo3(This);
     if (!pdwWin32ThreadId)
         return E_INVALIDARG;

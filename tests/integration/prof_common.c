@@ -227,6 +227,10 @@ static const ICorProfilerCallback3Vtbl cb_vtbl = { .QueryInterface = cb_QueryInt
                                                    .ThreadDestroyed = cb_ThreadDestroyed,
                                                    .ThreadAssignedToOSThread =
                                                        cb_ThreadAssignedToOSThread,
+                                                   .JITCachedFunctionSearchStarted =
+                                                       cb_JITCachedFunctionSearchStarted,
+                                                   .JITCachedFunctionSearchFinished =
+                                                       cb_JITCachedFunctionSearchFinished,
                                                    ILG_CB3_STUB_SLOTS };
 
 /* ---- class factory ------------------------------------------------------------------ */
