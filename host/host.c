@@ -238,14 +238,124 @@ static const IID *const newer_callbacks[] = {
     &IID_ICorProfilerCallback5,  &IID_ICorProfilerCallback4,
 };
 
+/* Loading, phase 1: the library (dlopen) and its DllGetClassObject; the library is
+ * unloaded again when it has none. */
+static ilg_status load_library(ilg_host *host, const char *path, LPFNGETCLASSOBJECT *out)
+{
+    host->lib = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (!host->lib) {
+        const char *why = dlerror();
+        host_log(host,
+                 "Loading profiler failed. The profiler DLL could not be loaded: %s. "
+                 "Profiler CLSID: '%s'. Profiler path: '%s'.",
+                 why ? why : "?", host->clsid_text, path);
+        return ilg__fail(ILG_E_PROF_LOAD, ILG_WHERE_NONE, 0, "dlopen '%s': %s", path,
+                         why ? why : "?");
+    }
+    *(void **)out = dlsym(host->lib, "DllGetClassObject");
+    if (!*out) {
+        host_log(host,
+                 "Loading profiler failed. The profiler DLL does not export "
+                 "DllGetClassObject. Profiler CLSID: '%s'. Profiler path: '%s'.",
+                 host->clsid_text, path);
+        dlclose(host->lib);
+        host->lib = NULL;
+        return ilg__fail(ILG_E_PROF_LOAD, ILG_WHERE_NONE, 0, "'%s' exports no DllGetClassObject",
+                         path);
+    }
+    return ILG_OK;
+}
+
+/* Phase 2: the profiler object, as ICorProfilerCallback2 from the class factory. */
+static ilg_status create_profiler(ilg_host *host, LPFNGETCLASSOBJECT get_class_object,
+                                  const GUID *clsid, ICorProfilerCallback2 **out)
+{
+    IClassFactory *factory = NULL;
+    HRESULT hr = get_class_object(clsid, &IID_IClassFactory, (void **)&factory);
+    if (FAILED(hr) || !factory) {
+        host_log(host,
+                 "Loading profiler failed. The profiler's DllGetClassObject failed to "
+                 "return a class factory. Profiler CLSID: '%s'. HRESULT: 0x%08x.",
+                 host->clsid_text, (unsigned)hr);
+        return ilg__fail(ILG_E_PROF_CLASS_FACTORY, ILG_WHERE_NONE, 0,
+                         "DllGetClassObject(%s) returned 0x%08x", host->clsid_text, (unsigned)hr);
+    }
+    hr = factory->lpVtbl->CreateInstance(factory, NULL, &IID_ICorProfilerCallback2, (void **)out);
+    factory->lpVtbl->Release(factory);
+    if (FAILED(hr) || !*out) {
+        *out = NULL;
+        host_log(host,
+                 "Loading profiler failed. The profiler COM object could not be "
+                 "instantiated. Profiler CLSID: '%s'. HRESULT: 0x%08x.",
+                 host->clsid_text, (unsigned)hr);
+        return ilg__fail(ILG_E_PROF_CREATE_INSTANCE, ILG_WHERE_NONE, 0,
+                         "CreateInstance(ICorProfilerCallback2) returned 0x%08x", (unsigned)hr);
+    }
+    return ILG_OK;
+}
+
+/* Phase 3: the newest callback version the object answers, then ICorProfilerCallback3,
+ * which becomes host->callback. Takes over cb2's reference. */
+static ilg_status negotiate_callbacks(ilg_host *host, ICorProfilerCallback2 *cb2)
+{
+    ICorProfilerCallback3 *cb3 = NULL;
+    host->callback_version = 2;
+    for (size_t i = 0; i < ILG_ARRAY_LEN(newer_callbacks); i++) {
+        IUnknown *newer = NULL;
+        if (SUCCEEDED(cb2->lpVtbl->QueryInterface(cb2, newer_callbacks[i], (void **)&newer)) &&
+            newer) {
+            newer->lpVtbl->Release(newer);
+            host->callback_version = 11 - (int)i;
+            break;
+        }
+    }
+    HRESULT hr = cb2->lpVtbl->QueryInterface(cb2, &IID_ICorProfilerCallback3, (void **)&cb3);
+    cb2->lpVtbl->Release(cb2);
+    if (FAILED(hr) || !cb3) {
+        host_log(host,
+                 "Loading profiler failed. The profiler does not implement "
+                 "ICorProfilerCallback3, so it is not initialized. Profiler CLSID: '%s'. "
+                 "HRESULT: 0x%08x.",
+                 host->clsid_text, (unsigned)hr);
+        host->callback_version = 0;
+        return ilg__fail(ILG_E_PROF_NO_CALLBACK3, ILG_WHERE_NONE, 0,
+                         "QueryInterface(ICorProfilerCallback3) returned 0x%08x", (unsigned)hr);
+    }
+    if (host->callback_version < 3)
+        host->callback_version = 3;
+    host->callback = cb3;
+    return ILG_OK;
+}
+
+/* Phase 4: Initialize with the host's ICorProfilerInfo3. A failure releases the
+ * profiler, as CoreCLR does before running unprofiled: no more callbacks. */
+static ilg_status initialize_profiler(ilg_host *host)
+{
+    ICorProfilerCallback3 *cb3 = host->callback;
+    ilg__host_enter_callback(host, "Initialize");
+    host->initializing = true;
+    HRESULT hr = cb3->lpVtbl->Initialize(cb3, (IUnknown *)&host->ICorProfilerInfo3_iface);
+    host->initializing = false;
+    if (FAILED(hr)) {
+        host_log(host,
+                 "Loading profiler failed. The profiler's Initialize returned a failure "
+                 "HRESULT. Profiler CLSID: '%s'. HRESULT: 0x%08x.",
+                 host->clsid_text, (unsigned)hr);
+        cb3->lpVtbl->Release(cb3);
+        host->callback = NULL;
+        return ilg__fail(ILG_E_PROF_INIT_FAILED, ILG_WHERE_NONE, 0, "Initialize returned 0x%08x",
+                         (unsigned)hr);
+    }
+    if (host->trace)
+        host_log(host, "Profiler was loaded successfully. Profiler CLSID: '%s'.", host->clsid_text);
+    return ILG_OK;
+}
+
 ILG_API ilg_status ilg_host_load_profiler(ilg_host *host, const char *path, const char *clsid)
 {
     GUID g;
     LPFNGETCLASSOBJECT get_class_object;
-    IClassFactory *factory = NULL;
     ICorProfilerCallback2 *cb2 = NULL;
-    ICorProfilerCallback3 *cb3 = NULL;
-    HRESULT hr;
     ilg_status st;
 
     if (!host || !path || !clsid)
@@ -262,102 +372,18 @@ ILG_API ilg_status ilg_host_load_profiler(ilg_host *host, const char *path, cons
     }
     snprintf(host->clsid_text, sizeof host->clsid_text, "{%s}",
              ilg_guid_format(&g, (char[ILG_GUID_TEXT_SIZE]){ 0 }));
-
-    host->lib = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-    if (!host->lib) {
-        const char *why = dlerror();
-        host_log(host,
-                 "Loading profiler failed. The profiler DLL could not be loaded: %s. "
-                 "Profiler CLSID: '%s'. Profiler path: '%s'.",
-                 why ? why : "?", host->clsid_text, path);
-        return ilg__fail(ILG_E_PROF_LOAD, ILG_WHERE_NONE, 0, "dlopen '%s': %s", path,
-                         why ? why : "?");
-    }
-    *(void **)&get_class_object = dlsym(host->lib, "DllGetClassObject");
-    if (!get_class_object) {
-        host_log(host,
-                 "Loading profiler failed. The profiler DLL does not export "
-                 "DllGetClassObject. Profiler CLSID: '%s'. Profiler path: '%s'.",
-                 host->clsid_text, path);
-        st = ilg__fail(ILG_E_PROF_LOAD, ILG_WHERE_NONE, 0, "'%s' exports no DllGetClassObject",
-                       path);
-        goto fail;
-    }
-    hr = get_class_object(&g, &IID_IClassFactory, (void **)&factory);
-    if (FAILED(hr) || !factory) {
-        host_log(host,
-                 "Loading profiler failed. The profiler's DllGetClassObject failed to "
-                 "return a class factory. Profiler CLSID: '%s'. HRESULT: 0x%08x.",
-                 host->clsid_text, (unsigned)hr);
-        st = ilg__fail(ILG_E_PROF_CLASS_FACTORY, ILG_WHERE_NONE, 0,
-                       "DllGetClassObject(%s) returned 0x%08x", host->clsid_text, (unsigned)hr);
-        goto fail;
-    }
-    hr = factory->lpVtbl->CreateInstance(factory, NULL, &IID_ICorProfilerCallback2, (void **)&cb2);
-    factory->lpVtbl->Release(factory);
-    if (FAILED(hr) || !cb2) {
-        host_log(host,
-                 "Loading profiler failed. The profiler COM object could not be "
-                 "instantiated. Profiler CLSID: '%s'. HRESULT: 0x%08x.",
-                 host->clsid_text, (unsigned)hr);
-        st = ilg__fail(ILG_E_PROF_CREATE_INSTANCE, ILG_WHERE_NONE, 0,
-                       "CreateInstance(ICorProfilerCallback2) returned 0x%08x", (unsigned)hr);
-        goto fail;
-    }
-    host->callback_version = 2;
-    for (size_t i = 0; i < ILG_ARRAY_LEN(newer_callbacks); i++) {
-        IUnknown *newer = NULL;
-        if (SUCCEEDED(cb2->lpVtbl->QueryInterface(cb2, newer_callbacks[i], (void **)&newer)) &&
-            newer) {
-            newer->lpVtbl->Release(newer);
-            host->callback_version = 11 - (int)i;
-            break;
-        }
-    }
-    hr = cb2->lpVtbl->QueryInterface(cb2, &IID_ICorProfilerCallback3, (void **)&cb3);
-    cb2->lpVtbl->Release(cb2);
-    if (FAILED(hr) || !cb3) {
-        host_log(host,
-                 "Loading profiler failed. The profiler does not implement "
-                 "ICorProfilerCallback3, so it is not initialized. Profiler CLSID: '%s'. "
-                 "HRESULT: 0x%08x.",
-                 host->clsid_text, (unsigned)hr);
-        st = ilg__fail(ILG_E_PROF_NO_CALLBACK3, ILG_WHERE_NONE, 0,
-                       "QueryInterface(ICorProfilerCallback3) returned 0x%08x", (unsigned)hr);
-        host->callback_version = 0;
-        goto fail;
-    }
-    if (host->callback_version < 3)
-        host->callback_version = 3;
-    host->callback = cb3;
-
-    ilg__host_enter_callback(host, "Initialize");
-    host->initializing = true;
-    hr = cb3->lpVtbl->Initialize(cb3, (IUnknown *)&host->ICorProfilerInfo3_iface);
-    host->initializing = false;
-    if (FAILED(hr)) {
-        host_log(host,
-                 "Loading profiler failed. The profiler's Initialize returned a failure "
-                 "HRESULT. Profiler CLSID: '%s'. HRESULT: 0x%08x.",
-                 host->clsid_text, (unsigned)hr);
-        st = ilg__fail(ILG_E_PROF_INIT_FAILED, ILG_WHERE_NONE, 0, "Initialize returned 0x%08x",
-                       (unsigned)hr);
-        /* CoreCLR releases the profiler and runs unprofiled: no more callbacks. */
-        cb3->lpVtbl->Release(cb3);
-        host->callback = NULL;
-        goto fail;
-    }
-    if (host->trace)
-        host_log(host, "Profiler was loaded successfully. Profiler CLSID: '%s'.", host->clsid_text);
-    return ILG_OK;
-fail:
-    /* Keep the library mapped when the profiler may still hold references into it
-     * (it is closed by ilg_host_free); unload it when nothing was created. */
-    if (host->lib && !cb2) {
+    if ((st = load_library(host, path, &get_class_object)) != ILG_OK)
+        return st;
+    if ((st = create_profiler(host, get_class_object, &g, &cb2)) != ILG_OK) {
+        /* Nothing was created that could refer into the library: unload it. Once an
+         * object exists, the library stays mapped until ilg_host_free. */
         dlclose(host->lib);
         host->lib = NULL;
+        return st;
     }
-    return st;
+    if ((st = negotiate_callbacks(host, cb2)) != ILG_OK)
+        return st;
+    return initialize_profiler(host);
 }
 
 ILG_API ilg_status ilg_host_load_profiler_env(ilg_host *host)
