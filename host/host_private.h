@@ -144,10 +144,9 @@ struct ilg_host {
     /* Guards the trace and isolation outputs. */
     pthread_mutex_t lock;
     /* A method record's status, name and diagnostic are guarded by one of these, chosen
-     * by its address: one lock for all would make JIT threads wait on each other (it
-     * did, hundreds of times per run over mscorlib with two threads). 128 bytes apart,
-     * so that no two of them share a cache line whatever the heap's 16-byte alignment
-     * puts them. */
+     * by its address: one lock for all makes JIT threads wait on each other
+     * (docs/profiler.md). 128 bytes apart, so that no two of them share a cache line
+     * whatever the heap's 16-byte alignment puts them. */
     struct {
         pthread_mutex_t m;
         char apart[128 - sizeof(pthread_mutex_t)];

@@ -67,9 +67,9 @@ uint32_t ilg__host_method_rid(const host_module *m, mdToken token)
 }
 
 /* Under the method's lock. Formatted once into a stack buffer, again only when it does
- * not fit (asking for the size first formatted every name twice and recorded a
- * diagnostic each time: 30% of a full report). A name that cannot be formatted is
- * empty, as before ("?" cut to the 0 bytes it had asked for). */
+ * not fit (asking for the size first would format every name twice and record a
+ * diagnostic each time; docs/profiler.md). A name that cannot be formatted is empty
+ * ("?" cut to the 0 bytes it asked for). */
 static const char *method_name_locked(host_method *meth)
 {
     host_module *m = meth->module;

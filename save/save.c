@@ -168,8 +168,8 @@ static int patch_cmp(const void *x, const void *y)
  * outside [head_len, n) (only a corrupt layout could make them). */
 static ilg_status patches_order(save_plan *p)
 {
-    /* The host lists methods by rid, so the RVA cells usually come sorted already: the
-     * sort (2% of a save of mscorlib) only when they do not. */
+    /* The host lists methods by rid, so the RVA cells usually come sorted already: sort
+     * only when they do not. */
     size_t sorted = 1;
     while (sorted < p->npatches && patch_cmp(&p->patches[sorted - 1], &p->patches[sorted]) < 0)
         sorted++;
@@ -771,7 +771,7 @@ void ilg_save_free(uint8_t *buf)
 }
 
 /* Writes the plan straight from the mapped input and the arena (writev), without an
- * output-sized copy: for Mono's mscorlib that copy was 6.5 MB of fresh pages. */
+ * output-sized copy, whose fresh pages cost more than the writing (docs/save.md). */
 ilg_status ilg_save_write(ilg_image *img, const ilg_save_method *methods, size_t count,
                           const ilg_save_options *opts, const char *path, ilg_save_result *res)
 {
@@ -802,10 +802,10 @@ ilg_status ilg_save_write(ilg_image *img, const ilg_save_method *methods, size_t
         goto out;
     }
     fs.fd = -1;
-    /* ext4 flushes a file that is renamed over another (auto_da_alloc): 3.8 ms of a
-     * 55 ms save of mscorlib, spent waiting for the disk. The old file goes first, so the
-     * finished one still replaces it whole; only a crash between the two calls leaves
-     * neither. When unlink fails, rename says why. */
+    /* ext4 flushes a file that is renamed over another (auto_da_alloc), and the save
+     * would wait for the disk (docs/save.md). The old file goes first, so the finished
+     * one still replaces it whole; only a crash between the two calls leaves neither.
+     * When unlink fails, rename says why. */
     (void)unlink(path);
     if (rename(tmp, path) != 0) {
         st = ilg__fail(ILG_E_IO, ILG_WHERE_NONE, 0, "cannot rename %s to %s: %s", tmp, path,
