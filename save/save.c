@@ -1,9 +1,9 @@
 /* save.c: turns a grafted image (file bytes + the arena's used bytes) into a PE file
- * with one new last section and patched MethodDef RVAs (see ilgraft/save.h). Header
- * fields are found from the file's own bytes, bounds-checked, rather than trusted
- * from the loader, because they are what gets rewritten; the MethodDef table's file
- * position is derived from the public metadata API and cross-checked against the RVAs
- * the metadata reader reports before anything is patched. */
+ * with one new last section and patched MethodDef RVAs (see ilgraft/save.h). Where the
+ * headers and the MethodDef table lie comes from the loader, which parsed and checked
+ * them at open (loader_private.h, md_private.h); the table's RVA cells in the file are
+ * still compared with the RVAs the metadata reader reports before anything is
+ * patched. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>

@@ -53,7 +53,7 @@ typedef struct ilg_fault_policy {
     uint64_t fail_nth;      /* fail the Nth allocation (1 is the next one); 0: off */
     bool repeat;            /* with fail_nth: every Nth allocation, not only the first */
     const char *site_file;  /* fail every DebugAlloc whose file is this path or ends with
-                               "/" + this (so "profiler/host.c" matches __FILE__ from any
+                               "/" + this (so "host/host.c" matches __FILE__ from any
                                build directory); NULL: off. Copied by set. */
     int site_line;          /* with site_file: only this line (0: any line) */
 } ilg_fault_policy;
@@ -62,7 +62,7 @@ typedef struct ilg_fault_policy {
 ILG_API ilg_status ilg_hostmem_set_fault_policy(IHostMemoryManager *mgr, const ilg_fault_policy *policy);
 
 /* Parses "nth=N", "every=N" (nth N, repeat) and "site=FILE[:LINE]", comma-separated,
- * e.g. "site=profiler/host.c:120" or "nth=5". out->site_file points into spec, which
+ * e.g. "site=host/host.c:120" or "nth=5". out->site_file points into spec, which
  * must outlive out. ILG_E_INVALID_ARG naming the offset of what does not parse. */
 ILG_API ilg_status ilg_fault_policy_parse(const char *spec, ilg_fault_policy *out);
 
