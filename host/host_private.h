@@ -178,33 +178,51 @@ static inline pthread_mutex_t *ilg__host_method_lock(const host_method *meth)
 /* ---- Entry into the host from the profiler -------------------------------------------
  * The first statement of every ICorProfilerInfo3 and IMetaDataImport method the host
  * gives a profiler, implemented or stub, in the manner of CoreCLR's
- * PROFILER_TO_CLR_ENTRYPOINT_* macros: HOST_ENTRY(host, interface, method) returns from
- * the method with the HRESULT ilg__host_entry gives when that is not S_OK;
+ * PROFILER_TO_CLR_ENTRYPOINT_* macros: HOST_ENTRY(host, interface, method, rule)
+ * returns from the method with the HRESULT ilg__host_entry gives when that is not S_OK;
  * HOST_STUB_ENTRY does the same for a method the host does not implement, which is
  * traced under --trace ("ICorProfilerInfo3::GetClassFromObject: not implemented");
  * the _NORESULT forms are for methods that return no HRESULT (AddRef, Release,
- * CloseEnum, IsValidToken), which cannot refuse. ilg__host_entry is the one place for
- * CoreCLR's call-legality rules (only inside a callback, only during Initialize, not
- * after detach: docs/profiler.md); the host accepts every call so far. */
+ * CloseEnum, IsValidToken), which cannot refuse.
+ *
+ * rule is the method's rule in CoreCLR (which macro its ProfToEEInterfaceImpl method
+ * opens with, and that macro's flags). ilg__host_entry is the one place where those
+ * rules are to be enforced (docs/profiler.md); the host accepts every call so far. */
+typedef enum host_call_rule {
+    HOST_CALL_ANY = 0,           /* no rule: IUnknown's methods, IMetaDataImport */
+    HOST_CALL_ASYNC = 1,         /* _ASYNC_EX: from any thread while the profiler is loaded */
+    HOST_CALL_SYNC = 2,          /* _SYNC_EX: inside a callback on a managed thread, else
+                                    CORPROF_E_UNSUPPORTED_CALL_SEQUENCE */
+    HOST_CALL_INIT_ONLY = 3,     /* _CALLABLE_ON_INIT_ONLY: inside Initialize, else
+                                    CORPROF_E_CALL_ONLY_FROM_INIT */
+    HOST_CALL_KIND = 0x0F,
+    HOST_CALL_AFTER_ATTACH = 0x10, /* kP2EEAllowableAfterAttach: an attached profiler may */
+    HOST_CALL_TRIGGERS = 0x20      /* kP2EETriggers: may trigger a GC (a SYNC call then needs
+                                      the callback's triggers scope) */
+} host_call_rule;
+
 void ilg__host_trace_stub(ilg_host *host, const char *iface, const char *method);
 static inline HRESULT ilg__host_entry(ilg_host *host, const char *iface, const char *method,
-                                      bool stub)
+                                      unsigned rule, bool stub)
 {
+    (void)rule;
     if (stub && host->trace)
         ilg__host_trace_stub(host, iface, method);
     return S_OK;
 }
-#define HOST_ENTRY_AS(host, iface, method, stub)                                           \
+#define HOST_ENTRY_AS(host, iface, method, rule, stub)                                     \
     do {                                                                                   \
-        HRESULT host_entry_hr_ = ilg__host_entry((host), (iface), (method), (stub));        \
+        HRESULT host_entry_hr_ = ilg__host_entry((host), (iface), (method), (rule), (stub)); \
         if (host_entry_hr_ != S_OK)                                                        \
             return host_entry_hr_;                                                         \
     } while (0)
-#define HOST_ENTRY(host, iface, method) HOST_ENTRY_AS(host, iface, method, false)
-#define HOST_STUB_ENTRY(host, iface, method) HOST_ENTRY_AS(host, iface, method, true)
-#define HOST_ENTRY_NORESULT(host, iface, method) ((void)ilg__host_entry((host), (iface), (method), false))
+#define HOST_ENTRY(host, iface, method, rule) HOST_ENTRY_AS(host, iface, method, rule, false)
+#define HOST_ENTRY_NORESULT(host, iface, method, rule)                                     \
+    ((void)ilg__host_entry((host), (iface), (method), (rule), false))
+/* Stubs carry no rule: they refuse nothing and answer E_NOTIMPL. */
+#define HOST_STUB_ENTRY(host, iface, method) HOST_ENTRY_AS(host, iface, method, HOST_CALL_ANY, true)
 #define HOST_STUB_ENTRY_NORESULT(host, iface, method)                                      \
-    ((void)ilg__host_entry((host), (iface), (method), true))
+    ((void)ilg__host_entry((host), (iface), (method), HOST_CALL_ANY, true))
 
 /* info.c */
 void ilg__host_info_init(ilg_host *host);

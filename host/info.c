@@ -10,12 +10,21 @@ static ilg_host *impl_from_ICorProfilerInfo3(ICorProfilerInfo3 *iface)
     return (ilg_host *)((char *)iface - offsetof(ilg_host, ICorProfilerInfo3_iface));
 }
 
-/* Every method's first statement (host_private.h, "Entry into the host"). */
-#define INFO_ENTRY(This, method) HOST_ENTRY(impl_from_ICorProfilerInfo3(This), "ICorProfilerInfo3", method)
-#define INFO_ENTRY_NORESULT(This, method)                                                   \
-    HOST_ENTRY_NORESULT(impl_from_ICorProfilerInfo3(This), "ICorProfilerInfo3", method)
+/* Every method's first statement (host_private.h, "Entry into the host"), with the rule
+ * CoreCLR's ProfToEEInterfaceImpl applies to the method (its PROFILER_TO_CLR_ENTRYPOINT_*
+ * macro and flags; IUnknown's methods have none). */
+#define INFO_HOST(This) impl_from_ICorProfilerInfo3(This)
+#define INFO_ENTRY(This, method, rule)                                                      \
+    HOST_ENTRY(INFO_HOST(This), "ICorProfilerInfo3", method, INFO_##rule)
+#define INFO_ENTRY_NORESULT(This, method, rule)                                             \
+    HOST_ENTRY_NORESULT(INFO_HOST(This), "ICorProfilerInfo3", method, INFO_##rule)
 #define ILG__INFO_STUB_ENTER(This, method)                                                  \
-    HOST_STUB_ENTRY(impl_from_ICorProfilerInfo3(This), "ICorProfilerInfo3", method)
+    HOST_STUB_ENTRY(INFO_HOST(This), "ICorProfilerInfo3", method)
+/* The rules the implemented methods have in CoreCLR: all are allowed after attach. */
+#define INFO_NO_RULE HOST_CALL_ANY
+#define INFO_ASYNC (HOST_CALL_ASYNC | HOST_CALL_AFTER_ATTACH)
+#define INFO_SYNC (HOST_CALL_SYNC | HOST_CALL_AFTER_ATTACH)
+#define INFO_SYNC_TRIGGERS (HOST_CALL_SYNC | HOST_CALL_AFTER_ATTACH | HOST_CALL_TRIGGERS)
 #define ILG__WANT_INFO_STUBS
 #include "stubs.inc"
 
@@ -229,7 +238,7 @@ static HRESULT name_out(const char *text, ULONG cch, ULONG *pch, WCHAR *buf)
 
 static HRESULT info_QueryInterface(ICorProfilerInfo3 *This, REFIID riid, void **ppv)
 {
-    INFO_ENTRY(This, "QueryInterface");
+    INFO_ENTRY(This, "QueryInterface", NO_RULE);
     if (!ppv)
         return E_POINTER;
     if (IsEqualGUID(riid, &IID_IUnknown) || IsEqualGUID(riid, &IID_ICorProfilerInfo) ||
@@ -245,7 +254,7 @@ static HRESULT info_QueryInterface(ICorProfilerInfo3 *This, REFIID riid, void **
 
 static ULONG info_AddRef(ICorProfilerInfo3 *This)
 {
-    INFO_ENTRY_NORESULT(This, "AddRef");
+    INFO_ENTRY_NORESULT(This, "AddRef", NO_RULE);
     return atomic_fetch_add(&impl_from_ICorProfilerInfo3(This)->info_refs, 1) + 1;
 }
 
@@ -253,7 +262,7 @@ static ULONG info_AddRef(ICorProfilerInfo3 *This)
  * profiler that forgets to Release) but the memory goes with ilg_host_free. */
 static ULONG info_Release(ICorProfilerInfo3 *This)
 {
-    INFO_ENTRY_NORESULT(This, "Release");
+    INFO_ENTRY_NORESULT(This, "Release", NO_RULE);
     return ilg__host_unref(&impl_from_ICorProfilerInfo3(This)->info_refs);
 }
 
@@ -261,7 +270,7 @@ static ULONG info_Release(ICorProfilerInfo3 *This)
 
 static HRESULT info_GetEventMask(ICorProfilerInfo3 *This, DWORD *pdwEvents)
 {
-    INFO_ENTRY(This, "GetEventMask");
+    INFO_ENTRY(This, "GetEventMask", ASYNC);
     if (!pdwEvents)
         return E_INVALIDARG;
     *pdwEvents = impl_from_ICorProfilerInfo3(This)->event_mask;
@@ -270,7 +279,7 @@ static HRESULT info_GetEventMask(ICorProfilerInfo3 *This, DWORD *pdwEvents)
 
 static HRESULT info_SetEventMask(ICorProfilerInfo3 *This, DWORD dwEvents)
 {
-    INFO_ENTRY(This, "SetEventMask");
+    INFO_ENTRY(This, "SetEventMask", ASYNC);
     ilg_host *h = impl_from_ICorProfilerInfo3(This);
     /* CoreCLR: outside Initialize the immutable flags must stay as they are (E_FAIL). */
     if (!h->initializing &&
@@ -285,7 +294,7 @@ static HRESULT info_SetEventMask(ICorProfilerInfo3 *This, DWORD dwEvents)
 static HRESULT info_GetFunctionInfo(ICorProfilerInfo3 *This, FunctionID functionId,
                                     ClassID *pClassId, ModuleID *pModuleId, mdToken *pToken)
 {
-    INFO_ENTRY(This, "GetFunctionInfo");
+    INFO_ENTRY(This, "GetFunctionInfo", ASYNC);
     host_method *meth = ilg__host_find_method(impl_from_ICorProfilerInfo3(This), functionId);
     if (!meth)
         return E_INVALIDARG;
@@ -302,7 +311,7 @@ static HRESULT info_GetFunctionInfo(ICorProfilerInfo3 *This, FunctionID function
 static HRESULT info_GetFunctionFromToken(ICorProfilerInfo3 *This, ModuleID moduleId, mdToken token,
                                          FunctionID *pFunctionId)
 {
-    INFO_ENTRY(This, "GetFunctionFromToken");
+    INFO_ENTRY(This, "GetFunctionFromToken", SYNC);
     host_module *m = ilg__host_find_module(impl_from_ICorProfilerInfo3(This), moduleId);
     uint32_t rid;
     if (!m || !pFunctionId || !(rid = ilg__host_method_rid(m, token)))
@@ -324,7 +333,7 @@ static HRESULT info_GetTokenAndMetaDataFromFunction(ICorProfilerInfo3 *This, Fun
                                                     REFIID riid, IUnknown **ppImport,
                                                     mdToken *pToken)
 {
-    INFO_ENTRY(This, "GetTokenAndMetaDataFromFunction");
+    INFO_ENTRY(This, "GetTokenAndMetaDataFromFunction", SYNC);
     host_method *meth = ilg__host_find_method(impl_from_ICorProfilerInfo3(This), functionId);
     HRESULT hr;
     if (!meth || !ppImport || !riid)
@@ -340,7 +349,7 @@ static HRESULT info_GetModuleInfo(ICorProfilerInfo3 *This, ModuleID moduleId,
                                   LPCBYTE *ppBaseLoadAddress, ULONG cchName, ULONG *pcchName,
                                   WCHAR szName[], AssemblyID *pAssemblyId)
 {
-    INFO_ENTRY(This, "GetModuleInfo");
+    INFO_ENTRY(This, "GetModuleInfo", ASYNC);
     host_module *m = ilg__host_find_module(impl_from_ICorProfilerInfo3(This), moduleId);
     HRESULT hr;
     if (!m)
@@ -357,7 +366,7 @@ static HRESULT info_GetModuleInfo(ICorProfilerInfo3 *This, ModuleID moduleId,
 static HRESULT info_GetModuleMetaData(ICorProfilerInfo3 *This, ModuleID moduleId, DWORD dwOpenFlags,
                                       REFIID riid, IUnknown **ppOut)
 {
-    INFO_ENTRY(This, "GetModuleMetaData");
+    INFO_ENTRY(This, "GetModuleMetaData", SYNC);
     host_module *m = ilg__host_find_module(impl_from_ICorProfilerInfo3(This), moduleId);
     if (!m || !ppOut || !riid)
         return E_INVALIDARG;
@@ -375,7 +384,7 @@ static HRESULT info_GetILFunctionBody(ICorProfilerInfo3 *This, ModuleID moduleId
                                       mdMethodDef methodId, LPCBYTE *ppMethodHeader,
                                       ULONG *pcbMethodSize)
 {
-    INFO_ENTRY(This, "GetILFunctionBody");
+    INFO_ENTRY(This, "GetILFunctionBody", ASYNC);
     host_module *m = ilg__host_find_module(impl_from_ICorProfilerInfo3(This), moduleId);
     uint32_t rid;
     if (!m || !(rid = ilg__host_method_rid(m, methodId)))
@@ -393,7 +402,7 @@ static HRESULT info_GetILFunctionBody(ICorProfilerInfo3 *This, ModuleID moduleId
 static HRESULT info_GetILFunctionBodyAllocator(ICorProfilerInfo3 *This, ModuleID moduleId,
                                                IMethodMalloc **ppMalloc)
 {
-    INFO_ENTRY(This, "GetILFunctionBodyAllocator");
+    INFO_ENTRY(This, "GetILFunctionBodyAllocator", SYNC_TRIGGERS);
     host_module *m = ilg__host_find_module(impl_from_ICorProfilerInfo3(This), moduleId);
     if (!m || !ppMalloc)
         return E_INVALIDARG;
@@ -504,7 +513,7 @@ static HRESULT check_again(ilg_host *h, const host_worker *w, host_method *meth,
 static HRESULT info_SetILFunctionBody(ICorProfilerInfo3 *This, ModuleID moduleId,
                                       mdMethodDef methodid, LPCBYTE pbNewILMethodHeader)
 {
-    INFO_ENTRY(This, "SetILFunctionBody");
+    INFO_ENTRY(This, "SetILFunctionBody", SYNC_TRIGGERS);
     ilg_host *h = impl_from_ICorProfilerInfo3(This);
     host_module *m = ilg__host_find_module(h, moduleId);
     host_worker *w = ilg__host_worker;
@@ -589,7 +598,7 @@ static HRESULT info_GetAppDomainInfo(ICorProfilerInfo3 *This, AppDomainID appDom
                                      ULONG cchName, ULONG *pcchName, WCHAR szName[],
                                      ProcessID *pProcessId)
 {
-    INFO_ENTRY(This, "GetAppDomainInfo");
+    INFO_ENTRY(This, "GetAppDomainInfo", SYNC_TRIGGERS);
     ilg_host *h = impl_from_ICorProfilerInfo3(This);
     HRESULT hr;
     if (appDomainId != (AppDomainID)&h->domain)
@@ -605,7 +614,7 @@ static HRESULT info_GetAssemblyInfo(ICorProfilerInfo3 *This, AssemblyID assembly
                                     ULONG *pcchName, WCHAR szName[], AppDomainID *pAppDomainId,
                                     ModuleID *pModuleId)
 {
-    INFO_ENTRY(This, "GetAssemblyInfo");
+    INFO_ENTRY(This, "GetAssemblyInfo", SYNC);
     ilg_host *h = impl_from_ICorProfilerInfo3(This);
     host_module *m = find_assembly(h, assemblyId);
     const char *name = NULL;
@@ -629,7 +638,7 @@ static HRESULT info_GetAssemblyInfo(ICorProfilerInfo3 *This, AssemblyID assembly
 
 static HRESULT info_GetCurrentThreadID(ICorProfilerInfo3 *This, ThreadID *pThreadId)
 {
-    INFO_ENTRY(This, "GetCurrentThreadID");
+    INFO_ENTRY(This, "GetCurrentThreadID", ASYNC);
     if (!pThreadId)
         return E_INVALIDARG;
     ilg_host *h = impl_from_ICorProfilerInfo3(This);
@@ -644,7 +653,7 @@ static HRESULT info_GetCurrentThreadID(ICorProfilerInfo3 *This, ThreadID *pThrea
 static HRESULT info_GetThreadInfo(ICorProfilerInfo3 *This, ThreadID threadId,
                                   DWORD *pdwWin32ThreadId)
 {
-    INFO_ENTRY(This, "GetThreadInfo");
+    INFO_ENTRY(This, "GetThreadInfo", SYNC);
     ilg_host *h = impl_from_ICorProfilerInfo3(This);
     if (!pdwWin32ThreadId)
         return E_INVALIDARG;

@@ -17,10 +17,12 @@ static host_mdimport *impl_from_IMetaDataImport(IMetaDataImport *iface)
     return (host_mdimport *)((char *)iface - offsetof(host_mdimport, IMetaDataImport_iface));
 }
 
-/* Every method's first statement (host_private.h, "Entry into the host"). */
+/* Every method's first statement (host_private.h, "Entry into the host"). The metadata
+ * interfaces are not profiler entry points in CoreCLR: no call rule. */
 #define MD_HOST(This) (impl_from_IMetaDataImport(This)->module->host)
-#define MD_ENTRY(This, method) HOST_ENTRY(MD_HOST(This), "IMetaDataImport", method)
-#define MD_ENTRY_NORESULT(This, method) HOST_ENTRY_NORESULT(MD_HOST(This), "IMetaDataImport", method)
+#define MD_ENTRY(This, method) HOST_ENTRY(MD_HOST(This), "IMetaDataImport", method, HOST_CALL_ANY)
+#define MD_ENTRY_NORESULT(This, method)                                                     \
+    HOST_ENTRY_NORESULT(MD_HOST(This), "IMetaDataImport", method, HOST_CALL_ANY)
 #define ILG__MD_STUB_ENTER(This, method) HOST_STUB_ENTRY(MD_HOST(This), "IMetaDataImport", method)
 #define ILG__MD_STUB_ENTER_NORESULT(This, method)                                           \
     HOST_STUB_ENTRY_NORESULT(MD_HOST(This), "IMetaDataImport", method)
