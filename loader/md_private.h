@@ -47,6 +47,14 @@ struct ilg_metadata {
      * a lookup succeeds, then written once with the value any thread would compute.
      * Holds an _Atomic uint64_t array; freed with the metadata. */
     _Atomic uintptr_t shapes;
+    /* Type names (signature.c's type_text), made on first use and shared by every
+     * thread the same way: one pointer per TypeDef then TypeRef row, 0 until a thread
+     * installs the text with compare-and-swap, never changed after. Holds an
+     * _Atomic uintptr_t array; the array and the texts are freed with the metadata. */
+    _Atomic uintptr_t type_texts;
+    /* Method signatures' texts (signature.c's sig_text), the same way: an insert-only
+     * table of pointers, each slot installed once with compare-and-swap. */
+    _Atomic uintptr_t sig_texts;
 };
 
 /* A cell's raw stored value (heap offset, row, or coded value as stored). The caller
@@ -75,11 +83,15 @@ typedef struct ilg_sb {
     size_t len;
 } ilg_sb;
 
+/* n bytes of s (no NUL among them). */
+void ilg__sb_putn(ilg_sb *sb, const char *s, size_t n);
 void ilg__sb_puts(ilg_sb *sb, const char *s);
 void ilg__sb_putc(ilg_sb *sb, char c);
 void ilg__sb_putu(ilg_sb *sb, uint32_t v); /* decimal */
 void ilg__sb_printf(ilg_sb *sb, const char *fmt, ...) ILG_PRINTF(2, 3);
 
 ilg_status ilg__md_format_type_token(const ilg_metadata *md, uint32_t token, ilg_sb *sb, int depth);
+/* Frees the type and signature texts kept for naming (the metadata is going). */
+void ilg__md_free_names(ilg_metadata *md);
 
 #endif
