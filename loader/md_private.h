@@ -52,9 +52,6 @@ struct ilg_metadata {
      * installs the text with compare-and-swap, never changed after. Holds an
      * _Atomic uintptr_t array; the array and the texts are freed with the metadata. */
     _Atomic uintptr_t type_texts;
-    /* Method signatures' texts (signature.c's sig_text), the same way: an insert-only
-     * table of pointers, each slot installed once with compare-and-swap. */
-    _Atomic uintptr_t sig_texts;
 };
 
 /* A cell's raw stored value (heap offset, row, or coded value as stored). The caller
@@ -83,15 +80,52 @@ typedef struct ilg_sb {
     size_t len;
 } ilg_sb;
 
-/* n bytes of s (no NUL among them). */
-void ilg__sb_putn(ilg_sb *sb, const char *s, size_t n);
+/* n bytes of s (no NUL among them). Names are made of a dozen short pieces each
+ * (keywords, type names, ", "): the ones of up to 16 bytes that fit are copied inline,
+ * as two overlapping words, the rest by ilg__sb_putn_slow. */
+void ilg__sb_putn_slow(ilg_sb *sb, const char *s, size_t n);
+static inline void ilg__sb_putn(ilg_sb *sb, const char *s, size_t n)
+{
+    char *o = sb->buf + sb->len;
+    if (n > 16 || sb->len + n >= sb->size) {
+        ilg__sb_putn_slow(sb, s, n);
+        return;
+    }
+    if (n >= 8) {
+        uint64_t head, tail;
+        memcpy(&head, s, 8);
+        memcpy(&tail, s + n - 8, 8);
+        memcpy(o, &head, 8);
+        memcpy(o + n - 8, &tail, 8);
+    } else if (n >= 4) {
+        uint32_t head, tail;
+        memcpy(&head, s, 4);
+        memcpy(&tail, s + n - 4, 4);
+        memcpy(o, &head, 4);
+        memcpy(o + n - 4, &tail, 4);
+    } else {
+        for (size_t i = 0; i < n; i++)
+            o[i] = s[i];
+    }
+    o[n] = 0;
+    sb->len += n;
+}
+
+static inline void ilg__sb_putc(ilg_sb *sb, char c)
+{
+    if (sb->len + 1 < sb->size) {
+        sb->buf[sb->len] = c;
+        sb->buf[sb->len + 1] = 0;
+    }
+    sb->len++;
+}
+
 void ilg__sb_puts(ilg_sb *sb, const char *s);
-void ilg__sb_putc(ilg_sb *sb, char c);
 void ilg__sb_putu(ilg_sb *sb, uint32_t v); /* decimal */
 void ilg__sb_printf(ilg_sb *sb, const char *fmt, ...) ILG_PRINTF(2, 3);
 
 ilg_status ilg__md_format_type_token(const ilg_metadata *md, uint32_t token, ilg_sb *sb, int depth);
-/* Frees the type and signature texts kept for naming (the metadata is going). */
+/* Frees the type names kept for naming (the metadata is going). */
 void ilg__md_free_names(ilg_metadata *md);
 
 #endif

@@ -13,9 +13,9 @@
  * caps the work. Real names stay far below this. */
 #define MAX_SIG_TEXT 65536
 
-void ilg__sb_putn(ilg_sb *sb, const char *s, size_t n)
+void ilg__sb_putn_slow(ilg_sb *sb, const char *s, size_t n)
 {
-    if (sb->len + n < sb->size) { /* the usual case: it fits */
+    if (sb->len + n < sb->size) {
         memcpy(sb->buf + sb->len, s, n);
         sb->buf[sb->len + n] = 0;
         sb->len += n;
@@ -44,14 +44,6 @@ static size_t sb_text_len(const ilg_sb *sb)
 /* A string literal, its length known at compile time. */
 #define SB_LIT(sb, lit) ilg__sb_putn((sb), (lit), sizeof(lit) - 1)
 
-void ilg__sb_putc(ilg_sb *sb, char c)
-{
-    if (sb->len + 1 < sb->size) {
-        sb->buf[sb->len] = c;
-        sb->buf[sb->len + 1] = 0;
-    }
-    sb->len++;
-}
 
 void ilg__sb_putu(ilg_sb *sb, uint32_t v)
 {
@@ -348,22 +340,22 @@ static const char *generic_param_name(const ilg_metadata *md, uint32_t rid, uint
  * method_rid (0 if none) names the generic parameters in the declaration; without it
  * they are ilasm's arity form <[N]>. generics (NULL if none) replaces them: a
  * MethodSpec's instantiation "<int32, string>". */
-/* What comes before the name: [GenParamCount] ParamCount RetType as
- * "[instance ][vararg ]RET ". */
-static ilg_status format_sig_head(const ilg_metadata *md, sig *s, ilg_sb *sb, int depth,
-                                  uint8_t conv, uint32_t *gcount, uint32_t *count)
+static ilg_status format_method_sig_tail(const ilg_metadata *md, sig *s, ilg_sb *sb,
+                                         const char *name, size_t name_len, int depth,
+                                         uint8_t conv, uint32_t method_rid,
+                                         const char *generics)
 {
+    uint32_t gcount = 0, count;
     ilg_status st;
-    *gcount = 0;
     if (conv & 0x10)
-        if ((st = sig_uint(s, gcount)) != ILG_OK)
+        if ((st = sig_uint(s, &gcount)) != ILG_OK)
             return st;
     /* GenericParam.Number is a u16: more parameters cannot be declared. */
-    if (*gcount > 0xFFFF)
+    if (gcount > 0xFFFF)
         return sig_fail(s, "generic parameter count exceeds 65535");
-    if ((st = sig_uint(s, count)) != ILG_OK)
+    if ((st = sig_uint(s, &count)) != ILG_OK)
         return st;
-    if (*count > (uint32_t)(s->end - s->p))
+    if (count > (uint32_t)(s->end - s->p))
         return sig_fail(s, "parameter count exceeds the blob");
     if (conv & 0x20)
         SB_LIT(sb, "instance ");
@@ -372,38 +364,6 @@ static ilg_status format_sig_head(const ilg_metadata *md, sig *s, ilg_sb *sb, in
     if ((st = format_mods_then_type(md, s, sb, depth)) != ILG_OK)
         return st;
     ilg__sb_putc(sb, ' ');
-    return ILG_OK;
-}
-
-/* What comes after the name and its generic parameters: "(PARAMS)". */
-static ilg_status format_sig_params(const ilg_metadata *md, sig *s, ilg_sb *sb, int depth,
-                                    uint32_t count)
-{
-    ilg_status st;
-    ilg__sb_putc(sb, '(');
-    for (uint32_t i = 0; i < count; i++) {
-        if (i)
-            SB_LIT(sb, ", ");
-        if (s->p < s->end && *s->p == 0x41) { /* vararg sentinel: not a parameter */
-            s->p++;
-            SB_LIT(sb, "..., ");
-        }
-        if ((st = format_mods_then_type(md, s, sb, depth)) != ILG_OK)
-            return st;
-    }
-    ilg__sb_putc(sb, ')');
-    return ILG_OK;
-}
-
-static ilg_status format_method_sig_tail(const ilg_metadata *md, sig *s, ilg_sb *sb,
-                                         const char *name, size_t name_len, int depth,
-                                         uint8_t conv, uint32_t method_rid,
-                                         const char *generics)
-{
-    uint32_t gcount, count;
-    ilg_status st = format_sig_head(md, s, sb, depth, conv, &gcount, &count);
-    if (st != ILG_OK)
-        return st;
     ilg__sb_putn(sb, name, name_len);
     if (gcount && generics) {
         ilg__sb_puts(sb, generics);
@@ -424,7 +384,19 @@ static ilg_status format_method_sig_tail(const ilg_metadata *md, sig *s, ilg_sb 
         }
         ilg__sb_putc(sb, '>');
     }
-    return format_sig_params(md, s, sb, depth, count);
+    ilg__sb_putc(sb, '(');
+    for (uint32_t i = 0; i < count; i++) {
+        if (i)
+            SB_LIT(sb, ", ");
+        if (s->p < s->end && *s->p == 0x41) { /* vararg sentinel: not a parameter */
+            s->p++;
+            SB_LIT(sb, "..., ");
+        }
+        if ((st = format_mods_then_type(md, s, sb, depth)) != ILG_OK)
+            return st;
+    }
+    ilg__sb_putc(sb, ')');
+    return ILG_OK;
 }
 
 static ilg_status format_typedef(const ilg_metadata *md, uint32_t rid, ilg_sb *sb, int depth)
@@ -580,93 +552,12 @@ static ilg_status format_type_row(const ilg_metadata *md, ilg_table table, uint3
                                     : format_typeref(md, rid, sb, depth);
 }
 
-/* A method signature without generic parameters as text around the name: head
- * "[instance ][vararg ]RET " then "(PARAMS)", kept by blob because methods share
- * signatures (mscorlib's 27,261 have 7,937) and the parameters were most of naming a
- * method. The table is insert-only, open addressing over twice the MethodDefs, each
- * slot installed once with compare-and-swap; a text that fails, is longer than
- * SIG_TEXT_MAX or finds no free slot within SIG_PROBES is made every time. A cached
- * text and a name of at most 1,023 characters stay far below MAX_SIG_TEXT, so the
- * cache never hides that limit's error. */
-typedef struct sig_text {
-    uint32_t blob; /* the signature's offset in #Blob */
-    uint32_t head; /* the head's length; the parameters follow it */
-    uint32_t len;
-    char text[];
-} sig_text;
-
-#define SIG_TEXT_MAX 1024
-#define SIG_PROBES 16
-
-static size_t sig_text_slots(const ilg_metadata *md)
-{
-    const uint64_t want = 2 * (uint64_t)md->tables[ILG_TBL_MethodDef].rows;
-    return want <= 16 ? 16 : (size_t)1 << (64 - __builtin_clzll(want - 1));
-}
-
-/* The text of the signature at s (after its calling convention byte conv, which has no
- * generic parameters), found or made and installed; NULL when it is not cached. */
-static const sig_text *sig_text_of(const ilg_metadata *md, const sig *s, uint8_t conv)
-{
-    const size_t n = sig_text_slots(md);
-    _Atomic uintptr_t *slots =
-        (_Atomic uintptr_t *)atomic_load_explicit(&md->sig_texts, memory_order_acquire);
-    if (!slots && !(slots = memo_make(&md->sig_texts, n, sizeof *slots)))
-        return NULL;
-    const uint32_t key = (uint32_t)(s->start - md->blob);
-    size_t i = (key * 0x9E3779B1u) & (n - 1), k = 0;
-    for (; k < SIG_PROBES; k++, i = (i + 1) & (n - 1)) {
-        const sig_text *t = (const sig_text *)atomic_load_explicit(&slots[i], memory_order_acquire);
-        if (!t)
-            break;
-        if (t->blob == key)
-            return t;
-    }
-    if (k == SIG_PROBES)
-        return NULL;
-    char buf[SIG_TEXT_MAX];
-    ilg_sb local = { buf, sizeof buf, 0 };
-    sig c = *s;
-    uint32_t gcount, count;
-    if (format_sig_head(md, &c, &local, 0, conv, &gcount, &count) != ILG_OK)
-        return NULL;
-    const size_t head = local.len;
-    if (format_sig_params(md, &c, &local, 0, count) != ILG_OK || local.len >= sizeof buf)
-        return NULL;
-    sig_text *made = malloc(sizeof *made + local.len);
-    if (!made)
-        return NULL;
-    *made = (sig_text){ key, (uint32_t)head, (uint32_t)local.len };
-    memcpy(made->text, buf, local.len);
-    for (; k < SIG_PROBES; k++, i = (i + 1) & (n - 1)) {
-        uintptr_t expected = 0;
-        if (atomic_compare_exchange_strong_explicit(&slots[i], &expected, (uintptr_t)made,
-                                                    memory_order_acq_rel,
-                                                    memory_order_acquire))
-            return made;
-        if (((const sig_text *)expected)->blob == key) { /* another thread's, the same */
-            free(made);
-            return (const sig_text *)expected;
-        }
-    }
-    free(made);
-    return NULL;
-}
-
 void ilg__md_free_names(ilg_metadata *md)
 {
     _Atomic uintptr_t *slots = (_Atomic uintptr_t *)atomic_load(&md->type_texts);
     size_t n = (size_t)md->tables[ILG_TBL_TypeDef].rows + md->tables[ILG_TBL_TypeRef].rows;
     for (size_t i = 0; slots && i < n; i++)
         free((void *)atomic_load_explicit(&slots[i], memory_order_relaxed));
-    free(slots);
-    slots = (_Atomic uintptr_t *)atomic_load(&md->sig_texts);
-    n = sig_text_slots(md);
-    for (size_t i = 0; slots && i < n; i++) {
-        void *t = (void *)atomic_load_explicit(&slots[i], memory_order_relaxed);
-        if (t) /* most slots are empty */
-            free(t);
-    }
     free(slots);
 }
 
@@ -750,17 +641,9 @@ static ilg_status format_method_def(const ilg_metadata *md, uint32_t rid, const 
     ilg__sb_puts(&name, m.name);
     sig s = { m.sig, m.sig + m.sig_len, m.sig };
     uint8_t conv = 0;
-    const size_t name_len = sb_text_len(&name);
-    if ((st = sig_u8(&s, &conv)) == ILG_OK) {
-        const sig_text *t = conv & 0x10 ? NULL : sig_text_of(md, &s, conv);
-        if (t) {
-            ilg__sb_putn(sb, t->text, t->head);
-            ilg__sb_putn(sb, prefix, name_len);
-            ilg__sb_putn(sb, t->text + t->head, t->len - t->head);
-            return ILG_OK;
-        }
-        st = format_method_sig_tail(md, &s, sb, prefix, name_len, 0, conv, rid, generics);
-    }
+    if ((st = sig_u8(&s, &conv)) == ILG_OK)
+        st = format_method_sig_tail(md, &s, sb, prefix, sb_text_len(&name), 0, conv, rid,
+                                    generics);
     if (st != ILG_OK)
         return ilg__fail_context("method 0x%08x", m.token);
     return ILG_OK;
