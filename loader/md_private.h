@@ -81,17 +81,23 @@ typedef struct ilg_sb {
 } ilg_sb;
 
 /* n bytes of s (no NUL among them). Names are made of a dozen short pieces each
- * (keywords, type names, ", "): the ones of up to 16 bytes that fit are copied inline,
- * as two overlapping words, the rest by ilg__sb_putn_slow. */
+ * (keywords, type names, ", "): the ones of up to 32 bytes that fit are copied inline,
+ * as overlapping words, the rest by ilg__sb_putn_slow. */
 void ilg__sb_putn_slow(ilg_sb *sb, const char *s, size_t n);
 static inline void ilg__sb_putn(ilg_sb *sb, const char *s, size_t n)
 {
     char *o = sb->buf + sb->len;
-    if (n > 16 || sb->len + n >= sb->size) {
+    if (n > 32 || sb->len + n >= sb->size) {
         ilg__sb_putn_slow(sb, s, n);
         return;
     }
-    if (n >= 8) {
+    if (n > 16) {
+        uint64_t w[4];
+        memcpy(&w[0], s, 16);
+        memcpy(&w[2], s + n - 16, 16);
+        memcpy(o, &w[0], 16);
+        memcpy(o + n - 16, &w[2], 16);
+    } else if (n >= 8) {
         uint64_t head, tail;
         memcpy(&head, s, 8);
         memcpy(&tail, s + n - 8, 8);

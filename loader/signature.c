@@ -126,9 +126,13 @@ static ilg_status sig_typedef_or_ref(sig *s, uint32_t *token)
 }
 
 static ilg_status format_type(const ilg_metadata *md, sig *s, ilg_sb *sb, int depth);
+static ilg_status format_type_row(const ilg_metadata *md, ilg_table table, uint32_t rid,
+                                  ilg_sb *sb, int depth);
 
 static ilg_status format_mods_then_type(const ilg_metadata *md, sig *s, ilg_sb *sb, int depth)
 {
+    if (s->p < s->end && *s->p != 0x1F && *s->p != 0x20) /* the usual case: no modifier */
+        return format_type(md, s, sb, depth + 1);
     /* Modifiers precede the type in the blob but follow it in ilasm text. */
     const uint8_t *mods = s->p;
     while (s->p < s->end && (*s->p == 0x1F || *s->p == 0x20)) {
@@ -160,10 +164,18 @@ static ilg_status format_mods_then_type(const ilg_metadata *md, sig *s, ilg_sb *
     return ILG_OK;
 }
 
+/* The name between a method's return type and its parameters: "owner::name", or
+ * name alone when owner is NULL. */
+typedef struct sig_name {
+    const char *owner;
+    size_t owner_len;
+    const char *name;
+    size_t name_len;
+} sig_name;
+
 static ilg_status format_method_sig_tail(const ilg_metadata *md, sig *s, ilg_sb *sb,
-                                         const char *name, size_t name_len, int depth,
-                                         uint8_t conv, uint32_t method_rid,
-                                         const char *generics);
+                                         const sig_name *name, int depth, uint8_t conv,
+                                         uint32_t method_rid, const char *generics);
 
 /* Element types named by a keyword, with the keyword's length. */
 typedef struct prim_name {
@@ -212,6 +224,9 @@ static ilg_status format_type(const ilg_metadata *md, sig *s, ilg_sb *sb, int de
             SB_LIT(sb, "valuetype ");
         else
             SB_LIT(sb, "class ");
+        if ((tok >> 24) != ILG_TBL_TypeSpec && (tok & 0xFFFFFF) &&
+            (tok & 0xFFFFFF) <= md->tables[tok >> 24].rows) /* a TypeDef or TypeRef row */
+            return format_type_row(md, (ilg_table)(tok >> 24), tok & 0xFFFFFF, sb, depth + 1);
         return ilg__md_format_type_token(md, tok, sb, depth + 1);
     case 0x13: /* VAR */
     case 0x1E: /* MVAR */
@@ -286,7 +301,8 @@ static ilg_status format_type(const ilg_metadata *md, sig *s, ilg_sb *sb, int de
         if ((st = sig_u8(s, &conv)) != ILG_OK)
             return st;
         SB_LIT(sb, "method ");
-        return format_method_sig_tail(md, s, sb, "*", 1, depth + 1, conv, 0, NULL);
+        return format_method_sig_tail(md, s, sb, &(sig_name){ NULL, 0, "*", 1 }, depth + 1,
+                                      conv, 0, NULL);
     }
     case 0x1D: /* SZARRAY */
         if ((st = format_mods_then_type(md, s, sb, depth)) != ILG_OK)
@@ -341,9 +357,8 @@ static const char *generic_param_name(const ilg_metadata *md, uint32_t rid, uint
  * they are ilasm's arity form <[N]>. generics (NULL if none) replaces them: a
  * MethodSpec's instantiation "<int32, string>". */
 static ilg_status format_method_sig_tail(const ilg_metadata *md, sig *s, ilg_sb *sb,
-                                         const char *name, size_t name_len, int depth,
-                                         uint8_t conv, uint32_t method_rid,
-                                         const char *generics)
+                                         const sig_name *name, int depth, uint8_t conv,
+                                         uint32_t method_rid, const char *generics)
 {
     uint32_t gcount = 0, count;
     ilg_status st;
@@ -364,7 +379,11 @@ static ilg_status format_method_sig_tail(const ilg_metadata *md, sig *s, ilg_sb 
     if ((st = format_mods_then_type(md, s, sb, depth)) != ILG_OK)
         return st;
     ilg__sb_putc(sb, ' ');
-    ilg__sb_putn(sb, name, name_len);
+    if (name->owner) {
+        ilg__sb_putn(sb, name->owner, name->owner_len);
+        SB_LIT(sb, "::");
+    }
+    ilg__sb_putn(sb, name->name, name->name_len);
     if (gcount && generics) {
         ilg__sb_puts(sb, generics);
     } else if (gcount && !method_rid) {
@@ -503,10 +522,11 @@ static uint32_t type_levels(const ilg_metadata *md, ilg_table table, uint32_t ri
     return n;
 }
 
-/* The cached text of a type row, made and installed (compare-and-swap: the first
- * thread's stays) when missing; NULL when it cannot be cached (no memory, a name
- * that fails or is longer than TYPE_TEXT_MAX). */
-static const type_text *type_text_of(const ilg_metadata *md, ilg_table table, uint32_t rid)
+/* Makes the text of a type row for type_text_of and installs it (compare-and-swap:
+ * the first thread's stays); NULL when it cannot be kept (no memory, a name that fails
+ * or is longer than TYPE_TEXT_MAX). */
+static __attribute__((noinline)) const type_text *
+type_text_make(const ilg_metadata *md, ilg_table table, uint32_t rid)
 {
     const uint32_t defs = md->tables[ILG_TBL_TypeDef].rows;
     _Atomic uintptr_t *slots =
@@ -516,9 +536,6 @@ static const type_text *type_text_of(const ilg_metadata *md, ilg_table table, ui
                                       sizeof *slots)))
         return NULL;
     _Atomic uintptr_t *slot = &slots[(table == ILG_TBL_TypeDef ? 0 : defs) + rid - 1];
-    const type_text *t = (const type_text *)atomic_load_explicit(slot, memory_order_acquire);
-    if (t)
-        return t;
     char buf[TYPE_TEXT_MAX];
     ilg_sb local = { buf, sizeof buf, 0 };
     ilg_status st = table == ILG_TBL_TypeDef ? format_typedef(md, rid, &local, 0)
@@ -537,6 +554,20 @@ static const type_text *type_text_of(const ilg_metadata *md, ilg_table table, ui
         return made;
     free(made);
     return (const type_text *)expected;
+}
+
+/* The kept text of a type row, made on first use; NULL when it cannot be kept. */
+static inline const type_text *type_text_of(const ilg_metadata *md, ilg_table table,
+                                            uint32_t rid)
+{
+    const _Atomic uintptr_t *slots =
+        (const _Atomic uintptr_t *)atomic_load_explicit(&md->type_texts, memory_order_acquire);
+    const type_text *t = NULL;
+    if (slots)
+        t = (const type_text *)atomic_load_explicit(
+            &slots[(table == ILG_TBL_TypeDef ? 0 : md->tables[ILG_TBL_TypeDef].rows) + rid - 1],
+            memory_order_acquire);
+    return t ? t : type_text_make(md, table, rid);
 }
 
 /* TypeDef or TypeRef rid's name into sb, as format_typedef or format_typeref at depth. */
@@ -630,20 +661,26 @@ static ilg_status format_method_def(const ilg_metadata *md, uint32_t rid, const 
     ilg_status st = ilg_md_method(md, rid, &m);
     if (st != ILG_OK)
         return st;
+    /* "Owner::name" goes in as the owner's kept text and the name, unless it is cut at
+     * 1,023 characters (then made here, as it always was). */
     char prefix[1024];
-    ilg_sb name = { prefix, sizeof prefix, 0 };
-    prefix[0] = 0;
-    if (m.owner) {
-        if ((st = format_type_row(md, ILG_TBL_TypeDef, m.owner & 0xFFFFFF, &name, 0)) != ILG_OK)
-            return ilg__fail_context("method 0x%08x", m.token);
-        SB_LIT(&name, "::");
+    const type_text *owner = m.owner ? type_text_of(md, ILG_TBL_TypeDef, m.owner & 0xFFFFFF) : NULL;
+    sig_name nm = { owner ? owner->text : NULL, owner ? owner->len : 0, m.name, strlen(m.name) };
+    if ((m.owner && !owner) || nm.owner_len + (owner ? 2 : 0) + nm.name_len >= sizeof prefix) {
+        ilg_sb name = { prefix, sizeof prefix, 0 };
+        prefix[0] = 0;
+        if (m.owner) {
+            if ((st = format_type_row(md, ILG_TBL_TypeDef, m.owner & 0xFFFFFF, &name, 0)) != ILG_OK)
+                return ilg__fail_context("method 0x%08x", m.token);
+            SB_LIT(&name, "::");
+        }
+        ilg__sb_puts(&name, m.name);
+        nm = (sig_name){ NULL, 0, prefix, sb_text_len(&name) };
     }
-    ilg__sb_puts(&name, m.name);
     sig s = { m.sig, m.sig + m.sig_len, m.sig };
     uint8_t conv = 0;
     if ((st = sig_u8(&s, &conv)) == ILG_OK)
-        st = format_method_sig_tail(md, &s, sb, prefix, sb_text_len(&name), 0, conv, rid,
-                                    generics);
+        st = format_method_sig_tail(md, &s, sb, &nm, 0, conv, rid, generics);
     if (st != ILG_OK)
         return ilg__fail_context("method 0x%08x", m.token);
     return ILG_OK;
@@ -695,7 +732,8 @@ static ilg_status format_member(const ilg_metadata *md, uint32_t token, const ch
         ilg__sb_putc(sb, ' ');
         ilg__sb_putn(sb, prefix, prefix_len);
     } else {
-        st = format_method_sig_tail(md, &s, sb, prefix, prefix_len, 0, conv, 0, generics);
+        st = format_method_sig_tail(md, &s, sb, &(sig_name){ NULL, 0, prefix, prefix_len }, 0,
+                                    conv, 0, generics);
     }
     return st == ILG_OK ? ILG_OK : ilg__fail_context("member 0x%08x", token);
 }
