@@ -129,10 +129,35 @@ static ilg_status format_type(const ilg_metadata *md, sig *s, ilg_sb *sb, int de
 static ilg_status format_type_row(const ilg_metadata *md, ilg_table table, uint32_t rid,
                                   ilg_sb *sb, int depth);
 
+/* Element types named by a keyword, with the keyword's length. */
+typedef struct prim_name {
+    uint8_t len;
+    char text[11];
+} prim_name;
+#define PRIM(s) { sizeof(s) - 1, s }
+static const prim_name prims[] = {
+    [0x01] = PRIM("void"),    [0x02] = PRIM("bool"),    [0x03] = PRIM("char"),
+    [0x04] = PRIM("int8"),    [0x05] = PRIM("uint8"),   [0x06] = PRIM("int16"),
+    [0x07] = PRIM("uint16"),  [0x08] = PRIM("int32"),   [0x09] = PRIM("uint32"),
+    [0x0A] = PRIM("int64"),   [0x0B] = PRIM("uint64"),  [0x0C] = PRIM("float32"),
+    [0x0D] = PRIM("float64"), [0x0E] = PRIM("string"),  [0x16] = PRIM("typedref"),
+    [0x18] = PRIM("native int"), [0x19] = PRIM("native uint"), [0x1C] = PRIM("object"),
+};
+#undef PRIM
+
 static ilg_status format_mods_then_type(const ilg_metadata *md, sig *s, ilg_sb *sb, int depth)
 {
-    if (s->p < s->end && *s->p != 0x1F && *s->p != 0x20) /* the usual case: no modifier */
+    if (s->p < s->end && *s->p != 0x1F && *s->p != 0x20) { /* the usual case: no modifier */
+        const uint8_t et = *s->p;
+        /* A keyword type, as format_type would write it once its checks pass. */
+        if (et < ILG_ARRAY_LEN(prims) && prims[et].len && depth + 1 <= MAX_SIG_DEPTH &&
+            sb->len <= MAX_SIG_TEXT) {
+            s->p++;
+            ilg__sb_putn(sb, prims[et].text, prims[et].len);
+            return ILG_OK;
+        }
         return format_type(md, s, sb, depth + 1);
+    }
     /* Modifiers precede the type in the blob but follow it in ilasm text. */
     const uint8_t *mods = s->p;
     while (s->p < s->end && (*s->p == 0x1F || *s->p == 0x20)) {
@@ -177,21 +202,6 @@ static ilg_status format_method_sig_tail(const ilg_metadata *md, sig *s, ilg_sb 
                                          const sig_name *name, int depth, uint8_t conv,
                                          uint32_t method_rid, const char *generics);
 
-/* Element types named by a keyword, with the keyword's length. */
-typedef struct prim_name {
-    uint8_t len;
-    char text[11];
-} prim_name;
-#define PRIM(s) { sizeof(s) - 1, s }
-static const prim_name prims[] = {
-    [0x01] = PRIM("void"),    [0x02] = PRIM("bool"),    [0x03] = PRIM("char"),
-    [0x04] = PRIM("int8"),    [0x05] = PRIM("uint8"),   [0x06] = PRIM("int16"),
-    [0x07] = PRIM("uint16"),  [0x08] = PRIM("int32"),   [0x09] = PRIM("uint32"),
-    [0x0A] = PRIM("int64"),   [0x0B] = PRIM("uint64"),  [0x0C] = PRIM("float32"),
-    [0x0D] = PRIM("float64"), [0x0E] = PRIM("string"),  [0x16] = PRIM("typedref"),
-    [0x18] = PRIM("native int"), [0x19] = PRIM("native uint"), [0x1C] = PRIM("object"),
-};
-#undef PRIM
 
 static ilg_status format_type(const ilg_metadata *md, sig *s, ilg_sb *sb, int depth)
 {
@@ -657,8 +667,18 @@ ilg_status ilg_md_type_name(const ilg_metadata *md, uint32_t token, char *buf, s
 static ilg_status format_method_def(const ilg_metadata *md, uint32_t rid, const char *generics,
                                     ilg_sb *sb)
 {
-    ilg_method_info m;
-    ilg_status st = ilg_md_method(md, rid, &m);
+    /* The row's name, signature and owner only (ilg_md_method reads all six columns;
+     * it still answers for a row that does not exist). */
+    if (rid == 0 || rid > md->tables[ILG_TBL_MethodDef].rows) {
+        ilg_method_info bad;
+        return ilg_md_method(md, rid, &bad);
+    }
+    ilg_method_info m = {
+        .token = 0x06000000u | rid,
+        .name = ilg__md_str(md, ilg__md_raw(md, ILG_TBL_MethodDef, rid, 3)),
+        .owner = md->method_owner[rid] ? 0x02000000u | md->method_owner[rid] : 0,
+    };
+    ilg_status st = ilg_md_blob(md, ilg__md_raw(md, ILG_TBL_MethodDef, rid, 4), &m.sig, &m.sig_len);
     if (st != ILG_OK)
         return st;
     /* "Owner::name" goes in as the owner's kept text and the name, unless it is cut at
