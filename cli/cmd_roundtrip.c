@@ -48,6 +48,8 @@ typedef struct worker {
 
 typedef struct walk {
     bool roundtrip, json, quiet, progress, check;
+    ilg_verify_level level;
+    ilg_md_scope scope;      /* the image being walked, and where its references lead */
     unsigned long images, unreadable, failure_count;
     counts n;
     json_t *failures;
@@ -135,15 +137,19 @@ static void walk_body(worker *k, uint32_t rid)
     ilg_stack_resolver r = { call_shape, (void *)md, -1 };
     if (ilg_md_call_shape(md, token, &pops, &has_this, &pushes) == ILG_OK)
         r.ret_pops = pushes;
-    if ((st = ilg_body_verify(b, &r, f)) != ILG_OK) {
+    ilg_type_resolver tr;
+    ilg_md_type_resolver(&w->scope, token, &tr);
+    const ilg_verify_options vo = { w->level, &r, &tr };
+    if ((st = ilg_body_verify_opts(b, &vo, f)) != ILG_OK) {
         fail_diag(k, token, "verify", st);
         return;
     }
-    if (f->count == 0)
+    if (f->errors == 0)
         k->n.verified++;
     for (uint32_t i = 0; i < f->count; i++)
-        failure(k, token, "verify", ilg_status_name(f->items[i].rule), ILG_WHERE_IL,
-                f->items[i].offset, f->items[i].message);
+        failure(k, token, f->items[i].severity == ILG_SEVERITY_WARNING ? "warning" : "verify",
+                ilg_status_name(f->items[i].rule), ILG_WHERE_IL, f->items[i].offset,
+                f->items[i].message);
     if (!w->roundtrip)
         return;
     /* preserve: no resolver, so nothing but the bytes we read decides the output; it
@@ -314,6 +320,11 @@ static int walk_image(walk *w, const char *path, worker *ks, unsigned nk)
         return rc;
     }
     w->path = path;
+    /* References that leave the image are followed into the assemblies beside it; out
+     * of memory there leaves them unknown, which no rule holds against a body. */
+    w->scope = (ilg_md_scope){ md, NULL };
+    if (w->level >= ILG_VERIFY_JIT)
+        ilg_md_universe_beside(path, md, &w->scope.universe);
     w->rows = ilg_md_row_count(md, ILG_TBL_MethodDef);
     atomic_store(&w->next_rid, 1);
     /* small images are not worth a thread */
@@ -341,6 +352,10 @@ static int walk_image(walk *w, const char *path, worker *ks, unsigned nk)
         memset(c, 0, sizeof *c);
     }
     report_failures(w, md, ks, nk);
+    for (unsigned i = 0; i < nk; i++) /* their caches know this image's tokens */
+        ilg_findings_free(&ks[i].f);
+    ilg_md_universe_free(w->scope.universe);
+    w->scope.universe = NULL;
     ilg_image_close(img);
     return CLI_OK;
 }
@@ -387,11 +402,16 @@ static void help(bool roundtrip)
                "failure with its token, IL offset and reason, then a summary.\n\n"
                "  --check        also decode and verify every optimize-mode body\n");
     else
-        printf("usage: ilgraft verify [--json] [--quiet] [--no-progress] IMAGE...\n\n"
+        printf("usage: ilgraft verify [--level L] [--json] [--quiet] [--no-progress] IMAGE...\n\n"
                "Decodes and verifies every method body of every image: stack depth on every\n"
                "path and at merges, maxstack, EH entry depths, leave/endfinally/endfilter/\n"
                "rethrow placement, ret depth, fall-through, branches into or out of EH blocks,\n"
-               "EH nesting and order, prefixes. Prints every finding and a summary.\n\n");
+               "EH nesting and order, prefixes; at level jit also what CoreCLR's JIT rejects\n"
+               "(indexes, tokens, members, the types on the stack: docs/ilbody.md). References\n"
+               "to other assemblies are followed into the image's directory and its Facades.\n"
+               "Prints every finding and a summary.\n\n"
+               "  --level L      structural, jit (default) or strict (jit, and ECMA-335\n"
+               "                verifiability findings as warnings)\n");
     printf("  --json         a JSON object with the counts and a \"failures\" list\n"
            "  --threads N    worker threads (default: one per online CPU)\n"
            "  --quiet        the summary only\n"
@@ -406,9 +426,10 @@ int cli_body_walk(int argc, char **argv, bool roundtrip)
     static const struct option opts[] = {
         { "json", no_argument, NULL, 'j' }, { "quiet", no_argument, NULL, 'q' },
         { "no-progress", no_argument, NULL, 'P' }, { "threads", required_argument, NULL, 't' },
-        { "check", no_argument, NULL, 'c' },
+        { "check", no_argument, NULL, 'c' }, { "level", required_argument, NULL, 'l' },
         { "help", no_argument, NULL, 'h' }, { 0 } };
-    walk w = { .roundtrip = roundtrip, .progress = isatty(STDERR_FILENO) != 0 };
+    walk w = { .roundtrip = roundtrip, .progress = isatty(STDERR_FILENO) != 0,
+               .level = roundtrip ? ILG_VERIFY_STRUCTURAL : ILG_VERIFY_JIT };
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     uint64_t threads = cpus > 0 ? (uint64_t)cpus : 1;
     int c;
@@ -419,6 +440,16 @@ int cli_body_walk(int argc, char **argv, bool roundtrip)
         case 'q': w.quiet = true; break;
         case 'P': w.progress = false; break;
         case 'c': w.check = true; break;
+        case 'l':
+            if (!strcmp(optarg, "structural"))
+                w.level = ILG_VERIFY_STRUCTURAL;
+            else if (!strcmp(optarg, "jit"))
+                w.level = ILG_VERIFY_JIT;
+            else if (!strcmp(optarg, "strict"))
+                w.level = ILG_VERIFY_STRICT;
+            else
+                return cli_usage_error(cmd, "--level is structural, jit or strict");
+            break;
         case 't':
             if (!cli_parse_u64(optarg, &threads) || threads == 0 || threads > 64)
                 return cli_usage_error(cmd, "--threads needs a number from 1 to 64");

@@ -6,7 +6,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-#include "ilbody_private.h"
+#include "typeck.h"
 
 #define UNSET (-1)
 #define UNKNOWN (-3) /* depth lost after a call the resolver could not describe */
@@ -50,7 +50,10 @@ static void report(vctx *v, ilg_status rule, uint32_t offset, const char *fmt, .
     ilg_finding *x = &f->items[f->count++];
     x->rule = rule;
     x->offset = offset;
+    x->severity = ILG_SEVERITY_ERROR;
+    x->outcome = ILG_OUTCOME_INVALID_PROGRAM;
     memcpy(x->message, msg, sizeof msg);
+    f->errors++;
 }
 
 static const char *const kind_names[] = { "catch", "filter", "finally", "?", "fault" };
@@ -329,8 +332,8 @@ static bool prefix_allows(uint16_t prefix, uint16_t op)
         return op == ILG_OP_CALL || op == ILG_OP_CALLVIRT || op == ILG_OP_CALLI;
     case ILG_OP_CONSTRAINED:
         return op == ILG_OP_CALLVIRT || op == ILG_OP_CALL || op == ILG_OP_LDFTN;
-    case ILG_OP_READONLY:
-        return op == ILG_OP_LDELEMA || op == ILG_OP_CALL;
+    case ILG_OP_READONLY: /* ldelema and an array's Address method, called either way */
+        return op == ILG_OP_LDELEMA || op == ILG_OP_CALL || op == ILG_OP_CALLVIRT;
     case ILG_OP_UNALIGNED:
     case ILG_OP_VOLATILE:
         if ((op >= ILG_OP_LDIND_I1 && op <= ILG_OP_STIND_R8) || op == ILG_OP_STIND_I ||
@@ -516,11 +519,54 @@ static void check_one(vctx *v, uint32_t i, const uint8_t *marks)
     }
 }
 
+/* The order in which CoreCLR meets a body's faults: the structure of blocks and clauses
+ * as it builds the flow graph, then instruction by instruction as it imports them,
+ * where an instruction's token is resolved before its operands are popped. */
+static uint64_t meet_order(const ilg_finding *x)
+{
+    uint64_t phase = 2;
+    switch (x->rule) {
+    case ILG_E_IL_VERIFY_EH_NESTING: case ILG_E_IL_VERIFY_EH_ORDER: case ILG_E_IL_VERIFY_FALL_OFF_END:
+    case ILG_E_IL_VERIFY_FALL_BLOCK: case ILG_E_IL_VERIFY_BRANCH_BLOCK: case ILG_E_IL_VERIFY_LEAVE:
+    case ILG_E_IL_VERIFY_ENDFINALLY: case ILG_E_IL_VERIFY_RETHROW:
+        return x->offset;
+    case ILG_E_IL_VERIFY_PREFIX: /* a prefix is checked before its instruction's token */
+        phase = 0;
+        break;
+    case ILG_E_IL_VERIFY_TOKEN_KIND: case ILG_E_IL_VERIFY_TOKEN_ROW: case ILG_E_IL_VERIFY_MEMBER:
+    case ILG_E_IL_VERIFY_TYPE_PARAM:
+        phase = 1;
+        break;
+    default:
+        break;
+    }
+    return (uint64_t)1 << 40 | (uint64_t)x->offset << 2 | phase;
+}
+
+static void set_outcome(ilg_findings *out)
+{
+    const ilg_finding *first = NULL;
+    for (uint32_t k = 0; k < out->count; k++) {
+        const ilg_finding *x = &out->items[k];
+        if (x->severity == ILG_SEVERITY_ERROR && (!first || meet_order(x) < meet_order(first)))
+            first = x;
+    }
+    out->outcome = first ? first->outcome : ILG_OUTCOME_NONE;
+}
+
 ilg_status ilg_body_verify(const ilg_body *b, const ilg_stack_resolver *r, ilg_findings *out)
 {
-    if (!b || !out)
-        return ilg__fail(ILG_E_INVALID_ARG, ILG_WHERE_NONE, 0, "body and findings are required");
+    const ilg_verify_options o = { ILG_VERIFY_STRUCTURAL, r, NULL };
+    return ilg_body_verify_opts(b, &o, out);
+}
+
+ilg_status ilg_body_verify_opts(const ilg_body *b, const ilg_verify_options *opts, ilg_findings *out)
+{
+    if (!b || !out || !opts)
+        return ilg__fail(ILG_E_INVALID_ARG, ILG_WHERE_NONE, 0, "body, options and findings are required");
+    const ilg_stack_resolver *r = opts->stack;
     out->count = 0;
+    out->errors = 0;
     out->max_depth = 0;
     out->depth_complete = false;
     vctx v = { .b = b, .r = r, .out = out };
@@ -566,6 +612,9 @@ ilg_status ilg_body_verify(const ilg_body *b, const ilg_stack_resolver *r, ilg_f
     out->depth_complete = !v.depth_lost;
     if (v.status != ILG_OK)
         return ilg__fail(v.status, ILG_WHERE_NONE, 0, "out of memory recording findings");
+    if (opts->level >= ILG_VERIFY_JIT)
+        ilg__type_pass(b, opts, out, depth);
+    set_outcome(out);
     return ILG_OK;
 }
 
@@ -575,8 +624,10 @@ void ilg_findings_free(ilg_findings *f)
         return;
     free(f->items);
     free(f->work);
+    ilg__tc_free(f->cache);
     f->items = NULL;
     f->work = NULL;
+    f->cache = NULL;
     f->count = f->cap = 0;
     f->work_cap = 0;
 }

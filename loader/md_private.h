@@ -52,6 +52,11 @@ struct ilg_metadata {
      * installs the text with compare-and-swap, never changed after. Holds an
      * _Atomic uintptr_t array; the array and the texts are freed with the metadata. */
     _Atomic uintptr_t type_texts;
+    /* typeres.c's facts of every TypeDef, made on first use and published once (a
+     * uint32_t array); freed with the metadata. */
+    _Atomic uintptr_t type_facts;
+    /* ilg_md_module_scope's answer: this module, no universe. */
+    ilg_md_scope own_scope;
 };
 
 /* A cell's raw stored value (heap offset, row, or coded value as stored). The caller
@@ -129,6 +134,19 @@ static inline void ilg__sb_putc(ilg_sb *sb, char c)
 void ilg__sb_puts(ilg_sb *sb, const char *s);
 void ilg__sb_putu(ilg_sb *sb, uint32_t v); /* decimal */
 void ilg__sb_printf(ilg_sb *sb, const char *fmt, ...) ILG_PRINTF(2, 3);
+
+/* typeres.c: facts from this module alone; universe.c: from the assemblies it refers
+ * to (these fill in out when they resolve the reference and leave it alone otherwise). */
+struct ilg_type_facts;
+struct ilg_member_facts;
+struct ilg_md_universe;
+ilg_status ilg__md_type_facts_local(const ilg_metadata *md, uint32_t token, struct ilg_type_facts *out);
+ilg_status ilg__md_member_facts_local(const ilg_metadata *md, uint32_t token,
+                                      struct ilg_member_facts *out);
+void ilg__universe_type_facts(struct ilg_md_universe *u, const ilg_metadata *md, uint32_t token,
+                              struct ilg_type_facts *out);
+void ilg__universe_member_facts(struct ilg_md_universe *u, const ilg_metadata *md, uint32_t token,
+                                struct ilg_member_facts *out);
 
 ilg_status ilg__md_format_type_token(const ilg_metadata *md, uint32_t token, ilg_sb *sb, int depth);
 /* Frees the type names kept for naming (the metadata is going). */

@@ -504,6 +504,7 @@ ilg_status ilg__md_parse(ilg_image *img, struct ilg_metadata **out)
     if (!md)
         return ilg__fail(ILG_E_NOMEM, ILG_WHERE_NONE, 0, "metadata object");
     md->img = img;
+    md->own_scope.md = md;
     ilg_status status;
     if ((status = parse_root(md)) != ILG_OK || (status = parse_tables(md)) != ILG_OK ||
         (status = validate_cells(md)) != ILG_OK || (status = build_maps(md)) != ILG_OK) {
@@ -523,6 +524,7 @@ void ilg__md_free(struct ilg_metadata *md)
     free(md->enclosing);
     free((void *)atomic_load(&md->shapes));
     ilg__md_free_names(md);
+    free((void *)atomic_load(&md->type_facts));
     free(md);
 }
 

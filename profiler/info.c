@@ -598,16 +598,24 @@ static HRESULT info_SetILFunctionBody(ICorProfilerInfo3 *This, ModuleID moduleId
         ilg_stack_resolver r = { resolver_call_shape, (void *)m->md, -1 };
         if (ilg_md_call_shape(m->md, meth->token, &pops, &has_this, &pushes) == ILG_OK)
             r.ret_pops = pushes ? 1 : 0;
-        if (ilg_body_verify(body, &r, findings) != ILG_OK) {
+        /* What CoreCLR's JIT would refuse, the module's metadata telling the types
+         * (docs/ilbody.md); the runtime's exception for the fault it meets first. */
+        ilg_type_resolver tr;
+        ilg_md_type_resolver(ilg_md_module_scope(m->md), meth->token, &tr);
+        const ilg_verify_options vo = { ILG_VERIFY_JIT, &r, &tr };
+        if (ilg_body_verify_opts(body, &vo, findings) != ILG_OK) {
             hr =
                 reject(meth, E_OUTOFMEMORY, "verifier could not run: %s", ilg_last_diag()->message);
             goto done;
         }
-        if (findings->count) {
-            const ilg_finding *f = &findings->items[0];
-            hr = reject(meth, COR_E_INVALIDPROGRAM, "IL offset 0x%04x: %s: %s%s", f->offset,
-                        ilg_status_name(f->rule), f->message,
-                        findings->count > 1 ? " (and more)" : "");
+        if (findings->errors) {
+            const ilg_finding *f = NULL; /* the error at the lowest offset */
+            for (uint32_t k = 0; k < findings->count; k++)
+                if (findings->items[k].severity == ILG_SEVERITY_ERROR && (!f || findings->items[k].offset < f->offset))
+                    f = &findings->items[k];
+            hr = reject(meth, findings->outcome == ILG_OUTCOME_BAD_IMAGE ? COR_E_BADIMAGEFORMAT : COR_E_INVALIDPROGRAM,
+                        "IL offset 0x%04x: %s: %s%s", f->offset, ilg_status_name(f->rule), f->message,
+                        findings->errors > 1 ? " (and more)" : "");
             goto done;
         }
     }

@@ -65,6 +65,22 @@ ILG_API const ilg_opcode_info *ilg_opcode_get(ilg_opcode op);
 /* The opcode named name ("ldc.i4.s"); ILG_E_NOT_FOUND otherwise. */
 ILG_API ilg_status ilg_opcode_by_name(const char *name, size_t len, ilg_opcode *out);
 
+/* ---- signatures (ECMA-335 II.23.2) ------------------------------------------------- */
+
+typedef enum ilg_elem_type {
+#define ILG_ELEM(id, value, name) ILG_ET_##id = value,
+#include "ilgraft/elemtypes.def"
+#undef ILG_ELEM
+} ilg_elem_type;
+
+/* The first byte of a signature blob: the kind in the low nibble, then the flags. */
+enum {
+    ILG_SIG_DEFAULT = 0x00, ILG_SIG_VARARG = 0x05, ILG_SIG_FIELD = 0x06,
+    ILG_SIG_LOCAL = 0x07, ILG_SIG_PROPERTY = 0x08, ILG_SIG_GENERICINST = 0x0A,
+    ILG_SIG_KIND_MASK = 0x0F,
+    ILG_SIG_GENERIC = 0x10, ILG_SIG_HASTHIS = 0x20, ILG_SIG_EXPLICITTHIS = 0x40
+};
+
 /* ---- body model -------------------------------------------------------------------- */
 
 /* A target in code given to an insert/replace call refers to the snippet's own
@@ -256,21 +272,141 @@ ILG_API ilg_status ilg_body_max_stack(const ilg_body *b, const ilg_stack_resolve
 
 /* ---- verifier ---------------------------------------------------------------------- */
 
+/* How much the verifier checks (docs/ilbody.md lists every rule and its level). */
+typedef enum ilg_verify_level {
+    /* Stack depths, EH structure, placement of leave/endfinally/endfilter/rethrow/ret/
+     * jmp, fall-through, branches, prefixes: needs only call shapes. */
+    ILG_VERIFY_STRUCTURAL = 0,
+    /* Also what CoreCLR's JIT rejects (InvalidProgramException, BadImageFormatException,
+     * a load error) or crashes on: local and argument indexes, token tables and rows,
+     * members of the wrong kind, argument types at calls, operand types, localloc,
+     * arglist, jmp. Needs a type resolver; types it cannot resolve are never a finding. */
+    ILG_VERIFY_JIT = 1,
+    /* Also ECMA-335 verifiability (type merges, stores, returns, unverifiable pointer
+     * and cast use), reported as warnings beside the errors of ILG_VERIFY_JIT. */
+    ILG_VERIFY_STRICT = 2
+} ilg_verify_level;
+
+/* What the runtime does with a body that breaks a rule (CoreCLR 10, x64). */
+typedef enum ilg_outcome {
+    ILG_OUTCOME_NONE = 0,          /* nothing: a warning (strict) */
+    ILG_OUTCOME_INVALID_PROGRAM,   /* InvalidProgramException when the JIT compiles it */
+    ILG_OUTCOME_BAD_IMAGE,         /* BadImageFormatException */
+    ILG_OUTCOME_LOAD_ERROR,        /* TypeLoadException, MissingMethodException, MissingFieldException */
+    ILG_OUTCOME_OTHER_EXCEPTION,   /* another exception from the runtime (InvalidOperationException) */
+    ILG_OUTCOME_CRASH              /* the JIT crashes: the process dies */
+} ilg_outcome;
+
+typedef enum ilg_severity { ILG_SEVERITY_ERROR = 0, ILG_SEVERITY_WARNING = 1 } ilg_severity;
+
 typedef struct ilg_finding {
     ilg_status rule;        /* ILG_E_IL_VERIFY_* */
     uint32_t offset;        /* IL offset of the instruction (or EH boundary) at fault */
-    char message[152];
+    uint8_t severity;       /* ilg_severity: warnings only at ILG_VERIFY_STRICT */
+    uint8_t outcome;        /* ilg_outcome */
+    char message[200];      /* with the types found and expected */
 } ilg_finding;
 
 /* Start from { 0 } and reuse one across calls; ilg_findings_free releases it. */
 typedef struct ilg_findings {
     ilg_finding *items;     /* malloc'd; free with ilg_findings_free */
     uint32_t count, cap;
+    uint32_t errors;        /* findings of severity ERROR */
+    uint8_t outcome;        /* ilg_outcome: what the runtime does with the body, from the error
+                             * it meets first (NONE: it compiles it) */
     uint32_t max_depth;     /* deepest stack on any reachable path */
     bool depth_complete;    /* max_depth is exact: every stack effect known, no stack rule broken */
     void *work;             /* the verifier's working space, kept for the next call */
     size_t work_cap;
+    void *cache;            /* what the type-level verifier learned of tokens, kept for the
+                             * next body with the same resolver ctx (dropped when ctx
+                             * changes; a ctx that comes to mean another module needs
+                             * ilg_findings_free first) */
 } ilg_findings;
+
+/* Facts about a type token (TypeDef, TypeRef, TypeSpec) for the type-level verifier. */
+typedef enum ilg_type_kind {
+    ILG_TYPE_UNKNOWN = 0,   /* not resolved (another assembly that is not at hand) */
+    ILG_TYPE_CLASS,         /* a reference type */
+    ILG_TYPE_INTERFACE,
+    ILG_TYPE_VALUE,         /* a value type (struct) */
+    ILG_TYPE_ENUM,          /* elem: the underlying type */
+    ILG_TYPE_PRIMITIVE      /* System.Int32 and friends, System.Object, System.String: elem */
+} ilg_type_kind;
+
+enum {
+    ILG_TYPE_ABSTRACT = 1,  /* flags of ilg_type_facts */
+    ILG_TYPE_SEALED = 2,
+    ILG_TYPE_BYREF_LIKE = 4, /* a ref struct (IsByRefLikeAttribute) */
+    ILG_TYPE_GENERIC = 8,    /* a generic type definition (needs an instantiation) */
+    ILG_TYPE_NULLABLE = 16   /* System.Nullable`1 */
+};
+
+typedef struct ilg_type_facts {
+    uint8_t kind;           /* ilg_type_kind */
+    uint8_t elem;           /* ENUM, PRIMITIVE: an ilg_elem_type */
+    uint16_t flags;
+    const uint8_t *spec;    /* a TypeSpec's signature blob (lives as long as the metadata) */
+    uint32_t spec_len;
+} ilg_type_facts;
+
+typedef enum ilg_member_kind { ILG_MEMBER_METHOD = 1, ILG_MEMBER_FIELD = 2 } ilg_member_kind;
+
+enum {
+    ILG_MEMBER_KNOWN = 1,    /* flags of ilg_member_facts: resolved to its definition, so the
+                              * flags below are facts (otherwise only the signature is) */
+    ILG_MEMBER_STATIC = 2,
+    ILG_MEMBER_VIRTUAL = 4,
+    ILG_MEMBER_ABSTRACT = 8,
+    ILG_MEMBER_CTOR = 16,    /* a constructor (RTSpecialName .ctor) */
+    ILG_MEMBER_SYNCHRONIZED = 32,
+    ILG_MEMBER_LITERAL = 64, /* a constant field: it has no storage */
+    ILG_MEMBER_INTRINSIC = 128 /* an [Intrinsic] method the JIT expands in place even
+                              * unoptimized (String's get_Chars and get_Length, Span's and
+                              * ReadOnlySpan's get_Item and get_Length): its calls skip the
+                              * usual argument checks */
+};
+
+/* Facts about a member token (MethodDef, MemberRef, MethodSpec, Field). */
+typedef struct ilg_member_facts {
+    uint8_t kind;           /* ilg_member_kind, from the signature */
+    uint16_t flags;
+    uint32_t owner;         /* declaring type (TypeDef, TypeRef or TypeSpec token), 0 if none */
+    const uint8_t *sig;     /* method or field signature blob, as the token gives it */
+    uint32_t sig_len;
+    const uint8_t *inst;    /* a MethodSpec's instantiation blob, else NULL */
+    uint32_t inst_len;
+} ilg_member_facts;
+
+/* The metadata as the type-level verifier sees it. Each callback answers for a token:
+ * ILG_OK; ILG_E_NOT_FOUND when the row does not exist (or a user string is not in the
+ * heap); ILG_E_INVALID_ARG when the token is of a table the call does not take. Blob
+ * pointers must live as long as the resolver. ilg_md_type_resolver builds one from an
+ * image's metadata. */
+typedef struct ilg_type_resolver {
+    ilg_status (*type)(void *ctx, uint32_t token, ilg_type_facts *out);
+    ilg_status (*member)(void *ctx, uint32_t token, ilg_member_facts *out);
+    /* A StandAloneSig's blob (locals, calli). */
+    ilg_status (*signature)(void *ctx, uint32_t token, const uint8_t **sig, uint32_t *len);
+    /* ILG_OK when a user string token (0x70) names a string of the #US heap. */
+    ilg_status (*user_string)(void *ctx, uint32_t token);
+    void *ctx;              /* also the key of findings->cache */
+    uint32_t method;        /* the MethodDef token of the body being verified */
+} ilg_type_resolver;
+
+typedef struct ilg_verify_options {
+    ilg_verify_level level;
+    const ilg_stack_resolver *stack;   /* call shapes (may be NULL) */
+    const ilg_type_resolver *types;    /* JIT and STRICT; without it those levels check
+                                        * what needs no metadata */
+} ilg_verify_options;
+
+/* The checks of opts->level, every finding into out (replacing what it held) with its
+ * rule, IL offset, severity, outcome and message. Returns ILG_OK when the checks ran,
+ * whatever they found (E_NOMEM otherwise). out->errors counts the errors; a body with
+ * no error is one the runtime compiles (at ILG_VERIFY_JIT and above). */
+ILG_API ilg_status ilg_body_verify_opts(const ilg_body *b, const ilg_verify_options *opts,
+                                        ilg_findings *out);
 
 /* Checks every rule and puts ALL findings in out (replacing what it held), each with its
  * rule, IL offset (from the instructions' offset fields, which decode, every edit and

@@ -14,6 +14,7 @@
 #include <stdbool.h>
 
 #include "ilgraft/common.h"
+#include "ilgraft/ilbody.h"
 #include "ilgraft/loader.h"
 
 #ifdef __cplusplus
@@ -33,6 +34,33 @@ typedef enum ilg_coded_kind {
 #include "ilgraft/md_tables.def"
     ILG_CODED_COUNT
 } ilg_coded_kind;
+
+/* Column numbers by name, ILG_MDC_<Table>_<Column> (ILG_MDC_TypeDef_Extends is 3), for
+ * ilg_md_cell and ilg_md_column, generated from md_tables.def: each table's column list
+ * becomes a comma list that a counting macro turns into one enum per table. */
+#define ILG__MDC_APPLY(m, ...) m(__VA_ARGS__)
+#define ILG__MDC_PICK(_1, _2, _3, _4, _5, _6, _7, _8, _9, n, ...) n
+#define ILG__MDC_1(t, a) ILG_MDC_##t##_##a
+#define ILG__MDC_2(t, a, ...) ILG_MDC_##t##_##a, ILG__MDC_1(t, __VA_ARGS__)
+#define ILG__MDC_3(t, a, ...) ILG_MDC_##t##_##a, ILG__MDC_2(t, __VA_ARGS__)
+#define ILG__MDC_4(t, a, ...) ILG_MDC_##t##_##a, ILG__MDC_3(t, __VA_ARGS__)
+#define ILG__MDC_5(t, a, ...) ILG_MDC_##t##_##a, ILG__MDC_4(t, __VA_ARGS__)
+#define ILG__MDC_6(t, a, ...) ILG_MDC_##t##_##a, ILG__MDC_5(t, __VA_ARGS__)
+#define ILG__MDC_7(t, a, ...) ILG_MDC_##t##_##a, ILG__MDC_6(t, __VA_ARGS__)
+#define ILG__MDC_8(t, a, ...) ILG_MDC_##t##_##a, ILG__MDC_7(t, __VA_ARGS__)
+#define ILG__MDC_9(t, a, ...) ILG_MDC_##t##_##a, ILG__MDC_8(t, __VA_ARGS__)
+#define ILG__MDC_ENUM(t, ...)                                                                \
+    ILG__MDC_PICK(__VA_ARGS__, ILG__MDC_9, ILG__MDC_8, ILG__MDC_7, ILG__MDC_6, ILG__MDC_5,  \
+                  ILG__MDC_4, ILG__MDC_3, ILG__MDC_2, ILG__MDC_1, _)(t, __VA_ARGS__)
+#define ILG_TABLE(id, name, cols) enum { ILG__MDC_APPLY(ILG__MDC_ENUM, name cols) };
+#define ILG_COL(kind, name) , name
+#define ILG_IDX(table, name) , name
+#define ILG_CDX(coded, name) , name
+#include "ilgraft/md_tables.def"
+#undef ILG_TABLE
+#undef ILG_COL
+#undef ILG_IDX
+#undef ILG_CDX
 
 typedef enum ilg_column_kind {
     ILG_COL_U16, ILG_COL_U32, ILG_COL_STR, ILG_COL_GUID, ILG_COL_BLOB,
@@ -173,6 +201,42 @@ typedef struct ilg_method_body {
  * inside one section. Kind NONE (status ILG_OK) for methods without a body. */
 ILG_API ilg_status ilg_md_method_body(const ilg_metadata *md, uint32_t rid,
                                       ilg_method_body *out);
+
+/* ---- the type-level verifier's view (ilgraft/ilbody.h) ---------------------------- */
+
+/* Other assemblies, for references that leave a module: opened on demand, by assembly
+ * name, from the directories given (each "<dir>/<name>.dll"), or from modules added to
+ * it; type forwarders (ExportedType) are followed. Thread-safe. Owns what it opens. */
+typedef struct ilg_md_universe ilg_md_universe;
+ILG_API ilg_status ilg_md_universe_new(const char *const *dirs, size_t ndirs, ilg_md_universe **out);
+/* Makes md (not owned; it must outlive the universe) the assembly its Assembly row names. */
+ILG_API ilg_status ilg_md_universe_add(ilg_md_universe *u, const ilg_metadata *md);
+/* The universe of the image at path (md its metadata, added; not owned): the image's
+ * directory and its Facades subdirectory, and the directory above for an image in a
+ * Facades directory (facades forward to the assemblies there). */
+ILG_API ilg_status ilg_md_universe_beside(const char *path, const ilg_metadata *md, ilg_md_universe **out);
+ILG_API void ilg_md_universe_free(ilg_md_universe *u);
+
+/* A module and where its references are resolved (universe may be NULL: references
+ * that leave the module stay unknown, which the verifier never holds against a body).
+ * Caller-owned; it must outlive every resolver made from it. */
+typedef struct ilg_md_scope {
+    const ilg_metadata *md;
+    ilg_md_universe *universe;
+} ilg_md_scope;
+
+/* Facts about a TypeDef, TypeRef or TypeSpec token: ILG_E_NOT_FOUND for a row that does
+ * not exist, ILG_E_INVALID_ARG for a token of another table. */
+ILG_API ilg_status ilg_md_type_facts(const ilg_md_scope *scope, uint32_t token, ilg_type_facts *out);
+/* Facts about a MethodDef, MemberRef, MethodSpec or Field token, same errors. */
+ILG_API ilg_status ilg_md_member_facts(const ilg_md_scope *scope, uint32_t token,
+                                       ilg_member_facts *out);
+/* The scope of md alone (references that leave it stay unknown): owned by md, it lives
+ * as long as md, one address per module (a resolver context that findings->cache can
+ * tell from another module's). */
+ILG_API const ilg_md_scope *ilg_md_module_scope(const ilg_metadata *md);
+/* The resolver for verifying method (a MethodDef token) of scope's module. */
+ILG_API void ilg_md_type_resolver(const ilg_md_scope *scope, uint32_t method, ilg_type_resolver *out);
 
 /* ---- ReadyToRun ------------------------------------------------------------------------
  * The precompiled native code of a ReadyToRun image (crossgen2's output; the format is

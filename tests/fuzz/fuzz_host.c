@@ -1,9 +1,11 @@
 /* fuzz_host.c: libFuzzer target for SetILFunctionBody through the harness host. Each
  * input becomes the new body of every method of calc.exe, set by a real profiler
  * library (fuzz_host_prof) from the module's IMethodMalloc during a host run. The host
- * must answer S_OK, E_INVALIDARG or COR_E_INVALIDPROGRAM; a body it accepts must decode
- * and pass the verifier when checked here independently, and a body it refuses must fail
- * here too, for the same rule, named with the same message in the host's diagnostic. */
+ * must answer S_OK, COR_E_INVALIDPROGRAM or COR_E_BADIMAGEFORMAT; a body it accepts must
+ * decode and pass the verifier at level jit (the host's level, with the module's
+ * metadata) when checked here independently, and a body it refuses must fail here too,
+ * with the same exception, for the same rule, named with the same message in the host's
+ * diagnostic. */
 #include <dlfcn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,10 +48,14 @@ static ilg_status shape(void *ctx, uint32_t token, uint32_t *pops, bool *has_thi
     return ilg_md_call_shape(md, token, pops, has_this, pushes);
 }
 
-/* The verdict reproduced outside the host: decode the bytes the host saw, verify with the
- * method's return. */
+/* The verdict reproduced outside the host: decode the bytes the host saw, verify at level
+ * jit with the method's return and the module's metadata; the error the host names is
+ * the one at the lowest offset, and *bad_image says whether the runtime's answer is
+ * BadImageFormatException (bytes that do not decode, or an error the JIT meets first
+ * that the runtime reports so). */
 static bool acceptable(const uint8_t *data, size_t size, uint32_t token, uint32_t *body_size,
-                       bool *decodes, ilg_status *rule, char *why, size_t why_size)
+                       bool *decodes, bool *bad_image, ilg_status *rule, char *why,
+                       size_t why_size)
 {
     uint8_t *padded = calloc(1, size + 4);
     ilg_body *b = NULL;
@@ -67,16 +73,25 @@ static bool acceptable(const uint8_t *data, size_t size, uint32_t token, uint32_
      * input is empty). */
     ilg_status st = ilg_body_decode(b, padded, size ? size : 1);
     *decodes = st == ILG_OK;
+    *bad_image = !*decodes;
     *rule = st;
     /* Enough of the reason to recognise it in the host's diagnostic. */
     snprintf(why, why_size, "%.60s", st == ILG_OK ? "" : ilg_last_diag()->message);
     if (st == ILG_OK) {
-        if (ilg_body_verify(b, &r, &f) != ILG_OK)
+        ilg_type_resolver tr;
+        ilg_md_type_resolver(ilg_md_module_scope(md), token, &tr);
+        const ilg_verify_options vo = { ILG_VERIFY_JIT, &r, &tr };
+        if (ilg_body_verify_opts(b, &vo, &f) != ILG_OK)
             abort();
-        ok = f.count == 0;
-        *rule = ok ? ILG_OK : f.items[0].rule;
+        ok = f.errors == 0;
+        const ilg_finding *first = NULL;
+        for (uint32_t k = 0; k < f.count; k++)
+            if (f.items[k].severity == ILG_SEVERITY_ERROR && (!first || f.items[k].offset < first->offset))
+                first = &f.items[k];
+        *rule = ok ? ILG_OK : first->rule;
+        *bad_image = !ok && f.outcome == ILG_OUTCOME_BAD_IMAGE;
         if (!ok)
-            snprintf(why, why_size, "%.60s", f.items[0].message);
+            snprintf(why, why_size, "%.60s", first->message);
         *body_size = b->size;
     }
     ilg_findings_free(&f);
@@ -110,18 +125,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             continue;
         HRESULT hr = answers[call++];
         uint32_t body_size = 0;
-        bool decodes = false;
+        bool decodes = false, bad_image = false;
         ilg_status rule = ILG_OK;
         char why[64];
-        bool ok = acceptable(data, size, m.token, &body_size, &decodes, &rule, why, sizeof why);
+        bool ok = acceptable(data, size, m.token, &body_size, &decodes, &bad_image, &rule, why,
+                             sizeof why);
         if (hr == S_OK) {
             if (!ok || m.status != ILG_HOST_REWRITTEN || m.new_size != body_size)
                 abort();
         } else if (hr == COR_E_INVALIDPROGRAM || hr == COR_E_BADIMAGEFORMAT) {
-            /* Refused, for the reason reproduced here (bytes that do not decode are a bad
-             * image, bytes that decode but fail the verifier an invalid program), and the
-             * diagnostic says which rule. */
-            if (ok || decodes != (hr == COR_E_INVALIDPROGRAM) || m.status != ILG_HOST_REJECTED ||
+            /* Refused, for the reason reproduced here (bytes that do not decode and errors
+             * the runtime reports as such are a bad image, other errors an invalid
+             * program), and the diagnostic says which rule. */
+            if (ok || bad_image != (hr == COR_E_BADIMAGEFORMAT) || m.status != ILG_HOST_REJECTED ||
                 !m.diagnostic || !strstr(m.diagnostic, ilg_status_name(rule)) ||
                 !strstr(m.diagnostic, why)) {
                 fprintf(stderr, "fuzz_host: 0x%08x refused with 0x%08x (%s), here %s: %s: %s\n",

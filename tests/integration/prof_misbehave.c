@@ -5,6 +5,9 @@
  *   corrupt    a body from the module's allocator that falls off its end: the verifier
  *              rejects it (COR_E_INVALIDPROGRAM)
  *   undecodable  a body with an unassigned opcode (0x24): COR_E_BADIMAGEFORMAT
+ *   badlocal   a body that loads a local the method does not have: the type-level
+ *              verifier (what CoreCLR's JIT refuses) rejects it (COR_E_INVALIDPROGRAM)
+ *   fieldcall  a body that calls a Field token: COR_E_BADIMAGEFORMAT, as CoreCLR
  *   nocb3      refuses ICorProfilerCallback3 (so it is never initialised)
  *   initfail   Initialize returns E_FAIL
  *   crash      dereferences NULL in JITCompilationStarted (run it with --isolate)
@@ -82,10 +85,10 @@ static HRESULT mb_jit_started(ICorProfilerInfo3 *info, FunctionID fid)
     } else if (is("base")) {
         want = E_INVALIDARG;
         hr = info->lpVtbl->SetILFunctionBody(info, mod, tok, base);
-    } else if (is("corrupt") || is("undecodable")) {
+    } else if (is("corrupt") || is("undecodable") || is("badlocal") || is("fieldcall")) {
         if (info->lpVtbl->GetILFunctionBodyAllocator(info, mod, &alloc) != S_OK)
             return S_OK;
-        p = alloc->lpVtbl->Alloc(alloc, 4);
+        p = alloc->lpVtbl->Alloc(alloc, 8);
         alloc->lpVtbl->Release(alloc);
         if (!p)
             return S_OK;
@@ -94,6 +97,16 @@ static HRESULT mb_jit_started(ICorProfilerInfo3 *info, FunctionID fid)
             static const uint8_t body[] = { (3 << 2) | 2, 0x16, 0x26, 0x00 };
             memcpy(p, body, sizeof body);
             want = COR_E_INVALIDPROGRAM;
+        } else if (is("badlocal")) {
+            /* ldloc.0; pop; ret in a tiny body, which has no locals */
+            static const uint8_t body[] = { (3 << 2) | 2, 0x06, 0x26, 0x2A };
+            memcpy(p, body, sizeof body);
+            want = COR_E_INVALIDPROGRAM;
+        } else if (is("fieldcall")) {
+            /* call 0x04000001; ret */
+            static const uint8_t body[] = { (6 << 2) | 2, 0x28, 0x01, 0x00, 0x00, 0x04, 0x2A };
+            memcpy(p, body, sizeof body);
+            want = COR_E_BADIMAGEFORMAT;
         } else {
             static const uint8_t body[] = { (2 << 2) | 2, 0x24, 0x2A };
             memcpy(p, body, sizeof body);

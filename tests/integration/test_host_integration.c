@@ -396,6 +396,18 @@ START_TEST(corrupt_body_is_rejected_by_the_verifier)
 }
 END_TEST
 
+START_TEST(type_errors_are_rejected_as_coreclr_would)
+{
+    /* structurally sound, but CoreCLR's JIT refuses both: the host verifies at level
+     * jit with the module's metadata, and answers with the runtime's exception */
+    misbehave("badlocal", "rejected", "IL offset 0x0000: E_IL_VERIFY_LOCAL_INDEX");
+    char *text = read_log();
+    ck_assert_ptr_nonnull(strstr(text, "attempts=5"));
+    free(text);
+    misbehave("fieldcall", "rejected", "IL offset 0x0000: E_IL_VERIFY_TOKEN_KIND");
+}
+END_TEST
+
 START_TEST(undecodable_body_is_rejected_with_offset)
 {
     misbehave("undecodable", "rejected", "IL offset 0x0000: E_IL_UNKNOWN_OPCODE");
@@ -1096,6 +1108,7 @@ static Suite *host_integration_suite(void)
     tcase_add_test(tc, header_at_base_is_rejected);
     tcase_add_test(tc, corrupt_body_is_rejected_by_the_verifier);
     tcase_add_test(tc, undecodable_body_is_rejected_with_offset);
+    tcase_add_test(tc, type_errors_are_rejected_as_coreclr_would);
     tcase_add_test(tc, refusing_callback3_is_not_initialized);
     tcase_add_test(tc, failing_initialize_is_reported);
     tcase_add_test(tc, failing_create_instance_is_reported);

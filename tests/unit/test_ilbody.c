@@ -1630,6 +1630,8 @@ START_TEST(bad_arguments)
 }
 END_TEST
 
+void ilbody_type_cases(Suite *s); /* test_ilbody_types.c */
+
 static Suite *ilbody_suite(void)
 {
     Suite *s = suite_create("ilbody");
@@ -1693,6 +1695,7 @@ static Suite *ilbody_suite(void)
     tcase_add_loop_test(prop, property_random_edits_stay_valid, 0, 8);
     tcase_add_loop_test(prop, property_mutated_bytes, 0, 4);
     suite_add_tcase(s, prop);
+    ilbody_type_cases(s);
     return s;
 }
 

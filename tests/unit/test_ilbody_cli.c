@@ -70,6 +70,20 @@ static const char *source =
     "    pop\n"
     "    ret\n"
     "  }\n"
+    /* structurally sound, but CoreCLR's JIT refuses it: a bitwise and of a float64 at
+     * IL_000a, a string passed for M's int32 at IL_0012 */
+    "  .method public static void J(int32 x) cil managed\n"
+    "  {\n"
+    "    .maxstack 2\n"
+    "    ldc.r8 1.5\n"
+    "    ldarg.0\n"
+    "    and\n"
+    "    starg.s x\n"
+    "    ldstr \"s\"\n"
+    "    call int32 T::M(int32)\n"
+    "    pop\n"
+    "    ret\n"
+    "  }\n"
     "}\n";
 
 /* Offsets by hand: ldarg.0 1, brfalse.s 2, ldc.i4.s 2, bgt 5, switch 1+4+2*4, br.s 2,
@@ -149,13 +163,18 @@ static void teardown(void)
         }                                                                                     \
     } while (0)
 
-static fx_result run(const char *a1, const char *a2, const char *a3, const char *a4)
+static fx_result run5(const char *a1, const char *a2, const char *a3, const char *a4, const char *a5)
 {
-    const char *argv[] = { ILG_CLI_PATH, a1, a2, a3, a4, NULL };
+    const char *argv[] = { ILG_CLI_PATH, a1, a2, a3, a4, a5, NULL };
     fx_result r;
     ck_assert(fx_run(argv, &r));
     ck_assert(r.exited);
     return r;
+}
+
+static fx_result run(const char *a1, const char *a2, const char *a3, const char *a4)
+{
+    return run5(a1, a2, a3, a4, NULL);
 }
 
 START_TEST(dis_matches_the_source)
@@ -182,24 +201,65 @@ START_TEST(verify_lists_every_finding)
     json_error_t err;
     json_t *o = json_loads(r.out, 0, &err);
     ck_assert_msg(o != NULL, "bad JSON: %s", err.text);
-    ck_assert_int_eq(json_integer_value(json_object_get(o, "bodies")), 2);
-    ck_assert_int_eq(json_integer_value(json_object_get(o, "decoded")), 2);
+    ck_assert_int_eq(json_integer_value(json_object_get(o, "bodies")), 3);
+    ck_assert_int_eq(json_integer_value(json_object_get(o, "decoded")), 3);
     ck_assert_int_eq(json_integer_value(json_object_get(o, "verified")), 1);
     json_t *fails = json_object_get(o, "failures");
-    ck_assert_uint_eq(json_array_size(fails), 3);
-    const struct { const char *rule; int offset; } want[] = {
-        { "E_IL_VERIFY_UNDERFLOW", 1 }, { "E_IL_VERIFY_MAXSTACK", 2 }, { "E_IL_VERIFY_RET", 5 } };
-    for (size_t i = 0; i < 3; i++) {
+    ck_assert_uint_eq(json_array_size(fails), 5);
+    const struct { uint32_t token; const char *name, *rule; int offset; } want[] = {
+        { 0x06000002, "int32 T::Bad()", "E_IL_VERIFY_UNDERFLOW", 1 },
+        { 0x06000002, "int32 T::Bad()", "E_IL_VERIFY_MAXSTACK", 2 },
+        { 0x06000002, "int32 T::Bad()", "E_IL_VERIFY_RET", 5 },
+        { 0x06000003, "void T::J(int32)", "E_IL_VERIFY_OPERAND", 0xa },
+        { 0x06000003, "void T::J(int32)", "E_IL_VERIFY_CALL_ARG", 0x12 } };
+    for (size_t i = 0; i < 5; i++) {
         json_t *f = json_array_get(fails, i), *e = json_object_get(f, "error");
         ck_assert_str_eq(json_string_value(json_object_get(f, "path")), dll);
-        ck_assert_int_eq(json_integer_value(json_object_get(f, "token")), 0x06000002);
-        ck_assert_str_eq(json_string_value(json_object_get(f, "name")), "int32 T::Bad()");
+        ck_assert_int_eq(json_integer_value(json_object_get(f, "token")), want[i].token);
+        ck_assert_str_eq(json_string_value(json_object_get(f, "name")), want[i].name);
         ck_assert_str_eq(json_string_value(json_object_get(f, "stage")), "verify");
         ck_assert_str_eq(json_string_value(json_object_get(e, "code")), want[i].rule);
         ck_assert_str_eq(json_string_value(json_object_get(e, "where")), "il");
         ck_assert_int_eq(json_integer_value(json_object_get(e, "offset")), want[i].offset);
     }
     json_decref(o);
+    fx_result_free(&r);
+    /* structural: J passes; strict: J's float stored to its int32 argument is a warning too */
+    r = run5("verify", "--json", "--level", "structural", dll);
+    ck_assert_int_eq(r.status, 1);
+    o = json_loads(r.out, 0, NULL);
+    ck_assert_ptr_nonnull(o);
+    ck_assert_int_eq(json_integer_value(json_object_get(o, "verified")), 2);
+    ck_assert_uint_eq(json_array_size(json_object_get(o, "failures")), 3);
+    json_decref(o);
+    fx_result_free(&r);
+    r = run5("verify", "--no-progress", "--level", "strict", dll);
+    ck_assert_int_eq(r.status, 1);
+    ck_assert_ptr_nonnull(strstr(r.out, "0x06000003: warning: IL offset 0x000b: E_IL_VERIFY_STORE"));
+    fx_result_free(&r);
+    /* the warning in JSON: stage "warning" and the same error object as a finding */
+    r = run5("verify", "--json", "--level", "strict", dll);
+    ck_assert_int_eq(r.status, 1);
+    o = json_loads(r.out, 0, NULL);
+    ck_assert_ptr_nonnull(o);
+    size_t i, warnings = 0;
+    json_t *f;
+    json_array_foreach(json_object_get(o, "failures"), i, f) {
+        if (strcmp(json_string_value(json_object_get(f, "stage")), "warning") != 0)
+            continue;
+        json_t *e = json_object_get(f, "error");
+        ck_assert_int_eq(json_integer_value(json_object_get(f, "token")), 0x06000003);
+        ck_assert_str_eq(json_string_value(json_object_get(f, "name")), "void T::J(int32)");
+        ck_assert_str_eq(json_string_value(json_object_get(e, "code")), "E_IL_VERIFY_STORE");
+        ck_assert_str_eq(json_string_value(json_object_get(e, "where")), "il");
+        ck_assert_int_eq(json_integer_value(json_object_get(e, "offset")), 0xb);
+        warnings++;
+    }
+    ck_assert_uint_eq(warnings, 1);
+    json_decref(o);
+    fx_result_free(&r);
+    r = run("verify", "--level", "ecma", dll);
+    ck_assert_int_eq(r.status, 2);
     fx_result_free(&r);
     /* text: one line per finding naming token, offset and rule */
     r = run("verify", "--no-progress", dll, NULL);
@@ -212,14 +272,15 @@ END_TEST
 START_TEST(roundtrip_counts)
 {
     NEED_ILASM();
-    /* M is valid and re-encodes byte for byte; Bad fails verification only */
+    /* M and J are valid (roundtrip verifies at level structural) and re-encode byte for
+     * byte; Bad fails verification only */
     fx_result r = run("roundtrip", "--json", "--check", dll);
     ck_assert_int_eq(r.status, 1);
     json_t *o = json_loads(r.out, 0, NULL);
     ck_assert_ptr_nonnull(o);
-    ck_assert_int_eq(json_integer_value(json_object_get(o, "bodies")), 2);
-    ck_assert_int_eq(json_integer_value(json_object_get(o, "identical")), 2);
-    ck_assert_int_eq(json_integer_value(json_object_get(o, "verified")), 1);
+    ck_assert_int_eq(json_integer_value(json_object_get(o, "bodies")), 3);
+    ck_assert_int_eq(json_integer_value(json_object_get(o, "identical")), 3);
+    ck_assert_int_eq(json_integer_value(json_object_get(o, "verified")), 2);
     json_decref(o);
     fx_result_free(&r);
     /* the lead's fixtures are all valid: exit 0, every body identical */

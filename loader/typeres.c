@@ -1,0 +1,474 @@
+/* typeres.c: what the type-level verifier (ilbody) asks of the metadata: facts about
+ * types (value type, enum and its underlying type, abstract, interface, generic, ref
+ * struct) and members (static, virtual, abstract, the declaring type), signatures and
+ * user strings, and the resolver that serves them to ilg_body_verify_opts. A TypeDef's
+ * facts are worked out for the whole module on first use (one pass over TypeDef,
+ * Field, GenericParam and CustomAttribute) and published like the call-shape memo.
+ * References to other assemblies are followed through a universe (universe.c) when the
+ * scope has one; what nothing resolves is reported as unknown. */
+#include <stdlib.h>
+
+#include "md_private.h"
+#include "ilgraft/ilbody.h"
+
+#define FACTS_KNOWN (1u << 31)
+#define FACTS_INTRINSIC (1u << 30) /* the type is marked [Intrinsic] */
+
+/* TypeAttributes and member attributes (ECMA-335 II.23.1.15, .10, .5). */
+enum {
+    TA_INTERFACE = 0x20, TA_ABSTRACT = 0x80, TA_SEALED = 0x100,
+    MA_STATIC = 0x10, MA_VIRTUAL = 0x40, MA_ABSTRACT = 0x400, MA_RTSPECIALNAME = 0x1000,
+    MIA_SYNCHRONIZED = 0x20, FA_STATIC = 0x10, FA_LITERAL = 0x40
+};
+
+static const struct { const char *name; uint8_t elem; } primitives[] = {
+    { "Boolean", ILG_ET_BOOLEAN }, { "Char", ILG_ET_CHAR }, { "SByte", ILG_ET_I1 },
+    { "Byte", ILG_ET_U1 }, { "Int16", ILG_ET_I2 }, { "UInt16", ILG_ET_U2 }, { "Int32", ILG_ET_I4 },
+    { "UInt32", ILG_ET_U4 }, { "Int64", ILG_ET_I8 }, { "UInt64", ILG_ET_U8 },
+    { "Single", ILG_ET_R4 }, { "Double", ILG_ET_R8 }, { "IntPtr", ILG_ET_I }, { "UIntPtr", ILG_ET_U },
+    { "Object", ILG_ET_OBJECT }, { "String", ILG_ET_STRING }, { "TypedReference", ILG_ET_TYPEDBYREF },
+};
+
+/* The element type of System.<name> when it is one of the primitive types, else 0. */
+static uint8_t primitive_elem(const char *ns, const char *name)
+{
+    if (ns[0] != 'S' || strcmp(ns, "System") != 0)
+        return 0;
+    for (size_t i = 0; i < sizeof primitives / sizeof primitives[0]; i++)
+        if (strcmp(name, primitives[i].name) == 0)
+            return primitives[i].elem;
+    return 0;
+}
+
+static void type_name_of(const ilg_metadata *md, uint32_t token, const char **ns, const char **name)
+{
+    const uint32_t t = token >> 24, rid = token & 0xFFFFFF;
+    *ns = *name = "";
+    if (t == ILG_TBL_TypeDef && rid && rid <= md->tables[t].rows) {
+        *ns = ilg__md_str(md, ilg__md_raw(md, ILG_TBL_TypeDef, rid, ILG_MDC_TypeDef_TypeNamespace));
+        *name = ilg__md_str(md, ilg__md_raw(md, ILG_TBL_TypeDef, rid, ILG_MDC_TypeDef_TypeName));
+    } else if (t == ILG_TBL_TypeRef && rid && rid <= md->tables[t].rows) {
+        *ns = ilg__md_str(md, ilg__md_raw(md, ILG_TBL_TypeRef, rid, ILG_MDC_TypeRef_TypeNamespace));
+        *name = ilg__md_str(md, ilg__md_raw(md, ILG_TBL_TypeRef, rid, ILG_MDC_TypeRef_TypeName));
+    }
+}
+
+static uint32_t cell_token(const ilg_metadata *md, ilg_table t, uint32_t rid, uint32_t col,
+                           ilg_coded_kind kind)
+{
+    return ilg__md_coded_token(kind, ilg__md_raw(md, t, rid, col));
+}
+
+/* The first element type of a field signature (custom modifiers skipped). */
+static uint8_t field_elem(const ilg_metadata *md, uint32_t field)
+{
+    const uint8_t *p;
+    uint32_t len, tok;
+    if (ilg_md_blob(md, ilg__md_raw(md, ILG_TBL_Field, field, ILG_MDC_Field_Signature), &p, &len) != ILG_OK ||
+        len < 2)
+        return 0;
+    size_t k = 1;
+    while (k < len && (p[k] == ILG_ET_CMOD_OPT || p[k] == ILG_ET_CMOD_REQD)) {
+        size_t n = ilg__rd_compressed(p + k + 1, len - k - 1, &tok);
+        if (!n)
+            return 0;
+        k += 1 + n;
+    }
+    return k < len ? p[k] : 0;
+}
+
+/* The bits of [Intrinsic] MethodDefs follow the TypeDefs' words. */
+static uint32_t *method_bits(const ilg_metadata *md, const uint32_t *w)
+{
+    return (uint32_t *)w + md->tables[ILG_TBL_TypeDef].rows + 1;
+}
+
+/* The [Intrinsic] methods CoreCLR's JIT expands in place even without optimization,
+ * popping their operands without a call's argument checks (importercalls.cpp: the
+ * "lightweight" intrinsics it expands at tier 0; the others it may leave as calls,
+ * checked like any call). */
+static bool expanded_in_place(const char *ns, const char *type, const char *method)
+{
+    static const char *const methods[][3] = {
+        { "System", "String", "get_Chars" }, { "System", "String", "get_Length" },
+        { "System", "Span`1", "get_Item" }, { "System", "Span`1", "get_Length" },
+        { "System", "ReadOnlySpan`1", "get_Item" }, { "System", "ReadOnlySpan`1", "get_Length" },
+    };
+    for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++)
+        if (strcmp(ns, methods[i][0]) == 0 && strcmp(type, methods[i][1]) == 0 && strcmp(method, methods[i][2]) == 0)
+            return true;
+    return false;
+}
+
+static bool intrinsic_method(const ilg_metadata *md, const uint32_t *w, uint32_t rid)
+{
+    const uint32_t owner = md->method_owner[rid];
+    if (!owner || !((w[owner] & FACTS_INTRINSIC) || (method_bits(md, w)[rid / 32] >> (rid % 32) & 1)))
+        return false;
+    const char *ns, *name;
+    type_name_of(md, 0x02000000u | owner, &ns, &name);
+    return expanded_in_place(ns, name, ilg__md_str(md, ilg__md_raw(md, ILG_TBL_MethodDef, rid, ILG_MDC_MethodDef_Name)));
+}
+
+/* The type that declares an attribute's constructor. */
+static uint32_t attribute_type(const ilg_metadata *md, uint32_t ctor)
+{
+    if ((ctor >> 24) == ILG_TBL_MemberRef && (ctor & 0xFFFFFF) <= md->tables[ILG_TBL_MemberRef].rows)
+        return cell_token(md, ILG_TBL_MemberRef, ctor & 0xFFFFFF, ILG_MDC_MemberRef_Class,
+                          ILG_CODED_MemberRefParent);
+    if ((ctor >> 24) == ILG_TBL_MethodDef && (ctor & 0xFFFFFF) <= md->tables[ILG_TBL_MethodDef].rows &&
+        md->method_owner[ctor & 0xFFFFFF])
+        return 0x02000000u | md->method_owner[ctor & 0xFFFFFF];
+    return 0;
+}
+
+/* Marks the TypeDefs that own generic parameters, those marked IsByRefLike, and the
+ * types and methods marked [Intrinsic] (whose calls the JIT may expand itself). */
+static void mark_generic_and_byreflike(const ilg_metadata *md, uint32_t *w)
+{
+    const uint32_t ntypes = md->tables[ILG_TBL_TypeDef].rows;
+    for (uint32_t r = 1; r <= md->tables[ILG_TBL_GenericParam].rows; r++) {
+        uint32_t owner = cell_token(md, ILG_TBL_GenericParam, r, ILG_MDC_GenericParam_Owner,
+                                    ILG_CODED_TypeOrMethodDef);
+        if ((owner >> 24) == ILG_TBL_TypeDef && (owner & 0xFFFFFF) <= ntypes)
+            w[owner & 0xFFFFFF] |= (uint32_t)ILG_TYPE_GENERIC << 16;
+    }
+    uint32_t *mbits = method_bits(md, w);
+    for (uint32_t r = 1; r <= md->tables[ILG_TBL_CustomAttribute].rows; r++) {
+        const uint32_t parent = cell_token(md, ILG_TBL_CustomAttribute, r, ILG_MDC_CustomAttribute_Parent,
+                                           ILG_CODED_HasCustomAttribute);
+        const uint32_t pt = parent >> 24, pr = parent & 0xFFFFFF;
+        if ((pt != ILG_TBL_TypeDef || pr > ntypes) &&
+            (pt != ILG_TBL_MethodDef || pr > md->tables[ILG_TBL_MethodDef].rows))
+            continue;
+        const char *ns, *name;
+        type_name_of(md, attribute_type(md, cell_token(md, ILG_TBL_CustomAttribute, r,
+                                                       ILG_MDC_CustomAttribute_Type,
+                                                       ILG_CODED_CustomAttributeType)),
+                     &ns, &name);
+        if (strcmp(ns, "System.Runtime.CompilerServices") != 0)
+            continue;
+        if (strcmp(name, "IntrinsicAttribute") == 0 && pt == ILG_TBL_MethodDef)
+            mbits[pr / 32] |= 1u << (pr % 32);
+        else if (strcmp(name, "IntrinsicAttribute") == 0)
+            w[pr] |= FACTS_INTRINSIC;
+        else if (strcmp(name, "IsByRefLikeAttribute") == 0 && pt == ILG_TBL_TypeDef)
+            w[pr] |= (uint32_t)ILG_TYPE_BYREF_LIKE << 16;
+    }
+}
+
+/* One word per TypeDef: FACTS_KNOWN | flags << 16 | elem << 8 | kind. */
+static uint32_t *compute_facts(const ilg_metadata *md)
+{
+    const uint32_t ntypes = md->tables[ILG_TBL_TypeDef].rows;
+    uint32_t *w = calloc((size_t)ntypes + 1 + md->tables[ILG_TBL_MethodDef].rows / 32 + 1, sizeof *w);
+    if (!w)
+        return NULL;
+    mark_generic_and_byreflike(md, w);
+    for (uint32_t t = 1; t <= ntypes; t++) {
+        const uint32_t fl = ilg__md_raw(md, ILG_TBL_TypeDef, t, ILG_MDC_TypeDef_Flags);
+        const char *ns, *name, *bns, *bname;
+        type_name_of(md, 0x02000000u | t, &ns, &name);
+        type_name_of(md, cell_token(md, ILG_TBL_TypeDef, t, ILG_MDC_TypeDef_Extends, ILG_CODED_TypeDefOrRef),
+                     &bns, &bname);
+        uint32_t kind = (fl & TA_INTERFACE) ? ILG_TYPE_INTERFACE : ILG_TYPE_CLASS, elem = 0;
+        uint32_t flags = ((w[t] >> 16) & 0x3FFF) | ((fl & TA_ABSTRACT) ? ILG_TYPE_ABSTRACT : 0) |
+                         ((fl & TA_SEALED) ? ILG_TYPE_SEALED : 0);
+        const bool sys = strcmp(bns, "System") == 0;
+        const bool self_enum = strcmp(ns, "System") == 0 && strcmp(name, "Enum") == 0;
+        if (sys && strcmp(bname, "Enum") == 0)
+            kind = ILG_TYPE_ENUM;
+        else if (sys && strcmp(bname, "ValueType") == 0 && !self_enum)
+            kind = (elem = primitive_elem(ns, name)) ? ILG_TYPE_PRIMITIVE : ILG_TYPE_VALUE;
+        else if ((elem = primitive_elem(ns, name)) == ILG_ET_OBJECT || elem == ILG_ET_STRING)
+            kind = ILG_TYPE_PRIMITIVE;
+        else
+            elem = 0;
+        if (strcmp(ns, "System") == 0 && strcmp(name, "Nullable`1") == 0)
+            flags |= ILG_TYPE_NULLABLE;
+        w[t] = FACTS_KNOWN | (w[t] & FACTS_INTRINSIC) | flags << 16 | elem << 8 | kind;
+    }
+    /* An enum's underlying type is its one instance field's. */
+    for (uint32_t f = 1; f <= md->tables[ILG_TBL_Field].rows; f++) {
+        uint32_t t = md->field_owner[f];
+        if (t && (w[t] & 0xFF) == ILG_TYPE_ENUM && !((w[t] >> 8) & 0xFF) &&
+            !(ilg__md_raw(md, ILG_TBL_Field, f, ILG_MDC_Field_Flags) & FA_STATIC))
+            w[t] |= (uint32_t)field_elem(md, f) << 8;
+    }
+    return w;
+}
+
+static const uint32_t *typedef_facts(const ilg_metadata *md)
+{
+    ilg_metadata *m = (ilg_metadata *)md; /* the memo is the only state that changes */
+    uint32_t *w = (uint32_t *)atomic_load_explicit(&m->type_facts, memory_order_acquire);
+    if (w)
+        return w;
+    if (!(w = compute_facts(md)))
+        return NULL;
+    uintptr_t expected = 0;
+    if (!atomic_compare_exchange_strong_explicit(&m->type_facts, &expected, (uintptr_t)w,
+                                                 memory_order_acq_rel, memory_order_acquire)) {
+        free(w);
+        w = (uint32_t *)expected;
+    }
+    return w;
+}
+
+static bool row_exists(const ilg_metadata *md, uint32_t token)
+{
+    const uint32_t t = token >> 24, rid = token & 0xFFFFFF;
+    return t < ILG_TBL_COUNT && rid && rid <= md->tables[t].rows;
+}
+
+/* ---- types ------------------------------------------------------------------------------ */
+
+static ilg_status typedef_facts_of(const ilg_metadata *md, uint32_t rid, ilg_type_facts *out)
+{
+    const uint32_t *w = typedef_facts(md);
+    if (!w)
+        return ilg__fail(ILG_E_NOMEM, ILG_WHERE_NONE, 0, "type facts of %u TypeDefs",
+                         md->tables[ILG_TBL_TypeDef].rows);
+    *out = (ilg_type_facts){ (uint8_t)(w[rid] & 0xFF), (uint8_t)(w[rid] >> 8),
+                             (uint16_t)((w[rid] >> 16) & 0x3FFF), NULL, 0 };
+    return ILG_OK;
+}
+
+ilg_status ilg__md_type_facts_local(const ilg_metadata *md, uint32_t token, ilg_type_facts *out)
+{
+    const uint32_t t = token >> 24, rid = token & 0xFFFFFF;
+    if (t != ILG_TBL_TypeDef && t != ILG_TBL_TypeRef && t != ILG_TBL_TypeSpec)
+        return ilg__fail(ILG_E_INVALID_ARG, ILG_WHERE_NONE, 0, "token 0x%08x is not a type", token);
+    if (!row_exists(md, token))
+        return ilg__fail(ILG_E_NOT_FOUND, ILG_WHERE_NONE, 0, "type token 0x%08x names no row", token);
+    if (t == ILG_TBL_TypeDef)
+        return typedef_facts_of(md, rid, out);
+    *out = (ilg_type_facts){ ILG_TYPE_UNKNOWN, 0, 0, NULL, 0 };
+    if (t == ILG_TBL_TypeSpec)
+        return ilg_md_blob(md, ilg__md_raw(md, ILG_TBL_TypeSpec, rid, ILG_MDC_TypeSpec_Signature),
+                           &out->spec, &out->spec_len);
+    /* A reference names its type: the primitive types need no resolving. */
+    const char *ns, *name;
+    type_name_of(md, token, &ns, &name);
+    if ((out->elem = primitive_elem(ns, name)) != 0)
+        out->kind = ILG_TYPE_PRIMITIVE;
+    else if (strcmp(ns, "System") == 0 && strcmp(name, "Nullable`1") == 0)
+        *out = (ilg_type_facts){ ILG_TYPE_VALUE, 0, ILG_TYPE_NULLABLE | ILG_TYPE_GENERIC, NULL, 0 };
+    else if (strcmp(ns, "System") == 0 && (strcmp(name, "ValueType") == 0 || strcmp(name, "Enum") == 0))
+        *out = (ilg_type_facts){ ILG_TYPE_CLASS, 0, ILG_TYPE_ABSTRACT, NULL, 0 };
+    return ILG_OK;
+}
+
+/* ---- members ----------------------------------------------------------------------------- */
+
+/* Rows [first, last) of the methods (or fields) of TypeDef rid, before the Ptr mapping. */
+static void member_list(const ilg_metadata *md, uint32_t rid, bool methods, uint32_t *first,
+                        uint32_t *last)
+{
+    const uint32_t col = methods ? ILG_MDC_TypeDef_MethodList : ILG_MDC_TypeDef_FieldList;
+    const ilg_table table = methods ? ILG_TBL_MethodDef : ILG_TBL_Field;
+    const ilg_table ptr = methods ? ILG_TBL_MethodPtr : ILG_TBL_FieldPtr;
+    const uint32_t n = md->tables[ptr].rows ? md->tables[ptr].rows : md->tables[table].rows;
+    *first = ilg__md_raw(md, ILG_TBL_TypeDef, rid, col);
+    *last = rid < md->tables[ILG_TBL_TypeDef].rows ? ilg__md_raw(md, ILG_TBL_TypeDef, rid + 1, col) : n + 1;
+    if (*last > n + 1)
+        *last = n + 1;
+}
+
+static uint32_t list_row(const ilg_metadata *md, bool methods, uint32_t pos)
+{
+    const ilg_table ptr = methods ? ILG_TBL_MethodPtr : ILG_TBL_FieldPtr;
+    return md->tables[ptr].rows && pos <= md->tables[ptr].rows ? ilg__md_raw(md, ptr, pos, 0) : pos;
+}
+
+static void method_facts(const ilg_metadata *md, uint32_t rid, ilg_member_facts *out)
+{
+    const uint32_t fl = ilg__md_raw(md, ILG_TBL_MethodDef, rid, ILG_MDC_MethodDef_Flags);
+    const uint32_t impl = ilg__md_raw(md, ILG_TBL_MethodDef, rid, ILG_MDC_MethodDef_ImplFlags);
+    /* a constructor is RTSpecialName and named .ctor, as the runtime tells (the name is
+     * read only then: the string heap is cold) */
+    const bool ctor = (fl & MA_RTSPECIALNAME) &&
+                      strcmp(ilg__md_str(md, ilg__md_raw(md, ILG_TBL_MethodDef, rid, ILG_MDC_MethodDef_Name)), ".ctor") == 0;
+    out->kind = ILG_MEMBER_METHOD;
+    const uint32_t *w = typedef_facts(md);
+    const uint32_t owner = md->method_owner[rid];
+    out->flags = ILG_MEMBER_KNOWN | ((fl & MA_STATIC) ? ILG_MEMBER_STATIC : 0) |
+                 ((fl & MA_VIRTUAL) ? ILG_MEMBER_VIRTUAL : 0) | ((fl & MA_ABSTRACT) ? ILG_MEMBER_ABSTRACT : 0) |
+                 (ctor ? ILG_MEMBER_CTOR : 0) |
+                 ((impl & MIA_SYNCHRONIZED) ? ILG_MEMBER_SYNCHRONIZED : 0);
+    if (w && intrinsic_method(md, w, rid))
+        out->flags |= ILG_MEMBER_INTRINSIC;
+    out->owner = owner ? 0x02000000u | owner : 0;
+}
+
+static void field_facts(const ilg_metadata *md, uint32_t rid, ilg_member_facts *out)
+{
+    const uint32_t fl = ilg__md_raw(md, ILG_TBL_Field, rid, ILG_MDC_Field_Flags);
+    out->kind = ILG_MEMBER_FIELD;
+    out->flags = ILG_MEMBER_KNOWN | ((fl & FA_STATIC) ? ILG_MEMBER_STATIC : 0) |
+                 ((fl & FA_LITERAL) ? ILG_MEMBER_LITERAL : 0);
+    out->owner = md->field_owner[rid] ? 0x02000000u | md->field_owner[rid] : 0;
+}
+
+/* The member of TypeDef rid named name whose signature is sig byte for byte (the same
+ * module, so the same tokens): its facts into out (owner and signature kept). */
+static bool find_local(const ilg_metadata *md, uint32_t rid, bool methods, const char *name,
+                       const uint8_t *sig, uint32_t len, ilg_member_facts *out)
+{
+    uint32_t first, last;
+    member_list(md, rid, methods, &first, &last);
+    const ilg_table table = methods ? ILG_TBL_MethodDef : ILG_TBL_Field;
+    const uint32_t name_col = methods ? ILG_MDC_MethodDef_Name : ILG_MDC_Field_Name;
+    const uint32_t sig_col = methods ? ILG_MDC_MethodDef_Signature : ILG_MDC_Field_Signature;
+    for (uint32_t pos = first; pos < last; pos++) {
+        uint32_t r = list_row(md, methods, pos), l;
+        const uint8_t *s;
+        if (!r || r > md->tables[table].rows ||
+            strcmp(ilg__md_str(md, ilg__md_raw(md, table, r, name_col)), name) != 0 ||
+            ilg_md_blob(md, ilg__md_raw(md, table, r, sig_col), &s, &l) != ILG_OK || l != len ||
+            memcmp(s, sig, len) != 0)
+            continue;
+        ilg_member_facts keep = *out;
+        if (methods)
+            method_facts(md, r, out);
+        else
+            field_facts(md, r, out);
+        out->owner = keep.owner;
+        return true;
+    }
+    return false;
+}
+
+/* A TypeSpec that is an array type: its methods are the runtime's (II.14.2). */
+static bool array_spec(const ilg_metadata *md, uint32_t spec)
+{
+    const uint8_t *b;
+    uint32_t n;
+    if (!row_exists(md, spec) ||
+        ilg_md_blob(md, ilg__md_raw(md, ILG_TBL_TypeSpec, spec & 0xFFFFFF, ILG_MDC_TypeSpec_Signature), &b, &n) != ILG_OK)
+        return false;
+    return n && (b[0] == ILG_ET_ARRAY || b[0] == ILG_ET_SZARRAY);
+}
+
+ilg_status ilg__md_member_facts_local(const ilg_metadata *md, uint32_t token, ilg_member_facts *out)
+{
+    const uint32_t t = token >> 24, rid = token & 0xFFFFFF;
+    if (t != ILG_TBL_MethodDef && t != ILG_TBL_MemberRef && t != ILG_TBL_MethodSpec && t != ILG_TBL_Field)
+        return ilg__fail(ILG_E_INVALID_ARG, ILG_WHERE_NONE, 0, "token 0x%08x is not a member", token);
+    if (!row_exists(md, token))
+        return ilg__fail(ILG_E_NOT_FOUND, ILG_WHERE_NONE, 0, "member token 0x%08x names no row", token);
+    memset(out, 0, sizeof *out);
+    if (t == ILG_TBL_MethodSpec) {
+        uint32_t method = cell_token(md, ILG_TBL_MethodSpec, rid, ILG_MDC_MethodSpec_Method,
+                                     ILG_CODED_MethodDefOrRef);
+        ilg_status st = method ? ilg__md_member_facts_local(md, method, out)
+                               : ilg__fail(ILG_E_NOT_FOUND, ILG_WHERE_NONE, 0, "MethodSpec 0x%08x has no method", token);
+        if (st != ILG_OK)
+            return st;
+        return ilg_md_blob(md, ilg__md_raw(md, ILG_TBL_MethodSpec, rid, ILG_MDC_MethodSpec_Instantiation),
+                           &out->inst, &out->inst_len);
+    }
+    const uint32_t sig_col = t == ILG_TBL_MethodDef ? ILG_MDC_MethodDef_Signature
+                             : t == ILG_TBL_Field   ? ILG_MDC_Field_Signature
+                                                    : ILG_MDC_MemberRef_Signature;
+    ilg_status st = ilg_md_blob(md, ilg__md_raw(md, (ilg_table)t, rid, sig_col), &out->sig, &out->sig_len);
+    if (st != ILG_OK)
+        return st;
+    if (t == ILG_TBL_MethodDef) {
+        method_facts(md, rid, out);
+        return ILG_OK;
+    }
+    if (t == ILG_TBL_Field) {
+        field_facts(md, rid, out);
+        return ILG_OK;
+    }
+    const bool field = out->sig_len && (out->sig[0] & ILG_SIG_KIND_MASK) == ILG_SIG_FIELD;
+    out->kind = field ? ILG_MEMBER_FIELD : ILG_MEMBER_METHOD;
+    if (!field && strcmp(ilg__md_str(md, ilg__md_raw(md, ILG_TBL_MemberRef, rid, ILG_MDC_MemberRef_Name)),
+                         ".ctor") == 0)
+        out->flags |= ILG_MEMBER_CTOR;
+    const uint32_t parent = cell_token(md, ILG_TBL_MemberRef, rid, ILG_MDC_MemberRef_Class,
+                                       ILG_CODED_MemberRefParent);
+    const uint32_t pt = parent >> 24;
+    if (pt == ILG_TBL_MethodDef && row_exists(md, parent)) { /* a vararg call site */
+        method_facts(md, parent & 0xFFFFFF, out);
+    } else if (pt == ILG_TBL_TypeDef || pt == ILG_TBL_TypeRef || pt == ILG_TBL_TypeSpec) {
+        out->owner = parent;
+        if (pt == ILG_TBL_TypeDef && row_exists(md, parent))
+            find_local(md, parent & 0xFFFFFF, !field,
+                       ilg__md_str(md, ilg__md_raw(md, ILG_TBL_MemberRef, rid, ILG_MDC_MemberRef_Name)),
+                       out->sig, out->sig_len, out);
+        else if (pt == ILG_TBL_TypeSpec && !field && array_spec(md, parent))
+            out->flags |= ILG_MEMBER_KNOWN; /* Get, Set, Address, .ctor: the runtime makes them */
+    }
+    if (out->sig_len && !(out->sig[0] & ILG_SIG_HASTHIS) && !field && !(out->flags & ILG_MEMBER_KNOWN))
+        out->flags |= ILG_MEMBER_STATIC; /* the signature says so, whatever it resolves to */
+    return ILG_OK;
+}
+
+/* ---- the resolver -------------------------------------------------------------------- */
+
+static ilg_status r_type(void *ctx, uint32_t token, ilg_type_facts *out)
+{
+    return ilg_md_type_facts(ctx, token, out);
+}
+
+static ilg_status r_member(void *ctx, uint32_t token, ilg_member_facts *out)
+{
+    return ilg_md_member_facts(ctx, token, out);
+}
+
+static ilg_status r_signature(void *ctx, uint32_t token, const uint8_t **sig, uint32_t *len)
+{
+    const ilg_metadata *md = ((const ilg_md_scope *)ctx)->md;
+    if ((token >> 24) != ILG_TBL_StandAloneSig)
+        return ilg__fail(ILG_E_INVALID_ARG, ILG_WHERE_NONE, 0, "token 0x%08x is not a StandAloneSig", token);
+    if (!row_exists(md, token))
+        return ilg__fail(ILG_E_NOT_FOUND, ILG_WHERE_NONE, 0, "StandAloneSig 0x%08x names no row", token);
+    return ilg_md_blob(md, ilg__md_raw(md, ILG_TBL_StandAloneSig, token & 0xFFFFFF,
+                                       ILG_MDC_StandAloneSig_Signature),
+                       sig, len);
+}
+
+/* A user string the runtime accepts: the token's row number, whatever its table byte,
+ * is the offset of a #US entry that holds at least its flag byte and fits the heap. */
+static ilg_status r_string(void *ctx, uint32_t token)
+{
+    const ilg_metadata *md = ((const ilg_md_scope *)ctx)->md;
+    const uint32_t at = token & 0xFFFFFF;
+    uint32_t n = 0;
+    size_t h = at && at < md->us_size ? ilg__rd_compressed(md->us + at, md->us_size - at, &n) : 0;
+    if (!h || n > md->us_size - at - h || n == 0)
+        return ilg__fail(ILG_E_NOT_FOUND, ILG_WHERE_NONE, 0, "no user string at 0x%08x", token);
+    return ILG_OK;
+}
+
+ilg_status ilg_md_type_facts(const ilg_md_scope *scope, uint32_t token, ilg_type_facts *out)
+{
+    if (!scope || !scope->md || !out)
+        return ilg__fail(ILG_E_INVALID_ARG, ILG_WHERE_NONE, 0, "scope and out are required");
+    ilg_status st = ilg__md_type_facts_local(scope->md, token, out);
+    if (st == ILG_OK && out->kind == ILG_TYPE_UNKNOWN && (token >> 24) == ILG_TBL_TypeRef && scope->universe)
+        ilg__universe_type_facts(scope->universe, scope->md, token, out);
+    return st;
+}
+
+ilg_status ilg_md_member_facts(const ilg_md_scope *scope, uint32_t token, ilg_member_facts *out)
+{
+    if (!scope || !scope->md || !out)
+        return ilg__fail(ILG_E_INVALID_ARG, ILG_WHERE_NONE, 0, "scope and out are required");
+    ilg_status st = ilg__md_member_facts_local(scope->md, token, out);
+    if (st == ILG_OK && !(out->flags & ILG_MEMBER_KNOWN) && scope->universe)
+        ilg__universe_member_facts(scope->universe, scope->md, token, out);
+    return st;
+}
+
+const ilg_md_scope *ilg_md_module_scope(const ilg_metadata *md)
+{
+    return md ? &md->own_scope : NULL;
+}
+
+void ilg_md_type_resolver(const ilg_md_scope *scope, uint32_t method, ilg_type_resolver *out)
+{
+    *out = (ilg_type_resolver){ r_type, r_member, r_signature, r_string, (void *)scope, method };
+}
