@@ -2,6 +2,9 @@
  * functions and IL and to rewrite bodies; every other slot answers E_NOTIMPL. */
 #include <stdarg.h>
 #include <unistd.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "host_private.h"
 
@@ -109,20 +112,24 @@ const char *ilg__host_method_name(host_method *meth)
     return name;
 }
 
-const char *ilg__host_method_name_into(host_method *meth, char *buf, size_t size)
+size_t ilg__host_method_name_put(host_method *meth, char *buf, size_t size)
 {
     pthread_mutex_lock(ilg__host_method_lock(meth));
     const char *name = meth->name;
     pthread_mutex_unlock(ilg__host_method_lock(meth));
-    if (name)
-        return name;
-    ilg_status st = ilg_md_method_name(meth->module->md, meth->token & 0xFFFFFF, buf, size, NULL);
+    size_t need = 0;
+    if (name) {
+        need = strlen(name);
+        if (need >= size)
+            return SIZE_MAX;
+        memcpy(buf, name, need);
+        return need;
+    }
+    ilg_status st = ilg_md_method_name(meth->module->md, meth->token & 0xFFFFFF, buf, size, &need);
     if (st == ILG_OK)
-        return buf;
-    if (st == ILG_E_RANGE)
-        return ilg__host_method_name(meth);
-    buf[0] = 0; /* unnamable: empty, as method_name_locked makes it */
-    return buf;
+        return need;
+    /* Unnamable: empty, as method_name_locked makes it. */
+    return st == ILG_E_RANGE ? SIZE_MAX : 0;
 }
 
 /* Decodes one UTF-8 sequence at s; returns its length (0 at the end or when invalid). */
@@ -145,6 +152,59 @@ static size_t utf8_next(const unsigned char *s, uint32_t *cp)
     return (size_t)n;
 }
 
+/* True when the n bytes at s are all ASCII: eight at a time, the last eight (or four)
+ * overlapping the ones before rather than a byte at a time. */
+static bool all_ascii(const char *s, size_t n)
+{
+    uint64_t any = 0, w;
+    uint32_t h, t;
+    if (n >= 8) {
+        for (size_t i = 0; i + 8 <= n; i += 8) {
+            memcpy(&w, s + i, sizeof w);
+            any |= w;
+        }
+        memcpy(&w, s + n - 8, sizeof w);
+        any |= w;
+    } else if (n >= 4) {
+        memcpy(&h, s, sizeof h);
+        memcpy(&t, s + n - 4, sizeof t);
+        any = h | t;
+    } else {
+        for (size_t i = 0; i < n; i++)
+            any |= (unsigned char)s[i];
+    }
+    return !(any & 0x8080808080808080ull);
+}
+
+/* n ASCII bytes to as many UTF-16 units. With SSE2 sixteen (or eight) at a time, the
+ * last block overlapping the one before, which writes the same units again. */
+static void widen_ascii(const char *s, size_t n, WCHAR *out)
+{
+#ifdef __SSE2__
+    const __m128i zero = _mm_setzero_si128();
+    if (n >= 16) {
+        for (size_t i = 0;; i += 16) {
+            if (i + 16 > n)
+                i = n - 16;
+            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+            _mm_storeu_si128((__m128i *)(void *)(out + i), _mm_unpacklo_epi8(v, zero));
+            _mm_storeu_si128((__m128i *)(void *)(out + i + 8), _mm_unpackhi_epi8(v, zero));
+            if (i + 16 == n)
+                return;
+        }
+    }
+    if (n >= 8) {
+        __m128i head = _mm_loadl_epi64((const __m128i *)(const void *)s);
+        __m128i tail = _mm_loadl_epi64((const __m128i *)(const void *)(s + n - 8));
+        _mm_storeu_si128((__m128i *)(void *)out, _mm_unpacklo_epi8(head, zero));
+        _mm_storeu_si128((__m128i *)(void *)(out + n - 8), _mm_unpacklo_epi8(tail, zero));
+        return;
+    }
+#endif
+    for (size_t i = 0; i < n; i++)
+        out[i] = (unsigned char)s[i];
+}
+
 bool ilg__host_to_wide(const char *text, WCHAR *buf, ULONG cch, ULONG *pch)
 {
     const unsigned char *s = (const unsigned char *)text;
@@ -154,6 +214,16 @@ bool ilg__host_to_wide(const char *text, WCHAR *buf, ULONG cch, ULONG *pch)
 
     if (!buf && !pch)
         return true; /* the caller wants other properties: nothing to convert */
+    /* An ASCII name that fits, as nearly every name is: in blocks. A profiler that
+     * logs each method it rewrites asks for every method's name (GetMethodProps). */
+    const size_t len = strlen(text);
+    if (buf && len < cch && all_ascii(text, len)) {
+        widen_ascii(text, len, buf);
+        buf[len] = 0;
+        if (pch)
+            *pch = (ULONG)len + 1;
+        return true;
+    }
     /* Invalid UTF-8 becomes U+FFFD so names from a hostile image still come out. */
     while (*s) {
         if (*s < 0x80 && buf && n + 1 < cch) { /* names are nearly always ASCII */
