@@ -25,6 +25,7 @@ typedef struct tflow {
     const ilg_type_resolver *r;
     ilg_findings *out;
     tcache *c;
+    const uint8_t *fold;   /* branches the JIT decides as it imports (NULL: none) */
     ilg_verify_level level;
     bool report;
     vmethod m;
@@ -971,12 +972,21 @@ static bool rarely_run(tflow *f, uint32_t i)
     return false;
 }
 
+/* Whether the JIT drops the literal pushed at i before anything uses it: a pop right
+ * after it, or a branch on it that the JIT decides as it imports. */
+static bool literal_dropped(tflow *f, uint32_t i)
+{
+    return dropped(f, i) ||
+           (i + 1 < f->b->count && f->fold && (f->fold[i + 1] & FOLD_DECIDED) && f->jp_of[i + 1] == NONE_JP);
+}
+
 static void t_ldstr(tflow *f, uint32_t i)
 {
     const uint32_t tok = f->b->instrs[i].arg.token;
     /* The runtime reads the token's row number as an offset into #US, whatever the table
-     * byte says. */
-    if (f->r->user_string && f->r->user_string(f->r->ctx, tok) != ILG_OK && !rarely_run(f, i))
+     * byte says, when it makes the literal: not for one the JIT drops unused. */
+    if (f->r->user_string && f->r->user_string(f->r->ctx, tok) != ILG_OK && !rarely_run(f, i) &&
+        !literal_dropped(f, i))
         err(f, i, ILG_E_IL_VERIFY_TOKEN_ROW, ILG_OUTCOME_BAD_IMAGE,
             "0x%08x is not the offset of a user string in the #US heap", tok);
     else if ((tok >> 24) != 0x70u)
@@ -1276,12 +1286,13 @@ static void run_block(tflow *f, uint32_t j, bool follow)
         if (f->dead)
             return;
         const unsigned fl = ilg__op_flags[in->op];
-        if (follow && (fl & ILG__F_TARGET))
+        const uint8_t fd = (fl & ILG__F_TARGET) && f->fold ? (f->fold[i] & FOLD_DECIDED) : FOLD_NONE;
+        if (follow && (fl & ILG__F_TARGET) && fd != FOLD_NEVER)
             reach_at(f, in->arg.target, in->op == ILG_OP_LEAVE || in->op == ILG_OP_LEAVE_S);
         else if (follow && (fl & ILG__F_SWITCH))
             for (uint32_t k = 0; k < in->arg.sw.count; k++)
                 reach_at(f, b->targets[in->arg.sw.first + k], false);
-        if ((fl & ILG__F_NOFALL) || ++i >= b->count)
+        if ((fl & ILG__F_NOFALL) || fd == FOLD_ALWAYS || ++i >= b->count)
             return;
         if (f->jp_of[i] != NONE_JP) {
             if (follow)
@@ -1338,6 +1349,8 @@ static void seed_handlers(tflow *f)
         if (e->kind == ILG_EH_FILTER)
             for (uint32_t i = e->filter_start; i < e->handler_start && i < b->count; i++)
                 f->region[i] = 1;
+        if (f->fold && !(f->fold[e->handler_start] & FOLD_LIVE_HANDLER))
+            continue; /* its try block is not reached: the JIT does not import it */
         vt t = exc;
         if (e->kind == ILG_EH_CATCH && table_in(e->class_token, type_tables, sizeof type_tables))
             t.tok = e->class_token;
@@ -1408,13 +1421,12 @@ static bool lay_out(tflow *f)
 }
 
 void ilg__type_pass(const ilg_body *b, const ilg_verify_options *o, ilg_findings *out,
-                    const int32_t *depth)
+                    const uint8_t *fold)
 {
-    (void)depth;
     if (!o->types || !b->count)
         return;
     pthread_once(&op_class_once, init_op_class);
-    tflow f = { .b = b, .r = o->types, .out = out, .level = o->level, .report = true };
+    tflow f = { .b = b, .r = o->types, .out = out, .fold = fold, .level = o->level, .report = true };
     if (!(f.c = ilg__tc_get(out, o->types)))
         return;
     f.have_m = ilg__tc_method(f.c, f.r, &f.m);

@@ -301,13 +301,29 @@ static void method_facts(const ilg_metadata *md, uint32_t rid, ilg_member_facts 
     out->owner = owner ? 0x02000000u | owner : 0;
 }
 
+/* The static fields CoreCLR's JIT reads as constants (the runtime gives them the
+ * intrinsic field accessors ISLITTLEENDIAN, ZERO and EMPTY_STRING). */
+static bool jit_constant_field(const ilg_metadata *md, uint32_t rid, uint32_t owner)
+{
+    const char *ns, *type, *name = ilg__md_str(md, ilg__md_raw(md, ILG_TBL_Field, rid, ILG_MDC_Field_Name));
+    type_name_of(md, 0x02000000u | owner, &ns, &type);
+    if (strcmp(ns, "System") != 0)
+        return false;
+    return (strcmp(type, "BitConverter") == 0 && strcmp(name, "IsLittleEndian") == 0) ||
+           ((strcmp(type, "IntPtr") == 0 || strcmp(type, "UIntPtr") == 0) && strcmp(name, "Zero") == 0) ||
+           (strcmp(type, "String") == 0 && strcmp(name, "Empty") == 0);
+}
+
 static void field_facts(const ilg_metadata *md, uint32_t rid, ilg_member_facts *out)
 {
     const uint32_t fl = ilg__md_raw(md, ILG_TBL_Field, rid, ILG_MDC_Field_Flags);
+    const uint32_t owner = md->field_owner[rid];
     out->kind = ILG_MEMBER_FIELD;
     out->flags = ILG_MEMBER_KNOWN | ((fl & FA_STATIC) ? ILG_MEMBER_STATIC : 0) |
                  ((fl & FA_LITERAL) ? ILG_MEMBER_LITERAL : 0);
-    out->owner = md->field_owner[rid] ? 0x02000000u | md->field_owner[rid] : 0;
+    if ((fl & FA_STATIC) && owner && jit_constant_field(md, rid, owner))
+        out->flags |= ILG_MEMBER_JIT_CONSTANT;
+    out->owner = owner ? 0x02000000u | owner : 0;
 }
 
 /* The member of TypeDef rid named name whose signature is sig byte for byte (the same

@@ -361,10 +361,13 @@ enum {
     ILG_MEMBER_CTOR = 16,    /* a constructor (RTSpecialName .ctor) */
     ILG_MEMBER_SYNCHRONIZED = 32,
     ILG_MEMBER_LITERAL = 64, /* a constant field: it has no storage */
-    ILG_MEMBER_INTRINSIC = 128 /* an [Intrinsic] method the JIT expands in place even
+    ILG_MEMBER_INTRINSIC = 128, /* an [Intrinsic] method the JIT expands in place even
                               * unoptimized (String's get_Chars and get_Length, Span's and
                               * ReadOnlySpan's get_Item and get_Length): its calls skip the
                               * usual argument checks */
+    ILG_MEMBER_JIT_CONSTANT = 256 /* a static field the JIT reads as a constant
+                              * (BitConverter.IsLittleEndian, IntPtr.Zero, UIntPtr.Zero,
+                              * String.Empty): a branch on it is decided as it imports */
 };
 
 /* Facts about a member token (MethodDef, MemberRef, MethodSpec, Field). */

@@ -240,10 +240,15 @@ START_TEST(jit_token_tables_and_rows)
     EXPECT(ILG_E_IL_VERIFY_TOKEN_ROW, 0, ILG_OUTCOME_LOAD_ERROR);
     check("ldnull\nisinst 0x02000077\npop\nret\n");
     EXPECT(ILG_E_IL_VERIFY_TOKEN_ROW, 1, ILG_OUTCOME_LOAD_ERROR);
-    check("ldstr 0x70000002\npop\nret\n");
+    check(".locals 0x11000001\nldstr 0x70000002\nstloc.2\nret\n");
     EXPECT(ILG_E_IL_VERIFY_TOKEN_ROW, 0, ILG_OUTCOME_BAD_IMAGE);
+    /* a literal dropped at once, or tested by a branch the JIT decides, is never made */
+    check("ldstr 0x70000002\npop\nret\n");
+    EXPECT_CLEAN();
+    check("ldstr 0x70000002\nbrtrue.s L\nL: ret\n");
+    EXPECT_CLEAN();
     /* the runtime reads a user string's offset whatever the table byte */
-    check("ldstr 0x70000001\npop\nldstr 0x02000001\npop\nret\n");
+    check(".locals 0x11000001\nldstr 0x70000001\nstloc.2\nldstr 0x02000001\nstloc.2\nret\n");
     EXPECT_CLEAN();
     /* in a block that ends in throw the literal is looked up when it runs */
     check("ldstr 0x70000002\nthrow\n");
@@ -487,6 +492,40 @@ START_TEST(jit_generic_context_and_value_type_objects)
 }
 END_TEST
 
+/* What the JIT never imports is never held against a body: the edge a constant
+ * condition does not take (its importer folds the branch, even at tier 0) and the
+ * handlers of a try block no path enters. */
+START_TEST(jit_code_the_jit_does_not_import)
+{
+    check(".locals 0x11000001\nldc.i4.1\nbrtrue.s L\nldloc.s 9\npop\nL: ret\n");
+    EXPECT_CLEAN();
+    check(".locals 0x11000001\nldc.i4.0\nbrtrue.s L\nldloc.s 9\npop\nL: ret\n");
+    EXPECT(ILG_E_IL_VERIFY_LOCAL_INDEX, 3, ILG_OUTCOME_INVALID_PROGRAM);
+    /* arithmetic, comparisons and conversions of constants fold; a null is false */
+    check(".locals 0x11000001\nldc.i4.1\nldc.i4.1\nadd\nconv.i8\nldc.i8 2\nbeq.s L\nldloc.s 9\npop\nL: ret\n");
+    EXPECT_CLEAN();
+    check(".locals 0x11000001\nldnull\nbrfalse.s L\nldloc.s 9\npop\nL: ret\n");
+    EXPECT_CLEAN();
+    check(".locals 0x11000001\nldc.i4.1\nldc.i4.2\nbge.s L\nldloc.s 9\npop\nL: ret\n");
+    EXPECT(ILG_E_IL_VERIFY_LOCAL_INDEX, 4, ILG_OUTCOME_INVALID_PROGRAM);
+    /* a constant of another block reaches the branch through a temporary: not decided */
+    check(".locals 0x11000001\nldc.i4.1\nldarg.0\nbrtrue.s M\nM: brtrue.s L\nldloc.s 9\npop\nL: ret\n");
+    EXPECT(ILG_E_IL_VERIFY_LOCAL_INDEX, 6, ILG_OUTCOME_INVALID_PROGRAM);
+    /* nor is a division by zero, nor a switch */
+    check(".locals 0x11000001\nldc.i4.1\nldc.i4.0\ndiv\nbrtrue.s L\nldloc.s 9\npop\nL: ret\n");
+    EXPECT(ILG_E_IL_VERIFY_LOCAL_INDEX, 5, ILG_OUTCOME_INVALID_PROGRAM);
+    check(".locals 0x11000001\nldc.i4.1\nswitch (A, L)\nret\nA: ldloc.s 9\npop\nL: ret\n");
+    EXPECT(ILG_E_IL_VERIFY_LOCAL_INDEX, 15, ILG_OUTCOME_INVALID_PROGRAM);
+    /* the handler of a try block no path enters */
+    check(".locals 0x11000001\nbr.s L\nT: leave.s L\nH: ldloc.s 9\npop\nleave.s L\nL: ret\n"
+          ".try T to H catch 0x02000001 handler H to L\n");
+    EXPECT_CLEAN();
+    check(".locals 0x11000001\nT: leave.s L\nH: ldloc.s 9\npop\nleave.s L\nL: ret\n"
+          ".try T to H catch 0x02000001 handler H to L\n");
+    EXPECT(ILG_E_IL_VERIFY_LOCAL_INDEX, 2, ILG_OUTCOME_INVALID_PROGRAM);
+}
+END_TEST
+
 /* Registers these cases in the ilbody suite (test_ilbody.c). */
 void ilbody_type_cases(Suite *s);
 void ilbody_type_cases(Suite *s)
@@ -502,5 +541,6 @@ void ilbody_type_cases(Suite *s)
     tcase_add_test(tc, jit_stores_locals_and_prefixes);
     tcase_add_test(tc, levels_and_outcome);
     tcase_add_test(tc, jit_generic_context_and_value_type_objects);
+    tcase_add_test(tc, jit_code_the_jit_does_not_import);
     suite_add_tcase(s, tc);
 }
