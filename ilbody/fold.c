@@ -207,6 +207,32 @@ static cval const_field(const folder *fo, uint32_t token)
     return none;
 }
 
+/* A call the JIT replaces by a constant (ILG_MEMBER_JIT_CONSTANT on a method:
+ * Vector128.IsHardwareAccelerated), or none. */
+static cval const_call(const folder *fo, uint32_t token)
+{
+    const cval none = { CV_UNKNOWN, 0, 0 };
+    if (!fo->types || !fo->cache)
+        return none;
+    const mdesc *d = ilg__tc_member(fo->cache, fo->types, token);
+    if (!d || d->status != ILG_OK || d->facts.kind != ILG_MEMBER_METHOD || !(d->facts.flags & ILG_MEMBER_JIT_CONSTANT))
+        return none;
+    return ci(CV_I4, (d->facts.flags & ILG_MEMBER_CONST_ONE) ? 1 : 0);
+}
+
+/* An instruction whose result is no constant: its operands off the stack, an unknown
+ * value on it if it pushes one; false when its effect is not known. */
+static bool effect(const folder *fo, const ilg_instr *in, cval *st, uint32_t *sp)
+{
+    int pops, pushes;
+    if (!ilg__stack_effect(fo->b, in, fo->stack, &pops, &pushes) || pops == ILG_STACK_CLEAR)
+        return false;
+    *sp = (uint32_t)pops > *sp ? 0 : *sp - (uint32_t)pops;
+    if (pushes && *sp < STACK_MAX)
+        st[(*sp)++] = (cval){ CV_UNKNOWN, 0, 0 };
+    return true;
+}
+
 /* One instruction of the block on the constant stack; false when its effect is not known. */
 static bool sim(const folder *fo, const ilg_instr *in, cval *st, uint32_t *sp)
 {
@@ -225,6 +251,11 @@ static bool sim(const folder *fo, const ilg_instr *in, cval *st, uint32_t *sp)
         case ILG_OP_LDNULL: r.k = CV_NULL; break;
         case ILG_OP_LDSTR: r.k = CV_STRING; break;
         case ILG_OP_LDSFLD: r = const_field(fo, in->arg.token); break;
+        case ILG_OP_CALL:
+            r = const_call(fo, in->arg.token);
+            if (r.k != CV_UNKNOWN)
+                break;
+            return effect(fo, in, st, sp);
         case ILG_OP_NOP: return true;
         case ILG_OP_DUP: r = POP(); if (*sp < STACK_MAX) st[(*sp)++] = r; break;
         case ILG_OP_NEG: a = POP(); r = is_i(&a) ? ci(a.k, (int64_t)(0 - (uint64_t)a.i)) : is_r(&a) ? cr(a.k, -a.d) : none; break;
@@ -249,12 +280,7 @@ static bool sim(const folder *fo, const ilg_instr *in, cval *st, uint32_t *sp)
                        (op >= ILG_OP_CONV_U2 && op <= ILG_OP_CONV_OVF_U) || op == ILG_OP_CONV_U) {
                 r = convert(op, POP());
             } else {
-                int pops, pushes;
-                if (!ilg__stack_effect(fo->b, in, fo->stack, &pops, &pushes) || pops == ILG_STACK_CLEAR)
-                    return false;
-                *sp = (uint32_t)pops > *sp ? 0 : *sp - (uint32_t)pops;
-                if (!pushes)
-                    return true;
+                return effect(fo, in, st, sp);
             }
             break;
         }

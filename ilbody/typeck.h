@@ -36,7 +36,7 @@ enum {
     VF_INDIR = 4096,    /* STRUCT: loaded through an address (ldobj, unbox.any, a field, an
                          * element), not a local's value */
     VF_CONST = 8192,    /* I4, I8, R4, R8: a constant (ldc); REF: a string literal */
-    VF_VFTN = 16384,    /* NI: a virtual method's pointer (ldvirtftn) */
+    VF_FTN = 16384,     /* NI: a method's pointer (ldftn, ldvirtftn) */
     VF_MERGED = 32768   /* UNKNOWN: values of different kinds met at a join; tok holds the
                          * kinds (1 << VK_*), each of which a call's parameter must take */
 };
@@ -138,7 +138,8 @@ uint8_t ilg__fold_branch(folder *fo, uint32_t i);
  * needs ilg__fold_branch. */
 static inline bool ilg__const_source(uint16_t op)
 {
-    return (op >= ILG_OP_LDNULL && op <= ILG_OP_LDC_R8) || op == ILG_OP_LDSTR || op == ILG_OP_LDSFLD;
+    return (op >= ILG_OP_LDNULL && op <= ILG_OP_LDC_R8) || op == ILG_OP_LDSTR || op == ILG_OP_LDSFLD ||
+           op == ILG_OP_CALL; /* Vector128.IsHardwareAccelerated */
 }
 
 /* The type-level checks of one body (typeflow.c). fold: per instruction, what

@@ -195,6 +195,13 @@ static vt unmerged(const vt *a, const vt *b)
     return (vt){ VK_UNKNOWN, 0, VF_MERGED, ka | kb };
 }
 
+/* What a BYREF's small records of the local whose address it is (ldloca), for a 16-bit
+ * store through it: the JIT stores into a 16-bit local normally (observed: a float
+ * through `ldloca` of a char local compiles), but crashes storing a float as 16 bits
+ * into an int32 local, an argument (ldarga) or any other location. What it does with
+ * other locals was not observed: no finding there. */
+enum { LA_NONE = 0, LA_OTHER = 0xff };
+
 /* The merge of two stack types where paths meet. */
 static vt merge(vt a, vt b)
 {
@@ -203,6 +210,8 @@ static vt merge(vt a, vt b)
     if (a.k == b.k) {
         if (a.k == VK_I4 && a.small != b.small)
             a.small = 0;
+        if (a.k == VK_BYREF && a.small != b.small)
+            a.small = LA_OTHER; /* addresses of different locals: no 16-bit store finding */
         if (a.k == VK_STRUCT && (a.tok != b.tok || (a.flags ^ b.flags) & (VF_HANDLE | VF_TYPEDREF)))
             return vt_of(VK_UNKNOWN); /* two value types */
         if (a.k == VK_REF && a.tok != b.tok)
@@ -306,7 +315,12 @@ static const mdesc *member(tflow *f, uint32_t i, ilg_member_kind want)
             "field 0x%08x is a constant (literal): it has no storage", tok);
         return NULL;
     }
-    if (d->owner_open && (tok >> 24) != ILG_TBL_MemberRef) {
+    /* an abstract method called directly is refused before its owner is loaded
+     * (BadImageFormat, from callable()) */
+    const uint16_t op = f->b->instrs[i].op;
+    const bool direct = (op == ILG_OP_CALL || op == ILG_OP_NEWOBJ || op == ILG_OP_LDFTN) &&
+                        !(i > 0 && f->b->instrs[i - 1].op == ILG_OP_CONSTRAINED);
+    if (d->owner_open && (tok >> 24) != ILG_TBL_MemberRef && !(method && direct && (d->facts.flags & ILG_MEMBER_ABSTRACT))) {
         err(f, i, ILG_E_IL_VERIFY_MEMBER, ILG_OUTCOME_LOAD_ERROR,
             "0x%08x belongs to the generic type definition 0x%08x, which needs an instantiation",
             tok, d->facts.owner);
@@ -390,9 +404,11 @@ static int slot_of(const ilg_instr *in, bool *arg, uint32_t *idx)
 /* A stored value's type against the slot's. The JIT stores what it is given, but a
  * value type loaded through an address does not fit a local of another type, nor
  * anything but a value type a value-type local (a float constant or a local's address
- * crashes it there), and a virtual method's pointer in an object reference crashes it. */
-static void check_slot_store(tflow *f, uint32_t i, const vt *slot, const vt *val, const char *what)
+ * crashes it there), and a method's pointer (ldftn, ldvirtftn) in an object reference
+ * local crashes it (in an argument it compiles). */
+static void check_slot_store(tflow *f, uint32_t i, const vt *slot, const vt *val, bool is_arg)
 {
+    const char *what = is_arg ? "argument" : "local";
     if (slot->k == VK_UNKNOWN || val->k == VK_UNKNOWN || ((slot->flags | val->flags) & VF_MAYBE_PRIM))
         return;
     if (slot->k != VK_STRUCT && val->k == VK_STRUCT && (val->flags & VF_INDIR))
@@ -405,9 +421,9 @@ static void check_slot_store(tflow *f, uint32_t i, const vt *slot, const vt *val
                 ? ILG_OUTCOME_CRASH
                 : ILG_OUTCOME_INVALID_PROGRAM,
             "%s of value type %s stored from %s", what, TN(*slot), TN(*val));
-    else if (slot->k == VK_REF && (val->flags & VF_VFTN))
+    else if (slot->k == VK_REF && (val->flags & VF_FTN) && !is_arg)
         err(f, i, ILG_E_IL_VERIFY_STORE, ILG_OUTCOME_CRASH,
-            "%s of type %s stored from a virtual method pointer: the JIT crashes", what, TN(*slot));
+            "%s of type %s stored from a method pointer: the JIT crashes", what, TN(*slot));
 }
 
 static void check_store(tflow *f, uint32_t i, const vt *slot, const vt *val, const char *what)
@@ -419,6 +435,41 @@ static void check_store(tflow *f, uint32_t i, const vt *slot, const vt *val, con
         return;
     if (s_struct != v_struct || !coerces(slot, val) || (slot->k == VK_REF && val->k != VK_REF))
         warn(f, i, ILG_E_IL_VERIFY_STORE, "%s of type %s stored from %s", what, TN(*slot), TN(*val));
+}
+
+/* A 16-bit integer (char, int16, uint16): a floating-point value stored to one crashes
+ * the JIT, in an argument, a field, an element or through an address (observed with
+ * tests/bench/probe_jit); in a local it compiles (the JIT normalizes locals as it
+ * stores them), and so do the 8-bit types and int32. */
+static bool is16(const vt *t)
+{
+    return t->k == VK_I4 && (t->small == ILG_ET_CHAR || t->small == ILG_ET_I2 || t->small == ILG_ET_U2);
+}
+
+static void check_store16(tflow *f, uint32_t i, const vt *slot, const vt *val, const char *what)
+{
+    if (is16(slot) && is_float(val->k))
+        err(f, i, ILG_E_IL_VERIFY_STORE, ILG_OUTCOME_CRASH,
+            "%s of 16-bit type %s stored from %s: the JIT crashes", what, TN(*slot), TN(*val));
+}
+
+static uint8_t lcladdr_kind(const vt *t, bool is_arg)
+{
+    if (is_arg)
+        return LA_NONE;
+    if (t->k == VK_I4 && (t->small == ILG_ET_CHAR || t->small == ILG_ET_I2 || t->small == ILG_ET_U2))
+        return t->small;
+    return t->k == VK_I4 && !t->small ? ILG_ET_I4 : LA_OTHER;
+}
+
+/* A 16-bit store of val through addr: a float there crashes the JIT unless addr is a
+ * 16-bit local's (above); through an unmanaged pointer it was not observed. */
+static void check_store16_at(tflow *f, uint32_t i, const vt *addr, const vt *slot, const vt *val)
+{
+    if (addr->k != VK_BYREF || addr->small == LA_OTHER ||
+        (addr->small != LA_NONE && addr->small != ILG_ET_I4))
+        return;
+    check_store16(f, i, slot, val, "a location");
 }
 
 static void t_slot(tflow *f, uint32_t i, int kind, bool is_arg, uint32_t idx)
@@ -447,13 +498,15 @@ static void t_slot(tflow *f, uint32_t i, int kind, bool is_arg, uint32_t idx)
     case 2: {
         vt v = pop(f);
         if (known && idx < limit) {
-            check_slot_store(f, i, &t, &v, is_arg ? "argument" : "local");
+            if (is_arg)
+                check_store16(f, i, &t, &v, "argument");
+            check_slot_store(f, i, &t, &v, is_arg);
             check_store(f, i, &t, &v, is_arg ? "argument" : "local");
         }
         break;
     }
     default:
-        push(f, (vt){ VK_BYREF, 0, VF_LCLADDR, 0 });
+        push(f, (vt){ VK_BYREF, lcladdr_kind(&t, is_arg), VF_LCLADDR, 0 });
         break;
     }
 }
@@ -656,13 +709,17 @@ static void t_field(tflow *f, uint32_t i, uint16_t op)
             "the object is a value type (%s), not its address: the JIT crashes", TN(obj));
     else if (!stat && (obj.k == VK_I4 || obj.k == VK_I8 || is_float(obj.k)))
         warn(f, i, ILG_E_IL_VERIFY_OPERAND, "the object is %s", TN(obj));
-    if (store && d)
+    if (store && d) {
+        check_store16(f, i, &d->field, &val, "field");
         check_store(f, i, &d->field, &val, "field");
+    }
     vt t = d ? d->field : vt_of(VK_UNKNOWN);
     if (t.k == VK_STRUCT)
         t.flags |= VF_INDIR;
-    /* A field's address is a managed pointer off an object or a pointer, else a native int. */
-    const bool managed = stat || obj.k == VK_REF || obj.k == VK_BYREF || obj.k == VK_UNKNOWN;
+    /* A field's address is a managed pointer off an object or a pointer, else a native
+     * int; so is a static field's with an RVA (data in the image, not on the heap). */
+    const bool rva = stat && d && (d->facts.flags & ILG_MEMBER_RVA);
+    const bool managed = (stat && !rva) || obj.k == VK_REF || obj.k == VK_BYREF || obj.k == VK_UNKNOWN;
     if (!store)
         push(f, addr ? (managed ? vt_of(VK_BYREF) : vt_of(VK_NI)) : t);
 }
@@ -673,14 +730,39 @@ static void t_field(tflow *f, uint32_t i, uint16_t op)
  * argument checks of a call: its arguments are not held against the body. */
 static bool intrinsic(const mdesc *d) { return (d->facts.flags & ILG_MEMBER_INTRINSIC) != 0; }
 
+/* Whether the JIT expands this call of d in place, given the n arguments on the stack
+ * (importercalls.cpp: a rotation only by a constant; Interlocked when it returns an
+ * integer, or stores null). */
+static bool expands(const tflow *f, const mdesc *d, uint32_t n)
+{
+    const uint16_t fl = d->facts.flags;
+    if (fl & ILG_MEMBER_INTRINSIC)
+        return true;
+    if (!n || f->sp < n)
+        return false;
+    const vt *arg = &f->stack[f->sp - n];
+    if (fl & ILG_MEMBER_INTRINSIC_IF_CONST)
+        return (arg[n - 1].k == VK_I4 || arg[n - 1].k == VK_I8) && (arg[n - 1].flags & VF_CONST);
+    if (fl & ILG_MEMBER_INTRINSIC_ATOMIC) {
+        const uint8_t r = d->sig->ret.k;
+        if (r == VK_I4 || r == VK_I8 || r == VK_NI)
+            return true;
+        return r == VK_REF && n >= 2 && arg[1].k == VK_REF && (arg[1].flags & VF_NULL) && (arg[1].flags & VF_CONST);
+    }
+    return false;
+}
+
 static void check_args(tflow *f, uint32_t i, const mdesc *d, uint32_t token)
 {
     const vsig *s = d->sig;
     const uint32_t n = (uint32_t)s->nparams + s->nextra;
+    const bool expanded = expands(f, d, n);
     for (uint32_t k = n; k-- > 0;) {
         vt a = pop(f);
         const vt *p = &s->params[k];
-        if (!intrinsic(d) && !coerces(p, &a))
+        if (expanded && k + 1 == n && (d->facts.flags & ILG_MEMBER_INTRINSIC_STORE))
+            check_store16(f, i, p, &a, "a location");
+        if (!expanded && !coerces(p, &a))
             err(f, i, ILG_E_IL_VERIFY_CALL_ARG, ILG_OUTCOME_INVALID_PROGRAM,
                 "argument %u of 0x%08x is %s, the parameter is %s", k + 1, token, TN(a), TN(*p));
         else if (a.k == VK_STRUCT && p->k == VK_STRUCT && a.tok && p->tok && a.tok != p->tok &&
@@ -733,6 +815,17 @@ static void t_newobj(tflow *f, uint32_t i, const mdesc *d)
     push(f, obj);
 }
 
+/* Whether the constrained. prefix at i names a value type (or enum): before a call of a
+ * plain static method that crashes the JIT; a class there compiles. */
+static bool constrained_by_value(tflow *f, uint32_t i)
+{
+    const uint32_t tok = f->b->instrs[i].arg.token;
+    if (!table_in(tok, type_tables, sizeof type_tables))
+        return false;
+    const tdesc *d = ilg__tc_type(f->c, f->r, tok);
+    return d && d->status == ILG_OK && (d->facts.kind == ILG_TYPE_VALUE || d->facts.kind == ILG_TYPE_ENUM);
+}
+
 /* What getCallInfo refuses: a virtual call of a static method, a direct call of an
  * abstract one, a generic method named without its instantiation. */
 static bool callable(tflow *f, uint32_t i, uint16_t op, const mdesc *d)
@@ -753,9 +846,10 @@ static bool callable(tflow *f, uint32_t i, uint16_t op, const mdesc *d)
      * abstract interface members). */
     const bool constrained = i > 0 && f->b->instrs[i - 1].op == ILG_OP_CONSTRAINED;
     if (constrained && op == ILG_OP_CALL && known && (d->facts.flags & ILG_MEMBER_STATIC) &&
-        !(d->facts.flags & (ILG_MEMBER_VIRTUAL | ILG_MEMBER_ABSTRACT))) {
+        !(d->facts.flags & (ILG_MEMBER_VIRTUAL | ILG_MEMBER_ABSTRACT)) && constrained_by_value(f, i - 1)) {
         err(f, i, ILG_E_IL_VERIFY_PREFIX, ILG_OUTCOME_CRASH,
-            "constrained. before a call of 0x%08x, a static method that is not virtual: the JIT crashes", tok);
+            "constrained. to a value type before a call of 0x%08x, a static method that is not virtual: "
+            "the JIT crashes", tok);
         return false;
     }
     if ((op == ILG_OP_CALL || op == ILG_OP_NEWOBJ || op == ILG_OP_LDFTN) && known && !constrained &&
@@ -826,7 +920,7 @@ static void t_ftn(tflow *f, uint32_t i, uint16_t op)
     vt obj = op == ILG_OP_LDVIRTFTN ? pop(f) : vt_of(VK_NONE);
     if (op == ILG_OP_LDVIRTFTN && obj.k != VK_UNKNOWN && obj.k != VK_REF)
         warn(f, i, ILG_E_IL_VERIFY_OPERAND, "the object is %s", TN(obj));
-    push(f, (vt){ VK_NI, 0, (uint16_t)(VF_PTR | (op == ILG_OP_LDVIRTFTN ? VF_VFTN : 0)), 0 });
+    push(f, (vt){ VK_NI, 0, VF_PTR | VF_FTN, 0 });
 }
 
 /* ---- objects, arrays, indirections --------------------------------------------------- */
@@ -888,6 +982,11 @@ static void t_object(tflow *f, uint32_t i, uint16_t op)
         push(f, (vt){ VK_STRUCT, 0, VF_TYPEDREF, 0 });
         return;
     case ILG_OP_REFANYVAL:
+        if (v.k == VK_REF) /* the JIT passes it to its helper as a TypedReference */
+            err(f, i, ILG_E_IL_VERIFY_OPERAND, ILG_OUTCOME_INVALID_PROGRAM,
+                "%s is an object reference, not a TypedReference", TN(v));
+        else if (v.k != VK_UNKNOWN && !(v.flags & VF_TYPEDREF))
+            warn(f, i, ILG_E_IL_VERIFY_OPERAND, "%s is not a TypedReference", TN(v));
         push(f, vt_of(VK_BYREF));
         return;
     default: /* initobj */
@@ -922,7 +1021,8 @@ static void t_array(tflow *f, uint32_t i, uint16_t op)
         warn(f, i, ILG_E_IL_VERIFY_OPERAND, "the array is %s", TN(arr));
     if (idx.k != VK_UNKNOWN && idx.k != VK_I4 && idx.k != VK_NI)
         warn(f, i, ILG_E_IL_VERIFY_OPERAND, "the index is %s", TN(idx));
-    (void)val;
+    if (store)
+        check_store16(f, i, op == ILG_OP_STELEM_I2 ? &(vt){ VK_I4, ILG_ET_I2, 0, 0 } : &t, &val, "an element");
     if (op == ILG_OP_LDLEN)
         push(f, vt_of(VK_I4)); /* the JIT's array length is an int32 */
     else if (op == ILG_OP_LDELEMA)
@@ -940,7 +1040,10 @@ static void t_indirect(tflow *f, uint32_t i, uint16_t op)
         warn(f, i, ILG_E_IL_VERIFY_OPERAND, "the address is %s", TN(addr));
     else if (addr.k == VK_NI || addr.k == VK_I4)
         warn(f, i, ILG_E_IL_VERIFY_UNVERIFIABLE, "access through an unmanaged pointer");
-    (void)val;
+    if (op == ILG_OP_STIND_I2)
+        check_store16_at(f, i, &addr, &(vt){ VK_I4, ILG_ET_I2, 0, 0 }, &val);
+    else if (op == ILG_OP_STOBJ)
+        check_store16_at(f, i, &addr, (vt[]){ type_value(f, i) }, &val);
     if (op == ILG_OP_LDOBJ) {
         vt t = type_value(f, i);
         if (t.k == VK_STRUCT)
@@ -949,21 +1052,19 @@ static void t_indirect(tflow *f, uint32_t i, uint16_t op)
     }
     else if (!store)
         push(f, elem_of(op));
-    else if (op == ILG_OP_STOBJ)
-        type_tok(f, i, f->b->instrs[i].arg.token);
+    (void)val;
 }
 
 /* ---- the rest ---------------------------------------------------------------------------- */
 
-/* Whether the JIT takes the block of instruction i for rarely run: it ends in a throw,
- * or lies in a handler. There a string literal is looked up lazily, when it runs. */
+/* Whether the JIT takes the block of instruction i for rarely run: it ends in a throw
+ * or rethrow (a handler is not: a literal there is looked up as it compiles). There a
+ * string literal is looked up lazily, when it runs. */
 static bool rarely_run(tflow *f, uint32_t i)
 {
-    if (f->region[i])
-        return true;
     for (uint32_t k = i; k < f->b->count; k++) {
         const uint16_t op = f->b->instrs[k].op;
-        if (op == ILG_OP_THROW)
+        if (op == ILG_OP_THROW || op == ILG_OP_RETHROW)
             return true;
         if ((ilg__op_flags[op] & (ILG__F_NOFALL | ILG__F_TARGET | ILG__F_SWITCH)) ||
             (k + 1 < f->b->count && f->jp_of[k + 1] != NONE_JP))
@@ -1082,6 +1183,9 @@ static void t_ret(tflow *f, uint32_t i)
     if (want->k == VK_STRUCT && v.k != VK_STRUCT && v.k != VK_UNKNOWN && !(want->flags & VF_MAYBE_PRIM))
         err(f, i, ILG_E_IL_VERIFY_RET_TYPE, ILG_OUTCOME_CRASH,
             "returns %s, the method returns a value type (%s): the JIT crashes", TN(v), TN(*want));
+    else if (want->k == VK_STRUCT && v.k == VK_STRUCT && (v.flags & VF_HANDLE) && !(want->flags & VF_HANDLE))
+        err(f, i, ILG_E_IL_VERIFY_RET_TYPE, ILG_OUTCOME_INVALID_PROGRAM,
+            "returns a runtime handle (%s), the method returns the value type %s", TN(v), TN(*want));
     else if (!coerces(want, &v) || (want->k == VK_REF && v.k != VK_REF && v.k != VK_UNKNOWN))
         warn(f, i, ILG_E_IL_VERIFY_RET_TYPE, "returns %s, the method returns %s", TN(v), TN(*want));
 }
@@ -1093,7 +1197,7 @@ static bool in_range(uint16_t op, uint16_t lo, uint16_t hi) { return op >= lo &&
 static bool step_values(tflow *f, uint32_t i, uint16_t op)
 {
     switch (op) {
-    case ILG_OP_LDNULL: push(f, (vt){ VK_REF, 0, VF_NULL, 0 }); return true;
+    case ILG_OP_LDNULL: push(f, (vt){ VK_REF, 0, VF_NULL | VF_CONST, 0 }); return true;
     case ILG_OP_LDC_I8: push(f, (vt){ VK_I8, 0, VF_CONST, 0 }); return true;
     case ILG_OP_LDC_R4: push(f, (vt){ VK_R4, 0, VF_CONST, 0 }); return true;
     case ILG_OP_LDC_R8: push(f, (vt){ VK_R8, 0, VF_CONST, 0 }); return true;
@@ -1240,6 +1344,8 @@ static void reach(tflow *f, uint32_t j, const vt *stack, uint32_t sp)
     vt *st = &f->jp_state[(size_t)j * f->maxd];
     if (f->jp_depth[j] < 0) {
         memcpy(st, stack, sp * sizeof *st);
+        for (uint32_t k = 0; k < sp; k++) /* the JIT spills them: no longer constants */
+            st[k].flags &= (uint16_t)~VF_CONST;
         f->jp_depth[j] = (int32_t)sp;
     } else if ((uint32_t)f->jp_depth[j] != sp) {
         return; /* different depths: E_IL_VERIFY_MERGE, from the structural pass */
@@ -1294,6 +1400,9 @@ static void run_block(tflow *f, uint32_t j, bool follow)
                 reach_at(f, b->targets[in->arg.sw.first + k], false);
         if ((fl & ILG__F_NOFALL) || fd == FOLD_ALWAYS || ++i >= b->count)
             return;
+        if (fl & (ILG__F_TARGET | ILG__F_SWITCH)) /* a new block: the stack was spilled */
+            for (uint32_t k = 0; k < f->sp; k++)
+                f->stack[k].flags &= (uint16_t)~VF_CONST;
         if (f->jp_of[i] != NONE_JP) {
             if (follow)
                 reach(f, f->jp_of[i], f->stack, f->sp);
