@@ -482,9 +482,10 @@ static void t_slot(tflow *f, uint32_t i, int kind, bool is_arg, uint32_t idx)
          * local (importer.cpp, VAR_ST). */
         warn(f, i, ILG_E_IL_VERIFY_ARG_INDEX, "argument %u, but the method has %u", idx, limit);
     } else if (known && idx >= limit) {
-        err(f, i, is_arg ? ILG_E_IL_VERIFY_ARG_INDEX : ILG_E_IL_VERIFY_LOCAL_INDEX,
-            ILG_OUTCOME_INVALID_PROGRAM, "%s %u, but the method has %u", is_arg ? "argument" : "local",
-            idx, limit);
+        if (kind != 3) /* an address: check_address_indexes() */
+            err(f, i, is_arg ? ILG_E_IL_VERIFY_ARG_INDEX : ILG_E_IL_VERIFY_LOCAL_INDEX,
+                ILG_OUTCOME_INVALID_PROGRAM, "%s %u, but the method has %u", is_arg ? "argument" : "local",
+                idx, limit);
     } else if (known) {
         t = is_arg ? f->m.args[idx] : f->locals[idx];
     }
@@ -823,7 +824,8 @@ static bool constrained_by_value(tflow *f, uint32_t i)
     if (!table_in(tok, type_tables, sizeof type_tables))
         return false;
     const tdesc *d = ilg__tc_type(f->c, f->r, tok);
-    return d && d->status == ILG_OK && (d->facts.kind == ILG_TYPE_VALUE || d->facts.kind == ILG_TYPE_ENUM);
+    return d && d->status == ILG_OK &&
+           (d->facts.kind == ILG_TYPE_VALUE || d->facts.kind == ILG_TYPE_ENUM || d->value.k == VK_STRUCT);
 }
 
 /* What getCallInfo refuses: a virtual call of a static method, a direct call of an
@@ -1529,6 +1531,27 @@ static bool lay_out(tflow *f)
     return f->jp_state != NULL;
 }
 
+/* ldarga and ldloca past the arguments or locals, in all code: the JIT checks them as it
+ * scans the IL for jump targets, before it imports anything (observed: in code no path
+ * reaches, and after a branch it folds, they are InvalidProgram; ldarg, ldloc, starg and
+ * stloc there compile). */
+static void check_address_indexes(tflow *f)
+{
+    const ilg_body *b = f->b;
+    f->report = true;
+    for (uint32_t i = 0; i < b->count; i++) {
+        bool is_arg;
+        uint32_t idx;
+        if (slot_of(&b->instrs[i], &is_arg, &idx) != 3 || !(is_arg ? f->have_m : f->have_locals))
+            continue;
+        const uint32_t limit = is_arg ? f->m.nargs : f->nlocals;
+        if (idx >= limit)
+            err(f, i, is_arg ? ILG_E_IL_VERIFY_ARG_INDEX : ILG_E_IL_VERIFY_LOCAL_INDEX,
+                ILG_OUTCOME_INVALID_PROGRAM, "%s %u, but the method has %u", is_arg ? "argument" : "local",
+                idx, limit);
+    }
+}
+
 void ilg__type_pass(const ilg_body *b, const ilg_verify_options *o, ilg_findings *out,
                     const uint8_t *fold)
 {
@@ -1553,6 +1576,7 @@ void ilg__type_pass(const ilg_body *b, const ilg_verify_options *o, ilg_findings
         run_block(&f, j, true);
     }
     if (!f.changed) {
+        check_address_indexes(&f);
         check_catch_types(&f);
         return;
     }
@@ -1570,5 +1594,6 @@ void ilg__type_pass(const ilg_body *b, const ilg_verify_options *o, ilg_findings
     for (uint32_t j = 0; j < f.njp; j++)
         if (f.visited[j])
             run_block(&f, j, false);
+    check_address_indexes(&f);
     check_catch_types(&f);
 }

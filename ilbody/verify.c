@@ -22,6 +22,7 @@ typedef struct vctx {
     ilg_status status;     /* first failure (NOMEM, or the first rule in max_stack mode) */
     bool depth_lost;       /* an unknown effect or a broken stack rule made depths inexact */
     folder *fo;            /* level jit: branches the JIT decides as it imports (else NULL) */
+    bool prefix_targets;   /* level jit: a branch into a constrained. or unaligned. instruction */
     uint8_t *fold;         /* [count]: what fo said of each branch reached */
 } vctx;
 
@@ -345,6 +346,35 @@ static bool in_any_block(const ilg_body *b, uint32_t i)
     return innermost(b, i, false, &bl);
 }
 
+static void report_prefix_target(vctx *v, uint32_t i, uint32_t t)
+{
+    const ilg_instr *in = &v->b->instrs[i];
+    report(v, ILG_E_IL_VERIFY_PREFIX, in->offset, "IL_%04x: %s targets IL_%04x, between a prefix and its instruction",
+           in->offset, ilg__opcodes[in->op].name, v->b->instrs[t].offset);
+}
+
+/* Level jit: a branch (reached or not) into the instruction after a constrained. or
+ * unaligned. prefix is refused only when the JIT imports the prefix; after volatile.,
+ * readonly. or tail. it is refused even when no path reaches the prefix (observed with
+ * tests/bench/probe_jit; docs/coreclr-observed.md). */
+static void check_prefix_targets(vctx *v, const int32_t *depth)
+{
+    const ilg_body *b = v->b;
+    for (uint32_t i = 0; i < b->count; i++) {
+        const ilg_instr *in = &b->instrs[i];
+        const unsigned fl = ilg__op_flags[in->op];
+        if (!(fl & (ILG__F_TARGET | ILG__F_SWITCH)))
+            continue;
+        const uint32_t n = (fl & ILG__F_SWITCH) ? in->arg.sw.count : 1;
+        for (uint32_t k = 0; k < n; k++) {
+            const uint32_t t = (fl & ILG__F_SWITCH) ? b->targets[in->arg.sw.first + k] : in->arg.target;
+            if (t > 0 && t < b->count && depth[t - 1] != UNSET &&
+                (b->instrs[t - 1].op == ILG_OP_CONSTRAINED || b->instrs[t - 1].op == ILG_OP_UNALIGNED))
+                report_prefix_target(v, i, t);
+        }
+    }
+}
+
 static void check_branch(vctx *v, uint32_t i, uint32_t t)
 {
     const ilg_body *b = v->b;
@@ -355,10 +385,13 @@ static void check_branch(vctx *v, uint32_t i, uint32_t t)
                "IL_%04x: %s targets instruction %u, past the end of the code", in->offset, name, t);
         return;
     }
-    if (t > 0 && ilg__is_prefix(b->instrs[t - 1].op))
-        report(v, ILG_E_IL_VERIFY_PREFIX, in->offset,
-               "IL_%04x: %s targets IL_%04x, between a prefix and its instruction", in->offset,
-               name, b->instrs[t].offset);
+    if (t > 0 && ilg__is_prefix(b->instrs[t - 1].op)) {
+        const uint16_t p = b->instrs[t - 1].op;
+        if (v->fo && (p == ILG_OP_CONSTRAINED || p == ILG_OP_UNALIGNED))
+            v->prefix_targets = true; /* level jit: after the flow, check_prefix_targets() */
+        else
+            report_prefix_target(v, i, t);
+    }
     const bool leave = in->op == ILG_OP_LEAVE || in->op == ILG_OP_LEAVE_S;
     for (uint32_t c = 0; c < b->eh_count; c++) {
         block bl[3];
@@ -685,6 +718,8 @@ ilg_status ilg_body_verify_opts(const ilg_body *b, const ilg_verify_options *opt
     for (uint32_t i = 0; visited < b->count && i < b->count; i++)
         if (depth[i] == UNSET)
             check_one(&v, i, marks);
+    if (v.prefix_targets)
+        check_prefix_targets(&v, depth);
     if (b->count == 0)
         report(&v, ILG_E_IL_VERIFY_FALL_OFF_END, 0, "empty code: control falls off the end at once");
     out->max_depth = maxd;

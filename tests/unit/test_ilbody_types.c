@@ -551,6 +551,13 @@ START_TEST(jit_code_the_jit_does_not_import)
     check(".locals 0x11000001\nT: leave.s L\nH: ldloc.s 9\npop\nleave.s L\nL: ret\n"
           ".try T to H catch 0x02000001 handler H to L\n");
     EXPECT(ILG_E_IL_VERIFY_LOCAL_INDEX, 2, ILG_OUTCOME_INVALID_PROGRAM);
+    /* but ldarga and ldloca indexes are checked in all code (as the JIT scans the IL) */
+    check("ret\nldarga.s 9\npop\nret\n");
+    EXPECT(ILG_E_IL_VERIFY_ARG_INDEX, 1, ILG_OUTCOME_INVALID_PROGRAM);
+    check(".locals 0x11000001\nldc.i4.1\nbrtrue.s L\nldloca.s 9\npop\nL: ret\n");
+    EXPECT(ILG_E_IL_VERIFY_LOCAL_INDEX, 3, ILG_OUTCOME_INVALID_PROGRAM);
+    check(".locals 0x11000001\nret\nldc.i4.0\nstarg.s 40\nldarg.s 9\nstloc.s 9\nret\n");
+    EXPECT_CLEAN();
 }
 END_TEST
 
@@ -614,6 +621,11 @@ START_TEST(jit_prefixes_handles_and_constants)
     EXPECT_CLEAN();
     /* a branch between a prefix and its instruction, even when no path reaches the prefix */
     check(".locals 0x11000001\nldloca.s 0\nbr.s T\nvolatile.\nT: ldind.i4\npop\nret\n");
+    EXPECT(ILG_E_IL_VERIFY_PREFIX, 2, ILG_OUTCOME_INVALID_PROGRAM);
+    /* after constrained. (or unaligned.) only when the JIT imports the prefix */
+    check("ldarg.1\nbr.s T\nconstrained. 0x02000001\nT: callvirt 0x06000014\npop\nret\n");
+    EXPECT_CLEAN();
+    check("ldarg.1\nldarg.0\nbrtrue.s T\nconstrained. 0x02000001\nT: callvirt 0x06000014\npop\nret\n");
     EXPECT(ILG_E_IL_VERIFY_PREFIX, 2, ILG_OUTCOME_INVALID_PROGRAM);
     /* constrained. to a value type before a plain static method crashes; to a class not */
     check("constrained. 0x02000001\ncall 0x06000007\nret\n");
