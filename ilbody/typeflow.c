@@ -816,8 +816,9 @@ static void t_newobj(tflow *f, uint32_t i, const mdesc *d)
     push(f, obj);
 }
 
-/* Whether the constrained. prefix at i names a value type (or enum): before a call of a
- * plain static method that crashes the JIT; a class there compiles. */
+/* Whether the constrained. prefix at i names a value type (a struct, an enum, a
+ * primitive, a generic instantiation of a struct): before a call of a plain static
+ * method that crashes the JIT; a class there compiles. */
 static bool constrained_by_value(tflow *f, uint32_t i)
 {
     const uint32_t tok = f->b->instrs[i].arg.token;
@@ -825,7 +826,8 @@ static bool constrained_by_value(tflow *f, uint32_t i)
         return false;
     const tdesc *d = ilg__tc_type(f->c, f->r, tok);
     return d && d->status == ILG_OK &&
-           (d->facts.kind == ILG_TYPE_VALUE || d->facts.kind == ILG_TYPE_ENUM || d->value.k == VK_STRUCT);
+           (d->facts.kind == ILG_TYPE_VALUE || d->facts.kind == ILG_TYPE_ENUM ||
+            (d->value.k != VK_REF && d->value.k != VK_UNKNOWN)); /* a primitive (UInt32) too */
 }
 
 /* What getCallInfo refuses: a virtual call of a static method, a direct call of an

@@ -630,6 +630,8 @@ START_TEST(jit_prefixes_handles_and_constants)
     /* constrained. to a value type before a plain static method crashes; to a class not */
     check("constrained. 0x02000001\ncall 0x06000007\nret\n");
     EXPECT_CLEAN();
+    check("constrained. 0x02000004\ncall 0x06000007\nret\n"); /* an enum */
+    EXPECT(ILG_E_IL_VERIFY_PREFIX, 6, ILG_OUTCOME_CRASH);
     /* refanyval of an object reference */
     check("ldarg.1\nrefanyval 0x02000002\npop\nret\n");
     EXPECT(ILG_E_IL_VERIFY_OPERAND, 1, ILG_OUTCOME_INVALID_PROGRAM);
