@@ -210,6 +210,8 @@ static vt merge(vt a, vt b)
     if (a.k == b.k) {
         if (a.k == VK_I4 && a.small != b.small)
             a.small = 0;
+        if (a.k == VK_I4 && (a.tok != b.tok || !(a.flags & b.flags & VF_CONST)))
+            a.tok = 0; /* a constant's value: not one constant on both paths */
         if (a.k == VK_BYREF && a.small != b.small)
             a.small = LA_OTHER; /* addresses of different locals: no 16-bit store finding */
         if (a.k == VK_STRUCT && (a.tok != b.tok || (a.flags ^ b.flags) & (VF_HANDLE | VF_TYPEDREF)))
@@ -574,17 +576,30 @@ static bool is_div(uint16_t op)
     return op == ILG_OP_DIV || op == ILG_OP_DIV_UN || op == ILG_OP_REM || op == ILG_OP_REM_UN;
 }
 
-/* What the JIT's back end cannot generate: a bitwise operation or shift of a float, a
- * signed int32 division by anything but an integer, arithmetic whose result is a value
- * type and is stored. An operation it drops unused (a pop right after, and nothing to
- * raise) is never generated. */
+/* What the JIT's back end cannot generate: a bitwise operation or shift of a float
+ * (but for xor with zero, which it folds away), an unsigned division of a float by a
+ * power of two (it makes that a shift or mask), a signed int32 division by anything but
+ * an integer, arithmetic
+ * whose result is a value type and is stored. An operation it drops unused (a pop right
+ * after, and nothing to raise) is never generated. */
+/* An int32 constant that is a power of two (its value is in tok). */
+static bool pow2_const(const vt *v)
+{
+    return v->k == VK_I4 && (v->flags & VF_CONST) && v->tok && !(v->tok & (v->tok - 1));
+}
+
+static bool null_const(const vt *v) { return v->k == VK_REF && (v->flags & VF_NULL) && (v->flags & VF_CONST); }
+
+/* A zero constant (ldc.i4.0, ldnull): x ^ 0 is x to the JIT, whatever x is. */
+static bool zero_const(const vt *v) { return null_const(v) || (v->k == VK_I4 && (v->flags & VF_CONST) && !v->tok); }
+
 static void check_arith(tflow *f, uint32_t i, uint16_t op, const vt *a, const vt *b, const vt *r)
 {
     const bool bitwise = op == ILG_OP_AND || op == ILG_OP_OR || op == ILG_OP_XOR;
     const bool shift = op == ILG_OP_SHL || op == ILG_OP_SHR || op == ILG_OP_SHR_UN;
     const bool raises = is_div(op) || op >= ILG_OP_ADD_OVF;
     const bool gone = dropped(f, i) && !raises;
-    if ((bitwise || shift) && is_float(r->k) && !gone)
+    if ((bitwise || shift) && is_float(r->k) && !gone && !(op == ILG_OP_XOR && zero_const(b)))
         err(f, i, ILG_E_IL_VERIFY_OPERAND, ILG_OUTCOME_INVALID_PROGRAM,
             "%s and %s: the JIT has no %s of a floating-point value%s", TN(*a), TN(*b),
             shift ? "shift" : "bitwise operation", "");
@@ -594,9 +609,10 @@ static void check_arith(tflow *f, uint32_t i, uint16_t op, const vt *a, const vt
               (b->k == VK_REF && !(b->flags & VF_NULL) && !((b->flags & VF_CONST) && r->k != VK_I4))))
         err(f, i, ILG_E_IL_VERIFY_OPERAND, ILG_OUTCOME_INVALID_PROGRAM,
             "%s and %s: the JIT's signed int32 division needs an integer divisor", TN(*a), TN(*b));
-    else if ((op == ILG_OP_DIV_UN || op == ILG_OP_REM_UN) && a->k == VK_R4 && b->k == VK_I4 && !gone)
+    else if ((op == ILG_OP_DIV_UN || op == ILG_OP_REM_UN) && is_float(a->k) && pow2_const(b) && !dropped(f, i))
         err(f, i, ILG_E_IL_VERIFY_OPERAND, ILG_OUTCOME_INVALID_PROGRAM,
-            "%s and %s: the JIT has no unsigned division of a float32 by an int32", TN(*a), TN(*b));
+            "%s and %s: the JIT turns an unsigned division by the constant %u into a shift or mask, "
+            "which a floating-point value does not take", TN(*a), TN(*b), b->tok);
     else if (r->k == VK_STRUCT && !gone && (raises || stores(f, i + 1)))
         err(f, i, ILG_E_IL_VERIFY_OPERAND, raises ? ILG_OUTCOME_INVALID_PROGRAM : ILG_OUTCOME_CRASH,
             "%s and %s: arithmetic on a value type%s", TN(*a), TN(*b),
@@ -616,6 +632,11 @@ static void t_binary(tflow *f, uint32_t i, uint16_t op)
     const bool sub = op == ILG_OP_SUB || op == ILG_OP_SUB_OVF || op == ILG_OP_SUB_OVF_UN;
     vt r = shift ? (a.k == VK_UNKNOWN ? a : arith_result(&a, &a, false, false))
                  : arith_result(&a, &b, add, sub);
+    /* null plus an integer constant the JIT folds into an integer constant (observed: an
+     * object parameter refuses it, where an object plus a constant passes) */
+    if (add && ((null_const(&a) && b.k == VK_I4 && (b.flags & VF_CONST)) ||
+                (null_const(&b) && a.k == VK_I4 && (a.flags & VF_CONST))))
+        r = vt_of(VK_NI);
     check_arith(f, i, op, &a, &b, &r);
     push(f, r);
 }
@@ -1239,7 +1260,9 @@ static bool step_values(tflow *f, uint32_t i, uint16_t op)
     case ILG_OP_CPOBJ: pop(f), pop(f); type_value(f, i); return true;
     default:
         if (in_range(op, ILG_OP_LDC_I4_M1, ILG_OP_LDC_I4)) {
-            push(f, (vt){ VK_I4, 0, VF_CONST, 0 });
+            const ilg_instr *in = &f->b->instrs[i];
+            const int64_t c = op == ILG_OP_LDC_I4_S || op == ILG_OP_LDC_I4 ? in->arg.i : (int64_t)op - ILG_OP_LDC_I4_0;
+            push(f, (vt){ VK_I4, 0, VF_CONST, (uint32_t)c }); /* the value in tok */
             return true;
         }
         return false;
@@ -1343,13 +1366,23 @@ static void merge_fault(tflow *f, uint32_t j, uint32_t k, const vt *a, const vt 
 }
 
 /* The paths into join point j bring the stack in f: set, merge and queue. */
+/* A value spilled to a temporary: no longer a constant (nor its value, in an int32's tok). */
+static void unconst(vt *v)
+{
+    if (v->flags & VF_CONST) {
+        v->flags &= (uint16_t)~VF_CONST;
+        if (v->k == VK_I4)
+            v->tok = 0;
+    }
+}
+
 static void reach(tflow *f, uint32_t j, const vt *stack, uint32_t sp)
 {
     vt *st = &f->jp_state[(size_t)j * f->maxd];
     if (f->jp_depth[j] < 0) {
         memcpy(st, stack, sp * sizeof *st);
         for (uint32_t k = 0; k < sp; k++) /* the JIT spills them: no longer constants */
-            st[k].flags &= (uint16_t)~VF_CONST;
+            unconst(&st[k]);
         f->jp_depth[j] = (int32_t)sp;
     } else if ((uint32_t)f->jp_depth[j] != sp) {
         return; /* different depths: E_IL_VERIFY_MERGE, from the structural pass */
@@ -1406,7 +1439,7 @@ static void run_block(tflow *f, uint32_t j, bool follow)
             return;
         if (fl & (ILG__F_TARGET | ILG__F_SWITCH)) /* a new block: the stack was spilled */
             for (uint32_t k = 0; k < f->sp; k++)
-                f->stack[k].flags &= (uint16_t)~VF_CONST;
+                unconst(&f->stack[k]);
         if (f->jp_of[i] != NONE_JP) {
             if (follow)
                 reach(f, f->jp_of[i], f->stack, f->sp);
