@@ -122,7 +122,9 @@ static inline vt vt_of(uint8_t k)
 
 /* The conditional branches the JIT decides as it imports a body (fold.c). */
 enum { FOLD_NONE = 0, FOLD_NEVER = 1, FOLD_ALWAYS = 2, FOLD_DECIDED = 3,
-       FOLD_LIVE_HANDLER = 4 /* a handler or filter the JIT imports starts here */ };
+       FOLD_LIVE_HANDLER = 4, /* a handler or filter the JIT imports starts here */
+       FOLD_UNREACHED = 8 /* no path the JIT imports reaches the instruction (at [count]:
+                           * some instruction is so) */ };
 typedef struct folder {
     const ilg_body *b;
     const ilg_stack_resolver *stack;
@@ -138,8 +140,7 @@ uint8_t ilg__fold_branch(folder *fo, uint32_t i);
  * needs ilg__fold_branch. */
 static inline bool ilg__const_source(uint16_t op)
 {
-    return (op >= ILG_OP_LDNULL && op <= ILG_OP_LDC_R8) || op == ILG_OP_LDSTR || op == ILG_OP_LDSFLD ||
-           op == ILG_OP_CALL; /* Vector128.IsHardwareAccelerated */
+    return (op >= ILG_OP_LDNULL && op <= ILG_OP_LDC_R8) || op == ILG_OP_LDSTR || op == ILG_OP_LDSFLD;
 }
 
 /* The type-level checks of one body (typeflow.c). fold: per instruction, what

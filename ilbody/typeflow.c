@@ -484,10 +484,9 @@ static void t_slot(tflow *f, uint32_t i, int kind, bool is_arg, uint32_t idx)
          * local (importer.cpp, VAR_ST). */
         warn(f, i, ILG_E_IL_VERIFY_ARG_INDEX, "argument %u, but the method has %u", idx, limit);
     } else if (known && idx >= limit) {
-        if (kind != 3) /* an address: check_address_indexes() */
-            err(f, i, is_arg ? ILG_E_IL_VERIFY_ARG_INDEX : ILG_E_IL_VERIFY_LOCAL_INDEX,
-                ILG_OUTCOME_INVALID_PROGRAM, "%s %u, but the method has %u", is_arg ? "argument" : "local",
-                idx, limit);
+        err(f, i, is_arg ? ILG_E_IL_VERIFY_ARG_INDEX : ILG_E_IL_VERIFY_LOCAL_INDEX,
+            ILG_OUTCOME_INVALID_PROGRAM, "%s %u, but the method has %u", is_arg ? "argument" : "local",
+            idx, limit);
     } else if (known) {
         t = is_arg ? f->m.args[idx] : f->locals[idx];
     }
@@ -632,11 +631,12 @@ static void t_binary(tflow *f, uint32_t i, uint16_t op)
     const bool sub = op == ILG_OP_SUB || op == ILG_OP_SUB_OVF || op == ILG_OP_SUB_OVF_UN;
     vt r = shift ? (a.k == VK_UNKNOWN ? a : arith_result(&a, &a, false, false))
                  : arith_result(&a, &b, add, sub);
-    /* null plus an integer constant the JIT folds into an integer constant (observed: an
-     * object parameter refuses it, where an object plus a constant passes) */
+    /* null plus an integer constant the JIT folds into a managed pointer constant
+     * (observed: an object or int32 parameter refuses it, where an object plus a
+     * constant passes for an object) */
     if (add && ((null_const(&a) && b.k == VK_I4 && (b.flags & VF_CONST)) ||
                 (null_const(&b) && a.k == VK_I4 && (a.flags & VF_CONST))))
-        r = vt_of(VK_NI);
+        r = vt_of(VK_BYREF);
     check_arith(f, i, op, &a, &b, &r);
     push(f, r);
 }
@@ -838,16 +838,16 @@ static void t_newobj(tflow *f, uint32_t i, const mdesc *d)
 }
 
 /* Whether the constrained. prefix at i names a value type (a struct, an enum, a
- * primitive, a generic instantiation of a struct): before a call of a plain static
- * method that crashes the JIT; a class there compiles. */
-static bool constrained_by_value(tflow *f, uint32_t i)
+ * primitive, a generic instantiation of a struct) or an interface: before a call of a
+ * plain static method that crashes the JIT; a class there compiles. */
+static bool constrained_crashes(tflow *f, uint32_t i)
 {
     const uint32_t tok = f->b->instrs[i].arg.token;
     if (!table_in(tok, type_tables, sizeof type_tables))
         return false;
     const tdesc *d = ilg__tc_type(f->c, f->r, tok);
     return d && d->status == ILG_OK &&
-           (d->facts.kind == ILG_TYPE_VALUE || d->facts.kind == ILG_TYPE_ENUM ||
+           (d->facts.kind == ILG_TYPE_VALUE || d->facts.kind == ILG_TYPE_ENUM || d->facts.kind == ILG_TYPE_INTERFACE ||
             (d->value.k != VK_REF && d->value.k != VK_UNKNOWN)); /* a primitive (UInt32) too */
 }
 
@@ -871,9 +871,9 @@ static bool callable(tflow *f, uint32_t i, uint16_t op, const mdesc *d)
      * abstract interface members). */
     const bool constrained = i > 0 && f->b->instrs[i - 1].op == ILG_OP_CONSTRAINED;
     if (constrained && op == ILG_OP_CALL && known && (d->facts.flags & ILG_MEMBER_STATIC) &&
-        !(d->facts.flags & (ILG_MEMBER_VIRTUAL | ILG_MEMBER_ABSTRACT)) && constrained_by_value(f, i - 1)) {
+        !(d->facts.flags & (ILG_MEMBER_VIRTUAL | ILG_MEMBER_ABSTRACT)) && constrained_crashes(f, i - 1)) {
         err(f, i, ILG_E_IL_VERIFY_PREFIX, ILG_OUTCOME_CRASH,
-            "constrained. to a value type before a call of 0x%08x, a static method that is not virtual: "
+            "constrained. to a value type or interface before a call of 0x%08x, a static method that is not virtual: "
             "the JIT crashes", tok);
         return false;
     }
@@ -1566,18 +1566,22 @@ static bool lay_out(tflow *f)
     return f->jp_state != NULL;
 }
 
-/* ldarga and ldloca past the arguments or locals, in all code: the JIT checks them as it
- * scans the IL for jump targets, before it imports anything (observed: in code no path
- * reaches, and after a branch it folds, they are InvalidProgram; ldarg, ldloc, starg and
- * stloc there compile). */
+/* ldarga and ldloca past the arguments or locals in code the JIT does not import: it
+ * checks them as it scans the IL for jump targets, before it imports anything
+ * (observed: in code no path reaches, and after a branch it folds, they are
+ * InvalidProgram; ldarg, ldloc, starg and stloc there compile). Imported code had
+ * them checked by t_slot. */
 static void check_address_indexes(tflow *f)
 {
     const ilg_body *b = f->b;
+    if (!f->fold || !(f->fold[b->count] & FOLD_UNREACHED))
+        return;
     f->report = true;
     for (uint32_t i = 0; i < b->count; i++) {
         bool is_arg;
         uint32_t idx;
-        if (slot_of(&b->instrs[i], &is_arg, &idx) != 3 || !(is_arg ? f->have_m : f->have_locals))
+        if (!(f->fold[i] & FOLD_UNREACHED) || slot_of(&b->instrs[i], &is_arg, &idx) != 3 ||
+            !(is_arg ? f->have_m : f->have_locals))
             continue;
         const uint32_t limit = is_arg ? f->m.nargs : f->nlocals;
         if (idx >= limit)

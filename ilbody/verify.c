@@ -177,7 +177,11 @@ static void walk(vctx *v, flow *w, uint32_t i)
         if (marks && (marks[i] & M_TRY_START) && cur > 0)
             report(v, ILG_E_IL_VERIFY_EH_ENTRY, in->offset, "IL_%04x: try block entered with %d item%s on the stack",
                    in->offset, cur, cur == 1 ? "" : "s");
+        const int32_t before = cur;
         cur = apply(v, w, in, cur);
+        /* a call that takes nothing and returns a value may be a constant to the JIT
+         * (Vector128.IsHardwareAccelerated) */
+        consts |= in->op == ILG_OP_CALL && cur == before + 1;
         if (!v->out && v->status != ILG_OK)
             return;
         const unsigned fl = ilg__op_flags[in->op];
@@ -716,8 +720,11 @@ ilg_status ilg_body_verify_opts(const ilg_body *b, const ilg_verify_options *opt
     const uint32_t visited = stack_pass(&v, depth, (uint32_t *)depth + b->count + 1, marks, true, &maxd);
     /* code no path reaches still gets the structural rules */
     for (uint32_t i = 0; visited < b->count && i < b->count; i++)
-        if (depth[i] == UNSET)
+        if (depth[i] == UNSET) {
             check_one(&v, i, marks);
+            if (jit)
+                v.fold[i] |= FOLD_UNREACHED, v.fold[b->count] |= FOLD_UNREACHED;
+        }
     if (v.prefix_targets)
         check_prefix_targets(&v, depth);
     if (b->count == 0)

@@ -519,8 +519,8 @@ START_TEST(jit_generic_context_and_value_type_objects)
     EXPECT_CLEAN();
     check_at(ILG_VERIFY_JIT, MD(0x16), "ldarg.1\nldc.i4.1\nxor\nstarg.s 1\nret\n");
     EXPECT(ILG_E_IL_VERIFY_OPERAND, 2, ILG_OUTCOME_INVALID_PROGRAM);
-    /* null plus an integer constant is an integer constant to the JIT: an object
-     * parameter refuses it, an object argument takes it */
+    /* null plus an integer constant is a managed pointer constant to the JIT: an object
+     * (or int32) parameter refuses it, an object argument takes it */
     check("ldnull\nldc.i4.7\nadd.ovf\ncall 0x0600001a\nret\n");
     EXPECT(ILG_E_IL_VERIFY_CALL_ARG, 3, ILG_OUTCOME_INVALID_PROGRAM);
     check("ldarg.1\nldc.i4.7\nadd.ovf\ncall 0x0600001a\nret\n");
@@ -636,6 +636,29 @@ static ilg_status shape_of_ctor(void *ctx, uint32_t token, uint32_t *pops, bool 
     return ILG_OK;
 }
 
+/* Call shapes for the getters below: no parameters, a value returned. */
+static ilg_status shape_of_getter(void *ctx, uint32_t token, uint32_t *pops, bool *has_this, bool *pushes)
+{
+    (void)ctx;
+    (void)token;
+    *pops = 0;
+    *has_this = false;
+    *pushes = true;
+    return ILG_OK;
+}
+
+/* check(), with a stack resolver that gives every call the shape of shape(). */
+static void check_shaped(const char *text, ilg_status (*shape)(void *, uint32_t, uint32_t *, bool *, bool *))
+{
+    static int ctx;
+    const ilg_type_resolver r = { f_type, f_member, f_signature, f_string, &ctx, MD(0x10) };
+    const ilg_stack_resolver sr = { shape, NULL, 0 };
+    const ilg_verify_options o = { ILG_VERIFY_JIT, &sr, &r };
+    ck_assert_int_eq(ilg_body_assemble(TB, text, strlen(text), NULL), ILG_OK);
+    TB->max_stack = 8;
+    ck_assert_int_eq(ilg_body_verify_opts(TB, &o, &TF), ILG_OK);
+}
+
 START_TEST(jit_prefixes_handles_and_constants)
 {
     /* unaligned. takes 1, 2 or 4 */
@@ -656,30 +679,29 @@ START_TEST(jit_prefixes_handles_and_constants)
     EXPECT_CLEAN();
     check("constrained. 0x02000004\ncall 0x06000007\nret\n"); /* an enum */
     EXPECT(ILG_E_IL_VERIFY_PREFIX, 6, ILG_OUTCOME_CRASH);
+    check("constrained. 0x02000005\ncall 0x06000007\nret\n"); /* an interface (IStructuralComparable) */
+    EXPECT(ILG_E_IL_VERIFY_PREFIX, 6, ILG_OUTCOME_CRASH);
     /* refanyval of an object reference */
     check("ldarg.1\nrefanyval 0x02000002\npop\nret\n");
     EXPECT(ILG_E_IL_VERIFY_OPERAND, 1, ILG_OUTCOME_INVALID_PROGRAM);
     /* a runtime handle returned for another value type */
     check_at(ILG_VERIFY_JIT, MD(0x11), "ldtoken 0x02000001\nret\n");
     EXPECT(ILG_E_IL_VERIFY_RET_TYPE, 5, ILG_OUTCOME_INVALID_PROGRAM);
-    /* a branch on Vector128.IsHardwareAccelerated is decided as the JIT imports it */
-    check(".locals 0x11000001\ncall 0x06000017\nbrfalse.s L\nldloc.0\npop\nret\nL: ldloc.s 9\npop\nret\n");
+    /* a branch on Vector128.IsHardwareAccelerated is decided as the JIT imports it (with
+     * call shapes, as ilgraft verify and the host have them) */
+    check_shaped(".locals 0x11000001\ncall 0x06000017\nbrfalse.s L\nldloc.0\npop\nret\nL: ldloc.s 9\npop\nret\n",
+                 shape_of_getter);
     EXPECT_CLEAN();
-    check(".locals 0x11000001\ncall 0x06000018\nbrfalse.s L\nldloc.s 9\npop\nL: ret\n");
+    check_shaped(".locals 0x11000001\ncall 0x06000018\nbrfalse.s L\nldloc.s 9\npop\nL: ret\n", shape_of_getter);
     EXPECT_CLEAN();
-    check(".locals 0x11000001\ncall 0x06000018\nbrtrue.s L\nldloc.s 9\npop\nL: ret\n");
+    check_shaped(".locals 0x11000001\ncall 0x06000018\nbrtrue.s L\nldloc.s 9\npop\nL: ret\n", shape_of_getter);
     EXPECT(ILG_E_IL_VERIFY_LOCAL_INDEX, 7, ILG_OUTCOME_INVALID_PROGRAM);
     /* an abstract method of a generic type definition called directly: refused as abstract */
     check("newobj 0x06000019\npop\nret\n");
     EXPECT(ILG_E_IL_VERIFY_MEMBER, 0, ILG_OUTCOME_BAD_IMAGE);
     ck_assert_int_eq(TF.outcome, ILG_OUTCOME_BAD_IMAGE);
     /* an instance method of one with too few operands: the underflow comes first */
-    static int ctx;
-    const ilg_type_resolver r = { f_type, f_member, f_signature, f_string, &ctx, MD(0x10) };
-    const ilg_stack_resolver sr = { shape_of_ctor, NULL, 0 };
-    const ilg_verify_options o = { ILG_VERIFY_JIT, &sr, &r };
-    ck_assert_int_eq(ilg_body_assemble(TB, "call 0x06000009\nret\n", 20, NULL), ILG_OK);
-    ck_assert_int_eq(ilg_body_verify_opts(TB, &o, &TF), ILG_OK);
+    check_shaped("call 0x06000009\nret\n", shape_of_ctor);
     EXPECT(ILG_E_IL_VERIFY_UNDERFLOW, 0, ILG_OUTCOME_INVALID_PROGRAM);
     EXPECT(ILG_E_IL_VERIFY_MEMBER, 0, ILG_OUTCOME_LOAD_ERROR);
     ck_assert_int_eq(TF.outcome, ILG_OUTCOME_INVALID_PROGRAM);
