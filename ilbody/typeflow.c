@@ -576,7 +576,7 @@ static bool is_div(uint16_t op)
 }
 
 /* What the JIT's back end cannot generate: a bitwise operation or shift of a float
- * (but for xor with zero, which it folds away), an unsigned division of a float by a
+ * (but for xor of a non-constant with zero, which it folds away), an unsigned division of a float by a
  * power of two (it makes that a shift or mask), a signed int32 division by anything but
  * an integer, arithmetic
  * whose result is a value type and is stored. An operation it drops unused (a pop right
@@ -589,7 +589,8 @@ static bool pow2_const(const vt *v)
 
 static bool null_const(const vt *v) { return v->k == VK_REF && (v->flags & VF_NULL) && (v->flags & VF_CONST); }
 
-/* A zero constant (ldc.i4.0, ldnull): x ^ 0 is x to the JIT, whatever x is. */
+/* A zero constant (ldc.i4.0, ldnull): x ^ 0 is x to the JIT when x is no constant (a
+ * float constant there it tries to fold, and refuses). */
 static bool zero_const(const vt *v) { return null_const(v) || (v->k == VK_I4 && (v->flags & VF_CONST) && !v->tok); }
 
 static void check_arith(tflow *f, uint32_t i, uint16_t op, const vt *a, const vt *b, const vt *r)
@@ -598,7 +599,7 @@ static void check_arith(tflow *f, uint32_t i, uint16_t op, const vt *a, const vt
     const bool shift = op == ILG_OP_SHL || op == ILG_OP_SHR || op == ILG_OP_SHR_UN;
     const bool raises = is_div(op) || op >= ILG_OP_ADD_OVF;
     const bool gone = dropped(f, i) && !raises;
-    if ((bitwise || shift) && is_float(r->k) && !gone && !(op == ILG_OP_XOR && zero_const(b)))
+    if ((bitwise || shift) && is_float(r->k) && !gone && !(op == ILG_OP_XOR && zero_const(b) && !(a->flags & VF_CONST)))
         err(f, i, ILG_E_IL_VERIFY_OPERAND, ILG_OUTCOME_INVALID_PROGRAM,
             "%s and %s: the JIT has no %s of a floating-point value%s", TN(*a), TN(*b),
             shift ? "shift" : "bitwise operation", "");

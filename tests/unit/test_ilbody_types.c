@@ -517,6 +517,8 @@ START_TEST(jit_generic_context_and_value_type_objects)
     /* xor of a float with zero is folded away; with anything else it is refused */
     check_at(ILG_VERIFY_JIT, MD(0x16), "ldarg.1\nldc.i4.0\nxor\nstarg.s 1\nret\n");
     EXPECT_CLEAN();
+    check_at(ILG_VERIFY_JIT, MD(0x16), ".locals 0x11000003\nldc.r8 1\nldnull\nxor\nstloc.2\nret\n");
+    EXPECT(ILG_E_IL_VERIFY_OPERAND, 10, ILG_OUTCOME_INVALID_PROGRAM);
     check_at(ILG_VERIFY_JIT, MD(0x16), "ldarg.1\nldc.i4.1\nxor\nstarg.s 1\nret\n");
     EXPECT(ILG_E_IL_VERIFY_OPERAND, 2, ILG_OUTCOME_INVALID_PROGRAM);
     /* null plus an integer constant is a managed pointer constant to the JIT: an object
