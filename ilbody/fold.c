@@ -291,11 +291,36 @@ static bool sim(const folder *fo, const ilg_instr *in, cval *st, uint32_t *sp)
     return true;
 }
 
+/* Whether the need values on the stack before instruction i could all be constants,
+ * judged from the instructions just before it alone (no block boundaries: the cheap
+ * test before the exact one, which most branches, on a local or an argument, fail). */
+static bool maybe_const(const ilg_body *b, uint32_t i, int need)
+{
+    while (need > 0 && i-- > 0) {
+        const uint16_t op = b->instrs[i].op;
+        if ((op >= ILG_OP_LDNULL && op <= ILG_OP_LDC_R8) || op == ILG_OP_LDSTR || op == ILG_OP_LDSFLD ||
+            op == ILG_OP_CALL)
+            need--;
+        else if ((op >= ILG_OP_ADD && op <= ILG_OP_SHR_UN) || (op >= ILG_OP_CEQ && op <= ILG_OP_CLT_UN) ||
+                 (op >= ILG_OP_ADD_OVF && op <= ILG_OP_SUB_OVF_UN))
+            need++; /* two operands for one value */
+        else if (op == ILG_OP_DUP)
+            need -= need > 1; /* two values, one below */
+        else if (op != ILG_OP_NOP && op != ILG_OP_NEG && op != ILG_OP_NOT &&
+                 !((op >= ILG_OP_CONV_I1 && op <= ILG_OP_CONV_U8) || op == ILG_OP_CONV_R_UN ||
+                   (op >= ILG_OP_CONV_OVF_I1_UN && op <= ILG_OP_CONV_OVF_U_UN) ||
+                   (op >= ILG_OP_CONV_OVF_I1 && op <= ILG_OP_CONV_OVF_U8) ||
+                   (op >= ILG_OP_CONV_U2 && op <= ILG_OP_CONV_OVF_U) || op == ILG_OP_CONV_U))
+            return false;
+    }
+    return need <= 0;
+}
+
 uint8_t ilg__fold_branch(folder *fo, uint32_t i)
 {
     const ilg_body *b = fo->b;
     const uint16_t op = b->instrs[i].op;
-    if (ilg__opcodes[op].flow != ILG_FLOW_COND || i == 0)
+    if (ilg__opcodes[op].flow != ILG_FLOW_COND || i == 0 || !maybe_const(b, i, ilg__opcodes[op].pops))
         return FOLD_NONE;
     if (!fo->starts_ready) {
         block_starts(b, fo->starts);

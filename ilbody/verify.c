@@ -190,6 +190,7 @@ static void walk(vctx *v, flow *w, uint32_t i)
             /* a branch the JIT decides as it imports: the other edge is not imported */
             if (consts && v->fo && (fd = ilg__fold_branch(v->fo, i)) != FOLD_NONE)
                 v->fold[i] |= fd;
+            consts = false; /* what follows is another block: its own constants */
             if (fd != FOLD_NEVER)
                 set_target(v, depth, w->work, &w->nwork, marks, i, in->arg.target, cur);
         } else if (fl & ILG__F_SWITCH) {
