@@ -1201,7 +1201,7 @@ START_TEST(only_dllgetclassobject_is_exported)
 }
 END_TEST
 
-/* ---- the plugin's method table (profiler/plugin/methods.c), driven directly -------- */
+/* ---- the plugin's method table (profiler/methods.c), driven directly -------- */
 
 enum { TABLE_THREADS = 6, TABLE_KEYS = 3000 };
 
