@@ -68,6 +68,8 @@ static const uint8_t sig_field_char[] = { ILG_SIG_FIELD, ILG_ET_CHAR };
 static const uint8_t sig_field_i2[] = { ILG_SIG_FIELD, ILG_ET_I2 };
 static const uint8_t sig_static_bool[] = { ILG_SIG_DEFAULT, 0, ILG_ET_BOOLEAN };
 static const uint8_t sig_take_object[] = { ILG_SIG_DEFAULT, 1, ILG_ET_VOID, ILG_ET_OBJECT };
+/* instance int32& get_Item(int32), as Span`1<int32> has it */
+static const uint8_t sig_item[] = { ILG_SIG_HASTHIS, 1, ILG_ET_BYREF, ILG_ET_I4, ILG_ET_I4 };
 
 #define BLOB(b) b, sizeof b
 
@@ -114,6 +116,10 @@ static const struct fake_member {
     { MD(0x19), { ILG_MEMBER_METHOD, ILG_MEMBER_KNOWN | ILG_MEMBER_STATIC | ILG_MEMBER_ABSTRACT | ILG_MEMBER_VIRTUAL,
                   TD(T_GENERIC), BLOB(sig_static_void), NULL, 0 } },
     { MD(0x1a), { ILG_MEMBER_METHOD, ILG_MEMBER_KNOWN | ILG_MEMBER_STATIC, TD(T_CLASS), BLOB(sig_take_object), NULL, 0 } },
+    /* Span`1::get_Item, which the JIT expands in place, and a plain method of the same shape */
+    { MD(0x1b), { ILG_MEMBER_METHOD, ILG_MEMBER_KNOWN | ILG_MEMBER_INTRINSIC, TD(T_REFSTRUCT), BLOB(sig_item),
+                  NULL, 0 } },
+    { MD(0x1c), { ILG_MEMBER_METHOD, ILG_MEMBER_KNOWN, TD(T_REFSTRUCT), BLOB(sig_item), NULL, 0 } },
 };
 
 static bool known_table(uint32_t token, const uint8_t *tables, size_t n)
@@ -455,6 +461,28 @@ START_TEST(jit_stores_locals_and_prefixes)
 }
 END_TEST
 
+/* What the runtime did with two mutants of the framework differential run
+ * (docs/coreclr-observed.md, "What the JIT rejects"). */
+START_TEST(jit_value_type_locals_and_expanded_calls)
+{
+    /* a local's address stored into a value-type local (Hello's Main, its GCHandle
+     * local): the JIT crashed */
+    check(".locals 0x11000001\nldloca.s 0\nstloc.1\nret\n");
+    EXPECT(ILG_E_IL_VERIFY_STORE, 2, ILG_OUTCOME_CRASH);
+    check(".locals 0x11000001\nldloca.s 1\nldobj 0x02000002\nstloc.1\nret\n");
+    EXPECT_CLEAN();
+    /* Span.get_Item with an int32 for `this` and a local's address for the index: at
+     * tier 0 the JIT expands it in place without checking either (it compiled); a call
+     * it does not expand is checked, and the address for the int32 is refused */
+    check(".locals 0x11000001\nldc.i4.1\nldloca.s 0\ncall 0x0600001b\nldind.i4\npop\nret\n");
+    EXPECT_CLEAN();
+    check(".locals 0x11000001\nldc.i4.1\nldloca.s 0\ncall 0x0600001c\nldind.i4\npop\nret\n");
+    EXPECT(ILG_E_IL_VERIFY_CALL_ARG, 3, ILG_OUTCOME_INVALID_PROGRAM);
+    check(".locals 0x11000001\nldloca.s 1\nldc.i4.0\ncall 0x0600001c\nldind.i4\npop\nret\n");
+    EXPECT_CLEAN();
+}
+END_TEST
+
 START_TEST(levels_and_outcome)
 {
     /* strict: the ECMA-335 findings come as warnings, beside the JIT's errors; an object
@@ -723,6 +751,7 @@ void ilbody_type_cases(Suite *s)
     tcase_add_test(tc, jit_this_and_value_types);
     tcase_add_test(tc, jit_operators);
     tcase_add_test(tc, jit_stores_locals_and_prefixes);
+    tcase_add_test(tc, jit_value_type_locals_and_expanded_calls);
     tcase_add_test(tc, levels_and_outcome);
     tcase_add_test(tc, jit_generic_context_and_value_type_objects);
     tcase_add_test(tc, jit_code_the_jit_does_not_import);
