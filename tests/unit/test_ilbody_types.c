@@ -270,6 +270,14 @@ START_TEST(jit_token_tables_and_rows)
     EXPECT(ILG_E_IL_VERIFY_TOKEN_ROW, 0, ILG_OUTCOME_BAD_IMAGE);
     check("ldsfld 0x04000077\npop\nret\n");
     EXPECT(ILG_E_IL_VERIFY_TOKEN_ROW, 0, ILG_OUTCOME_LOAD_ERROR);
+    /* ldtoken looks a member up as its use does: a field past the table or row 0 is a
+     * load error (MissingFieldException, TypeLoadException of "Invalid_Token") */
+    check("ldtoken 0x04000077\npop\nret\n");
+    EXPECT(ILG_E_IL_VERIFY_TOKEN_ROW, 0, ILG_OUTCOME_LOAD_ERROR);
+    check("ldtoken 0x04000000\npop\nret\n");
+    EXPECT(ILG_E_IL_VERIFY_TOKEN_ROW, 0, ILG_OUTCOME_LOAD_ERROR);
+    check("ldtoken 0x06000077\npop\nret\n");
+    EXPECT(ILG_E_IL_VERIFY_TOKEN_ROW, 0, ILG_OUTCOME_BAD_IMAGE);
     check("ldnull\nisinst 0x02000077\npop\nret\n");
     EXPECT(ILG_E_IL_VERIFY_TOKEN_ROW, 1, ILG_OUTCOME_LOAD_ERROR);
     check(".locals 0x11000001\nldstr 0x70000002\nstloc.2\nret\n");
@@ -519,6 +527,8 @@ START_TEST(jit_generic_context_and_value_type_objects)
 {
     /* G`1<!0> in a method of the non-generic C: no !0 to instantiate it with */
     check("newobj 0x0a000003\npop\nret\n");
+    EXPECT(ILG_E_IL_VERIFY_TYPE_PARAM, 0, ILG_OUTCOME_BAD_IMAGE);
+    check("ldtoken 0x0a000003\npop\nret\n"); /* ldtoken of it too (CallSite`1<!!0...>::Target) */
     EXPECT(ILG_E_IL_VERIFY_TYPE_PARAM, 0, ILG_OUTCOME_BAD_IMAGE);
     /* stfld on a value type itself, not its address */
     check(".locals 0x11000001\nldloc.1\nldc.i4.0\nstfld 0x04000002\nret\n");
