@@ -24,6 +24,8 @@ enum { T_CLASS = 1, T_STRUCT, T_ABSTRACT, T_ENUM, T_IFACE, T_GENERIC, T_REFSTRUC
 
 /* G`1<!0>: an instantiation with the type parameter of whatever type uses it. */
 static const uint8_t spec_g_var[] = { ILG_ET_GENERICINST, ILG_ET_CLASS, (uint8_t)(T_GENERIC << 2), 1, ILG_ET_VAR, 0 };
+/* A`1<int32> over the abstract class (as if it were generic) */
+static const uint8_t spec_abstract_i4[] = { ILG_ET_GENERICINST, ILG_ET_CLASS, (uint8_t)(T_ABSTRACT << 2), 1, ILG_ET_I4 };
 
 static const struct fake_type {
     uint32_t token;
@@ -37,6 +39,7 @@ static const struct fake_type {
     { TD(T_GENERIC), { ILG_TYPE_CLASS, 0, ILG_TYPE_GENERIC, NULL, 0 } },
     { TD(T_REFSTRUCT), { ILG_TYPE_VALUE, 0, ILG_TYPE_BYREF_LIKE, NULL, 0 } },
     { 0x1B000001, { ILG_TYPE_UNKNOWN, 0, 0, spec_g_var, sizeof spec_g_var } },
+    { 0x1B000002, { ILG_TYPE_UNKNOWN, 0, 0, spec_abstract_i4, sizeof spec_abstract_i4 } },
 };
 
 /* Signatures. */
@@ -69,6 +72,7 @@ static const uint8_t sig_field_i2[] = { ILG_SIG_FIELD, ILG_ET_I2 };
 static const uint8_t sig_static_bool[] = { ILG_SIG_DEFAULT, 0, ILG_ET_BOOLEAN };
 static const uint8_t sig_take_object[] = { ILG_SIG_DEFAULT, 1, ILG_ET_VOID, ILG_ET_OBJECT };
 /* instance int32& get_Item(int32), as Span`1<int32> has it */
+static const uint8_t sig_ctor_object[] = { ILG_SIG_HASTHIS, 1, ILG_ET_VOID, ILG_ET_OBJECT };
 static const uint8_t sig_item[] = { ILG_SIG_HASTHIS, 1, ILG_ET_BYREF, ILG_ET_I4, ILG_ET_I4 };
 
 #define BLOB(b) b, sizeof b
@@ -119,6 +123,7 @@ static const struct fake_member {
     /* Span`1::get_Item, which the JIT expands in place, and a plain method of the same shape */
     { MD(0x1b), { ILG_MEMBER_METHOD, ILG_MEMBER_KNOWN | ILG_MEMBER_INTRINSIC, TD(T_REFSTRUCT), BLOB(sig_item),
                   NULL, 0 } },
+    { MR(4), { ILG_MEMBER_METHOD, ILG_MEMBER_CTOR, 0x1B000002, BLOB(sig_ctor_object), NULL, 0 } },
     { MD(0x1c), { ILG_MEMBER_METHOD, ILG_MEMBER_KNOWN, TD(T_REFSTRUCT), BLOB(sig_item), NULL, 0 } },
 };
 
@@ -528,6 +533,12 @@ START_TEST(jit_generic_context_and_value_type_objects)
     /* G`1<!0> in a method of the non-generic C: no !0 to instantiate it with */
     check("newobj 0x0a000003\npop\nret\n");
     EXPECT(ILG_E_IL_VERIFY_TYPE_PARAM, 0, ILG_OUTCOME_BAD_IMAGE);
+    /* newobj of an instantiation of an abstract class, with an int32 for its object
+     * parameter: InvalidOperationException before the argument is looked at
+     * (FrozenSetInternalBase`2<...>::.ctor, seed-29 run) */
+    check("ldc.i4.1\nnewobj 0x0a000004\npop\nret\n");
+    EXPECT(ILG_E_IL_VERIFY_MEMBER, 1, ILG_OUTCOME_OTHER_EXCEPTION);
+    ck_assert_int_eq(TF.outcome, ILG_OUTCOME_OTHER_EXCEPTION);
     check("ldtoken 0x0a000003\npop\nret\n"); /* ldtoken of it too (CallSite`1<!!0...>::Target) */
     EXPECT(ILG_E_IL_VERIFY_TYPE_PARAM, 0, ILG_OUTCOME_BAD_IMAGE);
     /* stfld on a value type itself, not its address */
