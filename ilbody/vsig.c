@@ -575,7 +575,17 @@ static void fill_owner(tcache *c, const ilg_type_resolver *r, mdesc *d)
         owner_kind = t->value.k == VK_STRUCT ? ILG_TYPE_VALUE : ILG_TYPE_CLASS;
     d->owner_value = owner_kind == ILG_TYPE_VALUE || owner_kind == ILG_TYPE_ENUM ||
                      (owner_kind == ILG_TYPE_PRIMITIVE && t->value.k != VK_REF);
-    d->owner_abstract = (t->facts.flags & ILG_TYPE_ABSTRACT) != 0;
+    uint32_t flags = t->facts.flags;
+    if (t->facts.spec && t->facts.spec_len && t->facts.spec[0] == ILG_ET_GENERICINST && t->value.tok) {
+        /* an instantiation is abstract or an interface as its definition is */
+        const tdesc *def = ilg__tc_type(c, r, t->value.tok);
+        if (def && def->status == ILG_OK) {
+            flags |= def->facts.flags & ILG_TYPE_ABSTRACT;
+            if (def->facts.kind == ILG_TYPE_INTERFACE)
+                owner_kind = ILG_TYPE_INTERFACE;
+        }
+    }
+    d->owner_abstract = (flags & ILG_TYPE_ABSTRACT) != 0;
     d->owner_interface = owner_kind == ILG_TYPE_INTERFACE;
     d->owner_open = (t->facts.flags & ILG_TYPE_GENERIC) && (d->facts.owner >> 24) != ILG_TBL_TypeSpec;
     if (d->owner_value)

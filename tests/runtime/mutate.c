@@ -3,6 +3,9 @@
  * wrong: an index off by one, the wrong opcode of a family, a token of another table, a
  * value of another type where one was pushed, a conversion left out, a call inserted
  * with the arguments the author thought right, an instruction too many or too few. */
+#include <glob.h>
+#include <libgen.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -142,18 +145,47 @@ static bool candidate(const mx_module *m, uint32_t rid, uint32_t max_code, const
 
 static void find_slots(mx_module *m);
 
+/* The shared framework directory of the dotnet that runs the mutants (ILG_DOTNET): the
+ * newest shared/Microsoft.NETCore.App/<version>, as the host rolls forward to it. */
+static bool framework_dir(char *fw, size_t size)
+{
+    char real[PATH_MAX], pattern[PATH_MAX + 64];
+    if (!realpath(ILG_DOTNET, real))
+        return false;
+    snprintf(pattern, sizeof pattern, "%s/shared/Microsoft.NETCore.App/*/System.Private.CoreLib.dll", dirname(real));
+    glob_t g;
+    if (glob(pattern, 0, NULL, &g) != 0 || g.gl_pathc == 0)
+        return false;
+    size_t best = 0;
+    for (size_t i = 1; i < g.gl_pathc; i++)
+        if (strverscmp(g.gl_pathv[i], g.gl_pathv[best]) > 0)
+            best = i;
+    snprintf(fw, size, "%s", dirname(g.gl_pathv[best]));
+    globfree(&g);
+    return true;
+}
+
+static bool same_dir(const char *a, const char *b)
+{
+    char ra[PATH_MAX], rb[PATH_MAX];
+    return realpath(a, ra) && realpath(b, rb) && strcmp(ra, rb) == 0;
+}
+
 bool mx_open(const char *path, uint32_t max_code, mx_module *m)
 {
     memset(m, 0, sizeof *m);
     m->path = path;
     if (ilg_image_open(path, NULL, &m->img) != ILG_OK || ilg_image_metadata(m->img, &m->md) != ILG_OK)
         return false;
-    char dir[4096];
+    char dir[4096], fw[4096];
     const char *slash = strrchr(path, '/');
     snprintf(dir, sizeof dir, "%.*s", slash ? (int)(slash - path) : 1, slash ? path : ".");
-    const char *dirs[1] = { dir };
+    /* references into the framework resolve as the runtime resolves them: a fixture's
+     * System.Runtime types (GCHandle is a value type) are not in its own directory */
+    const char *dirs[2] = { dir, fw };
+    const size_t ndirs = framework_dir(fw, sizeof fw) && !same_dir(dir, fw) ? 2 : 1;
     m->scope.md = m->md;
-    if (ilg_md_universe_new(dirs, 1, &m->scope.universe) != ILG_OK ||
+    if (ilg_md_universe_new(dirs, ndirs, &m->scope.universe) != ILG_OK ||
         ilg_md_universe_add(m->scope.universe, m->md) != ILG_OK)
         return false;
     uint32_t rows = ilg_md_row_count(m->md, ILG_TBL_MethodDef);

@@ -67,6 +67,11 @@ static const struct {
         "a body with several faults, both refusing it: the verifier has one whose outcome is the "
         "runtime's, but takes another for the first, because the JIT meets them in its import order "
         "(a depth mismatch when it imports the later branch) rather than in IL order" },
+    [VX_DOC_SPAN_ITEM_OPTIMIZED] = { "span-item-optimized",
+        "Span<T>/ReadOnlySpan<T>.get_Item with an int32 or a float as `this`, in a method the JIT compiles "
+        "optimized (a loop and localloc: OSR cannot handle localloc, so the method skips tier 0): there the "
+        "JIT does not expand the call in place but checks it like any other (a bad index is then "
+        "InvalidProgramException); at tier 0, which the verifier follows, it expands it unchecked" },
     [VX_DOC_TYPE_INTRINSIC] = { "type-intrinsic",
         "System.Type's op_Equality/op_Inequality, which the JIT may expand in place without "
         "checking the arguments" },
@@ -178,6 +183,53 @@ static bool error_at_call_to(const mx_module *m, const ilg_findings *f, ilg_stat
     return false;
 }
 
+/* Whether the JIT compiles body straight to full optimization: a loop (a backward
+ * branch) with localloc, which on-stack replacement cannot handle. */
+static bool optimized_at_once(const ilg_body *b)
+{
+    bool loop = false, alloc = false;
+    for (uint32_t i = 0; i < b->count; i++) {
+        const ilg_instr *in = &b->instrs[i];
+        const uint8_t kind = ilg_opcode_get(in->op)->operand;
+        alloc |= in->op == ILG_OP_LOCALLOC;
+        if (kind == ILG_OPND_BR1 || kind == ILG_OPND_BR4)
+            loop |= in->arg.target <= i;
+        else if (kind == ILG_OPND_SWITCH)
+            for (uint32_t k = 0; k < in->arg.sw.count; k++)
+                loop |= b->targets[in->arg.sw.first + k] <= i;
+    }
+    return loop && alloc;
+}
+
+/* Whether a strict `this` finding of the mutant is an int32 or a float passed to a
+ * Span's or ReadOnlySpan's get_Item in a method compiled optimized at once. */
+static bool span_item_this_optimized(const mx_module *m, const mx_mutant *mu)
+{
+    static const char *const kinds[] = { "int32", "bool", "char", "int8", "uint8", "int16", "uint16",
+                                         "float32", "float64" };
+    ilg_body *b;
+    bool found = false;
+    if (ilg_body_new(&b) != ILG_OK)
+        return false;
+    if (ilg_body_decode(b, mu->bytes, mu->size) == ILG_OK && optimized_at_once(b))
+        for (uint32_t k = 0; k < strict.count && !found; k++) {
+            const ilg_finding *f = &strict.items[k];
+            char what[64], name[512];
+            bool kind = false;
+            for (size_t j = 0; j < sizeof kinds / sizeof *kinds; j++) {
+                snprintf(what, sizeof what, "`this` is %s,", kinds[j]);
+                kind |= strstr(f->message, what) != NULL;
+            }
+            for (uint32_t i = 0; kind && i < b->count && !found; i++)
+                found = b->instrs[i].offset == f->offset && f->rule == ILG_E_IL_VERIFY_THIS &&
+                        b->instrs[i].op == ILG_OP_CALL &&
+                        ilg_md_member_name(m->md, b->instrs[i].arg.token, name, sizeof name, NULL) == ILG_OK &&
+                        strstr(name, "Span`1<") && strstr(name, "::get_Item(");
+        }
+    ilg_body_free(b);
+    return found;
+}
+
 /* The documented exception a disagreement falls under, or -1. Each is a property of the
  * mutant that ilgraft can see (its findings, at level strict too) and, where the
  * runtime's answer is what varies, of that answer. */
@@ -186,6 +238,8 @@ static int documented(const mx_module *m, const mx_mutant *mu, const mx_verdict 
     char why[200];
     if (verify_at(&m->scope, mu->token, mu->bytes, mu->size, ILG_VERIFY_STRICT, &strict, why, sizeof why) <= 0)
         return -1;
+    if (v->outcome == MX_INVALID_PROGRAM && findings.errors == 0 && span_item_this_optimized(m, mu))
+        return VX_DOC_SPAN_ITEM_OPTIMIZED;
     if (v->outcome == MX_OTHER_EXCEPTION && strstr(v->detail, "TypeLoadException") &&
         has_finding(&findings, ILG_E_IL_VERIFY_TOKEN_ROW, true, "token 0x06"))
         return VX_DOC_MISSING_METHODDEF;

@@ -24,6 +24,8 @@ enum { T_CLASS = 1, T_STRUCT, T_ABSTRACT, T_ENUM, T_IFACE, T_GENERIC, T_REFSTRUC
 
 /* G`1<!0>: an instantiation with the type parameter of whatever type uses it. */
 static const uint8_t spec_g_var[] = { ILG_ET_GENERICINST, ILG_ET_CLASS, (uint8_t)(T_GENERIC << 2), 1, ILG_ET_VAR, 0 };
+/* A`1<int32> over the abstract class (as if it were generic) */
+static const uint8_t spec_abstract_i4[] = { ILG_ET_GENERICINST, ILG_ET_CLASS, (uint8_t)(T_ABSTRACT << 2), 1, ILG_ET_I4 };
 
 static const struct fake_type {
     uint32_t token;
@@ -37,6 +39,7 @@ static const struct fake_type {
     { TD(T_GENERIC), { ILG_TYPE_CLASS, 0, ILG_TYPE_GENERIC, NULL, 0 } },
     { TD(T_REFSTRUCT), { ILG_TYPE_VALUE, 0, ILG_TYPE_BYREF_LIKE, NULL, 0 } },
     { 0x1B000001, { ILG_TYPE_UNKNOWN, 0, 0, spec_g_var, sizeof spec_g_var } },
+    { 0x1B000002, { ILG_TYPE_UNKNOWN, 0, 0, spec_abstract_i4, sizeof spec_abstract_i4 } },
 };
 
 /* Signatures. */
@@ -68,6 +71,9 @@ static const uint8_t sig_field_char[] = { ILG_SIG_FIELD, ILG_ET_CHAR };
 static const uint8_t sig_field_i2[] = { ILG_SIG_FIELD, ILG_ET_I2 };
 static const uint8_t sig_static_bool[] = { ILG_SIG_DEFAULT, 0, ILG_ET_BOOLEAN };
 static const uint8_t sig_take_object[] = { ILG_SIG_DEFAULT, 1, ILG_ET_VOID, ILG_ET_OBJECT };
+/* instance int32& get_Item(int32), as Span`1<int32> has it */
+static const uint8_t sig_ctor_object[] = { ILG_SIG_HASTHIS, 1, ILG_ET_VOID, ILG_ET_OBJECT };
+static const uint8_t sig_item[] = { ILG_SIG_HASTHIS, 1, ILG_ET_BYREF, ILG_ET_I4, ILG_ET_I4 };
 
 #define BLOB(b) b, sizeof b
 
@@ -114,6 +120,11 @@ static const struct fake_member {
     { MD(0x19), { ILG_MEMBER_METHOD, ILG_MEMBER_KNOWN | ILG_MEMBER_STATIC | ILG_MEMBER_ABSTRACT | ILG_MEMBER_VIRTUAL,
                   TD(T_GENERIC), BLOB(sig_static_void), NULL, 0 } },
     { MD(0x1a), { ILG_MEMBER_METHOD, ILG_MEMBER_KNOWN | ILG_MEMBER_STATIC, TD(T_CLASS), BLOB(sig_take_object), NULL, 0 } },
+    /* Span`1::get_Item, which the JIT expands in place, and a plain method of the same shape */
+    { MD(0x1b), { ILG_MEMBER_METHOD, ILG_MEMBER_KNOWN | ILG_MEMBER_INTRINSIC, TD(T_REFSTRUCT), BLOB(sig_item),
+                  NULL, 0 } },
+    { MR(4), { ILG_MEMBER_METHOD, ILG_MEMBER_CTOR, 0x1B000002, BLOB(sig_ctor_object), NULL, 0 } },
+    { MD(0x1c), { ILG_MEMBER_METHOD, ILG_MEMBER_KNOWN, TD(T_REFSTRUCT), BLOB(sig_item), NULL, 0 } },
 };
 
 static bool known_table(uint32_t token, const uint8_t *tables, size_t n)
@@ -264,6 +275,14 @@ START_TEST(jit_token_tables_and_rows)
     EXPECT(ILG_E_IL_VERIFY_TOKEN_ROW, 0, ILG_OUTCOME_BAD_IMAGE);
     check("ldsfld 0x04000077\npop\nret\n");
     EXPECT(ILG_E_IL_VERIFY_TOKEN_ROW, 0, ILG_OUTCOME_LOAD_ERROR);
+    /* ldtoken looks a member up as its use does: a field past the table or row 0 is a
+     * load error (MissingFieldException, TypeLoadException of "Invalid_Token") */
+    check("ldtoken 0x04000077\npop\nret\n");
+    EXPECT(ILG_E_IL_VERIFY_TOKEN_ROW, 0, ILG_OUTCOME_LOAD_ERROR);
+    check("ldtoken 0x04000000\npop\nret\n");
+    EXPECT(ILG_E_IL_VERIFY_TOKEN_ROW, 0, ILG_OUTCOME_LOAD_ERROR);
+    check("ldtoken 0x06000077\npop\nret\n");
+    EXPECT(ILG_E_IL_VERIFY_TOKEN_ROW, 0, ILG_OUTCOME_BAD_IMAGE);
     check("ldnull\nisinst 0x02000077\npop\nret\n");
     EXPECT(ILG_E_IL_VERIFY_TOKEN_ROW, 1, ILG_OUTCOME_LOAD_ERROR);
     check(".locals 0x11000001\nldstr 0x70000002\nstloc.2\nret\n");
@@ -455,6 +474,28 @@ START_TEST(jit_stores_locals_and_prefixes)
 }
 END_TEST
 
+/* What the runtime did with two mutants of the framework differential run
+ * (docs/coreclr-observed.md, "What the JIT rejects"). */
+START_TEST(jit_value_type_locals_and_expanded_calls)
+{
+    /* a local's address stored into a value-type local (Hello's Main, its GCHandle
+     * local): the JIT crashed */
+    check(".locals 0x11000001\nldloca.s 0\nstloc.1\nret\n");
+    EXPECT(ILG_E_IL_VERIFY_STORE, 2, ILG_OUTCOME_CRASH);
+    check(".locals 0x11000001\nldloca.s 1\nldobj 0x02000002\nstloc.1\nret\n");
+    EXPECT_CLEAN();
+    /* Span.get_Item with an int32 for `this` and a local's address for the index: at
+     * tier 0 the JIT expands it in place without checking either (it compiled); a call
+     * it does not expand is checked, and the address for the int32 is refused */
+    check(".locals 0x11000001\nldc.i4.1\nldloca.s 0\ncall 0x0600001b\nldind.i4\npop\nret\n");
+    EXPECT_CLEAN();
+    check(".locals 0x11000001\nldc.i4.1\nldloca.s 0\ncall 0x0600001c\nldind.i4\npop\nret\n");
+    EXPECT(ILG_E_IL_VERIFY_CALL_ARG, 3, ILG_OUTCOME_INVALID_PROGRAM);
+    check(".locals 0x11000001\nldloca.s 1\nldc.i4.0\ncall 0x0600001c\nldind.i4\npop\nret\n");
+    EXPECT_CLEAN();
+}
+END_TEST
+
 START_TEST(levels_and_outcome)
 {
     /* strict: the ECMA-335 findings come as warnings, beside the JIT's errors; an object
@@ -491,6 +532,14 @@ START_TEST(jit_generic_context_and_value_type_objects)
 {
     /* G`1<!0> in a method of the non-generic C: no !0 to instantiate it with */
     check("newobj 0x0a000003\npop\nret\n");
+    EXPECT(ILG_E_IL_VERIFY_TYPE_PARAM, 0, ILG_OUTCOME_BAD_IMAGE);
+    /* newobj of an instantiation of an abstract class, with an int32 for its object
+     * parameter: InvalidOperationException before the argument is looked at
+     * (FrozenSetInternalBase`2<...>::.ctor, seed-29 run) */
+    check("ldc.i4.1\nnewobj 0x0a000004\npop\nret\n");
+    EXPECT(ILG_E_IL_VERIFY_MEMBER, 1, ILG_OUTCOME_OTHER_EXCEPTION);
+    ck_assert_int_eq(TF.outcome, ILG_OUTCOME_OTHER_EXCEPTION);
+    check("ldtoken 0x0a000003\npop\nret\n"); /* ldtoken of it too (CallSite`1<!!0...>::Target) */
     EXPECT(ILG_E_IL_VERIFY_TYPE_PARAM, 0, ILG_OUTCOME_BAD_IMAGE);
     /* stfld on a value type itself, not its address */
     check(".locals 0x11000001\nldloc.1\nldc.i4.0\nstfld 0x04000002\nret\n");
@@ -723,6 +772,7 @@ void ilbody_type_cases(Suite *s)
     tcase_add_test(tc, jit_this_and_value_types);
     tcase_add_test(tc, jit_operators);
     tcase_add_test(tc, jit_stores_locals_and_prefixes);
+    tcase_add_test(tc, jit_value_type_locals_and_expanded_calls);
     tcase_add_test(tc, levels_and_outcome);
     tcase_add_test(tc, jit_generic_context_and_value_type_objects);
     tcase_add_test(tc, jit_code_the_jit_does_not_import);
