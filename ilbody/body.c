@@ -2,25 +2,6 @@
  * instruction, stack effects, and the EH nesting relation shared by encoder and verifier. */
 #include "ilbody_private.h"
 
-ilg_status ilg__grow(void **arr, uint32_t *cap, uint64_t need, size_t elem)
-{
-    if (need <= *cap)
-        return ILG_OK;
-    if (need > UINT32_MAX / 2)
-        return ilg__fail(ILG_E_LIMIT, ILG_WHERE_NONE, 0, "%llu elements exceed the body limit",
-                         (unsigned long long)need);
-    uint64_t n = *cap ? *cap : 16;
-    while (n < need)
-        n *= 2;
-    void *p = realloc(*arr, n * elem);
-    if (!p)
-        return ilg__fail(ILG_E_NOMEM, ILG_WHERE_NONE, 0, "cannot grow an array to %llu elements",
-                         (unsigned long long)n);
-    *arr = p;
-    *cap = (uint32_t)n;
-    return ILG_OK;
-}
-
 uint32_t *ilg__scratch(ilg_body *b, uint64_t words)
 {
     if (ilg__grow((void **)&b->scratch, &b->scratch_cap, words ? words : 1, sizeof(uint32_t)))

@@ -29,14 +29,9 @@ static ilg_status put(ilg_buffer *o, const char *fmt, ...)
             o->len += (size_t)n;
             return ILG_OK;
         }
-        size_t cap = o->cap ? o->cap : 256;
-        while (cap < o->len + (size_t)n + 1)
-            cap *= 2;
-        uint8_t *p = realloc(o->data, cap);
-        if (!p)
-            return ilg__fail(ILG_E_NOMEM, ILG_WHERE_NONE, 0, "no memory for %zu bytes of text", cap);
-        o->data = p;
-        o->cap = cap;
+        ilg_status st = ilg__grow_size((void **)&o->data, &o->cap, o->len + (size_t)n + 1, 1);
+        if (st != ILG_OK)
+            return st;
     }
 }
 

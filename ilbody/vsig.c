@@ -127,14 +127,8 @@ void ilg__tc_free(void *cache)
 
 void *ilg__tc_scratch(tcache *c, int which, size_t bytes)
 {
-    if (bytes > c->scratch_cap[which]) {
-        size_t cap = bytes + bytes / 2;
-        void *p = realloc(c->scratch[which], cap);
-        if (!p)
-            return NULL;
-        c->scratch[which] = p;
-        c->scratch_cap[which] = cap;
-    }
+    if (ilg__grow_size(&c->scratch[which], &c->scratch_cap[which], bytes, 1) != ILG_OK)
+        return NULL;
     return c->scratch[which];
 }
 
@@ -474,15 +468,11 @@ static void **desc_slot(tcache *c, uint32_t token, uint32_t what)
         tc_dense *d = &c->dense[what - 1][t];
         if (rid >= d->cap) {
             /* rows come in ascending order as the bodies do: start with room to spare */
-            uint32_t cap = d->cap ? d->cap : 4096;
-            while (cap <= rid)
-                cap *= 2;
-            void **v = realloc(d->v, cap * sizeof *v);
-            if (!v)
+            uint32_t old = d->cap;
+            if (ilg__grow((void **)&d->v, &d->cap, rid < 4096 ? 4096 : (uint64_t)rid + 1,
+                          sizeof *d->v) != ILG_OK)
                 return NULL;
-            memset(v + d->cap, 0, (cap - d->cap) * sizeof *v);
-            d->v = v;
-            d->cap = cap;
+            memset(d->v + old, 0, (d->cap - old) * sizeof *d->v);
         }
         return &d->v[rid];
     }

@@ -12,14 +12,6 @@
 
 #include "loader_private.h"
 
-static size_t page_size(void)
-{
-    static size_t cached;
-    if (!cached)
-        cached = (size_t)sysconf(_SC_PAGESIZE);
-    return cached;
-}
-
 static ilg_status read_file(ilg_image *img, const char *path)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -67,7 +59,7 @@ static int prot_for_region(const ilg_region *r) { return r->prot | PROT_READ; }
  * protections; the arena and the guard stay PROT_NONE until the arena commits. */
 static ilg_status map_image(ilg_image *img, const ilg_image_options *opts)
 {
-    const size_t page = page_size();
+    const size_t page = ilg__page_size();
     const uint64_t span = ilg__align_up(img->image_size, page);
     uint64_t arena = opts && opts->arena_size ? opts->arena_size : ILG_ARENA_DEFAULT_SIZE;
     const uint64_t rva_limit = (uint64_t)ILG_METHOD_MAX_RVA + 1;

@@ -314,14 +314,10 @@ static ilg_status add_inline(r2r_ctx *c, const ilg_r2r_inline_info *in, uint32_t
             return ilg__r2r_fail(c, ILG_E_R2R_BAD_INLINING, at,
                                  "inlining entry at RVA 0x%x names MethodDef row %u of %u", at,
                                  rids[i], rows);
-    if (r->inline_count == r->inline_cap) {
-        uint32_t cap = r->inline_cap ? r->inline_cap * 2 : 64;
-        ilg_r2r_inline_info *bigger = realloc(r->inlines, (size_t)cap * sizeof *bigger);
-        if (!bigger)
-            return ilg__fail(ILG_E_NOMEM, ILG_WHERE_NONE, 0, "%u inlining pairs", cap);
-        r->inlines = bigger;
-        r->inline_cap = cap;
-    }
+    ilg_status st = ilg__grow((void **)&r->inlines, &r->inline_cap, (uint64_t)r->inline_count + 1,
+                              sizeof *r->inlines);
+    if (st != ILG_OK)
+        return st;
     r->inlines[r->inline_count++] = *in;
     return ILG_OK;
 }

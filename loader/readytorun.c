@@ -284,14 +284,10 @@ ilg_status ilg__r2r_decode_entry(r2r_ctx *c, uint32_t at, ilg_r2r_method_info *m
 ilg_status ilg__r2r_add_method(r2r_ctx *c, const ilg_r2r_method_info *m)
 {
     struct ilg_r2r *r = c->r;
-    if (r->method_count == r->method_cap) {
-        uint32_t cap = r->method_cap ? r->method_cap * 2 : 256;
-        ilg_r2r_method_info *bigger = realloc(r->methods, (size_t)cap * sizeof *bigger);
-        if (!bigger)
-            return ilg__fail(ILG_E_NOMEM, ILG_WHERE_NONE, 0, "%u ReadyToRun methods", cap);
-        r->methods = bigger;
-        r->method_cap = cap;
-    }
+    ilg_status st = ilg__grow((void **)&r->methods, &r->method_cap, (uint64_t)r->method_count + 1,
+                              sizeof *r->methods);
+    if (st != ILG_OK)
+        return st;
     r->methods[r->method_count++] = *m;
     return ILG_OK;
 }

@@ -97,14 +97,8 @@ void ilg_md_universe_free(ilg_md_universe *u)
 
 static asm_entry *add_entry(ilg_md_universe *u, const char *name)
 {
-    if (u->count == u->cap) {
-        size_t cap = u->cap ? u->cap * 2 : 16;
-        asm_entry *p = realloc(u->asms, cap * sizeof *p);
-        if (!p)
-            return NULL;
-        u->asms = p;
-        u->cap = cap;
-    }
+    if (ilg__grow_size((void **)&u->asms, &u->cap, u->count + 1, sizeof *u->asms) != ILG_OK)
+        return NULL;
     asm_entry *e = &u->asms[u->count];
     memset(e, 0, sizeof *e);
     if (!(e->name = strdup(name)))

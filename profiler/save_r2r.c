@@ -32,17 +32,9 @@ static void put(obuf *b, const uint8_t *bytes, size_t n)
 {
     if (b->oom)
         return;
-    if (b->len + n > b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 4096;
-        while (cap < b->len + n)
-            cap *= 2;
-        uint8_t *bigger = realloc(b->p, cap);
-        if (!bigger) {
-            b->oom = true;
-            return;
-        }
-        b->p = bigger;
-        b->cap = cap;
+    if (ilg__grow_size((void **)&b->p, &b->cap, b->len + n, 1) != ILG_OK) {
+        b->oom = true;
+        return;
     }
     memcpy(b->p + b->len, bytes, n);
     b->len += n;
