@@ -1,5 +1,6 @@
 /* body.c: the ilg_body container: lifetime, copying, building instruction by
  * instruction, stack effects, and the EH nesting relation shared by encoder and verifier. */
+#include "cil_body.h"
 #include "ilbody_private.h"
 
 uint32_t *ilg__scratch(ilg_body *b, uint64_t words)
@@ -38,7 +39,7 @@ void ilg_body_reset(ilg_body *b)
     if (!b)
         return;
     b->header = ILG_HEADER_FAT;
-    b->fat_flags = 0x3003;
+    b->fat_flags = ILG_CIL_FAT_DEFAULT_WORD;
     b->max_stack = 8;
     b->init_locals = false;
     b->local_sig = 0;

@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 
+#include "cil_body.h"
 #include "ilbody_private.h"
 
 /* ---- output --------------------------------------------------------------------------- */
@@ -759,7 +760,7 @@ ilg_status ilg_body_assemble(ilg_body *b, const char *text, size_t len, const il
     if ((st = resolve(&ps)) || (st = ilg_body_layout(b)))
         goto done;
     b->header = ILG_HEADER_FAT;
-    b->fat_flags = 0x3003;
+    b->fat_flags = ILG_CIL_FAT_DEFAULT_WORD;
 done:
     free(ps.labels);
     free(ps.fix);
