@@ -410,17 +410,6 @@ static ilg_status validate_cells(ilg_metadata *md)
     return ILG_OK;
 }
 
-/* The MethodDef (or other list target) row a list position names, through the *Ptr
- * indirection of uncompressed metadata when present. */
-static uint32_t list_target(const ilg_metadata *md, ilg_table ptr, uint32_t pos)
-{
-    if (pos == 0) /* a null list index names no row */
-        return 0;
-    if (md->tables[ptr].rows && pos <= md->tables[ptr].rows)
-        return ilg__md_raw(md, ptr, pos, 0);
-    return pos;
-}
-
 /* [row of table] -> the TypeDef whose list column col holds it (0 none), through ptr. */
 static uint32_t *owner_map(const ilg_metadata *md, ilg_table table, ilg_table ptr, uint32_t col)
 {
@@ -434,7 +423,7 @@ static uint32_t *owner_map(const ilg_metadata *md, ilg_table table, ilg_table pt
         uint32_t first = ilg__md_raw(md, ILG_TBL_TypeDef, t, col);
         uint32_t last = t < ntypes ? ilg__md_raw(md, ILG_TBL_TypeDef, t + 1, col) : list_end;
         for (uint32_t pos = first; pos < last && pos < list_end; pos++) {
-            uint32_t r = list_target(md, ptr, pos);
+            uint32_t r = ilg__md_list_target(md, ptr, pos);
             if (r >= 1 && r <= nrows)
                 owner[r] = t;
         }
@@ -456,8 +445,8 @@ static ilg_status build_maps(ilg_metadata *md)
     if (nc->rows && !(row_of = calloc((size_t)ntypes + 1, sizeof *row_of)))
         return ilg__fail(ILG_E_NOMEM, ILG_WHERE_NONE, 0, "nesting map");
     for (uint32_t r = 1; r <= nc->rows; r++) {
-        uint32_t nested = ilg__md_raw(md, ILG_TBL_NestedClass, r, 0);
-        uint32_t outer = ilg__md_raw(md, ILG_TBL_NestedClass, r, 1);
+        uint32_t nested = ilg__md_raw(md, ILG_TBL_NestedClass, r, ILG_MDC_NestedClass_NestedClass);
+        uint32_t outer = ilg__md_raw(md, ILG_TBL_NestedClass, r, ILG_MDC_NestedClass_EnclosingClass);
         if (nested && nested <= ntypes) {
             md->enclosing[nested] = outer;
             row_of[nested] = r;
@@ -669,14 +658,14 @@ ilg_status ilg_md_method(const ilg_metadata *md, uint32_t rid, ilg_method_info *
                          md->tables[ILG_TBL_MethodDef].rows);
     ilg_method_info m = {
         .token = 0x06000000u | rid,
-        .rva = ilg__md_raw(md, ILG_TBL_MethodDef, rid, 0),
-        .impl_flags = (uint16_t)ilg__md_raw(md, ILG_TBL_MethodDef, rid, 1),
-        .flags = (uint16_t)ilg__md_raw(md, ILG_TBL_MethodDef, rid, 2),
-        .name = ilg__md_str(md, ilg__md_raw(md, ILG_TBL_MethodDef, rid, 3)),
+        .rva = ilg__md_raw(md, ILG_TBL_MethodDef, rid, ILG_MDC_MethodDef_RVA),
+        .impl_flags = (uint16_t)ilg__md_raw(md, ILG_TBL_MethodDef, rid, ILG_MDC_MethodDef_ImplFlags),
+        .flags = (uint16_t)ilg__md_raw(md, ILG_TBL_MethodDef, rid, ILG_MDC_MethodDef_Flags),
+        .name = ilg__md_str(md, ilg__md_raw(md, ILG_TBL_MethodDef, rid, ILG_MDC_MethodDef_Name)),
         .owner = md->method_owner[rid] ? 0x02000000u | md->method_owner[rid] : 0,
-        .param_list = ilg__md_raw(md, ILG_TBL_MethodDef, rid, 5),
+        .param_list = ilg__md_raw(md, ILG_TBL_MethodDef, rid, ILG_MDC_MethodDef_ParamList),
     };
-    ilg_status status = ilg_md_blob(md, ilg__md_raw(md, ILG_TBL_MethodDef, rid, 4), &m.sig, &m.sig_len);
+    ilg_status status = ilg_md_blob(md, ilg__md_raw(md, ILG_TBL_MethodDef, rid, ILG_MDC_MethodDef_Signature), &m.sig, &m.sig_len);
     if (status != ILG_OK)
         return status;
     *out = m;

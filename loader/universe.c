@@ -421,13 +421,6 @@ static bool same_sig(ilg_md_universe *u, side a, side b)
 
 /* ---- members and facts ----------------------------------------------------------------- */
 
-/* Row [first, last) of t's methods or fields, through the Ptr table. */
-static uint32_t list_at(const ilg_metadata *md, bool methods, uint32_t pos)
-{
-    const ilg_table ptr = methods ? ILG_TBL_MethodPtr : ILG_TBL_FieldPtr;
-    return md->tables[ptr].rows && pos <= md->tables[ptr].rows ? ilg__md_raw(md, ptr, pos, 0) : pos;
-}
-
 /* The member of t (or of a base type) named name whose signature means sig (of md):
  * its definition as a token of the returned md. */
 static bool find_member(ilg_md_universe *u, tref t, bool methods, const char *name, side sig,
@@ -445,7 +438,7 @@ static bool find_member(ilg_md_universe *u, tref t, bool methods, const char *na
         uint32_t last = t.rid < md->tables[ILG_TBL_TypeDef].rows ? ilg__md_raw(md, ILG_TBL_TypeDef, t.rid + 1, col)
                                                                  : n + 1;
         for (uint32_t pos = first; pos < last && pos <= n; pos++) {
-            uint32_t r = list_at(md, methods, pos), len;
+            uint32_t r = ilg__md_list_target(md, ptr, pos), len;
             const uint8_t *p;
             if (!r || r > md->tables[table].rows ||
                 strcmp(ilg__md_str(md, ilg__md_raw(md, table, r, name_col)), name) != 0 ||

@@ -594,7 +594,7 @@ static HRESULT info_GetAssemblyInfo(ICorProfilerInfo3 *This, AssemblyID assembly
         return E_INVALIDARG;
     /* The Assembly row's Name (column 7), as the runtime reports it. */
     if (ilg_md_row_count(m->md, ILG_TBL_Assembly) < 1 ||
-        ilg_md_cell(m->md, ILG_TBL_Assembly, 1, 7, &idx) != ILG_OK ||
+        ilg_md_cell(m->md, ILG_TBL_Assembly, 1, ILG_MDC_Assembly_Name, &idx) != ILG_OK ||
         ilg_md_string(m->md, idx, &name) != ILG_OK)
         name = m->full_path;
     if (FAILED(hr = name_out(name, cchName, pcchName, szName)))
