@@ -59,6 +59,18 @@ size_t ilg__page_size(void);
 ilg_status ilg__grow_size(void **arr, size_t *cap, size_t need, size_t elem);
 ilg_status ilg__grow(void **arr, uint32_t *cap, uint64_t need, size_t elem);
 
+/* UTF-8 (n bytes at most, or up to a NUL) to UTF-16: what fits goes into buf (cch units,
+ * NUL-terminated when cch > 0; buf may be NULL to measure). Invalid UTF-8 becomes U+FFFD,
+ * so names from a hostile image still come out. Returns the units the whole text needs,
+ * its NUL included. */
+size_t ilg__utf8_to_utf16(const char *s, size_t n, uint16_t *buf, size_t cch);
+
+/* UTF-16 (n units at most, or up to a NUL) to UTF-8 in out (cap bytes, NUL-terminated
+ * when cap > 0): surrogate pairs combine, a lone surrogate is written as a 3-byte
+ * sequence. Returns the bytes written, the NUL not counted; *complete (when not NULL)
+ * says whether the whole text fit. */
+size_t ilg__utf16_to_utf8(const uint16_t *w, size_t n, char *out, size_t cap, bool *complete);
+
 /* One mapping of /proc/self/maps. */
 typedef struct ilg_maps_entry {
     uintptr_t lo, hi;

@@ -110,105 +110,21 @@ const char *ilg__host_method_name_into(host_method *meth, char *buf, size_t size
     return buf;
 }
 
-/* Decodes one UTF-8 sequence at s; returns its length (0 at the end or when invalid). */
-static size_t utf8_next(const unsigned char *s, uint32_t *cp)
-{
-    if (s[0] < 0x80) {
-        *cp = s[0];
-        return s[0] ? 1 : 0;
-    }
-    int n = (s[0] & 0xE0) == 0xC0 ? 2 : (s[0] & 0xF0) == 0xE0 ? 3 : (s[0] & 0xF8) == 0xF0 ? 4 : 0;
-    if (!n)
-        return 0;
-    uint32_t v = s[0] & (0x7F >> n);
-    for (int i = 1; i < n; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-        v = v << 6 | (s[i] & 0x3F);
-    }
-    *cp = v;
-    return (size_t)n;
-}
-
 bool ilg__host_to_wide(const char *text, WCHAR *buf, ULONG cch, ULONG *pch)
 {
-    const unsigned char *s = (const unsigned char *)text;
-    ULONG n = 0;
-    uint32_t cp;
-    size_t k;
-
     if (!buf && !pch)
         return true; /* the caller wants other properties: nothing to convert */
-    /* Invalid UTF-8 becomes U+FFFD so names from a hostile image still come out. */
-    while (*s) {
-        if (*s < 0x80 && buf && n + 1 < cch) { /* names are nearly always ASCII */
-            buf[n++] = *s++;
-            continue;
-        }
-        k = utf8_next(s, &cp);
-        if (!k) {
-            cp = 0xFFFD;
-            k = 1;
-        }
-        s += k;
-        if (cp >= 0x10000) {
-            if (buf && n + 2 < cch) {
-                buf[n] = (WCHAR)(0xD800 + ((cp - 0x10000) >> 10));
-                buf[n + 1] = (WCHAR)(0xDC00 + ((cp - 0x10000) & 0x3FF));
-            }
-            n += 2;
-        } else {
-            if (buf && n + 1 < cch)
-                buf[n] = (WCHAR)cp;
-            n++;
-        }
-    }
-    if (buf && cch)
-        buf[n < cch ? n : cch - 1] = 0;
+    size_t need = ilg__utf8_to_utf16(text, SIZE_MAX, buf, cch);
     if (pch)
-        *pch = n + 1;
-    return n + 1 <= cch;
+        *pch = (ULONG)need;
+    return need <= cch;
 }
 
 bool ilg__host_from_wide(const WCHAR *text, char *buf, size_t size)
 {
-    size_t n = 0;
-    for (size_t i = 0; text[i]; i++) {
-        uint32_t cp = text[i];
-        if (cp >= 0xD800 && cp < 0xDC00 && text[i + 1] >= 0xDC00 && text[i + 1] < 0xE000) {
-            cp = 0x10000 + ((cp - 0xD800) << 10) + (text[i + 1] - 0xDC00);
-            i++;
-        }
-        uint8_t tmp[4];
-        size_t k;
-        if (cp < 0x80) {
-            tmp[0] = (uint8_t)cp;
-            k = 1;
-        } else if (cp < 0x800) {
-            tmp[0] = (uint8_t)(0xC0 | cp >> 6);
-            tmp[1] = (uint8_t)(0x80 | (cp & 0x3F));
-            k = 2;
-        } else if (cp < 0x10000) {
-            tmp[0] = (uint8_t)(0xE0 | cp >> 12);
-            tmp[1] = (uint8_t)(0x80 | ((cp >> 6) & 0x3F));
-            tmp[2] = (uint8_t)(0x80 | (cp & 0x3F));
-            k = 3;
-        } else {
-            tmp[0] = (uint8_t)(0xF0 | cp >> 18);
-            tmp[1] = (uint8_t)(0x80 | ((cp >> 12) & 0x3F));
-            tmp[2] = (uint8_t)(0x80 | ((cp >> 6) & 0x3F));
-            tmp[3] = (uint8_t)(0x80 | (cp & 0x3F));
-            k = 4;
-        }
-        if (n + k >= size)
-            return false;
-        memcpy(buf + n, tmp, k);
-        n += k;
-    }
-    if (n >= size)
-        return false;
-    buf[n] = '\0';
-    return true;
+    bool complete;
+    ilg__utf16_to_utf8(text, SIZE_MAX, buf, size, &complete);
+    return complete;
 }
 
 /* Name out-parameters of the profiling API: truncation is an error there. */

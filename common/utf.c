@@ -1,0 +1,118 @@
+/* utf.c: UTF-8 <-> UTF-16, the one converter (the profiling API's names are UTF-16,
+ * metadata's and ilgraft's are UTF-8). */
+#include "ilg_private.h"
+
+/* One UTF-8 sequence at s, at most n bytes; its length, 0 when invalid or cut short. */
+static size_t utf8_next(const unsigned char *s, size_t n, uint32_t *cp)
+{
+    const size_t k = (s[0] & 0xE0) == 0xC0 ? 2 : (s[0] & 0xF0) == 0xE0 ? 3 : (s[0] & 0xF8) == 0xF0 ? 4 : 0;
+    if (!k || k > n)
+        return 0;
+    uint32_t v = s[0] & (0x7F >> k);
+    for (size_t i = 1; i < k; i++) {
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+        v = v << 6 | (s[i] & 0x3F);
+    }
+    *cp = v;
+    return k;
+}
+
+size_t ilg__utf8_to_utf16(const char *text, size_t n, uint16_t *buf, size_t cch)
+{
+    const unsigned char *s = (const unsigned char *)text;
+    size_t i = 0, o = 0;
+    while (i < n && s[i]) {
+        uint32_t cp = s[i];
+        size_t k = 1;
+        if (cp >= 0x80 && !(k = utf8_next(s + i, n - i, &cp))) {
+            cp = 0xFFFD;
+            k = 1;
+        }
+        i += k;
+        if (cp >= 0x10000) {
+            if (buf && o + 2 < cch) {
+                buf[o] = (uint16_t)(0xD800 + ((cp - 0x10000) >> 10));
+                buf[o + 1] = (uint16_t)(0xDC00 + ((cp - 0x10000) & 0x3FF));
+            }
+            o += 2;
+        } else {
+            if (buf && o + 1 < cch)
+                buf[o] = (uint16_t)cp;
+            o++;
+        }
+    }
+    if (buf && cch)
+        buf[o < cch ? o : cch - 1] = 0;
+    return o + 1;
+}
+
+#if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "ascii_run reads UTF-16 units as little-endian words"
+#endif
+
+/* Names are nearly always ASCII: copies the run of ASCII units at the start of w (at
+ * most n, leaving room for the NUL in cap), four at a time; returns how many. */
+static size_t ascii_run(const uint16_t *w, size_t n, char *out, size_t cap)
+{
+    size_t i = 0;
+#define NOT_ASCII(v) (((v) & 0xFF80FF80FF80FF80ull) || \
+                      (((v) - 0x0001000100010001ull) & ~(v) & 0x8000800080008000ull))
+#define LOW_BYTES(v) (((v) & 0xFF) | (((v) >> 8) & 0xFF00) | (((v) >> 16) & 0xFF0000) | \
+                      (((v) >> 24) & 0xFF000000))
+    for (uint64_t a; i + 4 <= n && i + 4 < cap; i += 4) {
+        memcpy(&a, w + i, sizeof a);
+        if (NOT_ASCII(a))
+            break;
+        uint32_t bytes = (uint32_t)LOW_BYTES(a);
+        memcpy(out + i, &bytes, sizeof bytes);
+    }
+#undef NOT_ASCII
+#undef LOW_BYTES
+    return i;
+}
+
+size_t ilg__utf16_to_utf8(const uint16_t *w, size_t n, char *out, size_t cap, bool *complete)
+{
+    size_t i = ascii_run(w, n, out, cap), o = i;
+    bool all = true;
+    for (; i < n && w[i]; i++) {
+        uint32_t cp = w[i];
+        if (cp >= 0xD800 && cp < 0xDC00 && i + 1 < n && w[i + 1] >= 0xDC00 && w[i + 1] < 0xE000) {
+            cp = 0x10000 + ((cp - 0xD800) << 10) + (w[i + 1] - 0xDC00u);
+            i++;
+        }
+        uint8_t tmp[4];
+        size_t k;
+        if (cp < 0x80) {
+            tmp[0] = (uint8_t)cp;
+            k = 1;
+        } else if (cp < 0x800) {
+            tmp[0] = (uint8_t)(0xC0 | cp >> 6);
+            tmp[1] = (uint8_t)(0x80 | (cp & 0x3F));
+            k = 2;
+        } else if (cp < 0x10000) {
+            tmp[0] = (uint8_t)(0xE0 | cp >> 12);
+            tmp[1] = (uint8_t)(0x80 | ((cp >> 6) & 0x3F));
+            tmp[2] = (uint8_t)(0x80 | (cp & 0x3F));
+            k = 3;
+        } else {
+            tmp[0] = (uint8_t)(0xF0 | cp >> 18);
+            tmp[1] = (uint8_t)(0x80 | ((cp >> 12) & 0x3F));
+            tmp[2] = (uint8_t)(0x80 | ((cp >> 6) & 0x3F));
+            tmp[3] = (uint8_t)(0x80 | (cp & 0x3F));
+            k = 4;
+        }
+        if (o + k >= cap) {
+            all = false;
+            break;
+        }
+        memcpy(out + o, tmp, k);
+        o += k;
+    }
+    if (cap)
+        out[o] = 0;
+    if (complete)
+        *complete = all && cap > 0;
+    return o;
+}
