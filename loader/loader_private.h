@@ -12,6 +12,9 @@
 #include "ilgraft/loader.h"
 #include "ilgraft/metadata.h"
 
+/* PE data directory indexes (PE/COFF "Optional Header Data Directories"). */
+#define ILG__DIR_CLI 14          /* the CLI header (COM descriptor) */
+
 struct ilg_arena;
 
 struct ilg_image {
@@ -39,7 +42,7 @@ struct ilg_image {
     char *names;                /* storage for region names */
 
     uint32_t dir_count;         /* PE data directories */
-    uint32_t dirs[16][2];
+    uint32_t dirs[16][2];       /* [ILG__DIR_*] {RVA, size} */
 
     /* ELF extras (empty for PE) */
     ilg_elf_section *elf_sections;
