@@ -33,6 +33,74 @@ static uint32_t index_at(const ilg_body *b, uint64_t off)
 
 static const uint64_t operand_mask[9] = { 0, 0xFF, 0xFFFF, 0, 0xFFFFFFFFu, 0, 0, 0, ~(uint64_t)0 };
 
+/* A branch's target or a switch's table, at *pos past the opcode and its first operand
+ * (raw); stored as code offsets until bind_targets. */
+static ilg_status decode_jump(ilg_body *b, const uint8_t *c, uint32_t n, ilg_instr *in, uint8_t fl,
+                              uint64_t raw, uint32_t start, uint32_t *pos)
+{
+    ilg_status st;
+    const uint16_t op = in->op;
+    if (fl & ILG__F_TARGET) {
+        int64_t t = (int64_t)*pos + ((fl & ILG__F_SHORT) ? (int8_t)raw : (int32_t)(uint32_t)raw);
+        if (t < 0 || t >= n)
+            return ilg__fail(ILG_E_IL_BAD_TARGET, ILG_WHERE_IL, start,
+                             "%s at IL_%04x targets offset %lld outside the code (size %u)",
+                             ilg__opcodes[op].name, start, (long long)t, n);
+        in->arg.i = 0;
+        in->arg.target = (uint32_t)t; /* an offset until bound below */
+    } else {
+        const uint32_t cnt = (uint32_t)raw;
+        if ((uint64_t)cnt * 4 > n - *pos)
+            return ilg__fail(ILG_E_IL_OPERAND_TRUNCATED, ILG_WHERE_IL, start,
+                             "switch at IL_%04x has %u cases, needing %llu bytes; %u left",
+                             start, cnt, (ull)cnt * 4, n - *pos);
+        if ((st = ilg__grow((void **)&b->targets, &b->targets_cap,
+                            (uint64_t)b->target_count + cnt, sizeof(uint32_t))))
+            return st;
+        const uint32_t end = *pos + cnt * 4;
+        in->arg.sw.first = b->target_count;
+        in->arg.sw.count = cnt;
+        for (uint32_t k = 0; k < cnt; k++) {
+            int64_t t = (int64_t)end + (int32_t)ilg__rd32(c + *pos + 4 * k);
+            if (t < 0 || t >= n)
+                return ilg__fail(ILG_E_IL_BAD_TARGET, ILG_WHERE_IL, start,
+                                 "switch at IL_%04x case %u targets offset %lld outside the code (size %u)",
+                                 start, k, (long long)t, n);
+            b->targets[b->target_count++] = (uint32_t)t;
+        }
+        *pos = end;
+    }
+    return ILG_OK;
+}
+
+/* Offsets to instruction indices for every branch and switch (branches[]: their indices;
+ * at[]: the instruction starting at each code offset, UINT32_MAX inside one). */
+static ilg_status bind_targets(ilg_body *b, const uint32_t *branches, uint32_t nbranch, const uint32_t *at)
+{
+    for (uint32_t k = 0; k < nbranch; k++) {
+        ilg_instr *in = &b->instrs[branches[k]];
+        if (ilg__op_flags[in->op] & ILG__F_TARGET) {
+            uint32_t t = at[in->arg.target]; /* < n: checked when decoded */
+            if (t == UINT32_MAX)
+                return ilg__fail(ILG_E_IL_BAD_TARGET, ILG_WHERE_IL, in->offset,
+                                 "%s at IL_%04x targets offset 0x%x inside an instruction",
+                                 ilg__opcodes[in->op].name, in->offset, in->arg.target);
+            in->arg.target = t;
+        } else {
+            for (uint32_t j = 0; j < in->arg.sw.count; j++) {
+                uint32_t *tp = &b->targets[in->arg.sw.first + j];
+                uint32_t t = at[*tp];
+                if (t == UINT32_MAX)
+                    return ilg__fail(ILG_E_IL_BAD_TARGET, ILG_WHERE_IL, in->offset,
+                                     "switch at IL_%04x case %u targets offset 0x%x inside an instruction",
+                                     in->offset, j, *tp);
+                *tp = t;
+            }
+        }
+    }
+    return ILG_OK;
+}
+
 static ilg_status decode_code(ilg_body *b, const uint8_t *c, uint32_t n)
 {
     ilg_status st;
@@ -100,60 +168,11 @@ static ilg_status decode_code(ilg_body *b, const uint8_t *c, uint32_t n)
             continue;
         b->count = count;
         branches[nbranch++] = count - 1;
-        if (fl & ILG__F_TARGET) {
-            int64_t t = (int64_t)pos + ((fl & ILG__F_SHORT) ? (int8_t)raw : (int32_t)(uint32_t)raw);
-            if (t < 0 || t >= n)
-                return ilg__fail(ILG_E_IL_BAD_TARGET, ILG_WHERE_IL, start,
-                                 "%s at IL_%04x targets offset %lld outside the code (size %u)",
-                                 ilg__opcodes[op].name, start, (long long)t, n);
-            in->arg.i = 0;
-            in->arg.target = (uint32_t)t; /* an offset until bound below */
-        } else {
-            const uint32_t cnt = (uint32_t)raw;
-            if ((uint64_t)cnt * 4 > n - pos)
-                return ilg__fail(ILG_E_IL_OPERAND_TRUNCATED, ILG_WHERE_IL, start,
-                                 "switch at IL_%04x has %u cases, needing %llu bytes; %u left",
-                                 start, cnt, (ull)cnt * 4, n - pos);
-            if ((st = ilg__grow((void **)&b->targets, &b->targets_cap,
-                                (uint64_t)b->target_count + cnt, sizeof(uint32_t))))
-                return st;
-            const uint32_t end = pos + cnt * 4;
-            in->arg.sw.first = b->target_count;
-            in->arg.sw.count = cnt;
-            for (uint32_t k = 0; k < cnt; k++) {
-                int64_t t = (int64_t)end + (int32_t)ilg__rd32(c + pos + 4 * k);
-                if (t < 0 || t >= n)
-                    return ilg__fail(ILG_E_IL_BAD_TARGET, ILG_WHERE_IL, start,
-                                     "switch at IL_%04x case %u targets offset %lld outside the code (size %u)",
-                                     start, k, (long long)t, n);
-                b->targets[b->target_count++] = (uint32_t)t;
-            }
-            pos = end;
-        }
+        if ((st = decode_jump(b, c, n, in, fl, raw, start, &pos)))
+            return st;
     }
     b->count = count;
-    for (uint32_t k = 0; k < nbranch; k++) {
-        ilg_instr *in = &b->instrs[branches[k]];
-        if (ilg__op_flags[in->op] & ILG__F_TARGET) {
-            uint32_t t = at[in->arg.target]; /* < n: checked when decoded */
-            if (t == UINT32_MAX)
-                return ilg__fail(ILG_E_IL_BAD_TARGET, ILG_WHERE_IL, in->offset,
-                                 "%s at IL_%04x targets offset 0x%x inside an instruction",
-                                 ilg__opcodes[in->op].name, in->offset, in->arg.target);
-            in->arg.target = t;
-        } else {
-            for (uint32_t j = 0; j < in->arg.sw.count; j++) {
-                uint32_t *tp = &b->targets[in->arg.sw.first + j];
-                uint32_t t = at[*tp];
-                if (t == UINT32_MAX)
-                    return ilg__fail(ILG_E_IL_BAD_TARGET, ILG_WHERE_IL, in->offset,
-                                     "switch at IL_%04x case %u targets offset 0x%x inside an instruction",
-                                     in->offset, j, *tp);
-                *tp = t;
-            }
-        }
-    }
-    return ILG_OK;
+    return bind_targets(b, branches, nbranch, at);
 }
 
 static const char *const kind_names[] = { "catch", "filter", "finally", "?", "fault" };

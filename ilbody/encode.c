@@ -251,6 +251,66 @@ static uint8_t *put_instr(const ilg_body *b, const ilg_instr *in, uint8_t *p)
     return p;
 }
 
+/* The header's maxstack into *max_stack (b's on entry): preserve mode computes it only
+ * with a resolver, and then only raises it; optimize whenever the data flow can be
+ * complete (calls: the body calls something, so the flow needs a resolver). */
+static ilg_status encode_max_stack(ilg_body *b, ilg_encode_mode mode, const ilg_stack_resolver *r,
+                                   bool calls, uint32_t *max_stack)
+{
+    const bool preserve = mode == ILG_ENCODE_PRESERVE;
+    ilg_status st;
+    /* preserve: only with a resolver (then raise, never lower); optimize: whenever the
+     * data flow can be complete */
+    if (mode != ILG_ENCODE_OPTIMIZE_KEEP_MAXSTACK && (r || (!preserve && !calls))) {
+        int32_t *depth = (int32_t *)ilg__scratch(b, ((uint64_t)b->count + 1) * 2);
+        uint32_t m;
+        if (!depth)
+            return ILG_E_NOMEM;
+        st = ilg__flow_max_stack(b, r, depth, &m);
+        if (st == ILG_OK) {
+            if (!preserve || m > *max_stack)
+                *max_stack = m;
+        } else if (!preserve) {
+            return ilg__fail_context("cannot compute maxstack");
+        }
+        if (*max_stack > 0xFFFF)
+            return ilg__fail(ILG_E_LIMIT, ILG_WHERE_NONE, 0, "maxstack %u exceeds 65535", *max_stack);
+    }
+    return ILG_OK;
+}
+
+/* The padding after the code and every EH section, from code_end (the code's end
+ * offset in the body); returns the end of what was written. */
+static uint8_t *put_sections(const ilg_body *b, uint8_t *p, uint64_t code_end, bool preserve)
+{
+    uint64_t at = code_end;
+    const uint8_t *pad = preserve ? b->padding : (const uint8_t[3]){ 0, 0, 0 };
+    for (uint32_t k = 0; at & 3; k++, at++)
+        *p++ = pad[k];
+    uint32_t c = 0;
+    for (uint32_t s = 0; s < b->section_count; s++) {
+        const ilg_eh_section *sec = &b->sections[s];
+        while (at & 3) {
+            *p++ = 0;
+            at++;
+        }
+        const bool fat = (sec->kind & SECT_FAT) != 0;
+        p = ilg__cil_put_section(p, sec->kind, sec->data_size, sec->reserved);
+        for (uint32_t k = 0; k < sec->clauses; k++, c++) {
+            const ilg_eh_clause *e = &b->eh[c];
+            const uint32_t ts = off_of(b, e->try_start), hs = off_of(b, e->handler_start);
+            const ilg_cil_clause cl = {
+                .flags = e->kind, .try_offset = ts, .try_length = off_of(b, e->try_end) - ts,
+                .handler_offset = hs, .handler_length = off_of(b, e->handler_end) - hs,
+                .extra = e->kind == ILG_EH_FILTER ? off_of(b, e->filter_start) : e->class_token,
+            };
+            p = ilg__cil_put_clause(p, fat, &cl);
+        }
+        at += sec->data_size;
+    }
+    return p;
+}
+
 ilg_status ilg_body_encode(ilg_body *b, ilg_encode_mode mode, const ilg_stack_resolver *r,
                            ilg_buffer *out)
 {
@@ -268,28 +328,13 @@ ilg_status ilg_body_encode(ilg_body *b, ilg_encode_mode mode, const ilg_stack_re
         (st = plan_sections(b, preserve)))
         return st;
 
-    /* maxstack */
     uint32_t max_stack = b->max_stack;
-    /* preserve: only with a resolver (then raise, never lower); optimize: whenever the
-     * data flow can be complete */
-    if (mode != ILG_ENCODE_OPTIMIZE_KEEP_MAXSTACK && (r || (!preserve && !sc.calls))) {
-        int32_t *depth = (int32_t *)ilg__scratch(b, ((uint64_t)b->count + 1) * 2);
-        uint32_t m;
-        if (!depth)
-            return ILG_E_NOMEM;
-        st = ilg__flow_max_stack(b, r, depth, &m);
-        if (st == ILG_OK) {
-            if (!preserve || m > max_stack)
-                max_stack = m;
-        } else if (!preserve) {
-            return ilg__fail_context("cannot compute maxstack");
-        }
-        if (max_stack > 0xFFFF)
-            return ilg__fail(ILG_E_LIMIT, ILG_WHERE_NONE, 0, "maxstack %u exceeds 65535", max_stack);
-    }
+    if ((st = encode_max_stack(b, mode, r, sc.calls, &max_stack)))
+        return st;
 
     /* header */
-    const bool tiny_ok = b->code_size < 64 && max_stack <= 8 && b->local_sig == 0 &&
+    const bool tiny_ok = b->code_size <= ILG_CIL_TINY_MAX_CODE && max_stack <= ILG_CIL_TINY_MAX_STACK &&
+                         b->local_sig == 0 &&
                          b->eh_count == 0 && b->section_count == 0 &&
                          !(b->init_locals && sc.localloc);
     const bool tiny = tiny_ok && (preserve ? b->header == ILG_HEADER_TINY : true);
@@ -327,37 +372,12 @@ ilg_status ilg_body_encode(ilg_body *b, ilg_encode_mode mode, const ilg_stack_re
              : ilg__cil_put_fat(p, fat_flags, (uint16_t)max_stack, b->code_size, b->local_sig);
     for (uint32_t i = 0; i < b->count; i++)
         p = put_instr(b, &b->instrs[i], p);
-    if (!tiny && b->section_count) {
-        uint64_t at = code_end;
-        const uint8_t *pad = preserve ? b->padding : (const uint8_t[3]){ 0, 0, 0 };
-        for (uint32_t k = 0; at & 3; k++, at++)
-            *p++ = pad[k];
-        uint32_t c = 0;
-        for (uint32_t s = 0; s < b->section_count; s++) {
-            const ilg_eh_section *sec = &b->sections[s];
-            while (at & 3) {
-                *p++ = 0;
-                at++;
-            }
-            const bool fat = (sec->kind & SECT_FAT) != 0;
-            p = ilg__cil_put_section(p, sec->kind, sec->data_size, sec->reserved);
-            for (uint32_t k = 0; k < sec->clauses; k++, c++) {
-                const ilg_eh_clause *e = &b->eh[c];
-                const uint32_t ts = off_of(b, e->try_start), hs = off_of(b, e->handler_start);
-                const ilg_cil_clause cl = {
-                    .flags = e->kind, .try_offset = ts, .try_length = off_of(b, e->try_end) - ts,
-                    .handler_offset = hs, .handler_length = off_of(b, e->handler_end) - hs,
-                    .extra = e->kind == ILG_EH_FILTER ? off_of(b, e->filter_start) : e->class_token,
-                };
-                p = ilg__cil_put_clause(p, fat, &cl);
-            }
-            at += sec->data_size;
-        }
-    }
+    if (!tiny && b->section_count)
+        p = put_sections(b, p, code_end, preserve);
     out->len = (size_t)(p - out->data);
     b->header = tiny ? ILG_HEADER_TINY : ILG_HEADER_FAT;
     b->fat_flags = tiny ? 0 : fat_flags;
-    b->max_stack = (uint16_t)(tiny ? 8 : max_stack);
+    b->max_stack = (uint16_t)(tiny ? ILG_CIL_TINY_MAX_STACK : max_stack);
     b->size = (uint32_t)out->len;
     if (!preserve)
         memset(b->padding, 0, sizeof b->padding);
