@@ -1,5 +1,9 @@
 /* utf.c: UTF-8 <-> UTF-16, the one converter (the profiling API's names are UTF-16,
  * metadata's and ilgraft's are UTF-8). */
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #include "ilg_private.h"
 
 /* One UTF-8 sequence at s, at most n bytes; its length, 0 when invalid or cut short. */
@@ -18,10 +22,71 @@ static size_t utf8_next(const unsigned char *s, size_t n, uint32_t *cp)
     return k;
 }
 
+/* True when the n bytes at s are all ASCII: eight at a time, the last eight (or four)
+ * overlapping the ones before rather than a byte at a time. */
+static bool all_ascii(const char *s, size_t n)
+{
+    uint64_t any = 0, w;
+    uint32_t h, t;
+    if (n >= 8) {
+        for (size_t i = 0; i + 8 <= n; i += 8) {
+            memcpy(&w, s + i, sizeof w);
+            any |= w;
+        }
+        memcpy(&w, s + n - 8, sizeof w);
+        any |= w;
+    } else if (n >= 4) {
+        memcpy(&h, s, sizeof h);
+        memcpy(&t, s + n - 4, sizeof t);
+        any = h | t;
+    } else {
+        for (size_t i = 0; i < n; i++)
+            any |= (unsigned char)s[i];
+    }
+    return !(any & 0x8080808080808080ull);
+}
+
+/* n ASCII bytes to as many UTF-16 units. With SSE2 sixteen (or eight) at a time, the
+ * last block overlapping the one before, which writes the same units again. */
+static void widen_ascii(const char *s, size_t n, uint16_t *out)
+{
+#ifdef __SSE2__
+    const __m128i zero = _mm_setzero_si128();
+    if (n >= 16) {
+        for (size_t i = 0;; i += 16) {
+            if (i + 16 > n)
+                i = n - 16;
+            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+            _mm_storeu_si128((__m128i *)(void *)(out + i), _mm_unpacklo_epi8(v, zero));
+            _mm_storeu_si128((__m128i *)(void *)(out + i + 8), _mm_unpackhi_epi8(v, zero));
+            if (i + 16 == n)
+                return;
+        }
+    }
+    if (n >= 8) {
+        __m128i head = _mm_loadl_epi64((const __m128i *)(const void *)s);
+        __m128i tail = _mm_loadl_epi64((const __m128i *)(const void *)(s + n - 8));
+        _mm_storeu_si128((__m128i *)(void *)out, _mm_unpacklo_epi8(head, zero));
+        _mm_storeu_si128((__m128i *)(void *)(out + n - 8), _mm_unpacklo_epi8(tail, zero));
+        return;
+    }
+#endif
+    for (size_t i = 0; i < n; i++)
+        out[i] = (unsigned char)s[i];
+}
+
 size_t ilg__utf8_to_utf16(const char *text, size_t n, uint16_t *buf, size_t cch)
 {
     const unsigned char *s = (const unsigned char *)text;
     size_t i = 0, o = 0;
+    /* An ASCII name that fits, as nearly every name is: in blocks (a profiler that logs
+     * each method it rewrites asks for every method's name). */
+    const size_t len = strnlen(text, n);
+    if (buf && len < cch && all_ascii(text, len)) {
+        widen_ascii(text, len, buf);
+        buf[len] = 0;
+        return len + 1;
+    }
     while (i < n && s[i]) {
         uint32_t cp = s[i];
         size_t k = 1;

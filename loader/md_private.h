@@ -47,6 +47,11 @@ struct ilg_metadata {
      * a lookup succeeds, then written once with the value any thread would compute.
      * Holds an _Atomic uint64_t array; freed with the metadata. */
     _Atomic uintptr_t shapes;
+    /* Type names (signature.c's type_text), made on first use and shared by every
+     * thread the same way: one pointer per TypeDef then TypeRef row, 0 until a thread
+     * installs the text with compare-and-swap, never changed after. Holds an
+     * _Atomic uintptr_t array; the array and the texts are freed with the metadata. */
+    _Atomic uintptr_t type_texts;
     /* typeres.c's facts of every TypeDef, made on first use and published once (a
      * uint32_t array); freed with the metadata. */
     _Atomic uintptr_t type_facts;
@@ -98,8 +103,53 @@ typedef struct ilg_sb {
     size_t len;
 } ilg_sb;
 
+/* n bytes of s (no NUL among them). Names are made of a dozen short pieces each
+ * (keywords, type names, ", "): the ones of up to 32 bytes that fit are copied inline,
+ * as overlapping words, the rest by ilg__sb_putn_slow. */
+void ilg__sb_putn_slow(ilg_sb *sb, const char *s, size_t n);
+static inline void ilg__sb_putn(ilg_sb *sb, const char *s, size_t n)
+{
+    char *o = sb->buf + sb->len;
+    if (n > 32 || sb->len + n >= sb->size) {
+        ilg__sb_putn_slow(sb, s, n);
+        return;
+    }
+    if (n > 16) {
+        uint64_t w[4];
+        memcpy(&w[0], s, 16);
+        memcpy(&w[2], s + n - 16, 16);
+        memcpy(o, &w[0], 16);
+        memcpy(o + n - 16, &w[2], 16);
+    } else if (n >= 8) {
+        uint64_t head, tail;
+        memcpy(&head, s, 8);
+        memcpy(&tail, s + n - 8, 8);
+        memcpy(o, &head, 8);
+        memcpy(o + n - 8, &tail, 8);
+    } else if (n >= 4) {
+        uint32_t head, tail;
+        memcpy(&head, s, 4);
+        memcpy(&tail, s + n - 4, 4);
+        memcpy(o, &head, 4);
+        memcpy(o + n - 4, &tail, 4);
+    } else {
+        for (size_t i = 0; i < n; i++)
+            o[i] = s[i];
+    }
+    o[n] = 0;
+    sb->len += n;
+}
+
+static inline void ilg__sb_putc(ilg_sb *sb, char c)
+{
+    if (sb->len + 1 < sb->size) {
+        sb->buf[sb->len] = c;
+        sb->buf[sb->len + 1] = 0;
+    }
+    sb->len++;
+}
+
 void ilg__sb_puts(ilg_sb *sb, const char *s);
-void ilg__sb_putc(ilg_sb *sb, char c);
 void ilg__sb_putu(ilg_sb *sb, uint32_t v); /* decimal */
 void ilg__sb_printf(ilg_sb *sb, const char *fmt, ...) ILG_PRINTF(2, 3);
 
@@ -117,5 +167,7 @@ void ilg__universe_member_facts(struct ilg_md_universe *u, const ilg_metadata *m
                                 struct ilg_member_facts *out);
 
 ilg_status ilg__md_format_type_token(const ilg_metadata *md, uint32_t token, ilg_sb *sb, int depth);
+/* Frees the type names kept for naming (the metadata is going). */
+void ilg__md_free_names(ilg_metadata *md);
 
 #endif

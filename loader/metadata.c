@@ -564,6 +564,7 @@ void ilg__md_free(struct ilg_metadata *md)
     free(md->field_owner);
     free(md->enclosing);
     free((void *)atomic_load(&md->shapes));
+    ilg__md_free_names(md);
     free((void *)atomic_load(&md->type_facts));
     free(md);
 }

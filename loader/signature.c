@@ -13,11 +13,11 @@
  * caps the work. Real names stay far below this. */
 #define MAX_SIG_TEXT 65536
 
-void ilg__sb_puts(ilg_sb *sb, const char *s)
+void ilg__sb_putn_slow(ilg_sb *sb, const char *s, size_t n)
 {
-    size_t n = strlen(s);
-    if (sb->len + n < sb->size) { /* the usual case: it fits */
-        memcpy(sb->buf + sb->len, s, n + 1);
+    if (sb->len + n < sb->size) {
+        memcpy(sb->buf + sb->len, s, n);
+        sb->buf[sb->len + n] = 0;
         sb->len += n;
         return;
     }
@@ -30,14 +30,20 @@ void ilg__sb_puts(ilg_sb *sb, const char *s)
     sb->len += n;
 }
 
-void ilg__sb_putc(ilg_sb *sb, char c)
+void ilg__sb_puts(ilg_sb *sb, const char *s)
 {
-    if (sb->len + 1 < sb->size) {
-        sb->buf[sb->len] = c;
-        sb->buf[sb->len + 1] = 0;
-    }
-    sb->len++;
+    ilg__sb_putn(sb, s, strlen(s));
 }
+
+/* The length of what sb's buffer holds (its text, cut to the buffer). */
+static size_t sb_text_len(const ilg_sb *sb)
+{
+    return sb->len < sb->size ? sb->len : sb->size ? sb->size - 1 : 0;
+}
+
+/* A string literal, its length known at compile time. */
+#define SB_LIT(sb, lit) ilg__sb_putn((sb), (lit), sizeof(lit) - 1)
+
 
 void ilg__sb_putu(ilg_sb *sb, uint32_t v)
 {
@@ -47,7 +53,7 @@ void ilg__sb_putu(ilg_sb *sb, uint32_t v)
     do
         d[--n] = (char)('0' + v % 10);
     while ((v /= 10) != 0);
-    ilg__sb_puts(sb, d + n);
+    ilg__sb_putn(sb, d + n, sizeof d - 1 - n);
 }
 
 void ilg__sb_printf(ilg_sb *sb, const char *fmt, ...)
@@ -120,9 +126,38 @@ static ilg_status sig_typedef_or_ref(sig *s, uint32_t *token)
 }
 
 static ilg_status format_type(const ilg_metadata *md, sig *s, ilg_sb *sb, int depth);
+static ilg_status format_type_row(const ilg_metadata *md, ilg_table table, uint32_t rid,
+                                  ilg_sb *sb, int depth);
+
+/* Element types named by a keyword, with the keyword's length. */
+typedef struct prim_name {
+    uint8_t len;
+    char text[11];
+} prim_name;
+#define PRIM(s) { sizeof(s) - 1, s }
+static const prim_name prims[] = {
+    [0x01] = PRIM("void"),    [0x02] = PRIM("bool"),    [0x03] = PRIM("char"),
+    [0x04] = PRIM("int8"),    [0x05] = PRIM("uint8"),   [0x06] = PRIM("int16"),
+    [0x07] = PRIM("uint16"),  [0x08] = PRIM("int32"),   [0x09] = PRIM("uint32"),
+    [0x0A] = PRIM("int64"),   [0x0B] = PRIM("uint64"),  [0x0C] = PRIM("float32"),
+    [0x0D] = PRIM("float64"), [0x0E] = PRIM("string"),  [0x16] = PRIM("typedref"),
+    [0x18] = PRIM("native int"), [0x19] = PRIM("native uint"), [0x1C] = PRIM("object"),
+};
+#undef PRIM
 
 static ilg_status format_mods_then_type(const ilg_metadata *md, sig *s, ilg_sb *sb, int depth)
 {
+    if (s->p < s->end && *s->p != 0x1F && *s->p != 0x20) { /* the usual case: no modifier */
+        const uint8_t et = *s->p;
+        /* A keyword type, as format_type would write it once its checks pass. */
+        if (et < ILG_ARRAY_LEN(prims) && prims[et].len && depth + 1 <= MAX_SIG_DEPTH &&
+            sb->len <= MAX_SIG_TEXT) {
+            s->p++;
+            ilg__sb_putn(sb, prims[et].text, prims[et].len);
+            return ILG_OK;
+        }
+        return format_type(md, s, sb, depth + 1);
+    }
     /* Modifiers precede the type in the blob but follow it in ilasm text. */
     const uint8_t *mods = s->p;
     while (s->p < s->end && (*s->p == 0x1F || *s->p == 0x20)) {
@@ -142,7 +177,10 @@ static ilg_status format_mods_then_type(const ilg_metadata *md, sig *s, ilg_sb *
         uint8_t kind = *s->p++;
         uint32_t tok;
         sig_typedef_or_ref(s, &tok);
-        ilg__sb_puts(sb, kind == 0x1F ? " modreq(" : " modopt(");
+        if (kind == 0x1F)
+            SB_LIT(sb, " modreq(");
+        else
+            SB_LIT(sb, " modopt(");
         if ((st = ilg__md_format_type_token(md, tok, sb, depth + 1)) != ILG_OK)
             return st;
         ilg__sb_putc(sb, ')');
@@ -151,19 +189,22 @@ static ilg_status format_mods_then_type(const ilg_metadata *md, sig *s, ilg_sb *
     return ILG_OK;
 }
 
+/* The name between a method's return type and its parameters: "owner::name", or
+ * name alone when owner is NULL. */
+typedef struct sig_name {
+    const char *owner;
+    size_t owner_len;
+    const char *name;
+    size_t name_len;
+} sig_name;
+
 static ilg_status format_method_sig_tail(const ilg_metadata *md, sig *s, ilg_sb *sb,
-                                         const char *name, int depth, uint8_t conv,
+                                         const sig_name *name, int depth, uint8_t conv,
                                          uint32_t method_rid, const char *generics);
+
 
 static ilg_status format_type(const ilg_metadata *md, sig *s, ilg_sb *sb, int depth)
 {
-    static const char *const prim[] = {
-        [0x01] = "void", [0x02] = "bool", [0x03] = "char", [0x04] = "int8",
-        [0x05] = "uint8", [0x06] = "int16", [0x07] = "uint16", [0x08] = "int32",
-        [0x09] = "uint32", [0x0A] = "int64", [0x0B] = "uint64", [0x0C] = "float32",
-        [0x0D] = "float64", [0x0E] = "string", [0x16] = "typedref", [0x18] = "native int",
-        [0x19] = "native uint", [0x1C] = "object",
-    };
     uint8_t et = 0;
     uint32_t u, tok;
     ilg_status st;
@@ -174,8 +215,8 @@ static ilg_status format_type(const ilg_metadata *md, sig *s, ilg_sb *sb, int de
         return sig_fail(s, "its text expands past 65536 characters");
     if ((st = sig_u8(s, &et)) != ILG_OK)
         return st;
-    if (et < ILG_ARRAY_LEN(prim) && prim[et]) {
-        ilg__sb_puts(sb, prim[et]);
+    if (et < ILG_ARRAY_LEN(prims) && prims[et].len) {
+        ilg__sb_putn(sb, prims[et].text, prims[et].len);
         return ILG_OK;
     }
     switch (et) {
@@ -189,14 +230,20 @@ static ilg_status format_type(const ilg_metadata *md, sig *s, ilg_sb *sb, int de
     case 0x12: /* CLASS */
         if ((st = sig_typedef_or_ref(s, &tok)) != ILG_OK)
             return st;
-        ilg__sb_puts(sb, et == 0x11 ? "valuetype " : "class ");
+        if (et == 0x11)
+            SB_LIT(sb, "valuetype ");
+        else
+            SB_LIT(sb, "class ");
+        if ((tok >> 24) != ILG_TBL_TypeSpec && (tok & 0xFFFFFF) &&
+            (tok & 0xFFFFFF) <= md->tables[tok >> 24].rows) /* a TypeDef or TypeRef row */
+            return format_type_row(md, (ilg_table)(tok >> 24), tok & 0xFFFFFF, sb, depth + 1);
         return ilg__md_format_type_token(md, tok, sb, depth + 1);
     case 0x13: /* VAR */
     case 0x1E: /* MVAR */
         if ((st = sig_uint(s, &u)) != ILG_OK)
             return st;
         /* !N or !!N without printf (its vsnprintf was a tenth of naming mscorlib). */
-        ilg__sb_puts(sb, et == 0x13 ? "!" : "!!");
+        ilg__sb_putn(sb, "!!", et == 0x13 ? 1 : 2);
         ilg__sb_putu(sb, u);
         return ILG_OK;
     case 0x14: { /* ARRAY */
@@ -243,13 +290,16 @@ static ilg_status format_type(const ilg_metadata *md, sig *s, ilg_sb *sb, int de
             return st;
         if (n == 0 || n > (uint32_t)(s->end - s->p))
             return sig_fail(s, "generic argument count out of range");
-        ilg__sb_puts(sb, kind == 0x11 ? "valuetype " : "class ");
+        if (kind == 0x11)
+            SB_LIT(sb, "valuetype ");
+        else
+            SB_LIT(sb, "class ");
         if ((st = ilg__md_format_type_token(md, tok, sb, depth + 1)) != ILG_OK)
             return st;
         ilg__sb_putc(sb, '<');
         for (uint32_t i = 0; i < n; i++) {
             if (i)
-                ilg__sb_puts(sb, ", ");
+                SB_LIT(sb, ", ");
             if ((st = format_mods_then_type(md, s, sb, depth)) != ILG_OK)
                 return st;
         }
@@ -260,13 +310,14 @@ static ilg_status format_type(const ilg_metadata *md, sig *s, ilg_sb *sb, int de
         uint8_t conv = 0;
         if ((st = sig_u8(s, &conv)) != ILG_OK)
             return st;
-        ilg__sb_puts(sb, "method ");
-        return format_method_sig_tail(md, s, sb, "*", depth + 1, conv, 0, NULL);
+        SB_LIT(sb, "method ");
+        return format_method_sig_tail(md, s, sb, &(sig_name){ NULL, 0, "*", 1 }, depth + 1,
+                                      conv, 0, NULL);
     }
     case 0x1D: /* SZARRAY */
         if ((st = format_mods_then_type(md, s, sb, depth)) != ILG_OK)
             return st;
-        ilg__sb_puts(sb, "[]");
+        SB_LIT(sb, "[]");
         return ILG_OK;
     case 0x1F:
     case 0x20:
@@ -275,10 +326,10 @@ static ilg_status format_type(const ilg_metadata *md, sig *s, ilg_sb *sb, int de
     case 0x45: /* PINNED */
         if ((st = format_type(md, s, sb, depth + 1)) != ILG_OK)
             return st;
-        ilg__sb_puts(sb, " pinned");
+        SB_LIT(sb, " pinned");
         return ILG_OK;
     case 0x41: /* SENTINEL */
-        ilg__sb_puts(sb, "...");
+        SB_LIT(sb, "...");
         return ILG_OK;
     default: {
         char what[48];
@@ -316,7 +367,7 @@ static const char *generic_param_name(const ilg_metadata *md, uint32_t rid, uint
  * they are ilasm's arity form <[N]>. generics (NULL if none) replaces them: a
  * MethodSpec's instantiation "<int32, string>". */
 static ilg_status format_method_sig_tail(const ilg_metadata *md, sig *s, ilg_sb *sb,
-                                         const char *name, int depth, uint8_t conv,
+                                         const sig_name *name, int depth, uint8_t conv,
                                          uint32_t method_rid, const char *generics)
 {
     uint32_t gcount = 0, count;
@@ -332,13 +383,17 @@ static ilg_status format_method_sig_tail(const ilg_metadata *md, sig *s, ilg_sb 
     if (count > (uint32_t)(s->end - s->p))
         return sig_fail(s, "parameter count exceeds the blob");
     if (conv & 0x20)
-        ilg__sb_puts(sb, "instance ");
+        SB_LIT(sb, "instance ");
     if ((conv & 0x0F) == 0x05)
-        ilg__sb_puts(sb, "vararg ");
+        SB_LIT(sb, "vararg ");
     if ((st = format_mods_then_type(md, s, sb, depth)) != ILG_OK)
         return st;
     ilg__sb_putc(sb, ' ');
-    ilg__sb_puts(sb, name);
+    if (name->owner) {
+        ilg__sb_putn(sb, name->owner, name->owner_len);
+        SB_LIT(sb, "::");
+    }
+    ilg__sb_putn(sb, name->name, name->name_len);
     if (gcount && generics) {
         ilg__sb_puts(sb, generics);
     } else if (gcount && !method_rid) {
@@ -350,7 +405,7 @@ static ilg_status format_method_sig_tail(const ilg_metadata *md, sig *s, ilg_sb 
                 return sig_fail(s, "its text expands past 65536 characters");
             const char *gp = method_rid ? generic_param_name(md, method_rid, i) : NULL;
             if (i)
-                ilg__sb_puts(sb, ", ");
+                SB_LIT(sb, ", ");
             if (gp)
                 ilg__sb_puts(sb, gp);
             else
@@ -361,10 +416,10 @@ static ilg_status format_method_sig_tail(const ilg_metadata *md, sig *s, ilg_sb 
     ilg__sb_putc(sb, '(');
     for (uint32_t i = 0; i < count; i++) {
         if (i)
-            ilg__sb_puts(sb, ", ");
+            SB_LIT(sb, ", ");
         if (s->p < s->end && *s->p == 0x41) { /* vararg sentinel: not a parameter */
             s->p++;
-            ilg__sb_puts(sb, "..., ");
+            SB_LIT(sb, "..., ");
         }
         if ((st = format_mods_then_type(md, s, sb, depth)) != ILG_OK)
             return st;
@@ -427,6 +482,126 @@ static ilg_status format_typeref(const ilg_metadata *md, uint32_t rid, ilg_sb *s
     return ILG_OK;
 }
 
+/* A memo's array (n zeroed items of size bytes) installed at *where, which a caller
+ * found empty: made here unless another thread's is there first (then this one's is
+ * freed); NULL when memory is short. The memos are the metadata's only changing state. */
+static void *memo_make(const _Atomic uintptr_t *where, size_t n, size_t size)
+{
+    _Atomic uintptr_t *w = (_Atomic uintptr_t *)where;
+    void *made = calloc(n ? n : 1, size);
+    if (!made)
+        return NULL;
+    uintptr_t expected = 0;
+    if (atomic_compare_exchange_strong_explicit(w, &expected, (uintptr_t)made,
+                                                memory_order_acq_rel, memory_order_acquire))
+        return made;
+    free(made);
+    return (void *)expected;
+}
+
+/* A TypeDef's or TypeRef's name as format_typedef or format_typeref make it from depth
+ * 0, kept because a type is named again for every signature that mentions it and every
+ * method it owns (mscorlib: 27,261 methods, 3,000 types). levels is how far that walk
+ * went down (enclosing types, TypeRef scopes): a caller at depth d takes the text only
+ * while d + levels stays within MAX_SIG_DEPTH, past that the walk itself reports the
+ * error it always did. */
+typedef struct type_text {
+    uint32_t levels;
+    uint32_t len;
+    char text[];
+} type_text;
+
+#define TYPE_TEXT_MAX 1024 /* longer names are made every time */
+
+static uint32_t type_levels(const ilg_metadata *md, ilg_table table, uint32_t rid)
+{
+    uint32_t n = 0;
+    if (table == ILG_TBL_TypeDef) {
+        for (uint32_t outer = md->enclosing[rid];
+             outer && outer <= md->tables[ILG_TBL_TypeDef].rows && n <= MAX_SIG_DEPTH;
+             outer = md->enclosing[outer])
+            n++;
+        return n;
+    }
+    for (uint32_t scope = ilg__md_coded_token(ILG_CODED_ResolutionScope,
+                                              ilg__md_raw(md, ILG_TBL_TypeRef, rid, 0));
+         (scope >> 24) == ILG_TBL_TypeRef && (scope & 0xFFFFFF) && n <= MAX_SIG_DEPTH;
+         scope = ilg__md_coded_token(ILG_CODED_ResolutionScope,
+                                     ilg__md_raw(md, ILG_TBL_TypeRef, scope & 0xFFFFFF, 0)))
+        n++;
+    return n;
+}
+
+/* Makes the text of a type row for type_text_of and installs it (compare-and-swap:
+ * the first thread's stays); NULL when it cannot be kept (no memory, a name that fails
+ * or is longer than TYPE_TEXT_MAX). */
+static __attribute__((noinline)) const type_text *
+type_text_make(const ilg_metadata *md, ilg_table table, uint32_t rid)
+{
+    const uint32_t defs = md->tables[ILG_TBL_TypeDef].rows;
+    _Atomic uintptr_t *slots =
+        (_Atomic uintptr_t *)atomic_load_explicit(&md->type_texts, memory_order_acquire);
+    if (!slots && !(slots = memo_make(&md->type_texts,
+                                      (size_t)defs + md->tables[ILG_TBL_TypeRef].rows,
+                                      sizeof *slots)))
+        return NULL;
+    _Atomic uintptr_t *slot = &slots[(table == ILG_TBL_TypeDef ? 0 : defs) + rid - 1];
+    char buf[TYPE_TEXT_MAX];
+    ilg_sb local = { buf, sizeof buf, 0 };
+    ilg_status st = table == ILG_TBL_TypeDef ? format_typedef(md, rid, &local, 0)
+                                             : format_typeref(md, rid, &local, 0);
+    if (st != ILG_OK || local.len >= sizeof buf)
+        return NULL;
+    type_text *made = malloc(sizeof *made + local.len + 1);
+    if (!made)
+        return NULL;
+    made->levels = type_levels(md, table, rid);
+    made->len = (uint32_t)local.len;
+    memcpy(made->text, buf, local.len + 1);
+    uintptr_t expected = 0;
+    if (atomic_compare_exchange_strong_explicit(slot, &expected, (uintptr_t)made,
+                                                memory_order_acq_rel, memory_order_acquire))
+        return made;
+    free(made);
+    return (const type_text *)expected;
+}
+
+/* The kept text of a type row, made on first use; NULL when it cannot be kept. */
+static inline const type_text *type_text_of(const ilg_metadata *md, ilg_table table,
+                                            uint32_t rid)
+{
+    const _Atomic uintptr_t *slots =
+        (const _Atomic uintptr_t *)atomic_load_explicit(&md->type_texts, memory_order_acquire);
+    const type_text *t = NULL;
+    if (slots)
+        t = (const type_text *)atomic_load_explicit(
+            &slots[(table == ILG_TBL_TypeDef ? 0 : md->tables[ILG_TBL_TypeDef].rows) + rid - 1],
+            memory_order_acquire);
+    return t ? t : type_text_make(md, table, rid);
+}
+
+/* TypeDef or TypeRef rid's name into sb, as format_typedef or format_typeref at depth. */
+static ilg_status format_type_row(const ilg_metadata *md, ilg_table table, uint32_t rid,
+                                  ilg_sb *sb, int depth)
+{
+    const type_text *t = type_text_of(md, table, rid);
+    if (t && depth + (int)t->levels <= MAX_SIG_DEPTH) {
+        ilg__sb_putn(sb, t->text, t->len);
+        return ILG_OK;
+    }
+    return table == ILG_TBL_TypeDef ? format_typedef(md, rid, sb, depth)
+                                    : format_typeref(md, rid, sb, depth);
+}
+
+void ilg__md_free_names(ilg_metadata *md)
+{
+    _Atomic uintptr_t *slots = (_Atomic uintptr_t *)atomic_load(&md->type_texts);
+    size_t n = (size_t)md->tables[ILG_TBL_TypeDef].rows + md->tables[ILG_TBL_TypeRef].rows;
+    for (size_t i = 0; slots && i < n; i++)
+        free((void *)atomic_load_explicit(&slots[i], memory_order_relaxed));
+    free(slots);
+}
+
 ilg_status ilg__md_format_type_token(const ilg_metadata *md, uint32_t token, ilg_sb *sb, int depth)
 {
     uint32_t table = token >> 24, rid = token & 0xFFFFFF;
@@ -435,9 +610,8 @@ ilg_status ilg__md_format_type_token(const ilg_metadata *md, uint32_t token, ilg
                          token);
     switch (table) {
     case ILG_TBL_TypeDef:
-        return format_typedef(md, rid, sb, depth);
     case ILG_TBL_TypeRef:
-        return format_typeref(md, rid, sb, depth);
+        return format_type_row(md, (ilg_table)table, rid, sb, depth);
     case ILG_TBL_TypeSpec: {
         sig s;
         uint32_t len;
@@ -493,23 +667,40 @@ ilg_status ilg_md_type_name(const ilg_metadata *md, uint32_t token, char *buf, s
 static ilg_status format_method_def(const ilg_metadata *md, uint32_t rid, const char *generics,
                                     ilg_sb *sb)
 {
-    ilg_method_info m;
-    ilg_status st = ilg_md_method(md, rid, &m);
+    /* The row's name, signature and owner only (ilg_md_method reads all six columns;
+     * it still answers for a row that does not exist). */
+    if (rid == 0 || rid > md->tables[ILG_TBL_MethodDef].rows) {
+        ilg_method_info bad;
+        return ilg_md_method(md, rid, &bad);
+    }
+    ilg_method_info m = {
+        .token = 0x06000000u | rid,
+        .name = ilg__md_str(md, ilg__md_raw(md, ILG_TBL_MethodDef, rid, 3)),
+        .owner = md->method_owner[rid] ? 0x02000000u | md->method_owner[rid] : 0,
+    };
+    ilg_status st = ilg_md_blob(md, ilg__md_raw(md, ILG_TBL_MethodDef, rid, 4), &m.sig, &m.sig_len);
     if (st != ILG_OK)
         return st;
+    /* "Owner::name" goes in as the owner's kept text and the name, unless it is cut at
+     * 1,023 characters (then made here, as it always was). */
     char prefix[1024];
-    ilg_sb name = { prefix, sizeof prefix, 0 };
-    prefix[0] = 0;
-    if (m.owner) {
-        if ((st = format_typedef(md, m.owner & 0xFFFFFF, &name, 0)) != ILG_OK)
-            return ilg__fail_context("method 0x%08x", m.token);
-        ilg__sb_puts(&name, "::");
+    const type_text *owner = m.owner ? type_text_of(md, ILG_TBL_TypeDef, m.owner & 0xFFFFFF) : NULL;
+    sig_name nm = { owner ? owner->text : NULL, owner ? owner->len : 0, m.name, strlen(m.name) };
+    if ((m.owner && !owner) || nm.owner_len + (owner ? 2 : 0) + nm.name_len >= sizeof prefix) {
+        ilg_sb name = { prefix, sizeof prefix, 0 };
+        prefix[0] = 0;
+        if (m.owner) {
+            if ((st = format_type_row(md, ILG_TBL_TypeDef, m.owner & 0xFFFFFF, &name, 0)) != ILG_OK)
+                return ilg__fail_context("method 0x%08x", m.token);
+            SB_LIT(&name, "::");
+        }
+        ilg__sb_puts(&name, m.name);
+        nm = (sig_name){ NULL, 0, prefix, sb_text_len(&name) };
     }
-    ilg__sb_puts(&name, m.name);
     sig s = { m.sig, m.sig + m.sig_len, m.sig };
     uint8_t conv = 0;
     if ((st = sig_u8(&s, &conv)) == ILG_OK)
-        st = format_method_sig_tail(md, &s, sb, prefix, 0, conv, rid, generics);
+        st = format_method_sig_tail(md, &s, sb, &nm, 0, conv, rid, generics);
     if (st != ILG_OK)
         return ilg__fail_context("method 0x%08x", m.token);
     return ILG_OK;
@@ -536,14 +727,15 @@ static ilg_status member_ref_owner(const ilg_metadata *md, uint32_t parent, ilg_
     }
     if (table == ILG_TBL_MethodDef && rid && rid <= md->tables[table].rows) {
         const uint32_t owner = md->method_owner[rid];
-        return owner ? format_typedef(md, owner, sb, 0) : ILG_OK;
+        return owner ? format_type_row(md, ILG_TBL_TypeDef, owner, sb, 0) : ILG_OK;
     }
     return ilg__md_format_type_token(md, parent, sb, 0);
 }
 
 /* "type Owner::name" or "ret Owner::name(params)" from a field or method signature. */
 static ilg_status format_member(const ilg_metadata *md, uint32_t token, const char *prefix,
-                                uint32_t blob, const char *generics, ilg_sb *sb)
+                                size_t prefix_len, uint32_t blob, const char *generics,
+                                ilg_sb *sb)
 {
     sig s;
     uint32_t len;
@@ -558,9 +750,10 @@ static ilg_status format_member(const ilg_metadata *md, uint32_t token, const ch
     if ((conv & 0x0F) == 0x06) { /* FIELD */
         st = format_mods_then_type(md, &s, sb, 0);
         ilg__sb_putc(sb, ' ');
-        ilg__sb_puts(sb, prefix);
+        ilg__sb_putn(sb, prefix, prefix_len);
     } else {
-        st = format_method_sig_tail(md, &s, sb, prefix, 0, conv, 0, generics);
+        st = format_method_sig_tail(md, &s, sb, &(sig_name){ NULL, 0, prefix, prefix_len }, 0,
+                                    conv, 0, generics);
     }
     return st == ILG_OK ? ILG_OK : ilg__fail_context("member 0x%08x", token);
 }
@@ -579,14 +772,15 @@ static ilg_status format_member_row(const ilg_metadata *md, uint32_t token, cons
                                               ilg__md_raw(md, ILG_TBL_MemberRef, rid, 0));
         st = member_ref_owner(md, parent, &name);
     } else if (md->field_owner[rid]) {
-        st = format_typedef(md, md->field_owner[rid], &name, 0);
+        st = format_type_row(md, ILG_TBL_TypeDef, md->field_owner[rid], &name, 0);
     }
     if (st != ILG_OK)
         return ilg__fail_context("member 0x%08x", token);
     if (name.len)
-        ilg__sb_puts(&name, "::");
+        SB_LIT(&name, "::");
     ilg__sb_puts(&name, ilg__md_str(md, ilg__md_raw(md, (ilg_table)table, rid, 1)));
-    return format_member(md, token, prefix, ilg__md_raw(md, (ilg_table)table, rid, 2), generics, sb);
+    return format_member(md, token, prefix, sb_text_len(&name),
+                         ilg__md_raw(md, (ilg_table)table, rid, 2), generics, sb);
 }
 
 /* A MethodSpec: its method with the instantiation in place of the generic parameters. */
@@ -671,23 +865,14 @@ static _Atomic uint64_t *shape_word(const ilg_metadata *md, uint32_t token)
         base += md->tables[tables[t]].rows;
     if (t == 4 || rid == 0 || rid > md->tables[table].rows)
         return NULL;
-    ilg_metadata *m = (ilg_metadata *)md; /* the memo is the only state that changes */
-    _Atomic uint64_t *words = (_Atomic uint64_t *)atomic_load_explicit(&m->shapes,
+    _Atomic uint64_t *words = (_Atomic uint64_t *)atomic_load_explicit(&md->shapes,
                                                                        memory_order_acquire);
     if (!words) {
         size_t n = 0;
         for (int k = 0; k < 4; k++)
             n += md->tables[tables[k]].rows;
-        words = calloc(n, sizeof *words);
-        if (!words)
+        if (!(words = memo_make(&md->shapes, n, sizeof *words)))
             return NULL;
-        uintptr_t expected = 0;
-        if (!atomic_compare_exchange_strong_explicit(&m->shapes, &expected, (uintptr_t)words,
-                                                     memory_order_acq_rel,
-                                                     memory_order_acquire)) {
-            free(words); /* another thread made it first */
-            words = (_Atomic uint64_t *)expected;
-        }
     }
     return &words[base + rid - 1];
 }

@@ -809,92 +809,142 @@ static void text_header(FILE *to)
             "new_rva", "new_size", "status", "jit", "sets", "method");
 }
 
+/* The text report's lines gather in a block written with one fwrite when full (a
+ * fwrite per line, 24,395 for mscorlib, cost more than composing the lines), each
+ * method's name formatted by the loader straight into the block. */
+#define REPORT_BLOCK 32768
+#define REPORT_LINE_MAX 2048 /* room kept for a line; longer names go out on their own */
+
+typedef struct report_out {
+    FILE *to;
+    size_t len;
+    char buf[REPORT_BLOCK];
+} report_out;
+
+static void report_flush(report_out *r)
+{
+    if (r->len)
+        fwrite(r->buf, 1, r->len, r->to);
+    r->len = 0;
+}
+
+/* Where the next line goes, with at least REPORT_LINE_MAX bytes of room. */
+static char *report_room(report_out *r)
+{
+    if (r->len > REPORT_BLOCK - REPORT_LINE_MAX)
+        report_flush(r);
+    return r->buf + r->len;
+}
+
 /* One method's report line, "  0x%08x 0x%08x %-8u 0x%08x %-8u %-9s %4u %4u %s\n",
- * formatted by hand and written with one call: printf's parsing and padding were a third
- * of a full report of mscorlib. */
+ * formatted by hand: printf's parsing and padding were a third of a full report of
+ * mscorlib. Two lowercase hex digits per byte from a table. */
+static const char hex_pairs[] = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
+                                "202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f"
+                                "404142434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f"
+                                "606162636465666768696a6b6c6d6e6f707172737475767778797a7b7c7d7e7f"
+                                "808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f"
+                                "a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf"
+                                "c0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedf"
+                                "e0e1e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3f4f5f6f7f8f9fafbfcfdfeff";
+
 static char *put_hex8(char *o, uint32_t v)
 {
-    static const char digits[] = "0123456789abcdef";
-    *o++ = '0';
-    *o++ = 'x';
-    for (int shift = 28; shift >= 0; shift -= 4)
-        *o++ = digits[(v >> shift) & 0xF];
-    return o;
+    o[0] = '0';
+    o[1] = 'x';
+    memcpy(o + 2, hex_pairs + 2 * (v >> 24), 2);
+    memcpy(o + 4, hex_pairs + 2 * ((v >> 16) & 0xFF), 2);
+    memcpy(o + 6, hex_pairs + 2 * ((v >> 8) & 0xFF), 2);
+    memcpy(o + 8, hex_pairs + 2 * (v & 0xFF), 2);
+    return o + 10;
 }
 
-/* s (n bytes) left-justified in width columns, then one space. */
-static char *put_column(char *o, const char *s, size_t n, size_t width)
+/* The number of decimal digits of v. */
+static size_t dec_len(uint32_t v)
 {
-    memset(o, ' ', width + 1);
-    memcpy(o, s, n);
-    return o + (n > width ? n : width) + 1;
+    size_t n = 1;
+    for (; v >= 100; v /= 100)
+        n += 2;
+    return n + (v >= 10);
 }
 
-/* v's decimal digits at the end of d[10]; returns how many. */
-static size_t dec_digits(uint32_t v, char d[10])
+/* v's n decimal digits at o (no library call: the report writes four numbers a line). */
+static void put_digits(char *o, uint32_t v, size_t n)
 {
-    size_t n = 0;
     do
-        d[10 - ++n] = (char)('0' + v % 10);
+        o[--n] = (char)('0' + v % 10);
     while ((v /= 10) != 0);
-    return n;
 }
 
-static char *put_column_u(char *o, uint32_t v, size_t width)
+/* v left-justified in 8 columns, then one space. */
+static char *put_column8_u(char *o, uint32_t v)
 {
-    char d[10];
-    size_t n = dec_digits(v, d);
-    return put_column(o, d + 10 - n, n, width);
+    size_t n = dec_len(v);
+    memset(o, ' ', 9);
+    put_digits(o, v, n);
+    return o + (n > 8 ? n : 8) + 1;
 }
 
-/* v right-justified in width columns, then one space. */
-static char *put_right_u(char *o, uint32_t v, size_t width)
+/* v right-justified in 4 columns, then one space. */
+static char *put_right4_u(char *o, uint32_t v)
 {
-    char d[10];
-    size_t n = dec_digits(v, d);
-    size_t pad = n < width ? width - n : 0;
-    memset(o, ' ', pad);
-    memcpy(o + pad, d + 10 - n, n);
+    size_t n = dec_len(v), pad = n < 4 ? 4 - n : 0;
+    memset(o, ' ', 4);
+    put_digits(o + pad, v, n);
     o[pad + n] = ' ';
     return o + pad + n + 1;
 }
 
-static void write_method_line(FILE *to, const ilg_host_method *hm)
+/* The columns before the name, into the report's block. */
+static char *put_columns(char *o, const host_method *meth)
 {
-    char line[1200], *o = line;
-    const char *status = status_text(hm->status);
-    size_t name_len = strlen(hm->name);
+    static const char status[][10] = { [ILG_HOST_UNCHANGED] = "unchanged",
+                                       [ILG_HOST_REWRITTEN] = "rewritten",
+                                       [ILG_HOST_REJECTED] = "rejected " };
     *o++ = ' ';
     *o++ = ' ';
-    o = put_hex8(o, hm->token);
+    o = put_hex8(o, meth->token);
     *o++ = ' ';
-    o = put_hex8(o, hm->old_rva);
+    o = put_hex8(o, meth->old_rva);
     *o++ = ' ';
-    o = put_column_u(o, hm->old_size, 8);
-    o = put_hex8(o, hm->new_rva);
+    o = put_column8_u(o, meth->old_size);
+    o = put_hex8(o, meth->new_rva);
     *o++ = ' ';
-    o = put_column_u(o, hm->new_size, 8);
-    o = put_column(o, status, strlen(status), 9);
-    o = put_right_u(o, hm->jit_events, 4);
-    o = put_right_u(o, hm->set_calls, 4);
-    if (name_len < sizeof line - (size_t)(o - line)) {
-        memcpy(o, hm->name, name_len);
-        o += name_len;
-        *o++ = '\n';
-        fwrite(line, 1, (size_t)(o - line), to);
-    } else {
-        fwrite(line, 1, (size_t)(o - line), to);
-        fputs(hm->name, to);
-        fputc('\n', to);
+    o = put_column8_u(o, meth->new_size);
+    memcpy(o, meth->status <= ILG_HOST_REJECTED ? status[meth->status] : status[0], 9);
+    o[9] = ' ';
+    o += 10;
+    o = put_right4_u(o, atomic_load_explicit(&meth->jit_events, memory_order_relaxed));
+    return put_right4_u(o, atomic_load_explicit(&meth->set_calls, memory_order_relaxed));
+}
+
+/* One method's line: the columns, then the name, which the loader formats into the
+ * block (naming is the expensive part: only for the methods listed, each once). */
+static void write_method_line(report_out *r, host_method *meth)
+{
+    char *line = report_room(r);
+    char *o = put_columns(line, meth);
+    size_t room = (size_t)(r->buf + REPORT_BLOCK - o);
+    size_t n = ilg__host_method_name_put(meth, o, room - 1);
+    if (n != SIZE_MAX) {
+        o[n] = '\n';
+        r->len = (size_t)(o + n + 1 - r->buf);
+        return;
     }
+    /* A name longer than the block's room: made on the host heap and written alone. */
+    r->len = (size_t)(o - r->buf);
+    report_flush(r);
+    fputs(ilg__host_method_name(meth), r->to);
+    fputc('\n', r->to);
 }
 
 /* One module of the text report: the methods rewritten, rejected or rewritten again
  * (with --summary only the rejected and rewritten again), then the counts. */
-static void write_text_module(const ilg_host *host, uint32_t index, bool summary, FILE *to)
+static void write_text_module(const ilg_host *host, uint32_t index, bool summary, report_out *r)
 {
     const host_module *m = host->modules[index];
     uint32_t counts[3] = { 0, 0, 0 }, jitted = 0, events = 0, sets = 0, again = 0;
+    FILE *to = r->to;
     fprintf(to, "%s: image 0x%llx bytes, arena at +0x%llx\n", m->path,
             (unsigned long long)m->info.image_size, (unsigned long long)m->info.arena_offset);
     /* The summary prints the column header only above a method it lists. */
@@ -903,10 +953,8 @@ static void write_text_module(const ilg_host *host, uint32_t index, bool summary
         text_header(to);
         header = true;
     }
-    for (uint32_t r = 1; r <= m->method_count; r++) {
-        const host_method *meth = &m->methods[r - 1];
-        ilg_host_method hm;
-        char name[1024];
+    for (uint32_t rid = 1; rid <= m->method_count; rid++) {
+        host_method *meth = &m->methods[rid - 1];
         counts[meth->status]++;
         jitted += meth->jitted;
         events += atomic_load_explicit(&meth->jit_events, memory_order_relaxed);
@@ -915,21 +963,22 @@ static void write_text_module(const ilg_host *host, uint32_t index, bool summary
         if (!meth->rewritten_again && (meth->status == ILG_HOST_UNCHANGED ||
                                        (summary && meth->status != ILG_HOST_REJECTED)))
             continue;
-        /* Naming is the expensive part: only for the methods listed, and into a buffer
-         * rather than the host heap (each name is printed once). */
-        method_fill(meth, &hm);
-        hm.name = ilg__host_method_name_into((host_method *)meth, name, sizeof name);
         if (!header) {
             text_header(to);
             header = true;
         }
-        write_method_line(to, &hm);
-        if (hm.rewritten_again)
+        write_method_line(r, meth);
+        if (!meth->rewritten_again && meth->status != ILG_HOST_REJECTED)
+            continue;
+        report_flush(r);
+        if (meth->rewritten_again)
             fprintf(to, "      rewritten again on recompile: %u of its %u bodies set\n",
-                    hm.rewritten_again, hm.set_calls);
-        if ((hm.status == ILG_HOST_REJECTED || hm.rewritten_again) && hm.diagnostic)
-            fprintf(to, "      %s\n", hm.diagnostic);
+                    meth->rewritten_again,
+                    atomic_load_explicit(&meth->set_calls, memory_order_relaxed));
+        if (meth->diagnostic)
+            fprintf(to, "      %s\n", meth->diagnostic);
     }
+    report_flush(r);
     fprintf(to,
             "  %u methods, %u JIT-compiled: %u rewritten, %u rejected, %u unchanged; %u JIT "
             "events, %u bodies set, %u rewritten again on recompile\n",
@@ -947,8 +996,14 @@ ILG_API ilg_status ilg_host_write_report(const ilg_host *host, ilg_report_format
         return ilg__fail(ILG_E_INVALID_ARG, ILG_WHERE_NONE, 0, "unknown report format %d",
                          (int)format);
     bool summary = format == ILG_REPORT_SUMMARY;
+    report_out *r = malloc(sizeof *r);
+    if (!r)
+        return ilg__fail(ILG_E_NOMEM, ILG_WHERE_NONE, 0, "no memory for the report");
+    r->to = to;
+    r->len = 0;
     for (uint32_t i = 0; i < host->module_count; i++)
-        write_text_module(host, i, summary, to);
+        write_text_module(host, i, summary, r);
+    free(r);
     if (ferror(to))
         return ilg__fail(ILG_E_IO, ILG_WHERE_NONE, 0, "cannot write the report");
     return ILG_OK;

@@ -186,8 +186,9 @@ uint32_t ilg__host_method_rid(const host_module *m, mdToken token);
 /* The method's display name (made and cached on first use), or "?" when out of memory. */
 const char *ilg__host_method_name(host_method *meth);
 /* The same for a caller that uses it once: the cached name, else made into buf (size
- * bytes) without caching it, else (too long for buf) made and cached. */
-const char *ilg__host_method_name_into(host_method *meth, char *buf, size_t size);
+ * bytes) without caching it. Returns its length (buf holds it, not NUL-terminated;
+ * 0 for a name that cannot be made), or SIZE_MAX when it needs size bytes or more. */
+size_t ilg__host_method_name_put(host_method *meth, char *buf, size_t size);
 /* Copies UTF-8 text into a UTF-16 buffer of cch units with the metadata API's rules:
  * *pch (optional) receives the length with the NUL; returns true when it fit. */
 bool ilg__host_to_wide(const char *text, WCHAR *buf, ULONG cch, ULONG *pch);

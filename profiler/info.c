@@ -94,20 +94,24 @@ const char *ilg__host_method_name(host_method *meth)
     return name;
 }
 
-const char *ilg__host_method_name_into(host_method *meth, char *buf, size_t size)
+size_t ilg__host_method_name_put(host_method *meth, char *buf, size_t size)
 {
     pthread_mutex_lock(ilg__host_method_lock(meth));
     const char *name = meth->name;
     pthread_mutex_unlock(ilg__host_method_lock(meth));
-    if (name)
-        return name;
-    ilg_status st = ilg_md_method_name(meth->module->md, meth->token & 0xFFFFFF, buf, size, NULL);
+    size_t need = 0;
+    if (name) {
+        need = strlen(name);
+        if (need >= size)
+            return SIZE_MAX;
+        memcpy(buf, name, need);
+        return need;
+    }
+    ilg_status st = ilg_md_method_name(meth->module->md, meth->token & 0xFFFFFF, buf, size, &need);
     if (st == ILG_OK)
-        return buf;
-    if (st == ILG_E_RANGE)
-        return ilg__host_method_name(meth);
-    buf[0] = 0; /* unnamable: empty, as method_name_locked makes it */
-    return buf;
+        return need;
+    /* Unnamable: empty, as method_name_locked makes it. */
+    return st == ILG_E_RANGE ? SIZE_MAX : 0;
 }
 
 bool ilg__host_to_wide(const char *text, WCHAR *buf, ULONG cch, ULONG *pch)

@@ -208,8 +208,16 @@ static bool typedef_name(const ilg_metadata *md, uint32_t rid, char *buf, size_t
         ilg_md_cell(md, ILG_TBL_TypeDef, rid, ILG_MDC_TypeDef_TypeNamespace, &nsi) != ILG_OK ||
         ilg_md_string(md, ni, &name) != ILG_OK || ilg_md_string(md, nsi, &ns) != ILG_OK)
         return false;
-    int n = *ns ? snprintf(buf, size, "%s.%s", ns, name) : snprintf(buf, size, "%s", name);
-    return n >= 0 && (size_t)n < size;
+    /* Without snprintf: GetTypeDefProps names each owner type the plugin logs. */
+    const size_t nl = strlen(name), sl = strlen(ns), n = sl ? sl + 1 + nl : nl;
+    if (n >= size)
+        return false;
+    if (sl) {
+        memcpy(buf, ns, sl);
+        buf[sl] = '.';
+    }
+    memcpy(buf + n - nl, name, nl + 1);
+    return true;
 }
 
 static HRESULT md_FindTypeDefByName(IMetaDataImport *This, LPCWSTR szTypeDef,

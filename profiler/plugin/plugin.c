@@ -14,6 +14,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 #include "ilgraft/corprof.h"
 #include "ilg_private.h"
 #include "plugin_private.h"
@@ -214,7 +218,35 @@ static void plog_later(plugin *p, const char *fmt, ...)
 static size_t to_utf8(const WCHAR *w, size_t n, char *out, size_t cap)
 {
     size_t o = 0, i = 0;
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#ifdef __SSE2__
+    /* Eight units to their low bytes in one step while they are ASCII, up to a NUL
+     * (names come with theirs); the last block overlaps the one before and writes the
+     * same bytes again. Bytes packed past the end are overwritten or past the NUL. */
+    if (n >= 8 && n + 4 <= cap) {
+        const __m128i high = _mm_set1_epi16((short)0xFF80), zero = _mm_setzero_si128();
+        for (;; i += 8) {
+            if (i + 8 > n)
+                i = n - 8;
+            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(w + i));
+            unsigned ascii = (unsigned)_mm_movemask_epi8(
+                _mm_cmpeq_epi16(_mm_and_si128(v, high), zero));
+            unsigned nul = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi16(v, zero));
+            unsigned end = nul ? (unsigned)__builtin_ctz(nul) / 2 : 8;
+            unsigned plain = ascii == 0xFFFF ? 8 : (unsigned)__builtin_ctz(~ascii) / 2;
+            _mm_storel_epi64((__m128i *)(void *)(out + i), _mm_packus_epi16(v, v));
+            if (plain < end) { /* the rest from the first unit past ASCII, one by one */
+                i += plain;
+                o = i;
+                break;
+            }
+            if (end < 8 || i + 8 == n) {
+                o = i + end;
+                out[o] = 0;
+                return o;
+            }
+        }
+    }
+#elif __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
     /* Eight units as two words, then four as one: each unit's low byte, as long as none
      * is past ASCII or NUL. */
 #define NOT_ASCII(v) (((v) & 0xFF80FF80FF80FF80ull) || \
@@ -822,21 +854,33 @@ static inline char *put_hex8(char *o, uint32_t v)
     return o + 8;
 }
 
-/* Decimal, as printf's %llu (body sizes: nearly always under 10,000). */
+/* Every number under 100 as its two decimal digits. */
+#define DEC_PAIR(x) (char)('0' + (x) / 10), (char)('0' + (x) % 10)
+#define DEC_PAIRS10(t) DEC_PAIR(t + 0), DEC_PAIR(t + 1), DEC_PAIR(t + 2), DEC_PAIR(t + 3),    \
+    DEC_PAIR(t + 4), DEC_PAIR(t + 5), DEC_PAIR(t + 6), DEC_PAIR(t + 7), DEC_PAIR(t + 8),       \
+    DEC_PAIR(t + 9)
+static const char dec_pairs[200] = {
+    DEC_PAIRS10(0),  DEC_PAIRS10(10), DEC_PAIRS10(20), DEC_PAIRS10(30), DEC_PAIRS10(40),
+    DEC_PAIRS10(50), DEC_PAIRS10(60), DEC_PAIRS10(70), DEC_PAIRS10(80), DEC_PAIRS10(90),
+};
+
+/* Decimal, as printf's %llu (body sizes: nearly always under 10,000), two digits at a
+ * time from the end. */
 static char *put_dec(char *o, uint64_t v)
 {
-    if (v < 10) {
-        *o = (char)('0' + v);
-        return o + 1;
-    }
-    int n = 2;
-    for (uint64_t rest = v / 100; rest; rest /= 10)
+    int n = 1;
+    for (uint64_t rest = v; rest >= 10; rest /= 10)
         n++;
-    char *end = o + n;
-    do
-        *--end = (char)('0' + v % 10);
-    while ((v /= 10) != 0);
-    return o + n;
+    char *end = o + n, *d = end;
+    for (; v >= 100; v /= 100) {
+        d -= 2;
+        memcpy(d, dec_pairs + 2 * (v % 100), 2);
+    }
+    if (v >= 10)
+        memcpy(d - 2, dec_pairs + 2 * v, 2);
+    else
+        d[-1] = (char)('0' + v);
+    return end;
 }
 
 /* "[-]0xHEX+SIZE": a body's position relative to the module base, and its size. */
@@ -866,6 +910,53 @@ static char *put_run(char *o, bool comma, uint32_t first, uint32_t last, uint32_
     return put_hex4(o, to);
 }
 #define RUN_MAX 32 /* ",FFFFFFFF-FFFFFFFF->FFFFFFFF" */
+
+#ifdef __SSE2__
+_Static_assert(sizeof(ilg_instr) == 16 && offsetof(ilg_instr, offset) == 0,
+               "offsets4 reads each instruction's offset as its first word");
+/* The offsets of in[0..3] as one vector. */
+static inline __m128i offsets4(const ilg_instr *in)
+{
+    __m128i a = _mm_loadu_si128((const __m128i *)(const void *)in);
+    __m128i b = _mm_loadu_si128((const __m128i *)(const void *)(in + 1));
+    __m128i c = _mm_loadu_si128((const __m128i *)(const void *)(in + 2));
+    __m128i d = _mm_loadu_si128((const __m128i *)(const void *)(in + 3));
+    return _mm_unpacklo_epi64(_mm_unpacklo_epi32(a, b), _mm_unpacklo_epi32(c, d));
+}
+#endif
+
+/* The offsets of in[0..n) into old (an entry probe's map reads each of the 583,546
+ * instructions of mscorlib twice: here, and in run_end). */
+static void copy_offsets(uint32_t *restrict old, const ilg_instr *restrict in, uint32_t n)
+{
+    uint32_t i = 0;
+#ifdef __SSE2__
+    for (; i + 4 <= n; i += 4)
+        _mm_storeu_si128((__m128i *)(void *)(old + i), offsets4(in + i));
+#endif
+    for (; i < n; i++)
+        old[i] = in[i].offset;
+}
+
+/* The first i from i on (up to n) at which in[i] no longer starts shift bytes after
+ * old[i]: where a run of instructions moved together ends. */
+static uint32_t run_end(const ilg_instr *in, const uint32_t *old, uint32_t i, uint32_t n,
+                        uint32_t shift)
+{
+#ifdef __SSE2__
+    const __m128i want = _mm_set1_epi32((int)shift);
+    for (; i + 4 <= n; i += 4) {
+        __m128i moved = _mm_sub_epi32(offsets4(in + i),
+                                      _mm_loadu_si128((const __m128i *)(const void *)(old + i)));
+        unsigned same = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi32(moved, want));
+        if (same != 0xFFFF) /* four mask bits per instruction: the first that moved else */
+            return i + (unsigned)__builtin_ctz(~same) / 4;
+    }
+#endif
+    while (i < n && in[i].offset - old[i] == shift)
+        i++;
+    return i;
+}
 
 /* The offset map: where each original instruction that survived now starts, from the
  * tags (instr.reserved = original index + 1) the editor carries along, as runs of
@@ -913,8 +1004,7 @@ static __attribute__((noinline)) char *put_offsets_in_front(char *o, const ilg_b
     const ilg_instr *in = b->instrs + (b->count - old_count);
     for (uint32_t i = 0; i < old_count;) {
         uint32_t first = i, shift = in[i].offset - old[i];
-        for (i++; i < old_count && in[i].offset - old[i] == shift; i++)
-            ;
+        i = run_end(in, old, i + 1, old_count, shift);
         o = put_run(o, o != start, old[first], old[i - 1], old[first] + shift);
     }
     return o;
@@ -1046,8 +1136,7 @@ static bool job_map_begin(job *j)
     uint32_t *restrict old = w->old_offsets;
     ilg_instr *restrict in = w->body->instrs;
     if (j->in_front) {
-        for (uint32_t i = 0; i < n; i++)
-            old[i] = in[i].offset;
+        copy_offsets(old, in, n);
         return true;
     }
     const uint32_t tagged = n < 0xFFFF ? n : 0xFFFF;

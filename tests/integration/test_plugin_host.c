@@ -999,6 +999,68 @@ START_TEST(probe_in_a_nested_type_is_found)
 }
 END_TEST
 
+/* Method and type names of every length around the plugin's blocks of eight UTF-16
+ * units, ASCII and not (two- and three-byte UTF-8), reach the rewrite log as the IL
+ * source spells them: the names go from the metadata to UTF-16 in the host's
+ * GetMethodProps/GetTypeDefProps and back to UTF-8 in the plugin, a block at a time
+ * where they are ASCII. Written and assembled by ilasm at test time. */
+START_TEST(log_names_methods_as_the_source_spells_them)
+{
+    static const char *const names[] = {
+        "a", "ab", "abc", "abcd", "abcde", "abcdef", "abcdefg", "abcdefgh", "abcdefghi",
+        "abcdefghijklmno", "abcdefghijklmnop", "abcdefghijklmnopq",
+        "abcdefghijklmnopqrstuvwxyz0123456789", "\xc3\xa9", "Caf\xc3\xa9",
+        "abcdefg\xc3\xa9", "abcdefgh\xc3\xa9ijklmnopq", "\xc3\xa9" "abcdefghijklmnop",
+        "na\xc3\xafve_and_longer_than_sixteen", "\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e",
+        "x\xe6\x97\xa5" "abcdefghijklmnop\xe6\x9c\xac",
+    };
+    enum { N = sizeof names / sizeof *names };
+    if (!have_mono())
+        return;
+    char il[128], image[128], outarg[160], rules[128], out_dir[128], want[256];
+    snprintf(il, sizeof il, "%s/names.il", save_dir);
+    snprintf(image, sizeof image, "%s/names.dll", save_dir);
+    snprintf(rules, sizeof rules, "%s/names.json", save_dir);
+    snprintf(out_dir, sizeof out_dir, "%s/out", save_dir);
+    FILE *f = fopen(il, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(".assembly extern mscorlib {}\n.assembly names {}\n"
+          ".class public Names extends [mscorlib]System.Object {\n", f);
+    for (size_t i = 0; i < N; i++)
+        fprintf(f, ".method public static void '%s'() { nop\nret }\n", names[i]);
+    fputs(".method public static void Probe() { ret }\n}\n"
+          ".class public 'Ns.T\xc3\xbdp\xc3\xa9_\xe6\x97\xa5' extends [mscorlib]System.Object {\n"
+          ".method public static void 'M\xc3\xa9thode'() { nop\nret }\n}\n", f);
+    ck_assert_int_eq(fclose(f), 0);
+    snprintf(outarg, sizeof outarg, "/output:%s", image);
+    const char *ilasm[] = { "ilasm", "/quiet", "/dll", outarg, il, NULL };
+    free(output_of(ilasm));
+    f = fopen(rules, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs("{\"rules\": [{\"match\": \"*\", \"action\": \"probe-entry\", \"probe\": "
+          "\"Names::Probe\"}]}\n", f);
+    ck_assert_int_eq(fclose(f), 0);
+    ck_assert_int_eq(mkdir(out_dir, 0700), 0);
+    const char *argv[] = { ILG_CLI_PATH, "run", "--rules", rules, "--profiler", ILG_PLUGIN_PATH,
+                           "--clsid", PLUGIN_CLSID, "--save", out_dir, image, NULL };
+    fx_result_free(&res);
+    ck_assert(fx_run(argv, &res));
+    ck_assert_msg(res.exited && res.status == 0, "host failed: %s", res.err);
+    char *log = read_log();
+    for (size_t i = 0; i < N; i++) {
+        snprintf(want, sizeof want, "ilgraft-plugin: rewrite Names::%s (0x%08zx) probe-entry(entry) ",
+                 names[i], 0x06000001 + i);
+        ck_assert_msg(strstr(log, want), "no line '%s' in\n%s", want, log);
+    }
+    snprintf(want, sizeof want,
+             "ilgraft-plugin: rewrite Ns.T\xc3\xbdp\xc3\xa9_\xe6\x97\xa5::M\xc3\xa9thode "
+             "(0x%08x) probe-entry(entry) ", 0x06000001u + N + 1);
+    ck_assert_msg(strstr(log, want), "no line '%s' in\n%s", want, log);
+    ck_assert_uint_eq(count_in(log, " rewrite "), N + 1); /* all but the probe */
+    free(log);
+}
+END_TEST
+
 /* ILGRAFT_LOG is appended to, each process's lines after a line naming it, and "%p"
  * in it is the process id ("%%" a percent sign): processes that start processes hand
  * the variable on, and no child may wipe its parent's log. */
@@ -1425,6 +1487,7 @@ static Suite *plugin_host_suite(void)
     tcase_add_test(tc, missing_probe_skips_the_rule);
     tcase_add_test(tc, missing_probes_are_logged_once_per_module_with_the_reason);
     tcase_add_test(tc, probe_in_a_nested_type_is_found);
+    tcase_add_test(tc, log_names_methods_as_the_source_spells_them);
     tcase_add_test(tc, log_is_appended_per_process_and_percent_p_is_the_pid);
     tcase_add_test(tc, failures_name_the_method_when_no_rule_needs_names);
     tcase_add_loop_test(tc, bad_rules_stop_the_plugin, 0,

@@ -3,9 +3,11 @@
  * source names), and on mscorlib against monodis; the ReadyToRun reader on the
  * crossgen2-built fixture against crossgen2's own perfmap of it. */
 #include <check.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ilgraft/metadata.h"
 #include "unit/fixture_util.h"
@@ -269,6 +271,230 @@ START_TEST(mscorlib_method_names_match_monodis)
 }
 END_TEST
 
+/* ---- names kept by the metadata (type and signature texts, signature.c) ------------ */
+
+/* A type nested DEEP_LEVELS levels (N0/N1/.../N62, owning Inner), a method naming it
+ * as a parameter (its text reaches 2 + 62 = 64 levels, the most a signature may) and
+ * one naming it as a generic argument (65: refused). Written and assembled by ilasm at
+ * test time. */
+#define DEEP_LEVELS 62
+
+static bool deep_fixture(char *dir, size_t dir_size, char *dll, size_t dll_size)
+{
+    if (!fx_have_program("ilasm")) {
+        ck_assert_msg(!fx_is_ci(), "ilasm is required in CI");
+        printf("SKIP: ilasm not found\n");
+        return false;
+    }
+    snprintf(dir, dir_size, "/tmp/ilg-metadata-XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    char il[300], out[320], path[600] = "";
+    snprintf(il, sizeof il, "%s/deep.il", dir);
+    snprintf(dll, dll_size, "%s/deep.dll", dir);
+    FILE *f = fopen(il, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(".assembly extern mscorlib {}\n.assembly deep {}\n", f);
+    for (int i = 0; i <= DEEP_LEVELS; i++) {
+        fprintf(f, ".class %s N%d extends [mscorlib]System.Object {\n", i ? "nested public" : "public", i);
+        snprintf(path + strlen(path), sizeof path - strlen(path), "%sN%d", i ? "/" : "", i);
+    }
+    fputs(".method public static void Inner() { ret }\n", f);
+    for (int i = 0; i <= DEEP_LEVELS; i++)
+        fputs("}\n", f);
+    fprintf(f,
+            ".class public G`1<T> extends [mscorlib]System.Object {}\n"
+            ".class public User extends [mscorlib]System.Object {\n"
+            ".method public static void Shallow(class %s x) { ret }\n"
+            ".method public static void Deep(class G`1<class %s> x) { ret }\n}\n",
+            path, path);
+    ck_assert_int_eq(fclose(f), 0);
+    snprintf(out, sizeof out, "/output:%s", dll);
+    const char *argv[] = { "ilasm", "/quiet", "/dll", out, il, NULL };
+    fx_result r;
+    ck_assert(fx_run(argv, &r));
+    ck_assert_msg(r.exited && r.status == 0, "ilasm failed: %s%s", r.out, r.err);
+    fx_result_free(&r);
+    unlink(il);
+    return true;
+}
+
+/* A type's text is kept once made, but the depth limit applies where it is used: in
+ * every order of naming (the deepest type, its method Inner, Shallow, Deep), on a
+ * fresh image each time, Inner and Shallow read as the IL source writes them and Deep
+ * is refused. A kept text that ignored its depth would let Deep through once Shallow or
+ * the type had been named. */
+START_TEST(kept_type_names_keep_the_depth_limit)
+{
+    char dir[64], dll[128];
+    if (!deep_fixture(dir, sizeof dir, dll, sizeof dll))
+        return;
+    char path[600] = "", inner[700], shallow[700];
+    for (int i = 0; i <= DEEP_LEVELS; i++)
+        snprintf(path + strlen(path), sizeof path - strlen(path), "%sN%d", i ? "/" : "", i);
+    snprintf(inner, sizeof inner, "void %s::Inner()", path);
+    snprintf(shallow, sizeof shallow, "void User::Shallow(class %s)", path);
+    /* The four names in each of the 24 orders: o's digits in base 4 pick them. */
+    unsigned orders = 0;
+    for (unsigned o = 0; o < 256; o++) {
+        unsigned pick[4] = { o & 3, o >> 2 & 3, o >> 4 & 3, o >> 6 & 3 };
+        if ((1u << pick[0] | 1u << pick[1] | 1u << pick[2] | 1u << pick[3]) != 15)
+            continue;
+        orders++;
+        ck_assert_int_eq(ilg_image_open(dll, NULL, &img), ILG_OK);
+        ck_assert_int_eq(ilg_image_metadata(img, &md), ILG_OK);
+        uint32_t deepest = 0;
+        for (uint32_t r = 1; r <= ilg_md_row_count(md, ILG_TBL_TypeDef) && !deepest; r++) {
+            uint32_t ni = 0;
+            const char *name;
+            ck_assert_int_eq(ilg_md_cell(md, ILG_TBL_TypeDef, r, 1, &ni), ILG_OK);
+            ck_assert_int_eq(ilg_md_string(md, ni, &name), ILG_OK);
+            if (strcmp(name, "N62") == 0)
+                deepest = 0x02000000u | r;
+        }
+        ck_assert_uint_ne(deepest, 0);
+        for (unsigned k = 0; k < 4; k++) {
+            char buf[1024];
+            switch (pick[k]) {
+            case 0:
+                ck_assert_int_eq(ilg_md_type_name(md, deepest, buf, sizeof buf, NULL), ILG_OK);
+                ck_assert_str_eq(buf, path);
+                break;
+            case 1:
+                ck_assert_int_eq(ilg_md_method_name(md, 1, buf, sizeof buf, NULL), ILG_OK);
+                ck_assert_str_eq(buf, inner);
+                break;
+            case 2: {
+                /* Cut to 40 bytes first: the text is cut, the size needed is the whole. */
+                size_t need = 0;
+                ck_assert_int_eq(ilg_md_method_name(md, 2, buf, 40, &need), ILG_E_RANGE);
+                ck_assert_uint_eq(need, strlen(shallow));
+                ck_assert_int_eq(strncmp(buf, shallow, 39), 0);
+                ck_assert_uint_eq(strlen(buf), 39);
+                ck_assert_int_eq(ilg_md_method_name(md, 2, buf, sizeof buf, NULL), ILG_OK);
+                ck_assert_str_eq(buf, shallow);
+                break;
+            }
+            default:
+                ck_assert_int_eq(ilg_md_method_name(md, 3, buf, sizeof buf, NULL), ILG_E_MD_BAD_SIG);
+                ck_assert_ptr_nonnull(strstr(ilg_last_diag()->message, "deeper than 64 levels"));
+                break;
+            }
+        }
+        ilg_image_close(img);
+        img = NULL;
+    }
+    ck_assert_uint_eq(orders, 24);
+    unlink(dll);
+    rmdir(dir);
+}
+END_TEST
+
+/* Every name of an image: its methods, member references and types, in item order. */
+typedef struct name_job {
+    const ilg_metadata *md;
+    uint32_t start;          /* the item this thread names first (then on, wrapping) */
+    pthread_barrier_t *go;
+    char **names;            /* [item], malloc'd ("failed: " and the status, when it fails) */
+} name_job;
+
+static uint32_t name_items(const ilg_metadata *m)
+{
+    return ilg_md_row_count(m, ILG_TBL_MethodDef) + ilg_md_row_count(m, ILG_TBL_MemberRef) +
+           ilg_md_row_count(m, ILG_TBL_TypeDef) + ilg_md_row_count(m, ILG_TBL_TypeRef);
+}
+
+static char *name_item(const ilg_metadata *m, uint32_t item)
+{
+    static const ilg_table tables[] = { ILG_TBL_MethodDef, ILG_TBL_MemberRef, ILG_TBL_TypeDef,
+                                        ILG_TBL_TypeRef };
+    char buf[4096];
+    ilg_status st = ILG_OK;
+    for (size_t t = 0; t < 4; t++) {
+        uint32_t rows = ilg_md_row_count(m, tables[t]);
+        if (item >= rows) {
+            item -= rows;
+            continue;
+        }
+        uint32_t token = (uint32_t)tables[t] << 24 | (item + 1);
+        st = t == 0   ? ilg_md_method_name(m, item + 1, buf, sizeof buf, NULL)
+             : t == 1 ? ilg_md_member_name(m, token, buf, sizeof buf, NULL)
+                      : ilg_md_type_name(m, token, buf, sizeof buf, NULL);
+        break;
+    }
+    if (st != ILG_OK)
+        snprintf(buf, sizeof buf, "failed: %s", ilg_status_name(st));
+    return strdup(buf);
+}
+
+static void *name_all(void *arg)
+{
+    name_job *j = arg;
+    const uint32_t n = name_items(j->md);
+    if (j->go)
+        pthread_barrier_wait(j->go);
+    for (uint32_t k = 0; k < n; k++) {
+        uint32_t item = (j->start + k) % n;
+        j->names[item] = name_item(j->md, item);
+    }
+    return NULL;
+}
+
+/* Several threads naming everything in mscorlib at once, each starting elsewhere, make
+ * and share the kept texts; every name equals the one a single thread gives on its own
+ * image, naming backwards (so that other items make the texts first). The threads
+ * case of the ThreadSanitizer job may run this too. */
+START_TEST(names_from_threads_equal_one_thread)
+{
+    static const char corlib[] = "/usr/lib/mono/4.5/mscorlib.dll";
+    enum { THREADS = 4 };
+    if (access(corlib, R_OK) != 0) {
+        ck_assert_msg(!fx_is_ci(), "%s not found and CI=true", corlib);
+        printf("SKIP: %s not found\n", corlib);
+        return;
+    }
+    ilg_image *one;
+    const ilg_metadata *m1;
+    ck_assert_int_eq(ilg_image_open(corlib, NULL, &one), ILG_OK);
+    ck_assert_int_eq(ilg_image_metadata(one, &m1), ILG_OK);
+    const uint32_t n = name_items(m1);
+    char **want = calloc(n, sizeof *want);
+    ck_assert_ptr_nonnull(want);
+    for (uint32_t k = n; k-- > 0;)
+        want[k] = name_item(m1, k);
+    ck_assert_int_eq(ilg_image_open(corlib, NULL, &img), ILG_OK);
+    ck_assert_int_eq(ilg_image_metadata(img, &md), ILG_OK);
+    pthread_barrier_t go;
+    pthread_barrier_init(&go, NULL, THREADS);
+    pthread_t tid[THREADS];
+    name_job jobs[THREADS];
+    for (int t = 0; t < THREADS; t++) {
+        jobs[t] = (name_job){ md, (uint32_t)((uint64_t)n * t / THREADS), &go,
+                              calloc(n, sizeof(char *)) };
+        ck_assert_ptr_nonnull(jobs[t].names);
+        ck_assert_int_eq(pthread_create(&tid[t], NULL, name_all, &jobs[t]), 0);
+    }
+    for (int t = 0; t < THREADS; t++)
+        ck_assert_int_eq(pthread_join(tid[t], NULL), 0);
+    pthread_barrier_destroy(&go);
+    uint32_t failed = 0;
+    for (uint32_t k = 0; k < n; k++) {
+        failed += strncmp(want[k], "failed: ", 8) == 0;
+        for (int t = 0; t < THREADS; t++) {
+            ck_assert_msg(strcmp(jobs[t].names[k], want[k]) == 0, "item %u, thread %d: '%s', alone '%s'",
+                          k, t, jobs[t].names[k], want[k]);
+            free(jobs[t].names[k]);
+        }
+        free(want[k]);
+    }
+    /* mscorlib names whole: nothing refused. */
+    ck_assert_uint_eq(failed, 0);
+    for (int t = 0; t < THREADS; t++)
+        free(jobs[t].names);
+    free(want);
+    ilg_image_close(one);
+}
+END_TEST
+
 /* True when some row of table in fixture name reads as want through ilg_md_member_name. */
 static bool has_member(const char *name, ilg_table table, const char *want)
 {
@@ -525,7 +751,13 @@ static Suite *metadata_suite(void)
     tcase_add_test(other, native_image_has_no_metadata);
     tcase_add_loop_test(other, nesting_cycles_are_refused, 0, 2);
     tcase_add_test(other, mscorlib_method_names_match_monodis);
+    tcase_add_test(other, kept_type_names_keep_the_depth_limit);
     suite_add_tcase(s, other);
+    TCase *threads = tcase_create("threads");
+    tcase_set_timeout(threads, 300);
+    tcase_add_checked_fixture(threads, NULL, teardown);
+    tcase_add_test(threads, names_from_threads_equal_one_thread);
+    suite_add_tcase(s, threads);
     return s;
 }
 
