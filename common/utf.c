@@ -112,15 +112,39 @@ size_t ilg__utf8_to_utf16(const char *text, size_t n, uint16_t *buf, size_t cch)
     return o + 1;
 }
 
-#if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
-#error "ascii_run reads UTF-16 units as little-endian words"
-#endif
-
-/* Names are nearly always ASCII: copies the run of ASCII units at the start of w (at
- * most n, leaving room for the NUL in cap), four at a time; returns how many. */
-static size_t ascii_run(const uint16_t *w, size_t n, char *out, size_t cap)
+/* Names are nearly always ASCII (and the plugin names every method it rewrites on the
+ * JIT path): copies the run of ASCII units at the start of w, n of them readable, to
+ * out (cap bytes). Returns how many were copied; *done when that was all of the text,
+ * up to a NUL, with the NUL written. */
+static size_t ascii_run(const uint16_t *w, size_t n, char *out, size_t cap, bool *done)
 {
     size_t i = 0;
+    *done = false;
+#ifdef __SSE2__
+    /* Eight units to their low bytes in one step while they are ASCII, up to a NUL; the
+     * last block overlaps the one before and writes the same bytes again. Bytes packed
+     * past the end are overwritten or past the NUL. */
+    if (n >= 8 && cap >= 4 && n <= cap - 4) {
+        const __m128i high = _mm_set1_epi16((short)0xFF80), zero = _mm_setzero_si128();
+        for (;; i += 8) {
+            if (i + 8 > n)
+                i = n - 8;
+            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(w + i));
+            unsigned ascii = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi16(_mm_and_si128(v, high), zero));
+            unsigned nul = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi16(v, zero));
+            unsigned end = nul ? (unsigned)__builtin_ctz(nul) / 2 : 8;
+            unsigned plain = ascii == 0xFFFF ? 8 : (unsigned)__builtin_ctz(~ascii) / 2;
+            _mm_storel_epi64((__m128i *)(void *)(out + i), _mm_packus_epi16(v, v));
+            if (plain < end) /* the rest from the first unit past ASCII, one by one */
+                return i + plain;
+            if (end < 8 || i + 8 == n) {
+                out[i + end] = 0;
+                *done = true;
+                return i + end;
+            }
+        }
+    }
+#elif __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 #define NOT_ASCII(v) (((v) & 0xFF80FF80FF80FF80ull) || \
                       (((v) - 0x0001000100010001ull) & ~(v) & 0x8000800080008000ull))
 #define LOW_BYTES(v) (((v) & 0xFF) | (((v) >> 8) & 0xFF00) | (((v) >> 16) & 0xFF0000) | \
@@ -134,13 +158,20 @@ static size_t ascii_run(const uint16_t *w, size_t n, char *out, size_t cap)
     }
 #undef NOT_ASCII
 #undef LOW_BYTES
+#endif
     return i;
 }
 
 size_t ilg__utf16_to_utf8(const uint16_t *w, size_t n, char *out, size_t cap, bool *complete)
 {
-    size_t i = ascii_run(w, n, out, cap), o = i;
+    bool done;
+    size_t i = ascii_run(w, n, out, cap, &done), o = i;
     bool all = true;
+    if (done) {
+        if (complete)
+            *complete = true;
+        return o;
+    }
     for (; i < n && w[i]; i++) {
         uint32_t cp = w[i];
         if (cp >= 0xD800 && cp < 0xDC00 && i + 1 < n && w[i + 1] >= 0xDC00 && w[i + 1] < 0xE000) {

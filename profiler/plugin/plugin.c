@@ -21,9 +21,11 @@
 #include "ilgraft/corprof.h"
 #include "ilg_private.h"
 #include "plugin_private.h"
+#include "sig.h"
 
 #define PLUGIN_EXPORT __attribute__((visibility("default")))
 #define NAME_CAP 1024
+#define SIG_MAX_DEPTH 64 /* nesting a signature may have */
 #define FULL_CAP (2 * NAME_CAP + 4) /* "Ns.Type::Method" */
 
 /* {B2E3A7C4-6D15-4F38-9A21-5C7E0D3F8B94}: the plugin's CLSID (CORECLR_PROFILER). */
@@ -146,21 +148,6 @@ static plugin *impl_from_ICorProfilerCallback3(ICorProfilerCallback3 *iface)
     return (plugin *)((char *)iface - offsetof(plugin, ICorProfilerCallback3_iface));
 }
 
-/* Makes *buf hold at least n items of size bytes (grown by half again); false when
- * memory is short (*buf unchanged). */
-static bool grow(void *buf, size_t *cap, size_t n, size_t size)
-{
-    if (n <= *cap)
-        return true;
-    size_t ncap = n + n / 2;
-    void *p = realloc(*(void **)buf, ncap * size);
-    if (!p)
-        return false;
-    *(void **)buf = p;
-    *cap = ncap;
-    return true;
-}
-
 /* "ilgraft-plugin: " and the formatted text as one line of the log; now: written out
  * at once (log.c). */
 static void vplog(plugin *p, bool now, const char *fmt, va_list ap)
@@ -211,91 +198,16 @@ static void plog_later(plugin *p, const char *fmt, ...)
 
 /* ---- names -------------------------------------------------------------------------- */
 
-/* UTF-16 (up to n units or a NUL) to UTF-8; characters past the BMP's surrogates are
- * kept as two 3-byte sequences, which is enough for matching names. Returns the
- * length. The JIT path names every method when rewrites are logged: ASCII goes eight
- * units at a time. */
+/* UTF-16 (up to n units or a NUL) to UTF-8, cut to cap; returns the length. */
 static size_t to_utf8(const WCHAR *w, size_t n, char *out, size_t cap)
 {
-    size_t o = 0, i = 0;
-#ifdef __SSE2__
-    /* Eight units to their low bytes in one step while they are ASCII, up to a NUL
-     * (names come with theirs); the last block overlaps the one before and writes the
-     * same bytes again. Bytes packed past the end are overwritten or past the NUL. */
-    if (n >= 8 && n + 4 <= cap) {
-        const __m128i high = _mm_set1_epi16((short)0xFF80), zero = _mm_setzero_si128();
-        for (;; i += 8) {
-            if (i + 8 > n)
-                i = n - 8;
-            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(w + i));
-            unsigned ascii = (unsigned)_mm_movemask_epi8(
-                _mm_cmpeq_epi16(_mm_and_si128(v, high), zero));
-            unsigned nul = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi16(v, zero));
-            unsigned end = nul ? (unsigned)__builtin_ctz(nul) / 2 : 8;
-            unsigned plain = ascii == 0xFFFF ? 8 : (unsigned)__builtin_ctz(~ascii) / 2;
-            _mm_storel_epi64((__m128i *)(void *)(out + i), _mm_packus_epi16(v, v));
-            if (plain < end) { /* the rest from the first unit past ASCII, one by one */
-                i += plain;
-                o = i;
-                break;
-            }
-            if (end < 8 || i + 8 == n) {
-                o = i + end;
-                out[o] = 0;
-                return o;
-            }
-        }
-    }
-#elif __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    /* Eight units as two words, then four as one: each unit's low byte, as long as none
-     * is past ASCII or NUL. */
-#define NOT_ASCII(v) (((v) & 0xFF80FF80FF80FF80ull) || \
-                      (((v) - 0x0001000100010001ull) & ~(v) & 0x8000800080008000ull))
-#define LOW_BYTES(v) (((v) & 0xFF) | (((v) >> 8) & 0xFF00) | (((v) >> 16) & 0xFF0000) | \
-                      (((v) >> 24) & 0xFF000000))
-    for (uint64_t a, b; i + 8 <= n && o + 12 < cap; i += 8, o += 8) {
-        memcpy(&a, w + i, sizeof a);
-        memcpy(&b, w + i + 4, sizeof b);
-        if (NOT_ASCII(a) || NOT_ASCII(b))
-            break;
-        uint64_t bytes = LOW_BYTES(a) | LOW_BYTES(b) << 32;
-        memcpy(out + o, &bytes, sizeof bytes);
-    }
-    for (uint64_t a; i + 4 <= n && o + 8 < cap; i += 4, o += 4) {
-        memcpy(&a, w + i, sizeof a);
-        if (NOT_ASCII(a))
-            break;
-        uint32_t bytes = (uint32_t)LOW_BYTES(a);
-        memcpy(out + o, &bytes, sizeof bytes);
-    }
-#undef NOT_ASCII
-#undef LOW_BYTES
-#endif
-    for (; i < n && w[i] && o + 4 < cap; i++) {
-        uint32_t c = w[i];
-        if (c < 0x80) {
-            out[o++] = (char)c;
-        } else if (c < 0x800) {
-            out[o++] = (char)(0xC0 | (c >> 6));
-            out[o++] = (char)(0x80 | (c & 0x3F));
-        } else {
-            out[o++] = (char)(0xE0 | (c >> 12));
-            out[o++] = (char)(0x80 | ((c >> 6) & 0x3F));
-            out[o++] = (char)(0x80 | (c & 0x3F));
-        }
-    }
-    out[o] = 0;
-    return o;
+    return ilg__utf16_to_utf8(w, n, out, cap, NULL);
 }
 
-/* The first n bytes of s (ASCII/UTF-8) to UTF-16 for the metadata API (non-ASCII bytes
- * are widened unchanged: probe names are expected to be ASCII). */
+/* The first n bytes of s (UTF-8) to UTF-16 for the metadata API, cut to cap. */
 static void to_wide(const char *s, size_t n, WCHAR *out, size_t cap)
 {
-    size_t i = 0;
-    for (; i < n && s[i] && i + 1 < cap; i++)
-        out[i] = (WCHAR)(unsigned char)s[i];
-    out[i] = 0;
+    ilg__utf8_to_utf16(s, n, out, cap);
 }
 
 /* "Ns.Type" (nested: "Ns.Outer/Inner") of a TypeDef. The runtime's metadata is
@@ -328,76 +240,6 @@ static void type_name(IMetaDataImport *md, mdTypeDef td, char *out, size_t cap, 
 
 /* ---- signatures (ECMA-335 II.23.2) -------------------------------------------------- */
 
-/* End of the type starting at sig[pos] (0 when malformed). */
-static size_t skip_type(const uint8_t *sig, size_t len, size_t pos, int depth)
-{
-    uint32_t v, n;
-    size_t k;
-    if (pos >= len || depth > 64)
-        return 0;
-    uint8_t et = sig[pos++];
-    switch (et) {
-    case 0x01: case 0x02: case 0x03: case 0x04: case 0x05: case 0x06: case 0x07: case 0x08:
-    case 0x09: case 0x0A: case 0x0B: case 0x0C: case 0x0D: case 0x0E: case 0x16: case 0x18:
-    case 0x19: case 0x1C:
-        return pos;
-    case 0x0F: case 0x10: case 0x1D: case 0x45: /* PTR, BYREF, SZARRAY, PINNED */
-        return skip_type(sig, len, pos, depth + 1);
-    case 0x1F: case 0x20: /* CMOD_REQD/OPT token, then the type */
-        if (!(k = ilg__rd_compressed(sig + pos, len - pos, &v)))
-            return 0;
-        return skip_type(sig, len, pos + k, depth + 1);
-    case 0x11: case 0x12: case 0x13: case 0x1E: /* VALUETYPE, CLASS token; VAR, MVAR number */
-        return (k = ilg__rd_compressed(sig + pos, len - pos, &v)) ? pos + k : 0;
-    case 0x15: /* GENERICINST (CLASS|VALUETYPE) token count types */
-        if (!(pos = skip_type(sig, len, pos, depth + 1)))
-            return 0;
-        if (!(k = ilg__rd_compressed(sig + pos, len - pos, &n)))
-            return 0;
-        pos += k;
-        for (uint32_t i = 0; i < n && pos; i++)
-            pos = skip_type(sig, len, pos, depth + 1);
-        return pos;
-    case 0x14: /* ARRAY type rank nsizes sizes nlo los */
-        if (!(pos = skip_type(sig, len, pos, depth + 1)))
-            return 0;
-        for (int part = 0; part < 3; part++) {
-            if (!(k = ilg__rd_compressed(sig + pos, len - pos, &n)))
-                return 0;
-            pos += k;
-            if (part == 0)
-                continue;
-            for (uint32_t i = 0; i < n; i++) {
-                if (!(k = ilg__rd_compressed(sig + pos, len - pos, &v)))
-                    return 0;
-                pos += k;
-            }
-        }
-        return pos;
-    case 0x1B: { /* FNPTR: a whole method signature */
-        if (pos >= len)
-            return 0;
-        uint8_t conv = sig[pos++];
-        if (conv & 0x10) {
-            if (!(k = ilg__rd_compressed(sig + pos, len - pos, &v)))
-                return 0;
-            pos += k;
-        }
-        if (!(k = ilg__rd_compressed(sig + pos, len - pos, &n)))
-            return 0;
-        pos += k;
-        for (uint32_t i = 0; i <= n && pos; i++) {
-            if (pos < len && sig[pos] == 0x41)
-                pos++;
-            pos = skip_type(sig, len, pos, depth + 1);
-        }
-        return pos;
-    }
-    default:
-        return 0;
-    }
-}
-
 /* Method signature: argument count (with `this`), has_this, where the return type
  * lies. False when malformed. */
 typedef struct method_shape {
@@ -408,35 +250,28 @@ typedef struct method_shape {
 
 static bool parse_method_sig(const uint8_t *sig, size_t len, method_shape *m)
 {
-    uint32_t v, n;
-    size_t k, pos = 1;
-    if (len < 2)
+    ilg_sig_cur s = { sig, sig + len };
+    uint8_t conv = 0;
+    uint32_t g, n, tok;
+    if (len < 2 || !ilg__sig_u8(&s, &conv) || (conv & ILG_SIG_KIND_MASK) == ILG_SIG_FIELD ||
+        (conv & ILG_SIG_KIND_MASK) == ILG_SIG_LOCAL)
         return false;
-    uint8_t conv = sig[0];
-    if ((conv & 0x0F) == 0x06 || (conv & 0x0F) == 0x07) /* FIELD, LOCAL_SIG */
+    if (((conv & ILG_SIG_GENERIC) && !ilg__sig_uint(&s, &g)) || !ilg__sig_uint(&s, &n))
         return false;
-    if (conv & 0x10) {
-        if (!(k = ilg__rd_compressed(sig + pos, len - pos, &v)))
+    m->has_this = (conv & ILG_SIG_HASTHIS) != 0;
+    m->pops = n + (m->has_this && !(conv & ILG_SIG_EXPLICITTHIS) ? 1 : 0);
+    m->ret_start = (size_t)(s.p - sig);
+    ilg_sig_cur t = s; /* past the return type's modifiers: is it void? */
+    while (t.p < t.end && (*t.p == ILG_ET_CMOD_REQD || *t.p == ILG_ET_CMOD_OPT))
+        if (t.p++, !ilg__sig_uint(&t, &tok))
             return false;
-        pos += k;
-    }
-    if (!(k = ilg__rd_compressed(sig + pos, len - pos, &n)))
+    if (t.p >= t.end)
         return false;
-    pos += k;
-    m->has_this = (conv & 0x20) != 0;
-    m->pops = n + (m->has_this && !(conv & 0x40) ? 1 : 0);
-    m->ret_start = pos;
-    size_t t = pos;
-    while (t < len && (sig[t] == 0x1F || sig[t] == 0x20)) {
-        if (!(k = ilg__rd_compressed(sig + t + 1, len - t - 1, &v)))
-            return false;
-        t += 1 + k;
-    }
-    if (t >= len)
+    m->returns = *t.p != ILG_ET_VOID;
+    if (!ilg__sig_skip_type(&s, 0, SIG_MAX_DEPTH, NULL))
         return false;
-    m->returns = sig[t] != 0x01;
-    m->ret_end = skip_type(sig, len, pos, 0);
-    return m->ret_end != 0;
+    m->ret_end = (size_t)(s.p - sig);
+    return true;
 }
 
 static ilg_status lookup_shape(IMetaDataImport *md, uint32_t token, uint32_t *pops,
@@ -504,14 +339,8 @@ static module_state *module_state_get(worker *w, ModuleID module)
             w->module_last = i;
             return &w->modules[i];
         }
-    if (w->module_count == w->module_cap) {
-        size_t ncap = w->module_cap ? w->module_cap * 2 : 8;
-        module_state *n = realloc(w->modules, ncap * sizeof *n);
-        if (!n)
-            return NULL;
-        w->modules = n;
-        w->module_cap = ncap;
-    }
+    if (ilg__grow_size((void **)&w->modules, &w->module_cap, w->module_count + 1, sizeof *w->modules) != ILG_OK)
+        return NULL;
     IUnknown *unk = NULL;
     ICorProfilerInfo3 *info = w->p->info;
     if (info->lpVtbl->GetModuleMetaData(info, module, ofRead, &IID_IMetaDataImport, &unk) != S_OK ||
@@ -550,17 +379,11 @@ static uint32_t *shape_slot(module_state *m, uint32_t token)
     }
     uint32_t rid = RidFromToken(token);
     if (rid >= m->caps[t]) {
-        uint32_t ncap = m->caps[t] ? m->caps[t] : 256;
-        while (ncap <= rid && ncap < (1u << 24))
-            ncap *= 2;
-        if (ncap <= rid)
+        const uint32_t old = m->caps[t];
+        if (ilg__grow((void **)&m->rows[t], &m->caps[t], rid < 256 ? 256 : (uint64_t)rid + 1,
+                      sizeof *m->rows[t]) != ILG_OK)
             return NULL;
-        uint32_t *n = realloc(m->rows[t], (size_t)ncap * sizeof *n);
-        if (!n)
-            return NULL;
-        memset(n + m->caps[t], 0, (size_t)(ncap - m->caps[t]) * sizeof *n);
-        m->rows[t] = n;
-        m->caps[t] = ncap;
+        memset(m->rows[t] + old, 0, (size_t)(m->caps[t] - old) * sizeof *m->rows[t]);
     }
     return &m->rows[t][rid];
 }
@@ -590,21 +413,19 @@ static uint32_t local_of_type(IMetaDataImport *md, uint32_t local_sig, const uin
     PCCOR_SIGNATURE sig = NULL;
     ULONG len = 0;
     uint32_t n;
-    size_t k, pos = 1;
-    if (!local_sig || md->lpVtbl->GetSigFromToken(md, local_sig, &sig, &len) != S_OK || len < 2 ||
-        sig[0] != 0x07)
+    uint8_t conv;
+    if (!local_sig || md->lpVtbl->GetSigFromToken(md, local_sig, &sig, &len) != S_OK || len < 2)
         return ILG_NO_LOCAL;
-    if (!(k = ilg__rd_compressed(sig + pos, len - pos, &n)))
+    ilg_sig_cur s = { sig, sig + len };
+    if (!ilg__sig_u8(&s, &conv) || conv != ILG_SIG_LOCAL || !ilg__sig_uint(&s, &n))
         return ILG_NO_LOCAL;
-    pos += k;
-    size_t want = m->ret_end - m->ret_start;
-    for (uint32_t i = 0; i < n && pos < len; i++) {
-        size_t end = skip_type(sig, len, pos, 0);
-        if (!end)
+    const size_t want = m->ret_end - m->ret_start;
+    for (uint32_t i = 0; i < n && s.p < s.end; i++) {
+        const uint8_t *start = s.p;
+        if (!ilg__sig_skip_type(&s, 0, SIG_MAX_DEPTH, NULL))
             return ILG_NO_LOCAL;
-        if (end - pos == want && memcmp(sig + pos, msig + m->ret_start, want) == 0)
+        if ((size_t)(s.p - start) == want && memcmp(start, msig + m->ret_start, want) == 0)
             return i;
-        pos = end;
     }
     return ILG_NO_LOCAL;
 }
@@ -612,7 +433,7 @@ static uint32_t local_of_type(IMetaDataImport *md, uint32_t local_sig, const uin
 /* ---- probes ------------------------------------------------------------------------- */
 
 /* static void(): DEFAULT, 0 parameters, VOID. */
-static const COR_SIGNATURE void_sig[] = { 0x00, 0x00, 0x01 };
+static const COR_SIGNATURE void_sig[] = { ILG_SIG_DEFAULT, 0, ILG_ET_VOID };
 
 /* The TypeDef of "Ns.Outer/Inner" in md: each '/' one level of nesting, looked up by its
  * own name within the enclosing type (a nested type has no namespace of its own). 0,
@@ -685,14 +506,8 @@ static void probe_drop(probe_cache *items, size_t *count, ModuleID module)
 
 static bool probe_push(probe_cache **items, size_t *count, size_t *cap, probe_cache c)
 {
-    if (*count == *cap) {
-        size_t ncap = *cap ? *cap * 2 : 16;
-        probe_cache *n = realloc(*items, ncap * sizeof *n);
-        if (!n)
-            return false;
-        *items = n;
-        *cap = ncap;
-    }
+    if (ilg__grow_size((void **)items, cap, *count + 1, sizeof **items) != ILG_OK)
+        return false;
     (*items)[(*count)++] = c;
     return true;
 }
@@ -1123,7 +938,7 @@ static bool job_map_begin(job *j)
     worker *w = j->w;
     const ilg__plugin_rules *rules = &w->p->rules;
     const uint32_t n = j->old_count;
-    if (!grow(&w->old_offsets, &w->old_offsets_cap, (size_t)n + 1, sizeof *w->old_offsets)) {
+    if (ilg__grow_size((void **)&w->old_offsets, &w->old_offsets_cap, (size_t)n + 1, sizeof *w->old_offsets) != ILG_OK) {
         job_fail(j, "no memory for the log's offset map of %u instructions", n);
         return false;
     }
@@ -1240,7 +1055,7 @@ static void log_rewrite(job *j, const uint8_t *at)
     /* Straight into the log's buffer when it has one, else through the worker's. */
     char *line = ilg__plugin_log_reserve(w->p->log, need);
     if (!line) {
-        if (!grow(&w->line, &w->line_cap, need, 1)) {
+        if (ilg__grow_size((void **)&w->line, &w->line_cap, need, 1) != ILG_OK) {
             plog_later(w->p, "rewrite %s (0x%08x) %s (no memory for the line's offset map)",
                        j->full, (unsigned)j->tok, j->actions);
             return;
@@ -1679,15 +1494,9 @@ static HRESULT cb_ModuleLoadFinished(ICorProfilerCallback3 *This, ModuleID modul
     pthread_mutex_unlock(&p->probe_lock);
     pthread_mutex_lock(&p->lock);
     size_t n = atomic_load_explicit(&p->forget_count, memory_order_relaxed);
-    if (n == p->forget_cap) {
-        size_t cap = p->forget_cap ? p->forget_cap * 2 : 64;
-        ModuleID *f = realloc(p->forget, cap * sizeof *f);
-        if (!f) {
-            hr = E_OUTOFMEMORY;
-            goto done;
-        }
-        p->forget = f;
-        p->forget_cap = cap;
+    if (ilg__grow_size((void **)&p->forget, &p->forget_cap, n + 1, sizeof *p->forget) != ILG_OK) {
+        hr = E_OUTOFMEMORY;
+        goto done;
     }
     p->forget[n] = moduleId;
     atomic_store_explicit(&p->forget_count, n + 1, memory_order_release);
