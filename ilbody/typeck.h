@@ -36,7 +36,7 @@ enum {
     VF_INDIR = 4096,    /* STRUCT: loaded through an address (ldobj, unbox.any, a field, an
                          * element), not a local's value */
     VF_CONST = 8192,    /* I4, I8, R4, R8: a constant (ldc); REF: a string literal */
-    VF_VFTN = 16384,    /* NI: a virtual method's pointer (ldvirtftn) */
+    VF_FTN = 16384,     /* NI: a method's pointer (ldftn, ldvirtftn) */
     VF_MERGED = 32768   /* UNKNOWN: values of different kinds met at a join; tok holds the
                          * kinds (1 << VK_*), each of which a call's parameter must take */
 };
@@ -120,10 +120,34 @@ static inline vt vt_of(uint8_t k)
     return t;
 }
 
-/* The type-level checks of one body (typeflow.c). depth is the structural pass's entry
- * depth per instruction (UNSET for unreachable); marks its EH boundary marks. */
+/* The conditional branches the JIT decides as it imports a body (fold.c). */
+enum { FOLD_NONE = 0, FOLD_NEVER = 1, FOLD_ALWAYS = 2, FOLD_DECIDED = 3,
+       FOLD_LIVE_HANDLER = 4, /* a handler or filter the JIT imports starts here */
+       FOLD_UNREACHED = 8 /* no path the JIT imports reaches the instruction (at [count]:
+                           * some instruction is so) */ };
+typedef struct folder {
+    const ilg_body *b;
+    const ilg_stack_resolver *stack;
+    const ilg_type_resolver *types;    /* NULL: no static field is a constant */
+    tcache *cache;
+    uint8_t *starts;                   /* working space of (count + 8) / 8 bytes */
+    bool starts_ready;
+} folder;
+/* FOLD_ALWAYS or FOLD_NEVER when the condition of branch i is a constant of its block
+ * to the JIT (the edge not taken is not imported), else FOLD_NONE. */
+uint8_t ilg__fold_branch(folder *fo, uint32_t i);
+/* The instructions that may push a constant: only a branch after one in its block
+ * needs ilg__fold_branch. */
+static inline bool ilg__const_source(uint16_t op)
+{
+    return (op >= ILG_OP_LDNULL && op <= ILG_OP_LDC_R8) || op == ILG_OP_LDSTR || op == ILG_OP_LDSFLD;
+}
+
+/* The type-level checks of one body (typeflow.c). fold: per instruction, what
+ * ilg__fold_branch said of the branches the structural pass reached and where the
+ * handlers it followed start (NULL: none). */
 typedef struct vctx vctx;
 void ilg__type_pass(const ilg_body *b, const ilg_verify_options *o, ilg_findings *out,
-                    const int32_t *depth);
+                    const uint8_t *fold);
 
 #endif

@@ -25,6 +25,7 @@ typedef struct tflow {
     const ilg_type_resolver *r;
     ilg_findings *out;
     tcache *c;
+    const uint8_t *fold;   /* branches the JIT decides as it imports (NULL: none) */
     ilg_verify_level level;
     bool report;
     vmethod m;
@@ -194,6 +195,13 @@ static vt unmerged(const vt *a, const vt *b)
     return (vt){ VK_UNKNOWN, 0, VF_MERGED, ka | kb };
 }
 
+/* What a BYREF's small records of the local whose address it is (ldloca), for a 16-bit
+ * store through it: the JIT stores into a 16-bit local normally (observed: a float
+ * through `ldloca` of a char local compiles), but crashes storing a float as 16 bits
+ * into an int32 local, an argument (ldarga) or any other location. What it does with
+ * other locals was not observed: no finding there. */
+enum { LA_NONE = 0, LA_OTHER = 0xff };
+
 /* The merge of two stack types where paths meet. */
 static vt merge(vt a, vt b)
 {
@@ -202,6 +210,10 @@ static vt merge(vt a, vt b)
     if (a.k == b.k) {
         if (a.k == VK_I4 && a.small != b.small)
             a.small = 0;
+        if (a.k == VK_I4 && (a.tok != b.tok || !(a.flags & b.flags & VF_CONST)))
+            a.tok = 0; /* a constant's value: not one constant on both paths */
+        if (a.k == VK_BYREF && a.small != b.small)
+            a.small = LA_OTHER; /* addresses of different locals: no 16-bit store finding */
         if (a.k == VK_STRUCT && (a.tok != b.tok || (a.flags ^ b.flags) & (VF_HANDLE | VF_TYPEDREF)))
             return vt_of(VK_UNKNOWN); /* two value types */
         if (a.k == VK_REF && a.tok != b.tok)
@@ -305,7 +317,12 @@ static const mdesc *member(tflow *f, uint32_t i, ilg_member_kind want)
             "field 0x%08x is a constant (literal): it has no storage", tok);
         return NULL;
     }
-    if (d->owner_open && (tok >> 24) != ILG_TBL_MemberRef) {
+    /* an abstract method called directly is refused before its owner is loaded
+     * (BadImageFormat, from callable()) */
+    const uint16_t op = f->b->instrs[i].op;
+    const bool direct = (op == ILG_OP_CALL || op == ILG_OP_NEWOBJ || op == ILG_OP_LDFTN) &&
+                        !(i > 0 && f->b->instrs[i - 1].op == ILG_OP_CONSTRAINED);
+    if (d->owner_open && (tok >> 24) != ILG_TBL_MemberRef && !(method && direct && (d->facts.flags & ILG_MEMBER_ABSTRACT))) {
         err(f, i, ILG_E_IL_VERIFY_MEMBER, ILG_OUTCOME_LOAD_ERROR,
             "0x%08x belongs to the generic type definition 0x%08x, which needs an instantiation",
             tok, d->facts.owner);
@@ -389,9 +406,11 @@ static int slot_of(const ilg_instr *in, bool *arg, uint32_t *idx)
 /* A stored value's type against the slot's. The JIT stores what it is given, but a
  * value type loaded through an address does not fit a local of another type, nor
  * anything but a value type a value-type local (a float constant or a local's address
- * crashes it there), and a virtual method's pointer in an object reference crashes it. */
-static void check_slot_store(tflow *f, uint32_t i, const vt *slot, const vt *val, const char *what)
+ * crashes it there), and a method's pointer (ldftn, ldvirtftn) in an object reference
+ * local crashes it (in an argument it compiles). */
+static void check_slot_store(tflow *f, uint32_t i, const vt *slot, const vt *val, bool is_arg)
 {
+    const char *what = is_arg ? "argument" : "local";
     if (slot->k == VK_UNKNOWN || val->k == VK_UNKNOWN || ((slot->flags | val->flags) & VF_MAYBE_PRIM))
         return;
     if (slot->k != VK_STRUCT && val->k == VK_STRUCT && (val->flags & VF_INDIR))
@@ -404,9 +423,9 @@ static void check_slot_store(tflow *f, uint32_t i, const vt *slot, const vt *val
                 ? ILG_OUTCOME_CRASH
                 : ILG_OUTCOME_INVALID_PROGRAM,
             "%s of value type %s stored from %s", what, TN(*slot), TN(*val));
-    else if (slot->k == VK_REF && (val->flags & VF_VFTN))
+    else if (slot->k == VK_REF && (val->flags & VF_FTN) && !is_arg)
         err(f, i, ILG_E_IL_VERIFY_STORE, ILG_OUTCOME_CRASH,
-            "%s of type %s stored from a virtual method pointer: the JIT crashes", what, TN(*slot));
+            "%s of type %s stored from a method pointer: the JIT crashes", what, TN(*slot));
 }
 
 static void check_store(tflow *f, uint32_t i, const vt *slot, const vt *val, const char *what)
@@ -418,6 +437,41 @@ static void check_store(tflow *f, uint32_t i, const vt *slot, const vt *val, con
         return;
     if (s_struct != v_struct || !coerces(slot, val) || (slot->k == VK_REF && val->k != VK_REF))
         warn(f, i, ILG_E_IL_VERIFY_STORE, "%s of type %s stored from %s", what, TN(*slot), TN(*val));
+}
+
+/* A 16-bit integer (char, int16, uint16): a floating-point value stored to one crashes
+ * the JIT, in an argument, a field, an element or through an address (observed with
+ * tests/bench/probe_jit); in a local it compiles (the JIT normalizes locals as it
+ * stores them), and so do the 8-bit types and int32. */
+static bool is16(const vt *t)
+{
+    return t->k == VK_I4 && (t->small == ILG_ET_CHAR || t->small == ILG_ET_I2 || t->small == ILG_ET_U2);
+}
+
+static void check_store16(tflow *f, uint32_t i, const vt *slot, const vt *val, const char *what)
+{
+    if (is16(slot) && is_float(val->k))
+        err(f, i, ILG_E_IL_VERIFY_STORE, ILG_OUTCOME_CRASH,
+            "%s of 16-bit type %s stored from %s: the JIT crashes", what, TN(*slot), TN(*val));
+}
+
+static uint8_t lcladdr_kind(const vt *t, bool is_arg)
+{
+    if (is_arg)
+        return LA_NONE;
+    if (t->k == VK_I4 && (t->small == ILG_ET_CHAR || t->small == ILG_ET_I2 || t->small == ILG_ET_U2))
+        return t->small;
+    return t->k == VK_I4 && !t->small ? ILG_ET_I4 : LA_OTHER;
+}
+
+/* A 16-bit store of val through addr: a float there crashes the JIT unless addr is a
+ * 16-bit local's (above); through an unmanaged pointer it was not observed. */
+static void check_store16_at(tflow *f, uint32_t i, const vt *addr, const vt *slot, const vt *val)
+{
+    if (addr->k != VK_BYREF || addr->small == LA_OTHER ||
+        (addr->small != LA_NONE && addr->small != ILG_ET_I4))
+        return;
+    check_store16(f, i, slot, val, "a location");
 }
 
 static void t_slot(tflow *f, uint32_t i, int kind, bool is_arg, uint32_t idx)
@@ -446,13 +500,15 @@ static void t_slot(tflow *f, uint32_t i, int kind, bool is_arg, uint32_t idx)
     case 2: {
         vt v = pop(f);
         if (known && idx < limit) {
-            check_slot_store(f, i, &t, &v, is_arg ? "argument" : "local");
+            if (is_arg)
+                check_store16(f, i, &t, &v, "argument");
+            check_slot_store(f, i, &t, &v, is_arg);
             check_store(f, i, &t, &v, is_arg ? "argument" : "local");
         }
         break;
     }
     default:
-        push(f, (vt){ VK_BYREF, 0, VF_LCLADDR, 0 });
+        push(f, (vt){ VK_BYREF, lcladdr_kind(&t, is_arg), VF_LCLADDR, 0 });
         break;
     }
 }
@@ -519,17 +575,31 @@ static bool is_div(uint16_t op)
     return op == ILG_OP_DIV || op == ILG_OP_DIV_UN || op == ILG_OP_REM || op == ILG_OP_REM_UN;
 }
 
-/* What the JIT's back end cannot generate: a bitwise operation or shift of a float, a
- * signed int32 division by anything but an integer, arithmetic whose result is a value
- * type and is stored. An operation it drops unused (a pop right after, and nothing to
- * raise) is never generated. */
+/* What the JIT's back end cannot generate: a bitwise operation or shift of a float
+ * (but for xor of a non-constant with zero, which it folds away), an unsigned division of a float by a
+ * power of two (it makes that a shift or mask), a signed int32 division by anything but
+ * an integer, arithmetic
+ * whose result is a value type and is stored. An operation it drops unused (a pop right
+ * after, and nothing to raise) is never generated. */
+/* An int32 constant that is a power of two (its value is in tok). */
+static bool pow2_const(const vt *v)
+{
+    return v->k == VK_I4 && (v->flags & VF_CONST) && v->tok && !(v->tok & (v->tok - 1));
+}
+
+static bool null_const(const vt *v) { return v->k == VK_REF && (v->flags & VF_NULL) && (v->flags & VF_CONST); }
+
+/* A zero constant (ldc.i4.0, ldnull): x ^ 0 is x to the JIT when x is no constant (a
+ * float constant there it tries to fold, and refuses). */
+static bool zero_const(const vt *v) { return null_const(v) || (v->k == VK_I4 && (v->flags & VF_CONST) && !v->tok); }
+
 static void check_arith(tflow *f, uint32_t i, uint16_t op, const vt *a, const vt *b, const vt *r)
 {
     const bool bitwise = op == ILG_OP_AND || op == ILG_OP_OR || op == ILG_OP_XOR;
     const bool shift = op == ILG_OP_SHL || op == ILG_OP_SHR || op == ILG_OP_SHR_UN;
     const bool raises = is_div(op) || op >= ILG_OP_ADD_OVF;
     const bool gone = dropped(f, i) && !raises;
-    if ((bitwise || shift) && is_float(r->k) && !gone)
+    if ((bitwise || shift) && is_float(r->k) && !gone && !(op == ILG_OP_XOR && zero_const(b) && !(a->flags & VF_CONST)))
         err(f, i, ILG_E_IL_VERIFY_OPERAND, ILG_OUTCOME_INVALID_PROGRAM,
             "%s and %s: the JIT has no %s of a floating-point value%s", TN(*a), TN(*b),
             shift ? "shift" : "bitwise operation", "");
@@ -539,9 +609,10 @@ static void check_arith(tflow *f, uint32_t i, uint16_t op, const vt *a, const vt
               (b->k == VK_REF && !(b->flags & VF_NULL) && !((b->flags & VF_CONST) && r->k != VK_I4))))
         err(f, i, ILG_E_IL_VERIFY_OPERAND, ILG_OUTCOME_INVALID_PROGRAM,
             "%s and %s: the JIT's signed int32 division needs an integer divisor", TN(*a), TN(*b));
-    else if ((op == ILG_OP_DIV_UN || op == ILG_OP_REM_UN) && a->k == VK_R4 && b->k == VK_I4 && !gone)
+    else if ((op == ILG_OP_DIV_UN || op == ILG_OP_REM_UN) && is_float(a->k) && pow2_const(b) && !dropped(f, i))
         err(f, i, ILG_E_IL_VERIFY_OPERAND, ILG_OUTCOME_INVALID_PROGRAM,
-            "%s and %s: the JIT has no unsigned division of a float32 by an int32", TN(*a), TN(*b));
+            "%s and %s: the JIT turns an unsigned division by the constant %u into a shift or mask, "
+            "which a floating-point value does not take", TN(*a), TN(*b), b->tok);
     else if (r->k == VK_STRUCT && !gone && (raises || stores(f, i + 1)))
         err(f, i, ILG_E_IL_VERIFY_OPERAND, raises ? ILG_OUTCOME_INVALID_PROGRAM : ILG_OUTCOME_CRASH,
             "%s and %s: arithmetic on a value type%s", TN(*a), TN(*b),
@@ -561,6 +632,12 @@ static void t_binary(tflow *f, uint32_t i, uint16_t op)
     const bool sub = op == ILG_OP_SUB || op == ILG_OP_SUB_OVF || op == ILG_OP_SUB_OVF_UN;
     vt r = shift ? (a.k == VK_UNKNOWN ? a : arith_result(&a, &a, false, false))
                  : arith_result(&a, &b, add, sub);
+    /* null plus an integer constant the JIT folds into a managed pointer constant
+     * (observed: an object or int32 parameter refuses it, where an object plus a
+     * constant passes for an object) */
+    if (add && ((null_const(&a) && b.k == VK_I4 && (b.flags & VF_CONST)) ||
+                (null_const(&b) && a.k == VK_I4 && (a.flags & VF_CONST))))
+        r = vt_of(VK_BYREF);
     check_arith(f, i, op, &a, &b, &r);
     push(f, r);
 }
@@ -655,13 +732,17 @@ static void t_field(tflow *f, uint32_t i, uint16_t op)
             "the object is a value type (%s), not its address: the JIT crashes", TN(obj));
     else if (!stat && (obj.k == VK_I4 || obj.k == VK_I8 || is_float(obj.k)))
         warn(f, i, ILG_E_IL_VERIFY_OPERAND, "the object is %s", TN(obj));
-    if (store && d)
+    if (store && d) {
+        check_store16(f, i, &d->field, &val, "field");
         check_store(f, i, &d->field, &val, "field");
+    }
     vt t = d ? d->field : vt_of(VK_UNKNOWN);
     if (t.k == VK_STRUCT)
         t.flags |= VF_INDIR;
-    /* A field's address is a managed pointer off an object or a pointer, else a native int. */
-    const bool managed = stat || obj.k == VK_REF || obj.k == VK_BYREF || obj.k == VK_UNKNOWN;
+    /* A field's address is a managed pointer off an object or a pointer, else a native
+     * int; so is a static field's with an RVA (data in the image, not on the heap). */
+    const bool rva = stat && d && (d->facts.flags & ILG_MEMBER_RVA);
+    const bool managed = (stat && !rva) || obj.k == VK_REF || obj.k == VK_BYREF || obj.k == VK_UNKNOWN;
     if (!store)
         push(f, addr ? (managed ? vt_of(VK_BYREF) : vt_of(VK_NI)) : t);
 }
@@ -672,14 +753,39 @@ static void t_field(tflow *f, uint32_t i, uint16_t op)
  * argument checks of a call: its arguments are not held against the body. */
 static bool intrinsic(const mdesc *d) { return (d->facts.flags & ILG_MEMBER_INTRINSIC) != 0; }
 
+/* Whether the JIT expands this call of d in place, given the n arguments on the stack
+ * (importercalls.cpp: a rotation only by a constant; Interlocked when it returns an
+ * integer, or stores null). */
+static bool expands(const tflow *f, const mdesc *d, uint32_t n)
+{
+    const uint16_t fl = d->facts.flags;
+    if (fl & ILG_MEMBER_INTRINSIC)
+        return true;
+    if (!n || f->sp < n)
+        return false;
+    const vt *arg = &f->stack[f->sp - n];
+    if (fl & ILG_MEMBER_INTRINSIC_IF_CONST)
+        return (arg[n - 1].k == VK_I4 || arg[n - 1].k == VK_I8) && (arg[n - 1].flags & VF_CONST);
+    if (fl & ILG_MEMBER_INTRINSIC_ATOMIC) {
+        const uint8_t r = d->sig->ret.k;
+        if (r == VK_I4 || r == VK_I8 || r == VK_NI)
+            return true;
+        return r == VK_REF && n >= 2 && arg[1].k == VK_REF && (arg[1].flags & VF_NULL) && (arg[1].flags & VF_CONST);
+    }
+    return false;
+}
+
 static void check_args(tflow *f, uint32_t i, const mdesc *d, uint32_t token)
 {
     const vsig *s = d->sig;
     const uint32_t n = (uint32_t)s->nparams + s->nextra;
+    const bool expanded = expands(f, d, n);
     for (uint32_t k = n; k-- > 0;) {
         vt a = pop(f);
         const vt *p = &s->params[k];
-        if (!intrinsic(d) && !coerces(p, &a))
+        if (expanded && k + 1 == n && (d->facts.flags & ILG_MEMBER_INTRINSIC_STORE))
+            check_store16(f, i, p, &a, "a location");
+        if (!expanded && !coerces(p, &a))
             err(f, i, ILG_E_IL_VERIFY_CALL_ARG, ILG_OUTCOME_INVALID_PROGRAM,
                 "argument %u of 0x%08x is %s, the parameter is %s", k + 1, token, TN(a), TN(*p));
         else if (a.k == VK_STRUCT && p->k == VK_STRUCT && a.tok && p->tok && a.tok != p->tok &&
@@ -732,6 +838,20 @@ static void t_newobj(tflow *f, uint32_t i, const mdesc *d)
     push(f, obj);
 }
 
+/* Whether the constrained. prefix at i names a value type (a struct, an enum, a
+ * primitive, a generic instantiation of a struct) or an interface: before a call of a
+ * plain static method that crashes the JIT; a class there compiles. */
+static bool constrained_crashes(tflow *f, uint32_t i)
+{
+    const uint32_t tok = f->b->instrs[i].arg.token;
+    if (!table_in(tok, type_tables, sizeof type_tables))
+        return false;
+    const tdesc *d = ilg__tc_type(f->c, f->r, tok);
+    return d && d->status == ILG_OK &&
+           (d->facts.kind == ILG_TYPE_VALUE || d->facts.kind == ILG_TYPE_ENUM || d->facts.kind == ILG_TYPE_INTERFACE ||
+            (d->value.k != VK_REF && d->value.k != VK_UNKNOWN)); /* a primitive (UInt32) too */
+}
+
 /* What getCallInfo refuses: a virtual call of a static method, a direct call of an
  * abstract one, a generic method named without its instantiation. */
 static bool callable(tflow *f, uint32_t i, uint16_t op, const mdesc *d)
@@ -752,9 +872,10 @@ static bool callable(tflow *f, uint32_t i, uint16_t op, const mdesc *d)
      * abstract interface members). */
     const bool constrained = i > 0 && f->b->instrs[i - 1].op == ILG_OP_CONSTRAINED;
     if (constrained && op == ILG_OP_CALL && known && (d->facts.flags & ILG_MEMBER_STATIC) &&
-        !(d->facts.flags & (ILG_MEMBER_VIRTUAL | ILG_MEMBER_ABSTRACT))) {
+        !(d->facts.flags & (ILG_MEMBER_VIRTUAL | ILG_MEMBER_ABSTRACT)) && constrained_crashes(f, i - 1)) {
         err(f, i, ILG_E_IL_VERIFY_PREFIX, ILG_OUTCOME_CRASH,
-            "constrained. before a call of 0x%08x, a static method that is not virtual: the JIT crashes", tok);
+            "constrained. to a value type or interface before a call of 0x%08x, a static method that is not virtual: "
+            "the JIT crashes", tok);
         return false;
     }
     if ((op == ILG_OP_CALL || op == ILG_OP_NEWOBJ || op == ILG_OP_LDFTN) && known && !constrained &&
@@ -825,7 +946,7 @@ static void t_ftn(tflow *f, uint32_t i, uint16_t op)
     vt obj = op == ILG_OP_LDVIRTFTN ? pop(f) : vt_of(VK_NONE);
     if (op == ILG_OP_LDVIRTFTN && obj.k != VK_UNKNOWN && obj.k != VK_REF)
         warn(f, i, ILG_E_IL_VERIFY_OPERAND, "the object is %s", TN(obj));
-    push(f, (vt){ VK_NI, 0, (uint16_t)(VF_PTR | (op == ILG_OP_LDVIRTFTN ? VF_VFTN : 0)), 0 });
+    push(f, (vt){ VK_NI, 0, VF_PTR | VF_FTN, 0 });
 }
 
 /* ---- objects, arrays, indirections --------------------------------------------------- */
@@ -887,6 +1008,11 @@ static void t_object(tflow *f, uint32_t i, uint16_t op)
         push(f, (vt){ VK_STRUCT, 0, VF_TYPEDREF, 0 });
         return;
     case ILG_OP_REFANYVAL:
+        if (v.k == VK_REF) /* the JIT passes it to its helper as a TypedReference */
+            err(f, i, ILG_E_IL_VERIFY_OPERAND, ILG_OUTCOME_INVALID_PROGRAM,
+                "%s is an object reference, not a TypedReference", TN(v));
+        else if (v.k != VK_UNKNOWN && !(v.flags & VF_TYPEDREF))
+            warn(f, i, ILG_E_IL_VERIFY_OPERAND, "%s is not a TypedReference", TN(v));
         push(f, vt_of(VK_BYREF));
         return;
     default: /* initobj */
@@ -921,7 +1047,8 @@ static void t_array(tflow *f, uint32_t i, uint16_t op)
         warn(f, i, ILG_E_IL_VERIFY_OPERAND, "the array is %s", TN(arr));
     if (idx.k != VK_UNKNOWN && idx.k != VK_I4 && idx.k != VK_NI)
         warn(f, i, ILG_E_IL_VERIFY_OPERAND, "the index is %s", TN(idx));
-    (void)val;
+    if (store)
+        check_store16(f, i, op == ILG_OP_STELEM_I2 ? &(vt){ VK_I4, ILG_ET_I2, 0, 0 } : &t, &val, "an element");
     if (op == ILG_OP_LDLEN)
         push(f, vt_of(VK_I4)); /* the JIT's array length is an int32 */
     else if (op == ILG_OP_LDELEMA)
@@ -939,7 +1066,10 @@ static void t_indirect(tflow *f, uint32_t i, uint16_t op)
         warn(f, i, ILG_E_IL_VERIFY_OPERAND, "the address is %s", TN(addr));
     else if (addr.k == VK_NI || addr.k == VK_I4)
         warn(f, i, ILG_E_IL_VERIFY_UNVERIFIABLE, "access through an unmanaged pointer");
-    (void)val;
+    if (op == ILG_OP_STIND_I2)
+        check_store16_at(f, i, &addr, &(vt){ VK_I4, ILG_ET_I2, 0, 0 }, &val);
+    else if (op == ILG_OP_STOBJ)
+        check_store16_at(f, i, &addr, (vt[]){ type_value(f, i) }, &val);
     if (op == ILG_OP_LDOBJ) {
         vt t = type_value(f, i);
         if (t.k == VK_STRUCT)
@@ -948,21 +1078,19 @@ static void t_indirect(tflow *f, uint32_t i, uint16_t op)
     }
     else if (!store)
         push(f, elem_of(op));
-    else if (op == ILG_OP_STOBJ)
-        type_tok(f, i, f->b->instrs[i].arg.token);
+    (void)val;
 }
 
 /* ---- the rest ---------------------------------------------------------------------------- */
 
-/* Whether the JIT takes the block of instruction i for rarely run: it ends in a throw,
- * or lies in a handler. There a string literal is looked up lazily, when it runs. */
+/* Whether the JIT takes the block of instruction i for rarely run: it ends in a throw
+ * or rethrow (a handler is not: a literal there is looked up as it compiles). There a
+ * string literal is looked up lazily, when it runs. */
 static bool rarely_run(tflow *f, uint32_t i)
 {
-    if (f->region[i])
-        return true;
     for (uint32_t k = i; k < f->b->count; k++) {
         const uint16_t op = f->b->instrs[k].op;
-        if (op == ILG_OP_THROW)
+        if (op == ILG_OP_THROW || op == ILG_OP_RETHROW)
             return true;
         if ((ilg__op_flags[op] & (ILG__F_NOFALL | ILG__F_TARGET | ILG__F_SWITCH)) ||
             (k + 1 < f->b->count && f->jp_of[k + 1] != NONE_JP))
@@ -971,12 +1099,21 @@ static bool rarely_run(tflow *f, uint32_t i)
     return false;
 }
 
+/* Whether the JIT drops the literal pushed at i before anything uses it: a pop right
+ * after it, or a branch on it that the JIT decides as it imports. */
+static bool literal_dropped(tflow *f, uint32_t i)
+{
+    return dropped(f, i) ||
+           (i + 1 < f->b->count && f->fold && (f->fold[i + 1] & FOLD_DECIDED) && f->jp_of[i + 1] == NONE_JP);
+}
+
 static void t_ldstr(tflow *f, uint32_t i)
 {
     const uint32_t tok = f->b->instrs[i].arg.token;
     /* The runtime reads the token's row number as an offset into #US, whatever the table
-     * byte says. */
-    if (f->r->user_string && f->r->user_string(f->r->ctx, tok) != ILG_OK && !rarely_run(f, i))
+     * byte says, when it makes the literal: not for one the JIT drops unused. */
+    if (f->r->user_string && f->r->user_string(f->r->ctx, tok) != ILG_OK && !rarely_run(f, i) &&
+        !literal_dropped(f, i))
         err(f, i, ILG_E_IL_VERIFY_TOKEN_ROW, ILG_OUTCOME_BAD_IMAGE,
             "0x%08x is not the offset of a user string in the #US heap", tok);
     else if ((tok >> 24) != 0x70u)
@@ -1072,6 +1209,9 @@ static void t_ret(tflow *f, uint32_t i)
     if (want->k == VK_STRUCT && v.k != VK_STRUCT && v.k != VK_UNKNOWN && !(want->flags & VF_MAYBE_PRIM))
         err(f, i, ILG_E_IL_VERIFY_RET_TYPE, ILG_OUTCOME_CRASH,
             "returns %s, the method returns a value type (%s): the JIT crashes", TN(v), TN(*want));
+    else if (want->k == VK_STRUCT && v.k == VK_STRUCT && (v.flags & VF_HANDLE) && !(want->flags & VF_HANDLE))
+        err(f, i, ILG_E_IL_VERIFY_RET_TYPE, ILG_OUTCOME_INVALID_PROGRAM,
+            "returns a runtime handle (%s), the method returns the value type %s", TN(v), TN(*want));
     else if (!coerces(want, &v) || (want->k == VK_REF && v.k != VK_REF && v.k != VK_UNKNOWN))
         warn(f, i, ILG_E_IL_VERIFY_RET_TYPE, "returns %s, the method returns %s", TN(v), TN(*want));
 }
@@ -1083,7 +1223,7 @@ static bool in_range(uint16_t op, uint16_t lo, uint16_t hi) { return op >= lo &&
 static bool step_values(tflow *f, uint32_t i, uint16_t op)
 {
     switch (op) {
-    case ILG_OP_LDNULL: push(f, (vt){ VK_REF, 0, VF_NULL, 0 }); return true;
+    case ILG_OP_LDNULL: push(f, (vt){ VK_REF, 0, VF_NULL | VF_CONST, 0 }); return true;
     case ILG_OP_LDC_I8: push(f, (vt){ VK_I8, 0, VF_CONST, 0 }); return true;
     case ILG_OP_LDC_R4: push(f, (vt){ VK_R4, 0, VF_CONST, 0 }); return true;
     case ILG_OP_LDC_R8: push(f, (vt){ VK_R8, 0, VF_CONST, 0 }); return true;
@@ -1121,7 +1261,9 @@ static bool step_values(tflow *f, uint32_t i, uint16_t op)
     case ILG_OP_CPOBJ: pop(f), pop(f); type_value(f, i); return true;
     default:
         if (in_range(op, ILG_OP_LDC_I4_M1, ILG_OP_LDC_I4)) {
-            push(f, (vt){ VK_I4, 0, VF_CONST, 0 });
+            const ilg_instr *in = &f->b->instrs[i];
+            const int64_t c = op == ILG_OP_LDC_I4_S || op == ILG_OP_LDC_I4 ? in->arg.i : (int64_t)op - ILG_OP_LDC_I4_0;
+            push(f, (vt){ VK_I4, 0, VF_CONST, (uint32_t)c }); /* the value in tok */
             return true;
         }
         return false;
@@ -1225,11 +1367,23 @@ static void merge_fault(tflow *f, uint32_t j, uint32_t k, const vt *a, const vt 
 }
 
 /* The paths into join point j bring the stack in f: set, merge and queue. */
+/* A value spilled to a temporary: no longer a constant (nor its value, in an int32's tok). */
+static void unconst(vt *v)
+{
+    if (v->flags & VF_CONST) {
+        v->flags &= (uint16_t)~VF_CONST;
+        if (v->k == VK_I4)
+            v->tok = 0;
+    }
+}
+
 static void reach(tflow *f, uint32_t j, const vt *stack, uint32_t sp)
 {
     vt *st = &f->jp_state[(size_t)j * f->maxd];
     if (f->jp_depth[j] < 0) {
         memcpy(st, stack, sp * sizeof *st);
+        for (uint32_t k = 0; k < sp; k++) /* the JIT spills them: no longer constants */
+            unconst(&st[k]);
         f->jp_depth[j] = (int32_t)sp;
     } else if ((uint32_t)f->jp_depth[j] != sp) {
         return; /* different depths: E_IL_VERIFY_MERGE, from the structural pass */
@@ -1276,13 +1430,17 @@ static void run_block(tflow *f, uint32_t j, bool follow)
         if (f->dead)
             return;
         const unsigned fl = ilg__op_flags[in->op];
-        if (follow && (fl & ILG__F_TARGET))
+        const uint8_t fd = (fl & ILG__F_TARGET) && f->fold ? (f->fold[i] & FOLD_DECIDED) : FOLD_NONE;
+        if (follow && (fl & ILG__F_TARGET) && fd != FOLD_NEVER)
             reach_at(f, in->arg.target, in->op == ILG_OP_LEAVE || in->op == ILG_OP_LEAVE_S);
         else if (follow && (fl & ILG__F_SWITCH))
             for (uint32_t k = 0; k < in->arg.sw.count; k++)
                 reach_at(f, b->targets[in->arg.sw.first + k], false);
-        if ((fl & ILG__F_NOFALL) || ++i >= b->count)
+        if ((fl & ILG__F_NOFALL) || fd == FOLD_ALWAYS || ++i >= b->count)
             return;
+        if (fl & (ILG__F_TARGET | ILG__F_SWITCH)) /* a new block: the stack was spilled */
+            for (uint32_t k = 0; k < f->sp; k++)
+                unconst(&f->stack[k]);
         if (f->jp_of[i] != NONE_JP) {
             if (follow)
                 reach(f, f->jp_of[i], f->stack, f->sp);
@@ -1338,6 +1496,8 @@ static void seed_handlers(tflow *f)
         if (e->kind == ILG_EH_FILTER)
             for (uint32_t i = e->filter_start; i < e->handler_start && i < b->count; i++)
                 f->region[i] = 1;
+        if (f->fold && !(f->fold[e->handler_start] & FOLD_LIVE_HANDLER))
+            continue; /* its try block is not reached: the JIT does not import it */
         vt t = exc;
         if (e->kind == ILG_EH_CATCH && table_in(e->class_token, type_tables, sizeof type_tables))
             t.tok = e->class_token;
@@ -1407,14 +1567,38 @@ static bool lay_out(tflow *f)
     return f->jp_state != NULL;
 }
 
-void ilg__type_pass(const ilg_body *b, const ilg_verify_options *o, ilg_findings *out,
-                    const int32_t *depth)
+/* ldarga and ldloca past the arguments or locals in code the JIT does not import: it
+ * checks them as it scans the IL for jump targets, before it imports anything
+ * (observed: in code no path reaches, and after a branch it folds, they are
+ * InvalidProgram; ldarg, ldloc, starg and stloc there compile). Imported code had
+ * them checked by t_slot. */
+static void check_address_indexes(tflow *f)
 {
-    (void)depth;
+    const ilg_body *b = f->b;
+    if (!f->fold || !(f->fold[b->count] & FOLD_UNREACHED))
+        return;
+    f->report = true;
+    for (uint32_t i = 0; i < b->count; i++) {
+        bool is_arg;
+        uint32_t idx;
+        if (!(f->fold[i] & FOLD_UNREACHED) || slot_of(&b->instrs[i], &is_arg, &idx) != 3 ||
+            !(is_arg ? f->have_m : f->have_locals))
+            continue;
+        const uint32_t limit = is_arg ? f->m.nargs : f->nlocals;
+        if (idx >= limit)
+            err(f, i, is_arg ? ILG_E_IL_VERIFY_ARG_INDEX : ILG_E_IL_VERIFY_LOCAL_INDEX,
+                ILG_OUTCOME_INVALID_PROGRAM, "%s %u, but the method has %u", is_arg ? "argument" : "local",
+                idx, limit);
+    }
+}
+
+void ilg__type_pass(const ilg_body *b, const ilg_verify_options *o, ilg_findings *out,
+                    const uint8_t *fold)
+{
     if (!o->types || !b->count)
         return;
     pthread_once(&op_class_once, init_op_class);
-    tflow f = { .b = b, .r = o->types, .out = out, .level = o->level, .report = true };
+    tflow f = { .b = b, .r = o->types, .out = out, .fold = fold, .level = o->level, .report = true };
     if (!(f.c = ilg__tc_get(out, o->types)))
         return;
     f.have_m = ilg__tc_method(f.c, f.r, &f.m);
@@ -1432,6 +1616,7 @@ void ilg__type_pass(const ilg_body *b, const ilg_verify_options *o, ilg_findings
         run_block(&f, j, true);
     }
     if (!f.changed) {
+        check_address_indexes(&f);
         check_catch_types(&f);
         return;
     }
@@ -1449,5 +1634,6 @@ void ilg__type_pass(const ilg_body *b, const ilg_verify_options *o, ilg_findings
     for (uint32_t j = 0; j < f.njp; j++)
         if (f.visited[j])
             run_block(&f, j, false);
+    check_address_indexes(&f);
     check_catch_types(&f);
 }

@@ -17,8 +17,8 @@
 /* TypeAttributes and member attributes (ECMA-335 II.23.1.15, .10, .5). */
 enum {
     TA_INTERFACE = 0x20, TA_ABSTRACT = 0x80, TA_SEALED = 0x100,
-    MA_STATIC = 0x10, MA_VIRTUAL = 0x40, MA_ABSTRACT = 0x400, MA_RTSPECIALNAME = 0x1000,
-    MIA_SYNCHRONIZED = 0x20, FA_STATIC = 0x10, FA_LITERAL = 0x40
+    MA_STATIC = 0x10, MA_FINAL = 0x20, MA_VIRTUAL = 0x40, MA_ABSTRACT = 0x400, MA_RTSPECIALNAME = 0x1000,
+    MIA_SYNCHRONIZED = 0x20, FA_STATIC = 0x10, FA_LITERAL = 0x40, FA_HAS_RVA = 0x100
 };
 
 static const struct { const char *name; uint8_t elem; } primitives[] = {
@@ -83,31 +83,134 @@ static uint32_t *method_bits(const ilg_metadata *md, const uint32_t *w)
     return (uint32_t *)w + md->tables[ILG_TBL_TypeDef].rows + 1;
 }
 
-/* The [Intrinsic] methods CoreCLR's JIT expands in place even without optimization,
- * popping their operands without a call's argument checks (importercalls.cpp: the
- * "lightweight" intrinsics it expands at tier 0; the others it may leave as calls,
- * checked like any call). */
-static bool expanded_in_place(const char *ns, const char *type, const char *method)
+/* Whether name is one of list's (NULL-terminated). */
+static bool in_list(const char *name, const char *const *list)
 {
-    static const char *const methods[][3] = {
-        { "System", "String", "get_Chars" }, { "System", "String", "get_Length" },
-        { "System", "Span`1", "get_Item" }, { "System", "Span`1", "get_Length" },
-        { "System", "ReadOnlySpan`1", "get_Item" }, { "System", "ReadOnlySpan`1", "get_Length" },
-    };
-    for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++)
-        if (strcmp(ns, methods[i][0]) == 0 && strcmp(type, methods[i][1]) == 0 && strcmp(method, methods[i][2]) == 0)
+    for (; *list; list++)
+        if (strcmp(name, *list) == 0)
             return true;
     return false;
 }
 
-static bool intrinsic_method(const ilg_metadata *md, const uint32_t *w, uint32_t rid)
+/* The first byte of a method signature's return type (after modifiers), or 0. */
+static uint8_t return_elem(const ilg_metadata *md, uint32_t rid)
+{
+    const uint8_t *p;
+    uint32_t len, n;
+    if (ilg_md_blob(md, ilg__md_raw(md, ILG_TBL_MethodDef, rid, ILG_MDC_MethodDef_Signature), &p, &len) != ILG_OK ||
+        len < 3)
+        return 0;
+    size_t k = 1, c;
+    if ((p[0] & ILG_SIG_GENERIC) && !(c = ilg__rd_compressed(p + k, len - k, &n)))
+        return 0;
+    else if (p[0] & ILG_SIG_GENERIC)
+        k += c;
+    if (k >= len || !(c = ilg__rd_compressed(p + k, len - k, &n)))
+        return 0;
+    k += c;
+    while (k < len && (p[k] == ILG_ET_CMOD_OPT || p[k] == ILG_ET_CMOD_REQD)) {
+        if (!(c = ilg__rd_compressed(p + k + 1, len - k - 1, &n)))
+            return 0;
+        k += 1 + c;
+    }
+    return k < len ? p[k] : 0;
+}
+
+/* VectorN.IsHardwareAccelerated, a constant to the JIT, which folds a branch on it:
+ * ILG_MEMBER_JIT_CONSTANT (with _CONST_ONE when true) where its value is known. On x64
+ * Vector128 is always accelerated; Vector256 when the processor has AVX2 and Vector512
+ * never without AVX-512 (with it, the runtime may still decline: not folded). The
+ * processor is the one the verifier runs on, which in a profiler is the JIT's. */
+static uint16_t vector_accelerated(const char *type)
+{
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+    if (strcmp(type, "Vector128") == 0)
+        return ILG_MEMBER_JIT_CONSTANT | ILG_MEMBER_CONST_ONE;
+    if (strcmp(type, "Vector256") == 0)
+        return ILG_MEMBER_JIT_CONSTANT | (__builtin_cpu_supports("avx2") ? ILG_MEMBER_CONST_ONE : 0);
+    if (strcmp(type, "Vector512") == 0 && !__builtin_cpu_supports("avx512f"))
+        return ILG_MEMBER_JIT_CONSTANT;
+#else
+    (void)type;
+#endif
+    return 0;
+}
+
+/* The ILG_MEMBER_INTRINSIC* flags of an [Intrinsic] method by its name, or 0: the calls
+ * CoreCLR's JIT expands in place even without optimization, popping their operands
+ * without a call's argument checks (importercalls.cpp, impIntrinsic: Unsafe's methods
+ * and the primitive bit operations always, the "lightweight" ones and Math's functions
+ * at tier 0). Where its expansion gives up (integer Min and Max, Log2, a rotation by a
+ * variable, Interlocked on a reference that is not null) the call is checked like any
+ * other. Each was put to the JIT with arguments of every wrong kind
+ * (tests/bench/probe_jit, docs/coreclr-observed.md). */
+static uint16_t expanded_in_place(const char *ns, const char *type, const char *method, uint8_t ret)
+{
+    static const char *const math[] = {
+        "Abs", "Acos", "Acosh", "Asin", "Asinh", "Atan", "Atanh", "Atan2", "Cbrt", "Ceiling",
+        "ConvertToInteger", "ConvertToIntegerNative", "Cos", "Cosh", "Exp", "Floor", "FusedMultiplyAdd",
+        "ILogB", "Log", "Log2", "Log10", "MultiplyAddEstimate", "Pow", "ReciprocalEstimate",
+        "ReciprocalSqrtEstimate", "Round", "Sin", "Sinh", "Sqrt", "Tan", "Tanh", "Truncate", NULL };
+    static const char *const minmax[] = { "Max", "MaxMagnitude", "MaxMagnitudeNumber", "MaxNumber", "Min",
+                                          "MinMagnitude", "MinMagnitudeNumber", "MinNumber", NULL };
+    static const char *const bits[] = { "Crc32C", "LeadingZeroCount", "PopCount", "TrailingZeroCount", NULL };
+    static const char *const bitconv[] = {
+        "DoubleToInt64Bits", "DoubleToUInt64Bits", "Int32BitsToSingle", "Int64BitsToDouble",
+        "SingleToInt32Bits", "SingleToUInt32Bits", "UInt32BitsToSingle", "UInt64BitsToDouble", NULL };
+    static const char *const ints[] = { "Int32", "Int64", "IntPtr", "UInt32", "UInt64", "UIntPtr", NULL };
+    static const char *const spans[] = { "Span`1", "ReadOnlySpan`1", NULL };
+    static const char *const atomic[] = { "CompareExchange", "Exchange", "ExchangeAdd", "And", "Or", NULL };
+    static const char *const unsafe_calls[] = { "CopyBlock", "CopyBlockUnaligned", "InitBlock",
+                                                "InitBlockUnaligned", "Unbox", NULL };
+    const bool rotate = strcmp(method, "RotateLeft") == 0 || strcmp(method, "RotateRight") == 0;
+    if (strcmp(ns, "System") == 0) {
+        if (strcmp(type, "Math") == 0 || strcmp(type, "MathF") == 0 || strcmp(type, "Double") == 0 ||
+            strcmp(type, "Single") == 0)
+            return in_list(method, math) || (in_list(method, minmax) && (ret == ILG_ET_R4 || ret == ILG_ET_R8))
+                       ? ILG_MEMBER_INTRINSIC : 0;
+        if (in_list(type, ints))
+            return in_list(method, bits) ? ILG_MEMBER_INTRINSIC : rotate ? ILG_MEMBER_INTRINSIC_IF_CONST : 0;
+        if (strcmp(type, "BitConverter") == 0)
+            return in_list(method, bitconv) ? ILG_MEMBER_INTRINSIC : 0;
+        if (strcmp(type, "String") == 0)
+            return strcmp(method, "get_Chars") == 0 || strcmp(method, "get_Length") == 0 ? ILG_MEMBER_INTRINSIC : 0;
+        if (in_list(type, spans))
+            return strcmp(method, "get_Item") == 0 || strcmp(method, "get_Length") == 0 ? ILG_MEMBER_INTRINSIC : 0;
+        return 0;
+    }
+    if (strcmp(ns, "System.Numerics") == 0 && strcmp(type, "BitOperations") == 0)
+        return in_list(method, bits) ? ILG_MEMBER_INTRINSIC : rotate ? ILG_MEMBER_INTRINSIC_IF_CONST : 0;
+    if (strcmp(ns, "System.Buffers.Binary") == 0)
+        return strcmp(type, "BinaryPrimitives") == 0 && strcmp(method, "ReverseEndianness") == 0
+                   ? ILG_MEMBER_INTRINSIC : 0;
+    if (strcmp(ns, "System.Runtime.CompilerServices") == 0 && strcmp(type, "Unsafe") == 0) {
+        if (in_list(method, unsafe_calls))
+            return 0;
+        return ILG_MEMBER_INTRINSIC | (strcmp(method, "Write") == 0 || strcmp(method, "WriteUnaligned") == 0
+                                           ? ILG_MEMBER_INTRINSIC_STORE : 0);
+    }
+    if (strcmp(ns, "System.Runtime.CompilerServices") == 0 && strcmp(type, "RuntimeHelpers") == 0)
+        return strcmp(method, "IsKnownConstant") == 0 ? ILG_MEMBER_INTRINSIC : 0;
+    if (strcmp(ns, "System.Threading") == 0 && strcmp(type, "Volatile") == 0)
+        return strcmp(method, "Read") == 0 ? ILG_MEMBER_INTRINSIC
+               : strcmp(method, "Write") == 0 ? ILG_MEMBER_INTRINSIC | ILG_MEMBER_INTRINSIC_STORE : 0;
+    if (strcmp(ns, "System.Runtime.Intrinsics") == 0 && strcmp(method, "get_IsHardwareAccelerated") == 0)
+        return vector_accelerated(type);
+    if (strcmp(ns, "System.Threading") == 0 && strcmp(type, "Interlocked") == 0)
+        return in_list(method, atomic) ? ILG_MEMBER_INTRINSIC_ATOMIC : 0;
+    return 0;
+}
+
+static uint16_t intrinsic_method(const ilg_metadata *md, const uint32_t *w, uint32_t rid)
 {
     const uint32_t owner = md->method_owner[rid];
     if (!owner || !((w[owner] & FACTS_INTRINSIC) || (method_bits(md, w)[rid / 32] >> (rid % 32) & 1)))
-        return false;
+        return 0;
     const char *ns, *name;
     type_name_of(md, 0x02000000u | owner, &ns, &name);
-    return expanded_in_place(ns, name, ilg__md_str(md, ilg__md_raw(md, ILG_TBL_MethodDef, rid, ILG_MDC_MethodDef_Name)));
+    return expanded_in_place(ns, name,
+                             ilg__md_str(md, ilg__md_raw(md, ILG_TBL_MethodDef, rid, ILG_MDC_MethodDef_Name)),
+                             return_elem(md, rid));
 }
 
 /* The type that declares an attribute's constructor. */
@@ -294,20 +397,39 @@ static void method_facts(const ilg_metadata *md, uint32_t rid, ilg_member_facts 
     const uint32_t owner = md->method_owner[rid];
     out->flags = ILG_MEMBER_KNOWN | ((fl & MA_STATIC) ? ILG_MEMBER_STATIC : 0) |
                  ((fl & MA_VIRTUAL) ? ILG_MEMBER_VIRTUAL : 0) | ((fl & MA_ABSTRACT) ? ILG_MEMBER_ABSTRACT : 0) |
+                 ((fl & MA_FINAL) ? ILG_MEMBER_FINAL : 0) |
                  (ctor ? ILG_MEMBER_CTOR : 0) |
                  ((impl & MIA_SYNCHRONIZED) ? ILG_MEMBER_SYNCHRONIZED : 0);
-    if (w && intrinsic_method(md, w, rid))
-        out->flags |= ILG_MEMBER_INTRINSIC;
+    if (w)
+        out->flags |= intrinsic_method(md, w, rid);
     out->owner = owner ? 0x02000000u | owner : 0;
+}
+
+/* The static fields CoreCLR's JIT reads as constants (the runtime gives them the
+ * intrinsic field accessors ISLITTLEENDIAN, ZERO and EMPTY_STRING). */
+static bool jit_constant_field(const ilg_metadata *md, uint32_t rid, uint32_t owner)
+{
+    const char *ns, *type, *name = ilg__md_str(md, ilg__md_raw(md, ILG_TBL_Field, rid, ILG_MDC_Field_Name));
+    type_name_of(md, 0x02000000u | owner, &ns, &type);
+    if (strcmp(ns, "System") != 0)
+        return false;
+    return (strcmp(type, "BitConverter") == 0 && strcmp(name, "IsLittleEndian") == 0) ||
+           ((strcmp(type, "IntPtr") == 0 || strcmp(type, "UIntPtr") == 0) && strcmp(name, "Zero") == 0) ||
+           (strcmp(type, "String") == 0 && strcmp(name, "Empty") == 0);
 }
 
 static void field_facts(const ilg_metadata *md, uint32_t rid, ilg_member_facts *out)
 {
     const uint32_t fl = ilg__md_raw(md, ILG_TBL_Field, rid, ILG_MDC_Field_Flags);
+    const uint32_t owner = md->field_owner[rid];
     out->kind = ILG_MEMBER_FIELD;
     out->flags = ILG_MEMBER_KNOWN | ((fl & FA_STATIC) ? ILG_MEMBER_STATIC : 0) |
                  ((fl & FA_LITERAL) ? ILG_MEMBER_LITERAL : 0);
-    out->owner = md->field_owner[rid] ? 0x02000000u | md->field_owner[rid] : 0;
+    if ((fl & FA_STATIC) && owner && jit_constant_field(md, rid, owner))
+        out->flags |= ILG_MEMBER_JIT_CONSTANT;
+    if ((fl & (FA_STATIC | FA_HAS_RVA)) == (FA_STATIC | FA_HAS_RVA))
+        out->flags |= ILG_MEMBER_RVA;
+    out->owner = owner ? 0x02000000u | owner : 0;
 }
 
 /* The member of TypeDef rid named name whose signature is sig byte for byte (the same

@@ -363,10 +363,26 @@ enum {
     ILG_MEMBER_CTOR = 16,    /* a constructor (RTSpecialName .ctor) */
     ILG_MEMBER_SYNCHRONIZED = 32,
     ILG_MEMBER_LITERAL = 64, /* a constant field: it has no storage */
-    ILG_MEMBER_INTRINSIC = 128 /* an [Intrinsic] method the JIT expands in place even
-                              * unoptimized (String's get_Chars and get_Length, Span's and
-                              * ReadOnlySpan's get_Item and get_Length): its calls skip the
-                              * usual argument checks */
+    ILG_MEMBER_INTRINSIC = 128, /* an [Intrinsic] method the JIT expands in place even
+                              * unoptimized (Math's functions, Unsafe, bit operations,
+                              * String's get_Chars, Span's get_Item, ... docs/ilbody.md):
+                              * its calls skip the usual argument checks */
+    ILG_MEMBER_JIT_CONSTANT = 256, /* a static field the JIT reads as a constant
+                              * (BitConverter.IsLittleEndian, IntPtr.Zero, UIntPtr.Zero,
+                              * String.Empty), or a method whose call it replaces by one
+                              * (Vector128.IsHardwareAccelerated): a branch on it is
+                              * decided as it imports */
+    ILG_MEMBER_INTRINSIC_IF_CONST = 512, /* expanded in place (as INTRINSIC) when its last
+                              * argument is an integer constant (BitOperations.RotateLeft) */
+    ILG_MEMBER_INTRINSIC_ATOMIC = 1024, /* Interlocked's CompareExchange, Exchange,
+                              * ExchangeAdd, And, Or: expanded in place when they return an
+                              * integer, or an object and the value stored is null */
+    ILG_MEMBER_INTRINSIC_STORE = 2048, /* an expanded intrinsic that stores its last argument
+                              * through its first (Volatile.Write, Unsafe.Write) */
+    ILG_MEMBER_RVA = 4096,   /* a static field with an RVA (data in the image): its address
+                              * is an unmanaged pointer to the JIT */
+    ILG_MEMBER_FINAL = 8192, /* a virtual method that cannot be overridden (final) */
+    ILG_MEMBER_CONST_ONE = 16384 /* with JIT_CONSTANT: the constant is 1 (true), else 0 */
 };
 
 /* Facts about a member token (MethodDef, MemberRef, MethodSpec, Field). */

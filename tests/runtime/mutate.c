@@ -230,7 +230,7 @@ static void find_slots(mx_module *m)
     const ilg_metadata *md = m->md;
     if (!type_named(md, "Slots") || !(m->slots.box = type_named(md, "Box")))
         return;
-    for (int k = 0; k < 11; k++) {
+    for (int k = 0; k < 13; k++) {
         char name[16];
         snprintf(name, sizeof name, "Take%d", k);
         m->slots.take[k] = member_named(md, m->slots.box, name, true);
@@ -244,6 +244,8 @@ static void find_slots(mx_module *m)
     m->slots.value = member_named(md, m->slots.box, "Value", false);
     m->slots.count = member_named(md, m->slots.box, "Count", false);
     m->slots.max = member_named(md, m->slots.box, "Max", false);
+    m->slots.small = member_named(md, m->slots.box, "Small", false);
+    m->slots.letter = member_named(md, m->slots.box, "Letter", false);
 }
 
 void mx_close(mx_module *m)
@@ -1029,14 +1031,19 @@ static bool mut_eh(const mx_module *m, ilg_body *b, uint64_t *rng, char *what, s
 /* Values of every kind, from the slot's arguments (not constants: the JIT would fold
  * those before it ever generated the operation), plus two constants. */
 enum { K_I4, K_I8, K_NI, K_R4, K_R8, K_NULL, K_OBJ, K_STR, K_BYREF, K_PAIR, K_BOOL, K_ENUM,
-       K_LOCA, K_CI4, K_CR8, K_COUNT };
+       K_LOCA, K_CI4, K_CR8, K_CHAR, K_I2, K_COUNT };
 static const char *const kind_names[K_COUNT] = {
     "int32", "int64", "native int", "float32", "float64", "null", "object", "string", "int32&",
-    "Pair", "bool", "Color", "ldloca", "ldc.i4", "ldc.r8" };
+    "Pair", "bool", "Color", "ldloca", "ldc.i4", "ldc.r8", "char", "int16" };
+/* The kind each Take<k> takes. */
+static const int take_kind[13] = { K_I4, K_I8, K_NI, K_R4, K_R8, K_OBJ, K_STR, K_BYREF, K_PAIR, K_BOOL,
+                                   K_ENUM, K_CHAR, K_I2 };
 
 static void kpush(ilg_body *sn, int k)
 {
-    if (k <= K_R8 || (k >= K_OBJ && k <= K_ENUM))
+    if (k == K_CHAR || k == K_I2)
+        ilg_body_append(sn, OP(LDARG_S), k == K_CHAR ? 11 : 12);
+    else if (k <= K_R8 || (k >= K_OBJ && k <= K_ENUM))
         ilg_body_append(sn, OP(LDARG_S), k < K_NULL ? k : k - 1);
     else if (k == K_NULL)
         ilg_body_append(sn, OP(LDNULL), 0);
@@ -1112,26 +1119,38 @@ static const char *matrix_body(const mx_module *m, ilg_body *sn, uint64_t *rng, 
         return what;
     }
     case 5: {
-        int k = (int)rnd(rng, 11);
+        int k = (int)rnd(rng, 13);
         ilg_body_append(sn, OP(CALL), m->slots.take[k]);
-        snprintf(what, size, "matrix: %s to Take%d(%s)", kind_names[a], k, kind_names[k < 5 ? k : k + 1]);
+        snprintf(what, size, "matrix: %s to Take%d(%s)", kind_names[a], k, kind_names[take_kind[k]]);
         return what;
     }
     case 6: {
-        int k = (int)rnd(rng, 4);
-        static const char *const how[4] = { "stloc.s", "starg.s", "stsfld Count", "stfld Value" };
-        if (k == 0)
-            ilg_body_append(sn, OP(STLOC_S), rnd(rng, 10));
-        else if (k == 1)
-            ilg_body_append(sn, OP(STARG_S), rnd(rng, 11));
-        else if (k == 2)
-            ilg_body_append(sn, OP(STSFLD), m->slots.count);
-        else {
+        int k = (int)rnd(rng, 8);
+        static const char *const how[8] = { "stloc.s", "starg.s", "stsfld Count", "stfld Value",
+                                            "stsfld Letter", "stfld Small", "stind.i2", "stelem.i2" };
+        if (k == 0) {
+            ilg_body_append(sn, OP(STLOC_S), rnd(rng, 12));
+        } else if (k == 1) {
+            ilg_body_append(sn, OP(STARG_S), rnd(rng, 13));
+        } else if (k == 2 || k == 4) {
+            ilg_body_append(sn, OP(STSFLD), k == 2 ? m->slots.count : m->slots.letter);
+        } else if (k == 3 || k == 5) {
             kpush(sn, c);
-            ilg_body_append(sn, OP(STFLD), m->slots.value);
+            ilg_body_append(sn, OP(STFLD), k == 3 ? m->slots.value : m->slots.small);
+        } else { /* an address (the char local) or an array (null) and index below the value */
+            ilg_body_reset(sn);
+            if (k == 6) {
+                ilg_body_append(sn, OP(LDLOCA_S), 10);
+            } else {
+                ilg_body_append(sn, OP(LDNULL), 0);
+                ilg_body_append(sn, OP(LDC_I4_0), 0);
+            }
+            kpush(sn, a);
+            ilg_body_append(sn, k == 6 ? OP(STIND_I2) : OP(STELEM_I2), 0);
         }
-        snprintf(what, size, "matrix: %s%s%s %s %lld", kind_names[a], k == 3 ? ", " : "",
-                 k == 3 ? kind_names[c] : "", how[k], k < 2 ? (long long)sn->instrs[sn->count - 1].arg.i : 0LL);
+        snprintf(what, size, "matrix: %s%s%s %s %lld", kind_names[a], k == 3 || k == 5 ? ", " : "",
+                 k == 3 || k == 5 ? kind_names[c] : "", how[k],
+                 k < 2 ? (long long)sn->instrs[sn->count - 1].arg.i : 0LL);
         return what;
     }
     default: {

@@ -45,7 +45,7 @@ typedef struct mx_module {
     /* fixtures/il/gen_slots_il.c's assembly: the members the operator matrix uses (0
      * when the module is another) */
     struct {
-        uint32_t take[11], get, box, pair, color, shape, value, count, max, area, box_ctor;
+        uint32_t take[13], get, box, pair, color, shape, value, count, max, area, box_ctor, small, letter;
     } slots;
 } mx_module;
 

@@ -51,8 +51,22 @@ static const struct {
         "newobj of a method that is not a constructor: the JIT's stack effect and verdict depend "
         "on the method (an intrinsic pops its `this` from the stack)" },
     [VX_DOC_FLOAT_ARG] = { "float-arg",
-        "a float stored into an integer argument: the JIT compiles it, but in some methods crashes "
-        "on it (for 'int32 conv.r.un; starg' 4 times in 16), by what the verifier could not tell" },
+        "a float stored into an integer argument: into an int32 or bool one the JIT compiles it, but "
+        "in some methods crashes on it (for 'int32 conv.r.un; starg' 4 times in 16); into a 16-bit "
+        "one it crashed in every hand-written probe, which the verifier reports, yet some mutants of "
+        "Uri.HexEscape(char) compiled, by what the verifier could not tell" },
+    [VX_DOC_METHOD_POINTER] = { "method-pointer",
+        "a method's pointer (ldftn, ldvirtftn) stored into an object-reference local: the JIT crashed "
+        "on it in every hand-written probe (with and without EH, the local used or not), which the "
+        "verifier reports, but compiled it in a mutant of CookieContainer.Add, by what it could not tell" },
+    [VX_DOC_MERGED_PATHS] = { "merged-paths",
+        "a value of different kinds on the paths that meet, passed to a call: the JIT's spill "
+        "temporary takes the type of the path it imports first and only that one is held against the "
+        "parameter; the verifier requires every path's to pass" },
+    [VX_DOC_FAULT_ORDER] = { "fault-order",
+        "a body with several faults, both refusing it: the verifier has one whose outcome is the "
+        "runtime's, but takes another for the first, because the JIT meets them in its import order "
+        "(a depth mismatch when it imports the later branch) rather than in IL order" },
     [VX_DOC_TYPE_INTRINSIC] = { "type-intrinsic",
         "System.Type's op_Equality/op_Inequality, which the JIT may expand in place without "
         "checking the arguments" },
@@ -194,6 +208,22 @@ static int documented(const mx_module *m, const mx_mutant *mu, const mx_verdict 
          has_finding(&strict, ILG_E_IL_VERIFY_STORE, false, "argument of type char stored from float") ||
          has_finding(&strict, ILG_E_IL_VERIFY_STORE, false, "argument of type bool stored from float")))
         return VX_DOC_FLOAT_ARG;
+    if (v->outcome == MX_OK && (has_finding(&findings, ILG_E_IL_VERIFY_STORE, true, "argument of 16-bit type")))
+        return VX_DOC_FLOAT_ARG;
+    if (v->outcome == MX_OK && findings.errors == 1 &&
+        has_finding(&findings, ILG_E_IL_VERIFY_STORE, true, "stored from a method pointer"))
+        return VX_DOC_METHOD_POINTER;
+    if (v->outcome == MX_OK && has_finding(&findings, ILG_E_IL_VERIFY_CALL_ARG, true, " is unknown, the parameter"))
+        return VX_DOC_MERGED_PATHS;
+    /* a primitive stored into a value-type argument or local: what the JIT does with the
+     * operation that made it depends on how it retypes the struct store */
+    if (v->outcome == MX_OK && (has_finding(&findings, ILG_E_IL_VERIFY_STORE, true, "argument of value type") ||
+                                has_finding(&findings, ILG_E_IL_VERIFY_STORE, true, "local of value type")))
+        return VX_DOC_VALUE_TYPE;
+    if (v->outcome != MX_OK && v->outcome != MX_CRASH)
+        for (uint32_t k = 0; k < findings.count; k++)
+            if (findings.items[k].severity == ILG_SEVERITY_ERROR && outcome_of(findings.items[k].outcome) == v->outcome)
+                return VX_DOC_FAULT_ORDER;
     if (has_finding(&strict, ILG_E_IL_VERIFY_MEMBER, false, "is not a constructor"))
         return VX_DOC_NEWOBJ_METHOD;
     if (error_at_call_to(m, &findings, ILG_E_IL_VERIFY_CALL_ARG, "System.Type::op_"))

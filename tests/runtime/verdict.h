@@ -12,7 +12,8 @@
  * ilgraft can give (docs/coreclr-observed.md, "What the JIT rejects"). */
 typedef enum vx_doc {
     VX_DOC_VALUE_TYPE, VX_DOC_MISSING_METHODDEF, VX_DOC_JIT_MEMORY, VX_DOC_RETBUF_ARG,
-    VX_DOC_NEWOBJ_METHOD, VX_DOC_TYPE_INTRINSIC, VX_DOC_FLOAT_ARG, VX_DOC_COUNT
+    VX_DOC_NEWOBJ_METHOD, VX_DOC_TYPE_INTRINSIC, VX_DOC_FLOAT_ARG, VX_DOC_METHOD_POINTER,
+    VX_DOC_MERGED_PATHS, VX_DOC_FAULT_ORDER, VX_DOC_COUNT
 } vx_doc;
 
 typedef struct vx_tally {

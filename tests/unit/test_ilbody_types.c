@@ -59,6 +59,15 @@ static const uint8_t sig_v[] = { ILG_SIG_VARARG, 0, ILG_ET_VOID };
 static const uint8_t sig_locals[] = { ILG_SIG_LOCAL, 3, ILG_ET_I4, ILG_ET_VALUETYPE, TDOR(T_STRUCT),
                                       ILG_ET_OBJECT };
 static const uint8_t sig_calli[] = { ILG_SIG_DEFAULT, 1, ILG_ET_VOID, ILG_ET_I4 };
+/* static void N(char, float32, int32&, object) with locals char, int32, object; the 16-bit
+ * fields; a static bool property the JIT reads as a constant */
+static const uint8_t sig_n[] = { ILG_SIG_DEFAULT, 4, ILG_ET_VOID, ILG_ET_CHAR, ILG_ET_R4, ILG_ET_BYREF,
+                                 ILG_ET_I4, ILG_ET_OBJECT };
+static const uint8_t sig_n_locals[] = { ILG_SIG_LOCAL, 3, ILG_ET_CHAR, ILG_ET_I4, ILG_ET_OBJECT };
+static const uint8_t sig_field_char[] = { ILG_SIG_FIELD, ILG_ET_CHAR };
+static const uint8_t sig_field_i2[] = { ILG_SIG_FIELD, ILG_ET_I2 };
+static const uint8_t sig_static_bool[] = { ILG_SIG_DEFAULT, 0, ILG_ET_BOOLEAN };
+static const uint8_t sig_take_object[] = { ILG_SIG_DEFAULT, 1, ILG_ET_VOID, ILG_ET_OBJECT };
 
 #define BLOB(b) b, sizeof b
 
@@ -93,6 +102,18 @@ static const struct fake_member {
     { MR(3), { ILG_MEMBER_METHOD, ILG_MEMBER_CTOR, 0x1B000001, BLOB(sig_void), NULL, 0 } },
     { MD(0x14), { ILG_MEMBER_METHOD, ILG_MEMBER_KNOWN | ILG_MEMBER_VIRTUAL, TD(T_CLASS), BLOB(sig_get), NULL, 0 } },
     { MD(0x15), { ILG_MEMBER_METHOD, ILG_MEMBER_KNOWN, TD(T_CLASS), BLOB(sig_get), NULL, 0 } },
+    { MD(0x16), { ILG_MEMBER_METHOD, ILG_MEMBER_KNOWN | ILG_MEMBER_STATIC, TD(T_CLASS), BLOB(sig_n), NULL, 0 } },
+    { FD(5), { ILG_MEMBER_FIELD, ILG_MEMBER_KNOWN | ILG_MEMBER_STATIC, TD(T_CLASS), BLOB(sig_field_char), NULL, 0 } },
+    { FD(6), { ILG_MEMBER_FIELD, ILG_MEMBER_KNOWN, TD(T_CLASS), BLOB(sig_field_i2), NULL, 0 } },
+    /* Vector128.IsHardwareAccelerated (true on x64) and a constant false like it */
+    { MD(0x17), { ILG_MEMBER_METHOD, ILG_MEMBER_KNOWN | ILG_MEMBER_STATIC | ILG_MEMBER_JIT_CONSTANT | ILG_MEMBER_CONST_ONE,
+                  TD(T_CLASS), BLOB(sig_static_bool), NULL, 0 } },
+    { MD(0x18), { ILG_MEMBER_METHOD, ILG_MEMBER_KNOWN | ILG_MEMBER_STATIC | ILG_MEMBER_JIT_CONSTANT, TD(T_CLASS),
+                  BLOB(sig_static_bool), NULL, 0 } },
+    /* a static abstract method of the generic type G`1 (IUtfChar`1::CastToUInt32) */
+    { MD(0x19), { ILG_MEMBER_METHOD, ILG_MEMBER_KNOWN | ILG_MEMBER_STATIC | ILG_MEMBER_ABSTRACT | ILG_MEMBER_VIRTUAL,
+                  TD(T_GENERIC), BLOB(sig_static_void), NULL, 0 } },
+    { MD(0x1a), { ILG_MEMBER_METHOD, ILG_MEMBER_KNOWN | ILG_MEMBER_STATIC, TD(T_CLASS), BLOB(sig_take_object), NULL, 0 } },
 };
 
 static bool known_table(uint32_t token, const uint8_t *tables, size_t n)
@@ -134,6 +155,11 @@ static ilg_status f_signature(void *ctx, uint32_t token, const uint8_t **sig, ui
     if (token == SIG(1)) {
         *sig = sig_locals;
         *len = sizeof sig_locals;
+        return ILG_OK;
+    }
+    if (token == SIG(3)) {
+        *sig = sig_n_locals;
+        *len = sizeof sig_n_locals;
         return ILG_OK;
     }
     if (token == SIG(2)) {
@@ -240,14 +266,23 @@ START_TEST(jit_token_tables_and_rows)
     EXPECT(ILG_E_IL_VERIFY_TOKEN_ROW, 0, ILG_OUTCOME_LOAD_ERROR);
     check("ldnull\nisinst 0x02000077\npop\nret\n");
     EXPECT(ILG_E_IL_VERIFY_TOKEN_ROW, 1, ILG_OUTCOME_LOAD_ERROR);
-    check("ldstr 0x70000002\npop\nret\n");
+    check(".locals 0x11000001\nldstr 0x70000002\nstloc.2\nret\n");
     EXPECT(ILG_E_IL_VERIFY_TOKEN_ROW, 0, ILG_OUTCOME_BAD_IMAGE);
+    /* a literal dropped at once, or tested by a branch the JIT decides, is never made */
+    check("ldstr 0x70000002\npop\nret\n");
+    EXPECT_CLEAN();
+    check("ldstr 0x70000002\nbrtrue.s L\nL: ret\n");
+    EXPECT_CLEAN();
     /* the runtime reads a user string's offset whatever the table byte */
-    check("ldstr 0x70000001\npop\nldstr 0x02000001\npop\nret\n");
+    check(".locals 0x11000001\nldstr 0x70000001\nstloc.2\nldstr 0x02000001\nstloc.2\nret\n");
     EXPECT_CLEAN();
     /* in a block that ends in throw the literal is looked up when it runs */
     check("ldstr 0x70000002\nthrow\n");
     EXPECT_CLEAN();
+    /* a handler is no rarely run block: there the literal is looked up as it compiles */
+    check(".locals 0x11000001\nT: leave.s E\nH: ldstr 0x70000002\nstloc.2\nendfinally\nE: ret\n"
+          ".try T to H finally handler H to E\n");
+    EXPECT(ILG_E_IL_VERIFY_TOKEN_ROW, 2, ILG_OUTCOME_BAD_IMAGE);
     check("call 0x06000007\nret\n");
     EXPECT_CLEAN();
 }
@@ -465,10 +500,34 @@ START_TEST(jit_generic_context_and_value_type_objects)
     /* an array of a ref struct cannot be created */
     check("ldc.i4.1\nnewarr 0x02000007\npop\nret\n");
     EXPECT(ILG_E_IL_VERIFY_OPERAND, 1, ILG_OUTCOME_LOAD_ERROR);
-    /* unsigned division of a float32 by an int32 (of a float64, it compiles) */
+    /* unsigned division of a float by an int32 compiles, but not by a power-of-two
+     * constant (the JIT makes it a shift or mask), unless dropped */
     check("ldc.r4 1\nldarg.0\ndiv.un\nstarg.s 0\nret\n");
-    EXPECT(ILG_E_IL_VERIFY_OPERAND, 6, ILG_OUTCOME_INVALID_PROGRAM);
+    EXPECT_CLEAN();
     check("ldc.r8 1\nldarg.0\ndiv.un\nstarg.s 0\nret\n");
+    EXPECT_CLEAN();
+    check_at(ILG_VERIFY_JIT, MD(0x16), "ldarg.1\nldc.i4.4\ndiv.un\nstarg.s 1\nret\n");
+    EXPECT(ILG_E_IL_VERIFY_OPERAND, 2, ILG_OUTCOME_INVALID_PROGRAM);
+    check_at(ILG_VERIFY_JIT, MD(0x16), "ldarg.1\nldc.i4.1\nrem.un\nstarg.s 1\nret\n");
+    EXPECT(ILG_E_IL_VERIFY_OPERAND, 2, ILG_OUTCOME_INVALID_PROGRAM);
+    check_at(ILG_VERIFY_JIT, MD(0x16), "ldarg.1\nldc.i4.3\nrem.un\nstarg.s 1\nret\n");
+    EXPECT_CLEAN();
+    check_at(ILG_VERIFY_JIT, MD(0x16), "ldarg.1\nldc.i4.1\nrem.un\npop\nret\n");
+    EXPECT_CLEAN();
+    /* xor of a float with zero is folded away; with anything else it is refused */
+    check_at(ILG_VERIFY_JIT, MD(0x16), "ldarg.1\nldc.i4.0\nxor\nstarg.s 1\nret\n");
+    EXPECT_CLEAN();
+    check_at(ILG_VERIFY_JIT, MD(0x16), ".locals 0x11000003\nldc.r8 1\nldnull\nxor\nstloc.2\nret\n");
+    EXPECT(ILG_E_IL_VERIFY_OPERAND, 10, ILG_OUTCOME_INVALID_PROGRAM);
+    check_at(ILG_VERIFY_JIT, MD(0x16), "ldarg.1\nldc.i4.1\nxor\nstarg.s 1\nret\n");
+    EXPECT(ILG_E_IL_VERIFY_OPERAND, 2, ILG_OUTCOME_INVALID_PROGRAM);
+    /* null plus an integer constant is a managed pointer constant to the JIT: an object
+     * (or int32) parameter refuses it, an object argument takes it */
+    check("ldnull\nldc.i4.7\nadd.ovf\ncall 0x0600001a\nret\n");
+    EXPECT(ILG_E_IL_VERIFY_CALL_ARG, 3, ILG_OUTCOME_INVALID_PROGRAM);
+    check("ldarg.1\nldc.i4.7\nadd.ovf\ncall 0x0600001a\nret\n");
+    EXPECT_CLEAN();
+    check("ldnull\nldc.i4.7\nadd.ovf\nstarg.s 1\nret\n");
     EXPECT_CLEAN();
     /* constrained. before a plain static method */
     check("constrained. 0x02000002\ncall 0x06000007\nret\n");
@@ -487,6 +546,170 @@ START_TEST(jit_generic_context_and_value_type_objects)
 }
 END_TEST
 
+/* What the JIT never imports is never held against a body: the edge a constant
+ * condition does not take (its importer folds the branch, even at tier 0) and the
+ * handlers of a try block no path enters. */
+START_TEST(jit_code_the_jit_does_not_import)
+{
+    check(".locals 0x11000001\nldc.i4.1\nbrtrue.s L\nldloc.s 9\npop\nL: ret\n");
+    EXPECT_CLEAN();
+    check(".locals 0x11000001\nldc.i4.0\nbrtrue.s L\nldloc.s 9\npop\nL: ret\n");
+    EXPECT(ILG_E_IL_VERIFY_LOCAL_INDEX, 3, ILG_OUTCOME_INVALID_PROGRAM);
+    /* arithmetic, comparisons and conversions of constants fold; a null is false */
+    check(".locals 0x11000001\nldc.i4.1\nldc.i4.1\nadd\nconv.i8\nldc.i8 2\nbeq.s L\nldloc.s 9\npop\nL: ret\n");
+    EXPECT_CLEAN();
+    check(".locals 0x11000001\nldnull\nbrfalse.s L\nldloc.s 9\npop\nL: ret\n");
+    EXPECT_CLEAN();
+    check(".locals 0x11000001\nldc.i4.1\nldc.i4.2\nbge.s L\nldloc.s 9\npop\nL: ret\n");
+    EXPECT(ILG_E_IL_VERIFY_LOCAL_INDEX, 4, ILG_OUTCOME_INVALID_PROGRAM);
+    /* a constant of another block reaches the branch through a temporary: not decided */
+    check(".locals 0x11000001\nldc.i4.1\nldarg.0\nbrtrue.s M\nM: brtrue.s L\nldloc.s 9\npop\nL: ret\n");
+    EXPECT(ILG_E_IL_VERIFY_LOCAL_INDEX, 6, ILG_OUTCOME_INVALID_PROGRAM);
+    /* nor is a division by zero, nor a switch */
+    check(".locals 0x11000001\nldc.i4.1\nldc.i4.0\ndiv\nbrtrue.s L\nldloc.s 9\npop\nL: ret\n");
+    EXPECT(ILG_E_IL_VERIFY_LOCAL_INDEX, 5, ILG_OUTCOME_INVALID_PROGRAM);
+    check(".locals 0x11000001\nldc.i4.1\nswitch (A, L)\nret\nA: ldloc.s 9\npop\nL: ret\n");
+    EXPECT(ILG_E_IL_VERIFY_LOCAL_INDEX, 15, ILG_OUTCOME_INVALID_PROGRAM);
+    /* the handler of a try block no path enters */
+    check(".locals 0x11000001\nbr.s L\nT: leave.s L\nH: ldloc.s 9\npop\nleave.s L\nL: ret\n"
+          ".try T to H catch 0x02000001 handler H to L\n");
+    EXPECT_CLEAN();
+    check(".locals 0x11000001\nT: leave.s L\nH: ldloc.s 9\npop\nleave.s L\nL: ret\n"
+          ".try T to H catch 0x02000001 handler H to L\n");
+    EXPECT(ILG_E_IL_VERIFY_LOCAL_INDEX, 2, ILG_OUTCOME_INVALID_PROGRAM);
+    /* but ldarga and ldloca indexes are checked in all code (as the JIT scans the IL) */
+    check("ret\nldarga.s 9\npop\nret\n");
+    EXPECT(ILG_E_IL_VERIFY_ARG_INDEX, 1, ILG_OUTCOME_INVALID_PROGRAM);
+    check(".locals 0x11000001\nldc.i4.1\nbrtrue.s L\nldloca.s 9\npop\nL: ret\n");
+    EXPECT(ILG_E_IL_VERIFY_LOCAL_INDEX, 3, ILG_OUTCOME_INVALID_PROGRAM);
+    check(".locals 0x11000001\nret\nldc.i4.0\nstarg.s 40\nldarg.s 9\nstloc.s 9\nret\n");
+    EXPECT_CLEAN();
+}
+END_TEST
+
+/* Each expected verdict here is what CoreCLR 10.0.12's JIT did with the same body in
+ * fixtures/slots.dll (tests/bench/probe_jit; docs/coreclr-observed.md). */
+START_TEST(jit_sixteen_bit_stores_and_method_pointers)
+{
+    const uint32_t n = MD(0x16);
+    /* a float into a 16-bit argument, static field, instance field, element, or through
+     * an address other than a 16-bit local's crashes the JIT */
+    check_at(ILG_VERIFY_JIT, n, "ldarg.1\nstarg.s 0\nret\n");
+    EXPECT(ILG_E_IL_VERIFY_STORE, 1, ILG_OUTCOME_CRASH);
+    check_at(ILG_VERIFY_JIT, n, "ldarg.1\nstsfld 0x04000005\nret\n");
+    EXPECT(ILG_E_IL_VERIFY_STORE, 1, ILG_OUTCOME_CRASH);
+    check_at(ILG_VERIFY_JIT, n, "newobj 0x06000001\nldarg.1\nstfld 0x04000006\nret\n");
+    EXPECT(ILG_E_IL_VERIFY_STORE, 6, ILG_OUTCOME_CRASH);
+    check_at(ILG_VERIFY_JIT, n, "ldnull\nldc.i4.0\nldarg.1\nstelem.i2\nret\n");
+    EXPECT(ILG_E_IL_VERIFY_STORE, 3, ILG_OUTCOME_CRASH);
+    check_at(ILG_VERIFY_JIT, n, "ldarg.2\nldarg.1\nstind.i2\nret\n");
+    EXPECT(ILG_E_IL_VERIFY_STORE, 2, ILG_OUTCOME_CRASH);
+    check_at(ILG_VERIFY_JIT, n, "ldarga.s 0\nldarg.1\nstind.i2\nret\n");
+    EXPECT(ILG_E_IL_VERIFY_STORE, 3, ILG_OUTCOME_CRASH);
+    check_at(ILG_VERIFY_JIT, n, ".locals 0x11000003\nldloca.s 1\nldarg.1\nstind.i2\nret\n");
+    EXPECT(ILG_E_IL_VERIFY_STORE, 3, ILG_OUTCOME_CRASH);
+    /* into a local, a 16-bit local's address, 8 or 32 bits: compiled */
+    check_at(ILG_VERIFY_JIT, n, ".locals 0x11000003\nldarg.1\nstloc.0\nret\n");
+    EXPECT_CLEAN();
+    check_at(ILG_VERIFY_JIT, n, ".locals 0x11000003\nldloca.s 0\nldarg.1\nstind.i2\nret\n");
+    EXPECT_CLEAN();
+    check_at(ILG_VERIFY_JIT, n, "ldarg.2\nldarg.1\nstind.i4\nret\n");
+    EXPECT_CLEAN();
+    check_at(ILG_VERIFY_JIT, n, "ldnull\nldc.i4.0\nldarg.1\nstelem.i1\nret\n");
+    EXPECT_CLEAN();
+    /* any method's pointer in an object-reference local crashes it; in an argument not */
+    check_at(ILG_VERIFY_JIT, n, ".locals 0x11000003\nldftn 0x06000007\nstloc.2\nret\n");
+    EXPECT(ILG_E_IL_VERIFY_STORE, 6, ILG_OUTCOME_CRASH);
+    check_at(ILG_VERIFY_JIT, n, ".locals 0x11000003\nldnull\nldvirtftn 0x06000015\nstloc.2\nret\n");
+    EXPECT(ILG_E_IL_VERIFY_STORE, 7, ILG_OUTCOME_CRASH);
+    check_at(ILG_VERIFY_JIT, n, "ldftn 0x06000007\nstarg.s 3\nret\n");
+    EXPECT_CLEAN();
+}
+END_TEST
+
+/* Call shapes for the one call below: an instance method with no parameters. */
+static ilg_status shape_of_ctor(void *ctx, uint32_t token, uint32_t *pops, bool *has_this, bool *pushes)
+{
+    (void)ctx;
+    (void)token;
+    *pops = 1;
+    *has_this = true;
+    *pushes = false;
+    return ILG_OK;
+}
+
+/* Call shapes for the getters below: no parameters, a value returned. */
+static ilg_status shape_of_getter(void *ctx, uint32_t token, uint32_t *pops, bool *has_this, bool *pushes)
+{
+    (void)ctx;
+    (void)token;
+    *pops = 0;
+    *has_this = false;
+    *pushes = true;
+    return ILG_OK;
+}
+
+/* check(), with a stack resolver that gives every call the shape of shape(). */
+static void check_shaped(const char *text, ilg_status (*shape)(void *, uint32_t, uint32_t *, bool *, bool *))
+{
+    static int ctx;
+    const ilg_type_resolver r = { f_type, f_member, f_signature, f_string, &ctx, MD(0x10) };
+    const ilg_stack_resolver sr = { shape, NULL, 0 };
+    const ilg_verify_options o = { ILG_VERIFY_JIT, &sr, &r };
+    ck_assert_int_eq(ilg_body_assemble(TB, text, strlen(text), NULL), ILG_OK);
+    TB->max_stack = 8;
+    ck_assert_int_eq(ilg_body_verify_opts(TB, &o, &TF), ILG_OK);
+}
+
+START_TEST(jit_prefixes_handles_and_constants)
+{
+    /* unaligned. takes 1, 2 or 4 */
+    check(".locals 0x11000001\nldloca.s 0\nunaligned. 3\nldind.i4\npop\nret\n");
+    EXPECT(ILG_E_IL_VERIFY_PREFIX, 2, ILG_OUTCOME_INVALID_PROGRAM);
+    check(".locals 0x11000001\nldloca.s 0\nunaligned. 2\nldind.i4\npop\nret\n");
+    EXPECT_CLEAN();
+    /* a branch between a prefix and its instruction, even when no path reaches the prefix */
+    check(".locals 0x11000001\nldloca.s 0\nbr.s T\nvolatile.\nT: ldind.i4\npop\nret\n");
+    EXPECT(ILG_E_IL_VERIFY_PREFIX, 2, ILG_OUTCOME_INVALID_PROGRAM);
+    /* after constrained. (or unaligned.) only when the JIT imports the prefix */
+    check("ldarg.1\nbr.s T\nconstrained. 0x02000001\nT: callvirt 0x06000014\npop\nret\n");
+    EXPECT_CLEAN();
+    check("ldarg.1\nldarg.0\nbrtrue.s T\nconstrained. 0x02000001\nT: callvirt 0x06000014\npop\nret\n");
+    EXPECT(ILG_E_IL_VERIFY_PREFIX, 2, ILG_OUTCOME_INVALID_PROGRAM);
+    /* constrained. to a value type before a plain static method crashes; to a class not */
+    check("constrained. 0x02000001\ncall 0x06000007\nret\n");
+    EXPECT_CLEAN();
+    check("constrained. 0x02000004\ncall 0x06000007\nret\n"); /* an enum */
+    EXPECT(ILG_E_IL_VERIFY_PREFIX, 6, ILG_OUTCOME_CRASH);
+    check("constrained. 0x02000005\ncall 0x06000007\nret\n"); /* an interface (IStructuralComparable) */
+    EXPECT(ILG_E_IL_VERIFY_PREFIX, 6, ILG_OUTCOME_CRASH);
+    /* refanyval of an object reference */
+    check("ldarg.1\nrefanyval 0x02000002\npop\nret\n");
+    EXPECT(ILG_E_IL_VERIFY_OPERAND, 1, ILG_OUTCOME_INVALID_PROGRAM);
+    /* a runtime handle returned for another value type */
+    check_at(ILG_VERIFY_JIT, MD(0x11), "ldtoken 0x02000001\nret\n");
+    EXPECT(ILG_E_IL_VERIFY_RET_TYPE, 5, ILG_OUTCOME_INVALID_PROGRAM);
+    /* a branch on Vector128.IsHardwareAccelerated is decided as the JIT imports it (with
+     * call shapes, as ilgraft verify and the host have them) */
+    check_shaped(".locals 0x11000001\ncall 0x06000017\nbrfalse.s L\nldloc.0\npop\nret\nL: ldloc.s 9\npop\nret\n",
+                 shape_of_getter);
+    EXPECT_CLEAN();
+    check_shaped(".locals 0x11000001\ncall 0x06000018\nbrfalse.s L\nldloc.s 9\npop\nL: ret\n", shape_of_getter);
+    EXPECT_CLEAN();
+    check_shaped(".locals 0x11000001\ncall 0x06000018\nbrtrue.s L\nldloc.s 9\npop\nL: ret\n", shape_of_getter);
+    EXPECT(ILG_E_IL_VERIFY_LOCAL_INDEX, 7, ILG_OUTCOME_INVALID_PROGRAM);
+    /* an abstract method of a generic type definition called directly: refused as abstract */
+    check("newobj 0x06000019\npop\nret\n");
+    EXPECT(ILG_E_IL_VERIFY_MEMBER, 0, ILG_OUTCOME_BAD_IMAGE);
+    ck_assert_int_eq(TF.outcome, ILG_OUTCOME_BAD_IMAGE);
+    /* an instance method of one with too few operands: the underflow comes first */
+    check_shaped("call 0x06000009\nret\n", shape_of_ctor);
+    EXPECT(ILG_E_IL_VERIFY_UNDERFLOW, 0, ILG_OUTCOME_INVALID_PROGRAM);
+    EXPECT(ILG_E_IL_VERIFY_MEMBER, 0, ILG_OUTCOME_LOAD_ERROR);
+    ck_assert_int_eq(TF.outcome, ILG_OUTCOME_INVALID_PROGRAM);
+}
+END_TEST
+
 /* Registers these cases in the ilbody suite (test_ilbody.c). */
 void ilbody_type_cases(Suite *s);
 void ilbody_type_cases(Suite *s)
@@ -502,5 +725,8 @@ void ilbody_type_cases(Suite *s)
     tcase_add_test(tc, jit_stores_locals_and_prefixes);
     tcase_add_test(tc, levels_and_outcome);
     tcase_add_test(tc, jit_generic_context_and_value_type_objects);
+    tcase_add_test(tc, jit_code_the_jit_does_not_import);
+    tcase_add_test(tc, jit_sixteen_bit_stores_and_method_pointers);
+    tcase_add_test(tc, jit_prefixes_handles_and_constants);
     suite_add_tcase(s, tc);
 }
