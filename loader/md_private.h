@@ -86,6 +86,21 @@ static inline uint32_t ilg__md_list_target(const ilg_metadata *md, ilg_table ptr
     return pos;
 }
 
+/* Positions [first, last) of the methods (or fields) of TypeDef rid, before the *Ptr
+ * mapping (ilg__md_list_target gives each position's row). */
+static inline void ilg__md_member_list(const ilg_metadata *md, uint32_t rid, bool methods,
+                                       uint32_t *first, uint32_t *last)
+{
+    const uint32_t col = methods ? ILG_MDC_TypeDef_MethodList : ILG_MDC_TypeDef_FieldList;
+    const ilg_table table = methods ? ILG_TBL_MethodDef : ILG_TBL_Field;
+    const ilg_table ptr = methods ? ILG_TBL_MethodPtr : ILG_TBL_FieldPtr;
+    const uint32_t n = md->tables[ptr].rows ? md->tables[ptr].rows : md->tables[table].rows;
+    *first = ilg__md_raw(md, ILG_TBL_TypeDef, rid, col);
+    *last = rid < md->tables[ILG_TBL_TypeDef].rows ? ilg__md_raw(md, ILG_TBL_TypeDef, rid + 1, col) : n + 1;
+    if (*last > n + 1)
+        *last = n + 1;
+}
+
 /* The string at a validated #Strings index ("" for 0 or a missing heap). */
 static inline const char *ilg__md_str(const ilg_metadata *md, uint32_t idx)
 {

@@ -411,17 +411,14 @@ static bool find_member(ilg_md_universe *u, tref t, bool methods, const char *na
                         tref *where, uint32_t *token)
 {
     const ilg_table table = methods ? ILG_TBL_MethodDef : ILG_TBL_Field;
-    const uint32_t col = methods ? ILG_MDC_TypeDef_MethodList : ILG_MDC_TypeDef_FieldList;
     const uint32_t name_col = methods ? ILG_MDC_MethodDef_Name : ILG_MDC_Field_Name;
     const uint32_t sig_col = methods ? ILG_MDC_MethodDef_Signature : ILG_MDC_Field_Signature;
     for (int hop = 0; hop < MAX_HOPS; hop++) {
         const ilg_metadata *md = t.md;
         const ilg_table ptr = methods ? ILG_TBL_MethodPtr : ILG_TBL_FieldPtr;
-        const uint32_t n = md->tables[ptr].rows ? md->tables[ptr].rows : md->tables[table].rows;
-        uint32_t first = ilg__md_raw(md, ILG_TBL_TypeDef, t.rid, col);
-        uint32_t last = t.rid < md->tables[ILG_TBL_TypeDef].rows ? ilg__md_raw(md, ILG_TBL_TypeDef, t.rid + 1, col)
-                                                                 : n + 1;
-        for (uint32_t pos = first; pos < last && pos <= n; pos++) {
+        uint32_t first, last;
+        ilg__md_member_list(md, t.rid, methods, &first, &last);
+        for (uint32_t pos = first; pos < last; pos++) {
             uint32_t r = ilg__md_list_target(md, ptr, pos), len;
             const uint8_t *p;
             if (!r || r > md->tables[table].rows ||
