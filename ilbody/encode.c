@@ -5,11 +5,6 @@
 #include "cil_body.h"
 #include "ilbody_private.h"
 
-#define SECT_EHTABLE ILG_CIL_SECT_EHTABLE
-#define SECT_FAT ILG_CIL_SECT_FAT
-#define SECT_MORE ILG_CIL_SECT_MORE
-#define FAT_MORESECTS ILG_CIL_FAT_MORE_SECTS
-#define FAT_INITLOCALS ILG_CIL_FAT_INIT_LOCALS
 
 ilg_status ilg_body_layout(ilg_body *b)
 {
@@ -196,21 +191,21 @@ static ilg_status plan_sections(ilg_body *b, bool preserve)
     if (!(preserve && b->section_count && sum == n)) {
         if ((st = ilg__grow((void **)&b->sections, &b->sections_cap, 1, sizeof(ilg_eh_section))))
             return st;
-        b->sections[0] = (ilg_eh_section){ SECT_EHTABLE, 0, n, 0 };
+        b->sections[0] = (ilg_eh_section){ ILG_CIL_SECT_EHTABLE, 0, n, 0 };
         b->section_count = 1;
     }
     uint32_t first = 0;
     for (uint32_t s = 0; s < b->section_count; s++) {
         ilg_eh_section *sec = &b->sections[s];
         bool small = sec->clauses * ILG_CIL_SMALL_CLAUSE + ILG_CIL_SECT_HEADER <= ILG_CIL_SMALL_MAX_DATA &&
-                     (!preserve || !(sec->kind & SECT_FAT));
+                     (!preserve || !(sec->kind & ILG_CIL_SECT_FAT));
         for (uint32_t c = first; small && c < first + sec->clauses; c++)
             small = clause_fits_small(b, &b->eh[c]);
         if ((uint64_t)sec->clauses * ILG_CIL_FAT_CLAUSE + ILG_CIL_SECT_HEADER > ILG_CIL_FAT_MAX_DATA)
             return ilg__fail(ILG_E_LIMIT, ILG_WHERE_NONE, 0, "%u EH clauses do not fit one section",
                              sec->clauses);
-        sec->kind = (uint8_t)(SECT_EHTABLE | (small ? 0 : SECT_FAT) |
-                              (s + 1 < b->section_count ? SECT_MORE : 0));
+        sec->kind = (uint8_t)(ILG_CIL_SECT_EHTABLE | (small ? 0 : ILG_CIL_SECT_FAT) |
+                              (s + 1 < b->section_count ? ILG_CIL_SECT_MORE : 0));
         sec->data_size = sec->clauses * (small ? ILG_CIL_SMALL_CLAUSE : ILG_CIL_FAT_CLAUSE) +
                          ILG_CIL_SECT_HEADER;
         if (!small || !preserve)
@@ -294,7 +289,7 @@ static uint8_t *put_sections(const ilg_body *b, uint8_t *p, uint64_t code_end, b
             *p++ = 0;
             at++;
         }
-        const bool fat = (sec->kind & SECT_FAT) != 0;
+        const bool fat = (sec->kind & ILG_CIL_SECT_FAT) != 0;
         p = ilg__cil_put_section(p, sec->kind, sec->data_size, sec->reserved);
         for (uint32_t k = 0; k < sec->clauses; k++, c++) {
             const ilg_eh_clause *e = &b->eh[c];
@@ -333,17 +328,19 @@ ilg_status ilg_body_encode(ilg_body *b, ilg_encode_mode mode, const ilg_stack_re
         return st;
 
     /* header */
-    const bool tiny_ok = b->code_size <= ILG_CIL_TINY_MAX_CODE && max_stack <= ILG_CIL_TINY_MAX_STACK &&
+    const bool tiny_ok = b->code_size <= ILG_CIL_TINY_MAX_CODE &&
+                         max_stack <= ILG_CIL_TINY_MAX_STACK &&
                          b->local_sig == 0 &&
                          b->eh_count == 0 && b->section_count == 0 &&
                          !(b->init_locals && sc.localloc);
     const bool tiny = tiny_ok && (preserve ? b->header == ILG_HEADER_TINY : true);
     uint16_t fat_flags = preserve && b->header == ILG_HEADER_FAT ? b->fat_flags : ILG_CIL_FAT_DEFAULT_WORD;
-    fat_flags = (uint16_t)((fat_flags & ~(FAT_MORESECTS | FAT_INITLOCALS)) |
-                           (b->section_count ? FAT_MORESECTS : 0) |
-                           (b->init_locals ? FAT_INITLOCALS : 0));
+    fat_flags = (uint16_t)((fat_flags & ~(ILG_CIL_FAT_MORE_SECTS | ILG_CIL_FAT_INIT_LOCALS)) |
+                           (b->section_count ? ILG_CIL_FAT_MORE_SECTS : 0) |
+                           (b->init_locals ? ILG_CIL_FAT_INIT_LOCALS : 0));
     if (!tiny && !preserve)
-        fat_flags = (uint16_t)(ILG_CIL_FAT_DEFAULT_WORD | (fat_flags & (FAT_MORESECTS | FAT_INITLOCALS)));
+        fat_flags = (uint16_t)(ILG_CIL_FAT_DEFAULT_WORD |
+                               (fat_flags & (ILG_CIL_FAT_MORE_SECTS | ILG_CIL_FAT_INIT_LOCALS)));
 
     const uint64_t hdr = tiny ? 1 : ILG_CIL_FAT_SIZE;
     uint64_t total = hdr + b->code_size;

@@ -219,12 +219,12 @@ static ilg_status map_image(ilg_image *img, const ilg_image_options *opts)
 static const char *arch_name(uint32_t m)
 {
     switch (m) {
-    case 0x8664: return "x86-64";
-    case 0xAA64: return "AArch64";
-    case 0x014C: return "i386";
-    case 0x01C4: return "ARM";
-    case 0x6264: return "LoongArch64";
-    case 0x5064: return "RISC-V64";
+    case ILG_MACHINE_AMD64: return "x86-64";
+    case ILG_MACHINE_ARM64: return "AArch64";
+    case ILG_MACHINE_I386: return "i386";
+    case ILG_MACHINE_ARMNT: return "ARM";
+    case ILG_MACHINE_LOONGARCH64: return "LoongArch64";
+    case ILG_MACHINE_RISCV64: return "RISC-V64";
     default: return "unknown";
     }
 }
