@@ -67,9 +67,9 @@ void cli_buffer_stdout(void);
 
 /* ---- ilgraft run's checks, made before the profiler is loaded -------------------- */
 
-/* The CLSID of ilgraft's own plugin (profiler/plugin/plugin.c). */
+/* The CLSID of ilgraft's own plugin (profiler/plugin.c). */
 #define CLI_PLUGIN_CLSID "{B2E3A7C4-6D15-4F38-9A21-5C7E0D3F8B94}"
-/* The bundled plugin beside this ilgraft: the build tree's profiler/plugin/, or the
+/* The bundled plugin beside this ilgraft: the build tree's profiler/, or the
  * library directory of the install tree. False (buf then holds the last place tried)
  * when neither has it. */
 bool cli_bundled_plugin(char *buf, size_t size);

@@ -31,7 +31,7 @@ if(NOT ILG_CAPSTONE_SONAME)
 endif()
 ilg_require(LIBELF libelf libelf-dev)
 ilg_require(JANSSON jansson libjansson-dev)
-# XXH3-128: the saved module's new MVID (profiler/save.c).
+# XXH3-128: the saved module's new MVID (save/save.c).
 ilg_require(XXHASH libxxhash libxxhash-dev)
 if(ILG_BUILD_TESTS)
   ilg_require(CHECK check check)

@@ -104,7 +104,7 @@ static HRESULT mm_QueryInterface(IMethodMalloc *iface, REFIID riid, void **ppv)
 {
     if (!ppv)
         return E_POINTER;
-    if (riid && (ilg_guid_equal(riid, &IID_IUnknown) || ilg_guid_equal(riid, &IID_IMethodMalloc))) {
+    if (riid && (IsEqualGUID(riid, &IID_IUnknown) || IsEqualGUID(riid, &IID_IMethodMalloc))) {
         *ppv = iface;
         iface->lpVtbl->AddRef(iface);
         return S_OK;

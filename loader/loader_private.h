@@ -17,6 +17,18 @@
 
 struct ilg_arena;
 
+/* Where a PE image's headers lie in its file, and the section-table facts the image
+ * writer (save/) needs to append a section: filled by ilg__pe_parse after its checks. */
+typedef struct ilg__pe_layout {
+    uint32_t coff;              /* COFF header (after "PE\0\0"); e_lfanew = coff - 4 */
+    uint32_t opt;               /* optional header */
+    uint32_t sections;          /* section table */
+    uint16_t nsections;
+    uint32_t checksum;          /* the optional header's CheckSum */
+    uint32_t first_raw;         /* lowest PointerToRawData of a section with raw data */
+    uint64_t raw_end;           /* highest VirtualAddress + SizeOfRawData of a section */
+} ilg__pe_layout;
+
 struct ilg_image {
     char *path;
     const uint8_t *file;        /* file bytes: mmap'd read-only, or a malloc'd copy */
@@ -43,6 +55,7 @@ struct ilg_image {
 
     uint32_t dir_count;         /* PE data directories */
     uint32_t dirs[16][2];       /* [ILG__DIR_*] {RVA, size} */
+    ilg__pe_layout pe;          /* PE header positions (zero for ELF) */
 
     /* ELF extras (empty for PE) */
     ilg_elf_section *elf_sections;

@@ -39,6 +39,7 @@ static ilg_status parse_sections(ilg_image *img, uint64_t table, uint32_t count)
     img->region_count = count;
 
     uint64_t prev_end = img->size_of_headers;
+    img->pe.first_raw = UINT32_MAX;
     for (uint32_t i = 0; i < count; i++) {
         const uint64_t off = table + (uint64_t)i * SECTION_HEADER_SIZE;
         const uint8_t *s = f + off;
@@ -65,6 +66,10 @@ static ilg_status parse_sections(ilg_image *img, uint64_t table, uint32_t count)
                              "section %u '%s': VirtualAddress 0x%x is below the end 0x%llx of %s",
                              i, name, va, (ull)prev_end, i ? "the previous section" : "the headers");
         prev_end = va + virt;
+        if (raw_size && raw_ptr < img->pe.first_raw)
+            img->pe.first_raw = raw_ptr;
+        if ((uint64_t)va + raw_size > img->pe.raw_end)
+            img->pe.raw_end = (uint64_t)va + raw_size;
 
         r->name = name;
         r->rva = va;
@@ -185,6 +190,11 @@ static ilg_status parse_optional(ilg_image *img, uint64_t coff, pe_layout *L)
     img->section_alignment = sect_align;
     img->file_alignment = file_align;
     img->size_of_headers = size_of_headers;
+    img->pe.coff = (uint32_t)coff;
+    img->pe.opt = (uint32_t)opt;
+    img->pe.sections = (uint32_t)table;
+    img->pe.nsections = nsections;
+    img->pe.checksum = ilg__rd32(o + 64);
 
     return ILG_OK;
 }

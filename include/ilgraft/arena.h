@@ -22,6 +22,7 @@
 
 #include "ilgraft/com.h"
 #include "ilgraft/common.h"
+#include "ilgraft/corprof.h"
 #include "ilgraft/loader.h"
 
 #ifdef __cplusplus
@@ -105,28 +106,12 @@ ILG_API ilg_status ilg_arena_rva(const ilg_arena *arena, const void *ptr, uint32
 /* A snapshot of the counters; exact when no allocation is in flight. */
 ILG_API ilg_status ilg_arena_stats_get(const ilg_arena *arena, ilg_arena_stats *out);
 
-/* ---- The COM face: IMethodMalloc (corprof.idl) ------------------------------------ */
-
-typedef struct IMethodMalloc IMethodMalloc;
-typedef struct IMethodMallocVtbl {
-    HRESULT (*QueryInterface)(IMethodMalloc *This, REFIID riid, void **ppvObject);
-    ULONG (*AddRef)(IMethodMalloc *This);
-    ULONG (*Release)(IMethodMalloc *This);
-    /* Slot 3. cb bytes at the default alignment, or NULL: for cb 0 (as CoreCLR),
-     * on exhaustion, or once the module is gone. The reason is in ilg_last_diag(). */
-    void *(*Alloc)(IMethodMalloc *This, ULONG cb);
-} IMethodMallocVtbl;
-struct IMethodMalloc {
-    const IMethodMallocVtbl *lpVtbl;
-};
-
-/* A0EFB28B-6EE2-4D7B-B983-A75EF7BEEDB8 */
-static const IID IID_IMethodMalloc =
-    ILG_GUID_INIT(0xA0EFB28B, 0x6EE2, 0x4D7B, 0xB9, 0x83, 0xA7, 0x5E, 0xF7, 0xBE, 0xED, 0xB8);
+/* ---- The COM face: IMethodMalloc (corprof.h) ------------------------------------ */
 
 /* The arena's IMethodMalloc: one object per arena, and *out is a new reference the
  * caller Releases. The object may outlive the arena (a profiler may hold it past
- * module unload); its Alloc then returns NULL with ILG_E_ARENA_DETACHED. QueryInterface
+ * module unload); its Alloc then returns NULL with ILG_E_ARENA_DETACHED. Alloc returns
+ * NULL for cb 0 (as CoreCLR) and on exhaustion too; the reason is in ilg_last_diag(). QueryInterface
  * answers IUnknown and IMethodMalloc only. */
 ILG_API ilg_status ilg_arena_method_malloc(ilg_arena *arena, IMethodMalloc **out);
 

@@ -20,7 +20,7 @@
 #ifndef ILGRAFT_COR_MD_H
 #define ILGRAFT_COR_MD_H
 
-#include "ilgraft/com.h"
+#include "ilgraft/unknwn.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -161,13 +161,7 @@ typedef enum CorOpenFlags {
 
 /* ---- IMetaDataImport (cor.h): 62 methods after IUnknown, slots 3..64 ---------------- */
 
-/* The IUnknown slots, typed for interface T (every COM vtable starts with them). */
-#define ILG_COM_IUNKNOWN_SLOTS(T)                                              \
-    HRESULT (*QueryInterface)(T *This, REFIID riid, void **ppvObject);         \
-    ULONG (*AddRef)(T *This);                                                  \
-    ULONG (*Release)(T *This);
-
-#define ILG_IMETADATAIMPORT_SLOTS(T)                                                           \
+#define IMETADATAIMPORT_SLOTS(T)                                                           \
     void (*CloseEnum)(T *This, HCORENUM hEnum);                                                \
     HRESULT (*CountEnum)(T *This, HCORENUM hEnum, ULONG *pulCount);                            \
     HRESULT (*ResetEnum)(T *This, HCORENUM hEnum, ULONG ulPos);                                \
@@ -310,7 +304,7 @@ typedef enum CorOpenFlags {
     HRESULT (*IsGlobal)(T *This, mdToken pd, int *pbGlobal);
 
 /* IMetaDataImport2 appends slots 65..72. */
-#define ILG_IMETADATAIMPORT2_SLOTS(T)                                                          \
+#define IMETADATAIMPORT2_SLOTS(T)                                                          \
     HRESULT (*EnumGenericParams)(T *This, HCORENUM *phEnum, mdToken tk,                        \
                                  mdGenericParam rGenericParams[], ULONG cMax,                  \
                                  ULONG *pcGenericParams);                                      \
@@ -332,8 +326,8 @@ typedef enum CorOpenFlags {
 
 typedef struct IMetaDataImport IMetaDataImport;
 typedef struct IMetaDataImportVtbl {
-    ILG_COM_IUNKNOWN_SLOTS(IMetaDataImport)
-    ILG_IMETADATAIMPORT_SLOTS(IMetaDataImport)
+    COM_IUNKNOWN_SLOTS(IMetaDataImport)
+    IMETADATAIMPORT_SLOTS(IMetaDataImport)
 } IMetaDataImportVtbl;
 struct IMetaDataImport {
     const IMetaDataImportVtbl *lpVtbl;
@@ -341,9 +335,9 @@ struct IMetaDataImport {
 
 typedef struct IMetaDataImport2 IMetaDataImport2;
 typedef struct IMetaDataImport2Vtbl {
-    ILG_COM_IUNKNOWN_SLOTS(IMetaDataImport2)
-    ILG_IMETADATAIMPORT_SLOTS(IMetaDataImport2)
-    ILG_IMETADATAIMPORT2_SLOTS(IMetaDataImport2)
+    COM_IUNKNOWN_SLOTS(IMetaDataImport2)
+    IMETADATAIMPORT_SLOTS(IMetaDataImport2)
+    IMETADATAIMPORT2_SLOTS(IMetaDataImport2)
 } IMetaDataImport2Vtbl;
 struct IMetaDataImport2 {
     const IMetaDataImport2Vtbl *lpVtbl;
@@ -351,18 +345,18 @@ struct IMetaDataImport2 {
 
 /* 7DAC8207-D3AE-4C75-9B67-92801A497D44 */
 static const IID IID_IMetaDataImport =
-    ILG_GUID_INIT(0x7DAC8207, 0xD3AE, 0x4C75, 0x9B, 0x67, 0x92, 0x80, 0x1A, 0x49, 0x7D, 0x44);
+    COM_GUID_INIT(0x7DAC8207, 0xD3AE, 0x4C75, 0x9B, 0x67, 0x92, 0x80, 0x1A, 0x49, 0x7D, 0x44);
 /* FCE5EFA0-8BBA-4F8E-A036-8F2022B08466 */
 static const IID IID_IMetaDataImport2 =
-    ILG_GUID_INIT(0xFCE5EFA0, 0x8BBA, 0x4F8E, 0xA0, 0x36, 0x8F, 0x20, 0x22, 0xB0, 0x84, 0x66);
+    COM_GUID_INIT(0xFCE5EFA0, 0x8BBA, 0x4F8E, 0xA0, 0x36, 0x8F, 0x20, 0x22, 0xB0, 0x84, 0x66);
 /* The other metadata interfaces a profiler may ask GetModuleMetaData for; ilgraft does
  * not declare their vtables (a host answers E_NOINTERFACE for them). */
 /* BA3FEE4C-ECB9-4E41-83B7-183FA41CD859 */
 static const IID IID_IMetaDataEmit =
-    ILG_GUID_INIT(0xBA3FEE4C, 0xECB9, 0x4E41, 0x83, 0xB7, 0x18, 0x3F, 0xA4, 0x1C, 0xD8, 0x59);
+    COM_GUID_INIT(0xBA3FEE4C, 0xECB9, 0x4E41, 0x83, 0xB7, 0x18, 0x3F, 0xA4, 0x1C, 0xD8, 0x59);
 /* EE62470B-E94B-424E-9B7C-2F00C9249F93 */
 static const IID IID_IMetaDataAssemblyImport =
-    ILG_GUID_INIT(0xEE62470B, 0xE94B, 0x424E, 0x9B, 0x7C, 0x2F, 0x00, 0xC9, 0x24, 0x9F, 0x93);
+    COM_GUID_INIT(0xEE62470B, 0xE94B, 0x424E, 0x9B, 0x7C, 0x2F, 0x00, 0xC9, 0x24, 0x9F, 0x93);
 
 #ifdef __cplusplus
 }

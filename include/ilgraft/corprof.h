@@ -12,8 +12,11 @@
  *     them with E_NOINTERFACE and a profiler can ask for them;
  *   - the COR_PRF_* event-mask and misc constants, the structs and hook function types
  *     the signatures use, and the CORPROF_E_* / COR_E_* HRESULTs;
- *   - IMetaDataImport and IMetaDataImport2 (cor_md.h), IMethodMalloc (arena.h),
- *     IHostMalloc and IHostMemoryManager (hostmem.h), IUnknown and GUIDs (com.h).
+ *   - IMethodMalloc (the allocator GetILFunctionBodyAllocator hands out);
+ *   - IMetaDataImport and IMetaDataImport2 (cor_md.h), IHostMalloc and
+ *     IHostMemoryManager (mscoree.h), IUnknown and GUIDs (unknwn.h).
+ * An ABI header: it and the headers it includes declare nothing of ilgraft's own API
+ * (tests/unit/abi_alone.sh checks the preprocessed text for ilg_ and ILG_ names).
  * The names are the runtime's own (ICorProfilerInfo3Vtbl, IID_ICorProfilerInfo3,
  * COR_PRF_MONITOR_JIT_COMPILATION ...): profiler authors expect them, so they are the
  * exception to ilgraft's ilg_ prefix.
@@ -32,10 +35,9 @@
 #ifndef ILGRAFT_CORPROF_H
 #define ILGRAFT_CORPROF_H
 
-#include "ilgraft/arena.h"
-#include "ilgraft/com.h"
 #include "ilgraft/cor_md.h"
-#include "ilgraft/hostmem.h"
+#include "ilgraft/mscoree.h"
+#include "ilgraft/unknwn.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -105,7 +107,7 @@ extern "C" {
 
 typedef struct IClassFactory IClassFactory;
 typedef struct IClassFactoryVtbl {
-    ILG_COM_IUNKNOWN_SLOTS(IClassFactory)
+    COM_IUNKNOWN_SLOTS(IClassFactory)
     HRESULT (*CreateInstance)(IClassFactory *This, IUnknown *pUnkOuter, REFIID riid,
                               void **ppvObject);
     HRESULT (*LockServer)(IClassFactory *This, BOOL fLock);
@@ -116,11 +118,30 @@ struct IClassFactory {
 
 /* 00000001-0000-0000-C000-000000000046 */
 static const IID IID_IClassFactory =
-    ILG_GUID_INIT(0x00000001, 0x0000, 0x0000, 0xC0, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x46);
+    COM_GUID_INIT(0x00000001, 0x0000, 0x0000, 0xC0, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x46);
 
 /* A profiler library exports `DllGetClassObject` with this type. The runtime calls it
  * with the CLSID from CORECLR_PROFILER and IID_IClassFactory, then CreateInstance. */
 typedef HRESULT (*LPFNGETCLASSOBJECT)(REFCLSID rclsid, REFIID riid, void **ppv);
+
+/* ---- IMethodMalloc: a module's allocator for new IL bodies ------------------------ */
+
+typedef struct IMethodMalloc IMethodMalloc;
+typedef struct IMethodMallocVtbl {
+    HRESULT (*QueryInterface)(IMethodMalloc *This, REFIID riid, void **ppvObject);
+    ULONG (*AddRef)(IMethodMalloc *This);
+    ULONG (*Release)(IMethodMalloc *This);
+    /* Slot 3. cb bytes at a positive offset from the module base (a valid RVA once
+     * subtracted), or NULL. */
+    void *(*Alloc)(IMethodMalloc *This, ULONG cb);
+} IMethodMallocVtbl;
+struct IMethodMalloc {
+    const IMethodMallocVtbl *lpVtbl;
+};
+
+/* A0EFB28B-6EE2-4D7B-B983-A75EF7BEEDB8 */
+static const IID IID_IMethodMalloc =
+    COM_GUID_INIT(0xA0EFB28B, 0x6EE2, 0x4D7B, 0xB9, 0x83, 0xA7, 0x5E, 0xF7, 0xBE, 0xED, 0xB8);
 
 /* ---- IDs, small structs and hook types (corprof.idl) -------------------------------- */
 
@@ -401,7 +422,7 @@ typedef HRESULT StackSnapshotCallback(FunctionID funcId, UINT_PTR ip, COR_PRF_FR
 
 /* ---- Enumerators handed out by Info2/Info3 ------------------------------------------ */
 
-#define ILG_CORPROF_ENUM_SLOTS(T, ELEM)                                               \
+#define CORPROF_ENUM_SLOTS(T, ELEM)                                               \
     HRESULT (*Skip)(T *This, ULONG celt);                                              \
     HRESULT (*Reset)(T *This);                                                         \
     HRESULT (*Clone)(T *This, T **ppEnum);                                             \
@@ -410,8 +431,8 @@ typedef HRESULT StackSnapshotCallback(FunctionID funcId, UINT_PTR ip, COR_PRF_FR
 
 typedef struct ICorProfilerObjectEnum ICorProfilerObjectEnum;
 typedef struct ICorProfilerObjectEnumVtbl {
-    ILG_COM_IUNKNOWN_SLOTS(ICorProfilerObjectEnum)
-    ILG_CORPROF_ENUM_SLOTS(ICorProfilerObjectEnum, ObjectID)
+    COM_IUNKNOWN_SLOTS(ICorProfilerObjectEnum)
+    CORPROF_ENUM_SLOTS(ICorProfilerObjectEnum, ObjectID)
 } ICorProfilerObjectEnumVtbl;
 struct ICorProfilerObjectEnum {
     const ICorProfilerObjectEnumVtbl *lpVtbl;
@@ -419,8 +440,8 @@ struct ICorProfilerObjectEnum {
 
 typedef struct ICorProfilerFunctionEnum ICorProfilerFunctionEnum;
 typedef struct ICorProfilerFunctionEnumVtbl {
-    ILG_COM_IUNKNOWN_SLOTS(ICorProfilerFunctionEnum)
-    ILG_CORPROF_ENUM_SLOTS(ICorProfilerFunctionEnum, COR_PRF_FUNCTION)
+    COM_IUNKNOWN_SLOTS(ICorProfilerFunctionEnum)
+    CORPROF_ENUM_SLOTS(ICorProfilerFunctionEnum, COR_PRF_FUNCTION)
 } ICorProfilerFunctionEnumVtbl;
 struct ICorProfilerFunctionEnum {
     const ICorProfilerFunctionEnumVtbl *lpVtbl;
@@ -428,8 +449,8 @@ struct ICorProfilerFunctionEnum {
 
 typedef struct ICorProfilerModuleEnum ICorProfilerModuleEnum;
 typedef struct ICorProfilerModuleEnumVtbl {
-    ILG_COM_IUNKNOWN_SLOTS(ICorProfilerModuleEnum)
-    ILG_CORPROF_ENUM_SLOTS(ICorProfilerModuleEnum, ModuleID)
+    COM_IUNKNOWN_SLOTS(ICorProfilerModuleEnum)
+    CORPROF_ENUM_SLOTS(ICorProfilerModuleEnum, ModuleID)
 } ICorProfilerModuleEnumVtbl;
 struct ICorProfilerModuleEnum {
     const ICorProfilerModuleEnumVtbl *lpVtbl;
@@ -437,7 +458,7 @@ struct ICorProfilerModuleEnum {
 
 /* ---- ICorProfilerCallback: what the runtime calls in the profiler ------------------- */
 /* Slots 3..71. Return S_OK unless noted; the runtime ignores most results. */
-#define ILG_ICORPROFILERCALLBACK_SLOTS(T)                                                   \
+#define ICORPROFILERCALLBACK_SLOTS(T)                                                   \
     HRESULT (*Initialize)(T *This, IUnknown *pICorProfilerInfoUnk);                          \
     HRESULT (*Shutdown)(T *This);                                                            \
     HRESULT (*AppDomainCreationStarted)(T *This, AppDomainID appDomainId);                   \
@@ -523,7 +544,7 @@ struct ICorProfilerModuleEnum {
 
 /* ICorProfilerCallback2 appends slots 72..79. name in ThreadNameChanged is not
  * NUL-terminated. */
-#define ILG_ICORPROFILERCALLBACK2_SLOTS(T)                                                  \
+#define ICORPROFILERCALLBACK2_SLOTS(T)                                                  \
     HRESULT (*ThreadNameChanged)(T *This, ThreadID threadId, ULONG cchName, WCHAR name[]);   \
     HRESULT (*GarbageCollectionStarted)(T *This, int cGenerations,                           \
                                         BOOL generationCollected[],                          \
@@ -540,7 +561,7 @@ struct ICorProfilerModuleEnum {
     HRESULT (*HandleDestroyed)(T *This, GCHandleID handleId);
 
 /* ICorProfilerCallback3 appends slots 80..82 (attach and detach). */
-#define ILG_ICORPROFILERCALLBACK3_SLOTS(T)                                                  \
+#define ICORPROFILERCALLBACK3_SLOTS(T)                                                  \
     HRESULT (*InitializeForAttach)(T *This, IUnknown *pCorProfilerInfoUnk,                   \
                                    void *pvClientData, UINT cbClientData);                   \
     HRESULT (*ProfilerAttachComplete)(T *This);                                              \
@@ -548,8 +569,8 @@ struct ICorProfilerModuleEnum {
 
 typedef struct ICorProfilerCallback ICorProfilerCallback;
 typedef struct ICorProfilerCallbackVtbl {
-    ILG_COM_IUNKNOWN_SLOTS(ICorProfilerCallback)
-    ILG_ICORPROFILERCALLBACK_SLOTS(ICorProfilerCallback)
+    COM_IUNKNOWN_SLOTS(ICorProfilerCallback)
+    ICORPROFILERCALLBACK_SLOTS(ICorProfilerCallback)
 } ICorProfilerCallbackVtbl;
 struct ICorProfilerCallback {
     const ICorProfilerCallbackVtbl *lpVtbl;
@@ -557,9 +578,9 @@ struct ICorProfilerCallback {
 
 typedef struct ICorProfilerCallback2 ICorProfilerCallback2;
 typedef struct ICorProfilerCallback2Vtbl {
-    ILG_COM_IUNKNOWN_SLOTS(ICorProfilerCallback2)
-    ILG_ICORPROFILERCALLBACK_SLOTS(ICorProfilerCallback2)
-    ILG_ICORPROFILERCALLBACK2_SLOTS(ICorProfilerCallback2)
+    COM_IUNKNOWN_SLOTS(ICorProfilerCallback2)
+    ICORPROFILERCALLBACK_SLOTS(ICorProfilerCallback2)
+    ICORPROFILERCALLBACK2_SLOTS(ICorProfilerCallback2)
 } ICorProfilerCallback2Vtbl;
 struct ICorProfilerCallback2 {
     const ICorProfilerCallback2Vtbl *lpVtbl;
@@ -567,10 +588,10 @@ struct ICorProfilerCallback2 {
 
 typedef struct ICorProfilerCallback3 ICorProfilerCallback3;
 typedef struct ICorProfilerCallback3Vtbl {
-    ILG_COM_IUNKNOWN_SLOTS(ICorProfilerCallback3)
-    ILG_ICORPROFILERCALLBACK_SLOTS(ICorProfilerCallback3)
-    ILG_ICORPROFILERCALLBACK2_SLOTS(ICorProfilerCallback3)
-    ILG_ICORPROFILERCALLBACK3_SLOTS(ICorProfilerCallback3)
+    COM_IUNKNOWN_SLOTS(ICorProfilerCallback3)
+    ICORPROFILERCALLBACK_SLOTS(ICorProfilerCallback3)
+    ICORPROFILERCALLBACK2_SLOTS(ICorProfilerCallback3)
+    ICORPROFILERCALLBACK3_SLOTS(ICorProfilerCallback3)
 } ICorProfilerCallback3Vtbl;
 struct ICorProfilerCallback3 {
     const ICorProfilerCallback3Vtbl *lpVtbl;
@@ -578,7 +599,7 @@ struct ICorProfilerCallback3 {
 
 /* ---- ICorProfilerInfo: what the profiler calls in the runtime ----------------------- */
 /* Slots 3..35. */
-#define ILG_ICORPROFILERINFO_SLOTS(T)                                                       \
+#define ICORPROFILERINFO_SLOTS(T)                                                       \
     HRESULT (*GetClassFromObject)(T *This, ObjectID objectId, ClassID *pClassId);            \
     HRESULT (*GetClassFromToken)(T *This, ModuleID moduleId, mdTypeDef typeDef,              \
                                  ClassID *pClassId);                                         \
@@ -633,7 +654,7 @@ struct ICorProfilerCallback3 {
                                     ULONG32 *pcMap, COR_DEBUG_IL_TO_NATIVE_MAP map[]);
 
 /* ICorProfilerInfo2 appends slots 36..56. */
-#define ILG_ICORPROFILERINFO2_SLOTS(T)                                                      \
+#define ICORPROFILERINFO2_SLOTS(T)                                                      \
     HRESULT (*DoStackSnapshot)(T *This, ThreadID thread, StackSnapshotCallback *callback,    \
                                ULONG32 infoFlags, void *clientData, BYTE context[],          \
                                ULONG32 contextSize);                                         \
@@ -685,7 +706,7 @@ struct ICorProfilerCallback3 {
     HRESULT (*GetNotifiedExceptionClauseInfo)(T *This, COR_PRF_EX_CLAUSE_INFO *pinfo);
 
 /* ICorProfilerInfo3 appends slots 57..70. */
-#define ILG_ICORPROFILERINFO3_SLOTS(T)                                                      \
+#define ICORPROFILERINFO3_SLOTS(T)                                                      \
     HRESULT (*EnumJITedFunctions)(T *This, ICorProfilerFunctionEnum **ppEnum);               \
     HRESULT (*RequestProfilerDetach)(T *This, DWORD dwExpectedCompletionMilliseconds);       \
     HRESULT (*SetFunctionIDMapper2)(T *This, FunctionIDMapper2 *pFunc, void *clientData);    \
@@ -725,8 +746,8 @@ struct ICorProfilerCallback3 {
 
 typedef struct ICorProfilerInfo ICorProfilerInfo;
 typedef struct ICorProfilerInfoVtbl {
-    ILG_COM_IUNKNOWN_SLOTS(ICorProfilerInfo)
-    ILG_ICORPROFILERINFO_SLOTS(ICorProfilerInfo)
+    COM_IUNKNOWN_SLOTS(ICorProfilerInfo)
+    ICORPROFILERINFO_SLOTS(ICorProfilerInfo)
 } ICorProfilerInfoVtbl;
 struct ICorProfilerInfo {
     const ICorProfilerInfoVtbl *lpVtbl;
@@ -734,9 +755,9 @@ struct ICorProfilerInfo {
 
 typedef struct ICorProfilerInfo2 ICorProfilerInfo2;
 typedef struct ICorProfilerInfo2Vtbl {
-    ILG_COM_IUNKNOWN_SLOTS(ICorProfilerInfo2)
-    ILG_ICORPROFILERINFO_SLOTS(ICorProfilerInfo2)
-    ILG_ICORPROFILERINFO2_SLOTS(ICorProfilerInfo2)
+    COM_IUNKNOWN_SLOTS(ICorProfilerInfo2)
+    ICORPROFILERINFO_SLOTS(ICorProfilerInfo2)
+    ICORPROFILERINFO2_SLOTS(ICorProfilerInfo2)
 } ICorProfilerInfo2Vtbl;
 struct ICorProfilerInfo2 {
     const ICorProfilerInfo2Vtbl *lpVtbl;
@@ -744,10 +765,10 @@ struct ICorProfilerInfo2 {
 
 typedef struct ICorProfilerInfo3 ICorProfilerInfo3;
 typedef struct ICorProfilerInfo3Vtbl {
-    ILG_COM_IUNKNOWN_SLOTS(ICorProfilerInfo3)
-    ILG_ICORPROFILERINFO_SLOTS(ICorProfilerInfo3)
-    ILG_ICORPROFILERINFO2_SLOTS(ICorProfilerInfo3)
-    ILG_ICORPROFILERINFO3_SLOTS(ICorProfilerInfo3)
+    COM_IUNKNOWN_SLOTS(ICorProfilerInfo3)
+    ICORPROFILERINFO_SLOTS(ICorProfilerInfo3)
+    ICORPROFILERINFO2_SLOTS(ICorProfilerInfo3)
+    ICORPROFILERINFO3_SLOTS(ICorProfilerInfo3)
 } ICorProfilerInfo3Vtbl;
 struct ICorProfilerInfo3 {
     const ICorProfilerInfo3Vtbl *lpVtbl;
@@ -757,182 +778,182 @@ struct ICorProfilerInfo3 {
 
 /* 176FBED1-A55C-4796-98CA-A9DA0EF883E7 */
 static const IID IID_ICorProfilerCallback =
-    ILG_GUID_INIT(0x176FBED1, 0xA55C, 0x4796, 0x98, 0xCA, 0xA9, 0xDA, 0x0E, 0xF8, 0x83, 0xE7);
+    COM_GUID_INIT(0x176FBED1, 0xA55C, 0x4796, 0x98, 0xCA, 0xA9, 0xDA, 0x0E, 0xF8, 0x83, 0xE7);
 /* 8A8CC829-CCF2-49FE-BBAE-0F022228071A */
 static const IID IID_ICorProfilerCallback2 =
-    ILG_GUID_INIT(0x8A8CC829, 0xCCF2, 0x49FE, 0xBB, 0xAE, 0x0F, 0x02, 0x22, 0x28, 0x07, 0x1A);
+    COM_GUID_INIT(0x8A8CC829, 0xCCF2, 0x49FE, 0xBB, 0xAE, 0x0F, 0x02, 0x22, 0x28, 0x07, 0x1A);
 /* 4FD2ED52-7731-4B8D-9469-03D2CC3086C5 */
 static const IID IID_ICorProfilerCallback3 =
-    ILG_GUID_INIT(0x4FD2ED52, 0x7731, 0x4B8D, 0x94, 0x69, 0x03, 0xD2, 0xCC, 0x30, 0x86, 0xC5);
+    COM_GUID_INIT(0x4FD2ED52, 0x7731, 0x4B8D, 0x94, 0x69, 0x03, 0xD2, 0xCC, 0x30, 0x86, 0xC5);
 /* Newer callback versions: IIDs only (no vtables here). */
 /* 7B63B2E3-107D-4D48-B2F6-F61E229470D2 */
 static const IID IID_ICorProfilerCallback4 =
-    ILG_GUID_INIT(0x7B63B2E3, 0x107D, 0x4D48, 0xB2, 0xF6, 0xF6, 0x1E, 0x22, 0x94, 0x70, 0xD2);
+    COM_GUID_INIT(0x7B63B2E3, 0x107D, 0x4D48, 0xB2, 0xF6, 0xF6, 0x1E, 0x22, 0x94, 0x70, 0xD2);
 /* 8DFBA405-8C9F-45F8-BFFA-83B14CEF78B5 */
 static const IID IID_ICorProfilerCallback5 =
-    ILG_GUID_INIT(0x8DFBA405, 0x8C9F, 0x45F8, 0xBF, 0xFA, 0x83, 0xB1, 0x4C, 0xEF, 0x78, 0xB5);
+    COM_GUID_INIT(0x8DFBA405, 0x8C9F, 0x45F8, 0xBF, 0xFA, 0x83, 0xB1, 0x4C, 0xEF, 0x78, 0xB5);
 /* FC13DF4B-4448-4F4F-950C-BA8D19D00C36 */
 static const IID IID_ICorProfilerCallback6 =
-    ILG_GUID_INIT(0xFC13DF4B, 0x4448, 0x4F4F, 0x95, 0x0C, 0xBA, 0x8D, 0x19, 0xD0, 0x0C, 0x36);
+    COM_GUID_INIT(0xFC13DF4B, 0x4448, 0x4F4F, 0x95, 0x0C, 0xBA, 0x8D, 0x19, 0xD0, 0x0C, 0x36);
 /* F76A2DBA-1D52-4539-866C-2AA518F9EFC3 */
 static const IID IID_ICorProfilerCallback7 =
-    ILG_GUID_INIT(0xF76A2DBA, 0x1D52, 0x4539, 0x86, 0x6C, 0x2A, 0xA5, 0x18, 0xF9, 0xEF, 0xC3);
+    COM_GUID_INIT(0xF76A2DBA, 0x1D52, 0x4539, 0x86, 0x6C, 0x2A, 0xA5, 0x18, 0xF9, 0xEF, 0xC3);
 /* 5BED9B15-C079-4D47-BFE2-215A140C07E0 */
 static const IID IID_ICorProfilerCallback8 =
-    ILG_GUID_INIT(0x5BED9B15, 0xC079, 0x4D47, 0xBF, 0xE2, 0x21, 0x5A, 0x14, 0x0C, 0x07, 0xE0);
+    COM_GUID_INIT(0x5BED9B15, 0xC079, 0x4D47, 0xBF, 0xE2, 0x21, 0x5A, 0x14, 0x0C, 0x07, 0xE0);
 /* 27583EC3-C8F5-482F-8052-194B8CE4705A */
 static const IID IID_ICorProfilerCallback9 =
-    ILG_GUID_INIT(0x27583EC3, 0xC8F5, 0x482F, 0x80, 0x52, 0x19, 0x4B, 0x8C, 0xE4, 0x70, 0x5A);
+    COM_GUID_INIT(0x27583EC3, 0xC8F5, 0x482F, 0x80, 0x52, 0x19, 0x4B, 0x8C, 0xE4, 0x70, 0x5A);
 /* CEC5B60E-C69C-495F-87F6-84D28EE16FFB */
 static const IID IID_ICorProfilerCallback10 =
-    ILG_GUID_INIT(0xCEC5B60E, 0xC69C, 0x495F, 0x87, 0xF6, 0x84, 0xD2, 0x8E, 0xE1, 0x6F, 0xFB);
+    COM_GUID_INIT(0xCEC5B60E, 0xC69C, 0x495F, 0x87, 0xF6, 0x84, 0xD2, 0x8E, 0xE1, 0x6F, 0xFB);
 /* 42350846-AAED-47F7-B128-FD0C98881CDE */
 static const IID IID_ICorProfilerCallback11 =
-    ILG_GUID_INIT(0x42350846, 0xAAED, 0x47F7, 0xB1, 0x28, 0xFD, 0x0C, 0x98, 0x88, 0x1C, 0xDE);
+    COM_GUID_INIT(0x42350846, 0xAAED, 0x47F7, 0xB1, 0x28, 0xFD, 0x0C, 0x98, 0x88, 0x1C, 0xDE);
 
 /* 28B5557D-3F3F-48B4-90B2-5F9EEA2F6C48 */
 static const IID IID_ICorProfilerInfo =
-    ILG_GUID_INIT(0x28B5557D, 0x3F3F, 0x48B4, 0x90, 0xB2, 0x5F, 0x9E, 0xEA, 0x2F, 0x6C, 0x48);
+    COM_GUID_INIT(0x28B5557D, 0x3F3F, 0x48B4, 0x90, 0xB2, 0x5F, 0x9E, 0xEA, 0x2F, 0x6C, 0x48);
 /* CC0935CD-A518-487D-B0BB-A93214E65478 */
 static const IID IID_ICorProfilerInfo2 =
-    ILG_GUID_INIT(0xCC0935CD, 0xA518, 0x487D, 0xB0, 0xBB, 0xA9, 0x32, 0x14, 0xE6, 0x54, 0x78);
+    COM_GUID_INIT(0xCC0935CD, 0xA518, 0x487D, 0xB0, 0xBB, 0xA9, 0x32, 0x14, 0xE6, 0x54, 0x78);
 /* B555ED4F-452A-4E54-8B39-B5360BAD32A0 */
 static const IID IID_ICorProfilerInfo3 =
-    ILG_GUID_INIT(0xB555ED4F, 0x452A, 0x4E54, 0x8B, 0x39, 0xB5, 0x36, 0x0B, 0xAD, 0x32, 0xA0);
+    COM_GUID_INIT(0xB555ED4F, 0x452A, 0x4E54, 0x8B, 0x39, 0xB5, 0x36, 0x0B, 0xAD, 0x32, 0xA0);
 /* Newer info versions: IIDs only. */
 /* 0D8FDCAA-6257-47BF-B1BF-94DAC88466EE */
 static const IID IID_ICorProfilerInfo4 =
-    ILG_GUID_INIT(0x0D8FDCAA, 0x6257, 0x47BF, 0xB1, 0xBF, 0x94, 0xDA, 0xC8, 0x84, 0x66, 0xEE);
+    COM_GUID_INIT(0x0D8FDCAA, 0x6257, 0x47BF, 0xB1, 0xBF, 0x94, 0xDA, 0xC8, 0x84, 0x66, 0xEE);
 /* 07602928-CE38-4B83-81E7-74ADAF781214 */
 static const IID IID_ICorProfilerInfo5 =
-    ILG_GUID_INIT(0x07602928, 0xCE38, 0x4B83, 0x81, 0xE7, 0x74, 0xAD, 0xAF, 0x78, 0x12, 0x14);
+    COM_GUID_INIT(0x07602928, 0xCE38, 0x4B83, 0x81, 0xE7, 0x74, 0xAD, 0xAF, 0x78, 0x12, 0x14);
 /* F30A070D-BFFB-46A7-B1D8-8781EF7B698A */
 static const IID IID_ICorProfilerInfo6 =
-    ILG_GUID_INIT(0xF30A070D, 0xBFFB, 0x46A7, 0xB1, 0xD8, 0x87, 0x81, 0xEF, 0x7B, 0x69, 0x8A);
+    COM_GUID_INIT(0xF30A070D, 0xBFFB, 0x46A7, 0xB1, 0xD8, 0x87, 0x81, 0xEF, 0x7B, 0x69, 0x8A);
 /* 9AEECC0D-63E0-4187-8C00-E312F503F663 */
 static const IID IID_ICorProfilerInfo7 =
-    ILG_GUID_INIT(0x9AEECC0D, 0x63E0, 0x4187, 0x8C, 0x00, 0xE3, 0x12, 0xF5, 0x03, 0xF6, 0x63);
+    COM_GUID_INIT(0x9AEECC0D, 0x63E0, 0x4187, 0x8C, 0x00, 0xE3, 0x12, 0xF5, 0x03, 0xF6, 0x63);
 /* C5AC80A6-782E-4716-8044-39598C60CFBF */
 static const IID IID_ICorProfilerInfo8 =
-    ILG_GUID_INIT(0xC5AC80A6, 0x782E, 0x4716, 0x80, 0x44, 0x39, 0x59, 0x8C, 0x60, 0xCF, 0xBF);
+    COM_GUID_INIT(0xC5AC80A6, 0x782E, 0x4716, 0x80, 0x44, 0x39, 0x59, 0x8C, 0x60, 0xCF, 0xBF);
 /* 008170DB-F8CC-4796-9A51-DC8AA0B47012 */
 static const IID IID_ICorProfilerInfo9 =
-    ILG_GUID_INIT(0x008170DB, 0xF8CC, 0x4796, 0x9A, 0x51, 0xDC, 0x8A, 0xA0, 0xB4, 0x70, 0x12);
+    COM_GUID_INIT(0x008170DB, 0xF8CC, 0x4796, 0x9A, 0x51, 0xDC, 0x8A, 0xA0, 0xB4, 0x70, 0x12);
 /* 2F1B5152-C869-40C9-AA5F-3ABE026BD720 */
 static const IID IID_ICorProfilerInfo10 =
-    ILG_GUID_INIT(0x2F1B5152, 0xC869, 0x40C9, 0xAA, 0x5F, 0x3A, 0xBE, 0x02, 0x6B, 0xD7, 0x20);
+    COM_GUID_INIT(0x2F1B5152, 0xC869, 0x40C9, 0xAA, 0x5F, 0x3A, 0xBE, 0x02, 0x6B, 0xD7, 0x20);
 /* 06398876-8987-4154-B621-40A00D6E4D04 */
 static const IID IID_ICorProfilerInfo11 =
-    ILG_GUID_INIT(0x06398876, 0x8987, 0x4154, 0xB6, 0x21, 0x40, 0xA0, 0x0D, 0x6E, 0x4D, 0x04);
+    COM_GUID_INIT(0x06398876, 0x8987, 0x4154, 0xB6, 0x21, 0x40, 0xA0, 0x0D, 0x6E, 0x4D, 0x04);
 /* 27B24CCD-1CB1-47C5-96EE-98190DC30959 */
 static const IID IID_ICorProfilerInfo12 =
-    ILG_GUID_INIT(0x27B24CCD, 0x1CB1, 0x47C5, 0x96, 0xEE, 0x98, 0x19, 0x0D, 0xC3, 0x09, 0x59);
+    COM_GUID_INIT(0x27B24CCD, 0x1CB1, 0x47C5, 0x96, 0xEE, 0x98, 0x19, 0x0D, 0xC3, 0x09, 0x59);
 /* 6E6C7EE2-0701-4EC2-9D29-2E8733B66934 */
 static const IID IID_ICorProfilerInfo13 =
-    ILG_GUID_INIT(0x6E6C7EE2, 0x0701, 0x4EC2, 0x9D, 0x29, 0x2E, 0x87, 0x33, 0xB6, 0x69, 0x34);
+    COM_GUID_INIT(0x6E6C7EE2, 0x0701, 0x4EC2, 0x9D, 0x29, 0x2E, 0x87, 0x33, 0xB6, 0x69, 0x34);
 /* F460E352-D76D-4FE9-835F-F6AF9D6E862D */
 static const IID IID_ICorProfilerInfo14 =
-    ILG_GUID_INIT(0xF460E352, 0xD76D, 0x4FE9, 0x83, 0x5F, 0xF6, 0xAF, 0x9D, 0x6E, 0x86, 0x2D);
+    COM_GUID_INIT(0xF460E352, 0xD76D, 0x4FE9, 0x83, 0x5F, 0xF6, 0xAF, 0x9D, 0x6E, 0x86, 0x2D);
 /* B446462D-BD22-41DD-872D-DC714C49EB56 */
 static const IID IID_ICorProfilerInfo15 =
-    ILG_GUID_INIT(0xB446462D, 0xBD22, 0x41DD, 0x87, 0x2D, 0xDC, 0x71, 0x4C, 0x49, 0xEB, 0x56);
+    COM_GUID_INIT(0xB446462D, 0xBD22, 0x41DD, 0x87, 0x2D, 0xDC, 0x71, 0x4C, 0x49, 0xEB, 0x56);
 
 /* 2C6269BD-2D13-4321-AE12-6686365FD6AF */
 static const IID IID_ICorProfilerObjectEnum =
-    ILG_GUID_INIT(0x2C6269BD, 0x2D13, 0x4321, 0xAE, 0x12, 0x66, 0x86, 0x36, 0x5F, 0xD6, 0xAF);
+    COM_GUID_INIT(0x2C6269BD, 0x2D13, 0x4321, 0xAE, 0x12, 0x66, 0x86, 0x36, 0x5F, 0xD6, 0xAF);
 /* FF71301A-B994-429D-A10B-B345A65280EF */
 static const IID IID_ICorProfilerFunctionEnum =
-    ILG_GUID_INIT(0xFF71301A, 0xB994, 0x429D, 0xA1, 0x0B, 0xB3, 0x45, 0xA6, 0x52, 0x80, 0xEF);
+    COM_GUID_INIT(0xFF71301A, 0xB994, 0x429D, 0xA1, 0x0B, 0xB3, 0x45, 0xA6, 0x52, 0x80, 0xEF);
 /* B0266D75-2081-4493-AF7F-028BA34DB891 */
 static const IID IID_ICorProfilerModuleEnum =
-    ILG_GUID_INIT(0xB0266D75, 0x2081, 0x4493, 0xAF, 0x7F, 0x02, 0x8B, 0xA3, 0x4D, 0xB8, 0x91);
+    COM_GUID_INIT(0xB0266D75, 0x2081, 0x4493, 0xAF, 0x7F, 0x02, 0x8B, 0xA3, 0x4D, 0xB8, 0x91);
 /* Interfaces of newer versions, IIDs only. */
 /* 571194F7-25ED-419F-AA8B-7016B3159701 */
 static const IID IID_ICorProfilerThreadEnum =
-    ILG_GUID_INIT(0x571194F7, 0x25ED, 0x419F, 0xAA, 0x8B, 0x70, 0x16, 0xB3, 0x15, 0x97, 0x01);
+    COM_GUID_INIT(0x571194F7, 0x25ED, 0x419F, 0xAA, 0x8B, 0x70, 0x16, 0xB3, 0x15, 0x97, 0x01);
 /* FCCEE788-0088-454B-A811-C99F298D1942 */
 static const IID IID_ICorProfilerMethodEnum =
-    ILG_GUID_INIT(0xFCCEE788, 0x0088, 0x454B, 0xA8, 0x11, 0xC9, 0x9F, 0x29, 0x8D, 0x19, 0x42);
+    COM_GUID_INIT(0xFCCEE788, 0x0088, 0x454B, 0xA8, 0x11, 0xC9, 0x9F, 0x29, 0x8D, 0x19, 0x42);
 /* F0963021-E1EA-4732-8581-E01B0BD3C0C6 */
 static const IID IID_ICorProfilerFunctionControl =
-    ILG_GUID_INIT(0xF0963021, 0xE1EA, 0x4732, 0x85, 0x81, 0xE0, 0x1B, 0x0B, 0xD3, 0xC0, 0xC6);
+    COM_GUID_INIT(0xF0963021, 0xE1EA, 0x4732, 0x85, 0x81, 0xE0, 0x1B, 0x0B, 0xD3, 0xC0, 0xC6);
 /* 66A78C24-2EEF-4F65-B45F-DD1D8038BF3C */
 static const IID IID_ICorProfilerAssemblyReferenceProvider =
-    ILG_GUID_INIT(0x66A78C24, 0x2EEF, 0x4F65, 0xB4, 0x5F, 0xDD, 0x1D, 0x80, 0x38, 0xBF, 0x3C);
+    COM_GUID_INIT(0x66A78C24, 0x2EEF, 0x4F65, 0xB4, 0x5F, 0xDD, 0x1D, 0x80, 0x38, 0xBF, 0x3C);
 
 /* ---- Compile-time layout checks ----------------------------------------------------- */
 
 #ifdef __cplusplus
-#define ILG__STATIC_ASSERT static_assert
+#define CORPROF_STATIC_ASSERT static_assert
 #else
-#define ILG__STATIC_ASSERT _Static_assert
+#define CORPROF_STATIC_ASSERT _Static_assert
 #endif
 
 /* Enums travel in 32-bit slots and arrays (RootReferences2 passes arrays of them). */
-ILG__STATIC_ASSERT(sizeof(COR_PRF_GC_ROOT_KIND) == 4, "enum size");
-ILG__STATIC_ASSERT(sizeof(COR_PRF_GC_ROOT_FLAGS) == 4, "enum size");
-ILG__STATIC_ASSERT(sizeof(COR_PRF_GC_GENERATION) == 4, "enum size");
-ILG__STATIC_ASSERT(sizeof(COR_PRF_CLAUSE_TYPE) == 4, "enum size");
-ILG__STATIC_ASSERT(sizeof(COR_PRF_STATIC_TYPE) == 4, "enum size");
-ILG__STATIC_ASSERT(sizeof(COR_PRF_RUNTIME_TYPE) == 4, "enum size");
-ILG__STATIC_ASSERT(sizeof(ModuleID) == sizeof(void *), "IDs are pointer-sized");
+CORPROF_STATIC_ASSERT(sizeof(COR_PRF_GC_ROOT_KIND) == 4, "enum size");
+CORPROF_STATIC_ASSERT(sizeof(COR_PRF_GC_ROOT_FLAGS) == 4, "enum size");
+CORPROF_STATIC_ASSERT(sizeof(COR_PRF_GC_GENERATION) == 4, "enum size");
+CORPROF_STATIC_ASSERT(sizeof(COR_PRF_CLAUSE_TYPE) == 4, "enum size");
+CORPROF_STATIC_ASSERT(sizeof(COR_PRF_STATIC_TYPE) == 4, "enum size");
+CORPROF_STATIC_ASSERT(sizeof(COR_PRF_RUNTIME_TYPE) == 4, "enum size");
+CORPROF_STATIC_ASSERT(sizeof(ModuleID) == sizeof(void *), "IDs are pointer-sized");
 
-/* ILG_SLOT(interface, version, method, slot) from corprof_slots.def: the method is at
+/* CORPROF_SLOT(interface, version, method, slot) from corprof_slots.def: the method is at
  * that slot in the interface's vtable of that version and of every later version. */
-#define ILG__SLOT_AT(vtbl, method, slot)                                                \
-    ILG__STATIC_ASSERT(offsetof(vtbl, method) == (size_t)(slot) * sizeof(void *),       \
+#define CORPROF_SLOT_AT(vtbl, method, slot)                                                \
+    CORPROF_STATIC_ASSERT(offsetof(vtbl, method) == (size_t)(slot) * sizeof(void *),       \
                        #vtbl "::" #method " must be vtable slot " #slot);
-#define ILG__SLOT_IUnknown_1(m, s)                                                      \
-    ILG__SLOT_AT(IUnknownVtbl, m, s) ILG__SLOT_AT(IClassFactoryVtbl, m, s)              \
-    ILG__SLOT_AT(IMethodMallocVtbl, m, s) ILG__SLOT_AT(IHostMallocVtbl, m, s)           \
-    ILG__SLOT_AT(IHostMemoryManagerVtbl, m, s)                                          \
-    ILG__SLOT_AT(ICLRMemoryNotificationCallbackVtbl, m, s)                              \
-    ILG__SLOT_AT(IMetaDataImportVtbl, m, s) ILG__SLOT_AT(IMetaDataImport2Vtbl, m, s)    \
-    ILG__SLOT_AT(ICorProfilerObjectEnumVtbl, m, s)                                      \
-    ILG__SLOT_AT(ICorProfilerFunctionEnumVtbl, m, s)                                    \
-    ILG__SLOT_AT(ICorProfilerModuleEnumVtbl, m, s)                                      \
-    ILG__SLOT_AT(ICorProfilerCallbackVtbl, m, s) ILG__SLOT_AT(ICorProfilerCallback2Vtbl, m, s) \
-    ILG__SLOT_AT(ICorProfilerCallback3Vtbl, m, s) ILG__SLOT_AT(ICorProfilerInfoVtbl, m, s) \
-    ILG__SLOT_AT(ICorProfilerInfo2Vtbl, m, s) ILG__SLOT_AT(ICorProfilerInfo3Vtbl, m, s)
-#define ILG__SLOT_IClassFactory_1(m, s) ILG__SLOT_AT(IClassFactoryVtbl, m, s)
-#define ILG__SLOT_IMethodMalloc_1(m, s) ILG__SLOT_AT(IMethodMallocVtbl, m, s)
-#define ILG__SLOT_IHostMalloc_1(m, s) ILG__SLOT_AT(IHostMallocVtbl, m, s)
-#define ILG__SLOT_IHostMemoryManager_1(m, s) ILG__SLOT_AT(IHostMemoryManagerVtbl, m, s)
-#define ILG__SLOT_ICLRMemoryNotificationCallback_1(m, s)                                \
-    ILG__SLOT_AT(ICLRMemoryNotificationCallbackVtbl, m, s)
-#define ILG__SLOT_IMetaDataImport_1(m, s)                                               \
-    ILG__SLOT_AT(IMetaDataImportVtbl, m, s) ILG__SLOT_AT(IMetaDataImport2Vtbl, m, s)
-#define ILG__SLOT_IMetaDataImport_2(m, s) ILG__SLOT_AT(IMetaDataImport2Vtbl, m, s)
-#define ILG__SLOT_ICorProfilerObjectEnum_1(m, s) ILG__SLOT_AT(ICorProfilerObjectEnumVtbl, m, s)
-#define ILG__SLOT_ICorProfilerFunctionEnum_1(m, s)                                      \
-    ILG__SLOT_AT(ICorProfilerFunctionEnumVtbl, m, s)
-#define ILG__SLOT_ICorProfilerModuleEnum_1(m, s) ILG__SLOT_AT(ICorProfilerModuleEnumVtbl, m, s)
-#define ILG__SLOT_ICorProfilerCallback_1(m, s)                                          \
-    ILG__SLOT_AT(ICorProfilerCallbackVtbl, m, s) ILG__SLOT_AT(ICorProfilerCallback2Vtbl, m, s) \
-    ILG__SLOT_AT(ICorProfilerCallback3Vtbl, m, s)
-#define ILG__SLOT_ICorProfilerCallback_2(m, s)                                          \
-    ILG__SLOT_AT(ICorProfilerCallback2Vtbl, m, s) ILG__SLOT_AT(ICorProfilerCallback3Vtbl, m, s)
-#define ILG__SLOT_ICorProfilerCallback_3(m, s) ILG__SLOT_AT(ICorProfilerCallback3Vtbl, m, s)
-#define ILG__SLOT_ICorProfilerInfo_1(m, s)                                              \
-    ILG__SLOT_AT(ICorProfilerInfoVtbl, m, s) ILG__SLOT_AT(ICorProfilerInfo2Vtbl, m, s)   \
-    ILG__SLOT_AT(ICorProfilerInfo3Vtbl, m, s)
-#define ILG__SLOT_ICorProfilerInfo_2(m, s)                                              \
-    ILG__SLOT_AT(ICorProfilerInfo2Vtbl, m, s) ILG__SLOT_AT(ICorProfilerInfo3Vtbl, m, s)
-#define ILG__SLOT_ICorProfilerInfo_3(m, s) ILG__SLOT_AT(ICorProfilerInfo3Vtbl, m, s)
+#define CORPROF_SLOT_IUnknown_1(m, s)                                                      \
+    CORPROF_SLOT_AT(IUnknownVtbl, m, s) CORPROF_SLOT_AT(IClassFactoryVtbl, m, s)              \
+    CORPROF_SLOT_AT(IMethodMallocVtbl, m, s) CORPROF_SLOT_AT(IHostMallocVtbl, m, s)           \
+    CORPROF_SLOT_AT(IHostMemoryManagerVtbl, m, s)                                          \
+    CORPROF_SLOT_AT(ICLRMemoryNotificationCallbackVtbl, m, s)                              \
+    CORPROF_SLOT_AT(IMetaDataImportVtbl, m, s) CORPROF_SLOT_AT(IMetaDataImport2Vtbl, m, s)    \
+    CORPROF_SLOT_AT(ICorProfilerObjectEnumVtbl, m, s)                                      \
+    CORPROF_SLOT_AT(ICorProfilerFunctionEnumVtbl, m, s)                                    \
+    CORPROF_SLOT_AT(ICorProfilerModuleEnumVtbl, m, s)                                      \
+    CORPROF_SLOT_AT(ICorProfilerCallbackVtbl, m, s) CORPROF_SLOT_AT(ICorProfilerCallback2Vtbl, m, s) \
+    CORPROF_SLOT_AT(ICorProfilerCallback3Vtbl, m, s) CORPROF_SLOT_AT(ICorProfilerInfoVtbl, m, s) \
+    CORPROF_SLOT_AT(ICorProfilerInfo2Vtbl, m, s) CORPROF_SLOT_AT(ICorProfilerInfo3Vtbl, m, s)
+#define CORPROF_SLOT_IClassFactory_1(m, s) CORPROF_SLOT_AT(IClassFactoryVtbl, m, s)
+#define CORPROF_SLOT_IMethodMalloc_1(m, s) CORPROF_SLOT_AT(IMethodMallocVtbl, m, s)
+#define CORPROF_SLOT_IHostMalloc_1(m, s) CORPROF_SLOT_AT(IHostMallocVtbl, m, s)
+#define CORPROF_SLOT_IHostMemoryManager_1(m, s) CORPROF_SLOT_AT(IHostMemoryManagerVtbl, m, s)
+#define CORPROF_SLOT_ICLRMemoryNotificationCallback_1(m, s)                                \
+    CORPROF_SLOT_AT(ICLRMemoryNotificationCallbackVtbl, m, s)
+#define CORPROF_SLOT_IMetaDataImport_1(m, s)                                               \
+    CORPROF_SLOT_AT(IMetaDataImportVtbl, m, s) CORPROF_SLOT_AT(IMetaDataImport2Vtbl, m, s)
+#define CORPROF_SLOT_IMetaDataImport_2(m, s) CORPROF_SLOT_AT(IMetaDataImport2Vtbl, m, s)
+#define CORPROF_SLOT_ICorProfilerObjectEnum_1(m, s) CORPROF_SLOT_AT(ICorProfilerObjectEnumVtbl, m, s)
+#define CORPROF_SLOT_ICorProfilerFunctionEnum_1(m, s)                                      \
+    CORPROF_SLOT_AT(ICorProfilerFunctionEnumVtbl, m, s)
+#define CORPROF_SLOT_ICorProfilerModuleEnum_1(m, s) CORPROF_SLOT_AT(ICorProfilerModuleEnumVtbl, m, s)
+#define CORPROF_SLOT_ICorProfilerCallback_1(m, s)                                          \
+    CORPROF_SLOT_AT(ICorProfilerCallbackVtbl, m, s) CORPROF_SLOT_AT(ICorProfilerCallback2Vtbl, m, s) \
+    CORPROF_SLOT_AT(ICorProfilerCallback3Vtbl, m, s)
+#define CORPROF_SLOT_ICorProfilerCallback_2(m, s)                                          \
+    CORPROF_SLOT_AT(ICorProfilerCallback2Vtbl, m, s) CORPROF_SLOT_AT(ICorProfilerCallback3Vtbl, m, s)
+#define CORPROF_SLOT_ICorProfilerCallback_3(m, s) CORPROF_SLOT_AT(ICorProfilerCallback3Vtbl, m, s)
+#define CORPROF_SLOT_ICorProfilerInfo_1(m, s)                                              \
+    CORPROF_SLOT_AT(ICorProfilerInfoVtbl, m, s) CORPROF_SLOT_AT(ICorProfilerInfo2Vtbl, m, s)   \
+    CORPROF_SLOT_AT(ICorProfilerInfo3Vtbl, m, s)
+#define CORPROF_SLOT_ICorProfilerInfo_2(m, s)                                              \
+    CORPROF_SLOT_AT(ICorProfilerInfo2Vtbl, m, s) CORPROF_SLOT_AT(ICorProfilerInfo3Vtbl, m, s)
+#define CORPROF_SLOT_ICorProfilerInfo_3(m, s) CORPROF_SLOT_AT(ICorProfilerInfo3Vtbl, m, s)
 
-#define ILG_SLOT(iface, version, method, slot) ILG__SLOT_##iface##_##version(method, slot)
+#define CORPROF_SLOT(iface, version, method, slot) CORPROF_SLOT_##iface##_##version(method, slot)
 #include "ilgraft/corprof_slots.def"
-#undef ILG_SLOT
+#undef CORPROF_SLOT
 
 /* Vtable sizes: the last slot of each is the last method (nothing appended). */
-ILG__STATIC_ASSERT(sizeof(ICorProfilerCallbackVtbl) == 72 * sizeof(void *), "Callback: 72 slots");
-ILG__STATIC_ASSERT(sizeof(ICorProfilerCallback2Vtbl) == 80 * sizeof(void *), "Callback2: 80 slots");
-ILG__STATIC_ASSERT(sizeof(ICorProfilerCallback3Vtbl) == 83 * sizeof(void *), "Callback3: 83 slots");
-ILG__STATIC_ASSERT(sizeof(ICorProfilerInfoVtbl) == 36 * sizeof(void *), "Info: 36 slots");
-ILG__STATIC_ASSERT(sizeof(ICorProfilerInfo2Vtbl) == 57 * sizeof(void *), "Info2: 57 slots");
-ILG__STATIC_ASSERT(sizeof(ICorProfilerInfo3Vtbl) == 71 * sizeof(void *), "Info3: 71 slots");
-ILG__STATIC_ASSERT(sizeof(IMetaDataImportVtbl) == 65 * sizeof(void *), "IMetaDataImport: 65 slots");
-ILG__STATIC_ASSERT(sizeof(IMetaDataImport2Vtbl) == 73 * sizeof(void *), "IMetaDataImport2: 73 slots");
+CORPROF_STATIC_ASSERT(sizeof(ICorProfilerCallbackVtbl) == 72 * sizeof(void *), "Callback: 72 slots");
+CORPROF_STATIC_ASSERT(sizeof(ICorProfilerCallback2Vtbl) == 80 * sizeof(void *), "Callback2: 80 slots");
+CORPROF_STATIC_ASSERT(sizeof(ICorProfilerCallback3Vtbl) == 83 * sizeof(void *), "Callback3: 83 slots");
+CORPROF_STATIC_ASSERT(sizeof(ICorProfilerInfoVtbl) == 36 * sizeof(void *), "Info: 36 slots");
+CORPROF_STATIC_ASSERT(sizeof(ICorProfilerInfo2Vtbl) == 57 * sizeof(void *), "Info2: 57 slots");
+CORPROF_STATIC_ASSERT(sizeof(ICorProfilerInfo3Vtbl) == 71 * sizeof(void *), "Info3: 71 slots");
+CORPROF_STATIC_ASSERT(sizeof(IMetaDataImportVtbl) == 65 * sizeof(void *), "IMetaDataImport: 65 slots");
+CORPROF_STATIC_ASSERT(sizeof(IMetaDataImport2Vtbl) == 73 * sizeof(void *), "IMetaDataImport2: 73 slots");
 
 #ifdef __cplusplus
 }

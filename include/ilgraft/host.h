@@ -23,8 +23,11 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include "ilgraft/com.h"
 #include "ilgraft/common.h"
 #include "ilgraft/corprof.h"
+#include "ilgraft/hostmem.h"
+#include "ilgraft/save.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -176,6 +179,18 @@ typedef struct ilg_isolate_result {
  * ILG_E_IO when fork or the shared page fails. */
 ILG_API ilg_status ilg_isolate_run(int (*fn)(void *ctx), void *ctx, unsigned timeout_ms,
                                    ilg_isolate_result *out);
+
+/* After ilg_host_run: writes every module the host ran into dir (which must exist)
+ * under its original file name: modules with rewritten methods through
+ * ilg_save_write, the others as byte copies, so dir holds a complete set. Beside each
+ * one it copies the application files dotnet reads, NAME.runtimeconfig.json and
+ * NAME.deps.json (NAME: the module's file name without its extension), when they are
+ * beside the input, so that `dotnet DIR/NAME.dll` runs as is. A module whose output
+ * path is its own input is refused (ILG_E_INVALID_ARG). Stops at the first failure
+ * (ILG_E_IO for a file that cannot be read or written). *written (may be NULL)
+ * receives the number of modules written (the copied application files not counted). */
+ILG_API ilg_status ilg_host_save(ilg_host *host, const char *dir, const ilg_save_options *opts,
+                                 uint32_t *written);
 
 #ifdef __cplusplus
 }

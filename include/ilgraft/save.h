@@ -68,7 +68,6 @@
 #include <stdio.h>
 
 #include "ilgraft/common.h"
-#include "ilgraft/host.h"
 #include "ilgraft/loader.h"
 
 #ifdef __cplusplus
@@ -89,7 +88,7 @@ typedef struct ilg_save_method {
 } ilg_save_method;
 
 typedef struct ilg_save_options {
-    /* Warnings (strong name invalidated) and, for ilg_host_save, one line per file
+    /* Warnings (strong name invalidated) and, for ilg_host_save (host.h), one line per file
      * written. NULL: stderr. Not closed. */
     FILE *log;
     /* Refuse (ILG_E_SAVE_NO_HEADER_ROOM) rather than move the PE headers down over the
@@ -163,18 +162,6 @@ ILG_API void ilg_save_free(uint8_t *buf);
 ILG_API ilg_status ilg_save_write(ilg_image *img, const ilg_save_method *methods, size_t count,
                                   const ilg_save_options *opts, const char *path,
                                   ilg_save_result *res);
-
-/* After ilg_host_run: writes every module the host ran into dir (which must exist)
- * under its original file name: modules with rewritten methods through
- * ilg_save_write, the others as byte copies, so dir holds a complete set. Beside each
- * one it copies the application files dotnet reads, NAME.runtimeconfig.json and
- * NAME.deps.json (NAME: the module's file name without its extension), when they are
- * beside the input, so that `dotnet DIR/NAME.dll` runs as is. A module whose output
- * path is its own input is refused (ILG_E_INVALID_ARG). Stops at the first failure
- * (ILG_E_IO for a file that cannot be read or written). *written (may be NULL)
- * receives the number of modules written (the copied application files not counted). */
-ILG_API ilg_status ilg_host_save(ilg_host *host, const char *dir, const ilg_save_options *opts,
-                                 uint32_t *written);
 
 #ifdef __cplusplus
 }

@@ -16,7 +16,7 @@ build=${1:?usage: bench_plugin.sh BUILD_DIR [ASSEMBLY] [ROUNDS]}
 asm=${2:-/usr/lib/mono/4.5/mscorlib.dll}
 rounds=${3:-10}
 ilgraft=$build/cli/ilgraft
-plugin=$build/profiler/plugin/libilgraft_profiler.so
+plugin=$build/profiler/libilgraft_profiler.so
 clsid='{B2E3A7C4-6D15-4F38-9A21-5C7E0D3F8B94}'
 for f in "$ilgraft" "$plugin" "$asm"; do
   [ -e "$f" ] || { echo "bench_plugin: $f not found" >&2; exit 1; }

@@ -29,7 +29,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")/../.." && pwd)
 ilgraft=${1:-$here/build/cli/ilgraft}
-plugin=${2:-$here/build/profiler/plugin/libilgraft_profiler.so}
+plugin=${2:-$here/build/profiler/libilgraft_profiler.so}
 asm=${3:-/usr/lib/mono/4.5/mscorlib.dll}
 rounds=${4:-5}
 probe=${5:-System.Threading.Thread::MemoryBarrier}

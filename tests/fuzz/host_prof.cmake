@@ -23,9 +23,9 @@ function(ilg_fuzz_host_setup target)
 endfunction()
 
 function(ilg_fuzz_rules_setup target)
-  target_sources(${target} PRIVATE ${CMAKE_SOURCE_DIR}/profiler/plugin/rules.c
-                 ${CMAKE_SOURCE_DIR}/profiler/plugin/rewrite.c)
-  target_include_directories(${target} PRIVATE ${CMAKE_SOURCE_DIR}/profiler/plugin
+  target_sources(${target} PRIVATE ${CMAKE_SOURCE_DIR}/profiler/rules.c
+                 ${CMAKE_SOURCE_DIR}/profiler/rewrite.c)
+  target_include_directories(${target} PRIVATE ${CMAKE_SOURCE_DIR}/profiler
                              ${CMAKE_SOURCE_DIR}/ilbody)
   target_link_libraries(${target} PRIVATE PkgConfig::JANSSON)
 endfunction()

@@ -12,10 +12,10 @@
 
 /* {1F6E4A2B-3C5D-4E7F-8091-A2B3C4D5E6F7}: every test profiler's CLSID. */
 static const CLSID CLSID_IlgTestProfiler =
-    ILG_GUID_INIT(0x1F6E4A2B, 0x3C5D, 0x4E7F, 0x80, 0x91, 0xA2, 0xB3, 0xC4, 0xD5, 0xE6, 0xF7);
+    COM_GUID_INIT(0x1F6E4A2B, 0x3C5D, 0x4E7F, 0x80, 0x91, 0xA2, 0xB3, 0xC4, 0xD5, 0xE6, 0xF7);
 
 typedef struct prof_object {
-    ICorProfilerCallback3 iface;
+    ICorProfilerCallback3 ICorProfilerCallback3_iface;
     ULONG refs;
     ICorProfilerInfo3 *info;
 } prof_object;
@@ -86,18 +86,18 @@ uint32_t prof_pe_image_size(const uint8_t *base)
     return size;
 }
 
-static prof_object *impl_from_cb(ICorProfilerCallback3 *iface)
+static prof_object *impl_from_ICorProfilerCallback3(ICorProfilerCallback3 *iface)
 {
-    return (prof_object *)((char *)iface - offsetof(prof_object, iface));
+    return (prof_object *)((char *)iface - offsetof(prof_object, ICorProfilerCallback3_iface));
 }
 
 static HRESULT cb_QueryInterface(ICorProfilerCallback3 *This, REFIID riid, void **ppv)
 {
     if (!ppv)
         return E_POINTER;
-    if (ilg_guid_equal(riid, &IID_IUnknown) || ilg_guid_equal(riid, &IID_ICorProfilerCallback) ||
-        ilg_guid_equal(riid, &IID_ICorProfilerCallback2) ||
-        (ilg_guid_equal(riid, &IID_ICorProfilerCallback3) &&
+    if (IsEqualGUID(riid, &IID_IUnknown) || IsEqualGUID(riid, &IID_ICorProfilerCallback) ||
+        IsEqualGUID(riid, &IID_ICorProfilerCallback2) ||
+        (IsEqualGUID(riid, &IID_ICorProfilerCallback3) &&
          !(prof_test_hooks.refuse_callback3 && prof_test_hooks.refuse_callback3()))) {
         *ppv = This;
         This->lpVtbl->AddRef(This);
@@ -109,12 +109,12 @@ static HRESULT cb_QueryInterface(ICorProfilerCallback3 *This, REFIID riid, void 
 
 static ULONG cb_AddRef(ICorProfilerCallback3 *This)
 {
-    return ++impl_from_cb(This)->refs;
+    return ++impl_from_ICorProfilerCallback3(This)->refs;
 }
 
 static ULONG cb_Release(ICorProfilerCallback3 *This)
 {
-    prof_object *p = impl_from_cb(This);
+    prof_object *p = impl_from_ICorProfilerCallback3(This);
     ULONG left = --p->refs;
     if (!left) {
         if (p->info)
@@ -126,7 +126,7 @@ static ULONG cb_Release(ICorProfilerCallback3 *This)
 
 static HRESULT cb_Initialize(ICorProfilerCallback3 *This, IUnknown *pICorProfilerInfoUnk)
 {
-    prof_object *p = impl_from_cb(This);
+    prof_object *p = impl_from_ICorProfilerCallback3(This);
     HRESULT hr = pICorProfilerInfoUnk->lpVtbl->QueryInterface(
         pICorProfilerInfoUnk, &IID_ICorProfilerInfo3, (void **)&p->info);
     prof_check(hr == S_OK, "QueryInterface(ICorProfilerInfo3) returned 0x%08x", (unsigned)hr);
@@ -137,7 +137,7 @@ static HRESULT cb_Initialize(ICorProfilerCallback3 *This, IUnknown *pICorProfile
 
 static HRESULT cb_Shutdown(ICorProfilerCallback3 *This)
 {
-    prof_object *p = impl_from_cb(This);
+    prof_object *p = impl_from_ICorProfilerCallback3(This);
     HRESULT hr = prof_test_hooks.shutdown ? prof_test_hooks.shutdown(p->info) : S_OK;
     prof_finish();
     return hr;
@@ -146,7 +146,7 @@ static HRESULT cb_Shutdown(ICorProfilerCallback3 *This)
 static HRESULT cb_ModuleLoadFinished(ICorProfilerCallback3 *This, ModuleID moduleId,
                                      HRESULT hrStatus)
 {
-    prof_object *p = impl_from_cb(This);
+    prof_object *p = impl_from_ICorProfilerCallback3(This);
     return prof_test_hooks.module_load_finished
                ? prof_test_hooks.module_load_finished(p->info, moduleId)
                : S_OK;
@@ -155,14 +155,14 @@ static HRESULT cb_ModuleLoadFinished(ICorProfilerCallback3 *This, ModuleID modul
 static HRESULT cb_JITCompilationStarted(ICorProfilerCallback3 *This, FunctionID functionId,
                                         BOOL fIsSafeToBlock)
 {
-    prof_object *p = impl_from_cb(This);
+    prof_object *p = impl_from_ICorProfilerCallback3(This);
     return prof_test_hooks.jit_started ? prof_test_hooks.jit_started(p->info, functionId) : S_OK;
 }
 
 static HRESULT cb_JITCompilationFinished(ICorProfilerCallback3 *This, FunctionID functionId,
                                          HRESULT hrStatus, BOOL fIsSafeToBlock)
 {
-    prof_object *p = impl_from_cb(This);
+    prof_object *p = impl_from_ICorProfilerCallback3(This);
     return prof_test_hooks.jit_finished ? prof_test_hooks.jit_finished(p->info, functionId)
                                         : S_OK;
 }
@@ -170,14 +170,14 @@ static HRESULT cb_JITCompilationFinished(ICorProfilerCallback3 *This, FunctionID
 /* Thread callbacks go to the hooks (prof_threads checks them). */
 static HRESULT cb_ThreadCreated(ICorProfilerCallback3 *This, ThreadID threadId)
 {
-    prof_object *p = impl_from_cb(This);
+    prof_object *p = impl_from_ICorProfilerCallback3(This);
     return prof_test_hooks.thread_created ? prof_test_hooks.thread_created(p->info, threadId)
                                           : S_OK;
 }
 
 static HRESULT cb_ThreadDestroyed(ICorProfilerCallback3 *This, ThreadID threadId)
 {
-    prof_object *p = impl_from_cb(This);
+    prof_object *p = impl_from_ICorProfilerCallback3(This);
     return prof_test_hooks.thread_destroyed ? prof_test_hooks.thread_destroyed(p->info, threadId)
                                             : S_OK;
 }
@@ -185,7 +185,7 @@ static HRESULT cb_ThreadDestroyed(ICorProfilerCallback3 *This, ThreadID threadId
 static HRESULT cb_ThreadAssignedToOSThread(ICorProfilerCallback3 *This, ThreadID managedThreadId,
                                            DWORD osThreadId)
 {
-    prof_object *p = impl_from_cb(This);
+    prof_object *p = impl_from_ICorProfilerCallback3(This);
     return prof_test_hooks.thread_assigned
                ? prof_test_hooks.thread_assigned(p->info, managedThreadId, osThreadId)
                : S_OK;
@@ -194,7 +194,7 @@ static HRESULT cb_ThreadAssignedToOSThread(ICorProfilerCallback3 *This, ThreadID
 static HRESULT cb_JITCachedFunctionSearchStarted(ICorProfilerCallback3 *This, FunctionID functionId,
                                                  BOOL *pbUseCachedFunction)
 {
-    prof_object *p = impl_from_cb(This);
+    prof_object *p = impl_from_ICorProfilerCallback3(This);
     return prof_test_hooks.cache_search_started
                ? prof_test_hooks.cache_search_started(p->info, functionId, pbUseCachedFunction)
                : S_OK;
@@ -203,7 +203,7 @@ static HRESULT cb_JITCachedFunctionSearchStarted(ICorProfilerCallback3 *This, Fu
 static HRESULT cb_JITCachedFunctionSearchFinished(ICorProfilerCallback3 *This,
                                                   FunctionID functionId, COR_PRF_JIT_CACHE result)
 {
-    prof_object *p = impl_from_cb(This);
+    prof_object *p = impl_from_ICorProfilerCallback3(This);
     return prof_test_hooks.cache_search_finished
                ? prof_test_hooks.cache_search_finished(p->info, functionId, result)
                : S_OK;
@@ -227,6 +227,10 @@ static const ICorProfilerCallback3Vtbl cb_vtbl = { .QueryInterface = cb_QueryInt
                                                    .ThreadDestroyed = cb_ThreadDestroyed,
                                                    .ThreadAssignedToOSThread =
                                                        cb_ThreadAssignedToOSThread,
+                                                   .JITCachedFunctionSearchStarted =
+                                                       cb_JITCachedFunctionSearchStarted,
+                                                   .JITCachedFunctionSearchFinished =
+                                                       cb_JITCachedFunctionSearchFinished,
                                                    ILG_CB3_STUB_SLOTS };
 
 /* ---- class factory ------------------------------------------------------------------ */
@@ -235,7 +239,7 @@ static HRESULT cf_QueryInterface(IClassFactory *This, REFIID riid, void **ppv)
 {
     if (!ppv)
         return E_POINTER;
-    if (ilg_guid_equal(riid, &IID_IUnknown) || ilg_guid_equal(riid, &IID_IClassFactory)) {
+    if (IsEqualGUID(riid, &IID_IUnknown) || IsEqualGUID(riid, &IID_IClassFactory)) {
         *ppv = This;
         return S_OK;
     }
@@ -270,10 +274,10 @@ static HRESULT cf_CreateInstance(IClassFactory *This, IUnknown *outer, REFIID ri
     p = calloc(1, sizeof *p);
     if (!p)
         return E_OUTOFMEMORY;
-    p->iface.lpVtbl = &cb_vtbl;
+    p->ICorProfilerCallback3_iface.lpVtbl = &cb_vtbl;
     p->refs = 1;
-    hr = cb_QueryInterface(&p->iface, riid, ppv);
-    cb_Release(&p->iface);
+    hr = cb_QueryInterface(&p->ICorProfilerCallback3_iface, riid, ppv);
+    cb_Release(&p->ICorProfilerCallback3_iface);
     return hr;
 }
 
@@ -293,7 +297,7 @@ PROF_EXPORT HRESULT DllGetClassObject(REFCLSID rclsid, REFIID riid, void **ppv)
     if (!ppv)
         return E_POINTER;
     *ppv = NULL;
-    if (!ilg_guid_equal(rclsid, &CLSID_IlgTestProfiler))
+    if (!IsEqualGUID(rclsid, &CLSID_IlgTestProfiler))
         return CLASS_E_CLASSNOTAVAILABLE;
     return cf_QueryInterface(&factory, riid, ppv);
 }

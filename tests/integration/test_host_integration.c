@@ -263,6 +263,31 @@ START_TEST(methods_pattern_limits_jit)
 }
 END_TEST
 
+/* Under --trace every host method the profiler reaches that the host does not implement
+ * says so before it answers E_NOTIMPL (prof_rewrite calls GetClassFromObject and
+ * EnumInterfaceImpls, and checks the answers); implemented methods are not traced, and
+ * nothing is without --trace. */
+START_TEST(unimplemented_methods_are_traced)
+{
+    char calc[512];
+    fx_path(calc, sizeof calc, "calc.exe");
+    const char *extra[] = { "--trace", calc, NULL };
+    run_cli(ILG_PROF_REWRITE, TEST_CLSID, extra);
+    ck_assert_msg(res.exited && res.status == 0, "exit %d: %s", res.status, res.err);
+    assert_log_pass();
+    ck_assert_msg(strstr(res.err, "ICorProfilerInfo3::GetClassFromObject: not implemented\n"),
+                  "no trace of the stub:\n%s", res.err);
+    ck_assert_msg(strstr(res.err, "IMetaDataImport::EnumInterfaceImpls: not implemented\n"),
+                  "no trace of the stub:\n%s", res.err);
+    ck_assert_ptr_null(strstr(res.err, "SetEventMask: not implemented"));
+    ck_assert_ptr_null(strstr(res.err, "GetILFunctionBody: not implemented"));
+    const char *quiet[] = { calc, NULL };
+    run_cli(ILG_PROF_REWRITE, TEST_CLSID, quiet);
+    ck_assert_msg(res.exited && res.status == 0, "exit %d: %s", res.status, res.err);
+    ck_assert_ptr_null(strstr(res.err, "not implemented"));
+}
+END_TEST
+
 /* `--jit-threads N` from the command line: prof_threads (thread-safe) on three threads
  * over the IL fixtures; every method with IL comes once, its pair from one thread, and
  * is rewritten. Bad counts are usage errors naming the value. */
@@ -1101,6 +1126,7 @@ static Suite *host_integration_suite(void)
     tcase_add_test(tc, rewrite_every_fixture);
     tcase_add_test(tc, metadata_import_matches_tables);
     tcase_add_test(tc, methods_pattern_limits_jit);
+    tcase_add_test(tc, unimplemented_methods_are_traced);
     tcase_add_test(tc, jit_threads_from_the_command_line);
     tcase_add_test(tc, environment_names_the_profiler);
     tcase_add_test(tc, only_subscribed_callbacks_are_delivered);

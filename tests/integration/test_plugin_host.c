@@ -31,15 +31,17 @@
 #define PLUGIN_CLSID "{B2E3A7C4-6D15-4F38-9A21-5C7E0D3F8B94}"
 #define RULES_DIR ILG_SOURCE_DIR "/tests/integration/rules/"
 
-static char log_path[64], save_dir[64];
+static char log_path[80], save_dir[64];
 static fx_result res;
 
 static void setup(void)
 {
-    snprintf(log_path, sizeof log_path, "/tmp/ilg_plugin_it_%d.log", (int)getpid());
-    snprintf(save_dir, sizeof save_dir, "/tmp/ilg_plugin_it_%d.d", (int)getpid());
+    /* A fresh directory whatever an earlier killed run left behind (a pid-named one
+     * collided when the pid came round again). */
+    snprintf(save_dir, sizeof save_dir, "/tmp/ilg_plugin_it_XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(save_dir));
+    snprintf(log_path, sizeof log_path, "%s.log", save_dir);
     unlink(log_path);
-    ck_assert_int_eq(mkdir(save_dir, 0700), 0);
     setenv("ILGRAFT_LOG", log_path, 1);
     /* Every host run recompiles as CoreCLR does (OSR, tier 1, instantiations), strictly:
      * a body rewritten again from the plugin's own output fails the run. */
@@ -1201,7 +1203,7 @@ START_TEST(only_dllgetclassobject_is_exported)
 }
 END_TEST
 
-/* ---- the plugin's method table (profiler/plugin/methods.c), driven directly -------- */
+/* ---- the plugin's method table (profiler/methods.c), driven directly -------- */
 
 enum { TABLE_THREADS = 6, TABLE_KEYS = 3000 };
 

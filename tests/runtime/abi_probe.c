@@ -37,10 +37,22 @@
 
 /* {7C0C5F1E-5A4B-4E55-9C3A-1F2B3C4D5E6F}: the probe's CLSID (CORECLR_PROFILER). */
 static const CLSID CLSID_IlgAbiProbe =
-    ILG_GUID_INIT(0x7C0C5F1E, 0x5A4B, 0x4E55, 0x9C, 0x3A, 0x1F, 0x2B, 0x3C, 0x4D, 0x5E, 0x6F);
+    COM_GUID_INIT(0x7C0C5F1E, 0x5A4B, 0x4E55, 0x9C, 0x3A, 0x1F, 0x2B, 0x3C, 0x4D, 0x5E, 0x6F);
 
 #define NAME_CAP 1024
 #define SLOT_COUNT 83
+
+/* A GUID in registry text form (corprof.h has no formatter; this probe uses nothing
+ * of ilgraft's). */
+#define GUID_TEXT_SIZE 37
+static char *guid_text(const GUID *g, char buf[GUID_TEXT_SIZE])
+{
+    snprintf(buf, GUID_TEXT_SIZE, "%08X-%04X-%04X-%02X%02X-%02X%02X%02X%02X%02X%02X",
+             (unsigned)g->Data1, (unsigned)g->Data2, (unsigned)g->Data3, g->Data4[0],
+             g->Data4[1], g->Data4[2], g->Data4[3], g->Data4[4], g->Data4[5], g->Data4[6],
+             g->Data4[7]);
+    return buf;
+}
 
 /* The events the run must produce (checked at Shutdown). */
 enum seen_bit {
@@ -381,13 +393,13 @@ static void metadata_tour(probe *p, ModuleID mod)
     memset(&mvid, 0, sizeof mvid);
     hr = md->lpVtbl->GetScopeProps(md, name, NAME_CAP, &len, &mvid);
     if (expect_hr(p, "GetScopeProps", hr, S_OK)) {
-        char g[ILG_GUID_TEXT_SIZE];
+        char g[GUID_TEXT_SIZE];
         plog("MetaData GetScopeProps name=%s mvid=%s", utf8(name, len, buf, sizeof buf),
-             ilg_guid_format(&mvid, g));
+             guid_text(&mvid, g));
         if (strcmp(buf, "Hello.dll") != 0)
             fail(p, "GetScopeProps name %s", buf);
         static const GUID zero;
-        if (ilg_guid_equal(&mvid, &zero))
+        if (IsEqualGUID(&mvid, &zero))
             fail(p, "GetScopeProps: MVID is all zero");
     }
     /* A name that does not fit is truncated with CLDB_S_TRUNCATION. */
@@ -683,7 +695,7 @@ static const struct {
 static const char *iid_name(REFIID riid)
 {
     for (size_t i = 0; i < sizeof known_iids / sizeof known_iids[0]; i++)
-        if (ilg_guid_equal(riid, known_iids[i].iid))
+        if (IsEqualGUID(riid, known_iids[i].iid))
             return known_iids[i].name;
     return "?";
 }
@@ -691,19 +703,19 @@ static const char *iid_name(REFIID riid)
 static HRESULT cb_QueryInterface(ICorProfilerCallback3 *iface, REFIID riid, void **ppv)
 {
     probe *p = impl_from_ICorProfilerCallback3(iface);
-    char g[ILG_GUID_TEXT_SIZE];
+    char g[GUID_TEXT_SIZE];
     HRESULT hr = E_NOINTERFACE;
     if (!ppv)
         return E_POINTER;
     *ppv = NULL;
-    if (ilg_guid_equal(riid, &IID_IUnknown) || ilg_guid_equal(riid, &IID_ICorProfilerCallback) ||
-        (ilg_guid_equal(riid, &IID_ICorProfilerCallback2) && p->max_callback >= 2) ||
-        (ilg_guid_equal(riid, &IID_ICorProfilerCallback3) && p->max_callback >= 3)) {
+    if (IsEqualGUID(riid, &IID_IUnknown) || IsEqualGUID(riid, &IID_ICorProfilerCallback) ||
+        (IsEqualGUID(riid, &IID_ICorProfilerCallback2) && p->max_callback >= 2) ||
+        (IsEqualGUID(riid, &IID_ICorProfilerCallback3) && p->max_callback >= 3)) {
         *ppv = iface;
         iface->lpVtbl->AddRef(iface);
         hr = S_OK;
     }
-    plog("CallbackQI iid=%s name=%s hr=0x%08X from=%s", ilg_guid_format(riid, g), iid_name(riid),
+    plog("CallbackQI iid=%s name=%s hr=0x%08X from=%s", guid_text(riid, g), iid_name(riid),
          (unsigned)hr, in_create_instance ? "CreateInstance" : "runtime");
     return hr;
 }
@@ -2093,17 +2105,17 @@ static atomic_uint factory_refs;
 
 static HRESULT cf_QueryInterface(IClassFactory *iface, REFIID riid, void **ppv)
 {
-    char g[ILG_GUID_TEXT_SIZE];
+    char g[GUID_TEXT_SIZE];
     if (!ppv)
         return E_POINTER;
     *ppv = NULL;
     HRESULT hr = E_NOINTERFACE;
-    if (ilg_guid_equal(riid, &IID_IUnknown) || ilg_guid_equal(riid, &IID_IClassFactory)) {
+    if (IsEqualGUID(riid, &IID_IUnknown) || IsEqualGUID(riid, &IID_IClassFactory)) {
         *ppv = iface;
         iface->lpVtbl->AddRef(iface);
         hr = S_OK;
     }
-    plog("FactoryQI iid=%s name=%s hr=0x%08X", ilg_guid_format(riid, g), iid_name(riid),
+    plog("FactoryQI iid=%s name=%s hr=0x%08X", guid_text(riid, g), iid_name(riid),
          (unsigned)hr);
     return hr;
 }
@@ -2121,8 +2133,8 @@ static ULONG cf_Release(IClassFactory *iface)
 
 static HRESULT cf_CreateInstance(IClassFactory *iface, IUnknown *outer, REFIID riid, void **ppv)
 {
-    char g[ILG_GUID_TEXT_SIZE];
-    plog("CreateInstance outer=%p iid=%s name=%s", (void *)outer, ilg_guid_format(riid, g),
+    char g[GUID_TEXT_SIZE];
+    plog("CreateInstance outer=%p iid=%s name=%s", (void *)outer, guid_text(riid, g),
          iid_name(riid));
     if (!ppv)
         return E_POINTER;
@@ -2167,13 +2179,13 @@ static IClassFactory factory = { &factory_vtbl };
 PROBE_EXPORT HRESULT DllGetClassObject(REFCLSID rclsid, REFIID riid, void **ppv);
 PROBE_EXPORT HRESULT DllGetClassObject(REFCLSID rclsid, REFIID riid, void **ppv)
 {
-    char c[ILG_GUID_TEXT_SIZE], i[ILG_GUID_TEXT_SIZE];
-    plog("DllGetClassObject clsid=%s iid=%s name=%s", ilg_guid_format(rclsid, c),
-         ilg_guid_format(riid, i), iid_name(riid));
+    char c[GUID_TEXT_SIZE], i[GUID_TEXT_SIZE];
+    plog("DllGetClassObject clsid=%s iid=%s name=%s", guid_text(rclsid, c),
+         guid_text(riid, i), iid_name(riid));
     if (!ppv)
         return E_POINTER;
     *ppv = NULL;
-    if (!ilg_guid_equal(rclsid, &CLSID_IlgAbiProbe))
+    if (!IsEqualGUID(rclsid, &CLSID_IlgAbiProbe))
         return CLASS_E_CLASSNOTAVAILABLE;
     /* Every slot filled (a designated initializer that missed one leaves NULL). */
     void *const *slots = (void *const *)&probe_vtbl;

@@ -419,7 +419,7 @@ START_TEST(method_malloc_is_real_com)
     /* As corprof.idl prints them. */
     ck_assert_str_eq(ilg_guid_format(&IID_IMethodMalloc, text), "A0EFB28B-6EE2-4D7B-B983-A75EF7BEEDB8");
     ck_assert_str_eq(ilg_guid_format(&IID_IUnknown, text), "00000000-0000-0000-C000-000000000046");
-    ck_assert(!ilg_guid_equal(&IID_IMethodMalloc, &IID_IUnknown));
+    ck_assert(!IsEqualGUID(&IID_IMethodMalloc, &IID_IUnknown));
 
     IMethodMalloc *mm, *again;
     ck_assert_int_eq(ilg_arena_method_malloc(arena, &mm), ILG_OK);
@@ -436,7 +436,7 @@ START_TEST(method_malloc_is_real_com)
     ck_assert_ptr_eq(q, mm);
     ck_assert_uint_eq(mm->lpVtbl->Release(mm), 3);
     ck_assert_uint_eq(mm->lpVtbl->Release(mm), 2);
-    static const IID other = ILG_GUID_INIT(0x1831991C, 0xCC53, 0x4A31, 0xB2, 0x18, 0x04, 0xE9, 0x10,
+    static const IID other = COM_GUID_INIT(0x1831991C, 0xCC53, 0x4A31, 0xB2, 0x18, 0x04, 0xE9, 0x10,
                                            0x44, 0x64, 0x79);
     q = (void *)1;
     ck_assert_int_eq(mm->lpVtbl->QueryInterface(mm, &other, &q), E_NOINTERFACE);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ilgraft/com.h"
 #include "ilgraft/corprof.h"
 
 /* ---- the slot list as data ---------------------------------------------------------- */
@@ -20,9 +21,9 @@ typedef struct slot_entry {
 } slot_entry;
 
 static const slot_entry slot_list[] = {
-#define ILG_SLOT(iface, version, method, slot) { #iface, version, #method, slot },
+#define CORPROF_SLOT(iface, version, method, slot) { #iface, version, #method, slot },
 #include "ilgraft/corprof_slots.def"
-#undef ILG_SLOT
+#undef CORPROF_SLOT
 };
 #define SLOT_COUNT (sizeof slot_list / sizeof slot_list[0])
 
@@ -201,7 +202,7 @@ START_TEST(iids_match_their_text_forms)
     /* Distinct interfaces have distinct IIDs (a copy-paste slip would collide). */
     for (size_t a = 0; a < sizeof iids / sizeof iids[0]; a++)
         for (size_t b = a + 1; b < sizeof iids / sizeof iids[0]; b++)
-            ck_assert_msg(!ilg_guid_equal(iids[a].iid, iids[b].iid), "IID_%s == IID_%s",
+            ck_assert_msg(!IsEqualGUID(iids[a].iid, iids[b].iid), "IID_%s == IID_%s",
                           iids[a].name, iids[b].name);
 }
 END_TEST

@@ -211,22 +211,22 @@ START_TEST(fault_policy_fails_the_nth_and_a_site)
     }
     /* A site: the file matches as a path suffix at a '/' boundary, the line exactly. */
     ilg_fault_policy site;
-    ck_assert_int_eq(ilg_fault_policy_parse("site=profiler/host.c:120", &site), ILG_OK);
+    ck_assert_int_eq(ilg_fault_policy_parse("site=host/host.c:120", &site), ILG_OK);
     ck_assert_int_eq(ilg_hostmem_set_fault_policy(mgr, &site), ILG_OK);
-    ck_assert_int_eq(h->lpVtbl->DebugAlloc(h, 8, eTaskCritical, "/b/profiler/host.c", 120, &p[0]),
+    ck_assert_int_eq(h->lpVtbl->DebugAlloc(h, 8, eTaskCritical, "/b/host/host.c", 120, &p[0]),
                      E_OUTOFMEMORY);
-    ck_assert_int_eq(h->lpVtbl->DebugAlloc(h, 8, eTaskCritical, "profiler/host.c", 120, &p[0]),
+    ck_assert_int_eq(h->lpVtbl->DebugAlloc(h, 8, eTaskCritical, "host/host.c", 120, &p[0]),
                      E_OUTOFMEMORY);
-    ck_assert_int_eq(h->lpVtbl->DebugAlloc(h, 8, eTaskCritical, "/b/profiler/host.c", 121, &p[1]), S_OK);
-    ck_assert_int_eq(h->lpVtbl->DebugAlloc(h, 8, eTaskCritical, "/b/xprofiler/host.c", 120, &p[2]), S_OK);
+    ck_assert_int_eq(h->lpVtbl->DebugAlloc(h, 8, eTaskCritical, "/b/host/host.c", 121, &p[1]), S_OK);
+    ck_assert_int_eq(h->lpVtbl->DebugAlloc(h, 8, eTaskCritical, "/b/xhost/host.c", 120, &p[2]), S_OK);
     ck_assert_int_eq(h->lpVtbl->Alloc(h, 8, eTaskCritical, &p[3]), S_OK);
     ilg_fault_policy any_line;
     ck_assert_int_eq(ilg_fault_policy_parse("site=host.c", &any_line), ILG_OK);
     ck_assert_int_eq(ilg_hostmem_set_fault_policy(mgr, &any_line), ILG_OK);
-    ck_assert_int_eq(h->lpVtbl->DebugAlloc(h, 8, eTaskCritical, "/b/profiler/host.c", 5, &p[4]),
+    ck_assert_int_eq(h->lpVtbl->DebugAlloc(h, 8, eTaskCritical, "/b/host/host.c", 5, &p[4]),
                      E_OUTOFMEMORY);
     ck_assert_int_eq(ilg_hostmem_set_fault_policy(mgr, NULL), ILG_OK);
-    ck_assert_int_eq(h->lpVtbl->DebugAlloc(h, 8, eTaskCritical, "/b/profiler/host.c", 5, &p[4]), S_OK);
+    ck_assert_int_eq(h->lpVtbl->DebugAlloc(h, 8, eTaskCritical, "/b/host/host.c", 5, &p[4]), S_OK);
 
     ilg_hostmem_stats ms;
     ck_assert_int_eq(ilg_hostmem_stats_get(mgr, &ms), ILG_OK);

@@ -11,7 +11,7 @@ set -uo pipefail
 build=${1:?usage: valgrind_cli.sh BUILD}
 cli=$build/cli/ilgraft
 fx=$build/fixtures
-plugin=$build/profiler/plugin/libilgraft_profiler.so
+plugin=$build/profiler/libilgraft_profiler.so
 here=$(cd "$(dirname "$0")/../.." && pwd)
 if ! command -v valgrind >/dev/null; then
   if [ "${CI:-}" = true ]; then echo "valgrind not found and CI=true" >&2; exit 1; fi

@@ -1,17 +1,15 @@
 /* save.c: turns a grafted image (file bytes + the arena's used bytes) into a PE file
- * with one new last section and patched MethodDef RVAs (see ilgraft/save.h). Header
- * fields are found from the file's own bytes, bounds-checked, rather than trusted
- * from the loader, because they are what gets rewritten; the MethodDef table's file
- * position is derived from the public metadata API and cross-checked against the RVAs
- * the metadata reader reports before anything is patched. */
+ * with one new last section and patched MethodDef RVAs (see ilgraft/save.h). Where the
+ * headers and the MethodDef table lie comes from the loader, which parsed and checked
+ * them at open (loader_private.h, md_private.h); the table's RVA cells in the file are
+ * still compared with the RVAs the metadata reader reports before anything is
+ * patched. */
 #include <errno.h>
 #include <fcntl.h>
-#include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
 #include <xxhash.h>
@@ -20,110 +18,29 @@
 #include "ilgraft/metadata.h"
 #include "ilgraft/save.h"
 
-#include "host_private.h"
 #include "ilg_private.h"
+#include "md_private.h"
 #include "save_private.h"
 
 #define SECTION_HEADER_SIZE 40u
 #define COMIMAGE_FLAGS_STRONGNAMESIGNED 0x8u
 #define DOS_HEADER_SIZE 0x40u
 
-/* Offsets of the fields save rewrites, found in the input file. */
-typedef struct pe_layout {
-    uint32_t coff;             /* COFF header (after "PE\0\0") */
-    uint32_t opt;              /* optional header */
-    uint32_t sections;         /* section table */
-    uint16_t nsections;
-    uint32_t section_alignment, file_alignment;
-    uint32_t size_of_image, size_of_headers;
-    uint32_t checksum;
-    uint32_t first_raw;        /* lowest PointerToRawData of a section with raw data */
-} pe_layout;
-
-static ilg_status pe_parse(const uint8_t *f, size_t n, pe_layout *pe)
+/* File offset and row size of the MethodDef table, from the loader's own #~ layout: the
+ * mapped table lies as far from the mapped metadata root as it does in the file. */
+static ilg_status methoddef_locate(const ilg_metadata *md, uint64_t *table_off,
+                                   uint32_t *row_size)
 {
-    if (n < 0x40)
-        return ilg__fail(ILG_E_INVALID_ARG, ILG_WHERE_FILE, 0, "file of %zu bytes is not PE", n);
-    uint32_t lfanew = ilg__rd32(f + 0x3C);
-    if (!ilg__in_range(lfanew, 24, n) || memcmp(f + lfanew, "PE\0\0", 4) != 0)
-        return ilg__fail(ILG_E_INVALID_ARG, ILG_WHERE_FILE, 0x3C,
-                         "e_lfanew 0x%x does not lead to a PE signature", lfanew);
-    pe->coff = lfanew + 4;
-    pe->nsections = ilg__rd16(f + pe->coff + 2);
-    uint16_t opt_size = ilg__rd16(f + pe->coff + 16);
-    pe->opt = pe->coff + 20;
-    if (!ilg__in_range(pe->opt, opt_size, n) || opt_size < 68)
-        return ilg__fail(ILG_E_INVALID_ARG, ILG_WHERE_FILE, pe->coff + 16,
-                         "SizeOfOptionalHeader %u does not fit the file", opt_size);
-    pe->section_alignment = ilg__rd32(f + pe->opt + 32);
-    pe->file_alignment = ilg__rd32(f + pe->opt + 36);
-    pe->size_of_image = ilg__rd32(f + pe->opt + 56);
-    pe->size_of_headers = ilg__rd32(f + pe->opt + 60);
-    pe->checksum = ilg__rd32(f + pe->opt + 64);
-    if (!ilg__is_pow2(pe->section_alignment) || !ilg__is_pow2(pe->file_alignment))
-        return ilg__fail(ILG_E_INVALID_ARG, ILG_WHERE_FILE, pe->opt + 32,
-                         "SectionAlignment 0x%x or FileAlignment 0x%x is not a power of two",
-                         pe->section_alignment, pe->file_alignment);
-    pe->sections = pe->opt + opt_size;
-    if (!ilg__in_range(pe->sections, (uint64_t)pe->nsections * SECTION_HEADER_SIZE, n))
-        return ilg__fail(ILG_E_INVALID_ARG, ILG_WHERE_FILE, pe->sections,
-                         "section table of %u headers runs past the file", pe->nsections);
-    pe->first_raw = UINT32_MAX;
-    for (uint32_t i = 0; i < pe->nsections; i++) {
-        const uint8_t *s = f + pe->sections + i * SECTION_HEADER_SIZE;
-        if (ilg__rd32(s + 16) && ilg__rd32(s + 20) < pe->first_raw)
-            pe->first_raw = ilg__rd32(s + 20);
-    }
-    return ILG_OK;
-}
-
-/* File offset and row size of the MethodDef table, from the #~ stream's header and
- * the column layout the metadata reader reports. */
-static ilg_status methoddef_locate(const ilg_metadata *md, const uint8_t *f, size_t n,
-                                   uint64_t *table_off, uint32_t *row_size)
-{
-    ilg_md_info mi;
-    ilg_status st;
-    if ((st = ilg_md_get_info(md, &mi)) != ILG_OK)
-        return st;
-    const ilg_stream_info *tables = NULL;
-    for (uint32_t i = 0; i < mi.stream_count; i++)
-        if (strcmp(mi.streams[i].name, "#~") == 0)
-            tables = &mi.streams[i];
-    if (!tables || mi.uncompressed)
-        return ilg__fail(ILG_E_SAVE_METADATA_LAYOUT, ILG_WHERE_FILE, mi.metadata_file_offset,
+    const md_table *t = &md->tables[ILG_TBL_MethodDef];
+    if (md->info.uncompressed)
+        return ilg__fail(ILG_E_SAVE_METADATA_LAYOUT, ILG_WHERE_FILE, md->root_file_offset,
                          "no compressed #~ table stream (uncompressed #- is not supported)");
-    uint64_t off = mi.metadata_file_offset + tables->offset;
-    if (!ilg__in_range(off, 24, n))
-        return ilg__fail(ILG_E_SAVE_METADATA_LAYOUT, ILG_WHERE_FILE, off,
-                         "#~ stream header past the end of the file");
-    uint64_t valid = ilg__rd64(f + off + 8);
-    off += 24 + 4u * (uint64_t)__builtin_popcountll(valid);
-    /* heap-size bit 0x40: four extra bytes follow the row counts */
-    if (mi.heap_sizes & 0x40)
-        off += 4;
-    for (uint32_t t = 0; t < 64; t++) {
-        if (!(valid & ((uint64_t)1 << t)))
-            continue;
-        if (t >= ILG_TBL_COUNT)
-            return ilg__fail(ILG_E_SAVE_METADATA_LAYOUT, ILG_WHERE_FILE, off,
-                             "table 0x%02x has no known layout", t);
-        uint32_t size = 0;
-        for (uint32_t c = 0; c < ilg_md_column_count((ilg_table)t); c++) {
-            ilg_column_info ci;
-            if ((st = ilg_md_column(md, (ilg_table)t, c, &ci)) != ILG_OK)
-                return st;
-            if ((uint32_t)ci.offset + ci.width > size)
-                size = (uint32_t)ci.offset + ci.width;
-        }
-        if (t == ILG_TBL_MethodDef) {
-            *table_off = off;
-            *row_size = size;
-            return ILG_OK;
-        }
-        off += (uint64_t)size * mi.rows[t];
-    }
-    return ilg__fail(ILG_E_SAVE_METADATA_LAYOUT, ILG_WHERE_FILE, off, "no MethodDef table");
+    if (!t->data)
+        return ilg__fail(ILG_E_SAVE_METADATA_LAYOUT, ILG_WHERE_FILE, md->root_file_offset,
+                         "no MethodDef table");
+    *table_off = md->root_file_offset + (uint64_t)(t->data - md->root);
+    *row_size = t->row_size;
+    return ILG_OK;
 }
 
 /* The module's MVID: its bytes and the file offset of the #GUID entry Module.Mvid
@@ -182,10 +99,11 @@ static ilg_status mvid_locate(const ilg_metadata *md, const ilg_md_info *mi, con
 
 /* Whether the 40 bytes at hdr are zero and end inside SizeOfHeaders, before the first
  * section's raw data and inside the file. */
-static bool header_room(const uint8_t *f, size_t n, const pe_layout *pe, uint32_t hdr)
+static bool header_room(const uint8_t *f, size_t n, const ilg__pe_layout *pe,
+                        uint32_t size_of_headers, uint32_t hdr)
 {
     uint64_t end = (uint64_t)hdr + SECTION_HEADER_SIZE;
-    if (end > pe->size_of_headers || end > pe->first_raw || end > n || pe->nsections == 0xFFFF)
+    if (end > size_of_headers || end > pe->first_raw || end > n || pe->nsections == 0xFFFF)
         return false;
     for (uint32_t i = 0; i < SECTION_HEADER_SIZE; i++)
         if (f[hdr + i] != 0)
@@ -195,11 +113,11 @@ static bool header_room(const uint8_t *f, size_t n, const pe_layout *pe, uint32_
 
 /* The same after the headers move down by gain bytes: the bytes that become the new
  * header are the last (40 - gain) zero bytes after the table, if gain is short. */
-static bool header_room_after_move(const uint8_t *f, size_t n, const pe_layout *pe, uint32_t hdr,
-                                   uint32_t gain)
+static bool header_room_after_move(const uint8_t *f, size_t n, const ilg__pe_layout *pe,
+                                   uint32_t size_of_headers, uint32_t hdr, uint32_t gain)
 {
     uint64_t end = (uint64_t)hdr + SECTION_HEADER_SIZE - gain;
-    if (gain == 0 || end > pe->size_of_headers || end > pe->first_raw || end > n ||
+    if (gain == 0 || end > size_of_headers || end > pe->first_raw || end > n ||
         pe->nsections == 0xFFFF)
         return false;
     for (uint64_t i = hdr; i < end; i++)
@@ -250,8 +168,8 @@ static int patch_cmp(const void *x, const void *y)
  * outside [head_len, n) (only a corrupt layout could make them). */
 static ilg_status patches_order(save_plan *p)
 {
-    /* The host lists methods by rid, so the RVA cells usually come sorted already: the
-     * sort (2% of a save of mscorlib) only when they do not. */
+    /* The host lists methods by rid, so the RVA cells usually come sorted already: sort
+     * only when they do not. */
     size_t sorted = 1;
     while (sorted < p->npatches && patch_cmp(&p->patches[sorted - 1], &p->patches[sorted]) < 0)
         sorted++;
@@ -465,256 +383,313 @@ static ilg_status plan_mvid(save_plan *p, ilg_save_result *r)
     return ILG_OK;
 }
 
-/* Everything ilg_save_build and ilg_save_write check and compute, as a plan of the
- * output: the patched headers, the patched cells, the new section's bytes. */
-static ilg_status save_plan_make(ilg_image *img, const ilg_save_method *methods, size_t count,
-                                 const ilg_save_options *opts, save_plan *plan)
-{
-    const uint8_t *f;
-    size_t n;
-    const ilg_metadata *md;
-    ilg_arena *arena;
-    ilg_arena_stats as;
-    ilg_image_info info;
-    ilg_md_info mi;
-    pe_layout pe;
-    ilg_save_result r;
-    ilg_column_info rva_col;
-    ilg_status st;
-    FILE *log = opts && opts->log ? opts->log : stderr;
+/* ---- making the plan, phase by phase ---------------------------------------------- */
 
-    memset(&r, 0, sizeof r);
-    memset(&pe, 0, sizeof pe);
-    memset(plan, 0, sizeof *plan);
-    if (!img || (count && !methods))
-        return ilg__fail(ILG_E_INVALID_ARG, ILG_WHERE_NONE, 0, "NULL image, methods or output");
-    if ((st = ilg_image_get_info(img, &info)) != ILG_OK)
-        return st;
-    if (info.format != ILG_FORMAT_PE32 && info.format != ILG_FORMAT_PE32PLUS)
+/* What the phases of save_plan_make share: the request, the image's parsed parts, and
+ * the new section's geometry as it is decided. */
+typedef struct plan_in {
+    ilg_image *img;
+    const ilg_save_method *methods;
+    size_t count;
+    const ilg_save_options *opts;
+    FILE *log;
+    const ilg_metadata *md;
+    ilg_arena_stats as;
+    ilg_column_info rva_col;   /* MethodDef.RVA */
+    ilg__pe_layout pe;         /* a copy: it follows the headers when they move down */
+    uint64_t arena_end;        /* RVA after the arena's used bytes */
+    uint64_t used_end;         /* RVA after the section's contents (arena, r2r tables) */
+    uint32_t hdr;              /* file offset of the new section header, before a move */
+    uint64_t va, vsize, raw_off, raw_size, total, new_soi;
+} plan_in;
+
+/* The request against the image: a PE image with metadata and an arena, a MethodDef
+ * table whose file bytes hold the RVAs the reader reports, and methods whose new
+ * bodies lie in the arena's used bytes. */
+static ilg_status plan_check(plan_in *in, ilg_save_result *r)
+{
+    ilg_image *img = in->img;
+    ilg_arena *arena;
+    ilg_status st;
+    if (img->format != ILG_FORMAT_PE32 && img->format != ILG_FORMAT_PE32PLUS) {
+        ilg_image_info info;
+        if ((st = ilg_image_get_info(img, &info)) != ILG_OK)
+            return st;
         return ilg__fail(ILG_E_INVALID_ARG, ILG_WHERE_NONE, 0, "%s is %s, not PE", info.path,
                          info.format_name);
-    if ((st = ilg_image_file_bytes(img, &f, &n)) != ILG_OK ||
-        (st = ilg_image_metadata(img, &md)) != ILG_OK ||
-        (st = ilg_md_get_info(md, &mi)) != ILG_OK || (st = ilg_image_arena(img, &arena)) != ILG_OK ||
-        (st = ilg_arena_stats_get(arena, &as)) != ILG_OK ||
-        (st = ilg_md_column(md, ILG_TBL_MethodDef, 0, &rva_col)) != ILG_OK ||
-        (st = pe_parse(f, n, &pe)) != ILG_OK)
+    }
+    if ((st = ilg_image_metadata(img, &in->md)) != ILG_OK ||
+        (st = ilg_image_arena(img, &arena)) != ILG_OK ||
+        (st = ilg_arena_stats_get(arena, &in->as)) != ILG_OK ||
+        (st = ilg_md_column(in->md, ILG_TBL_MethodDef, 0, &in->rva_col)) != ILG_OK ||
+        (st = methoddef_locate(in->md, &r->methoddef_file_offset, &r->methoddef_row_size)) !=
+            ILG_OK)
         return st;
-    if ((st = methoddef_locate(md, f, n, &r.methoddef_file_offset, &r.methoddef_row_size)) !=
-        ILG_OK)
-        return st;
-    bool keep_mvid = opts && opts->keep_mvid;
-    uint32_t rows = ilg_md_row_count(md, ILG_TBL_MethodDef);
-    if (rva_col.width != 4 ||
-        !ilg__in_range(r.methoddef_file_offset, (uint64_t)rows * r.methoddef_row_size, n))
-        return ilg__fail(ILG_E_SAVE_METADATA_LAYOUT, ILG_WHERE_FILE, r.methoddef_file_offset,
+    in->pe = img->pe;
+    const uint8_t *f = img->file;
+    uint32_t rows = ilg_md_row_count(in->md, ILG_TBL_MethodDef);
+    if (in->rva_col.width != 4 ||
+        !ilg__in_range(r->methoddef_file_offset, (uint64_t)rows * r->methoddef_row_size,
+                       img->file_size))
+        return ilg__fail(ILG_E_SAVE_METADATA_LAYOUT, ILG_WHERE_FILE, r->methoddef_file_offset,
                          "MethodDef table of %u rows x %u bytes does not fit the file", rows,
-                         r.methoddef_row_size);
-    /* The walk must land on the same RVAs the reader reports, or the layout is wrong. */
+                         r->methoddef_row_size);
+    /* The file's cells must hold the RVAs the reader reports, or the layout is wrong. */
     for (uint32_t rid = 1; rid <= rows; rid++) {
         ilg_method_info m;
-        uint64_t at = r.methoddef_file_offset + (uint64_t)(rid - 1) * r.methoddef_row_size +
-                      rva_col.offset;
-        if ((st = ilg_md_method(md, rid, &m)) != ILG_OK)
+        uint64_t at = r->methoddef_file_offset + (uint64_t)(rid - 1) * r->methoddef_row_size +
+                      in->rva_col.offset;
+        if ((st = ilg_md_method(in->md, rid, &m)) != ILG_OK)
             return st;
         if (ilg__rd32(f + at) != m.rva)
             return ilg__fail(ILG_E_SAVE_METADATA_LAYOUT, ILG_WHERE_FILE, at,
                              "MethodDef row %u RVA reads 0x%x here, the reader has 0x%x", rid,
                              ilg__rd32(f + at), m.rva);
     }
-    uint64_t used_end = as.high_water;
-    for (size_t i = 0; i < count; i++) {
-        const ilg_save_method *sm = &methods[i];
+    in->arena_end = in->used_end = in->as.high_water;
+    for (size_t i = 0; i < in->count; i++) {
+        const ilg_save_method *sm = &in->methods[i];
         if (sm->rid == 0 || sm->rid > rows)
             return ilg__fail(ILG_E_SAVE_BAD_METHOD, ILG_WHERE_NONE, 0,
                              "method rid %u (token 0x%08x) is not a MethodDef row (1..%u)",
                              sm->rid, 0x06000000u | sm->rid, rows);
-        if (sm->new_size == 0 || sm->new_rva < as.start ||
-            (uint64_t)sm->new_rva + sm->new_size > used_end)
+        if (sm->new_size == 0 || sm->new_rva < in->as.start ||
+            (uint64_t)sm->new_rva + sm->new_size > in->used_end)
             return ilg__fail(ILG_E_SAVE_BAD_METHOD, ILG_WHERE_RVA, sm->new_rva,
                              "method 0x%08x: body of %u bytes at RVA 0x%x is outside the "
                              "arena's used bytes [0x%llx, 0x%llx)",
                              0x06000000u | sm->rid, sm->new_size, sm->new_rva,
-                             (unsigned long long)as.start, (unsigned long long)used_end);
+                             (unsigned long long)in->as.start, (unsigned long long)in->used_end);
         ilg_method_info m;
-        if ((st = ilg_md_method(md, sm->rid, &m)) != ILG_OK)
+        if ((st = ilg_md_method(in->md, sm->rid, &m)) != ILG_OK)
             return st;
         if (m.rva == 0)
             return ilg__fail(ILG_E_SAVE_BAD_METHOD, ILG_WHERE_NONE, 0,
                              "method 0x%08x has no body in the image to replace",
                              0x06000000u | sm->rid);
     }
+    return ILG_OK;
+}
 
-    plan->file = f;
-    plan->n = n;
-    bool grafted = count || used_end > as.start;
-    if ((st = mvid_locate(md, &mi, f, n, grafted && !keep_mvid, &r.mvid_file_offset,
-                          r.old_mvid)) != ILG_OK)
-        return st;
-    memcpy(r.mvid, r.old_mvid, sizeof r.mvid);
-    if (!grafted) {
-        /* Nothing grafted: the file as it was, MVID included. */
-        r.file_size = n;
-        r.size_of_image = pe.size_of_image;
-        r.checksum = pe.checksum;
-        plan->total = n;
-        plan->r = r;
-        return ILG_OK;
-    }
-    /* ReadyToRun: what becomes of the precompiled code (save_r2r.c); filtered tables
-     * go into the section after the arena's bytes. */
-    if ((st = ilg__save_r2r_plan(img, methods, count, used_end, opts, log, &plan->r2r)) != ILG_OK)
-        return st;
-    const uint64_t arena_end = used_end;
-    if (plan->r2r.blob_len)
-        used_end = (uint64_t)plan->r2r.blob_rva + plan->r2r.blob_len;
+/* Where the new section header goes (moving the PE headers down over the DOS stub when
+ * the table has no room after it), and where the section lies in the image and the
+ * file. */
+static ilg_status plan_place(plan_in *in, save_plan *plan, ilg_save_result *r)
+{
+    const ilg_image *img = in->img;
+    const ilg__pe_layout *pe = &in->pe;
+    const uint8_t *f = img->file;
+    const size_t n = img->file_size;
+    const bool no_move = in->opts && in->opts->no_header_move;
+    ilg_status st;
 
-    uint32_t hdr = pe.sections + (uint32_t)pe.nsections * SECTION_HEADER_SIZE;
-    if (!header_room(f, n, &pe, hdr)) {
+    in->hdr = pe->sections + (uint32_t)pe->nsections * SECTION_HEADER_SIZE;
+    if (!header_room(f, n, pe, img->size_of_headers, in->hdr)) {
         /* Compilers leave exactly the room they needed (Roslyn: 3 headers in 0x200
          * bytes). The DOS stub between the DOS header and the PE signature is not used
          * by any CLI loader, so the PE headers can move down over it. */
-        uint32_t lfanew = pe.coff - 4, gain = lfanew - DOS_HEADER_SIZE;
-        if ((opts && opts->no_header_move) || lfanew < DOS_HEADER_SIZE ||
-            !header_room_after_move(f, n, &pe, hdr, gain))
-            return ilg__fail(ILG_E_SAVE_NO_HEADER_ROOM, ILG_WHERE_FILE, hdr,
+        uint32_t lfanew = pe->coff - 4, gain = lfanew - DOS_HEADER_SIZE;
+        if (no_move || lfanew < DOS_HEADER_SIZE ||
+            !header_room_after_move(f, n, pe, img->size_of_headers, in->hdr, gain))
+            return ilg__fail(ILG_E_SAVE_NO_HEADER_ROOM, ILG_WHERE_FILE, in->hdr,
                              "no 40 zero bytes for a new section header at 0x%x (SizeOfHeaders "
                              "0x%x, first section data 0x%x, %u bytes of DOS stub%s)",
-                             hdr, pe.size_of_headers, pe.first_raw, gain,
-                             opts && opts->no_header_move ? ", moving not allowed" : "");
-        r.header_moved_by = gain;
+                             in->hdr, img->size_of_headers, pe->first_raw, gain,
+                             no_move ? ", moving not allowed" : "");
+        r->header_moved_by = gain;
     }
     /* The new section follows the last one; the arena must not start below it. */
     uint64_t last_end = 0;
-    for (uint32_t i = 0; i < pe.nsections; i++) {
-        const uint8_t *s = f + pe.sections + i * SECTION_HEADER_SIZE;
-        uint64_t vsize = ilg__rd32(s + 8) ? ilg__rd32(s + 8) : ilg__rd32(s + 16);
-        uint64_t end = ilg__align_up((uint64_t)ilg__rd32(s + 12) + vsize, pe.section_alignment);
+    for (uint32_t i = 0; i < img->region_count; i++) {
+        const ilg_region *rg = &img->regions[i];
+        uint64_t end = ilg__align_up(rg->rva + rg->virtual_size, img->section_alignment);
         if (end > last_end)
             last_end = end;
     }
-    uint64_t va = ilg__align_up(last_end, pe.section_alignment);
-    if (va < pe.size_of_image)
-        va = ilg__align_up(pe.size_of_image, pe.section_alignment);
+    uint64_t va = ilg__align_up(last_end, img->section_alignment);
+    if (va < img->image_size)
+        va = ilg__align_up(img->image_size, img->section_alignment);
     /* The loader's own checks (SizeOfImage a multiple of SectionAlignment, sections
      * inside it) put the arena at or above va; this guards the arithmetic. */
-    if (as.start < va)
-        return ilg__fail(ILG_E_RANGE, ILG_WHERE_RVA, as.start,
+    if (in->as.start < va)
+        return ilg__fail(ILG_E_RANGE, ILG_WHERE_RVA, in->as.start,
                          "arena starts at RVA 0x%llx, below the next section address 0x%llx "
                          "(SectionAlignment 0x%x)",
-                         (unsigned long long)as.start, (unsigned long long)va,
-                         pe.section_alignment);
-    uint64_t raw_off = ilg__align_up(n, pe.file_alignment);
+                         (unsigned long long)in->as.start, (unsigned long long)va,
+                         img->section_alignment);
+    uint64_t raw_off = ilg__align_up(n, img->file_alignment);
     if (plan->r2r.ready_to_run &&
-        (st = ilg__save_r2r_place(f, pe.sections, pe.nsections, pe.file_alignment, n, as.start,
-                                  &va, &raw_off)) != ILG_OK)
+        (st = ilg__save_r2r_place(pe->raw_end, img->file_alignment, n, in->as.start, &va,
+                                  &raw_off)) != ILG_OK)
         return st;
-    uint64_t vsize = used_end - va;
-    uint64_t raw_size = ilg__align_up(vsize, pe.file_alignment);
-    uint64_t total = raw_off + raw_size;
-    uint64_t new_soi = ilg__align_up(va + vsize, pe.section_alignment);
-    if (total > UINT32_MAX || new_soi > UINT32_MAX)
+    in->va = va;
+    in->raw_off = raw_off;
+    in->vsize = in->used_end - va;
+    in->raw_size = ilg__align_up(in->vsize, img->file_alignment);
+    in->total = raw_off + in->raw_size;
+    in->new_soi = ilg__align_up(va + in->vsize, img->section_alignment);
+    if (in->total > UINT32_MAX || in->new_soi > UINT32_MAX)
         return ilg__fail(ILG_E_LIMIT, ILG_WHERE_NONE, 0,
                          "saved image of 0x%llx bytes (SizeOfImage 0x%llx) passes 4 GiB",
-                         (unsigned long long)total, (unsigned long long)new_soi);
+                         (unsigned long long)in->total, (unsigned long long)in->new_soi);
+    return ILG_OK;
+}
 
-    /* The headers, up to the end of the new section header (or of the old section
-     * table, when the headers move down by more than a header), as a patched copy. */
-    const uint32_t new_hdr = hdr - r.header_moved_by;
+/* The headers, up to the end of the new section header (or of the old section table,
+ * when the headers move down by more than a header), as a patched copy. */
+static ilg_status plan_head(plan_in *in, save_plan *plan, ilg_save_result *r)
+{
+    ilg__pe_layout *pe = &in->pe;
+    const uint32_t hdr = in->hdr, new_hdr = hdr - r->header_moved_by;
     plan->head_len = (uint64_t)new_hdr + SECTION_HEADER_SIZE;
     if (plan->head_len < hdr)
         plan->head_len = hdr;
     uint8_t *head = plan->head = malloc((size_t)plan->head_len);
     if (!head)
         return ilg__fail(ILG_E_NOMEM, ILG_WHERE_NONE, 0, "no memory for the headers");
-    memcpy(head, f, (size_t)plan->head_len);
-    if (r.header_moved_by) {
-        uint32_t lfanew = pe.coff - 4;
+    memcpy(head, in->img->file, (size_t)plan->head_len);
+    if (r->header_moved_by) {
+        uint32_t lfanew = pe->coff - 4;
         memmove(head + DOS_HEADER_SIZE, head + lfanew, hdr - lfanew);
-        memset(head + hdr - r.header_moved_by, 0, r.header_moved_by);
+        memset(head + hdr - r->header_moved_by, 0, r->header_moved_by);
         ilg__wr32(head + 0x3C, DOS_HEADER_SIZE);
-        pe.coff -= r.header_moved_by;
-        pe.opt -= r.header_moved_by;
-        pe.sections -= r.header_moved_by;
+        pe->coff -= r->header_moved_by;
+        pe->opt -= r->header_moved_by;
+        pe->sections -= r->header_moved_by;
     }
     uint8_t *sh = head + new_hdr;
     memset(sh, 0, SECTION_HEADER_SIZE);
     memcpy(sh, ILG_SAVE_SECTION_NAME, strlen(ILG_SAVE_SECTION_NAME));
-    ilg__wr32(sh + 8, (uint32_t)vsize);
-    ilg__wr32(sh + 12, (uint32_t)va);
-    ilg__wr32(sh + 16, (uint32_t)raw_size);
-    ilg__wr32(sh + 20, (uint32_t)raw_off);
+    ilg__wr32(sh + 8, (uint32_t)in->vsize);
+    ilg__wr32(sh + 12, (uint32_t)in->va);
+    ilg__wr32(sh + 16, (uint32_t)in->raw_size);
+    ilg__wr32(sh + 20, (uint32_t)in->raw_off);
     ilg__wr32(sh + 36, ILG_SAVE_SECTION_FLAGS);
-    ilg__wr16(head + pe.coff + 2, (uint16_t)(pe.nsections + 1));
-    ilg__wr32(head + pe.opt + 56, (uint32_t)new_soi);
+    ilg__wr16(head + pe->coff + 2, (uint16_t)(pe->nsections + 1));
+    ilg__wr32(head + pe->opt + 56, (uint32_t)in->new_soi);
+    r->header_offset = new_hdr;
+    return ILG_OK;
+}
 
-    /* Every other change is a 4-byte cell past the headers: the RVAs, the CLI flags, the
-     * MVID (zero until plan_mvid), the ReadyToRun header's cells. */
+/* Every other change is a 4-byte cell past the headers: the RVAs, the CLI flags, the
+ * MVID (zero until plan_mvid), the ReadyToRun header's cells. */
+static ilg_status plan_patches(plan_in *in, save_plan *plan, ilg_save_result *r)
+{
+    const ilg_md_info *mi = &in->md->info;
+    const size_t count = in->count;
     const size_t npatches = count + 5 + plan->r2r.ncells;
+    ilg_status st;
     plan->patches = malloc(npatches * sizeof *plan->patches);
     if (!plan->patches)
         return ilg__fail(ILG_E_NOMEM, ILG_WHERE_NONE, 0, "no memory for %zu patches", npatches);
-    if ((st = save_r2r_cells(img, plan, count + 5)) != ILG_OK)
+    if ((st = save_r2r_cells(in->img, plan, count + 5)) != ILG_OK)
         return st;
     for (size_t i = 0; i < count; i++) {
         save_patch *pt = &plan->patches[plan->npatches++];
-        pt->off = r.methoddef_file_offset + (uint64_t)(methods[i].rid - 1) * r.methoddef_row_size +
-                  rva_col.offset;
+        pt->off = r->methoddef_file_offset +
+                  (uint64_t)(in->methods[i].rid - 1) * r->methoddef_row_size + in->rva_col.offset;
         pt->order = i;
-        ilg__wr32(pt->bytes, methods[i].new_rva);
+        ilg__wr32(pt->bytes, in->methods[i].new_rva);
     }
-    if (mi.cli_flags & COMIMAGE_FLAGS_STRONGNAMESIGNED) {
+    if (mi->cli_flags & COMIMAGE_FLAGS_STRONGNAMESIGNED) {
         uint64_t cli_off;
-        if ((st = ilg_image_rva_to_offset(img, mi.cli_rva, &cli_off)) != ILG_OK)
+        if ((st = ilg_image_rva_to_offset(in->img, mi->cli_rva, &cli_off)) != ILG_OK)
             return st;
-        if (!ilg__in_range(cli_off, 20, n))
-            return ilg__fail(ILG_E_RANGE, ILG_WHERE_RVA, mi.cli_rva, "CLI header outside the file");
+        if (!ilg__in_range(cli_off, 20, in->img->file_size))
+            return ilg__fail(ILG_E_RANGE, ILG_WHERE_RVA, mi->cli_rva, "CLI header outside the file");
         save_patch *pt = &plan->patches[plan->npatches++];
         pt->off = cli_off + 16;
         pt->order = count;
-        ilg__wr32(pt->bytes, mi.cli_flags & ~COMIMAGE_FLAGS_STRONGNAMESIGNED);
-        r.strong_name_cleared = true;
-        fprintf(log,
+        ilg__wr32(pt->bytes, mi->cli_flags & ~COMIMAGE_FLAGS_STRONGNAMESIGNED);
+        r->strong_name_cleared = true;
+        fprintf(in->log,
                 "ilgraft: warning: %s: strong-name signature no longer matches the rewritten "
                 "image; the signed flag is cleared\n",
-                info.path);
+                in->img->path);
     }
-    if (!keep_mvid && r.mvid_file_offset)
-        plan_mvid_cells(plan, r.mvid_file_offset, count + 1);
-    if ((st = patches_order(plan)) != ILG_OK)
-        return st;
+    if (!(in->opts && in->opts->keep_mvid) && r->mvid_file_offset)
+        plan_mvid_cells(plan, r->mvid_file_offset, count + 1);
+    return patches_order(plan);
+}
 
-    plan->arena = as.base + as.start;
-    plan->arena_at = raw_off + (as.start - va);
-    plan->arena_len = arena_end - as.start;
+/* The section's contents in the output, then the new MVID and the checksum, which both
+ * see the CheckSum field as zero; the checksum, computed last, covers the new MVID. */
+static ilg_status plan_seal(plan_in *in, save_plan *plan, ilg_save_result *r)
+{
+    ilg_status st;
+    plan->arena = in->as.base + in->as.start;
+    plan->arena_at = in->raw_off + (in->as.start - in->va);
+    plan->arena_len = in->arena_end - in->as.start;
     if (plan->r2r.blob_len)
-        plan->r2r_at = raw_off + (plan->r2r.blob_rva - va);
-    plan->total = total;
-    /* The MVID's hash and the checksum both see the CheckSum field as zero; the checksum,
-     * computed last, covers the new MVID. */
-    ilg__wr32(head + pe.opt + 64, 0);
-    if (plan->mvid_at && (st = plan_mvid(plan, &r)) != ILG_OK)
+        plan->r2r_at = in->raw_off + (plan->r2r.blob_rva - in->va);
+    plan->total = in->total;
+    ilg__wr32(plan->head + in->pe.opt + 64, 0);
+    if (plan->mvid_at && (st = plan_mvid(plan, r)) != ILG_OK)
         return st;
-    if (pe.checksum != 0) {
+    if (in->pe.checksum != 0) {
         /* Summed over the output with the field zero, then stored in it. */
-        plan->checksum_at = pe.opt + 64;
+        plan->checksum_at = in->pe.opt + 64;
         checksum_sink ck = { 0, 0, 0 };
         plan_emit(plan, checksum_add, &ck);
-        r.checksum = checksum_end(&ck, total);
-        ilg__wr32(head + plan->checksum_at, r.checksum);
+        r->checksum = checksum_end(&ck, in->total);
+        ilg__wr32(plan->head + plan->checksum_at, r->checksum);
     }
+    r->section_added = true;
+    r->section_rva = (uint32_t)in->va;
+    r->section_vsize = (uint32_t)in->vsize;
+    r->section_pad = (uint32_t)(in->as.start - in->va);
+    r->section_file_offset = (uint32_t)in->raw_off;
+    r->section_raw_size = (uint32_t)in->raw_size;
+    r->methods_patched = (uint32_t)in->count;
+    r->size_of_image = (uint32_t)in->new_soi;
+    r->file_size = (size_t)in->total;
+    save_r2r_result(&plan->r2r, r);
+    return ILG_OK;
+}
 
-    r.section_added = true;
-    r.section_rva = (uint32_t)va;
-    r.section_vsize = (uint32_t)vsize;
-    r.section_pad = (uint32_t)(as.start - va);
-    r.section_file_offset = (uint32_t)raw_off;
-    r.section_raw_size = (uint32_t)raw_size;
-    r.header_offset = new_hdr;
-    r.methods_patched = (uint32_t)count;
-    r.size_of_image = (uint32_t)new_soi;
-    r.file_size = (size_t)total;
-    save_r2r_result(&plan->r2r, &r);
+/* Everything ilg_save_build and ilg_save_write check and compute, as a plan of the
+ * output: the patched headers, the patched cells, the new section's bytes. */
+static ilg_status save_plan_make(ilg_image *img, const ilg_save_method *methods, size_t count,
+                                 const ilg_save_options *opts, save_plan *plan)
+{
+    plan_in in = { .img = img, .methods = methods, .count = count, .opts = opts,
+                   .log = opts && opts->log ? opts->log : stderr };
+    ilg_save_result r;
+    ilg_status st;
+
+    memset(&r, 0, sizeof r);
+    memset(plan, 0, sizeof *plan);
+    if (!img || (count && !methods))
+        return ilg__fail(ILG_E_INVALID_ARG, ILG_WHERE_NONE, 0, "NULL image, methods or output");
+    if ((st = plan_check(&in, &r)) != ILG_OK)
+        return st;
+    plan->file = img->file;
+    plan->n = img->file_size;
+    bool grafted = count || in.used_end > in.as.start;
+    if ((st = mvid_locate(in.md, &in.md->info, img->file, img->file_size,
+                          grafted && !(opts && opts->keep_mvid), &r.mvid_file_offset,
+                          r.old_mvid)) != ILG_OK)
+        return st;
+    memcpy(r.mvid, r.old_mvid, sizeof r.mvid);
+    if (!grafted) {
+        /* Nothing grafted: the file as it was, MVID included. */
+        r.file_size = img->file_size;
+        r.size_of_image = (uint32_t)img->image_size;
+        r.checksum = in.pe.checksum;
+        plan->total = img->file_size;
+        plan->r = r;
+        return ILG_OK;
+    }
+    /* ReadyToRun: what becomes of the precompiled code (save_r2r.c); filtered tables
+     * go into the section after the arena's bytes. */
+    if ((st = ilg__save_r2r_plan(img, methods, count, in.used_end, opts, in.log, &plan->r2r)) !=
+        ILG_OK)
+        return st;
+    if (plan->r2r.blob_len)
+        in.used_end = (uint64_t)plan->r2r.blob_rva + plan->r2r.blob_len;
+    if ((st = plan_place(&in, plan, &r)) != ILG_OK || (st = plan_head(&in, plan, &r)) != ILG_OK ||
+        (st = plan_patches(&in, plan, &r)) != ILG_OK || (st = plan_seal(&in, plan, &r)) != ILG_OK)
+        return st;
     plan->r = r;
     return ILG_OK;
 }
@@ -796,7 +771,7 @@ void ilg_save_free(uint8_t *buf)
 }
 
 /* Writes the plan straight from the mapped input and the arena (writev), without an
- * output-sized copy: for Mono's mscorlib that copy was 6.5 MB of fresh pages. */
+ * output-sized copy, whose fresh pages cost more than the writing (docs/save.md). */
 ilg_status ilg_save_write(ilg_image *img, const ilg_save_method *methods, size_t count,
                           const ilg_save_options *opts, const char *path, ilg_save_result *res)
 {
@@ -827,10 +802,10 @@ ilg_status ilg_save_write(ilg_image *img, const ilg_save_method *methods, size_t
         goto out;
     }
     fs.fd = -1;
-    /* ext4 flushes a file that is renamed over another (auto_da_alloc): 3.8 ms of a
-     * 55 ms save of mscorlib, spent waiting for the disk. The old file goes first, so the
-     * finished one still replaces it whole; only a crash between the two calls leaves
-     * neither. When unlink fails, rename says why. */
+    /* ext4 flushes a file that is renamed over another (auto_da_alloc), and the save
+     * would wait for the disk (docs/save.md). The old file goes first, so the finished
+     * one still replaces it whole; only a crash between the two calls leaves neither.
+     * When unlink fails, rename says why. */
     (void)unlink(path);
     if (rename(tmp, path) != 0) {
         st = ilg__fail(ILG_E_IO, ILG_WHERE_NONE, 0, "cannot rename %s to %s: %s", tmp, path,
@@ -846,168 +821,5 @@ out:
     if (fs.path)
         unlink(fs.path);
     plan_free(&plan);
-    return st;
-}
-
-/* Copies src to dst (through a temporary name beside it, renamed, like a saved image). */
-static ilg_status copy_file(const char *src, const char *dst)
-{
-    char tmp[PATH_MAX], buf[65536];
-    int in = -1, out = -1;
-    ilg_status st = ILG_OK;
-
-    if (snprintf(tmp, sizeof tmp, "%s.ilgsave.%d", dst, (int)getpid()) >= (int)sizeof tmp)
-        return ilg__fail(ILG_E_INVALID_ARG, ILG_WHERE_NONE, 0, "path too long: %s", dst);
-    if ((in = open(src, O_RDONLY | O_CLOEXEC)) < 0) {
-        st = ilg__fail(ILG_E_IO, ILG_WHERE_NONE, 0, "cannot read %s: %s", src, strerror(errno));
-        goto out;
-    }
-    if ((out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0) {
-        st = ilg__fail(ILG_E_IO, ILG_WHERE_NONE, 0, "cannot create %s: %s", tmp, strerror(errno));
-        goto out;
-    }
-    for (;;) {
-        ssize_t r = read(in, buf, sizeof buf);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0) {
-            st = ilg__fail(ILG_E_IO, ILG_WHERE_NONE, 0, "cannot read %s: %s", src, strerror(errno));
-            goto out;
-        }
-        if (r == 0)
-            break;
-        for (ssize_t done = 0; done < r;) {
-            ssize_t w = write(out, buf + done, (size_t)(r - done));
-            if (w < 0 && errno == EINTR)
-                continue;
-            if (w < 0) {
-                st = ilg__fail(ILG_E_IO, ILG_WHERE_NONE, 0, "cannot write %s: %s", tmp,
-                               strerror(errno));
-                goto out;
-            }
-            done += w;
-        }
-    }
-    int rc = close(out);
-    out = -1;
-    if (rc != 0 || rename(tmp, dst) != 0)
-        st = ilg__fail(ILG_E_IO, ILG_WHERE_NONE, 0, "cannot write %s: %s", dst, strerror(errno));
-out:
-    if (in >= 0)
-        close(in);
-    if (out >= 0)
-        close(out);
-    if (st != ILG_OK)
-        unlink(tmp);
-    return st;
-}
-
-/* What dotnet reads beside an application's main assembly (its host needs the
- * runtimeconfig to start it at all): copied with the image, so that the saved
- * directory runs as the input's did. */
-static const char *const app_file_suffixes[] = { ".runtimeconfig.json", ".deps.json" };
-
-/* Copies STEM.runtimeconfig.json and STEM.deps.json from beside in_path into dir when
- * they are regular files there; STEM is the image's file name without its extension. */
-static ilg_status copy_app_files(const char *in_path, const char *dir, FILE *log)
-{
-    char copy[PATH_MAX], src[PATH_MAX], dst[PATH_MAX];
-    struct stat sb;
-    if (snprintf(copy, sizeof copy, "%s", in_path) >= (int)sizeof copy)
-        return ilg__fail(ILG_E_INVALID_ARG, ILG_WHERE_NONE, 0, "path too long: %s", in_path);
-    char *dot = strrchr(copy, '.'), *slash = strrchr(copy, '/');
-    if (dot && (!slash || dot > slash + 1))
-        *dot = 0;
-    const char *stem = slash ? slash + 1 : copy;
-    for (size_t i = 0; i < ILG_ARRAY_LEN(app_file_suffixes); i++) {
-        if (snprintf(src, sizeof src, "%s%s", copy, app_file_suffixes[i]) >= (int)sizeof src ||
-            snprintf(dst, sizeof dst, "%s/%s%s", dir, stem, app_file_suffixes[i]) >=
-                (int)sizeof dst)
-            return ilg__fail(ILG_E_INVALID_ARG, ILG_WHERE_NONE, 0, "path too long: %s", in_path);
-        if (stat(src, &sb) != 0 || !S_ISREG(sb.st_mode))
-            continue;
-        ilg_status st = copy_file(src, dst);
-        if (st != ILG_OK)
-            return st;
-        fprintf(log, "ilgraft: copied %s\n", dst);
-    }
-    return ILG_OK;
-}
-
-/* An MVID as stored in #GUID (Data1, Data2, Data3 little-endian) in registry form. */
-static char *mvid_text(const uint8_t b[16], char buf[ILG_GUID_TEXT_SIZE])
-{
-    GUID g = { ilg__rd32(b), ilg__rd16(b + 4), ilg__rd16(b + 6), { 0 } };
-    memcpy(g.Data4, b + 8, sizeof g.Data4);
-    return ilg_guid_format(&g, buf);
-}
-
-ilg_status ilg_host_save(ilg_host *host, const char *dir, const ilg_save_options *opts,
-                         uint32_t *written)
-{
-    FILE *log = opts && opts->log ? opts->log : stderr;
-    ilg_save_method *list = NULL;
-    uint32_t done = 0;
-    ilg_status st = ILG_OK;
-
-    if (!host || !dir)
-        return ilg__fail(ILG_E_INVALID_ARG, ILG_WHERE_NONE, 0, "NULL host or directory");
-    if (!host->ran)
-        return ilg__fail(ILG_E_INVALID_ARG, ILG_WHERE_NONE, 0, "the host has not run yet");
-    for (uint32_t i = 0; i < host->module_count; i++) {
-        host_module *m = host->modules[i];
-        char path_copy[PATH_MAX], out_path[PATH_MAX];
-        ilg_save_result r;
-        size_t n = 0;
-
-        if (snprintf(path_copy, sizeof path_copy, "%s", m->path) >= (int)sizeof path_copy ||
-            snprintf(out_path, sizeof out_path, "%s/%s", dir, basename(path_copy)) >=
-                (int)sizeof out_path) {
-            st = ilg__fail(ILG_E_INVALID_ARG, ILG_WHERE_NONE, 0, "path too long: %s", m->path);
-            goto out;
-        }
-        char *in_real = realpath(m->path, NULL), *out_real = realpath(out_path, NULL);
-        bool same = in_real && out_real && strcmp(in_real, out_real) == 0;
-        free(in_real);
-        free(out_real);
-        if (same) {
-            st = ilg__fail(ILG_E_INVALID_ARG, ILG_WHERE_NONE, 0,
-                           "%s would overwrite its own input", out_path);
-            goto out;
-        }
-        free(list);
-        list = calloc(m->method_count ? m->method_count : 1, sizeof *list);
-        if (!list) {
-            st = ilg__fail(ILG_E_NOMEM, ILG_WHERE_NONE, 0, "no memory for %u methods",
-                           m->method_count);
-            goto out;
-        }
-        for (uint32_t rid = 1; rid <= m->method_count; rid++) {
-            const host_method *hm = &m->methods[rid - 1];
-            if (hm->status == ILG_HOST_REWRITTEN)
-                list[n++] = (ilg_save_method){ rid, hm->new_rva, hm->new_size };
-        }
-        if ((st = ilg_save_write(m->img, list, n, opts, out_path, &r)) != ILG_OK) {
-            ilg__fail_context("saving %s", out_path);
-            goto out;
-        }
-        done++;
-        if (r.section_added)
-            fprintf(log,
-                    "ilgraft: saved %s: %u methods patched, section %s at RVA 0x%x "
-                    "(0x%x bytes, file offset 0x%x), MVID %s%s\n",
-                    out_path, r.methods_patched, ILG_SAVE_SECTION_NAME, r.section_rva,
-                    r.section_vsize, r.section_file_offset,
-                    mvid_text(r.mvid, (char[ILG_GUID_TEXT_SIZE]){ 0 }),
-                    r.mvid_changed ? "" : " (kept)");
-        else
-            fprintf(log, "ilgraft: saved %s: unchanged copy\n", out_path);
-        if ((st = copy_app_files(m->path, dir, log)) != ILG_OK)
-            goto out;
-    }
-out:
-    free(list);
-    if (written)
-        *written = done;
     return st;
 }

@@ -63,7 +63,7 @@ typedef struct host_inst {
 } host_inst;
 
 typedef struct host_mdimport {
-    IMetaDataImport iface;
+    IMetaDataImport IMetaDataImport_iface;
     _Atomic ULONG refs;          /* references the profiler holds */
     host_module *module;
 } host_mdimport;
@@ -113,7 +113,7 @@ typedef enum host_pass { HOST_PASS_FIRST = 0, HOST_PASS_OSR, HOST_PASS_TIER1 } h
 extern _Thread_local host_worker *ilg__host_worker;
 
 struct ilg_host {
-    ICorProfilerInfo3 info;      /* the object handed to Initialize */
+    ICorProfilerInfo3 ICorProfilerInfo3_iface; /* the object handed to Initialize */
     _Atomic ULONG info_refs;
     IHostMemoryManager *memory;
     IHostMalloc *heap;
@@ -144,10 +144,9 @@ struct ilg_host {
     /* Guards the trace and isolation outputs. */
     pthread_mutex_t lock;
     /* A method record's status, name and diagnostic are guarded by one of these, chosen
-     * by its address: one lock for all would make JIT threads wait on each other (it
-     * did, hundreds of times per run over mscorlib with two threads). 128 bytes apart,
-     * so that no two of them share a cache line whatever the heap's 16-byte alignment
-     * puts them. */
+     * by its address: one lock for all makes JIT threads wait on each other
+     * (docs/profiler.md). 128 bytes apart, so that no two of them share a cache line
+     * whatever the heap's 16-byte alignment puts them. */
     struct {
         pthread_mutex_t m;
         char apart[128 - sizeof(pthread_mutex_t)];
@@ -175,6 +174,55 @@ static inline pthread_mutex_t *ilg__host_method_lock(const host_method *meth)
     size_t n = sizeof h->method_locks / sizeof h->method_locks[0];
     return &h->method_locks[((uintptr_t)meth / sizeof *meth) % n].m;
 }
+
+/* ---- Entry into the host from the profiler -------------------------------------------
+ * The first statement of every ICorProfilerInfo3 and IMetaDataImport method the host
+ * gives a profiler, implemented or stub, in the manner of CoreCLR's
+ * PROFILER_TO_CLR_ENTRYPOINT_* macros: HOST_ENTRY(host, interface, method, rule)
+ * returns from the method with the HRESULT ilg__host_entry gives when that is not S_OK;
+ * HOST_STUB_ENTRY does the same for a method the host does not implement, which is
+ * traced under --trace ("ICorProfilerInfo3::GetClassFromObject: not implemented");
+ * the _NORESULT forms are for methods that return no HRESULT (AddRef, Release,
+ * CloseEnum, IsValidToken), which cannot refuse.
+ *
+ * rule is the method's rule in CoreCLR (which macro its ProfToEEInterfaceImpl method
+ * opens with, and that macro's flags). ilg__host_entry is the one place where those
+ * rules are to be enforced (docs/profiler.md); the host accepts every call so far. */
+typedef enum host_call_rule {
+    HOST_CALL_ANY = 0,           /* no rule: IUnknown's methods, IMetaDataImport */
+    HOST_CALL_ASYNC = 1,         /* _ASYNC_EX: from any thread while the profiler is loaded */
+    HOST_CALL_SYNC = 2,          /* _SYNC_EX: inside a callback on a managed thread, else
+                                    CORPROF_E_UNSUPPORTED_CALL_SEQUENCE */
+    HOST_CALL_INIT_ONLY = 3,     /* _CALLABLE_ON_INIT_ONLY: inside Initialize, else
+                                    CORPROF_E_CALL_ONLY_FROM_INIT */
+    HOST_CALL_KIND = 0x0F,
+    HOST_CALL_AFTER_ATTACH = 0x10, /* kP2EEAllowableAfterAttach: an attached profiler may */
+    HOST_CALL_TRIGGERS = 0x20      /* kP2EETriggers: may trigger a GC (a SYNC call then needs
+                                      the callback's triggers scope) */
+} host_call_rule;
+
+void ilg__host_trace_stub(ilg_host *host, const char *iface, const char *method);
+static inline HRESULT ilg__host_entry(ilg_host *host, const char *iface, const char *method,
+                                      unsigned rule, bool stub)
+{
+    (void)rule;
+    if (stub && host->trace)
+        ilg__host_trace_stub(host, iface, method);
+    return S_OK;
+}
+#define HOST_ENTRY_AS(host, iface, method, rule, stub)                                     \
+    do {                                                                                   \
+        HRESULT host_entry_hr_ = ilg__host_entry((host), (iface), (method), (rule), (stub)); \
+        if (host_entry_hr_ != S_OK)                                                        \
+            return host_entry_hr_;                                                         \
+    } while (0)
+#define HOST_ENTRY(host, iface, method, rule) HOST_ENTRY_AS(host, iface, method, rule, false)
+#define HOST_ENTRY_NORESULT(host, iface, method, rule)                                     \
+    ((void)ilg__host_entry((host), (iface), (method), (rule), false))
+/* Stubs carry no rule: they refuse nothing and answer E_NOTIMPL. */
+#define HOST_STUB_ENTRY(host, iface, method) HOST_ENTRY_AS(host, iface, method, HOST_CALL_ANY, true)
+#define HOST_STUB_ENTRY_NORESULT(host, iface, method)                                      \
+    ((void)ilg__host_entry((host), (iface), (method), HOST_CALL_ANY, true))
 
 /* info.c */
 void ilg__host_info_init(ilg_host *host);

@@ -492,19 +492,12 @@ void ilg__save_r2r_free(save_r2r *p)
     memset(p, 0, sizeof *p);
 }
 
-ilg_status ilg__save_r2r_place(const uint8_t *f, uint32_t sections, uint32_t nsections,
-                               uint32_t file_alignment, uint64_t file_size, uint64_t arena_start,
-                               uint64_t *va, uint64_t *raw_off)
+ilg_status ilg__save_r2r_place(uint64_t raw_end, uint32_t file_alignment, uint64_t file_size,
+                               uint64_t arena_start, uint64_t *va, uint64_t *raw_off)
 {
     /* CoreCLR's Unix loader maps SizeOfRawData of each section and rounds its end up to
      * a page; the next section must start at or after that page. */
-    uint64_t end = 0;
-    for (uint32_t i = 0; i < nsections; i++) {
-        const uint8_t *s = f + sections + (size_t)i * 40;
-        uint64_t e = ilg__align_up((uint64_t)ilg__rd32(s + 12) + ilg__rd32(s + 16), PAGE);
-        if (e > end)
-            end = e;
-    }
+    uint64_t end = ilg__align_up(raw_end, PAGE);
     if (arena_start % PAGE || end > arena_start)
         return ilg__fail(ILG_E_RANGE, ILG_WHERE_RVA, arena_start,
                          "the arena at RVA 0x%llx is not page aligned after the last section's "

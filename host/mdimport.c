@@ -5,9 +5,6 @@
  * CLDB_S_TRUNCATION (a success code). */
 #include "host_private.h"
 
-#define ILG__WANT_MD_STUBS
-#include "stubs.inc"
-
 /* A token range enumeration: first, first + 1, ... first + count - 1. */
 #define MD_ENUM_MAGIC 0x4D44454Eu
 typedef struct md_enum {
@@ -15,19 +12,31 @@ typedef struct md_enum {
     uint32_t first, count, pos;
 } md_enum;
 
-static host_mdimport *impl_from_import(IMetaDataImport *iface)
+static host_mdimport *impl_from_IMetaDataImport(IMetaDataImport *iface)
 {
-    return (host_mdimport *)((char *)iface - offsetof(host_mdimport, iface));
+    return (host_mdimport *)((char *)iface - offsetof(host_mdimport, IMetaDataImport_iface));
 }
+
+/* Every method's first statement (host_private.h, "Entry into the host"). The metadata
+ * interfaces are not profiler entry points in CoreCLR: no call rule. */
+#define MD_HOST(This) (impl_from_IMetaDataImport(This)->module->host)
+#define MD_ENTRY(This, method) HOST_ENTRY(MD_HOST(This), "IMetaDataImport", method, HOST_CALL_ANY)
+#define MD_ENTRY_NORESULT(This, method)                                                     \
+    HOST_ENTRY_NORESULT(MD_HOST(This), "IMetaDataImport", method, HOST_CALL_ANY)
+#define ILG__MD_STUB_ENTER(This, method) HOST_STUB_ENTRY(MD_HOST(This), "IMetaDataImport", method)
+#define ILG__MD_STUB_ENTER_NORESULT(This, method)                                           \
+    HOST_STUB_ENTRY_NORESULT(MD_HOST(This), "IMetaDataImport", method)
+#define ILG__WANT_MD_STUBS
+#include "stubs.inc"
 
 static const ilg_metadata *md_of(IMetaDataImport *This)
 {
-    return impl_from_import(This)->module->md;
+    return impl_from_IMetaDataImport(This)->module->md;
 }
 
 static IHostMalloc *heap_of(IMetaDataImport *This)
 {
-    return impl_from_import(This)->module->host->heap;
+    return impl_from_IMetaDataImport(This)->module->host->heap;
 }
 
 static HRESULT md_name_out(const char *text, WCHAR *buf, ULONG cch, ULONG *pch)
@@ -67,9 +76,10 @@ void ilg__host_methods_of(const ilg_metadata *md, uint32_t td_rid, uint32_t *fir
 
 static HRESULT md_QueryInterface(IMetaDataImport *This, REFIID riid, void **ppv)
 {
+    MD_ENTRY(This, "QueryInterface");
     if (!ppv)
         return E_POINTER;
-    if (ilg_guid_equal(riid, &IID_IUnknown) || ilg_guid_equal(riid, &IID_IMetaDataImport)) {
+    if (IsEqualGUID(riid, &IID_IUnknown) || IsEqualGUID(riid, &IID_IMetaDataImport)) {
         *ppv = This;
         This->lpVtbl->AddRef(This);
         return S_OK;
@@ -80,14 +90,16 @@ static HRESULT md_QueryInterface(IMetaDataImport *This, REFIID riid, void **ppv)
 
 static ULONG md_AddRef(IMetaDataImport *This)
 {
-    return atomic_fetch_add(&impl_from_import(This)->refs, 1) + 1;
+    MD_ENTRY_NORESULT(This, "AddRef");
+    return atomic_fetch_add(&impl_from_IMetaDataImport(This)->refs, 1) + 1;
 }
 
 /* Part of its module's record (freed with the host); the count shows what the
  * profiler still holds. */
 static ULONG md_Release(IMetaDataImport *This)
 {
-    return ilg__host_unref(&impl_from_import(This)->refs);
+    MD_ENTRY_NORESULT(This, "Release");
+    return ilg__host_unref(&impl_from_IMetaDataImport(This)->refs);
 }
 
 /* ---- enumerations ------------------------------------------------------------------- */
@@ -126,6 +138,7 @@ static HRESULT enum_fill(IMetaDataImport *This, HCORENUM *phEnum, uint32_t first
 
 static void md_CloseEnum(IMetaDataImport *This, HCORENUM hEnum)
 {
+    MD_ENTRY_NORESULT(This, "CloseEnum");
     md_enum *e = enum_check(hEnum);
     if (e) {
         e->magic = 0;
@@ -135,6 +148,7 @@ static void md_CloseEnum(IMetaDataImport *This, HCORENUM hEnum)
 
 static HRESULT md_CountEnum(IMetaDataImport *This, HCORENUM hEnum, ULONG *pulCount)
 {
+    MD_ENTRY(This, "CountEnum");
     md_enum *e = enum_check(hEnum);
     if (!pulCount)
         return E_INVALIDARG;
@@ -151,6 +165,7 @@ static HRESULT md_CountEnum(IMetaDataImport *This, HCORENUM hEnum, ULONG *pulCou
 
 static HRESULT md_ResetEnum(IMetaDataImport *This, HCORENUM hEnum, ULONG ulPos)
 {
+    MD_ENTRY(This, "ResetEnum");
     md_enum *e = enum_check(hEnum);
     if (!hEnum)
         return S_OK;
@@ -163,6 +178,7 @@ static HRESULT md_ResetEnum(IMetaDataImport *This, HCORENUM hEnum, ULONG ulPos)
 static HRESULT md_EnumTypeDefs(IMetaDataImport *This, HCORENUM *phEnum, mdTypeDef rTypeDefs[],
                                ULONG cMax, ULONG *pcTypeDefs)
 {
+    MD_ENTRY(This, "EnumTypeDefs");
     uint32_t rows = ilg_md_row_count(md_of(This), ILG_TBL_TypeDef);
     /* Like the runtime's, the enumeration leaves out <Module> (row 1). */
     return enum_fill(This, phEnum, 0x02000002u, rows > 1 ? rows - 1 : 0, rTypeDefs, cMax,
@@ -172,6 +188,7 @@ static HRESULT md_EnumTypeDefs(IMetaDataImport *This, HCORENUM *phEnum, mdTypeDe
 static HRESULT md_EnumMethods(IMetaDataImport *This, HCORENUM *phEnum, mdTypeDef cl,
                               mdMethodDef rMethods[], ULONG cMax, ULONG *pcTokens)
 {
+    MD_ENTRY(This, "EnumMethods");
     const ilg_metadata *md = md_of(This);
     uint32_t first, count;
     if (!*phEnum) {
@@ -223,6 +240,7 @@ static bool typedef_name(const ilg_metadata *md, uint32_t rid, char *buf, size_t
 static HRESULT md_FindTypeDefByName(IMetaDataImport *This, LPCWSTR szTypeDef,
                                     mdToken tkEnclosingClass, mdTypeDef *ptd)
 {
+    MD_ENTRY(This, "FindTypeDefByName");
     const ilg_metadata *md = md_of(This);
     char want[1024], have[1024];
     uint32_t rows = ilg_md_row_count(md, ILG_TBL_TypeDef);
@@ -250,6 +268,7 @@ static HRESULT md_FindTypeDefByName(IMetaDataImport *This, LPCWSTR szTypeDef,
 static HRESULT md_FindMethod(IMetaDataImport *This, mdTypeDef td, LPCWSTR szName,
                              PCCOR_SIGNATURE pvSigBlob, ULONG cbSigBlob, mdMethodDef *pmb)
 {
+    MD_ENTRY(This, "FindMethod");
     const ilg_metadata *md = md_of(This);
     char want[1024];
     uint32_t first, count;
@@ -275,6 +294,7 @@ static HRESULT md_FindMethod(IMetaDataImport *This, mdTypeDef td, LPCWSTR szName
 
 static HRESULT md_GetModuleFromScope(IMetaDataImport *This, mdModule *pmd)
 {
+    MD_ENTRY(This, "GetModuleFromScope");
     if (!pmd)
         return E_INVALIDARG;
     *pmd = 0x00000001u;
@@ -285,6 +305,7 @@ static HRESULT md_GetTypeDefProps(IMetaDataImport *This, mdTypeDef td, LPWSTR sz
                                   ULONG cchTypeDef, ULONG *pchTypeDef, DWORD *pdwTypeDefFlags,
                                   mdToken *ptkExtends)
 {
+    MD_ENTRY(This, "GetTypeDefProps");
     const ilg_metadata *md = md_of(This);
     uint32_t rid = td & 0xFFFFFF, flags = 0, extends = 0;
     char name[1024];
@@ -310,6 +331,7 @@ static HRESULT md_GetMethodProps(IMetaDataImport *This, mdMethodDef mb, mdTypeDe
                                  PCCOR_SIGNATURE *ppvSigBlob, ULONG *pcbSigBlob, ULONG *pulCodeRVA,
                                  DWORD *pdwImplFlags)
 {
+    MD_ENTRY(This, "GetMethodProps");
     const ilg_metadata *md = md_of(This);
     ilg_method_info mi;
     HRESULT hr;
@@ -340,6 +362,7 @@ static HRESULT md_GetMemberRefProps(IMetaDataImport *This, mdMemberRef mr, mdTok
                                     LPWSTR szMember, ULONG cchMember, ULONG *pchMember,
                                     PCCOR_SIGNATURE *ppvSigBlob, ULONG *pbSig)
 {
+    MD_ENTRY(This, "GetMemberRefProps");
     const ilg_metadata *md = md_of(This);
     uint32_t rid = mr & 0xFFFFFF, parent = 0, ni = 0, si = 0, len = 0;
     const char *name;
@@ -367,6 +390,7 @@ static HRESULT md_GetMemberRefProps(IMetaDataImport *This, mdMemberRef mr, mdTok
 static HRESULT md_GetSigFromToken(IMetaDataImport *This, mdSignature mdSig, PCCOR_SIGNATURE *ppvSig,
                                   ULONG *pcbSig)
 {
+    MD_ENTRY(This, "GetSigFromToken");
     const ilg_metadata *md = md_of(This);
     uint32_t si = 0, len = 0;
     const uint8_t *sig;
@@ -384,6 +408,7 @@ static HRESULT md_GetSigFromToken(IMetaDataImport *This, mdSignature mdSig, PCCO
 static HRESULT md_GetUserString(IMetaDataImport *This, mdString stk, LPWSTR szString,
                                 ULONG cchString, ULONG *pchString)
 {
+    MD_ENTRY(This, "GetUserString");
     const ilg_metadata *md = md_of(This);
     const uint8_t *utf16;
     uint32_t bytes;
@@ -424,7 +449,7 @@ static const IMetaDataImportVtbl md_vtbl = { .QueryInterface = md_QueryInterface
 
 void ilg__host_mdimport_init(host_module *m)
 {
-    m->importer.iface.lpVtbl = &md_vtbl;
+    m->importer.IMetaDataImport_iface.lpVtbl = &md_vtbl;
     m->importer.module = m;
     m->importer.refs = 0;
 }

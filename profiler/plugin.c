@@ -16,7 +16,7 @@
 
 /* {B2E3A7C4-6D15-4F38-9A21-5C7E0D3F8B94}: the plugin's CLSID (CORECLR_PROFILER). */
 static const CLSID CLSID_IlgraftProfiler =
-    ILG_GUID_INIT(0xB2E3A7C4, 0x6D15, 0x4F38, 0x9A, 0x21, 0x5C, 0x7E, 0x0D, 0x3F, 0x8B, 0x94);
+    COM_GUID_INIT(0xB2E3A7C4, 0x6D15, 0x4F38, 0x9A, 0x21, 0x5C, 0x7E, 0x0D, 0x3F, 0x8B, 0x94);
 
 static plugin *impl_from_ICorProfilerCallback3(ICorProfilerCallback3 *iface)
 {
@@ -155,9 +155,9 @@ static HRESULT cb_QueryInterface(ICorProfilerCallback3 *This, REFIID riid, void 
 {
     if (!ppv)
         return E_POINTER;
-    if (ilg_guid_equal(riid, &IID_IUnknown) || ilg_guid_equal(riid, &IID_ICorProfilerCallback) ||
-        ilg_guid_equal(riid, &IID_ICorProfilerCallback2) ||
-        ilg_guid_equal(riid, &IID_ICorProfilerCallback3)) {
+    if (IsEqualGUID(riid, &IID_IUnknown) || IsEqualGUID(riid, &IID_ICorProfilerCallback) ||
+        IsEqualGUID(riid, &IID_ICorProfilerCallback2) ||
+        IsEqualGUID(riid, &IID_ICorProfilerCallback3)) {
         *ppv = This;
         This->lpVtbl->AddRef(This);
         return S_OK;
@@ -400,7 +400,7 @@ static HRESULT cf_QueryInterface(IClassFactory *This, REFIID riid, void **ppv)
 {
     if (!ppv)
         return E_POINTER;
-    if (ilg_guid_equal(riid, &IID_IUnknown) || ilg_guid_equal(riid, &IID_IClassFactory)) {
+    if (IsEqualGUID(riid, &IID_IUnknown) || IsEqualGUID(riid, &IID_IClassFactory)) {
         *ppv = This;
         return S_OK;
     }
@@ -461,7 +461,7 @@ PLUGIN_EXPORT HRESULT DllGetClassObject(REFCLSID rclsid, REFIID riid, void **ppv
     if (!ppv)
         return E_POINTER;
     *ppv = NULL;
-    if (!ilg_guid_equal(rclsid, &CLSID_IlgraftProfiler))
+    if (!IsEqualGUID(rclsid, &CLSID_IlgraftProfiler))
         return CLASS_E_CLASSNOTAVAILABLE;
     return cf_QueryInterface(&factory, riid, ppv);
 }

@@ -5,13 +5,28 @@
 
 #include "host_private.h"
 
+static ilg_host *impl_from_ICorProfilerInfo3(ICorProfilerInfo3 *iface)
+{
+    return (ilg_host *)((char *)iface - offsetof(ilg_host, ICorProfilerInfo3_iface));
+}
+
+/* Every method's first statement (host_private.h, "Entry into the host"), with the rule
+ * CoreCLR's ProfToEEInterfaceImpl applies to the method (its PROFILER_TO_CLR_ENTRYPOINT_*
+ * macro and flags; IUnknown's methods have none). */
+#define INFO_HOST(This) impl_from_ICorProfilerInfo3(This)
+#define INFO_ENTRY(This, method, rule)                                                      \
+    HOST_ENTRY(INFO_HOST(This), "ICorProfilerInfo3", method, INFO_##rule)
+#define INFO_ENTRY_NORESULT(This, method, rule)                                             \
+    HOST_ENTRY_NORESULT(INFO_HOST(This), "ICorProfilerInfo3", method, INFO_##rule)
+#define ILG__INFO_STUB_ENTER(This, method)                                                  \
+    HOST_STUB_ENTRY(INFO_HOST(This), "ICorProfilerInfo3", method)
+/* The rules the implemented methods have in CoreCLR: all are allowed after attach. */
+#define INFO_NO_RULE HOST_CALL_ANY
+#define INFO_ASYNC (HOST_CALL_ASYNC | HOST_CALL_AFTER_ATTACH)
+#define INFO_SYNC (HOST_CALL_SYNC | HOST_CALL_AFTER_ATTACH)
+#define INFO_SYNC_TRIGGERS (HOST_CALL_SYNC | HOST_CALL_AFTER_ATTACH | HOST_CALL_TRIGGERS)
 #define ILG__WANT_INFO_STUBS
 #include "stubs.inc"
-
-static ilg_host *impl_from_info(ICorProfilerInfo3 *iface)
-{
-    return (ilg_host *)((char *)iface - offsetof(ilg_host, info));
-}
 
 /* ---- lookups and strings ------------------------------------------------------------ */
 
@@ -61,9 +76,9 @@ uint32_t ilg__host_method_rid(const host_module *m, mdToken token)
 }
 
 /* Under the method's lock. Formatted once into a stack buffer, again only when it does
- * not fit (asking for the size first formatted every name twice and recorded a
- * diagnostic each time: 30% of a full report). A name that cannot be formatted is
- * empty, as before ("?" cut to the 0 bytes it had asked for). */
+ * not fit (asking for the size first would format every name twice and record a
+ * diagnostic each time; docs/profiler.md). A name that cannot be formatted is empty
+ * ("?" cut to the 0 bytes it asked for). */
 static const char *method_name_locked(host_method *meth)
 {
     host_module *m = meth->module;
@@ -143,11 +158,12 @@ static HRESULT name_out(const char *text, ULONG cch, ULONG *pch, WCHAR *buf)
 
 static HRESULT info_QueryInterface(ICorProfilerInfo3 *This, REFIID riid, void **ppv)
 {
+    INFO_ENTRY(This, "QueryInterface", NO_RULE);
     if (!ppv)
         return E_POINTER;
-    if (ilg_guid_equal(riid, &IID_IUnknown) || ilg_guid_equal(riid, &IID_ICorProfilerInfo) ||
-        ilg_guid_equal(riid, &IID_ICorProfilerInfo2) ||
-        ilg_guid_equal(riid, &IID_ICorProfilerInfo3)) {
+    if (IsEqualGUID(riid, &IID_IUnknown) || IsEqualGUID(riid, &IID_ICorProfilerInfo) ||
+        IsEqualGUID(riid, &IID_ICorProfilerInfo2) ||
+        IsEqualGUID(riid, &IID_ICorProfilerInfo3)) {
         *ppv = This;
         This->lpVtbl->AddRef(This);
         return S_OK;
@@ -158,29 +174,33 @@ static HRESULT info_QueryInterface(ICorProfilerInfo3 *This, REFIID riid, void **
 
 static ULONG info_AddRef(ICorProfilerInfo3 *This)
 {
-    return atomic_fetch_add(&impl_from_info(This)->info_refs, 1) + 1;
+    INFO_ENTRY_NORESULT(This, "AddRef", NO_RULE);
+    return atomic_fetch_add(&impl_from_ICorProfilerInfo3(This)->info_refs, 1) + 1;
 }
 
 /* The object is part of the host: references are counted (so a test can see a
  * profiler that forgets to Release) but the memory goes with ilg_host_free. */
 static ULONG info_Release(ICorProfilerInfo3 *This)
 {
-    return ilg__host_unref(&impl_from_info(This)->info_refs);
+    INFO_ENTRY_NORESULT(This, "Release", NO_RULE);
+    return ilg__host_unref(&impl_from_ICorProfilerInfo3(This)->info_refs);
 }
 
 /* ---- event mask --------------------------------------------------------------------- */
 
 static HRESULT info_GetEventMask(ICorProfilerInfo3 *This, DWORD *pdwEvents)
 {
+    INFO_ENTRY(This, "GetEventMask", ASYNC);
     if (!pdwEvents)
         return E_INVALIDARG;
-    *pdwEvents = impl_from_info(This)->event_mask;
+    *pdwEvents = impl_from_ICorProfilerInfo3(This)->event_mask;
     return S_OK;
 }
 
 static HRESULT info_SetEventMask(ICorProfilerInfo3 *This, DWORD dwEvents)
 {
-    ilg_host *h = impl_from_info(This);
+    INFO_ENTRY(This, "SetEventMask", ASYNC);
+    ilg_host *h = impl_from_ICorProfilerInfo3(This);
     /* CoreCLR: outside Initialize the immutable flags must stay as they are (E_FAIL). */
     if (!h->initializing &&
         (dwEvents & COR_PRF_MONITOR_IMMUTABLE) != (h->event_mask & COR_PRF_MONITOR_IMMUTABLE))
@@ -194,7 +214,8 @@ static HRESULT info_SetEventMask(ICorProfilerInfo3 *This, DWORD dwEvents)
 static HRESULT info_GetFunctionInfo(ICorProfilerInfo3 *This, FunctionID functionId,
                                     ClassID *pClassId, ModuleID *pModuleId, mdToken *pToken)
 {
-    host_method *meth = ilg__host_find_method(impl_from_info(This), functionId);
+    INFO_ENTRY(This, "GetFunctionInfo", ASYNC);
+    host_method *meth = ilg__host_find_method(impl_from_ICorProfilerInfo3(This), functionId);
     if (!meth)
         return E_INVALIDARG;
     /* Classes are not emulated: no ClassID (as CoreCLR gives for shared generic code). */
@@ -210,7 +231,8 @@ static HRESULT info_GetFunctionInfo(ICorProfilerInfo3 *This, FunctionID function
 static HRESULT info_GetFunctionFromToken(ICorProfilerInfo3 *This, ModuleID moduleId, mdToken token,
                                          FunctionID *pFunctionId)
 {
-    host_module *m = ilg__host_find_module(impl_from_info(This), moduleId);
+    INFO_ENTRY(This, "GetFunctionFromToken", SYNC);
+    host_module *m = ilg__host_find_module(impl_from_ICorProfilerInfo3(This), moduleId);
     uint32_t rid;
     if (!m || !pFunctionId || !(rid = ilg__host_method_rid(m, token)))
         return E_INVALIDARG;
@@ -223,7 +245,7 @@ static HRESULT info_GetFunctionFromToken(ICorProfilerInfo3 *This, ModuleID modul
 
 static HRESULT importer_for(host_module *m, REFIID riid, IUnknown **ppOut)
 {
-    IMetaDataImport *imp = &m->importer.iface;
+    IMetaDataImport *imp = &m->importer.IMetaDataImport_iface;
     return imp->lpVtbl->QueryInterface(imp, riid, (void **)ppOut);
 }
 
@@ -231,7 +253,8 @@ static HRESULT info_GetTokenAndMetaDataFromFunction(ICorProfilerInfo3 *This, Fun
                                                     REFIID riid, IUnknown **ppImport,
                                                     mdToken *pToken)
 {
-    host_method *meth = ilg__host_find_method(impl_from_info(This), functionId);
+    INFO_ENTRY(This, "GetTokenAndMetaDataFromFunction", SYNC);
+    host_method *meth = ilg__host_find_method(impl_from_ICorProfilerInfo3(This), functionId);
     HRESULT hr;
     if (!meth || !ppImport || !riid)
         return E_INVALIDARG;
@@ -246,7 +269,8 @@ static HRESULT info_GetModuleInfo(ICorProfilerInfo3 *This, ModuleID moduleId,
                                   LPCBYTE *ppBaseLoadAddress, ULONG cchName, ULONG *pcchName,
                                   WCHAR szName[], AssemblyID *pAssemblyId)
 {
-    host_module *m = ilg__host_find_module(impl_from_info(This), moduleId);
+    INFO_ENTRY(This, "GetModuleInfo", ASYNC);
+    host_module *m = ilg__host_find_module(impl_from_ICorProfilerInfo3(This), moduleId);
     HRESULT hr;
     if (!m)
         return E_INVALIDARG;
@@ -262,7 +286,8 @@ static HRESULT info_GetModuleInfo(ICorProfilerInfo3 *This, ModuleID moduleId,
 static HRESULT info_GetModuleMetaData(ICorProfilerInfo3 *This, ModuleID moduleId, DWORD dwOpenFlags,
                                       REFIID riid, IUnknown **ppOut)
 {
-    host_module *m = ilg__host_find_module(impl_from_info(This), moduleId);
+    INFO_ENTRY(This, "GetModuleMetaData", SYNC);
+    host_module *m = ilg__host_find_module(impl_from_ICorProfilerInfo3(This), moduleId);
     if (!m || !ppOut || !riid)
         return E_INVALIDARG;
     /* Read-only emulation: asking to write (ofWrite) gets no emitter. */
@@ -279,7 +304,8 @@ static HRESULT info_GetILFunctionBody(ICorProfilerInfo3 *This, ModuleID moduleId
                                       mdMethodDef methodId, LPCBYTE *ppMethodHeader,
                                       ULONG *pcbMethodSize)
 {
-    host_module *m = ilg__host_find_module(impl_from_info(This), moduleId);
+    INFO_ENTRY(This, "GetILFunctionBody", ASYNC);
+    host_module *m = ilg__host_find_module(impl_from_ICorProfilerInfo3(This), moduleId);
     uint32_t rid;
     if (!m || !(rid = ilg__host_method_rid(m, methodId)))
         return E_INVALIDARG;
@@ -296,7 +322,8 @@ static HRESULT info_GetILFunctionBody(ICorProfilerInfo3 *This, ModuleID moduleId
 static HRESULT info_GetILFunctionBodyAllocator(ICorProfilerInfo3 *This, ModuleID moduleId,
                                                IMethodMalloc **ppMalloc)
 {
-    host_module *m = ilg__host_find_module(impl_from_info(This), moduleId);
+    INFO_ENTRY(This, "GetILFunctionBodyAllocator", SYNC_TRIGGERS);
+    host_module *m = ilg__host_find_module(impl_from_ICorProfilerInfo3(This), moduleId);
     if (!m || !ppMalloc)
         return E_INVALIDARG;
     if (ilg_arena_method_malloc(m->arena, ppMalloc) != ILG_OK)
@@ -406,7 +433,8 @@ static HRESULT check_again(ilg_host *h, const host_worker *w, host_method *meth,
 static HRESULT info_SetILFunctionBody(ICorProfilerInfo3 *This, ModuleID moduleId,
                                       mdMethodDef methodid, LPCBYTE pbNewILMethodHeader)
 {
-    ilg_host *h = impl_from_info(This);
+    INFO_ENTRY(This, "SetILFunctionBody", SYNC_TRIGGERS);
+    ilg_host *h = impl_from_ICorProfilerInfo3(This);
     host_module *m = ilg__host_find_module(h, moduleId);
     host_worker *w = ilg__host_worker;
     size_t avail = 0;
@@ -490,7 +518,8 @@ static HRESULT info_GetAppDomainInfo(ICorProfilerInfo3 *This, AppDomainID appDom
                                      ULONG cchName, ULONG *pcchName, WCHAR szName[],
                                      ProcessID *pProcessId)
 {
-    ilg_host *h = impl_from_info(This);
+    INFO_ENTRY(This, "GetAppDomainInfo", SYNC_TRIGGERS);
+    ilg_host *h = impl_from_ICorProfilerInfo3(This);
     HRESULT hr;
     if (appDomainId != (AppDomainID)&h->domain)
         return E_INVALIDARG;
@@ -505,7 +534,8 @@ static HRESULT info_GetAssemblyInfo(ICorProfilerInfo3 *This, AssemblyID assembly
                                     ULONG *pcchName, WCHAR szName[], AppDomainID *pAppDomainId,
                                     ModuleID *pModuleId)
 {
-    ilg_host *h = impl_from_info(This);
+    INFO_ENTRY(This, "GetAssemblyInfo", SYNC);
+    ilg_host *h = impl_from_ICorProfilerInfo3(This);
     host_module *m = find_assembly(h, assemblyId);
     const char *name = NULL;
     uint32_t idx;
@@ -528,9 +558,10 @@ static HRESULT info_GetAssemblyInfo(ICorProfilerInfo3 *This, AssemblyID assembly
 
 static HRESULT info_GetCurrentThreadID(ICorProfilerInfo3 *This, ThreadID *pThreadId)
 {
+    INFO_ENTRY(This, "GetCurrentThreadID", ASYNC);
     if (!pThreadId)
         return E_INVALIDARG;
-    ilg_host *h = impl_from_info(This);
+    ilg_host *h = impl_from_ICorProfilerInfo3(This);
     host_worker *w = ilg__host_worker;
     *pThreadId = w && w->host == h ? w->id : (ThreadID)&h->thread;
     return S_OK;
@@ -542,7 +573,8 @@ static HRESULT info_GetCurrentThreadID(ICorProfilerInfo3 *This, ThreadID *pThrea
 static HRESULT info_GetThreadInfo(ICorProfilerInfo3 *This, ThreadID threadId,
                                   DWORD *pdwWin32ThreadId)
 {
-    ilg_host *h = impl_from_info(This);
+    INFO_ENTRY(This, "GetThreadInfo", SYNC);
+    ilg_host *h = impl_from_ICorProfilerInfo3(This);
     if (!pdwWin32ThreadId)
         return E_INVALIDARG;
     host_worker *ws = atomic_load(&h->run_workers);
@@ -583,5 +615,5 @@ static const ICorProfilerInfo3Vtbl info_vtbl = { .QueryInterface = info_QueryInt
 
 void ilg__host_info_init(ilg_host *host)
 {
-    host->info.lpVtbl = &info_vtbl;
+    host->ICorProfilerInfo3_iface.lpVtbl = &info_vtbl;
 }

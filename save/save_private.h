@@ -40,10 +40,10 @@ ilg_status ilg__save_r2r_plan(ilg_image *img, const ilg_save_method *methods, si
 void ilg__save_r2r_free(save_r2r *p);
 
 /* Where the new section goes in a ReadyToRun image: at arena_start (its VirtualAddress,
- * a page boundary; ILG_E_RANGE if a section's raw data ends in that page or past it) and
- * at the first page-aligned file offset at or above the file's end (its raw data). */
-ilg_status ilg__save_r2r_place(const uint8_t *f, uint32_t sections, uint32_t nsections,
-                               uint32_t file_alignment, uint64_t file_size, uint64_t arena_start,
-                               uint64_t *va, uint64_t *raw_off);
+ * a page boundary; ILG_E_RANGE if a section's raw data, which ends at RVA raw_end at the
+ * highest, ends in that page or past it) and at the first page-aligned file offset at or
+ * above the file's end (its raw data). */
+ilg_status ilg__save_r2r_place(uint64_t raw_end, uint32_t file_alignment, uint64_t file_size,
+                               uint64_t arena_start, uint64_t *va, uint64_t *raw_off);
 
 #endif

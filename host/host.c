@@ -1,9 +1,8 @@
-/* host.c: the harness host's life cycle: loading a profiler the way CoreCLR does,
+/* host.c: the harness host's life cycle: loading a profiler the way CoreCLR does and
  * running images through it (load, JIT and unload callbacks in CoreCLR's order, gated
- * by the event mask) and the per-method report. */
+ * by the event mask). The results and the report are report.c's. */
 #include <dlfcn.h>
 #include <fnmatch.h>
-#include <jansson.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -60,6 +59,13 @@ void ilg__host_enter_callback(ilg_host *host, const char *name)
         host_log(host, "callback %s (thread %u)", name, ilg__host_worker->index);
     else if (host->trace)
         host_log(host, "callback %s", name);
+    pthread_mutex_unlock(&host->lock);
+}
+
+void ilg__host_trace_stub(ilg_host *host, const char *iface, const char *method)
+{
+    pthread_mutex_lock(&host->lock);
+    host_log(host, "%s::%s: not implemented", iface, method);
     pthread_mutex_unlock(&host->lock);
 }
 
@@ -231,14 +237,124 @@ static const IID *const newer_callbacks[] = {
     &IID_ICorProfilerCallback5,  &IID_ICorProfilerCallback4,
 };
 
+/* Loading, phase 1: the library (dlopen) and its DllGetClassObject; the library is
+ * unloaded again when it has none. */
+static ilg_status load_library(ilg_host *host, const char *path, LPFNGETCLASSOBJECT *out)
+{
+    host->lib = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (!host->lib) {
+        const char *why = dlerror();
+        host_log(host,
+                 "Loading profiler failed. The profiler DLL could not be loaded: %s. "
+                 "Profiler CLSID: '%s'. Profiler path: '%s'.",
+                 why ? why : "?", host->clsid_text, path);
+        return ilg__fail(ILG_E_PROF_LOAD, ILG_WHERE_NONE, 0, "dlopen '%s': %s", path,
+                         why ? why : "?");
+    }
+    *(void **)out = dlsym(host->lib, "DllGetClassObject");
+    if (!*out) {
+        host_log(host,
+                 "Loading profiler failed. The profiler DLL does not export "
+                 "DllGetClassObject. Profiler CLSID: '%s'. Profiler path: '%s'.",
+                 host->clsid_text, path);
+        dlclose(host->lib);
+        host->lib = NULL;
+        return ilg__fail(ILG_E_PROF_LOAD, ILG_WHERE_NONE, 0, "'%s' exports no DllGetClassObject",
+                         path);
+    }
+    return ILG_OK;
+}
+
+/* Phase 2: the profiler object, as ICorProfilerCallback2 from the class factory. */
+static ilg_status create_profiler(ilg_host *host, LPFNGETCLASSOBJECT get_class_object,
+                                  const GUID *clsid, ICorProfilerCallback2 **out)
+{
+    IClassFactory *factory = NULL;
+    HRESULT hr = get_class_object(clsid, &IID_IClassFactory, (void **)&factory);
+    if (FAILED(hr) || !factory) {
+        host_log(host,
+                 "Loading profiler failed. The profiler's DllGetClassObject failed to "
+                 "return a class factory. Profiler CLSID: '%s'. HRESULT: 0x%08x.",
+                 host->clsid_text, (unsigned)hr);
+        return ilg__fail(ILG_E_PROF_CLASS_FACTORY, ILG_WHERE_NONE, 0,
+                         "DllGetClassObject(%s) returned 0x%08x", host->clsid_text, (unsigned)hr);
+    }
+    hr = factory->lpVtbl->CreateInstance(factory, NULL, &IID_ICorProfilerCallback2, (void **)out);
+    factory->lpVtbl->Release(factory);
+    if (FAILED(hr) || !*out) {
+        *out = NULL;
+        host_log(host,
+                 "Loading profiler failed. The profiler COM object could not be "
+                 "instantiated. Profiler CLSID: '%s'. HRESULT: 0x%08x.",
+                 host->clsid_text, (unsigned)hr);
+        return ilg__fail(ILG_E_PROF_CREATE_INSTANCE, ILG_WHERE_NONE, 0,
+                         "CreateInstance(ICorProfilerCallback2) returned 0x%08x", (unsigned)hr);
+    }
+    return ILG_OK;
+}
+
+/* Phase 3: the newest callback version the object answers, then ICorProfilerCallback3,
+ * which becomes host->callback. Takes over cb2's reference. */
+static ilg_status negotiate_callbacks(ilg_host *host, ICorProfilerCallback2 *cb2)
+{
+    ICorProfilerCallback3 *cb3 = NULL;
+    host->callback_version = 2;
+    for (size_t i = 0; i < ILG_ARRAY_LEN(newer_callbacks); i++) {
+        IUnknown *newer = NULL;
+        if (SUCCEEDED(cb2->lpVtbl->QueryInterface(cb2, newer_callbacks[i], (void **)&newer)) &&
+            newer) {
+            newer->lpVtbl->Release(newer);
+            host->callback_version = 11 - (int)i;
+            break;
+        }
+    }
+    HRESULT hr = cb2->lpVtbl->QueryInterface(cb2, &IID_ICorProfilerCallback3, (void **)&cb3);
+    cb2->lpVtbl->Release(cb2);
+    if (FAILED(hr) || !cb3) {
+        host_log(host,
+                 "Loading profiler failed. The profiler does not implement "
+                 "ICorProfilerCallback3, so it is not initialized. Profiler CLSID: '%s'. "
+                 "HRESULT: 0x%08x.",
+                 host->clsid_text, (unsigned)hr);
+        host->callback_version = 0;
+        return ilg__fail(ILG_E_PROF_NO_CALLBACK3, ILG_WHERE_NONE, 0,
+                         "QueryInterface(ICorProfilerCallback3) returned 0x%08x", (unsigned)hr);
+    }
+    if (host->callback_version < 3)
+        host->callback_version = 3;
+    host->callback = cb3;
+    return ILG_OK;
+}
+
+/* Phase 4: Initialize with the host's ICorProfilerInfo3. A failure releases the
+ * profiler, as CoreCLR does before running unprofiled: no more callbacks. */
+static ilg_status initialize_profiler(ilg_host *host)
+{
+    ICorProfilerCallback3 *cb3 = host->callback;
+    ilg__host_enter_callback(host, "Initialize");
+    host->initializing = true;
+    HRESULT hr = cb3->lpVtbl->Initialize(cb3, (IUnknown *)&host->ICorProfilerInfo3_iface);
+    host->initializing = false;
+    if (FAILED(hr)) {
+        host_log(host,
+                 "Loading profiler failed. The profiler's Initialize returned a failure "
+                 "HRESULT. Profiler CLSID: '%s'. HRESULT: 0x%08x.",
+                 host->clsid_text, (unsigned)hr);
+        cb3->lpVtbl->Release(cb3);
+        host->callback = NULL;
+        return ilg__fail(ILG_E_PROF_INIT_FAILED, ILG_WHERE_NONE, 0, "Initialize returned 0x%08x",
+                         (unsigned)hr);
+    }
+    if (host->trace)
+        host_log(host, "Profiler was loaded successfully. Profiler CLSID: '%s'.", host->clsid_text);
+    return ILG_OK;
+}
+
 ILG_API ilg_status ilg_host_load_profiler(ilg_host *host, const char *path, const char *clsid)
 {
     GUID g;
     LPFNGETCLASSOBJECT get_class_object;
-    IClassFactory *factory = NULL;
     ICorProfilerCallback2 *cb2 = NULL;
-    ICorProfilerCallback3 *cb3 = NULL;
-    HRESULT hr;
     ilg_status st;
 
     if (!host || !path || !clsid)
@@ -255,102 +371,18 @@ ILG_API ilg_status ilg_host_load_profiler(ilg_host *host, const char *path, cons
     }
     snprintf(host->clsid_text, sizeof host->clsid_text, "{%s}",
              ilg_guid_format(&g, (char[ILG_GUID_TEXT_SIZE]){ 0 }));
-
-    host->lib = dlopen(path, RTLD_NOW | RTLD_LOCAL);
-    if (!host->lib) {
-        const char *why = dlerror();
-        host_log(host,
-                 "Loading profiler failed. The profiler DLL could not be loaded: %s. "
-                 "Profiler CLSID: '%s'. Profiler path: '%s'.",
-                 why ? why : "?", host->clsid_text, path);
-        return ilg__fail(ILG_E_PROF_LOAD, ILG_WHERE_NONE, 0, "dlopen '%s': %s", path,
-                         why ? why : "?");
-    }
-    *(void **)&get_class_object = dlsym(host->lib, "DllGetClassObject");
-    if (!get_class_object) {
-        host_log(host,
-                 "Loading profiler failed. The profiler DLL does not export "
-                 "DllGetClassObject. Profiler CLSID: '%s'. Profiler path: '%s'.",
-                 host->clsid_text, path);
-        st = ilg__fail(ILG_E_PROF_LOAD, ILG_WHERE_NONE, 0, "'%s' exports no DllGetClassObject",
-                       path);
-        goto fail;
-    }
-    hr = get_class_object(&g, &IID_IClassFactory, (void **)&factory);
-    if (FAILED(hr) || !factory) {
-        host_log(host,
-                 "Loading profiler failed. The profiler's DllGetClassObject failed to "
-                 "return a class factory. Profiler CLSID: '%s'. HRESULT: 0x%08x.",
-                 host->clsid_text, (unsigned)hr);
-        st = ilg__fail(ILG_E_PROF_CLASS_FACTORY, ILG_WHERE_NONE, 0,
-                       "DllGetClassObject(%s) returned 0x%08x", host->clsid_text, (unsigned)hr);
-        goto fail;
-    }
-    hr = factory->lpVtbl->CreateInstance(factory, NULL, &IID_ICorProfilerCallback2, (void **)&cb2);
-    factory->lpVtbl->Release(factory);
-    if (FAILED(hr) || !cb2) {
-        host_log(host,
-                 "Loading profiler failed. The profiler COM object could not be "
-                 "instantiated. Profiler CLSID: '%s'. HRESULT: 0x%08x.",
-                 host->clsid_text, (unsigned)hr);
-        st = ilg__fail(ILG_E_PROF_CREATE_INSTANCE, ILG_WHERE_NONE, 0,
-                       "CreateInstance(ICorProfilerCallback2) returned 0x%08x", (unsigned)hr);
-        goto fail;
-    }
-    host->callback_version = 2;
-    for (size_t i = 0; i < ILG_ARRAY_LEN(newer_callbacks); i++) {
-        IUnknown *newer = NULL;
-        if (SUCCEEDED(cb2->lpVtbl->QueryInterface(cb2, newer_callbacks[i], (void **)&newer)) &&
-            newer) {
-            newer->lpVtbl->Release(newer);
-            host->callback_version = 11 - (int)i;
-            break;
-        }
-    }
-    hr = cb2->lpVtbl->QueryInterface(cb2, &IID_ICorProfilerCallback3, (void **)&cb3);
-    cb2->lpVtbl->Release(cb2);
-    if (FAILED(hr) || !cb3) {
-        host_log(host,
-                 "Loading profiler failed. The profiler does not implement "
-                 "ICorProfilerCallback3, so it is not initialized. Profiler CLSID: '%s'. "
-                 "HRESULT: 0x%08x.",
-                 host->clsid_text, (unsigned)hr);
-        st = ilg__fail(ILG_E_PROF_NO_CALLBACK3, ILG_WHERE_NONE, 0,
-                       "QueryInterface(ICorProfilerCallback3) returned 0x%08x", (unsigned)hr);
-        host->callback_version = 0;
-        goto fail;
-    }
-    if (host->callback_version < 3)
-        host->callback_version = 3;
-    host->callback = cb3;
-
-    ilg__host_enter_callback(host, "Initialize");
-    host->initializing = true;
-    hr = cb3->lpVtbl->Initialize(cb3, (IUnknown *)&host->info);
-    host->initializing = false;
-    if (FAILED(hr)) {
-        host_log(host,
-                 "Loading profiler failed. The profiler's Initialize returned a failure "
-                 "HRESULT. Profiler CLSID: '%s'. HRESULT: 0x%08x.",
-                 host->clsid_text, (unsigned)hr);
-        st = ilg__fail(ILG_E_PROF_INIT_FAILED, ILG_WHERE_NONE, 0, "Initialize returned 0x%08x",
-                       (unsigned)hr);
-        /* CoreCLR releases the profiler and runs unprofiled: no more callbacks. */
-        cb3->lpVtbl->Release(cb3);
-        host->callback = NULL;
-        goto fail;
-    }
-    if (host->trace)
-        host_log(host, "Profiler was loaded successfully. Profiler CLSID: '%s'.", host->clsid_text);
-    return ILG_OK;
-fail:
-    /* Keep the library mapped when the profiler may still hold references into it
-     * (it is closed by ilg_host_free); unload it when nothing was created. */
-    if (host->lib && !cb2) {
+    if ((st = load_library(host, path, &get_class_object)) != ILG_OK)
+        return st;
+    if ((st = create_profiler(host, get_class_object, &g, &cb2)) != ILG_OK) {
+        /* Nothing was created that could refer into the library: unload it. Once an
+         * object exists, the library stays mapped until ilg_host_free. */
         dlclose(host->lib);
         host->lib = NULL;
+        return st;
     }
-    return st;
+    if ((st = negotiate_callbacks(host, cb2)) != ILG_OK)
+        return st;
+    return initialize_profiler(host);
 }
 
 ILG_API ilg_status ilg_host_load_profiler_env(ilg_host *host)
@@ -697,314 +729,4 @@ ILG_API ilg_status ilg_host_run(ilg_host *host, const char *const *images, size_
                        "method was recompiled (--recompile-strict; see the report)",
                        again);
     return st;
-}
-
-/* ---- results ------------------------------------------------------------------------ */
-
-ILG_API uint32_t ilg_host_module_count(const ilg_host *host)
-{
-    return host ? host->module_count : 0;
-}
-
-ILG_API ilg_status ilg_host_module_get(const ilg_host *host, uint32_t index, ilg_host_module *out)
-{
-    if (!host || !out || index >= host->module_count)
-        return ilg__fail(ILG_E_INVALID_ARG, ILG_WHERE_NONE, index, "no module %u", index);
-    const host_module *m = host->modules[index];
-    out->path = m->path;
-    out->image_size = m->info.image_size;
-    out->arena_offset = m->info.arena_offset;
-    out->method_count = m->method_count;
-    return ILG_OK;
-}
-
-/* A method's record as ilg_host_method, without its name. */
-static void method_fill(const host_method *meth, ilg_host_method *out)
-{
-    out->token = meth->token;
-    out->old_rva = meth->old_rva;
-    out->old_size = meth->old_size;
-    out->new_rva = meth->new_rva;
-    out->new_size = meth->new_size;
-    out->status = meth->status;
-    out->jitted = meth->jitted;
-    out->diagnostic = meth->diagnostic;
-    out->jit_events = atomic_load_explicit(&meth->jit_events, memory_order_relaxed);
-    out->set_calls = atomic_load_explicit(&meth->set_calls, memory_order_relaxed);
-    out->rewritten_again = meth->rewritten_again;
-}
-
-ILG_API ilg_status ilg_host_method_get(const ilg_host *host, uint32_t index, uint32_t rid,
-                                       ilg_host_method *out)
-{
-    if (!host || !out || index >= host->module_count)
-        return ilg__fail(ILG_E_INVALID_ARG, ILG_WHERE_NONE, index, "no module %u", index);
-    host_module *m = host->modules[index];
-    if (rid == 0 || rid > m->method_count)
-        return ilg__fail(ILG_E_RANGE, ILG_WHERE_NONE, rid, "method rid %u outside 1..%u", rid,
-                         m->method_count);
-    method_fill(&m->methods[rid - 1], out);
-    out->name = ilg__host_method_name(&m->methods[rid - 1]);
-    return ILG_OK;
-}
-
-static const char *status_text(ilg_host_method_status s)
-{
-    switch (s) {
-    case ILG_HOST_REWRITTEN: return "rewritten";
-    case ILG_HOST_REJECTED: return "rejected";
-    default: return "unchanged";
-    }
-}
-
-static ilg_status write_json(const ilg_host *host, FILE *to)
-{
-    json_t *root = json_object(), *mods = json_array();
-    ilg_status st = ILG_OK;
-
-    if (!root || !mods) {
-        st = ilg__fail(ILG_E_NOMEM, ILG_WHERE_NONE, 0, "no memory for the JSON report");
-        goto done;
-    }
-    json_object_set_new(root, "modules", mods);
-    mods = NULL;
-    for (uint32_t i = 0; i < host->module_count; i++) {
-        host_module *m = host->modules[i];
-        json_t *jm = json_object(), *jmeths = json_array();
-        json_array_append_new(json_object_get(root, "modules"), jm);
-        json_object_set_new(jm, "path", json_string(m->path));
-        json_object_set_new(jm, "image_size", json_integer((json_int_t)m->info.image_size));
-        json_object_set_new(jm, "arena_offset", json_integer((json_int_t)m->info.arena_offset));
-        json_object_set_new(jm, "methods", jmeths);
-        for (uint32_t r = 1; r <= m->method_count; r++) {
-            ilg_host_method hm;
-            ilg_host_method_get(host, i, r, &hm);
-            json_t *o = json_object();
-            json_object_set_new(o, "token", json_integer(hm.token));
-            json_object_set_new(o, "name", json_string(hm.name));
-            json_object_set_new(o, "old_rva", json_integer(hm.old_rva));
-            json_object_set_new(o, "old_size", json_integer(hm.old_size));
-            json_object_set_new(o, "new_rva", json_integer(hm.new_rva));
-            json_object_set_new(o, "new_size", json_integer(hm.new_size));
-            json_object_set_new(o, "status", json_string(status_text(hm.status)));
-            json_object_set_new(o, "jit_events", json_integer(hm.jit_events));
-            json_object_set_new(o, "set_body_calls", json_integer(hm.set_calls));
-            json_object_set_new(o, "rewritten_again", json_integer(hm.rewritten_again));
-            if ((hm.status == ILG_HOST_REJECTED || hm.rewritten_again) && hm.diagnostic)
-                json_object_set_new(o, "diagnostic", json_string(hm.diagnostic));
-            json_array_append_new(jmeths, o);
-        }
-    }
-    if (json_dumpf(root, to, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0 || fputc('\n', to) == EOF)
-        st = ilg__fail(ILG_E_IO, ILG_WHERE_NONE, 0, "cannot write the JSON report");
-done:
-    json_decref(root);
-    json_decref(mods);
-    return st;
-}
-
-static void text_header(FILE *to)
-{
-    fprintf(to, "  %-10s %-10s %-8s %-10s %-8s %-9s %4s %4s %s\n", "token", "old_rva", "old_size",
-            "new_rva", "new_size", "status", "jit", "sets", "method");
-}
-
-/* The text report's lines gather in a block written with one fwrite when full (a
- * fwrite per line, 24,395 for mscorlib, cost more than composing the lines), each
- * method's name formatted by the loader straight into the block. */
-#define REPORT_BLOCK 32768
-#define REPORT_LINE_MAX 2048 /* room kept for a line; longer names go out on their own */
-
-typedef struct report_out {
-    FILE *to;
-    size_t len;
-    char buf[REPORT_BLOCK];
-} report_out;
-
-static void report_flush(report_out *r)
-{
-    if (r->len)
-        fwrite(r->buf, 1, r->len, r->to);
-    r->len = 0;
-}
-
-/* Where the next line goes, with at least REPORT_LINE_MAX bytes of room. */
-static char *report_room(report_out *r)
-{
-    if (r->len > REPORT_BLOCK - REPORT_LINE_MAX)
-        report_flush(r);
-    return r->buf + r->len;
-}
-
-/* One method's report line, "  0x%08x 0x%08x %-8u 0x%08x %-8u %-9s %4u %4u %s\n",
- * formatted by hand: printf's parsing and padding were a third of a full report of
- * mscorlib. Two lowercase hex digits per byte from a table. */
-static const char hex_pairs[] = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
-                                "202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f"
-                                "404142434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f"
-                                "606162636465666768696a6b6c6d6e6f707172737475767778797a7b7c7d7e7f"
-                                "808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f"
-                                "a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf"
-                                "c0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedf"
-                                "e0e1e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3f4f5f6f7f8f9fafbfcfdfeff";
-
-static char *put_hex8(char *o, uint32_t v)
-{
-    o[0] = '0';
-    o[1] = 'x';
-    memcpy(o + 2, hex_pairs + 2 * (v >> 24), 2);
-    memcpy(o + 4, hex_pairs + 2 * ((v >> 16) & 0xFF), 2);
-    memcpy(o + 6, hex_pairs + 2 * ((v >> 8) & 0xFF), 2);
-    memcpy(o + 8, hex_pairs + 2 * (v & 0xFF), 2);
-    return o + 10;
-}
-
-/* The number of decimal digits of v. */
-static size_t dec_len(uint32_t v)
-{
-    size_t n = 1;
-    for (; v >= 100; v /= 100)
-        n += 2;
-    return n + (v >= 10);
-}
-
-/* v's n decimal digits at o (no library call: the report writes four numbers a line). */
-static void put_digits(char *o, uint32_t v, size_t n)
-{
-    do
-        o[--n] = (char)('0' + v % 10);
-    while ((v /= 10) != 0);
-}
-
-/* v left-justified in 8 columns, then one space. */
-static char *put_column8_u(char *o, uint32_t v)
-{
-    size_t n = dec_len(v);
-    memset(o, ' ', 9);
-    put_digits(o, v, n);
-    return o + (n > 8 ? n : 8) + 1;
-}
-
-/* v right-justified in 4 columns, then one space. */
-static char *put_right4_u(char *o, uint32_t v)
-{
-    size_t n = dec_len(v), pad = n < 4 ? 4 - n : 0;
-    memset(o, ' ', 4);
-    put_digits(o + pad, v, n);
-    o[pad + n] = ' ';
-    return o + pad + n + 1;
-}
-
-/* The columns before the name, into the report's block. */
-static char *put_columns(char *o, const host_method *meth)
-{
-    static const char status[][10] = { [ILG_HOST_UNCHANGED] = "unchanged",
-                                       [ILG_HOST_REWRITTEN] = "rewritten",
-                                       [ILG_HOST_REJECTED] = "rejected " };
-    *o++ = ' ';
-    *o++ = ' ';
-    o = put_hex8(o, meth->token);
-    *o++ = ' ';
-    o = put_hex8(o, meth->old_rva);
-    *o++ = ' ';
-    o = put_column8_u(o, meth->old_size);
-    o = put_hex8(o, meth->new_rva);
-    *o++ = ' ';
-    o = put_column8_u(o, meth->new_size);
-    memcpy(o, meth->status <= ILG_HOST_REJECTED ? status[meth->status] : status[0], 9);
-    o[9] = ' ';
-    o += 10;
-    o = put_right4_u(o, atomic_load_explicit(&meth->jit_events, memory_order_relaxed));
-    return put_right4_u(o, atomic_load_explicit(&meth->set_calls, memory_order_relaxed));
-}
-
-/* One method's line: the columns, then the name, which the loader formats into the
- * block (naming is the expensive part: only for the methods listed, each once). */
-static void write_method_line(report_out *r, host_method *meth)
-{
-    char *line = report_room(r);
-    char *o = put_columns(line, meth);
-    size_t room = (size_t)(r->buf + REPORT_BLOCK - o);
-    size_t n = ilg__host_method_name_put(meth, o, room - 1);
-    if (n != SIZE_MAX) {
-        o[n] = '\n';
-        r->len = (size_t)(o + n + 1 - r->buf);
-        return;
-    }
-    /* A name longer than the block's room: made on the host heap and written alone. */
-    r->len = (size_t)(o - r->buf);
-    report_flush(r);
-    fputs(ilg__host_method_name(meth), r->to);
-    fputc('\n', r->to);
-}
-
-/* One module of the text report: the methods rewritten, rejected or rewritten again
- * (with --summary only the rejected and rewritten again), then the counts. */
-static void write_text_module(const ilg_host *host, uint32_t index, bool summary, report_out *r)
-{
-    const host_module *m = host->modules[index];
-    uint32_t counts[3] = { 0, 0, 0 }, jitted = 0, events = 0, sets = 0, again = 0;
-    FILE *to = r->to;
-    fprintf(to, "%s: image 0x%llx bytes, arena at +0x%llx\n", m->path,
-            (unsigned long long)m->info.image_size, (unsigned long long)m->info.arena_offset);
-    /* The summary prints the column header only above a method it lists. */
-    bool header = false;
-    if (!summary) {
-        text_header(to);
-        header = true;
-    }
-    for (uint32_t rid = 1; rid <= m->method_count; rid++) {
-        host_method *meth = &m->methods[rid - 1];
-        counts[meth->status]++;
-        jitted += meth->jitted;
-        events += atomic_load_explicit(&meth->jit_events, memory_order_relaxed);
-        sets += atomic_load_explicit(&meth->set_calls, memory_order_relaxed);
-        again += meth->rewritten_again;
-        if (!meth->rewritten_again && (meth->status == ILG_HOST_UNCHANGED ||
-                                       (summary && meth->status != ILG_HOST_REJECTED)))
-            continue;
-        if (!header) {
-            text_header(to);
-            header = true;
-        }
-        write_method_line(r, meth);
-        if (!meth->rewritten_again && meth->status != ILG_HOST_REJECTED)
-            continue;
-        report_flush(r);
-        if (meth->rewritten_again)
-            fprintf(to, "      rewritten again on recompile: %u of its %u bodies set\n",
-                    meth->rewritten_again,
-                    atomic_load_explicit(&meth->set_calls, memory_order_relaxed));
-        if (meth->diagnostic)
-            fprintf(to, "      %s\n", meth->diagnostic);
-    }
-    report_flush(r);
-    fprintf(to,
-            "  %u methods, %u JIT-compiled: %u rewritten, %u rejected, %u unchanged; %u JIT "
-            "events, %u bodies set, %u rewritten again on recompile\n",
-            m->method_count, jitted, counts[ILG_HOST_REWRITTEN], counts[ILG_HOST_REJECTED],
-            counts[ILG_HOST_UNCHANGED], events, sets, again);
-}
-
-ILG_API ilg_status ilg_host_write_report(const ilg_host *host, ilg_report_format format, FILE *to)
-{
-    if (!host || !to)
-        return ilg__fail(ILG_E_INVALID_ARG, ILG_WHERE_NONE, 0, "host and to are required");
-    if (format == ILG_REPORT_JSON)
-        return write_json(host, to);
-    if (format != ILG_REPORT_TEXT && format != ILG_REPORT_SUMMARY)
-        return ilg__fail(ILG_E_INVALID_ARG, ILG_WHERE_NONE, 0, "unknown report format %d",
-                         (int)format);
-    bool summary = format == ILG_REPORT_SUMMARY;
-    report_out *r = malloc(sizeof *r);
-    if (!r)
-        return ilg__fail(ILG_E_NOMEM, ILG_WHERE_NONE, 0, "no memory for the report");
-    r->to = to;
-    r->len = 0;
-    for (uint32_t i = 0; i < host->module_count; i++)
-        write_text_module(host, i, summary, r);
-    free(r);
-    if (ferror(to))
-        return ilg__fail(ILG_E_IO, ILG_WHERE_NONE, 0, "cannot write the report");
-    return ILG_OK;
 }
