@@ -328,10 +328,10 @@ static bool capstone_mode(const ilg_image_info *ii, cs_arch *arch, cs_mode *mode
 {
     const bool pe = ii->format == ILG_FORMAT_PE32 || ii->format == ILG_FORMAT_PE32PLUS;
     switch (ii->arch) {
-    case 0x8664: if (!pe) return false; *arch = CS_ARCH_X86; *mode = CS_MODE_64; return true;
-    case 0x14C: if (!pe) return false; *arch = CS_ARCH_X86; *mode = CS_MODE_32; return true;
-    case 0xAA64: if (!pe) return false; *arch = CS_ARCH_ARM64; *mode = CS_MODE_ARM; return true;
-    case 0x1C4: if (!pe) return false; *arch = CS_ARCH_ARM; *mode = CS_MODE_THUMB; return true;
+    case ILG_MACHINE_AMD64: if (!pe) return false; *arch = CS_ARCH_X86; *mode = CS_MODE_64; return true;
+    case ILG_MACHINE_I386: if (!pe) return false; *arch = CS_ARCH_X86; *mode = CS_MODE_32; return true;
+    case ILG_MACHINE_ARM64: if (!pe) return false; *arch = CS_ARCH_ARM64; *mode = CS_MODE_ARM; return true;
+    case ILG_MACHINE_ARMNT: if (!pe) return false; *arch = CS_ARCH_ARM; *mode = CS_MODE_THUMB; return true;
     case EM_X86_64: if (pe) return false; *arch = CS_ARCH_X86; *mode = CS_MODE_64; return true;
     case EM_386: if (pe) return false; *arch = CS_ARCH_X86; *mode = CS_MODE_32; return true;
     case EM_AARCH64: if (pe) return false; *arch = CS_ARCH_ARM64; *mode = CS_MODE_ARM; return true;

@@ -76,6 +76,91 @@ static json_t *metadata_json(const ilg_md_info *mi)
                      "streams", streams, "tables", tables);
 }
 
+static int print_info_json(const char *path, ilg_image *img, const ilg_image_info *in,
+                           const ilg_md_info *mi)
+{
+    json_t *o = json_pack("{s:s, s:s, s:o, s:s, s:o, s:o, s:o, s:I, s:o, s:o, s:o}",
+                          "path", path, "format", in->format_name, "machine",
+                          cli_json_u64(in->machine), "machine_name", in->machine_name, "base",
+                          cli_json_u64((uintptr_t)in->base), "preferred_base",
+                          cli_json_u64(in->preferred_base), "image_size",
+                          cli_json_u64(in->image_size), "file_size", (json_int_t)in->file_size,
+                          "entry_rva", cli_json_u64(in->entry_rva), "arena_offset",
+                          cli_json_u64(in->arena_offset), "arena_size",
+                          cli_json_u64(in->arena_size));
+    json_object_set_new(o, in->format <= ILG_FORMAT_PE32PLUS ? "sections" : "segments",
+                        regions_json(img, in));
+    if (in->format >= ILG_FORMAT_ELF32) {
+        json_t *secs = json_array();
+        for (uint32_t i = 0; i < ilg_image_elf_section_count(img); i++) {
+            ilg_elf_section s;
+            ilg_image_elf_section(img, i, &s);
+            json_array_append_new(secs, json_pack("{s:s, s:I, s:o, s:o, s:o}", "name", s.name,
+                                                  "type", (json_int_t)s.type, "rva",
+                                                  cli_json_u64(s.rva), "file_offset",
+                                                  cli_json_u64(s.file_offset), "size",
+                                                  cli_json_u64(s.size)));
+        }
+        json_object_set_new(o, "sections", secs);
+        json_object_set_new(o, "symbols", json_integer(ilg_image_symbol_count(img)));
+    }
+    if (mi)
+        json_object_set_new(o, "cli", metadata_json(mi));
+    return cli_print_json(o);
+}
+
+static void print_info_text(const char *path, ilg_image *img, const ilg_image_info *in,
+                            const ilg_md_info *mi)
+{
+    printf("file:         %s\n", path);
+    printf("format:       %s, machine 0x%x (%s)\n", in->format_name, in->machine, in->machine_name);
+    printf("mapped base:  %p (preferred 0x%llx)\n", (void *)in->base,
+           (unsigned long long)in->preferred_base);
+    printf("image span:   0x%llx bytes (file 0x%llx bytes)\n", (unsigned long long)in->image_size,
+           (unsigned long long)in->file_size);
+    printf("entry point:  RVA 0x%llx\n", (unsigned long long)in->entry_rva);
+    printf("arena:        offset 0x%llx, 0x%llx bytes reserved\n",
+           (unsigned long long)in->arena_offset, (unsigned long long)in->arena_size);
+    printf("\n%s:\n  %-10s %-10s %-10s %-10s %-10s %-10s %s\n",
+           in->format <= ILG_FORMAT_PE32PLUS ? "sections" : "segments (PT_LOAD)", "name", "rva",
+           "vsize", "file off", "file size", "flags", "prot");
+    for (uint32_t i = 0; i < in->region_count; i++) {
+        ilg_region r;
+        char prot[4];
+        ilg_image_region(img, i, &r);
+        cli_prot_text(r.prot, prot);
+        printf("  %-10s 0x%08llx 0x%08llx 0x%08llx 0x%08llx 0x%08x %s\n", r.name,
+               (unsigned long long)r.rva, (unsigned long long)r.virtual_size,
+               (unsigned long long)r.file_offset, (unsigned long long)r.file_size, r.flags, prot);
+    }
+    if (in->format >= ILG_FORMAT_ELF32)
+        printf("\n%u section headers, %u symbols\n", ilg_image_elf_section_count(img),
+               ilg_image_symbol_count(img));
+    if (mi) {
+        char flags[128];
+        printf("\nCLI header:   RVA 0x%x, runtime %u.%u, flags 0x%x (%s), entry point 0x%08x%s\n",
+               mi->cli_rva, mi->runtime_major, mi->runtime_minor, mi->cli_flags,
+               cli_flag_names(mi->cli_flags, flags, sizeof flags), mi->entry_point,
+               mi->managed_native_header_size ? ", ReadyToRun" : "");
+        printf("metadata:     %s (root %u.%u) at RVA 0x%x, file offset 0x%llx, 0x%x bytes\n",
+               mi->version, mi->md_major, mi->md_minor, mi->metadata_rva,
+               (unsigned long long)mi->metadata_file_offset, mi->metadata_size);
+        printf("streams:     ");
+        for (uint32_t i = 0; i < mi->stream_count; i++)
+            printf(" %s 0x%x", mi->streams[i].name, mi->streams[i].size);
+        printf("\ntables (%s, heap sizes 0x%02x):\n", mi->uncompressed ? "#-" : "#~", mi->heap_sizes);
+        int col = 0;
+        for (int t = 0; t < ILG_TBL_COUNT; t++) {
+            if (!mi->rows[t])
+                continue;
+            printf("  %-24s %8u%s", ilg_md_table_name((ilg_table)t), mi->rows[t],
+                   ++col % 2 == 0 ? "\n" : "");
+        }
+        if (col % 2)
+            printf("\n");
+    }
+}
+
 int cmd_info(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -115,86 +200,10 @@ int cmd_info(int argc, char **argv)
         ilg_md_get_info(md, &mi);
 
     int rc = CLI_OK;
-    if (json) {
-        json_t *o = json_pack("{s:s, s:s, s:o, s:s, s:o, s:o, s:o, s:I, s:o, s:o, s:o}",
-                              "path", path, "format", in.format_name, "machine",
-                              cli_json_u64(in.machine), "machine_name", in.machine_name, "base",
-                              cli_json_u64((uintptr_t)in.base), "preferred_base",
-                              cli_json_u64(in.preferred_base), "image_size",
-                              cli_json_u64(in.image_size), "file_size", (json_int_t)in.file_size,
-                              "entry_rva", cli_json_u64(in.entry_rva), "arena_offset",
-                              cli_json_u64(in.arena_offset), "arena_size",
-                              cli_json_u64(in.arena_size));
-        json_object_set_new(o, in.format <= ILG_FORMAT_PE32PLUS ? "sections" : "segments",
-                            regions_json(img, &in));
-        if (in.format >= ILG_FORMAT_ELF32) {
-            json_t *secs = json_array();
-            for (uint32_t i = 0; i < ilg_image_elf_section_count(img); i++) {
-                ilg_elf_section s;
-                ilg_image_elf_section(img, i, &s);
-                json_array_append_new(secs, json_pack("{s:s, s:I, s:o, s:o, s:o}", "name", s.name,
-                                                      "type", (json_int_t)s.type, "rva",
-                                                      cli_json_u64(s.rva), "file_offset",
-                                                      cli_json_u64(s.file_offset), "size",
-                                                      cli_json_u64(s.size)));
-            }
-            json_object_set_new(o, "sections", secs);
-            json_object_set_new(o, "symbols", json_integer(ilg_image_symbol_count(img)));
-        }
-        if (md)
-            json_object_set_new(o, "cli", metadata_json(&mi));
-        rc = cli_print_json(o);
-        ilg_image_close(img);
-        return rc;
-    }
-
-    printf("file:         %s\n", path);
-    printf("format:       %s, machine 0x%x (%s)\n", in.format_name, in.machine, in.machine_name);
-    printf("mapped base:  %p (preferred 0x%llx)\n", (void *)in.base,
-           (unsigned long long)in.preferred_base);
-    printf("image span:   0x%llx bytes (file 0x%llx bytes)\n", (unsigned long long)in.image_size,
-           (unsigned long long)in.file_size);
-    printf("entry point:  RVA 0x%llx\n", (unsigned long long)in.entry_rva);
-    printf("arena:        offset 0x%llx, 0x%llx bytes reserved\n",
-           (unsigned long long)in.arena_offset, (unsigned long long)in.arena_size);
-    printf("\n%s:\n  %-10s %-10s %-10s %-10s %-10s %-10s %s\n",
-           in.format <= ILG_FORMAT_PE32PLUS ? "sections" : "segments (PT_LOAD)", "name", "rva",
-           "vsize", "file off", "file size", "flags", "prot");
-    for (uint32_t i = 0; i < in.region_count; i++) {
-        ilg_region r;
-        char prot[4];
-        ilg_image_region(img, i, &r);
-        cli_prot_text(r.prot, prot);
-        printf("  %-10s 0x%08llx 0x%08llx 0x%08llx 0x%08llx 0x%08x %s\n", r.name,
-               (unsigned long long)r.rva, (unsigned long long)r.virtual_size,
-               (unsigned long long)r.file_offset, (unsigned long long)r.file_size, r.flags, prot);
-    }
-    if (in.format >= ILG_FORMAT_ELF32)
-        printf("\n%u section headers, %u symbols\n", ilg_image_elf_section_count(img),
-               ilg_image_symbol_count(img));
-    if (md) {
-        char flags[128];
-        printf("\nCLI header:   RVA 0x%x, runtime %u.%u, flags 0x%x (%s), entry point 0x%08x%s\n",
-               mi.cli_rva, mi.runtime_major, mi.runtime_minor, mi.cli_flags,
-               cli_flag_names(mi.cli_flags, flags, sizeof flags), mi.entry_point,
-               mi.managed_native_header_size ? ", ReadyToRun" : "");
-        printf("metadata:     %s (root %u.%u) at RVA 0x%x, file offset 0x%llx, 0x%x bytes\n",
-               mi.version, mi.md_major, mi.md_minor, mi.metadata_rva,
-               (unsigned long long)mi.metadata_file_offset, mi.metadata_size);
-        printf("streams:     ");
-        for (uint32_t i = 0; i < mi.stream_count; i++)
-            printf(" %s 0x%x", mi.streams[i].name, mi.streams[i].size);
-        printf("\ntables (%s, heap sizes 0x%02x):\n", mi.uncompressed ? "#-" : "#~", mi.heap_sizes);
-        int col = 0;
-        for (int t = 0; t < ILG_TBL_COUNT; t++) {
-            if (!mi.rows[t])
-                continue;
-            printf("  %-24s %8u%s", ilg_md_table_name((ilg_table)t), mi.rows[t],
-                   ++col % 2 == 0 ? "\n" : "");
-        }
-        if (col % 2)
-            printf("\n");
-    }
+    if (json)
+        rc = print_info_json(path, img, &in, md ? &mi : NULL);
+    else
+        print_info_text(path, img, &in, md ? &mi : NULL);
     ilg_image_close(img);
     return rc;
 }

@@ -100,6 +100,74 @@ static void print_allocs(const alloc_run *ar, uint64_t count, uint64_t size)
            (unsigned long long)ar->stats.committed, (unsigned long long)ar->stats.bytes_used);
 }
 
+static int print_map_json(const char *path, ilg_image *img, const ilg_image_info *in,
+                          uint64_t alloc_count, uint64_t alloc_size, const alloc_run *ar)
+{
+    const uint64_t arena_end = in->arena_offset + in->arena_size;
+    json_t *regions = json_array();
+    if (in->headers_size)
+        json_array_append_new(regions, json_pack("{s:s, s:I, s:I, s:s}", "name", "headers",
+                                                 "rva", (json_int_t)0, "virtual_size",
+                                                 (json_int_t)in->headers_size, "prot", "r--"));
+    for (uint32_t i = 0; i < in->region_count; i++) {
+        ilg_region r;
+        char prot[4];
+        ilg_image_region(img, i, &r);
+        cli_prot_text(r.prot | PROT_READ, prot);
+        json_array_append_new(regions, json_pack("{s:s, s:I, s:I, s:s}", "name", r.name,
+                                                 "rva", (json_int_t)r.rva, "virtual_size",
+                                                 (json_int_t)r.virtual_size, "prot", prot));
+    }
+    json_t *obj = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "path", path,
+                            "format", in->format_name, "base", (json_int_t)(uintptr_t)in->base,
+                            "preferred_base", (json_int_t)in->preferred_base,
+                            "image_size", (json_int_t)in->image_size,
+                            "arena_offset", (json_int_t)in->arena_offset,
+                            "arena_size", (json_int_t)in->arena_size,
+                            "guard_offset", (json_int_t)arena_end,
+                            "regions", regions);
+    if (obj && alloc_count) {
+        json_object_set_new(obj, "alloc_count", cli_json_u64(alloc_count));
+        json_object_set_new(obj, "alloc_size", cli_json_u64(alloc_size));
+        json_object_set_new(obj, "first_alloc_offset", cli_json_u64(ar->first));
+        json_object_set_new(obj, "last_alloc_end", cli_json_u64(ar->last_end));
+        json_object_set_new(obj, "committed", cli_json_u64(ar->stats.committed));
+        json_object_set_new(obj, "bytes_used", cli_json_u64(ar->stats.bytes_used));
+        json_object_set_new(obj, "contiguous", json_boolean(ar->contiguous));
+    }
+    return cli_print_json(obj);
+}
+
+static void print_map_text(const char *path, ilg_image *img, const ilg_image_info *in,
+                           uint64_t alloc_count, uint64_t alloc_size, const alloc_run *ar)
+{
+    const uint64_t arena_end = in->arena_offset + in->arena_size;
+    printf("%s: %s, base %p (preferred 0x%llx)\n\n", path, in->format_name, (void *)in->base,
+           (unsigned long long)in->preferred_base);
+    printf("  %-12s %-12s %-12s %-4s %s\n", "offset", "end", "size", "prot", "what");
+    if (in->headers_size)
+        printf("  0x%010x 0x%010x 0x%010x %-4s %s\n", 0u, in->headers_size, in->headers_size,
+               "r--", "headers");
+    for (uint32_t i = 0; i < in->region_count; i++) {
+        ilg_region r;
+        char prot[4];
+        ilg_image_region(img, i, &r);
+        cli_prot_text(r.prot | PROT_READ, prot);
+        printf("  0x%010llx 0x%010llx 0x%010llx %-4s %s\n", (unsigned long long)r.rva,
+               (unsigned long long)(r.rva + r.virtual_size),
+               (unsigned long long)r.virtual_size, prot, r.name);
+    }
+    printf("  0x%010llx 0x%010llx 0x%010llx %-4s %s\n", (unsigned long long)in->arena_offset,
+           (unsigned long long)arena_end, (unsigned long long)in->arena_size, "---",
+           "graft arena (reserved; committed on demand)");
+    printf("  0x%010llx %-12s %-12s %-4s %s\n", (unsigned long long)arena_end, "", "1 page",
+           "---", "guard");
+    printf("\nimage span 0x%llx; the first new body lands at RVA 0x%llx\n",
+           (unsigned long long)in->image_size, (unsigned long long)in->arena_offset);
+    if (alloc_count)
+        print_allocs(ar, alloc_count, alloc_size);
+}
+
 int cmd_map(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -131,7 +199,6 @@ int cmd_map(int argc, char **argv)
     if (st != ILG_OK)
         return cli_fail(path, st);
     ilg_image_get_info(img, &in);
-    const uint64_t arena_end = in.arena_offset + in.arena_size;
 
     alloc_run ar = { 0 };
     if (alloc_count && !run_allocs(img, alloc_count, alloc_size, &ar)) {
@@ -140,65 +207,10 @@ int cmd_map(int argc, char **argv)
     }
 
     int rc = CLI_OK;
-    if (json) {
-        json_t *regions = json_array();
-        if (in.headers_size)
-            json_array_append_new(regions, json_pack("{s:s, s:I, s:I, s:s}", "name", "headers",
-                                                     "rva", (json_int_t)0, "virtual_size",
-                                                     (json_int_t)in.headers_size, "prot", "r--"));
-        for (uint32_t i = 0; i < in.region_count; i++) {
-            ilg_region r;
-            char prot[4];
-            ilg_image_region(img, i, &r);
-            cli_prot_text(r.prot | PROT_READ, prot);
-            json_array_append_new(regions, json_pack("{s:s, s:I, s:I, s:s}", "name", r.name,
-                                                     "rva", (json_int_t)r.rva, "virtual_size",
-                                                     (json_int_t)r.virtual_size, "prot", prot));
-        }
-        json_t *obj = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "path", path,
-                                      "format", in.format_name, "base", (json_int_t)(uintptr_t)in.base,
-                                      "preferred_base", (json_int_t)in.preferred_base,
-                                      "image_size", (json_int_t)in.image_size,
-                                      "arena_offset", (json_int_t)in.arena_offset,
-                                      "arena_size", (json_int_t)in.arena_size,
-                                      "guard_offset", (json_int_t)arena_end,
-                                      "regions", regions);
-        if (obj && alloc_count) {
-            json_object_set_new(obj, "alloc_count", cli_json_u64(alloc_count));
-            json_object_set_new(obj, "alloc_size", cli_json_u64(alloc_size));
-            json_object_set_new(obj, "first_alloc_offset", cli_json_u64(ar.first));
-            json_object_set_new(obj, "last_alloc_end", cli_json_u64(ar.last_end));
-            json_object_set_new(obj, "committed", cli_json_u64(ar.stats.committed));
-            json_object_set_new(obj, "bytes_used", cli_json_u64(ar.stats.bytes_used));
-            json_object_set_new(obj, "contiguous", json_boolean(ar.contiguous));
-        }
-        rc = cli_print_json(obj);
-    } else {
-        printf("%s: %s, base %p (preferred 0x%llx)\n\n", path, in.format_name, (void *)in.base,
-               (unsigned long long)in.preferred_base);
-        printf("  %-12s %-12s %-12s %-4s %s\n", "offset", "end", "size", "prot", "what");
-        if (in.headers_size)
-            printf("  0x%010x 0x%010x 0x%010x %-4s %s\n", 0u, in.headers_size, in.headers_size,
-                   "r--", "headers");
-        for (uint32_t i = 0; i < in.region_count; i++) {
-            ilg_region r;
-            char prot[4];
-            ilg_image_region(img, i, &r);
-            cli_prot_text(r.prot | PROT_READ, prot);
-            printf("  0x%010llx 0x%010llx 0x%010llx %-4s %s\n", (unsigned long long)r.rva,
-                   (unsigned long long)(r.rva + r.virtual_size),
-                   (unsigned long long)r.virtual_size, prot, r.name);
-        }
-        printf("  0x%010llx 0x%010llx 0x%010llx %-4s %s\n", (unsigned long long)in.arena_offset,
-               (unsigned long long)arena_end, (unsigned long long)in.arena_size, "---",
-               "graft arena (reserved; committed on demand)");
-        printf("  0x%010llx %-12s %-12s %-4s %s\n", (unsigned long long)arena_end, "", "1 page",
-               "---", "guard");
-        printf("\nimage span 0x%llx; the first new body lands at RVA 0x%llx\n",
-               (unsigned long long)in.image_size, (unsigned long long)in.arena_offset);
-        if (alloc_count)
-            print_allocs(&ar, alloc_count, alloc_size);
-    }
+    if (json)
+        rc = print_map_json(path, img, &in, alloc_count, alloc_size, &ar);
+    else
+        print_map_text(path, img, &in, alloc_count, alloc_size, &ar);
     ilg_image_close(img);
     return rc;
 }

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "ilg_private.h"
 #include "ilgraft/ilbody.h"
 #include "ilgraft/metadata.h"
 
@@ -72,15 +73,9 @@ static double now_s(void)
 static void failure(worker *k, uint32_t token, const char *stage, const char *rule, ilg_where where,
                     uint64_t offset, const char *message)
 {
-    if (k->nfails == k->cap) {
-        size_t cap = k->cap ? k->cap * 2 : 16;
-        fail_rec *p = realloc(k->fails, cap * sizeof *p);
-        if (!p) {
-            k->oom = true;
-            return;
-        }
-        k->fails = p;
-        k->cap = cap;
+    if (ilg__grow_size((void **)&k->fails, &k->cap, k->nfails + 1, sizeof *k->fails) != ILG_OK) {
+        k->oom = true;
+        return;
     }
     fail_rec *r = &k->fails[k->nfails++];
     r->token = token;

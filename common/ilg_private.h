@@ -49,6 +49,44 @@ static inline bool ilg__is_pow2(uint64_t v) { return v != 0 && (v & (v - 1)) == 
 
 static inline uint64_t ilg__align_up(uint64_t v, uint64_t a) { return (v + a - 1) & ~(a - 1); }
 
+/* The system page size (sysconf, read once). */
+size_t ilg__page_size(void);
+
+/* Makes room for at least need elements of elem bytes in *arr (capacity *cap, counted in
+ * elements): the capacity doubles from 16. On failure (ILG_E_NOMEM, or ILG_E_LIMIT when
+ * the size overflows) *arr and *cap are unchanged and the diagnostic is recorded. The
+ * uint32_t form also refuses more than UINT32_MAX / 2 elements (body arrays). */
+ilg_status ilg__grow_size(void **arr, size_t *cap, size_t need, size_t elem);
+ilg_status ilg__grow(void **arr, uint32_t *cap, uint64_t need, size_t elem);
+
+/* UTF-8 (n bytes at most, or up to a NUL) to UTF-16: what fits goes into buf (cch units,
+ * NUL-terminated when cch > 0; buf may be NULL to measure). Invalid UTF-8 becomes U+FFFD,
+ * so names from a hostile image still come out. Returns the units the whole text needs,
+ * its NUL included. */
+size_t ilg__utf8_to_utf16(const char *s, size_t n, uint16_t *buf, size_t cch);
+
+/* UTF-16 (n units at most, or up to a NUL) to UTF-8 in out (cap bytes, NUL-terminated
+ * when cap > 0): surrogate pairs combine, a lone surrogate is written as a 3-byte
+ * sequence. Returns the bytes written, the NUL not counted; *complete (when not NULL)
+ * says whether the whole text fit. */
+size_t ilg__utf16_to_utf8(const uint16_t *w, size_t n, char *out, size_t cap, bool *complete);
+
+/* One mapping of /proc/self/maps. */
+typedef struct ilg_maps_entry {
+    uintptr_t lo, hi;
+    char perms[5];  /* "r-xp" */
+    char path[80];  /* the pathname column, cut to fit; "" for an anonymous mapping */
+} ilg_maps_entry;
+
+/* Every mapping of the process, ascending as the kernel lists them: *out is malloc'd
+ * (the caller frees it). ILG_E_IO when the file cannot be read, ILG_E_NOMEM. */
+ilg_status ilg__maps_read(ilg_maps_entry **out, size_t *count);
+
+/* The mapping covering p (1, in *hit), or 0 with *next_lo the start of the next mapping
+ * above p (UINTPTR_MAX when none); -1 when the file cannot be opened. Reads only as far
+ * as p. */
+int ilg__maps_lookup(uintptr_t p, ilg_maps_entry *hit, uintptr_t *next_lo);
+
 /* ECMA-335 II.23.2 compressed unsigned integer at p, with at most avail bytes.
  * Returns the number of bytes read (1, 2 or 4), or 0 when malformed or truncated. */
 static inline size_t ilg__rd_compressed(const uint8_t *p, size_t avail, uint32_t *out)

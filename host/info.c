@@ -2,9 +2,6 @@
  * functions and IL and to rewrite bodies; every other slot answers E_NOTIMPL. */
 #include <stdarg.h>
 #include <unistd.h>
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
 
 #include "host_private.h"
 
@@ -132,168 +129,21 @@ size_t ilg__host_method_name_put(host_method *meth, char *buf, size_t size)
     return st == ILG_E_RANGE ? SIZE_MAX : 0;
 }
 
-/* Decodes one UTF-8 sequence at s; returns its length (0 at the end or when invalid). */
-static size_t utf8_next(const unsigned char *s, uint32_t *cp)
-{
-    if (s[0] < 0x80) {
-        *cp = s[0];
-        return s[0] ? 1 : 0;
-    }
-    int n = (s[0] & 0xE0) == 0xC0 ? 2 : (s[0] & 0xF0) == 0xE0 ? 3 : (s[0] & 0xF8) == 0xF0 ? 4 : 0;
-    if (!n)
-        return 0;
-    uint32_t v = s[0] & (0x7F >> n);
-    for (int i = 1; i < n; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-        v = v << 6 | (s[i] & 0x3F);
-    }
-    *cp = v;
-    return (size_t)n;
-}
-
-/* True when the n bytes at s are all ASCII: eight at a time, the last eight (or four)
- * overlapping the ones before rather than a byte at a time. */
-static bool all_ascii(const char *s, size_t n)
-{
-    uint64_t any = 0, w;
-    uint32_t h, t;
-    if (n >= 8) {
-        for (size_t i = 0; i + 8 <= n; i += 8) {
-            memcpy(&w, s + i, sizeof w);
-            any |= w;
-        }
-        memcpy(&w, s + n - 8, sizeof w);
-        any |= w;
-    } else if (n >= 4) {
-        memcpy(&h, s, sizeof h);
-        memcpy(&t, s + n - 4, sizeof t);
-        any = h | t;
-    } else {
-        for (size_t i = 0; i < n; i++)
-            any |= (unsigned char)s[i];
-    }
-    return !(any & 0x8080808080808080ull);
-}
-
-/* n ASCII bytes to as many UTF-16 units. With SSE2 sixteen (or eight) at a time, the
- * last block overlapping the one before, which writes the same units again. */
-static void widen_ascii(const char *s, size_t n, WCHAR *out)
-{
-#ifdef __SSE2__
-    const __m128i zero = _mm_setzero_si128();
-    if (n >= 16) {
-        for (size_t i = 0;; i += 16) {
-            if (i + 16 > n)
-                i = n - 16;
-            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
-            _mm_storeu_si128((__m128i *)(void *)(out + i), _mm_unpacklo_epi8(v, zero));
-            _mm_storeu_si128((__m128i *)(void *)(out + i + 8), _mm_unpackhi_epi8(v, zero));
-            if (i + 16 == n)
-                return;
-        }
-    }
-    if (n >= 8) {
-        __m128i head = _mm_loadl_epi64((const __m128i *)(const void *)s);
-        __m128i tail = _mm_loadl_epi64((const __m128i *)(const void *)(s + n - 8));
-        _mm_storeu_si128((__m128i *)(void *)out, _mm_unpacklo_epi8(head, zero));
-        _mm_storeu_si128((__m128i *)(void *)(out + n - 8), _mm_unpacklo_epi8(tail, zero));
-        return;
-    }
-#endif
-    for (size_t i = 0; i < n; i++)
-        out[i] = (unsigned char)s[i];
-}
-
 bool ilg__host_to_wide(const char *text, WCHAR *buf, ULONG cch, ULONG *pch)
 {
-    const unsigned char *s = (const unsigned char *)text;
-    ULONG n = 0;
-    uint32_t cp;
-    size_t k;
-
     if (!buf && !pch)
         return true; /* the caller wants other properties: nothing to convert */
-    /* An ASCII name that fits, as nearly every name is: in blocks. A profiler that
-     * logs each method it rewrites asks for every method's name (GetMethodProps). */
-    const size_t len = strlen(text);
-    if (buf && len < cch && all_ascii(text, len)) {
-        widen_ascii(text, len, buf);
-        buf[len] = 0;
-        if (pch)
-            *pch = (ULONG)len + 1;
-        return true;
-    }
-    /* Invalid UTF-8 becomes U+FFFD so names from a hostile image still come out. */
-    while (*s) {
-        if (*s < 0x80 && buf && n + 1 < cch) { /* names are nearly always ASCII */
-            buf[n++] = *s++;
-            continue;
-        }
-        k = utf8_next(s, &cp);
-        if (!k) {
-            cp = 0xFFFD;
-            k = 1;
-        }
-        s += k;
-        if (cp >= 0x10000) {
-            if (buf && n + 2 < cch) {
-                buf[n] = (WCHAR)(0xD800 + ((cp - 0x10000) >> 10));
-                buf[n + 1] = (WCHAR)(0xDC00 + ((cp - 0x10000) & 0x3FF));
-            }
-            n += 2;
-        } else {
-            if (buf && n + 1 < cch)
-                buf[n] = (WCHAR)cp;
-            n++;
-        }
-    }
-    if (buf && cch)
-        buf[n < cch ? n : cch - 1] = 0;
+    size_t need = ilg__utf8_to_utf16(text, SIZE_MAX, buf, cch);
     if (pch)
-        *pch = n + 1;
-    return n + 1 <= cch;
+        *pch = (ULONG)need;
+    return need <= cch;
 }
 
 bool ilg__host_from_wide(const WCHAR *text, char *buf, size_t size)
 {
-    size_t n = 0;
-    for (size_t i = 0; text[i]; i++) {
-        uint32_t cp = text[i];
-        if (cp >= 0xD800 && cp < 0xDC00 && text[i + 1] >= 0xDC00 && text[i + 1] < 0xE000) {
-            cp = 0x10000 + ((cp - 0xD800) << 10) + (text[i + 1] - 0xDC00);
-            i++;
-        }
-        uint8_t tmp[4];
-        size_t k;
-        if (cp < 0x80) {
-            tmp[0] = (uint8_t)cp;
-            k = 1;
-        } else if (cp < 0x800) {
-            tmp[0] = (uint8_t)(0xC0 | cp >> 6);
-            tmp[1] = (uint8_t)(0x80 | (cp & 0x3F));
-            k = 2;
-        } else if (cp < 0x10000) {
-            tmp[0] = (uint8_t)(0xE0 | cp >> 12);
-            tmp[1] = (uint8_t)(0x80 | ((cp >> 6) & 0x3F));
-            tmp[2] = (uint8_t)(0x80 | (cp & 0x3F));
-            k = 3;
-        } else {
-            tmp[0] = (uint8_t)(0xF0 | cp >> 18);
-            tmp[1] = (uint8_t)(0x80 | ((cp >> 12) & 0x3F));
-            tmp[2] = (uint8_t)(0x80 | ((cp >> 6) & 0x3F));
-            tmp[3] = (uint8_t)(0x80 | (cp & 0x3F));
-            k = 4;
-        }
-        if (n + k >= size)
-            return false;
-        memcpy(buf + n, tmp, k);
-        n += k;
-    }
-    if (n >= size)
-        return false;
-    buf[n] = '\0';
-    return true;
+    bool complete;
+    ilg__utf16_to_utf8(text, SIZE_MAX, buf, size, &complete);
+    return complete;
 }
 
 /* Name out-parameters of the profiling API: truncation is an error there. */
@@ -694,7 +544,7 @@ static HRESULT info_GetAssemblyInfo(ICorProfilerInfo3 *This, AssemblyID assembly
         return E_INVALIDARG;
     /* The Assembly row's Name (column 7), as the runtime reports it. */
     if (ilg_md_row_count(m->md, ILG_TBL_Assembly) < 1 ||
-        ilg_md_cell(m->md, ILG_TBL_Assembly, 1, 7, &idx) != ILG_OK ||
+        ilg_md_cell(m->md, ILG_TBL_Assembly, 1, ILG_MDC_Assembly_Name, &idx) != ILG_OK ||
         ilg_md_string(m->md, idx, &name) != ILG_OK)
         name = m->full_path;
     if (FAILED(hr = name_out(name, cchName, pcchName, szName)))

@@ -61,9 +61,9 @@ void ilg__host_methods_of(const ilg_metadata *md, uint32_t td_rid, uint32_t *fir
     uint32_t methods = ilg_md_row_count(md, ILG_TBL_MethodDef);
     uint32_t start = 0, end = methods + 1;
 
-    ilg_md_cell(md, ILG_TBL_TypeDef, td_rid, 5, &start);
+    ilg_md_cell(md, ILG_TBL_TypeDef, td_rid, ILG_MDC_TypeDef_MethodList, &start);
     if (td_rid < types)
-        ilg_md_cell(md, ILG_TBL_TypeDef, td_rid + 1, 5, &end);
+        ilg_md_cell(md, ILG_TBL_TypeDef, td_rid + 1, ILG_MDC_TypeDef_MethodList, &end);
     if (start < 1 || start > methods + 1)
         start = methods + 1;
     if (end > methods + 1)
@@ -209,8 +209,8 @@ static uint32_t enclosing_of(const ilg_metadata *md, uint32_t td_rid)
     uint32_t rows = ilg_md_row_count(md, ILG_TBL_NestedClass);
     for (uint32_t r = 1; r <= rows; r++) {
         uint32_t nested = 0, outer = 0;
-        if (ilg_md_cell(md, ILG_TBL_NestedClass, r, 0, &nested) == ILG_OK && nested == td_rid &&
-            ilg_md_cell(md, ILG_TBL_NestedClass, r, 1, &outer) == ILG_OK)
+        if (ilg_md_cell(md, ILG_TBL_NestedClass, r, ILG_MDC_NestedClass_NestedClass, &nested) == ILG_OK && nested == td_rid &&
+            ilg_md_cell(md, ILG_TBL_NestedClass, r, ILG_MDC_NestedClass_EnclosingClass, &outer) == ILG_OK)
             return outer;
     }
     return 0;
@@ -221,8 +221,8 @@ static bool typedef_name(const ilg_metadata *md, uint32_t rid, char *buf, size_t
 {
     uint32_t ni = 0, nsi = 0;
     const char *name, *ns;
-    if (ilg_md_cell(md, ILG_TBL_TypeDef, rid, 1, &ni) != ILG_OK ||
-        ilg_md_cell(md, ILG_TBL_TypeDef, rid, 2, &nsi) != ILG_OK ||
+    if (ilg_md_cell(md, ILG_TBL_TypeDef, rid, ILG_MDC_TypeDef_TypeName, &ni) != ILG_OK ||
+        ilg_md_cell(md, ILG_TBL_TypeDef, rid, ILG_MDC_TypeDef_TypeNamespace, &nsi) != ILG_OK ||
         ilg_md_string(md, ni, &name) != ILG_OK || ilg_md_string(md, nsi, &ns) != ILG_OK)
         return false;
     /* Without snprintf: GetTypeDefProps names each owner type the plugin logs. */
@@ -314,8 +314,8 @@ static HRESULT md_GetTypeDefProps(IMetaDataImport *This, mdTypeDef td, LPWSTR sz
     if (!md_row_ok(md, td, ILG_TBL_TypeDef))
         return E_INVALIDARG;
     if (!typedef_name(md, rid, name, sizeof name) ||
-        ilg_md_cell(md, ILG_TBL_TypeDef, rid, 0, &flags) != ILG_OK ||
-        ilg_md_cell(md, ILG_TBL_TypeDef, rid, 3, &extends) != ILG_OK)
+        ilg_md_cell(md, ILG_TBL_TypeDef, rid, ILG_MDC_TypeDef_Flags, &flags) != ILG_OK ||
+        ilg_md_cell(md, ILG_TBL_TypeDef, rid, ILG_MDC_TypeDef_Extends, &extends) != ILG_OK)
         return CLDB_E_FILE_CORRUPT;
     if (FAILED(hr = md_name_out(name, szTypeDef, cchTypeDef, pchTypeDef)))
         return hr;
@@ -371,9 +371,9 @@ static HRESULT md_GetMemberRefProps(IMetaDataImport *This, mdMemberRef mr, mdTok
 
     if (!md_row_ok(md, mr, ILG_TBL_MemberRef))
         return E_INVALIDARG;
-    if (ilg_md_cell(md, ILG_TBL_MemberRef, rid, 0, &parent) != ILG_OK ||
-        ilg_md_cell(md, ILG_TBL_MemberRef, rid, 1, &ni) != ILG_OK ||
-        ilg_md_cell(md, ILG_TBL_MemberRef, rid, 2, &si) != ILG_OK ||
+    if (ilg_md_cell(md, ILG_TBL_MemberRef, rid, ILG_MDC_MemberRef_Class, &parent) != ILG_OK ||
+        ilg_md_cell(md, ILG_TBL_MemberRef, rid, ILG_MDC_MemberRef_Name, &ni) != ILG_OK ||
+        ilg_md_cell(md, ILG_TBL_MemberRef, rid, ILG_MDC_MemberRef_Signature, &si) != ILG_OK ||
         ilg_md_string(md, ni, &name) != ILG_OK || ilg_md_blob(md, si, &sig, &len) != ILG_OK)
         return CLDB_E_FILE_CORRUPT;
     if (FAILED(hr = md_name_out(name, szMember, cchMember, pchMember)))
@@ -397,7 +397,7 @@ static HRESULT md_GetSigFromToken(IMetaDataImport *This, mdSignature mdSig, PCCO
 
     if (!md_row_ok(md, mdSig, ILG_TBL_StandAloneSig) || !ppvSig || !pcbSig)
         return E_INVALIDARG;
-    if (ilg_md_cell(md, ILG_TBL_StandAloneSig, mdSig & 0xFFFFFF, 0, &si) != ILG_OK ||
+    if (ilg_md_cell(md, ILG_TBL_StandAloneSig, mdSig & 0xFFFFFF, ILG_MDC_StandAloneSig_Signature, &si) != ILG_OK ||
         ilg_md_blob(md, si, &sig, &len) != ILG_OK)
         return CLDB_E_FILE_CORRUPT;
     *ppvSig = sig;

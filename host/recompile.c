@@ -10,16 +10,6 @@
 #define IMPL_NO_OPTIMIZATION 0x0040u
 #define IMPL_AGGRESSIVE_OPTIMIZATION 0x0200u
 
-/* The number of table's column named name (UINT32_MAX when it has none). */
-static uint32_t column_named(const ilg_metadata *md, ilg_table table, const char *name)
-{
-    ilg_column_info c;
-    for (uint32_t i = 0; i < ilg_md_column_count(table); i++)
-        if (ilg_md_column(md, table, i, &c) == ILG_OK && strcmp(c.name, name) == 0)
-            return i;
-    return UINT32_MAX;
-}
-
 /* Marks meth generic by giving it the next instantiation index (1-based). */
 static void mark_generic(host_module *m, host_method *meth, uint32_t *count)
 {
@@ -31,7 +21,7 @@ ilg_status ilg__host_make_insts(host_module *m)
 {
     const ilg_metadata *md = m->md;
     const uint32_t params = ilg_md_row_count(md, ILG_TBL_GenericParam);
-    const uint32_t owner_col = column_named(md, ILG_TBL_GenericParam, "Owner");
+    const uint32_t owner_col = ILG_MDC_GenericParam_Owner;
     uint32_t count = 0;
 
     /* A GenericParam row's owner is a TypeDef (every method of the type is shared by

@@ -53,7 +53,7 @@ static bool exec_add_chunk(struct host_heap *h, uint8_t *rx, uint8_t *rw, size_t
 void *ilg__hostmem_exec_alloc(struct host_heap *h, size_t size, void **alias)
 {
     if (size > SMALL_MAX) {
-        size_t n = ilg__align_up(size, ilg__hostmem_page_size());
+        size_t n = ilg__align_up(size, ilg__page_size());
         uint8_t *rx, *rw;
         if (!exec_map(h, n, &rx, &rw))
             return NULL;

@@ -19,13 +19,6 @@
 #define SMALL_GRAIN 16
 #define SMALL_CLASSES (SMALL_MAX / SMALL_GRAIN)
 
-static inline size_t ilg__hostmem_page_size(void)
-{
-    static size_t cached;
-    if (!cached)
-        cached = (size_t)sysconf(_SC_PAGESIZE);
-    return cached;
-}
 
 typedef struct reservation {
     uintptr_t base;

@@ -99,7 +99,7 @@ static reservation *res_find(struct host_manager *m, uintptr_t p, size_t n)
 
 static void res_mark(reservation *r, uintptr_t p, size_t n, bool committed)
 {
-    const size_t page = ilg__hostmem_page_size();
+    const size_t page = ilg__page_size();
     for (size_t i = (p - r->base) / page; i < (p - r->base + n) / page; i++) {
         if (committed)
             r->committed[i / 8] |= (uint8_t)(1u << (i % 8));
@@ -110,7 +110,7 @@ static void res_mark(reservation *r, uintptr_t p, size_t n, bool committed)
 
 static bool res_committed(const reservation *r, uintptr_t p)
 {
-    size_t i = (p - r->base) / ilg__hostmem_page_size();
+    size_t i = (p - r->base) / ilg__page_size();
     return r->committed[i / 8] & (1u << (i % 8));
 }
 
@@ -118,7 +118,7 @@ static HRESULT mgr_VirtualAlloc(IHostMemoryManager *iface, void *pAddress, SIZE_
                                 DWORD type, DWORD protect, EMemoryCriticalLevel level, void **ppMem)
 {
     struct host_manager *m = impl_from_IHostMemoryManager(iface);
-    const size_t page = ilg__hostmem_page_size();
+    const size_t page = ilg__page_size();
     HRESULT hr = S_OK;
 
     if (!ppMem || !dwSize || (type & ~(DWORD)(MEM_COMMIT | MEM_RESERVE | MEM_RESET | MEM_TOP_DOWN)) ||
@@ -193,7 +193,7 @@ out:
 static HRESULT mgr_VirtualFree(IHostMemoryManager *iface, void *lpAddress, SIZE_T dwSize, DWORD type)
 {
     struct host_manager *m = impl_from_IHostMemoryManager(iface);
-    const size_t page = ilg__hostmem_page_size();
+    const size_t page = ilg__page_size();
     HRESULT hr = S_OK;
     uintptr_t lo = (uintptr_t)lpAddress & ~(uintptr_t)(page - 1);
 
@@ -242,65 +242,21 @@ out:
     return hr;
 }
 
-/* The /proc/self/maps line covering p (lo, hi, perms, path) or the next one above. */
-typedef struct map_line {
-    uintptr_t lo, hi;
-    char perms[5];
-    bool has_path;
-} map_line;
-
-static int maps_lookup(uintptr_t p, map_line *hit, uintptr_t *next_lo)
-{
-    FILE *f = fopen("/proc/self/maps", "re");
-    char *line = NULL;
-    size_t len = 0;
-    int found = -1;
-    *next_lo = UINTPTR_MAX;
-    if (!f)
-        return -1;
-    found = 0;
-    while (getline(&line, &len, f) > 0) {
-        unsigned long long lo, hi;
-        char perms[5] = "";
-        int pos = 0;
-        if (sscanf(line, "%llx-%llx %4s %*s %*s %*s%n", &lo, &hi, perms, &pos) < 3)
-            continue;
-        if (p >= lo && p < hi) {
-            hit->lo = (uintptr_t)lo;
-            hit->hi = (uintptr_t)hi;
-            memcpy(hit->perms, perms, sizeof perms);
-            const char *rest = line + pos;
-            while (*rest == ' ')
-                rest++;
-            hit->has_path = *rest == '/';
-            found = 1;
-            break;
-        }
-        if (lo > p) {
-            *next_lo = (uintptr_t)lo;
-            break;
-        }
-    }
-    free(line);
-    fclose(f);
-    return found;
-}
-
 static HRESULT mgr_VirtualQuery(IHostMemoryManager *iface, void *lpAddress, void *lpBuffer,
                                 SIZE_T dwLength, SIZE_T *pResult)
 {
     struct host_manager *m = impl_from_IHostMemoryManager(iface);
-    const size_t page = ilg__hostmem_page_size();
+    const size_t page = ilg__page_size();
     if (!lpBuffer || !pResult || dwLength < sizeof(MEMORY_BASIC_INFORMATION)) {
         ilg__fail(ILG_E_INVALID_ARG, ILG_WHERE_NONE, 0, "VirtualQuery: buffer of %zu bytes, need %zu",
                   dwLength, sizeof(MEMORY_BASIC_INFORMATION));
         return E_INVALIDARG;
     }
     uintptr_t p = (uintptr_t)lpAddress & ~(uintptr_t)(page - 1);
-    map_line ml;
+    ilg_maps_entry ml;
     uintptr_t next;
     MEMORY_BASIC_INFORMATION mbi = { .BaseAddress = (void *)p };
-    int found = maps_lookup(p, &ml, &next);
+    int found = ilg__maps_lookup(p, &ml, &next);
     if (found < 0) {
         ilg__fail(ILG_E_IO, ILG_WHERE_NONE, 0, "VirtualQuery: cannot read /proc/self/maps");
         return E_FAIL;
@@ -311,7 +267,7 @@ static HRESULT mgr_VirtualQuery(IHostMemoryManager *iface, void *lpAddress, void
         mbi.RegionSize = next - p;
     } else {
         DWORD prot = page_from_perms(ml.perms);
-        mbi.Type = ml.has_path ? MEM_MAPPED : MEM_PRIVATE;
+        mbi.Type = ml.path[0] == '/' ? MEM_MAPPED : MEM_PRIVATE;
         mbi.AllocationBase = (void *)ml.lo;
         mbi.AllocationProtect = prot;
         mbi.RegionSize = ml.hi - p;
@@ -341,7 +297,7 @@ static HRESULT mgr_VirtualQuery(IHostMemoryManager *iface, void *lpAddress, void
 static HRESULT mgr_VirtualProtect(IHostMemoryManager *iface, void *lpAddress, SIZE_T dwSize,
                                   DWORD flNewProtect, DWORD *pflOldProtect)
 {
-    const size_t page = ilg__hostmem_page_size();
+    const size_t page = ilg__page_size();
     int prot = prot_from_page(flNewProtect);
     if (!pflOldProtect || !dwSize || prot < 0) {
         ilg__fail(ILG_E_INVALID_ARG, ILG_WHERE_NONE, 0,
@@ -351,9 +307,9 @@ static HRESULT mgr_VirtualProtect(IHostMemoryManager *iface, void *lpAddress, SI
     }
     uintptr_t lo = (uintptr_t)lpAddress & ~(uintptr_t)(page - 1);
     size_t n = ilg__align_up((uintptr_t)lpAddress + dwSize - lo, page);
-    map_line ml;
+    ilg_maps_entry ml;
     uintptr_t next;
-    if (maps_lookup(lo, &ml, &next) != 1) {
+    if (ilg__maps_lookup(lo, &ml, &next) != 1) {
         ilg__fail(ILG_E_INVALID_ARG, ILG_WHERE_NONE, 0, "VirtualProtect: %p is not mapped", lpAddress);
         return E_INVALIDARG;
     }

@@ -1,25 +1,7 @@
 /* body.c: the ilg_body container: lifetime, copying, building instruction by
  * instruction, stack effects, and the EH nesting relation shared by encoder and verifier. */
+#include "cil_body.h"
 #include "ilbody_private.h"
-
-ilg_status ilg__grow(void **arr, uint32_t *cap, uint64_t need, size_t elem)
-{
-    if (need <= *cap)
-        return ILG_OK;
-    if (need > UINT32_MAX / 2)
-        return ilg__fail(ILG_E_LIMIT, ILG_WHERE_NONE, 0, "%llu elements exceed the body limit",
-                         (unsigned long long)need);
-    uint64_t n = *cap ? *cap : 16;
-    while (n < need)
-        n *= 2;
-    void *p = realloc(*arr, n * elem);
-    if (!p)
-        return ilg__fail(ILG_E_NOMEM, ILG_WHERE_NONE, 0, "cannot grow an array to %llu elements",
-                         (unsigned long long)n);
-    *arr = p;
-    *cap = (uint32_t)n;
-    return ILG_OK;
-}
 
 uint32_t *ilg__scratch(ilg_body *b, uint64_t words)
 {
@@ -57,7 +39,7 @@ void ilg_body_reset(ilg_body *b)
     if (!b)
         return;
     b->header = ILG_HEADER_FAT;
-    b->fat_flags = 0x3003;
+    b->fat_flags = ILG_CIL_FAT_DEFAULT_WORD;
     b->max_stack = 8;
     b->init_locals = false;
     b->local_sig = 0;

@@ -2,11 +2,8 @@
  * operand, binds branch and switch targets to instruction indices, and reads the EH
  * sections (small and fat) with every boundary bound to an instruction. Stops at the
  * first structural error, naming the value and its IL offset. */
+#include "cil_body.h"
 #include "ilbody_private.h"
-
-#define SECT_EHTABLE 0x01
-#define SECT_FAT 0x40
-#define SECT_MORE 0x80
 
 typedef unsigned long long ull;
 
@@ -35,6 +32,74 @@ static uint32_t index_at(const ilg_body *b, uint64_t off)
 #endif
 
 static const uint64_t operand_mask[9] = { 0, 0xFF, 0xFFFF, 0, 0xFFFFFFFFu, 0, 0, 0, ~(uint64_t)0 };
+
+/* A branch's target or a switch's table, at *pos past the opcode and its first operand
+ * (raw); stored as code offsets until bind_targets. */
+static ilg_status decode_jump(ilg_body *b, const uint8_t *c, uint32_t n, ilg_instr *in, uint8_t fl,
+                              uint64_t raw, uint32_t start, uint32_t *pos)
+{
+    ilg_status st;
+    const uint16_t op = in->op;
+    if (fl & ILG__F_TARGET) {
+        int64_t t = (int64_t)*pos + ((fl & ILG__F_SHORT) ? (int8_t)raw : (int32_t)(uint32_t)raw);
+        if (t < 0 || t >= n)
+            return ilg__fail(ILG_E_IL_BAD_TARGET, ILG_WHERE_IL, start,
+                             "%s at IL_%04x targets offset %lld outside the code (size %u)",
+                             ilg__opcodes[op].name, start, (long long)t, n);
+        in->arg.i = 0;
+        in->arg.target = (uint32_t)t; /* an offset until bound below */
+    } else {
+        const uint32_t cnt = (uint32_t)raw;
+        if ((uint64_t)cnt * 4 > n - *pos)
+            return ilg__fail(ILG_E_IL_OPERAND_TRUNCATED, ILG_WHERE_IL, start,
+                             "switch at IL_%04x has %u cases, needing %llu bytes; %u left",
+                             start, cnt, (ull)cnt * 4, n - *pos);
+        if ((st = ilg__grow((void **)&b->targets, &b->targets_cap,
+                            (uint64_t)b->target_count + cnt, sizeof(uint32_t))))
+            return st;
+        const uint32_t end = *pos + cnt * 4;
+        in->arg.sw.first = b->target_count;
+        in->arg.sw.count = cnt;
+        for (uint32_t k = 0; k < cnt; k++) {
+            int64_t t = (int64_t)end + (int32_t)ilg__rd32(c + *pos + 4 * k);
+            if (t < 0 || t >= n)
+                return ilg__fail(ILG_E_IL_BAD_TARGET, ILG_WHERE_IL, start,
+                                 "switch at IL_%04x case %u targets offset %lld outside the code (size %u)",
+                                 start, k, (long long)t, n);
+            b->targets[b->target_count++] = (uint32_t)t;
+        }
+        *pos = end;
+    }
+    return ILG_OK;
+}
+
+/* Offsets to instruction indices for every branch and switch (branches[]: their indices;
+ * at[]: the instruction starting at each code offset, UINT32_MAX inside one). */
+static ilg_status bind_targets(ilg_body *b, const uint32_t *branches, uint32_t nbranch, const uint32_t *at)
+{
+    for (uint32_t k = 0; k < nbranch; k++) {
+        ilg_instr *in = &b->instrs[branches[k]];
+        if (ilg__op_flags[in->op] & ILG__F_TARGET) {
+            uint32_t t = at[in->arg.target]; /* < n: checked when decoded */
+            if (t == UINT32_MAX)
+                return ilg__fail(ILG_E_IL_BAD_TARGET, ILG_WHERE_IL, in->offset,
+                                 "%s at IL_%04x targets offset 0x%x inside an instruction",
+                                 ilg__opcodes[in->op].name, in->offset, in->arg.target);
+            in->arg.target = t;
+        } else {
+            for (uint32_t j = 0; j < in->arg.sw.count; j++) {
+                uint32_t *tp = &b->targets[in->arg.sw.first + j];
+                uint32_t t = at[*tp];
+                if (t == UINT32_MAX)
+                    return ilg__fail(ILG_E_IL_BAD_TARGET, ILG_WHERE_IL, in->offset,
+                                     "switch at IL_%04x case %u targets offset 0x%x inside an instruction",
+                                     in->offset, j, *tp);
+                *tp = t;
+            }
+        }
+    }
+    return ILG_OK;
+}
 
 static ilg_status decode_code(ilg_body *b, const uint8_t *c, uint32_t n)
 {
@@ -103,60 +168,11 @@ static ilg_status decode_code(ilg_body *b, const uint8_t *c, uint32_t n)
             continue;
         b->count = count;
         branches[nbranch++] = count - 1;
-        if (fl & ILG__F_TARGET) {
-            int64_t t = (int64_t)pos + ((fl & ILG__F_SHORT) ? (int8_t)raw : (int32_t)(uint32_t)raw);
-            if (t < 0 || t >= n)
-                return ilg__fail(ILG_E_IL_BAD_TARGET, ILG_WHERE_IL, start,
-                                 "%s at IL_%04x targets offset %lld outside the code (size %u)",
-                                 ilg__opcodes[op].name, start, (long long)t, n);
-            in->arg.i = 0;
-            in->arg.target = (uint32_t)t; /* an offset until bound below */
-        } else {
-            const uint32_t cnt = (uint32_t)raw;
-            if ((uint64_t)cnt * 4 > n - pos)
-                return ilg__fail(ILG_E_IL_OPERAND_TRUNCATED, ILG_WHERE_IL, start,
-                                 "switch at IL_%04x has %u cases, needing %llu bytes; %u left",
-                                 start, cnt, (ull)cnt * 4, n - pos);
-            if ((st = ilg__grow((void **)&b->targets, &b->targets_cap,
-                                (uint64_t)b->target_count + cnt, sizeof(uint32_t))))
-                return st;
-            const uint32_t end = pos + cnt * 4;
-            in->arg.sw.first = b->target_count;
-            in->arg.sw.count = cnt;
-            for (uint32_t k = 0; k < cnt; k++) {
-                int64_t t = (int64_t)end + (int32_t)ilg__rd32(c + pos + 4 * k);
-                if (t < 0 || t >= n)
-                    return ilg__fail(ILG_E_IL_BAD_TARGET, ILG_WHERE_IL, start,
-                                     "switch at IL_%04x case %u targets offset %lld outside the code (size %u)",
-                                     start, k, (long long)t, n);
-                b->targets[b->target_count++] = (uint32_t)t;
-            }
-            pos = end;
-        }
+        if ((st = decode_jump(b, c, n, in, fl, raw, start, &pos)))
+            return st;
     }
     b->count = count;
-    for (uint32_t k = 0; k < nbranch; k++) {
-        ilg_instr *in = &b->instrs[branches[k]];
-        if (ilg__op_flags[in->op] & ILG__F_TARGET) {
-            uint32_t t = at[in->arg.target]; /* < n: checked when decoded */
-            if (t == UINT32_MAX)
-                return ilg__fail(ILG_E_IL_BAD_TARGET, ILG_WHERE_IL, in->offset,
-                                 "%s at IL_%04x targets offset 0x%x inside an instruction",
-                                 ilg__opcodes[in->op].name, in->offset, in->arg.target);
-            in->arg.target = t;
-        } else {
-            for (uint32_t j = 0; j < in->arg.sw.count; j++) {
-                uint32_t *tp = &b->targets[in->arg.sw.first + j];
-                uint32_t t = at[*tp];
-                if (t == UINT32_MAX)
-                    return ilg__fail(ILG_E_IL_BAD_TARGET, ILG_WHERE_IL, in->offset,
-                                     "switch at IL_%04x case %u targets offset 0x%x inside an instruction",
-                                     in->offset, j, *tp);
-                *tp = t;
-            }
-        }
-    }
-    return ILG_OK;
+    return bind_targets(b, branches, nbranch, at);
 }
 
 static const char *const kind_names[] = { "catch", "filter", "finally", "?", "fault" };
@@ -178,59 +194,57 @@ static ilg_status bind_eh(ilg_body *b, uint32_t clause, const char *what, uint64
     return ILG_OK;
 }
 
+/* rel: the section's offset from the code's start; len: the body's size. */
+static ilg_status section_error(ilg_cil_issue issue, const ilg_cil_section *s, uint64_t rel, size_t len)
+{
+    switch (issue) {
+    case ILG_CIL_BAD_KIND:
+        return ilg__fail(ILG_E_IL_BAD_SECTION, ILG_WHERE_IL, rel,
+                         "data section kind 0x%02x at code+0x%llx is not an EH table", s->kind,
+                         (ull)rel);
+    case ILG_CIL_BAD_DATA_SIZE:
+        return ilg__fail(ILG_E_IL_BAD_SECTION, ILG_WHERE_IL, rel,
+                         "%s EH section DataSize %u at code+0x%llx is not %u*n+4",
+                         s->fat ? "fat" : "small", s->data_size, (ull)rel, s->clause_size);
+    case ILG_CIL_SECT_TRUNCATED:
+        return ilg__fail(ILG_E_IL_TRUNCATED, ILG_WHERE_IL, rel,
+                         "EH section of %u bytes at code+0x%llx runs past the body (0x%zx bytes)",
+                         s->data_size, (ull)rel, len);
+    default:
+        return ilg__fail(ILG_E_IL_TRUNCATED, ILG_WHERE_IL, rel,
+                         "data section header at code+0x%llx runs past the body (0x%zx bytes)",
+                         (ull)rel, len);
+    }
+}
+
 static ilg_status decode_sections(ilg_body *b, const uint8_t *data, size_t len, uint64_t code_end)
 {
     ilg_status st;
     uint64_t off = ilg__align_up(code_end, 4);
-    const uint64_t code_start = 12;
+    const uint64_t code_start = ILG_CIL_FAT_SIZE;
     if (off > len)
         return ilg__fail(ILG_E_IL_TRUNCATED, ILG_WHERE_IL, code_end - code_start,
                          "MoreSects is set but the body ends with the code");
     memcpy(b->padding, data + code_end, off - code_end);
     for (;;) {
         const uint64_t rel = off - code_start;
-        if (off + 4 > len)
-            return ilg__fail(ILG_E_IL_TRUNCATED, ILG_WHERE_IL, rel,
-                             "data section header at code+0x%llx runs past the body (0x%zx bytes)",
-                             (ull)rel, len);
-        const uint8_t kind = data[off];
-        if ((kind & ~(SECT_EHTABLE | SECT_FAT | SECT_MORE)) || !(kind & SECT_EHTABLE))
-            return ilg__fail(ILG_E_IL_BAD_SECTION, ILG_WHERE_IL, rel,
-                             "data section kind 0x%02x at code+0x%llx is not an EH table", kind,
-                             (ull)rel);
-        const bool fat = (kind & SECT_FAT) != 0;
-        const uint32_t ds = fat ? (data[off + 1] | (data[off + 2] << 8) | ((uint32_t)data[off + 3] << 16))
-                                : data[off + 1];
-        const uint32_t csz = fat ? 24 : 12;
-        if (ds < 4 || (ds - 4) % csz)
-            return ilg__fail(ILG_E_IL_BAD_SECTION, ILG_WHERE_IL, rel,
-                             "%s EH section DataSize %u at code+0x%llx is not %u*n+4",
-                             fat ? "fat" : "small", ds, (ull)rel, csz);
-        if (!fat && (data[off + 2] | data[off + 3]))
-            return ilg__fail(ILG_E_IL_BAD_SECTION, ILG_WHERE_IL, rel,
-                             "small EH section at code+0x%llx has non-zero reserved bytes 0x%02x%02x",
-                             (ull)rel, data[off + 3], data[off + 2]);
-        if (off + ds > len)
-            return ilg__fail(ILG_E_IL_TRUNCATED, ILG_WHERE_IL, rel,
-                             "EH section of %u bytes at code+0x%llx runs past the body (0x%zx bytes)",
-                             ds, (ull)rel, len);
-        const uint32_t n = (ds - 4) / csz;
+        ilg_cil_section sec;
+        ilg_cil_issue issue = ilg__cil_section(data, len, off, &sec);
+        if (issue != ILG_CIL_OK)
+            return section_error(issue, &sec, rel, len);
+        const uint8_t kind = sec.kind;
+        const uint32_t ds = sec.data_size;
+        const uint32_t n = sec.clauses;
         if ((st = ilg__grow((void **)&b->eh, &b->eh_cap, (uint64_t)b->eh_count + n,
                             sizeof(ilg_eh_clause))) ||
             (st = ilg__grow((void **)&b->sections, &b->sections_cap,
                             (uint64_t)b->section_count + 1, sizeof(ilg_eh_section))))
             return st;
-        b->sections[b->section_count++] = (ilg_eh_section){ kind, ds, n };
+        b->sections[b->section_count++] = (ilg_eh_section){ kind, ds, n, sec.reserved };
         for (uint32_t k = 0; k < n; k++) {
-            const uint8_t *p = data + off + 4 + (uint64_t)k * csz;
-            uint32_t flags, ts, tl, hs, hl, extra;
-            if (fat) {
-                flags = ilg__rd32(p); ts = ilg__rd32(p + 4); tl = ilg__rd32(p + 8);
-                hs = ilg__rd32(p + 12); hl = ilg__rd32(p + 16); extra = ilg__rd32(p + 20);
-            } else {
-                flags = ilg__rd16(p); ts = ilg__rd16(p + 2); tl = p[4];
-                hs = ilg__rd16(p + 5); hl = p[7]; extra = ilg__rd32(p + 8);
-            }
+            const ilg_cil_clause cl = ilg__cil_clause(data + off, &sec, k);
+            const uint32_t flags = cl.flags, ts = cl.try_offset, tl = cl.try_length;
+            const uint32_t hs = cl.handler_offset, hl = cl.handler_length, extra = cl.extra;
             const uint32_t ci = b->eh_count;
             if (flags != ILG_EH_CATCH && flags != ILG_EH_FILTER && flags != ILG_EH_FINALLY &&
                 flags != ILG_EH_FAULT)
@@ -260,12 +274,35 @@ static ilg_status decode_sections(ilg_body *b, const uint8_t *data, size_t len, 
             b->eh[b->eh_count++] = c;
         }
         off += ds;
-        if (!(kind & SECT_MORE))
+        if (!sec.more)
             break;
         off = ilg__align_up(off, 4);
     }
     b->size = (uint32_t)off;
     return ILG_OK;
+}
+
+static ilg_status header_error(ilg_cil_issue issue, const uint8_t *data, const ilg_cil_header *h,
+                               size_t len)
+{
+    switch (issue) {
+    case ILG_CIL_TRUNCATED:
+        return ilg__fail(ILG_E_IL_TRUNCATED, ILG_WHERE_IL, 0,
+                         "fat header needs 12 bytes, the body has %zu", len);
+    case ILG_CIL_BAD_FAT_SIZE:
+        return ilg__fail(ILG_E_IL_BAD_HEADER, ILG_WHERE_IL, 0,
+                         "fat header size is %u dwords, must be 3", data[1] >> 4);
+    case ILG_CIL_BAD_LOCALS:
+        return ilg__fail(ILG_E_IL_BAD_HEADER, ILG_WHERE_IL, 0,
+                         "LocalVarSigTok 0x%08x is not a StandAloneSig token", h->local_sig);
+    case ILG_CIL_CODE_TRUNCATED:
+        return ilg__fail(ILG_E_IL_TRUNCATED, ILG_WHERE_IL, 0,
+                         "code size 0x%x runs past the body (0x%zx bytes after the header)",
+                         h->code_size, len - h->size);
+    default:
+        return ilg__fail(ILG_E_IL_BAD_HEADER, ILG_WHERE_IL, 0,
+                         "header byte 0x%02x is neither tiny (..10) nor fat (..11)", data[0]);
+    }
 }
 
 ilg_status ilg_body_decode(ilg_body *b, const uint8_t *data, size_t len)
@@ -275,48 +312,22 @@ ilg_status ilg_body_decode(ilg_body *b, const uint8_t *data, size_t len)
     ilg_body_reset(b);
     if (len < 1)
         return ilg__fail(ILG_E_IL_TRUNCATED, ILG_WHERE_IL, 0, "empty method body");
-    uint32_t hdr;
-    switch (data[0] & 3) {
-    case 2:
-        b->header = ILG_HEADER_TINY;
-        b->fat_flags = 0;
-        b->code_size = data[0] >> 2;
-        b->max_stack = 8;
-        hdr = 1;
-        break;
-    case 3: {
-        if (len < 12)
-            return ilg__fail(ILG_E_IL_TRUNCATED, ILG_WHERE_IL, 0,
-                             "fat header needs 12 bytes, the body has %zu", len);
-        const uint16_t fw = ilg__rd16(data);
-        if ((fw >> 12) != 3)
-            return ilg__fail(ILG_E_IL_BAD_HEADER, ILG_WHERE_IL, 0,
-                             "fat header size is %u dwords, must be 3", fw >> 12);
-        b->header = ILG_HEADER_FAT;
-        b->fat_flags = fw;
-        b->max_stack = ilg__rd16(data + 2);
-        b->code_size = ilg__rd32(data + 4);
-        b->local_sig = ilg__rd32(data + 8);
-        b->init_locals = (fw & 0x10) != 0;
-        if (b->local_sig && (b->local_sig >> 24) != 0x11)
-            return ilg__fail(ILG_E_IL_BAD_HEADER, ILG_WHERE_IL, 0,
-                             "LocalVarSigTok 0x%08x is not a StandAloneSig token", b->local_sig);
-        hdr = 12;
-        break;
-    }
-    default:
-        return ilg__fail(ILG_E_IL_BAD_HEADER, ILG_WHERE_IL, 0,
-                         "header byte 0x%02x is neither tiny (..10) nor fat (..11)", data[0]);
-    }
-    if (b->code_size > len - hdr)
-        return ilg__fail(ILG_E_IL_TRUNCATED, ILG_WHERE_IL, 0,
-                         "code size 0x%x runs past the body (0x%zx bytes after the header)",
-                         b->code_size, len - hdr);
+    ilg_cil_header h;
+    ilg_cil_issue issue = ilg__cil_header(data, len, &h);
+    if (issue != ILG_CIL_OK)
+        return header_error(issue, data, &h, len);
+    const uint32_t hdr = h.size;
+    b->header = h.fat ? ILG_HEADER_FAT : ILG_HEADER_TINY;
+    b->fat_flags = h.word;
+    b->max_stack = h.max_stack;
+    b->code_size = h.code_size;
+    b->local_sig = h.local_sig;
+    b->init_locals = ilg__cil_init_locals(&h);
     ilg_status st = decode_code(b, data + hdr, b->code_size);
     if (st)
         goto fail;
     b->size = hdr + b->code_size;
-    if (b->header == ILG_HEADER_FAT && (b->fat_flags & 0x08)) {
+    if (ilg__cil_more_sects(&h)) {
         if ((st = decode_sections(b, data, len, (uint64_t)hdr + b->code_size)))
             goto fail;
     }

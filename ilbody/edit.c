@@ -353,7 +353,8 @@ static void local_op(ilg_instr *in, bool store, uint32_t local)
     }
 }
 
-ilg_status ilg_body_wrap(ilg_body *b, ilg_eh_kind kind, const ilg_body *h, uint32_t ret_local)
+/* wrap's arguments: a finally or fault handler h whose branches stay inside it. */
+static ilg_status check_wrap(const ilg_body *b, ilg_eh_kind kind, const ilg_body *h, uint32_t ret_local)
 {
     ilg_status st = check_body(b, h);
     if (st)
@@ -377,6 +378,57 @@ ilg_status ilg_body_wrap(ilg_body *b, ilg_eh_kind kind, const ilg_body *h, uint3
         if (h->targets[j] >= h->count)
             return ilg__fail(ILG_E_IL_BAD_EDIT, ILG_WHERE_NONE, 0,
                              "handler switch case %u must target inside the handler", j);
+    return ILG_OK;
+}
+
+/* b's branch and switch targets and EH boundaries through map (old index -> new). */
+static void remap_targets(ilg_body *b, const uint32_t *map)
+{
+    for (uint32_t j = 0; j < b->target_count; j++)
+        b->targets[j] = map[b->targets[j]];
+    for (uint32_t c = 0; c < b->eh_count; c++) {
+        ilg_eh_clause *e = &b->eh[c];
+        e->try_start = map[e->try_start];
+        e->try_end = map[e->try_end];
+        e->handler_start = map[e->handler_start];
+        e->handler_end = map[e->handler_end];
+        if (e->kind == ILG_EH_FILTER)
+            e->filter_start = map[e->filter_start];
+    }
+}
+
+/* h's instructions at out[n...], its switch tables and clauses appended to b's, every
+ * index moved by where it lands; returns the new n. b's targets and eh have room. */
+static uint32_t append_handler(ilg_body *b, ilg_instr *out, uint32_t n, const ilg_body *h)
+{
+    const uint32_t hbase = n, tbase = b->target_count;
+    for (uint32_t i = 0; i < h->count; i++) {
+        ilg_instr *in = &out[n++];
+        *in = h->instrs[i];
+        const uint8_t k = ilg__opcodes[in->op].operand;
+        if (is_target_kind(k))
+            in->arg.target += hbase;
+        else if (k == ILG_OPND_SWITCH)
+            in->arg.sw.first += tbase;
+    }
+    for (uint32_t j = 0; j < h->target_count; j++)
+        b->targets[b->target_count++] = h->targets[j] + hbase;
+    for (uint32_t c = 0; c < h->eh_count; c++) {
+        ilg_eh_clause e = h->eh[c];
+        e.try_start += hbase; e.try_end += hbase;
+        e.handler_start += hbase; e.handler_end += hbase;
+        if (e.kind == ILG_EH_FILTER)
+            e.filter_start += hbase;
+        b->eh[b->eh_count++] = e;
+    }
+    return n;
+}
+
+ilg_status ilg_body_wrap(ilg_body *b, ilg_eh_kind kind, const ilg_body *h, uint32_t ret_local)
+{
+    ilg_status st = check_wrap(b, kind, h, ret_local);
+    if (st)
+        return st;
     const bool keep = ret_local != ILG_NO_LOCAL;
     uint32_t rets = 0;
     for (uint32_t i = 0; i < b->count; i++)
@@ -415,37 +467,8 @@ ilg_status ilg_body_wrap(ilg_body *b, ilg_eh_kind kind, const ilg_body *h, uint3
         if (is_target_kind(k))
             out[i].arg.target = out[i].arg.target == UINT32_MAX ? end_label : map[out[i].arg.target];
     }
-    for (uint32_t j = 0; j < b->target_count; j++)
-        b->targets[j] = map[b->targets[j]];
-    for (uint32_t c = 0; c < b->eh_count; c++) {
-        ilg_eh_clause *e = &b->eh[c];
-        e->try_start = map[e->try_start];
-        e->try_end = map[e->try_end];
-        e->handler_start = map[e->handler_start];
-        e->handler_end = map[e->handler_end];
-        if (e->kind == ILG_EH_FILTER)
-            e->filter_start = map[e->filter_start];
-    }
-    const uint32_t hbase = n, tbase = b->target_count;
-    for (uint32_t i = 0; i < h->count; i++) {
-        ilg_instr *in = &out[n++];
-        *in = h->instrs[i];
-        const uint8_t k = ilg__opcodes[in->op].operand;
-        if (is_target_kind(k))
-            in->arg.target += hbase;
-        else if (k == ILG_OPND_SWITCH)
-            in->arg.sw.first += tbase;
-    }
-    for (uint32_t j = 0; j < h->target_count; j++)
-        b->targets[b->target_count++] = h->targets[j] + hbase;
-    for (uint32_t c = 0; c < h->eh_count; c++) {
-        ilg_eh_clause e = h->eh[c];
-        e.try_start += hbase; e.try_end += hbase;
-        e.handler_start += hbase; e.handler_end += hbase;
-        if (e.kind == ILG_EH_FILTER)
-            e.filter_start += hbase;
-        b->eh[b->eh_count++] = e;
-    }
+    remap_targets(b, map);
+    n = append_handler(b, out, n, h);
     memset(&out[n], 0, sizeof out[n]);
     out[n++].op = ILG_OP_ENDFINALLY;
     if (keep)

@@ -2,13 +2,9 @@
  * fixed point, computes maxstack by data flow, chooses the header and EH section forms,
  * orders clauses inner before outer, and writes into a buffer sized from the exact
  * encoded size. Preserve mode repeats every form the body already has. */
+#include "cil_body.h"
 #include "ilbody_private.h"
 
-#define SECT_EHTABLE 0x01
-#define SECT_FAT 0x40
-#define SECT_MORE 0x80
-#define FAT_MORESECTS 0x08
-#define FAT_INITLOCALS 0x10
 
 ilg_status ilg_body_layout(ilg_body *b)
 {
@@ -195,21 +191,25 @@ static ilg_status plan_sections(ilg_body *b, bool preserve)
     if (!(preserve && b->section_count && sum == n)) {
         if ((st = ilg__grow((void **)&b->sections, &b->sections_cap, 1, sizeof(ilg_eh_section))))
             return st;
-        b->sections[0] = (ilg_eh_section){ SECT_EHTABLE, 0, n };
+        b->sections[0] = (ilg_eh_section){ ILG_CIL_SECT_EHTABLE, 0, n, 0 };
         b->section_count = 1;
     }
     uint32_t first = 0;
     for (uint32_t s = 0; s < b->section_count; s++) {
         ilg_eh_section *sec = &b->sections[s];
-        bool small = sec->clauses * 12u + 4 <= 0xFF && (!preserve || !(sec->kind & SECT_FAT));
+        bool small = sec->clauses * ILG_CIL_SMALL_CLAUSE + ILG_CIL_SECT_HEADER <= ILG_CIL_SMALL_MAX_DATA &&
+                     (!preserve || !(sec->kind & ILG_CIL_SECT_FAT));
         for (uint32_t c = first; small && c < first + sec->clauses; c++)
             small = clause_fits_small(b, &b->eh[c]);
-        if ((uint64_t)sec->clauses * 24 + 4 > 0xFFFFFF)
+        if ((uint64_t)sec->clauses * ILG_CIL_FAT_CLAUSE + ILG_CIL_SECT_HEADER > ILG_CIL_FAT_MAX_DATA)
             return ilg__fail(ILG_E_LIMIT, ILG_WHERE_NONE, 0, "%u EH clauses do not fit one section",
                              sec->clauses);
-        sec->kind = (uint8_t)(SECT_EHTABLE | (small ? 0 : SECT_FAT) |
-                              (s + 1 < b->section_count ? SECT_MORE : 0));
-        sec->data_size = sec->clauses * (small ? 12u : 24u) + 4;
+        sec->kind = (uint8_t)(ILG_CIL_SECT_EHTABLE | (small ? 0 : ILG_CIL_SECT_FAT) |
+                              (s + 1 < b->section_count ? ILG_CIL_SECT_MORE : 0));
+        sec->data_size = sec->clauses * (small ? ILG_CIL_SMALL_CLAUSE : ILG_CIL_FAT_CLAUSE) +
+                         ILG_CIL_SECT_HEADER;
+        if (!small || !preserve)
+            sec->reserved = 0;
         first += sec->clauses;
     }
     return ILG_OK;
@@ -246,6 +246,66 @@ static uint8_t *put_instr(const ilg_body *b, const ilg_instr *in, uint8_t *p)
     return p;
 }
 
+/* The header's maxstack into *max_stack (b's on entry): preserve mode computes it only
+ * with a resolver, and then only raises it; optimize whenever the data flow can be
+ * complete (calls: the body calls something, so the flow needs a resolver). */
+static ilg_status encode_max_stack(ilg_body *b, ilg_encode_mode mode, const ilg_stack_resolver *r,
+                                   bool calls, uint32_t *max_stack)
+{
+    const bool preserve = mode == ILG_ENCODE_PRESERVE;
+    ilg_status st;
+    /* preserve: only with a resolver (then raise, never lower); optimize: whenever the
+     * data flow can be complete */
+    if (mode != ILG_ENCODE_OPTIMIZE_KEEP_MAXSTACK && (r || (!preserve && !calls))) {
+        int32_t *depth = (int32_t *)ilg__scratch(b, ((uint64_t)b->count + 1) * 2);
+        uint32_t m;
+        if (!depth)
+            return ILG_E_NOMEM;
+        st = ilg__flow_max_stack(b, r, depth, &m);
+        if (st == ILG_OK) {
+            if (!preserve || m > *max_stack)
+                *max_stack = m;
+        } else if (!preserve) {
+            return ilg__fail_context("cannot compute maxstack");
+        }
+        if (*max_stack > 0xFFFF)
+            return ilg__fail(ILG_E_LIMIT, ILG_WHERE_NONE, 0, "maxstack %u exceeds 65535", *max_stack);
+    }
+    return ILG_OK;
+}
+
+/* The padding after the code and every EH section, from code_end (the code's end
+ * offset in the body); returns the end of what was written. */
+static uint8_t *put_sections(const ilg_body *b, uint8_t *p, uint64_t code_end, bool preserve)
+{
+    uint64_t at = code_end;
+    const uint8_t *pad = preserve ? b->padding : (const uint8_t[3]){ 0, 0, 0 };
+    for (uint32_t k = 0; at & 3; k++, at++)
+        *p++ = pad[k];
+    uint32_t c = 0;
+    for (uint32_t s = 0; s < b->section_count; s++) {
+        const ilg_eh_section *sec = &b->sections[s];
+        while (at & 3) {
+            *p++ = 0;
+            at++;
+        }
+        const bool fat = (sec->kind & ILG_CIL_SECT_FAT) != 0;
+        p = ilg__cil_put_section(p, sec->kind, sec->data_size, sec->reserved);
+        for (uint32_t k = 0; k < sec->clauses; k++, c++) {
+            const ilg_eh_clause *e = &b->eh[c];
+            const uint32_t ts = off_of(b, e->try_start), hs = off_of(b, e->handler_start);
+            const ilg_cil_clause cl = {
+                .flags = e->kind, .try_offset = ts, .try_length = off_of(b, e->try_end) - ts,
+                .handler_offset = hs, .handler_length = off_of(b, e->handler_end) - hs,
+                .extra = e->kind == ILG_EH_FILTER ? off_of(b, e->filter_start) : e->class_token,
+            };
+            p = ilg__cil_put_clause(p, fat, &cl);
+        }
+        at += sec->data_size;
+    }
+    return p;
+}
+
 ilg_status ilg_body_encode(ilg_body *b, ilg_encode_mode mode, const ilg_stack_resolver *r,
                            ilg_buffer *out)
 {
@@ -253,7 +313,7 @@ ilg_status ilg_body_encode(ilg_body *b, ilg_encode_mode mode, const ilg_stack_re
                        mode != ILG_ENCODE_OPTIMIZE_KEEP_MAXSTACK))
         return ilg__fail(ILG_E_INVALID_ARG, ILG_WHERE_NONE, 0, "body, mode and buffer are required");
     /* The decoder refuses any other locals token, so the encoder never writes one. */
-    if (b->local_sig && (b->local_sig >> 24) != 0x11)
+    if (b->local_sig && (b->local_sig >> 24) != ILG_CIL_LOCALS_TABLE)
         return ilg__fail(ILG_E_IL_BAD_HEADER, ILG_WHERE_IL, 0,
                          "LocalVarSigTok 0x%08x is not a StandAloneSig token", b->local_sig);
     const bool preserve = mode == ILG_ENCODE_PRESERVE;
@@ -263,39 +323,26 @@ ilg_status ilg_body_encode(ilg_body *b, ilg_encode_mode mode, const ilg_stack_re
         (st = plan_sections(b, preserve)))
         return st;
 
-    /* maxstack */
     uint32_t max_stack = b->max_stack;
-    /* preserve: only with a resolver (then raise, never lower); optimize: whenever the
-     * data flow can be complete */
-    if (mode != ILG_ENCODE_OPTIMIZE_KEEP_MAXSTACK && (r || (!preserve && !sc.calls))) {
-        int32_t *depth = (int32_t *)ilg__scratch(b, ((uint64_t)b->count + 1) * 2);
-        uint32_t m;
-        if (!depth)
-            return ILG_E_NOMEM;
-        st = ilg__flow_max_stack(b, r, depth, &m);
-        if (st == ILG_OK) {
-            if (!preserve || m > max_stack)
-                max_stack = m;
-        } else if (!preserve) {
-            return ilg__fail_context("cannot compute maxstack");
-        }
-        if (max_stack > 0xFFFF)
-            return ilg__fail(ILG_E_LIMIT, ILG_WHERE_NONE, 0, "maxstack %u exceeds 65535", max_stack);
-    }
+    if ((st = encode_max_stack(b, mode, r, sc.calls, &max_stack)))
+        return st;
 
     /* header */
-    const bool tiny_ok = b->code_size < 64 && max_stack <= 8 && b->local_sig == 0 &&
+    const bool tiny_ok = b->code_size <= ILG_CIL_TINY_MAX_CODE &&
+                         max_stack <= ILG_CIL_TINY_MAX_STACK &&
+                         b->local_sig == 0 &&
                          b->eh_count == 0 && b->section_count == 0 &&
                          !(b->init_locals && sc.localloc);
     const bool tiny = tiny_ok && (preserve ? b->header == ILG_HEADER_TINY : true);
-    uint16_t fat_flags = preserve && b->header == ILG_HEADER_FAT ? b->fat_flags : 0x3003;
-    fat_flags = (uint16_t)((fat_flags & ~(FAT_MORESECTS | FAT_INITLOCALS)) |
-                           (b->section_count ? FAT_MORESECTS : 0) |
-                           (b->init_locals ? FAT_INITLOCALS : 0));
+    uint16_t fat_flags = preserve && b->header == ILG_HEADER_FAT ? b->fat_flags : ILG_CIL_FAT_DEFAULT_WORD;
+    fat_flags = (uint16_t)((fat_flags & ~(ILG_CIL_FAT_MORE_SECTS | ILG_CIL_FAT_INIT_LOCALS)) |
+                           (b->section_count ? ILG_CIL_FAT_MORE_SECTS : 0) |
+                           (b->init_locals ? ILG_CIL_FAT_INIT_LOCALS : 0));
     if (!tiny && !preserve)
-        fat_flags = (uint16_t)(0x3003 | (fat_flags & (FAT_MORESECTS | FAT_INITLOCALS)));
+        fat_flags = (uint16_t)(ILG_CIL_FAT_DEFAULT_WORD |
+                               (fat_flags & (ILG_CIL_FAT_MORE_SECTS | ILG_CIL_FAT_INIT_LOCALS)));
 
-    const uint64_t hdr = tiny ? 1 : 12;
+    const uint64_t hdr = tiny ? 1 : ILG_CIL_FAT_SIZE;
     uint64_t total = hdr + b->code_size;
     const uint64_t code_end = total;
     if (!tiny && b->section_count) {
@@ -318,58 +365,16 @@ ilg_status ilg_body_encode(ilg_body *b, ilg_encode_mode mode, const ilg_stack_re
         out->cap = (size_t)total + 8;
     }
     uint8_t *p = out->data;
-    if (tiny) {
-        *p++ = (uint8_t)(0x02 | (b->code_size << 2));
-    } else {
-        ilg__wr16(p, fat_flags);
-        ilg__wr16(p + 2, (uint16_t)max_stack);
-        ilg__wr32(p + 4, b->code_size);
-        ilg__wr32(p + 8, b->local_sig);
-        p += 12;
-    }
+    p = tiny ? ilg__cil_put_tiny(p, b->code_size)
+             : ilg__cil_put_fat(p, fat_flags, (uint16_t)max_stack, b->code_size, b->local_sig);
     for (uint32_t i = 0; i < b->count; i++)
         p = put_instr(b, &b->instrs[i], p);
-    if (!tiny && b->section_count) {
-        uint64_t at = code_end;
-        const uint8_t *pad = preserve ? b->padding : (const uint8_t[3]){ 0, 0, 0 };
-        for (uint32_t k = 0; at & 3; k++, at++)
-            *p++ = pad[k];
-        uint32_t c = 0;
-        for (uint32_t s = 0; s < b->section_count; s++) {
-            const ilg_eh_section *sec = &b->sections[s];
-            while (at & 3) {
-                *p++ = 0;
-                at++;
-            }
-            const bool fat = (sec->kind & SECT_FAT) != 0;
-            p[0] = sec->kind;
-            p[1] = (uint8_t)sec->data_size;
-            p[2] = fat ? (uint8_t)(sec->data_size >> 8) : 0;
-            p[3] = fat ? (uint8_t)(sec->data_size >> 16) : 0;
-            p += 4;
-            for (uint32_t k = 0; k < sec->clauses; k++, c++) {
-                const ilg_eh_clause *e = &b->eh[c];
-                const uint32_t ts = off_of(b, e->try_start), hs = off_of(b, e->handler_start);
-                const uint32_t tl = off_of(b, e->try_end) - ts, hl = off_of(b, e->handler_end) - hs;
-                const uint32_t extra = e->kind == ILG_EH_FILTER ? off_of(b, e->filter_start) : e->class_token;
-                if (fat) {
-                    ilg__wr32(p, e->kind); ilg__wr32(p + 4, ts); ilg__wr32(p + 8, tl);
-                    ilg__wr32(p + 12, hs); ilg__wr32(p + 16, hl); ilg__wr32(p + 20, extra);
-                    p += 24;
-                } else {
-                    ilg__wr16(p, (uint16_t)e->kind); ilg__wr16(p + 2, (uint16_t)ts);
-                    p[4] = (uint8_t)tl; ilg__wr16(p + 5, (uint16_t)hs); p[7] = (uint8_t)hl;
-                    ilg__wr32(p + 8, extra);
-                    p += 12;
-                }
-            }
-            at += sec->data_size;
-        }
-    }
+    if (!tiny && b->section_count)
+        p = put_sections(b, p, code_end, preserve);
     out->len = (size_t)(p - out->data);
     b->header = tiny ? ILG_HEADER_TINY : ILG_HEADER_FAT;
     b->fat_flags = tiny ? 0 : fat_flags;
-    b->max_stack = (uint16_t)(tiny ? 8 : max_stack);
+    b->max_stack = (uint16_t)(tiny ? ILG_CIL_TINY_MAX_STACK : max_stack);
     b->size = (uint32_t)out->len;
     if (!preserve)
         memset(b->padding, 0, sizeof b->padding);

@@ -58,9 +58,6 @@ static inline uint32_t ilg__instr_size(const ilg_body *b, const ilg_instr *in)
     return ilg__op_len[in->op];
 }
 
-/* Makes room for at least need elements of size elem in *arr (capacity *cap). */
-ilg_status ilg__grow(void **arr, uint32_t *cap, uint64_t need, size_t elem);
-
 /* Scratch words owned by the body (working space; contents undefined on entry). NULL
  * (with the diagnostic recorded) when out of memory. */
 uint32_t *ilg__scratch(ilg_body *b, uint64_t words);

@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 
+#include "cil_body.h"
 #include "ilbody_private.h"
 
 /* ---- output --------------------------------------------------------------------------- */
@@ -29,14 +30,9 @@ static ilg_status put(ilg_buffer *o, const char *fmt, ...)
             o->len += (size_t)n;
             return ILG_OK;
         }
-        size_t cap = o->cap ? o->cap : 256;
-        while (cap < o->len + (size_t)n + 1)
-            cap *= 2;
-        uint8_t *p = realloc(o->data, cap);
-        if (!p)
-            return ilg__fail(ILG_E_NOMEM, ILG_WHERE_NONE, 0, "no memory for %zu bytes of text", cap);
-        o->data = p;
-        o->cap = cap;
+        ilg_status st = ilg__grow_size((void **)&o->data, &o->cap, o->len + (size_t)n + 1, 1);
+        if (st != ILG_OK)
+            return st;
     }
 }
 
@@ -663,6 +659,74 @@ static ilg_status resolve(parser *ps)
     return ILG_OK;
 }
 
+/* One directive (.maxstack, .locals, .try), label, handler keyword or instruction at
+ * at; *more when more of the line is to be read before its end is checked. */
+static ilg_status parse_statement(parser *ps, const char *at, bool *more)
+{
+    ilg_status st = ILG_OK;
+    if (*ps->p == '.' && keyword(ps, ".maxstack")) {
+        int64_t v;
+        if ((st = integer(ps, 0, UINT16_MAX, &v)))
+            return st;
+        ps->b->max_stack = (uint16_t)v;
+    } else if (*ps->p == '.' && keyword(ps, ".locals")) {
+        bool init = keyword(ps, "init");
+        uint32_t t;
+        if ((st = token(ps, ILG_OPND_SIG, NULL, &t)))
+            return st;
+        /* A fat header can only name a StandAloneSig (ECMA-335 II.25.4.3). */
+        if (t && (t >> 24) != ILG_CIL_LOCALS_TABLE)
+            return perr(ps, ILG_E_IL_SYNTAX, at, ".locals token 0x%08x is not a StandAloneSig token", t);
+        ps->b->local_sig = t;
+        ps->b->init_locals = init;
+    } else if (*ps->p == '.' && keyword(ps, ".try")) {
+        if ((st = parse_try(ps)))
+            return st;
+        *more = ps->expect == OPEN_TRY; /* the block form: its '{' may follow on the line */
+    } else {
+        uint32_t wl;
+        const char *w = word(ps, &wl);
+        if (!wl)
+            return perr(ps, ILG_E_IL_SYNTAX, at, "unexpected '%c'", *at);
+        skip_ws(ps);
+        if (ps->p < ps->end && *ps->p == ':' && !(ps->p + 1 < ps->end && ps->p[1] == ':')) {
+            ps->p++;
+            if ((st = end_handlers(ps)) || (st = add_label(ps, w, wl)))
+                return st;
+            *more = true; /* an instruction may follow on the same line */
+            return ILG_OK;
+        }
+        static const char *const handler_kws[] = { "catch", "filter", "finally", "fault" };
+        const char *kw = NULL;
+        for (size_t k = 0; k < 4 && !kw; k++)
+            if (strlen(handler_kws[k]) == wl && memcmp(w, handler_kws[k], wl) == 0)
+                kw = handler_kws[k];
+        if (kw) {
+            if ((st = parse_handler_kw(ps, kw, w)))
+                return st;
+            *more = true; /* its '{' may follow on the same line */
+            return ILG_OK;
+        }
+        if ((st = end_handlers(ps)) || (st = parse_instr(ps, w, wl)))
+            return st;
+    }
+    return st;
+}
+
+/* The end of the text: every block closed, handlers ended, labels resolved, laid out. */
+static ilg_status finish_text(parser *ps)
+{
+    if (ps->nblocks)
+        return ilg__fail(ILG_E_IL_SYNTAX, ILG_WHERE_FILE, ps->blocks[ps->nblocks - 1].at,
+                         "a '{' is never closed");
+    if (ps->expect != OPEN_NONE)
+        return perr(ps, ILG_E_IL_SYNTAX, ps->p, "expected '{' before the end of the text");
+    ilg_status st;
+    if ((st = end_handlers(ps)) || (st = resolve(ps)))
+        return st;
+    return ilg_body_layout(ps->b);
+}
+
 ilg_status ilg_body_assemble(ilg_body *b, const char *text, size_t len, const ilg_name_resolver *names)
 {
     if (!b || (!text && len))
@@ -691,55 +755,11 @@ ilg_status ilg_body_assemble(ilg_body *b, const char *text, size_t len, const il
         }
         if (*ps.p == '.' && (st = end_handlers(&ps))) /* handlers follow their try at once */
             goto done;
-        if (*ps.p == '.' && keyword(&ps, ".maxstack")) {
-            int64_t v;
-            if ((st = integer(&ps, 0, UINT16_MAX, &v)))
-                goto done;
-            b->max_stack = (uint16_t)v;
-        } else if (*ps.p == '.' && keyword(&ps, ".locals")) {
-            bool init = keyword(&ps, "init");
-            uint32_t t;
-            if ((st = token(&ps, ILG_OPND_SIG, NULL, &t)))
-                goto done;
-            /* A fat header can only name a StandAloneSig (ECMA-335 II.25.4.3). */
-            if (t && (t >> 24) != 0x11) {
-                st = perr(&ps, ILG_E_IL_SYNTAX, at, ".locals token 0x%08x is not a StandAloneSig token", t);
-                goto done;
-            }
-            b->local_sig = t;
-            b->init_locals = init;
-        } else if (*ps.p == '.' && keyword(&ps, ".try")) {
-            if ((st = parse_try(&ps)))
-                goto done;
-            if (ps.expect == OPEN_TRY)
-                continue; /* the block form: its '{' may follow on the line */
-        } else {
-            uint32_t wl;
-            const char *w = word(&ps, &wl);
-            if (!wl) {
-                st = perr(&ps, ILG_E_IL_SYNTAX, at, "unexpected '%c'", *at);
-                goto done;
-            }
-            skip_ws(&ps);
-            if (ps.p < ps.end && *ps.p == ':' && !(ps.p + 1 < ps.end && ps.p[1] == ':')) {
-                ps.p++;
-                if ((st = end_handlers(&ps)) || (st = add_label(&ps, w, wl)))
-                    goto done;
-                continue; /* an instruction may follow on the same line */
-            }
-            static const char *const handler_kws[] = { "catch", "filter", "finally", "fault" };
-            const char *kw = NULL;
-            for (size_t k = 0; k < 4 && !kw; k++)
-                if (strlen(handler_kws[k]) == wl && memcmp(w, handler_kws[k], wl) == 0)
-                    kw = handler_kws[k];
-            if (kw) {
-                if ((st = parse_handler_kw(&ps, kw, w)))
-                    goto done;
-                continue; /* its '{' may follow on the same line */
-            }
-            if ((st = end_handlers(&ps)) || (st = parse_instr(&ps, w, wl)))
-                goto done;
-        }
+        bool more = false;
+        if ((st = parse_statement(&ps, at, &more)))
+            goto done;
+        if (more)
+            continue;
         if (!at_eol(&ps)) {
             if (*ps.p == '{' || *ps.p == '}')
                 continue; /* the block form: `leave.s L }` */
@@ -750,21 +770,10 @@ ilg_status ilg_body_assemble(ilg_body *b, const char *text, size_t len, const il
             goto done;
         }
     }
-    if (ps.nblocks) {
-        st = ilg__fail(ILG_E_IL_SYNTAX, ILG_WHERE_FILE, ps.blocks[ps.nblocks - 1].at,
-                       "a '{' is never closed");
-        goto done;
-    }
-    if (ps.expect != OPEN_NONE) {
-        st = perr(&ps, ILG_E_IL_SYNTAX, ps.p, "expected '{' before the end of the text");
-        goto done;
-    }
-    if ((st = end_handlers(&ps)))
-        goto done;
-    if ((st = resolve(&ps)) || (st = ilg_body_layout(b)))
+    if ((st = finish_text(&ps)))
         goto done;
     b->header = ILG_HEADER_FAT;
-    b->fat_flags = 0x3003;
+    b->fat_flags = ILG_CIL_FAT_DEFAULT_WORD;
 done:
     free(ps.labels);
     free(ps.fix);

@@ -11,6 +11,7 @@
 #include <sys/mman.h>
 
 #include "ilgraft/metadata.h"
+#include "sig.h"
 #include "typeck.h"
 
 #define MAX_DEPTH 32
@@ -127,14 +128,8 @@ void ilg__tc_free(void *cache)
 
 void *ilg__tc_scratch(tcache *c, int which, size_t bytes)
 {
-    if (bytes > c->scratch_cap[which]) {
-        size_t cap = bytes + bytes / 2;
-        void *p = realloc(c->scratch[which], cap);
-        if (!p)
-            return NULL;
-        c->scratch[which] = p;
-        c->scratch_cap[which] = cap;
-    }
+    if (ilg__grow_size(&c->scratch[which], &c->scratch_cap[which], bytes, 1) != ILG_OK)
+        return NULL;
     return c->scratch[which];
 }
 
@@ -199,113 +194,13 @@ static tc_slot *tc_slot_for(tcache *c, uint32_t token, uint32_t what)
     return s;
 }
 
-/* ---- signature cursor ----------------------------------------------------------------- */
-
-typedef struct scur {
-    const uint8_t *p, *end;
-} scur;
-
-static bool su8(scur *s, uint8_t *out)
-{
-    if (s->p >= s->end)
-        return false;
-    *out = *s->p++;
-    return true;
-}
-
-static bool suint(scur *s, uint32_t *out)
-{
-    size_t n = ilg__rd_compressed(s->p, (size_t)(s->end - s->p), out);
-    s->p += n;
-    return n != 0;
-}
-
-static bool stok(scur *s, uint32_t *token)
-{
-    static const uint32_t tables[3] = { (uint32_t)ILG_TBL_TypeDef << 24, (uint32_t)ILG_TBL_TypeRef << 24,
-                                        (uint32_t)ILG_TBL_TypeSpec << 24 };
-    uint32_t v;
-    if (!suint(s, &v) || (v & 3) == 3)
-        return false;
-    *token = tables[v & 3] | (v >> 2);
-    return true;
-}
-
-static bool skip_type(scur *s, int depth, uint32_t *need);
-
-static bool skip_method_tail(scur *s, uint8_t conv, int depth, uint32_t *need)
-{
-    uint32_t n, g;
-    if ((conv & ILG_SIG_GENERIC) && !suint(s, &g))
-        return false;
-    if (!suint(s, &n))
-        return false;
-    for (uint32_t i = 0; i <= n; i++) {
-        if (s->p < s->end && *s->p == ILG_ET_SENTINEL)
-            s->p++;
-        if (!skip_type(s, depth + 1, need))
-            return false;
-    }
-    return true;
-}
-
-/* Skips one type; with need, also notes in need[0] and need[1] how many type parameters
- * of the type and of the method it uses (the highest !n and !!n, plus one). */
-static bool skip_type(scur *s, int depth, uint32_t *need)
-{
-    uint8_t et;
-    uint32_t u, n;
-    if (depth > MAX_DEPTH || !su8(s, &et))
-        return false;
-    switch (et) {
-    case ILG_ET_CMOD_REQD: case ILG_ET_CMOD_OPT:
-        return stok(s, &u) && skip_type(s, depth + 1, need);
-    case ILG_ET_PTR: case ILG_ET_BYREF: case ILG_ET_SZARRAY: case ILG_ET_PINNED:
-        return skip_type(s, depth + 1, need);
-    case ILG_ET_VALUETYPE: case ILG_ET_CLASS:
-        return stok(s, &u);
-    case ILG_ET_VAR: case ILG_ET_MVAR:
-        if (!suint(s, &u))
-            return false;
-        if (need && u + 1 > need[et == ILG_ET_MVAR])
-            need[et == ILG_ET_MVAR] = u + 1;
-        return true;
-    case ILG_ET_GENERICINST:
-        if (!skip_type(s, depth + 1, need) || !suint(s, &n))
-            return false;
-        for (uint32_t i = 0; i < n; i++)
-            if (!skip_type(s, depth + 1, need))
-                return false;
-        return true;
-    case ILG_ET_ARRAY:
-        if (!skip_type(s, depth + 1, need) || !suint(s, &u) || !suint(s, &n))
-            return false;
-        for (uint32_t i = 0; i < n; i++)
-            if (!suint(s, &u))
-                return false;
-        if (!suint(s, &n))
-            return false;
-        for (uint32_t i = 0; i < n; i++)
-            if (!suint(s, &u))
-                return false;
-        return true;
-    case ILG_ET_FNPTR: {
-        uint8_t conv;
-        return su8(s, &conv) && skip_method_tail(s, conv, depth, need);
-    }
-    default:
-        return (et >= ILG_ET_VOID && et <= ILG_ET_STRING) || et == ILG_ET_TYPEDBYREF ||
-               et == ILG_ET_I || et == ILG_ET_U || et == ILG_ET_OBJECT;
-    }
-}
-
 /* ---- verification types ----------------------------------------------------------- */
 
 /* The type arguments in scope while a callee's signature is read. */
 typedef struct gctx {
-    scur type_args;     /* the owner's GENERICINST arguments (p == NULL: none) */
+    ilg_sig_cur type_args;     /* the owner's GENERICINST arguments (p == NULL: none) */
     uint32_t ntype;
-    scur method_args;   /* a MethodSpec's arguments */
+    ilg_sig_cur method_args;   /* a MethodSpec's arguments */
     uint32_t nmethod;
 } gctx;
 
@@ -331,21 +226,21 @@ static vt prim(uint8_t elem)
     return t;
 }
 
-static bool parse_type(tcache *c, const ilg_type_resolver *r, scur *s, const gctx *g, int depth,
+static bool parse_type(tcache *c, const ilg_type_resolver *r, ilg_sig_cur *s, const gctx *g, int depth,
                        vt *out);
 
 /* Argument n of a generic argument list, read as a type (unknown when out of range). */
-static bool type_arg(tcache *c, const ilg_type_resolver *r, const scur *args, uint32_t count,
+static bool type_arg(tcache *c, const ilg_type_resolver *r, const ilg_sig_cur *args, uint32_t count,
                      uint32_t n, int depth, vt *out)
 {
-    scur s = *args;
+    ilg_sig_cur s = *args;
     if (!s.p || n >= count) {
         *out = vt_of(VK_UNKNOWN);
         out->flags = VF_GENERIC;
         return true;
     }
     for (uint32_t i = 0; i < n; i++)
-        if (!skip_type(&s, depth + 1, NULL))
+        if (!ilg__sig_skip_type(&s, depth + 1, MAX_DEPTH, NULL))
             return false;
     /* The arguments themselves are read without a context of their own. */
     return parse_type(c, r, &s, NULL, depth + 1, out);
@@ -364,43 +259,43 @@ static bool parse_valuetype(tcache *c, const ilg_type_resolver *r, uint32_t tok,
     return true;
 }
 
-static bool parse_type(tcache *c, const ilg_type_resolver *r, scur *s, const gctx *g, int depth,
+static bool parse_type(tcache *c, const ilg_type_resolver *r, ilg_sig_cur *s, const gctx *g, int depth,
                        vt *out)
 {
     uint8_t et;
     uint32_t u;
-    if (depth > MAX_DEPTH || !su8(s, &et))
+    if (depth > MAX_DEPTH || !ilg__sig_u8(s, &et))
         return false;
     switch (et) {
     case ILG_ET_CMOD_REQD: case ILG_ET_CMOD_OPT:
-        return stok(s, &u) && parse_type(c, r, s, g, depth + 1, out);
+        return ilg__sig_token(s, &u) && parse_type(c, r, s, g, depth + 1, out);
     case ILG_ET_PINNED:
         return parse_type(c, r, s, g, depth + 1, out);
     case ILG_ET_BYREF:
         *out = vt_of(VK_BYREF);
-        return skip_type(s, depth + 1, NULL);
+        return ilg__sig_skip_type(s, depth + 1, MAX_DEPTH, NULL);
     case ILG_ET_PTR:
         *out = (vt){ VK_NI, 0, VF_PTR, 0 };
-        return skip_type(s, depth + 1, NULL);
+        return ilg__sig_skip_type(s, depth + 1, MAX_DEPTH, NULL);
     case ILG_ET_FNPTR:
         *out = (vt){ VK_NI, 0, VF_PTR, 0 };
-        return su8(s, &et) && skip_method_tail(s, et, depth, NULL);
+        return ilg__sig_u8(s, &et) && ilg__sig_skip_method_tail(s, et, depth, MAX_DEPTH, NULL);
     case ILG_ET_SZARRAY: case ILG_ET_ARRAY:
         s->p--;
         *out = (vt){ VK_REF, 0, VF_ARRAY, 0 };
-        return skip_type(s, depth + 1, NULL);
+        return ilg__sig_skip_type(s, depth + 1, MAX_DEPTH, NULL);
     case ILG_ET_CLASS:
         *out = (vt){ VK_REF, 0, 0, 0 };
-        return stok(s, &out->tok);
+        return ilg__sig_token(s, &out->tok);
     case ILG_ET_VALUETYPE:
-        return stok(s, &u) && parse_valuetype(c, r, u, out);
+        return ilg__sig_token(s, &u) && parse_valuetype(c, r, u, out);
     case ILG_ET_GENERICINST: {
         uint8_t kind;
         uint32_t n;
-        if (!su8(s, &kind) || !stok(s, &u) || !suint(s, &n))
+        if (!ilg__sig_u8(s, &kind) || !ilg__sig_token(s, &u) || !ilg__sig_uint(s, &n))
             return false;
         for (uint32_t i = 0; i < n; i++)
-            if (!skip_type(s, depth + 1, NULL))
+            if (!ilg__sig_skip_type(s, depth + 1, MAX_DEPTH, NULL))
                 return false;
         *out = kind == ILG_ET_VALUETYPE ? (vt){ VK_STRUCT, 0, 0, u } : (vt){ VK_REF, 0, 0, u };
         if (kind == ILG_ET_VALUETYPE) {
@@ -416,10 +311,10 @@ static bool parse_type(tcache *c, const ilg_type_resolver *r, scur *s, const gct
         return true;
     }
     case ILG_ET_VAR: case ILG_ET_MVAR:
-        if (!suint(s, &u))
+        if (!ilg__sig_uint(s, &u))
             return false;
         if (!g)
-            return type_arg(c, r, &(scur){ NULL, NULL }, 0, 0, depth, out);
+            return type_arg(c, r, &(ilg_sig_cur){ NULL, NULL }, 0, 0, depth, out);
         return et == ILG_ET_VAR ? type_arg(c, r, &g->type_args, g->ntype, u, depth, out)
                                 : type_arg(c, r, &g->method_args, g->nmethod, u, depth, out);
     default:
@@ -432,11 +327,11 @@ static bool parse_type(tcache *c, const ilg_type_resolver *r, scur *s, const gct
 }
 
 /* A method signature (after nothing: s at the calling convention byte). */
-static vsig *parse_method(tcache *c, const ilg_type_resolver *r, scur *s, const gctx *g)
+static vsig *parse_method(tcache *c, const ilg_type_resolver *r, ilg_sig_cur *s, const gctx *g)
 {
     uint8_t conv;
     uint32_t gcount, count;
-    if (!su8(s, &conv) || ((conv & ILG_SIG_GENERIC) && !suint(s, &gcount)) || !suint(s, &count) ||
+    if (!ilg__sig_u8(s, &conv) || ((conv & ILG_SIG_GENERIC) && !ilg__sig_uint(s, &gcount)) || !ilg__sig_uint(s, &count) ||
         count > (uint32_t)(s->end - s->p) || count > 0xFFFF)
         return NULL;
     vsig *v = tc_alloc(c, sizeof *v + (count ? count : 1) * sizeof(vt));
@@ -474,15 +369,11 @@ static void **desc_slot(tcache *c, uint32_t token, uint32_t what)
         tc_dense *d = &c->dense[what - 1][t];
         if (rid >= d->cap) {
             /* rows come in ascending order as the bodies do: start with room to spare */
-            uint32_t cap = d->cap ? d->cap : 4096;
-            while (cap <= rid)
-                cap *= 2;
-            void **v = realloc(d->v, cap * sizeof *v);
-            if (!v)
+            uint32_t old = d->cap;
+            if (ilg__grow((void **)&d->v, &d->cap, rid < 4096 ? 4096 : (uint64_t)rid + 1,
+                          sizeof *d->v) != ILG_OK)
                 return NULL;
-            memset(v + d->cap, 0, (cap - d->cap) * sizeof *v);
-            d->v = v;
-            d->cap = cap;
+            memset(d->v + old, 0, (d->cap - old) * sizeof *d->v);
         }
         return &d->v[rid];
     }
@@ -533,12 +424,12 @@ const tdesc *ilg__tc_type(tcache *c, const ilg_type_resolver *r, uint32_t token)
         break;
     default:
         if (d->facts.spec) {
-            scur s = { d->facts.spec, d->facts.spec + d->facts.spec_len };
+            ilg_sig_cur s = { d->facts.spec, d->facts.spec + d->facts.spec_len };
             vt v;
             if (parse_type(c, r, &s, NULL, 0, &v))
                 d->value = v;
-            s = (scur){ d->facts.spec, d->facts.spec + d->facts.spec_len };
-            skip_type(&s, 0, d->need);
+            s = (ilg_sig_cur){ d->facts.spec, d->facts.spec + d->facts.spec_len };
+            ilg__sig_skip_type(&s, 0, MAX_DEPTH, d->need);
         }
         break;
     }
@@ -553,10 +444,10 @@ static void owner_args(tcache *c, const ilg_type_resolver *r, uint32_t owner, gc
     const tdesc *d = ilg__tc_type(c, r, owner);
     if (!d || d->status != ILG_OK || !d->facts.spec)
         return;
-    scur s = { d->facts.spec, d->facts.spec + d->facts.spec_len };
+    ilg_sig_cur s = { d->facts.spec, d->facts.spec + d->facts.spec_len };
     uint8_t et, kind;
     uint32_t tok, n;
-    if (su8(&s, &et) && et == ILG_ET_GENERICINST && su8(&s, &kind) && stok(&s, &tok) && suint(&s, &n)) {
+    if (ilg__sig_u8(&s, &et) && et == ILG_ET_GENERICINST && ilg__sig_u8(&s, &kind) && ilg__sig_token(&s, &tok) && ilg__sig_uint(&s, &n)) {
         g->type_args = s;
         g->ntype = n;
     }
@@ -612,17 +503,17 @@ const mdesc *ilg__tc_member(tcache *c, const ilg_type_resolver *r, uint32_t toke
             memcpy(d->need, t->need, sizeof d->need);
     }
     if (d->facts.inst && d->facts.inst_len >= 2) {
-        scur s = { d->facts.inst + 1, d->facts.inst + d->facts.inst_len };
-        if (suint(&s, &g.nmethod)) {
+        ilg_sig_cur s = { d->facts.inst + 1, d->facts.inst + d->facts.inst_len };
+        if (ilg__sig_uint(&s, &g.nmethod)) {
             g.method_args = s;
-            for (uint32_t i = 0; i < g.nmethod && skip_type(&s, 0, d->need); i++)
+            for (uint32_t i = 0; i < g.nmethod && ilg__sig_skip_type(&s, 0, MAX_DEPTH, d->need); i++)
                 ;
         }
     }
-    scur s = { d->facts.sig, d->facts.sig + d->facts.sig_len };
+    ilg_sig_cur s = { d->facts.sig, d->facts.sig + d->facts.sig_len };
     if (d->facts.kind == ILG_MEMBER_FIELD) {
         uint8_t conv;
-        if (!su8(&s, &conv) || !parse_type(c, r, &s, &g, 0, &d->field))
+        if (!ilg__sig_u8(&s, &conv) || !parse_type(c, r, &s, &g, 0, &d->field))
             d->field = vt_of(VK_UNKNOWN);
     } else {
         d->sig = parse_method(c, r, &s, &g);
@@ -641,12 +532,12 @@ const sdesc *ilg__tc_sig(tcache *c, const ilg_type_resolver *r, uint32_t token)
     d->status = r->signature ? r->signature(r->ctx, token, &p, &len) : ILG_E_NOT_FOUND;
     if (d->status != ILG_OK)
         return d;
-    scur s = { p, p + len };
+    ilg_sig_cur s = { p, p + len };
     if (len && p[0] == ILG_SIG_LOCAL) {
         uint32_t n;
         s.p++;
         d->locals = true;
-        if (!suint(&s, &n) || n > len || !(d->local = tc_alloc(c, (n ? n : 1) * sizeof(vt)))) {
+        if (!ilg__sig_uint(&s, &n) || n > len || !(d->local = tc_alloc(c, (n ? n : 1) * sizeof(vt)))) {
             d->status = ILG_E_MD_BAD_SIG;
             return d;
         }
@@ -674,7 +565,7 @@ bool ilg__tc_method(tcache *c, const ilg_type_resolver *r, vmethod *out)
     /* The method's own type parameters stay unknown: its signature read without a
      * context, which is how a MethodDef's (owned by a TypeDef, no instantiation) was
      * read for the cache already. */
-    scur s = { d->facts.sig, d->facts.sig + d->facts.sig_len };
+    ilg_sig_cur s = { d->facts.sig, d->facts.sig + d->facts.sig_len };
     vsig *own = (d->facts.owner >> 24) != ILG_TBL_TypeSpec && !d->facts.inst ? d->sig : parse_method(c, r, &s, NULL);
     if (!own)
         return false;
@@ -690,16 +581,16 @@ bool ilg__tc_method(tcache *c, const ilg_type_resolver *r, vmethod *out)
     vmethod m = { d, n, args, own->vararg, !own->has_this, 0, false, 0 };
     const tdesc *t = d->facts.owner ? ilg__tc_type(c, r, d->facts.owner) : NULL;
     m.generic_type = t && t->status == ILG_OK && (t->facts.flags & ILG_TYPE_GENERIC);
-    s = (scur){ d->facts.sig, d->facts.sig + d->facts.sig_len };
+    s = (ilg_sig_cur){ d->facts.sig, d->facts.sig + d->facts.sig_len };
     uint8_t conv = 0;
     uint32_t u;
-    su8(&s, &conv);
-    if ((conv & ILG_SIG_GENERIC) && suint(&s, &u))
+    ilg__sig_u8(&s, &conv);
+    if ((conv & ILG_SIG_GENERIC) && ilg__sig_uint(&s, &u))
         m.ngeneric = u;
-    suint(&s, &u);
+    ilg__sig_uint(&s, &u);
     while (s.p < s.end && (*s.p == ILG_ET_CMOD_OPT || *s.p == ILG_ET_CMOD_REQD)) {
         s.p++;
-        stok(&s, &u);
+        ilg__sig_token(&s, &u);
     }
     if (s.p < s.end)
         m.ret_elem = *s.p;

@@ -93,14 +93,6 @@ struct ilg_arena {
 
 static _Atomic uint64_t next_arena_id = 1;
 
-static size_t page_size(void)
-{
-    static size_t cached;
-    if (!cached)
-        cached = (size_t)sysconf(_SC_PAGESIZE);
-    return cached;
-}
-
 /* ---- IMethodMalloc ------------------------------------------------------------- */
 
 static inline struct method_malloc *impl_from_IMethodMalloc(IMethodMalloc *iface)
@@ -168,7 +160,7 @@ static const IMethodMallocVtbl method_malloc_vtbl = {
 
 ilg_status ilg__arena_create(uint8_t *base, uint64_t start, uint64_t reserved, ilg_arena **out)
 {
-    const size_t page = page_size();
+    const size_t page = ilg__page_size();
     ilg_arena *a = NULL;
     struct method_malloc *m = NULL;
 
@@ -278,7 +270,7 @@ ilg_status ilg_arena_configure(ilg_arena *a, const ilg_arena_options *opts)
     if (check_align(align) != ILG_OK)
         return ILG_E_INVALID_ARG;
     uint64_t chunk = opts->commit_chunk ? opts->commit_chunk : ILG_ARENA_DEFAULT_CHUNK;
-    chunk = ilg__align_up(chunk, page_size());
+    chunk = ilg__align_up(chunk, ilg__page_size());
     if (chunk > UINT32_MAX)
         return ilg__fail(ILG_E_INVALID_ARG, ILG_WHERE_NONE, 0, "commit chunk 0x%" PRIx64 " is too large",
                          chunk);
@@ -301,7 +293,7 @@ ilg_status ilg_arena_configure(ilg_arena *a, const ilg_arena_options *opts)
  * or reports exhaustion when [off, off + size) does not fit. */
 static ilg_status arena_grow(ilg_arena *a, uint64_t off, size_t size, uint64_t want_end)
 {
-    const uint64_t page = page_size();
+    const uint64_t page = ilg__page_size();
     ilg_status status = ILG_OK;
     uint64_t fresh_lo = 0, c = 0;
 
@@ -620,75 +612,13 @@ ilg_status ilg_arena_method_malloc(ilg_arena *a, IMethodMalloc **out)
 
 /* ---- Attaching to a foreign module ------------------------------------------------ */
 
-typedef struct vm_area {
-    uintptr_t lo, hi;
-    char name[80];
-} vm_area;
-
-/* /proc/self/maps, ascending (as the kernel lists it). */
-static ilg_status read_maps(vm_area **out, size_t *count)
-{
-    FILE *f = fopen("/proc/self/maps", "re");
-    char *line = NULL;
-    size_t cap = 0, n = 0, len = 0;
-    vm_area *v = NULL;
-    ilg_status status = ILG_OK;
-
-    if (!f)
-        return ilg__fail(ILG_E_IO, ILG_WHERE_NONE, 0, "cannot open /proc/self/maps: %s", strerror(errno));
-    while (getline(&line, &len, f) > 0) {
-        char *p = line, *end;
-        unsigned long long lo = strtoull(p, &end, 16), hi;
-        if (*end != '-')
-            continue;
-        hi = strtoull(end + 1, &end, 16);
-        if (n == cap) {
-            size_t ncap = cap ? cap * 2 : 128;
-            vm_area *nv = realloc(v, ncap * sizeof *nv);
-            if (!nv) {
-                status = ilg__fail(ILG_E_NOMEM, ILG_WHERE_NONE, 0, "%zu mapping records", ncap);
-                goto out;
-            }
-            v = nv;
-            cap = ncap;
-        }
-        vm_area *a = &v[n++];
-        a->lo = (uintptr_t)lo;
-        a->hi = (uintptr_t)hi;
-        a->name[0] = 0;
-        /* perms offset dev inode [path]: the path is what follows the fifth field. */
-        p = end;
-        for (int field = 0; field < 4 && *p; field++) {
-            while (*p == ' ')
-                p++;
-            while (*p && *p != ' ')
-                p++;
-        }
-        while (*p == ' ')
-            p++;
-        size_t k = strcspn(p, "\n");
-        if (k >= sizeof a->name)
-            k = sizeof a->name - 1;
-        memcpy(a->name, p, k);
-        a->name[k] = 0;
-    }
-    *out = v;
-    *count = n;
-    v = NULL;
-out:
-    free(v);
-    free(line);
-    fclose(f);
-    return status;
-}
-
 /* The first gap of need bytes at or above lo whose first `size` bytes end at or below
  * top. Returns 0 when there is none, with *blocker the first mapping in the way. */
-static uintptr_t find_gap(const vm_area *v, size_t n, uintptr_t lo, uintptr_t top, uint64_t size,
-                          uint64_t need, const vm_area **blocker, uint64_t *largest)
+static uintptr_t find_gap(const ilg_maps_entry *v, size_t n, uintptr_t lo, uintptr_t top, uint64_t size,
+                          uint64_t need, const ilg_maps_entry **blocker, uint64_t *largest)
 {
     uintptr_t cur = lo;
-    const size_t page = page_size();
+    const size_t page = ilg__page_size();
     *blocker = NULL;
     *largest = 0;
     for (size_t i = 0; i < n && cur + size <= top; i++) {
@@ -709,9 +639,9 @@ static uintptr_t find_gap(const vm_area *v, size_t n, uintptr_t lo, uintptr_t to
 ilg_status ilg_arena_attach(const void *base, uint64_t span, const ilg_arena_options *opts,
                             ilg_arena **out)
 {
-    const size_t page = page_size();
+    const size_t page = ilg__page_size();
     const uintptr_t b = (uintptr_t)base;
-    vm_area *maps = NULL;
+    ilg_maps_entry *maps = NULL;
     size_t nmaps = 0;
     ilg_arena *a = NULL;
     ilg_status status;
@@ -734,11 +664,11 @@ ilg_status ilg_arena_attach(const void *base, uint64_t span, const ilg_arena_opt
     const uintptr_t lo = b + first, top = b + first + room;
 
     for (int attempt = 0; attempt < ATTACH_TRIES; attempt++) {
-        const vm_area *blocker;
+        const ilg_maps_entry *blocker;
         uint64_t largest;
         free(maps);
         maps = NULL;
-        if ((status = read_maps(&maps, &nmaps)) != ILG_OK)
+        if ((status = ilg__maps_read(&maps, &nmaps)) != ILG_OK)
             goto out;
         uintptr_t gap = find_gap(maps, nmaps, lo, top, size, size + page, &blocker, &largest);
         if (!gap) {
@@ -748,7 +678,7 @@ ilg_status ilg_arena_attach(const void *base, uint64_t span, const ilg_arena_opt
                                " %s (largest gap 0x%" PRIx64 ")",
                                size, (void *)lo, (void *)(b + RVA_END), blocker ? blocker->lo : 0,
                                blocker ? blocker->hi : 0,
-                               blocker && blocker->name[0] ? blocker->name : "[anonymous]", largest);
+                               blocker && blocker->path[0] ? blocker->path : "[anonymous]", largest);
             goto out;
         }
         if (ilg__arena_attach_race_hook)

@@ -1,15 +1,69 @@
 /* body.c: locating and measuring method bodies (ECMA-335 II.25.4) without decoding
  * their instructions: header form, code size, extra sections and the exact on-disk
  * size (what GetILFunctionBody reports). */
+#include "cil_body.h"
 #include "md_private.h"
 
 typedef unsigned long long ull;
 
-#define CODE_TYPE_MASK 0x0003
+#define CODE_TYPE_MASK 0x0003   /* MethodImplAttributes (II.23.1.11) */
 #define CODE_TYPE_NATIVE 0x0001
-#define SECT_EHTABLE 0x01
-#define SECT_FAT 0x40
-#define SECT_MORE 0x80
+
+static ilg_status header_error(ilg_cil_issue issue, const uint8_t *p, const ilg_cil_header *h,
+                               uint32_t token, uint32_t rva, uint64_t avail, ilg_where where,
+                               uint64_t pos_of)
+{
+    switch (issue) {
+    case ILG_CIL_TRUNCATED:
+        return ilg__fail(ILG_E_BODY_TRUNCATED, where, pos_of,
+                         "method 0x%08x: fat header at RVA 0x%x needs 12 bytes, 0x%llx left",
+                         token, rva, (ull)avail);
+    case ILG_CIL_BAD_FAT_SIZE:
+        return ilg__fail(ILG_E_BODY_BAD_HEADER, where, pos_of,
+                         "method 0x%08x: fat header size %u dwords, must be 3", token, p[1] >> 4);
+    case ILG_CIL_BAD_LOCALS:
+        return ilg__fail(ILG_E_BODY_BAD_HEADER, where, pos_of + 8,
+                         "method 0x%08x: LocalVarSigTok 0x%08x is not a StandAloneSig token",
+                         token, h->local_sig);
+    case ILG_CIL_CODE_TRUNCATED:
+        if (!h->fat)
+            return ilg__fail(ILG_E_BODY_TRUNCATED, where, pos_of,
+                             "method 0x%08x: tiny body of %u code bytes at RVA 0x%x runs past its section (0x%llx bytes left)",
+                             token, h->code_size, rva, (ull)avail);
+        return ilg__fail(ILG_E_BODY_TRUNCATED, where, pos_of + 4,
+                         "method 0x%08x: code size 0x%x at RVA 0x%x runs past its section (0x%llx bytes left)",
+                         token, h->code_size, rva, (ull)avail);
+    default:
+        return ilg__fail(ILG_E_BODY_BAD_HEADER, where, pos_of,
+                         "method 0x%08x: header byte 0x%02x is neither tiny (..10) nor fat (..11)",
+                         token, p[0]);
+    }
+}
+
+/* sec: the section's offset in the body; pos_of: the body's position (file offset or RVA,
+ * as where says). */
+static ilg_status section_error(ilg_cil_issue issue, const ilg_cil_section *s, uint32_t token,
+                                ilg_where where, uint64_t pos_of, uint64_t sec)
+{
+    const uint64_t sec_pos = pos_of + sec;
+    switch (issue) {
+    case ILG_CIL_BAD_KIND:
+        return ilg__fail(ILG_E_BODY_BAD_SECTION, where, sec_pos,
+                         "method 0x%08x: data section kind 0x%02x is not an EH table", token, s->kind);
+    case ILG_CIL_BAD_DATA_SIZE:
+        return ilg__fail(ILG_E_BODY_BAD_SECTION, where, sec_pos + 1,
+                         "method 0x%08x: %s EH section DataSize %u is not %u*n+4", token,
+                         s->fat ? "fat" : "small", s->data_size, s->clause_size);
+    case ILG_CIL_SECT_TRUNCATED:
+        return ilg__fail(ILG_E_BODY_TRUNCATED, where, sec_pos,
+                         "method 0x%08x: EH section of %u bytes runs past its section", token,
+                         s->data_size);
+    default:
+        return ilg__fail(ILG_E_BODY_TRUNCATED, where, sec_pos,
+                         "method 0x%08x: data section at +0x%llx runs past its section", token,
+                         (ull)sec);
+    }
+}
 
 ilg_status ilg_md_method_body(const ilg_metadata *md, uint32_t rid, ilg_method_body *out)
 {
@@ -20,8 +74,8 @@ ilg_status ilg_md_method_body(const ilg_metadata *md, uint32_t rid, ilg_method_b
                          md->tables[ILG_TBL_MethodDef].rows);
     const ilg_image *img = md->img;
     const uint32_t token = 0x06000000u | rid;
-    const uint32_t rva = ilg__md_raw(md, ILG_TBL_MethodDef, rid, 0);
-    const uint16_t impl = (uint16_t)ilg__md_raw(md, ILG_TBL_MethodDef, rid, 1);
+    const uint32_t rva = ilg__md_raw(md, ILG_TBL_MethodDef, rid, ILG_MDC_MethodDef_RVA);
+    const uint16_t impl = (uint16_t)ilg__md_raw(md, ILG_TBL_MethodDef, rid, ILG_MDC_MethodDef_ImplFlags);
     ilg_method_body b = { .rva = rva };
 
     if (rva == 0) {
@@ -45,86 +99,32 @@ ilg_status ilg_md_method_body(const ilg_metadata *md, uint32_t rid, ilg_method_b
     const uint64_t pos_of = b.file_offset ? b.file_offset : rva;
 
     b.header = p;
-    switch (p[0] & 3) {
-    case 2: /* tiny */
-        b.kind = ILG_BODY_TINY;
-        b.header_size = 1;
-        b.code_size = p[0] >> 2;
-        b.max_stack = 8;
-        if (1 + (uint64_t)b.code_size > avail)
-            return ilg__fail(ILG_E_BODY_TRUNCATED, where, pos_of,
-                             "method 0x%08x: tiny body of %u code bytes at RVA 0x%x runs past its section (0x%llx bytes left)",
-                             token, b.code_size, rva, (ull)avail);
-        b.body_size = 1 + b.code_size;
-        break;
-    case 3: { /* fat */
-        if (rva & 3)
-            return ilg__fail(ILG_E_BODY_MISALIGNED, where, pos_of,
-                             "method 0x%08x: fat header at RVA 0x%x is not 4-byte aligned", token, rva);
-        if (avail < 12)
-            return ilg__fail(ILG_E_BODY_TRUNCATED, where, pos_of,
-                             "method 0x%08x: fat header at RVA 0x%x needs 12 bytes, 0x%llx left",
-                             token, rva, (ull)avail);
-        uint16_t fw = ilg__rd16(p);
-        if ((fw >> 12) != 3)
-            return ilg__fail(ILG_E_BODY_BAD_HEADER, where, pos_of,
-                             "method 0x%08x: fat header size %u dwords, must be 3", token, fw >> 12);
-        b.kind = ILG_BODY_FAT;
-        b.header_size = 12;
-        b.fat_flags = fw & 0x0FFF;
-        b.max_stack = ilg__rd16(p + 2);
-        b.code_size = ilg__rd32(p + 4);
-        b.local_sig = ilg__rd32(p + 8);
-        b.init_locals = (b.fat_flags & 0x10) != 0;
-        if (b.local_sig && (b.local_sig >> 24) != ILG_TBL_StandAloneSig)
-            return ilg__fail(ILG_E_BODY_BAD_HEADER, where, pos_of + 8,
-                             "method 0x%08x: LocalVarSigTok 0x%08x is not a StandAloneSig token",
-                             token, b.local_sig);
-        uint64_t end = 12 + (uint64_t)b.code_size;
-        if (end > avail)
-            return ilg__fail(ILG_E_BODY_TRUNCATED, where, pos_of + 4,
-                             "method 0x%08x: code size 0x%x at RVA 0x%x runs past its section (0x%llx bytes left)",
-                             token, b.code_size, rva, (ull)avail);
-        bool more = (b.fat_flags & 0x08) != 0;
-        while (more) {
-            uint64_t sec = ilg__align_up(end, 4);
-            if (sec + 4 > avail)
-                return ilg__fail(ILG_E_BODY_TRUNCATED, where, pos_of + sec,
-                                 "method 0x%08x: data section at +0x%llx runs past its section",
-                                 token, (ull)sec);
-            uint8_t kind = p[sec];
-            uint32_t data_size, clause;
-            if ((kind & ~(SECT_EHTABLE | SECT_FAT | SECT_MORE)) || !(kind & SECT_EHTABLE))
-                return ilg__fail(ILG_E_BODY_BAD_SECTION, where, pos_of + sec,
-                                 "method 0x%08x: data section kind 0x%02x is not an EH table",
-                                 token, kind);
-            if (kind & SECT_FAT) {
-                data_size = p[sec + 1] | (p[sec + 2] << 8) | ((uint32_t)p[sec + 3] << 16);
-                clause = 24;
-            } else {
-                data_size = p[sec + 1];
-                clause = 12;
-            }
-            if (data_size < 4 || (data_size - 4) % clause != 0)
-                return ilg__fail(ILG_E_BODY_BAD_SECTION, where, pos_of + sec + 1,
-                                 "method 0x%08x: %s EH section DataSize %u is not %u*n+4", token,
-                                 kind & SECT_FAT ? "fat" : "small", data_size, clause);
-            if (sec + data_size > avail)
-                return ilg__fail(ILG_E_BODY_TRUNCATED, where, pos_of + sec,
-                                 "method 0x%08x: EH section of %u bytes runs past its section",
-                                 token, data_size);
-            b.eh_clauses += (data_size - 4) / clause;
-            end = sec + data_size;
-            more = (kind & SECT_MORE) != 0;
-        }
-        b.body_size = (uint32_t)end;
-        break;
+    if ((p[0] & ILG_CIL_FORMAT_MASK) == ILG_CIL_FAT_FORMAT && (rva & 3))
+        return ilg__fail(ILG_E_BODY_MISALIGNED, where, pos_of,
+                         "method 0x%08x: fat header at RVA 0x%x is not 4-byte aligned", token, rva);
+    ilg_cil_header h;
+    ilg_cil_issue issue = ilg__cil_header(p, avail, &h);
+    if (issue != ILG_CIL_OK)
+        return header_error(issue, p, &h, token, rva, avail, where, pos_of);
+    b.kind = h.fat ? ILG_BODY_FAT : ILG_BODY_TINY;
+    b.header_size = h.size;
+    b.fat_flags = h.word & ILG_CIL_FAT_FLAGS_MASK;
+    b.max_stack = h.max_stack;
+    b.code_size = h.code_size;
+    b.local_sig = h.local_sig;
+    b.init_locals = ilg__cil_init_locals(&h);
+    uint64_t end = (uint64_t)h.size + h.code_size;
+    bool more = ilg__cil_more_sects(&h);
+    while (more) {
+        const uint64_t sec = ilg__align_up(end, 4);
+        ilg_cil_section s;
+        if ((issue = ilg__cil_section(p, avail, sec, &s)) != ILG_CIL_OK)
+            return section_error(issue, &s, token, where, pos_of, sec);
+        b.eh_clauses += s.clauses;
+        end = sec + s.data_size;
+        more = s.more;
     }
-    default:
-        return ilg__fail(ILG_E_BODY_BAD_HEADER, where, pos_of,
-                         "method 0x%08x: header byte 0x%02x is neither tiny (..10) nor fat (..11)",
-                         token, p[0]);
-    }
+    b.body_size = (uint32_t)end;
     b.code = p + b.header_size;
     *out = b;
     return ILG_OK;

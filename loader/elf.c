@@ -23,7 +23,7 @@ static ilg_status parse_segments(ilg_image *img, Elf *elf, uint64_t phoff, size_
                                  size_t raw_phnum)
 {
     size_t phnum;
-    const uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+    const uint64_t page = ilg__page_size();
 
     /* libelf quietly shortens a table that runs past the file; check the header's own
      * numbers first (PN_XNUM defers the count to section 0, which libelf reads). */

@@ -12,14 +12,6 @@
 
 #include "loader_private.h"
 
-static size_t page_size(void)
-{
-    static size_t cached;
-    if (!cached)
-        cached = (size_t)sysconf(_SC_PAGESIZE);
-    return cached;
-}
-
 static ilg_status read_file(ilg_image *img, const char *path)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -63,12 +55,11 @@ out:
 
 static int prot_for_region(const ilg_region *r) { return r->prot | PROT_READ; }
 
-/* One reservation: image span, arena, guard page. Image pages get their final
- * protections; the arena and the guard stay PROT_NONE until the arena commits. */
-static ilg_status map_image(ilg_image *img, const ilg_image_options *opts)
+/* One reservation for the image span, the arena and a guard page, placed so that the
+ * largest file-backed region starts on a huge-page boundary (see commit_file_pages). */
+static ilg_status reserve(ilg_image *img, const ilg_image_options *opts, uint64_t span)
 {
-    const size_t page = page_size();
-    const uint64_t span = ilg__align_up(img->image_size, page);
+    const size_t page = ilg__page_size();
     uint64_t arena = opts && opts->arena_size ? opts->arena_size : ILG_ARENA_DEFAULT_SIZE;
     const uint64_t rva_limit = (uint64_t)ILG_METHOD_MAX_RVA + 1;
 
@@ -109,7 +100,13 @@ static ilg_status map_image(ilg_image *img, const ilg_image_options *opts)
     img->base = res;
     img->arena_offset = span;
     img->arena_size = arena;
+    return ILG_OK;
+}
 
+static ilg_status commit_file_pages(ilg_image *img, uint64_t span)
+{
+    const size_t page = ilg__page_size();
+    uint8_t *res = img->reservation;
     /* The span is committed lazily (zero-fill on demand), and only the pages that
      * receive file bytes are populated up front, in one call each rather than a fault
      * per page: a tiny file declaring a huge image commits no more than its own size.
@@ -143,7 +140,13 @@ static ilg_status map_image(ilg_image *img, const ilg_image_options *opts)
             (void)madvise(res + lo, (size_t)(hi - lo), MADV_HUGEPAGE);
         (void)madvise(res + lo, (size_t)(hi - lo), ILG_MADV_POPULATE_WRITE);
     }
+    return ILG_OK;
+}
 
+/* The headers and every region's file bytes at their RVAs. */
+static void copy_file(ilg_image *img, uint64_t span)
+{
+    uint8_t *res = img->reservation;
     if (img->size_of_headers) {
         uint64_t n = img->size_of_headers;
         if (n > img->file_size)
@@ -157,7 +160,12 @@ static ilg_status map_image(ilg_image *img, const ilg_image_options *opts)
         /* Parsers validated both ranges; the tail past file_size stays zero. */
         memcpy(res + r->rva, img->file + r->file_offset, (size_t)r->file_size);
     }
+}
 
+static ilg_status protect_pages(ilg_image *img, uint64_t span)
+{
+    const size_t page = ilg__page_size();
+    uint8_t *res = img->reservation;
     /* Final protections, page by page: a page shared by two regions gets the union. */
     uint64_t pages = span / page;
     int *prot = calloc(pages ? pages : 1, sizeof *prot);
@@ -196,15 +204,27 @@ static ilg_status map_image(ilg_image *img, const ilg_image_options *opts)
     return status;
 }
 
+/* One reservation: image span, arena, guard page. Image pages get their final
+ * protections; the arena and the guard stay PROT_NONE until the arena commits. */
+static ilg_status map_image(ilg_image *img, const ilg_image_options *opts)
+{
+    const uint64_t span = ilg__align_up(img->image_size, ilg__page_size());
+    ilg_status st;
+    if ((st = reserve(img, opts, span)) != ILG_OK || (st = commit_file_pages(img, span)) != ILG_OK)
+        return st;
+    copy_file(img, span);
+    return protect_pages(img, span);
+}
+
 static const char *arch_name(uint32_t m)
 {
     switch (m) {
-    case 0x8664: return "x86-64";
-    case 0xAA64: return "AArch64";
-    case 0x014C: return "i386";
-    case 0x01C4: return "ARM";
-    case 0x6264: return "LoongArch64";
-    case 0x5064: return "RISC-V64";
+    case ILG_MACHINE_AMD64: return "x86-64";
+    case ILG_MACHINE_ARM64: return "AArch64";
+    case ILG_MACHINE_I386: return "i386";
+    case ILG_MACHINE_ARMNT: return "ARM";
+    case ILG_MACHINE_LOONGARCH64: return "LoongArch64";
+    case ILG_MACHINE_RISCV64: return "RISC-V64";
     default: return "unknown";
     }
 }
@@ -388,7 +408,7 @@ ilg_status ilg_image_get_info(const ilg_image *img, ilg_image_info *out)
         .section_alignment = img->section_alignment,
         .file_alignment = img->file_alignment,
         .region_count = img->region_count,
-        .has_cli = img->dir_count > 14 && img->dirs[14][0] != 0,
+        .has_cli = img->dir_count > ILG__DIR_CLI && img->dirs[ILG__DIR_CLI][0] != 0,
         .arena_offset = img->arena_offset,
         .arena_size = img->arena_size,
     };

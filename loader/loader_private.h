@@ -12,6 +12,9 @@
 #include "ilgraft/loader.h"
 #include "ilgraft/metadata.h"
 
+/* PE data directory indexes (PE/COFF "Optional Header Data Directories"). */
+#define ILG__DIR_CLI 14          /* the CLI header (COM descriptor) */
+
 struct ilg_arena;
 
 /* Where a PE image's headers lie in its file, and the section-table facts the image
@@ -51,7 +54,7 @@ struct ilg_image {
     char *names;                /* storage for region names */
 
     uint32_t dir_count;         /* PE data directories */
-    uint32_t dirs[16][2];
+    uint32_t dirs[16][2];       /* [ILG__DIR_*] {RVA, size} */
     ilg__pe_layout pe;          /* PE header positions (zero for ELF) */
 
     /* ELF extras (empty for PE) */

@@ -68,6 +68,39 @@ static inline uint32_t ilg__md_raw(const ilg_metadata *md, ilg_table t, uint32_t
     return tb->cols[col].width == 2 ? ilg__rd16(p) : ilg__rd32(p);
 }
 
+/* Every *Ptr table (FieldPtr, MethodPtr, ParamPtr, EventPtr, PropertyPtr) has one column:
+ * the row it stands for. */
+#define ILG__MDC_PTR_TARGET 0
+_Static_assert(ILG_MDC_MethodPtr_Method == ILG__MDC_PTR_TARGET && ILG_MDC_FieldPtr_Field == ILG__MDC_PTR_TARGET &&
+               ILG_MDC_ParamPtr_Param == ILG__MDC_PTR_TARGET && ILG_MDC_EventPtr_Event == ILG__MDC_PTR_TARGET &&
+               ILG_MDC_PropertyPtr_Property == ILG__MDC_PTR_TARGET, "a *Ptr table's one column");
+
+/* The row a list position names (a TypeDef's FieldList or MethodList, ...), through the
+ * *Ptr indirection of uncompressed metadata when ptr has rows; 0 for the null position. */
+static inline uint32_t ilg__md_list_target(const ilg_metadata *md, ilg_table ptr, uint32_t pos)
+{
+    if (pos == 0)
+        return 0;
+    if (md->tables[ptr].rows && pos <= md->tables[ptr].rows)
+        return ilg__md_raw(md, ptr, pos, ILG__MDC_PTR_TARGET);
+    return pos;
+}
+
+/* Positions [first, last) of the methods (or fields) of TypeDef rid, before the *Ptr
+ * mapping (ilg__md_list_target gives each position's row). */
+static inline void ilg__md_member_list(const ilg_metadata *md, uint32_t rid, bool methods,
+                                       uint32_t *first, uint32_t *last)
+{
+    const uint32_t col = methods ? ILG_MDC_TypeDef_MethodList : ILG_MDC_TypeDef_FieldList;
+    const ilg_table table = methods ? ILG_TBL_MethodDef : ILG_TBL_Field;
+    const ilg_table ptr = methods ? ILG_TBL_MethodPtr : ILG_TBL_FieldPtr;
+    const uint32_t n = md->tables[ptr].rows ? md->tables[ptr].rows : md->tables[table].rows;
+    *first = ilg__md_raw(md, ILG_TBL_TypeDef, rid, col);
+    *last = rid < md->tables[ILG_TBL_TypeDef].rows ? ilg__md_raw(md, ILG_TBL_TypeDef, rid + 1, col) : n + 1;
+    if (*last > n + 1)
+        *last = n + 1;
+}
+
 /* The string at a validated #Strings index ("" for 0 or a missing heap). */
 static inline const char *ilg__md_str(const ilg_metadata *md, uint32_t idx)
 {

@@ -79,21 +79,22 @@ uint32_t ilg__md_coded_token(ilg_coded_kind kind, uint32_t value)
     return ((uint32_t)c->tables[tag] << 24) | row;
 }
 
-static ilg_status parse_root(ilg_metadata *md)
+/* The CLI header (II.25.3.3) into md->info; *cli_off its file offset. */
+static ilg_status parse_cli_header(ilg_metadata *md, uint64_t *cli_off)
 {
     ilg_image *img = md->img;
     ilg_md_info *info = &md->info;
-    uint32_t cli_rva = img->dirs[14][0], cli_size = img->dirs[14][1];
+    uint32_t cli_rva = img->dirs[ILG__DIR_CLI][0], cli_size = img->dirs[ILG__DIR_CLI][1];
     const uint8_t *cli;
-    uint64_t cli_off = 0;
 
-    ilg_image_rva_to_offset(img, cli_rva, &cli_off);
+    *cli_off = 0;
+    ilg_image_rva_to_offset(img, cli_rva, cli_off);
     if (cli_size < 72 || ilg_image_rva_to_ptr(img, cli_rva, 72, &cli) != ILG_OK)
-        return ilg__fail(ILG_E_CLI_BAD_HEADER, ILG_WHERE_FILE, cli_off,
+        return ilg__fail(ILG_E_CLI_BAD_HEADER, ILG_WHERE_FILE, *cli_off,
                          "CLI header directory size %u is below 72 bytes", cli_size);
     uint32_t cb = ilg__rd32(cli);
     if (cb < 72)
-        return ilg__fail(ILG_E_CLI_BAD_HEADER, ILG_WHERE_FILE, cli_off,
+        return ilg__fail(ILG_E_CLI_BAD_HEADER, ILG_WHERE_FILE, *cli_off,
                          "CLI header cb %u, expected 72", cb);
     info->cli_rva = cli_rva;
     info->runtime_major = ilg__rd16(cli + 4);
@@ -108,7 +109,16 @@ static ilg_status parse_root(ilg_metadata *md)
     info->strong_name_size = ilg__rd32(cli + 36);
     info->managed_native_header_rva = ilg__rd32(cli + 64);
     info->managed_native_header_size = ilg__rd32(cli + 68);
+    return ILG_OK;
+}
 
+/* The metadata root's fixed part (II.24.2.1) up to the stream count: *pos is then the
+ * offset of the first stream header, *streams_at the stream count's. */
+static ilg_status parse_root_header(ilg_metadata *md, uint64_t cli_off, uint32_t *pos,
+                                    uint32_t *streams_at, uint16_t *nstreams)
+{
+    ilg_image *img = md->img;
+    ilg_md_info *info = &md->info;
     const uint8_t *root;
     if (info->metadata_size < 16 ||
         ilg_image_rva_to_ptr(img, info->metadata_rva, info->metadata_size, &root) != ILG_OK ||
@@ -138,75 +148,108 @@ static ilg_status parse_root(ilg_metadata *md)
         return ilg__fail(ILG_E_MD_BAD_VERSION_LENGTH, ILG_WHERE_FILE, fo + 16,
                          "version string of %u bytes is not NUL-terminated", vlen);
     info->version = (const char *)root + 16;
-    uint32_t pos = 16 + vlen + 2;
-    uint16_t nstreams = ilg__rd16(root + pos);
-    pos += 2;
+    *streams_at = 16 + vlen + 2;
+    *nstreams = ilg__rd16(root + *streams_at);
+    *pos = *streams_at + 2;
+    return ILG_OK;
+}
 
+/* Stream header i at *pos (II.24.2.2), checked against the ones before it; *pos moves
+ * past it. */
+static ilg_status parse_stream_header(ilg_metadata *md, uint32_t i, uint16_t nstreams,
+                                      uint32_t streams_at, uint32_t *pos)
+{
+    const uint8_t *root = md->root;
+    const uint64_t fo = md->root_file_offset, hdr = fo + *pos;
+    const uint32_t msize = md->info.metadata_size;
+    if (!ilg__in_range(*pos, 8, msize))
+        return ilg__fail(ILG_E_MD_TRUNCATED_ROOT, ILG_WHERE_FILE, hdr,
+                         "stream header %u of %u runs past the 0x%x-byte metadata", i, nstreams,
+                         msize);
+    if (i >= ILG_MD_MAX_STREAMS)
+        return ilg__fail(ILG_E_MD_BAD_STREAM_HEADER, ILG_WHERE_FILE, fo + streams_at,
+                         "%u streams, at most %d are supported", nstreams, ILG_MD_MAX_STREAMS);
+    uint32_t off = ilg__rd32(root + *pos), size = ilg__rd32(root + *pos + 4);
+    uint32_t name_at = *pos + 8, avail = msize - name_at, n = 0;
+    while (n < avail && n < 32 && root[name_at + n])
+        n++;
+    if (n >= avail || n == 32)
+        return ilg__fail(ILG_E_MD_BAD_STREAM_HEADER, ILG_WHERE_FILE, fo + name_at,
+                         "stream %u name is not NUL-terminated within %u bytes", i,
+                         avail < 32 ? avail : 32);
+    char *name = md->stream_names[i];
+    memcpy(name, root + name_at, n);
+    name[n] = 0;
+    *pos = name_at + (uint32_t)ilg__align_up(n + 1, 4);
+    if (!ilg__in_range(off, size, msize))
+        return ilg__fail(ILG_E_MD_STREAM_OUTSIDE, ILG_WHERE_FILE, hdr,
+                         "stream '%s' at 0x%x size 0x%x lies outside the 0x%x-byte metadata",
+                         name, off, size, msize);
+    for (uint32_t j = 0; j < i; j++) {
+        const ilg_stream_info *o = &md->streams[j];
+        if (strcmp(o->name, name) == 0)
+            return ilg__fail(ILG_E_MD_DUPLICATE_STREAM, ILG_WHERE_FILE, hdr,
+                             "stream '%s' appears twice", name);
+        if (size && o->size && off < o->offset + o->size && o->offset < off + size)
+            return ilg__fail(ILG_E_MD_STREAM_OVERLAP, ILG_WHERE_FILE, hdr,
+                             "stream '%s' 0x%x+0x%x overlaps '%s' 0x%x+0x%x", name, off, size,
+                             o->name, o->offset, o->size);
+    }
+    md->streams[i] = (ilg_stream_info){ name, off, size, fo + off };
+    md->info.stream_count = i + 1;
+    return ILG_OK;
+}
+
+/* Remembers stream i if it is one the reader uses; false for a second tables stream. */
+static bool use_stream(ilg_metadata *md, const ilg_stream_info *st, bool *have_tables)
+{
+    const char *name = st->name;
+    const uint8_t *data = md->root + st->offset;
+    if (strcmp(name, "#~") == 0 || strcmp(name, "#-") == 0) {
+        if (*have_tables)
+            return false;
+        *have_tables = true;
+        md->tables_stream = data;
+        md->tables_size = st->size;
+        md->tables_offset = st->offset;
+        md->info.uncompressed = name[1] == '-';
+    } else if (strcmp(name, "#Strings") == 0) {
+        md->strings = data;
+        md->strings_size = st->size;
+    } else if (strcmp(name, "#Blob") == 0) {
+        md->blob = data;
+        md->blob_size = st->size;
+    } else if (strcmp(name, "#GUID") == 0) {
+        md->guid = data;
+        md->guid_size = st->size;
+    } else if (strcmp(name, "#US") == 0) {
+        md->us = data;
+        md->us_size = st->size;
+    }
+    return true;
+}
+
+static ilg_status parse_root(ilg_metadata *md)
+{
+    uint64_t cli_off;
+    uint32_t pos = 0, streams_at = 0;
+    uint16_t nstreams = 0;
+    ilg_status st;
+    if ((st = parse_cli_header(md, &cli_off)) != ILG_OK ||
+        (st = parse_root_header(md, cli_off, &pos, &streams_at, &nstreams)) != ILG_OK)
+        return st;
     bool have_tables = false;
     for (uint32_t i = 0; i < nstreams; i++) {
-        const uint64_t hdr = fo + pos;
-        if (!ilg__in_range(pos, 8, msize))
-            return ilg__fail(ILG_E_MD_TRUNCATED_ROOT, ILG_WHERE_FILE, hdr,
-                             "stream header %u of %u runs past the 0x%x-byte metadata", i, nstreams,
-                             msize);
-        if (i >= ILG_MD_MAX_STREAMS)
-            return ilg__fail(ILG_E_MD_BAD_STREAM_HEADER, ILG_WHERE_FILE, fo + 16 + vlen + 2,
-                             "%u streams, at most %d are supported", nstreams, ILG_MD_MAX_STREAMS);
-        uint32_t off = ilg__rd32(root + pos), size = ilg__rd32(root + pos + 4);
-        uint32_t name_at = pos + 8, avail = msize - name_at, n = 0;
-        while (n < avail && n < 32 && root[name_at + n])
-            n++;
-        if (n >= avail || n == 32)
-            return ilg__fail(ILG_E_MD_BAD_STREAM_HEADER, ILG_WHERE_FILE, fo + name_at,
-                             "stream %u name is not NUL-terminated within %u bytes", i,
-                             avail < 32 ? avail : 32);
-        char *name = md->stream_names[i];
-        memcpy(name, root + name_at, n);
-        name[n] = 0;
-        pos = name_at + (uint32_t)ilg__align_up(n + 1, 4);
-        if (!ilg__in_range(off, size, msize))
-            return ilg__fail(ILG_E_MD_STREAM_OUTSIDE, ILG_WHERE_FILE, hdr,
-                             "stream '%s' at 0x%x size 0x%x lies outside the 0x%x-byte metadata",
-                             name, off, size, msize);
-        for (uint32_t j = 0; j < i; j++) {
-            const ilg_stream_info *o = &md->streams[j];
-            if (strcmp(o->name, name) == 0)
-                return ilg__fail(ILG_E_MD_DUPLICATE_STREAM, ILG_WHERE_FILE, hdr,
-                                 "stream '%s' appears twice", name);
-            if (size && o->size && off < o->offset + o->size && o->offset < off + size)
-                return ilg__fail(ILG_E_MD_STREAM_OVERLAP, ILG_WHERE_FILE, hdr,
-                                 "stream '%s' 0x%x+0x%x overlaps '%s' 0x%x+0x%x", name, off, size,
-                                 o->name, o->offset, o->size);
-        }
-        md->streams[i] = (ilg_stream_info){ name, off, size, fo + off };
-        md->info.stream_count = i + 1;
-        const uint8_t *data = root + off;
-        if (strcmp(name, "#~") == 0 || strcmp(name, "#-") == 0) {
-            if (have_tables)
-                return ilg__fail(ILG_E_MD_DUPLICATE_STREAM, ILG_WHERE_FILE, hdr,
-                                 "both #~ and #- are present");
-            have_tables = true;
-            md->tables_stream = data;
-            md->tables_size = size;
-            md->tables_offset = off;
-            info->uncompressed = name[1] == '-';
-        } else if (strcmp(name, "#Strings") == 0) {
-            md->strings = data;
-            md->strings_size = size;
-        } else if (strcmp(name, "#Blob") == 0) {
-            md->blob = data;
-            md->blob_size = size;
-        } else if (strcmp(name, "#GUID") == 0) {
-            md->guid = data;
-            md->guid_size = size;
-        } else if (strcmp(name, "#US") == 0) {
-            md->us = data;
-            md->us_size = size;
-        }
+        const uint64_t hdr = md->root_file_offset + pos;
+        if ((st = parse_stream_header(md, i, nstreams, streams_at, &pos)) != ILG_OK)
+            return st;
+        if (!use_stream(md, &md->streams[i], &have_tables))
+            return ilg__fail(ILG_E_MD_DUPLICATE_STREAM, ILG_WHERE_FILE, hdr,
+                             "both #~ and #- are present");
     }
-    info->streams = md->streams;
+    md->info.streams = md->streams;
     if (!have_tables)
-        return ilg__fail(ILG_E_MD_NO_TABLES, ILG_WHERE_FILE, fo + 16 + vlen + 2,
+        return ilg__fail(ILG_E_MD_NO_TABLES, ILG_WHERE_FILE, md->root_file_offset + streams_at,
                          "none of the %u streams is #~ or #-", nstreams);
     /* Any index below the last NUL names a terminated string. */
     md->strings_end = md->strings_size;
@@ -308,6 +351,19 @@ static ilg_status parse_tables(ilg_metadata *md)
 }
 
 /* Every cell of every table, once: after this the accessors can trust the data. */
+/* The *Ptr table that stands between a list column and its target table (0: none). */
+static ilg_table ptr_table_of(ilg_table target)
+{
+    switch (target) {
+    case ILG_TBL_Field: return ILG_TBL_FieldPtr;
+    case ILG_TBL_MethodDef: return ILG_TBL_MethodPtr;
+    case ILG_TBL_Param: return ILG_TBL_ParamPtr;
+    case ILG_TBL_Event: return ILG_TBL_EventPtr;
+    case ILG_TBL_Property: return ILG_TBL_PropertyPtr;
+    default: return 0;
+    }
+}
+
 static ilg_status validate_cells(ilg_metadata *md)
 {
     const uint64_t fo = md->root_file_offset + md->tables_offset;
@@ -320,11 +376,7 @@ static ilg_status validate_cells(ilg_metadata *md)
             if (col->kind == ILG_COL_INDEX) {
                 limit = md->tables[col->target].rows;
                 /* With a *Ptr table the list indexes it instead. */
-                uint32_t ptr = col->target == ILG_TBL_Field ? ILG_TBL_FieldPtr
-                             : col->target == ILG_TBL_MethodDef ? ILG_TBL_MethodPtr
-                             : col->target == ILG_TBL_Param ? ILG_TBL_ParamPtr
-                             : col->target == ILG_TBL_Event ? ILG_TBL_EventPtr
-                             : col->target == ILG_TBL_Property ? ILG_TBL_PropertyPtr : 0;
+                const ilg_table ptr = ptr_table_of((ilg_table)col->target);
                 if (list && ptr && md->tables[ptr].rows > limit)
                     limit = md->tables[ptr].rows;
                 if (list)
@@ -410,17 +462,6 @@ static ilg_status validate_cells(ilg_metadata *md)
     return ILG_OK;
 }
 
-/* The MethodDef (or other list target) row a list position names, through the *Ptr
- * indirection of uncompressed metadata when present. */
-static uint32_t list_target(const ilg_metadata *md, ilg_table ptr, uint32_t pos)
-{
-    if (pos == 0) /* a null list index names no row */
-        return 0;
-    if (md->tables[ptr].rows && pos <= md->tables[ptr].rows)
-        return ilg__md_raw(md, ptr, pos, 0);
-    return pos;
-}
-
 /* [row of table] -> the TypeDef whose list column col holds it (0 none), through ptr. */
 static uint32_t *owner_map(const ilg_metadata *md, ilg_table table, ilg_table ptr, uint32_t col)
 {
@@ -434,7 +475,7 @@ static uint32_t *owner_map(const ilg_metadata *md, ilg_table table, ilg_table pt
         uint32_t first = ilg__md_raw(md, ILG_TBL_TypeDef, t, col);
         uint32_t last = t < ntypes ? ilg__md_raw(md, ILG_TBL_TypeDef, t + 1, col) : list_end;
         for (uint32_t pos = first; pos < last && pos < list_end; pos++) {
-            uint32_t r = list_target(md, ptr, pos);
+            uint32_t r = ilg__md_list_target(md, ptr, pos);
             if (r >= 1 && r <= nrows)
                 owner[r] = t;
         }
@@ -456,8 +497,8 @@ static ilg_status build_maps(ilg_metadata *md)
     if (nc->rows && !(row_of = calloc((size_t)ntypes + 1, sizeof *row_of)))
         return ilg__fail(ILG_E_NOMEM, ILG_WHERE_NONE, 0, "nesting map");
     for (uint32_t r = 1; r <= nc->rows; r++) {
-        uint32_t nested = ilg__md_raw(md, ILG_TBL_NestedClass, r, 0);
-        uint32_t outer = ilg__md_raw(md, ILG_TBL_NestedClass, r, 1);
+        uint32_t nested = ilg__md_raw(md, ILG_TBL_NestedClass, r, ILG_MDC_NestedClass_NestedClass);
+        uint32_t outer = ilg__md_raw(md, ILG_TBL_NestedClass, r, ILG_MDC_NestedClass_EnclosingClass);
         if (nested && nested <= ntypes) {
             md->enclosing[nested] = outer;
             row_of[nested] = r;
@@ -497,7 +538,7 @@ static ilg_status build_maps(ilg_metadata *md)
 
 ilg_status ilg__md_parse(ilg_image *img, struct ilg_metadata **out)
 {
-    if (img->dir_count <= 14 || img->dirs[14][0] == 0)
+    if (img->dir_count <= ILG__DIR_CLI || img->dirs[ILG__DIR_CLI][0] == 0)
         return ilg__fail(ILG_E_CLI_ABSENT, ILG_WHERE_NONE, 0,
                          "no CLI header directory (a native image)");
     ilg_metadata *md = calloc(1, sizeof *md);
@@ -670,14 +711,14 @@ ilg_status ilg_md_method(const ilg_metadata *md, uint32_t rid, ilg_method_info *
                          md->tables[ILG_TBL_MethodDef].rows);
     ilg_method_info m = {
         .token = 0x06000000u | rid,
-        .rva = ilg__md_raw(md, ILG_TBL_MethodDef, rid, 0),
-        .impl_flags = (uint16_t)ilg__md_raw(md, ILG_TBL_MethodDef, rid, 1),
-        .flags = (uint16_t)ilg__md_raw(md, ILG_TBL_MethodDef, rid, 2),
-        .name = ilg__md_str(md, ilg__md_raw(md, ILG_TBL_MethodDef, rid, 3)),
+        .rva = ilg__md_raw(md, ILG_TBL_MethodDef, rid, ILG_MDC_MethodDef_RVA),
+        .impl_flags = (uint16_t)ilg__md_raw(md, ILG_TBL_MethodDef, rid, ILG_MDC_MethodDef_ImplFlags),
+        .flags = (uint16_t)ilg__md_raw(md, ILG_TBL_MethodDef, rid, ILG_MDC_MethodDef_Flags),
+        .name = ilg__md_str(md, ilg__md_raw(md, ILG_TBL_MethodDef, rid, ILG_MDC_MethodDef_Name)),
         .owner = md->method_owner[rid] ? 0x02000000u | md->method_owner[rid] : 0,
-        .param_list = ilg__md_raw(md, ILG_TBL_MethodDef, rid, 5),
+        .param_list = ilg__md_raw(md, ILG_TBL_MethodDef, rid, ILG_MDC_MethodDef_ParamList),
     };
-    ilg_status status = ilg_md_blob(md, ilg__md_raw(md, ILG_TBL_MethodDef, rid, 4), &m.sig, &m.sig_len);
+    ilg_status status = ilg_md_blob(md, ilg__md_raw(md, ILG_TBL_MethodDef, rid, ILG_MDC_MethodDef_Signature), &m.sig, &m.sig_len);
     if (status != ILG_OK)
         return status;
     *out = m;

@@ -14,7 +14,6 @@
 #define IMAGE_SCN_MEM_WRITE 0x80000000u
 /* Images are reserved whole; no real PE comes near this, a hostile one might. */
 #define MAX_SIZE_OF_IMAGE 0x7FFF0000u
-#define DIR_CLI 14
 
 typedef unsigned long long ull;
 
@@ -83,11 +82,17 @@ static ilg_status parse_sections(ilg_image *img, uint64_t table, uint32_t count)
     return ILG_OK;
 }
 
-ilg_status ilg__pe_parse(ilg_image *img)
-{
-    const uint8_t *f = img->file;
-    const size_t size = img->file_size;
+/* Where the headers after the optional header's checks put the section table and the
+ * data directories. */
+typedef struct pe_layout {
+    uint64_t table, dirs;
+    uint32_t ndirs;
+    uint16_t nsections;
+} pe_layout;
 
+/* The DOS header, e_lfanew and the PE signature; *coff the COFF header's offset. */
+static ilg_status find_coff(const uint8_t *f, size_t size, uint64_t *coff)
+{
     if (size < DOS_HEADER_SIZE)
         return ilg__fail(ILG_E_PE_TRUNCATED_DOS, ILG_WHERE_FILE, 0,
                          "file is %zu bytes, the DOS header needs %d", size, DOS_HEADER_SIZE);
@@ -100,7 +105,16 @@ ilg_status ilg__pe_parse(ilg_image *img)
         return ilg__fail(ILG_E_PE_BAD_SIGNATURE, ILG_WHERE_FILE, lfanew,
                          "found 0x%08x where PE\\0\\0 (0x00004550) belongs", ilg__rd32(f + lfanew));
 
-    const uint64_t coff = lfanew + 4u;
+    *coff = lfanew + 4u;
+    return ILG_OK;
+}
+
+/* The COFF and optional headers (PE32 or PE32+) into img, checked; *L where the section
+ * table and the directories are. */
+static ilg_status parse_optional(ilg_image *img, uint64_t coff, pe_layout *L)
+{
+    const uint8_t *f = img->file;
+    const size_t size = img->file_size;
     const uint16_t machine = ilg__rd16(f + coff);
     const uint16_t nsections = ilg__rd16(f + coff + 2);
     const uint16_t opt_size = ilg__rd16(f + coff + 16);
@@ -152,6 +166,10 @@ ilg_status ilg__pe_parse(ilg_image *img)
         return ilg__fail(ILG_E_PE_BAD_SECTION_COUNT, ILG_WHERE_FILE, coff + 2,
                          "NumberOfSections %u (allowed 1..%d)", nsections, MAX_SECTIONS);
     const uint64_t table = opt + opt_size;
+    L->table = table;
+    L->nsections = nsections;
+    L->dirs = dirs;
+    L->ndirs = ndirs;
     const uint64_t table_end = table + (uint64_t)nsections * SECTION_HEADER_SIZE;
     if (size_of_headers > size || size_of_headers > size_of_image)
         return ilg__fail(ILG_E_PE_BAD_SIZE_OF_HEADERS, ILG_WHERE_FILE, opt + 60,
@@ -178,10 +196,14 @@ ilg_status ilg__pe_parse(ilg_image *img)
     img->pe.nsections = nsections;
     img->pe.checksum = ilg__rd32(o + 64);
 
-    ilg_status status = parse_sections(img, table, nsections);
-    if (status != ILG_OK)
-        return status;
+    return ILG_OK;
+}
 
+static ilg_status parse_directories(ilg_image *img, const pe_layout *L)
+{
+    const uint8_t *f = img->file;
+    const uint64_t dirs = L->dirs;
+    const uint32_t ndirs = L->ndirs;
     img->dir_count = ndirs < 16 ? ndirs : 16;
     for (uint32_t i = 0; i < img->dir_count; i++) {
         img->dirs[i][0] = ilg__rd32(f + dirs + 8 * i);
@@ -189,12 +211,24 @@ ilg_status ilg__pe_parse(ilg_image *img)
     }
     /* The CLI header is the directory ilgraft follows at open; it must lie inside one
      * section with its whole length. */
-    if (img->dir_count > DIR_CLI && img->dirs[DIR_CLI][0] != 0) {
-        uint32_t rva = img->dirs[DIR_CLI][0], len = img->dirs[DIR_CLI][1];
+    if (img->dir_count > ILG__DIR_CLI && img->dirs[ILG__DIR_CLI][0] != 0) {
+        uint32_t rva = img->dirs[ILG__DIR_CLI][0], len = img->dirs[ILG__DIR_CLI][1];
         if (!ilg__region_for(img, rva, len))
-            return ilg__fail(ILG_E_PE_BAD_DIRECTORY, ILG_WHERE_FILE, dirs + 8 * DIR_CLI,
+            return ilg__fail(ILG_E_PE_BAD_DIRECTORY, ILG_WHERE_FILE, dirs + 8 * ILG__DIR_CLI,
                              "CLI header directory RVA 0x%x size 0x%x does not lie inside one section",
                              rva, len);
     }
     return ILG_OK;
+}
+
+ilg_status ilg__pe_parse(ilg_image *img)
+{
+    uint64_t coff = 0;
+    pe_layout L = { 0 };
+    ilg_status st;
+    if ((st = find_coff(img->file, img->file_size, &coff)) != ILG_OK ||
+        (st = parse_optional(img, coff, &L)) != ILG_OK ||
+        (st = parse_sections(img, L.table, L.nsections)) != ILG_OK)
+        return st;
+    return parse_directories(img, &L);
 }

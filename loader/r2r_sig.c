@@ -8,17 +8,12 @@
 
 #include "r2r_private.h"
 
-/* Element types a ReadyToRun type signature may hold (ECMA-335 II.23.1.16 and the
- * runtime's ZapSig additions from corcompile.h). */
+/* The element types a ReadyToRun type signature adds to ECMA-335's (ILG_ET_*,
+ * elemtypes.def): the runtime's ZapSig additions (corcompile.h). */
 enum {
-    ET_PTR = 0x0F, ET_BYREF = 0x10, ET_VALUETYPE = 0x11, ET_CLASS = 0x12, ET_VAR = 0x13,
-    ET_ARRAY = 0x14, ET_GENERICINST = 0x15, ET_TYPEDBYREF = 0x16, ET_I = 0x18, ET_U = 0x19,
-    ET_FNPTR = 0x1B, ET_OBJECT = 0x1C, ET_SZARRAY = 0x1D, ET_MVAR = 0x1E,
     ET_VAR_ZAPSIG = 0x3B, ET_NATIVE_VALUETYPE_ZAPSIG = 0x3D, ET_CANON_ZAPSIG = 0x3E,
-    ET_MODULE_ZAPSIG = 0x3F, ET_SENTINEL = 0x41, ET_PINNED = 0x45,
+    ET_MODULE_ZAPSIG = 0x3F,
 };
-/* Calling convention bits a function pointer's signature may carry. */
-enum { CC_FIELD = 0x06, CC_LOCAL_SIG = 0x07, CC_GENERIC = 0x10, CC_KIND_MASK = 0x0F };
 
 #define SIG_MAX_DEPTH 64
 
@@ -76,9 +71,9 @@ static ilg_status skip_method_sig(sig_cursor *s, int depth)
     uint32_t cc, n, ignored;
     if (!sig_uint(s, &cc))
         return sig_fail(s, "function pointer calling convention unreadable");
-    if ((cc & CC_KIND_MASK) == CC_FIELD || (cc & CC_KIND_MASK) == CC_LOCAL_SIG)
+    if ((cc & ILG_SIG_KIND_MASK) == ILG_SIG_FIELD || (cc & ILG_SIG_KIND_MASK) == ILG_SIG_LOCAL)
         return sig_fail(s, "function pointer with a field or locals signature");
-    if ((cc & CC_GENERIC) && !sig_uint(s, &ignored))
+    if ((cc & ILG_SIG_GENERIC) && !sig_uint(s, &ignored))
         return sig_fail(s, "generic parameter count unreadable");
     if (!sig_uint(s, &n))
         return sig_fail(s, "parameter count unreadable");
@@ -114,24 +109,24 @@ static ilg_status skip_type(sig_cursor *s, int depth)
         return sig_fail(s, "types nested too deep");
     if (!sig_byte(s, &et))
         return sig_fail(s, "truncated");
-    if (et < ET_PTR || et == ET_I || et == ET_U)
+    if (et < ILG_ET_PTR || et == ILG_ET_I || et == ILG_ET_U)
         return ILG_OK;
     switch (et) {
-    case ET_OBJECT: case ET_TYPEDBYREF: case ET_CANON_ZAPSIG: case ET_SENTINEL:
+    case ILG_ET_OBJECT: case ILG_ET_TYPEDBYREF: case ET_CANON_ZAPSIG: case ILG_ET_SENTINEL:
         return ILG_OK;
-    case ET_VAR: case ET_MVAR: case ET_VAR_ZAPSIG: case ET_VALUETYPE: case ET_CLASS:
+    case ILG_ET_VAR: case ILG_ET_MVAR: case ET_VAR_ZAPSIG: case ILG_ET_VALUETYPE: case ILG_ET_CLASS:
         return sig_uint(s, &v) ? ILG_OK : sig_fail(s, "number or token unreadable");
-    case ET_BYREF: case ET_PTR: case ET_PINNED: case ET_SZARRAY: case ET_NATIVE_VALUETYPE_ZAPSIG:
+    case ILG_ET_BYREF: case ILG_ET_PTR: case ILG_ET_PINNED: case ILG_ET_SZARRAY: case ET_NATIVE_VALUETYPE_ZAPSIG:
         return skip_type(s, depth + 1);
     case ET_MODULE_ZAPSIG:
         return sig_uint(s, &v) ? skip_type(s, depth + 1) : sig_fail(s, "module index unreadable");
-    case ET_FNPTR:
+    case ILG_ET_FNPTR:
         return skip_method_sig(s, depth);
-    case ET_ARRAY: {
+    case ILG_ET_ARRAY: {
         ilg_status st = skip_type(s, depth + 1);
         return st == ILG_OK ? skip_array_shape(s) : st;
     }
-    case ET_GENERICINST: {
+    case ILG_ET_GENERICINST: {
         ilg_status st = skip_type(s, depth + 1);
         if (st == ILG_OK && !sig_uint(s, &v))
             return sig_fail(s, "type argument count unreadable");
@@ -314,14 +309,10 @@ static ilg_status add_inline(r2r_ctx *c, const ilg_r2r_inline_info *in, uint32_t
             return ilg__r2r_fail(c, ILG_E_R2R_BAD_INLINING, at,
                                  "inlining entry at RVA 0x%x names MethodDef row %u of %u", at,
                                  rids[i], rows);
-    if (r->inline_count == r->inline_cap) {
-        uint32_t cap = r->inline_cap ? r->inline_cap * 2 : 64;
-        ilg_r2r_inline_info *bigger = realloc(r->inlines, (size_t)cap * sizeof *bigger);
-        if (!bigger)
-            return ilg__fail(ILG_E_NOMEM, ILG_WHERE_NONE, 0, "%u inlining pairs", cap);
-        r->inlines = bigger;
-        r->inline_cap = cap;
-    }
+    ilg_status st = ilg__grow((void **)&r->inlines, &r->inline_cap, (uint64_t)r->inline_count + 1,
+                              sizeof *r->inlines);
+    if (st != ILG_OK)
+        return st;
     r->inlines[r->inline_count++] = *in;
     return ILG_OK;
 }

@@ -76,7 +76,8 @@ bool ilg__r2r_split_machine(uint32_t machine, uint16_t *arch, uint16_t *os_tag,
         { 0x0000, "Windows" }, { 0x7B79, "Linux" }, { 0x4644, "macOS" },
         { 0xADC4, "FreeBSD" }, { 0x1993, "NetBSD" }, { 0x1992, "SunOS" },
     };
-    static const uint16_t archs[] = { 0x8664, 0xAA64, 0x014C, 0x01C4, 0x6264, 0x5064 };
+    static const uint16_t archs[] = { ILG_MACHINE_AMD64, ILG_MACHINE_ARM64, ILG_MACHINE_I386,
+                                      ILG_MACHINE_ARMNT, ILG_MACHINE_LOONGARCH64, ILG_MACHINE_RISCV64 };
     for (size_t i = 0; i < ILG_ARRAY_LEN(os); i++)
         for (size_t a = 0; a < ILG_ARRAY_LEN(archs); a++)
             if ((machine ^ os[i].tag) == archs[a]) {
@@ -172,8 +173,8 @@ static ilg_status section_string(r2r_ctx *c, uint32_t type, char **out)
  * unsigned at the unwind data (R2RDump's readers of each). */
 static bool unwind_length(r2r_ctx *c, uint32_t unwind, uint32_t *len)
 {
-    if (c->arch == 0xAA64 || c->arch == 0x01C4) {
-        const uint32_t unit = c->arch == 0xAA64 ? 4 : 2;
+    if (c->arch == ILG_MACHINE_ARM64 || c->arch == ILG_MACHINE_ARMNT) {
+        const uint32_t unit = c->arch == ILG_MACHINE_ARM64 ? 4 : 2;
         if (unwind & 3) {
             *len = ((unwind >> 2) & 0x7FF) * unit;
             return true;
@@ -201,7 +202,7 @@ static bool unwind_length(r2r_ctx *c, uint32_t unwind, uint32_t *len)
 static ilg_status parse_runtime_functions(r2r_ctx *c)
 {
     struct ilg_r2r *r = c->r;
-    const uint32_t esize = c->arch == 0x8664 ? 12 : 8;
+    const uint32_t esize = c->arch == ILG_MACHINE_AMD64 ? 12 : 8;
     r->info.runtime_function_size = esize;
     const ilg_r2r_section *s = ilg__r2r_section(r, ILG_R2R_RUNTIME_FUNCTIONS);
     if (!s)
@@ -221,7 +222,7 @@ static ilg_status parse_runtime_functions(r2r_ctx *c)
         ilg_r2r_function_info *rf = &r->rfs[i];
         const uint32_t at = s->rva + i * esize;
         /* ARM code addresses carry the Thumb bit. */
-        rf->begin = ilg__rd32(e) & (c->arch == 0x01C4 ? ~1u : ~0u);
+        rf->begin = ilg__rd32(e) & (c->arch == ILG_MACHINE_ARMNT ? ~1u : ~0u);
         rf->unwind = ilg__rd32(e + esize - 4);
         uint32_t len = 0;
         if (esize == 12)
@@ -284,14 +285,10 @@ ilg_status ilg__r2r_decode_entry(r2r_ctx *c, uint32_t at, ilg_r2r_method_info *m
 ilg_status ilg__r2r_add_method(r2r_ctx *c, const ilg_r2r_method_info *m)
 {
     struct ilg_r2r *r = c->r;
-    if (r->method_count == r->method_cap) {
-        uint32_t cap = r->method_cap ? r->method_cap * 2 : 256;
-        ilg_r2r_method_info *bigger = realloc(r->methods, (size_t)cap * sizeof *bigger);
-        if (!bigger)
-            return ilg__fail(ILG_E_NOMEM, ILG_WHERE_NONE, 0, "%u ReadyToRun methods", cap);
-        r->methods = bigger;
-        r->method_cap = cap;
-    }
+    ilg_status st = ilg__grow((void **)&r->methods, &r->method_cap, (uint64_t)r->method_count + 1,
+                              sizeof *r->methods);
+    if (st != ILG_OK)
+        return st;
     r->methods[r->method_count++] = *m;
     return ILG_OK;
 }

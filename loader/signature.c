@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "md_private.h"
+#include "sig.h"
 
 #define MAX_SIG_DEPTH 64
 /* Depth alone does not bound the work: TypeSpecs that instantiate TypeSpecs expand
@@ -118,10 +119,8 @@ static ilg_status sig_typedef_or_ref(sig *s, uint32_t *token)
     ilg_status st = sig_uint(s, &v);
     if (st != ILG_OK)
         return st;
-    static const uint32_t tables[] = { 0x02000000u, 0x01000000u, 0x1B000000u };
-    if ((v & 3) == 3)
+    if (!ilg__sig_decode_token(v, token))
         return sig_fail(s, "TypeDefOrRef tag 3");
-    *token = tables[v & 3] | (v >> 2);
     return ILG_OK;
 }
 
@@ -136,18 +135,18 @@ typedef struct prim_name {
 } prim_name;
 #define PRIM(s) { sizeof(s) - 1, s }
 static const prim_name prims[] = {
-    [0x01] = PRIM("void"),    [0x02] = PRIM("bool"),    [0x03] = PRIM("char"),
-    [0x04] = PRIM("int8"),    [0x05] = PRIM("uint8"),   [0x06] = PRIM("int16"),
-    [0x07] = PRIM("uint16"),  [0x08] = PRIM("int32"),   [0x09] = PRIM("uint32"),
-    [0x0A] = PRIM("int64"),   [0x0B] = PRIM("uint64"),  [0x0C] = PRIM("float32"),
-    [0x0D] = PRIM("float64"), [0x0E] = PRIM("string"),  [0x16] = PRIM("typedref"),
-    [0x18] = PRIM("native int"), [0x19] = PRIM("native uint"), [0x1C] = PRIM("object"),
+    [ILG_ET_VOID] = PRIM("void"),    [ILG_ET_BOOLEAN] = PRIM("bool"),    [ILG_ET_CHAR] = PRIM("char"),
+    [ILG_ET_I1] = PRIM("int8"),    [ILG_ET_U1] = PRIM("uint8"),   [ILG_ET_I2] = PRIM("int16"),
+    [ILG_ET_U2] = PRIM("uint16"),  [ILG_ET_I4] = PRIM("int32"),   [ILG_ET_U4] = PRIM("uint32"),
+    [ILG_ET_I8] = PRIM("int64"),   [ILG_ET_U8] = PRIM("uint64"),  [ILG_ET_R4] = PRIM("float32"),
+    [ILG_ET_R8] = PRIM("float64"), [ILG_ET_STRING] = PRIM("string"),  [ILG_ET_TYPEDBYREF] = PRIM("typedref"),
+    [ILG_ET_I] = PRIM("native int"), [ILG_ET_U] = PRIM("native uint"), [ILG_ET_OBJECT] = PRIM("object"),
 };
 #undef PRIM
 
 static ilg_status format_mods_then_type(const ilg_metadata *md, sig *s, ilg_sb *sb, int depth)
 {
-    if (s->p < s->end && *s->p != 0x1F && *s->p != 0x20) { /* the usual case: no modifier */
+    if (s->p < s->end && *s->p != ILG_ET_CMOD_REQD && *s->p != ILG_ET_CMOD_OPT) { /* the usual case: no modifier */
         const uint8_t et = *s->p;
         /* A keyword type, as format_type would write it once its checks pass. */
         if (et < ILG_ARRAY_LEN(prims) && prims[et].len && depth + 1 <= MAX_SIG_DEPTH &&
@@ -160,7 +159,7 @@ static ilg_status format_mods_then_type(const ilg_metadata *md, sig *s, ilg_sb *
     }
     /* Modifiers precede the type in the blob but follow it in ilasm text. */
     const uint8_t *mods = s->p;
-    while (s->p < s->end && (*s->p == 0x1F || *s->p == 0x20)) {
+    while (s->p < s->end && (*s->p == ILG_ET_CMOD_REQD || *s->p == ILG_ET_CMOD_OPT)) {
         uint32_t tok;
         s->p++;
         ilg_status st = sig_typedef_or_ref(s, &tok);
@@ -177,7 +176,7 @@ static ilg_status format_mods_then_type(const ilg_metadata *md, sig *s, ilg_sb *
         uint8_t kind = *s->p++;
         uint32_t tok;
         sig_typedef_or_ref(s, &tok);
-        if (kind == 0x1F)
+        if (kind == ILG_ET_CMOD_REQD)
             SB_LIT(sb, " modreq(");
         else
             SB_LIT(sb, " modopt(");
@@ -203,6 +202,75 @@ static ilg_status format_method_sig_tail(const ilg_metadata *md, sig *s, ilg_sb 
                                          uint32_t method_rid, const char *generics);
 
 
+/* ARRAY's element type, rank, sizes and lower bounds (II.23.2.13) as "type[lo...hi,...]". */
+static ilg_status format_array(const ilg_metadata *md, sig *s, ilg_sb *sb, int depth)
+{
+    ilg_status st;
+    uint32_t rank, nsizes, nlo;
+    uint32_t sizes[32];
+    int32_t lo[32];
+    if ((st = format_type(md, s, sb, depth + 1)) != ILG_OK || (st = sig_uint(s, &rank)) != ILG_OK ||
+        (st = sig_uint(s, &nsizes)) != ILG_OK)
+        return st;
+    if (rank == 0 || rank > 32 || nsizes > rank)
+        return sig_fail(s, "array rank or size count out of range");
+    for (uint32_t i = 0; i < nsizes; i++)
+        if ((st = sig_uint(s, &sizes[i])) != ILG_OK)
+            return st;
+    if ((st = sig_uint(s, &nlo)) != ILG_OK)
+        return st;
+    if (nlo > rank)
+        return sig_fail(s, "more lower bounds than dimensions");
+    for (uint32_t i = 0; i < nlo; i++)
+        if ((st = sig_int(s, &lo[i])) != ILG_OK)
+            return st;
+    ilg__sb_putc(sb, '[');
+    for (uint32_t i = 0; i < rank; i++) {
+        if (i)
+            ilg__sb_putc(sb, ',');
+        if (i < nlo && i < nsizes)
+            ilg__sb_printf(sb, "%d...%lld", lo[i], (long long)lo[i] + sizes[i] - 1);
+        else if (i < nlo)
+            ilg__sb_printf(sb, "%d...", lo[i]);
+        else if (i < nsizes)
+            ilg__sb_printf(sb, "%u", sizes[i]);
+    }
+    ilg__sb_putc(sb, ']');
+    return ILG_OK;
+}
+
+/* GENERICINST: "class Type<args>" or "valuetype Type<args>". */
+static ilg_status format_generic_inst(const ilg_metadata *md, sig *s, ilg_sb *sb, int depth)
+{
+    ilg_status st;
+    uint32_t tok;
+    uint8_t kind = 0;
+    uint32_t n;
+    if ((st = sig_u8(s, &kind)) != ILG_OK)
+        return st;
+    if (kind != ILG_ET_VALUETYPE && kind != ILG_ET_CLASS)
+        return sig_fail(s, "GENERICINST of neither CLASS nor VALUETYPE");
+    if ((st = sig_typedef_or_ref(s, &tok)) != ILG_OK || (st = sig_uint(s, &n)) != ILG_OK)
+        return st;
+    if (n == 0 || n > (uint32_t)(s->end - s->p))
+        return sig_fail(s, "generic argument count out of range");
+    if (kind == ILG_ET_VALUETYPE)
+        SB_LIT(sb, "valuetype ");
+    else
+        SB_LIT(sb, "class ");
+    if ((st = ilg__md_format_type_token(md, tok, sb, depth + 1)) != ILG_OK)
+        return st;
+    ilg__sb_putc(sb, '<');
+    for (uint32_t i = 0; i < n; i++) {
+        if (i)
+            SB_LIT(sb, ", ");
+        if ((st = format_mods_then_type(md, s, sb, depth)) != ILG_OK)
+            return st;
+    }
+    ilg__sb_putc(sb, '>');
+    return ILG_OK;
+}
+
 static ilg_status format_type(const ilg_metadata *md, sig *s, ilg_sb *sb, int depth)
 {
     uint8_t et = 0;
@@ -220,17 +288,17 @@ static ilg_status format_type(const ilg_metadata *md, sig *s, ilg_sb *sb, int de
         return ILG_OK;
     }
     switch (et) {
-    case 0x0F: /* PTR */
-    case 0x10: /* BYREF */
+    case ILG_ET_PTR:
+    case ILG_ET_BYREF:
         if ((st = format_mods_then_type(md, s, sb, depth)) != ILG_OK)
             return st;
-        ilg__sb_putc(sb, et == 0x0F ? '*' : '&');
+        ilg__sb_putc(sb, et == ILG_ET_PTR ? '*' : '&');
         return ILG_OK;
-    case 0x11: /* VALUETYPE */
-    case 0x12: /* CLASS */
+    case ILG_ET_VALUETYPE:
+    case ILG_ET_CLASS:
         if ((st = sig_typedef_or_ref(s, &tok)) != ILG_OK)
             return st;
-        if (et == 0x11)
+        if (et == ILG_ET_VALUETYPE)
             SB_LIT(sb, "valuetype ");
         else
             SB_LIT(sb, "class ");
@@ -238,75 +306,19 @@ static ilg_status format_type(const ilg_metadata *md, sig *s, ilg_sb *sb, int de
             (tok & 0xFFFFFF) <= md->tables[tok >> 24].rows) /* a TypeDef or TypeRef row */
             return format_type_row(md, (ilg_table)(tok >> 24), tok & 0xFFFFFF, sb, depth + 1);
         return ilg__md_format_type_token(md, tok, sb, depth + 1);
-    case 0x13: /* VAR */
-    case 0x1E: /* MVAR */
+    case ILG_ET_VAR:
+    case ILG_ET_MVAR:
         if ((st = sig_uint(s, &u)) != ILG_OK)
             return st;
         /* !N or !!N without printf (its vsnprintf was a tenth of naming mscorlib). */
-        ilg__sb_putn(sb, "!!", et == 0x13 ? 1 : 2);
+        ilg__sb_putn(sb, "!!", et == ILG_ET_VAR ? 1 : 2);
         ilg__sb_putu(sb, u);
         return ILG_OK;
-    case 0x14: { /* ARRAY */
-        uint32_t rank, nsizes, nlo;
-        uint32_t sizes[32];
-        int32_t lo[32];
-        if ((st = format_type(md, s, sb, depth + 1)) != ILG_OK || (st = sig_uint(s, &rank)) != ILG_OK ||
-            (st = sig_uint(s, &nsizes)) != ILG_OK)
-            return st;
-        if (rank == 0 || rank > 32 || nsizes > rank)
-            return sig_fail(s, "array rank or size count out of range");
-        for (uint32_t i = 0; i < nsizes; i++)
-            if ((st = sig_uint(s, &sizes[i])) != ILG_OK)
-                return st;
-        if ((st = sig_uint(s, &nlo)) != ILG_OK)
-            return st;
-        if (nlo > rank)
-            return sig_fail(s, "more lower bounds than dimensions");
-        for (uint32_t i = 0; i < nlo; i++)
-            if ((st = sig_int(s, &lo[i])) != ILG_OK)
-                return st;
-        ilg__sb_putc(sb, '[');
-        for (uint32_t i = 0; i < rank; i++) {
-            if (i)
-                ilg__sb_putc(sb, ',');
-            if (i < nlo && i < nsizes)
-                ilg__sb_printf(sb, "%d...%lld", lo[i], (long long)lo[i] + sizes[i] - 1);
-            else if (i < nlo)
-                ilg__sb_printf(sb, "%d...", lo[i]);
-            else if (i < nsizes)
-                ilg__sb_printf(sb, "%u", sizes[i]);
-        }
-        ilg__sb_putc(sb, ']');
-        return ILG_OK;
-    }
-    case 0x15: { /* GENERICINST */
-        uint8_t kind = 0;
-        uint32_t n;
-        if ((st = sig_u8(s, &kind)) != ILG_OK)
-            return st;
-        if (kind != 0x11 && kind != 0x12)
-            return sig_fail(s, "GENERICINST of neither CLASS nor VALUETYPE");
-        if ((st = sig_typedef_or_ref(s, &tok)) != ILG_OK || (st = sig_uint(s, &n)) != ILG_OK)
-            return st;
-        if (n == 0 || n > (uint32_t)(s->end - s->p))
-            return sig_fail(s, "generic argument count out of range");
-        if (kind == 0x11)
-            SB_LIT(sb, "valuetype ");
-        else
-            SB_LIT(sb, "class ");
-        if ((st = ilg__md_format_type_token(md, tok, sb, depth + 1)) != ILG_OK)
-            return st;
-        ilg__sb_putc(sb, '<');
-        for (uint32_t i = 0; i < n; i++) {
-            if (i)
-                SB_LIT(sb, ", ");
-            if ((st = format_mods_then_type(md, s, sb, depth)) != ILG_OK)
-                return st;
-        }
-        ilg__sb_putc(sb, '>');
-        return ILG_OK;
-    }
-    case 0x1B: { /* FNPTR */
+    case ILG_ET_ARRAY:
+        return format_array(md, s, sb, depth);
+    case ILG_ET_GENERICINST:
+        return format_generic_inst(md, s, sb, depth);
+    case ILG_ET_FNPTR: {
         uint8_t conv = 0;
         if ((st = sig_u8(s, &conv)) != ILG_OK)
             return st;
@@ -314,21 +326,21 @@ static ilg_status format_type(const ilg_metadata *md, sig *s, ilg_sb *sb, int de
         return format_method_sig_tail(md, s, sb, &(sig_name){ NULL, 0, "*", 1 }, depth + 1,
                                       conv, 0, NULL);
     }
-    case 0x1D: /* SZARRAY */
+    case ILG_ET_SZARRAY:
         if ((st = format_mods_then_type(md, s, sb, depth)) != ILG_OK)
             return st;
         SB_LIT(sb, "[]");
         return ILG_OK;
-    case 0x1F:
-    case 0x20:
+    case ILG_ET_CMOD_REQD:
+    case ILG_ET_CMOD_OPT:
         s->p--;
         return format_mods_then_type(md, s, sb, depth);
-    case 0x45: /* PINNED */
+    case ILG_ET_PINNED:
         if ((st = format_type(md, s, sb, depth + 1)) != ILG_OK)
             return st;
         SB_LIT(sb, " pinned");
         return ILG_OK;
-    case 0x41: /* SENTINEL */
+    case ILG_ET_SENTINEL:
         SB_LIT(sb, "...");
         return ILG_OK;
     default: {
@@ -349,14 +361,14 @@ static const char *generic_param_name(const ilg_metadata *md, uint32_t rid, uint
     uint32_t lo = 1, hi = rows + 1;
     while (lo < hi) {
         uint32_t mid = lo + (hi - lo) / 2;
-        if (ilg__md_raw(md, ILG_TBL_GenericParam, mid, 2) < key)
+        if (ilg__md_raw(md, ILG_TBL_GenericParam, mid, ILG_MDC_GenericParam_Owner) < key)
             lo = mid + 1;
         else
             hi = mid;
     }
-    for (uint32_t r = lo; r <= rows && ilg__md_raw(md, ILG_TBL_GenericParam, r, 2) == key; r++)
-        if (ilg__md_raw(md, ILG_TBL_GenericParam, r, 0) == number) {
-            const char *n = ilg__md_str(md, ilg__md_raw(md, ILG_TBL_GenericParam, r, 3));
+    for (uint32_t r = lo; r <= rows && ilg__md_raw(md, ILG_TBL_GenericParam, r, ILG_MDC_GenericParam_Owner) == key; r++)
+        if (ilg__md_raw(md, ILG_TBL_GenericParam, r, ILG_MDC_GenericParam_Number) == number) {
+            const char *n = ilg__md_str(md, ilg__md_raw(md, ILG_TBL_GenericParam, r, ILG_MDC_GenericParam_Name));
             return *n ? n : NULL;
         }
     return NULL;
@@ -372,7 +384,7 @@ static ilg_status format_method_sig_tail(const ilg_metadata *md, sig *s, ilg_sb 
 {
     uint32_t gcount = 0, count;
     ilg_status st;
-    if (conv & 0x10)
+    if (conv & ILG_SIG_GENERIC)
         if ((st = sig_uint(s, &gcount)) != ILG_OK)
             return st;
     /* GenericParam.Number is a u16: more parameters cannot be declared. */
@@ -382,9 +394,9 @@ static ilg_status format_method_sig_tail(const ilg_metadata *md, sig *s, ilg_sb 
         return st;
     if (count > (uint32_t)(s->end - s->p))
         return sig_fail(s, "parameter count exceeds the blob");
-    if (conv & 0x20)
+    if (conv & ILG_SIG_HASTHIS)
         SB_LIT(sb, "instance ");
-    if ((conv & 0x0F) == 0x05)
+    if ((conv & ILG_SIG_KIND_MASK) == ILG_SIG_VARARG)
         SB_LIT(sb, "vararg ");
     if ((st = format_mods_then_type(md, s, sb, depth)) != ILG_OK)
         return st;
@@ -417,7 +429,7 @@ static ilg_status format_method_sig_tail(const ilg_metadata *md, sig *s, ilg_sb 
     for (uint32_t i = 0; i < count; i++) {
         if (i)
             SB_LIT(sb, ", ");
-        if (s->p < s->end && *s->p == 0x41) { /* vararg sentinel: not a parameter */
+        if (s->p < s->end && *s->p == ILG_ET_SENTINEL) { /* vararg sentinel: not a parameter */
             s->p++;
             SB_LIT(sb, "..., ");
         }
@@ -441,12 +453,12 @@ static ilg_status format_typedef(const ilg_metadata *md, uint32_t rid, ilg_sb *s
             return st;
         ilg__sb_putc(sb, '/');
     }
-    const char *ns = ilg__md_str(md, ilg__md_raw(md, ILG_TBL_TypeDef, rid, 2));
+    const char *ns = ilg__md_str(md, ilg__md_raw(md, ILG_TBL_TypeDef, rid, ILG_MDC_TypeDef_TypeNamespace));
     if (*ns && !outer) {
         ilg__sb_puts(sb, ns);
         ilg__sb_putc(sb, '.');
     }
-    ilg__sb_puts(sb, ilg__md_str(md, ilg__md_raw(md, ILG_TBL_TypeDef, rid, 1)));
+    ilg__sb_puts(sb, ilg__md_str(md, ilg__md_raw(md, ILG_TBL_TypeDef, rid, ILG_MDC_TypeDef_TypeName)));
     return ILG_OK;
 }
 
@@ -457,7 +469,7 @@ static ilg_status format_typeref(const ilg_metadata *md, uint32_t rid, ilg_sb *s
                          "TypeRef 0x%08x: resolution scopes nest deeper than %d levels",
                          0x01000000u | rid, MAX_SIG_DEPTH);
     uint32_t scope = ilg__md_coded_token(ILG_CODED_ResolutionScope,
-                                         ilg__md_raw(md, ILG_TBL_TypeRef, rid, 0));
+                                         ilg__md_raw(md, ILG_TBL_TypeRef, rid, ILG_MDC_TypeRef_ResolutionScope));
     uint32_t st_table = scope >> 24, st_row = scope & 0xFFFFFF;
     if (st_table == ILG_TBL_TypeRef && st_row) {
         ilg_status st = format_typeref(md, st_row, sb, depth + 1);
@@ -466,19 +478,19 @@ static ilg_status format_typeref(const ilg_metadata *md, uint32_t rid, ilg_sb *s
         ilg__sb_putc(sb, '/');
     } else if (st_table == ILG_TBL_AssemblyRef && st_row) {
         ilg__sb_putc(sb, '[');
-        ilg__sb_puts(sb, ilg__md_str(md, ilg__md_raw(md, ILG_TBL_AssemblyRef, st_row, 6)));
+        ilg__sb_puts(sb, ilg__md_str(md, ilg__md_raw(md, ILG_TBL_AssemblyRef, st_row, ILG_MDC_AssemblyRef_Name)));
         ilg__sb_putc(sb, ']');
     } else if (st_table == ILG_TBL_ModuleRef && st_row) {
         ilg__sb_puts(sb, "[.module ");
-        ilg__sb_puts(sb, ilg__md_str(md, ilg__md_raw(md, ILG_TBL_ModuleRef, st_row, 0)));
+        ilg__sb_puts(sb, ilg__md_str(md, ilg__md_raw(md, ILG_TBL_ModuleRef, st_row, ILG_MDC_ModuleRef_Name)));
         ilg__sb_putc(sb, ']');
     }
-    const char *ns = ilg__md_str(md, ilg__md_raw(md, ILG_TBL_TypeRef, rid, 2));
+    const char *ns = ilg__md_str(md, ilg__md_raw(md, ILG_TBL_TypeRef, rid, ILG_MDC_TypeRef_TypeNamespace));
     if (*ns && st_table != ILG_TBL_TypeRef) {
         ilg__sb_puts(sb, ns);
         ilg__sb_putc(sb, '.');
     }
-    ilg__sb_puts(sb, ilg__md_str(md, ilg__md_raw(md, ILG_TBL_TypeRef, rid, 1)));
+    ilg__sb_puts(sb, ilg__md_str(md, ilg__md_raw(md, ILG_TBL_TypeRef, rid, ILG_MDC_TypeRef_TypeName)));
     return ILG_OK;
 }
 
@@ -524,10 +536,10 @@ static uint32_t type_levels(const ilg_metadata *md, ilg_table table, uint32_t ri
         return n;
     }
     for (uint32_t scope = ilg__md_coded_token(ILG_CODED_ResolutionScope,
-                                              ilg__md_raw(md, ILG_TBL_TypeRef, rid, 0));
+                                              ilg__md_raw(md, ILG_TBL_TypeRef, rid, ILG_MDC_TypeRef_ResolutionScope));
          (scope >> 24) == ILG_TBL_TypeRef && (scope & 0xFFFFFF) && n <= MAX_SIG_DEPTH;
          scope = ilg__md_coded_token(ILG_CODED_ResolutionScope,
-                                     ilg__md_raw(md, ILG_TBL_TypeRef, scope & 0xFFFFFF, 0)))
+                                     ilg__md_raw(md, ILG_TBL_TypeRef, scope & 0xFFFFFF, ILG_MDC_TypeRef_ResolutionScope)))
         n++;
     return n;
 }
@@ -615,7 +627,7 @@ ilg_status ilg__md_format_type_token(const ilg_metadata *md, uint32_t token, ilg
     case ILG_TBL_TypeSpec: {
         sig s;
         uint32_t len;
-        ilg_status st = ilg_md_blob(md, ilg__md_raw(md, ILG_TBL_TypeSpec, rid, 0), &s.p, &len);
+        ilg_status st = ilg_md_blob(md, ilg__md_raw(md, ILG_TBL_TypeSpec, rid, ILG_MDC_TypeSpec_Signature), &s.p, &len);
         if (st != ILG_OK)
             return st;
         if (depth > MAX_SIG_DEPTH)
@@ -675,10 +687,10 @@ static ilg_status format_method_def(const ilg_metadata *md, uint32_t rid, const 
     }
     ilg_method_info m = {
         .token = 0x06000000u | rid,
-        .name = ilg__md_str(md, ilg__md_raw(md, ILG_TBL_MethodDef, rid, 3)),
+        .name = ilg__md_str(md, ilg__md_raw(md, ILG_TBL_MethodDef, rid, ILG_MDC_MethodDef_Name)),
         .owner = md->method_owner[rid] ? 0x02000000u | md->method_owner[rid] : 0,
     };
-    ilg_status st = ilg_md_blob(md, ilg__md_raw(md, ILG_TBL_MethodDef, rid, 4), &m.sig, &m.sig_len);
+    ilg_status st = ilg_md_blob(md, ilg__md_raw(md, ILG_TBL_MethodDef, rid, ILG_MDC_MethodDef_Signature), &m.sig, &m.sig_len);
     if (st != ILG_OK)
         return st;
     /* "Owner::name" goes in as the owner's kept text and the name, unless it is cut at
@@ -721,7 +733,7 @@ static ilg_status member_ref_owner(const ilg_metadata *md, uint32_t parent, ilg_
     const uint32_t table = parent >> 24, rid = parent & 0xFFFFFF;
     if (table == ILG_TBL_ModuleRef && rid && rid <= md->tables[table].rows) {
         ilg__sb_puts(sb, "[.module ");
-        ilg__sb_puts(sb, ilg__md_str(md, ilg__md_raw(md, ILG_TBL_ModuleRef, rid, 0)));
+        ilg__sb_puts(sb, ilg__md_str(md, ilg__md_raw(md, ILG_TBL_ModuleRef, rid, ILG_MDC_ModuleRef_Name)));
         ilg__sb_putc(sb, ']');
         return ILG_OK;
     }
@@ -747,7 +759,7 @@ static ilg_status format_member(const ilg_metadata *md, uint32_t token, const ch
     s.end = s.p + len;
     if ((st = sig_u8(&s, &conv)) != ILG_OK)
         return ilg__fail_context("member 0x%08x", token);
-    if ((conv & 0x0F) == 0x06) { /* FIELD */
+    if ((conv & ILG_SIG_KIND_MASK) == ILG_SIG_FIELD) {
         st = format_mods_then_type(md, &s, sb, 0);
         ilg__sb_putc(sb, ' ');
         ilg__sb_putn(sb, prefix, prefix_len);
@@ -758,7 +770,11 @@ static ilg_status format_member(const ilg_metadata *md, uint32_t token, const ch
     return st == ILG_OK ? ILG_OK : ilg__fail_context("member 0x%08x", token);
 }
 
-/* A MemberRef or Field row as text into sb (generics as for format_method_sig_tail). */
+/* A MemberRef or Field row as text into sb (generics as for format_method_sig_tail). The
+ * two tables keep Name and Signature in the same columns. */
+_Static_assert((int)ILG_MDC_MemberRef_Name == (int)ILG_MDC_Field_Name &&
+               (int)ILG_MDC_MemberRef_Signature == (int)ILG_MDC_Field_Signature,
+               "MemberRef and Field columns");
 static ilg_status format_member_row(const ilg_metadata *md, uint32_t token, const char *generics,
                                     ilg_sb *sb)
 {
@@ -769,7 +785,7 @@ static ilg_status format_member_row(const ilg_metadata *md, uint32_t token, cons
     ilg_status st = ILG_OK;
     if (table == ILG_TBL_MemberRef) {
         uint32_t parent = ilg__md_coded_token(ILG_CODED_MemberRefParent,
-                                              ilg__md_raw(md, ILG_TBL_MemberRef, rid, 0));
+                                              ilg__md_raw(md, ILG_TBL_MemberRef, rid, ILG_MDC_MemberRef_Class));
         st = member_ref_owner(md, parent, &name);
     } else if (md->field_owner[rid]) {
         st = format_type_row(md, ILG_TBL_TypeDef, md->field_owner[rid], &name, 0);
@@ -778,27 +794,27 @@ static ilg_status format_member_row(const ilg_metadata *md, uint32_t token, cons
         return ilg__fail_context("member 0x%08x", token);
     if (name.len)
         SB_LIT(&name, "::");
-    ilg__sb_puts(&name, ilg__md_str(md, ilg__md_raw(md, (ilg_table)table, rid, 1)));
+    ilg__sb_puts(&name, ilg__md_str(md, ilg__md_raw(md, (ilg_table)table, rid, ILG_MDC_MemberRef_Name)));
     return format_member(md, token, prefix, sb_text_len(&name),
-                         ilg__md_raw(md, (ilg_table)table, rid, 2), generics, sb);
+                         ilg__md_raw(md, (ilg_table)table, rid, ILG_MDC_MemberRef_Signature), generics, sb);
 }
 
 /* A MethodSpec: its method with the instantiation in place of the generic parameters. */
 static ilg_status format_method_spec(const ilg_metadata *md, uint32_t rid, ilg_sb *sb)
 {
     const uint32_t method = ilg__md_coded_token(ILG_CODED_MethodDefOrRef,
-                                                ilg__md_raw(md, ILG_TBL_MethodSpec, rid, 0));
+                                                ilg__md_raw(md, ILG_TBL_MethodSpec, rid, ILG_MDC_MethodSpec_Method));
     sig s;
     uint32_t len, count;
     uint8_t kind = 0;
-    ilg_status st = ilg_md_blob(md, ilg__md_raw(md, ILG_TBL_MethodSpec, rid, 1), &s.p, &len);
+    ilg_status st = ilg_md_blob(md, ilg__md_raw(md, ILG_TBL_MethodSpec, rid, ILG_MDC_MethodSpec_Instantiation), &s.p, &len);
     if (st != ILG_OK)
         return st;
     s.start = s.p;
     s.end = s.p + len;
     if ((st = sig_u8(&s, &kind)) != ILG_OK || (st = sig_uint(&s, &count)) != ILG_OK)
         return st;
-    if (kind != 0x0A)
+    if (kind != ILG_SIG_GENERICINST)
         return sig_fail(&s, "MethodSpec instantiation does not start with 0x0A");
     if (count > (uint32_t)(s.end - s.p))
         return sig_fail(&s, "type argument count exceeds the blob");
@@ -906,18 +922,18 @@ static ilg_status call_shape(const ilg_metadata *md, uint32_t token, uint32_t *p
     uint32_t table = token >> 24, rid = token & 0xFFFFFF;
     uint32_t blob;
     if (table == ILG_TBL_MethodSpec && rid && rid <= md->tables[table].rows) {
-        token = ilg__md_coded_token(ILG_CODED_MethodDefOrRef, ilg__md_raw(md, ILG_TBL_MethodSpec, rid, 0));
+        token = ilg__md_coded_token(ILG_CODED_MethodDefOrRef, ilg__md_raw(md, ILG_TBL_MethodSpec, rid, ILG_MDC_MethodSpec_Method));
         table = token >> 24;
         rid = token & 0xFFFFFF;
     }
     if (rid == 0 || table >= ILG_TBL_COUNT || rid > md->tables[table].rows)
         return ilg__fail(ILG_E_NOT_FOUND, ILG_WHERE_NONE, 0, "token 0x%08x does not exist", token);
     if (table == ILG_TBL_MethodDef)
-        blob = ilg__md_raw(md, table, rid, 4);
+        blob = ilg__md_raw(md, table, rid, ILG_MDC_MethodDef_Signature);
     else if (table == ILG_TBL_MemberRef)
-        blob = ilg__md_raw(md, table, rid, 2);
+        blob = ilg__md_raw(md, table, rid, ILG_MDC_MemberRef_Signature);
     else if (table == ILG_TBL_StandAloneSig)
-        blob = ilg__md_raw(md, table, rid, 0);
+        blob = ilg__md_raw(md, table, rid, ILG_MDC_StandAloneSig_Signature);
     else
         return ilg__fail(ILG_E_INVALID_ARG, ILG_WHERE_NONE, 0,
                          "token 0x%08x is not a method or call-site signature", token);
@@ -931,14 +947,14 @@ static ilg_status call_shape(const ilg_metadata *md, uint32_t token, uint32_t *p
     s.end = s.p + len;
     if ((st = sig_u8(&s, &conv)) != ILG_OK)
         return st;
-    if ((conv & 0x0F) == 0x06)
+    if ((conv & ILG_SIG_KIND_MASK) == ILG_SIG_FIELD)
         return ilg__fail(ILG_E_INVALID_ARG, ILG_WHERE_NONE, 0,
                          "token 0x%08x has a field signature", token);
-    if ((conv & 0x10) && (st = sig_uint(&s, &gcount)) != ILG_OK)
+    if ((conv & ILG_SIG_GENERIC) && (st = sig_uint(&s, &gcount)) != ILG_OK)
         return st;
     if ((st = sig_uint(&s, &count)) != ILG_OK)
         return st;
-    while (s.p < s.end && (*s.p == 0x1F || *s.p == 0x20)) {
+    while (s.p < s.end && (*s.p == ILG_ET_CMOD_REQD || *s.p == ILG_ET_CMOD_OPT)) {
         uint32_t tok;
         s.p++;
         if ((st = sig_typedef_or_ref(&s, &tok)) != ILG_OK)
@@ -946,9 +962,9 @@ static ilg_status call_shape(const ilg_metadata *md, uint32_t token, uint32_t *p
     }
     if (s.p >= s.end)
         return sig_fail(&s, "no return type");
-    bool this_ = (conv & 0x20) && !(conv & 0x40);
+    bool this_ = (conv & ILG_SIG_HASTHIS) && !(conv & ILG_SIG_EXPLICITTHIS);
     *pops = count + (this_ ? 1 : 0);
     *has_this = this_;
-    *pushes = *s.p != 0x01;
+    *pushes = *s.p != ILG_ET_VOID;
     return ILG_OK;
 }

@@ -364,26 +364,6 @@ ilg_status ilg__md_type_facts_local(const ilg_metadata *md, uint32_t token, ilg_
 
 /* ---- members ----------------------------------------------------------------------------- */
 
-/* Rows [first, last) of the methods (or fields) of TypeDef rid, before the Ptr mapping. */
-static void member_list(const ilg_metadata *md, uint32_t rid, bool methods, uint32_t *first,
-                        uint32_t *last)
-{
-    const uint32_t col = methods ? ILG_MDC_TypeDef_MethodList : ILG_MDC_TypeDef_FieldList;
-    const ilg_table table = methods ? ILG_TBL_MethodDef : ILG_TBL_Field;
-    const ilg_table ptr = methods ? ILG_TBL_MethodPtr : ILG_TBL_FieldPtr;
-    const uint32_t n = md->tables[ptr].rows ? md->tables[ptr].rows : md->tables[table].rows;
-    *first = ilg__md_raw(md, ILG_TBL_TypeDef, rid, col);
-    *last = rid < md->tables[ILG_TBL_TypeDef].rows ? ilg__md_raw(md, ILG_TBL_TypeDef, rid + 1, col) : n + 1;
-    if (*last > n + 1)
-        *last = n + 1;
-}
-
-static uint32_t list_row(const ilg_metadata *md, bool methods, uint32_t pos)
-{
-    const ilg_table ptr = methods ? ILG_TBL_MethodPtr : ILG_TBL_FieldPtr;
-    return md->tables[ptr].rows && pos <= md->tables[ptr].rows ? ilg__md_raw(md, ptr, pos, 0) : pos;
-}
-
 static void method_facts(const ilg_metadata *md, uint32_t rid, ilg_member_facts *out)
 {
     const uint32_t fl = ilg__md_raw(md, ILG_TBL_MethodDef, rid, ILG_MDC_MethodDef_Flags);
@@ -438,12 +418,12 @@ static bool find_local(const ilg_metadata *md, uint32_t rid, bool methods, const
                        const uint8_t *sig, uint32_t len, ilg_member_facts *out)
 {
     uint32_t first, last;
-    member_list(md, rid, methods, &first, &last);
+    ilg__md_member_list(md, rid, methods, &first, &last);
     const ilg_table table = methods ? ILG_TBL_MethodDef : ILG_TBL_Field;
     const uint32_t name_col = methods ? ILG_MDC_MethodDef_Name : ILG_MDC_Field_Name;
     const uint32_t sig_col = methods ? ILG_MDC_MethodDef_Signature : ILG_MDC_Field_Signature;
     for (uint32_t pos = first; pos < last; pos++) {
-        uint32_t r = list_row(md, methods, pos), l;
+        uint32_t r = ilg__md_list_target(md, methods ? ILG_TBL_MethodPtr : ILG_TBL_FieldPtr, pos), l;
         const uint8_t *s;
         if (!r || r > md->tables[table].rows ||
             strcmp(ilg__md_str(md, ilg__md_raw(md, table, r, name_col)), name) != 0 ||

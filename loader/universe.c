@@ -12,6 +12,7 @@
 
 #include "md_private.h"
 #include "ilgraft/ilbody.h"
+#include "sig.h"
 
 #define MAX_HOPS 16
 
@@ -97,14 +98,8 @@ void ilg_md_universe_free(ilg_md_universe *u)
 
 static asm_entry *add_entry(ilg_md_universe *u, const char *name)
 {
-    if (u->count == u->cap) {
-        size_t cap = u->cap ? u->cap * 2 : 16;
-        asm_entry *p = realloc(u->asms, cap * sizeof *p);
-        if (!p)
-            return NULL;
-        u->asms = p;
-        u->cap = cap;
-    }
+    if (ilg__grow_size((void **)&u->asms, &u->cap, u->count + 1, sizeof *u->asms) != ILG_OK)
+        return NULL;
     asm_entry *e = &u->asms[u->count];
     memset(e, 0, sizeof *e);
     if (!(e->name = strdup(name)))
@@ -300,35 +295,18 @@ static bool resolve_type(ilg_md_universe *u, const ilg_metadata *md, uint32_t to
     const uint8_t *p;
     uint32_t len, v;
     if (ilg_md_blob(md, ilg__md_raw(md, ILG_TBL_TypeSpec, rid, ILG_MDC_TypeSpec_Signature), &p, &len) != ILG_OK ||
-        len < 3 || p[0] != ILG_ET_GENERICINST || !ilg__rd_compressed(p + 2, len - 2, &v) || (v & 3) == 3)
+        len < 3 || p[0] != ILG_ET_GENERICINST || !ilg__rd_compressed(p + 2, len - 2, &v) ||
+        !ilg__sig_decode_token(v, &v))
         return false;
-    static const uint8_t tables[3] = { ILG_TBL_TypeDef, ILG_TBL_TypeRef, ILG_TBL_TypeSpec };
-    return resolve_type(u, md, (uint32_t)tables[v & 3] << 24 | (v >> 2), hops + 1, out);
+    return resolve_type(u, md, v, hops + 1, out);
 }
 
 /* ---- signatures that mean the same ---------------------------------------------------- */
 
 typedef struct side {
     const ilg_metadata *md;
-    const uint8_t *p, *end;
+    ilg_sig_cur c;
 } side;
-
-static bool next_uint(side *s, uint32_t *v)
-{
-    size_t n = ilg__rd_compressed(s->p, (size_t)(s->end - s->p), v);
-    s->p += n;
-    return n != 0;
-}
-
-static bool next_tok(side *s, uint32_t *tok)
-{
-    static const uint8_t tables[3] = { ILG_TBL_TypeDef, ILG_TBL_TypeRef, ILG_TBL_TypeSpec };
-    uint32_t v;
-    if (!next_uint(s, &v) || (v & 3) == 3)
-        return false;
-    *tok = (uint32_t)tables[v & 3] << 24 | (v >> 2);
-    return true;
-}
 
 /* Two type tokens name the same type: they resolve to one TypeDef, or (unresolved)
  * have the same namespace and name. */
@@ -369,32 +347,32 @@ static bool same_types(ilg_md_universe *u, side *a, side *b, uint32_t n, int dep
 
 static bool same_type(ilg_md_universe *u, side *a, side *b, int depth)
 {
-    if (depth > 32 || a->p >= a->end || b->p >= b->end || *a->p != *b->p)
+    if (depth > 32 || a->c.p >= a->c.end || b->c.p >= b->c.end || *a->c.p != *b->c.p)
         return false;
-    const uint8_t et = *a->p++;
-    b->p++;
+    const uint8_t et = *a->c.p++;
+    b->c.p++;
     uint32_t x, y, n, m;
     switch (et) {
     case ILG_ET_CMOD_OPT: case ILG_ET_CMOD_REQD:
-        return next_tok(a, &x) && next_tok(b, &y) && same_type(u, a, b, depth + 1);
+        return ilg__sig_token(&a->c, &x) && ilg__sig_token(&b->c, &y) && same_type(u, a, b, depth + 1);
     case ILG_ET_PTR: case ILG_ET_BYREF: case ILG_ET_SZARRAY: case ILG_ET_PINNED:
         return same_type(u, a, b, depth + 1);
     case ILG_ET_CLASS: case ILG_ET_VALUETYPE:
-        return next_tok(a, &x) && next_tok(b, &y) && same_type_token(u, a->md, x, b->md, y);
+        return ilg__sig_token(&a->c, &x) && ilg__sig_token(&b->c, &y) && same_type_token(u, a->md, x, b->md, y);
     case ILG_ET_VAR: case ILG_ET_MVAR:
-        return next_uint(a, &x) && next_uint(b, &y) && x == y;
+        return ilg__sig_uint(&a->c, &x) && ilg__sig_uint(&b->c, &y) && x == y;
     case ILG_ET_GENERICINST:
-        return same_type(u, a, b, depth + 1) && next_uint(a, &n) && next_uint(b, &m) && n == m &&
+        return same_type(u, a, b, depth + 1) && ilg__sig_uint(&a->c, &n) && ilg__sig_uint(&b->c, &m) && n == m &&
                same_types(u, a, b, n, depth);
     case ILG_ET_ARRAY: {
         if (!same_type(u, a, b, depth + 1))
             return false;
         /* rank, sizes and bounds: compare the compressed integers as they come */
         for (int part = 0; part < 3; part++) {
-            if (!next_uint(a, &n) || !next_uint(b, &m) || n != m)
+            if (!ilg__sig_uint(&a->c, &n) || !ilg__sig_uint(&b->c, &m) || n != m)
                 return false;
             for (uint32_t i = 0; part > 0 && i < n; i++)
-                if (!next_uint(a, &x) || !next_uint(b, &y) || x != y)
+                if (!ilg__sig_uint(&a->c, &x) || !ilg__sig_uint(&b->c, &y) || x != y)
                     return false;
         }
         return true;
@@ -410,15 +388,15 @@ static bool same_type(ilg_md_universe *u, side *a, side *b, int depth)
 static bool same_sig(ilg_md_universe *u, side a, side b)
 {
     uint32_t n, m, g1, g2;
-    if (a.p >= a.end || b.p >= b.end || *a.p != *b.p)
+    if (a.c.p >= a.c.end || b.c.p >= b.c.end || *a.c.p != *b.c.p)
         return false;
-    const uint8_t conv = *a.p++;
-    b.p++;
+    const uint8_t conv = *a.c.p++;
+    b.c.p++;
     if ((conv & ILG_SIG_KIND_MASK) == ILG_SIG_FIELD)
         return same_type(u, &a, &b, 0);
-    if ((conv & ILG_SIG_GENERIC) && (!next_uint(&a, &g1) || !next_uint(&b, &g2) || g1 != g2))
+    if ((conv & ILG_SIG_GENERIC) && (!ilg__sig_uint(&a.c, &g1) || !ilg__sig_uint(&b.c, &g2) || g1 != g2))
         return false;
-    if (!next_uint(&a, &n) || !next_uint(&b, &m))
+    if (!ilg__sig_uint(&a.c, &n) || !ilg__sig_uint(&b.c, &m))
         return false;
     if ((conv & ILG_SIG_KIND_MASK) == ILG_SIG_VARARG) /* a call site may add a sentinel and more */
         return same_type(u, &a, &b, 0);
@@ -427,36 +405,26 @@ static bool same_sig(ilg_md_universe *u, side a, side b)
 
 /* ---- members and facts ----------------------------------------------------------------- */
 
-/* Row [first, last) of t's methods or fields, through the Ptr table. */
-static uint32_t list_at(const ilg_metadata *md, bool methods, uint32_t pos)
-{
-    const ilg_table ptr = methods ? ILG_TBL_MethodPtr : ILG_TBL_FieldPtr;
-    return md->tables[ptr].rows && pos <= md->tables[ptr].rows ? ilg__md_raw(md, ptr, pos, 0) : pos;
-}
-
 /* The member of t (or of a base type) named name whose signature means sig (of md):
  * its definition as a token of the returned md. */
 static bool find_member(ilg_md_universe *u, tref t, bool methods, const char *name, side sig,
                         tref *where, uint32_t *token)
 {
     const ilg_table table = methods ? ILG_TBL_MethodDef : ILG_TBL_Field;
-    const uint32_t col = methods ? ILG_MDC_TypeDef_MethodList : ILG_MDC_TypeDef_FieldList;
     const uint32_t name_col = methods ? ILG_MDC_MethodDef_Name : ILG_MDC_Field_Name;
     const uint32_t sig_col = methods ? ILG_MDC_MethodDef_Signature : ILG_MDC_Field_Signature;
     for (int hop = 0; hop < MAX_HOPS; hop++) {
         const ilg_metadata *md = t.md;
         const ilg_table ptr = methods ? ILG_TBL_MethodPtr : ILG_TBL_FieldPtr;
-        const uint32_t n = md->tables[ptr].rows ? md->tables[ptr].rows : md->tables[table].rows;
-        uint32_t first = ilg__md_raw(md, ILG_TBL_TypeDef, t.rid, col);
-        uint32_t last = t.rid < md->tables[ILG_TBL_TypeDef].rows ? ilg__md_raw(md, ILG_TBL_TypeDef, t.rid + 1, col)
-                                                                 : n + 1;
-        for (uint32_t pos = first; pos < last && pos <= n; pos++) {
-            uint32_t r = list_at(md, methods, pos), len;
+        uint32_t first, last;
+        ilg__md_member_list(md, t.rid, methods, &first, &last);
+        for (uint32_t pos = first; pos < last; pos++) {
+            uint32_t r = ilg__md_list_target(md, ptr, pos), len;
             const uint8_t *p;
             if (!r || r > md->tables[table].rows ||
                 strcmp(ilg__md_str(md, ilg__md_raw(md, table, r, name_col)), name) != 0 ||
                 ilg_md_blob(md, ilg__md_raw(md, table, r, sig_col), &p, &len) != ILG_OK ||
-                !same_sig(u, sig, (side){ md, p, p + len }))
+                !same_sig(u, sig, (side){ md, { p, p + len } }))
                 continue;
             *where = t;
             *token = (uint32_t)table << 24 | r;
@@ -502,7 +470,7 @@ void ilg__universe_member_facts(ilg_md_universe *u, const ilg_metadata *md, uint
     const bool methods = !(len && (p[0] & ILG_SIG_KIND_MASK) == ILG_SIG_FIELD);
     pthread_mutex_lock(&u->lock);
     bool ok = resolve_type(u, md, parent, 0, &t) &&
-              find_member(u, t, methods, name, (side){ md, p, p + len }, &where, &def);
+              find_member(u, t, methods, name, (side){ md, { p, p + len } }, &where, &def);
     pthread_mutex_unlock(&u->lock);
     ilg_member_facts f;
     if (!ok || ilg__md_member_facts_local(where.md, def, &f) != ILG_OK)

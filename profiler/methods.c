@@ -182,15 +182,10 @@ bool ilg__plugin_methods_note_module(ilg__plugin_methods *t, uintptr_t module)
     while (i < t->module_count && t->modules[i] != module)
         i++;
     if (i == t->module_count) {
-        if (t->module_count == t->module_cap) {
-            size_t cap = t->module_cap ? t->module_cap * 2 : 32;
-            uintptr_t *m = realloc(t->modules, cap * sizeof *m);
-            if (!m) {
-                ok = false;
-                goto done;
-            }
-            t->modules = m;
-            t->module_cap = cap;
+        if (ilg__grow_size((void **)&t->modules, &t->module_cap, t->module_count + 1,
+                           sizeof *t->modules) != ILG_OK) {
+            ok = false;
+            goto done;
         }
         t->modules[t->module_count++] = module;
     }

@@ -185,16 +185,8 @@ ilg_status ilg__plugin_rules_load(const char *path, ilg__plugin_rules *out)
     if (!f)
         return ilg__fail(ILG_E_IO, ILG_WHERE_NONE, 0, "rules file %s: %s", path, strerror(errno));
     for (;;) {
-        if (len == cap) {
-            size_t ncap = cap ? cap * 2 : 4096;
-            char *n = realloc(text, ncap);
-            if (!n) {
-                st = ilg__fail(ILG_E_NOMEM, ILG_WHERE_NONE, 0, "rules file %s", path);
-                goto done;
-            }
-            text = n;
-            cap = ncap;
-        }
+        if (len == cap && (st = ilg__grow_size((void **)&text, &cap, len + 4096, 1)) != ILG_OK)
+            goto done;
         size_t got = fread(text + len, 1, cap - len, f);
         len += got;
         if (got == 0)

@@ -50,13 +50,10 @@ static ilg_status methoddef_locate(const ilg_metadata *md, uint64_t *table_off,
 static ilg_status mvid_locate(const ilg_metadata *md, const ilg_md_info *mi, const uint8_t *f,
                               size_t n, bool change, uint64_t *off, uint8_t old[16])
 {
-    uint32_t mvid_col = UINT32_MAX, index = 0;
+    const uint32_t mvid_col = ILG_MDC_Module_Mvid;
+    uint32_t index = 0;
     ilg_column_info ci;
     ilg_status st;
-    for (uint32_t c = 0; c < ilg_md_column_count(ILG_TBL_Module); c++)
-        if (ilg_md_column(md, ILG_TBL_Module, c, &ci) == ILG_OK && ci.kind == ILG_COL_GUID &&
-            strcmp(ci.name, "Mvid") == 0)
-            mvid_col = c;
     if ((st = ilg_md_cell(md, ILG_TBL_Module, 1, mvid_col, &index)) != ILG_OK)
         return st;
     *off = 0;

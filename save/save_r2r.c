@@ -32,17 +32,9 @@ static void put(obuf *b, const uint8_t *bytes, size_t n)
 {
     if (b->oom)
         return;
-    if (b->len + n > b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 4096;
-        while (cap < b->len + n)
-            cap *= 2;
-        uint8_t *bigger = realloc(b->p, cap);
-        if (!bigger) {
-            b->oom = true;
-            return;
-        }
-        b->p = bigger;
-        b->cap = cap;
+    if (ilg__grow_size((void **)&b->p, &b->cap, b->len + n, 1) != ILG_OK) {
+        b->oom = true;
+        return;
     }
     memcpy(b->p + b->len, bytes, n);
     b->len += n;
@@ -143,25 +135,13 @@ out:
     return st;
 }
 
-/* The index of a table's column by its name in md_tables.def. */
-static uint32_t column_named(ilg_table table, const char *name, const ilg_metadata *md)
-{
-    for (uint32_t c = 0; c < ilg_md_column_count(table); c++) {
-        ilg_column_info ci;
-        if (ilg_md_column(md, table, c, &ci) == ILG_OK && strcmp(ci.name, name) == 0)
-            return c;
-    }
-    return UINT32_MAX;
-}
-
 /* nv[rid]: the MethodDefs with [System.Runtime.Versioning.NonVersionable]. crossgen2
  * records no inlining of such a method, neither as inlinee nor as inliner
  * (InliningInfoNode), so the inlining tables cannot say what they inlined or who
  * inlined them. */
 static void mark_nonversionable(const ilg_metadata *md, uint32_t rows, bool *nv)
 {
-    const uint32_t parent = column_named(ILG_TBL_CustomAttribute, "Parent", md);
-    const uint32_t type = column_named(ILG_TBL_CustomAttribute, "Type", md);
+    const uint32_t parent = ILG_MDC_CustomAttribute_Parent, type = ILG_MDC_CustomAttribute_Type;
     const char *const attr = " System.Runtime.Versioning.NonVersionableAttribute::";
     for (uint32_t row = 1; row <= ilg_md_row_count(md, ILG_TBL_CustomAttribute); row++) {
         uint32_t p, t;

@@ -123,6 +123,8 @@ typedef struct ilg_eh_section {
     uint8_t kind;        /* the raw Kind byte */
     uint32_t data_size;  /* the raw DataSize */
     uint32_t clauses;    /* clauses in this section */
+    uint16_t reserved;   /* a small section's Reserved word: ECMA-335 says 0, CoreCLR
+                            never reads it; preserve mode repeats it */
 } ilg_eh_section;
 
 typedef struct ilg_body {

@@ -57,6 +57,17 @@ ILG_API ilg_status ilg_image_open_memory(const void *data, size_t size, const ch
 /* Unmaps and frees the image and everything it owns. NULL is allowed. */
 ILG_API void ilg_image_close(ilg_image *img);
 
+/* The PE machine values (IMAGE_FILE_MACHINE_*) ilgraft names; ilg_image_info.arch holds
+ * one for a PE image. */
+enum {
+    ILG_MACHINE_I386 = 0x014C,
+    ILG_MACHINE_ARMNT = 0x01C4,
+    ILG_MACHINE_RISCV64 = 0x5064,
+    ILG_MACHINE_LOONGARCH64 = 0x6264,
+    ILG_MACHINE_AMD64 = 0x8664,
+    ILG_MACHINE_ARM64 = 0xAA64,
+};
+
 typedef struct ilg_image_info {
     ilg_format format;
     const char *format_name;   /* "PE32", "PE32+", "ELF32", "ELF64" */

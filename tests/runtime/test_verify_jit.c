@@ -105,6 +105,65 @@ START_TEST(operator_matrix_over_every_operand_kind)
 }
 END_TEST
 
+/* ECMA-335 II.25.4.5 calls a small EH section's bytes 2-3 "Reserved: padding, always 0";
+ * CoreCLR's reader never looks at them. Every method of the fixture and of a framework
+ * assembly with a small EH section is installed with those bytes set to 0xA5 0x5A: the
+ * runtime compiles each, and ilgraft (the loader's measure and ilbody's decode, one walk:
+ * common/cil_body.h) reads it, the preserve-mode encoder repeating the bytes exactly. */
+START_TEST(small_eh_section_reserved_bytes_as_the_runtime_reads_them)
+{
+    if (!have_dotnet())
+        return;
+    const char *paths[] = { ILG_CALC_DLL, FRAMEWORK "System.Private.Uri.dll" };
+    unsigned long tried = 0;
+    for (size_t a = 0; a < sizeof paths / sizeof paths[0]; a++) {
+        mx_module m;
+        ck_assert_msg(mx_open(paths[a], 2000, &m), "%s does not open", paths[a]);
+        mx_mutant mus[40];
+        size_t n = 0;
+        for (size_t i = 0; i < m.count && n < 40; i++) {
+            ilg_method_body mb;
+            if (ilg_md_method_body(m.md, m.methods[i].token & 0xFFFFFF, &mb) != ILG_OK ||
+                mb.kind != ILG_BODY_FAT || !mb.eh_clauses)
+                continue;
+            uint32_t sec = (mb.header_size + mb.code_size + 3u) & ~3u;
+            if (mb.header[sec] & 0x40) /* a fat section has no reserved bytes */
+                continue;
+            mx_mutant *mu = &mus[n];
+            ck_assert(mx_original(&m, &m.methods[i], mu));
+            mu->bytes[sec + 2] = 0xA5;
+            mu->bytes[sec + 3] = 0x5A;
+            snprintf(mu->what, sizeof mu->what, "small EH section reserved bytes a5 5a");
+            /* ilgraft reads it as the runtime does, and writes it back unchanged */
+            ilg_body *b;
+            ilg_buffer out = { 0 };
+            ck_assert_int_eq(ilg_body_new(&b), ILG_OK);
+            ck_assert_msg(ilg_body_decode(b, mu->bytes, mu->size) == ILG_OK, "0x%08x: %s", mu->token,
+                          ilg_last_diag()->message);
+            ck_assert_int_eq(ilg_body_encode(b, ILG_ENCODE_PRESERVE, NULL, &out), ILG_OK);
+            ck_assert_uint_eq(out.len, mu->size);
+            ck_assert(memcmp(out.data, mu->bytes, mu->size) == 0);
+            free(out.data);
+            ilg_body_free(b);
+            n++;
+        }
+        mx_verdict v[40];
+        ck_assert(n > 0);
+        ck_assert_msg(mx_run(&(mx_runner){ ILG_DOTNET, ILG_DRIVER_DLL, ILG_VERIFY_PROF, work_dir, 120000, 0 },
+                             paths[a], mus, n, v), "%s: the runtime could not be run", paths[a]);
+        for (size_t i = 0; i < n; i++) {
+            ck_assert_msg(v[i].installed, "0x%08x was not installed", mus[i].token);
+            ck_assert_msg(v[i].outcome == MX_OK, "0x%08x: the runtime says %s (%s)", mus[i].token,
+                          mx_outcome_name(v[i].outcome), v[i].detail);
+            mx_mutant_free(&mus[i]);
+        }
+        tried += n;
+        mx_close(&m);
+    }
+    printf("small EH sections with non-zero reserved bytes: %lu methods, all compiled\n", tried);
+}
+END_TEST
+
 static Suite *verify_jit_suite(void)
 {
     Suite *s = suite_create("verify_jit");
@@ -113,6 +172,7 @@ static Suite *verify_jit_suite(void)
     tcase_set_timeout(tc, 900);
     tcase_add_test(tc, realistic_mutants_of_fixture_and_framework_methods);
     tcase_add_test(tc, operator_matrix_over_every_operand_kind);
+    tcase_add_test(tc, small_eh_section_reserved_bytes_as_the_runtime_reads_them);
     suite_add_tcase(s, tc);
     return s;
 }
