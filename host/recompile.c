@@ -4,12 +4,6 @@
  * IL the way the JIT decides at tier 0. */
 #include "host_private.h"
 
-/* MethodAttributes and MethodImplAttributes bits (ECMA-335 II.23.1.10, II.23.1.11;
- * AggressiveOptimization is .NET's System.Reflection.MethodImplAttributes). */
-#define METHOD_STATIC 0x0010u
-#define IMPL_NO_OPTIMIZATION 0x0040u
-#define IMPL_AGGRESSIVE_OPTIMIZATION 0x0200u
-
 /* Marks meth generic by giving it the next instantiation index (1-based). */
 static void mark_generic(host_module *m, host_method *meth, uint32_t *count)
 {
@@ -124,13 +118,13 @@ host_tiering ilg__host_tiering(const host_method *meth, ilg_body **scratch)
         (mb.kind != ILG_BODY_TINY && mb.kind != ILG_BODY_FAT))
         return HOST_TIERING_NONE;
     /* Not eligible for tiered compilation: compiled optimized (or not at all) once. */
-    if (mi.impl_flags & (IMPL_NO_OPTIMIZATION | IMPL_AGGRESSIVE_OPTIMIZATION))
+    if (mi.impl_flags & (ILG_METHODIMPL_NOOPTIMIZATION | ILG_METHODIMPL_AGGRESSIVEOPTIMIZATION))
         return HOST_TIERING_NONE;
     /* The runtime's JIT would reject an undecodable body at the first compilation. */
     if ((!*scratch && ilg_body_new(scratch) != ILG_OK) ||
         ilg_body_decode(*scratch, mb.header, mb.body_size) != ILG_OK)
         return HOST_TIERING_NONE;
-    il_scan s = scan_il(*scratch, (mi.flags & METHOD_STATIC) != 0);
+    il_scan s = scan_il(*scratch, (mi.flags & ILG_METHODATTR_STATIC) != 0);
     /* The JIT switches a tier-0 request to optimized code, and the method leaves
      * tiering, for an explicit tail call (tier 0 is not instrumented by default) and
      * for a loop that OSR cannot handle. */

@@ -300,12 +300,12 @@ static ilg_status parse_tables(ilg_metadata *md)
         info->rows[t] = rows;
         pos += 4;
     }
-    if (info->heap_sizes & 0x40)
+    if (info->heap_sizes & ILG_HEAPSIZE_EXTRA_DATA)
         pos += 4;
 
-    const uint8_t str_w = info->heap_sizes & 1 ? 4 : 2;
-    const uint8_t guid_w = info->heap_sizes & 2 ? 4 : 2;
-    const uint8_t blob_w = info->heap_sizes & 4 ? 4 : 2;
+    const uint8_t str_w = info->heap_sizes & ILG_HEAPSIZE_STRING ? 4 : 2;
+    const uint8_t guid_w = info->heap_sizes & ILG_HEAPSIZE_GUID ? 4 : 2;
+    const uint8_t blob_w = info->heap_sizes & ILG_HEAPSIZE_BLOB ? 4 : 2;
     uint64_t data_pos = pos;
     for (uint32_t t = 0; t < ILG_TBL_COUNT; t++) {
         md_table *tb = &md->tables[t];

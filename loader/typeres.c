@@ -14,13 +14,6 @@
 #define FACTS_KNOWN (1u << 31)
 #define FACTS_INTRINSIC (1u << 30) /* the type is marked [Intrinsic] */
 
-/* TypeAttributes and member attributes (ECMA-335 II.23.1.15, .10, .5). */
-enum {
-    TA_INTERFACE = 0x20, TA_ABSTRACT = 0x80, TA_SEALED = 0x100,
-    MA_STATIC = 0x10, MA_FINAL = 0x20, MA_VIRTUAL = 0x40, MA_ABSTRACT = 0x400, MA_RTSPECIALNAME = 0x1000,
-    MIA_SYNCHRONIZED = 0x20, FA_STATIC = 0x10, FA_LITERAL = 0x40, FA_HAS_RVA = 0x100
-};
-
 static const struct { const char *name; uint8_t elem; } primitives[] = {
     { "Boolean", ILG_ET_BOOLEAN }, { "Char", ILG_ET_CHAR }, { "SByte", ILG_ET_I1 },
     { "Byte", ILG_ET_U1 }, { "Int16", ILG_ET_I2 }, { "UInt16", ILG_ET_U2 }, { "Int32", ILG_ET_I4 },
@@ -274,9 +267,9 @@ static uint32_t *compute_facts(const ilg_metadata *md)
         type_name_of(md, 0x02000000u | t, &ns, &name);
         type_name_of(md, cell_token(md, ILG_TBL_TypeDef, t, ILG_MDC_TypeDef_Extends, ILG_CODED_TypeDefOrRef),
                      &bns, &bname);
-        uint32_t kind = (fl & TA_INTERFACE) ? ILG_TYPE_INTERFACE : ILG_TYPE_CLASS, elem = 0;
-        uint32_t flags = ((w[t] >> 16) & 0x3FFF) | ((fl & TA_ABSTRACT) ? ILG_TYPE_ABSTRACT : 0) |
-                         ((fl & TA_SEALED) ? ILG_TYPE_SEALED : 0);
+        uint32_t kind = (fl & ILG_TYPEATTR_INTERFACE) ? ILG_TYPE_INTERFACE : ILG_TYPE_CLASS, elem = 0;
+        uint32_t flags = ((w[t] >> 16) & 0x3FFF) | ((fl & ILG_TYPEATTR_ABSTRACT) ? ILG_TYPE_ABSTRACT : 0) |
+                         ((fl & ILG_TYPEATTR_SEALED) ? ILG_TYPE_SEALED : 0);
         const bool sys = strcmp(bns, "System") == 0;
         const bool self_enum = strcmp(ns, "System") == 0 && strcmp(name, "Enum") == 0;
         if (sys && strcmp(bname, "Enum") == 0)
@@ -295,7 +288,7 @@ static uint32_t *compute_facts(const ilg_metadata *md)
     for (uint32_t f = 1; f <= md->tables[ILG_TBL_Field].rows; f++) {
         uint32_t t = md->field_owner[f];
         if (t && (w[t] & 0xFF) == ILG_TYPE_ENUM && !((w[t] >> 8) & 0xFF) &&
-            !(ilg__md_raw(md, ILG_TBL_Field, f, ILG_MDC_Field_Flags) & FA_STATIC))
+            !(ilg__md_raw(md, ILG_TBL_Field, f, ILG_MDC_Field_Flags) & ILG_FIELDATTR_STATIC))
             w[t] |= (uint32_t)field_elem(md, f) << 8;
     }
     return w;
@@ -370,16 +363,16 @@ static void method_facts(const ilg_metadata *md, uint32_t rid, ilg_member_facts 
     const uint32_t impl = ilg__md_raw(md, ILG_TBL_MethodDef, rid, ILG_MDC_MethodDef_ImplFlags);
     /* a constructor is RTSpecialName and named .ctor, as the runtime tells (the name is
      * read only then: the string heap is cold) */
-    const bool ctor = (fl & MA_RTSPECIALNAME) &&
+    const bool ctor = (fl & ILG_METHODATTR_RTSPECIALNAME) &&
                       strcmp(ilg__md_str(md, ilg__md_raw(md, ILG_TBL_MethodDef, rid, ILG_MDC_MethodDef_Name)), ".ctor") == 0;
     out->kind = ILG_MEMBER_METHOD;
     const uint32_t *w = typedef_facts(md);
     const uint32_t owner = md->method_owner[rid];
-    out->flags = ILG_MEMBER_KNOWN | ((fl & MA_STATIC) ? ILG_MEMBER_STATIC : 0) |
-                 ((fl & MA_VIRTUAL) ? ILG_MEMBER_VIRTUAL : 0) | ((fl & MA_ABSTRACT) ? ILG_MEMBER_ABSTRACT : 0) |
-                 ((fl & MA_FINAL) ? ILG_MEMBER_FINAL : 0) |
+    out->flags = ILG_MEMBER_KNOWN | ((fl & ILG_METHODATTR_STATIC) ? ILG_MEMBER_STATIC : 0) |
+                 ((fl & ILG_METHODATTR_VIRTUAL) ? ILG_MEMBER_VIRTUAL : 0) | ((fl & ILG_METHODATTR_ABSTRACT) ? ILG_MEMBER_ABSTRACT : 0) |
+                 ((fl & ILG_METHODATTR_FINAL) ? ILG_MEMBER_FINAL : 0) |
                  (ctor ? ILG_MEMBER_CTOR : 0) |
-                 ((impl & MIA_SYNCHRONIZED) ? ILG_MEMBER_SYNCHRONIZED : 0);
+                 ((impl & ILG_METHODIMPL_SYNCHRONIZED) ? ILG_MEMBER_SYNCHRONIZED : 0);
     if (w)
         out->flags |= intrinsic_method(md, w, rid);
     out->owner = owner ? 0x02000000u | owner : 0;
@@ -403,11 +396,11 @@ static void field_facts(const ilg_metadata *md, uint32_t rid, ilg_member_facts *
     const uint32_t fl = ilg__md_raw(md, ILG_TBL_Field, rid, ILG_MDC_Field_Flags);
     const uint32_t owner = md->field_owner[rid];
     out->kind = ILG_MEMBER_FIELD;
-    out->flags = ILG_MEMBER_KNOWN | ((fl & FA_STATIC) ? ILG_MEMBER_STATIC : 0) |
-                 ((fl & FA_LITERAL) ? ILG_MEMBER_LITERAL : 0);
-    if ((fl & FA_STATIC) && owner && jit_constant_field(md, rid, owner))
+    out->flags = ILG_MEMBER_KNOWN | ((fl & ILG_FIELDATTR_STATIC) ? ILG_MEMBER_STATIC : 0) |
+                 ((fl & ILG_FIELDATTR_LITERAL) ? ILG_MEMBER_LITERAL : 0);
+    if ((fl & ILG_FIELDATTR_STATIC) && owner && jit_constant_field(md, rid, owner))
         out->flags |= ILG_MEMBER_JIT_CONSTANT;
-    if ((fl & (FA_STATIC | FA_HAS_RVA)) == (FA_STATIC | FA_HAS_RVA))
+    if ((fl & (ILG_FIELDATTR_STATIC | ILG_FIELDATTR_HASFIELDRVA)) == (ILG_FIELDATTR_STATIC | ILG_FIELDATTR_HASFIELDRVA))
         out->flags |= ILG_MEMBER_RVA;
     out->owner = owner ? 0x02000000u | owner : 0;
 }

@@ -418,7 +418,7 @@ static ilg_status plan_check(plan_in *in, ilg_save_result *r)
     if ((st = ilg_image_metadata(img, &in->md)) != ILG_OK ||
         (st = ilg_image_arena(img, &arena)) != ILG_OK ||
         (st = ilg_arena_stats_get(arena, &in->as)) != ILG_OK ||
-        (st = ilg_md_column(in->md, ILG_TBL_MethodDef, 0, &in->rva_col)) != ILG_OK ||
+        (st = ilg_md_column(in->md, ILG_TBL_MethodDef, ILG_MDC_MethodDef_RVA, &in->rva_col)) != ILG_OK ||
         (st = methoddef_locate(in->md, &r->methoddef_file_offset, &r->methoddef_row_size)) !=
             ILG_OK)
         return st;

@@ -62,6 +62,20 @@ typedef enum ilg_coded_kind {
 #undef ILG_IDX
 #undef ILG_CDX
 
+/* The attribute bits the library tests (ECMA-335 II.23.1.15 TypeAttributes, II.23.1.10
+ * MethodAttributes, II.23.1.11 MethodImplAttributes, II.23.1.5 FieldAttributes) and the
+ * #~ stream's HeapSizes bits (II.24.2.6); AggressiveOptimization is .NET's addition. */
+enum {
+    ILG_TYPEATTR_INTERFACE = 0x0020, ILG_TYPEATTR_ABSTRACT = 0x0080, ILG_TYPEATTR_SEALED = 0x0100,
+    ILG_METHODATTR_STATIC = 0x0010, ILG_METHODATTR_FINAL = 0x0020, ILG_METHODATTR_VIRTUAL = 0x0040,
+    ILG_METHODATTR_ABSTRACT = 0x0400, ILG_METHODATTR_RTSPECIALNAME = 0x1000,
+    ILG_METHODIMPL_SYNCHRONIZED = 0x0020, ILG_METHODIMPL_NOOPTIMIZATION = 0x0040,
+    ILG_METHODIMPL_AGGRESSIVEOPTIMIZATION = 0x0200,
+    ILG_FIELDATTR_STATIC = 0x0010, ILG_FIELDATTR_LITERAL = 0x0040, ILG_FIELDATTR_HASFIELDRVA = 0x0100,
+    ILG_HEAPSIZE_STRING = 0x01, ILG_HEAPSIZE_GUID = 0x02, ILG_HEAPSIZE_BLOB = 0x04,
+    ILG_HEAPSIZE_EXTRA_DATA = 0x40
+};
+
 typedef enum ilg_column_kind {
     ILG_COL_U16, ILG_COL_U32, ILG_COL_STR, ILG_COL_GUID, ILG_COL_BLOB,
     ILG_COL_INDEX,  /* simple index: the cell is a row number (1-based, 0 = null) */
