@@ -132,10 +132,9 @@ static ilg_status commit_file_pages(ilg_image *img, uint64_t span)
                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == MAP_FAILED)
             return ilg__fail(ILG_E_MAP, ILG_WHERE_RVA, lo, "cannot commit 0x%llx bytes: %s",
                              (unsigned long long)(hi - lo), strerror(errno));
-        /* Huge pages where a region spans them (mscorlib's .text: 4 of its 4.6 MiB),
-         * then every page populated in one call (`ilgraft info` on mscorlib: 4.55 ms
-         * with MAP_POPULATE'd small pages, 2.7-3.1 ms this way). Both are advice: on a
-         * kernel without them the copy below faults the pages in. */
+        /* Huge pages where a region spans them, then every page populated in one call
+         * (fewer faults than small pages; docs/architecture.md has the figures). Both are
+         * advice: on a kernel without them the copy below faults the pages in. */
         if (hi - lo >= HUGE_PAGE)
             (void)madvise(res + lo, (size_t)(hi - lo), MADV_HUGEPAGE);
         (void)madvise(res + lo, (size_t)(hi - lo), ILG_MADV_POPULATE_WRITE);

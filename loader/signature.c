@@ -513,7 +513,7 @@ static void *memo_make(const _Atomic uintptr_t *where, size_t n, size_t size)
 
 /* A TypeDef's or TypeRef's name as format_typedef or format_typeref make it from depth
  * 0, kept because a type is named again for every signature that mentions it and every
- * method it owns (mscorlib: 27,261 methods, 3,000 types). levels is how far that walk
+ * method it owns (methods outnumber types about nine to one). levels is how far that walk
  * went down (enclosing types, TypeRef scopes): a caller at depth d takes the text only
  * while d + levels stays within MAX_SIG_DEPTH, past that the walk itself reports the
  * error it always did. */
@@ -893,8 +893,8 @@ static _Atomic uint64_t *shape_word(const ilg_metadata *md, uint32_t token)
     return &words[base + rid - 1];
 }
 
-/* Bodies call the same methods again and again (each of mscorlib's 24,395 bodies makes
- * a dozen calls on average), and each lookup is a blob read and a signature parse. */
+/* Bodies call the same methods again and again, and each lookup is a blob read and a
+ * signature parse. */
 ilg_status ilg_md_call_shape(const ilg_metadata *md, uint32_t token, uint32_t *pops,
                              bool *has_this, bool *pushes)
 {

@@ -263,7 +263,7 @@ static size_t job_match(job *j)
 
 /* Appends "[,]NAME(HOW)" for rule ri to the job's action list, cut at its end as
  * snprintf would cut it. The worker keeps each rule's last text ("how" is one of a few
- * static strings): formatting it for every method was 2% of a logged run. */
+ * static strings): formatting it for every method showed in a logged run's profile. */
 static void log_action(job *j, size_t ri, const char *how)
 {
     worker *w = j->w;
