@@ -22,8 +22,10 @@ static void help(void)
            "IL, the unload callbacks and Shutdown. Bodies set with SetILFunctionBody are\n"
            "verified; the report lists every rewritten or rejected method. Every IMAGE\n"
            "(and the --save directory) is checked before the profiler is loaded.\n\n"
-           "  --profiler PATH   the profiler library (default: $CORECLR_PROFILER_PATH; with\n"
-           "                    rules and neither, ilgraft's own plugin, found beside ilgraft)\n"
+           "  --profiler PATH   the profiler library (default, as CoreCLR: with\n"
+           "                    CORECLR_ENABLE_PROFILING=1, $CORECLR_PROFILER_PATH_64, else\n"
+           "                    $CORECLR_PROFILER_PATH; with rules and neither, ilgraft's\n"
+           "                    own plugin, found beside ilgraft)\n"
            "  --clsid GUID      its CLSID, braces optional (default: $CORECLR_PROFILER, or\n"
            "                    the plugin's for the plugin found beside ilgraft)\n"
            "  --methods PAT     JIT only methods whose Namespace.Type::Method matches PAT\n"
@@ -128,8 +130,11 @@ done:
  * not after a session whose results could not be saved. */
 static int prepare(run_args *a, const char *rules, char *bundled, size_t size)
 {
-    if (!a->profiler)
-        a->profiler = getenv("CORECLR_PROFILER_PATH");
+    /* Neither named: the profiler CoreCLR would load (CORECLR_ENABLE_PROFILING on). */
+    const bool named = a->profiler || a->clsid;
+    const bool from_env = !named && ilg_host_env_profiling_enabled();
+    if (!a->profiler && (named || from_env))
+        a->profiler = ilg_host_env_profiler_path();
     /* Rules and no profiler named: ilgraft's own plugin, the one that reads them. */
     const bool own_plugin = !a->profiler && (rules || getenv("ILGRAFT_RULES"));
     if (own_plugin) {
@@ -139,10 +144,15 @@ static int prepare(run_args *a, const char *rules, char *bundled, size_t size)
         a->profiler = bundled;
     }
     if (!a->clsid)
-        a->clsid = own_plugin ? CLI_PLUGIN_CLSID : getenv("CORECLR_PROFILER");
+        a->clsid = own_plugin ? CLI_PLUGIN_CLSID
+                   : named || from_env ? getenv("CORECLR_PROFILER") : NULL;
     if (!a->profiler || !a->clsid)
-        return cli_usage_error("run", "needs --profiler and --clsid (or CORECLR_PROFILER_PATH "
-                                      "and CORECLR_PROFILER), or --rules FILE for ilgraft's plugin");
+        return cli_usage_error("run", "needs --profiler and --clsid (or CORECLR_ENABLE_PROFILING=1, "
+                                      "CORECLR_PROFILER and CORECLR_PROFILER_PATH(_64)), or "
+                                      "--rules FILE for ilgraft's plugin");
+    if (from_env && a->clsid[0] != '{')
+        return cli_usage_error("run", "CORECLR_PROFILER '%s' needs braces, as CoreCLR does",
+                               a->clsid);
     if (!a->image_count)
         return cli_usage_error("run", "no IMAGE given");
     if (rules && access(rules, R_OK) != 0)

@@ -2,6 +2,7 @@
  * running images through it (load, JIT and unload callbacks in CoreCLR's order, gated
  * by the event mask). The results and the report are report.c's. */
 #include <dlfcn.h>
+#include <errno.h>
 #include <fnmatch.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -230,18 +231,21 @@ static bool parse_clsid(const char *s, GUID *g)
     return true;
 }
 
-/* Newest first, as CoreCLR asks after CreateInstance (corprof.idl's versions 11..4). */
+/* Newest first, as CoreCLR asks after CreateInstance (EEToProfInterfaceImpl::CreateProfiler:
+ * each version is asked only while no newer one was answered, Callback3 last). */
 static const IID *const newer_callbacks[] = {
     &IID_ICorProfilerCallback11, &IID_ICorProfilerCallback10, &IID_ICorProfilerCallback9,
     &IID_ICorProfilerCallback8,  &IID_ICorProfilerCallback7,  &IID_ICorProfilerCallback6,
-    &IID_ICorProfilerCallback5,  &IID_ICorProfilerCallback4,
+    &IID_ICorProfilerCallback5,  &IID_ICorProfilerCallback4,  &IID_ICorProfilerCallback3,
 };
 
 /* Loading, phase 1: the library (dlopen) and its DllGetClassObject; the library is
  * unloaded again when it has none. */
 static ilg_status load_library(ilg_host *host, const char *path, LPFNGETCLASSOBJECT *out)
 {
-    host->lib = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    /* RTLD_LAZY as CoreCLR's PAL (LoadLibrary): a profiler may leave undefined a function
+     * it never calls (New Relic's leaves a PAL export). */
+    host->lib = dlopen(path, RTLD_LAZY | RTLD_LOCAL);
     if (!host->lib) {
         const char *why = dlerror();
         host_log(host,
@@ -293,11 +297,25 @@ static ilg_status create_profiler(ilg_host *host, LPFNGETCLASSOBJECT get_class_o
     return ILG_OK;
 }
 
-/* Phase 3: the newest callback version the object answers, then ICorProfilerCallback3,
- * which becomes host->callback. Takes over cb2's reference. */
-static ilg_status negotiate_callbacks(ilg_host *host, ICorProfilerCallback2 *cb2)
+/* Phase 3: QueryInterface for ICorProfilerCallback2 again (the object the host keeps,
+ * as CoreCLR 10 does), then for Callback11 down to Callback3, stopping at the first one
+ * answered: that is the version. A profiler that answers only Callback2 is initialized
+ * (CoreCLR 10 does; 2.0 did not). Releases created. */
+static ilg_status negotiate_callbacks(ilg_host *host, ICorProfilerCallback2 *created)
 {
-    ICorProfilerCallback3 *cb3 = NULL;
+    ICorProfilerCallback2 *cb2 = NULL;
+    HRESULT hr =
+        created->lpVtbl->QueryInterface(created, &IID_ICorProfilerCallback2, (void **)&cb2);
+    created->lpVtbl->Release(created);
+    if (FAILED(hr) || !cb2) {
+        host_log(host,
+                 "Loading profiler failed. The profiler COM object does not answer "
+                 "QueryInterface for ICorProfilerCallback2. Profiler CLSID: '%s'. "
+                 "HRESULT: 0x%08x.",
+                 host->clsid_text, (unsigned)hr);
+        return ilg__fail(ILG_E_PROF_NO_CALLBACK2, ILG_WHERE_NONE, 0,
+                         "QueryInterface(ICorProfilerCallback2) returned 0x%08x", (unsigned)hr);
+    }
     host->callback_version = 2;
     for (size_t i = 0; i < ILG_ARRAY_LEN(newer_callbacks); i++) {
         IUnknown *newer = NULL;
@@ -308,21 +326,7 @@ static ilg_status negotiate_callbacks(ilg_host *host, ICorProfilerCallback2 *cb2
             break;
         }
     }
-    HRESULT hr = cb2->lpVtbl->QueryInterface(cb2, &IID_ICorProfilerCallback3, (void **)&cb3);
-    cb2->lpVtbl->Release(cb2);
-    if (FAILED(hr) || !cb3) {
-        host_log(host,
-                 "Loading profiler failed. The profiler does not implement "
-                 "ICorProfilerCallback3, so it is not initialized. Profiler CLSID: '%s'. "
-                 "HRESULT: 0x%08x.",
-                 host->clsid_text, (unsigned)hr);
-        host->callback_version = 0;
-        return ilg__fail(ILG_E_PROF_NO_CALLBACK3, ILG_WHERE_NONE, 0,
-                         "QueryInterface(ICorProfilerCallback3) returned 0x%08x", (unsigned)hr);
-    }
-    if (host->callback_version < 3)
-        host->callback_version = 3;
-    host->callback = cb3;
+    host->callback = cb2;
     return ILG_OK;
 }
 
@@ -330,17 +334,17 @@ static ilg_status negotiate_callbacks(ilg_host *host, ICorProfilerCallback2 *cb2
  * profiler, as CoreCLR does before running unprofiled: no more callbacks. */
 static ilg_status initialize_profiler(ilg_host *host)
 {
-    ICorProfilerCallback3 *cb3 = host->callback;
+    ICorProfilerCallback2 *cb2 = host->callback;
     ilg__host_enter_callback(host, "Initialize");
     host->initializing = true;
-    HRESULT hr = cb3->lpVtbl->Initialize(cb3, (IUnknown *)&host->ICorProfilerInfo3_iface);
+    HRESULT hr = cb2->lpVtbl->Initialize(cb2, (IUnknown *)&host->ICorProfilerInfo3_iface);
     host->initializing = false;
     if (FAILED(hr)) {
         host_log(host,
                  "Loading profiler failed. The profiler's Initialize returned a failure "
                  "HRESULT. Profiler CLSID: '%s'. HRESULT: 0x%08x.",
                  host->clsid_text, (unsigned)hr);
-        cb3->lpVtbl->Release(cb3);
+        cb2->lpVtbl->Release(cb2);
         host->callback = NULL;
         return ilg__fail(ILG_E_PROF_INIT_FAILED, ILG_WHERE_NONE, 0, "Initialize returned 0x%08x",
                          (unsigned)hr);
@@ -385,15 +389,54 @@ ILG_API ilg_status ilg_host_load_profiler(ilg_host *host, const char *path, cons
     return initialize_profiler(host);
 }
 
+/* A variable CoreCLR's CLRConfig reads: an empty value counts as unset (observed:
+ * CORECLR_PROFILER_PATH_64= falls through to CORECLR_PROFILER_PATH). */
+static const char *clr_env(const char *name)
+{
+    const char *v = getenv(name);
+    return v && *v ? v : NULL;
+}
+
+ILG_API const char *ilg_host_env_profiler_path(void)
+{
+    const char *path = clr_env("CORECLR_PROFILER_PATH_64");
+    return path ? path : clr_env("CORECLR_PROFILER_PATH");
+}
+
+ILG_API bool ilg_host_env_profiling_enabled(void)
+{
+    /* A CLRConfig DWORD: hexadecimal, leading digits suffice ("1x" is 1), no digits is
+     * the default 0. */
+    const char *v = clr_env("CORECLR_ENABLE_PROFILING");
+    char *end;
+    if (!v)
+        return false;
+    errno = 0;
+    unsigned long n = strtoul(v, &end, 16);
+    return end != v && errno != ERANGE && (uint32_t)n != 0;
+}
+
 ILG_API ilg_status ilg_host_load_profiler_env(ilg_host *host)
 {
-    const char *clsid = getenv("CORECLR_PROFILER");
-    const char *path = getenv("CORECLR_PROFILER_PATH");
+    const char *clsid = clr_env("CORECLR_PROFILER");
+    const char *path = ilg_host_env_profiler_path();
     if (!host)
         return ilg__fail(ILG_E_INVALID_ARG, ILG_WHERE_NONE, 0, "host is NULL");
+    if (!ilg_host_env_profiling_enabled())
+        return ilg__fail(ILG_E_NOT_FOUND, ILG_WHERE_NONE, 0,
+                         "CORECLR_ENABLE_PROFILING is not set to a nonzero number");
     if (!clsid || !path)
         return ilg__fail(ILG_E_NOT_FOUND, ILG_WHERE_NONE, 0, "%s is not set",
-                         !clsid ? "CORECLR_PROFILER" : "CORECLR_PROFILER_PATH");
+                         !clsid ? "CORECLR_PROFILER" : "CORECLR_PROFILER_PATH(_64)");
+    if (clsid[0] != '{') {
+        /* CoreCLR on Unix takes only the braced form (a ProgID is Windows-only). */
+        host_log(host,
+                 "Loading profiler failed. The profiler CLSID '%s' is not a valid GUID. "
+                 "Profiler path: '%s'.",
+                 clsid, path);
+        return ilg__fail(ILG_E_PROF_BAD_CLSID, ILG_WHERE_NONE, 0,
+                         "CORECLR_PROFILER '%s' has no braces (CoreCLR needs them)", clsid);
+    }
     return ilg_host_load_profiler(host, path, clsid);
 }
 

@@ -122,7 +122,7 @@ struct ilg_host {
     char *pattern;               /* host heap */
 
     void *lib;                   /* dlopen handle */
-    ICorProfilerCallback3 *callback;
+    ICorProfilerCallback2 *callback; /* every callback the host makes is Callback2's */
     int callback_version;
     char clsid_text[ILG_GUID_TEXT_SIZE + 2];
     _Atomic DWORD event_mask;    /* the profiler may set it from any JIT thread */

@@ -82,17 +82,29 @@ ILG_API ilg_status ilg_host_new(const ilg_host_options *opts, ilg_host **out);
 ILG_API void ilg_host_free(ilg_host *host);
 
 /* Loads the profiler at path with the CLSID in text form, braces optional
- * ("{8A8CC829-...}"), and runs Initialize. Each failing step is logged with CoreCLR's
- * wording and gives a status: ILG_E_PROF_BAD_CLSID, ILG_E_PROF_LOAD (dlopen or no
- * DllGetClassObject), ILG_E_PROF_CLASS_FACTORY, ILG_E_PROF_CREATE_INSTANCE,
- * ILG_E_PROF_NO_CALLBACK3 (the object refused ICorProfilerCallback3; not initialised),
- * ILG_E_PROF_INIT_FAILED (Initialize returned a failure). ILG_E_INVALID_ARG when a
- * profiler is already loaded. */
+ * ("{8A8CC829-...}"), and runs Initialize, as CoreCLR 10 does: dlopen with lazy symbol
+ * binding, DllGetClassObject, CreateInstance(ICorProfilerCallback2), QueryInterface for
+ * Callback2 again, then Callback11 down to Callback3 (the first answered is the version;
+ * none is needed). Each failing step is logged with CoreCLR's wording and gives a
+ * status: ILG_E_PROF_BAD_CLSID, ILG_E_PROF_LOAD (dlopen or no DllGetClassObject),
+ * ILG_E_PROF_CLASS_FACTORY, ILG_E_PROF_CREATE_INSTANCE, ILG_E_PROF_NO_CALLBACK2 (the
+ * object refused the second Callback2 query), ILG_E_PROF_INIT_FAILED (Initialize
+ * returned a failure). ILG_E_INVALID_ARG when a profiler is already loaded. */
 ILG_API ilg_status ilg_host_load_profiler(ilg_host *host, const char *path, const char *clsid);
 
-/* The same from CORECLR_PROFILER and CORECLR_PROFILER_PATH (ILG_E_NOT_FOUND when one
- * of them is unset). */
+/* The profiler CoreCLR 10 would load at startup (profilinghelper.cpp): only when
+ * CORECLR_ENABLE_PROFILING is a nonzero hexadecimal number; the CLSID from
+ * CORECLR_PROFILER, with braces (ILG_E_PROF_BAD_CLSID without); the library from
+ * CORECLR_PROFILER_PATH_64, else CORECLR_PROFILER_PATH. An empty variable counts as
+ * unset; no DOTNET_ name is read. ILG_E_NOT_FOUND names what is missing. */
 ILG_API ilg_status ilg_host_load_profiler_env(ilg_host *host);
+
+/* CORECLR_PROFILER_PATH_64, else CORECLR_PROFILER_PATH (empty ones skipped), else NULL.
+ * The string is the environment's (valid until it changes). */
+ILG_API const char *ilg_host_env_profiler_path(void);
+
+/* Whether CORECLR_ENABLE_PROFILING enables profiling as CoreCLR reads it. */
+ILG_API bool ilg_host_env_profiling_enabled(void);
 
 /* The highest callback interface version the profiler answered (2..11), 0 before a
  * profiler is loaded. */

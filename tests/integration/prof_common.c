@@ -91,10 +91,20 @@ static prof_object *impl_from_ICorProfilerCallback3(ICorProfilerCallback3 *iface
     return (prof_object *)((char *)iface - offsetof(prof_object, ICorProfilerCallback3_iface));
 }
 
+/* Set while CreateInstance asks its own object for the requested interface. */
+static bool in_create_instance;
+
 static HRESULT cb_QueryInterface(ICorProfilerCallback3 *This, REFIID riid, void **ppv)
 {
     if (!ppv)
         return E_POINTER;
+    /* PROF_MODE=nocb2again: Callback2 from CreateInstance, but not when asked again. */
+    const char *mode = getenv("PROF_MODE");
+    if (!in_create_instance && mode && strcmp(mode, "nocb2again") == 0 &&
+        IsEqualGUID(riid, &IID_ICorProfilerCallback2)) {
+        *ppv = NULL;
+        return E_NOINTERFACE;
+    }
     if (IsEqualGUID(riid, &IID_IUnknown) || IsEqualGUID(riid, &IID_ICorProfilerCallback) ||
         IsEqualGUID(riid, &IID_ICorProfilerCallback2) ||
         (IsEqualGUID(riid, &IID_ICorProfilerCallback3) &&
@@ -276,7 +286,9 @@ static HRESULT cf_CreateInstance(IClassFactory *This, IUnknown *outer, REFIID ri
         return E_OUTOFMEMORY;
     p->ICorProfilerCallback3_iface.lpVtbl = &cb_vtbl;
     p->refs = 1;
+    in_create_instance = true;
     hr = cb_QueryInterface(&p->ICorProfilerCallback3_iface, riid, ppv);
+    in_create_instance = false;
     cb_Release(&p->ICorProfilerCallback3_iface);
     return hr;
 }

@@ -8,7 +8,8 @@
  *   badlocal   a body that loads a local the method does not have: the type-level
  *              verifier (what CoreCLR's JIT refuses) rejects it (COR_E_INVALIDPROGRAM)
  *   fieldcall  a body that calls a Field token: COR_E_BADIMAGEFORMAT, as CoreCLR
- *   nocb3      refuses ICorProfilerCallback3 (so it is never initialised)
+ *   nocb3      refuses ICorProfilerCallback3 (initialized all the same, as by CoreCLR 10)
+ *   nocb2again answers Callback2 at CreateInstance only (prof_common.c)
  *   initfail   Initialize returns E_FAIL
  *   crash      dereferences NULL in JITCompilationStarted (run it with --isolate)
  *   hang       never returns from ModuleLoadFinished (run it with --isolate --timeout) */

@@ -28,8 +28,10 @@ static void setup(void)
     unlink(log_path);
     setenv("PROF_LOG", log_path, 1);
     unsetenv("PROF_MODE");
+    unsetenv("CORECLR_ENABLE_PROFILING");
     unsetenv("CORECLR_PROFILER");
     unsetenv("CORECLR_PROFILER_PATH");
+    unsetenv("CORECLR_PROFILER_PATH_64");
     memset(&res, 0, sizeof res);
 }
 
@@ -351,17 +353,62 @@ START_TEST(jit_threads_from_the_command_line)
 }
 END_TEST
 
+/* The variables CoreCLR 10 reads (observed with dotnet, docs/profiler.md): nothing
+ * without CORECLR_ENABLE_PROFILING; CORECLR_PROFILER_PATH_64 before
+ * CORECLR_PROFILER_PATH, an empty one skipped; the CLSID only with braces. */
 START_TEST(environment_names_the_profiler)
 {
     char calc[512];
     fx_path(calc, sizeof calc, "calc.exe");
+    const char *extra[] = { calc, NULL };
     setenv("CORECLR_PROFILER", TEST_CLSID, 1);
     setenv("CORECLR_PROFILER_PATH", ILG_PROF_REWRITE, 1);
-    const char *extra[] = { calc, NULL };
+    run_cli(NULL, NULL, extra);
+    ck_assert_msg(res.exited && res.status == 2, "exit %d: %s", res.status, res.err);
+    ck_assert_ptr_nonnull(strstr(res.err, "CORECLR_ENABLE_PROFILING"));
+    setenv("CORECLR_ENABLE_PROFILING", "1", 1);
+    setenv("CORECLR_PROFILER_PATH_64", "", 1);
     run_cli(NULL, NULL, extra);
     ck_assert_msg(res.exited && res.status == 0, "exit %d: %s", res.status, res.err);
     assert_log_pass();
     ck_assert_ptr_nonnull(strstr(res.out, "rewritten"));
+    setenv("CORECLR_PROFILER_PATH", "/nonexistent/profiler.so", 1);
+    setenv("CORECLR_PROFILER_PATH_64", ILG_PROF_REWRITE, 1);
+    run_cli(NULL, NULL, extra);
+    ck_assert_msg(res.exited && res.status == 0, "_64 first: exit %d: %s", res.status, res.err);
+    setenv("CORECLR_PROFILER", TEST_CLSID + 1, 1);
+    run_cli(NULL, NULL, extra);
+    ck_assert_msg(res.exited && res.status == 2 && strstr(res.err, "needs braces"),
+                  "no braces: exit %d: %s", res.status, res.err);
+}
+END_TEST
+
+/* A profiler with an undefined function it never calls loads and runs, as under
+ * CoreCLR (lazy binding): under the host, and under dotnet when it is there. */
+START_TEST(undefined_symbol_never_called_loads)
+{
+    char calc[512];
+    fx_path(calc, sizeof calc, "calc.exe");
+    const char *extra[] = { calc, NULL };
+    run_cli(ILG_PROF_LAZY, TEST_CLSID, extra);
+    ck_assert_msg(res.exited && res.status == 0, "exit %d: %s", res.status, res.err);
+    assert_log_pass();
+    if (ILG_DOTNET[0] && access(ILG_DOTNET, X_OK) == 0 && access(ILG_HELLO_DLL, R_OK) == 0) {
+        unlink(log_path);
+        setenv("CORECLR_ENABLE_PROFILING", "1", 1);
+        setenv("CORECLR_PROFILER", TEST_CLSID, 1);
+        setenv("CORECLR_PROFILER_PATH", ILG_PROF_LAZY, 1);
+        setenv("DOTNET_CLI_TELEMETRY_OPTOUT", "1", 1);
+        const char *argv[] = { ILG_DOTNET, ILG_HELLO_DLL, NULL };
+        fx_result_free(&res);
+        ck_assert(fx_run(argv, &res));
+        unsetenv("CORECLR_ENABLE_PROFILING");
+        ck_assert_msg(res.exited && res.status == 0, "dotnet exit %d: %s", res.status, res.err);
+        assert_log_pass();
+    } else {
+        ck_assert_msg(!fx_is_ci(), "dotnet or %s missing and CI=true", ILG_HELLO_DLL);
+        printf("SKIP: the lazy profiler under dotnet: no dotnet or no Hello fixture\n");
+    }
 }
 END_TEST
 
@@ -455,12 +502,122 @@ static void load_fails(const char *mode, const char *const *want)
                       res.err);
 }
 
-START_TEST(refusing_callback3_is_not_initialized)
+/* CoreCLR 10 initializes a profiler that answers Callback2 and refuses Callback3
+ * (docs/coreclr-observed.md, Loading; checked against dotnet in
+ * callback_queries_match_coreclr): so does the host. */
+START_TEST(refusing_callback3_is_initialized)
 {
-    const char *want[] = { "does not implement ICorProfilerCallback3", "E_PROF_NO_CALLBACK3", NULL };
-    load_fails("nocb3", want);
-    /* Never initialised, so no log at all (the log opens on the first check). */
+    char calc[512];
+    fx_path(calc, sizeof calc, "calc.exe");
+    setenv("PROF_MODE", "nocb3", 1);
+    const char *extra[] = { calc, NULL };
+    run_cli(ILG_PROF_MISBEHAVE, TEST_CLSID, extra);
+    ck_assert_msg(res.exited && res.status == 0, "exit %d: %s", res.status, res.err);
+    assert_log_pass();
+}
+END_TEST
+
+START_TEST(refusing_callback2_after_creation_is_not_initialized)
+{
+    const char *want[] = { "does not answer QueryInterface for ICorProfilerCallback2",
+                           "E_PROF_NO_CALLBACK2", NULL };
+    load_fails("nocb2again", want);
     ck_assert_int_ne(access(log_path, F_OK), 0);
+}
+END_TEST
+
+/* The loading steps in an ABI probe log, up to Initialize: "CreateInstance <iid>", then
+ * one "QI <iid> <hr>" per query the runtime made on the object, then "Initialize". */
+static char *loading_steps(const char *log)
+{
+    size_t cap = strlen(log) + 1, n = 0;
+    char *out = calloc(1, cap);
+    ck_assert_ptr_nonnull(out);
+    for (const char *line = log; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+        char name[64] = "", hr[16] = "";
+        if (sscanf(line, "CreateInstance outer=%*s iid=%*s name=%63s", name) == 1)
+            n += (size_t)snprintf(out + n, cap - n, "CreateInstance %s\n", name);
+        else if (sscanf(line, "CallbackQI iid=%*s name=%63s hr=%15s from=runtime", name, hr) == 2 &&
+                 strstr(line, "from=runtime"))
+            n += (size_t)snprintf(out + n, cap - n, "QI %s %s\n", name, hr);
+        else if (strncmp(line, "Initialize", 10) == 0) {
+            n += (size_t)snprintf(out + n, cap - n, "Initialize\n");
+            break;
+        }
+    }
+    return out;
+}
+
+/* What the ABI probe, answering up to ICorProfilerCallback max_cb, is asked for under
+ * the host over calc.exe, or under dotnet over Hello. */
+static char *probe_loading(const char *max_cb, bool dotnet)
+{
+    char calc[512];
+    fx_path(calc, sizeof calc, "calc.exe");
+    unlink(log_path);
+    setenv("ILG_ABI_PROBE_LOG", log_path, 1);
+    setenv("ILG_ABI_PROBE_MAX_CALLBACK", max_cb, 1);
+    if (dotnet) {
+        setenv("CORECLR_ENABLE_PROFILING", "1", 1);
+        setenv("CORECLR_PROFILER", PROBE_CLSID, 1);
+        setenv("CORECLR_PROFILER_PATH", ILG_ABI_PROBE, 1);
+        setenv("DOTNET_CLI_TELEMETRY_OPTOUT", "1", 1);
+        const char *argv[] = { ILG_DOTNET, ILG_HELLO_DLL, NULL };
+        fx_result_free(&res);
+        ck_assert(fx_run(argv, &res));
+        unsetenv("CORECLR_ENABLE_PROFILING");
+        unsetenv("CORECLR_PROFILER");
+        unsetenv("CORECLR_PROFILER_PATH");
+    } else {
+        const char *extra[] = { calc, NULL };
+        run_cli(ILG_ABI_PROBE, PROBE_CLSID, extra);
+    }
+    unsetenv("ILG_ABI_PROBE_LOG");
+    unsetenv("ILG_ABI_PROBE_MAX_CALLBACK");
+    char *log = read_log();
+    char *steps = loading_steps(log);
+    free(log);
+    return steps;
+}
+
+/* The host asks a profiler for the interfaces CoreCLR 10 asks, in its order, and
+ * initializes it whether it answers Callback3 or only Callback2: compared with the same
+ * probe under dotnet; without dotnet, with the sequence recorded in
+ * docs/coreclr-observed.md (Loading). */
+START_TEST(callback_queries_match_coreclr)
+{
+    static const char *const max_cb[] = { "3", "2" };
+    bool have_dotnet = ILG_ABI_PROBE[0] && ILG_DOTNET[0] && access(ILG_DOTNET, X_OK) == 0 &&
+                       access(ILG_HELLO_DLL, R_OK) == 0;
+    if (!ILG_ABI_PROBE[0]) {
+        ck_assert_msg(!fx_is_ci(), "the ABI probe was not built and CI=true");
+        printf("SKIP: the ABI probe was not built\n");
+        return;
+    }
+    for (int k = 0; k < 2; k++) {
+        char *host = probe_loading(max_cb[k], false);
+        char *real;
+        if (have_dotnet) {
+            real = probe_loading(max_cb[k], true);
+        } else {
+            ck_assert_msg(!fx_is_ci(), "dotnet or %s missing and CI=true", ILG_HELLO_DLL);
+            printf("SKIP: dotnet missing: comparing with the recorded observation\n");
+            static const char *const newer[] = { "11", "10", "9", "8", "7", "6", "5", "4" };
+            real = calloc(1, 1024);
+            ck_assert_ptr_nonnull(real);
+            strcat(real, "CreateInstance ICorProfilerCallback2\nQI ICorProfilerCallback2 0x00000000\n");
+            for (int v = 0; v < 8; v++)
+                sprintf(real + strlen(real), "QI ICorProfilerCallback%s 0x80004002\n", newer[v]);
+            strcat(real, k == 0 ? "QI ICorProfilerCallback3 0x00000000\n"
+                                : "QI ICorProfilerCallback3 0x80004002\n");
+            strcat(real, "Initialize\n");
+        }
+        ck_assert_msg(strstr(real, "Initialize\n"), "CoreCLR did not initialize:\n%s", real);
+        ck_assert_msg(strcmp(host, real) == 0, "max callback %s: host\n%s\nCoreCLR\n%s", max_cb[k],
+                      host, real);
+        free(host);
+        free(real);
+    }
 }
 END_TEST
 
@@ -1135,7 +1292,10 @@ static Suite *host_integration_suite(void)
     tcase_add_test(tc, corrupt_body_is_rejected_by_the_verifier);
     tcase_add_test(tc, undecodable_body_is_rejected_with_offset);
     tcase_add_test(tc, type_errors_are_rejected_as_coreclr_would);
-    tcase_add_test(tc, refusing_callback3_is_not_initialized);
+    tcase_add_test(tc, refusing_callback3_is_initialized);
+    tcase_add_test(tc, refusing_callback2_after_creation_is_not_initialized);
+    tcase_add_test(tc, callback_queries_match_coreclr);
+    tcase_add_test(tc, undefined_symbol_never_called_loads);
     tcase_add_test(tc, failing_initialize_is_reported);
     tcase_add_test(tc, failing_create_instance_is_reported);
     tcase_add_test(tc, bad_clsid_and_bad_path);

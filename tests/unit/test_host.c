@@ -82,18 +82,53 @@ START_TEST(load_failures_have_their_statuses)
 }
 END_TEST
 
+/* CORECLR_ENABLE_PROFILING as CoreCLR 10 reads it (observed with dotnet and the ABI
+ * probe, docs/profiler.md): "1", "0x1", "10", "1x", " 1" load; "0", "", "yes" do not. */
+START_TEST(environment_enables_profiling_as_coreclr)
+{
+    static const char *const on[] = { "1", "0x1", "10", "1x", " 1" };
+    static const char *const off[] = { "0", "", "yes" };
+    for (size_t k = 0; k < sizeof on / sizeof *on; k++) {
+        setenv("CORECLR_ENABLE_PROFILING", on[k], 1);
+        ck_assert_msg(ilg_host_env_profiling_enabled(), "'%s' should enable", on[k]);
+    }
+    for (size_t k = 0; k < sizeof off / sizeof *off; k++) {
+        setenv("CORECLR_ENABLE_PROFILING", off[k], 1);
+        ck_assert_msg(!ilg_host_env_profiling_enabled(), "'%s' should not enable", off[k]);
+    }
+    unsetenv("CORECLR_ENABLE_PROFILING");
+    ck_assert(!ilg_host_env_profiling_enabled());
+    /* The 64-bit path first, an empty one skipped (observed: both loaded the probe). */
+    setenv("CORECLR_PROFILER_PATH", "/b.so", 1);
+    setenv("CORECLR_PROFILER_PATH_64", "/a.so", 1);
+    ck_assert_str_eq(ilg_host_env_profiler_path(), "/a.so");
+    setenv("CORECLR_PROFILER_PATH_64", "", 1);
+    ck_assert_str_eq(ilg_host_env_profiler_path(), "/b.so");
+    unsetenv("CORECLR_PROFILER_PATH_64");
+    unsetenv("CORECLR_PROFILER_PATH");
+    ck_assert_ptr_null(ilg_host_env_profiler_path());
+}
+END_TEST
+
 START_TEST(environment_must_name_both)
 {
     host = new_host(NULL);
     unsetenv("CORECLR_PROFILER");
     setenv("CORECLR_PROFILER_PATH", ILG_PROF_REWRITE, 1);
     ck_assert_int_eq(ilg_host_load_profiler_env(host), ILG_E_NOT_FOUND);
+    ck_assert_ptr_nonnull(strstr(ilg_last_diag()->message, "CORECLR_ENABLE_PROFILING"));
+    setenv("CORECLR_ENABLE_PROFILING", "1", 1);
+    ck_assert_int_eq(ilg_host_load_profiler_env(host), ILG_E_NOT_FOUND);
     ck_assert_ptr_nonnull(strstr(ilg_last_diag()->message, "CORECLR_PROFILER"));
+    /* CoreCLR on Linux takes the CLSID only with braces (observed: not loaded). */
+    setenv("CORECLR_PROFILER", TEST_CLSID + 1, 1);
+    ck_assert_int_eq(ilg_host_load_profiler_env(host), ILG_E_PROF_BAD_CLSID);
     setenv("CORECLR_PROFILER", TEST_CLSID, 1);
     ck_assert_int_eq(ilg_host_load_profiler_env(host), ILG_OK);
     ck_assert_int_eq(ilg_host_callback_version(host), 3);
     /* One profiler per host. */
     ck_assert_int_eq(ilg_host_load_profiler(host, ILG_PROF_REWRITE, TEST_CLSID), ILG_E_INVALID_ARG);
+    unsetenv("CORECLR_ENABLE_PROFILING");
     unsetenv("CORECLR_PROFILER");
     unsetenv("CORECLR_PROFILER_PATH");
 }
@@ -619,6 +654,7 @@ static Suite *host_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, load_failures_have_their_statuses);
+    tcase_add_test(tc, environment_enables_profiling_as_coreclr);
     tcase_add_test(tc, environment_must_name_both);
     tcase_add_test(tc, records_match_the_metadata);
     tcase_add_test(tc, report_json_lists_every_method);
