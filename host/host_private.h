@@ -62,9 +62,15 @@ typedef struct host_inst {
     host_method *method;
 } host_inst;
 
+/* One metadata object per module (mdimport.c, mdassembly.c): IMetaDataImport2 extends
+ * IMetaDataImport, so one vtable answers both; IMetaDataAssemblyImport has its own. */
 typedef struct host_mdimport {
-    IMetaDataImport IMetaDataImport_iface;
-    _Atomic ULONG refs;          /* references the profiler holds */
+    union {
+        IMetaDataImport IMetaDataImport_iface;
+        IMetaDataImport2 IMetaDataImport2_iface;
+    };
+    IMetaDataAssemblyImport IMetaDataAssemblyImport_iface;
+    _Atomic ULONG refs;          /* references the profiler holds, over all three */
     host_module *module;
 } host_mdimport;
 
