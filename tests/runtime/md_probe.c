@@ -459,6 +459,10 @@ static void edges(walk *w)
         (unsigned)i->lpVtbl->GetMemberRefProps(i, 0x0AFFFFFF, NULL, name, CAP, &l, NULL, NULL));
     LOG(w, "GetTypeRefProps 01FFFFFF -> %08X",
         (unsigned)i->lpVtbl->GetTypeRefProps(i, 0x01FFFFFF, NULL, name, CAP, &l));
+    DWORD flags = 0;
+    HRESULT hm = i->lpVtbl->GetTypeDefProps(i, 0x02000001, name, CAP, &l, &flags, &tk);
+    LOG(w, "GetTypeDefProps 02000001 (<Module>, no base) -> %08X extends=%08X", (unsigned)hm,
+        (unsigned)tk);
     LOG(w, "GetNestedClassProps 02000001 -> %08X",
         (unsigned)i->lpVtbl->GetNestedClassProps(i, 0x02000001, &tk));
     LOG(w, "FindTypeDefByName No.Such.Type -> %08X",
