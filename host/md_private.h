@@ -142,6 +142,48 @@ HRESULT ilg__md_GetGenericParamConstraintProps(IMetaDataImport2 *This,
 HRESULT ilg__md_EnumMethodSpecs(IMetaDataImport2 *This, HCORENUM *phEnum, mdToken tk,
                                 mdMethodSpec rMethodSpecs[], ULONG cMax, ULONG *pcMethodSpecs);
 
+/* A constant's out-parameters for tk (a Field, Param or Property): its element type
+ * (ELEMENT_TYPE_VOID without one), its value and, for a string, its length in WCHARs. */
+void ilg__md_constant_out(const ilg_metadata *md, mdToken tk, DWORD *pdwCPlusTypeFlag,
+                          UVCP_CONSTANT *ppValue, ULONG *pcchValue);
+
+/* mdprops.c */
+HRESULT ilg__md_EnumProperties(IMetaDataImport2 *This, HCORENUM *phEnum, mdTypeDef td,
+                               mdProperty rProperties[], ULONG cMax, ULONG *pcProperties);
+HRESULT ilg__md_EnumEvents(IMetaDataImport2 *This, HCORENUM *phEnum, mdTypeDef td, mdEvent rEvents[],
+                           ULONG cMax, ULONG *pcEvents);
+HRESULT ilg__md_GetPropertyProps(IMetaDataImport2 *This, mdProperty prop, mdTypeDef *pClass,
+                                 LPWSTR szProperty, ULONG cchProperty, ULONG *pchProperty,
+                                 DWORD *pdwPropFlags, PCCOR_SIGNATURE *ppvSig, ULONG *pbSig,
+                                 DWORD *pdwCPlusTypeFlag, UVCP_CONSTANT *ppDefaultValue,
+                                 ULONG *pcchDefaultValue, mdMethodDef *pmdSetter,
+                                 mdMethodDef *pmdGetter, mdMethodDef rmdOtherMethod[], ULONG cMax,
+                                 ULONG *pcOtherMethod);
+HRESULT ilg__md_GetEventProps(IMetaDataImport2 *This, mdEvent ev, mdTypeDef *pClass, LPWSTR szEvent,
+                              ULONG cchEvent, ULONG *pchEvent, DWORD *pdwEventFlags,
+                              mdToken *ptkEventType, mdMethodDef *pmdAddOn,
+                              mdMethodDef *pmdRemoveOn, mdMethodDef *pmdFire,
+                              mdMethodDef rmdOtherMethod[], ULONG cMax, ULONG *pcOtherMethod);
+HRESULT ilg__md_EnumMethodSemantics(IMetaDataImport2 *This, HCORENUM *phEnum, mdMethodDef mb,
+                                    mdToken rEventProp[], ULONG cMax, ULONG *pcEventProp);
+HRESULT ilg__md_GetMethodSemantics(IMetaDataImport2 *This, mdMethodDef mb, mdToken tkEventProp,
+                                   DWORD *pdwSemanticsFlags);
+HRESULT ilg__md_EnumMethodImpls(IMetaDataImport2 *This, HCORENUM *phEnum, mdTypeDef td,
+                                mdToken rMethodBody[], mdToken rMethodDecl[], ULONG cMax,
+                                ULONG *pcTokens);
+HRESULT ilg__md_GetPinvokeMap(IMetaDataImport2 *This, mdToken tk, DWORD *pdwMappingFlags,
+                              LPWSTR szImportName, ULONG cchImportName, ULONG *pchImportName,
+                              mdModuleRef *pmrImportDLL);
+HRESULT ilg__md_GetFieldMarshal(IMetaDataImport2 *This, mdToken tk, PCCOR_SIGNATURE *ppvNativeType,
+                                ULONG *pcbNativeType);
+HRESULT ilg__md_EnumPermissionSets(IMetaDataImport2 *This, HCORENUM *phEnum, mdToken tk,
+                                   DWORD dwActions, mdPermission rPermission[], ULONG cMax,
+                                   ULONG *pcTokens);
+HRESULT ilg__md_GetPermissionSetProps(IMetaDataImport2 *This, mdPermission pm, DWORD *pdwAction,
+                                      const void **ppvPermission, ULONG *pcbPermission);
+HRESULT ilg__md_EnumUserStrings(IMetaDataImport2 *This, HCORENUM *phEnum, mdString rStrings[],
+                                ULONG cmax, ULONG *pcStrings);
+
 /* mdassembly.c */
 void ilg__host_mdassembly_init(host_module *m);
 

@@ -6,7 +6,8 @@
  * none are left, a row that is not there CLDB_E_INDEX_NOTFOUND (Get*Props) or
  * CLDB_E_RECORD_NOTFOUND (Find*).
  * The member-level methods (fields, parameters, references, generics, custom
- * attributes) are in mdmembers.c. */
+ * attributes) are in mdmembers.c; properties, events, method impls, P/Invoke maps,
+ * marshalling, security and user strings in mdprops.c. */
 #include "md_private.h"
 
 host_mdimport *ilg__md_impl(IMetaDataImport2 *iface)
@@ -724,22 +725,34 @@ static const IMetaDataImport2Vtbl md_vtbl = {
     .FindMemberRef = ilg__md_FindMemberRef,
     .GetMethodProps = ilg__md_GetMethodProps,
     .GetMemberRefProps = ilg__md_GetMemberRefProps,
+    .EnumMethodImpls = ilg__md_EnumMethodImpls,
+    .EnumPermissionSets = ilg__md_EnumPermissionSets,
+    .EnumProperties = ilg__md_EnumProperties,
+    .EnumEvents = ilg__md_EnumEvents,
+    .GetEventProps = ilg__md_GetEventProps,
+    .EnumMethodSemantics = ilg__md_EnumMethodSemantics,
+    .GetMethodSemantics = ilg__md_GetMethodSemantics,
     .GetClassLayout = md_GetClassLayout,
+    .GetFieldMarshal = ilg__md_GetFieldMarshal,
     .GetRVA = ilg__md_GetRVA,
+    .GetPermissionSetProps = ilg__md_GetPermissionSetProps,
     .GetSigFromToken = md_GetSigFromToken,
     .GetModuleRefProps = md_GetModuleRefProps,
     .EnumModuleRefs = md_EnumModuleRefs,
     .GetTypeSpecFromToken = md_GetTypeSpecFromToken,
     .GetNameFromToken = ilg__md_GetNameFromToken,
     .GetUserString = md_GetUserString,
+    .GetPinvokeMap = ilg__md_GetPinvokeMap,
     .EnumSignatures = md_EnumSignatures,
     .EnumTypeSpecs = md_EnumTypeSpecs,
+    .EnumUserStrings = ilg__md_EnumUserStrings,
     .GetParamForMethodIndex = ilg__md_GetParamForMethodIndex,
     .EnumCustomAttributes = ilg__md_EnumCustomAttributes,
     .GetCustomAttributeProps = ilg__md_GetCustomAttributeProps,
     .FindTypeRef = md_FindTypeRef,
     .GetMemberProps = ilg__md_GetMemberProps,
     .GetFieldProps = ilg__md_GetFieldProps,
+    .GetPropertyProps = ilg__md_GetPropertyProps,
     .GetParamProps = ilg__md_GetParamProps,
     .GetCustomAttributeByName = ilg__md_GetCustomAttributeByName,
     .IsValidToken = md_IsValidToken,

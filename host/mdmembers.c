@@ -32,8 +32,8 @@ static uint32_t constant_of(const ilg_metadata *md, mdToken tk)
 
 /* A constant's out-parameters: its element type (VOID without one), its value and, for
  * a string, its length in characters. */
-static void constant_out(const ilg_metadata *md, mdToken tk, DWORD *pdwCPlusTypeFlag,
-                         UVCP_CONSTANT *ppValue, ULONG *pcchValue)
+void ilg__md_constant_out(const ilg_metadata *md, mdToken tk, DWORD *pdwCPlusTypeFlag,
+                          UVCP_CONSTANT *ppValue, ULONG *pcchValue)
 {
     uint32_t r = constant_of(md, tk), type = ILG_ET_VOID, len = 0;
     const uint8_t *value = NULL;
@@ -264,7 +264,7 @@ HRESULT ilg__md_GetFieldProps(IMetaDataImport2 *This, mdFieldDef mb, mdTypeDef *
         *ppvSigBlob = sig;
     if (pcbSigBlob)
         *pcbSigBlob = len;
-    constant_out(md, mb, pdwCPlusTypeFlag, ppValue, pcchValue);
+    ilg__md_constant_out(md, mb, pdwCPlusTypeFlag, ppValue, pcchValue);
     return hr;
 }
 
@@ -276,9 +276,9 @@ HRESULT ilg__md_GetMemberProps(IMetaDataImport2 *This, mdToken mb, mdTypeDef *pC
 {
     MD_ENTRY(This, "GetMemberProps");
     if (TypeFromToken(mb) == mdtMethodDef) {
-        /* A method has no constant: RegMeta answers VOID and no value. */
+        /* A method has no constant: CoreCLR answers type 0 (not VOID) and no value. */
         if (pdwCPlusTypeFlag)
-            *pdwCPlusTypeFlag = ILG_ET_VOID;
+            *pdwCPlusTypeFlag = 0;
         if (ppValue)
             *ppValue = NULL;
         if (pcchValue)
@@ -398,7 +398,7 @@ HRESULT ilg__md_GetParamProps(IMetaDataImport2 *This, mdParamDef tk, mdMethodDef
         *pulSequence = ilg__md_cell(md, ILG_TBL_Param, rid, ILG_MDC_Param_Sequence);
     if (pdwAttr)
         *pdwAttr = ilg__md_cell(md, ILG_TBL_Param, rid, ILG_MDC_Param_Flags);
-    constant_out(md, tk, pdwCPlusTypeFlag, ppValue, pcchValue);
+    ilg__md_constant_out(md, tk, pdwCPlusTypeFlag, ppValue, pcchValue);
     return hr;
 }
 

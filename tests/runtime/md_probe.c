@@ -128,6 +128,16 @@ static HRESULT e_resources(walk *w, HCORENUM *h, mdToken *b, ULONG m, ULONG *n, 
 { (void)c; return w->asm_imp->lpVtbl->EnumManifestResources(w->asm_imp, h, b, m, n); }
 static HRESULT e_files(walk *w, HCORENUM *h, mdToken *b, ULONG m, ULONG *n, void *c)
 { (void)c; return w->asm_imp->lpVtbl->EnumFiles(w->asm_imp, h, b, m, n); }
+static HRESULT e_props(walk *w, HCORENUM *h, mdToken *b, ULONG m, ULONG *n, void *c)
+{ return w->imp->lpVtbl->EnumProperties(w->imp, h, TK(c), b, m, n); }
+static HRESULT e_events(walk *w, HCORENUM *h, mdToken *b, ULONG m, ULONG *n, void *c)
+{ return w->imp->lpVtbl->EnumEvents(w->imp, h, TK(c), b, m, n); }
+static HRESULT e_semantics(walk *w, HCORENUM *h, mdToken *b, ULONG m, ULONG *n, void *c)
+{ return w->imp->lpVtbl->EnumMethodSemantics(w->imp, h, TK(c), b, m, n); }
+static HRESULT e_perms(walk *w, HCORENUM *h, mdToken *b, ULONG m, ULONG *n, void *c)
+{ return w->imp->lpVtbl->EnumPermissionSets(w->imp, h, TK(c), 0, b, m, n); }
+static HRESULT e_ustrings(walk *w, HCORENUM *h, mdToken *b, ULONG m, ULONG *n, void *c)
+{ (void)c; return w->imp->lpVtbl->EnumUserStrings(w->imp, h, b, m, n); }
 static HRESULT e_withname(walk *w, HCORENUM *h, mdToken *b, ULONG m, ULONG *n, void *c)
 {
     const void *const *a = c;
@@ -135,6 +145,48 @@ static HRESULT e_withname(walk *w, HCORENUM *h, mdToken *b, ULONG m, ULONG *n, v
 }
 
 /* ---- one token's properties --------------------------------------------------------- */
+
+static void constant(walk *w, const char *what, mdToken tk, DWORD type, UVCP_CONSTANT value,
+                     ULONG cch)
+{
+    /* The value's bytes: a string's characters, else the element type's size at most 8. */
+    size_t n = cch ? (size_t)cch * 2 : type == 0x01 ? 0 : type == 0x12 ? 4 : 1;
+    if (type >= 0x02 && type <= 0x0D)
+        n = (size_t[]){ 1, 2, 1, 1, 2, 2, 4, 4, 8, 8, 4, 8 }[type - 0x02];
+    LOG(w, "%s %08X const type=%02X cch=%lu value=%s%016llx", what, (unsigned)tk, (unsigned)type,
+        (unsigned long)cch, value ? "" : "null/", value ? fnv(value, n) : 0);
+}
+
+/* What every TypeDef, MethodDef and Field answers alike. */
+static void common(walk *w, mdToken tk)
+{
+    MDUTF8CSTR utf8 = NULL;
+    int global = 7;
+    HRESULT hn = w->imp->lpVtbl->GetNameFromToken(w->imp, tk, &utf8);
+    HRESULT hg = w->imp->lpVtbl->IsGlobal(w->imp, tk, &global);
+    LOG(w, "GetNameFromToken %08X -> %08X %s IsGlobal -> %08X %d", (unsigned)tk, (unsigned)hn,
+        hn == S_OK && utf8 ? utf8 : "", (unsigned)hg, global);
+    if (TypeFromToken(tk) == mdtTypeDef)
+        return;
+    mdToken cls = 0, found = 0;
+    WCHAR name[CAP];
+    ULONG nl = 0, sl = 0, rva = 0, cch = 0;
+    DWORD attr = 0, impl = 0, type = 0;
+    PCCOR_SIGNATURE sig = NULL;
+    UVCP_CONSTANT value = NULL;
+    char t[CAP];
+    HRESULT hr = w->imp->lpVtbl->GetMemberProps(w->imp, tk, &cls, name, CAP, &nl, &attr, &sig, &sl,
+                                                &rva, &impl, &type, &value, &cch);
+    LOG(w, "GetMemberProps %08X -> %08X class=%08X name=%s/%lu attr=%X sig=%lu/%016llx rva=%lX "
+        "impl=%X", (unsigned)tk, (unsigned)hr, (unsigned)cls, text(name, nl, t), (unsigned long)nl,
+        (unsigned)attr, (unsigned long)sl, fnv(sig, sl), (unsigned long)rva, (unsigned)impl);
+    constant(w, "GetMemberProps", tk, type, value, cch);
+    hr = w->imp->lpVtbl->FindMember(w->imp, cls, name, sig, sl, &found);
+    LOG(w, "FindMember %08X %s -> %08X %08X", (unsigned)cls, t, (unsigned)hr, (unsigned)found);
+    hr = w->imp->lpVtbl->GetRVA(w->imp, tk, &rva, &impl);
+    LOG(w, "GetRVA %08X -> %08X %lX %X", (unsigned)tk, (unsigned)hr, (unsigned long)rva,
+        (unsigned)impl);
+}
 
 static void custom_attributes(walk *w, mdToken tk, mdToken *buf)
 {
@@ -203,16 +255,6 @@ static void generic_params(walk *w, mdToken owner, mdToken *buf)
     }
 }
 
-static void constant(walk *w, const char *what, mdToken tk, DWORD type, UVCP_CONSTANT value,
-                     ULONG cch)
-{
-    /* The value's bytes: a string's characters, else the element type's size at most 8. */
-    size_t n = cch ? (size_t)cch * 2 : type == 0x01 ? 0 : type == 0x12 ? 4 : 1;
-    if (type >= 0x02 && type <= 0x0D)
-        n = (size_t[]){ 1, 2, 1, 1, 2, 2, 4, 4, 8, 8, 4, 8 }[type - 0x02];
-    LOG(w, "%s %08X const type=%02X cch=%lu value=%s%016llx", what, (unsigned)tk, (unsigned)type,
-        (unsigned long)cch, value ? "" : "null/", value ? fnv(value, n) : 0);
-}
 
 static void method(walk *w, mdToken td, mdToken mb, mdToken *buf)
 {
@@ -244,11 +286,32 @@ static void method(walk *w, mdToken td, mdToken mb, mdToken *buf)
             text(pname, pl, t), (unsigned long)pl, (unsigned)pattr);
         constant(w, "GetParamProps", params[i], type, value, cch);
     }
+    mdToken assoc[64];
+    ULONG na = run_enum(w, "EnumMethodSemantics", e_semantics, &mb, assoc, 64);
+    for (ULONG i = 0; i < na; i++) {
+        DWORD sem = 0;
+        hr = w->imp->lpVtbl->GetMethodSemantics(w->imp, mb, assoc[i], &sem);
+        LOG(w, "GetMethodSemantics %08X %08X -> %08X %X", (unsigned)mb, (unsigned)assoc[i],
+            (unsigned)hr, (unsigned)sem);
+    }
+    DWORD map = 0;
+    mdToken dll = 0;
+    WCHAR entry[CAP];
+    ULONG el = 0;
+    hr = w->imp->lpVtbl->GetPinvokeMap(w->imp, mb, &map, entry, CAP, &el, &dll);
+    LOG(w, "GetPinvokeMap %08X -> %08X flags=%X name=%s/%lu dll=%08X", (unsigned)mb, (unsigned)hr,
+        (unsigned)map, hr == S_OK ? text(entry, el, t) : "", (unsigned long)el, (unsigned)dll);
+    ULONG rva2 = 0;
+    DWORD impl2 = 0;
+    hr = w->imp->lpVtbl->GetRVA(w->imp, mb, &rva2, &impl2);
+    LOG(w, "GetRVA %08X -> %08X %lX %X", (unsigned)mb, (unsigned)hr, (unsigned long)rva2,
+        (unsigned)impl2);
     mdToken pd = 0;
     hr = w->imp->lpVtbl->GetParamForMethodIndex(w->imp, mb, 1, &pd);
     LOG(w, "GetParamForMethodIndex %08X 1 -> %08X %08X", (unsigned)mb, (unsigned)hr, (unsigned)pd);
     generic_params(w, mb, buf);
     custom_attributes(w, mb, buf);
+    common(w, mb);
 }
 
 static void field(walk *w, mdToken td, mdToken fd)
@@ -266,8 +329,62 @@ static void field(walk *w, mdToken td, mdToken fd)
         (unsigned)fd, (unsigned)hr, (unsigned)cls, text(name, nl, t), (unsigned long)nl,
         (unsigned)attr, (unsigned long)sl, fnv(sig, sl));
     constant(w, "GetFieldProps", fd, type, value, cch);
+    PCCOR_SIGNATURE native = NULL;
+    ULONG nl2 = 0;
+    hr = w->imp->lpVtbl->GetFieldMarshal(w->imp, fd, &native, &nl2);
+    LOG(w, "GetFieldMarshal %08X -> %08X %lu/%016llx", (unsigned)fd, (unsigned)hr,
+        (unsigned long)nl2, fnv(native, nl2));
     hr = w->imp->lpVtbl->FindField(w->imp, td, name, sig, sl, &found);
     LOG(w, "FindField %08X %s -> %08X %08X", (unsigned)td, t, (unsigned)hr, (unsigned)found);
+    common(w, fd);
+}
+
+static void properties_events(walk *w, mdToken td, mdToken *buf)
+{
+    WCHAR name[CAP];
+    ULONG nl = 0, sl = 0, cch = 0, nother = 0;
+    DWORD flags = 0, type = 0;
+    mdToken cls = 0, a = 0, b = 0, c = 0, others[8];
+    PCCOR_SIGNATURE sig = NULL;
+    UVCP_CONSTANT value = NULL;
+    char t[CAP];
+    ULONG n = run_enum(w, "EnumProperties", e_props, &td, buf, MAX_TOKENS);
+    for (ULONG i = 0; i < n; i++) {
+        HRESULT hr = w->imp->lpVtbl->GetPropertyProps(w->imp, buf[i], &cls, name, CAP, &nl, &flags,
+                                                      &sig, &sl, &type, &value, &cch, &a, &b,
+                                                      others, 8, &nother);
+        LOG(w, "GetPropertyProps %08X -> %08X class=%08X name=%s/%lu flags=%X sig=%lu/%016llx "
+            "setter=%08X getter=%08X others=%lu", (unsigned)buf[i], (unsigned)hr, (unsigned)cls,
+            text(name, nl, t), (unsigned long)nl, (unsigned)flags, (unsigned long)sl, fnv(sig, sl),
+            (unsigned)a, (unsigned)b, (unsigned long)nother);
+        constant(w, "GetPropertyProps", buf[i], type, value, cch);
+        custom_attributes(w, buf[i], buf + n);
+    }
+    n = run_enum(w, "EnumEvents", e_events, &td, buf, MAX_TOKENS);
+    for (ULONG i = 0; i < n; i++) {
+        mdToken etype = 0;
+        HRESULT hr = w->imp->lpVtbl->GetEventProps(w->imp, buf[i], &cls, name, CAP, &nl, &flags,
+                                                   &etype, &a, &b, &c, others, 8, &nother);
+        LOG(w, "GetEventProps %08X -> %08X class=%08X name=%s/%lu flags=%X type=%08X add=%08X "
+            "remove=%08X fire=%08X others=%lu", (unsigned)buf[i], (unsigned)hr, (unsigned)cls,
+            text(name, nl, t), (unsigned long)nl, (unsigned)flags, (unsigned)etype, (unsigned)a,
+            (unsigned)b, (unsigned)c, (unsigned long)nother);
+    }
+    HCORENUM h = NULL;
+    mdToken body[BATCH], decl[BATCH];
+    ULONG got = 0, total = 0;
+    HRESULT hr;
+    while ((hr = w->imp->lpVtbl->EnumMethodImpls(w->imp, &h, td, body, decl, BATCH, &got)) == S_OK &&
+           got) {
+        for (ULONG i = 0; i < got; i++)
+            LOG(w, "EnumMethodImpls %08X [%lu] body=%08X decl=%08X", (unsigned)td,
+                (unsigned long)(total + i), (unsigned)body[i], (unsigned)decl[i]);
+        total += got;
+    }
+    w->imp->lpVtbl->CloseEnum(w->imp, h);
+    LOG(w, "EnumMethodImpls %08X -> %08X total=%lu", (unsigned)td, (unsigned)hr,
+        (unsigned long)total);
+    run_enum(w, "EnumPermissionSets", e_perms, &td, buf, MAX_TOKENS);
 }
 
 static void type_def(walk *w, mdToken td, mdToken *buf)
@@ -299,6 +416,17 @@ static void type_def(walk *w, mdToken td, mdToken *buf)
     }
     generic_params(w, td, buf);
     custom_attributes(w, td, buf);
+    properties_events(w, td, buf);
+    common(w, td);
+    DWORD pack = 0;
+    ULONG size = 0, nfo = 0;
+    COR_FIELD_OFFSET fo[16];
+    hr = w->imp->lpVtbl->GetClassLayout(w->imp, td, &pack, fo, 16, &nfo, &size);
+    LOG(w, "GetClassLayout %08X -> %08X pack=%lu size=%lu fields=%lu", (unsigned)td, (unsigned)hr,
+        (unsigned long)pack, (unsigned long)size, (unsigned long)nfo);
+    for (ULONG k = 0; hr == S_OK && k < nfo && k < 16; k++)
+        LOG(w, "GetClassLayout %08X [%lu] %08X at %lX", (unsigned)td, (unsigned long)k,
+            (unsigned)fo[k].ridOfField, (unsigned long)fo[k].ulOffset);
     run_enum(w, "EnumMemberRefs", e_memberrefs, &td, buf, MAX_TOKENS);
     run_enum(w, "EnumMembers", e_members, &td, buf, MAX_TOKENS);
     mdToken *members = malloc(MAX_TOKENS * sizeof *members);
@@ -368,6 +496,14 @@ static void references(walk *w, mdToken *buf)
         LOG(w, "GetModuleRefProps %08X -> %08X %s/%lu", (unsigned)buf[i], (unsigned)hr,
             text(name, nl, t), (unsigned long)nl);
     }
+    n = run_enum(w, "EnumUserStrings", e_ustrings, NULL, buf, MAX_TOKENS);
+    for (ULONG i = 0; i < n; i++) {
+        WCHAR us[CAP];
+        ULONG ul = 0;
+        hr = w->imp->lpVtbl->GetUserString(w->imp, buf[i], us, CAP, &ul);
+        LOG(w, "GetUserString %08X -> %08X %lu/%016llx", (unsigned)buf[i], (unsigned)hr,
+            (unsigned long)ul, fnv(us, (ul < CAP ? ul : CAP) * sizeof(WCHAR)));
+    }
     mdToken all = 0;
     n = run_enum(w, "EnumMethodSpecs", e_mspecs, &all, buf, MAX_TOKENS);
     for (ULONG i = 0; i < n; i++) {
@@ -429,6 +565,9 @@ static void manifest(walk *w, mdToken *buf)
         LOG(w, "GetManifestResourceProps %08X -> %08X name=%s/%lu impl=%08X offset=%lX flags=%X",
             (unsigned)buf[i], (unsigned)hr, text(name, nl, t), (unsigned long)nl,
             (unsigned)impl, (unsigned long)off, (unsigned)flags);
+        mdToken found = 0;
+        hr = a->lpVtbl->FindManifestResourceByName(a, name, &found);
+        LOG(w, "FindManifestResourceByName %s -> %08X %08X", t, (unsigned)hr, (unsigned)found);
     }
     run_enum(w, "EnumFiles", e_files, NULL, buf, MAX_TOKENS);
 }
@@ -484,6 +623,13 @@ static void edges(walk *w)
     hr = w->asm_imp->lpVtbl->GetAssemblyRefProps(w->asm_imp, 0x23FFFFFF, NULL, NULL, name, CAP, &l,
                                                  NULL, NULL, NULL, NULL);
     LOG(w, "GetAssemblyRefProps 23FFFFFF -> %08X", (unsigned)hr);
+    IUnknown *found[2] = { NULL, NULL };
+    ULONG nfound = 0;
+    to_wide("System.Runtime", name);
+    hr = w->asm_imp->lpVtbl->FindAssembliesByName(w->asm_imp, NULL, NULL, name, found, 2, &nfound);
+    LOG(w, "FindAssembliesByName System.Runtime -> %08X", (unsigned)hr);
+    for (ULONG k = 0; hr == S_OK && k < nfound && k < 2; k++)
+        found[k]->lpVtbl->Release(found[k]);
     GUID mvid;
     hr = i->lpVtbl->GetScopeProps(i, name, CAP, &l, &mvid);
     char t[CAP];
