@@ -65,11 +65,25 @@ HRESULT ilg__md_enum_rows(IMetaDataImport2 *This, HCORENUM *phEnum, ilg_table ta
  * (TypeDef's MethodList and FieldList, MethodDef's ParamList; II.22). */
 void ilg__md_list_of(const ilg_metadata *md, ilg_table owner, uint32_t rid, uint32_t col,
                      ilg_table member, uint32_t *first, uint32_t *count);
-uint32_t ilg__md_enclosing_of(const ilg_metadata *md, uint32_t td_rid);
+uint32_t ilg__md_enclosing_of(host_mdimport *imp, uint32_t td_rid);
 bool ilg__md_join_name(const char *ns, const char *name, char *buf, size_t size);
 /* The blob in col of token tk's row of table. */
 HRESULT ilg__md_blob_of(const ilg_metadata *md, mdToken tk, ilg_table table, uint32_t col,
                         PCCOR_SIGNATURE *ppv, ULONG *pcb);
+
+/* The rows of table whose column col holds value, in row order: *rows points into an
+ * index the metadata object owns (made on the first lookup of that column, from any
+ * thread; it lives as long as the module), *count of them. The metadata API looks rows
+ * up by parent (custom attributes, constants, nesting, generic parameters, member
+ * references, semantics, layouts): a binary search instead of a table scan per call. */
+bool ilg__md_rows_where(host_mdimport *imp, ilg_table table, uint32_t col, uint32_t value,
+                        const uint32_t **rows, uint32_t *count);
+/* The first such row, 0 when none (a table scan when there is no memory for the index;
+ * ilg__md_rows_where returns false then). */
+uint32_t ilg__md_row_where(host_mdimport *imp, ilg_table table, uint32_t col, uint32_t value);
+/* The owner row of member row rid: the last row of owner whose list (col) starts at or
+ * before rid (the lists are non-decreasing, checked by the loader), 0 when none. */
+uint32_t ilg__md_owner_of(const ilg_metadata *md, ilg_table owner, uint32_t col, uint32_t rid);
 
 /* mdmembers.c: the vtable entries mdimport.c's md_vtbl names. */
 HRESULT ilg__md_EnumMembers(IMetaDataImport2 *This, HCORENUM *phEnum, mdTypeDef cl,
@@ -144,7 +158,7 @@ HRESULT ilg__md_EnumMethodSpecs(IMetaDataImport2 *This, HCORENUM *phEnum, mdToke
 
 /* A constant's out-parameters for tk (a Field, Param or Property): its element type
  * (ELEMENT_TYPE_VOID without one), its value and, for a string, its length in WCHARs. */
-void ilg__md_constant_out(const ilg_metadata *md, mdToken tk, DWORD *pdwCPlusTypeFlag,
+void ilg__md_constant_out(host_mdimport *imp, mdToken tk, DWORD *pdwCPlusTypeFlag,
                           UVCP_CONSTANT *ppValue, ULONG *pcchValue);
 
 /* mdprops.c */

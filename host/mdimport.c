@@ -8,6 +8,8 @@
  * The member-level methods (fields, parameters, references, generics, custom
  * attributes) are in mdmembers.c; properties, events, method impls, P/Invoke maps,
  * marshalling, security and user strings in mdprops.c. */
+#include <stdlib.h>
+
 #include "md_private.h"
 
 host_mdimport *ilg__md_impl(IMetaDataImport2 *iface)
@@ -120,21 +122,128 @@ HRESULT ilg__md_enum_range(IHostMalloc *heap, HCORENUM *phEnum, uint32_t first, 
 HRESULT ilg__md_enum_rows(IMetaDataImport2 *This, HCORENUM *phEnum, ilg_table table, uint32_t col,
                           uint32_t value, mdToken out[], ULONG cMax, ULONG *pcTokens)
 {
-    const ilg_metadata *md = MD_OF(This);
-    uint32_t rows = ilg_md_row_count(md, table);
     md_enum *e;
     if (!phEnum)
         return E_INVALIDARG;
     if (*phEnum)
         return (e = ilg__md_enum_check(*phEnum)) ? ilg__md_enum_take(e, out, cMax, pcTokens)
                                                  : E_INVALIDARG;
-    if (!(e = ilg__md_enum_new(MD_HEAP(This), 0, 0, rows ? rows : 1)))
+    const uint32_t *hits;
+    uint32_t n;
+    if (!ilg__md_rows_where(ilg__md_impl(This), table, col, value, &hits, &n) ||
+        !(e = ilg__md_enum_new(MD_HEAP(This), 0, 0, n ? n : 1)))
         return E_OUTOFMEMORY;
-    for (uint32_t r = 1; r <= rows; r++)
-        if (ilg__md_cell(md, table, r, col) == value)
-            e->list[e->count++] = TokenFromRid(r, (uint32_t)table << 24);
+    for (uint32_t i = 0; i < n; i++)
+        e->list[e->count++] = TokenFromRid(hits[i], (uint32_t)table << 24);
     *phEnum = e;
     return ilg__md_enum_take(e, out, cMax, pcTokens);
+}
+
+/* ---- lookup indexes ---------------------------------------------------------------- */
+
+/* One column's index: the table's rows sorted by (value, row); keys[i] is rows[i]'s
+ * value. One allocation. */
+typedef struct md_index {
+    uint32_t count;
+    uint32_t *keys, *rows;
+} md_index;
+
+static int pair_cmp(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static md_index *index_build(host_mdimport *imp, ilg_table table, uint32_t col)
+{
+    const ilg_metadata *md = imp->module->md;
+    IHostMalloc *heap = imp->module->host->heap;
+    uint32_t n = ilg_md_row_count(md, table);
+    uint64_t *pairs = ILG_HOST_ZALLOC(heap, (size_t)(n ? n : 1) * sizeof *pairs);
+    md_index *x = ILG_HOST_ZALLOC(heap, sizeof *x + 2 * (size_t)(n ? n : 1) * sizeof(uint32_t));
+    if (!pairs || !x) {
+        if (pairs)
+            ILG_HOST_FREE(heap, pairs);
+        if (x)
+            ILG_HOST_FREE(heap, x);
+        return NULL;
+    }
+    for (uint32_t r = 1; r <= n; r++)
+        pairs[r - 1] = (uint64_t)ilg__md_cell(md, table, r, col) << 32 | r;
+    qsort(pairs, n, sizeof *pairs, pair_cmp);
+    x->count = n;
+    x->keys = (uint32_t *)(x + 1);
+    x->rows = x->keys + (n ? n : 1);
+    for (uint32_t i = 0; i < n; i++) {
+        x->keys[i] = (uint32_t)(pairs[i] >> 32);
+        x->rows[i] = (uint32_t)pairs[i];
+    }
+    ILG_HOST_FREE(heap, pairs);
+    return x;
+}
+
+static md_index *index_of(host_mdimport *imp, ilg_table table, uint32_t col)
+{
+    md_index *x = atomic_load(&imp->index[table][col]), *none = NULL;
+    if (x || !(x = index_build(imp, table, col)))
+        return x;
+    /* Two threads may build it at once: the first to publish wins. */
+    if (!atomic_compare_exchange_strong(&imp->index[table][col], &none, x)) {
+        ILG_HOST_FREE(imp->module->host->heap, x);
+        x = none;
+    }
+    return x;
+}
+
+bool ilg__md_rows_where(host_mdimport *imp, ilg_table table, uint32_t col, uint32_t value,
+                        const uint32_t **rows, uint32_t *count)
+{
+    md_index *x = index_of(imp, table, col);
+    uint32_t lo = 0, hi, end;
+    if (!x)
+        return false;
+    hi = x->count;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (x->keys[mid] < value)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    for (end = lo; end < x->count && x->keys[end] == value; end++)
+        ;
+    *rows = x->rows + lo;
+    *count = end - lo;
+    return true;
+}
+
+uint32_t ilg__md_row_where(host_mdimport *imp, ilg_table table, uint32_t col, uint32_t value)
+{
+    const uint32_t *rows;
+    uint32_t n;
+    if (ilg__md_rows_where(imp, table, col, value, &rows, &n))
+        return n ? rows[0] : 0;
+    const ilg_metadata *md = imp->module->md;
+    uint32_t count = ilg_md_row_count(md, table);
+    for (uint32_t r = 1; r <= count; r++)
+        if (ilg__md_cell(md, table, r, col) == value)
+            return r;
+    return 0;
+}
+
+uint32_t ilg__md_owner_of(const ilg_metadata *md, ilg_table owner, uint32_t col, uint32_t rid)
+{
+    uint32_t lo = 1, hi = ilg_md_row_count(md, owner), found = 0;
+    while (lo <= hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (ilg__md_cell(md, owner, mid, col) <= rid) {
+            found = mid;
+            lo = mid + 1;
+        } else {
+            hi = mid - 1;
+        }
+    }
+    return found;
 }
 
 /* The MethodDef rows [*first, *first + *count) that TypeDef td owns (II.22.37). */
@@ -363,13 +472,12 @@ static HRESULT md_EnumInterfaceImpls(IMetaDataImport2 *This, HCORENUM *phEnum, m
 /* ---- types -------------------------------------------------------------------------- */
 
 /* The nesting TypeDef of td_rid, 0 when it is not nested. */
-uint32_t ilg__md_enclosing_of(const ilg_metadata *md, uint32_t td_rid)
+uint32_t ilg__md_enclosing_of(host_mdimport *imp, uint32_t td_rid)
 {
-    uint32_t rows = ilg_md_row_count(md, ILG_TBL_NestedClass);
-    for (uint32_t r = 1; r <= rows; r++)
-        if (ilg__md_cell(md, ILG_TBL_NestedClass, r, ILG_MDC_NestedClass_NestedClass) == td_rid)
-            return ilg__md_cell(md, ILG_TBL_NestedClass, r, ILG_MDC_NestedClass_EnclosingClass);
-    return 0;
+    uint32_t r = ilg__md_row_where(imp, ILG_TBL_NestedClass, ILG_MDC_NestedClass_NestedClass, td_rid);
+    return r ? ilg__md_cell(imp->module->md, ILG_TBL_NestedClass, r,
+                            ILG_MDC_NestedClass_EnclosingClass)
+             : 0;
 }
 
 /* "Namespace.Name" (just "Name" without a namespace) into buf; false when it does not
@@ -414,7 +522,7 @@ static HRESULT md_FindTypeDefByName(IMetaDataImport2 *This, LPCWSTR szTypeDef,
     }
     for (uint32_t r = 1; r <= rows; r++) {
         if (typedef_name(md, r, have, sizeof have) && strcmp(have, want) == 0 &&
-            ilg__md_enclosing_of(md, r) == outer) {
+            ilg__md_enclosing_of(ilg__md_impl(This), r) == outer) {
             *ptd = mdtTypeDef | r;
             return S_OK;
         }
@@ -551,7 +659,7 @@ static HRESULT md_GetNestedClassProps(IMetaDataImport2 *This, mdTypeDef tdNested
     if (TypeFromToken(tdNestedClass) != mdtTypeDef)
         return E_INVALIDARG;
     if (!ilg__md_row_ok(md, tdNestedClass, ILG_TBL_TypeDef) ||
-        !(outer = ilg__md_enclosing_of(md, RidFromToken(tdNestedClass))))
+        !(outer = ilg__md_enclosing_of(ilg__md_impl(This), RidFromToken(tdNestedClass))))
         return CLDB_E_RECORD_NOTFOUND;
     *ptdEnclosingClass = mdtTypeDef | outer;
     return S_OK;
@@ -563,32 +671,37 @@ static HRESULT md_GetClassLayout(IMetaDataImport2 *This, mdTypeDef td, DWORD *pd
 {
     MD_ENTRY(This, "GetClassLayout");
     const ilg_metadata *md = MD_OF(This);
-    uint32_t rows = ilg_md_row_count(md, ILG_TBL_ClassLayout), first, count, n = 0, r;
+    host_mdimport *imp = ilg__md_impl(This);
+    uint32_t first, count, n = 0, r;
+    bool laid_out = false;
     if (!ilg__md_row_ok(md, td, ILG_TBL_TypeDef))
         return E_INVALIDARG;
-    for (r = 1; r <= rows; r++)
-        if (ilg__md_cell(md, ILG_TBL_ClassLayout, r, ILG_MDC_ClassLayout_Parent) == RidFromToken(td))
-            break;
-    if (r > rows)
-        return CLDB_E_RECORD_NOTFOUND;
-    if (pdwPackSize)
-        *pdwPackSize = ilg__md_cell(md, ILG_TBL_ClassLayout, r, ILG_MDC_ClassLayout_PackingSize);
-    if (pulClassSize)
-        *pulClassSize = ilg__md_cell(md, ILG_TBL_ClassLayout, r, ILG_MDC_ClassLayout_ClassSize);
+    r = ilg__md_row_where(imp, ILG_TBL_ClassLayout, ILG_MDC_ClassLayout_Parent, RidFromToken(td));
     ilg__md_list_of(md, ILG_TBL_TypeDef, RidFromToken(td), ILG_MDC_TypeDef_FieldList,
                     ILG_TBL_Field, &first, &count);
     /* Every field of the type, with its FieldLayout offset or ULONG_MAX without one. */
     for (uint32_t f = first; f < first + count; f++, n++) {
-        if (n >= cMax || !rFieldOffset)
-            continue;
-        rFieldOffset[n].ridOfField = mdtFieldDef | f;
-        rFieldOffset[n].ulOffset = 0xFFFFFFFFu;
-        uint32_t lrows = ilg_md_row_count(md, ILG_TBL_FieldLayout);
-        for (uint32_t l = 1; l <= lrows; l++)
-            if (ilg__md_cell(md, ILG_TBL_FieldLayout, l, ILG_MDC_FieldLayout_Field) == f)
-                rFieldOffset[n].ulOffset = ilg__md_cell(md, ILG_TBL_FieldLayout, l,
-                                                        ILG_MDC_FieldLayout_Offset);
+        uint32_t offset = 0xFFFFFFFFu, l = ilg__md_row_where(imp, ILG_TBL_FieldLayout,
+                                                             ILG_MDC_FieldLayout_Field, f);
+        if (l) {
+            offset = ilg__md_cell(md, ILG_TBL_FieldLayout, l, ILG_MDC_FieldLayout_Offset);
+            laid_out = true;
+        }
+        if (n < cMax && rFieldOffset) {
+            rFieldOffset[n].ridOfField = mdtFieldDef | f;
+            rFieldOffset[n].ulOffset = offset;
+        }
     }
+    /* CoreCLR: neither a ClassLayout row nor a field offset is "no layout"; explicit
+     * field offsets alone are a layout with packing and size 0. */
+    if (!r && !laid_out)
+        return CLDB_E_RECORD_NOTFOUND;
+    if (pdwPackSize)
+        *pdwPackSize = !r ? 0 : ilg__md_cell(md, ILG_TBL_ClassLayout, r,
+                                                   ILG_MDC_ClassLayout_PackingSize);
+    if (pulClassSize)
+        *pulClassSize = !r ? 0 : ilg__md_cell(md, ILG_TBL_ClassLayout, r,
+                                                    ILG_MDC_ClassLayout_ClassSize);
     if (pcFieldOffset)
         *pcFieldOffset = n;
     return S_OK;
@@ -769,10 +882,23 @@ static const IMetaDataImport2Vtbl md_vtbl = {
     ILG__MD_STUB_SLOTS
 };
 
+void ilg__host_mdimport_free(host_module *m)
+{
+    for (size_t t = 0; t < ILG_TBL_COUNT; t++)
+        for (size_t c = 0; c < sizeof m->importer.index[t] / sizeof m->importer.index[t][0]; c++) {
+            md_index *x = atomic_load(&m->importer.index[t][c]);
+            if (x)
+                ILG_HOST_FREE(m->host->heap, x);
+        }
+}
+
 void ilg__host_mdimport_init(host_module *m)
 {
     m->importer.IMetaDataImport2_iface.lpVtbl = &md_vtbl;
     m->importer.module = m;
     m->importer.refs = 0;
+    for (size_t t = 0; t < ILG_TBL_COUNT; t++)
+        for (size_t c = 0; c < sizeof m->importer.index[t] / sizeof m->importer.index[t][0]; c++)
+            atomic_init(&m->importer.index[t][c], NULL);
     ilg__host_mdassembly_init(m);
 }

@@ -3,39 +3,12 @@
  * specs), answered from the loader's tables with RegMeta's conventions (mdimport.c). */
 #include "md_private.h"
 
-/* The owner row of member row rid: the last row of owner whose list (col) starts at or
- * before rid (the lists are non-decreasing, checked by the loader), 0 when none. */
-static uint32_t owner_of(const ilg_metadata *md, ilg_table owner, uint32_t col, uint32_t rid)
-{
-    uint32_t lo = 1, hi = ilg_md_row_count(md, owner), found = 0;
-    while (lo <= hi) {
-        uint32_t mid = lo + (hi - lo) / 2;
-        if (ilg__md_cell(md, owner, mid, col) <= rid) {
-            found = mid;
-            lo = mid + 1;
-        } else {
-            hi = mid - 1;
-        }
-    }
-    return found;
-}
-
-/* The Constant row whose parent is tk (a Field, Param or Property), 0 when none. */
-static uint32_t constant_of(const ilg_metadata *md, mdToken tk)
-{
-    uint32_t rows = ilg_md_row_count(md, ILG_TBL_Constant);
-    for (uint32_t r = 1; r <= rows; r++)
-        if (ilg__md_cell(md, ILG_TBL_Constant, r, ILG_MDC_Constant_Parent) == tk)
-            return r;
-    return 0;
-}
-
-/* A constant's out-parameters: its element type (VOID without one), its value and, for
- * a string, its length in characters. */
-void ilg__md_constant_out(const ilg_metadata *md, mdToken tk, DWORD *pdwCPlusTypeFlag,
+void ilg__md_constant_out(host_mdimport *imp, mdToken tk, DWORD *pdwCPlusTypeFlag,
                           UVCP_CONSTANT *ppValue, ULONG *pcchValue)
 {
-    uint32_t r = constant_of(md, tk), type = ILG_ET_VOID, len = 0;
+    const ilg_metadata *md = imp->module->md;
+    uint32_t r = ilg__md_row_where(imp, ILG_TBL_Constant, ILG_MDC_Constant_Parent, tk);
+    uint32_t type = ILG_ET_VOID, len = 0;
     const uint8_t *value = NULL;
     if (r) {
         type = ilg__md_cell(md, ILG_TBL_Constant, r, ILG_MDC_Constant_Type);
@@ -184,17 +157,19 @@ HRESULT ilg__md_FindMemberRef(IMetaDataImport2 *This, mdTypeRef td, LPCWSTR szNa
 {
     MD_ENTRY(This, "FindMemberRef");
     const ilg_metadata *md = MD_OF(This);
-    uint32_t rows = ilg_md_row_count(md, ILG_TBL_MemberRef);
     char want[1024];
 
     if (!szName || !pmr || (cbSigBlob && !pvSigBlob))
         return E_INVALIDARG;
     if (!ilg__host_from_wide(szName, want, sizeof want))
         return CLDB_E_RECORD_NOTFOUND;
-    for (uint32_t r = 1; r <= rows; r++) {
-        if (ilg__md_cell(md, ILG_TBL_MemberRef, r, ILG_MDC_MemberRef_Class) != td)
-            continue;
-        mdToken tk = find_in(md, ILG_TBL_MemberRef, r, 1, ILG_MDC_MemberRef_Name,
+    const uint32_t *hits;
+    uint32_t n;
+    if (!ilg__md_rows_where(ilg__md_impl(This), ILG_TBL_MemberRef, ILG_MDC_MemberRef_Class, td,
+                            &hits, &n))
+        return E_OUTOFMEMORY;
+    for (uint32_t i = 0; i < n; i++) {
+        mdToken tk = find_in(md, ILG_TBL_MemberRef, hits[i], 1, ILG_MDC_MemberRef_Name,
                              ILG_MDC_MemberRef_Signature, want, pvSigBlob, cbSigBlob);
         if (tk) {
             *pmr = tk;
@@ -254,7 +229,7 @@ HRESULT ilg__md_GetFieldProps(IMetaDataImport2 *This, mdFieldDef mb, mdTypeDef *
                                      szField, cchField, pchField)))
         return hr;
     if (pClass)
-        *pClass = mdtTypeDef | owner_of(md, ILG_TBL_TypeDef, ILG_MDC_TypeDef_FieldList, rid);
+        *pClass = mdtTypeDef | ilg__md_owner_of(md, ILG_TBL_TypeDef, ILG_MDC_TypeDef_FieldList, rid);
     if (pdwAttr)
         *pdwAttr = ilg__md_cell(md, ILG_TBL_Field, rid, ILG_MDC_Field_Flags);
     if (ilg_md_blob(md, ilg__md_cell(md, ILG_TBL_Field, rid, ILG_MDC_Field_Signature), &sig, &len) !=
@@ -264,7 +239,7 @@ HRESULT ilg__md_GetFieldProps(IMetaDataImport2 *This, mdFieldDef mb, mdTypeDef *
         *ppvSigBlob = sig;
     if (pcbSigBlob)
         *pcbSigBlob = len;
-    ilg__md_constant_out(md, mb, pdwCPlusTypeFlag, ppValue, pcchValue);
+    ilg__md_constant_out(ilg__md_impl(This), mb, pdwCPlusTypeFlag, ppValue, pcchValue);
     return hr;
 }
 
@@ -332,9 +307,9 @@ HRESULT ilg__md_IsGlobal(IMetaDataImport2 *This, mdToken pd, int *pbGlobal)
     if (ilg__md_row_ok(md, pd, ILG_TBL_TypeDef))
         owner = rid == 1 ? 0 : ~0u;
     else if (ilg__md_row_ok(md, pd, ILG_TBL_MethodDef))
-        owner = owner_of(md, ILG_TBL_TypeDef, ILG_MDC_TypeDef_MethodList, rid) == 1 ? 0 : ~0u;
+        owner = ilg__md_owner_of(md, ILG_TBL_TypeDef, ILG_MDC_TypeDef_MethodList, rid) == 1 ? 0 : ~0u;
     else if (ilg__md_row_ok(md, pd, ILG_TBL_Field))
-        owner = owner_of(md, ILG_TBL_TypeDef, ILG_MDC_TypeDef_FieldList, rid) == 1 ? 0 : ~0u;
+        owner = ilg__md_owner_of(md, ILG_TBL_TypeDef, ILG_MDC_TypeDef_FieldList, rid) == 1 ? 0 : ~0u;
     else
         return E_INVALIDARG;
     *pbGlobal = owner == 0;
@@ -393,12 +368,12 @@ HRESULT ilg__md_GetParamProps(IMetaDataImport2 *This, mdParamDef tk, mdMethodDef
                                      cchName, pchName)))
         return hr;
     if (pmd)
-        *pmd = mdtMethodDef | owner_of(md, ILG_TBL_MethodDef, ILG_MDC_MethodDef_ParamList, rid);
+        *pmd = mdtMethodDef | ilg__md_owner_of(md, ILG_TBL_MethodDef, ILG_MDC_MethodDef_ParamList, rid);
     if (pulSequence)
         *pulSequence = ilg__md_cell(md, ILG_TBL_Param, rid, ILG_MDC_Param_Sequence);
     if (pdwAttr)
         *pdwAttr = ilg__md_cell(md, ILG_TBL_Param, rid, ILG_MDC_Param_Flags);
-    ilg__md_constant_out(md, tk, pdwCPlusTypeFlag, ppValue, pcchValue);
+    ilg__md_constant_out(ilg__md_impl(This), tk, pdwCPlusTypeFlag, ppValue, pcchValue);
     return hr;
 }
 
@@ -472,7 +447,7 @@ static mdToken attribute_type(const ilg_metadata *md, uint32_t ca_rid)
 {
     mdToken ctor = ilg__md_cell(md, ILG_TBL_CustomAttribute, ca_rid, ILG_MDC_CustomAttribute_Type);
     if (TypeFromToken(ctor) == mdtMethodDef)
-        return mdtTypeDef | owner_of(md, ILG_TBL_TypeDef, ILG_MDC_TypeDef_MethodList,
+        return mdtTypeDef | ilg__md_owner_of(md, ILG_TBL_TypeDef, ILG_MDC_TypeDef_MethodList,
                                      RidFromToken(ctor));
     if (TypeFromToken(ctor) == mdtMemberRef)
         return ilg__md_cell(md, ILG_TBL_MemberRef, RidFromToken(ctor), ILG_MDC_MemberRef_Class);
@@ -494,14 +469,18 @@ HRESULT ilg__md_EnumCustomAttributes(IMetaDataImport2 *This, HCORENUM *phEnum, m
         return (e = ilg__md_enum_check(*phEnum))
                    ? ilg__md_enum_take(e, rCustomAttributes, cMax, pcCustomAttributes)
                    : E_INVALIDARG;
-    if (!(e = ilg__md_enum_new(MD_HEAP(This), 0, 0, rows ? rows : 1)))
-        return E_OUTOFMEMORY;
+    const uint32_t *hits = NULL;
+    uint32_t n = rows;
     /* A nil tk: every custom attribute of the scope. */
-    for (uint32_t r = 1; r <= rows; r++)
-        if ((IsNilToken(tk) ||
-             ilg__md_cell(md, ILG_TBL_CustomAttribute, r, ILG_MDC_CustomAttribute_Parent) == tk) &&
-            (IsNilToken(tkType) || attribute_type(md, r) == tkType))
+    if ((!IsNilToken(tk) && !ilg__md_rows_where(ilg__md_impl(This), ILG_TBL_CustomAttribute,
+                                                ILG_MDC_CustomAttribute_Parent, tk, &hits, &n)) ||
+        !(e = ilg__md_enum_new(MD_HEAP(This), 0, 0, n ? n : 1)))
+        return E_OUTOFMEMORY;
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t r = hits ? hits[i] : i + 1;
+        if (IsNilToken(tkType) || attribute_type(md, r) == tkType)
             e->list[e->count++] = mdtCustomAttribute | r;
+    }
     *phEnum = e;
     return ilg__md_enum_take(e, rCustomAttributes, cMax, pcCustomAttributes);
 }
@@ -550,16 +529,20 @@ HRESULT ilg__md_GetCustomAttributeByName(IMetaDataImport2 *This, mdToken tkObj, 
 {
     MD_ENTRY(This, "GetCustomAttributeByName");
     const ilg_metadata *md = MD_OF(This);
-    uint32_t rows = ilg_md_row_count(md, ILG_TBL_CustomAttribute);
     char want[1024], have[1024];
 
     if (!szName)
         return E_INVALIDARG;
     if (!ilg__host_from_wide(szName, want, sizeof want))
         return S_FALSE;
-    for (uint32_t r = 1; r <= rows; r++) {
-        if (ilg__md_cell(md, ILG_TBL_CustomAttribute, r, ILG_MDC_CustomAttribute_Parent) != tkObj ||
-            !type_full_name(md, attribute_type(md, r), have, sizeof have) || strcmp(have, want) != 0)
+    const uint32_t *hits;
+    uint32_t n;
+    if (!ilg__md_rows_where(ilg__md_impl(This), ILG_TBL_CustomAttribute,
+                            ILG_MDC_CustomAttribute_Parent, tkObj, &hits, &n))
+        return E_OUTOFMEMORY;
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t r = hits[i];
+        if (!type_full_name(md, attribute_type(md, r), have, sizeof have) || strcmp(have, want) != 0)
             continue;
         const uint8_t *blob;
         uint32_t len = 0;

@@ -9,16 +9,6 @@ enum {
     MD_SEM_ADDON = 0x0008, MD_SEM_REMOVEON = 0x0010, MD_SEM_FIRE = 0x0020
 };
 
-/* The map row (PropertyMap or EventMap) whose Parent is td_rid, 0 when none. */
-static uint32_t map_of(const ilg_metadata *md, ilg_table map, uint32_t parent_col, uint32_t td_rid)
-{
-    uint32_t rows = ilg_md_row_count(md, map);
-    for (uint32_t r = 1; r <= rows; r++)
-        if (ilg__md_cell(md, map, r, parent_col) == td_rid)
-            return r;
-    return 0;
-}
-
 /* The properties or events of TypeDef td: its map row's list. */
 static HRESULT enum_mapped(IMetaDataImport2 *This, HCORENUM *phEnum, mdTypeDef td, ilg_table map,
                            uint32_t parent_col, uint32_t list_col, ilg_table member, mdToken out[],
@@ -29,7 +19,7 @@ static HRESULT enum_mapped(IMetaDataImport2 *This, HCORENUM *phEnum, mdTypeDef t
     if (phEnum && !*phEnum) {
         if (!ilg__md_row_ok(md, td, ILG_TBL_TypeDef))
             return E_INVALIDARG;
-        if ((r = map_of(md, map, parent_col, RidFromToken(td))) != 0)
+        if ((r = ilg__md_row_where(ilg__md_impl(This), map, parent_col, RidFromToken(td))) != 0)
             ilg__md_list_of(md, map, r, list_col, member, &first, &count);
     }
     return ilg__md_enum_range(MD_HEAP(This), phEnum, ((uint32_t)member << 24) | first, count, out,
@@ -57,13 +47,12 @@ HRESULT ilg__md_EnumEvents(IMetaDataImport2 *This, HCORENUM *phEnum, mdTypeDef t
 static mdTypeDef mapped_owner(const ilg_metadata *md, ilg_table map, uint32_t parent_col,
                               uint32_t list_col, ilg_table member, uint32_t rid)
 {
-    uint32_t rows = ilg_md_row_count(md, map), first, count;
-    for (uint32_t r = 1; r <= rows; r++) {
-        ilg__md_list_of(md, map, r, list_col, member, &first, &count);
-        if (rid >= first && rid < first + count)
-            return mdtTypeDef | ilg__md_cell(md, map, r, parent_col);
-    }
-    return mdTypeDefNil;
+    uint32_t first, count, r = ilg__md_owner_of(md, map, list_col, rid);
+    if (!r)
+        return mdTypeDefNil;
+    ilg__md_list_of(md, map, r, list_col, member, &first, &count);
+    return rid >= first && rid < first + count ? mdtTypeDef | ilg__md_cell(md, map, r, parent_col)
+                                               : mdTypeDefNil;
 }
 
 /* The methods tied to a property or event: one per semantics bit asked for (the nil
@@ -73,15 +62,19 @@ typedef struct semantics {
     ULONG nother;
 } semantics;
 
-static void semantics_of(const ilg_metadata *md, mdToken assoc, mdMethodDef others[], ULONG cMax,
+static bool semantics_of(host_mdimport *imp, mdToken assoc, mdMethodDef others[], ULONG cMax,
                          semantics *s)
 {
-    uint32_t rows = ilg_md_row_count(md, ILG_TBL_MethodSemantics);
+    const ilg_metadata *md = imp->module->md;
+    const uint32_t *hits;
+    uint32_t n;
     s->setter = s->getter = s->addon = s->removeon = s->fire = mdMethodDefNil;
     s->nother = 0;
-    for (uint32_t r = 1; r <= rows; r++) {
-        if (ilg__md_cell(md, ILG_TBL_MethodSemantics, r, ILG_MDC_MethodSemantics_Association) != assoc)
-            continue;
+    if (!ilg__md_rows_where(imp, ILG_TBL_MethodSemantics, ILG_MDC_MethodSemantics_Association,
+                            assoc, &hits, &n))
+        return false;
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t r = hits[i];
         mdMethodDef m = mdtMethodDef | ilg__md_cell(md, ILG_TBL_MethodSemantics, r,
                                                     ILG_MDC_MethodSemantics_Method);
         switch (ilg__md_cell(md, ILG_TBL_MethodSemantics, r, ILG_MDC_MethodSemantics_Semantics)) {
@@ -97,6 +90,7 @@ static void semantics_of(const ilg_metadata *md, mdToken assoc, mdMethodDef othe
         default: break;
         }
     }
+    return true;
 }
 
 HRESULT ilg__md_GetPropertyProps(IMetaDataImport2 *This, mdProperty prop, mdTypeDef *pClass,
@@ -132,8 +126,9 @@ HRESULT ilg__md_GetPropertyProps(IMetaDataImport2 *This, mdProperty prop, mdType
         *ppvSig = sig;
     if (pbSig)
         *pbSig = len;
-    ilg__md_constant_out(md, prop, pdwCPlusTypeFlag, ppDefaultValue, pcchDefaultValue);
-    semantics_of(md, prop, rmdOtherMethod, cMax, &s);
+    ilg__md_constant_out(ilg__md_impl(This), prop, pdwCPlusTypeFlag, ppDefaultValue, pcchDefaultValue);
+    if (!semantics_of(ilg__md_impl(This), prop, rmdOtherMethod, cMax, &s))
+        return E_OUTOFMEMORY;
     if (pmdSetter)
         *pmdSetter = s.setter;
     if (pmdGetter)
@@ -167,7 +162,8 @@ HRESULT ilg__md_GetEventProps(IMetaDataImport2 *This, mdEvent ev, mdTypeDef *pCl
         *pdwEventFlags = ilg__md_cell(md, ILG_TBL_Event, rid, ILG_MDC_Event_EventFlags);
     if (ptkEventType)
         *ptkEventType = ilg__md_cell(md, ILG_TBL_Event, rid, ILG_MDC_Event_EventType);
-    semantics_of(md, ev, rmdOtherMethod, cMax, &s);
+    if (!semantics_of(ilg__md_impl(This), ev, rmdOtherMethod, cMax, &s))
+        return E_OUTOFMEMORY;
     if (pmdAddOn)
         *pmdAddOn = s.addon;
     if (pmdRemoveOn)
@@ -184,7 +180,6 @@ HRESULT ilg__md_EnumMethodSemantics(IMetaDataImport2 *This, HCORENUM *phEnum, md
 {
     MD_ENTRY(This, "EnumMethodSemantics");
     const ilg_metadata *md = MD_OF(This);
-    uint32_t rows = ilg_md_row_count(md, ILG_TBL_MethodSemantics);
     md_enum *e;
     if (!phEnum)
         return E_INVALIDARG;
@@ -193,13 +188,15 @@ HRESULT ilg__md_EnumMethodSemantics(IMetaDataImport2 *This, HCORENUM *phEnum, md
                                                  : E_INVALIDARG;
     if (!ilg__md_row_ok(md, mb, ILG_TBL_MethodDef))
         return E_INVALIDARG;
-    if (!(e = ilg__md_enum_new(MD_HEAP(This), 0, 0, rows ? rows : 1)))
+    const uint32_t *hits;
+    uint32_t n;
+    if (!ilg__md_rows_where(ilg__md_impl(This), ILG_TBL_MethodSemantics,
+                            ILG_MDC_MethodSemantics_Method, RidFromToken(mb), &hits, &n) ||
+        !(e = ilg__md_enum_new(MD_HEAP(This), 0, 0, n ? n : 1)))
         return E_OUTOFMEMORY;
-    for (uint32_t r = 1; r <= rows; r++)
-        if (ilg__md_cell(md, ILG_TBL_MethodSemantics, r, ILG_MDC_MethodSemantics_Method) ==
-            RidFromToken(mb))
-            e->list[e->count++] =
-                ilg__md_cell(md, ILG_TBL_MethodSemantics, r, ILG_MDC_MethodSemantics_Association);
+    for (uint32_t i = 0; i < n; i++)
+        e->list[e->count++] = ilg__md_cell(md, ILG_TBL_MethodSemantics, hits[i],
+                                           ILG_MDC_MethodSemantics_Association);
     *phEnum = e;
     return ilg__md_enum_take(e, rEventProp, cMax, pcEventProp);
 }
@@ -262,23 +259,13 @@ HRESULT ilg__md_EnumMethodImpls(IMetaDataImport2 *This, HCORENUM *phEnum, mdType
 
 /* ---- P/Invoke, marshalling, security ----------------------------------------------- */
 
-/* The first row of table whose col holds value, 0 when none. */
-static uint32_t row_where(const ilg_metadata *md, ilg_table table, uint32_t col, uint32_t value)
-{
-    uint32_t rows = ilg_md_row_count(md, table);
-    for (uint32_t r = 1; r <= rows; r++)
-        if (ilg__md_cell(md, table, r, col) == value)
-            return r;
-    return 0;
-}
-
 HRESULT ilg__md_GetPinvokeMap(IMetaDataImport2 *This, mdToken tk, DWORD *pdwMappingFlags,
                               LPWSTR szImportName, ULONG cchImportName, ULONG *pchImportName,
                               mdModuleRef *pmrImportDLL)
 {
     MD_ENTRY(This, "GetPinvokeMap");
     const ilg_metadata *md = MD_OF(This);
-    uint32_t r = row_where(md, ILG_TBL_ImplMap, ILG_MDC_ImplMap_MemberForwarded, tk);
+    uint32_t r = ilg__md_row_where(ilg__md_impl(This), ILG_TBL_ImplMap, ILG_MDC_ImplMap_MemberForwarded, tk);
     HRESULT hr;
     if (!r)
         return CLDB_E_RECORD_NOTFOUND;
@@ -297,7 +284,7 @@ HRESULT ilg__md_GetFieldMarshal(IMetaDataImport2 *This, mdToken tk, PCCOR_SIGNAT
 {
     MD_ENTRY(This, "GetFieldMarshal");
     const ilg_metadata *md = MD_OF(This);
-    uint32_t r = row_where(md, ILG_TBL_FieldMarshal, ILG_MDC_FieldMarshal_Parent, tk);
+    uint32_t r = ilg__md_row_where(ilg__md_impl(This), ILG_TBL_FieldMarshal, ILG_MDC_FieldMarshal_Parent, tk);
     if (!r)
         return CLDB_E_RECORD_NOTFOUND;
     return ilg__md_blob_of(md, TokenFromRid(r, (uint32_t)ILG_TBL_FieldMarshal << 24), ILG_TBL_FieldMarshal,
@@ -353,7 +340,7 @@ HRESULT ilg__md_GetPermissionSetProps(IMetaDataImport2 *This, mdPermission pm, D
 
 /* ---- user strings -------------------------------------------------------------------- */
 
-/* Every non-empty entry of #US, walked by its length prefixes (II.24.2.4). */
+/* Every entry of #US but the padding, walked by its length prefixes (II.24.2.4). */
 HRESULT ilg__md_EnumUserStrings(IMetaDataImport2 *This, HCORENUM *phEnum, mdString rStrings[],
                                 ULONG cmax, ULONG *pcStrings)
 {
@@ -380,9 +367,13 @@ HRESULT ilg__md_EnumUserStrings(IMetaDataImport2 *This, HCORENUM *phEnum, mdStri
         uint32_t bytes;
         if (ilg_md_user_string(md, idx, &text, &bytes) != ILG_OK)
             break;
-        if (bytes && e->count < cap)
+        /* bytes leaves out the flag byte, so 0 is an empty string (length 1, listed, as
+         * CoreCLR lists it) or padding (length 0, skipped): the length byte, just before
+         * the text and inside the heap, tells them apart. */
+        uint32_t len = bytes ? bytes + 1 : text[-1];
+        if (len && e->count < cap)
             e->list[e->count++] = mdtString | idx;
-        idx += (bytes < 0x80 ? 1 : bytes < 0x4000 ? 2 : 4) + bytes;
+        idx += (len < 0x80 ? 1 : len < 0x4000 ? 2 : 4) + len;
     }
     *phEnum = e;
     return ilg__md_enum_take(e, rStrings, cmax, pcStrings);
