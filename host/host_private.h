@@ -62,9 +62,18 @@ typedef struct host_inst {
     host_method *method;
 } host_inst;
 
+/* One metadata object per module (mdimport.c, mdassembly.c): IMetaDataImport2 extends
+ * IMetaDataImport, so one vtable answers both; IMetaDataAssemblyImport has its own. */
 typedef struct host_mdimport {
-    IMetaDataImport IMetaDataImport_iface;
-    _Atomic ULONG refs;          /* references the profiler holds */
+    union {
+        IMetaDataImport IMetaDataImport_iface;
+        IMetaDataImport2 IMetaDataImport2_iface;
+    };
+    IMetaDataAssemblyImport IMetaDataAssemblyImport_iface;
+    _Atomic ULONG refs;          /* references the profiler holds, over all three */
+    /* Row lookups by a column's value (md_private.h), made on first need, freed with
+     * the module; indexed [table][column]. */
+    struct md_index *_Atomic index[ILG_TBL_COUNT][9];
     host_module *module;
 } host_mdimport;
 
@@ -260,6 +269,8 @@ static inline FunctionID ilg__host_fid(const host_method *meth, uint32_t k)
 
 /* mdimport.c */
 void ilg__host_mdimport_init(host_module *m);
+/* Frees what the metadata object made for itself (its lookup indexes). */
+void ilg__host_mdimport_free(host_module *m);
 /* The MethodDef rows [*first, *first + *count) that TypeDef td_rid owns (II.22.37). */
 void ilg__host_methods_of(const ilg_metadata *md, uint32_t td_rid, uint32_t *first,
                           uint32_t *count);

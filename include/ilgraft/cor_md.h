@@ -1,6 +1,6 @@
 /* ilgraft/cor_md.h: the metadata-reading ABI of the CLR in plain C (cor.h's
- * IMetaDataImport and IMetaDataImport2, the token types, HCORENUM, CorOpenFlags and the
- * CLDB_/META_ HRESULTs), laid out as the runtime's own C++ declarations lay them out on
+ * IMetaDataImport, IMetaDataImport2 and IMetaDataAssemblyImport, the token types,
+ * HCORENUM, CorOpenFlags and the CLDB_/META_ HRESULTs), laid out as the runtime's own C++ declarations lay them out on
  * Linux x64. corprof.h includes it: a profiler reaches metadata through
  * ICorProfilerInfo::GetModuleMetaData and GetTokenAndMetaDataFromFunction.
  *
@@ -343,18 +343,97 @@ struct IMetaDataImport2 {
     const IMetaDataImport2Vtbl *lpVtbl;
 };
 
+/* ---- IMetaDataAssemblyImport (cor.h): the manifest, 14 methods after IUnknown ------- */
+
+/* An operating system an assembly targets (unused since .NET 2.0; always empty). */
+typedef struct OSINFO {
+    DWORD dwOSPlatformId;
+    DWORD dwOSMajorVersion;
+    DWORD dwOSMinorVersion;
+} OSINFO;
+
+/* Version and culture of an Assembly or AssemblyRef row. The caller owns the arrays:
+ * szLocale/cbLocale is a name buffer (cbLocale counts WCHARs in and out, with the NUL);
+ * rProcessor/ulProcessor and rOS/ulOS come back with a count of 0. */
+typedef struct ASSEMBLYMETADATA {
+    USHORT usMajorVersion;
+    USHORT usMinorVersion;
+    USHORT usBuildNumber;
+    USHORT usRevisionNumber;
+    LPWSTR szLocale;
+    ULONG cbLocale;
+    DWORD *rProcessor;
+    ULONG ulProcessor;
+    OSINFO *rOS;
+    ULONG ulOS;
+} ASSEMBLYMETADATA;
+
+#define IMETADATAASSEMBLYIMPORT_SLOTS(T)                                                   \
+    HRESULT (*GetAssemblyProps)(T *This, mdAssembly mda, const void **ppbPublicKey,            \
+                                ULONG *pcbPublicKey, ULONG *pulHashAlgId, LPWSTR szName,       \
+                                ULONG cchName, ULONG *pchName, ASSEMBLYMETADATA *pMetaData,    \
+                                DWORD *pdwAssemblyFlags);                                      \
+    HRESULT (*GetAssemblyRefProps)(T *This, mdAssemblyRef mdar,                                \
+                                   const void **ppbPublicKeyOrToken,                           \
+                                   ULONG *pcbPublicKeyOrToken, LPWSTR szName, ULONG cchName,   \
+                                   ULONG *pchName, ASSEMBLYMETADATA *pMetaData,                \
+                                   const void **ppbHashValue, ULONG *pcbHashValue,             \
+                                   DWORD *pdwAssemblyRefFlags);                                \
+    HRESULT (*GetFileProps)(T *This, mdFile mdf, LPWSTR szName, ULONG cchName, ULONG *pchName, \
+                            const void **ppbHashValue, ULONG *pcbHashValue,                    \
+                            DWORD *pdwFileFlags);                                              \
+    HRESULT (*GetExportedTypeProps)(T *This, mdExportedType mdct, LPWSTR szName,               \
+                                    ULONG cchName, ULONG *pchName,                             \
+                                    mdToken *ptkImplementation, mdTypeDef *ptkTypeDef,         \
+                                    DWORD *pdwExportedTypeFlags);                              \
+    HRESULT (*GetManifestResourceProps)(T *This, mdManifestResource mdmr, LPWSTR szName,       \
+                                        ULONG cchName, ULONG *pchName,                         \
+                                        mdToken *ptkImplementation, DWORD *pdwOffset,          \
+                                        DWORD *pdwResourceFlags);                              \
+    HRESULT (*EnumAssemblyRefs)(T *This, HCORENUM *phEnum, mdAssemblyRef rAssemblyRefs[],      \
+                                ULONG cMax, ULONG *pcTokens);                                  \
+    HRESULT (*EnumFiles)(T *This, HCORENUM *phEnum, mdFile rFiles[], ULONG cMax,               \
+                         ULONG *pcTokens);                                                     \
+    HRESULT (*EnumExportedTypes)(T *This, HCORENUM *phEnum, mdExportedType rExportedTypes[],   \
+                                 ULONG cMax, ULONG *pcTokens);                                 \
+    HRESULT (*EnumManifestResources)(T *This, HCORENUM *phEnum,                                \
+                                     mdManifestResource rManifestResources[], ULONG cMax,      \
+                                     ULONG *pcTokens);                                         \
+    HRESULT (*GetAssemblyFromScope)(T *This, mdAssembly *ptkAssembly);                         \
+    HRESULT (*FindExportedTypeByName)(T *This, LPCWSTR szName, mdToken tkEnclosingType,        \
+                                      mdExportedType *ptkExportedType);                        \
+    HRESULT (*FindManifestResourceByName)(T *This, LPCWSTR szName,                             \
+                                          mdManifestResource *ptkManifestResource);            \
+    void (*CloseEnum)(T *This, HCORENUM hEnum);                                                \
+    HRESULT (*FindAssembliesByName)(T *This, LPCWSTR szAppBase, LPCWSTR szPrivateBin,          \
+                                    LPCWSTR szAssemblyName, IUnknown *ppIUnk[], ULONG cMax,    \
+                                    ULONG *pcAssemblies);
+
+typedef struct IMetaDataAssemblyImport IMetaDataAssemblyImport;
+typedef struct IMetaDataAssemblyImportVtbl {
+    COM_IUNKNOWN_SLOTS(IMetaDataAssemblyImport)
+    IMETADATAASSEMBLYIMPORT_SLOTS(IMetaDataAssemblyImport)
+} IMetaDataAssemblyImportVtbl;
+struct IMetaDataAssemblyImport {
+    const IMetaDataAssemblyImportVtbl *lpVtbl;
+};
+/* corprof.h expands corprof_slots.def into offset checks; this names the vtable its
+ * IMetaDataAssemblyImport entries are checked against (expanded there, not here). */
+#define CORPROF_SLOT_IMetaDataAssemblyImport_1(m, s)                                       \
+    CORPROF_SLOT_AT(IMetaDataAssemblyImportVtbl, m, s)
+
 /* 7DAC8207-D3AE-4C75-9B67-92801A497D44 */
 static const IID IID_IMetaDataImport =
     COM_GUID_INIT(0x7DAC8207, 0xD3AE, 0x4C75, 0x9B, 0x67, 0x92, 0x80, 0x1A, 0x49, 0x7D, 0x44);
 /* FCE5EFA0-8BBA-4F8E-A036-8F2022B08466 */
 static const IID IID_IMetaDataImport2 =
     COM_GUID_INIT(0xFCE5EFA0, 0x8BBA, 0x4F8E, 0xA0, 0x36, 0x8F, 0x20, 0x22, 0xB0, 0x84, 0x66);
-/* The other metadata interfaces a profiler may ask GetModuleMetaData for; ilgraft does
- * not declare their vtables (a host answers E_NOINTERFACE for them). */
+/* The emitter a profiler may ask GetModuleMetaData for; ilgraft does not declare its
+ * vtable (a host answers E_NOINTERFACE for it). */
 /* BA3FEE4C-ECB9-4E41-83B7-183FA41CD859 */
 static const IID IID_IMetaDataEmit =
     COM_GUID_INIT(0xBA3FEE4C, 0xECB9, 0x4E41, 0x83, 0xB7, 0x18, 0x3F, 0xA4, 0x1C, 0xD8, 0x59);
-/* EE62470B-E94B-424E-9B7C-2F00C9249F93 */
+/* IMetaDataAssemblyImport: EE62470B-E94B-424E-9B7C-2F00C9249F93 */
 static const IID IID_IMetaDataAssemblyImport =
     COM_GUID_INIT(0xEE62470B, 0xE94B, 0x424E, 0x9B, 0x7C, 0x2F, 0x00, 0xC9, 0x24, 0x9F, 0x93);
 

@@ -44,6 +44,7 @@ static const vtbl_info vtbls[] = {
     VT(ICLRMemoryNotificationCallback, 1, ICLRMemoryNotificationCallbackVtbl),
     VT(IMetaDataImport, 1, IMetaDataImportVtbl),
     VT(IMetaDataImport, 2, IMetaDataImport2Vtbl),
+    VT(IMetaDataAssemblyImport, 1, IMetaDataAssemblyImportVtbl),
     VT(ICorProfilerObjectEnum, 1, ICorProfilerObjectEnumVtbl),
     VT(ICorProfilerFunctionEnum, 1, ICorProfilerFunctionEnumVtbl),
     VT(ICorProfilerModuleEnum, 1, ICorProfilerModuleEnumVtbl),

@@ -1,0 +1,204 @@
+/* md_private.h: what mdimport.c (IMetaDataImport2) and mdassembly.c
+ * (IMetaDataAssemblyImport) share: the module's one metadata object, its enumerators
+ * and the row and name helpers. Not installed. */
+#ifndef ILG_HOST_MD_PRIVATE_H
+#define ILG_HOST_MD_PRIVATE_H
+
+#include "host_private.h"
+
+/* An HCORENUM: a token range (first, first + 1, ...) or a list of tokens (host heap),
+ * both owned by the enumerator; CloseEnum of either interface frees it. */
+#define MD_ENUM_MAGIC 0x4D44454Eu
+typedef struct md_enum {
+    uint32_t magic;
+    uint32_t first, count, pos;
+    mdToken *list;               /* NULL for a range */
+} md_enum;
+
+/* A new enumerator of count tokens: a range from first, or (list_cap > 0) an empty list
+ * with room for list_cap tokens that the caller fills, raising count. NULL without
+ * memory. */
+md_enum *ilg__md_enum_new(IHostMalloc *heap, uint32_t first, uint32_t count, uint32_t list_cap);
+/* e when h is an enumerator, else NULL. */
+md_enum *ilg__md_enum_check(HCORENUM h);
+void ilg__md_enum_free(IHostMalloc *heap, HCORENUM h);
+/* Hands out the next tokens, at most cMax: S_OK with some, S_FALSE with none left. */
+HRESULT ilg__md_enum_take(md_enum *e, mdToken out[], ULONG cMax, ULONG *pcTokens);
+/* The enumerator of the range [first, first + count): made on the first call (*phEnum
+ * NULL), continued on the next ones. */
+HRESULT ilg__md_enum_range(IHostMalloc *heap, HCORENUM *phEnum, uint32_t first, uint32_t count,
+                           mdToken out[], ULONG cMax, ULONG *pcTokens);
+
+/* One cell (0 when the row or column does not exist: the loader validated the tables,
+ * so only a caller's bad row gets here) and one #Strings cell ("" likewise). */
+uint32_t ilg__md_cell(const ilg_metadata *md, ilg_table table, uint32_t rid, uint32_t col);
+const char *ilg__md_str(const ilg_metadata *md, ilg_table table, uint32_t rid, uint32_t col);
+/* A Get*Props call for a row that is not there: CoreCLR's table getters answer
+ * CLDB_E_INDEX_NOTFOUND (the Find* methods CLDB_E_RECORD_NOTFOUND). */
+#define MD_E_NO_ROW CLDB_E_INDEX_NOTFOUND
+/* True when token names an existing row of table. */
+bool ilg__md_row_ok(const ilg_metadata *md, mdToken token, ilg_table table);
+/* A name out-parameter of the metadata API: the length with the NUL in *pch, as much as
+ * fits (NUL-terminated) in buf, CLDB_S_TRUNCATION when it did not fit. An empty name
+ * has length 0, as CoreCLR counts it (an empty culture or parameter name). */
+HRESULT ilg__md_name_out(const char *text, WCHAR *buf, ULONG cch, ULONG *pch);
+
+/* ---- IMetaDataImport2 (mdimport.c, mdmembers.c) ------------------------------------- */
+
+host_mdimport *ilg__md_impl(IMetaDataImport2 *iface);
+/* QueryInterface of the one object, from either interface. */
+HRESULT ilg__md_query(host_mdimport *imp, REFIID riid, void **ppv);
+
+/* Every method's first statement (host_private.h, "Entry into the host"). The metadata
+ * interfaces are not profiler entry points in CoreCLR: no call rule. */
+#define MD_HOST(This) (ilg__md_impl(This)->module->host)
+#define MD_OF(This) ((const ilg_metadata *)ilg__md_impl(This)->module->md)
+#define MD_HEAP(This) (ilg__md_impl(This)->module->host->heap)
+#define MD_ENTRY(This, method) HOST_ENTRY(MD_HOST(This), "IMetaDataImport", method, HOST_CALL_ANY)
+#define MD_ENTRY_NORESULT(This, method)                                                     \
+    HOST_ENTRY_NORESULT(MD_HOST(This), "IMetaDataImport", method, HOST_CALL_ANY)
+
+/* The rows of table whose col holds value, as a list enumerator made on the first call. */
+HRESULT ilg__md_enum_rows(IMetaDataImport2 *This, HCORENUM *phEnum, ilg_table table, uint32_t col,
+                          uint32_t value, mdToken out[], ULONG cMax, ULONG *pcTokens);
+/* The rows [*first, *first + *count) of member that row rid of owner lists in col
+ * (TypeDef's MethodList and FieldList, MethodDef's ParamList; II.22). */
+void ilg__md_list_of(const ilg_metadata *md, ilg_table owner, uint32_t rid, uint32_t col,
+                     ilg_table member, uint32_t *first, uint32_t *count);
+uint32_t ilg__md_enclosing_of(host_mdimport *imp, uint32_t td_rid);
+bool ilg__md_join_name(const char *ns, const char *name, char *buf, size_t size);
+/* The blob in col of token tk's row of table. */
+HRESULT ilg__md_blob_of(const ilg_metadata *md, mdToken tk, ilg_table table, uint32_t col,
+                        PCCOR_SIGNATURE *ppv, ULONG *pcb);
+
+/* The rows of table whose column col holds value, in row order: *rows points into an
+ * index the metadata object owns (made on the first lookup of that column, from any
+ * thread; it lives as long as the module), *count of them. The metadata API looks rows
+ * up by parent (custom attributes, constants, nesting, generic parameters, member
+ * references, semantics, layouts): a binary search instead of a table scan per call. */
+bool ilg__md_rows_where(host_mdimport *imp, ilg_table table, uint32_t col, uint32_t value,
+                        const uint32_t **rows, uint32_t *count);
+/* The first such row, 0 when none (a table scan when there is no memory for the index;
+ * ilg__md_rows_where returns false then). */
+uint32_t ilg__md_row_where(host_mdimport *imp, ilg_table table, uint32_t col, uint32_t value);
+/* The owner row of member row rid: the last row of owner whose list (col) starts at or
+ * before rid (the lists are non-decreasing, checked by the loader), 0 when none. */
+uint32_t ilg__md_owner_of(const ilg_metadata *md, ilg_table owner, uint32_t col, uint32_t rid);
+
+/* mdmembers.c: the vtable entries mdimport.c's md_vtbl names. */
+HRESULT ilg__md_EnumMembers(IMetaDataImport2 *This, HCORENUM *phEnum, mdTypeDef cl,
+                            mdToken rMembers[], ULONG cMax, ULONG *pcTokens);
+HRESULT ilg__md_EnumMembersWithName(IMetaDataImport2 *This, HCORENUM *phEnum, mdTypeDef cl,
+                                    LPCWSTR szName, mdToken rMembers[], ULONG cMax,
+                                    ULONG *pcTokens);
+HRESULT ilg__md_EnumParams(IMetaDataImport2 *This, HCORENUM *phEnum, mdMethodDef mb,
+                           mdParamDef rParams[], ULONG cMax, ULONG *pcTokens);
+HRESULT ilg__md_EnumMemberRefs(IMetaDataImport2 *This, HCORENUM *phEnum, mdToken tkParent,
+                               mdMemberRef rMemberRefs[], ULONG cMax, ULONG *pcTokens);
+HRESULT ilg__md_FindMember(IMetaDataImport2 *This, mdTypeDef td, LPCWSTR szName,
+                           PCCOR_SIGNATURE pvSigBlob, ULONG cbSigBlob, mdToken *pmb);
+HRESULT ilg__md_FindMethod(IMetaDataImport2 *This, mdTypeDef td, LPCWSTR szName,
+                           PCCOR_SIGNATURE pvSigBlob, ULONG cbSigBlob, mdMethodDef *pmb);
+HRESULT ilg__md_FindField(IMetaDataImport2 *This, mdTypeDef td, LPCWSTR szName,
+                          PCCOR_SIGNATURE pvSigBlob, ULONG cbSigBlob, mdFieldDef *pmb);
+HRESULT ilg__md_FindMemberRef(IMetaDataImport2 *This, mdTypeRef td, LPCWSTR szName,
+                              PCCOR_SIGNATURE pvSigBlob, ULONG cbSigBlob, mdMemberRef *pmr);
+HRESULT ilg__md_GetMethodProps(IMetaDataImport2 *This, mdMethodDef mb, mdTypeDef *pClass,
+                               LPWSTR szMethod, ULONG cchMethod, ULONG *pchMethod, DWORD *pdwAttr,
+                               PCCOR_SIGNATURE *ppvSigBlob, ULONG *pcbSigBlob, ULONG *pulCodeRVA,
+                               DWORD *pdwImplFlags);
+HRESULT ilg__md_GetMemberRefProps(IMetaDataImport2 *This, mdMemberRef mr, mdToken *ptk,
+                                  LPWSTR szMember, ULONG cchMember, ULONG *pchMember,
+                                  PCCOR_SIGNATURE *ppvSigBlob, ULONG *pbSig);
+HRESULT ilg__md_GetRVA(IMetaDataImport2 *This, mdToken tk, ULONG *pulCodeRVA, DWORD *pdwImplFlags);
+HRESULT ilg__md_GetNameFromToken(IMetaDataImport2 *This, mdToken tk, MDUTF8CSTR *pszUtf8NamePtr);
+HRESULT ilg__md_GetParamForMethodIndex(IMetaDataImport2 *This, mdMethodDef md, ULONG ulParamSeq,
+                                       mdParamDef *ppd);
+HRESULT ilg__md_EnumCustomAttributes(IMetaDataImport2 *This, HCORENUM *phEnum, mdToken tk,
+                                     mdToken tkType, mdCustomAttribute rCustomAttributes[],
+                                     ULONG cMax, ULONG *pcCustomAttributes);
+HRESULT ilg__md_GetCustomAttributeProps(IMetaDataImport2 *This, mdCustomAttribute cv,
+                                        mdToken *ptkObj, mdToken *ptkType, const void **ppBlob,
+                                        ULONG *pcbSize);
+HRESULT ilg__md_GetMemberProps(IMetaDataImport2 *This, mdToken mb, mdTypeDef *pClass,
+                               LPWSTR szMember, ULONG cchMember, ULONG *pchMember, DWORD *pdwAttr,
+                               PCCOR_SIGNATURE *ppvSigBlob, ULONG *pcbSigBlob, ULONG *pulCodeRVA,
+                               DWORD *pdwImplFlags, DWORD *pdwCPlusTypeFlag,
+                               UVCP_CONSTANT *ppValue, ULONG *pcchValue);
+HRESULT ilg__md_GetFieldProps(IMetaDataImport2 *This, mdFieldDef mb, mdTypeDef *pClass,
+                              LPWSTR szField, ULONG cchField, ULONG *pchField, DWORD *pdwAttr,
+                              PCCOR_SIGNATURE *ppvSigBlob, ULONG *pcbSigBlob,
+                              DWORD *pdwCPlusTypeFlag, UVCP_CONSTANT *ppValue, ULONG *pcchValue);
+HRESULT ilg__md_GetParamProps(IMetaDataImport2 *This, mdParamDef tk, mdMethodDef *pmd,
+                              ULONG *pulSequence, LPWSTR szName, ULONG cchName, ULONG *pchName,
+                              DWORD *pdwAttr, DWORD *pdwCPlusTypeFlag, UVCP_CONSTANT *ppValue,
+                              ULONG *pcchValue);
+HRESULT ilg__md_GetCustomAttributeByName(IMetaDataImport2 *This, mdToken tkObj, LPCWSTR szName,
+                                         const void **ppData, ULONG *pcbData);
+HRESULT ilg__md_IsGlobal(IMetaDataImport2 *This, mdToken pd, int *pbGlobal);
+HRESULT ilg__md_EnumGenericParams(IMetaDataImport2 *This, HCORENUM *phEnum, mdToken tk,
+                                  mdGenericParam rGenericParams[], ULONG cMax,
+                                  ULONG *pcGenericParams);
+HRESULT ilg__md_GetGenericParamProps(IMetaDataImport2 *This, mdGenericParam gp,
+                                     ULONG *pulParamSeq, DWORD *pdwParamFlags, mdToken *ptOwner,
+                                     DWORD *reserved, LPWSTR wzname, ULONG cchName,
+                                     ULONG *pchName);
+HRESULT ilg__md_GetMethodSpecProps(IMetaDataImport2 *This, mdMethodSpec mi, mdToken *tkParent,
+                                   PCCOR_SIGNATURE *ppvSigBlob, ULONG *pcbSigBlob);
+HRESULT ilg__md_EnumGenericParamConstraints(IMetaDataImport2 *This, HCORENUM *phEnum,
+                                            mdGenericParam tk,
+                                            mdGenericParamConstraint rGenericParamConstraints[],
+                                            ULONG cMax, ULONG *pcGenericParamConstraints);
+HRESULT ilg__md_GetGenericParamConstraintProps(IMetaDataImport2 *This,
+                                               mdGenericParamConstraint gpc,
+                                               mdGenericParam *ptGenericParam,
+                                               mdToken *ptkConstraintType);
+HRESULT ilg__md_EnumMethodSpecs(IMetaDataImport2 *This, HCORENUM *phEnum, mdToken tk,
+                                mdMethodSpec rMethodSpecs[], ULONG cMax, ULONG *pcMethodSpecs);
+
+/* A constant's out-parameters for tk (a Field, Param or Property): its element type
+ * (ELEMENT_TYPE_VOID without one), its value and, for a string, its length in WCHARs. */
+void ilg__md_constant_out(host_mdimport *imp, mdToken tk, DWORD *pdwCPlusTypeFlag,
+                          UVCP_CONSTANT *ppValue, ULONG *pcchValue);
+
+/* mdprops.c */
+HRESULT ilg__md_EnumProperties(IMetaDataImport2 *This, HCORENUM *phEnum, mdTypeDef td,
+                               mdProperty rProperties[], ULONG cMax, ULONG *pcProperties);
+HRESULT ilg__md_EnumEvents(IMetaDataImport2 *This, HCORENUM *phEnum, mdTypeDef td, mdEvent rEvents[],
+                           ULONG cMax, ULONG *pcEvents);
+HRESULT ilg__md_GetPropertyProps(IMetaDataImport2 *This, mdProperty prop, mdTypeDef *pClass,
+                                 LPWSTR szProperty, ULONG cchProperty, ULONG *pchProperty,
+                                 DWORD *pdwPropFlags, PCCOR_SIGNATURE *ppvSig, ULONG *pbSig,
+                                 DWORD *pdwCPlusTypeFlag, UVCP_CONSTANT *ppDefaultValue,
+                                 ULONG *pcchDefaultValue, mdMethodDef *pmdSetter,
+                                 mdMethodDef *pmdGetter, mdMethodDef rmdOtherMethod[], ULONG cMax,
+                                 ULONG *pcOtherMethod);
+HRESULT ilg__md_GetEventProps(IMetaDataImport2 *This, mdEvent ev, mdTypeDef *pClass, LPWSTR szEvent,
+                              ULONG cchEvent, ULONG *pchEvent, DWORD *pdwEventFlags,
+                              mdToken *ptkEventType, mdMethodDef *pmdAddOn,
+                              mdMethodDef *pmdRemoveOn, mdMethodDef *pmdFire,
+                              mdMethodDef rmdOtherMethod[], ULONG cMax, ULONG *pcOtherMethod);
+HRESULT ilg__md_EnumMethodSemantics(IMetaDataImport2 *This, HCORENUM *phEnum, mdMethodDef mb,
+                                    mdToken rEventProp[], ULONG cMax, ULONG *pcEventProp);
+HRESULT ilg__md_GetMethodSemantics(IMetaDataImport2 *This, mdMethodDef mb, mdToken tkEventProp,
+                                   DWORD *pdwSemanticsFlags);
+HRESULT ilg__md_EnumMethodImpls(IMetaDataImport2 *This, HCORENUM *phEnum, mdTypeDef td,
+                                mdToken rMethodBody[], mdToken rMethodDecl[], ULONG cMax,
+                                ULONG *pcTokens);
+HRESULT ilg__md_GetPinvokeMap(IMetaDataImport2 *This, mdToken tk, DWORD *pdwMappingFlags,
+                              LPWSTR szImportName, ULONG cchImportName, ULONG *pchImportName,
+                              mdModuleRef *pmrImportDLL);
+HRESULT ilg__md_GetFieldMarshal(IMetaDataImport2 *This, mdToken tk, PCCOR_SIGNATURE *ppvNativeType,
+                                ULONG *pcbNativeType);
+HRESULT ilg__md_EnumPermissionSets(IMetaDataImport2 *This, HCORENUM *phEnum, mdToken tk,
+                                   DWORD dwActions, mdPermission rPermission[], ULONG cMax,
+                                   ULONG *pcTokens);
+HRESULT ilg__md_GetPermissionSetProps(IMetaDataImport2 *This, mdPermission pm, DWORD *pdwAction,
+                                      const void **ppvPermission, ULONG *pcbPermission);
+HRESULT ilg__md_EnumUserStrings(IMetaDataImport2 *This, HCORENUM *phEnum, mdString rStrings[],
+                                ULONG cmax, ULONG *pcStrings);
+
+/* mdassembly.c */
+void ilg__host_mdassembly_init(host_module *m);
+
+#endif
