@@ -326,14 +326,14 @@ static ilg_status negotiate_callbacks(ilg_host *host, ICorProfilerCallback2 *cb2
     return ILG_OK;
 }
 
-/* Phase 4: Initialize with the host's ICorProfilerInfo3. A failure releases the
+/* Phase 4: Initialize with the host's ICorProfilerInfo15. A failure releases the
  * profiler, as CoreCLR does before running unprofiled: no more callbacks. */
 static ilg_status initialize_profiler(ilg_host *host)
 {
     ICorProfilerCallback3 *cb3 = host->callback;
     ilg__host_enter_callback(host, "Initialize");
     host->initializing = true;
-    HRESULT hr = cb3->lpVtbl->Initialize(cb3, (IUnknown *)&host->ICorProfilerInfo3_iface);
+    HRESULT hr = cb3->lpVtbl->Initialize(cb3, (IUnknown *)&host->ICorProfilerInfo15_iface);
     host->initializing = false;
     if (FAILED(hr)) {
         host_log(host,

@@ -264,9 +264,9 @@ START_TEST(methods_pattern_limits_jit)
 END_TEST
 
 /* Under --trace every host method the profiler reaches that the host does not implement
- * says so before it answers E_NOTIMPL (prof_rewrite calls GetClassFromObject and
- * EnumInterfaceImpls, and checks the answers); implemented methods are not traced, and
- * nothing is without --trace. */
+ * says so before it answers (prof_rewrite calls GetClassFromObject, unsupported, and
+ * EnumInterfaceImpls, not implemented, and checks the answers); implemented methods are
+ * not traced, and nothing is without --trace. The report counts the unsupported call. */
 START_TEST(unimplemented_methods_are_traced)
 {
     char calc[512];
@@ -275,8 +275,11 @@ START_TEST(unimplemented_methods_are_traced)
     run_cli(ILG_PROF_REWRITE, TEST_CLSID, extra);
     ck_assert_msg(res.exited && res.status == 0, "exit %d: %s", res.status, res.err);
     assert_log_pass();
-    ck_assert_msg(strstr(res.err, "ICorProfilerInfo3::GetClassFromObject: not implemented\n"),
+    ck_assert_msg(strstr(res.err, "ICorProfilerInfo::GetClassFromObject: unsupported, answers "
+                                  "0x80070057 (no managed heap: no ObjectID names an object)\n"),
                   "no trace of the stub:\n%s", res.err);
+    ck_assert_msg(strstr(res.out, "unsupported calls, by name: GetClassFromObject 1\n"),
+                  "no count of the unsupported call in the report:\n%s", res.out);
     ck_assert_msg(strstr(res.err, "IMetaDataImport::EnumInterfaceImpls: not implemented\n"),
                   "no trace of the stub:\n%s", res.err);
     ck_assert_ptr_null(strstr(res.err, "SetEventMask: not implemented"));
@@ -285,6 +288,7 @@ START_TEST(unimplemented_methods_are_traced)
     run_cli(ILG_PROF_REWRITE, TEST_CLSID, quiet);
     ck_assert_msg(res.exited && res.status == 0, "exit %d: %s", res.status, res.err);
     ck_assert_ptr_null(strstr(res.err, "not implemented"));
+    ck_assert_ptr_null(strstr(res.err, "unsupported"));
 }
 END_TEST
 
