@@ -145,6 +145,7 @@ static void module_free(ilg_host *h, host_module *m)
     }
     HOST_FREE(h, m->methods);
     HOST_FREE(h, m->insts);
+    HOST_FREE(h, m->classes);
     HOST_FREE(h, m->path);
     HOST_FREE(h, m->full_path);
     ilg_image_close(m->img);
@@ -164,6 +165,7 @@ ILG_API void ilg_host_free(ilg_host *host)
         module_free(host, host->modules[i]);
     HOST_FREE(host, host->modules);
     HOST_FREE(host, host->pattern);
+    ilg__host_info_free(host);
     ilg_body_free(host->check_body);
     ilg_findings_free(&host->check_findings);
     host_locks_destroy(host);
@@ -464,7 +466,8 @@ static ilg_status module_open(ilg_host *h, const char *path, host_module **out)
             atomic_init(&meth->current, (uint64_t)body.rva << 32 | body.body_size);
         }
     }
-    if (h->recompile && (st = ilg__host_make_insts(m)) != ILG_OK)
+    if ((h->recompile && (st = ilg__host_make_insts(m)) != ILG_OK) ||
+        (st = ilg__host_make_classes(m)) != ILG_OK)
         goto fail;
     ilg__host_mdimport_init(m);
     *out = m;

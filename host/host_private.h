@@ -62,6 +62,15 @@ typedef struct host_inst {
     host_method *method;
 } host_inst;
 
+/* An emulated class: a ClassID per TypeDef (its address), what GetClassFromToken,
+ * GetClassIDInfo/2 and GetFunctionInfo/2 answer. A generic type has none of its own
+ * (CoreCLR's ClassIDs are per instantiation). */
+typedef struct host_class {
+    host_module *module;
+    uint32_t token;
+    bool generic;
+} host_class;
+
 typedef struct host_mdimport {
     IMetaDataImport IMetaDataImport_iface;
     _Atomic ULONG refs;          /* references the profiler holds */
@@ -80,6 +89,8 @@ struct host_module {
     host_method *methods;        /* [rid - 1], host heap */
     host_inst *insts;            /* recompile: the generic methods' instantiations */
     uint32_t inst_count;
+    host_class *classes;         /* [TypeDef rid - 1], host heap */
+    uint32_t class_count;
     char assembly;               /* its address is the AssemblyID */
     host_mdimport importer;
 };
@@ -112,8 +123,10 @@ typedef enum host_pass { HOST_PASS_FIRST = 0, HOST_PASS_OSR, HOST_PASS_TIER1 } h
 /* The ICorProfilerInfo methods the host cannot answer (info_unsupported.def). */
 typedef enum host_unsupported {
 #define INFO_UNSUPPORTED(method, hr, why) HOST_UNSUP_##method,
+#define INFO_UNSUPPORTED_IN_INIT(method, hr)
 #include "info_unsupported.def"
 #undef INFO_UNSUPPORTED
+#undef INFO_UNSUPPORTED_IN_INIT
     HOST_UNSUP_COUNT
 } host_unsupported;
 
@@ -165,6 +178,10 @@ struct ilg_host {
 
     char domain;                 /* its address is the AppDomainID */
     char thread;                 /* its address is the ThreadID */
+    /* SetEnvironmentVariable's variables, seen by GetEnvironmentVariable only (CoreCLR
+     * keeps them from the process's environ too), under env_lock. */
+    struct host_env *env;
+    pthread_mutex_t env_lock;
     /* Calls of each unsupported Info method (info_unsupported.def), for the report. */
     _Atomic uint32_t unsupported[HOST_UNSUP_COUNT];
     host_module **modules;       /* host heap */
@@ -252,6 +269,10 @@ static inline HRESULT ilg__host_entry(ilg_host *host, const char *iface, const c
 
 /* info.c */
 void ilg__host_info_init(ilg_host *host);
+/* Frees what the Info object keeps (the environment overlay). */
+void ilg__host_info_free(ilg_host *host);
+/* Makes m's class records (ILG_E_NOMEM when they cannot be allocated). */
+ilg_status ilg__host_make_classes(host_module *m);
 /* Checks id against the live records; NULL when it is not one of them. */
 host_module *ilg__host_find_module(const ilg_host *host, UINT_PTR id);
 host_method *ilg__host_find_method(const ilg_host *host, UINT_PTR id);

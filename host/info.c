@@ -36,14 +36,29 @@ static ilg_host *impl_from_ICorProfilerInfo15(ICorProfilerInfo15 *iface)
 #define ILG__WANT_INFO_STUBS
 #include "stubs.inc"
 
-static const struct {
+static struct {
     const char *name;
     HRESULT hr;
+    HRESULT init_hr; /* inside Initialize */
     const char *why;
 } unsupported[HOST_UNSUP_COUNT] = {
-#define INFO_UNSUPPORTED(method, hresult, why) { #method, hresult, why },
+#define INFO_UNSUPPORTED(method, hresult, why) [HOST_UNSUP_##method] = { #method, hresult, hresult, why },
+#define INFO_UNSUPPORTED_IN_INIT(method, hresult)
 #include "info_unsupported.def"
 #undef INFO_UNSUPPORTED
+#undef INFO_UNSUPPORTED_IN_INIT
+};
+
+/* The Initialize answers that differ, applied over the table once. */
+static const struct {
+    unsigned index;
+    HRESULT hr;
+} unsupported_in_init[] = {
+#define INFO_UNSUPPORTED(method, hresult, why)
+#define INFO_UNSUPPORTED_IN_INIT(method, hresult) { HOST_UNSUP_##method, hresult },
+#include "info_unsupported.def"
+#undef INFO_UNSUPPORTED
+#undef INFO_UNSUPPORTED_IN_INIT
 };
 
 const char *ilg__host_unsupported_name(unsigned index)
@@ -54,13 +69,17 @@ const char *ilg__host_unsupported_name(unsigned index)
 HRESULT ilg__host_unsupported(ilg_host *host, const char *iface, unsigned index)
 {
     atomic_fetch_add_explicit(&host->unsupported[index], 1, memory_order_relaxed);
+    HRESULT hr = host->initializing ? unsupported[index].init_hr : unsupported[index].hr;
     if (host->trace) {
         pthread_mutex_lock(&host->lock);
         fprintf(host->log, "%s::%s: unsupported, answers 0x%08X (%s)\n", iface,
-                unsupported[index].name, (unsigned)unsupported[index].hr, unsupported[index].why);
+                unsupported[index].name, (unsigned)hr,
+                hr == unsupported[index].hr ? unsupported[index].why
+                                            : "inside Initialize: no GC heap yet");
+        fflush(host->log);
         pthread_mutex_unlock(&host->lock);
     }
-    return unsupported[index].hr;
+    return hr;
 }
 
 /* ---- lookups and strings ------------------------------------------------------------ */
@@ -100,6 +119,21 @@ static host_module *find_assembly(const ilg_host *host, UINT_PTR id)
         if ((UINT_PTR)&host->modules[i]->assembly == id)
             return host->modules[i];
     return NULL;
+}
+
+/* The ClassID of the type declaring meth, 0 for a generic type or none. */
+static ClassID method_class(const host_method *meth)
+{
+    ilg_method_info mi;
+    host_module *m = meth->module;
+    uint32_t rid;
+    if (ilg_md_method(m->md, meth->token & 0xFFFFFF, &mi) != ILG_OK)
+        return 0;
+    rid = mi.owner & 0xFFFFFF;
+    if ((mi.owner >> 24) != ILG_TBL_TypeDef || !rid || rid > m->class_count ||
+        m->classes[rid - 1].generic)
+        return 0;
+    return (ClassID)&m->classes[rid - 1];
 }
 
 uint32_t ilg__host_method_rid(const host_module *m, mdToken token)
@@ -260,9 +294,9 @@ static HRESULT info_GetFunctionInfo(ICorProfilerInfo15 *This, FunctionID functio
     host_method *meth = ilg__host_find_method(impl_from_ICorProfilerInfo15(This), functionId);
     if (!meth)
         return E_INVALIDARG;
-    /* Classes are not emulated: no ClassID (as CoreCLR gives for shared generic code). */
+    /* The declaring type's ClassID; 0 for a generic type's (shared code, as CoreCLR). */
     if (pClassId)
-        *pClassId = 0;
+        *pClassId = method_class(meth);
     if (pModuleId)
         *pModuleId = (ModuleID)meth->module;
     if (pToken)
@@ -652,9 +686,9 @@ static HRESULT info_GetFunctionInfo2(ICorProfilerInfo15 *This, FunctionID funcId
     host_method *meth = ilg__host_find_method(impl_from_ICorProfilerInfo15(This), funcId);
     if (!meth || (cTypeArgs && !typeArgs))
         return E_INVALIDARG;
-    /* No ClassIDs: a class is not emulated, a method's type arguments neither. */
+    /* The declaring type's ClassID (0 for a generic type's); no type arguments. */
     if (pClassId)
-        *pClassId = 0;
+        *pClassId = method_class(meth);
     if (pModuleId)
         *pModuleId = (ModuleID)meth->module;
     if (pToken)
@@ -696,18 +730,19 @@ static HRESULT info_GetFunctionFromTokenAndTypeArgs(ICorProfilerInfo15 *This, Mo
                                                     FunctionID *pFunctionID)
 {
     INFO_ENTRY(This, "GetFunctionFromTokenAndTypeArgs", SYNC_TRIGGERS);
-    host_module *m = ilg__host_find_module(impl_from_ICorProfilerInfo15(This), moduleID);
+    ilg_host *h = impl_from_ICorProfilerInfo15(This);
+    host_module *m = ilg__host_find_module(h, moduleID);
     uint32_t rid;
     if (!m || !pFunctionID || !(rid = ilg__host_method_rid(m, funcDef)) || (cTypeArgs && !typeArgs))
         return E_INVALIDARG;
-    /* Without ClassIDs only the method's own FunctionID can be named: no class and no
-     * type arguments, and a generic method has none of its own (CoreCLR's answer for its
-     * open token, as GetFunctionFromToken gives). */
-    if (classId || cTypeArgs)
+    /* CoreCLR wants the ClassID of the method's type (0 is E_INVALIDARG, observed); only
+     * methods of non-generic types without type arguments of their own can be named. */
+    host_method *meth = &m->methods[rid - 1];
+    if (!classId || classId != method_class(meth) || cTypeArgs)
         return E_INVALIDARG;
-    if (m->methods[rid - 1].inst)
+    if (meth->inst)
         return CORPROF_E_FUNCTION_IS_PARAMETERIZED;
-    *pFunctionID = (FunctionID)&m->methods[rid - 1];
+    *pFunctionID = (FunctionID)meth;
     return S_OK;
 }
 
@@ -792,12 +827,15 @@ static HRESULT info_GetRuntimeInformation(ICorProfilerInfo15 *This, USHORT *pClr
                                           WCHAR szVersionString[])
 {
     INFO_ENTRY(This, "GetRuntimeInformation", ASYNC);
-    HRESULT hr;
     if ((cchVersionString || szVersionString) && !pcchVersionString)
         return E_INVALIDARG;
-    if (FAILED(hr = name_out(HOST_CLR_VERSION, cchVersionString, pcchVersionString,
-                             szVersionString)))
-        return hr;
+    /* CoreCLR (observed): the length with the NUL, S_OK even when the buffer is short
+     * (the string is then not written). */
+    size_t need = strlen(HOST_CLR_VERSION) + 1;
+    if (pcchVersionString)
+        *pcchVersionString = (ULONG)need;
+    if (szVersionString && cchVersionString >= need)
+        ilg__host_to_wide(HOST_CLR_VERSION, szVersionString, cchVersionString, NULL);
     if (pClrInstanceId)
         *pClrInstanceId = 0;
     if (pRuntimeType)
@@ -873,7 +911,11 @@ static HRESULT info_GetReJITIDs(ICorProfilerInfo15 *This, FunctionID functionId,
     if (!ilg__host_find_method(impl_from_ICorProfilerInfo15(This), functionId) || !pcReJitIds ||
         (cReJitIds && !reJitIds))
         return E_INVALIDARG;
-    *pcReJitIds = 0; /* no ReJIT versions */
+    /* CoreCLR (observed) lists the original code version, ReJITID 0; there are no
+     * others. */
+    *pcReJitIds = 1;
+    if (cReJitIds)
+        reJitIds[0] = 0;
     return S_OK;
 }
 
@@ -932,6 +974,22 @@ static HRESULT info_IsFunctionDynamic(ICorProfilerInfo15 *This, FunctionID funct
     return S_OK;
 }
 
+/* No native code is ever made: no start address (CoreCLR's answer, S_OK and none, for a
+ * method not compiled yet; observed). */
+static HRESULT info_GetNativeCodeStartAddresses(ICorProfilerInfo15 *This, FunctionID functionID,
+                                                ReJITID reJitId, ULONG32 cCodeStartAddresses,
+                                                ULONG32 *pcCodeStartAddresses,
+                                                UINT_PTR codeStartAddresses[])
+{
+    INFO_ENTRY(This, "GetNativeCodeStartAddresses", SYNC_TRIGGERS);
+    (void)reJitId;
+    if (!ilg__host_find_method(impl_from_ICorProfilerInfo15(This), functionID) ||
+        !pcCodeStartAddresses || (cCodeStartAddresses && !codeStartAddresses))
+        return E_INVALIDARG;
+    *pcCodeStartAddresses = 0;
+    return S_OK;
+}
+
 static HRESULT info_GetLOHObjectSizeThreshold(ICorProfilerInfo15 *This, DWORD *pThreshold)
 {
     INFO_ENTRY(This, "GetLOHObjectSizeThreshold", SYNC);
@@ -941,41 +999,217 @@ static HRESULT info_GetLOHObjectSizeThreshold(ICorProfilerInfo15 *This, DWORD *p
     return S_OK;
 }
 
+/* A variable SetEnvironmentVariable set (value) or deleted (value NULL). */
+typedef struct host_env {
+    struct host_env *next;
+    char *name, *value;
+} host_env;
+
+/* Under env_lock: the overlay's entry for name, NULL when it has none. */
+static host_env *env_find(ilg_host *h, const char *name)
+{
+    for (host_env *e = h->env; e; e = e->next)
+        if (strcmp(e->name, name) == 0)
+            return e;
+    return NULL;
+}
+
+/* CoreCLR passes the OS layer's GetEnvironmentVariableW on (observed): a value that
+ * fits gives its length without the NUL; a short buffer, or none, the length with it
+ * (ERROR_INSUFFICIENT_BUFFER when a buffer was given). */
+static HRESULT env_value_out(const char *value, ULONG cch, ULONG *pcch, WCHAR *buf)
+{
+    ULONG need = 0;
+    ilg__host_to_wide(value, NULL, 0, &need);
+    if (buf && cch >= need) {
+        ilg__host_to_wide(value, buf, cch, NULL);
+        *pcch = need - 1;
+        return S_OK;
+    }
+    *pcch = need;
+    return buf && cch ? HRESULT_INSUFFICIENT_BUFFER : S_OK;
+}
+
 static HRESULT info_GetEnvironmentVariable(ICorProfilerInfo15 *This, const WCHAR *szName,
                                            ULONG cchValue, ULONG *pcchValue, WCHAR szValue[])
 {
     INFO_ENTRY(This, "GetEnvironmentVariable", ASYNC);
+    ilg_host *h = impl_from_ICorProfilerInfo15(This);
     char name[1024];
     if (!szName || !pcchValue || (cchValue && !szValue) ||
         !ilg__host_from_wide(szName, name, sizeof name) || !name[0])
         return E_INVALIDARG;
-    const char *value = getenv(name);
-    if (!value)
-        return HRESULT_ENVVAR_NOT_FOUND;
-    return name_out(value, cchValue, pcchValue, szValue);
+    HRESULT hr;
+    pthread_mutex_lock(&h->env_lock);
+    host_env *e = env_find(h, name);
+    const char *value = e ? e->value : getenv(name);
+    hr = value ? env_value_out(value, cchValue, pcchValue, szValue) : HRESULT_ENVVAR_NOT_FOUND;
+    pthread_mutex_unlock(&h->env_lock);
+    return hr;
 }
 
+static char *wide_dup(ilg_host *h, const WCHAR *w)
+{
+    size_t len = 0;
+    while (w[len])
+        len++;
+    /* At most 3 UTF-8 bytes per UTF-16 unit. */
+    char *s = ILG_HOST_ZALLOC(h->heap, len * 3 + 1);
+    if (s && !ilg__host_from_wide(w, s, len * 3 + 1)) {
+        ILG_HOST_FREE(h->heap, s);
+        return NULL;
+    }
+    return s;
+}
+
+/* Kept in the host's overlay, not in the process's environ, as CoreCLR keeps it in its
+ * OS layer (observed: getenv does not see it, GetEnvironmentVariable does). */
 static HRESULT info_SetEnvironmentVariable(ICorProfilerInfo15 *This, const WCHAR *szName,
                                            const WCHAR *szValue)
 {
     INFO_ENTRY(This, "SetEnvironmentVariable", ASYNC);
-    char name[1024], *value = NULL;
-    if (!szName || !ilg__host_from_wide(szName, name, sizeof name) || !name[0] ||
-        strchr(name, '='))
-        return E_INVALIDARG;
-    if (!szValue)
-        return unsetenv(name) == 0 ? S_OK : E_FAIL;
-    size_t len = 0;
-    while (szValue[len])
-        len++;
-    /* At most 3 UTF-8 bytes per UTF-16 unit. */
-    if (!(value = malloc(len * 3 + 1)))
-        return E_OUTOFMEMORY;
-    HRESULT hr = !ilg__host_from_wide(szValue, value, len * 3 + 1) ? E_INVALIDARG
-                 : setenv(name, value, 1) == 0                     ? S_OK
-                                                                   : E_FAIL;
-    free(value);
+    ilg_host *h = impl_from_ICorProfilerInfo15(This);
+    char *name = szName ? wide_dup(h, szName) : NULL, *value = NULL;
+    HRESULT hr = S_OK;
+    if (!name || !name[0] || strchr(name, '=') || (szValue && !(value = wide_dup(h, szValue)))) {
+        hr = E_INVALIDARG;
+        goto done;
+    }
+    pthread_mutex_lock(&h->env_lock);
+    host_env *e = env_find(h, name);
+    if (!e && (e = ILG_HOST_ZALLOC(h->heap, sizeof *e))) {
+        e->next = h->env;
+        e->name = name;
+        e->value = NULL;
+        h->env = e;
+        name = NULL;
+    }
+    if (e) {
+        ILG_HOST_FREE(h->heap, e->value);
+        e->value = value;
+        value = NULL;
+    } else {
+        hr = E_OUTOFMEMORY;
+    }
+    pthread_mutex_unlock(&h->env_lock);
+done:
+    ILG_HOST_FREE(h->heap, name);
+    ILG_HOST_FREE(h->heap, value);
     return hr;
+}
+
+/* ---- classes -------------------------------------------------------------------------- */
+
+static host_class *find_class(const ilg_host *h, UINT_PTR id)
+{
+    for (uint32_t i = 0; i < h->module_count; i++) {
+        host_module *m = h->modules[i];
+        if (is_record(id, m->classes, m->class_count, sizeof *m->classes))
+            return (host_class *)id;
+    }
+    return NULL;
+}
+
+static host_class *module_class(host_module *m, mdToken token)
+{
+    uint32_t rid = token & 0xFFFFFF;
+    if ((token >> 24) != ILG_TBL_TypeDef || !rid || rid > m->class_count)
+        return NULL;
+    return &m->classes[rid - 1];
+}
+
+static HRESULT info_GetClassFromToken(ICorProfilerInfo15 *This, ModuleID moduleId, mdTypeDef typeDef,
+                                      ClassID *pClassId)
+{
+    INFO_ENTRY(This, "GetClassFromToken", SYNC_TRIGGERS);
+    host_module *m = ilg__host_find_module(impl_from_ICorProfilerInfo15(This), moduleId);
+    host_class *c;
+    if (!m || !pClassId || !(c = module_class(m, typeDef)))
+        return E_INVALIDARG;
+    if (c->generic)
+        return CORPROF_E_TYPE_IS_PARAMETERIZED;
+    *pClassId = (ClassID)c;
+    return S_OK;
+}
+
+static HRESULT info_GetClassIDInfo(ICorProfilerInfo15 *This, ClassID classId, ModuleID *pModuleId,
+                                   mdTypeDef *pTypeDefToken)
+{
+    INFO_ENTRY(This, "GetClassIDInfo", ASYNC);
+    host_class *c = find_class(impl_from_ICorProfilerInfo15(This), classId);
+    if (!c)
+        return E_INVALIDARG;
+    if (pModuleId)
+        *pModuleId = (ModuleID)c->module;
+    if (pTypeDefToken)
+        *pTypeDefToken = c->token;
+    return S_OK;
+}
+
+/* The parent is the base type's ClassID when it is a TypeDef of the same module, else 0
+ * (a base in another assembly, System.Object say, is not loaded here). */
+static HRESULT info_GetClassIDInfo2(ICorProfilerInfo15 *This, ClassID classId, ModuleID *pModuleId,
+                                    mdTypeDef *pTypeDefToken, ClassID *pParentClassId,
+                                    ULONG32 cNumTypeArgs, ULONG32 *pcNumTypeArgs, ClassID typeArgs[])
+{
+    INFO_ENTRY(This, "GetClassIDInfo2", ASYNC);
+    host_class *c = find_class(impl_from_ICorProfilerInfo15(This), classId);
+    if (!c || (cNumTypeArgs && !typeArgs))
+        return E_INVALIDARG;
+    if (pParentClassId) {
+        uint32_t extends = 0;
+        host_class *base = NULL;
+        if (ilg_md_cell(c->module->md, ILG_TBL_TypeDef, c->token & 0xFFFFFF,
+                        ILG_MDC_TypeDef_Extends, &extends) == ILG_OK)
+            base = module_class(c->module, extends);
+        *pParentClassId = base && !base->generic ? (ClassID)base : 0;
+    }
+    if (pModuleId)
+        *pModuleId = (ModuleID)c->module;
+    if (pTypeDefToken)
+        *pTypeDefToken = c->token;
+    if (pcNumTypeArgs)
+        *pcNumTypeArgs = 0;
+    return S_OK;
+}
+
+/* A TypeDef's class is never an array: S_FALSE, as CoreCLR answers for a non-array. */
+static HRESULT info_IsArrayClass(ICorProfilerInfo15 *This, ClassID classId,
+                                 CorElementType *pBaseElemType, ClassID *pBaseClassId,
+                                 ULONG *pcRank)
+{
+    INFO_ENTRY(This, "IsArrayClass", ASYNC);
+    if (!find_class(impl_from_ICorProfilerInfo15(This), classId))
+        return E_INVALIDARG;
+    (void)pBaseElemType;
+    (void)pBaseClassId;
+    (void)pcRank;
+    return S_FALSE;
+}
+
+ilg_status ilg__host_make_classes(host_module *m)
+{
+    const ilg_metadata *md = m->md;
+    m->class_count = ilg_md_row_count(md, ILG_TBL_TypeDef);
+    if (!m->class_count)
+        return ILG_OK;
+    m->classes = ILG_HOST_ZALLOC(m->host->heap, (size_t)m->class_count * sizeof *m->classes);
+    if (!m->classes)
+        return ilg__fail(ILG_E_NOMEM, ILG_WHERE_NONE, 0, "no memory for %u class records",
+                         m->class_count);
+    for (uint32_t rid = 1; rid <= m->class_count; rid++) {
+        m->classes[rid - 1].module = m;
+        m->classes[rid - 1].token = (uint32_t)ILG_TBL_TypeDef << 24 | rid;
+    }
+    const uint32_t params = ilg_md_row_count(md, ILG_TBL_GenericParam);
+    for (uint32_t r = 1; r <= params; r++) {
+        uint32_t owner = 0;
+        if (ilg_md_cell(md, ILG_TBL_GenericParam, r, ILG_MDC_GenericParam_Owner, &owner) == ILG_OK &&
+            owner >> 24 == ILG_TBL_TypeDef && (owner & 0xFFFFFF) >= 1 &&
+            (owner & 0xFFFFFF) <= m->class_count)
+            m->classes[(owner & 0xFFFFFF) - 1].generic = true;
+    }
+    return ILG_OK;
 }
 
 static const ICorProfilerInfo15Vtbl info_vtbl = {
@@ -1019,10 +1253,37 @@ static const ICorProfilerInfo15Vtbl info_vtbl = {
     .GetLOHObjectSizeThreshold = info_GetLOHObjectSizeThreshold,
     .GetEnvironmentVariable = info_GetEnvironmentVariable,
     .SetEnvironmentVariable = info_SetEnvironmentVariable,
+    .GetClassFromToken = info_GetClassFromToken,
+    .GetClassIDInfo = info_GetClassIDInfo,
+    .GetClassIDInfo2 = info_GetClassIDInfo2,
+    .IsArrayClass = info_IsArrayClass,
+    .GetNativeCodeStartAddresses = info_GetNativeCodeStartAddresses,
     ILG__INFO_STUB_SLOTS
 };
 
+static pthread_once_t unsupported_once = PTHREAD_ONCE_INIT;
+
+static void unsupported_init(void)
+{
+    for (size_t i = 0; i < sizeof unsupported_in_init / sizeof unsupported_in_init[0]; i++)
+        unsupported[unsupported_in_init[i].index].init_hr = unsupported_in_init[i].hr;
+}
+
 void ilg__host_info_init(ilg_host *host)
 {
+    pthread_once(&unsupported_once, unsupported_init);
     host->ICorProfilerInfo15_iface.lpVtbl = &info_vtbl;
+    pthread_mutex_init(&host->env_lock, NULL);
+}
+
+void ilg__host_info_free(ilg_host *host)
+{
+    for (host_env *e = host->env, *next; e; e = next) {
+        next = e->next;
+        ILG_HOST_FREE(host->heap, e->name);
+        ILG_HOST_FREE(host->heap, e->value);
+        ILG_HOST_FREE(host->heap, e);
+    }
+    host->env = NULL;
+    pthread_mutex_destroy(&host->env_lock);
 }
