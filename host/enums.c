@@ -102,7 +102,8 @@ static HRESULT enum_clone(void *iface, void **ppEnum)
     host_enum *e = enum_from(iface);
     if (!ppEnum)
         return E_INVALIDARG;
-    host_enum *c = enum_make(*(const void **)iface, e->iid, e->elem_size, e->items, e->count, e->pos);
+    host_enum *c =
+        enum_make(*(const void **)iface, e->iid, e->elem_size, e->items, e->count, e->pos);
     if (!c)
         return E_OUTOFMEMORY;
     *ppEnum = &c->iface;

@@ -42,7 +42,8 @@ static struct {
     HRESULT init_hr; /* inside Initialize */
     const char *why;
 } unsupported[HOST_UNSUP_COUNT] = {
-#define INFO_UNSUPPORTED(method, hresult, why) [HOST_UNSUP_##method] = { #method, hresult, hresult, why },
+#define INFO_UNSUPPORTED(method, hresult, why)                                              \
+    [HOST_UNSUP_##method] = { #method, hresult, hresult, why },
 #define INFO_UNSUPPORTED_IN_INIT(method, hresult)
 #include "info_unsupported.def"
 #undef INFO_UNSUPPORTED
@@ -359,7 +360,8 @@ static HRESULT info_GetModuleInfo(ICorProfilerInfo15 *This, ModuleID moduleId,
     return hr;
 }
 
-static HRESULT info_GetModuleMetaData(ICorProfilerInfo15 *This, ModuleID moduleId, DWORD dwOpenFlags,
+static HRESULT info_GetModuleMetaData(ICorProfilerInfo15 *This, ModuleID moduleId,
+                                      DWORD dwOpenFlags,
                                       REFIID riid, IUnknown **ppOut)
 {
     INFO_ENTRY(This, "GetModuleMetaData", SYNC);
@@ -1118,8 +1120,8 @@ static host_class *module_class(host_module *m, mdToken token)
     return &m->classes[rid - 1];
 }
 
-static HRESULT info_GetClassFromToken(ICorProfilerInfo15 *This, ModuleID moduleId, mdTypeDef typeDef,
-                                      ClassID *pClassId)
+static HRESULT info_GetClassFromToken(ICorProfilerInfo15 *This, ModuleID moduleId,
+                                      mdTypeDef typeDef, ClassID *pClassId)
 {
     INFO_ENTRY(This, "GetClassFromToken", SYNC_TRIGGERS);
     host_module *m = ilg__host_find_module(impl_from_ICorProfilerInfo15(This), moduleId);
@@ -1148,9 +1150,10 @@ static HRESULT info_GetClassIDInfo(ICorProfilerInfo15 *This, ClassID classId, Mo
 
 /* The parent is the base type's ClassID when it is a TypeDef of the same module, else 0
  * (a base in another assembly, System.Object say, is not loaded here). */
-static HRESULT info_GetClassIDInfo2(ICorProfilerInfo15 *This, ClassID classId, ModuleID *pModuleId,
-                                    mdTypeDef *pTypeDefToken, ClassID *pParentClassId,
-                                    ULONG32 cNumTypeArgs, ULONG32 *pcNumTypeArgs, ClassID typeArgs[])
+static HRESULT info_GetClassIDInfo2(ICorProfilerInfo15 *This, ClassID classId,
+                                    ModuleID *pModuleId, mdTypeDef *pTypeDefToken,
+                                    ClassID *pParentClassId, ULONG32 cNumTypeArgs,
+                                    ULONG32 *pcNumTypeArgs, ClassID typeArgs[])
 {
     INFO_ENTRY(This, "GetClassIDInfo2", ASYNC);
     host_class *c = find_class(impl_from_ICorProfilerInfo15(This), classId);
@@ -1204,10 +1207,11 @@ ilg_status ilg__host_make_classes(host_module *m)
     const uint32_t params = ilg_md_row_count(md, ILG_TBL_GenericParam);
     for (uint32_t r = 1; r <= params; r++) {
         uint32_t owner = 0;
-        if (ilg_md_cell(md, ILG_TBL_GenericParam, r, ILG_MDC_GenericParam_Owner, &owner) == ILG_OK &&
-            owner >> 24 == ILG_TBL_TypeDef && (owner & 0xFFFFFF) >= 1 &&
-            (owner & 0xFFFFFF) <= m->class_count)
-            m->classes[(owner & 0xFFFFFF) - 1].generic = true;
+        if (ilg_md_cell(md, ILG_TBL_GenericParam, r, ILG_MDC_GenericParam_Owner, &owner) != ILG_OK)
+            continue;
+        uint32_t rid = owner & 0xFFFFFF;
+        if (owner >> 24 == ILG_TBL_TypeDef && rid >= 1 && rid <= m->class_count)
+            m->classes[rid - 1].generic = true;
     }
     return ILG_OK;
 }
