@@ -146,6 +146,7 @@ static void module_free(ilg_host *h, host_module *m)
     }
     HOST_FREE(h, m->methods);
     HOST_FREE(h, m->insts);
+    HOST_FREE(h, m->classes);
     HOST_FREE(h, m->path);
     HOST_FREE(h, m->full_path);
     ilg__host_mdimport_free(m);
@@ -166,6 +167,7 @@ ILG_API void ilg_host_free(ilg_host *host)
         module_free(host, host->modules[i]);
     HOST_FREE(host, host->modules);
     HOST_FREE(host, host->pattern);
+    ilg__host_info_free(host);
     ilg_body_free(host->check_body);
     ilg_findings_free(&host->check_findings);
     host_locks_destroy(host);
@@ -331,14 +333,14 @@ static ilg_status negotiate_callbacks(ilg_host *host, ICorProfilerCallback2 *cre
     return ILG_OK;
 }
 
-/* Phase 4: Initialize with the host's ICorProfilerInfo3. A failure releases the
+/* Phase 4: Initialize with the host's ICorProfilerInfo15. A failure releases the
  * profiler, as CoreCLR does before running unprofiled: no more callbacks. */
 static ilg_status initialize_profiler(ilg_host *host)
 {
     ICorProfilerCallback2 *cb2 = host->callback;
     ilg__host_enter_callback(host, "Initialize");
     host->initializing = true;
-    HRESULT hr = cb2->lpVtbl->Initialize(cb2, (IUnknown *)&host->ICorProfilerInfo3_iface);
+    HRESULT hr = cb2->lpVtbl->Initialize(cb2, (IUnknown *)&host->ICorProfilerInfo15_iface);
     host->initializing = false;
     if (FAILED(hr)) {
         host_log(host,
@@ -508,7 +510,8 @@ static ilg_status module_open(ilg_host *h, const char *path, host_module **out)
             atomic_init(&meth->current, (uint64_t)body.rva << 32 | body.body_size);
         }
     }
-    if (h->recompile && (st = ilg__host_make_insts(m)) != ILG_OK)
+    if ((h->recompile && (st = ilg__host_make_insts(m)) != ILG_OK) ||
+        (st = ilg__host_make_classes(m)) != ILG_OK)
         goto fail;
     ilg__host_mdimport_init(m);
     *out = m;

@@ -1,5 +1,5 @@
 /* host_private.h: the harness host's records, shared by host.c (loading, the run,
- * reports), info.c (ICorProfilerInfo3) and mdimport.c (IMetaDataImport). Not installed.
+ * reports), info.c (ICorProfilerInfo1..15) and mdimport.c (IMetaDataImport). Not installed.
  *
  * IDs handed to the profiler are addresses of these records: a ModuleID is a
  * host_module *, a FunctionID a host_method *, an AssemblyID the module's assembly
@@ -62,6 +62,15 @@ typedef struct host_inst {
     host_method *method;
 } host_inst;
 
+/* An emulated class: a ClassID per TypeDef (its address), what GetClassFromToken,
+ * GetClassIDInfo/2 and GetFunctionInfo/2 answer. A generic type has none of its own
+ * (CoreCLR's ClassIDs are per instantiation). */
+typedef struct host_class {
+    host_module *module;
+    uint32_t token;
+    bool generic;
+} host_class;
+
 /* One metadata object per module (mdimport.c, mdassembly.c): IMetaDataImport2 extends
  * IMetaDataImport, so one vtable answers both; IMetaDataAssemblyImport has its own. */
 typedef struct host_mdimport {
@@ -89,6 +98,8 @@ struct host_module {
     host_method *methods;        /* [rid - 1], host heap */
     host_inst *insts;            /* recompile: the generic methods' instantiations */
     uint32_t inst_count;
+    host_class *classes;         /* [TypeDef rid - 1], host heap */
+    uint32_t class_count;
     char assembly;               /* its address is the AssemblyID */
     host_mdimport importer;
 };
@@ -118,11 +129,23 @@ typedef struct host_worker {
  * the OSR and tier-1 recompilations (docs/profiler.md). */
 typedef enum host_pass { HOST_PASS_FIRST = 0, HOST_PASS_OSR, HOST_PASS_TIER1 } host_pass;
 
+/* The ICorProfilerInfo methods the host cannot answer (info_unsupported.def). */
+typedef enum host_unsupported {
+#define INFO_UNSUPPORTED(method, hr, why) HOST_UNSUP_##method,
+#define INFO_UNSUPPORTED_IN_INIT(method, hr)
+#include "info_unsupported.def"
+#undef INFO_UNSUPPORTED
+#undef INFO_UNSUPPORTED_IN_INIT
+    HOST_UNSUP_COUNT
+} host_unsupported;
+
 /* The calling thread's worker, or NULL outside a run's threads. */
 extern _Thread_local host_worker *ilg__host_worker;
 
 struct ilg_host {
-    ICorProfilerInfo3 ICorProfilerInfo3_iface; /* the object handed to Initialize */
+    /* The object handed to Initialize: one vtable, the newest's, answers every Info
+     * version (each is a prefix of the next), as CoreCLR's ProfToEEInterfaceImpl does. */
+    ICorProfilerInfo15 ICorProfilerInfo15_iface;
     _Atomic ULONG info_refs;
     IHostMemoryManager *memory;
     IHostMalloc *heap;
@@ -135,6 +158,7 @@ struct ilg_host {
     int callback_version;
     char clsid_text[ILG_GUID_TEXT_SIZE + 2];
     _Atomic DWORD event_mask;    /* the profiler may set it from any JIT thread */
+    _Atomic DWORD event_mask_high; /* SetEventMask2's COR_PRF_HIGH_MONITOR half */
     bool initializing;           /* inside Initialize: immutable flags may change */
     bool ran;
     bool recompile, recompile_strict;
@@ -163,6 +187,12 @@ struct ilg_host {
 
     char domain;                 /* its address is the AppDomainID */
     char thread;                 /* its address is the ThreadID */
+    /* SetEnvironmentVariable's variables, seen by GetEnvironmentVariable only (CoreCLR
+     * keeps them from the process's environ too), under env_lock. */
+    struct host_env *env;
+    pthread_mutex_t env_lock;
+    /* Calls of each unsupported Info method (info_unsupported.def), for the report. */
+    _Atomic uint32_t unsupported[HOST_UNSUP_COUNT];
     host_module **modules;       /* host heap */
     uint32_t module_count, module_cap;
 };
@@ -185,12 +215,13 @@ static inline pthread_mutex_t *ilg__host_method_lock(const host_method *meth)
 }
 
 /* ---- Entry into the host from the profiler -------------------------------------------
- * The first statement of every ICorProfilerInfo3 and IMetaDataImport method the host
+ * The first statement of every ICorProfilerInfo and IMetaDataImport method the host
  * gives a profiler, implemented or stub, in the manner of CoreCLR's
  * PROFILER_TO_CLR_ENTRYPOINT_* macros: HOST_ENTRY(host, interface, method, rule)
  * returns from the method with the HRESULT ilg__host_entry gives when that is not S_OK;
  * HOST_STUB_ENTRY does the same for a method the host does not implement, which is
- * traced under --trace ("ICorProfilerInfo3::GetClassFromObject: not implemented");
+ * traced under --trace ("IMetaDataImport::EnumInterfaceImpls: not implemented";
+ * an unsupported Info method goes through ilg__host_unsupported instead);
  * the _NORESULT forms are for methods that return no HRESULT (AddRef, Release,
  * CloseEnum, IsValidToken), which cannot refuse.
  *
@@ -211,6 +242,11 @@ typedef enum host_call_rule {
 } host_call_rule;
 
 void ilg__host_trace_stub(ilg_host *host, const char *iface, const char *method);
+/* An unsupported Info method's call: counted, and traced under --trace with the
+ * HRESULT it answers and why; returns that HRESULT. */
+HRESULT ilg__host_unsupported(ilg_host *host, const char *iface, unsigned index);
+/* Its name, HRESULT and reason (info_unsupported.def), index < HOST_UNSUP_COUNT. */
+const char *ilg__host_unsupported_name(unsigned index);
 static inline HRESULT ilg__host_entry(ilg_host *host, const char *iface, const char *method,
                                       unsigned rule, bool stub)
 {
@@ -233,8 +269,19 @@ static inline HRESULT ilg__host_entry(ilg_host *host, const char *iface, const c
 #define HOST_STUB_ENTRY_NORESULT(host, iface, method)                                      \
     ((void)ilg__host_entry((host), (iface), (method), HOST_CALL_ANY, true))
 
+/* What GetRuntimeInformation reports: the CoreCLR the host plays. */
+#define HOST_CLR_MAJOR 10
+#define HOST_CLR_MINOR 0
+#define HOST_CLR_BUILD 12
+#define HOST_CLR_QFE 0
+#define HOST_CLR_VERSION "10.0.12"
+
 /* info.c */
 void ilg__host_info_init(ilg_host *host);
+/* Frees what the Info object keeps (the environment overlay). */
+void ilg__host_info_free(ilg_host *host);
+/* Makes m's class records (ILG_E_NOMEM when they cannot be allocated). */
+ilg_status ilg__host_make_classes(host_module *m);
 /* Checks id against the live records; NULL when it is not one of them. */
 host_module *ilg__host_find_module(const ilg_host *host, UINT_PTR id);
 host_method *ilg__host_find_method(const ilg_host *host, UINT_PTR id);
@@ -253,6 +300,14 @@ bool ilg__host_to_wide(const char *text, WCHAR *buf, ULONG cch, ULONG *pch);
 bool ilg__host_from_wide(const WCHAR *text, char *buf, size_t size);
 /* Records a trace line and the isolation slot's last-callback text. */
 void ilg__host_enter_callback(ilg_host *host, const char *name);
+
+/* enums.c: enumerators over a copy of count items, the caller's reference (E_OUTOFMEMORY
+ * when it cannot be made). */
+HRESULT ilg__host_object_enum(const ObjectID *items, ULONG count, ICorProfilerObjectEnum **out);
+HRESULT ilg__host_function_enum(const COR_PRF_FUNCTION *items, ULONG count,
+                                ICorProfilerFunctionEnum **out);
+HRESULT ilg__host_module_enum(const ModuleID *items, ULONG count, ICorProfilerModuleEnum **out);
+HRESULT ilg__host_thread_enum(const ThreadID *items, ULONG count, ICorProfilerThreadEnum **out);
 
 /* recompile.c */
 /* Marks each generic method of m (its own GenericParam rows or its type's) with an

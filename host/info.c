@@ -1,25 +1,33 @@
-/* info.c: the host's ICorProfilerInfo3: the methods profilers use to find modules,
- * functions and IL and to rewrite bodies; every other slot answers E_NOTIMPL. */
+/* info.c: the host's ICorProfilerInfo, one object for versions 1..15: what a runtime-
+ * less host can answer from the images and its records (modules, functions, IL bodies,
+ * the domain, threads, the runtime it plays); every other slot is a stub from
+ * stubs.inc answering CoreCLR's HRESULT for a thing that does not exist
+ * (info_unsupported.def), counted for the report. */
 #include <stdarg.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include "host_private.h"
 
-static ilg_host *impl_from_ICorProfilerInfo3(ICorProfilerInfo3 *iface)
+static ilg_host *impl_from_ICorProfilerInfo15(ICorProfilerInfo15 *iface)
 {
-    return (ilg_host *)((char *)iface - offsetof(ilg_host, ICorProfilerInfo3_iface));
+    return (ilg_host *)((char *)iface - offsetof(ilg_host, ICorProfilerInfo15_iface));
 }
 
 /* Every method's first statement (host_private.h, "Entry into the host"), with the rule
  * CoreCLR's ProfToEEInterfaceImpl applies to the method (its PROFILER_TO_CLR_ENTRYPOINT_*
  * macro and flags; IUnknown's methods have none). */
-#define INFO_HOST(This) impl_from_ICorProfilerInfo3(This)
+#define INFO_HOST(This) impl_from_ICorProfilerInfo15(This)
 #define INFO_ENTRY(This, method, rule)                                                      \
-    HOST_ENTRY(INFO_HOST(This), "ICorProfilerInfo3", method, INFO_##rule)
+    HOST_ENTRY(INFO_HOST(This), "ICorProfilerInfo", method, INFO_##rule)
 #define INFO_ENTRY_NORESULT(This, method, rule)                                             \
-    HOST_ENTRY_NORESULT(INFO_HOST(This), "ICorProfilerInfo3", method, INFO_##rule)
-#define ILG__INFO_STUB_ENTER(This, method)                                                  \
-    HOST_STUB_ENTRY(INFO_HOST(This), "ICorProfilerInfo3", method)
+    HOST_ENTRY_NORESULT(INFO_HOST(This), "ICorProfilerInfo", method, INFO_##rule)
+/* A stub: the entry, then the count, the trace and the answer of its def entry. */
+#define ILG__INFO_STUB_ENTER(This, method, iface, index)                                    \
+    do {                                                                                   \
+        HOST_ENTRY(INFO_HOST(This), iface, method, INFO_NO_RULE);                          \
+        return ilg__host_unsupported(INFO_HOST(This), iface, index);                       \
+    } while (0)
 /* The rules the implemented methods have in CoreCLR: all are allowed after attach. */
 #define INFO_NO_RULE HOST_CALL_ANY
 #define INFO_ASYNC (HOST_CALL_ASYNC | HOST_CALL_AFTER_ATTACH)
@@ -27,6 +35,53 @@ static ilg_host *impl_from_ICorProfilerInfo3(ICorProfilerInfo3 *iface)
 #define INFO_SYNC_TRIGGERS (HOST_CALL_SYNC | HOST_CALL_AFTER_ATTACH | HOST_CALL_TRIGGERS)
 #define ILG__WANT_INFO_STUBS
 #include "stubs.inc"
+
+static struct {
+    const char *name;
+    HRESULT hr;
+    HRESULT init_hr; /* inside Initialize */
+    const char *why;
+} unsupported[HOST_UNSUP_COUNT] = {
+#define INFO_UNSUPPORTED(method, hresult, why)                                              \
+    [HOST_UNSUP_##method] = { #method, hresult, hresult, why },
+#define INFO_UNSUPPORTED_IN_INIT(method, hresult)
+#include "info_unsupported.def"
+#undef INFO_UNSUPPORTED
+#undef INFO_UNSUPPORTED_IN_INIT
+};
+
+/* The Initialize answers that differ, applied over the table once. */
+static const struct {
+    unsigned index;
+    HRESULT hr;
+} unsupported_in_init[] = {
+#define INFO_UNSUPPORTED(method, hresult, why)
+#define INFO_UNSUPPORTED_IN_INIT(method, hresult) { HOST_UNSUP_##method, hresult },
+#include "info_unsupported.def"
+#undef INFO_UNSUPPORTED
+#undef INFO_UNSUPPORTED_IN_INIT
+};
+
+const char *ilg__host_unsupported_name(unsigned index)
+{
+    return index < HOST_UNSUP_COUNT ? unsupported[index].name : "?";
+}
+
+HRESULT ilg__host_unsupported(ilg_host *host, const char *iface, unsigned index)
+{
+    atomic_fetch_add_explicit(&host->unsupported[index], 1, memory_order_relaxed);
+    HRESULT hr = host->initializing ? unsupported[index].init_hr : unsupported[index].hr;
+    if (host->trace) {
+        pthread_mutex_lock(&host->lock);
+        fprintf(host->log, "%s::%s: unsupported, answers 0x%08X (%s)\n", iface,
+                unsupported[index].name, (unsigned)hr,
+                hr == unsupported[index].hr ? unsupported[index].why
+                                            : "inside Initialize: no GC heap yet");
+        fflush(host->log);
+        pthread_mutex_unlock(&host->lock);
+    }
+    return hr;
+}
 
 /* ---- lookups and strings ------------------------------------------------------------ */
 
@@ -65,6 +120,21 @@ static host_module *find_assembly(const ilg_host *host, UINT_PTR id)
         if ((UINT_PTR)&host->modules[i]->assembly == id)
             return host->modules[i];
     return NULL;
+}
+
+/* The ClassID of the type declaring meth, 0 for a generic type or none. */
+static ClassID method_class(const host_method *meth)
+{
+    ilg_method_info mi;
+    host_module *m = meth->module;
+    uint32_t rid;
+    if (ilg_md_method(m->md, meth->token & 0xFFFFFF, &mi) != ILG_OK)
+        return 0;
+    rid = mi.owner & 0xFFFFFF;
+    if ((mi.owner >> 24) != ILG_TBL_TypeDef || !rid || rid > m->class_count ||
+        m->classes[rid - 1].generic)
+        return 0;
+    return (ClassID)&m->classes[rid - 1];
 }
 
 uint32_t ilg__host_method_rid(const host_module *m, mdToken token)
@@ -156,51 +226,58 @@ static HRESULT name_out(const char *text, ULONG cch, ULONG *pch, WCHAR *buf)
 
 /* ---- IUnknown ----------------------------------------------------------------------- */
 
-static HRESULT info_QueryInterface(ICorProfilerInfo3 *This, REFIID riid, void **ppv)
+static HRESULT info_QueryInterface(ICorProfilerInfo15 *This, REFIID riid, void **ppv)
 {
     INFO_ENTRY(This, "QueryInterface", NO_RULE);
     if (!ppv)
         return E_POINTER;
-    if (IsEqualGUID(riid, &IID_IUnknown) || IsEqualGUID(riid, &IID_ICorProfilerInfo) ||
-        IsEqualGUID(riid, &IID_ICorProfilerInfo2) ||
-        IsEqualGUID(riid, &IID_ICorProfilerInfo3)) {
-        *ppv = This;
-        This->lpVtbl->AddRef(This);
-        return S_OK;
-    }
+    static const IID *const versions[] = {
+        &IID_IUnknown,           &IID_ICorProfilerInfo,   &IID_ICorProfilerInfo2,
+        &IID_ICorProfilerInfo3,  &IID_ICorProfilerInfo4,  &IID_ICorProfilerInfo5,
+        &IID_ICorProfilerInfo6,  &IID_ICorProfilerInfo7,  &IID_ICorProfilerInfo8,
+        &IID_ICorProfilerInfo9,  &IID_ICorProfilerInfo10, &IID_ICorProfilerInfo11,
+        &IID_ICorProfilerInfo12, &IID_ICorProfilerInfo13, &IID_ICorProfilerInfo14,
+        &IID_ICorProfilerInfo15,
+    };
+    for (size_t i = 0; riid && i < sizeof versions / sizeof versions[0]; i++)
+        if (IsEqualGUID(riid, versions[i])) {
+            *ppv = This;
+            This->lpVtbl->AddRef(This);
+            return S_OK;
+        }
     *ppv = NULL;
     return E_NOINTERFACE;
 }
 
-static ULONG info_AddRef(ICorProfilerInfo3 *This)
+static ULONG info_AddRef(ICorProfilerInfo15 *This)
 {
     INFO_ENTRY_NORESULT(This, "AddRef", NO_RULE);
-    return atomic_fetch_add(&impl_from_ICorProfilerInfo3(This)->info_refs, 1) + 1;
+    return atomic_fetch_add(&impl_from_ICorProfilerInfo15(This)->info_refs, 1) + 1;
 }
 
 /* The object is part of the host: references are counted (so a test can see a
  * profiler that forgets to Release) but the memory goes with ilg_host_free. */
-static ULONG info_Release(ICorProfilerInfo3 *This)
+static ULONG info_Release(ICorProfilerInfo15 *This)
 {
     INFO_ENTRY_NORESULT(This, "Release", NO_RULE);
-    return ilg__host_unref(&impl_from_ICorProfilerInfo3(This)->info_refs);
+    return ilg__host_unref(&impl_from_ICorProfilerInfo15(This)->info_refs);
 }
 
 /* ---- event mask --------------------------------------------------------------------- */
 
-static HRESULT info_GetEventMask(ICorProfilerInfo3 *This, DWORD *pdwEvents)
+static HRESULT info_GetEventMask(ICorProfilerInfo15 *This, DWORD *pdwEvents)
 {
     INFO_ENTRY(This, "GetEventMask", ASYNC);
     if (!pdwEvents)
         return E_INVALIDARG;
-    *pdwEvents = impl_from_ICorProfilerInfo3(This)->event_mask;
+    *pdwEvents = impl_from_ICorProfilerInfo15(This)->event_mask;
     return S_OK;
 }
 
-static HRESULT info_SetEventMask(ICorProfilerInfo3 *This, DWORD dwEvents)
+static HRESULT info_SetEventMask(ICorProfilerInfo15 *This, DWORD dwEvents)
 {
     INFO_ENTRY(This, "SetEventMask", ASYNC);
-    ilg_host *h = impl_from_ICorProfilerInfo3(This);
+    ilg_host *h = impl_from_ICorProfilerInfo15(This);
     /* CoreCLR: outside Initialize the immutable flags must stay as they are (E_FAIL). */
     if (!h->initializing &&
         (dwEvents & COR_PRF_MONITOR_IMMUTABLE) != (h->event_mask & COR_PRF_MONITOR_IMMUTABLE))
@@ -211,16 +288,16 @@ static HRESULT info_SetEventMask(ICorProfilerInfo3 *This, DWORD dwEvents)
 
 /* ---- functions and modules ---------------------------------------------------------- */
 
-static HRESULT info_GetFunctionInfo(ICorProfilerInfo3 *This, FunctionID functionId,
+static HRESULT info_GetFunctionInfo(ICorProfilerInfo15 *This, FunctionID functionId,
                                     ClassID *pClassId, ModuleID *pModuleId, mdToken *pToken)
 {
     INFO_ENTRY(This, "GetFunctionInfo", ASYNC);
-    host_method *meth = ilg__host_find_method(impl_from_ICorProfilerInfo3(This), functionId);
+    host_method *meth = ilg__host_find_method(impl_from_ICorProfilerInfo15(This), functionId);
     if (!meth)
         return E_INVALIDARG;
-    /* Classes are not emulated: no ClassID (as CoreCLR gives for shared generic code). */
+    /* The declaring type's ClassID; 0 for a generic type's (shared code, as CoreCLR). */
     if (pClassId)
-        *pClassId = 0;
+        *pClassId = method_class(meth);
     if (pModuleId)
         *pModuleId = (ModuleID)meth->module;
     if (pToken)
@@ -228,11 +305,11 @@ static HRESULT info_GetFunctionInfo(ICorProfilerInfo3 *This, FunctionID function
     return S_OK;
 }
 
-static HRESULT info_GetFunctionFromToken(ICorProfilerInfo3 *This, ModuleID moduleId, mdToken token,
+static HRESULT info_GetFunctionFromToken(ICorProfilerInfo15 *This, ModuleID moduleId, mdToken token,
                                          FunctionID *pFunctionId)
 {
     INFO_ENTRY(This, "GetFunctionFromToken", SYNC);
-    host_module *m = ilg__host_find_module(impl_from_ICorProfilerInfo3(This), moduleId);
+    host_module *m = ilg__host_find_module(impl_from_ICorProfilerInfo15(This), moduleId);
     uint32_t rid;
     if (!m || !pFunctionId || !(rid = ilg__host_method_rid(m, token)))
         return E_INVALIDARG;
@@ -249,12 +326,12 @@ static HRESULT importer_for(host_module *m, REFIID riid, IUnknown **ppOut)
     return imp->lpVtbl->QueryInterface(imp, riid, (void **)ppOut);
 }
 
-static HRESULT info_GetTokenAndMetaDataFromFunction(ICorProfilerInfo3 *This, FunctionID functionId,
+static HRESULT info_GetTokenAndMetaDataFromFunction(ICorProfilerInfo15 *This, FunctionID functionId,
                                                     REFIID riid, IUnknown **ppImport,
                                                     mdToken *pToken)
 {
     INFO_ENTRY(This, "GetTokenAndMetaDataFromFunction", SYNC);
-    host_method *meth = ilg__host_find_method(impl_from_ICorProfilerInfo3(This), functionId);
+    host_method *meth = ilg__host_find_method(impl_from_ICorProfilerInfo15(This), functionId);
     HRESULT hr;
     if (!meth || !ppImport || !riid)
         return E_INVALIDARG;
@@ -265,12 +342,12 @@ static HRESULT info_GetTokenAndMetaDataFromFunction(ICorProfilerInfo3 *This, Fun
     return S_OK;
 }
 
-static HRESULT info_GetModuleInfo(ICorProfilerInfo3 *This, ModuleID moduleId,
+static HRESULT info_GetModuleInfo(ICorProfilerInfo15 *This, ModuleID moduleId,
                                   LPCBYTE *ppBaseLoadAddress, ULONG cchName, ULONG *pcchName,
                                   WCHAR szName[], AssemblyID *pAssemblyId)
 {
     INFO_ENTRY(This, "GetModuleInfo", ASYNC);
-    host_module *m = ilg__host_find_module(impl_from_ICorProfilerInfo3(This), moduleId);
+    host_module *m = ilg__host_find_module(impl_from_ICorProfilerInfo15(This), moduleId);
     HRESULT hr;
     if (!m)
         return E_INVALIDARG;
@@ -283,11 +360,12 @@ static HRESULT info_GetModuleInfo(ICorProfilerInfo3 *This, ModuleID moduleId,
     return hr;
 }
 
-static HRESULT info_GetModuleMetaData(ICorProfilerInfo3 *This, ModuleID moduleId, DWORD dwOpenFlags,
+static HRESULT info_GetModuleMetaData(ICorProfilerInfo15 *This, ModuleID moduleId,
+                                      DWORD dwOpenFlags,
                                       REFIID riid, IUnknown **ppOut)
 {
     INFO_ENTRY(This, "GetModuleMetaData", SYNC);
-    host_module *m = ilg__host_find_module(impl_from_ICorProfilerInfo3(This), moduleId);
+    host_module *m = ilg__host_find_module(impl_from_ICorProfilerInfo15(This), moduleId);
     if (!m || !ppOut || !riid)
         return E_INVALIDARG;
     /* Read-only emulation: asking to write (ofWrite) gets no emitter. */
@@ -300,12 +378,12 @@ static HRESULT info_GetModuleMetaData(ICorProfilerInfo3 *This, ModuleID moduleId
 
 /* ---- IL bodies ---------------------------------------------------------------------- */
 
-static HRESULT info_GetILFunctionBody(ICorProfilerInfo3 *This, ModuleID moduleId,
+static HRESULT info_GetILFunctionBody(ICorProfilerInfo15 *This, ModuleID moduleId,
                                       mdMethodDef methodId, LPCBYTE *ppMethodHeader,
                                       ULONG *pcbMethodSize)
 {
     INFO_ENTRY(This, "GetILFunctionBody", ASYNC);
-    host_module *m = ilg__host_find_module(impl_from_ICorProfilerInfo3(This), moduleId);
+    host_module *m = ilg__host_find_module(impl_from_ICorProfilerInfo15(This), moduleId);
     uint32_t rid;
     if (!m || !(rid = ilg__host_method_rid(m, methodId)))
         return E_INVALIDARG;
@@ -319,11 +397,11 @@ static HRESULT info_GetILFunctionBody(ICorProfilerInfo3 *This, ModuleID moduleId
     return S_OK;
 }
 
-static HRESULT info_GetILFunctionBodyAllocator(ICorProfilerInfo3 *This, ModuleID moduleId,
+static HRESULT info_GetILFunctionBodyAllocator(ICorProfilerInfo15 *This, ModuleID moduleId,
                                                IMethodMalloc **ppMalloc)
 {
     INFO_ENTRY(This, "GetILFunctionBodyAllocator", SYNC_TRIGGERS);
-    host_module *m = ilg__host_find_module(impl_from_ICorProfilerInfo3(This), moduleId);
+    host_module *m = ilg__host_find_module(impl_from_ICorProfilerInfo15(This), moduleId);
     if (!m || !ppMalloc)
         return E_INVALIDARG;
     if (ilg_arena_method_malloc(m->arena, ppMalloc) != ILG_OK)
@@ -430,11 +508,11 @@ static HRESULT check_again(ilg_host *h, const host_worker *w, host_method *meth,
                   (unsigned long long)(p - meth->module->info.base), size);
 }
 
-static HRESULT info_SetILFunctionBody(ICorProfilerInfo3 *This, ModuleID moduleId,
+static HRESULT info_SetILFunctionBody(ICorProfilerInfo15 *This, ModuleID moduleId,
                                       mdMethodDef methodid, LPCBYTE pbNewILMethodHeader)
 {
     INFO_ENTRY(This, "SetILFunctionBody", SYNC_TRIGGERS);
-    ilg_host *h = impl_from_ICorProfilerInfo3(This);
+    ilg_host *h = impl_from_ICorProfilerInfo15(This);
     host_module *m = ilg__host_find_module(h, moduleId);
     host_worker *w = ilg__host_worker;
     size_t avail = 0;
@@ -512,30 +590,36 @@ done:
     return hr;
 }
 
+/* HRESULT_FROM_WIN32(ERROR_ENVVAR_NOT_FOUND), what CoreCLR passes on from the OS layer. */
+#define HRESULT_ENVVAR_NOT_FOUND ((HRESULT)0x800700CB)
+
+/* The application's domain as CoreCLR 10 names it (docs/coreclr-observed.md). */
+#define HOST_DOMAIN_NAME "clrhost"
+
 /* ---- domains, assemblies, threads --------------------------------------------------- */
 
-static HRESULT info_GetAppDomainInfo(ICorProfilerInfo3 *This, AppDomainID appDomainId,
+static HRESULT info_GetAppDomainInfo(ICorProfilerInfo15 *This, AppDomainID appDomainId,
                                      ULONG cchName, ULONG *pcchName, WCHAR szName[],
                                      ProcessID *pProcessId)
 {
     INFO_ENTRY(This, "GetAppDomainInfo", SYNC_TRIGGERS);
-    ilg_host *h = impl_from_ICorProfilerInfo3(This);
+    ilg_host *h = impl_from_ICorProfilerInfo15(This);
     HRESULT hr;
     if (appDomainId != (AppDomainID)&h->domain)
         return E_INVALIDARG;
-    if (FAILED(hr = name_out("DefaultDomain", cchName, pcchName, szName)))
+    if (FAILED(hr = name_out(HOST_DOMAIN_NAME, cchName, pcchName, szName)))
         return hr;
     if (pProcessId)
         *pProcessId = (ProcessID)getpid();
     return hr;
 }
 
-static HRESULT info_GetAssemblyInfo(ICorProfilerInfo3 *This, AssemblyID assemblyId, ULONG cchName,
+static HRESULT info_GetAssemblyInfo(ICorProfilerInfo15 *This, AssemblyID assemblyId, ULONG cchName,
                                     ULONG *pcchName, WCHAR szName[], AppDomainID *pAppDomainId,
                                     ModuleID *pModuleId)
 {
     INFO_ENTRY(This, "GetAssemblyInfo", SYNC);
-    ilg_host *h = impl_from_ICorProfilerInfo3(This);
+    ilg_host *h = impl_from_ICorProfilerInfo15(This);
     host_module *m = find_assembly(h, assemblyId);
     const char *name = NULL;
     uint32_t idx;
@@ -556,12 +640,12 @@ static HRESULT info_GetAssemblyInfo(ICorProfilerInfo3 *This, AssemblyID assembly
     return hr;
 }
 
-static HRESULT info_GetCurrentThreadID(ICorProfilerInfo3 *This, ThreadID *pThreadId)
+static HRESULT info_GetCurrentThreadID(ICorProfilerInfo15 *This, ThreadID *pThreadId)
 {
     INFO_ENTRY(This, "GetCurrentThreadID", ASYNC);
     if (!pThreadId)
         return E_INVALIDARG;
-    ilg_host *h = impl_from_ICorProfilerInfo3(This);
+    ilg_host *h = impl_from_ICorProfilerInfo15(This);
     host_worker *w = ilg__host_worker;
     *pThreadId = w && w->host == h ? w->id : (ThreadID)&h->thread;
     return S_OK;
@@ -570,11 +654,11 @@ static HRESULT info_GetCurrentThreadID(ICorProfilerInfo3 *This, ThreadID *pThrea
 /* The OS thread id (gettid, as CoreCLR gives it on Linux) of the session's thread or of
  * one of the run's JIT threads; E_INVALIDARG for any other id, or a JIT thread that has
  * not started. */
-static HRESULT info_GetThreadInfo(ICorProfilerInfo3 *This, ThreadID threadId,
+static HRESULT info_GetThreadInfo(ICorProfilerInfo15 *This, ThreadID threadId,
                                   DWORD *pdwWin32ThreadId)
 {
     INFO_ENTRY(This, "GetThreadInfo", SYNC);
-    ilg_host *h = impl_from_ICorProfilerInfo3(This);
+    ilg_host *h = impl_from_ICorProfilerInfo15(This);
     if (!pdwWin32ThreadId)
         return E_INVALIDARG;
     host_worker *ws = atomic_load(&h->run_workers);
@@ -592,28 +676,618 @@ static HRESULT info_GetThreadInfo(ICorProfilerInfo3 *This, ThreadID threadId,
     return S_OK;
 }
 
-static const ICorProfilerInfo3Vtbl info_vtbl = { .QueryInterface = info_QueryInterface,
-                                                 .AddRef = info_AddRef,
-                                                 .Release = info_Release,
-                                                 .GetEventMask = info_GetEventMask,
-                                                 .SetEventMask = info_SetEventMask,
-                                                 .GetFunctionInfo = info_GetFunctionInfo,
-                                                 .GetFunctionFromToken = info_GetFunctionFromToken,
-                                                 .GetTokenAndMetaDataFromFunction =
-                                                     info_GetTokenAndMetaDataFromFunction,
-                                                 .GetModuleInfo = info_GetModuleInfo,
-                                                 .GetModuleMetaData = info_GetModuleMetaData,
-                                                 .GetILFunctionBody = info_GetILFunctionBody,
-                                                 .GetILFunctionBodyAllocator =
-                                                     info_GetILFunctionBodyAllocator,
-                                                 .SetILFunctionBody = info_SetILFunctionBody,
-                                                 .GetAppDomainInfo = info_GetAppDomainInfo,
-                                                 .GetAssemblyInfo = info_GetAssemblyInfo,
-                                                 .GetCurrentThreadID = info_GetCurrentThreadID,
-                                                 .GetThreadInfo = info_GetThreadInfo,
-                                                 ILG__INFO_STUB_SLOTS };
+/* ---- Info2..Info15: what the images and the host's records answer ------------------ */
+
+static HRESULT info_GetFunctionInfo2(ICorProfilerInfo15 *This, FunctionID funcId,
+                                     COR_PRF_FRAME_INFO frameInfo, ClassID *pClassId,
+                                     ModuleID *pModuleId, mdToken *pToken, ULONG32 cTypeArgs,
+                                     ULONG32 *pcTypeArgs, ClassID typeArgs[])
+{
+    INFO_ENTRY(This, "GetFunctionInfo2", ASYNC);
+    (void)frameInfo; /* no frames: the answer is the function's, shared code's */
+    host_method *meth = ilg__host_find_method(impl_from_ICorProfilerInfo15(This), funcId);
+    if (!meth || (cTypeArgs && !typeArgs))
+        return E_INVALIDARG;
+    /* The declaring type's ClassID (0 for a generic type's); no type arguments. */
+    if (pClassId)
+        *pClassId = method_class(meth);
+    if (pModuleId)
+        *pModuleId = (ModuleID)meth->module;
+    if (pToken)
+        *pToken = meth->token;
+    if (pcTypeArgs)
+        *pcTypeArgs = 0;
+    return S_OK;
+}
+
+static HRESULT info_GetStringLayout(ICorProfilerInfo15 *This, ULONG *pBufferLengthOffset,
+                                    ULONG *pStringLengthOffset, ULONG *pBufferOffset)
+{
+    INFO_ENTRY(This, "GetStringLayout", ASYNC);
+    /* CoreCLR 10 on x64 (observed): the length at 8, the characters at 12; the deprecated
+     * buffer length is the string length there. */
+    if (pBufferLengthOffset)
+        *pBufferLengthOffset = 8;
+    if (pStringLengthOffset)
+        *pStringLengthOffset = 8;
+    if (pBufferOffset)
+        *pBufferOffset = 12;
+    return S_OK;
+}
+
+static HRESULT info_GetStringLayout2(ICorProfilerInfo15 *This, ULONG *pStringLengthOffset,
+                                     ULONG *pBufferOffset)
+{
+    INFO_ENTRY(This, "GetStringLayout2", ASYNC);
+    if (pStringLengthOffset)
+        *pStringLengthOffset = 8;
+    if (pBufferOffset)
+        *pBufferOffset = 12;
+    return S_OK;
+}
+
+static HRESULT info_GetFunctionFromTokenAndTypeArgs(ICorProfilerInfo15 *This, ModuleID moduleID,
+                                                    mdMethodDef funcDef, ClassID classId,
+                                                    ULONG32 cTypeArgs, ClassID typeArgs[],
+                                                    FunctionID *pFunctionID)
+{
+    INFO_ENTRY(This, "GetFunctionFromTokenAndTypeArgs", SYNC_TRIGGERS);
+    ilg_host *h = impl_from_ICorProfilerInfo15(This);
+    host_module *m = ilg__host_find_module(h, moduleID);
+    uint32_t rid;
+    if (!m || !pFunctionID || !(rid = ilg__host_method_rid(m, funcDef)) || (cTypeArgs && !typeArgs))
+        return E_INVALIDARG;
+    /* CoreCLR wants the ClassID of the method's type (0 is E_INVALIDARG, observed); only
+     * methods of non-generic types without type arguments of their own can be named. */
+    host_method *meth = &m->methods[rid - 1];
+    if (!classId || classId != method_class(meth) || cTypeArgs)
+        return E_INVALIDARG;
+    if (meth->inst)
+        return CORPROF_E_FUNCTION_IS_PARAMETERIZED;
+    *pFunctionID = (FunctionID)meth;
+    return S_OK;
+}
+
+static HRESULT info_EnumModuleFrozenObjects(ICorProfilerInfo15 *This, ModuleID moduleID,
+                                            ICorProfilerObjectEnum **ppEnum)
+{
+    INFO_ENTRY(This, "EnumModuleFrozenObjects", SYNC);
+    if (!ilg__host_find_module(impl_from_ICorProfilerInfo15(This), moduleID) || !ppEnum)
+        return E_INVALIDARG;
+    /* CoreCLR has no frozen objects in a module: always an empty enumerator. */
+    return ilg__host_object_enum(NULL, 0, ppEnum);
+}
+
+static HRESULT info_GetThreadAppDomain(ICorProfilerInfo15 *This, ThreadID threadId,
+                                       AppDomainID *pAppDomainId)
+{
+    INFO_ENTRY(This, "GetThreadAppDomain", SYNC);
+    ilg_host *h = impl_from_ICorProfilerInfo15(This);
+    DWORD os = 0;
+    if (!pAppDomainId || FAILED(This->lpVtbl->GetThreadInfo(This, threadId, &os)))
+        return E_INVALIDARG;
+    *pAppDomainId = (AppDomainID)&h->domain;
+    return S_OK;
+}
+
+/* The FunctionIDs JIT-compiled so far, in module and token order. */
+static HRESULT jited_functions(ilg_host *h, ICorProfilerFunctionEnum **ppEnum)
+{
+    if (!ppEnum)
+        return E_INVALIDARG;
+    size_t cap = 0, n = 0;
+    for (uint32_t i = 0; i < h->module_count; i++)
+        cap += h->modules[i]->method_count;
+    COR_PRF_FUNCTION *items = calloc(cap ? cap : 1, sizeof *items);
+    if (!items)
+        return E_OUTOFMEMORY;
+    for (uint32_t i = 0; i < h->module_count; i++) {
+        host_module *m = h->modules[i];
+        for (uint32_t k = 0; k < m->method_count; k++)
+            if (atomic_load_explicit(&m->methods[k].jit_events, memory_order_relaxed))
+                items[n++].functionId = (FunctionID)&m->methods[k];
+    }
+    HRESULT hr = ilg__host_function_enum(items, (ULONG)n, ppEnum);
+    free(items);
+    return hr;
+}
+
+static HRESULT info_EnumJITedFunctions(ICorProfilerInfo15 *This, ICorProfilerFunctionEnum **ppEnum)
+{
+    INFO_ENTRY(This, "EnumJITedFunctions", SYNC);
+    return jited_functions(impl_from_ICorProfilerInfo15(This), ppEnum);
+}
+
+static HRESULT info_EnumJITedFunctions2(ICorProfilerInfo15 *This, ICorProfilerFunctionEnum **ppEnum)
+{
+    INFO_ENTRY(This, "EnumJITedFunctions2", SYNC_TRIGGERS);
+    /* reJitId 0 for every one: no ReJIT versions. */
+    return jited_functions(impl_from_ICorProfilerInfo15(This), ppEnum);
+}
+
+static HRESULT info_EnumModules(ICorProfilerInfo15 *This, ICorProfilerModuleEnum **ppEnum)
+{
+    INFO_ENTRY(This, "EnumModules", ASYNC);
+    ilg_host *h = impl_from_ICorProfilerInfo15(This);
+    if (!ppEnum)
+        return E_INVALIDARG;
+    ModuleID *items = calloc(h->module_count ? h->module_count : 1, sizeof *items);
+    if (!items)
+        return E_OUTOFMEMORY;
+    for (uint32_t i = 0; i < h->module_count; i++)
+        items[i] = (ModuleID)h->modules[i];
+    HRESULT hr = ilg__host_module_enum(items, h->module_count, ppEnum);
+    free(items);
+    return hr;
+}
+
+static HRESULT info_GetRuntimeInformation(ICorProfilerInfo15 *This, USHORT *pClrInstanceId,
+                                          COR_PRF_RUNTIME_TYPE *pRuntimeType,
+                                          USHORT *pMajorVersion, USHORT *pMinorVersion,
+                                          USHORT *pBuildNumber, USHORT *pQFEVersion,
+                                          ULONG cchVersionString, ULONG *pcchVersionString,
+                                          WCHAR szVersionString[])
+{
+    INFO_ENTRY(This, "GetRuntimeInformation", ASYNC);
+    if ((cchVersionString || szVersionString) && !pcchVersionString)
+        return E_INVALIDARG;
+    /* CoreCLR (observed): the length with the NUL, S_OK even when the buffer is short
+     * (the string is then not written). */
+    size_t need = strlen(HOST_CLR_VERSION) + 1;
+    if (pcchVersionString)
+        *pcchVersionString = (ULONG)need;
+    if (szVersionString && cchVersionString >= need)
+        ilg__host_to_wide(HOST_CLR_VERSION, szVersionString, cchVersionString, NULL);
+    if (pClrInstanceId)
+        *pClrInstanceId = 0;
+    if (pRuntimeType)
+        *pRuntimeType = COR_PRF_CORE_CLR;
+    if (pMajorVersion)
+        *pMajorVersion = HOST_CLR_MAJOR;
+    if (pMinorVersion)
+        *pMinorVersion = HOST_CLR_MINOR;
+    if (pBuildNumber)
+        *pBuildNumber = HOST_CLR_BUILD;
+    if (pQFEVersion)
+        *pQFEVersion = HOST_CLR_QFE;
+    return S_OK;
+}
+
+static HRESULT info_GetAppDomainsContainingModule(ICorProfilerInfo15 *This, ModuleID moduleId,
+                                                  ULONG32 cAppDomainIds, ULONG32 *pcAppDomainIds,
+                                                  AppDomainID appDomainIds[])
+{
+    INFO_ENTRY(This, "GetAppDomainsContainingModule", SYNC_TRIGGERS);
+    ilg_host *h = impl_from_ICorProfilerInfo15(This);
+    if (!ilg__host_find_module(h, moduleId) || !pcAppDomainIds || (cAppDomainIds && !appDomainIds))
+        return E_INVALIDARG;
+    /* One domain holds every module. */
+    *pcAppDomainIds = 1;
+    if (cAppDomainIds)
+        appDomainIds[0] = (AppDomainID)&h->domain;
+    return S_OK;
+}
+
+static HRESULT info_GetModuleInfo2(ICorProfilerInfo15 *This, ModuleID moduleId,
+                                   LPCBYTE *ppBaseLoadAddress, ULONG cchName, ULONG *pcchName,
+                                   WCHAR szName[], AssemblyID *pAssemblyId, DWORD *pdwModuleFlags)
+{
+    INFO_ENTRY(This, "GetModuleInfo2", ASYNC);
+    HRESULT hr = info_GetModuleInfo(This, moduleId, ppBaseLoadAddress, cchName, pcchName, szName,
+                                    pAssemblyId);
+    /* A disk image the host maps by section (CoreCLR adds FLAT_LAYOUT for an image it
+     * reads flat, where headers sit at base + file offset; here they sit at base + RVA). */
+    if (SUCCEEDED(hr) && pdwModuleFlags)
+        *pdwModuleFlags = COR_PRF_MODULE_DISK;
+    return hr;
+}
+
+/* The session's thread and every started JIT thread of a run. */
+static HRESULT info_EnumThreads(ICorProfilerInfo15 *This, ICorProfilerThreadEnum **ppEnum)
+{
+    INFO_ENTRY(This, "EnumThreads", SYNC_TRIGGERS);
+    ilg_host *h = impl_from_ICorProfilerInfo15(This);
+    ThreadID items[ILG_HOST_MAX_JIT_THREADS + 1];
+    ULONG n = 0;
+    if (!ppEnum)
+        return E_INVALIDARG;
+    items[n++] = (ThreadID)&h->thread;
+    host_worker *ws = atomic_load(&h->run_workers);
+    for (unsigned t = 0; ws && t < h->run_worker_count && n < ILG_HOST_MAX_JIT_THREADS + 1; t++)
+        if (ws[t].id != (ThreadID)&h->thread && atomic_load(&ws[t].os_tid))
+            items[n++] = ws[t].id;
+    return ilg__host_thread_enum(items, n, ppEnum);
+}
+
+static HRESULT info_InitializeCurrentThread(ICorProfilerInfo15 *This)
+{
+    INFO_ENTRY(This, "InitializeCurrentThread", ASYNC);
+    /* Nothing to set up: the host keeps no per-thread state for a profiler's thread. */
+    return S_OK;
+}
+
+static HRESULT info_GetReJITIDs(ICorProfilerInfo15 *This, FunctionID functionId, ULONG cReJitIds,
+                                ULONG *pcReJitIds, ReJITID reJitIds[])
+{
+    INFO_ENTRY(This, "GetReJITIDs", SYNC_TRIGGERS);
+    if (!ilg__host_find_method(impl_from_ICorProfilerInfo15(This), functionId) || !pcReJitIds ||
+        (cReJitIds && !reJitIds))
+        return E_INVALIDARG;
+    /* CoreCLR (observed) lists the original code version, ReJITID 0; there are no
+     * others. */
+    *pcReJitIds = 1;
+    if (cReJitIds)
+        reJitIds[0] = 0;
+    return S_OK;
+}
+
+static HRESULT info_GetEventMask2(ICorProfilerInfo15 *This, DWORD *pdwEventsLow,
+                                  DWORD *pdwEventsHigh)
+{
+    INFO_ENTRY(This, "GetEventMask2", ASYNC);
+    ilg_host *h = impl_from_ICorProfilerInfo15(This);
+    if (!pdwEventsLow || !pdwEventsHigh)
+        return E_INVALIDARG;
+    *pdwEventsLow = h->event_mask;
+    *pdwEventsHigh = h->event_mask_high;
+    return S_OK;
+}
+
+static HRESULT info_SetEventMask2(ICorProfilerInfo15 *This, DWORD dwEventsLow, DWORD dwEventsHigh)
+{
+    INFO_ENTRY(This, "SetEventMask2", ASYNC);
+    ilg_host *h = impl_from_ICorProfilerInfo15(This);
+    /* CoreCLR: the immutable flags of either half change only inside Initialize. */
+    if (!h->initializing &&
+        ((dwEventsLow & COR_PRF_MONITOR_IMMUTABLE) != (h->event_mask & COR_PRF_MONITOR_IMMUTABLE) ||
+         (dwEventsHigh & COR_PRF_HIGH_MONITOR_IMMUTABLE) !=
+             (h->event_mask_high & COR_PRF_HIGH_MONITOR_IMMUTABLE)))
+        return E_FAIL;
+    h->event_mask = dwEventsLow;
+    h->event_mask_high = dwEventsHigh;
+    return S_OK;
+}
+
+static HRESULT info_ApplyMetaData(ICorProfilerInfo15 *This, ModuleID moduleId)
+{
+    INFO_ENTRY(This, "ApplyMetaData", SYNC_TRIGGERS);
+    /* Nothing to apply: the metadata is read-only here, so nothing new was defined. */
+    return ilg__host_find_module(impl_from_ICorProfilerInfo15(This), moduleId) ? S_OK
+                                                                              : E_INVALIDARG;
+}
+
+static HRESULT info_GetInMemorySymbolsLength(ICorProfilerInfo15 *This, ModuleID moduleId,
+                                             DWORD *pCountSymbolBytes)
+{
+    INFO_ENTRY(This, "GetInMemorySymbolsLength", SYNC);
+    if (!ilg__host_find_module(impl_from_ICorProfilerInfo15(This), moduleId) || !pCountSymbolBytes)
+        return E_INVALIDARG;
+    *pCountSymbolBytes = 0; /* a module from disk has no in-memory symbol stream */
+    return S_OK;
+}
+
+static HRESULT info_IsFunctionDynamic(ICorProfilerInfo15 *This, FunctionID functionId,
+                                      BOOL *isDynamic)
+{
+    INFO_ENTRY(This, "IsFunctionDynamic", ASYNC);
+    if (!ilg__host_find_method(impl_from_ICorProfilerInfo15(This), functionId) || !isDynamic)
+        return E_INVALIDARG;
+    *isDynamic = FALSE; /* every FunctionID is a MethodDef of an image */
+    return S_OK;
+}
+
+/* No native code is ever made: no start address (CoreCLR's answer, S_OK and none, for a
+ * method not compiled yet; observed). */
+static HRESULT info_GetNativeCodeStartAddresses(ICorProfilerInfo15 *This, FunctionID functionID,
+                                                ReJITID reJitId, ULONG32 cCodeStartAddresses,
+                                                ULONG32 *pcCodeStartAddresses,
+                                                UINT_PTR codeStartAddresses[])
+{
+    INFO_ENTRY(This, "GetNativeCodeStartAddresses", SYNC_TRIGGERS);
+    (void)reJitId;
+    if (!ilg__host_find_method(impl_from_ICorProfilerInfo15(This), functionID) ||
+        !pcCodeStartAddresses || (cCodeStartAddresses && !codeStartAddresses))
+        return E_INVALIDARG;
+    *pcCodeStartAddresses = 0;
+    return S_OK;
+}
+
+static HRESULT info_GetLOHObjectSizeThreshold(ICorProfilerInfo15 *This, DWORD *pThreshold)
+{
+    INFO_ENTRY(This, "GetLOHObjectSizeThreshold", SYNC);
+    if (!pThreshold)
+        return E_INVALIDARG;
+    *pThreshold = 85000; /* CoreCLR's default (GCLOHThreshold unset) */
+    return S_OK;
+}
+
+/* A variable SetEnvironmentVariable set (value) or deleted (value NULL). */
+typedef struct host_env {
+    struct host_env *next;
+    char *name, *value;
+} host_env;
+
+/* Under env_lock: the overlay's entry for name, NULL when it has none. */
+static host_env *env_find(ilg_host *h, const char *name)
+{
+    for (host_env *e = h->env; e; e = e->next)
+        if (strcmp(e->name, name) == 0)
+            return e;
+    return NULL;
+}
+
+/* CoreCLR passes the OS layer's GetEnvironmentVariableW on (observed): a value that
+ * fits gives its length without the NUL; a short buffer, or none, the length with it
+ * (ERROR_INSUFFICIENT_BUFFER when a buffer was given). */
+static HRESULT env_value_out(const char *value, ULONG cch, ULONG *pcch, WCHAR *buf)
+{
+    ULONG need = 0;
+    ilg__host_to_wide(value, NULL, 0, &need);
+    if (buf && cch >= need) {
+        ilg__host_to_wide(value, buf, cch, NULL);
+        *pcch = need - 1;
+        return S_OK;
+    }
+    *pcch = need;
+    return buf && cch ? HRESULT_INSUFFICIENT_BUFFER : S_OK;
+}
+
+static HRESULT info_GetEnvironmentVariable(ICorProfilerInfo15 *This, const WCHAR *szName,
+                                           ULONG cchValue, ULONG *pcchValue, WCHAR szValue[])
+{
+    INFO_ENTRY(This, "GetEnvironmentVariable", ASYNC);
+    ilg_host *h = impl_from_ICorProfilerInfo15(This);
+    char name[1024];
+    if (!szName || !pcchValue || (cchValue && !szValue) ||
+        !ilg__host_from_wide(szName, name, sizeof name) || !name[0])
+        return E_INVALIDARG;
+    HRESULT hr;
+    pthread_mutex_lock(&h->env_lock);
+    host_env *e = env_find(h, name);
+    const char *value = e ? e->value : getenv(name);
+    hr = value ? env_value_out(value, cchValue, pcchValue, szValue) : HRESULT_ENVVAR_NOT_FOUND;
+    pthread_mutex_unlock(&h->env_lock);
+    return hr;
+}
+
+static char *wide_dup(ilg_host *h, const WCHAR *w)
+{
+    size_t len = 0;
+    while (w[len])
+        len++;
+    /* At most 3 UTF-8 bytes per UTF-16 unit. */
+    char *s = ILG_HOST_ZALLOC(h->heap, len * 3 + 1);
+    if (s && !ilg__host_from_wide(w, s, len * 3 + 1)) {
+        ILG_HOST_FREE(h->heap, s);
+        return NULL;
+    }
+    return s;
+}
+
+/* Kept in the host's overlay, not in the process's environ, as CoreCLR keeps it in its
+ * OS layer (observed: getenv does not see it, GetEnvironmentVariable does). */
+static HRESULT info_SetEnvironmentVariable(ICorProfilerInfo15 *This, const WCHAR *szName,
+                                           const WCHAR *szValue)
+{
+    INFO_ENTRY(This, "SetEnvironmentVariable", ASYNC);
+    ilg_host *h = impl_from_ICorProfilerInfo15(This);
+    char *name = szName ? wide_dup(h, szName) : NULL, *value = NULL;
+    HRESULT hr = S_OK;
+    if (!name || !name[0] || strchr(name, '=') || (szValue && !(value = wide_dup(h, szValue)))) {
+        hr = E_INVALIDARG;
+        goto done;
+    }
+    pthread_mutex_lock(&h->env_lock);
+    host_env *e = env_find(h, name);
+    if (!e && (e = ILG_HOST_ZALLOC(h->heap, sizeof *e))) {
+        e->next = h->env;
+        e->name = name;
+        e->value = NULL;
+        h->env = e;
+        name = NULL;
+    }
+    if (e) {
+        ILG_HOST_FREE(h->heap, e->value);
+        e->value = value;
+        value = NULL;
+    } else {
+        hr = E_OUTOFMEMORY;
+    }
+    pthread_mutex_unlock(&h->env_lock);
+done:
+    ILG_HOST_FREE(h->heap, name);
+    ILG_HOST_FREE(h->heap, value);
+    return hr;
+}
+
+/* ---- classes -------------------------------------------------------------------------- */
+
+static host_class *find_class(const ilg_host *h, UINT_PTR id)
+{
+    for (uint32_t i = 0; i < h->module_count; i++) {
+        host_module *m = h->modules[i];
+        if (is_record(id, m->classes, m->class_count, sizeof *m->classes))
+            return (host_class *)id;
+    }
+    return NULL;
+}
+
+static host_class *module_class(host_module *m, mdToken token)
+{
+    uint32_t rid = token & 0xFFFFFF;
+    if ((token >> 24) != ILG_TBL_TypeDef || !rid || rid > m->class_count)
+        return NULL;
+    return &m->classes[rid - 1];
+}
+
+static HRESULT info_GetClassFromToken(ICorProfilerInfo15 *This, ModuleID moduleId,
+                                      mdTypeDef typeDef, ClassID *pClassId)
+{
+    INFO_ENTRY(This, "GetClassFromToken", SYNC_TRIGGERS);
+    host_module *m = ilg__host_find_module(impl_from_ICorProfilerInfo15(This), moduleId);
+    host_class *c;
+    if (!m || !pClassId || !(c = module_class(m, typeDef)))
+        return E_INVALIDARG;
+    if (c->generic)
+        return CORPROF_E_TYPE_IS_PARAMETERIZED;
+    *pClassId = (ClassID)c;
+    return S_OK;
+}
+
+static HRESULT info_GetClassIDInfo(ICorProfilerInfo15 *This, ClassID classId, ModuleID *pModuleId,
+                                   mdTypeDef *pTypeDefToken)
+{
+    INFO_ENTRY(This, "GetClassIDInfo", ASYNC);
+    host_class *c = find_class(impl_from_ICorProfilerInfo15(This), classId);
+    if (!c)
+        return E_INVALIDARG;
+    if (pModuleId)
+        *pModuleId = (ModuleID)c->module;
+    if (pTypeDefToken)
+        *pTypeDefToken = c->token;
+    return S_OK;
+}
+
+/* The parent is the base type's ClassID when it is a TypeDef of the same module, else 0
+ * (a base in another assembly, System.Object say, is not loaded here). */
+static HRESULT info_GetClassIDInfo2(ICorProfilerInfo15 *This, ClassID classId,
+                                    ModuleID *pModuleId, mdTypeDef *pTypeDefToken,
+                                    ClassID *pParentClassId, ULONG32 cNumTypeArgs,
+                                    ULONG32 *pcNumTypeArgs, ClassID typeArgs[])
+{
+    INFO_ENTRY(This, "GetClassIDInfo2", ASYNC);
+    host_class *c = find_class(impl_from_ICorProfilerInfo15(This), classId);
+    if (!c || (cNumTypeArgs && !typeArgs))
+        return E_INVALIDARG;
+    if (pParentClassId) {
+        uint32_t extends = 0;
+        host_class *base = NULL;
+        if (ilg_md_cell(c->module->md, ILG_TBL_TypeDef, c->token & 0xFFFFFF,
+                        ILG_MDC_TypeDef_Extends, &extends) == ILG_OK)
+            base = module_class(c->module, extends);
+        *pParentClassId = base && !base->generic ? (ClassID)base : 0;
+    }
+    if (pModuleId)
+        *pModuleId = (ModuleID)c->module;
+    if (pTypeDefToken)
+        *pTypeDefToken = c->token;
+    if (pcNumTypeArgs)
+        *pcNumTypeArgs = 0;
+    return S_OK;
+}
+
+/* A TypeDef's class is never an array: S_FALSE, as CoreCLR answers for a non-array. */
+static HRESULT info_IsArrayClass(ICorProfilerInfo15 *This, ClassID classId,
+                                 CorElementType *pBaseElemType, ClassID *pBaseClassId,
+                                 ULONG *pcRank)
+{
+    INFO_ENTRY(This, "IsArrayClass", ASYNC);
+    if (!find_class(impl_from_ICorProfilerInfo15(This), classId))
+        return E_INVALIDARG;
+    (void)pBaseElemType;
+    (void)pBaseClassId;
+    (void)pcRank;
+    return S_FALSE;
+}
+
+ilg_status ilg__host_make_classes(host_module *m)
+{
+    const ilg_metadata *md = m->md;
+    m->class_count = ilg_md_row_count(md, ILG_TBL_TypeDef);
+    if (!m->class_count)
+        return ILG_OK;
+    m->classes = ILG_HOST_ZALLOC(m->host->heap, (size_t)m->class_count * sizeof *m->classes);
+    if (!m->classes)
+        return ilg__fail(ILG_E_NOMEM, ILG_WHERE_NONE, 0, "no memory for %u class records",
+                         m->class_count);
+    for (uint32_t rid = 1; rid <= m->class_count; rid++) {
+        m->classes[rid - 1].module = m;
+        m->classes[rid - 1].token = (uint32_t)ILG_TBL_TypeDef << 24 | rid;
+    }
+    const uint32_t params = ilg_md_row_count(md, ILG_TBL_GenericParam);
+    for (uint32_t r = 1; r <= params; r++) {
+        uint32_t owner = 0;
+        if (ilg_md_cell(md, ILG_TBL_GenericParam, r, ILG_MDC_GenericParam_Owner, &owner) != ILG_OK)
+            continue;
+        uint32_t rid = owner & 0xFFFFFF;
+        if (owner >> 24 == ILG_TBL_TypeDef && rid >= 1 && rid <= m->class_count)
+            m->classes[rid - 1].generic = true;
+    }
+    return ILG_OK;
+}
+
+static const ICorProfilerInfo15Vtbl info_vtbl = {
+    .QueryInterface = info_QueryInterface,
+    .AddRef = info_AddRef,
+    .Release = info_Release,
+    .GetEventMask = info_GetEventMask,
+    .SetEventMask = info_SetEventMask,
+    .GetFunctionInfo = info_GetFunctionInfo,
+    .GetFunctionFromToken = info_GetFunctionFromToken,
+    .GetTokenAndMetaDataFromFunction = info_GetTokenAndMetaDataFromFunction,
+    .GetModuleInfo = info_GetModuleInfo,
+    .GetModuleMetaData = info_GetModuleMetaData,
+    .GetILFunctionBody = info_GetILFunctionBody,
+    .GetILFunctionBodyAllocator = info_GetILFunctionBodyAllocator,
+    .SetILFunctionBody = info_SetILFunctionBody,
+    .GetAppDomainInfo = info_GetAppDomainInfo,
+    .GetAssemblyInfo = info_GetAssemblyInfo,
+    .GetCurrentThreadID = info_GetCurrentThreadID,
+    .GetThreadInfo = info_GetThreadInfo,
+    .GetFunctionInfo2 = info_GetFunctionInfo2,
+    .GetStringLayout = info_GetStringLayout,
+    .GetFunctionFromTokenAndTypeArgs = info_GetFunctionFromTokenAndTypeArgs,
+    .EnumModuleFrozenObjects = info_EnumModuleFrozenObjects,
+    .GetThreadAppDomain = info_GetThreadAppDomain,
+    .EnumJITedFunctions = info_EnumJITedFunctions,
+    .GetStringLayout2 = info_GetStringLayout2,
+    .EnumModules = info_EnumModules,
+    .GetRuntimeInformation = info_GetRuntimeInformation,
+    .GetAppDomainsContainingModule = info_GetAppDomainsContainingModule,
+    .GetModuleInfo2 = info_GetModuleInfo2,
+    .EnumThreads = info_EnumThreads,
+    .InitializeCurrentThread = info_InitializeCurrentThread,
+    .GetReJITIDs = info_GetReJITIDs,
+    .EnumJITedFunctions2 = info_EnumJITedFunctions2,
+    .GetEventMask2 = info_GetEventMask2,
+    .SetEventMask2 = info_SetEventMask2,
+    .ApplyMetaData = info_ApplyMetaData,
+    .GetInMemorySymbolsLength = info_GetInMemorySymbolsLength,
+    .IsFunctionDynamic = info_IsFunctionDynamic,
+    .GetLOHObjectSizeThreshold = info_GetLOHObjectSizeThreshold,
+    .GetEnvironmentVariable = info_GetEnvironmentVariable,
+    .SetEnvironmentVariable = info_SetEnvironmentVariable,
+    .GetClassFromToken = info_GetClassFromToken,
+    .GetClassIDInfo = info_GetClassIDInfo,
+    .GetClassIDInfo2 = info_GetClassIDInfo2,
+    .IsArrayClass = info_IsArrayClass,
+    .GetNativeCodeStartAddresses = info_GetNativeCodeStartAddresses,
+    ILG__INFO_STUB_SLOTS
+};
+
+static pthread_once_t unsupported_once = PTHREAD_ONCE_INIT;
+
+static void unsupported_init(void)
+{
+    for (size_t i = 0; i < sizeof unsupported_in_init / sizeof unsupported_in_init[0]; i++)
+        unsupported[unsupported_in_init[i].index].init_hr = unsupported_in_init[i].hr;
+}
 
 void ilg__host_info_init(ilg_host *host)
 {
-    host->ICorProfilerInfo3_iface.lpVtbl = &info_vtbl;
+    pthread_once(&unsupported_once, unsupported_init);
+    host->ICorProfilerInfo15_iface.lpVtbl = &info_vtbl;
+    pthread_mutex_init(&host->env_lock, NULL);
+}
+
+void ilg__host_info_free(ilg_host *host)
+{
+    for (host_env *e = host->env, *next; e; e = next) {
+        next = e->next;
+        ILG_HOST_FREE(host->heap, e->name);
+        ILG_HOST_FREE(host->heap, e->value);
+        ILG_HOST_FREE(host->heap, e);
+    }
+    host->env = NULL;
+    pthread_mutex_destroy(&host->env_lock);
 }

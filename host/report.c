@@ -62,6 +62,33 @@ static const char *status_text(ilg_host_method_status s)
     }
 }
 
+/* "unsupported calls, by name": the unsupported Info methods the profiler called
+ * (info_unsupported.def order), with their counts. */
+static json_t *unsupported_json(const ilg_host *host)
+{
+    json_t *o = json_object();
+    for (unsigned i = 0; o && i < HOST_UNSUP_COUNT; i++) {
+        uint32_t n = atomic_load_explicit(&host->unsupported[i], memory_order_relaxed);
+        if (n)
+            json_object_set_new(o, ilg__host_unsupported_name(i), json_integer(n));
+    }
+    return o;
+}
+
+static void unsupported_text(const ilg_host *host, FILE *to)
+{
+    const char *sep = "unsupported calls, by name: ";
+    for (unsigned i = 0; i < HOST_UNSUP_COUNT; i++) {
+        uint32_t n = atomic_load_explicit(&host->unsupported[i], memory_order_relaxed);
+        if (n) {
+            fprintf(to, "%s%s %u", sep, ilg__host_unsupported_name(i), n);
+            sep = ", ";
+        }
+    }
+    if (sep[0] == ',')
+        fputc('\n', to);
+}
+
 static ilg_status write_json(const ilg_host *host, FILE *to)
 {
     json_t *root = json_object(), *mods = json_array();
@@ -73,6 +100,7 @@ static ilg_status write_json(const ilg_host *host, FILE *to)
     }
     json_object_set_new(root, "modules", mods);
     mods = NULL;
+    json_object_set_new(root, "unsupported_calls", unsupported_json(host));
     for (uint32_t i = 0; i < host->module_count; i++) {
         host_module *m = host->modules[i];
         json_t *jm = json_object(), *jmeths = json_array();
@@ -309,6 +337,7 @@ ILG_API ilg_status ilg_host_write_report(const ilg_host *host, ilg_report_format
     for (uint32_t i = 0; i < host->module_count; i++)
         write_text_module(host, i, summary, r);
     free(r);
+    unsupported_text(host, to);
     if (ferror(to))
         return ilg__fail(ILG_E_IO, ILG_WHERE_NONE, 0, "cannot write the report");
     return ILG_OK;

@@ -6,10 +6,9 @@
  * What is here (facts from the runtime's corprof.idl, cor.h and corerror.h):
  *   - IClassFactory and the DllGetClassObject entry point type;
  *   - ICorProfilerCallback, 2 and 3: every slot (a profiler implements Callback3);
- *   - ICorProfilerInfo, 2 and 3: every slot;
- *   - the enumerators Info2/Info3 hand out (object, function, module);
- *   - the IIDs of Callback4..11 and Info4..15 (constants only), so a host can refuse
- *     them with E_NOINTERFACE and a profiler can ask for them;
+ *   - ICorProfilerInfo through ICorProfilerInfo15: every slot;
+ *   - the enumerators they hand out (object, function, module, thread, method);
+ *   - the IIDs of Callback4..11 (constants only), so a profiler can answer them;
  *   - the COR_PRF_* event-mask and misc constants, the structs and hook function types
  *     the signatures use, and the CORPROF_E_* / COR_E_* HRESULTs;
  *   - IMethodMalloc (the allocator GetILFunctionBodyAllocator hands out);
@@ -388,6 +387,7 @@ typedef DWORD COR_PRF_MONITOR;
 #define COR_PRF_HIGH_MONITOR_LARGEOBJECT_ALLOCATED    0x00000040u
 #define COR_PRF_HIGH_MONITOR_EVENT_PIPE               0x00000080u
 #define COR_PRF_HIGH_MONITOR_PINNEDOBJECT_ALLOCATED   0x00000100u
+#define COR_PRF_HIGH_MONITOR_IMMUTABLE                COR_PRF_HIGH_DISABLE_TIERED_COMPILATION
 
 /* Enter/leave hooks. These are function TYPES, as in the IDL; the Set*Hooks methods
  * take pointers to them. The runtime calls them without saving registers, so real
@@ -420,7 +420,61 @@ typedef UINT_PTR FunctionIDMapper2(FunctionID funcId, void *clientData, BOOL *pb
 typedef HRESULT StackSnapshotCallback(FunctionID funcId, UINT_PTR ip, COR_PRF_FRAME_INFO frameInfo,
                                       ULONG32 contextSize, BYTE context[], void *clientData);
 
-/* ---- Enumerators handed out by Info2/Info3 ------------------------------------------ */
+/* Types of Info4..15's signatures. */
+typedef BOOL ObjectReferenceCallback(ObjectID root, ObjectID *reference, void *clientData);
+typedef BOOL (*ObjectCallback)(ObjectID object, void *callbackState);
+typedef UINT_PTR EVENTPIPE_PROVIDER;
+typedef UINT_PTR EVENTPIPE_EVENT;
+typedef UINT64 EVENTPIPE_SESSION;
+
+typedef struct COR_PRF_EVENTPIPE_PROVIDER_CONFIG {
+    const WCHAR *providerName;
+    UINT64 keywords;
+    UINT32 loggingLevel;
+    const WCHAR *filterData; /* "key=value;..." */
+} COR_PRF_EVENTPIPE_PROVIDER_CONFIG;
+
+typedef struct COR_PRF_EVENTPIPE_PARAM_DESC {
+    UINT32 type;
+    UINT32 elementType; /* for an array */
+    const WCHAR *name;
+} COR_PRF_EVENTPIPE_PARAM_DESC;
+
+typedef struct COR_PRF_EVENT_DATA {
+    UINT64 ptr;
+    UINT32 size;
+    UINT32 reserved;
+} COR_PRF_EVENT_DATA;
+
+typedef struct COR_PRF_FILTER_DATA {
+    UINT64 Ptr;
+    UINT32 Size;
+    UINT32 Type;
+} COR_PRF_FILTER_DATA;
+
+typedef void EventPipeProviderCallback(const UINT8 *source_id, UINT32 is_enabled, UINT8 level,
+                                       UINT64 match_any_keywords, UINT64 match_all_keywords,
+                                       COR_PRF_FILTER_DATA *filter_data, void *callback_data);
+
+typedef enum COR_PRF_HANDLE_TYPE {
+    COR_PRF_HANDLE_TYPE_WEAK = 0x1,
+    COR_PRF_HANDLE_TYPE_STRONG = 0x2,
+    COR_PRF_HANDLE_TYPE_PINNED = 0x3
+} COR_PRF_HANDLE_TYPE;
+typedef void **ObjectHandleID;
+
+typedef struct COR_PRF_NONGC_HEAP_RANGE {
+    ObjectID rangeStart;
+    UINT_PTR rangeLength;
+    UINT_PTR rangeLengthReserved;
+} COR_PRF_NONGC_HEAP_RANGE;
+
+typedef enum COR_PRF_REJIT_FLAGS {
+    COR_PRF_REJIT_BLOCK_INLINING = 0x1,
+    COR_PRF_REJIT_INLINING_CALLBACKS = 0x2
+} COR_PRF_REJIT_FLAGS;
+
+/* ---- Enumerators handed out by Info2..Info14 ------------------------------------------ */
 
 #define CORPROF_ENUM_SLOTS(T, ELEM)                                               \
     HRESULT (*Skip)(T *This, ULONG celt);                                              \
@@ -454,6 +508,24 @@ typedef struct ICorProfilerModuleEnumVtbl {
 } ICorProfilerModuleEnumVtbl;
 struct ICorProfilerModuleEnum {
     const ICorProfilerModuleEnumVtbl *lpVtbl;
+};
+
+typedef struct ICorProfilerThreadEnum ICorProfilerThreadEnum;
+typedef struct ICorProfilerThreadEnumVtbl {
+    COM_IUNKNOWN_SLOTS(ICorProfilerThreadEnum)
+    CORPROF_ENUM_SLOTS(ICorProfilerThreadEnum, ThreadID)
+} ICorProfilerThreadEnumVtbl;
+struct ICorProfilerThreadEnum {
+    const ICorProfilerThreadEnumVtbl *lpVtbl;
+};
+
+typedef struct ICorProfilerMethodEnum ICorProfilerMethodEnum;
+typedef struct ICorProfilerMethodEnumVtbl {
+    COM_IUNKNOWN_SLOTS(ICorProfilerMethodEnum)
+    CORPROF_ENUM_SLOTS(ICorProfilerMethodEnum, COR_PRF_METHOD)
+} ICorProfilerMethodEnumVtbl;
+struct ICorProfilerMethodEnum {
+    const ICorProfilerMethodEnumVtbl *lpVtbl;
 };
 
 /* ---- ICorProfilerCallback: what the runtime calls in the profiler ------------------- */
@@ -744,6 +816,128 @@ struct ICorProfilerCallback3 {
                               ULONG cchName, ULONG *pcchName, WCHAR szName[],                \
                               AssemblyID *pAssemblyId, DWORD *pdwModuleFlags);
 
+/* ICorProfilerInfo4 appends slots 71..80. */
+#define ICORPROFILERINFO4_SLOTS(T)                                                      \
+    HRESULT (*EnumThreads)(T *This, ICorProfilerThreadEnum **ppEnum);                        \
+    HRESULT (*InitializeCurrentThread)(T *This);                                             \
+    HRESULT (*RequestReJIT)(T *This, ULONG cFunctions, ModuleID moduleIds[],                 \
+                            mdMethodDef methodIds[]);                                        \
+    HRESULT (*RequestRevert)(T *This, ULONG cFunctions, ModuleID moduleIds[],                \
+                             mdMethodDef methodIds[], HRESULT status[]);                     \
+    HRESULT (*GetCodeInfo3)(T *This, FunctionID functionID, ReJITID reJitId,                 \
+                            ULONG32 cCodeInfos, ULONG32 *pcCodeInfos,                        \
+                            COR_PRF_CODE_INFO codeInfos[]);                                  \
+    HRESULT (*GetFunctionFromIP2)(T *This, LPCBYTE ip, FunctionID *pFunctionId,              \
+                                  ReJITID *pReJitId);                                        \
+    HRESULT (*GetReJITIDs)(T *This, FunctionID functionId, ULONG cReJitIds,                  \
+                           ULONG *pcReJitIds, ReJITID reJitIds[]);                           \
+    HRESULT (*GetILToNativeMapping2)(T *This, FunctionID functionId, ReJITID reJitId,        \
+                                     ULONG32 cMap, ULONG32 *pcMap,                           \
+                                     COR_DEBUG_IL_TO_NATIVE_MAP map[]);                      \
+    HRESULT (*EnumJITedFunctions2)(T *This, ICorProfilerFunctionEnum **ppEnum);              \
+    HRESULT (*GetObjectSize2)(T *This, ObjectID objectId, SIZE_T *pcSize);
+
+/* ICorProfilerInfo5 appends slots 81..82: the high half of the event mask. */
+#define ICORPROFILERINFO5_SLOTS(T)                                                      \
+    HRESULT (*GetEventMask2)(T *This, DWORD *pdwEventsLow, DWORD *pdwEventsHigh);            \
+    HRESULT (*SetEventMask2)(T *This, DWORD dwEventsLow, DWORD dwEventsHigh);
+
+/* ICorProfilerInfo6 appends slot 83. */
+#define ICORPROFILERINFO6_SLOTS(T)                                                      \
+    HRESULT (*EnumNgenModuleMethodsInliningThisMethod)(                                      \
+        T *This, ModuleID inlinersModuleId, ModuleID inlineeModuleId,                        \
+        mdMethodDef inlineeMethodId, BOOL *incompleteData, ICorProfilerMethodEnum **ppEnum);
+
+/* ICorProfilerInfo7 appends slots 84..86. */
+#define ICORPROFILERINFO7_SLOTS(T)                                                      \
+    HRESULT (*ApplyMetaData)(T *This, ModuleID moduleId);                                    \
+    HRESULT (*GetInMemorySymbolsLength)(T *This, ModuleID moduleId,                          \
+                                        DWORD *pCountSymbolBytes);                           \
+    HRESULT (*ReadInMemorySymbols)(T *This, ModuleID moduleId, DWORD symbolsReadOffset,      \
+                                   BYTE *pSymbolBytes, DWORD countSymbolBytes,               \
+                                   DWORD *pCountSymbolBytesRead);
+
+/* ICorProfilerInfo8 appends slots 87..89. */
+#define ICORPROFILERINFO8_SLOTS(T)                                                      \
+    HRESULT (*IsFunctionDynamic)(T *This, FunctionID functionId, BOOL *isDynamic);           \
+    HRESULT (*GetFunctionFromIP3)(T *This, LPCBYTE ip, FunctionID *functionId,               \
+                                  ReJITID *pReJitId);                                        \
+    HRESULT (*GetDynamicFunctionInfo)(T *This, FunctionID functionId, ModuleID *moduleId,    \
+                                      PCCOR_SIGNATURE *ppvSig, ULONG *pbSig, ULONG cchName,  \
+                                      ULONG *pcchName, WCHAR wszName[]);
+
+/* ICorProfilerInfo9 appends slots 90..92. */
+#define ICORPROFILERINFO9_SLOTS(T)                                                      \
+    HRESULT (*GetNativeCodeStartAddresses)(T *This, FunctionID functionID, ReJITID reJitId,  \
+                                           ULONG32 cCodeStartAddresses,                      \
+                                           ULONG32 *pcCodeStartAddresses,                    \
+                                           UINT_PTR codeStartAddresses[]);                   \
+    HRESULT (*GetILToNativeMapping3)(T *This, UINT_PTR pNativeCodeStartAddress,              \
+                                     ULONG32 cMap, ULONG32 *pcMap,                           \
+                                     COR_DEBUG_IL_TO_NATIVE_MAP map[]);                      \
+    HRESULT (*GetCodeInfo4)(T *This, UINT_PTR pNativeCodeStartAddress, ULONG32 cCodeInfos,   \
+                            ULONG32 *pcCodeInfos, COR_PRF_CODE_INFO codeInfos[]);
+
+/* ICorProfilerInfo10 appends slots 93..98. */
+#define ICORPROFILERINFO10_SLOTS(T)                                                     \
+    HRESULT (*EnumerateObjectReferences)(T *This, ObjectID objectId,                         \
+                                         ObjectReferenceCallback *callback,                  \
+                                         void *clientData);                                  \
+    HRESULT (*IsFrozenObject)(T *This, ObjectID objectId, BOOL *pbFrozen);                   \
+    HRESULT (*GetLOHObjectSizeThreshold)(T *This, DWORD *pThreshold);                        \
+    HRESULT (*RequestReJITWithInliners)(T *This, DWORD dwRejitFlags, ULONG cFunctions,       \
+                                        ModuleID moduleIds[], mdMethodDef methodIds[]);      \
+    HRESULT (*SuspendRuntime)(T *This);                                                      \
+    HRESULT (*ResumeRuntime)(T *This);
+
+/* ICorProfilerInfo11 appends slots 99..100. */
+#define ICORPROFILERINFO11_SLOTS(T)                                                     \
+    HRESULT (*GetEnvironmentVariable)(T *This, const WCHAR *szName, ULONG cchValue,          \
+                                      ULONG *pcchValue, WCHAR szValue[]);                    \
+    HRESULT (*SetEnvironmentVariable)(T *This, const WCHAR *szName, const WCHAR *szValue);
+
+/* ICorProfilerInfo12 appends slots 101..107 (EventPipe). */
+#define ICORPROFILERINFO12_SLOTS(T)                                                     \
+    HRESULT (*EventPipeStartSession)(T *This, UINT32 cProviderConfigs,                       \
+                                     COR_PRF_EVENTPIPE_PROVIDER_CONFIG pProviderConfigs[],   \
+                                     BOOL requestRundown, EVENTPIPE_SESSION *pSession);      \
+    HRESULT (*EventPipeAddProviderToSession)(T *This, EVENTPIPE_SESSION session,             \
+                                             COR_PRF_EVENTPIPE_PROVIDER_CONFIG providerConfig); \
+    HRESULT (*EventPipeStopSession)(T *This, EVENTPIPE_SESSION session);                     \
+    HRESULT (*EventPipeCreateProvider)(T *This, const WCHAR *providerName,                   \
+                                       EVENTPIPE_PROVIDER *pProvider);                       \
+    HRESULT (*EventPipeGetProviderInfo)(T *This, EVENTPIPE_PROVIDER provider, ULONG cchName, \
+                                        ULONG *pcchName, WCHAR providerName[]);              \
+    HRESULT (*EventPipeDefineEvent)(T *This, EVENTPIPE_PROVIDER provider,                    \
+                                    const WCHAR *eventName, UINT32 eventID, UINT64 keywords, \
+                                    UINT32 eventVersion, UINT32 level, UINT8 opcode,         \
+                                    BOOL needStack, UINT32 cParamDescs,                      \
+                                    COR_PRF_EVENTPIPE_PARAM_DESC pParamDescs[],              \
+                                    EVENTPIPE_EVENT *pEvent);                                \
+    HRESULT (*EventPipeWriteEvent)(T *This, EVENTPIPE_EVENT event, UINT32 cData,             \
+                                   COR_PRF_EVENT_DATA data[], LPCGUID pActivityId,           \
+                                   LPCGUID pRelatedActivityId);
+
+/* ICorProfilerInfo13 appends slots 108..110. */
+#define ICORPROFILERINFO13_SLOTS(T)                                                     \
+    HRESULT (*CreateHandle)(T *This, ObjectID object, COR_PRF_HANDLE_TYPE type,              \
+                            ObjectHandleID *pHandle);                                        \
+    HRESULT (*DestroyHandle)(T *This, ObjectHandleID handle);                                \
+    HRESULT (*GetObjectIDFromHandle)(T *This, ObjectHandleID handle, ObjectID *pObject);
+
+/* ICorProfilerInfo14 appends slots 111..113. */
+#define ICORPROFILERINFO14_SLOTS(T)                                                     \
+    HRESULT (*EnumerateNonGCObjects)(T *This, ICorProfilerObjectEnum **ppEnum);              \
+    HRESULT (*GetNonGCHeapBounds)(T *This, ULONG cObjectRanges, ULONG *pcObjectRanges,       \
+                                  COR_PRF_NONGC_HEAP_RANGE ranges[]);                        \
+    HRESULT (*EventPipeCreateProvider2)(T *This, const WCHAR *providerName,                  \
+                                        EventPipeProviderCallback *pCallback,                \
+                                        EVENTPIPE_PROVIDER *pProvider);
+
+/* ICorProfilerInfo15 appends slot 114. */
+#define ICORPROFILERINFO15_SLOTS(T)                                                     \
+    HRESULT (*EnumerateGCHeapObjects)(T *This, ObjectCallback callback, void *callbackState);
+
 typedef struct ICorProfilerInfo ICorProfilerInfo;
 typedef struct ICorProfilerInfoVtbl {
     COM_IUNKNOWN_SLOTS(ICorProfilerInfo)
@@ -772,6 +966,216 @@ typedef struct ICorProfilerInfo3Vtbl {
 } ICorProfilerInfo3Vtbl;
 struct ICorProfilerInfo3 {
     const ICorProfilerInfo3Vtbl *lpVtbl;
+};
+
+typedef struct ICorProfilerInfo4 ICorProfilerInfo4;
+typedef struct ICorProfilerInfo4Vtbl {
+    COM_IUNKNOWN_SLOTS(ICorProfilerInfo4)
+    ICORPROFILERINFO_SLOTS(ICorProfilerInfo4)
+    ICORPROFILERINFO2_SLOTS(ICorProfilerInfo4)
+    ICORPROFILERINFO3_SLOTS(ICorProfilerInfo4)
+    ICORPROFILERINFO4_SLOTS(ICorProfilerInfo4)
+} ICorProfilerInfo4Vtbl;
+struct ICorProfilerInfo4 {
+    const ICorProfilerInfo4Vtbl *lpVtbl;
+};
+
+typedef struct ICorProfilerInfo5 ICorProfilerInfo5;
+typedef struct ICorProfilerInfo5Vtbl {
+    COM_IUNKNOWN_SLOTS(ICorProfilerInfo5)
+    ICORPROFILERINFO_SLOTS(ICorProfilerInfo5)
+    ICORPROFILERINFO2_SLOTS(ICorProfilerInfo5)
+    ICORPROFILERINFO3_SLOTS(ICorProfilerInfo5)
+    ICORPROFILERINFO4_SLOTS(ICorProfilerInfo5)
+    ICORPROFILERINFO5_SLOTS(ICorProfilerInfo5)
+} ICorProfilerInfo5Vtbl;
+struct ICorProfilerInfo5 {
+    const ICorProfilerInfo5Vtbl *lpVtbl;
+};
+
+typedef struct ICorProfilerInfo6 ICorProfilerInfo6;
+typedef struct ICorProfilerInfo6Vtbl {
+    COM_IUNKNOWN_SLOTS(ICorProfilerInfo6)
+    ICORPROFILERINFO_SLOTS(ICorProfilerInfo6)
+    ICORPROFILERINFO2_SLOTS(ICorProfilerInfo6)
+    ICORPROFILERINFO3_SLOTS(ICorProfilerInfo6)
+    ICORPROFILERINFO4_SLOTS(ICorProfilerInfo6)
+    ICORPROFILERINFO5_SLOTS(ICorProfilerInfo6)
+    ICORPROFILERINFO6_SLOTS(ICorProfilerInfo6)
+} ICorProfilerInfo6Vtbl;
+struct ICorProfilerInfo6 {
+    const ICorProfilerInfo6Vtbl *lpVtbl;
+};
+
+typedef struct ICorProfilerInfo7 ICorProfilerInfo7;
+typedef struct ICorProfilerInfo7Vtbl {
+    COM_IUNKNOWN_SLOTS(ICorProfilerInfo7)
+    ICORPROFILERINFO_SLOTS(ICorProfilerInfo7)
+    ICORPROFILERINFO2_SLOTS(ICorProfilerInfo7)
+    ICORPROFILERINFO3_SLOTS(ICorProfilerInfo7)
+    ICORPROFILERINFO4_SLOTS(ICorProfilerInfo7)
+    ICORPROFILERINFO5_SLOTS(ICorProfilerInfo7)
+    ICORPROFILERINFO6_SLOTS(ICorProfilerInfo7)
+    ICORPROFILERINFO7_SLOTS(ICorProfilerInfo7)
+} ICorProfilerInfo7Vtbl;
+struct ICorProfilerInfo7 {
+    const ICorProfilerInfo7Vtbl *lpVtbl;
+};
+
+typedef struct ICorProfilerInfo8 ICorProfilerInfo8;
+typedef struct ICorProfilerInfo8Vtbl {
+    COM_IUNKNOWN_SLOTS(ICorProfilerInfo8)
+    ICORPROFILERINFO_SLOTS(ICorProfilerInfo8)
+    ICORPROFILERINFO2_SLOTS(ICorProfilerInfo8)
+    ICORPROFILERINFO3_SLOTS(ICorProfilerInfo8)
+    ICORPROFILERINFO4_SLOTS(ICorProfilerInfo8)
+    ICORPROFILERINFO5_SLOTS(ICorProfilerInfo8)
+    ICORPROFILERINFO6_SLOTS(ICorProfilerInfo8)
+    ICORPROFILERINFO7_SLOTS(ICorProfilerInfo8)
+    ICORPROFILERINFO8_SLOTS(ICorProfilerInfo8)
+} ICorProfilerInfo8Vtbl;
+struct ICorProfilerInfo8 {
+    const ICorProfilerInfo8Vtbl *lpVtbl;
+};
+
+typedef struct ICorProfilerInfo9 ICorProfilerInfo9;
+typedef struct ICorProfilerInfo9Vtbl {
+    COM_IUNKNOWN_SLOTS(ICorProfilerInfo9)
+    ICORPROFILERINFO_SLOTS(ICorProfilerInfo9)
+    ICORPROFILERINFO2_SLOTS(ICorProfilerInfo9)
+    ICORPROFILERINFO3_SLOTS(ICorProfilerInfo9)
+    ICORPROFILERINFO4_SLOTS(ICorProfilerInfo9)
+    ICORPROFILERINFO5_SLOTS(ICorProfilerInfo9)
+    ICORPROFILERINFO6_SLOTS(ICorProfilerInfo9)
+    ICORPROFILERINFO7_SLOTS(ICorProfilerInfo9)
+    ICORPROFILERINFO8_SLOTS(ICorProfilerInfo9)
+    ICORPROFILERINFO9_SLOTS(ICorProfilerInfo9)
+} ICorProfilerInfo9Vtbl;
+struct ICorProfilerInfo9 {
+    const ICorProfilerInfo9Vtbl *lpVtbl;
+};
+
+typedef struct ICorProfilerInfo10 ICorProfilerInfo10;
+typedef struct ICorProfilerInfo10Vtbl {
+    COM_IUNKNOWN_SLOTS(ICorProfilerInfo10)
+    ICORPROFILERINFO_SLOTS(ICorProfilerInfo10)
+    ICORPROFILERINFO2_SLOTS(ICorProfilerInfo10)
+    ICORPROFILERINFO3_SLOTS(ICorProfilerInfo10)
+    ICORPROFILERINFO4_SLOTS(ICorProfilerInfo10)
+    ICORPROFILERINFO5_SLOTS(ICorProfilerInfo10)
+    ICORPROFILERINFO6_SLOTS(ICorProfilerInfo10)
+    ICORPROFILERINFO7_SLOTS(ICorProfilerInfo10)
+    ICORPROFILERINFO8_SLOTS(ICorProfilerInfo10)
+    ICORPROFILERINFO9_SLOTS(ICorProfilerInfo10)
+    ICORPROFILERINFO10_SLOTS(ICorProfilerInfo10)
+} ICorProfilerInfo10Vtbl;
+struct ICorProfilerInfo10 {
+    const ICorProfilerInfo10Vtbl *lpVtbl;
+};
+
+typedef struct ICorProfilerInfo11 ICorProfilerInfo11;
+typedef struct ICorProfilerInfo11Vtbl {
+    COM_IUNKNOWN_SLOTS(ICorProfilerInfo11)
+    ICORPROFILERINFO_SLOTS(ICorProfilerInfo11)
+    ICORPROFILERINFO2_SLOTS(ICorProfilerInfo11)
+    ICORPROFILERINFO3_SLOTS(ICorProfilerInfo11)
+    ICORPROFILERINFO4_SLOTS(ICorProfilerInfo11)
+    ICORPROFILERINFO5_SLOTS(ICorProfilerInfo11)
+    ICORPROFILERINFO6_SLOTS(ICorProfilerInfo11)
+    ICORPROFILERINFO7_SLOTS(ICorProfilerInfo11)
+    ICORPROFILERINFO8_SLOTS(ICorProfilerInfo11)
+    ICORPROFILERINFO9_SLOTS(ICorProfilerInfo11)
+    ICORPROFILERINFO10_SLOTS(ICorProfilerInfo11)
+    ICORPROFILERINFO11_SLOTS(ICorProfilerInfo11)
+} ICorProfilerInfo11Vtbl;
+struct ICorProfilerInfo11 {
+    const ICorProfilerInfo11Vtbl *lpVtbl;
+};
+
+typedef struct ICorProfilerInfo12 ICorProfilerInfo12;
+typedef struct ICorProfilerInfo12Vtbl {
+    COM_IUNKNOWN_SLOTS(ICorProfilerInfo12)
+    ICORPROFILERINFO_SLOTS(ICorProfilerInfo12)
+    ICORPROFILERINFO2_SLOTS(ICorProfilerInfo12)
+    ICORPROFILERINFO3_SLOTS(ICorProfilerInfo12)
+    ICORPROFILERINFO4_SLOTS(ICorProfilerInfo12)
+    ICORPROFILERINFO5_SLOTS(ICorProfilerInfo12)
+    ICORPROFILERINFO6_SLOTS(ICorProfilerInfo12)
+    ICORPROFILERINFO7_SLOTS(ICorProfilerInfo12)
+    ICORPROFILERINFO8_SLOTS(ICorProfilerInfo12)
+    ICORPROFILERINFO9_SLOTS(ICorProfilerInfo12)
+    ICORPROFILERINFO10_SLOTS(ICorProfilerInfo12)
+    ICORPROFILERINFO11_SLOTS(ICorProfilerInfo12)
+    ICORPROFILERINFO12_SLOTS(ICorProfilerInfo12)
+} ICorProfilerInfo12Vtbl;
+struct ICorProfilerInfo12 {
+    const ICorProfilerInfo12Vtbl *lpVtbl;
+};
+
+typedef struct ICorProfilerInfo13 ICorProfilerInfo13;
+typedef struct ICorProfilerInfo13Vtbl {
+    COM_IUNKNOWN_SLOTS(ICorProfilerInfo13)
+    ICORPROFILERINFO_SLOTS(ICorProfilerInfo13)
+    ICORPROFILERINFO2_SLOTS(ICorProfilerInfo13)
+    ICORPROFILERINFO3_SLOTS(ICorProfilerInfo13)
+    ICORPROFILERINFO4_SLOTS(ICorProfilerInfo13)
+    ICORPROFILERINFO5_SLOTS(ICorProfilerInfo13)
+    ICORPROFILERINFO6_SLOTS(ICorProfilerInfo13)
+    ICORPROFILERINFO7_SLOTS(ICorProfilerInfo13)
+    ICORPROFILERINFO8_SLOTS(ICorProfilerInfo13)
+    ICORPROFILERINFO9_SLOTS(ICorProfilerInfo13)
+    ICORPROFILERINFO10_SLOTS(ICorProfilerInfo13)
+    ICORPROFILERINFO11_SLOTS(ICorProfilerInfo13)
+    ICORPROFILERINFO12_SLOTS(ICorProfilerInfo13)
+    ICORPROFILERINFO13_SLOTS(ICorProfilerInfo13)
+} ICorProfilerInfo13Vtbl;
+struct ICorProfilerInfo13 {
+    const ICorProfilerInfo13Vtbl *lpVtbl;
+};
+
+typedef struct ICorProfilerInfo14 ICorProfilerInfo14;
+typedef struct ICorProfilerInfo14Vtbl {
+    COM_IUNKNOWN_SLOTS(ICorProfilerInfo14)
+    ICORPROFILERINFO_SLOTS(ICorProfilerInfo14)
+    ICORPROFILERINFO2_SLOTS(ICorProfilerInfo14)
+    ICORPROFILERINFO3_SLOTS(ICorProfilerInfo14)
+    ICORPROFILERINFO4_SLOTS(ICorProfilerInfo14)
+    ICORPROFILERINFO5_SLOTS(ICorProfilerInfo14)
+    ICORPROFILERINFO6_SLOTS(ICorProfilerInfo14)
+    ICORPROFILERINFO7_SLOTS(ICorProfilerInfo14)
+    ICORPROFILERINFO8_SLOTS(ICorProfilerInfo14)
+    ICORPROFILERINFO9_SLOTS(ICorProfilerInfo14)
+    ICORPROFILERINFO10_SLOTS(ICorProfilerInfo14)
+    ICORPROFILERINFO11_SLOTS(ICorProfilerInfo14)
+    ICORPROFILERINFO12_SLOTS(ICorProfilerInfo14)
+    ICORPROFILERINFO13_SLOTS(ICorProfilerInfo14)
+    ICORPROFILERINFO14_SLOTS(ICorProfilerInfo14)
+} ICorProfilerInfo14Vtbl;
+struct ICorProfilerInfo14 {
+    const ICorProfilerInfo14Vtbl *lpVtbl;
+};
+
+typedef struct ICorProfilerInfo15 ICorProfilerInfo15;
+typedef struct ICorProfilerInfo15Vtbl {
+    COM_IUNKNOWN_SLOTS(ICorProfilerInfo15)
+    ICORPROFILERINFO_SLOTS(ICorProfilerInfo15)
+    ICORPROFILERINFO2_SLOTS(ICorProfilerInfo15)
+    ICORPROFILERINFO3_SLOTS(ICorProfilerInfo15)
+    ICORPROFILERINFO4_SLOTS(ICorProfilerInfo15)
+    ICORPROFILERINFO5_SLOTS(ICorProfilerInfo15)
+    ICORPROFILERINFO6_SLOTS(ICorProfilerInfo15)
+    ICORPROFILERINFO7_SLOTS(ICorProfilerInfo15)
+    ICORPROFILERINFO8_SLOTS(ICorProfilerInfo15)
+    ICORPROFILERINFO9_SLOTS(ICorProfilerInfo15)
+    ICORPROFILERINFO10_SLOTS(ICorProfilerInfo15)
+    ICORPROFILERINFO11_SLOTS(ICorProfilerInfo15)
+    ICORPROFILERINFO12_SLOTS(ICorProfilerInfo15)
+    ICORPROFILERINFO13_SLOTS(ICorProfilerInfo15)
+    ICORPROFILERINFO14_SLOTS(ICorProfilerInfo15)
+    ICORPROFILERINFO15_SLOTS(ICorProfilerInfo15)
+} ICorProfilerInfo15Vtbl;
+struct ICorProfilerInfo15 {
+    const ICorProfilerInfo15Vtbl *lpVtbl;
 };
 
 /* ---- IIDs --------------------------------------------------------------------------- */
@@ -820,7 +1224,6 @@ static const IID IID_ICorProfilerInfo2 =
 /* B555ED4F-452A-4E54-8B39-B5360BAD32A0 */
 static const IID IID_ICorProfilerInfo3 =
     COM_GUID_INIT(0xB555ED4F, 0x452A, 0x4E54, 0x8B, 0x39, 0xB5, 0x36, 0x0B, 0xAD, 0x32, 0xA0);
-/* Newer info versions: IIDs only. */
 /* 0D8FDCAA-6257-47BF-B1BF-94DAC88466EE */
 static const IID IID_ICorProfilerInfo4 =
     COM_GUID_INIT(0x0D8FDCAA, 0x6257, 0x47BF, 0xB1, 0xBF, 0x94, 0xDA, 0xC8, 0x84, 0x66, 0xEE);
@@ -912,9 +1315,10 @@ CORPROF_STATIC_ASSERT(sizeof(ModuleID) == sizeof(void *), "IDs are pointer-sized
     CORPROF_SLOT_AT(ICorProfilerObjectEnumVtbl, m, s)                                      \
     CORPROF_SLOT_AT(ICorProfilerFunctionEnumVtbl, m, s)                                    \
     CORPROF_SLOT_AT(ICorProfilerModuleEnumVtbl, m, s)                                      \
+    CORPROF_SLOT_AT(ICorProfilerThreadEnumVtbl, m, s)                                      \
+    CORPROF_SLOT_AT(ICorProfilerMethodEnumVtbl, m, s)                                      \
     CORPROF_SLOT_AT(ICorProfilerCallbackVtbl, m, s) CORPROF_SLOT_AT(ICorProfilerCallback2Vtbl, m, s) \
-    CORPROF_SLOT_AT(ICorProfilerCallback3Vtbl, m, s) CORPROF_SLOT_AT(ICorProfilerInfoVtbl, m, s) \
-    CORPROF_SLOT_AT(ICorProfilerInfo2Vtbl, m, s) CORPROF_SLOT_AT(ICorProfilerInfo3Vtbl, m, s)
+    CORPROF_SLOT_AT(ICorProfilerCallback3Vtbl, m, s) CORPROF_SLOT_ICorProfilerInfo_1(m, s)
 #define CORPROF_SLOT_IClassFactory_1(m, s) CORPROF_SLOT_AT(IClassFactoryVtbl, m, s)
 #define CORPROF_SLOT_IMethodMalloc_1(m, s) CORPROF_SLOT_AT(IMethodMallocVtbl, m, s)
 #define CORPROF_SLOT_IHostMalloc_1(m, s) CORPROF_SLOT_AT(IHostMallocVtbl, m, s)
@@ -934,12 +1338,38 @@ CORPROF_STATIC_ASSERT(sizeof(ModuleID) == sizeof(void *), "IDs are pointer-sized
 #define CORPROF_SLOT_ICorProfilerCallback_2(m, s)                                          \
     CORPROF_SLOT_AT(ICorProfilerCallback2Vtbl, m, s) CORPROF_SLOT_AT(ICorProfilerCallback3Vtbl, m, s)
 #define CORPROF_SLOT_ICorProfilerCallback_3(m, s) CORPROF_SLOT_AT(ICorProfilerCallback3Vtbl, m, s)
-#define CORPROF_SLOT_ICorProfilerInfo_1(m, s)                                              \
-    CORPROF_SLOT_AT(ICorProfilerInfoVtbl, m, s) CORPROF_SLOT_AT(ICorProfilerInfo2Vtbl, m, s)   \
-    CORPROF_SLOT_AT(ICorProfilerInfo3Vtbl, m, s)
-#define CORPROF_SLOT_ICorProfilerInfo_2(m, s)                                              \
-    CORPROF_SLOT_AT(ICorProfilerInfo2Vtbl, m, s) CORPROF_SLOT_AT(ICorProfilerInfo3Vtbl, m, s)
-#define CORPROF_SLOT_ICorProfilerInfo_3(m, s) CORPROF_SLOT_AT(ICorProfilerInfo3Vtbl, m, s)
+/* A method of Info version N sits at its slot in Info N and every later version. */
+#define CORPROF_SLOT_ICorProfilerInfo_15(m, s) CORPROF_SLOT_AT(ICorProfilerInfo15Vtbl, m, s)
+#define CORPROF_SLOT_ICorProfilerInfo_14(m, s)                                             \
+    CORPROF_SLOT_AT(ICorProfilerInfo14Vtbl, m, s) CORPROF_SLOT_ICorProfilerInfo_15(m, s)
+#define CORPROF_SLOT_ICorProfilerInfo_13(m, s)                                             \
+    CORPROF_SLOT_AT(ICorProfilerInfo13Vtbl, m, s) CORPROF_SLOT_ICorProfilerInfo_14(m, s)
+#define CORPROF_SLOT_ICorProfilerInfo_12(m, s)                                             \
+    CORPROF_SLOT_AT(ICorProfilerInfo12Vtbl, m, s) CORPROF_SLOT_ICorProfilerInfo_13(m, s)
+#define CORPROF_SLOT_ICorProfilerInfo_11(m, s)                                             \
+    CORPROF_SLOT_AT(ICorProfilerInfo11Vtbl, m, s) CORPROF_SLOT_ICorProfilerInfo_12(m, s)
+#define CORPROF_SLOT_ICorProfilerInfo_10(m, s)                                             \
+    CORPROF_SLOT_AT(ICorProfilerInfo10Vtbl, m, s) CORPROF_SLOT_ICorProfilerInfo_11(m, s)
+#define CORPROF_SLOT_ICorProfilerInfo_9(m, s)                                             \
+    CORPROF_SLOT_AT(ICorProfilerInfo9Vtbl, m, s) CORPROF_SLOT_ICorProfilerInfo_10(m, s)
+#define CORPROF_SLOT_ICorProfilerInfo_8(m, s)                                             \
+    CORPROF_SLOT_AT(ICorProfilerInfo8Vtbl, m, s) CORPROF_SLOT_ICorProfilerInfo_9(m, s)
+#define CORPROF_SLOT_ICorProfilerInfo_7(m, s)                                             \
+    CORPROF_SLOT_AT(ICorProfilerInfo7Vtbl, m, s) CORPROF_SLOT_ICorProfilerInfo_8(m, s)
+#define CORPROF_SLOT_ICorProfilerInfo_6(m, s)                                             \
+    CORPROF_SLOT_AT(ICorProfilerInfo6Vtbl, m, s) CORPROF_SLOT_ICorProfilerInfo_7(m, s)
+#define CORPROF_SLOT_ICorProfilerInfo_5(m, s)                                             \
+    CORPROF_SLOT_AT(ICorProfilerInfo5Vtbl, m, s) CORPROF_SLOT_ICorProfilerInfo_6(m, s)
+#define CORPROF_SLOT_ICorProfilerInfo_4(m, s)                                             \
+    CORPROF_SLOT_AT(ICorProfilerInfo4Vtbl, m, s) CORPROF_SLOT_ICorProfilerInfo_5(m, s)
+#define CORPROF_SLOT_ICorProfilerInfo_3(m, s)                                             \
+    CORPROF_SLOT_AT(ICorProfilerInfo3Vtbl, m, s) CORPROF_SLOT_ICorProfilerInfo_4(m, s)
+#define CORPROF_SLOT_ICorProfilerInfo_2(m, s)                                             \
+    CORPROF_SLOT_AT(ICorProfilerInfo2Vtbl, m, s) CORPROF_SLOT_ICorProfilerInfo_3(m, s)
+#define CORPROF_SLOT_ICorProfilerInfo_1(m, s)                                             \
+    CORPROF_SLOT_AT(ICorProfilerInfoVtbl, m, s) CORPROF_SLOT_ICorProfilerInfo_2(m, s)
+#define CORPROF_SLOT_ICorProfilerThreadEnum_1(m, s) CORPROF_SLOT_AT(ICorProfilerThreadEnumVtbl, m, s)
+#define CORPROF_SLOT_ICorProfilerMethodEnum_1(m, s) CORPROF_SLOT_AT(ICorProfilerMethodEnumVtbl, m, s)
 
 #define CORPROF_SLOT(iface, version, method, slot) CORPROF_SLOT_##iface##_##version(method, slot)
 #include "ilgraft/corprof_slots.def"
@@ -952,6 +1382,18 @@ CORPROF_STATIC_ASSERT(sizeof(ICorProfilerCallback3Vtbl) == 83 * sizeof(void *), 
 CORPROF_STATIC_ASSERT(sizeof(ICorProfilerInfoVtbl) == 36 * sizeof(void *), "Info: 36 slots");
 CORPROF_STATIC_ASSERT(sizeof(ICorProfilerInfo2Vtbl) == 57 * sizeof(void *), "Info2: 57 slots");
 CORPROF_STATIC_ASSERT(sizeof(ICorProfilerInfo3Vtbl) == 71 * sizeof(void *), "Info3: 71 slots");
+CORPROF_STATIC_ASSERT(sizeof(ICorProfilerInfo4Vtbl) == 81 * sizeof(void *), "Info4: 81 slots");
+CORPROF_STATIC_ASSERT(sizeof(ICorProfilerInfo5Vtbl) == 83 * sizeof(void *), "Info5: 83 slots");
+CORPROF_STATIC_ASSERT(sizeof(ICorProfilerInfo6Vtbl) == 84 * sizeof(void *), "Info6: 84 slots");
+CORPROF_STATIC_ASSERT(sizeof(ICorProfilerInfo7Vtbl) == 87 * sizeof(void *), "Info7: 87 slots");
+CORPROF_STATIC_ASSERT(sizeof(ICorProfilerInfo8Vtbl) == 90 * sizeof(void *), "Info8: 90 slots");
+CORPROF_STATIC_ASSERT(sizeof(ICorProfilerInfo9Vtbl) == 93 * sizeof(void *), "Info9: 93 slots");
+CORPROF_STATIC_ASSERT(sizeof(ICorProfilerInfo10Vtbl) == 99 * sizeof(void *), "Info10: 99 slots");
+CORPROF_STATIC_ASSERT(sizeof(ICorProfilerInfo11Vtbl) == 101 * sizeof(void *), "Info11: 101 slots");
+CORPROF_STATIC_ASSERT(sizeof(ICorProfilerInfo12Vtbl) == 108 * sizeof(void *), "Info12: 108 slots");
+CORPROF_STATIC_ASSERT(sizeof(ICorProfilerInfo13Vtbl) == 111 * sizeof(void *), "Info13: 111 slots");
+CORPROF_STATIC_ASSERT(sizeof(ICorProfilerInfo14Vtbl) == 114 * sizeof(void *), "Info14: 114 slots");
+CORPROF_STATIC_ASSERT(sizeof(ICorProfilerInfo15Vtbl) == 115 * sizeof(void *), "Info15: 115 slots");
 CORPROF_STATIC_ASSERT(sizeof(IMetaDataImportVtbl) == 65 * sizeof(void *), "IMetaDataImport: 65 slots");
 CORPROF_STATIC_ASSERT(sizeof(IMetaDataImport2Vtbl) == 73 * sizeof(void *), "IMetaDataImport2: 73 slots");
 

@@ -27,16 +27,21 @@ static HRESULT rw_initialize(ICorProfilerInfo3 *info)
                  COR_PRF_DISABLE_ALL_NGEN_IMAGES;
     HRESULT hr = info->lpVtbl->SetEventMask(info, mask);
     prof_check(hr == S_OK, "SetEventMask in Initialize returned 0x%08x", (unsigned)hr);
-    /* Every slot must be callable: implemented or E_NOTIMPL, never NULL. */
-    void *const *slots = (void *const *)info->lpVtbl;
-    for (size_t i = 0; i < sizeof(ICorProfilerInfo3Vtbl) / sizeof(void *); i++)
-        prof_check(slots[i] != NULL, "ICorProfilerInfo3 slot %zu is NULL", i);
-    hr = info->lpVtbl->GetClassFromObject(info, 0, NULL);
-    prof_check(hr == E_NOTIMPL, "GetClassFromObject returned 0x%08x, expected E_NOTIMPL",
+    /* Every slot of the newest version must be callable, never NULL: the host answers
+     * every Info IID with one object. */
+    ICorProfilerInfo15 *info15 = NULL;
+    hr = info->lpVtbl->QueryInterface(info, &IID_ICorProfilerInfo15, (void **)&info15);
+    prof_check(hr == S_OK && info15, "QueryInterface(ICorProfilerInfo15) returned 0x%08x",
                (unsigned)hr);
-    IUnknown *newer = NULL;
-    hr = info->lpVtbl->QueryInterface(info, &IID_ICorProfilerInfo4, (void **)&newer);
-    prof_check(hr == E_NOINTERFACE && !newer, "QueryInterface(ICorProfilerInfo4) returned 0x%08x",
+    if (info15) {
+        void *const *slots = (void *const *)info15->lpVtbl;
+        for (size_t i = 0; i < sizeof(ICorProfilerInfo15Vtbl) / sizeof(void *); i++)
+            prof_check(slots[i] != NULL, "ICorProfilerInfo15 slot %zu is NULL", i);
+        info15->lpVtbl->Release(info15);
+    }
+    /* No managed heap: no ObjectID names an object (CoreCLR's answer for ObjectID 0). */
+    hr = info->lpVtbl->GetClassFromObject(info, 0, NULL);
+    prof_check(hr == E_INVALIDARG, "GetClassFromObject returned 0x%08x, expected E_INVALIDARG",
                (unsigned)hr);
     return S_OK;
 }

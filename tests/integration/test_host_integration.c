@@ -266,9 +266,9 @@ START_TEST(methods_pattern_limits_jit)
 END_TEST
 
 /* Under --trace every host method the profiler reaches that the host does not implement
- * says so before it answers E_NOTIMPL (prof_rewrite calls GetClassFromObject and
- * EnumInterfaceImpls, and checks the answers); implemented methods are not traced, and
- * nothing is without --trace. */
+ * says so before it answers (prof_rewrite calls GetClassFromObject, unsupported, and
+ * EnumInterfaceImpls, not implemented, and checks the answers); implemented methods are
+ * not traced, and nothing is without --trace. The report counts the unsupported call. */
 START_TEST(unimplemented_methods_are_traced)
 {
     char calc[512];
@@ -277,8 +277,11 @@ START_TEST(unimplemented_methods_are_traced)
     run_cli(ILG_PROF_REWRITE, TEST_CLSID, extra);
     ck_assert_msg(res.exited && res.status == 0, "exit %d: %s", res.status, res.err);
     assert_log_pass();
-    ck_assert_msg(strstr(res.err, "ICorProfilerInfo3::GetClassFromObject: not implemented\n"),
+    ck_assert_msg(strstr(res.err, "ICorProfilerInfo::GetClassFromObject: unsupported, answers "
+                                  "0x80070057 (no managed heap: no ObjectID names an object)\n"),
                   "no trace of the stub:\n%s", res.err);
+    ck_assert_msg(strstr(res.out, "unsupported calls, by name: GetClassFromObject 1\n"),
+                  "no count of the unsupported call in the report:\n%s", res.out);
     ck_assert_msg(strstr(res.err, "IMetaDataImport::GetNativeCallConvFromSig: not implemented\n"),
                   "no trace of the stub:\n%s", res.err);
     ck_assert_ptr_null(strstr(res.err, "SetEventMask: not implemented"));
@@ -287,6 +290,7 @@ START_TEST(unimplemented_methods_are_traced)
     run_cli(ILG_PROF_REWRITE, TEST_CLSID, quiet);
     ck_assert_msg(res.exited && res.status == 0, "exit %d: %s", res.status, res.err);
     ck_assert_ptr_null(strstr(res.err, "not implemented"));
+    ck_assert_ptr_null(strstr(res.err, "unsupported"));
 }
 END_TEST
 
@@ -1274,6 +1278,41 @@ START_TEST(coreclr_recompiles_as_the_model_says)
 }
 END_TEST
 
+/* prof_info checks the Info4..15 answers against each other and the metadata over
+ * fixtures with generic and nested types, and calls three unsupported methods once
+ * each plus two on every JIT event: the JSON report counts them by name. */
+START_TEST(info_answers_agree_with_the_images)
+{
+    static const char *const fixtures[] = { "calc.exe", "generics.exe", "types.exe" };
+    for (size_t i = 0; i < sizeof fixtures / sizeof *fixtures; i++) {
+        char path[512];
+        fx_path(path, sizeof path, fixtures[i]);
+        setenv("PROF_INFO_VAR", "abc", 1);
+        const char *extra[] = { "--json", path, NULL };
+        run_cli(ILG_PROF_INFO, TEST_CLSID, extra);
+        unsetenv("PROF_INFO_VAR");
+        ck_assert_msg(res.exited && res.status == 0, "%s: exit %d: %s", fixtures[i], res.status,
+                      res.err);
+        assert_log_pass();
+        json_t *root = parse_report(), *mods = json_object_get(root, "modules");
+        json_t *calls = json_object_get(root, "unsupported_calls");
+        json_int_t jit = 0;
+        json_t *m = json_array_get(mods, 0), *meths = json_object_get(m, "methods");
+        for (size_t k = 0; k < json_array_size(meths); k++)
+            jit += json_integer_value(json_object_get(json_array_get(meths, k), "jit_events"));
+        ck_assert_int_gt(jit, 0);
+        ck_assert_int_eq(json_integer_value(json_object_get(calls, "GetClassFromObject")), 1);
+        ck_assert_int_eq(json_integer_value(json_object_get(calls, "ForceGC")), 1);
+        ck_assert_int_eq(json_integer_value(json_object_get(calls, "EventPipeStartSession")), 1);
+        ck_assert_int_eq(json_integer_value(json_object_get(calls, "GetCodeInfo2")), jit);
+        /* One in Initialize, one per JIT event. */
+        ck_assert_int_eq(json_integer_value(json_object_get(calls, "GetFunctionFromIP")), jit + 1);
+        ck_assert_int_eq(json_object_size(calls), 5);
+        json_decref(root);
+    }
+}
+END_TEST
+
 static Suite *host_integration_suite(void)
 {
     Suite *s = suite_create("host_integration");
@@ -1284,6 +1323,7 @@ static Suite *host_integration_suite(void)
     tcase_add_test(tc, metadata_import_matches_tables);
     tcase_add_test(tc, methods_pattern_limits_jit);
     tcase_add_test(tc, unimplemented_methods_are_traced);
+    tcase_add_test(tc, info_answers_agree_with_the_images);
     tcase_add_test(tc, jit_threads_from_the_command_line);
     tcase_add_test(tc, environment_names_the_profiler);
     tcase_add_test(tc, only_subscribed_callbacks_are_delivered);

@@ -19,6 +19,8 @@
  *                          JITCachedFunctionSearch* callbacks fire instead.
  *   ILG_ABI_PROBE_MAX_CALLBACK  "1" or "2": answer QueryInterface only up to that
  *                          ICorProfilerCallback version (to watch the runtime refuse it)
+ *   ILG_ABI_PROBE_CONFORM  "1": also make the conformance calls (abi_conform.c) and log
+ *                          their answers as CONF lines, to compare a runtime with the host
  *
  * The log's last line is "PASS" when every call returned what it should and every
  * expected event came, else "FAIL <n>" after the lines starting with "FAIL:". */
@@ -31,6 +33,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "abi_conform.h"
 #include "ilgraft/corprof.h"
 
 #define PROBE_EXPORT __attribute__((visibility("default")))
@@ -82,6 +85,8 @@ typedef struct probe {
     ICorProfilerCallback3 ICorProfilerCallback3_iface;
     atomic_uint refs;
     ICorProfilerInfo3 *info;
+    ICorProfilerInfo15 *info15; /* conformance mode only */
+    bool conform_main_done;
     bool rewrite;
     bool transitions;          /* COR_PRF_MONITOR_CODE_TRANSITIONS on */
     int max_callback;          /* highest ICorProfilerCallback version QI accepts */
@@ -118,17 +123,30 @@ static void open_log(void)
     pthread_mutex_unlock(&log_lock);
 }
 
-static void plog(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void plog(const char *fmt, ...)
+static void vplog(const char *fmt, va_list ap)
 {
     open_log();
-    va_list ap;
-    va_start(ap, fmt);
     pthread_mutex_lock(&log_lock);
     vfprintf(log_file, fmt, ap);
     fputc('\n', log_file);
     fflush(log_file);
     pthread_mutex_unlock(&log_lock);
+}
+
+static void plog(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void plog(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vplog(fmt, ap);
+    va_end(ap);
+}
+
+void probe_log(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vplog(fmt, ap);
     va_end(ap);
 }
 
@@ -734,6 +752,8 @@ static ULONG cb_Release(ICorProfilerCallback3 *iface)
         plog("Release: last reference (failures %u)", p->failures);
         if (p->info)
             p->info->lpVtbl->Release(p->info);
+        if (p->info15)
+            p->info15->lpVtbl->Release(p->info15);
         pthread_mutex_destroy(&p->lock);
         free(p);
     }
@@ -794,6 +814,11 @@ static HRESULT cb_Initialize(ICorProfilerCallback3 *iface, IUnknown *unk)
     plog("EventMask set=0x%08X get=0x%08X", (unsigned)mask, (unsigned)got);
     if (got != mask)
         fail(p, "GetEventMask gave 0x%08X after SetEventMask(0x%08X)", (unsigned)got, (unsigned)mask);
+    if (conform_enabled()) {
+        conform_initialize(unk, mask);
+        if (unk->lpVtbl->QueryInterface(unk, &IID_ICorProfilerInfo15, (void **)&p->info15) != S_OK)
+            p->info15 = NULL;
+    }
 
     USHORT instance = 0, major = 0, minor = 0, build = 0, qfe = 0;
     COR_PRF_RUNTIME_TYPE type = 0;
@@ -827,6 +852,8 @@ static HRESULT cb_Shutdown(ICorProfilerCallback3 *iface)
     ICorProfilerInfo3 *info = p->info;
     count(p, 4);
     plog("Shutdown");
+    if (p->info15)
+        conform_shutdown(p->info15, p->hello_module, p->main_fid);
 
     /* EnumModules must list Hello.dll (and enumerate through its own vtable). */
     ICorProfilerModuleEnum *mods = NULL;
@@ -1083,6 +1110,8 @@ static HRESULT cb_ModuleLoadFinished(ICorProfilerCallback3 *iface, ModuleID id, 
         p->hello_module = id;
         pthread_mutex_unlock(&p->lock);
         mark(p, SEEN_HELLO_LOADED);
+        if (p->info15)
+            conform_module(p->info15, id);
         metadata_tour(p, id);
         /* The body allocator: a module-specific IMethodMalloc. */
         IMethodMalloc *alloc = NULL;
@@ -1281,6 +1310,12 @@ static HRESULT cb_JITCompilationStarted(ICorProfilerCallback3 *iface, FunctionID
          (unsigned long)fid, (int)safe, (unsigned)d.token, (unsigned)d.rva, (unsigned)size,
          d.module_name, d.full);
     if (is_hello(&d, "Hello.Program::Main")) {
+        pthread_mutex_lock(&p->lock);
+        bool first = !p->conform_main_done;
+        p->conform_main_done = true;
+        pthread_mutex_unlock(&p->lock);
+        if (p->info15 && first)
+            conform_main_jit(p->info15, fid, d.module, d.token);
         /* Where the header lies: base + RVA for a mapped image, base + file offset for a
          * flat one (COR_PRF_MODULE_FLAT_LAYOUT). */
         LPCBYTE base = NULL;

@@ -4,7 +4,8 @@
  * unprofiled run; the probe's log ends in PASS (every call it made answered as it
  * should, every expected event came); the runtime loaded CoreLib and Hello; and the
  * IL size and RVA the runtime reported for Hello.Program::Main equal what ilgraft's
- * own reader says (`ilgraft methods --json`, body_size and rva).
+ * own reader says (`ilgraft methods --json`, body_size and rva); and that the probe's
+ * conformance calls get the same answers from `ilgraft run` as from CoreCLR.
  *
  * Without dotnet: "SKIP: dotnet not found" and pass, except under CI=true, where a
  * missing runtime is a failure. */
@@ -45,6 +46,8 @@ static void teardown(void)
     unsetenv("ILG_ABI_PROBE_LOG");
     unsetenv("ILG_ABI_PROBE_REWRITE");
     unsetenv("ILG_ABI_PROBE_MAX_CALLBACK");
+    unsetenv("ILG_ABI_PROBE_CONFORM");
+    unsetenv("ILG_CONF_VAR");
 }
 
 /* False (after printing SKIP) when there is no runtime to test against; fails under CI. */
@@ -293,6 +296,73 @@ START_TEST(runtime_needs_callback2_not_callback3)
 }
 END_TEST
 
+/* The CONF lines of a probe log (abi_conform.c), in order, as one string. */
+static char *conf_lines(const char *log)
+{
+    size_t cap = strlen(log) + 1, n = 0;
+    char *out = malloc(cap);
+    ck_assert_ptr_nonnull(out);
+    for (const char *line = log; *line;) {
+        const char *end = strchr(line, '\n');
+        size_t len = end ? (size_t)(end - line) + 1 : strlen(line);
+        if (strncmp(line, "CONF ", 5) == 0) {
+            memcpy(out + n, line, len);
+            n += len;
+        }
+        line += len;
+    }
+    out[n] = 0;
+    return out;
+}
+
+/* Proof by difference: the probe's conformance calls (ICorProfilerInfo4..15 methods the
+ * host answers, and some it cannot, about things that do not exist) answered by the real
+ * CoreCLR and by `ilgraft run` over the same Hello.dll must log the same CONF lines, one
+ * by one (IDs and addresses are logged only as whether they name the expected thing). */
+START_TEST(host_answers_as_coreclr)
+{
+    if (!have_dotnet())
+        return;
+    setenv("ILG_ABI_PROBE_CONFORM", "1", 1);
+    setenv("ILG_CONF_VAR", "hello-conf", 1);
+    fx_result r;
+    run_hello(true, &r);
+    ck_assert_msg(r.exited && r.status == 0, "profiled run: status %d, stderr %s", r.status, r.err);
+    fx_result_free(&r);
+    char *log = read_log();
+    assert_pass(log);
+    char *coreclr = conf_lines(log);
+    free(log);
+
+    unsetenv("CORECLR_ENABLE_PROFILING");
+    const char *argv[] = { ILG_CLI_PATH, "run", "--profiler", ILG_ABI_PROBE_PATH, "--clsid",
+                           PROBE_CLSID, ILG_HELLO_DLL, NULL };
+    ck_assert(fx_run(argv, &r));
+    ck_assert_msg(r.exited && r.status == 0, "ilgraft run: status %d, stderr %s", r.status, r.err);
+    fx_result_free(&r);
+    log = read_log();
+    char *host = conf_lines(log);
+    free(log);
+
+    ck_assert_msg(strlen(coreclr) > 1000, "too few CONF lines from CoreCLR:\n%s", coreclr);
+    const char *a = coreclr, *b = host;
+    unsigned line = 1;
+    while (*a || *b) {
+        const char *ea = strchr(a, '\n'), *eb = strchr(b, '\n');
+        size_t la = ea ? (size_t)(ea - a) : strlen(a), lb = eb ? (size_t)(eb - b) : strlen(b);
+        ck_assert_msg(la == lb && memcmp(a, b, la) == 0,
+                      "CONF line %u differs:\n  CoreCLR: %.*s\n  host:    %.*s", line, (int)la, a,
+                      (int)lb, b);
+        a += la + (ea != NULL);
+        b += lb + (eb != NULL);
+        line++;
+    }
+    printf("host_answers_as_coreclr: %u CONF lines equal\n", line - 1);
+    free(coreclr);
+    free(host);
+}
+END_TEST
+
 static Suite *abi_probe_suite(void)
 {
     Suite *s = suite_create("abi_probe");
@@ -303,6 +373,7 @@ static Suite *abi_probe_suite(void)
     tcase_add_test(tc, probe_passes_and_agrees_with_ilgraft);
     tcase_add_test(tc, probe_rewrites_a_method_body);
     tcase_add_test(tc, runtime_needs_callback2_not_callback3);
+    tcase_add_test(tc, host_answers_as_coreclr);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -1,0 +1,22 @@
+/* abi_conform.h: the ABI probe's conformance calls (abi_conform.c), made when
+ * ILG_ABI_PROBE_CONFORM=1, each answer logged as a "CONF" line through probe_log
+ * (abi_probe.c). */
+#ifndef ILG_ABI_CONFORM_H
+#define ILG_ABI_CONFORM_H
+
+#include <stdbool.h>
+
+#include "ilgraft/corprof.h"
+
+void probe_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+bool conform_enabled(void);
+/* In Initialize, after SetEventMask(mask). */
+void conform_initialize(IUnknown *unk, DWORD mask);
+/* At ModuleLoadFinished of Hello.dll. */
+void conform_module(ICorProfilerInfo15 *info, ModuleID hello);
+/* At JITCompilationStarted of Hello.Program::Main (token in hello). */
+void conform_main_jit(ICorProfilerInfo15 *info, FunctionID main, ModuleID hello, mdToken token);
+/* At Shutdown. */
+void conform_shutdown(ICorProfilerInfo15 *info, ModuleID hello, FunctionID main);
+
+#endif
