@@ -7,32 +7,14 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "host_private.h"
+#include "info_private.h"
 
-static ilg_host *impl_from_ICorProfilerInfo15(ICorProfilerInfo15 *iface)
-{
-    return (ilg_host *)((char *)iface - offsetof(ilg_host, ICorProfilerInfo15_iface));
-}
-
-/* Every method's first statement (host_private.h, "Entry into the host"), with the rule
- * CoreCLR's ProfToEEInterfaceImpl applies to the method (its PROFILER_TO_CLR_ENTRYPOINT_*
- * macro and flags; IUnknown's methods have none). */
-#define INFO_HOST(This) impl_from_ICorProfilerInfo15(This)
-#define INFO_ENTRY(This, method, rule)                                                      \
-    HOST_ENTRY(INFO_HOST(This), "ICorProfilerInfo", method, INFO_##rule)
-#define INFO_ENTRY_NORESULT(This, method, rule)                                             \
-    HOST_ENTRY_NORESULT(INFO_HOST(This), "ICorProfilerInfo", method, INFO_##rule)
 /* A stub: the entry, then the count, the trace and the answer of its def entry. */
 #define ILG__INFO_STUB_ENTER(This, method, iface, index)                                    \
     do {                                                                                   \
         HOST_ENTRY(INFO_HOST(This), iface, method, INFO_NO_RULE);                          \
         return ilg__host_unsupported(INFO_HOST(This), iface, index);                       \
     } while (0)
-/* The rules the implemented methods have in CoreCLR: all are allowed after attach. */
-#define INFO_NO_RULE HOST_CALL_ANY
-#define INFO_ASYNC (HOST_CALL_ASYNC | HOST_CALL_AFTER_ATTACH)
-#define INFO_SYNC (HOST_CALL_SYNC | HOST_CALL_AFTER_ATTACH)
-#define INFO_SYNC_TRIGGERS (HOST_CALL_SYNC | HOST_CALL_AFTER_ATTACH | HOST_CALL_TRIGGERS)
 #define ILG__WANT_INFO_STUBS
 #include "stubs.inc"
 
@@ -93,12 +75,6 @@ host_module *ilg__host_find_module(const ilg_host *host, UINT_PTR id)
     return NULL;
 }
 
-/* Whether id is the address of one of count records of size size from first. */
-static bool is_record(UINT_PTR id, const void *first, uint32_t count, size_t size)
-{
-    UINT_PTR from = (UINT_PTR)first;
-    return count && id >= from && id < from + (UINT_PTR)count * size && (id - from) % size == 0;
-}
 
 /* A FunctionID is a method record or, with recompile, a generic method's instantiation
  * record; both name the method. */
@@ -106,9 +82,9 @@ host_method *ilg__host_find_method(const ilg_host *host, UINT_PTR id)
 {
     for (uint32_t i = 0; i < host->module_count; i++) {
         host_module *m = host->modules[i];
-        if (is_record(id, m->methods, m->method_count, sizeof *m->methods))
+        if (ilg__host_is_record(id, m->methods, m->method_count, sizeof *m->methods))
             return (host_method *)id;
-        if (is_record(id, m->insts, m->inst_count, sizeof *m->insts))
+        if (ilg__host_is_record(id, m->insts, m->inst_count, sizeof *m->insts))
             return ((host_inst *)id)->method;
     }
     return NULL;
@@ -590,9 +566,6 @@ done:
     return hr;
 }
 
-/* HRESULT_FROM_WIN32(ERROR_ENVVAR_NOT_FOUND), what CoreCLR passes on from the OS layer. */
-#define HRESULT_ENVVAR_NOT_FOUND ((HRESULT)0x800700CB)
-
 /* The application's domain as CoreCLR 10 names it (docs/coreclr-observed.md). */
 #define HOST_DOMAIN_NAME "clrhost"
 
@@ -1001,221 +974,6 @@ static HRESULT info_GetLOHObjectSizeThreshold(ICorProfilerInfo15 *This, DWORD *p
     return S_OK;
 }
 
-/* A variable SetEnvironmentVariable set (value) or deleted (value NULL). */
-typedef struct host_env {
-    struct host_env *next;
-    char *name, *value;
-} host_env;
-
-/* Under env_lock: the overlay's entry for name, NULL when it has none. */
-static host_env *env_find(ilg_host *h, const char *name)
-{
-    for (host_env *e = h->env; e; e = e->next)
-        if (strcmp(e->name, name) == 0)
-            return e;
-    return NULL;
-}
-
-/* CoreCLR passes the OS layer's GetEnvironmentVariableW on (observed): a value that
- * fits gives its length without the NUL; a short buffer, or none, the length with it
- * (ERROR_INSUFFICIENT_BUFFER when a buffer was given). */
-static HRESULT env_value_out(const char *value, ULONG cch, ULONG *pcch, WCHAR *buf)
-{
-    ULONG need = 0;
-    ilg__host_to_wide(value, NULL, 0, &need);
-    if (buf && cch >= need) {
-        ilg__host_to_wide(value, buf, cch, NULL);
-        *pcch = need - 1;
-        return S_OK;
-    }
-    *pcch = need;
-    return buf && cch ? HRESULT_INSUFFICIENT_BUFFER : S_OK;
-}
-
-static HRESULT info_GetEnvironmentVariable(ICorProfilerInfo15 *This, const WCHAR *szName,
-                                           ULONG cchValue, ULONG *pcchValue, WCHAR szValue[])
-{
-    INFO_ENTRY(This, "GetEnvironmentVariable", ASYNC);
-    ilg_host *h = impl_from_ICorProfilerInfo15(This);
-    char name[1024];
-    if (!szName || !pcchValue || (cchValue && !szValue) ||
-        !ilg__host_from_wide(szName, name, sizeof name) || !name[0])
-        return E_INVALIDARG;
-    HRESULT hr;
-    pthread_mutex_lock(&h->env_lock);
-    host_env *e = env_find(h, name);
-    const char *value = e ? e->value : getenv(name);
-    hr = value ? env_value_out(value, cchValue, pcchValue, szValue) : HRESULT_ENVVAR_NOT_FOUND;
-    pthread_mutex_unlock(&h->env_lock);
-    return hr;
-}
-
-static char *wide_dup(ilg_host *h, const WCHAR *w)
-{
-    size_t len = 0;
-    while (w[len])
-        len++;
-    /* At most 3 UTF-8 bytes per UTF-16 unit. */
-    char *s = ILG_HOST_ZALLOC(h->heap, len * 3 + 1);
-    if (s && !ilg__host_from_wide(w, s, len * 3 + 1)) {
-        ILG_HOST_FREE(h->heap, s);
-        return NULL;
-    }
-    return s;
-}
-
-/* Kept in the host's overlay, not in the process's environ, as CoreCLR keeps it in its
- * OS layer (observed: getenv does not see it, GetEnvironmentVariable does). */
-static HRESULT info_SetEnvironmentVariable(ICorProfilerInfo15 *This, const WCHAR *szName,
-                                           const WCHAR *szValue)
-{
-    INFO_ENTRY(This, "SetEnvironmentVariable", ASYNC);
-    ilg_host *h = impl_from_ICorProfilerInfo15(This);
-    char *name = szName ? wide_dup(h, szName) : NULL, *value = NULL;
-    HRESULT hr = S_OK;
-    if (!name || !name[0] || strchr(name, '=') || (szValue && !(value = wide_dup(h, szValue)))) {
-        hr = E_INVALIDARG;
-        goto done;
-    }
-    pthread_mutex_lock(&h->env_lock);
-    host_env *e = env_find(h, name);
-    if (!e && (e = ILG_HOST_ZALLOC(h->heap, sizeof *e))) {
-        e->next = h->env;
-        e->name = name;
-        e->value = NULL;
-        h->env = e;
-        name = NULL;
-    }
-    if (e) {
-        ILG_HOST_FREE(h->heap, e->value);
-        e->value = value;
-        value = NULL;
-    } else {
-        hr = E_OUTOFMEMORY;
-    }
-    pthread_mutex_unlock(&h->env_lock);
-done:
-    ILG_HOST_FREE(h->heap, name);
-    ILG_HOST_FREE(h->heap, value);
-    return hr;
-}
-
-/* ---- classes -------------------------------------------------------------------------- */
-
-static host_class *find_class(const ilg_host *h, UINT_PTR id)
-{
-    for (uint32_t i = 0; i < h->module_count; i++) {
-        host_module *m = h->modules[i];
-        if (is_record(id, m->classes, m->class_count, sizeof *m->classes))
-            return (host_class *)id;
-    }
-    return NULL;
-}
-
-static host_class *module_class(host_module *m, mdToken token)
-{
-    uint32_t rid = token & 0xFFFFFF;
-    if ((token >> 24) != ILG_TBL_TypeDef || !rid || rid > m->class_count)
-        return NULL;
-    return &m->classes[rid - 1];
-}
-
-static HRESULT info_GetClassFromToken(ICorProfilerInfo15 *This, ModuleID moduleId,
-                                      mdTypeDef typeDef, ClassID *pClassId)
-{
-    INFO_ENTRY(This, "GetClassFromToken", SYNC_TRIGGERS);
-    host_module *m = ilg__host_find_module(impl_from_ICorProfilerInfo15(This), moduleId);
-    host_class *c;
-    if (!m || !pClassId || !(c = module_class(m, typeDef)))
-        return E_INVALIDARG;
-    if (c->generic)
-        return CORPROF_E_TYPE_IS_PARAMETERIZED;
-    *pClassId = (ClassID)c;
-    return S_OK;
-}
-
-static HRESULT info_GetClassIDInfo(ICorProfilerInfo15 *This, ClassID classId, ModuleID *pModuleId,
-                                   mdTypeDef *pTypeDefToken)
-{
-    INFO_ENTRY(This, "GetClassIDInfo", ASYNC);
-    host_class *c = find_class(impl_from_ICorProfilerInfo15(This), classId);
-    if (!c)
-        return E_INVALIDARG;
-    if (pModuleId)
-        *pModuleId = (ModuleID)c->module;
-    if (pTypeDefToken)
-        *pTypeDefToken = c->token;
-    return S_OK;
-}
-
-/* The parent is the base type's ClassID when it is a TypeDef of the same module, else 0
- * (a base in another assembly, System.Object say, is not loaded here). */
-static HRESULT info_GetClassIDInfo2(ICorProfilerInfo15 *This, ClassID classId,
-                                    ModuleID *pModuleId, mdTypeDef *pTypeDefToken,
-                                    ClassID *pParentClassId, ULONG32 cNumTypeArgs,
-                                    ULONG32 *pcNumTypeArgs, ClassID typeArgs[])
-{
-    INFO_ENTRY(This, "GetClassIDInfo2", ASYNC);
-    host_class *c = find_class(impl_from_ICorProfilerInfo15(This), classId);
-    if (!c || (cNumTypeArgs && !typeArgs))
-        return E_INVALIDARG;
-    if (pParentClassId) {
-        uint32_t extends = 0;
-        host_class *base = NULL;
-        if (ilg_md_cell(c->module->md, ILG_TBL_TypeDef, c->token & 0xFFFFFF,
-                        ILG_MDC_TypeDef_Extends, &extends) == ILG_OK)
-            base = module_class(c->module, extends);
-        *pParentClassId = base && !base->generic ? (ClassID)base : 0;
-    }
-    if (pModuleId)
-        *pModuleId = (ModuleID)c->module;
-    if (pTypeDefToken)
-        *pTypeDefToken = c->token;
-    if (pcNumTypeArgs)
-        *pcNumTypeArgs = 0;
-    return S_OK;
-}
-
-/* A TypeDef's class is never an array: S_FALSE, as CoreCLR answers for a non-array. */
-static HRESULT info_IsArrayClass(ICorProfilerInfo15 *This, ClassID classId,
-                                 CorElementType *pBaseElemType, ClassID *pBaseClassId,
-                                 ULONG *pcRank)
-{
-    INFO_ENTRY(This, "IsArrayClass", ASYNC);
-    if (!find_class(impl_from_ICorProfilerInfo15(This), classId))
-        return E_INVALIDARG;
-    (void)pBaseElemType;
-    (void)pBaseClassId;
-    (void)pcRank;
-    return S_FALSE;
-}
-
-ilg_status ilg__host_make_classes(host_module *m)
-{
-    const ilg_metadata *md = m->md;
-    m->class_count = ilg_md_row_count(md, ILG_TBL_TypeDef);
-    if (!m->class_count)
-        return ILG_OK;
-    m->classes = ILG_HOST_ZALLOC(m->host->heap, (size_t)m->class_count * sizeof *m->classes);
-    if (!m->classes)
-        return ilg__fail(ILG_E_NOMEM, ILG_WHERE_NONE, 0, "no memory for %u class records",
-                         m->class_count);
-    for (uint32_t rid = 1; rid <= m->class_count; rid++) {
-        m->classes[rid - 1].module = m;
-        m->classes[rid - 1].token = (uint32_t)ILG_TBL_TypeDef << 24 | rid;
-    }
-    const uint32_t params = ilg_md_row_count(md, ILG_TBL_GenericParam);
-    for (uint32_t r = 1; r <= params; r++) {
-        uint32_t owner = 0;
-        if (ilg_md_cell(md, ILG_TBL_GenericParam, r, ILG_MDC_GenericParam_Owner, &owner) != ILG_OK)
-            continue;
-        uint32_t rid = owner & 0xFFFFFF;
-        if (owner >> 24 == ILG_TBL_TypeDef && rid >= 1 && rid <= m->class_count)
-            m->classes[rid - 1].generic = true;
-    }
-    return ILG_OK;
-}
-
 static const ICorProfilerInfo15Vtbl info_vtbl = {
     .QueryInterface = info_QueryInterface,
     .AddRef = info_AddRef,
@@ -1255,12 +1013,12 @@ static const ICorProfilerInfo15Vtbl info_vtbl = {
     .GetInMemorySymbolsLength = info_GetInMemorySymbolsLength,
     .IsFunctionDynamic = info_IsFunctionDynamic,
     .GetLOHObjectSizeThreshold = info_GetLOHObjectSizeThreshold,
-    .GetEnvironmentVariable = info_GetEnvironmentVariable,
-    .SetEnvironmentVariable = info_SetEnvironmentVariable,
-    .GetClassFromToken = info_GetClassFromToken,
-    .GetClassIDInfo = info_GetClassIDInfo,
-    .GetClassIDInfo2 = info_GetClassIDInfo2,
-    .IsArrayClass = info_IsArrayClass,
+    .GetEnvironmentVariable = ilg__info_GetEnvironmentVariable,
+    .SetEnvironmentVariable = ilg__info_SetEnvironmentVariable,
+    .GetClassFromToken = ilg__info_GetClassFromToken,
+    .GetClassIDInfo = ilg__info_GetClassIDInfo,
+    .GetClassIDInfo2 = ilg__info_GetClassIDInfo2,
+    .IsArrayClass = ilg__info_IsArrayClass,
     .GetNativeCodeStartAddresses = info_GetNativeCodeStartAddresses,
     ILG__INFO_STUB_SLOTS
 };
@@ -1282,12 +1040,6 @@ void ilg__host_info_init(ilg_host *host)
 
 void ilg__host_info_free(ilg_host *host)
 {
-    for (host_env *e = host->env, *next; e; e = next) {
-        next = e->next;
-        ILG_HOST_FREE(host->heap, e->name);
-        ILG_HOST_FREE(host->heap, e->value);
-        ILG_HOST_FREE(host->heap, e);
-    }
-    host->env = NULL;
+    ilg__host_env_free(host);
     pthread_mutex_destroy(&host->env_lock);
 }

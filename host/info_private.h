@@ -1,0 +1,52 @@
+/* info_private.h: what the files of the host's ICorProfilerInfo share (info.c, env.c,
+ * classes.c): the object's impl_from, the entry macros with CoreCLR's call rules, and the
+ * methods implemented outside info.c, which its vtable names. */
+#ifndef ILG_HOST_INFO_PRIVATE_H
+#define ILG_HOST_INFO_PRIVATE_H
+
+#include "host_private.h"
+
+static inline ilg_host *impl_from_ICorProfilerInfo15(ICorProfilerInfo15 *iface)
+{
+    return (ilg_host *)((char *)iface - offsetof(ilg_host, ICorProfilerInfo15_iface));
+}
+
+/* Every method's first statement (host_private.h, "Entry into the host"), with the rule
+ * CoreCLR's ProfToEEInterfaceImpl applies to the method (its PROFILER_TO_CLR_ENTRYPOINT_*
+ * macro and flags; IUnknown's methods have none). */
+#define INFO_HOST(This) impl_from_ICorProfilerInfo15(This)
+#define INFO_ENTRY(This, method, rule)                                                      \
+    HOST_ENTRY(INFO_HOST(This), "ICorProfilerInfo", method, INFO_##rule)
+#define INFO_ENTRY_NORESULT(This, method, rule)                                             \
+    HOST_ENTRY_NORESULT(INFO_HOST(This), "ICorProfilerInfo", method, INFO_##rule)
+/* The rules the implemented methods have in CoreCLR: all are allowed after attach. */
+#define INFO_NO_RULE HOST_CALL_ANY
+#define INFO_ASYNC (HOST_CALL_ASYNC | HOST_CALL_AFTER_ATTACH)
+#define INFO_SYNC (HOST_CALL_SYNC | HOST_CALL_AFTER_ATTACH)
+#define INFO_SYNC_TRIGGERS (HOST_CALL_SYNC | HOST_CALL_AFTER_ATTACH | HOST_CALL_TRIGGERS)
+
+/* Whether id is the address of one of count records of size size from first. */
+static inline bool ilg__host_is_record(UINT_PTR id, const void *first, uint32_t count, size_t size)
+{
+    UINT_PTR from = (UINT_PTR)first;
+    return count && id >= from && id < from + (UINT_PTR)count * size && (id - from) % size == 0;
+}
+
+HRESULT ilg__info_GetEnvironmentVariable(ICorProfilerInfo15 *This, const WCHAR *szName,
+                                         ULONG cchValue, ULONG *pcchValue, WCHAR szValue[]);
+HRESULT ilg__info_SetEnvironmentVariable(ICorProfilerInfo15 *This, const WCHAR *szName,
+                                         const WCHAR *szValue);
+HRESULT ilg__info_GetClassFromToken(ICorProfilerInfo15 *This, ModuleID moduleId,
+                                    mdTypeDef typeDef, ClassID *pClassId);
+HRESULT ilg__info_GetClassIDInfo(ICorProfilerInfo15 *This, ClassID classId, ModuleID *pModuleId,
+                                 mdTypeDef *pTypeDefToken);
+HRESULT ilg__info_GetClassIDInfo2(ICorProfilerInfo15 *This, ClassID classId,
+                                  ModuleID *pModuleId, mdTypeDef *pTypeDefToken,
+                                  ClassID *pParentClassId, ULONG32 cNumTypeArgs,
+                                  ULONG32 *pcNumTypeArgs, ClassID typeArgs[]);
+HRESULT ilg__info_IsArrayClass(ICorProfilerInfo15 *This, ClassID classId,
+                               CorElementType *pBaseElemType, ClassID *pBaseClassId,
+                               ULONG *pcRank);
+void ilg__host_env_free(ilg_host *host);
+
+#endif
