@@ -160,10 +160,10 @@ static HRESULT mda_GetAssemblyProps(IMetaDataAssemblyImport *This, mdAssembly md
         uint32_t flags = ilg__md_cell(md, t, rid, ILG_MDC_Assembly_Flags);
         const uint8_t *key;
         uint32_t len = 0;
-        /* RegMeta reports afPublicKey (1) whenever the row has a key. */
+        /* RegMeta reports afPublicKey whenever the row has a key. */
         if (ilg_md_blob(md, ilg__md_cell(md, t, rid, ILG_MDC_Assembly_PublicKey), &key, &len) ==
                 ILG_OK && len)
-            flags |= 0x0001u;
+            flags |= ILG_ASSEMBLYFLAG_PUBLICKEY;
         *pdwAssemblyFlags = flags;
     }
     return hr != S_OK ? hr : hm;
