@@ -107,7 +107,8 @@ struct host_module {
 /* A thread delivering JIT callbacks during a run: its ThreadID and SetILFunctionBody's
  * decode and verify state, so that threads verify without sharing or waiting. Worker 0
  * is the thread that called ilg_host_run. */
-typedef struct host_worker {
+typedef struct host_worker host_worker;
+struct host_worker {
     ilg_host *host;
     ThreadID id;
     unsigned index;              /* 0 .. jit_threads - 1 */
@@ -123,7 +124,7 @@ typedef struct host_worker {
     host_method *event;
     bool event_again;
     char thread;                 /* its address is the ThreadID of workers 1.. */
-} host_worker;
+};
 
 /* The passes of a module's JIT events: the first compilations, then with recompile
  * the OSR and tier-1 recompilations (docs/profiler.md). */
@@ -138,9 +139,6 @@ typedef enum host_unsupported {
 #undef INFO_UNSUPPORTED_IN_INIT
     HOST_UNSUP_COUNT
 } host_unsupported;
-
-/* The calling thread's worker, or NULL outside a run's threads. */
-extern _Thread_local host_worker *ilg__host_worker;
 
 struct ilg_host {
     /* The object handed to Initialize: one vtable, the newest's, answers every Info
@@ -159,7 +157,11 @@ struct ilg_host {
     char clsid_text[ILG_GUID_TEXT_SIZE + 2];
     _Atomic DWORD event_mask;    /* the profiler may set it from any JIT thread */
     _Atomic DWORD event_mask_high; /* SetEventMask2's COR_PRF_HIGH_MONITOR half */
-    bool initializing;           /* inside Initialize: immutable flags may change */
+    /* Inside Initialize: immutable flags may change, INIT_ONLY methods are allowed (read
+     * from any thread the profiler starts). */
+    atomic_bool initializing;
+    /* Calls refused by their rule (ilg__host_entry), for the report. */
+    _Atomic uint32_t refused;
     bool ran;
     bool recompile, recompile_strict;
     _Atomic uint32_t again_rejected; /* bodies rejected as rewritten again (strict) */
@@ -225,9 +227,16 @@ static inline pthread_mutex_t *ilg__host_method_lock(const host_method *meth)
  * the _NORESULT forms are for methods that return no HRESULT (AddRef, Release,
  * CloseEnum, IsValidToken), which cannot refuse.
  *
- * rule is the method's rule in CoreCLR (which macro its ProfToEEInterfaceImpl method
- * opens with, and that macro's flags). ilg__host_entry is the one place where those
- * rules are to be enforced (docs/profiler.md); the host accepts every call so far. */
+* rule is the method's rule in CoreCLR (which macro its ProfToEEInterfaceImpl method
+ * opens with, and that macro's flags; host/info_rules.def lists every Info method's).
+ * ilg__host_entry enforces it with CoreCLR's HRESULTs (docs/profiler.md, "Call rules"):
+ * a SYNC method is refused (CORPROF_E_UNSUPPORTED_CALL_SEQUENCE) on a thread the host
+ * manages (the session thread during ilg_host_run, the JIT workers) outside a callback,
+ * and a TRIGGERS one also inside a callback that must not trigger a GC; a thread the
+ * host does not manage (the profiler's own, or the session thread in Initialize, which
+ * CoreCLR calls before the thread is a runtime thread) passes, as in CoreCLR. An
+ * INIT_ONLY method is refused (CORPROF_E_CALL_ONLY_FROM_INIT) on every thread once
+ * Initialize has returned. */
 typedef enum host_call_rule {
     HOST_CALL_ANY = 0,           /* no rule: IUnknown's methods, IMetaDataImport */
     HOST_CALL_ASYNC = 1,         /* _ASYNC_EX: from any thread while the profiler is loaded */
@@ -235,11 +244,25 @@ typedef enum host_call_rule {
                                     CORPROF_E_UNSUPPORTED_CALL_SEQUENCE */
     HOST_CALL_INIT_ONLY = 3,     /* _CALLABLE_ON_INIT_ONLY: inside Initialize, else
                                     CORPROF_E_CALL_ONLY_FROM_INIT */
+    HOST_CALL_FORCEGC = 4,       /* ForceGC's own test: refused inside a callback on a
+                                    managed thread (CORPROF_E_UNSUPPORTED_CALL_SEQUENCE) */
     HOST_CALL_KIND = 0x0F,
     HOST_CALL_AFTER_ATTACH = 0x10, /* kP2EEAllowableAfterAttach: an attached profiler may */
     HOST_CALL_TRIGGERS = 0x20      /* kP2EETriggers: may trigger a GC (a SYNC call then needs
                                       the callback's triggers scope) */
 } host_call_rule;
+
+/* The calling thread's callback state (CoreCLR's per-thread profiler callback state):
+ * set by the host around every callback it delivers, restored after. */
+enum {
+    HOST_CB_INSIDE = 1,          /* inside a callback */
+    HOST_CB_TRIGGERS = 2         /* ... one that may trigger a GC (all but
+                                    ThreadAssignedToOSThread) */
+};
+extern _Thread_local uint8_t ilg__host_cb_state;
+
+/* The calling thread's worker, or NULL outside a run's threads. */
+extern _Thread_local host_worker *ilg__host_worker;
 
 void ilg__host_trace_stub(ilg_host *host, const char *iface, const char *method);
 /* An unsupported Info method's call: counted, and traced under --trace with the
@@ -247,12 +270,33 @@ void ilg__host_trace_stub(ilg_host *host, const char *iface, const char *method)
 HRESULT ilg__host_unsupported(ilg_host *host, const char *iface, unsigned index);
 /* Its name, HRESULT and reason (info_unsupported.def), index < HOST_UNSUP_COUNT. */
 const char *ilg__host_unsupported_name(unsigned index);
+/* A call refused by its rule: counted for the report, noted for the trace; returns hr. */
+HRESULT ilg__host_refuse(ilg_host *host, const char *method, HRESULT hr);
+/* Whether the calling thread is one the host runs as a runtime thread. */
+bool ilg__host_managed_thread(const ilg_host *host);
 static inline HRESULT ilg__host_entry(ilg_host *host, const char *iface, const char *method,
                                       unsigned rule, bool stub)
 {
-    (void)rule;
     if (stub && host->trace)
         ilg__host_trace_stub(host, iface, method);
+    switch (rule & HOST_CALL_KIND) {
+    case HOST_CALL_SYNC: {
+        unsigned need = HOST_CB_INSIDE | (rule & HOST_CALL_TRIGGERS ? HOST_CB_TRIGGERS : 0);
+        if ((ilg__host_cb_state & need) != need && ilg__host_managed_thread(host))
+            return ilg__host_refuse(host, method, CORPROF_E_UNSUPPORTED_CALL_SEQUENCE);
+        break;
+    }
+    case HOST_CALL_INIT_ONLY:
+        if (!atomic_load_explicit(&host->initializing, memory_order_acquire))
+            return ilg__host_refuse(host, method, CORPROF_E_CALL_ONLY_FROM_INIT);
+        break;
+    case HOST_CALL_FORCEGC:
+        if ((ilg__host_cb_state & HOST_CB_INSIDE) && ilg__host_managed_thread(host))
+            return ilg__host_refuse(host, method, CORPROF_E_UNSUPPORTED_CALL_SEQUENCE);
+        break;
+    default:
+        break;
+    }
     return S_OK;
 }
 #define HOST_ENTRY_AS(host, iface, method, rule, stub)                                     \

@@ -16,6 +16,10 @@ void conform_initialize(IUnknown *unk, DWORD mask);
 void conform_module(ICorProfilerInfo15 *info, ModuleID hello);
 /* At JITCompilationStarted of Hello.Program::Main (token in hello). */
 void conform_main_jit(ICorProfilerInfo15 *info, FunctionID main, ModuleID hello, mdToken token);
+/* The call-rule calls (abi_rules.c): at the end of Initialize's conformance calls, and
+ * of ModuleLoadFinished's. */
+void conform_rules_init(ICorProfilerInfo15 *info);
+void conform_rules_callback(ICorProfilerInfo15 *info, ModuleID hello);
 /* At Shutdown. */
 void conform_shutdown(ICorProfilerInfo15 *info, ModuleID hello, FunctionID main);
 
