@@ -168,6 +168,7 @@ static void module_free(ilg_host *h, host_module *m)
     HOST_FREE(h, m->path);
     HOST_FREE(h, m->full_path);
     ilg__host_mdimport_free(m);
+    ilg__trace_malloc_free(m);
     ilg_image_close(m->img);
     HOST_FREE(h, m);
 }

@@ -102,6 +102,14 @@ struct host_module {
     uint32_t class_count;
     char assembly;               /* its address is the AssemblyID */
     host_mdimport importer;
+    /* Under --trace, what GetILFunctionBodyAllocator hands out: the arena's IMethodMalloc
+     * (inner, a reference taken on first need, released with the module) behind a
+     * tracing one (trace.c). */
+    struct host_malloc_trace {
+        IMethodMalloc IMethodMalloc_iface;
+        IMethodMalloc *_Atomic inner;
+        host_module *module;
+    } malloc_trace;
 };
 
 /* A thread delivering JIT callbacks during a run: its ThreadID and SetILFunctionBody's

@@ -379,6 +379,8 @@ static HRESULT info_GetILFunctionBodyAllocator(ICorProfilerInfo15 *This, ModuleI
     host_module *m = ilg__host_find_module(impl_from_ICorProfilerInfo15(This), moduleId);
     if (!m || !ppMalloc)
         return E_INVALIDARG;
+    if (m->host->trace)
+        return ilg__trace_malloc(m, ppMalloc);
     if (ilg_arena_method_malloc(m->arena, ppMalloc) != ILG_OK)
         return E_OUTOFMEMORY;
     return S_OK;

@@ -214,3 +214,92 @@ void ilg__trace_cb_return(ilg_host *host, const char *name, HRESULT hr)
     put(&tc, "callback %s = %s", name, ilg__trace_hr_name(hr, buf));
     ilg__trace_end(&tc);
 }
+
+/* ---- IMethodMalloc under --trace --------------------------------------------------- */
+
+static struct host_malloc_trace *impl_from_IMethodMalloc(IMethodMalloc *iface)
+{
+    return (struct host_malloc_trace *)((char *)iface -
+                                        offsetof(struct host_malloc_trace, IMethodMalloc_iface));
+}
+
+static HRESULT malloc_QueryInterface(IMethodMalloc *This, REFIID riid, void **ppv)
+{
+    struct host_malloc_trace *mt = impl_from_IMethodMalloc(This);
+    ilg__trace_call tc;
+    HRESULT hr = E_NOINTERFACE;
+    ilg__trace_begin(&tc, mt->module->host, "IMethodMalloc", "QueryInterface");
+    ilg__trace_guid(&tc, "riid", riid);
+    if (!ppv) {
+        hr = E_POINTER;
+    } else if (riid && (IsEqualIID(riid, &IID_IUnknown) || IsEqualIID(riid, &IID_IMethodMalloc))) {
+        IMethodMalloc *inner = atomic_load(&mt->inner);
+        inner->lpVtbl->AddRef(inner);
+        *ppv = This;
+        hr = S_OK;
+    } else {
+        *ppv = NULL;
+    }
+    ilg__trace_hresult(&tc, hr);
+    ilg__trace_end(&tc);
+    return hr;
+}
+
+/* The count is the arena allocator's: the wrapper lives as long as the module. */
+static ULONG malloc_AddRef(IMethodMalloc *This)
+{
+    IMethodMalloc *inner = atomic_load(&impl_from_IMethodMalloc(This)->inner);
+    return inner->lpVtbl->AddRef(inner);
+}
+
+static ULONG malloc_Release(IMethodMalloc *This)
+{
+    IMethodMalloc *inner = atomic_load(&impl_from_IMethodMalloc(This)->inner);
+    return inner->lpVtbl->Release(inner);
+}
+
+static void *malloc_Alloc(IMethodMalloc *This, ULONG cb)
+{
+    struct host_malloc_trace *mt = impl_from_IMethodMalloc(This);
+    IMethodMalloc *inner = atomic_load(&mt->inner);
+    ilg__trace_call tc;
+    ilg__trace_begin(&tc, mt->module->host, "IMethodMalloc", "Alloc");
+    ilg__trace_dec(&tc, "cb", (long long)cb);
+    void *p = inner->lpVtbl->Alloc(inner, cb);
+    put(&tc, ") = ");
+    put(&tc, p ? "%p" : "NULL", p);
+    ilg__trace_end(&tc);
+    return p;
+}
+
+static const IMethodMallocVtbl malloc_trace_vtbl = {
+    malloc_QueryInterface, malloc_AddRef, malloc_Release, malloc_Alloc,
+};
+
+HRESULT ilg__trace_malloc(host_module *m, IMethodMalloc **out)
+{
+    struct host_malloc_trace *mt = &m->malloc_trace;
+    IMethodMalloc *inner = atomic_load(&mt->inner);
+    if (!inner) {
+        /* The first caller's reference stays with the wrapper; a thread that loses the
+         * race gives its own back. */
+        IMethodMalloc *mine = NULL, *none = NULL;
+        if (ilg_arena_method_malloc(m->arena, &mine) != ILG_OK)
+            return E_OUTOFMEMORY;
+        mt->module = m;
+        mt->IMethodMalloc_iface.lpVtbl = &malloc_trace_vtbl;
+        if (!atomic_compare_exchange_strong(&mt->inner, &none, mine))
+            mine->lpVtbl->Release(mine);
+        inner = atomic_load(&mt->inner);
+    }
+    inner->lpVtbl->AddRef(inner);
+    *out = &mt->IMethodMalloc_iface;
+    return S_OK;
+}
+
+void ilg__trace_malloc_free(host_module *m)
+{
+    IMethodMalloc *inner = atomic_load(&m->malloc_trace.inner);
+    if (inner)
+        inner->lpVtbl->Release(inner);
+}

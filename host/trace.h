@@ -49,6 +49,11 @@ void ilg__trace_void(ilg__trace_call *tc);
 void ilg__trace_end(ilg__trace_call *tc);
 /* "callback Name = HRESULT" after a callback returned. */
 void ilg__trace_cb_return(ilg_host *host, const char *name, HRESULT hr);
+/* GetILFunctionBodyAllocator's answer under --trace: m's arena allocator (a new
+ * reference in *out) behind a tracing IMethodMalloc; E_OUTOFMEMORY when the arena has
+ * none. ilg__trace_malloc_free releases the arena's with the module. */
+HRESULT ilg__trace_malloc(host_module *m, IMethodMalloc **out);
+void ilg__trace_malloc_free(host_module *m);
 /* HRESULT as text: its name when it is one the profiling API uses, else hex. */
 const char *ilg__trace_hr_name(HRESULT hr, char buf[16]);
 

@@ -294,6 +294,47 @@ START_TEST(unimplemented_methods_are_traced)
 }
 END_TEST
 
+/* --trace shows every call in both directions: prof_trace logs each call it made into the
+ * host, with what it passed and got back, as a trace line ("CALL <line>"); each must be
+ * in the host's trace, the rule-breaking one with CoreCLR's refusal, and each callback
+ * the profiler received with its arguments and its HRESULT. */
+START_TEST(trace_shows_every_call)
+{
+    char calc[512];
+    fx_path(calc, sizeof calc, "calc.exe");
+    const char *extra[] = { "--trace", calc, NULL };
+    run_cli(ILG_PROF_TRACE, TEST_CLSID, extra);
+    ck_assert_msg(res.exited && res.status == 0, "exit %d: %s", res.status, res.err);
+    assert_log_pass();
+    char *text = read_log();
+    unsigned calls = 0;
+    for (char *line = strstr(text, "CALL "); line; line = strstr(line, "CALL ")) {
+        line += strlen("CALL ");
+        char *end = strchr(line, '\n');
+        ck_assert_ptr_nonnull(end);
+        *end = '\0';
+        ck_assert_msg(strstr(res.err, line), "not in the trace: %s\ntrace:\n%.3000s", line,
+                      res.err);
+        calls++;
+        line = end + 1;
+    }
+    /* Initialize's 2, ModuleLoadFinished's 10, one per JIT event. */
+    unsigned jit = 0;
+    for (const char *p = res.err; (p = strstr(p, "callback JITCompilationStarted(")); p++)
+        jit++;
+    ck_assert_uint_gt(jit, 0);
+    ck_assert_uint_eq(calls, 12 + jit);
+    free(text);
+    ck_assert_ptr_nonnull(strstr(res.err, "SetEnterLeaveFunctionHooks3(pFuncEnter3=NULL, "
+                                          "pFuncLeave3=NULL, pFuncTailcall3=NULL) = "
+                                          "CORPROF_E_CALL_ONLY_FROM_INIT [refused: "));
+    ck_assert_ptr_nonnull(strstr(res.err, "callback ModuleLoadFinished = S_OK\n"));
+    ck_assert_ptr_nonnull(strstr(res.err, "callback JITCompilationStarted(functionId=0x"));
+    ck_assert_ptr_nonnull(strstr(res.err, "callback Initialize = S_OK\n"));
+    ck_assert_msg(strstr(res.out, "calls refused by CoreCLR's call rules: 1\n"), "%s", res.out);
+}
+END_TEST
+
 /* `--jit-threads N` from the command line: prof_threads (thread-safe) on three threads
  * over the IL fixtures; every method with IL comes once, its pair from one thread, and
  * is rewritten. Bad counts are usage errors naming the value. */
@@ -1330,6 +1371,7 @@ static Suite *host_integration_suite(void)
     tcase_add_test(tc, metadata_import_matches_tables);
     tcase_add_test(tc, methods_pattern_limits_jit);
     tcase_add_test(tc, unimplemented_methods_are_traced);
+    tcase_add_test(tc, trace_shows_every_call);
     tcase_add_test(tc, info_answers_agree_with_the_images);
     tcase_add_test(tc, jit_threads_from_the_command_line);
     tcase_add_test(tc, environment_names_the_profiler);
