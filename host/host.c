@@ -51,7 +51,6 @@ static void host_locks_destroy(ilg_host *h)
 /* The isolation slot's last-callback text (the trace line is the caller's). */
 void ilg__host_enter_callback(ilg_host *host, const char *name)
 {
-    (void)host;
     if (!ilg__isolate_last_callback)
         return;
     pthread_mutex_lock(&host->lock);
@@ -552,6 +551,7 @@ static ilg_status module_open(ilg_host *h, const char *path, host_module **out)
         (st = ilg__host_make_classes(m)) != ILG_OK)
         goto fail;
     ilg__host_mdimport_init(m);
+    ilg__trace_malloc_init(m);
     *out = m;
     return ILG_OK;
 fail:

@@ -201,6 +201,8 @@ static HRESULT name_out(const char *text, ULONG cch, ULONG *pch, WCHAR *buf)
 
 /* ---- IUnknown ----------------------------------------------------------------------- */
 
+static ULONG info_AddRef(ICorProfilerInfo15 *This);
+
 static HRESULT info_QueryInterface(ICorProfilerInfo15 *This, REFIID riid, void **ppv)
 {
     INFO_ENTRY(This, "QueryInterface", NO_RULE);
@@ -217,7 +219,7 @@ static HRESULT info_QueryInterface(ICorProfilerInfo15 *This, REFIID riid, void *
     for (size_t i = 0; riid && i < sizeof versions / sizeof versions[0]; i++)
         if (IsEqualGUID(riid, versions[i])) {
             *ppv = This;
-            This->lpVtbl->AddRef(This);
+            info_AddRef(This);
             return S_OK;
         }
     *ppv = NULL;
@@ -298,7 +300,11 @@ static HRESULT info_GetFunctionFromToken(ICorProfilerInfo15 *This, ModuleID modu
 static HRESULT importer_for(host_module *m, REFIID riid, IUnknown **ppOut)
 {
     IMetaDataImport *imp = &m->importer.IMetaDataImport_iface;
-    return imp->lpVtbl->QueryInterface(imp, riid, (void **)ppOut);
+    /* The host's own call: not the profiler's, so not on the trace. */
+    ilg__trace_inner = true;
+    HRESULT hr = imp->lpVtbl->QueryInterface(imp, riid, (void **)ppOut);
+    ilg__trace_inner = false;
+    return hr;
 }
 
 static HRESULT info_GetTokenAndMetaDataFromFunction(ICorProfilerInfo15 *This, FunctionID functionId,

@@ -9,6 +9,7 @@
 #include "trace.h"
 
 _Thread_local const char *ilg__trace_note;
+_Thread_local bool ilg__trace_inner;
 
 /* The HRESULTs a trace names (the others print in hex). */
 #define TRACE_HRESULTS(X)                                                                    \
@@ -52,11 +53,11 @@ static void put(ilg__trace_call *tc, const char *fmt, ...)
 }
 
 /* ", name=" before every argument but the first, ": " before the first out value;
- * no "name=" for an unnamed value (AddRef's count). */
+ * no "name=" for an unnamed value (an enumerator's elements). */
 static void label(ilg__trace_call *tc, const char *name)
 {
     if (tc->outs && tc->first)
-        put(tc, name ? ": " : " ");
+        put(tc, ": ");
     else if (!tc->first)
         put(tc, ", ");
     tc->first = false;
@@ -187,6 +188,8 @@ void ilg__trace_void(ilg__trace_call *tc)
 void ilg__trace_end(ilg__trace_call *tc)
 {
     ilg_host *h = tc->host;
+    if (ilg__trace_inner)
+        return;
     if (ilg__trace_note)
         put(tc, " [%s]", ilg__trace_note);
     ilg__trace_note = NULL;
@@ -276,6 +279,12 @@ static const IMethodMallocVtbl malloc_trace_vtbl = {
     malloc_QueryInterface, malloc_AddRef, malloc_Release, malloc_Alloc,
 };
 
+void ilg__trace_malloc_init(host_module *m)
+{
+    m->malloc_trace.module = m;
+    m->malloc_trace.IMethodMalloc_iface.lpVtbl = &malloc_trace_vtbl;
+}
+
 HRESULT ilg__trace_malloc(host_module *m, IMethodMalloc **out)
 {
     struct host_malloc_trace *mt = &m->malloc_trace;
@@ -286,8 +295,6 @@ HRESULT ilg__trace_malloc(host_module *m, IMethodMalloc **out)
         IMethodMalloc *mine = NULL, *none = NULL;
         if (ilg_arena_method_malloc(m->arena, &mine) != ILG_OK)
             return E_OUTOFMEMORY;
-        mt->module = m;
-        mt->IMethodMalloc_iface.lpVtbl = &malloc_trace_vtbl;
         if (!atomic_compare_exchange_strong(&mt->inner, &none, mine))
             mine->lpVtbl->Release(mine);
         inner = atomic_load(&mt->inner);

@@ -25,6 +25,10 @@ typedef struct ilg__trace_call {
  * method's reason, a refusal's rule): set by the host while the call runs. */
 extern _Thread_local const char *ilg__trace_note;
 
+/* Set by the host around a call it makes itself through a profiler-facing object (the
+ * metadata object's QueryInterface inside GetModuleMetaData): no line for it. */
+extern _Thread_local bool ilg__trace_inner;
+
 /* iface NULL: a callback's line ("callback Name("). */
 void ilg__trace_begin(ilg__trace_call *tc, ilg_host *host, const char *iface, const char *method);
 void ilg__trace_id(ilg__trace_call *tc, const char *name, unsigned long long v);
@@ -53,7 +57,12 @@ void ilg__trace_cb_return(ilg_host *host, const char *name, HRESULT hr);
  * reference in *out) behind a tracing IMethodMalloc; E_OUTOFMEMORY when the arena has
  * none. ilg__trace_malloc_free releases the arena's with the module. */
 HRESULT ilg__trace_malloc(host_module *m, IMethodMalloc **out);
+/* Sets up m's wrapper when the module is opened (before any thread can ask for it). */
+void ilg__trace_malloc_init(host_module *m);
 void ilg__trace_malloc_free(host_module *m);
+/* Under --trace: the enumerator iface (one of enums.c's, or NULL) traces its calls to
+ * host's log from now on (trace.inc calls it on every ICorProfiler*Enum it hands out). */
+void ilg__trace_enum(ilg_host *host, void *iface);
 /* HRESULT as text: its name when it is one the profiling API uses, else hex. */
 const char *ilg__trace_hr_name(HRESULT hr, char buf[16]);
 

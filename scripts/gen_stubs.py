@@ -363,6 +363,10 @@ def trace_arg(params, i):
         kind = scalar_kind(inner)
         if kind:
             return None, "if (%s)\n            %s" % (name, scalar_call(kind, "*" + name, "*" + name))
+        if re.fullmatch(r"ICorProfiler\w+Enum \*", inner):
+            return None, ('if (%s) {\n            ilg__trace_ptr(&tc, "*%s", (const void *)*%s);\n'
+                          '            ilg__trace_enum(ILG__TRACE_HOST(This), *%s);\n        }'
+                          % (name, name, name, name))
         if inner == "MDUTF8CSTR":
             return None, 'if (%s)\n            ilg__trace_utf8(&tc, "*%s", *%s);' % (name, name, name)
         if inner.endswith("*") or inner in ("PCCOR_SIGNATURE", "LPCBYTE", "UVCP_CONSTANT"):

@@ -2,7 +2,7 @@
  * and what it got back, written as `ilgraft run --trace` documents its lines
  * (docs/profiler.md, "--trace"): arguments it passed, the HRESULT it received, the out
  * values it read. test_host_integration checks that the host's trace holds each of those
- * lines. Among the calls: metadata, the IL allocator, a rule-breaking one
+ * lines. Among the calls: metadata, the IL allocator, an enumerator, a rule-breaking one
  * (SetEnterLeaveFunctionHooks3 after Initialize: CORPROF_E_CALL_ONLY_FROM_INIT) and calls
  * from a thread of its own. */
 #include <pthread.h>
@@ -108,6 +108,17 @@ static HRESULT trace_module(ICorProfilerInfo3 *info, ModuleID mod)
         void *p = heap->lpVtbl->Alloc(heap, 16);
         prof_log("CALL IMethodMalloc::Alloc(cb=16) = %p", p);
         heap->lpVtbl->Release(heap);
+    }
+    ICorProfilerModuleEnum *mods = NULL;
+    hr = info15->lpVtbl->EnumModules(info15, &mods);
+    prof_log("CALL ICorProfilerInfo3::EnumModules() = %s: *ppEnum=%p", hr_name(hr), (void *)mods);
+    if (hr == S_OK) {
+        ModuleID first = 0;
+        ULONG got = 0;
+        hr = mods->lpVtbl->Next(mods, 1, &first, &got);
+        prof_log("CALL ICorProfilerModuleEnum::Next(celt=1) = %s: 0x%llx", hr_name(hr),
+                 (unsigned long long)first);
+        mods->lpVtbl->Release(mods);
     }
     /* Not callable after Initialize: the trace shows CoreCLR's refusal. */
     hr = info15->lpVtbl->SetEnterLeaveFunctionHooks3(info15, NULL, NULL, NULL);

@@ -318,12 +318,12 @@ START_TEST(trace_shows_every_call)
         calls++;
         line = end + 1;
     }
-    /* Initialize's 2, ModuleLoadFinished's 10, one per JIT event. */
+    /* Initialize's 2, ModuleLoadFinished's 12, one per JIT event. */
     unsigned jit = 0;
     for (const char *p = res.err; (p = strstr(p, "callback JITCompilationStarted(")); p++)
         jit++;
     ck_assert_uint_gt(jit, 0);
-    ck_assert_uint_eq(calls, 12 + jit);
+    ck_assert_uint_eq(calls, 14 + jit);
     free(text);
     ck_assert_ptr_nonnull(strstr(res.err, "SetEnterLeaveFunctionHooks3(pFuncEnter3=NULL, "
                                           "pFuncLeave3=NULL, pFuncTailcall3=NULL) = "
