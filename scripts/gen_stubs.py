@@ -11,8 +11,14 @@ host/info_unsupported.def gives it (CoreCLR's answer when the thing does not exi
 slot neither implemented nor listed there fails this script) and names its index in
 that list, by which the host counts the calls; an IMetaDataImport stub answers
 E_NOTIMPL (FALSE for IsValidToken).
+Each Info stub also gets its CoreCLR call rule from host/info_rules.def, which must list
+every Info method once; an implemented method whose INFO_ENTRY names another rule than
+that list fails this script.
 profiler/callback_stubs.inc: S_OK for the ICorProfilerCallback3 slots a rewriting
 profiler does not use.
+host/trace.inc: the --trace wrappers, a second vtable's worth per interface the host
+hands out (each slot logs the arguments by type, calls the real method, logs the answer
+and the out values), and a line-maker per callback (docs/profiler.md, "--trace").
 
 Signatures come from the slot macros of include/ilgraft/corprof.h and cor_md.h, the
 order and the interface each method belongs to from include/ilgraft/corprof_slots.def

@@ -20,6 +20,9 @@ void conform_main_jit(ICorProfilerInfo15 *info, FunctionID main, ModuleID hello,
  * of ModuleLoadFinished's. */
 void conform_rules_init(ICorProfilerInfo15 *info);
 void conform_rules_callback(ICorProfilerInfo15 *info, ModuleID hello);
+/* Inside ThreadAssignedToOSThread, the first time: logged as "RULE" lines, not "CONF"
+ * (the host delivers that callback only with --jit-threads > 1). */
+void conform_rules_no_trigger(ICorProfilerInfo15 *info);
 /* At Shutdown. */
 void conform_shutdown(ICorProfilerInfo15 *info, ModuleID hello, FunctionID main);
 

@@ -5,6 +5,7 @@
  * a thread the probe starts and joins there; inside a later callback (ModuleLoadFinished)
  * on the runtime's thread and again on a thread of the probe's own. */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #include "abi_conform.h"
@@ -96,4 +97,20 @@ void conform_rules_callback(ICorProfilerInfo15 *info, ModuleID hello)
            info->lpVtbl->SetFunctionIDMapper(info, NULL));
     log_hr("callback", "ForceGC", info->lpVtbl->ForceGC(info));
     on_own_thread(info, hello, "callback/own-thread");
+}
+
+void conform_rules_no_trigger(ICorProfilerInfo15 *info)
+{
+    static _Atomic int done;
+    if (done++)
+        return;
+    ICorProfilerModuleEnum *modules = NULL;
+    HRESULT hr = info->lpVtbl->EnumModules(info, &modules);
+    probe_log("RULE thread-assigned EnumModules(SYNC_TRIGGERS) hr=0x%08X", (unsigned)hr);
+    if (hr == S_OK && modules)
+        modules->lpVtbl->Release(modules);
+    ULONG len = 0;
+    hr = info->lpVtbl->GetRuntimeInformation(info, NULL, NULL, NULL, NULL, NULL, NULL, 0, &len,
+                                             NULL);
+    probe_log("RULE thread-assigned GetRuntimeInformation(SYNC) hr=0x%08X", (unsigned)hr);
 }
