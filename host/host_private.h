@@ -229,13 +229,12 @@ static inline pthread_mutex_t *ilg__host_method_lock(const host_method *meth)
  * gives a profiler, implemented or stub, in the manner of CoreCLR's
  * PROFILER_TO_CLR_ENTRYPOINT_* macros: HOST_ENTRY(host, interface, method, rule)
  * returns from the method with the HRESULT ilg__host_entry gives when that is not S_OK;
- * HOST_STUB_ENTRY does the same for a method the host does not implement, which is
- * traced under --trace ("IMetaDataImport::EnumInterfaceImpls: not implemented";
- * an unsupported Info method goes through ilg__host_unsupported instead);
- * the _NORESULT forms are for methods that return no HRESULT (AddRef, Release,
- * CloseEnum, IsValidToken), which cannot refuse.
+ * HOST_STUB_ENTRY does the same for a metadata method the host does not implement, whose
+ * --trace line then ends "[not implemented]" (an unsupported Info method goes through
+ * ilg__host_unsupported instead); the _NORESULT forms are for methods that return no
+ * HRESULT (AddRef, Release, CloseEnum, IsValidToken), which cannot refuse.
  *
-* rule is the method's rule in CoreCLR (which macro its ProfToEEInterfaceImpl method
+ * rule is the method's rule in CoreCLR (which macro its ProfToEEInterfaceImpl method
  * opens with, and that macro's flags; host/info_rules.def lists every Info method's).
  * ilg__host_entry enforces it with CoreCLR's HRESULTs (docs/profiler.md, "Call rules"):
  * a SYNC method is refused (CORPROF_E_UNSUPPORTED_CALL_SEQUENCE) on a thread the host
@@ -272,9 +271,10 @@ extern _Thread_local uint8_t ilg__host_cb_state;
 /* The calling thread's worker, or NULL outside a run's threads. */
 extern _Thread_local host_worker *ilg__host_worker;
 
+/* A metadata stub's call under --trace: notes "not implemented" for its trace line. */
 void ilg__host_trace_stub(ilg_host *host, const char *iface, const char *method);
-/* An unsupported Info method's call: counted, and traced under --trace with the
- * HRESULT it answers and why; returns that HRESULT. */
+/* An unsupported Info method's call: counted, its reason noted for its --trace line;
+ * returns the HRESULT it answers. */
 HRESULT ilg__host_unsupported(ilg_host *host, const char *iface, unsigned index);
 /* Its name, HRESULT and reason (info_unsupported.def), index < HOST_UNSUP_COUNT. */
 const char *ilg__host_unsupported_name(unsigned index);
@@ -350,7 +350,7 @@ size_t ilg__host_method_name_put(host_method *meth, char *buf, size_t size);
 bool ilg__host_to_wide(const char *text, WCHAR *buf, ULONG cch, ULONG *pch);
 /* UTF-16 to UTF-8 into buf; false when it does not fit or is not valid. */
 bool ilg__host_from_wide(const WCHAR *text, char *buf, size_t size);
-/* Records a trace line and the isolation slot's last-callback text. */
+/* Records the isolation slot's last-callback text (the trace lines are host.c's DELIVER). */
 void ilg__host_enter_callback(ilg_host *host, const char *name);
 
 /* enums.c: enumerators over a copy of count items, the caller's reference (E_OUTOFMEMORY
