@@ -318,6 +318,18 @@ static ilg_status create_profiler(ilg_host *host, LPFNGETCLASSOBJECT get_class_o
     return ILG_OK;
 }
 
+/* Under --trace: one of the host's QueryInterface calls on the profiler's object. */
+static void trace_query(ilg_host *host, const IID *iid, HRESULT hr)
+{
+    if (!host->trace)
+        return;
+    ilg__trace_call tc;
+    ilg__trace_begin(&tc, host, NULL, "QueryInterface");
+    ilg__trace_guid(&tc, "riid", iid);
+    ilg__trace_hresult(&tc, hr);
+    ilg__trace_end(&tc);
+}
+
 /* Phase 3: QueryInterface for ICorProfilerCallback2 again (the object the host keeps,
  * as CoreCLR 10 does), then for Callback11 down to Callback3, stopping at the first one
  * answered: that is the version. A profiler that answers only Callback2 is initialized
@@ -327,6 +339,7 @@ static ilg_status negotiate_callbacks(ilg_host *host, ICorProfilerCallback2 *cre
     ICorProfilerCallback2 *cb2 = NULL;
     HRESULT hr =
         created->lpVtbl->QueryInterface(created, &IID_ICorProfilerCallback2, (void **)&cb2);
+    trace_query(host, &IID_ICorProfilerCallback2, hr);
     created->lpVtbl->Release(created);
     if (FAILED(hr) || !cb2) {
         host_log(host,
@@ -340,8 +353,9 @@ static ilg_status negotiate_callbacks(ilg_host *host, ICorProfilerCallback2 *cre
     host->callback_version = 2;
     for (size_t i = 0; i < ILG_ARRAY_LEN(newer_callbacks); i++) {
         IUnknown *newer = NULL;
-        if (SUCCEEDED(cb2->lpVtbl->QueryInterface(cb2, newer_callbacks[i], (void **)&newer)) &&
-            newer) {
+        HRESULT qhr = cb2->lpVtbl->QueryInterface(cb2, newer_callbacks[i], (void **)&newer);
+        trace_query(host, newer_callbacks[i], qhr);
+        if (SUCCEEDED(qhr) && newer) {
             newer->lpVtbl->Release(newer);
             host->callback_version = 11 - (int)i;
             break;

@@ -153,11 +153,42 @@ void ilg__trace_wstr(ilg__trace_call *tc, const char *name, const WCHAR *w, unsi
     put(tc, "\"");
 }
 
+/* The interfaces a trace names after their IID. */
+#define TRACE_IIDS(X)                                                                        \
+    X(IUnknown) X(IClassFactory) X(IMethodMalloc) X(IMetaDataImport) X(IMetaDataImport2)    \
+    X(IMetaDataEmit) X(IMetaDataAssemblyImport) X(ICorProfilerCallback)                     \
+    X(ICorProfilerCallback2) X(ICorProfilerCallback3) X(ICorProfilerCallback4)              \
+    X(ICorProfilerCallback5) X(ICorProfilerCallback6) X(ICorProfilerCallback7)              \
+    X(ICorProfilerCallback8) X(ICorProfilerCallback9) X(ICorProfilerCallback10)             \
+    X(ICorProfilerCallback11) X(ICorProfilerInfo) X(ICorProfilerInfo2) X(ICorProfilerInfo3) \
+    X(ICorProfilerInfo4) X(ICorProfilerInfo5) X(ICorProfilerInfo6) X(ICorProfilerInfo7)     \
+    X(ICorProfilerInfo8) X(ICorProfilerInfo9) X(ICorProfilerInfo10) X(ICorProfilerInfo11)   \
+    X(ICorProfilerInfo12) X(ICorProfilerInfo13) X(ICorProfilerInfo14) X(ICorProfilerInfo15) \
+    X(ICorProfilerObjectEnum) X(ICorProfilerFunctionEnum) X(ICorProfilerModuleEnum)         \
+    X(ICorProfilerThreadEnum)
+
+static const char *iid_name(const GUID *g)
+{
+#define TRACE_IID_CASE(name)                                                                 \
+    if (IsEqualGUID(g, &IID_##name))                                                         \
+        return #name;
+    TRACE_IIDS(TRACE_IID_CASE)
+#undef TRACE_IID_CASE
+    return NULL;
+}
+
 void ilg__trace_guid(ilg__trace_call *tc, const char *name, const GUID *g)
 {
     char buf[ILG_GUID_TEXT_SIZE];
     label(tc, name);
-    put(tc, g ? "{%s}" : "NULL", g ? ilg_guid_format(g, buf) : "");
+    if (!g) {
+        put(tc, "NULL");
+        return;
+    }
+    put(tc, "{%s}", ilg_guid_format(g, buf));
+    const char *known = iid_name(g);
+    if (known)
+        put(tc, " (%s)", known);
 }
 
 void ilg__trace_open(ilg__trace_call *tc)

@@ -64,7 +64,7 @@ static void metadata_calls(ModuleID mod)
     HRESULT hr = info15->lpVtbl->GetModuleMetaData(info15, mod, ofRead, &IID_IMetaDataImport,
                                                    (IUnknown **)&md);
     prof_log("CALL ICorProfilerInfo::GetModuleMetaData(moduleId=0x%llx, dwOpenFlags=0x0, "
-             "riid={7DAC8207-D3AE-4C75-9B67-92801A497D44}) = %s: *ppOut=%p",
+             "riid={7DAC8207-D3AE-4C75-9B67-92801A497D44} (IMetaDataImport)) = %s: *ppOut=%p",
              (unsigned long long)mod, hr_name(hr), (void *)md);
     if (hr != S_OK)
         return;
