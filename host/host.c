@@ -76,9 +76,8 @@ bool ilg__host_managed_thread(const ilg_host *host)
     return ilg__host_worker && ilg__host_worker->host == host;
 }
 
-HRESULT ilg__host_refuse(ilg_host *host, const char *method, HRESULT hr)
+HRESULT ilg__host_refuse(ilg_host *host, HRESULT hr)
 {
-    (void)method;
     atomic_fetch_add_explicit(&host->refused, 1, memory_order_relaxed);
     if (host->trace)
         ilg__trace_note = hr == CORPROF_E_CALL_ONLY_FROM_INIT

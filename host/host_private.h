@@ -279,7 +279,7 @@ HRESULT ilg__host_unsupported(ilg_host *host, const char *iface, unsigned index)
 /* Its name, HRESULT and reason (info_unsupported.def), index < HOST_UNSUP_COUNT. */
 const char *ilg__host_unsupported_name(unsigned index);
 /* A call refused by its rule: counted for the report, noted for the trace; returns hr. */
-HRESULT ilg__host_refuse(ilg_host *host, const char *method, HRESULT hr);
+HRESULT ilg__host_refuse(ilg_host *host, HRESULT hr);
 /* Whether the calling thread is one the host runs as a runtime thread. */
 bool ilg__host_managed_thread(const ilg_host *host);
 static inline HRESULT ilg__host_entry(ilg_host *host, const char *iface, const char *method,
@@ -291,16 +291,16 @@ static inline HRESULT ilg__host_entry(ilg_host *host, const char *iface, const c
     case HOST_CALL_SYNC: {
         unsigned need = HOST_CB_INSIDE | (rule & HOST_CALL_TRIGGERS ? HOST_CB_TRIGGERS : 0);
         if ((ilg__host_cb_state & need) != need && ilg__host_managed_thread(host))
-            return ilg__host_refuse(host, method, CORPROF_E_UNSUPPORTED_CALL_SEQUENCE);
+            return ilg__host_refuse(host, CORPROF_E_UNSUPPORTED_CALL_SEQUENCE);
         break;
     }
     case HOST_CALL_INIT_ONLY:
         if (!atomic_load_explicit(&host->initializing, memory_order_acquire))
-            return ilg__host_refuse(host, method, CORPROF_E_CALL_ONLY_FROM_INIT);
+            return ilg__host_refuse(host, CORPROF_E_CALL_ONLY_FROM_INIT);
         break;
     case HOST_CALL_FORCEGC:
         if ((ilg__host_cb_state & HOST_CB_INSIDE) && ilg__host_managed_thread(host))
-            return ilg__host_refuse(host, method, CORPROF_E_UNSUPPORTED_CALL_SEQUENCE);
+            return ilg__host_refuse(host, CORPROF_E_UNSUPPORTED_CALL_SEQUENCE);
         break;
     default:
         break;
