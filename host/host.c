@@ -79,10 +79,10 @@ bool ilg__host_managed_thread(const ilg_host *host)
 HRESULT ilg__host_refuse(ilg_host *host, HRESULT hr)
 {
     atomic_fetch_add_explicit(&host->refused, 1, memory_order_relaxed);
+    static const char init_only[] = "refused: callable only inside Initialize";
+    static const char sync[] = "refused: not inside a callback that allows it, on a runtime thread";
     if (host->trace)
-        ilg__trace_note = hr == CORPROF_E_CALL_ONLY_FROM_INIT
-                              ? "refused: callable only inside Initialize"
-                              : "refused: not inside a callback that allows it, on a runtime thread";
+        ilg__trace_note = hr == CORPROF_E_CALL_ONLY_FROM_INIT ? init_only : sync;
     return hr;
 }
 

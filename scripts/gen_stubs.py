@@ -389,7 +389,8 @@ def trace_wrapper(iface, label, prefix, ret, name, params):
     params = [p.replace("{T}", iface) for p in params]
     out = wrap_call("static %s %s%s" % (ret, prefix, name), params, "") + "\n{\n"
     out += "    ilg__trace_call tc;\n"
-    out += '    ilg__trace_begin(&tc, ILG__TRACE_HOST(This), "%s", "%s");\n' % (label, name)
+    out += wrap_call("    ilg__trace_begin", ["&tc", "ILG__TRACE_HOST(This)", '"%s"' % label,
+                                               '"%s"' % name], ";") + "\n"
     before, after = [], []
     for i in range(1, len(params)):
         b, a = trace_arg(params, i)

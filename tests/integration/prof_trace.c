@@ -41,7 +41,8 @@ static HRESULT trace_initialize(ICorProfilerInfo3 *info)
         return E_FAIL;
     DWORD mask = COR_PRF_MONITOR_MODULE_LOADS | COR_PRF_MONITOR_JIT_COMPILATION;
     hr = info15->lpVtbl->SetEventMask(info15, mask);
-    prof_log("CALL ICorProfilerInfo::SetEventMask(dwEvents=0x%X) = %s", (unsigned)mask, hr_name(hr));
+    prof_log("CALL ICorProfilerInfo::SetEventMask(dwEvents=0x%X) = %s", (unsigned)mask,
+             hr_name(hr));
     hr = info15->lpVtbl->SetEnterLeaveFunctionHooks3(info15, NULL, NULL, NULL);
     prof_log("CALL ICorProfilerInfo3::SetEnterLeaveFunctionHooks3(pFuncEnter3=NULL, "
              "pFuncLeave3=NULL, pFuncTailcall3=NULL) = %s",
