@@ -673,12 +673,14 @@ static void jit_pass(host_module *m, host_worker *workers, unsigned count, host_
 }
 
 /* The module's JIT events: the first compilations, then with recompile the OSR and
- * tier-1 passes, unless the profiler disabled optimizations (CoreCLR then compiles
- * every method once: none is eligible for tiered compilation). */
+ * tier-1 passes, unless the profiler disabled optimizations or tiered compilation
+ * (COR_PRF_HIGH_DISABLE_TIERED_COMPILATION, which New Relic's profiler sets): CoreCLR
+ * then compiles every method once, none being eligible for tiered compilation. */
 static void jit_module(ilg_host *h, host_module *m, host_worker *workers, unsigned count)
 {
     jit_pass(m, workers, count, HOST_PASS_FIRST);
-    if (!h->recompile || (h->event_mask & COR_PRF_DISABLE_OPTIMIZATIONS))
+    if (!h->recompile || (h->event_mask & COR_PRF_DISABLE_OPTIMIZATIONS) ||
+        (h->event_mask_high & COR_PRF_HIGH_DISABLE_TIERED_COMPILATION))
         return;
     jit_pass(m, workers, count, HOST_PASS_OSR);
     jit_pass(m, workers, count, HOST_PASS_TIER1);

@@ -1102,15 +1102,16 @@ START_TEST(without_recompile_each_method_compiles_once)
 }
 END_TEST
 
-/* COR_PRF_DISABLE_OPTIMIZATIONS takes every method out of tiered compilation: each
- * FunctionID compiles once (a generic method's two still come). */
-START_TEST(disabled_optimizations_stop_recompilation)
+/* prof_recompile under --recompile with its environment variable var set to 1, which
+ * takes every method out of tiered compilation: each FunctionID compiles once (a generic
+ * method's two still come), as CoreCLR does (coreclr_compiles_once_without_tiering). */
+static void check_compiled_once(const char *var)
 {
-    setenv("PROF_DISABLE_OPT", "1", 1);
+    setenv(var, "1", 1);
     const char *opts[] = { "--recompile", NULL };
     run_recompile("pile", opts);
-    unsetenv("PROF_DISABLE_OPT");
-    ck_assert_msg(res.exited && res.status == 0, "exit %d: %s", res.status, res.err);
+    unsetenv(var);
+    ck_assert_msg(res.exited && res.status == 0, "%s: exit %d: %s", var, res.status, res.err);
     assert_log_pass();
     json_t *root = parse_report();
     json_t *mods = json_object_get(root, "modules");
@@ -1137,6 +1138,20 @@ START_TEST(disabled_optimizations_stop_recompilation)
     read_counts(&c);
     ck_assert_int_eq(c.events, (int)fids);
     ck_assert_int_eq(c.max_fid_events, 1);
+}
+
+/* COR_PRF_DISABLE_OPTIMIZATIONS. */
+START_TEST(disabled_optimizations_stop_recompilation)
+{
+    check_compiled_once("PROF_DISABLE_OPT");
+}
+END_TEST
+
+/* COR_PRF_HIGH_DISABLE_TIERED_COMPILATION through SetEventMask2, as New Relic's profiler
+ * sets it in Initialize (the host recompiled such a profiler's methods before). */
+START_TEST(disabled_tiering_stops_recompilation)
+{
+    check_compiled_once("PROF_DISABLE_TIERING");
 }
 END_TEST
 
@@ -1207,28 +1222,17 @@ static void run_tiers_in_coreclr(const char *dir, const char *image)
     ck_assert_str_eq(res.out, "2\n5050\n1\n0\n3\n0\n0\n5\n0\n0\n0\n0\n0\n");
 }
 
-/* CoreCLR recompiles tiers.exe as the host's model says (tier_expect.h): each
- * FunctionID of each method gets the events the model gives it, except Main, which is
- * called once and so never reaches tier 1 (tier 0 and OSR only); a generic method gets
- * only the instantiations Main uses, at most the model's two. Without dotnet: SKIP,
- * failing under CI=true. */
-START_TEST(coreclr_recompiles_as_the_model_says)
+/* One FunctionID of tiers.exe seen in the probe's log: its JITCompilationStarted count. */
+typedef struct tiers_fid {
+    unsigned long fid;
+    uint32_t rid;
+    int events;
+    bool is_main;
+} tiers_fid;
+
+/* The probe's JITCompilationStarted lines for tiers.exe, grouped by FunctionID. */
+static int tiers_fid_events(tiers_fid seen[64])
 {
-    if (!ILG_ABI_PROBE[0] || !ILG_DOTNET[0] || access(ILG_DOTNET, X_OK) != 0) {
-        ck_assert_msg(!fx_is_ci(), "dotnet or the ABI probe not found and CI=true");
-        printf("SKIP: dotnet or the ABI probe not found\n");
-        return;
-    }
-    char dir[64], image[512];
-    snprintf(dir, sizeof dir, "/tmp/ilg_tiers_%d", (int)getpid());
-    fx_path(image, sizeof image, "tiers.exe");
-    run_tiers_in_coreclr(dir, image);
-    struct {
-        unsigned long fid;
-        uint32_t rid;
-        int events;
-        bool is_main;
-    } seen[64];
     int nseen = 0;
     char *log = read_log();
     for (const char *l = strstr(log, "\nJITCompilationStarted "); l;
@@ -1255,6 +1259,34 @@ START_TEST(coreclr_recompiles_as_the_model_says)
         seen[k].events++;
     }
     free(log);
+    return nseen;
+}
+
+static bool have_dotnet_and_probe(void)
+{
+    if (!ILG_ABI_PROBE[0] || !ILG_DOTNET[0] || access(ILG_DOTNET, X_OK) != 0) {
+        ck_assert_msg(!fx_is_ci(), "dotnet or the ABI probe not found and CI=true");
+        printf("SKIP: dotnet or the ABI probe not found\n");
+        return false;
+    }
+    return true;
+}
+
+/* CoreCLR recompiles tiers.exe as the host's model says (tier_expect.h): each
+ * FunctionID of each method gets the events the model gives it, except Main, which is
+ * called once and so never reaches tier 1 (tier 0 and OSR only); a generic method gets
+ * only the instantiations Main uses, at most the model's two. Without dotnet: SKIP,
+ * failing under CI=true. */
+START_TEST(coreclr_recompiles_as_the_model_says)
+{
+    if (!have_dotnet_and_probe())
+        return;
+    char dir[64], image[512];
+    snprintf(dir, sizeof dir, "/tmp/ilg_tiers_%d", (int)getpid());
+    fx_path(image, sizeof image, "tiers.exe");
+    run_tiers_in_coreclr(dir, image);
+    tiers_fid seen[64];
+    int nseen = tiers_fid_events(seen);
     tier_expect e;
     tier_expect_load(image, true, &e);
     uint32_t fids_of[64] = { 0 };
@@ -1274,6 +1306,74 @@ START_TEST(coreclr_recompiles_as_the_model_says)
                                       : fids_of[rid] == 0,
                       "tiers.exe 0x%08x: %u FunctionIDs under CoreCLR, %u in the model",
                       0x06000000u | rid, fids_of[rid], e.fids[rid - 1]);
+    tier_expect_free(&e);
+}
+END_TEST
+
+/* The same run with the probe's mask taking methods out of tiered compilation, once
+ * with COR_PRF_HIGH_DISABLE_TIERED_COMPILATION (SetEventMask2, as New Relic's profiler
+ * sets it) and once with COR_PRF_DISABLE_OPTIMIZATIONS: every FunctionID CoreCLR
+ * compiles, it compiles once, and so does the host under --recompile with the same
+ * probe (before, it recompiled under the high flag).
+ * With tiering off the JIT optimizes at once and inlines, so fewer methods come (6 of
+ * the 18 FunctionIDs in 10.0.12); never more FunctionIDs than the model's. */
+START_TEST(coreclr_compiles_once_without_tiering)
+{
+    if (!have_dotnet_and_probe())
+        return;
+    static const char *const knobs[][2] = { { "ILG_ABI_PROBE_HIGH", "8" },
+                                            { "ILG_ABI_PROBE_NOOPT", "1" } };
+    char dir[64], image[512];
+    snprintf(dir, sizeof dir, "/tmp/ilg_tiers_%d", (int)getpid());
+    fx_path(image, sizeof image, "tiers.exe");
+    tier_expect e;
+    tier_expect_load(image, true, &e);
+    ck_assert_uint_lt(e.methods, 64);
+    for (size_t i = 0; i < sizeof knobs / sizeof *knobs; i++) {
+        setenv(knobs[i][0], knobs[i][1], 1);
+        run_tiers_in_coreclr(dir, image);
+        unsetenv(knobs[i][0]);
+        tiers_fid seen[64];
+        int nseen = tiers_fid_events(seen);
+        uint32_t fids_of[64] = { 0 };
+        bool main_seen = false;
+        for (int k = 0; k < nseen; k++) {
+            ck_assert_uint_le(seen[k].rid, e.methods);
+            fids_of[seen[k].rid]++;
+            main_seen |= seen[k].is_main;
+            ck_assert_msg(seen[k].events == 1,
+                          "%s=%s: tiers.exe 0x%08x: CoreCLR compiled a FunctionID %d times",
+                          knobs[i][0], knobs[i][1], 0x06000000u | seen[k].rid, seen[k].events);
+        }
+        ck_assert_msg(main_seen, "%s=%s: no JITCompilationStarted for Tiers::Main", knobs[i][0],
+                      knobs[i][1]);
+        for (uint32_t rid = 1; rid <= e.methods; rid++)
+            ck_assert_msg(fids_of[rid] <= e.fids[rid - 1],
+                          "%s=%s: tiers.exe 0x%08x: %u FunctionIDs under CoreCLR, %u in the "
+                          "model",
+                          knobs[i][0], knobs[i][1], 0x06000000u | rid, fids_of[rid],
+                          e.fids[rid - 1]);
+        /* The same probe and knob under `ilgraft run --recompile`: each FunctionID once
+         * too, and every one of the model's. */
+        setenv(knobs[i][0], knobs[i][1], 1);
+        setenv("ILG_ABI_PROBE_LOG", log_path, 1);
+        const char *extra[] = { "--recompile", "--summary", image, NULL };
+        run_cli(ILG_ABI_PROBE, PROBE_CLSID, extra);
+        unsetenv("ILG_ABI_PROBE_LOG");
+        unsetenv(knobs[i][0]);
+        ck_assert_msg(res.exited && res.status == 0, "host exit %d: %s", res.status, res.err);
+        nseen = tiers_fid_events(seen);
+        memset(fids_of, 0, sizeof fids_of);
+        for (int k = 0; k < nseen; k++) {
+            ck_assert_uint_le(seen[k].rid, e.methods);
+            fids_of[seen[k].rid]++;
+            ck_assert_msg(seen[k].events == 1,
+                          "%s=%s: tiers.exe 0x%08x: the host compiled a FunctionID %d times",
+                          knobs[i][0], knobs[i][1], 0x06000000u | seen[k].rid, seen[k].events);
+        }
+        for (uint32_t rid = 1; rid <= e.methods; rid++)
+            ck_assert_uint_eq(fids_of[rid], e.fids[rid - 1]);
+    }
     tier_expect_free(&e);
 }
 END_TEST
@@ -1352,8 +1452,10 @@ static Suite *host_integration_suite(void)
     tcase_add_test(rc, recompile_passes_profilers_that_build_each_body_once);
     tcase_add_test(rc, without_recompile_each_method_compiles_once);
     tcase_add_test(rc, disabled_optimizations_stop_recompilation);
+    tcase_add_test(rc, disabled_tiering_stops_recompilation);
     tcase_add_test(rc, recompile_from_the_environment);
     tcase_add_test(rc, coreclr_recompiles_as_the_model_says);
+    tcase_add_test(rc, coreclr_compiles_once_without_tiering);
     suite_add_tcase(s, rc);
     return s;
 }

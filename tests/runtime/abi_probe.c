@@ -21,6 +21,10 @@
  *                          ICorProfilerCallback version (to watch the runtime refuse it)
  *   ILG_ABI_PROBE_CONFORM  "1": also make the conformance calls (abi_conform.c) and log
  *                          their answers as CONF lines, to compare a runtime with the host
+ *   ILG_ABI_PROBE_HIGH     a hexadecimal COR_PRF_HIGH_MONITOR mask set with SetEventMask2
+ *                          in Initialize (0x8: COR_PRF_HIGH_DISABLE_TIERED_COMPILATION,
+ *                          as New Relic's profiler sets it)
+ *   ILG_ABI_PROBE_NOOPT    "1": add COR_PRF_DISABLE_OPTIMIZATIONS to the event mask
  *
  * The log's last line is "PASS" when every call returned what it should and every
  * expected event came, else "FAIL <n>" after the lines starting with "FAIL:". */
@@ -90,6 +94,8 @@ typedef struct probe {
     bool rewrite;
     bool transitions;          /* COR_PRF_MONITOR_CODE_TRANSITIONS on */
     int max_callback;          /* highest ICorProfilerCallback version QI accepts */
+    DWORD high;                /* SetEventMask2's high half (ILG_ABI_PROBE_HIGH) */
+    bool noopt;                /* COR_PRF_DISABLE_OPTIMIZATIONS on */
     pthread_mutex_t lock;      /* guards everything below */
     unsigned failures;
     bool seen[SEEN_COUNT];
@@ -762,6 +768,23 @@ static ULONG cb_Release(ICorProfilerCallback3 *iface)
 
 /* ---- startup and shutdown ------------------------------------------------------------ */
 
+/* SetEventMask2(mask, p->high) through ICorProfilerInfo5, read back with GetEventMask2. */
+static void set_high_mask(probe *p, IUnknown *unk, DWORD mask)
+{
+    ICorProfilerInfo5 *info5 = NULL;
+    if (!expect_hr(p, "QueryInterface(ICorProfilerInfo5)",
+                   unk->lpVtbl->QueryInterface(unk, &IID_ICorProfilerInfo5, (void **)&info5), S_OK))
+        return;
+    DWORD low = 0, high = 0;
+    expect_hr(p, "SetEventMask2", info5->lpVtbl->SetEventMask2(info5, mask, p->high), S_OK);
+    expect_hr(p, "GetEventMask2", info5->lpVtbl->GetEventMask2(info5, &low, &high), S_OK);
+    plog("EventMaskHigh set=0x%X get=0x%X", (unsigned)p->high, (unsigned)high);
+    if (low != mask || high != p->high)
+        fail(p, "GetEventMask2 gave 0x%08X/0x%X after SetEventMask2(0x%08X, 0x%X)", (unsigned)low,
+             (unsigned)high, (unsigned)mask, (unsigned)p->high);
+    info5->lpVtbl->Release(info5);
+}
+
 static HRESULT cb_Initialize(ICorProfilerCallback3 *iface, IUnknown *unk)
 {
     probe *p = impl_from_ICorProfilerCallback3(iface);
@@ -807,8 +830,11 @@ static HRESULT cb_Initialize(ICorProfilerCallback3 *iface, IUnknown *unk)
                        COR_PRF_MONITOR_EXCEPTIONS | COR_PRF_MONITOR_GC |
                        COR_PRF_MONITOR_SUSPENDS | COR_PRF_MONITOR_CACHE_SEARCHES |
                        COR_PRF_ENABLE_STACK_SNAPSHOT |
-                       (p->transitions ? COR_PRF_MONITOR_CODE_TRANSITIONS : 0);
+                       (p->transitions ? COR_PRF_MONITOR_CODE_TRANSITIONS : 0) |
+                       (p->noopt ? COR_PRF_DISABLE_OPTIMIZATIONS : 0);
     expect_hr(p, "SetEventMask", info->lpVtbl->SetEventMask(info, mask), S_OK);
+    if (p->high)
+        set_high_mask(p, unk, mask);
     DWORD got = 0;
     expect_hr(p, "GetEventMask", info->lpVtbl->GetEventMask(info, &got), S_OK);
     plog("EventMask set=0x%08X get=0x%08X", (unsigned)mask, (unsigned)got);
@@ -2188,6 +2214,10 @@ static HRESULT cf_CreateInstance(IClassFactory *iface, IUnknown *outer, REFIID r
     p->transitions = !(tr && strcmp(tr, "0") == 0);
     const char *maxcb = getenv("ILG_ABI_PROBE_MAX_CALLBACK");
     p->max_callback = maxcb && *maxcb ? atoi(maxcb) : 3;
+    const char *high = getenv("ILG_ABI_PROBE_HIGH");
+    p->high = high && *high ? (DWORD)strtoul(high, NULL, 16) : 0;
+    const char *noopt = getenv("ILG_ABI_PROBE_NOOPT");
+    p->noopt = noopt && strcmp(noopt, "1") == 0;
     ICorProfilerCallback3 *cb = &p->ICorProfilerCallback3_iface;
     in_create_instance = true;
     HRESULT hr = cb->lpVtbl->QueryInterface(cb, riid, ppv);
