@@ -191,6 +191,11 @@ struct ilg_host {
      * keeps them from the process's environ too), under env_lock. */
     struct host_env *env;
     pthread_mutex_t env_lock;
+    /* The instantiations of generic types and methods handed out as ClassIDs and
+     * FunctionIDs (classes.c), each a record of the host heap, under generics_lock. */
+    pthread_mutex_t generics_lock;
+    struct host_generic **generics;
+    uint32_t generic_count, generic_cap;
     /* Calls of each unsupported Info method (info_unsupported.def), for the report. */
     _Atomic uint32_t unsupported[HOST_UNSUP_COUNT];
     host_module **modules;       /* host heap */

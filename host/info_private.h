@@ -47,6 +47,25 @@ HRESULT ilg__info_GetClassIDInfo2(ICorProfilerInfo15 *This, ClassID classId,
 HRESULT ilg__info_IsArrayClass(ICorProfilerInfo15 *This, ClassID classId,
                                CorElementType *pBaseElemType, ClassID *pBaseClassId,
                                ULONG *pcRank);
+HRESULT ilg__info_GetClassFromTokenAndTypeArgs(ICorProfilerInfo15 *This, ModuleID moduleID,
+                                               mdTypeDef typeDef, ULONG32 cTypeArgs,
+                                               ClassID typeArgs[], ClassID *pClassID);
+HRESULT ilg__info_GetFunctionInfo(ICorProfilerInfo15 *This, FunctionID functionId,
+                                  ClassID *pClassId, ModuleID *pModuleId, mdToken *pToken);
+HRESULT ilg__info_GetFunctionInfo2(ICorProfilerInfo15 *This, FunctionID funcId,
+                                   COR_PRF_FRAME_INFO frameInfo, ClassID *pClassId,
+                                   ModuleID *pModuleId, mdToken *pToken, ULONG32 cTypeArgs,
+                                   ULONG32 *pcTypeArgs, ClassID typeArgs[]);
+HRESULT ilg__info_GetFunctionFromTokenAndTypeArgs(ICorProfilerInfo15 *This, ModuleID moduleID,
+                                                  mdMethodDef funcDef, ClassID classId,
+                                                  ULONG32 cTypeArgs, ClassID typeArgs[],
+                                                  FunctionID *pFunctionID);
+/* The method of a FunctionID classes.c made for an instantiation, NULL for another ID. */
+host_method *ilg__host_generic_method(ilg_host *h, UINT_PTR id);
+void ilg__host_generics_free(ilg_host *h);
+/* Whether meth's type is generic or meth has type parameters of its own: CoreCLR gives
+ * such a method a FunctionID per instantiation, none for its token. */
+bool ilg__host_method_parameterized(const host_method *meth);
 void ilg__host_env_free(ilg_host *host);
 
 #endif

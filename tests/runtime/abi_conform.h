@@ -16,6 +16,9 @@ void conform_initialize(IUnknown *unk, DWORD mask);
 void conform_module(ICorProfilerInfo15 *info, ModuleID hello);
 /* At JITCompilationStarted of Hello.Program::Main (token in hello). */
 void conform_main_jit(ICorProfilerInfo15 *info, FunctionID main, ModuleID hello, mdToken token);
+/* At JITCompilationStarted of Hello.Program::Main, after conform_main_jit: ClassIDs of
+ * generic instantiations (abi_generics.c); corelib is System.Private.CoreLib's module. */
+void conform_generics(ICorProfilerInfo15 *info, ModuleID hello, ModuleID corelib);
 /* At Shutdown. */
 void conform_shutdown(ICorProfilerInfo15 *info, ModuleID hello, FunctionID main);
 

@@ -95,6 +95,7 @@ typedef struct probe {
     bool seen[SEEN_COUNT];
     unsigned long counts[SLOT_COUNT];
     ModuleID hello_module;
+    ModuleID corelib_module;
     FunctionID main_fid;
     mdMethodDef main_token;
     unsigned long gc_roots, gc_objects, gc_moved, gc_surviving, gc_started, gc_finished;
@@ -1102,6 +1103,9 @@ static HRESULT cb_ModuleLoadFinished(ICorProfilerCallback3 *iface, ModuleID id, 
          (unsigned)st, (const void *)base, (unsigned)flags, path);
     const char *file = base_name(path);
     if (strcmp(file, "System.Private.CoreLib.dll") == 0 && base) {
+        pthread_mutex_lock(&p->lock);
+        p->corelib_module = id;
+        pthread_mutex_unlock(&p->lock);
         mark(p, SEEN_CORELIB_LOADED);
     } else if (strcmp(file, "Hello.dll") == 0 && base) {
         if (!(flags & COR_PRF_MODULE_DISK))
@@ -1314,8 +1318,13 @@ static HRESULT cb_JITCompilationStarted(ICorProfilerCallback3 *iface, FunctionID
         bool first = !p->conform_main_done;
         p->conform_main_done = true;
         pthread_mutex_unlock(&p->lock);
-        if (p->info15 && first)
+        if (p->info15 && first) {
             conform_main_jit(p->info15, fid, d.module, d.token);
+            pthread_mutex_lock(&p->lock);
+            ModuleID corelib = p->corelib_module;
+            pthread_mutex_unlock(&p->lock);
+            conform_generics(p->info15, d.module, corelib);
+        }
         /* Where the header lies: base + RVA for a mapped image, base + file offset for a
          * flat one (COR_PRF_MODULE_FLAT_LAYOUT). */
         LPCBYTE base = NULL;

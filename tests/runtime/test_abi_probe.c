@@ -315,6 +315,26 @@ static char *conf_lines(const char *log)
     return out;
 }
 
+/* The file the runtime loaded CoreLib from (the probe's ModuleLoadFinished line). */
+static void corelib_path(const char *log, char *out, size_t size)
+{
+    static const char file[] = "/System.Private.CoreLib.dll";
+    for (const char *line = log; line && *line; line = strchr(line, '\n'), line += line != NULL) {
+        size_t len = strcspn(line, "\n");
+        const char *name = strstr(line, " name=");
+        if (strncmp(line, "ModuleLoadFinished ", 19) != 0 || !name || name > line + len)
+            continue;
+        name += strlen(" name=");
+        size_t n = (size_t)(line + len - name);
+        if (n > strlen(file) && n < size && memcmp(name + n - strlen(file), file, strlen(file)) == 0) {
+            memcpy(out, name, n);
+            out[n] = 0;
+            return;
+        }
+    }
+    ck_abort_msg("the runtime never loaded System.Private.CoreLib.dll");
+}
+
 /* Proof by difference: the probe's conformance calls (ICorProfilerInfo4..15 methods the
  * host answers, and some it cannot, about things that do not exist) answered by the real
  * CoreCLR and by `ilgraft run` over the same Hello.dll must log the same CONF lines, one
@@ -332,11 +352,14 @@ START_TEST(host_answers_as_coreclr)
     char *log = read_log();
     assert_pass(log);
     char *coreclr = conf_lines(log);
+    char corelib[4096];
+    corelib_path(log, corelib, sizeof corelib);
     free(log);
 
+    /* CoreLib first, as the runtime loads it: the generic calls name its types. */
     unsetenv("CORECLR_ENABLE_PROFILING");
     const char *argv[] = { ILG_CLI_PATH, "run", "--profiler", ILG_ABI_PROBE_PATH, "--clsid",
-                           PROBE_CLSID, ILG_HELLO_DLL, NULL };
+                           PROBE_CLSID, corelib, ILG_HELLO_DLL, NULL };
     ck_assert(fx_run(argv, &r));
     ck_assert_msg(r.exited && r.status == 0, "ilgraft run: status %d, stderr %s", r.status, r.err);
     fx_result_free(&r);
