@@ -135,7 +135,7 @@ static bool class_named(const host_class *c, const char *ns, const char *name)
 
 /* A value type: its base is System.ValueType or System.Enum (by name, as ECMA-335
  * II.13 says), System.Enum itself aside. */
-static bool is_value_type(const host_class *c)
+bool ilg__host_class_is_value_type(const host_class *c)
 {
     const ilg_metadata *md = c->module->md;
     uint32_t base = ilg__md_cell(md, ILG_TBL_TypeDef, RidFromToken(c->token),
@@ -154,6 +154,12 @@ static bool is_value_type(const host_class *c)
         return false;
     return strcmp(name, "ValueType") == 0 ||
            (strcmp(name, "Enum") == 0 && !class_named(c, "System", "Enum"));
+}
+
+host_class *ilg__host_class_def(ilg_host *h, ClassID id)
+{
+    class_view v;
+    return view_of(h, id, &v) ? v.def : NULL;
 }
 
 /* The ClassID of a non-generic type ns.name of a loaded module (CoreLib's primitives,
@@ -189,7 +195,7 @@ static ClassID shared_class(ilg_host *h, ClassID cls, int depth)
 static ClassID canonical(ilg_host *h, ClassID arg, int depth)
 {
     class_view v;
-    if (!view_of(h, arg, &v) || is_value_type(v.def))
+    if (!view_of(h, arg, &v) || ilg__host_class_is_value_type(v.def))
         return shared_class(h, arg, depth);
     ClassID canon = loaded_class(h, "System", "__Canon");
     return canon ? canon : arg;

@@ -947,6 +947,17 @@ static const ICorProfilerInfo15Vtbl info_vtbl = {
     .GetClassIDInfo2 = ilg__info_GetClassIDInfo2,
     .IsArrayClass = ilg__info_IsArrayClass,
     .GetNativeCodeStartAddresses = info_GetNativeCodeStartAddresses,
+    .IsFrozenObject = ilg__info_IsFrozenObject,
+    .GetStaticFieldInfo = ilg__info_GetStaticFieldInfo,
+    .GetRVAStaticAddress = ilg__info_GetRVAStaticAddress,
+    .GetAppDomainStaticAddress = ilg__info_GetAppDomainStaticAddress,
+    .GetThreadStaticAddress = ilg__info_GetThreadStaticAddress,
+    .GetThreadStaticAddress2 = ilg__info_GetThreadStaticAddress2,
+    .GetBoxClassLayout = ilg__info_GetBoxClassLayout,
+    .RequestReJIT = ilg__info_RequestReJIT,
+    .RequestReJITWithInliners = ilg__info_RequestReJITWithInliners,
+    .SetEnterLeaveFunctionHooks3WithInfo = ilg__info_SetEnterLeaveFunctionHooks3WithInfo,
+    .DoStackSnapshot = ilg__info_DoStackSnapshot,
     ILG__INFO_STUB_SLOTS
 };
 

@@ -66,6 +66,38 @@ void ilg__host_generics_free(ilg_host *h);
 /* Whether meth's type is generic or meth has type parameters of its own: CoreCLR gives
  * such a method a FunctionID per instantiation, none for its token. */
 bool ilg__host_method_parameterized(const host_method *meth);
+/* The TypeDef record a ClassID the host handed out names (an instantiation's generic
+ * TypeDef), NULL for any other value. */
+host_class *ilg__host_class_def(ilg_host *h, ClassID id);
+bool ilg__host_class_is_value_type(const host_class *c);
+/* noruntime.c */
+HRESULT ilg__info_IsFrozenObject(ICorProfilerInfo15 *This, ObjectID objectId, BOOL *pbFrozen);
+HRESULT ilg__info_GetStaticFieldInfo(ICorProfilerInfo15 *This, ClassID classId,
+                                     mdFieldDef fieldToken, COR_PRF_STATIC_TYPE *pFieldInfo);
+HRESULT ilg__info_GetRVAStaticAddress(ICorProfilerInfo15 *This, ClassID classId,
+                                      mdFieldDef fieldToken, void **ppAddress);
+HRESULT ilg__info_GetAppDomainStaticAddress(ICorProfilerInfo15 *This, ClassID classId,
+                                            mdFieldDef fieldToken, AppDomainID appDomainId,
+                                            void **ppAddress);
+HRESULT ilg__info_GetThreadStaticAddress(ICorProfilerInfo15 *This, ClassID classId,
+                                         mdFieldDef fieldToken, ThreadID threadId,
+                                         void **ppAddress);
+HRESULT ilg__info_GetThreadStaticAddress2(ICorProfilerInfo15 *This, ClassID classId,
+                                          mdFieldDef fieldToken, AppDomainID appDomainId,
+                                          ThreadID threadId, void **ppAddress);
+HRESULT ilg__info_GetBoxClassLayout(ICorProfilerInfo15 *This, ClassID classId,
+                                    ULONG32 *pBufferOffset);
+HRESULT ilg__info_RequestReJIT(ICorProfilerInfo15 *This, ULONG cFunctions, ModuleID moduleIds[],
+                               mdMethodDef methodIds[]);
+HRESULT ilg__info_RequestReJITWithInliners(ICorProfilerInfo15 *This, DWORD dwRejitFlags,
+                                           ULONG cFunctions, ModuleID moduleIds[],
+                                           mdMethodDef methodIds[]);
+HRESULT ilg__info_SetEnterLeaveFunctionHooks3WithInfo(
+    ICorProfilerInfo15 *This, FunctionEnter3WithInfo *pFuncEnter3WithInfo,
+    FunctionLeave3WithInfo *pFuncLeave3WithInfo, FunctionTailcall3WithInfo *pFuncTailcall3WithInfo);
+HRESULT ilg__info_DoStackSnapshot(ICorProfilerInfo15 *This, ThreadID thread,
+                                  StackSnapshotCallback *callback, ULONG32 infoFlags,
+                                  void *clientData, BYTE context[], ULONG32 contextSize);
 void ilg__host_env_free(ilg_host *host);
 
 #endif

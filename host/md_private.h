@@ -198,6 +198,10 @@ HRESULT ilg__md_GetPermissionSetProps(IMetaDataImport2 *This, mdPermission pm, D
 HRESULT ilg__md_EnumUserStrings(IMetaDataImport2 *This, HCORENUM *phEnum, mdString rStrings[],
                                 ULONG cmax, ULONG *pcStrings);
 
+/* The CustomAttribute row of tkObj whose type is called name ("Ns.Name"), 0 when none,
+ * UINT32_MAX without memory for the lookup. */
+uint32_t ilg__md_attribute_row(host_mdimport *imp, mdToken tkObj, const char *name);
+
 /* mdresolve.c */
 HRESULT ilg__md_ResolveTypeRef(IMetaDataImport2 *This, mdTypeRef tr, REFIID riid,
                                IUnknown **ppIScope, mdTypeDef *ptd);

@@ -230,6 +230,16 @@ static void classes(const gen_ctx *g)
     ULONG rank = 0;
     hr = g->info->lpVtbl->IsArrayClass(g->info, box_i4, &elem, &base, &rank);
     probe_log("CONF IsArrayClass(Box<int>) hr=0x%08X", (unsigned)hr);
+    /* A boxed value type's data follows its method table pointer; a class has no box. */
+    ULONG32 offset = 99;
+    hr = g->info->lpVtbl->GetBoxClassLayout(g->info, i4, &offset);
+    probe_log("CONF GetBoxClassLayout(Int32) hr=0x%08X offset=%u", (unsigned)hr, (unsigned)offset);
+    offset = 99;
+    hr = g->info->lpVtbl->GetBoxClassLayout(g->info, pair_cls, &offset);
+    probe_log("CONF GetBoxClassLayout(Pair<int,string>) hr=0x%08X offset=%u", (unsigned)hr,
+              (unsigned)offset);
+    hr = g->info->lpVtbl->GetBoxClassLayout(g->info, box_i4, &offset);
+    probe_log("CONF GetBoxClassLayout(Box<int>) hr=0x%08X", (unsigned)hr);
     instantiation_errors(g, box, program, intbox, i4);
     methods(g, box, box_i4, box_str, i4, str);
 }

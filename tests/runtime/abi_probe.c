@@ -1324,6 +1324,7 @@ static HRESULT cb_JITCompilationStarted(ICorProfilerCallback3 *iface, FunctionID
             ModuleID corelib = p->corelib_module;
             pthread_mutex_unlock(&p->lock);
             conform_generics(p->info15, d.module, corelib);
+            conform_unsupported(p->info15, fid, d.module, d.token);
         }
         /* Where the header lies: base + RVA for a mapped image, base + file offset for a
          * flat one (COR_PRF_MODULE_FLAT_LAYOUT). */
