@@ -156,6 +156,10 @@ struct ilg_host {
     void *lib;                   /* dlopen handle */
     ICorProfilerCallback2 *callback; /* every callback the host makes is Callback2's */
     int callback_version;
+    /* A Callback11 profiler's LoadAsNotificationOnly answer (asked before Initialize, as
+     * CoreCLR asks): its event mask is then limited as CoreCLR limits a notification
+     * profiler's. */
+    bool notification_only;
     char clsid_text[ILG_GUID_TEXT_SIZE + 2];
     _Atomic DWORD event_mask;    /* the profiler may set it from any JIT thread */
     _Atomic DWORD event_mask_high; /* SetEventMask2's COR_PRF_HIGH_MONITOR half */

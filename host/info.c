@@ -241,6 +241,9 @@ static HRESULT info_SetEventMask(ICorProfilerInfo15 *This, DWORD dwEvents)
     INFO_ENTRY(This, "SetEventMask", ASYNC);
     ilg_host *h = impl_from_ICorProfilerInfo15(This);
     /* CoreCLR: outside Initialize the immutable flags must stay as they are (E_FAIL). */
+    /* CoreCLR: a notification-only profiler may set only some flags (observed). */
+    if (h->notification_only && (dwEvents & ~COR_PRF_ALLOWABLE_NOTIFICATION_PROFILER))
+        return E_INVALIDARG;
     if (!h->initializing &&
         (dwEvents & COR_PRF_MONITOR_IMMUTABLE) != (h->event_mask & COR_PRF_MONITOR_IMMUTABLE))
         return E_FAIL;
@@ -836,6 +839,9 @@ static HRESULT info_SetEventMask2(ICorProfilerInfo15 *This, DWORD dwEventsLow, D
 {
     INFO_ENTRY(This, "SetEventMask2", ASYNC);
     ilg_host *h = impl_from_ICorProfilerInfo15(This);
+    if (h->notification_only && ((dwEventsLow & ~COR_PRF_ALLOWABLE_NOTIFICATION_PROFILER) ||
+                                 (dwEventsHigh & ~COR_PRF_HIGH_ALLOWABLE_NOTIFICATION_PROFILER)))
+        return E_INVALIDARG;
     /* CoreCLR: the immutable flags of either half change only inside Initialize. */
     if (!h->initializing &&
         ((dwEventsLow & COR_PRF_MONITOR_IMMUTABLE) != (h->event_mask & COR_PRF_MONITOR_IMMUTABLE) ||

@@ -25,6 +25,8 @@ void conform_unsupported(ICorProfilerInfo15 *info, FunctionID main, ModuleID hel
                          mdMethodDef main_token);
 /* In Initialize: the hooks and mappers CoreCLR accepts only there. */
 void conform_unsupported_init(ICorProfilerInfo15 *info);
+/* The probe's vtable extended to ICorProfilerCallback11 (abi_callback11.c). */
+const ICorProfilerCallback3Vtbl *probe_vtbl_through_11(const ICorProfilerCallback3Vtbl *base);
 /* At Shutdown. */
 void conform_shutdown(ICorProfilerInfo15 *info, ModuleID hello, FunctionID main);
 

@@ -18,7 +18,10 @@
  *                          JIT-compiled; without it precompiled code is used and the
  *                          JITCachedFunctionSearch* callbacks fire instead.
  *   ILG_ABI_PROBE_MAX_CALLBACK  "1" or "2": answer QueryInterface only up to that
- *                          ICorProfilerCallback version (to watch the runtime refuse it)
+ *                          ICorProfilerCallback version (to watch the runtime refuse it);
+ *                          "4".."11": up to that version, with the vtable of
+ *                          abi_callback11.c (LoadAsNotificationOnly logged)
+ *   ILG_ABI_PROBE_NOTIFICATION_ONLY  "1": LoadAsNotificationOnly answers TRUE
  *   ILG_ABI_PROBE_CONFORM  "1": also make the conformance calls (abi_conform.c) and log
  *                          their answers as CONF lines, to compare a runtime with the host
  *
@@ -719,6 +722,21 @@ static const char *iid_name(REFIID riid)
     return "?";
 }
 
+/* ICorProfilerCallback4..max (max up to 11; abi_callback11.c extends the vtable). */
+static bool newer_callback(REFIID riid, int max)
+{
+    static const IID *const newer[] = { &IID_ICorProfilerCallback4, &IID_ICorProfilerCallback5,
+                                        &IID_ICorProfilerCallback6, &IID_ICorProfilerCallback7,
+                                        &IID_ICorProfilerCallback8, &IID_ICorProfilerCallback9,
+                                        &IID_ICorProfilerCallback10,
+                                        &IID_ICorProfilerCallback11 };
+    enum { FIRST_NEWER = 4 };
+    for (int v = FIRST_NEWER; v <= max && v - FIRST_NEWER < (int)(sizeof newer / sizeof newer[0]); v++)
+        if (IsEqualGUID(riid, newer[v - FIRST_NEWER]))
+            return true;
+    return false;
+}
+
 static HRESULT cb_QueryInterface(ICorProfilerCallback3 *iface, REFIID riid, void **ppv)
 {
     probe *p = impl_from_ICorProfilerCallback3(iface);
@@ -729,7 +747,8 @@ static HRESULT cb_QueryInterface(ICorProfilerCallback3 *iface, REFIID riid, void
     *ppv = NULL;
     if (IsEqualGUID(riid, &IID_IUnknown) || IsEqualGUID(riid, &IID_ICorProfilerCallback) ||
         (IsEqualGUID(riid, &IID_ICorProfilerCallback2) && p->max_callback >= 2) ||
-        (IsEqualGUID(riid, &IID_ICorProfilerCallback3) && p->max_callback >= 3)) {
+        (IsEqualGUID(riid, &IID_ICorProfilerCallback3) && p->max_callback >= 3) ||
+        newer_callback(riid, p->max_callback)) {
         *ppv = iface;
         iface->lpVtbl->AddRef(iface);
         hr = S_OK;
@@ -2198,6 +2217,8 @@ static HRESULT cf_CreateInstance(IClassFactory *iface, IUnknown *outer, REFIID r
     p->transitions = !(tr && strcmp(tr, "0") == 0);
     const char *maxcb = getenv("ILG_ABI_PROBE_MAX_CALLBACK");
     p->max_callback = maxcb && *maxcb ? atoi(maxcb) : 3;
+    if (p->max_callback >= 4)
+        p->ICorProfilerCallback3_iface.lpVtbl = probe_vtbl_through_11(&probe_vtbl);
     ICorProfilerCallback3 *cb = &p->ICorProfilerCallback3_iface;
     in_create_instance = true;
     HRESULT hr = cb->lpVtbl->QueryInterface(cb, riid, ppv);
