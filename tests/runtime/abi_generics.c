@@ -159,7 +159,7 @@ static void instantiation_errors(const gen_ctx *g, mdTypeDef box, mdTypeDef prog
     ULONG len = 0;
     WCHAR name[64];
     g->hello_md->lpVtbl->GetTypeDefProps(g->hello_md, intbox, name, 64, &len, &flags, &extends);
-    probe_log("CONF IntBox extends a TypeSpec=%d", (extends >> 24) == 0x1B);
+    probe_log("CONF IntBox extends a TypeSpec=%d", TypeFromToken(extends) == mdtTypeSpec);
     instantiate(g, "GetClassFromTokenAndTypeArgs(TypeSpec Box<int>, no args)", extends, 0, NULL);
     instantiate(g, "GetClassFromTokenAndTypeArgs(TypeSpec Box<int>, 1 arg)", extends, 1, two);
     HRESULT hr = g->info->lpVtbl->GetClassFromToken(g->info, g->hello, box, &cls);
