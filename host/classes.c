@@ -442,13 +442,21 @@ bool ilg__host_method_parameterized(const host_method *meth)
     return ((c = module_class(m, mi.owner)) && c->generic) || generic_params(m, meth->token);
 }
 
+/* The instantiation record a FunctionID is, given the method it names; NULL for a
+ * method record (its own address: the common case, decided without the lock) or a
+ * --recompile instantiation. */
+static host_generic *instantiation_of(ilg_host *h, host_method *meth, FunctionID id)
+{
+    return meth && (UINT_PTR)meth != id ? find_record(h, id, GENERIC_FUNCTION) : NULL;
+}
+
 HRESULT ilg__info_GetFunctionInfo(ICorProfilerInfo15 *This, FunctionID functionId,
                                   ClassID *pClassId, ModuleID *pModuleId, mdToken *pToken)
 {
     INFO_ENTRY(This, "GetFunctionInfo", ASYNC);
     ilg_host *h = impl_from_ICorProfilerInfo15(This);
-    host_generic *g = find_record(h, functionId, GENERIC_FUNCTION);
-    host_method *meth = g ? g->method : ilg__host_find_method(h, functionId);
+    host_method *meth = ilg__host_find_method(h, functionId);
+    host_generic *g = instantiation_of(h, meth, functionId);
     if (!meth)
         return E_INVALIDARG;
     /* The declaring type's ClassID; 0 for a generic type's or an instantiation's
@@ -470,8 +478,8 @@ HRESULT ilg__info_GetFunctionInfo2(ICorProfilerInfo15 *This, FunctionID funcId,
     INFO_ENTRY(This, "GetFunctionInfo2", ASYNC);
     (void)frameInfo; /* no frames: the answer is the function's, shared code's */
     ilg_host *h = impl_from_ICorProfilerInfo15(This);
-    host_generic *g = find_record(h, funcId, GENERIC_FUNCTION);
-    host_method *meth = g ? g->method : ilg__host_find_method(h, funcId);
+    host_method *meth = ilg__host_find_method(h, funcId);
+    host_generic *g = instantiation_of(h, meth, funcId);
     if (!meth || (cTypeArgs && !typeArgs))
         return E_INVALIDARG;
     /* An instantiation's class and the method's own type arguments (shared: __Canon
