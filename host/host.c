@@ -300,6 +300,20 @@ static ilg_status create_profiler(ilg_host *host, LPFNGETCLASSOBJECT get_class_o
     return ILG_OK;
 }
 
+/* CoreCLR asks a Callback11 profiler, before Initialize, whether it loads as a
+ * notification-only profiler (a failure counts as no; observed with the ABI probe). */
+static void ask_notification_only(ilg_host *host, ICorProfilerCallback11 *cb11)
+{
+    BOOL only = FALSE;
+    ilg__host_enter_callback(host, "LoadAsNotificationOnly");
+    if (FAILED(cb11->lpVtbl->LoadAsNotificationOnly(cb11, &only)))
+        only = FALSE;
+    host->notification_only = only != FALSE;
+    if (host->trace && host->notification_only)
+        host_log(host, "Profiler loads as a notification-only profiler. Profiler CLSID: '%s'.",
+                 host->clsid_text);
+}
+
 /* Phase 3: QueryInterface for ICorProfilerCallback2 again (the object the host keeps,
  * as CoreCLR 10 does), then for Callback11 down to Callback3, stopping at the first one
  * answered: that is the version. A profiler that answers only Callback2 is initialized
@@ -324,8 +338,10 @@ static ilg_status negotiate_callbacks(ilg_host *host, ICorProfilerCallback2 *cre
         IUnknown *newer = NULL;
         if (SUCCEEDED(cb2->lpVtbl->QueryInterface(cb2, newer_callbacks[i], (void **)&newer)) &&
             newer) {
-            newer->lpVtbl->Release(newer);
             host->callback_version = 11 - (int)i;
+            if (newer_callbacks[i] == &IID_ICorProfilerCallback11)
+                ask_notification_only(host, (ICorProfilerCallback11 *)newer);
+            newer->lpVtbl->Release(newer);
             break;
         }
     }

@@ -115,7 +115,7 @@ def slots_macro(macro, prefix, names):
 def methods_of(root, iface, macros, order):
     """Every method of iface after IUnknown, in slot order, checked against the def."""
     headers = "".join((root / "include/ilgraft" / h).read_text()
-                      for h in ("corprof.h", "cor_md.h"))
+                      for h in ("corprof.h", "corprof_callbacks.h", "cor_md.h"))
     methods = [m for mac in macros for m in slot_macro(headers, mac)]
     names = [m[1] for m in methods]
     want = [m for i in order for m in slots_def(root)[i]]

@@ -267,7 +267,7 @@ END_TEST
 
 /* Under --trace every host method the profiler reaches that the host does not implement
  * says so before it answers (prof_rewrite calls GetClassFromObject, unsupported, and
- * EnumInterfaceImpls, not implemented, and checks the answers); implemented methods are
+ * FindAssembliesByName, not implemented, and checks the answers); implemented methods are
  * not traced, and nothing is without --trace. The report counts the unsupported call. */
 START_TEST(unimplemented_methods_are_traced)
 {
@@ -282,7 +282,7 @@ START_TEST(unimplemented_methods_are_traced)
                   "no trace of the stub:\n%s", res.err);
     ck_assert_msg(strstr(res.out, "unsupported calls, by name: GetClassFromObject 1\n"),
                   "no count of the unsupported call in the report:\n%s", res.out);
-    ck_assert_msg(strstr(res.err, "IMetaDataImport::GetNativeCallConvFromSig: not implemented\n"),
+    ck_assert_msg(strstr(res.err, "IMetaDataAssemblyImport::FindAssembliesByName: not implemented\n"),
                   "no trace of the stub:\n%s", res.err);
     ck_assert_ptr_null(strstr(res.err, "SetEventMask: not implemented"));
     ck_assert_ptr_null(strstr(res.err, "GetILFunctionBody: not implemented"));
@@ -531,7 +531,9 @@ START_TEST(refusing_callback2_after_creation_is_not_initialized)
 END_TEST
 
 /* The loading steps in an ABI probe log, up to Initialize: "CreateInstance <iid>", then
- * one "QI <iid> <hr>" per query the runtime made on the object, then "Initialize". */
+ * one "QI <iid> <hr>" per query the runtime made on the object, a Callback11 profiler's
+ * "LoadAsNotificationOnly answer=<0|1>", then "Initialize", and then what SetEventMask
+ * answered when it refused the probe's mask (a notification-only profiler's). */
 static char *loading_steps(const char *log)
 {
     size_t cap = strlen(log) + 1, n = 0;
@@ -544,23 +546,26 @@ static char *loading_steps(const char *log)
         else if (sscanf(line, "CallbackQI iid=%*s name=%63s hr=%15s from=runtime", name, hr) == 2 &&
                  strstr(line, "from=runtime"))
             n += (size_t)snprintf(out + n, cap - n, "QI %s %s\n", name, hr);
-        else if (strncmp(line, "Initialize", 10) == 0) {
+        else if (strncmp(line, "LoadAsNotificationOnly ", 23) == 0)
+            n += (size_t)snprintf(out + n, cap - n, "%.*s\n", (int)strcspn(line, "\n"), line);
+        else if (strncmp(line, "Initialize", 10) == 0)
             n += (size_t)snprintf(out + n, cap - n, "Initialize\n");
-            break;
-        }
+        else if (strncmp(line, "FAIL: SetEventMask returned", 27) == 0)
+            n += (size_t)snprintf(out + n, cap - n, "%.*s\n", (int)strcspn(line, "\n"), line);
     }
     return out;
 }
 
 /* What the ABI probe, answering up to ICorProfilerCallback max_cb, is asked for under
  * the host over calc.exe, or under dotnet over Hello. */
-static char *probe_loading(const char *max_cb, bool dotnet)
+static char *probe_loading(const char *max_cb, bool notification_only, bool dotnet)
 {
     char calc[512];
     fx_path(calc, sizeof calc, "calc.exe");
     unlink(log_path);
     setenv("ILG_ABI_PROBE_LOG", log_path, 1);
     setenv("ILG_ABI_PROBE_MAX_CALLBACK", max_cb, 1);
+    setenv("ILG_ABI_PROBE_NOTIFICATION_ONLY", notification_only ? "1" : "0", 1);
     if (dotnet) {
         setenv("CORECLR_ENABLE_PROFILING", "1", 1);
         setenv("CORECLR_PROFILER", PROBE_CLSID, 1);
@@ -578,6 +583,7 @@ static char *probe_loading(const char *max_cb, bool dotnet)
     }
     unsetenv("ILG_ABI_PROBE_LOG");
     unsetenv("ILG_ABI_PROBE_MAX_CALLBACK");
+    unsetenv("ILG_ABI_PROBE_NOTIFICATION_ONLY");
     char *log = read_log();
     char *steps = loading_steps(log);
     free(log);
@@ -587,10 +593,13 @@ static char *probe_loading(const char *max_cb, bool dotnet)
 /* The host asks a profiler for the interfaces CoreCLR 10 asks, in its order, and
  * initializes it whether it answers Callback3 or only Callback2: compared with the same
  * probe under dotnet; without dotnet, with the sequence recorded in
- * docs/coreclr-observed.md (Loading). */
+ * docs/coreclr-observed.md (Loading). A Callback11 profiler is asked
+ * LoadAsNotificationOnly before Initialize, and when it answers TRUE the probe's event
+ * mask is refused as CoreCLR refuses it (compared with dotnet only). */
 START_TEST(callback_queries_match_coreclr)
 {
     static const char *const max_cb[] = { "3", "2" };
+    static const bool notification[] = { false, true };
     bool have_dotnet = ILG_ABI_PROBE[0] && ILG_DOTNET[0] && access(ILG_DOTNET, X_OK) == 0 &&
                        access(ILG_HELLO_DLL, R_OK) == 0;
     if (!ILG_ABI_PROBE[0]) {
@@ -599,10 +608,10 @@ START_TEST(callback_queries_match_coreclr)
         return;
     }
     for (int k = 0; k < 2; k++) {
-        char *host = probe_loading(max_cb[k], false);
+        char *host = probe_loading(max_cb[k], false, false);
         char *real;
         if (have_dotnet) {
-            real = probe_loading(max_cb[k], true);
+            real = probe_loading(max_cb[k], false, true);
         } else {
             ck_assert_msg(!fx_is_ci(), "dotnet or %s missing and CI=true", ILG_HELLO_DLL);
             printf("SKIP: dotnet missing: comparing with the recorded observation\n");
@@ -619,6 +628,18 @@ START_TEST(callback_queries_match_coreclr)
         ck_assert_msg(strstr(real, "Initialize\n"), "CoreCLR did not initialize:\n%s", real);
         ck_assert_msg(strcmp(host, real) == 0, "max callback %s: host\n%s\nCoreCLR\n%s", max_cb[k],
                       host, real);
+        free(host);
+        free(real);
+    }
+    for (int k = 0; k < 2 && have_dotnet; k++) {
+        char *host = probe_loading("11", notification[k], false);
+        char *real = probe_loading("11", notification[k], true);
+        ck_assert_msg(strstr(real, "LoadAsNotificationOnly answer="), "CoreCLR did not ask:\n%s",
+                      real);
+        ck_assert_msg(!notification[k] || strstr(real, "FAIL: SetEventMask returned 0x80070057"),
+                      "CoreCLR took a notification profiler's full mask:\n%s", real);
+        ck_assert_msg(strcmp(host, real) == 0, "Callback11, notification-only %d: host\n%s\nCoreCLR\n%s",
+                      (int)notification[k], host, real);
         free(host);
         free(real);
     }
@@ -853,7 +874,7 @@ static void run_recompile(const char *mode, const char *const *opts)
 
 /* What the images say, summed over the fixtures. */
 typedef struct expected_sums {
-    uint64_t events, fids, with_il, generic, generic_events, osr, once;
+    uint64_t events, fids, with_il, generic, generic_events, osr, once, parameterized;
 } expected_sums;
 
 static int64_t field(json_t *m, const char *key)
@@ -895,6 +916,7 @@ static void check_events(json_t *root, bool recompile, void (*check)(json_t *m, 
         sum->fids += e.fid_total;
         sum->with_il += e.with_il;
         sum->generic += e.generic;
+        sum->parameterized += e.parameterized;
         sum->osr += e.osr;
         sum->once += e.once;
         tier_expect_free(&e);
@@ -1098,7 +1120,10 @@ START_TEST(without_recompile_each_method_compiles_once)
     read_counts(&c);
     ck_assert_int_eq(c.events, (int)sum.with_il);
     ck_assert_int_eq(c.fids, (int)sum.with_il);
-    ck_assert_int_eq(c.parameterized, 0);
+    /* A generic method, or a generic type's, has no FunctionID for its token (CoreCLR's
+     * GetFunctionFromToken answers CORPROF_E_FUNCTION_IS_PARAMETERIZED, observed). */
+    ck_assert_uint_gt(sum.parameterized, 0);
+    ck_assert_int_eq(c.parameterized, (int)sum.parameterized);
 }
 END_TEST
 
