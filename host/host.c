@@ -329,6 +329,26 @@ static void trace_query(ilg_host *host, const IID *iid, HRESULT hr)
     ilg__trace_end(&tc);
 }
 
+/* CoreCLR asks a Callback11 profiler, before Initialize, whether it loads as a
+ * notification-only profiler (a failure counts as no; observed with the ABI probe).
+ * No Info call can come from it: the profiler has no Info object yet. */
+static void ask_notification_only(ilg_host *host, ICorProfilerCallback11 *cb11)
+{
+    BOOL only = FALSE;
+    ilg__host_enter_callback(host, "LoadAsNotificationOnly");
+    if (host->trace)
+        trace_cb_LoadAsNotificationOnly(host, &only);
+    HRESULT hr = cb11->lpVtbl->LoadAsNotificationOnly(cb11, &only);
+    if (host->trace)
+        ilg__trace_cb_return(host, "LoadAsNotificationOnly", hr);
+    if (FAILED(hr))
+        only = FALSE;
+    host->notification_only = only != FALSE;
+    if (host->trace && host->notification_only)
+        host_log(host, "Profiler loads as a notification-only profiler. Profiler CLSID: '%s'.",
+                 host->clsid_text);
+}
+
 /* Phase 3: QueryInterface for ICorProfilerCallback2 again (the object the host keeps,
  * as CoreCLR 10 does), then for Callback11 down to Callback3, stopping at the first one
  * answered: that is the version. A profiler that answers only Callback2 is initialized
@@ -355,8 +375,10 @@ static ilg_status negotiate_callbacks(ilg_host *host, ICorProfilerCallback2 *cre
         HRESULT qhr = cb2->lpVtbl->QueryInterface(cb2, newer_callbacks[i], (void **)&newer);
         trace_query(host, newer_callbacks[i], qhr);
         if (SUCCEEDED(qhr) && newer) {
-            newer->lpVtbl->Release(newer);
             host->callback_version = 11 - (int)i;
+            if (newer_callbacks[i] == &IID_ICorProfilerCallback11)
+                ask_notification_only(host, (ICorProfilerCallback11 *)newer);
+            newer->lpVtbl->Release(newer);
             break;
         }
     }
@@ -726,12 +748,14 @@ static void jit_pass(host_module *m, host_worker *workers, unsigned count, host_
 }
 
 /* The module's JIT events: the first compilations, then with recompile the OSR and
- * tier-1 passes, unless the profiler disabled optimizations (CoreCLR then compiles
- * every method once: none is eligible for tiered compilation). */
+ * tier-1 passes, unless the profiler disabled optimizations or tiered compilation
+ * (COR_PRF_HIGH_DISABLE_TIERED_COMPILATION, which New Relic's profiler sets): CoreCLR
+ * then compiles every method once, none being eligible for tiered compilation. */
 static void jit_module(ilg_host *h, host_module *m, host_worker *workers, unsigned count)
 {
     jit_pass(m, workers, count, HOST_PASS_FIRST);
-    if (!h->recompile || (h->event_mask & COR_PRF_DISABLE_OPTIMIZATIONS))
+    if (!h->recompile || (h->event_mask & COR_PRF_DISABLE_OPTIMIZATIONS) ||
+        (h->event_mask_high & COR_PRF_HIGH_DISABLE_TIERED_COMPILATION))
         return;
     jit_pass(m, workers, count, HOST_PASS_OSR);
     jit_pass(m, workers, count, HOST_PASS_TIER1);

@@ -162,6 +162,10 @@ struct ilg_host {
     void *lib;                   /* dlopen handle */
     ICorProfilerCallback2 *callback; /* every callback the host makes is Callback2's */
     int callback_version;
+    /* A Callback11 profiler's LoadAsNotificationOnly answer (asked before Initialize, as
+     * CoreCLR asks): its event mask is then limited as CoreCLR limits a notification
+     * profiler's. */
+    bool notification_only;
     char clsid_text[ILG_GUID_TEXT_SIZE + 2];
     _Atomic DWORD event_mask;    /* the profiler may set it from any JIT thread */
     _Atomic DWORD event_mask_high; /* SetEventMask2's COR_PRF_HIGH_MONITOR half */
@@ -201,6 +205,11 @@ struct ilg_host {
      * keeps them from the process's environ too), under env_lock. */
     struct host_env *env;
     pthread_mutex_t env_lock;
+    /* The instantiations of generic types and methods handed out as ClassIDs and
+     * FunctionIDs (classes.c), each a record of the host heap, under generics_lock. */
+    pthread_mutex_t generics_lock;
+    struct host_generic **generics;
+    uint32_t generic_count, generic_cap;
     /* Calls of each unsupported Info method (info_unsupported.def), for the report. */
     _Atomic uint32_t unsupported[HOST_UNSUP_COUNT];
     host_module **modules;       /* host heap */

@@ -76,7 +76,8 @@ host_module *ilg__host_find_module(const ilg_host *host, UINT_PTR id)
 
 
 /* A FunctionID is a method record or, with recompile, a generic method's instantiation
- * record; both name the method. */
+ * record, or the record of a function of an instantiation (classes.c); all name the
+ * method. */
 host_method *ilg__host_find_method(const ilg_host *host, UINT_PTR id)
 {
     for (uint32_t i = 0; i < host->module_count; i++) {
@@ -86,7 +87,7 @@ host_method *ilg__host_find_method(const ilg_host *host, UINT_PTR id)
         if (ilg__host_is_record(id, m->insts, m->inst_count, sizeof *m->insts))
             return ((host_inst *)id)->method;
     }
-    return NULL;
+    return ilg__host_generic_method((ilg_host *)host, id);
 }
 
 static host_module *find_assembly(const ilg_host *host, UINT_PTR id)
@@ -95,21 +96,6 @@ static host_module *find_assembly(const ilg_host *host, UINT_PTR id)
         if ((UINT_PTR)&host->modules[i]->assembly == id)
             return host->modules[i];
     return NULL;
-}
-
-/* The ClassID of the type declaring meth, 0 for a generic type or none. */
-static ClassID method_class(const host_method *meth)
-{
-    ilg_method_info mi;
-    host_module *m = meth->module;
-    uint32_t rid;
-    if (ilg_md_method(m->md, meth->token & 0xFFFFFF, &mi) != ILG_OK)
-        return 0;
-    rid = mi.owner & 0xFFFFFF;
-    if ((mi.owner >> 24) != ILG_TBL_TypeDef || !rid || rid > m->class_count ||
-        m->classes[rid - 1].generic)
-        return 0;
-    return (ClassID)&m->classes[rid - 1];
 }
 
 uint32_t ilg__host_method_rid(const host_module *m, mdToken token)
@@ -256,6 +242,9 @@ static HRESULT info_SetEventMask(ICorProfilerInfo15 *This, DWORD dwEvents)
     INFO_ENTRY(This, "SetEventMask", ASYNC);
     ilg_host *h = impl_from_ICorProfilerInfo15(This);
     /* CoreCLR: outside Initialize the immutable flags must stay as they are (E_FAIL). */
+    /* CoreCLR: a notification-only profiler may set only some flags (observed). */
+    if (h->notification_only && (dwEvents & ~COR_PRF_ALLOWABLE_NOTIFICATION_PROFILER))
+        return E_INVALIDARG;
     if (!h->initializing &&
         (dwEvents & COR_PRF_MONITOR_IMMUTABLE) != (h->event_mask & COR_PRF_MONITOR_IMMUTABLE))
         return E_FAIL;
@@ -265,23 +254,6 @@ static HRESULT info_SetEventMask(ICorProfilerInfo15 *This, DWORD dwEvents)
 
 /* ---- functions and modules ---------------------------------------------------------- */
 
-static HRESULT info_GetFunctionInfo(ICorProfilerInfo15 *This, FunctionID functionId,
-                                    ClassID *pClassId, ModuleID *pModuleId, mdToken *pToken)
-{
-    INFO_ENTRY(This, "GetFunctionInfo", ASYNC);
-    host_method *meth = ilg__host_find_method(impl_from_ICorProfilerInfo15(This), functionId);
-    if (!meth)
-        return E_INVALIDARG;
-    /* The declaring type's ClassID; 0 for a generic type's (shared code, as CoreCLR). */
-    if (pClassId)
-        *pClassId = method_class(meth);
-    if (pModuleId)
-        *pModuleId = (ModuleID)meth->module;
-    if (pToken)
-        *pToken = meth->token;
-    return S_OK;
-}
-
 static HRESULT info_GetFunctionFromToken(ICorProfilerInfo15 *This, ModuleID moduleId, mdToken token,
                                          FunctionID *pFunctionId)
 {
@@ -290,8 +262,9 @@ static HRESULT info_GetFunctionFromToken(ICorProfilerInfo15 *This, ModuleID modu
     uint32_t rid;
     if (!m || !pFunctionId || !(rid = ilg__host_method_rid(m, token)))
         return E_INVALIDARG;
-    /* CoreCLR: a generic method has a FunctionID per instantiation, none for its token. */
-    if (m->methods[rid - 1].inst)
+    /* CoreCLR: a generic method, or a generic type's, has a FunctionID per
+     * instantiation, none for its token (observed). */
+    if (m->methods[rid - 1].inst || ilg__host_method_parameterized(&m->methods[rid - 1]))
         return CORPROF_E_FUNCTION_IS_PARAMETERIZED;
     *pFunctionId = (FunctionID)&m->methods[rid - 1];
     return S_OK;
@@ -637,7 +610,8 @@ static HRESULT info_GetCurrentThreadID(ICorProfilerInfo15 *This, ThreadID *pThre
 
 /* The enter/leave hooks: CoreCLR keeps them for the code it compiles; the host compiles
  * none, so it keeps nothing. It checks them as CoreCLR does: after the INIT_ONLY rule,
- * all three NULL is E_INVALIDARG (observed, docs/coreclr-observed.md). */
+ * all three NULL is E_INVALIDARG (observed, docs/coreclr-observed.md). 3WithInfo, which
+ * also needs the slow-path flags, is in noruntime.c. */
 static HRESULT elt_hooks(bool any)
 {
     return any ? S_OK : E_INVALIDARG;
@@ -669,15 +643,6 @@ static HRESULT info_SetEnterLeaveFunctionHooks3(ICorProfilerInfo15 *This,
     return elt_hooks(pFuncEnter3 || pFuncLeave3 || pFuncTailcall3);
 }
 
-static HRESULT info_SetEnterLeaveFunctionHooks3WithInfo(
-        ICorProfilerInfo15 *This, FunctionEnter3WithInfo *pFuncEnter3WithInfo,
-        FunctionLeave3WithInfo *pFuncLeave3WithInfo,
-        FunctionTailcall3WithInfo *pFuncTailcall3WithInfo)
-{
-    INFO_ENTRY(This, "SetEnterLeaveFunctionHooks3WithInfo", INIT_ONLY);
-    return elt_hooks(pFuncEnter3WithInfo || pFuncLeave3WithInfo || pFuncTailcall3WithInfo);
-}
-
 /* The OS thread id (gettid, as CoreCLR gives it on Linux) of the session's thread or of
  * one of the run's JIT threads; E_INVALIDARG for any other id, or a JIT thread that has
  * not started. */
@@ -705,28 +670,6 @@ static HRESULT info_GetThreadInfo(ICorProfilerInfo15 *This, ThreadID threadId,
 
 /* ---- Info2..Info15: what the images and the host's records answer ------------------ */
 
-static HRESULT info_GetFunctionInfo2(ICorProfilerInfo15 *This, FunctionID funcId,
-                                     COR_PRF_FRAME_INFO frameInfo, ClassID *pClassId,
-                                     ModuleID *pModuleId, mdToken *pToken, ULONG32 cTypeArgs,
-                                     ULONG32 *pcTypeArgs, ClassID typeArgs[])
-{
-    INFO_ENTRY(This, "GetFunctionInfo2", ASYNC);
-    (void)frameInfo; /* no frames: the answer is the function's, shared code's */
-    host_method *meth = ilg__host_find_method(impl_from_ICorProfilerInfo15(This), funcId);
-    if (!meth || (cTypeArgs && !typeArgs))
-        return E_INVALIDARG;
-    /* The declaring type's ClassID (0 for a generic type's); no type arguments. */
-    if (pClassId)
-        *pClassId = method_class(meth);
-    if (pModuleId)
-        *pModuleId = (ModuleID)meth->module;
-    if (pToken)
-        *pToken = meth->token;
-    if (pcTypeArgs)
-        *pcTypeArgs = 0;
-    return S_OK;
-}
-
 static HRESULT info_GetStringLayout(ICorProfilerInfo15 *This, ULONG *pBufferLengthOffset,
                                     ULONG *pStringLengthOffset, ULONG *pBufferOffset)
 {
@@ -750,28 +693,6 @@ static HRESULT info_GetStringLayout2(ICorProfilerInfo15 *This, ULONG *pStringLen
         *pStringLengthOffset = 8;
     if (pBufferOffset)
         *pBufferOffset = 12;
-    return S_OK;
-}
-
-static HRESULT info_GetFunctionFromTokenAndTypeArgs(ICorProfilerInfo15 *This, ModuleID moduleID,
-                                                    mdMethodDef funcDef, ClassID classId,
-                                                    ULONG32 cTypeArgs, ClassID typeArgs[],
-                                                    FunctionID *pFunctionID)
-{
-    INFO_ENTRY(This, "GetFunctionFromTokenAndTypeArgs", SYNC_TRIGGERS);
-    ilg_host *h = impl_from_ICorProfilerInfo15(This);
-    host_module *m = ilg__host_find_module(h, moduleID);
-    uint32_t rid;
-    if (!m || !pFunctionID || !(rid = ilg__host_method_rid(m, funcDef)) || (cTypeArgs && !typeArgs))
-        return E_INVALIDARG;
-    /* CoreCLR wants the ClassID of the method's type (0 is E_INVALIDARG, observed); only
-     * methods of non-generic types without type arguments of their own can be named. */
-    host_method *meth = &m->methods[rid - 1];
-    if (!classId || classId != method_class(meth) || cTypeArgs)
-        return E_INVALIDARG;
-    if (meth->inst)
-        return CORPROF_E_FUNCTION_IS_PARAMETERIZED;
-    *pFunctionID = (FunctionID)meth;
     return S_OK;
 }
 
@@ -964,6 +885,9 @@ static HRESULT info_SetEventMask2(ICorProfilerInfo15 *This, DWORD dwEventsLow, D
 {
     INFO_ENTRY(This, "SetEventMask2", ASYNC);
     ilg_host *h = impl_from_ICorProfilerInfo15(This);
+    if (h->notification_only && ((dwEventsLow & ~COR_PRF_ALLOWABLE_NOTIFICATION_PROFILER) ||
+                                 (dwEventsHigh & ~COR_PRF_HIGH_ALLOWABLE_NOTIFICATION_PROFILER)))
+        return E_INVALIDARG;
     /* CoreCLR: the immutable flags of either half change only inside Initialize. */
     if (!h->initializing &&
         ((dwEventsLow & COR_PRF_MONITOR_IMMUTABLE) != (h->event_mask & COR_PRF_MONITOR_IMMUTABLE) ||
@@ -1034,7 +958,7 @@ static const ICorProfilerInfo15Vtbl info_vtbl = {
     .Release = info_Release,
     .GetEventMask = info_GetEventMask,
     .SetEventMask = info_SetEventMask,
-    .GetFunctionInfo = info_GetFunctionInfo,
+    .GetFunctionInfo = ilg__info_GetFunctionInfo,
     .GetFunctionFromToken = info_GetFunctionFromToken,
     .GetTokenAndMetaDataFromFunction = info_GetTokenAndMetaDataFromFunction,
     .GetModuleInfo = info_GetModuleInfo,
@@ -1048,11 +972,11 @@ static const ICorProfilerInfo15Vtbl info_vtbl = {
     .SetEnterLeaveFunctionHooks = info_SetEnterLeaveFunctionHooks,
     .SetEnterLeaveFunctionHooks2 = info_SetEnterLeaveFunctionHooks2,
     .SetEnterLeaveFunctionHooks3 = info_SetEnterLeaveFunctionHooks3,
-    .SetEnterLeaveFunctionHooks3WithInfo = info_SetEnterLeaveFunctionHooks3WithInfo,
     .GetThreadInfo = info_GetThreadInfo,
-    .GetFunctionInfo2 = info_GetFunctionInfo2,
+    .GetFunctionInfo2 = ilg__info_GetFunctionInfo2,
     .GetStringLayout = info_GetStringLayout,
-    .GetFunctionFromTokenAndTypeArgs = info_GetFunctionFromTokenAndTypeArgs,
+    .GetFunctionFromTokenAndTypeArgs = ilg__info_GetFunctionFromTokenAndTypeArgs,
+    .GetClassFromTokenAndTypeArgs = ilg__info_GetClassFromTokenAndTypeArgs,
     .EnumModuleFrozenObjects = info_EnumModuleFrozenObjects,
     .GetThreadAppDomain = info_GetThreadAppDomain,
     .EnumJITedFunctions = info_EnumJITedFunctions,
@@ -1078,6 +1002,17 @@ static const ICorProfilerInfo15Vtbl info_vtbl = {
     .GetClassIDInfo2 = ilg__info_GetClassIDInfo2,
     .IsArrayClass = ilg__info_IsArrayClass,
     .GetNativeCodeStartAddresses = info_GetNativeCodeStartAddresses,
+    .IsFrozenObject = ilg__info_IsFrozenObject,
+    .GetStaticFieldInfo = ilg__info_GetStaticFieldInfo,
+    .GetRVAStaticAddress = ilg__info_GetRVAStaticAddress,
+    .GetAppDomainStaticAddress = ilg__info_GetAppDomainStaticAddress,
+    .GetThreadStaticAddress = ilg__info_GetThreadStaticAddress,
+    .GetThreadStaticAddress2 = ilg__info_GetThreadStaticAddress2,
+    .GetBoxClassLayout = ilg__info_GetBoxClassLayout,
+    .RequestReJIT = ilg__info_RequestReJIT,
+    .RequestReJITWithInliners = ilg__info_RequestReJITWithInliners,
+    .SetEnterLeaveFunctionHooks3WithInfo = ilg__info_SetEnterLeaveFunctionHooks3WithInfo,
+    .DoStackSnapshot = ilg__info_DoStackSnapshot,
     ILG__INFO_STUB_SLOTS
 };
 
@@ -1102,10 +1037,13 @@ void ilg__host_info_init(ilg_host *host)
     pthread_once(&unsupported_once, unsupported_init);
     host->ICorProfilerInfo15_iface.lpVtbl = host->trace ? &info_trace_vtbl : &info_vtbl;
     pthread_mutex_init(&host->env_lock, NULL);
+    pthread_mutex_init(&host->generics_lock, NULL);
 }
 
 void ilg__host_info_free(ilg_host *host)
 {
     ilg__host_env_free(host);
     pthread_mutex_destroy(&host->env_lock);
+    ilg__host_generics_free(host);
+    pthread_mutex_destroy(&host->generics_lock);
 }

@@ -55,6 +55,57 @@ HRESULT ilg__info_GetClassIDInfo2(ICorProfilerInfo15 *This, ClassID classId,
 HRESULT ilg__info_IsArrayClass(ICorProfilerInfo15 *This, ClassID classId,
                                CorElementType *pBaseElemType, ClassID *pBaseClassId,
                                ULONG *pcRank);
+HRESULT ilg__info_GetClassFromTokenAndTypeArgs(ICorProfilerInfo15 *This, ModuleID moduleID,
+                                               mdTypeDef typeDef, ULONG32 cTypeArgs,
+                                               ClassID typeArgs[], ClassID *pClassID);
+HRESULT ilg__info_GetFunctionInfo(ICorProfilerInfo15 *This, FunctionID functionId,
+                                  ClassID *pClassId, ModuleID *pModuleId, mdToken *pToken);
+HRESULT ilg__info_GetFunctionInfo2(ICorProfilerInfo15 *This, FunctionID funcId,
+                                   COR_PRF_FRAME_INFO frameInfo, ClassID *pClassId,
+                                   ModuleID *pModuleId, mdToken *pToken, ULONG32 cTypeArgs,
+                                   ULONG32 *pcTypeArgs, ClassID typeArgs[]);
+HRESULT ilg__info_GetFunctionFromTokenAndTypeArgs(ICorProfilerInfo15 *This, ModuleID moduleID,
+                                                  mdMethodDef funcDef, ClassID classId,
+                                                  ULONG32 cTypeArgs, ClassID typeArgs[],
+                                                  FunctionID *pFunctionID);
+/* The method of a FunctionID classes.c made for an instantiation, NULL for another ID. */
+host_method *ilg__host_generic_method(ilg_host *h, UINT_PTR id);
+void ilg__host_generics_free(ilg_host *h);
+/* Whether meth's type is generic or meth has type parameters of its own: CoreCLR gives
+ * such a method a FunctionID per instantiation, none for its token. */
+bool ilg__host_method_parameterized(const host_method *meth);
+/* The TypeDef record a ClassID the host handed out names (an instantiation's generic
+ * TypeDef), NULL for any other value. */
+host_class *ilg__host_class_def(ilg_host *h, ClassID id);
+bool ilg__host_class_is_value_type(const host_class *c);
+/* noruntime.c */
+HRESULT ilg__info_IsFrozenObject(ICorProfilerInfo15 *This, ObjectID objectId, BOOL *pbFrozen);
+HRESULT ilg__info_GetStaticFieldInfo(ICorProfilerInfo15 *This, ClassID classId,
+                                     mdFieldDef fieldToken, COR_PRF_STATIC_TYPE *pFieldInfo);
+HRESULT ilg__info_GetRVAStaticAddress(ICorProfilerInfo15 *This, ClassID classId,
+                                      mdFieldDef fieldToken, void **ppAddress);
+HRESULT ilg__info_GetAppDomainStaticAddress(ICorProfilerInfo15 *This, ClassID classId,
+                                            mdFieldDef fieldToken, AppDomainID appDomainId,
+                                            void **ppAddress);
+HRESULT ilg__info_GetThreadStaticAddress(ICorProfilerInfo15 *This, ClassID classId,
+                                         mdFieldDef fieldToken, ThreadID threadId,
+                                         void **ppAddress);
+HRESULT ilg__info_GetThreadStaticAddress2(ICorProfilerInfo15 *This, ClassID classId,
+                                          mdFieldDef fieldToken, AppDomainID appDomainId,
+                                          ThreadID threadId, void **ppAddress);
+HRESULT ilg__info_GetBoxClassLayout(ICorProfilerInfo15 *This, ClassID classId,
+                                    ULONG32 *pBufferOffset);
+HRESULT ilg__info_RequestReJIT(ICorProfilerInfo15 *This, ULONG cFunctions, ModuleID moduleIds[],
+                               mdMethodDef methodIds[]);
+HRESULT ilg__info_RequestReJITWithInliners(ICorProfilerInfo15 *This, DWORD dwRejitFlags,
+                                           ULONG cFunctions, ModuleID moduleIds[],
+                                           mdMethodDef methodIds[]);
+HRESULT ilg__info_SetEnterLeaveFunctionHooks3WithInfo(
+    ICorProfilerInfo15 *This, FunctionEnter3WithInfo *pFuncEnter3WithInfo,
+    FunctionLeave3WithInfo *pFuncLeave3WithInfo, FunctionTailcall3WithInfo *pFuncTailcall3WithInfo);
+HRESULT ilg__info_DoStackSnapshot(ICorProfilerInfo15 *This, ThreadID thread,
+                                  StackSnapshotCallback *callback, ULONG32 infoFlags,
+                                  void *clientData, BYTE context[], ULONG32 contextSize);
 void ilg__host_env_free(ilg_host *host);
 
 #endif

@@ -198,6 +198,25 @@ HRESULT ilg__md_GetPermissionSetProps(IMetaDataImport2 *This, mdPermission pm, D
 HRESULT ilg__md_EnumUserStrings(IMetaDataImport2 *This, HCORENUM *phEnum, mdString rStrings[],
                                 ULONG cmax, ULONG *pcStrings);
 
+/* The CustomAttribute row of tkObj whose type is called name ("Ns.Name"), 0 when none,
+ * UINT32_MAX without memory for the lookup. */
+uint32_t ilg__md_attribute_row(host_mdimport *imp, mdToken tkObj, const char *name);
+
+/* mdresolve.c */
+HRESULT ilg__md_ResolveTypeRef(IMetaDataImport2 *This, mdTypeRef tr, REFIID riid,
+                               IUnknown **ppIScope, mdTypeDef *ptd);
+HRESULT ilg__md_EnumUnresolvedMethods(IMetaDataImport2 *This, HCORENUM *phEnum,
+                                      mdToken rMethods[], ULONG cMax, ULONG *pcTokens);
+HRESULT ilg__md_GetNativeCallConvFromSig(IMetaDataImport2 *This, const void *pvSig, ULONG cbSig,
+                                         ULONG *pCallConv);
+/* The TypeDef row of m called ns.name, nested in TypeDef row outer (0: a top-level one);
+ * 0 when there is none. */
+uint32_t ilg__md_find_typedef(host_module *m, const char *ns, const char *name, uint32_t outer);
+/* The TypeDef that TypeRef tr of m names among the modules the host has loaded so far,
+ * found by name as CoreCLR's ResolveTypeRef finds it: its module and row. False when no
+ * loaded module defines it. */
+bool ilg__host_resolve_typeref(host_module *m, mdToken tr, host_module **out, uint32_t *td_rid);
+
 /* mdassembly.c */
 void ilg__host_mdassembly_init(host_module *m);
 

@@ -810,6 +810,8 @@ static HRESULT md_GetVersionString(IMetaDataImport2 *This, LPWSTR pwzBuf, DWORD 
 }
 
 static const IMetaDataImport2Vtbl md_vtbl = {
+    .EnumUnresolvedMethods = ilg__md_EnumUnresolvedMethods,
+    .GetNativeCallConvFromSig = ilg__md_GetNativeCallConvFromSig,
     .QueryInterface = md_QueryInterface,
     .AddRef = md_AddRef,
     .Release = md_Release,
@@ -825,6 +827,7 @@ static const IMetaDataImport2Vtbl md_vtbl = {
     .GetTypeDefProps = md_GetTypeDefProps,
     .GetInterfaceImplProps = md_GetInterfaceImplProps,
     .GetTypeRefProps = md_GetTypeRefProps,
+    .ResolveTypeRef = ilg__md_ResolveTypeRef,
     .EnumMembers = ilg__md_EnumMembers,
     .EnumMembersWithName = ilg__md_EnumMembersWithName,
     .EnumMethods = md_EnumMethods,

@@ -524,39 +524,49 @@ static bool type_full_name(const ilg_metadata *md, mdToken tk, char *buf, size_t
     return false;
 }
 
+uint32_t ilg__md_attribute_row(host_mdimport *imp, mdToken tkObj, const char *name)
+{
+    const ilg_metadata *md = imp->module->md;
+    char have[1024];
+    const uint32_t *hits;
+    uint32_t n;
+    if (!ilg__md_rows_where(imp, ILG_TBL_CustomAttribute, ILG_MDC_CustomAttribute_Parent, tkObj,
+                            &hits, &n))
+        return UINT32_MAX;
+    for (uint32_t i = 0; i < n; i++)
+        if (type_full_name(md, attribute_type(md, hits[i]), have, sizeof have) &&
+            strcmp(have, name) == 0)
+            return hits[i];
+    return 0;
+}
+
 HRESULT ilg__md_GetCustomAttributeByName(IMetaDataImport2 *This, mdToken tkObj, LPCWSTR szName,
                                          const void **ppData, ULONG *pcbData)
 {
     MD_ENTRY(This, "GetCustomAttributeByName");
     const ilg_metadata *md = MD_OF(This);
-    char want[1024], have[1024];
+    char want[1024];
 
     if (!szName)
         return E_INVALIDARG;
     if (!ilg__host_from_wide(szName, want, sizeof want))
         return S_FALSE;
-    const uint32_t *hits;
-    uint32_t n;
-    if (!ilg__md_rows_where(ilg__md_impl(This), ILG_TBL_CustomAttribute,
-                            ILG_MDC_CustomAttribute_Parent, tkObj, &hits, &n))
+    uint32_t r = ilg__md_attribute_row(ilg__md_impl(This), tkObj, want);
+    if (r == UINT32_MAX)
         return E_OUTOFMEMORY;
-    for (uint32_t i = 0; i < n; i++) {
-        uint32_t r = hits[i];
-        if (!type_full_name(md, attribute_type(md, r), have, sizeof have) || strcmp(have, want) != 0)
-            continue;
-        const uint8_t *blob;
-        uint32_t len = 0;
-        if (ilg_md_blob(md, ilg__md_cell(md, ILG_TBL_CustomAttribute, r, ILG_MDC_CustomAttribute_Value),
-                        &blob, &len) != ILG_OK)
-            return CLDB_E_FILE_CORRUPT;
-        if (ppData)
-            *ppData = blob;
-        if (pcbData)
-            *pcbData = len;
-        return S_OK;
-    }
     /* Not there: S_FALSE, a success code, as RegMeta answers. */
-    return S_FALSE;
+    if (!r)
+        return S_FALSE;
+    const uint8_t *blob;
+    uint32_t len = 0;
+    if (ilg_md_blob(md, ilg__md_cell(md, ILG_TBL_CustomAttribute, r, ILG_MDC_CustomAttribute_Value),
+                    &blob, &len) != ILG_OK)
+        return CLDB_E_FILE_CORRUPT;
+    if (ppData)
+        *ppData = blob;
+    if (pcbData)
+        *pcbData = len;
+    return S_OK;
 }
 
 /* ---- generics ----------------------------------------------------------------------- */

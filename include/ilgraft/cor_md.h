@@ -140,6 +140,16 @@ typedef enum CorOpenFlags {
     ofNoTransform = 0x00001000
 } CorOpenFlags;
 
+/* CorPinvokeMap's calling conventions (cor.h): what GetNativeCallConvFromSig answers. */
+typedef enum CorPinvokeMap {
+    pmCallConvWinapi = 0x0100,
+    pmCallConvCdecl = 0x0200,
+    pmCallConvStdcall = 0x0300,
+    pmCallConvThiscall = 0x0400,
+    pmCallConvFastcall = 0x0500,
+    pmCallConvMask = 0x0700
+} CorPinvokeMap;
+
 /* ---- HRESULTs of the metadata API (corerror.h, FACILITY_URT = 0x13) ----------------- */
 
 #define CLDB_S_TRUNCATION              ((HRESULT)0x00131106)  /* a name did not fit */

@@ -35,6 +35,7 @@
 #define ILGRAFT_CORPROF_H
 
 #include "ilgraft/cor_md.h"
+#include "ilgraft/corprof_callbacks.h"
 #include "ilgraft/corprof_types.h"
 #include "ilgraft/mscoree.h"
 #include "ilgraft/unknwn.h"
@@ -142,147 +143,6 @@ struct IMethodMalloc {
 /* A0EFB28B-6EE2-4D7B-B983-A75EF7BEEDB8 */
 static const IID IID_IMethodMalloc =
     COM_GUID_INIT(0xA0EFB28B, 0x6EE2, 0x4D7B, 0xB9, 0x83, 0xA7, 0x5E, 0xF7, 0xBE, 0xED, 0xB8);
-
-/* ---- ICorProfilerCallback: what the runtime calls in the profiler ------------------- */
-/* Slots 3..71. Return S_OK unless noted; the runtime ignores most results. */
-#define ICORPROFILERCALLBACK_SLOTS(T)                                                   \
-    HRESULT (*Initialize)(T *This, IUnknown *pICorProfilerInfoUnk);                          \
-    HRESULT (*Shutdown)(T *This);                                                            \
-    HRESULT (*AppDomainCreationStarted)(T *This, AppDomainID appDomainId);                   \
-    HRESULT (*AppDomainCreationFinished)(T *This, AppDomainID appDomainId, HRESULT hrStatus); \
-    HRESULT (*AppDomainShutdownStarted)(T *This, AppDomainID appDomainId);                   \
-    HRESULT (*AppDomainShutdownFinished)(T *This, AppDomainID appDomainId, HRESULT hrStatus); \
-    HRESULT (*AssemblyLoadStarted)(T *This, AssemblyID assemblyId);                          \
-    HRESULT (*AssemblyLoadFinished)(T *This, AssemblyID assemblyId, HRESULT hrStatus);       \
-    HRESULT (*AssemblyUnloadStarted)(T *This, AssemblyID assemblyId);                        \
-    HRESULT (*AssemblyUnloadFinished)(T *This, AssemblyID assemblyId, HRESULT hrStatus);     \
-    HRESULT (*ModuleLoadStarted)(T *This, ModuleID moduleId);                                \
-    HRESULT (*ModuleLoadFinished)(T *This, ModuleID moduleId, HRESULT hrStatus);             \
-    HRESULT (*ModuleUnloadStarted)(T *This, ModuleID moduleId);                              \
-    HRESULT (*ModuleUnloadFinished)(T *This, ModuleID moduleId, HRESULT hrStatus);           \
-    HRESULT (*ModuleAttachedToAssembly)(T *This, ModuleID moduleId, AssemblyID AssemblyId);  \
-    HRESULT (*ClassLoadStarted)(T *This, ClassID classId);                                   \
-    HRESULT (*ClassLoadFinished)(T *This, ClassID classId, HRESULT hrStatus);                \
-    HRESULT (*ClassUnloadStarted)(T *This, ClassID classId);                                 \
-    HRESULT (*ClassUnloadFinished)(T *This, ClassID classId, HRESULT hrStatus);              \
-    HRESULT (*FunctionUnloadStarted)(T *This, FunctionID functionId);                        \
-    HRESULT (*JITCompilationStarted)(T *This, FunctionID functionId, BOOL fIsSafeToBlock);   \
-    HRESULT (*JITCompilationFinished)(T *This, FunctionID functionId, HRESULT hrStatus,      \
-                                      BOOL fIsSafeToBlock);                                  \
-    HRESULT (*JITCachedFunctionSearchStarted)(T *This, FunctionID functionId,                \
-                                              BOOL *pbUseCachedFunction);                    \
-    HRESULT (*JITCachedFunctionSearchFinished)(T *This, FunctionID functionId,               \
-                                               COR_PRF_JIT_CACHE result);                    \
-    HRESULT (*JITFunctionPitched)(T *This, FunctionID functionId);                           \
-    HRESULT (*JITInlining)(T *This, FunctionID callerId, FunctionID calleeId,                \
-                           BOOL *pfShouldInline);                                            \
-    HRESULT (*ThreadCreated)(T *This, ThreadID threadId);                                    \
-    HRESULT (*ThreadDestroyed)(T *This, ThreadID threadId);                                  \
-    HRESULT (*ThreadAssignedToOSThread)(T *This, ThreadID managedThreadId, DWORD osThreadId); \
-    HRESULT (*RemotingClientInvocationStarted)(T *This);                                     \
-    HRESULT (*RemotingClientSendingMessage)(T *This, GUID *pCookie, BOOL fIsAsync);          \
-    HRESULT (*RemotingClientReceivingReply)(T *This, GUID *pCookie, BOOL fIsAsync);          \
-    HRESULT (*RemotingClientInvocationFinished)(T *This);                                    \
-    HRESULT (*RemotingServerReceivingMessage)(T *This, GUID *pCookie, BOOL fIsAsync);        \
-    HRESULT (*RemotingServerInvocationStarted)(T *This);                                     \
-    HRESULT (*RemotingServerInvocationReturned)(T *This);                                    \
-    HRESULT (*RemotingServerSendingReply)(T *This, GUID *pCookie, BOOL fIsAsync);            \
-    HRESULT (*UnmanagedToManagedTransition)(T *This, FunctionID functionId,                  \
-                                            COR_PRF_TRANSITION_REASON reason);               \
-    HRESULT (*ManagedToUnmanagedTransition)(T *This, FunctionID functionId,                  \
-                                            COR_PRF_TRANSITION_REASON reason);               \
-    HRESULT (*RuntimeSuspendStarted)(T *This, COR_PRF_SUSPEND_REASON suspendReason);         \
-    HRESULT (*RuntimeSuspendFinished)(T *This);                                              \
-    HRESULT (*RuntimeSuspendAborted)(T *This);                                               \
-    HRESULT (*RuntimeResumeStarted)(T *This);                                                \
-    HRESULT (*RuntimeResumeFinished)(T *This);                                               \
-    HRESULT (*RuntimeThreadSuspended)(T *This, ThreadID threadId);                           \
-    HRESULT (*RuntimeThreadResumed)(T *This, ThreadID threadId);                             \
-    HRESULT (*MovedReferences)(T *This, ULONG cMovedObjectIDRanges,                          \
-                               ObjectID oldObjectIDRangeStart[],                             \
-                               ObjectID newObjectIDRangeStart[],                             \
-                               ULONG cObjectIDRangeLength[]);                                \
-    HRESULT (*ObjectAllocated)(T *This, ObjectID objectId, ClassID classId);                 \
-    HRESULT (*ObjectsAllocatedByClass)(T *This, ULONG cClassCount, ClassID classIds[],       \
-                                       ULONG cObjects[]);                                    \
-    HRESULT (*ObjectReferences)(T *This, ObjectID objectId, ClassID classId,                 \
-                                ULONG cObjectRefs, ObjectID objectRefIds[]);                 \
-    HRESULT (*RootReferences)(T *This, ULONG cRootRefs, ObjectID rootRefIds[]);              \
-    HRESULT (*ExceptionThrown)(T *This, ObjectID thrownObjectId);                            \
-    HRESULT (*ExceptionSearchFunctionEnter)(T *This, FunctionID functionId);                 \
-    HRESULT (*ExceptionSearchFunctionLeave)(T *This);                                        \
-    HRESULT (*ExceptionSearchFilterEnter)(T *This, FunctionID functionId);                   \
-    HRESULT (*ExceptionSearchFilterLeave)(T *This);                                          \
-    HRESULT (*ExceptionSearchCatcherFound)(T *This, FunctionID functionId);                  \
-    HRESULT (*ExceptionOSHandlerEnter)(T *This, UINT_PTR unused);                            \
-    HRESULT (*ExceptionOSHandlerLeave)(T *This, UINT_PTR unused);                            \
-    HRESULT (*ExceptionUnwindFunctionEnter)(T *This, FunctionID functionId);                 \
-    HRESULT (*ExceptionUnwindFunctionLeave)(T *This);                                        \
-    HRESULT (*ExceptionUnwindFinallyEnter)(T *This, FunctionID functionId);                  \
-    HRESULT (*ExceptionUnwindFinallyLeave)(T *This);                                         \
-    HRESULT (*ExceptionCatcherEnter)(T *This, FunctionID functionId, ObjectID objectId);     \
-    HRESULT (*ExceptionCatcherLeave)(T *This);                                               \
-    HRESULT (*COMClassicVTableCreated)(T *This, ClassID wrappedClassId,                      \
-                                       REFGUID implementedIID, void *pVTable, ULONG cSlots); \
-    HRESULT (*COMClassicVTableDestroyed)(T *This, ClassID wrappedClassId,                    \
-                                         REFGUID implementedIID, void *pVTable);             \
-    HRESULT (*ExceptionCLRCatcherFound)(T *This);                                            \
-    HRESULT (*ExceptionCLRCatcherExecute)(T *This);
-
-/* ICorProfilerCallback2 appends slots 72..79. name in ThreadNameChanged is not
- * NUL-terminated. */
-#define ICORPROFILERCALLBACK2_SLOTS(T)                                                  \
-    HRESULT (*ThreadNameChanged)(T *This, ThreadID threadId, ULONG cchName, WCHAR name[]);   \
-    HRESULT (*GarbageCollectionStarted)(T *This, int cGenerations,                           \
-                                        BOOL generationCollected[],                          \
-                                        COR_PRF_GC_REASON reason);                           \
-    HRESULT (*SurvivingReferences)(T *This, ULONG cSurvivingObjectIDRanges,                  \
-                                   ObjectID objectIDRangeStart[],                            \
-                                   ULONG cObjectIDRangeLength[]);                            \
-    HRESULT (*GarbageCollectionFinished)(T *This);                                           \
-    HRESULT (*FinalizeableObjectQueued)(T *This, DWORD finalizerFlags, ObjectID objectID);   \
-    HRESULT (*RootReferences2)(T *This, ULONG cRootRefs, ObjectID rootRefIds[],              \
-                               COR_PRF_GC_ROOT_KIND rootKinds[],                             \
-                               COR_PRF_GC_ROOT_FLAGS rootFlags[], UINT_PTR rootIds[]);       \
-    HRESULT (*HandleCreated)(T *This, GCHandleID handleId, ObjectID initialObjectId);        \
-    HRESULT (*HandleDestroyed)(T *This, GCHandleID handleId);
-
-/* ICorProfilerCallback3 appends slots 80..82 (attach and detach). */
-#define ICORPROFILERCALLBACK3_SLOTS(T)                                                  \
-    HRESULT (*InitializeForAttach)(T *This, IUnknown *pCorProfilerInfoUnk,                   \
-                                   void *pvClientData, UINT cbClientData);                   \
-    HRESULT (*ProfilerAttachComplete)(T *This);                                              \
-    HRESULT (*ProfilerDetachSucceeded)(T *This);
-
-typedef struct ICorProfilerCallback ICorProfilerCallback;
-typedef struct ICorProfilerCallbackVtbl {
-    COM_IUNKNOWN_SLOTS(ICorProfilerCallback)
-    ICORPROFILERCALLBACK_SLOTS(ICorProfilerCallback)
-} ICorProfilerCallbackVtbl;
-struct ICorProfilerCallback {
-    const ICorProfilerCallbackVtbl *lpVtbl;
-};
-
-typedef struct ICorProfilerCallback2 ICorProfilerCallback2;
-typedef struct ICorProfilerCallback2Vtbl {
-    COM_IUNKNOWN_SLOTS(ICorProfilerCallback2)
-    ICORPROFILERCALLBACK_SLOTS(ICorProfilerCallback2)
-    ICORPROFILERCALLBACK2_SLOTS(ICorProfilerCallback2)
-} ICorProfilerCallback2Vtbl;
-struct ICorProfilerCallback2 {
-    const ICorProfilerCallback2Vtbl *lpVtbl;
-};
-
-typedef struct ICorProfilerCallback3 ICorProfilerCallback3;
-typedef struct ICorProfilerCallback3Vtbl {
-    COM_IUNKNOWN_SLOTS(ICorProfilerCallback3)
-    ICORPROFILERCALLBACK_SLOTS(ICorProfilerCallback3)
-    ICORPROFILERCALLBACK2_SLOTS(ICorProfilerCallback3)
-    ICORPROFILERCALLBACK3_SLOTS(ICorProfilerCallback3)
-} ICorProfilerCallback3Vtbl;
-struct ICorProfilerCallback3 {
-    const ICorProfilerCallback3Vtbl *lpVtbl;
-};
 
 /* ---- ICorProfilerInfo: what the profiler calls in the runtime ----------------------- */
 /* Slots 3..35. */
@@ -932,8 +792,7 @@ CORPROF_STATIC_ASSERT(sizeof(ModuleID) == sizeof(void *), "IDs are pointer-sized
     CORPROF_SLOT_AT(ICorProfilerModuleEnumVtbl, m, s)                                      \
     CORPROF_SLOT_AT(ICorProfilerThreadEnumVtbl, m, s)                                      \
     CORPROF_SLOT_AT(ICorProfilerMethodEnumVtbl, m, s)                                      \
-    CORPROF_SLOT_AT(ICorProfilerCallbackVtbl, m, s) CORPROF_SLOT_AT(ICorProfilerCallback2Vtbl, m, s) \
-    CORPROF_SLOT_AT(ICorProfilerCallback3Vtbl, m, s) CORPROF_SLOT_ICorProfilerInfo_1(m, s)
+    CORPROF_SLOT_ICorProfilerCallback_1(m, s) CORPROF_SLOT_ICorProfilerInfo_1(m, s)
 #define CORPROF_SLOT_IClassFactory_1(m, s) CORPROF_SLOT_AT(IClassFactoryVtbl, m, s)
 #define CORPROF_SLOT_IMethodMalloc_1(m, s) CORPROF_SLOT_AT(IMethodMallocVtbl, m, s)
 #define CORPROF_SLOT_IHostMalloc_1(m, s) CORPROF_SLOT_AT(IHostMallocVtbl, m, s)
@@ -948,11 +807,27 @@ CORPROF_STATIC_ASSERT(sizeof(ModuleID) == sizeof(void *), "IDs are pointer-sized
     CORPROF_SLOT_AT(ICorProfilerFunctionEnumVtbl, m, s)
 #define CORPROF_SLOT_ICorProfilerModuleEnum_1(m, s) CORPROF_SLOT_AT(ICorProfilerModuleEnumVtbl, m, s)
 #define CORPROF_SLOT_ICorProfilerCallback_1(m, s)                                          \
-    CORPROF_SLOT_AT(ICorProfilerCallbackVtbl, m, s) CORPROF_SLOT_AT(ICorProfilerCallback2Vtbl, m, s) \
-    CORPROF_SLOT_AT(ICorProfilerCallback3Vtbl, m, s)
+    CORPROF_SLOT_AT(ICorProfilerCallbackVtbl, m, s) CORPROF_SLOT_ICorProfilerCallback_2(m, s)
 #define CORPROF_SLOT_ICorProfilerCallback_2(m, s)                                          \
-    CORPROF_SLOT_AT(ICorProfilerCallback2Vtbl, m, s) CORPROF_SLOT_AT(ICorProfilerCallback3Vtbl, m, s)
-#define CORPROF_SLOT_ICorProfilerCallback_3(m, s) CORPROF_SLOT_AT(ICorProfilerCallback3Vtbl, m, s)
+    CORPROF_SLOT_AT(ICorProfilerCallback2Vtbl, m, s) CORPROF_SLOT_ICorProfilerCallback_3(m, s)
+#define CORPROF_SLOT_ICorProfilerCallback_3(m, s)                                          \
+    CORPROF_SLOT_AT(ICorProfilerCallback3Vtbl, m, s) CORPROF_SLOT_ICorProfilerCallback_4(m, s)
+/* A method of Callback version N sits at its slot in Callback N and every later one. */
+#define CORPROF_SLOT_ICorProfilerCallback_11(m, s) CORPROF_SLOT_AT(ICorProfilerCallback11Vtbl, m, s)
+#define CORPROF_SLOT_ICorProfilerCallback_10(m, s)                                          \
+    CORPROF_SLOT_AT(ICorProfilerCallback10Vtbl, m, s) CORPROF_SLOT_ICorProfilerCallback_11(m, s)
+#define CORPROF_SLOT_ICorProfilerCallback_9(m, s)                                          \
+    CORPROF_SLOT_AT(ICorProfilerCallback9Vtbl, m, s) CORPROF_SLOT_ICorProfilerCallback_10(m, s)
+#define CORPROF_SLOT_ICorProfilerCallback_8(m, s)                                          \
+    CORPROF_SLOT_AT(ICorProfilerCallback8Vtbl, m, s) CORPROF_SLOT_ICorProfilerCallback_9(m, s)
+#define CORPROF_SLOT_ICorProfilerCallback_7(m, s)                                          \
+    CORPROF_SLOT_AT(ICorProfilerCallback7Vtbl, m, s) CORPROF_SLOT_ICorProfilerCallback_8(m, s)
+#define CORPROF_SLOT_ICorProfilerCallback_6(m, s)                                          \
+    CORPROF_SLOT_AT(ICorProfilerCallback6Vtbl, m, s) CORPROF_SLOT_ICorProfilerCallback_7(m, s)
+#define CORPROF_SLOT_ICorProfilerCallback_5(m, s)                                          \
+    CORPROF_SLOT_AT(ICorProfilerCallback5Vtbl, m, s) CORPROF_SLOT_ICorProfilerCallback_6(m, s)
+#define CORPROF_SLOT_ICorProfilerCallback_4(m, s)                                          \
+    CORPROF_SLOT_AT(ICorProfilerCallback4Vtbl, m, s) CORPROF_SLOT_ICorProfilerCallback_5(m, s)
 /* A method of Info version N sits at its slot in Info N and every later version. */
 #define CORPROF_SLOT_ICorProfilerInfo_15(m, s) CORPROF_SLOT_AT(ICorProfilerInfo15Vtbl, m, s)
 #define CORPROF_SLOT_ICorProfilerInfo_14(m, s)                                             \
@@ -994,6 +869,14 @@ CORPROF_STATIC_ASSERT(sizeof(ModuleID) == sizeof(void *), "IDs are pointer-sized
 CORPROF_STATIC_ASSERT(sizeof(ICorProfilerCallbackVtbl) == 72 * sizeof(void *), "Callback: 72 slots");
 CORPROF_STATIC_ASSERT(sizeof(ICorProfilerCallback2Vtbl) == 80 * sizeof(void *), "Callback2: 80 slots");
 CORPROF_STATIC_ASSERT(sizeof(ICorProfilerCallback3Vtbl) == 83 * sizeof(void *), "Callback3: 83 slots");
+CORPROF_STATIC_ASSERT(sizeof(ICorProfilerCallback4Vtbl) == 89 * sizeof(void *), "Callback4: 89 slots");
+CORPROF_STATIC_ASSERT(sizeof(ICorProfilerCallback5Vtbl) == 90 * sizeof(void *), "Callback5: 90 slots");
+CORPROF_STATIC_ASSERT(sizeof(ICorProfilerCallback6Vtbl) == 91 * sizeof(void *), "Callback6: 91 slots");
+CORPROF_STATIC_ASSERT(sizeof(ICorProfilerCallback7Vtbl) == 92 * sizeof(void *), "Callback7: 92 slots");
+CORPROF_STATIC_ASSERT(sizeof(ICorProfilerCallback8Vtbl) == 94 * sizeof(void *), "Callback8: 94 slots");
+CORPROF_STATIC_ASSERT(sizeof(ICorProfilerCallback9Vtbl) == 95 * sizeof(void *), "Callback9: 95 slots");
+CORPROF_STATIC_ASSERT(sizeof(ICorProfilerCallback10Vtbl) == 97 * sizeof(void *), "Callback10: 97 slots");
+CORPROF_STATIC_ASSERT(sizeof(ICorProfilerCallback11Vtbl) == 98 * sizeof(void *), "Callback11: 98 slots");
 CORPROF_STATIC_ASSERT(sizeof(ICorProfilerInfoVtbl) == 36 * sizeof(void *), "Info: 36 slots");
 CORPROF_STATIC_ASSERT(sizeof(ICorProfilerInfo2Vtbl) == 57 * sizeof(void *), "Info2: 57 slots");
 CORPROF_STATIC_ASSERT(sizeof(ICorProfilerInfo3Vtbl) == 71 * sizeof(void *), "Info3: 71 slots");

@@ -235,6 +235,8 @@ typedef DWORD COR_PRF_MONITOR;
      COR_PRF_MONITOR_SUSPENDS | COR_PRF_MONITOR_CLASS_LOADS | COR_PRF_MONITOR_EXCEPTIONS |      \
      COR_PRF_MONITOR_JIT_COMPILATION | COR_PRF_DISABLE_INLINING |                              \
      COR_PRF_DISABLE_OPTIMIZATIONS | COR_PRF_ENABLE_REJIT)
+/* What a profiler loaded as notification-only may set (corprof.idl's value). */
+#define COR_PRF_ALLOWABLE_NOTIFICATION_PROFILER 0xB1E32B7Fu
 /* Flags that can only be set from Initialize. */
 #define COR_PRF_MONITOR_IMMUTABLE                                                       \
     (COR_PRF_MONITOR_CODE_TRANSITIONS | COR_PRF_MONITOR_REMOTING |                      \
@@ -258,6 +260,11 @@ typedef DWORD COR_PRF_MONITOR;
 #define COR_PRF_HIGH_MONITOR_EVENT_PIPE               0x00000080u
 #define COR_PRF_HIGH_MONITOR_PINNEDOBJECT_ALLOCATED   0x00000100u
 #define COR_PRF_HIGH_MONITOR_IMMUTABLE                COR_PRF_HIGH_DISABLE_TIERED_COMPILATION
+#define COR_PRF_HIGH_ALLOWABLE_NOTIFICATION_PROFILER                                    \
+    (COR_PRF_HIGH_IN_MEMORY_SYMBOLS_UPDATED | COR_PRF_HIGH_MONITOR_DYNAMIC_FUNCTION_UNLOADS |  \
+     COR_PRF_HIGH_DISABLE_TIERED_COMPILATION | COR_PRF_HIGH_BASIC_GC |                      \
+     COR_PRF_HIGH_MONITOR_GC_MOVED_OBJECTS | COR_PRF_HIGH_MONITOR_LARGEOBJECT_ALLOCATED |   \
+     COR_PRF_HIGH_MONITOR_EVENT_PIPE)
 
 /* Enter/leave hooks. These are function TYPES, as in the IDL; the Set*Hooks methods
  * take pointers to them. The runtime calls them without saving registers, so real

@@ -8,7 +8,8 @@
  *              set that same body again at every later event;
  *   once-copy  the same, but each later event sets a fresh copy (same bytes, new RVA);
  *   once-skip  the same, but later events set nothing.
- * PROF_DISABLE_OPT=1 adds COR_PRF_DISABLE_OPTIMIZATIONS to the event mask.
+ * PROF_DISABLE_OPT=1 adds COR_PRF_DISABLE_OPTIMIZATIONS to the event mask;
+ * PROF_DISABLE_TIERING=1 sets COR_PRF_HIGH_DISABLE_TIERED_COMPILATION with SetEventMask2.
  * It checks what the host promises under recompilation: every FunctionID names a method
  * (GetFunctionInfo, GetTokenAndMetaDataFromFunction agree), GetFunctionFromToken gives
  * the FunctionID back or, for a method with several, CORPROF_E_FUNCTION_IS_PARAMETERIZED;
@@ -182,6 +183,20 @@ static HRESULT rc_initialize(ICorProfilerInfo3 *info)
         mask |= COR_PRF_DISABLE_OPTIMIZATIONS;
     HRESULT hr = info->lpVtbl->SetEventMask(info, mask);
     prof_check(hr == S_OK, "SetEventMask returned 0x%08x", (unsigned)hr);
+    /* PROF_DISABLE_TIERING=1: the high flag New Relic's profiler sets, which does the
+     * same through SetEventMask2 (ICorProfilerInfo5). */
+    const char *notier = getenv("PROF_DISABLE_TIERING");
+    if (notier && strcmp(notier, "1") == 0) {
+        ICorProfilerInfo5 *info5 = NULL;
+        hr = info->lpVtbl->QueryInterface(info, &IID_ICorProfilerInfo5, (void **)&info5);
+        prof_check(hr == S_OK && info5, "QueryInterface(ICorProfilerInfo5) returned 0x%08x",
+                   (unsigned)hr);
+        if (info5) {
+            hr = info5->lpVtbl->SetEventMask2(info5, mask, COR_PRF_HIGH_DISABLE_TIERED_COMPILATION);
+            prof_check(hr == S_OK, "SetEventMask2 returned 0x%08x", (unsigned)hr);
+            info5->lpVtbl->Release(info5);
+        }
+    }
     return S_OK;
 }
 

@@ -141,11 +141,19 @@ static void check_metadata(ICorProfilerInfo3 *info, ModuleID mod)
     }
     prof_log("metadata typedefs=%u memberrefs=%u standalonesigs=%u us1=\"%s\"", (unsigned)ntypes,
              (unsigned)refs, (unsigned)sigs, ascii);
-    /* A slot the host does not answer yet is callable and says so. */
-    ULONG conv = 0;
-    hr = md->lpVtbl->GetNativeCallConvFromSig(md, NULL, 0, &conv);
-    prof_check(hr == E_NOTIMPL, "GetNativeCallConvFromSig returned 0x%08x, expected E_NOTIMPL",
+    /* The one metadata stub (CoreCLR answers E_NOTIMPL too) is callable and says so. */
+    IMetaDataAssemblyImport *as = NULL;
+    hr = md->lpVtbl->QueryInterface(md, &IID_IMetaDataAssemblyImport, (void **)&as);
+    prof_check(hr == S_OK && as, "QueryInterface(IMetaDataAssemblyImport) returned 0x%08x",
                (unsigned)hr);
+    if (as) {
+        ULONG found = 9;
+        const WCHAR name[] = { 'm', 's', 'c', 'o', 'r', 'l', 'i', 'b', 0 };
+        hr = as->lpVtbl->FindAssembliesByName(as, NULL, NULL, name, NULL, 0, &found);
+        prof_check(hr == E_NOTIMPL, "FindAssembliesByName returned 0x%08x, expected E_NOTIMPL",
+                   (unsigned)hr);
+        as->lpVtbl->Release(as);
+    }
     md->lpVtbl->Release(md);
 }
 
@@ -224,6 +232,29 @@ static HRESULT rw_module_load_finished(ICorProfilerInfo3 *info, ModuleID mod)
     return S_OK;
 }
 
+/* Whether tok or its type has generic parameters (CoreCLR gives such a method no
+ * FunctionID of its own: GetFunctionFromToken answers CORPROF_E_FUNCTION_IS_PARAMETERIZED). */
+static bool parameterized(ICorProfilerInfo3 *info, ModuleID mod, mdMethodDef tok)
+{
+    IMetaDataImport2 *md = NULL;
+    mdTypeDef owner = 0;
+    bool generic = false;
+    if (info->lpVtbl->GetModuleMetaData(info, mod, ofRead, &IID_IMetaDataImport2,
+                                        (IUnknown **)&md) != S_OK)
+        return false;
+    md->lpVtbl->GetMethodProps(md, tok, &owner, NULL, 0, NULL, NULL, NULL, NULL, NULL, NULL);
+    mdToken owners[2] = { tok, owner };
+    for (int i = 0; i < 2 && !generic; i++) {
+        HCORENUM e = NULL;
+        mdGenericParam gp;
+        ULONG n = 0;
+        generic = md->lpVtbl->EnumGenericParams(md, &e, owners[i], &gp, 1, &n) == S_OK && n == 1;
+        md->lpVtbl->CloseEnum(md, e);
+    }
+    md->lpVtbl->Release(md);
+    return generic;
+}
+
 static HRESULT rw_jit_started(ICorProfilerInfo3 *info, FunctionID fid)
 {
     ClassID cls;
@@ -237,8 +268,12 @@ static HRESULT rw_jit_started(ICorProfilerInfo3 *info, FunctionID fid)
     HRESULT hr = info->lpVtbl->GetFunctionInfo(info, fid, &cls, &mod, &tok);
     prof_check(hr == S_OK && (tok >> 24) == 0x06, "GetFunctionInfo returned 0x%08x", (unsigned)hr);
     hr = info->lpVtbl->GetFunctionFromToken(info, mod, tok, &back);
-    prof_check(hr == S_OK && back == fid, "GetFunctionFromToken(0x%08x) gave another function",
-               tok);
+    if (parameterized(info, mod, tok))
+        prof_check(hr == CORPROF_E_FUNCTION_IS_PARAMETERIZED,
+                   "GetFunctionFromToken(0x%08x) of a generic method: 0x%08x", tok, (unsigned)hr);
+    else
+        prof_check(hr == S_OK && back == fid, "GetFunctionFromToken(0x%08x) gave another function",
+                   tok);
     for (mi = 0; mi < module_count && modules[mi].id != mod; mi++)
         ;
     prof_check(mi < module_count, "JIT for a module that never loaded");

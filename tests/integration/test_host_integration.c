@@ -267,8 +267,9 @@ END_TEST
 
 /* Under --trace every host method the profiler reaches is traced with its answer, and
  * one the host cannot answer says why on its line (prof_rewrite calls
- * GetClassFromObject, unsupported, and checks the answer); nothing is traced without
- * --trace. The report counts the unsupported call. */
+ * GetClassFromObject, unsupported, and FindAssembliesByName, not implemented, and checks
+ * the answers); nothing is traced without --trace. The report counts the unsupported
+ * call. */
 START_TEST(unimplemented_methods_are_traced)
 {
     char calc[512];
@@ -282,8 +283,13 @@ START_TEST(unimplemented_methods_are_traced)
                   "no trace of the stub:\n%s", res.err);
     ck_assert_msg(strstr(res.out, "unsupported calls, by name: GetClassFromObject 1\n"),
                   "no count of the unsupported call in the report:\n%s", res.out);
-    ck_assert_msg(strstr(res.err, "IMetaDataImport::GetNativeCallConvFromSig("),
-                  "no trace of the metadata call:\n%s", res.err);
+    const char *fab = strstr(res.err, "IMetaDataAssemblyImport::FindAssembliesByName(");
+    ck_assert_msg(fab, "no trace of the metadata stub:\n%s", res.err);
+    const char *eol = strchr(fab, '\n');
+    ck_assert_ptr_nonnull(eol);
+    const char *note = strstr(fab, ") = E_NOTIMPL [not implemented]");
+    ck_assert_msg(note && note < eol, "the stub's line says nothing of it:\n%.*s", (int)(eol - fab),
+                  fab);
     ck_assert_ptr_nonnull(strstr(res.err, "ICorProfilerInfo::SetEventMask(dwEvents=0x"));
     ck_assert_ptr_null(strstr(res.err, "S_OK [not implemented]"));
     const char *quiet[] = { calc, NULL };
@@ -577,7 +583,9 @@ START_TEST(refusing_callback2_after_creation_is_not_initialized)
 END_TEST
 
 /* The loading steps in an ABI probe log, up to Initialize: "CreateInstance <iid>", then
- * one "QI <iid> <hr>" per query the runtime made on the object, then "Initialize". */
+ * one "QI <iid> <hr>" per query the runtime made on the object, a Callback11 profiler's
+ * "LoadAsNotificationOnly answer=<0|1>", then "Initialize", and then what SetEventMask
+ * answered when it refused the probe's mask (a notification-only profiler's). */
 static char *loading_steps(const char *log)
 {
     size_t cap = strlen(log) + 1, n = 0;
@@ -590,23 +598,26 @@ static char *loading_steps(const char *log)
         else if (sscanf(line, "CallbackQI iid=%*s name=%63s hr=%15s from=runtime", name, hr) == 2 &&
                  strstr(line, "from=runtime"))
             n += (size_t)snprintf(out + n, cap - n, "QI %s %s\n", name, hr);
-        else if (strncmp(line, "Initialize", 10) == 0) {
+        else if (strncmp(line, "LoadAsNotificationOnly ", 23) == 0)
+            n += (size_t)snprintf(out + n, cap - n, "%.*s\n", (int)strcspn(line, "\n"), line);
+        else if (strncmp(line, "Initialize", 10) == 0)
             n += (size_t)snprintf(out + n, cap - n, "Initialize\n");
-            break;
-        }
+        else if (strncmp(line, "FAIL: SetEventMask returned", 27) == 0)
+            n += (size_t)snprintf(out + n, cap - n, "%.*s\n", (int)strcspn(line, "\n"), line);
     }
     return out;
 }
 
 /* What the ABI probe, answering up to ICorProfilerCallback max_cb, is asked for under
  * the host over calc.exe, or under dotnet over Hello. */
-static char *probe_loading(const char *max_cb, bool dotnet)
+static char *probe_loading(const char *max_cb, bool notification_only, bool dotnet)
 {
     char calc[512];
     fx_path(calc, sizeof calc, "calc.exe");
     unlink(log_path);
     setenv("ILG_ABI_PROBE_LOG", log_path, 1);
     setenv("ILG_ABI_PROBE_MAX_CALLBACK", max_cb, 1);
+    setenv("ILG_ABI_PROBE_NOTIFICATION_ONLY", notification_only ? "1" : "0", 1);
     if (dotnet) {
         setenv("CORECLR_ENABLE_PROFILING", "1", 1);
         setenv("CORECLR_PROFILER", PROBE_CLSID, 1);
@@ -624,6 +635,7 @@ static char *probe_loading(const char *max_cb, bool dotnet)
     }
     unsetenv("ILG_ABI_PROBE_LOG");
     unsetenv("ILG_ABI_PROBE_MAX_CALLBACK");
+    unsetenv("ILG_ABI_PROBE_NOTIFICATION_ONLY");
     char *log = read_log();
     char *steps = loading_steps(log);
     free(log);
@@ -633,10 +645,13 @@ static char *probe_loading(const char *max_cb, bool dotnet)
 /* The host asks a profiler for the interfaces CoreCLR 10 asks, in its order, and
  * initializes it whether it answers Callback3 or only Callback2: compared with the same
  * probe under dotnet; without dotnet, with the sequence recorded in
- * docs/coreclr-observed.md (Loading). */
+ * docs/coreclr-observed.md (Loading). A Callback11 profiler is asked
+ * LoadAsNotificationOnly before Initialize, and when it answers TRUE the probe's event
+ * mask is refused as CoreCLR refuses it (compared with dotnet only). */
 START_TEST(callback_queries_match_coreclr)
 {
     static const char *const max_cb[] = { "3", "2" };
+    static const bool notification[] = { false, true };
     bool have_dotnet = ILG_ABI_PROBE[0] && ILG_DOTNET[0] && access(ILG_DOTNET, X_OK) == 0 &&
                        access(ILG_HELLO_DLL, R_OK) == 0;
     if (!ILG_ABI_PROBE[0]) {
@@ -645,10 +660,10 @@ START_TEST(callback_queries_match_coreclr)
         return;
     }
     for (int k = 0; k < 2; k++) {
-        char *host = probe_loading(max_cb[k], false);
+        char *host = probe_loading(max_cb[k], false, false);
         char *real;
         if (have_dotnet) {
-            real = probe_loading(max_cb[k], true);
+            real = probe_loading(max_cb[k], false, true);
         } else {
             ck_assert_msg(!fx_is_ci(), "dotnet or %s missing and CI=true", ILG_HELLO_DLL);
             printf("SKIP: dotnet missing: comparing with the recorded observation\n");
@@ -665,6 +680,18 @@ START_TEST(callback_queries_match_coreclr)
         ck_assert_msg(strstr(real, "Initialize\n"), "CoreCLR did not initialize:\n%s", real);
         ck_assert_msg(strcmp(host, real) == 0, "max callback %s: host\n%s\nCoreCLR\n%s", max_cb[k],
                       host, real);
+        free(host);
+        free(real);
+    }
+    for (int k = 0; k < 2 && have_dotnet; k++) {
+        char *host = probe_loading("11", notification[k], false);
+        char *real = probe_loading("11", notification[k], true);
+        ck_assert_msg(strstr(real, "LoadAsNotificationOnly answer="), "CoreCLR did not ask:\n%s",
+                      real);
+        ck_assert_msg(!notification[k] || strstr(real, "FAIL: SetEventMask returned 0x80070057"),
+                      "CoreCLR took a notification profiler's full mask:\n%s", real);
+        ck_assert_msg(strcmp(host, real) == 0, "Callback11, notification-only %d: host\n%s\nCoreCLR\n%s",
+                      (int)notification[k], host, real);
         free(host);
         free(real);
     }
@@ -899,7 +926,7 @@ static void run_recompile(const char *mode, const char *const *opts)
 
 /* What the images say, summed over the fixtures. */
 typedef struct expected_sums {
-    uint64_t events, fids, with_il, generic, generic_events, osr, once;
+    uint64_t events, fids, with_il, generic, generic_events, osr, once, parameterized;
 } expected_sums;
 
 static int64_t field(json_t *m, const char *key)
@@ -941,6 +968,7 @@ static void check_events(json_t *root, bool recompile, void (*check)(json_t *m, 
         sum->fids += e.fid_total;
         sum->with_il += e.with_il;
         sum->generic += e.generic;
+        sum->parameterized += e.parameterized;
         sum->osr += e.osr;
         sum->once += e.once;
         tier_expect_free(&e);
@@ -1144,19 +1172,23 @@ START_TEST(without_recompile_each_method_compiles_once)
     read_counts(&c);
     ck_assert_int_eq(c.events, (int)sum.with_il);
     ck_assert_int_eq(c.fids, (int)sum.with_il);
-    ck_assert_int_eq(c.parameterized, 0);
+    /* A generic method, or a generic type's, has no FunctionID for its token (CoreCLR's
+     * GetFunctionFromToken answers CORPROF_E_FUNCTION_IS_PARAMETERIZED, observed). */
+    ck_assert_uint_gt(sum.parameterized, 0);
+    ck_assert_int_eq(c.parameterized, (int)sum.parameterized);
 }
 END_TEST
 
-/* COR_PRF_DISABLE_OPTIMIZATIONS takes every method out of tiered compilation: each
- * FunctionID compiles once (a generic method's two still come). */
-START_TEST(disabled_optimizations_stop_recompilation)
+/* prof_recompile under --recompile with its environment variable var set to 1, which
+ * takes every method out of tiered compilation: each FunctionID compiles once (a generic
+ * method's two still come), as CoreCLR does (coreclr_compiles_once_without_tiering). */
+static void check_compiled_once(const char *var)
 {
-    setenv("PROF_DISABLE_OPT", "1", 1);
+    setenv(var, "1", 1);
     const char *opts[] = { "--recompile", NULL };
     run_recompile("pile", opts);
-    unsetenv("PROF_DISABLE_OPT");
-    ck_assert_msg(res.exited && res.status == 0, "exit %d: %s", res.status, res.err);
+    unsetenv(var);
+    ck_assert_msg(res.exited && res.status == 0, "%s: exit %d: %s", var, res.status, res.err);
     assert_log_pass();
     json_t *root = parse_report();
     json_t *mods = json_object_get(root, "modules");
@@ -1183,6 +1215,20 @@ START_TEST(disabled_optimizations_stop_recompilation)
     read_counts(&c);
     ck_assert_int_eq(c.events, (int)fids);
     ck_assert_int_eq(c.max_fid_events, 1);
+}
+
+/* COR_PRF_DISABLE_OPTIMIZATIONS. */
+START_TEST(disabled_optimizations_stop_recompilation)
+{
+    check_compiled_once("PROF_DISABLE_OPT");
+}
+END_TEST
+
+/* COR_PRF_HIGH_DISABLE_TIERED_COMPILATION through SetEventMask2, as New Relic's profiler
+ * sets it in Initialize (the host recompiled such a profiler's methods before). */
+START_TEST(disabled_tiering_stops_recompilation)
+{
+    check_compiled_once("PROF_DISABLE_TIERING");
 }
 END_TEST
 
@@ -1253,28 +1299,17 @@ static void run_tiers_in_coreclr(const char *dir, const char *image)
     ck_assert_str_eq(res.out, "2\n5050\n1\n0\n3\n0\n0\n5\n0\n0\n0\n0\n0\n");
 }
 
-/* CoreCLR recompiles tiers.exe as the host's model says (tier_expect.h): each
- * FunctionID of each method gets the events the model gives it, except Main, which is
- * called once and so never reaches tier 1 (tier 0 and OSR only); a generic method gets
- * only the instantiations Main uses, at most the model's two. Without dotnet: SKIP,
- * failing under CI=true. */
-START_TEST(coreclr_recompiles_as_the_model_says)
+/* One FunctionID of tiers.exe seen in the probe's log: its JITCompilationStarted count. */
+typedef struct tiers_fid {
+    unsigned long fid;
+    uint32_t rid;
+    int events;
+    bool is_main;
+} tiers_fid;
+
+/* The probe's JITCompilationStarted lines for tiers.exe, grouped by FunctionID. */
+static int tiers_fid_events(tiers_fid seen[64])
 {
-    if (!ILG_ABI_PROBE[0] || !ILG_DOTNET[0] || access(ILG_DOTNET, X_OK) != 0) {
-        ck_assert_msg(!fx_is_ci(), "dotnet or the ABI probe not found and CI=true");
-        printf("SKIP: dotnet or the ABI probe not found\n");
-        return;
-    }
-    char dir[64], image[512];
-    snprintf(dir, sizeof dir, "/tmp/ilg_tiers_%d", (int)getpid());
-    fx_path(image, sizeof image, "tiers.exe");
-    run_tiers_in_coreclr(dir, image);
-    struct {
-        unsigned long fid;
-        uint32_t rid;
-        int events;
-        bool is_main;
-    } seen[64];
     int nseen = 0;
     char *log = read_log();
     for (const char *l = strstr(log, "\nJITCompilationStarted "); l;
@@ -1301,6 +1336,34 @@ START_TEST(coreclr_recompiles_as_the_model_says)
         seen[k].events++;
     }
     free(log);
+    return nseen;
+}
+
+static bool have_dotnet_and_probe(void)
+{
+    if (!ILG_ABI_PROBE[0] || !ILG_DOTNET[0] || access(ILG_DOTNET, X_OK) != 0) {
+        ck_assert_msg(!fx_is_ci(), "dotnet or the ABI probe not found and CI=true");
+        printf("SKIP: dotnet or the ABI probe not found\n");
+        return false;
+    }
+    return true;
+}
+
+/* CoreCLR recompiles tiers.exe as the host's model says (tier_expect.h): each
+ * FunctionID of each method gets the events the model gives it, except Main, which is
+ * called once and so never reaches tier 1 (tier 0 and OSR only); a generic method gets
+ * only the instantiations Main uses, at most the model's two. Without dotnet: SKIP,
+ * failing under CI=true. */
+START_TEST(coreclr_recompiles_as_the_model_says)
+{
+    if (!have_dotnet_and_probe())
+        return;
+    char dir[64], image[512];
+    snprintf(dir, sizeof dir, "/tmp/ilg_tiers_%d", (int)getpid());
+    fx_path(image, sizeof image, "tiers.exe");
+    run_tiers_in_coreclr(dir, image);
+    tiers_fid seen[64];
+    int nseen = tiers_fid_events(seen);
     tier_expect e;
     tier_expect_load(image, true, &e);
     uint32_t fids_of[64] = { 0 };
@@ -1320,6 +1383,74 @@ START_TEST(coreclr_recompiles_as_the_model_says)
                                       : fids_of[rid] == 0,
                       "tiers.exe 0x%08x: %u FunctionIDs under CoreCLR, %u in the model",
                       0x06000000u | rid, fids_of[rid], e.fids[rid - 1]);
+    tier_expect_free(&e);
+}
+END_TEST
+
+/* The same run with the probe's mask taking methods out of tiered compilation, once
+ * with COR_PRF_HIGH_DISABLE_TIERED_COMPILATION (SetEventMask2, as New Relic's profiler
+ * sets it) and once with COR_PRF_DISABLE_OPTIMIZATIONS: every FunctionID CoreCLR
+ * compiles, it compiles once, and so does the host under --recompile with the same
+ * probe (before, it recompiled under the high flag).
+ * With tiering off the JIT optimizes at once and inlines, so fewer methods come (6 of
+ * the 18 FunctionIDs in 10.0.12); never more FunctionIDs than the model's. */
+START_TEST(coreclr_compiles_once_without_tiering)
+{
+    if (!have_dotnet_and_probe())
+        return;
+    static const char *const knobs[][2] = { { "ILG_ABI_PROBE_HIGH", "8" },
+                                            { "ILG_ABI_PROBE_NOOPT", "1" } };
+    char dir[64], image[512];
+    snprintf(dir, sizeof dir, "/tmp/ilg_tiers_%d", (int)getpid());
+    fx_path(image, sizeof image, "tiers.exe");
+    tier_expect e;
+    tier_expect_load(image, true, &e);
+    ck_assert_uint_lt(e.methods, 64);
+    for (size_t i = 0; i < sizeof knobs / sizeof *knobs; i++) {
+        setenv(knobs[i][0], knobs[i][1], 1);
+        run_tiers_in_coreclr(dir, image);
+        unsetenv(knobs[i][0]);
+        tiers_fid seen[64];
+        int nseen = tiers_fid_events(seen);
+        uint32_t fids_of[64] = { 0 };
+        bool main_seen = false;
+        for (int k = 0; k < nseen; k++) {
+            ck_assert_uint_le(seen[k].rid, e.methods);
+            fids_of[seen[k].rid]++;
+            main_seen |= seen[k].is_main;
+            ck_assert_msg(seen[k].events == 1,
+                          "%s=%s: tiers.exe 0x%08x: CoreCLR compiled a FunctionID %d times",
+                          knobs[i][0], knobs[i][1], 0x06000000u | seen[k].rid, seen[k].events);
+        }
+        ck_assert_msg(main_seen, "%s=%s: no JITCompilationStarted for Tiers::Main", knobs[i][0],
+                      knobs[i][1]);
+        for (uint32_t rid = 1; rid <= e.methods; rid++)
+            ck_assert_msg(fids_of[rid] <= e.fids[rid - 1],
+                          "%s=%s: tiers.exe 0x%08x: %u FunctionIDs under CoreCLR, %u in the "
+                          "model",
+                          knobs[i][0], knobs[i][1], 0x06000000u | rid, fids_of[rid],
+                          e.fids[rid - 1]);
+        /* The same probe and knob under `ilgraft run --recompile`: each FunctionID once
+         * too, and every one of the model's. */
+        setenv(knobs[i][0], knobs[i][1], 1);
+        setenv("ILG_ABI_PROBE_LOG", log_path, 1);
+        const char *extra[] = { "--recompile", "--summary", image, NULL };
+        run_cli(ILG_ABI_PROBE, PROBE_CLSID, extra);
+        unsetenv("ILG_ABI_PROBE_LOG");
+        unsetenv(knobs[i][0]);
+        ck_assert_msg(res.exited && res.status == 0, "host exit %d: %s", res.status, res.err);
+        nseen = tiers_fid_events(seen);
+        memset(fids_of, 0, sizeof fids_of);
+        for (int k = 0; k < nseen; k++) {
+            ck_assert_uint_le(seen[k].rid, e.methods);
+            fids_of[seen[k].rid]++;
+            ck_assert_msg(seen[k].events == 1,
+                          "%s=%s: tiers.exe 0x%08x: the host compiled a FunctionID %d times",
+                          knobs[i][0], knobs[i][1], 0x06000000u | seen[k].rid, seen[k].events);
+        }
+        for (uint32_t rid = 1; rid <= e.methods; rid++)
+            ck_assert_uint_eq(fids_of[rid], e.fids[rid - 1]);
+    }
     tier_expect_free(&e);
 }
 END_TEST
@@ -1401,8 +1532,10 @@ static Suite *host_integration_suite(void)
     tcase_add_test(rc, recompile_passes_profilers_that_build_each_body_once);
     tcase_add_test(rc, without_recompile_each_method_compiles_once);
     tcase_add_test(rc, disabled_optimizations_stop_recompilation);
+    tcase_add_test(rc, disabled_tiering_stops_recompilation);
     tcase_add_test(rc, recompile_from_the_environment);
     tcase_add_test(rc, coreclr_recompiles_as_the_model_says);
+    tcase_add_test(rc, coreclr_compiles_once_without_tiering);
     suite_add_tcase(s, rc);
     return s;
 }

@@ -115,6 +115,7 @@ void tier_expect_load(const char *path, bool recompile, tier_expect *out)
         out->fids[rid - 1] = fids;
         out->per_fid[rid - 1] = per;
         out->generic += fids == 2;
+        out->parameterized += generic;
         out->osr += per == 3;
         out->once += per == 1;
         out->events += (uint64_t)fids * per;

@@ -16,6 +16,7 @@ typedef struct tier_expect {
     uint8_t *per_fid;        /* [rid - 1]: JIT events of each of its FunctionIDs */
     uint32_t with_il, generic, osr, once; /* methods with IL; of those: generic, with an
                                            * OSR recompilation, compiled only once */
+    uint32_t parameterized;  /* methods with IL that are generic or of a generic type */
     uint64_t events, fid_total; /* sums over the image */
 } tier_expect;
 

@@ -126,6 +126,7 @@ void conform_initialize(IUnknown *unk, DWORD mask)
     COR_PRF_CODE_INFO code[2];
     hr = info->lpVtbl->GetCodeInfo4(info, 16, 2, &n, code);
     probe_log("CONF GetCodeInfo4(no code) hr=0x%08X", (unsigned)hr);
+    conform_unsupported_init(info);
     conform_rules_init(info);
     info->lpVtbl->Release(info);
 }

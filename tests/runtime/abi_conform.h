@@ -23,6 +23,17 @@ void conform_rules_callback(ICorProfilerInfo15 *info, ModuleID hello);
 /* Inside ThreadAssignedToOSThread, the first time: logged as "RULE" lines, not "CONF"
  * (the host delivers that callback only with --jit-threads > 1). */
 void conform_rules_no_trigger(ICorProfilerInfo15 *info);
+/* At JITCompilationStarted of Hello.Program::Main, after conform_main_jit: ClassIDs of
+ * generic instantiations (abi_generics.c); corelib is System.Private.CoreLib's module. */
+void conform_generics(ICorProfilerInfo15 *info, ModuleID hello, ModuleID corelib);
+/* At JITCompilationStarted of Hello.Program::Main, after conform_generics: the methods
+ * the host cannot answer, about things that do not exist (abi_unsupported.c). */
+void conform_unsupported(ICorProfilerInfo15 *info, FunctionID main, ModuleID hello,
+                         mdMethodDef main_token);
+/* In Initialize: the hooks and mappers CoreCLR accepts only there. */
+void conform_unsupported_init(ICorProfilerInfo15 *info);
+/* The probe's vtable extended to ICorProfilerCallback11 (abi_callback11.c). */
+const ICorProfilerCallback3Vtbl *probe_vtbl_through_11(const ICorProfilerCallback3Vtbl *base);
 /* At Shutdown. */
 void conform_shutdown(ICorProfilerInfo15 *info, ModuleID hello, FunctionID main);
 

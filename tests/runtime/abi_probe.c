@@ -18,9 +18,16 @@
  *                          JIT-compiled; without it precompiled code is used and the
  *                          JITCachedFunctionSearch* callbacks fire instead.
  *   ILG_ABI_PROBE_MAX_CALLBACK  "1" or "2": answer QueryInterface only up to that
- *                          ICorProfilerCallback version (to watch the runtime refuse it)
+ *                          ICorProfilerCallback version (to watch the runtime refuse it);
+ *                          "4".."11": up to that version, with the vtable of
+ *                          abi_callback11.c (LoadAsNotificationOnly logged)
+ *   ILG_ABI_PROBE_NOTIFICATION_ONLY  "1": LoadAsNotificationOnly answers TRUE
  *   ILG_ABI_PROBE_CONFORM  "1": also make the conformance calls (abi_conform.c) and log
  *                          their answers as CONF lines, to compare a runtime with the host
+ *   ILG_ABI_PROBE_HIGH     a hexadecimal COR_PRF_HIGH_MONITOR mask set with SetEventMask2
+ *                          in Initialize (0x8: COR_PRF_HIGH_DISABLE_TIERED_COMPILATION,
+ *                          as New Relic's profiler sets it)
+ *   ILG_ABI_PROBE_NOOPT    "1": add COR_PRF_DISABLE_OPTIMIZATIONS to the event mask
  *
  * The log's last line is "PASS" when every call returned what it should and every
  * expected event came, else "FAIL <n>" after the lines starting with "FAIL:". */
@@ -90,11 +97,14 @@ typedef struct probe {
     bool rewrite;
     bool transitions;          /* COR_PRF_MONITOR_CODE_TRANSITIONS on */
     int max_callback;          /* highest ICorProfilerCallback version QI accepts */
+    DWORD high;                /* SetEventMask2's high half (ILG_ABI_PROBE_HIGH) */
+    bool noopt;                /* COR_PRF_DISABLE_OPTIMIZATIONS on */
     pthread_mutex_t lock;      /* guards everything below */
     unsigned failures;
     bool seen[SEEN_COUNT];
     unsigned long counts[SLOT_COUNT];
     ModuleID hello_module;
+    ModuleID corelib_module;
     FunctionID main_fid;
     mdMethodDef main_token;
     unsigned long gc_roots, gc_objects, gc_moved, gc_surviving, gc_started, gc_finished;
@@ -718,6 +728,21 @@ static const char *iid_name(REFIID riid)
     return "?";
 }
 
+/* ICorProfilerCallback4..max (max up to 11; abi_callback11.c extends the vtable). */
+static bool newer_callback(REFIID riid, int max)
+{
+    static const IID *const newer[] = { &IID_ICorProfilerCallback4, &IID_ICorProfilerCallback5,
+                                        &IID_ICorProfilerCallback6, &IID_ICorProfilerCallback7,
+                                        &IID_ICorProfilerCallback8, &IID_ICorProfilerCallback9,
+                                        &IID_ICorProfilerCallback10,
+                                        &IID_ICorProfilerCallback11 };
+    enum { FIRST_NEWER = 4 };
+    for (int v = FIRST_NEWER; v <= max && v - FIRST_NEWER < (int)(sizeof newer / sizeof newer[0]); v++)
+        if (IsEqualGUID(riid, newer[v - FIRST_NEWER]))
+            return true;
+    return false;
+}
+
 static HRESULT cb_QueryInterface(ICorProfilerCallback3 *iface, REFIID riid, void **ppv)
 {
     probe *p = impl_from_ICorProfilerCallback3(iface);
@@ -728,7 +753,8 @@ static HRESULT cb_QueryInterface(ICorProfilerCallback3 *iface, REFIID riid, void
     *ppv = NULL;
     if (IsEqualGUID(riid, &IID_IUnknown) || IsEqualGUID(riid, &IID_ICorProfilerCallback) ||
         (IsEqualGUID(riid, &IID_ICorProfilerCallback2) && p->max_callback >= 2) ||
-        (IsEqualGUID(riid, &IID_ICorProfilerCallback3) && p->max_callback >= 3)) {
+        (IsEqualGUID(riid, &IID_ICorProfilerCallback3) && p->max_callback >= 3) ||
+        newer_callback(riid, p->max_callback)) {
         *ppv = iface;
         iface->lpVtbl->AddRef(iface);
         hr = S_OK;
@@ -761,6 +787,23 @@ static ULONG cb_Release(ICorProfilerCallback3 *iface)
 }
 
 /* ---- startup and shutdown ------------------------------------------------------------ */
+
+/* SetEventMask2(mask, p->high) through ICorProfilerInfo5, read back with GetEventMask2. */
+static void set_high_mask(probe *p, IUnknown *unk, DWORD mask)
+{
+    ICorProfilerInfo5 *info5 = NULL;
+    if (!expect_hr(p, "QueryInterface(ICorProfilerInfo5)",
+                   unk->lpVtbl->QueryInterface(unk, &IID_ICorProfilerInfo5, (void **)&info5), S_OK))
+        return;
+    DWORD low = 0, high = 0;
+    expect_hr(p, "SetEventMask2", info5->lpVtbl->SetEventMask2(info5, mask, p->high), S_OK);
+    expect_hr(p, "GetEventMask2", info5->lpVtbl->GetEventMask2(info5, &low, &high), S_OK);
+    plog("EventMaskHigh set=0x%X get=0x%X", (unsigned)p->high, (unsigned)high);
+    if (low != mask || high != p->high)
+        fail(p, "GetEventMask2 gave 0x%08X/0x%X after SetEventMask2(0x%08X, 0x%X)", (unsigned)low,
+             (unsigned)high, (unsigned)mask, (unsigned)p->high);
+    info5->lpVtbl->Release(info5);
+}
 
 static HRESULT cb_Initialize(ICorProfilerCallback3 *iface, IUnknown *unk)
 {
@@ -807,8 +850,11 @@ static HRESULT cb_Initialize(ICorProfilerCallback3 *iface, IUnknown *unk)
                        COR_PRF_MONITOR_EXCEPTIONS | COR_PRF_MONITOR_GC |
                        COR_PRF_MONITOR_SUSPENDS | COR_PRF_MONITOR_CACHE_SEARCHES |
                        COR_PRF_ENABLE_STACK_SNAPSHOT |
-                       (p->transitions ? COR_PRF_MONITOR_CODE_TRANSITIONS : 0);
+                       (p->transitions ? COR_PRF_MONITOR_CODE_TRANSITIONS : 0) |
+                       (p->noopt ? COR_PRF_DISABLE_OPTIMIZATIONS : 0);
     expect_hr(p, "SetEventMask", info->lpVtbl->SetEventMask(info, mask), S_OK);
+    if (p->high)
+        set_high_mask(p, unk, mask);
     DWORD got = 0;
     expect_hr(p, "GetEventMask", info->lpVtbl->GetEventMask(info, &got), S_OK);
     plog("EventMask set=0x%08X get=0x%08X", (unsigned)mask, (unsigned)got);
@@ -1102,6 +1148,9 @@ static HRESULT cb_ModuleLoadFinished(ICorProfilerCallback3 *iface, ModuleID id, 
          (unsigned)st, (const void *)base, (unsigned)flags, path);
     const char *file = base_name(path);
     if (strcmp(file, "System.Private.CoreLib.dll") == 0 && base) {
+        pthread_mutex_lock(&p->lock);
+        p->corelib_module = id;
+        pthread_mutex_unlock(&p->lock);
         mark(p, SEEN_CORELIB_LOADED);
     } else if (strcmp(file, "Hello.dll") == 0 && base) {
         if (!(flags & COR_PRF_MODULE_DISK))
@@ -1314,8 +1363,14 @@ static HRESULT cb_JITCompilationStarted(ICorProfilerCallback3 *iface, FunctionID
         bool first = !p->conform_main_done;
         p->conform_main_done = true;
         pthread_mutex_unlock(&p->lock);
-        if (p->info15 && first)
+        if (p->info15 && first) {
             conform_main_jit(p->info15, fid, d.module, d.token);
+            pthread_mutex_lock(&p->lock);
+            ModuleID corelib = p->corelib_module;
+            pthread_mutex_unlock(&p->lock);
+            conform_generics(p->info15, d.module, corelib);
+            conform_unsupported(p->info15, fid, d.module, d.token);
+        }
         /* Where the header lies: base + RVA for a mapped image, base + file offset for a
          * flat one (COR_PRF_MODULE_FLAT_LAYOUT). */
         LPCBYTE base = NULL;
@@ -2190,6 +2245,12 @@ static HRESULT cf_CreateInstance(IClassFactory *iface, IUnknown *outer, REFIID r
     p->transitions = !(tr && strcmp(tr, "0") == 0);
     const char *maxcb = getenv("ILG_ABI_PROBE_MAX_CALLBACK");
     p->max_callback = maxcb && *maxcb ? atoi(maxcb) : 3;
+    const char *high = getenv("ILG_ABI_PROBE_HIGH");
+    p->high = high && *high ? (DWORD)strtoul(high, NULL, 16) : 0;
+    const char *noopt = getenv("ILG_ABI_PROBE_NOOPT");
+    p->noopt = noopt && strcmp(noopt, "1") == 0;
+    if (p->max_callback >= 4)
+        p->ICorProfilerCallback3_iface.lpVtbl = probe_vtbl_through_11(&probe_vtbl);
     ICorProfilerCallback3 *cb = &p->ICorProfilerCallback3_iface;
     in_create_instance = true;
     HRESULT hr = cb->lpVtbl->QueryInterface(cb, riid, ppv);

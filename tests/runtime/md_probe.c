@@ -17,6 +17,9 @@
 #define CAP 512
 #define BATCH 5   /* tokens per Enum* call: several calls per enumeration */
 #define MAX_TOKENS 65536
+/* A signature's kind (its first byte's low bits, ECMA-335 II.23.2): a local one. */
+#define IMAGE_CEE_CS_CALLCONV_MASK 0x0F
+#define LOCAL_SIG_KIND 0x07
 
 typedef struct walk {
     const char *mod;
@@ -138,6 +141,11 @@ static HRESULT e_perms(walk *w, HCORENUM *h, mdToken *b, ULONG m, ULONG *n, void
 { return w->imp->lpVtbl->EnumPermissionSets(w->imp, h, TK(c), 0, b, m, n); }
 static HRESULT e_ustrings(walk *w, HCORENUM *h, mdToken *b, ULONG m, ULONG *n, void *c)
 { (void)c; return w->imp->lpVtbl->EnumUserStrings(w->imp, h, b, m, n); }
+static HRESULT e_unresolved(walk *w, HCORENUM *h, mdToken *b, ULONG m, ULONG *n, void *c)
+{
+    (void)c;
+    return w->imp->lpVtbl->EnumUnresolvedMethods(w->imp, h, b, m, n);
+}
 static HRESULT e_withname(walk *w, HCORENUM *h, mdToken *b, ULONG m, ULONG *n, void *c)
 {
     const void *const *a = c;
@@ -256,6 +264,14 @@ static void generic_params(walk *w, mdToken owner, mdToken *buf)
 }
 
 
+static void native_call_conv(walk *w, mdToken of, PCCOR_SIGNATURE sig, ULONG len)
+{
+    ULONG cc = 0x7777;
+    HRESULT hr = w->imp->lpVtbl->GetNativeCallConvFromSig(w->imp, sig, len, &cc);
+    LOG(w, "GetNativeCallConvFromSig %08X -> %08X %lX", (unsigned)of, (unsigned)hr,
+        (unsigned long)cc);
+}
+
 static void method(walk *w, mdToken td, mdToken mb, mdToken *buf)
 {
     mdToken cls = 0, found = 0;
@@ -271,6 +287,7 @@ static void method(walk *w, mdToken td, mdToken mb, mdToken *buf)
         (unsigned)attr, (unsigned long)sl, fnv(sig, sl), (unsigned long)rva, (unsigned)impl);
     hr = w->imp->lpVtbl->FindMethod(w->imp, td, name, sig, sl, &found);
     LOG(w, "FindMethod %08X %s -> %08X %08X", (unsigned)td, t, (unsigned)hr, (unsigned)found);
+    native_call_conv(w, mb, sig, sl);
     mdToken params[256];
     ULONG np = run_enum(w, "EnumParams", e_params, &mb, params, 256);
     for (ULONG i = 0; i < np; i++) {
@@ -451,6 +468,27 @@ static void type_def(walk *w, mdToken td, mdToken *buf)
 
 /* ---- the scope ---------------------------------------------------------------------- */
 
+/* ResolveTypeRef: the scope it answers is named by its GetScopeProps name, never by
+ * address. */
+static void resolve_type_ref(walk *w, mdToken tr)
+{
+    IUnknown *scope = NULL;
+    mdTypeDef td = 0x7777;
+    char t[CAP];
+    HRESULT hr = w->imp->lpVtbl->ResolveTypeRef(w->imp, tr, &IID_IMetaDataImport, &scope, &td);
+    t[0] = 0;
+    if (hr == S_OK && scope) {
+        WCHAR name[CAP];
+        ULONG l = 0;
+        IMetaDataImport *other = (IMetaDataImport *)scope;
+        if (other->lpVtbl->GetScopeProps(other, name, CAP, &l, NULL) == S_OK)
+            text(name, l, t);
+        scope->lpVtbl->Release(scope);
+    }
+    LOG(w, "ResolveTypeRef %08X -> %08X scope=%d/%s td=%08X", (unsigned)tr, (unsigned)hr,
+        scope != NULL, t, (unsigned)td);
+}
+
 static void references(walk *w, mdToken *buf)
 {
     WCHAR name[CAP];
@@ -467,6 +505,7 @@ static void references(walk *w, mdToken *buf)
         hr = w->imp->lpVtbl->FindTypeRef(w->imp, scope, name, &found);
         LOG(w, "FindTypeRef %08X %s -> %08X %08X", (unsigned)scope, t, (unsigned)hr,
             (unsigned)found);
+        resolve_type_ref(w, buf[i]);
     }
     for (mdToken mr = mdtMemberRef | 1; w->imp->lpVtbl->IsValidToken(w->imp, mr); mr++) {
         hr = w->imp->lpVtbl->GetMemberRefProps(w->imp, mr, &scope, name, CAP, &nl, &sig, &len);
@@ -489,6 +528,10 @@ static void references(walk *w, mdToken *buf)
         hr = w->imp->lpVtbl->GetSigFromToken(w->imp, buf[i], &sig, &len);
         LOG(w, "GetSigFromToken %08X -> %08X %lu/%016llx", (unsigned)buf[i], (unsigned)hr,
             (unsigned long)len, fnv(sig, len));
+        /* Only a calli's method signature: CoreCLR reads a local signature as one too,
+         * past its end into the next blob (coreclr-observed.md). */
+        if (hr == S_OK && len && (sig[0] & IMAGE_CEE_CS_CALLCONV_MASK) != LOCAL_SIG_KIND)
+            native_call_conv(w, buf[i], sig, len);
     }
     n = run_enum(w, "EnumModuleRefs", e_modrefs, NULL, buf, MAX_TOKENS);
     for (ULONG i = 0; i < n; i++) {
@@ -630,6 +673,11 @@ static void edges(walk *w)
     LOG(w, "FindAssembliesByName System.Runtime -> %08X", (unsigned)hr);
     for (ULONG k = 0; hr == S_OK && k < nfound && k < 2; k++)
         found[k]->lpVtbl->Release(found[k]);
+    resolve_type_ref(w, 0x01000000);
+    resolve_type_ref(w, 0x02000001);
+    resolve_type_ref(w, 0x01FFFFFF);
+    mdToken unresolved[256];
+    run_enum(w, "EnumUnresolvedMethods", e_unresolved, NULL, unresolved, 256);
     GUID mvid;
     hr = i->lpVtbl->GetScopeProps(i, name, CAP, &l, &mvid);
     char t[CAP];

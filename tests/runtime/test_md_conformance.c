@@ -76,6 +76,16 @@ static const char *next_line(const char **pos, const char *prefix, size_t *len)
     return NULL;
 }
 
+/* Where the runtime's log says it loaded module (its PATH line). */
+static const char *loaded_at(const char *log, const char *module)
+{
+    char prefix[256];
+    snprintf(prefix, sizeof prefix, "PATH %s ", module);
+    const char *p = strstr(log, prefix);
+    ck_assert_msg(p, "the runtime never loaded %s (no PATH line)", module);
+    return p;
+}
+
 /* The path the runtime loaded module from ("PATH <module> <path>" in the CoreCLR log). */
 static void loaded_path(const char *log, const char *module, char *out, size_t size)
 {
@@ -116,8 +126,19 @@ START_TEST(metadata_answers_match_coreclr)
     argv[n++] = ILG_CLI_PATH, argv[n++] = "run", argv[n++] = "--summary";
     argv[n++] = "--profiler", argv[n++] = ILG_MD_PROBE_PATH, argv[n++] = "--clsid",
     argv[n++] = PROBE_CLSID;
+    /* In the runtime's load order: ResolveTypeRef finds what was loaded before. */
+    size_t order[NMOD];
+    for (size_t i = 0; i < NMOD; i++)
+        order[i] = i;
+    for (size_t i = 1; i < NMOD; i++)
+        for (size_t j = i; j > 0 && loaded_at(clr, modules[order[j]]) <
+                                       loaded_at(clr, modules[order[j - 1]]); j--) {
+            size_t t = order[j];
+            order[j] = order[j - 1];
+            order[j - 1] = t;
+        }
     for (size_t i = 0; i < NMOD; i++) {
-        loaded_path(clr, modules[i], paths[i], sizeof paths[i]);
+        loaded_path(clr, modules[order[i]], paths[i], sizeof paths[i]);
         argv[n++] = paths[i];
     }
     argv[n] = NULL;

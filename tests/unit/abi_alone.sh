@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # abi_alone.sh CC INCLUDE_DIR SOURCE_DIR: the ABI headers (unknwn.h, cor_md.h,
-# mscoree.h, corprof_types.h, corprof.h) each preprocessed alone, as a third-party
+# mscoree.h, corprof_types.h, corprof_callbacks.h, corprof.h) each preprocessed alone, as a third-party
 # profiler includes them, hold no ilg_ or ILG_ name (include guards, ILGRAFT_*_H, are not
 # names a profiler can use); tests/unit/abi_alone.c, which includes corprof.h alone and
 # redeclares ilgraft's names, compiles with -Werror; and, so that the check is known to
@@ -16,7 +16,7 @@ names() { # header: its preprocessed text's ilg_/ILG_ identifiers, one per line
   grep -owE '(ilg|ILG)_[A-Za-z0-9_]*' "$work/out.i" | sort -u || true
 }
 fail=0
-for h in unknwn.h cor_md.h mscoree.h corprof_types.h corprof.h; do
+for h in unknwn.h cor_md.h mscoree.h corprof_types.h corprof_callbacks.h corprof.h; do
   found=$(names "$h")
   if [ -n "$found" ]; then
     echo "abi_alone: $h alone declares ilgraft names:" $found >&2
