@@ -2,7 +2,8 @@
  * and what it got back, written as `ilgraft run --trace` documents its lines
  * (docs/profiler.md, "--trace"): arguments it passed, the HRESULT it received, the out
  * values it read. test_host_integration checks that the host's trace holds each of those
- * lines. Among the calls: metadata, the IL allocator, an enumerator, a rule-breaking one
+ * lines. Among the calls: metadata (with the scope ResolveTypeRef hands out), the IL
+ * allocator, an enumerator, a rule-breaking one
  * (SetEnterLeaveFunctionHooks3 after Initialize: CORPROF_E_CALL_ONLY_FROM_INIT) and calls
  * from a thread of its own. */
 #include <pthread.h>
@@ -78,6 +79,19 @@ static void metadata_calls(ModuleID mod)
              (void *)&td, hr_name(hr), e, (unsigned)got);
     md->lpVtbl->CloseEnum(md, e);
     prof_log("CALL IMetaDataImport::CloseEnum(hEnum=%p)", e);
+    /* ResolveTypeRef hands out a metadata object: traced too (its Release is on the trace). */
+    IUnknown *scope = NULL;
+    mdTypeDef resolved = 0;
+    hr = md->lpVtbl->ResolveTypeRef(md, td, &IID_IMetaDataImport, &scope, &resolved);
+    prof_log("CALL IMetaDataImport::ResolveTypeRef(tr=0x%08X, "
+             "riid={7DAC8207-D3AE-4C75-9B67-92801A497D44} (IMetaDataImport)) = %s: "
+             "*ppIScope=%p, *ptd=0x%08X",
+             (unsigned)td, hr_name(hr), (void *)scope, (unsigned)resolved);
+    prof_check(hr == S_OK && resolved == td, "ResolveTypeRef of a TypeDef");
+    if (hr == S_OK) {
+        ULONG scope_refs = scope->lpVtbl->Release(scope);
+        prof_log("CALL IMetaDataImport::Release() = %u", (unsigned)scope_refs);
+    }
     ULONG refs = md->lpVtbl->Release(md);
     prof_log("CALL IMetaDataImport::Release() = %u", (unsigned)refs);
 }

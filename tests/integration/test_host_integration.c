@@ -324,12 +324,12 @@ START_TEST(trace_shows_every_call)
         calls++;
         line = end + 1;
     }
-    /* Initialize's 2, ModuleLoadFinished's 12, one per JIT event. */
+    /* Initialize's 2, ModuleLoadFinished's 14, one per JIT event. */
     unsigned jit = 0;
     for (const char *p = res.err; (p = strstr(p, "callback JITCompilationStarted(")); p++)
         jit++;
     ck_assert_uint_gt(jit, 0);
-    ck_assert_uint_eq(calls, 14 + jit);
+    ck_assert_uint_eq(calls, 16 + jit);
     free(text);
     ck_assert_ptr_nonnull(strstr(res.err, "SetEnterLeaveFunctionHooks3(pFuncEnter3=NULL, "
                                           "pFuncLeave3=NULL, pFuncTailcall3=NULL) = "
@@ -338,6 +338,42 @@ START_TEST(trace_shows_every_call)
     ck_assert_ptr_nonnull(strstr(res.err, "callback JITCompilationStarted(functionId=0x"));
     ck_assert_ptr_nonnull(strstr(res.err, "callback Initialize = S_OK\n"));
     ck_assert_msg(strstr(res.out, "calls refused by CoreCLR's call rules: 1\n"), "%s", res.out);
+}
+END_TEST
+
+/* Under --trace the host's LoadAsNotificationOnly call on a Callback11 profiler (the ABI
+ * probe answering up to Callback11) is traced as a callback, after the QueryInterface
+ * for Callback11 and before Initialize, with the profiler's HRESULT; a notification-only
+ * answer is logged as such. */
+START_TEST(trace_shows_load_as_notification_only)
+{
+    if (!ILG_ABI_PROBE[0]) {
+        ck_assert_msg(!fx_is_ci(), "the ABI probe was not built and CI=true");
+        printf("SKIP: the ABI probe was not built\n");
+        return;
+    }
+    char calc[512];
+    fx_path(calc, sizeof calc, "calc.exe");
+    setenv("ILG_ABI_PROBE_LOG", log_path, 1);
+    setenv("ILG_ABI_PROBE_MAX_CALLBACK", "11", 1);
+    for (int only = 0; only < 2; only++) {
+        setenv("ILG_ABI_PROBE_NOTIFICATION_ONLY", only ? "1" : "0", 1);
+        const char *extra[] = { "--trace", calc, NULL };
+        run_cli(ILG_ABI_PROBE, PROBE_CLSID, extra);
+        const char *qi = strstr(res.err, "callback QueryInterface(riid=");
+        const char *cb11 = strstr(res.err, "(ICorProfilerCallback11)) = S_OK\n");
+        const char *ask = strstr(res.err, "callback LoadAsNotificationOnly(pbNotificationOnly=0x");
+        const char *ret = strstr(res.err, "callback LoadAsNotificationOnly = S_OK\n");
+        const char *init = strstr(res.err, "callback Initialize(");
+        ck_assert_msg(qi && cb11 && ask && ret && init && qi < cb11 && cb11 < ask && ask < ret &&
+                          ret < init,
+                      "notification-only %d: trace out of order:\n%.4000s", only, res.err);
+        ck_assert_int_eq(strstr(res.err, "Profiler loads as a notification-only profiler") != NULL,
+                         only);
+    }
+    unsetenv("ILG_ABI_PROBE_LOG");
+    unsetenv("ILG_ABI_PROBE_MAX_CALLBACK");
+    unsetenv("ILG_ABI_PROBE_NOTIFICATION_ONLY");
 }
 END_TEST
 
@@ -1503,6 +1539,7 @@ static Suite *host_integration_suite(void)
     tcase_add_test(tc, methods_pattern_limits_jit);
     tcase_add_test(tc, unimplemented_methods_are_traced);
     tcase_add_test(tc, trace_shows_every_call);
+    tcase_add_test(tc, trace_shows_load_as_notification_only);
     tcase_add_test(tc, info_answers_agree_with_the_images);
     tcase_add_test(tc, jit_threads_from_the_command_line);
     tcase_add_test(tc, environment_names_the_profiler);
