@@ -31,7 +31,7 @@ static void help(void)
            "  --methods PAT     JIT only methods whose Namespace.Type::Method matches PAT\n"
            "  --json            the report as JSON (every method)\n"
            "  --summary         only each module's counts and the rejected methods\n"
-           "  --trace           log each callback on stderr\n"
+           "  --trace           log every callback and every call into the host on stderr\n"
            "  --jit-threads N   deliver each image's JIT callbacks from N threads at\n"
            "                    once, as CoreCLR does when several threads compile (1 to\n"
            "                    %d; default 1: one thread, MethodDef order, repeatable).\n"

@@ -2,10 +2,13 @@
  * EnumJITedFunctions/2, EnumThreads, EnumModuleFrozenObjects): one object kind holding
  * a snapshot of its elements, with a vtable per interface (they differ only in Next's
  * element type). Each is the caller's reference, freed by its last Release; it holds
- * copies, never pointers into the host's records, so it may outlive a run. */
+ * copies, never pointers into the host's records, so it may outlive a run. Under --trace
+ * the Info method's trace wrapper hands it the host (ilg__trace_enum): its calls are then
+ * traced too. */
 #include <stdlib.h>
 
 #include "host_private.h"
+#include "trace.h"
 
 typedef struct host_enum {
     union {
@@ -15,6 +18,7 @@ typedef struct host_enum {
         ICorProfilerThreadEnum thread;
     } iface;                     /* the one interface it was made for */
     const IID *iid;
+    ilg_host *_Atomic trace;     /* under --trace: the host whose log gets its calls */
     _Atomic ULONG refs;
     size_t elem_size;
     ULONG count, pos;
@@ -24,6 +28,43 @@ typedef struct host_enum {
 static host_enum *enum_from(void *iface)
 {
     return (host_enum *)((char *)iface - offsetof(host_enum, iface));
+}
+
+/* Its interface's name, for its trace lines. */
+static const char *enum_name(const host_enum *e)
+{
+    return IsEqualGUID(e->iid, &IID_ICorProfilerFunctionEnum) ? "ICorProfilerFunctionEnum"
+           : IsEqualGUID(e->iid, &IID_ICorProfilerModuleEnum) ? "ICorProfilerModuleEnum"
+           : IsEqualGUID(e->iid, &IID_ICorProfilerThreadEnum) ? "ICorProfilerThreadEnum"
+                                                               : "ICorProfilerObjectEnum";
+}
+
+/* A traced call's line: the method, one argument (NULL: none), the answer, and count
+ * elements from first (each's first word: an ID, or COR_PRF_FUNCTION's FunctionID). */
+#define ENUM_TRACE_ITEMS 8
+static void enum_trace(host_enum *e, const char *method, const char *arg, ULONG value,
+                       HRESULT hr, const void *first, ULONG count)
+{
+    ilg_host *h = atomic_load(&e->trace);
+    if (!h)
+        return;
+    ilg__trace_call tc;
+    ilg__trace_begin(&tc, h, enum_name(e), method);
+    if (arg)
+        ilg__trace_dec(&tc, arg, (long long)value);
+    ilg__trace_hresult(&tc, hr);
+    for (ULONG i = 0; SUCCEEDED(hr) && first && i < count && i < ENUM_TRACE_ITEMS; i++) {
+        UINT_PTR id;
+        memcpy(&id, (const unsigned char *)first + (size_t)i * e->elem_size, sizeof id);
+        ilg__trace_id(&tc, NULL, id);
+    }
+    ilg__trace_end(&tc);
+}
+
+void ilg__trace_enum(ilg_host *host, void *iface)
+{
+    if (iface)
+        atomic_store(&enum_from(iface)->trace, host);
 }
 
 static HRESULT enum_qi(void *iface, REFIID riid, void **ppv)
@@ -60,38 +101,45 @@ static HRESULT enum_skip(void *iface, ULONG celt)
     host_enum *e = enum_from(iface);
     ULONG left = e->count - e->pos;
     e->pos += celt < left ? celt : left;
-    return celt <= left ? S_OK : S_FALSE;
+    HRESULT hr = celt <= left ? S_OK : S_FALSE;
+    enum_trace(e, "Skip", "celt", celt, hr, NULL, 0);
+    return hr;
 }
 
 static HRESULT enum_reset(void *iface)
 {
     enum_from(iface)->pos = 0;
+    enum_trace(enum_from(iface), "Reset", NULL, 0, S_OK, NULL, 0);
     return S_OK;
 }
 
 static HRESULT enum_count(void *iface, ULONG *pcelt)
 {
-    if (!pcelt)
-        return E_INVALIDARG;
-    *pcelt = enum_from(iface)->count;
-    return S_OK;
+    host_enum *e = enum_from(iface);
+    HRESULT hr = pcelt ? S_OK : E_INVALIDARG;
+    if (pcelt)
+        *pcelt = e->count;
+    enum_trace(e, "GetCount", NULL, 0, hr, NULL, 0);
+    return hr;
 }
 
 /* Next: S_FALSE when fewer than celt were left (CoreCLR's ProfilerEnum). */
 static HRESULT enum_next(void *iface, ULONG celt, void *out, ULONG *fetched)
 {
     host_enum *e = enum_from(iface);
-    if (celt && !out)
+    if ((celt && !out) || (celt > 1 && !fetched)) {
+        enum_trace(e, "Next", "celt", celt, E_INVALIDARG, NULL, 0);
         return E_INVALIDARG;
-    if (celt > 1 && !fetched)
-        return E_INVALIDARG;
+    }
     ULONG left = e->count - e->pos, n = celt < left ? celt : left;
     if (n)
         memcpy(out, e->items + (size_t)e->pos * e->elem_size, (size_t)n * e->elem_size);
     e->pos += n;
     if (fetched)
         *fetched = n;
-    return n == celt ? S_OK : S_FALSE;
+    HRESULT hr = n == celt ? S_OK : S_FALSE;
+    enum_trace(e, "Next", "celt", celt, hr, out, n);
+    return hr;
 }
 
 static host_enum *enum_make(const void *vtbl, const IID *iid, size_t elem_size, const void *items,
@@ -104,10 +152,13 @@ static HRESULT enum_clone(void *iface, void **ppEnum)
         return E_INVALIDARG;
     host_enum *c =
         enum_make(*(const void **)iface, e->iid, e->elem_size, e->items, e->count, e->pos);
-    if (!c)
-        return E_OUTOFMEMORY;
-    *ppEnum = &c->iface;
-    return S_OK;
+    HRESULT hr = c ? S_OK : E_OUTOFMEMORY;
+    if (c) {
+        atomic_store(&c->trace, atomic_load(&e->trace));
+        *ppEnum = &c->iface;
+    }
+    enum_trace(e, "Clone", NULL, 0, hr, NULL, 0);
+    return hr;
 }
 
 /* The typed vtable of interface T with element ELEM over the functions above. */

@@ -9,6 +9,10 @@
 #include <unistd.h>
 
 #include "host_private.h"
+#include "trace.h"
+
+#define ILG__WANT_CB_TRACE
+#include "trace.inc"
 
 #define HOST_ALLOC(h, n) ILG_HOST_ZALLOC((h)->heap, (n))
 #define HOST_FREE(h, p) ILG_HOST_FREE((h)->heap, (p))
@@ -34,6 +38,7 @@ static void host_log(ilg_host *h, const char *fmt, ...)
 }
 
 _Thread_local host_worker *ilg__host_worker;
+_Thread_local uint8_t ilg__host_cb_state;
 
 static void host_locks_destroy(ilg_host *h)
 {
@@ -43,31 +48,42 @@ static void host_locks_destroy(ilg_host *h)
         pthread_mutex_destroy(&h->method_locks[i].m);
 }
 
+/* The isolation slot's last-callback text (the trace line is the caller's). */
 void ilg__host_enter_callback(ilg_host *host, const char *name)
 {
-    if (!ilg__isolate_last_callback && !host->trace)
+    if (!ilg__isolate_last_callback)
         return;
     pthread_mutex_lock(&host->lock);
-    if (ilg__isolate_last_callback) {
-        /* The parent reads this page after a crash; keep it NUL-terminated at all times. */
-        size_t n = strlen(name);
-        if (n > 62)
-            n = 62;
-        ilg__isolate_last_callback[n] = '\0';
-        memcpy(ilg__isolate_last_callback, name, n);
-    }
-    if (host->trace && host->jit_threads > 1 && ilg__host_worker && ilg__host_worker->host == host)
-        host_log(host, "callback %s (thread %u)", name, ilg__host_worker->index);
-    else if (host->trace)
-        host_log(host, "callback %s", name);
+    /* The parent reads this page after a crash; keep it NUL-terminated at all times. */
+    size_t n = strlen(name);
+    if (n > 62)
+        n = 62;
+    ilg__isolate_last_callback[n] = '\0';
+    memcpy(ilg__isolate_last_callback, name, n);
     pthread_mutex_unlock(&host->lock);
 }
 
 void ilg__host_trace_stub(ilg_host *host, const char *iface, const char *method)
 {
-    pthread_mutex_lock(&host->lock);
-    host_log(host, "%s::%s: not implemented", iface, method);
-    pthread_mutex_unlock(&host->lock);
+    (void)host;
+    (void)iface;
+    (void)method;
+    ilg__trace_note = "not implemented";
+}
+
+bool ilg__host_managed_thread(const ilg_host *host)
+{
+    return ilg__host_worker && ilg__host_worker->host == host;
+}
+
+HRESULT ilg__host_refuse(ilg_host *host, HRESULT hr)
+{
+    atomic_fetch_add_explicit(&host->refused, 1, memory_order_relaxed);
+    static const char init_only[] = "refused: callable only inside Initialize";
+    static const char sync[] = "refused: not inside a callback that allows it, on a runtime thread";
+    if (host->trace)
+        ilg__trace_note = hr == CORPROF_E_CALL_ONLY_FROM_INIT ? init_only : sync;
+    return hr;
 }
 
 ILG_API ilg_status ilg_host_new(const ilg_host_options *opts, ilg_host **out)
@@ -150,6 +166,7 @@ static void module_free(ilg_host *h, host_module *m)
     HOST_FREE(h, m->path);
     HOST_FREE(h, m->full_path);
     ilg__host_mdimport_free(m);
+    ilg__trace_malloc_free(m);
     ilg_image_close(m->img);
     HOST_FREE(h, m);
 }
@@ -300,13 +317,31 @@ static ilg_status create_profiler(ilg_host *host, LPFNGETCLASSOBJECT get_class_o
     return ILG_OK;
 }
 
+/* Under --trace: one of the host's QueryInterface calls on the profiler's object. */
+static void trace_query(ilg_host *host, const IID *iid, HRESULT hr)
+{
+    if (!host->trace)
+        return;
+    ilg__trace_call tc;
+    ilg__trace_begin(&tc, host, NULL, "QueryInterface");
+    ilg__trace_guid(&tc, "riid", iid);
+    ilg__trace_hresult(&tc, hr);
+    ilg__trace_end(&tc);
+}
+
 /* CoreCLR asks a Callback11 profiler, before Initialize, whether it loads as a
- * notification-only profiler (a failure counts as no; observed with the ABI probe). */
+ * notification-only profiler (a failure counts as no; observed with the ABI probe).
+ * No Info call can come from it: the profiler has no Info object yet. */
 static void ask_notification_only(ilg_host *host, ICorProfilerCallback11 *cb11)
 {
     BOOL only = FALSE;
     ilg__host_enter_callback(host, "LoadAsNotificationOnly");
-    if (FAILED(cb11->lpVtbl->LoadAsNotificationOnly(cb11, &only)))
+    if (host->trace)
+        trace_cb_LoadAsNotificationOnly(host, &only);
+    HRESULT hr = cb11->lpVtbl->LoadAsNotificationOnly(cb11, &only);
+    if (host->trace)
+        ilg__trace_cb_return(host, "LoadAsNotificationOnly", hr);
+    if (FAILED(hr))
         only = FALSE;
     host->notification_only = only != FALSE;
     if (host->trace && host->notification_only)
@@ -323,6 +358,7 @@ static ilg_status negotiate_callbacks(ilg_host *host, ICorProfilerCallback2 *cre
     ICorProfilerCallback2 *cb2 = NULL;
     HRESULT hr =
         created->lpVtbl->QueryInterface(created, &IID_ICorProfilerCallback2, (void **)&cb2);
+    trace_query(host, &IID_ICorProfilerCallback2, hr);
     created->lpVtbl->Release(created);
     if (FAILED(hr) || !cb2) {
         host_log(host,
@@ -336,8 +372,9 @@ static ilg_status negotiate_callbacks(ilg_host *host, ICorProfilerCallback2 *cre
     host->callback_version = 2;
     for (size_t i = 0; i < ILG_ARRAY_LEN(newer_callbacks); i++) {
         IUnknown *newer = NULL;
-        if (SUCCEEDED(cb2->lpVtbl->QueryInterface(cb2, newer_callbacks[i], (void **)&newer)) &&
-            newer) {
+        HRESULT qhr = cb2->lpVtbl->QueryInterface(cb2, newer_callbacks[i], (void **)&newer);
+        trace_query(host, newer_callbacks[i], qhr);
+        if (SUCCEEDED(qhr) && newer) {
             host->callback_version = 11 - (int)i;
             if (newer_callbacks[i] == &IID_ICorProfilerCallback11)
                 ask_notification_only(host, (ICorProfilerCallback11 *)newer);
@@ -354,10 +391,18 @@ static ilg_status negotiate_callbacks(ilg_host *host, ICorProfilerCallback2 *cre
 static ilg_status initialize_profiler(ilg_host *host)
 {
     ICorProfilerCallback2 *cb2 = host->callback;
+    IUnknown *info = (IUnknown *)&host->ICorProfilerInfo15_iface;
     ilg__host_enter_callback(host, "Initialize");
-    host->initializing = true;
-    HRESULT hr = cb2->lpVtbl->Initialize(cb2, (IUnknown *)&host->ICorProfilerInfo15_iface);
-    host->initializing = false;
+    if (host->trace)
+        trace_cb_Initialize(host, info);
+    uint8_t outer = ilg__host_cb_state;
+    ilg__host_cb_state = HOST_CB_INSIDE | HOST_CB_TRIGGERS;
+    atomic_store(&host->initializing, true);
+    HRESULT hr = cb2->lpVtbl->Initialize(cb2, info);
+    atomic_store(&host->initializing, false);
+    ilg__host_cb_state = outer;
+    if (host->trace)
+        ilg__trace_cb_return(host, "Initialize", hr);
     if (FAILED(hr)) {
         host_log(host,
                  "Loading profiler failed. The profiler's Initialize returned a failure "
@@ -466,14 +511,25 @@ ILG_API int ilg_host_callback_version(const ilg_host *host)
 
 /* ---- the run ------------------------------------------------------------------------ */
 
-/* A callback is delivered only when a profiler is there and its mask asks for it. */
-#define DELIVER(h, bit, name, ...)                                   \
-    do {                                                             \
-        if ((h)->callback && ((h)->event_mask & (bit)) == (bit)) {   \
-            ilg__host_enter_callback((h), #name);                    \
-            (h)->callback->lpVtbl->name((h)->callback, __VA_ARGS__); \
-        }                                                            \
+/* A callback is delivered only when a profiler is there and its mask asks for it, with
+ * the thread's callback state (host_private.h) set to state while it runs, and traced
+ * before and after under --trace. */
+#define DELIVER_AS(h, bit, state, name, ...)                                               \
+    do {                                                                                   \
+        if ((h)->callback && ((h)->event_mask & (bit)) == (bit)) {                         \
+            ilg__host_enter_callback((h), #name);                                          \
+            if ((h)->trace)                                                                \
+                trace_cb_##name((h), __VA_ARGS__);                                         \
+            uint8_t cb_outer_ = ilg__host_cb_state;                                        \
+            ilg__host_cb_state = (state);                                                  \
+            HRESULT cb_hr_ = (h)->callback->lpVtbl->name((h)->callback, __VA_ARGS__);      \
+            ilg__host_cb_state = cb_outer_;                                                \
+            if ((h)->trace)                                                                \
+                ilg__trace_cb_return((h), #name, cb_hr_);                                  \
+        }                                                                                  \
     } while (0)
+#define DELIVER(h, bit, name, ...)                                                         \
+    DELIVER_AS(h, bit, HOST_CB_INSIDE | HOST_CB_TRIGGERS, name, __VA_ARGS__)
 
 static ilg_status module_open(ilg_host *h, const char *path, host_module **out)
 {
@@ -530,6 +586,7 @@ static ilg_status module_open(ilg_host *h, const char *path, host_module **out)
         (st = ilg__host_make_classes(m)) != ILG_OK)
         goto fail;
     ilg__host_mdimport_init(m);
+    ilg__trace_malloc_init(m);
     *out = m;
     return ILG_OK;
 fail:
@@ -652,7 +709,9 @@ static void *jit_thread(void *arg)
     const DWORD tid = (DWORD)gettid();
     atomic_store(&w->os_tid, tid);
     DELIVER(h, COR_PRF_MONITOR_THREADS, ThreadCreated, w->id);
-    DELIVER(h, COR_PRF_MONITOR_THREADS, ThreadAssignedToOSThread, w->id, tid);
+    /* CoreCLR makes this callback where a GC must not be triggered: TRIGGERS methods are
+     * refused inside it. */
+    DELIVER_AS(h, COR_PRF_MONITOR_THREADS, HOST_CB_INSIDE, ThreadAssignedToOSThread, w->id, tid);
     jit_claimed(w);
     DELIVER(h, COR_PRF_MONITOR_THREADS, ThreadDestroyed, w->id);
     ilg__host_worker = NULL;
@@ -777,7 +836,14 @@ ILG_API ilg_status ilg_host_run(ilg_host *host, const char *const *images, size_
     DELIVER(host, COR_PRF_MONITOR_APPDOMAIN_LOADS, AppDomainShutdownFinished, did, S_OK);
     if (host->callback) {
         ilg__host_enter_callback(host, "Shutdown");
-        host->callback->lpVtbl->Shutdown(host->callback);
+        if (host->trace)
+            trace_cb_Shutdown(host);
+        uint8_t outer_state = ilg__host_cb_state;
+        ilg__host_cb_state = HOST_CB_INSIDE | HOST_CB_TRIGGERS;
+        HRESULT hr = host->callback->lpVtbl->Shutdown(host->callback);
+        ilg__host_cb_state = outer_state;
+        if (host->trace)
+            ilg__trace_cb_return(host, "Shutdown", hr);
     }
     ilg__host_worker = outer;
     atomic_store(&host->run_workers, NULL);

@@ -102,12 +102,21 @@ struct host_module {
     uint32_t class_count;
     char assembly;               /* its address is the AssemblyID */
     host_mdimport importer;
+    /* Under --trace, what GetILFunctionBodyAllocator hands out: the arena's IMethodMalloc
+     * (inner, a reference taken on first need, released with the module) behind a
+     * tracing one (trace.c). */
+    struct host_malloc_trace {
+        IMethodMalloc IMethodMalloc_iface;
+        IMethodMalloc *_Atomic inner;
+        host_module *module;
+    } malloc_trace;
 };
 
 /* A thread delivering JIT callbacks during a run: its ThreadID and SetILFunctionBody's
  * decode and verify state, so that threads verify without sharing or waiting. Worker 0
  * is the thread that called ilg_host_run. */
-typedef struct host_worker {
+typedef struct host_worker host_worker;
+struct host_worker {
     ilg_host *host;
     ThreadID id;
     unsigned index;              /* 0 .. jit_threads - 1 */
@@ -123,7 +132,7 @@ typedef struct host_worker {
     host_method *event;
     bool event_again;
     char thread;                 /* its address is the ThreadID of workers 1.. */
-} host_worker;
+};
 
 /* The passes of a module's JIT events: the first compilations, then with recompile
  * the OSR and tier-1 recompilations (docs/profiler.md). */
@@ -138,9 +147,6 @@ typedef enum host_unsupported {
 #undef INFO_UNSUPPORTED_IN_INIT
     HOST_UNSUP_COUNT
 } host_unsupported;
-
-/* The calling thread's worker, or NULL outside a run's threads. */
-extern _Thread_local host_worker *ilg__host_worker;
 
 struct ilg_host {
     /* The object handed to Initialize: one vtable, the newest's, answers every Info
@@ -163,7 +169,11 @@ struct ilg_host {
     char clsid_text[ILG_GUID_TEXT_SIZE + 2];
     _Atomic DWORD event_mask;    /* the profiler may set it from any JIT thread */
     _Atomic DWORD event_mask_high; /* SetEventMask2's COR_PRF_HIGH_MONITOR half */
-    bool initializing;           /* inside Initialize: immutable flags may change */
+    /* Inside Initialize: immutable flags may change, INIT_ONLY methods are allowed (read
+     * from any thread the profiler starts). */
+    atomic_bool initializing;
+    /* Calls refused by their rule (ilg__host_entry), for the report. */
+    _Atomic uint32_t refused;
     bool ran;
     bool recompile, recompile_strict;
     _Atomic uint32_t again_rejected; /* bodies rejected as rewritten again (strict) */
@@ -228,15 +238,21 @@ static inline pthread_mutex_t *ilg__host_method_lock(const host_method *meth)
  * gives a profiler, implemented or stub, in the manner of CoreCLR's
  * PROFILER_TO_CLR_ENTRYPOINT_* macros: HOST_ENTRY(host, interface, method, rule)
  * returns from the method with the HRESULT ilg__host_entry gives when that is not S_OK;
- * HOST_STUB_ENTRY does the same for a method the host does not implement, which is
- * traced under --trace ("IMetaDataImport::EnumInterfaceImpls: not implemented";
- * an unsupported Info method goes through ilg__host_unsupported instead);
- * the _NORESULT forms are for methods that return no HRESULT (AddRef, Release,
- * CloseEnum, IsValidToken), which cannot refuse.
+ * HOST_STUB_ENTRY does the same for a metadata method the host does not implement, whose
+ * --trace line then ends "[not implemented]" (an unsupported Info method goes through
+ * ilg__host_unsupported instead); the _NORESULT forms are for methods that return no
+ * HRESULT (AddRef, Release, CloseEnum, IsValidToken), which cannot refuse.
  *
  * rule is the method's rule in CoreCLR (which macro its ProfToEEInterfaceImpl method
- * opens with, and that macro's flags). ilg__host_entry is the one place where those
- * rules are to be enforced (docs/profiler.md); the host accepts every call so far. */
+ * opens with, and that macro's flags; host/info_rules.def lists every Info method's).
+ * ilg__host_entry enforces it with CoreCLR's HRESULTs (docs/profiler.md, "Call rules"):
+ * a SYNC method is refused (CORPROF_E_UNSUPPORTED_CALL_SEQUENCE) on a thread the host
+ * manages (the session thread during ilg_host_run, the JIT workers) outside a callback,
+ * and a TRIGGERS one also inside a callback that must not trigger a GC; a thread the
+ * host does not manage (the profiler's own, or the session thread in Initialize, which
+ * CoreCLR calls before the thread is a runtime thread) passes, as in CoreCLR. An
+ * INIT_ONLY method is refused (CORPROF_E_CALL_ONLY_FROM_INIT) on every thread once
+ * Initialize has returned. */
 typedef enum host_call_rule {
     HOST_CALL_ANY = 0,           /* no rule: IUnknown's methods, IMetaDataImport */
     HOST_CALL_ASYNC = 1,         /* _ASYNC_EX: from any thread while the profiler is loaded */
@@ -244,24 +260,60 @@ typedef enum host_call_rule {
                                     CORPROF_E_UNSUPPORTED_CALL_SEQUENCE */
     HOST_CALL_INIT_ONLY = 3,     /* _CALLABLE_ON_INIT_ONLY: inside Initialize, else
                                     CORPROF_E_CALL_ONLY_FROM_INIT */
+    HOST_CALL_FORCEGC = 4,       /* ForceGC's own test: refused inside a callback on a
+                                    managed thread (CORPROF_E_UNSUPPORTED_CALL_SEQUENCE) */
     HOST_CALL_KIND = 0x0F,
     HOST_CALL_AFTER_ATTACH = 0x10, /* kP2EEAllowableAfterAttach: an attached profiler may */
     HOST_CALL_TRIGGERS = 0x20      /* kP2EETriggers: may trigger a GC (a SYNC call then needs
                                       the callback's triggers scope) */
 } host_call_rule;
 
+/* The calling thread's callback state (CoreCLR's per-thread profiler callback state):
+ * set by the host around every callback it delivers, restored after. */
+enum {
+    HOST_CB_INSIDE = 1,          /* inside a callback */
+    HOST_CB_TRIGGERS = 2         /* ... one that may trigger a GC (all but
+                                    ThreadAssignedToOSThread) */
+};
+extern _Thread_local uint8_t ilg__host_cb_state;
+
+/* The calling thread's worker, or NULL outside a run's threads. */
+extern _Thread_local host_worker *ilg__host_worker;
+
+/* A metadata stub's call under --trace: notes "not implemented" for its trace line. */
 void ilg__host_trace_stub(ilg_host *host, const char *iface, const char *method);
-/* An unsupported Info method's call: counted, and traced under --trace with the
- * HRESULT it answers and why; returns that HRESULT. */
+/* An unsupported Info method's call: counted, its reason noted for its --trace line;
+ * returns the HRESULT it answers. */
 HRESULT ilg__host_unsupported(ilg_host *host, const char *iface, unsigned index);
 /* Its name, HRESULT and reason (info_unsupported.def), index < HOST_UNSUP_COUNT. */
 const char *ilg__host_unsupported_name(unsigned index);
+/* A call refused by its rule: counted for the report, noted for the trace; returns hr. */
+HRESULT ilg__host_refuse(ilg_host *host, HRESULT hr);
+/* Whether the calling thread is one the host runs as a runtime thread. */
+bool ilg__host_managed_thread(const ilg_host *host);
 static inline HRESULT ilg__host_entry(ilg_host *host, const char *iface, const char *method,
                                       unsigned rule, bool stub)
 {
-    (void)rule;
     if (stub && host->trace)
         ilg__host_trace_stub(host, iface, method);
+    switch (rule & HOST_CALL_KIND) {
+    case HOST_CALL_SYNC: {
+        unsigned need = HOST_CB_INSIDE | (rule & HOST_CALL_TRIGGERS ? HOST_CB_TRIGGERS : 0);
+        if ((ilg__host_cb_state & need) != need && ilg__host_managed_thread(host))
+            return ilg__host_refuse(host, CORPROF_E_UNSUPPORTED_CALL_SEQUENCE);
+        break;
+    }
+    case HOST_CALL_INIT_ONLY:
+        if (!atomic_load_explicit(&host->initializing, memory_order_acquire))
+            return ilg__host_refuse(host, CORPROF_E_CALL_ONLY_FROM_INIT);
+        break;
+    case HOST_CALL_FORCEGC:
+        if ((ilg__host_cb_state & HOST_CB_INSIDE) && ilg__host_managed_thread(host))
+            return ilg__host_refuse(host, CORPROF_E_UNSUPPORTED_CALL_SEQUENCE);
+        break;
+    default:
+        break;
+    }
     return S_OK;
 }
 #define HOST_ENTRY_AS(host, iface, method, rule, stub)                                     \
@@ -307,7 +359,7 @@ size_t ilg__host_method_name_put(host_method *meth, char *buf, size_t size);
 bool ilg__host_to_wide(const char *text, WCHAR *buf, ULONG cch, ULONG *pch);
 /* UTF-16 to UTF-8 into buf; false when it does not fit or is not valid. */
 bool ilg__host_from_wide(const WCHAR *text, char *buf, size_t size);
-/* Records a trace line and the isolation slot's last-callback text. */
+/* Records the isolation slot's last-callback text (the trace lines are host.c's DELIVER). */
 void ilg__host_enter_callback(ilg_host *host, const char *name);
 
 /* enums.c: enumerators over a copy of count items, the caller's reference (E_OUTOFMEMORY

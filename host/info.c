@@ -8,11 +8,13 @@
 #include <unistd.h>
 
 #include "info_private.h"
+#include "trace.h"
 
-/* A stub: the entry, then the count, the trace and the answer of its def entry. */
-#define ILG__INFO_STUB_ENTER(This, method, iface, index)                                    \
+/* A stub: the entry with its rule (info_rules.def), then the count, the trace note and
+ * the answer of its info_unsupported.def entry. */
+#define ILG__INFO_STUB_ENTER(This, method, iface, index, rule)                              \
     do {                                                                                   \
-        HOST_ENTRY(INFO_HOST(This), iface, method, INFO_NO_RULE);                          \
+        HOST_ENTRY(INFO_HOST(This), iface, method, rule);                                  \
         return ilg__host_unsupported(INFO_HOST(This), iface, index);                       \
     } while (0)
 #define ILG__WANT_INFO_STUBS
@@ -51,17 +53,14 @@ const char *ilg__host_unsupported_name(unsigned index)
 
 HRESULT ilg__host_unsupported(ilg_host *host, const char *iface, unsigned index)
 {
+    (void)iface;
     atomic_fetch_add_explicit(&host->unsupported[index], 1, memory_order_relaxed);
-    HRESULT hr = host->initializing ? unsupported[index].init_hr : unsupported[index].hr;
-    if (host->trace) {
-        pthread_mutex_lock(&host->lock);
-        fprintf(host->log, "%s::%s: unsupported, answers 0x%08X (%s)\n", iface,
-                unsupported[index].name, (unsigned)hr,
-                hr == unsupported[index].hr ? unsupported[index].why
-                                            : "inside Initialize: no GC heap yet");
-        fflush(host->log);
-        pthread_mutex_unlock(&host->lock);
-    }
+    bool init = host->initializing;
+    HRESULT hr = init ? unsupported[index].init_hr : unsupported[index].hr;
+    /* The trace line names the HRESULT; the note says why the host cannot answer. */
+    if (host->trace)
+        ilg__trace_note = hr == unsupported[index].hr ? unsupported[index].why
+                                                      : "inside Initialize: no GC heap yet";
     return hr;
 }
 
@@ -188,6 +187,8 @@ static HRESULT name_out(const char *text, ULONG cch, ULONG *pch, WCHAR *buf)
 
 /* ---- IUnknown ----------------------------------------------------------------------- */
 
+static ULONG info_AddRef(ICorProfilerInfo15 *This);
+
 static HRESULT info_QueryInterface(ICorProfilerInfo15 *This, REFIID riid, void **ppv)
 {
     INFO_ENTRY(This, "QueryInterface", NO_RULE);
@@ -204,7 +205,7 @@ static HRESULT info_QueryInterface(ICorProfilerInfo15 *This, REFIID riid, void *
     for (size_t i = 0; riid && i < sizeof versions / sizeof versions[0]; i++)
         if (IsEqualGUID(riid, versions[i])) {
             *ppv = This;
-            This->lpVtbl->AddRef(This);
+            info_AddRef(This);
             return S_OK;
         }
     *ppv = NULL;
@@ -272,7 +273,11 @@ static HRESULT info_GetFunctionFromToken(ICorProfilerInfo15 *This, ModuleID modu
 static HRESULT importer_for(host_module *m, REFIID riid, IUnknown **ppOut)
 {
     IMetaDataImport *imp = &m->importer.IMetaDataImport_iface;
-    return imp->lpVtbl->QueryInterface(imp, riid, (void **)ppOut);
+    /* The host's own call: not the profiler's, so not on the trace. */
+    ilg__trace_inner = true;
+    HRESULT hr = imp->lpVtbl->QueryInterface(imp, riid, (void **)ppOut);
+    ilg__trace_inner = false;
+    return hr;
 }
 
 static HRESULT info_GetTokenAndMetaDataFromFunction(ICorProfilerInfo15 *This, FunctionID functionId,
@@ -353,6 +358,8 @@ static HRESULT info_GetILFunctionBodyAllocator(ICorProfilerInfo15 *This, ModuleI
     host_module *m = ilg__host_find_module(impl_from_ICorProfilerInfo15(This), moduleId);
     if (!m || !ppMalloc)
         return E_INVALIDARG;
+    if (m->host->trace)
+        return ilg__trace_malloc(m, ppMalloc);
     if (ilg_arena_method_malloc(m->arena, ppMalloc) != ILG_OK)
         return E_OUTOFMEMORY;
     return S_OK;
@@ -593,8 +600,47 @@ static HRESULT info_GetCurrentThreadID(ICorProfilerInfo15 *This, ThreadID *pThre
         return E_INVALIDARG;
     ilg_host *h = impl_from_ICorProfilerInfo15(This);
     host_worker *w = ilg__host_worker;
+    /* A thread of the profiler's own is no runtime thread (observed: CoreCLR answers
+     * CORPROF_E_NOT_MANAGED_THREAD there, docs/coreclr-observed.md). */
+    if ((!w || w->host != h) && (DWORD)gettid() != h->session_tid)
+        return CORPROF_E_NOT_MANAGED_THREAD;
     *pThreadId = w && w->host == h ? w->id : (ThreadID)&h->thread;
     return S_OK;
+}
+
+/* The enter/leave hooks: CoreCLR keeps them for the code it compiles; the host compiles
+ * none, so it keeps nothing. It checks them as CoreCLR does: after the INIT_ONLY rule,
+ * all three NULL is E_INVALIDARG (observed, docs/coreclr-observed.md). 3WithInfo, which
+ * also needs the slow-path flags, is in noruntime.c. */
+static HRESULT elt_hooks(bool any)
+{
+    return any ? S_OK : E_INVALIDARG;
+}
+
+static HRESULT info_SetEnterLeaveFunctionHooks(ICorProfilerInfo15 *This, FunctionEnter *pFuncEnter,
+                                               FunctionLeave *pFuncLeave,
+                                               FunctionTailcall *pFuncTailcall)
+{
+    INFO_ENTRY(This, "SetEnterLeaveFunctionHooks", INIT_ONLY);
+    return elt_hooks(pFuncEnter || pFuncLeave || pFuncTailcall);
+}
+
+static HRESULT info_SetEnterLeaveFunctionHooks2(ICorProfilerInfo15 *This,
+                                                FunctionEnter2 *pFuncEnter,
+                                                FunctionLeave2 *pFuncLeave,
+                                                FunctionTailcall2 *pFuncTailcall)
+{
+    INFO_ENTRY(This, "SetEnterLeaveFunctionHooks2", INIT_ONLY);
+    return elt_hooks(pFuncEnter || pFuncLeave || pFuncTailcall);
+}
+
+static HRESULT info_SetEnterLeaveFunctionHooks3(ICorProfilerInfo15 *This,
+                                                FunctionEnter3 *pFuncEnter3,
+                                                FunctionLeave3 *pFuncLeave3,
+                                                FunctionTailcall3 *pFuncTailcall3)
+{
+    INFO_ENTRY(This, "SetEnterLeaveFunctionHooks3", INIT_ONLY);
+    return elt_hooks(pFuncEnter3 || pFuncLeave3 || pFuncTailcall3);
 }
 
 /* The OS thread id (gettid, as CoreCLR gives it on Linux) of the session's thread or of
@@ -627,7 +673,7 @@ static HRESULT info_GetThreadInfo(ICorProfilerInfo15 *This, ThreadID threadId,
 static HRESULT info_GetStringLayout(ICorProfilerInfo15 *This, ULONG *pBufferLengthOffset,
                                     ULONG *pStringLengthOffset, ULONG *pBufferOffset)
 {
-    INFO_ENTRY(This, "GetStringLayout", ASYNC);
+    INFO_ENTRY(This, "GetStringLayout", SYNC);
     /* CoreCLR 10 on x64 (observed): the length at 8, the characters at 12; the deprecated
      * buffer length is the string length there. */
     if (pBufferLengthOffset)
@@ -642,7 +688,7 @@ static HRESULT info_GetStringLayout(ICorProfilerInfo15 *This, ULONG *pBufferLeng
 static HRESULT info_GetStringLayout2(ICorProfilerInfo15 *This, ULONG *pStringLengthOffset,
                                      ULONG *pBufferOffset)
 {
-    INFO_ENTRY(This, "GetStringLayout2", ASYNC);
+    INFO_ENTRY(This, "GetStringLayout2", SYNC);
     if (pStringLengthOffset)
         *pStringLengthOffset = 8;
     if (pBufferOffset)
@@ -663,7 +709,7 @@ static HRESULT info_EnumModuleFrozenObjects(ICorProfilerInfo15 *This, ModuleID m
 static HRESULT info_GetThreadAppDomain(ICorProfilerInfo15 *This, ThreadID threadId,
                                        AppDomainID *pAppDomainId)
 {
-    INFO_ENTRY(This, "GetThreadAppDomain", SYNC);
+    INFO_ENTRY(This, "GetThreadAppDomain", ASYNC);
     ilg_host *h = impl_from_ICorProfilerInfo15(This);
     DWORD os = 0;
     if (!pAppDomainId || FAILED(This->lpVtbl->GetThreadInfo(This, threadId, &os)))
@@ -709,7 +755,7 @@ static HRESULT info_EnumJITedFunctions2(ICorProfilerInfo15 *This, ICorProfilerFu
 
 static HRESULT info_EnumModules(ICorProfilerInfo15 *This, ICorProfilerModuleEnum **ppEnum)
 {
-    INFO_ENTRY(This, "EnumModules", ASYNC);
+    INFO_ENTRY(This, "EnumModules", SYNC_TRIGGERS);
     ilg_host *h = impl_from_ICorProfilerInfo15(This);
     if (!ppEnum)
         return E_INVALIDARG;
@@ -730,7 +776,7 @@ static HRESULT info_GetRuntimeInformation(ICorProfilerInfo15 *This, USHORT *pClr
                                           ULONG cchVersionString, ULONG *pcchVersionString,
                                           WCHAR szVersionString[])
 {
-    INFO_ENTRY(This, "GetRuntimeInformation", ASYNC);
+    INFO_ENTRY(This, "GetRuntimeInformation", SYNC);
     if ((cchVersionString || szVersionString) && !pcchVersionString)
         return E_INVALIDARG;
     /* CoreCLR (observed): the length with the NUL, S_OK even when the buffer is short
@@ -787,7 +833,7 @@ static HRESULT info_GetModuleInfo2(ICorProfilerInfo15 *This, ModuleID moduleId,
 /* The session's thread and every started JIT thread of a run. */
 static HRESULT info_EnumThreads(ICorProfilerInfo15 *This, ICorProfilerThreadEnum **ppEnum)
 {
-    INFO_ENTRY(This, "EnumThreads", SYNC_TRIGGERS);
+    INFO_ENTRY(This, "EnumThreads", SYNC);
     ilg_host *h = impl_from_ICorProfilerInfo15(This);
     ThreadID items[ILG_HOST_MAX_JIT_THREADS + 1];
     ULONG n = 0;
@@ -803,7 +849,7 @@ static HRESULT info_EnumThreads(ICorProfilerInfo15 *This, ICorProfilerThreadEnum
 
 static HRESULT info_InitializeCurrentThread(ICorProfilerInfo15 *This)
 {
-    INFO_ENTRY(This, "InitializeCurrentThread", ASYNC);
+    INFO_ENTRY(This, "InitializeCurrentThread", SYNC);
     /* Nothing to set up: the host keeps no per-thread state for a profiler's thread. */
     return S_OK;
 }
@@ -888,7 +934,7 @@ static HRESULT info_GetNativeCodeStartAddresses(ICorProfilerInfo15 *This, Functi
                                                 ULONG32 *pcCodeStartAddresses,
                                                 UINT_PTR codeStartAddresses[])
 {
-    INFO_ENTRY(This, "GetNativeCodeStartAddresses", SYNC_TRIGGERS);
+    INFO_ENTRY(This, "GetNativeCodeStartAddresses", ASYNC);
     (void)reJitId;
     if (!ilg__host_find_method(impl_from_ICorProfilerInfo15(This), functionID) ||
         !pcCodeStartAddresses || (cCodeStartAddresses && !codeStartAddresses))
@@ -923,6 +969,9 @@ static const ICorProfilerInfo15Vtbl info_vtbl = {
     .GetAppDomainInfo = info_GetAppDomainInfo,
     .GetAssemblyInfo = info_GetAssemblyInfo,
     .GetCurrentThreadID = info_GetCurrentThreadID,
+    .SetEnterLeaveFunctionHooks = info_SetEnterLeaveFunctionHooks,
+    .SetEnterLeaveFunctionHooks2 = info_SetEnterLeaveFunctionHooks2,
+    .SetEnterLeaveFunctionHooks3 = info_SetEnterLeaveFunctionHooks3,
     .GetThreadInfo = info_GetThreadInfo,
     .GetFunctionInfo2 = ilg__info_GetFunctionInfo2,
     .GetStringLayout = info_GetStringLayout,
@@ -967,6 +1016,14 @@ static const ICorProfilerInfo15Vtbl info_vtbl = {
     ILG__INFO_STUB_SLOTS
 };
 
+/* Under --trace the profiler gets this one: each slot traces the call and makes it
+ * through info_vtbl (trace.inc). */
+#define ILG__TRACE_HOST(This) INFO_HOST(This)
+#define ILG__TRACE_REAL info_vtbl
+#define ILG__WANT_INFO_TRACE
+#include "trace.inc"
+static const ICorProfilerInfo15Vtbl info_trace_vtbl = { ILG__INFO_TRACE_SLOTS };
+
 static pthread_once_t unsupported_once = PTHREAD_ONCE_INIT;
 
 static void unsupported_init(void)
@@ -978,7 +1035,7 @@ static void unsupported_init(void)
 void ilg__host_info_init(ilg_host *host)
 {
     pthread_once(&unsupported_once, unsupported_init);
-    host->ICorProfilerInfo15_iface.lpVtbl = &info_vtbl;
+    host->ICorProfilerInfo15_iface.lpVtbl = host->trace ? &info_trace_vtbl : &info_vtbl;
     pthread_mutex_init(&host->env_lock, NULL);
     pthread_mutex_init(&host->generics_lock, NULL);
 }

@@ -19,11 +19,19 @@ static inline ilg_host *impl_from_ICorProfilerInfo15(ICorProfilerInfo15 *iface)
     HOST_ENTRY(INFO_HOST(This), "ICorProfilerInfo", method, INFO_##rule)
 #define INFO_ENTRY_NORESULT(This, method, rule)                                             \
     HOST_ENTRY_NORESULT(INFO_HOST(This), "ICorProfilerInfo", method, INFO_##rule)
-/* The rules the implemented methods have in CoreCLR: all are allowed after attach. */
+/* The rules of info_rules.def (which says what each means); gen_stubs.py checks that an
+ * implemented method's INFO_ENTRY names the rule the list gives it. */
 #define INFO_NO_RULE HOST_CALL_ANY
+#define INFO_UNVERIFIED HOST_CALL_ANY
 #define INFO_ASYNC (HOST_CALL_ASYNC | HOST_CALL_AFTER_ATTACH)
+#define INFO_ASYNC_TRIGGERS (HOST_CALL_ASYNC | HOST_CALL_AFTER_ATTACH | HOST_CALL_TRIGGERS)
+#define INFO_ASYNC_STARTUP HOST_CALL_ASYNC
 #define INFO_SYNC (HOST_CALL_SYNC | HOST_CALL_AFTER_ATTACH)
 #define INFO_SYNC_TRIGGERS (HOST_CALL_SYNC | HOST_CALL_AFTER_ATTACH | HOST_CALL_TRIGGERS)
+#define INFO_SYNC_STARTUP HOST_CALL_SYNC
+#define INFO_SYNC_TRIGGERS_STARTUP (HOST_CALL_SYNC | HOST_CALL_TRIGGERS)
+#define INFO_INIT_ONLY HOST_CALL_INIT_ONLY
+#define INFO_FORCEGC (HOST_CALL_FORCEGC | HOST_CALL_AFTER_ATTACH | HOST_CALL_TRIGGERS)
 
 /* Whether id is the address of one of count records of size size from first. */
 static inline bool ilg__host_is_record(UINT_PTR id, const void *first, uint32_t count, size_t size)

@@ -2,6 +2,7 @@
  * object (mdimport.c): the Assembly row, assembly references, files, exported types and
  * manifest resources, with RegMeta's conventions. */
 #include "md_private.h"
+#include "trace.h"
 
 static host_mdimport *impl_from_IMetaDataAssemblyImport(IMetaDataAssemblyImport *iface)
 {
@@ -342,7 +343,14 @@ static const IMetaDataAssemblyImportVtbl mda_vtbl = {
     ILG__MDA_STUB_SLOTS
 };
 
+/* Under --trace the profiler gets this one (trace.inc). */
+#define ILG__TRACE_HOST(This) MDA_HOST(This)
+#define ILG__TRACE_REAL mda_vtbl
+#define ILG__WANT_MDA_TRACE
+#include "trace.inc"
+static const IMetaDataAssemblyImportVtbl mda_trace_vtbl = { ILG__MDA_TRACE_SLOTS };
+
 void ilg__host_mdassembly_init(host_module *m)
 {
-    m->importer.IMetaDataAssemblyImport_iface.lpVtbl = &mda_vtbl;
+    m->importer.IMetaDataAssemblyImport_iface.lpVtbl = m->host->trace ? &mda_trace_vtbl : &mda_vtbl;
 }

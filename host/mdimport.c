@@ -11,6 +11,7 @@
 #include <stdlib.h>
 
 #include "md_private.h"
+#include "trace.h"
 
 host_mdimport *ilg__md_impl(IMetaDataImport2 *iface)
 {
@@ -895,9 +896,17 @@ void ilg__host_mdimport_free(host_module *m)
         }
 }
 
+/* Under --trace the profiler gets this one: each slot traces the call and makes it
+ * through md_vtbl (trace.inc). */
+#define ILG__TRACE_HOST(This) MD_HOST(This)
+#define ILG__TRACE_REAL md_vtbl
+#define ILG__WANT_MD_TRACE
+#include "trace.inc"
+static const IMetaDataImport2Vtbl md_trace_vtbl = { ILG__MD_TRACE_SLOTS };
+
 void ilg__host_mdimport_init(host_module *m)
 {
-    m->importer.IMetaDataImport2_iface.lpVtbl = &md_vtbl;
+    m->importer.IMetaDataImport2_iface.lpVtbl = m->host->trace ? &md_trace_vtbl : &md_vtbl;
     m->importer.module = m;
     m->importer.refs = 0;
     for (size_t t = 0; t < ILG_TBL_COUNT; t++)

@@ -15,7 +15,7 @@
 /* No object exists, none is frozen (CoreCLR answers S_OK and FALSE for ObjectID 0). */
 HRESULT ilg__info_IsFrozenObject(ICorProfilerInfo15 *This, ObjectID objectId, BOOL *pbFrozen)
 {
-    INFO_ENTRY(This, "IsFrozenObject", ASYNC);
+    INFO_ENTRY(This, "IsFrozenObject", SYNC);
     (void)objectId;
     if (!pbFrozen)
         return E_INVALIDARG;
@@ -47,7 +47,7 @@ static bool field_kind(ilg_host *h, ClassID cls, mdFieldDef field, COR_PRF_STATI
 HRESULT ilg__info_GetStaticFieldInfo(ICorProfilerInfo15 *This, ClassID classId,
                                      mdFieldDef fieldToken, COR_PRF_STATIC_TYPE *pFieldInfo)
 {
-    INFO_ENTRY(This, "GetStaticFieldInfo", ASYNC);
+    INFO_ENTRY(This, "GetStaticFieldInfo", SYNC);
     COR_PRF_STATIC_TYPE kind;
     if (!pFieldInfo || !field_kind(INFO_HOST(This), classId, fieldToken, &kind))
         return E_INVALIDARG;
@@ -70,7 +70,7 @@ static HRESULT static_address(ICorProfilerInfo15 *This, ClassID cls, mdFieldDef 
 HRESULT ilg__info_GetRVAStaticAddress(ICorProfilerInfo15 *This, ClassID classId,
                                       mdFieldDef fieldToken, void **ppAddress)
 {
-    INFO_ENTRY(This, "GetRVAStaticAddress", ASYNC);
+    INFO_ENTRY(This, "GetRVAStaticAddress", SYNC);
     return static_address(This, classId, fieldToken, COR_PRF_FIELD_RVA_STATIC, ppAddress);
 }
 
@@ -78,7 +78,7 @@ HRESULT ilg__info_GetAppDomainStaticAddress(ICorProfilerInfo15 *This, ClassID cl
                                             mdFieldDef fieldToken, AppDomainID appDomainId,
                                             void **ppAddress)
 {
-    INFO_ENTRY(This, "GetAppDomainStaticAddress", ASYNC);
+    INFO_ENTRY(This, "GetAppDomainStaticAddress", SYNC);
     (void)appDomainId;
     return static_address(This, classId, fieldToken, COR_PRF_FIELD_APP_DOMAIN_STATIC, ppAddress);
 }
@@ -87,7 +87,7 @@ HRESULT ilg__info_GetThreadStaticAddress(ICorProfilerInfo15 *This, ClassID class
                                          mdFieldDef fieldToken, ThreadID threadId,
                                          void **ppAddress)
 {
-    INFO_ENTRY(This, "GetThreadStaticAddress", ASYNC);
+    INFO_ENTRY(This, "GetThreadStaticAddress", SYNC);
     (void)threadId;
     return static_address(This, classId, fieldToken, COR_PRF_FIELD_THREAD_STATIC, ppAddress);
 }
@@ -96,7 +96,7 @@ HRESULT ilg__info_GetThreadStaticAddress2(ICorProfilerInfo15 *This, ClassID clas
                                           mdFieldDef fieldToken, AppDomainID appDomainId,
                                           ThreadID threadId, void **ppAddress)
 {
-    INFO_ENTRY(This, "GetThreadStaticAddress2", ASYNC);
+    INFO_ENTRY(This, "GetThreadStaticAddress2", SYNC);
     (void)appDomainId;
     (void)threadId;
     return static_address(This, classId, fieldToken, COR_PRF_FIELD_THREAD_STATIC, ppAddress);
@@ -107,7 +107,7 @@ HRESULT ilg__info_GetThreadStaticAddress2(ICorProfilerInfo15 *This, ClassID clas
 HRESULT ilg__info_GetBoxClassLayout(ICorProfilerInfo15 *This, ClassID classId,
                                     ULONG32 *pBufferOffset)
 {
-    INFO_ENTRY(This, "GetBoxClassLayout", ASYNC);
+    INFO_ENTRY(This, "GetBoxClassLayout", SYNC);
     host_class *c = ilg__host_class_def(INFO_HOST(This), classId);
     if (!c || !pBufferOffset || !ilg__host_class_is_value_type(c))
         return E_INVALIDARG;
@@ -130,7 +130,7 @@ static HRESULT rejit_answer(ilg_host *h, ULONG cFunctions, ModuleID moduleIds[],
 HRESULT ilg__info_RequestReJIT(ICorProfilerInfo15 *This, ULONG cFunctions, ModuleID moduleIds[],
                                mdMethodDef methodIds[])
 {
-    INFO_ENTRY(This, "RequestReJIT", ASYNC);
+    INFO_ENTRY(This, "RequestReJIT", SYNC_TRIGGERS);
     return rejit_answer(INFO_HOST(This), cFunctions, moduleIds, methodIds);
 }
 
@@ -138,22 +138,23 @@ HRESULT ilg__info_RequestReJITWithInliners(ICorProfilerInfo15 *This, DWORD dwRej
                                            ULONG cFunctions, ModuleID moduleIds[],
                                            mdMethodDef methodIds[])
 {
-    INFO_ENTRY(This, "RequestReJITWithInliners", ASYNC);
+    INFO_ENTRY(This, "RequestReJITWithInliners", SYNC_TRIGGERS);
     (void)dwRejitFlags;
     return rejit_answer(INFO_HOST(This), cFunctions, moduleIds, methodIds);
 }
 
-/* Accepted when the event mask asks for arguments, return values or frames (the hooks
- * are kept and never called: no managed code runs), else
- * CORPROF_E_INCONSISTENT_WITH_FLAGS (observed). */
+/* INIT_ONLY; then all three hooks NULL is E_INVALIDARG before the flags are looked at
+ * (observed: the probe's NULL hooks in Initialize, abi_rules.c, answer E_INVALIDARG without
+ * the flags); then accepted when the event mask asks for arguments, return values or
+ * frames (the hooks are kept and never called: no managed code runs), else
+ * CORPROF_E_INCONSISTENT_WITH_FLAGS (observed, abi_unsupported.c). */
 HRESULT ilg__info_SetEnterLeaveFunctionHooks3WithInfo(
     ICorProfilerInfo15 *This, FunctionEnter3WithInfo *pFuncEnter3WithInfo,
     FunctionLeave3WithInfo *pFuncLeave3WithInfo, FunctionTailcall3WithInfo *pFuncTailcall3WithInfo)
 {
-    INFO_ENTRY(This, "SetEnterLeaveFunctionHooks3WithInfo", NO_RULE);
-    (void)pFuncEnter3WithInfo;
-    (void)pFuncLeave3WithInfo;
-    (void)pFuncTailcall3WithInfo;
+    INFO_ENTRY(This, "SetEnterLeaveFunctionHooks3WithInfo", INIT_ONLY);
+    if (!pFuncEnter3WithInfo && !pFuncLeave3WithInfo && !pFuncTailcall3WithInfo)
+        return E_INVALIDARG;
     if (!(atomic_load(&INFO_HOST(This)->event_mask) & ELT3_SLOW_PATH_FLAGS))
         return CORPROF_E_INCONSISTENT_WITH_FLAGS;
     return S_OK;

@@ -87,6 +87,10 @@ static void unsupported_text(const ilg_host *host, FILE *to)
     }
     if (sep[0] == ',')
         fputc('\n', to);
+    /* Calls that broke CoreCLR's call rules and got its refusal (ilg__host_entry). */
+    uint32_t refused = atomic_load_explicit(&host->refused, memory_order_relaxed);
+    if (refused)
+        fprintf(to, "calls refused by CoreCLR's call rules: %u\n", refused);
 }
 
 static ilg_status write_json(const ilg_host *host, FILE *to)
@@ -101,6 +105,8 @@ static ilg_status write_json(const ilg_host *host, FILE *to)
     json_object_set_new(root, "modules", mods);
     mods = NULL;
     json_object_set_new(root, "unsupported_calls", unsupported_json(host));
+    json_object_set_new(root, "refused_calls",
+                        json_integer(atomic_load_explicit(&host->refused, memory_order_relaxed)));
     for (uint32_t i = 0; i < host->module_count; i++) {
         host_module *m = host->modules[i];
         json_t *jm = json_object(), *jmeths = json_array();

@@ -39,8 +39,9 @@ typedef struct ilg_host_options {
     /* Only methods whose "Namespace.Type::Method" matches this fnmatch(3) pattern get
      * JIT callbacks (NULL: every method with IL). */
     const char *methods_pattern;
-    /* Where the host writes its messages (CoreCLR-style load failures, one line per
-     * delivered callback when trace is set). NULL: stderr. Not closed. */
+    /* Where the host writes its messages (CoreCLR-style load failures and, when trace is
+     * set, one line per callback delivered and per call the profiler makes into the host:
+     * docs/profiler.md, "--trace"). NULL: stderr. Not closed. */
     FILE *log;
     bool trace;
     /* The memory manager the bookkeeping allocates from (a reference is taken). NULL:

@@ -308,6 +308,8 @@ static HRESULT info_shutdown(ICorProfilerInfo3 *info)
      * from a thread inside a callback, a session without providers) and is counted. */
     ClassID cls = 0;
     prof_check(info15->lpVtbl->GetClassFromObject(info15, 0, &cls) == E_INVALIDARG, "GetClassFromObject");
+    /* Inside a callback on a runtime thread CoreCLR refuses ForceGC before looking for a
+     * heap (observed: docs/coreclr-observed.md, "Call rules"). */
     prof_check(info15->lpVtbl->ForceGC(info15) == CORPROF_E_UNSUPPORTED_CALL_SEQUENCE, "ForceGC");
     EVENTPIPE_SESSION session = 0;
     prof_check(info15->lpVtbl->EventPipeStartSession(info15, 0, NULL, FALSE, &session) ==

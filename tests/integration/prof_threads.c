@@ -132,6 +132,13 @@ static HRESULT th_thread_assigned(ICorProfilerInfo3 *info, ThreadID t, DWORD os)
     HRESULT hr = info->lpVtbl->GetThreadInfo(info, t, &back);
     prof_check(hr == S_OK && back == os, "GetThreadInfo(0x%llx) gave %u (0x%08x), expected %u",
                (unsigned long long)t, (unsigned)back, (unsigned)hr, (unsigned)os);
+    /* A GC-triggering SYNC method inside this callback, which CoreCLR makes where no GC
+     * may be triggered: refused (observed under CoreCLR 10 by test_abi_probe's
+     * no_trigger_callback_rules_as_coreclr). */
+    ICorProfilerModuleEnum *mods = NULL;
+    hr = info->lpVtbl->EnumModules(info, &mods);
+    prof_check(hr == CORPROF_E_UNSUPPORTED_CALL_SEQUENCE && !mods,
+               "EnumModules inside ThreadAssignedToOSThread: 0x%08x", (unsigned)hr);
     return S_OK;
 }
 

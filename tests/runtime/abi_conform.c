@@ -127,6 +127,7 @@ void conform_initialize(IUnknown *unk, DWORD mask)
     hr = info->lpVtbl->GetCodeInfo4(info, 16, 2, &n, code);
     probe_log("CONF GetCodeInfo4(no code) hr=0x%08X", (unsigned)hr);
     conform_unsupported_init(info);
+    conform_rules_init(info);
     info->lpVtbl->Release(info);
 }
 
@@ -173,6 +174,7 @@ void conform_module(ICorProfilerInfo15 *info, ModuleID hello)
     probe_log("CONF SetEventMask2(immutable, after init) hr=0x%08X", (unsigned)hr);
     hr = info->lpVtbl->SetEventMask2(info, low, high);
     probe_log("CONF SetEventMask2(same, after init) hr=0x%08X", (unsigned)hr);
+    conform_rules_callback(info, hello);
 }
 
 void conform_main_jit(ICorProfilerInfo15 *info, FunctionID main, ModuleID hello, mdToken token)

@@ -16,6 +16,13 @@ void conform_initialize(IUnknown *unk, DWORD mask);
 void conform_module(ICorProfilerInfo15 *info, ModuleID hello);
 /* At JITCompilationStarted of Hello.Program::Main (token in hello). */
 void conform_main_jit(ICorProfilerInfo15 *info, FunctionID main, ModuleID hello, mdToken token);
+/* The call-rule calls (abi_rules.c): at the end of Initialize's conformance calls, and
+ * of ModuleLoadFinished's. */
+void conform_rules_init(ICorProfilerInfo15 *info);
+void conform_rules_callback(ICorProfilerInfo15 *info, ModuleID hello);
+/* Inside ThreadAssignedToOSThread, the first time: logged as "RULE" lines, not "CONF"
+ * (the host delivers that callback only with --jit-threads > 1). */
+void conform_rules_no_trigger(ICorProfilerInfo15 *info);
 /* At JITCompilationStarted of Hello.Program::Main, after conform_main_jit: ClassIDs of
  * generic instantiations (abi_generics.c); corelib is System.Private.CoreLib's module. */
 void conform_generics(ICorProfilerInfo15 *info, ModuleID hello, ModuleID corelib);

@@ -1560,6 +1560,8 @@ static HRESULT cb_ThreadAssignedToOSThread(ICorProfilerCallback3 *iface, ThreadI
     plog("ThreadAssignedToOSThread thread=0x%lx os_thread=%u", (unsigned long)tid, (unsigned)os);
     if (!tid || !os)
         fail(p, "ThreadAssignedToOSThread(0x%lx, %u)", (unsigned long)tid, (unsigned)os);
+    if (p->info15)
+        conform_rules_no_trigger(p->info15);
     return S_OK;
 }
 

@@ -425,6 +425,39 @@ START_TEST(host_answers_as_coreclr)
 }
 END_TEST
 
+/* The call rules inside ThreadAssignedToOSThread, a callback CoreCLR makes where no GC may
+ * be triggered: the probe's "RULE" lines (a GC-triggering SYNC method and a plain one,
+ * the first time the callback comes) under CoreCLR and under `ilgraft run --jit-threads
+ * 2`, which delivers the callback on its second JIT thread, must be equal. */
+START_TEST(no_trigger_callback_rules_as_coreclr)
+{
+    if (!have_dotnet())
+        return;
+    setenv("ILG_ABI_PROBE_CONFORM", "1", 1);
+    fx_result r;
+    run_hello(true, &r);
+    ck_assert_msg(r.exited && r.status == 0, "profiled run: status %d, stderr %s", r.status, r.err);
+    fx_result_free(&r);
+    char *log = read_log();
+    char *coreclr = prefixed_lines(log, "RULE ");
+    free(log);
+    unsetenv("CORECLR_ENABLE_PROFILING");
+    const char *argv[] = { ILG_CLI_PATH, "run", "--jit-threads", "2", "--profiler",
+                           ILG_ABI_PROBE_PATH, "--clsid", PROBE_CLSID, ILG_HELLO_DLL, NULL };
+    ck_assert(fx_run(argv, &r));
+    ck_assert_msg(r.exited && r.status == 0, "ilgraft run: status %d, stderr %s", r.status, r.err);
+    fx_result_free(&r);
+    log = read_log();
+    char *host = prefixed_lines(log, "RULE ");
+    free(log);
+    ck_assert_msg(strstr(coreclr, "RULE thread-assigned EnumModules"),
+                  "no RULE lines from CoreCLR:\n%s", coreclr);
+    ck_assert_msg(strcmp(coreclr, host) == 0, "CoreCLR:\n%shost:\n%s", coreclr, host);
+    free(coreclr);
+    free(host);
+}
+END_TEST
+
 static Suite *abi_probe_suite(void)
 {
     Suite *s = suite_create("abi_probe");
@@ -436,6 +469,7 @@ static Suite *abi_probe_suite(void)
     tcase_add_test(tc, probe_rewrites_a_method_body);
     tcase_add_test(tc, runtime_needs_callback2_not_callback3);
     tcase_add_test(tc, host_answers_as_coreclr);
+    tcase_add_test(tc, no_trigger_callback_rules_as_coreclr);
     suite_add_tcase(s, tc);
     return s;
 }
