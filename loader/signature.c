@@ -357,8 +357,9 @@ static ilg_status format_type(const ilg_metadata *md, sig *s, ilg_sb *sb, int de
 static const char *generic_param_name(const ilg_metadata *md, uint32_t rid, uint32_t number)
 {
     const uint32_t rows = md->tables[ILG_TBL_GenericParam].rows;
+    const uint32_t sorted = md->parsed_rows[ILG_TBL_GenericParam];
     const uint32_t key = rid << 1 | 1; /* TypeOrMethodDef: tag 1 is MethodDef */
-    uint32_t lo = 1, hi = rows + 1;
+    uint32_t lo = 1, hi = sorted + 1;
     while (lo < hi) {
         uint32_t mid = lo + (hi - lo) / 2;
         if (ilg__md_raw(md, ILG_TBL_GenericParam, mid, ILG_MDC_GenericParam_Owner) < key)
@@ -366,8 +367,15 @@ static const char *generic_param_name(const ilg_metadata *md, uint32_t rid, uint
         else
             hi = mid;
     }
-    for (uint32_t r = lo; r <= rows && ilg__md_raw(md, ILG_TBL_GenericParam, r, ILG_MDC_GenericParam_Owner) == key; r++)
+    for (uint32_t r = lo; r <= sorted && ilg__md_raw(md, ILG_TBL_GenericParam, r, ILG_MDC_GenericParam_Owner) == key; r++)
         if (ilg__md_raw(md, ILG_TBL_GenericParam, r, ILG_MDC_GenericParam_Number) == number) {
+            const char *n = ilg__md_str(md, ilg__md_raw(md, ILG_TBL_GenericParam, r, ILG_MDC_GenericParam_Name));
+            return *n ? n : NULL;
+        }
+    /* Rows a writer added stay after the sorted ones until a save sorts them. */
+    for (uint32_t r = sorted + 1; r <= rows; r++)
+        if (ilg__md_raw(md, ILG_TBL_GenericParam, r, ILG_MDC_GenericParam_Owner) == key &&
+            ilg__md_raw(md, ILG_TBL_GenericParam, r, ILG_MDC_GenericParam_Number) == number) {
             const char *n = ilg__md_str(md, ilg__md_raw(md, ILG_TBL_GenericParam, r, ILG_MDC_GenericParam_Name));
             return *n ? n : NULL;
         }
