@@ -386,19 +386,6 @@ ilg_status ilg_mdemit_guid(ilg_mdemit *em, const uint8_t guid[16], uint32_t *ind
     return ilg__emit_heap_add(em, HEAP_GUID, guid, 16, false, index, &dup);
 }
 
-/* II.24.2.4: the trailing byte is 1 when a unit has a non-zero high byte or its low byte
- * is 0x01-0x08, 0x0E-0x1F, 0x27, 0x2D or 0x7F. */
-static uint8_t us_flag(const uint16_t *s, uint32_t n)
-{
-    for (uint32_t i = 0; i < n; i++) {
-        const uint16_t c = s[i];
-        if (c > 0xFF || (c >= 0x01 && c <= 0x08) || (c >= 0x0E && c <= 0x1F) || c == 0x27 ||
-            c == 0x2D || c == 0x7F)
-            return 1;
-    }
-    return 0;
-}
-
 ilg_status ilg_mdemit_user_string(ilg_mdemit *em, const uint16_t *utf16, uint32_t nchars,
                                   uint32_t *token, bool *duplicate)
 {
@@ -412,7 +399,9 @@ ilg_status ilg_mdemit_user_string(ilg_mdemit *em, const uint16_t *utf16, uint32_
         return ilg__fail(ILG_E_NOMEM, ILG_WHERE_NONE, 0, "user string of %u units", nchars);
     for (uint32_t i = 0; i < nchars; i++)
         ilg__wr16(payload + 2 * i, utf16[i]);
-    payload[len - 1] = us_flag(utf16, nchars);
+    /* II.24.2.4's final byte, which CoreCLR's DefineUserString always sets to 1 (the
+     * runtime does not read it): so a profiler's strings get the offsets they get there. */
+    payload[len - 1] = 1;
     uint32_t index;
     bool dup;
     /* A token holds 24 bits of #US offset. */
