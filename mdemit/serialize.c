@@ -46,6 +46,7 @@ typedef struct ser {
     uint32_t *inv[ILG_TBL_COUNT];   /* old row -> new row */
     md_table lay[ILG_TBL_COUNT];
     uint32_t rows[ILG_TBL_COUNT];
+    uint32_t *rva;                  /* [MethodDef rid] -> RVA to write (0: the row's) */
 } ser;
 
 /* Cell col of old row `row` of t as the serialized metadata holds it: indices and coded
@@ -53,6 +54,8 @@ typedef struct ser {
 static uint32_t out_value(const ser *s, ilg_table t, uint32_t row, uint32_t col)
 {
     const md_column *c = &s->md->tables[t].cols[col];
+    if (t == ILG_TBL_MethodDef && col == ILG_MDC_MethodDef_RVA && s->rva && s->rva[row])
+        return s->rva[row];
     uint32_t v = ilg__md_raw(s->md, t, row, col);
     if (c->kind == ILG_COL_INDEX && v && s->inv[c->target] && v <= s->rows[c->target])
         return s->inv[c->target][v];
@@ -202,15 +205,39 @@ static size_t write_root(const char *version, const stream_out *st, uint32_t nst
 
 static void ser_free(ser *s)
 {
+    free(s->rva);
     for (uint32_t t = 0; t < ILG_TBL_COUNT; t++) {
         free(s->order[t]);
         free(s->inv[t]);
     }
 }
 
+/* The RVA replacements as s->rva. */
+static ilg_status ser_rvas(ser *s, const ilg_mdemit_rva *rvas, size_t n)
+{
+    const uint32_t rows = s->md->tables[ILG_TBL_MethodDef].rows;
+    if (!n)
+        return ILG_OK;
+    if (!(s->rva = calloc((size_t)rows + 1, sizeof *s->rva)))
+        return ilg__fail(ILG_E_NOMEM, ILG_WHERE_NONE, 0, "RVAs of %u methods", rows);
+    for (size_t i = 0; i < n; i++) {
+        if (rvas[i].rid == 0 || rvas[i].rid > rows)
+            return ilg__fail(ILG_E_MDEMIT_NO_ROW, ILG_WHERE_NONE, 0, "RVA of MethodDef row %u of %u",
+                             rvas[i].rid, rows);
+        s->rva[rvas[i].rid] = rvas[i].rva;
+    }
+    return ILG_OK;
+}
+
 ilg_status ilg_mdemit_serialize(ilg_mdemit *em, uint8_t **out, size_t *size)
 {
-    if (!em || !out || !size)
+    return ilg_mdemit_serialize_ex(em, NULL, 0, out, size, NULL);
+}
+
+ilg_status ilg_mdemit_serialize_ex(ilg_mdemit *em, const ilg_mdemit_rva *rvas, size_t nrvas,
+                                   uint8_t **out, size_t *size, uint32_t *guid_offset)
+{
+    if (!em || !out || !size || (nrvas && !rvas))
         return ilg__fail(ILG_E_INVALID_ARG, ILG_WHERE_NONE, 0, "writer, out and size are required");
     const ilg_metadata *md = em->md;
     ser s = { .md = md };
@@ -221,7 +248,7 @@ ilg_status ilg_mdemit_serialize(ilg_mdemit *em, uint8_t **out, size_t *size)
     const bool indirect = md->tables[ILG_TBL_FieldPtr].rows || md->tables[ILG_TBL_MethodPtr].rows ||
                md->tables[ILG_TBL_ParamPtr].rows || md->tables[ILG_TBL_EventPtr].rows ||
                md->tables[ILG_TBL_PropertyPtr].rows;
-    ilg_status st = ILG_OK;
+    ilg_status st = ser_rvas(&s, rvas, nrvas);
     for (size_t i = 0; st == ILG_OK && i < sizeof sort_rules / sizeof *sort_rules; i++)
         st = sort_table(&s, &sort_rules[i]);
     if (st != ILG_OK) {
@@ -272,6 +299,8 @@ ilg_status ilg_mdemit_serialize(ilg_mdemit *em, uint8_t **out, size_t *size)
         p += streams[i].padded;
     }
     ser_free(&s);
+    if (guid_offset)
+        *guid_offset = (uint32_t)(hdr + tsize + streams[1].padded + streams[2].padded);
     *out = buf;
     *size = (size_t)total;
     return ILG_OK;

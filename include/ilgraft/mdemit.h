@@ -117,6 +117,19 @@ ILG_API ilg_status ilg_mdemit_method_spec(ilg_mdemit *em, uint32_t method, const
  * it back. */
 ILG_API ilg_status ilg_mdemit_serialize(ilg_mdemit *em, uint8_t **out, size_t *size);
 
+/* A MethodDef RVA the serialized metadata holds instead of the in-memory one (a saved
+ * image's new bodies). */
+typedef struct ilg_mdemit_rva {
+    uint32_t rid;
+    uint32_t rva;
+} ilg_mdemit_rva;
+
+/* ilg_mdemit_serialize with RVA replacements (rids must exist: ILG_E_MDEMIT_NO_ROW);
+ * *guid_offset (optional) receives the #GUID stream's offset in *out. */
+ILG_API ilg_status ilg_mdemit_serialize_ex(ilg_mdemit *em, const ilg_mdemit_rva *rvas,
+                                           size_t nrvas, uint8_t **out, size_t *size,
+                                           uint32_t *guid_offset);
+
 #ifdef __cplusplus
 }
 #endif

@@ -6,8 +6,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "ilgraft/arena.h"
 #include "ilgraft/mdemit.h"
+#include "ilgraft/save.h"
 #include "ilgraft/metadata.h"
 #include "md_private.h" /* ilg__md_raw: the stored value of a sorted key */
 #include "unit/fixture_util.h"
@@ -624,6 +627,159 @@ START_TEST(bad_arguments_get_specific_errors)
 }
 END_TEST
 
+/* monodis's line for row r of a table dump ("r: ..." up to the next row), or NULL. */
+static const char *monodis_row(const char *out, uint32_t r)
+{
+    char key[16];
+    int n = snprintf(key, sizeof key, "\n%u: ", r);
+    const char *at = strstr(out, key);
+    return at ? at + n : NULL;
+}
+
+static char *monodis(const char *what, const char *path)
+{
+    const char *argv[] = { "monodis", what, path, NULL };
+    fx_result r;
+    ck_assert(fx_run(argv, &r));
+    ck_assert_msg(r.exited && r.status == 0, "monodis %s %s: %s", what, path, r.err);
+    char *out = r.out;
+    r.out = NULL;
+    fx_result_free(&r);
+    return out;
+}
+
+/* Every TypeRef, MemberRef and AssemblyRef row of the saved image as monodis reads it
+ * agrees with the loader's reading of the same file. */
+static void saved_agrees_with_monodis(const char *path)
+{
+    ilg_image *im;
+    const ilg_metadata *m;
+    ck_assert_int_eq(ilg_image_open(path, NULL, &im), ILG_OK);
+    ck_assert_int_eq(ilg_image_metadata(im, &m), ILG_OK);
+    char *tr = monodis("--typeref", path), *mr = monodis("--memberref", path),
+         *ar = monodis("--assemblyref", path), name[512];
+    for (uint32_t r = 1; r <= ilg_md_row_count(m, ILG_TBL_TypeRef); r++) {
+        ck_assert_int_eq(ilg_md_type_name(m, 0x01000000u | r, name, sizeof name, NULL), ILG_OK);
+        const char *line = monodis_row(tr, r);
+        ck_assert_msg(line && strncmp(line, name, strlen(name)) == 0 && line[strlen(name)] == '\n',
+                      "TypeRef %u: ilgraft %s, monodis %.60s", r, name, line ? line : "(none)");
+    }
+    for (uint32_t r = 1; r <= ilg_md_row_count(m, ILG_TBL_MemberRef); r++) {
+        uint32_t cls, nm;
+        const char *s;
+        ilg_md_cell(m, ILG_TBL_MemberRef, r, ILG_MDC_MemberRef_Class, &cls);
+        ilg_md_cell(m, ILG_TBL_MemberRef, r, ILG_MDC_MemberRef_Name, &nm);
+        ilg_md_string(m, nm, &s);
+        snprintf(name, sizeof name, "%s[%u] %s\n", (cls >> 24) == ILG_TBL_TypeRef ? "TypeRef" : "?",
+                 cls & 0xFFFFFF, s);
+        const char *line = monodis_row(mr, r);
+        ck_assert_msg(line && strncmp(line, name, strlen(name)) == 0, "MemberRef %u: ilgraft %s, monodis %.60s",
+                      r, name, line ? line : "(none)");
+    }
+    for (uint32_t r = 1; r <= ilg_md_row_count(m, ILG_TBL_AssemblyRef); r++) {
+        uint32_t v[4], nm;
+        const char *s;
+        for (int k = 0; k < 4; k++)
+            ilg_md_cell(m, ILG_TBL_AssemblyRef, r, ILG_MDC_AssemblyRef_MajorVersion + (uint32_t)k, &v[k]);
+        ilg_md_cell(m, ILG_TBL_AssemblyRef, r, ILG_MDC_AssemblyRef_Name, &nm);
+        ilg_md_string(m, nm, &s);
+        snprintf(name, sizeof name, "Version=%u.%u.%u.%u\n\tName=%s\n", v[0], v[1], v[2], v[3], s);
+        const char *line = monodis_row(ar, r);
+        ck_assert_msg(line && strncmp(line, name, strlen(name)) == 0, "AssemblyRef %u: ilgraft %s, monodis %.60s",
+                      r, name, line ? line : "(none)");
+    }
+    free(tr);
+    free(mr);
+    free(ar);
+    ilg_image_close(im);
+}
+
+/* A tiny body (II.25.4.2) of code in the image's arena; *rva its RVA. */
+static uint32_t arena_body(const uint8_t *code, uint32_t n)
+{
+    ilg_arena *arena;
+    void *p;
+    uint32_t rva;
+    ck_assert_uint_lt(n, 64);
+    ck_assert_int_eq(ilg_image_arena(img, &arena), ILG_OK);
+    ck_assert_int_eq(ilg_arena_alloc(arena, n + 1, &p, &rva), ILG_OK);
+    ((uint8_t *)p)[0] = (uint8_t)(n << 2 | 2);
+    memcpy((uint8_t *)p + 1, code, n);
+    return rva;
+}
+
+START_TEST(saved_image_reads_in_monodis_and_runs_under_mono)
+{
+    if (!fx_have_program("monodis") || !fx_have_program("mono")) {
+        ck_assert_msg(!fx_is_ci(), "monodis and mono are required under CI");
+        printf("SKIP: monodis or mono not found\n");
+        return;
+    }
+    /* New references, a new string and a new method Calc::Greet whose body prints it;
+     * Main's new body calls Greet. The saved image carries the grown metadata. */
+    bool dup;
+    uint32_t tr, mr, writeline, str;
+    const uint32_t asm_ref = define_probe_lib(&dup);
+    ck_assert_int_eq(ilg_mdemit_type_ref(em, asm_ref, "Ns", "Probes", &tr, NULL), ILG_OK);
+    ck_assert_int_eq(ilg_mdemit_member_ref(em, tr, "Enter", sig_void_string, sizeof sig_void_string, &mr, NULL), ILG_OK);
+    const uint32_t console = find_typeref(md, "System", "Console");
+    ck_assert_int_eq(ilg_mdemit_member_ref(em, console, "WriteLine", sig_void_string, sizeof sig_void_string, &writeline, &dup), ILG_OK);
+    ck_assert(dup); /* calc.il's Probe calls it already */
+    static const uint16_t hello[] = { 'h', 'e', 'l', 'l', 'o', ' ', 'f', 'r', 'o', 'm', ' ', 'G', 'r', 'e', 'e', 't' };
+    ck_assert_int_eq(ilg_mdemit_user_string(em, hello, 16, &str, NULL), ILG_OK);
+    static const uint8_t sig_void[] = { 0x00, 0x00, 0x01 };
+    const uint32_t greet = define_method(2, "Greet", sig_void, sizeof sig_void);
+    uint8_t body[16] = { 0x72, 0, 0, 0, 0, 0x28, 0, 0, 0, 0, 0x2A };
+    memcpy(body + 1, &str, 4);
+    memcpy(body + 6, &writeline, 4);
+    uint8_t main_body[6] = { 0x28, 0, 0, 0, 0, 0x2A };
+    memcpy(main_body + 1, &greet, 4);
+    ilg_save_method methods[2] = { { greet & 0xFFFFFF, arena_body(body, 11), 12 },
+                                   { 4, arena_body(main_body, 6), 7 } };
+    char dir[] = "/tmp/ilg_mdemit_XXXXXX", path[128];
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/calc.exe", dir);
+    ilg_save_result res;
+    ilg_save_options opts = { 0 };
+    ck_assert_int_eq(ilg_save_write(img, methods, 2, &opts, path, &res), ILG_OK);
+    ck_assert(res.mvid_changed);
+    /* Read back by the loader: the references and the method with its body. */
+    ilg_image *im;
+    const ilg_metadata *m;
+    char name[256];
+    ck_assert_int_eq(ilg_image_open(path, NULL, &im), ILG_OK);
+    ck_assert_int_eq(ilg_image_metadata(im, &m), ILG_OK);
+    ck_assert_int_eq(ilg_md_member_name(m, mr, name, sizeof name, NULL), ILG_OK);
+    ck_assert_str_eq(name, "void [ProbeLib]Ns.Probes::Enter(string)");
+    ck_assert_int_eq(ilg_md_method_name(m, greet & 0xFFFFFF, name, sizeof name, NULL), ILG_OK);
+    ck_assert_str_eq(name, "void Calc::Greet()");
+    ilg_method_body b;
+    ck_assert_int_eq(ilg_md_method_body(m, greet & 0xFFFFFF, &b), ILG_OK);
+    ck_assert_uint_eq(b.rva, methods[0].new_rva);
+    ck_assert_uint_eq(b.code_size, 11);
+    const uint8_t *mvid;
+    uint32_t mvid_index;
+    ck_assert_int_eq(ilg_md_cell(m, ILG_TBL_Module, 1, ILG_MDC_Module_Mvid, &mvid_index), ILG_OK);
+    ck_assert_int_eq(ilg_md_guid(m, mvid_index, &mvid), ILG_OK);
+    ck_assert(memcmp(mvid, res.mvid, 16) == 0);
+    ilg_image_close(im);
+    /* monodis reads every reference row as the loader does and disassembles it whole. */
+    saved_agrees_with_monodis(path);
+    char *dis = monodis("--output=/dev/stdout", path);
+    ck_assert_msg(strstr(dis, "Greet") && strstr(dis, "hello from Greet"), "%.2000s", dis);
+    free(dis);
+    /* Mono runs it: Main calls the new method, which prints the new string. */
+    const char *run[] = { "mono", path, NULL };
+    fx_result r;
+    ck_assert(fx_run(run, &r));
+    ck_assert_msg(r.exited && r.status == 0, "mono: %s", r.err);
+    ck_assert_str_eq(r.out, "hello from Greet\n");
+    fx_result_free(&r);
+    unlink(path);
+    rmdir(dir);
+}
+END_TEST
+
 static Suite *mdemit_suite(void)
 {
     Suite *s = suite_create("mdemit");
@@ -634,6 +790,7 @@ static Suite *mdemit_suite(void)
     tcase_add_test(calc, new_types_nesting_generics_and_attributes_sort_on_save);
     tcase_add_test(calc, columns_widen_past_two_bytes);
     tcase_add_test(calc, bad_arguments_get_specific_errors);
+    tcase_add_test(calc, saved_image_reads_in_monodis_and_runs_under_mono);
     suite_add_tcase(s, calc);
     TCase *types = tcase_create("types");
     tcase_add_checked_fixture(types, setup_types, teardown);
