@@ -694,6 +694,90 @@ static void saved_agrees_with_monodis(const char *path)
     ilg_image_close(im);
 }
 
+/* Mono.Cecil's reading of a module, by a program this compiles with mcs into dir: "M
+ * token Type::Method" for every method of every type, "T token Ns.Name" for every
+ * TypeRef, "R token <full name>" for every MemberRef. */
+static const char dump_cs[] =
+    "using System; using Mono.Cecil;\n"
+    "static class Dump { static void Main(string[] a) {\n"
+    "  var m = ModuleDefinition.ReadModule(a[0]);\n"
+    "  foreach (var t in m.GetTypes()) foreach (var d in t.Methods)\n"
+    "    Console.WriteLine(\"M {0:X8} {1}::{2}\", d.MetadataToken.ToUInt32(), t.FullName, d.Name);\n"
+    "  foreach (var r in m.GetTypeReferences())\n"
+    "    Console.WriteLine(\"T {0:X8} {1}\", r.MetadataToken.ToUInt32(), r.FullName);\n"
+    "  foreach (var r in m.GetMemberReferences())\n"
+    "    Console.WriteLine(\"R {0:X8} {1}\", r.MetadataToken.ToUInt32(), r.FullName);\n"
+    "} }\n";
+#define CECIL_DLL "/usr/lib/mono/gac/Mono.Cecil/0.11.0.0__0738eb9f132ed756/Mono.Cecil.dll"
+
+/* Every method (with its owner), TypeRef and MemberRef Cecil reads in the saved image is
+ * the loader's, and there are as many. */
+static void saved_agrees_with_cecil(const char *dir, const char *path)
+{
+    if (!fx_have_program("mcs") || access(CECIL_DLL, R_OK) != 0) {
+        ck_assert_msg(!fx_is_ci(), "mcs and Mono.Cecil are required under CI");
+        printf("SKIP: mcs or %s not found\n", CECIL_DLL);
+        return;
+    }
+    char src[256], exe[256], outopt[300];
+    snprintf(src, sizeof src, "%s/dump.cs", dir);
+    snprintf(exe, sizeof exe, "%s/dump.exe", dir);
+    snprintf(outopt, sizeof outopt, "-out:%s", exe);
+    FILE *f = fopen(src, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(dump_cs, f);
+    fclose(f);
+    const char *mcs[] = { "mcs", "-nologo", "-r:" CECIL_DLL, outopt, src, NULL }, *run[] = { "mono", exe, path, NULL };
+    fx_result r;
+    ck_assert(fx_run(mcs, &r));
+    ck_assert_msg(r.exited && r.status == 0, "mcs: %s%s", r.out, r.err);
+    fx_result_free(&r);
+    ck_assert(fx_run(run, &r));
+    ck_assert_msg(r.exited && r.status == 0, "Cecil: %s", r.err);
+    ilg_image *im;
+    const ilg_metadata *m;
+    ck_assert_int_eq(ilg_image_open(path, NULL, &im), ILG_OK);
+    ck_assert_int_eq(ilg_image_metadata(im, &m), ILG_OK);
+    uint32_t counts[3] = { 0 };
+    char want[600], name[512];
+    for (char *line = strtok(r.out, "\n"); line; line = strtok(NULL, "\n")) {
+        unsigned tok;
+        int used;
+        ck_assert_int_eq(sscanf(line + 2, "%8x %n", &tok, &used), 1);
+        const char *text = line + 2 + used;
+        if (line[0] == 'M') {
+            ilg_method_info mi;
+            ck_assert_int_eq(ilg_md_method(m, tok & 0xFFFFFF, &mi), ILG_OK);
+            ck_assert_int_eq(ilg_md_type_name(m, mi.owner, name, sizeof name, NULL), ILG_OK);
+            snprintf(want, sizeof want, "%s::%s", name, mi.name);
+            counts[0]++;
+        } else if (line[0] == 'T') {
+            ck_assert_int_eq(ilg_md_type_name(m, tok, name, sizeof name, NULL), ILG_OK);
+            snprintf(want, sizeof want, "%s", name[0] == '[' ? strchr(name, ']') + 1 : name);
+            counts[1]++;
+        } else {
+            uint32_t nm;
+            const char *s;
+            ck_assert_int_eq(ilg_md_cell(m, ILG_TBL_MemberRef, tok & 0xFFFFFF, ILG_MDC_MemberRef_Name, &nm), ILG_OK);
+            ck_assert_int_eq(ilg_md_string(m, nm, &s), ILG_OK);
+            const char *sep = strstr(text, "::");
+            ck_assert_ptr_nonnull(sep);
+            snprintf(want, sizeof want, "%.*s", (int)(strcspn(sep + 2, "(")), sep + 2);
+            ck_assert_str_eq(want, s);
+            counts[2]++;
+            continue;
+        }
+        ck_assert_msg(strcmp(text, want) == 0, "Cecil %s, ilgraft %s", line, want);
+    }
+    ck_assert_uint_eq(counts[0], ilg_md_row_count(m, ILG_TBL_MethodDef));
+    ck_assert_uint_eq(counts[1], ilg_md_row_count(m, ILG_TBL_TypeRef));
+    ck_assert_uint_eq(counts[2], ilg_md_row_count(m, ILG_TBL_MemberRef));
+    fx_result_free(&r);
+    ilg_image_close(im);
+    unlink(src);
+    unlink(exe);
+}
+
 /* A tiny body (II.25.4.2) of code in the image's arena; *rva its RVA. */
 static uint32_t arena_body(const uint8_t *code, uint32_t n)
 {
@@ -708,7 +792,9 @@ static uint32_t arena_body(const uint8_t *code, uint32_t n)
     return rva;
 }
 
-START_TEST(saved_image_reads_in_monodis_and_runs_under_mono)
+/* The saved image test below, with Greet added to TypeDef owner (2, Calc, appends; 1,
+ * <Module>, needs MethodPtr and saves as #-). */
+static void save_and_run(uint32_t owner)
 {
     if (!fx_have_program("monodis") || !fx_have_program("mono")) {
         ck_assert_msg(!fx_is_ci(), "monodis and mono are required under CI");
@@ -728,7 +814,8 @@ START_TEST(saved_image_reads_in_monodis_and_runs_under_mono)
     static const uint16_t hello[] = { 'h', 'e', 'l', 'l', 'o', ' ', 'f', 'r', 'o', 'm', ' ', 'G', 'r', 'e', 'e', 't' };
     ck_assert_int_eq(ilg_mdemit_user_string(em, hello, 16, &str, NULL), ILG_OK);
     static const uint8_t sig_void[] = { 0x00, 0x00, 0x01 };
-    const uint32_t greet = define_method(2, "Greet", sig_void, sizeof sig_void);
+    const uint32_t greet = define_method(owner, "Greet", sig_void, sizeof sig_void);
+    ck_assert_uint_eq(ilg_md_row_count(md, ILG_TBL_MethodPtr) != 0, owner == 1);
     uint8_t body[16] = { 0x72, 0, 0, 0, 0, 0x28, 0, 0, 0, 0, 0x2A };
     memcpy(body + 1, &str, 4);
     memcpy(body + 6, &writeline, 4);
@@ -752,7 +839,10 @@ START_TEST(saved_image_reads_in_monodis_and_runs_under_mono)
     ck_assert_int_eq(ilg_md_member_name(m, mr, name, sizeof name, NULL), ILG_OK);
     ck_assert_str_eq(name, "void [ProbeLib]Ns.Probes::Enter(string)");
     ck_assert_int_eq(ilg_md_method_name(m, greet & 0xFFFFFF, name, sizeof name, NULL), ILG_OK);
-    ck_assert_str_eq(name, "void Calc::Greet()");
+    ck_assert_str_eq(name, owner == 1 ? "void <Module>::Greet()" : "void Calc::Greet()");
+    ilg_md_info mi;
+    ck_assert_int_eq(ilg_md_get_info(m, &mi), ILG_OK);
+    ck_assert_int_eq(mi.uncompressed, owner == 1);
     ilg_method_body b;
     ck_assert_int_eq(ilg_md_method_body(m, greet & 0xFFFFFF, &b), ILG_OK);
     ck_assert_uint_eq(b.rva, methods[0].new_rva);
@@ -765,6 +855,7 @@ START_TEST(saved_image_reads_in_monodis_and_runs_under_mono)
     ilg_image_close(im);
     /* monodis reads every reference row as the loader does and disassembles it whole. */
     saved_agrees_with_monodis(path);
+    saved_agrees_with_cecil(dir, path);
     char *dis = monodis("--output=/dev/stdout", path);
     ck_assert_msg(strstr(dis, "Greet") && strstr(dis, "hello from Greet"), "%.2000s", dis);
     free(dis);
@@ -777,6 +868,17 @@ START_TEST(saved_image_reads_in_monodis_and_runs_under_mono)
     fx_result_free(&r);
     unlink(path);
     rmdir(dir);
+}
+
+START_TEST(saved_image_reads_in_monodis_and_runs_under_mono)
+{
+    save_and_run(2);
+}
+END_TEST
+
+START_TEST(saved_uncompressed_image_reads_in_monodis_and_runs_under_mono)
+{
+    save_and_run(1);
 }
 END_TEST
 
@@ -791,6 +893,7 @@ static Suite *mdemit_suite(void)
     tcase_add_test(calc, columns_widen_past_two_bytes);
     tcase_add_test(calc, bad_arguments_get_specific_errors);
     tcase_add_test(calc, saved_image_reads_in_monodis_and_runs_under_mono);
+    tcase_add_test(calc, saved_uncompressed_image_reads_in_monodis_and_runs_under_mono);
     suite_add_tcase(s, calc);
     TCase *types = tcase_create("types");
     tcase_add_checked_fixture(types, setup_types, teardown);
