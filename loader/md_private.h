@@ -75,6 +75,9 @@ void ilg__md_layout(const uint32_t rows[ILG_TBL_COUNT], uint8_t heap_sizes, ilg_
 /* A token as the value of a coded index of kind (0 stays 0); false when its table is
  * not one kind may reference. */
 bool ilg__md_coded_encode(ilg_coded_kind kind, uint32_t token, uint32_t *value);
+/* Whether a null (0) index of kind reads back: not when tag 0 is one the spec leaves
+ * unused (CustomAttributeType), as the parser refuses an unused tag. */
+bool ilg__md_coded_null_ok(ilg_coded_kind kind);
 /* Whether column col of t is a list column (runs to the next row's value). */
 bool ilg__md_is_list_column(ilg_table t, uint32_t col);
 /* The *Ptr table of a list's target table (0 for none). */

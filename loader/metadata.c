@@ -133,6 +133,11 @@ bool ilg__md_coded_encode(ilg_coded_kind kind, uint32_t token, uint32_t *value)
     return false;
 }
 
+bool ilg__md_coded_null_ok(ilg_coded_kind kind)
+{
+    return coded[kind].tables[0] != CT_UNUSED;
+}
+
 bool ilg__md_is_list_column(ilg_table t, uint32_t col)
 {
     return is_list_column(t, col);

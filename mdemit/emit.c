@@ -168,6 +168,10 @@ static ilg_status check_cell(const ilg_metadata *md, ilg_table t, uint32_t c, ui
                              "%s.%s: token 0x%08x (%s) is not a %s", tn, ci.name, v,
                              (v >> 24) < ILG_TBL_COUNT ? ilg_md_table_name(v >> 24) : "no table",
                              ilg_md_coded_name((ilg_coded_kind)col->target));
+        if ((v & 0xFFFFFF) == 0 && !ilg__md_coded_null_ok((ilg_coded_kind)col->target))
+            return ilg__fail(ILG_E_MDEMIT_BAD_CELL, ILG_WHERE_NONE, 0,
+                             "%s.%s: token 0x%08x is null, which a %s cannot be", tn, ci.name, v,
+                             ilg_md_coded_name((ilg_coded_kind)col->target));
         if ((v & 0xFFFFFF) == 0)
             *raw = 0; /* a nil token of an allowed table is the null index */
         else if ((v & 0xFFFFFF) > md->tables[v >> 24].rows)

@@ -607,6 +607,11 @@ START_TEST(bad_arguments_get_specific_errors)
     cells[ILG_MDC_Param_Sequence] = 1;
     cells[ILG_MDC_Param_Name] = 0x7FFFFFFF;
     ck_assert_int_eq(ilg_mdemit_member(em, 0x06000001, ILG_TBL_Param, cells, 3, &tok), ILG_E_MDEMIT_BAD_CELL);
+    /* A custom attribute without a constructor: CustomAttributeType has no null. */
+    uint32_t ca[3] = { 0x02000002, 0, 0 };
+    ck_assert_int_eq(ilg_mdemit_row(em, ILG_TBL_CustomAttribute, ca, 3, &tok, NULL), ILG_E_MDEMIT_BAD_CELL);
+    ca[ILG_MDC_CustomAttribute_Type] = 0x06000000;
+    ck_assert_int_eq(ilg_mdemit_row(em, ILG_TBL_CustomAttribute, ca, 3, &tok, NULL), ILG_E_MDEMIT_BAD_CELL);
     /* Tables a profiler cannot define into, and list columns. */
     ck_assert_int_eq(ilg_mdemit_row(em, ILG_TBL_Module, cells, 5, &tok, NULL), ILG_E_MDEMIT_NOT_DEFINABLE);
     ck_assert_int_eq(ilg_mdemit_row(em, ILG_TBL_MethodDef, cells, 6, &tok, NULL), ILG_E_MDEMIT_NOT_DEFINABLE);
