@@ -82,9 +82,10 @@ bool ilg__md_coded_null_ok(ilg_coded_kind kind);
 bool ilg__md_is_list_column(ilg_table t, uint32_t col);
 /* The *Ptr table of a list's target table (0 for none). */
 ilg_table ilg__md_ptr_table_of(ilg_table target);
-/* Drops the memos made from the tables (call shapes, type names, type facts): a
- * writer changed rows they were made from. Not while a reader may run. */
-void ilg__md_forget_memos(ilg_metadata *md);
+/* Drops the memos made from the tables (call shapes, type names, type facts) that a
+ * writer outdated by adding a row to table (cell_changed false) or changing a cell of
+ * one of its rows. Not while a reader may run. */
+void ilg__md_forget_memos(ilg_metadata *md, ilg_table table, bool cell_changed);
 /* The writer's cell store: value v into table t's row (1-based) column col, whose
  * width the caller has made wide enough. */
 static inline void ilg__md_put(ilg_metadata *md, ilg_table t, uint32_t row, uint32_t col,

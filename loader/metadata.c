@@ -629,14 +629,30 @@ void ilg_md_close(ilg_metadata *md)
         ilg__md_free(md);
 }
 
-void ilg__md_forget_memos(ilg_metadata *md)
+void ilg__md_forget_memos(ilg_metadata *md, ilg_table table, bool cell_changed)
 {
-    free((void *)atomic_load(&md->shapes));
-    atomic_store(&md->shapes, 0);
-    ilg__md_free_names(md);
-    atomic_store(&md->type_texts, 0);
-    free((void *)atomic_load(&md->type_facts));
-    atomic_store(&md->type_facts, 0);
+    /* Call shapes and type names keep the row counts they were made for (later rows
+     * are not memoised): only a changed cell outdates them, or for names a type that
+     * became nested. Type facts are sized by TypeDef and MethodDef and read from the
+     * tables below. */
+    const bool shapes = cell_changed && (table == ILG_TBL_MethodDef || table == ILG_TBL_MemberRef ||
+                                         table == ILG_TBL_MethodSpec || table == ILG_TBL_StandAloneSig);
+    const bool texts = cell_changed || table == ILG_TBL_NestedClass;
+    const bool facts = cell_changed || table == ILG_TBL_TypeDef || table == ILG_TBL_MethodDef ||
+                       table == ILG_TBL_Field || table == ILG_TBL_CustomAttribute ||
+                       table == ILG_TBL_GenericParam || table == ILG_TBL_NestedClass;
+    if (shapes) {
+        free((void *)atomic_load(&md->shapes));
+        atomic_store(&md->shapes, 0);
+    }
+    if (texts) {
+        ilg__md_free_names(md);
+        atomic_store(&md->type_texts, 0);
+    }
+    if (facts) {
+        free((void *)atomic_load(&md->type_facts));
+        atomic_store(&md->type_facts, 0);
+    }
 }
 
 void ilg__md_free(struct ilg_metadata *md)

@@ -93,8 +93,8 @@ static ilg_status row_new(ilg_mdemit *em, ilg_table t, uint32_t *rid)
     ilg_status st = table_room(em, t, tb->rows + 1);
     if (st != ILG_OK)
         return st;
-    /* The memos (call shapes, type names and facts) are sized and made from the rows. */
-    ilg__md_forget_memos(md);
+    /* The memos (call shapes, type names and facts) are made from the rows. */
+    ilg__md_forget_memos(md, t, false);
     *rid = ++tb->rows;
     md->info.rows[t] = tb->rows;
     md->info.valid_mask |= 1ull << t;
@@ -495,7 +495,7 @@ ilg_status ilg_mdemit_set_cell(ilg_mdemit *em, uint32_t token, uint32_t col, uin
         return st;
     /* An RVA names no row: the memos stay. */
     if (!(t == ILG_TBL_MethodDef && col == ILG_MDC_MethodDef_RVA))
-        ilg__md_forget_memos(md);
+        ilg__md_forget_memos(md, t, true);
     ilg__md_put(md, t, rid, col, raw);
     md->generation++;
     /* The row's content changed: its duplicate set is made again on next use. */

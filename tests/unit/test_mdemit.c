@@ -180,6 +180,15 @@ static const uint8_t sig_void_string[] = { 0x00, 0x01, 0x01, 0x0E }; /* void (st
 START_TEST(references_read_back_and_duplicates_answer_the_existing_token)
 {
     const uint32_t rows_before = ilg_md_row_count(md, ILG_TBL_TypeRef);
+    /* The readers' memos exist before the writes (names, call shapes): the new rows
+     * must still read right, the old ones as before. */
+    char name[256];
+    uint32_t pops;
+    bool has_this, pushes;
+    ck_assert_int_eq(ilg_md_type_name(md, 0x01000001, name, sizeof name, NULL), ILG_OK);
+    ck_assert_str_eq(name, "[mscorlib]System.Object");
+    ck_assert_int_eq(ilg_md_call_shape(md, 0x0A000001, &pops, &has_this, &pushes), ILG_OK);
+    ck_assert(has_this && !pushes);
     bool dup = true;
     const uint32_t asm_ref = define_probe_lib(&dup);
     ck_assert(!dup);
@@ -191,16 +200,15 @@ START_TEST(references_read_back_and_duplicates_answer_the_existing_token)
     ck_assert_int_eq(ilg_mdemit_member_ref(em, tr, "Enter", sig_void_string, sizeof sig_void_string, &mr, &dup), ILG_OK);
     ck_assert(!dup);
     /* Read back through the readers at once. */
-    char name[256];
     ck_assert_int_eq(ilg_md_type_name(md, tr, name, sizeof name, NULL), ILG_OK);
     ck_assert_str_eq(name, "[ProbeLib]Ns.Probes");
     ck_assert_int_eq(ilg_md_member_name(md, mr, name, sizeof name, NULL), ILG_OK);
     ck_assert_str_eq(name, "void [ProbeLib]Ns.Probes::Enter(string)");
-    uint32_t pops;
-    bool has_this, pushes;
     ck_assert_int_eq(ilg_md_call_shape(md, mr, &pops, &has_this, &pushes), ILG_OK);
     ck_assert_uint_eq(pops, 1);
-    ck_assert(!pushes);
+    ck_assert(!pushes && !has_this);
+    ck_assert_int_eq(ilg_md_type_name(md, 0x01000001, name, sizeof name, NULL), ILG_OK);
+    ck_assert_str_eq(name, "[mscorlib]System.Object");
     /* MDDupDefault: TypeRef and MemberRef answer the existing row. */
     ck_assert_int_eq(ilg_mdemit_type_ref(em, asm_ref, "Ns", "Probes", &tr2, &dup), ILG_OK);
     ck_assert(dup);
