@@ -6,6 +6,15 @@
 
 #include "mdemit_private.h"
 
+/* Where a child row list lives: the parent table and its list column, the child table and
+ * the *Ptr table between them. */
+typedef struct list_kind {
+    ilg_table parent, child, ptr;
+    uint32_t col;
+} list_kind;
+
+static bool member_list(ilg_table table, list_kind *k, ilg_table *owner);
+
 /* ---- table storage ------------------------------------------------------------------- */
 
 /* A writable copy of t with room for rows rows (same layout). */
@@ -288,8 +297,7 @@ static bool definable(const ilg_metadata *md, ilg_table t)
 {
     return t != ILG_TBL_Module && t != ILG_TBL_FieldPtr && t != ILG_TBL_MethodPtr &&
            t != ILG_TBL_ParamPtr && t != ILG_TBL_EventPtr && t != ILG_TBL_PropertyPtr &&
-           t != ILG_TBL_EncLog && t != ILG_TBL_EncMap && t != ILG_TBL_Event &&
-           t != ILG_TBL_Property && !(t == ILG_TBL_Assembly && md->tables[t].rows);
+           t != ILG_TBL_EncLog && t != ILG_TBL_EncMap && !(t == ILG_TBL_Assembly && md->tables[t].rows);
 }
 
 ilg_status ilg_mdemit_row(ilg_mdemit *em, ilg_table table, const uint32_t *cells,
@@ -300,12 +308,13 @@ ilg_status ilg_mdemit_row(ilg_mdemit *em, ilg_table table, const uint32_t *cells
         return ilg__fail(ILG_E_INVALID_ARG, ILG_WHERE_NONE, 0, "table 0x%x with %u cells",
                          (unsigned)table, ncells);
     ilg_metadata *md = em->md;
-    if (table == ILG_TBL_MethodDef || table == ILG_TBL_Field || table == ILG_TBL_Param ||
-        !definable(md, table))
-        return ilg__fail(ILG_E_MDEMIT_NOT_DEFINABLE, ILG_WHERE_NONE, 0,
-                         "%s rows cannot be added here%s", ilg_md_table_name(table),
-                         table == ILG_TBL_MethodDef || table == ILG_TBL_Field || table == ILG_TBL_Param
-                             ? " (ilg_mdemit_member adds them to their parent)" : "");
+    list_kind k;
+    ilg_table owner;
+    const bool member = member_list(table, &k, &owner);
+    if (member || !definable(md, table))
+        return ilg__fail(ILG_E_MDEMIT_NOT_DEFINABLE, ILG_WHERE_NONE, 0, "%s rows cannot be added here%s",
+                         ilg_md_table_name(table),
+                         member ? " (ilg_mdemit_member adds them to their parent)" : "");
     uint32_t raw[ILG_MD_MAX_COLS], rid;
     ilg_status st = check_row(md, table, cells, raw);
     if (st != ILG_OK)
@@ -349,13 +358,6 @@ ilg_status ilg_mdemit_row(ilg_mdemit *em, ilg_table table, const uint32_t *cells
 }
 
 /* ---- members: methods, fields, parameters ----------------------------------------------- */
-
-/* Where a child row list lives: the parent table and its list column, the child table and
- * the *Ptr table between them. */
-typedef struct list_kind {
-    ilg_table parent, child, ptr;
-    uint32_t col;
-} list_kind;
 
 /* The *Ptr table of k as identity rows 1..n (every list position stays the same row). */
 static ilg_status ptr_create(ilg_mdemit *em, const list_kind *k)
@@ -438,27 +440,64 @@ static ilg_status list_add(ilg_mdemit *em, const list_kind *k, uint32_t p, const
     return ILG_OK;
 }
 
+/* The lists a member table belongs to (false for other tables). Events and properties
+ * hang off their type's EventMap or PropertyMap row. */
+static bool member_list(ilg_table table, list_kind *k, ilg_table *owner)
+{
+    static const struct { ilg_table owner; list_kind k; } lists[] = {
+        { ILG_TBL_TypeDef, { ILG_TBL_TypeDef, ILG_TBL_MethodDef, ILG_TBL_MethodPtr, ILG_MDC_TypeDef_MethodList } },
+        { ILG_TBL_TypeDef, { ILG_TBL_TypeDef, ILG_TBL_Field, ILG_TBL_FieldPtr, ILG_MDC_TypeDef_FieldList } },
+        { ILG_TBL_MethodDef, { ILG_TBL_MethodDef, ILG_TBL_Param, ILG_TBL_ParamPtr, ILG_MDC_MethodDef_ParamList } },
+        { ILG_TBL_TypeDef, { ILG_TBL_EventMap, ILG_TBL_Event, ILG_TBL_EventPtr, ILG_MDC_EventMap_EventList } },
+        { ILG_TBL_TypeDef, { ILG_TBL_PropertyMap, ILG_TBL_Property, ILG_TBL_PropertyPtr, ILG_MDC_PropertyMap_PropertyList } },
+    };
+    for (size_t i = 0; i < sizeof lists / sizeof *lists; i++)
+        if (lists[i].k.child == table) {
+            *k = lists[i].k;
+            *owner = lists[i].owner;
+            return true;
+        }
+    return false;
+}
+
+/* TypeDef row type's EventMap or PropertyMap row (made at the end when it has none). */
+static ilg_status map_row(ilg_mdemit *em, ilg_table map, uint32_t type, uint32_t *row)
+{
+    ilg_metadata *md = em->md;
+    for (uint32_t r = 1; r <= md->tables[map].rows; r++)
+        if (ilg__md_raw(md, map, r, 0) == type) {
+            *row = r;
+            return ILG_OK;
+        }
+    _Static_assert(ILG_MDC_EventMap_Parent == 0 && ILG_MDC_PropertyMap_Parent == 0, "map parent column");
+    uint32_t raw[2] = { type, list_end(md, map, 1) };
+    ilg_status st = row_new(em, map, row);
+    if (st == ILG_OK)
+        row_store(md, map, *row, raw);
+    return st;
+}
+
 ilg_status ilg_mdemit_member(ilg_mdemit *em, uint32_t parent, ilg_table table,
                              const uint32_t *cells, uint32_t ncells, uint32_t *token)
 {
-    if (!em || !cells || !token || (table != ILG_TBL_MethodDef && table != ILG_TBL_Field &&
-                                    table != ILG_TBL_Param) || ncells != ilg_md_column_count(table))
+    list_kind k;
+    ilg_table owner;
+    if (!em || !cells || !token || (unsigned)table >= ILG_TBL_COUNT || !member_list(table, &k, &owner) ||
+        ncells != ilg_md_column_count(table))
         return ilg__fail(ILG_E_INVALID_ARG, ILG_WHERE_NONE, 0,
-                         "table 0x%x with %u cells: MethodDef, Field or Param rows", (unsigned)table, ncells);
+                         "table 0x%x with %u cells: MethodDef, Field, Param, Event or Property rows",
+                         (unsigned)table, ncells);
     ilg_metadata *md = em->md;
-    const list_kind k = table == ILG_TBL_MethodDef ? (list_kind){ ILG_TBL_TypeDef, ILG_TBL_MethodDef, ILG_TBL_MethodPtr, ILG_MDC_TypeDef_MethodList }
-                        : table == ILG_TBL_Field   ? (list_kind){ ILG_TBL_TypeDef, ILG_TBL_Field, ILG_TBL_FieldPtr, ILG_MDC_TypeDef_FieldList }
-                                                   : (list_kind){ ILG_TBL_MethodDef, ILG_TBL_Param, ILG_TBL_ParamPtr, ILG_MDC_MethodDef_ParamList };
-    const uint32_t p = parent & 0xFFFFFF;
-    if ((parent >> 24) != k.parent)
+    uint32_t p = parent & 0xFFFFFF;
+    if ((parent >> 24) != owner)
         return ilg__fail(ILG_E_MDEMIT_WRONG_TABLE, ILG_WHERE_NONE, 0, "a %s belongs to a %s, not token 0x%08x",
-                         ilg_md_table_name(table), ilg_md_table_name(k.parent), parent);
-    if (p == 0 || p > md->tables[k.parent].rows)
+                         ilg_md_table_name(table), ilg_md_table_name(owner), parent);
+    if (p == 0 || p > md->tables[owner].rows)
         return ilg__fail(ILG_E_MDEMIT_NO_ROW, ILG_WHERE_NONE, 0, "parent 0x%08x: %s has %u rows", parent,
-                         ilg_md_table_name(k.parent), md->tables[k.parent].rows);
+                         ilg_md_table_name(owner), md->tables[owner].rows);
     uint32_t raw[ILG_MD_MAX_COLS], rid;
     ilg_status st = check_row(md, table, cells, raw);
-    if (st != ILG_OK)
+    if (st != ILG_OK || (k.parent != owner && (st = map_row(em, k.parent, p, &p)) != ILG_OK))
         return st;
     if (table == ILG_TBL_MethodDef)
         st = map_room(&md->method_owner, &em->owner_cap[0], md->tables[table].rows + 1);

@@ -78,15 +78,17 @@ ILG_API ilg_status ilg_mdemit_user_string(ilg_mdemit *em, const uint16_t *utf16,
  * heap), ILG_E_MDEMIT_WRONG_TABLE (a coded token of a table the column may not
  * reference), ILG_E_MDEMIT_NO_ROW (a row that does not exist). List columns (TypeDef's
  * FieldList and MethodList, MethodDef's ParamList, ...) are ignored: a new TypeDef
- * starts with empty lists. MethodDef, Field and Param rows need a parent: use
- * ilg_mdemit_member. ILG_E_MDEMIT_NOT_DEFINABLE for Module, the *Ptr tables, EncLog and
+ * starts with empty lists. MethodDef, Field, Param, Event and Property rows need a
+ * parent: use ilg_mdemit_member. ILG_E_MDEMIT_NOT_DEFINABLE for Module, the *Ptr tables, EncLog and
  * EncMap, and a second Assembly row; ILG_E_MDEMIT_CONFLICT for a NestedClass row that
  * gives a type a second enclosing class; ILG_E_MD_NESTING_CYCLE for one that makes a
  * type enclose itself. */
 ILG_API ilg_status ilg_mdemit_row(ilg_mdemit *em, ilg_table table, const uint32_t *cells,
                                   uint32_t ncells, uint32_t *token, bool *duplicate);
-/* Adds a MethodDef or Field row to TypeDef parent's list, or a Param row to MethodDef
- * parent's (kept in Sequence order among the method's parameters). */
+/* Adds a MethodDef, Field, Event or Property row to TypeDef parent's list (events and
+ * properties through the type's EventMap or PropertyMap row, made when it has none), or
+ * a Param row to MethodDef parent's (kept in Sequence order among the method's
+ * parameters). MethodSemantics rows tie accessors to them (ilg_mdemit_row). */
 ILG_API ilg_status ilg_mdemit_member(ilg_mdemit *em, uint32_t parent, ilg_table table,
                                      const uint32_t *cells, uint32_t ncells, uint32_t *token);
 /* Changes one cell of an existing row (SetRVA, SetMethodProps, SetTypeDefProps...):

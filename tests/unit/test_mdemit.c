@@ -647,6 +647,102 @@ START_TEST(bad_arguments_get_specific_errors)
 }
 END_TEST
 
+static char *monodis(const char *what, const char *path);
+
+/* The names of the properties of TypeDef row type, "A|B|", read through the
+ * PropertyMap and PropertyPtr cells as ECMA-335 II.22.35 lays them out. */
+static void props_of(const ilg_metadata *m, uint32_t type, char *out, size_t size)
+{
+    const uint32_t maps = ilg_md_row_count(m, ILG_TBL_PropertyMap), nptr = ilg_md_row_count(m, ILG_TBL_PropertyPtr);
+    const uint32_t n = nptr ? nptr : ilg_md_row_count(m, ILG_TBL_Property);
+    out[0] = 0;
+    for (uint32_t r = 1; r <= maps; r++) {
+        uint32_t parent, first, last = n + 1;
+        ck_assert_int_eq(ilg_md_cell(m, ILG_TBL_PropertyMap, r, ILG_MDC_PropertyMap_Parent, &parent), ILG_OK);
+        ck_assert_int_eq(ilg_md_cell(m, ILG_TBL_PropertyMap, r, ILG_MDC_PropertyMap_PropertyList, &first), ILG_OK);
+        if (r < maps)
+            ck_assert_int_eq(ilg_md_cell(m, ILG_TBL_PropertyMap, r + 1, ILG_MDC_PropertyMap_PropertyList, &last), ILG_OK);
+        for (uint32_t pos = first; parent == type && pos < last; pos++) {
+            uint32_t row = pos, nm;
+            const char *s;
+            if (nptr)
+                ck_assert_int_eq(ilg_md_cell(m, ILG_TBL_PropertyPtr, pos, ILG_MDC_PropertyPtr_Property, &row), ILG_OK);
+            ck_assert_int_eq(ilg_md_cell(m, ILG_TBL_Property, row, ILG_MDC_Property_Name, &nm), ILG_OK);
+            ck_assert_int_eq(ilg_md_string(m, nm, &s), ILG_OK);
+            strncat(out, s, size - strlen(out) - 2);
+            strcat(out, "|");
+        }
+    }
+}
+
+static uint32_t define_property(uint32_t type, const char *name)
+{
+    static const uint8_t psig[] = { 0x28, 0x00, 0x08 }; /* instance int32 () */
+    uint32_t cells[3] = { 0 }, tok;
+    ck_assert_int_eq(ilg_mdemit_string(em, name, &cells[ILG_MDC_Property_Name]), ILG_OK);
+    ck_assert_int_eq(ilg_mdemit_blob(em, psig, sizeof psig, &cells[ILG_MDC_Property_Type]), ILG_OK);
+    ck_assert_int_eq(ilg_mdemit_member(em, 0x02000000u | type, ILG_TBL_Property, cells, 3, &tok), ILG_OK);
+    return tok;
+}
+
+START_TEST(properties_and_events_join_their_types)
+{
+    /* types.exe: IGreeter (2) and Inner have PropertyMap rows, Animal (3) none. A new
+     * property on Animal makes its map row; one on IGreeter, whose map row is not the
+     * last, goes through PropertyPtr. An event on Animal makes its EventMap row. */
+    char a[256], b[256], c[256];
+    ck_assert_uint_eq(ilg_md_row_count(md, ILG_TBL_PropertyMap), 2);
+    const uint32_t inner = 7;
+    props_of(md, 2, a, sizeof a);
+    ck_assert_str_eq(a, "Count|");
+    const uint32_t extra = define_property(3, "Extra");
+    ck_assert_uint_eq(ilg_md_row_count(md, ILG_TBL_PropertyMap), 3);
+    ck_assert_uint_eq(ilg_md_row_count(md, ILG_TBL_PropertyPtr), 0);
+    const uint32_t more = define_property(2, "More");
+    ck_assert_uint_eq(more, extra + 1);
+    ck_assert_uint_gt(ilg_md_row_count(md, ILG_TBL_PropertyPtr), 0);
+    props_of(md, 2, a, sizeof a);
+    props_of(md, 3, b, sizeof b);
+    props_of(md, inner, c, sizeof c);
+    ck_assert_str_eq(a, "Count|More|");
+    ck_assert_str_eq(b, "Extra|");
+    ck_assert_str_eq(c, "Count|");
+    uint32_t ecells[3] = { 0, 0, 0 }, ev;
+    ck_assert_int_eq(ilg_mdemit_string(em, "Barked", &ecells[ILG_MDC_Event_Name]), ILG_OK);
+    ecells[ILG_MDC_Event_EventType] = 0x02000004; /* Fix.Callback */
+    ck_assert_int_eq(ilg_mdemit_member(em, 0x02000003, ILG_TBL_Event, ecells, 3, &ev), ILG_OK);
+    ck_assert_uint_eq(ev, 0x14000002);
+    /* Through a serialization and a saved image, read by the loader and by monodis. */
+    uint8_t *buf;
+    ilg_metadata *back = reopen(&buf);
+    same_rows(md, back, NULL, false);
+    char x[256];
+    props_of(back, 2, x, sizeof x);
+    ck_assert_str_eq(x, a);
+    props_of(back, 3, x, sizeof x);
+    ck_assert_str_eq(x, b);
+    ilg_md_close(back);
+    free(buf);
+    if (!fx_have_program("monodis")) {
+        ck_assert_msg(!fx_is_ci(), "monodis is required under CI");
+        return;
+    }
+    char dir[] = "/tmp/ilg_mdemit_XXXXXX", path[128];
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/types.exe", dir);
+    ck_assert_int_eq(ilg_save_write(img, NULL, 0, NULL, path, NULL), ILG_OK);
+    char *map = monodis("--propertymap", path), *prop = monodis("--property", path), *evs = monodis("--event", path);
+    ck_assert_msg(strstr(map, "3: Fix.Animal (3) 4\n"), "%s", map);
+    ck_assert_msg(strstr(prop, "int32 More ()") && strstr(prop, "int32 Extra ()"), "%s", prop);
+    ck_assert_msg(strstr(evs, "2: Fix.Callback Barked"), "%s", evs);
+    free(map);
+    free(prop);
+    free(evs);
+    unlink(path);
+    rmdir(dir);
+}
+END_TEST
+
 /* monodis's line for row r of a table dump ("r: ..." up to the next row), or NULL. */
 static const char *monodis_row(const char *out, uint32_t r)
 {
@@ -918,6 +1014,7 @@ static Suite *mdemit_suite(void)
     TCase *types = tcase_create("types");
     tcase_add_checked_fixture(types, setup_types, teardown);
     tcase_add_test(types, methods_fields_and_params_keep_every_token);
+    tcase_add_test(types, properties_and_events_join_their_types);
     suite_add_tcase(s, types);
     return s;
 }
