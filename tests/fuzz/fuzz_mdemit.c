@@ -75,8 +75,9 @@ static void define_one(ilg_mdemit *em, const ilg_metadata *md, input *in)
         break;
     case 3:
     case 4: {
-        static const ilg_table members[3] = { ILG_TBL_MethodDef, ILG_TBL_Field, ILG_TBL_Param };
-        const ilg_table t = op == 3 ? (ilg_table)(take(in, 1) % ILG_TBL_COUNT) : members[take(in, 1) % 3];
+        static const ilg_table members[5] = { ILG_TBL_MethodDef, ILG_TBL_Field, ILG_TBL_Param,
+                                              ILG_TBL_Event, ILG_TBL_Property };
+        const ilg_table t = op == 3 ? (ilg_table)(take(in, 1) % ILG_TBL_COUNT) : members[take(in, 1) % 5];
         const uint32_t n = ilg_md_column_count(t);
         for (uint32_t c = 0; c < n; c++)
             cells[c] = cell_value(md, t, c, in);
