@@ -164,11 +164,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     check_rows(back, NULL);
     ilg_md_close(back);
     free(buf);
-    /* The saved image carries the same metadata. */
+    /* The saved image carries the same metadata. A changed Module row may share the
+     * MVID's #GUID entry, which the save refuses by name (save.h). */
     ilg_image *saved;
     const ilg_metadata *smd;
-    if (ilg_save_build(img, NULL, 0, NULL, &buf, &len, NULL) != ILG_OK ||
-        ilg_image_open_memory(buf, len, "saved", NULL, &saved) != ILG_OK ||
+    const ilg_status st = ilg_save_build(img, NULL, 0, NULL, &buf, &len, NULL);
+    if (st == ILG_E_SAVE_MVID_SHARED) {
+        ilg_image_close(img);
+        return 0;
+    }
+    if (st != ILG_OK || ilg_image_open_memory(buf, len, "saved", NULL, &saved) != ILG_OK ||
         ilg_image_metadata(saved, &smd) != ILG_OK)
         abort();
     check_rows(md, smd);
