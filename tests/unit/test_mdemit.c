@@ -663,6 +663,11 @@ static Suite *mdemit_suite(void)
     tcase_add_test(types, methods_fields_and_params_keep_every_token);
     mdemit_saved_tests(calc, types);
     suite_add_tcase(s, types);
+    TCase *dotnet = tcase_create("dotnet");
+    tcase_set_timeout(dotnet, 300);
+    tcase_add_checked_fixture(dotnet, NULL, teardown);
+    mdemit_dotnet_tests(dotnet);
+    suite_add_tcase(s, dotnet);
     return s;
 }
 

@@ -24,5 +24,7 @@ uint32_t define_probe_lib(bool *dup);
 uint32_t define_method(uint32_t type, const char *name, const uint8_t *sig, uint32_t len);
 /* Adds test_mdemit_saved.c's tests to the cases of calc.exe and types.exe. */
 void mdemit_saved_tests(TCase *calc, TCase *types);
+/* Adds the saved C# fixture's runs under dotnet to tc (no setup: each test opens it). */
+void mdemit_dotnet_tests(TCase *tc);
 
 #endif

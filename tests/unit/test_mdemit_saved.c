@@ -366,9 +366,100 @@ START_TEST(saved_uncompressed_image_reads_in_monodis_and_runs_under_mono)
 END_TEST
 
 
+/* The MethodDef row named name (the first), 0 when none. */
+static uint32_t method_named(const char *name)
+{
+    for (uint32_t r = 1; r <= ilg_md_row_count(md, ILG_TBL_MethodDef); r++) {
+        ilg_method_info mi;
+        ck_assert_int_eq(ilg_md_method(md, r, &mi), ILG_OK);
+        if (strcmp(mi.name, name) == 0)
+            return r;
+    }
+    return 0;
+}
+
+/* The C# Calc.dll with a new method Greet on Graft.Probes (not the last type: MethodPtr,
+ * #-) or on Graft.Program (the last) that prints a new string, and Calc.Answer's new
+ * body calling it: saved, CoreCLR runs it and prints the string before the answer. */
+static void dotnet_runs_saved(uint32_t owner)
+{
+    char dll[4096], cfg[4096];
+    fx_path(dll, sizeof dll, "cs/Calc/Calc.dll");
+    fx_path(cfg, sizeof cfg, "cs/Calc/Calc.runtimeconfig.json");
+    if (!fx_have_program("dotnet") || access(dll, R_OK) != 0) {
+        ck_assert_msg(!fx_is_ci(), "dotnet and the C# fixtures are required under CI");
+        printf("SKIP: dotnet or %s not found\n", dll);
+        return;
+    }
+    ck_assert_int_eq(ilg_image_open(dll, NULL, &img), ILG_OK);
+    ck_assert_int_eq(ilg_mdemit_open(img, &em), ILG_OK);
+    md = ilg_mdemit_metadata(em);
+    const uint32_t console = find_typeref(md, "System", "Console"), answer = method_named("Answer");
+    uint32_t writeline, str;
+    bool dup;
+    ck_assert_uint_ne(answer, 0);
+    ck_assert_int_eq(ilg_mdemit_member_ref(em, console, "WriteLine", sig_void_string, 4, &writeline, &dup), ILG_OK);
+    ck_assert(dup);
+    static const uint16_t hello[] = { 'h', 'e', 'l', 'l', 'o', ' ', 'f', 'r', 'o', 'm', ' ', 'G', 'r', 'e', 'e', 't' };
+    ck_assert_int_eq(ilg_mdemit_user_string(em, hello, 16, &str, NULL), ILG_OK);
+    static const uint8_t sig_void[] = { 0x00, 0x00, 0x01 };
+    const uint32_t greet = define_method(owner, "Greet", sig_void, sizeof sig_void);
+    ck_assert_uint_eq(ilg_md_row_count(md, ILG_TBL_MethodPtr) != 0, owner != ilg_md_row_count(md, ILG_TBL_TypeDef));
+    uint8_t body[11] = { 0x72, 0, 0, 0, 0, 0x28, 0, 0, 0, 0, 0x2A };
+    memcpy(body + 1, &str, 4);
+    memcpy(body + 6, &writeline, 4);
+    uint8_t answer_body[8] = { 0x28, 0, 0, 0, 0, 0x1F, 42, 0x2A }; /* call Greet; ldc.i4.s 42; ret */
+    memcpy(answer_body + 1, &greet, 4);
+    ilg_save_method methods[2] = { { greet & 0xFFFFFF, arena_body(body, 11), 12 },
+                                   { answer, arena_body(answer_body, 8), 9 } };
+    char dir[] = "/tmp/ilg_mdemit_XXXXXX", path[128], cfg_out[160];
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/Calc.dll", dir);
+    snprintf(cfg_out, sizeof cfg_out, "%s/Calc.runtimeconfig.json", dir);
+    ck_assert_int_eq(ilg_save_write(img, methods, 2, NULL, path, NULL), ILG_OK);
+    size_t n;
+    char *json = fx_read_file(cfg, &n);
+    ck_assert_ptr_nonnull(json);
+    FILE *f = fopen(cfg_out, "w");
+    ck_assert_ptr_nonnull(f);
+    fwrite(json, 1, n, f);
+    fclose(f);
+    free(json);
+    setenv("DOTNET_CLI_TELEMETRY_OPTOUT", "1", 1);
+    const char *run[] = { "dotnet", path, NULL };
+    fx_result r;
+    ck_assert(fx_run(run, &r));
+    ck_assert_msg(r.exited && r.status == 0, "dotnet: %s%s", r.out, r.err);
+    ck_assert_msg(strstr(r.out, "caught risky\nexits after risky = 0\nhello from Greet\nanswer = 42\n"), "%s", r.out);
+    fx_result_free(&r);
+    saved_agrees_with_monodis(path);
+    unlink(path);
+    unlink(cfg_out);
+    rmdir(dir);
+}
+
+START_TEST(saved_assembly_runs_under_dotnet)
+{
+    dotnet_runs_saved(4); /* Graft.Program, the last type */
+}
+END_TEST
+
+START_TEST(saved_uncompressed_assembly_runs_under_dotnet)
+{
+    dotnet_runs_saved(2); /* Graft.Probes: MethodPtr, #- */
+}
+END_TEST
+
 void mdemit_saved_tests(TCase *calc, TCase *types)
 {
     tcase_add_test(calc, saved_image_reads_in_monodis_and_runs_under_mono);
     tcase_add_test(calc, saved_uncompressed_image_reads_in_monodis_and_runs_under_mono);
     tcase_add_test(types, properties_and_events_join_their_types);
+}
+
+/* The C# fixture under CoreCLR: each test opens it (the teardown closes it). */
+void mdemit_dotnet_tests(TCase *tc)
+{
+    tcase_add_test(tc, saved_assembly_runs_under_dotnet);
+    tcase_add_test(tc, saved_uncompressed_assembly_runs_under_dotnet);
 }
