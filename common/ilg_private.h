@@ -87,6 +87,26 @@ ilg_status ilg__maps_read(ilg_maps_entry **out, size_t *count);
  * as p. */
 int ilg__maps_lookup(uintptr_t p, ilg_maps_entry *hit, uintptr_t *next_lo);
 
+/* Writes v (at most 0x1FFFFFFF) as an ECMA-335 II.23.2 compressed unsigned integer at
+ * p (room for 4 bytes); returns the bytes written. */
+static inline size_t ilg__wr_compressed(uint8_t *p, uint32_t v)
+{
+    if (v < 0x80) {
+        p[0] = (uint8_t)v;
+        return 1;
+    }
+    if (v < 0x4000) {
+        p[0] = (uint8_t)(0x80 | (v >> 8));
+        p[1] = (uint8_t)v;
+        return 2;
+    }
+    p[0] = (uint8_t)(0xC0 | (v >> 24));
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+    return 4;
+}
+
 /* ECMA-335 II.23.2 compressed unsigned integer at p, with at most avail bytes.
  * Returns the number of bytes read (1, 2 or 4), or 0 when malformed or truncated. */
 static inline size_t ilg__rd_compressed(const uint8_t *p, size_t avail, uint32_t *out)

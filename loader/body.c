@@ -82,6 +82,9 @@ ilg_status ilg_md_method_body(const ilg_metadata *md, uint32_t rid, ilg_method_b
         *out = b;
         return ILG_OK;
     }
+    if (!img)
+        return ilg__fail(ILG_E_NOT_FOUND, ILG_WHERE_NONE, 0,
+                         "method 0x%08x: metadata without an image has no bodies", token);
     const ilg_region *r = ilg__region_for(img, rva, 1);
     if (!r)
         return ilg__fail(ILG_E_BODY_BAD_RVA, ILG_WHERE_RVA, rva,

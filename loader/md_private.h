@@ -57,7 +57,52 @@ struct ilg_metadata {
     _Atomic uintptr_t type_facts;
     /* ilg_md_module_scope's answer: this module, no universe. */
     ilg_md_scope own_scope;
+    /* Row counts as parsed: rows past them were added by mdemit/ (sorted tables keep
+     * their order only up to here; see docs/mdemit.md). */
+    uint32_t parsed_rows[ILG_TBL_COUNT];
+    /* Bumped by every write (ilg_md_generation). */
+    uint64_t generation;
+    /* mdemit/'s state (NULL until ilg_mdemit_open) and what frees it with the metadata;
+     * once written, the tables and heaps above point into the writer's copies. */
+    struct ilg_mdemit *emit;
+    void (*emit_free)(struct ilg_metadata *md);
 };
+
+/* Column layout of table t for row counts rows[] and HeapSizes bits heap_sizes (sets
+ * ncols, cols and row_size). */
+void ilg__md_layout(const uint32_t rows[ILG_TBL_COUNT], uint8_t heap_sizes, ilg_table t,
+                    md_table *tb);
+/* A token as the value of a coded index of kind (0 stays 0); false when its table is
+ * not one kind may reference. */
+bool ilg__md_coded_encode(ilg_coded_kind kind, uint32_t token, uint32_t *value);
+/* Whether a null (0) index of kind reads back: not when tag 0 is one the spec leaves
+ * unused (CustomAttributeType), as the parser refuses an unused tag. */
+bool ilg__md_coded_null_ok(ilg_coded_kind kind);
+/* Whether column col of t is a list column (runs to the next row's value). */
+bool ilg__md_is_list_column(ilg_table t, uint32_t col);
+/* The *Ptr table of a list's target table (0 for none). */
+ilg_table ilg__md_ptr_table_of(ilg_table target);
+/* Drops the memos made from the tables (call shapes, type names, type facts) that a
+ * writer outdated by adding a row to table (cell_changed false) or changing a cell of
+ * one of its rows. Not while a reader may run. */
+void ilg__md_forget_memos(ilg_metadata *md, ilg_table table, bool cell_changed);
+/* The writer's cell store: value v into table t's row (1-based) column col, whose
+ * width the caller has made wide enough. */
+static inline void ilg__md_put(ilg_metadata *md, ilg_table t, uint32_t row, uint32_t col,
+                               uint32_t v)
+{
+    md_table *tb = &md->tables[t];
+    uint8_t *p = (uint8_t *)tb->data + (size_t)(row - 1) * tb->row_size + tb->cols[col].offset;
+    if (tb->cols[col].width == 2) {
+        p[0] = (uint8_t)v;
+        p[1] = (uint8_t)(v >> 8);
+    } else {
+        p[0] = (uint8_t)v;
+        p[1] = (uint8_t)(v >> 8);
+        p[2] = (uint8_t)(v >> 16);
+        p[3] = (uint8_t)(v >> 24);
+    }
+}
 
 /* A cell's raw stored value (heap offset, row, or coded value as stored). The caller
  * has checked table, row (1-based) and column. */

@@ -65,9 +65,10 @@ static uint32_t coded_count(ilg_coded_kind k)
 /* List columns run to the next row's value, so they may equal rows + 1. */
 static bool is_list_column(ilg_table t, uint32_t col)
 {
-    return (t == ILG_TBL_TypeDef && (col == 4 || col == 5)) ||
-           (t == ILG_TBL_MethodDef && col == 5) || (t == ILG_TBL_EventMap && col == 1) ||
-           (t == ILG_TBL_PropertyMap && col == 1);
+    return (t == ILG_TBL_TypeDef && (col == ILG_MDC_TypeDef_FieldList || col == ILG_MDC_TypeDef_MethodList)) ||
+           (t == ILG_TBL_MethodDef && col == ILG_MDC_MethodDef_ParamList) ||
+           (t == ILG_TBL_EventMap && col == ILG_MDC_EventMap_EventList) ||
+           (t == ILG_TBL_PropertyMap && col == ILG_MDC_PropertyMap_PropertyList);
 }
 
 uint32_t ilg__md_coded_token(ilg_coded_kind kind, uint32_t value)
@@ -77,6 +78,69 @@ uint32_t ilg__md_coded_token(ilg_coded_kind kind, uint32_t value)
     if (row == 0)
         return 0;
     return ((uint32_t)c->tables[tag] << 24) | row;
+}
+
+/* Column widths and offsets of table t for the given row counts and HeapSizes bits
+ * (II.24.2.6): what the tables stream of those counts holds. */
+void ilg__md_layout(const uint32_t rows[ILG_TBL_COUNT], uint8_t heap_sizes, ilg_table t,
+                    md_table *tb)
+{
+    const uint8_t str_w = heap_sizes & ILG_HEAPSIZE_STRING ? 4 : 2;
+    const uint8_t guid_w = heap_sizes & ILG_HEAPSIZE_GUID ? 4 : 2;
+    const uint8_t blob_w = heap_sizes & ILG_HEAPSIZE_BLOB ? 4 : 2;
+    tb->ncols = (uint8_t)schema_ncols(t);
+    uint32_t off = 0;
+    for (uint32_t c = 0; c < tb->ncols; c++) {
+        const col_schema *cs = &schema[t].cols[c];
+        md_column *col = &tb->cols[c];
+        col->kind = cs->kind;
+        col->target = cs->target;
+        switch (cs->kind) {
+        case ILG_COL_U16: col->width = 2; break;
+        case ILG_COL_U32: col->width = 4; break;
+        case ILG_COL_STR: col->width = str_w; break;
+        case ILG_COL_GUID: col->width = guid_w; break;
+        case ILG_COL_BLOB: col->width = blob_w; break;
+        case ILG_COL_INDEX: col->width = rows[cs->target] < 65536 ? 2 : 4; break;
+        case ILG_COL_CODED: {
+            const coded_schema *k = &coded[cs->target];
+            uint32_t max = 0;
+            for (uint32_t i = 0; k->tables[i] != CT_END; i++)
+                if (k->tables[i] != CT_UNUSED && rows[k->tables[i]] > max)
+                    max = rows[k->tables[i]];
+            col->width = max < (1u << (16 - k->bits)) ? 2 : 4;
+            break;
+        }
+        }
+        col->offset = (uint8_t)off;
+        off += col->width;
+    }
+    tb->row_size = off;
+}
+
+bool ilg__md_coded_encode(ilg_coded_kind kind, uint32_t token, uint32_t *value)
+{
+    const coded_schema *c = &coded[kind];
+    if (token == 0) {
+        *value = 0;
+        return true;
+    }
+    for (uint32_t tag = 0; c->tables[tag] != CT_END; tag++)
+        if (c->tables[tag] == token >> 24) {
+            *value = (token & 0xFFFFFF) << c->bits | tag;
+            return true;
+        }
+    return false;
+}
+
+bool ilg__md_coded_null_ok(ilg_coded_kind kind)
+{
+    return coded[kind].tables[0] != CT_UNUSED;
+}
+
+bool ilg__md_is_list_column(ilg_table t, uint32_t col)
+{
+    return is_list_column(t, col);
 }
 
 /* The CLI header (II.25.3.3) into md->info; *cli_off its file offset. */
@@ -119,14 +183,17 @@ static ilg_status parse_root_header(ilg_metadata *md, uint64_t cli_off, uint32_t
 {
     ilg_image *img = md->img;
     ilg_md_info *info = &md->info;
-    const uint8_t *root;
-    if (info->metadata_size < 16 ||
-        ilg_image_rva_to_ptr(img, info->metadata_rva, info->metadata_size, &root) != ILG_OK ||
-        ilg_image_rva_to_offset(img, info->metadata_rva, &md->root_file_offset) != ILG_OK ||
-        !ilg__in_range(md->root_file_offset, info->metadata_size, img->file_size))
+    const uint8_t *root = md->root; /* preset for a bare root (ilg_md_open_root) */
+    if (img && (info->metadata_size < 16 ||
+                ilg_image_rva_to_ptr(img, info->metadata_rva, info->metadata_size, &root) != ILG_OK ||
+                ilg_image_rva_to_offset(img, info->metadata_rva, &md->root_file_offset) != ILG_OK ||
+                !ilg__in_range(md->root_file_offset, info->metadata_size, img->file_size)))
         return ilg__fail(ILG_E_CLI_BAD_METADATA_DIR, ILG_WHERE_FILE, cli_off + 8,
                          "metadata RVA 0x%x size 0x%x does not lie inside one section's file data",
                          info->metadata_rva, info->metadata_size);
+    if (!img && info->metadata_size < 16)
+        return ilg__fail(ILG_E_MD_TRUNCATED_ROOT, ILG_WHERE_FILE, 0,
+                         "metadata of %u bytes is shorter than a root header", info->metadata_size);
     md->root = root;
     info->metadata_file_offset = md->root_file_offset;
     const uint64_t fo = md->root_file_offset;
@@ -231,11 +298,11 @@ static bool use_stream(ilg_metadata *md, const ilg_stream_info *st, bool *have_t
 
 static ilg_status parse_root(ilg_metadata *md)
 {
-    uint64_t cli_off;
+    uint64_t cli_off = 0;
     uint32_t pos = 0, streams_at = 0;
     uint16_t nstreams = 0;
     ilg_status st;
-    if ((st = parse_cli_header(md, &cli_off)) != ILG_OK ||
+    if ((md->img && (st = parse_cli_header(md, &cli_off)) != ILG_OK) ||
         (st = parse_root_header(md, cli_off, &pos, &streams_at, &nstreams)) != ILG_OK)
         return st;
     bool have_tables = false;
@@ -303,40 +370,10 @@ static ilg_status parse_tables(ilg_metadata *md)
     if (info->heap_sizes & ILG_HEAPSIZE_EXTRA_DATA)
         pos += 4;
 
-    const uint8_t str_w = info->heap_sizes & ILG_HEAPSIZE_STRING ? 4 : 2;
-    const uint8_t guid_w = info->heap_sizes & ILG_HEAPSIZE_GUID ? 4 : 2;
-    const uint8_t blob_w = info->heap_sizes & ILG_HEAPSIZE_BLOB ? 4 : 2;
     uint64_t data_pos = pos;
     for (uint32_t t = 0; t < ILG_TBL_COUNT; t++) {
         md_table *tb = &md->tables[t];
-        tb->ncols = (uint8_t)schema_ncols((ilg_table)t);
-        uint32_t off = 0;
-        for (uint32_t c = 0; c < tb->ncols; c++) {
-            const col_schema *cs = &schema[t].cols[c];
-            md_column *col = &tb->cols[c];
-            col->kind = cs->kind;
-            col->target = cs->target;
-            switch (cs->kind) {
-            case ILG_COL_U16: col->width = 2; break;
-            case ILG_COL_U32: col->width = 4; break;
-            case ILG_COL_STR: col->width = str_w; break;
-            case ILG_COL_GUID: col->width = guid_w; break;
-            case ILG_COL_BLOB: col->width = blob_w; break;
-            case ILG_COL_INDEX: col->width = md->tables[cs->target].rows < 65536 ? 2 : 4; break;
-            case ILG_COL_CODED: {
-                const coded_schema *k = &coded[cs->target];
-                uint32_t max = 0;
-                for (uint32_t i = 0; k->tables[i] != CT_END; i++)
-                    if (k->tables[i] != CT_UNUSED && md->tables[k->tables[i]].rows > max)
-                        max = md->tables[k->tables[i]].rows;
-                col->width = max < (1u << (16 - k->bits)) ? 2 : 4;
-                break;
-            }
-            }
-            col->offset = (uint8_t)off;
-            off += col->width;
-        }
-        tb->row_size = off;
+        ilg__md_layout(info->rows, info->heap_sizes, (ilg_table)t, tb);
         if (!tb->rows)
             continue;
         uint64_t bytes = (uint64_t)tb->rows * tb->row_size;
@@ -352,7 +389,7 @@ static ilg_status parse_tables(ilg_metadata *md)
 
 /* Every cell of every table, once: after this the accessors can trust the data. */
 /* The *Ptr table that stands between a list column and its target table (0: none). */
-static ilg_table ptr_table_of(ilg_table target)
+ilg_table ilg__md_ptr_table_of(ilg_table target)
 {
     switch (target) {
     case ILG_TBL_Field: return ILG_TBL_FieldPtr;
@@ -376,7 +413,7 @@ static ilg_status validate_cells(ilg_metadata *md)
             if (col->kind == ILG_COL_INDEX) {
                 limit = md->tables[col->target].rows;
                 /* With a *Ptr table the list indexes it instead. */
-                const ilg_table ptr = ptr_table_of((ilg_table)col->target);
+                const ilg_table ptr = ilg__md_ptr_table_of((ilg_table)col->target);
                 if (list && ptr && md->tables[ptr].rows > limit)
                     limit = md->tables[ptr].rows;
                 if (list)
@@ -536,6 +573,18 @@ static ilg_status build_maps(ilg_metadata *md)
     return st;
 }
 
+/* Parses the metadata of img, or (img NULL) the bare root already in md->root. */
+static ilg_status parse_all(ilg_metadata *md)
+{
+    md->own_scope.md = md;
+    ilg_status status;
+    if ((status = parse_root(md)) != ILG_OK || (status = parse_tables(md)) != ILG_OK ||
+        (status = validate_cells(md)) != ILG_OK || (status = build_maps(md)) != ILG_OK)
+        return status;
+    memcpy(md->parsed_rows, md->info.rows, sizeof md->parsed_rows);
+    return ILG_OK;
+}
+
 ilg_status ilg__md_parse(ilg_image *img, struct ilg_metadata **out)
 {
     if (img->dir_count <= ILG__DIR_CLI || img->dirs[ILG__DIR_CLI][0] == 0)
@@ -545,10 +594,8 @@ ilg_status ilg__md_parse(ilg_image *img, struct ilg_metadata **out)
     if (!md)
         return ilg__fail(ILG_E_NOMEM, ILG_WHERE_NONE, 0, "metadata object");
     md->img = img;
-    md->own_scope.md = md;
-    ilg_status status;
-    if ((status = parse_root(md)) != ILG_OK || (status = parse_tables(md)) != ILG_OK ||
-        (status = validate_cells(md)) != ILG_OK || (status = build_maps(md)) != ILG_OK) {
+    ilg_status status = parse_all(md);
+    if (status != ILG_OK) {
         ilg__md_free(md);
         return status;
     }
@@ -556,10 +603,64 @@ ilg_status ilg__md_parse(ilg_image *img, struct ilg_metadata **out)
     return ILG_OK;
 }
 
+ilg_status ilg_md_open_root(const uint8_t *root, size_t size, ilg_metadata **out)
+{
+    if (!root || !out)
+        return ilg__fail(ILG_E_INVALID_ARG, ILG_WHERE_NONE, 0, "root and out are required");
+    if (size > UINT32_MAX)
+        return ilg__fail(ILG_E_LIMIT, ILG_WHERE_NONE, 0, "metadata of %zu bytes", size);
+    ilg_metadata *md = calloc(1, sizeof *md);
+    if (!md)
+        return ilg__fail(ILG_E_NOMEM, ILG_WHERE_NONE, 0, "metadata object");
+    md->root = root;
+    md->info.metadata_size = (uint32_t)size;
+    ilg_status status = parse_all(md);
+    if (status != ILG_OK) {
+        ilg__md_free(md);
+        return status;
+    }
+    *out = md;
+    return ILG_OK;
+}
+
+void ilg_md_close(ilg_metadata *md)
+{
+    if (md && !md->img)
+        ilg__md_free(md);
+}
+
+void ilg__md_forget_memos(ilg_metadata *md, ilg_table table, bool cell_changed)
+{
+    /* Call shapes and type names keep the row counts they were made for (later rows
+     * are not memoised): only a changed cell outdates them, or for names a type that
+     * became nested. Type facts are sized by TypeDef and MethodDef and read from the
+     * tables below. */
+    const bool shapes = cell_changed && (table == ILG_TBL_MethodDef || table == ILG_TBL_MemberRef ||
+                                         table == ILG_TBL_MethodSpec || table == ILG_TBL_StandAloneSig);
+    const bool texts = cell_changed || table == ILG_TBL_NestedClass;
+    const bool facts = cell_changed || table == ILG_TBL_TypeDef || table == ILG_TBL_MethodDef ||
+                       table == ILG_TBL_Field || table == ILG_TBL_CustomAttribute ||
+                       table == ILG_TBL_GenericParam || table == ILG_TBL_NestedClass;
+    if (shapes) {
+        free((void *)atomic_load(&md->shapes));
+        atomic_store(&md->shapes, 0);
+    }
+    if (texts) {
+        ilg__md_free_names(md);
+        atomic_store(&md->type_texts, 0);
+    }
+    if (facts) {
+        free((void *)atomic_load(&md->type_facts));
+        atomic_store(&md->type_facts, 0);
+    }
+}
+
 void ilg__md_free(struct ilg_metadata *md)
 {
     if (!md)
         return;
+    if (md->emit_free)
+        md->emit_free(md);
     free(md->method_owner);
     free(md->field_owner);
     free(md->enclosing);
@@ -567,6 +668,11 @@ void ilg__md_free(struct ilg_metadata *md)
     ilg__md_free_names(md);
     free((void *)atomic_load(&md->type_facts));
     free(md);
+}
+
+uint64_t ilg_md_generation(const ilg_metadata *md)
+{
+    return md ? md->generation : 0;
 }
 
 ilg_status ilg_image_metadata(ilg_image *img, const ilg_metadata **out)

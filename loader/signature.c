@@ -357,8 +357,9 @@ static ilg_status format_type(const ilg_metadata *md, sig *s, ilg_sb *sb, int de
 static const char *generic_param_name(const ilg_metadata *md, uint32_t rid, uint32_t number)
 {
     const uint32_t rows = md->tables[ILG_TBL_GenericParam].rows;
+    const uint32_t sorted = md->parsed_rows[ILG_TBL_GenericParam];
     const uint32_t key = rid << 1 | 1; /* TypeOrMethodDef: tag 1 is MethodDef */
-    uint32_t lo = 1, hi = rows + 1;
+    uint32_t lo = 1, hi = sorted + 1;
     while (lo < hi) {
         uint32_t mid = lo + (hi - lo) / 2;
         if (ilg__md_raw(md, ILG_TBL_GenericParam, mid, ILG_MDC_GenericParam_Owner) < key)
@@ -366,8 +367,15 @@ static const char *generic_param_name(const ilg_metadata *md, uint32_t rid, uint
         else
             hi = mid;
     }
-    for (uint32_t r = lo; r <= rows && ilg__md_raw(md, ILG_TBL_GenericParam, r, ILG_MDC_GenericParam_Owner) == key; r++)
+    for (uint32_t r = lo; r <= sorted && ilg__md_raw(md, ILG_TBL_GenericParam, r, ILG_MDC_GenericParam_Owner) == key; r++)
         if (ilg__md_raw(md, ILG_TBL_GenericParam, r, ILG_MDC_GenericParam_Number) == number) {
+            const char *n = ilg__md_str(md, ilg__md_raw(md, ILG_TBL_GenericParam, r, ILG_MDC_GenericParam_Name));
+            return *n ? n : NULL;
+        }
+    /* Rows a writer added stay after the sorted ones until a save sorts them. */
+    for (uint32_t r = sorted + 1; r <= rows; r++)
+        if (ilg__md_raw(md, ILG_TBL_GenericParam, r, ILG_MDC_GenericParam_Owner) == key &&
+            ilg__md_raw(md, ILG_TBL_GenericParam, r, ILG_MDC_GenericParam_Number) == number) {
             const char *n = ilg__md_str(md, ilg__md_raw(md, ILG_TBL_GenericParam, r, ILG_MDC_GenericParam_Name));
             return *n ? n : NULL;
         }
@@ -494,23 +502,6 @@ static ilg_status format_typeref(const ilg_metadata *md, uint32_t rid, ilg_sb *s
     return ILG_OK;
 }
 
-/* A memo's array (n zeroed items of size bytes) installed at *where, which a caller
- * found empty: made here unless another thread's is there first (then this one's is
- * freed); NULL when memory is short. The memos are the metadata's only changing state. */
-static void *memo_make(const _Atomic uintptr_t *where, size_t n, size_t size)
-{
-    _Atomic uintptr_t *w = (_Atomic uintptr_t *)where;
-    void *made = calloc(n ? n : 1, size);
-    if (!made)
-        return NULL;
-    uintptr_t expected = 0;
-    if (atomic_compare_exchange_strong_explicit(w, &expected, (uintptr_t)made,
-                                                memory_order_acq_rel, memory_order_acquire))
-        return made;
-    free(made);
-    return (void *)expected;
-}
-
 /* A TypeDef's or TypeRef's name as format_typedef or format_typeref make it from depth
  * 0, kept because a type is named again for every signature that mentions it and every
  * method it owns (methods outnumber types about nine to one). levels is how far that walk
@@ -544,20 +535,47 @@ static uint32_t type_levels(const ilg_metadata *md, ilg_table table, uint32_t ri
     return n;
 }
 
+/* The type-name memo: two header slots (the TypeDef and TypeRef counts it was made
+ * for: rows the metadata writer adds later are not kept), then a slot per TypeDef and
+ * per TypeRef. Installed with compare-and-swap; NULL when memory is short. */
+static _Atomic uintptr_t *texts_make(const ilg_metadata *md)
+{
+    const uint32_t defs = md->tables[ILG_TBL_TypeDef].rows, refs = md->tables[ILG_TBL_TypeRef].rows;
+    _Atomic uintptr_t *made = calloc((size_t)defs + refs + 2, sizeof *made);
+    if (!made)
+        return NULL;
+    atomic_init(&made[0], defs);
+    atomic_init(&made[1], refs);
+    uintptr_t expected = 0;
+    if (atomic_compare_exchange_strong_explicit(&((ilg_metadata *)md)->type_texts, &expected,
+                                                (uintptr_t)made, memory_order_acq_rel,
+                                                memory_order_acquire))
+        return made;
+    free(made);
+    return (_Atomic uintptr_t *)expected;
+}
+
+/* The slot of a TypeDef or TypeRef row in the memo, NULL past the counts it was made for. */
+static inline _Atomic uintptr_t *text_slot(_Atomic uintptr_t *slots, ilg_table table, uint32_t rid)
+{
+    const uintptr_t defs = atomic_load_explicit(&slots[0], memory_order_relaxed);
+    const uintptr_t n = table == ILG_TBL_TypeDef ? defs : atomic_load_explicit(&slots[1], memory_order_relaxed);
+    return rid && rid <= n ? &slots[2 + (table == ILG_TBL_TypeDef ? 0 : defs) + rid - 1] : NULL;
+}
+
 /* Makes the text of a type row for type_text_of and installs it (compare-and-swap:
  * the first thread's stays); NULL when it cannot be kept (no memory, a name that fails
  * or is longer than TYPE_TEXT_MAX). */
 static __attribute__((noinline)) const type_text *
 type_text_make(const ilg_metadata *md, ilg_table table, uint32_t rid)
 {
-    const uint32_t defs = md->tables[ILG_TBL_TypeDef].rows;
     _Atomic uintptr_t *slots =
         (_Atomic uintptr_t *)atomic_load_explicit(&md->type_texts, memory_order_acquire);
-    if (!slots && !(slots = memo_make(&md->type_texts,
-                                      (size_t)defs + md->tables[ILG_TBL_TypeRef].rows,
-                                      sizeof *slots)))
+    if (!slots && !(slots = texts_make(md)))
         return NULL;
-    _Atomic uintptr_t *slot = &slots[(table == ILG_TBL_TypeDef ? 0 : defs) + rid - 1];
+    _Atomic uintptr_t *slot = text_slot(slots, table, rid);
+    if (!slot)
+        return NULL; /* a row added after the memo was made */
     char buf[TYPE_TEXT_MAX];
     ilg_sb local = { buf, sizeof buf, 0 };
     ilg_status st = table == ILG_TBL_TypeDef ? format_typedef(md, rid, &local, 0)
@@ -582,13 +600,15 @@ type_text_make(const ilg_metadata *md, ilg_table table, uint32_t rid)
 static inline const type_text *type_text_of(const ilg_metadata *md, ilg_table table,
                                             uint32_t rid)
 {
-    const _Atomic uintptr_t *slots =
-        (const _Atomic uintptr_t *)atomic_load_explicit(&md->type_texts, memory_order_acquire);
+    _Atomic uintptr_t *slots =
+        (_Atomic uintptr_t *)atomic_load_explicit(&md->type_texts, memory_order_acquire);
     const type_text *t = NULL;
-    if (slots)
-        t = (const type_text *)atomic_load_explicit(
-            &slots[(table == ILG_TBL_TypeDef ? 0 : md->tables[ILG_TBL_TypeDef].rows) + rid - 1],
-            memory_order_acquire);
+    if (slots) {
+        _Atomic uintptr_t *slot = text_slot(slots, table, rid);
+        if (!slot)
+            return NULL; /* a row added after the memo was made: named afresh */
+        t = (const type_text *)atomic_load_explicit(slot, memory_order_acquire);
+    }
     return t ? t : type_text_make(md, table, rid);
 }
 
@@ -608,8 +628,8 @@ static ilg_status format_type_row(const ilg_metadata *md, ilg_table table, uint3
 void ilg__md_free_names(ilg_metadata *md)
 {
     _Atomic uintptr_t *slots = (_Atomic uintptr_t *)atomic_load(&md->type_texts);
-    size_t n = (size_t)md->tables[ILG_TBL_TypeDef].rows + md->tables[ILG_TBL_TypeRef].rows;
-    for (size_t i = 0; slots && i < n; i++)
+    const size_t n = slots ? 2 + atomic_load(&slots[0]) + atomic_load(&slots[1]) : 0;
+    for (size_t i = 2; i < n; i++)
         free((void *)atomic_load_explicit(&slots[i], memory_order_relaxed));
     free(slots);
 }
@@ -875,21 +895,40 @@ static _Atomic uint64_t *shape_word(const ilg_metadata *md, uint32_t token)
     static const ilg_table tables[4] = { ILG_TBL_MethodDef, ILG_TBL_MemberRef, ILG_TBL_MethodSpec,
                                          ILG_TBL_StandAloneSig };
     const uint32_t table = token >> 24, rid = token & 0xFFFFFF;
-    size_t base = 0;
     int t = 0;
-    for (; t < 4 && tables[t] != table; t++)
-        base += md->tables[tables[t]].rows;
+    while (t < 4 && tables[t] != table)
+        t++;
     if (t == 4 || rid == 0 || rid > md->tables[table].rows)
         return NULL;
     _Atomic uint64_t *words = (_Atomic uint64_t *)atomic_load_explicit(&md->shapes,
                                                                        memory_order_acquire);
     if (!words) {
-        size_t n = 0;
+        /* Four header words: the row counts the memo was made for (the metadata writer
+         * may add rows later; those are not memoised). */
+        uint64_t counts[4];
+        size_t n = 4;
         for (int k = 0; k < 4; k++)
-            n += md->tables[tables[k]].rows;
-        if (!(words = memo_make(&md->shapes, n, sizeof *words)))
+            n += counts[k] = md->tables[tables[k]].rows;
+        _Atomic uint64_t *made = calloc(n, sizeof *made);
+        if (!made)
             return NULL;
+        for (int k = 0; k < 4; k++)
+            atomic_init(&made[k], counts[k]);
+        uintptr_t expected = 0;
+        if (atomic_compare_exchange_strong_explicit(&((ilg_metadata *)md)->shapes, &expected,
+                                                    (uintptr_t)made, memory_order_acq_rel,
+                                                    memory_order_acquire))
+            words = made;
+        else {
+            free(made);
+            words = (_Atomic uint64_t *)expected;
+        }
     }
+    size_t base = 4;
+    for (int k = 0; k < t; k++)
+        base += atomic_load_explicit(&words[k], memory_order_relaxed);
+    if (rid > atomic_load_explicit(&words[t], memory_order_relaxed))
+        return NULL;
     return &words[base + rid - 1];
 }
 

@@ -15,6 +15,7 @@
 #include <xxhash.h>
 
 #include "ilgraft/arena.h"
+#include "ilgraft/mdemit.h"
 #include "ilgraft/metadata.h"
 #include "ilgraft/save.h"
 
@@ -148,6 +149,13 @@ typedef struct save_plan {
     save_r2r r2r;              /* ReadyToRun: its tables follow the arena's bytes */
     uint64_t r2r_at;           /* file offset of r2r.blob */
     uint64_t mvid_at;          /* the MVID's four patched cells, 0 when it is kept */
+    /* Written metadata (mdemit.h): the new root follows the other contents; the CLI
+     * header's MetaData directory points at it and the MVID changes inside it. */
+    uint8_t *md_blob;          /* owned */
+    uint64_t md_len, md_at;
+    uint32_t md_rva;
+    uint32_t md_guid;          /* offset of the #GUID stream in md_blob */
+    uint64_t md_mvid;          /* offset of the MVID in md_blob, 0 when kept or none */
 } save_plan;
 
 typedef ilg_status (*emit_fn)(void *ctx, const uint8_t *data, uint64_t len);
@@ -373,9 +381,11 @@ static ilg_status plan_mvid(save_plan *p, ilg_save_result *r)
     memcpy(r->mvid, digest.digest, sizeof r->mvid);
     r->mvid[7] = (uint8_t)((r->mvid[7] & 0x0F) | 0x40); /* Data3's high nibble: version 4 */
     r->mvid[8] = (uint8_t)((r->mvid[8] & 0x3F) | 0x80); /* Data4[0]'s top bits: variant 10 */
-    for (size_t i = 0; i < p->npatches; i++)
+    for (size_t i = 0; p->mvid_at && i < p->npatches; i++)
         if (p->patches[i].off >= p->mvid_at && p->patches[i].off < p->mvid_at + 16)
             memcpy(p->patches[i].bytes, r->mvid + (p->patches[i].off - p->mvid_at), 4);
+    if (p->md_mvid)
+        memcpy(p->md_blob + p->md_mvid, r->mvid, sizeof r->mvid);
     r->mvid_changed = memcmp(r->mvid, r->old_mvid, sizeof r->mvid) != 0;
     return ILG_OK;
 }
@@ -396,9 +406,13 @@ typedef struct plan_in {
     ilg__pe_layout pe;         /* a copy: it follows the headers when they move down */
     uint64_t arena_end;        /* RVA after the arena's used bytes */
     uint64_t used_end;         /* RVA after the section's contents (arena, r2r tables) */
+    bool md_written;           /* the metadata writer changed the metadata */
     uint32_t hdr;              /* file offset of the new section header, before a move */
     uint64_t va, vsize, raw_off, raw_size, total, new_soi;
 } plan_in;
+
+static ilg_status check_methoddef_cells(plan_in *in, ilg_save_result *r, uint32_t rows);
+static ilg_status check_methods(plan_in *in, uint32_t rows);
 
 /* The request against the image: a PE image with metadata and an arena, a MethodDef
  * table whose file bytes hold the RVAs the reader reports, and methods whose new
@@ -418,13 +432,27 @@ static ilg_status plan_check(plan_in *in, ilg_save_result *r)
     if ((st = ilg_image_metadata(img, &in->md)) != ILG_OK ||
         (st = ilg_image_arena(img, &arena)) != ILG_OK ||
         (st = ilg_arena_stats_get(arena, &in->as)) != ILG_OK ||
-        (st = ilg_md_column(in->md, ILG_TBL_MethodDef, ILG_MDC_MethodDef_RVA, &in->rva_col)) != ILG_OK ||
-        (st = methoddef_locate(in->md, &r->methoddef_file_offset, &r->methoddef_row_size)) !=
-            ILG_OK)
+        (st = ilg_md_column(in->md, ILG_TBL_MethodDef, ILG_MDC_MethodDef_RVA, &in->rva_col)) != ILG_OK)
         return st;
     in->pe = img->pe;
-    const uint8_t *f = img->file;
     uint32_t rows = ilg_md_row_count(in->md, ILG_TBL_MethodDef);
+    /* Written metadata is saved whole (a new root), RVAs included: no cell of the
+     * input's tables is patched. */
+    in->md_written = ilg_md_generation(in->md) != 0;
+    if (!in->md_written && (st = check_methoddef_cells(in, r, rows)) != ILG_OK)
+        return st;
+    in->arena_end = in->used_end = in->as.high_water;
+    return check_methods(in, rows);
+}
+
+/* The MethodDef table's RVA cells in the file hold the RVAs the reader reports. */
+static ilg_status check_methoddef_cells(plan_in *in, ilg_save_result *r, uint32_t rows)
+{
+    const ilg_image *img = in->img;
+    const uint8_t *f = img->file;
+    ilg_status st;
+    if ((st = methoddef_locate(in->md, &r->methoddef_file_offset, &r->methoddef_row_size)) != ILG_OK)
+        return st;
     if (in->rva_col.width != 4 ||
         !ilg__in_range(r->methoddef_file_offset, (uint64_t)rows * r->methoddef_row_size,
                        img->file_size))
@@ -443,7 +471,13 @@ static ilg_status plan_check(plan_in *in, ilg_save_result *r)
                              "MethodDef row %u RVA reads 0x%x here, the reader has 0x%x", rid,
                              ilg__rd32(f + at), m.rva);
     }
-    in->arena_end = in->used_end = in->as.high_water;
+    return ILG_OK;
+}
+
+/* The methods to patch: rows that exist, bodies in the arena's used bytes. */
+static ilg_status check_methods(plan_in *in, uint32_t rows)
+{
+    ilg_status st;
     for (size_t i = 0; i < in->count; i++) {
         const ilg_save_method *sm = &in->methods[i];
         if (sm->rid == 0 || sm->rid > rows)
@@ -460,7 +494,7 @@ static ilg_status plan_check(plan_in *in, ilg_save_result *r)
         ilg_method_info m;
         if ((st = ilg_md_method(in->md, sm->rid, &m)) != ILG_OK)
             return st;
-        if (m.rva == 0)
+        if (m.rva == 0 && !in->md_written) /* a defined method gets its first body */
             return ilg__fail(ILG_E_SAVE_BAD_METHOD, ILG_WHERE_NONE, 0,
                              "method 0x%08x has no body in the image to replace",
                              0x06000000u | sm->rid);
@@ -568,20 +602,47 @@ static ilg_status plan_head(plan_in *in, save_plan *plan, ilg_save_result *r)
     return ILG_OK;
 }
 
+/* Written metadata: the CLI header's MetaData directory (RVA, size) names the new root,
+ * and the MVID to change is the one inside it (zero until plan_mvid). */
+static ilg_status plan_metadata_cells(plan_in *in, save_plan *plan, size_t order)
+{
+    const ilg_md_info *mi = &in->md->info;
+    uint64_t cli_off;
+    ilg_status st;
+    if ((st = ilg_image_rva_to_offset(in->img, mi->cli_rva, &cli_off)) != ILG_OK)
+        return st;
+    if (!ilg__in_range(cli_off, 16, in->img->file_size))
+        return ilg__fail(ILG_E_RANGE, ILG_WHERE_RVA, mi->cli_rva, "CLI header outside the file");
+    const uint32_t cells[2] = { plan->md_rva, (uint32_t)plan->md_len };
+    for (uint32_t k = 0; k < 2; k++) {
+        save_patch *pt = &plan->patches[plan->npatches++];
+        pt->off = cli_off + 8 + 4 * k;
+        pt->order = order + k;
+        ilg__wr32(pt->bytes, cells[k]);
+    }
+    uint32_t index = 0;
+    if (!(in->opts && in->opts->keep_mvid) &&
+        ilg_md_cell(in->md, ILG_TBL_Module, 1, ILG_MDC_Module_Mvid, &index) == ILG_OK && index) {
+        plan->md_mvid = plan->md_guid + (uint64_t)(index - 1) * 16;
+        memset(plan->md_blob + plan->md_mvid, 0, 16);
+    }
+    return ILG_OK;
+}
+
 /* Every other change is a 4-byte cell past the headers: the RVAs, the CLI flags, the
  * MVID (zero until plan_mvid), the ReadyToRun header's cells. */
 static ilg_status plan_patches(plan_in *in, save_plan *plan, ilg_save_result *r)
 {
     const ilg_md_info *mi = &in->md->info;
     const size_t count = in->count;
-    const size_t npatches = count + 5 + plan->r2r.ncells;
+    const size_t npatches = count + 7 + plan->r2r.ncells;
     ilg_status st;
     plan->patches = malloc(npatches * sizeof *plan->patches);
     if (!plan->patches)
         return ilg__fail(ILG_E_NOMEM, ILG_WHERE_NONE, 0, "no memory for %zu patches", npatches);
     if ((st = save_r2r_cells(in->img, plan, count + 5)) != ILG_OK)
         return st;
-    for (size_t i = 0; i < count; i++) {
+    for (size_t i = 0; i < count && !in->md_written; i++) {
         save_patch *pt = &plan->patches[plan->npatches++];
         pt->off = r->methoddef_file_offset +
                   (uint64_t)(in->methods[i].rid - 1) * r->methoddef_row_size + in->rva_col.offset;
@@ -604,7 +665,9 @@ static ilg_status plan_patches(plan_in *in, save_plan *plan, ilg_save_result *r)
                 "image; the signed flag is cleared\n",
                 in->img->path);
     }
-    if (!(in->opts && in->opts->keep_mvid) && r->mvid_file_offset)
+    if (in->md_written && (st = plan_metadata_cells(in, plan, count + 2)) != ILG_OK)
+        return st;
+    if (!(in->opts && in->opts->keep_mvid) && r->mvid_file_offset && !in->md_written)
         plan_mvid_cells(plan, r->mvid_file_offset, count + 1);
     return patches_order(plan);
 }
@@ -619,9 +682,11 @@ static ilg_status plan_seal(plan_in *in, save_plan *plan, ilg_save_result *r)
     plan->arena_len = in->arena_end - in->as.start;
     if (plan->r2r.blob_len)
         plan->r2r_at = in->raw_off + (plan->r2r.blob_rva - in->va);
+    if (plan->md_len)
+        plan->md_at = in->raw_off + (plan->md_rva - in->va);
     plan->total = in->total;
     ilg__wr32(plan->head + in->pe.opt + 64, 0);
-    if (plan->mvid_at && (st = plan_mvid(plan, r)) != ILG_OK)
+    if ((plan->mvid_at || plan->md_mvid) && (st = plan_mvid(plan, r)) != ILG_OK)
         return st;
     if (in->pe.checksum != 0) {
         /* Summed over the output with the field zero, then stored in it. */
@@ -644,6 +709,29 @@ static ilg_status plan_seal(plan_in *in, save_plan *plan, ilg_save_result *r)
     return ILG_OK;
 }
 
+/* Written metadata as a new root after the section's other contents (4-aligned), the
+ * methods' new RVAs in its MethodDef table. */
+static ilg_status plan_metadata(plan_in *in, save_plan *plan)
+{
+    ilg_mdemit *em;
+    ilg_status st;
+    ilg_mdemit_rva *rvas = in->count ? malloc(in->count * sizeof *rvas) : NULL;
+    if (in->count && !rvas)
+        return ilg__fail(ILG_E_NOMEM, ILG_WHERE_NONE, 0, "no memory for %zu RVAs", in->count);
+    for (size_t i = 0; i < in->count; i++)
+        rvas[i] = (ilg_mdemit_rva){ in->methods[i].rid, in->methods[i].new_rva };
+    size_t len = 0;
+    if ((st = ilg_mdemit_open(in->img, &em)) == ILG_OK)
+        st = ilg_mdemit_serialize_ex(em, rvas, in->count, &plan->md_blob, &len, &plan->md_guid);
+    free(rvas);
+    if (st != ILG_OK)
+        return st;
+    plan->md_len = len;
+    plan->md_rva = (uint32_t)ilg__align_up(in->used_end, 4);
+    in->used_end = (uint64_t)plan->md_rva + len;
+    return ILG_OK;
+}
+
 /* Everything ilg_save_build and ilg_save_write check and compute, as a plan of the
  * output: the patched headers, the patched cells, the new section's bytes. */
 static ilg_status save_plan_make(ilg_image *img, const ilg_save_method *methods, size_t count,
@@ -662,7 +750,7 @@ static ilg_status save_plan_make(ilg_image *img, const ilg_save_method *methods,
         return st;
     plan->file = img->file;
     plan->n = img->file_size;
-    bool grafted = count || in.used_end > in.as.start;
+    bool grafted = count || in.used_end > in.as.start || in.md_written;
     if ((st = mvid_locate(in.md, &in.md->info, img->file, img->file_size,
                           grafted && !(opts && opts->keep_mvid), &r.mvid_file_offset,
                           r.old_mvid)) != ILG_OK)
@@ -684,6 +772,8 @@ static ilg_status save_plan_make(ilg_image *img, const ilg_save_method *methods,
         return st;
     if (plan->r2r.blob_len)
         in.used_end = (uint64_t)plan->r2r.blob_rva + plan->r2r.blob_len;
+    if (in.md_written && (st = plan_metadata(&in, plan)) != ILG_OK)
+        return st;
     if ((st = plan_place(&in, plan, &r)) != ILG_OK || (st = plan_head(&in, plan, &r)) != ILG_OK ||
         (st = plan_patches(&in, plan, &r)) != ILG_OK || (st = plan_seal(&in, plan, &r)) != ILG_OK)
         return st;
@@ -712,7 +802,7 @@ static ilg_status plan_emit(const save_plan *p, emit_fn fn, void *ctx)
     }
     if ((st = fn(ctx, p->file + pos, p->n - pos)) != ILG_OK)
         return st;
-    if (!p->arena_len && !p->r2r.blob_len)
+    if (!p->arena_len && !p->r2r.blob_len && !p->md_len)
         return ILG_OK;
     if ((st = fn(ctx, NULL, p->arena_at - p->n)) != ILG_OK ||
         (st = fn(ctx, p->arena, p->arena_len)) != ILG_OK)
@@ -724,6 +814,12 @@ static ilg_status plan_emit(const save_plan *p, emit_fn fn, void *ctx)
             return st;
         at = p->r2r_at + p->r2r.blob_len;
     }
+    if (p->md_len) {
+        if ((st = fn(ctx, NULL, p->md_at - at)) != ILG_OK ||
+            (st = fn(ctx, p->md_blob, p->md_len)) != ILG_OK)
+            return st;
+        at = p->md_at + p->md_len;
+    }
     return fn(ctx, NULL, p->total - at);
 }
 
@@ -731,6 +827,7 @@ static void plan_free(save_plan *p)
 {
     free(p->head);
     free(p->patches);
+    free(p->md_blob);
     ilg__save_r2r_free(&p->r2r);
     memset(p, 0, sizeof *p);
 }

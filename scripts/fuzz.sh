@@ -5,7 +5,8 @@
 # Targets: image (PE/ELF open + full metadata and ReadyToRun walk), body (method body decode, verify,
 # preserve and optimize encode, text round trip), asm (the IL text assembler), rules (the
 # plugin's rules file, each accepted rule applied to a body), host (SetILFunctionBody
-# through the harness host with any bytes as the new body).
+# through the harness host with any bytes as the new body), mdemit (metadata-writer call
+# sequences on types.exe, then serialize and reopen).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 target=${1:?usage: fuzz.sh TARGET SECONDS}
@@ -21,6 +22,7 @@ case $target in
   image) cp "$build"/fixtures/*.exe "$build"/fixtures/*.so "$build"/fixtures/malformed/valid_r2r.exe \
           "$build"/fixtures/cs/ReadyToRun/ReadyToRun.dll "$seeds"/ 2>/dev/null || true ;;
   rules) cp "$root"/tests/integration/rules/*.json "$seeds"/ ;;
+  mdemit) ;; # tests/fuzz/seeds/mdemit below
   body|asm|host)
     # Every method of the IL fixtures: its ilasm text (asm) or its bytes (body), cut
     # from `ilgraft dis` and the image by the CLI's own JSON.
@@ -47,7 +49,7 @@ for name in sorted(os.listdir(os.path.join(build, "fixtures"))):
 PY
       rm -f "$seeds"/*.il
     fi ;;
-  *) echo "fuzz: unknown target $target (image, body, asm, rules, host)" >&2; exit 2 ;;
+  *) echo "fuzz: unknown target $target (image, body, asm, rules, host, mdemit)" >&2; exit 2 ;;
 esac
 cp "$root"/tests/fuzz/regress/"$target"-* "$seeds"/ 2>/dev/null || true
 # Hand-written seeds for what the fixtures do not show the fuzzer (asm: EH in ilasm's

@@ -30,6 +30,6 @@ for suite in test_host test_plugin_host; do
 done
 
 echo "== fuzzing, 60 s per target"
-for target in image body asm rules host; do
+for target in image body asm rules host mdemit; do
   "$root/scripts/fuzz.sh" "$target" 60
 done

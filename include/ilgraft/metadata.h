@@ -130,6 +130,18 @@ typedef struct ilg_md_info {
 
 ILG_API ilg_status ilg_md_get_info(const ilg_metadata *md, ilg_md_info *out);
 
+/* The metadata of a bare root (a "BSJB" block, as ilg_mdemit_serialize writes it),
+ * parsed and validated as an image's is: stream offsets are from root, file offsets
+ * are offsets into it, method bodies are not available (ilg_md_method_body answers
+ * ILG_E_NOT_FOUND). root must outlive the metadata; ilg_md_close frees it. */
+ILG_API ilg_status ilg_md_open_root(const uint8_t *root, size_t size, ilg_metadata **out);
+/* Frees metadata from ilg_md_open_root (an image's metadata is the image's: ignored). */
+ILG_API void ilg_md_close(ilg_metadata *md);
+
+/* A number that changes whenever the metadata writer (ilgraft/mdemit.h) adds or changes
+ * a row or heap entry: caches made from the tables compare it. 0 for unwritten. */
+ILG_API uint64_t ilg_md_generation(const ilg_metadata *md);
+
 /* Table schema. Names are static strings. */
 ILG_API const char *ilg_md_table_name(ilg_table table);
 ILG_API uint32_t ilg_md_column_count(ilg_table table);

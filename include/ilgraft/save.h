@@ -3,7 +3,9 @@
  * The graft arena sits directly above the mapped image (loader.h), so the bytes it
  * handed out already have the RVAs a new last section would give them. Saving appends
  * that section and patches MethodDef.RVA of each rewritten method; nothing else in the
- * metadata changes:
+ * metadata changes, unless the metadata writer (mdemit.h) changed it: then a new
+ * metadata root, with the new RVAs and MVID, follows the arena's bytes in the section
+ * and the CLI header's MetaData directory points at it (docs/save.md):
  *
  *   before:  | headers | .text | .rsrc | .reloc |                (file and image)
  *   after:   | headers+1 | .text | .rsrc | .reloc | [overlay] | .graft |

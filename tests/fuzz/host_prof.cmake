@@ -1,4 +1,4 @@
-# host_prof.cmake: what the rules and host fuzz targets need beyond the library, shared
+# host_prof.cmake: what the rules, host and mdemit fuzz targets need beyond the library, shared
 # by the libFuzzer build (tests/fuzz) and the regression replays (tests/): the plugin's
 # rules sources, and fuzz_host_prof, the profiler library that hands each input to
 # SetILFunctionBody. That library is built without sanitizers (like the plugin), so the
@@ -28,4 +28,9 @@ function(ilg_fuzz_rules_setup target)
   target_include_directories(${target} PRIVATE ${CMAKE_SOURCE_DIR}/profiler
                              ${CMAKE_SOURCE_DIR}/ilbody)
   target_link_libraries(${target} PRIVATE PkgConfig::JANSSON)
+endfunction()
+
+function(ilg_fuzz_mdemit_setup target)
+  target_compile_definitions(${target} PRIVATE ILG_FUZZ_IMAGE="${CMAKE_BINARY_DIR}/fixtures/types.exe")
+  add_dependencies(${target} ilg_fixtures)
 endfunction()
