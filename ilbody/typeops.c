@@ -486,6 +486,48 @@ static bool constrained_crashes(tflow *f, uint32_t i)
             (d->value.k != VK_REF && d->value.k != VK_UNKNOWN)); /* a primitive (UInt32) too */
 }
 
+/* The value type (not an enum) the constrained. prefix at i names, or NULL: a struct, a
+ * primitive such as Int32, an instantiation of a generic struct. */
+static const tdesc *constrained_struct(tflow *f, uint32_t i)
+{
+    const uint32_t tok = f->b->instrs[i].arg.token;
+    if (!ilg__tf_table_in(tok, type_tables, sizeof type_tables))
+        return NULL;
+    const tdesc *d = ilg__tc_type(f->c, f->r, tok);
+    if (!d || d->status != ILG_OK || d->facts.kind == ILG_TYPE_ENUM || d->facts.kind == ILG_TYPE_INTERFACE ||
+        d->facts.kind == ILG_TYPE_CLASS)
+        return NULL;
+    return d->facts.kind == ILG_TYPE_VALUE || (d->value.k != VK_REF && d->value.k != VK_UNKNOWN) ? d : NULL;
+}
+
+/* constrained. to a value type before a call of a class's virtual instance method: the
+ * runtime (TryResolveConstraintMethodApprox) looks the method's vtable slot number up in
+ * the value type's own table, where it names an unrelated method of that type (whose
+ * signature the JIT then imports the call with) or lies past the table's end. What follows
+ * depends on that table (probes in docs/coreclr-observed.md): InvalidProgramException most
+ * often, else BadImageFormatException, a crash, or a call of the unrelated method. An
+ * enum's slots are System.Enum's, a class's, so the call falls back to boxing and
+ * compiles; so does a slot of System.Object's (ILG_MEMBER_BASE_SLOT) and a method that is
+ * not virtual. */
+static bool constrained_slot(tflow *f, uint32_t i, uint16_t op, const mdesc *d)
+{
+    const uint16_t fl = d->facts.flags;
+    if ((op != ILG_OP_CALL && op != ILG_OP_CALLVIRT) ||
+        (fl & (ILG_MEMBER_KNOWN | ILG_MEMBER_VIRTUAL | ILG_MEMBER_STATIC | ILG_MEMBER_BASE_SLOT)) !=
+            (ILG_MEMBER_KNOWN | ILG_MEMBER_VIRTUAL) ||
+        d->owner.k != VK_REF || d->owner_interface || !d->sig->has_this)
+        return false;
+    const tdesc *t = constrained_struct(f, i - 1);
+    if (!t)
+        return false;
+    ilg__tf_err(f, i, ILG_E_IL_VERIFY_PREFIX, ILG_OUTCOME_INVALID_PROGRAM,
+        "constrained. to %s, a value type, before a call of 0x%08x, a virtual method of a class: the runtime "
+        "looks its vtable slot up in the value type's table, an unrelated method or none "
+        "(InvalidProgramException, BadImageFormatException or a crash by that table)",
+        TN(t->value), f->b->instrs[i].arg.token);
+    return true;
+}
+
 /* What getCallInfo refuses: a virtual call of a static method, a direct call of an
  * abstract one, a generic method named without its instantiation. */
 bool ilg__tf_callable(tflow *f, uint32_t i, uint16_t op, const mdesc *d)
@@ -512,6 +554,8 @@ bool ilg__tf_callable(tflow *f, uint32_t i, uint16_t op, const mdesc *d)
             "the JIT crashes", tok);
         return false;
     }
+    if (constrained && constrained_slot(f, i, op, d))
+        return false;
     if ((op == ILG_OP_CALL || op == ILG_OP_NEWOBJ || op == ILG_OP_LDFTN) && known && !constrained &&
         (d->facts.flags & ILG_MEMBER_ABSTRACT)) {
         ilg__tf_err(f, i, ILG_E_IL_VERIFY_MEMBER, ILG_OUTCOME_BAD_IMAGE,

@@ -72,6 +72,13 @@ static const struct {
         "optimized (a loop and localloc: OSR cannot handle localloc, so the method skips tier 0): there the "
         "JIT does not expand the call in place but checks it like any other (a bad index is then "
         "InvalidProgramException); at tier 0, which the verifier follows, it expands it unchecked" },
+    [VX_DOC_CONSTRAINED_SLOT] = { "constrained-slot",
+        "constrained. to a value type before a call of a class's virtual method: the runtime looks the "
+        "method's vtable slot up in the value type's table, where it names an unrelated method of that "
+        "type (the JIT imports the call with that method's signature: InvalidProgramException, "
+        "BadImageFormatException, or a body that compiles) or lies past the table's end (a crash, or "
+        "whatever the memory there holds); the verifier refuses the body with the outcome seen most for "
+        "the kind of type, but does not lay out vtables" },
     [VX_DOC_TYPE_INTRINSIC] = { "type-intrinsic",
         "System.Type's op_Equality/op_Inequality, which the JIT may expand in place without "
         "checking the arguments" },
@@ -169,6 +176,16 @@ static bool has_finding(const ilg_findings *f, ilg_status rule, bool errors_only
     return false;
 }
 
+/* Whether the first error of findings (in IL order) says text. */
+static bool first_error_says(const ilg_findings *f, const char *text)
+{
+    const ilg_finding *first = NULL;
+    for (uint32_t k = 0; k < f->count; k++)
+        if (f->items[k].severity == ILG_SEVERITY_ERROR && (!first || f->items[k].offset < first->offset))
+            first = &f->items[k];
+    return first && strstr(first->message, text);
+}
+
 /* Whether an error of findings names a call target whose name holds text. */
 static bool error_at_call_to(const mx_module *m, const ilg_findings *f, ilg_status rule, const char *text)
 {
@@ -238,6 +255,8 @@ static int documented(const mx_module *m, const mx_mutant *mu, const mx_verdict 
     char why[200];
     if (verify_at(&m->scope, mu->token, mu->bytes, mu->size, ILG_VERIFY_STRICT, &strict, why, sizeof why) <= 0)
         return -1;
+    if (first_error_says(&findings, "looks its vtable slot up"))
+        return VX_DOC_CONSTRAINED_SLOT;
     if (v->outcome == MX_INVALID_PROGRAM && findings.errors == 0 && span_item_this_optimized(m, mu))
         return VX_DOC_SPAN_ITEM_OPTIMIZED;
     if (v->outcome == MX_OTHER_EXCEPTION && strstr(v->detail, "TypeLoadException") &&
@@ -284,11 +303,7 @@ static int documented(const mx_module *m, const mx_mutant *mu, const mx_verdict 
         return VX_DOC_TYPE_INTRINSIC;
     /* the value type is what ilgraft's verdict turned on: its first error, or (when it
      * has none) a strict finding */
-    const ilg_finding *first = NULL;
-    for (uint32_t k = 0; k < findings.count; k++)
-        if (findings.items[k].severity == ILG_SEVERITY_ERROR && (!first || findings.items[k].offset < first->offset))
-            first = &findings.items[k];
-    if (first ? strstr(first->message, "value type") != NULL : has_finding(&strict, ILG_OK, false, "value type"))
+    if (findings.errors ? first_error_says(&findings, "value type") : has_finding(&strict, ILG_OK, false, "value type"))
         return VX_DOC_VALUE_TYPE;
     return -1;
 }
