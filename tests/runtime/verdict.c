@@ -79,6 +79,10 @@ static const struct {
         "BadImageFormatException, or a body that compiles) or lies past the table's end (a crash, or "
         "whatever the memory there holds); the verifier refuses the body with the outcome seen most for "
         "the kind of type, but does not lay out vtables" },
+    [VX_DOC_CONSTRAINED_STATIC] = { "constrained-static",
+        "constrained. to a class before a call of a plain static method of another type: the JIT crashes "
+        "unless the class derives from the method's type, which the verifier does not know (it has no "
+        "base types)" },
     [VX_DOC_TYPE_INTRINSIC] = { "type-intrinsic",
         "System.Type's op_Equality/op_Inequality, which the JIT may expand in place without "
         "checking the arguments" },
@@ -255,8 +259,10 @@ static int documented(const mx_module *m, const mx_mutant *mu, const mx_verdict 
     char why[200];
     if (verify_at(&m->scope, mu->token, mu->bytes, mu->size, ILG_VERIFY_STRICT, &strict, why, sizeof why) <= 0)
         return -1;
-    if (first_error_says(&findings, "looks its vtable slot up"))
+    if (first_error_says(&findings, "looks its vtable slot up in the value type's table"))
         return VX_DOC_CONSTRAINED_SLOT;
+    if (v->outcome == MX_OK && first_error_says(&findings, "unless it derives from it"))
+        return VX_DOC_CONSTRAINED_STATIC;
     if (v->outcome == MX_INVALID_PROGRAM && findings.errors == 0 && span_item_this_optimized(m, mu))
         return VX_DOC_SPAN_ITEM_OPTIMIZED;
     if (v->outcome == MX_OTHER_EXCEPTION && strstr(v->detail, "TypeLoadException") &&
