@@ -413,12 +413,12 @@ static void check_args(tflow *f, uint32_t i, const mdesc *d, uint32_t token)
 {
     const vsig *s = d->sig;
     const uint32_t n = (uint32_t)s->nparams + s->nextra;
-    /* a value type's method by callvirt (Span's get_Item) is expanded only with an
-     * address-like `this`, as optimized code does it; with an int32 or a float `this` it
-     * is checked like any call (seed-41 mutants) */
+    /* a value type's method by callvirt (Span's get_Item) is not expanded with a float
+     * `this`, and is checked like any call (seed-41 mutants; an int32, null or address
+     * `this` is expanded: seed 13 and 41) */
     const vt *self = s->has_this && f->sp > n ? &f->stack[f->sp - n - 1] : NULL;
-    const bool scalar_this = self && (self->k == VK_I4 || is_float(self->k));
-    const bool expanded = !(f->b->instrs[i].op == ILG_OP_CALLVIRT && d->owner_value && scalar_this) && expands(f, d, n);
+    const bool float_this = self && is_float(self->k);
+    const bool expanded = !(f->b->instrs[i].op == ILG_OP_CALLVIRT && d->owner_value && float_this) && expands(f, d, n);
     for (uint32_t k = n; k-- > 0;) {
         vt a = pop(f);
         const vt *p = &s->params[k];
