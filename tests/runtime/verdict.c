@@ -83,6 +83,11 @@ static const struct {
         "constrained. to a class before a call of a plain static method of another type: the JIT crashes "
         "unless the class derives from the method's type, which the verifier does not know (it has no "
         "base types)" },
+    [VX_DOC_INSTANTIATION] = { "instantiation",
+        "another instantiation of a generic method called where the method returns an instantiated "
+        "generic value type (Enumerable.Sum for Nullable<int64> calling Sum<float32, float64>, whose "
+        "Nullable<float32> it returns): the JIT refuses a struct of another instantiation, but the "
+        "verifier's types keep only a generic value type's definition, not its arguments" },
     [VX_DOC_TYPE_INTRINSIC] = { "type-intrinsic",
         "System.Type's op_Equality/op_Inequality, which the JIT may expand in place without "
         "checking the arguments" },
@@ -148,8 +153,9 @@ mx_outcome vx_predict(const ilg_md_scope *scope, uint32_t token, const uint8_t *
     return o;
 }
 
-/* Whether MethodDef token's signature returns a value type (II.23.2.1). */
-static bool returns_value_type(const mx_module *m, uint32_t token)
+/* Whether MethodDef token's signature returns a value type (II.23.2.1); with inst_only,
+ * an instantiated generic one. */
+static bool returns_value_type(const mx_module *m, uint32_t token, bool inst_only)
 {
     ilg_member_facts mf;
     if (ilg_md_member_facts(&m->scope, token, &mf) != ILG_OK || mf.sig_len < 3)
@@ -167,7 +173,8 @@ static bool returns_value_type(const mx_module *m, uint32_t token)
         return false;
     k += c;
     const uint8_t r = mf.sig[k];
-    return r == ILG_ET_VALUETYPE || (r == ILG_ET_GENERICINST && k + 1 < mf.sig_len && mf.sig[k + 1] == ILG_ET_VALUETYPE);
+    return (r == ILG_ET_VALUETYPE && !inst_only) ||
+           (r == ILG_ET_GENERICINST && k + 1 < mf.sig_len && mf.sig[k + 1] == ILG_ET_VALUETYPE);
 }
 
 static bool has_finding(const ilg_findings *f, ilg_status rule, bool errors_only, const char *text)
@@ -263,6 +270,9 @@ static int documented(const mx_module *m, const mx_mutant *mu, const mx_verdict 
         return VX_DOC_CONSTRAINED_SLOT;
     if (v->outcome == MX_OK && first_error_says(&findings, "unless it derives from it"))
         return VX_DOC_CONSTRAINED_STATIC;
+    if (v->outcome == MX_INVALID_PROGRAM && findings.errors == 0 && mu->family == MX_TOKEN &&
+        strstr(mu->what, "-> 0x2b") && returns_value_type(m, mu->token, true))
+        return VX_DOC_INSTANTIATION;
     if (v->outcome == MX_INVALID_PROGRAM && findings.errors == 0 && span_item_this_optimized(m, mu))
         return VX_DOC_SPAN_ITEM_OPTIMIZED;
     if (v->outcome == MX_OTHER_EXCEPTION && strstr(v->detail, "TypeLoadException") &&
@@ -278,7 +288,7 @@ static int documented(const mx_module *m, const mx_mutant *mu, const mx_verdict 
         for (uint32_t k = 0; k < findings.count; k++) {
             const char *p = strstr(findings.items[k].message, "argument ");
             if (findings.items[k].rule == ILG_E_IL_VERIFY_ARG_INDEX && p &&
-                sscanf(p, "argument %u, but the method has %u", &a, &n) == 2 && a == n && returns_value_type(m, mu->token))
+                sscanf(p, "argument %u, but the method has %u", &a, &n) == 2 && a == n && returns_value_type(m, mu->token, false))
                 return VX_DOC_RETBUF_ARG;
         }
     }
