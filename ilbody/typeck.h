@@ -67,13 +67,13 @@ typedef struct tdesc {
                          * uses (the highest !n and !!n, plus one) */
 } tdesc;
 
-typedef struct mdesc {
-    ilg_status status;
+typedef struct mdesc {   /* (in this order it packs into 80 bytes) */
     ilg_member_facts facts;
+    ilg_status status;
     vt owner;           /* `this` of an instance method: REF(owner) or BYREF for a value type */
+    vt field;           /* a field's type */
     bool owner_value;   /* the declaring type is a value type */
     bool owner_abstract, owner_interface, owner_open;
-    vt field;           /* a field's type */
     vsig *sig;          /* a method's signature (NULL for a field or a malformed blob) */
     uint32_t need[2];   /* the caller's type parameters its owner TypeSpec and its
                          * MethodSpec's instantiation use (as tdesc.need) */
@@ -107,7 +107,7 @@ typedef struct vmethod {
     uint32_t ngeneric;  /* its own type parameters */
 } vmethod;
 bool ilg__tc_method(tcache *c, const ilg_type_resolver *r, vmethod *out);
-/* Working space number which (0 or 1; 2 holds the method's arguments) of at least
+/* Working space number which (0 or 1; 2 holds the method's arguments, 3 its signature) of at least
  * bytes, kept for the next body. */
 void *ilg__tc_scratch(tcache *c, int which, size_t bytes);
 

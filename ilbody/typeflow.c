@@ -335,14 +335,18 @@ static bool step_values(tflow *f, uint32_t i, uint16_t op)
 }
 
 /* What each opcode is to the type pass, worked out once from the opcode table. */
-enum { C_OTHER, C_SLOT, C_CALL, C_CALLI, C_FTN, C_FIELD, C_BRANCH, C_INDIRECT, C_BINARY, C_UNARY,
-       C_CONV, C_COMPARE, C_ARRAY, C_OBJECT };
+enum { C_OTHER, C_SLOT, C_LDARG_N, C_LDLOC_N, C_CALL, C_CALLI, C_FTN, C_FIELD, C_BRANCH, C_INDIRECT,
+       C_BINARY, C_UNARY, C_CONV, C_COMPARE, C_ARRAY, C_OBJECT };
 
 static uint8_t op_class_of(uint16_t op)
 {
     const ilg_instr in = { .op = op };
     bool arg;
     uint32_t idx;
+    if (in_range(op, ILG_OP_LDARG_0, ILG_OP_LDARG_3))
+        return C_LDARG_N;
+    if (in_range(op, ILG_OP_LDLOC_0, ILG_OP_LDLOC_3))
+        return C_LDLOC_N;
     if (ilg__tf_slot_of(&in, &arg, &idx))
         return C_SLOT;
     if (op == ILG_OP_CALL || op == ILG_OP_CALLVIRT || op == ILG_OP_NEWOBJ)
@@ -386,6 +390,22 @@ static void init_op_class(void)
         op_class[op] = op_class_of(op);
 }
 
+/* ldarg.0-3 and ldloc.0-3, the most common instructions, when the slot exists: its type
+ * as ilg__tf_t_slot pushes it (locals normalized, `this` only from argument 0). */
+static bool load_known(tflow *f, bool is_arg, uint32_t idx)
+{
+    if (is_arg ? !f->have_m || idx >= f->m.nargs : !f->have_locals || idx >= f->nlocals)
+        return false;
+    vt t = is_arg ? f->m.args[idx] : f->locals[idx];
+    if (!is_arg) {
+        if (t.k == VK_I4)
+            t.small = 0;
+        t.flags &= (uint16_t)~VF_THIS;
+    }
+    push(f, t);
+    return true;
+}
+
 static void step(tflow *f, uint32_t i)
 {
     const ilg_instr *in = &f->b->instrs[i];
@@ -393,6 +413,14 @@ static void step(tflow *f, uint32_t i)
     bool arg;
     uint32_t idx;
     switch (op_class[op]) {
+    case C_LDARG_N:
+        if (!load_known(f, true, (uint32_t)(op - ILG_OP_LDARG_0)))
+            ilg__tf_t_slot(f, i, 1, true, (uint32_t)(op - ILG_OP_LDARG_0));
+        break;
+    case C_LDLOC_N:
+        if (!load_known(f, false, (uint32_t)(op - ILG_OP_LDLOC_0)))
+            ilg__tf_t_slot(f, i, 1, false, (uint32_t)(op - ILG_OP_LDLOC_0));
+        break;
     case C_SLOT: {
         const int kind = ilg__tf_slot_of(in, &arg, &idx);
         ilg__tf_t_slot(f, i, kind, arg, idx);

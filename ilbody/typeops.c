@@ -413,7 +413,12 @@ static void check_args(tflow *f, uint32_t i, const mdesc *d, uint32_t token)
 {
     const vsig *s = d->sig;
     const uint32_t n = (uint32_t)s->nparams + s->nextra;
-    const bool expanded = expands(f, d, n);
+    /* a value type's method by callvirt (Span's get_Item) is not expanded with a float
+     * `this`, and is checked like any call (seed-41 mutants; an int32, null or address
+     * `this` is expanded: seed 13 and 41) */
+    const vt *self = s->has_this && f->sp > n ? &f->stack[f->sp - n - 1] : NULL;
+    const bool float_this = self && is_float(self->k);
+    const bool expanded = !(f->b->instrs[i].op == ILG_OP_CALLVIRT && d->owner_value && float_this) && expands(f, d, n);
     for (uint32_t k = n; k-- > 0;) {
         vt a = pop(f);
         const vt *p = &s->params[k];
@@ -472,18 +477,87 @@ static void t_newobj(tflow *f, uint32_t i, const mdesc *d)
     push(f, obj);
 }
 
-/* Whether the constrained. prefix at i names a value type (a struct, an enum, a
- * primitive, a generic instantiation of a struct) or an interface: before a call of a
- * plain static method that crashes the JIT; a class there compiles. */
-static bool constrained_crashes(tflow *f, uint32_t i)
+/* Whether the constrained. prefix at i, before a call of a plain static method of type
+ * owner, crashes the JIT: the runtime resolves the call as a static virtual one and finds
+ * no implementation. It names a value type (a struct, an enum, a primitive, a generic
+ * instantiation of a struct), an interface, or a class other than owner (System.Object
+ * too); owner itself compiles, and so does a class derived from it (probes, in
+ * docs/coreclr-observed.md), which is not known here: *other_class says that case. */
+static bool constrained_crashes(tflow *f, uint32_t i, uint32_t owner, bool *other_class)
+{
+    const uint32_t tok = f->b->instrs[i].arg.token;
+    *other_class = false;
+    if (!ilg__tf_table_in(tok, type_tables, sizeof type_tables) || tok == owner)
+        return false;
+    const tdesc *d = ilg__tc_type(f->c, f->r, tok);
+    if (!d || d->status != ILG_OK || d->value.k == VK_UNKNOWN)
+        return false;
+    *other_class = d->value.k == VK_REF && d->facts.kind != ILG_TYPE_INTERFACE;
+    return true;
+}
+
+/* The value type (not an enum) the constrained. prefix at i names, or NULL: a struct, a
+ * primitive such as Int32, an instantiation of a generic struct. */
+static const tdesc *constrained_struct(tflow *f, uint32_t i)
 {
     const uint32_t tok = f->b->instrs[i].arg.token;
     if (!ilg__tf_table_in(tok, type_tables, sizeof type_tables))
-        return false;
+        return NULL;
     const tdesc *d = ilg__tc_type(f->c, f->r, tok);
-    return d && d->status == ILG_OK &&
-           (d->facts.kind == ILG_TYPE_VALUE || d->facts.kind == ILG_TYPE_ENUM || d->facts.kind == ILG_TYPE_INTERFACE ||
-            (d->value.k != VK_REF && d->value.k != VK_UNKNOWN)); /* a primitive (UInt32) too */
+    if (!d || d->status != ILG_OK || d->facts.kind == ILG_TYPE_ENUM || d->facts.kind == ILG_TYPE_INTERFACE ||
+        d->facts.kind == ILG_TYPE_CLASS)
+        return NULL;
+    return d->facts.kind == ILG_TYPE_VALUE || (d->value.k != VK_REF && d->value.k != VK_UNKNOWN) ? d : NULL;
+}
+
+/* constrained. to a value type (an enum too) other than the owner of a value type's
+ * virtual method: its slot in the other type's table is that type's method or one of
+ * System.Enum's, and the JIT crashes (SequencePosition.Equals after constrained. to an
+ * enum, seed-41 mutant). */
+static bool constrained_other_value(tflow *f, uint32_t i, const mdesc *d)
+{
+    const uint32_t tok = f->b->instrs[i - 1].arg.token;
+    if (tok == d->facts.owner || !ilg__tf_table_in(tok, type_tables, sizeof type_tables))
+        return false;
+    const tdesc *t = ilg__tc_type(f->c, f->r, tok);
+    if (!t || t->status != ILG_OK || t->value.k == VK_REF || t->value.k == VK_UNKNOWN ||
+        t->facts.kind == ILG_TYPE_INTERFACE || t->facts.kind == ILG_TYPE_CLASS)
+        return false;
+    ilg__tf_err(f, i, ILG_E_IL_VERIFY_PREFIX, ILG_OUTCOME_CRASH,
+        "constrained. to %s before a call of 0x%08x, a virtual method of another value type: the runtime "
+        "looks its vtable slot up in the wrong table and the JIT crashes", TN(t->value), f->b->instrs[i].arg.token);
+    return true;
+}
+
+/* constrained. to a value type before a call of a class's virtual instance method: the
+ * runtime (TryResolveConstraintMethodApprox) looks the method's vtable slot number up in
+ * the value type's own table, where it names an unrelated method of that type (whose
+ * signature the JIT then imports the call with) or lies past the table's end. What follows
+ * depends on that table (probes in docs/coreclr-observed.md): InvalidProgramException most
+ * often, else BadImageFormatException, a crash, or a call of the unrelated method. An
+ * enum's slots are System.Enum's, a class's, so the call falls back to boxing and
+ * compiles; so does a slot of System.Object's (ILG_MEMBER_BASE_SLOT) and a method that is
+ * not virtual. */
+static bool constrained_slot(tflow *f, uint32_t i, uint16_t op, const mdesc *d)
+{
+    const uint16_t fl = d->facts.flags;
+    if ((op != ILG_OP_CALL && op != ILG_OP_CALLVIRT) ||
+        (fl & (ILG_MEMBER_KNOWN | ILG_MEMBER_VIRTUAL | ILG_MEMBER_STATIC | ILG_MEMBER_BASE_SLOT)) !=
+            (ILG_MEMBER_KNOWN | ILG_MEMBER_VIRTUAL) || d->owner_interface || !d->sig->has_this)
+        return false;
+    if (d->owner_value)
+        return constrained_other_value(f, i, d);
+    if (d->owner.k != VK_REF)
+        return false;
+    const tdesc *t = constrained_struct(f, i - 1);
+    if (!t)
+        return false;
+    ilg__tf_err(f, i, ILG_E_IL_VERIFY_PREFIX, ILG_OUTCOME_INVALID_PROGRAM,
+        "constrained. to %s, a value type, before a call of 0x%08x, a virtual method of a class: the runtime "
+        "looks its vtable slot up in the value type's table, an unrelated method or none "
+        "(InvalidProgramException, BadImageFormatException or a crash by that table)",
+        TN(t->value), f->b->instrs[i].arg.token);
+    return true;
 }
 
 /* What getCallInfo refuses: a virtual call of a static method, a direct call of an
@@ -505,13 +579,18 @@ bool ilg__tf_callable(tflow *f, uint32_t i, uint16_t op, const mdesc *d)
     /* constrained. names the type whose implementation is called (generic code, static
      * abstract interface members). */
     const bool constrained = i > 0 && f->b->instrs[i - 1].op == ILG_OP_CONSTRAINED;
+    bool other_class;
     if (constrained && op == ILG_OP_CALL && known && (d->facts.flags & ILG_MEMBER_STATIC) &&
-        !(d->facts.flags & (ILG_MEMBER_VIRTUAL | ILG_MEMBER_ABSTRACT)) && constrained_crashes(f, i - 1)) {
+        !(d->facts.flags & (ILG_MEMBER_VIRTUAL | ILG_MEMBER_ABSTRACT)) &&
+        constrained_crashes(f, i - 1, d->facts.owner, &other_class)) {
         ilg__tf_err(f, i, ILG_E_IL_VERIFY_PREFIX, ILG_OUTCOME_CRASH,
-            "constrained. to a value type or interface before a call of 0x%08x, a static method that is not virtual: "
-            "the JIT crashes", tok);
+            "constrained. to %s before a call of 0x%08x, a static method that is not virtual: the JIT crashes",
+            other_class ? "a class not the method's own (unless it derives from it)" : "a value type or interface",
+            tok);
         return false;
     }
+    if (constrained && constrained_slot(f, i, op, d))
+        return false;
     if ((op == ILG_OP_CALL || op == ILG_OP_NEWOBJ || op == ILG_OP_LDFTN) && known && !constrained &&
         (d->facts.flags & ILG_MEMBER_ABSTRACT)) {
         ilg__tf_err(f, i, ILG_E_IL_VERIFY_MEMBER, ILG_OUTCOME_BAD_IMAGE,
@@ -683,6 +762,9 @@ void ilg__tf_t_array(tflow *f, uint32_t i, uint16_t op)
         ilg__tf_warn(f, i, ILG_E_IL_VERIFY_OPERAND, "the index is %s", TN(idx));
     if (store)
         check_store16(f, i, op == ILG_OP_STELEM_I2 ? &(vt){ VK_I4, ILG_ET_I2, 0, 0 } : &t, &val, "an element");
+    if (op == ILG_OP_STELEM_REF && val.k == VK_STRUCT && !(val.flags & VF_MAYBE_PRIM))
+        ilg__tf_err(f, i, ILG_E_IL_VERIFY_OPERAND, ILG_OUTCOME_CRASH,
+            "the element is a value type (%s), stored as an object reference: the JIT crashes", TN(val));
     if (op == ILG_OP_LDLEN)
         push(f, vt_of(VK_I4)); /* the JIT's array length is an int32 */
     else if (op == ILG_OP_LDELEMA)

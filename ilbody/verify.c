@@ -167,7 +167,8 @@ static void walk(vctx *v, flow *w, uint32_t i)
     for (;;) {
         const ilg_instr *in = &b->instrs[i];
         w->visited++;
-        consts |= ilg__const_source(in->op);
+        if (v->fo) /* only level jit folds branches */
+            consts |= ilg__const_source(in->op);
         /* check_one has nothing to say about most instructions: an ordinary one that
          * falls through to an ordinary next one. Skip the call for those. */
         if (w->check_limits &&

@@ -17,6 +17,9 @@
 #define MAX_DEPTH 32
 #define CHUNK_BYTES 32768
 #define HUGE_CHUNK ((size_t)2 << 20)
+/* What the entries need (pointers, 32-bit fields): a module's cache holds tens of
+ * thousands of them, and every page they fill is one the kernel must clear. */
+#define TC_ALIGN alignof(void *)
 
 enum { W_TYPE = 1, W_MEMBER, W_SIG };
 
@@ -48,11 +51,13 @@ struct tcache {
     tc_slot *slots;
     uint32_t cap, used;
     tc_chunk *chunks;
-    void *scratch[3];       /* the type pass's working space (0, 1), the method's arguments (2) */
-    size_t scratch_cap[3];
+    void *scratch[4];       /* the type pass's working space (0, 1), the method's arguments (2),
+                             * the verified method's signature when it is not cached (3) */
+    size_t scratch_cap[4];
     uint32_t method;        /* the vmethod below is for this MethodDef */
     bool have_method;
     vmethod m;
+    mdesc own;              /* the verified method, when no body of the module calls it (yet) */
 };
 
 /* ---- memory --------------------------------------------------------------------------- */
@@ -82,7 +87,7 @@ static tc_chunk *new_chunk(tcache *c, size_t n)
 
 static void *tc_alloc(tcache *c, size_t n)
 {
-    n = (n + alignof(max_align_t) - 1) & ~(alignof(max_align_t) - 1);
+    n = (n + TC_ALIGN - 1) & ~(size_t)(TC_ALIGN - 1);
     if (!c->chunks || c->chunks->cap - c->chunks->used < n) {
         tc_chunk *k = new_chunk(c, n);
         if (!k)
@@ -121,7 +126,7 @@ void ilg__tc_free(void *cache)
         return;
     tc_reset(c);
     free(c->slots);
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < 4; i++)
         free(c->scratch[i]);
     free(c);
 }
@@ -326,15 +331,17 @@ static bool parse_type(tcache *c, const ilg_type_resolver *r, ilg_sig_cur *s, co
     }
 }
 
-/* A method signature (after nothing: s at the calling convention byte). */
-static vsig *parse_method(tcache *c, const ilg_type_resolver *r, ilg_sig_cur *s, const gctx *g)
+/* A method signature (after nothing: s at the calling convention byte); in the cache,
+ * or with own in working space that lasts until the next body's. */
+static vsig *parse_method_in(tcache *c, const ilg_type_resolver *r, ilg_sig_cur *s, const gctx *g, bool own)
 {
     uint8_t conv;
     uint32_t gcount, count;
     if (!ilg__sig_u8(s, &conv) || ((conv & ILG_SIG_GENERIC) && !ilg__sig_uint(s, &gcount)) || !ilg__sig_uint(s, &count) ||
         count > (uint32_t)(s->end - s->p) || count > 0xFFFF)
         return NULL;
-    vsig *v = tc_alloc(c, sizeof *v + (count ? count : 1) * sizeof(vt));
+    const size_t size = sizeof(vsig) + (count ? count : 1) * sizeof(vt);
+    vsig *v = own ? ilg__tc_scratch(c, 3, size) : tc_alloc(c, size);
     if (!v)
         return NULL;
     v->conv = conv;
@@ -354,6 +361,11 @@ static vsig *parse_method(tcache *c, const ilg_type_resolver *r, ilg_sig_cur *s,
             return NULL;
     }
     return v;
+}
+
+static vsig *parse_method(tcache *c, const ilg_type_resolver *r, ilg_sig_cur *s, const gctx *g)
+{
+    return parse_method_in(c, r, s, g, false);
 }
 
 /* ---- what tokens mean ------------------------------------------------------------------ */
@@ -485,15 +497,13 @@ static void fill_owner(tcache *c, const ilg_type_resolver *r, mdesc *d)
         d->owner = vt_of(VK_UNKNOWN);
 }
 
-const mdesc *ilg__tc_member(tcache *c, const ilg_type_resolver *r, uint32_t token)
+/* What member token means, into d (zeroed); its signature in the cache, or with own in
+ * working space that lasts until the next body's. */
+static void fill_member(tcache *c, const ilg_type_resolver *r, uint32_t token, mdesc *d, bool own)
 {
-    bool fresh;
-    mdesc *d = cached(c, token, W_MEMBER, sizeof *d, &fresh);
-    if (!fresh)
-        return d;
     d->status = r->member ? r->member(r->ctx, token, &d->facts) : ILG_E_NOT_FOUND;
     if (d->status != ILG_OK)
-        return d;
+        return;
     fill_owner(c, r, d);
     gctx g = { { NULL, NULL }, 0, { NULL, NULL }, 0 };
     owner_args(c, r, d->facts.owner, &g);
@@ -516,8 +526,16 @@ const mdesc *ilg__tc_member(tcache *c, const ilg_type_resolver *r, uint32_t toke
         if (!ilg__sig_u8(&s, &conv) || !parse_type(c, r, &s, &g, 0, &d->field))
             d->field = vt_of(VK_UNKNOWN);
     } else {
-        d->sig = parse_method(c, r, &s, &g);
+        d->sig = parse_method_in(c, r, &s, &g, own);
     }
+}
+
+const mdesc *ilg__tc_member(tcache *c, const ilg_type_resolver *r, uint32_t token)
+{
+    bool fresh;
+    mdesc *d = cached(c, token, W_MEMBER, sizeof *d, &fresh);
+    if (fresh)
+        fill_member(c, r, token, d, false);
     return d;
 }
 
@@ -559,8 +577,17 @@ bool ilg__tc_method(tcache *c, const ilg_type_resolver *r, vmethod *out)
         *out = c->m;
         return true;
     }
-    const mdesc *d = ilg__tc_member(c, r, r->method);
-    if (!d || d->status != ILG_OK || !d->sig)
+    /* Most methods of a module are called by none of its bodies, or only after their
+     * own: their descriptions go in working space, not the cache (which would hold one
+     * per body verified). */
+    void **slot = desc_slot(c, r->method, W_MEMBER);
+    const mdesc *d = slot && *slot ? *slot : NULL;
+    if (!d) {
+        memset(&c->own, 0, sizeof c->own);
+        fill_member(c, r, r->method, &c->own, true);
+        d = &c->own;
+    }
+    if (d->status != ILG_OK || !d->sig)
         return false;
     /* The method's own type parameters stay unknown: its signature read without a
      * context, which is how a MethodDef's (owned by a TypeDef, no instantiation) was

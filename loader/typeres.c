@@ -13,6 +13,8 @@
 
 #define FACTS_KNOWN (1u << 31)
 #define FACTS_INTRINSIC (1u << 30) /* the type is marked [Intrinsic] */
+#define FACTS_BASE (1u << 29) /* System.Object, ValueType or Enum */
+#define FACTS_FLAGS 0x1FFFu /* the ilg_type_facts flags, at bit 16 */
 
 static const struct { const char *name; uint8_t elem; } primitives[] = {
     { "Boolean", ILG_ET_BOOLEAN }, { "Char", ILG_ET_CHAR }, { "SByte", ILG_ET_I1 },
@@ -253,7 +255,7 @@ static void mark_generic_and_byreflike(const ilg_metadata *md, uint32_t *w)
     }
 }
 
-/* One word per TypeDef: FACTS_KNOWN | flags << 16 | elem << 8 | kind. */
+/* One word per TypeDef: FACTS_KNOWN | FACTS_INTRINSIC | FACTS_BASE | flags << 16 | elem << 8 | kind. */
 static uint32_t *compute_facts(const ilg_metadata *md)
 {
     const uint32_t ntypes = md->tables[ILG_TBL_TypeDef].rows;
@@ -268,7 +270,7 @@ static uint32_t *compute_facts(const ilg_metadata *md)
         type_name_of(md, cell_token(md, ILG_TBL_TypeDef, t, ILG_MDC_TypeDef_Extends, ILG_CODED_TypeDefOrRef),
                      &bns, &bname);
         uint32_t kind = (fl & ILG_TYPEATTR_INTERFACE) ? ILG_TYPE_INTERFACE : ILG_TYPE_CLASS, elem = 0;
-        uint32_t flags = ((w[t] >> 16) & 0x3FFF) | ((fl & ILG_TYPEATTR_ABSTRACT) ? ILG_TYPE_ABSTRACT : 0) |
+        uint32_t flags = ((w[t] >> 16) & FACTS_FLAGS) | ((fl & ILG_TYPEATTR_ABSTRACT) ? ILG_TYPE_ABSTRACT : 0) |
                          ((fl & ILG_TYPEATTR_SEALED) ? ILG_TYPE_SEALED : 0);
         const bool sys = strcmp(bns, "System") == 0;
         const bool self_enum = strcmp(ns, "System") == 0 && strcmp(name, "Enum") == 0;
@@ -282,7 +284,9 @@ static uint32_t *compute_facts(const ilg_metadata *md)
             elem = 0;
         if (strcmp(ns, "System") == 0 && strcmp(name, "Nullable`1") == 0)
             flags |= ILG_TYPE_NULLABLE;
-        w[t] = FACTS_KNOWN | (w[t] & FACTS_INTRINSIC) | flags << 16 | elem << 8 | kind;
+        const bool base = strcmp(ns, "System") == 0 &&
+                          (strcmp(name, "Object") == 0 || strcmp(name, "ValueType") == 0 || self_enum);
+        w[t] = FACTS_KNOWN | (w[t] & FACTS_INTRINSIC) | (base ? FACTS_BASE : 0) | flags << 16 | elem << 8 | kind;
     }
     /* An enum's underlying type is its one instance field's. */
     for (uint32_t f = 1; f <= md->tables[ILG_TBL_Field].rows; f++) {
@@ -326,7 +330,7 @@ static ilg_status typedef_facts_of(const ilg_metadata *md, uint32_t rid, ilg_typ
         return ilg__fail(ILG_E_NOMEM, ILG_WHERE_NONE, 0, "type facts of %u TypeDefs",
                          md->tables[ILG_TBL_TypeDef].rows);
     *out = (ilg_type_facts){ (uint8_t)(w[rid] & 0xFF), (uint8_t)(w[rid] >> 8),
-                             (uint16_t)((w[rid] >> 16) & 0x3FFF), NULL, 0 };
+                             (uint16_t)((w[rid] >> 16) & FACTS_FLAGS), NULL, 0 };
     return ILG_OK;
 }
 
@@ -357,6 +361,21 @@ ilg_status ilg__md_type_facts_local(const ilg_metadata *md, uint32_t token, ilg_
 
 /* ---- members ----------------------------------------------------------------------------- */
 
+/* Whether virtual MethodDef rid (flags fl, of TypeDef owner) holds a vtable slot every
+ * value type has: one of System.Object's, ValueType's or Enum's own, or an override of
+ * Object's ToString, Equals, GetHashCode or Finalize (slots 0-3). constrained. to a value
+ * type finds another type's virtual method by its slot number (docs/ilbody.md). */
+static bool base_slot(const ilg_metadata *md, const uint32_t *w, uint32_t rid, uint32_t fl, uint32_t owner)
+{
+    if (w[owner] & FACTS_BASE)
+        return true;
+    if (fl & ILG_METHODATTR_NEWSLOT)
+        return false;
+    const char *name = ilg__md_str(md, ilg__md_raw(md, ILG_TBL_MethodDef, rid, ILG_MDC_MethodDef_Name));
+    return strcmp(name, "ToString") == 0 || strcmp(name, "Equals") == 0 || strcmp(name, "GetHashCode") == 0 ||
+           strcmp(name, "Finalize") == 0;
+}
+
 static void method_facts(const ilg_metadata *md, uint32_t rid, ilg_member_facts *out)
 {
     const uint32_t fl = ilg__md_raw(md, ILG_TBL_MethodDef, rid, ILG_MDC_MethodDef_Flags);
@@ -375,6 +394,9 @@ static void method_facts(const ilg_metadata *md, uint32_t rid, ilg_member_facts 
                  ((impl & ILG_METHODIMPL_SYNCHRONIZED) ? ILG_MEMBER_SYNCHRONIZED : 0);
     if (w)
         out->flags |= intrinsic_method(md, w, rid);
+    if ((fl & (ILG_METHODATTR_VIRTUAL | ILG_METHODATTR_STATIC)) == ILG_METHODATTR_VIRTUAL && owner && w &&
+        base_slot(md, w, rid, fl, owner))
+        out->flags |= ILG_MEMBER_BASE_SLOT;
     out->owner = owner ? 0x02000000u | owner : 0;
 }
 

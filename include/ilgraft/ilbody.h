@@ -382,7 +382,10 @@ enum {
     ILG_MEMBER_RVA = 4096,   /* a static field with an RVA (data in the image): its address
                               * is an unmanaged pointer to the JIT */
     ILG_MEMBER_FINAL = 8192, /* a virtual method that cannot be overridden (final) */
-    ILG_MEMBER_CONST_ONE = 16384 /* with JIT_CONSTANT: the constant is 1 (true), else 0 */
+    ILG_MEMBER_CONST_ONE = 16384, /* with JIT_CONSTANT: the constant is 1 (true), else 0 */
+    ILG_MEMBER_BASE_SLOT = 32768 /* a virtual method of System.Object, ValueType or Enum, or an
+                              * override named ToString, Equals, GetHashCode or Finalize: its
+                              * vtable slot means the same in every value type's table */
 };
 
 /* Facts about a member token (MethodDef, MemberRef, MethodSpec, Field). */

@@ -72,6 +72,22 @@ static const struct {
         "optimized (a loop and localloc: OSR cannot handle localloc, so the method skips tier 0): there the "
         "JIT does not expand the call in place but checks it like any other (a bad index is then "
         "InvalidProgramException); at tier 0, which the verifier follows, it expands it unchecked" },
+    [VX_DOC_CONSTRAINED_SLOT] = { "constrained-slot",
+        "constrained. to a value type before a call of a class's virtual method: the runtime looks the "
+        "method's vtable slot up in the value type's table, where it names an unrelated method of that "
+        "type (the JIT imports the call with that method's signature: InvalidProgramException, "
+        "BadImageFormatException, or a body that compiles) or lies past the table's end (a crash, or "
+        "whatever the memory there holds); the verifier refuses the body with the outcome seen most for "
+        "the kind of type, but does not lay out vtables" },
+    [VX_DOC_CONSTRAINED_STATIC] = { "constrained-static",
+        "constrained. to a class before a call of a plain static method of another type: the JIT crashes "
+        "unless the class derives from the method's type, which the verifier does not know (it has no "
+        "base types)" },
+    [VX_DOC_INSTANTIATION] = { "instantiation",
+        "another instantiation of a generic method called where the method returns an instantiated "
+        "generic value type (Enumerable.Sum for Nullable<int64> calling Sum<float32, float64>, whose "
+        "Nullable<float32> it returns): the JIT refuses a struct of another instantiation, but the "
+        "verifier's types keep only a generic value type's definition, not its arguments" },
     [VX_DOC_TYPE_INTRINSIC] = { "type-intrinsic",
         "System.Type's op_Equality/op_Inequality, which the JIT may expand in place without "
         "checking the arguments" },
@@ -137,8 +153,9 @@ mx_outcome vx_predict(const ilg_md_scope *scope, uint32_t token, const uint8_t *
     return o;
 }
 
-/* Whether MethodDef token's signature returns a value type (II.23.2.1). */
-static bool returns_value_type(const mx_module *m, uint32_t token)
+/* Whether MethodDef token's signature returns a value type (II.23.2.1); with inst_only,
+ * an instantiated generic one. */
+static bool returns_value_type(const mx_module *m, uint32_t token, bool inst_only)
 {
     ilg_member_facts mf;
     if (ilg_md_member_facts(&m->scope, token, &mf) != ILG_OK || mf.sig_len < 3)
@@ -156,7 +173,8 @@ static bool returns_value_type(const mx_module *m, uint32_t token)
         return false;
     k += c;
     const uint8_t r = mf.sig[k];
-    return r == ILG_ET_VALUETYPE || (r == ILG_ET_GENERICINST && k + 1 < mf.sig_len && mf.sig[k + 1] == ILG_ET_VALUETYPE);
+    return (r == ILG_ET_VALUETYPE && !inst_only) ||
+           (r == ILG_ET_GENERICINST && k + 1 < mf.sig_len && mf.sig[k + 1] == ILG_ET_VALUETYPE);
 }
 
 static bool has_finding(const ilg_findings *f, ilg_status rule, bool errors_only, const char *text)
@@ -167,6 +185,16 @@ static bool has_finding(const ilg_findings *f, ilg_status rule, bool errors_only
             (!text || strstr(f->items[k].message, text)))
             return true;
     return false;
+}
+
+/* Whether the first error of findings (in IL order) says text. */
+static bool first_error_says(const ilg_findings *f, const char *text)
+{
+    const ilg_finding *first = NULL;
+    for (uint32_t k = 0; k < f->count; k++)
+        if (f->items[k].severity == ILG_SEVERITY_ERROR && (!first || f->items[k].offset < first->offset))
+            first = &f->items[k];
+    return first && strstr(first->message, text);
 }
 
 /* Whether an error of findings names a call target whose name holds text. */
@@ -238,6 +266,13 @@ static int documented(const mx_module *m, const mx_mutant *mu, const mx_verdict 
     char why[200];
     if (verify_at(&m->scope, mu->token, mu->bytes, mu->size, ILG_VERIFY_STRICT, &strict, why, sizeof why) <= 0)
         return -1;
+    if (first_error_says(&findings, "looks its vtable slot up in the value type's table"))
+        return VX_DOC_CONSTRAINED_SLOT;
+    if (v->outcome == MX_OK && first_error_says(&findings, "unless it derives from it"))
+        return VX_DOC_CONSTRAINED_STATIC;
+    if (v->outcome == MX_INVALID_PROGRAM && findings.errors == 0 && mu->family == MX_TOKEN &&
+        strstr(mu->what, "-> 0x2b") && returns_value_type(m, mu->token, true))
+        return VX_DOC_INSTANTIATION;
     if (v->outcome == MX_INVALID_PROGRAM && findings.errors == 0 && span_item_this_optimized(m, mu))
         return VX_DOC_SPAN_ITEM_OPTIMIZED;
     if (v->outcome == MX_OTHER_EXCEPTION && strstr(v->detail, "TypeLoadException") &&
@@ -253,7 +288,7 @@ static int documented(const mx_module *m, const mx_mutant *mu, const mx_verdict 
         for (uint32_t k = 0; k < findings.count; k++) {
             const char *p = strstr(findings.items[k].message, "argument ");
             if (findings.items[k].rule == ILG_E_IL_VERIFY_ARG_INDEX && p &&
-                sscanf(p, "argument %u, but the method has %u", &a, &n) == 2 && a == n && returns_value_type(m, mu->token))
+                sscanf(p, "argument %u, but the method has %u", &a, &n) == 2 && a == n && returns_value_type(m, mu->token, false))
                 return VX_DOC_RETBUF_ARG;
         }
     }
@@ -284,11 +319,7 @@ static int documented(const mx_module *m, const mx_mutant *mu, const mx_verdict 
         return VX_DOC_TYPE_INTRINSIC;
     /* the value type is what ilgraft's verdict turned on: its first error, or (when it
      * has none) a strict finding */
-    const ilg_finding *first = NULL;
-    for (uint32_t k = 0; k < findings.count; k++)
-        if (findings.items[k].severity == ILG_SEVERITY_ERROR && (!first || findings.items[k].offset < first->offset))
-            first = &findings.items[k];
-    if (first ? strstr(first->message, "value type") != NULL : has_finding(&strict, ILG_OK, false, "value type"))
+    if (findings.errors ? first_error_says(&findings, "value type") : has_finding(&strict, ILG_OK, false, "value type"))
         return VX_DOC_VALUE_TYPE;
     return -1;
 }

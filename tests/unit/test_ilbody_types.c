@@ -38,6 +38,7 @@ static const struct fake_type {
     { TD(T_IFACE), { ILG_TYPE_INTERFACE, 0, ILG_TYPE_ABSTRACT, NULL, 0 } },
     { TD(T_GENERIC), { ILG_TYPE_CLASS, 0, ILG_TYPE_GENERIC, NULL, 0 } },
     { TD(T_REFSTRUCT), { ILG_TYPE_VALUE, 0, ILG_TYPE_BYREF_LIKE, NULL, 0 } },
+    { 0x01000001, { ILG_TYPE_PRIMITIVE, ILG_ET_I4, 0, NULL, 0 } }, /* System.Int32 */
     { 0x1B000001, { ILG_TYPE_UNKNOWN, 0, 0, spec_g_var, sizeof spec_g_var } },
     { 0x1B000002, { ILG_TYPE_UNKNOWN, 0, 0, spec_abstract_i4, sizeof spec_abstract_i4 } },
 };
@@ -125,6 +126,11 @@ static const struct fake_member {
                   NULL, 0 } },
     { MR(4), { ILG_MEMBER_METHOD, ILG_MEMBER_CTOR, 0x1B000002, BLOB(sig_ctor_object), NULL, 0 } },
     { MD(0x1c), { ILG_MEMBER_METHOD, ILG_MEMBER_KNOWN, TD(T_REFSTRUCT), BLOB(sig_item), NULL, 0 } },
+    /* S's virtual method (an interface's implementation) */
+    { MD(0x1e), { ILG_MEMBER_METHOD, ILG_MEMBER_KNOWN | ILG_MEMBER_VIRTUAL, TD(T_STRUCT), BLOB(sig_get), NULL, 0 } },
+    /* C's override of one of System.Object's virtual methods (GetHashCode) */
+    { MD(0x1d), { ILG_MEMBER_METHOD, ILG_MEMBER_KNOWN | ILG_MEMBER_VIRTUAL | ILG_MEMBER_BASE_SLOT, TD(T_CLASS),
+                  BLOB(sig_get), NULL, 0 } },
 };
 
 static bool known_table(uint32_t token, const uint8_t *tables, size_t n)
@@ -728,10 +734,38 @@ START_TEST(jit_prefixes_handles_and_constants)
     /* constrained. to a value type before a plain static method crashes; to a class not */
     check("constrained. 0x02000001\ncall 0x06000007\nret\n");
     EXPECT_CLEAN();
+    check("constrained. 0x02000003\ncall 0x06000007\nret\n"); /* a class not the method's own */
+    EXPECT(ILG_E_IL_VERIFY_PREFIX, 6, ILG_OUTCOME_CRASH);
     check("constrained. 0x02000004\ncall 0x06000007\nret\n"); /* an enum */
     EXPECT(ILG_E_IL_VERIFY_PREFIX, 6, ILG_OUTCOME_CRASH);
     check("constrained. 0x02000005\ncall 0x06000007\nret\n"); /* an interface (IStructuralComparable) */
     EXPECT(ILG_E_IL_VERIFY_PREFIX, 6, ILG_OUTCOME_CRASH);
+    /* constrained. to a value type before a call of a class's virtual method: the runtime
+     * finds the method's slot in the value type's table (InvalidProgramException most
+     * often); an enum, a method that is not virtual, a slot of Object's: it compiles */
+    check("ldarg.1\nconstrained. 0x02000002\ncallvirt 0x06000014\npop\nret\n");
+    EXPECT(ILG_E_IL_VERIFY_PREFIX, 7, ILG_OUTCOME_INVALID_PROGRAM);
+    check("ldarg.1\nconstrained. 0x02000002\ncall 0x06000014\npop\nret\n");
+    EXPECT(ILG_E_IL_VERIFY_PREFIX, 7, ILG_OUTCOME_INVALID_PROGRAM);
+    check("ldarg.1\nconstrained. 0x01000001\ncallvirt 0x06000014\npop\nret\n");
+    EXPECT(ILG_E_IL_VERIFY_PREFIX, 7, ILG_OUTCOME_INVALID_PROGRAM);
+    check("ldarg.1\nconstrained. 0x02000004\ncallvirt 0x06000014\npop\nret\n");
+    EXPECT_CLEAN();
+    check("ldarg.1\nconstrained. 0x02000002\ncallvirt 0x06000015\npop\nret\n");
+    EXPECT_CLEAN();
+    check("ldarg.1\nconstrained. 0x02000002\ncallvirt 0x0600001d\npop\nret\n");
+    EXPECT_CLEAN();
+    check("ldarg.1\nconstrained. 0x02000001\ncallvirt 0x06000014\npop\nret\n");
+    EXPECT_CLEAN();
+    /* a value type's virtual method after constrained. to another value type (an enum):
+     * crash; to its own type it is the ordinary constrained call */
+    check(".locals 0x11000001\nldloca.s 1\nconstrained. 0x02000004\ncallvirt 0x0600001e\npop\nret\n");
+    EXPECT(ILG_E_IL_VERIFY_PREFIX, 8, ILG_OUTCOME_CRASH);
+    check(".locals 0x11000001\nldloca.s 1\nconstrained. 0x02000002\ncallvirt 0x0600001e\npop\nret\n");
+    EXPECT_CLEAN();
+    /* a value type stored as an object reference element */
+    check("ldc.i4.1\nnewarr 0x02000001\nldc.i4.0\nldtoken 0x02000001\nstelem.ref\nret\n");
+    EXPECT(ILG_E_IL_VERIFY_OPERAND, 0xc, ILG_OUTCOME_CRASH);
     /* refanyval of an object reference */
     check("ldarg.1\nrefanyval 0x02000002\npop\nret\n");
     EXPECT(ILG_E_IL_VERIFY_OPERAND, 1, ILG_OUTCOME_INVALID_PROGRAM);
