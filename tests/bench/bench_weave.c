@@ -127,7 +127,11 @@ static ilg_status name_string(weave *w, uint32_t rid, uint32_t *token)
         st = ilg_md_type_name(w->md, mi.owner, w->name, sizeof w->name, &len);
     if (st != ILG_OK)
         return st;
-    snprintf(w->name + len, sizeof w->name - len, "::%s", mi.name);
+    const size_t n = strlen(mi.name);
+    if (len + 2 + n >= sizeof w->name)
+        return ILG_E_RANGE;
+    memcpy(w->name + len, "::", 2); /* not snprintf: it was 5% of the whole run */
+    memcpy(w->name + len + 2, mi.name, n + 1);
     size_t units = ilg__utf8_to_utf16(w->name, sizeof w->name, w->wname,
                                       sizeof w->wname / sizeof w->wname[0]);
     if (units > sizeof w->wname / sizeof w->wname[0])
