@@ -204,6 +204,13 @@ for t in ("cecil", "dnlib"):
     w, c, m = med[t]
     print("ilgraft/%s: wall %.4f (%.0fx faster), cpu %.4f (%.0fx), memory %.3f (%.1fx less), "
           "size %.2f" % (t, wi / w, w / wi, ci / c, c / ci, mi / m, m / mi, size["ilgraft"] / size[t]))
+# Steadier on a shared machine whose load drifts: each round's own ratio (the three ran
+# one after the other), then the median.
+for t in ("cecil", "dnlib"):
+    rr = [(per[t][r][0] / per["ilgraft"][r][0], per[t][r][2] / per["ilgraft"][r][2])
+          for r in range(rounds)]
+    print("%s/ilgraft, median of the rounds' own ratios: wall %.0fx, memory %.1fx"
+          % (t, statistics.median(x[0] for x in rr), statistics.median(x[1] for x in rr)))
 fast = min(("cecil", "dnlib"), key=lambda t: med[t][0])
 wi, mi = med["ilgraft"][0], med["ilgraft"][2]
 print("goal against the faster peer (%s): wall %.0fx faster (goal 20x): %s; memory %.1fx less "
