@@ -54,6 +54,7 @@ typedef struct worker {
     ilg_body *body, *snippet;
     ilg_buffer one, out;        /* one body as encoded; the run's bodies one after another */
     pthread_t thread;
+    bool started;               /* on its own thread (else the main thread runs it) */
 } worker;
 
 typedef struct weave {
@@ -65,7 +66,8 @@ typedef struct weave {
     job *jobs;
     ilg_save_method *methods;   /* the save's list, in rid order */
     size_t count;
-    uint64_t code_bytes, body_bytes;        /* of the bodies woven, as read */
+    uint64_t code_bytes;        /* of the bodies woven, as read */
+    uint64_t body_bytes;        /* of the new bodies */
     worker workers[MAX_THREADS];
     unsigned threads;
     char name[4096];
@@ -234,11 +236,15 @@ static int weave_all(weave *w)
             return fail("body", st);
     }
     for (unsigned n = 1; n < t; n++)
-        if (pthread_create(&w->workers[n].thread, NULL, work, &w->workers[n]) != 0)
-            return fail("pthread_create", ILG_E_NOMEM);
+        w->workers[n].started = pthread_create(&w->workers[n].thread, NULL, work,
+                                                &w->workers[n]) == 0;
     work(&w->workers[0]);
-    for (unsigned n = 1; n < t; n++)
-        pthread_join(w->workers[n].thread, NULL);
+    for (unsigned n = 1; n < t; n++) {
+        if (w->workers[n].started)
+            pthread_join(w->workers[n].thread, NULL);
+        else
+            work(&w->workers[n]);
+    }
     for (unsigned n = 0; n < t; n++) {
         const worker *k = &w->workers[n];
         for (size_t q = k->first; q < k->end; q++) {
