@@ -192,7 +192,7 @@ if rounds == 0:
 print("assembly: %s, %d bytes (%d rounds, interleaved; medians)" % (asm, in_size, rounds))
 print("peer: %s (Mono.Cecil 0.11.6, dnlib 4.5.0 from NuGet) on %s" % (peer, dotnet))
 for t in TOOLS:
-    print("%-8s %s" % (t + ":", last[t][-1]))
+    print(last[t][-1])
 print("%-8s %10s %10s %10s %12s" % ("", "wall ms", "cpu ms", "peak KB", "output bytes"))
 for t in TOOLS:
     w, c, m = med[t]
