@@ -519,7 +519,7 @@ HRESULT ilg__info_GetFunctionFromTokenAndTypeArgs(ICorProfilerInfo15 *This, Modu
     for (ULONG32 i = 0; i < cTypeArgs; i++)
         if (!view_of(h, typeArgs[i], &arg))
             return E_INVALIDARG;
-    host_method *meth = &m->methods[rid - 1];
+    host_method *meth = ilg__host_method_at(m, rid);
     if (ilg_md_method(m->md, rid, &mi) != ILG_OK || v.def->module != m || v.def->token != mi.owner)
         return COR_E_TYPELOAD;
     if (generic_params(m, funcDef) != cTypeArgs)
