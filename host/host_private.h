@@ -94,9 +94,6 @@ typedef struct host_mdimport {
      * for writing, every import call for reading. */
     pthread_rwlock_t lock;
     ilg_mdemit *em;              /* the image's writer, opened by the first emit call */
-    /* Row counts at load: CoreCLR's profiler emitter refuses changes to what was there
-     * (ProfilerMetadataEmitValidator), by [table]. */
-    uint32_t initial_rows[ILG_TBL_COUNT];
     /* Row lookups by a column's value (md_private.h), made on first need, freed with
      * the module; indexed [table][column]. */
     struct md_index *_Atomic index[ILG_TBL_COUNT][9];

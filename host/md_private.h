@@ -253,8 +253,6 @@ HRESULT ilg__mde_write_begin(host_mdimport *imp, ilg_mdemit **em, uint64_t *gen)
 HRESULT ilg__mde_write_end(host_mdimport *imp, uint64_t gen, ilg_status st, bool duplicate);
 /* A #Strings index of a UTF-16 name (NULL: ""). */
 ilg_status ilg__mde_name_index(ilg_mdemit *em, LPCWSTR w, uint32_t *index);
-/* Whether token names a row the profiler defined (not there at load). */
-bool ilg__mde_defined_here(const host_mdimport *imp, mdToken token);
 
 /* mdemit_defs.c: types, members, parameters, generic parameters (the vtable entries). */
 HRESULT ilg__mde_DefineTypeDef(IMetaDataEmit2 *This, LPCWSTR szTypeDef, DWORD dwTypeDefFlags,
@@ -268,6 +266,7 @@ HRESULT ilg__mde_DefineMethod(IMetaDataEmit2 *This, mdTypeDef td, LPCWSTR szName
 HRESULT ilg__mde_SetMethodProps(IMetaDataEmit2 *This, mdMethodDef md, DWORD dwMethodFlags,
                                 ULONG ulCodeRVA, DWORD dwImplFlags);
 HRESULT ilg__mde_SetMethodImplFlags(IMetaDataEmit2 *This, mdMethodDef md, DWORD dwImplFlags);
+HRESULT ilg__mde_SetRVA(IMetaDataEmit2 *This, mdMethodDef md, ULONG ulRVA);
 HRESULT ilg__mde_DefinePinvokeMap(IMetaDataEmit2 *This, mdToken tk, DWORD dwMappingFlags,
                                   LPCWSTR szImportName, mdModuleRef mrImportDLL);
 HRESULT ilg__mde_DefineField(IMetaDataEmit2 *This, mdTypeDef td, LPCWSTR szName,

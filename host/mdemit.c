@@ -4,12 +4,11 @@
  * writing; what it defines is in the tables the import side and the verifier read as
  * soon as it returns.
  *
- * The rules are those of the emitter CoreCLR hands profilers (RegMeta behind
- * ProfilerMetadataEmitValidator): a duplicate TypeRef, MemberRef, signature, TypeSpec or
- * MethodSpec answers the existing token with META_S_DUPLICATE; members, parameters,
- * generic parameters and P/Invoke maps may be defined only on types and methods the
- * profiler defined itself, and their properties changed only there (COR_E_NOTSUPPORTED
- * otherwise); the methods CoreCLR refuses outright are generated stubs (stubs.inc). */
+ * The rules are those of the emitter CoreCLR 10 hands profilers (RegMeta): a duplicate
+ * TypeRef, MemberRef, signature, TypeSpec or MethodSpec answers the existing token with
+ * META_S_DUPLICATE, a reused user string S_OK; AssemblyRefs and methods of the image's
+ * own types may be defined (observed: docs/coreclr-observed.md). The methods not
+ * implemented are generated stubs answering E_NOTIMPL (stubs.inc). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -100,14 +99,6 @@ ilg_status ilg__mde_name_index(ilg_mdemit *em, LPCWSTR w, uint32_t *index)
     ilg_status st = ilg_mdemit_string(em, utf8, index);
     free(utf8);
     return st;
-}
-
-/* Whether token names a row the profiler defined (CoreCLR's validator compares with the
- * row counts at load). */
-bool ilg__mde_defined_here(const host_mdimport *imp, mdToken token)
-{
-    uint32_t t = token >> 24;
-    return t < ILG_TBL_COUNT && RidFromToken(token) > imp->initial_rows[t];
 }
 
 /* ---- IUnknown ----------------------------------------------------------------------- */
@@ -323,7 +314,7 @@ static HRESULT mde_DefineCustomAttribute(IMetaDataEmit2 *This, mdToken tkOwner, 
 }
 
 
-/* ---- IMetaDataAssemblyEmit: IUnknown (CoreCLR's profiler emitter refuses the rest) --- */
+/* ---- IMetaDataAssemblyEmit ----------------------------------------------------------- */
 
 static HRESULT mdae_QueryInterface(IMetaDataAssemblyEmit *This, REFIID riid, void **ppv)
 {
@@ -341,6 +332,45 @@ static ULONG mdae_Release(IMetaDataAssemblyEmit *This)
 {
     MDAE_ENTRY_NORESULT(This, "Release");
     return ilg__host_unref(&impl_from_IMetaDataAssemblyEmit(This)->refs);
+}
+
+/* An AssemblyRef row (no de-duplication: RegMeta's MDDupAssemblyRef is not in its
+ * default set). */
+static HRESULT mdae_DefineAssemblyRef(IMetaDataAssemblyEmit *This, const void *pbPublicKeyOrToken,
+                                      ULONG cbPublicKeyOrToken, LPCWSTR szName,
+                                      const ASSEMBLYMETADATA *pMetaData, const void *pbHashValue,
+                                      ULONG cbHashValue, DWORD dwAssemblyRefFlags,
+                                      mdAssemblyRef *pmdar)
+{
+    HOST_ENTRY(MDAE_HOST(This), "IMetaDataAssemblyEmit", "DefineAssemblyRef", HOST_CALL_ANY);
+    host_mdimport *imp = impl_from_IMetaDataAssemblyEmit(This);
+    ilg_mdemit *em;
+    uint64_t gen;
+    HRESULT hr;
+    if (!szName || !pMetaData || !pmdar || (cbPublicKeyOrToken && !pbPublicKeyOrToken) ||
+        (cbHashValue && !pbHashValue))
+        return E_INVALIDARG;
+    if (FAILED(hr = ilg__mde_write_begin(imp, &em, &gen)))
+        return hr;
+    uint32_t c[ILG_MDC_AssemblyRef_HashValue + 1] = { 0 }, tok = 0;
+    c[ILG_MDC_AssemblyRef_MajorVersion] = pMetaData->usMajorVersion;
+    c[ILG_MDC_AssemblyRef_MinorVersion] = pMetaData->usMinorVersion;
+    c[ILG_MDC_AssemblyRef_BuildNumber] = pMetaData->usBuildNumber;
+    c[ILG_MDC_AssemblyRef_RevisionNumber] = pMetaData->usRevisionNumber;
+    c[ILG_MDC_AssemblyRef_Flags] = dwAssemblyRefFlags;
+    ilg_status st = ilg_mdemit_blob(em, pbPublicKeyOrToken, cbPublicKeyOrToken,
+                                    &c[ILG_MDC_AssemblyRef_PublicKeyOrToken]);
+    if (st == ILG_OK)
+        st = ilg__mde_name_index(em, szName, &c[ILG_MDC_AssemblyRef_Name]);
+    if (st == ILG_OK)
+        st = ilg__mde_name_index(em, pMetaData->szLocale, &c[ILG_MDC_AssemblyRef_Culture]);
+    if (st == ILG_OK)
+        st = ilg_mdemit_blob(em, pbHashValue, cbHashValue, &c[ILG_MDC_AssemblyRef_HashValue]);
+    if (st == ILG_OK)
+        st = ilg_mdemit_row(em, ILG_TBL_AssemblyRef, c, ILG_ARRAY_LEN(c), &tok, NULL);
+    if (st == ILG_OK)
+        *pmdar = tok;
+    return ilg__mde_write_end(imp, gen, st, false);
 }
 
 static const IMetaDataEmit2Vtbl mde_vtbl = {
@@ -362,6 +392,7 @@ static const IMetaDataEmit2Vtbl mde_vtbl = {
     .DefineField = ilg__mde_DefineField,
     .DefineParam = ilg__mde_DefineParam,
     .SetMethodImplFlags = ilg__mde_SetMethodImplFlags,
+    .SetRVA = ilg__mde_SetRVA,
     .DefineMethodSpec = mde_DefineMethodSpec,
     .DefineGenericParam = ilg__mde_DefineGenericParam,
     ILG__MDE_STUB_SLOTS
@@ -371,6 +402,7 @@ static const IMetaDataAssemblyEmitVtbl mdae_vtbl = {
     .QueryInterface = mdae_QueryInterface,
     .AddRef = mdae_AddRef,
     .Release = mdae_Release,
+    .DefineAssemblyRef = mdae_DefineAssemblyRef,
     ILG__MDAE_STUB_SLOTS
 };
 
@@ -396,8 +428,6 @@ void ilg__host_mdemit_init(host_module *m)
     imp->IMetaDataEmit2_iface.lpVtbl = m->host->trace ? &mde_trace_vtbl : &mde_vtbl;
     imp->IMetaDataAssemblyEmit_iface.lpVtbl = m->host->trace ? &mdae_trace_vtbl : &mdae_vtbl;
     imp->em = NULL;
-    for (size_t t = 0; t < ILG_TBL_COUNT; t++)
-        imp->initial_rows[t] = ilg_md_row_count(m->md, (ilg_table)t);
     pthread_rwlock_init(&imp->lock, NULL);
 }
 

@@ -1,21 +1,13 @@
 /* mdemit_defs.c: the IMetaDataEmit2 methods that define types, methods, fields,
  * parameters, generic parameters and P/Invoke maps (mdemit.c has the references, the
- * signatures, the strings and the object). As in CoreCLR's profiler emitter, members and
- * what hangs off them may be added only to types and methods the profiler defined
- * (COR_E_NOTSUPPORTED otherwise: ProfilerMetadataEmitValidator compares the token with
- * the table's row count at load). A method defined here gets a host record at once, so
+ * signatures, the strings and the object). Members may be added to any type, the image's
+ * own included, as CoreCLR 10's emitter from GetModuleMetaData(ofWrite) allows
+ * (docs/coreclr-observed.md). A method defined here gets a host record at once, so
  * SetILFunctionBody can give it its body (docs/profiler.md, "Writable metadata"). */
 #include <stdlib.h>
 #include <string.h>
 
 #include "md_private.h"
-
-/* Whether tk is of table and was there at load: the validator's "pre-existing" test
- * (a token compares as a number, so a lower table's token counts as pre-existing too). */
-static bool preexisting(const host_mdimport *imp, mdToken tk, ilg_table table)
-{
-    return tk <= TokenFromRid(imp->initial_rows[table], (uint32_t)table << 24);
-}
 
 /* A TypeDef row named by "Ns.Name" plus an InterfaceImpl row per implemented interface
  * (the list ends at mdTokenNil). */
@@ -112,8 +104,6 @@ HRESULT ilg__mde_DefineMethod(IMetaDataEmit2 *This, mdTypeDef td, LPCWSTR szName
     ilg_mdemit *em;
     uint64_t gen;
     HRESULT hr;
-    if (preexisting(imp, td, ILG_TBL_TypeDef))
-        return COR_E_NOTSUPPORTED;
     if (!szName || !pmd || (cbSigBlob && !pvSigBlob) || TypeFromToken(td) != mdtTypeDef)
         return E_INVALIDARG;
     if (FAILED(hr = ilg__mde_write_begin(imp, &em, &gen)))
@@ -156,19 +146,22 @@ HRESULT ilg__mde_SetMethodProps(IMetaDataEmit2 *This, mdMethodDef md, DWORD dwMe
                                 ULONG ulCodeRVA, DWORD dwImplFlags)
 {
     MDE_ENTRY(This, "SetMethodProps");
-    if (preexisting(ilg__mde_impl(This), md, ILG_TBL_MethodDef))
-        return COR_E_NOTSUPPORTED;
     const uint32_t pairs[][2] = { { ILG_MDC_MethodDef_Flags, dwMethodFlags },
                                   { ILG_MDC_MethodDef_RVA, ulCodeRVA },
                                   { ILG_MDC_MethodDef_ImplFlags, dwImplFlags } };
     return set_cells(This, md, pairs, ILG_ARRAY_LEN(pairs));
 }
 
+HRESULT ilg__mde_SetRVA(IMetaDataEmit2 *This, mdMethodDef md, ULONG ulRVA)
+{
+    MDE_ENTRY(This, "SetRVA");
+    const uint32_t pairs[][2] = { { ILG_MDC_MethodDef_RVA, ulRVA } };
+    return set_cells(This, md, pairs, ILG_ARRAY_LEN(pairs));
+}
+
 HRESULT ilg__mde_SetMethodImplFlags(IMetaDataEmit2 *This, mdMethodDef md, DWORD dwImplFlags)
 {
     MDE_ENTRY(This, "SetMethodImplFlags");
-    if (preexisting(ilg__mde_impl(This), md, ILG_TBL_MethodDef))
-        return COR_E_NOTSUPPORTED;
     const uint32_t pairs[][2] = { { ILG_MDC_MethodDef_ImplFlags, dwImplFlags } };
     return set_cells(This, md, pairs, ILG_ARRAY_LEN(pairs));
 }
@@ -181,8 +174,6 @@ HRESULT ilg__mde_DefinePinvokeMap(IMetaDataEmit2 *This, mdToken tk, DWORD dwMapp
     ilg_mdemit *em;
     uint64_t gen;
     HRESULT hr;
-    if (preexisting(imp, tk, ILG_TBL_MethodDef))
-        return COR_E_NOTSUPPORTED;
     if (TypeFromToken(mrImportDLL) != mdtModuleRef)
         return E_INVALIDARG;
     if (FAILED(hr = ilg__mde_write_begin(imp, &em, &gen)))
@@ -255,8 +246,6 @@ HRESULT ilg__mde_DefineField(IMetaDataEmit2 *This, mdTypeDef td, LPCWSTR szName,
     ilg_mdemit *em;
     uint64_t gen;
     HRESULT hr;
-    if (preexisting(imp, td, ILG_TBL_TypeDef))
-        return COR_E_NOTSUPPORTED;
     if (!szName || !pmd || (cbSigBlob && !pvSigBlob) || TypeFromToken(td) != mdtTypeDef)
         return E_INVALIDARG;
     if (FAILED(hr = ilg__mde_write_begin(imp, &em, &gen)))
@@ -284,8 +273,6 @@ HRESULT ilg__mde_DefineParam(IMetaDataEmit2 *This, mdMethodDef md, ULONG ulParam
     ilg_mdemit *em;
     uint64_t gen;
     HRESULT hr;
-    if (preexisting(imp, md, ILG_TBL_MethodDef))
-        return COR_E_NOTSUPPORTED;
     if (!ppd || TypeFromToken(md) != mdtMethodDef)
         return E_INVALIDARG;
     if (FAILED(hr = ilg__mde_write_begin(imp, &em, &gen)))
@@ -312,9 +299,6 @@ HRESULT ilg__mde_DefineGenericParam(IMetaDataEmit2 *This, mdToken tk, ULONG ulPa
     ilg_mdemit *em;
     uint64_t gen;
     HRESULT hr;
-    if ((TypeFromToken(tk) == mdtTypeDef && preexisting(imp, tk, ILG_TBL_TypeDef)) ||
-        (TypeFromToken(tk) == mdtMethodDef && preexisting(imp, tk, ILG_TBL_MethodDef)))
-        return COR_E_NOTSUPPORTED;
     if (!pgp || reserved)
         return E_INVALIDARG;
     if (FAILED(hr = ilg__mde_write_begin(imp, &em, &gen)))
