@@ -227,6 +227,8 @@ static mdMethodDef define_helper(emit_ctx *c, mdMemberRef write, mdString text, 
     put32(code + 1, text);
     put32(code + 6, write);
     STEP("say body", set_body(c, say, code, sizeof code), say);
+    rb = c->imp->lpVtbl->GetRVA(c->imp, say, &rva, NULL);
+    prof_log("emit-rva: after its body hr=0x%08x rva=%s", (unsigned)rb, rva ? "set" : "0");
     return say;
 }
 
