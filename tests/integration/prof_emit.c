@@ -206,6 +206,14 @@ static mdMethodDef define_helper(emit_ctx *c, mdMemberRef write, mdString text, 
     STEP("method on an existing type",
          c->emit->lpVtbl->DefineMethod(c->emit, program, w, SAY_METHOD_FLAGS, void_void,
                                        sizeof void_void, 0, 0, &on_program), on_program);
+    /* The verifier's view of the MemberRef defined a moment ago (issue 16, deliverable
+     * 3): Write(string) pops one argument, so a body calling it with nothing pushed is
+     * refused by the host (CoreCLR takes any body here and fails at JIT time); the body
+     * Quiet keeps is the next one. */
+    uint8_t underflow[6] = { OP_CALL, 0, 0, 0, 0, OP_RET };
+    put32(underflow + 1, write);
+    HRESULT bad = set_body(c, on_program, underflow, sizeof underflow);
+    prof_log("emit-verify: call Write with an empty stack hr=0x%08x", (unsigned)bad);
     static const uint8_t just_ret[] = { OP_RET };
     STEP("quiet body", set_body(c, on_program, just_ret, sizeof just_ret), on_program);
     DWORD flags = 0;
