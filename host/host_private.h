@@ -370,7 +370,7 @@ host_method *ilg__host_find_method(const ilg_host *host, UINT_PTR id);
 uint32_t ilg__host_method_rid(const host_module *m, mdToken token);
 /* The record of MethodDef rid of m (an image's method or one a profiler defined), NULL
  * when there is none. */
-host_method *ilg__host_method_at(host_module *m, uint32_t rid);
+host_method *ilg__host_method_at(const host_module *m, uint32_t rid);
 /* Makes the record of the MethodDef the profiler just defined (under the metadata write
  * lock): false without memory. */
 bool ilg__host_method_add(host_module *m, mdToken token);

@@ -129,7 +129,7 @@ static bool added_slot(uint32_t i, uint32_t *k, uint32_t *j)
     return false;
 }
 
-host_method *ilg__host_method_at(host_module *m, uint32_t rid)
+host_method *ilg__host_method_at(const host_module *m, uint32_t rid)
 {
     uint32_t k, j;
     if (rid >= 1 && rid <= m->method_count)

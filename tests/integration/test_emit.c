@@ -96,7 +96,12 @@ static char *host_run(void)
     setenv("PROF_LOG", log, 1);
     const char *argv[] = { ILG_CLI_PATH, "run", "--profiler", ILG_PROF_EMIT, "--clsid", TEST_CLSID,
                            "--save", dir, ILG_HELLO_DLL, NULL };
-    free(run_out(argv));
+    char *report = run_out(argv);
+    /* The run's report lists the methods the profiler defined, with their bodies. */
+    ck_assert_msg(strstr(report, "void Emitted.Helper::Say()") &&
+                      strstr(report, "void Hello.Program::Quiet()"),
+                  "report: %s", report);
+    free(report);
     unsetenv("PROF_LOG");
     return emit_lines(log);
 }
