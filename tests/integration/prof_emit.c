@@ -159,6 +159,37 @@ static HRESULT set_body(emit_ctx *c, mdMethodDef md, const uint8_t *code, uint8_
     return c->info->lpVtbl->SetILFunctionBody(c->info, c->mod, md, p);
 }
 
+/* Bad arguments, with PROF_EMIT_BAD_ARGS only (the host's run): CoreCLR 10 answers S_OK
+ * for a reference to a row that does not exist (writing a dangling row) and crashes on
+ * a NULL name (docs/coreclr-observed.md); the host refuses each, never crashing. */
+static void bad_args(emit_ctx *c, mdToken scope)
+{
+    static const uint8_t sig[] = { SIG_DEFAULT, 1, ET_VOID, ET_STRING };
+    const uint32_t missing_rid = 0xFFF;
+    WCHAR w[8];
+    mdToken t = 0;
+    HRESULT hr;
+    if (!getenv("PROF_EMIT_BAD_ARGS"))
+        return;
+    to_wide("X.Y", w, 8);
+    hr = c->emit->lpVtbl->DefineTypeRefByName(c->emit, TokenFromRid(missing_rid, mdtAssemblyRef),
+                                              w, &t);
+    prof_log("emit-args: typeref, missing scope hr=0x%08x", (unsigned)hr);
+    hr = c->emit->lpVtbl->DefineTypeRefByName(c->emit, scope, NULL, &t);
+    prof_log("emit-args: typeref, NULL name hr=0x%08x", (unsigned)hr);
+    hr = c->emit->lpVtbl->DefineMemberRef(c->emit, TokenFromRid(missing_rid, mdtTypeRef), w, sig,
+                                          sizeof sig, &t);
+    prof_log("emit-args: memberref, missing parent hr=0x%08x", (unsigned)hr);
+    hr = c->emit->lpVtbl->DefineMemberRef(c->emit, TokenFromRid(1, mdtFieldDef), w, sig,
+                                          sizeof sig, &t);
+    prof_log("emit-args: memberref, parent of a wrong table hr=0x%08x", (unsigned)hr);
+    hr = c->emit->lpVtbl->DefineMethodSpec(c->emit, TokenFromRid(missing_rid, mdtMethodDef), sig,
+                                           sizeof sig, &t);
+    prof_log("emit-args: methodspec, missing method hr=0x%08x", (unsigned)hr);
+    hr = c->emit->lpVtbl->GetTokenFromSig(c->emit, sig, sizeof sig, NULL);
+    prof_log("emit-args: sig, NULL out hr=0x%08x", (unsigned)hr);
+}
+
 /* References, strings and signatures: the Write MemberRef and the user string. */
 static void define_refs(emit_ctx *c, mdMemberRef *write, mdString *text, mdTypeRef *object)
 {
@@ -166,6 +197,7 @@ static void define_refs(emit_ctx *c, mdMemberRef *write, mdString *text, mdTypeR
     mdAssemblyRef runtime = assembly_ref(c, "System.Runtime");
     step("assemblyref System.Console", console ? S_OK : E_FAIL, console);
     step("assemblyref System.Runtime", runtime ? S_OK : E_FAIL, runtime);
+    bad_args(c, console);
     mdTypeRef con = type_ref(c, "typeref System.Console", console, "System.Console");
     type_ref(c, "typeref System.ConsoleColor", console, "System.ConsoleColor");
     type_ref(c, "typeref System.ConsoleColor again", console, "System.ConsoleColor");

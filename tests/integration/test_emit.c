@@ -94,6 +94,7 @@ static char *host_run(void)
     char log[300];
     snprintf(log, sizeof log, "%s/host.log", dir);
     setenv("PROF_LOG", log, 1);
+    setenv("PROF_EMIT_BAD_ARGS", "1", 1);
     const char *argv[] = { ILG_CLI_PATH, "run", "--profiler", ILG_PROF_EMIT, "--clsid", TEST_CLSID,
                            "--save", dir, ILG_HELLO_DLL, NULL };
     char *report = run_out(argv);
@@ -103,6 +104,22 @@ static char *host_run(void)
                   "report: %s", report);
     free(report);
     unsetenv("PROF_LOG");
+    unsetenv("PROF_EMIT_BAD_ARGS");
+    /* Bad arguments: refused with RegMeta's HRESULTs for a missing row
+     * (CLDB_E_RECORD_NOTFOUND) and a bad argument (E_INVALIDARG), never a crash. */
+    static const char *const refused[] = {
+        "emit-args: typeref, missing scope hr=0x80131130",
+        "emit-args: typeref, NULL name hr=0x80070057",
+        "emit-args: memberref, missing parent hr=0x80131130",
+        "emit-args: memberref, parent of a wrong table hr=0x80070057",
+        "emit-args: methodspec, missing method hr=0x80131130",
+        "emit-args: sig, NULL out hr=0x80070057",
+    };
+    char *raw = fx_read_file(log, NULL);
+    ck_assert_ptr_nonnull(raw);
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++)
+        ck_assert_msg(strstr(raw, refused[i]), "no '%s' in: %s", refused[i], raw);
+    free(raw);
     return emit_lines(log);
 }
 
