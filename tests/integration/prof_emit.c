@@ -338,8 +338,61 @@ static HRESULT em_module_loaded(ICorProfilerInfo3 *info, ModuleID mod)
     return S_OK;
 }
 
+/* PROF_EMIT_JIT: at every JIT event (from the host's JIT threads at once) the calls
+ * clr-samples makes per method, through GetTokenAndMetaDataFromFunction: a local
+ * signature of (rid % JIT_SIG_KINDS) + 1 int32s, a user string, a MemberRef, and a read
+ * of the method; "emit-jit: sig K tok" lines let the test check that every thread got
+ * the one token of each signature. */
+#define JIT_SIG_KINDS 4u
+static HRESULT em_jit_started(ICorProfilerInfo3 *info, FunctionID fid)
+{
+    IMetaDataEmit2 *emit = NULL;
+    mdToken md = 0, sig_tok = 0, str = 0, mr = 0;
+    HRESULT hr = info->lpVtbl->GetTokenAndMetaDataFromFunction(info, fid, &IID_IMetaDataEmit2,
+                                                               (IUnknown **)&emit, &md);
+    prof_check(hr == S_OK && emit, "GetTokenAndMetaDataFromFunction(Emit2) = 0x%08x",
+               (unsigned)hr);
+    if (hr != S_OK || !emit)
+        return S_OK;
+    uint8_t sig[2 + JIT_SIG_KINDS] = { SIG_LOCALS, 0 };
+    uint32_t kind = RidFromToken(md) % JIT_SIG_KINDS;
+    sig[1] = (uint8_t)(kind + 1);
+    for (uint32_t i = 0; i <= kind; i++)
+        sig[2 + i] = ET_I4;
+    hr = emit->lpVtbl->GetTokenFromSig(emit, sig, kind + 3, &sig_tok);
+    prof_check(SUCCEEDED(hr), "GetTokenFromSig = 0x%08x", (unsigned)hr);
+    prof_log("emit-jit: sig %u tok=0x%08x", (unsigned)kind, (unsigned)sig_tok);
+    static const WCHAR text[] = { 'j', 'i', 't' };
+    hr = emit->lpVtbl->DefineUserString(emit, text, 3, &str);
+    prof_check(hr == S_OK, "DefineUserString = 0x%08x", (unsigned)hr);
+    prof_log("emit-jit: string tok=0x%08x", (unsigned)str);
+    static const uint8_t void_void[] = { SIG_DEFAULT, 0, ET_VOID };
+    static const WCHAR name[] = { 'P', 'r', 'o', 'b', 'e', 0 };
+    hr = emit->lpVtbl->DefineMemberRef(emit, TokenFromRid(1, mdtTypeRef), name, void_void,
+                                       sizeof void_void, &mr);
+    prof_check(SUCCEEDED(hr), "DefineMemberRef = 0x%08x", (unsigned)hr);
+    prof_log("emit-jit: memberref tok=0x%08x", (unsigned)mr);
+    IMetaDataImport2 *imp = NULL;
+    if (emit->lpVtbl->QueryInterface(emit, &IID_IMetaDataImport2, (void **)&imp) == S_OK) {
+        WCHAR w[NAME_MAX_CHARS];
+        ULONG cch = 0;
+        hr = imp->lpVtbl->GetMethodProps(imp, md, NULL, w, NAME_MAX_CHARS, &cch, NULL, NULL, NULL,
+                                         NULL, NULL);
+        prof_check(SUCCEEDED(hr), "GetMethodProps(0x%08x) = 0x%08x", md, (unsigned)hr);
+        imp->lpVtbl->Release(imp);
+    }
+    emit->lpVtbl->Release(emit);
+    return S_OK;
+}
+
 static HRESULT em_initialize(ICorProfilerInfo3 *info)
 {
+    if (getenv("PROF_EMIT_JIT")) {
+        prof_log("jit mode"); /* opens the log before the JIT threads share it */
+        HRESULT hr = info->lpVtbl->SetEventMask(info, COR_PRF_MONITOR_JIT_COMPILATION);
+        prof_check(hr == S_OK, "SetEventMask returned 0x%08x", (unsigned)hr);
+        return S_OK;
+    }
     HRESULT hr = info->lpVtbl->SetEventMask(info, COR_PRF_MONITOR_MODULE_LOADS);
     prof_check(hr == S_OK, "SetEventMask returned 0x%08x", (unsigned)hr);
     return S_OK;
@@ -348,4 +401,5 @@ static HRESULT em_initialize(ICorProfilerInfo3 *info)
 const prof_hooks prof_test_hooks = {
     .initialize = em_initialize,
     .module_load_finished = em_module_loaded,
+    .jit_started = em_jit_started,
 };

@@ -14,6 +14,7 @@
  *               the new line included.
  * The truth is the real runtime's answers and output, never figures written here. */
 #include <check.h>
+#include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -220,6 +221,65 @@ START_TEST(test_saved_image_runs)
 }
 END_TEST
 
+/* Every "emit-jit: <what> tok=" line of text with the same <what> has the same token;
+ * returns how many lines there were. */
+static unsigned same_tokens(const char *text, const char *what)
+{
+    char want[64], first[16] = "";
+    unsigned n = 0;
+    snprintf(want, sizeof want, "emit-jit: %s tok=", what);
+    for (const char *at = strstr(text, want); at; at = strstr(at + 1, want)) {
+        const char *tok = at + strlen(want);
+        if (!n)
+            snprintf(first, sizeof first, "%.10s", tok);
+        ck_assert_msg(strncmp(tok, first, 10) == 0, "%s: %.10s and %s", what, tok, first);
+        n++;
+    }
+    return n;
+}
+
+/* Emit calls from the host's JIT threads at once (--jit-threads 2), as clr-samples makes
+ * them per JIT event: each signature, string and MemberRef gets one token whatever thread
+ * asked first, and every call succeeds (the metadata lock; under TSan, no race). */
+START_TEST(test_emit_from_jit_threads)
+{
+    char log[300];
+    snprintf(log, sizeof log, "%s/jit.log", dir);
+    setenv("PROF_LOG", log, 1);
+    setenv("PROF_EMIT_JIT", "1", 1);
+    /* A module with hundreds of methods: the shared framework's System.Console.dll. */
+    glob_t g;
+    if (glob("/usr/share/dotnet/shared/Microsoft.NETCore.App/*/System.Console.dll", 0, NULL,
+             &g) != 0) {
+        ck_assert_msg(!fx_is_ci(), "no shared framework's System.Console.dll and CI=true");
+        printf("SKIP: no shared framework's System.Console.dll\n");
+        return;
+    }
+    char fixture[512];
+    snprintf(fixture, sizeof fixture, "%s", g.gl_pathv[g.gl_pathc - 1]);
+    globfree(&g);
+    const char *argv[] = { ILG_CLI_PATH, "run", "--jit-threads", "2", "--profiler", ILG_PROF_EMIT,
+                           "--clsid", TEST_CLSID, fixture, NULL };
+    free(run_out(argv));
+    unsetenv("PROF_EMIT_JIT");
+    unsetenv("PROF_LOG");
+    char *text = fx_read_file(log, NULL);
+    ck_assert_ptr_nonnull(text);
+    ck_assert_msg(strstr(text, "\nPASS"), "%s", text);
+    unsigned sigs = 0;
+    for (unsigned k = 0; k < 4; k++) {
+        char what[16];
+        snprintf(what, sizeof what, "sig %u", k);
+        sigs += same_tokens(text, what);
+    }
+    unsigned strings = same_tokens(text, "string"), refs = same_tokens(text, "memberref");
+    ck_assert_uint_gt(sigs, 100);
+    ck_assert_uint_eq(strings, sigs);
+    ck_assert_uint_eq(refs, sigs);
+    free(text);
+}
+END_TEST
+
 static Suite *emit_suite(void)
 {
     Suite *s = suite_create("emit");
@@ -228,6 +288,7 @@ static Suite *emit_suite(void)
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, test_host_answers_as_coreclr);
     tcase_add_test(tc, test_saved_image_runs);
+    tcase_add_test(tc, test_emit_from_jit_threads);
     suite_add_tcase(s, tc);
     return s;
 }
