@@ -188,17 +188,22 @@ static const char *method_name_locked(host_method *meth)
 
     if (meth->name)
         return meth->name;
+    /* The tables may grow under another thread's emit call (docs/mdemit.md, "Threads"). */
+    pthread_rwlock_rdlock(&m->importer.lock);
     ilg_status st = ilg_md_method_name(m->md, meth->token & 0xFFFFFF, text, sizeof text, &need);
     if (st != ILG_OK && st != ILG_E_RANGE)
         need = 0;
     meth->name = ILG_HOST_ALLOC(m->host->heap, need + 1);
-    if (!meth->name)
+    if (!meth->name) {
+        pthread_rwlock_unlock(&m->importer.lock);
         return "?";
+    }
     if (st == ILG_OK)
         memcpy(meth->name, text, need + 1);
     else if (!need ||
              ilg_md_method_name(m->md, meth->token & 0xFFFFFF, meth->name, need + 1, NULL) != ILG_OK)
         meth->name[0] = 0;
+    pthread_rwlock_unlock(&m->importer.lock);
     return meth->name;
 }
 
@@ -223,7 +228,9 @@ size_t ilg__host_method_name_put(host_method *meth, char *buf, size_t size)
         memcpy(buf, name, need);
         return need;
     }
+    pthread_rwlock_rdlock(&meth->module->importer.lock);
     ilg_status st = ilg_md_method_name(meth->module->md, meth->token & 0xFFFFFF, buf, size, &need);
+    pthread_rwlock_unlock(&meth->module->importer.lock);
     if (st == ILG_OK)
         return need;
     /* Unnamable: empty, as method_name_locked makes it. */
