@@ -280,6 +280,34 @@ START_TEST(test_emit_from_jit_threads)
 }
 END_TEST
 
+/* A run over an emitting module and a facade without methods (System.Runtime.dll, as
+ * OpenTelemetry's run over CoreLib, Calc, System.Runtime and System.Console has):
+ * the facade is saved as an unchanged copy, byte for byte. */
+START_TEST(test_facade_saved_beside)
+{
+    glob_t g;
+    if (!have_dotnet() ||
+        glob("/usr/share/dotnet/shared/Microsoft.NETCore.App/*/System.Runtime.dll", 0, NULL,
+             &g) != 0) {
+        ck_assert_msg(!fx_is_ci(), "no shared framework and CI=true");
+        return;
+    }
+    char facade[512], copy[300];
+    snprintf(facade, sizeof facade, "%s", g.gl_pathv[g.gl_pathc - 1]);
+    globfree(&g);
+    const char *argv[] = { ILG_CLI_PATH, "run", "--profiler", ILG_PROF_EMIT, "--clsid", TEST_CLSID,
+                           "--save", dir, ILG_HELLO_DLL, facade, NULL };
+    free(run_out(argv));
+    ck_assert_msg(strstr(res.err, "System.Runtime.dll: unchanged copy"), "%s", res.err);
+    snprintf(copy, sizeof copy, "%s/System.Runtime.dll", dir);
+    size_t a = 0, b = 0;
+    char *in = fx_read_file(facade, &a), *out = fx_read_file(copy, &b);
+    ck_assert_msg(in && out && a == b && memcmp(in, out, a) == 0, "the facade's copy differs");
+    free(in);
+    free(out);
+}
+END_TEST
+
 static Suite *emit_suite(void)
 {
     Suite *s = suite_create("emit");
@@ -289,6 +317,7 @@ static Suite *emit_suite(void)
     tcase_add_test(tc, test_host_answers_as_coreclr);
     tcase_add_test(tc, test_saved_image_runs);
     tcase_add_test(tc, test_emit_from_jit_threads);
+    tcase_add_test(tc, test_facade_saved_beside);
     suite_add_tcase(s, tc);
     return s;
 }
