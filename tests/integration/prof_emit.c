@@ -300,6 +300,18 @@ static HRESULT em_module_loaded(ICorProfilerInfo3 *info, ModuleID mod)
         return S_OK;
     emit_ctx c = { info, mod, NULL, NULL, NULL };
     IMetaDataAssemblyEmit *aemit = NULL;
+    /* The read-only object (ofRead alone): does it answer the emit interfaces? */
+    IMetaDataImport *ro = NULL;
+    IUnknown *ro_emit = NULL;
+    STEP("metadata ofRead", info->lpVtbl->GetModuleMetaData(info, mod, ofRead, &IID_IMetaDataImport,
+                                                            (IUnknown **)&ro), 0);
+    if (ro) {
+        STEP("ofRead qi emit", ro->lpVtbl->QueryInterface(ro, &IID_IMetaDataEmit, (void **)&ro_emit),
+             0);
+        if (ro_emit)
+            ro_emit->lpVtbl->Release(ro_emit);
+        ro->lpVtbl->Release(ro);
+    }
     HRESULT hr = info->lpVtbl->GetModuleMetaData(info, mod, ofRead | ofWrite, &IID_IMetaDataImport2,
                                                  (IUnknown **)&c.imp);
     step("metadata", hr, 0);
