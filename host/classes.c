@@ -426,8 +426,11 @@ static ClassID method_class(const host_method *meth)
     ilg_method_info mi;
     host_module *m = meth->module;
     host_class *c;
-    if (ilg_md_method(m->md, RidFromToken(meth->token), &mi) != ILG_OK ||
-        !(c = module_class(m, mi.owner)) || c->generic)
+    /* Under the metadata lock: another thread's emit call may grow the tables. */
+    pthread_rwlock_rdlock(&m->importer.lock);
+    ilg_status st = ilg_md_method(m->md, RidFromToken(meth->token), &mi);
+    pthread_rwlock_unlock(&m->importer.lock);
+    if (st != ILG_OK || !(c = module_class(m, mi.owner)) || c->generic)
         return 0;
     return (ClassID)c;
 }
@@ -437,7 +440,10 @@ bool ilg__host_method_parameterized(const host_method *meth)
     ilg_method_info mi;
     host_module *m = meth->module;
     host_class *c;
-    if (ilg_md_method(m->md, RidFromToken(meth->token), &mi) != ILG_OK)
+    pthread_rwlock_rdlock(&m->importer.lock);
+    ilg_status st = ilg_md_method(m->md, RidFromToken(meth->token), &mi);
+    pthread_rwlock_unlock(&m->importer.lock);
+    if (st != ILG_OK)
         return false;
     return ((c = module_class(m, mi.owner)) && c->generic) || generic_params(m, meth->token);
 }
@@ -519,7 +525,7 @@ HRESULT ilg__info_GetFunctionFromTokenAndTypeArgs(ICorProfilerInfo15 *This, Modu
     for (ULONG32 i = 0; i < cTypeArgs; i++)
         if (!view_of(h, typeArgs[i], &arg))
             return E_INVALIDARG;
-    host_method *meth = &m->methods[rid - 1];
+    host_method *meth = ilg__host_method_at(m, rid);
     if (ilg_md_method(m->md, rid, &mi) != ILG_OK || v.def->module != m || v.def->token != mi.owner)
         return COR_E_TYPELOAD;
     if (generic_params(m, funcDef) != cTypeArgs)

@@ -161,6 +161,13 @@ static void module_free(ilg_host *h, host_module *m)
         HOST_FREE(h, m->methods[i].diagnostic);
     }
     HOST_FREE(h, m->methods);
+    for (uint32_t rid = m->method_count + 1; rid <= m->method_count + m->added_count; rid++) {
+        host_method *meth = ilg__host_method_at(m, rid);
+        HOST_FREE(h, meth->name);
+        HOST_FREE(h, meth->diagnostic);
+    }
+    for (size_t k = 0; k < HOST_ADDED_CHUNKS; k++)
+        HOST_FREE(h, m->added[k]);
     HOST_FREE(h, m->insts);
     HOST_FREE(h, m->classes);
     HOST_FREE(h, m->path);

@@ -17,6 +17,7 @@
 #include "ilgraft/hostmem.h"
 #include "ilgraft/ilbody.h"
 #include "ilgraft/loader.h"
+#include "ilgraft/mdemit.h"
 #include "ilgraft/metadata.h"
 
 #include "ilg_private.h"
@@ -73,13 +74,26 @@ typedef struct host_class {
 
 /* One metadata object per module (mdimport.c, mdassembly.c): IMetaDataImport2 extends
  * IMetaDataImport, so one vtable answers both; IMetaDataAssemblyImport has its own. */
+/* The chunks of added method records (host_module.added). */
+#define HOST_ADDED_CHUNKS 24
+#define HOST_ADDED_FIRST 64u
+
 typedef struct host_mdimport {
     union {
         IMetaDataImport IMetaDataImport_iface;
         IMetaDataImport2 IMetaDataImport2_iface;
     };
     IMetaDataAssemblyImport IMetaDataAssemblyImport_iface;
-    _Atomic ULONG refs;          /* references the profiler holds, over all three */
+    union {
+        IMetaDataEmit IMetaDataEmit_iface;
+        IMetaDataEmit2 IMetaDataEmit2_iface;
+    };
+    IMetaDataAssemblyEmit IMetaDataAssemblyEmit_iface;
+    _Atomic ULONG refs;          /* references the profiler holds, over all five */
+    /* The module's metadata lock (docs/mdemit.md, "Threads"): every emit call holds it
+     * for writing, every import call for reading. */
+    pthread_rwlock_t lock;
+    ilg_mdemit *em;              /* the image's writer, opened by the first emit call */
     /* Row lookups by a column's value (md_private.h), made on first need, freed with
      * the module; indexed [table][column]. */
     struct md_index *_Atomic index[ILG_TBL_COUNT][9];
@@ -102,6 +116,12 @@ struct host_module {
     uint32_t class_count;
     char assembly;               /* its address is the AssemblyID */
     host_mdimport importer;
+    /* Records of the methods a profiler defined (DefineMethod): chunk k holds
+     * HOST_ADDED_FIRST << k of them, rids method_count + 1 on, allocated once and never
+     * moved (FunctionIDs are their addresses); added_count grows under the metadata
+     * lock, readers load it. */
+    host_method *_Atomic added[HOST_ADDED_CHUNKS];
+    _Atomic uint32_t added_count;
     /* Under --trace, what GetILFunctionBodyAllocator hands out: the arena's IMethodMalloc
      * (inner, a reference taken on first need, released with the module) behind a
      * tracing one (trace.c). */
@@ -348,6 +368,12 @@ host_module *ilg__host_find_module(const ilg_host *host, UINT_PTR id);
 host_method *ilg__host_find_method(const ilg_host *host, UINT_PTR id);
 /* Method rid of a MethodDef token in module m, 0 when it is not one. */
 uint32_t ilg__host_method_rid(const host_module *m, mdToken token);
+/* The record of MethodDef rid of m (an image's method or one a profiler defined), NULL
+ * when there is none. */
+host_method *ilg__host_method_at(const host_module *m, uint32_t rid);
+/* Makes the record of the MethodDef the profiler just defined (under the metadata write
+ * lock): false without memory. */
+bool ilg__host_method_add(host_module *m, mdToken token);
 /* The method's display name (made and cached on first use), or "?" when out of memory. */
 const char *ilg__host_method_name(host_method *meth);
 /* The same for a caller that uses it once: the cached name, else made into buf (size

@@ -142,14 +142,15 @@ ilg_status ilg_host_save(ilg_host *host, const char *dir, const ilg_save_options
             goto out;
         }
         free(list);
-        list = calloc(m->method_count ? m->method_count : 1, sizeof *list);
+        const uint32_t total = m->method_count + atomic_load(&m->added_count);
+        list = calloc(total ? total : 1, sizeof *list);
         if (!list) {
             st = ilg__fail(ILG_E_NOMEM, ILG_WHERE_NONE, 0, "no memory for %u methods",
                            m->method_count);
             goto out;
         }
-        for (uint32_t rid = 1; rid <= m->method_count; rid++) {
-            const host_method *hm = &m->methods[rid - 1];
+        for (uint32_t rid = 1; rid <= total; rid++) {
+            const host_method *hm = ilg__host_method_at(m, rid);
             if (hm->status == ILG_HOST_REWRITTEN)
                 list[n++] = (ilg_save_method){ rid, hm->new_rva, hm->new_size };
         }

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "info_private.h"
+#include "md_private.h"
 #include "trace.h"
 
 /* A stub: the entry with its rule (info_rules.def), then the count, the trace note and
@@ -78,6 +79,8 @@ host_module *ilg__host_find_module(const ilg_host *host, UINT_PTR id)
 /* A FunctionID is a method record or, with recompile, a generic method's instantiation
  * record, or the record of a function of an instantiation (classes.c); all name the
  * method. */
+static host_method *find_added(host_module *m, UINT_PTR id);
+
 host_method *ilg__host_find_method(const ilg_host *host, UINT_PTR id)
 {
     for (uint32_t i = 0; i < host->module_count; i++) {
@@ -86,6 +89,9 @@ host_method *ilg__host_find_method(const ilg_host *host, UINT_PTR id)
             return (host_method *)id;
         if (ilg__host_is_record(id, m->insts, m->inst_count, sizeof *m->insts))
             return ((host_inst *)id)->method;
+        host_method *added = find_added(m, id);
+        if (added)
+            return added;
     }
     return ilg__host_generic_method((ilg_host *)host, id);
 }
@@ -101,9 +107,73 @@ static host_module *find_assembly(const ilg_host *host, UINT_PTR id)
 uint32_t ilg__host_method_rid(const host_module *m, mdToken token)
 {
     uint32_t rid = token & 0xFFFFFF;
-    if ((token >> 24) != ILG_TBL_MethodDef || rid == 0 || rid > m->method_count)
+    if ((token >> 24) != ILG_TBL_MethodDef || rid == 0 ||
+        rid > m->method_count + atomic_load_explicit(&m->added_count, memory_order_acquire))
         return 0;
     return rid;
+}
+
+/* Added record i (0-based) is in chunk k at j: chunk k starts at FIRST * (2^k - 1). */
+static bool added_slot(uint32_t i, uint32_t *k, uint32_t *j)
+{
+    uint64_t start = 0;
+    for (uint32_t c = 0; c < HOST_ADDED_CHUNKS; c++) {
+        uint64_t size = (uint64_t)HOST_ADDED_FIRST << c;
+        if (i < start + size) {
+            *k = c;
+            *j = (uint32_t)(i - start);
+            return true;
+        }
+        start += size;
+    }
+    return false;
+}
+
+host_method *ilg__host_method_at(const host_module *m, uint32_t rid)
+{
+    uint32_t k, j;
+    if (rid >= 1 && rid <= m->method_count)
+        return &m->methods[rid - 1];
+    if (rid <= m->method_count ||
+        rid > m->method_count + atomic_load_explicit(&m->added_count, memory_order_acquire) ||
+        !added_slot(rid - m->method_count - 1, &k, &j))
+        return NULL;
+    return &atomic_load_explicit(&m->added[k], memory_order_acquire)[j];
+}
+
+bool ilg__host_method_add(host_module *m, mdToken token)
+{
+    uint32_t n = atomic_load(&m->added_count), k, j;
+    host_method *chunk;
+    if (RidFromToken(token) != m->method_count + n + 1 || !added_slot(n, &k, &j))
+        return false;
+    if (!(chunk = atomic_load(&m->added[k]))) {
+        chunk = ILG_HOST_ZALLOC(m->host->heap, sizeof *chunk * ((size_t)HOST_ADDED_FIRST << k));
+        if (!chunk)
+            return false;
+        atomic_store_explicit(&m->added[k], chunk, memory_order_release);
+    }
+    chunk[j].module = m;
+    chunk[j].token = token;
+    chunk[j].kind = ILG_BODY_NONE;
+    atomic_init(&chunk[j].current, 0);
+    atomic_store_explicit(&m->added_count, n + 1, memory_order_release);
+    return true;
+}
+
+/* The added record whose address is id, NULL when none. */
+static host_method *find_added(host_module *m, UINT_PTR id)
+{
+    uint32_t n = atomic_load_explicit(&m->added_count, memory_order_acquire), k, j;
+    if (!n || !added_slot(n - 1, &k, &j))
+        return NULL;
+    for (uint32_t c = 0; c <= k; c++) {
+        host_method *chunk = atomic_load_explicit(&m->added[c], memory_order_acquire);
+        uint32_t count = c < k ? HOST_ADDED_FIRST << c : j + 1;
+        if (chunk && ilg__host_is_record(id, chunk, count, sizeof *chunk))
+            return (host_method *)id;
+    }
+    return NULL;
 }
 
 /* Under the method's lock. Formatted once into a stack buffer, again only when it does
@@ -118,17 +188,22 @@ static const char *method_name_locked(host_method *meth)
 
     if (meth->name)
         return meth->name;
+    /* The tables may grow under another thread's emit call (docs/mdemit.md, "Threads"). */
+    pthread_rwlock_rdlock(&m->importer.lock);
     ilg_status st = ilg_md_method_name(m->md, meth->token & 0xFFFFFF, text, sizeof text, &need);
     if (st != ILG_OK && st != ILG_E_RANGE)
         need = 0;
     meth->name = ILG_HOST_ALLOC(m->host->heap, need + 1);
-    if (!meth->name)
+    if (!meth->name) {
+        pthread_rwlock_unlock(&m->importer.lock);
         return "?";
+    }
     if (st == ILG_OK)
         memcpy(meth->name, text, need + 1);
     else if (!need ||
              ilg_md_method_name(m->md, meth->token & 0xFFFFFF, meth->name, need + 1, NULL) != ILG_OK)
         meth->name[0] = 0;
+    pthread_rwlock_unlock(&m->importer.lock);
     return meth->name;
 }
 
@@ -153,7 +228,9 @@ size_t ilg__host_method_name_put(host_method *meth, char *buf, size_t size)
         memcpy(buf, name, need);
         return need;
     }
+    pthread_rwlock_rdlock(&meth->module->importer.lock);
     ilg_status st = ilg_md_method_name(meth->module->md, meth->token & 0xFFFFFF, buf, size, &need);
+    pthread_rwlock_unlock(&meth->module->importer.lock);
     if (st == ILG_OK)
         return need;
     /* Unnamable: empty, as method_name_locked makes it. */
@@ -264,9 +341,10 @@ static HRESULT info_GetFunctionFromToken(ICorProfilerInfo15 *This, ModuleID modu
         return E_INVALIDARG;
     /* CoreCLR: a generic method, or a generic type's, has a FunctionID per
      * instantiation, none for its token (observed). */
-    if (m->methods[rid - 1].inst || ilg__host_method_parameterized(&m->methods[rid - 1]))
+    host_method *meth = ilg__host_method_at(m, rid);
+    if (meth->inst || ilg__host_method_parameterized(meth))
         return CORPROF_E_FUNCTION_IS_PARAMETERIZED;
-    *pFunctionId = (FunctionID)&m->methods[rid - 1];
+    *pFunctionId = (FunctionID)meth;
     return S_OK;
 }
 
@@ -322,11 +400,11 @@ static HRESULT info_GetModuleMetaData(ICorProfilerInfo15 *This, ModuleID moduleI
     host_module *m = ilg__host_find_module(impl_from_ICorProfilerInfo15(This), moduleId);
     if (!m || !ppOut || !riid)
         return E_INVALIDARG;
-    /* Read-only emulation: asking to write (ofWrite) gets no emitter. */
-    if (dwOpenFlags & ofWrite) {
-        *ppOut = NULL;
-        return E_NOTIMPL;
-    }
+    /* One object per module answers the import and the emit interfaces whatever the
+     * flags (CoreCLR's readable object answers IMetaDataEmit2 too: New Relic gets it
+     * from GetTokenAndMetaDataFromFunction); its emit methods follow the rules of
+     * CoreCLR's profiler emitter (host/mdemit.c). */
+    (void)dwOpenFlags;
     return importer_for(m, riid, ppOut);
 }
 
@@ -341,7 +419,7 @@ static HRESULT info_GetILFunctionBody(ICorProfilerInfo15 *This, ModuleID moduleI
     uint32_t rid;
     if (!m || !(rid = ilg__host_method_rid(m, methodId)))
         return E_INVALIDARG;
-    uint64_t cur = atomic_load_explicit(&m->methods[rid - 1].current, memory_order_acquire);
+    uint64_t cur = atomic_load_explicit(&ilg__host_method_at(m, rid)->current, memory_order_acquire);
     if (!cur)
         return CORPROF_E_FUNCTION_NOT_IL;
     if (ppMethodHeader)
@@ -464,6 +542,18 @@ static HRESULT check_again(ilg_host *h, const host_worker *w, host_method *meth,
                   (unsigned long long)(p - meth->module->info.base), size);
 }
 
+static HRESULT set_defined_rva(host_module *m, mdMethodDef token, uint32_t rva)
+{
+    host_mdimport *imp = &m->importer;
+    ilg_mdemit *em;
+    uint64_t gen;
+    HRESULT hr = ilg__mde_write_begin(imp, &em, &gen);
+    if (FAILED(hr))
+        return hr;
+    return ilg__mde_write_end(imp, gen, ilg_mdemit_set_cell(em, token, ILG_MDC_MethodDef_RVA, rva),
+                              false);
+}
+
 static HRESULT info_SetILFunctionBody(ICorProfilerInfo15 *This, ModuleID moduleId,
                                       mdMethodDef methodid, LPCBYTE pbNewILMethodHeader)
 {
@@ -477,7 +567,7 @@ static HRESULT info_SetILFunctionBody(ICorProfilerInfo15 *This, ModuleID moduleI
 
     if (!m || !(rid = ilg__host_method_rid(m, methodid)) || !pbNewILMethodHeader)
         return E_INVALIDARG;
-    host_method *meth = &m->methods[rid - 1];
+    host_method *meth = ilg__host_method_at(m, rid);
     atomic_fetch_add_explicit(&meth->set_calls, 1, memory_order_relaxed);
     if (!header_extent(m, pbNewILMethodHeader, &avail))
         return reject(meth, E_INVALIDARG,
@@ -508,6 +598,9 @@ static HRESULT info_SetILFunctionBody(ICorProfilerInfo15 *This, ModuleID moduleI
         uint32_t pops = 0;
         bool has_this = false, pushes = false;
         ilg_stack_resolver r = { resolver_call_shape, (void *)m->md, -1 };
+        /* The tables the verifier resolves tokens in may grow under an emit call of
+         * another thread: read them under the module's metadata lock. */
+        pthread_rwlock_rdlock(&m->importer.lock);
         if (ilg_md_call_shape(m->md, meth->token, &pops, &has_this, &pushes) == ILG_OK)
             r.ret_pops = pushes ? 1 : 0;
         /* What CoreCLR's JIT would refuse, the module's metadata telling the types
@@ -515,7 +608,9 @@ static HRESULT info_SetILFunctionBody(ICorProfilerInfo15 *This, ModuleID moduleI
         ilg_type_resolver tr;
         ilg_md_type_resolver(ilg_md_module_scope(m->md), meth->token, &tr);
         const ilg_verify_options vo = { ILG_VERIFY_JIT, &r, &tr };
-        if (ilg_body_verify_opts(body, &vo, findings) != ILG_OK) {
+        ilg_status vst = ilg_body_verify_opts(body, &vo, findings);
+        pthread_rwlock_unlock(&m->importer.lock);
+        if (vst != ILG_OK) {
             hr =
                 reject(meth, E_OUTOFMEMORY, "verifier could not run: %s", ilg_last_diag()->message);
             goto done;
@@ -540,6 +635,11 @@ static HRESULT info_SetILFunctionBody(ICorProfilerInfo15 *This, ModuleID moduleI
     ILG_HOST_FREE(h->heap, meth->diagnostic);
     meth->diagnostic = NULL;
     pthread_mutex_unlock(ilg__host_method_lock(meth));
+    /* A method the profiler defined takes the body's place as its RVA, a positive
+     * offset in the arena (CoreCLR leaves it 0); an image's own methods keep theirs
+     * until the module is saved (docs/save.md). */
+    if (rid > m->method_count)
+        hr = set_defined_rva(m, meth->token, rva);
 done:
     if (shared)
         pthread_mutex_unlock(&h->check_lock);
@@ -902,7 +1002,8 @@ static HRESULT info_SetEventMask2(ICorProfilerInfo15 *This, DWORD dwEventsLow, D
 static HRESULT info_ApplyMetaData(ICorProfilerInfo15 *This, ModuleID moduleId)
 {
     INFO_ENTRY(This, "ApplyMetaData", SYNC_TRIGGERS);
-    /* Nothing to apply: the metadata is read-only here, so nothing new was defined. */
+    /* Nothing to apply: what a profiler defined is in the module's tables as soon as
+     * the Define* call returns (docs/mdemit.md). */
     return ilg__host_find_module(impl_from_ICorProfilerInfo15(This), moduleId) ? S_OK
                                                                               : E_INVALIDARG;
 }

@@ -54,7 +54,24 @@ HRESULT ilg__md_query(host_mdimport *imp, REFIID riid, void **ppv);
 #define MD_HOST(This) (ilg__md_impl(This)->module->host)
 #define MD_OF(This) ((const ilg_metadata *)ilg__md_impl(This)->module->md)
 #define MD_HEAP(This) (ilg__md_impl(This)->module->host->heap)
-#define MD_ENTRY(This, method) HOST_ENTRY(MD_HOST(This), "IMetaDataImport", method, HOST_CALL_ANY)
+/* The module's metadata lock held for reading until the calling function returns (a
+ * cleanup variable: every return path releases it). */
+typedef host_mdimport *md_read_guard;
+static inline md_read_guard ilg__md_read_enter(host_mdimport *imp)
+{
+    pthread_rwlock_rdlock(&imp->lock);
+    return imp;
+}
+static inline void ilg__md_read_leave(md_read_guard *g)
+{
+    pthread_rwlock_unlock(&(*g)->lock);
+}
+#define MD_READ_LOCKED(imp)                                                                 \
+    md_read_guard md_read_guard_ __attribute__((cleanup(ilg__md_read_leave))) =              \
+        ilg__md_read_enter(imp)
+#define MD_ENTRY(This, method)                                                              \
+    HOST_ENTRY(MD_HOST(This), "IMetaDataImport", method, HOST_CALL_ANY);                    \
+    MD_READ_LOCKED(ilg__md_impl(This))
 #define MD_ENTRY_NORESULT(This, method)                                                     \
     HOST_ENTRY_NORESULT(MD_HOST(This), "IMetaDataImport", method, HOST_CALL_ANY)
 
@@ -216,6 +233,52 @@ uint32_t ilg__md_find_typedef(host_module *m, const char *ns, const char *name, 
  * found by name as CoreCLR's ResolveTypeRef finds it: its module and row. False when no
  * loaded module defines it. */
 bool ilg__host_resolve_typeref(host_module *m, mdToken tr, host_module **out, uint32_t *td_rid);
+
+/* Drops the lookup indexes (under the write lock, after the tables changed). */
+void ilg__md_drop_indexes(host_mdimport *imp);
+
+/* mdemit.c: the emit side of the object. */
+void ilg__host_mdemit_init(host_module *m);
+void ilg__host_mdemit_free(host_module *m);
+host_mdimport *ilg__mde_impl(IMetaDataEmit2 *iface);
+#define MDE_HOST(This) (ilg__mde_impl(This)->module->host)
+#define MDE_ENTRY(This, method) HOST_ENTRY(MDE_HOST(This), "IMetaDataEmit", method, HOST_CALL_ANY)
+/* SetMethodProps' "leave this one as it is" (cor.h: ULONG_MAX). */
+#define MDE_KEEP UINT32_MAX
+/* A write: takes the module's metadata lock for writing and its writer (opened on the
+ * first write), and the metadata generation before it... */
+HRESULT ilg__mde_write_begin(host_mdimport *imp, ilg_mdemit **em, uint64_t *gen);
+/* ...then drops the lookup indexes when the tables changed, releases the lock and
+ * answers st's HRESULT (META_S_DUPLICATE for a duplicate). */
+HRESULT ilg__mde_write_end(host_mdimport *imp, uint64_t gen, ilg_status st, bool duplicate);
+/* A #Strings index of a UTF-16 name (NULL: ""). */
+ilg_status ilg__mde_name_index(ilg_mdemit *em, LPCWSTR w, uint32_t *index);
+
+/* mdemit_defs.c: types, members, parameters, generic parameters (the vtable entries). */
+HRESULT ilg__mde_DefineTypeDef(IMetaDataEmit2 *This, LPCWSTR szTypeDef, DWORD dwTypeDefFlags,
+                               mdToken tkExtends, mdToken rtkImplements[], mdTypeDef *ptd);
+HRESULT ilg__mde_DefineNestedType(IMetaDataEmit2 *This, LPCWSTR szTypeDef, DWORD dwTypeDefFlags,
+                                  mdToken tkExtends, mdToken rtkImplements[], mdTypeDef tdEncloser,
+                                  mdTypeDef *ptd);
+HRESULT ilg__mde_DefineMethod(IMetaDataEmit2 *This, mdTypeDef td, LPCWSTR szName,
+                              DWORD dwMethodFlags, PCCOR_SIGNATURE pvSigBlob, ULONG cbSigBlob,
+                              ULONG ulCodeRVA, DWORD dwImplFlags, mdMethodDef *pmd);
+HRESULT ilg__mde_SetMethodProps(IMetaDataEmit2 *This, mdMethodDef md, DWORD dwMethodFlags,
+                                ULONG ulCodeRVA, DWORD dwImplFlags);
+HRESULT ilg__mde_SetMethodImplFlags(IMetaDataEmit2 *This, mdMethodDef md, DWORD dwImplFlags);
+HRESULT ilg__mde_SetRVA(IMetaDataEmit2 *This, mdMethodDef md, ULONG ulRVA);
+HRESULT ilg__mde_DefinePinvokeMap(IMetaDataEmit2 *This, mdToken tk, DWORD dwMappingFlags,
+                                  LPCWSTR szImportName, mdModuleRef mrImportDLL);
+HRESULT ilg__mde_DefineField(IMetaDataEmit2 *This, mdTypeDef td, LPCWSTR szName,
+                             DWORD dwFieldFlags, PCCOR_SIGNATURE pvSigBlob, ULONG cbSigBlob,
+                             DWORD dwCPlusTypeFlag, const void *pValue, ULONG cchValue,
+                             mdFieldDef *pmd);
+HRESULT ilg__mde_DefineParam(IMetaDataEmit2 *This, mdMethodDef md, ULONG ulParamSeq,
+                             LPCWSTR szName, DWORD dwParamFlags, DWORD dwCPlusTypeFlag,
+                             const void *pValue, ULONG cchValue, mdParamDef *ppd);
+HRESULT ilg__mde_DefineGenericParam(IMetaDataEmit2 *This, mdToken tk, ULONG ulParamSeq,
+                                    DWORD dwParamFlags, LPCWSTR szname, DWORD reserved,
+                                    mdToken rtkConstraints[], mdGenericParam *pgp);
 
 /* mdassembly.c */
 void ilg__host_mdassembly_init(host_module *m);

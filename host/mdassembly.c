@@ -13,7 +13,8 @@ static host_mdimport *impl_from_IMetaDataAssemblyImport(IMetaDataAssemblyImport 
 #define MDA_HOST(This) (impl_from_IMetaDataAssemblyImport(This)->module->host)
 #define MDA_OF(This) ((const ilg_metadata *)impl_from_IMetaDataAssemblyImport(This)->module->md)
 #define MDA_ENTRY(This, method)                                                             \
-    HOST_ENTRY(MDA_HOST(This), "IMetaDataAssemblyImport", method, HOST_CALL_ANY)
+    HOST_ENTRY(MDA_HOST(This), "IMetaDataAssemblyImport", method, HOST_CALL_ANY);           \
+    MD_READ_LOCKED(impl_from_IMetaDataAssemblyImport(This))
 #define MDA_ENTRY_NORESULT(This, method)                                                    \
     HOST_ENTRY_NORESULT(MDA_HOST(This), "IMetaDataAssemblyImport", method, HOST_CALL_ANY)
 #define ILG__MDA_STUB_ENTER(This, method)                                                   \

@@ -283,6 +283,10 @@ HRESULT ilg__md_query(host_mdimport *imp, REFIID riid, void **ppv)
         *ppv = &imp->IMetaDataImport2_iface;
     else if (IsEqualGUID(riid, &IID_IMetaDataAssemblyImport))
         *ppv = &imp->IMetaDataAssemblyImport_iface;
+    else if (IsEqualGUID(riid, &IID_IMetaDataEmit) || IsEqualGUID(riid, &IID_IMetaDataEmit2))
+        *ppv = &imp->IMetaDataEmit2_iface;
+    else if (IsEqualGUID(riid, &IID_IMetaDataAssemblyEmit))
+        *ppv = &imp->IMetaDataAssemblyEmit_iface;
     else {
         *ppv = NULL;
         return E_NOINTERFACE;
@@ -886,8 +890,19 @@ static const IMetaDataImport2Vtbl md_vtbl = {
     ILG__MD_STUB_SLOTS
 };
 
+void ilg__md_drop_indexes(host_mdimport *imp)
+{
+    for (size_t t = 0; t < ILG_TBL_COUNT; t++)
+        for (size_t c = 0; c < sizeof imp->index[t] / sizeof imp->index[t][0]; c++) {
+            md_index *x = atomic_exchange(&imp->index[t][c], NULL);
+            if (x)
+                ILG_HOST_FREE(imp->module->host->heap, x);
+        }
+}
+
 void ilg__host_mdimport_free(host_module *m)
 {
+    ilg__host_mdemit_free(m);
     for (size_t t = 0; t < ILG_TBL_COUNT; t++)
         for (size_t c = 0; c < sizeof m->importer.index[t] / sizeof m->importer.index[t][0]; c++) {
             md_index *x = atomic_load(&m->importer.index[t][c]);
@@ -913,4 +928,5 @@ void ilg__host_mdimport_init(host_module *m)
         for (size_t c = 0; c < sizeof m->importer.index[t] / sizeof m->importer.index[t][0]; c++)
             atomic_init(&m->importer.index[t][c], NULL);
     ilg__host_mdassembly_init(m);
+    ilg__host_mdemit_init(m);
 }

@@ -19,7 +19,8 @@ ILG_API ilg_status ilg_host_module_get(const ilg_host *host, uint32_t index, ilg
     out->path = m->path;
     out->image_size = m->info.image_size;
     out->arena_offset = m->info.arena_offset;
-    out->method_count = m->method_count;
+    /* The image's methods and those a profiler defined (DefineMethod). */
+    out->method_count = m->method_count + atomic_load(&m->added_count);
     return ILG_OK;
 }
 
@@ -45,11 +46,12 @@ ILG_API ilg_status ilg_host_method_get(const ilg_host *host, uint32_t index, uin
     if (!host || !out || index >= host->module_count)
         return ilg__fail(ILG_E_INVALID_ARG, ILG_WHERE_NONE, index, "no module %u", index);
     host_module *m = host->modules[index];
-    if (rid == 0 || rid > m->method_count)
+    host_method *meth = ilg__host_method_at(m, rid);
+    if (!meth)
         return ilg__fail(ILG_E_RANGE, ILG_WHERE_NONE, rid, "method rid %u outside 1..%u", rid,
-                         m->method_count);
-    method_fill(&m->methods[rid - 1], out);
-    out->name = ilg__host_method_name(&m->methods[rid - 1]);
+                         m->method_count + atomic_load(&m->added_count));
+    method_fill(meth, out);
+    out->name = ilg__host_method_name(meth);
     return ILG_OK;
 }
 
@@ -115,7 +117,8 @@ static ilg_status write_json(const ilg_host *host, FILE *to)
         json_object_set_new(jm, "image_size", json_integer((json_int_t)m->info.image_size));
         json_object_set_new(jm, "arena_offset", json_integer((json_int_t)m->info.arena_offset));
         json_object_set_new(jm, "methods", jmeths);
-        for (uint32_t r = 1; r <= m->method_count; r++) {
+        const uint32_t total = m->method_count + atomic_load(&m->added_count);
+        for (uint32_t r = 1; r <= total; r++) {
             ilg_host_method hm;
             ilg_host_method_get(host, i, r, &hm);
             json_t *o = json_object();
@@ -292,8 +295,9 @@ static void write_text_module(const ilg_host *host, uint32_t index, bool summary
         text_header(to);
         header = true;
     }
-    for (uint32_t rid = 1; rid <= m->method_count; rid++) {
-        host_method *meth = &m->methods[rid - 1];
+    const uint32_t total = m->method_count + atomic_load(&m->added_count);
+    for (uint32_t rid = 1; rid <= total; rid++) {
+        host_method *meth = ilg__host_method_at(m, rid);
         counts[meth->status]++;
         jitted += meth->jitted;
         events += atomic_load_explicit(&meth->jit_events, memory_order_relaxed);
@@ -321,7 +325,7 @@ static void write_text_module(const ilg_host *host, uint32_t index, bool summary
     fprintf(to,
             "  %u methods, %u JIT-compiled: %u rewritten, %u rejected, %u unchanged; %u JIT "
             "events, %u bodies set, %u rewritten again on recompile\n",
-            m->method_count, jitted, counts[ILG_HOST_REWRITTEN], counts[ILG_HOST_REJECTED],
+            total, jitted, counts[ILG_HOST_REWRITTEN], counts[ILG_HOST_REJECTED],
             counts[ILG_HOST_UNCHANGED], events, sets, again);
 }
 

@@ -16,7 +16,8 @@ _Thread_local bool ilg__trace_inner;
     X(S_OK) X(S_FALSE) X(E_FAIL) X(E_INVALIDARG) X(E_NOTIMPL) X(E_OUTOFMEMORY)              \
     X(E_NOINTERFACE) X(E_POINTER) X(E_UNEXPECTED) X(CLDB_S_TRUNCATION)                      \
     X(CLDB_E_RECORD_NOTFOUND) X(CLDB_E_INDEX_NOTFOUND) X(CLDB_E_FILE_CORRUPT)               \
-    X(META_E_INVALID_TOKEN_TYPE) X(META_E_BAD_SIGNATURE)                                   \
+    X(META_E_INVALID_TOKEN_TYPE) X(META_E_BAD_SIGNATURE) X(META_S_DUPLICATE)               \
+    X(META_E_STRINGSPACE_FULL)                                                             \
     X(CORPROF_E_FUNCTION_NOT_COMPILED) X(CORPROF_E_DATAINCOMPLETE)                          \
     X(CORPROF_E_FUNCTION_NOT_IL) X(CORPROF_E_NOT_MANAGED_THREAD)                            \
     X(CORPROF_E_CALL_ONLY_FROM_INIT) X(CORPROF_E_NOT_YET_AVAILABLE)                         \
@@ -156,7 +157,8 @@ void ilg__trace_wstr(ilg__trace_call *tc, const char *name, const WCHAR *w, unsi
 /* The interfaces a trace names after their IID. */
 #define TRACE_IIDS(X)                                                                        \
     X(IUnknown) X(IClassFactory) X(IMethodMalloc) X(IMetaDataImport) X(IMetaDataImport2)    \
-    X(IMetaDataEmit) X(IMetaDataAssemblyImport) X(ICorProfilerCallback)                     \
+    X(IMetaDataEmit) X(IMetaDataEmit2) X(IMetaDataAssemblyImport) X(IMetaDataAssemblyEmit)  \
+    X(ICorProfilerCallback)                                                                \
     X(ICorProfilerCallback2) X(ICorProfilerCallback3) X(ICorProfilerCallback4)              \
     X(ICorProfilerCallback5) X(ICorProfilerCallback6) X(ICorProfilerCallback7)              \
     X(ICorProfilerCallback8) X(ICorProfilerCallback9) X(ICorProfilerCallback10)             \

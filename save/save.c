@@ -451,6 +451,10 @@ static ilg_status check_methoddef_cells(plan_in *in, ilg_save_result *r, uint32_
     const ilg_image *img = in->img;
     const uint8_t *f = img->file;
     ilg_status st;
+    /* A module without methods (a reference facade such as System.Runtime.dll) has no
+     * MethodDef table and nothing to patch. */
+    if (!rows)
+        return ILG_OK;
     if ((st = methoddef_locate(in->md, &r->methoddef_file_offset, &r->methoddef_row_size)) != ILG_OK)
         return st;
     if (in->rva_col.width != 4 ||

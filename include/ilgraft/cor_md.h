@@ -1,5 +1,6 @@
 /* ilgraft/cor_md.h: the metadata-reading ABI of the CLR in plain C (cor.h's
- * IMetaDataImport, IMetaDataImport2 and IMetaDataAssemblyImport, the token types,
+ * IMetaDataImport, IMetaDataImport2 and IMetaDataAssemblyImport, the writers IMetaDataEmit,
+ * IMetaDataEmit2 and IMetaDataAssemblyEmit, the token types,
  * HCORENUM, CorOpenFlags and the CLDB_/META_ HRESULTs), laid out as the runtime's own C++ declarations lay them out on
  * Linux x64. corprof.h includes it: a profiler reaches metadata through
  * ICorProfilerInfo::GetModuleMetaData and GetTokenAndMetaDataFromFunction.
@@ -168,6 +169,7 @@ typedef enum CorPinvokeMap {
 #define META_E_BAD_INPUT_PARAMETER     ((HRESULT)0x80131193)
 #define META_E_CANNOTRESOLVETYPEREF    ((HRESULT)0x80131196)
 #define META_E_STRINGSPACE_FULL        ((HRESULT)0x80131198)
+#define COR_E_NOTSUPPORTED             ((HRESULT)0x80131515)  /* the profiler's emitter refuses */
 
 /* ---- IMetaDataImport (cor.h): 62 methods after IUnknown, slots 3..64 ---------------- */
 
@@ -432,17 +434,224 @@ struct IMetaDataAssemblyImport {
 #define CORPROF_SLOT_IMetaDataAssemblyImport_1(m, s)                                       \
     CORPROF_SLOT_AT(IMetaDataAssemblyImportVtbl, m, s)
 
+/* ---- IMetaDataEmit, IMetaDataEmit2, IMetaDataAssemblyEmit (cor.h): the writers ------- */
+
+/* What the emit interfaces name without using here: a COM stream (Save*ToStream) and a
+ * token-remap sink (Merge), opaque to ilgraft. */
+typedef struct IStream IStream;
+typedef struct IMapToken IMapToken;
+typedef struct IMetaDataEmit IMetaDataEmit;
+typedef struct IMetaDataEmit2 IMetaDataEmit2;
+typedef struct IMetaDataAssemblyEmit IMetaDataAssemblyEmit;
+
+/* GetSaveSize's accuracy request (cor.h CorSaveSize). */
+typedef enum CorSaveSize {
+    cssAccurate = 0x0000,
+    cssQuick = 0x0001,
+    cssDiscardTransientCAs = 0x0002
+} CorSaveSize;
+
+/* One security attribute of DefineSecurityAttributeSet (cor.h COR_SECATTR). */
+typedef struct COR_SECATTR {
+    mdMemberRef tkCtor;
+    const void *pCustomAttribute;
+    ULONG cbCustomAttribute;
+} COR_SECATTR;
+
+/* IMetaDataEmit: 49 methods after IUnknown, slots 3..51. A duplicate definition where
+ * RegMeta de-duplicates answers the existing token with META_S_DUPLICATE. */
+#define IMETADATAEMIT_SLOTS(T)                                                                     \
+    HRESULT (*SetModuleProps)(T *This, LPCWSTR szName);                                            \
+    HRESULT (*Save)(T *This, LPCWSTR szFile, DWORD dwSaveFlags);                                   \
+    HRESULT (*SaveToStream)(T *This, IStream *pIStream, DWORD dwSaveFlags);                        \
+    HRESULT (*GetSaveSize)(T *This, CorSaveSize fSave, DWORD *pdwSaveSize);                        \
+    HRESULT (*DefineTypeDef)(T *This, LPCWSTR szTypeDef, DWORD dwTypeDefFlags, mdToken tkExtends,  \
+                             mdToken rtkImplements[], mdTypeDef *ptd);                             \
+    HRESULT (*DefineNestedType)(T *This, LPCWSTR szTypeDef, DWORD dwTypeDefFlags,                  \
+                                mdToken tkExtends, mdToken rtkImplements[], mdTypeDef tdEncloser,  \
+                                mdTypeDef *ptd);                                                   \
+    HRESULT (*SetHandler)(T *This, IUnknown *pUnk);                                                \
+    HRESULT (*DefineMethod)(T *This, mdTypeDef td, LPCWSTR szName, DWORD dwMethodFlags,            \
+                            PCCOR_SIGNATURE pvSigBlob, ULONG cbSigBlob, ULONG ulCodeRVA,           \
+                            DWORD dwImplFlags, mdMethodDef *pmd);                                  \
+    HRESULT (*DefineMethodImpl)(T *This, mdTypeDef td, mdToken tkBody, mdToken tkDecl);            \
+    HRESULT (*DefineTypeRefByName)(T *This, mdToken tkResolutionScope, LPCWSTR szName,             \
+                                   mdTypeRef *ptr);                                                \
+    HRESULT (*DefineImportType)(T *This, IMetaDataAssemblyImport *pAssemImport,                    \
+                                const void *pbHashValue, ULONG cbHashValue,                        \
+                                IMetaDataImport *pImport, mdTypeDef tdImport,                      \
+                                IMetaDataAssemblyEmit *pAssemEmit, mdTypeRef *ptr);                \
+    HRESULT (*DefineMemberRef)(T *This, mdToken tkImport, LPCWSTR szName,                          \
+                               PCCOR_SIGNATURE pvSigBlob, ULONG cbSigBlob, mdMemberRef *pmr);      \
+    HRESULT (*DefineImportMember)(T *This, IMetaDataAssemblyImport *pAssemImport,                  \
+                                  const void *pbHashValue, ULONG cbHashValue,                      \
+                                  IMetaDataImport *pImport, mdToken mbMember,                      \
+                                  IMetaDataAssemblyEmit *pAssemEmit, mdToken tkParent,             \
+                                  mdMemberRef *pmr);                                               \
+    HRESULT (*DefineEvent)(T *This, mdTypeDef td, LPCWSTR szEvent, DWORD dwEventFlags,             \
+                           mdToken tkEventType, mdMethodDef mdAddOn, mdMethodDef mdRemoveOn,       \
+                           mdMethodDef mdFire, mdMethodDef rmdOtherMethods[], mdEvent *pmdEvent);  \
+    HRESULT (*SetClassLayout)(T *This, mdTypeDef td, DWORD dwPackSize,                             \
+                              COR_FIELD_OFFSET rFieldOffsets[], ULONG ulClassSize);                \
+    HRESULT (*DeleteClassLayout)(T *This, mdTypeDef td);                                           \
+    HRESULT (*SetFieldMarshal)(T *This, mdToken tk, PCCOR_SIGNATURE pvNativeType,                  \
+                               ULONG cbNativeType);                                                \
+    HRESULT (*DeleteFieldMarshal)(T *This, mdToken tk);                                            \
+    HRESULT (*DefinePermissionSet)(T *This, mdToken tk, DWORD dwAction, const void *pvPermission,  \
+                                   ULONG cbPermission, mdPermission *ppm);                         \
+    HRESULT (*SetRVA)(T *This, mdMethodDef md, ULONG ulRVA);                                       \
+    HRESULT (*GetTokenFromSig)(T *This, PCCOR_SIGNATURE pvSig, ULONG cbSig, mdSignature *pmsig);   \
+    HRESULT (*DefineModuleRef)(T *This, LPCWSTR szName, mdModuleRef *pmur);                        \
+    HRESULT (*SetParent)(T *This, mdMemberRef mr, mdToken tk);                                     \
+    HRESULT (*GetTokenFromTypeSpec)(T *This, PCCOR_SIGNATURE pvSig, ULONG cbSig,                   \
+                                    mdTypeSpec *ptypespec);                                        \
+    HRESULT (*SaveToMemory)(T *This, void *pbData, ULONG cbData);                                  \
+    HRESULT (*DefineUserString)(T *This, LPCWSTR szString, ULONG cchString, mdString *pstk);       \
+    HRESULT (*DeleteToken)(T *This, mdToken tkObj);                                                \
+    HRESULT (*SetMethodProps)(T *This, mdMethodDef md, DWORD dwMethodFlags, ULONG ulCodeRVA,       \
+                              DWORD dwImplFlags);                                                  \
+    HRESULT (*SetTypeDefProps)(T *This, mdTypeDef td, DWORD dwTypeDefFlags, mdToken tkExtends,     \
+                               mdToken rtkImplements[]);                                           \
+    HRESULT (*SetEventProps)(T *This, mdEvent ev, DWORD dwEventFlags, mdToken tkEventType,         \
+                             mdMethodDef mdAddOn, mdMethodDef mdRemoveOn, mdMethodDef mdFire,      \
+                             mdMethodDef rmdOtherMethods[]);                                       \
+    HRESULT (*SetPermissionSetProps)(T *This, mdToken tk, DWORD dwAction,                          \
+                                     const void *pvPermission, ULONG cbPermission,                 \
+                                     mdPermission *ppm);                                           \
+    HRESULT (*DefinePinvokeMap)(T *This, mdToken tk, DWORD dwMappingFlags, LPCWSTR szImportName,   \
+                                mdModuleRef mrImportDLL);                                          \
+    HRESULT (*SetPinvokeMap)(T *This, mdToken tk, DWORD dwMappingFlags, LPCWSTR szImportName,      \
+                             mdModuleRef mrImportDLL);                                             \
+    HRESULT (*DeletePinvokeMap)(T *This, mdToken tk);                                              \
+    HRESULT (*DefineCustomAttribute)(T *This, mdToken tkOwner, mdToken tkCtor,                     \
+                                     const void *pCustomAttribute, ULONG cbCustomAttribute,        \
+                                     mdCustomAttribute *pcv);                                      \
+    HRESULT (*SetCustomAttributeValue)(T *This, mdCustomAttribute pcv,                             \
+                                       const void *pCustomAttribute, ULONG cbCustomAttribute);     \
+    HRESULT (*DefineField)(T *This, mdTypeDef td, LPCWSTR szName, DWORD dwFieldFlags,              \
+                           PCCOR_SIGNATURE pvSigBlob, ULONG cbSigBlob, DWORD dwCPlusTypeFlag,      \
+                           const void *pValue, ULONG cchValue, mdFieldDef *pmd);                   \
+    HRESULT (*DefineProperty)(T *This, mdTypeDef td, LPCWSTR szProperty, DWORD dwPropFlags,        \
+                              PCCOR_SIGNATURE pvSig, ULONG cbSig, DWORD dwCPlusTypeFlag,           \
+                              const void *pValue, ULONG cchValue, mdMethodDef mdSetter,            \
+                              mdMethodDef mdGetter, mdMethodDef rmdOtherMethods[],                 \
+                              mdProperty *pmdProp);                                                \
+    HRESULT (*DefineParam)(T *This, mdMethodDef md, ULONG ulParamSeq, LPCWSTR szName,              \
+                           DWORD dwParamFlags, DWORD dwCPlusTypeFlag, const void *pValue,          \
+                           ULONG cchValue, mdParamDef *ppd);                                       \
+    HRESULT (*SetFieldProps)(T *This, mdFieldDef fd, DWORD dwFieldFlags, DWORD dwCPlusTypeFlag,    \
+                             const void *pValue, ULONG cchValue);                                  \
+    HRESULT (*SetPropertyProps)(T *This, mdProperty pr, DWORD dwPropFlags, DWORD dwCPlusTypeFlag,  \
+                                const void *pValue, ULONG cchValue, mdMethodDef mdSetter,          \
+                                mdMethodDef mdGetter, mdMethodDef rmdOtherMethods[]);              \
+    HRESULT (*SetParamProps)(T *This, mdParamDef pd, LPCWSTR szName, DWORD dwParamFlags,           \
+                             DWORD dwCPlusTypeFlag, const void *pValue, ULONG cchValue);           \
+    HRESULT (*DefineSecurityAttributeSet)(T *This, mdToken tkObj, COR_SECATTR rSecAttrs[],         \
+        ULONG cSecAttrs, ULONG *pulErrorAttr);                                                     \
+    HRESULT (*ApplyEditAndContinue)(T *This, IUnknown *pImport);                                   \
+    HRESULT (*TranslateSigWithScope)(T *This, IMetaDataAssemblyImport *pAssemImport,               \
+                                     const void *pbHashValue, ULONG cbHashValue,                   \
+                                     IMetaDataImport *import, PCCOR_SIGNATURE pbSigBlob,           \
+                                     ULONG cbSigBlob, IMetaDataAssemblyEmit *pAssemEmit,           \
+                                     IMetaDataEmit *emit, PCOR_SIGNATURE pvTranslatedSig,          \
+                                     ULONG cbTranslatedSigMax, ULONG *pcbTranslatedSig);           \
+    HRESULT (*SetMethodImplFlags)(T *This, mdMethodDef md, DWORD dwImplFlags);                     \
+    HRESULT (*SetFieldRVA)(T *This, mdFieldDef fd, ULONG ulRVA);                                   \
+    HRESULT (*Merge)(T *This, IMetaDataImport *pImport, IMapToken *pHostMapToken,                  \
+                     IUnknown *pHandler);                                                          \
+    HRESULT (*MergeEnd)(T *This);
+/* IMetaDataEmit2 appends slots 52..59. */
+#define IMETADATAEMIT2_SLOTS(T)                                                                    \
+    HRESULT (*DefineMethodSpec)(T *This, mdToken tkParent, PCCOR_SIGNATURE pvSigBlob,              \
+                                ULONG cbSigBlob, mdMethodSpec *pmi);                               \
+    HRESULT (*GetDeltaSaveSize)(T *This, CorSaveSize fSave, DWORD *pdwSaveSize);                   \
+    HRESULT (*SaveDelta)(T *This, LPCWSTR szFile, DWORD dwSaveFlags);                              \
+    HRESULT (*SaveDeltaToStream)(T *This, IStream *pIStream, DWORD dwSaveFlags);                   \
+    HRESULT (*SaveDeltaToMemory)(T *This, void *pbData, ULONG cbData);                             \
+    HRESULT (*DefineGenericParam)(T *This, mdToken tk, ULONG ulParamSeq, DWORD dwParamFlags,       \
+                                  LPCWSTR szname, DWORD reserved, mdToken rtkConstraints[],        \
+                                  mdGenericParam *pgp);                                            \
+    HRESULT (*SetGenericParamProps)(T *This, mdGenericParam gp, DWORD dwParamFlags,                \
+                                    LPCWSTR szName, DWORD reserved, mdToken rtkConstraints[]);     \
+    HRESULT (*ResetENCLog)(T *This);
+typedef struct IMetaDataEmitVtbl {
+    COM_IUNKNOWN_SLOTS(IMetaDataEmit)
+    IMETADATAEMIT_SLOTS(IMetaDataEmit)
+} IMetaDataEmitVtbl;
+struct IMetaDataEmit {
+    const IMetaDataEmitVtbl *lpVtbl;
+};
+
+typedef struct IMetaDataEmit2Vtbl {
+    COM_IUNKNOWN_SLOTS(IMetaDataEmit2)
+    IMETADATAEMIT_SLOTS(IMetaDataEmit2)
+    IMETADATAEMIT2_SLOTS(IMetaDataEmit2)
+} IMetaDataEmit2Vtbl;
+struct IMetaDataEmit2 {
+    const IMetaDataEmit2Vtbl *lpVtbl;
+};
+
+/* IMetaDataAssemblyEmit: the manifest writer, 10 methods after IUnknown. */
+#define IMETADATAASSEMBLYEMIT_SLOTS(T)                                                             \
+    HRESULT (*DefineAssembly)(T *This, const void *pbPublicKey, ULONG cbPublicKey,                 \
+                              ULONG ulHashAlgId, LPCWSTR szName,                                   \
+                              const ASSEMBLYMETADATA *pMetaData, DWORD dwAssemblyFlags,            \
+                              mdAssembly *pma);                                                    \
+    HRESULT (*DefineAssemblyRef)(T *This, const void *pbPublicKeyOrToken,                          \
+                                 ULONG cbPublicKeyOrToken, LPCWSTR szName,                         \
+                                 const ASSEMBLYMETADATA *pMetaData, const void *pbHashValue,       \
+                                 ULONG cbHashValue, DWORD dwAssemblyRefFlags,                      \
+                                 mdAssemblyRef *pmdar);                                            \
+    HRESULT (*DefineFile)(T *This, LPCWSTR szName, const void *pbHashValue, ULONG cbHashValue,     \
+                          DWORD dwFileFlags, mdFile *pmdf);                                        \
+    HRESULT (*DefineExportedType)(T *This, LPCWSTR szName, mdToken tkImplementation,               \
+                                  mdTypeDef tkTypeDef, DWORD dwExportedTypeFlags,                  \
+                                  mdExportedType *pmdct);                                          \
+    HRESULT (*DefineManifestResource)(T *This, LPCWSTR szName, mdToken tkImplementation,           \
+                                      DWORD dwOffset, DWORD dwResourceFlags,                       \
+                                      mdManifestResource *pmdmr);                                  \
+    HRESULT (*SetAssemblyProps)(T *This, mdAssembly pma, const void *pbPublicKey,                  \
+                                ULONG cbPublicKey, ULONG ulHashAlgId, LPCWSTR szName,              \
+                                const ASSEMBLYMETADATA *pMetaData, DWORD dwAssemblyFlags);         \
+    HRESULT (*SetAssemblyRefProps)(T *This, mdAssemblyRef ar, const void *pbPublicKeyOrToken,      \
+                                   ULONG cbPublicKeyOrToken, LPCWSTR szName,                       \
+                                   const ASSEMBLYMETADATA *pMetaData, const void *pbHashValue,     \
+                                   ULONG cbHashValue, DWORD dwAssemblyRefFlags);                   \
+    HRESULT (*SetFileProps)(T *This, mdFile file, const void *pbHashValue, ULONG cbHashValue,      \
+                            DWORD dwFileFlags);                                                    \
+    HRESULT (*SetExportedTypeProps)(T *This, mdExportedType ct, mdToken tkImplementation,          \
+                                    mdTypeDef tkTypeDef, DWORD dwExportedTypeFlags);               \
+    HRESULT (*SetManifestResourceProps)(T *This, mdManifestResource mr, mdToken tkImplementation,  \
+                                        DWORD dwOffset, DWORD dwResourceFlags);
+typedef struct IMetaDataAssemblyEmitVtbl {
+    COM_IUNKNOWN_SLOTS(IMetaDataAssemblyEmit)
+    IMETADATAASSEMBLYEMIT_SLOTS(IMetaDataAssemblyEmit)
+} IMetaDataAssemblyEmitVtbl;
+struct IMetaDataAssemblyEmit {
+    const IMetaDataAssemblyEmitVtbl *lpVtbl;
+};
+/* The vtables corprof.h checks corprof_slots.def's emit entries against. */
+#define CORPROF_SLOT_IMetaDataEmit_1(m, s)                                                 \
+    CORPROF_SLOT_AT(IMetaDataEmitVtbl, m, s) CORPROF_SLOT_AT(IMetaDataEmit2Vtbl, m, s)
+#define CORPROF_SLOT_IMetaDataEmit_2(m, s) CORPROF_SLOT_AT(IMetaDataEmit2Vtbl, m, s)
+#define CORPROF_SLOT_IMetaDataAssemblyEmit_1(m, s)                                         \
+    CORPROF_SLOT_AT(IMetaDataAssemblyEmitVtbl, m, s)
+
 /* 7DAC8207-D3AE-4C75-9B67-92801A497D44 */
 static const IID IID_IMetaDataImport =
     COM_GUID_INIT(0x7DAC8207, 0xD3AE, 0x4C75, 0x9B, 0x67, 0x92, 0x80, 0x1A, 0x49, 0x7D, 0x44);
 /* FCE5EFA0-8BBA-4F8E-A036-8F2022B08466 */
 static const IID IID_IMetaDataImport2 =
     COM_GUID_INIT(0xFCE5EFA0, 0x8BBA, 0x4F8E, 0xA0, 0x36, 0x8F, 0x20, 0x22, 0xB0, 0x84, 0x66);
-/* The emitter a profiler may ask GetModuleMetaData for; ilgraft does not declare its
- * vtable (a host answers E_NOINTERFACE for it). */
 /* BA3FEE4C-ECB9-4E41-83B7-183FA41CD859 */
 static const IID IID_IMetaDataEmit =
     COM_GUID_INIT(0xBA3FEE4C, 0xECB9, 0x4E41, 0x83, 0xB7, 0x18, 0x3F, 0xA4, 0x1C, 0xD8, 0x59);
+/* F5DD9950-F693-42E6-830E-7B833E8146A9 */
+static const IID IID_IMetaDataEmit2 =
+    COM_GUID_INIT(0xF5DD9950, 0xF693, 0x42E6, 0x83, 0x0E, 0x7B, 0x83, 0x3E, 0x81, 0x46, 0xA9);
+/* 211EF15B-5317-4438-B196-DEC87B887693 */
+static const IID IID_IMetaDataAssemblyEmit =
+    COM_GUID_INIT(0x211EF15B, 0x5317, 0x4438, 0xB1, 0x96, 0xDE, 0xC8, 0x7B, 0x88, 0x76, 0x93);
 /* IMetaDataAssemblyImport: EE62470B-E94B-424E-9B7C-2F00C9249F93 */
 static const IID IID_IMetaDataAssemblyImport =
     COM_GUID_INIT(0xEE62470B, 0xE94B, 0x424E, 0x9B, 0x7C, 0x2F, 0x00, 0xC9, 0x24, 0x9F, 0x93);

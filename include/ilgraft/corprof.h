@@ -787,6 +787,8 @@ CORPROF_STATIC_ASSERT(sizeof(ModuleID) == sizeof(void *), "IDs are pointer-sized
     CORPROF_SLOT_AT(IHostMemoryManagerVtbl, m, s)                                          \
     CORPROF_SLOT_AT(ICLRMemoryNotificationCallbackVtbl, m, s)                              \
     CORPROF_SLOT_AT(IMetaDataImportVtbl, m, s) CORPROF_SLOT_AT(IMetaDataImport2Vtbl, m, s)    \
+    CORPROF_SLOT_AT(IMetaDataEmitVtbl, m, s) CORPROF_SLOT_AT(IMetaDataEmit2Vtbl, m, s)        \
+    CORPROF_SLOT_AT(IMetaDataAssemblyEmitVtbl, m, s)                                       \
     CORPROF_SLOT_AT(ICorProfilerObjectEnumVtbl, m, s)                                      \
     CORPROF_SLOT_AT(ICorProfilerFunctionEnumVtbl, m, s)                                    \
     CORPROF_SLOT_AT(ICorProfilerModuleEnumVtbl, m, s)                                      \
@@ -878,6 +880,10 @@ CORPROF_STATIC_ASSERT(sizeof(ICorProfilerCallback9Vtbl) == 95 * sizeof(void *), 
 CORPROF_STATIC_ASSERT(sizeof(ICorProfilerCallback10Vtbl) == 97 * sizeof(void *), "Callback10: 97 slots");
 CORPROF_STATIC_ASSERT(sizeof(ICorProfilerCallback11Vtbl) == 98 * sizeof(void *), "Callback11: 98 slots");
 CORPROF_STATIC_ASSERT(sizeof(ICorProfilerInfoVtbl) == 36 * sizeof(void *), "Info: 36 slots");
+CORPROF_STATIC_ASSERT(sizeof(IMetaDataEmitVtbl) == 52 * sizeof(void *), "Emit: 52 slots");
+CORPROF_STATIC_ASSERT(sizeof(IMetaDataEmit2Vtbl) == 60 * sizeof(void *), "Emit2: 60 slots");
+CORPROF_STATIC_ASSERT(sizeof(IMetaDataAssemblyEmitVtbl) == 13 * sizeof(void *),
+                      "AssemblyEmit: 13 slots");
 CORPROF_STATIC_ASSERT(sizeof(ICorProfilerInfo2Vtbl) == 57 * sizeof(void *), "Info2: 57 slots");
 CORPROF_STATIC_ASSERT(sizeof(ICorProfilerInfo3Vtbl) == 71 * sizeof(void *), "Info3: 71 slots");
 CORPROF_STATIC_ASSERT(sizeof(ICorProfilerInfo4Vtbl) == 81 * sizeof(void *), "Info4: 81 slots");

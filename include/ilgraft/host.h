@@ -148,7 +148,7 @@ typedef struct ilg_host_module {
     const char *path;
     uint64_t image_size;
     uint64_t arena_offset;
-    uint32_t method_count;       /* MethodDef rows */
+    uint32_t method_count;       /* MethodDef rows, those a profiler defined included */
 } ilg_host_module;
 
 ILG_API uint32_t ilg_host_module_count(const ilg_host *host);

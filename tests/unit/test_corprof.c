@@ -45,6 +45,9 @@ static const vtbl_info vtbls[] = {
     VT(IMetaDataImport, 1, IMetaDataImportVtbl),
     VT(IMetaDataImport, 2, IMetaDataImport2Vtbl),
     VT(IMetaDataAssemblyImport, 1, IMetaDataAssemblyImportVtbl),
+    VT(IMetaDataEmit, 1, IMetaDataEmitVtbl),
+    VT(IMetaDataEmit, 2, IMetaDataEmit2Vtbl),
+    VT(IMetaDataAssemblyEmit, 1, IMetaDataAssemblyEmitVtbl),
     VT(ICorProfilerObjectEnum, 1, ICorProfilerObjectEnumVtbl),
     VT(ICorProfilerFunctionEnum, 1, ICorProfilerFunctionEnumVtbl),
     VT(ICorProfilerModuleEnum, 1, ICorProfilerModuleEnumVtbl),
@@ -202,6 +205,8 @@ static const iid_case iids[] = {
     IC(IMetaDataImport, "7DAC8207-D3AE-4C75-9B67-92801A497D44"),
     IC(IMetaDataImport2, "FCE5EFA0-8BBA-4F8E-A036-8F2022B08466"),
     IC(IMetaDataEmit, "BA3FEE4C-ECB9-4E41-83B7-183FA41CD859"),
+    IC(IMetaDataEmit2, "F5DD9950-F693-42E6-830E-7B833E8146A9"),
+    IC(IMetaDataAssemblyEmit, "211EF15B-5317-4438-B196-DEC87B887693"),
     IC(IMetaDataAssemblyImport, "EE62470B-E94B-424E-9B7C-2F00C9249F93"),
 };
 #undef IC

@@ -1,0 +1,417 @@
+/* prof_emit.c: the emit calls real rewriting profilers make, on the C# fixture Hello.dll,
+ * the same under the harness host and under a real CoreCLR, each logged as one line
+ * "emit: <step> hr=0x........ tok=0x........ [read-back]" so that a test can compare the
+ * two logs line by line (issue 16, deliverable 6). At Hello's ModuleLoadFinished:
+ *   - GetModuleMetaData(ofRead|ofWrite, IMetaDataImport2), QI IMetaDataEmit2 and
+ *     IMetaDataAssemblyEmit; DefineAssemblyRef (ProbeLib 1.0.0.0);
+ *   - TypeRefs by name in System.Console and System.Runtime (existing ones answer
+ *     META_S_DUPLICATE), a new TypeRef, MemberRefs (Console.WriteLine(string), which
+ *     Hello calls: a duplicate; Console.Write(string), new, then again: a duplicate);
+ *   - a user string twice, a local signature twice (GetTokenFromSig);
+ *   - a new type Emitted.Helper with a static method Say (RVA 0) whose body, set by
+ *     SetILFunctionBody, writes the user string through the new Write MemberRef;
+ *     a method Quiet (body: ret) defined on Hello.Program, a type the image had (the
+ *     host threads it through MethodPtr);
+ *   - Program.Answer rewritten to call Say first, so the program prints the string
+ *     before "answer = 41".
+ * Read-backs: GetTypeRefProps, GetMemberRefProps, GetTypeDefProps, GetMethodProps of
+ * what was defined. PROF_EMIT_ONLY (a file-name substring, default "Hello.dll") picks
+ * the module. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "prof_common.h"
+
+#define EMIT_TEXT "emitted by prof_emit\n"
+#define NAME_MAX_CHARS 256
+/* ECMA-335 II.23.2: signatures and opcodes used below. */
+#define SIG_DEFAULT 0x00
+#define SIG_LOCALS 0x07
+#define ET_VOID 0x01
+#define ET_I4 0x08
+#define ET_STRING 0x0E
+#define OP_LDSTR 0x72
+#define OP_CALL 0x28
+#define OP_LDC_I4_S 0x1F
+#define OP_RET 0x2A
+#define TINY(code_size) ((uint8_t)(((code_size) << 2) | 2))
+/* TypeDef flags: public abstract sealed (a static class); MethodDef: public static
+ * hidebysig. */
+#define HELPER_TYPE_FLAGS 0x00100181u
+#define SAY_METHOD_FLAGS 0x0096u
+
+typedef struct emit_ctx {
+    ICorProfilerInfo3 *info;
+    ModuleID mod;
+    IMetaDataImport2 *imp;
+    IMetaDataEmit2 *emit;
+    IMetaDataAssemblyImport *aimp;
+} emit_ctx;
+
+static void to_wide(const char *s, WCHAR *w, size_t cap)
+{
+    size_t i = 0;
+    for (; s[i] && i + 1 < cap; i++)
+        w[i] = (WCHAR)(unsigned char)s[i];
+    w[i] = 0;
+}
+
+static void to_narrow(const WCHAR *w, char *s, size_t cap)
+{
+    size_t i = 0;
+    for (; w[i] && i + 1 < cap; i++)
+        s[i] = w[i] < 0x80 ? (char)w[i] : '?';
+    s[i] = 0;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static void step(const char *what, HRESULT hr, mdToken tok)
+{
+    prof_log("emit: %s hr=0x%08x tok=0x%08x", what, (unsigned)hr, (unsigned)tok);
+}
+/* The call first, then its line with the token it wrote. */
+#define STEP(what, call, tok)                                                               \
+    do {                                                                                   \
+        HRESULT step_hr_ = (call);                                                         \
+        step(what, step_hr_, tok);                                                         \
+    } while (0)
+
+/* The AssemblyRef called name, 0 when none. */
+static mdAssemblyRef assembly_ref(emit_ctx *c, const char *name)
+{
+    HCORENUM e = NULL;
+    mdAssemblyRef refs[64], found = 0;
+    ULONG n = 0;
+    if (c->aimp->lpVtbl->EnumAssemblyRefs(c->aimp, &e, refs, 64, &n) != S_OK)
+        n = 0;
+    for (ULONG i = 0; i < n && !found; i++) {
+        WCHAR w[NAME_MAX_CHARS];
+        char s[NAME_MAX_CHARS];
+        ULONG cch = 0;
+        if (c->aimp->lpVtbl->GetAssemblyRefProps(c->aimp, refs[i], NULL, NULL, w, NAME_MAX_CHARS,
+                                                 &cch, NULL, NULL, NULL, NULL) != S_OK)
+            continue;
+        to_narrow(w, s, sizeof s);
+        if (strcmp(s, name) == 0)
+            found = refs[i];
+    }
+    c->aimp->lpVtbl->CloseEnum(c->aimp, e);
+    return found;
+}
+
+static mdTypeRef type_ref(emit_ctx *c, const char *label, mdToken scope, const char *name)
+{
+    WCHAR w[NAME_MAX_CHARS], back[NAME_MAX_CHARS];
+    char s[NAME_MAX_CHARS];
+    mdTypeRef tr = 0;
+    mdToken back_scope = 0;
+    ULONG cch = 0;
+    to_wide(name, w, NAME_MAX_CHARS);
+    HRESULT hr = c->emit->lpVtbl->DefineTypeRefByName(c->emit, scope, w, &tr);
+    step(label, hr, tr);
+    HRESULT rb = c->imp->lpVtbl->GetTypeRefProps(c->imp, tr, &back_scope, back, NAME_MAX_CHARS, &cch);
+    to_narrow(back, s, sizeof s);
+    prof_log("emit: %s read-back hr=0x%08x scope=0x%08x name=%s", label, (unsigned)rb,
+             (unsigned)back_scope, rb == S_OK ? s : "-");
+    return tr;
+}
+
+static mdMemberRef member_ref(emit_ctx *c, const char *label, mdToken parent, const char *name,
+                              const uint8_t *sig, ULONG len)
+{
+    WCHAR w[NAME_MAX_CHARS], back[NAME_MAX_CHARS];
+    char s[NAME_MAX_CHARS];
+    mdMemberRef mr = 0;
+    mdToken back_parent = 0;
+    PCCOR_SIGNATURE bsig = NULL;
+    ULONG cch = 0, blen = 0;
+    to_wide(name, w, NAME_MAX_CHARS);
+    HRESULT hr = c->emit->lpVtbl->DefineMemberRef(c->emit, parent, w, sig, len, &mr);
+    step(label, hr, mr);
+    HRESULT rb = c->imp->lpVtbl->GetMemberRefProps(c->imp, mr, &back_parent, back, NAME_MAX_CHARS,
+                                                   &cch, &bsig, &blen);
+    to_narrow(back, s, sizeof s);
+    prof_log("emit: %s read-back hr=0x%08x parent=0x%08x name=%s sig=%s", label, (unsigned)rb,
+             (unsigned)back_parent, rb == S_OK ? s : "-",
+             rb == S_OK && blen == len && memcmp(bsig, sig, len) == 0 ? "same" : "differs");
+    return mr;
+}
+
+/* Sets a tiny body of code_size bytes at code (through the module's allocator). */
+static HRESULT set_body(emit_ctx *c, mdMethodDef md, const uint8_t *code, uint8_t code_size)
+{
+    IMethodMalloc *alloc = NULL;
+    HRESULT hr = c->info->lpVtbl->GetILFunctionBodyAllocator(c->info, c->mod, &alloc);
+    if (hr != S_OK || !alloc)
+        return hr;
+    uint8_t *p = alloc->lpVtbl->Alloc(alloc, (ULONG)code_size + 1);
+    alloc->lpVtbl->Release(alloc);
+    if (!p)
+        return E_OUTOFMEMORY;
+    p[0] = TINY(code_size);
+    memcpy(p + 1, code, code_size);
+    return c->info->lpVtbl->SetILFunctionBody(c->info, c->mod, md, p);
+}
+
+/* Bad arguments, with PROF_EMIT_BAD_ARGS only (the host's run): CoreCLR 10 answers S_OK
+ * for a reference to a row that does not exist (writing a dangling row) and crashes on
+ * a NULL name (docs/coreclr-observed.md); the host refuses each, never crashing. */
+static void bad_args(emit_ctx *c, mdToken scope)
+{
+    static const uint8_t sig[] = { SIG_DEFAULT, 1, ET_VOID, ET_STRING };
+    const uint32_t missing_rid = 0xFFF;
+    WCHAR w[8];
+    mdToken t = 0;
+    HRESULT hr;
+    if (!getenv("PROF_EMIT_BAD_ARGS"))
+        return;
+    to_wide("X.Y", w, 8);
+    hr = c->emit->lpVtbl->DefineTypeRefByName(c->emit, TokenFromRid(missing_rid, mdtAssemblyRef),
+                                              w, &t);
+    prof_log("emit-args: typeref, missing scope hr=0x%08x", (unsigned)hr);
+    hr = c->emit->lpVtbl->DefineTypeRefByName(c->emit, scope, NULL, &t);
+    prof_log("emit-args: typeref, NULL name hr=0x%08x", (unsigned)hr);
+    hr = c->emit->lpVtbl->DefineMemberRef(c->emit, TokenFromRid(missing_rid, mdtTypeRef), w, sig,
+                                          sizeof sig, &t);
+    prof_log("emit-args: memberref, missing parent hr=0x%08x", (unsigned)hr);
+    hr = c->emit->lpVtbl->DefineMemberRef(c->emit, TokenFromRid(1, mdtFieldDef), w, sig,
+                                          sizeof sig, &t);
+    prof_log("emit-args: memberref, parent of a wrong table hr=0x%08x", (unsigned)hr);
+    hr = c->emit->lpVtbl->DefineMethodSpec(c->emit, TokenFromRid(missing_rid, mdtMethodDef), sig,
+                                           sizeof sig, &t);
+    prof_log("emit-args: methodspec, missing method hr=0x%08x", (unsigned)hr);
+    hr = c->emit->lpVtbl->GetTokenFromSig(c->emit, sig, sizeof sig, NULL);
+    prof_log("emit-args: sig, NULL out hr=0x%08x", (unsigned)hr);
+}
+
+/* References, strings and signatures: the Write MemberRef and the user string. */
+static void define_refs(emit_ctx *c, mdMemberRef *write, mdString *text, mdTypeRef *object)
+{
+    mdAssemblyRef console = assembly_ref(c, "System.Console");
+    mdAssemblyRef runtime = assembly_ref(c, "System.Runtime");
+    step("assemblyref System.Console", console ? S_OK : E_FAIL, console);
+    step("assemblyref System.Runtime", runtime ? S_OK : E_FAIL, runtime);
+    bad_args(c, console);
+    mdTypeRef con = type_ref(c, "typeref System.Console", console, "System.Console");
+    type_ref(c, "typeref System.ConsoleColor", console, "System.ConsoleColor");
+    type_ref(c, "typeref System.ConsoleColor again", console, "System.ConsoleColor");
+    *object = type_ref(c, "typeref System.Object", runtime, "System.Object");
+    static const uint8_t void_of_string[] = { SIG_DEFAULT, 1, ET_VOID, ET_STRING };
+    member_ref(c, "memberref WriteLine", con, "WriteLine", void_of_string, sizeof void_of_string);
+    *write = member_ref(c, "memberref Write", con, "Write", void_of_string, sizeof void_of_string);
+    member_ref(c, "memberref Write again", con, "Write", void_of_string, sizeof void_of_string);
+    WCHAR w[NAME_MAX_CHARS];
+    to_wide(EMIT_TEXT, w, NAME_MAX_CHARS);
+    ULONG len = (ULONG)strlen(EMIT_TEXT);
+    mdString s2 = 0;
+    STEP("userstring", c->emit->lpVtbl->DefineUserString(c->emit, w, len, text), *text);
+    STEP("userstring again", c->emit->lpVtbl->DefineUserString(c->emit, w, len, &s2), s2);
+    static const uint8_t locals[] = { SIG_LOCALS, 1, ET_I4 };
+    mdSignature sig = 0;
+    STEP("sig", c->emit->lpVtbl->GetTokenFromSig(c->emit, locals, sizeof locals, &sig), sig);
+    STEP("sig again", c->emit->lpVtbl->GetTokenFromSig(c->emit, locals, sizeof locals, &sig), sig);
+}
+
+/* The new type and method, refused and accepted, read back; Say's body. */
+static mdMethodDef define_helper(emit_ctx *c, mdMemberRef write, mdString text, mdTypeRef object)
+{
+    WCHAR w[NAME_MAX_CHARS], back[NAME_MAX_CHARS];
+    char s[NAME_MAX_CHARS];
+    mdTypeDef td = 0, program = 0;
+    mdMethodDef say = 0, on_program = 0;
+    to_wide("Emitted.Helper", w, NAME_MAX_CHARS);
+    STEP("typedef", c->emit->lpVtbl->DefineTypeDef(c->emit, w, HELPER_TYPE_FLAGS, object, NULL, &td),
+         td);
+    static const uint8_t void_void[] = { SIG_DEFAULT, 0, ET_VOID };
+    to_wide("Say", w, NAME_MAX_CHARS);
+    STEP("method", c->emit->lpVtbl->DefineMethod(c->emit, td, w, SAY_METHOD_FLAGS, void_void,
+                                                 sizeof void_void, 0, 0, &say), say);
+    to_wide("Hello.Program", back, NAME_MAX_CHARS);
+    c->imp->lpVtbl->FindTypeDefByName(c->imp, back, 0, &program);
+    to_wide("Quiet", w, NAME_MAX_CHARS);
+    STEP("method on an existing type",
+         c->emit->lpVtbl->DefineMethod(c->emit, program, w, SAY_METHOD_FLAGS, void_void,
+                                       sizeof void_void, 0, 0, &on_program), on_program);
+    /* The verifier's view of the MemberRef defined a moment ago (issue 16, deliverable
+     * 3): Write(string) pops one argument, so a body calling it with nothing pushed is
+     * refused by the host (CoreCLR takes any body here and fails at JIT time); the body
+     * Quiet keeps is the next one. */
+    uint8_t underflow[6] = { OP_CALL, 0, 0, 0, 0, OP_RET };
+    put32(underflow + 1, write);
+    HRESULT bad = set_body(c, on_program, underflow, sizeof underflow);
+    prof_log("emit-verify: call Write with an empty stack hr=0x%08x", (unsigned)bad);
+    static const uint8_t just_ret[] = { OP_RET };
+    STEP("quiet body", set_body(c, on_program, just_ret, sizeof just_ret), on_program);
+    DWORD flags = 0;
+    mdToken extends = 0;
+    ULONG cch = 0, rva = 1;
+    HRESULT rb = c->imp->lpVtbl->GetTypeDefProps(c->imp, td, back, NAME_MAX_CHARS, &cch, &flags,
+                                                 &extends);
+    to_narrow(back, s, sizeof s);
+    prof_log("emit: typedef read-back hr=0x%08x name=%s flags=0x%x extends=0x%08x", (unsigned)rb,
+             rb == S_OK ? s : "-", (unsigned)flags, (unsigned)extends);
+    mdTypeDef owner = 0;
+    rb = c->imp->lpVtbl->GetMethodProps(c->imp, say, &owner, back, NAME_MAX_CHARS, &cch, &flags,
+                                        NULL, NULL, &rva, NULL);
+    to_narrow(back, s, sizeof s);
+    prof_log("emit: method read-back hr=0x%08x owner=0x%08x name=%s flags=0x%x rva=%s",
+             (unsigned)rb, (unsigned)owner, rb == S_OK ? s : "-", (unsigned)flags,
+             rva ? "set" : "0");
+    uint8_t code[11] = { OP_LDSTR, 0, 0, 0, 0, OP_CALL, 0, 0, 0, 0, OP_RET };
+    put32(code + 1, text);
+    put32(code + 6, write);
+    STEP("say body", set_body(c, say, code, sizeof code), say);
+    rb = c->imp->lpVtbl->GetRVA(c->imp, say, &rva, NULL);
+    prof_log("emit-rva: after its body hr=0x%08x rva=%s", (unsigned)rb, rva ? "set" : "0");
+    return say;
+}
+
+static void rewrite_answer(emit_ctx *c, mdMethodDef say)
+{
+    WCHAR w[NAME_MAX_CHARS];
+    mdTypeDef program = 0;
+    mdMethodDef answer = 0;
+    to_wide("Hello.Program", w, NAME_MAX_CHARS);
+    c->imp->lpVtbl->FindTypeDefByName(c->imp, w, 0, &program);
+    to_wide("Answer", w, NAME_MAX_CHARS);
+    c->imp->lpVtbl->FindMethod(c->imp, program, w, NULL, 0, &answer);
+    /* call Say; ldc.i4.s 41; ret */
+    uint8_t code[8] = { OP_CALL, 0, 0, 0, 0, OP_LDC_I4_S, 41, OP_RET };
+    put32(code + 1, say);
+    STEP("answer body", set_body(c, answer, code, sizeof code), answer);
+}
+
+static HRESULT em_module_loaded(ICorProfilerInfo3 *info, ModuleID mod)
+{
+    WCHAR wname[1024];
+    char name[1024];
+    ULONG cch = 0;
+    const char *only = getenv("PROF_EMIT_ONLY");
+    if (info->lpVtbl->GetModuleInfo(info, mod, NULL, 1024, &cch, wname, NULL) != S_OK)
+        return S_OK;
+    to_narrow(wname, name, sizeof name);
+    if (!strstr(name, only && *only ? only : "Hello.dll"))
+        return S_OK;
+    emit_ctx c = { info, mod, NULL, NULL, NULL };
+    IMetaDataAssemblyEmit *aemit = NULL;
+    /* The read-only object (ofRead alone): does it answer the emit interfaces? */
+    IMetaDataImport *ro = NULL;
+    IUnknown *ro_emit = NULL;
+    STEP("metadata ofRead", info->lpVtbl->GetModuleMetaData(info, mod, ofRead, &IID_IMetaDataImport,
+                                                            (IUnknown **)&ro), 0);
+    if (ro) {
+        STEP("ofRead qi emit", ro->lpVtbl->QueryInterface(ro, &IID_IMetaDataEmit, (void **)&ro_emit),
+             0);
+        if (ro_emit)
+            ro_emit->lpVtbl->Release(ro_emit);
+        ro->lpVtbl->Release(ro);
+    }
+    HRESULT hr = info->lpVtbl->GetModuleMetaData(info, mod, ofRead | ofWrite, &IID_IMetaDataImport2,
+                                                 (IUnknown **)&c.imp);
+    step("metadata", hr, 0);
+    prof_check(hr == S_OK && c.imp, "GetModuleMetaData(ofWrite) = 0x%08x", (unsigned)hr);
+    if (hr != S_OK || !c.imp)
+        return S_OK;
+    STEP("qi emit2", c.imp->lpVtbl->QueryInterface(c.imp, &IID_IMetaDataEmit2, (void **)&c.emit), 0);
+    STEP("qi assemblyimport", c.imp->lpVtbl->QueryInterface(c.imp, &IID_IMetaDataAssemblyImport,
+                                                            (void **)&c.aimp), 0);
+    STEP("qi assemblyemit", c.imp->lpVtbl->QueryInterface(c.imp, &IID_IMetaDataAssemblyEmit,
+                                                          (void **)&aemit), 0);
+    prof_check(c.emit && c.aimp && aemit, "an emit interface is missing");
+    if (c.emit && c.aimp && aemit) {
+        static const uint8_t token[8] = { 0xb0, 0x3f, 0x5f, 0x7f, 0x11, 0xd5, 0x0a, 0x3a };
+        WCHAR w[NAME_MAX_CHARS];
+        ASSEMBLYMETADATA amd;
+        mdAssemblyRef ar = 0;
+        memset(&amd, 0, sizeof amd);
+        amd.usMajorVersion = 1;
+        to_wide("ProbeLib", w, NAME_MAX_CHARS);
+        STEP("define assemblyref", aemit->lpVtbl->DefineAssemblyRef(aemit, token, sizeof token, w,
+                                                                    &amd, NULL, 0, 0, &ar), ar);
+        mdMemberRef write = 0;
+        mdString text = 0;
+        mdTypeRef object = 0;
+        define_refs(&c, &write, &text, &object);
+        rewrite_answer(&c, define_helper(&c, write, text, object));
+    }
+    if (aemit)
+        aemit->lpVtbl->Release(aemit);
+    if (c.aimp)
+        c.aimp->lpVtbl->Release(c.aimp);
+    if (c.emit)
+        c.emit->lpVtbl->Release(c.emit);
+    c.imp->lpVtbl->Release(c.imp);
+    return S_OK;
+}
+
+/* PROF_EMIT_JIT: at every JIT event (from the host's JIT threads at once) the calls
+ * clr-samples makes per method, through GetTokenAndMetaDataFromFunction: a local
+ * signature of (rid % JIT_SIG_KINDS) + 1 int32s, a user string, a MemberRef, and a read
+ * of the method; "emit-jit: sig K tok" lines let the test check that every thread got
+ * the one token of each signature. */
+#define JIT_SIG_KINDS 4u
+static HRESULT em_jit_started(ICorProfilerInfo3 *info, FunctionID fid)
+{
+    IMetaDataEmit2 *emit = NULL;
+    mdToken md = 0, sig_tok = 0, str = 0, mr = 0;
+    HRESULT hr = info->lpVtbl->GetTokenAndMetaDataFromFunction(info, fid, &IID_IMetaDataEmit2,
+                                                               (IUnknown **)&emit, &md);
+    prof_check(hr == S_OK && emit, "GetTokenAndMetaDataFromFunction(Emit2) = 0x%08x",
+               (unsigned)hr);
+    if (hr != S_OK || !emit)
+        return S_OK;
+    uint8_t sig[2 + JIT_SIG_KINDS] = { SIG_LOCALS, 0 };
+    uint32_t kind = RidFromToken(md) % JIT_SIG_KINDS;
+    sig[1] = (uint8_t)(kind + 1);
+    for (uint32_t i = 0; i <= kind; i++)
+        sig[2 + i] = ET_I4;
+    hr = emit->lpVtbl->GetTokenFromSig(emit, sig, kind + 3, &sig_tok);
+    prof_check(SUCCEEDED(hr), "GetTokenFromSig = 0x%08x", (unsigned)hr);
+    prof_log("emit-jit: sig %u tok=0x%08x", (unsigned)kind, (unsigned)sig_tok);
+    static const WCHAR text[] = { 'j', 'i', 't' };
+    hr = emit->lpVtbl->DefineUserString(emit, text, 3, &str);
+    prof_check(hr == S_OK, "DefineUserString = 0x%08x", (unsigned)hr);
+    prof_log("emit-jit: string tok=0x%08x", (unsigned)str);
+    static const uint8_t void_void[] = { SIG_DEFAULT, 0, ET_VOID };
+    static const WCHAR name[] = { 'P', 'r', 'o', 'b', 'e', 0 };
+    hr = emit->lpVtbl->DefineMemberRef(emit, TokenFromRid(1, mdtTypeRef), name, void_void,
+                                       sizeof void_void, &mr);
+    prof_check(SUCCEEDED(hr), "DefineMemberRef = 0x%08x", (unsigned)hr);
+    prof_log("emit-jit: memberref tok=0x%08x", (unsigned)mr);
+    IMetaDataImport2 *imp = NULL;
+    if (emit->lpVtbl->QueryInterface(emit, &IID_IMetaDataImport2, (void **)&imp) == S_OK) {
+        WCHAR w[NAME_MAX_CHARS];
+        ULONG cch = 0;
+        hr = imp->lpVtbl->GetMethodProps(imp, md, NULL, w, NAME_MAX_CHARS, &cch, NULL, NULL, NULL,
+                                         NULL, NULL);
+        prof_check(SUCCEEDED(hr), "GetMethodProps(0x%08x) = 0x%08x", md, (unsigned)hr);
+        imp->lpVtbl->Release(imp);
+    }
+    emit->lpVtbl->Release(emit);
+    return S_OK;
+}
+
+static HRESULT em_initialize(ICorProfilerInfo3 *info)
+{
+    if (getenv("PROF_EMIT_JIT")) {
+        prof_log("jit mode"); /* opens the log before the JIT threads share it */
+        HRESULT hr = info->lpVtbl->SetEventMask(info, COR_PRF_MONITOR_JIT_COMPILATION);
+        prof_check(hr == S_OK, "SetEventMask returned 0x%08x", (unsigned)hr);
+        return S_OK;
+    }
+    HRESULT hr = info->lpVtbl->SetEventMask(info, COR_PRF_MONITOR_MODULE_LOADS);
+    prof_check(hr == S_OK, "SetEventMask returned 0x%08x", (unsigned)hr);
+    return S_OK;
+}
+
+const prof_hooks prof_test_hooks = {
+    .initialize = em_initialize,
+    .module_load_finished = em_module_loaded,
+    .jit_started = em_jit_started,
+};
