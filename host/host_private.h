@@ -200,6 +200,8 @@ struct ilg_host {
     } method_locks[64];
 
     char domain;                 /* its address is the AppDomainID */
+    char system_domain;          /* CoreCLR's system domain's: announced, never used */
+    atomic_bool domain_named;    /* the app's domain is `clrhost` (else DefaultDomain) */
     char thread;                 /* its address is the ThreadID */
     /* SetEnvironmentVariable's variables, seen by GetEnvironmentVariable only (CoreCLR
      * keeps them from the process's environ too), under env_lock. */
