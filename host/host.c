@@ -781,7 +781,8 @@ static bool is_corelib(const host_module *m)
     const char *name = NULL;
     return ilg_md_row_count(m->md, ILG_TBL_Assembly) >= 1 &&
            ilg_md_cell(m->md, ILG_TBL_Assembly, 1, ILG_MDC_Assembly_Name, &idx) == ILG_OK &&
-           ilg_md_string(m->md, idx, &name) == ILG_OK && strcmp(name, "System.Private.CoreLib") == 0;
+           ilg_md_string(m->md, idx, &name) == ILG_OK &&
+           strcmp(name, "System.Private.CoreLib") == 0;
 }
 
 /* CoreCLR 10's two domain pairs (docs/coreclr-observed.md): its system domain, then the

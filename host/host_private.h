@@ -200,7 +200,8 @@ struct ilg_host {
     } method_locks[64];
 
     char domain;                 /* its address is the AppDomainID */
-    char system_domain;          /* CoreCLR's system domain's: announced, never used */
+    char system_domain;          /* its address is the system domain's AppDomainID:
+                                  * created and named at startup, holding nothing */
     atomic_bool domain_named;    /* the app's domain is `clrhost` (else DefaultDomain) */
     char thread;                 /* its address is the ThreadID */
     /* SetEnvironmentVariable's variables, seen by GetEnvironmentVariable only (CoreCLR
