@@ -768,7 +768,7 @@ static void jit_module(ilg_host *h, host_module *m, host_worker *workers, unsign
     jit_pass(m, workers, count, HOST_PASS_TIER1);
 }
 
-static void run_module(ilg_host *h, host_module *m, host_worker *workers, unsigned count)
+static void load_module(ilg_host *h, host_module *m)
 {
     ModuleID mid = (ModuleID)m;
     AssemblyID aid = (AssemblyID)&m->assembly;
@@ -778,7 +778,56 @@ static void run_module(ilg_host *h, host_module *m, host_worker *workers, unsign
     DELIVER(h, COR_PRF_MONITOR_MODULE_LOADS, ModuleLoadFinished, mid, S_OK);
     DELIVER(h, COR_PRF_MONITOR_MODULE_LOADS, ModuleAttachedToAssembly, mid, aid);
     DELIVER(h, COR_PRF_MONITOR_ASSEMBLY_LOADS, AssemblyLoadFinished, aid, S_OK);
-    jit_module(h, m, workers, count);
+}
+
+/* Whether m is System.Private.CoreLib (its Assembly row's name), which CoreCLR loads
+ * before it creates its domains. */
+static bool is_corelib(const host_module *m)
+{
+    uint32_t idx;
+    const char *name = NULL;
+    return ilg_md_row_count(m->md, ILG_TBL_Assembly) >= 1 &&
+           ilg_md_cell(m->md, ILG_TBL_Assembly, 1, ILG_MDC_Assembly_Name, &idx) == ILG_OK &&
+           ilg_md_string(m->md, idx, &name) == ILG_OK &&
+           strcmp(name, "System.Private.CoreLib") == 0;
+}
+
+/* CoreCLR 10's two domain pairs (docs/coreclr-observed.md): its system domain, then the
+ * app's, which GetAppDomainInfo names DefaultDomain until its creation is over and
+ * clrhost from the next assembly's load on. */
+static void create_domains(ilg_host *h)
+{
+    AppDomainID sys = (AppDomainID)&h->system_domain, did = (AppDomainID)&h->domain;
+    DELIVER(h, COR_PRF_MONITOR_APPDOMAIN_LOADS, AppDomainCreationStarted, sys);
+    DELIVER(h, COR_PRF_MONITOR_APPDOMAIN_LOADS, AppDomainCreationFinished, sys, S_OK);
+    DELIVER(h, COR_PRF_MONITOR_APPDOMAIN_LOADS, AppDomainCreationStarted, did);
+    DELIVER(h, COR_PRF_MONITOR_APPDOMAIN_LOADS, AppDomainCreationFinished, did, S_OK);
+    atomic_store(&h->domain_named, true);
+}
+
+/* The session's thread, announced as CoreCLR announces its main thread before it loads
+ * CoreLib (ThreadCreated, then ThreadAssignedToOSThread where no GC may be triggered);
+ * like CoreCLR's, it is never destroyed. */
+static void announce_session_thread(ilg_host *h, host_worker *w)
+{
+    DELIVER(h, COR_PRF_MONITOR_THREADS, ThreadCreated, w->id);
+    DELIVER_AS(h, COR_PRF_MONITOR_THREADS, HOST_CB_INSIDE, ThreadAssignedToOSThread, w->id,
+               h->session_tid);
+}
+
+/* Opens and records the image at path (its callbacks are the caller's). */
+static ilg_status open_image(ilg_host *h, const char *path, host_module **out)
+{
+    host_module *m = NULL;
+    ilg_status st;
+    if ((st = module_open(h, path, &m)) != ILG_OK)
+        return st;
+    if ((st = host_add_module(h, m)) != ILG_OK) {
+        module_free(h, m);
+        return st;
+    }
+    *out = m;
+    return ILG_OK;
 }
 
 static void unload_module(ilg_host *h, host_module *m)
@@ -825,17 +874,20 @@ ILG_API ilg_status ilg_host_run(ilg_host *host, const char *const *images, size_
     host_worker *outer = ilg__host_worker;
     ilg__host_worker = &workers[0];
     did = (AppDomainID)&host->domain;
-    DELIVER(host, COR_PRF_MONITOR_APPDOMAIN_LOADS, AppDomainCreationStarted, did);
-    DELIVER(host, COR_PRF_MONITOR_APPDOMAIN_LOADS, AppDomainCreationFinished, did, S_OK);
-    for (size_t i = 0; i < count; i++) {
-        host_module *m = NULL;
-        if ((st = module_open(host, images[i], &m)) != ILG_OK)
+    announce_session_thread(host, &workers[0]);
+    /* CoreLib first, as CoreCLR loads it, then the domains, then CoreLib's JIT events
+     * and the other images; without CoreLib the domains come first. */
+    host_module *first = NULL;
+    if (count && (st = open_image(host, images[0], &first)) == ILG_OK && is_corelib(first))
+        load_module(host, first);
+    create_domains(host);
+    for (size_t i = 0; st == ILG_OK && i < count; i++) {
+        host_module *m = first;
+        if (i && (st = open_image(host, images[i], &m)) != ILG_OK)
             break;
-        if ((st = host_add_module(host, m)) != ILG_OK) {
-            module_free(host, m);
-            break;
-        }
-        run_module(host, m, workers, nworkers);
+        if (i || !is_corelib(m))
+            load_module(host, m);
+        jit_module(host, m, workers, nworkers);
     }
     for (uint32_t i = 0; i < host->module_count; i++)
         unload_module(host, host->modules[i]);

@@ -220,6 +220,9 @@ struct ilg_host {
     } method_locks[64];
 
     char domain;                 /* its address is the AppDomainID */
+    char system_domain;          /* its address is the system domain's AppDomainID:
+                                  * created and named at startup, holding nothing */
+    atomic_bool domain_named;    /* the app's domain is `clrhost` (else DefaultDomain) */
     char thread;                 /* its address is the ThreadID */
     /* SetEnvironmentVariable's variables, seen by GetEnvironmentVariable only (CoreCLR
      * keeps them from the process's environ too), under env_lock. */

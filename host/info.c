@@ -646,8 +646,12 @@ done:
     return hr;
 }
 
-/* The application's domain as CoreCLR 10 names it (docs/coreclr-observed.md). */
+/* The domains as CoreCLR 10 names them (docs/coreclr-observed.md): the app's is
+ * DefaultDomain until its AppDomainCreationFinished is over, then clrhost; the system
+ * domain is named after CoreLib's file. */
 #define HOST_DOMAIN_NAME "clrhost"
+#define HOST_DOMAIN_NAME_STARTING "DefaultDomain"
+#define HOST_SYSTEM_DOMAIN_NAME "System.Private.CoreLib.dll"
 
 /* ---- domains, assemblies, threads --------------------------------------------------- */
 
@@ -658,9 +662,14 @@ static HRESULT info_GetAppDomainInfo(ICorProfilerInfo15 *This, AppDomainID appDo
     INFO_ENTRY(This, "GetAppDomainInfo", SYNC_TRIGGERS);
     ilg_host *h = impl_from_ICorProfilerInfo15(This);
     HRESULT hr;
-    if (appDomainId != (AppDomainID)&h->domain)
+    const char *name;
+    if (appDomainId == (AppDomainID)&h->system_domain)
+        name = HOST_SYSTEM_DOMAIN_NAME;
+    else if (appDomainId == (AppDomainID)&h->domain)
+        name = atomic_load(&h->domain_named) ? HOST_DOMAIN_NAME : HOST_DOMAIN_NAME_STARTING;
+    else
         return E_INVALIDARG;
-    if (FAILED(hr = name_out(HOST_DOMAIN_NAME, cchName, pcchName, szName)))
+    if (FAILED(hr = name_out(name, cchName, pcchName, szName)))
         return hr;
     if (pProcessId)
         *pProcessId = (ProcessID)getpid();

@@ -424,9 +424,11 @@ START_TEST(jit_threads_from_the_command_line)
     }
     ck_assert_int_eq(traced, with_il);
     char *text = read_log(), want[128];
-    /* Two threads started per image, each announced, assigned and destroyed. */
+    /* The session's thread announced once before the first image (never destroyed, as
+     * CoreCLR's main thread), and two threads started per image, each announced,
+     * assigned and destroyed. */
     snprintf(want, sizeof want,
-             "started=%d finished=%d rewritten=%d twice=0 wrong_thread=0 created=10 "
+             "started=%d finished=%d rewritten=%d twice=0 wrong_thread=0 created=11 "
              "destroyed=10 unannounced=0",
              with_il, with_il, with_il);
     ck_assert_msg(strstr(text, want), "want \"%s\" in:\n%s", want, text);
@@ -851,6 +853,50 @@ static unsigned kinds_in(const char *log)
         }
     return set;
 }
+
+/* Without System.Private.CoreLib among the images (CoreCLR cannot run so; the order is
+ * docs/profiler.md's): the probe's START lines (abi_startup.c) give the session's thread
+ * announced, the two domains created before the first image, the system domain named
+ * after CoreLib, the app's DefaultDomain through its creation and clrhost from the
+ * first image's load on, every callback on the announced session thread. */
+START_TEST(startup_without_corelib_creates_domains_first)
+{
+    if (!ILG_ABI_PROBE[0])
+        return;
+    char calc[512];
+    fx_path(calc, sizeof calc, "calc.exe");
+    setenv("ILG_ABI_PROBE_LOG", log_path, 1);
+    const char *extra[] = { calc, NULL };
+    run_cli(ILG_ABI_PROBE, PROBE_CLSID, extra);
+    unsetenv("ILG_ABI_PROBE_LOG");
+    ck_assert_msg(res.exited && res.status == 0, "exit %d: %s", res.status, res.err);
+    static const char *const want[] = {
+        "START ThreadCreated t0 current=t0 os=self",
+        "START ThreadAssignedToOSThread t0 os=self current=t0 os=self",
+        "START AppDomainCreationStarted d0 d0=System.Private.CoreLib.dll current=t0 os=self",
+        "START AppDomainCreationFinished d0 d0=System.Private.CoreLib.dll current=t0 os=self",
+        "START AppDomainCreationStarted d1 d0=System.Private.CoreLib.dll d1=DefaultDomain "
+        "current=t0 os=self",
+        "START AppDomainCreationFinished d1 d0=System.Private.CoreLib.dll d1=DefaultDomain "
+        "current=t0 os=self",
+        "START AssemblyLoadStarted d0=System.Private.CoreLib.dll d1=clrhost current=t0 os=self",
+        "START ModuleLoadStarted d0=System.Private.CoreLib.dll d1=clrhost current=t0 os=self",
+        "START ModuleLoadFinished calc.exe d0=System.Private.CoreLib.dll d1=clrhost current=t0 "
+        "os=self",
+    };
+    char *log = read_log();
+    const char *line = strstr(log, "START ");
+    for (size_t i = 0; i < sizeof want / sizeof *want; i++) {
+        ck_assert_msg(line && strncmp(line, want[i], strlen(want[i])) == 0 &&
+                          line[strlen(want[i])] == '\n',
+                      "START line %zu: want \"%s\", got \"%.*s\"", i + 1, want[i],
+                      line ? (int)strcspn(line, "\n") : 6, line ? line : "(none)");
+        line = strstr(line + 1, "\nSTART ");
+        line = line ? line + 1 : NULL;
+    }
+    free(log);
+}
+END_TEST
 
 START_TEST(abi_probe_sees_coreclr_event_kinds)
 {
@@ -1560,6 +1606,7 @@ static Suite *host_integration_suite(void)
     tcase_add_test(tc, isolate_reports_a_hang);
     tcase_add_test(tc, isolate_passes_a_good_run_through);
     tcase_add_test(tc, abi_probe_sees_coreclr_event_kinds);
+    tcase_add_test(tc, startup_without_corelib_creates_domains_first);
     suite_add_tcase(s, tc);
     TCase *rc = tcase_create("recompile");
     tcase_add_checked_fixture(rc, setup, teardown);

@@ -34,6 +34,13 @@ void conform_unsupported(ICorProfilerInfo15 *info, FunctionID main, ModuleID hel
 void conform_unsupported_init(ICorProfilerInfo15 *info);
 /* The probe's vtable extended to ICorProfilerCallback11 (abi_callback11.c). */
 const ICorProfilerCallback3Vtbl *probe_vtbl_through_11(const ICorProfilerCallback3Vtbl *base);
+/* The startup log (abi_startup.c): startup_initialize in Initialize, on its thread;
+ * startup_event at each load, domain and thread callback, with the callback's ID
+ * (kind 'd' a domain, 't' a thread, 'm' a module, 'a' an assembly, 0 none logged) and
+ * a name to log (or NULL). Lines stop after Hello.dll's ModuleLoadFinished. */
+void startup_initialize(void);
+void startup_event(ICorProfilerInfo3 *info, const char *callback, char kind, UINT_PTR id,
+                   const char *name);
 /* At Shutdown. */
 void conform_shutdown(ICorProfilerInfo15 *info, ModuleID hello, FunctionID main);
 

@@ -810,6 +810,7 @@ static HRESULT cb_Initialize(ICorProfilerCallback3 *iface, IUnknown *unk)
     probe *p = impl_from_ICorProfilerCallback3(iface);
     count(p, 3);
     plog("Initialize pid=%d", (int)getpid());
+    startup_initialize();
     /* Which ICorProfilerInfo versions the runtime hands out. */
     static const IID *const infos[] = {
         &IID_ICorProfilerInfo, &IID_ICorProfilerInfo2, &IID_ICorProfilerInfo3,
@@ -1021,6 +1022,7 @@ static HRESULT cb_AppDomainCreationStarted(ICorProfilerCallback3 *iface, AppDoma
     probe *p = impl_from_ICorProfilerCallback3(iface);
     count(p, 5);
     plog("AppDomainCreationStarted id=0x%lx", (unsigned long)id);
+    startup_event(p->info, "AppDomainCreationStarted", 'd', id, NULL);
     return S_OK;
 }
 
@@ -1043,6 +1045,7 @@ static HRESULT cb_AppDomainCreationFinished(ICorProfilerCallback3 *iface, AppDom
         else
             mark(p, SEEN_APPDOMAIN);
     }
+    startup_event(info, "AppDomainCreationFinished", 'd', id, NULL);
     return S_OK;
 }
 
@@ -1067,6 +1070,7 @@ static HRESULT cb_AssemblyLoadStarted(ICorProfilerCallback3 *iface, AssemblyID i
     probe *p = impl_from_ICorProfilerCallback3(iface);
     count(p, 9);
     plog("AssemblyLoadStarted id=0x%lx", (unsigned long)id);
+    startup_event(p->info, "AssemblyLoadStarted", 0, id, NULL);
     return S_OK;
 }
 
@@ -1088,6 +1092,7 @@ static HRESULT cb_AssemblyLoadFinished(ICorProfilerCallback3 *iface, AssemblyID 
     module_base_name(p, mod, modname, sizeof modname);
     plog("AssemblyLoadFinished id=0x%lx hr=0x%08X appdomain=0x%lx module=0x%lx module_name=%s name=%s",
          (unsigned long)id, (unsigned)st, (unsigned long)ad, (unsigned long)mod, modname, buf);
+    startup_event(info, "AssemblyLoadFinished", 'a', id, modname);
     if (strcmp(buf, "Hello") == 0) {
         if (strcmp(modname, "Hello.dll") != 0)
             fail(p, "assembly Hello's manifest module is %s", modname);
@@ -1118,6 +1123,7 @@ static HRESULT cb_ModuleLoadStarted(ICorProfilerCallback3 *iface, ModuleID id)
     probe *p = impl_from_ICorProfilerCallback3(iface);
     count(p, 13);
     plog("ModuleLoadStarted id=0x%lx", (unsigned long)id);
+    startup_event(p->info, "ModuleLoadStarted", 0, id, NULL);
     return S_OK;
 }
 
@@ -1147,6 +1153,7 @@ static HRESULT cb_ModuleLoadFinished(ICorProfilerCallback3 *iface, ModuleID id, 
     plog("ModuleLoadFinished id=0x%lx hr=0x%08X base=%p flags=0x%X name=%s", (unsigned long)id,
          (unsigned)st, (const void *)base, (unsigned)flags, path);
     const char *file = base_name(path);
+    startup_event(info, "ModuleLoadFinished", 'm', id, file);
     if (strcmp(file, "System.Private.CoreLib.dll") == 0 && base) {
         pthread_mutex_lock(&p->lock);
         p->corelib_module = id;
@@ -1212,6 +1219,7 @@ static HRESULT cb_ModuleAttachedToAssembly(ICorProfilerCallback3 *iface, ModuleI
         return S_OK;
     plog("ModuleAttachedToAssembly module=0x%lx assembly=0x%lx module_name=%s assembly_name=%s",
          (unsigned long)mod, (unsigned long)asm_id, modname, utf8(name, len, buf, sizeof buf));
+    startup_event(info, "ModuleAttachedToAssembly", 'm', mod, modname);
     if (strcmp(modname, "Hello.dll") == 0) {
         if (strcmp(buf, "Hello") != 0 || manifest != mod)
             fail(p, "Hello.dll attached to assembly %s (manifest module 0x%lx)", buf,
@@ -1540,6 +1548,7 @@ static HRESULT cb_ThreadCreated(ICorProfilerCallback3 *iface, ThreadID tid)
     probe *p = impl_from_ICorProfilerCallback3(iface);
     count(p, 29);
     plog("ThreadCreated thread=0x%lx", (unsigned long)tid);
+    startup_event(p->info, "ThreadCreated", 't', tid, NULL);
     if (tid)
         mark(p, SEEN_THREAD_CREATED);
     return S_OK;
@@ -1558,6 +1567,8 @@ static HRESULT cb_ThreadAssignedToOSThread(ICorProfilerCallback3 *iface, ThreadI
     probe *p = impl_from_ICorProfilerCallback3(iface);
     count(p, 31);
     plog("ThreadAssignedToOSThread thread=0x%lx os_thread=%u", (unsigned long)tid, (unsigned)os);
+    startup_event(p->info, "ThreadAssignedToOSThread", 't', tid,
+                  (pid_t)os == (pid_t)syscall(SYS_gettid) ? "os=self" : "os=other");
     if (!tid || !os)
         fail(p, "ThreadAssignedToOSThread(0x%lx, %u)", (unsigned long)tid, (unsigned)os);
     if (p->info15)

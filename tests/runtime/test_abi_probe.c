@@ -48,6 +48,8 @@ static void teardown(void)
     unsetenv("ILG_ABI_PROBE_MAX_CALLBACK");
     unsetenv("ILG_ABI_PROBE_CONFORM");
     unsetenv("ILG_CONF_VAR");
+    unsetenv("DOTNET_ReadyToRun");
+    unsetenv("ILG_ABI_PROBE_TRANSITIONS");
 }
 
 /* False (after printing SKIP) when there is no runtime to test against; fails under CI. */
@@ -425,6 +427,62 @@ START_TEST(host_answers_as_coreclr)
 }
 END_TEST
 
+/* Proof by difference of the startup: the probe's START lines (abi_startup.c: every load,
+ * domain and thread callback on the thread that ran Initialize, up to Hello.dll's
+ * ModuleLoadFinished, with GetAppDomainInfo's name for each domain known and the thread
+ * GetCurrentThreadID names) under CoreCLR, with CoreLib's ReadyToRun code (the default),
+ * without it (DOTNET_ReadyToRun=0) and with code transitions off
+ * (ILG_ABI_PROBE_TRANSITIONS=0), must equal the host's over CoreLib and Hello.dll. */
+START_TEST(startup_order_as_coreclr)
+{
+    if (!have_dotnet())
+        return;
+    static const char *const variants[][2] = {
+        { NULL, NULL },
+        { "DOTNET_ReadyToRun", "0" },
+        { "ILG_ABI_PROBE_TRANSITIONS", "0" },
+    };
+    char *coreclr[3];
+    char corelib[4096];
+    fx_result r;
+    for (size_t v = 0; v < 3; v++) {
+        if (variants[v][0])
+            setenv(variants[v][0], variants[v][1], 1);
+        run_hello(true, &r);
+        if (variants[v][0])
+            unsetenv(variants[v][0]);
+        ck_assert_msg(r.exited && r.status == 0, "profiled run: status %d, stderr %s", r.status,
+                      r.err);
+        fx_result_free(&r);
+        char *log = read_log();
+        assert_pass(log);
+        if (v == 0)
+            corelib_path(log, corelib, sizeof corelib);
+        coreclr[v] = prefixed_lines(log, "START ");
+        free(log);
+        ck_assert_msg(strstr(coreclr[v], "START ModuleLoadFinished Hello.dll "),
+                      "CoreCLR's START lines (%s) stop before Hello.dll:\n%s",
+                      variants[v][0] ? variants[v][0] : "default", coreclr[v]);
+    }
+    unsetenv("CORECLR_ENABLE_PROFILING");
+    const char *argv[] = { ILG_CLI_PATH, "run", "--profiler", ILG_ABI_PROBE_PATH, "--clsid",
+                           PROBE_CLSID, corelib, ILG_HELLO_DLL, NULL };
+    ck_assert(fx_run(argv, &r));
+    ck_assert_msg(r.exited && r.status == 0, "ilgraft run: status %d, stderr %s", r.status, r.err);
+    fx_result_free(&r);
+    char *log = read_log();
+    char *host = prefixed_lines(log, "START ");
+    free(log);
+    for (size_t v = 0; v < 3; v++) {
+        ck_assert_msg(strcmp(coreclr[v], host) == 0, "CoreCLR (%s):\n%shost:\n%s",
+                      variants[v][0] ? variants[v][0] : "default", coreclr[v], host);
+        free(coreclr[v]);
+    }
+    printf("startup_order_as_coreclr: host equals CoreCLR (3 runs):\n%s", host);
+    free(host);
+}
+END_TEST
+
 /* The call rules inside ThreadAssignedToOSThread, a callback CoreCLR makes where no GC may
  * be triggered: the probe's "RULE" lines (a GC-triggering SYNC method and a plain one,
  * the first time the callback comes) under CoreCLR and under `ilgraft run --jit-threads
@@ -470,6 +528,7 @@ static Suite *abi_probe_suite(void)
     tcase_add_test(tc, runtime_needs_callback2_not_callback3);
     tcase_add_test(tc, host_answers_as_coreclr);
     tcase_add_test(tc, no_trigger_callback_rules_as_coreclr);
+    tcase_add_test(tc, startup_order_as_coreclr);
     suite_add_tcase(s, tc);
     return s;
 }
