@@ -1,9 +1,23 @@
 /* heaps.c: the writer's copies of #Strings, #Blob, #US and #GUID, and the content sets
  * that share equal entries and find duplicate rows. */
+#include <errno.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
 #include <xxhash.h>
 
 #include "mdemit_private.h"
+
+/* Under AddressSanitizer the committed bytes past a heap's end are poisoned, so a read
+ * past it is caught as it was when the copy was malloc'd. */
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#define HEAP_POISON(p, n) ASAN_POISON_MEMORY_REGION(p, n)
+#define HEAP_UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION(p, n)
+#else
+#define HEAP_POISON(p, n) ((void)(p), (void)(n))
+#define HEAP_UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
 
 /* ---- sets ------------------------------------------------------------------------------ */
 
@@ -116,31 +130,81 @@ static bool heap_eq(const void *ctx, uint32_t id)
            memcmp(p, k->data, n) == 0;
 }
 
-/* Every entry the image's heap holds, first occurrence of each content. */
+/* The entry at *i (its bytes in *p, *n) and *i moved past it; false at the end of
+ * the heap or at a malformed entry. Index 0 is the empty entry and never visited. */
+static bool heap_next(const ilg_metadata *md, emit_heap_kind k, uint32_t *i, const uint8_t **p,
+                      uint32_t *n)
+{
+    if (!*i)
+        *i = 1;
+    if (!entry_bytes(md, k, *i, p, n))
+        return false;
+    uint32_t size;
+    if (k == HEAP_GUID)
+        *i += 1;
+    else if (k == HEAP_STRINGS)
+        *i += *n + 1;
+    else
+        *i = (uint32_t)(*p - heap_base(md, k, &size)) + *n;
+    return true;
+}
+
+/* Whether an entry can be the answer to a lookup. Every #US addition ends in the final
+ * byte 1 (ilg_mdemit_user_string), so an entry ending in 0, which compilers write for
+ * plain text, is never equal to one: the set leaves those out. */
+static bool entry_wanted(emit_heap_kind k, const uint8_t *p, uint32_t n)
+{
+    return n && (k != HEAP_US || p[n - 1] == 1);
+}
+
+/* The first entry equal to key, by walking the heap: no set needed. */
+static uint32_t heap_scan(const heap_key *key)
+{
+    uint32_t i = 0, n;
+    const uint8_t *p;
+    for (uint32_t at = 1; heap_next(key->em->md, key->kind, &i, &p, &n); at = i)
+        if (n == key->len && entry_wanted(key->kind, p, n) && memcmp(p, key->data, n) == 0)
+            return at;
+    return 0;
+}
+
+/* Every entry the heap holds, first occurrence of each content. */
 static ilg_status heap_set_build(ilg_mdemit *em, emit_heap_kind k)
 {
     emit_set *s = &em->heaps[k].set;
-    uint32_t size;
-    heap_base(em->md, k, &size);
     ilg_status st = set_grow(s); /* built, even when empty */
-    uint32_t i = 1;
-    while (st == ILG_OK && (k == HEAP_GUID ? (uint64_t)i * 16 <= size : i < size)) {
-        const uint8_t *p;
-        uint32_t n;
-        if (!entry_bytes(em->md, k, i, &p, &n))
-            break;
+    uint32_t i = 0, n;
+    const uint8_t *p;
+    for (uint32_t at = 1; st == ILG_OK && heap_next(em->md, k, &i, &p, &n); at = i) {
+        if (!entry_wanted(k, p, n))
+            continue;
         heap_key key = { em, k, p, n };
         const uint64_t h = XXH3_64bits(p, n);
-        if (n && !set_find(s, h, heap_eq, &key))
-            st = ilg__emit_set_insert(s, h, i);
-        if (k == HEAP_GUID)
-            i++;
-        else if (k == HEAP_STRINGS)
-            i += n + 1;
-        else
-            i = (uint32_t)(p - heap_base(em->md, k, &size)) + n;
+        if (!set_find(s, h, heap_eq, &key))
+            st = ilg__emit_set_insert(s, h, at);
     }
     return st;
+}
+
+/* A lookup walks the heap this many times before the set is built: a module that gets a
+ * few names and signatures (a profiler's references) never hashes its whole heaps, and
+ * one that gets many pays at most this many walks more than with the set from the start. */
+#define HEAP_SCANS 8
+
+/* The index of an entry equal to key, 0 when none. */
+static ilg_status heap_lookup(ilg_mdemit *em, const heap_key *key, uint64_t hash, uint32_t *found)
+{
+    emit_heap *h = &em->heaps[key->kind];
+    ilg_status st;
+    if (!h->set.cap && h->scans < HEAP_SCANS) {
+        h->scans++;
+        *found = heap_scan(key);
+        return ILG_OK;
+    }
+    if (!h->set.cap && (st = heap_set_build(em, key->kind)) != ILG_OK)
+        return st;
+    *found = set_find(&h->set, hash, heap_eq, key);
+    return ILG_OK;
 }
 
 /* Points the metadata's heap at the writer's copy of k. */
@@ -159,44 +223,70 @@ static void heap_publish(ilg_mdemit *em, emit_heap_kind k)
     }
 }
 
+/* The most a heap can hold: a user-string token addresses 24 bits of #US; the other
+ * heaps' indices are 32 bits (ilg__emit_heap_add keeps them below 4 GB). */
+static size_t heap_limit(emit_heap_kind k)
+{
+    if (k == HEAP_US)
+        return (size_t)0x1000000;
+    return SIZE_MAX > UINT32_MAX ? (size_t)UINT32_MAX + 1 : (size_t)1 << 28;
+}
+
+/* Commits k's reservation up to at least end bytes: twice what was committed, so the
+ * mprotect calls stay few (untouched committed pages cost no memory). */
+static ilg_status heap_commit(emit_heap *h, uint64_t end)
+{
+    if (end <= h->committed)
+        return ILG_OK;
+    if (end > h->reserved)
+        return ilg__fail(ILG_E_MDEMIT_TOO_LARGE, ILG_WHERE_NONE, 0,
+                         "heap of 0x%llx bytes exceeds its 0x%zx-byte reservation",
+                         (unsigned long long)end, h->reserved);
+    uint64_t want = (uint64_t)h->committed * 2;
+    if (want < end)
+        want = end;
+    if (want < 0x10000)
+        want = 0x10000;
+    want = ilg__align_up(want, ilg__page_size());
+    if (want > h->reserved)
+        want = h->reserved;
+    if (mprotect(h->data + h->committed, (size_t)(want - h->committed), PROT_READ | PROT_WRITE) != 0)
+        return ilg__fail(ILG_E_NOMEM, ILG_WHERE_NONE, 0, "cannot commit 0x%llx bytes of a heap: %s",
+                         (unsigned long long)want, strerror(errno));
+    HEAP_POISON(h->data + h->committed, (size_t)(want - h->committed));
+    h->committed = (size_t)want;
+    return ILG_OK;
+}
+
 /* Room for need more bytes in k's copy (made from the image's heap on first use). */
 static ilg_status heap_room(ilg_mdemit *em, emit_heap_kind k, uint32_t need)
 {
     emit_heap *h = &em->heaps[k];
-    uint32_t size;
-    const uint8_t *base = heap_base(em->md, k, &size);
+    ilg_status st;
     if (!h->data) {
+        uint32_t size;
+        const uint8_t *base = heap_base(em->md, k, &size);
         /* Index 0 of #Strings, #Blob and #US is the empty entry; a string heap that
          * does not end in a NUL gets one, so the first new string starts clean. */
         const bool lead = k != HEAP_GUID && (size == 0 || (k == HEAP_STRINGS && base[size - 1]));
-        h->size = size + lead;
-        h->cap = h->size + need > 4096 ? h->size + need : 4096;
-        if (!(h->data = malloc(h->cap)))
-            return ilg__fail(ILG_E_NOMEM, ILG_WHERE_NONE, 0, "heap copy of %u bytes", h->cap);
+        const size_t limit = ilg__align_up(heap_limit(k), ilg__page_size());
+        void *p = mmap(NULL, limit, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (p == MAP_FAILED)
+            return ilg__fail(ILG_E_NOMEM, ILG_WHERE_NONE, 0, "cannot reserve 0x%zx bytes for a heap: %s",
+                             limit, strerror(errno));
+        h->data = p;
+        h->reserved = limit;
+        if ((st = heap_commit(h, (uint64_t)size + lead + need)) != ILG_OK)
+            return st;
+        HEAP_UNPOISON(h->data, (size_t)size + lead);
         if (size)
             memcpy(h->data, base, size);
-        if (lead)
-            h->data[size] = 0;
+        h->size = size + lead; /* the reservation is zero: the lead byte is 0 */
         heap_publish(em, k);
     }
-    if ((uint64_t)h->size + need <= h->cap)
-        return ILG_OK;
-    uint64_t cap = (uint64_t)h->cap * 2;
-    if (cap < (uint64_t)h->size + need)
-        cap = (uint64_t)h->size + need;
-    if (cap > UINT32_MAX)
-        cap = UINT32_MAX;
-    ilg_status st = ilg__grow_size((void **)&em->retired, &em->retired_cap, em->nretired + 1,
-                                   sizeof *em->retired);
-    uint8_t *data = st == ILG_OK ? malloc(cap) : NULL;
-    if (!data)
-        return st != ILG_OK ? st : ilg__fail(ILG_E_NOMEM, ILG_WHERE_NONE, 0, "heap copy of %llu bytes",
-                                             (unsigned long long)cap);
-    memcpy(data, h->data, h->size);
-    em->retired[em->nretired++] = h->data; /* readers may hold pointers into it */
-    h->data = data;
-    h->cap = (uint32_t)cap;
-    heap_publish(em, k);
+    if ((st = heap_commit(h, (uint64_t)h->size + need)) != ILG_OK)
+        return st;
+    HEAP_UNPOISON(h->data + h->size, need);
     return ILG_OK;
 }
 
@@ -208,11 +298,11 @@ ilg_status ilg__emit_heap_add(ilg_mdemit *em, emit_heap_kind k, const uint8_t *d
                                                ILG_HEAPSIZE_GUID };
     emit_heap *h = &em->heaps[k];
     ilg_status st;
-    if (!h->set.cap && (st = heap_set_build(em, k)) != ILG_OK)
-        return st;
     heap_key key = { em, k, data, len };
     const uint64_t hash = XXH3_64bits(data, len);
-    uint32_t found = set_find(&h->set, hash, heap_eq, &key);
+    uint32_t found;
+    if ((st = heap_lookup(em, &key, hash, &found)) != ILG_OK)
+        return st;
     *duplicate = found != 0;
     if (found) {
         *index = found;
@@ -236,7 +326,7 @@ ilg_status ilg__emit_heap_add(ilg_mdemit *em, emit_heap_kind k, const uint8_t *d
     h->size += need;
     heap_publish(em, k);
     const uint32_t id = k == HEAP_GUID ? h->size / 16 : at;
-    if ((st = ilg__emit_set_insert(&h->set, hash, id)) != ILG_OK)
+    if (h->set.cap && entry_wanted(k, data, len) && (st = ilg__emit_set_insert(&h->set, hash, id)) != ILG_OK)
         return st;
     em->md->generation++;
     if (flags[k] && h->size >= 0x10000 && !(em->md->info.heap_sizes & flags[k])) {
@@ -251,12 +341,12 @@ ilg_status ilg__emit_heap_add(ilg_mdemit *em, emit_heap_kind k, const uint8_t *d
 void ilg__emit_heaps_free(ilg_mdemit *em)
 {
     for (int k = 0; k < HEAP_COUNT; k++) {
-        free(em->heaps[k].data);
+        if (em->heaps[k].data) {
+            HEAP_UNPOISON(em->heaps[k].data, em->heaps[k].committed);
+            munmap(em->heaps[k].data, em->heaps[k].reserved);
+        }
         free(em->heaps[k].set.slots);
     }
-    for (size_t i = 0; i < em->nretired; i++)
-        free(em->retired[i]);
-    free(em->retired);
 }
 
 /* ---- rows by content ---------------------------------------------------------------- */

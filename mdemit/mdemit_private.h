@@ -17,20 +17,22 @@ typedef struct emit_set {
 typedef enum emit_heap_kind { HEAP_STRINGS, HEAP_BLOB, HEAP_US, HEAP_GUID, HEAP_COUNT } emit_heap_kind;
 
 /* A heap's writable copy: data holds size bytes (the image's heap, then what was
- * added). A full copy is replaced by one twice as large and kept in the retired list,
- * so pointers readers handed out stay valid until the image closes. */
+ * added) at the start of an address-space reservation as large as the heap may ever
+ * grow, committed as it grows: it never moves, so pointers readers handed out stay
+ * valid until the image closes. */
 typedef struct emit_heap {
-    uint8_t *data;
-    uint32_t size, cap;
-    emit_set set;      /* entries by content, built on first use */
+    uint8_t *data;     /* NULL until the first addition */
+    uint32_t size;
+    size_t committed;  /* readable and writable bytes from data */
+    size_t reserved;   /* bytes of address space from data */
+    uint32_t scans;    /* lookups answered by walking the heap, before the set */
+    emit_set set;      /* entries by content, built after a few walks */
 } emit_heap;
 
 struct ilg_mdemit {
     ilg_metadata *md;
     uint64_t dup_tables;                  /* ilg_table bits */
     emit_heap heaps[HEAP_COUNT];
-    void **retired;                       /* superseded heap copies */
-    size_t nretired, retired_cap;
     uint8_t *tables[ILG_TBL_COUNT];       /* writable table copies (NULL: still mapped) */
     uint32_t table_cap[ILG_TBL_COUNT];    /* rows they have room for */
     emit_set rows[ILG_TBL_COUNT];         /* de-duplication sets of rows */

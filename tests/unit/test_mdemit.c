@@ -310,6 +310,61 @@ START_TEST(signatures_specs_and_user_strings_deduplicate)
 }
 END_TEST
 
+/* #US grows in place up to the 24 bits a user-string token addresses: every entry
+ * defined on the way reads back where it was put, pointers taken at the start stay
+ * valid, the entry that would pass the limit is refused, and a short one still fits. */
+START_TEST(user_strings_fill_their_heap_in_place)
+{
+    enum { UNITS = 0x7FF0 };
+    static uint16_t text[UNITS];
+    uint32_t first = 0, tok, prev = 0, n = 0;
+    bool dup;
+    const uint8_t *p0 = NULL, *p;
+    uint32_t bytes;
+    ilg_status st;
+    for (;; n++) {
+        for (uint32_t i = 0; i < UNITS; i++)
+            text[i] = (uint16_t)(0x100 + (n * 7 + i) % 0x7000);
+        if ((st = ilg_mdemit_user_string(em, text, UNITS, &tok, &dup)) != ILG_OK)
+            break;
+        ck_assert(!dup);
+        ck_assert_uint_gt(tok & 0xFFFFFF, prev);
+        prev = tok & 0xFFFFFF;
+        if (n == 0) {
+            first = tok;
+            ck_assert_int_eq(ilg_md_user_string(md, first & 0xFFFFFF, &p0, &bytes), ILG_OK);
+        }
+        /* Past the first lookups the duplicate set answers: the same text is shared. */
+        if (n == 20) {
+            uint32_t again;
+            ck_assert_int_eq(ilg_mdemit_user_string(em, text, UNITS, &again, &dup), ILG_OK);
+            ck_assert(dup && again == tok);
+        }
+    }
+    ck_assert_int_eq(st, ILG_E_MDEMIT_TOO_LARGE);
+    ck_assert_uint_gt(n, 250); /* 16 MB of 64 KB entries */
+    /* Refused only when it would not fit: the last entry (4-byte length, 2 * UNITS + 1
+     * bytes) and this one would pass 0xFFFFFF. */
+    ck_assert_uint_gt(prev + 2 * (4 + 2 * UNITS + 1), 0x1000000);
+    /* The first entry, through the pointer taken when it was new and read again. */
+    ck_assert_int_eq(ilg_md_user_string(md, first & 0xFFFFFF, &p, &bytes), ILG_OK);
+    ck_assert_ptr_eq(p, p0);
+    ck_assert_uint_eq(bytes, 2 * UNITS);
+    for (uint32_t i = 0; i < UNITS; i++)
+        ck_assert_uint_eq(p0[2 * i] | p0[2 * i + 1] << 8, 0x100 + i % 0x7000);
+    ck_assert_uint_eq(p0[2 * UNITS], 1);
+    /* The last one in full, and one more short entry below the limit. */
+    ck_assert_int_eq(ilg_md_user_string(md, prev, &p, &bytes), ILG_OK);
+    for (uint32_t i = 0; i < UNITS; i++)
+        ck_assert_uint_eq(p[2 * i] | p[2 * i + 1] << 8, 0x100 + ((n - 1) * 7 + i) % 0x7000);
+    static const uint16_t tail[] = { 'e', 'n', 'd' };
+    ck_assert_int_eq(ilg_mdemit_user_string(em, tail, 3, &tok, &dup), ILG_OK);
+    ck_assert(!dup);
+    ck_assert_int_eq(ilg_md_user_string(md, tok & 0xFFFFFF, &p, &bytes), ILG_OK);
+    ck_assert(bytes == 6 && memcmp(p, "e\0n\0d\0", 6) == 0);
+}
+END_TEST
+
 /* TypeDef row -> its methods' names, "Name|Name|", through the readers. */
 static void methods_of(const ilg_metadata *m, uint32_t type, char *out, size_t size)
 {
@@ -654,6 +709,7 @@ static Suite *mdemit_suite(void)
     tcase_add_checked_fixture(calc, setup_calc, teardown);
     tcase_add_test(calc, references_read_back_and_duplicates_answer_the_existing_token);
     tcase_add_test(calc, signatures_specs_and_user_strings_deduplicate);
+    tcase_add_test(calc, user_strings_fill_their_heap_in_place);
     tcase_add_test(calc, new_types_nesting_generics_and_attributes_sort_on_save);
     tcase_add_test(calc, columns_widen_past_two_bytes);
     tcase_add_test(calc, bad_arguments_get_specific_errors);
