@@ -579,6 +579,29 @@ static bool constrained_slot(tflow *f, uint32_t i, uint16_t op, const mdesc *d)
     return true;
 }
 
+/* constrained. to a ref struct before a call of a class's instance method outside
+ * System.Object's slots (which the struct may override), or of another value type's
+ * method that is not virtual: the runtime boxes `this` for it and refuses ("Cannot create boxed ByRef-like values", System.Formats.Asn1
+ * mutants). */
+static bool constrained_byref_like(tflow *f, uint32_t i, uint16_t op, const mdesc *d)
+{
+    const uint32_t tok = f->b->instrs[i - 1].arg.token;
+    /* a class's method, or another value type's that is not virtual (Asn1Tag.AsPrimitive) */
+    const bool boxes = d->owner_value ? !(d->facts.flags & ILG_MEMBER_VIRTUAL) && tok != d->facts.owner
+                                      : d->owner.k == VK_REF && !d->owner_interface;
+    if ((op != ILG_OP_CALL && op != ILG_OP_CALLVIRT) || !(d->facts.flags & ILG_MEMBER_KNOWN) ||
+        (d->facts.flags & (ILG_MEMBER_STATIC | ILG_MEMBER_BASE_SLOT)) || !d->sig->has_this || !boxes ||
+        !ilg__tf_table_in(tok, type_tables, sizeof type_tables))
+        return false;
+    const tdesc *t = ilg__tc_type(f->c, f->r, tok);
+    if (!t || t->status != ILG_OK || !(t->value.flags & VF_BYREF_LIKE))
+        return false;
+    ilg__tf_err(f, i, ILG_E_IL_VERIFY_PREFIX, ILG_OUTCOME_INVALID_PROGRAM,
+        "constrained. to %s, a ref struct, before a call of 0x%08x, another type's method: the runtime would box "
+        "`this`, which a ref struct cannot be", TN(t->value), f->b->instrs[i].arg.token);
+    return true;
+}
+
 /* What getCallInfo refuses: a virtual call of a static method, a direct call of an
  * abstract one, a generic method named without its instantiation. */
 bool ilg__tf_callable(tflow *f, uint32_t i, uint16_t op, const mdesc *d)
@@ -608,6 +631,8 @@ bool ilg__tf_callable(tflow *f, uint32_t i, uint16_t op, const mdesc *d)
             tok);
         return false;
     }
+    if (constrained && constrained_byref_like(f, i, op, d))
+        return false;
     if (constrained && constrained_slot(f, i, op, d))
         return false;
     if ((op == ILG_OP_CALL || op == ILG_OP_NEWOBJ || op == ILG_OP_LDFTN) && known && !constrained &&

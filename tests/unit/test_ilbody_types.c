@@ -779,6 +779,12 @@ START_TEST(jit_prefixes_handles_and_constants)
     const ilg_finding *w = finding(ILG_E_IL_VERIFY_PREFIX, 7);
     ck_assert_msg(w && w->severity == ILG_SEVERITY_WARNING && strstr(w->message, "System.Enum's table"),
                   "no warning of System.Enum's table");
+    /* constrained. to a ref struct before a class's method or another value type's
+     * non-virtual one: the runtime would box it (InvalidProgram) */
+    check("ldarg.1\nconstrained. 0x02000007\ncallvirt 0x06000015\npop\nret\n");
+    EXPECT(ILG_E_IL_VERIFY_PREFIX, 7, ILG_OUTCOME_INVALID_PROGRAM);
+    check(".locals 0x11000001\nldloca.s 1\nconstrained. 0x02000007\ncall 0x06000002\npop\nret\n");
+    EXPECT(ILG_E_IL_VERIFY_PREFIX, 8, ILG_OUTCOME_INVALID_PROGRAM);
     /* refanyval of an object reference */
     check("ldarg.1\nrefanyval 0x02000002\npop\nret\n");
     EXPECT(ILG_E_IL_VERIFY_OPERAND, 1, ILG_OUTCOME_INVALID_PROGRAM);
