@@ -529,6 +529,23 @@ static bool constrained_other_value(tflow *f, uint32_t i, const mdesc *d)
     return true;
 }
 
+/* constrained. to an enum before a call of a class's virtual instance method: the slot is
+ * looked up in System.Enum's table; within it the call falls back to boxing and compiles,
+ * past its end the JIT crashes (Encoding.GetEncoder after constrained. to an enum). The
+ * verifier does not lay out vtables: a warning, the differential test's `constrained-slot`. */
+static void constrained_enum_slot(tflow *f, uint32_t i)
+{
+    const uint32_t tok = f->b->instrs[i - 1].arg.token;
+    if (!ilg__tf_table_in(tok, type_tables, sizeof type_tables))
+        return;
+    const tdesc *t = ilg__tc_type(f->c, f->r, tok);
+    if (t && t->status == ILG_OK && t->facts.kind == ILG_TYPE_ENUM)
+        ilg__tf_warn(f, i, ILG_E_IL_VERIFY_PREFIX,
+            "constrained. to enum 0x%08x before a call of 0x%08x, a virtual method of a class: the runtime "
+            "looks its vtable slot up in System.Enum's table (past its end the JIT crashes)", tok,
+            f->b->instrs[i].arg.token);
+}
+
 /* constrained. to a value type before a call of a class's virtual instance method: the
  * runtime (TryResolveConstraintMethodApprox) looks the method's vtable slot number up in
  * the value type's own table, where it names an unrelated method of that type (whose
@@ -550,13 +567,38 @@ static bool constrained_slot(tflow *f, uint32_t i, uint16_t op, const mdesc *d)
     if (d->owner.k != VK_REF)
         return false;
     const tdesc *t = constrained_struct(f, i - 1);
-    if (!t)
+    if (!t) {
+        constrained_enum_slot(f, i);
         return false;
+    }
     ilg__tf_err(f, i, ILG_E_IL_VERIFY_PREFIX, ILG_OUTCOME_INVALID_PROGRAM,
         "constrained. to %s, a value type, before a call of 0x%08x, a virtual method of a class: the runtime "
         "looks its vtable slot up in the value type's table, an unrelated method or none "
         "(InvalidProgramException, BadImageFormatException or a crash by that table)",
         TN(t->value), f->b->instrs[i].arg.token);
+    return true;
+}
+
+/* constrained. to a ref struct before a call of a class's instance method outside
+ * System.Object's slots (which the struct may override), or of another value type's
+ * method that is not virtual: the runtime boxes `this` for it and refuses ("Cannot create boxed ByRef-like values", System.Formats.Asn1
+ * mutants). */
+static bool constrained_byref_like(tflow *f, uint32_t i, uint16_t op, const mdesc *d)
+{
+    const uint32_t tok = f->b->instrs[i - 1].arg.token;
+    /* a class's method, or another value type's that is not virtual (Asn1Tag.AsPrimitive) */
+    const bool boxes = d->owner_value ? !(d->facts.flags & ILG_MEMBER_VIRTUAL) && tok != d->facts.owner
+                                      : d->owner.k == VK_REF && !d->owner_interface;
+    if ((op != ILG_OP_CALL && op != ILG_OP_CALLVIRT) || !(d->facts.flags & ILG_MEMBER_KNOWN) ||
+        (d->facts.flags & (ILG_MEMBER_STATIC | ILG_MEMBER_BASE_SLOT)) || !d->sig->has_this || !boxes ||
+        !ilg__tf_table_in(tok, type_tables, sizeof type_tables))
+        return false;
+    const tdesc *t = ilg__tc_type(f->c, f->r, tok);
+    if (!t || t->status != ILG_OK || !(t->value.flags & VF_BYREF_LIKE))
+        return false;
+    ilg__tf_err(f, i, ILG_E_IL_VERIFY_PREFIX, ILG_OUTCOME_INVALID_PROGRAM,
+        "constrained. to %s, a ref struct, before a call of 0x%08x, another type's method: the runtime would box "
+        "`this`, which a ref struct cannot be", TN(t->value), f->b->instrs[i].arg.token);
     return true;
 }
 
@@ -589,6 +631,8 @@ bool ilg__tf_callable(tflow *f, uint32_t i, uint16_t op, const mdesc *d)
             tok);
         return false;
     }
+    if (constrained && constrained_byref_like(f, i, op, d))
+        return false;
     if (constrained && constrained_slot(f, i, op, d))
         return false;
     if ((op == ILG_OP_CALL || op == ILG_OP_NEWOBJ || op == ILG_OP_LDFTN) && known && !constrained &&
@@ -786,6 +830,11 @@ void ilg__tf_t_indirect(tflow *f, uint32_t i, uint16_t op)
         check_store16_at(f, i, &addr, &(vt){ VK_I4, ILG_ET_I2, 0, 0 }, &val);
     else if (op == ILG_OP_STOBJ)
         check_store16_at(f, i, &addr, (vt[]){ ilg__tf_type_value(f, i) }, &val);
+    /* stind.ref stores the value as what it is (the JIT takes its type for the store's)
+     * and refuses a struct; stind.i4 and its kin retype one and compile */
+    if (op == ILG_OP_STIND_REF && val.k == VK_STRUCT && !(val.flags & VF_MAYBE_PRIM))
+        ilg__tf_err(f, i, ILG_E_IL_VERIFY_OPERAND, ILG_OUTCOME_INVALID_PROGRAM,
+            "the value is a value type (%s), stored through the address as an object reference", TN(val));
     if (op == ILG_OP_LDOBJ) {
         vt t = ilg__tf_type_value(f, i);
         if (t.k == VK_STRUCT)

@@ -78,7 +78,8 @@ static const struct {
         "type (the JIT imports the call with that method's signature: InvalidProgramException, "
         "BadImageFormatException, or a body that compiles) or lies past the table's end (a crash, or "
         "whatever the memory there holds); the verifier refuses the body with the outcome seen most for "
-        "the kind of type, but does not lay out vtables" },
+        "the kind of type, but does not lay out vtables; to an enum the slot is System.Enum's: within its "
+        "table the call compiles (the verifier's verdict), past its end the JIT crashes" },
     [VX_DOC_CONSTRAINED_STATIC] = { "constrained-static",
         "constrained. to a class before a call of a plain static method of another type: the JIT crashes "
         "unless the class derives from the method's type, which the verifier does not know (it has no "
@@ -88,6 +89,11 @@ static const struct {
         "generic value type (Enumerable.Sum for Nullable<int64> calling Sum<float32, float64>, whose "
         "Nullable<float32> it returns): the JIT refuses a struct of another instantiation, but the "
         "verifier's types keep only a generic value type's definition, not its arguments" },
+    [VX_DOC_OPEN_OWNER] = { "open-owner",
+        "a member of a generic type definition named by its MethodDef or Field token: the JIT's "
+        "TypeLoadException comes from loading the definition as a type, which succeeds once something "
+        "else in the process (a ldtoken of the definition, in an earlier mutant) has loaded it; the JIT "
+        "then compiles the body or meets its next fault, which the verifier does not look for" },
     [VX_DOC_TYPE_INTRINSIC] = { "type-intrinsic",
         "System.Type's op_Equality/op_Inequality, which the JIT may expand in place without "
         "checking the arguments" },
@@ -266,7 +272,12 @@ static int documented(const mx_module *m, const mx_mutant *mu, const mx_verdict 
     char why[200];
     if (verify_at(&m->scope, mu->token, mu->bytes, mu->size, ILG_VERIFY_STRICT, &strict, why, sizeof why) <= 0)
         return -1;
-    if (first_error_says(&findings, "looks its vtable slot up in the value type's table"))
+    if (v->outcome != MX_OTHER_EXCEPTION && outcome_of(findings.outcome) == MX_OTHER_EXCEPTION &&
+        has_finding(&findings, ILG_E_IL_VERIFY_MEMBER, true, "belongs to the generic type definition"))
+        return VX_DOC_OPEN_OWNER;
+    if (first_error_says(&findings, "looks its vtable slot up in the value type's table") ||
+        (v->outcome == MX_CRASH && findings.errors == 0 &&
+         has_finding(&strict, ILG_E_IL_VERIFY_PREFIX, false, "looks its vtable slot up in System.Enum's table")))
         return VX_DOC_CONSTRAINED_SLOT;
     if (v->outcome == MX_OK && first_error_says(&findings, "unless it derives from it"))
         return VX_DOC_CONSTRAINED_STATIC;

@@ -766,6 +766,25 @@ START_TEST(jit_prefixes_handles_and_constants)
     /* a value type stored as an object reference element */
     check("ldc.i4.1\nnewarr 0x02000001\nldc.i4.0\nldtoken 0x02000001\nstelem.ref\nret\n");
     EXPECT(ILG_E_IL_VERIFY_OPERAND, 0xc, ILG_OUTCOME_CRASH);
+    /* a value type stored through an address by stind.ref (InvalidProgram); stind.i4 of
+     * one retypes it and compiles */
+    check(".locals 0x11000001\nldloca.s 0\nldloc.1\nstind.ref\nret\n");
+    EXPECT(ILG_E_IL_VERIFY_OPERAND, 3, ILG_OUTCOME_INVALID_PROGRAM);
+    check(".locals 0x11000001\nldloca.s 0\nldloc.1\nstind.i4\nret\n");
+    EXPECT_CLEAN();
+    /* constrained. to an enum before a class's virtual method: no error (the slot in
+     * System.Enum's table decides), a strict warning */
+    check_at(ILG_VERIFY_STRICT, MD(0x10), "ldarg.1\nconstrained. 0x02000004\ncallvirt 0x06000014\npop\nret\n");
+    EXPECT_CLEAN();
+    const ilg_finding *w = finding(ILG_E_IL_VERIFY_PREFIX, 7);
+    ck_assert_msg(w && w->severity == ILG_SEVERITY_WARNING && strstr(w->message, "System.Enum's table"),
+                  "no warning of System.Enum's table");
+    /* constrained. to a ref struct before a class's method or another value type's
+     * non-virtual one: the runtime would box it (InvalidProgram) */
+    check("ldarg.1\nconstrained. 0x02000007\ncallvirt 0x06000015\npop\nret\n");
+    EXPECT(ILG_E_IL_VERIFY_PREFIX, 7, ILG_OUTCOME_INVALID_PROGRAM);
+    check(".locals 0x11000001\nldloca.s 1\nconstrained. 0x02000007\ncall 0x06000002\npop\nret\n");
+    EXPECT(ILG_E_IL_VERIFY_PREFIX, 8, ILG_OUTCOME_INVALID_PROGRAM);
     /* refanyval of an object reference */
     check("ldarg.1\nrefanyval 0x02000002\npop\nret\n");
     EXPECT(ILG_E_IL_VERIFY_OPERAND, 1, ILG_OUTCOME_INVALID_PROGRAM);
