@@ -679,6 +679,8 @@ static HRESULT info_GetAssemblyInfo(ICorProfilerInfo15 *This, AssemblyID assembl
     HRESULT hr;
     if (!m)
         return E_INVALIDARG;
+    /* Held while the name is copied: an emit call may move #Strings. */
+    MD_READ_LOCKED(&m->importer);
     /* The Assembly row's Name (column 7), as the runtime reports it. */
     if (ilg_md_row_count(m->md, ILG_TBL_Assembly) < 1 ||
         ilg_md_cell(m->md, ILG_TBL_Assembly, 1, ILG_MDC_Assembly_Name, &idx) != ILG_OK ||
