@@ -291,6 +291,47 @@ static void rewrite_answer(emit_ctx *c, mdMethodDef say)
     STEP("answer body", set_body(c, answer, code, sizeof code), answer);
 }
 
+/* PROF_EMIT_CLASS (an observation, not compared): the ClassID of the new TypeDef
+ * (GetClassFromToken at once) and, at Say's JIT event, GetFunctionInfo2's class;
+ * "observe:" lines. */
+static struct {
+    ModuleID mod;
+    mdMethodDef say;
+} observed;
+
+static void observe_class(emit_ctx *c, mdMethodDef say)
+{
+    WCHAR w[NAME_MAX_CHARS];
+    mdTypeDef td = 0;
+    ClassID cls = 0;
+    if (!getenv("PROF_EMIT_CLASS"))
+        return;
+    observed.mod = c->mod;
+    observed.say = say;
+    to_wide("Emitted.Helper", w, NAME_MAX_CHARS);
+    c->imp->lpVtbl->FindTypeDefByName(c->imp, w, 0, &td);
+    HRESULT hr = c->info->lpVtbl->GetClassFromToken(c->info, c->mod, td, &cls);
+    prof_log("observe: GetClassFromToken(0x%08x) hr=0x%08x class %s", (unsigned)td, (unsigned)hr,
+             cls ? "nonzero" : "0");
+}
+
+static void observe_jit(ICorProfilerInfo3 *info, FunctionID fid)
+{
+    ClassID cls = 0;
+    ModuleID mod = 0;
+    mdToken tok = 0, td = 0;
+    ULONG32 n = 0;
+    HRESULT hr = info->lpVtbl->GetFunctionInfo2(info, fid, 0, &cls, &mod, &tok, 0, &n, NULL);
+    if (hr != S_OK || mod != observed.mod || tok != observed.say)
+        return;
+    prof_log("observe: GetFunctionInfo2(Say) hr=0x%08x class %s", (unsigned)hr,
+             cls ? "nonzero" : "0");
+    if (cls) {
+        hr = info->lpVtbl->GetClassIDInfo2(info, cls, &mod, &td, NULL, 0, &n, NULL);
+        prof_log("observe: GetClassIDInfo2 hr=0x%08x td=0x%08x", (unsigned)hr, (unsigned)td);
+    }
+}
+
 static HRESULT em_module_loaded(ICorProfilerInfo3 *info, ModuleID mod)
 {
     WCHAR wname[1024];
@@ -342,7 +383,9 @@ static HRESULT em_module_loaded(ICorProfilerInfo3 *info, ModuleID mod)
         mdString text = 0;
         mdTypeRef object = 0;
         define_refs(&c, &write, &text, &object);
-        rewrite_answer(&c, define_helper(&c, write, text, object));
+        mdMethodDef say = define_helper(&c, write, text, object);
+        rewrite_answer(&c, say);
+        observe_class(&c, say);
     }
     if (aemit)
         aemit->lpVtbl->Release(aemit);
@@ -539,6 +582,10 @@ static HRESULT em_jit_started(ICorProfilerInfo3 *info, FunctionID fid)
         race_jit(info, fid);
         return S_OK;
     }
+    if (getenv("PROF_EMIT_CLASS")) {
+        observe_jit(info, fid);
+        return S_OK;
+    }
     IMetaDataEmit2 *emit = NULL;
     mdToken md = 0, sig_tok = 0, str = 0, mr = 0;
     HRESULT hr = info->lpVtbl->GetTokenAndMetaDataFromFunction(info, fid, &IID_IMetaDataEmit2,
@@ -586,7 +633,9 @@ static HRESULT em_initialize(ICorProfilerInfo3 *info)
         prof_check(hr == S_OK, "SetEventMask returned 0x%08x", (unsigned)hr);
         return S_OK;
     }
-    HRESULT hr = info->lpVtbl->SetEventMask(info, COR_PRF_MONITOR_MODULE_LOADS);
+    HRESULT hr = info->lpVtbl->SetEventMask(
+        info, COR_PRF_MONITOR_MODULE_LOADS |
+                  (getenv("PROF_EMIT_CLASS") ? COR_PRF_MONITOR_JIT_COMPILATION : 0));
     prof_check(hr == S_OK, "SetEventMask returned 0x%08x", (unsigned)hr);
     return S_OK;
 }
