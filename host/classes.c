@@ -137,6 +137,7 @@ static bool class_named(const host_class *c, const char *ns, const char *name)
  * II.13 says), System.Enum itself aside. */
 bool ilg__host_class_is_value_type(const host_class *c)
 {
+    MD_READ_LOCKED(&c->module->importer);
     const ilg_metadata *md = c->module->md;
     uint32_t base = ilg__md_cell(md, ILG_TBL_TypeDef, RidFromToken(c->token),
                                  ILG_MDC_TypeDef_Extends);
@@ -285,6 +286,7 @@ static ClassID class_of_sig(ilg_host *h, host_module *m, ilg_sig_cur *c, const c
 static ClassID parent_of(ilg_host *h, const class_view *v)
 {
     host_module *m = v->def->module;
+    MD_READ_LOCKED(&m->importer);
     mdToken base = ilg__md_cell(m->md, ILG_TBL_TypeDef, RidFromToken(v->def->token),
                                 ILG_MDC_TypeDef_Extends);
     if (TypeFromToken(base) != mdtTypeSpec) {
@@ -308,6 +310,7 @@ static uint32_t generic_params(host_module *m, mdToken owner)
 {
     const uint32_t *rows;
     uint32_t n = 0;
+    MD_READ_LOCKED(&m->importer);
     if (!ilg__md_rows_where(&m->importer, ILG_TBL_GenericParam, ILG_MDC_GenericParam_Owner, owner,
                             &rows, &n))
         return 0;
@@ -526,7 +529,10 @@ HRESULT ilg__info_GetFunctionFromTokenAndTypeArgs(ICorProfilerInfo15 *This, Modu
         if (!view_of(h, typeArgs[i], &arg))
             return E_INVALIDARG;
     host_method *meth = ilg__host_method_at(m, rid);
-    if (ilg_md_method(m->md, rid, &mi) != ILG_OK || v.def->module != m || v.def->token != mi.owner)
+    pthread_rwlock_rdlock(&m->importer.lock);
+    ilg_status st = ilg_md_method(m->md, rid, &mi);
+    pthread_rwlock_unlock(&m->importer.lock);
+    if (st != ILG_OK || v.def->module != m || v.def->token != mi.owner)
         return COR_E_TYPELOAD;
     if (generic_params(m, funcDef) != cTypeArgs)
         return COR_E_BADIMAGEFORMAT;

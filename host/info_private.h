@@ -68,6 +68,17 @@ HRESULT ilg__info_GetFunctionFromTokenAndTypeArgs(ICorProfilerInfo15 *This, Modu
                                                   mdMethodDef funcDef, ClassID classId,
                                                   ULONG32 cTypeArgs, ClassID typeArgs[],
                                                   FunctionID *pFunctionID);
+/* The IL-body methods (infobody.c). */
+HRESULT ilg__info_GetILFunctionBody(ICorProfilerInfo15 *This, ModuleID moduleId,
+                                    mdMethodDef methodId, LPCBYTE *ppMethodHeader,
+                                    ULONG *pcbMethodSize);
+HRESULT ilg__info_GetILFunctionBodyAllocator(ICorProfilerInfo15 *This, ModuleID moduleId,
+                                             IMethodMalloc **ppMalloc);
+HRESULT ilg__info_SetILFunctionBody(ICorProfilerInfo15 *This, ModuleID moduleId,
+                                    mdMethodDef methodid, LPCBYTE pbNewILMethodHeader);
+/* meth's name, made once under the module's metadata lock (the caller holds the
+ * method's lock); "?" without memory. Owned by the method record. */
+const char *ilg__host_method_name_locked(host_method *meth);
 /* The method of a FunctionID classes.c made for an instantiation, NULL for another ID. */
 host_method *ilg__host_generic_method(ilg_host *h, UINT_PTR id);
 void ilg__host_generics_free(ilg_host *h);

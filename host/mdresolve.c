@@ -18,6 +18,8 @@ static const char *typeref_str(const ilg_metadata *md, uint32_t rid, uint32_t co
 
 uint32_t ilg__md_find_typedef(host_module *m, const char *ns, const char *name, uint32_t outer)
 {
+    /* m may be another module than the caller's, grown meanwhile by an emit call. */
+    MD_READ_LOCKED(&m->importer);
     const ilg_metadata *md = m->md;
     const uint32_t rows = ilg_md_row_count(md, ILG_TBL_TypeDef);
     for (uint32_t r = 1; r <= rows; r++)
@@ -66,6 +68,7 @@ static bool resolve_typeref(host_module *m, uint32_t rid, int depth, host_module
 
 bool ilg__host_resolve_typeref(host_module *m, mdToken tr, host_module **out, uint32_t *td_rid)
 {
+    MD_READ_LOCKED(&m->importer);
     return TypeFromToken(tr) == mdtTypeRef && resolve_typeref(m, RidFromToken(tr), 0, out, td_rid);
 }
 

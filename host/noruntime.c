@@ -29,7 +29,10 @@ HRESULT ilg__info_IsFrozenObject(ICorProfilerInfo15 *This, ObjectID objectId, BO
 static bool field_kind(ilg_host *h, ClassID cls, mdFieldDef field, COR_PRF_STATIC_TYPE *kind)
 {
     host_class *c = ilg__host_class_def(h, cls);
-    if (!c || !ilg__md_row_ok(c->module->md, field, ILG_TBL_Field))
+    if (!c)
+        return false;
+    MD_READ_LOCKED(&c->module->importer);
+    if (!ilg__md_row_ok(c->module->md, field, ILG_TBL_Field))
         return false;
     uint32_t flags = ilg__md_cell(c->module->md, ILG_TBL_Field, RidFromToken(field),
                                   ILG_MDC_Field_Flags);

@@ -114,8 +114,11 @@ host_tiering ilg__host_tiering(const host_method *meth, ilg_body **scratch)
     ilg_method_info mi;
     ilg_method_body mb;
 
-    if (ilg_md_method(md, rid, &mi) != ILG_OK || ilg_md_method_body(md, rid, &mb) != ILG_OK ||
-        (mb.kind != ILG_BODY_TINY && mb.kind != ILG_BODY_FAT))
+    /* A JIT worker: a profiler's thread may be growing the tables meanwhile. */
+    pthread_rwlock_rdlock(&meth->module->importer.lock);
+    bool read = ilg_md_method(md, rid, &mi) == ILG_OK && ilg_md_method_body(md, rid, &mb) == ILG_OK;
+    pthread_rwlock_unlock(&meth->module->importer.lock);
+    if (!read || (mb.kind != ILG_BODY_TINY && mb.kind != ILG_BODY_FAT))
         return HOST_TIERING_NONE;
     /* Not eligible for tiered compilation: compiled optimized (or not at all) once. */
     if (mi.impl_flags & (ILG_METHODIMPL_NOOPTIMIZATION | ILG_METHODIMPL_AGGRESSIVEOPTIMIZATION))

@@ -16,7 +16,11 @@
  *     before "answer = 41".
  * Read-backs: GetTypeRefProps, GetMemberRefProps, GetTypeDefProps, GetMethodProps of
  * what was defined. PROF_EMIT_ONLY (a file-name substring, default "Hello.dll") picks
- * the module. */
+ * the module. PROF_EMIT_JIT: emit calls from the JIT threads; PROF_EMIT_RACE: reads
+ * from the JIT threads while the profiler's own thread emits (see race_jit). */
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -287,6 +291,47 @@ static void rewrite_answer(emit_ctx *c, mdMethodDef say)
     STEP("answer body", set_body(c, answer, code, sizeof code), answer);
 }
 
+/* PROF_EMIT_CLASS (an observation, not compared): the ClassID of the new TypeDef
+ * (GetClassFromToken at once) and, at Say's JIT event, GetFunctionInfo2's class;
+ * "observe:" lines. */
+static struct {
+    ModuleID mod;
+    mdMethodDef say;
+} observed;
+
+static void observe_class(emit_ctx *c, mdMethodDef say)
+{
+    WCHAR w[NAME_MAX_CHARS];
+    mdTypeDef td = 0;
+    ClassID cls = 0;
+    if (!getenv("PROF_EMIT_CLASS"))
+        return;
+    observed.mod = c->mod;
+    observed.say = say;
+    to_wide("Emitted.Helper", w, NAME_MAX_CHARS);
+    c->imp->lpVtbl->FindTypeDefByName(c->imp, w, 0, &td);
+    HRESULT hr = c->info->lpVtbl->GetClassFromToken(c->info, c->mod, td, &cls);
+    prof_log("observe: GetClassFromToken(0x%08x) hr=0x%08x class %s", (unsigned)td, (unsigned)hr,
+             cls ? "nonzero" : "0");
+}
+
+static void observe_jit(ICorProfilerInfo3 *info, FunctionID fid)
+{
+    ClassID cls = 0;
+    ModuleID mod = 0;
+    mdToken tok = 0, td = 0;
+    ULONG32 n = 0;
+    HRESULT hr = info->lpVtbl->GetFunctionInfo2(info, fid, 0, &cls, &mod, &tok, 0, &n, NULL);
+    if (hr != S_OK || mod != observed.mod || tok != observed.say)
+        return;
+    prof_log("observe: GetFunctionInfo2(Say) hr=0x%08x class %s", (unsigned)hr,
+             cls ? "nonzero" : "0");
+    if (cls) {
+        hr = info->lpVtbl->GetClassIDInfo2(info, cls, &mod, &td, NULL, 0, &n, NULL);
+        prof_log("observe: GetClassIDInfo2 hr=0x%08x td=0x%08x", (unsigned)hr, (unsigned)td);
+    }
+}
+
 static HRESULT em_module_loaded(ICorProfilerInfo3 *info, ModuleID mod)
 {
     WCHAR wname[1024];
@@ -338,7 +383,9 @@ static HRESULT em_module_loaded(ICorProfilerInfo3 *info, ModuleID mod)
         mdString text = 0;
         mdTypeRef object = 0;
         define_refs(&c, &write, &text, &object);
-        rewrite_answer(&c, define_helper(&c, write, text, object));
+        mdMethodDef say = define_helper(&c, write, text, object);
+        rewrite_answer(&c, say);
+        observe_class(&c, say);
     }
     if (aemit)
         aemit->lpVtbl->Release(aemit);
@@ -350,6 +397,179 @@ static HRESULT em_module_loaded(ICorProfilerInfo3 *info, ModuleID mod)
     return S_OK;
 }
 
+/* PROF_EMIT_RACE: from the first JIT event on, the profiler's own thread defines
+ * TypeRefs, MemberRefs and user strings into the JIT'ed module until Shutdown, while
+ * every JIT event (from the host's JIT threads) asks the Info methods that read the
+ * module's metadata and reads the newest TypeRef back: each answer must agree with the
+ * others (the metadata lock; under TSan, no race). */
+#define RACE_MAX 20000u
+static struct {
+    pthread_mutex_t start_lock;
+    pthread_t thread;
+    bool started;
+    ModuleID mod;
+    IMetaDataEmit2 *emit;
+    atomic_bool stop, running;
+    atomic_uint defined, events, overlapped;
+    atomic_uint last; /* (i << 8) | 1 once TypeRef i is defined; its token in last_tok */
+    atomic_uint last_tok;
+} race = { .start_lock = PTHREAD_MUTEX_INITIALIZER };
+
+static void race_name(char *buf, size_t cap, const char *kind, unsigned i)
+{
+    snprintf(buf, cap, "Race.%s%u", kind, i);
+}
+
+static void *race_thread(void *arg)
+{
+    (void)arg;
+    IMetaDataEmit2 *emit = race.emit;
+    static const uint8_t void_void[] = { SIG_DEFAULT, 0, ET_VOID };
+    for (unsigned i = 0; i < RACE_MAX && !atomic_load(&race.stop); i++) {
+        char name[64];
+        WCHAR w[64];
+        mdTypeRef tr = 0;
+        mdMemberRef mr = 0;
+        mdString str = 0;
+        race_name(name, sizeof name, "T", i);
+        to_wide(name, w, 64);
+        HRESULT hr = emit->lpVtbl->DefineTypeRefByName(emit, TokenFromRid(1, mdtAssemblyRef), w, &tr);
+        prof_check(hr == S_OK, "race DefineTypeRefByName(%s) = 0x%08x", name, (unsigned)hr);
+        atomic_store(&race.last_tok, tr);
+        atomic_store(&race.last, i << 8 | 1);
+        race_name(name, sizeof name, "M", i);
+        to_wide(name, w, 64);
+        hr = emit->lpVtbl->DefineMemberRef(emit, tr, w, void_void, sizeof void_void, &mr);
+        prof_check(hr == S_OK, "race DefineMemberRef(%s) = 0x%08x", name, (unsigned)hr);
+        hr = emit->lpVtbl->DefineUserString(emit, w, (ULONG)strlen(name), &str);
+        prof_check(hr == S_OK, "race DefineUserString(%s) = 0x%08x", name, (unsigned)hr);
+        atomic_fetch_add(&race.defined, 1);
+    }
+    atomic_store(&race.running, false);
+    return NULL;
+}
+
+static void race_start(void)
+{
+    HRESULT hr = race.emit ? S_OK : E_FAIL;
+    prof_check(hr == S_OK, "race: no emit interface");
+    atomic_store(&race.running, true);
+    if (hr == S_OK)
+        race.started = pthread_create(&race.thread, NULL, race_thread, NULL) == 0;
+    if (!race.started)
+        atomic_store(&race.running, false);
+    prof_check(race.started, "race: no thread");
+}
+
+/* The newest TypeRef the race thread defined, read back by name. */
+static void race_read_back(IMetaDataImport2 *imp)
+{
+    unsigned last = atomic_load(&race.last);
+    if (!last)
+        return;
+    mdTypeRef tr = atomic_load(&race.last_tok);
+    unsigned i = last >> 8;
+    WCHAR w[64];
+    char got[64], want[64];
+    ULONG cch = 0;
+    mdToken scope = 0;
+    HRESULT hr = imp->lpVtbl->GetTypeRefProps(imp, tr, &scope, w, 64, &cch);
+    to_narrow(w, got, sizeof got);
+    race_name(want, sizeof want, "T", i);
+    /* last and last_tok are two stores: a newer TypeRef may be read under the older i. */
+    prof_check(hr == S_OK && strncmp(got, "Race.T", 6) == 0 && strtoul(got + 6, NULL, 10) >= i,
+               "race GetTypeRefProps(0x%08x) = 0x%08x %s, want %s or later", (unsigned)tr,
+               (unsigned)hr, got, want);
+}
+
+static void race_info(ICorProfilerInfo3 *info, FunctionID fid, ModuleID mod, mdToken md)
+{
+    ClassID cls = 0, parent = 0, back = 0;
+    ModuleID fmod = 0, cmod = 0, amod = 0;
+    mdToken tok = 0, td = 0;
+    AssemblyID asmid = 0;
+    ULONG32 nargs = 0;
+    WCHAR w[NAME_MAX_CHARS];
+    ULONG cch = 0;
+    HRESULT hr = info->lpVtbl->GetFunctionInfo2(info, fid, 0, &cls, &fmod, &tok, 0, &nargs, NULL);
+    prof_check(hr == S_OK && fmod == mod && tok == md, "race GetFunctionInfo2 = 0x%08x",
+               (unsigned)hr);
+    if (cls) {
+        hr = info->lpVtbl->GetClassIDInfo2(info, cls, &cmod, &td, &parent, 0, &nargs, NULL);
+        prof_check(hr == S_OK && cmod == mod, "race GetClassIDInfo2 = 0x%08x", (unsigned)hr);
+    }
+    if (cls && !nargs) {
+        hr = info->lpVtbl->GetClassFromToken(info, mod, td, &back);
+        prof_check(hr == S_OK && back == cls, "race GetClassFromToken(0x%08x) = 0x%08x",
+                   (unsigned)td, (unsigned)hr);
+    }
+    hr = info->lpVtbl->GetModuleInfo(info, mod, NULL, 0, NULL, NULL, &asmid);
+    prof_check(hr == S_OK, "race GetModuleInfo = 0x%08x", (unsigned)hr);
+    hr = info->lpVtbl->GetAssemblyInfo(info, asmid, NAME_MAX_CHARS, &cch, w, NULL, &amod);
+    prof_check(hr == S_OK && amod == mod && cch > 1, "race GetAssemblyInfo = 0x%08x",
+               (unsigned)hr);
+    FunctionID again = 0;
+    hr = info->lpVtbl->GetFunctionFromToken(info, mod, md, &again);
+    prof_check((hr == S_OK && again == fid) || hr == CORPROF_E_FUNCTION_IS_PARAMETERIZED,
+               "race GetFunctionFromToken(0x%08x) = 0x%08x", (unsigned)md, (unsigned)hr);
+}
+
+static void race_jit(ICorProfilerInfo3 *info, FunctionID fid)
+{
+    IMetaDataImport2 *imp = NULL;
+    mdToken md = 0;
+    ClassID cls = 0;
+    ModuleID mod = 0;
+    HRESULT hr = info->lpVtbl->GetFunctionInfo(info, fid, &cls, &mod, &md);
+    prof_check(hr == S_OK, "race GetFunctionInfo = 0x%08x", (unsigned)hr);
+    if (hr != S_OK)
+        return;
+    hr = info->lpVtbl->GetTokenAndMetaDataFromFunction(info, fid, &IID_IMetaDataImport2,
+                                                       (IUnknown **)&imp, &md);
+    prof_check(hr == S_OK && imp, "race GetTokenAndMetaDataFromFunction = 0x%08x", (unsigned)hr);
+    if (!imp)
+        return;
+    /* The first event starts the thread on its method's module. */
+    pthread_mutex_lock(&race.start_lock);
+    if (!race.started) {
+        race.mod = mod;
+        imp->lpVtbl->QueryInterface(imp, &IID_IMetaDataEmit2, (void **)&race.emit);
+        race_start();
+    }
+    ModuleID emitted = race.mod;
+    pthread_mutex_unlock(&race.start_lock);
+    /* The thread keeps pace (a row per event) so that the events overlap its writes
+     * whatever the scheduler does. */
+    while (atomic_load(&race.running) && atomic_load(&race.defined) <= atomic_load(&race.events))
+        sched_yield();
+    bool during = atomic_load(&race.running);
+    race_info(info, fid, mod, md);
+    if (mod == emitted)
+        race_read_back(imp);
+    WCHAR w[NAME_MAX_CHARS];
+    ULONG cch = 0;
+    hr = imp->lpVtbl->GetMethodProps(imp, md, NULL, w, NAME_MAX_CHARS, &cch, NULL, NULL, NULL, NULL,
+                                     NULL);
+    prof_check(SUCCEEDED(hr), "race GetMethodProps(0x%08x) = 0x%08x", md, (unsigned)hr);
+    imp->lpVtbl->Release(imp);
+    atomic_fetch_add(&race.events, 1);
+    if (during && atomic_load(&race.running))
+        atomic_fetch_add(&race.overlapped, 1);
+}
+
+static HRESULT em_shutdown(ICorProfilerInfo3 *info)
+{
+    (void)info;
+    if (!race.started)
+        return S_OK;
+    atomic_store(&race.stop, true);
+    pthread_join(race.thread, NULL);
+    prof_log("race: defined %u, events %u, overlapped %u", atomic_load(&race.defined),
+             atomic_load(&race.events), atomic_load(&race.overlapped));
+    race.emit->lpVtbl->Release(race.emit);
+    return S_OK;
+}
+
 /* PROF_EMIT_JIT: at every JIT event (from the host's JIT threads at once) the calls
  * clr-samples makes per method, through GetTokenAndMetaDataFromFunction: a local
  * signature of (rid % JIT_SIG_KINDS) + 1 int32s, a user string, a MemberRef, and a read
@@ -358,6 +578,14 @@ static HRESULT em_module_loaded(ICorProfilerInfo3 *info, ModuleID mod)
 #define JIT_SIG_KINDS 4u
 static HRESULT em_jit_started(ICorProfilerInfo3 *info, FunctionID fid)
 {
+    if (getenv("PROF_EMIT_RACE")) {
+        race_jit(info, fid);
+        return S_OK;
+    }
+    if (getenv("PROF_EMIT_CLASS")) {
+        observe_jit(info, fid);
+        return S_OK;
+    }
     IMetaDataEmit2 *emit = NULL;
     mdToken md = 0, sig_tok = 0, str = 0, mr = 0;
     HRESULT hr = info->lpVtbl->GetTokenAndMetaDataFromFunction(info, fid, &IID_IMetaDataEmit2,
@@ -399,13 +627,15 @@ static HRESULT em_jit_started(ICorProfilerInfo3 *info, FunctionID fid)
 
 static HRESULT em_initialize(ICorProfilerInfo3 *info)
 {
-    if (getenv("PROF_EMIT_JIT")) {
+    if (getenv("PROF_EMIT_JIT") || getenv("PROF_EMIT_RACE")) {
         prof_log("jit mode"); /* opens the log before the JIT threads share it */
         HRESULT hr = info->lpVtbl->SetEventMask(info, COR_PRF_MONITOR_JIT_COMPILATION);
         prof_check(hr == S_OK, "SetEventMask returned 0x%08x", (unsigned)hr);
         return S_OK;
     }
-    HRESULT hr = info->lpVtbl->SetEventMask(info, COR_PRF_MONITOR_MODULE_LOADS);
+    HRESULT hr = info->lpVtbl->SetEventMask(
+        info, COR_PRF_MONITOR_MODULE_LOADS |
+                  (getenv("PROF_EMIT_CLASS") ? COR_PRF_MONITOR_JIT_COMPILATION : 0));
     prof_check(hr == S_OK, "SetEventMask returned 0x%08x", (unsigned)hr);
     return S_OK;
 }
@@ -414,4 +644,5 @@ const prof_hooks prof_test_hooks = {
     .initialize = em_initialize,
     .module_load_finished = em_module_loaded,
     .jit_started = em_jit_started,
+    .shutdown = em_shutdown,
 };

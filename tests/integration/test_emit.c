@@ -308,6 +308,47 @@ START_TEST(test_facade_saved_beside)
 }
 END_TEST
 
+/* Reads while the profiler's own thread emits (PROF_EMIT_RACE): --jit-threads 2 workers
+ * ask GetFunctionInfo(2), GetClassIDInfo2, GetClassFromToken, GetModuleInfo,
+ * GetAssemblyInfo, GetFunctionFromToken, GetMethodProps and GetTypeRefProps of the
+ * newest TypeRef while TypeRefs, MemberRefs and user strings are defined into the same
+ * module; every answer must agree, and some events must have overlapped the thread
+ * (the "threads" case: scripts/test.sh runs it under TSan). */
+START_TEST(test_reads_during_emit)
+{
+    char log[300];
+    snprintf(log, sizeof log, "%s/race.log", dir);
+    setenv("PROF_LOG", log, 1);
+    setenv("PROF_EMIT_RACE", "1", 1);
+    glob_t g;
+    if (glob("/usr/share/dotnet/shared/Microsoft.NETCore.App/*/System.Console.dll", 0, NULL,
+             &g) != 0) {
+        ck_assert_msg(!fx_is_ci(), "no shared framework's System.Console.dll and CI=true");
+        printf("SKIP: no shared framework's System.Console.dll\n");
+        return;
+    }
+    char fixture[512];
+    snprintf(fixture, sizeof fixture, "%s", g.gl_pathv[g.gl_pathc - 1]);
+    globfree(&g);
+    const char *argv[] = { ILG_CLI_PATH, "run", "--jit-threads", "2", "--profiler", ILG_PROF_EMIT,
+                           "--clsid", TEST_CLSID, fixture, NULL };
+    free(run_out(argv));
+    unsetenv("PROF_EMIT_RACE");
+    unsetenv("PROF_LOG");
+    char *text = fx_read_file(log, NULL);
+    ck_assert_ptr_nonnull(text);
+    ck_assert_msg(strstr(text, "\nPASS"), "%s", text);
+    unsigned defined = 0, events = 0, overlapped = 0;
+    const char *line = strstr(text, "race: defined ");
+    ck_assert_msg(line && sscanf(line, "race: defined %u, events %u, overlapped %u", &defined,
+                                 &events, &overlapped) == 3, "%s", text);
+    ck_assert_uint_gt(defined, 0);
+    ck_assert_uint_gt(events, 100);
+    ck_assert_uint_gt(overlapped, 0);
+    free(text);
+}
+END_TEST
+
 static Suite *emit_suite(void)
 {
     Suite *s = suite_create("emit");
@@ -318,6 +359,11 @@ static Suite *emit_suite(void)
     tcase_add_test(tc, test_saved_image_runs);
     tcase_add_test(tc, test_emit_from_jit_threads);
     tcase_add_test(tc, test_facade_saved_beside);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("threads");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 300);
+    tcase_add_test(tc, test_reads_during_emit);
     suite_add_tcase(s, tc);
     return s;
 }
