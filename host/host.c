@@ -626,16 +626,19 @@ static bool method_selected(ilg_host *h, host_method *meth)
 
     if (!h->pattern)
         return true;
-    if (ilg_md_method(meth->module->md, meth->token & 0xFFFFFF, &mi) != ILG_OK)
-        return false;
+    /* On a JIT worker, while a profiler's thread may be emitting into the module. */
+    pthread_rwlock_rdlock(&meth->module->importer.lock);
+    bool found = ilg_md_method(meth->module->md, meth->token & 0xFFFFFF, &mi) == ILG_OK;
     n = 0;
-    if (mi.owner)
+    if (found && mi.owner)
         ilg_md_type_name(meth->module->md, mi.owner, buf, sizeof buf - 2, &n);
     if (n >= sizeof buf - 2)
         n = 0;
     buf[n] = '\0';
-    snprintf(buf + n, sizeof buf - n, "::%s", mi.name);
-    return fnmatch(h->pattern, buf, 0) == 0;
+    if (found)
+        snprintf(buf + n, sizeof buf - n, "::%s", mi.name);
+    pthread_rwlock_unlock(&meth->module->importer.lock);
+    return found && fnmatch(h->pattern, buf, 0) == 0;
 }
 
 /* The most methods a JIT thread claims at a time: few enough claims that the shared
