@@ -146,19 +146,16 @@ void ilg__host_class_generic(host_module *m, mdToken token)
         atomic_store(&c->generic, true);
 }
 
+static const void *class_chunk(const host_module *m, uint32_t c)
+{
+    return atomic_load_explicit(&m->added_classes[c], memory_order_acquire);
+}
+
 /* Whether id is the address of one of m's added TypeDef records. */
 static bool is_added_class(const host_module *m, ClassID id)
 {
-    uint32_t n = atomic_load_explicit(&m->added_class_count, memory_order_acquire), k, j;
-    if (!n || !ilg__host_added_slot(n - 1, &k, &j))
-        return false;
-    for (uint32_t c = 0; c <= k; c++) {
-        host_class *chunk = atomic_load_explicit(&m->added_classes[c], memory_order_acquire);
-        uint32_t count = c < k ? HOST_ADDED_FIRST << c : j + 1;
-        if (chunk && ilg__host_is_record(id, chunk, count, sizeof *chunk))
-            return true;
-    }
-    return false;
+    uint32_t n = atomic_load_explicit(&m->added_class_count, memory_order_acquire);
+    return ilg__host_in_added(id, m, n, sizeof(host_class), class_chunk);
 }
 
 /* A ClassID the host handed out: a non-generic TypeDef's record or an instantiation. */

@@ -162,19 +162,32 @@ bool ilg__host_method_add(host_module *m, mdToken token)
     return true;
 }
 
+bool ilg__host_in_added(UINT_PTR id, const host_module *m, uint32_t n, size_t size,
+                        const void *(*chunk)(const host_module *m, uint32_t c))
+{
+    uint32_t k, j;
+    if (!n || !ilg__host_added_slot(n - 1, &k, &j))
+        return false;
+    for (uint32_t c = 0; c <= k; c++) {
+        const void *first = chunk(m, c);
+        uint32_t count = c < k ? HOST_ADDED_FIRST << c : j + 1;
+        if (first && ilg__host_is_record(id, first, count, size))
+            return true;
+    }
+    return false;
+}
+
+static const void *method_chunk(const host_module *m, uint32_t c)
+{
+    return atomic_load_explicit(&m->added[c], memory_order_acquire);
+}
+
 /* The added record whose address is id, NULL when none. */
 static host_method *find_added(host_module *m, UINT_PTR id)
 {
-    uint32_t n = atomic_load_explicit(&m->added_count, memory_order_acquire), k, j;
-    if (!n || !ilg__host_added_slot(n - 1, &k, &j))
-        return NULL;
-    for (uint32_t c = 0; c <= k; c++) {
-        host_method *chunk = atomic_load_explicit(&m->added[c], memory_order_acquire);
-        uint32_t count = c < k ? HOST_ADDED_FIRST << c : j + 1;
-        if (chunk && ilg__host_is_record(id, chunk, count, sizeof *chunk))
-            return (host_method *)id;
-    }
-    return NULL;
+    uint32_t n = atomic_load_explicit(&m->added_count, memory_order_acquire);
+    return ilg__host_in_added(id, m, n, sizeof(host_method), method_chunk) ? (host_method *)id
+                                                                            : NULL;
 }
 
 /* Under the method's lock. Formatted once into a stack buffer, again only when it does
