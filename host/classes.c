@@ -98,12 +98,64 @@ static ClassID instantiation(ilg_host *h, host_class *def, uint32_t nargs, const
 
 /* ---- what a ClassID names ---------------------------------------------------------- */
 
+/* The record of added TypeDef i (0-based), NULL when none yet. */
+static host_class *added_class(const host_module *m, uint32_t i)
+{
+    uint32_t k, j;
+    if (i >= atomic_load_explicit(&m->added_class_count, memory_order_acquire) ||
+        !ilg__host_added_slot(i, &k, &j))
+        return NULL;
+    return &atomic_load_explicit(&m->added_classes[k], memory_order_acquire)[j];
+}
+
+/* A TypeDef's record: made at load, or when the profiler defined it (ilg__host_class_add,
+ * which publishes the count after the record, so a reader that sees the count sees it). */
 static host_class *module_class(host_module *m, mdToken token)
 {
     uint32_t rid = RidFromToken(token);
-    if (TypeFromToken(token) != mdtTypeDef || !rid || rid > m->class_count)
+    if (TypeFromToken(token) != mdtTypeDef || !rid)
         return NULL;
-    return &m->classes[rid - 1];
+    return rid <= m->class_count ? &m->classes[rid - 1] : added_class(m, rid - m->class_count - 1);
+}
+
+bool ilg__host_class_add(host_module *m, mdToken token)
+{
+    uint32_t n = atomic_load(&m->added_class_count), k, j;
+    host_class *chunk;
+    if (RidFromToken(token) != m->class_count + n + 1 || !ilg__host_added_slot(n, &k, &j))
+        return false;
+    if (!(chunk = atomic_load(&m->added_classes[k]))) {
+        chunk = ILG_HOST_ZALLOC(m->host->heap, sizeof *chunk * ((size_t)HOST_ADDED_FIRST << k));
+        if (!chunk)
+            return false;
+        atomic_store_explicit(&m->added_classes[k], chunk, memory_order_release);
+    }
+    chunk[j].module = m;
+    chunk[j].token = token;
+    atomic_init(&chunk[j].generic, false);
+    atomic_store_explicit(&m->added_class_count, n + 1, memory_order_release);
+    return true;
+}
+
+/* Only a TypeDef defined after load: the image's own got their flag at load, and a
+ * ClassID handed out for one of them stays what it was (CoreCLR's type is loaded). */
+void ilg__host_class_generic(host_module *m, mdToken token)
+{
+    host_class *c = RidFromToken(token) > m->class_count ? module_class(m, token) : NULL;
+    if (c)
+        atomic_store(&c->generic, true);
+}
+
+static const void *class_chunk(const host_module *m, uint32_t c)
+{
+    return atomic_load_explicit(&m->added_classes[c], memory_order_acquire);
+}
+
+/* Whether id is the address of one of m's added TypeDef records. */
+static bool is_added_class(const host_module *m, ClassID id)
+{
+    uint32_t n = atomic_load_explicit(&m->added_class_count, memory_order_acquire);
+    return ilg__host_in_added(id, m, n, sizeof(host_class), class_chunk);
 }
 
 /* A ClassID the host handed out: a non-generic TypeDef's record or an instantiation. */
@@ -111,7 +163,8 @@ static bool view_of(ilg_host *h, ClassID id, class_view *out)
 {
     for (uint32_t i = 0; i < h->module_count; i++) {
         host_module *m = h->modules[i];
-        if (ilg__host_is_record(id, m->classes, m->class_count, sizeof *m->classes)) {
+        if (ilg__host_is_record(id, m->classes, m->class_count, sizeof *m->classes) ||
+            is_added_class(m, id)) {
             *out = (class_view){ (host_class *)id, 0, NULL };
             return !out->def->generic;
         }
@@ -169,8 +222,9 @@ static ClassID loaded_class(ilg_host *h, const char *ns, const char *name)
 {
     for (uint32_t i = 0; i < h->module_count; i++) {
         uint32_t rid = ilg__md_find_typedef(h->modules[i], ns, name, 0);
-        if (rid && rid <= h->modules[i]->class_count && !h->modules[i]->classes[rid - 1].generic)
-            return (ClassID)&h->modules[i]->classes[rid - 1];
+        host_class *c = rid ? module_class(h->modules[i], TokenFromRid(rid, mdtTypeDef)) : NULL;
+        if (c && !c->generic)
+            return (ClassID)c;
     }
     return 0;
 }

@@ -166,8 +166,10 @@ static void module_free(ilg_host *h, host_module *m)
         HOST_FREE(h, meth->name);
         HOST_FREE(h, meth->diagnostic);
     }
-    for (size_t k = 0; k < HOST_ADDED_CHUNKS; k++)
+    for (size_t k = 0; k < HOST_ADDED_CHUNKS; k++) {
         HOST_FREE(h, m->added[k]);
+        HOST_FREE(h, m->added_classes[k]);
+    }
     HOST_FREE(h, m->insts);
     HOST_FREE(h, m->classes);
     HOST_FREE(h, m->path);
@@ -761,9 +763,41 @@ static void jit_pass(host_module *m, host_worker *workers, unsigned count, host_
  * tier-1 passes, unless the profiler disabled optimizations or tiered compilation
  * (COR_PRF_HIGH_DISABLE_TIERED_COMPILATION, which New Relic's profiler sets): CoreCLR
  * then compiles every method once, none being eligible for tiered compilation. */
+/* Whether a method the profiler defined has a body: one set with SetILFunctionBody, or an
+ * RVA it gave (DefineMethod, SetMethodProps, SetRVA). */
+static bool added_has_body(host_module *m, host_method *meth)
+{
+    ilg_method_info mi;
+    if (atomic_load_explicit(&meth->current, memory_order_acquire))
+        return true;
+    pthread_rwlock_rdlock(&m->importer.lock);
+    bool rva = ilg_md_method(m->md, RidFromToken(meth->token), &mi) == ILG_OK && mi.rva;
+    pthread_rwlock_unlock(&m->importer.lock);
+    return rva;
+}
+
+/* The methods the profiler defined in m by the end of its methods' first pass, that have a
+ * body then: one JIT pair each, in MethodDef order on this thread. CoreCLR compiles such
+ * a method when it is first called; the host runs nothing, so it compiles each once, as
+ * if every one were called (docs/profiler.md, "Methods the profiler defines"). */
+static void jit_added(ilg_host *h, host_module *m, host_worker *w)
+{
+    const uint32_t n = atomic_load_explicit(&m->added_count, memory_order_acquire);
+    if (!h->callback || !(h->event_mask & COR_PRF_MONITOR_JIT_COMPILATION))
+        return;
+    for (uint32_t rid = m->method_count + 1; rid <= m->method_count + n; rid++) {
+        host_method *meth = ilg__host_method_at(m, rid);
+        if (!meth || !added_has_body(m, meth) || !method_selected(h, meth))
+            continue;
+        meth->jitted = true;
+        jit_pair(w, meth, (FunctionID)meth);
+    }
+}
+
 static void jit_module(ilg_host *h, host_module *m, host_worker *workers, unsigned count)
 {
     jit_pass(m, workers, count, HOST_PASS_FIRST);
+    jit_added(h, m, &workers[0]);
     if (!h->recompile || (h->event_mask & COR_PRF_DISABLE_OPTIMIZATIONS) ||
         (h->event_mask_high & COR_PRF_HIGH_DISABLE_TIERED_COMPILATION))
         return;

@@ -69,7 +69,9 @@ typedef struct host_inst {
 typedef struct host_class {
     host_module *module;
     uint32_t token;
-    bool generic;
+    /* Set at load; for a TypeDef the profiler defined, by DefineGenericParam (under the
+     * metadata write lock) while readers may look. */
+    _Atomic bool generic;
 } host_class;
 
 /* One metadata object per module (mdimport.c, mdassembly.c): IMetaDataImport2 extends
@@ -122,6 +124,10 @@ struct host_module {
      * lock, readers load it. */
     host_method *_Atomic added[HOST_ADDED_CHUNKS];
     _Atomic uint32_t added_count;
+    /* Records of the TypeDefs a profiler defined (DefineTypeDef, DefineNestedType), in
+     * chunks as added[] (ClassIDs are their addresses), rids class_count + 1 on. */
+    host_class *_Atomic added_classes[HOST_ADDED_CHUNKS];
+    _Atomic uint32_t added_class_count;
     /* Under --trace, what GetILFunctionBodyAllocator hands out: the arena's IMethodMalloc
      * (inner, a reference taken on first need, released with the module) behind a
      * tracing one (trace.c). */
@@ -377,6 +383,13 @@ host_method *ilg__host_method_at(const host_module *m, uint32_t rid);
 /* Makes the record of the MethodDef the profiler just defined (under the metadata write
  * lock): false without memory. */
 bool ilg__host_method_add(host_module *m, mdToken token);
+/* Added record i (0-based) of the chunks added[] or added_classes[]: chunk *k, index *j. */
+bool ilg__host_added_slot(uint32_t i, uint32_t *k, uint32_t *j);
+/* Under the module's metadata write lock: the record of TypeDef token, just defined
+ * (false without memory or when token is not the next rid); a TypeDef token defined
+ * here that gets a generic parameter. */
+bool ilg__host_class_add(host_module *m, mdToken token);
+void ilg__host_class_generic(host_module *m, mdToken token);
 /* The method's display name (made and cached on first use), or "?" when out of memory. */
 const char *ilg__host_method_name(host_method *meth);
 /* The same for a caller that uses it once: the cached name, else made into buf (size

@@ -115,7 +115,7 @@ uint32_t ilg__host_method_rid(const host_module *m, mdToken token)
 }
 
 /* Added record i (0-based) is in chunk k at j: chunk k starts at FIRST * (2^k - 1). */
-static bool added_slot(uint32_t i, uint32_t *k, uint32_t *j)
+bool ilg__host_added_slot(uint32_t i, uint32_t *k, uint32_t *j)
 {
     uint64_t start = 0;
     for (uint32_t c = 0; c < HOST_ADDED_CHUNKS; c++) {
@@ -137,7 +137,7 @@ host_method *ilg__host_method_at(const host_module *m, uint32_t rid)
         return &m->methods[rid - 1];
     if (rid <= m->method_count ||
         rid > m->method_count + atomic_load_explicit(&m->added_count, memory_order_acquire) ||
-        !added_slot(rid - m->method_count - 1, &k, &j))
+        !ilg__host_added_slot(rid - m->method_count - 1, &k, &j))
         return NULL;
     return &atomic_load_explicit(&m->added[k], memory_order_acquire)[j];
 }
@@ -146,7 +146,7 @@ bool ilg__host_method_add(host_module *m, mdToken token)
 {
     uint32_t n = atomic_load(&m->added_count), k, j;
     host_method *chunk;
-    if (RidFromToken(token) != m->method_count + n + 1 || !added_slot(n, &k, &j))
+    if (RidFromToken(token) != m->method_count + n + 1 || !ilg__host_added_slot(n, &k, &j))
         return false;
     if (!(chunk = atomic_load(&m->added[k]))) {
         chunk = ILG_HOST_ZALLOC(m->host->heap, sizeof *chunk * ((size_t)HOST_ADDED_FIRST << k));
@@ -162,19 +162,32 @@ bool ilg__host_method_add(host_module *m, mdToken token)
     return true;
 }
 
+bool ilg__host_in_added(UINT_PTR id, const host_module *m, uint32_t n, size_t size,
+                        const void *(*chunk)(const host_module *m, uint32_t c))
+{
+    uint32_t k, j;
+    if (!n || !ilg__host_added_slot(n - 1, &k, &j))
+        return false;
+    for (uint32_t c = 0; c <= k; c++) {
+        const void *first = chunk(m, c);
+        uint32_t count = c < k ? HOST_ADDED_FIRST << c : j + 1;
+        if (first && ilg__host_is_record(id, first, count, size))
+            return true;
+    }
+    return false;
+}
+
+static const void *method_chunk(const host_module *m, uint32_t c)
+{
+    return atomic_load_explicit(&m->added[c], memory_order_acquire);
+}
+
 /* The added record whose address is id, NULL when none. */
 static host_method *find_added(host_module *m, UINT_PTR id)
 {
-    uint32_t n = atomic_load_explicit(&m->added_count, memory_order_acquire), k, j;
-    if (!n || !added_slot(n - 1, &k, &j))
-        return NULL;
-    for (uint32_t c = 0; c <= k; c++) {
-        host_method *chunk = atomic_load_explicit(&m->added[c], memory_order_acquire);
-        uint32_t count = c < k ? HOST_ADDED_FIRST << c : j + 1;
-        if (chunk && ilg__host_is_record(id, chunk, count, sizeof *chunk))
-            return (host_method *)id;
-    }
-    return NULL;
+    uint32_t n = atomic_load_explicit(&m->added_count, memory_order_acquire);
+    return ilg__host_in_added(id, m, n, sizeof(host_method), method_chunk) ? (host_method *)id
+                                                                            : NULL;
 }
 
 /* Under the method's lock. Formatted once into a stack buffer, again only when it does

@@ -40,6 +40,12 @@ static inline bool ilg__host_is_record(UINT_PTR id, const void *first, uint32_t 
     return count && id >= from && id < from + (UINT_PTR)count * size && (id - from) % size == 0;
 }
 
+/* Whether id is the address of one of the first n records of a module's added chunks
+ * (host_module.added or added_classes, records of size bytes; chunk(m, c) loads
+ * chunk c). */
+bool ilg__host_in_added(UINT_PTR id, const host_module *m, uint32_t n, size_t size,
+                        const void *(*chunk)(const host_module *m, uint32_t c));
+
 HRESULT ilg__info_GetEnvironmentVariable(ICorProfilerInfo15 *This, const WCHAR *szName,
                                          ULONG cchValue, ULONG *pcchValue, WCHAR szValue[]);
 HRESULT ilg__info_SetEnvironmentVariable(ICorProfilerInfo15 *This, const WCHAR *szName,

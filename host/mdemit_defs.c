@@ -3,7 +3,8 @@
  * signatures, the strings and the object). Members may be added to any type, the image's
  * own included, as CoreCLR 10's emitter from GetModuleMetaData(ofWrite) allows
  * (docs/coreclr-observed.md). A method defined here gets a host record at once, so
- * SetILFunctionBody can give it its body (docs/profiler.md, "Writable metadata"). */
+ * SetILFunctionBody can give it its body, and a type its class record (ClassID) (docs/profiler.md,
+ * "Writable metadata"). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -60,6 +61,9 @@ HRESULT ilg__mde_DefineTypeDef(IMetaDataEmit2 *This, LPCWSTR szTypeDef, DWORD dw
     if (FAILED(hr = ilg__mde_write_begin(imp, &em, &gen)))
         return hr;
     ilg_status st = type_def(em, szTypeDef, dwTypeDefFlags, tkExtends, rtkImplements, &tok);
+    /* The class record GetClassFromToken answers with, at once as in CoreCLR. */
+    if (st == ILG_OK && !ilg__host_class_add(imp->module, tok))
+        st = ILG_E_NOMEM;
     if (st == ILG_OK)
         *ptd = tok;
     return ilg__mde_write_end(imp, gen, st, false);
@@ -84,6 +88,8 @@ HRESULT ilg__mde_DefineNestedType(IMetaDataEmit2 *This, LPCWSTR szTypeDef, DWORD
         st = ILG_E_MDEMIT_NO_ROW;
     if (st == ILG_OK)
         st = type_def(em, szTypeDef, dwTypeDefFlags, tkExtends, rtkImplements, &tok);
+    if (st == ILG_OK && !ilg__host_class_add(imp->module, tok))
+        st = ILG_E_NOMEM;
     if (st == ILG_OK) {
         uint32_t nc[ILG_MDC_NestedClass_EnclosingClass + 1] = { 0 }, nc_tok;
         nc[ILG_MDC_NestedClass_NestedClass] = RidFromToken(tok);
@@ -316,6 +322,8 @@ HRESULT ilg__mde_DefineGenericParam(IMetaDataEmit2 *This, mdToken tk, ULONG ulPa
         c[ILG_MDC_GenericParamConstraint_Constraint] = rtkConstraints[i];
         st = ilg_mdemit_row(em, ILG_TBL_GenericParamConstraint, c, ILG_ARRAY_LEN(c), &c_tok, NULL);
     }
+    if (st == ILG_OK && TypeFromToken(tk) == mdtTypeDef)
+        ilg__host_class_generic(imp->module, tk);
     if (st == ILG_OK)
         *pgp = tok;
     return ilg__mde_write_end(imp, gen, st, false);

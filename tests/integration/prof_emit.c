@@ -291,15 +291,16 @@ static void rewrite_answer(emit_ctx *c, mdMethodDef say)
     STEP("answer body", set_body(c, answer, code, sizeof code), answer);
 }
 
-/* PROF_EMIT_CLASS (an observation, not compared): the ClassID of the new TypeDef
- * (GetClassFromToken at once) and, at Say's JIT event, GetFunctionInfo2's class;
- * "observe:" lines. */
+/* PROF_EMIT_CLASS: the ClassID of the new TypeDef (GetClassFromToken at once; a new
+ * generic one has none) and, at Say's JIT event, GetFunctionInfo2's class and
+ * GetClassIDInfo2's TypeDef; "emit: class" lines, which test_emit compares with CoreCLR's
+ * (IDs only as zero or not). */
 static struct {
     ModuleID mod;
     mdMethodDef say;
 } observed;
 
-static void observe_class(emit_ctx *c, mdMethodDef say)
+static void observe_class(emit_ctx *c, mdMethodDef say, mdTypeRef object)
 {
     WCHAR w[NAME_MAX_CHARS];
     mdTypeDef td = 0;
@@ -311,8 +312,19 @@ static void observe_class(emit_ctx *c, mdMethodDef say)
     to_wide("Emitted.Helper", w, NAME_MAX_CHARS);
     c->imp->lpVtbl->FindTypeDefByName(c->imp, w, 0, &td);
     HRESULT hr = c->info->lpVtbl->GetClassFromToken(c->info, c->mod, td, &cls);
-    prof_log("observe: GetClassFromToken(0x%08x) hr=0x%08x class %s", (unsigned)td, (unsigned)hr,
+    prof_log("emit: class GetClassFromToken(0x%08x) hr=0x%08x class %s", (unsigned)td, (unsigned)hr,
              cls ? "nonzero" : "0");
+    /* A new generic type: the token alone names no class. */
+    mdTypeDef box = 0;
+    mdGenericParam gp = 0;
+    to_wide("Emitted.Box`1", w, NAME_MAX_CHARS);
+    c->emit->lpVtbl->DefineTypeDef(c->emit, w, HELPER_TYPE_FLAGS, object, NULL, &box);
+    to_wide("T", w, NAME_MAX_CHARS);
+    hr = c->emit->lpVtbl->DefineGenericParam(c->emit, box, 0, 0, w, 0, NULL, &gp);
+    cls = 0;
+    HRESULT got = c->info->lpVtbl->GetClassFromToken(c->info, c->mod, box, &cls);
+    prof_log("emit: class generic GetClassFromToken(0x%08x) hr=0x%08x (param hr=0x%08x) class %s",
+             (unsigned)box, (unsigned)got, (unsigned)hr, cls ? "nonzero" : "0");
 }
 
 static void observe_jit(ICorProfilerInfo3 *info, FunctionID fid)
@@ -324,11 +336,11 @@ static void observe_jit(ICorProfilerInfo3 *info, FunctionID fid)
     HRESULT hr = info->lpVtbl->GetFunctionInfo2(info, fid, 0, &cls, &mod, &tok, 0, &n, NULL);
     if (hr != S_OK || mod != observed.mod || tok != observed.say)
         return;
-    prof_log("observe: GetFunctionInfo2(Say) hr=0x%08x class %s", (unsigned)hr,
+    prof_log("emit: class GetFunctionInfo2(Say) hr=0x%08x class %s", (unsigned)hr,
              cls ? "nonzero" : "0");
     if (cls) {
         hr = info->lpVtbl->GetClassIDInfo2(info, cls, &mod, &td, NULL, 0, &n, NULL);
-        prof_log("observe: GetClassIDInfo2 hr=0x%08x td=0x%08x", (unsigned)hr, (unsigned)td);
+        prof_log("emit: class GetClassIDInfo2 hr=0x%08x td=0x%08x", (unsigned)hr, (unsigned)td);
     }
 }
 
@@ -385,7 +397,7 @@ static HRESULT em_module_loaded(ICorProfilerInfo3 *info, ModuleID mod)
         define_refs(&c, &write, &text, &object);
         mdMethodDef say = define_helper(&c, write, text, object);
         rewrite_answer(&c, say);
-        observe_class(&c, say);
+        observe_class(&c, say, object);
     }
     if (aemit)
         aemit->lpVtbl->Release(aemit);

@@ -5,6 +5,8 @@
  *               under `ilgraft run`: every "emit:" line of the two logs (the HRESULT,
  *               duplicates included, the token, the read-backs) is the same, in order.
  *               Both start from the same file, so even the new rows' tokens must agree;
+ *               with PROF_EMIT_CLASS, the new TypeDef's ClassID at once and at its
+ *               method Say's JIT event ("emit: class" lines, IDs as zero or not);
  *   saved       the image `ilgraft run --save` wrote (new TypeRef, MemberRef,
  *               AssemblyRef, user string, StandAloneSig, a new type with a method whose
  *               body was set by SetILFunctionBody and calls the MemberRef defined a
@@ -96,6 +98,7 @@ static char *host_run(void)
     snprintf(log, sizeof log, "%s/host.log", dir);
     setenv("PROF_LOG", log, 1);
     setenv("PROF_EMIT_BAD_ARGS", "1", 1);
+    setenv("PROF_EMIT_CLASS", "1", 1);
     const char *argv[] = { ILG_CLI_PATH, "run", "--profiler", ILG_PROF_EMIT, "--clsid", TEST_CLSID,
                            "--save", dir, ILG_HELLO_DLL, NULL };
     char *report = run_out(argv);
@@ -106,6 +109,7 @@ static char *host_run(void)
     free(report);
     unsetenv("PROF_LOG");
     unsetenv("PROF_EMIT_BAD_ARGS");
+    unsetenv("PROF_EMIT_CLASS");
     /* Bad arguments: refused with RegMeta's HRESULTs for a missing row
      * (CLDB_E_RECORD_NOTFOUND) and a bad argument (E_INVALIDARG), never a crash. */
     static const char *const refused[] = {
@@ -133,10 +137,12 @@ static char *dotnet_run(char **out)
     setenv("CORECLR_ENABLE_PROFILING", "1", 1);
     setenv("CORECLR_PROFILER", TEST_CLSID, 1);
     setenv("CORECLR_PROFILER_PATH", ILG_PROF_EMIT, 1);
+    setenv("PROF_EMIT_CLASS", "1", 1);
     const char *argv[] = { ILG_DOTNET, ILG_HELLO_DLL, NULL };
     *out = run_out(argv);
     unsetenv("CORECLR_ENABLE_PROFILING");
     unsetenv("PROF_LOG");
+    unsetenv("PROF_EMIT_CLASS");
     return emit_lines(log);
 }
 
@@ -149,6 +155,8 @@ START_TEST(test_host_answers_as_coreclr)
      * compares; here the host's own run must pass its checks. */
     char *own = host_run();
     ck_assert_ptr_nonnull(strstr(own, "emit: memberref Write again hr=0x00131197"));
+    /* Say's JIT event, which the plain build compares with CoreCLR's. */
+    ck_assert_ptr_nonnull(strstr(own, "emit: class GetFunctionInfo2(Say) hr=0x00000000"));
     free(own);
     return;
 #endif
