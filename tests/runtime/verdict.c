@@ -43,7 +43,8 @@ static const struct {
         "by what the process loaded before" },
     [VX_DOC_JIT_MEMORY] = { "jit-memory",
         "stack depths that do not match: the JIT sometimes exhausts memory (the harness kills it "
-        "at 3 GiB) instead of throwing InvalidProgramException" },
+        "at 3 GiB) instead of throwing InvalidProgramException (in the probe that reproduces it, a "
+        "later, deeper path widened a spill temporary the first path typed: see retyped-spill)" },
     [VX_DOC_RETBUF_ARG] = { "retbuf-arg",
         "ldarg/ldarga of the argument just past the last, in a method that returns a value type: "
         "the JIT counts the hidden return-buffer argument and compiles it (or crashes on it)" },
@@ -94,6 +95,15 @@ static const struct {
         "TypeLoadException comes from loading the definition as a type, which succeeds once something "
         "else in the process (a ldtoken of the definition, in an earlier mutant) has loaded it; the JIT "
         "then compiles the body or meets its next fault, which the verifier does not look for" },
+    [VX_DOC_RETYPED_SPILL] = { "retyped-spill",
+        "stack depths that do not match where paths meet, and the JIT compiles the body: it checks the "
+        "depth when a predecessor queues an already-imported join, except when that predecessor's spill "
+        "widens a spill temporary the first path typed (int32 to a managed pointer, native int or "
+        "int64, float32 to float64; not native int to a managed pointer, nor int32 to an object): it "
+        "then re-imports the join with the first path's stack and skips the check (a later path "
+        "deeper than the first: jit-memory). Which path comes "
+        "first is the JIT's import order (a depth-first worklist, a branch's target before its "
+        "fall-through), which the verifier does not follow" },
     [VX_DOC_TYPE_INTRINSIC] = { "type-intrinsic",
         "System.Type's op_Equality/op_Inequality, which the JIT may expand in place without "
         "checking the arguments" },
@@ -293,6 +303,12 @@ static int documented(const mx_module *m, const mx_mutant *mu, const mx_verdict 
         (has_finding(&findings, ILG_E_IL_VERIFY_MERGE, true, NULL) ||
          has_finding(&findings, ILG_E_IL_VERIFY_RET, true, NULL)))
         return VX_DOC_JIT_MEMORY;
+    /* the first fault a join of unequal depths, and no newobj of an intrinsic (whose stack
+     * effect is newobj-method's) */
+    if (v->outcome == MX_OK && has_finding(&findings, ILG_E_IL_VERIFY_MERGE, true, NULL) &&
+        first_error_says(&findings, "on another path") &&
+        !has_finding(&strict, ILG_E_IL_VERIFY_MEMBER, false, "is not a constructor"))
+        return VX_DOC_RETYPED_SPILL;
     if ((v->outcome == MX_OK || v->outcome == MX_CRASH) && findings.errors == 1 &&
         has_finding(&findings, ILG_E_IL_VERIFY_ARG_INDEX, true, NULL)) {
         unsigned a, n;
