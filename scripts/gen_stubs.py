@@ -2,6 +2,7 @@
 """gen_stubs.py: writes the COM stub files from the ABI headers.
 
     scripts/gen_stubs.py [--check] [ROOT]
+    scripts/gen_stubs.py --trace OUT [ROOT]     (the build's step for trace.inc)
 
 host/stubs.inc: a stub for every ICorProfilerInfo1..15 and IMetaDataImport method the
 harness host does not implement (every slot its vtable initialiser in host/info.c or
@@ -16,7 +17,8 @@ every Info method once; an implemented method whose INFO_ENTRY names another rul
 that list fails this script.
 profiler/callback_stubs.inc: S_OK for the ICorProfilerCallback3 slots a rewriting
 profiler does not use.
-host/trace.inc: the --trace wrappers, a second vtable's worth per interface the host
+trace.inc (written into the build tree by host/CMakeLists.txt, not kept in the source
+tree): the --trace wrappers, a second vtable's worth per interface the host
 hands out (each slot logs the arguments by type, calls the real method, logs the answer
 and the out values), and a line-maker per callback (docs/profiler.md, "--trace").
 
@@ -486,13 +488,20 @@ def trace_inc(root):
 
 
 def main(argv):
+    if argv[:1] == ["--trace"]:
+        # The build writes trace.inc (284 KB, not kept in the tree) from the headers.
+        root = Path(argv[2]) if len(argv) > 2 else Path(__file__).resolve().parent.parent
+        text = trace_inc(root)
+        out = Path(argv[1])
+        if not out.exists() or out.read_text() != text:
+            out.write_text(text)
+        return 0
     check = "--check" in argv
     args = [a for a in argv if a != "--check"]
     root = Path(args[0] if args else Path(__file__).resolve().parent.parent)
     bad = 0
     for rel, make in (("host/stubs.inc", host_stubs),
-                      ("profiler/callback_stubs.inc", callback_stubs),
-                      ("host/trace.inc", trace_inc)):
+                      ("profiler/callback_stubs.inc", callback_stubs)):
         text = make(root)
         path = root / rel
         if check:
