@@ -43,7 +43,10 @@ static void apply_each(const ilg__plugin_rules *rules)
         if (ilg_body_new(&b) != ILG_OK || ilg_body_new(&back) != ILG_OK ||
             ilg_body_assemble(b, seed_body, sizeof seed_body - 1, NULL) != ILG_OK)
             abort();
-        ilg__plugin_env env = { &res, 0x06000002u, ILG_NO_LOCAL, true, NULL };
+        /* Local 0 carries the return value; the probe's arguments get tokens of their
+         * kinds (the name's user string, the method, a TypeSpec to box with). */
+        ilg__plugin_env env = { &res, 0x06000002u, 0, true, NULL, 0x06000001u, 0x70000001u,
+                                0x1B000001u, false, true };
         if (ilg__plugin_apply(b, r, &env, &how) == ILG_OK) {
             if (!how)
                 abort();

@@ -172,7 +172,8 @@ START_TEST(every_action_takes_effect_in_csharp)
     ck_assert_ptr_nonnull(strstr(s.log, "mutate(substituted)"));
     ck_assert_ptr_nonnull(strstr(s.log, "probe-entry(entry)"));
     ck_assert_ptr_nonnull(strstr(s.log, "probe-exit(try/finally (reusing a local"));
-    ck_assert_ptr_nonnull(strstr(s.log, "probe-exit(before each ret"));
+    ck_assert_ptr_nonnull(strstr(s.log, "rewrite Graft.Calc::Square (0x06000006) "
+                                        "probe-exit(try/finally (a new local of the return type))"));
     ck_assert_ptr_nonnull(strstr(s.log, "replace(body)"));
     ck_assert_uint_eq(count_lines(s.log, "ilgraft-plugin: rewrite "), 6);
     free(s.log);
@@ -448,6 +449,126 @@ START_TEST(recompiled_methods_hit_their_probe_once_per_call)
 }
 END_TEST
 
+/* Copies from into the work directory as name. */
+static void put_file(const char *from, const char *name)
+{
+    char to[160];
+    size_t len = 0;
+    snprintf(to, sizeof to, "%s/%s", work_dir, name);
+    char *data = fx_read_file(from, &len);
+    ck_assert_msg(data, "cannot read %s", from);
+    FILE *f = fopen(to, "wb");
+    ck_assert(f && fwrite(data, 1, len, f) == len && fclose(f) == 0);
+    free(data);
+}
+
+/* Calc.dll under rules/probes_xasm_cs.json with the plugin in CoreCLR: each Graft.Calc
+ * method enters [ProbeLib]Ns.Probes::Enter(string, int32) with its name and token and
+ * leaves through Exit(string, object) with its return value (values from C#: see
+ * test_plugin_probes.c). ProbeLib's own methods match the third rule, but in ProbeLib
+ * the plugin finds "[ProbeLib]..." probes as its own MethodDefs (no AssemblyRef to
+ * itself), so Enter and Exit are recognised as probes and skipped: with a MemberRef
+ * instead, Enter would get a call to itself at its entry and recurse until the stack
+ * overflows. */
+static const char calc_cross[] = "enter Graft.Calc::Add 0x06000003\n"
+                                 "exit Graft.Calc::Add = 5\n"
+                                 "add 2 3 = 5\n"
+                                 "enter Graft.Calc::Sub 0x06000004\n"
+                                 "exit Graft.Calc::Sub = 10\n"
+                                 "enter Graft.Calc::Sub 0x06000004\n"
+                                 "exit Graft.Calc::Sub = 9\n"
+                                 "enter Graft.Calc::Sub 0x06000004\n"
+                                 "exit Graft.Calc::Sub = 8\n"
+                                 "sub total = 27\n"
+                                 "entries after sub = 0\n"
+                                 "enter Graft.Calc::Sum 0x06000005\n"
+                                 "exit Graft.Calc::Sum = 10\n"
+                                 "sum 4 = 10\n"
+                                 "exits after sum = 0\n"
+                                 "enter Graft.Calc::Square 0x06000006\n"
+                                 "exit Graft.Calc::Square = 49\n"
+                                 "square 7 = 49\n"
+                                 "exits after square = 0\n"
+                                 "enter Graft.Calc::Risky 0x06000007\n"
+                                 "exit Graft.Calc::Risky = null\n"
+                                 "enter Graft.Calc::Risky 0x06000007\n"
+                                 "exit Graft.Calc::Risky = null\n"
+                                 "caught risky\n"
+                                 "exits after risky = 0\n"
+                                 "enter Graft.Calc::Answer 0x06000008\n"
+                                 "exit Graft.Calc::Answer = 41\n"
+                                 "answer = 41\n";
+
+/* The probe assembly copied into the app's directory is found when the app has no
+ * deps.json or one that lists it; with the SDK's deps.json (which does not) the first
+ * probe call throws FileNotFoundException (docs/coreclr-observed.md). */
+START_TEST(cross_assembly_probes_find_their_assembly)
+{
+    if (!have_dotnet())
+        return;
+    char exe[128], probelib[256], deps[160];
+    ck_assert_int_eq(mkdir(work_dir, 0700), 0);
+    snprintf(exe, sizeof exe, "%s/Calc.dll", work_dir);
+    snprintf(deps, sizeof deps, "%s/Calc.deps.json", work_dir);
+    fx_path(probelib, sizeof probelib, "ProbeLib.dll");
+    put_file(ILG_CALC_DLL, "Calc.dll");
+    put_file(ILG_CALC_RUNTIMECONFIG, "Calc.runtimeconfig.json");
+    put_file(probelib, "ProbeLib.dll");
+
+    /* The SDK's deps.json: ProbeLib is not in the app's list. */
+    put_file(ILG_CALC_DEPS, "Calc.deps.json");
+    setenv("CORECLR_ENABLE_PROFILING", "1", 1);
+    setenv("CORECLR_PROFILER", PLUGIN_CLSID, 1);
+    setenv("CORECLR_PROFILER_PATH", ILG_PLUGIN_PATH, 1);
+    setenv("ILGRAFT_RULES", RULES_DIR "probes_xasm_cs.json", 1);
+    setenv("ILGRAFT_LOG", log_path, 1);
+    const char *argv[] = { ILG_DOTNET, exe, NULL };
+    fx_result_free(&res);
+    ck_assert(fx_run(argv, &res));
+    ck_assert_msg((!res.exited || res.status != 0) &&
+                      strstr(res.err, "Could not load file or assembly 'ProbeLib, "
+                                      "Version=0.0.0.0, Culture=neutral, PublicKeyToken=null'"),
+                  "with the SDK's deps.json: %d/%d\n%s%s", res.exited, res.status, res.out,
+                  res.err);
+
+    /* A deps.json that lists it (a project library with ProbeLib.dll as its runtime
+     * file), then none at all. */
+    FILE *f = fopen(deps, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs("{\"runtimeTarget\": {\"name\": \".NETCoreApp,Version=v10.0\", \"signature\": \"\"},\n"
+          " \"compilationOptions\": {},\n"
+          " \"targets\": {\".NETCoreApp,Version=v10.0\": {\n"
+          "   \"Calc/1.0.0\": {\"dependencies\": {\"ProbeLib\": \"1.0.0.0\"},"
+          " \"runtime\": {\"Calc.dll\": {}}},\n"
+          "   \"ProbeLib/1.0.0.0\": {\"runtime\": {\"ProbeLib.dll\": {}}}}},\n"
+          " \"libraries\": {\n"
+          "   \"Calc/1.0.0\": {\"type\": \"project\", \"serviceable\": false, \"sha512\": \"\"},\n"
+          "   \"ProbeLib/1.0.0.0\": {\"type\": \"project\", \"serviceable\": false,"
+          " \"sha512\": \"\"}}}\n",
+          f);
+    ck_assert_int_eq(fclose(f), 0);
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass == 1)
+            ck_assert_int_eq(unlink(deps), 0);
+        run(exe, RULES_DIR "probes_xasm_cs.json");
+        ck_assert_str_eq(res.out, calc_cross);
+        summary s;
+        read_summary(&s);
+        ck_assert_uint_eq(s.failed, 0);
+        /* Six Calc methods; ProbeLib's Enter and Exit match too, and are skipped. */
+        ck_assert_uint_eq(s.rewritten, 6);
+        ck_assert_uint_eq(s.matched, 8);
+        ck_assert_uint_eq(s.skipped, 2);
+        ck_assert_ptr_nonnull(strstr(s.log, "rewrite Graft.Calc::Square (0x06000006) "
+                                            "probe-entry(entry),probe-exit(try/finally (a new "
+                                            "local of the return type))"));
+        ck_assert_ptr_null(strstr(s.log, "rewrite Ns.Probes::"));
+        ck_assert_ptr_null(strstr(s.log, "not found"));
+        free(s.log);
+    }
+}
+END_TEST
+
 static Suite *plugin_coreclr_suite(void)
 {
     Suite *s = suite_create("plugin_coreclr");
@@ -458,6 +579,7 @@ static Suite *plugin_coreclr_suite(void)
     tcase_add_test(tc, every_action_takes_effect_in_csharp);
     tcase_add_test(tc, probes_on_every_method_skip_the_probes);
     tcase_add_test(tc, mutation_takes_effect_in_ilasm_program);
+    tcase_add_test(tc, cross_assembly_probes_find_their_assembly);
     tcase_add_test(tc, identity_on_the_whole_framework_calc);
     tcase_add_test(tc, identity_on_the_whole_framework_hello);
     tcase_add_test(tc, probes_on_every_framework_method);
