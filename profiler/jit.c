@@ -430,10 +430,13 @@ static bool job_apply(job *j)
     j->have_shape = j->msig && ilg__plugin_parse_method_sig(j->msig, j->sig_len, &j->shape);
     j->resolver = (ilg_stack_resolver){ ilg__plugin_call_shape, j->ms,
                                         j->have_shape ? (j->shape.returns ? 1 : 0) : -1 };
+    /* Is the method some rule's probe? Only a probe of this module can be: a probe in
+     * another assembly is not looked up (nor its references defined) for this. */
     bool is_probe = false, applied = false;
     for (size_t i = 0; i < p->rules.count; i++)
-        if (p->rules.items[i].action == ILG__ACT_PROBE_ENTRY ||
-            p->rules.items[i].action == ILG__ACT_PROBE_EXIT)
+        if ((p->rules.items[i].action == ILG__ACT_PROBE_ENTRY ||
+             p->rules.items[i].action == ILG__ACT_PROBE_EXIT) &&
+            ilg__plugin_probe_is_local(j->ms, &p->rules.items[i]))
             is_probe |= ilg__plugin_find_probe(w, j->ms, i) == j->tok;
     for (size_t i = 0; i < p->rules.count; i++)
         if (ilg__plugin_rule_matches(&p->rules.items[i], j->full, j->simple) &&

@@ -125,6 +125,7 @@ void ilg__plugin_module_state_free(module_state *m)
         m->alloc->lpVtbl->Release(m->alloc);
     if (m->emit)
         m->emit->lpVtbl->Release(m->emit);
+    free(m->assembly);
     for (int t = 0; t < SHAPE_TABLES; t++)
         free(m->rows[t]);
 }
@@ -304,29 +305,6 @@ static mdMethodDef resolve_probe(IMetaDataImport *md, const ilg__plugin_rule *r,
     return 0;
 }
 
-/* True when md is the manifest module of the assembly called name (a probe "in another
- * assembly" that is this one is looked up here: its MethodDef, so that the probe is
- * recognised and not instrumented). */
-static bool is_assembly(IMetaDataImport *md, const char *name)
-{
-    IMetaDataAssemblyImport *ai = NULL;
-    mdAssembly a = 0;
-    WCHAR wname[NAME_CAP];
-    char own[NAME_CAP];
-    ULONG len = 0;
-    bool same = false;
-    if (md->lpVtbl->QueryInterface(md, &IID_IMetaDataAssemblyImport, (void **)&ai) != S_OK || !ai)
-        return false;
-    if (ai->lpVtbl->GetAssemblyFromScope(ai, &a) == S_OK &&
-        ai->lpVtbl->GetAssemblyProps(ai, a, NULL, NULL, NULL, wname, NAME_CAP, &len, NULL, NULL) ==
-            S_OK) {
-        to_utf8(wname, len, own, sizeof own);
-        same = strcmp(own, name) == 0;
-    }
-    ai->lpVtbl->Release(ai);
-    return same;
-}
-
 /* Drops the module's entries from a list of looked-up probes. */
 void ilg__plugin_probe_drop(probe_cache *items, size_t *count, ModuleID module)
 {
@@ -370,7 +348,7 @@ mdToken ilg__plugin_find_probe(worker *w, module_state *ms, size_t ri)
         char why[512], name[NAME_CAP] = "";
         WCHAR wname[NAME_CAP];
         ULONG len = 0;
-        if (r->probe_assembly && !is_assembly(md, r->probe_assembly))
+        if (!ilg__plugin_probe_is_local(ms, r))
             found.token = ilg__plugin_probe_ref(w, ms, r, why, sizeof why);
         else
             found.token = resolve_probe(md, r, why, sizeof why);

@@ -47,6 +47,8 @@ typedef struct module_state {
     IMetaDataImport *md;
     IMetaDataEmit *emit;          /* asked for when a probe first needs it (NULL: refused) */
     bool emit_asked;
+    char *assembly;               /* the module's assembly name ("" for none; NULL: not
+                                     asked yet), for probes named [Assembly]... */
     IMethodMalloc *alloc;         /* NULL until the first rewrite in the module */
     LPCBYTE base;                 /* the module's base, for the log (once asked for) */
     bool have_base;
@@ -199,6 +201,11 @@ void ilg__plugin_probe_drop(probe_cache *items, size_t *count, ModuleID module);
 
 /* ---- probes.c: what probes with parameters and exit probes define ------------------- */
 
+/* The name of the assembly whose manifest module ms is ("" when none or unknown),
+ * asked once. */
+const char *ilg__plugin_module_assembly(module_state *ms);
+/* True when rule r's probe can be a MethodDef of ms: in-module, or [Assembly] of ms. */
+bool ilg__plugin_probe_is_local(module_state *ms, const ilg__plugin_rule *r);
 /* The module's IMetaDataEmit (GetModuleMetaData ofRead | ofWrite, asked once), or NULL. */
 IMetaDataEmit *ilg__plugin_module_emit(worker *w, module_state *ms);
 /* The MemberRef of rule r's probe in another assembly ([Name]Ns.Type::Method), its

@@ -7,6 +7,35 @@
  * twice. */
 #include "plugin_state.h"
 
+const char *ilg__plugin_module_assembly(module_state *ms)
+{
+    if (ms->assembly)
+        return ms->assembly;
+    IMetaDataImport *md = ms->md;
+    IMetaDataAssemblyImport *ai = NULL;
+    mdAssembly a = 0;
+    WCHAR wname[NAME_CAP];
+    char name[NAME_CAP] = "";
+    ULONG len = 0;
+    if (md->lpVtbl->QueryInterface(md, &IID_IMetaDataAssemblyImport, (void **)&ai) == S_OK && ai) {
+        if (ai->lpVtbl->GetAssemblyFromScope(ai, &a) == S_OK &&
+            ai->lpVtbl->GetAssemblyProps(ai, a, NULL, NULL, NULL, wname, NAME_CAP, &len, NULL,
+                                         NULL) == S_OK)
+            ilg__utf16_to_utf8(wname, len, name, sizeof name, NULL);
+        ai->lpVtbl->Release(ai);
+    }
+    ms->assembly = strdup(name);
+    return ms->assembly ? ms->assembly : "";
+}
+
+/* A probe "in another assembly" that is this one is looked up here, as its MethodDef:
+ * so that the probe is recognised (and skipped) rather than given a call to itself
+ * through a reference to its own assembly. */
+bool ilg__plugin_probe_is_local(module_state *ms, const ilg__plugin_rule *r)
+{
+    return !r->probe_assembly || strcmp(ilg__plugin_module_assembly(ms), r->probe_assembly) == 0;
+}
+
 IMetaDataEmit *ilg__plugin_module_emit(worker *w, module_state *ms)
 {
     if (!ms->emit_asked) {

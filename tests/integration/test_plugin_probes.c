@@ -105,10 +105,10 @@ static bool have_dotnet(void)
 
 /* `ilgraft run` with the plugin and rules over image, saved into save_dir; asserts the
  * run succeeded and the plugin failed nowhere. */
-static void run_host(const char *rules, const char *image)
+static void run_host2(const char *rules, const char *image, const char *image2)
 {
     const char *argv[] = { ILG_CLI_PATH, "run", "--rules", rules, "--profiler", ILG_PLUGIN_PATH,
-                           "--clsid", PLUGIN_CLSID, "--save", save_dir, image, NULL };
+                           "--clsid", PLUGIN_CLSID, "--save", save_dir, image, image2, NULL };
     unlink(log_path);
     fx_result_free(&res);
     ck_assert(fx_run(argv, &res));
@@ -117,6 +117,11 @@ static void run_host(const char *rules, const char *image)
     char *log = fx_read_file(log_path, NULL);
     ck_assert_msg(log && strstr(log, " failed=0 "), "plugin log:\n%s", log ? log : "(none)");
     free(log);
+}
+
+static void run_host(const char *rules, const char *image)
+{
+    run_host2(rules, image, NULL);
 }
 
 /* What argv prints on stdout, asserting a clean exit and nothing on stderr. */
@@ -336,6 +341,29 @@ START_TEST(version_key_and_nesting_reach_the_references)
 }
 END_TEST
 
+/* A module whose methods only match rules without probes gets no reference to the
+ * probe assembly: calc.exe (identity on every method) saved beside probed.exe (whose
+ * Greet calls [ProbeLib]Ns.Probes::Hit) keeps its one AssemblyRef. */
+START_TEST(modules_without_the_probe_get_no_references)
+{
+    if (!have_mono())
+        return;
+    char calc[256], probed[256], saved[128];
+    fx_path(calc, sizeof calc, "calc.exe");
+    fx_path(probed, sizeof probed, "probed.exe");
+    run_host2(RULES_DIR "probes_one_module.json", calc, probed);
+    snprintf(saved, sizeof saved, "%s/calc.exe", save_dir);
+    const char *refs[] = { "monodis", "--assemblyref", saved, NULL };
+    char *out = output_of(refs);
+    ck_assert_msg(strstr(out, "Name=mscorlib") && !strstr(out, "ProbeLib"), "%s", out);
+    free(out);
+    snprintf(saved, sizeof saved, "%s/probed.exe", save_dir);
+    out = output_of(refs);
+    ck_assert_msg(strstr(out, "Name=ProbeLib"), "%s", out);
+    free(out);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("plugin_probes");
@@ -345,6 +373,7 @@ static Suite *suite(void)
     tcase_add_test(tc, cross_assembly_probes_run_under_mono_and_dotnet);
     tcase_add_test(tc, roslyn_program_saved_runs_under_dotnet);
     tcase_add_test(tc, version_key_and_nesting_reach_the_references);
+    tcase_add_test(tc, modules_without_the_probe_get_no_references);
     suite_add_tcase(s, tc);
     return s;
 }
