@@ -217,6 +217,31 @@ bool ilg__plugin_return_local(worker *w, module_state *ms, uint32_t local_sig, c
     return true;
 }
 
+/* By-ref-like value types cannot be boxed: the module's own types marked
+ * IsByRefLikeAttribute (C#'s ref structs), and the framework's by name (a TypeRef is not
+ * followed into its assembly). */
+static bool byref_like(IMetaDataImport *md, mdToken type)
+{
+    static const char *const framework[] = { "System.Span`1", "System.ReadOnlySpan`1",
+                                             "System.TypedReference", "System.ArgIterator",
+                                             "System.RuntimeArgumentHandle" };
+    WCHAR wname[NAME_CAP];
+    char name[NAME_CAP];
+    ULONG len = 0;
+    if (TypeFromToken(type) == mdtTypeDef) {
+        static const WCHAR attr[] = u"System.Runtime.CompilerServices.IsByRefLikeAttribute";
+        return md->lpVtbl->GetCustomAttributeByName(md, type, attr, NULL, NULL) == S_OK;
+    }
+    if (TypeFromToken(type) != mdtTypeRef ||
+        md->lpVtbl->GetTypeRefProps(md, type, NULL, wname, NAME_CAP, &len) != S_OK)
+        return false;
+    ilg__utf16_to_utf8(wname, len, name, sizeof name, NULL);
+    for (size_t i = 0; i < ILG_ARRAY_LEN(framework); i++)
+        if (strcmp(name, framework[i]) == 0)
+            return true;
+    return false;
+}
+
 bool ilg__plugin_return_box(module_state *ms, const uint8_t *msig, const method_shape *m,
                             uint32_t *box, bool *null)
 {
@@ -240,12 +265,24 @@ bool ilg__plugin_return_box(module_state *ms, const uint8_t *msig, const method_
     case ILG_ET_STRING: case ILG_ET_OBJECT: case ILG_ET_CLASS: case ILG_ET_SZARRAY:
     case ILG_ET_ARRAY:
         return true; /* a reference already */
-    case ILG_ET_GENERICINST:
-        if (s.p < s.end && *s.p == ILG_ET_CLASS)
+    case ILG_ET_GENERICINST: {
+        uint8_t kind = 0;
+        if (!ilg__sig_u8(&s, &kind) || !ilg__sig_token(&s, &tok))
+            return false;
+        if (kind == ILG_ET_CLASS)
             return true;
+        if (byref_like(ms->md, tok)) {
+            *null = true;
+            return true;
+        }
         break;
+    }
     case ILG_ET_VALUETYPE:
-        return ilg__sig_token(&s, box);
+        if (!ilg__sig_token(&s, &tok))
+            return false;
+        *null = byref_like(ms->md, tok);
+        *box = *null ? 0 : tok;
+        return true;
     default: /* primitives, !T, !!T (box of a reference type parameter is a no-op) */
         break;
     }

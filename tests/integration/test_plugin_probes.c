@@ -26,8 +26,9 @@
  * (0x06000003), Half's both, IsEven's a probe without parameters; every method's exit
  * gets its name and its return value boxed (a struct through ToString, a generic
  * method's !!T per instantiation, Throws' default 0 when it throws, null for the byref
- * of Slot and for the void Main). */
-static const char probed_plain[] = "hello world\n3000000000000\n3\nTrue\n(1, 2)\n7\nboom\n5\ns\n9\n";
+ * of Slot, the ref struct of MakeRef and the void Main). */
+static const char probed_plain[] =
+    "hello world\n3000000000000\n3\nTrue\n(1, 2)\n7\nboom\n5\ns\n9\n11\n";
 static const char probed_probed[] = "enter Probed::Greet\n"
                                     "exit Probed::Greet = hello world\n"
                                     "hello world\n"
@@ -52,6 +53,8 @@ static const char probed_probed[] = "enter Probed::Greet\n"
                                     "s\n"
                                     "exit Probed::Slot = null\n"
                                     "9\n"
+                                    "exit Probed::MakeRef = null\n"
+                                    "11\n"
                                     "exit Probed::Main = null\n";
 
 static char log_path[80], save_dir[64];
@@ -196,7 +199,7 @@ START_TEST(cross_assembly_probes_run_under_mono_and_dotnet)
 
     const char *verify[] = { ILG_CLI_PATH, "verify", saved, NULL };
     char *out = output_of(verify);
-    ck_assert_msg(strstr(out, "verified 10, failures 0"), "%s", out);
+    ck_assert_msg(strstr(out, "verified 11, failures 0"), "%s", out);
     free(out);
     const char *dis[] = { "monodis", saved, NULL };
     out = output_of(dis);
