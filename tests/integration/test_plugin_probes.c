@@ -303,6 +303,7 @@ START_TEST(roslyn_program_saved_runs_under_dotnet)
      * nowhere else (observed, docs/coreclr-observed.md). Without it, the app's
      * directory is the list. */
     const char *dotnet[] = { ILG_DOTNET, saved, NULL };
+    fx_result_free(&res);
     ck_assert(fx_run(dotnet, &res));
     ck_assert_msg((!res.exited || res.status != 0) &&
                       strstr(res.err, "Could not load file or assembly 'ProbeLib, "
