@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "integration/probes_expect.h"
 #include "unit/fixture_util.h"
 
 #define PLUGIN_CLSID "{B2E3A7C4-6D15-4F38-9A21-5C7E0D3F8B94}"
@@ -254,37 +255,7 @@ END_TEST
  * find ProbeLib while the saved directory has the app's deps.json (which does not list
  * it), and runs without one. The rule on Ns.Probes changes nothing here (the host runs
  * Calc.dll only; ProbeLib is not rewritten).
- * The values follow from C#: Add(2,3) 5, Sub(10,i) 10 9 8, Sum(4) 10, Square(7) 49,
- * Risky(true) leaves through the finally (null: void), Answer 41. */
-static const char calc_probed[] = "enter Graft.Calc::Add 0x06000003\n"
-                                  "exit Graft.Calc::Add = 5\n"
-                                  "add 2 3 = 5\n"
-                                  "enter Graft.Calc::Sub 0x06000004\n"
-                                  "exit Graft.Calc::Sub = 10\n"
-                                  "enter Graft.Calc::Sub 0x06000004\n"
-                                  "exit Graft.Calc::Sub = 9\n"
-                                  "enter Graft.Calc::Sub 0x06000004\n"
-                                  "exit Graft.Calc::Sub = 8\n"
-                                  "sub total = 27\n"
-                                  "entries after sub = 0\n"
-                                  "enter Graft.Calc::Sum 0x06000005\n"
-                                  "exit Graft.Calc::Sum = 10\n"
-                                  "sum 4 = 10\n"
-                                  "exits after sum = 0\n"
-                                  "enter Graft.Calc::Square 0x06000006\n"
-                                  "exit Graft.Calc::Square = 49\n"
-                                  "square 7 = 49\n"
-                                  "exits after square = 0\n"
-                                  "enter Graft.Calc::Risky 0x06000007\n"
-                                  "exit Graft.Calc::Risky = null\n"
-                                  "enter Graft.Calc::Risky 0x06000007\n"
-                                  "exit Graft.Calc::Risky = null\n"
-                                  "caught risky\n"
-                                  "exits after risky = 0\n"
-                                  "enter Graft.Calc::Answer 0x06000008\n"
-                                  "exit Graft.Calc::Answer = 41\n"
-                                  "answer = 41\n";
-
+ * It prints calc_probed (probes_expect.h). */
 START_TEST(roslyn_program_saved_runs_under_dotnet)
 {
     if (!have_dotnet())

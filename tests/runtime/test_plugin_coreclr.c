@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "integration/probes_expect.h"
 #include "unit/fixture_util.h"
 
 #define PLUGIN_CLSID "{B2E3A7C4-6D15-4F38-9A21-5C7E0D3F8B94}"
@@ -208,27 +209,31 @@ START_TEST(probes_on_every_method_skip_the_probes)
 }
 END_TEST
 
+/* Copies from into the work directory as name. */
+static void put_file(const char *from, const char *name)
+{
+    char to[160];
+    size_t len = 0;
+    snprintf(to, sizeof to, "%s/%s", work_dir, name);
+    char *data = fx_read_file(from, &len);
+    ck_assert_msg(data, "cannot read %s", from);
+    FILE *f = fopen(to, "wb");
+    ck_assert(f && fwrite(data, 1, len, f) == len && fclose(f) == 0);
+    free(data);
+}
+
 /* The ilasm-built calc.exe under CoreCLR: it needs a runtimeconfig beside it, which the
  * SDK wrote for the C# fixture. */
 START_TEST(mutation_takes_effect_in_ilasm_program)
 {
     if (!have_dotnet())
         return;
-    char exe[128], cfg[128], src[256];
+    char exe[128], src[256];
     ck_assert_int_eq(mkdir(work_dir, 0700), 0);
     snprintf(exe, sizeof exe, "%s/calc.exe", work_dir);
-    snprintf(cfg, sizeof cfg, "%s/calc.runtimeconfig.json", work_dir);
     fx_path(src, sizeof src, "calc.exe");
-    size_t len = 0, cfg_len = 0;
-    char *image = fx_read_file(src, &len);
-    char *config = fx_read_file(ILG_CALC_RUNTIMECONFIG, &cfg_len);
-    ck_assert(image && config);
-    FILE *f = fopen(exe, "wb");
-    ck_assert(f && fwrite(image, 1, len, f) == len && fclose(f) == 0);
-    f = fopen(cfg, "wb");
-    ck_assert(f && fwrite(config, 1, cfg_len, f) == cfg_len && fclose(f) == 0);
-    free(image);
-    free(config);
+    put_file(src, "calc.exe");
+    put_file(ILG_CALC_RUNTIMECONFIG, "calc.runtimeconfig.json");
     run(exe, NULL);
     ck_assert_str_eq(res.out, "5\n"); /* Add(2, 3) */
     run(exe, RULES_DIR "mutate_add.json");
@@ -449,59 +454,17 @@ START_TEST(recompiled_methods_hit_their_probe_once_per_call)
 }
 END_TEST
 
-/* Copies from into the work directory as name. */
-static void put_file(const char *from, const char *name)
-{
-    char to[160];
-    size_t len = 0;
-    snprintf(to, sizeof to, "%s/%s", work_dir, name);
-    char *data = fx_read_file(from, &len);
-    ck_assert_msg(data, "cannot read %s", from);
-    FILE *f = fopen(to, "wb");
-    ck_assert(f && fwrite(data, 1, len, f) == len && fclose(f) == 0);
-    free(data);
-}
-
 /* Calc.dll under rules/probes_xasm_cs.json with the plugin in CoreCLR: each Graft.Calc
  * method enters [ProbeLib]Ns.Probes::Enter(string, int32) with its name and token and
- * leaves through Exit(string, object) with its return value (values from C#: see
- * test_plugin_probes.c). ProbeLib's own methods match the third rule, but in ProbeLib
- * the plugin finds "[ProbeLib]..." probes as its own MethodDefs (no AssemblyRef to
- * itself), so Enter and Exit are recognised as probes and skipped: with a MemberRef
- * instead, Enter would get a call to itself at its entry and recurse until the stack
- * overflows. */
-static const char calc_cross[] = "enter Graft.Calc::Add 0x06000003\n"
-                                 "exit Graft.Calc::Add = 5\n"
-                                 "add 2 3 = 5\n"
-                                 "enter Graft.Calc::Sub 0x06000004\n"
-                                 "exit Graft.Calc::Sub = 10\n"
-                                 "enter Graft.Calc::Sub 0x06000004\n"
-                                 "exit Graft.Calc::Sub = 9\n"
-                                 "enter Graft.Calc::Sub 0x06000004\n"
-                                 "exit Graft.Calc::Sub = 8\n"
-                                 "sub total = 27\n"
-                                 "entries after sub = 0\n"
-                                 "enter Graft.Calc::Sum 0x06000005\n"
-                                 "exit Graft.Calc::Sum = 10\n"
-                                 "sum 4 = 10\n"
-                                 "exits after sum = 0\n"
-                                 "enter Graft.Calc::Square 0x06000006\n"
-                                 "exit Graft.Calc::Square = 49\n"
-                                 "square 7 = 49\n"
-                                 "exits after square = 0\n"
-                                 "enter Graft.Calc::Risky 0x06000007\n"
-                                 "exit Graft.Calc::Risky = null\n"
-                                 "enter Graft.Calc::Risky 0x06000007\n"
-                                 "exit Graft.Calc::Risky = null\n"
-                                 "caught risky\n"
-                                 "exits after risky = 0\n"
-                                 "enter Graft.Calc::Answer 0x06000008\n"
-                                 "exit Graft.Calc::Answer = 41\n"
-                                 "answer = 41\n";
-
-/* The probe assembly copied into the app's directory is found when the app has no
- * deps.json or one that lists it; with the SDK's deps.json (which does not) the first
- * probe call throws FileNotFoundException (docs/coreclr-observed.md). */
+ * leaves through Exit(string, object) with its return value (calc_probed, the lines
+ * the host-saved image prints). ProbeLib's own methods match the third rule, but in
+ * ProbeLib the plugin finds "[ProbeLib]..." probes as its own MethodDefs (no
+ * AssemblyRef to itself), so Enter and Exit are recognised as probes and skipped: with
+ * a MemberRef instead, Enter would get a call to itself at its entry and recurse until
+ * the stack overflows. The probe assembly copied into the app's directory is found
+ * when the app has no deps.json or one that lists it; with the SDK's deps.json (which
+ * does not) the first probe call throws FileNotFoundException
+ * (docs/coreclr-observed.md). */
 START_TEST(cross_assembly_probes_find_their_assembly)
 {
     if (!have_dotnet())
@@ -551,7 +514,7 @@ START_TEST(cross_assembly_probes_find_their_assembly)
         if (pass == 1)
             ck_assert_int_eq(unlink(deps), 0);
         run(exe, RULES_DIR "probes_xasm_cs.json");
-        ck_assert_str_eq(res.out, calc_cross);
+        ck_assert_str_eq(res.out, calc_probed);
         summary s;
         read_summary(&s);
         ck_assert_uint_eq(s.failed, 0);
