@@ -290,6 +290,56 @@ static void log_action(job *j, size_t ri, const char *how)
     j->actions[j->actions_len] = 0;
 }
 
+/* What rule r's probe needs besides its token: the method's name as a user string, its
+ * token, a local of the return type (exit probes of methods returning a value: an
+ * existing one, else a new local signature, installed in the body) and how the return
+ * value is boxed. False after logging a failure. */
+static bool job_probe_env(job *j, const ilg__plugin_rule *r, ilg__plugin_env *env)
+{
+    worker *w = j->w;
+    char why[256];
+    bool name = false, ret = false;
+    for (uint8_t i = 0; i < r->probe_argc; i++) {
+        name |= r->probe_args[i] == ILG__PARG_NAME;
+        ret |= r->probe_args[i] == ILG__PARG_RETURN;
+    }
+    env->method_token = j->tok;
+    if ((name || ret) && !ilg__plugin_module_emit(w, j->ms)) {
+        job_fail(j, "%s: GetModuleMetaData(ofRead | ofWrite, IID_IMetaDataEmit) refused",
+                 r->probe);
+        return false;
+    }
+    if (name) {
+        if (!j->full[0]) {
+            ilg__plugin_name_method(w, j->ms, j->tok, j->full);
+            j->full_len = strlen(j->full);
+        }
+        if (!(env->name_string = ilg__plugin_user_string(j->ms, j->full, j->full_len))) {
+            job_fail(j, "%s: DefineUserString refused the method's name", r->probe);
+            return false;
+        }
+    }
+    if (r->action != ILG__ACT_PROBE_EXIT || !env->returns_value)
+        return true;
+    uint32_t new_sig = 0;
+    if (!ilg__plugin_return_local(w, j->ms, w->body->local_sig, j->msig, &j->shape,
+                                  &env->ret_local, &new_sig, why, sizeof why)) {
+        job_fail(j, "probe-exit %s: %s", r->probe, why);
+        return false;
+    }
+    if (new_sig) {
+        /* A body without locals gets them zeroed, so that the probe sees a null or zero
+         * when an exception leaves before a return stored the value. */
+        ilg_body_set_locals(w->body, new_sig, w->body->init_locals || !w->body->local_sig);
+        env->new_local = true;
+    }
+    if (ret && !ilg__plugin_return_box(j->ms, j->msig, &j->shape, &env->box_token, &env->ret_null)) {
+        job_fail(j, "probe-exit %s: GetTokenFromTypeSpec refused the return type", r->probe);
+        return false;
+    }
+    return true;
+}
+
 /* Applies rule r to the decoded body; false after logging a failure. A probe rule
  * whose probe the module lacks, or that would go into a probe (probes calling probes
  * would recurse), is skipped: counted, not an error. */
@@ -298,15 +348,19 @@ static bool job_rule(job *j, size_t ri, bool is_probe, bool *applied)
     worker *w = j->w;
     const ilg__plugin_rule *r = &w->p->rules.items[ri];
     ilg__plugin_env env = { &j->resolver, 0, ILG_NO_LOCAL, j->have_shape && j->shape.returns,
-                            w->snippet };
+                            w->snippet, 0, 0, 0, false, false };
     if (r->action == ILG__ACT_PROBE_ENTRY || r->action == ILG__ACT_PROBE_EXIT) {
-        env.probe_token = ilg__plugin_find_probe(w, j->ms->md, j->ms->module, ri);
+        env.probe_token = ilg__plugin_find_probe(w, j->ms, ri);
         if (!env.probe_token || is_probe) {
             COUNT(w, skipped);
             return true;
         }
-        if (r->action == ILG__ACT_PROBE_EXIT && env.returns_value)
-            env.ret_local = ilg__plugin_local_of_type(j->ms->md, w->body->local_sig, j->msig, &j->shape);
+        if (r->action == ILG__ACT_PROBE_EXIT && !j->have_shape) {
+            job_fail(j, "probe-exit %s: the method's signature is malformed", r->probe);
+            return false;
+        }
+        if (!job_probe_env(j, r, &env))
+            return false;
     }
     const char *how = "";
     ilg_status st = ilg__plugin_apply(w->body, r, &env, &how);
@@ -376,11 +430,14 @@ static bool job_apply(job *j)
     j->have_shape = j->msig && ilg__plugin_parse_method_sig(j->msig, j->sig_len, &j->shape);
     j->resolver = (ilg_stack_resolver){ ilg__plugin_call_shape, j->ms,
                                         j->have_shape ? (j->shape.returns ? 1 : 0) : -1 };
+    /* Is the method some rule's probe? Only a probe of this module can be: a probe in
+     * another assembly is not looked up (nor its references defined) for this. */
     bool is_probe = false, applied = false;
     for (size_t i = 0; i < p->rules.count; i++)
-        if (p->rules.items[i].action == ILG__ACT_PROBE_ENTRY ||
-            p->rules.items[i].action == ILG__ACT_PROBE_EXIT)
-            is_probe |= ilg__plugin_find_probe(w, j->ms->md, j->ms->module, i) == j->tok;
+        if ((p->rules.items[i].action == ILG__ACT_PROBE_ENTRY ||
+             p->rules.items[i].action == ILG__ACT_PROBE_EXIT) &&
+            ilg__plugin_probe_is_local(j->ms, &p->rules.items[i]))
+            is_probe |= ilg__plugin_find_probe(w, j->ms, i) == j->tok;
     for (size_t i = 0; i < p->rules.count; i++)
         if (ilg__plugin_rule_matches(&p->rules.items[i], j->full, j->simple) &&
             !job_rule(j, i, is_probe, &applied))

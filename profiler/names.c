@@ -123,6 +123,9 @@ void ilg__plugin_module_state_free(module_state *m)
         m->md->lpVtbl->Release(m->md);
     if (m->alloc)
         m->alloc->lpVtbl->Release(m->alloc);
+    if (m->emit)
+        m->emit->lpVtbl->Release(m->emit);
+    free(m->assembly);
     for (int t = 0; t < SHAPE_TABLES; t++)
         free(m->rows[t]);
 }
@@ -231,9 +234,6 @@ uint32_t ilg__plugin_local_of_type(IMetaDataImport *md, uint32_t local_sig, cons
 
 /* ---- probes ------------------------------------------------------------------------- */
 
-/* static void(): DEFAULT, 0 parameters, VOID. */
-static const COR_SIGNATURE void_sig[] = { ILG_SIG_DEFAULT, 0, ILG_ET_VOID };
-
 /* The TypeDef of "Ns.Outer/Inner" in md: each '/' one level of nesting, looked up by its
  * own name within the enclosing type (a nested type has no namespace of its own). 0,
  * with why saying which level is missing, when there is none. */
@@ -260,8 +260,20 @@ static mdTypeDef find_probe_type(IMetaDataImport *md, const char *path, char *wh
     }
 }
 
-/* Rule r's probe in md, a static void() method, or 0 with why saying what is missing:
- * the type (or a nesting level), the method, or the signature (the method's is shown). */
+/* The signature's bytes as "00 01 01 0e" (at most 16 of them) into hex. */
+static void sig_hex(const uint8_t *sig, size_t len, char *hex, size_t cap)
+{
+    size_t o = 0;
+    hex[0] = 0;
+    for (size_t i = 0; i < len && i < 16 && o < cap; i++)
+        o += (size_t)snprintf(hex + o, cap - o, "%s%02x", i ? " " : "", sig[i]);
+    if (len > 16 && o < cap)
+        snprintf(hex + o, cap - o, " ...");
+}
+
+/* Rule r's probe in md, a static method of the rule's signature, or 0 with why saying
+ * what is missing: the type (or a nesting level), the method, or the signature (the
+ * method's is shown). */
 static mdMethodDef resolve_probe(IMetaDataImport *md, const ilg__plugin_rule *r, char *why,
                                  size_t cap)
 {
@@ -269,11 +281,13 @@ static mdMethodDef resolve_probe(IMetaDataImport *md, const ilg__plugin_rule *r,
     mdMethodDef mb = 0;
     PCCOR_SIGNATURE sig = NULL;
     ULONG len = 0;
+    uint8_t want[3 + ILG__PROBE_ARGS_MAX];
+    const size_t want_len = ilg__plugin_probe_sig(r, want);
     mdTypeDef td = find_probe_type(md, r->probe_type, why, cap);
     if (!td)
         return 0;
     to_wide(r->probe_method, strlen(r->probe_method), wname, NAME_CAP);
-    if (md->lpVtbl->FindMethod(md, td, wname, void_sig, sizeof void_sig, &mb) == S_OK)
+    if (md->lpVtbl->FindMethod(md, td, wname, want, (ULONG)want_len, &mb) == S_OK)
         return mb;
     if (md->lpVtbl->FindMethod(md, td, wname, NULL, 0, &mb) != S_OK ||
         md->lpVtbl->GetMethodProps(md, mb, NULL, NULL, 0, NULL, NULL, &sig, &len, NULL, NULL) !=
@@ -282,14 +296,12 @@ static mdMethodDef resolve_probe(IMetaDataImport *md, const ilg__plugin_rule *r,
         snprintf(why, cap, "no method %s in %s", r->probe_method, r->probe_type);
         return 0;
     }
-    char hex[3 * 16 + 4] = "";
-    size_t o = 0;
-    for (ULONG i = 0; i < len && i < 16; i++)
-        o += (size_t)snprintf(hex + o, sizeof hex - o, "%s%02x", i ? " " : "", sig[i]);
-    if (len > 16)
-        snprintf(hex + o, sizeof hex - o, " ...");
-    snprintf(why, cap, "%s::%s (0x%08x) has signature %s, not static void() (00 00 01)",
-             r->probe_type, r->probe_method, (unsigned)mb, hex);
+    char hex[3 * 16 + 4], want_hex[3 * 16 + 4];
+    sig_hex(sig, len, hex, sizeof hex);
+    sig_hex(want, want_len, want_hex, sizeof want_hex);
+    snprintf(why, cap, "%s::%s (0x%08x) has signature %s, not %s (%s)", r->probe_type,
+             r->probe_method, (unsigned)mb, hex, r->probe_argc ? "the probe's" : "static void()",
+             want_hex);
     return 0;
 }
 
@@ -314,8 +326,10 @@ static bool probe_push(probe_cache **items, size_t *count, size_t *cap, probe_ca
 /* Rule ri's probe in module mod (0: none there). The worker's copy, else the plugin's
  * list, else looked up; a probe that is not there is logged then, once per module, with
  * the reason: its rules skip the module, and the log must say why. */
-mdMethodDef ilg__plugin_find_probe(worker *w, IMetaDataImport *md, ModuleID mod, size_t ri)
+mdToken ilg__plugin_find_probe(worker *w, module_state *ms, size_t ri)
 {
+    IMetaDataImport *md = ms->md;
+    const ModuleID mod = ms->module;
     plugin *p = w->p;
     size_t id = p->probe_of[ri];
     for (size_t i = 0; i < w->probe_count; i++)
@@ -334,14 +348,17 @@ mdMethodDef ilg__plugin_find_probe(worker *w, IMetaDataImport *md, ModuleID mod,
         char why[512], name[NAME_CAP] = "";
         WCHAR wname[NAME_CAP];
         ULONG len = 0;
-        found.token = resolve_probe(md, r, why, sizeof why);
+        if (!ilg__plugin_probe_is_local(ms, r))
+            found.token = ilg__plugin_probe_ref(w, ms, r, why, sizeof why);
+        else
+            found.token = resolve_probe(md, r, why, sizeof why);
         if (!found.token) {
             if (p->info->lpVtbl->GetModuleInfo(p->info, mod, NULL, NAME_CAP, &len, wname, NULL) ==
                 S_OK)
                 to_utf8(wname, len, name, sizeof name);
-            ilg__plugin_plog(p, "probe %s::%s not found in %s%s (module 0x%llx): %s; rules with this probe "
+            ilg__plugin_plog(p, "probe %s not found in %s%s (module 0x%llx): %s; rules with this probe "
                     "skip the module",
-                 r->probe_type, r->probe_method, name, name[0] ? "" : "a module without a name",
+                 r->probe, name, name[0] ? "" : "a module without a name",
                  (unsigned long long)mod, why);
         }
         probe_push(&p->probes, &p->probe_count, &p->probe_cap, found);

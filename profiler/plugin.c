@@ -249,9 +249,8 @@ static bool probe_ids(plugin *p)
         return false;
     for (size_t i = 0; i < r->count; i++) {
         p->probe_of[i] = i;
-        for (size_t k = 0; k < i && r->items[i].probe_type; k++)
-            if (r->items[k].probe_type && strcmp(r->items[k].probe_type, r->items[i].probe_type) == 0 &&
-                strcmp(r->items[k].probe_method, r->items[i].probe_method) == 0) {
+        for (size_t k = 0; k < i && r->items[i].probe; k++)
+            if (ilg__plugin_same_probe(&r->items[k], &r->items[i])) {
                 p->probe_of[i] = k;
                 break;
             }

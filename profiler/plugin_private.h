@@ -16,12 +16,29 @@ typedef enum ilg__plugin_action {
     ILG__ACT_IDENTITY, ILG__ACT_MUTATE, ILG__ACT_PROBE_ENTRY, ILG__ACT_PROBE_EXIT, ILG__ACT_REPLACE
 } ilg__plugin_action;
 
+/* What a probe's parameter receives (docs/profiler.md, Rules). */
+typedef enum ilg__probe_arg {
+    ILG__PARG_NAME,   /* string: the instrumented method's "Ns.Type::Method" (ldstr) */
+    ILG__PARG_TOKEN,  /* int32: its MethodDef token (ldc.i4) */
+    ILG__PARG_RETURN  /* object: probe-exit's return value, boxed (null for void) */
+} ilg__probe_arg;
+#define ILG__PROBE_ARGS_MAX 4
+
 typedef struct ilg__plugin_rule {
     char *match;               /* fnmatch pattern over "Ns.Type::Method" or "Type::Method" */
     ilg__plugin_action action;
     ilg_opcode from, to;       /* mutate */
-    char *probe_type;          /* probe-*: "Ns.Type" of a static void() in the same module */
+    char *probe;               /* probe-*: the text as given, the probe's identity */
+    char *probe_type;          /* probe-*: "Ns.Type" (nested: "Ns.Outer/Inner") */
     char *probe_method;
+    char *probe_assembly;      /* "[Name]" given: the assembly's name; NULL: this module */
+    uint16_t probe_version[4]; /* the AssemblyRef's version ("probe_assembly") */
+    uint8_t probe_key_token[8];
+    bool probe_has_key;        /* a public key token was given */
+    bool probe_meta;           /* "probe_assembly" given here (or by another rule naming
+                                  the same assembly: it applies to all of them) */
+    uint8_t probe_argc;        /* the parameter list; none: static void() */
+    uint8_t probe_args[ILG__PROBE_ARGS_MAX]; /* ilg__probe_arg */
     char *body;                /* replace: ilasm-style text for ilg_body_assemble */
 } ilg__plugin_rule;
 
@@ -44,14 +61,24 @@ void ilg__plugin_rules_free(ilg__plugin_rules *r);
 /* True when rule's pattern matches "full" (Ns.Type::Method) or "simple" (Type::Method). */
 bool ilg__plugin_rule_matches(const ilg__plugin_rule *rule, const char *full, const char *simple);
 const char *ilg__plugin_action_name(ilg__plugin_action a);
+/* True when two probe rules name the same probe (text, version and key). */
+bool ilg__plugin_same_probe(const ilg__plugin_rule *a, const ilg__plugin_rule *b);
+/* The probe's method signature (DEFAULT, its parameters, VOID) into sig (at least
+ * 3 + ILG__PROBE_ARGS_MAX bytes); its length. */
+size_t ilg__plugin_probe_sig(const ilg__plugin_rule *r, uint8_t *sig);
 
 /* What a rewrite needs from the runtime, supplied by plugin.c. */
 typedef struct ilg__plugin_env {
     const ilg_stack_resolver *resolver; /* call shapes and the method's own return */
-    uint32_t probe_token;               /* probe-*: MethodDef of the probe (0: not found) */
+    uint32_t probe_token;               /* probe-*: MethodDef or MemberRef (0: not found) */
     uint32_t ret_local;                 /* probe-exit: a local of the return type, or ILG_NO_LOCAL */
     bool returns_value;                 /* the method returns something */
     ilg_body *scratch;                  /* reused for snippets (NULL: one is made per call) */
+    uint32_t method_token;              /* int32 parameter: the method's token */
+    uint32_t name_string;               /* string parameter: its name's user string */
+    uint32_t box_token;                 /* object parameter: box with it (0: no box) */
+    bool ret_null;                      /* object parameter: ldnull (void, byref, pointer) */
+    bool new_local;                     /* ret_local was appended for the probe (log) */
 } ilg__plugin_env;
 
 /* Applies one rule's action to b (decoded, instructions tagged). E_PROF_RULES when

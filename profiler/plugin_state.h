@@ -27,7 +27,7 @@
 typedef struct probe_cache {
     ModuleID module;
     size_t probe;
-    mdMethodDef token;
+    mdToken token; /* MethodDef, or MemberRef of a probe in another assembly */
 } probe_cache;
 
 /* Call targets' stack shapes, cached per module and indexed by row: a body calls the
@@ -45,6 +45,10 @@ enum { SHAPE_METHODDEF, SHAPE_MEMBERREF, SHAPE_METHODSPEC, SHAPE_SIG, SHAPE_TABL
 typedef struct module_state {
     ModuleID module;
     IMetaDataImport *md;
+    IMetaDataEmit *emit;          /* asked for when a probe first needs it (NULL: refused) */
+    bool emit_asked;
+    char *assembly;               /* the module's assembly name ("" for none; NULL: not
+                                     asked yet), for probes named [Assembly]... */
     IMethodMalloc *alloc;         /* NULL until the first rewrite in the module */
     LPCBYTE base;                 /* the module's base, for the log (once asked for) */
     bool have_base;
@@ -189,10 +193,39 @@ uint32_t ilg__plugin_local_of_type(IMetaDataImport *md, uint32_t local_sig, cons
 size_t ilg__plugin_method_names(worker *w, IMetaDataImport *md, ModuleID mod, mdTypeDef owner,
                                 const WCHAR *wname, ULONG len, char *full, char *simple);
 void ilg__plugin_name_method(worker *w, module_state *ms, mdMethodDef tok, char *full);
-/* Rule ri's probe method in the module (0 when it has none), looked up once per module. */
-mdMethodDef ilg__plugin_find_probe(worker *w, IMetaDataImport *md, ModuleID mod, size_t ri);
+/* Rule ri's probe in the module (0 when it has none), looked up once per module: a
+ * MethodDef, or for a probe in another assembly the MemberRef defined for it. */
+mdToken ilg__plugin_find_probe(worker *w, module_state *ms, size_t ri);
 /* Drops the cached probes of a module. */
 void ilg__plugin_probe_drop(probe_cache *items, size_t *count, ModuleID module);
+
+/* ---- probes.c: what probes with parameters and exit probes define ------------------- */
+
+/* The name of the assembly whose manifest module ms is ("" when none or unknown),
+ * asked once. */
+const char *ilg__plugin_module_assembly(module_state *ms);
+/* True when rule r's probe can be a MethodDef of ms: in-module, or [Assembly] of ms. */
+bool ilg__plugin_probe_is_local(module_state *ms, const ilg__plugin_rule *r);
+/* The module's IMetaDataEmit (GetModuleMetaData ofRead | ofWrite, asked once), or NULL. */
+IMetaDataEmit *ilg__plugin_module_emit(worker *w, module_state *ms);
+/* The MemberRef of rule r's probe in another assembly ([Name]Ns.Type::Method), its
+ * AssemblyRef (an existing one of that name, else a new one) and TypeRef made through
+ * ms's emitter; 0 with why filled when the runtime refuses. */
+mdMemberRef ilg__plugin_probe_ref(worker *w, module_state *ms, const ilg__plugin_rule *r,
+                                  char *why, size_t cap);
+/* The user string of text (UTF-8, n bytes), 0 when refused. */
+mdString ilg__plugin_user_string(module_state *ms, const char *text, size_t n);
+/* A local of the method's return type for an exit probe: an existing one (reused), else
+ * one appended to a new local signature (*new_sig, 0 when reused). False with why filled
+ * when neither is possible. */
+bool ilg__plugin_return_local(worker *w, module_state *ms, uint32_t local_sig, const uint8_t *msig,
+                              const method_shape *m, uint32_t *index, uint32_t *new_sig,
+                              char *why, size_t cap);
+/* How the return value goes to an `object` parameter: *box the token to box it with (0:
+ * a reference already), *null when it cannot be passed (byref, pointer, typedref: null
+ * goes instead). False when the runtime refuses the TypeSpec. */
+bool ilg__plugin_return_box(module_state *ms, const uint8_t *msig, const method_shape *m,
+                            uint32_t *box, bool *null);
 
 /* ---- jit.c --------------------------------------------------------------------------- */
 

@@ -18,14 +18,42 @@ static ilg_status snippet_body(const ilg__plugin_env *env, ilg_body **out, bool 
     return ilg_body_new(out);
 }
 
-/* A one-instruction snippet `call probe` (a static void() method). */
-static ilg_status probe_snippet(const ilg__plugin_env *env, ilg_body **out, bool *made)
+/* One argument of the probe: the method's name or token, or the return value (from
+ * ret_local, boxed when it is a value; null for a void method). */
+static ilg_status probe_arg(ilg_body *s, uint8_t arg, const ilg__plugin_env *env)
+{
+    ilg_status st;
+    switch (arg) {
+    case ILG__PARG_NAME:
+        return ilg_body_append(s, ILG_OP_LDSTR, env->name_string);
+    case ILG__PARG_TOKEN:
+        return ilg_body_append(s, ILG_OP_LDC_I4, (int32_t)env->method_token);
+    default:
+        if (env->ret_null || env->ret_local == ILG_NO_LOCAL)
+            return ilg_body_append(s, ILG_OP_LDNULL, 0);
+        if (env->ret_local < 4)
+            st = ilg_body_append(s, (ilg_opcode)(ILG_OP_LDLOC_0 + env->ret_local), 0);
+        else
+            st = ilg_body_append(s, env->ret_local < 256 ? ILG_OP_LDLOC_S : ILG_OP_LDLOC,
+                                 env->ret_local);
+        if (st == ILG_OK && env->box_token)
+            st = ilg_body_append(s, ILG_OP_BOX, env->box_token);
+        return st;
+    }
+}
+
+/* The snippet `[arguments] call probe`. */
+static ilg_status probe_snippet(const ilg__plugin_rule *rule, const ilg__plugin_env *env,
+                                ilg_body **out, bool *made)
 {
     ilg_body *s = NULL;
     ilg_status st = snippet_body(env, &s, made);
     if (st != ILG_OK)
         return st;
-    st = ilg_body_append(s, ILG_OP_CALL, env->probe_token);
+    for (uint8_t i = 0; i < rule->probe_argc && st == ILG_OK; i++)
+        st = probe_arg(s, rule->probe_args[i], env);
+    if (st == ILG_OK)
+        st = ilg_body_append(s, ILG_OP_CALL, env->probe_token);
     if (st == ILG_OK)
         st = ilg_body_layout(s);
     if (st != ILG_OK) {
@@ -55,10 +83,12 @@ static ilg_status probe(ilg_body *b, const ilg__plugin_rule *rule, const ilg__pl
     ilg_body *s = NULL;
     bool made = false;
     if (!env->probe_token)
+        return ilg__fail(ILG_E_PROF_RULES, ILG_WHERE_NONE, 0, "probe %s not found in this module",
+                         rule->probe);
+    if (rule->action == ILG__ACT_PROBE_EXIT && env->returns_value && env->ret_local == ILG_NO_LOCAL)
         return ilg__fail(ILG_E_PROF_RULES, ILG_WHERE_NONE, 0,
-                         "probe %s::%s (static void()) not found in this module", rule->probe_type,
-                         rule->probe_method);
-    ilg_status st = probe_snippet(env, &s, &made);
+                         "probe-exit %s: no local of the return type", rule->probe);
+    ilg_status st = probe_snippet(rule, env, &s, &made);
     if (st != ILG_OK)
         return st;
     if (rule->action == ILG__ACT_PROBE_ENTRY) {
@@ -67,16 +97,15 @@ static ilg_status probe(ilg_body *b, const ilg__plugin_rule *rule, const ilg__pl
     } else if (!env->returns_value) {
         st = ilg_body_wrap(b, ILG_EH_FINALLY, s, ILG_NO_LOCAL);
         *how = "try/finally";
-    } else if (env->ret_local != ILG_NO_LOCAL) {
-        st = ilg_body_wrap(b, ILG_EH_FINALLY, s, env->ret_local);
-        *how = "try/finally (reusing a local of the return type)";
     } else {
-        /* Keeping the return value across a finally needs a local of its type; making
-         * one needs IMetaDataEmit (a new StandAloneSig). Without it the probe still runs
-         * on every normal return, but not when an exception leaves the method. */
-        st = ilg_body_insert_before_rets(b, s);
-        *how = "before each ret (no local of the return type: exceptions not covered)";
+        st = ilg_body_wrap(b, ILG_EH_FINALLY, s, env->ret_local);
+        *how = env->new_local ? "try/finally (a new local of the return type)"
+                              : "try/finally (reusing a local of the return type)";
     }
+    /* The arguments go on an empty stack (at the entry, in the handler): the body's
+     * maxstack must hold them, since a fat body keeps its own (docs/profiler.md). */
+    if (st == ILG_OK && b->max_stack < rule->probe_argc)
+        b->max_stack = rule->probe_argc;
     if (made)
         ilg_body_free(s);
     return st;

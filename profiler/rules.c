@@ -1,5 +1,6 @@
 /* rules.c: the plugin's rules file (ILGRAFT_RULES): JSON parsed with jansson into
  * ilg__plugin_rules, and the Type::Method wildcard match. */
+#include <ctype.h>
 #include <errno.h>
 #include <fnmatch.h>
 #include <stdio.h>
@@ -26,8 +27,10 @@ void ilg__plugin_rules_free(ilg__plugin_rules *r)
 {
     for (size_t i = 0; i < r->count; i++) {
         free(r->items[i].match);
+        free(r->items[i].probe);
         free(r->items[i].probe_type);
         free(r->items[i].probe_method);
+        free(r->items[i].probe_assembly);
         free(r->items[i].body);
     }
     free(r->items);
@@ -58,19 +61,147 @@ static ilg_status opcode_member(json_t *rule, size_t i, const char *key, ilg_opc
     return ILG_OK;
 }
 
-/* "Ns.Type::Method" split at its last "::". */
+/* The probe's parameter kinds by name, and their signature element types. */
+static const struct {
+    const char *name;
+    uint8_t type;
+} probe_params[] = {
+    [ILG__PARG_NAME] = { "string", ILG_ET_STRING },
+    [ILG__PARG_TOKEN] = { "int32", ILG_ET_I4 },
+    [ILG__PARG_RETURN] = { "object", ILG_ET_OBJECT },
+};
+
+size_t ilg__plugin_probe_sig(const ilg__plugin_rule *r, uint8_t *sig)
+{
+    size_t n = 0;
+    sig[n++] = ILG_SIG_DEFAULT;
+    sig[n++] = r->probe_argc;
+    sig[n++] = ILG_ET_VOID;
+    for (uint8_t i = 0; i < r->probe_argc; i++)
+        sig[n++] = probe_params[r->probe_args[i]].type;
+    return n;
+}
+
+bool ilg__plugin_same_probe(const ilg__plugin_rule *a, const ilg__plugin_rule *b)
+{
+    return a->probe && b->probe && strcmp(a->probe, b->probe) == 0 &&
+           memcmp(a->probe_version, b->probe_version, sizeof a->probe_version) == 0 &&
+           a->probe_has_key == b->probe_has_key &&
+           memcmp(a->probe_key_token, b->probe_key_token, sizeof a->probe_key_token) == 0;
+}
+
+/* The "(string, int32)" of a probe, text[0..len) without the parentheses. */
+static ilg_status probe_param_list(const char *text, size_t len, size_t i, ilg__plugin_rule *r)
+{
+    const char *p = text, *end = text + len;
+    while (p < end && *p == ' ')
+        p++;
+    if (p == end)
+        return ILG_OK; /* "()" */
+    for (;;) {
+        const char *comma = memchr(p, ',', (size_t)(end - p));
+        const char *stop = comma ? comma : end, *q = stop;
+        while (p < q && *p == ' ')
+            p++;
+        while (q > p && q[-1] == ' ')
+            q--;
+        size_t k = 0;
+        while (k < ILG_ARRAY_LEN(probe_params) &&
+               (strlen(probe_params[k].name) != (size_t)(q - p) ||
+                memcmp(probe_params[k].name, p, (size_t)(q - p)) != 0))
+            k++;
+        if (k == ILG_ARRAY_LEN(probe_params))
+            return ilg__fail(ILG_E_PROF_RULES, ILG_WHERE_NONE, 0,
+                             "rule %zu: probe parameter \"%.*s\" is not supported (string: the "
+                             "method's name, int32: its token, object: probe-exit's return value)",
+                             i, (int)(q - p), p);
+        if (k == ILG__PARG_RETURN && r->action != ILG__ACT_PROBE_EXIT)
+            return ilg__fail(ILG_E_PROF_RULES, ILG_WHERE_NONE, 0,
+                             "rule %zu: probe parameter \"object\" (the return value) is for "
+                             "probe-exit only", i);
+        if (r->probe_argc == ILG__PROBE_ARGS_MAX)
+            return ilg__fail(ILG_E_PROF_RULES, ILG_WHERE_NONE, 0,
+                             "rule %zu: probe has more than %d parameters", i, ILG__PROBE_ARGS_MAX);
+        r->probe_args[r->probe_argc++] = (uint8_t)k;
+        if (!comma)
+            return ILG_OK;
+        p = comma + 1;
+    }
+}
+
+/* "[Assembly]Ns.Type::Method(params)" (assembly and parameters optional): split at the
+ * last "::" before the parameter list. */
 static ilg_status split_probe(const char *text, size_t i, ilg__plugin_rule *r)
 {
-    const char *sep = NULL;
-    for (const char *p = strstr(text, "::"); p; p = strstr(p + 1, "::"))
+    const char *start = text, *sep = NULL, *open = strchr(text, '(');
+    size_t end = open ? (size_t)(open - text) : strlen(text);
+    if (!(r->probe = strdup(text)))
+        return ilg__fail(ILG_E_NOMEM, ILG_WHERE_NONE, 0, "rule %zu: probe name", i);
+    if (text[0] == '[') {
+        const char *close = strchr(text, ']');
+        if (!close || close == text + 1 || (open && close > open))
+            return ilg__fail(ILG_E_PROF_RULES, ILG_WHERE_NONE, 0,
+                             "rule %zu: probe \"%s\": want [Assembly]Type::Method", i, text);
+        if (!(r->probe_assembly = strndup(text + 1, (size_t)(close - text - 1))))
+            return ilg__fail(ILG_E_NOMEM, ILG_WHERE_NONE, 0, "rule %zu: probe assembly", i);
+        start = close + 1;
+    }
+    for (const char *p = strstr(start, "::"); p && (size_t)(p - text) < end; p = strstr(p + 1, "::"))
         sep = p;
-    if (!sep || sep == text || !sep[2])
+    if (!sep || sep == start || (size_t)(sep + 2 - text) >= end)
         return ilg__fail(ILG_E_PROF_RULES, ILG_WHERE_NONE, 0,
                          "rule %zu: probe \"%s\" is not Type::Method", i, text);
-    r->probe_type = strndup(text, (size_t)(sep - text));
-    r->probe_method = strdup(sep + 2);
+    if (open && (strchr(open, ')') != text + strlen(text) - 1))
+        return ilg__fail(ILG_E_PROF_RULES, ILG_WHERE_NONE, 0,
+                         "rule %zu: probe \"%s\": the parameter list does not end the name", i,
+                         text);
+    r->probe_type = strndup(start, (size_t)(sep - start));
+    r->probe_method = strndup(sep + 2, end - (size_t)(sep + 2 - text));
     if (!r->probe_type || !r->probe_method)
         return ilg__fail(ILG_E_NOMEM, ILG_WHERE_NONE, 0, "rule %zu: probe name", i);
+    return open ? probe_param_list(open + 1, strlen(open) - 2, i, r) : ILG_OK;
+}
+
+/* "probe_assembly": {"version": "1.2.3.4", "public_key_token": "16 hex digits"}, both
+ * optional; only with a probe in another assembly. */
+static ilg_status probe_assembly(json_t *rule, size_t i, ilg__plugin_rule *r)
+{
+    json_t *pa = json_object_get(rule, "probe_assembly");
+    if (!pa)
+        return ILG_OK;
+    if (!json_is_object(pa) || !r->probe_assembly)
+        return ilg__fail(ILG_E_PROF_RULES, ILG_WHERE_NONE, 0,
+                         "rule %zu: \"probe_assembly\" %s", i,
+                         r->probe_assembly ? "is not an object"
+                                           : "without a probe in another assembly ([Name]...)");
+    json_t *v = json_object_get(pa, "version"), *k = json_object_get(pa, "public_key_token");
+    r->probe_meta = true;
+    if (v) {
+        const char *t = json_is_string(v) ? json_string_value(v) : "";
+        unsigned n[4];
+        int used = 0;
+        if (sscanf(t, "%5u.%5u.%5u.%5u%n", &n[0], &n[1], &n[2], &n[3], &used) != 4 ||
+            t[used] || n[0] > 65535 || n[1] > 65535 || n[2] > 65535 || n[3] > 65535)
+            return ilg__fail(ILG_E_PROF_RULES, ILG_WHERE_NONE, 0,
+                             "rule %zu: probe_assembly version \"%s\" is not A.B.C.D", i, t);
+        for (int d = 0; d < 4; d++)
+            r->probe_version[d] = (uint16_t)n[d];
+    }
+    if (k) {
+        const char *t = json_is_string(k) ? json_string_value(k) : "";
+        bool ok = strlen(t) == 16;
+        for (int d = 0; ok && d < 8; d++) {
+            unsigned byte;
+            ok = sscanf(t + 2 * d, "%2x", &byte) == 1 && isxdigit((unsigned char)t[2 * d]) &&
+                 isxdigit((unsigned char)t[2 * d + 1]);
+            r->probe_key_token[d] = (uint8_t)byte;
+        }
+        if (!ok)
+            return ilg__fail(ILG_E_PROF_RULES, ILG_WHERE_NONE, 0,
+                             "rule %zu: probe_assembly public_key_token \"%s\" is not 16 hex "
+                             "digits", i, t);
+        r->probe_has_key = true;
+    }
     return ILG_OK;
 }
 
@@ -114,7 +245,8 @@ static ilg_status parse_rule(json_t *rule, size_t i, ilg__plugin_rule *r)
     case ILG__ACT_PROBE_ENTRY:
     case ILG__ACT_PROBE_EXIT: {
         const char *probe = member(rule, i, "probe");
-        return probe ? split_probe(probe, i, r) : ILG_E_PROF_RULES;
+        ilg_status st = probe ? split_probe(probe, i, r) : ILG_E_PROF_RULES;
+        return st == ILG_OK ? probe_assembly(rule, i, r) : st;
     }
     case ILG__ACT_REPLACE: {
         const char *body = member(rule, i, "body");
@@ -134,6 +266,35 @@ static ilg_status parse_rule(json_t *rule, size_t i, ilg__plugin_rule *r)
     }
     }
     return ILG_E_PROF_RULES;
+}
+
+/* One AssemblyRef per assembly and module: a "probe_assembly" applies to every rule
+ * naming that assembly, and two rules may not give it differently. */
+static ilg_status share_probe_assemblies(ilg__plugin_rules *r)
+{
+    for (size_t i = 0; i < r->count; i++) {
+        ilg__plugin_rule *a = &r->items[i];
+        if (!a->probe_assembly || !a->probe_meta)
+            continue;
+        for (size_t k = 0; k < r->count; k++) {
+            ilg__plugin_rule *b = &r->items[k];
+            if (k == i || !b->probe_assembly || strcmp(a->probe_assembly, b->probe_assembly) != 0)
+                continue;
+            if (!b->probe_meta) {
+                memcpy(b->probe_version, a->probe_version, sizeof b->probe_version);
+                memcpy(b->probe_key_token, a->probe_key_token, sizeof b->probe_key_token);
+                b->probe_has_key = a->probe_has_key;
+                b->probe_meta = true;
+            } else if (memcmp(a->probe_version, b->probe_version, sizeof a->probe_version) != 0 ||
+                       a->probe_has_key != b->probe_has_key ||
+                       memcmp(a->probe_key_token, b->probe_key_token, sizeof a->probe_key_token) != 0) {
+                return ilg__fail(ILG_E_PROF_RULES, ILG_WHERE_NONE, 0,
+                                 "rules %zu and %zu: probe_assembly of %s differs", i < k ? i : k,
+                                 i < k ? k : i, a->probe_assembly);
+            }
+        }
+    }
+    return ILG_OK;
 }
 
 ilg_status ilg__plugin_rules_parse(const char *text, size_t len, ilg__plugin_rules *out)
@@ -166,6 +327,8 @@ ilg_status ilg__plugin_rules_parse(const char *text, size_t len, ilg__plugin_rul
     }
     for (size_t i = 0; i < r.count && st == ILG_OK; i++)
         st = parse_rule(json_array_get(list, i), i, &r.items[i]);
+    if (st == ILG_OK)
+        st = share_probe_assemblies(&r);
 done:
     json_decref(root);
     if (st != ILG_OK) {

@@ -2,8 +2,11 @@
 # bench_plugin.sh: the rewriting plugin (libilgraft_profiler.so), in one run:
 #  1. the host: `ilgraft run` + plugin applying probe-entry to every method of Mono's
 #     mscorlib.dll (the probe is System.GC::Collect(), a static void() of that module),
-#     against the same session whose rules match nothing (the host's own cost):
-#     µs per rewritten method, whole-process time and peak memory of both;
+#     against the same session whose rules match nothing (the host's own cost), and
+#     with the probe in another assembly receiving the method's name
+#     ([ProbeLib]Ns.Probes::Enter(string): an AssemblyRef, TypeRef and MemberRef, and a
+#     user string per method, through IMetaDataEmit): µs per rewritten method,
+#     whole-process time and peak memory of each;
 #  2. a real CoreCLR: a C# fixture run with identity on every method (ReadyToRun code
 #     refused, so the framework's methods are JIT-compiled and rewritten too), with
 #     identity where ReadyToRun code is kept, the plugin with the same flags but no
@@ -26,6 +29,9 @@ trap 'rm -rf "$work"' EXIT
 cat >"$work/probe.json" <<'JSON'
 {"rules": [{"match": "*", "action": "probe-entry", "probe": "System.GC::Collect"}]}
 JSON
+cat >"$work/xasm.json" <<'JSON'
+{"rules": [{"match": "*", "action": "probe-entry", "probe": "[ProbeLib]Ns.Probes::Enter(string)"}]}
+JSON
 cat >"$work/none.json" <<'JSON'
 {"rules": [{"match": "No.Such::Method", "action": "identity"}]}
 JSON
@@ -40,11 +46,15 @@ host() {
 }
 rss() { /usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -1; }
 
-t_probe=0 t_none=0
+t_probe=0 t_none=0 t_xasm=0
 for ((r = 0; r < rounds; r++)); do
   t0=$(now); host "$work/probe.json"; t1=$(now); host "$work/none.json"; t2=$(now)
-  t_probe=$((t_probe + t1 - t0)); t_none=$((t_none + t2 - t1))
+  host "$work/xasm.json"; t3=$(now)
+  t_probe=$((t_probe + t1 - t0)); t_none=$((t_none + t2 - t1)); t_xasm=$((t_xasm + t3 - t2))
 done
+host "$work/xasm.json"
+x_rewritten=$(sed -n 's/.*summary.* rewritten=\([0-9]*\).*/\1/p' "$work/log")
+x_failed=$(sed -n 's/.*summary.* failed=\([0-9]*\).*/\1/p' "$work/log")
 host "$work/probe.json"
 summary=$(grep 'summary' "$work/log")
 rewritten=$(sed -n 's/.* rewritten=\([0-9]*\).*/\1/p' <<<"$summary")
@@ -54,8 +64,11 @@ m_probe=$(ILGRAFT_RULES=$work/probe.json ILGRAFT_LOG=$work/log \
   rss "$ilgraft" run --profiler "$plugin" --clsid "$clsid" "$asm")
 m_none=$(ILGRAFT_RULES=$work/none.json ILGRAFT_LOG=$work/log \
   rss "$ilgraft" run --profiler "$plugin" --clsid "$clsid" "$asm")
+m_xasm=$(ILGRAFT_RULES=$work/xasm.json ILGRAFT_LOG=$work/log \
+  rss "$ilgraft" run --profiler "$plugin" --clsid "$clsid" "$asm")
 awk -v tp="$t_probe" -v tn="$t_none" -v r="$rounds" -v n="$rewritten" -v f="$failed" \
-    -v mp="$m_probe" -v mn="$m_none" -v a="$asm" 'BEGIN {
+    -v mp="$m_probe" -v mn="$m_none" -v a="$asm" -v tx="$t_xasm" -v mx="$m_xasm" \
+    -v xn="$x_rewritten" -v xf="$x_failed" 'BEGIN {
   printf "host: %s, %d rounds\n", a, r
   printf "  probe-entry on every method: %d rewritten, %d failed\n", n, f
   printf "  host + plugin, probe-entry:  %8.1f ms/run  peak %6d KB\n", tp / r / 1e6, mp
@@ -63,6 +76,10 @@ awk -v tp="$t_probe" -v tn="$t_none" -v r="$rounds" -v n="$rewritten" -v f="$fai
   printf "  plugin cost: %.2f us per rewritten method (whole run: %.2f us/method)\n",
          (tp - tn) / r / 1e3 / n, tp / r / 1e3 / n
   printf "  time ratio (probe / no match): %.2fx\n", tp / tn
+  printf "  probe in another assembly, Enter(string): %d rewritten, %d failed\n", xn, xf
+  printf "  host + plugin, Enter(string):%8.1f ms/run  peak %6d KB\n", tx / r / 1e6, mx
+  printf "  plugin cost: %.2f us per rewritten method; ratio to the in-module probe %.2fx\n",
+         (tx - tn) / r / 1e3 / xn, tx / tp
 }'
 
 dotnet=$(command -v dotnet || true)

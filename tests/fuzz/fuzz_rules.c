@@ -1,6 +1,7 @@
 /* fuzz_rules.c: libFuzzer target for the plugin's rules file (ILGRAFT_RULES): any bytes
  * through the parser. A refusal must be E_PROF_RULES with a message and leave nothing
- * behind; an accepted file must hold complete rules, and each rule is then applied to a
+ * behind; an accepted file must hold complete rules (a probe's parameters of the known
+ * kinds, the return value only at exits), and each rule is then applied to a
  * small valid body (entry, exit, mutation, replacement): an applied rule must leave a
  * body that encodes and decodes again. */
 #include <stdlib.h>
@@ -43,7 +44,10 @@ static void apply_each(const ilg__plugin_rules *rules)
         if (ilg_body_new(&b) != ILG_OK || ilg_body_new(&back) != ILG_OK ||
             ilg_body_assemble(b, seed_body, sizeof seed_body - 1, NULL) != ILG_OK)
             abort();
-        ilg__plugin_env env = { &res, 0x06000002u, ILG_NO_LOCAL, true, NULL };
+        /* Local 0 carries the return value; the probe's arguments get tokens of their
+         * kinds (the name's user string, the method, a TypeSpec to box with). */
+        ilg__plugin_env env = { &res, 0x06000002u, 0, true, NULL, 0x06000001u, 0x70000001u,
+                                0x1B000001u, false, true };
         if (ilg__plugin_apply(b, r, &env, &how) == ILG_OK) {
             if (!how)
                 abort();
@@ -72,8 +76,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (!r->match || (unsigned)r->action > ILG__ACT_REPLACE)
             abort();
         if ((r->action == ILG__ACT_PROBE_ENTRY || r->action == ILG__ACT_PROBE_EXIT) &&
-            (!r->probe_type || !r->probe_method || !r->probe_type[0] || !r->probe_method[0]))
+            (!r->probe || !r->probe_type || !r->probe_method || !r->probe_type[0] ||
+             !r->probe_method[0] || r->probe_argc > ILG__PROBE_ARGS_MAX ||
+             (r->probe_assembly && !r->probe_assembly[0]) || (r->probe_meta && !r->probe_assembly)))
             abort();
+        /* Parameters: known kinds only, the return value in exit probes only. */
+        for (uint8_t k = 0; k < r->probe_argc; k++)
+            if (r->probe_args[k] > ILG__PARG_RETURN ||
+                (r->probe_args[k] == ILG__PARG_RETURN && r->action != ILG__ACT_PROBE_EXIT))
+                abort();
         if (r->action == ILG__ACT_REPLACE && !r->body)
             abort();
         (void)ilg__plugin_rule_matches(r, "Ns.Calc::Add", "Calc::Add");

@@ -24,6 +24,7 @@
 #include "ilgraft/host.h"
 #include "ilgraft/hostmem.h"
 #include "ilgraft/loader.h"
+#include "ilgraft/metadata.h"
 #include "ilgraft/save.h"
 #include "plugin_private.h"
 #include "unit/fixture_util.h"
@@ -524,11 +525,41 @@ static uint32_t threaded_run(const char *image, unsigned threads, const char *di
     return hm.method_count;
 }
 
+/* The local signature blob of a fat body's LocalVarSigTok (bytes 8..11), or NULL. */
+static const uint8_t *local_sig_blob(ilg_image *img, const uint8_t *body, uint32_t *len)
+{
+    const ilg_metadata *md = NULL;
+    uint32_t tok = (uint32_t)body[8] | (uint32_t)body[9] << 8 | (uint32_t)body[10] << 16 |
+                   (uint32_t)body[11] << 24, blob = 0;
+    const uint8_t *p = NULL;
+    if (ilg_image_metadata(img, &md) != ILG_OK || (tok >> 24) != ILG_TBL_StandAloneSig ||
+        ilg_md_cell(md, ILG_TBL_StandAloneSig, tok & 0xFFFFFF, ILG_MDC_StandAloneSig_Signature,
+                    &blob) != ILG_OK ||
+        ilg_md_blob(md, blob, &p, len) != ILG_OK)
+        return NULL;
+    return p;
+}
+
+/* Bodies the same but for the local signature's token, each naming the same locals: an
+ * exit probe's new local signature (GetTokenFromSig) gets the next StandAloneSig row,
+ * and which method's comes first depends on the threads' order. */
+static bool same_but_local_token(ilg_image *img1, const uint8_t *p1, ilg_image *img4,
+                                 const uint8_t *p4, uint32_t size)
+{
+    uint32_t len1 = 0, len4 = 0;
+    if (size < 12 || (p1[0] & 3) != 3 || memcmp(p1, p4, 8) != 0 ||
+        memcmp(p1 + 12, p4 + 12, size - 12) != 0)
+        return false;
+    const uint8_t *s1 = local_sig_blob(img1, p1, &len1), *s4 = local_sig_blob(img4, p4, &len4);
+    return s1 && s4 && len1 == len4 && memcmp(s1, s4, len1) == 0;
+}
+
 /* The plugin on four JIT threads at once (as CoreCLR runs it) rewrites Mono's mscorlib
  * exactly as on one: probes at every entry, probes at the exits of a namespace's
  * methods (try/finally, data flow for bodies that grow past a tiny header) and a
  * mutation, into bodies that are byte for byte the same, wherever in the arena each
- * thread put them. The plugin's per-thread state and the host's concurrent
+ * thread put them, but for the token of an exit probe's new local signature (the same
+ * locals, another row: the threads define them in another order). The plugin's per-thread state and the host's concurrent
  * SetILFunctionBody are what this exercises (the TSan job runs it too). */
 START_TEST(jit_threads_rewrite_as_one_thread_does)
 {
@@ -584,7 +615,7 @@ START_TEST(jit_threads_rewrite_as_one_thread_does)
     ilg_image *img1 = NULL, *img4 = NULL;
     ck_assert_int_eq(ilg_image_open(path1, NULL, &img1), ILG_OK);
     ck_assert_int_eq(ilg_image_open(path4, NULL, &img4), ILG_OK);
-    uint32_t rewritten = 0, moved = 0;
+    uint32_t rewritten = 0, moved = 0, resigned = 0;
     for (uint32_t r = 0; r < n; r++) {
         const ilg_host_method *a = &one[r], *b = &four[r];
         ck_assert_msg(a->status == b->status && a->jitted == b->jitted &&
@@ -596,14 +627,18 @@ START_TEST(jit_threads_rewrite_as_one_thread_does)
         const uint8_t *p1 = NULL, *p4 = NULL;
         ck_assert_int_eq(ilg_image_rva_to_ptr(img1, a->new_rva, a->new_size, &p1), ILG_OK);
         ck_assert_int_eq(ilg_image_rva_to_ptr(img4, b->new_rva, b->new_size, &p4), ILG_OK);
-        ck_assert_msg(memcmp(p1, p4, a->new_size) == 0, "rid %u: the saved bodies differ",
-                      r + 1);
+        bool same = memcmp(p1, p4, a->new_size) == 0;
+        if (!same && same_but_local_token(img1, p1, img4, p4, a->new_size)) {
+            same = true;
+            resigned++;
+        }
+        ck_assert_msg(same, "rid %u: the saved bodies differ", r + 1);
         rewritten++;
         moved += a->new_rva != b->new_rva;
     }
     ck_assert_uint_gt(rewritten, 24000);
-    printf("jit threads: %u bodies the same, %u of them elsewhere in the arena\n", rewritten,
-           moved);
+    printf("jit threads: %u bodies the same, %u of them elsewhere in the arena, %u with the "
+           "same new locals under another StandAloneSig token\n", rewritten, moved, resigned);
     ilg_image_close(img1);
     ilg_image_close(img4);
     free(one);
@@ -1160,6 +1195,24 @@ static const struct {
     { "bad_mutate.json", "E_PROF_RULES",
       "rule 0: mutate add -> ldc.i4.0 changes the operand or stack effect" },
     { "bad_replace.json", "E_IL_", "rule 0: replace body" },
+    { "bad_probe_param.json", "E_PROF_RULES",
+      "rule 0: probe parameter \"float64\" is not supported (string: the method's name, "
+      "int32: its token, object: probe-exit's return value)" },
+    { "bad_probe_entry_object.json", "E_PROF_RULES",
+      "rule 0: probe parameter \"object\" (the return value) is for probe-exit only" },
+    { "bad_probe_version.json", "E_PROF_RULES",
+      "rule 0: probe_assembly version \"1.0\" is not A.B.C.D" },
+    { "bad_probe_key.json", "E_PROF_RULES",
+      "rule 0: probe_assembly public_key_token \"b77a5c56\" is not 16 hex digits" },
+    { "bad_probe_assembly.json", "E_PROF_RULES",
+      "rule 0: \"probe_assembly\" without a probe in another assembly ([Name]...)" },
+    { "bad_probe_assembly_conflict.json", "E_PROF_RULES",
+      "rules 0 and 1: probe_assembly of ProbeLib differs" },
+    { "bad_probe_bracket.json", "E_PROF_RULES",
+      "rule 0: probe \"[ProbeLib Ns.Probes::Hit()\": want [Assembly]Type::Method" },
+    { "bad_probe_parens.json", "E_PROF_RULES",
+      "rule 0: probe \"[ProbeLib]Ns.Probes::Hit(int32\": the parameter list does not end the "
+      "name" },
     { "does_not_exist.json", "E_IO", "does_not_exist.json: No such file or directory" },
     { NULL, NULL, "ILGRAFT_RULES is not set" },
 };

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "integration/probes_expect.h"
 #include "unit/fixture_util.h"
 
 #define PLUGIN_CLSID "{B2E3A7C4-6D15-4F38-9A21-5C7E0D3F8B94}"
@@ -172,7 +173,8 @@ START_TEST(every_action_takes_effect_in_csharp)
     ck_assert_ptr_nonnull(strstr(s.log, "mutate(substituted)"));
     ck_assert_ptr_nonnull(strstr(s.log, "probe-entry(entry)"));
     ck_assert_ptr_nonnull(strstr(s.log, "probe-exit(try/finally (reusing a local"));
-    ck_assert_ptr_nonnull(strstr(s.log, "probe-exit(before each ret"));
+    ck_assert_ptr_nonnull(strstr(s.log, "rewrite Graft.Calc::Square (0x06000006) "
+                                        "probe-exit(try/finally (a new local of the return type))"));
     ck_assert_ptr_nonnull(strstr(s.log, "replace(body)"));
     ck_assert_uint_eq(count_lines(s.log, "ilgraft-plugin: rewrite "), 6);
     free(s.log);
@@ -207,27 +209,31 @@ START_TEST(probes_on_every_method_skip_the_probes)
 }
 END_TEST
 
+/* Copies from into the work directory as name. */
+static void put_file(const char *from, const char *name)
+{
+    char to[160];
+    size_t len = 0;
+    snprintf(to, sizeof to, "%s/%s", work_dir, name);
+    char *data = fx_read_file(from, &len);
+    ck_assert_msg(data, "cannot read %s", from);
+    FILE *f = fopen(to, "wb");
+    ck_assert(f && fwrite(data, 1, len, f) == len && fclose(f) == 0);
+    free(data);
+}
+
 /* The ilasm-built calc.exe under CoreCLR: it needs a runtimeconfig beside it, which the
  * SDK wrote for the C# fixture. */
 START_TEST(mutation_takes_effect_in_ilasm_program)
 {
     if (!have_dotnet())
         return;
-    char exe[128], cfg[128], src[256];
+    char exe[128], src[256];
     ck_assert_int_eq(mkdir(work_dir, 0700), 0);
     snprintf(exe, sizeof exe, "%s/calc.exe", work_dir);
-    snprintf(cfg, sizeof cfg, "%s/calc.runtimeconfig.json", work_dir);
     fx_path(src, sizeof src, "calc.exe");
-    size_t len = 0, cfg_len = 0;
-    char *image = fx_read_file(src, &len);
-    char *config = fx_read_file(ILG_CALC_RUNTIMECONFIG, &cfg_len);
-    ck_assert(image && config);
-    FILE *f = fopen(exe, "wb");
-    ck_assert(f && fwrite(image, 1, len, f) == len && fclose(f) == 0);
-    f = fopen(cfg, "wb");
-    ck_assert(f && fwrite(config, 1, cfg_len, f) == cfg_len && fclose(f) == 0);
-    free(image);
-    free(config);
+    put_file(src, "calc.exe");
+    put_file(ILG_CALC_RUNTIMECONFIG, "calc.runtimeconfig.json");
     run(exe, NULL);
     ck_assert_str_eq(res.out, "5\n"); /* Add(2, 3) */
     run(exe, RULES_DIR "mutate_add.json");
@@ -303,10 +309,17 @@ START_TEST(probes_on_every_framework_method)
     summary s;
     read_summary(&s);
     unsigned system_lines = count_lines(s.log, "ilgraft-plugin: rewrite System.");
-    printf("probes: %lu methods rewritten, %u of them in System.*; %lu skipped\n", s.rewritten,
-           system_lines, s.skipped);
+    /* Methods returning a value without a local of that type get one: a new local
+     * signature in CoreLib's metadata (GetTokenFromSig), which the runtime compiles. */
+    unsigned new_locals = 0;
+    for (const char *p = s.log; (p = strstr(p, "(a new local of the return type)")); p++)
+        new_locals++;
+    printf("probes: %lu methods rewritten, %u of them in System.*, %u with a new local; %lu "
+           "skipped\n", s.rewritten, system_lines, new_locals, s.skipped);
     ck_assert_uint_eq(s.failed, 0);
     ck_assert_uint_gt(system_lines, 100);
+    ck_assert_uint_gt(new_locals, 100);
+    ck_assert_ptr_null(strstr(s.log, "before each ret"));
     ck_assert_ptr_nonnull(strstr(s.log, "probe-entry(entry),probe-exit(try/finally)"));
     ck_assert_ptr_nonnull(
         strstr(s.log, "probe-entry(entry),probe-exit(try/finally (reusing a local"));
@@ -448,6 +461,84 @@ START_TEST(recompiled_methods_hit_their_probe_once_per_call)
 }
 END_TEST
 
+/* Calc.dll under rules/probes_xasm_cs.json with the plugin in CoreCLR: each Graft.Calc
+ * method enters [ProbeLib]Ns.Probes::Enter(string, int32) with its name and token and
+ * leaves through Exit(string, object) with its return value (calc_probed, the lines
+ * the host-saved image prints). ProbeLib's own methods match the third rule, but in
+ * ProbeLib the plugin finds "[ProbeLib]..." probes as its own MethodDefs (no
+ * AssemblyRef to itself), so Enter and Exit are recognised as probes and skipped: with
+ * a MemberRef instead, Enter would get a call to itself at its entry and recurse until
+ * the stack overflows. The probe assembly copied into the app's directory is found
+ * when the app has no deps.json or one that lists it; with the SDK's deps.json (which
+ * does not) the first probe call throws FileNotFoundException
+ * (docs/coreclr-observed.md). */
+START_TEST(cross_assembly_probes_find_their_assembly)
+{
+    if (!have_dotnet())
+        return;
+    char exe[128], probelib[256], deps[160];
+    ck_assert_int_eq(mkdir(work_dir, 0700), 0);
+    snprintf(exe, sizeof exe, "%s/Calc.dll", work_dir);
+    snprintf(deps, sizeof deps, "%s/Calc.deps.json", work_dir);
+    fx_path(probelib, sizeof probelib, "ProbeLib.dll");
+    put_file(ILG_CALC_DLL, "Calc.dll");
+    put_file(ILG_CALC_RUNTIMECONFIG, "Calc.runtimeconfig.json");
+    put_file(probelib, "ProbeLib.dll");
+
+    /* The SDK's deps.json: ProbeLib is not in the app's list. */
+    put_file(ILG_CALC_DEPS, "Calc.deps.json");
+    setenv("CORECLR_ENABLE_PROFILING", "1", 1);
+    setenv("CORECLR_PROFILER", PLUGIN_CLSID, 1);
+    setenv("CORECLR_PROFILER_PATH", ILG_PLUGIN_PATH, 1);
+    setenv("ILGRAFT_RULES", RULES_DIR "probes_xasm_cs.json", 1);
+    setenv("ILGRAFT_LOG", log_path, 1);
+    const char *argv[] = { ILG_DOTNET, exe, NULL };
+    fx_result_free(&res);
+    ck_assert(fx_run(argv, &res));
+    ck_assert_msg((!res.exited || res.status != 0) &&
+                      strstr(res.err, "Could not load file or assembly 'ProbeLib, "
+                                      "Version=0.0.0.0, Culture=neutral, PublicKeyToken=null'"),
+                  "with the SDK's deps.json: %d/%d\n%s%s", res.exited, res.status, res.out,
+                  res.err);
+
+    /* A deps.json that lists it (a project library with ProbeLib.dll as its runtime
+     * file), then none at all. */
+    FILE *f = fopen(deps, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs("{\"runtimeTarget\": {\"name\": \".NETCoreApp,Version=v10.0\", \"signature\": \"\"},\n"
+          " \"compilationOptions\": {},\n"
+          " \"targets\": {\".NETCoreApp,Version=v10.0\": {\n"
+          "   \"Calc/1.0.0\": {\"dependencies\": {\"ProbeLib\": \"1.0.0.0\"},"
+          " \"runtime\": {\"Calc.dll\": {}}},\n"
+          "   \"ProbeLib/1.0.0.0\": {\"runtime\": {\"ProbeLib.dll\": {}}}}},\n"
+          " \"libraries\": {\n"
+          "   \"Calc/1.0.0\": {\"type\": \"project\", \"serviceable\": false, \"sha512\": \"\"},\n"
+          "   \"ProbeLib/1.0.0.0\": {\"type\": \"project\", \"serviceable\": false,"
+          " \"sha512\": \"\"}}}\n",
+          f);
+    ck_assert_int_eq(fclose(f), 0);
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass == 1)
+            ck_assert_int_eq(unlink(deps), 0);
+        run(exe, RULES_DIR "probes_xasm_cs.json");
+        ck_assert_str_eq(res.out, calc_probed);
+        summary s;
+        read_summary(&s);
+        ck_assert_uint_eq(s.failed, 0);
+        /* Six Calc methods; ProbeLib's Enter and Exit match too, and are skipped. */
+        ck_assert_uint_eq(s.rewritten, 6);
+        ck_assert_uint_eq(s.matched, 8);
+        ck_assert_uint_eq(s.skipped, 2);
+        ck_assert_ptr_nonnull(strstr(s.log, "rewrite Graft.Calc::Square (0x06000006) "
+                                            "probe-entry(entry),probe-exit(try/finally (a new "
+                                            "local of the return type))"));
+        ck_assert_ptr_null(strstr(s.log, "rewrite Ns.Probes::"));
+        ck_assert_ptr_null(strstr(s.log, "not found"));
+        free(s.log);
+    }
+}
+END_TEST
+
 static Suite *plugin_coreclr_suite(void)
 {
     Suite *s = suite_create("plugin_coreclr");
@@ -458,6 +549,7 @@ static Suite *plugin_coreclr_suite(void)
     tcase_add_test(tc, every_action_takes_effect_in_csharp);
     tcase_add_test(tc, probes_on_every_method_skip_the_probes);
     tcase_add_test(tc, mutation_takes_effect_in_ilasm_program);
+    tcase_add_test(tc, cross_assembly_probes_find_their_assembly);
     tcase_add_test(tc, identity_on_the_whole_framework_calc);
     tcase_add_test(tc, identity_on_the_whole_framework_hello);
     tcase_add_test(tc, probes_on_every_framework_method);
