@@ -123,6 +123,9 @@ ILG_API ilg_status ilg_host_new(const ilg_host_options *opts, ilg_host **out)
     h->jit_threads = opts && opts->jit_threads > 1 ? opts->jit_threads : 1;
     h->recompile_strict = opts && opts->recompile_strict;
     h->strict_rejit = opts && opts->strict_rejit;
+    /* CoreCLR's first ReJITID in a process is 2 (observed: New Relic's four ReJITs got
+     * 2 to 5): ids are handed out from 1 on, pre-incremented. */
+    h->rejit_next_id = 1;
     h->recompile = h->recompile_strict || (opts && opts->recompile);
     if (!h->recompile) {
         /* A test suite can run every host it makes with recompilation. */

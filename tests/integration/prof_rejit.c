@@ -15,11 +15,14 @@
  * PROF_REJIT_MODE:
  *   norejit     COR_PRF_ENABLE_REJIT left out of the mask: the requests' answers;
  *   wrongcb     also calls ICorProfilerInfo::SetILFunctionBody in ReJITCompilationStarted
- *               (the protocol mistake the host warns about);
+ *               with `ldc.i4.0; ret` (the protocol mistake the host warns about);
  *   badmap      gives SetILInstrumentedCodeMap a map that is not the body's;
  *   thread      the requests come from a thread the profiler starts at Calc's load,
  *               while the host's JIT threads deliver events (no bad requests then),
  *               joined at Main's JIT event (whichever thread delivers it);
+ *   late        no requests at load; at Sum's JITCompilationStarted, ReJIT for Add and
+ *               Sub (compiled, and under CoreCLR never called again) and Answer (not
+ *               compiled yet);
  *   nomodule    no MODULE_LOADS in the mask: the requests come from Main's
  *               JITCompilationStarted, for a module no ModuleLoadFinished announced. */
 #include <pthread.h>
@@ -206,6 +209,8 @@ static HRESULT module_load_finished(ICorProfilerInfo3 *info, ModuleID mod)
                  (unsigned)hr, (unsigned)status[0]);
         return S_OK;
     }
+    if (is_mode("late"))
+        return S_OK;
     if (is_mode("thread")) {
         atomic_store(&thread_started,
                      pthread_create(&request_thread, NULL, request_from_thread, NULL) == 0);
@@ -229,6 +234,14 @@ static HRESULT jit_started(ICorProfilerInfo3 *info, FunctionID fid)
     }
     if (mod != calc_module)
         return S_OK;
+    /* late mode: at Sum's first JIT event (Add and Sub have run by then under CoreCLR, and
+     * are compiled under the host), ReJIT for Add, Sub and Answer (not run yet). */
+    if (is_mode("late") && tok == tokens[SUM]) {
+        ModuleID mods[3] = { mod, mod, mod };
+        mdMethodDef toks[3] = { tokens[ADD], tokens[SUB], answer_token };
+        HRESULT hr = info4->lpVtbl->RequestReJIT(info4, 3, mods, toks);
+        prof_log("rejit: RequestReJIT(Add, Sub, Answer) at Sum's JIT hr=0x%08x", (unsigned)hr);
+    }
     /* thread mode: the requests are made by the time the module's last method (Main)
      * compiles, whichever JIT thread compiles it, so that they are served in the run. */
     if (is_mode("thread") && tok == main_token && atomic_exchange(&thread_started, false))
@@ -283,9 +296,10 @@ static HRESULT rejit_started(ICorProfilerInfo3 *info, FunctionID fid, ReJITID id
     if (is_mode("wrongcb") && index_of(tok) >= 0) {
         IMethodMalloc *alloc = NULL;
         HRESULT hr = info->lpVtbl->GetILFunctionBodyAllocator(info, calc_module, &alloc);
-        uint8_t *p = SUCCEEDED(hr) ? alloc->lpVtbl->Alloc(alloc, new_sizes[index_of(tok)]) : NULL;
+        /* `ldc.i4.0; ret`: were it this ReJIT's body, the method would answer 0. */
+        uint8_t *p = SUCCEEDED(hr) ? alloc->lpVtbl->Alloc(alloc, new_sizes[SUM]) : NULL;
         if (p) {
-            memcpy(p, new_bodies[index_of(tok)], new_sizes[index_of(tok)]);
+            memcpy(p, new_bodies[SUM], new_sizes[SUM]);
             hr = info->lpVtbl->SetILFunctionBody(info, calc_module, tok, p);
         }
         if (alloc)

@@ -194,6 +194,44 @@ START_TEST(test_not_enabled_as_coreclr)
 }
 END_TEST
 
+/* A request for methods already compiled (Add, Sub) and one not yet (Answer), made at
+ * Sum's JIT event. CoreCLR serves each at its next call: Answer at its first, Add and Sub
+ * never (not called again). The host serves a compiled method's request at the next
+ * service point, as if it were called again (docs/profiler.md, "ReJIT"): Add and Sub
+ * right after Sum's JIT pair, then Answer at its first JIT event, as CoreCLR does. */
+START_TEST(test_late_request)
+{
+    if (!have_dotnet())
+        return;
+    char hlog[300], dlog[300];
+    setenv("PROF_REJIT_MODE", "late", 1);
+    free(host_run(NULL, hlog, sizeof hlog));
+    char *host = log_lines(hlog, "rejit: ");
+    const char *add = strstr(host, "GetReJITParameters Add"),
+               *sub = strstr(host, "GetReJITParameters Sub"),
+               *answer = strstr(host, "GetReJITParameters Answer");
+    ck_assert_msg(add && sub && answer && add < sub && sub < answer, "%s", host);
+    ck_assert_msg(strstr(host, "GetReJITIDs(Add) at shutdown hr=0x00000000 count=2"), "%s", host);
+    if (!SANITIZED) {
+        char *out = dotnet_run(dlog, sizeof dlog), *live = log_lines(dlog, "rejit: ");
+        ck_assert_msg(!strstr(live, "GetReJITParameters Add") && !strstr(live, "GetReJITParameters Sub"),
+                      "%s", live);
+        ck_assert_msg(strstr(live, "GetReJITIDs(Add) at shutdown hr=0x00000000 count=1"), "%s", live);
+        /* Answer's part is the same in both, from its GetReJITParameters to its IDs. */
+        const char *l = strstr(live, "rejit: GetReJITParameters Answer");
+        const char *h = strstr(host, "rejit: GetReJITParameters Answer");
+        ck_assert_ptr_nonnull(l);
+        const char *lend = strstr(l, "GetReJITIDs(Answer) after ReJIT");
+        ck_assert_ptr_nonnull(lend);
+        lend = strchr(lend, '\n');
+        ck_assert_int_eq(strncmp(l, h, (size_t)(lend - l)), 0);
+        free(out);
+        free(live);
+    }
+    free(host);
+}
+END_TEST
+
 /* The bodies in force, saved: the same program output as the live CoreCLR run. */
 START_TEST(test_saved_image_runs)
 {
@@ -378,6 +416,7 @@ static Suite *rejit_suite(void)
     tcase_add_test(tc, test_host_answers_as_coreclr);
     tcase_add_test(tc, test_not_enabled_as_coreclr);
     tcase_add_test(tc, test_saved_image_runs);
+    tcase_add_test(tc, test_late_request);
     suite_add_tcase(s, tc);
     tc = tcase_create("host");
     tcase_add_checked_fixture(tc, setup, teardown);
