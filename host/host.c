@@ -712,7 +712,8 @@ static void jit_method(host_worker *w, host_method *meth)
         break;
     }
     for (uint32_t k = 0; k < fids; k++)
-        jit_pair(w, meth, ilg__host_fid(meth, k));
+        if (w->pass == HOST_PASS_FIRST || !ilg__host_rejit_recompile(w, meth, ilg__host_fid(meth, k)))
+            jit_pair(w, meth, ilg__host_fid(meth, k));
     if (w->pass == HOST_PASS_FIRST) {
         atomic_store(&meth->compiled, true);
         if (atomic_load_explicit(&h->rejit_queue_count, memory_order_relaxed))

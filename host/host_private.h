@@ -140,7 +140,7 @@ struct host_module {
     uint32_t class_count;
     char assembly;               /* its address is the AssemblyID */
     /* ModuleLoadFinished was delivered for it (the ReJIT protocol check). */
-    bool announced;
+    atomic_bool announced;
     host_mdimport importer;
     /* Records of the methods a profiler defined (DefineMethod): chunk k holds
      * HOST_ADDED_FIRST << k of them, rids method_count + 1 on, allocated once and never
@@ -479,6 +479,10 @@ extern _Thread_local host_method *ilg__host_rejit_started;
 /* At meth's first JIT event: serves its pending ReJIT in place of the JIT pair (true),
  * or false when it has none. */
 bool ilg__host_rejit_first_call(host_worker *w, host_method *meth);
+/* A recompilation (OSR, tier 1) of meth's FunctionID fid: when a ReJIT version is in
+ * force, its ReJITCompilationStarted/Finished pair is delivered (true) in place of the
+ * JIT pair. */
+bool ilg__host_rejit_recompile(host_worker *w, host_method *meth, FunctionID fid);
 /* A service point: serves the queued requests of compiled methods, in request order. */
 void ilg__host_rejit_serve(ilg_host *h);
 /* GetReJITIDs' list for meth: 0, then each version served. */

@@ -456,6 +456,24 @@ bool ilg__host_rejit_first_call(host_worker *w, host_method *meth)
     return true;
 }
 
+bool ilg__host_rejit_recompile(host_worker *w, host_method *meth, FunctionID fid)
+{
+    ilg_host *h = w->host;
+    host_rejit *r = atomic_load_explicit(&meth->rejit, memory_order_acquire);
+    if (!r || !h->callback)
+        return false;
+    pthread_mutex_lock(ilg__host_method_lock(meth));
+    uint32_t id = r->active;
+    pthread_mutex_unlock(ilg__host_method_lock(meth));
+    if (!id)
+        return false;
+    /* CoreCLR raises the JIT events for a code version of the default IL version only;
+     * one of a ReJIT version (its tier-1 or OSR code) gets the ReJIT pair. */
+    DELIVER4(h, ReJITCompilationStarted, fid, (ReJITID)id, TRUE);
+    DELIVER4(h, ReJITCompilationFinished, fid, (ReJITID)id, S_OK, TRUE);
+    return true;
+}
+
 void ilg__host_rejit_serve(ilg_host *h)
 {
     for (;;) {

@@ -1,5 +1,6 @@
 /* prof_common.c: the shared profiler skeleton (see prof_common.h). The default
  * callbacks below are one per ICorProfilerCallback3 slot, in slot order. */
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -23,14 +24,20 @@ typedef struct prof_object {
 static FILE *log_file;
 static atomic_int failures; /* checks may fail on several JIT threads at once */
 
+static void open_log(void)
+{
+    const char *path = getenv("PROF_LOG");
+    log_file = path && *path ? fopen(path, "w") : NULL;
+    if (!log_file)
+        log_file = stderr;
+}
+
+/* Opened once, whichever thread logs first (a profiler's own thread may race a JIT
+ * thread to it: ThreadSanitizer saw prof_rejit's). */
 static FILE *prof_out(void)
 {
-    if (!log_file) {
-        const char *path = getenv("PROF_LOG");
-        log_file = path && *path ? fopen(path, "w") : NULL;
-        if (!log_file)
-            log_file = stderr;
-    }
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, open_log);
     return log_file;
 }
 

@@ -319,6 +319,36 @@ START_TEST(test_report)
 }
 END_TEST
 
+/* How many times needle occurs in text. */
+static unsigned count_of(const char *text, const char *needle)
+{
+    unsigned n = 0;
+    for (const char *at = strstr(text, needle); at; at = strstr(at + 1, needle))
+        n++;
+    return n;
+}
+
+/* With --recompile, the tier-1 recompilation of a method whose ReJIT version is in force
+ * is that version's: a ReJIT pair with its ReJITID, no JIT pair (Sum, reverted before it
+ * ran, gets JIT pairs: tier 0 and, having a loop, OSR and tier 1). */
+START_TEST(test_recompile_of_rejit_version)
+{
+    if (!have_fixture())
+        return;
+    char log[300];
+    const char *recompile[] = { "--recompile", NULL };
+    free(host_run(recompile, log, sizeof log));
+    char *text = fx_read_file(log, NULL);
+    ck_assert_ptr_nonnull(text);
+    ck_assert_uint_eq(count_of(text, "rejit: ReJITCompilationStarted Add "), 2);
+    ck_assert_uint_eq(count_of(text, "rejit: GetReJITParameters Add "), 1);
+    ck_assert_uint_eq(count_of(text, "jit: JITCompilationStarted Add "), 0);
+    ck_assert_uint_eq(count_of(text, "jit: JITCompilationStarted Sum "), 3);
+    ck_assert_uint_eq(count_of(text, "rejit: ReJITCompilationStarted Sum "), 0);
+    free(text);
+}
+END_TEST
+
 /* Info's SetILFunctionBody in ReJITCompilationStarted: a warning per method (CoreCLR
  * takes the body, for the original version: the run still has the ReJIT bodies); an
  * error refused under --strict-rejit. */
@@ -422,6 +452,7 @@ static Suite *rejit_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, test_report);
+    tcase_add_test(tc, test_recompile_of_rejit_version);
     tcase_add_test(tc, test_body_from_wrong_callback);
     tcase_add_test(tc, test_unannounced_module);
     tcase_add_test(tc, test_bad_code_map);
