@@ -567,11 +567,15 @@ static HRESULT request_one(ilg_host *h, host_method *meth)
     return hr;
 }
 
-static HRESULT request(ilg_host *h, ULONG n, ModuleID mods[], mdMethodDef toks[])
+static HRESULT request(ilg_host *h, ULONG n, ModuleID mods[], mdMethodDef toks[], DWORD *flags)
 {
     HRESULT hr = gate(h, false, n, mods, toks);
     if (hr != S_OK)
         return hr;
+    /* RequestReJITWithInliners needs COR_PRF_REJIT_BLOCK_INLINING; other bits are ignored
+     * (observed: 0, 0x2 and 0x80 E_INVALIDARG, 0x1, 0x3 and 0x81 S_OK). */
+    if (flags && !(*flags & COR_PRF_REJIT_BLOCK_INLINING))
+        return E_INVALIDARG;
     if (h->strict_rejit) {
         for (ULONG i = 0; i < n; i++) {
             host_module *m = ilg__host_find_module(h, mods[i]);
@@ -593,7 +597,7 @@ HRESULT ilg__info_RequestReJIT(ICorProfilerInfo15 *This, ULONG cFunctions, Modul
                                mdMethodDef methodIds[])
 {
     INFO_ENTRY(This, "RequestReJIT", SYNC_TRIGGERS);
-    return request(INFO_HOST(This), cFunctions, moduleIds, methodIds);
+    return request(INFO_HOST(This), cFunctions, moduleIds, methodIds, NULL);
 }
 
 /* The methods named are rejitted as RequestReJIT would; their inliners are not tracked
@@ -603,8 +607,7 @@ HRESULT ilg__info_RequestReJITWithInliners(ICorProfilerInfo15 *This, DWORD dwRej
                                            mdMethodDef methodIds[])
 {
     INFO_ENTRY(This, "RequestReJITWithInliners", SYNC_TRIGGERS);
-    (void)dwRejitFlags;
-    return request(INFO_HOST(This), cFunctions, moduleIds, methodIds);
+    return request(INFO_HOST(This), cFunctions, moduleIds, methodIds, &dwRejitFlags);
 }
 
 /* Back to the version before the ReJIT: a pending request is dropped; a served one's

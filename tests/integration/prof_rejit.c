@@ -56,6 +56,7 @@ static const uint8_t new_bodies[NAMES][8] = {
 static const uint8_t new_sizes[NAMES] = { 5, 5, 3, 7 };
 
 static ICorProfilerInfo4 *info4;
+static ICorProfilerInfo10 *info10;
 static ModuleID calc_module;
 static mdMethodDef tokens[NAMES];
 static mdMethodDef answer_token, main_token;
@@ -161,6 +162,15 @@ static void bad_requests(ModuleID mod)
     toks[0] = 0x06000FFF;
     hr = info4->lpVtbl->RequestReJIT(info4, 1, mods, toks);
     prof_log("rejit: RequestReJIT(MethodDef past the table) hr=0x%08x", (unsigned)hr);
+    /* RequestReJITWithInliners' flags, on a token past the table (nothing is rejitted). */
+    static const DWORD flags[] = { 0, COR_PRF_REJIT_BLOCK_INLINING, COR_PRF_REJIT_INLINING_CALLBACKS,
+                                   COR_PRF_REJIT_BLOCK_INLINING | COR_PRF_REJIT_INLINING_CALLBACKS,
+                                   0x80, COR_PRF_REJIT_BLOCK_INLINING | 0x80 };
+    for (size_t k = 0; info10 && k < sizeof flags / sizeof flags[0]; k++) {
+        hr = info10->lpVtbl->RequestReJITWithInliners(info10, flags[k], 1, mods, toks);
+        prof_log("rejit: RequestReJITWithInliners(flags 0x%x, past the table) hr=0x%08x",
+                 (unsigned)flags[k], (unsigned)hr);
+    }
     toks[0] = answer_token;
     status[0] = 0x12345678;
     hr = info4->lpVtbl->RequestRevert(info4, 1, mods, toks, status);
@@ -371,6 +381,10 @@ static HRESULT initialize(ICorProfilerInfo3 *info)
         return hr;
     /* The object lives as long as the profiler: drop the reference QI added. */
     info4->lpVtbl->Release(info4);
+    if (SUCCEEDED(info->lpVtbl->QueryInterface(info, &IID_ICorProfilerInfo10, (void **)&info10)))
+        info10->lpVtbl->Release(info10);
+    else
+        info10 = NULL;
     DWORD mask = COR_PRF_MONITOR_JIT_COMPILATION | COR_PRF_DISABLE_INLINING;
     if (!is_mode("norejit"))
         mask |= COR_PRF_ENABLE_REJIT;

@@ -319,6 +319,32 @@ START_TEST(test_report)
 }
 END_TEST
 
+/* --trace shows the ReJIT calls and callbacks: the requests, ReJITError, the ReJIT
+ * callbacks with their ReJITIDs, the function control's calls. */
+START_TEST(test_trace)
+{
+    if (!have_fixture())
+        return;
+    char log[300];
+    const char *trace[] = { "--trace", NULL };
+    free(host_run(trace, log, sizeof log));
+    static const char *const want[] = {
+        "ICorProfilerInfo4::RequestReJIT(cFunctions=0, moduleIds=NULL, methodIds=NULL) = E_INVALIDARG",
+        "callback ReJITError(moduleId=0x0, methodId=0x06000003, functionId=0x0, hrStatus=E_INVALIDARG)",
+        "ICorProfilerInfo4::RequestRevert(cFunctions=1,",
+        "callback GetReJITParameters(moduleId=",
+        "ICorProfilerFunctionControl::SetCodegenFlags(flags=0x1) = S_OK",
+        "ICorProfilerFunctionControl::SetILFunctionBody(cbNewILMethodHeader=5, pbNewILMethodHeader=",
+        "ICorProfilerFunctionControl::SetILInstrumentedCodeMap(cILMapEntries=2,",
+        ", rejitId=0x2, fIsSafeToBlock=1)",
+        "callback ReJITCompilationFinished(functionId=",
+        "ICorProfilerInfo10::RequestReJITWithInliners(dwRejitFlags=0x0,",
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+        ck_assert_msg(strstr(res.err, want[i]), "no '%s' in the trace", want[i]);
+}
+END_TEST
+
 /* How many times needle occurs in text. */
 static unsigned count_of(const char *text, const char *needle)
 {
@@ -453,6 +479,7 @@ static Suite *rejit_suite(void)
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, test_report);
     tcase_add_test(tc, test_recompile_of_rejit_version);
+    tcase_add_test(tc, test_trace);
     tcase_add_test(tc, test_body_from_wrong_callback);
     tcase_add_test(tc, test_unannounced_module);
     tcase_add_test(tc, test_bad_code_map);
