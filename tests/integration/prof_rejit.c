@@ -23,6 +23,8 @@
  *   late        no requests at load; at Sum's JITCompilationStarted, ReJIT for Add and
  *               Sub (compiled, and under CoreCLR never called again) and Answer (not
  *               compiled yet);
+ *   noil        only requests in CoreLib's ModuleLoadFinished for methods without IL
+ *               (CoreLib must be loaded: the host's first image);
  *   nomodule    no MODULE_LOADS in the mask: the requests come from Main's
  *               JITCompilationStarted, for a module no ModuleLoadFinished announced. */
 #include <pthread.h>
@@ -97,7 +99,6 @@ static void to_wide(const char *s, WCHAR *w, size_t cap)
     w[i] = 0;
 }
 
-static HRESULT initialize(ICorProfilerInfo3 *info);
 
 /* The module's file name ends in Calc.dll. */
 static bool is_calc(ICorProfilerInfo3 *info, ModuleID mod)
@@ -204,8 +205,61 @@ static void *request_from_thread(void *arg)
     return NULL;
 }
 
+/* noil mode: RequestReJIT in System.Private.CoreLib's ModuleLoadFinished for a method
+ * without IL (the abstract IEnumerable.GetEnumerator). */
+static void no_il_requests(ICorProfilerInfo3 *info, ModuleID mod)
+{
+    static const char *const what[][2] = { { "System.Collections.IEnumerable", "GetEnumerator" } };
+    IMetaDataImport *imp = NULL;
+    WCHAR w[NAME_CHARS];
+    if (FAILED(info->lpVtbl->GetModuleMetaData(info, mod, 0, &IID_IMetaDataImport, (IUnknown **)&imp)))
+        return;
+    for (size_t i = 0; i < sizeof what / sizeof what[0]; i++) {
+        mdTypeDef td = 0;
+        mdMethodDef md = 0;
+        to_wide(what[i][0], w, NAME_CHARS);
+        HRESULT hr = imp->lpVtbl->FindTypeDefByName(imp, w, 0, &td);
+        to_wide(what[i][1], w, NAME_CHARS);
+        if (hr == S_OK)
+            hr = imp->lpVtbl->FindMethod(imp, td, w, NULL, 0, &md);
+        if (hr != S_OK) {
+            prof_log("rejit: %s::%s not found hr=0x%08x", what[i][0], what[i][1], (unsigned)hr);
+            continue;
+        }
+        ULONG size = 0;
+        LPCBYTE body = NULL;
+        HRESULT bhr = info->lpVtbl->GetILFunctionBody(info, mod, md, &body, &size);
+        hr = info4->lpVtbl->RequestReJIT(info4, 1, &mod, &md);
+        prof_log("rejit: RequestReJIT(%s::%s, GetILFunctionBody hr=0x%08x) hr=0x%08x", what[i][0],
+                 what[i][1], (unsigned)bhr, (unsigned)hr);
+    }
+    imp->lpVtbl->Release(imp);
+}
+
+/* The module's assembly is System.Private.CoreLib. */
+static bool is_corelib(ICorProfilerInfo3 *info, ModuleID mod)
+{
+    WCHAR name[512];
+    ULONG n = 0;
+    LPCBYTE base;
+    AssemblyID asm_id;
+    static const char want[] = "System.Private.CoreLib.dll";
+    const size_t k = sizeof want - 1;
+    if (FAILED(info->lpVtbl->GetModuleInfo(info, mod, &base, 512, &n, name, &asm_id)) || n < k + 1)
+        return false;
+    for (size_t i = 0; i < k; i++)
+        if (name[n - 1 - k + i] != (WCHAR)want[i])
+            return false;
+    return true;
+}
+
 static HRESULT module_load_finished(ICorProfilerInfo3 *info, ModuleID mod)
 {
+    if (is_mode("noil")) {
+        if (is_corelib(info, mod))
+            no_il_requests(info, mod);
+        return S_OK;
+    }
     if (!is_calc(info, mod) || !find_methods(info, mod))
         return S_OK;
     calc_module = mod;

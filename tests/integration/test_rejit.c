@@ -14,6 +14,7 @@
  *               events (scripts/test.sh runs this case under ThreadSanitizer).
  * The truth is the real runtime's answers and output, never figures written here. */
 #include <check.h>
+#include <glob.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +29,7 @@ static const char *const rejit_lines[] = { "add 2 3 = 6\n", "sub total = 33\n", 
                                            "square 7 = 50\n" };
 
 static char dir[64];
+static json_t *method_json(json_t *root, const char *name);
 static fx_result res;
 
 static void setup(void)
@@ -225,6 +227,46 @@ START_TEST(test_late_request)
         ck_assert_ptr_nonnull(lend);
         lend = strchr(lend, '\n');
         ck_assert_int_eq(strncmp(l, h, (size_t)(lend - l)), 0);
+        free(out);
+        free(live);
+    }
+    free(host);
+}
+END_TEST
+
+/* A request for a method without IL (CoreLib's abstract IEnumerable.GetEnumerator, in
+ * CoreLib's ModuleLoadFinished): S_OK, no ReJITError, nothing ever served, as CoreCLR;
+ * the host's report says the request stayed pending. */
+START_TEST(test_method_without_il)
+{
+    glob_t g;
+    if (!have_dotnet() ||
+        glob("/usr/share/dotnet/shared/Microsoft.NETCore.App/*/System.Private.CoreLib.dll", 0, NULL,
+             &g) != 0)
+        return;
+    char hlog[300], dlog[300];
+    setenv("PROF_REJIT_MODE", "noil", 1);
+    snprintf(hlog, sizeof hlog, "%s/host.log", dir);
+    setenv("PROF_LOG", hlog, 1);
+    const char *argv[] = { ILG_CLI_PATH, "run", "--json", "--profiler", ILG_PROF_REJIT, "--clsid",
+                           TEST_CLSID, g.gl_pathv[g.gl_pathc - 1], ILG_CALC_DLL, NULL };
+    char *report = run_out(argv);
+    unsetenv("PROF_LOG");
+    globfree(&g);
+    char *host = log_lines(hlog, "rejit: ");
+    ck_assert_msg(strstr(host, "GetILFunctionBody hr=0x80131354) hr=0x00000000"), "%s", host);
+    json_error_t err;
+    json_t *root = json_loads(report, 0, &err);
+    ck_assert_msg(root, "report: %s", err.text);
+    json_t *r = json_object_get(method_json(root, "IEnumerable::GetEnumerator("), "rejit");
+    ck_assert_ptr_nonnull(r);
+    ck_assert(json_is_true(json_object_get(r, "pending")));
+    ck_assert_str_eq(json_string_value(json_object_get(r, "status")), "none");
+    json_decref(root);
+    free(report);
+    if (!SANITIZED) {
+        char *out = dotnet_run(dlog, sizeof dlog), *live = log_lines(dlog, "rejit: ");
+        same_lines(host, live);
         free(out);
         free(live);
     }
@@ -473,6 +515,7 @@ static Suite *rejit_suite(void)
     tcase_add_test(tc, test_not_enabled_as_coreclr);
     tcase_add_test(tc, test_saved_image_runs);
     tcase_add_test(tc, test_late_request);
+    tcase_add_test(tc, test_method_without_il);
     suite_add_tcase(s, tc);
     tc = tcase_create("host");
     tcase_add_checked_fixture(tc, setup, teardown);
