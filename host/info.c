@@ -636,7 +636,7 @@ static HRESULT info_EnumJITedFunctions(ICorProfilerInfo15 *This, ICorProfilerFun
 static HRESULT info_EnumJITedFunctions2(ICorProfilerInfo15 *This, ICorProfilerFunctionEnum **ppEnum)
 {
     INFO_ENTRY(This, "EnumJITedFunctions2", SYNC_TRIGGERS);
-    /* reJitId 0 for every one: no ReJIT versions. */
+    /* reJitId 0 for every one: CoreCLR lists no ReJIT version (observed, test_rejit). */
     return jited_functions(impl_from_ICorProfilerInfo15(This), ppEnum);
 }
 

@@ -66,6 +66,8 @@ static mdTypeDef calc_type;
 static pthread_t request_thread;
 static atomic_bool thread_started;
 
+static mdToken token_of(ICorProfilerInfo3 *info, FunctionID fid);
+
 static const char *mode(void)
 {
     const char *m = getenv("PROF_REJIT_MODE");
@@ -404,10 +406,43 @@ static HRESULT rejit_error(ICorProfilerInfo3 *info, ModuleID mod, mdMethodDef me
     return S_OK;
 }
 
+/* EnumJITedFunctions2's entries of the four methods: how many, with which ReJITIDs. */
+static void log_jited(ICorProfilerInfo3 *info)
+{
+    ICorProfilerFunctionEnum *e = NULL;
+    HRESULT hr = info4->lpVtbl->EnumJITedFunctions2(info4, &e);
+    if (FAILED(hr)) {
+        prof_log("rejit: EnumJITedFunctions2 hr=0x%08x", (unsigned)hr);
+        return;
+    }
+    unsigned plain[NAMES] = { 0 }, rejit[NAMES] = { 0 };
+    COR_PRF_FUNCTION f;
+    ULONG got = 0;
+    while (e->lpVtbl->Next(e, 1, &f, &got) == S_OK && got == 1) {
+        int i = index_of(token_of(info, f.functionId));
+        ModuleID mod = 0;
+        mdToken tok;
+        ClassID cls;
+        info->lpVtbl->GetFunctionInfo(info, f.functionId, &cls, &mod, &tok);
+        if (i < 0 || mod != calc_module)
+            continue;
+        if (f.reJitId)
+            rejit[i]++;
+        else
+            plain[i]++;
+    }
+    e->lpVtbl->Release(e);
+    for (int i = 0; i < NAMES; i++)
+        prof_log("rejit: EnumJITedFunctions2 %s: %u with ReJITID 0, %u with another", method_names[i],
+                 plain[i], rejit[i]);
+}
+
 static HRESULT shutdown(ICorProfilerInfo3 *info)
 {
     if (atomic_load(&thread_started))
         pthread_join(request_thread, NULL);
+    if (calc_module && !is_mode("norejit") && !is_mode("noil"))
+        log_jited(info);
     for (int i = 0; calc_module && i < NAMES; i++) {
         FunctionID fid = 0;
         HRESULT hr = info->lpVtbl->GetFunctionFromToken(info, calc_module, tokens[i], &fid);
