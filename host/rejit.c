@@ -216,6 +216,9 @@ static HRESULT fc_SetILFunctionBody(ICorProfilerFunctionControl *This, ULONG cb,
         fc->size = size;
         fc->why[0] = '\0';
     } else {
+        /* The last body set is the version's, as in CoreCLR: a rejected one after an
+         * accepted one leaves the version without a body the JIT would take. */
+        fc->body_set = false;
         snprintf(fc->why, sizeof fc->why, "%s", why);
     }
     pthread_mutex_unlock(ilg__host_method_lock(meth));
@@ -401,7 +404,9 @@ static void serve(ilg_host *h, host_method *meth, uint32_t id)
              &fc->ICorProfilerFunctionControl_iface);
     atomic_store(&fc->open, false);
     record_id(meth, id);
-    HRESULT hr = fc->body_set ? S_OK : fc->body_hr;
+    /* A body the JIT refuses: CoreCLR sends ReJITCompilationStarted, the compilation
+     * fails and the call throws InvalidProgramException, with no Finished (observed). */
+    const bool refused = !fc->body_set && FAILED(fc->body_hr);
     const uint32_t fids = meth->inst ? 2 : 1;
     for (uint32_t k = 0; k < fids; k++) {
         FunctionID fid = ilg__host_fid(meth, k);
@@ -409,8 +414,14 @@ static void serve(ilg_host *h, host_method *meth, uint32_t id)
         ilg__host_rejit_started = meth;
         DELIVER4(h, ReJITCompilationStarted, fid, (ReJITID)id, TRUE);
         ilg__host_rejit_started = outer;
-        DELIVER4(h, ReJITCompilationFinished, fid, (ReJITID)id, hr, TRUE);
+        if (!refused)
+            DELIVER4(h, ReJITCompilationFinished, fid, (ReJITID)id, S_OK, TRUE);
     }
+    if (refused)
+        warn(meth, "ReJIT %u leaves the method in a state the runtime would not run: its body "
+                   "was rejected (0x%08x: %s); CoreCLR takes it and the JIT refuses it at the "
+                   "method's next call (no ReJITCompilationFinished, the call throws)",
+             id, (unsigned)fc->body_hr, fc->why);
     /* What is in force now is what the new version replaces (a body Info's
      * SetILFunctionBody set meanwhile went to the original version, as in CoreCLR). */
     uint64_t before = atomic_load_explicit(&meth->current, memory_order_acquire);

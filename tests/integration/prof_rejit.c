@@ -25,6 +25,9 @@
  *               compiled yet);
  *   noil        only requests in CoreLib's ModuleLoadFinished for methods without IL
  *               (CoreLib must be loaded: the host's first image);
+ *   badbody     Add's body falls off its end (the JIT refuses it): SetILFunctionBody's
+ *               and ReJITCompilationFinished's answers for it are logged as "jit:" (the
+ *               host verifies at once, CoreCLR when it compiles);
  *   nomodule    no MODULE_LOADS in the mask: the requests come from Main's
  *               JITCompilationStarted, for a module no ModuleLoadFinished announced. */
 #include <pthread.h>
@@ -56,6 +59,8 @@ static const uint8_t new_bodies[NAMES][8] = {
     { TINY(6), OP_LDARG_0, OP_LDARG_0, OP_MUL, OP_LDC_I4_1, OP_ADD, OP_RET },
 };
 static const uint8_t new_sizes[NAMES] = { 5, 5, 3, 7 };
+/* badbody mode's body for Add: falls off its end (no ret), what CoreCLR's JIT refuses. */
+static const uint8_t bad_body[] = { TINY(3), OP_LDARG_0, OP_LDARG_1, OP_ADD };
 
 static ICorProfilerInfo4 *info4;
 static ICorProfilerInfo10 *info10;
@@ -328,15 +333,18 @@ static HRESULT rejit_parameters(ICorProfilerInfo3 *info, ModuleID mod, mdMethodD
     HRESULT hr = fc->lpVtbl->SetCodegenFlags(fc, COR_PRF_CODEGEN_DISABLE_INLINING);
     prof_log("rejit: SetCodegenFlags(%s) hr=0x%08x", name_of(method), (unsigned)hr);
     /* Freed on return: the runtime keeps its own copy. */
-    uint8_t *body = malloc(new_sizes[i]);
+    const bool bad = is_mode("badbody") && i == ADD;
+    const uint8_t *src = bad ? bad_body : new_bodies[i];
+    const ULONG size = bad ? (ULONG)sizeof bad_body : new_sizes[i];
+    uint8_t *body = malloc(size);
     if (!body)
         return E_OUTOFMEMORY;
-    memcpy(body, new_bodies[i], new_sizes[i]);
-    hr = fc->lpVtbl->SetILFunctionBody(fc, new_sizes[i], body);
-    memset(body, 0xCC, new_sizes[i]);
+    memcpy(body, src, size);
+    hr = fc->lpVtbl->SetILFunctionBody(fc, size, body);
+    memset(body, 0xCC, size);
     free(body);
-    prof_log("rejit: SetILFunctionBody(%s, %u bytes) hr=0x%08x", name_of(method),
-             (unsigned)new_sizes[i], (unsigned)hr);
+    prof_log("%s: SetILFunctionBody(%s, %u bytes) hr=0x%08x", bad ? "jit" : "rejit", name_of(method),
+             (unsigned)size, (unsigned)hr);
     /* The bodies keep every instruction's offset: old offset k is new offset k (Square's
      * extra instructions come after its last original one, at offsets 3 and 4), unless
      * the badmap mode says otherwise. */
@@ -391,7 +399,8 @@ static void log_rejit_ids(const char *when, mdToken tok, FunctionID fid, ReJITID
 static HRESULT rejit_finished(ICorProfilerInfo3 *info, FunctionID fid, ReJITID id, HRESULT status)
 {
     mdToken tok = token_of(info, fid);
-    prof_log("rejit: ReJITCompilationFinished %s hr=0x%08x", name_of(tok), (unsigned)status);
+    prof_log("%s: ReJITCompilationFinished %s hr=0x%08x",
+             is_mode("badbody") && tok == tokens[ADD] ? "jit" : "rejit", name_of(tok), (unsigned)status);
     log_rejit_ids("after ReJIT", tok, fid, id);
     return S_OK;
 }

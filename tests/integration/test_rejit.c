@@ -30,6 +30,8 @@ static const char *const rejit_lines[] = { "add 2 3 = 6\n", "sub total = 33\n", 
 
 static char dir[64];
 static json_t *method_json(json_t *root, const char *name);
+static json_t *host_json(const char *const *extra);
+static const char *rejit_status(json_t *meth);
 static fx_result res;
 
 static void setup(void)
@@ -270,6 +272,68 @@ START_TEST(test_method_without_il)
         free(out);
         free(live);
     }
+    free(host);
+}
+END_TEST
+
+/* A ReJIT body the JIT refuses (Add's falls off its end). CoreCLR takes it (S_OK), sends
+ * ReJITCompilationStarted, then the call throws InvalidProgramException: no Finished.
+ * The host refuses it at SetILFunctionBody (COR_E_INVALIDPROGRAM, as for a JIT-time
+ * body), sends Started and no Finished, and warns that the method is left in a state
+ * the runtime would not run. Both logs agree up to Add's ReJITCompilationStarted. */
+START_TEST(test_refused_rejit_body)
+{
+    if (!have_dotnet())
+        return;
+    char hlog[300], dlog[300];
+    setenv("PROF_REJIT_MODE", "badbody", 1);
+    json_t *root = host_json(NULL);
+    json_t *r = json_object_get(method_json(root, "Calc::Add("), "rejit");
+    ck_assert_str_eq(json_string_value(json_object_get(r, "status")), "rejit-rejected");
+    ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(r, "diagnostic")),
+                                 "E_IL_VERIFY_FALL_OFF_END"));
+    ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(r, "warning")),
+                                 "a state the runtime would not run"));
+    ck_assert_str_eq(rejit_status(method_json(root, "Calc::Sub(")), "rejitted");
+    json_decref(root);
+    snprintf(hlog, sizeof hlog, "%s/host.log", dir);
+    char *raw = fx_read_file(hlog, NULL);
+    ck_assert_msg(strstr(raw, "jit: SetILFunctionBody(Add, 4 bytes) hr=0x8013153a"), "%s", raw);
+    ck_assert_msg(!strstr(raw, "ReJITCompilationFinished Add"), "%s", raw);
+    free(raw);
+    if (SANITIZED)
+        return;
+    char *host = log_lines(hlog, "rejit: ");
+    snprintf(dlog, sizeof dlog, "%s/dotnet.log", dir);
+    setenv("PROF_LOG", dlog, 1);
+    setenv("CORECLR_ENABLE_PROFILING", "1", 1);
+    setenv("CORECLR_PROFILER", TEST_CLSID, 1);
+    setenv("CORECLR_PROFILER_PATH", ILG_PROF_REJIT, 1);
+    const char *argv[] = { ILG_DOTNET, ILG_CALC_DLL, NULL };
+    fx_result_free(&res);
+    memset(&res, 0, sizeof res);
+    ck_assert(fx_run(argv, &res));
+    unsetenv("CORECLR_ENABLE_PROFILING");
+    unsetenv("PROF_LOG");
+    ck_assert_msg(!(res.exited && res.status == 0) && strstr(res.err, "InvalidProgramException"),
+                  "dotnet: %s", res.err);
+    /* The dotnet log stops at the crash (no PASS): its rejit: lines, read raw. */
+    char *live = fx_read_file(dlog, NULL);
+    ck_assert_ptr_nonnull(live);
+    const char *cut = "rejit: ReJITCompilationStarted Add rejitid=nonzero\n";
+    const char *lend = strstr(live, cut);
+    ck_assert_msg(lend && !strstr(live, "ReJITCompilationFinished Add"), "%s", live);
+    lend += strlen(cut);
+    char *l = calloc(strlen(live) + 1, 1), *w = l;
+    for (const char *p = live; p < lend;) {
+        const char *e = strchr(p, '\n');
+        if (strncmp(p, "rejit: ", 7) == 0)
+            w += sprintf(w, "%.*s\n", (int)(e - p), p);
+        p = e + 1;
+    }
+    ck_assert_msg(strncmp(host, l, strlen(l)) == 0, "host:\n%s\ndotnet:\n%s", host, l);
+    free(l);
+    free(live);
     free(host);
 }
 END_TEST
@@ -516,6 +580,7 @@ static Suite *rejit_suite(void)
     tcase_add_test(tc, test_saved_image_runs);
     tcase_add_test(tc, test_late_request);
     tcase_add_test(tc, test_method_without_il);
+    tcase_add_test(tc, test_refused_rejit_body);
     suite_add_tcase(s, tc);
     tc = tcase_create("host");
     tcase_add_checked_fixture(tc, setup, teardown);
