@@ -11,6 +11,7 @@
  * the next service point (ilg__host_rejit_serve): after a JIT pair on the thread that
  * delivered it, after a module's load callbacks, and before the unload callbacks. */
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "info_private.h"
@@ -280,34 +281,137 @@ static bool at_boundary(const ilg_body *b, uint32_t off)
     return false;
 }
 
-/* The map a profiler gave against the two bodies: each entry's old offset must be an
- * instruction of the body the new version replaces and its new offset one of the new
- * body (what the decoder knows of both); the first that is not is the warning. */
+/* The same instruction in both bodies: opcode and operand (branch targets are left out:
+ * they move with any insertion). */
+static bool same_instr(const ilg_body *a, uint32_t i, const ilg_body *b, uint32_t k)
+{
+    const ilg_instr *x = &a->instrs[i], *y = &b->instrs[k];
+    if (x->op != y->op)
+        return false;
+    switch ((ilg_operand_kind)ilg_opcode_get((ilg_opcode)x->op)->operand) {
+    case ILG_OPND_NONE: case ILG_OPND_BR1: case ILG_OPND_BR4: case ILG_OPND_SWITCH:
+        return true;
+    case ILG_OPND_R4:
+        return memcmp(&x->arg.r4, &y->arg.r4, sizeof x->arg.r4) == 0;
+    case ILG_OPND_R8:
+        return memcmp(&x->arg.r8, &y->arg.r8, sizeof x->arg.r8) == 0;
+    case ILG_OPND_METHOD: case ILG_OPND_FIELD: case ILG_OPND_TYPE: case ILG_OPND_TOKEN:
+    case ILG_OPND_STRING: case ILG_OPND_SIG:
+        return x->arg.token == y->arg.token;
+    default:
+        return x->arg.i == y->arg.i;
+    }
+}
+
+/* The largest bodies aligned (instructions, each way): the table is (n+1)(m+1) shorts. */
+#define ALIGN_MAX 2048u
+
+/* Where each original instruction went: match[i] is the new body's instruction the
+ * longest common subsequence of the two instruction lists pairs with old instruction i,
+ * UINT32_MAX for one changed or removed. False when the bodies are too large. */
+static bool align(const ilg_body *o, const ilg_body *n, uint32_t *match)
+{
+    const uint32_t a = o->count, b = n->count;
+    if (a > ALIGN_MAX || b > ALIGN_MAX)
+        return false;
+    uint16_t *t = calloc((size_t)(a + 1) * (b + 1), sizeof *t);
+    if (!t)
+        return false;
+#define T(i, k) t[(size_t)(i) * (b + 1) + (k)]
+    for (uint32_t i = a; i-- > 0;)
+        for (uint32_t k = b; k-- > 0;)
+            T(i, k) = same_instr(o, i, n, k) ? (uint16_t)(T(i + 1, k + 1) + 1)
+                      : T(i + 1, k) > T(i, k + 1) ? T(i + 1, k) : T(i, k + 1);
+    for (uint32_t i = 0, k = 0; i < a;) {
+        if (k < b && same_instr(o, i, n, k) && T(i, k) == T(i + 1, k + 1) + 1)
+            match[i++] = k++;
+        else if (k < b && T(i, k + 1) >= T(i + 1, k))
+            k++;
+        else
+            match[i++] = UINT32_MAX;
+    }
+#undef T
+    free(t);
+    return true;
+}
+
+/* The index of the instruction at offset off of b, or UINT32_MAX. */
+static uint32_t instr_at(const ilg_body *b, uint32_t off)
+{
+    for (uint32_t lo = 0, hi = b->count; lo < hi;) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (b->instrs[mid].offset == off)
+            return mid;
+        if (b->instrs[mid].offset < off)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return UINT32_MAX;
+}
+
+/* The first entry of the map that disagrees with the two bodies, into why (false when
+ * none does): an offset that is no instruction of its body; an entry out of order (the
+ * map must be sorted and the code not reordered, corprof.idl's COR_IL_MAP notes); an old
+ * instruction kept unchanged in the new body (the bodies aligned instruction by
+ * instruction) whose entry names another new offset holding another instruction. */
+static bool map_disagrees(const host_fc *fc, const ilg_body *o, const ilg_body *n,
+                          const uint32_t *match, char *why, size_t size)
+{
+    for (ULONG k = 0; k < fc->map_count; k++) {
+        const COR_IL_MAP *e = &fc->map[k];
+        const bool old_ok = at_boundary(o, e->oldOffset), new_ok = at_boundary(n, e->newOffset);
+        if (!old_ok || !new_ok) {
+            snprintf(why, size, "entry %lu (old 0x%x -> new 0x%x): %s 0x%x is no instruction of the "
+                     "%s body (%u bytes of code)", (unsigned long)k, e->oldOffset, e->newOffset,
+                     old_ok ? "new offset" : "old offset", old_ok ? e->newOffset : e->oldOffset,
+                     old_ok ? "new" : "original", old_ok ? n->code_size : o->code_size);
+            return true;
+        }
+        if (k && (e->oldOffset <= e[-1].oldOffset || e->newOffset < e[-1].newOffset)) {
+            snprintf(why, size, "entry %lu (old 0x%x -> new 0x%x) comes after (old 0x%x -> new "
+                     "0x%x): the map is not in ascending order", (unsigned long)k, e->oldOffset,
+                     e->newOffset, e[-1].oldOffset, e[-1].newOffset);
+            return true;
+        }
+        const uint32_t i = instr_at(o, e->oldOffset), at = instr_at(n, e->newOffset);
+        if (!match || i == UINT32_MAX || match[i] == UINT32_MAX || at == UINT32_MAX ||
+            same_instr(o, i, n, at))
+            continue;
+        snprintf(why, size, "entry %lu (old 0x%x -> new 0x%x): the original %s at 0x%x is at new "
+                 "offset 0x%x, and 0x%x holds a %s", (unsigned long)k, e->oldOffset, e->newOffset,
+                 ilg_opcode_get((ilg_opcode)o->instrs[i].op)->name, e->oldOffset,
+                 n->instrs[match[i]].offset, e->newOffset,
+                 ilg_opcode_get((ilg_opcode)n->instrs[at].op)->name);
+        return true;
+    }
+    return false;
+}
+
+/* The map a profiler gave against the body the new version replaces and the new body,
+ * both decoded: a warning for the first entry that disagrees (map_disagrees). */
 static void check_map(host_fc *fc, uint64_t before)
 {
     host_method *meth = fc->meth;
     const uint8_t *base = meth->module->info.base;
     ilg_body *old_b = NULL, *new_b = NULL;
+    uint32_t *match = NULL;
+    char why[400];
     if (!fc->map_count || !fc->body_set || !before || ilg_body_new(&old_b) != ILG_OK ||
         ilg_body_new(&new_b) != ILG_OK)
         goto done;
     if (ilg_body_decode(old_b, base + (before >> 32), (uint32_t)before) != ILG_OK ||
         ilg_body_decode(new_b, base + fc->rva, fc->size) != ILG_OK)
         goto done;
-    for (ULONG k = 0; k < fc->map_count; k++) {
-        const COR_IL_MAP *e = &fc->map[k];
-        bool old_ok = at_boundary(old_b, e->oldOffset), new_ok = at_boundary(new_b, e->newOffset);
-        if (old_ok && new_ok)
-            continue;
-        warn(meth,
-             "SetILInstrumentedCodeMap entry %lu (old 0x%x -> new 0x%x) disagrees with the "
-             "bodies: %s 0x%x is no instruction of the %s body (%u bytes of code)",
-             (unsigned long)k, e->oldOffset, e->newOffset, old_ok ? "new offset" : "old offset",
-             old_ok ? e->newOffset : e->oldOffset, old_ok ? "new" : "original",
-             old_ok ? new_b->code_size : old_b->code_size);
-        break;
+    match = calloc(old_b->count ? old_b->count : 1, sizeof *match);
+    if (match && !align(old_b, new_b, match)) {
+        free(match);
+        match = NULL;
     }
+    if (map_disagrees(fc, old_b, new_b, match, why, sizeof why))
+        warn(meth, "SetILInstrumentedCodeMap %s", why);
 done:
+    free(match);
     ilg_body_free(old_b);
     ilg_body_free(new_b);
 }

@@ -16,7 +16,9 @@
  *   norejit     COR_PRF_ENABLE_REJIT left out of the mask: the requests' answers;
  *   wrongcb     also calls ICorProfilerInfo::SetILFunctionBody in ReJITCompilationStarted
  *               with `ldc.i4.0; ret` (the protocol mistake the host warns about);
- *   badmap      gives SetILInstrumentedCodeMap a map that is not the body's;
+ *   badmap      gives SetILInstrumentedCodeMap a map with a new offset past the code;
+ *   wrongmap    ... one that maps the second instruction where the first is;
+ *   unsortedmap ... one out of order;
  *   thread      the requests come from a thread the profiler starts at Calc's load,
  *               while the host's JIT threads deliver events (no bad requests then),
  *               joined at Main's JIT event (whichever thread delivers it);
@@ -349,6 +351,12 @@ static HRESULT rejit_parameters(ICorProfilerInfo3 *info, ModuleID mod, mdMethodD
      * extra instructions come after its last original one, at offsets 3 and 4), unless
      * the badmap mode says otherwise. */
     COR_IL_MAP map[2] = { { 0, 0, TRUE }, { 2, is_mode("badmap") ? 5 : 2, TRUE } };
+    if (is_mode("wrongmap")) /* old 1 (the second ldarg) said to be at new 0 (the first) */
+        map[1] = (COR_IL_MAP){ 1, 0, TRUE };
+    if (is_mode("unsortedmap")) {
+        map[0] = (COR_IL_MAP){ 2, 2, TRUE };
+        map[1] = (COR_IL_MAP){ 0, 0, TRUE };
+    }
     hr = fc->lpVtbl->SetILInstrumentedCodeMap(fc, 2, map);
     prof_log("rejit: SetILInstrumentedCodeMap(%s) hr=0x%08x", name_of(method), (unsigned)hr);
     return S_OK;

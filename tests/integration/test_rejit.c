@@ -543,6 +543,20 @@ START_TEST(test_bad_code_map)
     ck_assert_msg(w && strstr(w, "SetILInstrumentedCodeMap entry 1 (old 0x2 -> new 0x5)"), "%s", w);
     /* The good map of the plain mode gives none (test_report). */
     json_decref(root);
+    /* Old 1 (ldarg.1, kept in every new body) mapped where ldarg.0 is. */
+    setenv("PROF_REJIT_MODE", "wrongmap", 1);
+    root = host_json(NULL);
+    r = json_object_get(method_json(root, "Calc::Sub("), "rejit");
+    w = json_string_value(json_object_get(r, "warning"));
+    ck_assert_msg(w && strstr(w, "entry 1 (old 0x1 -> new 0x0): the original ldarg.1 at 0x1 is at "
+                                 "new offset 0x1, and 0x0 holds a ldarg.0"), "%s", w);
+    json_decref(root);
+    setenv("PROF_REJIT_MODE", "unsortedmap", 1);
+    root = host_json(NULL);
+    r = json_object_get(method_json(root, "Calc::Square("), "rejit");
+    w = json_string_value(json_object_get(r, "warning"));
+    ck_assert_msg(w && strstr(w, "not in ascending order"), "%s", w);
+    json_decref(root);
 }
 END_TEST
 
