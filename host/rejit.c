@@ -15,7 +15,6 @@
 #include <string.h>
 
 #include "info_private.h"
-#include "md_private.h"
 #include "trace.h"
 
 #define ILG__WANT_CB_TRACE
