@@ -41,6 +41,7 @@ static void help(void)
            "                    methods with loops, a tier-1 pass for every tiered method,\n"
            "                    a second FunctionID for each generic method; the report\n"
            "                    flags bodies rewritten again on recompile\n"
+           "  --strict-rejit    ReJIT protocol warnings are errors (docs/profiler.md, ReJIT)\n"
            "  --recompile-strict\n"
            "                    --recompile, and such bodies are rejected (exit 1)\n"
            "  --rules FILE      the rules file of ilgraft's own plugin (sets ILGRAFT_RULES\n"
@@ -68,7 +69,7 @@ static void help(void)
 
 typedef struct run_args {
     const char *profiler, *clsid, *methods, *save_dir;
-    bool json, summary, trace, recompile, recompile_strict, keep_mvid, r2r_off;
+    bool json, summary, trace, recompile, recompile_strict, keep_mvid, r2r_off, strict_rejit;
     unsigned jit_threads;
     char **images;
     size_t image_count;
@@ -84,7 +85,8 @@ static int run_session(void *ctx)
         setvbuf(stdout, out_buf, _IOFBF, sizeof out_buf);
     ilg_host_options opts = { .methods_pattern = a->methods, .log = stderr, .trace = a->trace,
                               .jit_threads = a->jit_threads, .recompile = a->recompile,
-                              .recompile_strict = a->recompile_strict };
+                              .recompile_strict = a->recompile_strict,
+                              .strict_rejit = a->strict_rejit };
     ilg_host *host = NULL;
     ilg_status st;
     int rc = CLI_OK;
@@ -182,6 +184,7 @@ int cmd_run(int argc, char **argv)
         { "jit-threads", required_argument, NULL, 'J' },
         { "recompile", no_argument, NULL, 'R' },
         { "recompile-strict", no_argument, NULL, 'X' },
+        { "strict-rejit", no_argument, NULL, 'Z' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -213,6 +216,7 @@ int cmd_run(int argc, char **argv)
         case 'i': isolate = true; break;
         case 'R': a.recompile = true; break;
         case 'X': a.recompile_strict = true; break;
+        case 'Z': a.strict_rejit = true; break;
         case 'T':
             if (!cli_parse_u64(optarg, &timeout) || timeout > 86400000u)
                 return cli_usage_error("run", "bad --timeout '%s'", optarg);

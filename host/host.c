@@ -44,6 +44,7 @@ static void host_locks_destroy(ilg_host *h)
 {
     pthread_mutex_destroy(&h->lock);
     pthread_mutex_destroy(&h->check_lock);
+    pthread_mutex_destroy(&h->rejit_lock);
     for (size_t i = 0; i < sizeof h->method_locks / sizeof h->method_locks[0]; i++)
         pthread_mutex_destroy(&h->method_locks[i].m);
 }
@@ -121,6 +122,10 @@ ILG_API ilg_status ilg_host_new(const ilg_host_options *opts, ilg_host **out)
     h->trace = opts && opts->trace;
     h->jit_threads = opts && opts->jit_threads > 1 ? opts->jit_threads : 1;
     h->recompile_strict = opts && opts->recompile_strict;
+    h->strict_rejit = opts && opts->strict_rejit;
+    /* CoreCLR's first ReJITID in a process is 2 (observed: New Relic's four ReJITs got
+     * 2 to 5): ids are handed out from 1 on, pre-incremented. */
+    h->rejit_next_id = 1;
     h->recompile = h->recompile_strict || (opts && opts->recompile);
     if (!h->recompile) {
         /* A test suite can run every host it makes with recompilation. */
@@ -131,6 +136,7 @@ ILG_API ilg_status ilg_host_new(const ilg_host_options *opts, ilg_host **out)
     h->session_tid = (DWORD)gettid();
     pthread_mutex_init(&h->lock, NULL);
     pthread_mutex_init(&h->check_lock, NULL);
+    pthread_mutex_init(&h->rejit_lock, NULL);
     for (size_t i = 0; i < sizeof h->method_locks / sizeof h->method_locks[0]; i++)
         pthread_mutex_init(&h->method_locks[i].m, NULL);
     if (opts && opts->methods_pattern) {
@@ -159,12 +165,14 @@ static void module_free(ilg_host *h, host_module *m)
     for (uint32_t i = 0; m->methods && i < m->method_count; i++) {
         HOST_FREE(h, m->methods[i].name);
         HOST_FREE(h, m->methods[i].diagnostic);
+        ilg__host_rejit_free(h, &m->methods[i]);
     }
     HOST_FREE(h, m->methods);
     for (uint32_t rid = m->method_count + 1; rid <= m->method_count + m->added_count; rid++) {
         host_method *meth = ilg__host_method_at(m, rid);
         HOST_FREE(h, meth->name);
         HOST_FREE(h, meth->diagnostic);
+        ilg__host_rejit_free(h, meth);
     }
     for (size_t k = 0; k < HOST_ADDED_CHUNKS; k++) {
         HOST_FREE(h, m->added[k]);
@@ -193,6 +201,7 @@ ILG_API void ilg_host_free(ilg_host *host)
         module_free(host, host->modules[i]);
     HOST_FREE(host, host->modules);
     HOST_FREE(host, host->pattern);
+    ilg__host_rejit_host_free(host);
     ilg__host_info_free(host);
     ilg_body_free(host->check_body);
     ilg_findings_free(&host->check_findings);
@@ -662,6 +671,8 @@ static void jit_pair(host_worker *w, host_method *meth, FunctionID fid)
     DELIVER(h, COR_PRF_MONITOR_JIT_COMPILATION, JITCompilationStarted, fid, TRUE);
     DELIVER(h, COR_PRF_MONITOR_JIT_COMPILATION, JITCompilationFinished, fid, S_OK, TRUE);
     w->event = NULL;
+    if (atomic_load_explicit(&h->rejit_queue_count, memory_order_relaxed))
+        ilg__host_rejit_serve(h);
 }
 
 /* Method meth's events in w's pass: its first compilation (each of its FunctionIDs in
@@ -680,6 +691,13 @@ static void jit_method(host_worker *w, host_method *meth)
         if (!method_selected(h, meth))
             return;
         meth->jitted = true;
+        /* A ReJIT requested before its first call: that call compiles the new version
+         * (CoreCLR sends no JITCompilationStarted then, observed). */
+        if (ilg__host_rejit_first_call(w, meth)) {
+            atomic_store(&meth->compiled, true);
+            ilg__host_rejit_serve(h);
+            return;
+        }
         break;
     case HOST_PASS_OSR:
         if (!meth->jitted)
@@ -694,7 +712,13 @@ static void jit_method(host_worker *w, host_method *meth)
         break;
     }
     for (uint32_t k = 0; k < fids; k++)
-        jit_pair(w, meth, ilg__host_fid(meth, k));
+        if (w->pass == HOST_PASS_FIRST || !ilg__host_rejit_recompile(w, meth, ilg__host_fid(meth, k)))
+            jit_pair(w, meth, ilg__host_fid(meth, k));
+    if (w->pass == HOST_PASS_FIRST) {
+        atomic_store(&meth->compiled, true);
+        if (atomic_load_explicit(&h->rejit_queue_count, memory_order_relaxed))
+            ilg__host_rejit_serve(h);
+    }
 }
 
 static void jit_claimed(host_worker *w)
@@ -790,7 +814,10 @@ static void jit_added(ilg_host *h, host_module *m, host_worker *w)
         if (!meth || !added_has_body(m, meth) || !method_selected(h, meth))
             continue;
         meth->jitted = true;
-        jit_pair(w, meth, (FunctionID)meth);
+        if (!ilg__host_rejit_first_call(w, meth))
+            jit_pair(w, meth, (FunctionID)meth);
+        atomic_store(&meth->compiled, true);
+        ilg__host_rejit_serve(h);
     }
 }
 
@@ -812,9 +839,12 @@ static void load_module(ilg_host *h, host_module *m)
 
     DELIVER(h, COR_PRF_MONITOR_ASSEMBLY_LOADS, AssemblyLoadStarted, aid);
     DELIVER(h, COR_PRF_MONITOR_MODULE_LOADS, ModuleLoadStarted, mid);
+    m->announced = h->callback && (h->event_mask & COR_PRF_MONITOR_MODULE_LOADS);
     DELIVER(h, COR_PRF_MONITOR_MODULE_LOADS, ModuleLoadFinished, mid, S_OK);
     DELIVER(h, COR_PRF_MONITOR_MODULE_LOADS, ModuleAttachedToAssembly, mid, aid);
     DELIVER(h, COR_PRF_MONITOR_ASSEMBLY_LOADS, AssemblyLoadFinished, aid, S_OK);
+    /* A service point: requests the load callbacks made for compiled methods. */
+    ilg__host_rejit_serve(h);
 }
 
 /* Whether m is System.Private.CoreLib (its Assembly row's name), which CoreCLR loads
@@ -926,6 +956,9 @@ ILG_API ilg_status ilg_host_run(ilg_host *host, const char *const *images, size_
             load_module(host, m);
         jit_module(host, m, workers, nworkers);
     }
+    /* The last service point: what the profiler requested (from any thread) for methods
+     * compiled by now is served before the unloads. */
+    ilg__host_rejit_serve(host);
     for (uint32_t i = 0; i < host->module_count; i++)
         unload_module(host, host->modules[i]);
     DELIVER(host, COR_PRF_MONITOR_APPDOMAIN_LOADS, AppDomainShutdownStarted, did);

@@ -34,6 +34,24 @@ typedef enum host_tiering {
     HOST_TIERING_OSR             /* tier 0 with patchpoints, OSR, then tier 1 */
 } host_tiering;
 
+/* A method's ReJIT state (rejit.c), made at its first request. pending, ids and the
+ * counts are under the host's rejit_lock; the rest under the method's lock. */
+typedef struct host_rejit {
+    uint32_t pending;            /* the ReJITID of a request not served yet, 0 when none */
+    uint32_t active;             /* the ReJITID in force, 0: the original version */
+    uint32_t serving;            /* the ReJITID being served (rejit_lock), 0 when none */
+    bool revert_serving;         /* a RequestRevert came while it was (rejit_lock) */
+    uint32_t *ids;               /* every version served (configured), host heap */
+    uint32_t id_count, id_cap;
+    uint64_t before;             /* `current` before the active version (for a revert) */
+    uint32_t rva, size;          /* the active version's body (0 when it kept the IL) */
+    uint8_t status;              /* ilg_host_rejit_status */
+    DWORD codegen;               /* SetCodegenFlags of the last version served */
+    uint32_t requests, reverts, warnings;
+    char *diagnostic;            /* why the last version's body was rejected (host heap) */
+    char *warning;               /* the last protocol warning's text (host heap) */
+} host_rejit;
+
 typedef struct host_method {
     host_module *module;
     uint32_t token;
@@ -55,6 +73,10 @@ typedef struct host_method {
     uint32_t rewritten_again;        /* under the method's lock */
     char *name;                  /* host heap, made on first need */
     char *diagnostic;            /* host heap */
+    struct host_rejit *_Atomic rejit; /* NULL until the first ReJIT request */
+    /* Its first JIT event is over: a ReJIT request is served at the next service point
+     * (before, at that event). */
+    atomic_bool compiled;
 } host_method;
 
 /* A FunctionID of its own for a generic method's value-type instantiation (recompile):
@@ -117,6 +139,8 @@ struct host_module {
     host_class *classes;         /* [TypeDef rid - 1], host heap */
     uint32_t class_count;
     char assembly;               /* its address is the AssemblyID */
+    /* ModuleLoadFinished was delivered for it (the ReJIT protocol check). */
+    atomic_bool announced;
     host_mdimport importer;
     /* Records of the methods a profiler defined (DefineMethod): chunk k holds
      * HOST_ADDED_FIRST << k of them, rids method_count + 1 on, allocated once and never
@@ -243,6 +267,16 @@ struct ilg_host {
     _Atomic uint32_t unsupported[HOST_UNSUP_COUNT];
     host_module **modules;       /* host heap */
     uint32_t module_count, module_cap;
+    /* ReJIT (rejit.c): the requests in order, the last ReJITID handed out, function
+     * controls the profiler still holds after GetReJITParameters, under rejit_lock. */
+    pthread_mutex_t rejit_lock;
+    host_method **rejit_queue;   /* host heap */
+    _Atomic uint32_t rejit_queue_count;
+    uint32_t rejit_queue_cap;
+    uint32_t rejit_next_id;
+    struct host_fc *rejit_orphans;
+    _Atomic uint32_t rejit_warnings; /* protocol warnings, all methods */
+    bool strict_rejit;           /* protocol warnings are errors */
 };
 
 /* A Release of an object that lives in the host's records: counts down to 0, not
@@ -432,6 +466,32 @@ void ilg__host_mdimport_free(host_module *m);
 /* The MethodDef rows [*first, *first + *count) that TypeDef td_rid owns (II.22.37). */
 void ilg__host_methods_of(const ilg_metadata *md, uint32_t td_rid, uint32_t *first,
                           uint32_t *count);
+
+/* infobody.c: decodes and verifies a body for meth as the JIT would take it: S_OK and
+ * *size, else the fault's HRESULT and why[whysize]. again: the JIT-time "rewritten again
+ * on recompile" check too. */
+HRESULT ilg__host_check_body(host_method *meth, const uint8_t *p, size_t avail, bool again,
+                             uint32_t *size, char *why, size_t whysize);
+
+/* rejit.c */
+/* The method whose ReJITCompilationStarted the calling thread is delivering, or NULL. */
+extern _Thread_local host_method *ilg__host_rejit_started;
+/* At meth's first JIT event: serves its pending ReJIT in place of the JIT pair (true),
+ * or false when it has none. */
+bool ilg__host_rejit_first_call(host_worker *w, host_method *meth);
+/* A recompilation (OSR, tier 1) of meth's FunctionID fid: when a ReJIT version is in
+ * force, its ReJITCompilationStarted/Finished pair is delivered (true) in place of the
+ * JIT pair. */
+bool ilg__host_rejit_recompile(host_worker *w, host_method *meth, FunctionID fid);
+/* A service point: serves the queued requests of compiled methods, in request order. */
+void ilg__host_rejit_serve(ilg_host *h);
+/* GetReJITIDs' list for meth: 0, then each version served. */
+HRESULT ilg__host_rejit_ids(host_method *meth, ULONG cap, ULONG *count, ReJITID ids[]);
+/* Info's SetILFunctionBody for meth: the ReJIT protocol check (S_OK, or the refusal under
+ * strict_rejit). */
+HRESULT ilg__host_rejit_info_body(host_method *meth);
+void ilg__host_rejit_free(ilg_host *h, host_method *meth);
+void ilg__host_rejit_host_free(ilg_host *h);
 
 /* isolate.c: the shared page of the current isolated child, or NULL. */
 extern char *ilg__isolate_last_callback;

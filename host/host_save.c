@@ -151,8 +151,12 @@ ilg_status ilg_host_save(ilg_host *host, const char *dir, const ilg_save_options
         }
         for (uint32_t rid = 1; rid <= total; rid++) {
             const host_method *hm = ilg__host_method_at(m, rid);
-            if (hm->status == ILG_HOST_REWRITTEN)
-                list[n++] = (ilg_save_method){ rid, hm->new_rva, hm->new_size };
+            /* The body in force: a ReJIT version's, else the one SetILFunctionBody set
+             * (RequestRevert gives back the one before the ReJIT). */
+            const uint64_t cur = atomic_load_explicit(&hm->current, memory_order_acquire);
+            const uint32_t rva = (uint32_t)(cur >> 32), size = (uint32_t)cur;
+            if (cur && rva != hm->old_rva)
+                list[n++] = (ilg_save_method){ rid, rva, size };
         }
         if ((st = ilg_save_write(m->img, list, n, opts, out_path, &r)) != ILG_OK) {
             ilg__fail_context("saving %s", out_path);

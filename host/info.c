@@ -636,7 +636,7 @@ static HRESULT info_EnumJITedFunctions(ICorProfilerInfo15 *This, ICorProfilerFun
 static HRESULT info_EnumJITedFunctions2(ICorProfilerInfo15 *This, ICorProfilerFunctionEnum **ppEnum)
 {
     INFO_ENTRY(This, "EnumJITedFunctions2", SYNC_TRIGGERS);
-    /* reJitId 0 for every one: no ReJIT versions. */
+    /* reJitId 0 for every one: CoreCLR lists no ReJIT version (observed, test_rejit). */
     return jited_functions(impl_from_ICorProfilerInfo15(This), ppEnum);
 }
 
@@ -745,15 +745,12 @@ static HRESULT info_GetReJITIDs(ICorProfilerInfo15 *This, FunctionID functionId,
                                 ULONG *pcReJitIds, ReJITID reJitIds[])
 {
     INFO_ENTRY(This, "GetReJITIDs", SYNC_TRIGGERS);
-    if (!ilg__host_find_method(impl_from_ICorProfilerInfo15(This), functionId) || !pcReJitIds ||
-        (cReJitIds && !reJitIds))
+    host_method *meth = ilg__host_find_method(impl_from_ICorProfilerInfo15(This), functionId);
+    if (!meth || !pcReJitIds || (cReJitIds && !reJitIds))
         return E_INVALIDARG;
-    /* CoreCLR (observed) lists the original code version, ReJITID 0; there are no
-     * others. */
-    *pcReJitIds = 1;
-    if (cReJitIds)
-        reJitIds[0] = 0;
-    return S_OK;
+    /* CoreCLR (observed) lists the original code version, ReJITID 0, then each ReJIT
+     * version configured, reverted or not (rejit.c). */
+    return ilg__host_rejit_ids(meth, cReJitIds, pcReJitIds, reJitIds);
 }
 
 static HRESULT info_GetEventMask2(ICorProfilerInfo15 *This, DWORD *pdwEventsLow,
@@ -899,6 +896,7 @@ static const ICorProfilerInfo15Vtbl info_vtbl = {
     .GetBoxClassLayout = ilg__info_GetBoxClassLayout,
     .RequestReJIT = ilg__info_RequestReJIT,
     .RequestReJITWithInliners = ilg__info_RequestReJITWithInliners,
+    .RequestRevert = ilg__info_RequestRevert,
     .SetEnterLeaveFunctionHooks3WithInfo = ilg__info_SetEnterLeaveFunctionHooks3WithInfo,
     .DoStackSnapshot = ilg__info_DoStackSnapshot,
     ILG__INFO_STUB_SLOTS

@@ -114,6 +114,8 @@ HRESULT ilg__info_GetBoxClassLayout(ICorProfilerInfo15 *This, ClassID classId,
                                     ULONG32 *pBufferOffset);
 HRESULT ilg__info_RequestReJIT(ICorProfilerInfo15 *This, ULONG cFunctions, ModuleID moduleIds[],
                                mdMethodDef methodIds[]);
+HRESULT ilg__info_RequestRevert(ICorProfilerInfo15 *This, ULONG cFunctions, ModuleID moduleIds[],
+                                mdMethodDef methodIds[], HRESULT status[]);
 HRESULT ilg__info_RequestReJITWithInliners(ICorProfilerInfo15 *This, DWORD dwRejitFlags,
                                            ULONG cFunctions, ModuleID moduleIds[],
                                            mdMethodDef methodIds[]);

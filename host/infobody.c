@@ -153,83 +153,112 @@ static HRESULT set_defined_rva(host_module *m, mdMethodDef token, uint32_t rva)
                               false);
 }
 
+/* Decodes and verifies the body at p (avail bytes readable) against meth's module, as
+ * CoreCLR's JIT would take it: S_OK with its size in *size, else the HRESULT of the
+ * fault met first and why (into why[whysize]). On a run's thread with that thread's own
+ * state, else with the host's under check_lock. again: also the "rewritten again on
+ * recompile" check of a JIT-time SetILFunctionBody (which records its own rejection). */
+HRESULT ilg__host_check_body(host_method *meth, const uint8_t *p, size_t avail, bool again,
+                             uint32_t *size, char *why, size_t whysize)
+{
+    host_module *m = meth->module;
+    ilg_host *h = m->host;
+    host_worker *w = ilg__host_worker;
+    HRESULT hr = S_OK;
+    bool shared = !w || w->host != h;
+    ilg_body **bodyp = shared ? &h->check_body : &w->check_body;
+    ilg_findings *findings = shared ? &h->check_findings : &w->check_findings;
+    why[0] = '\0';
+    if (shared)
+        pthread_mutex_lock(&h->check_lock);
+    if (!*bodyp && ilg_body_new(bodyp) != ILG_OK) {
+        hr = E_OUTOFMEMORY;
+        snprintf(why, whysize, "no memory for the verifier");
+        goto done;
+    }
+    ilg_body *body = *bodyp;
+    if (ilg_body_decode(body, p, avail) != ILG_OK) {
+        const ilg_diag *d = ilg_last_diag();
+        hr = COR_E_BADIMAGEFORMAT;
+        snprintf(why, whysize, "IL offset 0x%04llx: %s: %s", (unsigned long long)d->offset,
+                 ilg_status_name(d->status), d->message);
+        goto done;
+    }
+    if (again && FAILED(hr = check_again(h, w, meth, p, body->size)))
+        goto done;
+    uint32_t pops = 0;
+    bool has_this = false, pushes = false;
+    ilg_stack_resolver r = { resolver_call_shape, (void *)m->md, -1 };
+    /* The tables the verifier resolves tokens in may grow under an emit call of another
+     * thread: read them under the module's metadata lock. */
+    pthread_rwlock_rdlock(&m->importer.lock);
+    if (ilg_md_call_shape(m->md, meth->token, &pops, &has_this, &pushes) == ILG_OK)
+        r.ret_pops = pushes ? 1 : 0;
+    /* What CoreCLR's JIT would refuse, the module's metadata telling the types
+     * (docs/ilbody.md); the runtime's exception for the fault it meets first. */
+    ilg_type_resolver tr;
+    ilg_md_type_resolver(ilg_md_module_scope(m->md), meth->token, &tr);
+    const ilg_verify_options vo = { ILG_VERIFY_JIT, &r, &tr };
+    ilg_status vst = ilg_body_verify_opts(body, &vo, findings);
+    pthread_rwlock_unlock(&m->importer.lock);
+    if (vst != ILG_OK) {
+        hr = E_OUTOFMEMORY;
+        snprintf(why, whysize, "verifier could not run: %s", ilg_last_diag()->message);
+        goto done;
+    }
+    if (findings->errors) {
+        const ilg_finding *f = NULL; /* the error at the lowest offset */
+        for (uint32_t k = 0; k < findings->count; k++)
+            if (findings->items[k].severity == ILG_SEVERITY_ERROR &&
+                (!f || findings->items[k].offset < f->offset))
+                f = &findings->items[k];
+        hr = findings->outcome == ILG_OUTCOME_BAD_IMAGE ? COR_E_BADIMAGEFORMAT : COR_E_INVALIDPROGRAM;
+        snprintf(why, whysize, "IL offset 0x%04x: %s: %s%s", f->offset, ilg_status_name(f->rule),
+                 f->message, findings->errors > 1 ? " (and more)" : "");
+        goto done;
+    }
+    *size = body->size;
+done:
+    if (shared)
+        pthread_mutex_unlock(&h->check_lock);
+    return hr;
+}
+
 HRESULT ilg__info_SetILFunctionBody(ICorProfilerInfo15 *This, ModuleID moduleId,
                                     mdMethodDef methodid, LPCBYTE pbNewILMethodHeader)
 {
     INFO_ENTRY(This, "SetILFunctionBody", SYNC_TRIGGERS);
     ilg_host *h = impl_from_ICorProfilerInfo15(This);
     host_module *m = ilg__host_find_module(h, moduleId);
-    host_worker *w = ilg__host_worker;
     size_t avail = 0;
-    uint32_t rid;
-    HRESULT hr = S_OK;
+    uint32_t rid, size = 0;
+    char why[384];
 
     if (!m || !(rid = ilg__host_method_rid(m, methodid)) || !pbNewILMethodHeader)
         return E_INVALIDARG;
     host_method *meth = ilg__host_method_at(m, rid);
     atomic_fetch_add_explicit(&meth->set_calls, 1, memory_order_relaxed);
+    /* A body set for a ReJIT'd method from ReJITCompilationStarted: the protocol says
+     * GetReJITParameters' function control (docs/profiler.md, "ReJIT"). */
+    HRESULT hr = ilg__host_rejit_info_body(meth);
+    if (FAILED(hr))
+        return hr;
     if (!header_extent(m, pbNewILMethodHeader, &avail))
         return reject(meth, E_INVALIDARG,
                       "header %p is not inside the module's image [%p, +0x%llx) or its arena "
                       "(use GetILFunctionBodyAllocator)",
                       (const void *)pbNewILMethodHeader, (void *)m->info.base,
                       (unsigned long long)m->info.image_size);
-    /* A run's thread verifies with its own state; any other thread shares the host's. */
-    bool shared = !w || w->host != h;
-    ilg_body **bodyp = shared ? &h->check_body : &w->check_body;
-    ilg_findings *findings = shared ? &h->check_findings : &w->check_findings;
-    if (shared)
-        pthread_mutex_lock(&h->check_lock);
-    if (!*bodyp && ilg_body_new(bodyp) != ILG_OK) {
-        hr = E_OUTOFMEMORY;
-        goto done;
-    }
-    ilg_body *body = *bodyp;
-    if (ilg_body_decode(body, pbNewILMethodHeader, avail) != ILG_OK) {
-        const ilg_diag *d = ilg_last_diag();
-        hr = reject(meth, COR_E_BADIMAGEFORMAT, "IL offset 0x%04llx: %s: %s",
-                    (unsigned long long)d->offset, ilg_status_name(d->status), d->message);
-        goto done;
-    }
-    if (FAILED(hr = check_again(h, w, meth, pbNewILMethodHeader, body->size)))
-        goto done;
-    {
-        uint32_t pops = 0;
-        bool has_this = false, pushes = false;
-        ilg_stack_resolver r = { resolver_call_shape, (void *)m->md, -1 };
-        /* The tables the verifier resolves tokens in may grow under an emit call of
-         * another thread: read them under the module's metadata lock. */
-        pthread_rwlock_rdlock(&m->importer.lock);
-        if (ilg_md_call_shape(m->md, meth->token, &pops, &has_this, &pushes) == ILG_OK)
-            r.ret_pops = pushes ? 1 : 0;
-        /* What CoreCLR's JIT would refuse, the module's metadata telling the types
-         * (docs/ilbody.md); the runtime's exception for the fault it meets first. */
-        ilg_type_resolver tr;
-        ilg_md_type_resolver(ilg_md_module_scope(m->md), meth->token, &tr);
-        const ilg_verify_options vo = { ILG_VERIFY_JIT, &r, &tr };
-        ilg_status vst = ilg_body_verify_opts(body, &vo, findings);
-        pthread_rwlock_unlock(&m->importer.lock);
-        if (vst != ILG_OK) {
-            hr =
-                reject(meth, E_OUTOFMEMORY, "verifier could not run: %s", ilg_last_diag()->message);
-            goto done;
-        }
-        if (findings->errors) {
-            const ilg_finding *f = NULL; /* the error at the lowest offset */
-            for (uint32_t k = 0; k < findings->count; k++)
-                if (findings->items[k].severity == ILG_SEVERITY_ERROR && (!f || findings->items[k].offset < f->offset))
-                    f = &findings->items[k];
-            hr = reject(meth, findings->outcome == ILG_OUTCOME_BAD_IMAGE ? COR_E_BADIMAGEFORMAT : COR_E_INVALIDPROGRAM,
-                        "IL offset 0x%04x: %s: %s%s", f->offset, ilg_status_name(f->rule), f->message,
-                        findings->errors > 1 ? " (and more)" : "");
-            goto done;
-        }
-    }
+    hr = ilg__host_check_body(meth, pbNewILMethodHeader, avail, true, &size, why, sizeof why);
+    if (hr == CORPROF_E_UNSUPPORTED_CALL_SEQUENCE)
+        return hr; /* rewritten again: check_again recorded it */
+    if (FAILED(hr))
+        return reject(meth, hr, "%s", why);
     uint32_t rva = (uint32_t)((uintptr_t)pbNewILMethodHeader - (uintptr_t)m->info.base);
     pthread_mutex_lock(ilg__host_method_lock(meth));
-    atomic_store_explicit(&meth->current, (uint64_t)rva << 32 | body->size, memory_order_release);
+    atomic_store_explicit(&meth->current, (uint64_t)rva << 32 | size, memory_order_release);
     meth->new_rva = rva;
-    meth->new_size = body->size;
+    meth->new_size = size;
     meth->status = ILG_HOST_REWRITTEN;
     ILG_HOST_FREE(h->heap, meth->diagnostic);
     meth->diagnostic = NULL;
@@ -239,8 +268,5 @@ HRESULT ilg__info_SetILFunctionBody(ICorProfilerInfo15 *This, ModuleID moduleId,
      * until the module is saved (docs/save.md). */
     if (rid > m->method_count)
         hr = set_defined_rva(m, meth->token, rva);
-done:
-    if (shared)
-        pthread_mutex_unlock(&h->check_lock);
     return hr;
 }

@@ -191,10 +191,12 @@ static HRESULT mde_DefineMemberRef(IMetaDataEmit2 *This, mdToken tkImport, LPCWS
     return ilg__mde_write_end(imp, gen, st, dup);
 }
 
-/* GetTokenFromSig, GetTokenFromTypeSpec: a blob's row through fn. */
+/* GetTokenFromSig, GetTokenFromTypeSpec: a blob's row through fn; an existing row is
+ * META_S_DUPLICATE when say_dup (GetTokenFromSig), else S_OK: CoreCLR 10.0.12 answers an
+ * existing TypeSpec S_OK (observed, prof_emit's "typespec again"). */
 typedef ilg_status (*blob_row_fn)(ilg_mdemit *, const uint8_t *, uint32_t, uint32_t *, bool *);
 static HRESULT blob_row(IMetaDataEmit2 *This, blob_row_fn fn, PCCOR_SIGNATURE sig, ULONG cb,
-                        mdToken *out)
+                        bool say_dup, mdToken *out)
 {
     host_mdimport *imp = ilg__mde_impl(This);
     ilg_mdemit *em;
@@ -209,21 +211,21 @@ static HRESULT blob_row(IMetaDataEmit2 *This, blob_row_fn fn, PCCOR_SIGNATURE si
     ilg_status st = fn(em, sig, cb, &tok, &dup);
     if (st == ILG_OK)
         *out = tok;
-    return ilg__mde_write_end(imp, gen, st, dup);
+    return ilg__mde_write_end(imp, gen, st, dup && say_dup);
 }
 
 static HRESULT mde_GetTokenFromSig(IMetaDataEmit2 *This, PCCOR_SIGNATURE pvSig, ULONG cbSig,
                                    mdSignature *pmsig)
 {
     MDE_ENTRY(This, "GetTokenFromSig");
-    return blob_row(This, ilg_mdemit_standalone_sig, pvSig, cbSig, pmsig);
+    return blob_row(This, ilg_mdemit_standalone_sig, pvSig, cbSig, true, pmsig);
 }
 
 static HRESULT mde_GetTokenFromTypeSpec(IMetaDataEmit2 *This, PCCOR_SIGNATURE pvSig, ULONG cbSig,
                                         mdTypeSpec *ptypespec)
 {
     MDE_ENTRY(This, "GetTokenFromTypeSpec");
-    return blob_row(This, ilg_mdemit_type_spec, pvSig, cbSig, ptypespec);
+    return blob_row(This, ilg_mdemit_type_spec, pvSig, cbSig, false, ptypespec);
 }
 
 static HRESULT mde_DefineMethodSpec(IMetaDataEmit2 *This, mdToken tkParent,

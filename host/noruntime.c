@@ -1,5 +1,5 @@
 /* noruntime.c: ICorProfilerInfo methods about runtime state the host never has (objects,
- * static storage, ReJIT, slow-path hooks) whose CoreCLR answer depends on the arguments
+ * static storage, slow-path hooks) whose CoreCLR answer depends on the arguments
  * or the profiler, so one HRESULT from info_unsupported.def would not do: each answers
  * what CoreCLR answers when that state is absent (a class never initialized, no object
  * frozen), observed by the ABI probe (tests/runtime/abi_unsupported.c). */
@@ -116,34 +116,6 @@ HRESULT ilg__info_GetBoxClassLayout(ICorProfilerInfo15 *This, ClassID classId,
         return E_INVALIDARG;
     *pBufferOffset = (ULONG32)sizeof(void *);
     return S_OK;
-}
-
-/* ReJIT needs a profiler that implements ICorProfilerCallback4 before anything else
- * (observed), then COR_PRF_ENABLE_REJIT; the host does not rejit (docs/profiler.md). */
-static HRESULT rejit_answer(ilg_host *h, ULONG cFunctions, ModuleID moduleIds[],
-                            mdMethodDef methodIds[])
-{
-    enum { CALLBACK_WITH_REJIT = 4 };
-    if (cFunctions && (!moduleIds || !methodIds))
-        return E_INVALIDARG;
-    return h->callback_version < CALLBACK_WITH_REJIT ? CORPROF_E_CALLBACK4_REQUIRED
-                                                     : CORPROF_E_REJIT_NOT_ENABLED;
-}
-
-HRESULT ilg__info_RequestReJIT(ICorProfilerInfo15 *This, ULONG cFunctions, ModuleID moduleIds[],
-                               mdMethodDef methodIds[])
-{
-    INFO_ENTRY(This, "RequestReJIT", SYNC_TRIGGERS);
-    return rejit_answer(INFO_HOST(This), cFunctions, moduleIds, methodIds);
-}
-
-HRESULT ilg__info_RequestReJITWithInliners(ICorProfilerInfo15 *This, DWORD dwRejitFlags,
-                                           ULONG cFunctions, ModuleID moduleIds[],
-                                           mdMethodDef methodIds[])
-{
-    INFO_ENTRY(This, "RequestReJITWithInliners", SYNC_TRIGGERS);
-    (void)dwRejitFlags;
-    return rejit_answer(INFO_HOST(This), cFunctions, moduleIds, methodIds);
 }
 
 /* INIT_ONLY; then all three hooks NULL is E_INVALIDARG before the flags are looked at

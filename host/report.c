@@ -38,6 +38,69 @@ static void method_fill(const host_method *meth, ilg_host_method *out)
     out->jit_events = atomic_load_explicit(&meth->jit_events, memory_order_relaxed);
     out->set_calls = atomic_load_explicit(&meth->set_calls, memory_order_relaxed);
     out->rewritten_again = meth->rewritten_again;
+    const host_rejit *r = atomic_load_explicit(&meth->rejit, memory_order_acquire);
+    out->rejit_status = r ? (ilg_host_rejit_status)r->status : ILG_HOST_REJIT_NONE;
+    out->rejit_id = r && r->id_count ? r->ids[r->id_count - 1] : 0;
+    out->rejit_rva = r ? r->rva : 0;
+    out->rejit_size = r ? r->size : 0;
+    out->rejit_requests = r ? r->requests : 0;
+    out->rejit_reverts = r ? r->reverts : 0;
+    out->rejit_warnings = r ? r->warnings : 0;
+    out->rejit_pending = r && r->pending;
+    out->rejit_warning = r ? r->warning : NULL;
+    out->rejit_diagnostic = r ? r->diagnostic : NULL;
+}
+
+static const char *rejit_status_text(ilg_host_rejit_status s)
+{
+    switch (s) {
+    case ILG_HOST_REJIT_REJITTED: return "rejitted";
+    case ILG_HOST_REJIT_SAME_IL: return "rejitted-same-il";
+    case ILG_HOST_REJIT_REJECTED: return "rejit-rejected";
+    case ILG_HOST_REJIT_REVERTED: return "reverted";
+    default: return "none";
+    }
+}
+
+/* The ReJIT part of a method's JSON object, when it was ever requested. */
+static void rejit_json(json_t *o, const ilg_host_method *hm)
+{
+    if (!hm->rejit_requests)
+        return;
+    json_t *j = json_object();
+    json_object_set_new(j, "status", json_string(rejit_status_text(hm->rejit_status)));
+    json_object_set_new(j, "rejit_id", json_integer(hm->rejit_id));
+    json_object_set_new(j, "rva", json_integer(hm->rejit_rva));
+    json_object_set_new(j, "size", json_integer(hm->rejit_size));
+    json_object_set_new(j, "requests", json_integer(hm->rejit_requests));
+    json_object_set_new(j, "reverts", json_integer(hm->rejit_reverts));
+    json_object_set_new(j, "pending", json_boolean(hm->rejit_pending));
+    json_object_set_new(j, "warnings", json_integer(hm->rejit_warnings));
+    if (hm->rejit_warning)
+        json_object_set_new(j, "warning", json_string(hm->rejit_warning));
+    if (hm->rejit_diagnostic)
+        json_object_set_new(j, "diagnostic", json_string(hm->rejit_diagnostic));
+    json_object_set_new(o, "rejit", j);
+}
+
+/* The text report's ReJIT line under a method (and its warning, its rejection). */
+static void rejit_text(FILE *to, const host_method *meth)
+{
+    ilg_host_method hm;
+    method_fill(meth, &hm);
+    fprintf(to, "      rejit: %s, ReJITID %u, %u requested, %u reverted", rejit_status_text(hm.rejit_status),
+            hm.rejit_id, hm.rejit_requests, hm.rejit_reverts);
+    if (hm.rejit_status == ILG_HOST_REJIT_REJITTED)
+        fprintf(to, ", body 0x%08x %u bytes", hm.rejit_rva, hm.rejit_size);
+    if (hm.rejit_pending)
+        fprintf(to, ", a request never served (the method was not compiled)");
+    fputc('\n', to);
+    if (hm.rejit_diagnostic)
+        fprintf(to, "      rejit body rejected: %s\n", hm.rejit_diagnostic);
+    if (hm.rejit_warnings)
+        fprintf(to, "      ReJIT protocol %s (%u): %s\n",
+                meth->module->host->strict_rejit ? "errors" : "warnings", hm.rejit_warnings,
+                hm.rejit_warning ? hm.rejit_warning : "?");
 }
 
 ILG_API ilg_status ilg_host_method_get(const ilg_host *host, uint32_t index, uint32_t rid,
@@ -109,6 +172,7 @@ static ilg_status write_json(const ilg_host *host, FILE *to)
     json_object_set_new(root, "unsupported_calls", unsupported_json(host));
     json_object_set_new(root, "refused_calls",
                         json_integer(atomic_load_explicit(&host->refused, memory_order_relaxed)));
+    json_object_set_new(root, "rejit_warnings", json_integer(atomic_load(&host->rejit_warnings)));
     for (uint32_t i = 0; i < host->module_count; i++) {
         host_module *m = host->modules[i];
         json_t *jm = json_object(), *jmeths = json_array();
@@ -134,6 +198,7 @@ static ilg_status write_json(const ilg_host *host, FILE *to)
             json_object_set_new(o, "rewritten_again", json_integer(hm.rewritten_again));
             if ((hm.status == ILG_HOST_REJECTED || hm.rewritten_again) && hm.diagnostic)
                 json_object_set_new(o, "diagnostic", json_string(hm.diagnostic));
+            rejit_json(o, &hm);
             json_array_append_new(jmeths, o);
         }
     }
@@ -285,7 +350,7 @@ static void write_method_line(report_out *r, host_method *meth)
 static void write_text_module(const ilg_host *host, uint32_t index, bool summary, report_out *r)
 {
     const host_module *m = host->modules[index];
-    uint32_t counts[3] = { 0, 0, 0 }, jitted = 0, events = 0, sets = 0, again = 0;
+    uint32_t counts[3] = { 0, 0, 0 }, jitted = 0, events = 0, sets = 0, again = 0, rejitted = 0;
     FILE *to = r->to;
     fprintf(to, "%s: image 0x%llx bytes, arena at +0x%llx\n", m->path,
             (unsigned long long)m->info.image_size, (unsigned long long)m->info.arena_offset);
@@ -303,14 +368,23 @@ static void write_text_module(const ilg_host *host, uint32_t index, bool summary
         events += atomic_load_explicit(&meth->jit_events, memory_order_relaxed);
         sets += atomic_load_explicit(&meth->set_calls, memory_order_relaxed);
         again += meth->rewritten_again;
-        if (!meth->rewritten_again && (meth->status == ILG_HOST_UNCHANGED ||
-                                       (summary && meth->status != ILG_HOST_REJECTED)))
+        const host_rejit *rj = atomic_load_explicit(&meth->rejit, memory_order_acquire);
+        rejitted += rj && rj->status == ILG_HOST_REJIT_REJITTED;
+        /* A method ReJIT touched is listed (in the summary when it has a warning or a
+         * rejection). */
+        bool rejit_listed = rj && (!summary || rj->warnings || rj->status == ILG_HOST_REJIT_REJECTED);
+        if (!rejit_listed && !meth->rewritten_again &&
+            (meth->status == ILG_HOST_UNCHANGED || (summary && meth->status != ILG_HOST_REJECTED)))
             continue;
         if (!header) {
             text_header(to);
             header = true;
         }
         write_method_line(r, meth);
+        if (rejit_listed) {
+            report_flush(r);
+            rejit_text(to, meth);
+        }
         if (!meth->rewritten_again && meth->status != ILG_HOST_REJECTED)
             continue;
         report_flush(r);
@@ -327,6 +401,8 @@ static void write_text_module(const ilg_host *host, uint32_t index, bool summary
             "events, %u bodies set, %u rewritten again on recompile\n",
             total, jitted, counts[ILG_HOST_REWRITTEN], counts[ILG_HOST_REJECTED],
             counts[ILG_HOST_UNCHANGED], events, sets, again);
+    if (rejitted)
+        fprintf(to, "  %u methods with a ReJIT body in force\n", rejitted);
 }
 
 ILG_API ilg_status ilg_host_write_report(const ilg_host *host, ilg_report_format format, FILE *to)

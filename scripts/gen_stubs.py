@@ -123,7 +123,7 @@ def slots_macro(macro, prefix, names):
 def methods_of(root, iface, macros, order):
     """Every method of iface after IUnknown, in slot order, checked against the def."""
     headers = "".join((root / "include/ilgraft" / h).read_text()
-                      for h in ("corprof.h", "corprof_callbacks.h", "cor_md.h"))
+                      for h in ("corprof.h", "corprof_callbacks.h", "cor_md.h", "corprof_types.h"))
     methods = [m for mac in macros for m in slot_macro(headers, mac)]
     names = [m[1] for m in methods]
     want = [m for i in order for m in slots_def(root)[i]]
@@ -467,7 +467,10 @@ def trace_inc(root):
               else "IMetaDataEmit"),
              ("ILG__WANT_MDAE_TRACE", "IMetaDataAssemblyEmit", ["IMETADATAASSEMBLYEMIT_SLOTS"],
               ["IMetaDataAssemblyEmit"], "trace_mdae_", "ILG__MDAE_TRACE_SLOTS",
-              lambda n: "IMetaDataAssemblyEmit")]
+              lambda n: "IMetaDataAssemblyEmit"),
+             ("ILG__WANT_FC_TRACE", "ICorProfilerFunctionControl",
+              ["ICORPROFILERFUNCTIONCONTROL_SLOTS"], ["ICorProfilerFunctionControl"], "trace_fc_",
+              "ILG__FC_TRACE_SLOTS", lambda n: "ICorProfilerFunctionControl")]
     for guard, iface, macros, order, prefix, macro, label in parts:
         methods = IUNKNOWN + methods_of(root, iface, macros, order)
         out.append("\n#ifdef %s\n" % guard)

@@ -794,6 +794,7 @@ CORPROF_STATIC_ASSERT(sizeof(ModuleID) == sizeof(void *), "IDs are pointer-sized
     CORPROF_SLOT_AT(ICorProfilerModuleEnumVtbl, m, s)                                      \
     CORPROF_SLOT_AT(ICorProfilerThreadEnumVtbl, m, s)                                      \
     CORPROF_SLOT_AT(ICorProfilerMethodEnumVtbl, m, s)                                      \
+    CORPROF_SLOT_AT(ICorProfilerFunctionControlVtbl, m, s)                                 \
     CORPROF_SLOT_ICorProfilerCallback_1(m, s) CORPROF_SLOT_ICorProfilerInfo_1(m, s)
 #define CORPROF_SLOT_IClassFactory_1(m, s) CORPROF_SLOT_AT(IClassFactoryVtbl, m, s)
 #define CORPROF_SLOT_IMethodMalloc_1(m, s) CORPROF_SLOT_AT(IMethodMallocVtbl, m, s)
@@ -862,6 +863,8 @@ CORPROF_STATIC_ASSERT(sizeof(ModuleID) == sizeof(void *), "IDs are pointer-sized
     CORPROF_SLOT_AT(ICorProfilerInfoVtbl, m, s) CORPROF_SLOT_ICorProfilerInfo_2(m, s)
 #define CORPROF_SLOT_ICorProfilerThreadEnum_1(m, s) CORPROF_SLOT_AT(ICorProfilerThreadEnumVtbl, m, s)
 #define CORPROF_SLOT_ICorProfilerMethodEnum_1(m, s) CORPROF_SLOT_AT(ICorProfilerMethodEnumVtbl, m, s)
+#define CORPROF_SLOT_ICorProfilerFunctionControl_1(m, s)                                   \
+    CORPROF_SLOT_AT(ICorProfilerFunctionControlVtbl, m, s)
 
 #define CORPROF_SLOT(iface, version, method, slot) CORPROF_SLOT_##iface##_##version(method, slot)
 #include "ilgraft/corprof_slots.def"

@@ -405,6 +405,23 @@ struct ICorProfilerMethodEnum {
     const ICorProfilerMethodEnumVtbl *lpVtbl;
 };
 
+/* The object GetReJITParameters passes (corprof.idl, Info4 ReJIT): what the profiler
+ * says about the method's new version. The runtime copies the body SetILFunctionBody
+ * gives, so the caller may free it on return. */
+#define ICORPROFILERFUNCTIONCONTROL_SLOTS(T)                                            \
+    HRESULT (*SetCodegenFlags)(T *This, DWORD flags);                                        \
+    HRESULT (*SetILFunctionBody)(T *This, ULONG cbNewILMethodHeader,                         \
+                                 LPCBYTE pbNewILMethodHeader);                               \
+    HRESULT (*SetILInstrumentedCodeMap)(T *This, ULONG cILMapEntries, COR_IL_MAP *rgILMapEntries);
+typedef struct ICorProfilerFunctionControl ICorProfilerFunctionControl;
+typedef struct ICorProfilerFunctionControlVtbl {
+    COM_IUNKNOWN_SLOTS(ICorProfilerFunctionControl)
+    ICORPROFILERFUNCTIONCONTROL_SLOTS(ICorProfilerFunctionControl)
+} ICorProfilerFunctionControlVtbl;
+struct ICorProfilerFunctionControl {
+    const ICorProfilerFunctionControlVtbl *lpVtbl;
+};
+
 #ifdef __cplusplus
 }
 #endif

@@ -64,6 +64,11 @@ typedef struct ilg_host_options {
      * instantiation. GetILFunctionBody and SetILFunctionBody stay per module and token.
      * Off (and ILG_HOST_RECOMPILE unset): one pair per method. */
     bool recompile;
+    /* ReJIT protocol checks (docs/profiler.md, "ReJIT") are errors, not warnings: a
+     * request for a method of a module no ModuleLoadFinished announced gets ReJITError
+     * CORPROF_E_UNSUPPORTED_CALL_SEQUENCE, ICorProfilerInfo::SetILFunctionBody inside
+     * ReJITCompilationStarted is refused with it. */
+    bool strict_rejit;
     /* With recompile: a body "rewritten again on recompile" (ilg_host_method) is
      * rejected with CORPROF_E_UNSUPPORTED_CALL_SEQUENCE and ilg_host_run fails with
      * ILG_E_PROF_REWRITTEN_AGAIN. Implies recompile. */
@@ -126,6 +131,15 @@ typedef enum ilg_host_method_status {
     ILG_HOST_REJECTED
 } ilg_host_method_status;
 
+/* What ReJIT did to a method (docs/profiler.md, "ReJIT"). */
+typedef enum ilg_host_rejit_status {
+    ILG_HOST_REJIT_NONE = 0,     /* never requested, or requested and not served */
+    ILG_HOST_REJIT_REJITTED,     /* a version with the body GetReJITParameters set is in force */
+    ILG_HOST_REJIT_SAME_IL,      /* served with no body set: the same IL compiled again */
+    ILG_HOST_REJIT_REJECTED,     /* the body set was rejected: the IL before stays */
+    ILG_HOST_REJIT_REVERTED      /* RequestRevert undid a served version */
+} ilg_host_rejit_status;
+
 typedef struct ilg_host_method {
     uint32_t token;
     const char *name;            /* "int32 Calc::Add(int32, int32)" */
@@ -142,6 +156,14 @@ typedef struct ilg_host_method {
      * recompile_strict). A profiler that rewrites whatever GetILFunctionBody returns
      * does this at every recompilation. */
     uint32_t rewritten_again;
+    /* ReJIT: the last version served (its ReJITID, 0 when none), its body (0, 0 when it
+     * kept the IL), the requests and reverts made, the protocol warnings and the last
+     * one's text, and why the last body was rejected. */
+    ilg_host_rejit_status rejit_status;
+    uint32_t rejit_id, rejit_rva, rejit_size;
+    uint32_t rejit_requests, rejit_reverts, rejit_warnings;
+    bool rejit_pending;          /* a request not served (the method was never compiled) */
+    const char *rejit_warning, *rejit_diagnostic;
 } ilg_host_method;
 
 typedef struct ilg_host_module {

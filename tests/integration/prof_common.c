@@ -1,5 +1,6 @@
 /* prof_common.c: the shared profiler skeleton (see prof_common.h). The default
  * callbacks below are one per ICorProfilerCallback3 slot, in slot order. */
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -23,14 +24,20 @@ typedef struct prof_object {
 static FILE *log_file;
 static atomic_int failures; /* checks may fail on several JIT threads at once */
 
+static void open_log(void)
+{
+    const char *path = getenv("PROF_LOG");
+    log_file = path && *path ? fopen(path, "w") : NULL;
+    if (!log_file)
+        log_file = stderr;
+}
+
+/* Opened once, whichever thread logs first (a profiler's own thread may race a JIT
+ * thread to it: ThreadSanitizer saw prof_rejit's). */
 static FILE *prof_out(void)
 {
-    if (!log_file) {
-        const char *path = getenv("PROF_LOG");
-        log_file = path && *path ? fopen(path, "w") : NULL;
-        if (!log_file)
-            log_file = stderr;
-    }
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, open_log);
     return log_file;
 }
 
@@ -108,7 +115,8 @@ static HRESULT cb_QueryInterface(ICorProfilerCallback3 *This, REFIID riid, void 
     if (IsEqualGUID(riid, &IID_IUnknown) || IsEqualGUID(riid, &IID_ICorProfilerCallback) ||
         IsEqualGUID(riid, &IID_ICorProfilerCallback2) ||
         (IsEqualGUID(riid, &IID_ICorProfilerCallback3) &&
-         !(prof_test_hooks.refuse_callback3 && prof_test_hooks.refuse_callback3()))) {
+         !(prof_test_hooks.refuse_callback3 && prof_test_hooks.refuse_callback3())) ||
+        (IsEqualGUID(riid, &IID_ICorProfilerCallback4) && prof_test_hooks.rejit_parameters)) {
         *ppv = This;
         This->lpVtbl->AddRef(This);
         return S_OK;
@@ -219,11 +227,71 @@ static HRESULT cb_JITCachedFunctionSearchFinished(ICorProfilerCallback3 *This,
                : S_OK;
 }
 
+/* ICorProfilerCallback4's slots, after Callback3's (the vtable below appends them). */
+static HRESULT cb_ReJITCompilationStarted(ICorProfilerCallback3 *This, FunctionID functionId,
+                                          ReJITID rejitId, BOOL fIsSafeToBlock)
+{
+    prof_object *p = impl_from_ICorProfilerCallback3(This);
+    return prof_test_hooks.rejit_started ? prof_test_hooks.rejit_started(p->info, functionId, rejitId)
+                                         : S_OK;
+}
+
+static HRESULT cb_GetReJITParameters(ICorProfilerCallback3 *This, ModuleID moduleId,
+                                     mdMethodDef methodId, ICorProfilerFunctionControl *control)
+{
+    prof_object *p = impl_from_ICorProfilerCallback3(This);
+    return prof_test_hooks.rejit_parameters
+               ? prof_test_hooks.rejit_parameters(p->info, moduleId, methodId, control)
+               : S_OK;
+}
+
+static HRESULT cb_ReJITCompilationFinished(ICorProfilerCallback3 *This, FunctionID functionId,
+                                           ReJITID rejitId, HRESULT hrStatus, BOOL fIsSafeToBlock)
+{
+    prof_object *p = impl_from_ICorProfilerCallback3(This);
+    return prof_test_hooks.rejit_finished
+               ? prof_test_hooks.rejit_finished(p->info, functionId, rejitId, hrStatus)
+               : S_OK;
+}
+
+static HRESULT cb_ReJITError(ICorProfilerCallback3 *This, ModuleID moduleId, mdMethodDef methodId,
+                             FunctionID functionId, HRESULT hrStatus)
+{
+    prof_object *p = impl_from_ICorProfilerCallback3(This);
+    return prof_test_hooks.rejit_error
+               ? prof_test_hooks.rejit_error(p->info, moduleId, methodId, functionId, hrStatus)
+               : S_OK;
+}
+
+static HRESULT cb_MovedReferences2(ICorProfilerCallback3 *This, ULONG n, ObjectID from[],
+                                   ObjectID to[], SIZE_T len[])
+{
+    return S_OK;
+}
+
+static HRESULT cb_SurvivingReferences2(ICorProfilerCallback3 *This, ULONG n, ObjectID start[],
+                                       SIZE_T len[])
+{
+    return S_OK;
+}
+
 #define ILG_CB3_OWN_THREADS
 #define ILG_CB3_OWN_CACHE_SEARCHES
 #include "callback_stubs.inc"
 
-static const ICorProfilerCallback3Vtbl cb_vtbl = { .QueryInterface = cb_QueryInterface,
+/* Callback3's vtable followed by Callback4's six slots (answered for Callback4 only when
+ * the profiler has ReJIT hooks). */
+static const struct {
+    ICorProfilerCallback3Vtbl cb3;
+    HRESULT (*ReJITCompilationStarted)(ICorProfilerCallback3 *, FunctionID, ReJITID, BOOL);
+    HRESULT (*GetReJITParameters)(ICorProfilerCallback3 *, ModuleID, mdMethodDef,
+                                  ICorProfilerFunctionControl *);
+    HRESULT (*ReJITCompilationFinished)(ICorProfilerCallback3 *, FunctionID, ReJITID, HRESULT,
+                                        BOOL);
+    HRESULT (*ReJITError)(ICorProfilerCallback3 *, ModuleID, mdMethodDef, FunctionID, HRESULT);
+    HRESULT (*MovedReferences2)(ICorProfilerCallback3 *, ULONG, ObjectID[], ObjectID[], SIZE_T[]);
+    HRESULT (*SurvivingReferences2)(ICorProfilerCallback3 *, ULONG, ObjectID[], SIZE_T[]);
+} cb4_vtbl = { .cb3 = { .QueryInterface = cb_QueryInterface,
                                                    .AddRef = cb_AddRef,
                                                    .Release = cb_Release,
                                                    .Initialize = cb_Initialize,
@@ -241,7 +309,12 @@ static const ICorProfilerCallback3Vtbl cb_vtbl = { .QueryInterface = cb_QueryInt
                                                        cb_JITCachedFunctionSearchStarted,
                                                    .JITCachedFunctionSearchFinished =
                                                        cb_JITCachedFunctionSearchFinished,
-                                                   ILG_CB3_STUB_SLOTS };
+                                                   ILG_CB3_STUB_SLOTS },
+               cb_ReJITCompilationStarted, cb_GetReJITParameters, cb_ReJITCompilationFinished,
+               cb_ReJITError, cb_MovedReferences2, cb_SurvivingReferences2 };
+_Static_assert(offsetof(ICorProfilerCallback4Vtbl, SurvivingReferences2) ==
+                   sizeof cb4_vtbl - sizeof(void *),
+               "Callback4's slots follow Callback3's");
 
 /* ---- class factory ------------------------------------------------------------------ */
 
@@ -284,7 +357,7 @@ static HRESULT cf_CreateInstance(IClassFactory *This, IUnknown *outer, REFIID ri
     p = calloc(1, sizeof *p);
     if (!p)
         return E_OUTOFMEMORY;
-    p->ICorProfilerCallback3_iface.lpVtbl = &cb_vtbl;
+    p->ICorProfilerCallback3_iface.lpVtbl = &cb4_vtbl.cb3;
     p->refs = 1;
     in_create_instance = true;
     hr = cb_QueryInterface(&p->ICorProfilerCallback3_iface, riid, ppv);

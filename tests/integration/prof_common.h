@@ -25,6 +25,14 @@ typedef struct prof_hooks {
     /* When set and true: refuse QueryInterface for ICorProfilerCallback3, as a
      * profiler written for .NET 2.0 would. */
     bool (*refuse_callback3)(void);
+    /* ICorProfilerCallback4's ReJIT callbacks: the object answers QueryInterface for
+     * Callback4 only when rejit_parameters is set (prof_rejit). */
+    HRESULT (*rejit_started)(ICorProfilerInfo3 *info, FunctionID fid, ReJITID id);
+    HRESULT (*rejit_parameters)(ICorProfilerInfo3 *info, ModuleID module, mdMethodDef method,
+                                ICorProfilerFunctionControl *control);
+    HRESULT (*rejit_finished)(ICorProfilerInfo3 *info, FunctionID fid, ReJITID id, HRESULT hr);
+    HRESULT (*rejit_error)(ICorProfilerInfo3 *info, ModuleID module, mdMethodDef method,
+                           FunctionID fid, HRESULT hr);
 } prof_hooks;
 
 /* Defined by each test profiler. */

@@ -35,6 +35,8 @@
 #define ET_VOID 0x01
 #define ET_I4 0x08
 #define ET_STRING 0x0E
+#define ET_VALUETYPE 0x11
+#define ET_SZARRAY 0x1D
 #define OP_LDSTR 0x72
 #define OP_CALL 0x28
 #define OP_LDC_I4_S 0x1F
@@ -73,6 +75,28 @@ static void put32(uint8_t *p, uint32_t v)
 {
     for (int i = 0; i < 4; i++)
         p[i] = (uint8_t)(v >> (8 * i));
+}
+
+/* A TypeDefOrRef coded index, compressed (II.23.2.8): its length in bytes. */
+static ULONG compress_token(mdToken tok, uint8_t *out)
+{
+    /* The tag: TypeDef 0, TypeRef 1, TypeSpec 2. */
+    uint32_t table = tok >> 24, tag = table == 0x02 ? 0 : table == 0x01 ? 1 : 2;
+    uint32_t v = (tok & 0xFFFFFF) << 2 | tag;
+    if (v < 0x80) {
+        out[0] = (uint8_t)v;
+        return 1;
+    }
+    if (v < 0x4000) {
+        out[0] = (uint8_t)(0x80 | v >> 8);
+        out[1] = (uint8_t)v;
+        return 2;
+    }
+    out[0] = (uint8_t)(0xC0 | v >> 24);
+    out[1] = (uint8_t)(v >> 16);
+    out[2] = (uint8_t)(v >> 8);
+    out[3] = (uint8_t)v;
+    return 4;
 }
 
 static void step(const char *what, HRESULT hr, mdToken tok)
@@ -203,7 +227,7 @@ static void define_refs(emit_ctx *c, mdMemberRef *write, mdString *text, mdTypeR
     step("assemblyref System.Runtime", runtime ? S_OK : E_FAIL, runtime);
     bad_args(c, console);
     mdTypeRef con = type_ref(c, "typeref System.Console", console, "System.Console");
-    type_ref(c, "typeref System.ConsoleColor", console, "System.ConsoleColor");
+    mdTypeRef color = type_ref(c, "typeref System.ConsoleColor", console, "System.ConsoleColor");
     type_ref(c, "typeref System.ConsoleColor again", console, "System.ConsoleColor");
     *object = type_ref(c, "typeref System.Object", runtime, "System.Object");
     static const uint8_t void_of_string[] = { SIG_DEFAULT, 1, ET_VOID, ET_STRING };
@@ -220,6 +244,13 @@ static void define_refs(emit_ctx *c, mdMemberRef *write, mdString *text, mdTypeR
     mdSignature sig = 0;
     STEP("sig", c->emit->lpVtbl->GetTokenFromSig(c->emit, locals, sizeof locals, &sig), sig);
     STEP("sig again", c->emit->lpVtbl->GetTokenFromSig(c->emit, locals, sizeof locals, &sig), sig);
+    /* A TypeSpec (an SZARRAY of ConsoleColor's TypeRef) twice: New Relic's ReJIT path
+     * asks for the same ones again and again (issue 17's run). */
+    uint8_t spec[8] = { ET_SZARRAY, ET_VALUETYPE };
+    ULONG spec_len = 2 + compress_token(color, spec + 2);
+    mdTypeSpec ts = 0;
+    STEP("typespec", c->emit->lpVtbl->GetTokenFromTypeSpec(c->emit, spec, spec_len, &ts), ts);
+    STEP("typespec again", c->emit->lpVtbl->GetTokenFromTypeSpec(c->emit, spec, spec_len, &ts), ts);
 }
 
 /* The new type and method, refused and accepted, read back; Say's body. */

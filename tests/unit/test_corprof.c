@@ -53,6 +53,7 @@ static const vtbl_info vtbls[] = {
     VT(ICorProfilerModuleEnum, 1, ICorProfilerModuleEnumVtbl),
     VT(ICorProfilerThreadEnum, 1, ICorProfilerThreadEnumVtbl),
     VT(ICorProfilerMethodEnum, 1, ICorProfilerMethodEnumVtbl),
+    VT(ICorProfilerFunctionControl, 1, ICorProfilerFunctionControlVtbl),
     VT(ICorProfilerCallback, 1, ICorProfilerCallbackVtbl),
     VT(ICorProfilerCallback, 2, ICorProfilerCallback2Vtbl),
     VT(ICorProfilerCallback, 3, ICorProfilerCallback3Vtbl),
