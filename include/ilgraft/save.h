@@ -102,6 +102,10 @@ typedef struct ilg_save_options {
     /* Keep the input's MVID instead of deriving a new one. A runtime that caches
      * native code by MVID (Mono's AOT images) then runs the input's code. */
     bool keep_mvid;
+    /* Keep the whole old metadata root in the file when the metadata writer changed the
+     * module (a new root is written either way). By default its whole SectionAlignment
+     * pages are left out (docs/save.md, "The old root"). */
+    bool keep_old_root;
 } ilg_save_options;
 
 /* What a save did to a ReadyToRun image's precompiled code. */
@@ -131,6 +135,9 @@ typedef struct ilg_save_result {
     uint8_t mvid[16];          /* the saved file's MVID */
     uint64_t mvid_file_offset; /* of the MVID's 16 bytes, 0 when Module.Mvid is 0 */
     size_t file_size;
+    /* The old metadata root's pages left out of the file, [rva, rva + size) (size 0:
+     * none; the section that held them is split in two around them). */
+    uint32_t old_root_cut_rva, old_root_cut_size;
     /* ReadyToRun (all 0 for IL-only images). Dropped counts MethodDef entries and
      * instance entries whose code the runtime will no longer use; of the MethodDef
      * entries, inliners were not rewritten but inlined a rewritten method, and
