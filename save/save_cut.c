@@ -57,6 +57,8 @@ static bool directories_clear(const ilg_image *img, const ilg_md_info *mi, save_
     if (overlaps(img->entry_rva, 1, c->rva, c->len))
         return false;
     for (uint32_t d = 0; d < ndirs && d < 16; d++) {
+        if (!ilg__in_range(dirs + 8 * d, 8, img->pe.sections))
+            return false; /* past the optional header: the loader read no such entry */
         uint32_t rva = ilg__rd32(f + dirs + 8 * d), size = ilg__rd32(f + dirs + 8 * d + 4);
         if (d != DIR_SECURITY && overlaps(rva, size, c->rva, c->len))
             return false;
@@ -74,7 +76,8 @@ static bool directories_clear(const ilg_image *img, const ilg_md_info *mi, save_
         for (uint32_t e = 0; e < size / DEBUG_ENTRY_SIZE; e++) {
             uint64_t cell = off + (uint64_t)e * DEBUG_ENTRY_SIZE + DEBUG_ENTRY_RAW_PTR;
             uint32_t raw = ilg__rd32(f + cell);
-            if (overlaps(raw, 1, c->at, c->len))
+            /* A cell in the headers would be overwritten by their patched copy. */
+            if (overlaps(raw, 1, c->at, c->len) || cell < img->pe.first_raw)
                 return false;
             if (raw >= c->at + c->len)
                 c->debug_cells[c->ndebug++] = cell;

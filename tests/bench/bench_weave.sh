@@ -28,9 +28,10 @@
 #     sections all start on 0x1000 pages already) under mono and under dotnet, whose
 #     old root ilgraft must have cut;
 #   - a Roslyn-built library with its old root cut: the peer's own Mono.Cecil.dll woven
-#     by ilgraft, then loaded by the peer under dotnet (no deps.json, ProbeLib.dll beside
-#     it) weaving calc.exe: the same output file as with the original library, and
-#     probe lines.
+#     by ilgraft (its debug entries' data read at their moved file offsets is their data
+#     at their RVAs), then loaded by the peer under dotnet (no deps.json, ProbeLib.dll
+#     beside it) weaving calc.exe: the same output file as with the original library,
+#     and probe lines.
 # ROUNDS 0 is the check alone (one untimed run of each tool, every check above): the
 # CTest entry bench_weave_check (label integration). There a missing tool (dotnet, mono,
 # mcs, monodis, the assembly) or a peer that cannot be built (no NuGet) is a SKIP with
@@ -247,6 +248,31 @@ for sa in (0x2000, 0x1000):
         if fixtures[-1][3] == 0:
             sys.exit("bench_weave: %s: ilgraft left its old metadata root whole" % what)
 
+# The debug directory's entries of a PE file: each one's data read through its file
+# offset (PointerToRawData, which a cut moves) must be its data read through its RVA.
+def debug_entries(path):
+    d = open(path, "rb").read()
+    u32 = lambda at: int.from_bytes(d[at:at + 4], "little")
+    pe = u32(0x3C)
+    nsec, opt_size, opt = int.from_bytes(d[pe + 6:pe + 8], "little"), \
+        int.from_bytes(d[pe + 20:pe + 22], "little"), pe + 24
+    secs = [(u32(opt + opt_size + 40 * i + 8), u32(opt + opt_size + 40 * i + 12),
+             u32(opt + opt_size + 40 * i + 16), u32(opt + opt_size + 40 * i + 20))
+            for i in range(nsec)]
+    def offset(rva):
+        return next(rp + rva - va for vs, va, rs, rp in secs if va <= rva < va + min(vs, rs))
+    dirs = opt + (96 if int.from_bytes(d[opt:opt + 2], "little") == 0x10B else 112)
+    at, size = offset(u32(dirs + 48)), u32(dirs + 52)
+    n = 0
+    for e in range(size // 28):
+        length, rva, ptr = u32(at + 28 * e + 16), u32(at + 28 * e + 20), u32(at + 28 * e + 24)
+        if rva and length:
+            if d[ptr:ptr + length] != d[offset(rva):offset(rva) + length]:
+                sys.exit("bench_weave: %s: debug entry %d's data at file offset 0x%x is not its "
+                         "data at RVA 0x%x" % (path, e, ptr, rva))
+            n += 1
+    return n
+
 # The peer's Mono.Cecil.dll (Roslyn) woven by ilgraft, in a copy of the peer.
 roslyn = tmp + "/peer_woven"
 shutil.copytree(os.path.dirname(peer), roslyn)
@@ -255,6 +281,9 @@ shutil.copy(tmp + "/ProbeLib.dll", roslyn)
 cecil_cut = cut_of(run([weave, os.path.dirname(peer) + "/Mono.Cecil.dll",
                         roslyn + "/Mono.Cecil.dll"], "ilgraft on Mono.Cecil.dll")[3])
 woven_strings(roslyn + "/Mono.Cecil.dll", "Mono.Cecil.dll")
+cecil_debug = debug_entries(roslyn + "/Mono.Cecil.dll")
+if not cecil_debug:
+    sys.exit("bench_weave: woven Mono.Cecil.dll: no debug entry with data")
 plain_out = run([dotnet, peer, "cecil", calc_exe, tmp + "/calc_plain.exe"], "the peer")[3]
 woven_out = run([dotnet, roslyn + "/WeavePeer.dll", "cecil", calc_exe, tmp + "/calc_woven.exe"],
                 "the peer with its woven Mono.Cecil.dll")[3]
@@ -265,8 +294,9 @@ if (cecil_cut == 0 or not cecil_probes or
              % (cecil_cut, cecil_probes, "the same" if open(tmp + "/calc_plain.exe", "rb").read()
                 == open(tmp + "/calc_woven.exe", "rb").read() else "another"))
 roslyn_line = ("Mono.Cecil.dll (Roslyn) woven by ilgraft, old root cut by %d bytes: verified, whole "
-               "in monodis; the peer under dotnet with it writes the same file, %d probe lines"
-               % (cecil_cut, cecil_probes))
+               "in monodis, its %d debug entries' data at their moved file offsets; the peer "
+               "under dotnet with it writes the same file, %d probe lines"
+               % (cecil_cut, cecil_debug, cecil_probes))
 
 # ---- the figures ------------------------------------------------------------------------
 if rounds == 0:
