@@ -12,6 +12,14 @@
  *                                                  ^ raw data at the next FileAlignment
  *            .graft VirtualAddress = SizeOfImage before (= the arena start, see below)
  *
+ * The old root, read by no one then, loses its whole SectionAlignment pages from the
+ * file unless ilg_save_options.keep_old_root (docs/save.md, "The old root"): its
+ * section is split around them, the first part's raw data ending where they begin (its
+ * VirtualSize still covers them, zero-filled), the rest a second section with the same
+ * name; the file offsets after them move down (sections' raw data, debug entries,
+ * certificate table), every RVA stays. Images where anything else points into them,
+ * ReadyToRun images and SectionAlignment below a page keep the root whole.
+ *
  * Making room: when the 40 bytes after the section table are not free zero bytes
  * inside SizeOfHeaders (Roslyn leaves exactly the room its own sections need), the PE
  * signature, COFF and optional headers and the section table move down over the DOS
@@ -32,7 +40,7 @@
  * 10 (docs/save.md gives the byte order). The same input and rewrite give the same
  * MVID. ilg_save_options.keep_mvid keeps the old one. Every other byte of the input
  * file (but a ReadyToRun image's header cells, below) is unchanged and stays at its
- * offset.
+ * offset, or, with the old root's pages left out, at its RVA.
  *
  * The section's VirtualAddress is SizeOfImage rounded to SectionAlignment (contiguous
  * with the last section, as loaders demand). The arena starts at the first page at or
