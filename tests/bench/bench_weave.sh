@@ -20,8 +20,9 @@
 #     whole pages, which the save leaves out of the file (docs/save.md, "The old root");
 #     the same weave saved with --keep-old-root (the old layout) must be larger by
 #     exactly those pages;
-#   - runnable fixtures woven by all three with ProbeLib.dll beside them: each woven
-#     program prints the same "enter <method>" lines and the fixture's own output:
+#   - runnable fixtures woven by all three with ProbeLib.dll beside them (ilgraft's
+#     copy also verified, whole in monodis, every body starting with the probe call):
+#     each woven program prints the same "enter <method>" lines and its own output:
 #     build/fixtures/calc.exe under mono, build/fixtures/cs/Calc/Calc.dll under dotnet,
 #     and an ilasm program generated here with a metadata root of several pages (Big.exe,
 #     SectionAlignment 0x2000, and the same file declaring SectionAlignment 0x1000, whose
@@ -182,6 +183,7 @@ def fixture(src, runner, what):
         text = run(argv(t, src, dst), "%s on %s" % (t, what))[3]
         if t == "ilgraft":
             cut = cut_of(text)
+            woven_strings(dst, "ilgraft's " + what)  # verify, monodis, every body probed
         r = subprocess.run(runner + [dst], capture_output=True, text=True, env=env, timeout=120)
         if r.returncode != 0:
             sys.exit("bench_weave: %s woven by %s exits %d: %s" % (what, t, r.returncode, r.stderr[-800:]))
