@@ -45,9 +45,10 @@ static bool table_rva_in(const ilg_metadata *md, ilg_table t, uint32_t col, uint
     return false;
 }
 
-/* No data directory (the security one is a file offset, checked by the caller) and no
- * CLI header directory but the MetaData one covers a byte of the cut, nor the entry
- * point; the debug entries' PointerToRawData cells past the cut are noted. */
+/* No data directory and no CLI header directory but the MetaData one covers a byte of
+ * the cut (for the security directory, whose "RVA" is a file offset: of the cut's file
+ * bytes), nor the entry point. Noted for the save: the certificate table's offset when
+ * it lies past the cut, and the debug entries' PointerToRawData cells past it. */
 static bool directories_clear(const ilg_image *img, const ilg_md_info *mi, save_cut *c)
 {
     const uint8_t *f = img->file;
