@@ -32,7 +32,10 @@
 #     by ilgraft (its debug entries' data read at their moved file offsets is their data
 #     at their RVAs), then loaded by the peer under dotnet (no deps.json, ProbeLib.dll
 #     beside it) weaving calc.exe: the same output file as with the original library,
-#     and probe lines.
+#     and probe lines;
+#   - an Authenticode-signed library with its old root cut (the SDK's System.CommandLine
+#     .dll, dotnet-format's copy, when present): verified, and its certificate table,
+#     past the cut, found whole at its lowered offset.
 # ROUNDS 0 is the check alone (one untimed run of each tool, every check above): the
 # CTest entry bench_weave_check (label integration). There a missing tool (dotnet, mono,
 # mcs, monodis, the assembly) or a peer that cannot be built (no NuGet) is a SKIP with
@@ -77,8 +80,9 @@ trap 'rm -rf "$tmp"' EXIT
 mcs -nologo -target:library -out:"$tmp/ProbeLib.dll" "$here/tests/bench/weave_peer/ProbeLib.cs"
 
 python3 - "$rounds" "$asm" "$weave" "$ilgraft" "$dotnet" "$peer/WeavePeer.dll" "$tmp" "$build" <<'PY'
-import collections, os, re, shutil, statistics, subprocess, sys, time
+import collections, glob, os, re, shutil, statistics, subprocess, sys, time
 rounds, asm, weave, ilgraft, dotnet, peer, tmp, build = sys.argv[1:9]
+dotnet_real = os.path.realpath(dotnet)
 rounds = int(rounds)
 env = dict(os.environ, DOTNET_CLI_TELEMETRY_OPTOUT="1", DOTNET_NOLOGO="1")
 TOOLS = ("ilgraft", "cecil", "dnlib")
@@ -295,6 +299,31 @@ if (cecil_cut == 0 or not cecil_probes or
     sys.exit("bench_weave: woven Mono.Cecil.dll: old root cut %d bytes, %d probe lines, %s output"
              % (cecil_cut, cecil_probes, "the same" if open(tmp + "/calc_plain.exe", "rb").read()
                 == open(tmp + "/calc_woven.exe", "rb").read() else "another"))
+# An Authenticode-signed IL library (the SDK's System.CommandLine.dll, when there is
+# one): its certificate table, past the cut, must be found whole at its lowered offset.
+def cert_table(path):
+    d = open(path, "rb").read()
+    pe = int.from_bytes(d[0x3C:0x40], "little")
+    opt = pe + 24
+    dirs = opt + (96 if int.from_bytes(d[opt:opt + 2], "little") == 0x10B else 112)
+    at, size = (int.from_bytes(d[dirs + 32 + 4 * k:dirs + 36 + 4 * k], "little") for k in (0, 1))
+    return d[at:at + size]
+signed = sorted(glob.glob(os.path.dirname(dotnet_real) +
+                          "/sdk/*/DotnetTools/dotnet-format/System.CommandLine.dll"))
+signed_line = "no Authenticode-signed System.CommandLine.dll in the SDK: not checked"
+if signed:
+    scl = tmp + "/System.CommandLine.dll"
+    scl_cut = cut_of(run([weave, signed[-1], scl], "ilgraft on System.CommandLine.dll")[3])
+    v = subprocess.run([ilgraft, "verify", scl], capture_output=True, text=True)
+    if scl_cut == 0 or v.returncode != 0 or not cert_table(signed[-1]) or \
+            cert_table(scl) != cert_table(signed[-1]):
+        sys.exit("bench_weave: %s woven: old root cut %d bytes, verify %d, certificate table %s"
+                 % (signed[-1], scl_cut, v.returncode,
+                    "the same" if cert_table(scl) == cert_table(signed[-1]) else "lost"))
+    signed_line = ("%s (Authenticode-signed) woven by ilgraft, old root cut by %d bytes: "
+                   "verified, its %d-byte certificate table whole at its moved offset, its %d "
+                   "debug entries' data too" % (signed[-1], scl_cut, len(cert_table(scl)),
+                                                debug_entries(scl)))
 roslyn_line = ("Mono.Cecil.dll (Roslyn) woven by ilgraft, old root cut by %d bytes: verified, whole "
                "in monodis, its %d debug entries' data at their moved file offsets; the peer "
                "under dotnet with it writes the same file, %d probe lines"
@@ -310,6 +339,7 @@ if rounds == 0:
               "(%d methods), then the program's own output unchanged; ilgraft's old root cut "
               "by %d bytes" % (what, n, distinct, fcut))
     print(roslyn_line)
+    print(signed_line)
     print("old root left out of ilgraft's %s: %d bytes (--keep-old-root: %d bytes larger)"
           % (name, cut, kept_size - size["ilgraft"]))
     print("%d passed, 0 failed" % (4 + len(fixtures)))
@@ -357,5 +387,6 @@ for what, n, distinct, fcut in fixtures:
           "(%d methods), then the program's own output unchanged; ilgraft's old root cut "
           "by %d bytes" % (what, n, distinct, fcut))
 print(roslyn_line)
+print(signed_line)
 print("load average: %s" % open("/proc/loadavg").read().split()[0])
 PY
