@@ -57,6 +57,8 @@ static void help(void)
            "                    caches native code by MVID then runs the old code)\n"
            "  --save-r2r-off    with --save: make the runtime ignore all precompiled code\n"
            "                    of saved ReadyToRun images instead\n"
+           "  --keep-old-root   with --save: keep the whole old metadata root of a module\n"
+           "                    whose metadata was written (its pages are left out)\n"
            "  --isolate         run the profiler in a child process\n"
            "  --timeout MS      with --isolate: kill the child after MS milliseconds\n"
            "                    (default 30000)\n"
@@ -69,7 +71,8 @@ static void help(void)
 
 typedef struct run_args {
     const char *profiler, *clsid, *methods, *save_dir;
-    bool json, summary, trace, recompile, recompile_strict, keep_mvid, r2r_off, strict_rejit;
+    bool json, summary, trace, recompile, recompile_strict, keep_mvid, r2r_off, strict_rejit,
+        keep_root;
     unsigned jit_threads;
     char **images;
     size_t image_count;
@@ -114,7 +117,7 @@ static int run_session(void *ctx)
     }
     if (rc == CLI_OK && a->save_dir) {
         ilg_save_options so = { .log = stderr, .keep_mvid = a->keep_mvid,
-                                .r2r_disable = a->r2r_off };
+                                .r2r_disable = a->r2r_off, .keep_old_root = a->keep_root };
         fflush(stdout); /* the report before the save's lines, also in a pipe */
         if ((st = ilg_host_save(host, a->save_dir, &so, NULL)) != ILG_OK) {
             cli_fail_line(a->save_dir, st);
@@ -178,6 +181,7 @@ int cmd_run(int argc, char **argv)
         { "save", required_argument, NULL, 's' },
         { "keep-mvid", no_argument, NULL, 'K' },
         { "save-r2r-off", no_argument, NULL, 'O' },
+        { "keep-old-root", no_argument, NULL, 'L' },
         { "rules", required_argument, NULL, 'r' },
         { "isolate", no_argument, NULL, 'i' },
         { "timeout", required_argument, NULL, 'T' },
@@ -213,6 +217,7 @@ int cmd_run(int argc, char **argv)
         case 's': a.save_dir = optarg; break;
         case 'K': a.keep_mvid = true; break;
         case 'O': a.r2r_off = true; break;
+        case 'L': a.keep_root = true; break;
         case 'i': isolate = true; break;
         case 'R': a.recompile = true; break;
         case 'X': a.recompile_strict = true; break;
@@ -238,6 +243,8 @@ int cmd_run(int argc, char **argv)
         return cli_usage_error("run", "--keep-mvid needs --save");
     if (a.r2r_off && !a.save_dir)
         return cli_usage_error("run", "--save-r2r-off needs --save");
+    if (a.keep_root && !a.save_dir)
+        return cli_usage_error("run", "--keep-old-root needs --save");
     a.images = argv + optind;
     a.image_count = optind < argc ? (size_t)(argc - optind) : 0;
     int rc = prepare(&a, rules, bundled, sizeof bundled);

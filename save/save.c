@@ -95,28 +95,30 @@ static ilg_status mvid_locate(const ilg_metadata *md, const ilg_md_info *mi, con
     return ILG_OK;
 }
 
-/* Whether the 40 bytes at hdr are zero and end inside SizeOfHeaders, before the first
- * section's raw data and inside the file. */
+/* Whether the size bytes (new section headers) at hdr are zero and end inside
+ * SizeOfHeaders, before the first section's raw data and inside the file. */
 static bool header_room(const uint8_t *f, size_t n, const ilg__pe_layout *pe,
-                        uint32_t size_of_headers, uint32_t hdr)
+                        uint32_t size_of_headers, uint32_t hdr, uint32_t size)
 {
-    uint64_t end = (uint64_t)hdr + SECTION_HEADER_SIZE;
-    if (end > size_of_headers || end > pe->first_raw || end > n || pe->nsections == 0xFFFF)
+    uint64_t end = (uint64_t)hdr + size;
+    if (end > size_of_headers || end > pe->first_raw || end > n ||
+        pe->nsections > 0xFFFF - size / SECTION_HEADER_SIZE)
         return false;
-    for (uint32_t i = 0; i < SECTION_HEADER_SIZE; i++)
+    for (uint32_t i = 0; i < size; i++)
         if (f[hdr + i] != 0)
             return false;
     return true;
 }
 
 /* The same after the headers move down by gain bytes: the bytes that become the new
- * header are the last (40 - gain) zero bytes after the table, if gain is short. */
+ * headers are the last (size - gain) zero bytes after the table, if gain is short. */
 static bool header_room_after_move(const uint8_t *f, size_t n, const ilg__pe_layout *pe,
-                                   uint32_t size_of_headers, uint32_t hdr, uint32_t gain)
+                                   uint32_t size_of_headers, uint32_t hdr, uint32_t gain,
+                                   uint32_t size)
 {
-    uint64_t end = (uint64_t)hdr + SECTION_HEADER_SIZE - gain;
+    uint64_t end = (uint64_t)hdr + size - (gain < size ? gain : size);
     if (gain == 0 || end > size_of_headers || end > pe->first_raw || end > n ||
-        pe->nsections == 0xFFFF)
+        pe->nsections > 0xFFFF - size / SECTION_HEADER_SIZE)
         return false;
     for (uint64_t i = hdr; i < end; i++)
         if (f[i] != 0)
@@ -156,6 +158,8 @@ typedef struct save_plan {
     uint32_t md_rva;
     uint32_t md_guid;          /* offset of the #GUID stream in md_blob */
     uint64_t md_mvid;          /* offset of the MVID in md_blob, 0 when kept or none */
+    /* Written metadata: the old root's whole pages, left out of the file (save_cut.c). */
+    save_cut cut;
 } save_plan;
 
 typedef ilg_status (*emit_fn)(void *ctx, const uint8_t *data, uint64_t len);
@@ -519,13 +523,21 @@ static ilg_status plan_place(plan_in *in, save_plan *plan, ilg_save_result *r)
     ilg_status st;
 
     in->hdr = pe->sections + (uint32_t)pe->nsections * SECTION_HEADER_SIZE;
-    if (!header_room(f, n, pe, img->size_of_headers, in->hdr)) {
+    /* A cut needs a second header, for the split section's tail; without room for it
+     * the old root stays. */
+    const uint32_t lfanew = pe->coff - 4, gain = lfanew - DOS_HEADER_SIZE;
+    const bool can_move = !no_move && lfanew >= DOS_HEADER_SIZE;
+    if (plan->cut.len && !header_room(f, n, pe, img->size_of_headers, in->hdr, 2 * SECTION_HEADER_SIZE) &&
+        !(can_move && header_room_after_move(f, n, pe, img->size_of_headers, in->hdr, gain,
+                                             2 * SECTION_HEADER_SIZE)))
+        memset(&plan->cut, 0, sizeof plan->cut);
+    const uint32_t need = (plan->cut.len ? 2 : 1) * SECTION_HEADER_SIZE;
+    if (!header_room(f, n, pe, img->size_of_headers, in->hdr, need)) {
         /* Compilers leave exactly the room they needed (Roslyn: 3 headers in 0x200
          * bytes). The DOS stub between the DOS header and the PE signature is not used
          * by any CLI loader, so the PE headers can move down over it. */
-        uint32_t lfanew = pe->coff - 4, gain = lfanew - DOS_HEADER_SIZE;
-        if (no_move || lfanew < DOS_HEADER_SIZE ||
-            !header_room_after_move(f, n, pe, img->size_of_headers, in->hdr, gain))
+        if (!can_move ||
+            !header_room_after_move(f, n, pe, img->size_of_headers, in->hdr, gain, need))
             return ilg__fail(ILG_E_SAVE_NO_HEADER_ROOM, ILG_WHERE_FILE, in->hdr,
                              "no 40 zero bytes for a new section header at 0x%x (SizeOfHeaders "
                              "0x%x, first section data 0x%x, %u bytes of DOS stub%s)",
@@ -552,7 +564,9 @@ static ilg_status plan_place(plan_in *in, save_plan *plan, ilg_save_result *r)
                          "(SectionAlignment 0x%x)",
                          (unsigned long long)in->as.start, (unsigned long long)va,
                          img->section_alignment);
-    uint64_t raw_off = ilg__align_up(n, img->file_alignment);
+    /* The cut is a multiple of SectionAlignment, so of FileAlignment: the offsets after
+     * it stay aligned. */
+    uint64_t raw_off = ilg__align_up(n, img->file_alignment) - plan->cut.len;
     if (plan->r2r.ready_to_run &&
         (st = ilg__save_r2r_place(pe->raw_end, img->file_alignment, n, in->as.start, &va,
                                   &raw_off)) != ILG_OK)
@@ -575,7 +589,8 @@ static ilg_status plan_place(plan_in *in, save_plan *plan, ilg_save_result *r)
 static ilg_status plan_head(plan_in *in, save_plan *plan, ilg_save_result *r)
 {
     ilg__pe_layout *pe = &in->pe;
-    const uint32_t hdr = in->hdr, new_hdr = hdr - r->header_moved_by;
+    const uint32_t cut_hdr = plan->cut.len ? SECTION_HEADER_SIZE : 0;
+    const uint32_t hdr = in->hdr, new_hdr = hdr - r->header_moved_by + cut_hdr;
     plan->head_len = (uint64_t)new_hdr + SECTION_HEADER_SIZE;
     if (plan->head_len < hdr)
         plan->head_len = hdr;
@@ -586,12 +601,14 @@ static ilg_status plan_head(plan_in *in, save_plan *plan, ilg_save_result *r)
     if (r->header_moved_by) {
         uint32_t lfanew = pe->coff - 4;
         memmove(head + DOS_HEADER_SIZE, head + lfanew, hdr - lfanew);
-        memset(head + hdr - r->header_moved_by, 0, r->header_moved_by);
+        memset(head + hdr - r->header_moved_by, 0, (size_t)(plan->head_len - (hdr - r->header_moved_by)));
         ilg__wr32(head + 0x3C, DOS_HEADER_SIZE);
         pe->coff -= r->header_moved_by;
         pe->opt -= r->header_moved_by;
         pe->sections -= r->header_moved_by;
     }
+    if (plan->cut.len)
+        ilg__save_cut_head(head, pe->sections, pe->nsections, pe->opt, &plan->cut);
     uint8_t *sh = head + new_hdr;
     memset(sh, 0, SECTION_HEADER_SIZE);
     memcpy(sh, ILG_SAVE_SECTION_NAME, strlen(ILG_SAVE_SECTION_NAME));
@@ -600,7 +617,7 @@ static ilg_status plan_head(plan_in *in, save_plan *plan, ilg_save_result *r)
     ilg__wr32(sh + 16, (uint32_t)in->raw_size);
     ilg__wr32(sh + 20, (uint32_t)in->raw_off);
     ilg__wr32(sh + 36, ILG_SAVE_SECTION_FLAGS);
-    ilg__wr16(head + pe->coff + 2, (uint16_t)(pe->nsections + 1));
+    ilg__wr16(head + pe->coff + 2, (uint16_t)(pe->nsections + 1 + (cut_hdr ? 1 : 0)));
     ilg__wr32(head + pe->opt + 56, (uint32_t)in->new_soi);
     r->header_offset = new_hdr;
     return ILG_OK;
@@ -639,7 +656,7 @@ static ilg_status plan_patches(plan_in *in, save_plan *plan, ilg_save_result *r)
 {
     const ilg_md_info *mi = &in->md->info;
     const size_t count = in->count;
-    const size_t npatches = count + 7 + plan->r2r.ncells;
+    const size_t npatches = count + 7 + plan->r2r.ncells + plan->cut.ndebug;
     ilg_status st;
     plan->patches = malloc(npatches * sizeof *plan->patches);
     if (!plan->patches)
@@ -671,6 +688,13 @@ static ilg_status plan_patches(plan_in *in, save_plan *plan, ilg_save_result *r)
     }
     if (in->md_written && (st = plan_metadata_cells(in, plan, count + 2)) != ILG_OK)
         return st;
+    for (uint32_t i = 0; i < plan->cut.ndebug; i++) {
+        /* A debug entry's data past the cut: its file offset moves down with it. */
+        save_patch *pt = &plan->patches[plan->npatches++];
+        pt->off = plan->cut.debug_cells[i];
+        pt->order = count + 4;
+        ilg__wr32(pt->bytes, ilg__rd32(in->img->file + pt->off) - plan->cut.len);
+    }
     if (!(in->opts && in->opts->keep_mvid) && r->mvid_file_offset && !in->md_written)
         plan_mvid_cells(plan, r->mvid_file_offset, count + 1);
     return patches_order(plan);
@@ -709,6 +733,8 @@ static ilg_status plan_seal(plan_in *in, save_plan *plan, ilg_save_result *r)
     r->methods_patched = (uint32_t)in->count;
     r->size_of_image = (uint32_t)in->new_soi;
     r->file_size = (size_t)in->total;
+    r->old_root_cut_rva = plan->cut.rva;
+    r->old_root_cut_size = plan->cut.len;
     save_r2r_result(&plan->r2r, r);
     return ILG_OK;
 }
@@ -778,6 +804,8 @@ static ilg_status save_plan_make(ilg_image *img, const ilg_save_method *methods,
         in.used_end = (uint64_t)plan->r2r.blob_rva + plan->r2r.blob_len;
     if (in.md_written && (st = plan_metadata(&in, plan)) != ILG_OK)
         return st;
+    if (in.md_written && !plan->r2r.ready_to_run && !(opts && opts->keep_old_root))
+        ilg__save_cut_plan(img, in.md, &plan->cut);
     if ((st = plan_place(&in, plan, &r)) != ILG_OK || (st = plan_head(&in, plan, &r)) != ILG_OK ||
         (st = plan_patches(&in, plan, &r)) != ILG_OK || (st = plan_seal(&in, plan, &r)) != ILG_OK)
         return st;
@@ -790,6 +818,19 @@ static ilg_status save_plan_make(ilg_image *img, const ilg_save_method *methods,
 /* data NULL: len zero bytes. */
 typedef ilg_status (*emit_fn)(void *ctx, const uint8_t *data, uint64_t len);
 
+/* The input's bytes [from, to) as the output holds them: without the cut. */
+static ilg_status emit_file(const save_plan *p, emit_fn fn, void *ctx, uint64_t from, uint64_t to)
+{
+    const uint64_t cut_end = p->cut.at + p->cut.len;
+    if (p->cut.len && from < cut_end && to > p->cut.at) {
+        ilg_status st;
+        if (from < p->cut.at && (st = fn(ctx, p->file + from, p->cut.at - from)) != ILG_OK)
+            return st;
+        from = cut_end < to ? cut_end : to;
+    }
+    return fn(ctx, p->file + from, to - from);
+}
+
 /* The output from its first byte to its last, in pieces. */
 static ilg_status plan_emit(const save_plan *p, emit_fn fn, void *ctx)
 {
@@ -799,16 +840,16 @@ static ilg_status plan_emit(const save_plan *p, emit_fn fn, void *ctx)
         return st;
     for (size_t i = 0; i < p->npatches; i++) {
         const save_patch *pt = &p->patches[i];
-        if ((st = fn(ctx, p->file + pos, pt->off - pos)) != ILG_OK ||
+        if ((st = emit_file(p, fn, ctx, pos, pt->off)) != ILG_OK ||
             (st = fn(ctx, pt->bytes, 4)) != ILG_OK)
             return st;
         pos = pt->off + 4;
     }
-    if ((st = fn(ctx, p->file + pos, p->n - pos)) != ILG_OK)
+    if ((st = emit_file(p, fn, ctx, pos, p->n)) != ILG_OK)
         return st;
     if (!p->arena_len && !p->r2r.blob_len && !p->md_len)
         return ILG_OK;
-    if ((st = fn(ctx, NULL, p->arena_at - p->n)) != ILG_OK ||
+    if ((st = fn(ctx, NULL, p->arena_at - (p->n - p->cut.len))) != ILG_OK ||
         (st = fn(ctx, p->arena, p->arena_len)) != ILG_OK)
         return st;
     uint64_t at = p->arena_at + p->arena_len;

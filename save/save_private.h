@@ -5,6 +5,7 @@
 
 #include <stdio.h>
 
+#include "ilgraft/metadata.h"
 #include "ilgraft/save.h"
 
 /* A 4-byte cell the ReadyToRun part changes, by RVA (save.c finds its file offset). */
@@ -45,5 +46,33 @@ void ilg__save_r2r_free(save_r2r *p);
  * above the file's end (its raw data). */
 ilg_status ilg__save_r2r_place(uint64_t raw_end, uint32_t file_alignment, uint64_t file_size,
                                uint64_t arena_start, uint64_t *va, uint64_t *raw_off);
+
+/* The old metadata root's whole pages left out of the file (save_cut.c). */
+#define SAVE_CUT_MAX_DEBUG 16          /* debug directory entries it can move */
+#define SAVE_CUT_MIN_ALIGNMENT 4096u   /* SectionAlignment of at least a page */
+
+typedef struct save_cut {
+    uint32_t section;          /* index of the section holding the old root */
+    uint32_t rva, len;         /* the pages left out, [rva, rva + len); len 0: no cut */
+    uint64_t at;               /* their input file offset */
+    uint32_t opt_in;           /* the input's optional header offset */
+    uint64_t security_cell;    /* input offset of the certificate table's file offset
+                                  when it lies past the cut, else 0 */
+    uint32_t ndebug;           /* debug entries whose PointerToRawData lies past the cut: */
+    uint64_t debug_cells[SAVE_CUT_MAX_DEBUG]; /* input offsets of those cells */
+} save_cut;
+
+/* What of img's old metadata root (md's) can leave the file once a new root is written:
+ * the whole SectionAlignment pages inside it, when its section can be split there and
+ * nothing but the CLI header's MetaData directory points into them; c->len 0 otherwise.
+ * Never fails: an image it cannot cut keeps its layout. */
+void ilg__save_cut_plan(const ilg_image *img, const ilg_metadata *md, save_cut *c);
+
+/* Rewrites the section table at head + table (nsections headers, with one free zeroed
+ * slot after them) for the cut: the split section's first part, its tail in the next
+ * slot, raw-data pointers past the cut lowered; and the certificate table's offset in
+ * the optional header at head + opt. */
+void ilg__save_cut_head(uint8_t *head, uint32_t table, uint16_t nsections, uint32_t opt,
+                        const save_cut *c);
 
 #endif

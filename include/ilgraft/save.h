@@ -12,6 +12,14 @@
  *                                                  ^ raw data at the next FileAlignment
  *            .graft VirtualAddress = SizeOfImage before (= the arena start, see below)
  *
+ * The old root, read by no one then, loses its whole SectionAlignment pages from the
+ * file unless ilg_save_options.keep_old_root (docs/save.md, "The old root"): its
+ * section is split around them, the first part's raw data ending where they begin (its
+ * VirtualSize still covers them, zero-filled), the rest a second section with the same
+ * name; the file offsets after them move down (sections' raw data, debug entries,
+ * certificate table), every RVA stays. Images where anything else points into them,
+ * ReadyToRun images and SectionAlignment below a page keep the root whole.
+ *
  * Making room: when the 40 bytes after the section table are not free zero bytes
  * inside SizeOfHeaders (Roslyn leaves exactly the room its own sections need), the PE
  * signature, COFF and optional headers and the section table move down over the DOS
@@ -32,7 +40,7 @@
  * 10 (docs/save.md gives the byte order). The same input and rewrite give the same
  * MVID. ilg_save_options.keep_mvid keeps the old one. Every other byte of the input
  * file (but a ReadyToRun image's header cells, below) is unchanged and stays at its
- * offset.
+ * offset, or, with the old root's pages left out, at its RVA.
  *
  * The section's VirtualAddress is SizeOfImage rounded to SectionAlignment (contiguous
  * with the last section, as loaders demand). The arena starts at the first page at or
@@ -102,6 +110,10 @@ typedef struct ilg_save_options {
     /* Keep the input's MVID instead of deriving a new one. A runtime that caches
      * native code by MVID (Mono's AOT images) then runs the input's code. */
     bool keep_mvid;
+    /* Keep the whole old metadata root in the file when the metadata writer changed the
+     * module (a new root is written either way). By default its whole SectionAlignment
+     * pages are left out (docs/save.md, "The old root"). */
+    bool keep_old_root;
 } ilg_save_options;
 
 /* What a save did to a ReadyToRun image's precompiled code. */
@@ -131,6 +143,9 @@ typedef struct ilg_save_result {
     uint8_t mvid[16];          /* the saved file's MVID */
     uint64_t mvid_file_offset; /* of the MVID's 16 bytes, 0 when Module.Mvid is 0 */
     size_t file_size;
+    /* The old metadata root's pages left out of the file, [rva, rva + size) (size 0:
+     * none; the section that held them is split in two around them). */
+    uint32_t old_root_cut_rva, old_root_cut_size;
     /* ReadyToRun (all 0 for IL-only images). Dropped counts MethodDef entries and
      * instance entries whose code the runtime will no longer use; of the MethodDef
      * entries, inliners were not rewritten but inlined a rewritten method, and

@@ -15,7 +15,10 @@
  *   - Program.Answer rewritten to call Say first, so the program prints the string
  *     before "answer = 41".
  * Read-backs: GetTypeRefProps, GetMemberRefProps, GetTypeDefProps, GetMethodProps of
- * what was defined. PROF_EMIT_ONLY (a file-name substring, default "Hello.dll") picks
+ * what was defined. Each definition is also logged as the profiler made it, "emit-def:
+ * <kind> <token> ..." (names, scopes, parents, signatures as hex, user strings, bodies
+ * as instructions, the RVA GetRVA answers), the expectation test_emit holds an
+ * independent reader of the saved image to (tests/integration/md_read). PROF_EMIT_ONLY (a file-name substring, default "Hello.dll") picks
  * the module. PROF_EMIT_JIT: emit calls from the JIT threads; PROF_EMIT_RACE: reads
  * from the JIT threads while the profiler's own thread emits (see race_jit). */
 #include <pthread.h>
@@ -99,6 +102,52 @@ static ULONG compress_token(mdToken tok, uint8_t *out)
     return 4;
 }
 
+/* hex of n bytes into out (2n + 1 bytes). */
+static const char *hex(const uint8_t *p, size_t n, char *out)
+{
+    for (size_t i = 0; i < n; i++)
+        sprintf(out + 2 * i, "%02x", p[i]);
+    out[2 * n] = 0;
+    return out;
+}
+
+/* s with backslash, quote and newline escaped, in quotes (as md_read prints strings). */
+static const char *quoted(const char *s, char *out, size_t cap)
+{
+    size_t o = 0;
+    out[o++] = '"';
+    for (; *s && o + 4 < cap; s++) {
+        if (*s == '\\' || *s == '"' || *s == '\n')
+            out[o++] = '\\';
+        out[o++] = *s == '\n' ? 'n' : *s;
+    }
+    out[o++] = '"';
+    out[o] = 0;
+    return out;
+}
+
+/* The method as defined, and later its body and RVA, as "emit-def:" lines. */
+static void log_method(mdMethodDef md, mdTypeDef owner, const char *name, const uint8_t *sig,
+                       size_t len)
+{
+    char h[2 * 16 + 1];
+    prof_log("emit-def: method 0x%08x owner=0x%08x name=%s flags=0x%x sig=%s", (unsigned)md,
+             (unsigned)owner, name, SAY_METHOD_FLAGS, hex(sig, len < 16 ? len : 16, h));
+}
+
+/* body: its instructions as text ("ldstr ...; call 0x...; ret"), logged once SetILFunctionBody
+ * took it; for a method defined here (RVA 0 before), the RVA GetRVA answers then, which is
+ * its body's (the metadata keeps a rewritten method's old RVA until the module is saved). */
+static void log_body(emit_ctx *c, mdMethodDef md, HRESULT set, const char *body, bool defined)
+{
+    ULONG rva = 0;
+    if (set != S_OK)
+        return;
+    prof_log("emit-def: body 0x%08x %s", (unsigned)md, body);
+    if (defined && c->imp->lpVtbl->GetRVA(c->imp, md, &rva, NULL) == S_OK)
+        prof_log("emit-def: rva 0x%08x 0x%08x", (unsigned)md, (unsigned)rva);
+}
+
 static void step(const char *what, HRESULT hr, mdToken tok)
 {
     prof_log("emit: %s hr=0x%08x tok=0x%08x", what, (unsigned)hr, (unsigned)tok);
@@ -143,6 +192,9 @@ static mdTypeRef type_ref(emit_ctx *c, const char *label, mdToken scope, const c
     to_wide(name, w, NAME_MAX_CHARS);
     HRESULT hr = c->emit->lpVtbl->DefineTypeRefByName(c->emit, scope, w, &tr);
     step(label, hr, tr);
+    if (SUCCEEDED(hr))
+        prof_log("emit-def: typeref 0x%08x scope=0x%08x name=%s", (unsigned)tr, (unsigned)scope,
+                 name);
     HRESULT rb = c->imp->lpVtbl->GetTypeRefProps(c->imp, tr, &back_scope, back, NAME_MAX_CHARS, &cch);
     to_narrow(back, s, sizeof s);
     prof_log("emit: %s read-back hr=0x%08x scope=0x%08x name=%s", label, (unsigned)rb,
@@ -162,6 +214,10 @@ static mdMemberRef member_ref(emit_ctx *c, const char *label, mdToken parent, co
     to_wide(name, w, NAME_MAX_CHARS);
     HRESULT hr = c->emit->lpVtbl->DefineMemberRef(c->emit, parent, w, sig, len, &mr);
     step(label, hr, mr);
+    char h[2 * 32 + 1];
+    if (SUCCEEDED(hr) && len <= 32)
+        prof_log("emit-def: memberref 0x%08x parent=0x%08x name=%s sig=%s", (unsigned)mr,
+                 (unsigned)parent, name, hex(sig, len, h));
     HRESULT rb = c->imp->lpVtbl->GetMemberRefProps(c->imp, mr, &back_parent, back, NAME_MAX_CHARS,
                                                    &cch, &bsig, &blen);
     to_narrow(back, s, sizeof s);
@@ -240,10 +296,14 @@ static void define_refs(emit_ctx *c, mdMemberRef *write, mdString *text, mdTypeR
     mdString s2 = 0;
     STEP("userstring", c->emit->lpVtbl->DefineUserString(c->emit, w, len, text), *text);
     STEP("userstring again", c->emit->lpVtbl->DefineUserString(c->emit, w, len, &s2), s2);
+    char q[2 * sizeof EMIT_TEXT + 3], h[16];
+    prof_log("emit-def: userstring 0x%08x text=%s", (unsigned)*text,
+             quoted(EMIT_TEXT, q, sizeof q));
     static const uint8_t locals[] = { SIG_LOCALS, 1, ET_I4 };
     mdSignature sig = 0;
     STEP("sig", c->emit->lpVtbl->GetTokenFromSig(c->emit, locals, sizeof locals, &sig), sig);
     STEP("sig again", c->emit->lpVtbl->GetTokenFromSig(c->emit, locals, sizeof locals, &sig), sig);
+    prof_log("emit-def: standalonesig 0x%08x sig=%s", (unsigned)sig, hex(locals, sizeof locals, h));
     /* A TypeSpec (an SZARRAY of ConsoleColor's TypeRef) twice: New Relic's ReJIT path
      * asks for the same ones again and again (issue 17's run). */
     uint8_t spec[8] = { ET_SZARRAY, ET_VALUETYPE };
@@ -263,16 +323,20 @@ static mdMethodDef define_helper(emit_ctx *c, mdMemberRef write, mdString text, 
     to_wide("Emitted.Helper", w, NAME_MAX_CHARS);
     STEP("typedef", c->emit->lpVtbl->DefineTypeDef(c->emit, w, HELPER_TYPE_FLAGS, object, NULL, &td),
          td);
+    prof_log("emit-def: typedef 0x%08x name=Emitted.Helper flags=0x%x extends=0x%08x", (unsigned)td,
+             HELPER_TYPE_FLAGS, (unsigned)object);
     static const uint8_t void_void[] = { SIG_DEFAULT, 0, ET_VOID };
     to_wide("Say", w, NAME_MAX_CHARS);
     STEP("method", c->emit->lpVtbl->DefineMethod(c->emit, td, w, SAY_METHOD_FLAGS, void_void,
                                                  sizeof void_void, 0, 0, &say), say);
+    log_method(say, td, "Say", void_void, sizeof void_void);
     to_wide("Hello.Program", back, NAME_MAX_CHARS);
     c->imp->lpVtbl->FindTypeDefByName(c->imp, back, 0, &program);
     to_wide("Quiet", w, NAME_MAX_CHARS);
     STEP("method on an existing type",
          c->emit->lpVtbl->DefineMethod(c->emit, program, w, SAY_METHOD_FLAGS, void_void,
                                        sizeof void_void, 0, 0, &on_program), on_program);
+    log_method(on_program, program, "Quiet", void_void, sizeof void_void);
     /* The verifier's view of the MemberRef defined a moment ago (issue 16, deliverable
      * 3): Write(string) pops one argument, so a body calling it with nothing pushed is
      * refused by the host (CoreCLR takes any body here and fails at JIT time); the body
@@ -282,7 +346,9 @@ static mdMethodDef define_helper(emit_ctx *c, mdMemberRef write, mdString text, 
     HRESULT bad = set_body(c, on_program, underflow, sizeof underflow);
     prof_log("emit-verify: call Write with an empty stack hr=0x%08x", (unsigned)bad);
     static const uint8_t just_ret[] = { OP_RET };
-    STEP("quiet body", set_body(c, on_program, just_ret, sizeof just_ret), on_program);
+    HRESULT set = set_body(c, on_program, just_ret, sizeof just_ret);
+    step("quiet body", set, on_program);
+    log_body(c, on_program, set, "ret", true);
     DWORD flags = 0;
     mdToken extends = 0;
     ULONG cch = 0, rva = 1;
@@ -301,7 +367,12 @@ static mdMethodDef define_helper(emit_ctx *c, mdMemberRef write, mdString text, 
     uint8_t code[11] = { OP_LDSTR, 0, 0, 0, 0, OP_CALL, 0, 0, 0, 0, OP_RET };
     put32(code + 1, text);
     put32(code + 6, write);
-    STEP("say body", set_body(c, say, code, sizeof code), say);
+    HRESULT set_say = set_body(c, say, code, sizeof code);
+    step("say body", set_say, say);
+    char body[128], q[2 * sizeof EMIT_TEXT + 3];
+    snprintf(body, sizeof body, "ldstr %s; call 0x%08x; ret", quoted(EMIT_TEXT, q, sizeof q),
+             (unsigned)write);
+    log_body(c, say, set_say, body, true);
     rb = c->imp->lpVtbl->GetRVA(c->imp, say, &rva, NULL);
     prof_log("emit-rva: after its body hr=0x%08x rva=%s", (unsigned)rb, rva ? "set" : "0");
     return say;
@@ -319,7 +390,11 @@ static void rewrite_answer(emit_ctx *c, mdMethodDef say)
     /* call Say; ldc.i4.s 41; ret */
     uint8_t code[8] = { OP_CALL, 0, 0, 0, 0, OP_LDC_I4_S, 41, OP_RET };
     put32(code + 1, say);
-    STEP("answer body", set_body(c, answer, code, sizeof code), answer);
+    HRESULT set = set_body(c, answer, code, sizeof code);
+    step("answer body", set, answer);
+    char body[64];
+    snprintf(body, sizeof body, "call 0x%08x; ldc.i4.s 41; ret", (unsigned)say);
+    log_body(c, answer, set, body, false);
 }
 
 /* PROF_EMIT_CLASS: the ClassID of the new TypeDef (GetClassFromToken at once; a new
@@ -422,6 +497,10 @@ static HRESULT em_module_loaded(ICorProfilerInfo3 *info, ModuleID mod)
         to_wide("ProbeLib", w, NAME_MAX_CHARS);
         STEP("define assemblyref", aemit->lpVtbl->DefineAssemblyRef(aemit, token, sizeof token, w,
                                                                     &amd, NULL, 0, 0, &ar), ar);
+        char h[2 * sizeof token + 1];
+        prof_log("emit-def: assemblyref 0x%08x name=ProbeLib version=%u.%u.%u.%u token=%s",
+                 (unsigned)ar, amd.usMajorVersion, amd.usMinorVersion, amd.usBuildNumber,
+                 amd.usRevisionNumber, hex(token, sizeof token, h));
         mdMemberRef write = 0;
         mdString text = 0;
         mdTypeRef object = 0;

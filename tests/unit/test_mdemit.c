@@ -736,6 +736,7 @@ int main(void)
     tcase_set_timeout(corlib, 600);
     tcase_add_checked_fixture(corlib, setup_mscorlib, teardown);
     tcase_add_test(corlib, mscorlib_round_trips_unchanged_and_grown);
+    mdemit_old_root_tests(corlib);
     suite_add_tcase(s, corlib);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

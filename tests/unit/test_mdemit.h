@@ -26,5 +26,7 @@ uint32_t define_method(uint32_t type, const char *name, const uint8_t *sig, uint
 void mdemit_saved_tests(TCase *calc, TCase *types);
 /* Adds the saved C# fixture's runs under dotnet to tc (no setup: each test opens it). */
 void mdemit_dotnet_tests(TCase *tc);
+/* Adds the old-root cut's test to the case of Mono's mscorlib. */
+void mdemit_old_root_tests(TCase *corlib);
 
 #endif

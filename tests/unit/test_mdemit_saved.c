@@ -450,6 +450,128 @@ START_TEST(saved_uncompressed_assembly_runs_under_dotnet)
 }
 END_TEST
 
+/* Section header i of the PE file buf: VirtualSize, VirtualAddress, SizeOfRawData,
+ * PointerToRawData. */
+static void section_of(const uint8_t *buf, uint32_t i, uint32_t v[4])
+{
+    uint32_t lfanew, opt_size;
+    uint16_t n;
+    memcpy(&lfanew, buf + 0x3C, 4);
+    memcpy(&n, buf + lfanew + 6, 2);
+    ck_assert_uint_lt(i, n);
+    memcpy(&opt_size, buf + lfanew + 20, 2);
+    opt_size &= 0xFFFF;
+    memcpy(v, buf + lfanew + 24 + opt_size + 40 * i + 8, 16);
+}
+
+static uint16_t sections_in(const uint8_t *buf)
+{
+    uint32_t lfanew;
+    uint16_t n;
+    memcpy(&lfanew, buf + 0x3C, 4);
+    memcpy(&n, buf + lfanew + 6, 2);
+    return n;
+}
+
+/* A written module whose old root spans pages (Mono's mscorlib) is saved without the
+ * root's whole pages (docs/save.md, "The old root"), with ilg_save_build, and again
+ * with keep_old_root; both keep the MVID so that only the layout differs. The pages
+ * left out are exactly the whole SectionAlignment pages inside the input's root; the
+ * file is smaller by them; every byte at every RVA of the kept save outside them is at
+ * the same RVA in the cut one; the section table follows CoreCLR's PEDecoder checks
+ * (ascending, contiguous, aligned raw data, raw data no larger than the aligned virtual
+ * size); and the saved module opens again with its new metadata. */
+START_TEST(old_root_pages_leave_the_file)
+{
+    static const uint16_t text[] = { 'c', 'u', 't' };
+    uint32_t str;
+    ck_assert_int_eq(ilg_mdemit_user_string(em, text, 3, &str, NULL), ILG_OK);
+    ilg_image_info ii;
+    ilg_md_info mi;
+    ck_assert_int_eq(ilg_image_get_info(img, &ii), ILG_OK);
+    ck_assert_int_eq(ilg_md_get_info(md, &mi), ILG_OK);
+    const uint64_t sa = ii.section_alignment;
+    const uint64_t first = (mi.metadata_rva + sa - 1) / sa * sa;
+    const uint64_t last = (mi.metadata_rva + mi.metadata_size) / sa * sa;
+    ck_assert_uint_gt(last, first); /* the fixture's root spans whole pages */
+    uint8_t *cut, *kept;
+    size_t cut_size, kept_size;
+    ilg_save_result rc, rk;
+    ilg_save_options o = { .keep_mvid = true };
+    ck_assert_int_eq(ilg_save_build(img, NULL, 0, &o, &cut, &cut_size, &rc), ILG_OK);
+    o.keep_old_root = true;
+    ck_assert_int_eq(ilg_save_build(img, NULL, 0, &o, &kept, &kept_size, &rk), ILG_OK);
+    ck_assert_uint_eq(rc.old_root_cut_rva, first);
+    ck_assert_uint_eq(rc.old_root_cut_size, last - first);
+    ck_assert_uint_eq(rk.old_root_cut_size, 0);
+    ck_assert_uint_eq(kept_size - cut_size, last - first);
+    ck_assert_uint_eq(sections_in(cut), sections_in(kept) + 1);
+    ilg_image *a, *b;
+    ck_assert_int_eq(ilg_image_open_memory(kept, kept_size, "kept", NULL, &a), ILG_OK);
+    ck_assert_int_eq(ilg_image_open_memory(cut, cut_size, "cut", NULL, &b), ILG_OK);
+    ilg_image_info bi;
+    ck_assert_int_eq(ilg_image_get_info(b, &bi), ILG_OK);
+    ck_assert_uint_eq(bi.region_count, ii.region_count + 2);
+    uint64_t compared = 0;
+    for (uint32_t i = 0; i < ii.region_count + 1; i++) {
+        ilg_region rg;
+        ck_assert_int_eq(ilg_image_region(a, i, &rg), ILG_OK);
+        /* The region's bytes before the cut and after it, each a run of one section. */
+        const uint64_t end = rg.rva + rg.file_size;
+        const uint64_t runs[2][2] = { { rg.rva, end < first ? end : first },
+                                      { rg.rva > last ? rg.rva : last, end } };
+        for (int k = 0; k < 2; k++) {
+            const uint64_t lo = runs[k][0], hi = runs[k][1];
+            if (lo >= hi)
+                continue;
+            uint64_t oa, ob, ob_last;
+            ck_assert_int_eq(ilg_image_rva_to_offset(a, lo, &oa), ILG_OK);
+            ck_assert_msg(ilg_image_rva_to_offset(b, lo, &ob) == ILG_OK &&
+                              ilg_image_rva_to_offset(b, hi - 1, &ob_last) == ILG_OK &&
+                              ob_last - ob == hi - 1 - lo,
+                          "RVAs 0x%llx-0x%llx lost", (unsigned long long)lo,
+                          (unsigned long long)hi);
+            ck_assert_msg(memcmp(kept + oa, cut + ob, hi - lo) == 0, "RVAs 0x%llx-0x%llx differ",
+                          (unsigned long long)lo, (unsigned long long)hi);
+            compared += hi - lo;
+        }
+    }
+    ck_assert_uint_gt(compared, kept_size / 2);
+    /* CoreCLR's PEDecoder::CheckSection, section by section. */
+    uint32_t prev[4] = { 0 };
+    for (uint32_t i = 0; i < sections_in(cut); i++) {
+        uint32_t v[4];
+        section_of(cut, i, v);
+        const uint64_t aligned = (v[0] + sa - 1) / sa * sa;
+        ck_assert_uint_eq(v[1] % sa, 0);
+        ck_assert_uint_eq(v[2] % ii.file_alignment, 0);
+        ck_assert_uint_eq(v[3] % ii.file_alignment, 0);
+        ck_assert_uint_le(v[2], aligned);
+        ck_assert_uint_le(v[3] + v[2], cut_size);
+        if (i) {
+            ck_assert_uint_eq(v[1], prev[1] + (prev[0] + sa - 1) / sa * sa); /* contiguous */
+            ck_assert_uint_ge(v[3], prev[3] + prev[2]);
+        }
+        memcpy(prev, v, sizeof prev);
+    }
+    const ilg_metadata *m;
+    const uint8_t *back;
+    uint32_t len = 0;
+    ck_assert_int_eq(ilg_image_metadata(b, &m), ILG_OK);
+    ck_assert_int_eq(ilg_md_user_string(m, str & 0xFFFFFF, &back, &len), ILG_OK);
+    ck_assert(len >= sizeof text && memcmp(back, text, sizeof text) == 0);
+    ilg_image_close(a);
+    ilg_image_close(b);
+    ilg_save_free(cut);
+    ilg_save_free(kept);
+}
+END_TEST
+
+void mdemit_old_root_tests(TCase *corlib)
+{
+    tcase_add_test(corlib, old_root_pages_leave_the_file);
+}
+
 void mdemit_saved_tests(TCase *calc, TCase *types)
 {
     tcase_add_test(calc, saved_image_reads_in_monodis_and_runs_under_mono);
