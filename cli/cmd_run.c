@@ -43,6 +43,10 @@ static void help(void)
            "                    flags bodies rewritten again on recompile\n"
            "  --recompile-strict\n"
            "                    --recompile, and such bodies are rejected (exit 1)\n"
+           "  --inline          model the JIT's inlining: JITInlining for each call site\n"
+           "                    of a compiled method whose callee CoreCLR always inlines\n"
+           "                    (docs/profiler.md, \"Inlining\"); a refusal keeps the call;\n"
+           "                    the report warns of inliners left with a callee's old body\n"
            "  --rules FILE      the rules file of ilgraft's own plugin (sets ILGRAFT_RULES\n"
            "                    for the profiler, as under CoreCLR)\n"
            "  --save DIR        write every image into DIR (which must exist) under its\n"
@@ -68,7 +72,7 @@ static void help(void)
 
 typedef struct run_args {
     const char *profiler, *clsid, *methods, *save_dir;
-    bool json, summary, trace, recompile, recompile_strict, keep_mvid, r2r_off;
+    bool json, summary, trace, recompile, recompile_strict, keep_mvid, r2r_off, inlining;
     unsigned jit_threads;
     char **images;
     size_t image_count;
@@ -84,7 +88,8 @@ static int run_session(void *ctx)
         setvbuf(stdout, out_buf, _IOFBF, sizeof out_buf);
     ilg_host_options opts = { .methods_pattern = a->methods, .log = stderr, .trace = a->trace,
                               .jit_threads = a->jit_threads, .recompile = a->recompile,
-                              .recompile_strict = a->recompile_strict };
+                              .recompile_strict = a->recompile_strict,
+                              .inlining = a->inlining };
     ilg_host *host = NULL;
     ilg_status st;
     int rc = CLI_OK;
@@ -182,6 +187,7 @@ int cmd_run(int argc, char **argv)
         { "jit-threads", required_argument, NULL, 'J' },
         { "recompile", no_argument, NULL, 'R' },
         { "recompile-strict", no_argument, NULL, 'X' },
+        { "inline", no_argument, NULL, 'I' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -213,6 +219,7 @@ int cmd_run(int argc, char **argv)
         case 'i': isolate = true; break;
         case 'R': a.recompile = true; break;
         case 'X': a.recompile_strict = true; break;
+        case 'I': a.inlining = true; break;
         case 'T':
             if (!cli_parse_u64(optarg, &timeout) || timeout > 86400000u)
                 return cli_usage_error("run", "bad --timeout '%s'", optarg);

@@ -68,6 +68,15 @@ typedef struct ilg_host_options {
      * rejected with CORPROF_E_UNSUPPORTED_CALL_SEQUENCE and ilg_host_run fails with
      * ILG_E_PROF_REWRITTEN_AGAIN. Implies recompile. */
     bool recompile_strict;
+    /* Model the JIT's inlining (docs/profiler.md, "Inlining"): while a method compiles,
+     * JITInlining(caller, callee) for each call site whose callee CoreCLR's JIT always
+     * inlines (a direct call to a non-generic MethodDef of the same module with at
+     * most 16 bytes of IL, no EH, localloc or jmp, not NoInlining, not synchronized,
+     * not recursive), unless the event mask lacks COR_PRF_MONITOR_JIT_COMPILATION or
+     * has COR_PRF_DISABLE_INLINING or COR_PRF_DISABLE_OPTIMIZATIONS. A refusal
+     * (*pfShouldInline = FALSE) leaves the call site out of line; an inlined callee
+     * whose body SetILFunctionBody changes later is reported as a stale inliner. */
+    bool inlining;
 } ilg_host_options;
 
 #define ILG_HOST_MAX_JIT_THREADS 64

@@ -219,7 +219,17 @@ static HRESULT cb_JITCachedFunctionSearchFinished(ICorProfilerCallback3 *This,
                : S_OK;
 }
 
+static HRESULT cb_JITInlining(ICorProfilerCallback3 *This, FunctionID callerId, FunctionID calleeId,
+                              BOOL *pfShouldInline)
+{
+    prof_object *p = impl_from_ICorProfilerCallback3(This);
+    return prof_test_hooks.jit_inlining
+               ? prof_test_hooks.jit_inlining(p->info, callerId, calleeId, pfShouldInline)
+               : S_OK;
+}
+
 #define ILG_CB3_OWN_THREADS
+#define ILG_CB3_OWN_INLINING
 #define ILG_CB3_OWN_CACHE_SEARCHES
 #include "callback_stubs.inc"
 
@@ -241,6 +251,7 @@ static const ICorProfilerCallback3Vtbl cb_vtbl = { .QueryInterface = cb_QueryInt
                                                        cb_JITCachedFunctionSearchStarted,
                                                    .JITCachedFunctionSearchFinished =
                                                        cb_JITCachedFunctionSearchFinished,
+                                                   .JITInlining = cb_JITInlining,
                                                    ILG_CB3_STUB_SLOTS };
 
 /* ---- class factory ------------------------------------------------------------------ */

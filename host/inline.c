@@ -1,0 +1,350 @@
+/* inline.c: the host's model of CoreCLR's inlining under `ilgraft run --inline`
+ * (docs/profiler.md, "Inlining"): the JITInlining callbacks of a compilation, the
+ * profiler's refusals, the inliner -> inlinee records, and the stale inliners a later
+ * SetILFunctionBody of the callee leaves (dotnet/runtime#48081). */
+#include <string.h>
+
+#include "inline_private.h"
+#include "trace.h"
+
+#define ILG__WANT_CB_TRACE
+#include "trace.inc"
+
+/* CoreCLR's JIT takes a callee of at most this many bytes of IL as an "always inline"
+ * candidate (DefaultPolicy, CALLEE_BELOW_ALWAYS_INLINE_SIZE; src/coreclr/jit/
+ * inlinepolicy.cpp), whatever its profitability; larger ones it weighs, which the host
+ * does not model. */
+#define HOST_ALWAYS_INLINE_SIZE 16
+
+struct host_inlines {
+    pthread_rwlock_t lock;
+    host_inline_pair *pairs;     /* host heap, grown under the write lock */
+    uint32_t count, cap;
+    uint32_t *head;              /* [rid - 1]: index + 1 of the callee's first pair */
+    uint8_t *generic;            /* [rid - 1]: 1 for a generic method or a generic type's */
+};
+
+/* Marks the methods that need an instantiation's dictionary: those with generic
+ * parameters of their own or of their type (GenericParam owners, II.22.20). */
+static void mark_generics(host_module *m, uint8_t *generic)
+{
+    const uint32_t rows = ilg_md_row_count(m->md, ILG_TBL_GenericParam);
+    for (uint32_t r = 1; r <= rows; r++) {
+        uint32_t owner = 0, first = 0, n = 0;
+        if (ilg_md_cell(m->md, ILG_TBL_GenericParam, r, ILG_MDC_GenericParam_Owner, &owner) !=
+            ILG_OK)
+            continue;
+        const uint32_t rid = owner & 0xFFFFFF;
+        if (owner >> 24 == ILG_TBL_MethodDef && rid >= 1 && rid <= m->method_count) {
+            generic[rid - 1] = 1;
+        } else if (owner >> 24 == ILG_TBL_TypeDef) {
+            ilg__host_methods_of(m->md, rid, &first, &n);
+            for (uint32_t k = 0; k < n; k++)
+                if (first + k >= 1 && first + k <= m->method_count)
+                    generic[first - 1 + k] = 1;
+        }
+    }
+}
+
+ilg_status ilg__inline_module_init(host_module *m)
+{
+    IHostMalloc *heap = m->host->heap;
+    struct host_inlines *in = ILG_HOST_ZALLOC(heap, sizeof *in);
+    if (!in)
+        goto nomem;
+    m->inlines = in;
+    pthread_rwlock_init(&in->lock, NULL);
+    if (m->method_count) {
+        in->head = ILG_HOST_ZALLOC(heap, (size_t)m->method_count * sizeof *in->head);
+        in->generic = ILG_HOST_ZALLOC(heap, m->method_count);
+        if (!in->head || !in->generic)
+            goto nomem;
+        mark_generics(m, in->generic);
+    }
+    return ILG_OK;
+nomem:
+    return ilg__fail(ILG_E_NOMEM, ILG_WHERE_NONE, 0, "no memory for the inlining records of %s",
+                     m->path);
+}
+
+void ilg__inline_module_free(host_module *m)
+{
+    struct host_inlines *in = m->inlines;
+    if (!in)
+        return;
+    IHostMalloc *heap = m->host->heap;
+    pthread_rwlock_destroy(&in->lock);
+    ILG_HOST_FREE(heap, in->pairs);
+    ILG_HOST_FREE(heap, in->head);
+    ILG_HOST_FREE(heap, in->generic);
+    ILG_HOST_FREE(heap, in);
+    m->inlines = NULL;
+}
+
+/* Whether this compilation of caller is one CoreCLR optimizes, the only kind that
+ * inlines: every compilation without --recompile (the host then models one optimized
+ * compilation, as with tiered compilation off); with it, the OSR and tier-1 ones, and
+ * a first one only for a method that does not tier (or when the profiler turned
+ * tiering off, so that no later pass comes). */
+static bool optimizing(host_worker *w, host_method *caller, const ilg_method_info *mi)
+{
+    ilg_host *h = w->host;
+    if (mi->impl_flags & ILG_METHODIMPL_NOOPTIMIZATION)
+        return false; /* compiled with minopts: no inlining */
+    if (!h->recompile || w->pass != HOST_PASS_FIRST)
+        return true;
+    if (atomic_load(&h->event_mask_high) & COR_PRF_HIGH_DISABLE_TIERED_COMPILATION)
+        return true;
+    return ilg__host_tiering(caller, &w->inline_callee) == HOST_TIERING_NONE;
+}
+
+/* The rule (docs/profiler.md, "Inlining"), for a call site `op token` (after a tail.
+ * prefix when tail) in caller (the method compiled or one inlined into it): the
+ * callee's record when the host inlines it, else NULL.
+ * Each clause is named after the JIT's observation that stops CoreCLR there. */
+static host_method *inlinee(host_worker *w, host_method *caller, uint16_t op, uint32_t token,
+                            bool tail)
+{
+    host_module *m = caller->module;
+    const uint32_t rid = token & 0xFFFFFF;
+    ilg_method_info mi;
+
+    if (op != ILG_OP_CALL && op != ILG_OP_CALLVIRT && op != ILG_OP_NEWOBJ)
+        return NULL; /* not a call */
+    if (tail)
+        return NULL; /* CALLSITE_EXPLICIT_TAIL_PREFIX */
+    /* A MethodDef of this module with a record; a MemberRef (another module, or a
+     * generic type's instantiation) or MethodSpec is not claimed. */
+    if (token >> 24 != ILG_TBL_MethodDef || rid < 1 || rid > m->method_count)
+        return NULL;
+    host_method *callee = &m->methods[rid - 1];
+    if (callee == caller)
+        return NULL; /* CALLSITE_IS_RECURSIVE */
+    if (m->inlines->generic[rid - 1])
+        return NULL; /* shared generic code needs its dictionary: not claimed */
+    pthread_rwlock_rdlock(&m->importer.lock);
+    bool found = ilg_md_method(m->md, rid, &mi) == ILG_OK;
+    pthread_rwlock_unlock(&m->importer.lock);
+    if (!found || (mi.flags & (ILG_METHODATTR_ABSTRACT | ILG_METHODATTR_PINVOKEIMPL)) ||
+        (mi.impl_flags & (ILG_METHODIMPL_CODETYPE_MASK | ILG_METHODIMPL_INTERNALCALL)))
+        return NULL; /* CALLEE_NO_METHOD_INFO: no IL body */
+    if (mi.impl_flags & ILG_METHODIMPL_NOINLINING)
+        return NULL; /* CALLEE_IS_NOINLINE */
+    if (mi.impl_flags & ILG_METHODIMPL_SYNCHRONIZED)
+        return NULL; /* CALLEE_IS_SYNCHRONIZED */
+    if (op == ILG_OP_CALLVIRT && (mi.flags & ILG_METHODATTR_VIRTUAL))
+        return NULL; /* CALLSITE_IS_VIRTUAL: devirtualization is not modelled */
+    const uint64_t cur = atomic_load_explicit(&callee->current, memory_order_acquire);
+    ilg_body **b = &w->inline_callee;
+    if (!cur || (!*b && ilg_body_new(b) != ILG_OK) ||
+        ilg_body_decode(*b, m->info.base + (cur >> 32), (uint32_t)cur) != ILG_OK)
+        return NULL;
+    if ((*b)->eh_count)
+        return NULL; /* CALLEE_HAS_EH */
+    if ((*b)->code_size > HOST_ALWAYS_INLINE_SIZE)
+        return NULL; /* not CALLEE_BELOW_ALWAYS_INLINE_SIZE: profitability, not claimed */
+    for (uint32_t i = 0; i < (*b)->count; i++) {
+        uint16_t o = (*b)->instrs[i].op;
+        if (o == ILG_OP_LOCALLOC || o == ILG_OP_JMP || o == ILG_OP_TAIL)
+            return NULL; /* CALLEE_HAS_LOCALLOC, CALLEE_HAS_JMP, CALLEE_HAS_TAIL_PREFIX */
+    }
+    return callee;
+}
+
+/* Under the write lock: the pair (caller, callee), made when absent (NULL without
+ * memory). */
+static host_inline_pair *pair_of(host_module *m, host_method *caller, host_method *callee)
+{
+    struct host_inlines *in = m->inlines;
+    uint32_t *head = &in->head[(callee->token & 0xFFFFFF) - 1];
+    for (uint32_t k = *head; k; k = in->pairs[k - 1].next)
+        if (in->pairs[k - 1].caller == caller)
+            return &in->pairs[k - 1];
+    if (in->count == in->cap) {
+        uint32_t cap = in->cap ? in->cap * 2 : 64;
+        host_inline_pair *p = ILG_HOST_ZALLOC(m->host->heap, (size_t)cap * sizeof *p);
+        if (!p)
+            return NULL;
+        if (in->count)
+            memcpy(p, in->pairs, (size_t)in->count * sizeof *p);
+        ILG_HOST_FREE(m->host->heap, in->pairs);
+        in->pairs = p;
+        in->cap = cap;
+    }
+    host_inline_pair *pr = &in->pairs[in->count++];
+    memset(pr, 0, sizeof *pr);
+    pr->caller = caller;
+    pr->callee = callee;
+    pr->next = *head;
+    *head = in->count;
+    return pr;
+}
+
+/* One call site: JITInlining with *should TRUE first (CoreCLR's ProfControlBlock sets
+ * it so), refused when the profiler answers a success HRESULT and FALSE; then recorded,
+ * with the callee's body the JIT read before asking. */
+static bool deliver(host_worker *w, host_method *root, FunctionID fid, host_method *callee)
+{
+    ilg_host *h = w->host;
+    host_module *m = root->module;
+    const uint64_t body = atomic_load_explicit(&callee->current, memory_order_acquire);
+    FunctionID callee_fid = ilg__host_fid(callee, 0);
+    BOOL should = TRUE;
+
+    ilg__host_enter_callback(h, "JITInlining");
+    if (h->trace)
+        trace_cb_JITInlining(h, fid, callee_fid, &should);
+    uint8_t outer = ilg__host_cb_state;
+    ilg__host_cb_state = HOST_CB_INSIDE | HOST_CB_TRIGGERS;
+    HRESULT hr = h->callback->lpVtbl->JITInlining(h->callback, fid, callee_fid, &should);
+    ilg__host_cb_state = outer;
+    if (h->trace)
+        ilg__trace_cb_return(h, "JITInlining", hr);
+    const bool refused = SUCCEEDED(hr) && !should;
+
+    pthread_rwlock_wrlock(&m->inlines->lock);
+    host_inline_pair *p = pair_of(m, root, callee);
+    if (p) {
+        p->sites++;
+        p->refused += refused;
+        if (!refused) {
+            p->inlined_body = body;
+            /* A body the profiler set inside the callback: the caller has the old one. */
+            uint64_t now = atomic_load_explicit(&callee->current, memory_order_acquire);
+            if (now != body)
+                p->stale_body = now;
+        }
+    }
+    pthread_rwlock_unlock(&m->inlines->lock);
+    return !refused;
+}
+
+/* CoreCLR's JIT inlines into inlinees too, to a depth of DEFAULT_MAX_INLINE_DEPTH (20);
+ * the host stops earlier, the always-inline callees being leaves in practice. */
+#define HOST_MAX_INLINE_DEPTH 8
+
+/* The call sites of body b (caller's IL, compiled as part of root): JITInlining for
+ * each the rule claims, with caller as the inliner, as CoreCLR names the method whose
+ * IL holds the call (observed: an inlinee's own calls come with the inlinee as caller);
+ * an inlined callee's call sites next, before the caller's next site. stack[0..depth)
+ * holds the methods being inlined, none of which is inlined into itself again. */
+static void scan_sites(host_worker *w, host_method *root, host_method *caller,
+                       const ilg_body *b, host_method **stack, unsigned depth)
+{
+    const FunctionID fid = ilg__host_fid(caller, 0);
+    for (uint32_t i = 0; i < b->count; i++) {
+        const ilg_instr *in = &b->instrs[i];
+        bool tail = i && b->instrs[i - 1].op == ILG_OP_TAIL;
+        host_method *callee = inlinee(w, caller, in->op, in->arg.token, tail);
+        bool nested = callee == root;
+        for (unsigned k = 0; callee && k < depth; k++)
+            nested |= stack[k] == callee;
+        if (!callee || nested)
+            continue;
+        /* inlinee() left the callee's body in w->inline_callee: copy it out before the
+         * next decode reuses that. */
+        ilg_body *inner = NULL;
+        if (depth + 1 < HOST_MAX_INLINE_DEPTH && ilg_body_new(&inner) == ILG_OK &&
+            ilg_body_copy(inner, w->inline_callee) != ILG_OK) {
+            ilg_body_free(inner);
+            inner = NULL;
+        }
+        if (deliver(w, root, depth ? fid : w->inline_fid, callee) && inner) {
+            stack[depth] = callee;
+            scan_sites(w, root, callee, inner, stack, depth + 1);
+        }
+        ilg_body_free(inner);
+    }
+}
+
+void ilg__inline_compile(host_worker *w, host_method *caller, FunctionID fid)
+{
+    ilg_host *h = w->host;
+    host_module *m = caller->module;
+    ilg_method_info mi;
+    if (!m->inlines || !h->callback)
+        return;
+    /* CoreCLR's canInline: no JITInlining when the profiler disabled inlining, nor in
+     * code compiled without optimizations; only to a profiler tracking JIT events. */
+    const DWORD mask = atomic_load(&h->event_mask);
+    if (!(mask & COR_PRF_MONITOR_JIT_COMPILATION) ||
+        (mask & (COR_PRF_DISABLE_INLINING | COR_PRF_DISABLE_OPTIMIZATIONS)))
+        return;
+    const uint32_t rid = caller->token & 0xFFFFFF;
+    if (rid > m->method_count)
+        return; /* a method the profiler defined: not modelled */
+    pthread_rwlock_rdlock(&m->importer.lock);
+    bool found = ilg_md_method(m->md, rid, &mi) == ILG_OK;
+    pthread_rwlock_unlock(&m->importer.lock);
+    if (!found || !optimizing(w, caller, &mi))
+        return;
+    const uint64_t cur = atomic_load_explicit(&caller->current, memory_order_acquire);
+    ilg_body **b = &w->inline_caller;
+    if (!cur || (!*b && ilg_body_new(b) != ILG_OK) ||
+        ilg_body_decode(*b, m->info.base + (cur >> 32), (uint32_t)cur) != ILG_OK)
+        return;
+    host_method *stack[HOST_MAX_INLINE_DEPTH];
+    w->inline_fid = fid;
+    scan_sites(w, caller, caller, *b, stack, 0);
+}
+
+void ilg__inline_body_changed(host_method *meth)
+{
+    host_module *m = meth->module;
+    struct host_inlines *in = m->inlines;
+    const uint32_t rid = meth->token & 0xFFFFFF;
+    if (!in || rid < 1 || rid > m->method_count)
+        return;
+    const uint64_t now = atomic_load_explicit(&meth->current, memory_order_acquire);
+    pthread_rwlock_wrlock(&in->lock);
+    for (uint32_t k = in->head[rid - 1]; k; k = in->pairs[k - 1].next) {
+        host_inline_pair *p = &in->pairs[k - 1];
+        if (p->inlined_body && !p->stale_body && p->inlined_body != now)
+            p->stale_body = now;
+    }
+    pthread_rwlock_unlock(&in->lock);
+}
+
+uint32_t ilg__inline_inliners_of(ilg_host *host, host_module *m, mdMethodDef callee,
+                                 ilg__inliner_cb cb, void *ctx)
+{
+    const uint32_t rid = callee & 0xFFFFFF;
+    struct host_inlines *in = m ? m->inlines : NULL;
+    uint32_t n = 0;
+    if (!host || !in || m->host != host || callee >> 24 != ILG_TBL_MethodDef || rid < 1 ||
+        rid > m->method_count)
+        return 0;
+    pthread_rwlock_rdlock(&in->lock);
+    /* The chain runs newest first: walk it into recording order. */
+    for (uint32_t i = 0; i < in->count; i++) {
+        const host_inline_pair *p = &in->pairs[i];
+        if (p->callee != &m->methods[rid - 1] || !p->inlined_body)
+            continue;
+        n++;
+        if (cb)
+            cb(ctx, ilg__host_fid(p->caller, 0), p->caller->token, p->stale_body != 0);
+    }
+    pthread_rwlock_unlock(&in->lock);
+    return n;
+}
+
+bool ilg__inline_snapshot(host_module *m, host_inline_pair **out, uint32_t *count)
+{
+    struct host_inlines *in = m->inlines;
+    *out = NULL;
+    *count = 0;
+    if (!in)
+        return false;
+    pthread_rwlock_rdlock(&in->lock);
+    bool ok = true;
+    if (in->count) {
+        *out = ILG_HOST_ALLOC(m->host->heap, (size_t)in->count * sizeof **out);
+        ok = *out != NULL;
+        if (ok) {
+            memcpy(*out, in->pairs, (size_t)in->count * sizeof **out);
+            *count = in->count;
+        }
+    }
+    pthread_rwlock_unlock(&in->lock);
+    return ok;
+}

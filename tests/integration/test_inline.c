@@ -1,0 +1,425 @@
+/* test_inline.c: the host's inlining model (`ilgraft run --inline`, docs/profiler.md
+ * "Inlining"; issue 17, deliverable 2) with prof_inline over the C# fixture Inline.dll:
+ *   coreclr    the same profiler under a real CoreCLR (tiered compilation off, so every
+ *              method is compiled optimized once): every JITInlining pair the host
+ *              reports within the fixture CoreCLR reported too, and CoreCLR inlined
+ *              each of those callees for good (none of them got a JIT event of its
+ *              own); each pair CoreCLR reported beyond the host's is one of the
+ *              differences documented below, with its reason. A refusal under CoreCLR
+ *              makes the callee compile on its own (the truth the host's refusal
+ *              models).
+ *   refusal    under the host, a refused callee is reported as a call site but not as
+ *              inlined; COR_PRF_DISABLE_INLINING and a mask without
+ *              COR_PRF_MONITOR_JIT_COMPILATION get no JITInlining at all;
+ *   stale      the profiler sets a new body on a callee after a caller inlined it: the
+ *              report (text and JSON) warns naming both; refused, no warning;
+ *   threads    the same from 4 JIT threads over System.Private.CoreLib (the "threads"
+ *              case: scripts/test.sh runs it under TSan).
+ * The truth is the real runtime's callbacks, never a list of pairs written here. */
+#include <check.h>
+#include <glob.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "unit/fixture_util.h"
+
+#define TEST_CLSID "{1F6E4A2B-3C5D-4E7F-8091-A2B3C4D5E6F7}"
+#define FIXTURE "Inline.dll"
+
+static char dir[64];
+static fx_result res;
+
+static void setup(void)
+{
+    snprintf(dir, sizeof dir, "/tmp/ilg_inline_%d", (int)getpid());
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s' && mkdir -p '%s'", dir, dir);
+    ck_assert_int_eq(system(cmd), 0);
+    memset(&res, 0, sizeof res);
+    unsetenv("CORECLR_ENABLE_PROFILING");
+    unsetenv("PROF_REFUSE");
+    unsetenv("PROF_REWRITE");
+    unsetenv("PROF_NO_INLINING");
+    setenv("DOTNET_CLI_TELEMETRY_OPTOUT", "1", 1);
+}
+
+static void teardown(void)
+{
+    char cmd[300];
+    fx_result_free(&res);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+
+/* False (after SKIP and why) without the fixture (or dotnet, when needed); fails under
+ * CI=true. */
+static bool have(bool need_dotnet)
+{
+    const char *why = NULL;
+    if (need_dotnet && (!ILG_DOTNET[0] || access(ILG_DOTNET, X_OK) != 0))
+        why = "dotnet not found";
+    else if (access(ILG_INLINE_DLL, R_OK) != 0)
+        why = "the C# fixture Inline.dll was not built";
+    if (!why)
+        return true;
+    ck_assert_msg(!fx_is_ci(), "%s and CI=true", why);
+    printf("SKIP: %s\n", why);
+    return false;
+}
+
+/* Runs argv, which must exit with status 0; its stdout stays in res. */
+static void run_ok(const char *const *argv)
+{
+    fx_result_free(&res);
+    memset(&res, 0, sizeof res);
+    ck_assert_msg(fx_run(argv, &res), "cannot start %s", argv[0]);
+    ck_assert_msg(res.exited && res.status == 0, "%s: status %d: %s", argv[0], res.status,
+                  res.err);
+}
+
+/* The profiler's log, checked to have passed (malloc'd). */
+static char *read_log(const char *log)
+{
+    char *text = fx_read_file(log, NULL);
+    ck_assert_msg(text, "no log %s", log);
+    ck_assert_msg(strstr(text, "\nPASS") || strncmp(text, "PASS", 4) == 0, "%s: %s", log, text);
+    return text;
+}
+
+/* Whether the log has the line "inline Inline.dll <caller> ... Inline.dll <callee> ..."
+ * for these method names ("Type::Method"), with the answer (NULL: either). */
+static bool has_pair(const char *log, const char *caller, const char *callee, const char *answer)
+{
+    for (const char *p = log; (p = strstr(p, "inline " FIXTURE " ")) != NULL; p++) {
+        if (p != log && p[-1] != '\n')
+            continue;
+        const char *end = strchr(p, '\n');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        char line[600];
+        if (n >= sizeof line)
+            continue;
+        memcpy(line, p, n);
+        line[n] = 0;
+        char a[256], b[256], ans[16], amod[64], bmod[64];
+        unsigned at, bt;
+        if (sscanf(line, "inline %63s %x %255s %63s %x %255s %15s", amod, &at, a, bmod, &bt, b,
+                   ans) != 7)
+            continue;
+        if (strcmp(bmod, FIXTURE) == 0 && strcmp(a, caller) == 0 && strcmp(b, callee) == 0 &&
+            (!answer || strcmp(ans, answer) == 0))
+            return true;
+    }
+    return false;
+}
+
+/* Whether the log has a JIT event of the fixture's method name. */
+static bool jitted(const char *log, const char *name)
+{
+    char want[300];
+    for (const char *p = log; (p = strstr(p, "jit " FIXTURE " ")) != NULL; p++) {
+        const char *end = strchr(p, '\n');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        snprintf(want, sizeof want, " %s", name);
+        size_t w = strlen(want);
+        if (n >= w && memcmp(p + n - w, want, w) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* prof_inline under the host over the fixture, with extra options; its log (malloc'd),
+ * the report in res.out. */
+static char *host_run(const char *extra)
+{
+    char log[300];
+    snprintf(log, sizeof log, "%s/host.log", dir);
+    setenv("PROF_LOG", log, 1);
+    const char *argv[] = { ILG_CLI_PATH, "run", "--inline", "--profiler", ILG_PROF_INLINE,
+                           "--clsid", TEST_CLSID, ILG_INLINE_DLL, NULL, NULL };
+    if (extra) {
+        argv[7] = extra;
+        argv[8] = ILG_INLINE_DLL;
+    }
+    run_ok(argv);
+    unsetenv("PROF_LOG");
+    return read_log(log);
+}
+
+/* prof_inline under dotnet over the fixture, every method compiled optimized once. */
+static char *dotnet_run(void)
+{
+    char log[300];
+    snprintf(log, sizeof log, "%s/dotnet.log", dir);
+    setenv("PROF_LOG", log, 1);
+    setenv("CORECLR_ENABLE_PROFILING", "1", 1);
+    setenv("CORECLR_PROFILER", TEST_CLSID, 1);
+    setenv("CORECLR_PROFILER_PATH", ILG_PROF_INLINE, 1);
+    setenv("DOTNET_TieredCompilation", "0", 1);
+    const char *argv[] = { ILG_DOTNET, ILG_INLINE_DLL, NULL };
+    run_ok(argv);
+    ck_assert_msg(strncmp(res.out, "inline ", 7) == 0, "output: %s", res.out);
+    unsetenv("CORECLR_ENABLE_PROFILING");
+    unsetenv("DOTNET_TieredCompilation");
+    unsetenv("PROF_LOG");
+    return read_log(log);
+}
+
+/* The pairs CoreCLR 10 reports within the fixture that the host's rule does not claim,
+ * each with why (docs/coreclr-observed.md, "Inlining"): JITInlining comes from the
+ * runtime's canInline, before the JIT weighs the callee's IL, so it also comes for
+ * callees the JIT then does not inline. */
+static const struct { const char *caller, *callee, *why; } documented[] = {
+    { "Inl.Program::UseBarred", "Inl.Leaf::Guarded",
+      "EH: .NET 10's JIT may inline a try/catch; it asked, then compiled Guarded on its own" },
+    { "Inl.Program::UseOther", "Inl.Leaf::Recurse", "17 bytes: above the always-inline size" },
+    { "Inl.Leaf::Recurse", "Inl.Leaf::Recurse", "recursive: asked, never inlined into itself" },
+    { "Inl.Program::UseOther", "Inl.Leaf::Discretionary",
+      "32 bytes: profitability the host does not model (asked, then compiled on its own)" },
+    { "Inl.Program::UseBox", "Inl.Box`1::Get",
+      "a MemberRef on a generic instantiation (Box<int>): not claimed by the host" },
+    { "Inl.Program::Main", "Inl.Box`1::.ctor",
+      "a MemberRef on a generic instantiation (Box<int>): not claimed by the host" },
+};
+
+/* Every "inline Inline.dll ... Inline.dll ..." pair of log a: in b (as has_pair finds it);
+ * with documented, unless it is one of the documented differences. Returns how many. */
+static int pairs_within(const char *a, const char *b, bool allow_documented, const char *what)
+{
+    int n = 0;
+    char *copy = strdup(a);
+    for (char *line = strtok(copy, "\n"); line; line = strtok(NULL, "\n")) {
+        char x[256], y[256], ans[16], xm[64], ym[64];
+        unsigned xt, yt;
+        if (sscanf(line, "inline %63s %x %255s %63s %x %255s %15s", xm, &xt, x, ym, &yt, y, ans) !=
+                7 ||
+            strcmp(xm, FIXTURE) != 0 || strcmp(ym, FIXTURE) != 0)
+            continue;
+        n++;
+        if (has_pair(b, x, y, NULL))
+            continue;
+        bool known = false;
+        for (size_t i = 0; allow_documented && i < sizeof documented / sizeof documented[0]; i++)
+            known |= strcmp(documented[i].caller, x) == 0 && strcmp(documented[i].callee, y) == 0;
+        ck_assert_msg(known, "%s: pair %s -> %s not in the other run", what, x, y);
+    }
+    free(copy);
+    return n;
+}
+
+START_TEST(test_pairs_as_coreclr)
+{
+    if (!have(true))
+        return;
+    char *clr = dotnet_run();
+    char *host = host_run(NULL);
+    /* The host's pairs, each reported by CoreCLR and inlined for good there: the callee
+     * never compiled on its own (every one of them runs in the fixture). */
+    int n = pairs_within(host, clr, false, "host's");
+    ck_assert_int_ge(n, 5);
+    char *copy = strdup(host);
+    for (char *line = strtok(copy, "\n"); line; line = strtok(NULL, "\n")) {
+        char x[256], y[256], ans[16], xm[64], ym[64];
+        unsigned xt, yt;
+        if (sscanf(line, "inline %63s %x %255s %63s %x %255s %15s", xm, &xt, x, ym, &yt, y, ans) ==
+                7 &&
+            strcmp(ym, FIXTURE) == 0)
+            ck_assert_msg(!jitted(clr, y), "CoreCLR compiled %s on its own: not inlined", y);
+    }
+    free(copy);
+    /* CoreCLR's pairs beyond the host's: only the documented ones. */
+    pairs_within(clr, host, true, "CoreCLR's");
+    /* The rule's "never" clauses, seen from CoreCLR's side too. */
+    ck_assert(!has_pair(clr, "Inl.Program::UseBarred", "Inl.Leaf::Kept", NULL));
+    ck_assert(!has_pair(clr, "Inl.Program::UseBarred", "Inl.Leaf::Locked", NULL));
+    ck_assert(!has_pair(clr, "Inl.Program::UseShape", "Inl.Shape::Area", NULL));
+    free(clr);
+    free(host);
+}
+END_TEST
+
+/* A refusal under CoreCLR: the callee compiles on its own (with consent it never did). */
+START_TEST(test_refusal_under_coreclr)
+{
+    if (!have(true))
+        return;
+    setenv("PROF_REFUSE", "Twice", 1);
+    char *clr = dotnet_run();
+    ck_assert(has_pair(clr, "Inl.Program::UseSmall", "Inl.Leaf::Twice", "refused"));
+    ck_assert_msg(jitted(clr, "Inl.Leaf::Twice"), "refused, Twice was not compiled: %s", clr);
+    ck_assert(!jitted(clr, "Inl.Leaf::Inc"));
+    free(clr);
+    setenv("PROF_NO_INLINING", "1", 1);
+    clr = dotnet_run();
+    ck_assert_msg(!strstr(clr, "\ninline "), "JITInlining with inlining disabled: %s", clr);
+    ck_assert(jitted(clr, "Inl.Leaf::Inc"));
+    free(clr);
+}
+END_TEST
+
+/* The module's JSON "inlining" pair (inliner, inlinee), or NULL. */
+static json_t *json_pair(json_t *root, const char *inliner, const char *inlinee)
+{
+    json_t *mods = json_object_get(root, "modules"), *m = json_array_get(mods, 0);
+    json_t *pairs = json_object_get(json_object_get(m, "inlining"), "pairs"), *p;
+    size_t i;
+    json_array_foreach(pairs, i, p)
+    {
+        const char *a = json_string_value(json_object_get(p, "inliner"));
+        const char *b = json_string_value(json_object_get(p, "inlinee"));
+        if (a && b && strstr(a, inliner) && strstr(b, inlinee))
+            return p;
+    }
+    return NULL;
+}
+
+START_TEST(test_refusal_in_host)
+{
+    if (!have(false))
+        return;
+    setenv("PROF_REFUSE", "Twice", 1);
+    char *log = host_run("--json");
+    json_error_t err;
+    json_t *root = json_loads(res.out, 0, &err);
+    ck_assert_msg(root, "JSON: %s", err.text);
+    ck_assert(has_pair(log, "Inl.Program::UseSmall", "Inl.Leaf::Twice", "refused"));
+    ck_assert(has_pair(log, "Inl.Program::UseSmall", "Inl.Leaf::Inc", "yes"));
+    json_t *p = json_pair(root, "UseSmall", "Leaf::Twice");
+    ck_assert_ptr_nonnull(p);
+    ck_assert_int_eq(json_integer_value(json_object_get(p, "refused")), 1);
+    ck_assert(json_is_false(json_object_get(p, "inlined")));
+    p = json_pair(root, "UseSmall", "Leaf::Inc");
+    ck_assert_ptr_nonnull(p);
+    ck_assert(json_is_true(json_object_get(p, "inlined")));
+    json_decref(root);
+    free(log);
+    /* Inlining disabled by the profiler: no JITInlining, no pairs. */
+    unsetenv("PROF_REFUSE");
+    setenv("PROF_NO_INLINING", "1", 1);
+    log = host_run(NULL);
+    ck_assert_msg(!strstr(log, "\ninline "), "JITInlining with inlining disabled: %s", log);
+    ck_assert_msg(strstr(res.out, "inlining: 0 call sites reported"), "%s", res.out);
+    free(log);
+    /* Without --inline, none either. */
+    unsetenv("PROF_NO_INLINING");
+    char plain[300];
+    snprintf(plain, sizeof plain, "%s/plain.log", dir);
+    setenv("PROF_LOG", plain, 1);
+    const char *argv[] = { ILG_CLI_PATH, "run", "--profiler", ILG_PROF_INLINE, "--clsid",
+                           TEST_CLSID, ILG_INLINE_DLL, NULL };
+    run_ok(argv);
+    log = read_log(plain);
+    ck_assert(!strstr(log, "\ninline "));
+    ck_assert(!strstr(res.out, "inlining:"));
+    free(log);
+}
+END_TEST
+
+START_TEST(test_stale_inliner)
+{
+    if (!have(false))
+        return;
+    setenv("PROF_REWRITE", "Inc", 1);
+    char *log = host_run(NULL);
+    ck_assert_msg(strstr(log, "\nset Inl.Leaf::Inc 0x00000000"), "%s", log);
+    const char *w = strstr(res.out, "warning: stale inlinee: ");
+    ck_assert_msg(w, "no warning: %s", res.out);
+    const char *eol = strchr(w, '\n');
+    ck_assert_msg(strstr(w, "Inl.Program::UseSmall(int32) (0x0600000f) inlined int32 "
+                            "Inl.Leaf::Inc(int32) (0x06000002)") < eol,
+                  "%s", w);
+    ck_assert_msg(!strstr(eol, "warning: stale"), "one warning only: %s", res.out);
+    free(log);
+    log = host_run("--json");
+    json_error_t err;
+    json_t *root = json_loads(res.out, 0, &err);
+    ck_assert_msg(root, "JSON: %s", err.text);
+    json_t *m = json_array_get(json_object_get(root, "modules"), 0);
+    json_t *warnings = json_object_get(m, "warnings");
+    ck_assert_int_eq(json_array_size(warnings), 1);
+    const char *text = json_string_value(json_array_get(warnings, 0));
+    ck_assert(text && strstr(text, "UseSmall") && strstr(text, "Leaf::Inc"));
+    ck_assert(json_is_true(json_object_get(json_pair(root, "UseSmall", "Leaf::Inc"), "stale")));
+    ck_assert(json_is_false(json_object_get(json_pair(root, "UseSmall", "Leaf::Twice"), "stale")));
+    json_decref(root);
+    free(log);
+    /* Refused: the caller calls the new body, nothing is stale. */
+    setenv("PROF_REFUSE", "Inc", 1);
+    log = host_run(NULL);
+    ck_assert_msg(strstr(log, "\nset Inl.Leaf::Inc 0x00000000"), "%s", log);
+    ck_assert_msg(!strstr(res.out, "warning: stale"), "%s", res.out);
+    ck_assert_msg(strstr(res.out, "refused; 5 inliner/inlinee pairs, 0 stale"), "%s", res.out);
+    free(log);
+}
+END_TEST
+
+/* From 4 JIT threads over the fixture and System.Private.CoreLib (thousands of call
+ * sites), refusing and rewriting: the same pairs for the fixture as from one thread, and
+ * the run clean (under TSan: no race on the records). */
+START_TEST(test_jit_threads)
+{
+    if (!have(false))
+        return;
+    char corelib[512];
+    glob_t g;
+    bool found = glob("/usr/share/dotnet/shared/Microsoft.NETCore.App/*/System.Private.CoreLib.dll",
+                      0, NULL, &g) == 0 && g.gl_pathc;
+    if (found)
+        snprintf(corelib, sizeof corelib, "%s", g.gl_pathv[g.gl_pathc - 1]);
+    if (found)
+        globfree(&g);
+    setenv("PROF_REFUSE", "Twice,get_Length", 1);
+    setenv("PROF_REWRITE", "Inc", 1);
+    char *one = host_run(NULL);
+    char log[300];
+    snprintf(log, sizeof log, "%s/threads.log", dir);
+    setenv("PROF_LOG", log, 1);
+    const char *argv[] = { ILG_CLI_PATH, "run", "--inline", "--jit-threads", "4", "--profiler",
+                           ILG_PROF_INLINE, "--clsid", TEST_CLSID, ILG_INLINE_DLL,
+                           found ? corelib : NULL, NULL };
+    run_ok(argv);
+    char *four = read_log(log);
+    ck_assert_int_ge(pairs_within(four, one, false, "4 threads"), 5);
+    pairs_within(one, four, false, "1 thread");
+    ck_assert_msg(strstr(res.out, "warning: stale inlinee: int32 Inl.Program::UseSmall"), "%s",
+                  res.out);
+    if (found)
+        ck_assert_msg(strstr(four, "inline System.Private.CoreLib.dll"), "no CoreLib pairs");
+    free(one);
+    free(four);
+}
+END_TEST
+
+static Suite *inline_suite(void)
+{
+    Suite *s = suite_create("inline");
+    TCase *tc = tcase_create("coreclr");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 300);
+    tcase_add_test(tc, test_pairs_as_coreclr);
+    tcase_add_test(tc, test_refusal_under_coreclr);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("host");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 300);
+    tcase_add_test(tc, test_refusal_in_host);
+    tcase_add_test(tc, test_stale_inliner);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("threads");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 300);
+    tcase_add_test(tc, test_jit_threads);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    SRunner *sr = srunner_create(inline_suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
