@@ -172,7 +172,11 @@ typedef enum ilg_report_format {
     ILG_REPORT_TEXT = 0,
     /* {"modules": [{"path", "image_size", "arena_offset", "methods": [{"token", "name",
      * "old_rva", "old_size", "new_rva", "new_size", "status", "jit_events",
-     * "set_body_calls", "rewritten_again", "diagnostic"?}]}]} listing every method. */
+     * "set_body_calls", "rewritten_again", "diagnostic"?}], "inlining"?, "warnings"?}]}
+     * listing every method; with inlining, each module's "inlining" ({"sites",
+     * "refused", "pairs": [{"inliner", "inliner_token", "inlinee", "inlinee_token",
+     * "sites", "refused", "inlined", "stale"}]}) and "warnings" (one text per stale
+     * inliner). */
     ILG_REPORT_JSON = 1,
     /* Only each module's header and summary line, and the methods rejected or rewritten
      * again on recompile with their diagnostics: no other method is named (batch runs

@@ -13,6 +13,9 @@
  *              COR_PRF_MONITOR_JIT_COMPILATION get no JITInlining at all;
  *   stale      the profiler sets a new body on a callee after a caller inlined it: the
  *              report (text and JSON) warns naming both; refused, no warning;
+ *   inliners   ilg__inline_inliners_of (what RequestReJITWithInliners uses) through the
+ *              library: the inliners of a callee with their staleness, none for a
+ *              refused or unknown one;
  *   threads    the same from 4 JIT threads over System.Private.CoreLib (the "threads"
  *              case: scripts/test.sh runs it under TSan).
  * The truth is the real runtime's callbacks, never a list of pairs written here. */
@@ -24,6 +27,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ilgraft/host.h"
+#include "inline_private.h"
 #include "unit/fixture_util.h"
 
 #define TEST_CLSID "{1F6E4A2B-3C5D-4E7F-8091-A2B3C4D5E6F7}"
@@ -355,6 +360,72 @@ START_TEST(test_stale_inliner)
 }
 END_TEST
 
+typedef struct inliners {
+    FunctionID fid[8];
+    mdMethodDef token[8];
+    bool stale[8];
+    unsigned n;
+} inliners;
+
+static void note_inliner(void *ctx, FunctionID caller, mdMethodDef token, bool stale)
+{
+    inliners *in = ctx;
+    if (in->n < 8) {
+        in->fid[in->n] = caller;
+        in->token[in->n] = token;
+        in->stale[in->n] = stale;
+    }
+    in->n++;
+}
+
+/* The host run through the library (prof_inline refusing Twice, rewriting Inc after
+ * UseSmall inlined it), then the inliners of each callee as the ReJIT code asks. */
+START_TEST(test_inliners_of)
+{
+    if (!have(false))
+        return;
+    char log[300];
+    snprintf(log, sizeof log, "%s/lib.log", dir);
+    setenv("PROF_LOG", log, 1);
+    setenv("PROF_REFUSE", "Twice", 1);
+    setenv("PROF_REWRITE", "Inc", 1);
+    FILE *quiet = fopen("/dev/null", "w");
+    ilg_host_options opts = { .log = quiet, .inlining = true };
+    ilg_host *host = NULL;
+    ck_assert_int_eq(ilg_host_new(&opts, &host), ILG_OK);
+    ck_assert_int_eq(ilg_host_load_profiler(host, ILG_PROF_INLINE, TEST_CLSID), ILG_OK);
+    const char *images[] = { ILG_INLINE_DLL };
+    ck_assert_int_eq(ilg_host_run(host, images, 1), ILG_OK);
+    host_module *m = host->modules[0];
+    inliners in = { .n = 0 };
+    /* Inc (0x06000002): UseSmall (0x0600000f) inlined it, then its body changed. */
+    ck_assert_uint_eq(ilg__inline_inliners_of(host, m, 0x06000002, note_inliner, &in), 1);
+    ck_assert_uint_eq(in.n, 1);
+    ck_assert_uint_eq(in.token[0], 0x0600000f);
+    ck_assert(in.fid[0] == (FunctionID)&m->methods[0x0f - 1]);
+    ck_assert(in.stale[0]);
+    /* Shape::.ctor (0x0600000a): Main directly and through Square::.ctor counts once
+     * for Main (the method whose code holds it), and Square::.ctor compiled on its
+     * own; neither stale. */
+    memset(&in, 0, sizeof in);
+    ck_assert_uint_eq(ilg__inline_inliners_of(host, m, 0x0600000a, note_inliner, &in), 2);
+    ck_assert(!in.stale[0] && !in.stale[1]);
+    ck_assert((in.token[0] == 0x06000014 && in.token[1] == 0x0600000c) ||
+              (in.token[0] == 0x0600000c && in.token[1] == 0x06000014));
+    /* Twice was refused; Kept never inlined; a TypeDef token and a rid past the table
+     * are no MethodDefs of the module. */
+    ck_assert_uint_eq(ilg__inline_inliners_of(host, m, 0x06000001, note_inliner, &in), 0);
+    ck_assert_uint_eq(ilg__inline_inliners_of(host, m, 0x06000003, note_inliner, &in), 0);
+    ck_assert_uint_eq(ilg__inline_inliners_of(host, m, 0x02000002, note_inliner, &in), 0);
+    ck_assert_uint_eq(ilg__inline_inliners_of(host, m, 0x06000fff, note_inliner, &in), 0);
+    ck_assert_uint_eq(ilg__inline_inliners_of(host, m, 0x06000002, NULL, NULL), 1);
+    ilg_host_free(host);
+    fclose(quiet);
+    unsetenv("PROF_LOG");
+    free(read_log(log));
+}
+END_TEST
+
 /* From 4 JIT threads over the fixture and System.Private.CoreLib (thousands of call
  * sites), refusing and rewriting: the same pairs for the fixture as from one thread, and
  * the run clean (under TSan: no race on the records). */
@@ -406,6 +477,7 @@ static Suite *inline_suite(void)
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, test_refusal_in_host);
     tcase_add_test(tc, test_stale_inliner);
+    tcase_add_test(tc, test_inliners_of);
     suite_add_tcase(s, tc);
     tc = tcase_create("threads");
     tcase_add_checked_fixture(tc, setup, teardown);
