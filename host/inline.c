@@ -151,6 +151,18 @@ static host_method *inlinee(host_worker *w, host_method *caller, uint16_t op, ui
     return callee;
 }
 
+/* Whether two body words of m (RVA << 32 | size) name different IL: a copy of the same
+ * bytes at a new RVA (what a profiler that copies every body sets) leaves an inliner's
+ * code what it would be. Bodies in the image and the arena never change once set. */
+static bool differs(const host_module *m, uint64_t a, uint64_t b)
+{
+    if (a == b)
+        return false;
+    if ((uint32_t)a != (uint32_t)b)
+        return true;
+    return memcmp(m->info.base + (a >> 32), m->info.base + (b >> 32), (uint32_t)a) != 0;
+}
+
 /* Under the write lock: the pair (caller, callee), made when absent (NULL without
  * memory). */
 static host_inline_pair *pair_of(host_module *m, host_method *caller, host_method *callee)
@@ -211,7 +223,7 @@ static bool deliver(host_worker *w, host_method *root, FunctionID fid, host_meth
             p->inlined_body = body;
             /* A body the profiler set inside the callback: the caller has the old one. */
             uint64_t now = atomic_load_explicit(&callee->current, memory_order_acquire);
-            if (now != body)
+            if (differs(m, now, body))
                 p->stale_body = now;
         }
     }
@@ -299,7 +311,7 @@ void ilg__inline_body_changed(host_method *meth)
     pthread_rwlock_wrlock(&in->lock);
     for (uint32_t k = in->head[rid - 1]; k; k = in->pairs[k - 1].next) {
         host_inline_pair *p = &in->pairs[k - 1];
-        if (p->inlined_body && !p->stale_body && p->inlined_body != now)
+        if (p->inlined_body && !p->stale_body && differs(m, p->inlined_body, now))
             p->stale_body = now;
     }
     pthread_rwlock_unlock(&in->lock);

@@ -19,7 +19,7 @@ typedef struct host_inline_pair {
     uint32_t refused;            /* ... answered *pfShouldInline = FALSE */
     uint32_t next;               /* index + 1 of the callee's next pair, 0 at the end */
     /* The callee's body (RVA << 32 | size) the caller last inlined, 0 when it never did;
-     * and, once SetILFunctionBody changed the callee after that, the new body (the
+     * and, once SetILFunctionBody gave the callee different IL after that, the new body (the
      * caller's code keeps the old one: dotnet/runtime#48081). */
     uint64_t inlined_body, stale_body;
 } host_inline_pair;

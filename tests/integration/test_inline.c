@@ -120,6 +120,23 @@ static bool has_pair(const char *log, const char *caller, const char *callee, co
     return false;
 }
 
+/* The newest shared framework's System.Private.CoreLib.dll into buf: false (after SKIP,
+ * a failure under CI=true) when there is none. */
+static bool find_corelib(char *buf, size_t size)
+{
+    glob_t g;
+    bool found = glob("/usr/share/dotnet/shared/Microsoft.NETCore.App/*/System.Private.CoreLib.dll",
+                      0, NULL, &g) == 0 && g.gl_pathc;
+    if (found)
+        snprintf(buf, size, "%s", g.gl_pathv[g.gl_pathc - 1]);
+    globfree(&g);
+    if (!found) {
+        ck_assert_msg(!fx_is_ci(), "no shared framework and CI=true");
+        printf("SKIP: no shared framework's System.Private.CoreLib.dll\n");
+    }
+    return found;
+}
+
 /* Whether the log has a JIT event of the fixture's method name. */
 static bool jitted(const char *log, const char *name)
 {
@@ -357,6 +374,39 @@ START_TEST(test_stale_inliner)
     ck_assert_msg(!strstr(res.out, "warning: stale"), "%s", res.out);
     ck_assert_msg(strstr(res.out, "refused; 5 inliner/inlinee pairs, 0 stale"), "%s", res.out);
     free(log);
+    /* prof_threads sets a copy of every body at its JIT event (same bytes, new RVA):
+     * over CoreLib many callees come after methods that inlined them (MethodDef order),
+     * and none is stale, the inliners' code being what it would be. */
+    unsetenv("PROF_REFUSE");
+    unsetenv("PROF_REWRITE");
+    char corelib[512];
+    if (!find_corelib(corelib, sizeof corelib))
+        return;
+    const char *argv[] = { ILG_CLI_PATH, "run", "--inline", "--summary", "--profiler",
+                           ILG_PROF_THREADS, "--clsid", TEST_CLSID, corelib, NULL };
+    run_ok(argv);
+    const char *warn = strstr(res.out, "warning: stale");
+    ck_assert_msg(!warn, "a copy flagged stale: %.300s", warn);
+    ck_assert_msg(strstr(res.out, "inliner/inlinee pairs, 0 stale\n"), "%.2000s", res.out);
+}
+END_TEST
+
+/* With --recompile, tier 0 inlines nothing (as observed under CoreCLR: no JITInlining
+ * with tiering on): UseSmall's call sites come at its tier-1 compilation, its second
+ * JIT event; Kept (NoInlining, so never inlined) tiers all the same. */
+START_TEST(test_recompile_inlines_at_tier1)
+{
+    if (!have(false))
+        return;
+    char *log = host_run("--recompile");
+    const char *first = strstr(log, "jit " FIXTURE " 0x0600000f Inl.Program::UseSmall\n");
+    ck_assert_ptr_nonnull(first);
+    const char *second = strstr(first + 1, "jit " FIXTURE " 0x0600000f Inl.Program::UseSmall\n");
+    ck_assert_msg(second, "UseSmall compiled once under --recompile: %s", log);
+    const char *site = strstr(log, "inline " FIXTURE " 0x0600000f Inl.Program::UseSmall");
+    ck_assert_msg(site && site > second, "JITInlining before UseSmall's tier-1 event: %s", log);
+    ck_assert_msg(strstr(res.out, "inlining: 7 call sites reported"), "%s", res.out);
+    free(log);
 }
 END_TEST
 
@@ -434,13 +484,7 @@ START_TEST(test_jit_threads)
     if (!have(false))
         return;
     char corelib[512];
-    glob_t g;
-    bool found = glob("/usr/share/dotnet/shared/Microsoft.NETCore.App/*/System.Private.CoreLib.dll",
-                      0, NULL, &g) == 0 && g.gl_pathc;
-    if (found)
-        snprintf(corelib, sizeof corelib, "%s", g.gl_pathv[g.gl_pathc - 1]);
-    if (found)
-        globfree(&g);
+    bool found = find_corelib(corelib, sizeof corelib);
     setenv("PROF_REFUSE", "Twice,get_Length", 1);
     setenv("PROF_REWRITE", "Inc", 1);
     char *one = host_run(NULL);
@@ -478,6 +522,7 @@ static Suite *inline_suite(void)
     tcase_add_test(tc, test_refusal_in_host);
     tcase_add_test(tc, test_stale_inliner);
     tcase_add_test(tc, test_inliners_of);
+    tcase_add_test(tc, test_recompile_inlines_at_tier1);
     suite_add_tcase(s, tc);
     tc = tcase_create("threads");
     tcase_add_checked_fixture(tc, setup, teardown);
