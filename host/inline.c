@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "inline_private.h"
+#include "md_private.h"
 #include "trace.h"
 
 #define ILG__WANT_CB_TRACE
@@ -98,6 +99,71 @@ static bool optimizing(host_worker *w, host_method *caller, const ilg_method_inf
     return ilg__host_tiering(caller, &w->inline_callee) == HOST_TIERING_NONE;
 }
 
+/* The longest MemberRef name and signature the host resolves for inlining. */
+#define REF_NAME_MAX 256
+#define REF_SIG_MAX 64
+
+/* Whether a method signature names no type by token (II.23.2.1): not generic, not
+ * vararg, and every type primitive, string, object, or a pointer, byref or vector of
+ * them. Such a signature has the same bytes in every module, so a MemberRef's can be
+ * compared with a MethodDef's of another module as they are. */
+static bool plain_sig(const uint8_t *sig, uint32_t len)
+{
+    if (len < 3 || (sig[0] & ILG_SIG_GENERIC) || (sig[0] & ILG_SIG_KIND_MASK) != ILG_SIG_DEFAULT ||
+        sig[1] >= 0x80)
+        return false;
+    for (uint32_t i = 2; i < len; i++) {
+        const uint8_t e = sig[i];
+        if (!((e >= ILG_ET_VOID && e <= ILG_ET_STRING) || e == ILG_ET_PTR || e == ILG_ET_BYREF ||
+              e == ILG_ET_I || e == ILG_ET_U || e == ILG_ET_OBJECT || e == ILG_ET_SZARRAY))
+            return false;
+    }
+    return true;
+}
+
+/* The MethodDef record a MemberRef of m names: its parent a TypeRef found among the
+ * loaded modules by name (as ResolveTypeRef finds it, the way CoreCLR binds
+ * [System.Runtime]System.Object to CoreLib's), a method of that TypeDef with the same
+ * name and a plain signature of the same bytes; NULL otherwise (a TypeSpec parent is a
+ * generic instantiation, not claimed). */
+static host_method *memberref_target(host_module *m, uint32_t rid)
+{
+    uint32_t parent = 0, name_idx = 0, sig_idx = 0, sig_len = 0, td = 0, first = 0, n = 0;
+    const char *name = NULL;
+    const uint8_t *sig = NULL;
+    char want[REF_NAME_MAX];
+    uint8_t want_sig[REF_SIG_MAX];
+    host_module *om = NULL;
+    ilg_method_info mi;
+
+    /* Copied out: another thread's emit call may move the heaps once the lock is gone. */
+    pthread_rwlock_rdlock(&m->importer.lock);
+    bool ok = rid <= ilg_md_row_count(m->md, ILG_TBL_MemberRef) &&
+              ilg_md_cell(m->md, ILG_TBL_MemberRef, rid, ILG_MDC_MemberRef_Class, &parent) == ILG_OK &&
+              ilg_md_cell(m->md, ILG_TBL_MemberRef, rid, ILG_MDC_MemberRef_Name, &name_idx) == ILG_OK &&
+              ilg_md_cell(m->md, ILG_TBL_MemberRef, rid, ILG_MDC_MemberRef_Signature, &sig_idx) ==
+                  ILG_OK &&
+              ilg_md_string(m->md, name_idx, &name) == ILG_OK &&
+              ilg_md_blob(m->md, sig_idx, &sig, &sig_len) == ILG_OK && strlen(name) < sizeof want &&
+              sig_len <= sizeof want_sig && plain_sig(sig, sig_len);
+    if (ok) {
+        memcpy(want, name, strlen(name) + 1);
+        memcpy(want_sig, sig, sig_len);
+    }
+    pthread_rwlock_unlock(&m->importer.lock);
+    if (!ok || parent >> 24 != ILG_TBL_TypeRef || !ilg__host_resolve_typeref(m, parent, &om, &td))
+        return NULL;
+    uint32_t found = 0;
+    pthread_rwlock_rdlock(&om->importer.lock);
+    ilg__host_methods_of(om->md, td, &first, &n);
+    for (uint32_t k = 0; !found && k < n; k++)
+        if (ilg_md_method(om->md, first + k, &mi) == ILG_OK && strcmp(mi.name, want) == 0 &&
+            mi.sig_len == sig_len && memcmp(mi.sig, want_sig, sig_len) == 0)
+            found = first + k;
+    pthread_rwlock_unlock(&om->importer.lock);
+    return found && found <= om->method_count && om->inlines ? &om->methods[found - 1] : NULL;
+}
+
 /* The rule (docs/profiler.md, "Inlining"), for a call site `op token` (after a tail.
  * prefix when tail) in caller (the method compiled or one inlined into it): the
  * callee's record when the host inlines it, else NULL.
@@ -105,19 +171,25 @@ static bool optimizing(host_worker *w, host_method *caller, const ilg_method_inf
 static host_method *inlinee(host_worker *w, host_method *caller, uint16_t op, uint32_t token,
                             bool tail)
 {
-    host_module *m = caller->module;
-    const uint32_t rid = token & 0xFFFFFF;
+    host_module *cm = caller->module;
+    const uint32_t ref = token & 0xFFFFFF;
+    host_method *callee = NULL;
     ilg_method_info mi;
 
     if (op != ILG_OP_CALL && op != ILG_OP_CALLVIRT && op != ILG_OP_NEWOBJ)
         return NULL; /* not a call */
     if (tail)
         return NULL; /* CALLSITE_EXPLICIT_TAIL_PREFIX */
-    /* A MethodDef of this module with a record; a MemberRef (another module, or a
-     * generic type's instantiation) or MethodSpec is not claimed. */
-    if (token >> 24 != ILG_TBL_MethodDef || rid < 1 || rid > m->method_count)
+    /* A MethodDef of this module with a record, or a MemberRef resolved to one of a
+     * loaded module; a MethodSpec (a generic method's instantiation) is not claimed. */
+    if (token >> 24 == ILG_TBL_MethodDef && ref >= 1 && ref <= cm->method_count)
+        callee = &cm->methods[ref - 1];
+    else if (token >> 24 == ILG_TBL_MemberRef)
+        callee = memberref_target(cm, ref);
+    if (!callee)
         return NULL;
-    host_method *callee = &m->methods[rid - 1];
+    host_module *m = callee->module;
+    const uint32_t rid = callee->token & 0xFFFFFF;
     if (callee == caller)
         return NULL; /* CALLSITE_IS_RECURSIVE */
     if (m->inlines->generic[rid - 1])
@@ -198,7 +270,7 @@ static host_inline_pair *pair_of(host_module *m, host_method *caller, host_metho
 static bool deliver(host_worker *w, host_method *root, FunctionID fid, host_method *callee)
 {
     ilg_host *h = w->host;
-    host_module *m = root->module;
+    host_module *m = callee->module; /* the records live with the inlinee */
     const uint64_t body = atomic_load_explicit(&callee->current, memory_order_acquire);
     FunctionID callee_fid = ilg__host_fid(callee, 0);
     BOOL should = TRUE;

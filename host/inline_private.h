@@ -11,8 +11,8 @@
 
 #include "host_private.h"
 
-/* One caller/callee pair of a module (both MethodDefs of it), over all the caller's
- * compilations. */
+/* One inliner/inlinee pair, kept in the inlinee's module (the inliner may be of any
+ * loaded module), over all the inliner's compilations. */
 typedef struct host_inline_pair {
     host_method *caller, *callee;
     uint32_t sites;              /* JITInlining delivered for its call sites */
@@ -39,8 +39,8 @@ void ilg__inline_compile(host_worker *w, host_method *caller, FunctionID fid);
  * every pair that inlined an older body of meth is marked stale. */
 void ilg__inline_body_changed(host_method *meth);
 
-/* The methods of module m that inlined MethodDef token callee with the profiler's
- * consent (the inliners RequestReJITWithInliners must recompile too), each once, in
+/* The methods (of any module) that inlined MethodDef token callee of module m with the
+ * profiler's consent (the inliners RequestReJITWithInliners must recompile too), each once, in
  * the order their pairs were recorded: cb(ctx, caller's FunctionID, caller's token,
  * stale) where stale says the caller holds an older body of the callee than its
  * current one. cb runs under the module's inlining read lock: it must not set bodies

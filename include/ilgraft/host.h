@@ -70,9 +70,9 @@ typedef struct ilg_host_options {
     bool recompile_strict;
     /* Model the JIT's inlining (docs/profiler.md, "Inlining"): while a method compiles,
      * JITInlining(caller, callee) for each call site whose callee CoreCLR's JIT always
-     * inlines (a direct call to a non-generic MethodDef of the same module with at
-     * most 16 bytes of IL, no EH, localloc or jmp, not NoInlining, not synchronized,
-     * not recursive), unless the event mask lacks COR_PRF_MONITOR_JIT_COMPILATION or
+     * inlines (a direct call to a non-generic method of the same module, or of a loaded
+     * one through a MemberRef, with at most 16 bytes of IL, no EH, localloc or jmp, not
+     * NoInlining, not synchronized, not recursive), unless the event mask lacks COR_PRF_MONITOR_JIT_COMPILATION or
      * has COR_PRF_DISABLE_INLINING or COR_PRF_DISABLE_OPTIMIZATIONS. A refusal
      * (*pfShouldInline = FALSE) leaves the call site out of line; an inlined callee
      * whose body SetILFunctionBody changes later is reported as a stale inliner. */
