@@ -12,6 +12,11 @@
  *                               or refused), give the callee a new body at the caller's
  *                               JITCompilationFinished: its IL with a nop in front (the
  *                               stale-inliner case of dotnet/runtime#48081 when inlined)
+ *   PROF_REWRITE_NOW=Name       the same, but inside that JITInlining callback (after
+ *                               the JIT read the callee's IL, before it inlines it)
+ *   PROF_MUTATE=1               the new body changes behaviour instead: its first
+ *                               ldc.i4.1 becomes ldc.i4.2 (Leaf.Inc then adds 2), so the
+ *                               program's output shows which IL ran
  *   PROF_NO_INLINING=1          add COR_PRF_DISABLE_INLINING to the event mask
  * Thread-safe: the host's --jit-threads workers call it at once. */
 #include <stdatomic.h>
@@ -114,6 +119,8 @@ static HRESULT in_jit_started(ICorProfilerInfo3 *info, FunctionID fid)
     return S_OK;
 }
 
+static void rewrite(ICorProfilerInfo3 *info, FunctionID fid);
+
 static HRESULT in_inlining(ICorProfilerInfo3 *info, FunctionID caller, FunctionID callee,
                            BOOL *should)
 {
@@ -128,11 +135,25 @@ static HRESULT in_inlining(ICorProfilerInfo3 *info, FunctionID caller, FunctionI
         pending_rewrite = callee;
     prof_log("inline %s 0x%08x %s %s 0x%08x %s %s", a.module, (unsigned)a.token, a.full, b.module,
              (unsigned)b.token, b.full, refuse ? "refused" : "yes");
+    if (listed("PROF_REWRITE_NOW", b.simple) && !atomic_exchange(&rewritten, true))
+        rewrite(info, callee);
     return S_OK;
 }
 
-/* The callee's IL with a nop in front: a tiny header stays tiny, a fat one keeps its
- * flags and grows by one byte (the fixture's callees have no EH sections to move). */
+/* With PROF_MUTATE: the body at p (size bytes, a copy) with its first ldc.i4.1 made
+ * ldc.i4.2 (scanning from the code's start of a tiny header: the fixture's Leaf.Inc). */
+static void mutate(uint8_t *p, ULONG size)
+{
+    for (ULONG i = 1; i < size; i++)
+        if (p[i] == 0x17) {
+            p[i] = 0x18;
+            return;
+        }
+}
+
+/* The callee's IL with a nop in front (a tiny header stays tiny, a fat one keeps its
+ * flags and grows by one byte: the fixture's callees have no EH sections to move), or
+ * with PROF_MUTATE the same length with one constant changed. */
 static void rewrite(ICorProfilerInfo3 *info, FunctionID fid)
 {
     fn_name n;
@@ -147,7 +168,11 @@ static void rewrite(ICorProfilerInfo3 *info, FunctionID fid)
     alloc->lpVtbl->Release(alloc);
     if (!p)
         return;
-    if ((hdr[0] & 3) == 2 && (hdr[0] >> 2) < 63) {
+    const char *mut = getenv("PROF_MUTATE");
+    if (mut && strcmp(mut, "1") == 0 && (hdr[0] & 3) == 2) {
+        memcpy(p, hdr, size);
+        mutate(p, size);
+    } else if ((hdr[0] & 3) == 2 && (hdr[0] >> 2) < 63) {
         p[0] = (uint8_t)(((hdr[0] >> 2) + 1) << 2 | 2);
         p[1] = 0x00;
         memcpy(p + 2, hdr + 1, size - 1);

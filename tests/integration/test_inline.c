@@ -12,7 +12,10 @@
  *              inlined; COR_PRF_DISABLE_INLINING and a mask without
  *              COR_PRF_MONITOR_JIT_COMPILATION get no JITInlining at all;
  *   stale      the profiler sets a new body on a callee after a caller inlined it: the
- *              report (text and JSON) warns naming both; refused, no warning;
+ *              report (text and JSON) warns naming both; refused, no warning; and under
+ *              CoreCLR, with a body that changes the program's output, the old IL ran
+ *              exactly where the host warns (set after the caller compiled or inside
+ *              JITInlining itself, consented), the new IL where it does not (refused);
  *   inliners   ilg__inline_inliners_of (what RequestReJITWithInliners uses) through the
  *              library: the inliners of a callee with their staleness, none for a
  *              refused or unknown one;
@@ -48,6 +51,8 @@ static void setup(void)
     unsetenv("PROF_REFUSE");
     unsetenv("PROF_REWRITE");
     unsetenv("PROF_NO_INLINING");
+    unsetenv("PROF_REWRITE_NOW");
+    unsetenv("PROF_MUTATE");
     setenv("DOTNET_CLI_TELEMETRY_OPTOUT", "1", 1);
 }
 
@@ -319,6 +324,47 @@ START_TEST(test_refusal_under_coreclr)
 }
 END_TEST
 
+/* The stale inliner as CoreCLR shows it: PROF_MUTATE makes Leaf.Inc's new body add 2,
+ * so the program's first number tells which IL of Inc ran inside UseSmall. For each
+ * way of setting it (at UseSmall's JITCompilationFinished, or inside the JITInlining
+ * callback itself, after the JIT read the IL) and each answer: CoreCLR ran the old IL
+ * exactly when the host warns of a stale inliner, and the new IL when it does not. */
+START_TEST(test_stale_as_coreclr)
+{
+    if (!have(true) || SANITIZED)
+        return;
+    char *plain = dotnet_run();
+    char old_out[64];
+    snprintf(old_out, sizeof old_out, "%s", res.out);
+    free(plain);
+    static const char *const when[] = { "PROF_REWRITE", "PROF_REWRITE_NOW" };
+    for (size_t i = 0; i < 2; i++) {
+        for (int refuse = 0; refuse < 2; refuse++) {
+            setenv("PROF_MUTATE", "1", 1);
+            setenv(when[i], "Inc", 1);
+            if (refuse)
+                setenv("PROF_REFUSE", "Inc", 1);
+            char *clr = dotnet_run();
+            ck_assert_msg(strstr(clr, "\nset Inl.Leaf::Inc 0x00000000"), "%s", clr);
+            bool clr_stale = strcmp(res.out, old_out) == 0;
+            free(clr);
+            char *host = host_run(NULL);
+            bool warned = strstr(res.out, "warning: stale inlinee: int32 Inl.Program::UseSmall") !=
+                          NULL;
+            ck_assert_msg(warned == clr_stale, "%s%s: CoreCLR ran the %s IL, the host %s", when[i],
+                          refuse ? " refused" : "", clr_stale ? "old" : "new",
+                          warned ? "warned" : "did not warn");
+            /* Each way shows the other outcome with the other answer. */
+            ck_assert_int_eq(clr_stale, !refuse);
+            free(host);
+            unsetenv(when[i]);
+            unsetenv("PROF_REFUSE");
+        }
+    }
+    unsetenv("PROF_MUTATE");
+}
+END_TEST
+
 /* The module's JSON "inlining" pair (inliner, inlinee), or NULL. */
 static json_t *json_pair(json_t *root, const char *inliner, const char *inlinee)
 {
@@ -553,6 +599,7 @@ static Suite *inline_suite(void)
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, test_pairs_as_coreclr);
     tcase_add_test(tc, test_refusal_under_coreclr);
+    tcase_add_test(tc, test_stale_as_coreclr);
     suite_add_tcase(s, tc);
     tc = tcase_create("host");
     tcase_add_checked_fixture(tc, setup, teardown);
