@@ -408,6 +408,15 @@ START_TEST(test_refusal_in_host)
     ck_assert_msg(!strstr(log, "\ninline "), "JITInlining with inlining disabled: %s", log);
     ck_assert_msg(strstr(res.out, "inlining: 0 call sites reported"), "%s", res.out);
     free(log);
+    /* Only UseSmall compiled: its callees, never compiled, have FunctionIDs all the same
+     * (prof_inline names them through GetFunctionInfo). */
+    unsetenv("PROF_NO_INLINING");
+    log = host_run_after("--methods=*::UseSmall", NULL);
+    ck_assert_msg(!jitted(log, "Inl.Leaf::Twice") && !jitted(log, "Inl.Leaf::Inc"), "%s", log);
+    ck_assert_msg(has_pair(log, "Inl.Program::UseSmall", "Inl.Leaf::Twice", "yes") &&
+                      has_pair(log, "Inl.Program::UseSmall", "Inl.Leaf::Inc", "yes"),
+                  "%s", log);
+    free(log);
     /* Without --inline, none either. */
     unsetenv("PROF_NO_INLINING");
     char plain[300];
