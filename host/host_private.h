@@ -158,7 +158,6 @@ struct host_worker {
      * first use, freed after the run; apart from check_body, which a profiler's
      * SetILFunctionBody inside JITInlining uses. */
     ilg_body *inline_caller, *inline_callee;
-    FunctionID inline_fid;       /* the FunctionID being compiled (inline.c) */
     uint8_t pass;                /* host_pass it delivers */
     /* The method whose JIT event it is delivering (NULL between events), and whether
      * that event is not the method's first (SetILFunctionBody judges "again" by it). */

@@ -6,6 +6,7 @@
 
 #include "inline_private.h"
 #include "md_private.h"
+#include "sig.h"
 #include "trace.h"
 
 #define ILG__WANT_CB_TRACE
@@ -103,30 +104,66 @@ static bool optimizing(host_worker *w, host_method *caller, const ilg_method_inf
 #define REF_NAME_MAX 256
 #define REF_SIG_MAX 64
 
+/* A primitive value type: its instantiations are exact code, no dictionary. */
+static bool primitive_value(uint8_t e)
+{
+    return (e >= ILG_ET_BOOLEAN && e <= ILG_ET_R8) || e == ILG_ET_I || e == ILG_ET_U;
+}
+
 /* Whether a method signature names no type by token (II.23.2.1): not generic, not
- * vararg, and every type primitive, string, object, or a pointer, byref or vector of
- * them. Such a signature has the same bytes in every module, so a MemberRef's can be
- * compared with a MethodDef's of another module as they are. */
+ * vararg, and every type primitive, string, object, a type parameter of the method's
+ * type, or a pointer, byref or vector of those. Such a signature has the same bytes in
+ * every module, so a MemberRef's can be compared with a MethodDef's as they are. */
 static bool plain_sig(const uint8_t *sig, uint32_t len)
 {
-    if (len < 3 || (sig[0] & ILG_SIG_GENERIC) || (sig[0] & ILG_SIG_KIND_MASK) != ILG_SIG_DEFAULT ||
-        sig[1] >= 0x80)
+    ilg_sig_cur c = { sig, sig + len };
+    uint8_t conv = 0, e = 0;
+    uint32_t count = 0, index = 0;
+    if (!ilg__sig_u8(&c, &conv) || (conv & ILG_SIG_GENERIC) ||
+        (conv & ILG_SIG_KIND_MASK) != ILG_SIG_DEFAULT || !ilg__sig_uint(&c, &count))
         return false;
-    for (uint32_t i = 2; i < len; i++) {
-        const uint8_t e = sig[i];
-        if (!((e >= ILG_ET_VOID && e <= ILG_ET_STRING) || e == ILG_ET_PTR || e == ILG_ET_BYREF ||
-              e == ILG_ET_I || e == ILG_ET_U || e == ILG_ET_OBJECT || e == ILG_ET_SZARRAY))
+    while (ilg__sig_u8(&c, &e)) {
+        if (e == ILG_ET_VAR) {
+            if (!ilg__sig_uint(&c, &index))
+                return false;
+        } else if (!primitive_value(e) && e != ILG_ET_VOID && e != ILG_ET_STRING &&
+                   e != ILG_ET_OBJECT && e != ILG_ET_PTR && e != ILG_ET_BYREF &&
+                   e != ILG_ET_SZARRAY) {
             return false;
+        }
     }
     return true;
 }
 
+/* Under m's metadata read lock: whether TypeSpec rid of m instantiates a generic type
+ * over primitive value types only (GENERICINST, II.23.2.12), whose code is its own and
+ * needs no dictionary (Box<int>); the generic type's TypeDef or TypeRef into *type. */
+static bool exact_instance(const host_module *m, uint32_t rid, uint32_t *type)
+{
+    uint32_t idx = 0, len = 0, args = 0;
+    const uint8_t *blob = NULL;
+    uint8_t e = 0, kind = 0;
+    if (rid > ilg_md_row_count(m->md, ILG_TBL_TypeSpec) ||
+        ilg_md_cell(m->md, ILG_TBL_TypeSpec, rid, ILG_MDC_TypeSpec_Signature, &idx) != ILG_OK ||
+        ilg_md_blob(m->md, idx, &blob, &len) != ILG_OK)
+        return false;
+    ilg_sig_cur c = { blob, blob + len };
+    if (!ilg__sig_u8(&c, &e) || e != ILG_ET_GENERICINST || !ilg__sig_u8(&c, &kind) ||
+        (kind != ILG_ET_VALUETYPE && kind != ILG_ET_CLASS) || !ilg__sig_token(&c, type) ||
+        *type >> 24 == ILG_TBL_TypeSpec || !ilg__sig_uint(&c, &args) || !args)
+        return false;
+    for (uint32_t k = 0; k < args; k++)
+        if (!ilg__sig_u8(&c, &e) || !primitive_value(e))
+            return false;
+    return c.p == c.end;
+}
+
 /* The MethodDef record a MemberRef of m names: its parent a TypeRef found among the
  * loaded modules by name (as ResolveTypeRef finds it, the way CoreCLR binds
- * [System.Runtime]System.Object to CoreLib's), a method of that TypeDef with the same
- * name and a plain signature of the same bytes; NULL otherwise (a TypeSpec parent is a
- * generic instantiation, not claimed). */
-static host_method *memberref_target(host_module *m, uint32_t rid)
+ * [System.Runtime]System.Object to CoreLib's), or a TypeSpec instantiating such a type
+ * or one of m's exactly (*exact then set); a method of that TypeDef with the same name
+ * and a plain signature of the same bytes; NULL otherwise. */
+static host_method *memberref_target(host_module *m, uint32_t rid, bool *exact)
 {
     uint32_t parent = 0, name_idx = 0, sig_idx = 0, sig_len = 0, td = 0, first = 0, n = 0;
     const char *name = NULL;
@@ -146,13 +183,21 @@ static host_method *memberref_target(host_module *m, uint32_t rid)
               ilg_md_string(m->md, name_idx, &name) == ILG_OK &&
               ilg_md_blob(m->md, sig_idx, &sig, &sig_len) == ILG_OK && strlen(name) < sizeof want &&
               sig_len <= sizeof want_sig && plain_sig(sig, sig_len);
+    *exact = ok && parent >> 24 == ILG_TBL_TypeSpec &&
+             exact_instance(m, parent & 0xFFFFFF, &parent);
     if (ok) {
         memcpy(want, name, strlen(name) + 1);
         memcpy(want_sig, sig, sig_len);
     }
     pthread_rwlock_unlock(&m->importer.lock);
-    if (!ok || parent >> 24 != ILG_TBL_TypeRef || !ilg__host_resolve_typeref(m, parent, &om, &td))
+    if (!ok)
         return NULL;
+    if (parent >> 24 == ILG_TBL_TypeDef) {
+        om = m;
+        td = parent & 0xFFFFFF;
+    } else if (parent >> 24 != ILG_TBL_TypeRef || !ilg__host_resolve_typeref(m, parent, &om, &td)) {
+        return NULL;
+    }
     uint32_t found = 0;
     pthread_rwlock_rdlock(&om->importer.lock);
     ilg__host_methods_of(om->md, td, &first, &n);
@@ -169,7 +214,7 @@ static host_method *memberref_target(host_module *m, uint32_t rid)
  * callee's record when the host inlines it, else NULL.
  * Each clause is named after the JIT's observation that stops CoreCLR there. */
 static host_method *inlinee(host_worker *w, host_method *caller, uint16_t op, uint32_t token,
-                            bool tail)
+                            bool tail, bool *exact)
 {
     host_module *cm = caller->module;
     const uint32_t ref = token & 0xFFFFFF;
@@ -185,14 +230,14 @@ static host_method *inlinee(host_worker *w, host_method *caller, uint16_t op, ui
     if (token >> 24 == ILG_TBL_MethodDef && ref >= 1 && ref <= cm->method_count)
         callee = &cm->methods[ref - 1];
     else if (token >> 24 == ILG_TBL_MemberRef)
-        callee = memberref_target(cm, ref);
+        callee = memberref_target(cm, ref, exact);
     if (!callee)
         return NULL;
     host_module *m = callee->module;
     const uint32_t rid = callee->token & 0xFFFFFF;
     if (callee == caller)
         return NULL; /* CALLSITE_IS_RECURSIVE */
-    if (m->inlines->generic[rid - 1])
+    if (m->inlines->generic[rid - 1] && !*exact)
         return NULL; /* shared generic code needs its dictionary: not claimed */
     pthread_rwlock_rdlock(&m->importer.lock);
     bool found = ilg_md_method(m->md, rid, &mi) == ILG_OK;
@@ -267,12 +312,12 @@ static host_inline_pair *pair_of(host_module *m, host_method *caller, host_metho
 /* One call site: JITInlining with *should TRUE first (CoreCLR's ProfControlBlock sets
  * it so), refused when the profiler answers a success HRESULT and FALSE; then recorded,
  * with the callee's body the JIT read before asking. */
-static bool deliver(host_worker *w, host_method *root, FunctionID fid, host_method *callee)
+static bool deliver(host_worker *w, host_method *root, FunctionID fid, host_method *callee,
+                    FunctionID callee_fid)
 {
     ilg_host *h = w->host;
     host_module *m = callee->module; /* the records live with the inlinee */
     const uint64_t body = atomic_load_explicit(&callee->current, memory_order_acquire);
-    FunctionID callee_fid = ilg__host_fid(callee, 0);
     BOOL should = TRUE;
 
     ilg__host_enter_callback(h, "JITInlining");
@@ -307,19 +352,21 @@ static bool deliver(host_worker *w, host_method *root, FunctionID fid, host_meth
  * the host stops earlier, the always-inline callees being leaves in practice. */
 #define HOST_MAX_INLINE_DEPTH 8
 
-/* The call sites of body b (caller's IL, compiled as part of root): JITInlining for
- * each the rule claims, with caller as the inliner, as CoreCLR names the method whose
- * IL holds the call (observed: an inlinee's own calls come with the inlinee as caller);
- * an inlined callee's call sites next, before the caller's next site. stack[0..depth)
- * holds the methods being inlined, none of which is inlined into itself again. */
-static void scan_sites(host_worker *w, host_method *root, host_method *caller,
+/* The call sites of body b (caller's IL, FunctionID fid, compiled as part of root):
+ * JITInlining for each the rule claims, with caller as the inliner, as CoreCLR names the
+ * method whose IL holds the call (observed: an inlinee's own calls come with the
+ * inlinee as caller); an inlined callee's call sites next, before the caller's next
+ * site. stack[0..depth) holds the methods being inlined, none of which is inlined into
+ * itself again. An exact instantiation's callee (Box<int>.Get) is named by its
+ * value-type instantiation's FunctionID when the host has one (--recompile), else by
+ * its method's. */
+static void scan_sites(host_worker *w, host_method *root, host_method *caller, FunctionID fid,
                        const ilg_body *b, host_method **stack, unsigned depth)
 {
-    const FunctionID fid = ilg__host_fid(caller, 0);
     for (uint32_t i = 0; i < b->count; i++) {
         const ilg_instr *in = &b->instrs[i];
-        bool tail = i && b->instrs[i - 1].op == ILG_OP_TAIL;
-        host_method *callee = inlinee(w, caller, in->op, in->arg.token, tail);
+        bool tail = i && b->instrs[i - 1].op == ILG_OP_TAIL, exact = false;
+        host_method *callee = inlinee(w, caller, in->op, in->arg.token, tail, &exact);
         bool nested = callee == root;
         for (unsigned k = 0; callee && k < depth; k++)
             nested |= stack[k] == callee;
@@ -333,9 +380,10 @@ static void scan_sites(host_worker *w, host_method *root, host_method *caller,
             ilg_body_free(inner);
             inner = NULL;
         }
-        if (deliver(w, root, depth ? fid : w->inline_fid, callee) && inner) {
+        const FunctionID callee_fid = ilg__host_fid(callee, exact && callee->inst ? 1 : 0);
+        if (deliver(w, root, fid, callee, callee_fid) && inner) {
             stack[depth] = callee;
-            scan_sites(w, root, callee, inner, stack, depth + 1);
+            scan_sites(w, root, callee, callee_fid, inner, stack, depth + 1);
         }
         ilg_body_free(inner);
     }
@@ -368,8 +416,7 @@ void ilg__inline_compile(host_worker *w, host_method *caller, FunctionID fid)
         ilg_body_decode(*b, m->info.base + (cur >> 32), (uint32_t)cur) != ILG_OK)
         return;
     host_method *stack[HOST_MAX_INLINE_DEPTH];
-    w->inline_fid = fid;
-    scan_sites(w, caller, caller, *b, stack, 0);
+    scan_sites(w, caller, caller, fid, *b, stack, 0);
 }
 
 void ilg__inline_body_changed(host_method *meth)
