@@ -337,8 +337,12 @@ static bool deliver(host_worker *w, host_method *root, FunctionID fid, host_meth
         p->sites++;
         p->refused += refused;
         if (!refused) {
+            /* The inliner's code in force now holds this body (a later compilation of
+             * it, tier 1 or ReJIT, inlines the callee's new IL: no longer stale)... */
             p->inlined_body = body;
-            /* A body the profiler set inside the callback: the caller has the old one. */
+            p->stale_body = 0;
+            /* ... unless the profiler set another inside the callback: the JIT had read
+             * the old one. */
             uint64_t now = atomic_load_explicit(&callee->current, memory_order_acquire);
             if (differs(m, now, body))
                 p->stale_body = now;

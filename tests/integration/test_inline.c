@@ -567,10 +567,26 @@ START_TEST(test_inliners_of)
     ck_assert_uint_eq(ilg__inline_inliners_of(host, m, 0x02000002, note_inliner, &in), 0);
     ck_assert_uint_eq(ilg__inline_inliners_of(host, m, 0x06000fff, note_inliner, &in), 0);
     ck_assert_uint_eq(ilg__inline_inliners_of(host, m, 0x06000002, NULL, NULL), 1);
+    /* UseSmall compiled again, as a ReJIT would compile it (on a worker of its own):
+     * JITInlining again, and the inliner now holds Inc's new body. */
+    host_worker w = { .host = host, .pass = HOST_PASS_FIRST };
+    host_method *use_small = &m->methods[0x0f - 1];
+    ilg__inline_compile(&w, use_small, (FunctionID)use_small);
+    ilg_body_free(w.inline_caller);
+    ilg_body_free(w.inline_callee);
+    memset(&in, 0, sizeof in);
+    ck_assert_uint_eq(ilg__inline_inliners_of(host, m, 0x06000002, note_inliner, &in), 1);
+    ck_assert_msg(!in.stale[0], "UseSmall compiled again, still stale");
     ilg_host_free(host);
     fclose(quiet);
     unsetenv("PROF_LOG");
-    free(read_log(log));
+    char *text = read_log(log);
+    /* The second compilation's two JITInlining came after Shutdown's PASS line. */
+    const char *again = strstr(text, "PASS");
+    ck_assert_msg(again && strstr(again, "UseSmall Inline.dll 0x06000001 Inl.Leaf::Twice refused") &&
+                      strstr(again, "UseSmall Inline.dll 0x06000002 Inl.Leaf::Inc yes"),
+                  "%s", text);
+    free(text);
 }
 END_TEST
 
