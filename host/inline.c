@@ -22,6 +22,10 @@ struct host_inlines {
     pthread_rwlock_t lock;
     host_inline_pair *pairs;     /* host heap, grown under the write lock */
     uint32_t count, cap;
+    /* Open addressing over the pairs by (inliner, inlinee), 2 * cap slots of index + 1
+     * (0 empty), rebuilt as the pairs grow: a popular callee's chain is thousands long
+     * over CoreLib, too long to search at every call site. */
+    uint32_t *slots;
     uint32_t *head;              /* [rid - 1]: index + 1 of the callee's first pair */
     uint8_t *generic;            /* [rid - 1]: 1 for a generic method or a generic type's */
 };
@@ -77,6 +81,7 @@ void ilg__inline_module_free(host_module *m)
     IHostMalloc *heap = m->host->heap;
     pthread_rwlock_destroy(&in->lock);
     ILG_HOST_FREE(heap, in->pairs);
+    ILG_HOST_FREE(heap, in->slots);
     ILG_HOST_FREE(heap, in->head);
     ILG_HOST_FREE(heap, in->generic);
     ILG_HOST_FREE(heap, in);
@@ -280,32 +285,66 @@ static bool differs(const host_module *m, uint64_t a, uint64_t b)
     return memcmp(m->info.base + (a >> 32), m->info.base + (b >> 32), (uint32_t)a) != 0;
 }
 
+/* The slot of (caller, callee) among n (a power of two): its pair's, or the empty one
+ * where it would go. */
+static uint32_t *slot_of(uint32_t *slots, uint32_t n, const host_inline_pair *pairs,
+                         const host_method *caller, const host_method *callee)
+{
+    uint64_t key = (uint64_t)(uintptr_t)caller * 0x9E3779B97F4A7C15ull ^ (uintptr_t)callee;
+    uint32_t i = (uint32_t)((key * 0xC2B2AE3D27D4EB4Full) >> 40) & (n - 1);
+    for (;; i = (i + 1) & (n - 1)) {
+        const uint32_t k = slots[i];
+        if (!k || (pairs[k - 1].caller == caller && pairs[k - 1].callee == callee))
+            return &slots[i];
+    }
+}
+
+/* Room for one more pair: the pairs and their slots twice as large when full. */
+static bool grow(host_module *m, struct host_inlines *in)
+{
+    if (in->count < in->cap)
+        return true;
+    IHostMalloc *heap = m->host->heap;
+    const uint32_t cap = in->cap ? in->cap * 2 : 64;
+    host_inline_pair *p = ILG_HOST_ZALLOC(heap, (size_t)cap * sizeof *p);
+    uint32_t *slots = ILG_HOST_ZALLOC(heap, (size_t)cap * 2 * sizeof *slots);
+    if (!p || !slots) {
+        ILG_HOST_FREE(heap, p);
+        ILG_HOST_FREE(heap, slots);
+        return false;
+    }
+    if (in->count)
+        memcpy(p, in->pairs, (size_t)in->count * sizeof *p);
+    for (uint32_t k = 0; k < in->count; k++)
+        *slot_of(slots, cap * 2, p, p[k].caller, p[k].callee) = k + 1;
+    ILG_HOST_FREE(heap, in->pairs);
+    ILG_HOST_FREE(heap, in->slots);
+    in->pairs = p;
+    in->slots = slots;
+    in->cap = cap;
+    return true;
+}
+
 /* Under the write lock: the pair (caller, callee), made when absent (NULL without
  * memory). */
 static host_inline_pair *pair_of(host_module *m, host_method *caller, host_method *callee)
 {
     struct host_inlines *in = m->inlines;
-    uint32_t *head = &in->head[(callee->token & 0xFFFFFF) - 1];
-    for (uint32_t k = *head; k; k = in->pairs[k - 1].next)
-        if (in->pairs[k - 1].caller == caller)
+    if (in->cap) {
+        const uint32_t k = *slot_of(in->slots, in->cap * 2, in->pairs, caller, callee);
+        if (k)
             return &in->pairs[k - 1];
-    if (in->count == in->cap) {
-        uint32_t cap = in->cap ? in->cap * 2 : 64;
-        host_inline_pair *p = ILG_HOST_ZALLOC(m->host->heap, (size_t)cap * sizeof *p);
-        if (!p)
-            return NULL;
-        if (in->count)
-            memcpy(p, in->pairs, (size_t)in->count * sizeof *p);
-        ILG_HOST_FREE(m->host->heap, in->pairs);
-        in->pairs = p;
-        in->cap = cap;
     }
+    if (!grow(m, in))
+        return NULL;
+    uint32_t *head = &in->head[(callee->token & 0xFFFFFF) - 1];
     host_inline_pair *pr = &in->pairs[in->count++];
     memset(pr, 0, sizeof *pr);
     pr->caller = caller;
     pr->callee = callee;
     pr->next = *head;
     *head = in->count;
+    *slot_of(in->slots, in->cap * 2, in->pairs, caller, callee) = in->count;
     return pr;
 }
 
