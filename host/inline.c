@@ -26,6 +26,7 @@ struct host_inlines {
      * (0 empty), rebuilt as the pairs grow: a popular callee's chain is thousands long
      * over CoreLib, too long to search at every call site. */
     uint32_t *slots;
+    uint32_t lost;               /* call sites delivered but not recorded (no memory) */
     uint32_t *head;              /* [rid - 1]: index + 1 of the callee's first pair */
     uint8_t *generic;            /* [rid - 1]: 1 for a generic method or a generic type's */
 };
@@ -386,6 +387,10 @@ static bool deliver(host_worker *w, host_method *root, FunctionID fid, host_meth
             if (differs(m, now, body))
                 p->stale_body = now;
         }
+    } else if (!m->inlines->lost++) {
+        /* Said once per module: the report's counts leave these sites out. */
+        fprintf(h->log, "ilgraft host: no memory for an inlining record of %s: JITInlining "
+                        "delivered, not recorded (the report undercounts)\n", m->path);
     }
     pthread_rwlock_unlock(&m->inlines->lock);
     return !refused;
