@@ -396,9 +396,16 @@ static bool deliver(host_worker *w, host_method *root, FunctionID fid, host_meth
     return !refused;
 }
 
-/* CoreCLR's JIT inlines into inlinees too, to a depth of DEFAULT_MAX_INLINE_DEPTH (20);
- * the host stops earlier, the always-inline callees being leaves in practice. */
-#define HOST_MAX_INLINE_DEPTH 8
+/* CoreCLR's JIT inlines into inlinees too, to a depth of DEFAULT_MAX_INLINE_DEPTH. */
+#define HOST_MAX_INLINE_DEPTH 20
+
+/* The JIT's time budget for one compilation (InlineStrategy, src/coreclr/jit/
+ * inline.cpp): the root's estimate 60 + 3 * its IL bytes, a budget of 10 times that,
+ * each inline adding -14 + 2 * its IL bytes; an inline that would pass the budget is
+ * not made (CALLSITE_OVER_BUDGET). It also bounds the host's walk of nested inlines. */
+typedef struct inline_budget {
+    int estimate, budget;
+} inline_budget;
 
 /* The call sites of body b (caller's IL, FunctionID fid, compiled as part of root):
  * JITInlining for each the rule claims, with caller as the inliner, as CoreCLR names the
@@ -409,7 +416,8 @@ static bool deliver(host_worker *w, host_method *root, FunctionID fid, host_meth
  * value-type instantiation's FunctionID when the host has one (--recompile), else by
  * its method's. */
 static void scan_sites(host_worker *w, host_method *root, host_method *caller, FunctionID fid,
-                       const ilg_body *b, host_method **stack, unsigned depth)
+                       const ilg_body *b, host_method **stack, unsigned depth,
+                       inline_budget *budget)
 {
     for (uint32_t i = 0; i < b->count; i++) {
         const ilg_instr *in = &b->instrs[i];
@@ -420,6 +428,9 @@ static void scan_sites(host_worker *w, host_method *root, host_method *caller, F
             nested |= stack[k] == callee;
         if (!callee || nested)
             continue;
+        const int delta = -14 + 2 * (int)w->inline_callee->code_size;
+        if (budget->estimate + delta > budget->budget)
+            continue; /* CALLSITE_OVER_BUDGET */
         /* inlinee() left the callee's body in w->inline_callee: copy it out before the
          * next decode reuses that. */
         ilg_body *inner = NULL;
@@ -429,9 +440,12 @@ static void scan_sites(host_worker *w, host_method *root, host_method *caller, F
             inner = NULL;
         }
         const FunctionID callee_fid = ilg__host_fid(callee, exact && callee->inst ? 1 : 0);
-        if (deliver(w, root, fid, callee, callee_fid) && inner) {
-            stack[depth] = callee;
-            scan_sites(w, root, callee, callee_fid, inner, stack, depth + 1);
+        if (deliver(w, root, fid, callee, callee_fid)) {
+            budget->estimate += delta;
+            if (inner) {
+                stack[depth] = callee;
+                scan_sites(w, root, callee, callee_fid, inner, stack, depth + 1, budget);
+            }
         }
         ilg_body_free(inner);
     }
@@ -464,7 +478,9 @@ void ilg__inline_compile(host_worker *w, host_method *caller, FunctionID fid)
         ilg_body_decode(*b, m->info.base + (cur >> 32), (uint32_t)cur) != ILG_OK)
         return;
     host_method *stack[HOST_MAX_INLINE_DEPTH];
-    scan_sites(w, caller, caller, fid, *b, stack, 0);
+    inline_budget budget = { 60 + 3 * (int)(*b)->code_size, 0 };
+    budget.budget = 10 * budget.estimate;
+    scan_sites(w, caller, caller, fid, *b, stack, 0, &budget);
 }
 
 void ilg__inline_body_changed(host_method *meth)

@@ -99,31 +99,45 @@ static char *read_log(const char *log)
     return text;
 }
 
-/* Whether the log has the line "inline Inline.dll <token> <caller> <module> <token>
- * <callee> <answer>" for these method names ("Type::Method"), the callee of any module,
- * with the answer (NULL: either). */
+/* One JITInlining line of prof_inline's log: "inline <module> <token> <caller> <module>
+ * <token> <callee> yes|refused". */
+typedef struct log_pair {
+    char caller_mod[64], caller[256], callee_mod[64], callee[256], answer[16];
+} log_pair;
+
+#define LOG_PAIRS_MAX 4096
+
+/* The log's JITInlining lines whose caller is of the fixture, into out (malloc'd, freed
+ * by the caller); how many. */
+static size_t log_pairs(const char *log, log_pair **out)
+{
+    log_pair *v = calloc(LOG_PAIRS_MAX, sizeof *v);
+    size_t n = 0;
+    ck_assert_ptr_nonnull(v);
+    for (const char *p = log; p && *p && n < LOG_PAIRS_MAX; p = strchr(p, '\n'), p = p ? p + 1 : p) {
+        unsigned at, bt;
+        log_pair *e = &v[n];
+        if (sscanf(p, "inline %63s %x %255s %63s %x %255s %15s", e->caller_mod, &at, e->caller,
+                   e->callee_mod, &bt, e->callee, e->answer) == 7 &&
+            strcmp(e->caller_mod, FIXTURE) == 0)
+            n++;
+    }
+    *out = v;
+    return n;
+}
+
+/* Whether the log has a JITInlining line of the fixture's caller for the callee (of any
+ * module), these method names being "Type::Method", with the answer (NULL: either). */
 static bool has_pair(const char *log, const char *caller, const char *callee, const char *answer)
 {
-    for (const char *p = log; (p = strstr(p, "inline " FIXTURE " ")) != NULL; p++) {
-        if (p != log && p[-1] != '\n')
-            continue;
-        const char *end = strchr(p, '\n');
-        size_t n = end ? (size_t)(end - p) : strlen(p);
-        char line[600];
-        if (n >= sizeof line)
-            continue;
-        memcpy(line, p, n);
-        line[n] = 0;
-        char a[256], b[256], ans[16], amod[64], bmod[64];
-        unsigned at, bt;
-        if (sscanf(line, "inline %63s %x %255s %63s %x %255s %15s", amod, &at, a, bmod, &bt, b,
-                   ans) != 7)
-            continue;
-        if (strcmp(a, caller) == 0 && strcmp(b, callee) == 0 &&
-            (!answer || strcmp(ans, answer) == 0))
-            return true;
-    }
-    return false;
+    log_pair *v;
+    const size_t n = log_pairs(log, &v);
+    bool found = false;
+    for (size_t i = 0; !found && i < n; i++)
+        found = strcmp(v[i].caller, caller) == 0 && strcmp(v[i].callee, callee) == 0 &&
+                (!answer || strcmp(v[i].answer, answer) == 0);
+    free(v);
+    return found;
 }
 
 /* The newest shared framework's System.Private.CoreLib.dll into buf: false (after SKIP,
@@ -234,25 +248,20 @@ static const struct { const char *caller, *callee, *why; } documented[] = {
  * Returns how many. */
 static int pairs_within(const char *a, const char *b, bool allow_documented, const char *what)
 {
-    int n = 0;
-    char *copy = strdup(a);
-    for (char *line = strtok(copy, "\n"); line; line = strtok(NULL, "\n")) {
-        char x[256], y[256], ans[16], xm[64], ym[64];
-        unsigned xt, yt;
-        if (sscanf(line, "inline %63s %x %255s %63s %x %255s %15s", xm, &xt, x, ym, &yt, y, ans) !=
-                7 ||
-            strcmp(xm, FIXTURE) != 0)
-            continue;
-        n++;
-        if (has_pair(b, x, y, NULL))
+    log_pair *v;
+    const size_t n = log_pairs(a, &v);
+    for (size_t k = 0; k < n; k++) {
+        if (has_pair(b, v[k].caller, v[k].callee, NULL))
             continue;
         bool known = false;
         for (size_t i = 0; allow_documented && i < sizeof documented / sizeof documented[0]; i++)
-            known |= strcmp(documented[i].caller, x) == 0 && strcmp(documented[i].callee, y) == 0;
-        ck_assert_msg(known, "%s: pair %s -> %s not in the other run", what, x, y);
+            known |= strcmp(documented[i].caller, v[k].caller) == 0 &&
+                     strcmp(documented[i].callee, v[k].callee) == 0;
+        ck_assert_msg(known, "%s: pair %s -> %s not in the other run", what, v[k].caller,
+                      v[k].callee);
     }
-    free(copy);
-    return n;
+    free(v);
+    return (int)n;
 }
 
 START_TEST(test_pairs_as_coreclr)
@@ -281,16 +290,13 @@ START_TEST(test_pairs_as_coreclr)
     ck_assert(has_pair(host, "Inl.Program::Main", "System.Int32::ToString", "yes"));
     ck_assert(has_pair(host, "Inl.Shape::.ctor", "System.Object::.ctor", "yes"));
     ck_assert(has_pair(host, "Inl.Program::UseBox", "Inl.Box`1::Get", "yes"));
-    char *copy = strdup(host);
-    for (char *line = strtok(copy, "\n"); line; line = strtok(NULL, "\n")) {
-        char x[256], y[256], ans[16], xm[64], ym[64];
-        unsigned xt, yt;
-        if (sscanf(line, "inline %63s %x %255s %63s %x %255s %15s", xm, &xt, x, ym, &yt, y, ans) ==
-                7 &&
-            strcmp(ym, FIXTURE) == 0)
-            ck_assert_msg(!jitted(clr, y), "CoreCLR compiled %s on its own: not inlined", y);
-    }
-    free(copy);
+    log_pair *v;
+    const size_t count = log_pairs(host, &v);
+    for (size_t k = 0; k < count; k++)
+        if (strcmp(v[k].callee_mod, FIXTURE) == 0)
+            ck_assert_msg(!jitted(clr, v[k].callee), "CoreCLR compiled %s on its own: not inlined",
+                          v[k].callee);
+    free(v);
     /* CoreCLR's pairs beyond the host's: only the documented ones. */
     pairs_within(clr, host, true, "CoreCLR's");
     /* The rule's "never" clauses, seen from CoreCLR's side too. */
