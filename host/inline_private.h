@@ -34,9 +34,10 @@ void ilg__inline_module_free(host_module *m);
  * (FunctionID fid): the rule's call sites of the caller's current body, each delivered
  * as JITInlining(fid, callee, &should) in IL order, and recorded; a pair inlined again
  * holds the callee's current body and is no longer stale. A ReJIT compilation of the
- * caller calls it the same way (CoreCLR's JIT asks about inlining then too), which is
- * how RequestReJITWithInliners clears a stale inliner. w needs host, pass (HOST_PASS_FIRST
- * outside recompile's later passes) and its two inline_ bodies (freed by the owner). */
+ * caller is to call it the same way (it runs the same JIT and canInline; not yet
+ * observed under CoreCLR): that is how RequestReJITWithInliners clears a stale inliner.
+ * w needs host, pass (HOST_PASS_FIRST outside recompile's later passes) and its two
+ * inline_ bodies (freed by the owner). */
 void ilg__inline_compile(host_worker *w, host_method *caller, FunctionID fid);
 
 /* SetILFunctionBody accepted a new body for meth (its current word already stored):
