@@ -44,6 +44,10 @@ static void help(void)
            "  --strict-rejit    ReJIT protocol warnings are errors (docs/profiler.md, ReJIT)\n"
            "  --recompile-strict\n"
            "                    --recompile, and such bodies are rejected (exit 1)\n"
+           "  --inline          model the JIT's inlining: JITInlining for each call site\n"
+           "                    of a compiled method whose callee CoreCLR always inlines\n"
+           "                    (docs/profiler.md, \"Inlining\"); a refusal keeps the call;\n"
+           "                    the report warns of inliners left with a callee's old body\n"
            "  --rules FILE      the rules file of ilgraft's own plugin (sets ILGRAFT_RULES\n"
            "                    for the profiler, as under CoreCLR)\n"
            "  --save DIR        write every image into DIR (which must exist) under its\n"
@@ -72,7 +76,7 @@ static void help(void)
 typedef struct run_args {
     const char *profiler, *clsid, *methods, *save_dir;
     bool json, summary, trace, recompile, recompile_strict, keep_mvid, r2r_off, strict_rejit,
-        keep_root;
+        keep_root, inlining;
     unsigned jit_threads;
     char **images;
     size_t image_count;
@@ -89,7 +93,8 @@ static int run_session(void *ctx)
     ilg_host_options opts = { .methods_pattern = a->methods, .log = stderr, .trace = a->trace,
                               .jit_threads = a->jit_threads, .recompile = a->recompile,
                               .recompile_strict = a->recompile_strict,
-                              .strict_rejit = a->strict_rejit };
+                              .strict_rejit = a->strict_rejit,
+                              .inlining = a->inlining };
     ilg_host *host = NULL;
     ilg_status st;
     int rc = CLI_OK;
@@ -189,6 +194,7 @@ int cmd_run(int argc, char **argv)
         { "recompile", no_argument, NULL, 'R' },
         { "recompile-strict", no_argument, NULL, 'X' },
         { "strict-rejit", no_argument, NULL, 'Z' },
+        { "inline", no_argument, NULL, 'I' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -222,6 +228,7 @@ int cmd_run(int argc, char **argv)
         case 'R': a.recompile = true; break;
         case 'X': a.recompile_strict = true; break;
         case 'Z': a.strict_rejit = true; break;
+        case 'I': a.inlining = true; break;
         case 'T':
             if (!cli_parse_u64(optarg, &timeout) || timeout > 86400000u)
                 return cli_usage_error("run", "bad --timeout '%s'", optarg);

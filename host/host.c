@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "host_private.h"
+#include "inline_private.h"
 #include "trace.h"
 
 #define ILG__WANT_CB_TRACE
@@ -127,6 +128,7 @@ ILG_API ilg_status ilg_host_new(const ilg_host_options *opts, ilg_host **out)
      * 2 to 5): ids are handed out from 1 on, pre-incremented. */
     h->rejit_next_id = 1;
     h->recompile = h->recompile_strict || (opts && opts->recompile);
+    h->inlining = opts && opts->inlining;
     if (!h->recompile) {
         /* A test suite can run every host it makes with recompilation. */
         const char *env = getenv("ILG_HOST_RECOMPILE");
@@ -178,6 +180,7 @@ static void module_free(ilg_host *h, host_module *m)
         HOST_FREE(h, m->added[k]);
         HOST_FREE(h, m->added_classes[k]);
     }
+    ilg__inline_module_free(m);
     HOST_FREE(h, m->insts);
     HOST_FREE(h, m->classes);
     HOST_FREE(h, m->path);
@@ -601,7 +604,8 @@ static ilg_status module_open(ilg_host *h, const char *path, host_module **out)
         }
     }
     if ((h->recompile && (st = ilg__host_make_insts(m)) != ILG_OK) ||
-        (st = ilg__host_make_classes(m)) != ILG_OK)
+        (st = ilg__host_make_classes(m)) != ILG_OK ||
+        (h->inlining && (st = ilg__inline_module_init(m)) != ILG_OK))
         goto fail;
     ilg__host_mdimport_init(m);
     ilg__trace_malloc_init(m);
@@ -669,6 +673,9 @@ static void jit_pair(host_worker *w, host_method *meth, FunctionID fid)
     w->event = meth;
     w->event_again = atomic_fetch_add_explicit(&meth->jit_events, 1, memory_order_relaxed) > 0;
     DELIVER(h, COR_PRF_MONITOR_JIT_COMPILATION, JITCompilationStarted, fid, TRUE);
+    /* The JIT asks about inlining while it compiles the body in force (inline.c). */
+    if (h->inlining)
+        ilg__inline_compile(w, meth, fid);
     DELIVER(h, COR_PRF_MONITOR_JIT_COMPILATION, JITCompilationFinished, fid, S_OK, TRUE);
     w->event = NULL;
     if (atomic_load_explicit(&h->rejit_queue_count, memory_order_relaxed))
@@ -978,6 +985,8 @@ ILG_API ilg_status ilg_host_run(ilg_host *host, const char *const *images, size_
     atomic_store(&host->run_workers, NULL);
     for (unsigned t = 0; t < nworkers; t++) {
         ilg_body_free(workers[t].check_body);
+        ilg_body_free(workers[t].inline_caller);
+        ilg_body_free(workers[t].inline_callee);
         ilg_findings_free(&workers[t].check_findings);
     }
     if (workers != &solo)

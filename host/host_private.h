@@ -160,6 +160,8 @@ struct host_module {
         IMethodMalloc *_Atomic inner;
         host_module *module;
     } malloc_trace;
+    /* Under --inline: the inliner -> inlinee records (inline.c), else NULL. */
+    struct host_inlines *inlines;
 };
 
 /* A thread delivering JIT callbacks during a run: its ThreadID and SetILFunctionBody's
@@ -176,6 +178,10 @@ struct host_worker {
     uint32_t run;                /* methods claimed at a time */
     ilg_body *check_body;        /* made on first use, freed after the run */
     ilg_findings check_findings;
+    /* Under --inline: the caller's and a callee's decoded bodies (inline.c), made on
+     * first use, freed after the run; apart from check_body, which a profiler's
+     * SetILFunctionBody inside JITInlining uses. */
+    ilg_body *inline_caller, *inline_callee;
     uint8_t pass;                /* host_pass it delivers */
     /* The method whose JIT event it is delivering (NULL between events), and whether
      * that event is not the method's first (SetILFunctionBody judges "again" by it). */
@@ -226,6 +232,7 @@ struct ilg_host {
     _Atomic uint32_t refused;
     bool ran;
     bool recompile, recompile_strict;
+    bool inlining;               /* --inline: JITInlining for the rule's call sites */
     _Atomic uint32_t again_rejected; /* bodies rejected as rewritten again (strict) */
     unsigned jit_threads;        /* threads delivering a module's JIT callbacks (>= 1) */
     /* During ilg_host_run: the workers, for GetThreadInfo (NULL outside a run). */

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "info_private.h"
+#include "inline_private.h"
 #include "md_private.h"
 #include "trace.h"
 
@@ -263,6 +264,7 @@ HRESULT ilg__info_SetILFunctionBody(ICorProfilerInfo15 *This, ModuleID moduleId,
     ILG_HOST_FREE(h->heap, meth->diagnostic);
     meth->diagnostic = NULL;
     pthread_mutex_unlock(ilg__host_method_lock(meth));
+    ilg__inline_body_changed(meth); /* inliners that keep the old body (inline.c) */
     /* A method the profiler defined takes the body's place as its RVA, a positive
      * offset in the arena (CoreCLR leaves it 0); an image's own methods keep theirs
      * until the module is saved (docs/save.md). */

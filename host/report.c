@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "host_private.h"
+#include "inline_private.h"
 
 ILG_API uint32_t ilg_host_module_count(const ilg_host *host)
 {
@@ -158,6 +159,80 @@ static void unsupported_text(const ilg_host *host, FILE *to)
         fprintf(to, "calls refused by CoreCLR's call rules: %u\n", refused);
 }
 
+/* The stale-inliner warning's text (docs/profiler.md, "Inlining"). */
+static void stale_text(const host_inline_pair *p, char *buf, size_t size)
+{
+    snprintf(buf, size,
+             "stale inlinee: %s (0x%08x) inlined %s (0x%08x), whose body SetILFunctionBody "
+             "changed afterwards; the inliner's code keeps the old IL (CoreCLR does not "
+             "recompile inliners: dotnet/runtime#48081; use RequestReJITWithInliners)",
+             ilg__host_method_name(p->caller), p->caller->token, ilg__host_method_name(p->callee),
+             p->callee->token);
+}
+
+/* Under --inline, the module's "inlining" member: the call sites reported, refused, and
+ * every inliner/inlinee pair; and its stale-inliner warnings. */
+static json_t *inlining_json(host_module *m, json_t **warnings)
+{
+    host_inline_pair *pairs = NULL;
+    uint32_t n = 0, sites = 0, refused = 0;
+    char text[1024];
+    *warnings = NULL;
+    if (!ilg__inline_snapshot(m, &pairs, &n))
+        return NULL;
+    json_t *o = json_object(), *arr = json_array();
+    *warnings = json_array();
+    for (uint32_t i = 0; i < n; i++) {
+        const host_inline_pair *p = &pairs[i];
+        json_t *jp = json_object();
+        sites += p->sites;
+        refused += p->refused;
+        json_object_set_new(jp, "inliner", json_string(ilg__host_method_name(p->caller)));
+        json_object_set_new(jp, "inliner_token", json_integer(p->caller->token));
+        json_object_set_new(jp, "inlinee", json_string(ilg__host_method_name(p->callee)));
+        json_object_set_new(jp, "inlinee_token", json_integer(p->callee->token));
+        json_object_set_new(jp, "sites", json_integer(p->sites));
+        json_object_set_new(jp, "refused", json_integer(p->refused));
+        json_object_set_new(jp, "inlined", json_boolean(p->inlined_body != 0));
+        json_object_set_new(jp, "stale", json_boolean(p->stale_body != 0));
+        json_array_append_new(arr, jp);
+        if (p->stale_body) {
+            stale_text(p, text, sizeof text);
+            json_array_append_new(*warnings, json_string(text));
+        }
+    }
+    json_object_set_new(o, "sites", json_integer(sites));
+    json_object_set_new(o, "refused", json_integer(refused));
+    json_object_set_new(o, "pairs", arr);
+    ILG_HOST_FREE(m->host->heap, pairs);
+    return o;
+}
+
+/* The text report's inlining lines of a module (nothing without --inline). */
+static void inlining_text(host_module *m, FILE *to)
+{
+    host_inline_pair *pairs = NULL;
+    uint32_t n = 0, sites = 0, refused = 0, inlined = 0, stale = 0;
+    char text[1024];
+    if (!ilg__inline_snapshot(m, &pairs, &n))
+        return;
+    for (uint32_t i = 0; i < n; i++) {
+        sites += pairs[i].sites;
+        refused += pairs[i].refused;
+        inlined += pairs[i].inlined_body != 0;
+        stale += pairs[i].stale_body != 0;
+    }
+    fprintf(to, "  inlining: %u call sites reported, %u refused; %u inliner/inlinee pairs, %u "
+                "stale\n", sites, refused, inlined, stale);
+    for (uint32_t i = 0; i < n; i++) {
+        if (!pairs[i].stale_body)
+            continue;
+        stale_text(&pairs[i], text, sizeof text);
+        fprintf(to, "  warning: %s\n", text);
+    }
+    ILG_HOST_FREE(m->host->heap, pairs);
+}
+
 static ilg_status write_json(const ilg_host *host, FILE *to)
 {
     json_t *root = json_object(), *mods = json_array();
@@ -181,6 +256,11 @@ static ilg_status write_json(const ilg_host *host, FILE *to)
         json_object_set_new(jm, "image_size", json_integer((json_int_t)m->info.image_size));
         json_object_set_new(jm, "arena_offset", json_integer((json_int_t)m->info.arena_offset));
         json_object_set_new(jm, "methods", jmeths);
+        json_t *warnings = NULL, *jin = inlining_json(m, &warnings);
+        if (jin) {
+            json_object_set_new(jm, "inlining", jin);
+            json_object_set_new(jm, "warnings", warnings);
+        }
         const uint32_t total = m->method_count + atomic_load(&m->added_count);
         for (uint32_t r = 1; r <= total; r++) {
             ilg_host_method hm;
@@ -403,6 +483,7 @@ static void write_text_module(const ilg_host *host, uint32_t index, bool summary
             counts[ILG_HOST_UNCHANGED], events, sets, again);
     if (rejitted)
         fprintf(to, "  %u methods with a ReJIT body in force\n", rejitted);
+    inlining_text(host->modules[index], to);
 }
 
 ILG_API ilg_status ilg_host_write_report(const ilg_host *host, ilg_report_format format, FILE *to)

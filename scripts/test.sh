@@ -22,9 +22,9 @@ export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 echo "== build with ThreadSanitizer (the threads cases only)"
 cmake -S "$root" -B "$root/build-tsan" -DILG_WERROR=ON -DILG_TSAN=ON \
   -DCMAKE_BUILD_TYPE=Debug >/dev/null
-cmake --build "$root/build-tsan" -j"$(nproc)" --target test_host test_plugin_host test_emit test_rejit
+cmake --build "$root/build-tsan" -j"$(nproc)" --target test_host test_plugin_host test_emit test_rejit test_inline
 echo "== JIT threads under ThreadSanitizer"
-for suite in test_host test_plugin_host test_emit test_rejit; do
+for suite in test_host test_plugin_host test_emit test_rejit test_inline; do
   CK_RUN_CASE=threads TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
     "$root/build-tsan/tests/integration/$suite"
 done

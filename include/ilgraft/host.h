@@ -73,6 +73,15 @@ typedef struct ilg_host_options {
      * rejected with CORPROF_E_UNSUPPORTED_CALL_SEQUENCE and ilg_host_run fails with
      * ILG_E_PROF_REWRITTEN_AGAIN. Implies recompile. */
     bool recompile_strict;
+    /* Model the JIT's inlining (docs/profiler.md, "Inlining"): while a method compiles,
+     * JITInlining(caller, callee) for each call site whose callee CoreCLR's JIT always
+     * inlines (a direct call to a non-generic method of the same module, or of a loaded
+     * one through a MemberRef, with at most 16 bytes of IL, no EH, localloc or jmp, not
+     * NoInlining, not synchronized, not recursive), unless the event mask lacks COR_PRF_MONITOR_JIT_COMPILATION or
+     * has COR_PRF_DISABLE_INLINING or COR_PRF_DISABLE_OPTIMIZATIONS. A refusal
+     * (*pfShouldInline = FALSE) leaves the call site out of line; an inlined callee
+     * whose body SetILFunctionBody changes later is reported as a stale inliner. */
+    bool inlining;
 } ilg_host_options;
 
 #define ILG_HOST_MAX_JIT_THREADS 64
@@ -185,7 +194,11 @@ typedef enum ilg_report_format {
     ILG_REPORT_TEXT = 0,
     /* {"modules": [{"path", "image_size", "arena_offset", "methods": [{"token", "name",
      * "old_rva", "old_size", "new_rva", "new_size", "status", "jit_events",
-     * "set_body_calls", "rewritten_again", "diagnostic"?}]}]} listing every method. */
+     * "set_body_calls", "rewritten_again", "diagnostic"?}], "inlining"?, "warnings"?}]}
+     * listing every method; with inlining, each module's "inlining" ({"sites",
+     * "refused", "pairs": [{"inliner", "inliner_token", "inlinee", "inlinee_token",
+     * "sites", "refused", "inlined", "stale"}]}) and "warnings" (one text per stale
+     * inliner). */
     ILG_REPORT_JSON = 1,
     /* Only each module's header and summary line, and the methods rejected or rewritten
      * again on recompile with their diagnostics: no other method is named (batch runs

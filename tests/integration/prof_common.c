@@ -275,7 +275,17 @@ static HRESULT cb_SurvivingReferences2(ICorProfilerCallback3 *This, ULONG n, Obj
     return S_OK;
 }
 
+static HRESULT cb_JITInlining(ICorProfilerCallback3 *This, FunctionID callerId, FunctionID calleeId,
+                              BOOL *pfShouldInline)
+{
+    prof_object *p = impl_from_ICorProfilerCallback3(This);
+    return prof_test_hooks.jit_inlining
+               ? prof_test_hooks.jit_inlining(p->info, callerId, calleeId, pfShouldInline)
+               : S_OK;
+}
+
 #define ILG_CB3_OWN_THREADS
+#define ILG_CB3_OWN_INLINING
 #define ILG_CB3_OWN_CACHE_SEARCHES
 #include "callback_stubs.inc"
 
@@ -309,6 +319,7 @@ static const struct {
                                                        cb_JITCachedFunctionSearchStarted,
                                                    .JITCachedFunctionSearchFinished =
                                                        cb_JITCachedFunctionSearchFinished,
+                                                   .JITInlining = cb_JITInlining,
                                                    ILG_CB3_STUB_SLOTS },
                cb_ReJITCompilationStarted, cb_GetReJITParameters, cb_ReJITCompilationFinished,
                cb_ReJITError, cb_MovedReferences2, cb_SurvivingReferences2 };

@@ -22,6 +22,9 @@ typedef struct prof_hooks {
     HRESULT (*cache_search_started)(ICorProfilerInfo3 *info, FunctionID fid, BOOL *use);
     HRESULT (*cache_search_finished)(ICorProfilerInfo3 *info, FunctionID fid,
                                      COR_PRF_JIT_CACHE result);
+    /* JITInlining: *should starts TRUE, as CoreCLR's ProfControlBlock sets it. */
+    HRESULT (*jit_inlining)(ICorProfilerInfo3 *info, FunctionID caller, FunctionID callee,
+                            BOOL *should);
     /* When set and true: refuse QueryInterface for ICorProfilerCallback3, as a
      * profiler written for .NET 2.0 would. */
     bool (*refuse_callback3)(void);
