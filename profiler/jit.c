@@ -619,6 +619,25 @@ static void rewrite(worker *w, module_state *ms, mdMethodDef tok, const uint8_t 
         *size = (uint32_t)w->out.len;
 }
 
+/* At the request: the body built once and dropped, so that what it defines in the
+ * metadata (probe references, name strings, local signatures) is defined now, in
+ * MethodDef order, as the host and CoreCLR both see it, rather than in the order the
+ * runtime asks for the bodies (its call order); GetReJITParameters' build then finds
+ * them defined and gets the same tokens (the emitters return an existing user string,
+ * signature and reference). Only a failure is counted (and the method is not
+ * requested). */
+bool ilg__plugin_rejit_prepare(worker *w, module_state *ms, mdMethodDef tok)
+{
+    unsigned long matched = atomic_load_explicit(&w->matched, memory_order_relaxed);
+    unsigned long skipped = atomic_load_explicit(&w->skipped, memory_order_relaxed);
+    unsigned long failed = atomic_load_explicit(&w->failed, memory_order_relaxed);
+    job j;
+    job_build(&j, w, ms, tok);
+    atomic_store_explicit(&w->matched, matched, memory_order_relaxed);
+    atomic_store_explicit(&w->skipped, skipped, memory_order_relaxed);
+    return atomic_load_explicit(&w->failed, memory_order_relaxed) == failed;
+}
+
 /* GetReJITParameters: the body job_build makes, handed to the function control, which
  * copies it (w->out stays the worker's). */
 void ilg__plugin_on_rejit_parameters(worker *w, ModuleID mod, mdMethodDef tok,

@@ -98,6 +98,11 @@ static void request_module(worker *w, ModuleID module)
                          (unsigned long long)module);
         goto done;
     }
+    size_t kept = 0;
+    for (size_t i = 0; i < list.count; i++)
+        if (ilg__plugin_rejit_prepare(w, ms, list.toks[i]))
+            list.toks[kept++] = list.toks[i];
+    list.count = kept;
     if (!list.count)
         goto done;
     for (size_t i = 0; i < list.count; i++)
