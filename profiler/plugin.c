@@ -6,8 +6,10 @@
  * IMethodMalloc and installs it with SetILFunctionBody, logging each rewrite (ILGRAFT_LOG,
  * else stderr). The body's address always comes from GetILFunctionBody: CoreCLR loads
  * application assemblies flat, so base + RVA would be wrong (docs/coreclr-observed.md).
- * This file holds the COM objects, the workers and the callbacks; names.c and jit.c the
- * JIT path. */
+ * With "mode": "rejit" (rejit.c) the matching methods are requested with RequestReJIT
+ * instead and their bodies, built by the same code, go to GetReJITParameters'
+ * function control. This file holds the COM objects, the workers and the callbacks;
+ * names.c and jit.c the JIT path. */
 #include <unistd.h>
 
 #include "plugin_state.h"
