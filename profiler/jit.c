@@ -624,18 +624,19 @@ static void rewrite(worker *w, module_state *ms, mdMethodDef tok, const uint8_t 
  * MethodDef order, as the host and CoreCLR both see it, rather than in the order the
  * runtime asks for the bodies (its call order); GetReJITParameters' build then finds
  * them defined and gets the same tokens (the emitters return an existing user string,
- * signature and reference). Only a failure is counted (and the method is not
- * requested). */
+ * signature and reference). False when there is no body to hand over (no IL, no rule
+ * applies, a failure logged): the method is not requested, and what the build counted
+ * stays counted; otherwise GetReJITParameters counts it. */
 bool ilg__plugin_rejit_prepare(worker *w, module_state *ms, mdMethodDef tok)
 {
     unsigned long matched = atomic_load_explicit(&w->matched, memory_order_relaxed);
     unsigned long skipped = atomic_load_explicit(&w->skipped, memory_order_relaxed);
-    unsigned long failed = atomic_load_explicit(&w->failed, memory_order_relaxed);
     job j;
-    job_build(&j, w, ms, tok);
+    if (!job_build(&j, w, ms, tok))
+        return false;
     atomic_store_explicit(&w->matched, matched, memory_order_relaxed);
     atomic_store_explicit(&w->skipped, skipped, memory_order_relaxed);
-    return atomic_load_explicit(&w->failed, memory_order_relaxed) == failed;
+    return true;
 }
 
 /* GetReJITParameters: the body job_build makes, handed to the function control, which

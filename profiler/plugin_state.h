@@ -240,7 +240,7 @@ bool ilg__plugin_return_box(module_state *ms, const uint8_t *msig, const method_
 /* JITCompilationStarted's work on the worker's thread. */
 void ilg__plugin_on_jit(worker *w, FunctionID fid);
 /* At a ReJIT request: the method's body built and dropped (its metadata defined now,
- * in request order); false after logging a failure. */
+ * in request order); false when there is none (nothing applies, or a failure logged). */
 bool ilg__plugin_rejit_prepare(worker *w, module_state *ms, mdMethodDef tok);
 /* GetReJITParameters: the method's body built as at JIT time, handed to fc. */
 void ilg__plugin_on_rejit_parameters(worker *w, ModuleID mod, mdMethodDef tok,
