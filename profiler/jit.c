@@ -526,7 +526,8 @@ static void log_rewrite(job *j, const uint8_t *at)
         }
         line = w->line;
     }
-    char *o = at ? PUT_LIT(line, "ilgraft-plugin: rewrite ") : PUT_LIT(line, "ilgraft-plugin: rejit ");
+    char *o = at ? PUT_LIT(line, "ilgraft-plugin: rewrite ")
+                 : PUT_LIT(line, "ilgraft-plugin: rejit ");
     memcpy(o, j->full, j->full_len);
     o = PUT_LIT(o + j->full_len, " (0x");
     o = put_hex8(o, j->tok);

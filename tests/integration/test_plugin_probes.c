@@ -7,6 +7,10 @@
  * print each call with its arguments: every probe line must appear where the runtime
  * calls it, with the values the program itself prints, and the program's own lines
  * must be those of the original.
+ * The plugin's rejit mode ("mode": "rejit") is checked here too: the same rules in both
+ * modes give the same bodies in the host, the plugin inside dotnet hands CoreCLR the
+ * bodies it hands the host, and a method run before its ReJIT request runs instrumented
+ * after it (fixtures/again.exe).
  *
  * Needs Mono's monodis and mono (and dotnet for the dotnet runs): without them
  * "SKIP: ..." and pass, except under CI=true, where it fails. */
