@@ -79,6 +79,7 @@ static void setup(void)
     setenv("DOTNET_CLI_TELEMETRY_OPTOUT", "1", 1);
     setenv("DOTNET_NOLOGO", "1", 1);
     unsetenv("CORECLR_ENABLE_PROFILING");
+    unsetenv("DOTNET_TieredCompilation");
     memset(&res, 0, sizeof res);
 }
 
@@ -157,6 +158,14 @@ static void copy_file(const char *from, const char *to)
     FILE *f = fopen(to, "wb");
     ck_assert(f && fwrite(data, 1, len, f) == len && fclose(f) == 0);
     free(data);
+}
+
+/* Removes the directory tree at path, if there is one. */
+static void rmdir_r(const char *path)
+{
+    char cmd[160];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", path);
+    ck_assert_int_eq(system(cmd), 0);
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -646,16 +655,24 @@ START_TEST(a_method_run_before_the_request_runs_rejitted_after_it)
 
     if (!have_dotnet())
         goto done;
-    char *log = NULL;
-    out = dotnet_with_plugin(RULES_DIR "rejit_at.json", "again.exe", &log);
-    ck_assert_str_eq(out, "5\narm\nenter Again::Add\n6\n");
-    char *clr = rejit_hashes(log);
-    ck_assert_str_eq(clr, host);
-    ck_assert_msg(strstr(log, " failed=0 ") && strstr(log, " requested=1 rejit=1 "
-                                                           "rejit_errors=0\n"), "%s", log);
-    free(clr);
-    free(log);
-    free(out);
+    /* With tiered compilation (the default: Add's first code is tier 0) and without. */
+    for (int tiered = 1; tiered >= 0; tiered--) {
+        char *log = NULL, run[96];
+        if (!tiered)
+            setenv("DOTNET_TieredCompilation", "0", 1);
+        snprintf(run, sizeof run, "%s/run", save_dir);
+        rmdir_r(run);
+        out = dotnet_with_plugin(RULES_DIR "rejit_at.json", "again.exe", &log);
+        unsetenv("DOTNET_TieredCompilation");
+        ck_assert_str_eq(out, "5\narm\nenter Again::Add\n6\n");
+        char *clr = rejit_hashes(log);
+        ck_assert_str_eq(clr, host);
+        ck_assert_msg(strstr(log, " failed=0 ") && strstr(log, " requested=1 rejit=1 "
+                                                               "rejit_errors=0\n"), "%s", log);
+        free(clr);
+        free(log);
+        free(out);
+    }
 done:
     free(host);
     free(host_log);
