@@ -57,9 +57,6 @@ static void collect_type(worker *w, module_state *ms, mdTypeDef td, token_list *
                 break;
             }
             out->toks[out->count++] = toks[i];
-            if (w->p->log_rewrites)
-                ilg__plugin_plog_later(w->p, "rejit-request %s (0x%08x) module 0x%llx", w->full,
-                                       (unsigned)toks[i], (unsigned long long)ms->module);
         }
     }
     if (e)
@@ -99,9 +96,14 @@ static void request_module(worker *w, ModuleID module)
         goto done;
     }
     size_t kept = 0;
-    for (size_t i = 0; i < list.count; i++)
-        if (ilg__plugin_rejit_prepare(w, ms, list.toks[i]))
-            list.toks[kept++] = list.toks[i];
+    for (size_t i = 0; i < list.count; i++) {
+        if (!ilg__plugin_rejit_prepare(w, ms, list.toks[i]))
+            continue;
+        list.toks[kept++] = list.toks[i];
+        if (p->log_rewrites)
+            ilg__plugin_plog_later(p, "rejit-request %s (0x%08x) module 0x%llx", w->full,
+                                   (unsigned)list.toks[i], (unsigned long long)module);
+    }
     list.count = kept;
     if (!list.count)
         goto done;
