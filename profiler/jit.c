@@ -491,16 +491,28 @@ static bool job_encode(job *j)
     return true;
 }
 
+/* FNV-1a (64 bits) of a ReJIT body, for the log: the host's and CoreCLR's runs of one
+ * rules file compare their bodies by it. */
+static uint64_t fnv1a64(const uint8_t *p, size_t n)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ p[i]) * 0x100000001b3ull;
+    return h;
+}
+
 /* The rewrite's line, "ilgraft-plugin: rewrite FULL (0xTOKEN) ACTIONS old=[-]0xPOS+SIZE
  * new=[-]0xPOS+SIZE offsets=MAP" (docs/profiler.md, Log), composed straight in the log's
  * buffer (in the worker's when the log has none). Positions are relative to the module
- * base: under CoreCLR new bodies lie below it. */
+ * base: under CoreCLR new bodies lie below it. A ReJIT body (at NULL: the function
+ * control copied it) gets "ilgraft-plugin: rejit FULL (0xTOKEN) ACTIONS old=[-]0xPOS+SIZE
+ * new=+SIZE fnv=HASH offsets=MAP". */
 static void log_rewrite(job *j, const uint8_t *at)
 {
     worker *w = j->w;
     ICorProfilerInfo3 *info = w->p->info;
     module_state *ms = j->ms;
-    size_t need = 96 + j->full_len + j->actions_len + 4 + (size_t)RUN_MAX * w->body->count;
+    size_t need = 144 + j->full_len + j->actions_len + 4 + (size_t)RUN_MAX * w->body->count;
     if (!ms->have_base)
         ms->have_base = info->lpVtbl->GetModuleInfo(info, ms->module, &ms->base, 0, NULL, NULL,
                                                     NULL) == S_OK;
@@ -514,7 +526,8 @@ static void log_rewrite(job *j, const uint8_t *at)
         }
         line = w->line;
     }
-    char *o = PUT_LIT(line, "ilgraft-plugin: rewrite ");
+    char *o = at ? PUT_LIT(line, "ilgraft-plugin: rewrite ")
+                 : PUT_LIT(line, "ilgraft-plugin: rejit ");
     memcpy(o, j->full, j->full_len);
     o = PUT_LIT(o + j->full_len, " (0x");
     o = put_hex8(o, j->tok);
@@ -523,7 +536,14 @@ static void log_rewrite(job *j, const uint8_t *at)
     o = PUT_LIT(o + j->actions_len, " old=");
     o = put_position(o, j->header - ms->base, j->size);
     o = PUT_LIT(o, " new=");
-    o = put_position(o, at - ms->base, w->out.len);
+    if (at) {
+        o = put_position(o, at - ms->base, w->out.len);
+    } else { /* copied by the function control: no position; the bytes' hash instead */
+        *o++ = '+';
+        o = put_dec(o, w->out.len);
+        o = PUT_LIT(o, " fnv=");
+        o = put_hex(o, fnv1a64(w->out.data, w->out.len), 16);
+    }
     o = PUT_LIT(o, " offsets=");
     o = j->in_front ? put_offsets_in_front(o, w->body, w->old_offsets, j->old_count)
                     : put_offsets(o, w->body, w->old_offsets, j->old_count);
@@ -569,26 +589,82 @@ static const uint8_t *job_install(job *j)
     return at;
 }
 
+/* Names the method, matches the rules and builds the new body into w->out from the IL
+ * GetILFunctionBody gives (the original: under ReJIT too, observed): true when there is
+ * one. The JIT-time and the ReJIT paths share it, so both give the same bytes. */
+static bool job_build(job *j, worker *w, module_state *ms, mdMethodDef tok)
+{
+    ICorProfilerInfo3 *info = w->p->info;
+    *j = (job){ .w = w, .ms = ms, .tok = tok, .full = w->full, .simple = w->simple,
+                .actions = w->actions };
+    w->full[0] = w->simple[0] = w->actions[0] = 0;
+    if (!job_match(j))
+        return false;
+    COUNT(w, matched);
+    if (info->lpVtbl->GetILFunctionBody(info, ms->module, tok, &j->header, &j->size) != S_OK ||
+        !j->header)
+        return false; /* no IL (abstract, runtime-implemented, P/Invoke) */
+    return job_apply(j) && job_encode(j);
+}
+
 /* A method's first compilation: every matching rule applied to the IL GetILFunctionBody
  * gives now (the original) and the result installed. *body, *size: what was installed
  * (NULL, 0 when the method keeps its IL). */
 static void rewrite(worker *w, module_state *ms, mdMethodDef tok, const uint8_t **body,
                     uint32_t *size)
 {
-    ICorProfilerInfo3 *info = w->p->info;
-    job j = { .w = w, .ms = ms, .tok = tok, .full = w->full, .simple = w->simple,
-              .actions = w->actions };
-    w->full[0] = w->simple[0] = w->actions[0] = 0;
+    job j;
     *body = NULL;
     *size = 0;
-    if (!job_match(&j))
-        return;
-    COUNT(w, matched);
-    if (info->lpVtbl->GetILFunctionBody(info, ms->module, tok, &j.header, &j.size) != S_OK ||
-        !j.header)
-        return; /* no IL (abstract, runtime-implemented, P/Invoke) */
-    if (job_apply(&j) && job_encode(&j) && (*body = job_install(&j)))
+    if (job_build(&j, w, ms, tok) && (*body = job_install(&j)))
         *size = (uint32_t)w->out.len;
+}
+
+/* At the request: the body built once and dropped, so that what it defines in the
+ * metadata (probe references, name strings, local signatures) is defined now, in
+ * MethodDef order, as the host and CoreCLR both see it, rather than in the order the
+ * runtime asks for the bodies (its call order); GetReJITParameters' build then finds
+ * them defined and gets the same tokens (the emitters return an existing user string,
+ * signature and reference). False when there is no body to hand over (no IL, no rule
+ * applies, a failure logged): the method is not requested, and what the build counted
+ * stays counted; otherwise GetReJITParameters counts it. */
+bool ilg__plugin_rejit_prepare(worker *w, module_state *ms, mdMethodDef tok)
+{
+    unsigned long matched = atomic_load_explicit(&w->matched, memory_order_relaxed);
+    unsigned long skipped = atomic_load_explicit(&w->skipped, memory_order_relaxed);
+    job j;
+    if (!job_build(&j, w, ms, tok))
+        return false;
+    atomic_store_explicit(&w->matched, matched, memory_order_relaxed);
+    atomic_store_explicit(&w->skipped, skipped, memory_order_relaxed);
+    return true;
+}
+
+/* GetReJITParameters: the body job_build makes, handed to the function control, which
+ * copies it (w->out stays the worker's). */
+void ilg__plugin_on_rejit_parameters(worker *w, ModuleID mod, mdMethodDef tok,
+                                     ICorProfilerFunctionControl *fc)
+{
+    module_state *ms = ilg__plugin_module_state_get(w, mod);
+    job j;
+    COUNT(w, methods);
+    if (!ms) {
+        COUNT(w, failed);
+        ilg__plugin_plog(w->p, "FAIL module 0x%llx (0x%08x): GetReJITParameters: no metadata "
+                         "importer", (unsigned long long)mod, (unsigned)tok);
+        return;
+    }
+    if (!job_build(&j, w, ms, tok))
+        return;
+    HRESULT hr = fc->lpVtbl->SetILFunctionBody(fc, (ULONG)w->out.len, w->out.data);
+    if (hr != S_OK) {
+        job_fail(&j, "ICorProfilerFunctionControl::SetILFunctionBody returned 0x%08x",
+                 (unsigned)hr);
+        return;
+    }
+    COUNT(w, rewritten);
+    if (w->p->log_rewrites)
+        log_rewrite(&j, NULL);
 }
 
 /* A later compilation of a method whose body the plugin installed (tier-up, OSR,

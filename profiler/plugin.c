@@ -6,8 +6,10 @@
  * IMethodMalloc and installs it with SetILFunctionBody, logging each rewrite (ILGRAFT_LOG,
  * else stderr). The body's address always comes from GetILFunctionBody: CoreCLR loads
  * application assemblies flat, so base + RVA would be wrong (docs/coreclr-observed.md).
- * This file holds the COM objects, the workers and the callbacks; names.c and jit.c the
- * JIT path. */
+ * With "mode": "rejit" (rejit.c) the matching methods are requested with RequestReJIT
+ * instead and their bodies, built by the same code, go to GetReJITParameters'
+ * function control. This file holds the COM objects, the workers and the callbacks;
+ * names.c and jit.c the JIT path. */
 #include <unistd.h>
 
 #include "plugin_state.h"
@@ -157,7 +159,8 @@ static HRESULT cb_QueryInterface(ICorProfilerCallback3 *This, REFIID riid, void 
         return E_POINTER;
     if (IsEqualGUID(riid, &IID_IUnknown) || IsEqualGUID(riid, &IID_ICorProfilerCallback) ||
         IsEqualGUID(riid, &IID_ICorProfilerCallback2) ||
-        IsEqualGUID(riid, &IID_ICorProfilerCallback3)) {
+        IsEqualGUID(riid, &IID_ICorProfilerCallback3) ||
+        IsEqualGUID(riid, &IID_ICorProfilerCallback4)) {
         *ppv = This;
         This->lpVtbl->AddRef(This);
         return S_OK;
@@ -178,6 +181,9 @@ static ULONG cb_Release(ICorProfilerCallback3 *This)
     if (!left) {
         if (p->info)
             p->info->lpVtbl->Release(p->info);
+        if (p->info4)
+            p->info4->lpVtbl->Release(p->info4);
+        free(p->loaded);
         ilg__plugin_rules_free(&p->rules);
         /* No destructor runs for a deleted key: every worker, in use or not, goes here. */
         if (p->have_key)
@@ -294,6 +300,14 @@ static HRESULT cb_Initialize(ICorProfilerCallback3 *This, IUnknown *unk)
      * docs/coreclr-observed.md); DISABLE_ALL_NGEN_IMAGES alone is the documented flag. */
     if (p->rules.disable_ngen)
         mask |= COR_PRF_DISABLE_ALL_NGEN_IMAGES | COR_PRF_MONITOR_CODE_TRANSITIONS;
+    /* ReJIT mode: ENABLE_REJIT can only be set here, in Initialize (CoreCLR refuses it
+     * later); the JIT events stay for "rejit_at", inlining stays off, as a ReJIT version
+     * does not reach the callers that inlined the original. */
+    if (p->rules.rejit) {
+        if (!ilg__plugin_rejit_init(p, unk))
+            return E_FAIL;
+        mask |= COR_PRF_ENABLE_REJIT;
+    }
     hr = p->info->lpVtbl->SetEventMask(p->info, mask);
     ilg__plugin_plog(p, "%zu rules from %s, event mask 0x%08x: 0x%08x", p->rules.count, rules,
          (unsigned)mask, (unsigned)hr);
@@ -304,7 +318,8 @@ static HRESULT cb_Shutdown(ICorProfilerCallback3 *This)
 {
     plugin *p = impl_from_ICorProfilerCallback3(This);
     unsigned long jit = 0, methods = 0, matched = 0, rewritten = 0, failed = 0, skipped = 0,
-                  recompiles = 0, restored = 0, threads = 0;
+                  recompiles = 0, restored = 0, threads = 0, requested = 0, rejitted = 0,
+                  rejit_errors = 0;
     pthread_mutex_lock(&p->lock);
     for (worker *w = p->workers; w; w = w->next) {
         threads++;
@@ -316,6 +331,9 @@ static HRESULT cb_Shutdown(ICorProfilerCallback3 *This)
         skipped += atomic_load_explicit(&w->skipped, memory_order_relaxed);
         recompiles += atomic_load_explicit(&w->recompiles, memory_order_relaxed);
         restored += atomic_load_explicit(&w->restored, memory_order_relaxed);
+        requested += atomic_load_explicit(&w->requested, memory_order_relaxed);
+        rejitted += atomic_load_explicit(&w->rejitted, memory_order_relaxed);
+        rejit_errors += atomic_load_explicit(&w->rejit_errors, memory_order_relaxed);
     }
     pthread_mutex_unlock(&p->lock);
     /* jit: JITCompilationStarted events; methods: distinct methods among them; matched,
@@ -323,11 +341,17 @@ static HRESULT cb_Shutdown(ICorProfilerCallback3 *This)
      * events for methods handled before; restored: recompiles that found another body
      * and set the plugin's again. threads: workers made, i.e. the most threads that had
      * JIT-compiled at one time and not yet exited (an exited thread's worker goes to
-     * the next new one). */
+     * the next new one). In rejit mode methods, matched, rewritten and skipped count
+     * GetReJITParameters calls, and three more follow: requested (methods named in
+     * RequestReJIT), rejit (ReJIT versions compiled), rejit_errors (ReJITError calls). */
+    char more[96] = "";
+    if (p->rules.rejit)
+        snprintf(more, sizeof more, " requested=%lu rejit=%lu rejit_errors=%lu", requested,
+                 rejitted, rejit_errors);
     ilg__plugin_plog(p,
          "summary jit=%lu methods=%lu matched=%lu rewritten=%lu failed=%lu skipped=%lu "
-         "recompiles=%lu restored=%lu threads=%lu",
-         jit, methods, matched, rewritten, failed, skipped, recompiles, restored, threads);
+         "recompiles=%lu restored=%lu threads=%lu%s",
+         jit, methods, matched, rewritten, failed, skipped, recompiles, restored, threads, more);
     return S_OK;
 }
 
@@ -357,6 +381,14 @@ static HRESULT cb_ModuleLoadFinished(ICorProfilerCallback3 *This, ModuleID modul
     atomic_store_explicit(&p->forget_count, n + 1, memory_order_release);
 done:
     pthread_mutex_unlock(&p->lock);
+    if (p->rules.rejit && hr == S_OK && SUCCEEDED(hrStatus)) {
+        worker *w = worker_get(p);
+        if (w)
+            ilg__plugin_rejit_module_loaded(w, moduleId);
+        else
+            ilg__plugin_plog(p, "FAIL module 0x%llx: no memory for this thread's state",
+                             (unsigned long long)moduleId);
+    }
     return hr;
 }
 
@@ -365,7 +397,9 @@ static HRESULT cb_JITCompilationStarted(ICorProfilerCallback3 *This, FunctionID 
 {
     plugin *p = impl_from_ICorProfilerCallback3(This);
     worker *w = worker_get(p);
-    if (w)
+    if (w && p->rules.rejit)
+        ilg__plugin_rejit_on_jit(w, functionId);
+    else if (w)
         ilg__plugin_on_jit(w, functionId);
     else
         ilg__plugin_plog(p, "FAIL function 0x%llx: no memory for this thread's state",
@@ -379,9 +413,74 @@ static HRESULT cb_JITCompilationFinished(ICorProfilerCallback3 *This, FunctionID
     return S_OK;
 }
 
+/* ICorProfilerCallback4's ReJIT callbacks ("mode": "rejit"; rejit.c, jit.c). */
+static HRESULT cb_ReJITCompilationStarted(ICorProfilerCallback3 *This, FunctionID functionId,
+                                          ReJITID rejitId, BOOL fIsSafeToBlock)
+{
+    return S_OK;
+}
+
+static HRESULT cb_GetReJITParameters(ICorProfilerCallback3 *This, ModuleID moduleId,
+                                     mdMethodDef methodId, ICorProfilerFunctionControl *control)
+{
+    plugin *p = impl_from_ICorProfilerCallback3(This);
+    worker *w = worker_get(p);
+    if (w)
+        ilg__plugin_on_rejit_parameters(w, moduleId, methodId, control);
+    else
+        ilg__plugin_plog(p, "FAIL method 0x%08x: no memory for this thread's state",
+                         (unsigned)methodId);
+    return S_OK;
+}
+
+static HRESULT cb_ReJITCompilationFinished(ICorProfilerCallback3 *This, FunctionID functionId,
+                                           ReJITID rejitId, HRESULT hrStatus, BOOL fIsSafeToBlock)
+{
+    worker *w = worker_get(impl_from_ICorProfilerCallback3(This));
+    if (w)
+        ilg__plugin_rejit_finished(w, functionId, rejitId, hrStatus);
+    return S_OK;
+}
+
+static HRESULT cb_ReJITError(ICorProfilerCallback3 *This, ModuleID moduleId, mdMethodDef methodId,
+                             FunctionID functionId, HRESULT hrStatus)
+{
+    plugin *p = impl_from_ICorProfilerCallback3(This);
+    worker *w = worker_get(p);
+    if (w)
+        ilg__plugin_rejit_error(w, moduleId, methodId, functionId, hrStatus);
+    else
+        ilg__plugin_plog(p, "FAIL method 0x%08x: ReJITError 0x%08x", (unsigned)methodId,
+                         (unsigned)hrStatus);
+    return S_OK;
+}
+
+static HRESULT cb_MovedReferences2(ICorProfilerCallback3 *This, ULONG n, ObjectID from[],
+                                   ObjectID to[], SIZE_T len[])
+{
+    return S_OK;
+}
+
+static HRESULT cb_SurvivingReferences2(ICorProfilerCallback3 *This, ULONG n, ObjectID start[],
+                                       SIZE_T len[])
+{
+    return S_OK;
+}
+
 #include "callback_stubs.inc"
 
-static const ICorProfilerCallback3Vtbl plugin_vtbl = {
+/* Callback3's vtable followed by Callback4's six slots. */
+static const struct {
+    ICorProfilerCallback3Vtbl cb3;
+    HRESULT (*ReJITCompilationStarted)(ICorProfilerCallback3 *, FunctionID, ReJITID, BOOL);
+    HRESULT (*GetReJITParameters)(ICorProfilerCallback3 *, ModuleID, mdMethodDef,
+                                  ICorProfilerFunctionControl *);
+    HRESULT (*ReJITCompilationFinished)(ICorProfilerCallback3 *, FunctionID, ReJITID, HRESULT,
+                                        BOOL);
+    HRESULT (*ReJITError)(ICorProfilerCallback3 *, ModuleID, mdMethodDef, FunctionID, HRESULT);
+    HRESULT (*MovedReferences2)(ICorProfilerCallback3 *, ULONG, ObjectID[], ObjectID[], SIZE_T[]);
+    HRESULT (*SurvivingReferences2)(ICorProfilerCallback3 *, ULONG, ObjectID[], SIZE_T[]);
+} plugin_vtbl = { .cb3 = {
     .QueryInterface = cb_QueryInterface,
     .AddRef = cb_AddRef,
     .Release = cb_Release,
@@ -390,8 +489,12 @@ static const ICorProfilerCallback3Vtbl plugin_vtbl = {
     .ModuleLoadFinished = cb_ModuleLoadFinished,
     .JITCompilationStarted = cb_JITCompilationStarted,
     .JITCompilationFinished = cb_JITCompilationFinished,
-    ILG_CB3_STUB_SLOTS
-};
+    ILG_CB3_STUB_SLOTS },
+    cb_ReJITCompilationStarted, cb_GetReJITParameters, cb_ReJITCompilationFinished,
+    cb_ReJITError, cb_MovedReferences2, cb_SurvivingReferences2 };
+_Static_assert(offsetof(ICorProfilerCallback4Vtbl, SurvivingReferences2) ==
+                   sizeof plugin_vtbl - sizeof(void *),
+               "Callback4's slots follow Callback3's");
 
 /* ---- class factory ------------------------------------------------------------------ */
 
@@ -428,9 +531,10 @@ static HRESULT cf_CreateInstance(IClassFactory *This, IUnknown *outer, REFIID ri
     plugin *p = calloc(1, sizeof *p);
     if (!p)
         return E_OUTOFMEMORY;
-    p->ICorProfilerCallback3_iface.lpVtbl = &plugin_vtbl;
+    p->ICorProfilerCallback3_iface.lpVtbl = &plugin_vtbl.cb3;
     atomic_init(&p->refs, 1);
     atomic_init(&p->forget_count, 0);
+    atomic_init(&p->rejit_armed, false);
     pthread_mutex_init(&p->lock, NULL);
     pthread_mutex_init(&p->probe_lock, NULL);
     if (ilg__plugin_methods_new(&p->methods) != ILG_OK || !(p->log = ilg__plugin_log_new()) ||

@@ -49,6 +49,12 @@ typedef struct ilg__plugin_rules {
      * framework's precompiled ones included, JIT-compiled; "disable_inlining" (default
      * true) keeps rewritten callees from being inlined past their new bodies. */
     bool disable_ngen, disable_inlining;
+    /* "mode": "rejit" (docs/profiler.md, Rules): the matching methods are rewritten
+     * through ReJIT, requested at their module's load (or, with "rejit_at", at the first
+     * JIT compilation of a method matching that pattern, for every module loaded by then
+     * and at each later load), instead of at their first JIT compilation. */
+    bool rejit;
+    char *rejit_at; /* owned; NULL: requests at module load */
 } ilg__plugin_rules;
 
 /* Parses the rules JSON at text[0..len) into out (replacing nothing: out must be

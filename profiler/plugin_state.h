@@ -102,6 +102,8 @@ typedef struct worker {
      * each), recompiles the events for methods handled before, restored those that
      * found another body than the one installed and set it again. */
     atomic_ulong jit, methods, matched, rewritten, failed, skipped, recompiles, restored;
+    /* "mode": "rejit": methods requested, ReJIT versions compiled, ReJITError callbacks. */
+    atomic_ulong requested, rejitted, rejit_errors;
 } worker;
 
 #define COUNT(w, field)                                                                    \
@@ -135,6 +137,12 @@ struct plugin {
     pthread_mutex_t probe_lock;
     probe_cache *probes;
     size_t probe_count, probe_cap;
+    /* "mode": "rejit" (rejit.c): Info4 for the requests; with "rejit_at", the modules
+     * loaded so far and whether the trigger came (both under lock). */
+    ICorProfilerInfo4 *info4;
+    atomic_bool rejit_armed;
+    ModuleID *loaded;
+    size_t loaded_count, loaded_cap;
 };
 /* Method signature: argument count (with `this`), has_this, where the return type
  * lies. False when malformed. */
@@ -231,5 +239,24 @@ bool ilg__plugin_return_box(module_state *ms, const uint8_t *msig, const method_
 
 /* JITCompilationStarted's work on the worker's thread. */
 void ilg__plugin_on_jit(worker *w, FunctionID fid);
+/* At a ReJIT request: the method's body built and dropped (its metadata defined now,
+ * in request order); false when there is none (nothing applies, or a failure logged). */
+bool ilg__plugin_rejit_prepare(worker *w, module_state *ms, mdMethodDef tok);
+/* GetReJITParameters: the method's body built as at JIT time, handed to fc. */
+void ilg__plugin_on_rejit_parameters(worker *w, ModuleID mod, mdMethodDef tok,
+                                     ICorProfilerFunctionControl *fc);
+
+/* ---- rejit.c: "mode": "rejit" -------------------------------------------------------- */
+
+/* Initialize's part: Info4 asked for (false after logging when refused). */
+bool ilg__plugin_rejit_init(plugin *p, IUnknown *unk);
+/* ModuleLoadFinished: the module's matching methods requested now, or noted for the
+ * "rejit_at" trigger. */
+void ilg__plugin_rejit_module_loaded(worker *w, ModuleID module);
+/* JITCompilationStarted in rejit mode: the "rejit_at" trigger. */
+void ilg__plugin_rejit_on_jit(worker *w, FunctionID fid);
+/* ReJITCompilationFinished and ReJITError: logged and counted. */
+void ilg__plugin_rejit_finished(worker *w, FunctionID fid, ReJITID id, HRESULT hr);
+void ilg__plugin_rejit_error(worker *w, ModuleID mod, mdMethodDef tok, FunctionID fid, HRESULT hr);
 
 #endif

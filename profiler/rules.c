@@ -34,7 +34,9 @@ void ilg__plugin_rules_free(ilg__plugin_rules *r)
         free(r->items[i].body);
     }
     free(r->items);
+    free(r->rejit_at);
     r->items = NULL;
+    r->rejit_at = NULL;
     r->count = 0;
 }
 
@@ -297,6 +299,29 @@ static ilg_status share_probe_assemblies(ilg__plugin_rules *r)
     return ILG_OK;
 }
 
+/* "mode" ("jit", the default, or "rejit") and "rejit_at" (a pattern; rejit mode only). */
+static ilg_status parse_mode(json_t *root, ilg__plugin_rules *r)
+{
+    json_t *mode = json_object_get(root, "mode"), *at = json_object_get(root, "rejit_at");
+    if (mode && (!json_is_string(mode) || (strcmp(json_string_value(mode), "jit") != 0 &&
+                                           strcmp(json_string_value(mode), "rejit") != 0)))
+        return ilg__fail(ILG_E_PROF_RULES, ILG_WHERE_NONE, 0,
+                         "\"mode\" is %s, want \"jit\" or \"rejit\"",
+                         json_is_string(mode) ? json_string_value(mode) : "not a string");
+    r->rejit = mode && strcmp(json_string_value(mode), "rejit") == 0;
+    if (!at)
+        return ILG_OK;
+    if (!json_is_string(at) || !json_string_value(at)[0])
+        return ilg__fail(ILG_E_PROF_RULES, ILG_WHERE_NONE, 0,
+                         "\"rejit_at\" is not a non-empty string");
+    if (!r->rejit)
+        return ilg__fail(ILG_E_PROF_RULES, ILG_WHERE_NONE, 0,
+                         "\"rejit_at\" (%s) without \"mode\": \"rejit\"", json_string_value(at));
+    if (!(r->rejit_at = strdup(json_string_value(at))))
+        return ilg__fail(ILG_E_NOMEM, ILG_WHERE_NONE, 0, "rejit_at");
+    return ILG_OK;
+}
+
 ilg_status ilg__plugin_rules_parse(const char *text, size_t len, ilg__plugin_rules *out)
 {
     json_error_t jerr;
@@ -320,6 +345,8 @@ ilg_status ilg__plugin_rules_parse(const char *text, size_t len, ilg__plugin_rul
         st = ilg__fail(ILG_E_PROF_RULES, ILG_WHERE_NONE, 0, "\"disable_inlining\" is not a boolean");
         goto done;
     }
+    if ((st = parse_mode(root, &r)) != ILG_OK)
+        goto done;
     r.count = json_array_size(list);
     if (r.count && !(r.items = calloc(r.count, sizeof *r.items))) {
         st = ilg__fail(ILG_E_NOMEM, ILG_WHERE_NONE, 0, "%zu rules", r.count);

@@ -1213,6 +1213,9 @@ static const struct {
     { "bad_probe_parens.json", "E_PROF_RULES",
       "rule 0: probe \"[ProbeLib]Ns.Probes::Hit(int32\": the parameter list does not end the "
       "name" },
+    { "bad_mode.json", "E_PROF_RULES", "\"mode\" is later, want \"jit\" or \"rejit\"" },
+    { "bad_rejit_at.json", "E_PROF_RULES",
+      "\"rejit_at\" (Calc::Main) without \"mode\": \"rejit\"" },
     { "does_not_exist.json", "E_IO", "does_not_exist.json: No such file or directory" },
     { NULL, NULL, "ILGRAFT_RULES is not set" },
 };

@@ -7,10 +7,16 @@
  * print each call with its arguments: every probe line must appear where the runtime
  * calls it, with the values the program itself prints, and the program's own lines
  * must be those of the original.
+ * The plugin's rejit mode ("mode": "rejit") is checked here too: the same rules in both
+ * modes give the same bodies in the host, the plugin inside dotnet hands CoreCLR the
+ * bodies it hands the host, and a method run before its ReJIT request runs instrumented
+ * after it (fixtures/again.exe).
  *
  * Needs Mono's monodis and mono (and dotnet for the dotnet runs): without them
  * "SKIP: ..." and pass, except under CI=true, where it fails. */
 #include <check.h>
+#include <jansson.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +64,8 @@ static const char probed_probed[] = "enter Probed::Greet\n"
                                     "11\n"
                                     "exit Probed::Main = null\n";
 
+#define FULL_LINE 256
+
 static char log_path[80], save_dir[64];
 static fx_result res;
 
@@ -71,6 +79,7 @@ static void setup(void)
     setenv("DOTNET_CLI_TELEMETRY_OPTOUT", "1", 1);
     setenv("DOTNET_NOLOGO", "1", 1);
     unsetenv("CORECLR_ENABLE_PROFILING");
+    unsetenv("DOTNET_TieredCompilation");
     memset(&res, 0, sizeof res);
 }
 
@@ -149,6 +158,27 @@ static void copy_file(const char *from, const char *to)
     FILE *f = fopen(to, "wb");
     ck_assert(f && fwrite(data, 1, len, f) == len && fclose(f) == 0);
     free(data);
+}
+
+/* Removes the directory tree at path, if there is one. */
+static void rmdir_r(const char *path)
+{
+    char cmd[160];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", path);
+    ck_assert_int_eq(system(cmd), 0);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static size_t count_lines(const char *text)
+{
+    size_t n = 0;
+    for (; *text; text++)
+        n += *text == '\n';
+    return n;
 }
 
 /* ProbeLib.dll into the saved directory, beside the saved program. */
@@ -339,6 +369,341 @@ START_TEST(modules_without_the_probe_get_no_references)
 }
 END_TEST
 
+/* ---- "mode": "rejit" (docs/profiler.md, Rules) ----------------------------------- */
+
+/* `ilgraft run --json` with the plugin and rules over image, saved into save_dir; the
+ * report, after asserting the run succeeded and the plugin failed nowhere. The save
+ * line's .graft section (RVA and file offset) into *sec_rva, *sec_off (NULL: none
+ * expected). */
+static json_t *run_host_json(const char *rules, const char *image, uint32_t *sec_rva,
+                             uint32_t *sec_off)
+{
+    const char *argv[] = { ILG_CLI_PATH, "run", "--json", "--rules", rules, "--profiler",
+                           ILG_PLUGIN_PATH, "--clsid", PLUGIN_CLSID, "--save", save_dir, image,
+                           NULL };
+    unlink(log_path);
+    fx_result_free(&res);
+    ck_assert(fx_run(argv, &res));
+    ck_assert_msg(res.exited && res.status == 0, "host exited %d/%d: %s", res.exited, res.status,
+                  res.err);
+    char *log = fx_read_file(log_path, NULL);
+    ck_assert_msg(log && strstr(log, " failed=0 "), "plugin log:\n%s", log ? log : "(none)");
+    free(log);
+    const char *at = strstr(res.err, "section .graft at RVA 0x");
+    unsigned rva = 0, off = 0;
+    if (sec_rva) {
+        ck_assert_msg(at && sscanf(at, "section .graft at RVA 0x%x (%*s bytes, file offset "
+                                       "0x%x)", &rva, &off) == 2,
+                      "no save line: %s", res.err);
+        *sec_rva = rva;
+        *sec_off = off;
+    }
+    json_error_t err;
+    json_t *root = json_loads(res.out, 0, &err);
+    ck_assert_msg(root, "report is not JSON: %s: %s", err.text, res.out);
+    return root;
+}
+
+/* The report's method whose name has `name` in it (borrowed). */
+static json_t *report_method(json_t *root, const char *name)
+{
+    json_t *m, *meth;
+    size_t i, k;
+    json_array_foreach(json_object_get(root, "modules"), i, m) {
+        json_array_foreach(json_object_get(m, "methods"), k, meth) {
+            if (strstr(json_string_value(json_object_get(meth, "name")), name))
+                return meth;
+        }
+    }
+    ck_abort_msg("no method %s in the report", name);
+    return NULL;
+}
+
+static json_int_t report_int(json_t *obj, const char *key)
+{
+    json_t *v = json_object_get(obj, key);
+    ck_assert_msg(json_is_integer(v), "no integer \"%s\" in the report", key);
+    return json_integer_value(v);
+}
+
+/* monodis' listing of path without the lines that differ by layout alone (the MVID,
+ * each body's RVA). */
+static char *listing(const char *path)
+{
+    const char *dis[] = { "monodis", path, NULL };
+    char *out = output_of(dis), *o = out;
+    for (const char *p = out; *p;) {
+        const char *nl = strchr(p, '\n');
+        size_t n = nl ? (size_t)(nl - p + 1) : strlen(p);
+        if (!memmem(p, n, "// Method begins at RVA", 23) && !memmem(p, n, "// GUID =", 9)) {
+            memmove(o, p, n);
+            o += n;
+        }
+        p += n;
+    }
+    *o = 0;
+    return out;
+}
+
+/* The log's "rejit NAME (0xTOKEN) ... fnv=HASH" lines as "NAME HASH\n", sorted. */
+static char *rejit_hashes(const char *log)
+{
+    char *lines[64], *out = calloc(1, 64 * FULL_LINE), *o = out;
+    size_t n = 0;
+    ck_assert_ptr_nonnull(out);
+    for (const char *p = strstr(log, "ilgraft-plugin: rejit "); p && n < 64;
+         p = strstr(p + 1, "ilgraft-plugin: rejit ")) {
+        char name[200];
+        const char *h = strstr(p, " fnv="), *nl = strchr(p, '\n');
+        ck_assert_msg(h && (!nl || h < nl) && sscanf(p, "ilgraft-plugin: rejit %199s", name) == 1,
+                      "a rejit line without its hash: %.200s", p);
+        ck_assert_ptr_nonnull(lines[n] = malloc(FULL_LINE));
+        snprintf(lines[n++], FULL_LINE, "%s %.16s\n", name, h + 5);
+    }
+    qsort(lines, n, sizeof *lines, cmp_str);
+    for (size_t i = 0; i < n; i++) {
+        o = stpcpy(o, lines[i]);
+        free(lines[i]);
+    }
+    return out;
+}
+
+/* The same rules in jit mode and in rejit mode (probes_xasm.json and
+ * probes_xasm_rejit.json, which differ by "mode" alone) over probed.exe give the same
+ * bodies: byte for byte in the saved images (each at its report RVA), and in monodis'
+ * listing. In rejit mode the host reports each method rejitted with its ReJIT id, none
+ * JIT-compiled as the original (CoreCLR compiles a method requested before its first
+ * call as the ReJIT version only), and the saved image runs under mono and dotnet. */
+START_TEST(rejit_mode_gives_the_jit_mode_bodies)
+{
+    if (!have_mono())
+        return;
+    char image[256], saved[128], jit_saved[128];
+    uint32_t jrva, joff, rrva, roff;
+    fx_path(image, sizeof image, "probed.exe");
+    json_t *jit = run_host_json(RULES_DIR "probes_xasm.json", image, &jrva, &joff);
+    snprintf(saved, sizeof saved, "%s/probed.exe", save_dir);
+    snprintf(jit_saved, sizeof jit_saved, "%s/jit.exe", save_dir);
+    ck_assert_int_eq(rename(saved, jit_saved), 0);
+    json_t *rj = run_host_json(RULES_DIR "probes_xasm_rejit.json", image, &rrva, &roff);
+    char *log = fx_read_file(log_path, NULL);
+    ck_assert_msg(strstr(log, " failed=0 skipped=0 recompiles=0 restored=0 threads=1 "
+                              "requested=10 rejit=10 rejit_errors=0\n"), "%s", log);
+    free(log);
+    size_t jlen = 0, rlen = 0;
+    uint8_t *jbytes = (uint8_t *)fx_read_file(jit_saved, &jlen);
+    uint8_t *rbytes = (uint8_t *)fx_read_file(saved, &rlen);
+    ck_assert(jbytes && rbytes);
+    static const char *const methods[] = { "Probed::Greet(", "Probed::Big(", "Probed::Half(",
+                                           "Probed::IsEven(", "Probed::MakePair(",
+                                           "Probed::Throws(", "Probed::Echo",
+                                           "Probed::Slot(", "Probed::MakeRef(", "Probed::Main(" };
+    json_int_t last_id = 1;
+    for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++) {
+        json_t *jm = report_method(jit, methods[i]), *rm = report_method(rj, methods[i]);
+        json_t *r = json_object_get(rm, "rejit");
+        ck_assert_str_eq(json_string_value(json_object_get(jm, "status")), "rewritten");
+        ck_assert_msg(r, "%s: no rejit in the report", methods[i]);
+        ck_assert_str_eq(json_string_value(json_object_get(r, "status")), "rejitted");
+        ck_assert_int_eq(report_int(rm, "jit_events"), 0);
+        /* One request per module in MethodDef order: ids from 2 on, in that order. */
+        ck_assert_int_gt(report_int(r, "rejit_id"), last_id);
+        last_id = report_int(r, "rejit_id");
+        json_int_t size = report_int(jm, "new_size");
+        ck_assert_int_eq(report_int(r, "size"), size);
+        uint64_t jo = (uint64_t)report_int(jm, "new_rva") - jrva + joff;
+        uint64_t ro = (uint64_t)report_int(r, "rva") - rrva + roff;
+        ck_assert(jo + (uint64_t)size <= jlen && ro + (uint64_t)size <= rlen);
+        ck_assert_msg(memcmp(jbytes + jo, rbytes + ro, (size_t)size) == 0,
+                      "%s: the rejit body differs from the jit one", methods[i]);
+    }
+    free(jbytes);
+    free(rbytes);
+    json_decref(jit);
+    json_decref(rj);
+    char *a = listing(jit_saved), *b = listing(saved);
+    ck_assert_str_eq(b, a);
+    free(a);
+    free(b);
+    probe_lib_beside();
+    const char *mono[] = { "mono", saved, NULL };
+    char *out = output_of(mono);
+    ck_assert_str_eq(out, probed_probed);
+    free(out);
+    if (!have_dotnet())
+        return;
+    char cfg[128];
+    snprintf(cfg, sizeof cfg, "%s/probed.runtimeconfig.json", save_dir);
+    copy_file(ILG_CALC_RUNTIMECONFIG, cfg);
+    const char *dotnet[] = { ILG_DOTNET, saved, NULL };
+    out = output_of(dotnet);
+    ck_assert_str_eq(out, probed_probed);
+    free(out);
+}
+END_TEST
+
+/* image (a fixture) and ProbeLib.dll copied into save_dir/run, with Calc's
+ * runtimeconfig, and run there under dotnet with the plugin and rules loaded through
+ * CORECLR_*; its stdout, the plugin's log in *log. */
+static char *dotnet_with_plugin(const char *rules, const char *image, char **log)
+{
+    char dir[96], from[256], to[160];
+    snprintf(dir, sizeof dir, "%s/run", save_dir);
+    ck_assert_int_eq(mkdir(dir, 0755), 0);
+    fx_path(from, sizeof from, image);
+    snprintf(to, sizeof to, "%s/%s", dir, image);
+    copy_file(from, to);
+    fx_path(from, sizeof from, "ProbeLib.dll");
+    snprintf(to, sizeof to, "%s/ProbeLib.dll", dir);
+    copy_file(from, to);
+    snprintf(to, sizeof to, "%s/%.*s.runtimeconfig.json", dir, (int)(strlen(image) - 4), image);
+    copy_file(ILG_CALC_RUNTIMECONFIG, to);
+    snprintf(to, sizeof to, "%s/%s", dir, image);
+    unlink(log_path);
+    setenv("CORECLR_ENABLE_PROFILING", "1", 1);
+    setenv("CORECLR_PROFILER", PLUGIN_CLSID, 1);
+    setenv("CORECLR_PROFILER_PATH", ILG_PLUGIN_PATH, 1);
+    setenv("ILGRAFT_RULES", rules, 1);
+    const char *dotnet[] = { ILG_DOTNET, to, NULL };
+    fx_result r = { 0 };
+    bool ran = fx_run(dotnet, &r);
+    unsetenv("CORECLR_ENABLE_PROFILING");
+    unsetenv("CORECLR_PROFILER");
+    unsetenv("CORECLR_PROFILER_PATH");
+    unsetenv("ILGRAFT_RULES");
+    ck_assert(ran);
+    *log = fx_read_file(log_path, NULL);
+    ck_assert_msg(*log, "no plugin log");
+    ck_assert_msg(r.exited && r.status == 0 && !r.err[0], "dotnet exited %d/%d: %s\n%s",
+                  r.exited, r.status, r.err, *log);
+    char *out = r.out;
+    r.out = NULL;
+    fx_result_free(&r);
+    return out;
+}
+
+/* The plugin in rejit mode inside dotnet: probes_xasm_rejit.json's requests at
+ * probed.exe's load, each method's first compilation the ReJIT version; the program
+ * prints what the host's saved image prints, and every body the plugin handed to
+ * CoreCLR's function control has the hash (FNV-1a of the bytes) of the one it handed to
+ * the host's. */
+START_TEST(rejit_mode_in_coreclr_gives_the_host_bodies)
+{
+    if (!have_dotnet())
+        return;
+    char image[256];
+    uint32_t rva, off;
+    fx_path(image, sizeof image, "probed.exe");
+    json_decref(run_host_json(RULES_DIR "probes_xasm_rejit.json", image, &rva, &off));
+    char *host_log = fx_read_file(log_path, NULL), *log = NULL;
+    char *host = rejit_hashes(host_log);
+    char *out = dotnet_with_plugin(RULES_DIR "probes_xasm_rejit.json", "probed.exe", &log);
+    ck_assert_str_eq(out, probed_probed);
+    char *clr = rejit_hashes(log);
+    ck_assert_uint_eq(count_lines(host), 10);
+    ck_assert_str_eq(clr, host);
+    /* Echo<T> is compiled for two instantiations: CoreCLR compiles its ReJIT version
+     * twice (one GetReJITParameters, two ReJITCompilationFinished). */
+    ck_assert_msg(strstr(log, " failed=0 ") && strstr(log, " requested=10 rejit=11 "
+                                                           "rejit_errors=0\n"), "%s", log);
+    free(out);
+    free(clr);
+    free(host);
+    free(log);
+    free(host_log);
+}
+END_TEST
+
+/* again.exe calls Add, Arm, Add; rules/rejit_at.json requests ReJIT of Add (probe-entry
+ * and add -> mul) at Arm's first JIT compilation. Under dotnet with the plugin the first
+ * call runs the original (5, no probe line), the second the ReJIT version ("enter
+ * Again::Add", 6). In the host Add is JIT-compiled (MethodDef order: before Arm), then
+ * rejitted after Arm's JIT pair; the saved image holds that body (both calls probed) and
+ * the body's hash is the one CoreCLR got. */
+START_TEST(a_method_run_before_the_request_runs_rejitted_after_it)
+{
+    if (!have_mono())
+        return;
+    char image[256], saved[128];
+    uint32_t rva, off;
+    fx_path(image, sizeof image, "again.exe");
+    json_t *rj = run_host_json(RULES_DIR "rejit_at.json", image, &rva, &off);
+    json_t *add = report_method(rj, "Again::Add(");
+    json_t *r = json_object_get(add, "rejit");
+    ck_assert_int_eq(report_int(add, "jit_events"), 1);
+    ck_assert_str_eq(json_string_value(json_object_get(add, "status")), "unchanged");
+    ck_assert_msg(r, "Add: no rejit in the report");
+    ck_assert_str_eq(json_string_value(json_object_get(r, "status")), "rejitted");
+    ck_assert_int_eq(report_int(r, "rejit_id"), 2);
+    ck_assert_ptr_null(json_object_get(report_method(rj, "Again::Arm("), "rejit"));
+    json_decref(rj);
+    char *host_log = fx_read_file(log_path, NULL);
+    const char *arm = strstr(host_log, "rejit_at Again::Arm (0x06000002): requesting the "
+                                       "matching methods of 1 modules");
+    const char *done = strstr(host_log, "rejit-compiled Again::Add (0x06000001) function 0x");
+    ck_assert_msg(arm && done && arm < done, "%s", host_log);
+    ck_assert_msg(strstr(host_log, " requested=1 rejit=1 rejit_errors=0\n"), "%s", host_log);
+    char *host = rejit_hashes(host_log);
+    ck_assert_uint_eq(count_lines(host), 1);
+
+    const char *plain[] = { "mono", image, NULL };
+    char *out = output_of(plain);
+    ck_assert_str_eq(out, "5\narm\n5\n");
+    free(out);
+    probe_lib_beside();
+    snprintf(saved, sizeof saved, "%s/again.exe", save_dir);
+    const char *mono[] = { "mono", saved, NULL };
+    out = output_of(mono);
+    ck_assert_str_eq(out, "enter Again::Add\n6\narm\nenter Again::Add\n6\n");
+    free(out);
+
+    if (!have_dotnet())
+        goto done;
+    /* With tiered compilation (the default: Add's first code is tier 0) and without. */
+    for (int tiered = 1; tiered >= 0; tiered--) {
+        char *log = NULL, run[96];
+        if (!tiered)
+            setenv("DOTNET_TieredCompilation", "0", 1);
+        snprintf(run, sizeof run, "%s/run", save_dir);
+        rmdir_r(run);
+        out = dotnet_with_plugin(RULES_DIR "rejit_at.json", "again.exe", &log);
+        unsetenv("DOTNET_TieredCompilation");
+        ck_assert_str_eq(out, "5\narm\nenter Again::Add\n6\n");
+        char *clr = rejit_hashes(log);
+        ck_assert_str_eq(clr, host);
+        ck_assert_msg(strstr(log, " failed=0 ") && strstr(log, " requested=1 rejit=1 "
+                                                               "rejit_errors=0\n"), "%s", log);
+        free(clr);
+        free(log);
+        free(out);
+    }
+done:
+    free(host);
+    free(host_log);
+}
+END_TEST
+
+/* A method none of whose rules applies (its probe is missing) is not requested: the
+ * build at the request finds nothing to hand over; its rule is counted skipped, as in
+ * jit mode, and the method is compiled as the original. */
+START_TEST(rejit_mode_requests_only_methods_with_a_body)
+{
+    char image[256];
+    fx_path(image, sizeof image, "calc.exe");
+    json_t *rj = run_host_json(RULES_DIR "missing_probe_rejit.json", image, NULL, NULL);
+    json_t *add = report_method(rj, "Calc::Add(");
+    ck_assert_ptr_null(json_object_get(add, "rejit"));
+    ck_assert_int_eq(report_int(add, "jit_events"), 1);
+    json_decref(rj);
+    char *log = fx_read_file(log_path, NULL);
+    ck_assert_msg(strstr(log, " matched=1 rewritten=0 failed=0 skipped=1 ") &&
+                      strstr(log, " requested=0 rejit=0 rejit_errors=0\n") &&
+                      !strstr(log, "rejit-request"),
+                  "%s", log);
+    free(log);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("plugin_probes");
@@ -349,6 +714,10 @@ static Suite *suite(void)
     tcase_add_test(tc, roslyn_program_saved_runs_under_dotnet);
     tcase_add_test(tc, version_key_and_nesting_reach_the_references);
     tcase_add_test(tc, modules_without_the_probe_get_no_references);
+    tcase_add_test(tc, rejit_mode_gives_the_jit_mode_bodies);
+    tcase_add_test(tc, rejit_mode_in_coreclr_gives_the_host_bodies);
+    tcase_add_test(tc, a_method_run_before_the_request_runs_rejitted_after_it);
+    tcase_add_test(tc, rejit_mode_requests_only_methods_with_a_body);
     suite_add_tcase(s, tc);
     return s;
 }
