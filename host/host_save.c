@@ -163,15 +163,19 @@ ilg_status ilg_host_save(ilg_host *host, const char *dir, const ilg_save_options
             goto out;
         }
         done++;
-        if (r.section_added)
+        if (r.section_added) {
             fprintf(log,
                     "ilgraft: saved %s: %u methods patched, section %s at RVA 0x%x "
-                    "(0x%x bytes, file offset 0x%x), MVID %s%s\n",
+                    "(0x%x bytes, file offset 0x%x), MVID %s%s",
                     out_path, r.methods_patched, ILG_SAVE_SECTION_NAME, r.section_rva,
                     r.section_vsize, r.section_file_offset,
                     mvid_text(r.mvid, (char[ILG_GUID_TEXT_SIZE]){ 0 }),
                     r.mvid_changed ? "" : " (kept)");
-        else
+            if (r.old_root_cut_size)
+                fprintf(log, ", old metadata root's pages left out: %u bytes at RVA 0x%x",
+                        r.old_root_cut_size, r.old_root_cut_rva);
+            fprintf(log, ", %zu bytes\n", r.file_size);
+        } else
             fprintf(log, "ilgraft: saved %s: unchanged copy\n", out_path);
         if ((st = copy_app_files(m->path, dir, log)) != ILG_OK)
             goto out;

@@ -24,10 +24,10 @@
 #     copy also verified, whole in monodis, every body starting with the probe call):
 #     each woven program prints the same "enter <method>" lines and its own output:
 #     build/fixtures/calc.exe under mono, build/fixtures/cs/Calc/Calc.dll under dotnet,
-#     and an ilasm program generated here with a metadata root of several pages (Big.exe,
-#     SectionAlignment 0x2000, and the same file declaring SectionAlignment 0x1000, whose
-#     sections all start on 0x1000 pages already) under mono and under dotnet, whose
-#     old root ilgraft must have cut;
+#     and build/fixtures/wide.exe, an ilasm program with a metadata root of several pages
+#     (fixtures/il/gen_wide_il.c; SectionAlignment 0x2000, and the same file declaring
+#     SectionAlignment 0x1000, whose sections all start on 0x1000 pages already) under
+#     mono and under dotnet, whose old root ilgraft must have cut;
 #   - a Roslyn-built library with its old root cut: the peer's own Mono.Cecil.dll woven
 #     by ilgraft (its debug entries' data read at their moved file offsets is their data
 #     at their RVAs), then loaded by the peer under dotnet (no deps.json, ProbeLib.dll
@@ -205,38 +205,24 @@ def fixture(src, runner, what):
     return len(entered), len(set(entered)), cut
 
 
-# An ilasm program whose metadata root spans several pages: TYPES classes of 5 methods.
-def big_program(sa):
-    d = "%s/big%x" % (tmp, sa)
+# build/fixtures/wide.exe (fixtures/il/gen_wide_il.c: 1,000 methods in 200 types, a
+# metadata root of several pages, SectionAlignment 0x2000 from ilasm), copied and, for
+# sa 0x1000, declaring that SectionAlignment (its sections all start on 0x1000 pages).
+def wide_program(sa):
+    d = "%s/wide%x" % (tmp, sa)
     os.makedirs(d, exist_ok=True)
-    il = [".assembly extern mscorlib {}", ".assembly Big {}", ".module Big.exe"]
-    for i in range(200):
-        il.append(".class public auto ansi Big.Type%d extends [mscorlib]System.Object {" % i)
-        for j in range(5):
-            il.append("  .method public static int32 M%d_%d(int32 a, string s) cil managed "
-                      "{ .maxstack 2 ldarg.0 ldc.i4 %d add ret }" % (i, j, i * 10 + j))
-        il.append("}")
-    il.append(".class public auto ansi Big.Main extends [mscorlib]System.Object {")
-    il.append("  .method public static void Main() cil managed { .entrypoint .maxstack 3 "
-              ".locals init (int32 v) ldc.i4.0 stloc.0")
-    for i in range(0, 200, 37):
-        il.append("    ldloc.0 ldstr \"t%d\" call int32 Big.Type%d::M%d_1(int32, string) stloc.0"
-                  % (i, i, i))
-    il.append("    ldstr \"sum = \" ldloca.s v call instance string [mscorlib]System.Int32::ToString()"
-              " call string [mscorlib]System.String::Concat(string, string)"
-              " call void [mscorlib]System.Console::WriteLine(string) ret } }")
-    open(d + "/Big.il", "w").write("\n".join(il) + "\n")
-    subprocess.run(["ilasm", "/output:%s/Big.exe" % d, d + "/Big.il"], check=True,
-                   capture_output=True)
-    exe = bytearray(open(d + "/Big.exe", "rb").read())
+    src = build + "/fixtures/wide.exe"
+    if not os.path.exists(src):
+        sys.exit("bench_weave: fixture %s missing (build the ilg_fixtures target)" % src)
+    exe = bytearray(open(src, "rb").read())
     opt = int.from_bytes(exe[0x3C:0x40], "little") + 24
     if sa != int.from_bytes(exe[opt + 32:opt + 36], "little"):
-        exe[opt + 32:opt + 36] = sa.to_bytes(4, "little")  # every section is on sa pages
-        open(d + "/Big.exe", "wb").write(exe)
-    with open(d + "/Big.runtimeconfig.json", "w") as f:
+        exe[opt + 32:opt + 36] = sa.to_bytes(4, "little")
+    open(d + "/wide.exe", "wb").write(exe)
+    with open(d + "/wide.runtimeconfig.json", "w") as f:
         f.write('{ "runtimeOptions": { "tfm": "net10.0", "framework": '
                 '{ "name": "Microsoft.NETCore.App", "version": "10.0.0" } } }\n')
-    return d + "/Big.exe"
+    return d + "/wide.exe"
 
 fixtures = []
 calc_exe = build + "/fixtures/calc.exe"
@@ -247,10 +233,10 @@ for src, runner, what in ((calc_exe, ["mono"], "calc.exe under mono"),
         sys.exit("bench_weave: fixture %s missing (build the ilg_fixtures target)" % src)
     fixtures.append((what,) + fixture(src, runner, what))
 for sa in (0x2000, 0x1000):
-    big = big_program(sa)
+    wide = wide_program(sa)
     for runner, rname in ((["mono"], "mono"), ([dotnet], "dotnet")):
-        what = "Big.exe (ilasm, SectionAlignment 0x%x) under %s" % (sa, rname)
-        fixtures.append((what,) + fixture(big, runner, what))
+        what = "wide.exe (ilasm, SectionAlignment 0x%x) under %s" % (sa, rname)
+        fixtures.append((what,) + fixture(wide, runner, what))
         if fixtures[-1][3] == 0:
             sys.exit("bench_weave: %s: ilgraft left its old metadata root whole" % what)
 

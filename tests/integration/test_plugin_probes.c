@@ -6,14 +6,16 @@
  * run under mono and under dotnet with fixtures/ProbeLib.dll beside them, whose probes
  * print each call with its arguments: every probe line must appear where the runtime
  * calls it, with the values the program itself prints, and the program's own lines
- * must be those of the original.
+ * must be those of the original. wide.exe, whose metadata root spans several pages, is
+ * also saved with that root's pages left out, the cut checked against the input's own
+ * headers and objdump's reading of the output.
  * The plugin's rejit mode ("mode": "rejit") is checked here too: the same rules in both
  * modes give the same bodies in the host, the plugin inside dotnet hands CoreCLR the
  * bodies it hands the host, and a method run before its ReJIT request runs instrumented
  * after it (fixtures/again.exe).
  *
- * Needs Mono's monodis and mono (and dotnet for the dotnet runs): without them
- * "SKIP: ..." and pass, except under CI=true, where it fails. */
+ * Needs Mono's monodis and mono (and dotnet for the dotnet runs, objdump for wide.exe):
+ * without them "SKIP: ..." and pass, except under CI=true, where it fails. */
 #include <check.h>
 #include <jansson.h>
 #include <stdint.h>
@@ -118,10 +120,18 @@ static bool have_dotnet(void)
 
 /* `ilgraft run` with the plugin and rules over image, saved into save_dir; asserts the
  * run succeeded and the plugin failed nowhere. */
-static void run_host2(const char *rules, const char *image, const char *image2)
+static void run_host_into(const char *dir, const char *opt, const char *rules, const char *image,
+                          const char *image2)
 {
-    const char *argv[] = { ILG_CLI_PATH, "run", "--rules", rules, "--profiler", ILG_PLUGIN_PATH,
-                           "--clsid", PLUGIN_CLSID, "--save", save_dir, image, image2, NULL };
+    const char *argv[14] = { ILG_CLI_PATH, "run", "--rules", rules, "--profiler", ILG_PLUGIN_PATH,
+                             "--clsid", PLUGIN_CLSID, "--save", dir };
+    size_t n = 10;
+    if (opt)
+        argv[n++] = opt;
+    if (opt && !strcmp(opt, "--jit-threads"))
+        argv[n++] = "2";
+    argv[n++] = image;
+    argv[n] = image2;
     unlink(log_path);
     fx_result_free(&res);
     ck_assert(fx_run(argv, &res));
@@ -130,6 +140,11 @@ static void run_host2(const char *rules, const char *image, const char *image2)
     char *log = fx_read_file(log_path, NULL);
     ck_assert_msg(log && strstr(log, " failed=0 "), "plugin log:\n%s", log ? log : "(none)");
     free(log);
+}
+
+static void run_host2(const char *rules, const char *image, const char *image2)
+{
+    run_host_into(save_dir, NULL, rules, image, image2);
 }
 
 static void run_host(const char *rules, const char *image)
@@ -701,6 +716,277 @@ START_TEST(rejit_mode_requests_only_methods_with_a_body)
                       !strstr(log, "rejit-request"),
                   "%s", log);
     free(log);
+
+/* wide.exe (fixtures/il/gen_wide_il.c: 1,001 methods, a metadata root of several
+ * pages) under rules/probes_wide.json: every method's entry gets its name and token,
+ * its exit its name and return value; Main calls every 37th type's M_1 (tokens: row
+ * 5 * I + 2), threading a sum through them. */
+static const char wide_plain[] = "sum = 5556 ok\n";
+static const char wide_probed[] = "enter Wide.Main::Main 0x060003e9\n"
+                                  "enter Wide.Type0::M0_1 0x06000002\n"
+                                  "exit Wide.Type0::M0_1 = 1\n"
+                                  "enter Wide.Type37::M37_1 0x060000bb\n"
+                                  "exit Wide.Type37::M37_1 = 372\n"
+                                  "enter Wide.Type74::M74_1 0x06000174\n"
+                                  "exit Wide.Type74::M74_1 = 1113\n"
+                                  "enter Wide.Type111::M111_1 0x0600022d\n"
+                                  "exit Wide.Type111::M111_1 = 2224\n"
+                                  "enter Wide.Type148::M148_1 0x060002e6\n"
+                                  "exit Wide.Type148::M148_1 = 3705\n"
+                                  "enter Wide.Type185::M185_1 0x0600039f\n"
+                                  "exit Wide.Type185::M185_1 = 5556\n"
+                                  "sum = 5556 ok\n"
+                                  "exit Wide.Main::Main = null\n";
+
+static uint32_t le32(const uint8_t *p)
+{
+    return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static uint32_t align_up(uint32_t v, uint32_t a) { return (v + a - 1) / a * a; }
+
+/* What the test reads from an ilasm image (PE32) itself: the file's size, the
+ * alignments and the CLI header's MetaData directory (RVA, size). */
+typedef struct {
+    size_t size;
+    uint32_t sa, fa, md_rva, md_size;
+} pe_facts;
+
+static pe_facts pe_facts_of(const char *path)
+{
+    pe_facts f = { 0 };
+    uint8_t *d = (uint8_t *)fx_read_file(path, &f.size);
+    ck_assert_msg(d && f.size >= 0x40, "cannot read %s", path);
+    const uint32_t pe = le32(d + 0x3C), opt = pe + 24;
+    ck_assert(opt + 96 + 16 * 8 <= f.size && (d[opt] | d[opt + 1] << 8) == 0x10B);
+    const uint32_t nsec = d[pe + 6] | d[pe + 7] << 8, optsz = d[pe + 20] | d[pe + 21] << 8;
+    const uint32_t cli = le32(d + opt + 96 + 14 * 8); /* data directory 14 */
+    f.sa = le32(d + opt + 32);
+    f.fa = le32(d + opt + 36);
+    uint64_t at = 0;
+    for (uint32_t i = 0; i < nsec; i++) {
+        const uint64_t sh = opt + optsz + 40ull * i;
+        ck_assert(sh + 40 <= f.size);
+        const uint32_t va = le32(d + sh + 12), raw = le32(d + sh + 16), ptr = le32(d + sh + 20);
+        if (cli >= va && cli - va + 16 <= raw)
+            at = ptr + (uint64_t)(cli - va);
+    }
+    ck_assert_msg(at && at + 16 <= f.size, "%s: no CLI header in a section", path);
+    f.md_rva = le32(d + at + 8);
+    f.md_size = le32(d + at + 12);
+    free(d);
+    return f;
+}
+
+/* A section as `objdump -h` lists it (for PE: VMA with the image base; Size is the
+ * smaller of VirtualSize and SizeOfRawData) and the image base `objdump -p` gives. */
+typedef struct {
+    char name[16];
+    unsigned long size, vma, off;
+} od_section;
+
+static size_t objdump_sections(const char *path, od_section *sec, size_t cap,
+                               unsigned long *base)
+{
+    const char *head[] = { "objdump", "-p", path, NULL };
+    char *out = output_of(head);
+    const char *b = strstr(out, "\nImageBase");
+    ck_assert_msg(b && sscanf(b, "\nImageBase %lx", base) == 1, "%s", out);
+    free(out);
+    const char *argv[] = { "objdump", "-h", path, NULL };
+    out = output_of(argv);
+    size_t n = 0;
+    for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n")) {
+        unsigned idx;
+        od_section x;
+        if (sscanf(line, " %u %15s %lx %lx %*x %lx", &idx, x.name, &x.size, &x.vma, &x.off) == 5) {
+            ck_assert(n < cap && idx == n);
+            sec[n++] = x;
+        }
+    }
+    free(out);
+    ck_assert_msg(n > 0, "objdump -h %s lists no section", path);
+    return n;
+}
+
+/* The figures of `ilgraft run --save`'s line for path: the new section's VirtualSize,
+ * the old root's pages left out (0 when none) and the file's size. */
+typedef struct {
+    unsigned vsize, cut, cut_rva;
+    size_t size;
+} saved_line;
+
+static saved_line saved_line_of(const char *err, const char *path)
+{
+    char head[600];
+    saved_line l = { 0 };
+    snprintf(head, sizeof head, "ilgraft: saved %.500s: ", path);
+    const char *at = strstr(err, head), *eol = at ? strchr(at, '\n') : NULL;
+    ck_assert_msg(at && eol, "no saved line for %s: %s", path, err);
+    const char *sec = strstr(at, "bytes, file offset"), *cut = strstr(at, "left out: ");
+    while (sec > at && sec[-1] != '(')
+        sec--;
+    ck_assert_msg(sec > at && sscanf(sec, "0x%x", &l.vsize) == 1, "%.*s", (int)(eol - at), at);
+    if (cut && cut < eol)
+        ck_assert(sscanf(cut, "left out: %u bytes at RVA 0x%x", &l.cut, &l.cut_rva) == 2);
+    const char *last = eol;
+    while (last > at && last[-1] != ',')
+        last--;
+    ck_assert_msg(sscanf(last, " %zu bytes", &l.size) == 1, "%.*s", (int)(eol - at), at);
+    return l;
+}
+
+static size_t count_of(const char *text, const char *what)
+{
+    size_t n = 0;
+    for (const char *p = strstr(text, what); p; p = strstr(p + 1, what))
+        n++;
+    return n;
+}
+
+/* The saved wide.exe in dir: verified, whole in monodis with both probes in each of
+ * the 1,001 bodies, printing wide_probed under mono and dotnet with ProbeLib.dll
+ * beside it (a runtimeconfig too). */
+static void wide_saved_runs(const char *dir)
+{
+    char saved[128], lib[256], to[128];
+    snprintf(saved, sizeof saved, "%s/wide.exe", dir);
+    const char *verify[] = { ILG_CLI_PATH, "verify", saved, NULL };
+    char *out = output_of(verify);
+    ck_assert_msg(strstr(out, "verified 1001, failures 0"), "%s", out);
+    free(out);
+    const char *dis[] = { "monodis", saved, NULL };
+    out = output_of(dis);
+    ck_assert_uint_eq(count_of(out, ".maxstack"), 1001);
+    ck_assert_uint_eq(count_of(out, "call void [ProbeLib]Ns.Probes::Enter(string, int32)"), 1001);
+    ck_assert_uint_eq(count_of(out, "call void [ProbeLib]Ns.Probes::Exit(string, object)"), 1001);
+    free(out);
+    fx_path(lib, sizeof lib, "ProbeLib.dll");
+    snprintf(to, sizeof to, "%s/ProbeLib.dll", dir);
+    copy_file(lib, to);
+    const char *mono[] = { "mono", saved, NULL };
+    out = output_of(mono);
+    ck_assert_str_eq(out, wide_probed);
+    char *own = without_probe_lines(out);
+    ck_assert_str_eq(own, wide_plain);
+    free(own);
+    free(out);
+    if (!have_dotnet())
+        return;
+    snprintf(to, sizeof to, "%s/wide.runtimeconfig.json", dir);
+    copy_file(ILG_CALC_RUNTIMECONFIG, to);
+    const char *dotnet[] = { ILG_DOTNET, saved, NULL };
+    out = output_of(dotnet);
+    ck_assert_str_eq(out, wide_probed);
+    free(out);
+}
+
+/* A copy of wide.exe in save_dir/in declaring SectionAlignment 0x1000 (ilasm wrote
+ * 0x2000; every section starts on a 0x1000 page either way); image becomes its path. */
+static void wide_with_page_size(char *image, size_t size)
+{
+    size_t n = 0;
+    uint8_t *d = (uint8_t *)fx_read_file(image, &n);
+    ck_assert(d && n > 0x40 && le32(d + 0x3C) + 24 + 36 <= n);
+    const uint32_t sa_at = le32(d + 0x3C) + 24 + 32;
+    ck_assert_uint_eq(le32(d + sa_at), 0x2000);
+    d[sa_at + 1] = 0x10;
+    char dir[96];
+    snprintf(dir, sizeof dir, "%.64s/in", save_dir);
+    ck_assert_int_eq(mkdir(dir, 0755), 0);
+    snprintf(image, size, "%s/wide.exe", dir);
+    FILE *f = fopen(image, "wb");
+    ck_assert(f && fwrite(d, 1, n, f) == n && fclose(f) == 0);
+    free(d);
+}
+
+/* `ilgraft run --save` of wide.exe with entry and exit probes everywhere: its metadata
+ * grows (a user string per method, the references), the new root goes into the new
+ * section and the old root's whole pages leave the file (docs/save.md, "The old
+ * root"). The expected cut comes from the input's own MetaData directory and
+ * SectionAlignment, the file's layout from objdump; --keep-old-root gives a file larger
+ * by exactly the cut; a second run gives the same bytes, two JIT threads the same
+ * program. Twice: as ilasm wrote it (SectionAlignment 0x2000) and declaring 0x1000. */
+START_TEST(wide_image_saved_with_its_old_root_cut)
+{
+    if (!have_mono())
+        return;
+    if (!fx_have_program("objdump")) {
+        ck_assert_msg(!fx_is_ci(), "objdump not found and CI=true");
+        printf("SKIP: objdump not found\n");
+        return;
+    }
+    char image[256], dir[4][80], saved[4][96];
+    static const char *const sub[4] = { "cut", "again", "kept", "threads" };
+    static const char *const opt[4] = { NULL, NULL, "--keep-old-root", "--jit-threads" };
+    fx_path(image, sizeof image, "wide.exe");
+    if (_i == 1)
+        wide_with_page_size(image, sizeof image);
+    const char *plain_argv[] = { "mono", image, NULL };
+    char *out = output_of(plain_argv);
+    ck_assert_str_eq(out, wide_plain);
+    free(out);
+
+    /* The pages the old root covers whole, from the input's headers. */
+    const pe_facts in = pe_facts_of(image);
+    const uint32_t cut_lo = align_up(in.md_rva, in.sa),
+                   cut_hi = (in.md_rva + in.md_size) / in.sa * in.sa;
+    ck_assert_msg(cut_hi >= cut_lo + 2 * in.sa, "wide.exe's root (0x%x bytes at 0x%x) spans "
+                  "fewer than 2 whole pages of 0x%x", in.md_size, in.md_rva, in.sa);
+    saved_line line[4];
+    for (int i = 0; i < 4; i++) {
+        snprintf(dir[i], sizeof dir[i], "%.64s/%.8s", save_dir, sub[i]);
+        ck_assert_int_eq(mkdir(dir[i], 0755), 0);
+        snprintf(saved[i], sizeof saved[i], "%.80s/wide.exe", dir[i]);
+        run_host_into(dir[i], opt[i], RULES_DIR "probes_wide.json", image, NULL);
+        line[i] = saved_line_of(res.err, saved[i]);
+        size_t size = 0;
+        free(fx_read_file(saved[i], &size));
+        ck_assert_uint_eq(line[i].size, size);
+        /* input + the new section (in.size is FileAlignment-aligned) - the cut */
+        ck_assert_uint_eq(size, align_up((uint32_t)in.size, in.fa) + align_up(line[i].vsize, in.fa)
+                                    - line[i].cut);
+    }
+    ck_assert_uint_eq(line[0].cut, cut_hi - cut_lo);
+    ck_assert_uint_eq(line[0].cut_rva, cut_lo);
+    ck_assert_uint_eq(line[3].cut, cut_hi - cut_lo);
+    ck_assert_uint_eq(line[2].cut, 0);
+    ck_assert_uint_eq(line[2].size, line[0].size + line[0].cut);
+
+    /* The layout, read by objdump: the root's section split around the cut pages (the
+     * first part's raw data ending where they start, the second starting where they
+     * end, its raw data right after the first's), then .graft ending the file. */
+    od_section a[8], b[8], k[8];
+    unsigned long base_in, base_out, base_kept;
+    const size_t na = objdump_sections(image, a, 8, &base_in),
+                 nb = objdump_sections(saved[0], b, 8, &base_out),
+                 nk = objdump_sections(saved[2], k, 8, &base_kept);
+    ck_assert_uint_eq(nb, na + 2);
+    ck_assert_uint_eq(nk, na + 1);
+    size_t split = nb;
+    for (size_t i = 0; i + 1 < nb; i++)
+        if (!strcmp(b[i].name, b[i + 1].name))
+            split = i;
+    ck_assert_msg(split < nb, "objdump -h %s: no section split in two", saved[0]);
+    ck_assert_uint_eq(b[split].vma + b[split].size, base_out + cut_lo);
+    ck_assert_uint_eq(b[split + 1].vma, base_out + cut_hi);
+    ck_assert_uint_eq(b[split + 1].off, b[split].off + b[split].size);
+    ck_assert_str_eq(b[nb - 1].name, ".graft");
+    ck_assert_str_eq(k[nk - 1].name, ".graft");
+    ck_assert_uint_eq(b[nb - 1].off + align_up((uint32_t)b[nb - 1].size, in.fa), line[0].size);
+    ck_assert_uint_eq(k[nk - 1].off + align_up((uint32_t)k[nk - 1].size, in.fa), line[2].size);
+    ck_assert_uint_eq(k[nk - 1].off - b[nb - 1].off, line[0].cut);
+
+    /* Two runs, the same bytes. (Two JIT threads define the user strings and lay out
+     * the arena in the order the threads run, so only the program is the same.) */
+    size_t n0 = 0, n1 = 0;
+    char *f0 = fx_read_file(saved[0], &n0), *f1 = fx_read_file(saved[1], &n1);
+    ck_assert(f0 && f1 && n0 == n1 && memcmp(f0, f1, n0) == 0);
+    free(f0);
+    free(f1);
+    wide_saved_runs(dir[0]);
+    wide_saved_runs(dir[2]);
+    wide_saved_runs(dir[3]);
 }
 END_TEST
 
@@ -718,6 +1004,7 @@ static Suite *suite(void)
     tcase_add_test(tc, rejit_mode_in_coreclr_gives_the_host_bodies);
     tcase_add_test(tc, a_method_run_before_the_request_runs_rejitted_after_it);
     tcase_add_test(tc, rejit_mode_requests_only_methods_with_a_body);
+    tcase_add_loop_test(tc, wide_image_saved_with_its_old_root_cut, 0, 2);
     suite_add_tcase(s, tc);
     return s;
 }
