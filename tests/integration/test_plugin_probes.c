@@ -716,6 +716,8 @@ START_TEST(rejit_mode_requests_only_methods_with_a_body)
                       !strstr(log, "rejit-request"),
                   "%s", log);
     free(log);
+}
+END_TEST
 
 /* wide.exe (fixtures/il/gen_wide_il.c: 1,001 methods, a metadata root of several
  * pages) under rules/probes_wide.json: every method's entry gets its name and token,
