@@ -1,6 +1,6 @@
 /* abi_conform.h: the ABI probe's conformance calls (abi_conform.c), made when
  * ILG_ABI_PROBE_CONFORM=1, each answer logged as a "CONF" line through probe_log
- * (abi_probe.c). */
+ * (abi_log.c). */
 #ifndef ILG_ABI_CONFORM_H
 #define ILG_ABI_CONFORM_H
 
