@@ -128,6 +128,23 @@ const char *probe_base_name(const char *path)
     return slash ? slash + 1 : path;
 }
 
+void probe_wide(const char *ascii, WCHAR *out, size_t cap)
+{
+    size_t i = 0;
+    for (; ascii[i] && i + 1 < cap; i++)
+        out[i] = (WCHAR)(unsigned char)ascii[i];
+    out[i] = 0;
+}
+
+const char *probe_ascii(const WCHAR *w, ULONG n, char *out, size_t cap)
+{
+    size_t i = 0;
+    for (; i < n && w[i] && i + 1 < cap; i++)
+        out[i] = w[i] < 0x80 ? (char)w[i] : '?';
+    out[i] = 0;
+    return out;
+}
+
 bool probe_wide_eq(const WCHAR *w, const char *ascii)
 {
     size_t i = 0;
