@@ -13,6 +13,22 @@
 
 char *ilg__isolate_last_callback;
 
+/* A crash in the child must end it by its signal, which the parent reports with the last
+ * callback. A sanitizer's deadly-signal handler (ASan's and TSan's handle_segv, on by
+ * default; handle_sigbus, handle_sigfpe) would instead print its report and exit with
+ * a status (TSan 66, ASan 1), which the parent passes through as the session's own. The
+ * profiler may still install its own handlers: it is loaded after this. */
+static void default_crash_signals(void)
+{
+    static const int fatal[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE };
+    struct sigaction dfl;
+    memset(&dfl, 0, sizeof dfl);
+    dfl.sa_handler = SIG_DFL;
+    sigemptyset(&dfl.sa_mask);
+    for (size_t i = 0; i < sizeof fatal / sizeof fatal[0]; i++)
+        sigaction(fatal[i], &dfl, NULL);
+}
+
 static uint64_t now_ms(void)
 {
     struct timespec ts;
@@ -44,6 +60,7 @@ ILG_API ilg_status ilg_isolate_run(int (*fn)(void *ctx), void *ctx, unsigned tim
         return ilg__fail(ILG_E_IO, ILG_WHERE_NONE, 0, "fork failed: %s", strerror(e));
     }
     if (pid == 0) {
+        default_crash_signals();
         ilg__isolate_last_callback = page;
         int rc = fn(ctx);
         fflush(NULL);

@@ -224,7 +224,9 @@ typedef struct ilg_isolate_result {
  * While it runs, every host in the child records the callback it is delivering in
  * memory the parent can read, so a crash or hang is reported with the last callback.
  * A hung child is killed with SIGKILL. The child's exit code is fn's return value.
- * ILG_E_IO when fork or the shared page fails. */
+ * fn starts with SIGSEGV, SIGBUS, SIGILL and SIGFPE at their default action (a
+ * sanitizer's handler would turn a crash into an exit code). ILG_E_IO when fork or the
+ * shared page fails. */
 ILG_API ilg_status ilg_isolate_run(int (*fn)(void *ctx), void *ctx, unsigned timeout_ms,
                                    ilg_isolate_result *out);
 

@@ -18,52 +18,34 @@ bool conform_enabled(void)
     return v && strcmp(v, "1") == 0;
 }
 
-static void wide(const char *ascii, WCHAR *out, size_t cap)
-{
-    size_t i = 0;
-    for (; ascii[i] && i + 1 < cap; i++)
-        out[i] = (WCHAR)(unsigned char)ascii[i];
-    out[i] = 0;
-}
-
-/* ASCII of a UTF-16 name of n units (a NUL among them ends it), '?' for the rest. */
-static const char *narrow(const WCHAR *w, ULONG n, char *out, size_t cap)
-{
-    size_t i = 0;
-    for (; i < n && w[i] && i + 1 < cap; i++)
-        out[i] = w[i] < 0x80 ? (char)w[i] : '?';
-    out[i] = 0;
-    return out;
-}
-
 static void env_calls(ICorProfilerInfo15 *info)
 {
     WCHAR name[64], value[64], buf[64];
     char text[64];
     ULONG len = 0;
-    wide(CONF_VAR, name, 64);
+    probe_wide(CONF_VAR, name, 64);
     HRESULT hr = info->lpVtbl->GetEnvironmentVariable(info, name, 64, &len, buf);
     probe_log("CONF GetEnvironmentVariable(set) hr=0x%08X len=%u value=%s", (unsigned)hr,
-              (unsigned)len, hr == S_OK ? narrow(buf, len, text, sizeof text) : "");
+              (unsigned)len, hr == S_OK ? probe_ascii(buf, len, text, sizeof text) : "");
     len = 0;
     hr = info->lpVtbl->GetEnvironmentVariable(info, name, 3, &len, buf);
     probe_log("CONF GetEnvironmentVariable(3 chars) hr=0x%08X len=%u", (unsigned)hr, (unsigned)len);
     len = 0;
     hr = info->lpVtbl->GetEnvironmentVariable(info, name, 0, &len, NULL);
     probe_log("CONF GetEnvironmentVariable(size only) hr=0x%08X len=%u", (unsigned)hr, (unsigned)len);
-    wide("ILG_CONF_NO_SUCH_VARIABLE", name, 64);
+    probe_wide("ILG_CONF_NO_SUCH_VARIABLE", name, 64);
     len = 0;
     hr = info->lpVtbl->GetEnvironmentVariable(info, name, 64, &len, buf);
     probe_log("CONF GetEnvironmentVariable(unset) hr=0x%08X", (unsigned)hr);
-    wide("ILG_CONF_SET", name, 64);
-    wide("from the profiler", value, 64);
+    probe_wide("ILG_CONF_SET", name, 64);
+    probe_wide("from the profiler", value, 64);
     hr = info->lpVtbl->SetEnvironmentVariable(info, name, value);
     const char *seen = getenv("ILG_CONF_SET");
     probe_log("CONF SetEnvironmentVariable hr=0x%08X getenv=%s", (unsigned)hr, seen ? seen : "(null)");
     len = 0;
     hr = info->lpVtbl->GetEnvironmentVariable(info, name, 64, &len, buf);
     probe_log("CONF GetEnvironmentVariable(after set) hr=0x%08X len=%u value=%s", (unsigned)hr,
-              (unsigned)len, hr == S_OK ? narrow(buf, len, text, sizeof text) : "");
+              (unsigned)len, hr == S_OK ? probe_ascii(buf, len, text, sizeof text) : "");
     hr = info->lpVtbl->SetEnvironmentVariable(info, name, NULL);
     seen = getenv("ILG_CONF_SET");
     probe_log("CONF SetEnvironmentVariable(NULL) hr=0x%08X getenv=%s", (unsigned)hr,
@@ -87,7 +69,7 @@ void conform_initialize(IUnknown *unk, DWORD mask)
     probe_log("CONF GetRuntimeInformation hr=0x%08X instance=%u type=%d version=%u.%u.%u.%u "
               "len=%u string=%s",
               (unsigned)hr, instance, (int)type, major, minor, build, qfe, (unsigned)len,
-              narrow(ver, len, text, sizeof text));
+              probe_ascii(ver, len, text, sizeof text));
     len = 0;
     hr = info->lpVtbl->GetRuntimeInformation(info, NULL, NULL, NULL, NULL, NULL, NULL, 2, &len, ver);
     probe_log("CONF GetRuntimeInformation(2 chars) hr=0x%08X len=%u", (unsigned)hr, (unsigned)len);
@@ -153,7 +135,7 @@ void conform_module(ICorProfilerInfo15 *info, ModuleID hello)
         char text[128];
         hr = info->lpVtbl->GetAppDomainInfo(info, ads[0], 128, &dlen, dn, &pid);
         probe_log("CONF GetAppDomainInfo hr=0x%08X len=%u name=%s", (unsigned)hr, (unsigned)dlen,
-                  hr == S_OK ? narrow(dn, dlen, text, sizeof text) : "");
+                  hr == S_OK ? probe_ascii(dn, dlen, text, sizeof text) : "");
     }
     ICorProfilerObjectEnum *objs = NULL;
     hr = info->lpVtbl->EnumModuleFrozenObjects(info, hello, &objs);

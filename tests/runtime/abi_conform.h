@@ -1,6 +1,6 @@
 /* abi_conform.h: the ABI probe's conformance calls (abi_conform.c), made when
  * ILG_ABI_PROBE_CONFORM=1, each answer logged as a "CONF" line through probe_log
- * (abi_probe.c). */
+ * (abi_log.c). */
 #ifndef ILG_ABI_CONFORM_H
 #define ILG_ABI_CONFORM_H
 
@@ -9,6 +9,11 @@
 #include "ilgraft/corprof.h"
 
 void probe_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Text helpers (abi_log.c): ASCII into UTF-16 (truncated to cap units with the NUL);
+ * the ASCII of a UTF-16 name of n units (a NUL among them ends it), '?' for the rest,
+ * returning out. */
+void probe_wide(const char *ascii, WCHAR *out, size_t cap);
+const char *probe_ascii(const WCHAR *w, ULONG n, char *out, size_t cap);
 bool conform_enabled(void);
 /* In Initialize, after SetEventMask(mask). */
 void conform_initialize(IUnknown *unk, DWORD mask);

@@ -22,14 +22,6 @@ typedef struct gen_ctx {
     IMetaDataImport *hello_md, *corelib_md;
 } gen_ctx;
 
-static void wide(const char *ascii, WCHAR *out, size_t cap)
-{
-    size_t i = 0;
-    for (; ascii[i] && i + 1 < cap; i++)
-        out[i] = (WCHAR)(unsigned char)ascii[i];
-    out[i] = 0;
-}
-
 static IMetaDataImport *metadata_of(ICorProfilerInfo15 *info, ModuleID mod)
 {
     IUnknown *unk = NULL;
@@ -42,7 +34,7 @@ static mdTypeDef find_type(IMetaDataImport *md, const char *name)
 {
     WCHAR w[128];
     mdTypeDef td = 0;
-    wide(name, w, 128);
+    probe_wide(name, w, 128);
     return md && md->lpVtbl->FindTypeDefByName(md, w, 0, &td) == S_OK ? td : 0;
 }
 
@@ -50,7 +42,7 @@ static mdMethodDef find_method(IMetaDataImport *md, mdTypeDef td, const char *na
 {
     WCHAR w[128];
     mdMethodDef mb = 0;
-    wide(name, w, 128);
+    probe_wide(name, w, 128);
     return md && md->lpVtbl->FindMethod(md, td, w, NULL, 0, &mb) == S_OK ? mb : 0;
 }
 

@@ -40,14 +40,6 @@ static unsigned id_index(UINT_PTR *ids, unsigned *count, UINT_PTR id)
     return (*count)++;
 }
 
-static void ascii(const WCHAR *w, ULONG len, char *out, size_t cap)
-{
-    size_t n = 0;
-    for (ULONG i = 0; i < len && w[i] && n + 1 < cap; i++)
-        out[n++] = w[i] < 0x80 ? (char)w[i] : '?';
-    out[n] = 0;
-}
-
 static bool on_main_thread(void)
 {
     return st.main_tid && (pid_t)syscall(SYS_gettid) == st.main_tid;
@@ -82,7 +74,7 @@ static size_t domain_names(ICorProfilerInfo3 *info, char *out, size_t cap)
         HRESULT hr = info->lpVtbl->GetAppDomainInfo(info, st.domains[i], START_NAME_CAP, &len,
                                                     w, NULL);
         if (SUCCEEDED(hr))
-            ascii(w, len, name, sizeof name);
+            probe_ascii(w, len, name, sizeof name);
         else
             snprintf(name, sizeof name, "hr=0x%08X", (unsigned)hr);
         n += (size_t)snprintf(out + n, cap - n, " d%u=%s", i, name);

@@ -362,6 +362,18 @@ static _Noreturn int sleep_forever(void *ctx)
         pause();
 }
 
+static int segv_now(void *ctx)
+{
+    raise(SIGSEGV);
+    return 0;
+}
+
+/* Stands in for a sanitizer's deadly-signal handler: reports and exits with a status. */
+static void exit_42_handler(int sig)
+{
+    _exit(42);
+}
+
 START_TEST(isolation_reports_exit_signal_and_timeout)
 {
     ilg_isolate_result r;
@@ -377,6 +389,25 @@ START_TEST(isolation_reports_exit_signal_and_timeout)
     ck_assert(r.timed_out && !r.exited);
     ck_assert_int_eq(r.signal, SIGKILL);
     ck_assert_int_eq(ilg_isolate_run(NULL, NULL, 0, &r), ILG_E_INVALID_ARG);
+}
+END_TEST
+
+/* A SIGSEGV handler the parent has (as a sanitizer build has one) must not turn the
+ * child's crash into an exit: the child starts with the default action. */
+START_TEST(isolation_crash_is_a_signal_despite_a_handler)
+{
+    struct sigaction sa, old;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = exit_42_handler;
+    sigemptyset(&sa.sa_mask);
+    ck_assert_int_eq(sigaction(SIGSEGV, &sa, &old), 0);
+    ilg_isolate_result r;
+    ilg_status s = ilg_isolate_run(segv_now, NULL, 5000, &r);
+    sigaction(SIGSEGV, &old, NULL);
+    ck_assert_int_eq(s, ILG_OK);
+    ck_assert_msg(!r.exited, "the child exited with %d instead of dying by SIGSEGV",
+                  r.exit_code);
+    ck_assert_int_eq(r.signal, SIGSEGV);
 }
 END_TEST
 
@@ -664,6 +695,7 @@ static Suite *host_suite(void)
     tcase_add_test(tc, bookkeeping_goes_through_the_host_heap);
     tcase_add_loop_test(tc, every_injected_fault_fails_cleanly, 0, 3);
     tcase_add_test(tc, isolation_reports_exit_signal_and_timeout);
+    tcase_add_test(tc, isolation_crash_is_a_signal_despite_a_handler);
     tcase_add_test(tc, jit_threads_are_bounded);
     tcase_add_test(tc, strict_recompile_fails_the_run_at_its_end);
     suite_add_tcase(s, tc);
