@@ -280,6 +280,21 @@ HRESULT ilg__mde_DefineGenericParam(IMetaDataEmit2 *This, mdToken tk, ULONG ulPa
                                     DWORD dwParamFlags, LPCWSTR szname, DWORD reserved,
                                     mdToken rtkConstraints[], mdGenericParam *pgp);
 
+/* The host's own object behind a profiler-given interface pointer (its vtable is one
+ * of the host's, plain or traced), NULL for anything else. */
+host_mdimport *ilg__md_ours(IMetaDataImport *iface);
+host_mdimport *ilg__mda_ours(IMetaDataAssemblyImport *iface);
+host_mdimport *ilg__mde_ours(IMetaDataEmit *iface);
+host_mdimport *ilg__mdae_ours(IMetaDataAssemblyEmit *iface);
+
+/* mdemit_sig.c */
+HRESULT ilg__mde_TranslateSigWithScope(IMetaDataEmit2 *This, IMetaDataAssemblyImport *pAssemImport,
+                                       const void *pbHashValue, ULONG cbHashValue,
+                                       IMetaDataImport *import, PCCOR_SIGNATURE pbSigBlob,
+                                       ULONG cbSigBlob, IMetaDataAssemblyEmit *pAssemEmit,
+                                       IMetaDataEmit *emit, PCOR_SIGNATURE pvTranslatedSig,
+                                       ULONG cbTranslatedSigMax, ULONG *pcbTranslatedSig);
+
 /* mdassembly.c */
 void ilg__host_mdassembly_init(host_module *m);
 

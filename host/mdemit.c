@@ -395,6 +395,7 @@ static const IMetaDataEmit2Vtbl mde_vtbl = {
     .SetRVA = ilg__mde_SetRVA,
     .DefineMethodSpec = mde_DefineMethodSpec,
     .DefineGenericParam = ilg__mde_DefineGenericParam,
+    .TranslateSigWithScope = ilg__mde_TranslateSigWithScope,
     ILG__MDE_STUB_SLOTS
 };
 
@@ -421,6 +422,22 @@ static const IMetaDataEmit2Vtbl mde_trace_vtbl = { ILG__MDE_TRACE_SLOTS };
 #define ILG__WANT_MDAE_TRACE
 #include "trace.inc"
 static const IMetaDataAssemblyEmitVtbl mdae_trace_vtbl = { ILG__MDAE_TRACE_SLOTS };
+
+host_mdimport *ilg__mde_ours(IMetaDataEmit *iface)
+{
+    const void *v = iface ? (const void *)iface->lpVtbl : NULL;
+    return v && (v == (const void *)&mde_vtbl || v == (const void *)&mde_trace_vtbl)
+               ? ilg__mde_impl((IMetaDataEmit2 *)iface)
+               : NULL;
+}
+
+host_mdimport *ilg__mdae_ours(IMetaDataAssemblyEmit *iface)
+{
+    const void *v = iface ? (const void *)iface->lpVtbl : NULL;
+    return v && (v == (const void *)&mdae_vtbl || v == (const void *)&mdae_trace_vtbl)
+               ? impl_from_IMetaDataAssemblyEmit(iface)
+               : NULL;
+}
 
 void ilg__host_mdemit_init(host_module *m)
 {
