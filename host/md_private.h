@@ -280,6 +280,59 @@ HRESULT ilg__mde_DefineGenericParam(IMetaDataEmit2 *This, mdToken tk, ULONG ulPa
                                     DWORD dwParamFlags, LPCWSTR szname, DWORD reserved,
                                     mdToken rtkConstraints[], mdGenericParam *pgp);
 
+/* Flags RegMeta keeps to itself (corhdr.h's *ReservedMask) and the ones it sets. */
+#define MDE_FD_HAS_DEFAULT 0x8000u     /* fdHasDefault */
+#define MDE_FD_HAS_MARSHAL 0x1000u     /* fdHasFieldMarshal */
+#define MDE_FD_HAS_RVA 0x0100u         /* fdHasFieldRVA */
+#define MDE_FD_RESERVED 0x9500u        /* fdReservedMask */
+#define MDE_PD_HAS_DEFAULT 0x1000u     /* pdHasDefault */
+#define MDE_PD_HAS_MARSHAL 0x2000u     /* pdHasFieldMarshal */
+#define MDE_PD_RESERVED 0xF000u        /* pdReservedMask */
+#define MDE_PR_HAS_DEFAULT 0x1000u     /* prHasDefault */
+#define MDE_PR_RESERVED 0xF400u        /* prReservedMask */
+#define MDE_EV_RESERVED 0x0400u        /* evReservedMask */
+#define MDE_TD_RESERVED 0x00040800u    /* tdReservedMask */
+/* A Constant when (et, value) gives one; with search, parent's own is changed. */
+bool ilg__mde_has_constant(DWORD et, const void *value);
+ilg_status ilg__mde_constant(host_mdimport *imp, ilg_mdemit *em, mdToken parent, DWORD et,
+                             const void *value, ULONG cch, bool search);
+
+/* mdemit_props.c: the vtable entries for MethodImpls, properties, events, layouts,
+ * marshalling and the Set*Props. */
+HRESULT ilg__mde_DefineMethodImpl(IMetaDataEmit2 *This, mdTypeDef td, mdToken tkBody, mdToken tkDecl);
+HRESULT ilg__mde_DefineProperty(IMetaDataEmit2 *This, mdTypeDef td, LPCWSTR szProperty,
+                                DWORD dwPropFlags, PCCOR_SIGNATURE pvSig, ULONG cbSig,
+                                DWORD dwCPlusTypeFlag, const void *pValue, ULONG cchValue,
+                                mdMethodDef mdSetter, mdMethodDef mdGetter,
+                                mdMethodDef rmdOtherMethods[], mdProperty *pmdProp);
+HRESULT ilg__mde_DefineEvent(IMetaDataEmit2 *This, mdTypeDef td, LPCWSTR szEvent, DWORD dwEventFlags,
+                             mdToken tkEventType, mdMethodDef mdAddOn, mdMethodDef mdRemoveOn,
+                             mdMethodDef mdFire, mdMethodDef rmdOtherMethods[], mdEvent *pmdEvent);
+HRESULT ilg__mde_SetClassLayout(IMetaDataEmit2 *This, mdTypeDef td, DWORD dwPackSize,
+                                COR_FIELD_OFFSET rFieldOffsets[], ULONG ulClassSize);
+HRESULT ilg__mde_SetFieldMarshal(IMetaDataEmit2 *This, mdToken tk, PCCOR_SIGNATURE pvNativeType,
+                                 ULONG cbNativeType);
+HRESULT ilg__mde_SetFieldRVA(IMetaDataEmit2 *This, mdFieldDef fd, ULONG ulRVA);
+HRESULT ilg__mde_SetTypeDefProps(IMetaDataEmit2 *This, mdTypeDef td, DWORD dwTypeDefFlags,
+                                 mdToken tkExtends, mdToken rtkImplements[]);
+HRESULT ilg__mde_SetFieldProps(IMetaDataEmit2 *This, mdFieldDef fd, DWORD dwFieldFlags,
+                               DWORD dwCPlusTypeFlag, const void *pValue, ULONG cchValue);
+HRESULT ilg__mde_SetParamProps(IMetaDataEmit2 *This, mdParamDef pd, LPCWSTR szName, DWORD dwParamFlags,
+                               DWORD dwCPlusTypeFlag, const void *pValue, ULONG cchValue);
+HRESULT ilg__mde_SetPropertyProps(IMetaDataEmit2 *This, mdProperty pr, DWORD dwPropFlags,
+                                  DWORD dwCPlusTypeFlag, const void *pValue, ULONG cchValue,
+                                  mdMethodDef mdSetter, mdMethodDef mdGetter,
+                                  mdMethodDef rmdOtherMethods[]);
+HRESULT ilg__mde_SetEventProps(IMetaDataEmit2 *This, mdEvent ev, DWORD dwEventFlags,
+                               mdToken tkEventType, mdMethodDef mdAddOn, mdMethodDef mdRemoveOn,
+                               mdMethodDef mdFire, mdMethodDef rmdOtherMethods[]);
+HRESULT ilg__mde_SetPinvokeMap(IMetaDataEmit2 *This, mdToken tk, DWORD dwMappingFlags,
+                               LPCWSTR szImportName, mdModuleRef mrImportDLL);
+HRESULT ilg__mde_SetCustomAttributeValue(IMetaDataEmit2 *This, mdCustomAttribute pcv,
+                                         const void *pCustomAttribute, ULONG cbCustomAttribute);
+HRESULT ilg__mde_SetGenericParamProps(IMetaDataEmit2 *This, mdGenericParam gp, DWORD dwParamFlags,
+                                      LPCWSTR szName, DWORD reserved, mdToken rtkConstraints[]);
+
 /* The host's own object behind a profiler-given interface pointer (its vtable is one
  * of the host's, plain or traced), NULL for anything else. */
 host_mdimport *ilg__md_ours(IMetaDataImport *iface);

@@ -396,6 +396,20 @@ static const IMetaDataEmit2Vtbl mde_vtbl = {
     .DefineMethodSpec = mde_DefineMethodSpec,
     .DefineGenericParam = ilg__mde_DefineGenericParam,
     .TranslateSigWithScope = ilg__mde_TranslateSigWithScope,
+    .DefineMethodImpl = ilg__mde_DefineMethodImpl,
+    .DefineProperty = ilg__mde_DefineProperty,
+    .DefineEvent = ilg__mde_DefineEvent,
+    .SetClassLayout = ilg__mde_SetClassLayout,
+    .SetFieldMarshal = ilg__mde_SetFieldMarshal,
+    .SetFieldRVA = ilg__mde_SetFieldRVA,
+    .SetTypeDefProps = ilg__mde_SetTypeDefProps,
+    .SetFieldProps = ilg__mde_SetFieldProps,
+    .SetParamProps = ilg__mde_SetParamProps,
+    .SetPropertyProps = ilg__mde_SetPropertyProps,
+    .SetEventProps = ilg__mde_SetEventProps,
+    .SetPinvokeMap = ilg__mde_SetPinvokeMap,
+    .SetCustomAttributeValue = ilg__mde_SetCustomAttributeValue,
+    .SetGenericParamProps = ilg__mde_SetGenericParamProps,
     ILG__MDE_STUB_SLOTS
 };
 
