@@ -373,6 +373,142 @@ static HRESULT mdae_DefineAssemblyRef(IMetaDataAssemblyEmit *This, const void *p
     return ilg__mde_write_end(imp, gen, st, false);
 }
 
+/* DefineFile, DefineExportedType, DefineManifestResource: one row each, never a
+ * duplicate (RegMeta's MDDupFile and the others are not in its default). */
+static HRESULT mdae_DefineFile(IMetaDataAssemblyEmit *This, LPCWSTR szName, const void *pbHashValue,
+                               ULONG cbHashValue, DWORD dwFileFlags, mdFile *pmdf)
+{
+    HOST_ENTRY(MDAE_HOST(This), "IMetaDataAssemblyEmit", "DefineFile", HOST_CALL_ANY);
+    host_mdimport *imp = impl_from_IMetaDataAssemblyEmit(This);
+    ilg_mdemit *em;
+    uint64_t gen;
+    HRESULT hr;
+    if (!szName || !pmdf || (cbHashValue && !pbHashValue))
+        return E_INVALIDARG;
+    if (FAILED(hr = ilg__mde_write_begin(imp, &em, &gen)))
+        return hr;
+    uint32_t c[ILG_MDC_File_HashValue + 1] = { 0 }, tok = 0;
+    c[ILG_MDC_File_Flags] = dwFileFlags;
+    ilg_status st = ilg__mde_name_index(em, szName, &c[ILG_MDC_File_Name]);
+    if (st == ILG_OK)
+        st = ilg_mdemit_blob(em, pbHashValue, cbHashValue, &c[ILG_MDC_File_HashValue]);
+    if (st == ILG_OK)
+        st = ilg_mdemit_row(em, ILG_TBL_File, c, ILG_ARRAY_LEN(c), &tok, NULL);
+    if (st == ILG_OK)
+        *pmdf = tok;
+    return ilg__mde_write_end(imp, gen, st, false);
+}
+
+/* "Ns.Name" into the two #Strings cells of a row. */
+static ilg_status split_name(ilg_mdemit *em, LPCWSTR w, uint32_t *ns, uint32_t *name)
+{
+    size_t n = 0;
+    while (w[n])
+        n++;
+    char *full = malloc(n * 3 + 1);
+    if (!full)
+        return ILG_E_NOMEM;
+    ilg__utf16_to_utf8(w, n, full, n * 3 + 1, NULL);
+    char *dot = strrchr(full, '.');
+    if (dot)
+        *dot = 0;
+    ilg_status st = ilg_mdemit_string(em, dot ? full : "", ns);
+    if (st == ILG_OK)
+        st = ilg_mdemit_string(em, dot ? dot + 1 : full, name);
+    free(full);
+    return st;
+}
+
+static HRESULT mdae_DefineExportedType(IMetaDataAssemblyEmit *This, LPCWSTR szName,
+                                       mdToken tkImplementation, mdTypeDef tkTypeDef,
+                                       DWORD dwExportedTypeFlags, mdExportedType *pmdct)
+{
+    HOST_ENTRY(MDAE_HOST(This), "IMetaDataAssemblyEmit", "DefineExportedType", HOST_CALL_ANY);
+    host_mdimport *imp = impl_from_IMetaDataAssemblyEmit(This);
+    ilg_mdemit *em;
+    uint64_t gen;
+    HRESULT hr;
+    if (!szName || !pmdct)
+        return E_INVALIDARG;
+    if (FAILED(hr = ilg__mde_write_begin(imp, &em, &gen)))
+        return hr;
+    uint32_t c[ILG_MDC_ExportedType_Implementation + 1] = { 0 }, tok = 0;
+    c[ILG_MDC_ExportedType_Flags] = dwExportedTypeFlags;
+    c[ILG_MDC_ExportedType_TypeDefId] = tkTypeDef; /* a hint: the token in the other module */
+    c[ILG_MDC_ExportedType_Implementation] = tkImplementation;
+    ilg_status st = split_name(em, szName, &c[ILG_MDC_ExportedType_TypeNamespace],
+                               &c[ILG_MDC_ExportedType_TypeName]);
+    if (st == ILG_OK)
+        st = ilg_mdemit_row(em, ILG_TBL_ExportedType, c, ILG_ARRAY_LEN(c), &tok, NULL);
+    if (st == ILG_OK)
+        *pmdct = tok;
+    return ilg__mde_write_end(imp, gen, st, false);
+}
+
+static HRESULT mdae_DefineManifestResource(IMetaDataAssemblyEmit *This, LPCWSTR szName,
+                                           mdToken tkImplementation, DWORD dwOffset,
+                                           DWORD dwResourceFlags, mdManifestResource *pmdmr)
+{
+    HOST_ENTRY(MDAE_HOST(This), "IMetaDataAssemblyEmit", "DefineManifestResource", HOST_CALL_ANY);
+    host_mdimport *imp = impl_from_IMetaDataAssemblyEmit(This);
+    ilg_mdemit *em;
+    uint64_t gen;
+    HRESULT hr;
+    if (!szName || !pmdmr)
+        return E_INVALIDARG;
+    if (FAILED(hr = ilg__mde_write_begin(imp, &em, &gen)))
+        return hr;
+    uint32_t c[ILG_MDC_ManifestResource_Implementation + 1] = { 0 }, tok = 0;
+    c[ILG_MDC_ManifestResource_Offset] = dwOffset;
+    c[ILG_MDC_ManifestResource_Flags] = dwResourceFlags;
+    c[ILG_MDC_ManifestResource_Implementation] = IsNilToken(tkImplementation) ? 0 : tkImplementation;
+    ilg_status st = ilg__mde_name_index(em, szName, &c[ILG_MDC_ManifestResource_Name]);
+    if (st == ILG_OK)
+        st = ilg_mdemit_row(em, ILG_TBL_ManifestResource, c, ILG_ARRAY_LEN(c), &tok, NULL);
+    if (st == ILG_OK)
+        *pmdmr = tok;
+    return ilg__mde_write_end(imp, gen, st, false);
+}
+
+/* The AssemblyRef's cells the caller gives (NULL, ULONG_MAX: left as they are). */
+static HRESULT mdae_SetAssemblyRefProps(IMetaDataAssemblyEmit *This, mdAssemblyRef ar,
+                                        const void *pbPublicKeyOrToken, ULONG cbPublicKeyOrToken,
+                                        LPCWSTR szName, const ASSEMBLYMETADATA *pMetaData,
+                                        const void *pbHashValue, ULONG cbHashValue,
+                                        DWORD dwAssemblyRefFlags)
+{
+    HOST_ENTRY(MDAE_HOST(This), "IMetaDataAssemblyEmit", "SetAssemblyRefProps", HOST_CALL_ANY);
+    host_mdimport *imp = impl_from_IMetaDataAssemblyEmit(This);
+    ilg_mdemit *em;
+    uint64_t gen;
+    HRESULT hr;
+    uint32_t v;
+    if (TypeFromToken(ar) != mdtAssemblyRef)
+        return E_INVALIDARG;
+    if (FAILED(hr = ilg__mde_write_begin(imp, &em, &gen)))
+        return hr;
+    ilg_status st = ILG_OK;
+    if (pbPublicKeyOrToken && (st = ilg_mdemit_blob(em, pbPublicKeyOrToken, cbPublicKeyOrToken, &v)) == ILG_OK)
+        st = ilg_mdemit_set_cell(em, ar, ILG_MDC_AssemblyRef_PublicKeyOrToken, v);
+    if (st == ILG_OK && szName && (st = ilg__mde_name_index(em, szName, &v)) == ILG_OK)
+        st = ilg_mdemit_set_cell(em, ar, ILG_MDC_AssemblyRef_Name, v);
+    if (st == ILG_OK && pMetaData) {
+        const uint32_t ver[4][2] = { { ILG_MDC_AssemblyRef_MajorVersion, pMetaData->usMajorVersion },
+                                     { ILG_MDC_AssemblyRef_MinorVersion, pMetaData->usMinorVersion },
+                                     { ILG_MDC_AssemblyRef_BuildNumber, pMetaData->usBuildNumber },
+                                     { ILG_MDC_AssemblyRef_RevisionNumber, pMetaData->usRevisionNumber } };
+        for (int i = 0; st == ILG_OK && i < 4; i++)
+            st = ilg_mdemit_set_cell(em, ar, ver[i][0], ver[i][1]);
+        if (st == ILG_OK && pMetaData->szLocale && (st = ilg__mde_name_index(em, pMetaData->szLocale, &v)) == ILG_OK)
+            st = ilg_mdemit_set_cell(em, ar, ILG_MDC_AssemblyRef_Culture, v);
+    }
+    if (st == ILG_OK && pbHashValue && (st = ilg_mdemit_blob(em, pbHashValue, cbHashValue, &v)) == ILG_OK)
+        st = ilg_mdemit_set_cell(em, ar, ILG_MDC_AssemblyRef_HashValue, v);
+    if (st == ILG_OK && dwAssemblyRefFlags != MDE_KEEP)
+        st = ilg_mdemit_set_cell(em, ar, ILG_MDC_AssemblyRef_Flags, dwAssemblyRefFlags);
+    return ilg__mde_write_end(imp, gen, st, false);
+}
+
 static const IMetaDataEmit2Vtbl mde_vtbl = {
     .QueryInterface = mde_QueryInterface,
     .AddRef = mde_AddRef,
@@ -418,6 +554,10 @@ static const IMetaDataAssemblyEmitVtbl mdae_vtbl = {
     .AddRef = mdae_AddRef,
     .Release = mdae_Release,
     .DefineAssemblyRef = mdae_DefineAssemblyRef,
+    .DefineFile = mdae_DefineFile,
+    .DefineExportedType = mdae_DefineExportedType,
+    .DefineManifestResource = mdae_DefineManifestResource,
+    .SetAssemblyRefProps = mdae_SetAssemblyRefProps,
     ILG__MDAE_STUB_SLOTS
 };
 

@@ -693,6 +693,56 @@ static mdTypeDef find_type(IMetaDataImport *imp, const char *name, mdToken outer
     return td;
 }
 
+/* IMetaDataAssemblyEmit's rows (PROF_EMIT_TRANSLATE's run, which saves nothing: a File
+ * naming a module that does not exist would not load): a File, an ExportedType and a
+ * ManifestResource in it, ProbeLib's AssemblyRef given version 2.0.0.0, read back. */
+static void assembly_rows(emit_ctx *c, IMetaDataAssemblyEmit *aemit)
+{
+    WCHAR w[NAME_MAX_CHARS];
+    char s[NAME_MAX_CHARS];
+    ULONG cch = 0, cb = 0;
+    DWORD flags = 0, offset = 0;
+    const void *h = NULL;
+    mdFile file = 0;
+    mdExportedType et = 0;
+    mdManifestResource mr = 0;
+    mdToken impl = 0, td = 0;
+    static const uint8_t hash[] = { 1, 2, 3 };
+    to_wide("extra.netmodule", w, NAME_MAX_CHARS);
+    STEP("assembly file", aemit->lpVtbl->DefineFile(aemit, w, hash, sizeof hash, 0, &file), file);
+    HRESULT hr = c->aimp->lpVtbl->GetFileProps(c->aimp, file, w, NAME_MAX_CHARS, &cch, &h, &cb, &flags);
+    to_narrow(w, s, sizeof s);
+    prof_log("emit: assembly file read-back hr=0x%08x %s hash=%u flags=0x%x", (unsigned)hr, s,
+             (unsigned)cb, (unsigned)flags);
+    to_wide("Elsewhere.T", w, NAME_MAX_CHARS);
+    STEP("assembly exportedtype", aemit->lpVtbl->DefineExportedType(aemit, w, file, 0x02000002, 1, &et),
+         et);
+    hr = c->aimp->lpVtbl->GetExportedTypeProps(c->aimp, et, w, NAME_MAX_CHARS, &cch, &impl, &td, &flags);
+    to_narrow(w, s, sizeof s);
+    prof_log("emit: assembly exportedtype read-back hr=0x%08x %s impl=0x%08x typedef=0x%08x "
+             "flags=0x%x", (unsigned)hr, s, (unsigned)impl, (unsigned)td, (unsigned)flags);
+    to_wide("probe.resources", w, NAME_MAX_CHARS);
+    STEP("assembly resource", aemit->lpVtbl->DefineManifestResource(aemit, w, file, 16, 1, &mr), mr);
+    hr = c->aimp->lpVtbl->GetManifestResourceProps(c->aimp, mr, w, NAME_MAX_CHARS, &cch, &impl, &offset,
+                                                   &flags);
+    to_narrow(w, s, sizeof s);
+    prof_log("emit: assembly resource read-back hr=0x%08x %s impl=0x%08x offset=%u flags=0x%x",
+             (unsigned)hr, s, (unsigned)impl, (unsigned)offset, (unsigned)flags);
+    ASSEMBLYMETADATA amd;
+    memset(&amd, 0, sizeof amd);
+    amd.usMajorVersion = 2;
+    mdAssemblyRef ar = assembly_ref(c, "ProbeLib");
+    STEP("assembly setassemblyrefprops", aemit->lpVtbl->SetAssemblyRefProps(aemit, ar, NULL, 0, NULL, &amd,
+                                                                            NULL, 0, KEEP), ar);
+    memset(&amd, 0, sizeof amd);
+    hr = c->aimp->lpVtbl->GetAssemblyRefProps(c->aimp, ar, &h, &cb, w, NAME_MAX_CHARS, &cch, &amd, NULL,
+                                              NULL, &flags);
+    to_narrow(w, s, sizeof s);
+    prof_log("emit: assembly assemblyref read-back hr=0x%08x %s %u.%u.%u.%u key=%u flags=0x%x",
+             (unsigned)hr, s, amd.usMajorVersion, amd.usMinorVersion, amd.usBuildNumber,
+             amd.usRevisionNumber, (unsigned)cb, (unsigned)flags);
+}
+
 static void translate(emit_ctx *c, IMetaDataAssemblyEmit *aemit, mdTypeRef object)
 {
     IMetaDataImport *cimp = NULL;
@@ -763,6 +813,7 @@ static void translate(emit_ctx *c, IMetaDataAssemblyEmit *aemit, mdTypeRef objec
         translate_one("emit-keyless", "hello->corelib again", cemit, caemit, c->aimp, himp, cimp,
                       caimp, sig, (ULONG)n, XSIG_MAX);
     }
+    assembly_rows(c, aemit);
     if (caemit)
         caemit->lpVtbl->Release(caemit);
     if (cemit)
@@ -839,7 +890,66 @@ static void more_misc(emit_ctx *c, mdTypeDef extra)
          c->emit->lpVtbl->SetGenericParamProps(c->emit, extra, KEEP, NULL, 0, NULL), 0);
 }
 
-static void define_more(emit_ctx *c, mdTypeRef object)
+/* PROF_EMIT_PROBE (under dotnet, by hand; docs/coreclr-observed.md): what CoreCLR 10
+ * answers for the methods the host keeps as stubs, with arguments that cannot hurt
+ * ("probe:" lines, compared with nothing). The FEATURE_METADATA_EMIT_ALL methods are
+ * called only when DeleteToken shows that feature is off. */
+static void probe_stubs(emit_ctx *c, IMetaDataAssemblyEmit *aemit, mdTypeDef extra)
+{
+    if (!getenv("PROF_EMIT_PROBE"))
+        return;
+    IMetaDataEmit2 *e = c->emit;
+    DWORD size = 0;
+    HRESULT hr = e->lpVtbl->GetSaveSize(e, cssAccurate, &size);
+    prof_log("probe: GetSaveSize hr=0x%08x size %s", (unsigned)hr, size ? "nonzero" : "0");
+    hr = e->lpVtbl->GetDeltaSaveSize(e, cssAccurate, &size);
+    prof_log("probe: GetDeltaSaveSize hr=0x%08x", (unsigned)hr);
+    WCHAR w[NAME_MAX_CHARS];
+    to_wide("/tmp/prof_emit_probe.md", w, NAME_MAX_CHARS);
+    hr = e->lpVtbl->Save(e, w, 0);
+    prof_log("probe: Save hr=0x%08x", (unsigned)hr);
+    /* DeleteToken never returned under CoreCLR 10 (docs/coreclr-observed.md): not
+     * called. The FEATURE_METADATA_EMIT_ALL methods: */
+    static const uint8_t perm[] = { '.', 0 };
+    mdPermission pm = 0;
+    hr = e->lpVtbl->DefinePermissionSet(e, extra, 2, perm, sizeof perm, &pm);
+    prof_log("probe: DefinePermissionSet hr=0x%08x", (unsigned)hr);
+    if (hr == E_NOTIMPL) {
+        hr = e->lpVtbl->DeleteClassLayout(e, extra);
+        prof_log("probe: DeleteClassLayout hr=0x%08x", (unsigned)hr);
+        hr = e->lpVtbl->ApplyEditAndContinue(e, NULL);
+        prof_log("probe: ApplyEditAndContinue hr=0x%08x", (unsigned)hr);
+        hr = e->lpVtbl->Merge(e, NULL, NULL, NULL);
+        prof_log("probe: Merge hr=0x%08x", (unsigned)hr);
+    }
+    hr = e->lpVtbl->DefineSecurityAttributeSet(e, extra, NULL, 0, NULL);
+    prof_log("probe: DefineSecurityAttributeSet hr=0x%08x", (unsigned)hr);
+    hr = e->lpVtbl->ResetENCLog(e);
+    prof_log("probe: ResetENCLog hr=0x%08x", (unsigned)hr);
+    mdFile file = 0;
+    to_wide("extra.netmodule", w, NAME_MAX_CHARS);
+    hr = aemit->lpVtbl->DefineFile(aemit, w, NULL, 0, 0, &file);
+    prof_log("probe: DefineFile hr=0x%08x tok=0x%08x", (unsigned)hr, (unsigned)file);
+    mdExportedType et = 0;
+    to_wide("Elsewhere.T", w, NAME_MAX_CHARS);
+    hr = aemit->lpVtbl->DefineExportedType(aemit, w, file, 0x02000001, 1, &et);
+    prof_log("probe: DefineExportedType hr=0x%08x tok=0x%08x", (unsigned)hr, (unsigned)et);
+    mdManifestResource mr = 0;
+    to_wide("probe.resources", w, NAME_MAX_CHARS);
+    hr = aemit->lpVtbl->DefineManifestResource(aemit, w, file, 0, 1, &mr);
+    prof_log("probe: DefineManifestResource hr=0x%08x tok=0x%08x", (unsigned)hr, (unsigned)mr);
+    ASSEMBLYMETADATA amd;
+    memset(&amd, 0, sizeof amd);
+    amd.usMajorVersion = 2;
+    mdAssemblyRef ar = assembly_ref(c, "ProbeLib");
+    hr = aemit->lpVtbl->SetAssemblyRefProps(aemit, ar, NULL, 0, NULL, &amd, NULL, 0, KEEP);
+    prof_log("probe: SetAssemblyRefProps hr=0x%08x", (unsigned)hr);
+    hr = aemit->lpVtbl->SetAssemblyProps(aemit, TokenFromRid(1, mdtAssembly), NULL, 0, KEEP, NULL,
+                                         NULL, KEEP);
+    prof_log("probe: SetAssemblyProps hr=0x%08x", (unsigned)hr);
+}
+
+static void define_more(emit_ctx *c, IMetaDataAssemblyEmit *aemit, mdTypeRef object)
 {
     WCHAR w[NAME_MAX_CHARS];
     mdTypeDef extra = 0, program = 0;
@@ -858,6 +968,7 @@ static void define_more(emit_ctx *c, mdTypeRef object)
     more_fields(c, extra, rva);
     more_layout(c);
     more_misc(c, extra);
+    probe_stubs(c, aemit, extra);
 }
 
 static HRESULT em_module_loaded(ICorProfilerInfo3 *info, ModuleID mod)
@@ -917,7 +1028,7 @@ static HRESULT em_module_loaded(ICorProfilerInfo3 *info, ModuleID mod)
         rewrite_answer(&c, say);
         observe_class(&c, say, object);
         if (getenv("PROF_EMIT_CLASS"))
-            define_more(&c, object);
+            define_more(&c, aemit, object);
         translate(&c, aemit, object);
     }
     if (aemit)
