@@ -332,6 +332,14 @@ HRESULT ilg__mde_SetCustomAttributeValue(IMetaDataEmit2 *This, mdCustomAttribute
                                          const void *pCustomAttribute, ULONG cbCustomAttribute);
 HRESULT ilg__mde_SetGenericParamProps(IMetaDataEmit2 *This, mdGenericParam gp, DWORD dwParamFlags,
                                       LPCWSTR szName, DWORD reserved, mdToken rtkConstraints[]);
+HRESULT ilg__mde_SetModuleProps(IMetaDataEmit2 *This, LPCWSTR szName);
+HRESULT ilg__mde_SetParent(IMetaDataEmit2 *This, mdMemberRef mr, mdToken tk);
+HRESULT ilg__mde_DefinePermissionSet(IMetaDataEmit2 *This, mdToken tk, DWORD dwAction,
+                                     const void *pvPermission, ULONG cbPermission, mdPermission *ppm);
+HRESULT ilg__mde_SetPermissionSetProps(IMetaDataEmit2 *This, mdToken tk, DWORD dwAction,
+                                       const void *pvPermission, ULONG cbPermission, mdPermission *ppm);
+HRESULT ilg__mde_GetDeltaSaveSize(IMetaDataEmit2 *This, CorSaveSize fSave, DWORD *pdwSaveSize);
+HRESULT ilg__mde_ResetENCLog(IMetaDataEmit2 *This);
 
 /* The host's own object behind a profiler-given interface pointer (its vtable is one
  * of the host's, plain or traced), NULL for anything else. */

@@ -546,6 +546,12 @@ static const IMetaDataEmit2Vtbl mde_vtbl = {
     .SetPinvokeMap = ilg__mde_SetPinvokeMap,
     .SetCustomAttributeValue = ilg__mde_SetCustomAttributeValue,
     .SetGenericParamProps = ilg__mde_SetGenericParamProps,
+    .SetModuleProps = ilg__mde_SetModuleProps,
+    .SetParent = ilg__mde_SetParent,
+    .DefinePermissionSet = ilg__mde_DefinePermissionSet,
+    .SetPermissionSetProps = ilg__mde_SetPermissionSetProps,
+    .GetDeltaSaveSize = ilg__mde_GetDeltaSaveSize,
+    .ResetENCLog = ilg__mde_ResetENCLog,
     ILG__MDE_STUB_SLOTS
 };
 

@@ -503,3 +503,118 @@ HRESULT ilg__mde_SetGenericParamProps(IMetaDataEmit2 *This, mdGenericParam gp, D
     }
     return w_end(&w, st);
 }
+
+/* ---- the scope, MemberRef parents, declarative security, ENC ------------------------------- */
+
+/* The Module row's name: the file part of szName (RegMeta's SplitPathInterior). */
+HRESULT ilg__mde_SetModuleProps(IMetaDataEmit2 *This, LPCWSTR szName)
+{
+    MDE_ENTRY(This, "SetModuleProps");
+    mde_w w;
+    HRESULT hr;
+    if (FAILED(hr = w_begin(This, &w)))
+        return hr;
+    uint32_t name = 0;
+    ilg_status st = ILG_OK;
+    if (szName) {
+        LPCWSTR file = szName;
+        for (LPCWSTR p = szName; *p; p++)
+            if (*p == '/' || *p == '\\' || *p == ':')
+                file = p + 1;
+        st = ilg__mde_name_index(w.em, file, &name);
+        if (st == ILG_OK)
+            st = ilg_mdemit_set_cell(w.em, TokenFromRid(1, mdtModule), ILG_MDC_Module_Name, name);
+    }
+    return w_end(&w, st);
+}
+
+/* A MemberRef's parent. Nil: RegMeta writes its m_tdModule, which CoreCLR 10's emitter
+ * has as the nil TypeDef (observed: the parent reads back 0x02000000), not valid in a
+ * MemberRef: E_INVALIDARG here. */
+HRESULT ilg__mde_SetParent(IMetaDataEmit2 *This, mdMemberRef mr, mdToken tk)
+{
+    MDE_ENTRY(This, "SetParent");
+    mde_w w;
+    HRESULT hr;
+    if (TypeFromToken(mr) != mdtMemberRef || IsNilToken(tk))
+        return E_INVALIDARG;
+    if (FAILED(hr = w_begin(This, &w)))
+        return hr;
+    return w_end(&w, ilg_mdemit_set_cell(w.em, mr, ILG_MDC_MemberRef_Class, tk));
+}
+
+#define DCL_MAXIMUM 14u          /* CorDeclSecurity dclMaximumValue */
+#define TD_HAS_SECURITY 0x00040000u
+#define MD_HAS_SECURITY 0x4000u
+
+/* A DeclSecurity row (never a duplicate: MDDupPermission is not in RegMeta's default)
+ * and the parent's HasSecurity flag. */
+HRESULT ilg__mde_DefinePermissionSet(IMetaDataEmit2 *This, mdToken tk, DWORD dwAction,
+                                     const void *pvPermission, ULONG cbPermission, mdPermission *ppm)
+{
+    MDE_ENTRY(This, "DefinePermissionSet");
+    mde_w w;
+    HRESULT hr;
+    short action = (short)dwAction;
+    if (action == 0 || action > (short)DCL_MAXIMUM || (cbPermission && !pvPermission))
+        return E_INVALIDARG;
+    if (FAILED(hr = w_begin(This, &w)))
+        return hr;
+    uint32_t c[ILG_MDC_DeclSecurity_PermissionSet + 1] = { 0 }, tok = 0;
+    c[ILG_MDC_DeclSecurity_Action] = (uint16_t)action;
+    c[ILG_MDC_DeclSecurity_Parent] = tk;
+    ilg_status st = ilg_mdemit_blob(w.em, pvPermission, cbPermission, &c[ILG_MDC_DeclSecurity_PermissionSet]);
+    if (st == ILG_OK)
+        st = ilg_mdemit_row(w.em, ILG_TBL_DeclSecurity, c, ILG_ARRAY_LEN(c), &tok, NULL);
+    if (st == ILG_OK && TypeFromToken(tk) == mdtTypeDef)
+        st = w_flags(&w, tk, ILG_MDC_TypeDef_Flags, MDE_KEEP, 0, TD_HAS_SECURITY);
+    if (st == ILG_OK && TypeFromToken(tk) == mdtMethodDef)
+        st = w_flags(&w, tk, ILG_MDC_MethodDef_Flags, MDE_KEEP, 0, MD_HAS_SECURITY);
+    if (st == ILG_OK && ppm)
+        *ppm = tok;
+    return w_end(&w, st);
+}
+
+/* The blob of tk's DeclSecurity row for dwAction (CLDB_E_RECORD_NOTFOUND without one). */
+HRESULT ilg__mde_SetPermissionSetProps(IMetaDataEmit2 *This, mdToken tk, DWORD dwAction,
+                                       const void *pvPermission, ULONG cbPermission, mdPermission *ppm)
+{
+    MDE_ENTRY(This, "SetPermissionSetProps");
+    mde_w w;
+    HRESULT hr;
+    if (dwAction == MDE_KEEP || dwAction == 0 || dwAction > DCL_MAXIMUM || (cbPermission && !pvPermission))
+        return E_INVALIDARG;
+    if (FAILED(hr = w_begin(This, &w)))
+        return hr;
+    const uint32_t n = ilg_md_row_count(w_md(&w), ILG_TBL_DeclSecurity);
+    uint32_t r = 0, blob = 0;
+    for (uint32_t i = 1; i <= n && !r; i++)
+        if (ilg__md_cell(w_md(&w), ILG_TBL_DeclSecurity, i, ILG_MDC_DeclSecurity_Parent) == tk &&
+            ilg__md_cell(w_md(&w), ILG_TBL_DeclSecurity, i, ILG_MDC_DeclSecurity_Action) == dwAction)
+            r = i;
+    if (!r) {
+        w_end(&w, ILG_OK);
+        return CLDB_E_RECORD_NOTFOUND;
+    }
+    ilg_status st = ilg_mdemit_blob(w.em, pvPermission, cbPermission, &blob);
+    if (st == ILG_OK)
+        st = ilg_mdemit_set_cell(w.em, ROW_TOKEN(ILG_TBL_DeclSecurity, r), ILG_MDC_DeclSecurity_PermissionSet, blob);
+    if (st == ILG_OK && ppm)
+        *ppm = ROW_TOKEN(ILG_TBL_DeclSecurity, r);
+    return w_end(&w, st);
+}
+
+/* The module's emitter is not in ENC mode: the ENC calls answer so (observed). */
+HRESULT ilg__mde_GetDeltaSaveSize(IMetaDataEmit2 *This, CorSaveSize fSave, DWORD *pdwSaveSize)
+{
+    MDE_ENTRY(This, "GetDeltaSaveSize");
+    (void)fSave;
+    (void)pdwSaveSize;
+    return META_E_NOT_IN_ENC_MODE;
+}
+
+HRESULT ilg__mde_ResetENCLog(IMetaDataEmit2 *This)
+{
+    MDE_ENTRY(This, "ResetENCLog");
+    return META_E_NOT_IN_ENC_MODE;
+}

@@ -890,6 +890,52 @@ static void more_misc(emit_ctx *c, mdTypeDef extra)
          c->emit->lpVtbl->SetGenericParamProps(c->emit, extra, KEEP, NULL, 0, NULL), 0);
 }
 
+/* The scope's name (the file part of a path), a MemberRef's parent, declarative
+ * security, the ENC calls outside ENC mode. */
+static void more_scope(emit_ctx *c, mdTypeDef extra, mdTypeRef object)
+{
+    static const uint8_t void_void[] = { SIG_DEFAULT, 0, ET_VOID }, perm[] = { '.', 0 },
+                         perm2[] = { '.', 0, 0 };
+    WCHAR w[NAME_MAX_CHARS];
+    char s[NAME_MAX_CHARS];
+    ULONG cch = 0;
+    to_wide("/nowhere/Hello.dll", w, NAME_MAX_CHARS);
+    STEP("more setmoduleprops", c->emit->lpVtbl->SetModuleProps(c->emit, w), 0);
+    HRESULT hr = c->imp->lpVtbl->GetScopeProps(c->imp, w, NAME_MAX_CHARS, &cch, NULL);
+    to_narrow(w, s, sizeof s);
+    prof_log("emit: more scope read-back hr=0x%08x %s", (unsigned)hr, s);
+    mdMemberRef mr = 0;
+    mdToken parent = 0;
+    to_wide("Beep", w, NAME_MAX_CHARS);
+    c->emit->lpVtbl->DefineMemberRef(c->emit, object, w, void_void, sizeof void_void, &mr);
+    /* Nil: CoreCLR 10 writes a nil TypeDef (the parent reads back 0x02000000), which is
+     * not valid metadata; the host refuses (PROF_EMIT_BAD_ARGS, the host's run). */
+    if (getenv("PROF_EMIT_BAD_ARGS")) {
+        hr = c->emit->lpVtbl->SetParent(c->emit, mr, mdTokenNil);
+        prof_check(hr == E_INVALIDARG, "SetParent(nil) = 0x%08x", (unsigned)hr);
+    }
+    STEP("more setparent", c->emit->lpVtbl->SetParent(c->emit, mr, object), mr);
+    hr = c->imp->lpVtbl->GetMemberRefProps(c->imp, mr, &parent, NULL, 0, NULL, NULL, NULL);
+    prof_log("emit: more setparent read-back hr=0x%08x parent=0x%08x", (unsigned)hr, (unsigned)parent);
+    mdPermission pm = 0, pm2 = 0;
+    STEP("more permissionset", c->emit->lpVtbl->DefinePermissionSet(c->emit, extra, 2, perm, sizeof perm,
+                                                                    &pm), pm);
+    STEP("more permissionset action 0", c->emit->lpVtbl->DefinePermissionSet(c->emit, extra, 0, perm,
+                                                                             sizeof perm, &pm2), 0);
+    STEP("more setpermissionsetprops", c->emit->lpVtbl->SetPermissionSetProps(c->emit, extra, 2, perm2,
+                                                                              sizeof perm2, &pm2), pm2);
+    DWORD action = 0, flags = 0;
+    const void *blob = NULL;
+    ULONG len = 0;
+    hr = c->imp->lpVtbl->GetPermissionSetProps(c->imp, pm, &action, &blob, &len);
+    c->imp->lpVtbl->GetTypeDefProps(c->imp, extra, NULL, 0, NULL, &flags, NULL);
+    prof_log("emit: more permissionset read-back hr=0x%08x action=%u len=%u type flags=0x%x",
+             (unsigned)hr, (unsigned)action, (unsigned)len, (unsigned)flags);
+    DWORD size = 0;
+    STEP("more getdeltasavesize", c->emit->lpVtbl->GetDeltaSaveSize(c->emit, cssAccurate, &size), 0);
+    STEP("more resetenclog", c->emit->lpVtbl->ResetENCLog(c->emit), 0);
+}
+
 /* PROF_EMIT_PROBE (under dotnet, by hand; docs/coreclr-observed.md): what CoreCLR 10
  * answers for the methods the host keeps as stubs, with arguments that cannot hurt
  * ("probe:" lines, compared with nothing). The FEATURE_METADATA_EMIT_ALL methods are
@@ -968,6 +1014,7 @@ static void define_more(emit_ctx *c, IMetaDataAssemblyEmit *aemit, mdTypeRef obj
     more_fields(c, extra, rva);
     more_layout(c);
     more_misc(c, extra);
+    more_scope(c, extra, object);
     probe_stubs(c, aemit, extra);
 }
 
