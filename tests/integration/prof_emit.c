@@ -435,6 +435,15 @@ static void more_interface(emit_ctx *c, mdTypeDef extra)
              (unsigned)ni, (unsigned)cls, (unsigned)iface);
 }
 
+/* A constant's int32 value (-1 for none): the blob is not aligned. */
+static int const_i4(UVCP_CONSTANT value, DWORD et)
+{
+    int v = -1;
+    if (value && et == ET_VALUE_I4)
+        memcpy(&v, value, sizeof v);
+    return v;
+}
+
 static void read_property(emit_ctx *c, const char *label, mdProperty pr)
 {
     WCHAR w[NAME_MAX_CHARS];
@@ -451,7 +460,7 @@ static void read_property(emit_ctx *c, const char *label, mdProperty pr)
     to_narrow(w, s, sizeof s);
     prof_log("emit: %s hr=0x%08x owner=0x%08x %s flags=0x%x sig=%u et=0x%x value=%d get=0x%08x "
              "set=0x%08x others=%u", label, (unsigned)hr, (unsigned)owner, s, (unsigned)flags,
-             (unsigned)nsig, (unsigned)et, value && et == ET_VALUE_I4 ? *(const int *)value : -1,
+             (unsigned)nsig, (unsigned)et, const_i4(value, et),
              (unsigned)getter, (unsigned)setter, (unsigned)nother);
 }
 
@@ -529,7 +538,7 @@ static void read_field(emit_ctx *c, const char *label, mdFieldDef fd)
                                                &et, &value, &cchv);
     HRESULT hr2 = c->imp->lpVtbl->GetRVA(c->imp, fd, &rva, NULL);
     prof_log("emit: %s hr=0x%08x flags=0x%x et=0x%x value=%d rva hr=0x%08x", label, (unsigned)hr,
-             (unsigned)flags, (unsigned)et, value && et == ET_VALUE_I4 ? *(const int *)value : -1,
+             (unsigned)flags, (unsigned)et, const_i4(value, et),
              (unsigned)hr2);
 }
 

@@ -391,6 +391,15 @@ START_TEST(test_translate_as_coreclr)
     const char *argv[] = { ILG_CLI_PATH, "run", "--profiler", ILG_PROF_EMIT, "--clsid", TEST_CLSID,
                            corelib, ILG_HELLO_DLL, NULL };
     free(run_out(argv));
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+    /* A sanitized profiler cannot load into dotnet: the plain build compares. */
+    unsetenv("PROF_EMIT_TRANSLATE");
+    unsetenv("PROF_LOG");
+    char *own = emit_lines(hlog);
+    ck_assert_msg(strstr(own, "emit: translate corelib->hello hr=0x00000000"), "%s", own);
+    free(own);
+    return;
+#endif
     setenv("PROF_LOG", dlog, 1);
     setenv("CORECLR_ENABLE_PROFILING", "1", 1);
     setenv("CORECLR_PROFILER", TEST_CLSID, 1);
