@@ -253,6 +253,8 @@ HRESULT ilg__mde_write_begin(host_mdimport *imp, ilg_mdemit **em, uint64_t *gen)
 HRESULT ilg__mde_write_end(host_mdimport *imp, uint64_t gen, ilg_status st, bool duplicate);
 /* A #Strings index of a UTF-16 name (NULL: ""). */
 ilg_status ilg__mde_name_index(ilg_mdemit *em, LPCWSTR w, uint32_t *index);
+/* "Ns.Name" as the #Strings indices of its namespace and name. */
+ilg_status ilg__mde_split_name(ilg_mdemit *em, LPCWSTR w, uint32_t *ns, uint32_t *name);
 
 /* mdemit_defs.c: types, members, parameters, generic parameters (the vtable entries). */
 HRESULT ilg__mde_DefineTypeDef(IMetaDataEmit2 *This, LPCWSTR szTypeDef, DWORD dwTypeDefFlags,

@@ -399,8 +399,9 @@ static HRESULT mdae_DefineFile(IMetaDataAssemblyEmit *This, LPCWSTR szName, cons
     return ilg__mde_write_end(imp, gen, st, false);
 }
 
-/* "Ns.Name" into the two #Strings cells of a row. */
-static ilg_status split_name(ilg_mdemit *em, LPCWSTR w, uint32_t *ns, uint32_t *name)
+/* "Ns.Name" into the two #Strings cells of a row (the namespace is what comes before
+ * the last dot). */
+ilg_status ilg__mde_split_name(ilg_mdemit *em, LPCWSTR w, uint32_t *ns, uint32_t *name)
 {
     size_t n = 0;
     while (w[n])
@@ -436,7 +437,7 @@ static HRESULT mdae_DefineExportedType(IMetaDataAssemblyEmit *This, LPCWSTR szNa
     c[ILG_MDC_ExportedType_Flags] = dwExportedTypeFlags;
     c[ILG_MDC_ExportedType_TypeDefId] = tkTypeDef; /* a hint: the token in the other module */
     c[ILG_MDC_ExportedType_Implementation] = tkImplementation;
-    ilg_status st = split_name(em, szName, &c[ILG_MDC_ExportedType_TypeNamespace],
+    ilg_status st = ilg__mde_split_name(em, szName, &c[ILG_MDC_ExportedType_TypeNamespace],
                                &c[ILG_MDC_ExportedType_TypeName]);
     if (st == ILG_OK)
         st = ilg_mdemit_row(em, ILG_TBL_ExportedType, c, ILG_ARRAY_LEN(c), &tok, NULL);
@@ -509,6 +510,75 @@ static HRESULT mdae_SetAssemblyRefProps(IMetaDataAssemblyEmit *This, mdAssemblyR
     return ilg__mde_write_end(imp, gen, st, false);
 }
 
+/* Cells of one row given as (column, value) pairs, skipping MDE_KEEP values: the
+ * Set*Props of the assembly's File, ExportedType and ManifestResource rows. */
+static HRESULT mdae_set(IMetaDataAssemblyEmit *This, mdToken tk, mdToken type,
+                        const uint32_t (*pairs)[2], size_t n)
+{
+    host_mdimport *imp = impl_from_IMetaDataAssemblyEmit(This);
+    ilg_mdemit *em;
+    uint64_t gen;
+    HRESULT hr;
+    if (TypeFromToken(tk) != type)
+        return E_INVALIDARG;
+    if (FAILED(hr = ilg__mde_write_begin(imp, &em, &gen)))
+        return hr;
+    ilg_status st = ILG_OK;
+    for (size_t i = 0; st == ILG_OK && i < n; i++)
+        if (pairs[i][1] != MDE_KEEP)
+            st = ilg_mdemit_set_cell(em, tk, pairs[i][0], pairs[i][1]);
+    return ilg__mde_write_end(imp, gen, st, false);
+}
+
+static HRESULT mdae_SetFileProps(IMetaDataAssemblyEmit *This, mdFile file, const void *pbHashValue,
+                                 ULONG cbHashValue, DWORD dwFileFlags)
+{
+    HOST_ENTRY(MDAE_HOST(This), "IMetaDataAssemblyEmit", "SetFileProps", HOST_CALL_ANY);
+    host_mdimport *imp = impl_from_IMetaDataAssemblyEmit(This);
+    uint32_t hash = MDE_KEEP;
+    if (cbHashValue && !pbHashValue)
+        return E_INVALIDARG;
+    /* The blob first, under the lock as every write. */
+    if (pbHashValue) {
+        ilg_mdemit *em;
+        uint64_t gen;
+        HRESULT hr = ilg__mde_write_begin(imp, &em, &gen);
+        if (FAILED(hr))
+            return hr;
+        ilg_status st = ilg_mdemit_blob(em, pbHashValue, cbHashValue, &hash);
+        if (FAILED(hr = ilg__mde_write_end(imp, gen, st, false)))
+            return hr;
+    }
+    const uint32_t pairs[][2] = { { ILG_MDC_File_HashValue, hash }, { ILG_MDC_File_Flags, dwFileFlags } };
+    return mdae_set(This, file, mdtFile, pairs, ILG_ARRAY_LEN(pairs));
+}
+
+static HRESULT mdae_SetExportedTypeProps(IMetaDataAssemblyEmit *This, mdExportedType ct,
+                                         mdToken tkImplementation, mdTypeDef tkTypeDef,
+                                         DWORD dwExportedTypeFlags)
+{
+    HOST_ENTRY(MDAE_HOST(This), "IMetaDataAssemblyEmit", "SetExportedTypeProps", HOST_CALL_ANY);
+    const uint32_t pairs[][2] = {
+        { ILG_MDC_ExportedType_Implementation, IsNilToken(tkImplementation) ? MDE_KEEP : tkImplementation },
+        { ILG_MDC_ExportedType_TypeDefId, IsNilToken(tkTypeDef) ? MDE_KEEP : tkTypeDef },
+        { ILG_MDC_ExportedType_Flags, dwExportedTypeFlags } };
+    return mdae_set(This, ct, mdtExportedType, pairs, ILG_ARRAY_LEN(pairs));
+}
+
+static HRESULT mdae_SetManifestResourceProps(IMetaDataAssemblyEmit *This, mdManifestResource mr,
+                                             mdToken tkImplementation, DWORD dwOffset,
+                                             DWORD dwResourceFlags)
+{
+    HOST_ENTRY(MDAE_HOST(This), "IMetaDataAssemblyEmit", "SetManifestResourceProps", HOST_CALL_ANY);
+    const uint32_t pairs[][2] = {
+        /* ULONG_MAX too makes it nil, the resource in this file (observed) */
+        { ILG_MDC_ManifestResource_Implementation,
+          tkImplementation == MDE_KEEP || IsNilToken(tkImplementation) ? 0 : tkImplementation },
+        { ILG_MDC_ManifestResource_Offset, dwOffset },
+        { ILG_MDC_ManifestResource_Flags, dwResourceFlags } };
+    return mdae_set(This, mr, mdtManifestResource, pairs, ILG_ARRAY_LEN(pairs));
+}
+
 static const IMetaDataEmit2Vtbl mde_vtbl = {
     .QueryInterface = mde_QueryInterface,
     .AddRef = mde_AddRef,
@@ -564,6 +634,9 @@ static const IMetaDataAssemblyEmitVtbl mdae_vtbl = {
     .DefineExportedType = mdae_DefineExportedType,
     .DefineManifestResource = mdae_DefineManifestResource,
     .SetAssemblyRefProps = mdae_SetAssemblyRefProps,
+    .SetFileProps = mdae_SetFileProps,
+    .SetExportedTypeProps = mdae_SetExportedTypeProps,
+    .SetManifestResourceProps = mdae_SetManifestResourceProps,
     ILG__MDAE_STUB_SLOTS
 };
 

@@ -16,22 +16,8 @@ static ilg_status type_def(ilg_mdemit *em, LPCWSTR name, DWORD flags, mdToken ex
                            const mdToken *implements, mdTypeDef *out)
 {
     uint32_t cells[ILG_MDC_TypeDef_MethodList + 1] = { 0 }, tok = 0;
-    size_t n = 0;
-    while (name[n])
-        n++;
-    char *full = malloc(n * 3 + 1);
-    if (!full)
-        return ILG_E_NOMEM;
-    ilg__utf16_to_utf8(name, n, full, n * 3 + 1, NULL);
-    char *dot = strrchr(full, '.');
-    ilg_status st = ILG_OK;
-    if (dot) {
-        *dot = 0;
-        st = ilg_mdemit_string(em, full, &cells[ILG_MDC_TypeDef_TypeNamespace]);
-    }
-    if (st == ILG_OK)
-        st = ilg_mdemit_string(em, dot ? dot + 1 : full, &cells[ILG_MDC_TypeDef_TypeName]);
-    free(full);
+    ilg_status st = ilg__mde_split_name(em, name, &cells[ILG_MDC_TypeDef_TypeNamespace],
+                                        &cells[ILG_MDC_TypeDef_TypeName]);
     cells[ILG_MDC_TypeDef_Flags] = flags;
     cells[ILG_MDC_TypeDef_Extends] = IsNilToken(extends) ? 0 : extends;
     if (st == ILG_OK)

@@ -35,6 +35,18 @@ static HRESULT w_end(mde_w *w, ilg_status st)
     return ilg__mde_write_end(w->imp, w->gen, st, false);
 }
 
+/* w_begin for a call on row tk of table t, which must exist (a Get*Props' answer
+ * otherwise, as RegMeta's record getters). */
+static HRESULT w_begin_row(IMetaDataEmit2 *This, mde_w *w, mdToken tk, ilg_table t)
+{
+    HRESULT hr = w_begin(This, w);
+    if (SUCCEEDED(hr) && !ilg__md_row_ok(w->imp->module->md, tk, t)) {
+        w_end(w, ILG_OK);
+        hr = MD_E_NO_ROW;
+    }
+    return hr;
+}
+
 static const ilg_metadata *w_md(const mde_w *w)
 {
     return w->imp->module->md;
@@ -173,12 +185,8 @@ HRESULT ilg__mde_SetPropertyProps(IMetaDataEmit2 *This, mdProperty pr, DWORD dwP
     MDE_ENTRY(This, "SetPropertyProps");
     mde_w w;
     HRESULT hr;
-    if (FAILED(hr = w_begin(This, &w)))
+    if (FAILED(hr = w_begin_row(This, &w, pr, ILG_TBL_Property)))
         return hr;
-    if (!ilg__md_row_ok(w_md(&w), pr, ILG_TBL_Property)) {
-        w_end(&w, ILG_OK);
-        return MD_E_NO_ROW;
-    }
     return w_end(&w, property_props(&w, pr, dwPropFlags, dwCPlusTypeFlag, pValue, cchValue, mdSetter,
                                     mdGetter, rmdOtherMethods, true));
 }
@@ -231,12 +239,8 @@ HRESULT ilg__mde_SetEventProps(IMetaDataEmit2 *This, mdEvent ev, DWORD dwEventFl
     MDE_ENTRY(This, "SetEventProps");
     mde_w w;
     HRESULT hr;
-    if (FAILED(hr = w_begin(This, &w)))
+    if (FAILED(hr = w_begin_row(This, &w, ev, ILG_TBL_Event)))
         return hr;
-    if (!ilg__md_row_ok(w_md(&w), ev, ILG_TBL_Event)) {
-        w_end(&w, ILG_OK);
-        return MD_E_NO_ROW;
-    }
     return w_end(&w, event_props(&w, ev, dwEventFlags, tkEventType, mdAddOn, mdRemoveOn, mdFire,
                                  rmdOtherMethods, true));
 }
@@ -346,12 +350,8 @@ HRESULT ilg__mde_SetTypeDefProps(IMetaDataEmit2 *This, mdTypeDef td, DWORD dwTyp
     HRESULT hr;
     if (TypeFromToken(td) != mdtTypeDef)
         return E_INVALIDARG;
-    if (FAILED(hr = w_begin(This, &w)))
+    if (FAILED(hr = w_begin_row(This, &w, td, ILG_TBL_TypeDef)))
         return hr;
-    if (!ilg__md_row_ok(w_md(&w), td, ILG_TBL_TypeDef)) {
-        w_end(&w, ILG_OK);
-        return MD_E_NO_ROW;
-    }
     if (rtkImplements && !IsNilToken(rtkImplements[0]) &&
         w_find(&w, ILG_TBL_InterfaceImpl, ILG_MDC_InterfaceImpl_Class, RidFromToken(td))) {
         w_end(&w, ILG_OK);
@@ -379,12 +379,8 @@ HRESULT ilg__mde_SetFieldProps(IMetaDataEmit2 *This, mdFieldDef fd, DWORD dwFiel
     MDE_ENTRY(This, "SetFieldProps");
     mde_w w;
     HRESULT hr;
-    if (FAILED(hr = w_begin(This, &w)))
+    if (FAILED(hr = w_begin_row(This, &w, fd, ILG_TBL_Field)))
         return hr;
-    if (!ilg__md_row_ok(w_md(&w), fd, ILG_TBL_Field)) {
-        w_end(&w, ILG_OK);
-        return MD_E_NO_ROW;
-    }
     const uint32_t had = ilg__md_cell(w_md(&w), ILG_TBL_Field, RidFromToken(fd), ILG_MDC_Field_Flags);
     bool constant = ilg__mde_has_constant(dwCPlusTypeFlag, pValue);
     /* fdHasFieldRVA is the caller's to set (not to clear): it makes the FieldRVA row. */
@@ -403,12 +399,8 @@ HRESULT ilg__mde_SetParamProps(IMetaDataEmit2 *This, mdParamDef pd, LPCWSTR szNa
     MDE_ENTRY(This, "SetParamProps");
     mde_w w;
     HRESULT hr;
-    if (FAILED(hr = w_begin(This, &w)))
+    if (FAILED(hr = w_begin_row(This, &w, pd, ILG_TBL_Param)))
         return hr;
-    if (!ilg__md_row_ok(w_md(&w), pd, ILG_TBL_Param)) {
-        w_end(&w, ILG_OK);
-        return MD_E_NO_ROW;
-    }
     uint32_t name = 0;
     ilg_status st = szName ? ilg__mde_name_index(w.em, szName, &name) : ILG_OK;
     if (st == ILG_OK && szName)
@@ -478,12 +470,8 @@ HRESULT ilg__mde_SetGenericParamProps(IMetaDataEmit2 *This, mdGenericParam gp, D
     HRESULT hr;
     if (reserved || TypeFromToken(gp) != mdtGenericParam)
         return META_E_BAD_INPUT_PARAMETER;
-    if (FAILED(hr = w_begin(This, &w)))
+    if (FAILED(hr = w_begin_row(This, &w, gp, ILG_TBL_GenericParam)))
         return hr;
-    if (!ilg__md_row_ok(w_md(&w), gp, ILG_TBL_GenericParam)) {
-        w_end(&w, ILG_OK);
-        return MD_E_NO_ROW;
-    }
     if (rtkConstraints && w_find(&w, ILG_TBL_GenericParamConstraint, ILG_MDC_GenericParamConstraint_Owner,
                                  RidFromToken(gp))) {
         w_end(&w, ILG_OK);

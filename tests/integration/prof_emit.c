@@ -737,6 +737,21 @@ static void assembly_rows(emit_ctx *c, IMetaDataAssemblyEmit *aemit)
     to_narrow(w, s, sizeof s);
     prof_log("emit: assembly resource read-back hr=0x%08x %s impl=0x%08x offset=%u flags=0x%x",
              (unsigned)hr, s, (unsigned)impl, (unsigned)offset, (unsigned)flags);
+    STEP("assembly setfileprops", aemit->lpVtbl->SetFileProps(aemit, file, NULL, 0, 1), file);
+    STEP("assembly setexportedtypeprops", aemit->lpVtbl->SetExportedTypeProps(aemit, et, mdTokenNil,
+                                                                              0x02000003, 2), et);
+    STEP("assembly setmanifestresourceprops",
+         aemit->lpVtbl->SetManifestResourceProps(aemit, mr, KEEP, 32, KEEP), mr);
+    hr = c->aimp->lpVtbl->GetFileProps(c->aimp, file, w, NAME_MAX_CHARS, &cch, &h, &cb, &flags);
+    prof_log("emit: assembly setfileprops read-back hr=0x%08x hash=%u flags=0x%x", (unsigned)hr,
+             (unsigned)cb, (unsigned)flags);
+    hr = c->aimp->lpVtbl->GetExportedTypeProps(c->aimp, et, w, NAME_MAX_CHARS, &cch, &impl, &td, &flags);
+    prof_log("emit: assembly setexportedtypeprops read-back hr=0x%08x impl=0x%08x typedef=0x%08x "
+             "flags=0x%x", (unsigned)hr, (unsigned)impl, (unsigned)td, (unsigned)flags);
+    hr = c->aimp->lpVtbl->GetManifestResourceProps(c->aimp, mr, w, NAME_MAX_CHARS, &cch, &impl, &offset,
+                                                   &flags);
+    prof_log("emit: assembly setmanifestresourceprops read-back hr=0x%08x impl=0x%08x offset=%u "
+             "flags=0x%x", (unsigned)hr, (unsigned)impl, (unsigned)offset, (unsigned)flags);
     ASSEMBLYMETADATA amd;
     memset(&amd, 0, sizeof amd);
     amd.usMajorVersion = 2;
