@@ -812,6 +812,64 @@ static void translate(emit_ctx *c, IMetaDataAssemblyEmit *aemit, mdTypeRef objec
                   XSIG_MAX);
     translate_one("emit", "corelib->hello short", hemit, aemit, caimp, cimp, himp, c->aimp, sig, (ULONG)n,
                   4);
+    /* CoreLib's generic method, every kind of type a signature holds:
+     * ref DayOfWeek f<T>(object[,], int32 modopt(IsVolatile), method void*(!!0),
+     *                    <CoreLib's first TypeSpec>, int32*, !!0[]) */
+    HCORENUM te = NULL;
+    mdTypeSpec spec = 0;
+    ULONG nspec = 0;
+    cimp->lpVtbl->EnumTypeSpecs(cimp, &te, &spec, 1, &nspec);
+    cimp->lpVtbl->CloseEnum(cimp, te);
+    mdTypeDef volatile_td = find_type(cimp, "System.Runtime.CompilerServices.IsVolatile", 0);
+    n = 0;
+    sig[n++] = 0x10;           /* generic, default */
+    sig[n++] = 1;
+    sig[n++] = 6;
+    sig[n++] = 0x10;           /* byref */
+    sig[n++] = ET_VALUETYPE;
+    n += put_tdor(sig + n, types[1]);
+    sig[n++] = 0x14;           /* array object, rank 2, one size 3, one lower bound 0 */
+    sig[n++] = ET_CLASS;
+    n += put_tdor(sig + n, types[0]);
+    sig[n++] = 2;
+    sig[n++] = 1;
+    sig[n++] = 3;
+    sig[n++] = 1;
+    sig[n++] = 0;
+    sig[n++] = 0x20;           /* modopt */
+    n += put_tdor(sig + n, volatile_td);
+    sig[n++] = ET_I4;
+    sig[n++] = 0x1B;           /* method pointer void(!!0) */
+    sig[n++] = SIG_DEFAULT;
+    sig[n++] = 1;
+    sig[n++] = ET_VOID;
+    sig[n++] = 0x1E;
+    sig[n++] = 0;
+    sig[n++] = ET_CLASS;
+    n += put_tdor(sig + n, nspec ? spec : types[0]);
+    sig[n++] = 0x0F;           /* int32* */
+    sig[n++] = ET_I4;
+    sig[n++] = ET_SZARRAY;
+    sig[n++] = 0x1E;
+    sig[n++] = 0;
+    translate_one("emit", "corelib->hello every kind", hemit, aemit, caimp, cimp, himp, c->aimp, sig,
+                  (ULONG)n, XSIG_MAX);
+    mdTypeSpec spec_out = 0;
+    if (nspec) {
+        /* the TypeSpec made in Hello for CoreLib's, and its blob */
+        PCCOR_SIGNATURE blob = NULL;
+        ULONG blen = 0;
+        char text[2 * XSIG_MAX + 1];
+        HCORENUM he = NULL;
+        mdTypeSpec specs[64];
+        ULONG hn = 0;
+        himp->lpVtbl->EnumTypeSpecs(himp, &he, specs, 64, &hn);
+        himp->lpVtbl->CloseEnum(himp, he);
+        spec_out = hn ? specs[hn - 1] : 0;
+        HRESULT hr2 = himp->lpVtbl->GetTypeSpecFromToken(himp, spec_out, &blob, &blen);
+        hex(blob, hr2 == S_OK && blen < XSIG_MAX ? blen : 0, text, sizeof text);
+        prof_log("emit: translate typespec 0x%08x hr=0x%08x %s", (unsigned)spec_out, (unsigned)hr2, text);
+    }
     /* Hello's: void f(Program, object[]) with its TypeDef and its System.Object TypeRef */
     n = 0;
     sig[n++] = SIG_DEFAULT;
