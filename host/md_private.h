@@ -357,6 +357,13 @@ HRESULT ilg__mde_TranslateSigWithScope(IMetaDataEmit2 *This, IMetaDataAssemblyIm
                                        ULONG cbSigBlob, IMetaDataAssemblyEmit *pAssemEmit,
                                        IMetaDataEmit *emit, PCOR_SIGNATURE pvTranslatedSig,
                                        ULONG cbTranslatedSigMax, ULONG *pcbTranslatedSig);
+HRESULT ilg__mde_DefineImportType(IMetaDataEmit2 *This, IMetaDataAssemblyImport *pAssemImport,
+                                  const void *pbHashValue, ULONG cbHashValue, IMetaDataImport *pImport,
+                                  mdTypeDef tdImport, IMetaDataAssemblyEmit *pAssemEmit, mdTypeRef *ptr);
+HRESULT ilg__mde_DefineImportMember(IMetaDataEmit2 *This, IMetaDataAssemblyImport *pAssemImport,
+                                    const void *pbHashValue, ULONG cbHashValue, IMetaDataImport *pImport,
+                                    mdToken mbMember, IMetaDataAssemblyEmit *pAssemEmit, mdToken tkParent,
+                                    mdMemberRef *pmr);
 
 /* mdassembly.c */
 void ilg__host_mdassembly_init(host_module *m);

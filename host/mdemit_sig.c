@@ -38,6 +38,7 @@ typedef struct xl_ctx {
     host_mdimport *src, *dst;
     bool same_module, same_assembly;
     bool have_asm_import, have_asm_emit;
+    bool return_td;             /* a TypeDef of the emit scope itself stays (signatures) */
     xl_assembly asm_import;     /* valid with have_asm_import */
     const void *hash;
     uint32_t hash_len;
@@ -306,11 +307,13 @@ static bool import_typedef(xl_ctx *x, uint32_t td, uint32_t *tok)
     xl_nest c = { .n = 0 };
     if (!ilg__md_row_ok(md, td, ILG_TBL_TypeDef))
         return fail(x, CLDB_E_RECORD_NOTFOUND);
-    if (x->same_assembly && x->same_module) {
+    if (x->same_assembly && x->same_module && x->return_td) {
         *tok = td;
         return true;
     }
-    if (x->same_assembly) {
+    if (x->same_assembly && x->same_module) {
+        scope = TokenFromRid(1, mdtModule); /* DefineImportType: a TypeRef to itself */
+    } else if (x->same_assembly) {
         if (!module_ref(x, module_name(x->src), &scope))
             return false;
     } else if (x->have_asm_import) {
@@ -566,6 +569,35 @@ static HRESULT xl_scopes(xl_ctx *x, IMetaDataAssemblyImport *aimp, IMetaDataImpo
     return S_OK;
 }
 
+/* The import scope's read lock and the emit scope's write lock, in address order, so
+ * that two calls in opposite directions cannot wait on each other. */
+static HRESULT xl_lock(xl_ctx *x, uint64_t *gen)
+{
+    const bool two = x->src != x->dst;
+    HRESULT hr;
+    if (two && x->src < x->dst)
+        pthread_rwlock_rdlock(&x->src->lock);
+    if (FAILED(hr = ilg__mde_write_begin(x->dst, &x->em, gen))) {
+        if (two && x->src < x->dst)
+            pthread_rwlock_unlock(&x->src->lock);
+        return hr;
+    }
+    if (two && x->src > x->dst)
+        pthread_rwlock_rdlock(&x->src->lock);
+    return S_OK;
+}
+
+/* Releases both; the writer's status's HRESULT, or x's first failure. */
+static HRESULT xl_unlock(xl_ctx *x, uint64_t gen, bool ok, bool duplicate)
+{
+    if (x->src != x->dst)
+        pthread_rwlock_unlock(&x->src->lock);
+    free(x->out);
+    x->out = NULL;
+    HRESULT hr = ilg__mde_write_end(x->dst, gen, x->st, duplicate);
+    return ok ? hr : x->hr;
+}
+
 HRESULT ilg__mde_TranslateSigWithScope(IMetaDataEmit2 *This, IMetaDataAssemblyImport *pAssemImport,
                                        const void *pbHashValue, ULONG cbHashValue,
                                        IMetaDataImport *import, PCCOR_SIGNATURE pbSigBlob,
@@ -574,38 +606,85 @@ HRESULT ilg__mde_TranslateSigWithScope(IMetaDataEmit2 *This, IMetaDataAssemblyIm
                                        ULONG cbTranslatedSigMax, ULONG *pcbTranslatedSig)
 {
     MDE_ENTRY(This, "TranslateSigWithScope");
-    xl_ctx x = { .hash = pbHashValue, .hash_len = cbHashValue, .hr = S_OK, .st = ILG_OK };
+    xl_ctx x = { .hash = pbHashValue, .hash_len = cbHashValue, .hr = S_OK, .st = ILG_OK,
+                 .return_td = true };
     uint64_t gen;
     HRESULT hr;
     if (!pbSigBlob || !cbSigBlob || !pcbTranslatedSig || (cbTranslatedSigMax && !pvTranslatedSig) ||
         (cbHashValue && !pbHashValue))
         return E_INVALIDARG;
-    if (FAILED(hr = xl_scopes(&x, pAssemImport, import, pAssemEmit, emit)))
+    if (FAILED(hr = xl_scopes(&x, pAssemImport, import, pAssemEmit, emit)) || FAILED(hr = xl_lock(&x, &gen)))
         return hr;
-    /* The import scope's read lock and the emit scope's write lock, in address order,
-     * so that two translations in opposite directions cannot wait on each other. */
-    bool two = x.src != x.dst;
-    if (two && x.src < x.dst)
-        pthread_rwlock_rdlock(&x.src->lock);
-    if (FAILED(hr = ilg__mde_write_begin(x.dst, &x.em, &gen))) {
-        if (two && x.src < x.dst)
-            pthread_rwlock_unlock(&x.src->lock);
-        return hr;
-    }
-    if (two && x.src > x.dst)
-        pthread_rwlock_rdlock(&x.src->lock);
     ilg_sig_cur s = { pbSigBlob, pbSigBlob + cbSigBlob };
     bool ok = xl_method(&x, &s, 0);
-    if (two)
-        pthread_rwlock_unlock(&x.src->lock);
-    if (ok) {
-        if (cbTranslatedSigMax && x.n)
-            memcpy(pvTranslatedSig, x.out, x.n < cbTranslatedSigMax ? x.n : cbTranslatedSigMax);
-        *pcbTranslatedSig = (ULONG)x.n;
-    }
-    free(x.out);
-    hr = ilg__mde_write_end(x.dst, gen, x.st, false);
-    if (!ok)
-        return x.hr;
-    return hr == S_OK && x.n > cbTranslatedSigMax ? CLDB_S_TRUNCATION : hr;
+    size_t n = x.n;
+    if (ok && cbTranslatedSigMax && n)
+        memcpy(pvTranslatedSig, x.out, n < cbTranslatedSigMax ? n : cbTranslatedSigMax);
+    if (ok)
+        *pcbTranslatedSig = (ULONG)n;
+    hr = xl_unlock(&x, gen, ok, false);
+    return hr == S_OK && n > cbTranslatedSigMax ? CLDB_S_TRUNCATION : hr;
+}
+
+/* A TypeRef in this scope for TypeDef tdImport of another (ImportTypeDef without the
+ * TypeDef shortcut: from this very module, a TypeRef under the Module token). */
+HRESULT ilg__mde_DefineImportType(IMetaDataEmit2 *This, IMetaDataAssemblyImport *pAssemImport,
+                                  const void *pbHashValue, ULONG cbHashValue, IMetaDataImport *pImport,
+                                  mdTypeDef tdImport, IMetaDataAssemblyEmit *pAssemEmit, mdTypeRef *ptr)
+{
+    MDE_ENTRY(This, "DefineImportType");
+    xl_ctx x = { .hash = pbHashValue, .hash_len = cbHashValue, .hr = S_OK, .st = ILG_OK };
+    uint64_t gen;
+    HRESULT hr;
+    if (!ptr || TypeFromToken(tdImport) != mdtTypeDef || (cbHashValue && !pbHashValue))
+        return E_INVALIDARG;
+    if (FAILED(hr = xl_scopes(&x, pAssemImport, pImport, pAssemEmit, (IMetaDataEmit *)This)) ||
+        FAILED(hr = xl_lock(&x, &gen)))
+        return hr;
+    uint32_t tok = 0;
+    bool ok = import_typedef(&x, tdImport, &tok);
+    if (ok)
+        *ptr = tok;
+    return xl_unlock(&x, gen, ok, false);
+}
+
+/* A MemberRef under tkParent for MethodDef or FieldDef mbMember of another scope, its
+ * signature translated (DefineImportMember); a nil parent from another module is a
+ * ModuleRef to it (a global member). A duplicate MemberRef: META_S_DUPLICATE. */
+HRESULT ilg__mde_DefineImportMember(IMetaDataEmit2 *This, IMetaDataAssemblyImport *pAssemImport,
+                                    const void *pbHashValue, ULONG cbHashValue, IMetaDataImport *pImport,
+                                    mdToken mbMember, IMetaDataAssemblyEmit *pAssemEmit, mdToken tkParent,
+                                    mdMemberRef *pmr)
+{
+    MDE_ENTRY(This, "DefineImportMember");
+    xl_ctx x = { .hash = pbHashValue, .hash_len = cbHashValue, .hr = S_OK, .st = ILG_OK,
+                 .return_td = true };
+    const bool method = TypeFromToken(mbMember) == mdtMethodDef;
+    const ilg_table t = method ? ILG_TBL_MethodDef : ILG_TBL_Field;
+    uint64_t gen;
+    HRESULT hr;
+    if (!pmr || (!method && TypeFromToken(mbMember) != mdtFieldDef) || (cbHashValue && !pbHashValue))
+        return E_INVALIDARG;
+    if (FAILED(hr = xl_scopes(&x, pAssemImport, pImport, pAssemEmit, (IMetaDataEmit *)This)) ||
+        FAILED(hr = xl_lock(&x, &gen)))
+        return hr;
+    const ilg_metadata *md = md_of(x.src);
+    PCCOR_SIGNATURE sig = NULL;
+    ULONG len = 0;
+    bool ok = ilg__md_row_ok(md, mbMember, t) ||
+              fail(&x, CLDB_E_RECORD_NOTFOUND);
+    ok = ok && (ilg__md_blob_of(md, mbMember, t, method ? ILG_MDC_MethodDef_Signature : ILG_MDC_Field_Signature,
+                                &sig, &len) == S_OK || fail(&x, CLDB_E_RECORD_NOTFOUND));
+    ilg_sig_cur s = { sig, sig + len };
+    ok = ok && xl_method(&x, &s, 0);
+    if (ok && IsNilToken(tkParent))
+        ok = x.same_module ? fail(&x, E_INVALIDARG) : module_ref(&x, module_name(x.src), &tkParent);
+    const char *name = ok ? ilg__md_str(md, t, RidFromToken(mbMember), method ? ILG_MDC_MethodDef_Name
+                                                                          : ILG_MDC_Field_Name) : "";
+    bool dup = false;
+    uint32_t tok = 0;
+    ok = ok && writer(&x, ilg_mdemit_member_ref(x.em, tkParent, name, x.out, (uint32_t)x.n, &tok, &dup));
+    if (ok)
+        *pmr = tok;
+    return xl_unlock(&x, gen, ok, dup);
 }

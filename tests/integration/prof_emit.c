@@ -767,6 +767,45 @@ static void assembly_rows(emit_ctx *c, IMetaDataAssemblyEmit *aemit)
              amd.usRevisionNumber, (unsigned)cb, (unsigned)flags);
 }
 
+/* DefineImportType (CoreLib's List`1, and Hello's own Program: a TypeRef under the
+ * Module) and DefineImportMember (Environment.get_TickCount, twice). */
+static void import_calls(emit_ctx *c, IMetaDataAssemblyEmit *aemit, IMetaDataAssemblyImport *caimp,
+                         IMetaDataImport *cimp, mdTypeDef list, mdTypeDef env)
+{
+    static const uint8_t int_void[] = { SIG_DEFAULT, 0, ET_I4 };
+    IMetaDataImport *himp = (IMetaDataImport *)c->imp;
+    mdTypeRef tr = 0, env_ref = 0;
+    STEP("import type", c->emit->lpVtbl->DefineImportType(c->emit, caimp, NULL, 0, cimp, list, aemit, &tr),
+         tr);
+    describe("emit", "import type", himp, c->aimp, tr);
+    tr = 0;
+    STEP("import own type", c->emit->lpVtbl->DefineImportType(c->emit, c->aimp, NULL, 0, himp,
+                                                              find_type(himp, "Hello.Program", 0),
+                                                              aemit, &tr), tr);
+    describe("emit", "import own type", himp, c->aimp, tr);
+    c->emit->lpVtbl->DefineImportType(c->emit, caimp, NULL, 0, cimp, env, aemit, &env_ref);
+    WCHAR w[NAME_MAX_CHARS];
+    char s[NAME_MAX_CHARS], text[2 * XSIG_MAX + 1];
+    mdMethodDef tick = 0;
+    to_wide("get_TickCount", w, NAME_MAX_CHARS);
+    cimp->lpVtbl->FindMethod(cimp, env, w, int_void, sizeof int_void, &tick);
+    for (int i = 0; i < 2; i++) {
+        mdMemberRef mr = 0;
+        mdToken parent = 0;
+        PCCOR_SIGNATURE sig = NULL;
+        ULONG cch = 0, len = 0;
+        STEP(i ? "import member again" : "import member",
+             c->emit->lpVtbl->DefineImportMember(c->emit, caimp, NULL, 0, cimp, tick, aemit, env_ref, &mr),
+             mr);
+        HRESULT hr = c->imp->lpVtbl->GetMemberRefProps(c->imp, mr, &parent, w, NAME_MAX_CHARS, &cch, &sig,
+                                                       &len);
+        to_narrow(w, s, sizeof s);
+        hex(sig, hr == S_OK && len < XSIG_MAX ? len : 0, text, sizeof text);
+        prof_log("emit: import member read-back hr=0x%08x parent=0x%08x %s sig=%s", (unsigned)hr,
+                 (unsigned)parent, s, text);
+    }
+}
+
 static void translate(emit_ctx *c, IMetaDataAssemblyEmit *aemit, mdTypeRef object)
 {
     IMetaDataImport *cimp = NULL;
@@ -870,6 +909,7 @@ static void translate(emit_ctx *c, IMetaDataAssemblyEmit *aemit, mdTypeRef objec
         hex(blob, hr2 == S_OK && blen < XSIG_MAX ? blen : 0, text, sizeof text);
         prof_log("emit: translate typespec 0x%08x hr=0x%08x %s", (unsigned)spec_out, (unsigned)hr2, text);
     }
+    import_calls(c, aemit, caimp, cimp, types[3], env);
     /* Hello's: void f(Program, object[]) with its TypeDef and its System.Object TypeRef */
     n = 0;
     sig[n++] = SIG_DEFAULT;
