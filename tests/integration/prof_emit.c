@@ -209,6 +209,20 @@ static void bad_args(emit_ctx *c, mdToken scope)
                                                 (IMetaDataEmit *)c->emit, out, sizeof out, &n);
     prof_check(hr == E_NOINTERFACE, "TranslateSigWithScope from a foreign scope: 0x%08x",
                (unsigned)hr);
+    /* A signature that ends inside a type, and one whose TypeDef does not exist: RegMeta
+     * reads on past the blob or the table; the host refuses. */
+    static const uint8_t cut[] = { SIG_DEFAULT, 1, ET_VOID, 0x12 }, gone[] = { SIG_DEFAULT, 1, ET_VOID,
+                                                                             0x12, 0xBF, 0xFC };
+    hr = c->emit->lpVtbl->TranslateSigWithScope(c->emit, NULL, NULL, 0, (IMetaDataImport *)c->imp, cut,
+                                                sizeof cut, NULL, (IMetaDataEmit *)c->emit, out,
+                                                sizeof out, &n);
+    prof_check(hr == META_E_BAD_SIGNATURE, "TranslateSigWithScope of a cut signature: 0x%08x",
+               (unsigned)hr);
+    hr = c->emit->lpVtbl->TranslateSigWithScope(c->emit, NULL, NULL, 0, (IMetaDataImport *)c->imp, gone,
+                                                sizeof gone, NULL, (IMetaDataEmit *)c->emit, out,
+                                                sizeof out, &n);
+    prof_check(hr == CLDB_E_RECORD_NOTFOUND, "TranslateSigWithScope of a missing TypeDef: 0x%08x",
+               (unsigned)hr);
 }
 
 /* References, strings and signatures: the Write MemberRef and the user string. */
