@@ -820,54 +820,16 @@ static void import_calls(emit_ctx *c, IMetaDataAssemblyEmit *aemit, IMetaDataAss
     }
 }
 
-static void translate(emit_ctx *c, IMetaDataAssemblyEmit *aemit, mdTypeRef object)
+/* CoreLib's generic method, every kind of type a signature holds:
+ * ref DayOfWeek f<T>(object[,], int32 modopt(IsVolatile), method void*(!!0),
+ *                    <CoreLib's first TypeSpec>, int32*, !!0[]) */
+static void every_kind(emit_ctx *c, IMetaDataAssemblyEmit *aemit, IMetaDataAssemblyImport *caimp,
+                       IMetaDataImport *cimp, const mdToken types[4])
 {
-    IMetaDataImport *cimp = NULL;
-    IMetaDataAssemblyImport *caimp = NULL;
-    IMetaDataEmit *cemit = NULL;
-    IMetaDataAssemblyEmit *caemit = NULL;
-    if (!getenv("PROF_EMIT_TRANSLATE"))
-        return;
-    prof_check(corelib_mod != 0, "translate: no System.Private.CoreLib before Hello");
-    HRESULT hr = c->info->lpVtbl->GetModuleMetaData(c->info, corelib_mod, ofRead | ofWrite,
-                                                    &IID_IMetaDataImport, (IUnknown **)&cimp);
-    prof_check(hr == S_OK && cimp, "translate: CoreLib's metadata 0x%08x", (unsigned)hr);
-    if (!cimp)
-        return;
-    cimp->lpVtbl->QueryInterface(cimp, &IID_IMetaDataAssemblyImport, (void **)&caimp);
-    cimp->lpVtbl->QueryInterface(cimp, &IID_IMetaDataEmit, (void **)&cemit);
-    cimp->lpVtbl->QueryInterface(cimp, &IID_IMetaDataAssemblyEmit, (void **)&caemit);
     IMetaDataImport *himp = (IMetaDataImport *)c->imp;
     IMetaDataEmit *hemit = (IMetaDataEmit *)c->emit;
-    /* CoreLib's: object f(DayOfWeek, Environment.SpecialFolder, List<int>) */
-    mdTypeDef env = find_type(cimp, "System.Environment", 0);
-    mdToken types[4] = { find_type(cimp, "System.Object", 0), find_type(cimp, "System.DayOfWeek", 0),
-                         find_type(cimp, "SpecialFolder", env),
-                         find_type(cimp, "System.Collections.Generic.List`1", 0) };
     uint8_t sig[XSIG_MAX];
-    size_t n = 0;
-    sig[n++] = SIG_DEFAULT;
-    sig[n++] = 3;
-    sig[n++] = ET_CLASS;
-    n += put_tdor(sig + n, types[0]);
-    sig[n++] = ET_VALUETYPE;
-    n += put_tdor(sig + n, types[1]);
-    sig[n++] = ET_VALUETYPE;
-    n += put_tdor(sig + n, types[2]);
-    sig[n++] = ET_GENERICINST;
-    sig[n++] = ET_CLASS;
-    n += put_tdor(sig + n, types[3]);
-    sig[n++] = 1;
-    sig[n++] = ET_I4;
-    translate_one("emit", "corelib->hello", hemit, aemit, caimp, cimp, himp, c->aimp, sig, (ULONG)n,
-                  XSIG_MAX);
-    translate_one("emit", "corelib->hello again", hemit, aemit, caimp, cimp, himp, c->aimp, sig, (ULONG)n,
-                  XSIG_MAX);
-    translate_one("emit", "corelib->hello short", hemit, aemit, caimp, cimp, himp, c->aimp, sig, (ULONG)n,
-                  4);
-    /* CoreLib's generic method, every kind of type a signature holds:
-     * ref DayOfWeek f<T>(object[,], int32 modopt(IsVolatile), method void*(!!0),
-     *                    <CoreLib's first TypeSpec>, int32*, !!0[]) */
+    size_t n;
     HCORENUM te = NULL;
     mdTypeSpec spec = 0;
     ULONG nspec = 0;
@@ -923,6 +885,54 @@ static void translate(emit_ctx *c, IMetaDataAssemblyEmit *aemit, mdTypeRef objec
         hex(blob, hr2 == S_OK && blen < XSIG_MAX ? blen : 0, text, sizeof text);
         prof_log("emit: translate typespec 0x%08x hr=0x%08x %s", (unsigned)spec_out, (unsigned)hr2, text);
     }
+}
+
+static void translate(emit_ctx *c, IMetaDataAssemblyEmit *aemit, mdTypeRef object)
+{
+    IMetaDataImport *cimp = NULL;
+    IMetaDataAssemblyImport *caimp = NULL;
+    IMetaDataEmit *cemit = NULL;
+    IMetaDataAssemblyEmit *caemit = NULL;
+    if (!getenv("PROF_EMIT_TRANSLATE"))
+        return;
+    prof_check(corelib_mod != 0, "translate: no System.Private.CoreLib before Hello");
+    HRESULT hr = c->info->lpVtbl->GetModuleMetaData(c->info, corelib_mod, ofRead | ofWrite,
+                                                    &IID_IMetaDataImport, (IUnknown **)&cimp);
+    prof_check(hr == S_OK && cimp, "translate: CoreLib's metadata 0x%08x", (unsigned)hr);
+    if (!cimp)
+        return;
+    cimp->lpVtbl->QueryInterface(cimp, &IID_IMetaDataAssemblyImport, (void **)&caimp);
+    cimp->lpVtbl->QueryInterface(cimp, &IID_IMetaDataEmit, (void **)&cemit);
+    cimp->lpVtbl->QueryInterface(cimp, &IID_IMetaDataAssemblyEmit, (void **)&caemit);
+    IMetaDataImport *himp = (IMetaDataImport *)c->imp;
+    IMetaDataEmit *hemit = (IMetaDataEmit *)c->emit;
+    /* CoreLib's: object f(DayOfWeek, Environment.SpecialFolder, List<int>) */
+    mdTypeDef env = find_type(cimp, "System.Environment", 0);
+    mdToken types[4] = { find_type(cimp, "System.Object", 0), find_type(cimp, "System.DayOfWeek", 0),
+                         find_type(cimp, "SpecialFolder", env),
+                         find_type(cimp, "System.Collections.Generic.List`1", 0) };
+    uint8_t sig[XSIG_MAX];
+    size_t n = 0;
+    sig[n++] = SIG_DEFAULT;
+    sig[n++] = 3;
+    sig[n++] = ET_CLASS;
+    n += put_tdor(sig + n, types[0]);
+    sig[n++] = ET_VALUETYPE;
+    n += put_tdor(sig + n, types[1]);
+    sig[n++] = ET_VALUETYPE;
+    n += put_tdor(sig + n, types[2]);
+    sig[n++] = ET_GENERICINST;
+    sig[n++] = ET_CLASS;
+    n += put_tdor(sig + n, types[3]);
+    sig[n++] = 1;
+    sig[n++] = ET_I4;
+    translate_one("emit", "corelib->hello", hemit, aemit, caimp, cimp, himp, c->aimp, sig, (ULONG)n,
+                  XSIG_MAX);
+    translate_one("emit", "corelib->hello again", hemit, aemit, caimp, cimp, himp, c->aimp, sig, (ULONG)n,
+                  XSIG_MAX);
+    translate_one("emit", "corelib->hello short", hemit, aemit, caimp, cimp, himp, c->aimp, sig, (ULONG)n,
+                  4);
+    every_kind(c, aemit, caimp, cimp, types);
     import_calls(c, aemit, caimp, cimp, types[3], env);
     /* Hello's: void f(Program, object[]) with its TypeDef and its System.Object TypeRef */
     n = 0;
