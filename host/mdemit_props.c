@@ -99,19 +99,20 @@ HRESULT ilg__mde_DefineMethodImpl(IMetaDataEmit2 *This, mdTypeDef td, mdToken tk
 
 /* Method md as semantics sem of assoc (_DefineMethodSemantics): with clear, the row of
  * that kind assoc has takes md; otherwise, or without one, a new row. A nil md adds
- * nothing. */
+ * nothing; with clear RegMeta unlinks the row of that kind, which the writer cannot
+ * (ILG_E_MDEMIT_NOT_DEFINABLE, COR_E_NOTSUPPORTED, when there is one). */
 static ilg_status semantics(mde_w *w, uint32_t sem, mdMethodDef md, mdToken assoc, bool clear)
 {
     const uint32_t n = ilg_md_row_count(w_md(w), ILG_TBL_MethodSemantics);
     uint32_t reuse = 0;
-    if (IsNilToken(md))
-        return ILG_OK;
-    if (TypeFromToken(md) != mdtMethodDef)
+    if (!IsNilToken(md) && TypeFromToken(md) != mdtMethodDef)
         return ILG_E_MDEMIT_WRONG_TABLE;
     for (uint32_t r = 1; clear && r <= n; r++)
         if (ilg__md_cell(w_md(w), ILG_TBL_MethodSemantics, r, ILG_MDC_MethodSemantics_Association) == assoc &&
             ilg__md_cell(w_md(w), ILG_TBL_MethodSemantics, r, ILG_MDC_MethodSemantics_Semantics) == sem)
             reuse = r;
+    if (IsNilToken(md))
+        return reuse ? ILG_E_MDEMIT_NOT_DEFINABLE : ILG_OK;
     if (reuse)
         return ilg_mdemit_set_cell(w->em, ROW_TOKEN(ILG_TBL_MethodSemantics, reuse),
                                    ILG_MDC_MethodSemantics_Method, RidFromToken(md));
@@ -198,11 +199,12 @@ static ilg_status event_props(mde_w *w, mdEvent ev, DWORD flags, mdToken type, m
     ilg_status st = w_flags(w, ev, ILG_MDC_Event_EventFlags, flags, MDE_EV_RESERVED, 0);
     if (st == ILG_OK && !IsNilToken(type))
         st = ilg_mdemit_set_cell(w->em, ev, ILG_MDC_Event_EventType, type);
-    if (st == ILG_OK)
+    /* A nil accessor leaves an event's as it is (_SetEventProps2). */
+    if (st == ILG_OK && !IsNilToken(add))
         st = semantics(w, MS_ADDON, add, ev, clear);
-    if (st == ILG_OK)
+    if (st == ILG_OK && !IsNilToken(remove))
         st = semantics(w, MS_REMOVEON, remove, ev, clear);
-    if (st == ILG_OK)
+    if (st == ILG_OK && !IsNilToken(fire))
         st = semantics(w, MS_FIRE, fire, ev, clear);
     if (st == ILG_OK)
         st = others(w, rest, ev, clear);

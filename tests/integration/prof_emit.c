@@ -512,6 +512,13 @@ static void more_members(emit_ctx *c, mdTypeDef extra)
                                                                     &seven, 0, KEEP, KEEP,
                                                                     NULL), pr);
     read_property(c, "more setpropertyprops read-back", pr);
+    if (getenv("PROF_EMIT_BAD_ARGS")) {
+        /* Removing the getter: RegMeta unlinks its row; the host cannot (COR_E_NOTSUPPORTED). */
+        HRESULT no = c->emit->lpVtbl->SetPropertyProps(c->emit, pr, KEEP, ET_VOID, NULL, 0, KEEP,
+                                                       mdMethodDefNil, NULL);
+        prof_check(no == COR_E_NOTSUPPORTED, "SetPropertyProps without its getter: 0x%08x",
+                   (unsigned)no);
+    }
     mdTypeRef handler = runtime_ref(c, "System.EventHandler");
     uint8_t add_sig[8] = { 0x20, 1, ET_VOID, ET_CLASS };
     ULONG add_len = 4 + (ULONG)put_tdor(add_sig + 4, handler);
