@@ -342,8 +342,8 @@ HRESULT ilg__mde_SetFieldRVA(IMetaDataEmit2 *This, mdFieldDef fd, ULONG ulRVA)
 /* ---- Set*Props ---------------------------------------------------------------------------- */
 
 /* Flags, base type and interfaces (_SetTypeDefProps). RegMeta unlinks the type's
- * InterfaceImpl rows before adding the new list; the writer cannot: a type that has
- * some keeps them, and a new list for it answers E_NOTIMPL. */
+ * InterfaceImpl rows before adding the new list; the writer cannot: a list (even an
+ * empty one) for a type that has some answers E_NOTIMPL. */
 HRESULT ilg__mde_SetTypeDefProps(IMetaDataEmit2 *This, mdTypeDef td, DWORD dwTypeDefFlags,
                                  mdToken tkExtends, mdToken rtkImplements[])
 {
@@ -354,8 +354,7 @@ HRESULT ilg__mde_SetTypeDefProps(IMetaDataEmit2 *This, mdTypeDef td, DWORD dwTyp
         return E_INVALIDARG;
     if (FAILED(hr = w_begin_row(This, &w, td, ILG_TBL_TypeDef)))
         return hr;
-    if (rtkImplements && !IsNilToken(rtkImplements[0]) &&
-        w_find(&w, ILG_TBL_InterfaceImpl, ILG_MDC_InterfaceImpl_Class, RidFromToken(td))) {
+    if (rtkImplements && w_find(&w, ILG_TBL_InterfaceImpl, ILG_MDC_InterfaceImpl_Class, RidFromToken(td))) {
         w_end(&w, ILG_OK);
         return E_NOTIMPL;
     }
