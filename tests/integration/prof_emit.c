@@ -430,6 +430,11 @@ static void more_interface(emit_ctx *c, mdTypeDef extra)
     mdToken ifaces[2] = { disp, mdTokenNil };
     STEP("more settypedefprops", c->emit->lpVtbl->SetTypeDefProps(c->emit, extra, KEEP, KEEP,
                                                                   ifaces), extra);
+    if (getenv("PROF_EMIT_BAD_ARGS")) {
+        /* A second list: RegMeta unlinks the first one's rows; the host cannot (E_NOTIMPL). */
+        HRESULT no = c->emit->lpVtbl->SetTypeDefProps(c->emit, extra, KEEP, KEEP, ifaces);
+        prof_check(no == E_NOTIMPL, "SetTypeDefProps, a second interface list: 0x%08x", (unsigned)no);
+    }
     mdMethodDef body = more_method(c, extra, "System.IDisposable.Dispose", MI_PRIVATE_IMPL, inst_void,
                                    sizeof inst_void, true);
     STEP("more methodimpl", c->emit->lpVtbl->DefineMethodImpl(c->emit, extra, body, decl), body);
