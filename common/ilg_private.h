@@ -87,6 +87,11 @@ ilg_status ilg__maps_read(ilg_maps_entry **out, size_t *count);
  * as p. */
 int ilg__maps_lookup(uintptr_t p, ilg_maps_entry *hit, uintptr_t *next_lo);
 
+/* SHA-1 of len bytes (sha1.c), and a strong name's public key token: the last 8 bytes
+ * of the key's SHA-1, reversed (ECMA-335 II.6.2.1.3). */
+void ilg__sha1(const void *data, size_t len, uint8_t out[20]);
+void ilg__public_key_token(const void *key, size_t len, uint8_t token[8]);
+
 /* Writes v (at most 0x1FFFFFFF) as an ECMA-335 II.23.2 compressed unsigned integer at
  * p (room for 4 bytes); returns the bytes written. */
 static inline size_t ilg__wr_compressed(uint8_t *p, uint32_t v)

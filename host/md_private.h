@@ -253,6 +253,8 @@ HRESULT ilg__mde_write_begin(host_mdimport *imp, ilg_mdemit **em, uint64_t *gen)
 HRESULT ilg__mde_write_end(host_mdimport *imp, uint64_t gen, ilg_status st, bool duplicate);
 /* A #Strings index of a UTF-16 name (NULL: ""). */
 ilg_status ilg__mde_name_index(ilg_mdemit *em, LPCWSTR w, uint32_t *index);
+/* "Ns.Name" as the #Strings indices of its namespace and name. */
+ilg_status ilg__mde_split_name(ilg_mdemit *em, LPCWSTR w, uint32_t *ns, uint32_t *name);
 
 /* mdemit_defs.c: types, members, parameters, generic parameters (the vtable entries). */
 HRESULT ilg__mde_DefineTypeDef(IMetaDataEmit2 *This, LPCWSTR szTypeDef, DWORD dwTypeDefFlags,
@@ -279,6 +281,89 @@ HRESULT ilg__mde_DefineParam(IMetaDataEmit2 *This, mdMethodDef md, ULONG ulParam
 HRESULT ilg__mde_DefineGenericParam(IMetaDataEmit2 *This, mdToken tk, ULONG ulParamSeq,
                                     DWORD dwParamFlags, LPCWSTR szname, DWORD reserved,
                                     mdToken rtkConstraints[], mdGenericParam *pgp);
+
+/* Flags RegMeta keeps to itself (corhdr.h's *ReservedMask) and the ones it sets. */
+#define MDE_FD_HAS_DEFAULT 0x8000u     /* fdHasDefault */
+#define MDE_FD_HAS_MARSHAL 0x1000u     /* fdHasFieldMarshal */
+#define MDE_FD_HAS_RVA 0x0100u         /* fdHasFieldRVA */
+#define MDE_FD_RESERVED 0x9500u        /* fdReservedMask */
+#define MDE_PD_HAS_DEFAULT 0x1000u     /* pdHasDefault */
+#define MDE_PD_HAS_MARSHAL 0x2000u     /* pdHasFieldMarshal */
+#define MDE_PD_RESERVED 0xF000u        /* pdReservedMask */
+#define MDE_PR_HAS_DEFAULT 0x1000u     /* prHasDefault */
+#define MDE_PR_RESERVED 0xF400u        /* prReservedMask */
+#define MDE_EV_RESERVED 0x0400u        /* evReservedMask */
+#define MDE_TD_RESERVED 0x00040800u    /* tdReservedMask */
+/* A Constant when (et, value) gives one; with search, parent's own is changed. */
+bool ilg__mde_has_constant(DWORD et, const void *value);
+ilg_status ilg__mde_constant(host_mdimport *imp, ilg_mdemit *em, mdToken parent, DWORD et,
+                             const void *value, ULONG cch, bool search);
+
+/* mdemit_props.c: the vtable entries for MethodImpls, properties, events, layouts,
+ * marshalling and the Set*Props. */
+HRESULT ilg__mde_DefineMethodImpl(IMetaDataEmit2 *This, mdTypeDef td, mdToken tkBody, mdToken tkDecl);
+HRESULT ilg__mde_DefineProperty(IMetaDataEmit2 *This, mdTypeDef td, LPCWSTR szProperty,
+                                DWORD dwPropFlags, PCCOR_SIGNATURE pvSig, ULONG cbSig,
+                                DWORD dwCPlusTypeFlag, const void *pValue, ULONG cchValue,
+                                mdMethodDef mdSetter, mdMethodDef mdGetter,
+                                mdMethodDef rmdOtherMethods[], mdProperty *pmdProp);
+HRESULT ilg__mde_DefineEvent(IMetaDataEmit2 *This, mdTypeDef td, LPCWSTR szEvent, DWORD dwEventFlags,
+                             mdToken tkEventType, mdMethodDef mdAddOn, mdMethodDef mdRemoveOn,
+                             mdMethodDef mdFire, mdMethodDef rmdOtherMethods[], mdEvent *pmdEvent);
+HRESULT ilg__mde_SetClassLayout(IMetaDataEmit2 *This, mdTypeDef td, DWORD dwPackSize,
+                                COR_FIELD_OFFSET rFieldOffsets[], ULONG ulClassSize);
+HRESULT ilg__mde_SetFieldMarshal(IMetaDataEmit2 *This, mdToken tk, PCCOR_SIGNATURE pvNativeType,
+                                 ULONG cbNativeType);
+HRESULT ilg__mde_SetFieldRVA(IMetaDataEmit2 *This, mdFieldDef fd, ULONG ulRVA);
+HRESULT ilg__mde_SetTypeDefProps(IMetaDataEmit2 *This, mdTypeDef td, DWORD dwTypeDefFlags,
+                                 mdToken tkExtends, mdToken rtkImplements[]);
+HRESULT ilg__mde_SetFieldProps(IMetaDataEmit2 *This, mdFieldDef fd, DWORD dwFieldFlags,
+                               DWORD dwCPlusTypeFlag, const void *pValue, ULONG cchValue);
+HRESULT ilg__mde_SetParamProps(IMetaDataEmit2 *This, mdParamDef pd, LPCWSTR szName, DWORD dwParamFlags,
+                               DWORD dwCPlusTypeFlag, const void *pValue, ULONG cchValue);
+HRESULT ilg__mde_SetPropertyProps(IMetaDataEmit2 *This, mdProperty pr, DWORD dwPropFlags,
+                                  DWORD dwCPlusTypeFlag, const void *pValue, ULONG cchValue,
+                                  mdMethodDef mdSetter, mdMethodDef mdGetter,
+                                  mdMethodDef rmdOtherMethods[]);
+HRESULT ilg__mde_SetEventProps(IMetaDataEmit2 *This, mdEvent ev, DWORD dwEventFlags,
+                               mdToken tkEventType, mdMethodDef mdAddOn, mdMethodDef mdRemoveOn,
+                               mdMethodDef mdFire, mdMethodDef rmdOtherMethods[]);
+HRESULT ilg__mde_SetPinvokeMap(IMetaDataEmit2 *This, mdToken tk, DWORD dwMappingFlags,
+                               LPCWSTR szImportName, mdModuleRef mrImportDLL);
+HRESULT ilg__mde_SetCustomAttributeValue(IMetaDataEmit2 *This, mdCustomAttribute pcv,
+                                         const void *pCustomAttribute, ULONG cbCustomAttribute);
+HRESULT ilg__mde_SetGenericParamProps(IMetaDataEmit2 *This, mdGenericParam gp, DWORD dwParamFlags,
+                                      LPCWSTR szName, DWORD reserved, mdToken rtkConstraints[]);
+HRESULT ilg__mde_SetModuleProps(IMetaDataEmit2 *This, LPCWSTR szName);
+HRESULT ilg__mde_SetParent(IMetaDataEmit2 *This, mdMemberRef mr, mdToken tk);
+HRESULT ilg__mde_DefinePermissionSet(IMetaDataEmit2 *This, mdToken tk, DWORD dwAction,
+                                     const void *pvPermission, ULONG cbPermission, mdPermission *ppm);
+HRESULT ilg__mde_SetPermissionSetProps(IMetaDataEmit2 *This, mdToken tk, DWORD dwAction,
+                                       const void *pvPermission, ULONG cbPermission, mdPermission *ppm);
+HRESULT ilg__mde_GetDeltaSaveSize(IMetaDataEmit2 *This, CorSaveSize fSave, DWORD *pdwSaveSize);
+HRESULT ilg__mde_ResetENCLog(IMetaDataEmit2 *This);
+
+/* The host's own object behind a profiler-given interface pointer (its vtable is one
+ * of the host's, plain or traced), NULL for anything else. */
+host_mdimport *ilg__md_ours(IMetaDataImport *iface);
+host_mdimport *ilg__mda_ours(IMetaDataAssemblyImport *iface);
+host_mdimport *ilg__mde_ours(IMetaDataEmit *iface);
+host_mdimport *ilg__mdae_ours(IMetaDataAssemblyEmit *iface);
+
+/* mdemit_sig.c */
+HRESULT ilg__mde_TranslateSigWithScope(IMetaDataEmit2 *This, IMetaDataAssemblyImport *pAssemImport,
+                                       const void *pbHashValue, ULONG cbHashValue,
+                                       IMetaDataImport *import, PCCOR_SIGNATURE pbSigBlob,
+                                       ULONG cbSigBlob, IMetaDataAssemblyEmit *pAssemEmit,
+                                       IMetaDataEmit *emit, PCOR_SIGNATURE pvTranslatedSig,
+                                       ULONG cbTranslatedSigMax, ULONG *pcbTranslatedSig);
+HRESULT ilg__mde_DefineImportType(IMetaDataEmit2 *This, IMetaDataAssemblyImport *pAssemImport,
+                                  const void *pbHashValue, ULONG cbHashValue, IMetaDataImport *pImport,
+                                  mdTypeDef tdImport, IMetaDataAssemblyEmit *pAssemEmit, mdTypeRef *ptr);
+HRESULT ilg__mde_DefineImportMember(IMetaDataEmit2 *This, IMetaDataAssemblyImport *pAssemImport,
+                                    const void *pbHashValue, ULONG cbHashValue, IMetaDataImport *pImport,
+                                    mdToken mbMember, IMetaDataAssemblyEmit *pAssemEmit, mdToken tkParent,
+                                    mdMemberRef *pmr);
 
 /* mdassembly.c */
 void ilg__host_mdassembly_init(host_module *m);

@@ -351,6 +351,14 @@ static const IMetaDataAssemblyImportVtbl mda_vtbl = {
 #include "trace.inc"
 static const IMetaDataAssemblyImportVtbl mda_trace_vtbl = { ILG__MDA_TRACE_SLOTS };
 
+host_mdimport *ilg__mda_ours(IMetaDataAssemblyImport *iface)
+{
+    const void *v = iface ? (const void *)iface->lpVtbl : NULL;
+    return v && (v == (const void *)&mda_vtbl || v == (const void *)&mda_trace_vtbl)
+               ? impl_from_IMetaDataAssemblyImport(iface)
+               : NULL;
+}
+
 void ilg__host_mdassembly_init(host_module *m)
 {
     m->importer.IMetaDataAssemblyImport_iface.lpVtbl = m->host->trace ? &mda_trace_vtbl : &mda_vtbl;

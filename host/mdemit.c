@@ -375,6 +375,212 @@ static HRESULT mdae_DefineAssemblyRef(IMetaDataAssemblyEmit *This, const void *p
     return ilg__mde_write_end(imp, gen, st, false);
 }
 
+/* DefineFile, DefineExportedType, DefineManifestResource: one row each, never a
+ * duplicate (RegMeta's MDDupFile and the others are not in its default). */
+static HRESULT mdae_DefineFile(IMetaDataAssemblyEmit *This, LPCWSTR szName, const void *pbHashValue,
+                               ULONG cbHashValue, DWORD dwFileFlags, mdFile *pmdf)
+{
+    HOST_ENTRY(MDAE_HOST(This), "IMetaDataAssemblyEmit", "DefineFile", HOST_CALL_ANY);
+    host_mdimport *imp = impl_from_IMetaDataAssemblyEmit(This);
+    ilg_mdemit *em;
+    uint64_t gen;
+    HRESULT hr;
+    if (!szName || !pmdf || (cbHashValue && !pbHashValue))
+        return E_INVALIDARG;
+    if (FAILED(hr = ilg__mde_write_begin(imp, &em, &gen)))
+        return hr;
+    uint32_t c[ILG_MDC_File_HashValue + 1] = { 0 }, tok = 0;
+    c[ILG_MDC_File_Flags] = dwFileFlags;
+    ilg_status st = ilg__mde_name_index(em, szName, &c[ILG_MDC_File_Name]);
+    if (st == ILG_OK)
+        st = ilg_mdemit_blob(em, pbHashValue, cbHashValue, &c[ILG_MDC_File_HashValue]);
+    if (st == ILG_OK)
+        st = ilg_mdemit_row(em, ILG_TBL_File, c, ILG_ARRAY_LEN(c), &tok, NULL);
+    if (st == ILG_OK)
+        *pmdf = tok;
+    return ilg__mde_write_end(imp, gen, st, false);
+}
+
+/* "Ns.Name" into the two #Strings cells of a row (the namespace is what comes before
+ * the last dot). */
+ilg_status ilg__mde_split_name(ilg_mdemit *em, LPCWSTR w, uint32_t *ns, uint32_t *name)
+{
+    size_t n = 0;
+    while (w[n])
+        n++;
+    char *full = malloc(n * 3 + 1);
+    if (!full)
+        return ILG_E_NOMEM;
+    ilg__utf16_to_utf8(w, n, full, n * 3 + 1, NULL);
+    char *dot = strrchr(full, '.');
+    if (dot)
+        *dot = 0;
+    ilg_status st = ilg_mdemit_string(em, dot ? full : "", ns);
+    if (st == ILG_OK)
+        st = ilg_mdemit_string(em, dot ? dot + 1 : full, name);
+    free(full);
+    return st;
+}
+
+static HRESULT mdae_DefineExportedType(IMetaDataAssemblyEmit *This, LPCWSTR szName,
+                                       mdToken tkImplementation, mdTypeDef tkTypeDef,
+                                       DWORD dwExportedTypeFlags, mdExportedType *pmdct)
+{
+    HOST_ENTRY(MDAE_HOST(This), "IMetaDataAssemblyEmit", "DefineExportedType", HOST_CALL_ANY);
+    host_mdimport *imp = impl_from_IMetaDataAssemblyEmit(This);
+    ilg_mdemit *em;
+    uint64_t gen;
+    HRESULT hr;
+    if (!szName || !pmdct)
+        return E_INVALIDARG;
+    if (FAILED(hr = ilg__mde_write_begin(imp, &em, &gen)))
+        return hr;
+    uint32_t c[ILG_MDC_ExportedType_Implementation + 1] = { 0 }, tok = 0;
+    c[ILG_MDC_ExportedType_Flags] = dwExportedTypeFlags;
+    c[ILG_MDC_ExportedType_TypeDefId] = tkTypeDef; /* a hint: the token in the other module */
+    c[ILG_MDC_ExportedType_Implementation] = tkImplementation;
+    ilg_status st = ilg__mde_split_name(em, szName, &c[ILG_MDC_ExportedType_TypeNamespace],
+                               &c[ILG_MDC_ExportedType_TypeName]);
+    if (st == ILG_OK)
+        st = ilg_mdemit_row(em, ILG_TBL_ExportedType, c, ILG_ARRAY_LEN(c), &tok, NULL);
+    if (st == ILG_OK)
+        *pmdct = tok;
+    return ilg__mde_write_end(imp, gen, st, false);
+}
+
+static HRESULT mdae_DefineManifestResource(IMetaDataAssemblyEmit *This, LPCWSTR szName,
+                                           mdToken tkImplementation, DWORD dwOffset,
+                                           DWORD dwResourceFlags, mdManifestResource *pmdmr)
+{
+    HOST_ENTRY(MDAE_HOST(This), "IMetaDataAssemblyEmit", "DefineManifestResource", HOST_CALL_ANY);
+    host_mdimport *imp = impl_from_IMetaDataAssemblyEmit(This);
+    ilg_mdemit *em;
+    uint64_t gen;
+    HRESULT hr;
+    if (!szName || !pmdmr)
+        return E_INVALIDARG;
+    if (FAILED(hr = ilg__mde_write_begin(imp, &em, &gen)))
+        return hr;
+    uint32_t c[ILG_MDC_ManifestResource_Implementation + 1] = { 0 }, tok = 0;
+    c[ILG_MDC_ManifestResource_Offset] = dwOffset;
+    c[ILG_MDC_ManifestResource_Flags] = dwResourceFlags;
+    c[ILG_MDC_ManifestResource_Implementation] = IsNilToken(tkImplementation) ? 0 : tkImplementation;
+    ilg_status st = ilg__mde_name_index(em, szName, &c[ILG_MDC_ManifestResource_Name]);
+    if (st == ILG_OK)
+        st = ilg_mdemit_row(em, ILG_TBL_ManifestResource, c, ILG_ARRAY_LEN(c), &tok, NULL);
+    if (st == ILG_OK)
+        *pmdmr = tok;
+    return ilg__mde_write_end(imp, gen, st, false);
+}
+
+/* The AssemblyRef's cells the caller gives (NULL, ULONG_MAX: left as they are). */
+static HRESULT mdae_SetAssemblyRefProps(IMetaDataAssemblyEmit *This, mdAssemblyRef ar,
+                                        const void *pbPublicKeyOrToken, ULONG cbPublicKeyOrToken,
+                                        LPCWSTR szName, const ASSEMBLYMETADATA *pMetaData,
+                                        const void *pbHashValue, ULONG cbHashValue,
+                                        DWORD dwAssemblyRefFlags)
+{
+    HOST_ENTRY(MDAE_HOST(This), "IMetaDataAssemblyEmit", "SetAssemblyRefProps", HOST_CALL_ANY);
+    host_mdimport *imp = impl_from_IMetaDataAssemblyEmit(This);
+    ilg_mdemit *em;
+    uint64_t gen;
+    HRESULT hr;
+    uint32_t v;
+    if (TypeFromToken(ar) != mdtAssemblyRef)
+        return E_INVALIDARG;
+    if (FAILED(hr = ilg__mde_write_begin(imp, &em, &gen)))
+        return hr;
+    ilg_status st = ILG_OK;
+    if (pbPublicKeyOrToken && (st = ilg_mdemit_blob(em, pbPublicKeyOrToken, cbPublicKeyOrToken, &v)) == ILG_OK)
+        st = ilg_mdemit_set_cell(em, ar, ILG_MDC_AssemblyRef_PublicKeyOrToken, v);
+    if (st == ILG_OK && szName && (st = ilg__mde_name_index(em, szName, &v)) == ILG_OK)
+        st = ilg_mdemit_set_cell(em, ar, ILG_MDC_AssemblyRef_Name, v);
+    if (st == ILG_OK && pMetaData) {
+        const uint32_t ver[4][2] = { { ILG_MDC_AssemblyRef_MajorVersion, pMetaData->usMajorVersion },
+                                     { ILG_MDC_AssemblyRef_MinorVersion, pMetaData->usMinorVersion },
+                                     { ILG_MDC_AssemblyRef_BuildNumber, pMetaData->usBuildNumber },
+                                     { ILG_MDC_AssemblyRef_RevisionNumber, pMetaData->usRevisionNumber } };
+        for (int i = 0; st == ILG_OK && i < 4; i++)
+            st = ilg_mdemit_set_cell(em, ar, ver[i][0], ver[i][1]);
+        if (st == ILG_OK && pMetaData->szLocale && (st = ilg__mde_name_index(em, pMetaData->szLocale, &v)) == ILG_OK)
+            st = ilg_mdemit_set_cell(em, ar, ILG_MDC_AssemblyRef_Culture, v);
+    }
+    if (st == ILG_OK && pbHashValue && (st = ilg_mdemit_blob(em, pbHashValue, cbHashValue, &v)) == ILG_OK)
+        st = ilg_mdemit_set_cell(em, ar, ILG_MDC_AssemblyRef_HashValue, v);
+    if (st == ILG_OK && dwAssemblyRefFlags != MDE_KEEP)
+        st = ilg_mdemit_set_cell(em, ar, ILG_MDC_AssemblyRef_Flags, dwAssemblyRefFlags);
+    return ilg__mde_write_end(imp, gen, st, false);
+}
+
+/* Cells of one row given as (column, value) pairs, skipping MDE_KEEP values: the
+ * Set*Props of the assembly's File, ExportedType and ManifestResource rows. */
+static HRESULT mdae_set(IMetaDataAssemblyEmit *This, mdToken tk, mdToken type,
+                        const uint32_t (*pairs)[2], size_t n)
+{
+    host_mdimport *imp = impl_from_IMetaDataAssemblyEmit(This);
+    ilg_mdemit *em;
+    uint64_t gen;
+    HRESULT hr;
+    if (TypeFromToken(tk) != type)
+        return E_INVALIDARG;
+    if (FAILED(hr = ilg__mde_write_begin(imp, &em, &gen)))
+        return hr;
+    ilg_status st = ILG_OK;
+    for (size_t i = 0; st == ILG_OK && i < n; i++)
+        if (pairs[i][1] != MDE_KEEP)
+            st = ilg_mdemit_set_cell(em, tk, pairs[i][0], pairs[i][1]);
+    return ilg__mde_write_end(imp, gen, st, false);
+}
+
+static HRESULT mdae_SetFileProps(IMetaDataAssemblyEmit *This, mdFile file, const void *pbHashValue,
+                                 ULONG cbHashValue, DWORD dwFileFlags)
+{
+    HOST_ENTRY(MDAE_HOST(This), "IMetaDataAssemblyEmit", "SetFileProps", HOST_CALL_ANY);
+    host_mdimport *imp = impl_from_IMetaDataAssemblyEmit(This);
+    uint32_t hash = MDE_KEEP;
+    if (cbHashValue && !pbHashValue)
+        return E_INVALIDARG;
+    /* The blob first, under the lock as every write. */
+    if (pbHashValue) {
+        ilg_mdemit *em;
+        uint64_t gen;
+        HRESULT hr = ilg__mde_write_begin(imp, &em, &gen);
+        if (FAILED(hr))
+            return hr;
+        ilg_status st = ilg_mdemit_blob(em, pbHashValue, cbHashValue, &hash);
+        if (FAILED(hr = ilg__mde_write_end(imp, gen, st, false)))
+            return hr;
+    }
+    const uint32_t pairs[][2] = { { ILG_MDC_File_HashValue, hash }, { ILG_MDC_File_Flags, dwFileFlags } };
+    return mdae_set(This, file, mdtFile, pairs, ILG_ARRAY_LEN(pairs));
+}
+
+static HRESULT mdae_SetExportedTypeProps(IMetaDataAssemblyEmit *This, mdExportedType ct,
+                                         mdToken tkImplementation, mdTypeDef tkTypeDef,
+                                         DWORD dwExportedTypeFlags)
+{
+    HOST_ENTRY(MDAE_HOST(This), "IMetaDataAssemblyEmit", "SetExportedTypeProps", HOST_CALL_ANY);
+    const uint32_t pairs[][2] = {
+        { ILG_MDC_ExportedType_Implementation, IsNilToken(tkImplementation) ? MDE_KEEP : tkImplementation },
+        { ILG_MDC_ExportedType_TypeDefId, IsNilToken(tkTypeDef) ? MDE_KEEP : tkTypeDef },
+        { ILG_MDC_ExportedType_Flags, dwExportedTypeFlags } };
+    return mdae_set(This, ct, mdtExportedType, pairs, ILG_ARRAY_LEN(pairs));
+}
+
+static HRESULT mdae_SetManifestResourceProps(IMetaDataAssemblyEmit *This, mdManifestResource mr,
+                                             mdToken tkImplementation, DWORD dwOffset,
+                                             DWORD dwResourceFlags)
+{
+    HOST_ENTRY(MDAE_HOST(This), "IMetaDataAssemblyEmit", "SetManifestResourceProps", HOST_CALL_ANY);
+    const uint32_t pairs[][2] = {
+        /* ULONG_MAX too makes it nil, the resource in this file (observed) */
+        { ILG_MDC_ManifestResource_Implementation,
+          tkImplementation == MDE_KEEP || IsNilToken(tkImplementation) ? 0 : tkImplementation },
+        { ILG_MDC_ManifestResource_Offset, dwOffset },
+        { ILG_MDC_ManifestResource_Flags, dwResourceFlags } };
+    return mdae_set(This, mr, mdtManifestResource, pairs, ILG_ARRAY_LEN(pairs));
+}
+
 static const IMetaDataEmit2Vtbl mde_vtbl = {
     .QueryInterface = mde_QueryInterface,
     .AddRef = mde_AddRef,
@@ -397,6 +603,29 @@ static const IMetaDataEmit2Vtbl mde_vtbl = {
     .SetRVA = ilg__mde_SetRVA,
     .DefineMethodSpec = mde_DefineMethodSpec,
     .DefineGenericParam = ilg__mde_DefineGenericParam,
+    .TranslateSigWithScope = ilg__mde_TranslateSigWithScope,
+    .DefineImportType = ilg__mde_DefineImportType,
+    .DefineImportMember = ilg__mde_DefineImportMember,
+    .DefineMethodImpl = ilg__mde_DefineMethodImpl,
+    .DefineProperty = ilg__mde_DefineProperty,
+    .DefineEvent = ilg__mde_DefineEvent,
+    .SetClassLayout = ilg__mde_SetClassLayout,
+    .SetFieldMarshal = ilg__mde_SetFieldMarshal,
+    .SetFieldRVA = ilg__mde_SetFieldRVA,
+    .SetTypeDefProps = ilg__mde_SetTypeDefProps,
+    .SetFieldProps = ilg__mde_SetFieldProps,
+    .SetParamProps = ilg__mde_SetParamProps,
+    .SetPropertyProps = ilg__mde_SetPropertyProps,
+    .SetEventProps = ilg__mde_SetEventProps,
+    .SetPinvokeMap = ilg__mde_SetPinvokeMap,
+    .SetCustomAttributeValue = ilg__mde_SetCustomAttributeValue,
+    .SetGenericParamProps = ilg__mde_SetGenericParamProps,
+    .SetModuleProps = ilg__mde_SetModuleProps,
+    .SetParent = ilg__mde_SetParent,
+    .DefinePermissionSet = ilg__mde_DefinePermissionSet,
+    .SetPermissionSetProps = ilg__mde_SetPermissionSetProps,
+    .GetDeltaSaveSize = ilg__mde_GetDeltaSaveSize,
+    .ResetENCLog = ilg__mde_ResetENCLog,
     ILG__MDE_STUB_SLOTS
 };
 
@@ -405,6 +634,13 @@ static const IMetaDataAssemblyEmitVtbl mdae_vtbl = {
     .AddRef = mdae_AddRef,
     .Release = mdae_Release,
     .DefineAssemblyRef = mdae_DefineAssemblyRef,
+    .DefineFile = mdae_DefineFile,
+    .DefineExportedType = mdae_DefineExportedType,
+    .DefineManifestResource = mdae_DefineManifestResource,
+    .SetAssemblyRefProps = mdae_SetAssemblyRefProps,
+    .SetFileProps = mdae_SetFileProps,
+    .SetExportedTypeProps = mdae_SetExportedTypeProps,
+    .SetManifestResourceProps = mdae_SetManifestResourceProps,
     ILG__MDAE_STUB_SLOTS
 };
 
@@ -423,6 +659,22 @@ static const IMetaDataEmit2Vtbl mde_trace_vtbl = { ILG__MDE_TRACE_SLOTS };
 #define ILG__WANT_MDAE_TRACE
 #include "trace.inc"
 static const IMetaDataAssemblyEmitVtbl mdae_trace_vtbl = { ILG__MDAE_TRACE_SLOTS };
+
+host_mdimport *ilg__mde_ours(IMetaDataEmit *iface)
+{
+    const void *v = iface ? (const void *)iface->lpVtbl : NULL;
+    return v && (v == (const void *)&mde_vtbl || v == (const void *)&mde_trace_vtbl)
+               ? ilg__mde_impl((IMetaDataEmit2 *)iface)
+               : NULL;
+}
+
+host_mdimport *ilg__mdae_ours(IMetaDataAssemblyEmit *iface)
+{
+    const void *v = iface ? (const void *)iface->lpVtbl : NULL;
+    return v && (v == (const void *)&mdae_vtbl || v == (const void *)&mdae_trace_vtbl)
+               ? impl_from_IMetaDataAssemblyEmit(iface)
+               : NULL;
+}
 
 void ilg__host_mdemit_init(host_module *m)
 {

@@ -16,22 +16,8 @@ static ilg_status type_def(ilg_mdemit *em, LPCWSTR name, DWORD flags, mdToken ex
                            const mdToken *implements, mdTypeDef *out)
 {
     uint32_t cells[ILG_MDC_TypeDef_MethodList + 1] = { 0 }, tok = 0;
-    size_t n = 0;
-    while (name[n])
-        n++;
-    char *full = malloc(n * 3 + 1);
-    if (!full)
-        return ILG_E_NOMEM;
-    ilg__utf16_to_utf8(name, n, full, n * 3 + 1, NULL);
-    char *dot = strrchr(full, '.');
-    ilg_status st = ILG_OK;
-    if (dot) {
-        *dot = 0;
-        st = ilg_mdemit_string(em, full, &cells[ILG_MDC_TypeDef_TypeNamespace]);
-    }
-    if (st == ILG_OK)
-        st = ilg_mdemit_string(em, dot ? dot + 1 : full, &cells[ILG_MDC_TypeDef_TypeName]);
-    free(full);
+    ilg_status st = ilg__mde_split_name(em, name, &cells[ILG_MDC_TypeDef_TypeNamespace],
+                                        &cells[ILG_MDC_TypeDef_TypeName]);
     cells[ILG_MDC_TypeDef_Flags] = flags;
     cells[ILG_MDC_TypeDef_Extends] = IsNilToken(extends) ? 0 : extends;
     if (st == ILG_OK)
@@ -223,12 +209,22 @@ static uint32_t constant_size(DWORD et, ULONG cch)
     }
 }
 
-/* A Constant row for parent when et is not ELEMENT_TYPE_VOID (RegMeta's "no constant"). */
-static ilg_status constant(ilg_mdemit *em, mdToken parent, DWORD et, const void *value,
-                           ULONG cch)
+/* Whether (et, value) defines a constant: RegMeta's test in _SetFieldProps and the
+ * others (ELEMENT_TYPE_VOID, END and ULONG_MAX mean none; a NULL value only for a
+ * string or a null reference). */
+bool ilg__mde_has_constant(DWORD et, const void *value)
+{
+    return et != ILG_ET_VOID && et != ILG_ET_END && et != MDE_KEEP &&
+           (value || et == ILG_ET_STRING || et == ILG_ET_CLASS);
+}
+
+/* parent's Constant row: a new one, or with search the one parent has, changed
+ * (_DefineSetConstant). */
+ilg_status ilg__mde_constant(host_mdimport *imp, ilg_mdemit *em, mdToken parent, DWORD et,
+                             const void *value, ULONG cch, bool search)
 {
     static const uint32_t zero;
-    if (et == ILG_ET_VOID)
+    if (!ilg__mde_has_constant(et, value))
         return ILG_OK;
     uint32_t size = constant_size(et, cch);
     if ((!size && et != ILG_ET_STRING) || (size && !value && et != ILG_ET_CLASS))
@@ -237,8 +233,15 @@ static ilg_status constant(ilg_mdemit *em, mdToken parent, DWORD et, const void 
     cells[ILG_MDC_Constant_Type] = et;
     cells[ILG_MDC_Constant_Parent] = parent;
     ilg_status st = ilg_mdemit_blob(em, value ? value : &zero, size, &cells[ILG_MDC_Constant_Value]);
-    if (st == ILG_OK)
+    uint32_t row = search ? ilg__md_row_where(imp, ILG_TBL_Constant, ILG_MDC_Constant_Parent, parent) : 0;
+    if (st == ILG_OK && row) {
+        tok = TokenFromRid(row, (uint32_t)ILG_TBL_Constant << 24);
+        st = ilg_mdemit_set_cell(em, tok, ILG_MDC_Constant_Type, et);
+        if (st == ILG_OK)
+            st = ilg_mdemit_set_cell(em, tok, ILG_MDC_Constant_Value, cells[ILG_MDC_Constant_Value]);
+    } else if (st == ILG_OK) {
         st = ilg_mdemit_row(em, ILG_TBL_Constant, cells, ILG_ARRAY_LEN(cells), &tok, NULL);
+    }
     return st;
 }
 
@@ -257,14 +260,15 @@ HRESULT ilg__mde_DefineField(IMetaDataEmit2 *This, mdTypeDef td, LPCWSTR szName,
     if (FAILED(hr = ilg__mde_write_begin(imp, &em, &gen)))
         return hr;
     uint32_t cells[ILG_MDC_Field_Signature + 1] = { 0 }, tok = 0;
-    cells[ILG_MDC_Field_Flags] = dwFieldFlags;
+    /* fdHasDefault with a constant, as RegMeta's _SetFieldProps sets it. */
+    cells[ILG_MDC_Field_Flags] = dwFieldFlags | (ilg__mde_has_constant(dwCPlusTypeFlag, pValue) ? MDE_FD_HAS_DEFAULT : 0);
     ilg_status st = ilg__mde_name_index(em, szName, &cells[ILG_MDC_Field_Name]);
     if (st == ILG_OK)
         st = ilg_mdemit_blob(em, pvSigBlob, cbSigBlob, &cells[ILG_MDC_Field_Signature]);
     if (st == ILG_OK)
         st = ilg_mdemit_member(em, td, ILG_TBL_Field, cells, ILG_ARRAY_LEN(cells), &tok);
     if (st == ILG_OK)
-        st = constant(em, tok, dwCPlusTypeFlag, pValue, cchValue);
+        st = ilg__mde_constant(imp, em, tok, dwCPlusTypeFlag, pValue, cchValue, false);
     if (st == ILG_OK)
         *pmd = tok;
     return ilg__mde_write_end(imp, gen, st, false);
@@ -284,13 +288,13 @@ HRESULT ilg__mde_DefineParam(IMetaDataEmit2 *This, mdMethodDef md, ULONG ulParam
     if (FAILED(hr = ilg__mde_write_begin(imp, &em, &gen)))
         return hr;
     uint32_t cells[ILG_MDC_Param_Name + 1] = { 0 }, tok = 0;
-    cells[ILG_MDC_Param_Flags] = dwParamFlags;
+    cells[ILG_MDC_Param_Flags] = dwParamFlags | (ilg__mde_has_constant(dwCPlusTypeFlag, pValue) ? MDE_PD_HAS_DEFAULT : 0);
     cells[ILG_MDC_Param_Sequence] = ulParamSeq;
     ilg_status st = ilg__mde_name_index(em, szName, &cells[ILG_MDC_Param_Name]);
     if (st == ILG_OK)
         st = ilg_mdemit_member(em, md, ILG_TBL_Param, cells, ILG_ARRAY_LEN(cells), &tok);
     if (st == ILG_OK)
-        st = constant(em, tok, dwCPlusTypeFlag, pValue, cchValue);
+        st = ilg__mde_constant(imp, em, tok, dwCPlusTypeFlag, pValue, cchValue, false);
     if (st == ILG_OK)
         *ppd = tok;
     return ilg__mde_write_end(imp, gen, st, false);

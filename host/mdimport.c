@@ -919,6 +919,14 @@ void ilg__host_mdimport_free(host_module *m)
 #include "trace.inc"
 static const IMetaDataImport2Vtbl md_trace_vtbl = { ILG__MD_TRACE_SLOTS };
 
+host_mdimport *ilg__md_ours(IMetaDataImport *iface)
+{
+    const void *v = iface ? (const void *)iface->lpVtbl : NULL;
+    return v && (v == (const void *)&md_vtbl || v == (const void *)&md_trace_vtbl)
+               ? ilg__md_impl((IMetaDataImport2 *)iface)
+               : NULL;
+}
+
 void ilg__host_mdimport_init(host_module *m)
 {
     m->importer.IMetaDataImport2_iface.lpVtbl = m->host->trace ? &md_trace_vtbl : &md_vtbl;

@@ -169,6 +169,7 @@ typedef enum CorPinvokeMap {
 #define META_E_BAD_INPUT_PARAMETER     ((HRESULT)0x80131193)
 #define META_E_CANNOTRESOLVETYPEREF    ((HRESULT)0x80131196)
 #define META_E_STRINGSPACE_FULL        ((HRESULT)0x80131198)
+#define META_E_NOT_IN_ENC_MODE         ((HRESULT)0x801311D4)  /* an ENC call outside ENC mode */
 #define COR_E_NOTSUPPORTED             ((HRESULT)0x80131515)  /* the profiler's emitter refuses */
 
 /* ---- IMetaDataImport (cor.h): 62 methods after IUnknown, slots 3..64 ---------------- */

@@ -470,6 +470,83 @@ START_TEST(test_reads_during_emit)
 }
 END_TEST
 
+/* TranslateSigWithScope (PROF_EMIT_TRANSLATE) between Hello and System.Private.CoreLib,
+ * which both runtimes load first (the host run lists it first, as CoreCLR loads it):
+ * every "emit:" line of the two logs is the same, translated signatures, the TypeRefs,
+ * AssemblyRefs and ModuleRefs they name and their read-backs included. The one
+ * difference by design ("emit-keyless" lines): CoreCLR 10 makes a keyless assembly's
+ * AssemblyRef anew at each call (with a heap address for a key), the host finds the
+ * one it made, so its second translation is the first one's. */
+static char *line_with(const char *text, const char *start)
+{
+    const char *at = strstr(text, start);
+    ck_assert_msg(at, "no '%s' in: %s", start, text);
+    const char *end = strchr(at, '\n');
+    return strndup(at, end ? (size_t)(end - at) : strlen(at));
+}
+
+START_TEST(test_translate_as_coreclr)
+{
+    glob_t g;
+    if (!have_dotnet() ||
+        glob("/usr/share/dotnet/shared/Microsoft.NETCore.App/*/System.Private.CoreLib.dll", 0,
+             NULL, &g) != 0) {
+        ck_assert_msg(!fx_is_ci(), "no shared framework and CI=true");
+        return;
+    }
+    char corelib[512], hlog[300], dlog[300];
+    snprintf(corelib, sizeof corelib, "%s", g.gl_pathv[g.gl_pathc - 1]);
+    globfree(&g);
+    snprintf(hlog, sizeof hlog, "%s/xhost.log", dir);
+    snprintf(dlog, sizeof dlog, "%s/xdotnet.log", dir);
+    setenv("PROF_EMIT_TRANSLATE", "1", 1);
+    setenv("PROF_LOG", hlog, 1);
+    const char *argv[] = { ILG_CLI_PATH, "run", "--profiler", ILG_PROF_EMIT, "--clsid", TEST_CLSID,
+                           corelib, ILG_HELLO_DLL, NULL };
+    free(run_out(argv));
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+    /* A sanitized profiler cannot load into dotnet: the plain build compares. */
+    unsetenv("PROF_EMIT_TRANSLATE");
+    unsetenv("PROF_LOG");
+    char *own = emit_lines(hlog);
+    ck_assert_msg(strstr(own, "emit: translate corelib->hello hr=0x00000000"), "%s", own);
+    free(own);
+    return;
+#endif
+    setenv("PROF_LOG", dlog, 1);
+    setenv("CORECLR_ENABLE_PROFILING", "1", 1);
+    setenv("CORECLR_PROFILER", TEST_CLSID, 1);
+    setenv("CORECLR_PROFILER_PATH", ILG_PROF_EMIT, 1);
+    const char *dn[] = { ILG_DOTNET, ILG_HELLO_DLL, NULL };
+    free(run_out(dn));
+    unsetenv("CORECLR_ENABLE_PROFILING");
+    unsetenv("PROF_EMIT_TRANSLATE");
+    unsetenv("PROF_LOG");
+    char *host = emit_lines(hlog), *live = emit_lines(dlog);
+    ck_assert_msg(strstr(live, "emit: translate corelib->hello hr=0x00000000"), "%s", live);
+    ck_assert_msg(strstr(live, "emit: translate hello->corelib no assembly scopes"), "%s", live);
+    ck_assert_str_eq(host, live);
+    free(host);
+    free(live);
+    char *htext = fx_read_file(hlog, NULL), *dtext = fx_read_file(dlog, NULL);
+    ck_assert_ptr_nonnull(htext);
+    ck_assert_ptr_nonnull(dtext);
+    char *h1 = line_with(htext, "emit-keyless: translate hello->corelib hr="),
+         *h2 = line_with(htext, "emit-keyless: translate hello->corelib again hr="),
+         *d1 = line_with(dtext, "emit-keyless: translate hello->corelib hr="),
+         *d2 = line_with(dtext, "emit-keyless: translate hello->corelib again hr=");
+    ck_assert_str_eq(strstr(h1, " hr="), strstr(h2, " hr="));
+    ck_assert_str_eq(strstr(h1, " hr="), strstr(d1, " hr="));
+    ck_assert_str_ne(strstr(d1, " hr="), strstr(d2, " hr="));
+    free(h1);
+    free(h2);
+    free(d1);
+    free(d2);
+    free(htext);
+    free(dtext);
+}
+END_TEST
+
 static Suite *emit_suite(void)
 {
     Suite *s = suite_create("emit");
@@ -481,6 +558,7 @@ static Suite *emit_suite(void)
     tcase_add_test(tc, test_saved_image_reads_back);
     tcase_add_test(tc, test_emit_from_jit_threads);
     tcase_add_test(tc, test_facade_saved_beside);
+    tcase_add_test(tc, test_translate_as_coreclr);
     suite_add_tcase(s, tc);
     tc = tcase_create("threads");
     tcase_add_checked_fixture(tc, setup, teardown);

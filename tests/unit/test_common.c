@@ -4,6 +4,7 @@
  * framing reader (common/cil_body.h) on bytes laid out by hand from ECMA-335 II.25.4. */
 #include <check.h>
 #include <iconv.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -202,6 +203,40 @@ START_TEST(cil_body_framing_by_hand)
 }
 END_TEST
 
+/* SHA-1 against FIPS 180-2's published digests (one block, two blocks because the
+ * length does not fit after 56 bytes, empty input), and the public key token of the
+ * ECMA key (00..04..00), b77a5c561934e089 in every mscorlib reference. */
+static void hex_of(const uint8_t *p, size_t n, char *out)
+{
+    for (size_t i = 0; i < n; i++)
+        sprintf(out + 2 * i, "%02x", p[i]);
+}
+
+START_TEST(sha1_as_fips_180)
+{
+    static const struct {
+        const char *text, *digest;
+    } cases[] = {
+        { "abc", "a9993e364706816aba3e25717850c26c9cd0d89d" },
+        { "", "da39a3ee5e6b4b0d3255bfef95601890afd80709" },
+        { "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
+          "84983e441c3bd26ebaae4aa1f95129e5e54670f1" },
+    };
+    uint8_t d[20];
+    char hex[41];
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        ilg__sha1(cases[i].text, strlen(cases[i].text), d);
+        hex_of(d, 20, hex);
+        ck_assert_str_eq(hex, cases[i].digest);
+    }
+    static const uint8_t ecma[16] = { [8] = 4 };
+    uint8_t token[8];
+    ilg__public_key_token(ecma, sizeof ecma, token);
+    hex_of(token, 8, hex);
+    ck_assert_str_eq(hex, "b77a5c561934e089");
+}
+END_TEST
+
 static Suite *common_suite(void)
 {
     Suite *s = suite_create("common");
@@ -211,6 +246,7 @@ static Suite *common_suite(void)
     tcase_add_test(tc, maps_as_the_kernel_maps);
     tcase_add_test(tc, grow_doubles_and_keeps_contents);
     tcase_add_test(tc, cil_body_framing_by_hand);
+    tcase_add_test(tc, sha1_as_fips_180);
     suite_add_tcase(s, tc);
     return s;
 }
