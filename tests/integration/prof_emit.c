@@ -102,12 +102,12 @@ static ULONG compress_token(mdToken tok, uint8_t *out)
     return 4;
 }
 
-/* hex of n bytes into out (2n + 1 bytes). */
-static const char *hex(const uint8_t *p, size_t n, char *out)
+/* hex of n bytes into out, at most cap bytes with the NUL (cut short, never past). */
+static const char *hex(const uint8_t *p, size_t n, char *out, size_t cap)
 {
-    for (size_t i = 0; i < n; i++)
-        sprintf(out + 2 * i, "%02x", p[i]);
-    out[2 * n] = 0;
+    out[0] = 0;
+    for (size_t i = 0; i < n && 2 * i + 3 <= cap; i++)
+        snprintf(out + 2 * i, cap - 2 * i, "%02x", p[i]);
     return out;
 }
 
@@ -132,7 +132,8 @@ static void log_method(mdMethodDef md, mdTypeDef owner, const char *name, const 
 {
     char h[2 * 16 + 1];
     prof_log("emit-def: method 0x%08x owner=0x%08x name=%s flags=0x%x sig=%s", (unsigned)md,
-             (unsigned)owner, name, SAY_METHOD_FLAGS, hex(sig, len < 16 ? len : 16, h));
+             (unsigned)owner, name, SAY_METHOD_FLAGS,
+             hex(sig, len < 16 ? len : 16, h, sizeof h));
 }
 
 /* body: its instructions as text ("ldstr ...; call 0x...; ret"), logged once SetILFunctionBody
@@ -217,7 +218,7 @@ static mdMemberRef member_ref(emit_ctx *c, const char *label, mdToken parent, co
     char h[2 * 32 + 1];
     if (SUCCEEDED(hr) && len <= 32)
         prof_log("emit-def: memberref 0x%08x parent=0x%08x name=%s sig=%s", (unsigned)mr,
-                 (unsigned)parent, name, hex(sig, len, h));
+                 (unsigned)parent, name, hex(sig, len, h, sizeof h));
     HRESULT rb = c->imp->lpVtbl->GetMemberRefProps(c->imp, mr, &back_parent, back, NAME_MAX_CHARS,
                                                    &cch, &bsig, &blen);
     to_narrow(back, s, sizeof s);
@@ -334,7 +335,8 @@ static void define_refs(emit_ctx *c, mdMemberRef *write, mdString *text, mdTypeR
     mdSignature sig = 0;
     STEP("sig", c->emit->lpVtbl->GetTokenFromSig(c->emit, locals, sizeof locals, &sig), sig);
     STEP("sig again", c->emit->lpVtbl->GetTokenFromSig(c->emit, locals, sizeof locals, &sig), sig);
-    prof_log("emit-def: standalonesig 0x%08x sig=%s", (unsigned)sig, hex(locals, sizeof locals, h));
+    prof_log("emit-def: standalonesig 0x%08x sig=%s", (unsigned)sig,
+             hex(locals, sizeof locals, h, sizeof h));
     /* A TypeSpec (an SZARRAY of ConsoleColor's TypeRef) twice: New Relic's ReJIT path
      * asks for the same ones again and again (issue 17's run). */
     uint8_t spec[8] = { ET_SZARRAY, ET_VALUETYPE };
@@ -497,7 +499,6 @@ static void observe_jit(ICorProfilerInfo3 *info, FunctionID fid)
 #define ET_VALUE_I4 0x08u
 #define KEEP 0xFFFFFFFFu /* ULONG_MAX of the COM ABI: leave as it is */
 #define ET_CLASS 0x12
-static size_t put_tdor(uint8_t *p, mdToken tok);
 
 static mdMethodDef more_method(emit_ctx *c, mdTypeDef td, const char *name, DWORD flags,
                                const uint8_t *sig, ULONG len, bool body)
@@ -632,7 +633,7 @@ static void more_members(emit_ctx *c, mdTypeDef extra)
     }
     mdTypeRef handler = runtime_ref(c, "System.EventHandler");
     uint8_t add_sig[8] = { 0x20, 1, ET_VOID, ET_CLASS };
-    ULONG add_len = 4 + (ULONG)put_tdor(add_sig + 4, handler);
+    ULONG add_len = 4 + compress_token(handler, add_sig + 4);
     mdMethodDef add = more_method(c, extra, "add_Changed", MI_PUBLIC_INST, add_sig, add_len, true);
     mdMethodDef remove = more_method(c, extra, "remove_Changed", MI_PUBLIC_INST, add_sig, add_len, true);
     to_wide("Changed", w, NAME_MAX_CHARS);
@@ -744,27 +745,6 @@ static void more_layout(emit_ctx *c)
 #define ET_SZARRAY 0x1D
 #define XSIG_MAX 64
 static ModuleID corelib_mod;
-
-static void hex(const uint8_t *p, ULONG n, char *out, size_t cap)
-{
-    out[0] = 0;
-    for (ULONG i = 0; i < n && 2 * i + 3 <= cap; i++)
-        snprintf(out + 2 * i, cap - 2 * i, "%02x", p[i]);
-}
-
-/* Puts a TypeDefOrRefOrSpecEncoded token (II.23.2.8), one or two bytes here. */
-static size_t put_tdor(uint8_t *p, mdToken tok)
-{
-    uint32_t tag = TypeFromToken(tok) == mdtTypeDef ? 0 : TypeFromToken(tok) == mdtTypeRef ? 1 : 2;
-    uint32_t v = RidFromToken(tok) << 2 | tag;
-    if (v < 0x80) {
-        p[0] = (uint8_t)v;
-        return 1;
-    }
-    p[0] = (uint8_t)(0x80 | v >> 8);
-    p[1] = (uint8_t)v;
-    return 2;
-}
 
 /* The TypeRef tok of a scope, its resolution scope and, for an AssemblyRef, that. */
 static void describe(const char *pre, const char *label, IMetaDataImport *imp,
@@ -960,17 +940,17 @@ static void every_kind(emit_ctx *c, IMetaDataAssemblyEmit *aemit, IMetaDataAssem
     sig[n++] = 6;
     sig[n++] = 0x10;           /* byref */
     sig[n++] = ET_VALUETYPE;
-    n += put_tdor(sig + n, types[1]);
+    n += compress_token(types[1], sig + n);
     sig[n++] = 0x14;           /* array object, rank 2, one size 3, one lower bound 0 */
     sig[n++] = ET_CLASS;
-    n += put_tdor(sig + n, types[0]);
+    n += compress_token(types[0], sig + n);
     sig[n++] = 2;
     sig[n++] = 1;
     sig[n++] = 3;
     sig[n++] = 1;
     sig[n++] = 0;
     sig[n++] = 0x20;           /* modopt */
-    n += put_tdor(sig + n, volatile_td);
+    n += compress_token(volatile_td, sig + n);
     sig[n++] = ET_I4;
     sig[n++] = 0x1B;           /* method pointer void(!!0) */
     sig[n++] = SIG_DEFAULT;
@@ -979,7 +959,7 @@ static void every_kind(emit_ctx *c, IMetaDataAssemblyEmit *aemit, IMetaDataAssem
     sig[n++] = 0x1E;
     sig[n++] = 0;
     sig[n++] = ET_CLASS;
-    n += put_tdor(sig + n, nspec ? spec : types[0]);
+    n += compress_token(nspec ? spec : types[0], sig + n);
     sig[n++] = 0x0F;           /* int32* */
     sig[n++] = ET_I4;
     sig[n++] = ET_SZARRAY;
@@ -1034,14 +1014,14 @@ static void translate(emit_ctx *c, IMetaDataAssemblyEmit *aemit, mdTypeRef objec
     sig[n++] = SIG_DEFAULT;
     sig[n++] = 3;
     sig[n++] = ET_CLASS;
-    n += put_tdor(sig + n, types[0]);
+    n += compress_token(types[0], sig + n);
     sig[n++] = ET_VALUETYPE;
-    n += put_tdor(sig + n, types[1]);
+    n += compress_token(types[1], sig + n);
     sig[n++] = ET_VALUETYPE;
-    n += put_tdor(sig + n, types[2]);
+    n += compress_token(types[2], sig + n);
     sig[n++] = ET_GENERICINST;
     sig[n++] = ET_CLASS;
-    n += put_tdor(sig + n, types[3]);
+    n += compress_token(types[3], sig + n);
     sig[n++] = 1;
     sig[n++] = ET_I4;
     translate_one("emit", "corelib->hello", hemit, aemit, caimp, cimp, himp, c->aimp, sig, (ULONG)n,
@@ -1058,10 +1038,10 @@ static void translate(emit_ctx *c, IMetaDataAssemblyEmit *aemit, mdTypeRef objec
     sig[n++] = 2;
     sig[n++] = ET_VOID;
     sig[n++] = ET_CLASS;
-    n += put_tdor(sig + n, find_type(himp, "Hello.Program", 0));
+    n += compress_token(find_type(himp, "Hello.Program", 0), sig + n);
     sig[n++] = ET_SZARRAY;
     sig[n++] = ET_CLASS;
-    n += put_tdor(sig + n, object);
+    n += compress_token(object, sig + n);
     translate_one("emit", "hello->hello", hemit, aemit, c->aimp, himp, himp, c->aimp, sig, (ULONG)n,
                   XSIG_MAX);
     /* Hello's into CoreLib, first without assembly scopes (one assembly: a ModuleRef to
@@ -1334,7 +1314,7 @@ static HRESULT em_module_loaded(ICorProfilerInfo3 *info, ModuleID mod)
         char h[2 * sizeof token + 1];
         prof_log("emit-def: assemblyref 0x%08x name=ProbeLib version=%u.%u.%u.%u token=%s",
                  (unsigned)ar, amd.usMajorVersion, amd.usMinorVersion, amd.usBuildNumber,
-                 amd.usRevisionNumber, hex(token, sizeof token, h));
+                 amd.usRevisionNumber, hex(token, sizeof token, h, sizeof h));
         mdMemberRef write = 0;
         mdString text = 0;
         mdTypeRef object = 0;
