@@ -35,10 +35,19 @@ void ilg__inline_module_free(host_module *m);
  * as JITInlining(fid, callee, &should) in IL order, and recorded; a pair inlined again
  * holds the callee's current body and is no longer stale. A ReJIT compilation of the
  * caller is to call it the same way (it runs the same JIT and canInline; not yet
- * observed under CoreCLR): that is how RequestReJITWithInliners clears a stale inliner.
+ * observed under CoreCLR, docs/coreclr-observed.md "ReJIT and inlining"): that is how
+ * RequestReJITWithInliners clears a stale inliner (ilg__inline_rejit_compile).
  * w needs host, pass (HOST_PASS_FIRST outside recompile's later passes) and its two
  * inline_ bodies (freed by the owner). */
 void ilg__inline_compile(host_worker *w, host_method *caller, FunctionID fid);
+
+/* The same for a ReJIT compilation of caller (rejit.c, between ReJITCompilationStarted
+ * and Finished) from body, the new version's IL (RVA << 32 | size): what caller's older
+ * code inlined is forgotten first (the new code replaces it: a callee it does not
+ * inline again is no longer its inlinee, and is never stale for it), then its call
+ * sites are delivered and recorded as at a first compilation. */
+void ilg__inline_rejit_compile(host_worker *w, host_method *caller, FunctionID fid,
+                               uint64_t body);
 
 /* SetILFunctionBody accepted a new body for meth (its current word already stored):
  * every pair that inlined an older body of meth is marked stale. */
