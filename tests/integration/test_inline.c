@@ -28,8 +28,9 @@
  *   inliners   ilg__inline_inliners_of (what RequestReJITWithInliners uses) through the
  *              library: the inliners of a callee with their staleness, none for a
  *              refused or unknown one;
- *   threads    the same from 4 JIT threads over System.Private.CoreLib (the "threads"
- *              case: scripts/test.sh runs it under TSan).
+ *   threads    the same from 4 JIT threads over System.Private.CoreLib, and
+ *              RequestReJITWithInliners from one of them while the others compile (the
+ *              "threads" case: scripts/test.sh runs it under TSan).
  * The truth is the real runtime's callbacks, never a list of pairs written here. */
 #include <check.h>
 #include <glob.h>
@@ -865,6 +866,32 @@ START_TEST(test_jit_threads)
 }
 END_TEST
 
+/* RequestReJITWithInliners from a JIT thread while 3 others compile (CoreLib after the
+ * fixture when found): the inliner's ReJIT, its JITInlining and the callee's blocking
+ * read and write the inlining records and ReJIT state the other threads use (TSan). */
+START_TEST(test_rejit_threads)
+{
+    if (!have(false))
+        return;
+    char corelib[512];
+    bool found = find_corelib(corelib, sizeof corelib);
+    rejit_env(&rejit_modes[1]);
+    char log[300];
+    snprintf(log, sizeof log, "%s/threads.log", dir);
+    setenv("PROF_LOG", log, 1);
+    const char *argv[] = { ILG_CLI_PATH, "run", "--inline", "--jit-threads", "4", "--profiler",
+                           ILG_PROF_INLINE, "--clsid", TEST_CLSID, ILG_INLINE_DLL,
+                           found ? corelib : NULL, NULL };
+    run_ok(argv);
+    char *four = read_log(log);
+    ck_assert_msg(strstr(four, "\nrejit-start Inl.Program::UseSmall\n"), "no inliner ReJIT");
+    ck_assert_msg(!strstr(four, "Inl.Leaf::Inc yes rejit"), "Inc inlined in a ReJIT");
+    ck_assert_msg(!strstr(res.out, "warning: stale"), "%.2000s", res.out);
+    ck_assert_msg(strstr(res.out, "(1 as an inliner)\n"), "%.2000s", res.out);
+    free(four);
+}
+END_TEST
+
 static Suite *inline_suite(void)
 {
     Suite *s = suite_create("inline");
@@ -889,6 +916,7 @@ static Suite *inline_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, test_jit_threads);
+    tcase_add_test(tc, test_rejit_threads);
     suite_add_tcase(s, tc);
     return s;
 }
