@@ -23,6 +23,9 @@
  *                               JITCompilationFinished (RequestReJIT), its new body given
  *                               in GetReJITParameters as PROF_REWRITE would set it
  *   PROF_REJIT_FLAGS=n          ... through RequestReJITWithInliners(n) instead
+ *   PROF_REJIT_CALLER=1         first RequestReJIT for that caller (given its IL again in
+ *                               GetReJITParameters), the callee's request deferred to
+ *                               the next JITCompilationStarted
  *   PROF_REJIT_EARLY=1          ... at Inline.dll's ModuleLoadFinished instead, for
  *                               Inl.Leaf's method of that name (before any caller is
  *                               compiled)
@@ -53,8 +56,9 @@ static atomic_bool rewritten;
 static _Thread_local FunctionID pending_rejit;
 static atomic_bool rejit_requested;
 static _Thread_local bool in_rejit;
-static ModuleID rejit_module;
-static mdMethodDef rejit_token;
+static ModuleID rejit_module, caller_module;
+static mdMethodDef rejit_token, caller_token;
+static atomic_bool deferred;
 
 static void to_narrow(const WCHAR *w, char *s, size_t cap)
 {
@@ -134,9 +138,13 @@ static HRESULT in_initialize(ICorProfilerInfo3 *info)
     return hr;
 }
 
+static void request_rejit(ICorProfilerInfo3 *info, ModuleID mod, mdMethodDef token);
+
 static HRESULT in_jit_started(ICorProfilerInfo3 *info, FunctionID fid)
 {
     fn_name n;
+    if (atomic_load(&deferred) && atomic_exchange(&deferred, false))
+        request_rejit(info, rejit_module, rejit_token);
     if (name_of(info, fid, &n))
         prof_log("jit %s 0x%08x %s", n.module, (unsigned)n.token, n.full);
     return S_OK;
@@ -252,10 +260,26 @@ static HRESULT in_jit_finished(ICorProfilerInfo3 *info, FunctionID fid)
         rewrite(info, callee);
     callee = pending_rejit;
     pending_rejit = 0;
-    fn_name n;
-    if (callee && !getenv("PROF_REJIT_EARLY") && name_of(info, callee, &n) &&
-        !atomic_exchange(&rejit_requested, true))
+    fn_name n, c;
+    if (!callee || getenv("PROF_REJIT_EARLY") || !name_of(info, callee, &n) ||
+        atomic_exchange(&rejit_requested, true))
+        return S_OK;
+    if (!getenv("PROF_REJIT_CALLER") || !name_of(info, fid, &c)) {
         request_rejit(info, n.mod, n.token);
+        return S_OK;
+    }
+    ICorProfilerInfo4 *info4 = NULL;
+    HRESULT hr = info->lpVtbl->QueryInterface(info, &IID_ICorProfilerInfo4, (void **)&info4);
+    caller_module = c.mod;
+    caller_token = c.token;
+    rejit_module = n.mod;
+    rejit_token = n.token;
+    atomic_store(&deferred, true);
+    if (hr == S_OK) {
+        hr = info4->lpVtbl->RequestReJIT(info4, 1, &c.mod, &c.token);
+        info4->lpVtbl->Release(info4);
+    }
+    prof_log("rejit-request-caller 0x%08x", (unsigned)hr);
     return S_OK;
 }
 
@@ -327,7 +351,8 @@ static HRESULT in_rejit_parameters(ICorProfilerInfo3 *info, ModuleID mod, mdMeth
     LPCBYTE hdr = NULL;
     ULONG size = 0;
     token_name(info, mod, token, name, sizeof name);
-    if (mod != rejit_module || token != rejit_token ||
+    if (!((mod == rejit_module && token == rejit_token) ||
+          (mod == caller_module && token == caller_token)) ||
         info->lpVtbl->GetILFunctionBody(info, mod, token, &hdr, &size) != S_OK) {
         prof_log("rejit-params %s none", name);
         return S_OK;

@@ -24,7 +24,9 @@
  *              stale inliner exactly where CoreCLR's output shows the old IL ran; the
  *              image the host saved prints what CoreCLR printed unless the host warned.
  *              In the host alone: the report's inliner ReJIT, no JITInlining for a
- *              rejitted callee, no stale warning after RequestReJITWithInliners;
+ *              rejitted callee, no stale warning after RequestReJITWithInliners, the
+ *              warning when an inliner's ReJIT without INLINING_CALLBACKS drops the
+ *              body its earlier ReJIT had;
  *   inliners   ilg__inline_inliners_of (what RequestReJITWithInliners uses) through the
  *              library: the inliners of a callee with their staleness, none for a
  *              refused or unknown one;
@@ -66,6 +68,7 @@ static void setup(void)
     unsetenv("PROF_REJIT");
     unsetenv("PROF_REJIT_FLAGS");
     unsetenv("PROF_REJIT_EARLY");
+    unsetenv("PROF_REJIT_CALLER");
     setenv("DOTNET_CLI_TELEMETRY_OPTOUT", "1", 1);
 }
 
@@ -594,6 +597,18 @@ START_TEST(test_rejit_in_host)
     }
     ck_assert_int_eq(inliners, 1);
     json_decref(root);
+    free(log);
+    /* UseSmall rejitted with a body first (GetReJITParameters), then as an inliner
+     * without INLINING_CALLBACKS: its new version has the original IL, warned. */
+    rejit_env(&rejit_modes[1]);
+    setenv("PROF_REJIT_CALLER", "1", 1);
+    log = host_run(NULL);
+    unsetenv("PROF_REJIT_CALLER");
+    const char *first = strstr(log, "\nrejit-params Inl.Program::UseSmall 0x00000000\n");
+    ck_assert_msg(first && !strstr(first + 2, "rejit-params Inl.Program::UseSmall"),
+                  "one GetReJITParameters for UseSmall: %.400s", first ? first : log);
+    ck_assert_msg(strstr(res.out, "as an inliner without COR_PRF_REJIT_INLINING_CALLBACKS, "
+                                  "compiles its original IL"), "%s", res.out);
     free(log);
     /* A request before any caller compiled: no JITInlining for Inc at all. */
     rejit_env(&rejit_modes[3]);
