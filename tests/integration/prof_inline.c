@@ -77,14 +77,33 @@ typedef struct fn_name {
     mdToken token;
 } fn_name;
 
-static bool name_of(ICorProfilerInfo3 *info, FunctionID fid, fn_name *out)
+/* The name of (module, token) as "Type::Method", "?" when unknown. */
+static void token_name(ICorProfilerInfo3 *info, ModuleID mod, mdMethodDef token, char *out,
+                       size_t cap)
 {
     WCHAR w[NAME_CHARS];
     char type[NAME_CHARS] = "?", meth[NAME_CHARS] = "?";
+    ULONG cch = 0;
+    mdTypeDef owner = 0;
+    IMetaDataImport *imp = NULL;
+    if (info->lpVtbl->GetModuleMetaData(info, mod, ofRead, &IID_IMetaDataImport,
+                                        (IUnknown **)&imp) == S_OK && imp) {
+        if (imp->lpVtbl->GetMethodProps(imp, token, &owner, w, NAME_CHARS, &cch, NULL, NULL,
+                                        NULL, NULL, NULL) == S_OK)
+            to_narrow(w, meth, sizeof meth);
+        if (owner && imp->lpVtbl->GetTypeDefProps(imp, owner, w, NAME_CHARS, &cch, NULL,
+                                                  NULL) == S_OK)
+            to_narrow(w, type, sizeof type);
+        imp->lpVtbl->Release(imp);
+    }
+    snprintf(out, cap, "%s::%s", type, meth);
+}
+
+static bool name_of(ICorProfilerInfo3 *info, FunctionID fid, fn_name *out)
+{
+    WCHAR w[NAME_CHARS];
     ClassID cls = 0;
     ULONG cch = 0;
-    IMetaDataImport *imp = NULL;
-    mdTypeDef owner = 0;
 
     memset(out, 0, sizeof *out);
     if (info->lpVtbl->GetFunctionInfo(info, fid, &cls, &out->mod, &out->token) != S_OK)
@@ -95,17 +114,7 @@ static bool name_of(ICorProfilerInfo3 *info, FunctionID fid, fn_name *out)
         const char *slash = strrchr(path, '/');
         snprintf(out->module, sizeof out->module, "%s", slash ? slash + 1 : path);
     }
-    if (info->lpVtbl->GetModuleMetaData(info, out->mod, ofRead, &IID_IMetaDataImport,
-                                        (IUnknown **)&imp) == S_OK && imp) {
-        if (imp->lpVtbl->GetMethodProps(imp, out->token, &owner, w, NAME_CHARS, &cch, NULL, NULL,
-                                        NULL, NULL, NULL) == S_OK)
-            to_narrow(w, meth, sizeof meth);
-        if (owner && imp->lpVtbl->GetTypeDefProps(imp, owner, w, NAME_CHARS, &cch, NULL,
-                                                  NULL) == S_OK)
-            to_narrow(w, type, sizeof type);
-        imp->lpVtbl->Release(imp);
-    }
-    snprintf(out->full, sizeof out->full, "%s::%s", type, meth);
+    token_name(info, out->mod, out->token, out->full, sizeof out->full);
     out->simple = strstr(out->full, "::") + 2;
     return true;
 }
@@ -320,27 +329,6 @@ static HRESULT in_module_loaded(ICorProfilerInfo3 *info, ModuleID mod)
     return S_OK;
 }
 
-/* The name of (module, token) as "Type::Method", "?" when unknown. */
-static void token_name(ICorProfilerInfo3 *info, ModuleID mod, mdMethodDef token, char *out,
-                       size_t cap)
-{
-    WCHAR w[NAME_CHARS];
-    char type[NAME_CHARS] = "?", meth[NAME_CHARS] = "?";
-    ULONG cch = 0;
-    mdTypeDef owner = 0;
-    IMetaDataImport *imp = NULL;
-    if (info->lpVtbl->GetModuleMetaData(info, mod, ofRead, &IID_IMetaDataImport,
-                                        (IUnknown **)&imp) == S_OK && imp) {
-        if (imp->lpVtbl->GetMethodProps(imp, token, &owner, w, NAME_CHARS, &cch, NULL, NULL,
-                                        NULL, NULL, NULL) == S_OK)
-            to_narrow(w, meth, sizeof meth);
-        if (owner && imp->lpVtbl->GetTypeDefProps(imp, owner, w, NAME_CHARS, &cch, NULL,
-                                                  NULL) == S_OK)
-            to_narrow(w, type, sizeof type);
-        imp->lpVtbl->Release(imp);
-    }
-    snprintf(out, cap, "%s::%s", type, meth);
-}
 
 /* The requested callee gets its new body (malloc'd, freed on return: the control copies
  * it); an inliner the runtime rejits too is left with the IL it has. */
