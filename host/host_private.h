@@ -48,6 +48,10 @@ typedef struct host_rejit {
     uint8_t status;              /* ilg_host_rejit_status */
     DWORD codegen;               /* SetCodegenFlags of the last version served */
     uint32_t requests, reverts, warnings;
+    /* The pending request's version gets GetReJITParameters (rejit_lock): false for an
+     * inliner RequestReJITWithInliners rejits without COR_PRF_REJIT_INLINING_CALLBACKS. */
+    bool callback;
+    uint32_t as_inliner;         /* requests made for it as an inliner (rejit_lock) */
     char *diagnostic;            /* why the last version's body was rejected (host heap) */
     char *warning;               /* the last protocol warning's text (host heap) */
 } host_rejit;
@@ -492,6 +496,10 @@ bool ilg__host_rejit_first_call(host_worker *w, host_method *meth);
 bool ilg__host_rejit_recompile(host_worker *w, host_method *meth, FunctionID fid);
 /* A service point: serves the queued requests of compiled methods, in request order. */
 void ilg__host_rejit_serve(ilg_host *h);
+/* Whether the JIT may not inline meth because ReJIT is enabled and a ReJIT version of
+ * it is requested or in force (CoreCLR's canInline asks for the default IL version in
+ * force; no JITInlining then). Takes the rejit and method locks. */
+bool ilg__host_rejit_blocks_inlining(host_method *meth);
 /* GetReJITIDs' list for meth: 0, then each version served. */
 HRESULT ilg__host_rejit_ids(host_method *meth, ULONG cap, ULONG *count, ReJITID ids[]);
 /* Info's SetILFunctionBody for meth: the ReJIT protocol check (S_OK, or the refusal under

@@ -243,6 +243,8 @@ static host_method *inlinee(host_worker *w, host_method *caller, uint16_t op, ui
     const uint32_t rid = callee->token & 0xFFFFFF;
     if (callee == caller)
         return NULL; /* CALLSITE_IS_RECURSIVE */
+    if (ilg__host_rejit_blocks_inlining(callee))
+        return NULL; /* the runtime's canInline: a ReJIT version requested or in force */
     if (m->inlines->generic[rid - 1] && !*exact)
         return NULL; /* shared generic code needs its dictionary: not claimed */
     pthread_rwlock_rdlock(&m->importer.lock);
@@ -451,7 +453,8 @@ static void scan_sites(host_worker *w, host_method *root, host_method *caller, F
     }
 }
 
-void ilg__inline_compile(host_worker *w, host_method *caller, FunctionID fid)
+/* A compilation of caller from the body word cur (RVA << 32 | size). */
+static void compile_body(host_worker *w, host_method *caller, FunctionID fid, uint64_t cur)
 {
     ilg_host *h = w->host;
     host_module *m = caller->module;
@@ -472,7 +475,6 @@ void ilg__inline_compile(host_worker *w, host_method *caller, FunctionID fid)
     pthread_rwlock_unlock(&m->importer.lock);
     if (!found || !optimizing(w, caller, &mi))
         return;
-    const uint64_t cur = atomic_load_explicit(&caller->current, memory_order_acquire);
     ilg_body **b = &w->inline_caller;
     if (!cur || (!*b && ilg_body_new(b) != ILG_OK) ||
         ilg_body_decode(*b, m->info.base + (cur >> 32), (uint32_t)cur) != ILG_OK)
@@ -481,6 +483,36 @@ void ilg__inline_compile(host_worker *w, host_method *caller, FunctionID fid)
     inline_budget budget = { 60 + 3 * (int)(*b)->code_size, 0 };
     budget.budget = 10 * budget.estimate;
     scan_sites(w, caller, caller, fid, *b, stack, 0, &budget);
+}
+
+void ilg__inline_compile(host_worker *w, host_method *caller, FunctionID fid)
+{
+    compile_body(w, caller, fid, atomic_load_explicit(&caller->current, memory_order_acquire));
+}
+
+/* Under no lock: the pairs of every module whose inliner is root no longer hold a body
+ * (root's new code replaces the code that inlined them; the sites it inlines again
+ * record theirs anew). */
+static void forget_inliner(ilg_host *h, const host_method *root)
+{
+    for (uint32_t i = 0; i < h->module_count; i++) {
+        struct host_inlines *in = h->modules[i]->inlines;
+        if (!in)
+            continue;
+        pthread_rwlock_wrlock(&in->lock);
+        for (uint32_t k = 0; k < in->count; k++)
+            if (in->pairs[k].caller == root)
+                in->pairs[k].inlined_body = in->pairs[k].stale_body = 0;
+        pthread_rwlock_unlock(&in->lock);
+    }
+}
+
+void ilg__inline_rejit_compile(host_worker *w, host_method *caller, FunctionID fid, uint64_t body)
+{
+    if (!caller->module->inlines || !w->host->callback)
+        return;
+    forget_inliner(w->host, caller);
+    compile_body(w, caller, fid, body);
 }
 
 void ilg__inline_body_changed(host_method *meth)
@@ -494,7 +526,11 @@ void ilg__inline_body_changed(host_method *meth)
     pthread_rwlock_wrlock(&in->lock);
     for (uint32_t k = in->head[rid - 1]; k; k = in->pairs[k - 1].next) {
         host_inline_pair *p = &in->pairs[k - 1];
-        if (p->inlined_body && !p->stale_body && differs(m, p->inlined_body, now))
+        if (!p->inlined_body)
+            continue;
+        if (!differs(m, p->inlined_body, now))
+            p->stale_body = 0; /* what it inlined is in force again (a revert) */
+        else if (!p->stale_body)
             p->stale_body = now;
     }
     pthread_rwlock_unlock(&in->lock);

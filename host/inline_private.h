@@ -34,14 +34,25 @@ void ilg__inline_module_free(host_module *m);
  * (FunctionID fid): the rule's call sites of the caller's current body, each delivered
  * as JITInlining(fid, callee, &should) in IL order, and recorded; a pair inlined again
  * holds the callee's current body and is no longer stale. A ReJIT compilation of the
- * caller is to call it the same way (it runs the same JIT and canInline; not yet
- * observed under CoreCLR): that is how RequestReJITWithInliners clears a stale inliner.
+ * caller delivers them too (observed under CoreCLR, docs/coreclr-observed.md "ReJIT
+ * and inlining"): ilg__inline_rejit_compile, which is how RequestReJITWithInliners
+ * clears a stale inliner. A callee with a ReJIT version is not claimed
+ * (ilg__host_rejit_blocks_inlining).
  * w needs host, pass (HOST_PASS_FIRST outside recompile's later passes) and its two
  * inline_ bodies (freed by the owner). */
 void ilg__inline_compile(host_worker *w, host_method *caller, FunctionID fid);
 
-/* SetILFunctionBody accepted a new body for meth (its current word already stored):
- * every pair that inlined an older body of meth is marked stale. */
+/* The same for a ReJIT compilation of caller (rejit.c, between ReJITCompilationStarted
+ * and Finished) from body, the new version's IL (RVA << 32 | size): what caller's older
+ * code inlined is forgotten first (the new code replaces it: a callee it does not
+ * inline again is no longer its inlinee, and is never stale for it), then its call
+ * sites are delivered and recorded as at a first compilation. */
+void ilg__inline_rejit_compile(host_worker *w, host_method *caller, FunctionID fid,
+                               uint64_t body);
+
+/* meth's body in force changed (its current word already stored): SetILFunctionBody,
+ * a ReJIT version installed or a revert. Every pair that inlined another body of meth
+ * is marked stale; one that inlined this body is stale no more. */
 void ilg__inline_body_changed(host_method *meth);
 
 /* The methods (of any module) that inlined MethodDef token callee of module m with the

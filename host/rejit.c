@@ -1,6 +1,6 @@
 /* rejit.c: ReJIT in the harness host (docs/profiler.md, "ReJIT"): RequestReJIT,
- * RequestReJITWithInliners (for the methods named; inliners are not tracked here),
- * RequestRevert and GetReJITIDs, the ICorProfilerFunctionControl that GetReJITParameters
+ * RequestReJITWithInliners (the methods named and, under --inline, the inliners
+ * inline.c recorded for them), RequestRevert and GetReJITIDs, the ICorProfilerFunctionControl that GetReJITParameters
  * passes, the serving of requests (GetReJITParameters, ReJITCompilationStarted,
  * ReJITCompilationFinished) at the points of the host's model, and the protocol checks.
  *
@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "info_private.h"
+#include "inline_private.h"
 #include "trace.h"
 
 #define ILG__WANT_CB_TRACE
@@ -486,10 +487,45 @@ static void apply(host_method *meth, host_fc *fc, uint32_t id, uint64_t before)
     pthread_mutex_unlock(ilg__host_method_lock(meth));
 }
 
-/* Serves ReJIT id of meth: GetReJITParameters with a function control, then for each of
- * its FunctionIDs ReJITCompilationStarted and ReJITCompilationFinished (CoreCLR's order,
- * observed), then the outcome. */
-static void serve(ilg_host *h, host_method *meth, uint32_t id)
+/* The body of meth's original (default) IL version: the one in force before its first
+ * ReJIT version (Info's SetILFunctionBody may have replaced the image's); *replaced
+ * says whether an active ReJIT version gave it another body. */
+static uint64_t default_body(host_method *meth, bool *replaced)
+{
+    host_rejit *r = atomic_load_explicit(&meth->rejit, memory_order_acquire);
+    pthread_mutex_lock(ilg__host_method_lock(meth));
+    uint64_t body = r && r->active ? r->before
+                                   : atomic_load_explicit(&meth->current, memory_order_acquire);
+    *replaced = r && r->active && r->rva;
+    pthread_mutex_unlock(ilg__host_method_lock(meth));
+    return body;
+}
+
+/* A version the runtime makes without GetReJITParameters (an inliner of a method named
+ * to RequestReJITWithInliners without COR_PRF_REJIT_INLINING_CALLBACKS): CoreCLR gives
+ * it the original IL (ConfigureILCodeVersion), so a body an earlier ReJIT gave the
+ * method is gone. */
+static void configure_silently(host_method *meth, host_fc *fc, uint32_t id)
+{
+    bool replaced = false;
+    const uint64_t body = default_body(meth, &replaced);
+    fc->body_hr = S_OK;
+    if (!replaced)
+        return; /* the IL in force is the original: the same IL is compiled */
+    fc->body_set = true;
+    fc->rva = (uint32_t)(body >> 32);
+    fc->size = (uint32_t)body;
+    warn(meth, "ReJIT %u, made by RequestReJITWithInliners for this method as an inliner "
+               "without COR_PRF_REJIT_INLINING_CALLBACKS, compiles its original IL: the body "
+               "its earlier ReJIT gave it is gone (no GetReJITParameters to give it again)",
+         id);
+}
+
+/* Serves ReJIT id of meth: GetReJITParameters with a function control (unless the
+ * version has no callback), then for each of its FunctionIDs ReJITCompilationStarted,
+ * under --inline the JITInlining of the new IL's call sites, and
+ * ReJITCompilationFinished (CoreCLR's order, observed), then the outcome. */
+static void serve(ilg_host *h, host_method *meth, uint32_t id, bool callback)
 {
     host_fc *fc = ILG_HOST_ZALLOC(h->heap, sizeof *fc);
     if (!fc)
@@ -503,23 +539,35 @@ static void serve(ilg_host *h, host_method *meth, uint32_t id)
         fc_free(fc);
         return;
     }
-    DELIVER4(h, GetReJITParameters, (ModuleID)meth->module, meth->token,
-             &fc->ICorProfilerFunctionControl_iface);
+    if (callback)
+        DELIVER4(h, GetReJITParameters, (ModuleID)meth->module, meth->token,
+                 &fc->ICorProfilerFunctionControl_iface);
+    else
+        configure_silently(meth, fc, id);
     atomic_store(&fc->open, false);
     record_id(meth, id);
     /* A body the JIT refuses: CoreCLR sends ReJITCompilationStarted, the compilation
      * fails and the call throws InvalidProgramException, with no Finished (observed). */
     const bool refused = !fc->body_set && FAILED(fc->body_hr);
     const uint32_t fids = meth->inst ? 2 : 1;
+    /* The JIT compiles the new version's IL: the body set, else the IL in force. */
+    const uint64_t body = fc->body_set ? (uint64_t)fc->rva << 32 | fc->size
+                                       : atomic_load_explicit(&meth->current, memory_order_acquire);
+    host_worker jit = { .host = h, .pass = HOST_PASS_FIRST };
     for (uint32_t k = 0; k < fids; k++) {
         FunctionID fid = ilg__host_fid(meth, k);
         host_method *outer = ilg__host_rejit_started;
         ilg__host_rejit_started = meth;
         DELIVER4(h, ReJITCompilationStarted, fid, (ReJITID)id, TRUE);
         ilg__host_rejit_started = outer;
-        if (!refused)
-            DELIVER4(h, ReJITCompilationFinished, fid, (ReJITID)id, S_OK, TRUE);
+        if (refused)
+            continue;
+        if (h->inlining)
+            ilg__inline_rejit_compile(&jit, meth, fid, body);
+        DELIVER4(h, ReJITCompilationFinished, fid, (ReJITID)id, S_OK, TRUE);
     }
+    ilg_body_free(jit.inline_caller);
+    ilg_body_free(jit.inline_callee);
     if (refused)
         warn(meth, "ReJIT %u leaves the method in a state the runtime would not run: its body "
                    "was rejected (0x%08x: %s); CoreCLR takes it and the JIT refuses it at the "
@@ -533,6 +581,7 @@ static void serve(ilg_host *h, host_method *meth, uint32_t id)
         before = r->before;
     check_map(fc, before);
     apply(meth, fc, id, before);
+    ilg__inline_body_changed(meth); /* inliners not rejitted keep the old body */
     pthread_mutex_lock(&h->rejit_lock);
     bool keep = ilg__host_unref(&fc->refs) != 0;
     if (keep) { /* the profiler kept a reference: freed by its last Release or the host */
@@ -546,14 +595,16 @@ static void serve(ilg_host *h, host_method *meth, uint32_t id)
         fc_free(fc);
 }
 
-/* Takes meth's pending request (its id, 0 when none) under rejit_lock. */
-static uint32_t take_pending(ilg_host *h, host_method *meth)
+/* Takes meth's pending request (its id, 0 when none, and whether it gets
+ * GetReJITParameters into *callback) under rejit_lock. */
+static uint32_t take_pending(ilg_host *h, host_method *meth, bool *callback)
 {
     host_rejit *r = atomic_load_explicit(&meth->rejit, memory_order_acquire);
     if (!r)
         return 0;
     pthread_mutex_lock(&h->rejit_lock);
     uint32_t id = r->pending;
+    *callback = r->callback;
     r->pending = 0;
     r->serving = id;
     pthread_mutex_unlock(&h->rejit_lock);
@@ -563,10 +614,11 @@ static uint32_t take_pending(ilg_host *h, host_method *meth)
 bool ilg__host_rejit_first_call(host_worker *w, host_method *meth)
 {
     ilg_host *h = w->host;
-    uint32_t id = take_pending(h, meth);
+    bool callback = true;
+    uint32_t id = take_pending(h, meth, &callback);
     if (!id)
         return false;
-    serve(h, meth, id);
+    serve(h, meth, id, callback);
     return true;
 }
 
@@ -584,6 +636,9 @@ bool ilg__host_rejit_recompile(host_worker *w, host_method *meth, FunctionID fid
     /* CoreCLR raises the JIT events for a code version of the default IL version only;
      * one of a ReJIT version (its tier-1 or OSR code) gets the ReJIT pair. */
     DELIVER4(h, ReJITCompilationStarted, fid, (ReJITID)id, TRUE);
+    if (h->inlining) /* the version's optimized code inlines as its first compilation */
+        ilg__inline_rejit_compile(w, meth, fid,
+                                  atomic_load_explicit(&meth->current, memory_order_acquire));
     DELIVER4(h, ReJITCompilationFinished, fid, (ReJITID)id, S_OK, TRUE);
     return true;
 }
@@ -593,6 +648,7 @@ void ilg__host_rejit_serve(ilg_host *h)
     for (;;) {
         host_method *meth = NULL;
         uint32_t id = 0;
+        bool callback = true;
         pthread_mutex_lock(&h->rejit_lock);
         /* The oldest request whose method is compiled; requests whose method has none
          * pending any more (reverted, served at its JIT event) leave the queue. */
@@ -605,6 +661,7 @@ void ilg__host_rejit_serve(ilg_host *h)
             if (atomic_load(&q->compiled)) {
                 meth = q;
                 id = r->pending;
+                callback = r->callback;
                 r->pending = 0;
                 r->serving = id;
                 continue;
@@ -617,7 +674,7 @@ void ilg__host_rejit_serve(ilg_host *h)
         pthread_mutex_unlock(&h->rejit_lock);
         if (!meth)
             return;
-        serve(h, meth, id);
+        serve(h, meth, id, callback);
     }
 }
 
@@ -651,15 +708,26 @@ static host_method *named(ilg_host *h, ModuleID mod, mdMethodDef tok)
 }
 
 /* Queues meth with a new ReJITID (a request already pending is replaced: its version
- * was never configured). */
-static HRESULT request_one(ilg_host *h, host_method *meth)
+ * was never configured), with GetReJITParameters when callback. As an inliner
+ * (RequestReJITWithInliners), a request already pending is reused, as CoreCLR's
+ * BindILVersion reuses a version not configured yet; it gains the callback, never
+ * loses it. */
+static HRESULT request_one(ilg_host *h, host_method *meth, bool callback, bool as_inliner)
 {
-    if (!meth->module->announced)
+    if (!as_inliner && !meth->module->announced)
         warn(meth, "ReJIT requested for a method of a module no ModuleLoadFinished announced "
                    "(the profiler cannot have seen the module load)");
     pthread_mutex_lock(&h->rejit_lock);
     host_rejit *r = rejit_of(meth);
     HRESULT hr = E_OUTOFMEMORY;
+    if (r && as_inliner)
+        r->as_inliner++;
+    if (r && as_inliner && r->pending) {
+        r->callback |= callback;
+        r->requests++;
+        pthread_mutex_unlock(&h->rejit_lock);
+        return S_OK;
+    }
     if (r && h->rejit_queue_count == h->rejit_queue_cap) {
         uint32_t cap = h->rejit_queue_cap ? h->rejit_queue_cap * 2 : 16;
         host_method **q = ILG_HOST_ALLOC(h->heap, cap * sizeof *q);
@@ -673,11 +741,59 @@ static HRESULT request_one(ilg_host *h, host_method *meth)
     }
     if (r && h->rejit_queue_count < h->rejit_queue_cap) {
         r->pending = ++h->rejit_next_id;
+        r->callback = callback;
         r->requests++;
         h->rejit_queue[h->rejit_queue_count++] = meth;
         hr = S_OK;
     }
     pthread_mutex_unlock(&h->rejit_lock);
+    return hr;
+}
+
+/* The inliners of one method, gathered under inline.c's lock, requested after it. */
+typedef struct inliner_list {
+    ilg_host *host;
+    host_method **at;            /* host heap */
+    uint32_t count, cap;
+    bool nomem;
+} inliner_list;
+
+static void note_inliner(void *ctx, FunctionID caller, mdMethodDef token, bool stale)
+{
+    (void)token, (void)stale;
+    inliner_list *l = ctx;
+    host_method *meth = ilg__host_find_method(l->host, caller);
+    if (!meth)
+        return;
+    if (l->count == l->cap) {
+        uint32_t cap = l->cap ? l->cap * 2 : 8;
+        host_method **at = ILG_HOST_ALLOC(l->host->heap, cap * sizeof *at);
+        if (!at) {
+            l->nomem = true;
+            return;
+        }
+        if (l->count)
+            memcpy(at, l->at, l->count * sizeof *at);
+        ILG_HOST_FREE(l->host->heap, l->at);
+        l->at = at;
+        l->cap = cap;
+    }
+    l->at[l->count++] = meth;
+}
+
+/* COR_PRF_REJIT_BLOCK_INLINING: the methods that inlined meth get a ReJIT of their own
+ * (CoreCLR's UpdateJitInlinerActiveILVersions, over its JIT inline tracking), with
+ * GetReJITParameters only under COR_PRF_REJIT_INLINING_CALLBACKS; the JIT inlines none
+ * of the rejitted methods afterwards (ilg__host_rejit_blocks_inlining). ReadyToRun
+ * inliners (CoreCLR's UpdateNativeInlinerActiveILVersions) are not modelled. */
+static HRESULT request_inliners(ilg_host *h, host_method *meth, DWORD flags)
+{
+    inliner_list l = { .host = h };
+    ilg__inline_inliners_of(h, meth->module, meth->token, note_inliner, &l);
+    HRESULT hr = l.nomem ? E_OUTOFMEMORY : S_OK;
+    for (uint32_t k = 0; SUCCEEDED(hr) && k < l.count; k++)
+        hr = request_one(h, l.at[k], (flags & COR_PRF_REJIT_INLINING_CALLBACKS) != 0, true);
+    ILG_HOST_FREE(h->heap, l.at);
     return hr;
 }
 
@@ -701,7 +817,9 @@ static HRESULT request(ilg_host *h, ULONG n, ModuleID mods[], mdMethodDef toks[]
         host_method *meth = named(h, mods[i], toks[i]);
         if (!meth || (h->strict_rejit && !meth->module->announced))
             continue;
-        if (FAILED(request_one(h, meth)))
+        if (FAILED(request_one(h, meth, true, false)))
+            return E_OUTOFMEMORY;
+        if (flags && FAILED(request_inliners(h, meth, *flags)))
             return E_OUTOFMEMORY;
     }
     return S_OK;
@@ -714,8 +832,8 @@ HRESULT ilg__info_RequestReJIT(ICorProfilerInfo15 *This, ULONG cFunctions, Modul
     return request(INFO_HOST(This), cFunctions, moduleIds, methodIds, NULL);
 }
 
-/* The methods named are rejitted as RequestReJIT would; their inliners are not tracked
- * by this file (docs/profiler.md). */
+/* The methods named are rejitted as RequestReJIT would, and their inliners with them
+ * (request_inliners). */
 HRESULT ilg__info_RequestReJITWithInliners(ICorProfilerInfo15 *This, DWORD dwRejitFlags,
                                            ULONG cFunctions, ModuleID moduleIds[],
                                            mdMethodDef methodIds[])
@@ -755,8 +873,26 @@ HRESULT ilg__info_RequestRevert(ICorProfilerInfo15 *This, ULONG cFunctions, Modu
         }
         r->reverts++;
         pthread_mutex_unlock(ilg__host_method_lock(meth));
+        ilg__inline_body_changed(meth); /* the old body is in force again */
     }
     return S_OK;
+}
+
+bool ilg__host_rejit_blocks_inlining(host_method *meth)
+{
+    ilg_host *h = meth->module->host;
+    host_rejit *r = atomic_load_explicit(&meth->rejit, memory_order_acquire);
+    if (!r || !(atomic_load(&h->event_mask) & COR_PRF_ENABLE_REJIT))
+        return false;
+    pthread_mutex_lock(&h->rejit_lock);
+    bool block = r->pending || r->serving;
+    pthread_mutex_unlock(&h->rejit_lock);
+    if (!block) {
+        pthread_mutex_lock(ilg__host_method_lock(meth));
+        block = r->active != 0;
+        pthread_mutex_unlock(ilg__host_method_lock(meth));
+    }
+    return block;
 }
 
 HRESULT ilg__host_rejit_ids(host_method *meth, ULONG cap, ULONG *count, ReJITID ids[])

@@ -48,6 +48,7 @@ static void method_fill(const host_method *meth, ilg_host_method *out)
     out->rejit_reverts = r ? r->reverts : 0;
     out->rejit_warnings = r ? r->warnings : 0;
     out->rejit_pending = r && r->pending;
+    out->rejit_as_inliner = r ? r->as_inliner : 0;
     out->rejit_warning = r ? r->warning : NULL;
     out->rejit_diagnostic = r ? r->diagnostic : NULL;
 }
@@ -75,6 +76,7 @@ static void rejit_json(json_t *o, const ilg_host_method *hm)
     json_object_set_new(j, "size", json_integer(hm->rejit_size));
     json_object_set_new(j, "requests", json_integer(hm->rejit_requests));
     json_object_set_new(j, "reverts", json_integer(hm->rejit_reverts));
+    json_object_set_new(j, "as_inliner", json_integer(hm->rejit_as_inliner));
     json_object_set_new(j, "pending", json_boolean(hm->rejit_pending));
     json_object_set_new(j, "warnings", json_integer(hm->rejit_warnings));
     if (hm->rejit_warning)
@@ -91,6 +93,8 @@ static void rejit_text(FILE *to, const host_method *meth)
     method_fill(meth, &hm);
     fprintf(to, "      rejit: %s, ReJITID %u, %u requested, %u reverted", rejit_status_text(hm.rejit_status),
             hm.rejit_id, hm.rejit_requests, hm.rejit_reverts);
+    if (hm.rejit_as_inliner)
+        fprintf(to, " (%u as an inliner)", hm.rejit_as_inliner);
     if (hm.rejit_status == ILG_HOST_REJIT_REJITTED)
         fprintf(to, ", body 0x%08x %u bytes", hm.rejit_rva, hm.rejit_size);
     if (hm.rejit_pending)

@@ -173,6 +173,9 @@ typedef struct ilg_host_method {
     uint32_t rejit_requests, rejit_reverts, rejit_warnings;
     bool rejit_pending;          /* a request not served (the method was never compiled) */
     const char *rejit_warning, *rejit_diagnostic;
+    /* Of rejit_requests, those RequestReJITWithInliners made for it as an inliner of a
+     * method named in the request (docs/profiler.md, "ReJIT and inlining"). */
+    uint32_t rejit_as_inliner;
 } ilg_host_method;
 
 typedef struct ilg_host_module {

@@ -16,11 +16,23 @@
  *              CoreCLR, with a body that changes the program's output, the old IL ran
  *              exactly where the host warns (set after the caller compiled or inside
  *              JITInlining itself, consented), the new IL where it does not (refused);
+ *   rejit      ReJIT of the inlined callee Leaf.Inc (issue 17): plain RequestReJIT,
+ *              RequestReJITWithInliners with flags 1 and 3, and a request before any
+ *              caller compiled. Under CoreCLR and the host alike, per rejitted method,
+ *              the same GetReJITParameters, ReJITCompilationStarted, JITInlining inside
+ *              the ReJIT compilation and ReJITCompilationFinished; the host warns of a
+ *              stale inliner exactly where CoreCLR's output shows the old IL ran; the
+ *              image the host saved prints what CoreCLR printed unless the host warned.
+ *              In the host alone: the report's inliner ReJIT, no JITInlining for a
+ *              rejitted callee, no stale warning after RequestReJITWithInliners, the
+ *              warning when an inliner's ReJIT without INLINING_CALLBACKS drops the
+ *              body its earlier ReJIT had;
  *   inliners   ilg__inline_inliners_of (what RequestReJITWithInliners uses) through the
  *              library: the inliners of a callee with their staleness, none for a
  *              refused or unknown one;
- *   threads    the same from 4 JIT threads over System.Private.CoreLib (the "threads"
- *              case: scripts/test.sh runs it under TSan).
+ *   threads    the same from 4 JIT threads over System.Private.CoreLib, and
+ *              RequestReJITWithInliners from one of them while the others compile (the
+ *              "threads" case: scripts/test.sh runs it under TSan).
  * The truth is the real runtime's callbacks, never a list of pairs written here. */
 #include <check.h>
 #include <glob.h>
@@ -53,6 +65,10 @@ static void setup(void)
     unsetenv("PROF_NO_INLINING");
     unsetenv("PROF_REWRITE_NOW");
     unsetenv("PROF_MUTATE");
+    unsetenv("PROF_REJIT");
+    unsetenv("PROF_REJIT_FLAGS");
+    unsetenv("PROF_REJIT_EARLY");
+    unsetenv("PROF_REJIT_CALLER");
     setenv("DOTNET_CLI_TELEMETRY_OPTOUT", "1", 1);
 }
 
@@ -199,6 +215,19 @@ static char *host_run_after(const char *extra, const char *corelib)
 static char *host_run(const char *extra)
 {
     return host_run_after(extra, NULL);
+}
+
+/* The same with --save into to (an existing directory). */
+static char *host_run_save(const char *to)
+{
+    char log[300];
+    snprintf(log, sizeof log, "%s/host.log", dir);
+    setenv("PROF_LOG", log, 1);
+    const char *argv[] = { ILG_CLI_PATH, "run", "--inline", "--profiler", ILG_PROF_INLINE,
+                           "--clsid", TEST_CLSID, "--save", to, ILG_INLINE_DLL, NULL };
+    run_ok(argv);
+    unsetenv("PROF_LOG");
+    return read_log(log);
 }
 
 /* A sanitized profiler (ASan, TSan) cannot load into an uninstrumented dotnet: the plain
@@ -365,6 +394,231 @@ START_TEST(test_stale_as_coreclr)
         }
     }
     unsetenv("PROF_MUTATE");
+}
+END_TEST
+
+/* The ReJIT modes of prof_inline the rejit cases run, each as its environment. */
+static const struct rejit_mode {
+    const char *name, *flags, *early;
+} rejit_modes[] = {
+    { "RequestReJIT", NULL, NULL },
+    { "RequestReJITWithInliners(BLOCK_INLINING)", "1", NULL },
+    { "RequestReJITWithInliners(BLOCK_INLINING | INLINING_CALLBACKS)", "3", NULL },
+    { "RequestReJIT before any caller compiled", NULL, "1" },
+};
+
+static void rejit_env(const struct rejit_mode *mode)
+{
+    setenv("PROF_MUTATE", "1", 1);
+    setenv("PROF_REJIT", "Inc", 1);
+    if (mode->flags)
+        setenv("PROF_REJIT_FLAGS", mode->flags, 1);
+    else
+        unsetenv("PROF_REJIT_FLAGS");
+    if (mode->early)
+        setenv("PROF_REJIT_EARLY", mode->early, 1);
+    else
+        unsetenv("PROF_REJIT_EARLY");
+}
+
+#define GROUPS_MAX 16
+#define GROUP_CHARS 1024
+
+/* Per rejitted method of the fixture, its ReJIT callbacks in order, as one line:
+ * "params set|none", "start", "inline <callee>" (JITInlining inside the compilation),
+ * "done <hr>". */
+typedef struct rejit_groups {
+    unsigned count;
+    struct {
+        char method[256];
+        char text[GROUP_CHARS];
+    } g[GROUPS_MAX];
+} rejit_groups;
+
+static char *group_of(rejit_groups *gs, const char *method)
+{
+    for (unsigned i = 0; i < gs->count; i++)
+        if (strcmp(gs->g[i].method, method) == 0)
+            return gs->g[i].text;
+    ck_assert_uint_lt(gs->count, GROUPS_MAX);
+    snprintf(gs->g[gs->count].method, sizeof gs->g[0].method, "%s", method);
+    gs->g[gs->count].text[0] = 0;
+    return gs->g[gs->count++].text;
+}
+
+static void group_add(char *text, const char *what)
+{
+    size_t n = strlen(text);
+    snprintf(text + n, GROUP_CHARS - n, "%s%s", n ? " | " : "", what);
+}
+
+static void rejit_groups_of(const char *log, rejit_groups *gs)
+{
+    char method[256], a[256], b[256], what[300];
+    char *current = NULL;
+    memset(gs, 0, sizeof *gs);
+    for (const char *p = log; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+        if (sscanf(p, "rejit-params %255s %255s", method, a) == 2) {
+            group_add(group_of(gs, method), strcmp(a, "none") == 0 ? "params none" : "params set");
+        } else if (sscanf(p, "rejit-start %255s", method) == 1) {
+            current = group_of(gs, method);
+            group_add(current, "start");
+        } else if (sscanf(p, "rejit-done %255s %255s", method, a) == 2) {
+            snprintf(what, sizeof what, "done %s", a);
+            group_add(group_of(gs, method), what);
+            current = NULL;
+        } else if (sscanf(p, "inline %*s %*s %255s %*s %*s %255s %*s rejit", a, b) == 2 &&
+                   strstr(p, " rejit\n") && current) {
+            snprintf(what, sizeof what, "inline %s", b);
+            group_add(current, what);
+        }
+    }
+}
+
+/* The host's stale-inliner warning for UseSmall inlining Inc in the report res.out. */
+static bool stale_warned(void)
+{
+    return strstr(res.out, "warning: stale inlinee: int32 Inl.Program::UseSmall") != NULL;
+}
+
+START_TEST(test_rejit_as_coreclr)
+{
+    if (!have(true) || SANITIZED)
+        return;
+    char *plain = dotnet_run();
+    char old_out[64];
+    snprintf(old_out, sizeof old_out, "%s", res.out);
+    free(plain);
+    char save[300];
+    snprintf(save, sizeof save, "%s/saved", dir);
+    for (size_t i = 0; i < sizeof rejit_modes / sizeof rejit_modes[0]; i++) {
+        const struct rejit_mode *mode = &rejit_modes[i];
+        rejit_env(mode);
+        char *clr = dotnet_run();
+        char clr_out[64];
+        snprintf(clr_out, sizeof clr_out, "%s", res.out);
+        ck_assert_msg(strncmp(clr, "rejit-request 0x00000000\n", 25) == 0 ||
+                          strstr(clr, "\nrejit-request 0x00000000\n"),
+                      "%s: no request: %.200s", mode->name,
+                      strlen(clr) > 200 ? clr + strlen(clr) - 200 : clr);
+        rejit_groups cg, hg;
+        rejit_groups_of(clr, &cg);
+        char cmd[400];
+        snprintf(cmd, sizeof cmd, "mkdir -p '%s/saved'", dir);
+        ck_assert_int_eq(system(cmd), 0);
+        char *host = host_run_save(save);
+        const bool warned = stale_warned();
+        rejit_groups_of(host, &hg);
+        /* Every method CoreCLR rejitted, the host rejitted with the same callbacks. */
+        for (unsigned k = 0; k < cg.count; k++)
+            ck_assert_msg(strcmp(group_of(&hg, cg.g[k].method), cg.g[k].text) == 0,
+                          "%s: %s: CoreCLR [%s], the host [%s]", mode->name, cg.g[k].method,
+                          cg.g[k].text, group_of(&hg, cg.g[k].method));
+        /* One the host rejitted beyond: a callee CoreCLR never called (its callers had
+         * inlined it: the request is never served), so never rejitted. The host
+         * compiles every method, so it serves it. */
+        for (unsigned k = 0; k < hg.count; k++) {
+            bool in_clr = false;
+            for (unsigned j = 0; j < cg.count; j++)
+                in_clr |= strcmp(cg.g[j].method, hg.g[k].method) == 0;
+            ck_assert_msg(in_clr || (!jitted(clr, strstr(hg.g[k].method, "::") + 2) && warned),
+                          "%s: the host rejitted %s [%s], CoreCLR did not", mode->name,
+                          hg.g[k].method, hg.g[k].text);
+        }
+        /* The stale warning exactly where the old inlined IL ran under CoreCLR. */
+        const bool clr_stale = strcmp(clr_out, old_out) == 0;
+        ck_assert_msg(warned == clr_stale, "%s: CoreCLR printed %s(old: %s), the host %s",
+                      mode->name, clr_out, old_out, warned ? "warned" : "did not warn");
+        ck_assert_msg(clr_stale == (i == 0), "%s: %s", mode->name, clr_out);
+        /* The saved image holds the bodies the host says are in force: it prints what
+         * CoreCLR printed, unless the host warned that an inliner keeps older IL. */
+        char saved[300];
+        snprintf(saved, sizeof saved, "%s/saved/" FIXTURE, dir);
+        snprintf(cmd, sizeof cmd, "cp '%s' '%s/saved/'", ILG_INLINE_RUNTIMECONFIG, dir);
+        ck_assert_int_eq(system(cmd), 0);
+        unsetenv("CORECLR_ENABLE_PROFILING");
+        setenv("DOTNET_TieredCompilation", "0", 1);
+        const char *argv[] = { ILG_DOTNET, saved, NULL };
+        run_ok(argv);
+        unsetenv("DOTNET_TieredCompilation");
+        ck_assert_msg((strcmp(res.out, clr_out) == 0) == !warned,
+                      "%s: the saved image printed %s, CoreCLR %s", mode->name, res.out, clr_out);
+        free(clr);
+        free(host);
+    }
+}
+END_TEST
+
+START_TEST(test_rejit_in_host)
+{
+    if (!have(false))
+        return;
+    /* Plain RequestReJIT of the inlined callee: UseSmall keeps the old IL, warned. */
+    rejit_env(&rejit_modes[0]);
+    char *log = host_run(NULL);
+    ck_assert_msg(strstr(log, "\nrejit-params Inl.Leaf::Inc 0x00000000"), "%s", log);
+    ck_assert_msg(stale_warned(), "%s", res.out);
+    ck_assert_msg(!strstr(log, "rejit-start Inl.Program::UseSmall"), "%s", log);
+    free(log);
+    /* With inliners (flags 1, 3): UseSmall rejitted, GetReJITParameters for it only with
+     * INLINING_CALLBACKS, its compilation inlines Twice and not the rejitted Inc; no
+     * stale warning; the report counts the inliner's ReJIT. */
+    for (size_t i = 1; i <= 2; i++) {
+        rejit_env(&rejit_modes[i]);
+        log = host_run(NULL);
+        ck_assert_msg(strstr(log, "\nrejit-start Inl.Program::UseSmall\n"), "%s", log);
+        ck_assert_msg(strstr(log, "Inl.Program::UseSmall Inline.dll 0x06000001 Inl.Leaf::Twice yes "
+                                  "rejit\n"), "%s", log);
+        ck_assert_msg(!strstr(log, "Inl.Leaf::Inc yes rejit"), "%s", log);
+        ck_assert_msg(!strstr(log, "Inl.Leaf::Inc refused rejit"), "%s", log);
+        ck_assert_msg((strstr(log, "\nrejit-params Inl.Program::UseSmall none") != NULL) == (i == 2),
+                      "%s", log);
+        ck_assert_msg(!strstr(res.out, "warning: stale"), "%s", res.out);
+        ck_assert_msg(strstr(res.out, "rejitted-same-il, ReJITID ") &&
+                          strstr(res.out, "1 requested, 0 reverted (1 as an inliner)\n"),
+                      "%s", res.out);
+        free(log);
+    }
+    log = host_run("--json");
+    json_error_t err;
+    json_t *root = json_loads(res.out, 0, &err);
+    ck_assert_msg(root, "JSON: %s", err.text);
+    json_t *methods = json_object_get(json_array_get(json_object_get(root, "modules"), 0), "methods");
+    json_t *m;
+    size_t k;
+    int inliners = 0;
+    json_array_foreach(methods, k, m)
+    {
+        const char *name = json_string_value(json_object_get(m, "name"));
+        json_int_t as = json_integer_value(json_object_get(json_object_get(m, "rejit"), "as_inliner"));
+        inliners += as != 0;
+        if (as)
+            ck_assert_msg(name && strstr(name, "UseSmall"), "%s", name);
+    }
+    ck_assert_int_eq(inliners, 1);
+    json_decref(root);
+    free(log);
+    /* UseSmall rejitted with a body first (GetReJITParameters), then as an inliner
+     * without INLINING_CALLBACKS: its new version has the original IL, warned. */
+    rejit_env(&rejit_modes[1]);
+    setenv("PROF_REJIT_CALLER", "1", 1);
+    log = host_run(NULL);
+    unsetenv("PROF_REJIT_CALLER");
+    const char *first = strstr(log, "\nrejit-params Inl.Program::UseSmall 0x00000000\n");
+    ck_assert_msg(first && !strstr(first + 2, "rejit-params Inl.Program::UseSmall"),
+                  "one GetReJITParameters for UseSmall: %.400s", first ? first : log);
+    ck_assert_msg(strstr(res.out, "as an inliner without COR_PRF_REJIT_INLINING_CALLBACKS, "
+                                  "compiles its original IL"), "%s", res.out);
+    free(log);
+    /* A request before any caller compiled: no JITInlining for Inc at all. */
+    rejit_env(&rejit_modes[3]);
+    log = host_run(NULL);
+    ck_assert_msg(strstr(log, "rejit-request 0x00000000\n"), "%.300s", log);
+    ck_assert_msg(!strstr(log, "Inl.Leaf::Inc yes"), "%.300s", strstr(log, "Inl.Leaf::Inc yes"));
+    ck_assert_msg(strstr(log, "Inl.Program::UseSmall Inline.dll 0x06000001 Inl.Leaf::Twice yes\n"),
+                  "%s", log);
+    ck_assert_msg(!strstr(res.out, "warning: stale"), "%s", res.out);
+    free(log);
 }
 END_TEST
 
@@ -627,6 +881,32 @@ START_TEST(test_jit_threads)
 }
 END_TEST
 
+/* RequestReJITWithInliners from a JIT thread while 3 others compile (CoreLib after the
+ * fixture when found): the inliner's ReJIT, its JITInlining and the callee's blocking
+ * read and write the inlining records and ReJIT state the other threads use (TSan). */
+START_TEST(test_rejit_threads)
+{
+    if (!have(false))
+        return;
+    char corelib[512];
+    bool found = find_corelib(corelib, sizeof corelib);
+    rejit_env(&rejit_modes[1]);
+    char log[300];
+    snprintf(log, sizeof log, "%s/threads.log", dir);
+    setenv("PROF_LOG", log, 1);
+    const char *argv[] = { ILG_CLI_PATH, "run", "--inline", "--jit-threads", "4", "--profiler",
+                           ILG_PROF_INLINE, "--clsid", TEST_CLSID, ILG_INLINE_DLL,
+                           found ? corelib : NULL, NULL };
+    run_ok(argv);
+    char *four = read_log(log);
+    ck_assert_msg(strstr(four, "\nrejit-start Inl.Program::UseSmall\n"), "no inliner ReJIT");
+    ck_assert_msg(!strstr(four, "Inl.Leaf::Inc yes rejit"), "Inc inlined in a ReJIT");
+    ck_assert_msg(!strstr(res.out, "warning: stale"), "%.2000s", res.out);
+    ck_assert_msg(strstr(res.out, "(1 as an inliner)\n"), "%.2000s", res.out);
+    free(four);
+}
+END_TEST
+
 static Suite *inline_suite(void)
 {
     Suite *s = suite_create("inline");
@@ -636,12 +916,14 @@ static Suite *inline_suite(void)
     tcase_add_test(tc, test_pairs_as_coreclr);
     tcase_add_test(tc, test_refusal_under_coreclr);
     tcase_add_test(tc, test_stale_as_coreclr);
+    tcase_add_test(tc, test_rejit_as_coreclr);
     suite_add_tcase(s, tc);
     tc = tcase_create("host");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, test_refusal_in_host);
     tcase_add_test(tc, test_stale_inliner);
+    tcase_add_test(tc, test_rejit_in_host);
     tcase_add_test(tc, test_inliners_of);
     tcase_add_test(tc, test_recompile_inlines_at_tier1);
     suite_add_tcase(s, tc);
@@ -649,6 +931,7 @@ static Suite *inline_suite(void)
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_set_timeout(tc, 300);
     tcase_add_test(tc, test_jit_threads);
+    tcase_add_test(tc, test_rejit_threads);
     suite_add_tcase(s, tc);
     return s;
 }
