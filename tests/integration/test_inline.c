@@ -125,16 +125,33 @@ typedef struct log_pair {
 
 /* The log's JITInlining lines whose caller is of the fixture, into out (malloc'd, freed
  * by the caller); how many. */
+/* The line at *p copied into line (cut at cap), *p moved past it; false at the end.
+ * sscanf gets the copy: given the rest of a large log it would measure all of it on
+ * every call (glibc's sscanf takes strlen of its input), quadratic over CoreLib's. */
+static bool next_line(const char **p, char *line, size_t cap)
+{
+    if (!*p || !**p)
+        return false;
+    const char *nl = strchr(*p, '\n');
+    size_t n = nl ? (size_t)(nl - *p) : strlen(*p);
+    snprintf(line, cap, "%.*s", (int)n, *p);
+    *p = nl ? nl + 1 : *p + n;
+    return true;
+}
+
 static size_t log_pairs(const char *log, log_pair **out)
 {
+    static const char prefix[] = "inline " FIXTURE " ";
     log_pair *v = calloc(LOG_PAIRS_MAX, sizeof *v);
     size_t n = 0;
+    char line[1024];
     ck_assert_ptr_nonnull(v);
-    for (const char *p = log; p && *p && n < LOG_PAIRS_MAX; p = strchr(p, '\n'), p = p ? p + 1 : p) {
+    for (const char *p = log; n < LOG_PAIRS_MAX && next_line(&p, line, sizeof line);) {
         unsigned at, bt;
         log_pair *e = &v[n];
-        if (sscanf(p, "inline %63s %x %255s %63s %x %255s %15s", e->caller_mod, &at, e->caller,
-                   e->callee_mod, &bt, e->callee, e->answer) == 7 &&
+        if (strncmp(line, prefix, sizeof prefix - 1) == 0 &&
+            sscanf(line, "inline %63s %x %255s %63s %x %255s %15s", e->caller_mod, &at,
+                   e->caller, e->callee_mod, &bt, e->callee, e->answer) == 7 &&
             strcmp(e->caller_mod, FIXTURE) == 0)
             n++;
     }
@@ -455,20 +472,21 @@ static void group_add(char *text, const char *what)
 static void rejit_groups_of(const char *log, rejit_groups *gs)
 {
     char method[256], a[256], b[256], what[300];
-    char *current = NULL;
+    char *current = NULL, line[1024];
     memset(gs, 0, sizeof *gs);
-    for (const char *p = log; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
-        if (sscanf(p, "rejit-params %255s %255s", method, a) == 2) {
+    for (const char *p = log; next_line(&p, line, sizeof line);) {
+        if (sscanf(line, "rejit-params %255s %255s", method, a) == 2) {
             group_add(group_of(gs, method), strcmp(a, "none") == 0 ? "params none" : "params set");
-        } else if (sscanf(p, "rejit-start %255s", method) == 1) {
+        } else if (sscanf(line, "rejit-start %255s", method) == 1) {
             current = group_of(gs, method);
             group_add(current, "start");
-        } else if (sscanf(p, "rejit-done %255s %255s", method, a) == 2) {
+        } else if (sscanf(line, "rejit-done %255s %255s", method, a) == 2) {
             snprintf(what, sizeof what, "done %s", a);
             group_add(group_of(gs, method), what);
             current = NULL;
-        } else if (sscanf(p, "inline %*s %*s %255s %*s %*s %255s %*s rejit", a, b) == 2 &&
-                   strstr(p, " rejit\n") && current) {
+        } else if (sscanf(line, "inline %*s %*s %255s %*s %*s %255s %*s rejit", a, b) == 2 &&
+                   strlen(line) > 6 && strcmp(line + strlen(line) - 6, " rejit") == 0 &&
+                   current) {
             snprintf(what, sizeof what, "inline %s", b);
             group_add(current, what);
         }
