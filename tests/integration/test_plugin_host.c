@@ -66,11 +66,9 @@ static void teardown(void)
 
 static bool have_mono(void)
 {
-    if (fx_have_program("ilasm") && fx_have_program("monodis") && fx_have_program("mono"))
-        return true;
-    ck_assert_msg(!fx_is_ci(), "Mono's ilasm, monodis or mono not found and CI=true");
-    printf("SKIP: Mono's ilasm, monodis or mono not found\n");
-    return false;
+    static const char *const tools[] = { "ilasm", "monodis", "mono", NULL };
+    const char *missing = fx_missing_program(tools);
+    return fx_require(!missing, "Mono's %s not found", missing);
 }
 
 /* `ilgraft run` with the plugin, `--rules FILE` (NULL: no rules anywhere), --json --save,

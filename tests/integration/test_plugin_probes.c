@@ -97,11 +97,9 @@ static void teardown(void)
 
 static bool have_mono(void)
 {
-    if (fx_have_program("monodis") && fx_have_program("mono"))
-        return true;
-    ck_assert_msg(!fx_is_ci(), "Mono's monodis or mono not found and CI=true");
-    printf("SKIP: Mono's monodis or mono not found\n");
-    return false;
+    static const char *const tools[] = { "monodis", "mono", NULL };
+    const char *missing = fx_missing_program(tools);
+    return fx_require(!missing, "Mono's %s not found", missing);
 }
 
 static bool have_dotnet(void)
@@ -111,11 +109,7 @@ static bool have_dotnet(void)
         why = "dotnet not found";
     else if (access(ILG_CALC_DLL, R_OK) != 0 || access(ILG_CALC_RUNTIMECONFIG, R_OK) != 0)
         why = "the C# fixtures were not built (fixtures/cs needs dotnet at configure time)";
-    if (!why)
-        return true;
-    ck_assert_msg(!fx_is_ci(), "%s (ILG_DOTNET '%s') and CI=true", why, ILG_DOTNET);
-    printf("SKIP: %s\n", why);
-    return false;
+    return fx_require(!why, "%s (ILG_DOTNET '%s')", why, ILG_DOTNET);
 }
 
 /* `ilgraft run` with the plugin and rules over image, saved into save_dir; asserts the

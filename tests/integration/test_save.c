@@ -50,10 +50,7 @@ static bool have_cs_fixture(const char *path, const char *what)
     if (access(path, R_OK) == 0)
         return true;
     ck_assert_msg(strstr(path, "/cs/") != NULL, "%s: %s is missing", what, path);
-    ck_assert_msg(!fx_is_ci(), "%s: %s was not built (the .NET SDK is required under CI=true)",
-                  what, path);
-    printf("SKIP: %s: %s was not built (no .NET SDK)\n", what, path);
-    return false;
+    return fx_require(false, "%s: %s was not built (no .NET SDK)", what, path);
 }
 
 static void rm_dir(void)
@@ -770,14 +767,9 @@ END_TEST
  * or a failure under CI=true. */
 static bool have_mono_tools(void)
 {
-    static const char *const tools[] = { "mono", "monodis", "mcs" };
-    for (size_t i = 0; i < 3; i++)
-        if (!fx_have_program(tools[i])) {
-            ck_assert_msg(!fx_is_ci(), "%s not found and CI=true", tools[i]);
-            printf("SKIP: %s not found\n", tools[i]);
-            return false;
-        }
-    return true;
+    static const char *const tools[] = { "mono", "monodis", "mcs", NULL };
+    const char *missing = fx_missing_program(tools);
+    return fx_require(!missing, "%s not found", missing);
 }
 
 static void run_argv(const char *const *argv)
@@ -1206,11 +1198,7 @@ static bool have_dotnet(void)
         why = "dotnet not found";
     else if (access(ILG_HELLO_DLL, R_OK) != 0 || access(ILG_CALC_DLL, R_OK) != 0)
         why = "the C# fixtures were not built (fixtures/cs needs dotnet at configure time)";
-    if (!why)
-        return true;
-    ck_assert_msg(!fx_is_ci(), "%s (ILG_DOTNET '%s') and CI=true", why, ILG_DOTNET);
-    printf("SKIP: %s\n", why);
-    return false;
+    return fx_require(!why, "%s (ILG_DOTNET '%s')", why, ILG_DOTNET);
 }
 
 /* Hello and Calc saved by `ilgraft run --save` run under dotnet as they are: the

@@ -52,11 +52,7 @@ static bool have_dotnet(void)
         why = "the C# fixtures were not built (fixtures/cs needs dotnet at configure time)";
     else if (access(FRAMEWORK "System.Private.Uri.dll", R_OK) != 0)
         why = "the .NET 10.0.12 shared framework is not installed";
-    if (!why)
-        return true;
-    ck_assert_msg(!fx_is_ci(), "%s (ILG_DOTNET '%s') and CI=true", why, ILG_DOTNET);
-    printf("SKIP: %s\n", why);
-    return false;
+    return fx_require(!why, "%s (ILG_DOTNET '%s')", why, ILG_DOTNET);
 }
 
 /* About n mutants of path from seed: the runtime ran them all, the originals all

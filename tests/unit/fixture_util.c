@@ -1,5 +1,7 @@
 /* fixture_util.c: process and file helpers for the test suites. */
+#include <check.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -175,17 +177,32 @@ bool fx_have_program(const char *prog)
     return found;
 }
 
+const char *fx_missing_program(const char *const progs[])
+{
+    for (size_t i = 0; progs[i]; i++)
+        if (!fx_have_program(progs[i]))
+            return progs[i];
+    return NULL;
+}
+
+bool fx_require(bool present, const char *fmt, ...)
+{
+    if (present)
+        return true;
+    char why[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, sizeof why, fmt, ap);
+    va_end(ap);
+    ck_assert_msg(!fx_is_ci(), "%s and CI=true", why);
+    printf("SKIP: %s\n", why);
+    return false;
+}
+
 bool fx_r2r_fixture(char *buf, size_t size)
 {
     fx_path(buf, size, "cs/ReadyToRun/ReadyToRun.dll");
-    if (access(buf, R_OK) == 0)
-        return true;
-    if (fx_is_ci()) {
-        fprintf(stderr, "%s missing (no dotnet at build time) and CI=true\n", buf);
-        return false;
-    }
-    printf("SKIP: %s missing (no dotnet at build time)\n", buf);
-    return false;
+    return fx_require(access(buf, R_OK) == 0, "%s missing (no dotnet at build time)", buf);
 }
 
 int fx_read_perfmap(fx_perf_line *lines, size_t cap)

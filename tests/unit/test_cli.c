@@ -403,11 +403,7 @@ static json_t *method_named(json_t *methods, const char *simple)
 
 static bool have(const char *prog)
 {
-    if (fx_have_program(prog))
-        return true;
-    ck_assert_msg(!fx_is_ci(), "%s is required under CI=true", prog);
-    printf("SKIP: %s not found (scripts/setup.sh installs it)\n", prog);
-    return false;
+    return fx_require(fx_have_program(prog), "%s not found (scripts/setup.sh installs it)", prog);
 }
 
 /* ---- run with the bundled plugin ------------------------------------------------------ */
