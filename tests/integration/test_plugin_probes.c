@@ -907,11 +907,8 @@ START_TEST(wide_image_saved_with_its_old_root_cut)
 {
     if (!have_mono())
         return;
-    if (!fx_have_program("objdump")) {
-        ck_assert_msg(!fx_is_ci(), "objdump not found and CI=true");
-        printf("SKIP: objdump not found\n");
+    if (!fx_require(fx_have_program("objdump"), "objdump not found"))
         return;
-    }
     char image[256], dir[4][80], saved[4][96];
     static const char *const sub[4] = { "cut", "again", "kept", "threads" };
     static const char *const opt[4] = { NULL, NULL, "--keep-old-root", "--jit-threads" };

@@ -203,10 +203,8 @@ END_TEST
  * pages); it still holds the file's bytes with the sections' protections. */
 START_TEST(largest_region_starts_on_a_huge_page)
 {
-    if (access(mscorlib, R_OK) != 0) {
-        ck_assert_msg(!fx_is_ci(), "CI must have Mono's mscorlib.dll");
+    if (!fx_require(access(mscorlib, R_OK) == 0, "Mono's %s not found", mscorlib))
         return;
-    }
     ilg_image *m;
     ilg_image_info in;
     ck_assert_int_eq(ilg_image_open(mscorlib, NULL, &m), ILG_OK);
