@@ -113,9 +113,7 @@ static void make_mono_path(const char *framework_dir, char *out, size_t size)
 
 static void remove_mono_path(const char *dir)
 {
-    char cmd[4200];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    ck_assert_int_eq(system(cmd), 0);
+    fx_tmpdir_remove(dir);
     unsetenv("MONO_PATH");
 }
 

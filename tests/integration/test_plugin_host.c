@@ -54,11 +54,9 @@ static void setup(void)
 
 static void teardown(void)
 {
-    char cmd[160];
     fx_result_free(&res);
     unlink(log_path);
-    snprintf(cmd, sizeof cmd, "rm -rf %s", save_dir);
-    ck_assert_int_eq(system(cmd), 0);
+    fx_tmpdir_remove(save_dir);
     unsetenv("ILGRAFT_RULES");
     unsetenv("ILGRAFT_LOG");
     unsetenv("ILG_HOST_RECOMPILE");

@@ -87,11 +87,9 @@ static void setup(void)
 
 static void teardown(void)
 {
-    char cmd[160];
     fx_result_free(&res);
     unlink(log_path);
-    snprintf(cmd, sizeof cmd, "rm -rf %s", save_dir);
-    ck_assert_int_eq(system(cmd), 0);
+    fx_tmpdir_remove(save_dir);
     unsetenv("ILGRAFT_LOG");
 }
 
@@ -167,14 +165,6 @@ static void copy_file(const char *from, const char *to)
     FILE *f = fopen(to, "wb");
     ck_assert(f && fwrite(data, 1, len, f) == len && fclose(f) == 0);
     free(data);
-}
-
-/* Removes the directory tree at path, if there is one. */
-static void rmdir_r(const char *path)
-{
-    char cmd[160];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", path);
-    ck_assert_int_eq(system(cmd), 0);
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -674,7 +664,7 @@ START_TEST(a_method_run_before_the_request_runs_rejitted_after_it)
         if (!tiered)
             setenv("DOTNET_TieredCompilation", "0", 1);
         snprintf(run, sizeof run, "%s/run", save_dir);
-        rmdir_r(run);
+        fx_tmpdir_remove(run);
         out = dotnet_with_plugin(RULES_DIR "rejit_at.json", "again.exe", &log);
         unsetenv("DOTNET_TieredCompilation");
         ck_assert_str_eq(out, "5\narm\nenter Again::Add\n6\n");

@@ -55,9 +55,7 @@ static bool have_cs_fixture(const char *path, const char *what)
 
 static void rm_dir(void)
 {
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    ck_assert_int_eq(system(cmd), 0);
+    fx_tmpdir_remove(dir);
 }
 
 static void setup(void)

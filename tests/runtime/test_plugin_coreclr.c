@@ -63,11 +63,9 @@ static void setup(void)
 
 static void teardown(void)
 {
-    char cmd[160];
     fx_result_free(&res);
     unlink(log_path);
-    snprintf(cmd, sizeof cmd, "rm -rf %s", work_dir);
-    ck_assert_int_eq(system(cmd), 0);
+    fx_tmpdir_remove(work_dir);
     unsetenv("CORECLR_ENABLE_PROFILING");
     unsetenv("CORECLR_PROFILER");
     unsetenv("CORECLR_PROFILER_PATH");

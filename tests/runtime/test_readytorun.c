@@ -73,9 +73,7 @@ static void teardown(void)
     nmodules = 0;
     unlink(log_path);
     if (work[0]) {
-        char cmd[320];
-        snprintf(cmd, sizeof cmd, "rm -rf '%s'", work);
-        ck_assert_int_eq(system(cmd), 0);
+        fx_tmpdir_remove(work);
         work[0] = 0;
     }
     unsetenv("DOTNET_ROOT");

@@ -199,6 +199,16 @@ bool fx_require(bool present, const char *fmt, ...)
     return false;
 }
 
+void fx_tmpdir_remove(const char *dir)
+{
+    char cmd[4200];
+    ck_assert_msg(!strchr(dir, '\''), "cannot quote %s", dir);
+    ck_assert_int_lt(snprintf(cmd, sizeof cmd, "chmod -R u+w -- '%s' 2>/dev/null; rm -rf -- '%s'", dir,
+                              dir),
+                     (int)sizeof cmd);
+    ck_assert_msg(system(cmd) == 0, "%s failed", cmd);
+}
+
 bool fx_r2r_fixture(char *buf, size_t size)
 {
     fx_path(buf, size, "cs/ReadyToRun/ReadyToRun.dll");

@@ -52,6 +52,10 @@ const char *fx_missing_program(const char *const progs[]);
  * false. Only from inside a Check test. */
 bool fx_require(bool present, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Removes the directory tree at dir if there is one (made writable first: some tests
+ * leave read-only files or folders), failing the check when rm does not succeed. */
+void fx_tmpdir_remove(const char *dir);
+
 /* The ReadyToRun fixture (cs/ReadyToRun/ReadyToRun.dll) into buf: true when it was
  * built; false after printing SKIP when it was not (no dotnet at build time), and a
  * failed check under CI=true. */
