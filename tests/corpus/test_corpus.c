@@ -113,9 +113,7 @@ static void make_mono_path(const char *framework_dir, char *out, size_t size)
 
 static void remove_mono_path(const char *dir)
 {
-    char cmd[4200];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    ck_assert_int_eq(system(cmd), 0);
+    fx_tmpdir_remove(dir);
     unsetenv("MONO_PATH");
 }
 
@@ -225,15 +223,11 @@ START_TEST(every_corpus_assembly)
     size_t mono = g.gl_pathc;
     add_glob(&g, "/usr/share/dotnet/shared/Microsoft.NETCore.App/*/*.dll", &flags);
     size_t dotnet = g.gl_pathc - mono;
-    if (mono == 0 || dotnet == 0) {
-        if (fx_is_ci())
-            ck_abort_msg("corpus missing under CI: %zu Mono and %zu .NET assemblies", mono, dotnet);
-        printf("SKIP: corpus missing (%zu Mono, %zu .NET assemblies); run scripts/setup.sh "
-               "(Mono) and install the .NET 10 SDK\n", mono, dotnet);
-        if (mono == 0) {
-            globfree(&g);
-            return;
-        }
+    if (!fx_require(mono && dotnet, "corpus missing (%zu Mono, %zu .NET assemblies); run "
+                                    "scripts/setup.sh (Mono) and install the .NET 10 SDK",
+                    mono, dotnet) && mono == 0) {
+        globfree(&g);
+        return;
     }
     tally t = { 0 };
     for (size_t i = 0; i < mono; i++)
@@ -350,12 +344,9 @@ END_TEST
 START_TEST(framework_native_libraries_open_as_elf)
 {
     glob_t g;
-    if (glob("/usr/share/dotnet/shared/Microsoft.NETCore.App/*/*.so", 0, NULL, &g) != 0) {
-        if (fx_is_ci())
-            ck_abort_msg("no native libraries in the .NET shared framework under CI");
-        printf("SKIP: no .NET shared framework\n");
+    if (!fx_require(glob("/usr/share/dotnet/shared/Microsoft.NETCore.App/*/*.so", 0, NULL, &g) == 0,
+                    "no native libraries in the .NET shared framework"))
         return;
-    }
     for (size_t i = 0; i < g.gl_pathc; i++) {
         ilg_image *img;
         ilg_image_info in;
@@ -376,12 +367,9 @@ END_TEST
 START_TEST(framework_readytorun_code)
 {
     glob_t g;
-    if (glob("/usr/share/dotnet/shared/Microsoft.NETCore.App/*/*.dll", 0, NULL, &g) != 0) {
-        if (fx_is_ci())
-            ck_abort_msg("no .NET shared framework under CI");
-        printf("SKIP: no .NET shared framework\n");
+    if (!fx_require(glob("/usr/share/dotnet/shared/Microsoft.NETCore.App/*/*.dll", 0, NULL, &g) == 0,
+                    "no .NET shared framework"))
         return;
-    }
     r2r_tally t = { 0 };
     for (size_t i = 0; i < g.gl_pathc; i++)
         check_readytorun(g.gl_pathv[i], &t);

@@ -157,17 +157,14 @@ START_TEST(every_installed_body_round_trips)
     add_glob(&g, "/usr/lib/mono/4.5/*.dll", &flags);
     const size_t mono = g.gl_pathc;
     add_glob(&g, "/usr/share/dotnet/shared/Microsoft.NETCore.App/*/*.dll", &flags);
-    if (g.gl_pathc == 0) {
-        ck_assert_msg(!fx_is_ci(), "no assemblies installed");
-        printf("SKIP: every_installed_body_round_trips: no Mono or .NET assemblies installed\n");
+    if (!fx_require(g.gl_pathc > 0, "every_installed_body_round_trips: no Mono or .NET "
+                                    "assemblies installed")) {
         globfree(&g);
         return;
     }
-    if (g.gl_pathc == mono) {
-        ck_assert_msg(!fx_is_ci(), "no .NET shared framework in /usr/share/dotnet and CI=true");
-        printf("SKIP: every_installed_body_round_trips' .NET part: no .NET shared framework "
-               "(install the .NET 10 SDK); Mono's assemblies only\n");
-    }
+    fx_require(g.gl_pathc > mono, "every_installed_body_round_trips' .NET part: no .NET shared "
+                                  "framework in /usr/share/dotnet (install the .NET 10 SDK); "
+                                  "Mono's assemblies only");
     ilg_body *b, *d;
     ck_assert_int_eq(ilg_body_new(&b), ILG_OK);
     ck_assert_int_eq(ilg_body_new(&d), ILG_OK);
@@ -285,8 +282,7 @@ START_TEST(every_installed_body_verifies_at_level_jit)
     add_glob(&g, "/usr/lib/mono/4.5/*.exe", &flags);
     add_glob(&g, "/usr/lib/mono/4.5/Facades/*.dll", &flags);
     add_glob(&g, "/usr/share/dotnet/shared/Microsoft.NETCore.App/*/*.dll", &flags);
-    if (g.gl_pathc == 0) {
-        ck_assert_msg(!fx_is_ci(), "no assemblies installed");
+    if (!fx_require(g.gl_pathc > 0, "no Mono or .NET assemblies installed")) {
         globfree(&g);
         return;
     }
@@ -641,23 +637,19 @@ static unsigned cross_check(const char *path, ilg_body *b, unsigned *members, un
 
 START_TEST(instruction_sequences_match_monodis)
 {
-    if (!fx_have_program("monodis")) {
-        ck_assert_msg(!fx_is_ci(), "monodis is required in CI");
+    if (!fx_require(fx_have_program("monodis"), "monodis not found"))
         return;
-    }
     /* Mono's corlib, System.Core and System.Xml, and one Roslyn-built .NET framework
      * assembly: together every common opcode, prefixes, switch and both branch forms.
      * (monodis aborts on most .NET 10 assemblies; System.Collections is one it reads.) */
     const char *paths[] = { "/usr/lib/mono/4.5/mscorlib.dll", "/usr/lib/mono/4.5/System.Core.dll",
                             "/usr/lib/mono/4.5/System.Xml.dll", NULL };
     glob_t g = { 0 };
-    if (glob("/usr/share/dotnet/shared/Microsoft.NETCore.App/*/System.Collections.dll", 0, NULL, &g) == 0) {
+    if (fx_require(glob("/usr/share/dotnet/shared/Microsoft.NETCore.App/*/System.Collections.dll", 0,
+                        NULL, &g) == 0,
+                   "the monodis cross-check of .NET's System.Collections.dll: no .NET shared "
+                   "framework (install the .NET 10 SDK)"))
         paths[3] = g.gl_pathv[0];
-    } else {
-        ck_assert_msg(!fx_is_ci(), "no .NET System.Collections.dll and CI=true");
-        printf("SKIP: the monodis cross-check of .NET's System.Collections.dll: no .NET shared "
-               "framework (install the .NET 10 SDK)\n");
-    }
     ilg_body *b;
     ck_assert_int_eq(ilg_body_new(&b), ILG_OK);
     unsigned total = 0, members = 0, blocks = 0;

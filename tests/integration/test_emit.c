@@ -51,10 +51,8 @@ static void setup(void)
 
 static void teardown(void)
 {
-    char cmd[300];
     fx_result_free(&res);
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    ck_assert_int_eq(system(cmd), 0);
+    fx_tmpdir_remove(dir);
 }
 
 /* False (after SKIP and why) without dotnet or the C# fixture; fails under CI=true. */
@@ -65,11 +63,7 @@ static bool have_dotnet(void)
         why = "dotnet not found";
     else if (access(ILG_HELLO_DLL, R_OK) != 0)
         why = "the C# fixture Hello.dll was not built";
-    if (!why)
-        return true;
-    ck_assert_msg(!fx_is_ci(), "%s and CI=true", why);
-    printf("SKIP: %s\n", why);
-    return false;
+    return fx_require(!why, "%s", why);
 }
 
 /* Runs argv; its stdout (malloc'd); it must exit with status 0. */
@@ -246,11 +240,9 @@ static bool have_reader(void)
     setenv("DOTNET_NOLOGO", "1", 1);
     fx_result_free(&res);
     memset(&res, 0, sizeof res);
-    if (fx_run(argv, &res) && res.exited && res.status == 0)
-        return true;
-    ck_assert_msg(!fx_is_ci(), "md_read does not build and CI=true: %s%s", res.out, res.err);
-    printf("SKIP: md_read does not build (no NuGet packages?): %.400s\n", res.out);
-    return false;
+    bool built = fx_run(argv, &res) && res.exited && res.status == 0;
+    return fx_require(built, "md_read does not build (no NuGet packages?): %.400s%.400s", res.out,
+                      res.err);
 }
 
 /* What prof_emit logged it defined: the "emit-def: " lines without the prefix (want,
@@ -370,12 +362,10 @@ START_TEST(test_emit_from_jit_threads)
     setenv("PROF_EMIT_JIT", "1", 1);
     /* A module with hundreds of methods: the shared framework's System.Console.dll. */
     glob_t g;
-    if (glob("/usr/share/dotnet/shared/Microsoft.NETCore.App/*/System.Console.dll", 0, NULL,
-             &g) != 0) {
-        ck_assert_msg(!fx_is_ci(), "no shared framework's System.Console.dll and CI=true");
-        printf("SKIP: no shared framework's System.Console.dll\n");
+    if (!fx_require(glob("/usr/share/dotnet/shared/Microsoft.NETCore.App/*/System.Console.dll", 0,
+                         NULL, &g) == 0,
+                    "no shared framework's System.Console.dll"))
         return;
-    }
     char fixture[512];
     snprintf(fixture, sizeof fixture, "%s", g.gl_pathv[g.gl_pathc - 1]);
     globfree(&g);
@@ -408,11 +398,10 @@ START_TEST(test_facade_saved_beside)
 {
     glob_t g;
     if (!have_dotnet() ||
-        glob("/usr/share/dotnet/shared/Microsoft.NETCore.App/*/System.Runtime.dll", 0, NULL,
-             &g) != 0) {
-        ck_assert_msg(!fx_is_ci(), "no shared framework and CI=true");
+        !fx_require(glob("/usr/share/dotnet/shared/Microsoft.NETCore.App/*/System.Runtime.dll", 0,
+                         NULL, &g) == 0,
+                    "no shared framework's System.Runtime.dll"))
         return;
-    }
     char facade[512], copy[300];
     snprintf(facade, sizeof facade, "%s", g.gl_pathv[g.gl_pathc - 1]);
     globfree(&g);
@@ -442,12 +431,10 @@ START_TEST(test_reads_during_emit)
     setenv("PROF_LOG", log, 1);
     setenv("PROF_EMIT_RACE", "1", 1);
     glob_t g;
-    if (glob("/usr/share/dotnet/shared/Microsoft.NETCore.App/*/System.Console.dll", 0, NULL,
-             &g) != 0) {
-        ck_assert_msg(!fx_is_ci(), "no shared framework's System.Console.dll and CI=true");
-        printf("SKIP: no shared framework's System.Console.dll\n");
+    if (!fx_require(glob("/usr/share/dotnet/shared/Microsoft.NETCore.App/*/System.Console.dll", 0,
+                         NULL, &g) == 0,
+                    "no shared framework's System.Console.dll"))
         return;
-    }
     char fixture[512];
     snprintf(fixture, sizeof fixture, "%s", g.gl_pathv[g.gl_pathc - 1]);
     globfree(&g);
@@ -489,11 +476,10 @@ START_TEST(test_translate_as_coreclr)
 {
     glob_t g;
     if (!have_dotnet() ||
-        glob("/usr/share/dotnet/shared/Microsoft.NETCore.App/*/System.Private.CoreLib.dll", 0,
-             NULL, &g) != 0) {
-        ck_assert_msg(!fx_is_ci(), "no shared framework and CI=true");
+        !fx_require(glob("/usr/share/dotnet/shared/Microsoft.NETCore.App/*/System.Private.CoreLib.dll",
+                         0, NULL, &g) == 0,
+                    "no shared framework's System.Private.CoreLib.dll"))
         return;
-    }
     char corelib[512], hlog[300], dlog[300];
     snprintf(corelib, sizeof corelib, "%s", g.gl_pathv[g.gl_pathc - 1]);
     globfree(&g);

@@ -347,11 +347,8 @@ END_TEST
  * answer is logged as such. */
 START_TEST(trace_shows_load_as_notification_only)
 {
-    if (!ILG_ABI_PROBE[0]) {
-        ck_assert_msg(!fx_is_ci(), "the ABI probe was not built and CI=true");
-        printf("SKIP: the ABI probe was not built\n");
+    if (!fx_require(ILG_ABI_PROBE[0], "the ABI probe was not built"))
         return;
-    }
     char calc[512];
     fx_path(calc, sizeof calc, "calc.exe");
     setenv("ILG_ABI_PROBE_LOG", log_path, 1);
@@ -486,7 +483,9 @@ START_TEST(undefined_symbol_never_called_loads)
     run_cli(ILG_PROF_LAZY, TEST_CLSID, extra);
     ck_assert_msg(res.exited && res.status == 0, "exit %d: %s", res.status, res.err);
     assert_log_pass();
-    if (ILG_DOTNET[0] && access(ILG_DOTNET, X_OK) == 0 && access(ILG_HELLO_DLL, R_OK) == 0) {
+    if (fx_require(ILG_DOTNET[0] && access(ILG_DOTNET, X_OK) == 0 && access(ILG_HELLO_DLL, R_OK) == 0,
+                   "the lazy profiler under dotnet: no dotnet or no Hello fixture (%s)",
+                   ILG_HELLO_DLL)) {
         unlink(log_path);
         setenv("CORECLR_ENABLE_PROFILING", "1", 1);
         setenv("CORECLR_PROFILER", TEST_CLSID, 1);
@@ -498,9 +497,6 @@ START_TEST(undefined_symbol_never_called_loads)
         unsetenv("CORECLR_ENABLE_PROFILING");
         ck_assert_msg(res.exited && res.status == 0, "dotnet exit %d: %s", res.status, res.err);
         assert_log_pass();
-    } else {
-        ck_assert_msg(!fx_is_ci(), "dotnet or %s missing and CI=true", ILG_HELLO_DLL);
-        printf("SKIP: the lazy profiler under dotnet: no dotnet or no Hello fixture\n");
     }
 }
 END_TEST
@@ -692,19 +688,15 @@ START_TEST(callback_queries_match_coreclr)
     static const bool notification[] = { false, true };
     bool have_dotnet = ILG_ABI_PROBE[0] && ILG_DOTNET[0] && access(ILG_DOTNET, X_OK) == 0 &&
                        access(ILG_HELLO_DLL, R_OK) == 0;
-    if (!ILG_ABI_PROBE[0]) {
-        ck_assert_msg(!fx_is_ci(), "the ABI probe was not built and CI=true");
-        printf("SKIP: the ABI probe was not built\n");
+    if (!fx_require(ILG_ABI_PROBE[0], "the ABI probe was not built"))
         return;
-    }
     for (int k = 0; k < 2; k++) {
         char *host = probe_loading(max_cb[k], false, false);
         char *real;
-        if (have_dotnet) {
+        if (fx_require(have_dotnet, "dotnet or %s missing: comparing with the recorded observation",
+                       ILG_HELLO_DLL)) {
             real = probe_loading(max_cb[k], false, true);
         } else {
-            ck_assert_msg(!fx_is_ci(), "dotnet or %s missing and CI=true", ILG_HELLO_DLL);
-            printf("SKIP: dotnet missing: comparing with the recorded observation\n");
             static const char *const newer[] = { "11", "10", "9", "8", "7", "6", "5", "4" };
             real = calloc(1, 1024);
             ck_assert_ptr_nonnull(real);
@@ -925,7 +917,9 @@ START_TEST(abi_probe_sees_coreclr_event_kinds)
      * kinds, which CoreCLR sends for collectible assemblies, not at process exit. */
     unsigned host_kinds = kinds_in(log);
     free(log);
-    if (ILG_DOTNET[0] && access(ILG_DOTNET, X_OK) == 0 && access(ILG_HELLO_DLL, R_OK) == 0) {
+    if (fx_require(ILG_DOTNET[0] && access(ILG_DOTNET, X_OK) == 0 && access(ILG_HELLO_DLL, R_OK) == 0,
+                   "the probe under a real CoreCLR: no dotnet (ILG_DOTNET '%s') or no %s (no .NET SDK)",
+                   ILG_DOTNET, ILG_HELLO_DLL)) {
         setenv("CORECLR_ENABLE_PROFILING", "1", 1);
         setenv("CORECLR_PROFILER", PROBE_CLSID, 1);
         setenv("CORECLR_PROFILER_PATH", ILG_ABI_PROBE, 1);
@@ -948,10 +942,6 @@ START_TEST(abi_probe_sees_coreclr_event_kinds)
             ck_assert_msg(!((host_kinds & ~unloads & ~real_kinds) & (1u << k)),
                           "the host delivered %s, CoreCLR did not", callback_kinds[k]);
         ck_assert_uint_eq(host_kinds & ~unloads, real_kinds & host_kinds & ~unloads);
-    } else {
-        ck_assert_msg(!fx_is_ci(), "dotnet (ILG_DOTNET '%s') or %s missing and CI=true",
-                      ILG_DOTNET, ILG_HELLO_DLL);
-        printf("SKIP: the probe under a real CoreCLR: no dotnet or no Hello fixture (no .NET SDK)\n");
     }
 }
 END_TEST
@@ -1422,12 +1412,8 @@ static int tiers_fid_events(tiers_fid seen[64])
 
 static bool have_dotnet_and_probe(void)
 {
-    if (!ILG_ABI_PROBE[0] || !ILG_DOTNET[0] || access(ILG_DOTNET, X_OK) != 0) {
-        ck_assert_msg(!fx_is_ci(), "dotnet or the ABI probe not found and CI=true");
-        printf("SKIP: dotnet or the ABI probe not found\n");
-        return false;
-    }
-    return true;
+    return fx_require(ILG_ABI_PROBE[0] && ILG_DOTNET[0] && access(ILG_DOTNET, X_OK) == 0,
+                      "dotnet or the ABI probe not found");
 }
 
 /* CoreCLR recompiles tiers.exe as the host's model says (tier_expect.h): each

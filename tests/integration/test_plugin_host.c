@@ -54,11 +54,9 @@ static void setup(void)
 
 static void teardown(void)
 {
-    char cmd[160];
     fx_result_free(&res);
     unlink(log_path);
-    snprintf(cmd, sizeof cmd, "rm -rf %s", save_dir);
-    ck_assert_int_eq(system(cmd), 0);
+    fx_tmpdir_remove(save_dir);
     unsetenv("ILGRAFT_RULES");
     unsetenv("ILGRAFT_LOG");
     unsetenv("ILG_HOST_RECOMPILE");
@@ -66,11 +64,9 @@ static void teardown(void)
 
 static bool have_mono(void)
 {
-    if (fx_have_program("ilasm") && fx_have_program("monodis") && fx_have_program("mono"))
-        return true;
-    ck_assert_msg(!fx_is_ci(), "Mono's ilasm, monodis or mono not found and CI=true");
-    printf("SKIP: Mono's ilasm, monodis or mono not found\n");
-    return false;
+    static const char *const tools[] = { "ilasm", "monodis", "mono", NULL };
+    const char *missing = fx_missing_program(tools);
+    return fx_require(!missing, "Mono's %s not found", missing);
 }
 
 /* `ilgraft run` with the plugin, `--rules FILE` (NULL: no rules anywhere), --json --save,
@@ -564,11 +560,8 @@ static bool same_but_local_token(ilg_image *img1, const uint8_t *p1, ilg_image *
 START_TEST(jit_threads_rewrite_as_one_thread_does)
 {
     static const char corlib[] = "/usr/lib/mono/4.5/mscorlib.dll";
-    if (access(corlib, R_OK) != 0) {
-        ck_assert_msg(!fx_is_ci(), "%s not found and CI=true", corlib);
-        printf("SKIP: %s not found\n", corlib);
+    if (!fx_require(access(corlib, R_OK) == 0, "%s not found", corlib))
         return;
-    }
     char rules[96], log1[96], dir1[96], dir4[96];
     snprintf(rules, sizeof rules, "%s/rules.json", save_dir);
     snprintf(dir1, sizeof dir1, "%s/one", save_dir);
@@ -833,11 +826,8 @@ START_TEST(offset_map_matches_monodis)
     static const char corlib[] = "/usr/lib/mono/4.5/mscorlib.dll";
     if (!have_mono())
         return;
-    if (access(corlib, R_OK) != 0) {
-        ck_assert_msg(!fx_is_ci(), "%s not found and CI=true", corlib);
-        printf("SKIP: %s not found\n", corlib);
+    if (!fx_require(access(corlib, R_OK) == 0, "%s not found", corlib))
         return;
-    }
     char rules[96];
     snprintf(rules, sizeof rules, "%s/rules.json", save_dir);
     FILE *f = fopen(rules, "w");

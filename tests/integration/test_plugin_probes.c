@@ -87,21 +87,17 @@ static void setup(void)
 
 static void teardown(void)
 {
-    char cmd[160];
     fx_result_free(&res);
     unlink(log_path);
-    snprintf(cmd, sizeof cmd, "rm -rf %s", save_dir);
-    ck_assert_int_eq(system(cmd), 0);
+    fx_tmpdir_remove(save_dir);
     unsetenv("ILGRAFT_LOG");
 }
 
 static bool have_mono(void)
 {
-    if (fx_have_program("monodis") && fx_have_program("mono"))
-        return true;
-    ck_assert_msg(!fx_is_ci(), "Mono's monodis or mono not found and CI=true");
-    printf("SKIP: Mono's monodis or mono not found\n");
-    return false;
+    static const char *const tools[] = { "monodis", "mono", NULL };
+    const char *missing = fx_missing_program(tools);
+    return fx_require(!missing, "Mono's %s not found", missing);
 }
 
 static bool have_dotnet(void)
@@ -111,11 +107,7 @@ static bool have_dotnet(void)
         why = "dotnet not found";
     else if (access(ILG_CALC_DLL, R_OK) != 0 || access(ILG_CALC_RUNTIMECONFIG, R_OK) != 0)
         why = "the C# fixtures were not built (fixtures/cs needs dotnet at configure time)";
-    if (!why)
-        return true;
-    ck_assert_msg(!fx_is_ci(), "%s (ILG_DOTNET '%s') and CI=true", why, ILG_DOTNET);
-    printf("SKIP: %s\n", why);
-    return false;
+    return fx_require(!why, "%s (ILG_DOTNET '%s')", why, ILG_DOTNET);
 }
 
 /* `ilgraft run` with the plugin and rules over image, saved into save_dir; asserts the
@@ -173,14 +165,6 @@ static void copy_file(const char *from, const char *to)
     FILE *f = fopen(to, "wb");
     ck_assert(f && fwrite(data, 1, len, f) == len && fclose(f) == 0);
     free(data);
-}
-
-/* Removes the directory tree at path, if there is one. */
-static void rmdir_r(const char *path)
-{
-    char cmd[160];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", path);
-    ck_assert_int_eq(system(cmd), 0);
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -680,7 +664,7 @@ START_TEST(a_method_run_before_the_request_runs_rejitted_after_it)
         if (!tiered)
             setenv("DOTNET_TieredCompilation", "0", 1);
         snprintf(run, sizeof run, "%s/run", save_dir);
-        rmdir_r(run);
+        fx_tmpdir_remove(run);
         out = dotnet_with_plugin(RULES_DIR "rejit_at.json", "again.exe", &log);
         unsetenv("DOTNET_TieredCompilation");
         ck_assert_str_eq(out, "5\narm\nenter Again::Add\n6\n");
@@ -913,11 +897,8 @@ START_TEST(wide_image_saved_with_its_old_root_cut)
 {
     if (!have_mono())
         return;
-    if (!fx_have_program("objdump")) {
-        ck_assert_msg(!fx_is_ci(), "objdump not found and CI=true");
-        printf("SKIP: objdump not found\n");
+    if (!fx_require(fx_have_program("objdump"), "objdump not found"))
         return;
-    }
     char image[256], dir[4][80], saved[4][96];
     static const char *const sub[4] = { "cut", "again", "kept", "threads" };
     static const char *const opt[4] = { NULL, NULL, "--keep-old-root", "--jit-threads" };

@@ -50,17 +50,12 @@ static bool have_cs_fixture(const char *path, const char *what)
     if (access(path, R_OK) == 0)
         return true;
     ck_assert_msg(strstr(path, "/cs/") != NULL, "%s: %s is missing", what, path);
-    ck_assert_msg(!fx_is_ci(), "%s: %s was not built (the .NET SDK is required under CI=true)",
-                  what, path);
-    printf("SKIP: %s: %s was not built (no .NET SDK)\n", what, path);
-    return false;
+    return fx_require(false, "%s: %s was not built (no .NET SDK)", what, path);
 }
 
 static void rm_dir(void)
 {
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    ck_assert_int_eq(system(cmd), 0);
+    fx_tmpdir_remove(dir);
 }
 
 static void setup(void)
@@ -770,14 +765,9 @@ END_TEST
  * or a failure under CI=true. */
 static bool have_mono_tools(void)
 {
-    static const char *const tools[] = { "mono", "monodis", "mcs" };
-    for (size_t i = 0; i < 3; i++)
-        if (!fx_have_program(tools[i])) {
-            ck_assert_msg(!fx_is_ci(), "%s not found and CI=true", tools[i]);
-            printf("SKIP: %s not found\n", tools[i]);
-            return false;
-        }
-    return true;
+    static const char *const tools[] = { "mono", "monodis", "mcs", NULL };
+    const char *missing = fx_missing_program(tools);
+    return fx_require(!missing, "%s not found", missing);
 }
 
 static void run_argv(const char *const *argv)
@@ -1206,11 +1196,7 @@ static bool have_dotnet(void)
         why = "dotnet not found";
     else if (access(ILG_HELLO_DLL, R_OK) != 0 || access(ILG_CALC_DLL, R_OK) != 0)
         why = "the C# fixtures were not built (fixtures/cs needs dotnet at configure time)";
-    if (!why)
-        return true;
-    ck_assert_msg(!fx_is_ci(), "%s (ILG_DOTNET '%s') and CI=true", why, ILG_DOTNET);
-    printf("SKIP: %s\n", why);
-    return false;
+    return fx_require(!why, "%s (ILG_DOTNET '%s')", why, ILG_DOTNET);
 }
 
 /* Hello and Calc saved by `ilgraft run --save` run under dotnet as they are: the
@@ -1518,10 +1504,8 @@ static uint64_t r2r_saved_mvid(const char *in_path, const char *out_path)
 START_TEST(test_save_readytorun_filtered)
 {
     char fixture[4096], rules[4096], saved[4400];
-    if (!fx_r2r_fixture(fixture, sizeof fixture)) {
-        ck_assert(!fx_is_ci());
+    if (!fx_r2r_fixture(fixture, sizeof fixture))
         return;
-    }
     ck_assert_msg(ILG_PLUGIN[0], "the plugin was not built");
     snprintf(rules, sizeof rules, "%s/tests/integration/rules/r2r_mutate_add.json", ILG_SOURCE_DIR);
     json_t *report = run_plugin_save(fixture, rules, NULL);
@@ -1641,10 +1625,8 @@ END_TEST
 START_TEST(test_save_readytorun_result)
 {
     char fixture[4096], path[4400];
-    if (!fx_r2r_fixture(fixture, sizeof fixture)) {
-        ck_assert(!fx_is_ci());
+    if (!fx_r2r_fixture(fixture, sizeof fixture))
         return;
-    }
     grafted g;
     graft(fixture, &g);
     const ilg_r2r *r2r;
@@ -1721,10 +1703,8 @@ END_TEST
 START_TEST(test_save_readytorun_disabled)
 {
     char fixture[4096], rules[4096], saved[4400];
-    if (!fx_r2r_fixture(fixture, sizeof fixture)) {
-        ck_assert(!fx_is_ci());
+    if (!fx_r2r_fixture(fixture, sizeof fixture))
         return;
-    }
     snprintf(rules, sizeof rules, "%s/tests/integration/rules/r2r_mutate_add.json", ILG_SOURCE_DIR);
     json_t *report = run_plugin_save(fixture, rules, "--save-r2r-off");
     snprintf(saved, sizeof saved, "%s/ReadyToRun.dll", dir);
@@ -1764,11 +1744,10 @@ END_TEST
 START_TEST(test_save_readytorun_nonversionable)
 {
     glob_t g;
-    if (glob("/usr/share/dotnet/shared/Microsoft.NETCore.App/*/System.Private.CoreLib.dll", 0, NULL, &g) != 0) {
-        ck_assert_msg(!fx_is_ci(), "no .NET shared framework under CI");
-        printf("SKIP: no .NET shared framework\n");
+    if (!fx_require(glob("/usr/share/dotnet/shared/Microsoft.NETCore.App/*/System.Private.CoreLib.dll", 0,
+                         NULL, &g) == 0,
+                    "no .NET shared framework"))
         return;
-    }
     ilg_image *img;
     const ilg_metadata *md;
     ilg_arena *arena;

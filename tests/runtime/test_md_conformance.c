@@ -48,12 +48,8 @@ static void teardown(void)
 
 static bool have_dotnet(void)
 {
-    if (ILG_DOTNET[0] && access(ILG_DOTNET, X_OK) == 0 && access(ILG_HELLO_DLL, R_OK) == 0)
-        return true;
-    ck_assert_msg(!fx_is_ci(), "dotnet not found (ILG_DOTNET '%s', fixture %s) and CI=true",
-                  ILG_DOTNET, ILG_HELLO_DLL);
-    printf("SKIP: dotnet not found\n");
-    return false;
+    return fx_require(ILG_DOTNET[0] && access(ILG_DOTNET, X_OK) == 0 && access(ILG_HELLO_DLL, R_OK) == 0,
+                      "dotnet not found (ILG_DOTNET '%s', fixture %s)", ILG_DOTNET, ILG_HELLO_DLL);
 }
 
 /* The next line at or after *pos that starts with prefix (NULL at the end), its length

@@ -73,9 +73,7 @@ static void teardown(void)
     nmodules = 0;
     unlink(log_path);
     if (work[0]) {
-        char cmd[320];
-        snprintf(cmd, sizeof cmd, "rm -rf '%s'", work);
-        ck_assert_int_eq(system(cmd), 0);
+        fx_tmpdir_remove(work);
         work[0] = 0;
     }
     unsetenv("DOTNET_ROOT");
@@ -88,12 +86,8 @@ static void teardown(void)
 /* False (after printing SKIP) when there is no runtime to test against; fails under CI. */
 static bool have_dotnet(void)
 {
-    if (ILG_DOTNET[0] && access(ILG_DOTNET, X_OK) == 0 && access(ILG_R2R_DLL, R_OK) == 0)
-        return true;
-    ck_assert_msg(!fx_is_ci(), "dotnet not found (ILG_DOTNET '%s', fixture %s) and CI=true",
-                  ILG_DOTNET, ILG_R2R_DLL);
-    printf("SKIP: dotnet not found\n");
-    return false;
+    return fx_require(ILG_DOTNET[0] && access(ILG_DOTNET, X_OK) == 0 && access(ILG_R2R_DLL, R_OK) == 0,
+                      "dotnet not found (ILG_DOTNET '%s', fixture %s)", ILG_DOTNET, ILG_R2R_DLL);
 }
 
 /* dotnet PROGRAM under r2r_probe; the probe's log is read into *log (caller frees). */

@@ -1,5 +1,7 @@
 /* fixture_util.c: process and file helpers for the test suites. */
+#include <check.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -175,17 +177,42 @@ bool fx_have_program(const char *prog)
     return found;
 }
 
+const char *fx_missing_program(const char *const progs[])
+{
+    for (size_t i = 0; progs[i]; i++)
+        if (!fx_have_program(progs[i]))
+            return progs[i];
+    return NULL;
+}
+
+bool fx_require(bool present, const char *fmt, ...)
+{
+    if (present)
+        return true;
+    char why[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, sizeof why, fmt, ap);
+    va_end(ap);
+    ck_assert_msg(!fx_is_ci(), "%s and CI=true", why);
+    printf("SKIP: %s\n", why);
+    return false;
+}
+
+void fx_tmpdir_remove(const char *dir)
+{
+    char cmd[4200];
+    ck_assert_msg(!strchr(dir, '\''), "cannot quote %s", dir);
+    ck_assert_int_lt(snprintf(cmd, sizeof cmd, "chmod -R u+w -- '%s' 2>/dev/null; rm -rf -- '%s'", dir,
+                              dir),
+                     (int)sizeof cmd);
+    ck_assert_msg(system(cmd) == 0, "%s failed", cmd);
+}
+
 bool fx_r2r_fixture(char *buf, size_t size)
 {
     fx_path(buf, size, "cs/ReadyToRun/ReadyToRun.dll");
-    if (access(buf, R_OK) == 0)
-        return true;
-    if (fx_is_ci()) {
-        fprintf(stderr, "%s missing (no dotnet at build time) and CI=true\n", buf);
-        return false;
-    }
-    printf("SKIP: %s missing (no dotnet at build time)\n", buf);
-    return false;
+    return fx_require(access(buf, R_OK) == 0, "%s missing (no dotnet at build time)", buf);
 }
 
 int fx_read_perfmap(fx_perf_line *lines, size_t cap)

@@ -42,6 +42,20 @@ bool fx_is_ci(void);
 /* True when an executable named prog is found in PATH. */
 bool fx_have_program(const char *prog);
 
+/* The first of progs (NULL-terminated) that is not in PATH, or NULL when all are. */
+const char *fx_missing_program(const char *const progs[]);
+
+/* What a test that needs a real runtime, tool or fixture does when it lacks it (the
+ * guide: SKIP outside CI, fail under CI=true). Returns true when present; otherwise,
+ * with the reason printf-formatted from fmt: under CI=true a failed check
+ * "<reason> and CI=true" (it does not return), else "SKIP: <reason>" on stdout and
+ * false. Only from inside a Check test. */
+bool fx_require(bool present, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Removes the directory tree at dir if there is one (made writable first: some tests
+ * leave read-only files or folders), failing the check when rm does not succeed. */
+void fx_tmpdir_remove(const char *dir);
+
 /* The ReadyToRun fixture (cs/ReadyToRun/ReadyToRun.dll) into buf: true when it was
  * built; false after printing SKIP when it was not (no dotnet at build time), and a
  * failed check under CI=true. */

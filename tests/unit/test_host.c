@@ -478,12 +478,9 @@ static void thread_run_free(thread_run *r)
  * SetILFunctionBody accepted; and the records are those of a run on one thread. */
 START_TEST(jit_threads_share_out_every_method_once)
 {
-    bool have_corlib = access(MONO_MSCORLIB, R_OK) == 0;
-    if (!have_corlib) {
-        ck_assert_msg(!fx_is_ci(), MONO_MSCORLIB " not found and CI=true");
-        printf("SKIP: " MONO_MSCORLIB " not found (the fixtures are too small to share)\n");
+    if (!fx_require(access(MONO_MSCORLIB, R_OK) == 0,
+                    MONO_MSCORLIB " not found (the fixtures are too small to share)"))
         return;
-    }
     const char *images[] = { calc, types, MONO_MSCORLIB };
     thread_run one, four;
     run_threads(images, 3, 1, &one);
@@ -625,11 +622,8 @@ static uint32_t recompile_records(const char *const *images, uint32_t count, uns
  * its own; ThreadSanitizer runs this too. */
 START_TEST(recompile_on_threads_matches_one_thread)
 {
-    if (access(MONO_MSCORLIB, R_OK) != 0) {
-        ck_assert_msg(!fx_is_ci(), MONO_MSCORLIB " not found and CI=true");
-        printf("SKIP: " MONO_MSCORLIB " not found\n");
+    if (!fx_require(access(MONO_MSCORLIB, R_OK) == 0, MONO_MSCORLIB " not found"))
         return;
-    }
     const char *images[] = { tiers, generics, MONO_MSCORLIB };
     ilg_host_method *one[3], *four[3];
     int events1 = 0, events4 = 0;

@@ -90,10 +90,8 @@ START_TEST(properties_and_events_join_their_types)
     ck_assert_str_eq(x, b);
     ilg_md_close(back);
     free(buf);
-    if (!fx_have_program("monodis")) {
-        ck_assert_msg(!fx_is_ci(), "monodis is required under CI");
+    if (!fx_require(fx_have_program("monodis"), "monodis not found"))
         return;
-    }
     char dir[] = "/tmp/ilg_mdemit_XXXXXX", path[128];
     ck_assert_ptr_nonnull(mkdtemp(dir));
     snprintf(path, sizeof path, "%s/types.exe", dir);
@@ -197,11 +195,9 @@ static const char dump_cs[] =
  * the loader's, and there are as many. */
 static void saved_agrees_with_cecil(const char *dir, const char *path)
 {
-    if (!fx_have_program("mcs") || access(CECIL_DLL, R_OK) != 0) {
-        ck_assert_msg(!fx_is_ci(), "mcs and Mono.Cecil are required under CI");
-        printf("SKIP: mcs or %s not found\n", CECIL_DLL);
+    if (!fx_require(fx_have_program("mcs") && access(CECIL_DLL, R_OK) == 0,
+                    "mcs or %s not found", CECIL_DLL))
         return;
-    }
     char src[256], exe[256], outopt[300];
     snprintf(src, sizeof src, "%s/dump.cs", dir);
     snprintf(exe, sizeof exe, "%s/dump.exe", dir);
@@ -279,11 +275,10 @@ static uint32_t arena_body(const uint8_t *code, uint32_t n)
  * <Module>, needs MethodPtr and saves as #-). */
 static void save_and_run(uint32_t owner)
 {
-    if (!fx_have_program("monodis") || !fx_have_program("mono")) {
-        ck_assert_msg(!fx_is_ci(), "monodis and mono are required under CI");
-        printf("SKIP: monodis or mono not found\n");
+    static const char *const tools[] = { "monodis", "mono", NULL };
+    const char *missing = fx_missing_program(tools);
+    if (!fx_require(!missing, "%s not found", missing))
         return;
-    }
     /* New references, a new string and a new method Calc::Greet whose body prints it;
      * Main's new body calls Greet. The saved image carries the grown metadata. */
     bool dup;
@@ -386,11 +381,9 @@ static void dotnet_runs_saved(uint32_t owner)
     char dll[4096], cfg[4096];
     fx_path(dll, sizeof dll, "cs/Calc/Calc.dll");
     fx_path(cfg, sizeof cfg, "cs/Calc/Calc.runtimeconfig.json");
-    if (!fx_have_program("dotnet") || access(dll, R_OK) != 0) {
-        ck_assert_msg(!fx_is_ci(), "dotnet and the C# fixtures are required under CI");
-        printf("SKIP: dotnet or %s not found\n", dll);
+    if (!fx_require(fx_have_program("dotnet") && access(dll, R_OK) == 0, "dotnet or %s not found",
+                    dll))
         return;
-    }
     ck_assert_int_eq(ilg_image_open(dll, NULL, &img), ILG_OK);
     ck_assert_int_eq(ilg_mdemit_open(img, &em), ILG_OK);
     md = ilg_mdemit_metadata(em);
