@@ -74,10 +74,8 @@ static void setup(void)
 
 static void teardown(void)
 {
-    char cmd[300];
     fx_result_free(&res);
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    ck_assert_int_eq(system(cmd), 0);
+    fx_tmpdir_remove(dir);
 }
 
 /* False (after SKIP and why) without the fixture (or dotnet, when needed); fails under
@@ -89,11 +87,7 @@ static bool have(bool need_dotnet)
         why = "dotnet not found";
     else if (access(ILG_INLINE_DLL, R_OK) != 0)
         why = "the C# fixture Inline.dll was not built";
-    if (!why)
-        return true;
-    ck_assert_msg(!fx_is_ci(), "%s and CI=true", why);
-    printf("SKIP: %s\n", why);
-    return false;
+    return fx_require(!why, "%s", why ? why : "");
 }
 
 /* Runs argv, which must exit with status 0; its stdout stays in res. */
@@ -183,11 +177,7 @@ static bool find_corelib(char *buf, size_t size)
     if (found)
         snprintf(buf, size, "%s", g.gl_pathv[g.gl_pathc - 1]);
     globfree(&g);
-    if (!found) {
-        ck_assert_msg(!fx_is_ci(), "no shared framework and CI=true");
-        printf("SKIP: no shared framework's System.Private.CoreLib.dll\n");
-    }
-    return found;
+    return fx_require(found, "no shared framework's System.Private.CoreLib.dll");
 }
 
 /* Whether the log has a JIT event of the fixture's method name. */

@@ -49,31 +49,20 @@ static void setup(void)
 
 static void teardown(void)
 {
-    char cmd[300];
     fx_result_free(&res);
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    ck_assert_int_eq(system(cmd), 0);
+    fx_tmpdir_remove(dir);
 }
 
 static bool have_fixture(void)
 {
-    if (access(ILG_CALC_DLL, R_OK) == 0)
-        return true;
-    ck_assert_msg(!fx_is_ci(), "the C# fixture Calc.dll was not built and CI=true");
-    printf("SKIP: the C# fixture Calc.dll was not built\n");
-    return false;
+    return fx_require(access(ILG_CALC_DLL, R_OK) == 0, "the C# fixture Calc.dll was not built");
 }
 
 /* False (after SKIP and why) without dotnet or the fixture; fails under CI=true. */
 static bool have_dotnet(void)
 {
-    if (!have_fixture())
-        return false;
-    if (ILG_DOTNET[0] && access(ILG_DOTNET, X_OK) == 0)
-        return true;
-    ck_assert_msg(!fx_is_ci(), "dotnet not found and CI=true");
-    printf("SKIP: dotnet not found\n");
-    return false;
+    return have_fixture() &&
+           fx_require(ILG_DOTNET[0] && access(ILG_DOTNET, X_OK) == 0, "dotnet not found");
 }
 
 /* Runs argv; its stdout (malloc'd); it must exit with status 0. */
