@@ -6,7 +6,7 @@
 # preserve and optimize encode, text round trip), asm (the IL text assembler), rules (the
 # plugin's rules file, each accepted rule applied to a body), host (SetILFunctionBody
 # through the harness host with any bytes as the new body), mdemit (metadata-writer call
-# sequences on types.exe, then serialize and reopen).
+# sequences on types.exe or wide.exe, then serialize, save and reopen).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 target=${1:?usage: fuzz.sh TARGET SECONDS}

@@ -31,6 +31,7 @@ function(ilg_fuzz_rules_setup target)
 endfunction()
 
 function(ilg_fuzz_mdemit_setup target)
-  target_compile_definitions(${target} PRIVATE ILG_FUZZ_IMAGE="${CMAKE_BINARY_DIR}/fixtures/types.exe")
+  target_compile_definitions(${target} PRIVATE ILG_FUZZ_IMAGE="${CMAKE_BINARY_DIR}/fixtures/types.exe"
+                             ILG_FUZZ_WIDE="${CMAKE_BINARY_DIR}/fixtures/wide.exe")
   add_dependencies(${target} ilg_fixtures)
 endfunction()

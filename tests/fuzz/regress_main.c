@@ -1,7 +1,7 @@
 /* regress_main.c: replays the inputs under tests/fuzz/regress/ whose names start with
  * ILG_FUZZ_PREFIX ("image-", "body-", "asm-": what a fuzzer failed on, since fixed)
  * through the one fuzz target linked with it, so each stays fixed in the ordinary and
- * the sanitizer test runs. */
+ * the sanitizer test runs, and the target's hand-written seeds (tests/fuzz/seeds/). */
 #include <check.h>
 #include <dirent.h>
 #include <stdio.h>
@@ -12,14 +12,15 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-START_TEST(every_regression_input)
+/* Replays every file in dir whose name starts with prefix; returns how many. */
+static unsigned replay_dir(const char *dir, const char *prefix)
 {
-    const char *dir = ILG_SOURCE_DIR "/tests/fuzz/regress";
     DIR *d = opendir(dir);
-    ck_assert_ptr_nonnull(d);
+    if (!d)
+        return 0;
     unsigned n = 0;
     for (struct dirent *e; (e = readdir(d));) {
-        if (strncmp(e->d_name, ILG_FUZZ_PREFIX, strlen(ILG_FUZZ_PREFIX)) != 0)
+        if (e->d_name[0] == '.' || strncmp(e->d_name, prefix, strlen(prefix)) != 0)
             continue;
         char path[4096];
         size_t len;
@@ -31,8 +32,26 @@ START_TEST(every_regression_input)
         n++;
     }
     closedir(d);
+    return n;
+}
+
+START_TEST(every_regression_input)
+{
+    const unsigned n = replay_dir(ILG_SOURCE_DIR "/tests/fuzz/regress", ILG_FUZZ_PREFIX);
     printf("fuzz regressions: %u %s* inputs replayed\n", n, ILG_FUZZ_PREFIX);
     ck_assert_uint_gt(n, 0);
+}
+END_TEST
+
+/* The hand-written seeds (tests/fuzz/seeds/TARGET/, TARGET being the prefix without
+ * its '-') pass too: each stands for a path the fuzzer is meant to reach. */
+START_TEST(every_seed)
+{
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s/tests/fuzz/seeds/%.*s", ILG_SOURCE_DIR,
+             (int)strlen(ILG_FUZZ_PREFIX) - 1, ILG_FUZZ_PREFIX);
+    const unsigned n = replay_dir(dir, "");
+    printf("fuzz seeds: %u inputs of %s replayed\n", n, dir);
 }
 END_TEST
 
@@ -41,6 +60,7 @@ int main(void)
     Suite *s = suite_create("fuzz-regressions");
     TCase *tc = tcase_create("replay");
     tcase_add_test(tc, every_regression_input);
+    tcase_add_test(tc, every_seed);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
